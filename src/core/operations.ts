@@ -1,0 +1,24 @@
+// Operation numbers carried in request frames and journal entries. Fixed forever.
+
+export const Operation = {
+  create_accounts: 1,
+  create_transfers: 2,
+  account_operations: 3,
+  lookup_accounts: 4,
+  lookup_transfers: 5,
+  get_account_transfers: 6,
+  /** Journal-only: a tick that expires due pending transfers while the shard is idle. */
+  expire_pending: 7,
+} as const;
+
+export type OperationName = keyof typeof Operation;
+export type OperationNumber = (typeof Operation)[OperationName];
+
+/** Operations that change state: journaled, durable before their reply. */
+export function isWriteOperation(op: number): boolean {
+  return op === Operation.create_accounts || op === Operation.create_transfers || op === Operation.account_operations;
+}
+
+export function isKnownOperation(op: number): op is OperationNumber {
+  return Number.isInteger(op) && op >= 1 && op <= 6;
+}

@@ -1,0 +1,152 @@
+// The ledger's nouns as plain data: accounts, transfers, account operations, and their flags.
+// Ids and money are bigint (u128 ids, u64 amounts and balances); nothing here is ever a float.
+
+export const AccountFlags = {
+  none: 0,
+  /** Part of a linked chain with the next event: all post or none. */
+  linked: 1 << 0,
+  /** No overdraft: debits (posted + pending + frozen) may never exceed posted credits. */
+  debits_must_not_exceed_credits: 1 << 1,
+  /** The mirror, for debit-normal accounts: credits may never exceed posted debits. */
+  credits_must_not_exceed_debits: 1 << 2,
+} as const;
+export const accountFlagsKnown = 0b111;
+
+export const TransferFlags = {
+  none: 0,
+  linked: 1 << 0,
+  /** Two-phase step one: a hold on the amount, optionally expiring after `timeoutSeconds`. */
+  pending: 1 << 1,
+  /** Posts the pending transfer named by `pendingId`, whole (amount 0) or in part. */
+  post_pending: 1 << 2,
+  /** Voids the pending transfer named by `pendingId`, releasing its hold. */
+  void_pending: 1 << 3,
+  /** A new, opposite posting of the posted transfer named by `pendingId` (full or partial). */
+  reversal: 1 << 4,
+  /** Consumes `amount` of the freeze named by `pendingId` and pays it, in one step. */
+  unfreeze_and_pay: 1 << 5,
+} as const;
+export const transferFlagsKnown = 0b111111;
+/** The flags that choose a transfer's kind: at most one may be set. */
+export const transferKindFlags = 0b111110;
+
+export const AccountOperationKind = {
+  freeze: 1,
+  unfreeze: 2,
+  block: 3,
+  unblock: 4,
+  close: 5,
+} as const;
+export type AccountOperationKindName = keyof typeof AccountOperationKind;
+
+export const AccountOperationFlags = {
+  none: 0,
+  linked: 1 << 0,
+  /** With block/unblock: the debit side (no money out). */
+  debits: 1 << 1,
+  /** With block/unblock: the credit side (no money in). */
+  credits: 1 << 2,
+} as const;
+export const accountOperationFlagsKnown = 0b111;
+
+export const AccountStatus = {
+  active: 1,
+  debit_blocked: 2,
+  credit_blocked: 3,
+  blocked: 4,
+  closed: 5,
+} as const;
+export type AccountStatusName = keyof typeof AccountStatus;
+
+export const TransferStatus = {
+  /** Single-phase, post-pending, reversal or unfreeze-and-pay: money moved. */
+  posted: 1,
+  /** A hold that is still open. */
+  pending: 2,
+  pending_posted: 3,
+  pending_voided: 4,
+  pending_expired: 5,
+} as const;
+export type TransferStatusName = keyof typeof TransferStatus;
+
+export interface Account {
+  id: bigint;
+  ledger: number;
+  code: number;
+  flags: number;
+  userData128: bigint;
+  userData64: bigint;
+  userData32: number;
+  /** Assigned by the ledger; zero on input. */
+  timestamp: bigint;
+}
+
+export interface AccountBalances {
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
+  frozen: bigint;
+}
+
+export interface AccountState extends Account, AccountBalances {
+  status: AccountStatusName;
+}
+
+export interface Transfer {
+  id: bigint;
+  debitAccountId: bigint;
+  creditAccountId: bigint;
+  amount: bigint;
+  /** The pending transfer (post/void), the original (reversal) or the freeze (unfreeze-and-pay). */
+  pendingId: bigint;
+  userData128: bigint;
+  userData64: bigint;
+  userData32: number;
+  timeoutSeconds: number;
+  ledger: number;
+  code: number;
+  flags: number;
+  /** Assigned by the ledger (the accounting success time, ns since the epoch); zero on input. */
+  timestamp: bigint;
+}
+
+export interface TransferState extends Transfer {
+  status: TransferStatusName;
+  /** For a pending transfer: the amount its post moved (0 until posted). */
+  amountPosted: bigint;
+  /** For a posted transfer: how much reversals have given back so far. */
+  amountReversed: bigint;
+}
+
+export interface AccountOperation {
+  /** The operation's own id; for a freeze it is also the freeze's id. */
+  id: bigint;
+  accountId: bigint;
+  /** For unfreeze: the freeze to release. */
+  freezeId: bigint;
+  /** Freeze: amount to freeze. Unfreeze: amount to release, 0 for all that remains. */
+  amount: bigint;
+  userData128: bigint;
+  userData64: bigint;
+  userData32: number;
+  kind: AccountOperationKindName;
+  flags: number;
+  timestamp: bigint;
+}
+
+/** One line of an account's cashflow (流水): the transfer and the account's balances after it. */
+export interface AccountHistoryEntry {
+  transfer: Transfer;
+  balanceAfter: Omit<AccountBalances, 'frozen'>;
+}
+
+export interface AccountHistoryFilter {
+  accountId: bigint;
+  /** Inclusive bounds on the transfer timestamp; 0 means unbounded. */
+  timestampMin: bigint;
+  timestampMax: bigint;
+  limit: number;
+  /** Newest first when true. */
+  reversed: boolean;
+}

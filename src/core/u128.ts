@@ -1,0 +1,64 @@
+// Little-endian u128/u64 access on byte buffers, and the compact string key used for ids in maps.
+// Keys are built from raw bytes without going through bigint, because the posting path makes
+// three of them per transfer.
+
+const mask64 = (1n << 64n) - 1n;
+
+export function readU128(view: DataView, offset: number): bigint {
+  const lo = view.getBigUint64(offset, true);
+  const hi = view.getBigUint64(offset + 8, true);
+  return hi === 0n ? lo : (hi << 64n) | lo;
+}
+
+export function writeU128(view: DataView, offset: number, value: bigint): void {
+  view.setBigUint64(offset, value & mask64, true);
+  view.setBigUint64(offset + 8, value >> 64n, true);
+}
+
+/** True when the 16 bytes at offset are all zero (an unset id). */
+export function isZero128(view: DataView, offset: number): boolean {
+  return (
+    view.getUint32(offset, true) === 0 &&
+    view.getUint32(offset + 4, true) === 0 &&
+    view.getUint32(offset + 8, true) === 0 &&
+    view.getUint32(offset + 12, true) === 0
+  );
+}
+
+/** An 8-character string that identifies the u128 at offset: equal ids give equal keys. */
+export function idKeyAt(view: DataView, offset: number): string {
+  return String.fromCharCode(
+    view.getUint16(offset, true),
+    view.getUint16(offset + 2, true),
+    view.getUint16(offset + 4, true),
+    view.getUint16(offset + 6, true),
+    view.getUint16(offset + 8, true),
+    view.getUint16(offset + 10, true),
+    view.getUint16(offset + 12, true),
+    view.getUint16(offset + 14, true),
+  );
+}
+
+const keyScratch = new DataView(new ArrayBuffer(16));
+
+/** The map key of a bigint id (same key as idKeyAt over its encoded bytes). */
+export function idKey(id: bigint): string {
+  writeU128(keyScratch, 0, id);
+  return idKeyAt(keyScratch, 0);
+}
+
+/** The bigint id behind a key made by idKey/idKeyAt. */
+export function idFromKey(key: string): bigint {
+  for (let i = 0; i < 8; i++) keyScratch.setUint16(i * 2, key.charCodeAt(i), true);
+  return readU128(keyScratch, 0);
+}
+
+/** 32-bit FNV-1a over the 16 id bytes: the stable routing hash (never changes; data depends on it). */
+export function hashId32(view: DataView, offset: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < 16; i++) {
+    hash ^= view.getUint8(offset + i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
