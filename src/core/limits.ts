@@ -45,3 +45,10 @@ export const pendingTimeoutSecondsMax = 315_360_000;
 
 /** Events in one batch are stamped timestamp + index, so the index space per batch is bounded. */
 export const locationEventsPerBatchMax = 8192;
+
+/** Journal entries the ledger keeps in memory after writing them, so reads of recent batches
+ * (duplicate checks, reversals, lookups) never wait on storage that may not have committed yet. */
+export const recentEntriesMax = 128;
+
+/** Id maps are split so that no single V8 Map exceeds its 16,777,216-entry limit. */
+export const idMapPartitions = 64;

@@ -1,0 +1,51 @@
+// Operating errors: one class, a stable `code` from this catalog. Callers match on `.code`,
+// never on the class (class identity does not survive postMessage or the wire).
+
+export const ErrorCode = {
+  frame_invalid: 'frame_invalid',
+  frame_too_large: 'frame_too_large',
+  batch_too_large: 'batch_too_large',
+  batch_empty: 'batch_empty',
+  operation_unknown: 'operation_unknown',
+  body_invalid: 'body_invalid',
+  shard_unavailable: 'shard_unavailable',
+  storage_failed: 'storage_failed',
+  overloaded: 'overloaded',
+  timeout: 'timeout',
+  shutting_down: 'shutting_down',
+  connection_closed: 'connection_closed',
+} as const;
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+
+export class TallyError extends Error {
+  override name = 'TallyError';
+  constructor(
+    readonly code: ErrorCodeName,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** Factories, so every site that raises an error uses the same code and wording. */
+export const errors = {
+  frameInvalid: (why: string) => new TallyError('frame_invalid', why),
+  frameTooLarge: (bytes: number, max: number) => new TallyError('frame_too_large', `frame of ${bytes} bytes exceeds ${max}`),
+  batchTooLarge: (events: number, max: number) => new TallyError('batch_too_large', `batch of ${events} events exceeds ${max}`),
+  batchEmpty: () => new TallyError('batch_empty', 'a batch needs at least one event'),
+  operationUnknown: (op: unknown) => new TallyError('operation_unknown', `unknown operation ${String(op)}`),
+  bodyInvalid: (why: string) => new TallyError('body_invalid', why),
+  shardUnavailable: (shard: number, why: string) => new TallyError('shard_unavailable', `shard ${shard}: ${why}`),
+  storageFailed: (why: string) => new TallyError('storage_failed', why),
+  overloaded: (why: string) => new TallyError('overloaded', why),
+  timeout: (ms: number) => new TallyError('timeout', `no reply within ${ms} ms`),
+  shuttingDown: () => new TallyError('shutting_down', 'server is shutting down'),
+  connectionClosed: (why: string) => new TallyError('connection_closed', why),
+};
+
+/** Rebuild a TallyError from `{ code, message }` received over a thread or socket boundary. */
+export function errorFromWire(code: string, message: string): TallyError {
+  const known = (Object.keys(ErrorCode) as ErrorCodeName[]).includes(code as ErrorCodeName);
+  return new TallyError(known ? (code as ErrorCodeName) : 'frame_invalid', message);
+}

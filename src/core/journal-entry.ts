@@ -1,0 +1,71 @@
+// One journal entry per write batch: the events as posted (timestamps and effective amounts
+// filled in), the result of each, and for transfers both accounts' balances after each one.
+// Entries are append-only; balances are always re-derivable by replaying them in seq order.
+
+import { assert } from './assert.js';
+import { Operation } from './operations.js';
+import { eventBytes } from './limits.js';
+import { resultBytes } from './layout.js';
+
+export const journalEntryVersion = 1;
+export const journalHeaderBytes = 32;
+/** Per transfer: debit account (dp, cp, dpend, cpend) then credit account, u64 each. */
+export const balancesAfterBytes = 64;
+
+export const JournalHeader = {
+  version: 0, // u16
+  operation: 2, // u16
+  count: 4, // u32
+  timestampBase: 8, // u64: event i has timestamp base + i
+  seq: 16, // u64
+} as const;
+
+export interface JournalEntryHeader {
+  operation: number;
+  count: number;
+  timestampBase: bigint;
+  seq: number;
+}
+
+function hasBalances(operation: number): boolean {
+  return operation === Operation.create_transfers;
+}
+
+export function journalEntryBytes(operation: number, count: number): number {
+  const perEvent = eventBytes + resultBytes + (hasBalances(operation) ? balancesAfterBytes : 0);
+  return journalHeaderBytes + count * perEvent;
+}
+
+export function eventOffset(index: number): number {
+  return journalHeaderBytes + index * eventBytes;
+}
+
+export function resultsOffset(count: number): number {
+  return journalHeaderBytes + count * eventBytes;
+}
+
+export function balancesAfterOffset(count: number, index: number): number {
+  return resultsOffset(count) + count * resultBytes + index * balancesAfterBytes;
+}
+
+export function writeJournalHeader(view: DataView, header: JournalEntryHeader): void {
+  view.setUint16(JournalHeader.version, journalEntryVersion, true);
+  view.setUint16(JournalHeader.operation, header.operation, true);
+  view.setUint32(JournalHeader.count, header.count, true);
+  view.setBigUint64(JournalHeader.timestampBase, header.timestampBase, true);
+  view.setBigUint64(JournalHeader.seq, BigInt(header.seq), true);
+}
+
+export function readJournalHeader(entry: Uint8Array): JournalEntryHeader {
+  assert(entry.byteLength >= journalHeaderBytes, 'journal entry shorter than its header');
+  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  assert(view.getUint16(JournalHeader.version, true) === journalEntryVersion, 'journal entry version unknown');
+  const header = {
+    operation: view.getUint16(JournalHeader.operation, true),
+    count: view.getUint32(JournalHeader.count, true),
+    timestampBase: view.getBigUint64(JournalHeader.timestampBase, true),
+    seq: Number(view.getBigUint64(JournalHeader.seq, true)),
+  };
+  assert(entry.byteLength === journalEntryBytes(header.operation, header.count), 'journal entry length mismatch');
+  return header;
+}

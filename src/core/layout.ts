@@ -1,0 +1,95 @@
+// Byte offsets of Tally's fixed-layout records (little-endian). Client, gateway, shards,
+// journal and tests all read this one table; a field never moves once released.
+
+/** Transfer record, 128 bytes: the request event, the journal copy and the lookup/history prefix. */
+export const TransferLayout = {
+  id: 0, // u128
+  debitAccountId: 16, // u128
+  creditAccountId: 32, // u128
+  amount: 48, // u64: requested amount (0 on post_pending/void_pending/unfreeze_and_pay = whole)
+  /** u64, zero on input. The journal copy holds the amount that actually moved (or was held). */
+  amountEffective: 56,
+  pendingId: 64, // u128: pending transfer, reversed original, or freeze
+  userData128: 80, // u128
+  userData64: 96, // u64
+  userData32: 104, // u32
+  timeoutSeconds: 108, // u32
+  ledger: 112, // u32
+  code: 116, // u16
+  flags: 118, // u16
+  timestamp: 120, // u64 ns, zero on input, assigned by the ledger
+} as const;
+
+/** Lookup-transfer reply entry: transfer record (amount = effective amount) + state, 160 bytes. */
+export const TransferStateLayout = {
+  status: 128, // u16, TransferStatus
+  amountPosted: 136, // u64
+  amountReversed: 144, // u64
+  bytes: 160,
+} as const;
+
+/** Account-history reply entry: transfer record + the account's balances after it, 160 bytes. */
+export const HistoryEntryLayout = {
+  debitsPosted: 128,
+  creditsPosted: 136,
+  debitsPending: 144,
+  creditsPending: 152,
+  bytes: 160,
+} as const;
+
+/** Account record, 128 bytes. Bytes 64..127 must be zero on input; lookups fill them. */
+export const AccountLayout = {
+  id: 0, // u128
+  userData128: 16, // u128
+  userData64: 32, // u64
+  userData32: 40, // u32
+  ledger: 44, // u32
+  code: 48, // u16
+  flags: 50, // u16
+  reserved: 52, // u32, zero
+  timestamp: 56, // u64
+  debitsPosted: 64, // u64 (output)
+  creditsPosted: 72,
+  debitsPending: 80,
+  creditsPending: 88,
+  frozen: 96,
+  status: 104, // u16 AccountStatus (output)
+  outputStart: 64,
+} as const;
+
+/** Account operation record, 128 bytes (freeze, unfreeze, block, unblock, close). */
+export const AccountOperationLayout = {
+  id: 0, // u128
+  accountId: 16, // u128
+  freezeId: 32, // u128 (unfreeze)
+  amount: 48, // u64
+  reserved: 56, // u64, zero
+  userData128: 64, // u128
+  userData64: 80, // u64
+  userData32: 88, // u32
+  kind: 92, // u16 AccountOperationKind
+  flags: 94, // u16 AccountOperationFlags
+  timestamp: 96, // u64, zero on input
+  tailStart: 104, // 104..127 reserved, zero
+} as const;
+
+/** Account-history filter, the body of get_account_transfers, 64 bytes. */
+export const HistoryFilterLayout = {
+  accountId: 0, // u128
+  timestampMin: 16, // u64, 0 = unbounded
+  timestampMax: 24, // u64, 0 = unbounded
+  limit: 32, // u32, 1..historyPageMax
+  flags: 36, // u32, HistoryFilterFlags
+  bytes: 64,
+} as const;
+
+export const HistoryFilterFlags = {
+  /** Newest first. */
+  reversed: 1,
+} as const;
+
+/** Per-event result in create replies: u16 result code + u16 detail (e.g. CloseRefusedReason). */
+export const resultBytes = 4;
+
+/** Bytes of one id in lookup request bodies. */
+export const idBytes = 16;

@@ -1,0 +1,180 @@
+// The in-memory state of one shard's ledger and the only code that changes balances.
+// Every balance change goes through `move`, which keeps per-ledger totals (for the
+// conservation check) and, inside a linked chain, records its own undo.
+
+import { assert } from './assert.js';
+import { AccountTable } from './account-table.js';
+import { ExpiryHeap } from './expiry-heap.js';
+import { IdMap } from './id-map.js';
+import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
+import { balanceMax, locationEventsPerBatchMax, recentEntriesMax } from './limits.js';
+import { TransferStatus } from './types.js';
+
+export interface JournalSource {
+  /** A persisted journal entry by seq, read synchronously. */
+  entry(seq: number): Uint8Array | undefined;
+}
+
+export type BalanceField = 'debitsPosted' | 'creditsPosted' | 'debitsPending' | 'creditsPending' | 'frozen';
+
+export interface PendingHold {
+  debitSlot: number;
+  creditSlot: number;
+  ledger: number;
+  amount: bigint;
+  status: number; // TransferStatus
+  amountPosted: bigint;
+  /** 0 when the hold never expires. */
+  expiresAtNs: bigint;
+}
+
+export interface FreezeHold {
+  slot: number;
+  remaining: bigint;
+}
+
+export interface LedgerTotals {
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
+}
+
+export interface RecordRef {
+  view: DataView;
+  at: number;
+  entry: Uint8Array;
+}
+
+export function locationOf(seq: number, index: number): number {
+  return seq * locationEventsPerBatchMax + index;
+}
+
+export class LedgerState {
+  readonly accounts = new AccountTable();
+  readonly accountsFailed = new IdMap<number>();
+  readonly transfers = new IdMap<number>();
+  readonly transfersFailed = new IdMap<number>();
+  readonly operations = new IdMap<number>();
+  readonly operationsFailed = new IdMap<number>();
+  readonly pendings = new IdMap<PendingHold>();
+  readonly freezes = new IdMap<FreezeHold>();
+  readonly reversed = new IdMap<bigint>();
+  readonly totals = new Map<number, LedgerTotals>();
+  readonly expiry = new ExpiryHeap();
+  /** Inverse actions of the open linked chain, newest last; null outside a chain. */
+  undo: (() => void)[] | null = null;
+  private readonly recent = new Map<number, Uint8Array>();
+
+  constructor(
+    readonly shardIndex: number,
+    readonly shardCount: number,
+    private readonly journal: JournalSource,
+  ) {}
+
+  remember(seq: number, entry: Uint8Array): void {
+    this.recent.set(seq, entry);
+    this.recent.delete(seq - recentEntriesMax);
+  }
+
+  entry(seq: number): Uint8Array {
+    const entry = this.recent.get(seq) ?? this.journal.entry(seq);
+    assert(entry !== undefined, `journal entry ${seq} missing`);
+    return entry;
+  }
+
+  record(location: number): RecordRef {
+    const seq = Math.floor(location / locationEventsPerBatchMax);
+    const index = location - seq * locationEventsPerBatchMax;
+    const entry = this.entry(seq);
+    return { view: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), at: eventOffset(index), entry };
+  }
+
+  /** The result code stored with the event at `location` (for remembered failures). */
+  storedResult(location: number): number {
+    const seq = Math.floor(location / locationEventsPerBatchMax);
+    const index = location - seq * locationEventsPerBatchMax;
+    const entry = this.entry(seq);
+    const { count } = readJournalHeader(entry);
+    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    return view.getUint16(resultsOffset(count) + index * 4, true);
+  }
+
+  /** Whether `slot[field] + amount` still fits a u64 balance. */
+  fits(field: BalanceField, slot: number, amount: bigint): boolean {
+    return this.accounts[field][slot]! + amount <= balanceMax;
+  }
+
+  move(field: BalanceField, slot: number, delta: bigint): void {
+    const column = this.accounts[field];
+    const next = column[slot]! + delta;
+    assert(next >= 0n && next <= balanceMax, `${field} out of range`);
+    column[slot] = next;
+    if (field !== 'frozen') {
+      const totals = this.totalsOf(this.accounts.ledger[slot]!);
+      totals[field] += delta;
+    }
+    if (this.undo !== null) this.undo.push(() => this.move(field, slot, -delta));
+  }
+
+  /** Run `apply` now and `revert` if the open chain fails. */
+  change(apply: () => void, revert: () => void): void {
+    apply();
+    if (this.undo !== null) this.undo.push(revert);
+  }
+
+  totalsOf(ledger: number): LedgerTotals {
+    let totals = this.totals.get(ledger);
+    if (totals === undefined) {
+      totals = { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
+      this.totals.set(ledger, totals);
+    }
+    return totals;
+  }
+
+  /** Double entry: per ledger, debits equal credits, posted and pending. Cheap: runs every batch. */
+  assertConservation(): void {
+    for (const [ledger, t] of this.totals) {
+      assert(t.debitsPosted === t.creditsPosted, `ledger ${ledger}: posted debits ${t.debitsPosted} != credits ${t.creditsPosted}`);
+      assert(t.debitsPending === t.creditsPending, `ledger ${ledger}: pending debits ${t.debitsPending} != credits ${t.creditsPending}`);
+    }
+  }
+
+  /** The full check: recompute every ledger's totals from the accounts and compare. */
+  verifyAllBalances(): void {
+    const sums = new Map<number, LedgerTotals>();
+    const a = this.accounts;
+    for (let slot = 0; slot < a.count; slot++) {
+      const ledger = a.ledger[slot]!;
+      const sum = sums.get(ledger) ?? { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
+      sum.debitsPosted += a.debitsPosted[slot]!;
+      sum.creditsPosted += a.creditsPosted[slot]!;
+      sum.debitsPending += a.debitsPending[slot]!;
+      sum.creditsPending += a.creditsPending[slot]!;
+      sums.set(ledger, sum);
+    }
+    for (const [ledger, sum] of sums) {
+      const t = this.totalsOf(ledger);
+      assert(sum.debitsPosted === t.debitsPosted && sum.creditsPosted === t.creditsPosted, `ledger ${ledger}: posted totals drifted`);
+      assert(sum.debitsPending === t.debitsPending && sum.creditsPending === t.creditsPending, `ledger ${ledger}: pending totals drifted`);
+    }
+    this.assertConservation();
+    this.verifyHolds();
+  }
+
+  /** Pending and frozen balances equal the sums of the open holds and freezes behind them. */
+  private verifyHolds(): void {
+    const a = this.accounts;
+    const pending = new Map<number, bigint>();
+    for (const [, hold] of this.pendings.entries()) {
+      if (hold.status !== TransferStatus.pending) continue;
+      pending.set(hold.debitSlot, (pending.get(hold.debitSlot) ?? 0n) + hold.amount);
+    }
+    const frozen = new Map<number, bigint>();
+    for (const [, freeze] of this.freezes.entries()) frozen.set(freeze.slot, (frozen.get(freeze.slot) ?? 0n) + freeze.remaining);
+    for (let slot = 0; slot < a.count; slot++) {
+      assert((pending.get(slot) ?? 0n) === a.debitsPending[slot], `account slot ${slot}: debits pending != open holds`);
+      assert((frozen.get(slot) ?? 0n) === a.frozen[slot], `account slot ${slot}: frozen != open freezes`);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// Read operations over one shard's state: account and transfer lookups and the account
+// history (cashflow) pages. They never change state and never allocate per id beyond the reply.
+
+import { statusNumber } from './account-table.js';
+import { errors } from './errors.js';
+import { balancesAfterOffset, readJournalHeader } from './journal-entry.js';
+import {
+  AccountLayout as A,
+  HistoryEntryLayout as H,
+  HistoryFilterFlags,
+  HistoryFilterLayout as F,
+  TransferLayout as T,
+  TransferStateLayout as S,
+  idBytes,
+} from './layout.js';
+import type { LedgerState, RecordRef } from './ledger-state.js';
+import { eventBytes, historyPageMax, locationEventsPerBatchMax, lookupIdsMax } from './limits.js';
+import { TransferFlags, TransferStatus, transferKindFlags } from './types.js';
+import { idKeyAt } from './u128.js';
+
+function idCount(body: Uint8Array): number {
+  const count = body.byteLength / idBytes;
+  if (!Number.isInteger(count) || count < 1 || count > lookupIdsMax) {
+    throw errors.bodyInvalid(`lookup body must hold 1..${lookupIdsMax} ids of ${idBytes} bytes, got ${body.byteLength} bytes`);
+  }
+  return count;
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function lookupAccounts(s: LedgerState, body: Uint8Array): Uint8Array {
+  const count = idCount(body);
+  const ids = viewOf(body);
+  const found: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const slot = s.accounts.slotOf(idKeyAt(ids, i * idBytes));
+    if (slot !== undefined) found.push(slot);
+  }
+  const reply = new Uint8Array(found.length * eventBytes);
+  const out = viewOf(reply);
+  found.forEach((slot, i) => writeAccount(s, slot, reply, out, i * eventBytes));
+  return reply;
+}
+
+function writeAccount(s: LedgerState, slot: number, reply: Uint8Array, out: DataView, at: number): void {
+  const stored = s.record(s.accounts.location[slot]!);
+  reply.set(stored.entry.subarray(stored.at, stored.at + A.outputStart), at);
+  const a = s.accounts;
+  out.setBigUint64(at + A.debitsPosted, a.debitsPosted[slot]!, true);
+  out.setBigUint64(at + A.creditsPosted, a.creditsPosted[slot]!, true);
+  out.setBigUint64(at + A.debitsPending, a.debitsPending[slot]!, true);
+  out.setBigUint64(at + A.creditsPending, a.creditsPending[slot]!, true);
+  out.setBigUint64(at + A.frozen, a.frozen[slot]!, true);
+  out.setUint16(at + A.status, statusNumber(a.status[slot]!), true);
+}
+
+export function lookupTransfers(s: LedgerState, body: Uint8Array): Uint8Array {
+  const count = idCount(body);
+  const ids = viewOf(body);
+  const found: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = idKeyAt(ids, i * idBytes);
+    if (s.transfers.has(key)) found.push(key);
+  }
+  const reply = new Uint8Array(found.length * S.bytes);
+  const out = viewOf(reply);
+  found.forEach((key, i) => writeTransferState(s, key, reply, out, i * S.bytes));
+  return reply;
+}
+
+/** Copies the journal record with `amount` set to what actually moved (or is held). */
+function writeTransferRecord(stored: RecordRef, reply: Uint8Array, out: DataView, at: number): void {
+  reply.set(stored.entry.subarray(stored.at, stored.at + eventBytes), at);
+  out.setBigUint64(at + T.amount, stored.view.getBigUint64(stored.at + T.amountEffective, true), true);
+  out.setBigUint64(at + T.amountEffective, 0n, true);
+}
+
+function writeTransferState(s: LedgerState, key: string, reply: Uint8Array, out: DataView, at: number): void {
+  const stored = s.record(s.transfers.get(key)!);
+  writeTransferRecord(stored, reply, out, at);
+  const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;
+  const hold = kind === TransferFlags.pending ? s.pendings.get(key) : undefined;
+  out.setUint16(at + S.status, hold?.status ?? TransferStatus.posted, true);
+  out.setBigUint64(at + S.amountPosted, hold?.amountPosted ?? 0n, true);
+  out.setBigUint64(at + S.amountReversed, s.reversed.get(key) ?? 0n, true);
+}
+
+interface HistoryQuery {
+  accountKey: string;
+  timestampMin: bigint;
+  timestampMax: bigint;
+  limit: number;
+  reversed: boolean;
+}
+
+function parseFilter(body: Uint8Array): HistoryQuery {
+  if (body.byteLength !== F.bytes) throw errors.bodyInvalid(`history filter must be ${F.bytes} bytes, got ${body.byteLength}`);
+  const view = viewOf(body);
+  const limit = view.getUint32(F.limit, true);
+  const flags = view.getUint32(F.flags, true);
+  if (limit < 1 || limit > historyPageMax) throw errors.bodyInvalid(`history limit must be 1..${historyPageMax}, got ${limit}`);
+  if ((flags & ~HistoryFilterFlags.reversed) !== 0) throw errors.bodyInvalid(`history filter flags ${flags} unknown`);
+  const timestampMax = view.getBigUint64(F.timestampMax, true);
+  return {
+    accountKey: idKeyAt(view, F.accountId),
+    timestampMin: view.getBigUint64(F.timestampMin, true),
+    timestampMax: timestampMax === 0n ? (1n << 64n) - 1n : timestampMax,
+    limit,
+    reversed: (flags & HistoryFilterFlags.reversed) !== 0,
+  };
+}
+
+export function accountHistory(s: LedgerState, body: Uint8Array): Uint8Array {
+  const query = parseFilter(body);
+  const slot = s.accounts.slotOf(query.accountKey);
+  if (slot === undefined) return new Uint8Array(0);
+  const locations = s.accounts.history[slot]!;
+  const timestampAt = (i: number) => {
+    const stored = s.record(locations[i]!);
+    return stored.view.getBigUint64(stored.at + T.timestamp, true);
+  };
+  // Locations are in posting order, so timestamps ascend: bisect for the window.
+  const first = lowerBound(locations.length, (i) => timestampAt(i) >= query.timestampMin);
+  const end = lowerBound(locations.length, (i) => timestampAt(i) > query.timestampMax);
+  const count = Math.max(0, Math.min(query.limit, end - first));
+  const reply = new Uint8Array(count * H.bytes);
+  const out = viewOf(reply);
+  for (let n = 0; n < count; n++) {
+    const index = query.reversed ? end - 1 - n : first + n;
+    writeHistoryEntry(s, slot, locations[index]!, reply, out, n * H.bytes);
+  }
+  return reply;
+}
+
+function writeHistoryEntry(s: LedgerState, slot: number, location: number, reply: Uint8Array, out: DataView, at: number): void {
+  const stored = s.record(location);
+  writeTransferRecord(stored, reply, out, at);
+  const seq = Math.floor(location / locationEventsPerBatchMax);
+  const { count } = readJournalHeader(stored.entry);
+  const isDebit = s.accounts.slotOf(idKeyAt(stored.view, stored.at + T.debitAccountId)) === slot;
+  const from = balancesAfterOffset(count, location - seq * locationEventsPerBatchMax) + (isDebit ? 0 : 32);
+  reply.set(stored.entry.subarray(from, from + 32), at + H.debitsPosted);
+}
+
+/** The first index in [0, length) where `atOrAfter` turns true (it must be monotone). */
+function lowerBound(length: number, atOrAfter: (i: number) => boolean): number {
+  let low = 0;
+  let high = length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (atOrAfter(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}

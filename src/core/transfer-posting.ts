@@ -1,0 +1,248 @@
+// Posting one transfer: the stateful checks in precedence order, then the balance moves.
+// Never partially applies: every check runs before the first `move`. Returns a result code.
+
+import { assert } from './assert.js';
+import { StatusBits } from './account-table.js';
+import { TransferLayout as T } from './layout.js';
+import type { LedgerState } from './ledger-state.js';
+import { ResultCode } from './result-codes.js';
+import { shardOfIdAt } from './routing.js';
+import { AccountFlags, TransferFlags, TransferStatus, transferKindFlags } from './types.js';
+import { idKeyAt } from './u128.js';
+import { sameCallerFields } from './validate.js';
+
+const assignedTransferFields = [T.amountEffective, T.timestamp] as const;
+const nsPerSecond = 1_000_000_000n;
+
+/** Where the transfer's balances-after (8 × u64) go in the journal entry. */
+export interface BalancesOut {
+  view: DataView;
+  at: number;
+}
+
+interface Posting {
+  kind: number;
+  key: string;
+  debit: number;
+  credit: number;
+  ledger: number;
+  amount: bigint;
+  referenceKey: string;
+}
+
+export function postTransfer(s: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
+  const key = idKeyAt(view, at + T.id);
+  const duplicate = duplicateResult(s, key, view, at);
+  if (duplicate !== undefined) return duplicate;
+  if (shardOfIdAt(view, at + T.debitAccountId, s.shardCount) !== s.shardIndex) return ResultCode.cross_shard_not_supported;
+  if (shardOfIdAt(view, at + T.creditAccountId, s.shardCount) !== s.shardIndex) return ResultCode.cross_shard_not_supported;
+  const debit = s.accounts.slotOf(idKeyAt(view, at + T.debitAccountId));
+  const credit = s.accounts.slotOf(idKeyAt(view, at + T.creditAccountId));
+  if (debit === undefined || credit === undefined) return ResultCode.account_not_found;
+  const ledger = view.getUint32(at + T.ledger, true);
+  if (s.accounts.ledger[debit] !== ledger || s.accounts.ledger[credit] !== ledger) return ResultCode.ledger_mismatch;
+  const posting: Posting = {
+    kind: view.getUint16(at + T.flags, true) & transferKindFlags,
+    key,
+    debit,
+    credit,
+    ledger,
+    amount: view.getBigUint64(at + T.amount, true),
+    referenceKey: idKeyAt(view, at + T.pendingId),
+  };
+  const refused = statusRefusal(s, posting) ?? referenceRefusal(s, posting) ?? balanceRefusal(s, posting);
+  if (refused !== undefined) return refused;
+  apply(s, posting, view.getUint32(at + T.timeoutSeconds, true), view.getBigUint64(at + T.timestamp, true));
+  view.setBigUint64(at + T.amountEffective, posting.amount, true);
+  s.change(
+    () => s.transfers.set(key, location),
+    () => s.transfers.delete(key),
+  );
+  recordHistory(s, posting, location, out);
+  return ResultCode.ok;
+}
+
+function duplicateResult(s: LedgerState, key: string, view: DataView, at: number): number | undefined {
+  const location = s.transfers.get(key);
+  if (location !== undefined) {
+    const stored = s.record(location);
+    const same = sameCallerFields(view, at, stored.view, stored.at, assignedTransferFields);
+    return same ? ResultCode.exists : ResultCode.exists_with_different_fields;
+  }
+  const failed = s.transfersFailed.get(key);
+  if (failed === undefined) return undefined;
+  const stored = s.record(failed);
+  const same = sameCallerFields(view, at, stored.view, stored.at, assignedTransferFields);
+  return same ? s.storedResult(failed) : ResultCode.exists_with_different_fields;
+}
+
+function statusRefusal(s: LedgerState, p: Posting): number | undefined {
+  if (p.kind === TransferFlags.void_pending) return undefined; // a void only gives money back
+  const debitBits = s.accounts.status[p.debit]!;
+  const creditBits = s.accounts.status[p.credit]!;
+  if (((debitBits | creditBits) & StatusBits.closed) !== 0) return ResultCode.account_closed;
+  // A freeze-and-deduct (unfreeze_and_pay) is how money leaves a blocked account by order.
+  const debitChecked = p.kind !== TransferFlags.unfreeze_and_pay;
+  if (debitChecked && (debitBits & StatusBits.debitBlocked) !== 0) return ResultCode.account_blocked;
+  if ((creditBits & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
+  return undefined;
+}
+
+/** Checks against the referenced pending transfer, reversed original or freeze; may resolve `p.amount`. */
+function referenceRefusal(s: LedgerState, p: Posting): number | undefined {
+  if (p.kind === TransferFlags.post_pending || p.kind === TransferFlags.void_pending) return pendingRefusal(s, p);
+  if (p.kind === TransferFlags.reversal) return reversalRefusal(s, p);
+  if (p.kind === TransferFlags.unfreeze_and_pay) return freezeRefusal(s, p);
+  return undefined;
+}
+
+function pendingRefusal(s: LedgerState, p: Posting): number | undefined {
+  const hold = s.pendings.get(p.referenceKey);
+  if (hold === undefined) return ResultCode.pending_not_found;
+  if (hold.status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
+  if (hold.status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
+  if (hold.status === TransferStatus.pending_expired) return ResultCode.pending_expired;
+  if (hold.debitSlot !== p.debit || hold.creditSlot !== p.credit) return ResultCode.accounts_mismatch;
+  if (p.amount > hold.amount) return ResultCode.exceeds_pending_amount;
+  const isVoid = p.kind === TransferFlags.void_pending;
+  if (isVoid && p.amount !== 0n && p.amount !== hold.amount) return ResultCode.amount_invalid;
+  if (p.amount === 0n || isVoid) p.amount = hold.amount;
+  return undefined;
+}
+
+function reversalRefusal(s: LedgerState, p: Posting): number | undefined {
+  const location = s.transfers.get(p.referenceKey);
+  if (location === undefined) return ResultCode.original_not_found;
+  const original = s.record(location);
+  const kind = original.view.getUint16(original.at + T.flags, true) & transferKindFlags;
+  const moved = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.unfreeze_and_pay;
+  if (!moved) return ResultCode.original_not_reversible;
+  const originalDebit = s.accounts.slotOf(idKeyAt(original.view, original.at + T.debitAccountId));
+  const originalCredit = s.accounts.slotOf(idKeyAt(original.view, original.at + T.creditAccountId));
+  if (originalDebit !== p.credit || originalCredit !== p.debit) return ResultCode.accounts_mismatch;
+  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (s.reversed.get(p.referenceKey) ?? 0n);
+  if (p.amount > remaining) return ResultCode.reversal_exceeds_remaining;
+  return undefined;
+}
+
+function freezeRefusal(s: LedgerState, p: Posting): number | undefined {
+  const freeze = s.freezes.get(p.referenceKey);
+  if (freeze === undefined) return ResultCode.freeze_not_found;
+  if (freeze.slot !== p.debit) return ResultCode.accounts_mismatch;
+  if (freeze.remaining === 0n || p.amount > freeze.remaining) return ResultCode.exceeds_frozen_amount;
+  if (p.amount === 0n) p.amount = freeze.remaining;
+  return undefined;
+}
+
+function balanceRefusal(s: LedgerState, p: Posting): number | undefined {
+  const a = s.accounts;
+  // Posting a hold or paying from a freeze never raises what the debit side has committed.
+  const raisesCommitments = p.kind === 0 || p.kind === TransferFlags.pending || p.kind === TransferFlags.reversal;
+  if (raisesCommitments && (a.flags[p.debit]! & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+    const committed = a.debitsPosted[p.debit]! + a.debitsPending[p.debit]! + a.frozen[p.debit]! + p.amount;
+    if (committed > a.creditsPosted[p.debit]!) return ResultCode.insufficient_funds;
+  }
+  const raisesCredits = raisesCommitments || p.kind === TransferFlags.unfreeze_and_pay;
+  if (raisesCredits && (a.flags[p.credit]! & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+    const committed = a.creditsPosted[p.credit]! + a.creditsPending[p.credit]! + p.amount;
+    if (committed > a.debitsPosted[p.credit]!) return ResultCode.credits_exceed_debits;
+  }
+  if (p.kind === TransferFlags.void_pending) return undefined;
+  const holds = p.kind === TransferFlags.pending;
+  const debitField = holds ? 'debitsPending' : 'debitsPosted';
+  const creditField = holds ? 'creditsPending' : 'creditsPosted';
+  if (!s.fits(debitField, p.debit, p.amount) || !s.fits(creditField, p.credit, p.amount)) return ResultCode.balance_overflow;
+  return undefined;
+}
+
+function apply(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bigint): void {
+  if (p.kind === TransferFlags.pending) return openHold(s, p, timeoutSeconds, timestamp);
+  if (p.kind === TransferFlags.post_pending || p.kind === TransferFlags.void_pending) return closeHold(s, p);
+  if (p.kind === TransferFlags.reversal) {
+    const before = s.reversed.get(p.referenceKey) ?? 0n;
+    s.change(
+      () => s.reversed.set(p.referenceKey, before + p.amount),
+      () => (before === 0n ? s.reversed.delete(p.referenceKey) : s.reversed.set(p.referenceKey, before)),
+    );
+  }
+  if (p.kind === TransferFlags.unfreeze_and_pay) {
+    const freeze = s.freezes.get(p.referenceKey)!;
+    const amount = p.amount;
+    s.change(
+      () => (freeze.remaining -= amount),
+      () => (freeze.remaining += amount),
+    );
+    s.move('frozen', p.debit, -amount);
+  }
+  s.move('debitsPosted', p.debit, p.amount);
+  s.move('creditsPosted', p.credit, p.amount);
+}
+
+function openHold(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bigint): void {
+  s.move('debitsPending', p.debit, p.amount);
+  s.move('creditsPending', p.credit, p.amount);
+  const expiresAtNs = timeoutSeconds > 0 ? timestamp + BigInt(timeoutSeconds) * nsPerSecond : 0n;
+  const hold = { debitSlot: p.debit, creditSlot: p.credit, ledger: p.ledger, amount: p.amount, status: TransferStatus.pending, amountPosted: 0n, expiresAtNs };
+  s.change(
+    () => s.pendings.set(p.key, hold),
+    () => s.pendings.delete(p.key),
+  );
+  // The heap entry is not undone: expiry skips entries whose hold is gone, closed, or newer.
+  if (expiresAtNs > 0n) s.expiry.push(expiresAtNs, p.key);
+}
+
+function closeHold(s: LedgerState, p: Posting): void {
+  const hold = s.pendings.get(p.referenceKey)!;
+  assert(hold.status === TransferStatus.pending, 'only an open hold can be posted or voided');
+  s.move('debitsPending', p.debit, -hold.amount);
+  s.move('creditsPending', p.credit, -hold.amount);
+  const posting = p.kind === TransferFlags.post_pending;
+  if (posting) {
+    s.move('debitsPosted', p.debit, p.amount);
+    s.move('creditsPosted', p.credit, p.amount);
+  }
+  s.change(
+    () => {
+      hold.status = posting ? TransferStatus.pending_posted : TransferStatus.pending_voided;
+      hold.amountPosted = posting ? p.amount : 0n;
+    },
+    () => {
+      hold.status = TransferStatus.pending;
+      hold.amountPosted = 0n;
+    },
+  );
+}
+
+/** Expires a hold whose deadline passed; returns false when it was already closed or undone. */
+export function expireHold(s: LedgerState, key: string, expiresAtNs: bigint): boolean {
+  const hold = s.pendings.get(key);
+  if (hold === undefined || hold.status !== TransferStatus.pending || hold.expiresAtNs !== expiresAtNs) return false;
+  s.move('debitsPending', hold.debitSlot, -hold.amount);
+  s.move('creditsPending', hold.creditSlot, -hold.amount);
+  hold.status = TransferStatus.pending_expired;
+  return true;
+}
+
+function recordHistory(s: LedgerState, p: Posting, location: number, out: BalancesOut): void {
+  const history = s.accounts.history;
+  s.change(
+    () => {
+      history[p.debit]!.push(location);
+      history[p.credit]!.push(location);
+    },
+    () => {
+      history[p.debit]!.pop();
+      history[p.credit]!.pop();
+    },
+  );
+  writeBalances(s, p.debit, out.view, out.at);
+  writeBalances(s, p.credit, out.view, out.at + 32);
+}
+
+function writeBalances(s: LedgerState, slot: number, view: DataView, at: number): void {
+  const a = s.accounts;
+  view.setBigUint64(at, a.debitsPosted[slot]!, true);
+  view.setBigUint64(at + 8, a.creditsPosted[slot]!, true);
+  view.setBigUint64(at + 16, a.debitsPending[slot]!, true);
+  view.setBigUint64(at + 24, a.creditsPending[slot]!, true);
+}
