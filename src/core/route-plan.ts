@@ -1,0 +1,319 @@
+// Splits one request body by owning shard and merges the shards' replies back into request order.
+// Invariants: every event goes to exactly one shard or is answered here; a linked chain is never split
+// across shards; a shard's sub-body keeps request order. Pure: no I/O, never mutates the request body.
+
+import { assert } from './assert.js';
+import { errors } from './errors.js';
+import {
+  AccountLayout,
+  AccountOperationLayout,
+  HistoryFilterLayout,
+  TransferLayout,
+  TransferStateLayout,
+  idBytes,
+  resultBytes,
+} from './layout.js';
+import { batchEventsMax, eventBytes, lookupIdsMax, shardCountMax } from './limits.js';
+import { Operation } from './operations.js';
+import { ResultCode } from './result-codes.js';
+import { shardOfIdAt } from './routing.js';
+import { AccountFlags, AccountOperationFlags, TransferFlags } from './types.js';
+
+/** One shard's part of a request. */
+export interface ShardRequest {
+  readonly shard: number;
+  readonly body: Uint8Array;
+  /** Request index of each event (or id) in `body`; null when `body` is in request order as a whole. */
+  readonly indexes: Uint16Array | null;
+  /** True when `body` is a fresh buffer made by the plan, so it may be transferred to another thread. */
+  readonly bodyOwned: boolean;
+}
+
+/** How the shards' replies become one reply. */
+export type MergeKind = 'results' | 'lookup' | 'passthrough';
+
+export interface RoutePlan {
+  readonly operation: number;
+  /** Events (or ids) in the request. */
+  readonly eventCount: number;
+  /** In ascending shard order; empty when the plan answered every event itself. */
+  readonly requests: readonly ShardRequest[];
+  readonly merge: MergeKind;
+  /** 'results' only: N × 4 bytes holding the plan's own answers (refused chains); null when none. */
+  readonly results: Uint8Array | null;
+  /** 'lookup' only: bytes of one found record in a shard's reply (its id is at offset 0). */
+  readonly recordBytes: number;
+}
+
+/** Marks an event the plan answers itself; above every shard index (shardCountMax < 255). */
+const shardRefused = 255;
+const linkedFlag = 1;
+
+// Indexes are u16 and shard numbers u8: the limits must keep them in range.
+assert(batchEventsMax <= 0xffff && lookupIdsMax <= 0xffff, 'request indexes fit in u16');
+assert(shardCountMax < shardRefused, 'shard numbers fit in u8 below the refused marker');
+assert(
+  TransferFlags.linked === linkedFlag && AccountFlags.linked === linkedFlag && AccountOperationFlags.linked === linkedFlag,
+  'every event kind uses bit 0 as its linked flag',
+);
+
+/** Splits `body` of `operation` among `shardCount` shards. Throws TallyError for a malformed body. */
+export function planRoute(operation: number, body: Uint8Array, shardCount: number): RoutePlan {
+  assert(Number.isInteger(shardCount) && shardCount >= 1 && shardCount <= shardCountMax, 'shardCount in range');
+  switch (operation) {
+    case Operation.create_accounts:
+      return planEvents(operation, body, shardCount, AccountLayout.id, AccountLayout.flags);
+    case Operation.create_transfers:
+      return planEvents(operation, body, shardCount, TransferLayout.debitAccountId, TransferLayout.flags);
+    case Operation.account_operations:
+      return planEvents(operation, body, shardCount, AccountOperationLayout.accountId, AccountOperationLayout.flags);
+    case Operation.lookup_accounts:
+      return planLookupAccounts(body, shardCount);
+    case Operation.lookup_transfers:
+      return planLookupTransfers(body, shardCount);
+    case Operation.get_account_transfers:
+      return planHistory(body, shardCount);
+    default:
+      throw errors.operationUnknown(operation);
+  }
+}
+
+/** Merges `replies` (parallel to `plan.requests`) into the reply of the whole request. */
+export function mergeReplies(plan: RoutePlan, replies: readonly Uint8Array[]): Uint8Array {
+  assert(replies.length === plan.requests.length, 'one reply per shard request');
+  if (plan.merge === 'passthrough') return replies[0];
+  if (plan.merge === 'results') return mergeResults(plan, replies);
+  return mergeLookup(plan, replies);
+}
+
+// ---- planning ----------------------------------------------------------------------------------
+
+function planEvents(operation: number, body: Uint8Array, shardCount: number, idOffset: number, flagsOffset: number): RoutePlan {
+  const eventCount = countRecords(body, eventBytes, batchEventsMax);
+  if (shardCount === 1) return planWhole(operation, eventCount, body, 0, 'results');
+  const view = viewOf(body);
+  const shards = new Uint8Array(eventCount);
+  for (let i = 0; i < eventCount; i++) shards[i] = shardOfIdAt(view, i * eventBytes + idOffset, shardCount);
+  const results = refuseSplitChains(view, eventCount, flagsOffset, shards);
+  const requests = splitRecords(body, eventBytes, eventBytes, shards, shardCount);
+  return { operation, eventCount, requests, merge: 'results', results, recordBytes: 0 };
+}
+
+function planLookupAccounts(body: Uint8Array, shardCount: number): RoutePlan {
+  const operation = Operation.lookup_accounts;
+  const idCount = countRecords(body, idBytes, lookupIdsMax);
+  if (shardCount === 1) return planWhole(operation, idCount, body, 0, 'lookup');
+  const view = viewOf(body);
+  const shards = new Uint8Array(idCount);
+  for (let i = 0; i < idCount; i++) shards[i] = shardOfIdAt(view, i * idBytes, shardCount);
+  const requests = splitRecords(body, idBytes, idBytes, shards, shardCount);
+  return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, recordBytes: eventBytes };
+}
+
+/** A transfer lives on its debit account's shard, which an id alone does not tell: ask every shard. */
+function planLookupTransfers(body: Uint8Array, shardCount: number): RoutePlan {
+  const operation = Operation.lookup_transfers;
+  const idCount = countRecords(body, idBytes, lookupIdsMax);
+  const requests: ShardRequest[] = [];
+  for (let shard = 0; shard < shardCount; shard++) requests.push({ shard, body, indexes: null, bodyOwned: false });
+  const recordBytes = TransferStateLayout.bytes;
+  return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, recordBytes };
+}
+
+function planHistory(body: Uint8Array, shardCount: number): RoutePlan {
+  if (body.byteLength !== HistoryFilterLayout.bytes) {
+    throw errors.bodyInvalid(`get_account_transfers takes one ${HistoryFilterLayout.bytes}-byte filter, got ${body.byteLength} bytes`);
+  }
+  const shard = shardOfIdAt(viewOf(body), HistoryFilterLayout.accountId, shardCount);
+  return planWhole(Operation.get_account_transfers, 1, body, shard, 'passthrough');
+}
+
+function planWhole(operation: number, eventCount: number, body: Uint8Array, shard: number, merge: MergeKind): RoutePlan {
+  const requests = [{ shard, body, indexes: null, bodyOwned: false }];
+  return { operation, eventCount, requests, merge, results: null, recordBytes: merge === 'lookup' ? recordBytesOf(operation) : 0 };
+}
+
+function recordBytesOf(operation: number): number {
+  return operation === Operation.lookup_transfers ? TransferStateLayout.bytes : eventBytes;
+}
+
+/** Number of fixed-size records in `body`; throws when the body is empty, ragged or too long. */
+function countRecords(body: Uint8Array, recordBytes: number, recordsMax: number): number {
+  if (body.byteLength === 0) throw errors.batchEmpty();
+  if (body.byteLength % recordBytes !== 0) {
+    throw errors.bodyInvalid(`body of ${body.byteLength} bytes is not a whole number of ${recordBytes}-byte records`);
+  }
+  const count = body.byteLength / recordBytes;
+  if (count > recordsMax) throw errors.batchTooLarge(count, recordsMax);
+  return count;
+}
+
+/**
+ * Answers every closed linked chain whose events route to more than one shard, and marks its events
+ * refused in `shards`. A chain open at the end of the batch is left to the shards (linked_event_chain_open).
+ */
+function refuseSplitChains(view: DataView, eventCount: number, flagsOffset: number, shards: Uint8Array): Uint8Array | null {
+  let results: Uint8Array | null = null;
+  let chainStart = 0;
+  for (let i = 0; i < eventCount; i++) {
+    if ((view.getUint16(i * eventBytes + flagsOffset, true) & linkedFlag) !== 0) continue;
+    if (i > chainStart) results = refuseChainIfSplit(chainStart, i, shards, results, eventCount);
+    chainStart = i + 1;
+  }
+  return results;
+}
+
+function refuseChainIfSplit(first: number, last: number, shards: Uint8Array, results: Uint8Array | null, eventCount: number): Uint8Array | null {
+  const home = shards[first];
+  let away = first + 1;
+  while (away <= last && shards[away] === home) away++;
+  if (away > last) return results;
+  const out = results ?? new Uint8Array(eventCount * resultBytes);
+  const view = viewOf(out);
+  for (let i = first; i <= last; i++) {
+    const code = i === away ? ResultCode.cross_shard_not_supported : ResultCode.linked_event_failed;
+    view.setUint16(i * resultBytes, code, true);
+    view.setUint16(i * resultBytes + 2, 0, true);
+    shards[i] = shardRefused;
+  }
+  return out;
+}
+
+/**
+ * One request per shard that owns at least one record. When a single shard owns every record, it
+ * gets the request body itself (no copy); otherwise each shard gets a fresh, compact sub-body.
+ */
+function splitRecords(body: Uint8Array, stride: number, copyBytes: number, shards: Uint8Array, shardCount: number): ShardRequest[] {
+  const counts = new Uint16Array(shardCount);
+  let refused = 0;
+  for (let i = 0; i < shards.length; i++) {
+    if (shards[i] === shardRefused) refused++;
+    else counts[shards[i]]++;
+  }
+  const sole = refused === 0 ? counts.indexOf(shards.length) : -1;
+  if (sole !== -1) return [{ shard: sole, body, indexes: null, bodyOwned: false }];
+  const requests: ShardRequest[] = [];
+  const slots: number[] = new Array<number>(shardCount).fill(-1);
+  for (let shard = 0; shard < shardCount; shard++) {
+    if (counts[shard] === 0) continue;
+    slots[shard] = requests.length;
+    const indexes = new Uint16Array(counts[shard]);
+    requests.push({ shard, body: new Uint8Array(counts[shard] * copyBytes), indexes, bodyOwned: true });
+  }
+  fillRequests(body, stride, shards, slots, requests);
+  return requests;
+}
+
+function fillRequests(body: Uint8Array, stride: number, shards: Uint8Array, slots: number[], requests: ShardRequest[]): void {
+  const filled = new Uint16Array(requests.length);
+  for (let i = 0; i < shards.length; i++) {
+    if (shards[i] === shardRefused) continue;
+    const slot = slots[shards[i]];
+    const request = requests[slot];
+    const k = filled[slot]++;
+    request.body.set(body.subarray(i * stride, i * stride + stride), k * stride);
+    request.indexes![k] = i;
+  }
+  for (let slot = 0; slot < requests.length; slot++) assert(filled[slot] === requests[slot].indexes!.length, 'every sub-body filled');
+}
+
+// ---- merging -----------------------------------------------------------------------------------
+
+function mergeResults(plan: RoutePlan, replies: readonly Uint8Array[]): Uint8Array {
+  const bytes = plan.eventCount * resultBytes;
+  if (plan.results === null && plan.requests.length === 1 && plan.requests[0].indexes === null) {
+    assert(replies[0].byteLength === bytes, 'a write reply holds one result per event');
+    return replies[0];
+  }
+  const out = plan.results ?? new Uint8Array(bytes);
+  const outView = viewOf(out);
+  for (let r = 0; r < plan.requests.length; r++) {
+    const indexes = plan.requests[r].indexes;
+    assert(indexes !== null, 'a split write request carries its indexes');
+    assert(replies[r].byteLength === indexes.length * resultBytes, 'a shard reply holds one result per event it got');
+    const replyView = viewOf(replies[r]);
+    for (let k = 0; k < indexes.length; k++) {
+      outView.setUint32(indexes[k] * resultBytes, replyView.getUint32(k * resultBytes, true), true);
+    }
+  }
+  return out;
+}
+
+/**
+ * Each shard answers only the ids it found, in the order it was asked. Walking its reply beside its
+ * sub-request recovers each record's request index. When two shards find the same id (possible for
+ * transfer ids, which are unique per shard), the lower shard's record wins.
+ */
+function mergeLookup(plan: RoutePlan, replies: readonly Uint8Array[]): Uint8Array {
+  if (plan.requests.length === 1) return replies[0];
+  const offsets = new Int32Array(plan.eventCount).fill(-1);
+  const owners = new Uint8Array(plan.eventCount);
+  let found = 0;
+  for (let r = 0; r < plan.requests.length; r++) {
+    found += placeFound(plan.requests[r], replies[r], plan.recordBytes, r, offsets, owners);
+  }
+  return gatherFound(replies, plan.recordBytes, found, offsets, owners);
+}
+
+function placeFound(request: ShardRequest, reply: Uint8Array, recordBytes: number, owner: number, offsets: Int32Array, owners: Uint8Array): number {
+  assert(reply.byteLength % recordBytes === 0, 'a lookup reply is whole records');
+  const askedView = viewOf(request.body);
+  const replyView = viewOf(reply);
+  const askedCount = request.body.byteLength / idBytes;
+  let placed = 0;
+  let k = 0;
+  for (let offset = 0; offset < reply.byteLength; offset += recordBytes) {
+    while (k < askedCount && !idsEqual(replyView, offset, askedView, k * idBytes)) k++;
+    assert(k < askedCount, 'a shard replied with a record it was not asked for, or out of order');
+    const index = request.indexes === null ? k : request.indexes[k];
+    if (offsets[index] === -1) {
+      offsets[index] = offset;
+      owners[index] = owner;
+      placed++;
+    }
+    k++;
+  }
+  return placed;
+}
+
+/** Copies the found records in request order, one `set` per run of records adjacent in one reply. */
+function gatherFound(replies: readonly Uint8Array[], recordBytes: number, found: number, offsets: Int32Array, owners: Uint8Array): Uint8Array {
+  const out = new Uint8Array(found * recordBytes);
+  let written = 0;
+  let runOwner = -1;
+  let runStart = 0;
+  let runBytes = 0;
+  for (let index = 0; index < offsets.length; index++) {
+    const offset = offsets[index];
+    if (offset === -1) continue;
+    if (owners[index] === runOwner && offset === runStart + runBytes) {
+      runBytes += recordBytes;
+      continue;
+    }
+    if (runBytes > 0) written = copyRun(out, written, replies[runOwner], runStart, runBytes);
+    runOwner = owners[index];
+    runStart = offset;
+    runBytes = recordBytes;
+  }
+  if (runBytes > 0) written = copyRun(out, written, replies[runOwner], runStart, runBytes);
+  assert(written === out.byteLength, 'every found record copied once');
+  return out;
+}
+
+function copyRun(out: Uint8Array, at: number, reply: Uint8Array, start: number, bytes: number): number {
+  out.set(reply.subarray(start, start + bytes), at);
+  return at + bytes;
+}
+
+function idsEqual(a: DataView, aOffset: number, b: DataView, bOffset: number): boolean {
+  return (
+    a.getUint32(aOffset, true) === b.getUint32(bOffset, true) &&
+    a.getUint32(aOffset + 4, true) === b.getUint32(bOffset + 4, true) &&
+    a.getUint32(aOffset + 8, true) === b.getUint32(bOffset + 8, true) &&
+    a.getUint32(aOffset + 12, true) === b.getUint32(bOffset + 12, true)
+  );
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
