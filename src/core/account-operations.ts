@@ -18,60 +18,55 @@ export function withDetail(code: number, detail: number): number {
 }
 
 export function createAccount(s: LedgerState, view: DataView, at: number, location: number): number {
-  const key = idKeyAt(view, at + A.id);
-  const existing = s.accounts.slotOf(key);
-  if (existing !== undefined) {
+  const existing = s.accounts.slotAt(view, at + A.id);
+  if (existing >= 0) {
     const stored = s.record(s.accounts.location[existing]!);
     return sameCallerFields(view, at, stored.view, stored.at, assignedAccountFields) ? ResultCode.exists : ResultCode.exists_with_different_fields;
   }
-  const failed = s.accountsFailed.get(key);
-  if (failed !== undefined) {
+  const failed = s.accountsFailed.getAt(view, at + A.id);
+  if (failed >= 0) {
     const stored = s.record(failed);
     return sameCallerFields(view, at, stored.view, stored.at, assignedAccountFields) ? s.storedResult(failed) : ResultCode.exists_with_different_fields;
   }
+  if (!s.isLocal(view, at + A.id)) return ResultCode.cross_shard_not_supported;
   const ledger = view.getUint32(at + A.ledger, true);
   const flags = view.getUint16(at + A.flags, true);
-  s.change(
-    () => s.accounts.add(key, ledger, flags, location),
-    () => s.accounts.removeLast(key),
-  );
+  s.accounts.add(view, at + A.id, ledger, flags, location);
+  if (s.inChain) s.onUndo(() => s.accounts.removeLast(view, at + A.id));
   return ResultCode.ok;
 }
 
 export function applyAccountOperation(s: LedgerState, view: DataView, at: number, location: number): number {
-  const key = idKeyAt(view, at + O.id);
-  const duplicate = duplicateOperation(s, key, view, at);
+  const duplicate = duplicateOperation(s, view, at);
   if (duplicate !== undefined) return duplicate;
-  const slot = s.accounts.slotOf(idKeyAt(view, at + O.accountId));
-  if (slot === undefined) return ResultCode.account_not_found;
+  const slot = s.accounts.slotAt(view, at + O.accountId);
+  if (slot < 0) return ResultCode.account_not_found;
   const kind = view.getUint16(at + O.kind, true);
   const closed = (s.accounts.status[slot]! & StatusBits.closed) !== 0;
   if (closed && kind !== AccountOperationKind.unfreeze) return ResultCode.account_closed;
-  const result = applyKind(s, kind, slot, key, view, at);
+  const result = applyKind(s, kind, slot, view, at);
   if (result !== ResultCode.ok) return result;
-  s.change(
-    () => s.operations.set(key, location),
-    () => s.operations.delete(key),
-  );
+  s.operations.setAt(view, at + O.id, location);
+  if (s.inChain) s.onUndo(() => s.operations.deleteAt(view, at + O.id));
   return ResultCode.ok;
 }
 
-function duplicateOperation(s: LedgerState, key: string, view: DataView, at: number): number | undefined {
-  const location = s.operations.get(key);
-  if (location !== undefined) {
+function duplicateOperation(s: LedgerState, view: DataView, at: number): number | undefined {
+  const location = s.operations.getAt(view, at + O.id);
+  if (location >= 0) {
     const stored = s.record(location);
     return sameCallerFields(view, at, stored.view, stored.at, assignedOperationFields) ? ResultCode.exists : ResultCode.exists_with_different_fields;
   }
-  const failed = s.operationsFailed.get(key);
-  if (failed === undefined) return undefined;
+  const failed = s.operationsFailed.getAt(view, at + O.id);
+  if (failed < 0) return undefined;
   const stored = s.record(failed);
   return sameCallerFields(view, at, stored.view, stored.at, assignedOperationFields) ? s.storedResult(failed) : ResultCode.exists_with_different_fields;
 }
 
-function applyKind(s: LedgerState, kind: number, slot: number, key: string, view: DataView, at: number): number {
+function applyKind(s: LedgerState, kind: number, slot: number, view: DataView, at: number): number {
   const flags = view.getUint16(at + O.flags, true);
   const amount = view.getBigUint64(at + O.amount, true);
-  if (kind === AccountOperationKind.freeze) return freeze(s, slot, key, amount);
+  if (kind === AccountOperationKind.freeze) return freeze(s, slot, idKeyAt(view, at + O.id), amount);
   if (kind === AccountOperationKind.unfreeze) return unfreeze(s, slot, idKeyAt(view, at + O.freezeId), amount);
   if (kind === AccountOperationKind.block) return setBlocks(s, slot, blockBits(flags), true);
   if (kind === AccountOperationKind.unblock) return setBlocks(s, slot, blockBits(flags), false);
@@ -87,14 +82,11 @@ function blockBits(flags: number): number {
 /** A freeze takes part of the available balance (credits − debits − pending − frozen) out of use. */
 function freeze(s: LedgerState, slot: number, key: string, amount: bigint): number {
   const a = s.accounts;
-  const available = a.creditsPosted[slot]! - a.debitsPosted[slot]! - a.debitsPending[slot]! - a.frozen[slot]!;
+  const available = a.balance('creditsPosted', slot) - a.balance('debitsPosted', slot) - a.balance('debitsPending', slot) - a.balance('frozen', slot);
   if (amount > available) return ResultCode.insufficient_funds;
   s.move('frozen', slot, amount);
-  const hold = { slot, remaining: amount };
-  s.change(
-    () => s.freezes.set(key, hold),
-    () => s.freezes.delete(key),
-  );
+  s.freezes.set(key, { slot, remaining: amount });
+  if (s.inChain) s.onUndo(() => s.freezes.delete(key));
   return ResultCode.ok;
 }
 
@@ -105,33 +97,29 @@ function unfreeze(s: LedgerState, slot: number, freezeKey: string, amountAsked: 
   if (hold.remaining === 0n || amountAsked > hold.remaining) return ResultCode.exceeds_frozen_amount;
   const amount = amountAsked === 0n ? hold.remaining : amountAsked;
   s.move('frozen', slot, -amount);
-  s.change(
-    () => (hold.remaining -= amount),
-    () => (hold.remaining += amount),
-  );
+  hold.remaining -= amount;
+  if (s.inChain) s.onUndo(() => (hold.remaining += amount));
   return ResultCode.ok;
 }
 
 function setBlocks(s: LedgerState, slot: number, bits: number, blocked: boolean): number {
   const before = s.accounts.status[slot]!;
   const after = blocked ? before | bits : before & ~bits;
-  s.change(
-    () => (s.accounts.status[slot] = after),
-    () => (s.accounts.status[slot] = before),
-  );
+  s.accounts.status[slot] = after;
+  if (s.inChain) s.onUndo(() => (s.accounts.status[slot] = before));
   return ResultCode.ok;
 }
 
 /** Closing needs nothing left on the account: no holds, no freezes, posted debits = credits. */
 function close(s: LedgerState, slot: number): number {
   const a = s.accounts;
-  if (a.debitsPending[slot] !== 0n || a.creditsPending[slot] !== 0n) return withDetail(ResultCode.close_refused, CloseRefusedReason.pending_balance);
-  if (a.frozen[slot] !== 0n) return withDetail(ResultCode.close_refused, CloseRefusedReason.frozen_balance);
-  if (a.debitsPosted[slot] !== a.creditsPosted[slot]) return withDetail(ResultCode.close_refused, CloseRefusedReason.nonzero_balance);
+  if (a.balance('debitsPending', slot) !== 0n || a.balance('creditsPending', slot) !== 0n) {
+    return withDetail(ResultCode.close_refused, CloseRefusedReason.pending_balance);
+  }
+  if (a.balance('frozen', slot) !== 0n) return withDetail(ResultCode.close_refused, CloseRefusedReason.frozen_balance);
+  if (a.balance('debitsPosted', slot) !== a.balance('creditsPosted', slot)) return withDetail(ResultCode.close_refused, CloseRefusedReason.nonzero_balance);
   const before = a.status[slot]!;
-  s.change(
-    () => (a.status[slot] = before | StatusBits.closed),
-    () => (a.status[slot] = before),
-  );
+  a.status[slot] = before | StatusBits.closed;
+  if (s.inChain) s.onUndo(() => (a.status[slot] = before));
   return ResultCode.ok;
 }

@@ -1,9 +1,10 @@
-// Every account of one shard: id → slot, and per-slot balances in typed arrays (compact and
-// fast at millions of accounts). Balances are u64 minor units; status is a bit set.
+// Every account of one shard: id → slot, and per-slot balances interleaved in one typed array
+// (compact at millions of accounts, and the four posted/pending balances of a slot can be
+// copied as raw words). Balances are u64 minor units; status is a bit set.
 // Invariant: a slot, once given, is never reused; only create-undo inside a failed chain frees the last one.
 
 import { assert } from './assert.js';
-import { IdMap } from './id-map.js';
+import { IdTable } from './id-table.js';
 import { AccountStatus, type AccountStatusName } from './types.js';
 
 /** Status bits: blocks combine; closed overrides everything. */
@@ -12,6 +13,17 @@ export const StatusBits = {
   creditBlocked: 2,
   closed: 4,
 } as const;
+
+/** Position of each balance inside a slot's stride; the first four are the history balances. */
+export const Balance = {
+  debitsPosted: 0,
+  creditsPosted: 1,
+  debitsPending: 2,
+  creditsPending: 3,
+  frozen: 4,
+} as const;
+export type BalanceField = keyof typeof Balance;
+export const balanceStride = 5;
 
 export function statusName(bits: number): AccountStatusName {
   if (bits & StatusBits.closed) return 'closed';
@@ -30,14 +42,13 @@ export function statusNumber(bits: number): number {
 const capacityInitial = 1024;
 
 export class AccountTable {
-  private readonly slots = new IdMap<number>();
+  private readonly slots = new IdTable();
   count = 0;
   capacity = capacityInitial;
-  debitsPosted = new BigUint64Array(capacityInitial);
-  creditsPosted = new BigUint64Array(capacityInitial);
-  debitsPending = new BigUint64Array(capacityInitial);
-  creditsPending = new BigUint64Array(capacityInitial);
-  frozen = new BigUint64Array(capacityInitial);
+  /** Balances of slot s at [s * balanceStride + Balance.field]. */
+  balances = new BigUint64Array(capacityInitial * balanceStride);
+  /** The same bytes as u32 words, for copying balances without creating BigInts. */
+  balanceWords = new Uint32Array(this.balances.buffer);
   ledger = new Uint32Array(capacityInitial);
   flags = new Uint16Array(capacityInitial);
   status = new Uint8Array(capacityInitial);
@@ -46,15 +57,20 @@ export class AccountTable {
   /** Journal locations of the transfers that touched each account, in posting order. */
   history: number[][] = [];
 
-  slotOf(key: string): number | undefined {
-    return this.slots.get(key);
+  /** The slot of the account whose id is at `at`, or -1. */
+  slotAt(view: DataView, at: number): number {
+    return this.slots.getAt(view, at);
   }
 
-  add(key: string, ledger: number, flags: number, location: number): number {
-    assert(!this.slots.has(key), 'account added twice');
+  balance(field: BalanceField, slot: number): bigint {
+    return this.balances[slot * balanceStride + Balance[field]]!;
+  }
+
+  add(view: DataView, at: number, ledger: number, flags: number, location: number): number {
+    assert(this.slots.getAt(view, at) === -1, 'account added twice');
     if (this.count === this.capacity) this.grow();
     const slot = this.count++;
-    this.slots.set(key, slot);
+    this.slots.setAt(view, at, slot);
     this.ledger[slot] = ledger;
     this.flags[slot] = flags;
     this.status[slot] = 0;
@@ -64,28 +80,21 @@ export class AccountTable {
   }
 
   /** Undo of the most recent add (a failed linked chain). */
-  removeLast(key: string): void {
-    const slot = this.slots.get(key);
+  removeLast(view: DataView, at: number): void {
+    const slot = this.slots.getAt(view, at);
     assert(slot === this.count - 1, 'only the newest account can be removed');
-    assert(this.debitsPosted[slot] === 0n && this.creditsPosted[slot] === 0n, 'removed account has balances');
-    assert(this.debitsPending[slot] === 0n && this.creditsPending[slot] === 0n, 'removed account has pending');
-    this.slots.delete(key);
+    for (let f = 0; f < balanceStride; f++) assert(this.balances[slot * balanceStride + f] === 0n, 'removed account has balances');
+    this.slots.deleteAt(view, at);
     this.history.pop();
     this.count--;
   }
 
   private grow(): void {
     const capacity = this.capacity * 2;
-    const big = (old: BigUint64Array) => {
-      const next = new BigUint64Array(capacity);
-      next.set(old);
-      return next;
-    };
-    this.debitsPosted = big(this.debitsPosted);
-    this.creditsPosted = big(this.creditsPosted);
-    this.debitsPending = big(this.debitsPending);
-    this.creditsPending = big(this.creditsPending);
-    this.frozen = big(this.frozen);
+    const balances = new BigUint64Array(capacity * balanceStride);
+    balances.set(this.balances);
+    this.balances = balances;
+    this.balanceWords = new Uint32Array(balances.buffer);
     const ledger = new Uint32Array(capacity);
     ledger.set(this.ledger);
     this.ledger = ledger;

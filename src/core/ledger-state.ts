@@ -3,10 +3,12 @@
 // conservation check) and, inside a linked chain, records its own undo.
 
 import { assert } from './assert.js';
-import { AccountTable } from './account-table.js';
+import { AccountTable, Balance, balanceStride, type BalanceField } from './account-table.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { IdMap } from './id-map.js';
+import { IdTable } from './id-table.js';
 import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
+import { shardOfIdAt } from './routing.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax } from './limits.js';
 import { TransferStatus } from './types.js';
 
@@ -15,7 +17,7 @@ export interface JournalSource {
   entry(seq: number): Uint8Array | undefined;
 }
 
-export type BalanceField = 'debitsPosted' | 'creditsPosted' | 'debitsPending' | 'creditsPending' | 'frozen';
+export type { BalanceField } from './account-table.js';
 
 export interface PendingHold {
   debitSlot: number;
@@ -52,11 +54,12 @@ export function locationOf(seq: number, index: number): number {
 
 export class LedgerState {
   readonly accounts = new AccountTable();
-  readonly accountsFailed = new IdMap<number>();
-  readonly transfers = new IdMap<number>();
-  readonly transfersFailed = new IdMap<number>();
-  readonly operations = new IdMap<number>();
-  readonly operationsFailed = new IdMap<number>();
+  /** Id → journal location, for every id that succeeded (transfers, operations) or failed. */
+  readonly accountsFailed = new IdTable();
+  readonly transfers = new IdTable();
+  readonly transfersFailed = new IdTable();
+  readonly operations = new IdTable();
+  readonly operationsFailed = new IdTable();
   readonly pendings = new IdMap<PendingHold>();
   readonly freezes = new IdMap<FreezeHold>();
   readonly reversed = new IdMap<bigint>();
@@ -71,6 +74,11 @@ export class LedgerState {
     readonly shardCount: number,
     private readonly journal: JournalSource,
   ) {}
+
+  /** Whether the account id at `at` routes to this shard. */
+  isLocal(view: DataView, at: number): boolean {
+    return this.shardCount === 1 || shardOfIdAt(view, at, this.shardCount) === this.shardIndex;
+  }
 
   remember(seq: number, entry: Uint8Array): void {
     this.recent.set(seq, entry);
@@ -102,14 +110,15 @@ export class LedgerState {
 
   /** Whether `slot[field] + amount` still fits a u64 balance. */
   fits(field: BalanceField, slot: number, amount: bigint): boolean {
-    return this.accounts[field][slot]! + amount <= balanceMax;
+    return this.accounts.balance(field, slot) + amount <= balanceMax;
   }
 
   move(field: BalanceField, slot: number, delta: bigint): void {
-    const column = this.accounts[field];
-    const next = column[slot]! + delta;
+    const balances = this.accounts.balances;
+    const index = slot * balanceStride + Balance[field];
+    const next = balances[index]! + delta;
     assert(next >= 0n && next <= balanceMax, `${field} out of range`);
-    column[slot] = next;
+    balances[index] = next;
     if (field !== 'frozen') {
       const totals = this.totalsOf(this.accounts.ledger[slot]!);
       totals[field] += delta;
@@ -117,10 +126,13 @@ export class LedgerState {
     if (this.undo !== null) this.undo.push(() => this.move(field, slot, -delta));
   }
 
-  /** Run `apply` now and `revert` if the open chain fails. */
-  change(apply: () => void, revert: () => void): void {
-    apply();
+  /** Inside a linked chain, remember how to revert a change just made. */
+  onUndo(revert: () => void): void {
     if (this.undo !== null) this.undo.push(revert);
+  }
+
+  get inChain(): boolean {
+    return this.undo !== null;
   }
 
   totalsOf(ledger: number): LedgerTotals {
@@ -147,10 +159,10 @@ export class LedgerState {
     for (let slot = 0; slot < a.count; slot++) {
       const ledger = a.ledger[slot]!;
       const sum = sums.get(ledger) ?? { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
-      sum.debitsPosted += a.debitsPosted[slot]!;
-      sum.creditsPosted += a.creditsPosted[slot]!;
-      sum.debitsPending += a.debitsPending[slot]!;
-      sum.creditsPending += a.creditsPending[slot]!;
+      sum.debitsPosted += a.balance('debitsPosted', slot);
+      sum.creditsPosted += a.balance('creditsPosted', slot);
+      sum.debitsPending += a.balance('debitsPending', slot);
+      sum.creditsPending += a.balance('creditsPending', slot);
       sums.set(ledger, sum);
     }
     for (const [ledger, sum] of sums) {
@@ -173,8 +185,8 @@ export class LedgerState {
     const frozen = new Map<number, bigint>();
     for (const [, freeze] of this.freezes.entries()) frozen.set(freeze.slot, (frozen.get(freeze.slot) ?? 0n) + freeze.remaining);
     for (let slot = 0; slot < a.count; slot++) {
-      assert((pending.get(slot) ?? 0n) === a.debitsPending[slot], `account slot ${slot}: debits pending != open holds`);
-      assert((frozen.get(slot) ?? 0n) === a.frozen[slot], `account slot ${slot}: frozen != open freezes`);
+      assert((pending.get(slot) ?? 0n) === a.balance('debitsPending', slot), `account slot ${slot}: debits pending != open holds`);
+      assert((frozen.get(slot) ?? 0n) === a.balance('frozen', slot), `account slot ${slot}: frozen != open freezes`);
     }
   }
 }

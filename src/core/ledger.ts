@@ -21,7 +21,6 @@ import { Operation, isWriteOperation } from './operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { ResultCode } from './result-codes.js';
 import { expireHold, postTransfer } from './transfer-posting.js';
-import { idKeyAt } from './u128.js';
 import { validateAccount, validateAccountOperation, validateTransfer } from './validate.js';
 
 export type { JournalSource } from './ledger-state.js';
@@ -223,8 +222,7 @@ export class Ledger {
       operation === Operation.create_transfers ? this.s.transfersFailed : operation === Operation.create_accounts ? this.s.accountsFailed : this.s.operationsFailed;
     for (let i = 0; i < header.count; i++) {
       if (notRemembered.has(results[i]! & 0xffff)) continue;
-      const key = idKeyAt(view, eventOffset(i));
-      if (!failed.has(key)) failed.set(key, locationOf(header.seq, i));
+      if (!failed.hasAt(view, eventOffset(i))) failed.setAt(view, eventOffset(i), locationOf(header.seq, i));
     }
   }
 }

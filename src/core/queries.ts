@@ -35,8 +35,8 @@ export function lookupAccounts(s: LedgerState, body: Uint8Array): Uint8Array {
   const ids = viewOf(body);
   const found: number[] = [];
   for (let i = 0; i < count; i++) {
-    const slot = s.accounts.slotOf(idKeyAt(ids, i * idBytes));
-    if (slot !== undefined) found.push(slot);
+    const slot = s.accounts.slotAt(ids, i * idBytes);
+    if (slot >= 0) found.push(slot);
   }
   const reply = new Uint8Array(found.length * eventBytes);
   const out = viewOf(reply);
@@ -48,25 +48,25 @@ function writeAccount(s: LedgerState, slot: number, reply: Uint8Array, out: Data
   const stored = s.record(s.accounts.location[slot]!);
   reply.set(stored.entry.subarray(stored.at, stored.at + A.outputStart), at);
   const a = s.accounts;
-  out.setBigUint64(at + A.debitsPosted, a.debitsPosted[slot]!, true);
-  out.setBigUint64(at + A.creditsPosted, a.creditsPosted[slot]!, true);
-  out.setBigUint64(at + A.debitsPending, a.debitsPending[slot]!, true);
-  out.setBigUint64(at + A.creditsPending, a.creditsPending[slot]!, true);
-  out.setBigUint64(at + A.frozen, a.frozen[slot]!, true);
+  out.setBigUint64(at + A.debitsPosted, a.balance('debitsPosted', slot), true);
+  out.setBigUint64(at + A.creditsPosted, a.balance('creditsPosted', slot), true);
+  out.setBigUint64(at + A.debitsPending, a.balance('debitsPending', slot), true);
+  out.setBigUint64(at + A.creditsPending, a.balance('creditsPending', slot), true);
+  out.setBigUint64(at + A.frozen, a.balance('frozen', slot), true);
   out.setUint16(at + A.status, statusNumber(a.status[slot]!), true);
 }
 
 export function lookupTransfers(s: LedgerState, body: Uint8Array): Uint8Array {
   const count = idCount(body);
   const ids = viewOf(body);
-  const found: string[] = [];
+  const found: number[] = [];
   for (let i = 0; i < count; i++) {
-    const key = idKeyAt(ids, i * idBytes);
-    if (s.transfers.has(key)) found.push(key);
+    const location = s.transfers.getAt(ids, i * idBytes);
+    if (location >= 0) found.push(location);
   }
   const reply = new Uint8Array(found.length * S.bytes);
   const out = viewOf(reply);
-  found.forEach((key, i) => writeTransferState(s, key, reply, out, i * S.bytes));
+  found.forEach((location, i) => writeTransferState(s, location, reply, out, i * S.bytes));
   return reply;
 }
 
@@ -77,8 +77,9 @@ function writeTransferRecord(stored: RecordRef, reply: Uint8Array, out: DataView
   out.setBigUint64(at + T.amountEffective, 0n, true);
 }
 
-function writeTransferState(s: LedgerState, key: string, reply: Uint8Array, out: DataView, at: number): void {
-  const stored = s.record(s.transfers.get(key)!);
+function writeTransferState(s: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number): void {
+  const stored = s.record(location);
+  const key = idKeyAt(stored.view, stored.at + T.id);
   writeTransferRecord(stored, reply, out, at);
   const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;
   const hold = kind === TransferFlags.pending ? s.pendings.get(key) : undefined;
@@ -88,7 +89,7 @@ function writeTransferState(s: LedgerState, key: string, reply: Uint8Array, out:
 }
 
 interface HistoryQuery {
-  accountKey: string;
+  view: DataView;
   timestampMin: bigint;
   timestampMax: bigint;
   limit: number;
@@ -104,7 +105,7 @@ function parseFilter(body: Uint8Array): HistoryQuery {
   if ((flags & ~HistoryFilterFlags.reversed) !== 0) throw errors.bodyInvalid(`history filter flags ${flags} unknown`);
   const timestampMax = view.getBigUint64(F.timestampMax, true);
   return {
-    accountKey: idKeyAt(view, F.accountId),
+    view,
     timestampMin: view.getBigUint64(F.timestampMin, true),
     timestampMax: timestampMax === 0n ? (1n << 64n) - 1n : timestampMax,
     limit,
@@ -114,8 +115,8 @@ function parseFilter(body: Uint8Array): HistoryQuery {
 
 export function accountHistory(s: LedgerState, body: Uint8Array): Uint8Array {
   const query = parseFilter(body);
-  const slot = s.accounts.slotOf(query.accountKey);
-  if (slot === undefined) return new Uint8Array(0);
+  const slot = s.accounts.slotAt(query.view, F.accountId);
+  if (slot < 0) return new Uint8Array(0);
   const locations = s.accounts.history[slot]!;
   const timestampAt = (i: number) => {
     const stored = s.record(locations[i]!);
@@ -139,7 +140,7 @@ function writeHistoryEntry(s: LedgerState, slot: number, location: number, reply
   writeTransferRecord(stored, reply, out, at);
   const seq = Math.floor(location / locationEventsPerBatchMax);
   const { count } = readJournalHeader(stored.entry);
-  const isDebit = s.accounts.slotOf(idKeyAt(stored.view, stored.at + T.debitAccountId)) === slot;
+  const isDebit = s.accounts.slotAt(stored.view, stored.at + T.debitAccountId) === slot;
   const from = balancesAfterOffset(count, location - seq * locationEventsPerBatchMax) + (isDebit ? 0 : 32);
   reply.set(stored.entry.subarray(from, from + 32), at + H.debitsPosted);
 }

@@ -95,7 +95,7 @@ function planEvents(operation: number, body: Uint8Array, shardCount: number, idO
   const shards = new Uint8Array(eventCount);
   for (let i = 0; i < eventCount; i++) shards[i] = shardOfIdAt(view, i * eventBytes + idOffset, shardCount);
   const results = refuseSplitChains(view, eventCount, flagsOffset, shards);
-  const requests = splitRecords(body, eventBytes, eventBytes, shards, shardCount);
+  const requests = splitRecords(body, eventBytes, shards, shardCount);
   return { operation, eventCount, requests, merge: 'results', results, recordBytes: 0 };
 }
 
@@ -106,7 +106,7 @@ function planLookupAccounts(body: Uint8Array, shardCount: number): RoutePlan {
   const view = viewOf(body);
   const shards = new Uint8Array(idCount);
   for (let i = 0; i < idCount; i++) shards[i] = shardOfIdAt(view, i * idBytes, shardCount);
-  const requests = splitRecords(body, idBytes, idBytes, shards, shardCount);
+  const requests = splitRecords(body, idBytes, shards, shardCount);
   return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, recordBytes: eventBytes };
 }
 
@@ -183,7 +183,7 @@ function refuseChainIfSplit(first: number, last: number, shards: Uint8Array, res
  * One request per shard that owns at least one record. When a single shard owns every record, it
  * gets the request body itself (no copy); otherwise each shard gets a fresh, compact sub-body.
  */
-function splitRecords(body: Uint8Array, stride: number, copyBytes: number, shards: Uint8Array, shardCount: number): ShardRequest[] {
+function splitRecords(body: Uint8Array, stride: number, shards: Uint8Array, shardCount: number): ShardRequest[] {
   const counts = new Uint16Array(shardCount);
   let refused = 0;
   for (let i = 0; i < shards.length; i++) {
@@ -198,7 +198,7 @@ function splitRecords(body: Uint8Array, stride: number, copyBytes: number, shard
     if (counts[shard] === 0) continue;
     slots[shard] = requests.length;
     const indexes = new Uint16Array(counts[shard]);
-    requests.push({ shard, body: new Uint8Array(counts[shard] * copyBytes), indexes, bodyOwned: true });
+    requests.push({ shard, body: new Uint8Array(counts[shard] * stride), indexes, bodyOwned: true });
   }
   fillRequests(body, stride, shards, slots, requests);
   return requests;

@@ -2,11 +2,10 @@
 // Never partially applies: every check runs before the first `move`. Returns a result code.
 
 import { assert } from './assert.js';
-import { StatusBits } from './account-table.js';
+import { StatusBits, balanceStride } from './account-table.js';
 import { TransferLayout as T } from './layout.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from './result-codes.js';
-import { shardOfIdAt } from './routing.js';
 import { AccountFlags, TransferFlags, TransferStatus, transferKindFlags } from './types.js';
 import { idKeyAt } from './u128.js';
 import { sameCallerFields } from './validate.js';
@@ -22,55 +21,58 @@ export interface BalancesOut {
 
 interface Posting {
   kind: number;
-  key: string;
+  view: DataView;
+  at: number;
   debit: number;
   credit: number;
   ledger: number;
   amount: bigint;
-  referenceKey: string;
+}
+
+/** The string key of the referenced pending transfer, original or freeze (rare paths only). */
+function referenceKey(p: Posting): string {
+  return idKeyAt(p.view, p.at + T.pendingId);
 }
 
 export function postTransfer(s: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
-  const key = idKeyAt(view, at + T.id);
-  const duplicate = duplicateResult(s, key, view, at);
+  const duplicate = duplicateResult(s, view, at);
   if (duplicate !== undefined) return duplicate;
-  if (shardOfIdAt(view, at + T.debitAccountId, s.shardCount) !== s.shardIndex) return ResultCode.cross_shard_not_supported;
-  if (shardOfIdAt(view, at + T.creditAccountId, s.shardCount) !== s.shardIndex) return ResultCode.cross_shard_not_supported;
-  const debit = s.accounts.slotOf(idKeyAt(view, at + T.debitAccountId));
-  const credit = s.accounts.slotOf(idKeyAt(view, at + T.creditAccountId));
-  if (debit === undefined || credit === undefined) return ResultCode.account_not_found;
+  // Every account in the table lives on this shard, so only a missing one needs the routing hash.
+  const debit = s.accounts.slotAt(view, at + T.debitAccountId);
+  const credit = s.accounts.slotAt(view, at + T.creditAccountId);
+  if (debit < 0 && !s.isLocal(view, at + T.debitAccountId)) return ResultCode.cross_shard_not_supported;
+  if (credit < 0 && !s.isLocal(view, at + T.creditAccountId)) return ResultCode.cross_shard_not_supported;
+  if (debit < 0 || credit < 0) return ResultCode.account_not_found;
   const ledger = view.getUint32(at + T.ledger, true);
   if (s.accounts.ledger[debit] !== ledger || s.accounts.ledger[credit] !== ledger) return ResultCode.ledger_mismatch;
   const posting: Posting = {
     kind: view.getUint16(at + T.flags, true) & transferKindFlags,
-    key,
+    view,
+    at,
     debit,
     credit,
     ledger,
     amount: view.getBigUint64(at + T.amount, true),
-    referenceKey: idKeyAt(view, at + T.pendingId),
   };
   const refused = statusRefusal(s, posting) ?? referenceRefusal(s, posting) ?? balanceRefusal(s, posting);
   if (refused !== undefined) return refused;
   apply(s, posting, view.getUint32(at + T.timeoutSeconds, true), view.getBigUint64(at + T.timestamp, true));
   view.setBigUint64(at + T.amountEffective, posting.amount, true);
-  s.change(
-    () => s.transfers.set(key, location),
-    () => s.transfers.delete(key),
-  );
+  s.transfers.setAt(view, at + T.id, location);
+  if (s.inChain) s.onUndo(() => s.transfers.deleteAt(view, at + T.id));
   recordHistory(s, posting, location, out);
   return ResultCode.ok;
 }
 
-function duplicateResult(s: LedgerState, key: string, view: DataView, at: number): number | undefined {
-  const location = s.transfers.get(key);
-  if (location !== undefined) {
+function duplicateResult(s: LedgerState, view: DataView, at: number): number | undefined {
+  const location = s.transfers.getAt(view, at + T.id);
+  if (location >= 0) {
     const stored = s.record(location);
     const same = sameCallerFields(view, at, stored.view, stored.at, assignedTransferFields);
     return same ? ResultCode.exists : ResultCode.exists_with_different_fields;
   }
-  const failed = s.transfersFailed.get(key);
-  if (failed === undefined) return undefined;
+  const failed = s.transfersFailed.getAt(view, at + T.id);
+  if (failed < 0) return undefined;
   const stored = s.record(failed);
   const same = sameCallerFields(view, at, stored.view, stored.at, assignedTransferFields);
   return same ? s.storedResult(failed) : ResultCode.exists_with_different_fields;
@@ -97,7 +99,7 @@ function referenceRefusal(s: LedgerState, p: Posting): number | undefined {
 }
 
 function pendingRefusal(s: LedgerState, p: Posting): number | undefined {
-  const hold = s.pendings.get(p.referenceKey);
+  const hold = s.pendings.get(referenceKey(p));
   if (hold === undefined) return ResultCode.pending_not_found;
   if (hold.status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
   if (hold.status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
@@ -111,22 +113,22 @@ function pendingRefusal(s: LedgerState, p: Posting): number | undefined {
 }
 
 function reversalRefusal(s: LedgerState, p: Posting): number | undefined {
-  const location = s.transfers.get(p.referenceKey);
-  if (location === undefined) return ResultCode.original_not_found;
+  const location = s.transfers.getAt(p.view, p.at + T.pendingId);
+  if (location < 0) return ResultCode.original_not_found;
   const original = s.record(location);
   const kind = original.view.getUint16(original.at + T.flags, true) & transferKindFlags;
   const moved = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.unfreeze_and_pay;
   if (!moved) return ResultCode.original_not_reversible;
-  const originalDebit = s.accounts.slotOf(idKeyAt(original.view, original.at + T.debitAccountId));
-  const originalCredit = s.accounts.slotOf(idKeyAt(original.view, original.at + T.creditAccountId));
+  const originalDebit = s.accounts.slotAt(original.view, original.at + T.debitAccountId);
+  const originalCredit = s.accounts.slotAt(original.view, original.at + T.creditAccountId);
   if (originalDebit !== p.credit || originalCredit !== p.debit) return ResultCode.accounts_mismatch;
-  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (s.reversed.get(p.referenceKey) ?? 0n);
+  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (s.reversed.get(referenceKey(p)) ?? 0n);
   if (p.amount > remaining) return ResultCode.reversal_exceeds_remaining;
   return undefined;
 }
 
 function freezeRefusal(s: LedgerState, p: Posting): number | undefined {
-  const freeze = s.freezes.get(p.referenceKey);
+  const freeze = s.freezes.get(referenceKey(p));
   if (freeze === undefined) return ResultCode.freeze_not_found;
   if (freeze.slot !== p.debit) return ResultCode.accounts_mismatch;
   if (freeze.remaining === 0n || p.amount > freeze.remaining) return ResultCode.exceeds_frozen_amount;
@@ -139,13 +141,13 @@ function balanceRefusal(s: LedgerState, p: Posting): number | undefined {
   // Posting a hold or paying from a freeze never raises what the debit side has committed.
   const raisesCommitments = p.kind === 0 || p.kind === TransferFlags.pending || p.kind === TransferFlags.reversal;
   if (raisesCommitments && (a.flags[p.debit]! & AccountFlags.debits_must_not_exceed_credits) !== 0) {
-    const committed = a.debitsPosted[p.debit]! + a.debitsPending[p.debit]! + a.frozen[p.debit]! + p.amount;
-    if (committed > a.creditsPosted[p.debit]!) return ResultCode.insufficient_funds;
+    const committed = a.balance('debitsPosted', p.debit) + a.balance('debitsPending', p.debit) + a.balance('frozen', p.debit) + p.amount;
+    if (committed > a.balance('creditsPosted', p.debit)) return ResultCode.insufficient_funds;
   }
   const raisesCredits = raisesCommitments || p.kind === TransferFlags.unfreeze_and_pay;
   if (raisesCredits && (a.flags[p.credit]! & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-    const committed = a.creditsPosted[p.credit]! + a.creditsPending[p.credit]! + p.amount;
-    if (committed > a.debitsPosted[p.credit]!) return ResultCode.credits_exceed_debits;
+    const committed = a.balance('creditsPosted', p.credit) + a.balance('creditsPending', p.credit) + p.amount;
+    if (committed > a.balance('debitsPosted', p.credit)) return ResultCode.credits_exceed_debits;
   }
   if (p.kind === TransferFlags.void_pending) return undefined;
   const holds = p.kind === TransferFlags.pending;
@@ -159,19 +161,16 @@ function apply(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bi
   if (p.kind === TransferFlags.pending) return openHold(s, p, timeoutSeconds, timestamp);
   if (p.kind === TransferFlags.post_pending || p.kind === TransferFlags.void_pending) return closeHold(s, p);
   if (p.kind === TransferFlags.reversal) {
-    const before = s.reversed.get(p.referenceKey) ?? 0n;
-    s.change(
-      () => s.reversed.set(p.referenceKey, before + p.amount),
-      () => (before === 0n ? s.reversed.delete(p.referenceKey) : s.reversed.set(p.referenceKey, before)),
-    );
+    const key = referenceKey(p);
+    const before = s.reversed.get(key) ?? 0n;
+    s.reversed.set(key, before + p.amount);
+    if (s.inChain) s.onUndo(() => (before === 0n ? s.reversed.delete(key) : s.reversed.set(key, before)));
   }
   if (p.kind === TransferFlags.unfreeze_and_pay) {
-    const freeze = s.freezes.get(p.referenceKey)!;
+    const freeze = s.freezes.get(referenceKey(p))!;
     const amount = p.amount;
-    s.change(
-      () => (freeze.remaining -= amount),
-      () => (freeze.remaining += amount),
-    );
+    freeze.remaining -= amount;
+    if (s.inChain) s.onUndo(() => (freeze.remaining += amount));
     s.move('frozen', p.debit, -amount);
   }
   s.move('debitsPosted', p.debit, p.amount);
@@ -181,18 +180,17 @@ function apply(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bi
 function openHold(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bigint): void {
   s.move('debitsPending', p.debit, p.amount);
   s.move('creditsPending', p.credit, p.amount);
+  const key = idKeyAt(p.view, p.at + T.id);
   const expiresAtNs = timeoutSeconds > 0 ? timestamp + BigInt(timeoutSeconds) * nsPerSecond : 0n;
   const hold = { debitSlot: p.debit, creditSlot: p.credit, ledger: p.ledger, amount: p.amount, status: TransferStatus.pending, amountPosted: 0n, expiresAtNs };
-  s.change(
-    () => s.pendings.set(p.key, hold),
-    () => s.pendings.delete(p.key),
-  );
+  s.pendings.set(key, hold);
+  if (s.inChain) s.onUndo(() => s.pendings.delete(key));
   // The heap entry is not undone: expiry skips entries whose hold is gone, closed, or newer.
-  if (expiresAtNs > 0n) s.expiry.push(expiresAtNs, p.key);
+  if (expiresAtNs > 0n) s.expiry.push(expiresAtNs, key);
 }
 
 function closeHold(s: LedgerState, p: Posting): void {
-  const hold = s.pendings.get(p.referenceKey)!;
+  const hold = s.pendings.get(referenceKey(p))!;
   assert(hold.status === TransferStatus.pending, 'only an open hold can be posted or voided');
   s.move('debitsPending', p.debit, -hold.amount);
   s.move('creditsPending', p.credit, -hold.amount);
@@ -201,16 +199,12 @@ function closeHold(s: LedgerState, p: Posting): void {
     s.move('debitsPosted', p.debit, p.amount);
     s.move('creditsPosted', p.credit, p.amount);
   }
-  s.change(
-    () => {
-      hold.status = posting ? TransferStatus.pending_posted : TransferStatus.pending_voided;
-      hold.amountPosted = posting ? p.amount : 0n;
-    },
-    () => {
-      hold.status = TransferStatus.pending;
-      hold.amountPosted = 0n;
-    },
-  );
+  hold.status = posting ? TransferStatus.pending_posted : TransferStatus.pending_voided;
+  hold.amountPosted = posting ? p.amount : 0n;
+  if (s.inChain) s.onUndo(() => {
+    hold.status = TransferStatus.pending;
+    hold.amountPosted = 0n;
+  });
 }
 
 /** Expires a hold whose deadline passed; returns false when it was already closed or undone. */
@@ -225,24 +219,19 @@ export function expireHold(s: LedgerState, key: string, expiresAtNs: bigint): bo
 
 function recordHistory(s: LedgerState, p: Posting, location: number, out: BalancesOut): void {
   const history = s.accounts.history;
-  s.change(
-    () => {
-      history[p.debit]!.push(location);
-      history[p.credit]!.push(location);
-    },
-    () => {
-      history[p.debit]!.pop();
-      history[p.credit]!.pop();
-    },
-  );
+  history[p.debit]!.push(location);
+  history[p.credit]!.push(location);
+  if (s.inChain) s.onUndo(() => {
+    history[p.debit]!.pop();
+    history[p.credit]!.pop();
+  });
   writeBalances(s, p.debit, out.view, out.at);
   writeBalances(s, p.credit, out.view, out.at + 32);
 }
 
+/** Copies the slot's four history balances as raw words: no BigInt is created on this path. */
 function writeBalances(s: LedgerState, slot: number, view: DataView, at: number): void {
-  const a = s.accounts;
-  view.setBigUint64(at, a.debitsPosted[slot]!, true);
-  view.setBigUint64(at + 8, a.creditsPosted[slot]!, true);
-  view.setBigUint64(at + 16, a.debitsPending[slot]!, true);
-  view.setBigUint64(at + 24, a.creditsPending[slot]!, true);
+  const words = s.accounts.balanceWords;
+  const from = slot * balanceStride * 2;
+  for (let w = 0; w < 8; w++) view.setUint32(at + w * 4, words[from + w]!, true);
 }

@@ -1,0 +1,142 @@
+// The frame format between client and gateway: frame shapes, their checks, and the msgpack options
+// both sides pack them with. Pure: the msgpackr instances live in gateway/ and client/ frame codecs.
+// A check here throws only TallyError, whatever value a peer managed to send.
+
+import { TallyError, errorFromWire, errors, type ErrorCodeName } from './errors.js';
+import { HistoryFilterLayout, TransferStateLayout, idBytes } from './layout.js';
+import { batchEventsMax, eventBytes, historyPageMax, lookupIdsMax } from './limits.js';
+import { Operation, isKnownOperation, type OperationNumber } from './operations.js';
+
+/** Request ids are u32 so they stay small msgpack integers; 0 is reserved for "request not identified". */
+export const requestIdMax = 0xffff_ffff;
+
+/** Status slot of a successful reply frame (an error frame carries the error code string there). */
+export const replyStatusOk = 0;
+
+/** Envelope headroom of a frame beyond its body: array header, request id, status, bin header. */
+const envelopeBytesMax = 4096;
+
+/** Largest reply a client accepts: a full page of 160-byte lookup or history entries plus the envelope. */
+export const replyFrameBytesMax = Math.max(lookupIdsMax, historyPageMax) * TransferStateLayout.bytes + envelopeBytesMax;
+
+/**
+ * msgpackr options shared by both codecs, all explicit because defaults change between versions.
+ * Kept as plain data so core stays free of msgpackr; each side passes a copy to Packr/Unpackr.
+ */
+export const wireMsgpackOptions = {
+  /** Plain msgpack: a record extension would let one message define structures, and other msgpack libraries cannot read them. */
+  useRecords: false,
+  /** Frames are arrays; a map only comes from a broken or hostile peer, and a Map keeps its keys off any prototype. */
+  mapsAsObjects: false,
+  /** Integers beyond 2^53 decode as bigint instead of being rounded, so an out-of-range request id is refused, not altered. */
+  int64AsType: 'bigint',
+  /** Bodies own their bytes: uWS neuters a message's ArrayBuffer when its handler returns, and shards may transfer bodies. */
+  copyBuffers: true,
+  /** Frames carry integers, strings and binary only: no references, sets, typed-array or other extension types. */
+  structuredClone: false,
+  moreTypes: false,
+  /** Strings travel plainly; bundling is a msgpackr-only layout. */
+  bundleStrings: false,
+  /** Numbers are never narrowed to float32 (all our numbers are integers; this keeps it so). */
+  useFloat32: 0,
+  encodeUndefinedAsNil: false,
+  /** One frame per WebSocket message: no sequential stream state shared between frames. */
+  sequential: false,
+} as const;
+
+export interface RequestFrame {
+  requestId: number;
+  operation: OperationNumber;
+  body: Uint8Array;
+}
+
+/** A decoded reply: a body, or the error the gateway answered with. */
+export type ReplyFrame = { requestId: number; body: Uint8Array; error?: undefined } | { requestId: number; error: TallyError };
+
+export function isRequestId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= requestIdMax;
+}
+
+function isBinary(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+/** The request id of a frame that failed its checks, for the error reply; 0 when it cannot be read. */
+export function requestIdOf(value: unknown): number {
+  return Array.isArray(value) && isRequestId(value[0]) ? value[0] : 0;
+}
+
+/** Checks a decoded request `[requestId, operation, body]` and returns it typed. */
+export function parseRequestFrame(value: unknown): RequestFrame {
+  if (!Array.isArray(value) || value.length !== 3) throw errors.frameInvalid('a request frame is an array [requestId, operation, body]');
+  const [requestId, operation, body] = value as unknown[];
+  if (!isRequestId(requestId)) throw errors.frameInvalid(`request id must be an integer in 1..${requestIdMax}`);
+  if (typeof operation !== 'number' || !isKnownOperation(operation)) throw errors.operationUnknown(describe(operation));
+  if (!isBinary(body)) throw errors.bodyInvalid('request body must be binary');
+  checkRequestBody(operation, body);
+  return { requestId, operation, body };
+}
+
+/**
+ * Checks a body's size against its operation: batches of 1..batchEventsMax records, 1..lookupIdsMax
+ * ids, or one history filter. Cheap, so the gateway runs it before a body reaches a shard.
+ */
+export function checkRequestBody(operation: OperationNumber, body: Uint8Array): void {
+  switch (operation) {
+    case Operation.create_accounts:
+    case Operation.create_transfers:
+    case Operation.account_operations:
+      return checkCount(body.byteLength, eventBytes, batchEventsMax, 'event');
+    case Operation.lookup_accounts:
+    case Operation.lookup_transfers:
+      return checkCount(body.byteLength, idBytes, lookupIdsMax, 'id');
+    case Operation.get_account_transfers:
+      if (body.byteLength !== HistoryFilterLayout.bytes) {
+        throw errors.bodyInvalid(`a history filter is ${HistoryFilterLayout.bytes} bytes, got ${body.byteLength}`);
+      }
+      return;
+    default:
+      throw errors.operationUnknown(operation);
+  }
+}
+
+function checkCount(bytes: number, recordBytes: number, countMax: number, what: string): void {
+  if (bytes % recordBytes !== 0) throw errors.bodyInvalid(`body of ${bytes} bytes is not a whole number of ${recordBytes}-byte ${what}s`);
+  const count = bytes / recordBytes;
+  if (count === 0) throw errors.batchEmpty();
+  if (count > countMax) throw errors.batchTooLarge(count, countMax);
+}
+
+/** Checks a decoded reply `[requestId, 0, body]` or error `[requestId, code, message]`. */
+export function parseReplyFrame(value: unknown): ReplyFrame {
+  if (!Array.isArray(value) || value.length !== 3) throw errors.frameInvalid('a reply frame is an array of 3');
+  const [requestId, status, payload] = value as unknown[];
+  if (requestId !== 0 && !isRequestId(requestId)) throw errors.frameInvalid(`reply request id must be an integer in 0..${requestIdMax}`);
+  if (status === replyStatusOk && isBinary(payload)) return { requestId, body: payload };
+  if (typeof status === 'string' && typeof payload === 'string') return { requestId, error: errorFromWire(status, payload) };
+  throw errors.frameInvalid('a reply is [requestId, 0, body] or [requestId, code, message]');
+}
+
+/** The message of a TallyError without its `code: ` prefix, which the receiving side adds back. */
+export function errorReason(error: TallyError): string {
+  const prefix = `${error.code}: `;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+}
+
+export function requestFrame(requestId: number, operation: number, body: Uint8Array): [number, number, Uint8Array] {
+  return [requestId, operation, body];
+}
+
+export function replyFrame(requestId: number, body: Uint8Array): [number, number, Uint8Array] {
+  return [requestId, replyStatusOk, body];
+}
+
+export function errorFrame(requestId: number, code: ErrorCodeName, message: string): [number, string, string] {
+  return [requestId, code, message];
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  return value === null ? 'null' : typeof value;
+}
