@@ -98,14 +98,15 @@ export class LedgerState {
     return { view: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), at: eventOffset(index), entry };
   }
 
-  /** The result code stored with the event at `location` (for remembered failures). */
+  /** The result stored with the event at `location` (for remembered failures): code | detail << 16. */
   storedResult(location: number): number {
     const seq = Math.floor(location / locationEventsPerBatchMax);
     const index = location - seq * locationEventsPerBatchMax;
     const entry = this.entry(seq);
     const { count } = readJournalHeader(entry);
     const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-    return view.getUint16(resultsOffset(count) + index * 4, true);
+    // The detail (e.g. why a close was refused) is part of the answer a retry must repeat.
+    return view.getUint32(resultsOffset(count) + index * 4, true);
   }
 
   /** Whether `slot[field] + amount` still fits a u64 balance. */

@@ -20,8 +20,9 @@ import { batchEventsMax, eventBytes } from './limits.js';
 import { Operation, isWriteOperation } from './operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { ResultCode } from './result-codes.js';
-import { expireHold, postTransfer } from './transfer-posting.js';
-import { validateAccount, validateAccountOperation, validateTransfer } from './validate.js';
+import { expireHold, isOpenHold, postTransfer } from './transfer-posting.js';
+import { isZero128 } from './u128.js';
+import { isMax128, validateAccount, validateAccountOperation, validateTransfer } from './validate.js';
 
 export type { JournalSource } from './ledger-state.js';
 
@@ -101,6 +102,10 @@ export class Ledger {
 
   /** Writes a journal entry that expires every hold due by now, or returns null if none is due. */
   expireDue(nowNs: bigint): { seq: number; entry: Uint8Array } | null {
+    // Holds posted, voided or undone since they were scheduled leave stale deadlines: none is due.
+    for (let top = this.s.expiry.peek(); top !== undefined && !isOpenHold(this.s, top.key, top.expiresAtNs); top = this.s.expiry.peek()) {
+      this.s.expiry.pop();
+    }
     const due = this.s.expiry.peek();
     const timestampBase = this.nextTimestamp(nowNs);
     if (due === undefined || due.expiresAtNs > timestampBase) return null;
@@ -147,8 +152,6 @@ export class Ledger {
       const results = new Uint32Array(count);
       this.validateAll(rules[operation]!, view, header, results, assignedChecked);
       this.applyAll(operation, view, header, results);
-      this.rememberFailures(operation, view, header, results);
-      writeResults(view, count, results);
     }
     this.s.assertConservation();
     this.seqLastValue = seq;
@@ -167,6 +170,9 @@ export class Ledger {
     for (let i = 0; i < header.count; i++) {
       const at = eventOffset(i);
       results[i] = rule.validate(view, at, assignedChecked);
+      // On replay the journal copy carries the assigned timestamp and amount, so the checks of what
+      // the caller put there cannot run again; their verdicts (checked first) come from the journal.
+      if (!assignedChecked) results[i] = assignedFieldsVerdict(view, header.count, i) ?? results[i]!;
       view.setBigUint64(at + rule.timestampAt, header.timestampBase + BigInt(i), true);
     }
   }
@@ -178,12 +184,14 @@ export class Ledger {
     for (let i = 0; i < header.count; ) {
       if (!linked(i)) {
         if (results[i] === ResultCode.ok) results[i] = this.applyOne(operation, view, header, i);
+        this.settle(operation, view, header, results, i, i);
         i++;
         continue;
       }
       let last = i;
       while (last < header.count - 1 && linked(last)) last++;
       this.applyChain(operation, view, header, results, i, last, linked(last));
+      this.settle(operation, view, header, results, i, last);
       i = last + 1;
     }
   }
@@ -192,7 +200,9 @@ export class Ledger {
     const undo: (() => void)[] = [];
     this.s.undo = undo;
     let failedAt = -1;
-    for (let i = first; i <= last && failedAt < 0; i++) {
+    // The event that leaves a chain open is never applied: linked_event_chain_open outranks its own checks.
+    const applyLast = open ? last - 1 : last;
+    for (let i = first; i <= applyLast && failedAt < 0; i++) {
       if (results[i] === ResultCode.ok) results[i] = this.applyOne(operation, view, header, i);
       const code = results[i]! & 0xffff;
       if (code !== ResultCode.ok && code !== ResultCode.exists) failedAt = i;
@@ -217,22 +227,29 @@ export class Ledger {
     return applyAccountOperation(this.s, view, at, location);
   }
 
-  private rememberFailures(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array): void {
+  /**
+   * Writes the final results of events first..last (u16 code, u16 detail) into the entry and
+   * remembers their failed ids at once, so that a later event of the same batch retrying a failed
+   * id gets the original failure too: where batches are cut must never turn a failure into a late success.
+   */
+  private settle(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, first: number, last: number): void {
     const failed =
       operation === Operation.create_transfers ? this.s.transfersFailed : operation === Operation.create_accounts ? this.s.accountsFailed : this.s.operationsFailed;
-    for (let i = 0; i < header.count; i++) {
+    const from = resultsOffset(header.count);
+    for (let i = first; i <= last; i++) {
+      view.setUint32(from + i * resultBytes, results[i]!, true);
       if (notRemembered.has(results[i]! & 0xffff)) continue;
+      // An event refused for an earlier fault (say, a timestamp) may also carry id 0 or 2^128−1: no id to remember.
+      if (isZero128(view, eventOffset(i)) || isMax128(view, eventOffset(i))) continue;
       if (!failed.hasAt(view, eventOffset(i))) failed.setAt(view, eventOffset(i), locationOf(header.seq, i));
     }
   }
 }
 
-function writeResults(view: DataView, count: number, results: Uint32Array): void {
-  const from = resultsOffset(count);
-  for (let i = 0; i < count; i++) {
-    view.setUint16(from + i * resultBytes, results[i]! & 0xffff, true);
-    view.setUint16(from + i * resultBytes + 2, results[i]! >>> 16, true);
-  }
+/** The journaled verdict of the checks on assigned fields (timestamp, effective amount), if one failed. */
+function assignedFieldsVerdict(view: DataView, count: number, index: number): number | undefined {
+  const code = view.getUint16(resultsOffset(count) + index * resultBytes, true);
+  return code === ResultCode.timestamp_must_be_zero || code === ResultCode.reserved_field ? code : undefined;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

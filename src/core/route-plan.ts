@@ -25,8 +25,8 @@ export interface ShardRequest {
   readonly body: Uint8Array;
   /** Request index of each event (or id) in `body`; null when `body` is in request order as a whole. */
   readonly indexes: Uint16Array | null;
-  /** True when `body` is a fresh buffer made by the plan, so it may be transferred to another thread. */
-  readonly bodyOwned: boolean;
+  /** True when `body` is a fresh buffer that nothing reads after it is sent (not even the merge): it may be transferred. */
+  readonly bodyTransferable: boolean;
 }
 
 /** How the shards' replies become one reply. */
@@ -95,7 +95,7 @@ function planEvents(operation: number, body: Uint8Array, shardCount: number, idO
   const shards = new Uint8Array(eventCount);
   for (let i = 0; i < eventCount; i++) shards[i] = shardOfIdAt(view, i * eventBytes + idOffset, shardCount);
   const results = refuseSplitChains(view, eventCount, flagsOffset, shards);
-  const requests = splitRecords(body, eventBytes, shards, shardCount);
+  const requests = splitRecords(body, eventBytes, shards, shardCount, true);
   return { operation, eventCount, requests, merge: 'results', results, recordBytes: 0 };
 }
 
@@ -106,7 +106,8 @@ function planLookupAccounts(body: Uint8Array, shardCount: number): RoutePlan {
   const view = viewOf(body);
   const shards = new Uint8Array(idCount);
   for (let i = 0; i < idCount; i++) shards[i] = shardOfIdAt(view, i * idBytes, shardCount);
-  const requests = splitRecords(body, idBytes, shards, shardCount);
+  // The merge walks each sub-request's ids beside its reply, so these bodies must stay readable.
+  const requests = splitRecords(body, idBytes, shards, shardCount, false);
   return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, recordBytes: eventBytes };
 }
 
@@ -115,7 +116,7 @@ function planLookupTransfers(body: Uint8Array, shardCount: number): RoutePlan {
   const operation = Operation.lookup_transfers;
   const idCount = countRecords(body, idBytes, lookupIdsMax);
   const requests: ShardRequest[] = [];
-  for (let shard = 0; shard < shardCount; shard++) requests.push({ shard, body, indexes: null, bodyOwned: false });
+  for (let shard = 0; shard < shardCount; shard++) requests.push({ shard, body, indexes: null, bodyTransferable: false });
   const recordBytes = TransferStateLayout.bytes;
   return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, recordBytes };
 }
@@ -129,7 +130,7 @@ function planHistory(body: Uint8Array, shardCount: number): RoutePlan {
 }
 
 function planWhole(operation: number, eventCount: number, body: Uint8Array, shard: number, merge: MergeKind): RoutePlan {
-  const requests = [{ shard, body, indexes: null, bodyOwned: false }];
+  const requests = [{ shard, body, indexes: null, bodyTransferable: false }];
   return { operation, eventCount, requests, merge, results: null, recordBytes: merge === 'lookup' ? recordBytesOf(operation) : 0 };
 }
 
@@ -183,7 +184,7 @@ function refuseChainIfSplit(first: number, last: number, shards: Uint8Array, res
  * One request per shard that owns at least one record. When a single shard owns every record, it
  * gets the request body itself (no copy); otherwise each shard gets a fresh, compact sub-body.
  */
-function splitRecords(body: Uint8Array, stride: number, shards: Uint8Array, shardCount: number): ShardRequest[] {
+function splitRecords(body: Uint8Array, stride: number, shards: Uint8Array, shardCount: number, transferable: boolean): ShardRequest[] {
   const counts = new Uint16Array(shardCount);
   let refused = 0;
   for (let i = 0; i < shards.length; i++) {
@@ -191,28 +192,34 @@ function splitRecords(body: Uint8Array, stride: number, shards: Uint8Array, shar
     else counts[shards[i]]++;
   }
   const sole = refused === 0 ? counts.indexOf(shards.length) : -1;
-  if (sole !== -1) return [{ shard: sole, body, indexes: null, bodyOwned: false }];
+  if (sole !== -1) return [{ shard: sole, body, indexes: null, bodyTransferable: false }];
   const requests: ShardRequest[] = [];
   const slots: number[] = new Array<number>(shardCount).fill(-1);
   for (let shard = 0; shard < shardCount; shard++) {
     if (counts[shard] === 0) continue;
     slots[shard] = requests.length;
     const indexes = new Uint16Array(counts[shard]);
-    requests.push({ shard, body: new Uint8Array(counts[shard] * stride), indexes, bodyOwned: true });
+    requests.push({ shard, body: new Uint8Array(counts[shard] * stride), indexes, bodyTransferable: transferable });
   }
   fillRequests(body, stride, shards, slots, requests);
   return requests;
 }
 
+/** Copies each record to its shard's sub-body: one `set` per run of consecutive records bound for one shard. */
 function fillRequests(body: Uint8Array, stride: number, shards: Uint8Array, slots: number[], requests: ShardRequest[]): void {
   const filled = new Uint16Array(requests.length);
-  for (let i = 0; i < shards.length; i++) {
-    if (shards[i] === shardRefused) continue;
-    const slot = slots[shards[i]];
-    const request = requests[slot];
-    const k = filled[slot]++;
-    request.body.set(body.subarray(i * stride, i * stride + stride), k * stride);
-    request.indexes![k] = i;
+  let runFirst = 0;
+  for (let i = 0; i <= shards.length; i++) {
+    if (i < shards.length && shards[i] === shards[runFirst]) continue;
+    const shard = shards[runFirst];
+    if (shard !== shardRefused) {
+      const slot = slots[shard];
+      const at = filled[slot];
+      requests[slot].body.set(body.subarray(runFirst * stride, i * stride), at * stride);
+      for (let k = runFirst; k < i; k++) requests[slot].indexes![at + k - runFirst] = k;
+      filled[slot] = at + i - runFirst;
+    }
+    runFirst = i;
   }
   for (let slot = 0; slot < requests.length; slot++) assert(filled[slot] === requests[slot].indexes!.length, 'every sub-body filled');
 }
@@ -290,17 +297,17 @@ function gatherFound(replies: readonly Uint8Array[], recordBytes: number, found:
       runBytes += recordBytes;
       continue;
     }
-    if (runBytes > 0) written = copyRun(out, written, replies[runOwner], runStart, runBytes);
+    if (runBytes > 0) written = copyFound(out, written, replies[runOwner], runStart, runBytes);
     runOwner = owners[index];
     runStart = offset;
     runBytes = recordBytes;
   }
-  if (runBytes > 0) written = copyRun(out, written, replies[runOwner], runStart, runBytes);
+  if (runBytes > 0) written = copyFound(out, written, replies[runOwner], runStart, runBytes);
   assert(written === out.byteLength, 'every found record copied once');
   return out;
 }
 
-function copyRun(out: Uint8Array, at: number, reply: Uint8Array, start: number, bytes: number): number {
+function copyFound(out: Uint8Array, at: number, reply: Uint8Array, start: number, bytes: number): number {
   out.set(reply.subarray(start, start + bytes), at);
   return at + bytes;
 }

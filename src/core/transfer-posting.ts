@@ -207,10 +207,16 @@ function closeHold(s: LedgerState, p: Posting): void {
   });
 }
 
+/** Whether the deadline (key, expiresAtNs) still belongs to an open hold (not closed, undone or replaced). */
+export function isOpenHold(s: LedgerState, key: string, expiresAtNs: bigint): boolean {
+  const hold = s.pendings.get(key);
+  return hold !== undefined && hold.status === TransferStatus.pending && hold.expiresAtNs === expiresAtNs;
+}
+
 /** Expires a hold whose deadline passed; returns false when it was already closed or undone. */
 export function expireHold(s: LedgerState, key: string, expiresAtNs: bigint): boolean {
-  const hold = s.pendings.get(key);
-  if (hold === undefined || hold.status !== TransferStatus.pending || hold.expiresAtNs !== expiresAtNs) return false;
+  if (!isOpenHold(s, key, expiresAtNs)) return false;
+  const hold = s.pendings.get(key)!;
   s.move('debitsPending', hold.debitSlot, -hold.amount);
   s.move('creditsPending', hold.creditSlot, -hold.amount);
   hold.status = TransferStatus.pending_expired;

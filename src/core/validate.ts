@@ -16,7 +16,7 @@ import {
 } from './types.js';
 import { isZero128 } from './u128.js';
 
-function isMax128(view: DataView, offset: number): boolean {
+export function isMax128(view: DataView, offset: number): boolean {
   return (
     view.getUint32(offset, true) === 0xffffffff &&
     view.getUint32(offset + 4, true) === 0xffffffff &&

@@ -2,7 +2,7 @@
 // both sides pack them with. Pure: the msgpackr instances live in gateway/ and client/ frame codecs.
 // A check here throws only TallyError, whatever value a peer managed to send.
 
-import { TallyError, errorFromWire, errors, type ErrorCodeName } from './errors.js';
+import { ErrorCode, TallyError, errorFromWire, errors, type ErrorCodeName } from './errors.js';
 import { HistoryFilterLayout, TransferStateLayout, idBytes } from './layout.js';
 import { batchEventsMax, eventBytes, historyPageMax, lookupIdsMax } from './limits.js';
 import { Operation, isKnownOperation, type OperationNumber } from './operations.js';
@@ -113,7 +113,11 @@ export function parseReplyFrame(value: unknown): ReplyFrame {
   const [requestId, status, payload] = value as unknown[];
   if (requestId !== 0 && !isRequestId(requestId)) throw errors.frameInvalid(`reply request id must be an integer in 0..${requestIdMax}`);
   if (status === replyStatusOk && isBinary(payload)) return { requestId, body: payload };
-  if (typeof status === 'string' && typeof payload === 'string') return { requestId, error: errorFromWire(status, payload) };
+  if (typeof status === 'string' && typeof payload === 'string') {
+    // An error code this side does not know becomes frame_invalid, with the unknown code kept in the message.
+    const known = Object.hasOwn(ErrorCode, status);
+    return { requestId, error: errorFromWire(status, known ? payload : `unknown error code ${status}: ${payload}`) };
+  }
   throw errors.frameInvalid('a reply is [requestId, 0, body] or [requestId, code, message]');
 }
 

@@ -1,0 +1,129 @@
+// Options of the end-to-end load benchmark: flags first, then TALLY_BENCH_* environment variables,
+// then defaults. Every invalid value is refused with a message naming the option; nothing is clamped.
+
+import { parseArgs } from 'node:util';
+import { batchEventsMax, connectionRequestsInFlightMax, shardCountMax } from '../../src/core/limits.js';
+
+export interface Pipelining {
+  connections: number;
+  /** Requests each connection keeps in flight. */
+  inFlight: number;
+}
+
+export interface LoadOptions {
+  shardCount: number;
+  accountCount: number;
+  batchSizes: number[];
+  /** Measured seconds per batch size (after the warm-up). */
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** Seconds of the light-load phase: one single-transfer call in flight through the public client. */
+  lightSeconds: number;
+  /** Overrides the per-batch-size pipelining defaults when set. */
+  connections: number | null;
+  inFlight: number | null;
+  /** Where the JSON result goes; default bench/out/load-<timestamp>.json. */
+  outPath: string | null;
+  /** Run the server under `node --cpu-prof` and print its top self-time functions at the end. */
+  serverCpuProfile: boolean;
+  /** Copy the server's output to ours. */
+  echoServer: boolean;
+}
+
+export const loadUsage = `usage: node dist/bench/load.js [options]     (npm run bench -- [options])
+
+  --shards N            server shards                               (env TALLY_BENCH_SHARDS, default 2)
+  --accounts N          accounts created before the load            (env TALLY_BENCH_ACCOUNTS, default 100000)
+  --batches A,B,…       transfers per request, one phase each       (env TALLY_BENCH_BATCHES, default 1,100,8190)
+  --duration S          measured seconds per phase                  (env TALLY_BENCH_DURATION, default 8)
+  --warmup S            unmeasured seconds before each phase        (env TALLY_BENCH_WARMUP, default 1)
+  --light S             seconds of light load (1 call in flight)    (env TALLY_BENCH_LIGHT, default 5; 0 skips)
+  --connections N       sockets per phase (default: by batch size, see pipeliningFor)
+  --in-flight N         requests in flight per socket (default: by batch size)
+  --out FILE            JSON result file (default bench/out/load-<timestamp>.json)
+  --server-cpu-prof     profile the server (node --cpu-prof) and print its hot spots
+  --echo-server         show the server's output
+  -h, --help            print this help`;
+
+export class LoadUsageError extends Error {
+  override name = 'LoadUsageError';
+}
+
+export type LoadCommand = { kind: 'help' } | { kind: 'run'; options: LoadOptions };
+
+export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): LoadCommand {
+  const { values } = parseOrUsage(argv);
+  if (values.help) return { kind: 'help' };
+  const connections = values.connections === undefined ? null : integer('--connections', values.connections, 1, 1024);
+  const inFlight = values['in-flight'] === undefined ? null : integer('--in-flight', values['in-flight'], 1, connectionRequestsInFlightMax);
+  return {
+    kind: 'run',
+    options: {
+      shardCount: integer('--shards', values.shards ?? env.TALLY_BENCH_SHARDS ?? '2', 1, shardCountMax),
+      accountCount: integer('--accounts', values.accounts ?? env.TALLY_BENCH_ACCOUNTS ?? '100000', 2, 50_000_000),
+      batchSizes: batchList(values.batches ?? env.TALLY_BENCH_BATCHES ?? `1,100,${batchEventsMax}`),
+      durationSeconds: seconds('--duration', values.duration ?? env.TALLY_BENCH_DURATION ?? '8', 0.1),
+      warmupSeconds: seconds('--warmup', values.warmup ?? env.TALLY_BENCH_WARMUP ?? '1', 0),
+      lightSeconds: seconds('--light', values.light ?? env.TALLY_BENCH_LIGHT ?? '5', 0),
+      connections,
+      inFlight,
+      outPath: values.out ?? null,
+      serverCpuProfile: values['server-cpu-prof'] ?? false,
+      echoServer: values['echo-server'] ?? false,
+    },
+  };
+}
+
+/**
+ * Defaults that keep the shards busy without queueing past what an fsync can absorb: many small
+ * requests over several sockets for batch 1 (so frames coalesce on the server), a few large ones for
+ * full batches (so one batch is applied while the previous one is being fsync'd).
+ */
+export function pipeliningFor(batchEvents: number, options: LoadOptions): Pipelining {
+  const byBatch: Pipelining = batchEvents <= 10 ? { connections: 4, inFlight: 64 } : batchEvents <= 1000 ? { connections: 4, inFlight: 16 } : { connections: 4, inFlight: 2 };
+  return { connections: options.connections ?? byBatch.connections, inFlight: options.inFlight ?? byBatch.inFlight };
+}
+
+function parseOrUsage(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        shards: { type: 'string' },
+        accounts: { type: 'string' },
+        batches: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        light: { type: 'string' },
+        connections: { type: 'string' },
+        'in-flight': { type: 'string' },
+        out: { type: 'string' },
+        'server-cpu-prof': { type: 'boolean' },
+        'echo-server': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new LoadUsageError((error as Error).message);
+  }
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new LoadUsageError(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function seconds(name: string, text: string, min: number): number {
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value) || value < min || value > 3600) throw new LoadUsageError(`${name} must be seconds in ${min}..3600, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function batchList(text: string): number[] {
+  const sizes = text.split(',').map((part) => integer('--batches', part.trim(), 1, batchEventsMax));
+  if (sizes.length === 0) throw new LoadUsageError('--batches needs at least one size');
+  return sizes;
+}

@@ -1,0 +1,145 @@
+// Pipelined create_transfers load over raw WebSockets: each socket keeps a fixed number of requests in
+// flight and sends the next one as each reply arrives. The public client coalesces concurrent calls
+// into shared frames, so only raw frames can hold the batch size fixed (1 transfer per frame really
+// travels as 1). Frames use the client's own codec; the path through gateway and shards is the real one.
+
+import WebSocket from 'ws';
+import { decodeReply, encodeRequest } from '../../src/client/frame-codec.js';
+import { resultBytes } from '../../src/core/layout.js';
+import { Operation } from '../../src/core/operations.js';
+import { resultName } from '../../src/core/result-codes.js';
+import { replyFrameBytesMax } from '../../src/core/wire.js';
+import { LatencyRecorder, msBetween } from './latency.js';
+import type { TransferSource } from './transfer-source.js';
+
+export interface DriveOptions {
+  url: string;
+  batchEvents: number;
+  connections: number;
+  inFlight: number;
+  warmupMs: number;
+  durationMs: number;
+  source: TransferSource;
+  /** Called about once a second while measuring. */
+  onProgress: (progress: DriveProgress) => void;
+}
+
+export interface DriveProgress {
+  elapsedMs: number;
+  transfersAcked: number;
+  /** Latency samples recorded so far; pass the previous value to summarise just the last interval. */
+  latencies: LatencyRecorder;
+}
+
+export interface DriveResult {
+  /** Transfers acknowledged between the end of the warm-up and the end of the measured window. */
+  transfersMeasured: number;
+  requestsMeasured: number;
+  elapsedMs: number;
+  latencies: LatencyRecorder;
+  /** Over the whole phase, warm-up and drain included. */
+  transfersSent: number;
+  transfersOk: number;
+  /** Results other than ok, by name, and error frames, by code. */
+  failures: Map<string, number>;
+}
+
+interface Sent {
+  sentAtNs: bigint;
+  events: number;
+}
+
+export async function drive(options: DriveOptions): Promise<DriveResult> {
+  const sockets = await Promise.all(Array.from({ length: options.connections }, () => openSocket(options.url)));
+  const latencies = new LatencyRecorder();
+  const failures = new Map<string, number>();
+  const startNs = process.hrtime.bigint();
+  const measureFromNs = startNs + BigInt(Math.round(options.warmupMs * 1e6));
+  const measureToNs = measureFromNs + BigInt(Math.round(options.durationMs * 1e6));
+  const totals = { sent: 0, ok: 0, measured: 0, requestsMeasured: 0 };
+  const fail = (name: string, count: number) => failures.set(name, (failures.get(name) ?? 0) + count);
+
+  const runSocket = (socket: WebSocket) =>
+    new Promise<void>((resolve, reject) => {
+      const inFlight = new Map<number, Sent>();
+      let requestId = 0;
+      const sendNext = () => {
+        const body = options.source.nextBody(options.batchEvents);
+        requestId = requestId === 0xffff_ffff ? 1 : requestId + 1;
+        inFlight.set(requestId, { sentAtNs: process.hrtime.bigint(), events: options.batchEvents });
+        totals.sent += options.batchEvents;
+        socket.send(encodeRequest(requestId, Operation.create_transfers, body), { binary: true });
+      };
+      socket.on('message', (data: Buffer) => {
+        const nowNs = process.hrtime.bigint();
+        const reply = decodeReply(data);
+        const sent = inFlight.get(reply.requestId);
+        if (sent === undefined) return reject(new Error(`reply to unknown request ${reply.requestId}`));
+        inFlight.delete(reply.requestId);
+        if (reply.error) fail(reply.error.code, sent.events);
+        else totals.ok += countOk(reply.body, sent.events, fail);
+        if (nowNs >= measureFromNs && nowNs < measureToNs) {
+          totals.measured += sent.events;
+          totals.requestsMeasured++;
+          if (sent.sentAtNs >= measureFromNs) latencies.record(msBetween(sent.sentAtNs, nowNs));
+        }
+        if (nowNs < measureToNs) sendNext();
+        else if (inFlight.size === 0) resolve();
+      });
+      socket.on('close', () => (inFlight.size > 0 ? reject(new Error('socket closed with requests in flight')) : resolve()));
+      for (let i = 0; i < options.inFlight; i++) sendNext();
+    });
+
+  const progress = setInterval(() => {
+    const nowNs = process.hrtime.bigint();
+    if (nowNs < measureFromNs) return;
+    options.onProgress({ elapsedMs: msBetween(measureFromNs, nowNs), transfersAcked: totals.measured, latencies });
+  }, 1000);
+  try {
+    await Promise.all(sockets.map(runSocket));
+  } finally {
+    clearInterval(progress);
+    await Promise.all(sockets.map(closeSocket));
+  }
+  return {
+    transfersMeasured: totals.measured,
+    requestsMeasured: totals.requestsMeasured,
+    elapsedMs: options.durationMs,
+    latencies,
+    transfersSent: totals.sent,
+    transfersOk: totals.ok,
+    failures,
+  };
+}
+
+/** Counts ok results (u16 code 0) in a write reply, and tallies the others by name. */
+function countOk(body: Uint8Array, events: number, fail: (name: string, count: number) => void): number {
+  if (body.byteLength !== events * resultBytes) {
+    fail('reply_length_mismatch', events);
+    return 0;
+  }
+  let ok = 0;
+  for (let at = 0; at < body.byteLength; at += resultBytes) {
+    const code = body[at] | (body[at + 1] << 8);
+    if (code === 0) ok++;
+    else fail(resultName(code) ?? `code_${code}`, 1);
+  }
+  return ok;
+}
+
+function openSocket(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: replyFrameBytesMax });
+  socket.binaryType = 'nodebuffer';
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function closeSocket(socket: WebSocket): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    socket.once('close', () => resolve());
+    socket.close(1000, 'bench done');
+  });
+}

@@ -1,0 +1,82 @@
+// Options of `tally serve`: flags first, then TALLY_* environment variables, then defaults.
+// Every invalid value is refused with a message naming the option; nothing is clamped.
+
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { shardCountMax } from '../core/limits.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  shardCount: number;
+}
+
+/** A command-line mistake: the CLI prints the message and exits with status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  constructor(
+    message: string,
+    /** The help text to print after the message. */
+    readonly usage: string = serveUsage,
+  ) {
+    super(message);
+  }
+}
+
+export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR] [--shards N]
+
+  --port N      TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
+  --host H      address to listen on              (env TALLY_HOST, default 127.0.0.1)
+  --data DIR    directory of the shards' stores   (env TALLY_DATA, default ./data)
+  --shards N    shards, 1..${shardCountMax}                  (env TALLY_SHARDS, default: CPUs up to ${shardCountMax})
+  -h, --help    print this help`;
+
+export type ServeCommand = { kind: 'help' } | { kind: 'serve'; options: ServeOptions };
+
+/** Parses `argv` (after the command name) with `env` as fallback. Throws UsageError. */
+export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ServeCommand {
+  const { values } = parseOrUsage(argv);
+  if (values.help) return { kind: 'help' };
+  return {
+    kind: 'serve',
+    options: {
+      port: integerOption('--port', values.port ?? env.TALLY_PORT ?? '3000', 0, 65535),
+      host: textOption('--host', values.host ?? env.TALLY_HOST ?? '127.0.0.1'),
+      dataDir: textOption('--data', values.data ?? env.TALLY_DATA ?? './data'),
+      shardCount: integerOption('--shards', values.shards ?? env.TALLY_SHARDS ?? String(Math.min(availableParallelism(), shardCountMax)), 1, shardCountMax),
+    },
+  };
+}
+
+function parseOrUsage(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        shards: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function integerOption(name: string, text: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function textOption(name: string, text: string): string {
+  if (text.trim() === '') throw new UsageError(`${name} must not be empty`);
+  return text;
+}

@@ -1,0 +1,128 @@
+// The typed client: one connection, write calls coalesced per operation, lookups merged by id.
+// Every call settles: with its results, or with a TallyError (the gateway's code, `timeout`, `connection_closed`).
+
+import { AccountLayout, AccountOperationLayout, TransferLayout } from '../core/layout.js';
+import { Operation } from '../core/operations.js';
+import {
+  decodeAccountStates,
+  decodeHistoryEntries,
+  decodeTransferStates,
+  encodeAccountOperations,
+  encodeAccounts,
+  encodeHistoryFilter,
+  encodeTransfers,
+  type AccountInput,
+  type AccountOperationInput,
+  type EventResult,
+  type HistoryFilterInput,
+  type TransferInput,
+} from '../core/records.js';
+import type { AccountHistoryEntry, AccountState, TransferState } from '../core/types.js';
+import { LookupBatcher, WriteBatcher } from './batcher.js';
+import { Connection } from './connection.js';
+
+/** Default wait for a reply: long enough for a full batch behind a busy fsync, short enough to surface a hung server. */
+export const clientTimeoutMsDefault = 30_000;
+
+/** Longest timeout: the largest delay setTimeout honours (2^31 − 1 ms, about 24.8 days). */
+export const clientTimeoutMsMax = 2 ** 31 - 1;
+
+export interface ConnectOptions {
+  /** ws:// or wss:// address of a Tally gateway, e.g. `ws://127.0.0.1:3000`. */
+  url: string;
+  /** Per-call timeout in ms (also the connect timeout); default clientTimeoutMsDefault. */
+  timeoutMs?: number;
+}
+
+export interface Client {
+  /** One result per account, in input order; `index` is the position in this call. */
+  createAccounts(accounts: readonly AccountInput[]): Promise<EventResult[]>;
+  /**
+   * One result per transfer, in input order. Concurrent calls share frames; more than batchEventsMax
+   * transfers go out as consecutive frames split between linked chains, each frame atomic on its own:
+   * if a later frame fails, earlier ones may have been applied (retrying with the same ids is safe).
+   */
+  createTransfers(transfers: readonly TransferInput[]): Promise<EventResult[]>;
+  /** Freeze, unfreeze, block, unblock, close: one result per operation, in input order. */
+  accountOperations(operations: readonly AccountOperationInput[]): Promise<EventResult[]>;
+  /** The accounts found, in the order of `ids` (ids not found are left out). */
+  lookupAccounts(ids: readonly bigint[]): Promise<AccountState[]>;
+  /** The transfers found, with their state, in the order of `ids` (ids not found are left out). */
+  lookupTransfers(ids: readonly bigint[]): Promise<TransferState[]>;
+  /**
+   * One page (up to `limit`, default historyPageMax) of an account's transfers with its balances after
+   * each, oldest first (newest first with `reversed`). Bounds are inclusive timestamps in ns; to page,
+   * pass the last entry's `transfer.timestamp + 1n` as the next `timestampMin` (or `− 1n` as the next
+   * `timestampMax` when reversed) until a page comes back shorter than `limit`.
+   */
+  getAccountTransfers(filter: HistoryFilterInput): Promise<AccountHistoryEntry[]>;
+  /** Closes the connection; calls still waiting reject with `connection_closed`. */
+  close(): Promise<void>;
+}
+
+/** Connects to a gateway. Rejects with `connection_closed` if it cannot, or `timeout` after timeoutMs. */
+export async function connect(options: ConnectOptions): Promise<Client> {
+  const timeoutMs = checkConnectOptions(options);
+  const connection = await Connection.open(options.url, timeoutMs);
+  return new TallyClient(connection, timeoutMs);
+}
+
+function checkConnectOptions(options: ConnectOptions): number {
+  if (typeof options?.url !== 'string' || !/^wss?:\/\/./.test(options.url)) {
+    throw new TypeError(`connect: url must be a ws:// or wss:// address, got ${String(options?.url)}`);
+  }
+  const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > clientTimeoutMsMax) {
+    throw new TypeError(`connect: timeoutMs must be an integer in 1..${clientTimeoutMsMax}, got ${String(options.timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+class TallyClient implements Client {
+  private readonly accounts: WriteBatcher;
+  private readonly transfers: WriteBatcher;
+  private readonly operations: WriteBatcher;
+  private readonly accountLookups: LookupBatcher<AccountState>;
+  private readonly transferLookups: LookupBatcher<TransferState>;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly timeoutMs: number,
+  ) {
+    this.accounts = new WriteBatcher(connection, Operation.create_accounts, AccountLayout.flags, timeoutMs);
+    this.transfers = new WriteBatcher(connection, Operation.create_transfers, TransferLayout.flags, timeoutMs);
+    this.operations = new WriteBatcher(connection, Operation.account_operations, AccountOperationLayout.flags, timeoutMs);
+    this.accountLookups = new LookupBatcher(connection, Operation.lookup_accounts, decodeAccountStates, timeoutMs);
+    this.transferLookups = new LookupBatcher(connection, Operation.lookup_transfers, decodeTransferStates, timeoutMs);
+  }
+
+  // The methods are async so that an encoding TypeError becomes a rejection, like every other failure.
+  async createAccounts(accounts: readonly AccountInput[]): Promise<EventResult[]> {
+    return this.accounts.submit(encodeAccounts(accounts));
+  }
+
+  async createTransfers(transfers: readonly TransferInput[]): Promise<EventResult[]> {
+    return this.transfers.submit(encodeTransfers(transfers));
+  }
+
+  async accountOperations(operations: readonly AccountOperationInput[]): Promise<EventResult[]> {
+    return this.operations.submit(encodeAccountOperations(operations));
+  }
+
+  async lookupAccounts(ids: readonly bigint[]): Promise<AccountState[]> {
+    return this.accountLookups.submit(ids);
+  }
+
+  async lookupTransfers(ids: readonly bigint[]): Promise<TransferState[]> {
+    return this.transferLookups.submit(ids);
+  }
+
+  async getAccountTransfers(filter: HistoryFilterInput): Promise<AccountHistoryEntry[]> {
+    const reply = await this.connection.request(Operation.get_account_transfers, encodeHistoryFilter(filter), this.timeoutMs);
+    return decodeHistoryEntries(reply);
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}

@@ -1,0 +1,31 @@
+// The public entry of `tally-ledger/client`: connect(), the ledger's types and constants, id and amount helpers.
+// Everything a caller matches on is re-exported from core so client and server agree by construction.
+
+export { connect, clientTimeoutMsDefault, clientTimeoutMsMax, type Client, type ConnectOptions } from './client.js';
+export { newId } from './ids.js';
+export { parseAmount, formatAmount, amountScaleMax } from './amounts.js';
+export { clientFramesQueuedMax } from './connection.js';
+
+export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult } from '../core/records.js';
+export {
+  AccountFlags,
+  TransferFlags,
+  AccountOperationKind,
+  AccountOperationFlags,
+  AccountStatus,
+  TransferStatus,
+  type Account,
+  type AccountBalances,
+  type AccountState,
+  type AccountStatusName,
+  type Transfer,
+  type TransferState,
+  type TransferStatusName,
+  type AccountOperation,
+  type AccountOperationKindName,
+  type AccountHistoryEntry,
+  type AccountHistoryFilter,
+} from '../core/types.js';
+export { ResultCode, resultName, CloseRefusedReason, type ResultName, type CloseRefusedReasonName } from '../core/result-codes.js';
+export { TallyError, ErrorCode, type ErrorCodeName } from '../core/errors.js';
+export { batchEventsMax, lookupIdsMax, historyPageMax, amountMax, idMax } from '../core/limits.js';

@@ -1,0 +1,13 @@
+// What the gateway needs from the ledger: one call per request, replies as bytes.
+// src/shards/shard-set.ts implements it structurally; the gateway never sees shards or ledger rules.
+
+export interface LedgerService {
+  /** Shards serving the ledger (reported by GET /health). */
+  readonly shardCount: number;
+  /**
+   * Runs one request whose body already passed `checkRequestBody`. Resolves with the reply body
+   * (durable before resolving, for writes); rejects with a TallyError whose `code` is in the catalog.
+   */
+  execute(operation: number, body: Uint8Array): Promise<Uint8Array>;
+  close(): Promise<void>;
+}

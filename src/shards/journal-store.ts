@@ -1,0 +1,258 @@
+// One shard's journal on disk: an LMDB environment at `${dataDir}/shard-${index}` holding entries by seq
+// (1, 2, 3, … without gaps) and the shard's identity. The ONLY module that imports lmdb. An append
+// resolves only once its entry AND every earlier entry are fsync'd; an entry is never overwritten.
+
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { assert } from '../core/assert.js';
+import { errors, TallyError } from '../core/errors.js';
+import { shardCountMax } from '../core/limits.js';
+
+/** Layout of the store; bumped when entries or meta change meaning, and checked on open. */
+export const journalFormatVersion = 1;
+
+/**
+ * Most recent entries kept in memory, because lookups right after writes read them. (Entries whose
+ * commit is still in flight are held apart until durable, whatever their number.) 256 × ≤ ~1 MiB.
+ */
+export const journalCacheEntriesMax = 256;
+
+/** Initial address space mapped per shard; lmdb-js grows the map by doubling when it fills. */
+const mapBytesInitial = 1024 * 1024 * 1024;
+
+export interface JournalStoreOptions {
+  readonly dataDir: string;
+  readonly shardIndex: number;
+  readonly shardCount: number;
+}
+
+interface ShardMeta {
+  formatVersion: number;
+  shardIndex: number;
+  shardCount: number;
+}
+
+/** lmdb-js accepts put flags as a third argument; its typings only declare the version form. */
+type PutWithFlags = (key: number, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
+
+const noop = (): void => {};
+
+export class JournalStore {
+  /** Highest seq appended (durable or still in flight); 0 when empty. */
+  seqLast: number;
+  /** Highest seq known durable together with every seq below it. */
+  seqDurable: number;
+  readonly path: string;
+  readonly #root: RootDatabase;
+  readonly #journal: Database<Uint8Array, number>;
+  readonly #cache: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(journalCacheEntriesMax);
+  readonly #cacheSeqs = new Float64Array(journalCacheEntriesMax);
+  /** Entries appended but not yet committed: LMDB reads cannot see them yet. */
+  readonly #inFlight = new Map<number, Uint8Array>();
+  /** Resolves when every append so far is durable; rejects once any append failed. */
+  #tail: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  private constructor(path: string, root: RootDatabase, journal: Database<Uint8Array, number>, seqLast: number) {
+    this.path = path;
+    this.#root = root;
+    this.#journal = journal;
+    this.seqLast = seqLast;
+    this.seqDurable = seqLast;
+  }
+
+  /** Opens (creating when absent) the store of one shard; refuses a store made for another layout. */
+  static open(options: JournalStoreOptions): JournalStore {
+    checkOptions(options);
+    const path = join(options.dataDir, `shard-${options.shardIndex}`);
+    const root = openEnvironment(path);
+    try {
+      const meta = root.openDB<number, string>({ name: 'meta', encoding: 'ordered-binary', keyEncoding: 'ordered-binary', cache: false, compression: false });
+      const journal = root.openDB<Uint8Array, number>({
+        name: 'journal',
+        encoding: 'binary', // entries are opaque bytes; `get` returns a fresh copy
+        keyEncoding: 'ordered-binary', // numbers encode so that byte order is numeric order: range scans go by seq
+        cache: false, // our own bounded cache below; lmdb-js's weak cache would pin every in-flight put
+        compression: false,
+        useVersions: false,
+        dupSort: false,
+      });
+      checkIdentity(root, meta, journal, path, options);
+      return new JournalStore(path, root, journal, lastSeqOf(journal));
+    } catch (error) {
+      void root.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Queues `entry` under `seq` (= seqLast + 1). Resolves once it and every earlier entry are durable
+   * (fsync'd): callers acknowledge writes and serve reads only after that. Rejects with storage_failed.
+   */
+  append(seq: number, entry: Uint8Array): Promise<void> {
+    assert(!this.#closed, 'journal append after close');
+    assert(seq === this.seqLast + 1, `journal append of seq ${seq} after ${this.seqLast}`);
+    assert(entry.byteLength > 0, 'a journal entry is never empty');
+    this.seqLast = seq;
+    this.#remember(seq, entry);
+    this.#inFlight.set(seq, entry);
+    // noOverwrite: a seq already on disk means another writer (e.g. a dead worker's last commit) raced us.
+    const written = (this.#journal.put as unknown as PutWithFlags).call(this.#journal, seq, entry, { noOverwrite: true });
+    const durable = Promise.all([this.#tail, written]).then(
+      ([, stored]) => this.#onDurable(seq, stored),
+      (error: unknown) => {
+        throw asStorageError(error, seq);
+      },
+    );
+    durable.catch(noop); // the caller awaits it; the next append chains on it
+    this.#tail = durable;
+    return durable;
+  }
+
+  /** Resolves when every append made so far is durable; rejects if any of them failed. */
+  durable(): Promise<void> {
+    return this.#tail;
+  }
+
+  /** The entry under `seq`, synchronously (JournalSource); recent entries come from memory. */
+  entry(seq: number): Uint8Array | undefined {
+    if (!Number.isInteger(seq) || seq < 1 || seq > this.seqLast) return undefined;
+    const slot = seq % journalCacheEntriesMax;
+    if (this.#cacheSeqs[slot] === seq) return this.#cache[slot];
+    const inFlight = this.#inFlight.get(seq);
+    if (inFlight !== undefined) return inFlight;
+    const stored = this.#journal.get(seq);
+    return stored === undefined ? undefined : plainBytes(stored);
+  }
+
+  /** Entries from `fromSeq` in seq order, stopping before the first gap (entries past it were never acknowledged). */
+  *entries(fromSeq: number): Generator<[seq: number, entry: Uint8Array]> {
+    assert(Number.isInteger(fromSeq) && fromSeq >= 1, 'entries start at seq 1 or later');
+    let expected = fromSeq;
+    for (const { key, value } of this.#journal.getRange({ start: fromSeq })) {
+      if (key !== expected) return;
+      yield [key, plainBytes(value)];
+      expected++;
+    }
+  }
+
+  /**
+   * Removes every entry after `seq` and makes that durable. Recovery calls it with the last replayed seq:
+   * entries after a gap exist only when an earlier append failed, so none of them was acknowledged.
+   */
+  async discardAfter(seq: number): Promise<number> {
+    assert(this.seqDurable === this.seqLast, 'discard only before any append');
+    const keys = [...this.#journal.getKeys({ start: seq + 1 })];
+    if (keys.length > 0) {
+      await this.#root.transaction(() => {
+        for (const key of keys) void this.#journal.remove(key);
+      });
+    }
+    this.seqLast = seq;
+    this.seqDurable = seq;
+    return keys.length;
+  }
+
+  /** Waits for appends in flight (failed or not), then closes the environment. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#tail.catch(noop);
+    await this.#root.close();
+  }
+
+  #onDurable(seq: number, stored: boolean): void {
+    if (!stored) throw errors.storageFailed(`journal entry ${seq} already exists in ${this.path}: another writer appended it`);
+    assert(seq > this.seqDurable, 'appends become durable in seq order');
+    // LMDB reads see the entry now: lmdb-js renews its read snapshot before resolving a commit.
+    this.#inFlight.delete(seq);
+    this.seqDurable = seq;
+  }
+
+  #remember(seq: number, entry: Uint8Array): void {
+    const slot = seq % journalCacheEntriesMax;
+    this.#cache[slot] = entry;
+    this.#cacheSeqs[slot] = seq;
+  }
+}
+
+function openEnvironment(path: string): RootDatabase {
+  return open({
+    path,
+    // Durability: with overlappingSync off, each commit fdatasyncs before lmdb-js resolves the put's
+    // promise, and a failed commit rejects it. One promise answers both "durable?" and "failed?",
+    // unlike `db.flushed` (which never rejects). Puts of one event turn share one commit and one fsync.
+    overlappingSync: false,
+    noSync: false, // never: an acknowledged write must survive power loss
+    noMetaSync: false,
+    useWritemap: false, // a stray write through the map could corrupt the file
+    eventTurnBatching: true, // puts of one event turn form one transaction (group commit)
+    commitDelay: 0, // commit at the end of the turn: latency first; load groups commits by itself
+    separateFlushed: false, // meaningless without overlappingSync
+    compression: false, // entries are small fixed-layout records; lz4 costs CPU for little gain
+    encoding: 'binary',
+    keyEncoding: 'ordered-binary',
+    cache: false,
+    maxDbs: 2, // journal, meta
+    mapSize: mapBytesInitial,
+    remapChunks: false, // one contiguous map: the fastest reads on 64-bit
+    pageSize: 4096,
+    noMemInit: false, // zero unused page bytes so old data never leaks into the file
+    readOnly: false,
+  });
+}
+
+function checkOptions(options: JournalStoreOptions): void {
+  if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
+  if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {
+    throw new RangeError(`options.shardCount must be an integer in 1..${shardCountMax}, got ${String(options.shardCount)}`);
+  }
+  if (!Number.isInteger(options.shardIndex) || options.shardIndex < 0 || options.shardIndex >= options.shardCount) {
+    throw new RangeError(`options.shardIndex must be an integer in 0..${options.shardCount - 1}, got ${String(options.shardIndex)}`);
+  }
+}
+
+/** A new store records who it belongs to; an existing one must match, because routing depends on it. */
+function checkIdentity(root: RootDatabase, meta: Database<number, string>, journal: Database<Uint8Array, number>, path: string, options: JournalStoreOptions): void {
+  const found: Partial<ShardMeta> = {
+    formatVersion: meta.get('formatVersion'),
+    shardIndex: meta.get('shardIndex'),
+    shardCount: meta.get('shardCount'),
+  };
+  if (found.formatVersion === undefined) {
+    assert(lastSeqOf(journal) === 0, 'a store without meta has no journal');
+    root.transactionSync(() => {
+      meta.putSync('formatVersion', journalFormatVersion);
+      meta.putSync('shardIndex', options.shardIndex);
+      meta.putSync('shardCount', options.shardCount);
+    });
+    return;
+  }
+  if (found.formatVersion !== journalFormatVersion) {
+    throw errors.storageFailed(`${path} has journal format ${String(found.formatVersion)}; this build reads format ${journalFormatVersion}`);
+  }
+  if (found.shardCount !== options.shardCount) {
+    throw errors.storageFailed(
+      `${path} was created with shardCount ${String(found.shardCount)}, not ${options.shardCount}: accounts are routed by shardCount, so it cannot change`,
+    );
+  }
+  if (found.shardIndex !== options.shardIndex) {
+    throw errors.storageFailed(`${path} holds shard ${String(found.shardIndex)}, not shard ${options.shardIndex}`);
+  }
+}
+
+function lastSeqOf(journal: Database<Uint8Array, number>): number {
+  for (const key of journal.getKeys({ reverse: true, limit: 1 })) return key;
+  return 0;
+}
+
+function asStorageError(error: unknown, seq: number): TallyError {
+  if (error instanceof TallyError) return error;
+  const why = error instanceof Error ? error.message : String(error);
+  return errors.storageFailed(`journal entry ${seq} was not made durable: ${why}`);
+}
+
+/** lmdb-js returns Buffers; hand out plain Uint8Arrays over the same memory (one type everywhere). */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

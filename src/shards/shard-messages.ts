@@ -1,0 +1,44 @@
+// Message shapes between a shard host (main thread) and its worker: plain data only. Class identity
+// (TallyError's included) does not survive postMessage, so errors cross as { code, message }.
+
+import { ErrorCode, type TallyError } from '../core/errors.js';
+
+/** Control tasks, numbered outside Operation (1..7) so they can never be mistaken for ledger work. */
+export const ShardControl = {
+  /** Answers once the worker has replayed its journal: the host's ready() waits for it. */
+  warmUp: 0,
+  /** Drains the worker's appends and closes its journal before the host stops the thread. */
+  close: 255,
+} as const;
+
+export interface ShardTask {
+  operation: number;
+  /** Request body for ledger operations; empty for control tasks. */
+  body: Uint8Array;
+}
+
+/** What a failed task rejects with. `message` is the TallyError message without its code prefix. */
+export interface ShardTaskError {
+  code: string;
+  message: string;
+}
+
+/** Piscina `workerData` of a shard worker. */
+export interface ShardWorkerData {
+  dataDir: string;
+  shardIndex: number;
+  shardCount: number;
+}
+
+export function isShardTaskError(value: unknown): value is ShardTaskError {
+  if (typeof value !== 'object' || value === null || value instanceof Error) return false;
+  const { code, message } = value as Partial<ShardTaskError>;
+  return typeof code === 'string' && typeof message === 'string' && code in ErrorCode;
+}
+
+/** The wire shape of a TallyError (its message loses the `code: ` prefix the constructor adds). */
+export function toShardTaskError(error: TallyError): ShardTaskError {
+  const prefix = `${error.code}: `;
+  const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return { code: error.code, message };
+}

@@ -1,0 +1,80 @@
+// The ledger service over N shards (LedgerService, structurally): splits each request by owning shard,
+// runs the parts concurrently, merges the replies in request order. Owns the hosts' lifecycle.
+// A request spanning shards is not atomic across them (only linked chains are, and never span shards).
+
+import { errors } from '../core/errors.js';
+import { shardCountMax } from '../core/limits.js';
+import { mergeReplies, planRoute, type RoutePlan } from '../core/route-plan.js';
+import { ShardHost } from './shard-host.js';
+
+export interface StartShardsOptions {
+  /** Directory holding one `shard-<index>` store per shard (created when absent). */
+  readonly dataDir: string;
+  /** Fixed for the life of the data: accounts are routed by it, and each store records it. */
+  readonly shardCount: number;
+}
+
+export class ShardSet {
+  readonly shardCount: number;
+  readonly hosts: readonly ShardHost[];
+  #closed: Promise<void> | null = null;
+
+  constructor(hosts: readonly ShardHost[]) {
+    this.shardCount = hosts.length;
+    this.hosts = hosts;
+  }
+
+  /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */
+  async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed !== null) throw errors.shuttingDown();
+    const plan = planRoute(operation, body, this.shardCount);
+    this.#admit(plan);
+    const replies = await Promise.all(plan.requests.map((r) => this.hosts[r.shard].run(operation, r.body, r.bodyTransferable)));
+    return mergeReplies(plan, replies);
+  }
+
+  /** Stops every shard after its appends drain. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= closeAll(this.hosts);
+    return this.#closed;
+  }
+
+  /**
+   * Refuses the whole request before any part runs when one of its shards is full, so that overload
+   * never leaves a request applied on some shards only.
+   */
+  #admit(plan: RoutePlan): void {
+    for (const request of plan.requests) {
+      const host = this.hosts[request.shard];
+      if (!host.hasCapacity()) throw errors.overloaded(`shard ${request.shard} holds ${host.tasksOutstanding} tasks (shardQueueDepthMax)`);
+    }
+  }
+}
+
+/** Starts one worker per shard and waits until each has replayed its journal. */
+export async function startShards(options: StartShardsOptions): Promise<ShardSet> {
+  checkOptions(options);
+  const hosts: ShardHost[] = [];
+  try {
+    for (let shardIndex = 0; shardIndex < options.shardCount; shardIndex++) {
+      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount }));
+    }
+    await Promise.all(hosts.map((host) => host.ready()));
+  } catch (error) {
+    await closeAll(hosts);
+    throw error;
+  }
+  return new ShardSet(hosts);
+}
+
+function checkOptions(options: StartShardsOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
+  if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {
+    throw new RangeError(`options.shardCount must be an integer in 1..${shardCountMax} (shardCountMax), got ${String(options.shardCount)}`);
+  }
+}
+
+async function closeAll(hosts: readonly ShardHost[]): Promise<void> {
+  await Promise.all(hosts.map((host) => host.close()));
+}

@@ -1,0 +1,232 @@
+// Crash safety, end to end: concurrent transfer load against the real server (2 shards), SIGKILL at a
+// random moment, restart on the same data dir, then check from the outside:
+//   1. every transfer acknowledged `ok` is present, with the fields that were sent;
+//   2. nothing is half-applied: each transfer is present or absent as a whole, a linked chain is
+//      present or absent as a whole, and every balance equals the sum of the present transfers;
+//   3. conservation: Σ debits posted = Σ credits posted over all accounts;
+//   4. replay is deterministic: after another restart, accounts and transfers are byte-for-byte the same;
+//   5. retrying what was in flight is safe: present ids answer `exists`, absent ones post `ok`.
+// Several kill cycles run on one data dir. The seed is printed; TALLY_CRASH_SEED replays a run.
+
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { TransferFlags, connect, type AccountState, type Client, type TransferInput, type TransferState } from 'tally-ledger/client';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { newIdsOnShard } from './shard-ids.js';
+
+const shardCount = 2;
+const accountsPerShard = 12;
+const cycles = 5;
+const writerClients = 3;
+const loopsPerClient = 6;
+const eventsPerCallMax = 48;
+/** The kill comes after this many acknowledged transfers in a cycle, drawn uniformly from the range. */
+const killAfterAckedMin = 500;
+const killAfterAckedMax = 6000;
+const ledger = 840;
+const code = 9;
+
+const seed = Number(process.env.TALLY_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const random = mulberry32(seed);
+
+let server: ServerProcess;
+const accountsByShard: bigint[][] = [];
+const sent = new Map<bigint, TransferInput>();
+/** Calls in send order; a call is the unit the client may have had in flight when the server died. */
+const calls: TransferInput[][] = [];
+const acked = new Set<bigint>();
+/** Linked pairs: both transfers must be present, or neither. */
+const chains: [bigint, bigint][] = [];
+let transferSeq = 0n;
+
+beforeAll(async () => {
+  console.log(`crash.test seed ${seed} (set TALLY_CRASH_SEED=${seed} to replay)`);
+  server = await startServerProcess({ shardCount });
+  for (let shard = 0; shard < shardCount; shard++) accountsByShard.push(newIdsOnShard(accountsPerShard, shard, shardCount));
+  const client = await connect({ url: server.url });
+  const results = await client.createAccounts(accountsByShard.flat().map((id) => ({ id, ledger, code })));
+  expect(results.every((r) => r.result === 'ok')).toBe(true);
+  await client.close();
+});
+
+afterAll(async () => {
+  await server?.cleanup();
+});
+
+test(`acknowledged transfers survive ${cycles} SIGKILLs; nothing is half-applied; replay is deterministic`, async () => {
+  for (let cycle = 1; cycle <= cycles; cycle++) {
+    const killAfterAcked = killAfterAckedMin + Math.floor(random() * (killAfterAckedMax - killAfterAckedMin));
+    const { ackedInCycle, unsettled } = await loadUntilKilled(killAfterAcked);
+
+    await server.restart();
+    const first = await snapshot();
+    const landed = [...sent.keys()].filter((id) => !acked.has(id) && first.transfers.has(id)).length;
+    console.log(`cycle ${cycle}: killed after ${ackedInCycle} acknowledged transfers; of ${unsettled} in flight, ${landed} were durable`);
+    checkAcknowledgedPresent(first.transfers);
+    checkWholeness(first.transfers, first.accounts);
+
+    await server.kill('SIGKILL');
+    await server.restart();
+    const second = await snapshot();
+    expect(second.accounts, 'accounts after a second replay').toEqual(first.accounts);
+    expect(second.transfers, 'transfers after a second replay').toEqual(first.transfers);
+
+    await retryUnacknowledged(first.transfers);
+    const settled = await snapshot();
+    expect(settled.transfers.size).toBe(sent.size);
+    checkWholeness(settled.transfers, settled.accounts);
+  }
+});
+
+/** Drives concurrent calls until `killAfterAcked` transfers are acknowledged, SIGKILLs the server, and waits for every call to settle. */
+async function loadUntilKilled(killAfterAcked: number): Promise<{ ackedInCycle: number; unsettled: number }> {
+  const clients = await Promise.all(Array.from({ length: writerClients }, () => connect({ url: server.url, timeoutMs: 30_000 })));
+  let ackedInCycle = 0;
+  let killed: Promise<unknown> | null = null;
+  let unsettled = 0;
+  const loop = async (client: Client) => {
+    while (killed === null) {
+      const call = nextCall();
+      const results = await client.createTransfers(call).catch((error: unknown) => error as { code?: string });
+      if (!Array.isArray(results)) {
+        expect(results.code, 'the only failure a killed server may cause').toBe('connection_closed');
+        unsettled += call.length;
+        return;
+      }
+      expect(results.map((r) => r.result)).toEqual(call.map(() => 'ok'));
+      for (const t of call) acked.add(t.id);
+      ackedInCycle += call.length;
+      // The kill is sent from inside a reply handler, while the other loops' calls are in flight.
+      if (ackedInCycle >= killAfterAcked && killed === null) killed = server.kill('SIGKILL');
+    }
+  };
+  const loops = clients.flatMap((client) => Array.from({ length: loopsPerClient }, () => loop(client)));
+  await Promise.all(loops);
+  expect(killed).not.toBeNull();
+  await killed;
+  await Promise.all(clients.map((c) => c.close()));
+  return { ackedInCycle, unsettled };
+}
+
+/** A call of 1..eventsPerCallMax transfers between accounts of one shard each; about one in eight is a linked pair. */
+function nextCall(): TransferInput[] {
+  const call: TransferInput[] = [];
+  const count = 1 + Math.floor(random() * eventsPerCallMax);
+  while (call.length < count) {
+    const shard = Math.floor(random() * shardCount);
+    if (random() < 0.125) {
+      const first = newTransfer(shard, TransferFlags.linked);
+      const second = newTransfer(shard, 0);
+      chains.push([first.id, second.id]);
+      call.push(first, second);
+    } else {
+      call.push(newTransfer(shard, 0));
+    }
+  }
+  calls.push(call);
+  for (const t of call) sent.set(t.id, t);
+  return call;
+}
+
+function newTransfer(shard: number, flags: number): TransferInput {
+  const pool = accountsByShard[shard];
+  const debit = Math.floor(random() * pool.length);
+  const credit = (debit + 1 + Math.floor(random() * (pool.length - 1))) % pool.length;
+  transferSeq++;
+  return {
+    // Ids from the seeded generator, so a replayed seed replays the same ids (2^96 of space, no collisions).
+    id: (BigInt(seed) << 96n) | (BigInt(Math.floor(random() * 2 ** 32)) << 64n) | transferSeq,
+    debitAccountId: pool[debit],
+    creditAccountId: pool[credit],
+    amount: BigInt(1 + Math.floor(random() * 10_000)),
+    ledger,
+    code,
+    flags,
+    userData64: transferSeq,
+  };
+}
+
+interface Snapshot {
+  accounts: AccountState[];
+  transfers: Map<bigint, TransferState>;
+}
+
+/** Every account, and every transfer ever sent that the server has, read through a fresh client. */
+async function snapshot(): Promise<Snapshot> {
+  const client = await connect({ url: server.url, timeoutMs: 30_000 });
+  try {
+    const accounts = await client.lookupAccounts(accountsByShard.flat());
+    expect(accounts.length).toBe(shardCount * accountsPerShard);
+    const found = await client.lookupTransfers([...sent.keys()]);
+    return { accounts, transfers: new Map(found.map((t) => [t.id, t])) };
+  } finally {
+    await client.close();
+  }
+}
+
+function checkAcknowledgedPresent(present: Map<bigint, TransferState>): void {
+  const missing = [...acked].filter((id) => !present.has(id));
+  expect(missing, 'acknowledged transfers missing after the crash').toEqual([]);
+}
+
+function checkWholeness(present: Map<bigint, TransferState>, accounts: AccountState[]): void {
+  for (const [id, stored] of present) {
+    const input = sent.get(id);
+    expect(input, `transfer ${id} present but never sent`).toBeDefined();
+    expect(fieldsOf(stored)).toEqual(fieldsOf({ ...input!, status: 'posted' }));
+  }
+  for (const [a, b] of chains) expect(present.has(a), `linked pair ${a}/${b} applied by half`).toBe(present.has(b));
+
+  const expected = new Map<bigint, { debits: bigint; credits: bigint }>();
+  for (const account of accounts) expected.set(account.id, { debits: 0n, credits: 0n });
+  for (const t of present.values()) {
+    expected.get(t.debitAccountId)!.debits += t.amount;
+    expected.get(t.creditAccountId)!.credits += t.amount;
+  }
+  const actual = accounts.map((a) => ({ id: a.id, debits: a.debitsPosted, credits: a.creditsPosted, pending: a.debitsPending + a.creditsPending }));
+  expect(actual).toEqual(accounts.map((a) => ({ id: a.id, ...expected.get(a.id)!, pending: 0n })));
+
+  const debits = accounts.reduce((sum, a) => sum + a.debitsPosted, 0n);
+  const credits = accounts.reduce((sum, a) => sum + a.creditsPosted, 0n);
+  expect(debits, 'conservation: Σ debits posted = Σ credits posted').toBe(credits);
+}
+
+function fieldsOf(t: Partial<TransferState> & TransferInput) {
+  return {
+    id: t.id,
+    debitAccountId: t.debitAccountId,
+    creditAccountId: t.creditAccountId,
+    amount: t.amount,
+    ledger: t.ledger,
+    code: t.code,
+    flags: t.flags ?? 0,
+    userData64: t.userData64 ?? 0n,
+    status: t.status,
+  };
+}
+
+/** Sends again every call that was not acknowledged, as it was: present events answer `exists`, absent ones post. */
+async function retryUnacknowledged(present: Map<bigint, TransferState>): Promise<void> {
+  const client = await connect({ url: server.url, timeoutMs: 30_000 });
+  try {
+    const pending = calls.filter((call) => call.some((t) => !acked.has(t.id)));
+    const outcomes = await Promise.all(pending.map((call) => client.createTransfers(call)));
+    pending.forEach((call, i) => {
+      expect(outcomes[i].map((r) => r.result)).toEqual(call.map((t) => (present.has(t.id) ? 'exists' : 'ok')));
+      for (const t of call) acked.add(t.id);
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same load and the same kill point. */
+function mulberry32(state: number): () => number {
+  let a = state >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,184 @@
+// One shard's Ledger driven in-process, the way the shard worker drives it: every write's
+// journal entry is stored under its seq (what the shard does after fsync), and restart()
+// rebuilds a fresh Ledger by replaying them. Results come back as names, lookups as objects.
+
+import { Ledger, type JournalSource } from '../../src/core/ledger.js';
+import { Operation } from '../../src/core/operations.js';
+import {
+  decodeAccountStates,
+  decodeHistoryEntries,
+  decodeResults,
+  decodeTransferStates,
+  encodeAccountOperations,
+  encodeAccounts,
+  encodeHistoryFilter,
+  encodeIds,
+  encodeTransfers,
+  type AccountInput,
+  type AccountOperationInput,
+  type EventResult,
+  type HistoryFilterInput,
+  type TransferInput,
+} from '../../src/core/records.js';
+import type { CloseRefusedReasonName, ResultName } from '../../src/core/result-codes.js';
+import type { AccountHistoryEntry, AccountState, TransferState } from '../../src/core/types.js';
+import { lookupIdsMax } from '../../src/core/limits.js';
+
+/** A result name, or `close_refused:<reason>` so that table-driven specs can name the reason too. */
+export type Outcome = ResultName | `close_refused:${CloseRefusedReasonName}`;
+
+export function outcomeOf(result: EventResult): Outcome {
+  return result.result === 'close_refused' ? `close_refused:${result.reason ?? 'none'}` : result.result;
+}
+
+/** 2023-11-14T22:13:20Z in ns: a realistic wall clock that still leaves u64 headroom. */
+export const clockStartNs = 1_700_000_000_000_000_000n;
+export const nsPerSecond = 1_000_000_000n;
+
+export interface LedgerHarnessOptions {
+  shardIndex?: number;
+  shardCount?: number;
+  nowNs?: bigint;
+  /** Run Ledger.verify() (the O(accounts) whole-state check) after every write. Default true. */
+  verifyEachWrite?: boolean;
+}
+
+export class LedgerHarness {
+  /** The persisted journal: seq → entry, as the shard stores it after fsync. */
+  readonly journal = new Map<number, Uint8Array>();
+  /** The controllable clock handed to every write (ns since the epoch). */
+  nowNs: bigint;
+  ledger: Ledger;
+  /** Every event result of the last write, with indexes and close reasons. */
+  lastResults: EventResult[] = [];
+  private readonly shardIndex: number;
+  private readonly shardCount: number;
+  private readonly verifyEachWrite: boolean;
+  private readonly accountIds = new Set<bigint>();
+  private readonly transferIds = new Set<bigint>();
+  private readonly source: JournalSource = { entry: (seq) => this.journal.get(seq) };
+
+  constructor(options: LedgerHarnessOptions = {}) {
+    this.shardIndex = options.shardIndex ?? 0;
+    this.shardCount = options.shardCount ?? 1;
+    this.nowNs = options.nowNs ?? clockStartNs;
+    this.verifyEachWrite = options.verifyEachWrite ?? true;
+    this.ledger = this.newLedger();
+  }
+
+  /** Moves the clock by whole seconds (negative moves it back, as a wall clock may). */
+  advanceSeconds(seconds: number): void {
+    this.nowNs += BigInt(seconds) * nsPerSecond;
+  }
+
+  createAccounts(accounts: readonly AccountInput[]): Outcome[] {
+    for (const a of accounts) this.accountIds.add(a.id);
+    return this.write(Operation.create_accounts, encodeAccounts(accounts));
+  }
+
+  createTransfers(transfers: readonly TransferInput[]): Outcome[] {
+    for (const t of transfers) this.transferIds.add(t.id);
+    return this.write(Operation.create_transfers, encodeTransfers(transfers));
+  }
+
+  accountOperations(operations: readonly AccountOperationInput[]): Outcome[] {
+    return this.write(Operation.account_operations, encodeAccountOperations(operations));
+  }
+
+  /** A write of raw records (for fields the codec will not encode, such as reserved bytes). */
+  write(operation: number, body: Uint8Array): Outcome[] {
+    const { seq, entry, reply } = this.ledger.execute(operation, body, this.nowNs);
+    this.persist(seq, entry);
+    this.lastResults = decodeResults(reply);
+    return this.lastResults.map(outcomeOf);
+  }
+
+  /** Lets the ledger expire due holds at the current clock; true when it wrote an entry. */
+  expireDue(): boolean {
+    const written = this.ledger.expireDue(this.nowNs);
+    if (written === null) return false;
+    this.persist(written.seq, written.entry);
+    return true;
+  }
+
+  lookupAccounts(ids: readonly bigint[]): AccountState[] {
+    return decodeAccountStates(this.ledger.query(Operation.lookup_accounts, encodeIds(ids)));
+  }
+
+  lookupTransfers(ids: readonly bigint[]): TransferState[] {
+    return decodeTransferStates(this.ledger.query(Operation.lookup_transfers, encodeIds(ids)));
+  }
+
+  /** The account with this id; throws when the ledger does not know it. */
+  account(id: bigint): AccountState {
+    const [found] = this.lookupAccounts([id]);
+    if (found === undefined) throw new Error(`account ${id} not found`);
+    return found;
+  }
+
+  /** The transfer with this id; throws when the ledger does not know it. */
+  transfer(id: bigint): TransferState {
+    const [found] = this.lookupTransfers([id]);
+    if (found === undefined) throw new Error(`transfer ${id} not found`);
+    return found;
+  }
+
+  history(filter: HistoryFilterInput): AccountHistoryEntry[] {
+    return decodeHistoryEntries(this.ledger.query(Operation.get_account_transfers, encodeHistoryFilter(filter)));
+  }
+
+  /**
+   * Crash and recover: a new Ledger replays every persisted entry in seq order (replay asserts
+   * each entry's results match), passes verify(), and must answer every lookup and history page
+   * byte for byte as the old one did.
+   */
+  restart(): void {
+    const before = this.snapshot();
+    this.ledger = this.newLedger();
+    const seqs = [...this.journal.keys()].sort((a, b) => a - b);
+    // A copy, as a read from storage would be: replay must not depend on the live buffer.
+    for (const seq of seqs) this.ledger.replay(seq, this.journal.get(seq)!.slice());
+    this.ledger.verify();
+    const after = this.snapshot();
+    for (const [what, bytes] of before) {
+      if (!bytesEqual(bytes, after.get(what)!)) throw new Error(`after restart, ${what} differs from before`);
+    }
+  }
+
+  /** Raw replies of every lookup and history page the harness can name, keyed by what was asked. */
+  snapshot(): Map<string, Uint8Array> {
+    const replies = new Map<string, Uint8Array>();
+    const accounts = [...this.accountIds].filter(validId);
+    const transfers = [...this.transferIds].filter(validId);
+    for (let i = 0; i < accounts.length; i += lookupIdsMax) {
+      replies.set(`accounts ${i}`, this.ledger.query(Operation.lookup_accounts, encodeIds(accounts.slice(i, i + lookupIdsMax))));
+    }
+    for (let i = 0; i < transfers.length; i += lookupIdsMax) {
+      replies.set(`transfers ${i}`, this.ledger.query(Operation.lookup_transfers, encodeIds(transfers.slice(i, i + lookupIdsMax))));
+    }
+    for (const id of accounts) {
+      replies.set(`history of ${id}`, this.ledger.query(Operation.get_account_transfers, encodeHistoryFilter({ accountId: id })));
+    }
+    return replies;
+  }
+
+  private persist(seq: number, entry: Uint8Array): void {
+    if (this.journal.has(seq)) throw new Error(`journal seq ${seq} written twice`);
+    this.journal.set(seq, entry);
+    if (this.verifyEachWrite) this.ledger.verify();
+  }
+
+  private newLedger(): Ledger {
+    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source });
+  }
+}
+
+function validId(id: bigint): boolean {
+  return id > 0n && id < (1n << 128n) - 1n;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

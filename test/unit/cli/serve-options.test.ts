@@ -1,0 +1,52 @@
+// `tally serve` options: flags over TALLY_* variables over defaults; invalid values name their option.
+
+import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { UsageError, parseServeArgs } from '../../../src/cli/serve-options.js';
+
+const serve = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+  const command = parseServeArgs(argv, env);
+  if (command.kind !== 'serve') throw new Error('expected serve');
+  return command.options;
+};
+
+describe('tally serve options', () => {
+  it('defaults', () => {
+    expect(serve([])).toEqual({ port: 3000, host: '127.0.0.1', dataDir: './data', shardCount: Math.min(availableParallelism(), 64) });
+  });
+
+  it('reads the environment', () => {
+    const env = { TALLY_PORT: '4000', TALLY_HOST: '0.0.0.0', TALLY_DATA: '/var/tally', TALLY_SHARDS: '4' };
+    expect(serve([], env)).toEqual({ port: 4000, host: '0.0.0.0', dataDir: '/var/tally', shardCount: 4 });
+  });
+
+  it('prefers flags to the environment', () => {
+    const options = serve(['--port', '0', '--host', '::1', '--data', 'd', '--shards', '2'], { TALLY_PORT: '4000', TALLY_SHARDS: '8' });
+    expect(options).toEqual({ port: 0, host: '::1', dataDir: 'd', shardCount: 2 });
+  });
+
+  it('asks for help', () => {
+    expect(parseServeArgs(['--help'], {})).toEqual({ kind: 'help' });
+    expect(parseServeArgs(['-h'], {})).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [['--port', 'abc'], /--port must be an integer in 0\.\.65535, got "abc"/],
+    [['--port', '65536'], /--port/],
+    [['--port', '-1'], /--port/],
+    [['--port', '80.5'], /--port/],
+    [['--shards', '0'], /--shards must be an integer in 1\.\.64/],
+    [['--shards', '65'], /--shards/],
+    [['--host', ''], /--host must not be empty/],
+    [['--data', ' '], /--data must not be empty/],
+    [['--verbose'], /Unknown option '--verbose'/],
+    [['extra'], /positional/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseServeArgs(argv, {})).toThrow(UsageError);
+    expect(() => parseServeArgs(argv, {})).toThrow(message);
+  });
+
+  it('checks environment values like flags, naming the flag', () => {
+    expect(() => parseServeArgs([], { TALLY_SHARDS: 'many' })).toThrow(/--shards/);
+  });
+});

@@ -1,0 +1,146 @@
+// Spec of the shard journal store: durable appends in seq order, synchronous reads, ordered recovery,
+// and a store that refuses to open under a different shard layout.
+
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JournalStore, journalCacheEntriesMax } from '../../../src/shards/journal-store.js';
+
+let dataDir: string;
+const opened: JournalStore[] = [];
+
+function openStore(shardIndex = 0, shardCount = 2): JournalStore {
+  const store = JournalStore.open({ dataDir, shardIndex, shardCount });
+  opened.push(store);
+  return store;
+}
+
+/** An entry whose bytes say which seq it belongs to, so reads can be checked. */
+function entryOf(seq: number, bytes = 64): Uint8Array {
+  const entry = new Uint8Array(bytes);
+  new DataView(entry.buffer).setUint32(0, seq, true);
+  entry.fill(seq & 0xff, 4);
+  return entry;
+}
+
+async function appendRange(store: JournalStore, from: number, to: number): Promise<void> {
+  const appends: Promise<void>[] = [];
+  for (let seq = from; seq <= to; seq++) appends.push(store.append(seq, entryOf(seq)));
+  await Promise.all(appends);
+}
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tally-journal-'));
+});
+
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('JournalStore', () => {
+  it('starts empty', () => {
+    const store = openStore();
+    expect(store.seqLast).toBe(0);
+    expect(store.entry(1)).toBeUndefined();
+    expect([...store.entries(1)]).toEqual([]);
+  });
+
+  it('appends, reads back synchronously (before and after durability) and iterates in seq order', async () => {
+    const store = openStore();
+    const pending = store.append(1, entryOf(1));
+    expect(store.entry(1)).toEqual(entryOf(1)); // from the cache while the commit is in flight
+    await pending;
+    await appendRange(store, 2, 300);
+    expect(store.seqLast).toBe(300);
+    expect(store.seqDurable).toBe(300);
+    expect(store.entry(3)).toEqual(entryOf(3)); // evicted from the cache: read from LMDB
+    expect(store.entry(300)).toEqual(entryOf(300));
+    expect(store.entry(301)).toBeUndefined();
+    const seqs = [...store.entries(250)].map(([seq, entry]) => {
+      expect(entry).toEqual(entryOf(seq));
+      return seq;
+    });
+    expect(seqs).toEqual(Array.from({ length: 51 }, (_, i) => 250 + i));
+  });
+
+  it('keeps its entries across close and reopen', async () => {
+    const first = openStore();
+    await appendRange(first, 1, 10);
+    await first.close();
+    const second = openStore();
+    expect(second.seqLast).toBe(10);
+    expect([...second.entries(1)].map(([seq]) => seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(second.entry(7)).toEqual(entryOf(7));
+    await second.append(11, entryOf(11));
+  });
+
+  it('numeric seq order survives past single digits and byte boundaries', async () => {
+    const store = openStore();
+    await appendRange(store, 1, 1100);
+    const seqs = [...store.entries(1)].map(([seq]) => seq);
+    expect(seqs.length).toBe(1100);
+    expect(seqs.every((seq, i) => seq === i + 1)).toBe(true);
+  });
+
+  it.each([
+    { name: 'a different shardCount', shardIndex: 0, shardCount: 3, message: /created with shardCount 2, not 3/ },
+    { name: 'a different shard index', shardIndex: 1, shardCount: 2, message: /holds shard 0, not shard 1/ },
+  ])('refuses to open a store made for $name', async ({ shardIndex, shardCount, message }) => {
+    const first = openStore(0, 2);
+    await appendRange(first, 1, 2);
+    await first.close();
+    // Shard 1 of the same layout finds shard 0's files in its place.
+    const dir = dataDir;
+    if (shardIndex !== 0) renameSync(join(dataDir, 'shard-0'), join(dataDir, `shard-${shardIndex}`));
+    expect(() => JournalStore.open({ dataDir: dir, shardIndex, shardCount })).toThrow(message);
+    try {
+      JournalStore.open({ dataDir: dir, shardIndex, shardCount });
+    } catch (error) {
+      expect((error as { code: string }).code).toBe('storage_failed');
+    }
+  });
+
+  it.each([
+    { seq: 3, why: 'a gap' },
+    { seq: 1, why: 'a repeat' },
+    { seq: 0, why: 'zero' },
+  ])('asserts on the append of a wrong seq ($why)', async ({ seq }) => {
+    const store = openStore();
+    await appendRange(store, 1, 1);
+    expect(() => store.append(seq, entryOf(seq))).toThrow(/assertion failed: journal append of seq/);
+    await store.append(2, entryOf(2));
+  });
+
+  it.each([
+    { options: { shardIndex: 0, shardCount: 0 }, message: /options.shardCount/ },
+    { options: { shardIndex: 0, shardCount: 65 }, message: /options.shardCount/ },
+    { options: { shardIndex: 2, shardCount: 2 }, message: /options.shardIndex/ },
+    { options: { shardIndex: 0, shardCount: 1.5 }, message: /options.shardCount/ },
+  ])('checks its options ($options)', ({ options, message }) => {
+    expect(() => JournalStore.open({ dataDir, ...options })).toThrow(message);
+  });
+
+  it('reads every entry while more appends are in flight than it caches', async () => {
+    const store = openStore();
+    const appends: Promise<void>[] = [];
+    for (let seq = 1; seq <= journalCacheEntriesMax * 2; seq++) appends.push(store.append(seq, entryOf(seq)));
+    for (let seq = 1; seq <= journalCacheEntriesMax * 2; seq++) expect(store.entry(seq)).toEqual(entryOf(seq));
+    await Promise.all(appends);
+    for (let seq = 1; seq <= journalCacheEntriesMax * 2; seq++) expect(store.entry(seq)).toEqual(entryOf(seq));
+  });
+
+  it('discards entries after a given seq durably (entries past a gap were never acknowledged)', async () => {
+    const first = openStore();
+    await appendRange(first, 1, 5);
+    expect(await first.discardAfter(3)).toBe(2);
+    expect(first.seqLast).toBe(3);
+    await first.append(4, entryOf(40));
+    await first.close();
+    const second = openStore();
+    expect(second.seqLast).toBe(4);
+    expect(second.entry(4)).toEqual(entryOf(40));
+    expect(second.entry(5)).toBeUndefined();
+  });
+});

@@ -1,0 +1,200 @@
+// Spec of the shard loop, with a fake ledger and a journal whose appends the test completes by hand:
+// a write replies only once it (and all before it) is durable; a read shows only durable state and holds
+// back later writes; a storage failure or programmer error stops the loop for good and calls onFatal once.
+
+import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../../../src/core/assert.js';
+import { errors } from '../../../src/core/errors.js';
+import { Operation } from '../../../src/core/operations.js';
+import { ShardLoop, recoverLedger, type ShardJournal, type ShardLedger } from '../../../src/shards/shard-loop.js';
+import { ShardControl } from '../../../src/shards/shard-messages.js';
+
+/** A journal whose appends stay in flight until the test settles them; durable() covers all so far. */
+class ManualJournal implements ShardJournal {
+  seqLast = 0;
+  readonly settlers: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  readonly stored: [number, Uint8Array][] = [];
+  closed = false;
+  #tail: Promise<void> = Promise.resolve();
+
+  append(seq: number, entry: Uint8Array): Promise<void> {
+    expect(seq).toBe(this.seqLast + 1);
+    this.seqLast = seq;
+    const own = new Promise<void>((resolve, reject) => this.settlers.push({ resolve, reject }));
+    const durable = Promise.all([this.#tail, own]).then(() => {
+      this.stored.push([seq, entry]);
+    });
+    durable.catch(() => {});
+    this.#tail = durable;
+    return durable;
+  }
+  durable(): Promise<void> {
+    return this.#tail;
+  }
+  entries(): Iterable<[number, Uint8Array]> {
+    return this.stored;
+  }
+  discardAfter(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+/** A ledger whose state is a counter of applied writes; queries answer that counter. */
+class CountingLedger implements ShardLedger {
+  seqLast = 0;
+  applied = 0;
+  due = false;
+  failNext: Error | null = null;
+
+  /** Applies one unit per event; the reply's first result code carries the running total. */
+  execute(_operation: number, body: Uint8Array): { seq: number; entry: Uint8Array; reply: Uint8Array } {
+    if (this.failNext !== null) throw this.failNext;
+    const events = body.byteLength / 128;
+    this.applied += events;
+    this.seqLast++;
+    const reply = new Uint8Array(events * 4);
+    reply[0] = this.applied;
+    return { seq: this.seqLast, entry: Uint8Array.of(this.seqLast), reply };
+  }
+  expireDue(): { seq: number; entry: Uint8Array } | null {
+    if (!this.due) return null;
+    this.due = false;
+    this.seqLast++;
+    return { seq: this.seqLast, entry: Uint8Array.of(0) };
+  }
+  query(): Uint8Array {
+    return Uint8Array.of(this.applied);
+  }
+  replay(seq: number, entry: Uint8Array): void {
+    expect(seq).toBe(this.seqLast + 1);
+    this.seqLast = seq;
+    this.applied += entry.byteLength;
+  }
+}
+
+function setUp() {
+  const ledger = new CountingLedger();
+  const journal = new ManualJournal();
+  const fatal: unknown[] = [];
+  const loop = new ShardLoop({ shardIndex: 3, ledger, journal, nowNs: () => 1n, onFatal: (e) => fatal.push(e) });
+  return { ledger, journal, fatal, loop };
+}
+
+const write = (events: number) => ({ operation: Operation.create_transfers, body: new Uint8Array(events * 128) });
+const total = (reply: Uint8Array | undefined) => reply?.[0];
+const read = { operation: Operation.lookup_accounts, body: new Uint8Array(16) };
+
+/** Lets every queued microtask and promise continuation run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function track<T>(promise: Promise<T>) {
+  const state: { done: boolean; value?: T; error?: unknown } = { done: false };
+  promise.then(
+    (value) => Object.assign(state, { done: true, value }),
+    (error: unknown) => Object.assign(state, { done: true, error }),
+  );
+  return state;
+}
+
+describe('ShardLoop', () => {
+  it('replies to a write only after its entry and every earlier one are durable', async () => {
+    const { journal, loop } = setUp();
+    const first = track(loop.run(write(1)));
+    const second = track(loop.run(write(2)));
+    await settle();
+    journal.settlers[1].resolve();
+    await settle();
+    expect([first.done, second.done]).toEqual([false, false]);
+    journal.settlers[0].resolve();
+    await settle();
+    expect(total(first.value)).toBe(1);
+    expect(total(second.value)).toBe(3);
+  });
+
+  it('serves a read only once earlier writes are durable, and holds later writes behind it', async () => {
+    const { ledger, journal, loop } = setUp();
+    track(loop.run(write(1)));
+    const lookup = track(loop.run(read));
+    const later = track(loop.run(write(5)));
+    await settle();
+    expect(lookup.done).toBe(false);
+    expect(ledger.applied).toBe(1); // the later write waits behind the read
+    journal.settlers[0].resolve();
+    await settle();
+    expect(lookup.value).toEqual(Uint8Array.of(1)); // shows the durable write, not the later one
+    expect(ledger.applied).toBe(6);
+    journal.settlers[1].resolve();
+    await settle();
+    expect(total(later.value)).toBe(6);
+  });
+
+  it('stops for good after a failed append: that task and every later one reject storage_failed', async () => {
+    const { journal, fatal, loop } = setUp();
+    const first = track(loop.run(write(1)));
+    const second = track(loop.run(write(1)));
+    await settle();
+    journal.settlers[0].reject(errors.storageFailed('disk full'));
+    journal.settlers[1].resolve();
+    await settle();
+    expect(first.error).toEqual({ code: 'storage_failed', message: 'disk full' });
+    expect(second.error).toEqual({ code: 'storage_failed', message: 'disk full' });
+    await expect(loop.run(read)).rejects.toEqual({ code: 'storage_failed', message: 'disk full' });
+    await expect(loop.run(write(1))).rejects.toMatchObject({ code: 'storage_failed' });
+    expect(journal.settlers).toHaveLength(2); // nothing executed after the failure
+    expect(fatal).toHaveLength(1);
+  });
+
+  it.each([
+    { name: 'a failed assertion', error: new AssertionError('assertion failed: balances'), code: 'shard_unavailable', fatal: 1 },
+    { name: 'an unexpected TypeError', error: new TypeError('x is undefined'), code: 'shard_unavailable', fatal: 1 },
+    { name: 'an operating error about the request', error: errors.bodyInvalid('ragged'), code: 'body_invalid', fatal: 0 },
+  ])('answers $name from the ledger with $code', async ({ error, code, fatal: fatalCount }) => {
+    const { ledger, fatal, loop } = setUp();
+    ledger.failNext = error;
+    await expect(loop.run(write(1))).rejects.toMatchObject({ code });
+    ledger.failNext = null;
+    expect(fatal).toHaveLength(fatalCount);
+    const next = loop.run(read);
+    if (fatalCount === 0) await expect(next).resolves.toEqual(Uint8Array.of(0));
+    else await expect(next).rejects.toMatchObject({ code: 'shard_unavailable', message: expect.stringMatching(/^shard 3: stopped/) });
+  });
+
+  it('answers the warm-up, and after close drains its appends, closes the journal and refuses work', async () => {
+    const { journal, loop } = setUp();
+    await expect(loop.run({ operation: ShardControl.warmUp, body: new Uint8Array(0) })).resolves.toEqual(new Uint8Array(0));
+    const pending = track(loop.run(write(1)));
+    const closing = track(loop.run({ operation: ShardControl.close, body: new Uint8Array(0) }));
+    await settle();
+    expect(closing.done).toBe(false);
+    journal.settlers[0].resolve();
+    await settle();
+    expect(total(pending.value)).toBe(1);
+    expect(closing.done).toBe(true);
+    expect(journal.closed).toBe(true);
+    await expect(loop.run(write(1))).rejects.toMatchObject({ code: 'shutting_down' });
+  });
+
+  it('journals due expiries on tick, but not while a read holds the turn', async () => {
+    const { ledger, journal, loop } = setUp();
+    ledger.due = true;
+    track(loop.run(read));
+    loop.tick();
+    expect(journal.settlers).toHaveLength(0);
+    await settle();
+    loop.tick();
+    expect(journal.settlers).toHaveLength(1);
+  });
+
+  it('recovers a ledger from the journal in seq order', async () => {
+    const journal = new ManualJournal();
+    journal.stored.push([1, new Uint8Array(2)], [2, new Uint8Array(3)]);
+    journal.seqLast = 2;
+    const ledger = new CountingLedger();
+    expect(await recoverLedger(ledger, journal)).toEqual({ replayed: 2, discarded: 0 });
+    expect(ledger.applied).toBe(5);
+  });
+});
