@@ -2,8 +2,8 @@
 // Run a server first (`npx tally serve`), then `node examples/quickstart.mjs`
 // (or TALLY_URL=ws://HOST:PORT node examples/quickstart.mjs).
 //
-// Note: in this version a transfer posts only when both accounts live on the same shard; across
-// shards it is refused with `cross_shard_not_supported`. With `tally serve --shards 1` every pair works.
+// In this version a transfer posts only when both accounts live on the same shard (across shards it
+// is refused with `cross_shard_not_supported`), so bob's id is drawn on alice's shard.
 
 import { connect, formatAmount, newId, parseAmount } from 'tally-ledger/client';
 
@@ -16,7 +16,7 @@ const codePayment = 1; // business type of the transfer, yours to choose
 const client = await connect({ url });
 try {
   const alice = newId();
-  const bob = newId();
+  const bob = client.newColocatedId(alice);
 
   const accounts = await client.createAccounts([
     { id: alice, ledger: CNY, code: codeCustomer },

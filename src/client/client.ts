@@ -19,7 +19,9 @@ import {
 } from '../core/records.js';
 import type { AccountHistoryEntry, AccountState, TransferState } from '../core/types.js';
 import { LookupBatcher, WriteBatcher } from './batcher.js';
+import { errors } from '../core/errors.js';
 import { Connection } from './connection.js';
+import { newIdOnShardOf } from './ids.js';
 
 /** Default wait for a reply: long enough for a full batch behind a busy fsync, short enough to surface a hung server. */
 export const clientTimeoutMsDefault = 30_000;
@@ -58,13 +60,37 @@ export interface Client {
   getAccountTransfers(filter: HistoryFilterInput): Promise<AccountHistoryEntry[]>;
   /** Closes the connection; calls still waiting reject with `connection_closed`. */
   close(): Promise<void>;
+  /** The server's shard count, read from GET /health when connecting. */
+  readonly shardCount: number;
+  /**
+   * A new time-ordered id that routes to the same shard as `accountId`. Give accounts that
+   * transfer to each other colocated ids: in this version a transfer between accounts on
+   * different shards is refused with `cross_shard_not_supported`.
+   */
+  newColocatedId(accountId: bigint): bigint;
 }
 
 /** Connects to a gateway. Rejects with `connection_closed` if it cannot, or `timeout` after timeoutMs. */
 export async function connect(options: ConnectOptions): Promise<Client> {
   const timeoutMs = checkConnectOptions(options);
+  const shardCount = await fetchShardCount(options.url, timeoutMs);
   const connection = await Connection.open(options.url, timeoutMs);
-  return new TallyClient(connection, timeoutMs);
+  return new TallyClient(connection, timeoutMs, shardCount);
+}
+
+/** GET /health on the gateway's port: `{"status":"ok","shards":N}`. */
+async function fetchShardCount(url: string, timeoutMs: number): Promise<number> {
+  const healthUrl = new URL('/health', url.replace(/^ws/, 'http'));
+  let health: unknown;
+  try {
+    const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
+    health = await response.json();
+  } catch (error) {
+    throw errors.connectionClosed(`cannot read ${healthUrl.href}: ${(error as Error).message}`);
+  }
+  const shards = (health as { shards?: unknown } | null)?.shards;
+  if (!Number.isInteger(shards) || (shards as number) < 1) throw errors.connectionClosed(`${healthUrl.href} did not report a shard count`);
+  return shards as number;
 }
 
 function checkConnectOptions(options: ConnectOptions): number {
@@ -88,12 +114,17 @@ class TallyClient implements Client {
   constructor(
     private readonly connection: Connection,
     private readonly timeoutMs: number,
+    readonly shardCount: number,
   ) {
     this.accounts = new WriteBatcher(connection, Operation.create_accounts, AccountLayout.flags, timeoutMs);
     this.transfers = new WriteBatcher(connection, Operation.create_transfers, TransferLayout.flags, timeoutMs);
     this.operations = new WriteBatcher(connection, Operation.account_operations, AccountOperationLayout.flags, timeoutMs);
     this.accountLookups = new LookupBatcher(connection, Operation.lookup_accounts, decodeAccountStates, timeoutMs);
     this.transferLookups = new LookupBatcher(connection, Operation.lookup_transfers, decodeTransferStates, timeoutMs);
+  }
+
+  newColocatedId(accountId: bigint): bigint {
+    return newIdOnShardOf(accountId, this.shardCount);
   }
 
   // The methods are async so that an encoding TypeError becomes a rejection, like every other failure.

@@ -3,6 +3,7 @@
 // the random part is incremented instead of redrawn, so ids sort in creation order.
 
 import { randomFillSync } from 'node:crypto';
+import { shardOfId } from '../core/routing.js';
 
 const randomBits = 80n;
 const randomMax = (1n << randomBits) - 1n;
@@ -32,4 +33,17 @@ export function newId(): bigint {
     randomLast = drawRandom();
   }
   return (msLast << randomBits) | randomLast;
+}
+
+/** Draws before giving up; with N shards a draw lands on the wanted one with probability 1/N. */
+const colocatedDrawsMax = 64 * 1024;
+
+/** A new id (as newId) that routes to the same shard as `accountId` among `shardCount` shards. */
+export function newIdOnShardOf(accountId: bigint, shardCount: number): bigint {
+  const shard = shardOfId(accountId, shardCount);
+  for (let draw = 0; draw < colocatedDrawsMax; draw++) {
+    const id = newId();
+    if (shardOfId(id, shardCount) === shard) return id;
+  }
+  throw new Error(`newIdOnShardOf: no id on shard ${shard} of ${shardCount} after ${colocatedDrawsMax} draws`);
 }

@@ -2,7 +2,7 @@
 // Everything a caller matches on is re-exported from core so client and server agree by construction.
 
 export { connect, clientTimeoutMsDefault, clientTimeoutMsMax, type Client, type ConnectOptions } from './client.js';
-export { newId } from './ids.js';
+export { newId, newIdOnShardOf } from './ids.js';
 export { parseAmount, formatAmount, amountScaleMax } from './amounts.js';
 export { clientFramesQueuedMax } from './connection.js';
 

@@ -164,7 +164,13 @@ function refuseSplitChains(view: DataView, eventCount: number, flagsOffset: numb
   return results;
 }
 
-function refuseChainIfSplit(first: number, last: number, shards: Uint8Array, results: Uint8Array | null, eventCount: number): Uint8Array | null {
+function refuseChainIfSplit(
+  first: number,
+  last: number,
+  shards: Uint8Array,
+  results: Uint8Array | null,
+  eventCount: number,
+): Uint8Array | null {
   const home = shards[first];
   let away = first + 1;
   while (away <= last && shards[away] === home) away++;
@@ -262,7 +268,14 @@ function mergeLookup(plan: RoutePlan, replies: readonly Uint8Array[]): Uint8Arra
   return gatherFound(replies, plan.recordBytes, found, offsets, owners);
 }
 
-function placeFound(request: ShardRequest, reply: Uint8Array, recordBytes: number, owner: number, offsets: Int32Array, owners: Uint8Array): number {
+function placeFound(
+  request: ShardRequest,
+  reply: Uint8Array,
+  recordBytes: number,
+  owner: number,
+  offsets: Int32Array,
+  owners: Uint8Array,
+): number {
   assert(reply.byteLength % recordBytes === 0, 'a lookup reply is whole records');
   const askedView = viewOf(request.body);
   const replyView = viewOf(reply);
@@ -284,7 +297,13 @@ function placeFound(request: ShardRequest, reply: Uint8Array, recordBytes: numbe
 }
 
 /** Copies the found records in request order, one `set` per run of records adjacent in one reply. */
-function gatherFound(replies: readonly Uint8Array[], recordBytes: number, found: number, offsets: Int32Array, owners: Uint8Array): Uint8Array {
+function gatherFound(
+  replies: readonly Uint8Array[],
+  recordBytes: number,
+  found: number,
+  offsets: Int32Array,
+  owners: Uint8Array,
+): Uint8Array {
   const out = new Uint8Array(found * recordBytes);
   let written = 0;
   let runOwner = -1;

@@ -67,7 +67,13 @@ export class JournalStore {
     const path = join(options.dataDir, `shard-${options.shardIndex}`);
     const root = openEnvironment(path);
     try {
-      const meta = root.openDB<number, string>({ name: 'meta', encoding: 'ordered-binary', keyEncoding: 'ordered-binary', cache: false, compression: false });
+      const meta = root.openDB<number, string>({
+        name: 'meta', // formatVersion, shardIndex, shardCount
+        encoding: 'ordered-binary',
+        keyEncoding: 'ordered-binary',
+        cache: false,
+        compression: false,
+      });
       const journal = root.openDB<Uint8Array, number>({
         name: 'journal',
         encoding: 'binary', // entries are opaque bytes; `get` returns a fresh copy
@@ -213,7 +219,13 @@ function checkOptions(options: JournalStoreOptions): void {
 }
 
 /** A new store records who it belongs to; an existing one must match, because routing depends on it. */
-function checkIdentity(root: RootDatabase, meta: Database<number, string>, journal: Database<Uint8Array, number>, path: string, options: JournalStoreOptions): void {
+function checkIdentity(
+  root: RootDatabase,
+  meta: Database<number, string>,
+  journal: Database<Uint8Array, number>,
+  path: string,
+  options: JournalStoreOptions,
+): void {
   const found: Partial<ShardMeta> = {
     formatVersion: meta.get('formatVersion'),
     shardIndex: meta.get('shardIndex'),
@@ -229,11 +241,13 @@ function checkIdentity(root: RootDatabase, meta: Database<number, string>, journ
     return;
   }
   if (found.formatVersion !== journalFormatVersion) {
-    throw errors.storageFailed(`${path} has journal format ${String(found.formatVersion)}; this build reads format ${journalFormatVersion}`);
+    const format = String(found.formatVersion);
+    throw errors.storageFailed(`${path} has journal format ${format}; this build reads format ${journalFormatVersion}`);
   }
   if (found.shardCount !== options.shardCount) {
     throw errors.storageFailed(
-      `${path} was created with shardCount ${String(found.shardCount)}, not ${options.shardCount}: accounts are routed by shardCount, so it cannot change`,
+      `${path} was created with shardCount ${String(found.shardCount)}, not ${options.shardCount}: ` +
+        'accounts are routed by shardCount, so it cannot change',
     );
   }
   if (found.shardIndex !== options.shardIndex) {

@@ -97,6 +97,15 @@ export class ShardLoop {
     }
   }
 
+  /** Stops the loop for good (no task runs after it) and calls onFatal once. */
+  fail(error: unknown): void {
+    if (this.#failure !== null) return;
+    const storageFailed = error instanceof TallyError && error.code === 'storage_failed';
+    const cause = storageFailed ? error : errors.shardUnavailable(this.#o.shardIndex, `stopped: ${describe(error)}`);
+    this.#failure = toShardTaskError(cause);
+    this.#o.onFatal(error);
+  }
+
   /** Waits for queued steps and appends, then closes the journal. Later tasks reject shutting_down. */
   close(): Promise<void> {
     this.#closing ??= this.#drainAndClose();
@@ -168,11 +177,8 @@ export class ShardLoop {
   #toTaskError(error: unknown): ShardTaskError {
     if (isShardTaskError(error)) return error;
     if (error instanceof TallyError && error.code !== 'storage_failed') return toShardTaskError(error);
-    if (this.#failure === null) {
-      const cause = error instanceof TallyError ? error : errors.shardUnavailable(this.#o.shardIndex, `stopped: ${describe(error)}`);
-      this.#failure = toShardTaskError(cause);
-      this.#o.onFatal(error);
-    }
+    this.fail(error);
+    assert(this.#failure !== null, 'a failed loop holds its failure');
     return this.#failure;
   }
 }

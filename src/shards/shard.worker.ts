@@ -11,13 +11,17 @@ import { ShardLoop, anchoredClockNs, recoverLedger } from './shard-loop.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
 
 const data = workerData as ShardWorkerData;
+let exitScheduled = false;
+let loopStarted: ShardLoop | null = null;
 // When a commit fails, lmdb-js also rejects internal promises nobody awaits. By default that would end
 // the thread at once, before the failed tasks are answered; instead any unhandled rejection stops the
-// worker in order (it still exits: an unexpected rejection may mean corrupt memory).
-process.on('unhandledRejection', (reason: unknown) => stop(data.shardIndex, reason));
+// loop (no task runs after it) and the worker exits in order: an unexpected rejection may mean corrupt memory.
+process.on('unhandledRejection', (reason: unknown) => {
+  if (loopStarted === null) stop(data.shardIndex, reason);
+  else loopStarted.fail(reason);
+});
 const started = start(data);
 started.catch(() => {}); // handled by the first task that arrives (see startFailure)
-let exitScheduled = false;
 
 async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
@@ -25,8 +29,10 @@ async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Prom
     const ledger = new Ledger({ shardIndex, shardCount, journal: store });
     const { discarded } = await recoverLedger(ledger, store);
     if (discarded > 0) console.error(`tally shard ${shardIndex}: dropped ${discarded} unacknowledged journal entries past a gap`);
-    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs: anchoredClockNs(), onFatal: (error) => stop(shardIndex, error) });
+    const onFatal = (error: unknown): void => stop(shardIndex, error);
+    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs: anchoredClockNs(), onFatal });
     loop.start();
+    loopStarted = loop;
     return loop;
   } catch (error) {
     await store.close().catch(() => {});
