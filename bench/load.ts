@@ -8,7 +8,7 @@ import path from 'node:path';
 import { connect, type Client } from '../src/client/index.js';
 import { batchEventsMax } from '../src/core/limits.js';
 import { repoRoot, startServerProcess, type ServerProcess } from '../test/support/server-process.js';
-import { summariseProfiles, type ThreadProfile } from './load/cpu-profile.js';
+import { summariseProfiles, type ProfileWindow, type WindowProfile } from './load/cpu-profile.js';
 import { LatencyRecorder, msBetween } from './load/latency.js';
 import { LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
 import { drive } from './load/raw-driver.js';
@@ -16,7 +16,7 @@ import { endProgress, machineInfo, printMachine, printProfiles, printTable, prin
 import { TransferSource } from './load/transfer-source.js';
 
 const clientTimeoutMs = 60_000;
-const hotSpotsPerThread = 12;
+const hotSpotsPerThread = 10;
 
 async function main(): Promise<number> {
   const command = parseLoadArgs(process.argv.slice(2), process.env);
@@ -35,21 +35,23 @@ async function main(): Promise<number> {
 
   const server = await startServerProcess({ shardCount: options.shardCount, nodeArgs, echo: options.echoServer });
   console.log(`server: pid ${server.pid}, ${server.url}, ${options.shardCount} shards, data ${server.dataDir}`);
-  let profiles: ThreadProfile[] = [];
+  let profiles: WindowProfile[] = [];
   try {
     const source = new TransferSource(options.accountCount, options.shardCount, 0x5eed);
     const client = await connect({ url: server.url, timeoutMs: clientTimeoutMs });
     const phases: PhaseResult[] = [];
+    /** The measured stretch of each phase, to read the server's profiles over exactly that time. */
+    const windows: ProfileWindow[] = [];
     await createAccounts(client, source);
-    if (options.lightSeconds > 0) phases.push(await lightPhase(client, source, options));
-    for (const batchEvents of options.batchSizes) phases.push(await pipelinedPhase(server, source, batchEvents, options));
-    const verification = await verify(client, source, phases);
+    if (options.lightSeconds > 0) phases.push(await lightPhase(client, source, options, windows));
+    for (const batchEvents of options.batchSizes) phases.push(await pipelinedPhase(server, source, batchEvents, options, windows));
+    const verification = await verify(client, source, phases, windows);
     await client.close();
     printTable(phases);
     printVerification(verification);
     await stopServer(server);
     if (profileDir !== null) {
-      profiles = await summariseProfiles(profileDir, repoRoot(), hotSpotsPerThread);
+      profiles = await summariseProfiles(profileDir, repoRoot(), hotSpotsPerThread, windows);
       printProfiles(profiles);
     }
     const outPath = options.outPath ?? path.join(outDir, `load-${stamp}.json`);
@@ -75,7 +77,8 @@ async function createAccounts(client: Client, source: TransferSource): Promise<v
 }
 
 /** Light load: one single-transfer call in flight at a time, through the public client, as an application sees it. */
-async function lightPhase(client: Client, source: TransferSource, options: LoadOptions): Promise<PhaseResult> {
+async function lightPhase(client: Client, source: TransferSource, options: LoadOptions, windows: ProfileWindow[]): Promise<PhaseResult> {
+  const name = 'light load (client, 1 call in flight)';
   const latencies = new LatencyRecorder();
   const failures: Record<string, number> = {};
   const durationMs = options.lightSeconds * 1000;
@@ -98,9 +101,11 @@ async function lightPhase(client: Client, source: TransferSource, options: LoadO
     }
   }
   endProgress();
-  const seconds = msBetween(startNs, process.hrtime.bigint()) / 1000;
+  const endNs = process.hrtime.bigint();
+  windows.push({ name, fromNs: startNs, toNs: endNs });
+  const seconds = msBetween(startNs, endNs) / 1000;
   return {
-    name: 'light load (client, 1 call in flight)',
+    name,
     batchEvents: 1,
     connections: 1,
     inFlightPerConnection: 1,
@@ -114,7 +119,7 @@ async function lightPhase(client: Client, source: TransferSource, options: LoadO
   };
 }
 
-async function pipelinedPhase(server: ServerProcess, source: TransferSource, batchEvents: number, options: LoadOptions): Promise<PhaseResult> {
+async function pipelinedPhase(server: ServerProcess, source: TransferSource, batchEvents: number, options: LoadOptions, windows: ProfileWindow[]): Promise<PhaseResult> {
   const { connections, inFlight } = pipeliningFor(batchEvents, options);
   const name = `batch ${batchEvents} (raw frames)`;
   console.log(`${name}: ${connections} sockets × ${inFlight} in flight, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`);
@@ -134,6 +139,7 @@ async function pipelinedPhase(server: ServerProcess, source: TransferSource, bat
     },
   });
   endProgress();
+  windows.push({ name, fromNs: result.measureFromNs, toNs: result.measureToNs });
   const seconds = result.elapsedMs / 1000;
   return {
     name,
@@ -151,7 +157,8 @@ async function pipelinedPhase(server: ServerProcess, source: TransferSource, bat
 }
 
 /** Every transfer issued was acknowledged ok; balances add up to what was sent; sampled transfers read back as sent. */
-async function verify(client: Client, source: TransferSource, phases: PhaseResult[]): Promise<VerificationResult> {
+async function verify(client: Client, source: TransferSource, phases: PhaseResult[], windows: ProfileWindow[]): Promise<VerificationResult> {
+  const startNs = process.hrtime.bigint();
   const transfersOk = phases.reduce((sum, p) => sum + p.transfersOk, 0);
   const ids = Array.from({ length: source.accountCount }, (_, i) => source.accountId(i));
   const accounts = await client.lookupAccounts(ids);
@@ -167,6 +174,8 @@ async function verify(client: Client, source: TransferSource, phases: PhaseResul
     return t !== undefined && t.debitAccountId === s.debitAccountId && t.creditAccountId === s.creditAccountId && t.amount === s.amount && t.status === 'posted';
   }).length;
   const amountIssuedTotal = BigInt(source.amountIssuedTotal);
+  const endNs = process.hrtime.bigint();
+  windows.push({ name: 'verification (lookup of every account, sampled transfers)', fromNs: startNs, toNs: endNs });
   return {
     transfersIssued: source.transfersIssued,
     transfersOk,
@@ -176,6 +185,7 @@ async function verify(client: Client, source: TransferSource, phases: PhaseResul
     debitsEqualCredits: debits === credits,
     samplesChecked: source.samples.length,
     samplesMatching,
+    seconds: msBetween(startNs, endNs) / 1000,
     passed:
       transfersOk === source.transfersIssued &&
       accounts.length === source.accountCount &&

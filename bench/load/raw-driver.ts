@@ -42,6 +42,9 @@ export interface DriveResult {
   transfersOk: number;
   /** Results other than ok, by name, and error frames, by code. */
   failures: Map<string, number>;
+  /** The measured window, as process.hrtime.bigint() readings. */
+  measureFromNs: bigint;
+  measureToNs: bigint;
 }
 
 interface Sent {
@@ -109,6 +112,8 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
     transfersSent: totals.sent,
     transfersOk: totals.ok,
     failures,
+    measureFromNs,
+    measureToNs,
   };
 }
 

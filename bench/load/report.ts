@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import type { LatencySummary } from './latency.js';
-import type { ThreadProfile } from './cpu-profile.js';
+import type { WindowProfile } from './cpu-profile.js';
 
 export interface MachineInfo {
   date: string;
@@ -12,6 +12,8 @@ export interface MachineInfo {
   cpuCount: number;
   cpuModel: string;
   memoryGiB: number;
+  /** 1-minute load average when the bench started: other work on the box skews every figure. */
+  loadAverageAtStart: number;
 }
 
 export interface PhaseResult {
@@ -38,6 +40,8 @@ export interface VerificationResult {
   debitsEqualCredits: boolean;
   samplesChecked: number;
   samplesMatching: number;
+  /** Wall time of the checks: one lookup of every account plus the sampled transfers. */
+  seconds: number;
   passed: boolean;
 }
 
@@ -50,12 +54,14 @@ export function machineInfo(): MachineInfo {
     cpuCount: cpus.length,
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverageAtStart: Number(os.loadavg()[0].toFixed(2)),
   };
 }
 
 export function printMachine(m: MachineInfo): void {
   console.log(`tally load bench — ${m.date}`);
-  console.log(`machine: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}; node ${m.node}`);
+  console.log(`machine: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}; node ${m.node}; load average ${m.loadAverageAtStart}`);
+  if (m.loadAverageAtStart > m.cpuCount / 2) console.log('warning: the machine is busy with other work; figures will be low and noisy');
 }
 
 const rate = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -102,15 +108,18 @@ export function printVerification(v: VerificationResult): void {
   console.log(
     `verify: ${v.passed ? 'PASSED' : 'FAILED'} — ${rate.format(v.transfersOk)}/${rate.format(v.transfersIssued)} transfers ok; ` +
       `Σ credits posted ${v.creditsPostedTotal} vs Σ amounts issued ${v.amountIssuedTotal} over ${rate.format(v.accountsChecked)} accounts; ` +
-      `debits = credits: ${v.debitsEqualCredits}; ${v.samplesMatching}/${v.samplesChecked} sampled transfers match`,
+      `debits = credits: ${v.debitsEqualCredits}; ${v.samplesMatching}/${v.samplesChecked} sampled transfers match (${v.seconds.toFixed(1)} s)`,
   );
 }
 
-export function printProfiles(threads: ThreadProfile[]): void {
+export function printProfiles(windows: WindowProfile[]): void {
   console.log('');
-  console.log('server CPU profile (self time, per thread):');
-  for (const t of threads) {
-    console.log(`  ${t.file}: ${(t.sampledMs / 1000).toFixed(1)} s sampled, ${(t.busyShare * 100).toFixed(0)}% busy`);
-    for (const h of t.top) console.log(`    ${(h.selfShare * 100).toFixed(1).padStart(5)}%  ${h.function}  ${h.location}`);
+  console.log('server CPU profile: self time per thread, in each measured window');
+  for (const w of windows) {
+    console.log(`  ${w.window}`);
+    for (const t of w.threads) {
+      console.log(`    ${t.thread}: ${(t.busyShare * 100).toFixed(0)}% busy`);
+      for (const h of t.top) console.log(`      ${(h.selfShare * 100).toFixed(1).padStart(5)}%  ${h.function}  ${h.location}`);
+    }
   }
 }

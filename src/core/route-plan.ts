@@ -25,7 +25,7 @@ export interface ShardRequest {
   readonly body: Uint8Array;
   /** Request index of each event (or id) in `body`; null when `body` is in request order as a whole. */
   readonly indexes: Uint16Array | null;
-  /** True when `body` is a fresh buffer that nothing reads after it is sent (not even the merge): it may be transferred. */
+  /** True when `body` is a fresh buffer that nothing reads once sent (not even the merge): it may be transferred. */
   readonly bodyTransferable: boolean;
 }
 

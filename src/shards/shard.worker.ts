@@ -1,5 +1,5 @@
 // Piscina entry of one shard worker (thin): opens the shard's journal, rebuilds its Ledger by replay,
-// then hands every task to a ShardLoop. No task is served before replay ends. On a fatal error the
+// then hands every task to a ShardLoop. No task is served before replay ends. After a fatal error the
 // thread exits, and the host's pool starts a fresh one, which replays the journal again.
 
 import { workerData } from 'node:worker_threads';
@@ -10,18 +10,37 @@ import { JournalStore } from './journal-store.js';
 import { ShardLoop, anchoredClockNs, recoverLedger } from './shard-loop.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
 
+/**
+ * Time between a fatal error and the thread's end. The failed loop refuses every task meanwhile; the
+ * delay lets the main thread receive the rejections already posted before piscina sees the exit.
+ */
+const fatalExitDelayMs = 50;
+
+/** A start that failed (bad store, replay assertion) is retried by a later task, at most this often. */
+const startRetryMs = 1000;
+
 const data = workerData as ShardWorkerData;
-let exitScheduled = false;
+let exiting = false;
 let loopStarted: ShardLoop | null = null;
+let starting: Promise<ShardLoop> | null = null;
+
 // When a commit fails, lmdb-js also rejects internal promises nobody awaits. By default that would end
 // the thread at once, before the failed tasks are answered; instead any unhandled rejection stops the
-// loop (no task runs after it) and the worker exits in order: an unexpected rejection may mean corrupt memory.
+// loop (no task runs after it), then the thread: an unexpected rejection may mean corrupt memory.
 process.on('unhandledRejection', (reason: unknown) => {
-  if (loopStarted === null) stop(data.shardIndex, reason);
+  if (loopStarted === null) exitSoon(data.shardIndex, reason);
   else loopStarted.fail(reason);
 });
-const started = start(data);
-started.catch(() => {}); // handled by the first task that arrives (see startFailure)
+loopReady().catch(() => {}); // replay before the first task arrives; a failure is reported to that task
+
+/** The loop, started once; after a failed start, the failure answers tasks for startRetryMs, then a task retries. */
+function loopReady(): Promise<ShardLoop> {
+  if (starting === null) {
+    starting = start(data);
+    starting.catch(() => setTimeout(() => (starting = null), startRetryMs).unref());
+  }
+  return starting;
+}
 
 async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
@@ -29,7 +48,7 @@ async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Prom
     const ledger = new Ledger({ shardIndex, shardCount, journal: store });
     const { discarded } = await recoverLedger(ledger, store);
     if (discarded > 0) console.error(`tally shard ${shardIndex}: dropped ${discarded} unacknowledged journal entries past a gap`);
-    const onFatal = (error: unknown): void => stop(shardIndex, error);
+    const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs: anchoredClockNs(), onFatal });
     loop.start();
     loopStarted = loop;
@@ -40,27 +59,22 @@ async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Prom
   }
 }
 
-/**
- * Ends this thread after the current turn, so that the rejections already settled are posted first.
- * process.exit() inside a worker thread ends only the thread; piscina then replaces it.
- */
-function stop(shardIndex: number, error: unknown): void {
-  if (exitScheduled) return;
-  exitScheduled = true;
+/** process.exit() inside a worker thread ends only the thread; piscina then starts a fresh one. */
+function exitSoon(shardIndex: number, error: unknown): void {
+  if (exiting) return;
+  exiting = true;
   console.error(`tally shard ${shardIndex}: worker stopping, it restarts from its journal:`, error);
-  setImmediate(() => process.exit(1));
+  setTimeout(() => process.exit(1), fatalExitDelayMs);
 }
 
-/** A start that failed answers the task that found out, then ends the thread; the next task tries afresh. */
 function startFailure(error: unknown): ShardTaskError {
-  stop(data.shardIndex, error);
   if (error instanceof TallyError) return toShardTaskError(error);
   const why = error instanceof Error ? error.message : String(error);
   return toShardTaskError(errors.shardUnavailable(data.shardIndex, `could not start: ${why}`));
 }
 
 export default async function handleShardTask(task: ShardTask): Promise<Uint8Array> {
-  const loop = await started.catch((error: unknown) => {
+  const loop = await loopReady().catch((error: unknown) => {
     throw startFailure(error);
   });
   const reply = await loop.run(task);

@@ -11,15 +11,15 @@ const run = promisify(execFile);
 let server: ServerProcess;
 
 beforeAll(async () => {
-  // One shard: the example's two fresh accounts must share a shard (cross-shard transfers are refused in this version).
-  server = await startServerProcess({ shardCount: 1 });
+  // Several shards: the example must colocate its two accounts itself (cross-shard transfers are refused in this version).
+  server = await startServerProcess({ shardCount: 4 });
 });
 
 afterAll(async () => {
   await server?.cleanup();
 });
 
-test('examples/quickstart.mjs moves 12.34 CNY and prints both balances', async () => {
+test.each([1, 2, 3])('examples/quickstart.mjs moves 12.34 CNY and prints both balances (run %i)', async () => {
   const example = path.join(repoRoot(), 'examples', 'quickstart.mjs');
   // execFile rejects on a non-zero exit, so reaching the assertions means exit code 0.
   const { stdout, stderr } = await run(process.execPath, [example], {

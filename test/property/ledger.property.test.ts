@@ -32,7 +32,7 @@ import { AccountFlags, AccountOperationFlags, TransferFlags, type AccountOperati
 import { LedgerHarness, clockStartNs, nsPerSecond } from '../support/ledger-harness.js';
 import { ReferenceLedger } from '../support/reference-ledger.js';
 
-const runs = Number(process.env.TALLY_PROPERTY_RUNS ?? 300);
+const runs = Number(process.env.TALLY_PROPERTY_RUNS ?? 800);
 const seed = process.env.TALLY_PROPERTY_SEED === undefined ? undefined : Number(process.env.TALLY_PROPERTY_SEED);
 
 /** Accounts 1..5 are opened at the start (1 is the bank, without rules); 6 and 7 only if a step creates them. */

@@ -113,6 +113,17 @@ describe('JournalStore', () => {
     await store.append(2, entryOf(2));
   });
 
+  it('never overwrites an entry another writer made durable (e.g. the last commit of a dead worker)', async () => {
+    const ghost = openStore();
+    const current = openStore(); // opened before the ghost's commit: it believes the journal is empty
+    await ghost.append(1, entryOf(1));
+    await expect(current.append(1, entryOf(99))).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(/already exists/) });
+    expect(current.entry(1)).toEqual(entryOf(99)); // its memory is ahead of disk: the worker must exit
+    await ghost.close();
+    const reopened = openStore();
+    expect(reopened.entry(1)).toEqual(entryOf(1));
+  });
+
   it.each([
     { options: { shardIndex: 0, shardCount: 0 }, message: /options.shardCount/ },
     { options: { shardIndex: 0, shardCount: 65 }, message: /options.shardCount/ },
