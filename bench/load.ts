@@ -9,6 +9,7 @@ import { connect, type Client } from '../src/client/index.js';
 import { batchEventsMax } from '../src/core/limits.js';
 import { repoRoot, startServerProcess, type ServerProcess } from '../test/support/server-process.js';
 import { summariseProfiles, type ProfileWindow, type WindowProfile } from './load/cpu-profile.js';
+import { coresUsed, readCpu } from './load/cpu-usage.js';
 import { LatencyRecorder, msBetween } from './load/latency.js';
 import { LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
 import { drive } from './load/raw-driver.js';
@@ -43,8 +44,8 @@ async function main(): Promise<number> {
     /** The measured stretch of each phase, to read the server's profiles over exactly that time. */
     const windows: ProfileWindow[] = [];
     await createAccounts(client, source);
-    if (options.lightSeconds > 0) phases.push(await lightPhase(client, source, options, windows));
-    for (const batchEvents of options.batchSizes) phases.push(await pipelinedPhase(server, source, batchEvents, options, windows));
+    if (options.lightSeconds > 0) phases.push(await withCores(server, () => lightPhase(client, source, options, windows)));
+    for (const batchEvents of options.batchSizes) phases.push(await withCores(server, () => pipelinedPhase(server, source, batchEvents, options, windows)));
     const verification = await verify(client, source, phases, windows);
     await client.close();
     printTable(phases);
@@ -64,6 +65,17 @@ async function main(): Promise<number> {
   }
 }
 
+/** A phase's own figures; withCores adds the CPU each side used meanwhile. */
+type PhaseFigures = Omit<PhaseResult, 'benchCores' | 'serverCores'>;
+
+/** Runs a phase and adds the cores the bench and the server kept busy meanwhile (warm-up included). */
+async function withCores(server: ServerProcess, run: () => Promise<PhaseFigures>): Promise<PhaseResult> {
+  const before = readCpu(server.pid);
+  const phase = await run();
+  const cores = coresUsed(before, readCpu(server.pid));
+  return { ...phase, benchCores: cores.benchCores, serverCores: cores.serverCores };
+}
+
 async function createAccounts(client: Client, source: TransferSource): Promise<void> {
   const startNs = process.hrtime.bigint();
   for (let first = 0; first < source.accountCount; first += batchEventsMax) {
@@ -77,7 +89,7 @@ async function createAccounts(client: Client, source: TransferSource): Promise<v
 }
 
 /** Light load: one single-transfer call in flight at a time, through the public client, as an application sees it. */
-async function lightPhase(client: Client, source: TransferSource, options: LoadOptions, windows: ProfileWindow[]): Promise<PhaseResult> {
+async function lightPhase(client: Client, source: TransferSource, options: LoadOptions, windows: ProfileWindow[]): Promise<PhaseFigures> {
   const name = 'light load (client, 1 call in flight)';
   const latencies = new LatencyRecorder();
   const failures: Record<string, number> = {};
@@ -119,7 +131,7 @@ async function lightPhase(client: Client, source: TransferSource, options: LoadO
   };
 }
 
-async function pipelinedPhase(server: ServerProcess, source: TransferSource, batchEvents: number, options: LoadOptions, windows: ProfileWindow[]): Promise<PhaseResult> {
+async function pipelinedPhase(server: ServerProcess, source: TransferSource, batchEvents: number, options: LoadOptions, windows: ProfileWindow[]): Promise<PhaseFigures> {
   const { connections, inFlight } = pipeliningFor(batchEvents, options);
   const name = `batch ${batchEvents} (raw frames)`;
   console.log(`${name}: ${connections} sockets × ${inFlight} in flight, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`);

@@ -28,6 +28,9 @@ export interface PhaseResult {
   transfersSent: number;
   transfersOk: number;
   failures: Record<string, number>;
+  /** Cores kept busy on average over the phase (warm-up included) by the load generator and by the server. */
+  benchCores: number;
+  serverCores: number | null;
 }
 
 export interface VerificationResult {
@@ -92,9 +95,10 @@ export function printTable(phases: PhaseResult[]): void {
     ms(p.latency.p99Ms),
     ms(p.latency.p999Ms),
     ms(p.latency.maxMs),
+    `${p.benchCores.toFixed(2)} / ${p.serverCores === null ? '?' : p.serverCores.toFixed(2)}`,
     Object.keys(p.failures).length === 0 ? '0' : JSON.stringify(p.failures),
   ]);
-  const header = ['phase', 'batch', 'sockets×in flight', 'transfers/s', 'requests/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'failures'];
+  const header = ['phase', 'batch', 'sockets×in flight', 'transfers/s', 'requests/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'cores bench/server', 'failures'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log('');
