@@ -40,6 +40,7 @@ export function statusNumber(bits: number): number {
 }
 
 const capacityInitial = 1024;
+export const accountStaticBytes = 64;
 
 export class AccountTable {
   private readonly slots = new IdTable();
@@ -52,8 +53,10 @@ export class AccountTable {
   ledger = new Uint32Array(capacityInitial);
   flags = new Uint16Array(capacityInitial);
   status = new Uint8Array(capacityInitial);
-  /** Journal location of the event that created the account (its static fields live there). */
+  /** Journal location of the event that created the account. */
   location = new Float64Array(capacityInitial);
+  /** The account record's caller-set fields and timestamp (bytes 0..63), so lookups never read the journal. */
+  statics = new Uint8Array(capacityInitial * accountStaticBytes);
   /** Journal locations of the transfers that touched each account, in posting order. */
   history: number[][] = [];
 
@@ -66,6 +69,7 @@ export class AccountTable {
     return this.balances[slot * balanceStride + Balance[field]]!;
   }
 
+  /** `at` is the start of the account record (its id). */
   add(view: DataView, at: number, ledger: number, flags: number, location: number): number {
     assert(this.slots.getAt(view, at) === -1, 'account added twice');
     if (this.count === this.capacity) this.grow();
@@ -75,6 +79,7 @@ export class AccountTable {
     this.flags[slot] = flags;
     this.status[slot] = 0;
     this.location[slot] = location;
+    this.statics.set(new Uint8Array(view.buffer, view.byteOffset + at, accountStaticBytes), slot * accountStaticBytes);
     this.history[slot] = [];
     return slot;
   }
@@ -107,6 +112,9 @@ export class AccountTable {
     const location = new Float64Array(capacity);
     location.set(this.location);
     this.location = location;
+    const statics = new Uint8Array(capacity * accountStaticBytes);
+    statics.set(this.statics);
+    this.statics = statics;
     this.capacity = capacity;
   }
 }

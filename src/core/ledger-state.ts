@@ -68,6 +68,8 @@ export class LedgerState {
   /** Inverse actions of the open linked chain, newest last; null outside a chain. */
   undo: (() => void)[] | null = null;
   private readonly recent = new Map<number, Uint8Array>();
+  private totalsLedgerLast = -1;
+  private totalsLast: LedgerTotals | null = null;
 
   constructor(
     readonly shardIndex: number,
@@ -137,11 +139,15 @@ export class LedgerState {
   }
 
   totalsOf(ledger: number): LedgerTotals {
+    // Batches are usually one currency: the last ledger's totals skip the Map lookup.
+    if (ledger === this.totalsLedgerLast && this.totalsLast !== null) return this.totalsLast;
     let totals = this.totals.get(ledger);
     if (totals === undefined) {
       totals = { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
       this.totals.set(ledger, totals);
     }
+    this.totalsLedgerLast = ledger;
+    this.totalsLast = totals;
     return totals;
   }
 

@@ -52,3 +52,6 @@ export const recentEntriesMax = 128;
 
 /** Id maps are split so that no single V8 Map exceeds its 16,777,216-entry limit. */
 export const idMapPartitions = 64;
+
+/** Parts of an id table: each grows on its own, so a rehash pauses a shard for 1/256 of the table. */
+export const idTablePartitions = 256;

@@ -1,7 +1,7 @@
 // Read operations over one shard's state: account and transfer lookups and the account
 // history (cashflow) pages. They never change state and never allocate per id beyond the reply.
 
-import { statusNumber } from './account-table.js';
+import { accountStaticBytes, statusNumber } from './account-table.js';
 import { errors } from './errors.js';
 import { balancesAfterOffset, readJournalHeader } from './journal-entry.js';
 import {
@@ -45,9 +45,8 @@ export function lookupAccounts(s: LedgerState, body: Uint8Array): Uint8Array {
 }
 
 function writeAccount(s: LedgerState, slot: number, reply: Uint8Array, out: DataView, at: number): void {
-  const stored = s.record(s.accounts.location[slot]!);
-  reply.set(stored.entry.subarray(stored.at, stored.at + A.outputStart), at);
   const a = s.accounts;
+  reply.set(a.statics.subarray(slot * accountStaticBytes, (slot + 1) * accountStaticBytes), at);
   out.setBigUint64(at + A.debitsPosted, a.balance('debitsPosted', slot), true);
   out.setBigUint64(at + A.creditsPosted, a.balance('creditsPosted', slot), true);
   out.setBigUint64(at + A.debitsPending, a.balance('debitsPending', slot), true);
