@@ -4,6 +4,7 @@
 // Invariant: a slot, once given, is never reused; only create-undo inside a failed chain frees the last one.
 
 import { assert } from './assert.js';
+import { AccountHistory } from './account-history.js';
 import { IdTable } from './id-table.js';
 import { AccountStatus, type AccountStatusName } from './types.js';
 
@@ -58,7 +59,7 @@ export class AccountTable {
   /** The account record's caller-set fields and timestamp (bytes 0..63), so lookups never read the journal. */
   statics = new Uint8Array(capacityInitial * accountStaticBytes);
   /** Journal locations of the transfers that touched each account, in posting order. */
-  history: number[][] = [];
+  readonly history = new AccountHistory();
 
   /** The slot of the account whose id is at `at`, or -1. */
   slotAt(view: DataView, at: number): number {
@@ -80,7 +81,6 @@ export class AccountTable {
     this.status[slot] = 0;
     this.location[slot] = location;
     this.statics.set(new Uint8Array(view.buffer, view.byteOffset + at, accountStaticBytes), slot * accountStaticBytes);
-    this.history[slot] = [];
     return slot;
   }
 
@@ -90,7 +90,6 @@ export class AccountTable {
     assert(slot === this.count - 1, 'only the newest account can be removed');
     for (let f = 0; f < balanceStride; f++) assert(this.balances[slot * balanceStride + f] === 0n, 'removed account has balances');
     this.slots.deleteAt(view, at);
-    this.history.pop();
     this.count--;
   }
 

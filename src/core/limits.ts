@@ -55,3 +55,6 @@ export const idMapPartitions = 64;
 
 /** Parts of an id table: each grows on its own, so a rehash pauses a shard for 1/256 of the table. */
 export const idTablePartitions = 256;
+
+/** History nodes per chunk of the append-only history log (16 MiB of locations and links). */
+export const historyChunkNodes = 1 << 20;

@@ -116,7 +116,7 @@ export function accountHistory(s: LedgerState, body: Uint8Array): Uint8Array {
   const query = parseFilter(body);
   const slot = s.accounts.slotAt(query.view, F.accountId);
   if (slot < 0) return new Uint8Array(0);
-  const locations = s.accounts.history[slot]!;
+  const locations = s.accounts.history.locations(slot);
   const timestampAt = (i: number) => {
     const stored = s.record(locations[i]!);
     return stored.view.getBigUint64(stored.at + T.timestamp, true);

@@ -225,12 +225,14 @@ export function expireHold(s: LedgerState, key: string, expiresAtNs: bigint): bo
 
 function recordHistory(s: LedgerState, p: Posting, location: number, out: BalancesOut): void {
   const history = s.accounts.history;
-  history[p.debit]!.push(location);
-  history[p.credit]!.push(location);
-  if (s.inChain) s.onUndo(() => {
-    history[p.debit]!.pop();
-    history[p.credit]!.pop();
-  });
+  history.append(p.debit, location);
+  history.append(p.credit, location);
+  if (s.inChain) {
+    s.onUndo(() => {
+      history.removeNewest(p.credit);
+      history.removeNewest(p.debit);
+    });
+  }
   writeBalances(s, p.debit, out.view, out.at);
   writeBalances(s, p.credit, out.view, out.at + 32);
 }
