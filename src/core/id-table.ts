@@ -9,7 +9,7 @@ import { assert } from './assert.js';
 import { idTablePartitions } from './limits.js';
 
 const partCapacityInitial = 1 << 8;
-const keyWords = 4;
+const bucketWords = 8;
 const partitionShift = 32 - Math.log2(idTablePartitions);
 assert(Number.isInteger(Math.log2(idTablePartitions)), 'idTablePartitions is a power of two');
 
@@ -64,95 +64,97 @@ export class IdTable {
   }
 }
 
-/** One part: linear probing, power-of-two capacity, grows at 50% load. */
+/**
+ * One part: linear probing, power-of-two capacity, grows at 50% load. A bucket is 8 words (32 bytes,
+ * never straddling a cache line): the id's 4 words, the value's low and high words, 2 unused, so
+ * that a lookup followed by an insert touches one cache line.
+ */
 class IdTablePart {
-  private keys = new Uint32Array(partCapacityInitial * keyWords);
-  private values = new Float64Array(partCapacityInitial);
+  private buckets = new Uint32Array(partCapacityInitial * bucketWords);
   private mask = partCapacityInitial - 1;
   size = 0;
 
   get(w0: number, w1: number, w2: number, w3: number, h: number): number {
-    const bucket = this.find(w0, w1, w2, w3, h);
-    return this.isEmpty(bucket) ? -1 : this.values[bucket]!;
+    const b = this.find(w0, w1, w2, w3, h) * bucketWords;
+    if (this.isEmptyAt(b)) return -1;
+    return this.buckets[b + 4]! + this.buckets[b + 5]! * 0x1_0000_0000;
   }
 
   set(w0: number, w1: number, w2: number, w3: number, h: number, value: number): void {
     let bucket = this.find(w0, w1, w2, w3, h);
-    if (this.isEmpty(bucket)) {
+    if (this.isEmptyAt(bucket * bucketWords)) {
       if ((this.size + 1) * 2 > this.mask + 1) {
         this.grow();
         bucket = this.find(w0, w1, w2, w3, h);
       }
-      this.place(bucket, w0, w1, w2, w3);
+      const b = bucket * bucketWords;
+      this.buckets[b] = w0;
+      this.buckets[b + 1] = w1;
+      this.buckets[b + 2] = w2;
+      this.buckets[b + 3] = w3;
       this.size++;
     }
-    this.values[bucket] = value;
+    const b = bucket * bucketWords;
+    this.buckets[b + 4] = value % 0x1_0000_0000;
+    this.buckets[b + 5] = Math.floor(value / 0x1_0000_0000);
   }
 
   /** Backward-shift deletion keeps every probe chain intact without tombstones. */
   delete(w0: number, w1: number, w2: number, w3: number, h: number): void {
     let hole = this.find(w0, w1, w2, w3, h);
-    if (this.isEmpty(hole)) return;
+    if (this.isEmptyAt(hole * bucketWords)) return;
     this.size--;
-    const keys = this.keys;
-    for (let next = (hole + 1) & this.mask; !this.isEmpty(next); next = (next + 1) & this.mask) {
-      const k = next * keyWords;
-      const home = hash(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!) & this.mask;
+    const buckets = this.buckets;
+    for (let next = (hole + 1) & this.mask; !this.isEmptyAt(next * bucketWords); next = (next + 1) & this.mask) {
+      const b = next * bucketWords;
+      const home = hash(buckets[b]!, buckets[b + 1]!, buckets[b + 2]!, buckets[b + 3]!) & this.mask;
       // `next` stays unless its home lies cyclically outside (hole, next].
       const stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (stays) continue;
-      keys.copyWithin(hole * keyWords, k, k + keyWords);
-      this.values[hole] = this.values[next]!;
+      buckets.copyWithin(hole * bucketWords, b, b + bucketWords);
       hole = next;
     }
-    keys.fill(0, hole * keyWords, hole * keyWords + keyWords);
+    buckets.fill(0, hole * bucketWords, hole * bucketWords + bucketWords);
   }
 
-  private place(bucket: number, w0: number, w1: number, w2: number, w3: number): void {
-    const k = bucket * keyWords;
-    this.keys[k] = w0;
-    this.keys[k + 1] = w1;
-    this.keys[k + 2] = w2;
-    this.keys[k + 3] = w3;
-  }
-
-  private isEmpty(bucket: number): boolean {
-    const k = bucket * keyWords;
-    const keys = this.keys;
-    return (keys[k]! | keys[k + 1]! | keys[k + 2]! | keys[k + 3]!) === 0;
+  private isEmptyAt(b: number): boolean {
+    const buckets = this.buckets;
+    return (buckets[b]! | buckets[b + 1]! | buckets[b + 2]! | buckets[b + 3]!) === 0;
   }
 
   /** The bucket holding the id, or the empty bucket where it would go. */
   private find(w0: number, w1: number, w2: number, w3: number, h: number): number {
-    const keys = this.keys;
+    const buckets = this.buckets;
     for (let bucket = h & this.mask; ; bucket = (bucket + 1) & this.mask) {
-      const k = bucket * keyWords;
-      const k0 = keys[k]!;
-      const k1 = keys[k + 1]!;
-      const k2 = keys[k + 2]!;
-      const k3 = keys[k + 3]!;
+      const b = bucket * bucketWords;
+      const k0 = buckets[b]!;
+      const k1 = buckets[b + 1]!;
+      const k2 = buckets[b + 2]!;
+      const k3 = buckets[b + 3]!;
       if (k0 === w0 && k1 === w1 && k2 === w2 && k3 === w3) return bucket;
       if ((k0 | k1 | k2 | k3) === 0) return bucket;
     }
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldValues = this.values;
+    const old = this.buckets;
     const capacity = (this.mask + 1) * 2;
-    this.keys = new Uint32Array(capacity * keyWords);
-    this.values = new Float64Array(capacity);
+    this.buckets = new Uint32Array(capacity * bucketWords);
     this.mask = capacity - 1;
-    for (let bucket = 0; bucket < oldValues.length; bucket++) {
-      const k = bucket * keyWords;
-      const w0 = oldKeys[k]!;
-      const w1 = oldKeys[k + 1]!;
-      const w2 = oldKeys[k + 2]!;
-      const w3 = oldKeys[k + 3]!;
+    for (let b = 0; b < old.length; b += bucketWords) {
+      const w0 = old[b]!;
+      const w1 = old[b + 1]!;
+      const w2 = old[b + 2]!;
+      const w3 = old[b + 3]!;
       if ((w0 | w1 | w2 | w3) === 0) continue;
-      const target = this.find(w0, w1, w2, w3, hash(w0, w1, w2, w3));
-      this.place(target, w0, w1, w2, w3);
-      this.values[target] = oldValues[bucket]!;
+      const target = this.find(w0, w1, w2, w3, hash(w0, w1, w2, w3)) * bucketWords;
+      const buckets = this.buckets;
+      buckets[target] = w0;
+      buckets[target + 1] = w1;
+      buckets[target + 2] = w2;
+      buckets[target + 3] = w3;
+      buckets[target + 4] = old[b + 4]!;
+      buckets[target + 5] = old[b + 5]!;
     }
   }
 }
