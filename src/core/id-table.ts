@@ -18,8 +18,12 @@ export class IdTable {
   /** Ids stored; checked before probing, so an empty table (say, no failures yet) costs nothing. */
   size = 0;
 
-  constructor() {
-    for (let i = 0; i < idTablePartitions; i++) this.parts.push(new IdTablePart());
+  /** `idsExpected`: ids to hold before the first rehash (memory is zeroed lazily by the OS until used). */
+  constructor(idsExpected = 0) {
+    const perPart = Math.ceil((idsExpected * 2) / idTablePartitions);
+    let capacity = partCapacityInitial;
+    while (capacity < perPart) capacity *= 2;
+    for (let i = 0; i < idTablePartitions; i++) this.parts.push(new IdTablePart(capacity));
   }
 
   /** The value for the id at `at`, or -1 when absent. */
@@ -70,9 +74,14 @@ export class IdTable {
  * that a lookup followed by an insert touches one cache line.
  */
 class IdTablePart {
-  private buckets = new Uint32Array(partCapacityInitial * bucketWords);
-  private mask = partCapacityInitial - 1;
+  private buckets: Uint32Array;
+  private mask: number;
   size = 0;
+
+  constructor(capacity: number) {
+    this.buckets = new Uint32Array(capacity * bucketWords);
+    this.mask = capacity - 1;
+  }
 
   get(w0: number, w1: number, w2: number, w3: number, h: number): number {
     const b = this.find(w0, w1, w2, w3, h) * bucketWords;

@@ -9,6 +9,7 @@ import { IdMap } from './id-map.js';
 import { IdTable } from './id-table.js';
 import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
 import { shardOfIdAt } from './routing.js';
+import { transferIdsExpected } from './limits.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax } from './limits.js';
 import { TransferStatus } from './types.js';
 
@@ -56,7 +57,7 @@ export class LedgerState {
   readonly accounts = new AccountTable();
   /** Id → journal location, for every id that succeeded (transfers, operations) or failed. */
   readonly accountsFailed = new IdTable();
-  readonly transfers = new IdTable();
+  readonly transfers = new IdTable(transferIdsExpected);
   readonly transfersFailed = new IdTable();
   readonly operations = new IdTable();
   readonly operationsFailed = new IdTable();

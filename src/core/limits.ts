@@ -58,3 +58,7 @@ export const idTablePartitions = 256;
 
 /** History nodes per chunk of the append-only history log (16 MiB of locations and links). */
 export const historyChunkNodes = 1 << 20;
+
+/** Transfer ids a shard's id table holds before its first rehash: 4M buckets, 128 MiB of address
+ * space that the OS commits only as it is touched. Growth past it is fine, just not free. */
+export const transferIdsExpected = 2 * 1024 * 1024;
