@@ -6,9 +6,9 @@
 import WebSocket from 'ws';
 import { decodeReply, encodeRequest } from '../../src/client/frame-codec.js';
 import { resultBytes } from '../../src/core/layout.js';
+import { replyFrameBytesMax } from '../../src/core/limits.js';
 import { Operation } from '../../src/core/operations.js';
 import { resultName } from '../../src/core/result-codes.js';
-import { replyFrameBytesMax } from '../../src/core/wire.js';
 import { LatencyRecorder, msBetween } from './latency.js';
 import type { TransferSource } from './transfer-source.js';
 

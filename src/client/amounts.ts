@@ -2,9 +2,7 @@
 // Money is never rounded silently: parsing refuses more decimals than the scale, and formatting is exact.
 
 import Big from 'big.js';
-
-/** Decimal places of any currency or asset we expect; past it the value would not fit a u64 amount anyway. */
-export const amountScaleMax = 18;
+import { amountScaleMax } from '../core/limits.js';
 
 // A private Big constructor: strict (strings only, no silent precision loss) with an explicit rounding
 // mode, so settings made on the shared Big by other code cannot change ours.

@@ -2,6 +2,7 @@
 // Every call settles: with its results, or with a TallyError (the gateway's code, `timeout`, `connection_closed`).
 
 import { AccountLayout, AccountOperationLayout, TransferLayout } from '../core/layout.js';
+import { clientTimeoutMsDefault, clientTimeoutMsMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
 import {
   decodeAccountStates,
@@ -22,12 +23,6 @@ import { LookupBatcher, WriteBatcher } from './batcher.js';
 import { errors } from '../core/errors.js';
 import { Connection } from './connection.js';
 import { newIdOnShardOf } from './ids.js';
-
-/** Default wait for a reply: long enough for a full batch behind a busy fsync, short enough to surface a hung server. */
-export const clientTimeoutMsDefault = 30_000;
-
-/** Longest timeout: the largest delay setTimeout honours (2^31 − 1 ms, about 24.8 days). */
-export const clientTimeoutMsMax = 2 ** 31 - 1;
 
 export interface ConnectOptions {
   /** ws:// or wss:// address of a Tally gateway, e.g. `ws://127.0.0.1:3000`. */

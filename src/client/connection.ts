@@ -5,12 +5,9 @@
 import WebSocket from 'ws';
 import { assert } from '../core/assert.js';
 import { TallyError, errors } from '../core/errors.js';
-import { connectionRequestsInFlightMax } from '../core/limits.js';
-import { replyFrameBytesMax, requestIdMax, type ReplyFrame } from '../core/wire.js';
+import { clientFramesQueuedMax, connectionRequestsInFlightMax, replyFrameBytesMax, requestIdMax } from '../core/limits.js';
+import type { ReplyFrame } from '../core/wire.js';
 import { decodeReply, encodeRequest } from './frame-codec.js';
-
-/** Frames waiting for a free slot in the window; past it a call is refused with `overloaded` instead of growing the queue. */
-export const clientFramesQueuedMax = 65_536;
 
 interface Frame {
   requestId: number;

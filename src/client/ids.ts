@@ -3,6 +3,7 @@
 // the random part is incremented instead of redrawn, so ids sort in creation order.
 
 import { randomFillSync } from 'node:crypto';
+import { colocatedDrawsMax } from '../core/limits.js';
 import { shardOfId } from '../core/routing.js';
 
 const randomBits = 80n;
@@ -34,9 +35,6 @@ export function newId(): bigint {
   }
   return (msLast << randomBits) | randomLast;
 }
-
-/** Draws before giving up; with N shards a draw lands on the wanted one with probability 1/N. */
-const colocatedDrawsMax = 64 * 1024;
 
 /** A new id (as newId) that routes to the same shard as `accountId` among `shardCount` shards. */
 export function newIdOnShardOf(accountId: bigint, shardCount: number): bigint {

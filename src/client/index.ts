@@ -1,10 +1,9 @@
 // The public entry of `tally-ledger/client`: connect(), the ledger's types and constants, id and amount helpers.
 // Everything a caller matches on is re-exported from core so client and server agree by construction.
 
-export { connect, clientTimeoutMsDefault, clientTimeoutMsMax, type Client, type ConnectOptions } from './client.js';
+export { connect, type Client, type ConnectOptions } from './client.js';
 export { newId, newIdOnShardOf } from './ids.js';
-export { parseAmount, formatAmount, amountScaleMax } from './amounts.js';
-export { clientFramesQueuedMax } from './connection.js';
+export { parseAmount, formatAmount } from './amounts.js';
 
 export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult } from '../core/records.js';
 export {
@@ -28,4 +27,14 @@ export {
 } from '../core/types.js';
 export { ResultCode, resultName, CloseRefusedReason, type ResultName, type CloseRefusedReasonName } from '../core/result-codes.js';
 export { TallyError, ErrorCode, type ErrorCodeName } from '../core/errors.js';
-export { batchEventsMax, lookupIdsMax, historyPageMax, amountMax, idMax } from '../core/limits.js';
+export {
+  batchEventsMax,
+  lookupIdsMax,
+  historyPageMax,
+  amountMax,
+  idMax,
+  clientTimeoutMsDefault,
+  clientTimeoutMsMax,
+  clientFramesQueuedMax,
+  amountScaleMax,
+} from '../core/limits.js';

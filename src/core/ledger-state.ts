@@ -9,7 +9,6 @@ import { IdMap } from './id-map.js';
 import { IdTable } from './id-table.js';
 import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
 import { shardOfIdAt } from './routing.js';
-import { transferIdsExpected } from './limits.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax } from './limits.js';
 import { TransferStatus } from './types.js';
 
@@ -57,7 +56,7 @@ export class LedgerState {
   readonly accounts = new AccountTable();
   /** Id → journal location, for every id that succeeded (transfers, operations) or failed. */
   readonly accountsFailed = new IdTable();
-  readonly transfers = new IdTable(transferIdsExpected);
+  readonly transfers: IdTable;
   readonly transfersFailed = new IdTable();
   readonly operations = new IdTable();
   readonly operationsFailed = new IdTable();
@@ -76,7 +75,10 @@ export class LedgerState {
     readonly shardIndex: number,
     readonly shardCount: number,
     private readonly journal: JournalSource,
-  ) {}
+    transferIdsExpected: number,
+  ) {
+    this.transfers = new IdTable(transferIdsExpected);
+  }
 
   /** Whether the account id at `at` routes to this shard. */
   isLocal(view: DataView, at: number): boolean {
@@ -114,6 +116,9 @@ export class LedgerState {
 
   /** Whether `slot[field] + amount` still fits a u64 balance. */
   fits(field: BalanceField, slot: number, amount: bigint): boolean {
+    // Below 2^63 any amount (≤ 2^63 − 1) fits: decide from the high word without creating a BigInt.
+    const highWord = this.accounts.balanceWords[(slot * balanceStride + Balance[field]) * 2 + 1]!;
+    if (highWord < 0x8000_0000) return true;
     return this.accounts.balance(field, slot) + amount <= balanceMax;
   }
 

@@ -30,6 +30,8 @@ export interface LedgerOptions {
   shardIndex: number;
   shardCount: number;
   journal: JournalSource;
+  /** Transfer ids to size the id table for up front (a long-running shard passes transferIdsExpected). */
+  transferIdsExpected?: number;
 }
 
 export interface ExecutedBatch {
@@ -74,7 +76,7 @@ export class Ledger {
   constructor(options: LedgerOptions) {
     assert(Number.isInteger(options.shardCount) && options.shardCount >= 1, 'shardCount must be a positive integer');
     assert(options.shardIndex >= 0 && options.shardIndex < options.shardCount, 'shardIndex out of range');
-    this.s = new LedgerState(options.shardIndex, options.shardCount, options.journal);
+    this.s = new LedgerState(options.shardIndex, options.shardCount, options.journal, options.transferIdsExpected ?? 0);
   }
 
   get seqLast(): number {

@@ -1,6 +1,8 @@
 // Every bound in Tally, named with `Max` last, each with the reason for its value.
 // Nothing in the system is unbounded; a value past a limit is refused, never truncated.
 
+import { TransferStateLayout } from './layout.js';
+
 /** Events in one request. 8,190 × 128 B ≈ 1 MiB of events, which keeps one frame under 1 MiB + header. */
 export const batchEventsMax = 8190;
 
@@ -59,6 +61,50 @@ export const idTablePartitions = 256;
 /** History nodes per chunk of the append-only history log (16 MiB of locations and links). */
 export const historyChunkNodes = 1 << 20;
 
-/** Transfer ids a shard's id table holds before its first rehash: 4M buckets, 128 MiB of address
- * space that the OS commits only as it is touched. Growth past it is fine, just not free. */
-export const transferIdsExpected = 2 * 1024 * 1024;
+/** Transfer ids a shard's id table holds before its first rehash: 8M buckets, 256 MiB of address
+ * space that the OS commits only as it is touched. Growth past it works, but each doubling
+ * rehashes (a part at a time) and costs a few percent of posting throughput while it lasts. */
+export const transferIdsExpected = 4 * 1024 * 1024;
+
+/** Request ids are u32 so they stay small msgpack integers; 0 is reserved for "request not identified". */
+export const requestIdMax = 0xffff_ffff;
+
+/** Envelope headroom of a frame beyond its body, enough for the array header, request id, status
+ * and bin header. */
+export const envelopeBytesMax = 4096;
+
+/** Largest reply a client accepts: a full page of 160-byte lookup or history entries plus the envelope. */
+export const replyFrameBytesMax = Math.max(lookupIdsMax, historyPageMax) * TransferStateLayout.bytes + envelopeBytesMax;
+
+/** Default client wait for a reply: long enough for a full batch behind a busy fsync, short enough
+ * to surface a hung server. */
+export const clientTimeoutMsDefault = 30_000;
+
+/** Longest client timeout: the largest delay setTimeout honours (2^31 − 1 ms, about 24.8 days). */
+export const clientTimeoutMsMax = 2 ** 31 - 1;
+
+/** Frames a client holds waiting for a free slot in the window; past it a call is refused with
+ * `overloaded` instead of growing the queue. */
+export const clientFramesQueuedMax = 65_536;
+
+/** Decimal places of any currency or asset we expect; past it the value would not fit a u64 amount anyway. */
+export const amountScaleMax = 18;
+
+/** Draws newIdOnShardOf makes before giving up: with N shards a draw lands on the wanted one with
+ * probability 1/N, so with up to shardCountMax shards it never runs out in practice. */
+export const colocatedDrawsMax = 64 * 1024;
+
+/** Longest the gateway's close() waits for requests already in the service, so their replies (and acks) still go out. */
+export const shutdownDrainMsMax = 5_000;
+
+/** Silence after which uWS pings a socket and drops it if the ping goes unanswered, so a dead peer
+ * goes within minutes. */
+export const connectionIdleSecondsMax = 120;
+
+/** Tasks one shard host holds at once: those in the worker plus those queued for it, so its queue
+ * never grows past its bound. */
+export const hostTasksMax = shardTasksInFlightMax + shardQueueDepthMax;
+
+/** Most recent journal entries a shard keeps in memory, because lookups right after writes read them
+ * (entries whose commit is still in flight are held apart until durable, whatever their number): 256 × ≤ ~1 MiB. */
+export const journalCacheEntriesMax = 256;

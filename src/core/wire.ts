@@ -3,21 +3,12 @@
 // A check here throws only TallyError, whatever value a peer managed to send.
 
 import { ErrorCode, TallyError, errorFromWire, errors, type ErrorCodeName } from './errors.js';
-import { HistoryFilterLayout, TransferStateLayout, idBytes } from './layout.js';
-import { batchEventsMax, eventBytes, historyPageMax, lookupIdsMax } from './limits.js';
+import { HistoryFilterLayout, idBytes } from './layout.js';
+import { batchEventsMax, eventBytes, lookupIdsMax, requestIdMax } from './limits.js';
 import { Operation, isKnownOperation, type OperationNumber } from './operations.js';
-
-/** Request ids are u32 so they stay small msgpack integers; 0 is reserved for "request not identified". */
-export const requestIdMax = 0xffff_ffff;
 
 /** Status slot of a successful reply frame (an error frame carries the error code string there). */
 export const replyStatusOk = 0;
-
-/** Envelope headroom of a frame beyond its body: array header, request id, status, bin header. */
-const envelopeBytesMax = 4096;
-
-/** Largest reply a client accepts: a full page of 160-byte lookup or history entries plus the envelope. */
-export const replyFrameBytesMax = Math.max(lookupIdsMax, historyPageMax) * TransferStateLayout.bytes + envelopeBytesMax;
 
 /**
  * msgpackr options shared by both codecs, all explicit because defaults change between versions.

@@ -15,8 +15,15 @@ import type {
 } from '@trufflesuite/uws-js-unofficial';
 import { assert } from '../core/assert.js';
 import { TallyError, errorFromWire, errors, ErrorCode } from '../core/errors.js';
-import { connectionBufferedBytesMax, connectionRequestsInFlightMax, frameBytesMax } from '../core/limits.js';
-import { errorReason, replyFrameBytesMax, type RequestFrame } from '../core/wire.js';
+import {
+  connectionBufferedBytesMax,
+  connectionIdleSecondsMax,
+  connectionRequestsInFlightMax,
+  frameBytesMax,
+  replyFrameBytesMax,
+  shutdownDrainMsMax,
+} from '../core/limits.js';
+import { errorReason, type RequestFrame } from '../core/wire.js';
 import { encodeError, encodeReply, readRequest } from './frame-codec.js';
 import type { LedgerService } from './ledger-service.js';
 
@@ -47,11 +54,8 @@ export interface RunningServer {
 const defaultLimits: GatewayLimits = {
   connectionRequestsInFlightMax,
   connectionBufferedBytesMax,
-  shutdownDrainMsMax: 5_000,
+  shutdownDrainMsMax,
 };
-
-/** Silence after which uWS pings a socket (and drops it if the ping goes unanswered): a dead peer goes within minutes. */
-const idleTimeoutSeconds = 120;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 const CloseCode = { goingAway: 1001, unsupportedData: 1003, policyViolation: 1008 } as const;
@@ -115,7 +119,7 @@ class Gateway {
       // send() closes the socket itself once the cap is passed.
       maxBackpressure: this.limits.connectionBufferedBytesMax + replyFrameBytesMax,
       closeOnBackpressureLimit: 0, // typed as a number in this build; 0 = false
-      idleTimeout: idleTimeoutSeconds,
+      idleTimeout: connectionIdleSecondsMax,
       sendPingsAutomatically: true,
       maxLifetime: 0,
       compression: uWS.DISABLED,

@@ -6,16 +6,10 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../core/assert.js';
 import { errors, TallyError } from '../core/errors.js';
-import { shardCountMax } from '../core/limits.js';
+import { journalCacheEntriesMax, shardCountMax } from '../core/limits.js';
 
 /** Layout of the store; bumped when entries or meta change meaning, and checked on open. */
 export const journalFormatVersion = 1;
-
-/**
- * Most recent entries kept in memory, because lookups right after writes read them. (Entries whose
- * commit is still in flight are held apart until durable, whatever their number.) 256 × ≤ ~1 MiB.
- */
-export const journalCacheEntriesMax = 256;
 
 /** Initial address space mapped per shard; lmdb-js grows the map by doubling when it fills. */
 const mapBytesInitial = 1024 * 1024 * 1024;

@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { assert } from '../core/assert.js';
 import { errorFromWire, errors, TallyError } from '../core/errors.js';
-import { shardQueueDepthMax, shardTasksInFlightMax } from '../core/limits.js';
+import { hostTasksMax, shardQueueDepthMax, shardTasksInFlightMax } from '../core/limits.js';
 import { ShardControl, isShardTaskError, type ShardTask, type ShardWorkerData } from './shard-messages.js';
 
 export interface ShardHostOptions {
@@ -17,9 +17,6 @@ export interface ShardHostOptions {
   readonly shardIndex: number;
   readonly shardCount: number;
 }
-
-/** Tasks one host holds at once: those in the worker plus those queued for it. */
-const hostTasksMax = shardTasksInFlightMax + shardQueueDepthMax;
 
 export class ShardHost {
   readonly shardIndex: number;

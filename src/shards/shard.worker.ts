@@ -6,6 +6,7 @@ import { workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { TallyError, errors } from '../core/errors.js';
 import { Ledger } from '../core/ledger.js';
+import { transferIdsExpected } from '../core/limits.js';
 import { JournalStore } from './journal-store.js';
 import { ShardLoop, anchoredClockNs, recoverLedger } from './shard-loop.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
@@ -45,7 +46,7 @@ function loopReady(): Promise<ShardLoop> {
 async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   try {
-    const ledger = new Ledger({ shardIndex, shardCount, journal: store });
+    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected });
     const { discarded } = await recoverLedger(ledger, store);
     if (discarded > 0) console.error(`tally shard ${shardIndex}: dropped ${discarded} unacknowledged journal entries past a gap`);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);

@@ -2,7 +2,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { amountScaleMax, formatAmount, parseAmount } from '../../../src/client/amounts.js';
+import { formatAmount, parseAmount } from '../../../src/client/amounts.js';
+import { amountScaleMax } from '../../../src/core/limits.js';
 
 describe('parseAmount', () => {
   it.each([

@@ -7,8 +7,8 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeReply, encodeRequest } from '../../../src/client/frame-codec.js';
 import { TallyError } from '../../../src/core/errors.js';
+import { requestIdMax } from '../../../src/core/limits.js';
 import { Operation } from '../../../src/core/operations.js';
-import { requestIdMax } from '../../../src/core/wire.js';
 import { decodeRequest, encodeError, encodeReply, readRequest } from '../../../src/gateway/frame-codec.js';
 
 const plain = new Packr({ useRecords: false });

@@ -5,7 +5,8 @@ import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JournalStore, journalCacheEntriesMax } from '../../../src/shards/journal-store.js';
+import { journalCacheEntriesMax } from '../../../src/core/limits.js';
+import { JournalStore } from '../../../src/shards/journal-store.js';
 
 let dataDir: string;
 const opened: JournalStore[] = [];
