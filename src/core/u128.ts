@@ -47,12 +47,6 @@ export function idKey(id: bigint): string {
   return idKeyAt(keyScratch, 0);
 }
 
-/** The bigint id behind a key made by idKey/idKeyAt. */
-export function idFromKey(key: string): bigint {
-  for (let i = 0; i < 8; i++) keyScratch.setUint16(i * 2, key.charCodeAt(i), true);
-  return readU128(keyScratch, 0);
-}
-
 /** 32-bit FNV-1a over the 16 id bytes: the stable routing hash (never changes; data depends on it). */
 export function hashId32(view: DataView, offset: number): number {
   let hash = 0x811c9dc5;
