@@ -1,5 +1,6 @@
 // A map from id keys (see u128.idKey) to values, partitioned so that no single V8 Map ever
-// reaches its 16,777,216-entry limit. The partition is chosen by the id's lowest 16 bits.
+// reaches its 16,777,216-entry limit. The partition is chosen by a hash of the whole key, so
+// ids that share some bits (say, all multiples of 2^64) still spread over every partition.
 
 import { idMapPartitions } from './limits.js';
 
@@ -38,6 +39,8 @@ export class IdMap<V> {
   }
 
   private partition(key: string): Map<string, V> {
-    return this.partitions[key.charCodeAt(0) % idMapPartitions]!;
+    let hash = 0;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    return this.partitions[(hash >>> 0) % idMapPartitions]!;
   }
 }

@@ -187,18 +187,21 @@ export class LedgerState {
     this.verifyHolds();
   }
 
-  /** Pending and frozen balances equal the sums of the open holds and freezes behind them. */
+  /** Pending (both sides) and frozen balances equal the sums of the open holds and freezes behind them. */
   private verifyHolds(): void {
     const a = this.accounts;
     const pending = new Map<number, bigint>();
+    const pendingCredits = new Map<number, bigint>();
     for (const [, hold] of this.pendings.entries()) {
       if (hold.status !== TransferStatus.pending) continue;
       pending.set(hold.debitSlot, (pending.get(hold.debitSlot) ?? 0n) + hold.amount);
+      pendingCredits.set(hold.creditSlot, (pendingCredits.get(hold.creditSlot) ?? 0n) + hold.amount);
     }
     const frozen = new Map<number, bigint>();
     for (const [, freeze] of this.freezes.entries()) frozen.set(freeze.slot, (frozen.get(freeze.slot) ?? 0n) + freeze.remaining);
     for (let slot = 0; slot < a.count; slot++) {
       assert((pending.get(slot) ?? 0n) === a.balance('debitsPending', slot), `account slot ${slot}: debits pending != open holds`);
+      assert((pendingCredits.get(slot) ?? 0n) === a.balance('creditsPending', slot), `account slot ${slot}: credits pending != open holds`);
       assert((frozen.get(slot) ?? 0n) === a.balance('frozen', slot), `account slot ${slot}: frozen != open freezes`);
     }
   }

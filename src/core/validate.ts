@@ -94,6 +94,7 @@ export function validateAccountOperation(view: DataView, at: number, assignedChe
   if (kind !== AccountOperationKind.freeze && kind !== AccountOperationKind.unfreeze && amount !== 0n) return ResultCode.amount_invalid;
   if (amount > amountMax) return ResultCode.amount_invalid;
   if ((kind === AccountOperationKind.unfreeze) === isZero128(view, at + L.freezeId)) return ResultCode.pending_id_invalid;
+  if (kind === AccountOperationKind.unfreeze && equal128(view, at + L.freezeId, at + L.id)) return ResultCode.pending_id_invalid;
   return ResultCode.ok;
 }
 

@@ -173,6 +173,7 @@ export function validateOperation(o: Required<AccountOperationInput>): Outcome {
   if (o.kind !== 'freeze' && o.kind !== 'unfreeze' && o.amount !== 0n) return 'amount_invalid';
   if (o.amount > amountMax) return 'amount_invalid';
   if ((o.kind === 'unfreeze') !== (o.freezeId !== 0n)) return 'pending_id_invalid';
+  if (o.kind === 'unfreeze' && o.freezeId === o.id) return 'pending_id_invalid';
   return 'ok';
 }
 

@@ -96,6 +96,7 @@ const operationCases: Case[] = [
   ['an unfreeze without freezeId', encodeAccountOperations([unfreeze(700n, alice, 0n)]), 'pending_id_invalid'],
   ['a freeze with freezeId', encodeAccountOperations([{ ...freeze(700n, alice, 1n), freezeId: 7n }]), 'pending_id_invalid'],
   ['a block with freezeId', encodeAccountOperations([{ ...block(700n, alice, 'credits'), freezeId: 7n }]), 'pending_id_invalid'],
+  ['an unfreeze naming itself as the freeze', encodeAccountOperations([unfreeze(700n, alice, 700n)]), 'pending_id_invalid'],
   ['nothing wrong', encodeAccountOperations([freeze(700n, alice, 1n)]), 'ok'],
 ];
 
