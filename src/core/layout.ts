@@ -80,6 +80,7 @@ export const HistoryFilterLayout = {
   timestampMax: 24, // u64, 0 = unbounded
   limit: 32, // u32, 1..historyPageMax
   flags: 36, // u32, HistoryFilterFlags
+  reservedStart: 40, // 40..63 reserved, zero
   bytes: 64,
 } as const;
 

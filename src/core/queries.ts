@@ -16,7 +16,7 @@ import {
 import type { LedgerState, RecordRef } from './ledger-state.js';
 import { eventBytes, historyPageMax, locationEventsPerBatchMax, lookupIdsMax } from './limits.js';
 import { TransferFlags, TransferStatus, transferKindFlags } from './types.js';
-import { idKeyAt } from './u128.js';
+import { idKeyAt, viewOf } from './u128.js';
 
 function idCount(body: Uint8Array): number {
   const count = body.byteLength / idBytes;
@@ -26,9 +26,6 @@ function idCount(body: Uint8Array): number {
   return count;
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 export function lookupAccounts(s: LedgerState, body: Uint8Array): Uint8Array {
   const count = idCount(body);
@@ -102,6 +99,9 @@ function parseFilter(body: Uint8Array): HistoryQuery {
   const flags = view.getUint32(F.flags, true);
   if (limit < 1 || limit > historyPageMax) throw errors.bodyInvalid(`history limit must be 1..${historyPageMax}, got ${limit}`);
   if ((flags & ~HistoryFilterFlags.reversed) !== 0) throw errors.bodyInvalid(`history filter flags ${flags} unknown`);
+  for (let at = F.reservedStart; at < F.bytes; at += 4) {
+    if (view.getUint32(at, true) !== 0) throw errors.bodyInvalid(`history filter bytes ${F.reservedStart}..${F.bytes - 1} are reserved and must be zero`);
+  }
   const timestampMax = view.getBigUint64(F.timestampMax, true);
   return {
     view,

@@ -38,7 +38,7 @@ import {
   type TransferState,
   type TransferStatusName,
 } from './types.js';
-import { readU128, writeU128 } from './u128.js';
+import { readU128, viewOf, writeU128 } from './u128.js';
 
 /** An account to create: `id`, `ledger` and `code` are required, everything else defaults to zero. */
 export interface AccountInput {
@@ -184,9 +184,6 @@ const accountStatusName = numberToName(AccountStatus, 'account status');
 const transferStatusName = numberToName(TransferStatus, 'transfer status');
 const operationKindName = numberToName(AccountOperationKind, 'account operation kind');
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 function recordCount(body: Uint8Array, recordBytes: number, what: string): number {
   if (body.byteLength % recordBytes !== 0) {

@@ -18,6 +18,7 @@ import { Operation } from './operations.js';
 import { ResultCode } from './result-codes.js';
 import { shardOfIdAt } from './routing.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from './types.js';
+import { viewOf } from './u128.js';
 
 /** One shard's part of a request. */
 export interface ShardRequest {
@@ -340,6 +341,3 @@ function idsEqual(a: DataView, aOffset: number, b: DataView, bOffset: number): b
   );
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}

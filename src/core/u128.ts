@@ -4,6 +4,11 @@
 
 const mask64 = (1n << 64n) - 1n;
 
+/** A DataView over exactly the bytes of `bytes` (which may be a window into a larger buffer). */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function readU128(view: DataView, offset: number): bigint {
   const lo = view.getBigUint64(offset, true);
   const hi = view.getBigUint64(offset + 8, true);

@@ -120,7 +120,9 @@ describe('account history', () => {
     new DataView(zeroLimit.buffer).setUint32(HistoryFilterLayout.limit, 0, true);
     const unknownFlag = encodeHistoryFilter({ accountId: alice });
     new DataView(unknownFlag.buffer).setUint32(HistoryFilterLayout.flags, 2, true);
-    for (const body of [zeroLimit, unknownFlag, new Uint8Array(63)]) {
+    const reservedSet = encodeHistoryFilter({ accountId: alice });
+    reservedSet[HistoryFilterLayout.bytes - 1] = 1;
+    for (const body of [zeroLimit, unknownFlag, reservedSet, new Uint8Array(63)]) {
       expect(() => h.ledger.query(Operation.get_account_transfers, body)).toThrow(TallyError);
     }
   });
