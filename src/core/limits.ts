@@ -48,9 +48,10 @@ export const pendingTimeoutSecondsMax = 315_360_000;
 /** Events in one batch are stamped timestamp + index, so the index space per batch is bounded. */
 export const locationEventsPerBatchMax = 8192;
 
-/** Journal entries the ledger keeps in memory after writing them, so reads of recent batches
- * (duplicate checks, reversals, lookups) never wait on storage that may not have committed yet. */
-export const recentEntriesMax = 128;
+/** Journal entries the ledger itself keeps after building them: the batch being applied must be
+ * readable before it is persisted (a duplicate or reversal inside one batch); older entries come
+ * from the JournalSource, whose store holds in-flight entries apart and caches recent ones. */
+export const recentEntriesMax = 4;
 
 /** Id maps are split so that no single V8 Map exceeds its 16,777,216-entry limit. */
 export const idMapPartitions = 64;
@@ -106,5 +107,5 @@ export const connectionIdleSecondsMax = 120;
 export const hostTasksMax = shardTasksInFlightMax + shardQueueDepthMax;
 
 /** Most recent journal entries a shard keeps in memory, because lookups right after writes read them
- * (entries whose commit is still in flight are held apart until durable, whatever their number): 256 × ≤ ~1 MiB. */
-export const journalCacheEntriesMax = 256;
+ * (entries whose commit is still in flight are held apart until durable, whatever their number): 64 × ≤ ~1.6 MiB. */
+export const journalCacheEntriesMax = 64;
