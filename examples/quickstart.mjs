@@ -1,5 +1,5 @@
 // Tally quickstart: open two accounts, move 12.34 CNY from one to the other, print the balances.
-// Run a server first (`npx tally serve`), then `node examples/quickstart.mjs`
+// Run a server first (`npm start` in this repository), then `node examples/quickstart.mjs`
 // (or TALLY_URL=ws://HOST:PORT node examples/quickstart.mjs).
 //
 // In this version a transfer posts only when both accounts live on the same shard (across shards it
