@@ -2,6 +2,7 @@
 // then defaults. Every invalid value is refused with a message naming the option; nothing is clamped.
 
 import { parseArgs } from 'node:util';
+import { integerOption } from '../../src/cli/option-values.js';
 import { batchEventsMax, connectionRequestsInFlightMax, shardCountMax } from '../../src/core/limits.js';
 
 export interface Pipelining {
@@ -113,9 +114,7 @@ function parseOrUsage(argv: readonly string[]) {
 }
 
 function integer(name: string, text: string, min: number, max: number): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new LoadUsageError(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-  return value;
+  return integerOption(name, text, min, max, (message) => new LoadUsageError(message));
 }
 
 function seconds(name: string, text: string, min: number): number {

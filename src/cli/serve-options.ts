@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { shardCountMax } from '../core/limits.js';
+import { integerOption } from './option-values.js';
 
 export interface ServeOptions {
   host: string;
@@ -41,10 +42,10 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   return {
     kind: 'serve',
     options: {
-      port: integerOption('--port', values.port ?? env.TALLY_PORT ?? '3000', 0, 65535),
+      port: integer('--port', values.port ?? env.TALLY_PORT ?? '3000', 0, 65535),
       host: textOption('--host', values.host ?? env.TALLY_HOST ?? '127.0.0.1'),
       dataDir: textOption('--data', values.data ?? env.TALLY_DATA ?? './data'),
-      shardCount: integerOption('--shards', values.shards ?? env.TALLY_SHARDS ?? String(Math.min(availableParallelism(), shardCountMax)), 1, shardCountMax),
+      shardCount: integer('--shards', values.shards ?? env.TALLY_SHARDS ?? String(Math.min(availableParallelism(), shardCountMax)), 1, shardCountMax),
     },
   };
 }
@@ -68,12 +69,8 @@ function parseOrUsage(argv: readonly string[]) {
   }
 }
 
-function integerOption(name: string, text: string, min: number, max: number): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-  }
-  return value;
+function integer(name: string, text: string, min: number, max: number): number {
+  return integerOption(name, text, min, max, (message) => new UsageError(message));
 }
 
 function textOption(name: string, text: string): string {
