@@ -19,6 +19,7 @@ import { ResultCode } from './result-codes.js';
 import { shardOfIdAt } from './routing.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from './types.js';
 import { viewOf } from './u128.js';
+import { countRecords } from './wire.js';
 
 /** One shard's part of a request. */
 export interface ShardRequest {
@@ -90,7 +91,7 @@ export function mergeReplies(plan: RoutePlan, replies: readonly Uint8Array[]): U
 // ---- planning ----------------------------------------------------------------------------------
 
 function planEvents(operation: number, body: Uint8Array, shardCount: number, idOffset: number, flagsOffset: number): RoutePlan {
-  const eventCount = countRecords(body, eventBytes, batchEventsMax);
+  const eventCount = countRecords(body, eventBytes, batchEventsMax, 'event');
   if (shardCount === 1) return planWhole(operation, eventCount, body, 0, 'results');
   const view = viewOf(body);
   const shards = new Uint8Array(eventCount);
@@ -102,7 +103,7 @@ function planEvents(operation: number, body: Uint8Array, shardCount: number, idO
 
 function planLookupAccounts(body: Uint8Array, shardCount: number): RoutePlan {
   const operation = Operation.lookup_accounts;
-  const idCount = countRecords(body, idBytes, lookupIdsMax);
+  const idCount = countRecords(body, idBytes, lookupIdsMax, 'id');
   if (shardCount === 1) return planWhole(operation, idCount, body, 0, 'lookup');
   const view = viewOf(body);
   const shards = new Uint8Array(idCount);
@@ -115,7 +116,7 @@ function planLookupAccounts(body: Uint8Array, shardCount: number): RoutePlan {
 /** A transfer lives on its debit account's shard, which an id alone does not tell: ask every shard. */
 function planLookupTransfers(body: Uint8Array, shardCount: number): RoutePlan {
   const operation = Operation.lookup_transfers;
-  const idCount = countRecords(body, idBytes, lookupIdsMax);
+  const idCount = countRecords(body, idBytes, lookupIdsMax, 'id');
   const requests: ShardRequest[] = [];
   for (let shard = 0; shard < shardCount; shard++) requests.push({ shard, body, indexes: null, bodyTransferable: false });
   const recordBytes = TransferStateLayout.bytes;
@@ -139,16 +140,6 @@ function recordBytesOf(operation: number): number {
   return operation === Operation.lookup_transfers ? TransferStateLayout.bytes : eventBytes;
 }
 
-/** Number of fixed-size records in `body`; throws when the body is empty, ragged or too long. */
-function countRecords(body: Uint8Array, recordBytes: number, recordsMax: number): number {
-  if (body.byteLength === 0) throw errors.batchEmpty();
-  if (body.byteLength % recordBytes !== 0) {
-    throw errors.bodyInvalid(`body of ${body.byteLength} bytes is not a whole number of ${recordBytes}-byte records`);
-  }
-  const count = body.byteLength / recordBytes;
-  if (count > recordsMax) throw errors.batchTooLarge(count, recordsMax);
-  return count;
-}
 
 /**
  * Answers every closed linked chain whose events route to more than one shard, and marks its events

@@ -77,10 +77,12 @@ export function checkRequestBody(operation: OperationNumber, body: Uint8Array): 
     case Operation.create_accounts:
     case Operation.create_transfers:
     case Operation.account_operations:
-      return checkCount(body.byteLength, eventBytes, batchEventsMax, 'event');
+      countRecords(body, eventBytes, batchEventsMax, 'event');
+      return;
     case Operation.lookup_accounts:
     case Operation.lookup_transfers:
-      return checkCount(body.byteLength, idBytes, lookupIdsMax, 'id');
+      countRecords(body, idBytes, lookupIdsMax, 'id');
+      return;
     case Operation.get_account_transfers:
       if (body.byteLength !== HistoryFilterLayout.bytes) {
         throw errors.bodyInvalid(`a history filter is ${HistoryFilterLayout.bytes} bytes, got ${body.byteLength}`);
@@ -91,11 +93,14 @@ export function checkRequestBody(operation: OperationNumber, body: Uint8Array): 
   }
 }
 
-function checkCount(bytes: number, recordBytes: number, countMax: number, what: string): void {
+/** Number of fixed-size records in `body`; throws when it is ragged, empty or past `countMax`. */
+export function countRecords(body: Uint8Array, recordBytes: number, countMax: number, what: string): number {
+  const bytes = body.byteLength;
   if (bytes % recordBytes !== 0) throw errors.bodyInvalid(`body of ${bytes} bytes is not a whole number of ${recordBytes}-byte ${what}s`);
   const count = bytes / recordBytes;
   if (count === 0) throw errors.batchEmpty();
   if (count > countMax) throw errors.batchTooLarge(count, countMax);
+  return count;
 }
 
 /** Checks a decoded reply `[requestId, 0, body]` or error `[requestId, code, message]`. */
