@@ -1,12 +1,12 @@
 // Creating accounts and the operations on them: freeze, unfreeze, block, unblock, close.
 // Stateful checks in precedence order, then the change; never a partial change.
 
-import { StatusBits } from './account-table.js';
+import { StatusBits, accountStaticBytes } from './account-table.js';
 import { AccountLayout as A, AccountOperationLayout as O } from './layout.js';
 import type { LedgerState } from './ledger-state.js';
 import { CloseRefusedReason, ResultCode } from './result-codes.js';
 import { AccountOperationFlags, AccountOperationKind } from './types.js';
-import { idKeyAt } from './u128.js';
+import { idKeyAt, viewOf } from './u128.js';
 import { sameCallerFields } from './validate.js';
 
 const assignedAccountFields = [A.timestamp] as const;
@@ -17,11 +17,12 @@ export function withDetail(code: number, detail: number): number {
   return code | (detail << 16);
 }
 
-export function createAccount(s: LedgerState, view: DataView, at: number, location: number): number {
+export function createAccount(s: LedgerState, view: DataView, at: number): number {
   const existing = s.accounts.slotAt(view, at + A.id);
   if (existing >= 0) {
-    const stored = s.record(s.accounts.location[existing]!);
-    return sameCallerFields(view, at, stored.view, stored.at, assignedAccountFields) ? ResultCode.exists : ResultCode.exists_with_different_fields;
+    // Bytes 64..127 of both records are zero (validated), so the account's static bytes decide.
+    const same = sameCallerFields(view, at, viewOf(s.accounts.statics), existing * accountStaticBytes, assignedAccountFields, accountStaticBytes);
+    return same ? ResultCode.exists : ResultCode.exists_with_different_fields;
   }
   const failed = s.accountsFailed.getAt(view, at + A.id);
   if (failed >= 0) {
@@ -31,7 +32,7 @@ export function createAccount(s: LedgerState, view: DataView, at: number, locati
   if (!s.isLocal(view, at + A.id)) return ResultCode.cross_shard_not_supported;
   const ledger = view.getUint32(at + A.ledger, true);
   const flags = view.getUint16(at + A.flags, true);
-  s.accounts.add(view, at + A.id, ledger, flags, location);
+  s.accounts.add(view, at + A.id, ledger, flags);
   if (s.inChain) s.onUndo(() => s.accounts.removeLast(view, at + A.id));
   return ResultCode.ok;
 }

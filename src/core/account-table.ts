@@ -54,8 +54,6 @@ export class AccountTable {
   ledger = new Uint32Array(capacityInitial);
   flags = new Uint16Array(capacityInitial);
   status = new Uint8Array(capacityInitial);
-  /** Journal location of the event that created the account. */
-  location = new Float64Array(capacityInitial);
   /** The account record's caller-set fields and timestamp (bytes 0..63), so lookups never read the journal. */
   statics = new Uint8Array(capacityInitial * accountStaticBytes);
   /** Journal locations of the transfers that touched each account, in posting order. */
@@ -71,7 +69,7 @@ export class AccountTable {
   }
 
   /** `at` is the start of the account record (its id). */
-  add(view: DataView, at: number, ledger: number, flags: number, location: number): number {
+  add(view: DataView, at: number, ledger: number, flags: number): number {
     assert(this.slots.getAt(view, at) === -1, 'account added twice');
     if (this.count === this.capacity) this.grow();
     const slot = this.count++;
@@ -79,7 +77,6 @@ export class AccountTable {
     this.ledger[slot] = ledger;
     this.flags[slot] = flags;
     this.status[slot] = 0;
-    this.location[slot] = location;
     this.statics.set(new Uint8Array(view.buffer, view.byteOffset + at, accountStaticBytes), slot * accountStaticBytes);
     return slot;
   }
@@ -108,9 +105,6 @@ export class AccountTable {
     const status = new Uint8Array(capacity);
     status.set(this.status);
     this.status = status;
-    const location = new Float64Array(capacity);
-    location.set(this.location);
-    this.location = location;
     const statics = new Uint8Array(capacity * accountStaticBytes);
     statics.set(this.statics);
     this.statics = statics;

@@ -225,7 +225,7 @@ export class Ledger {
     if (operation === Operation.create_transfers) {
       return postTransfer(this.s, view, at, location, { view, at: balancesAfterOffset(header.count, index) });
     }
-    if (operation === Operation.create_accounts) return createAccount(this.s, view, at, location);
+    if (operation === Operation.create_accounts) return createAccount(this.s, view, at);
     return applyAccountOperation(this.s, view, at, location);
   }
 

@@ -108,8 +108,8 @@ function equal128(view: DataView, a: number, b: number): boolean {
 }
 
 /** True when two records are equal on the bytes a caller sets (everything but the assigned fields). */
-export function sameCallerFields(a: DataView, aAt: number, b: DataView, bAt: number, assigned: readonly number[]): boolean {
-  for (let i = 0; i < 128; i += 8) {
+export function sameCallerFields(a: DataView, aAt: number, b: DataView, bAt: number, assigned: readonly number[], bytes = 128): boolean {
+  for (let i = 0; i < bytes; i += 8) {
     if (assigned.includes(i)) continue;
     if (a.getBigUint64(aAt + i, true) !== b.getBigUint64(bAt + i, true)) return false;
   }
