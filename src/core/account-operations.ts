@@ -1,6 +1,7 @@
 // Creating accounts and the operations on them: freeze, unfreeze, block, unblock, close.
 // Stateful checks in precedence order, then the change; never a partial change.
 
+import { assert } from './assert.js';
 import { StatusBits, accountStaticBytes } from './account-table.js';
 import { AccountLayout as A, AccountOperationLayout as O } from './layout.js';
 import type { LedgerState } from './ledger-state.js';
@@ -29,7 +30,7 @@ export function createAccount(s: LedgerState, view: DataView, at: number): numbe
     const stored = s.record(failed);
     return sameCallerFields(view, at, stored.view, stored.at, assignedAccountFields) ? s.storedResult(failed) : ResultCode.exists_with_different_fields;
   }
-  if (!s.isLocal(view, at + A.id)) return ResultCode.cross_shard_not_supported;
+  assert(s.isLocal(view, at + A.id), 'an account is created on the shard its id routes to');
   const ledger = view.getUint32(at + A.ledger, true);
   const flags = view.getUint16(at + A.flags, true);
   s.accounts.add(view, at + A.id, ledger, flags);

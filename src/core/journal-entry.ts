@@ -6,6 +6,7 @@ import { assert } from './assert.js';
 import { Operation } from './operations.js';
 import { eventBytes } from './limits.js';
 import { resultBytes } from './layout.js';
+import { instructionTrailerBytes } from './transit.js';
 
 export const journalEntryVersion = 1;
 export const journalHeaderBytes = 32;
@@ -28,12 +29,22 @@ export interface JournalEntryHeader {
 }
 
 function hasBalances(operation: number): boolean {
-  return operation === Operation.create_transfers;
+  return operation === Operation.create_transfers || operation === Operation.apply_inbound;
+}
+
+/** apply_inbound entries keep each instruction's trailer (pair, sequence, kind) after the balances. */
+function hasTrailers(operation: number): boolean {
+  return operation === Operation.apply_inbound;
 }
 
 export function journalEntryBytes(operation: number, count: number): number {
-  const perEvent = eventBytes + resultBytes + (hasBalances(operation) ? balancesAfterBytes : 0);
+  const perEvent = eventBytes + resultBytes + (hasBalances(operation) ? balancesAfterBytes : 0) + (hasTrailers(operation) ? instructionTrailerBytes : 0);
   return journalHeaderBytes + count * perEvent;
+}
+
+/** Where instruction `index`'s 16-byte trailer lies in an apply_inbound entry of `count` events. */
+export function trailerOffset(count: number, index: number): number {
+  return balancesAfterOffset(count, count) + index * instructionTrailerBytes;
 }
 
 export function eventOffset(index: number): number {

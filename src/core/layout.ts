@@ -23,6 +23,7 @@ export const TransferLayout = {
 /** Lookup-transfer reply entry: transfer record (amount = effective amount) + state, 160 bytes. */
 export const TransferStateLayout = {
   status: 128, // u16, TransferStatus
+  returnReason: 130, // u16 result code, status `returned` only (else 0)
   amountPosted: 136, // u64
   amountReversed: 144, // u64
   bytes: 160,

@@ -9,7 +9,8 @@ import { IdMap } from './id-map.js';
 import { IdTable } from './id-table.js';
 import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
 import { shardOfIdAt } from './routing.js';
-import { balanceMax, locationEventsPerBatchMax, recentEntriesMax } from './limits.js';
+import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from './limits.js';
+import { Outbox } from './transit.js';
 import { TransferStatus } from './types.js';
 
 export interface JournalSource {
@@ -63,6 +64,16 @@ export class LedgerState {
   readonly pendings = new IdMap<PendingHold>();
   readonly freezes = new IdMap<FreezeHold>();
   readonly reversed = new IdMap<bigint>();
+  /** Cross-shard transfers credited here (id → location of the applied instruction), for reversals. */
+  readonly inbound = new IdTable();
+  /** Cross-shard transfers of this shard whose credit was refused and came back: id → the refusing code. */
+  readonly returned = new IdMap<number>();
+  /** Instructions issued to other shards (debit first, credit after). */
+  readonly outbox: Outbox;
+  /** Per sending shard, the last pair sequence applied here. */
+  readonly inboundApplied = new Float64Array(shardCountMax);
+  /** Slots of the transit and suspense accounts opened so far, by kind, ledger and peer. */
+  readonly systemSlots = new Map<number, number>();
   readonly totals = new Map<number, LedgerTotals>();
   readonly expiry = new ExpiryHeap();
   /** Inverse actions of the open linked chain, newest last; null outside a chain. */
@@ -76,8 +87,10 @@ export class LedgerState {
     readonly shardCount: number,
     private readonly journal: JournalSource,
     transferIdsExpected: number,
+    outboxAcknowledged: readonly number[] = [],
   ) {
     this.transfers = new IdTable(transferIdsExpected);
+    this.outbox = new Outbox(outboxAcknowledged);
   }
 
   /** Whether the account id at `at` routes to this shard. */

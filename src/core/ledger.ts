@@ -5,22 +5,25 @@
 import { assert } from './assert.js';
 import { applyAccountOperation, createAccount } from './account-operations.js';
 import { errors } from './errors.js';
+import { applyInstruction } from './inbound-posting.js';
 import {
   balancesAfterOffset,
   eventOffset,
   journalEntryBytes,
   readJournalHeader,
   resultsOffset,
+  trailerOffset,
   writeJournalHeader,
   type JournalEntryHeader,
 } from './journal-entry.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from './layout.js';
 import { LedgerState, locationOf, type JournalSource } from './ledger-state.js';
-import { batchEventsMax, eventBytes } from './limits.js';
+import { batchEventsMax, eventBytes, transitDeliveryInstructionsMax } from './limits.js';
 import { Operation, isWriteOperation } from './operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { ResultCode } from './result-codes.js';
 import { expireHold, isOpenHold, postTransfer } from './transfer-posting.js';
+import { InboundStatus, InstructionKind, InstructionLayout as I } from './transit.js';
 import { isZero128 } from './u128.js';
 import { isMax128, validateAccount, validateAccountOperation, validateTransfer } from './validate.js';
 
@@ -32,12 +35,28 @@ export interface LedgerOptions {
   journal: JournalSource;
   /** Transfer ids to size the id table for up front (a long-running shard passes transferIdsExpected). */
   transferIdsExpected?: number;
+  /**
+   * Per peer shard, a pair sequence that peer is known to have applied (a hint kept beside the journal):
+   * replay retains only instructions above it. Too low only means re-sending what the peer skips.
+   */
+  outboxAcknowledged?: readonly number[];
 }
 
 export interface ExecutedBatch {
   seq: number;
   entry: Uint8Array;
   reply: Uint8Array;
+  /** Cross-shard instructions this batch issued (InstructionLayout each), or null; deliver once `entry` is durable. */
+  outbound: Uint8Array | null;
+}
+
+export interface InboundBatch {
+  /** The journal entry of the applied instructions, or null when none applied (all duplicates or gaps). */
+  applied: { seq: number; entry: Uint8Array } | null;
+  /** One InboundStatus per instruction handed in. */
+  statuses: Uint8Array;
+  /** Returns issued for refused credits, or null; deliver once the entry is durable. */
+  outbound: Uint8Array | null;
 }
 
 interface OperationRules {
@@ -56,6 +75,8 @@ const rules: Record<number, OperationRules> = {
     flagsAt: AccountOperationLayout.flags,
     linkedFlag: 1,
   },
+  // Instructions were validated and applied by their sending shard; they are never linked here.
+  [Operation.apply_inbound]: { validate: () => ResultCode.ok, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 0 },
 };
 
 /** Codes after which an id is not remembered as failed: no usable id, or nothing was wrong with the event itself. */
@@ -72,11 +93,14 @@ export class Ledger {
   private readonly s: LedgerState;
   private seqLastValue = 0;
   private timestampLast = 0n;
+  /** The instructions issued by the entry applied last (null when none). */
+  private outboundLast: Uint8Array | null = null;
 
   constructor(options: LedgerOptions) {
     assert(Number.isInteger(options.shardCount) && options.shardCount >= 1, 'shardCount must be a positive integer');
     assert(options.shardIndex >= 0 && options.shardIndex < options.shardCount, 'shardIndex out of range');
-    this.s = new LedgerState(options.shardIndex, options.shardCount, options.journal, options.transferIdsExpected ?? 0);
+    const { shardIndex, shardCount, journal, transferIdsExpected, outboxAcknowledged } = options;
+    this.s = new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged);
   }
 
   get seqLast(): number {
@@ -93,13 +117,57 @@ export class Ledger {
     const count = body.byteLength / eventBytes;
     if (!Number.isInteger(count) || count < 1) throw errors.bodyInvalid(`a batch is 1..${batchEventsMax} events of ${eventBytes} bytes`);
     if (count > batchEventsMax) throw errors.batchTooLarge(count, batchEventsMax);
+    if (operation === Operation.create_transfers && this.s.outbox.full) {
+      throw errors.overloaded(`shard ${this.s.shardIndex} holds ${this.s.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
+    }
     const header = { operation, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1 };
     const entry = new Uint8Array(journalEntryBytes(operation, count));
     writeJournalHeader(new DataView(entry.buffer), header);
     entry.set(body, eventOffset(0));
     this.applyEntry(entry, header, true);
     const from = resultsOffset(count);
-    return { seq: header.seq, entry, reply: entry.slice(from, from + count * resultBytes) };
+    return { seq: header.seq, entry, reply: entry.slice(from, from + count * resultBytes), outbound: this.outboundLast };
+  }
+
+  /**
+   * Applies instructions from other shards: each one exactly once, in pair-sequence order. Those at or
+   * below this shard's mark for their sender are duplicates; one past a missing predecessor is a gap,
+   * and so is everything after it from that sender. The rest become one journal entry.
+   */
+  applyInbound(body: Uint8Array, nowNs: bigint): InboundBatch {
+    const count = body.byteLength / I.bytes;
+    if (!Number.isInteger(count) || count < 1 || count > transitDeliveryInstructionsMax) {
+      throw errors.bodyInvalid(`an inbound delivery is 1..${transitDeliveryInstructionsMax} instructions of ${I.bytes} bytes`);
+    }
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const statuses = new Uint8Array(count);
+    const next = new Map<number, number>();
+    const accepted: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = i * I.bytes;
+      const from = view.getUint16(at + I.fromShard, true);
+      assert(from < this.s.shardCount && from !== this.s.shardIndex && view.getUint16(at + I.toShard, true) === this.s.shardIndex, 'instruction addressed here');
+      const kind = view.getUint16(at + I.kind, true);
+      assert(kind === InstructionKind.credit || kind === InstructionKind.return, 'instruction kind known');
+      const pairSeq = Number(view.getBigUint64(at + I.pairSeq, true));
+      const expected = next.get(from) ?? this.s.inboundApplied[from]! + 1;
+      if (pairSeq < expected) statuses[i] = InboundStatus.duplicate;
+      else if (pairSeq > expected) statuses[i] = InboundStatus.gap;
+      else {
+        accepted.push(i);
+        next.set(from, expected + 1);
+      }
+    }
+    if (accepted.length === 0) return { applied: null, statuses, outbound: null };
+    const header = { operation: Operation.apply_inbound, count: accepted.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1 };
+    const entry = new Uint8Array(journalEntryBytes(header.operation, header.count));
+    writeJournalHeader(new DataView(entry.buffer), header);
+    accepted.forEach((i, k) => {
+      entry.set(body.subarray(i * I.bytes, i * I.bytes + eventBytes), eventOffset(k));
+      entry.set(body.subarray(i * I.bytes + eventBytes, (i + 1) * I.bytes), trailerOffset(header.count, k));
+    });
+    this.applyEntry(entry, header, true);
+    return { applied: { seq: header.seq, entry }, statuses, outbound: this.outboundLast };
   }
 
   /** Writes a journal entry that expires every hold due by now, or returns null if none is due. */
@@ -156,6 +224,7 @@ export class Ledger {
       this.applyAll(operation, view, header, results);
     }
     this.s.assertConservation();
+    this.outboundLast = this.s.outbox.commitStaged();
     this.seqLastValue = seq;
     this.timestampLast = timestampLast;
   }
@@ -226,7 +295,18 @@ export class Ledger {
       return postTransfer(this.s, view, at, location, { view, at: balancesAfterOffset(header.count, index) });
     }
     if (operation === Operation.create_accounts) return createAccount(this.s, view, at);
+    if (operation === Operation.apply_inbound) return this.applyInstructionAt(view, header, index, location);
     return applyAccountOperation(this.s, view, at, location);
+  }
+
+  private applyInstructionAt(view: DataView, header: JournalEntryHeader, index: number, location: number): number {
+    const trailer = trailerOffset(header.count, index) - eventBytes; // InstructionLayout offsets count from the record
+    const fromShard = view.getUint16(trailer + I.fromShard, true);
+    const pairSeq = Number(view.getBigUint64(trailer + I.pairSeq, true));
+    assert(pairSeq === this.s.inboundApplied[fromShard]! + 1, `instruction ${fromShard}→${this.s.shardIndex} #${pairSeq} applied in order`);
+    this.s.inboundApplied[fromShard] = pairSeq;
+    const instruction = { kind: view.getUint16(trailer + I.kind, true), fromShard, reason: view.getUint16(trailer + I.reason, true) };
+    return applyInstruction(this.s, view, eventOffset(index), instruction, location, { view, at: balancesAfterOffset(header.count, index) });
   }
 
   /**
@@ -235,12 +315,13 @@ export class Ledger {
    * id gets the original failure too: where batches are cut must never turn a failure into a late success.
    */
   private settle(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, first: number, last: number): void {
+    const remembers = operation !== Operation.apply_inbound; // an instruction is never retried by id
     const failed =
       operation === Operation.create_transfers ? this.s.transfersFailed : operation === Operation.create_accounts ? this.s.accountsFailed : this.s.operationsFailed;
     const from = resultsOffset(header.count);
     for (let i = first; i <= last; i++) {
       view.setUint32(from + i * resultBytes, results[i]!, true);
-      if (notRemembered.has(results[i]! & 0xffff)) continue;
+      if (!remembers || notRemembered.has(results[i]! & 0xffff)) continue;
       // An event refused for an earlier fault (say, a timestamp) may also carry id 0 or 2^128−1: no id to remember.
       if (isZero128(view, eventOffset(i)) || isMax128(view, eventOffset(i))) continue;
       if (!failed.hasAt(view, eventOffset(i))) failed.setAt(view, eventOffset(i), locationOf(header.seq, i));

@@ -109,3 +109,11 @@ export const hostTasksMax = shardTasksInFlightMax + shardQueueDepthMax;
 /** Most recent journal entries a shard keeps in memory, because lookups right after writes read them
  * (entries whose commit is still in flight are held apart until durable, whatever their number): 64 × ≤ ~1.6 MiB. */
 export const journalCacheEntriesMax = 64;
+
+/** Cross-shard instructions a shard keeps for receivers that have not acknowledged them (144 B each,
+ * ~140 MiB). A receiver that lags this far is down or overwhelmed: the sender answers `overloaded`
+ * to new writes instead of growing without bound, and resumes as acknowledgements arrive. */
+export const transitInstructionsRetainedMax = 1_000_000;
+
+/** Instructions in one delivery to a receiving shard (as many as events in one batch). */
+export const transitDeliveryInstructionsMax = batchEventsMax;

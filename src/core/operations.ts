@@ -9,6 +9,8 @@ export const Operation = {
   get_account_transfers: 6,
   /** Journal-only: a tick that expires due pending transfers while the shard is idle. */
   expire_pending: 7,
+  /** Journal-only: cross-shard instructions (credits and returns) applied by their receiving shard. */
+  apply_inbound: 8,
 } as const;
 
 export type OperationName = keyof typeof Operation;

@@ -79,7 +79,9 @@ function writeTransferState(s: LedgerState, location: number, reply: Uint8Array,
   writeTransferRecord(stored, reply, out, at);
   const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;
   const hold = kind === TransferFlags.pending ? s.pendings.get(key) : undefined;
-  out.setUint16(at + S.status, hold?.status ?? TransferStatus.posted, true);
+  const returnReason = s.returned.get(key);
+  out.setUint16(at + S.status, returnReason !== undefined ? TransferStatus.returned : (hold?.status ?? TransferStatus.posted), true);
+  out.setUint16(at + S.returnReason, returnReason ?? 0, true);
   out.setBigUint64(at + S.amountPosted, hold?.amountPosted ?? 0n, true);
   out.setBigUint64(at + S.amountReversed, s.reversed.get(key) ?? 0n, true);
 }
@@ -139,7 +141,10 @@ function writeHistoryEntry(s: LedgerState, slot: number, location: number, reply
   writeTransferRecord(stored, reply, out, at);
   const seq = Math.floor(location / locationEventsPerBatchMax);
   const { count } = readJournalHeader(stored.entry);
-  const isDebit = s.accounts.slotAt(stored.view, stored.at + T.debitAccountId) === slot;
+  // A transit or suspense account stands in for the side whose account lives on another shard.
+  const debitSlot = s.accounts.slotAt(stored.view, stored.at + T.debitAccountId);
+  const creditSlot = s.accounts.slotAt(stored.view, stored.at + T.creditAccountId);
+  const isDebit = debitSlot === slot || (creditSlot !== slot && debitSlot < 0);
   const from = balancesAfterOffset(count, location - seq * locationEventsPerBatchMax) + (isDebit ? 0 : 32);
   reply.set(stored.entry.subarray(from, from + 32), at + H.debitsPosted);
 }

@@ -301,6 +301,7 @@ function writeTransferState(view: DataView, offset: number, t: TransferState, i:
   view.setUint16(offset + L.status, nameToNumber(TransferStatus, t.status, list, i, 'status'), true);
   view.setBigUint64(offset + L.amountPosted, u64(t.amountPosted, list, i, 'amountPosted'), true);
   view.setBigUint64(offset + L.amountReversed, u64(t.amountReversed, list, i, 'amountReversed'), true);
+  if (t.returnReason !== undefined) view.setUint16(offset + L.returnReason, ResultCode[t.returnReason], true);
 }
 
 function writeHistoryEntry(view: DataView, offset: number, e: AccountHistoryEntry, i: number): void {
@@ -355,7 +356,14 @@ export function decodeTransferState(view: DataView, offset: number): TransferSta
     status: transferStatusName(view.getUint16(offset + L.status, true)) as TransferStatusName,
     amountPosted: view.getBigUint64(offset + L.amountPosted, true),
     amountReversed: view.getBigUint64(offset + L.amountReversed, true),
+    ...returnReasonOf(view, offset),
   };
+}
+
+function returnReasonOf(view: DataView, offset: number): { returnReason?: ResultName } {
+  if (view.getUint16(offset + TransferStateLayout.status, true) !== TransferStatus.returned) return {};
+  const reason = resultName(view.getUint16(offset + TransferStateLayout.returnReason, true));
+  return reason === undefined || reason === 'ok' ? {} : { returnReason: reason };
 }
 
 export function decodeHistoryEntry(view: DataView, offset: number): AccountHistoryEntry {

@@ -8,6 +8,9 @@ import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from './result-codes.js';
 import { AccountFlags, TransferFlags, TransferStatus, transferKindFlags } from './types.js';
 import { idKeyAt } from './u128.js';
+import { shardOfIdAt } from './routing.js';
+import { SystemAccountKind, systemAccountSlot } from './system-accounts.js';
+import { InstructionKind } from './transit.js';
 import { sameCallerFields } from './validate.js';
 
 const assignedTransferFields = [T.amountEffective, T.timestamp] as const;
@@ -37,14 +40,19 @@ function referenceKey(p: Posting): string {
 export function postTransfer(s: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
   const duplicate = duplicateResult(s, view, at);
   if (duplicate !== undefined) return duplicate;
-  // Every account in the table lives on this shard, so only a missing one needs the routing hash.
+  // Every account in the table lives on this shard. The route plan sends a transfer to its debit
+  // account's shard; a credit account routing elsewhere makes it a cross-shard transfer.
   const debit = s.accounts.slotAt(view, at + T.debitAccountId);
-  const credit = s.accounts.slotAt(view, at + T.creditAccountId);
-  if (debit < 0 && !s.isLocal(view, at + T.debitAccountId)) return ResultCode.cross_shard_not_supported;
-  if (credit < 0 && !s.isLocal(view, at + T.creditAccountId)) return ResultCode.cross_shard_not_supported;
-  if (debit < 0 || credit < 0) return ResultCode.account_not_found;
+  if (debit < 0) return ResultCode.account_not_found;
+  let credit = s.accounts.slotAt(view, at + T.creditAccountId);
+  const creditShard = credit < 0 ? shardOfIdAt(view, at + T.creditAccountId, s.shardCount) : s.shardIndex;
+  if (creditShard === s.shardIndex && credit < 0) return ResultCode.account_not_found;
   const ledger = view.getUint32(at + T.ledger, true);
-  if (s.accounts.ledger[debit] !== ledger || s.accounts.ledger[credit] !== ledger) return ResultCode.ledger_mismatch;
+  if (s.accounts.ledger[debit] !== ledger || (credit >= 0 && s.accounts.ledger[credit] !== ledger)) return ResultCode.ledger_mismatch;
+  if (credit < 0) {
+    // The payee is checked by its own shard when the credit arrives; here the payer's money goes in transit.
+    credit = systemAccountSlot(s, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
+  }
   const posting: Posting = {
     kind: view.getUint16(at + T.flags, true) & transferKindFlags,
     view,
@@ -60,8 +68,20 @@ export function postTransfer(s: LedgerState, view: DataView, at: number, locatio
   view.setBigUint64(at + T.amountEffective, posting.amount, true);
   s.transfers.setAt(view, at + T.id, location);
   if (s.inChain) s.onUndo(() => s.transfers.deleteAt(view, at + T.id));
-  recordHistory(s, posting, location, out);
+  recordHistory(s, posting.debit, posting.credit, location, out);
+  if (creditShard !== s.shardIndex && movesMoney(posting.kind)) emitCredit(s, creditShard, view, at);
   return ResultCode.ok;
+}
+
+/** Kinds after which money has left the payer for good (a hold or a void moves nothing across). */
+function movesMoney(kind: number): boolean {
+  return kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
+}
+
+/** Debit first, credit after: the credit shard's instruction is journaled with this entry. */
+function emitCredit(s: LedgerState, creditShard: number, view: DataView, at: number): void {
+  s.outbox.stage(creditShard, s.shardIndex, InstructionKind.credit, ResultCode.ok, view, at);
+  if (s.inChain) s.onUndo(() => s.outbox.unstageLast());
 }
 
 function duplicateResult(s: LedgerState, view: DataView, at: number): number | undefined {
@@ -113,18 +133,30 @@ function pendingRefusal(s: LedgerState, p: Posting): number | undefined {
 }
 
 function reversalRefusal(s: LedgerState, p: Posting): number | undefined {
-  const location = s.transfers.getAt(p.view, p.at + T.pendingId);
+  // The original lives here when this shard was its debit shard, or arrived here as a cross-shard credit.
+  let location = s.transfers.getAt(p.view, p.at + T.pendingId);
+  if (location < 0) location = s.inbound.getAt(p.view, p.at + T.pendingId);
   if (location < 0) return ResultCode.original_not_found;
   const original = s.record(location);
   const kind = original.view.getUint16(original.at + T.flags, true) & transferKindFlags;
-  const moved = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.unfreeze_and_pay;
-  if (!moved) return ResultCode.original_not_reversible;
-  const originalDebit = s.accounts.slotAt(original.view, original.at + T.debitAccountId);
-  const originalCredit = s.accounts.slotAt(original.view, original.at + T.creditAccountId);
-  if (originalDebit !== p.credit || originalCredit !== p.debit) return ResultCode.accounts_mismatch;
+  if (!movesMoney(kind) || kind === TransferFlags.reversal) return ResultCode.original_not_reversible;
+  if (s.returned.has(referenceKey(p))) return ResultCode.original_not_reversible;
+  // Compared by id: one side of a cross-shard original is an account of another shard.
+  const mirrored = equalIds(original.view, original.at + T.debitAccountId, p.view, p.at + T.creditAccountId) &&
+    equalIds(original.view, original.at + T.creditAccountId, p.view, p.at + T.debitAccountId);
+  if (!mirrored) return ResultCode.accounts_mismatch;
   const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (s.reversed.get(referenceKey(p)) ?? 0n);
   if (p.amount > remaining) return ResultCode.reversal_exceeds_remaining;
   return undefined;
+}
+
+function equalIds(a: DataView, aAt: number, b: DataView, bAt: number): boolean {
+  return (
+    a.getUint32(aAt, true) === b.getUint32(bAt, true) &&
+    a.getUint32(aAt + 4, true) === b.getUint32(bAt + 4, true) &&
+    a.getUint32(aAt + 8, true) === b.getUint32(bAt + 8, true) &&
+    a.getUint32(aAt + 12, true) === b.getUint32(bAt + 12, true)
+  );
 }
 
 function freezeRefusal(s: LedgerState, p: Posting): number | undefined {
@@ -223,18 +255,19 @@ export function expireHold(s: LedgerState, key: string, expiresAtNs: bigint): bo
   return true;
 }
 
-function recordHistory(s: LedgerState, p: Posting, location: number, out: BalancesOut): void {
+/** Appends the posting to both accounts' history and writes their balances after it into the entry. */
+export function recordHistory(s: LedgerState, debit: number, credit: number, location: number, out: BalancesOut): void {
   const history = s.accounts.history;
-  history.append(p.debit, location);
-  history.append(p.credit, location);
+  history.append(debit, location);
+  history.append(credit, location);
   if (s.inChain) {
     s.onUndo(() => {
-      history.removeNewest(p.credit);
-      history.removeNewest(p.debit);
+      history.removeNewest(credit);
+      history.removeNewest(debit);
     });
   }
-  writeBalances(s, p.debit, out.view, out.at);
-  writeBalances(s, p.credit, out.view, out.at + 32);
+  writeBalances(s, debit, out.view, out.at);
+  writeBalances(s, credit, out.view, out.at + 32);
 }
 
 /** Copies the slot's four history balances as raw words: no BigInt is created on this path. */

@@ -1,6 +1,8 @@
 // The ledger's nouns as plain data: accounts, transfers, account operations, and their flags.
 // Ids and money are bigint (u128 ids, u64 amounts and balances); nothing here is ever a float.
 
+import type { ResultName } from './result-codes.js';
+
 export const AccountFlags = {
   none: 0,
   /** Part of a linked chain with the next event: all post or none. */
@@ -66,6 +68,8 @@ export const TransferStatus = {
   pending_posted: 3,
   pending_voided: 4,
   pending_expired: 5,
+  /** Cross-shard: the credit was refused on the payee's shard and the amount went back (see returnReason). */
+  returned: 6,
 } as const;
 export type TransferStatusName = keyof typeof TransferStatus;
 
@@ -117,6 +121,8 @@ export interface TransferState extends Transfer {
   amountPosted: bigint;
   /** For a posted transfer: how much reversals have given back so far. */
   amountReversed: bigint;
+  /** Status `returned` only: why the payee's shard refused the credit (e.g. account_closed). */
+  returnReason?: ResultName;
 }
 
 export interface AccountOperation {

@@ -1,6 +1,7 @@
 // Field checks that need no state: one flat line per rule, in the precedence order of
 // result-codes.ts. They read the fixed-layout record in place and never allocate on success.
 
+import { isSystemIdAt, isTransitIdAt } from './system-accounts.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout } from './layout.js';
 import { amountMax, pendingTimeoutSecondsMax } from './limits.js';
 import { ResultCode } from './result-codes.js';
@@ -55,6 +56,8 @@ export function validateTransfer(view: DataView, at: number, assignedChecked: bo
   if (view.getUint16(at + L.code, true) === 0) return ResultCode.code_invalid;
   if (isZero128(view, at + L.debitAccountId) || isMax128(view, at + L.debitAccountId)) return ResultCode.account_id_invalid;
   if (isZero128(view, at + L.creditAccountId) || isMax128(view, at + L.creditAccountId)) return ResultCode.account_id_invalid;
+  // Only the ledger moves money through transit accounts; a caller's posting there would break their netting.
+  if (isTransitIdAt(view, at + L.debitAccountId) || isTransitIdAt(view, at + L.creditAccountId)) return ResultCode.account_id_invalid;
   if (equal128(view, at + L.debitAccountId, at + L.creditAccountId)) return ResultCode.accounts_must_be_different;
   if (amount > amountMax || (amount === 0n && !wholeAllowed)) return ResultCode.amount_invalid;
   if (needsReference === isZero128(view, at + L.pendingId)) return ResultCode.pending_id_invalid;
@@ -70,7 +73,8 @@ export function validateAccount(view: DataView, at: number, assignedChecked: boo
   const bothOverdraftRules = AccountFlags.debits_must_not_exceed_credits | AccountFlags.credits_must_not_exceed_debits;
   if (assignedChecked && view.getBigUint64(at + L.timestamp, true) !== 0n) return ResultCode.timestamp_must_be_zero;
   if (view.getUint32(at + L.reserved, true) !== 0 || hasNonZero(view, at + L.outputStart, at + 128)) return ResultCode.reserved_field;
-  if (isZero128(view, at + L.id) || isMax128(view, at + L.id)) return ResultCode.id_invalid;
+  // The top-32-bits-all-ones range belongs to the accounts the ledger opens itself (transit, suspense).
+  if (isZero128(view, at + L.id) || isMax128(view, at + L.id) || isSystemIdAt(view, at + L.id)) return ResultCode.id_invalid;
   if ((flags & ~accountFlagsKnown) !== 0 || (flags & bothOverdraftRules) === bothOverdraftRules) return ResultCode.flags_invalid;
   if (view.getUint32(at + L.ledger, true) === 0) return ResultCode.ledger_invalid;
   if (view.getUint16(at + L.code, true) === 0) return ResultCode.code_invalid;

@@ -51,6 +51,12 @@ export class LedgerHarness {
   ledger: Ledger;
   /** Every event result of the last write, with indexes and close reasons. */
   lastResults: EventResult[] = [];
+  /** The raw reply of the last write (N × 4-byte results). */
+  lastReply: Uint8Array = new Uint8Array(0);
+  /** Cross-shard instructions issued by writes (and inbound deliveries) not yet taken by a relay. */
+  outbound: Uint8Array[] = [];
+  /** Per peer, the pair sequence that peer acknowledged (what the shard stores beside its journal). */
+  readonly outboxAcknowledged: number[] = [];
   private readonly shardIndex: number;
   private readonly shardCount: number;
   private readonly verifyEachWrite: boolean;
@@ -85,12 +91,34 @@ export class LedgerHarness {
     return this.write(Operation.account_operations, encodeAccountOperations(operations));
   }
 
+  /** Ids whose lookups and history a restart must reproduce (for writes made through `write`). */
+  remember(accountIds: readonly bigint[], transferIds: readonly bigint[]): void {
+    for (const id of accountIds) this.accountIds.add(id);
+    for (const id of transferIds) this.transferIds.add(id);
+  }
+
   /** A write of raw records (for fields the codec will not encode, such as reserved bytes). */
   write(operation: number, body: Uint8Array): Outcome[] {
-    const { seq, entry, reply } = this.ledger.execute(operation, body, this.nowNs);
+    const { seq, entry, reply, outbound } = this.ledger.execute(operation, body, this.nowNs);
     this.persist(seq, entry);
+    if (outbound !== null) this.outbound.push(outbound);
+    this.lastReply = reply;
     this.lastResults = decodeResults(reply);
     return this.lastResults.map(outcomeOf);
+  }
+
+  /** Applies instructions from other shards (InstructionLayout records); returns one InboundStatus each. */
+  applyInbound(body: Uint8Array): Uint8Array {
+    const { applied, statuses, outbound } = this.ledger.applyInbound(body, this.nowNs);
+    if (applied !== null) this.persist(applied.seq, applied.entry);
+    if (outbound !== null) this.outbound.push(outbound);
+    return statuses;
+  }
+
+  /** The peer applied everything up to `pairSeq`: the outbox forgets it, and a restart starts above it. */
+  acknowledge(peer: number, pairSeq: number): void {
+    this.ledger.state.outbox.acknowledge(peer, pairSeq);
+    this.outboxAcknowledged[peer] = Math.max(this.outboxAcknowledged[peer] ?? 0, pairSeq);
   }
 
   /** Lets the ledger expire due holds at the current clock; true when it wrote an entry. */
@@ -134,6 +162,7 @@ export class LedgerHarness {
    */
   restart(): void {
     const before = this.snapshot();
+    this.outbound = []; // replies in flight die with the worker; a relay fetches them from the outbox
     this.ledger = this.newLedger();
     const seqs = [...this.journal.keys()].sort((a, b) => a - b);
     // A copy, as a read from storage would be: replay must not depend on the live buffer.
@@ -169,7 +198,8 @@ export class LedgerHarness {
   }
 
   private newLedger(): Ledger {
-    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source });
+    const outboxAcknowledged = Array.from({ length: this.shardCount }, (_, peer) => this.outboxAcknowledged[peer] ?? 0);
+    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged });
   }
 }
 

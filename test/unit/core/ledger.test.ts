@@ -319,17 +319,20 @@ describe('shard ownership (shardCount 2)', () => {
   const here2 = idOnShard(0, here + 1n);
   const away = idOnShard(1, 1n);
 
-  test('accounts are created only on their own shard', () => {
+  test('an account routed to another shard is a routing defect: the ledger stops rather than own it', () => {
     const h = new LedgerHarness({ shardIndex: 0, shardCount: 2 });
-    expect(h.createAccounts([account(here), account(here2), account(away)])).toEqual(['ok', 'ok', 'cross_shard_not_supported']);
+    expect(h.createAccounts([account(here), account(here2)])).toEqual(['ok', 'ok']);
+    expect(() => h.createAccounts([account(away)])).toThrow(/routes to/);
   });
 
-  test('a transfer with either account on another shard is refused: cross_shard_not_supported', () => {
+  test('a credit account on another shard makes a cross-shard transfer; an unknown debit account is not found', () => {
     const h = new LedgerHarness({ shardIndex: 0, shardCount: 2 });
     h.createAccounts([account(here), account(here2)]);
+    const unknownHere = idOnShard(0, 999_999n);
     expect(
-      h.createTransfers([transfer(100n, here, away, 1n), transfer(101n, away, here, 1n), transfer(102n, here, here2, 1n), transfer(103n, here, 999_999n, 1n)]),
-    ).toEqual(['cross_shard_not_supported', 'cross_shard_not_supported', 'ok', shardOfId(999_999n, 2) === 0 ? 'account_not_found' : 'cross_shard_not_supported']);
+      h.createTransfers([transfer(100n, here, away, 1n), transfer(101n, away, here, 1n), transfer(102n, here, here2, 1n), transfer(103n, here, unknownHere, 1n)]),
+    ).toEqual(['ok', 'account_not_found', 'ok', 'account_not_found']);
+    expect(h.outbound.length).toBe(1);
     h.restart();
   });
 });

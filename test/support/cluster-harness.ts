@@ -1,0 +1,171 @@
+// Several shards' Ledgers driven in-process with a relay between them, the way the shard set runs
+// them: requests split by the route plan, cross-shard instructions queued per ordered shard pair and
+// delivered in batches, acknowledged when the receiver applied them (or already had). Tests can
+// crash a shard (restart from its journal), lose the relay's memory, and settle everything.
+
+import { planRoute, mergeReplies } from '../../src/core/route-plan.js';
+import { Operation } from '../../src/core/operations.js';
+import {
+  decodeResults,
+  encodeAccountOperations,
+  encodeAccounts,
+  encodeTransfers,
+  type AccountInput,
+  type AccountOperationInput,
+  type TransferInput,
+} from '../../src/core/records.js';
+import { shardOfId } from '../../src/core/routing.js';
+import { InboundStatus, InstructionLayout as I, pairSeqOf } from '../../src/core/transit.js';
+import type { AccountState, TransferState } from '../../src/core/types.js';
+import { LedgerHarness, outcomeOf, type Outcome } from './ledger-harness.js';
+
+export class ClusterHarness {
+  readonly shards: LedgerHarness[];
+  /** The relay's queue per ordered pair `from * shardCount + to`: instructions not yet acknowledged. */
+  private readonly queues = new Map<number, Uint8Array[]>();
+
+  constructor(readonly shardCount: number, options: { verifyEachWrite?: boolean } = {}) {
+    this.shards = Array.from({ length: shardCount }, (_, shardIndex) => new LedgerHarness({ shardIndex, shardCount, verifyEachWrite: options.verifyEachWrite ?? false }));
+  }
+
+  createAccounts(accounts: readonly AccountInput[]): Outcome[] {
+    return this.write(Operation.create_accounts, encodeAccounts(accounts), accounts.map((a) => a.id), []);
+  }
+
+  createTransfers(transfers: readonly TransferInput[]): Outcome[] {
+    return this.write(Operation.create_transfers, encodeTransfers(transfers), [], transfers.map((t) => t.id));
+  }
+
+  accountOperations(operations: readonly AccountOperationInput[]): Outcome[] {
+    return this.write(Operation.account_operations, encodeAccountOperations(operations), [], []);
+  }
+
+  /** Moves every shard's issued instructions into the relay's queues. */
+  collect(): void {
+    for (const shard of this.shards) {
+      for (const batch of shard.outbound) {
+        for (let at = 0; at < batch.byteLength; at += I.bytes) this.enqueue(batch.subarray(at, at + I.bytes));
+      }
+      shard.outbound = [];
+    }
+  }
+
+  /**
+   * Delivers up to `countMax` queued instructions to each receiver (all pairs interleaved) and
+   * acknowledges what it applied or already had. Returns how many were acknowledged.
+   */
+  deliver(countMax = Infinity): number {
+    this.collect();
+    let acknowledged = 0;
+    for (let to = 0; to < this.shardCount; to++) {
+      const batch: Uint8Array[] = [];
+      for (let from = 0; from < this.shardCount && batch.length < countMax; from++) {
+        const queue = this.queues.get(from * this.shardCount + to) ?? [];
+        batch.push(...queue.slice(0, countMax - batch.length));
+      }
+      if (batch.length === 0) continue;
+      const statuses = this.shards[to]!.applyInbound(concat(batch));
+      batch.forEach((instruction, k) => {
+        if (statuses[k] === InboundStatus.gap) return;
+        const from = view(instruction).getUint16(I.fromShard, true);
+        const queue = this.queues.get(from * this.shardCount + to)!;
+        const index = queue.indexOf(instruction);
+        if (index >= 0) queue.splice(index, 1);
+        this.shards[from]!.acknowledge(to, pairSeqOf(instruction));
+        acknowledged++;
+      });
+    }
+    return acknowledged;
+  }
+
+  /** Delivers until no shard has anything left to send (returns can cause further deliveries). */
+  settle(): void {
+    for (let round = 0; round < 1000; round++) {
+      this.collect();
+      // An idle relay still compares each sender's last issued pair sequence with what was applied.
+      if (this.queued === 0) this.reconcile();
+      if (this.queued === 0) return;
+      if (this.deliver() === 0) this.reconcile();
+    }
+    throw new Error('cluster did not settle in 1000 rounds');
+  }
+
+  /** The relay forgets its queues (its process restarted): every sender's outbox still holds them. */
+  loseRelay(): void {
+    this.queues.clear();
+    for (const shard of this.shards) shard.outbound = [];
+    this.reconcile();
+  }
+
+  /** Refetches, per pair, what the sender retains past what the receiver applied. */
+  reconcile(): void {
+    for (let from = 0; from < this.shardCount; from++) {
+      for (let to = 0; to < this.shardCount; to++) {
+        if (from === to) continue;
+        const applied = this.shards[to]!.ledger.state.inboundApplied[from]!;
+        this.shards[from]!.acknowledge(to, applied);
+        const queue = this.queues.get(from * this.shardCount + to) ?? [];
+        const queuedLast = queue.length === 0 ? applied : pairSeqOf(queue[queue.length - 1]!);
+        const missing = this.shards[from]!.ledger.state.outbox.after(to, queuedLast, Number.MAX_SAFE_INTEGER);
+        for (let at = 0; at < missing.byteLength; at += I.bytes) this.enqueue(missing.subarray(at, at + I.bytes));
+      }
+    }
+  }
+
+  /** Crash and replay one shard (its unsent replies are lost with it). */
+  restart(shard: number): void {
+    this.shards[shard]!.restart();
+  }
+
+  account(id: bigint): AccountState {
+    return this.shards[shardOfId(id, this.shardCount)]!.account(id);
+  }
+
+  /** The transfer as its debit shard holds it. */
+  transfer(id: bigint, debitAccountId: bigint): TransferState {
+    return this.shards[shardOfId(debitAccountId, this.shardCount)]!.transfer(id);
+  }
+
+  /** Queued instructions over all pairs. */
+  get queued(): number {
+    let count = 0;
+    for (const queue of this.queues.values()) count += queue.length;
+    return count;
+  }
+
+  private enqueue(instruction: Uint8Array): void {
+    const v = view(instruction);
+    const key = v.getUint16(I.fromShard, true) * this.shardCount + v.getUint16(I.toShard, true);
+    const queue = this.queues.get(key) ?? [];
+    const pairSeq = pairSeqOf(instruction);
+    if (queue.some((q) => pairSeqOf(q) === pairSeq)) return;
+    queue.push(instruction);
+    queue.sort((a, b) => pairSeqOf(a) - pairSeqOf(b));
+    this.queues.set(key, queue);
+  }
+
+  private write(operation: number, body: Uint8Array, accountIds: readonly bigint[], transferIds: readonly bigint[]): Outcome[] {
+    const plan = planRoute(operation, body, this.shardCount);
+    const replies = plan.requests.map((request) => {
+      const shard = this.shards[request.shard]!;
+      shard.remember(accountIds, transferIds);
+      shard.write(operation, request.body.slice());
+      return shard.lastReply;
+    });
+    return decodeResults(mergeReplies(plan, replies)).map(outcomeOf);
+  }
+}
+
+function view(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
