@@ -196,6 +196,27 @@ export class Ledger {
     assert(bytesEqual(stored, replayed), `journal replay at seq ${seq} produced different results`);
   }
 
+  /** Instructions retained for `peer` after `pairSeq` (at most a delivery's worth), for a relay that lost them. */
+  outboxAfter(peer: number, pairSeq: number): Uint8Array {
+    assert(peer >= 0 && peer < this.s.shardCount && peer !== this.s.shardIndex, 'outbox peer is another shard');
+    return this.s.outbox.after(peer, pairSeq, transitDeliveryInstructionsMax);
+  }
+
+  /** `peer` applied this shard's instructions up to `pairSeq`: stop retaining them. */
+  acknowledgeOutbox(peer: number, pairSeq: number): void {
+    assert(peer >= 0 && peer < this.s.shardCount && peer !== this.s.shardIndex, 'outbox peer is another shard');
+    this.s.outbox.acknowledge(peer, pairSeq);
+  }
+
+  /** Per peer: the last pair sequence issued to it, then (from index shardCount) the last applied from it. */
+  transitStatus(): Float64Array {
+    const n = this.s.shardCount;
+    const status = new Float64Array(2 * n);
+    status.set(this.s.outbox.pairSeqLast.subarray(0, n), 0);
+    status.set(this.s.inboundApplied.subarray(0, n), n);
+    return status;
+  }
+
   query(operation: number, body: Uint8Array): Uint8Array {
     if (operation === Operation.lookup_accounts) return lookupAccounts(this.s, body);
     if (operation === Operation.lookup_transfers) return lookupTransfers(this.s, body);

@@ -117,3 +117,7 @@ export const transitInstructionsRetainedMax = 1_000_000;
 
 /** Instructions in one delivery to a receiving shard (as many as events in one batch). */
 export const transitDeliveryInstructionsMax = batchEventsMax;
+
+/** Tasks the cross-shard relay has on one shard at once (a delivery, a status, a fetch, an acknowledgement,
+ * with headroom): they run beside the callers' bound, not inside it. */
+export const relayTasksMax = 8;

@@ -39,6 +39,7 @@ export class JournalStore {
   readonly path: string;
   readonly #root: RootDatabase;
   readonly #journal: Database<Uint8Array, number>;
+  readonly #meta: Database<number, string>;
   readonly #cache: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(journalCacheEntriesMax);
   readonly #cacheSeqs = new Float64Array(journalCacheEntriesMax);
   /** Entries appended but not yet committed: LMDB reads cannot see them yet. */
@@ -47,10 +48,11 @@ export class JournalStore {
   #tail: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(path: string, root: RootDatabase, journal: Database<Uint8Array, number>, seqLast: number) {
+  private constructor(path: string, root: RootDatabase, journal: Database<Uint8Array, number>, meta: Database<number, string>, seqLast: number) {
     this.path = path;
     this.#root = root;
     this.#journal = journal;
+    this.#meta = meta;
     this.seqLast = seqLast;
     this.seqDurable = seqLast;
   }
@@ -78,7 +80,7 @@ export class JournalStore {
         dupSort: false,
       });
       checkIdentity(root, meta, journal, path, options);
-      return new JournalStore(path, root, journal, lastSeqOf(journal));
+      return new JournalStore(path, root, journal, meta, lastSeqOf(journal));
     } catch (error) {
       void root.close();
       throw error;
@@ -151,6 +153,21 @@ export class JournalStore {
     this.seqLast = seq;
     this.seqDurable = seq;
     return keys.length;
+  }
+
+  /**
+   * Per peer shard, the last pair sequence it acknowledged (0 when unknown). A hint, not a fact the
+   * journal depends on: too low only means instructions are offered again and the peer skips them.
+   */
+  outboxAcknowledged(shardCount: number): number[] {
+    return Array.from({ length: shardCount }, (_, peer) => this.#meta.get(`outboxAcknowledged:${peer}`) ?? 0);
+  }
+
+  /** Records a peer's acknowledgement; written with the next commit, never awaited by anyone. */
+  recordOutboxAcknowledged(peer: number, pairSeq: number): void {
+    if (this.#closed) return;
+    // A failed hint write is harmless (see outboxAcknowledged); a failed commit still fails the appends in it.
+    this.#meta.put(`outboxAcknowledged:${peer}`, pairSeq).catch(noop);
   }
 
   /** Waits for appends in flight (failed or not), then closes the environment. */

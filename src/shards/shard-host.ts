@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { assert } from '../core/assert.js';
 import { errorFromWire, errors, TallyError } from '../core/errors.js';
-import { hostTasksMax, shardQueueDepthMax, shardTasksInFlightMax } from '../core/limits.js';
+import { hostTasksMax, relayTasksMax, shardQueueDepthMax, shardTasksInFlightMax } from '../core/limits.js';
 import { ShardControl, isShardTaskError, type ShardTask, type ShardWorkerData } from './shard-messages.js';
 
 export interface ShardHostOptions {
@@ -34,7 +34,8 @@ export class ShardHost {
       maxThreads: 1, // two would be two ledgers diverging over one journal
       idleTimeout: Infinity, // never retire the thread: its memory is the shard (a restart replays everything)
       concurrentTasksPerWorker: shardTasksInFlightMax, // many writes in flight share one commit and one fsync
-      maxQueue: shardQueueDepthMax, // past it run() rejects (overloaded); the queue never grows
+      // Past it run() rejects (overloaded); the queue never grows. The relay's few internal tasks have room of their own.
+      maxQueue: shardQueueDepthMax + relayTasksMax,
       // The worker's event loop must keep turning while no task runs: the expiry ticker and lmdb's
       // commit callbacks live there. Piscina's default ('sync') blocks an idle worker in Atomics.wait.
       atomics: 'disabled',
@@ -76,15 +77,31 @@ export class ShardHost {
   async run(operation: number, body: Uint8Array, bodyTransferable: boolean): Promise<Uint8Array> {
     if (this.#closed !== null && operation !== ShardControl.close) throw errors.shuttingDown();
     if (!this.hasCapacity()) throw errors.overloaded(`shard ${this.shardIndex} holds ${this.#tasksOutstanding} tasks (shardQueueDepthMax)`);
-    const { task, transferList } = taskOf(operation, body, bodyTransferable);
     this.#tasksOutstanding++;
+    try {
+      return await this.#runTask(operation, body, bodyTransferable);
+    } finally {
+      this.#tasksOutstanding--;
+      assert(this.#tasksOutstanding >= 0, 'tasks outstanding never negative');
+    }
+  }
+
+  /**
+   * A task of the cross-shard relay (at most relayTasksMax at once: one delivery, status, fetch and
+   * acknowledgement). It does not take a caller's place under the shard's bound: callers' overload must
+   * never stop money already in transit from landing.
+   */
+  async runInternal(operation: number, body: Uint8Array, bodyTransferable: boolean): Promise<Uint8Array> {
+    if (this.#closed !== null) throw errors.shuttingDown();
+    return this.#runTask(operation, body, bodyTransferable);
+  }
+
+  async #runTask(operation: number, body: Uint8Array, bodyTransferable: boolean): Promise<Uint8Array> {
+    const { task, transferList } = taskOf(operation, body, bodyTransferable);
     try {
       return await this.#pool.run(task, { transferList });
     } catch (error) {
       throw this.#asTallyError(error);
-    } finally {
-      this.#tasksOutstanding--;
-      assert(this.#tasksOutstanding >= 0, 'tasks outstanding never negative');
     }
   }
 

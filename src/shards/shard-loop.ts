@@ -24,7 +24,10 @@ export interface ShardJournal {
   close(): Promise<void>;
 }
 
-export type ShardLedger = Pick<Ledger, 'seqLast' | 'execute' | 'expireDue' | 'query' | 'replay'>;
+export type ShardLedger = Pick<
+  Ledger,
+  'seqLast' | 'execute' | 'expireDue' | 'query' | 'replay' | 'applyInbound' | 'outboxAfter' | 'acknowledgeOutbox' | 'transitStatus'
+>;
 
 export interface ShardLoopOptions {
   shardIndex: number;
@@ -34,12 +37,19 @@ export interface ShardLoopOptions {
   nowNs: () => bigint;
   /** Called once when the loop stops for good; the worker ends its thread so a fresh one replays. */
   onFatal: (error: unknown) => void;
+  /** Keeps a peer's acknowledgement beside the journal (a hint: replay retains instructions above it). */
+  onOutboxAcknowledged?: (peer: number, pairSeq: number) => void;
 }
 
 interface Executed {
   reply: Uint8Array;
+  /** Cross-shard instructions issued by the write, sent after its reply bytes once durable. */
+  outbound: Uint8Array | null;
   durable: Promise<void>;
 }
+
+/** A (peer, pair sequence) mark in transit control bodies: u16 peer, 6 zero bytes, u64 sequence. */
+export const peerMarkBytes = 16;
 
 const noop = (): void => {};
 
@@ -117,34 +127,68 @@ export class ShardLoop {
     if (task.operation === ShardControl.warmUp) return new Uint8Array(0);
     if (task.operation === ShardControl.close) return this.close().then(() => new Uint8Array(0));
     if (this.#closing !== null) throw errors.shuttingDown();
-    if (isWriteOperation(task.operation)) return this.#write(task.operation, task.body);
-    if (isReadOperation(task.operation)) return this.#read(task.operation, task.body);
+    if (isWriteOperation(task.operation)) return this.#write(() => this.#execute(task.operation, task.body));
+    if (task.operation === ShardControl.applyInbound) return this.#write(() => this.#applyInbound(task.body));
+    if (isReadOperation(task.operation)) return this.#read(() => this.#o.ledger.query(task.operation, task.body));
+    if (task.operation === ShardControl.fetchOutbox) return this.#read(() => this.#fetchOutbox(task.body));
+    if (task.operation === ShardControl.transitStatus) return this.#read(() => new Uint8Array(this.#o.ledger.transitStatus().buffer));
+    if (task.operation === ShardControl.acknowledgeOutbox) return this.#acknowledgeOutbox(task.body);
     throw errors.operationUnknown(task.operation);
   }
 
-  /** Ordering: execute in arrival order (behind any waiting read), reply after everything up to it is fsync'd. */
-  async #write(operation: number, body: Uint8Array): Promise<Uint8Array> {
-    const step = (): Executed => this.#execute(operation, body);
+  /**
+   * Ordering: execute in arrival order (behind any waiting read), reply after everything up to it is fsync'd.
+   * The reply is the batch's results followed by the cross-shard instructions it issued: those may leave
+   * this shard only now, because a credit must never be applied for a debit a crash could take back.
+   */
+  async #write(step: () => Executed): Promise<Uint8Array> {
     const executed = this.#turnsWaiting === 0 ? step() : await this.#queueStep(step);
     await executed.durable;
-    return executed.reply;
+    return executed.outbound === null ? executed.reply : concat(executed.reply, executed.outbound);
   }
 
   /** Ordering: a read holds the turn until every earlier write is durable, so it shows only state on disk. */
-  #read(operation: number, body: Uint8Array): Promise<Uint8Array> {
+  #read(answer: () => Uint8Array): Promise<Uint8Array> {
     return this.#queueStep(async () => {
       await this.#o.journal.durable();
       if (this.#failure !== null) throw this.#failure;
-      return this.#o.ledger.query(operation, body);
+      return answer();
     });
   }
 
   #execute(operation: number, body: Uint8Array): Executed {
     if (this.#failure !== null) throw this.#failure;
-    const { seq, entry, reply } = this.#o.ledger.execute(operation, body, this.#o.nowNs());
+    const { seq, entry, reply, outbound } = this.#o.ledger.execute(operation, body, this.#o.nowNs());
     assert(reply.byteLength === (body.byteLength / eventBytes) * resultBytes, 'a write reply holds one result per event');
     assert(seq === this.#o.ledger.seqLast, 'the executed batch is the ledger\'s last');
-    return { reply, durable: this.#persist(seq, entry) };
+    return { reply, outbound, durable: this.#persist(seq, entry) };
+  }
+
+  /** Duplicates and gaps journal nothing, yet their answer must still reflect only durable state. */
+  #applyInbound(body: Uint8Array): Executed {
+    if (this.#failure !== null) throw this.#failure;
+    const { applied, statuses, outbound } = this.#o.ledger.applyInbound(body, this.#o.nowNs());
+    const durable = applied === null ? this.#o.journal.durable() : this.#persist(applied.seq, applied.entry);
+    return { reply: statuses, outbound, durable };
+  }
+
+  #fetchOutbox(body: Uint8Array): Uint8Array {
+    if (body.byteLength !== peerMarkBytes) throw errors.bodyInvalid(`fetch outbox takes one ${peerMarkBytes}-byte peer mark`);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    return this.#o.ledger.outboxAfter(view.getUint16(0, true), Number(view.getBigUint64(8, true)));
+  }
+
+  /** Acknowledgements only let the outbox forget: no ordering with writes is needed. */
+  async #acknowledgeOutbox(body: Uint8Array): Promise<Uint8Array> {
+    if (body.byteLength % peerMarkBytes !== 0) throw errors.bodyInvalid(`acknowledgements are ${peerMarkBytes}-byte peer marks`);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    for (let at = 0; at < body.byteLength; at += peerMarkBytes) {
+      const peer = view.getUint16(at, true);
+      const pairSeq = Number(view.getBigUint64(at + 8, true));
+      this.#o.ledger.acknowledgeOutbox(peer, pairSeq);
+      this.#o.onOutboxAcknowledged?.(peer, pairSeq);
+    }
+    return new Uint8Array(0);
   }
 
   #persist(seq: number, entry: Uint8Array): Promise<void> {
@@ -181,6 +225,13 @@ export class ShardLoop {
     assert(this.#failure !== null, 'a failed loop holds its failure');
     return this.#failure;
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
 }
 
 function isReadOperation(operation: number): boolean {

@@ -7,6 +7,14 @@ import { ErrorCode, type TallyError } from '../core/errors.js';
 export const ShardControl = {
   /** Answers once the worker has replayed its journal: the host's ready() waits for it. */
   warmUp: 0,
+  /** Body: instructions from other shards. Reply: one InboundStatus byte each, then the returns issued. */
+  applyInbound: 20,
+  /** Body: u16 peer, 6 zero bytes, u64 pair sequence. Reply: retained instructions for that peer after it. */
+  fetchOutbox: 21,
+  /** Body: (u16 peer, 6 zero bytes, u64 pair sequence) per peer that acknowledged. Reply: empty. */
+  acknowledgeOutbox: 22,
+  /** Reply: f64 × 2 × shardCount: last pair sequence issued to each peer, then last applied from each. */
+  transitStatus: 23,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

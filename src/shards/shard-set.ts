@@ -3,25 +3,32 @@
 // A request spanning shards is not atomic across them (only linked chains are, and never span shards).
 
 import { errors } from '../core/errors.js';
+import { resultBytes } from '../core/layout.js';
 import { shardCountMax } from '../core/limits.js';
-import { mergeReplies, planRoute, type RoutePlan } from '../core/route-plan.js';
+import { isWriteOperation } from '../core/operations.js';
+import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../core/route-plan.js';
 import { ShardHost } from './shard-host.js';
+import { TransitRelay, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
 
 export interface StartShardsOptions {
   /** Directory holding one `shard-<index>` store per shard (created when absent). */
   readonly dataDir: string;
   /** Fixed for the life of the data: accounts are routed by it, and each store records it. */
   readonly shardCount: number;
+  /** Tuning of the cross-shard relay (tests shorten its intervals). */
+  readonly transit?: TransitRelayOptions;
 }
 
 export class ShardSet {
   readonly shardCount: number;
   readonly hosts: readonly ShardHost[];
+  readonly transit: TransitRelay;
   #closed: Promise<void> | null = null;
 
-  constructor(hosts: readonly ShardHost[]) {
+  constructor(hosts: readonly ShardHost[], transit: TransitRelay) {
     this.shardCount = hosts.length;
     this.hosts = hosts;
+    this.transit = transit;
   }
 
   /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */
@@ -29,14 +36,34 @@ export class ShardSet {
     if (this.#closed !== null) throw errors.shuttingDown();
     const plan = planRoute(operation, body, this.shardCount);
     this.#admit(plan);
-    const replies = await Promise.all(plan.requests.map((r) => this.hosts[r.shard].run(operation, r.body, r.bodyTransferable)));
+    const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
     return mergeReplies(plan, replies);
+  }
+
+  /** Cross-shard instructions in flight and how long credits take to land. */
+  transitStats(): TransitStats {
+    return this.transit.stats();
   }
 
   /** Stops every shard after its appends drain. Idempotent. */
   close(): Promise<void> {
-    this.#closed ??= closeAll(this.hosts);
+    this.#closed ??= this.#close();
     return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.transit.stop();
+    await closeAll(this.hosts);
+  }
+
+  /** A write's reply carries the cross-shard instructions it issued after its results: they go to the relay. */
+  async #run(operation: number, request: ShardRequest, eventCount: number): Promise<Uint8Array> {
+    const reply = await this.hosts[request.shard].run(operation, request.body, request.bodyTransferable);
+    if (!isWriteOperation(operation)) return reply;
+    const resultsBytes = (request.indexes?.length ?? eventCount) * resultBytes;
+    if (reply.byteLength === resultsBytes) return reply;
+    this.transit.onOutbound(request.shard, reply.subarray(resultsBytes));
+    return reply.subarray(0, resultsBytes);
   }
 
   /**
@@ -64,7 +91,9 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     await closeAll(hosts);
     throw error;
   }
-  return new ShardSet(hosts);
+  const transit = new TransitRelay(hosts, options.transit);
+  transit.start();
+  return new ShardSet(hosts, transit);
 }
 
 function checkOptions(options: StartShardsOptions): void {

@@ -46,11 +46,13 @@ function loopReady(): Promise<ShardLoop> {
 async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   try {
-    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected });
+    const outboxAcknowledged = store.outboxAcknowledged(shardCount);
+    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged });
     const { discarded } = await recoverLedger(ledger, store);
     if (discarded > 0) console.error(`tally shard ${shardIndex}: dropped ${discarded} unacknowledged journal entries past a gap`);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
-    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs: anchoredClockNs(), onFatal });
+    const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
+    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs: anchoredClockNs(), onFatal, onOutboxAcknowledged });
     loop.start();
     loopStarted = loop;
     return loop;

@@ -51,14 +51,25 @@ class CountingLedger implements ShardLedger {
   failNext: Error | null = null;
 
   /** Applies one unit per event; the reply's first result code carries the running total. */
-  execute(_operation: number, body: Uint8Array): { seq: number; entry: Uint8Array; reply: Uint8Array } {
+  execute(_operation: number, body: Uint8Array): { seq: number; entry: Uint8Array; reply: Uint8Array; outbound: null } {
     if (this.failNext !== null) throw this.failNext;
     const events = body.byteLength / 128;
     this.applied += events;
     this.seqLast++;
     const reply = new Uint8Array(events * 4);
     reply[0] = this.applied;
-    return { seq: this.seqLast, entry: Uint8Array.of(this.seqLast), reply };
+    return { seq: this.seqLast, entry: Uint8Array.of(this.seqLast), reply, outbound: null };
+  }
+  // This ledger never issues cross-shard instructions (the transit controls are tested with real ledgers).
+  applyInbound(): never {
+    throw new Error('not used');
+  }
+  outboxAfter(): Uint8Array {
+    return new Uint8Array(0);
+  }
+  acknowledgeOutbox(): void {}
+  transitStatus(): Float64Array {
+    return new Float64Array(2);
   }
   expireDue(): { seq: number; entry: Uint8Array } | null {
     if (!this.due) return null;
