@@ -58,9 +58,9 @@ export interface Client {
   /** The server's shard count, read from GET /health when connecting. */
   readonly shardCount: number;
   /**
-   * A new time-ordered id that routes to the same shard as `accountId`. Give accounts that
-   * transfer to each other colocated ids: in this version a transfer between accounts on
-   * different shards is refused with `cross_shard_not_supported`.
+   * A new time-ordered id that routes to the same shard as `accountId`. Colocated accounts transfer
+   * in one local step (the credit is visible at once, not a moment after the reply), and a linked
+   * chain must debit accounts of one shard (otherwise `cross_shard_not_supported`).
    */
   newColocatedId(accountId: bigint): bigint;
 }

@@ -2,7 +2,7 @@
 // client over real loopback sockets. Specs state what a caller sees; internals are never touched.
 // Each spec builds its own accounts with fresh ids, so the specs share one server without interfering.
 
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   AccountFlags,
   TransferFlags,
@@ -151,13 +151,14 @@ describe('accounts and every kind of transfer', () => {
     expect((await client.lookupAccounts([empty]))[0].status).toBe('closed');
   });
 
-  test('a transfer between accounts on different shards is refused as cross_shard_not_supported', async () => {
+  test('a transfer between accounts on different shards posts: debit first, and the credit follows', async () => {
     const client = await newClient();
     const a = newIdOnShard(0, shardCount);
     const b = newIdOnShard(1, shardCount);
     await open(client, [account(a), account(b)]);
-    expect(names(await client.createTransfers([transfer(a, b, 1n)]))).toEqual(['cross_shard_not_supported']);
-    expect(await balances(client, a)).toMatchObject({ debitsPosted: 0n });
+    expect(names(await client.createTransfers([transfer(a, b, 1n)]))).toEqual(['ok']);
+    expect(await balances(client, a)).toMatchObject({ debitsPosted: 1n });
+    await vi.waitFor(async () => expect(await balances(client, b)).toMatchObject({ creditsPosted: 1n }), { timeout: 5000, interval: 20 });
   });
 });
 
@@ -275,7 +276,7 @@ describe('linked chains', () => {
     expect(names(await client.createTransfers([transfer(bank, b, 1n), transfer(bank, b, 1n, { flags: linked })]))).toEqual(['ok', 'linked_event_chain_open']);
   });
 
-  test('a chain whose accounts span shards is refused whole', async () => {
+  test('a chain whose transfers debit accounts on different shards is refused whole', async () => {
     const client = await newClient();
     const [x0, y0] = newIdsOnShard(2, 0, shardCount);
     const [x1, y1] = newIdsOnShard(2, 1, shardCount);

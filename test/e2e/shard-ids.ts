@@ -1,5 +1,5 @@
-// Ids for end-to-end specs that must land on a chosen shard: a transfer posts only when both of
-// its accounts live on one shard (cross_shard_not_supported otherwise, see docs/ARCHITECTURE.md).
+// Ids for end-to-end specs that must land on a chosen shard (same-shard or cross-shard cases, and
+// linked chains, whose transfers must all debit accounts of one shard).
 
 import { newIdOnShardOf } from 'tally-ledger/client';
 import { shardOfId } from '../../src/core/routing.js';
