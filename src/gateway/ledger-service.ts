@@ -9,5 +9,7 @@ export interface LedgerService {
    * (durable before resolving, for writes); rejects with a TallyError whose `code` is in the catalog.
    */
   execute(operation: number, body: Uint8Array): Promise<Uint8Array>;
+  /** Cross-shard instructions in flight and the reply-to-credit delay (reported by GET /health). */
+  transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number };
   close(): Promise<void>;
 }

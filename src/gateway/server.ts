@@ -130,10 +130,10 @@ class Gateway {
     };
   }
 
-  /** 200 `{"status":"ok","shards":N}`; 503 once closing, so a load balancer stops sending work. */
+  /** 200 `{"status":"ok","shards":N,"transit":{…}}`; 503 once closing, so a load balancer stops sending work. */
   health(res: HttpResponse): void {
     const status = this.closing ? 'shutting_down' : 'ok';
-    const body = JSON.stringify({ status, shards: this.service.shardCount });
+    const body = JSON.stringify({ status, shards: this.service.shardCount, transit: this.service.transitStats?.() });
     res.writeStatus(this.closing ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json').end(body);
   }
 
