@@ -19,6 +19,8 @@ export const JournalHeader = {
   count: 4, // u32
   timestampBase: 8, // u64: event i has timestamp base + i
   seq: 16, // u64
+  /** u32 yyyymmdd: the business day the entry's postings belong to (for a day_cut, the day it begins); 0 before the first cut. */
+  businessDay: 24,
 } as const;
 
 export interface JournalEntryHeader {
@@ -26,6 +28,7 @@ export interface JournalEntryHeader {
   count: number;
   timestampBase: bigint;
   seq: number;
+  businessDay: number;
 }
 
 function hasBalances(operation: number): boolean {
@@ -65,6 +68,7 @@ export function writeJournalHeader(view: DataView, header: JournalEntryHeader): 
   view.setUint32(JournalHeader.count, header.count, true);
   view.setBigUint64(JournalHeader.timestampBase, header.timestampBase, true);
   view.setBigUint64(JournalHeader.seq, BigInt(header.seq), true);
+  view.setUint32(JournalHeader.businessDay, header.businessDay, true);
 }
 
 export function readJournalHeader(entry: Uint8Array): JournalEntryHeader {
@@ -76,6 +80,7 @@ export function readJournalHeader(entry: Uint8Array): JournalEntryHeader {
     count: view.getUint32(JournalHeader.count, true),
     timestampBase: view.getBigUint64(JournalHeader.timestampBase, true),
     seq: Number(view.getBigUint64(JournalHeader.seq, true)),
+    businessDay: view.getUint32(JournalHeader.businessDay, true),
   };
   assert(entry.byteLength === journalEntryBytes(header.operation, header.count), 'journal entry length mismatch');
   return header;

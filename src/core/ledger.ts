@@ -5,6 +5,7 @@
 import { assert } from './assert.js';
 import { applyAccountOperation, createAccount } from './account-operations.js';
 import { errors } from './errors.js';
+import { balanceStride } from './account-table.js';
 import { applyInstruction } from './inbound-posting.js';
 import {
   balancesAfterOffset,
@@ -48,6 +49,20 @@ export interface ExecutedBatch {
   reply: Uint8Array;
   /** Cross-shard instructions this batch issued (InstructionLayout each), or null; deliver once `entry` is durable. */
   outbound: Uint8Array | null;
+}
+
+/** The state at a day cut: every account's balances as the closed day ended (its closing balances). */
+export interface ClosedDay {
+  /** The business day that ended (0: everything before the first cut). */
+  day: number;
+  /** The day that began. */
+  dayBegun: number;
+  /** Seq and timestamp of the day_cut entry: every earlier entry of this shard belongs to `day`. */
+  cutSeq: number;
+  cutTimestamp: bigint;
+  accountCount: number;
+  /** balanceStride words per account slot, slot order (see account-table.ts). */
+  balances: BigUint64Array;
 }
 
 export interface InboundBatch {
@@ -95,6 +110,10 @@ export class Ledger {
   private timestampLast = 0n;
   /** The instructions issued by the entry applied last (null when none). */
   private outboundLast: Uint8Array | null = null;
+  private businessDayValue = 0;
+  /** Days begun by a cut, ascending, with the cut's timestamp: postings of day d lie between the cut that began d and the next. */
+  private readonly cuts: { day: number; timestamp: bigint; seq: number }[] = [];
+  private closedDays: ClosedDay[] = [];
 
   constructor(options: LedgerOptions) {
     assert(Number.isInteger(options.shardCount) && options.shardCount >= 1, 'shardCount must be a positive integer');
@@ -105,6 +124,36 @@ export class Ledger {
 
   get seqLast(): number {
     return this.seqLastValue;
+  }
+
+  /** The business day new postings belong to (0 until the first cut). */
+  get businessDay(): number {
+    return this.businessDayValue;
+  }
+
+  /** Cuts applied so far (ascending): the day each began and the cut entry's timestamp and seq. */
+  get dayCuts(): readonly { day: number; timestamp: bigint; seq: number }[] {
+    return this.cuts;
+  }
+
+  /**
+   * The day cut (日切): one journal entry after which postings belong to `day`. The balances at that
+   * point are the closing balances of the day that ends; takeClosedDays() hands them to the caller.
+   */
+  cutDay(day: number, nowNs: bigint): { seq: number; entry: Uint8Array } {
+    assert(Number.isInteger(day) && day > this.businessDayValue, `a cut begins a later day (${day} after ${this.businessDayValue})`);
+    const header = { operation: Operation.day_cut, count: 0, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: day };
+    const entry = new Uint8Array(journalEntryBytes(header.operation, 0));
+    writeJournalHeader(new DataView(entry.buffer), header);
+    this.applyEntry(entry, header, true);
+    return { seq: header.seq, entry };
+  }
+
+  /** Closing states of the days cut since the last call (by cutDay or by replay), oldest first. */
+  takeClosedDays(): ClosedDay[] {
+    const closed = this.closedDays;
+    this.closedDays = [];
+    return closed;
   }
 
   /** The internal state, for invariant checks in tests and verification tools. */
@@ -120,7 +169,7 @@ export class Ledger {
     if (operation === Operation.create_transfers && this.s.outbox.full) {
       throw errors.overloaded(`shard ${this.s.shardIndex} holds ${this.s.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
     }
-    const header = { operation, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1 };
+    const header = { operation, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(operation, count));
     writeJournalHeader(new DataView(entry.buffer), header);
     entry.set(body, eventOffset(0));
@@ -159,7 +208,7 @@ export class Ledger {
       }
     }
     if (accepted.length === 0) return { applied: null, statuses, outbound: null };
-    const header = { operation: Operation.apply_inbound, count: accepted.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1 };
+    const header = { operation: Operation.apply_inbound, count: accepted.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, header.count));
     writeJournalHeader(new DataView(entry.buffer), header);
     accepted.forEach((i, k) => {
@@ -179,7 +228,7 @@ export class Ledger {
     const due = this.s.expiry.peek();
     const timestampBase = this.nextTimestamp(nowNs);
     if (due === undefined || due.expiresAtNs > timestampBase) return null;
-    const header = { operation: Operation.expire_pending, count: 0, timestampBase, seq: this.seqLastValue + 1 };
+    const header = { operation: Operation.expire_pending, count: 0, timestampBase, seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, 0));
     writeJournalHeader(new DataView(entry.buffer), header);
     this.applyEntry(entry, header, true);
@@ -235,6 +284,8 @@ export class Ledger {
 
   private applyEntry(entry: Uint8Array, header: JournalEntryHeader, assignedChecked: boolean): void {
     const { operation, count, timestampBase, seq } = header;
+    if (operation === Operation.day_cut) return this.applyCut(entry, header);
+    assert(header.businessDay === this.businessDayValue, `entry ${seq} belongs to the current business day`);
     this.s.remember(seq, entry);
     const timestampLast = timestampBase + BigInt(Math.max(count, 1) - 1);
     this.expireThrough(timestampLast);
@@ -248,6 +299,26 @@ export class Ledger {
     this.outboundLast = this.s.outbox.commitStaged();
     this.seqLastValue = seq;
     this.timestampLast = timestampLast;
+  }
+
+  private applyCut(entry: Uint8Array, header: JournalEntryHeader): void {
+    assert(header.count === 0 && header.businessDay > this.businessDayValue, `cut at seq ${header.seq} begins a later day`);
+    this.s.remember(header.seq, entry);
+    this.expireThrough(header.timestampBase); // holds due before the cut expire within the day that ends
+    const a = this.s.accounts;
+    this.closedDays.push({
+      day: this.businessDayValue,
+      dayBegun: header.businessDay,
+      cutSeq: header.seq,
+      cutTimestamp: header.timestampBase,
+      accountCount: a.count,
+      balances: a.balances.slice(0, a.count * balanceStride),
+    });
+    this.cuts.push({ day: header.businessDay, timestamp: header.timestampBase, seq: header.seq });
+    this.businessDayValue = header.businessDay;
+    this.outboundLast = null;
+    this.seqLastValue = header.seq;
+    this.timestampLast = header.timestampBase;
   }
 
   private expireThrough(timestampNs: bigint): void {

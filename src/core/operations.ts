@@ -11,6 +11,8 @@ export const Operation = {
   expire_pending: 7,
   /** Journal-only: cross-shard instructions (credits and returns) applied by their receiving shard. */
   apply_inbound: 8,
+  /** Journal-only: the day cut (日切). Entries after it belong to the business day in its header. */
+  day_cut: 9,
 } as const;
 
 export type OperationName = keyof typeof Operation;

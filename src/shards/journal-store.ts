@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { balanceStride } from '../core/account-table.js';
 import { assert } from '../core/assert.js';
 import { errors, TallyError } from '../core/errors.js';
 import { journalCacheEntriesMax, shardCountMax } from '../core/limits.js';
@@ -19,6 +20,9 @@ export interface JournalStoreOptions {
   readonly shardIndex: number;
   readonly shardCount: number;
 }
+
+/** Meta values: numbers (format, identity, marks) and JSON strings (day-close summaries). */
+type MetaValue = number | string;
 
 interface ShardMeta {
   formatVersion: number;
@@ -39,7 +43,8 @@ export class JournalStore {
   readonly path: string;
   readonly #root: RootDatabase;
   readonly #journal: Database<Uint8Array, number>;
-  readonly #meta: Database<number, string>;
+  readonly #meta: Database<MetaValue, string>;
+  readonly #days: Database<Uint8Array, Uint8Array>;
   readonly #cache: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(journalCacheEntriesMax);
   readonly #cacheSeqs = new Float64Array(journalCacheEntriesMax);
   /** Entries appended but not yet committed: LMDB reads cannot see them yet. */
@@ -48,11 +53,19 @@ export class JournalStore {
   #tail: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(path: string, root: RootDatabase, journal: Database<Uint8Array, number>, meta: Database<number, string>, seqLast: number) {
+  private constructor(
+    path: string,
+    root: RootDatabase,
+    journal: Database<Uint8Array, number>,
+    meta: Database<MetaValue, string>,
+    days: Database<Uint8Array, Uint8Array>,
+    seqLast: number,
+  ) {
     this.path = path;
     this.#root = root;
     this.#journal = journal;
     this.#meta = meta;
+    this.#days = days;
     this.seqLast = seqLast;
     this.seqDurable = seqLast;
   }
@@ -63,7 +76,7 @@ export class JournalStore {
     const path = join(options.dataDir, `shard-${options.shardIndex}`);
     const root = openEnvironment(path);
     try {
-      const meta = root.openDB<number, string>({
+      const meta = root.openDB<MetaValue, string>({
         name: 'meta', // formatVersion, shardIndex, shardCount
         encoding: 'ordered-binary',
         keyEncoding: 'ordered-binary',
@@ -79,8 +92,15 @@ export class JournalStore {
         useVersions: false,
         dupSort: false,
       });
+      const days = root.openDB<Uint8Array, Uint8Array>({
+        name: 'days', // closing balances by (slot chunk, business day): see writeClosedDay
+        encoding: 'binary',
+        keyEncoding: 'binary',
+        cache: false,
+        compression: false,
+      });
       checkIdentity(root, meta, journal, path, options);
-      return new JournalStore(path, root, journal, meta, lastSeqOf(journal));
+      return new JournalStore(path, root, journal, meta, days, lastSeqOf(journal));
     } catch (error) {
       void root.close();
       throw error;
@@ -160,7 +180,7 @@ export class JournalStore {
    * journal depends on: too low only means instructions are offered again and the peer skips them.
    */
   outboxAcknowledged(shardCount: number): number[] {
-    return Array.from({ length: shardCount }, (_, peer) => this.#meta.get(`outboxAcknowledged:${peer}`) ?? 0);
+    return Array.from({ length: shardCount }, (_, peer) => Number(this.#meta.get(`outboxAcknowledged:${peer}`) ?? 0));
   }
 
   /** Records a peer's acknowledgement; written with the next commit, never awaited by anyone. */
@@ -168,6 +188,54 @@ export class JournalStore {
     if (this.#closed) return;
     // A failed hint write is harmless (see outboxAcknowledged); a failed commit still fails the appends in it.
     this.#meta.put(`outboxAcknowledged:${peer}`, pairSeq).catch(noop);
+  }
+
+  /** Whether the closing balances of business day `day` are stored (a replay need not write them again). */
+  isDayClosed(day: number): boolean {
+    return this.#meta.get(`dayClosed:${day}`) !== undefined;
+  }
+
+  /**
+   * Stores the closing balances of a day in chunks of `closingChunkSlots` account slots; a chunk equal to
+   * the previous day's is not written again (a balance lookup takes the latest chunk at or before a day).
+   * Resolves once durable. Rewriting a day after a crash writes the same bytes.
+   */
+  async writeClosedDay(day: number, cutSeq: number, balances: BigUint64Array, previous: BigUint64Array | null, summary: string): Promise<number> {
+    const wordsPerChunk = closingChunkSlots * closingStride;
+    const bytes = new Uint8Array(balances.buffer, balances.byteOffset, balances.byteLength);
+    const before = previous === null ? null : new Uint8Array(previous.buffer, previous.byteOffset, previous.byteLength);
+    let written = 0;
+    await this.#root.transaction(() => {
+      for (let chunk = 0; chunk * wordsPerChunk < balances.length || chunk === 0; chunk++) {
+        const from = chunk * wordsPerChunk * 8;
+        const to = Math.min(bytes.byteLength, from + wordsPerChunk * 8);
+        const value = bytes.subarray(from, to);
+        if (before !== null && sameBytes(value, before.subarray(from, Math.min(before.byteLength, to)))) continue;
+        void this.#days.put(closingKey(chunk, day), value.slice());
+        written++;
+      }
+      void this.#meta.put(`daySummary:${day}`, summary);
+      void this.#meta.put(`dayClosed:${day}`, cutSeq);
+    });
+    return written;
+  }
+
+  /** The day-close summary (JSON) stored with a closed day. */
+  daySummary(day: number): string | undefined {
+    const summary = this.#meta.get(`daySummary:${day}`);
+    return typeof summary === 'string' ? summary : undefined;
+  }
+
+  /** The closing balances (closingStride u64 words) of account `slot` at the end of `day`, or null when it had none yet. */
+  closingAt(slot: number, day: number): BigUint64Array | null {
+    const chunk = Math.floor(slot / closingChunkSlots);
+    for (const { key, value } of this.#days.getRange({ start: closingKey(chunk, day), reverse: true, limit: 1 })) {
+      if (new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(0) !== chunk) return null;
+      const at = (slot - chunk * closingChunkSlots) * closingStride * 8;
+      if (at + closingStride * 8 > value.byteLength) return null; // the account was opened after that day
+      return new BigUint64Array(value.slice(at, at + closingStride * 8).buffer);
+    }
+    return null;
   }
 
   /** Waits for appends in flight (failed or not), then closes the environment. */
@@ -193,6 +261,26 @@ export class JournalStore {
   }
 }
 
+/** Account slots per stored chunk of closing balances: 4,096 × 40 B = 160 KiB, so a lookup reads one chunk. */
+export const closingChunkSlots = 4096;
+/** Balance words per slot in closing chunks: the account table's stride (posted, pending, frozen). */
+const closingStride = balanceStride;
+
+/** Key of a closing chunk: u32 chunk then u32 day, big-endian, so byte order is (chunk, day) order. */
+function closingKey(chunk: number, day: number): Uint8Array {
+  const key = new Uint8Array(8);
+  const view = new DataView(key.buffer);
+  view.setUint32(0, chunk);
+  view.setUint32(4, day);
+  return key;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function openEnvironment(path: string): RootDatabase {
   return open({
     path,
@@ -210,7 +298,7 @@ function openEnvironment(path: string): RootDatabase {
     encoding: 'binary',
     keyEncoding: 'ordered-binary',
     cache: false,
-    maxDbs: 2, // journal, meta
+    maxDbs: 3, // journal, meta, days
     mapSize: mapBytesInitial,
     remapChunks: false, // one contiguous map: the fastest reads on 64-bit
     pageSize: 4096,
@@ -232,15 +320,15 @@ function checkOptions(options: JournalStoreOptions): void {
 /** A new store records who it belongs to; an existing one must match, because routing depends on it. */
 function checkIdentity(
   root: RootDatabase,
-  meta: Database<number, string>,
+  meta: Database<MetaValue, string>,
   journal: Database<Uint8Array, number>,
   path: string,
   options: JournalStoreOptions,
 ): void {
   const found: Partial<ShardMeta> = {
-    formatVersion: meta.get('formatVersion'),
-    shardIndex: meta.get('shardIndex'),
-    shardCount: meta.get('shardCount'),
+    formatVersion: numberOrUndefined(meta.get('formatVersion')),
+    shardIndex: numberOrUndefined(meta.get('shardIndex')),
+    shardCount: numberOrUndefined(meta.get('shardCount')),
   };
   if (found.formatVersion === undefined) {
     assert(lastSeqOf(journal) === 0, 'a store without meta has no journal');
@@ -264,6 +352,10 @@ function checkIdentity(
   if (found.shardIndex !== options.shardIndex) {
     throw errors.storageFailed(`${path} holds shard ${String(found.shardIndex)}, not shard ${options.shardIndex}`);
   }
+}
+
+function numberOrUndefined(value: MetaValue | undefined): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }
 
 function lastSeqOf(journal: Database<Uint8Array, number>): number {

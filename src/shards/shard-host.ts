@@ -16,6 +16,7 @@ export interface ShardHostOptions {
   readonly dataDir: string;
   readonly shardIndex: number;
   readonly shardCount: number;
+  readonly dayCut: ShardWorkerData['dayCut'];
 }
 
 export class ShardHost {
@@ -26,7 +27,7 @@ export class ShardHost {
 
   constructor(options: ShardHostOptions) {
     this.shardIndex = options.shardIndex;
-    const workerData: ShardWorkerData = { dataDir: options.dataDir, shardIndex: options.shardIndex, shardCount: options.shardCount };
+    const workerData: ShardWorkerData = { dataDir: options.dataDir, shardIndex: options.shardIndex, shardCount: options.shardCount, dayCut: options.dayCut };
     this.#pool = new Piscina<ShardTask, Uint8Array>({
       filename: shardWorkerFilename(),
       name: 'default',

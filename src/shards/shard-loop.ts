@@ -39,6 +39,16 @@ export interface ShardLoopOptions {
   onFatal: (error: unknown) => void;
   /** Keeps a peer's acknowledgement beside the journal (a hint: replay retains instructions above it). */
   onOutboxAcknowledged?: (peer: number, pairSeq: number) => void;
+  /** Business days: cuts (scheduled by the tick or commanded) and closed-day queries. */
+  days?: ShardDays;
+}
+
+/** What the loop needs of the day book (shards/day-book.ts). */
+export interface ShardDays {
+  dueDay(nowNs: bigint): number | null;
+  cut(day: number, nowNs: bigint): { entry: { seq: number; entry: Uint8Array } | null; afterDurable: () => Promise<Uint8Array> };
+  query(operation: number, body: Uint8Array): Uint8Array;
+  isQuery(operation: number): boolean;
 }
 
 interface Executed {
@@ -77,6 +87,8 @@ export class ShardLoop {
   #turn: Promise<void> = Promise.resolve();
   #turnsWaiting = 0;
   #ticker: ReturnType<typeof setInterval> | null = null;
+  /** A scheduled cut is under way (the tick starts at most one). */
+  #cutting = false;
 
   constructor(options: ShardLoopOptions) {
     this.#o = options;
@@ -100,6 +112,13 @@ export class ShardLoop {
   tick(): void {
     if (this.#failure !== null || this.#closing !== null || this.#turnsWaiting > 0) return;
     try {
+      const dueDay = this.#o.days?.dueDay(this.#o.nowNs()) ?? null;
+      if (dueDay !== null && !this.#cutting) {
+        this.#cutting = true;
+        void this.cutDay(dueDay)
+          .catch((error: unknown) => this.#toTaskError(error))
+          .finally(() => (this.#cutting = false));
+      }
       const due = this.#o.ledger.expireDue(this.#o.nowNs());
       if (due !== null) void this.#persist(due.seq, due.entry).catch(noop);
     } catch (error) {
@@ -133,7 +152,28 @@ export class ShardLoop {
     if (task.operation === ShardControl.fetchOutbox) return this.#read(() => this.#fetchOutbox(task.body));
     if (task.operation === ShardControl.transitStatus) return this.#read(() => new Uint8Array(this.#o.ledger.transitStatus().buffer));
     if (task.operation === ShardControl.acknowledgeOutbox) return this.#acknowledgeOutbox(task.body);
+    const days = this.#o.days;
+    if (days !== undefined && task.operation === ShardControl.cutDay) return this.cutDay(dayOfBody(task.body));
+    if (days !== undefined && days.isQuery(task.operation)) return this.#read(() => days.query(task.operation, task.body));
     throw errors.operationUnknown(task.operation);
+  }
+
+  /**
+   * The day cut: one journal entry in arrival order, like a write; once it is durable the closed day's
+   * balances are stored and its summary answered. Writes behind it go on (they belong to the new day).
+   */
+  async cutDay(day: number): Promise<Uint8Array> {
+    const days = this.#o.days;
+    assert(days !== undefined, 'a cut needs the day book');
+    const step = (): Executed & { finish: () => Promise<Uint8Array> } => {
+      if (this.#failure !== null) throw this.#failure;
+      const plan = days.cut(day, this.#o.nowNs());
+      const durable = plan.entry === null ? this.#o.journal.durable() : this.#persist(plan.entry.seq, plan.entry.entry);
+      return { reply: new Uint8Array(0), outbound: null, durable, finish: plan.afterDurable };
+    };
+    const executed = this.#turnsWaiting === 0 ? step() : await this.#queueStep(step);
+    await executed.durable;
+    return executed.finish();
   }
 
   /**
@@ -225,6 +265,13 @@ export class ShardLoop {
     assert(this.#failure !== null, 'a failed loop holds its failure');
     return this.#failure;
   }
+}
+
+/** The day a cut task names: u32 yyyymmdd, or 0 (or an empty body) for the next one. */
+function dayOfBody(body: Uint8Array): number {
+  if (body.byteLength === 0) return 0;
+  if (body.byteLength !== 4) throw errors.bodyInvalid(`a day cut takes a 4-byte day, got ${body.byteLength} bytes`);
+  return new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

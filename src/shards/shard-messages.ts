@@ -15,6 +15,8 @@ export const ShardControl = {
   acknowledgeOutbox: 22,
   /** Reply: f64 × 2 × shardCount: last pair sequence issued to each peer, then last applied from each. */
   transitStatus: 23,
+  /** Body: u32 day to begin (0: the next one). Reply: the closed day's summary (JSON, core/day-close.ts). */
+  cutDay: 24,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;
@@ -36,6 +38,8 @@ export interface ShardWorkerData {
   dataDir: string;
   shardIndex: number;
   shardCount: number;
+  /** When business days end; `scheduled` false means only an operator's cut ends one. */
+  dayCut: { cutTime: string; timeZone: string; scheduled: boolean };
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

@@ -2,12 +2,15 @@
 // runs the parts concurrently, merges the replies in request order. Owns the hosts' lifecycle.
 // A request spanning shards is not atomic across them (only linked chains are, and never span shards).
 
+import { parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
 import { resultBytes } from '../core/layout.js';
 import { shardCountMax } from '../core/limits.js';
 import { isWriteOperation } from '../core/operations.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../core/route-plan.js';
+import type { ShardDayClose } from '../core/day-close.js';
 import { ShardHost } from './shard-host.js';
+import { ShardControl } from './shard-messages.js';
 import { TransitRelay, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
 
 export interface StartShardsOptions {
@@ -17,7 +20,20 @@ export interface StartShardsOptions {
   readonly shardCount: number;
   /** Tuning of the cross-shard relay (tests shorten its intervals). */
   readonly transit?: TransitRelayOptions;
+  /** When business days end (default: midnight UTC, scheduled). */
+  readonly dayCut?: DayCutOptions;
 }
+
+export interface DayCutOptions {
+  /** 'HH:MM' local time of the cut. */
+  readonly cutTime: string;
+  /** IANA time zone, e.g. 'Asia/Shanghai'. */
+  readonly timeZone: string;
+  /** False: days end only on an operator's command (closeDay). */
+  readonly scheduled: boolean;
+}
+
+export const dayCutDefault: DayCutOptions = { cutTime: '00:00', timeZone: 'UTC', scheduled: true };
 
 export class ShardSet {
   readonly shardCount: number;
@@ -38,6 +54,18 @@ export class ShardSet {
     this.#admit(plan);
     const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
     return mergeReplies(plan, replies);
+  }
+
+  /**
+   * The day cut on every shard (日切): shard 0 begins the next business day (or `day`), then every other
+   * shard begins the same day. Each answers the summary of the day that ended (idempotent: a retry or a
+   * shard already past the day answers the stored summary). Postings go on throughout.
+   */
+  async cutDay(day = 0): Promise<ShardDayClose[]> {
+    if (this.#closed !== null) throw errors.shuttingDown();
+    const first = parseDayClose(await this.hosts[0].runInternal(ShardControl.cutDay, dayBody(day), true));
+    const rest = await Promise.all(this.hosts.slice(1).map((host) => host.runInternal(ShardControl.cutDay, dayBody(first.dayBegun), true)));
+    return [first, ...rest.map(parseDayClose)];
   }
 
   /** Cross-shard instructions in flight and how long credits take to land. */
@@ -84,7 +112,7 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
   const hosts: ShardHost[] = [];
   try {
     for (let shardIndex = 0; shardIndex < options.shardCount; shardIndex++) {
-      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount }));
+      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: options.dayCut ?? dayCutDefault }));
     }
     await Promise.all(hosts.map((host) => host.ready()));
   } catch (error) {
@@ -96,8 +124,19 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
   return new ShardSet(hosts, transit);
 }
 
+function dayBody(day: number): Uint8Array {
+  const body = new Uint8Array(4);
+  new DataView(body.buffer).setUint32(0, day, true);
+  return body;
+}
+
+function parseDayClose(reply: Uint8Array): ShardDayClose {
+  return JSON.parse(new TextDecoder().decode(reply)) as ShardDayClose;
+}
+
 function checkOptions(options: StartShardsOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (options.dayCut !== undefined) parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone);
   if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
   if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {
     throw new RangeError(`options.shardCount must be an integer in 1..${shardCountMax} (shardCountMax), got ${String(options.shardCount)}`);

@@ -7,6 +7,8 @@ import { move } from 'piscina';
 import { TallyError, errors } from '../core/errors.js';
 import { Ledger } from '../core/ledger.js';
 import { transferIdsExpected } from '../core/limits.js';
+import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
+import { DayBook } from './day-book.js';
 import { JournalStore } from './journal-store.js';
 import { ShardLoop, anchoredClockNs, recoverLedger } from './shard-loop.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
@@ -43,7 +45,7 @@ function loopReady(): Promise<ShardLoop> {
   return starting;
 }
 
-async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Promise<ShardLoop> {
+async function start({ dataDir, shardIndex, shardCount, dayCut }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   try {
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
@@ -52,7 +54,13 @@ async function start({ dataDir, shardIndex, shardCount }: ShardWorkerData): Prom
     if (discarded > 0) console.error(`tally shard ${shardIndex}: dropped ${discarded} unacknowledged journal entries past a gap`);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
-    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs: anchoredClockNs(), onFatal, onOutboxAcknowledged });
+    const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)), dayCut.scheduled);
+    await days.recover();
+    const nowNs = anchoredClockNs();
+    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days });
+    // A new store opens its first business day before serving (an existing one may be due a scheduled cut).
+    const dueDay = days.dueDay(nowNs());
+    if (dueDay !== null) await loop.cutDay(dueDay);
     loop.start();
     loopStarted = loop;
     return loop;
