@@ -1,7 +1,10 @@
 // Options of `tally serve`: flags first, then TALLY_* environment variables, then defaults.
 // Every invalid value is refused with a message naming the option; nothing is clamped.
 
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { parseDayCutSchedule } from '../core/business-day.js';
+import { parseChart } from '../core/chart-of-accounts.js';
 import { parseArgs } from 'node:util';
 import { shardCountMax } from '../core/limits.js';
 import { integerOption } from './option-values.js';
@@ -11,6 +14,10 @@ export interface ServeOptions {
   port: number;
   dataDir: string;
   shardCount: number;
+  /** When business days end; `scheduled` false: only on an operator's close_day. */
+  dayCut: { cutTime: string; timeZone: string; scheduled: boolean };
+  /** Chart of accounts file, or null for the default chart. */
+  chartPath: string | null;
 }
 
 /** A command-line mistake: the CLI prints the message and exits with status 2. */
@@ -25,13 +32,17 @@ export class UsageError extends Error {
   }
 }
 
-export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR] [--shards N]
+export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR] [--shards N] [--day-cut HH:MM|manual] [--time-zone TZ] [--chart FILE]
 
-  --port N      TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
-  --host H      address to listen on              (env TALLY_HOST, default 127.0.0.1)
-  --data DIR    directory of the shards' stores   (env TALLY_DATA, default ./data)
-  --shards N    shards, 1..${shardCountMax}                  (env TALLY_SHARDS, default: CPUs up to ${shardCountMax})
-  -h, --help    print this help`;
+  --port N        TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
+  --host H        address to listen on              (env TALLY_HOST, default 127.0.0.1)
+  --data DIR      directory of the shards' stores   (env TALLY_DATA, default ./data)
+  --shards N      shards, 1..${shardCountMax}                  (env TALLY_SHARDS, default: CPUs up to ${shardCountMax})
+  --day-cut T     local time the business day ends, or 'manual' for operator cuts only
+                                                    (env TALLY_DAY_CUT, default 00:00)
+  --time-zone TZ  IANA zone of the day cut          (env TALLY_TIME_ZONE, default UTC)
+  --chart FILE    chart of accounts (JSON)          (env TALLY_CHART, default: the built-in chart)
+  -h, --help      print this help`;
 
 export type ServeCommand = { kind: 'help' } | { kind: 'serve'; options: ServeOptions };
 
@@ -46,8 +57,31 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       host: textOption('--host', values.host ?? env.TALLY_HOST ?? '127.0.0.1'),
       dataDir: textOption('--data', values.data ?? env.TALLY_DATA ?? './data'),
       shardCount: integer('--shards', values.shards ?? env.TALLY_SHARDS ?? String(Math.min(availableParallelism(), shardCountMax)), 1, shardCountMax),
+      dayCut: dayCutOption(values['day-cut'] ?? env.TALLY_DAY_CUT ?? '00:00', values['time-zone'] ?? env.TALLY_TIME_ZONE ?? 'UTC'),
+      chartPath: chartOption(values.chart ?? env.TALLY_CHART),
     },
   };
+}
+
+function dayCutOption(cut: string, timeZone: string): ServeOptions['dayCut'] {
+  const scheduled = cut !== 'manual';
+  try {
+    // A manual day still needs a zone and a time to name its first day by the calendar.
+    const schedule = parseDayCutSchedule(scheduled ? cut : '00:00', timeZone);
+    return { cutTime: schedule.cutTime, timeZone: schedule.timeZone, scheduled };
+  } catch (error) {
+    throw new UsageError(`--day-cut/--time-zone: ${(error as Error).message}`);
+  }
+}
+
+function chartOption(path: string | undefined): string | null {
+  if (path === undefined) return null;
+  try {
+    parseChart(JSON.parse(readFileSync(path, 'utf8')) as unknown);
+  } catch (error) {
+    throw new UsageError(`--chart ${path}: ${(error as Error).message}`);
+  }
+  return path;
 }
 
 function parseOrUsage(argv: readonly string[]) {
@@ -61,6 +95,9 @@ function parseOrUsage(argv: readonly string[]) {
         host: { type: 'string' },
         data: { type: 'string' },
         shards: { type: 'string' },
+        'day-cut': { type: 'string' },
+        'time-zone': { type: 'string' },
+        chart: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -2,7 +2,20 @@
 // Every call settles: with its results, or with a TallyError (the gateway's code, `timeout`, `connection_closed`).
 
 import { AccountLayout, AccountOperationLayout, TransferLayout } from '../core/layout.js';
-import { clientTimeoutMsDefault, clientTimeoutMsMax } from '../core/limits.js';
+import { clientTimeoutMsDefault, clientTimeoutMsMax, historyPageMax } from '../core/limits.js';
+import type { DayReport } from '../core/day-report.js';
+import type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
+import {
+  decodeBalanceAtDay,
+  decodeJson,
+  decodeStatement,
+  encodeBalanceAtDay,
+  encodeDay,
+  encodeLedgerDay,
+  encodeStatement,
+  type AccountStatement,
+  type DayBalances,
+} from './books.js';
 import { Operation } from '../core/operations.js';
 import {
   decodeAccountStates,
@@ -53,6 +66,24 @@ export interface Client {
    * `timestampMax` when reversed) until a page comes back shorter than `limit`.
    */
   getAccountTransfers(filter: HistoryFilterInput): Promise<AccountHistoryEntry[]>;
+  /**
+   * The day cut (日切) now: every shard closes its business day and begins the next (or `day`,
+   * yyyymmdd), postings go on, and the bookkeeping shard's day report comes back (总分核对, trial
+   * balance, transit). Closing a day already closed returns its stored report.
+   */
+  closeDay(day?: number): Promise<DayReport>;
+  /** The stored report of a closed business day, or null. */
+  getDayReport(day: number): Promise<DayReport | null>;
+  /** An account's balances at the end of a closed business day (null: no such account). */
+  getBalanceAtDay(accountId: bigint, day: number): Promise<DayBalances | null>;
+  /** Opening balance, entries and closing balance of an account over closed business days fromDay..toDay. */
+  getAccountStatement(accountId: bigint, fromDay: number, toDay: number, limit?: number): Promise<AccountStatement | null>;
+  /** Subject balances (科目余额) of a ledger at every level of the chart, through a business day (default: all booked). */
+  getSubjectBalances(ledger: number, day?: number): Promise<SubjectBalanceRow[]>;
+  /** The trial balance (试算平衡) of a ledger through a business day (default: all booked). */
+  getTrialBalance(ledger: number, day?: number): Promise<unknown>;
+  /** How far the bookkeeping shard has booked each shard's journal. */
+  getBookkeepingStatus(): Promise<ShardLag[]>;
   /** Closes the connection; calls still waiting reject with `connection_closed`. */
   close(): Promise<void>;
   /** The server's shard count, read from GET /health when connecting. */
@@ -146,6 +177,36 @@ class TallyClient implements Client {
   async getAccountTransfers(filter: HistoryFilterInput): Promise<AccountHistoryEntry[]> {
     const reply = await this.connection.request(Operation.get_account_transfers, encodeHistoryFilter(filter), this.timeoutMs);
     return decodeHistoryEntries(reply);
+  }
+
+  async closeDay(day = 0): Promise<DayReport> {
+    const body = day === 0 ? new Uint8Array(0) : encodeDay(day);
+    return decodeJson<DayReport>(await this.connection.request(Operation.close_day, body, this.timeoutMs));
+  }
+
+  async getDayReport(day: number): Promise<DayReport | null> {
+    return decodeJson<DayReport | null>(await this.connection.request(Operation.get_day_report, encodeDay(day), this.timeoutMs));
+  }
+
+  async getBalanceAtDay(accountId: bigint, day: number): Promise<DayBalances | null> {
+    return decodeBalanceAtDay(await this.connection.request(Operation.get_balance_at_day, encodeBalanceAtDay(accountId, day), this.timeoutMs));
+  }
+
+  async getAccountStatement(accountId: bigint, fromDay: number, toDay: number, limit = historyPageMax): Promise<AccountStatement | null> {
+    const reply = await this.connection.request(Operation.get_account_statement, encodeStatement(accountId, fromDay, toDay, limit), this.timeoutMs);
+    return decodeStatement(accountId, fromDay, toDay, reply);
+  }
+
+  async getSubjectBalances(ledger: number, day = 0): Promise<SubjectBalanceRow[]> {
+    return decodeJson<SubjectBalanceRow[]>(await this.connection.request(Operation.get_subject_balances, encodeLedgerDay(ledger, day), this.timeoutMs));
+  }
+
+  async getTrialBalance(ledger: number, day = 0): Promise<unknown> {
+    return decodeJson<unknown>(await this.connection.request(Operation.get_trial_balance, encodeLedgerDay(ledger, day), this.timeoutMs));
+  }
+
+  async getBookkeepingStatus(): Promise<ShardLag[]> {
+    return decodeJson<ShardLag[]>(await this.connection.request(Operation.get_bookkeeping_status, new Uint8Array(0), this.timeoutMs));
   }
 
   close(): Promise<void> {

@@ -4,6 +4,9 @@
 export { connect, type Client, type ConnectOptions } from './client.js';
 export { newId, newIdOnShardOf } from './ids.js';
 export { parseAmount, formatAmount } from './amounts.js';
+export type { AccountStatement, DayBalances } from './books.js';
+export type { DayReport } from '../core/day-report.js';
+export type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
 
 export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult } from '../core/records.js';
 export {

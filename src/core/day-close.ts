@@ -38,6 +38,9 @@ export interface ShardDayClose {
   cutTimestamp: string;
   codes: CodeClosing[];
   systemAccounts: SystemAccountClosing[];
+  /** At the cut: per peer shard, the last pair sequence issued to it, and the last applied from it. */
+  transitIssued: number[];
+  transitApplied: number[];
 }
 
 /** Sums a closed day's balances per (ledger, code) and lists the system accounts. O(accounts). */
@@ -82,5 +85,7 @@ export function summarizeClosedDay(s: LedgerState, closed: ClosedDay): ShardDayC
     cutTimestamp: closed.cutTimestamp.toString(),
     codes,
     systemAccounts,
+    transitIssued: [...closed.transitMarks.subarray(0, s.shardCount)],
+    transitApplied: [...closed.transitMarks.subarray(s.shardCount)],
   };
 }

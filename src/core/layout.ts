@@ -95,3 +95,11 @@ export const resultBytes = 4;
 
 /** Bytes of one id in lookup request bodies. */
 export const idBytes = 16;
+
+/** Body of get_balance_at_day: account id u128 @0, day u32 @16, 12 zero bytes. */
+export const BalanceAtDayLayout = { accountId: 0, day: 16, bytes: 32 } as const;
+/** Body of get_account_statement: account id @0, from day u32 @16, to day u32 @20, limit u32 @24, 4 zero bytes. */
+export const StatementLayout = { accountId: 0, fromDay: 16, toDay: 20, limit: 24, bytes: 32 } as const;
+/** Statement reply header: opening (dp, cp, dpend, cpend) @0, closing @32, count u32 @64, flags u32 @68 (1 truncated), then 160-byte history entries. */
+export const StatementReplyLayout = { opening: 0, closing: 32, count: 64, flags: 68, bytes: 96 } as const;
+export const StatementFlags = { truncated: 1 } as const;

@@ -63,6 +63,8 @@ export interface ClosedDay {
   accountCount: number;
   /** balanceStride words per account slot, slot order (see account-table.ts). */
   balances: BigUint64Array;
+  /** transitStatus() at the cut: per peer the last pair sequence issued, then the last applied from it. */
+  transitMarks: Float64Array;
 }
 
 export interface InboundBatch {
@@ -303,6 +305,7 @@ export class Ledger {
 
   private applyCut(entry: Uint8Array, header: JournalEntryHeader): void {
     assert(header.count === 0 && header.businessDay > this.businessDayValue, `cut at seq ${header.seq} begins a later day`);
+    assert(header.timestampBase > this.timestampLast || this.seqLastValue === 0, `cut at seq ${header.seq} is stamped after every earlier entry`);
     this.s.remember(header.seq, entry);
     this.expireThrough(header.timestampBase); // holds due before the cut expire within the day that ends
     const a = this.s.accounts;
@@ -313,6 +316,7 @@ export class Ledger {
       cutTimestamp: header.timestampBase,
       accountCount: a.count,
       balances: a.balances.slice(0, a.count * balanceStride),
+      transitMarks: this.transitStatus(),
     });
     this.cuts.push({ day: header.businessDay, timestamp: header.timestampBase, seq: header.seq });
     this.businessDayValue = header.businessDay;

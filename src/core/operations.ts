@@ -13,6 +13,14 @@ export const Operation = {
   apply_inbound: 8,
   /** Journal-only: the day cut (日切). Entries after it belong to the business day in its header. */
   day_cut: 9,
+  /** Books and days (bodies and replies: docs/PROTOCOL.md). */
+  close_day: 10,
+  get_day_report: 11,
+  get_balance_at_day: 12,
+  get_account_statement: 13,
+  get_subject_balances: 14,
+  get_trial_balance: 15,
+  get_bookkeeping_status: 16,
 } as const;
 
 export type OperationName = keyof typeof Operation;
@@ -24,5 +32,10 @@ export function isWriteOperation(op: number): boolean {
 }
 
 export function isKnownOperation(op: number): op is OperationNumber {
-  return Number.isInteger(op) && op >= 1 && op <= 6;
+  return Number.isInteger(op) && ((op >= 1 && op <= 6) || isBooksOperation(op));
+}
+
+/** Operations on business days and the books: answered by the day books and the bookkeeping shard. */
+export function isBooksOperation(op: number): boolean {
+  return op >= Operation.close_day && op <= Operation.get_bookkeeping_status;
 }

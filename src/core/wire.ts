@@ -88,9 +88,25 @@ export function checkRequestBody(operation: OperationNumber, body: Uint8Array): 
         throw errors.bodyInvalid(`a history filter is ${HistoryFilterLayout.bytes} bytes, got ${body.byteLength}`);
       }
       return;
+    case Operation.close_day:
+      return expectBytes(body, [0, 4], 'close_day takes an empty body or a u32 day');
+    case Operation.get_day_report:
+      return expectBytes(body, [4], 'get_day_report takes a u32 day');
+    case Operation.get_balance_at_day:
+    case Operation.get_account_statement:
+      return expectBytes(body, [32], 'a day query takes a 32-byte body (account id, days)');
+    case Operation.get_subject_balances:
+    case Operation.get_trial_balance:
+      return expectBytes(body, [8], 'a books query takes u32 ledger, u32 day');
+    case Operation.get_bookkeeping_status:
+      return expectBytes(body, [0], 'get_bookkeeping_status takes an empty body');
     default:
       throw errors.operationUnknown(operation);
   }
+}
+
+function expectBytes(body: Uint8Array, sizes: readonly number[], what: string): void {
+  if (!sizes.includes(body.byteLength)) throw errors.bodyInvalid(`${what}, got ${body.byteLength} bytes`);
 }
 
 /** Number of fixed-size records in `body`; throws when it is ragged, empty or past `countMax`. */

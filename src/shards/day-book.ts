@@ -8,7 +8,14 @@ import { assert } from '../core/assert.js';
 import { BusinessCalendar, nextBusinessDay } from '../core/business-day.js';
 import { summarizeClosedDay, type ShardDayClose } from '../core/day-close.js';
 import { errors } from '../core/errors.js';
-import { HistoryFilterLayout as F, idBytes } from '../core/layout.js';
+import {
+  BalanceAtDayLayout,
+  HistoryFilterLayout as F,
+  StatementFlags,
+  StatementLayout,
+  StatementReplyLayout,
+  idBytes,
+} from '../core/layout.js';
 import type { ClosedDay, Ledger } from '../core/ledger.js';
 import { historyPageMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
@@ -29,13 +36,6 @@ export interface DayCutPlan {
   afterDurable: () => Promise<Uint8Array>;
 }
 
-/** Body of a balance-at-day query: account id u128 @0, day u32 @16, 12 zero bytes. */
-export const BalanceAtDayLayout = { accountId: 0, day: 16, bytes: 32 } as const;
-/** Body of a statement query: account id @0, from day u32 @16, to day u32 @20, limit u32 @24, 4 zero bytes. */
-export const StatementLayout = { accountId: 0, fromDay: 16, toDay: 20, limit: 24, bytes: 32 } as const;
-/** Statement reply header: opening (dp, cp, dpend, cpend) @0, closing @32, count u32 @64, flags u32 @68 (1 truncated), then 160-byte history entries. */
-export const StatementReplyLayout = { opening: 0, closing: 32, count: 64, flags: 68, bytes: 96 } as const;
-export const StatementFlags = { truncated: 1 } as const;
 
 const encoder = new TextEncoder();
 

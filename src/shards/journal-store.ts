@@ -190,6 +190,11 @@ export class JournalStore {
     this.#meta.put(`outboxAcknowledged:${peer}`, pairSeq).catch(noop);
   }
 
+  /** The highest seq committed to the store (read afresh: another thread may be the writer). */
+  lastCommittedSeq(): number {
+    return lastSeqOf(this.#journal);
+  }
+
   /** Whether the closing balances of business day `day` are stored (a replay need not write them again). */
   isDayClosed(day: number): boolean {
     return this.#meta.get(`dayClosed:${day}`) !== undefined;
@@ -233,7 +238,8 @@ export class JournalStore {
       if (new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(0) !== chunk) return null;
       const at = (slot - chunk * closingChunkSlots) * closingStride * 8;
       if (at + closingStride * 8 > value.byteLength) return null; // the account was opened after that day
-      return new BigUint64Array(value.slice(at, at + closingStride * 8).buffer);
+      // lmdb-js returns a Buffer whose slice() is a view into shared memory: copy the bytes out.
+      return new BigUint64Array(Uint8Array.prototype.slice.call(value, at, at + closingStride * 8).buffer);
     }
     return null;
   }

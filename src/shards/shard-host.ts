@@ -151,10 +151,15 @@ function taskOf(operation: number, body: Uint8Array, bodyTransferable: boolean):
  * module itself runs from sources (vitest), the worker comes from `dist/` (run `npm run build` first).
  */
 export function shardWorkerFilename(): string {
+  return workerFilename('shard.worker.js');
+}
+
+/** The compiled file of a worker entry in src/shards (from dist/ when running from sources). */
+export function workerFilename(name: string): string {
   const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return join(dirname(here), 'shard.worker.js');
+  if (!here.endsWith('.ts')) return join(dirname(here), name);
   const packageRoot = resolve(dirname(here), '..', '..');
-  const compiled = join(packageRoot, 'dist', 'src', 'shards', 'shard.worker.js');
-  if (!existsSync(compiled)) throw new Error(`shard worker not built: ${compiled} is missing (run npm run build)`);
+  const compiled = join(packageRoot, 'dist', 'src', 'shards', name);
+  if (!existsSync(compiled)) throw new Error(`worker not built: ${compiled} is missing (run npm run build)`);
   return compiled;
 }

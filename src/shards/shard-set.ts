@@ -6,12 +6,18 @@ import { parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
 import { resultBytes } from '../core/layout.js';
 import { shardCountMax } from '../core/limits.js';
-import { isWriteOperation } from '../core/operations.js';
+import { Operation, isBooksOperation, isWriteOperation } from '../core/operations.js';
+import { shardOfIdAt } from '../core/routing.js';
+import { BookkeepingHost } from './bookkeeping-host.js';
+import { DayQuery } from './day-book.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../core/route-plan.js';
 import type { ShardDayClose } from '../core/day-close.js';
 import { ShardHost } from './shard-host.js';
 import { ShardControl } from './shard-messages.js';
-import { TransitRelay, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
+import { TransitRelay, type InFlightAmount, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
+
+/** Reconcile rounds a day cut waits for the relay to hold every instruction issued before it (each fetches up to a delivery's worth per pair). */
+const dayCutReconcileRoundsMax = 1000;
 
 export interface StartShardsOptions {
   /** Directory holding one `shard-<index>` store per shard (created when absent). */
@@ -22,6 +28,8 @@ export interface StartShardsOptions {
   readonly transit?: TransitRelayOptions;
   /** When business days end (default: midnight UTC, scheduled). */
   readonly dayCut?: DayCutOptions;
+  /** Chart of accounts file for the bookkeeping shard (default: config/chart-of-accounts.default.json's chart). */
+  readonly chartPath?: string | null;
 }
 
 export interface DayCutOptions {
@@ -39,17 +47,20 @@ export class ShardSet {
   readonly shardCount: number;
   readonly hosts: readonly ShardHost[];
   readonly transit: TransitRelay;
+  readonly bookkeeping: BookkeepingHost;
   #closed: Promise<void> | null = null;
 
-  constructor(hosts: readonly ShardHost[], transit: TransitRelay) {
+  constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost) {
     this.shardCount = hosts.length;
     this.hosts = hosts;
     this.transit = transit;
+    this.bookkeeping = bookkeeping;
   }
 
   /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (this.#closed !== null) throw errors.shuttingDown();
+    if (isBooksOperation(operation)) return this.#books(operation, body);
     const plan = planRoute(operation, body, this.shardCount);
     this.#admit(plan);
     const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
@@ -68,6 +79,69 @@ export class ShardSet {
     return [first, ...rest.map(parseDayClose)];
   }
 
+  /**
+   * Closes the business day everywhere and returns its day report (JSON text, core/day-report.ts): the
+   * cut on every shard, then the bookkeeping shard's checks once it has booked every shard through its
+   * cut. A report is stored once and never changes; closing an already closed day returns it.
+   */
+  async closeDayReport(day = 0): Promise<string> {
+    const { closes, inFlight } = await this.closeDay(day);
+    return this.bookkeeping.dayReport(closes, inFlight);
+  }
+
+  async #books(operation: number, body: Uint8Array): Promise<Uint8Array> {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value ?? null));
+    switch (operation) {
+      case Operation.close_day:
+        return new TextEncoder().encode(await this.closeDayReport(body.byteLength === 0 ? 0 : view.getUint32(0, true)));
+      case Operation.get_day_report:
+        return new TextEncoder().encode((await this.bookkeeping.report(view.getUint32(0, true))) ?? 'null');
+      case Operation.get_balance_at_day:
+      case Operation.get_account_statement: {
+        const shard = shardOfIdAt(view, 0, this.shardCount);
+        const query = operation === Operation.get_balance_at_day ? DayQuery.balanceAtDay : DayQuery.statement;
+        return this.hosts[shard].run(query, body, false);
+      }
+      case Operation.get_subject_balances:
+        return json(await this.bookkeeping.subjectBalances(view.getUint32(0, true), dayOrAll(view.getUint32(4, true))));
+      case Operation.get_trial_balance:
+        return json(await this.bookkeeping.trialBalance(view.getUint32(0, true), dayOrAll(view.getUint32(4, true))));
+      case Operation.get_bookkeeping_status:
+        return json(await this.bookkeeping.status());
+      default:
+        throw errors.operationUnknown(operation);
+    }
+  }
+
+  /**
+   * The day cut with the transit it leaves behind: deliveries pause (receivers' marks stand still), every
+   * shard cuts, the relay fetches every instruction issued before the cuts, and the money still between
+   * shards at the cut is summed per ledger and pair; then deliveries resume. Shards keep posting.
+   */
+  async closeDay(day = 0): Promise<{ closes: ShardDayClose[]; inFlight: InFlightAmount[] }> {
+    await this.transit.pause();
+    try {
+      const closes = await this.cutDay(day);
+      const issued = closes.map((c) => Float64Array.from(c.transitIssued));
+      const applied = closes.map((c) => Float64Array.from(c.transitApplied));
+      for (let round = 0; !this.#relayHolds(issued); round++) {
+        if (round >= dayCutReconcileRoundsMax) throw errors.shardUnavailable(0, 'transit instructions issued before the cut could not all be fetched');
+        await this.transit.reconcile();
+      }
+      return { closes, inFlight: this.transit.inFlightAt(issued, applied) };
+    } finally {
+      this.transit.resume();
+    }
+  }
+
+  #relayHolds(issued: readonly Float64Array[]): boolean {
+    for (let from = 0; from < this.shardCount; from++) {
+      for (let to = 0; to < this.shardCount; to++) if (from !== to && this.transit.queuedThrough(from, to) < issued[from]![to]!) return false;
+    }
+    return true;
+  }
+
   /** Cross-shard instructions in flight and how long credits take to land. */
   transitStats(): TransitStats {
     return this.transit.stats();
@@ -81,6 +155,7 @@ export class ShardSet {
 
   async #close(): Promise<void> {
     this.transit.stop();
+    await this.bookkeeping.close();
     await closeAll(this.hosts);
   }
 
@@ -119,9 +194,23 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     await closeAll(hosts);
     throw error;
   }
+  // The bookkeeper opens the shards' stores for reading: they exist once every shard has started.
+  const bookkeeping = new BookkeepingHost({ dataDir: options.dataDir, shardCount: options.shardCount, chartPath: options.chartPath ?? null });
+  try {
+    await bookkeeping.ready();
+  } catch (error) {
+    await bookkeeping.close();
+    await closeAll(hosts);
+    throw error;
+  }
   const transit = new TransitRelay(hosts, options.transit);
   transit.start();
-  return new ShardSet(hosts, transit);
+  return new ShardSet(hosts, transit, bookkeeping);
+}
+
+/** Day 0 in a books query means "everything booked so far". */
+function dayOrAll(day: number): number | undefined {
+  return day === 0 ? undefined : day;
 }
 
 function dayBody(day: number): Uint8Array {

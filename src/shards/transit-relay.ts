@@ -7,7 +7,8 @@
 
 import { assert } from '../core/assert.js';
 import { transitDeliveryInstructionsMax } from '../core/limits.js';
-import { InboundStatus, InstructionLayout as I } from '../core/transit.js';
+import { TransferLayout } from '../core/layout.js';
+import { InboundStatus, InstructionKind, InstructionLayout as I } from '../core/transit.js';
 import { peerMarkBytes } from './shard-loop.js';
 import { ShardControl } from './shard-messages.js';
 
@@ -92,6 +93,14 @@ class DelaySamples {
   }
 }
 
+/** Money of one ledger in flight from the payer's shard to the payee's at a cut (credits, or returns on their way back). */
+export interface InFlightAmount {
+  ledger: number;
+  from: number;
+  to: number;
+  amount: bigint;
+}
+
 export interface TransitStats {
   /** Instructions issued but not yet applied by their receiver, as far as the relay knows. */
   inFlight: number;
@@ -119,6 +128,9 @@ export class TransitRelay {
   #reconciling: Promise<void> | null = null;
   #reconcileLastMs = 0;
   #stopped = false;
+  /** While paused (a day cut), no delivery starts; one already running finishes. */
+  #paused = false;
+  #deliveriesRunning = 0;
 
   constructor(hosts: readonly RelayHost[], options: TransitRelayOptions = {}) {
     this.#hosts = hosts;
@@ -149,6 +161,61 @@ export class TransitRelay {
     this.#stopped = true;
     if (this.#ticker !== null) clearInterval(this.#ticker);
     for (const timer of this.#retryTimers) if (timer !== null) clearTimeout(timer);
+  }
+
+  /**
+   * Holds deliveries (a day cut): resolves once no delivery is running, so receivers' applied marks stay
+   * still until resume(). Instructions keep arriving and queue meanwhile.
+   */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    while (this.#deliveriesRunning > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  resume(): void {
+    this.#paused = false;
+    for (let to = 0; to < this.#n; to++) this.#deliver(to);
+  }
+
+  /**
+   * Money in flight per ledger and ordered pair (from → to, as the payer's shard sees it) among the
+   * instructions the relay holds: credits from → to with `applied < pairSeq ≤ issued`, and returns
+   * to → from in the same window of their pair. `issued[from][to]` and `applied[to][from]` are the marks
+   * each shard reported at its cut. Call while paused, after a reconcile has fetched through `issued`.
+   */
+  inFlightAt(issued: readonly Float64Array[], applied: readonly Float64Array[]): InFlightAmount[] {
+    const totals = new Map<string, InFlightAmount>();
+    const n = this.#n;
+    for (let from = 0; from < n; from++) {
+      for (let to = 0; to < n; to++) {
+        if (from === to) continue;
+        const low = applied[to]![from]!;
+        const high = issued[from]![to]!;
+        for (const chunk of this.#pairs[from * n + to]!.chunks) {
+          const view = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
+          for (let k = 0; k < chunk.count; k++) {
+            const pairSeq = chunk.first + k;
+            if (pairSeq <= low || pairSeq > high) continue;
+            const at = k * I.bytes;
+            const isReturn = view.getUint16(at + I.kind, true) === InstructionKind.return;
+            const ledger = view.getUint32(at + TransferLayout.ledger, true);
+            // A return travels to → from of the payer's pair: it counts against the pair it came back on.
+            const payerShard = isReturn ? to : from;
+            const payeeShard = isReturn ? from : to;
+            const key = `${ledger}:${payerShard}:${payeeShard}`;
+            const row = totals.get(key) ?? { ledger, from: payerShard, to: payeeShard, amount: 0n };
+            row.amount += view.getBigUint64(at + TransferLayout.amountEffective, true);
+            totals.set(key, row);
+          }
+        }
+      }
+    }
+    return [...totals.values()];
+  }
+
+  /** The highest pair sequence queued (or known applied) per pair: a reconcile is through `issued` when these reach it. */
+  queuedThrough(from: number, to: number): number {
+    return this.#pairs[from * this.#n + to]!.last;
   }
 
   /** Takes the instructions `from` issued (the tail of a durable reply). */
@@ -257,17 +324,20 @@ export class TransitRelay {
 
   /** Sends what is queued for `to` unless a delivery to it is in flight (then its completion sends it). */
   #deliver(to: number): void {
-    if (this.#stopped || this.#delivering[to] || this.#retryTimers[to] !== null) return;
+    if (this.#stopped || this.#paused || this.#delivering[to] || this.#retryTimers[to] !== null) return;
     const body = this.#gather(to);
     if (body === null) return;
     this.#delivering[to] = true;
+    this.#deliveriesRunning++;
     this.#hosts[to]!.runInternal(ShardControl.applyInbound, body.bytes, false).then(
       (reply) => {
+        this.#deliveriesRunning--;
         this.#delivering[to] = false;
         this.#onDelivered(to, body.bytes, reply);
         this.#deliver(to);
       },
       (error: unknown) => {
+        this.#deliveriesRunning--;
         this.#delivering[to] = false;
         this.#reconcileWanted = true;
         if (!this.#stopped) this.#o.log(`tally transit: delivery to shard ${to} failed, retrying: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,0 +1,63 @@
+// Piscina entry of the bookkeeping worker (thin): opens its store and every shard's journal for reading,
+// rebuilds the general ledger from its vouchers, then follows the journals and answers tasks. A failed
+// voucher commit ends the thread (its memory would be ahead of its store); a fresh one rebuilds.
+
+import { readFileSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+import { defaultChart, parseChart, type ChartOfAccounts } from '../core/chart-of-accounts.js';
+import { Bookkeeper } from './bookkeeper.js';
+import { BookkeepingStore } from './bookkeeping-store.js';
+import type { BookkeepingTask, BookkeepingWorkerData } from './bookkeeping-messages.js';
+import { JournalStore } from './journal-store.js';
+
+const data = workerData as BookkeepingWorkerData;
+const log = (line: string): void => console.error(line);
+
+process.on('unhandledRejection', (reason: unknown) => {
+  log(JSON.stringify({ level: 'error', msg: 'bookkeeping worker stopping; it rebuilds from its store', error: String(reason) }));
+  setTimeout(() => process.exit(1), 50);
+});
+
+const ready = start();
+ready.catch(() => {});
+
+async function start(): Promise<Bookkeeper> {
+  const chart = loadChart(data.chartPath);
+  const store = BookkeepingStore.open(data.dataDir);
+  const journals = Array.from({ length: data.shardCount }, (_, shardIndex) => JournalStore.open({ dataDir: data.dataDir, shardIndex, shardCount: data.shardCount }));
+  const bookkeeper = new Bookkeeper(chart, store, journals, log);
+  await bookkeeper.start();
+  return bookkeeper;
+}
+
+function loadChart(path: string | null): ChartOfAccounts {
+  if (path === null) return defaultChart();
+  return parseChart(JSON.parse(readFileSync(path, 'utf8')) as unknown);
+}
+
+export default async function handleBookkeepingTask(task: BookkeepingTask): Promise<unknown> {
+  const bookkeeper = await ready;
+  switch (task.kind) {
+    case 'ready':
+      return null;
+    case 'status':
+      await bookkeeper.poll();
+      return bookkeeper.status();
+    case 'subjectBalances':
+      await bookkeeper.poll();
+      return bookkeeper.subjectBalances(task.ledger, task.day);
+    case 'trialBalance':
+      await bookkeeper.poll();
+      return bookkeeper.trialBalance(task.ledger, task.day);
+    case 'ledgers':
+      await bookkeeper.poll();
+      return bookkeeper.ledgers();
+    case 'dayReport':
+      return bookkeeper.dayReport(task.closes, task.inFlight);
+    case 'report':
+      return bookkeeper.report(task.day) ?? null;
+    case 'stop':
+      bookkeeper.stop();
+      return null;
+  }
+}
