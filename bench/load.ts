@@ -1,23 +1,55 @@
 // The end-to-end load benchmark (`npm run bench`): the real server as a child process on a temp data
 // dir, accounts created through the public client, then uniform random transfers over loopback at
-// each batch size for a fixed time; every reply is durable (the server acks after fsync). Prints
-// transfers/s and acknowledgement latency per phase, checks the ledger at the end, writes JSON.
+// each batch size for a fixed time; every reply is durable (the server acks after fsync). Each phase
+// runs once per workload: same-shard (both accounts on one shard) and cross-shard (the credit account
+// on another shard; acknowledged once the debit is durable, credited on the payee's shard just after).
+// After a cross-shard phase the bench waits for every credit to land (GET /health transit.inFlight = 0)
+// and records how long credits took. Prints transfers/s and acknowledgement latency per phase, the
+// cross-shard / same-shard ratio per batch size, checks the ledger at the end, writes JSON.
 
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type Client } from '../src/client/index.js';
-import { batchEventsMax } from '../src/core/limits.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, type AccountState, type Client } from '../src/client/index.js';
+import { batchEventsMax, historyPageMax } from '../src/core/limits.js';
+import { SystemAccountKind, systemAccountId } from '../src/core/system-accounts.js';
 import { repoRoot, startServerProcess, type ServerProcess } from '../test/support/server-process.js';
 import { summariseProfiles, type ProfileWindow, type WindowProfile } from './load/cpu-profile.js';
 import { coresUsed, readCpu } from './load/cpu-usage.js';
 import { LatencyRecorder, msBetween } from './load/latency.js';
 import { LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
 import { drive } from './load/raw-driver.js';
-import { endProgress, machineInfo, printMachine, printProfiles, printTable, printVerification, progressLine, type PhaseResult, type VerificationResult } from './load/report.js';
-import { TransferSource } from './load/transfer-source.js';
+import {
+  endProgress,
+  machineInfo,
+  printMachine,
+  printProfiles,
+  printRatios,
+  printTable,
+  printTransitTable,
+  printVerification,
+  progressLine,
+  statusLine,
+  type PhaseResult,
+  type TransitReading,
+  type VerificationResult,
+  type WorkloadRatio,
+} from './load/report.js';
+import { benchLedger, TransferSource, workloadNames, type SampledTransfer, type Workload } from './load/transfer-source.js';
 
 const clientTimeoutMs = 60_000;
 const hotSpotsPerThread = 10;
+/** The batch size whose cross-shard / same-shard ratio has a target, and the target. */
+const ratioTargetBatch = batchEventsMax;
+const ratioTarget = 0.5;
+/** How often GET /health is polled while waiting for cross-shard credits to land. */
+const transitPollMs = 20;
+/** Delay samples the server keeps, newest overwriting oldest (DelaySamples.samplesMax in src/shards/transit-relay.ts, not exported). */
+const serverDelaySamplesMax = 16_384;
+/** History lookups in flight at once when checking that sampled payees were credited. */
+const historyChecksInFlight = 8;
+
+type PhaseStep = { kind: 'light' } | { kind: 'pipelined'; batchEvents: number };
 
 async function main(): Promise<number> {
   const command = parseLoadArgs(process.argv.slice(2), process.env);
@@ -36,19 +68,41 @@ async function main(): Promise<number> {
 
   const server = await startServerProcess({ shardCount: options.shardCount, nodeArgs, echo: options.echoServer });
   console.log(`server: pid ${server.pid}, ${server.url}, ${options.shardCount} shards, data ${server.dataDir}`);
+  console.log(`workloads: ${options.workloads.join(', ')} (each phase runs once per workload, in that order)`);
   let profiles: WindowProfile[] = [];
   try {
     const source = new TransferSource(options.accountCount, options.shardCount, 0x5eed);
+    // A server without transit figures fails here, before any load, rather than after the first cross-shard phase.
+    if (options.workloads.includes('cross-shard')) await readTransit(server);
     const client = await connect({ url: server.url, timeoutMs: clientTimeoutMs });
     const phases: PhaseResult[] = [];
     /** The measured stretch of each phase, to read the server's profiles over exactly that time. */
     const windows: ProfileWindow[] = [];
-    await createAccounts(client, source);
-    if (options.lightSeconds > 0) phases.push(await withCores(server, () => lightPhase(client, source, options, windows)));
-    for (const batchEvents of options.batchSizes) phases.push(await withCores(server, () => pipelinedPhase(server, source, batchEvents, options, windows)));
-    const verification = await verify(client, source, phases, windows);
+    let verification: VerificationResult;
+    try {
+      await createAccounts(client, source);
+      const steps: PhaseStep[] = [
+        ...(options.lightSeconds > 0 ? [{ kind: 'light' } as const] : []),
+        ...options.batchSizes.map((batchEvents) => ({ kind: 'pipelined', batchEvents }) as const),
+      ];
+      // Workloads alternate per step, so both meet a ledger of about the same size at each batch size.
+      for (const step of steps) {
+        for (const workload of options.workloads) phases.push(await runPhase(server, client, source, step, workload, options, phases, windows));
+      }
+      verification = await verify(server, client, source, phases, windows, options);
+    } catch (error) {
+      if (phases.length > 0) {
+        console.log('\nphases completed before the failure:');
+        printTable(phases);
+        printTransitTable(phases);
+      }
+      throw error;
+    }
     await client.close();
+    const ratios = workloadRatios(phases);
     printTable(phases);
+    printTransitTable(phases);
+    printRatios(ratios, ratioTargetBatch, ratioTarget);
     printVerification(verification);
     await stopServer(server);
     if (profileDir !== null) {
@@ -56,7 +110,15 @@ async function main(): Promise<number> {
       printProfiles(profiles);
     }
     const outPath = options.outPath ?? path.join(outDir, `load-${stamp}.json`);
-    const record = { machine, command: `node dist/bench/load.js ${process.argv.slice(2).join(' ')}`.trim(), options, phases, verification, profiles };
+    const atTarget = ratios.find((r) => r.phase === 'pipelined' && r.batchEvents === ratioTargetBatch);
+    const crossShardRatio = {
+      targetBatchEvents: ratioTargetBatch,
+      target: ratioTarget,
+      atTargetBatch: atTarget?.ratio ?? null,
+      targetMet: atTarget === undefined ? null : atTarget.ratio >= ratioTarget,
+      byPhase: ratios,
+    };
+    const record = { machine, command: `node dist/bench/load.js ${process.argv.slice(2).join(' ')}`.trim(), options, phases, crossShardRatio, verification, profiles };
     await writeFile(outPath, JSON.stringify(record, null, 2) + '\n');
     console.log(`\nresults written to ${path.relative(process.cwd(), outPath) || outPath}`);
     return verification.passed ? 0 : 1;
@@ -65,11 +127,129 @@ async function main(): Promise<number> {
   }
 }
 
-/** A phase's own figures; withCores adds the CPU each side used meanwhile. */
-type PhaseFigures = Omit<PhaseResult, 'benchCores' | 'serverCores'>;
+/**
+ * One phase of one workload. A cross-shard phase also reads GET /health transit when its measured
+ * window ends, waits for every credit to land, and reads it again (those delays are the ones reported).
+ */
+async function runPhase(
+  server: ServerProcess,
+  client: Client,
+  source: TransferSource,
+  step: PhaseStep,
+  workload: Workload,
+  options: LoadOptions,
+  earlier: readonly PhaseResult[],
+  windows: ProfileWindow[],
+): Promise<PhaseResult> {
+  source.workload = workload;
+  const cross = workload === 'cross-shard';
+  const before = cross ? await readTransit(server) : null;
+  const end: { atNs: bigint | null; reading: Promise<TransitReading> | null } = { atNs: null, reading: null };
+  const onMeasureEnd = () => {
+    end.atNs = process.hrtime.bigint();
+    if (!cross) return;
+    end.reading = readTransit(server);
+    end.reading.catch(() => {}); // awaited after the phase; this only keeps an early failure from counting as unhandled
+  };
+  const phase = await withCores(server, () =>
+    step.kind === 'light'
+      ? lightPhase(client, source, workload, options, windows, onMeasureEnd)
+      : pipelinedPhase(server, source, workload, step.batchEvents, options, windows, onMeasureEnd),
+  );
+  if (!cross) return { ...phase, transit: null };
+  if (end.atNs === null || end.reading === null) throw new Error(`${phase.name}, ${workload}: the measured window never ended`);
+  const atWindowEnd = await end.reading;
+  const idle = await waitTransitIdle(server, `${phase.name}, ${workload}`, options.transitTimeoutSeconds * 1000);
+  const creditsDelivered = idle.reading.delivered - before!.delivered;
+  return {
+    ...phase,
+    transit: {
+      atWindowEnd,
+      idle: idle.reading,
+      delayMsP50: idle.reading.delayMsP50,
+      delayMsP99: idle.reading.delayMsP99,
+      drainSeconds: Math.max(0, msBetween(end.atNs, idle.atNs) / 1000),
+      creditsDelivered,
+      // The relay acknowledges a delivery instruction by instruction, one delay sample each (a reconcile
+      // acknowledges in bulk, one per queued run): about one sample per credit delivered.
+      delayMixesEarlierPhases: creditsDelivered < serverDelaySamplesMax && earlier.some((p) => p.transit !== null),
+    },
+  };
+}
 
-/** Runs a phase and adds the cores the bench and the server kept busy meanwhile (warm-up included). */
-async function withCores(server: ServerProcess, run: () => Promise<PhaseFigures>): Promise<PhaseResult> {
+/** GET /health `transit`; throws when the server does not report it. */
+async function readTransit(server: ServerProcess): Promise<TransitReading> {
+  const { status, body } = await server.health();
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    // reported below
+  }
+  const t = (parsed as { transit?: Partial<TransitReading> } | null)?.transit;
+  const figures = [t?.inFlight, t?.delivered, t?.delayMsP50, t?.delayMsP99];
+  if (status !== 200 || t === undefined || t === null || !figures.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new Error(`GET ${server.httpUrl}/health did not report transit figures (status ${status}): ${body.slice(0, 300)}`);
+  }
+  return { inFlight: t.inFlight!, delivered: t.delivered!, delayMsP50: t.delayMsP50!, delayMsP99: t.delayMsP99! };
+}
+
+/** Polls GET /health until transit.inFlight reads 0; throws after `timeoutMs` naming what was still in flight. */
+async function waitTransitIdle(server: ServerProcess, label: string, timeoutMs: number): Promise<{ reading: TransitReading; atNs: bigint }> {
+  const startNs = process.hrtime.bigint();
+  let first: TransitReading | null = null;
+  let lastPrintMs = 0;
+  for (;;) {
+    const reading = await readTransit(server);
+    const nowNs = process.hrtime.bigint();
+    const waitedMs = msBetween(startNs, nowNs);
+    if (reading.inFlight === 0) {
+      if (first !== null) {
+        statusLine(`  ${label}: cross-shard credits landed: ${(waitedMs / 1000).toFixed(2)} s, ${reading.delivered - first.delivered} delivered meanwhile`);
+        endProgress();
+      }
+      return { reading, atNs: nowNs };
+    }
+    first ??= reading;
+    if (waitedMs >= timeoutMs) {
+      endProgress();
+      throw new Error(
+        `${label}: cross-shard credits did not all land within ${timeoutMs / 1000} s: GET /health transit.inFlight ${reading.inFlight} ` +
+          `(${first.inFlight} when the wait began), delivered ${reading.delivered} (${first.delivered} when the wait began); ` +
+          `raise --transit-timeout if the count was still falling`,
+      );
+    }
+    if (waitedMs - lastPrintMs >= 1000 || lastPrintMs === 0) {
+      statusLine(`  ${label}: waiting for cross-shard credits: ${reading.inFlight} in flight, ${reading.delivered - first.delivered} delivered, ${(waitedMs / 1000).toFixed(1)} s`);
+      lastPrintMs = Math.max(1, waitedMs);
+    }
+    await sleep(transitPollMs);
+  }
+}
+
+/** Cross-shard transfers/s over same-shard transfers/s, per phase step run with both workloads. */
+function workloadRatios(phases: readonly PhaseResult[]): WorkloadRatio[] {
+  const ratios: WorkloadRatio[] = [];
+  for (const cross of phases) {
+    if (cross.workload !== 'cross-shard') continue;
+    const same = phases.find((p) => p.workload === 'same-shard' && p.kind === cross.kind && p.batchEvents === cross.batchEvents);
+    if (same === undefined) continue;
+    ratios.push({
+      phase: cross.kind,
+      batchEvents: cross.batchEvents,
+      sameShardTransfersPerSecond: same.transfersPerSecond,
+      crossShardTransfersPerSecond: cross.transfersPerSecond,
+      ratio: cross.transfersPerSecond / same.transfersPerSecond,
+    });
+  }
+  return ratios;
+}
+
+/** A phase's own figures; withCores adds the CPU each side used meanwhile, runPhase the transit figures. */
+type PhaseFigures = Omit<PhaseResult, 'benchCores' | 'serverCores' | 'transit'>;
+
+/** Runs a phase and adds the cores the bench and the server kept busy meanwhile (warm-up included, credit drain not). */
+async function withCores(server: ServerProcess, run: () => Promise<PhaseFigures>): Promise<Omit<PhaseResult, 'transit'>> {
   const before = readCpu(server.pid);
   const phase = await run();
   const cores = coresUsed(before, readCpu(server.pid));
@@ -89,7 +269,14 @@ async function createAccounts(client: Client, source: TransferSource): Promise<v
 }
 
 /** Light load: one single-transfer call in flight at a time, through the public client, as an application sees it. */
-async function lightPhase(client: Client, source: TransferSource, options: LoadOptions, windows: ProfileWindow[]): Promise<PhaseFigures> {
+async function lightPhase(
+  client: Client,
+  source: TransferSource,
+  workload: Workload,
+  options: LoadOptions,
+  windows: ProfileWindow[],
+  onMeasureEnd: () => void,
+): Promise<PhaseFigures> {
   const name = 'light load (client, 1 call in flight)';
   const latencies = new LatencyRecorder();
   const failures: Record<string, number> = {};
@@ -107,17 +294,20 @@ async function lightPhase(client: Client, source: TransferSource, options: LoadO
     if (result.result === 'ok') ok++;
     else failures[result.result] = (failures[result.result] ?? 0) + 1;
     if (elapsedMs - lastProgressMs >= 1000) {
-      progressLine('light load, batch 1', elapsedMs, durationMs, (latencies.size - lastProgressSample) / ((elapsedMs - lastProgressMs) / 1000), latencies.summary(lastProgressSample));
+      progressLine(`light load, batch 1, ${workload}`, elapsedMs, durationMs, (latencies.size - lastProgressSample) / ((elapsedMs - lastProgressMs) / 1000), latencies.summary(lastProgressSample));
       lastProgressMs = elapsedMs;
       lastProgressSample = latencies.size;
     }
   }
+  onMeasureEnd();
   endProgress();
   const endNs = process.hrtime.bigint();
-  windows.push({ name, fromNs: startNs, toNs: endNs });
+  windows.push({ name: `${name}, ${workload}`, fromNs: startNs, toNs: endNs });
   const seconds = msBetween(startNs, endNs) / 1000;
   return {
     name,
+    kind: 'light',
+    workload,
     batchEvents: 1,
     connections: 1,
     inFlightPerConnection: 1,
@@ -131,10 +321,19 @@ async function lightPhase(client: Client, source: TransferSource, options: LoadO
   };
 }
 
-async function pipelinedPhase(server: ServerProcess, source: TransferSource, batchEvents: number, options: LoadOptions, windows: ProfileWindow[]): Promise<PhaseFigures> {
+async function pipelinedPhase(
+  server: ServerProcess,
+  source: TransferSource,
+  workload: Workload,
+  batchEvents: number,
+  options: LoadOptions,
+  windows: ProfileWindow[],
+  onMeasureEnd: () => void,
+): Promise<PhaseFigures> {
   const { connections, inFlight } = pipeliningFor(batchEvents, options);
   const name = `batch ${batchEvents} (raw frames)`;
-  console.log(`${name}: ${connections} sockets × ${inFlight} in flight, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`);
+  const label = `batch ${batchEvents}, ${workload}`;
+  console.log(`${label} (raw frames): ${connections} sockets × ${inFlight} in flight, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`);
   let last = { elapsedMs: 0, transfersAcked: 0, samples: 0 };
   const result = await drive({
     url: server.url,
@@ -146,15 +345,18 @@ async function pipelinedPhase(server: ServerProcess, source: TransferSource, bat
     source,
     onProgress: ({ elapsedMs, transfersAcked, latencies }) => {
       const perSecond = (transfersAcked - last.transfersAcked) / Math.max(0.001, (elapsedMs - last.elapsedMs) / 1000);
-      progressLine(name, elapsedMs, options.durationSeconds * 1000, perSecond, latencies.summary(last.samples));
+      progressLine(label, elapsedMs, options.durationSeconds * 1000, perSecond, latencies.summary(last.samples));
       last = { elapsedMs, transfersAcked, samples: latencies.size };
     },
+    onMeasureEnd,
   });
   endProgress();
-  windows.push({ name, fromNs: result.measureFromNs, toNs: result.measureToNs });
+  windows.push({ name: `${name}, ${workload}`, fromNs: result.measureFromNs, toNs: result.measureToNs });
   const seconds = result.elapsedMs / 1000;
   return {
     name,
+    kind: 'pipelined',
+    workload,
     batchEvents,
     connections,
     inFlightPerConnection: inFlight,
@@ -168,43 +370,158 @@ async function pipelinedPhase(server: ServerProcess, source: TransferSource, bat
   };
 }
 
-/** Every transfer issued was acknowledged ok; balances add up to what was sent; sampled transfers read back as sent. */
-async function verify(client: Client, source: TransferSource, phases: PhaseResult[], windows: ProfileWindow[]): Promise<VerificationResult> {
+/**
+ * Once every cross-shard credit has landed (transit idle): every transfer issued was acknowledged ok;
+ * Σ debits = Σ credits = Σ amounts issued over the bench's accounts, and each account holds exactly
+ * what the bench sent it; per shard pair the two transit halves carried exactly the cross-shard
+ * amounts sent that way, and nothing came back; sampled transfers read back as sent, and each
+ * cross-shard sample shows in its payee's history (credited on the payee's shard).
+ */
+async function verify(
+  server: ServerProcess,
+  client: Client,
+  source: TransferSource,
+  phases: PhaseResult[],
+  windows: ProfileWindow[],
+  options: LoadOptions,
+): Promise<VerificationResult> {
+  const transitAtVerify = (await waitTransitIdle(server, 'verification', options.transitTimeoutSeconds * 1000)).reading;
   const startNs = process.hrtime.bigint();
   const transfersOk = phases.reduce((sum, p) => sum + p.transfersOk, 0);
   const ids = Array.from({ length: source.accountCount }, (_, i) => source.accountId(i));
   const accounts = await client.lookupAccounts(ids);
   let debits = 0n;
   let credits = 0n;
+  let accountsMismatched: number | null = source.expectedDebits === null ? null : 0;
+  const accountMismatchExamples: string[] = [];
   for (const a of accounts) {
     debits += a.debitsPosted;
     credits += a.creditsPosted;
+    if (source.expectedDebits === null || source.expectedCredits === null) continue;
+    const expectedDebits = BigInt(source.expectedDebits[Number(a.id) - 1]);
+    const expectedCredits = BigInt(source.expectedCredits[Number(a.id) - 1]);
+    if (a.debitsPosted === expectedDebits && a.creditsPosted === expectedCredits) continue;
+    accountsMismatched!++;
+    if (accountMismatchExamples.length < 5) {
+      accountMismatchExamples.push(
+        `account ${a.id} (shard ${source.shardOfAccountId(a.id)}): debits posted ${a.debitsPosted}, credits posted ${a.creditsPosted}; sent ${expectedDebits} / ${expectedCredits}`,
+      );
+    }
   }
-  const stored = new Map((await client.lookupTransfers(source.samples.map((s) => s.id))).map((t) => [t.id, t]));
-  const samplesMatching = source.samples.filter((s) => {
+  const transit = await checkTransitAccounts(client, source);
+  const samples = source.samples;
+  const stored = new Map((await client.lookupTransfers(samples.map((s) => s.id))).map((t) => [t.id, t]));
+  const samplesMatching = samples.filter((s) => {
     const t = stored.get(s.id);
     return t !== undefined && t.debitAccountId === s.debitAccountId && t.creditAccountId === s.creditAccountId && t.amount === s.amount && t.status === 'posted';
   }).length;
+  const crossSamples = source.issued['cross-shard'].samples;
+  const crossShardPayeesCredited = await countCreditedPayees(client, source, crossSamples);
   const amountIssuedTotal = BigInt(source.amountIssuedTotal);
   const endNs = process.hrtime.bigint();
-  windows.push({ name: 'verification (lookup of every account, sampled transfers)', fromNs: startNs, toNs: endNs });
+  windows.push({ name: 'verification (lookup of every account, transit accounts, sampled transfers, payee histories)', fromNs: startNs, toNs: endNs });
   return {
     transfersIssued: source.transfersIssued,
     transfersOk,
+    issuedByWorkload: Object.fromEntries(
+      workloadNames.filter((name) => source.issued[name].transfers > 0).map((name) => [name, { transfers: source.issued[name].transfers, amount: String(source.issued[name].amount) }]),
+    ),
+    transitAtVerify,
     accountsChecked: accounts.length,
     creditsPostedTotal: String(credits),
+    debitsPostedTotal: String(debits),
     amountIssuedTotal: String(amountIssuedTotal),
     debitsEqualCredits: debits === credits,
-    samplesChecked: source.samples.length,
+    accountsMismatched,
+    accountMismatchExamples,
+    transitPairsChecked: transit.checked,
+    transitPairsMatching: transit.matching,
+    transitMismatchExamples: transit.examples,
+    samplesChecked: samples.length,
     samplesMatching,
+    crossShardSamplesChecked: crossSamples.length,
+    crossShardPayeesCredited,
     seconds: msBetween(startNs, endNs) / 1000,
     passed:
       transfersOk === source.transfersIssued &&
+      transitAtVerify.inFlight === 0 &&
       accounts.length === source.accountCount &&
       credits === amountIssuedTotal &&
       debits === credits &&
-      samplesMatching === source.samples.length,
+      (accountsMismatched ?? 0) === 0 &&
+      transit.matching === transit.checked &&
+      samplesMatching === samples.length &&
+      crossShardPayeesCredited === crossSamples.length,
   };
+}
+
+/**
+ * Per ordered shard pair: the transit-out half (on the debit shard) was credited, and the transit-in
+ * half (on the credit shard) debited, exactly Σ cross-shard amounts sent that way; neither moved the
+ * other way (no credit was refused and returned). A pair never used has no transit accounts yet.
+ */
+async function checkTransitAccounts(client: Client, source: TransferSource): Promise<{ checked: number; matching: number; examples: string[] }> {
+  const n = source.shardCount;
+  const pairs: { from: number; to: number; outId: bigint; inId: bigint }[] = [];
+  for (let from = 0; from < n; from++) {
+    for (let to = 0; to < n; to++) {
+      if (from === to) continue;
+      pairs.push({
+        from,
+        to,
+        outId: systemAccountId(SystemAccountKind.transitOut, benchLedger, from, to, n),
+        inId: systemAccountId(SystemAccountKind.transitIn, benchLedger, from, to, n),
+      });
+    }
+  }
+  const found = new Map<bigint, AccountState>();
+  if (pairs.length > 0) for (const a of await client.lookupAccounts(pairs.flatMap((p) => [p.outId, p.inId]))) found.set(a.id, a);
+  let matching = 0;
+  const examples: string[] = [];
+  for (const { from, to, outId, inId } of pairs) {
+    const sent = BigInt(source.crossAmountByPair[from * n + to]);
+    const out = found.get(outId);
+    const into = found.get(inId);
+    const outCredits = out?.creditsPosted ?? 0n;
+    const outDebits = out?.debitsPosted ?? 0n;
+    const inDebits = into?.debitsPosted ?? 0n;
+    const inCredits = into?.creditsPosted ?? 0n;
+    if (outCredits === sent && inDebits === sent && outDebits === 0n && inCredits === 0n) {
+      matching++;
+      continue;
+    }
+    if (examples.length < 5) {
+      examples.push(
+        `transit shard ${from} → ${to}: sent ${sent}; out-half (shard ${from}) credits ${outCredits} debits ${outDebits}, in-half (shard ${to}) debits ${inDebits} credits ${inCredits}`,
+      );
+    }
+  }
+  return { checked: pairs.length, matching, examples };
+}
+
+/** Cross-shard samples whose transfer shows in the payee's history, as a credit of the payee: the credit landed on its shard. */
+async function countCreditedPayees(client: Client, source: TransferSource, samples: readonly SampledTransfer[]): Promise<number> {
+  let credited = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < samples.length) {
+      const sample = samples[next++];
+      if (source.shardOfAccountId(sample.creditAccountId) === source.shardOfAccountId(sample.debitAccountId)) continue; // not cross-shard: not counted
+      if (await inPayeeHistory(client, sample)) credited++;
+    }
+  };
+  await Promise.all(Array.from({ length: historyChecksInFlight }, worker));
+  return credited;
+}
+
+async function inPayeeHistory(client: Client, sample: SampledTransfer): Promise<boolean> {
+  for (let timestampMin = 0n; ; ) {
+    const page = await client.getAccountTransfers({ accountId: sample.creditAccountId, timestampMin, limit: historyPageMax });
+    const entry = page.find((e) => e.transfer.id === sample.id);
+    if (entry !== undefined) return entry.transfer.creditAccountId === sample.creditAccountId && entry.transfer.amount === sample.amount;
+    if (page.length < historyPageMax) return false;
+    timestampMin = page[page.length - 1].transfer.timestamp + 1n;
+  }
 }
 
 /** SIGTERM, so a profiled server exits through process.exit and writes its profiles. */

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { integerOption } from '../../src/cli/option-values.js';
 import { batchEventsMax, connectionRequestsInFlightMax, shardCountMax } from '../../src/core/limits.js';
+import { workloadNames, type Workload } from './transfer-source.js';
 
 export interface Pipelining {
   connections: number;
@@ -15,6 +16,10 @@ export interface LoadOptions {
   shardCount: number;
   accountCount: number;
   batchSizes: number[];
+  /** Workloads, each run through every phase (light + each batch size), interleaved per phase in this order. */
+  workloads: Workload[];
+  /** Longest wait, after a cross-shard phase, for every credit to land (GET /health transit.inFlight = 0). */
+  transitTimeoutSeconds: number;
   /** Measured seconds per batch size (after the warm-up). */
   durationSeconds: number;
   warmupSeconds: number;
@@ -36,6 +41,10 @@ export const loadUsage = `usage: node dist/bench/load.js [options]     (npm run 
   --shards N            server shards                               (env TALLY_BENCH_SHARDS, default 2)
   --accounts N          accounts created before the load            (env TALLY_BENCH_ACCOUNTS, default 100000)
   --batches A,B,…       transfers per request, one phase each       (env TALLY_BENCH_BATCHES, default 1,100,8190)
+  --workloads W,…       each phase runs once per workload, in order (env TALLY_BENCH_WORKLOADS, default same-shard,cross-shard)
+                        same-shard: both accounts on one shard; cross-shard: the credit account on another
+                        shard (acknowledged once the debit is durable, credited there just after)
+  --transit-timeout S   longest wait for cross-shard credits to land (env TALLY_BENCH_TRANSIT_TIMEOUT, default 120)
   --duration S          measured seconds per phase                  (env TALLY_BENCH_DURATION, default 8)
   --warmup S            unmeasured seconds before each phase        (env TALLY_BENCH_WARMUP, default 1)
   --light S             seconds of light load (1 call in flight)    (env TALLY_BENCH_LIGHT, default 5; 0 skips)
@@ -57,12 +66,19 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   if (values.help) return { kind: 'help' };
   const connections = values.connections === undefined ? null : integer('--connections', values.connections, 1, 1024);
   const inFlight = values['in-flight'] === undefined ? null : integer('--in-flight', values['in-flight'], 1, connectionRequestsInFlightMax);
+  const shardCount = integer('--shards', values.shards ?? env.TALLY_BENCH_SHARDS ?? '2', 1, shardCountMax);
+  const workloads = workloadList(values.workloads ?? env.TALLY_BENCH_WORKLOADS ?? workloadNames.join(','));
+  if (shardCount < 2 && workloads.includes('cross-shard')) {
+    throw new LoadUsageError(`the cross-shard workload needs --shards 2 or more (got ${shardCount}); pass --workloads same-shard`);
+  }
   return {
     kind: 'run',
     options: {
-      shardCount: integer('--shards', values.shards ?? env.TALLY_BENCH_SHARDS ?? '2', 1, shardCountMax),
+      shardCount,
       accountCount: integer('--accounts', values.accounts ?? env.TALLY_BENCH_ACCOUNTS ?? '100000', 2, 50_000_000),
       batchSizes: batchList(values.batches ?? env.TALLY_BENCH_BATCHES ?? `1,100,${batchEventsMax}`),
+      workloads,
+      transitTimeoutSeconds: seconds('--transit-timeout', values['transit-timeout'] ?? env.TALLY_BENCH_TRANSIT_TIMEOUT ?? '120', 1),
       durationSeconds: seconds('--duration', values.duration ?? env.TALLY_BENCH_DURATION ?? '8', 0.1),
       warmupSeconds: seconds('--warmup', values.warmup ?? env.TALLY_BENCH_WARMUP ?? '1', 0),
       lightSeconds: seconds('--light', values.light ?? env.TALLY_BENCH_LIGHT ?? '5', 0),
@@ -97,6 +113,8 @@ function parseOrUsage(argv: readonly string[]) {
         shards: { type: 'string' },
         accounts: { type: 'string' },
         batches: { type: 'string' },
+        workloads: { type: 'string' },
+        'transit-timeout': { type: 'string' },
         duration: { type: 'string' },
         warmup: { type: 'string' },
         light: { type: 'string' },
@@ -127,4 +145,14 @@ function batchList(text: string): number[] {
   const sizes = text.split(',').map((part) => integer('--batches', part.trim(), 1, batchEventsMax));
   if (sizes.length === 0) throw new LoadUsageError('--batches needs at least one size');
   return sizes;
+}
+
+function workloadList(text: string): Workload[] {
+  const names = text.split(',').map((part) => part.trim());
+  const known = new Set<string>(workloadNames);
+  for (const name of names) {
+    if (!known.has(name)) throw new LoadUsageError(`--workloads takes ${workloadNames.join(', ')} (comma-separated), got ${JSON.stringify(name)}`);
+  }
+  if (new Set(names).size !== names.length) throw new LoadUsageError(`--workloads names a workload twice: ${JSON.stringify(text)}`);
+  return names as Workload[];
 }

@@ -22,6 +22,8 @@ export interface DriveOptions {
   source: TransferSource;
   /** Called about once a second while measuring. */
   onProgress: (progress: DriveProgress) => void;
+  /** Called once when the measured window ends (replies to requests still in flight are awaited after it). */
+  onMeasureEnd?: () => void;
 }
 
 export interface DriveProgress {
@@ -98,10 +100,19 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
     if (nowNs < measureFromNs) return;
     options.onProgress({ elapsedMs: msBetween(measureFromNs, nowNs), transfersAcked: totals.measured, latencies });
   }, 1000);
+  let measureEnded = false;
+  const endMeasure = () => {
+    if (measureEnded) return;
+    measureEnded = true;
+    options.onMeasureEnd?.();
+  };
+  const measureEnd = setTimeout(endMeasure, Math.max(0, msBetween(process.hrtime.bigint(), measureToNs)));
   try {
     await Promise.all(sockets.map(runSocket));
   } finally {
     clearInterval(progress);
+    clearTimeout(measureEnd);
+    endMeasure(); // the last replies may beat the timer to it
     await Promise.all(sockets.map(closeSocket));
   }
   return {

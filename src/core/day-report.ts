@@ -404,7 +404,7 @@ function transitRow(pair: TransitPair, result: CheckResult<TransitRow>): void {
   const inName = inHalf === undefined ? `no transit-in account on shard ${pair.to}` : `transit-in ${inHalf.id} (shard ${pair.to}) nets ${inNet}`;
   result.failures.push(
     `Ledger ${pair.ledger}, transit ${pair.from}→${pair.to}: ${outName} and ${inName}, leaving ${outNet - inNet} between them, ` +
-      `but ${pair.inFlight} was in flight at the cut (unexplained: ${outNet - inNet - pair.inFlight}).`,
+      `but ${pair.inFlight} was in flight at the cut (transit − in flight: ${outNet - inNet - pair.inFlight}).`,
   );
 }
 
@@ -420,14 +420,14 @@ function checkUnmapped(closes: readonly ShardDayClose[], gl: GeneralLedgerView, 
   const shardsOf = (ledger: number, code: number) => [...(detail.unmappedCodes.get(`${ledger}:${code}`)?.shards ?? [])].sort(byNumber);
   const rows: UnmappedRow[] = [...named].map(([accountId, a]) => ({ accountId, code: a.code, ledger: a.ledger, shards: shardsOf(a.ledger, a.code) }));
   const failures = rows.map(
-    (r) => `Ledger ${r.ledger}: account ${r.accountId} has code ${r.code === 0 ? '(unknown)' : r.code}, which the chart maps to no leaf subject` + (r.shards.length === 0 ? '.' : ` (shards ${r.shards.join(', ')}).`),
+    (r) => `Ledger ${r.ledger}: account ${r.accountId} has code ${r.code === 0 ? '(unknown)' : r.code}, which the chart maps to no leaf subject` + (r.shards.length === 0 ? '.' : ` (on shard(s) ${r.shards.join(', ')}).`),
   );
   const namedCodes = new Set(rows.map((r) => `${r.ledger}:${r.code}`));
   for (const [key, c] of detail.unmappedCodes) {
     if (namedCodes.has(key)) continue;
     const shards = [...c.shards].sort(byNumber);
     rows.push({ accountId: '', code: c.code, ledger: c.ledger, shards });
-    failures.push(`Ledger ${c.ledger}: account code ${c.code} maps to no leaf subject of the chart (${c.accounts} account(s) on shards ${shards.join(', ')}).`);
+    failures.push(`Ledger ${c.ledger}: account code ${c.code} maps to no leaf subject of the chart (${c.accounts} account(s) on shard(s) ${shards.join(', ')}).`);
   }
   const order = rows.map((row, k) => ({ row, failure: failures[k]! }));
   order.sort((a, b) => a.row.ledger - b.row.ledger || a.row.code - b.row.code || (a.row.accountId < b.row.accountId ? -1 : a.row.accountId > b.row.accountId ? 1 : 0));
@@ -459,7 +459,7 @@ export function formatDayReport(report: DayReport): string {
   const failedOf = (rows: readonly { passed: boolean }[]) => rows.filter((r) => !r.passed).length;
   const inFlight = checks.transit.pairs.reduce((sum, p) => sum + BigInt(p.inFlightAtCut), 0n);
   const lines = [
-    `Day report ${dayLabel(report.day)} (day ${report.dayBegun} begun) over ${report.shards.length} shard(s): ${report.passed ? 'PASSED' : 'FAILED'}`,
+    `Day report ${dayLabel(report.day)} (${dayLabel(report.dayBegun)} begun) over ${report.shards.length} shard(s): ${report.passed ? 'PASSED' : 'FAILED'}`,
     `${mark(checks.detailVsGeneral.passed)} detail vs general (总分核对): ${checks.detailVsGeneral.rows.length} subject row(s), ${failedOf(checks.detailVsGeneral.rows)} failed`,
     `${mark(checks.trialBalance.passed)} trial balance (试算平衡): ${checks.trialBalance.ledgers.length} ledger(s), ${failedOf(checks.trialBalance.ledgers)} failed`,
     `${mark(checks.transit.passed)} transit (在途): ${checks.transit.pairs.length} pair(s), ${inFlight} in flight at the cut, ${failedOf(checks.transit.pairs)} failed`,

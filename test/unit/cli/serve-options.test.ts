@@ -10,19 +10,21 @@ const serve = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   return command.options;
 };
 
+const dayDefaults = { dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: true }, chartPath: null };
+
 describe('tally serve options', () => {
   it('defaults', () => {
-    expect(serve([])).toEqual({ port: 3000, host: '127.0.0.1', dataDir: './data', shardCount: Math.min(availableParallelism(), 64) });
+    expect(serve([])).toEqual({ port: 3000, host: '127.0.0.1', dataDir: './data', shardCount: Math.min(availableParallelism(), 64), ...dayDefaults });
   });
 
   it('reads the environment', () => {
     const env = { TALLY_PORT: '4000', TALLY_HOST: '0.0.0.0', TALLY_DATA: '/var/tally', TALLY_SHARDS: '4' };
-    expect(serve([], env)).toEqual({ port: 4000, host: '0.0.0.0', dataDir: '/var/tally', shardCount: 4 });
+    expect(serve([], env)).toEqual({ port: 4000, host: '0.0.0.0', dataDir: '/var/tally', shardCount: 4, ...dayDefaults });
   });
 
   it('prefers flags to the environment', () => {
     const options = serve(['--port', '0', '--host', '::1', '--data', 'd', '--shards', '2'], { TALLY_PORT: '4000', TALLY_SHARDS: '8' });
-    expect(options).toEqual({ port: 0, host: '::1', dataDir: 'd', shardCount: 2 });
+    expect(options).toEqual({ port: 0, host: '::1', dataDir: 'd', shardCount: 2, ...dayDefaults });
   });
 
   it('asks for help', () => {
@@ -48,5 +50,14 @@ describe('tally serve options', () => {
 
   it('checks environment values like flags, naming the flag', () => {
     expect(() => parseServeArgs([], { TALLY_SHARDS: 'many' })).toThrow(/--shards/);
+  });
+
+  it('day cut, time zone and chart of accounts', () => {
+    expect(serve(['--day-cut', '23:30', '--time-zone', 'Asia/Shanghai'])).toMatchObject({ dayCut: { cutTime: '23:30', timeZone: 'Asia/Shanghai', scheduled: true } });
+    expect(serve([], { TALLY_DAY_CUT: 'manual' })).toMatchObject({ dayCut: { scheduled: false } });
+    expect(() => serve(['--day-cut', '25:00'])).toThrow(/--day-cut/);
+    expect(() => serve(['--time-zone', 'Mars/Olympus'])).toThrow(/--time-zone/);
+    expect(() => serve(['--chart', '/nonexistent/chart.json'])).toThrow(/--chart/);
+    expect(serve(['--chart', 'config/chart-of-accounts.default.json'])).toMatchObject({ chartPath: 'config/chart-of-accounts.default.json' });
   });
 });
