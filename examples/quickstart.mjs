@@ -2,8 +2,8 @@
 // Run a server first (`npm start` in this repository), then `node examples/quickstart.mjs`
 // (or TALLY_URL=ws://HOST:PORT node examples/quickstart.mjs).
 //
-// In this version a transfer posts only when both accounts live on the same shard (across shards it
-// is refused with `cross_shard_not_supported`), so bob's id is drawn on alice's shard.
+// bob's id is drawn on alice's shard, so the credit is visible the moment the transfer is
+// acknowledged (across shards it posts too, and the credit lands a few milliseconds later).
 
 import { connect, formatAmount, newId, parseAmount } from 'tally-ledger/client';
 
