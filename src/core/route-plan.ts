@@ -18,7 +18,7 @@ import { Operation } from './operations.js';
 import { ResultCode } from './result-codes.js';
 import { shardOfIdAt } from './routing.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from './types.js';
-import { viewOf } from './u128.js';
+import { equalIdsAt, viewOf } from './u128.js';
 import { countRecords } from './wire.js';
 
 /** One shard's part of a request. */
@@ -275,7 +275,7 @@ function placeFound(
   let placed = 0;
   let k = 0;
   for (let offset = 0; offset < reply.byteLength; offset += recordBytes) {
-    while (k < askedCount && !idsEqual(replyView, offset, askedView, k * idBytes)) k++;
+    while (k < askedCount && !equalIdsAt(replyView, offset, askedView, k * idBytes)) k++;
     assert(k < askedCount, 'a shard replied with a record it was not asked for, or out of order');
     const index = request.indexes === null ? k : request.indexes[k];
     if (offsets[index] === -1) {
@@ -322,13 +322,3 @@ function copyFound(out: Uint8Array, at: number, reply: Uint8Array, start: number
   out.set(reply.subarray(start, start + bytes), at);
   return at + bytes;
 }
-
-function idsEqual(a: DataView, aOffset: number, b: DataView, bOffset: number): boolean {
-  return (
-    a.getUint32(aOffset, true) === b.getUint32(bOffset, true) &&
-    a.getUint32(aOffset + 4, true) === b.getUint32(bOffset + 4, true) &&
-    a.getUint32(aOffset + 8, true) === b.getUint32(bOffset + 8, true) &&
-    a.getUint32(aOffset + 12, true) === b.getUint32(bOffset + 12, true)
-  );
-}
-

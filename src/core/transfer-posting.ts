@@ -7,7 +7,7 @@ import { TransferLayout as T } from './layout.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from './result-codes.js';
 import { AccountFlags, TransferFlags, TransferStatus, transferKindFlags } from './types.js';
-import { idKeyAt } from './u128.js';
+import { equalIdsAt, idKeyAt } from './u128.js';
 import { shardOfIdAt } from './routing.js';
 import { SystemAccountKind, systemAccountSlot } from './system-accounts.js';
 import { InstructionKind } from './transit.js';
@@ -142,21 +142,12 @@ function reversalRefusal(s: LedgerState, p: Posting): number | undefined {
   if (!movesMoney(kind) || kind === TransferFlags.reversal) return ResultCode.original_not_reversible;
   if (s.returned.has(referenceKey(p))) return ResultCode.original_not_reversible;
   // Compared by id: one side of a cross-shard original is an account of another shard.
-  const mirrored = equalIds(original.view, original.at + T.debitAccountId, p.view, p.at + T.creditAccountId) &&
-    equalIds(original.view, original.at + T.creditAccountId, p.view, p.at + T.debitAccountId);
+  const mirrored = equalIdsAt(original.view, original.at + T.debitAccountId, p.view, p.at + T.creditAccountId) &&
+    equalIdsAt(original.view, original.at + T.creditAccountId, p.view, p.at + T.debitAccountId);
   if (!mirrored) return ResultCode.accounts_mismatch;
   const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (s.reversed.get(referenceKey(p)) ?? 0n);
   if (p.amount > remaining) return ResultCode.reversal_exceeds_remaining;
   return undefined;
-}
-
-function equalIds(a: DataView, aAt: number, b: DataView, bAt: number): boolean {
-  return (
-    a.getUint32(aAt, true) === b.getUint32(bAt, true) &&
-    a.getUint32(aAt + 4, true) === b.getUint32(bAt + 4, true) &&
-    a.getUint32(aAt + 8, true) === b.getUint32(bAt + 8, true) &&
-    a.getUint32(aAt + 12, true) === b.getUint32(bAt + 12, true)
-  );
 }
 
 function freezeRefusal(s: LedgerState, p: Posting): number | undefined {

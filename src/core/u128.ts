@@ -61,3 +61,13 @@ export function hashId32(view: DataView, offset: number): number {
   }
   return hash >>> 0;
 }
+
+/** Whether the u128 at `aAt` in `a` equals the one at `bAt` in `b` (compared as four words, no bigint). */
+export function equalIdsAt(a: DataView, aAt: number, b: DataView, bAt: number): boolean {
+  return (
+    a.getUint32(aAt, true) === b.getUint32(bAt, true) &&
+    a.getUint32(aAt + 4, true) === b.getUint32(bAt + 4, true) &&
+    a.getUint32(aAt + 8, true) === b.getUint32(bAt + 8, true) &&
+    a.getUint32(aAt + 12, true) === b.getUint32(bAt + 12, true)
+  );
+}
