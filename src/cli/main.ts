@@ -4,12 +4,15 @@
 
 import { startServer } from '../gateway/server.js';
 import { startShards } from '../shards/shard-set.js';
+import { closeDayCommand } from './close-day.js';
 import { UsageError, parseServeArgs, serveUsage, type ServeOptions } from './serve-options.js';
 
 const usage = `usage: tally <command> [options]
 
 commands:
-  serve     run a Tally server (tally serve --help for its options)`;
+  serve       run a Tally server (tally serve --help for its options)
+  close-day   cut the business day on a running server and print its day report
+              (tally close-day --help); exit status 1 when a check of the report failed`;
 
 /** Resolves with the exit status, or 'running' while the server serves (it exits from its signal handler). */
 async function main(argv: string[]): Promise<number | 'running'> {
@@ -18,6 +21,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
     console.log(usage);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'close-day') return closeDayCommand(rest, process.env);
   if (command !== 'serve') throw new UsageError(`unknown command ${JSON.stringify(command)}`, usage);
   const parsed = parseServeArgs(rest, process.env);
   if (parsed.kind === 'help') {

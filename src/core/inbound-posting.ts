@@ -10,7 +10,7 @@ import { StatusBits } from './account-table.js';
 import { TransferLayout as T } from './layout.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from './result-codes.js';
-import { SystemAccountKind, systemAccountSlot, writeSystemAccountId } from './system-accounts.js';
+import { SystemAccountKind, isSuspenseIdAt, systemAccountSlot, writeSystemAccountId } from './system-accounts.js';
 import { InstructionKind } from './transit.js';
 import { recordHistory, type BalancesOut } from './transfer-posting.js';
 import { AccountFlags, TransferFlags, transferKindFlags } from './types.js';
@@ -65,7 +65,9 @@ function applyReturn(s: LedgerState, view: DataView, at: number, instruction: In
   assert(s.fits('debitsPosted', transit, amount), 'a return never exceeds what left through transit');
   let payer = s.accounts.slotAt(view, at + T.creditAccountId);
   let destination: number = ReturnDestination.payer;
-  if (creditRefusal(s, payer, ledger, amount) !== undefined) {
+  // On replay the journal copy already names the suspense account it was diverted to: decide the same way again.
+  const diverted = isSuspenseIdAt(view, at + T.creditAccountId);
+  if (diverted || creditRefusal(s, payer, ledger, amount) !== undefined) {
     payer = systemAccountSlot(s, SystemAccountKind.suspense, ledger, s.shardIndex, timestamp);
     assert(s.fits('creditsPosted', payer, amount), 'suspense account overflow');
     // The journal copy names where the money went, so history, vouchers and replays agree.

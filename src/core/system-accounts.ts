@@ -50,6 +50,11 @@ export function isTransitIdAt(view: DataView, at: number): boolean {
   return kind === SystemAccountKind.transitOut || kind === SystemAccountKind.transitIn;
 }
 
+/** Whether the u128 at `at` is a suspense account id. */
+export function isSuspenseIdAt(view: DataView, at: number): boolean {
+  return isSystemIdAt(view, at) && view.getUint8(at + 6) === SystemAccountKind.suspense;
+}
+
 /**
  * Writes the id of a system account at `at`. For transit accounts `from → to` names the direction;
  * the out-half lives on `from`, the in-half on `to`. A suspense account lives on `from` (`to` = 0).

@@ -105,7 +105,9 @@ export class ClusterHarness {
         const applied = this.shards[to]!.ledger.state.inboundApplied[from]!;
         this.shards[from]!.acknowledge(to, applied);
         const queue = this.queues.get(from * this.shardCount + to) ?? [];
-        const queuedLast = queue.length === 0 ? applied : pairSeqOf(queue[queue.length - 1]!);
+        // A queue that does not start right after what the receiver applied has a hole (a lost reply): refetch it all.
+        const contiguous = queue.length > 0 && pairSeqOf(queue[0]!) === applied + 1 && pairSeqOf(queue[queue.length - 1]!) === applied + queue.length;
+        const queuedLast = contiguous ? pairSeqOf(queue[queue.length - 1]!) : applied;
         const missing = this.shards[from]!.ledger.state.outbox.after(to, queuedLast, Number.MAX_SAFE_INTEGER);
         for (let at = 0; at < missing.byteLength; at += I.bytes) this.enqueue(missing.subarray(at, at + I.bytes));
       }

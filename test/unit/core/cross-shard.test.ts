@@ -113,6 +113,18 @@ describe('cross-shard transfers', () => {
     c.restart(0);
   });
 
+  test('several returns diverted to suspense replay the same way (the journal copy names the suspense account)', () => {
+    const c = world();
+    expect(c.accountOperations([{ id: 500n, accountId: payee, kind: 'block', flags: AccountOperationFlags.credits }])).toEqual(['ok']);
+    expect(c.accountOperations([{ id: 501n, accountId: payer, kind: 'block', flags: AccountOperationFlags.credits }])).toEqual(['ok']);
+    expect(c.createTransfers([transfer(10n, payer, payee, 5n), transfer(11n, payer, payee, 6n)])).toEqual(['ok', 'ok']);
+    c.settle();
+    const suspense = systemAccountId(SystemAccountKind.suspense, ledgerMain, 0, 0, shardCount);
+    expect(balance(c, suspense)).toBe(11n);
+    c.restart(0);
+    expect(balance(c, suspense)).toBe(11n);
+  });
+
   test('instructions apply exactly once and in order: duplicates are skipped, a gap stops its pair', () => {
     const c = world();
     expect(c.createTransfers([transfer(10n, payer, payee, 1n), transfer(11n, payer, payee, 2n), transfer(12n, payer, payee2, 3n)])).toEqual(['ok', 'ok', 'ok']);
