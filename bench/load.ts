@@ -6,11 +6,16 @@
 // After a cross-shard phase the bench waits for every credit to land (GET /health transit.inFlight = 0)
 // and records how long credits took. Prints transfers/s and acknowledgement latency per phase, the
 // cross-shard / same-shard ratio per batch size, checks the ledger at the end, writes JSON.
+// The server runs with TALLY_DAY_CUT=manual, so only the bench cuts business days: after the phases,
+// the day-cut phase (--day-cut-phase, default on) runs pairs of back-to-back windows at batch 8190,
+// same-shard, one without a cut and one with closeDay() sent on its own connection 10% into the window
+// while the load goes on, and reports during-cut / baseline transfers/s (target ≥ 0.9). After the
+// checks, with traffic stopped, one more closeDay() must come back with a passing day report.
 
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, type AccountState, type Client } from '../src/client/index.js';
+import { connect, type AccountState, type Client, type DayReport } from '../src/client/index.js';
 import { batchEventsMax, historyPageMax } from '../src/core/limits.js';
 import { SystemAccountKind, systemAccountId } from '../src/core/system-accounts.js';
 import { repoRoot, startServerProcess, type ServerProcess } from '../test/support/server-process.js';
@@ -27,9 +32,15 @@ import {
   printRatios,
   printTable,
   printTransitTable,
+  printDayCutPhase,
+  printFinalDayCut,
   printVerification,
   progressLine,
   statusLine,
+  summariseDayReport,
+  type DayCutCall,
+  type DayCutPhase,
+  type DayCutWindow,
   type PhaseResult,
   type TransitReading,
   type VerificationResult,
@@ -48,6 +59,15 @@ const transitPollMs = 20;
 const serverDelaySamplesMax = 16_384;
 /** History lookups in flight at once when checking that sampled payees were credited. */
 const historyChecksInFlight = 8;
+/** The day-cut phase: its batch size and workload, the pairs of windows, and where in a window the cut is sent. */
+const dayCutBatch = batchEventsMax;
+const dayCutWorkload: Workload = 'same-shard';
+const dayCutPairs = 2;
+const dayCutAtFraction = 0.1;
+/** Target of during-cut / baseline transfers/s. */
+const dayCutTarget = 0.9;
+/** How long a closeDay() may take before the client gives up on it (the cut waits for the bookkeeping shard to catch up). */
+const dayCutTimeoutMs = 300_000;
 
 type PhaseStep = { kind: 'light' } | { kind: 'pipelined'; batchEvents: number };
 
@@ -66,8 +86,9 @@ async function main(): Promise<number> {
   const profileDir = options.serverCpuProfile ? await mkdtemp(path.join(outDir, `prof-${stamp}-`)) : null;
   const nodeArgs = profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
 
-  const server = await startServerProcess({ shardCount: options.shardCount, nodeArgs, echo: options.echoServer });
-  console.log(`server: pid ${server.pid}, ${server.url}, ${options.shardCount} shards, data ${server.dataDir}`);
+  // Manual day cuts: no midnight cut lands in a measurement; the bench's closeDay() calls are the only cuts.
+  const server = await startServerProcess({ shardCount: options.shardCount, nodeArgs, echo: options.echoServer, env: { TALLY_DAY_CUT: 'manual' } });
+  console.log(`server: pid ${server.pid}, ${server.url}, ${options.shardCount} shards, data ${server.dataDir}, day cut manual (TALLY_DAY_CUT=manual)`);
   console.log(`workloads: ${options.workloads.join(', ')} (each phase runs once per workload, in that order)`);
   let profiles: WindowProfile[] = [];
   try {
@@ -75,7 +96,12 @@ async function main(): Promise<number> {
     // A server without transit figures fails here, before any load, rather than after the first cross-shard phase.
     if (options.workloads.includes('cross-shard')) await readTransit(server);
     const client = await connect({ url: server.url, timeoutMs: clientTimeoutMs });
+    /** closeDay() calls go on a connection of their own, with a timeout long enough for the bookkeeping shard to catch up. */
+    const cutClient = await connect({ url: server.url, timeoutMs: dayCutTimeoutMs });
     const phases: PhaseResult[] = [];
+    const dayCutWindows: DayCutWindow[] = [];
+    let dayCut: DayCutPhase | null = null;
+    let finalCut: DayCutCall;
     /** The measured stretch of each phase, to read the server's profiles over exactly that time. */
     const windows: ProfileWindow[] = [];
     let verification: VerificationResult;
@@ -89,21 +115,30 @@ async function main(): Promise<number> {
       for (const step of steps) {
         for (const workload of options.workloads) phases.push(await runPhase(server, client, source, step, workload, options, phases, windows));
       }
-      verification = await verify(server, client, source, phases, windows, options);
+      if (options.dayCutPhase) dayCut = await runDayCutPhase(server, cutClient, source, options, windows, dayCutWindows);
+      const transfersOk = phases.reduce((sum, p) => sum + p.transfersOk, 0) + dayCutWindows.reduce((sum, w) => sum + w.transfersOk, 0);
+      verification = await verify(server, client, source, transfersOk, windows, options);
+      // With every transfer in and checked, one more cut: its report must pass with nothing moving.
+      console.log('final day cut: closeDay() with traffic stopped');
+      finalCut = await timedCloseDay(cutClient, process.hrtime.bigint(), null);
     } catch (error) {
       if (phases.length > 0) {
         console.log('\nphases completed before the failure:');
         printTable(phases);
         printTransitTable(phases);
       }
+      if (dayCutWindows.length > 0) console.log(`\nday-cut windows completed before the failure:\n${JSON.stringify(dayCutWindows, null, 2)}`);
       throw error;
     }
     await client.close();
+    await cutClient.close();
     const ratios = workloadRatios(phases);
     printTable(phases);
     printTransitTable(phases);
     printRatios(ratios, ratioTargetBatch, ratioTarget);
+    if (dayCut !== null) printDayCutPhase(dayCut);
     printVerification(verification);
+    printFinalDayCut(finalCut);
     await stopServer(server);
     if (profileDir !== null) {
       profiles = await summariseProfiles(profileDir, repoRoot(), hotSpotsPerThread, windows);
@@ -118,10 +153,13 @@ async function main(): Promise<number> {
       targetMet: atTarget === undefined ? null : atTarget.ratio >= ratioTarget,
       byPhase: ratios,
     };
-    const record = { machine, command: `node dist/bench/load.js ${process.argv.slice(2).join(' ')}`.trim(), options, phases, crossShardRatio, verification, profiles };
+    const dayCutRecord = { phase: dayCut, final: finalCut };
+    const record = { machine, command: `node dist/bench/load.js ${process.argv.slice(2).join(' ')}`.trim(), options, phases, crossShardRatio, dayCut: dayCutRecord, verification, profiles };
     await writeFile(outPath, JSON.stringify(record, null, 2) + '\n');
     console.log(`\nresults written to ${path.relative(process.cwd(), outPath) || outPath}`);
-    return verification.passed ? 0 : 1;
+    const dayCutsPassed = (dayCut === null || dayCut.reportsPassed) && finalCut.error === null && finalCut.report!.passed;
+    if (!dayCutsPassed) console.log('load bench: a day cut failed or its day report did not pass (see above)');
+    return verification.passed && dayCutsPassed ? 0 : 1;
   } finally {
     await server.cleanup();
   }
@@ -321,6 +359,13 @@ async function lightPhase(
   };
 }
 
+/** A pipelined window other than a plain phase: its own name and duration, and a hook as measuring begins. */
+interface PipelinedWindow {
+  name?: string;
+  durationSeconds?: number;
+  onMeasureStart?: () => void;
+}
+
 async function pipelinedPhase(
   server: ServerProcess,
   source: TransferSource,
@@ -329,11 +374,13 @@ async function pipelinedPhase(
   options: LoadOptions,
   windows: ProfileWindow[],
   onMeasureEnd: () => void,
+  window: PipelinedWindow = {},
 ): Promise<PhaseFigures> {
   const { connections, inFlight } = pipeliningFor(batchEvents, options);
-  const name = `batch ${batchEvents} (raw frames)`;
-  const label = `batch ${batchEvents}, ${workload}`;
-  console.log(`${label} (raw frames): ${connections} sockets × ${inFlight} in flight, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`);
+  const name = window.name ?? `batch ${batchEvents} (raw frames)`;
+  const label = window.name === undefined ? `batch ${batchEvents}, ${workload}` : `${window.name}, batch ${batchEvents}, ${workload}`;
+  const durationSeconds = window.durationSeconds ?? options.durationSeconds;
+  console.log(`${label} (raw frames): ${connections} sockets × ${inFlight} in flight, ${options.warmupSeconds} s warm-up + ${durationSeconds} s`);
   let last = { elapsedMs: 0, transfersAcked: 0, samples: 0 };
   const result = await drive({
     url: server.url,
@@ -341,13 +388,14 @@ async function pipelinedPhase(
     connections,
     inFlight,
     warmupMs: options.warmupSeconds * 1000,
-    durationMs: options.durationSeconds * 1000,
+    durationMs: durationSeconds * 1000,
     source,
     onProgress: ({ elapsedMs, transfersAcked, latencies }) => {
       const perSecond = (transfersAcked - last.transfersAcked) / Math.max(0.001, (elapsedMs - last.elapsedMs) / 1000);
-      progressLine(label, elapsedMs, options.durationSeconds * 1000, perSecond, latencies.summary(last.samples));
+      progressLine(label, elapsedMs, durationSeconds * 1000, perSecond, latencies.summary(last.samples));
       last = { elapsedMs, transfersAcked, samples: latencies.size };
     },
+    onMeasureStart: window.onMeasureStart,
     onMeasureEnd,
   });
   endProgress();
@@ -371,6 +419,152 @@ async function pipelinedPhase(
 }
 
 /**
+ * The day-cut phase: `dayCutPairs` pairs of back-to-back windows at batch `dayCutBatch`, same-shard,
+ * alternating baseline, cut, cut, baseline… In a during-cut window, closeDay() goes out on a
+ * connection of its own `dayCutAtFraction` into the measured window and the load goes on; a cut that
+ * outlasts its window is awaited after it (with no load) and reported as such, never stretched into it.
+ */
+async function runDayCutPhase(
+  server: ServerProcess,
+  cutClient: Client,
+  source: TransferSource,
+  options: LoadOptions,
+  profileWindows: ProfileWindow[],
+  results: DayCutWindow[],
+): Promise<DayCutPhase> {
+  source.workload = dayCutWorkload;
+  const { connections, inFlight } = pipeliningFor(dayCutBatch, options);
+  const windowMs = options.dayCutWindowSeconds * 1000;
+  console.log(
+    `day cut under load: ${dayCutPairs} pairs of ${options.dayCutWindowSeconds} s windows at batch ${dayCutBatch}, ${dayCutWorkload}; ` +
+      `closeDay() sent ${dayCutAtFraction * 100}% into each during-cut window`,
+  );
+  for (let pair = 1; pair <= dayCutPairs; pair++) {
+    const order: DayCutWindow['kind'][] = pair % 2 === 1 ? ['baseline', 'during-cut'] : ['during-cut', 'baseline'];
+    for (const kind of order) results.push(await dayCutWindow(server, cutClient, source, options, profileWindows, pair, kind, windowMs));
+  }
+  const sum = (kind: DayCutWindow['kind']) => results.filter((w) => w.kind === kind).reduce((total, w) => total + w.transfersPerSecond, 0);
+  const baseline = sum('baseline');
+  const duringCut = sum('during-cut');
+  const ratio = baseline > 0 ? duringCut / baseline : NaN;
+  const cuts = results.map((w) => w.cut).filter((c): c is DayCutCall => c !== null);
+  return {
+    batchEvents: dayCutBatch,
+    workload: dayCutWorkload,
+    connections,
+    inFlightPerConnection: inFlight,
+    windowSeconds: options.dayCutWindowSeconds,
+    cutAtFraction: dayCutAtFraction,
+    windows: results,
+    baselineTransfersPerSecondSum: baseline,
+    duringCutTransfersPerSecondSum: duringCut,
+    ratio,
+    target: dayCutTarget,
+    targetMet: ratio >= dayCutTarget,
+    cutsOutlastingWindow: cuts.filter((c) => c.outlastedWindow).length,
+    reportsPassed: cuts.every((c) => c.error === null && c.report!.passed),
+  };
+}
+
+async function dayCutWindow(
+  server: ServerProcess,
+  cutClient: Client,
+  source: TransferSource,
+  options: LoadOptions,
+  profileWindows: ProfileWindow[],
+  pair: number,
+  kind: DayCutWindow['kind'],
+  windowMs: number,
+): Promise<DayCutWindow> {
+  const bookkeepingLagAtStart = await bookkeepingLag(cutClient);
+  const name = `day cut ${pair}. ${kind}`;
+  let measureFromNs: bigint | null = null;
+  let measureEnded = false;
+  let cutTimer: NodeJS.Timeout | null = null;
+  const cut: { pending: Promise<DayCutCall> | null; settled: boolean } = { pending: null, settled: false };
+  const onMeasureStart = () => {
+    measureFromNs = process.hrtime.bigint();
+    if (kind !== 'during-cut') return;
+    cutTimer = setTimeout(() => {
+      cut.pending = timedCloseDay(cutClient, measureFromNs!, () => !measureEnded);
+      void cut.pending.then(() => (cut.settled = true));
+    }, windowMs * dayCutAtFraction);
+  };
+  let lagAtEnd: Promise<number | null> = Promise.resolve(null);
+  const onMeasureEnd = () => {
+    measureEnded = true;
+    lagAtEnd = bookkeepingLag(cutClient);
+  };
+  const figures = await withCores(server, () =>
+    pipelinedPhase(server, source, dayCutWorkload, dayCutBatch, options, profileWindows, onMeasureEnd, { name, durationSeconds: windowMs / 1000, onMeasureStart }),
+  ).finally(() => {
+    if (cutTimer !== null) clearTimeout(cutTimer);
+  });
+  const bookkeepingLagAtEnd = await lagAtEnd;
+  let call: DayCutCall | null = null;
+  if (kind === 'during-cut') {
+    if (cut.pending === null) throw new Error(`${name}: closeDay() was never sent (the measured window ended before ${dayCutAtFraction * 100}% of it)`);
+    if (!cut.settled) console.log(`  ${name}: window over, closeDay() still running; waiting for it (no load)`);
+    call = await cut.pending;
+    const outcome = call.error !== null ? `rejected: ${call.error}` : `day ${call.report!.day} report ${call.report!.passed ? 'passed' : 'FAILED'}`;
+    console.log(
+      `  ${name}: closeDay() sent ${(call.sentAtMs / 1000).toFixed(2)} s into the window, settled after ${call.durationMs.toFixed(0)} ms` +
+        `${call.outlastedWindow ? ' (after the window ended)' : ''}; ${outcome}`,
+    );
+  }
+  return {
+    pair,
+    kind,
+    durationSeconds: figures.durationSeconds,
+    transfersPerSecond: figures.transfersPerSecond,
+    requestsPerSecond: figures.requestsPerSecond,
+    latency: figures.latency,
+    transfersSent: figures.transfersSent,
+    transfersOk: figures.transfersOk,
+    failures: figures.failures,
+    benchCores: figures.benchCores,
+    serverCores: figures.serverCores,
+    bookkeepingLagAtStart,
+    bookkeepingLagAtEnd,
+    cut: call,
+  };
+}
+
+/**
+ * closeDay() timed from the send; never rejects (a rejection is recorded). `windowOpen` says whether
+ * the measured window is still open (null: no window). `sentAtMs` counts from `fromNs`.
+ */
+async function timedCloseDay(client: Client, fromNs: bigint, windowOpen: (() => boolean) | null): Promise<DayCutCall> {
+  const sentNs = process.hrtime.bigint();
+  let report: DayReport | null = null;
+  let error: string | null = null;
+  try {
+    report = await client.closeDay();
+  } catch (e) {
+    error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  }
+  const doneNs = process.hrtime.bigint();
+  const summary = report === null ? null : summariseDayReport(report);
+  return {
+    sentAtMs: windowOpen === null ? 0 : msBetween(fromNs, sentNs),
+    durationMs: msBetween(sentNs, doneNs),
+    outlastedWindow: windowOpen !== null && !windowOpen(),
+    report: summary,
+    error,
+    fullReport: summary !== null && !summary.passed ? report : null,
+  };
+}
+
+/** Σ journal entries the bookkeeping shard has yet to book, or null when it cannot be read. */
+async function bookkeepingLag(client: Client): Promise<number | null> {
+  try {
+    return (await client.getBookkeepingStatus()).reduce((sum, s) => sum + s.lag, 0);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Once every cross-shard credit has landed (transit idle): every transfer issued was acknowledged ok;
  * Σ debits = Σ credits = Σ amounts issued over the bench's accounts, and each account holds exactly
  * what the bench sent it; per shard pair the two transit halves carried exactly the cross-shard
@@ -381,13 +575,13 @@ async function verify(
   server: ServerProcess,
   client: Client,
   source: TransferSource,
-  phases: PhaseResult[],
+  /** Transfers acknowledged ok over every phase and day-cut window. */
+  transfersOk: number,
   windows: ProfileWindow[],
   options: LoadOptions,
 ): Promise<VerificationResult> {
   const transitAtVerify = (await waitTransitIdle(server, 'verification', options.transitTimeoutSeconds * 1000)).reading;
   const startNs = process.hrtime.bigint();
-  const transfersOk = phases.reduce((sum, p) => sum + p.transfersOk, 0);
   const ids = Array.from({ length: source.accountCount }, (_, i) => source.accountId(i));
   const accounts = await client.lookupAccounts(ids);
   let debits = 0n;

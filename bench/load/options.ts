@@ -34,6 +34,13 @@ export interface LoadOptions {
   serverCpuProfile: boolean;
   /** Copy the server's output to ours. */
   echoServer: boolean;
+  /**
+   * After the phases: pairs of back-to-back windows at batch batchEventsMax (same-shard), one without
+   * a day cut and one with closeDay() sent early in it, to compare throughput during a cut.
+   */
+  dayCutPhase: boolean;
+  /** Measured seconds of each day-cut window (default: durationSeconds). */
+  dayCutWindowSeconds: number;
 }
 
 export const loadUsage = `usage: node dist/bench/load.js [options]     (npm run bench -- [options])
@@ -48,6 +55,12 @@ export const loadUsage = `usage: node dist/bench/load.js [options]     (npm run 
   --duration S          measured seconds per phase                  (env TALLY_BENCH_DURATION, default 8)
   --warmup S            unmeasured seconds before each phase        (env TALLY_BENCH_WARMUP, default 1)
   --light S             seconds of light load (1 call in flight)    (env TALLY_BENCH_LIGHT, default 5; 0 skips)
+  --day-cut-phase       after the phases, at batch ${batchEventsMax} same-shard: windows without and with a day cut
+                        (closeDay() sent 10% into the window, load going on), twice in alternating order:
+                        baseline, cut, cut, baseline; reports during-cut / baseline transfers/s
+                                                                    (env TALLY_BENCH_DAY_CUT_PHASE=1|0, default on)
+  --no-day-cut-phase    skip it (a closeDay() still runs once at the very end, after verification)
+  --day-cut-window S    measured seconds per day-cut window         (env TALLY_BENCH_DAY_CUT_WINDOW, default: --duration)
   --connections N       sockets per phase (default: by batch size, see pipeliningFor)
   --in-flight N         requests in flight per socket (default: by batch size)
   --out FILE            JSON result file (default bench/out/load-<timestamp>.json)
@@ -67,6 +80,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const connections = values.connections === undefined ? null : integer('--connections', values.connections, 1, 1024);
   const inFlight = values['in-flight'] === undefined ? null : integer('--in-flight', values['in-flight'], 1, connectionRequestsInFlightMax);
   const shardCount = integer('--shards', values.shards ?? env.TALLY_BENCH_SHARDS ?? '2', 1, shardCountMax);
+  const durationSeconds = seconds('--duration', values.duration ?? env.TALLY_BENCH_DURATION ?? '8', 0.1);
   const workloads = workloadList(values.workloads ?? env.TALLY_BENCH_WORKLOADS ?? workloadNames.join(','));
   if (shardCount < 2 && workloads.includes('cross-shard')) {
     throw new LoadUsageError(`the cross-shard workload needs --shards 2 or more (got ${shardCount}); pass --workloads same-shard`);
@@ -79,7 +93,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
       batchSizes: batchList(values.batches ?? env.TALLY_BENCH_BATCHES ?? `1,100,${batchEventsMax}`),
       workloads,
       transitTimeoutSeconds: seconds('--transit-timeout', values['transit-timeout'] ?? env.TALLY_BENCH_TRANSIT_TIMEOUT ?? '120', 1),
-      durationSeconds: seconds('--duration', values.duration ?? env.TALLY_BENCH_DURATION ?? '8', 0.1),
+      durationSeconds,
       warmupSeconds: seconds('--warmup', values.warmup ?? env.TALLY_BENCH_WARMUP ?? '1', 0),
       lightSeconds: seconds('--light', values.light ?? env.TALLY_BENCH_LIGHT ?? '5', 0),
       connections,
@@ -87,6 +101,8 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
       outPath: values.out ?? null,
       serverCpuProfile: values['server-cpu-prof'] ?? false,
       echoServer: values['echo-server'] ?? false,
+      dayCutPhase: dayCutPhaseOption(values['day-cut-phase'], values['no-day-cut-phase'], env.TALLY_BENCH_DAY_CUT_PHASE),
+      dayCutWindowSeconds: seconds('--day-cut-window', values['day-cut-window'] ?? env.TALLY_BENCH_DAY_CUT_WINDOW ?? String(durationSeconds), 0.1),
     },
   };
 }
@@ -123,6 +139,9 @@ function parseOrUsage(argv: readonly string[]) {
         out: { type: 'string' },
         'server-cpu-prof': { type: 'boolean' },
         'echo-server': { type: 'boolean' },
+        'day-cut-phase': { type: 'boolean' },
+        'no-day-cut-phase': { type: 'boolean' },
+        'day-cut-window': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -139,6 +158,16 @@ function seconds(name: string, text: string, min: number): number {
   const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(value) || value < min || value > 3600) throw new LoadUsageError(`${name} must be seconds in ${min}..3600, got ${JSON.stringify(text)}`);
   return value;
+}
+
+/** --day-cut-phase / --no-day-cut-phase (not both), then TALLY_BENCH_DAY_CUT_PHASE (1 or 0), then on. */
+function dayCutPhaseOption(on: boolean | undefined, off: boolean | undefined, env: string | undefined): boolean {
+  if (on && off) throw new LoadUsageError('--day-cut-phase and --no-day-cut-phase contradict each other; pass one');
+  if (on) return true;
+  if (off) return false;
+  if (env === undefined || env === '1') return true;
+  if (env === '0') return false;
+  throw new LoadUsageError(`TALLY_BENCH_DAY_CUT_PHASE must be 1 or 0, got ${JSON.stringify(env)}`);
 }
 
 function batchList(text: string): number[] {

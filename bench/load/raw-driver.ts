@@ -22,6 +22,8 @@ export interface DriveOptions {
   source: TransferSource;
   /** Called about once a second while measuring. */
   onProgress: (progress: DriveProgress) => void;
+  /** Called once when the warm-up ends and the measured window begins (not at all if the phase fails first). */
+  onMeasureStart?: () => void;
   /** Called once when the measured window ends (replies to requests still in flight are awaited after it). */
   onMeasureEnd?: () => void;
 }
@@ -106,12 +108,14 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
     measureEnded = true;
     options.onMeasureEnd?.();
   };
+  const measureStart = options.onMeasureStart === undefined ? null : setTimeout(options.onMeasureStart, Math.max(0, msBetween(process.hrtime.bigint(), measureFromNs)));
   const measureEnd = setTimeout(endMeasure, Math.max(0, msBetween(process.hrtime.bigint(), measureToNs)));
   try {
     await Promise.all(sockets.map(runSocket));
   } finally {
     clearInterval(progress);
     clearTimeout(measureEnd);
+    if (measureStart !== null) clearTimeout(measureStart);
     endMeasure(); // the last replies may beat the timer to it
     await Promise.all(sockets.map(closeSocket));
   }

@@ -2,6 +2,8 @@
 // the JSON record (bench/out/…) that RESULTS.md rows are copied from.
 
 import os from 'node:os';
+import type { DayReport } from '../../src/client/index.js';
+import { formatDayReport } from '../../src/core/day-report.js';
 import type { LatencySummary } from './latency.js';
 import type { WindowProfile } from './cpu-profile.js';
 import type { Workload } from './transfer-source.js';
@@ -108,6 +110,97 @@ export interface VerificationResult {
   /** Wall time of the checks: one lookup of every account plus the sampled transfers. */
   seconds: number;
   passed: boolean;
+}
+
+/** Failure sentences of a day report kept in the JSON (the count is always whole). */
+export const dayReportFailuresKeptMax = 100;
+
+/** What the bench keeps of a day report: its verdict, each check's, and its failure sentences. */
+export interface DayReportSummary {
+  /** The day closed (yyyymmdd; 0 for the opening, everything before the first cut) and the day begun. */
+  day: number;
+  dayBegun: number;
+  passed: boolean;
+  checks: { detailVsGeneral: boolean; trialBalance: boolean; transit: boolean; unmapped: boolean };
+  failureCount: number;
+  /** The first dayReportFailuresKeptMax sentences. */
+  failures: string[];
+  /** Shards that cut, with the journal seq of each cut. */
+  shards: { shard: number; cutSeq: number }[];
+}
+
+export function summariseDayReport(report: DayReport): DayReportSummary {
+  return {
+    day: report.day,
+    dayBegun: report.dayBegun,
+    passed: report.passed,
+    checks: {
+      detailVsGeneral: report.checks.detailVsGeneral.passed,
+      trialBalance: report.checks.trialBalance.passed,
+      transit: report.checks.transit.passed,
+      unmapped: report.checks.unmapped.passed,
+    },
+    failureCount: report.failures.length,
+    failures: report.failures.slice(0, dayReportFailuresKeptMax),
+    shards: report.shards.map((s) => ({ shard: s.shard, cutSeq: s.cutSeq })),
+  };
+}
+
+/** One closeDay() call: when it was sent and resolved, and its report or error. */
+export interface DayCutCall {
+  /** ms from the start of the measured window (during-cut windows) or from the call (final cut). */
+  sentAtMs: number;
+  /** ms from sending until closeDay() resolved or rejected. */
+  durationMs: number;
+  /** closeDay() was still running when the measured window ended (the window was not extended). */
+  outlastedWindow: boolean;
+  report: DayReportSummary | null;
+  /** The rejection, when closeDay() failed. */
+  error: string | null;
+  /** Set only when something failed: the whole report, for the JSON. */
+  fullReport: DayReport | null;
+}
+
+/** One measured window of the day-cut phase. */
+export interface DayCutWindow {
+  pair: number;
+  kind: 'baseline' | 'during-cut';
+  durationSeconds: number;
+  transfersPerSecond: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  transfersSent: number;
+  transfersOk: number;
+  failures: Record<string, number>;
+  benchCores: number;
+  serverCores: number | null;
+  /** Σ lag of the bookkeeping shard (journal entries not yet booked) as the window was about to start; null if it could not be read. */
+  bookkeepingLagAtStart: number | null;
+  /** The same, read as the measured window ended (a cut still running waits for these too). */
+  bookkeepingLagAtEnd: number | null;
+  /** During-cut windows only. */
+  cut: DayCutCall | null;
+}
+
+export interface DayCutPhase {
+  batchEvents: number;
+  workload: Workload;
+  connections: number;
+  inFlightPerConnection: number;
+  windowSeconds: number;
+  /** closeDay() is sent this far into the measured window of a during-cut window. */
+  cutAtFraction: number;
+  windows: DayCutWindow[];
+  baselineTransfersPerSecondSum: number;
+  duringCutTransfersPerSecondSum: number;
+  /** During-cut Σ transfers/s over baseline Σ transfers/s. */
+  ratio: number;
+  target: number;
+  targetMet: boolean;
+  /** During-cut windows whose closeDay() resolved only after the window ended (or never, with an error). */
+  cutsOutlastingWindow: number;
+  /** Every closeDay() of the phase resolved with a passing report. */
+  reportsPassed: boolean;
 }
 
 export function machineInfo(): MachineInfo {
@@ -253,4 +346,65 @@ export function printProfiles(windows: WindowProfile[]): void {
       for (const h of t.top) console.log(`      ${(h.selfShare * 100).toFixed(1).padStart(5)}%  ${h.function}  ${h.location}`);
     }
   }
+}
+
+function dayReportCell(call: DayCutCall | null): string {
+  if (call === null) return '';
+  if (call.error !== null) return 'ERROR';
+  return call.report!.passed ? 'passed' : 'FAILED';
+}
+
+export function printDayCutPhase(phase: DayCutPhase): void {
+  console.log('');
+  console.log(
+    `day cut under load: batch ${phase.batchEvents}, ${phase.workload}, ${phase.connections}×${phase.inFlightPerConnection} in flight, ` +
+      `${phase.windowSeconds} s windows; closeDay() sent ${(phase.cutAtFraction * 100).toFixed(0)}% into each during-cut window on its own connection`,
+  );
+  printRows(
+    ['window', 'transfers/s', 'p50 ms', 'p99 ms', 'max ms', 'cores bench/server', 'book lag start/end', 'cut sent s', 'cut ms', 'report', 'failures'],
+    phase.windows.map((w) => [
+      `${w.pair}. ${w.kind}`,
+      rate.format(w.transfersPerSecond),
+      ms(w.latency.p50Ms),
+      ms(w.latency.p99Ms),
+      ms(w.latency.maxMs),
+      `${w.benchCores.toFixed(2)} / ${w.serverCores === null ? '?' : w.serverCores.toFixed(2)}`,
+      `${w.bookkeepingLagAtStart === null ? '?' : rate.format(w.bookkeepingLagAtStart)} / ${w.bookkeepingLagAtEnd === null ? '?' : rate.format(w.bookkeepingLagAtEnd)}`,
+      w.cut === null ? '' : (w.cut.sentAtMs / 1000).toFixed(2),
+      w.cut === null ? '' : `${rate.format(w.cut.durationMs)}${w.cut.outlastedWindow ? ' > window' : ''}`,
+      dayReportCell(w.cut),
+      Object.keys(w.failures).length === 0 ? '0' : JSON.stringify(w.failures),
+    ]),
+    1,
+  );
+  console.log('book lag: journal entries the bookkeeping shard had not booked as the window began / ended (a cut waits until it has booked every shard through its cut)');
+  if (phase.cutsOutlastingWindow > 0) {
+    console.log(`warning: ${phase.cutsOutlastingWindow} cut(s) took longer than the rest of their window: the window's figures do not cover the whole cut (raise --day-cut-window)`);
+  }
+  for (const w of phase.windows) {
+    if (w.cut === null) continue;
+    if (w.cut.error !== null) console.log(`DAY CUT ERROR in window ${w.pair}. ${w.kind}: closeDay() rejected after ${rate.format(w.cut.durationMs)} ms: ${w.cut.error}`);
+    else if (!w.cut.report!.passed) console.log(`DAY REPORT FAILED in window ${w.pair}. ${w.kind}:\n${formatDayReport(w.cut.fullReport!)}`);
+  }
+  console.log(
+    `during-cut / baseline = ${phase.ratio.toFixed(2)} (target ≥ ${phase.target.toFixed(2)}): ${phase.targetMet ? 'met' : 'NOT met'} ` +
+      `(Σ ${rate.format(phase.duringCutTransfersPerSecondSum)} / Σ ${rate.format(phase.baselineTransfersPerSecondSum)} transfers/s)`,
+  );
+}
+
+/** The closeDay() after verification, with traffic stopped: loud when it fails. */
+export function printFinalDayCut(call: DayCutCall): void {
+  console.log('');
+  if (call.error !== null) {
+    console.log(`final day cut: ERROR — closeDay() rejected after ${rate.format(call.durationMs)} ms: ${call.error}`);
+    return;
+  }
+  const r = call.report!;
+  const mark = (passed: boolean) => (passed ? '✓' : '✗');
+  console.log(
+    `final day cut (traffic stopped): closeDay() ${rate.format(call.durationMs)} ms, day ${r.day} closed, ${r.dayBegun} begun: ${r.passed ? 'PASSED' : 'FAILED'} — ` +
+      `${mark(r.checks.detailVsGeneral)} detail vs general, ${mark(r.checks.trialBalance)} trial balance, ${mark(r.checks.transit)} transit, ` +
+      `${mark(r.checks.unmapped)} unmapped codes; ${r.failureCount} failure(s)`,
+  );
+  if (!r.passed) console.log(`DAY REPORT FAILED:\n${formatDayReport(call.fullReport!)}`);
 }
