@@ -192,9 +192,9 @@ interface WallReading {
  * Daylight saving: the cut on a date is the earliest instant whose local reading is at or past the cut
  * time. When the cut time falls in a spring-forward gap that is the first instant after the gap (the
  * transition itself); when it occurs twice in a fall-back fold it is the first occurrence, so the
- * repeated hour belongs to the next day. Cut instants only ever increase. A local date a zone skips
- * entirely (Pacific/Apia, 2011-12-30) gets an empty day: its cut equals the previous day's, and
- * dayOf never returns it.
+ * repeated hour belongs to the next day. Cut instants never decrease. A local date a zone skips
+ * entirely (Pacific/Apia, 2011-12-30) can give an empty day (with '00:00' its cut equals the previous
+ * day's); dayOf never returns an empty day.
  *
  * Not thread-safe by design: each shard owns its calendar, whose cache is mutated by dayOf.
  */
