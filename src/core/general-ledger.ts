@@ -135,6 +135,11 @@ export class GeneralLedger {
     return [...this.#days.keys()].sort((a, b) => a - b);
   }
 
+  /** The account's code, or undefined for an account never seen. */
+  accountCode(accountId: bigint): number | undefined {
+    return this.#accounts.get(accountId)?.code;
+  }
+
   /** The account's posted totals so far, or undefined for an account never seen. */
   accountTotals(accountId: bigint): SubjectTotals | undefined {
     const row = this.#accounts.get(accountId);

@@ -11,7 +11,7 @@ import { GeneralLedger } from '../core/general-ledger.js';
 import { readJournalHeader } from '../core/journal-entry.js';
 import { voucherOf, type Voucher } from '../core/vouchers.js';
 import type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
-import type { BookkeepingStore } from './bookkeeping-store.js';
+import type { BookkeepingStore, StoredVoucher } from './bookkeeping-store.js';
 
 export type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
 
@@ -47,10 +47,20 @@ export class Bookkeeper {
     this.#log = log;
   }
 
-  /** Rebuilds the general ledger from the stored vouchers, then follows the journals. */
+  /**
+   * Rebuilds the general ledger from the shards' journals up to the last voucher stored for each (the
+   * journals are the source of truth; the vouchers record what was booked), then follows the journals.
+   */
   async start(): Promise<void> {
-    await this.#dropVouchersOfLostEntries();
-    for (const { shard, voucher } of this.#store.vouchers()) this.#gl.applyVoucher(shard, voucher);
+    for (const [shard, journal] of this.#journals.entries()) {
+      const booked = await this.#lastBookedStillInJournal(shard, journal);
+      if (booked === 0) continue;
+      for (const [seq, entry] of journal.entries(1)) {
+        this.#gl.applyVoucher(shard, voucherOf(entry, shard, this.#journals.length));
+        if (seq === booked) break;
+      }
+      assert(this.#gl.seqLast(shard) === booked, `shard ${shard}: its journal holds every booked entry`);
+    }
     this.#timer = setInterval(() => void this.poll(), bookkeepingPollMs);
   }
 
@@ -115,35 +125,57 @@ export class Bookkeeper {
   }
 
   async #poll(): Promise<void> {
-    const booked: { shard: number; voucher: Voucher; entryTimestamp: bigint; entryBytes: number }[] = [];
+    const booked: { shard: number; voucher: StoredVoucher }[] = [];
     for (const [shard, journal] of this.#journals.entries()) {
       let taken = 0;
       for (const [seq, entry] of journal.entries(this.#gl.seqLast(shard) + 1)) {
         const voucher = voucherOf(entry, shard, this.#journals.length);
         assert(voucher.seq === seq, 'a voucher carries its entry seq');
         this.#gl.applyVoucher(shard, voucher);
-        booked.push({ shard, voucher, entryTimestamp: readJournalHeader(entry).timestampBase, entryBytes: entry.byteLength });
+        booked.push({ shard, voucher: this.#bySubject(voucher, entry) });
         if (++taken >= bookkeepingEntriesPerPollMax) break;
       }
     }
     await this.#store.append(booked);
   }
 
+  /** The stored form of a voucher: its lines summed per ledger, account code and side (a few lines per entry). */
+  #bySubject(voucher: Voucher, entry: Uint8Array): StoredVoucher {
+    const sums = new Map<string, { ledger: number; code: number; side: 'debit' | 'credit'; amount: bigint }>();
+    for (const line of voucher.lines) {
+      const code = this.#gl.accountCode(line.accountId) ?? 0;
+      const key = `${line.ledger}:${code}:${line.side}`;
+      const sum = sums.get(key) ?? { ledger: line.ledger, code, side: line.side, amount: 0n };
+      sum.amount += line.amount;
+      sums.set(key, sum);
+    }
+    return {
+      seq: voucher.seq,
+      businessDay: voucher.businessDay,
+      ...(voucher.businessDayBegins === undefined ? {} : { businessDayBegins: voucher.businessDayBegins }),
+      lines: [...sums.values()].map((s) => ({ ...s, amount: s.amount.toString() })),
+      entryTimestamp: readJournalHeader(entry).timestampBase.toString(),
+      entryBytes: entry.byteLength,
+    };
+  }
+
   /**
    * A shard acknowledges nothing before its commit is durable, yet LMDB readers may see a commit a moment
    * before its fsync ends: if the machine died then, the shard's journal lost entries this store booked.
-   * The last booked voucher of each shard must still match its entry; otherwise those vouchers go.
+   * Booked vouchers whose entry is gone or different are dropped, newest first. Returns the last booked seq.
    */
-  async #dropVouchersOfLostEntries(): Promise<void> {
-    const last = new Map<number, { seq: number; entryTimestamp: bigint; entryBytes: number }>();
-    for (const { shard, voucher, entryTimestamp, entryBytes } of this.#store.vouchers()) last.set(shard, { seq: voucher.seq, entryTimestamp, entryBytes });
-    for (const [shard, booked] of last) {
-      const entry = this.#journals[shard]?.entry(booked.seq);
-      const same = entry !== undefined && entry.byteLength === booked.entryBytes && readJournalHeader(entry).timestampBase === booked.entryTimestamp;
-      if (same) continue;
-      this.#log(JSON.stringify({ level: 'warn', msg: 'bookkeeping drops vouchers of journal entries that are gone', shard, fromSeq: booked.seq }));
-      await this.#store.dropFrom(shard, firstMismatch(this.#journals[shard]!, this.#store, shard));
+  async #lastBookedStillInJournal(shard: number, journal: JournalReader): Promise<number> {
+    let last = this.#store.lastBooked(shard);
+    let dropFrom = 0;
+    while (last !== undefined && !sameEntry(journal.entry(last.seq), last)) {
+      dropFrom = last.seq;
+      last = last.seq > 1 ? this.#store.voucher(shard, last.seq - 1) : undefined;
     }
+    if (dropFrom > 0) {
+      this.#log(JSON.stringify({ level: 'warn', msg: 'bookkeeping drops vouchers of journal entries that are gone', shard, fromSeq: dropFrom }));
+      await this.#store.dropFrom(shard, dropFrom);
+    }
+    return last?.seq ?? 0;
   }
 
   #row(b: SubjectBalance): SubjectBalanceRow {
@@ -160,12 +192,6 @@ export class Bookkeeper {
   }
 }
 
-/** The first booked seq of `shard` whose voucher no longer matches the journal. */
-function firstMismatch(journal: JournalReader, store: BookkeepingStore, shard: number): number {
-  for (const { shard: s, voucher, entryTimestamp, entryBytes } of store.vouchers()) {
-    if (s !== shard) continue;
-    const entry = journal.entry(voucher.seq);
-    if (entry === undefined || entry.byteLength !== entryBytes || readJournalHeader(entry).timestampBase !== entryTimestamp) return voucher.seq;
-  }
-  return Number.MAX_SAFE_INTEGER;
+function sameEntry(entry: Uint8Array | undefined, booked: StoredVoucher): boolean {
+  return entry !== undefined && entry.byteLength === booked.entryBytes && readJournalHeader(entry).timestampBase.toString() === booked.entryTimestamp;
 }

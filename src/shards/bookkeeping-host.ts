@@ -22,6 +22,8 @@ export class BookkeepingHost {
       concurrentTasksPerWorker: 16,
       maxQueue: 256,
       atomics: 'disabled', // its poll timer must run while no task does
+      // Booking may lag; posting may not: on Linux the bookkeeper's thread yields the CPU to the shards.
+      niceIncrement: 10,
       workerData,
     });
     this.#pool.on('error', (error: unknown) => console.error('tally bookkeeping: worker failed:', error));

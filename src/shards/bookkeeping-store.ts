@@ -1,20 +1,19 @@
-// The bookkeeping shard's own LMDB store at `${dataDir}/bookkeeping`: one summary voucher per shard
-// journal entry (key: shard, seq) and the immutable day reports. The vouchers ARE its progress: the last
-// stored voucher of a shard is how far it has booked that shard, and the general ledger is rebuilt by
-// applying them in order. A voucher batch and nothing else commits per poll, so a batch is booked once.
+// The bookkeeping shard's own LMDB store at `${dataDir}/bookkeeping`: one summary voucher per shard journal
+// entry, by subject (汇总凭证: per ledger, account code and side), keyed (shard, seq), and the immutable
+// day reports. The vouchers ARE its progress: the last stored voucher of a shard is how far it has booked
+// that shard. One poll's vouchers commit in one transaction, so an entry is booked once.
 
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../core/assert.js';
-import type { Voucher } from '../core/vouchers.js';
 
-/** A voucher as stored: bigints as decimal strings, plus what identifies the journal entry it came from. */
-interface StoredVoucher {
-  voucher: Omit<Voucher, 'lines' | 'accountsCreated'> & {
-    lines: { accountId: string; ledger: number; side: 'debit' | 'credit'; amount: string }[];
-    accountsCreated: { id: string; ledger: number; code: number }[];
-  };
-  /** The entry's timestamp base and length: after a crash, a stored voucher must match the shard's entry. */
+/** A stored voucher: amounts as decimal strings, plus what identifies the journal entry it came from. */
+export interface StoredVoucher {
+  seq: number;
+  businessDay: number;
+  businessDayBegins?: number;
+  lines: { ledger: number; code: number; side: 'debit' | 'credit'; amount: string }[];
+  /** The entry's timestamp base and length: after a crash, the last stored voucher must match the shard's entry. */
   entryTimestamp: string;
   entryBytes: number;
 }
@@ -45,12 +44,18 @@ export class BookkeepingStore {
     return new BookkeepingStore(root, vouchers, reports);
   }
 
-  /** Every stored voucher in (shard, seq) order. */
-  *vouchers(): Generator<{ shard: number; voucher: Voucher; entryTimestamp: bigint; entryBytes: number }> {
-    for (const { key, value } of this.#vouchers.getRange({})) {
-      const [shard] = key;
-      yield { shard: shard!, ...decode(value) };
+  /** The last voucher stored for `shard`, or undefined when none is. */
+  lastBooked(shard: number): StoredVoucher | undefined {
+    for (const { value } of this.#vouchers.getRange({ start: [shard, Number.MAX_SAFE_INTEGER], end: [shard, 0], reverse: true, limit: 1 })) {
+      return JSON.parse(value) as StoredVoucher;
     }
+    return undefined;
+  }
+
+  /** The stored voucher of (shard, seq), or undefined. */
+  voucher(shard: number, seq: number): StoredVoucher | undefined {
+    const text = this.#vouchers.get([shard, seq]);
+    return text === undefined ? undefined : (JSON.parse(text) as StoredVoucher);
   }
 
   /** Drops the vouchers of `shard` from `seq` on (they were booked from entries a crash took back). */
@@ -62,12 +67,10 @@ export class BookkeepingStore {
   }
 
   /** Commits one poll's vouchers together; resolves once durable. */
-  async append(vouchers: readonly { shard: number; voucher: Voucher; entryTimestamp: bigint; entryBytes: number }[]): Promise<void> {
+  async append(vouchers: readonly { shard: number; voucher: StoredVoucher }[]): Promise<void> {
     if (vouchers.length === 0) return;
     await this.#root.transaction(() => {
-      for (const { shard, voucher, entryTimestamp, entryBytes } of vouchers) {
-        void this.#vouchers.put([shard, voucher.seq], encode(voucher, entryTimestamp, entryBytes));
-      }
+      for (const { shard, voucher } of vouchers) void this.#vouchers.put([shard, voucher.seq], JSON.stringify(voucher));
     });
   }
 
@@ -86,37 +89,7 @@ export class BookkeepingStore {
     return report;
   }
 
-  reportDays(): number[] {
-    return [...this.#reports.getKeys({})];
-  }
-
   close(): Promise<void> {
     return this.#root.close();
   }
-}
-
-function encode(voucher: Voucher, entryTimestamp: bigint, entryBytes: number): string {
-  const stored: StoredVoucher = {
-    voucher: {
-      ...voucher,
-      lines: voucher.lines.map((l) => ({ ...l, accountId: l.accountId.toString(), amount: l.amount.toString() })),
-      accountsCreated: voucher.accountsCreated.map((a) => ({ ...a, id: a.id.toString() })),
-    },
-    entryTimestamp: entryTimestamp.toString(),
-    entryBytes,
-  };
-  return JSON.stringify(stored);
-}
-
-function decode(text: string): { voucher: Voucher; entryTimestamp: bigint; entryBytes: number } {
-  const stored = JSON.parse(text) as StoredVoucher;
-  return {
-    voucher: {
-      ...stored.voucher,
-      lines: stored.voucher.lines.map((l) => ({ ...l, accountId: BigInt(l.accountId), amount: BigInt(l.amount) })),
-      accountsCreated: stored.voucher.accountsCreated.map((a) => ({ ...a, id: BigInt(a.id) })),
-    },
-    entryTimestamp: BigInt(stored.entryTimestamp),
-    entryBytes: stored.entryBytes,
-  };
 }

@@ -43,15 +43,13 @@ export class DayBook {
   readonly #ledger: Ledger;
   readonly #store: DayStore;
   readonly #calendar: BusinessCalendar;
-  readonly #scheduled: boolean;
   /** Closing balances of the last closed day: the next cut writes only the chunks that changed since. */
   #closingLast: BigUint64Array | null = null;
 
-  constructor(ledger: Ledger, store: DayStore, calendar: BusinessCalendar, scheduled: boolean) {
+  constructor(ledger: Ledger, store: DayStore, calendar: BusinessCalendar) {
     this.#ledger = ledger;
     this.#store = store;
     this.#calendar = calendar;
-    this.#scheduled = scheduled;
   }
 
   /** After replay: stores any closed day whose write a crash interrupted. Returns how many it wrote. */
@@ -67,13 +65,13 @@ export class DayBook {
     return written;
   }
 
-  /** The day a cut should begin now: the calendar's day when it is later than the ledger's (scheduled cuts), else null. */
-  dueDay(nowNs: bigint): number | null {
-    const current = this.#ledger.businessDay;
-    if (current === 0) return this.#calendar.dayOf(nowNs); // a new store opens its first day at once
-    if (!this.#scheduled) return null;
-    const day = this.#calendar.dayOf(nowNs);
-    return day > current ? day : null;
+  /**
+   * The first business day of a new store (by the calendar), or null once one has begun. Later cuts are
+   * the shard set's to order (scheduled or commanded), so that all shards cut together and every closed
+   * day gets its report.
+   */
+  openingDay(nowNs: bigint): number | null {
+    return this.#ledger.businessDay === 0 ? this.#calendar.dayOf(nowNs) : null;
   }
 
   /** Plans the cut that begins `day` (0: the day after the current one). */

@@ -39,13 +39,12 @@ export interface ShardLoopOptions {
   onFatal: (error: unknown) => void;
   /** Keeps a peer's acknowledgement beside the journal (a hint: replay retains instructions above it). */
   onOutboxAcknowledged?: (peer: number, pairSeq: number) => void;
-  /** Business days: cuts (scheduled by the tick or commanded) and closed-day queries. */
+  /** Business days: cuts (ordered by the shard set) and closed-day queries. */
   days?: ShardDays;
 }
 
 /** What the loop needs of the day book (shards/day-book.ts). */
 export interface ShardDays {
-  dueDay(nowNs: bigint): number | null;
   cut(day: number, nowNs: bigint): { entry: { seq: number; entry: Uint8Array } | null; afterDurable: () => Promise<Uint8Array> };
   query(operation: number, body: Uint8Array): Uint8Array;
   isQuery(operation: number): boolean;
@@ -87,8 +86,6 @@ export class ShardLoop {
   #turn: Promise<void> = Promise.resolve();
   #turnsWaiting = 0;
   #ticker: ReturnType<typeof setInterval> | null = null;
-  /** A scheduled cut is under way (the tick starts at most one). */
-  #cutting = false;
 
   constructor(options: ShardLoopOptions) {
     this.#o = options;
@@ -112,13 +109,6 @@ export class ShardLoop {
   tick(): void {
     if (this.#failure !== null || this.#closing !== null || this.#turnsWaiting > 0) return;
     try {
-      const dueDay = this.#o.days?.dueDay(this.#o.nowNs()) ?? null;
-      if (dueDay !== null && !this.#cutting) {
-        this.#cutting = true;
-        void this.cutDay(dueDay)
-          .catch((error: unknown) => this.#toTaskError(error))
-          .finally(() => (this.#cutting = false));
-      }
       const due = this.#o.ledger.expireDue(this.#o.nowNs());
       if (due !== null) void this.#persist(due.seq, due.entry).catch(noop);
     } catch (error) {

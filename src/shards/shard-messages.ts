@@ -38,8 +38,8 @@ export interface ShardWorkerData {
   dataDir: string;
   shardIndex: number;
   shardCount: number;
-  /** When business days end; `scheduled` false means only an operator's cut ends one. */
-  dayCut: { cutTime: string; timeZone: string; scheduled: boolean };
+  /** The calendar that names business days (the first one of a new store); the shard set orders cuts. */
+  dayCut: { cutTime: string; timeZone: string };
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

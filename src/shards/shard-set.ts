@@ -2,7 +2,7 @@
 // runs the parts concurrently, merges the replies in request order. Owns the hosts' lifecycle.
 // A request spanning shards is not atomic across them (only linked chains are, and never span shards).
 
-import { parseDayCutSchedule } from '../core/business-day.js';
+import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
 import { resultBytes } from '../core/layout.js';
 import { shardCountMax } from '../core/limits.js';
@@ -15,6 +15,9 @@ import type { ShardDayClose } from '../core/day-close.js';
 import { ShardHost } from './shard-host.js';
 import { ShardControl } from './shard-messages.js';
 import { TransitRelay, type InFlightAmount, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
+
+/** Longest the day scheduler sleeps before looking at the clock again. */
+const dayScheduleRecheckMsMax = 3_600_000;
 
 /** Reconcile rounds a day cut waits for the relay to hold every instruction issued before it (each fetches up to a delivery's worth per pair). */
 const dayCutReconcileRoundsMax = 1000;
@@ -49,6 +52,7 @@ export class ShardSet {
   readonly transit: TransitRelay;
   readonly bookkeeping: BookkeepingHost;
   #closed: Promise<void> | null = null;
+  #dayTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost) {
     this.shardCount = hosts.length;
@@ -153,7 +157,34 @@ export class ShardSet {
     return this.#closed;
   }
 
+  /**
+   * Cuts every business day at the calendar's cut instant (and at once when the shards' day is behind the
+   * calendar, e.g. after the server was down over a cut), producing and logging each day's report.
+   */
+  scheduleDays(calendar: BusinessCalendar, log: (line: string) => void = (line) => console.error(line)): void {
+    const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+    const failed = (what: string) => (error: unknown): void => {
+      if (this.#closed === null) log(JSON.stringify({ level: 'error', msg: what, error: String(error) })); // a cut cut short by shutdown is retried at the next start
+    };
+    const cut = async (): Promise<void> => {
+      const text = await this.closeDayReport(calendar.dayOf(nowNs()));
+      const report = JSON.parse(text) as { day: number; passed: boolean; failures: string[] };
+      log(JSON.stringify({ level: report.passed ? 'info' : 'error', msg: 'day closed', day: report.day, passed: report.passed, failures: report.failures }));
+    };
+    const arm = (): void => {
+      if (this.#closed !== null) return;
+      const untilNextMs = Number((calendar.nextCutAfterNs(nowNs()) - nowNs()) / 1_000_000n) + 1;
+      // Re-armed at least hourly: a timer is not a clock (sleep, clock steps).
+      this.#dayTimer = setTimeout(() => {
+        void cut().catch(failed('scheduled day cut failed')).finally(arm);
+      }, Math.min(untilNextMs, dayScheduleRecheckMsMax));
+      this.#dayTimer.unref();
+    };
+    void cut().catch(failed('day cut at start failed')).finally(arm);
+  }
+
   async #close(): Promise<void> {
+    if (this.#dayTimer !== null) clearTimeout(this.#dayTimer);
     this.transit.stop();
     await this.bookkeeping.close();
     await closeAll(this.hosts);
@@ -187,7 +218,8 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
   const hosts: ShardHost[] = [];
   try {
     for (let shardIndex = 0; shardIndex < options.shardCount; shardIndex++) {
-      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: options.dayCut ?? dayCutDefault }));
+      const { cutTime, timeZone } = options.dayCut ?? dayCutDefault;
+      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone } }));
     }
     await Promise.all(hosts.map((host) => host.ready()));
   } catch (error) {
@@ -205,7 +237,10 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
   }
   const transit = new TransitRelay(hosts, options.transit);
   transit.start();
-  return new ShardSet(hosts, transit, bookkeeping);
+  const set = new ShardSet(hosts, transit, bookkeeping);
+  const dayCut = options.dayCut ?? dayCutDefault;
+  if (dayCut.scheduled) set.scheduleDays(new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
+  return set;
 }
 
 /** Day 0 in a books query means "everything booked so far". */

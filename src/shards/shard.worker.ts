@@ -54,13 +54,13 @@ async function start({ dataDir, shardIndex, shardCount, dayCut }: ShardWorkerDat
     if (discarded > 0) console.error(`tally shard ${shardIndex}: dropped ${discarded} unacknowledged journal entries past a gap`);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
-    const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)), dayCut.scheduled);
+    const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
     await days.recover();
     const nowNs = anchoredClockNs();
     const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days });
-    // A new store opens its first business day before serving (an existing one may be due a scheduled cut).
-    const dueDay = days.dueDay(nowNs());
-    if (dueDay !== null) await loop.cutDay(dueDay);
+    // A new store opens its first business day before serving.
+    const openingDay = days.openingDay(nowNs());
+    if (openingDay !== null) await loop.cutDay(openingDay);
     loop.start();
     loopStarted = loop;
     return loop;
