@@ -6,7 +6,7 @@
 import { assert } from './assert.js';
 import { trialBalance, type ChartOfAccounts, type SubjectBalance, type SubjectTotals, type TrialBalance } from './chart-of-accounts.js';
 import { shardCountMax } from './limits.js';
-import { accountCodeOfSystemId, homeShardOfSystemId, type Voucher, type VoucherLine } from './vouchers.js';
+import { accountCodeOfSystemId, homeShardOfSystemId, type SubjectVoucher, type Voucher, type VoucherLine } from './vouchers.js';
 
 /** The pseudo-subject of postings whose account code the chart maps to no leaf. */
 export const unmappedSubject = 'unmapped';
@@ -104,6 +104,40 @@ export class GeneralLedger {
     progress.seqLast = voucher.seq;
   }
 
+  /**
+   * Books one voucher summed by subject (the bookkeeping shard's fast path): the general ledger only,
+   * no per-account detail (the shards keep that, and the day report compares the two).
+   */
+  applySubjectVoucher(shardIndex: number, voucher: SubjectVoucher): void {
+    assert(Number.isInteger(shardIndex) && shardIndex >= 0 && shardIndex < shardCountMax, 'shardIndex within bounds');
+    const progress = mapAt(this.#shards, shardIndex, () => ({ seqLast: 0, day: openingDay }));
+    assert(voucher.seq === progress.seqLast + 1, `shard ${shardIndex}: voucher ${voucher.seq} follows ${progress.seqLast}`);
+    progress.seqLast = voucher.seq;
+    if (voucher.businessDayBegins !== undefined) {
+      assert(voucher.lines.length === 0 && voucher.businessDayBegins > progress.day, `shard ${shardIndex}: a day cut begins a later day`);
+      progress.day = voucher.businessDayBegins;
+      return;
+    }
+    assert(voucher.businessDay === progress.day, `shard ${shardIndex}: voucher ${voucher.seq} belongs to day ${progress.day}`);
+    for (const line of voucher.lines) {
+      const days = this.#days.get(line.ledger) ?? mapAt(this.#days, line.ledger, () => new Map());
+      const codes = days.get(progress.day) ?? mapAt(days, progress.day, () => new Map<number, SubjectTotals>());
+      const dayTotals = totalsAt(codes, line.code);
+      const ledgerTotals = totalsAt(this.#ledgerTotals, line.ledger);
+      if (line.side === 'debit') {
+        dayTotals.debits += line.amount;
+        ledgerTotals.debits += line.amount;
+      } else {
+        dayTotals.credits += line.amount;
+        ledgerTotals.credits += line.amount;
+      }
+    }
+    for (const line of voucher.lines) {
+      const totals = this.#ledgerTotals.get(line.ledger)!;
+      assert(totals.debits === totals.credits, `ledger ${line.ledger}: debits equal credits after voucher ${voucher.seq} of shard ${shardIndex}`);
+    }
+  }
+
   /** One line into the detail ledger, the day's totals of its account code and its ledger's totals. */
   #post(row: AccountRow, line: VoucherLine, day: number): void {
     const days = this.#days.get(line.ledger) ?? mapAt(this.#days, line.ledger, () => new Map());
@@ -133,11 +167,6 @@ export class GeneralLedger {
 
   ledgers(): number[] {
     return [...this.#days.keys()].sort((a, b) => a - b);
-  }
-
-  /** The account's code, or undefined for an account never seen. */
-  accountCode(accountId: bigint): number | undefined {
-    return this.#accounts.get(accountId)?.code;
   }
 
   /** The account's posted totals so far, or undefined for an account never seen. */

@@ -12,6 +12,7 @@ import { shardOfIdAt } from './routing.js';
 import { SystemAccountCode, SystemAccountKind, systemAccountId, type SystemAccountKindNumber } from './system-accounts.js';
 import { InstructionKind, InstructionLayout as I } from './transit.js';
 import { TransferFlags, transferKindFlags } from './types.js';
+import { IdTable } from './id-table.js';
 import { idKey, idKeyAt, readU128 } from './u128.js';
 
 export type VoucherSide = 'debit' | 'credit';
@@ -222,4 +223,115 @@ export function voucherOf(entry: Uint8Array, shardIndex: number, shardCount: num
     assert(operation === Operation.account_operations || operation === Operation.expire_pending, `journal operation ${operation} is known`);
   }
   return voucher;
+}
+
+// ---- vouchers by subject: the bookkeeping shard's fast path -------------------------------------
+
+/** One line of a voucher summed per ledger, account code (→ subject) and side. */
+export interface SubjectLine {
+  ledger: number;
+  code: number;
+  side: VoucherSide;
+  amount: bigint;
+}
+
+export interface SubjectVoucher {
+  seq: number;
+  operation: number;
+  businessDay: number;
+  businessDayBegins?: number;
+  lines: SubjectLine[];
+}
+
+/** Account code of every account opened on the shards (from their create_accounts entries), by id. */
+export class AccountCodes {
+  readonly #codes = new IdTable();
+
+  /** Learns the accounts an entry opened (a create_accounts entry; others are ignored). */
+  learn(entry: Uint8Array): void {
+    const header = readJournalHeader(entry);
+    if (header.operation !== Operation.create_accounts) return;
+    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    for (let i = 0; i < header.count; i++) {
+      if (!isOk(view, header.count, i)) continue;
+      const at = eventOffset(i);
+      if (!this.#codes.hasAt(view, at + A.id)) this.#codes.setAt(view, at + A.id, view.getUint16(at + A.code, true));
+    }
+  }
+
+  /** The code of the account whose id is at `at` (system accounts by their kind); 0 when never opened. */
+  codeAt(view: DataView, at: number): number {
+    if (view.getUint32(at + 12, true) === 0xffffffff) {
+      const kind = view.getUint8(at + 6);
+      return kind === SystemAccountKind.suspense ? SystemAccountCode.suspense : SystemAccountCode.transit;
+    }
+    const code = this.#codes.getAt(view, at);
+    return code < 0 ? 0 : code;
+  }
+}
+
+/** Sums keyed by ledger, code and side packed into one number (ledger < 2^32, code < 2^16, side 1 bit). */
+class SubjectSums {
+  readonly #sums = new Map<number, bigint>();
+
+  add(ledger: number, code: number, side: 0 | 1, amount: bigint): void {
+    const key = (ledger * 0x1_0000 + code) * 2 + side;
+    this.#sums.set(key, (this.#sums.get(key) ?? 0n) + amount);
+  }
+
+  lines(): SubjectLine[] {
+    const lines: SubjectLine[] = [];
+    for (const [key, amount] of this.#sums) {
+      const side = key % 2;
+      const code = Math.floor(key / 2) % 0x1_0000;
+      const ledger = Math.floor(key / 2 / 0x1_0000);
+      lines.push({ ledger, code, side: side === 0 ? 'debit' : 'credit', amount });
+    }
+    return lines;
+  }
+}
+
+/**
+ * The voucher of one journal entry summed by subject: the same money as voucherOf, without per-account
+ * lines (the shards keep the detail accounts; 总分核对 compares the two). Learns accounts as it goes.
+ */
+export function subjectVoucherOf(entry: Uint8Array, shardIndex: number, shardCount: number, codes: AccountCodes): SubjectVoucher {
+  const header = readJournalHeader(entry);
+  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  const { operation, count, seq, businessDay } = header;
+  const voucher: SubjectVoucher = { seq, operation, businessDay, lines: [] };
+  if (operation === Operation.create_accounts) codes.learn(entry);
+  else if (operation === Operation.create_transfers || operation === Operation.apply_inbound) {
+    const sums = new SubjectSums();
+    for (let i = 0; i < count; i++) {
+      const at = eventOffset(i);
+      if (!isOk(view, count, i)) continue;
+      const ledger = view.getUint32(at + T.ledger, true);
+      const amount = view.getBigUint64(at + T.amountEffective, true);
+      if (operation === Operation.create_transfers) {
+        if (!movesPostedMoney(view.getUint16(at + T.flags, true) & transferKindFlags)) continue;
+        sums.add(ledger, codes.codeAt(view, at + T.debitAccountId), 0, amount);
+        const local = shardCount === 1 || shardOfIdAt(view, at + T.creditAccountId, shardCount) === shardIndex;
+        sums.add(ledger, local ? codes.codeAt(view, at + T.creditAccountId) : SystemAccountCode.transit, 1, amount);
+      } else {
+        // A credit debits transit-in, a return transit-out: both are transit halves.
+        sums.add(ledger, SystemAccountCode.transit, 0, amount);
+        sums.add(ledger, codes.codeAt(view, at + T.creditAccountId), 1, amount);
+      }
+    }
+    voucher.lines = sums.lines();
+    assertSubjectsBalanced(voucher.lines, seq);
+  } else if (operation === Operation.day_cut) {
+    assert(count === 0 && isBusinessDay(businessDay), `day cut ${seq} names a business day`);
+    voucher.businessDayBegins = businessDay;
+  } else {
+    assert(operation === Operation.account_operations || operation === Operation.expire_pending, `journal operation ${operation} is known`);
+  }
+  return voucher;
+}
+
+function assertSubjectsBalanced(lines: readonly SubjectLine[], seq: number): void {
+  const net = new Map<number, bigint>();
+  for (const line of lines) net.set(line.ledger, (net.get(line.ledger) ?? 0n) + (line.side === 'debit' ? line.amount : -line.amount));
+  for (const [ledger, difference] of net) assert(difference === 0n, `voucher ${seq} balances on ledger ${ledger}`);
 }

@@ -9,7 +9,7 @@ import type { ShardDayClose } from '../core/day-close.js';
 import { buildDayReport, type DayReport, type InFlightAmount } from '../core/day-report.js';
 import { GeneralLedger } from '../core/general-ledger.js';
 import { readJournalHeader } from '../core/journal-entry.js';
-import { voucherOf, type Voucher } from '../core/vouchers.js';
+import { AccountCodes, subjectVoucherOf, type SubjectVoucher } from '../core/vouchers.js';
 import type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
 import type { BookkeepingStore, StoredVoucher } from './bookkeeping-store.js';
 
@@ -36,6 +36,7 @@ export class Bookkeeper {
   readonly #store: BookkeepingStore;
   readonly #journals: readonly JournalReader[];
   readonly #log: (line: string) => void;
+  readonly #codes = new AccountCodes();
   #polling: Promise<void> | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
 
@@ -56,7 +57,7 @@ export class Bookkeeper {
       const booked = await this.#lastBookedStillInJournal(shard, journal);
       if (booked === 0) continue;
       for (const [seq, entry] of journal.entries(1)) {
-        this.#gl.applyVoucher(shard, voucherOf(entry, shard, this.#journals.length));
+        this.#gl.applySubjectVoucher(shard, subjectVoucherOf(entry, shard, this.#journals.length, this.#codes));
         if (seq === booked) break;
       }
       assert(this.#gl.seqLast(shard) === booked, `shard ${shard}: its journal holds every booked entry`);
@@ -129,34 +130,14 @@ export class Bookkeeper {
     for (const [shard, journal] of this.#journals.entries()) {
       let taken = 0;
       for (const [seq, entry] of journal.entries(this.#gl.seqLast(shard) + 1)) {
-        const voucher = voucherOf(entry, shard, this.#journals.length);
+        const voucher = subjectVoucherOf(entry, shard, this.#journals.length, this.#codes);
         assert(voucher.seq === seq, 'a voucher carries its entry seq');
-        this.#gl.applyVoucher(shard, voucher);
-        booked.push({ shard, voucher: this.#bySubject(voucher, entry) });
+        this.#gl.applySubjectVoucher(shard, voucher);
+        booked.push({ shard, voucher: stored(voucher, entry) });
         if (++taken >= bookkeepingEntriesPerPollMax) break;
       }
     }
     await this.#store.append(booked);
-  }
-
-  /** The stored form of a voucher: its lines summed per ledger, account code and side (a few lines per entry). */
-  #bySubject(voucher: Voucher, entry: Uint8Array): StoredVoucher {
-    const sums = new Map<string, { ledger: number; code: number; side: 'debit' | 'credit'; amount: bigint }>();
-    for (const line of voucher.lines) {
-      const code = this.#gl.accountCode(line.accountId) ?? 0;
-      const key = `${line.ledger}:${code}:${line.side}`;
-      const sum = sums.get(key) ?? { ledger: line.ledger, code, side: line.side, amount: 0n };
-      sum.amount += line.amount;
-      sums.set(key, sum);
-    }
-    return {
-      seq: voucher.seq,
-      businessDay: voucher.businessDay,
-      ...(voucher.businessDayBegins === undefined ? {} : { businessDayBegins: voucher.businessDayBegins }),
-      lines: [...sums.values()].map((s) => ({ ...s, amount: s.amount.toString() })),
-      entryTimestamp: readJournalHeader(entry).timestampBase.toString(),
-      entryBytes: entry.byteLength,
-    };
   }
 
   /**
@@ -190,6 +171,18 @@ export class Bookkeeper {
       balance: b.balance.toString(),
     };
   }
+}
+
+/** The stored form of a voucher: its subject lines with amounts as decimal strings, and its entry's identity. */
+function stored(voucher: SubjectVoucher, entry: Uint8Array): StoredVoucher {
+  return {
+    seq: voucher.seq,
+    businessDay: voucher.businessDay,
+    ...(voucher.businessDayBegins === undefined ? {} : { businessDayBegins: voucher.businessDayBegins }),
+    lines: voucher.lines.map((l) => ({ ledger: l.ledger, code: l.code, side: l.side, amount: l.amount.toString() })),
+    entryTimestamp: readJournalHeader(entry).timestampBase.toString(),
+    entryBytes: entry.byteLength,
+  };
 }
 
 function sameEntry(entry: Uint8Array | undefined, booked: StoredVoucher): boolean {
