@@ -25,7 +25,9 @@ export async function closeDayCommand(argv: readonly string[], env: NodeJS.Proce
   }
   const url = values.url ?? env.TALLY_URL ?? 'ws://127.0.0.1:3000';
   const day = values.day === undefined ? 0 : Number(values.day);
-  if (!Number.isInteger(day) || day < 19000101 || day > 99991231) throw new UsageError(`--day must be a day as YYYYMMDD, got ${values.day}`, closeDayUsage);
+  if (values.day !== undefined && (!Number.isInteger(day) || day < 19000101 || day > 99991231)) {
+    throw new UsageError(`--day must be a day as YYYYMMDD, got ${values.day}`, closeDayUsage);
+  }
   const client = await connect({ url, timeoutMs: 120_000 });
   try {
     const report = await client.closeDay(day);

@@ -7,7 +7,9 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { connect, type Client, type TransferInput } from 'tally-ledger/client';
 import { AccountFlags, TransferFlags } from '../../src/core/types.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { newIdOnShard } from './shard-ids.js';
 
 const shardCount = 2;
@@ -127,6 +129,12 @@ describe('a business day, cut and checked', () => {
     expect(customerLeaf?.balance).toBe('6000');
     expect((await client.getBookkeepingStatus()).every((s) => s.lag >= 0)).toBe(true);
     await expect(client.getBalanceAtDay(customers[0]!, report.dayBegun)).rejects.toMatchObject({ code: 'body_invalid' });
+
+    // The operator's command: the next cut, its report printed, exit status 0 when every check passed.
+    const cli = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'src', 'cli', 'main.js'), 'close-day', '--url', server.url], { encoding: 'utf8' });
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toContain(`Day report ${String(report.dayBegun).replace(/(\d{4})(\d{2})(\d{2})/, '$1-$2-$3')}`);
+    expect(cli.stdout).toMatch(/✓/);
 
     // After a restart the closed day answers exactly the same.
     const closingBefore = await Promise.all(accounts.map((a) => client.getBalanceAtDay(a.id, dayT)));
