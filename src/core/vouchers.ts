@@ -4,7 +4,7 @@
 
 import { assert } from './assert.js';
 import { isBusinessDay } from './business-day.js';
-import { eventOffset, readJournalHeader, resultsOffset, trailerOffset } from './journal-entry.js';
+import { eventOffset, readJournalHeader, resultsOffset, trailerOffset, type JournalEntryHeader } from './journal-entry.js';
 import { AccountLayout as A, TransferLayout as T, resultBytes } from './layout.js';
 import { eventBytes, shardCountMax } from './limits.js';
 import { Operation } from './operations.js';
@@ -200,6 +200,17 @@ function assertBalanced(lines: readonly VoucherLine[], seq: number): void {
   for (const [ledger, difference] of net) assert(difference === 0n, `voucher ${seq} balances on ledger ${ledger}`);
 }
 
+/** For an entry that moves no posted money: the day a day_cut begins, else undefined (after checking the operation). */
+function dayBegun({ operation, count, seq, businessDay }: JournalEntryHeader): number | undefined {
+  if (operation === Operation.day_cut) {
+    assert(count === 0 && isBusinessDay(businessDay), `day cut ${seq} names a business day`);
+    return businessDay;
+  }
+  // Account operations move frozen and status only; expiry releases pending balances only.
+  assert(operation === Operation.account_operations || operation === Operation.expire_pending, `journal operation ${operation} is known`);
+  return undefined;
+}
+
 /** The voucher of one journal entry of shard `shardIndex` (of `shardCount`). */
 export function voucherOf(entry: Uint8Array, shardIndex: number, shardCount: number): Voucher {
   assert(Number.isInteger(shardCount) && shardCount >= 1 && shardCount <= shardCountMax, 'shardCount within 1..shardCountMax');
@@ -215,12 +226,9 @@ export function voucherOf(entry: Uint8Array, shardIndex: number, shardCount: num
     else addInboundLines(sums, view, count, shardIndex, shardCount);
     voucher.lines = sums.lines();
     assertBalanced(voucher.lines, seq);
-  } else if (operation === Operation.day_cut) {
-    assert(count === 0 && isBusinessDay(businessDay), `day cut ${seq} names a business day`);
-    voucher.businessDayBegins = businessDay;
   } else {
-    // Account operations move frozen and status only; expiry releases pending balances only.
-    assert(operation === Operation.account_operations || operation === Operation.expire_pending, `journal operation ${operation} is known`);
+    const begins = dayBegun(header);
+    if (begins !== undefined) voucher.businessDayBegins = begins;
   }
   return voucher;
 }
@@ -321,11 +329,9 @@ export function subjectVoucherOf(entry: Uint8Array, shardIndex: number, shardCou
     }
     voucher.lines = sums.lines();
     assertSubjectsBalanced(voucher.lines, seq);
-  } else if (operation === Operation.day_cut) {
-    assert(count === 0 && isBusinessDay(businessDay), `day cut ${seq} names a business day`);
-    voucher.businessDayBegins = businessDay;
   } else {
-    assert(operation === Operation.account_operations || operation === Operation.expire_pending, `journal operation ${operation} is known`);
+    const begins = dayBegun(header);
+    if (begins !== undefined) voucher.businessDayBegins = begins;
   }
   return voucher;
 }
