@@ -101,6 +101,23 @@ export interface InFlightAmount {
   amount: bigint;
 }
 
+/** Sender and pair sequence of each instruction of a delivery, kept while its body is with the worker. */
+interface SentMarks {
+  from: Uint8Array;
+  pairSeq: Float64Array;
+}
+
+function sentMarks(body: Uint8Array): SentMarks {
+  const count = body.byteLength / I.bytes;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const marks = { from: new Uint8Array(count), pairSeq: new Float64Array(count) };
+  for (let k = 0; k < count; k++) {
+    marks.from[k] = view.getUint16(k * I.bytes + I.fromShard, true);
+    marks.pairSeq[k] = Number(view.getBigUint64(k * I.bytes + I.pairSeq, true));
+  }
+  return marks;
+}
+
 export interface TransitStats {
   /** Instructions issued but not yet applied by their receiver, as far as the relay knows. */
   inFlight: number;
@@ -329,11 +346,13 @@ export class TransitRelay {
     if (body === null) return;
     this.#delivering[to] = true;
     this.#deliveriesRunning++;
-    this.#hosts[to]!.runInternal(ShardControl.applyInbound, body.bytes, false).then(
+    // The body's buffer is handed to the worker (not copied): what the reply needs of it is read first.
+    const sent = sentMarks(body.bytes);
+    this.#hosts[to]!.runInternal(ShardControl.applyInbound, body.bytes, true).then(
       (reply) => {
         this.#deliveriesRunning--;
         this.#delivering[to] = false;
-        this.#onDelivered(to, body.bytes, reply);
+        this.#onDelivered(to, sent, reply);
         this.#deliver(to);
       },
       (error: unknown) => {
@@ -372,18 +391,19 @@ export class TransitRelay {
     return { bytes };
   }
 
-  #onDelivered(to: number, sent: Uint8Array, reply: Uint8Array): void {
-    const count = sent.byteLength / I.bytes;
+  #onDelivered(to: number, sent: SentMarks, reply: Uint8Array): void {
+    const count = sent.from.length;
     assert(reply.byteLength >= count && (reply.byteLength - count) % I.bytes === 0, 'a delivery reply holds one status per instruction, then returns');
-    const view = new DataView(sent.buffer, sent.byteOffset, sent.byteLength);
+    // Per sender, the highest sequence applied (or found applied): one acknowledgement each.
+    const applied = new Map<number, number>();
     for (let k = 0; k < count; k++) {
       if (reply[k] === InboundStatus.gap) {
         this.#reconcileWanted = true;
         continue;
       }
-      const from = view.getUint16(k * I.bytes + I.fromShard, true);
-      this.#noteApplied(from, to, Number(view.getBigUint64(k * I.bytes + I.pairSeq, true)));
+      applied.set(sent.from[k]!, Math.max(applied.get(sent.from[k]!) ?? 0, sent.pairSeq[k]!));
     }
+    for (const [from, pairSeq] of applied) this.#noteApplied(from, to, pairSeq);
     if (reply.byteLength > count) this.onOutbound(to, reply.subarray(count));
   }
 
