@@ -53,6 +53,8 @@ export class ShardSet {
   readonly bookkeeping: BookkeepingHost;
   #closed: Promise<void> | null = null;
   #dayTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The last day report this process produced or read back, and how many failed since start (a signal for monitoring). */
+  #days = { lastClosedDay: 0, lastReportPassed: null as boolean | null, failedReports: 0 };
 
   constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost) {
     this.shardCount = hosts.length;
@@ -90,7 +92,16 @@ export class ShardSet {
    */
   async closeDayReport(day = 0): Promise<string> {
     const { closes, inFlight } = await this.closeDay(day);
-    return this.bookkeeping.dayReport(closes, inFlight);
+    const text = await this.bookkeeping.dayReport(closes, inFlight);
+    const report = JSON.parse(text) as { day: number; passed: boolean };
+    if (report.day >= this.#days.lastClosedDay) this.#days = { ...this.#days, lastClosedDay: report.day, lastReportPassed: report.passed };
+    if (!report.passed) this.#days.failedReports++;
+    return text;
+  }
+
+  /** The last closed day and whether its report passed; failed reports since start. */
+  daysStatus(): { lastClosedDay: number; lastReportPassed: boolean | null; failedReports: number } {
+    return { ...this.#days };
   }
 
   async #books(operation: number, body: Uint8Array): Promise<Uint8Array> {

@@ -95,6 +95,8 @@ describe('a business day, cut and checked', () => {
     expect(report.checks.transit.passed).toBe(true);
     expect(report.passed).toBe(true);
     expect(await client.getDayReport(dayT)).toEqual(report);
+    const health = (await (await fetch(new URL('/health', server.url.replace(/^ws/, 'http')))).json()) as { days: unknown };
+    expect(health.days).toEqual({ lastClosedDay: dayT, lastReportPassed: true, failedReports: 0 });
     // Closing the same day again returns the stored report: a closed day never changes.
     expect(await client.closeDay(report.dayBegun)).toEqual(report);
 
