@@ -10,7 +10,7 @@ export interface LedgerService {
    */
   execute(operation: number, body: Uint8Array): Promise<Uint8Array>;
   /** Cross-shard instructions in flight and the reply-to-credit delay (reported by GET /health). */
-  transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number };
+  transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number; reconciles: number };
   /** The last closed business day and whether its day report passed (reported by GET /health). */
   daysStatus?(): { lastClosedDay: number; lastReportPassed: boolean | null; failedReports: number };
   close(): Promise<void>;

@@ -126,6 +126,8 @@ export interface TransitStats {
   /** From the sender's durable reply to the receiver's durable apply, over recent deliveries (ms). */
   delayMsP50: number;
   delayMsP99: number;
+  /** Reconciles completed since start: after a restart, `inFlight` means something once this is ≥ 1. */
+  reconciles: number;
 }
 
 export class TransitRelay {
@@ -144,6 +146,7 @@ export class TransitRelay {
   #reconcileWanted = true;
   #reconciling: Promise<void> | null = null;
   #reconcileLastMs = 0;
+  #reconciles = 0;
   #stopped = false;
   /** While paused (a day cut), no delivery starts; one already running finishes. */
   #paused = false;
@@ -255,7 +258,13 @@ export class TransitRelay {
   stats(): TransitStats {
     let inFlight = 0;
     for (const pair of this.#pairs) inFlight += pair.queued;
-    return { inFlight, delivered: this.#delays.delivered, delayMsP50: this.#delays.percentile(50), delayMsP99: this.#delays.percentile(99) };
+    return {
+      inFlight,
+      delivered: this.#delays.delivered,
+      delayMsP50: this.#delays.percentile(50),
+      delayMsP99: this.#delays.percentile(99),
+      reconciles: this.#reconciles,
+    };
   }
 
   /** Forgets delay samples (a benchmark phase starts). */
@@ -305,6 +314,7 @@ export class TransitRelay {
       }
     }
     for (const [from, to, after] of fetches) await this.#fetch(from, to, after);
+    if (statuses.every((s) => s !== null)) this.#reconciles++;
   }
 
   async #fetch(from: number, to: number, after: number): Promise<void> {

@@ -1,5 +1,7 @@
-// Crash safety, end to end: concurrent transfer load against the real server (2 shards), SIGKILL at a
-// random moment, restart on the same data dir, then check from the outside:
+// Crash safety, end to end: concurrent transfer load against the real server (2 shards; about a third of
+// the transfers credit an account on the other shard), SIGKILL at a random moment, restart on the same
+// data dir, wait until every cross-shard credit has landed (the restarted relay refetches them from the
+// senders' outboxes), then check from the outside:
 //   1. every transfer acknowledged `ok` is present, with the fields that were sent;
 //   2. nothing is half-applied: each transfer is present or absent as a whole, a linked chain is
 //      present or absent as a whole, and every balance equals the sum of the present transfers;
@@ -8,7 +10,7 @@
 //   5. retrying what was in flight is safe: present ids answer `exists`, absent ones post `ok`.
 // Several kill cycles run on one data dir. The seed is printed; TALLY_CRASH_SEED replays a run.
 
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { TransferFlags, connect, type AccountState, type Client, type TransferInput, type TransferState } from 'tally-ledger/client';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { newIdsOnShard } from './shard-ids.js';
@@ -58,6 +60,7 @@ test(`acknowledged transfers survive ${cycles} SIGKILLs; nothing is half-applied
     const { ackedInCycle, unsettled } = await loadUntilKilled(killAfterAcked);
 
     await server.restart();
+    await transitSettled();
     const first = await snapshot();
     const landed = [...sent.keys()].filter((id) => !acked.has(id) && first.transfers.has(id)).length;
     console.log(`cycle ${cycle}: killed after ${ackedInCycle} acknowledged transfers; of ${unsettled} in flight, ${landed} were durable`);
@@ -66,11 +69,13 @@ test(`acknowledged transfers survive ${cycles} SIGKILLs; nothing is half-applied
 
     await server.kill('SIGKILL');
     await server.restart();
+    await transitSettled();
     const second = await snapshot();
     expect(second.accounts, 'accounts after a second replay').toEqual(first.accounts);
     expect(second.transfers, 'transfers after a second replay').toEqual(first.transfers);
 
     await retryUnacknowledged(first.transfers);
+    await transitSettled();
     const settled = await snapshot();
     expect(settled.transfers.size).toBe(sent.size);
     checkWholeness(settled.transfers, settled.accounts);
@@ -127,16 +132,31 @@ function nextCall(): TransferInput[] {
   return call;
 }
 
+/** Once the restarted relay has reconciled with every shard and no credit is in flight (GET /health). */
+async function transitSettled(): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const { transit } = JSON.parse((await server.health()).body) as { transit: { inFlight: number; reconciles: number } };
+      expect(transit.reconciles).toBeGreaterThanOrEqual(1);
+      expect(transit.inFlight).toBe(0);
+    },
+    { timeout: 20_000, interval: 20 },
+  );
+}
+
 function newTransfer(shard: number, flags: number): TransferInput {
   const pool = accountsByShard[shard];
   const debit = Math.floor(random() * pool.length);
-  const credit = (debit + 1 + Math.floor(random() * (pool.length - 1))) % pool.length;
+  // A third of the transfers credit the other shard: debit first here, the credit after, across the relay.
+  const crossShard = random() < 1 / 3;
+  const creditPool = crossShard ? accountsByShard[(shard + 1) % shardCount] : pool;
+  const creditIndex = crossShard ? Math.floor(random() * creditPool.length) : (debit + 1 + Math.floor(random() * (pool.length - 1))) % pool.length;
   transferSeq++;
   return {
     // Ids from the seeded generator, so a replayed seed replays the same ids (2^96 of space, no collisions).
     id: (BigInt(seed) << 96n) | (BigInt(Math.floor(random() * 2 ** 32)) << 64n) | transferSeq,
     debitAccountId: pool[debit],
-    creditAccountId: pool[credit],
+    creditAccountId: creditPool[creditIndex],
     amount: BigInt(1 + Math.floor(random() * 10_000)),
     ledger,
     code,
