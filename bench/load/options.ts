@@ -1,8 +1,7 @@
 // Options of the end-to-end load benchmark: flags first, then TALLY_BENCH_* environment variables,
 // then defaults. Every invalid value is refused with a message naming the option; nothing is clamped.
 
-import { parseArgs } from 'node:util';
-import { integerOption } from '../../src/cli/option-values.js';
+import { integerOption, parseFlags } from '../../src/cli/option-values.js';
 import { batchEventsMax, connectionRequestsInFlightMax, shardCountMax } from '../../src/core/limits.js';
 import { workloadNames, type Workload } from './transfer-source.js';
 
@@ -120,34 +119,26 @@ export function pipeliningFor(batchEvents: number, options: LoadOptions): Pipeli
 }
 
 function parseOrUsage(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        shards: { type: 'string' },
-        accounts: { type: 'string' },
-        batches: { type: 'string' },
-        workloads: { type: 'string' },
-        'transit-timeout': { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        light: { type: 'string' },
-        connections: { type: 'string' },
-        'in-flight': { type: 'string' },
-        out: { type: 'string' },
-        'server-cpu-prof': { type: 'boolean' },
-        'echo-server': { type: 'boolean' },
-        'day-cut-phase': { type: 'boolean' },
-        'no-day-cut-phase': { type: 'boolean' },
-        'day-cut-window': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new LoadUsageError((error as Error).message);
-  }
+  const options = {
+    shards: { type: 'string' },
+    accounts: { type: 'string' },
+    batches: { type: 'string' },
+    workloads: { type: 'string' },
+    'transit-timeout': { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    light: { type: 'string' },
+    connections: { type: 'string' },
+    'in-flight': { type: 'string' },
+    out: { type: 'string' },
+    'server-cpu-prof': { type: 'boolean' },
+    'echo-server': { type: 'boolean' },
+    'day-cut-phase': { type: 'boolean' },
+    'no-day-cut-phase': { type: 'boolean' },
+    'day-cut-window': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  return parseFlags(argv, options, (message) => new LoadUsageError(message));
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

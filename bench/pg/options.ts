@@ -1,8 +1,7 @@
 // Options of the PostgreSQL baseline bench (`node dist/bench/pg-baseline.js`): flags, then defaults.
 // Every invalid value is refused with a message naming the option; nothing is clamped.
 
-import { parseArgs } from 'node:util';
-import { integerOption } from '../../src/cli/option-values.js';
+import { integerOption, parseFlags } from '../../src/cli/option-values.js';
 import { pgWorkloadNames, type PgWorkload } from './workload.js';
 
 /**
@@ -74,26 +73,18 @@ export function parsePgBaselineArgs(argv: readonly string[]): PgBaselineCommand 
 }
 
 function parseOrUsage(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        connections: { type: 'string' },
-        accounts: { type: 'string' },
-        workloads: { type: 'string' },
-        'pg-bin': { type: 'string' },
-        out: { type: 'string' },
-        'echo-server': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new PgUsageError((error as Error).message);
-  }
+  const options = {
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    accounts: { type: 'string' },
+    workloads: { type: 'string' },
+    'pg-bin': { type: 'string' },
+    out: { type: 'string' },
+    'echo-server': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  return parseFlags(argv, options, (message) => new PgUsageError(message));
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

@@ -1,9 +1,9 @@
 // `tally close-day`: the operator's day cut (日切) on a running server. Prints the day report's summary
 // (and every failure) and exits 1 when a check failed, so a scheduler or an on-call runbook notices.
 
-import { parseArgs } from 'node:util';
 import { connect } from '../client/client.js';
 import { formatDayReport } from '../core/day-report.js';
+import { parseFlags } from './option-values.js';
 import { UsageError } from './serve-options.js';
 
 export const closeDayUsage = `usage: tally close-day [--url ws://HOST:PORT] [--day YYYYMMDD] [--json]
@@ -39,14 +39,6 @@ export async function closeDayCommand(argv: readonly string[], env: NodeJS.Proce
 }
 
 function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: { url: { type: 'string' }, day: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, closeDayUsage);
-  }
+  const options = { url: { type: 'string' }, day: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  return parseFlags(argv, options, (message) => new UsageError(message, closeDayUsage));
 }

@@ -5,9 +5,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
 import { parseChart } from '../core/chart-of-accounts.js';
-import { parseArgs } from 'node:util';
 import { shardCountMax } from '../core/limits.js';
-import { integerOption } from './option-values.js';
+import { integerOption, parseFlags } from './option-values.js';
 
 export interface ServeOptions {
   host: string;
@@ -85,25 +84,17 @@ function chartOption(path: string | undefined): string | null {
 }
 
 function parseOrUsage(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        data: { type: 'string' },
-        shards: { type: 'string' },
-        'day-cut': { type: 'string' },
-        'time-zone': { type: 'string' },
-        chart: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const options = {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    data: { type: 'string' },
+    shards: { type: 'string' },
+    'day-cut': { type: 'string' },
+    'time-zone': { type: 'string' },
+    chart: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  return parseFlags(argv, options, (message) => new UsageError(message));
 }
 
 function integer(name: string, text: string, min: number, max: number): number {
