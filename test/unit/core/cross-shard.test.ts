@@ -194,6 +194,25 @@ describe('cross-shard transfers', () => {
     c.restart(1);
   });
 
+  test('a cross-shard reversal that comes back gives the original its reversible amount again', () => {
+    const c = world();
+    expect(c.createTransfers([transfer(10n, payer, payee, 30n)])).toEqual(['ok']);
+    c.settle();
+    expect(c.accountOperations([{ id: 500n, accountId: payer, kind: 'block', flags: AccountOperationFlags.credits }])).toEqual(['ok']);
+    const reversal = (id: bigint) => transfer(id, payee, payer, 30n, { flags: TransferFlags.reversal, pendingId: 10n });
+    expect(c.createTransfers([reversal(20n)])).toEqual(['ok']);
+    c.settle();
+    expect(c.shards[1]!.transfer(20n)).toMatchObject({ status: 'returned', returnReason: 'account_blocked' });
+    expect(balance(c, payee)).toBe(30n);
+    expect(c.accountOperations([{ id: 501n, accountId: payer, kind: 'unblock', flags: AccountOperationFlags.credits }])).toEqual(['ok']);
+    expect(c.createTransfers([reversal(21n)])).toEqual(['ok']);
+    c.settle();
+    expect(balance(c, payer)).toBe(100n);
+    expect(balance(c, payee)).toBe(0n);
+    expect(inFlight(c)).toBe(0n);
+    c.restart(1);
+  });
+
   test('a linked chain on one payer shard crediting two shards applies all or nothing, instructions included', () => {
     const c = world();
     const linked = { flags: TransferFlags.linked };
