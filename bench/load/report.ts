@@ -48,13 +48,8 @@ export interface PhaseTransit {
   delayMixesEarlierPhases: boolean;
 }
 
-export interface PhaseResult {
-  name: string;
-  kind: 'light' | 'pipelined';
-  workload: Workload;
-  batchEvents: number;
-  connections: number;
-  inFlightPerConnection: number;
+/** What every measured window reports: throughput, latency, outcomes and the cores it kept busy. */
+export interface WindowFigures {
   durationSeconds: number;
   transfersPerSecond: number;
   requestsPerSecond: number;
@@ -62,9 +57,18 @@ export interface PhaseResult {
   transfersSent: number;
   transfersOk: number;
   failures: Record<string, number>;
-  /** Cores kept busy on average over the phase (warm-up included) by the load generator and by the server. */
+  /** Cores kept busy on average over the window (warm-up included) by the load generator and by the server. */
   benchCores: number;
   serverCores: number | null;
+}
+
+export interface PhaseResult extends WindowFigures {
+  name: string;
+  kind: 'light' | 'pipelined';
+  workload: Workload;
+  batchEvents: number;
+  connections: number;
+  inFlightPerConnection: number;
   /** Cross-shard phases only. */
   transit: PhaseTransit | null;
 }
@@ -162,18 +166,9 @@ export interface DayCutCall {
 }
 
 /** One measured window of the day-cut phase. */
-export interface DayCutWindow {
+export interface DayCutWindow extends WindowFigures {
   pair: number;
   kind: 'baseline' | 'during-cut';
-  durationSeconds: number;
-  transfersPerSecond: number;
-  requestsPerSecond: number;
-  latency: LatencySummary;
-  transfersSent: number;
-  transfersOk: number;
-  failures: Record<string, number>;
-  benchCores: number;
-  serverCores: number | null;
   /** Σ lag of the bookkeeping shard (journal entries not yet booked) as the window was about to start; null if it could not be read. */
   bookkeepingLagAtStart: number | null;
   /** The same, read as the measured window ended (a cut still running waits for these too). */
