@@ -9,7 +9,7 @@ import { AccountLayout as A, TransferLayout as T, resultBytes } from './layout.j
 import { eventBytes, shardCountMax } from './limits.js';
 import { Operation } from './operations.js';
 import { shardOfIdAt } from './routing.js';
-import { SystemAccountCode, SystemAccountKind, systemAccountId, type SystemAccountKindNumber } from './system-accounts.js';
+import { SystemAccountCode, SystemAccountKind, isSuspenseIdAt, isSystemIdAt, systemAccountId, type SystemAccountKindNumber } from './system-accounts.js';
 import { InstructionKind, InstructionLayout as I } from './transit.js';
 import { TransferFlags, transferKindFlags } from './types.js';
 import { IdTable } from './id-table.js';
@@ -269,10 +269,7 @@ export class AccountCodes {
 
   /** The code of the account whose id is at `at` (system accounts by their kind); 0 when never opened. */
   codeAt(view: DataView, at: number): number {
-    if (view.getUint32(at + 12, true) === 0xffffffff) {
-      const kind = view.getUint8(at + 6);
-      return kind === SystemAccountKind.suspense ? SystemAccountCode.suspense : SystemAccountCode.transit;
-    }
+    if (isSystemIdAt(view, at)) return isSuspenseIdAt(view, at) ? SystemAccountCode.suspense : SystemAccountCode.transit;
     const code = this.#codes.getAt(view, at);
     return code < 0 ? 0 : code;
   }

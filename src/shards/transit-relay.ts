@@ -87,10 +87,6 @@ class DelaySamples {
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
   }
 
-  reset(): void {
-    this.#next = 0;
-    this.#filled = 0;
-  }
 }
 
 /** Money of one ledger in flight from the payer's shard to the payee's at a cut (credits, or returns on their way back). */
@@ -265,11 +261,6 @@ export class TransitRelay {
       delayMsP99: this.#delays.percentile(99),
       reconciles: this.#reconciles,
     };
-  }
-
-  /** Forgets delay samples (a benchmark phase starts). */
-  resetDelays(): void {
-    this.#delays.reset();
   }
 
   /** Resolves once nothing is in flight (tests, shutdown, a day cut); rejects after `timeoutMs`. */
