@@ -6,6 +6,7 @@ import { assert } from './assert.js';
 import { applyAccountOperation, createAccount } from './account-operations.js';
 import { errors } from './errors.js';
 import { balanceStride } from './account-table.js';
+import { bytesEqual } from './bytes.js';
 import { applyInstruction } from './inbound-posting.js';
 import {
   balancesAfterOffset,
@@ -431,8 +432,3 @@ function assignedFieldsVerdict(view: DataView, count: number, index: number): nu
   return code === ResultCode.timestamp_must_be_zero || code === ResultCode.reserved_field ? code : undefined;
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

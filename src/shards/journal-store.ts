@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { balanceStride } from '../core/account-table.js';
 import { assert } from '../core/assert.js';
+import { bytesEqual } from '../core/bytes.js';
 import { errors, TallyError } from '../core/errors.js';
 import { journalCacheEntriesMax, shardCountMax } from '../core/limits.js';
 
@@ -215,7 +216,7 @@ export class JournalStore {
         const from = chunk * wordsPerChunk * 8;
         const to = Math.min(bytes.byteLength, from + wordsPerChunk * 8);
         const value = bytes.subarray(from, to);
-        if (before !== null && sameBytes(value, before.subarray(from, Math.min(before.byteLength, to)))) continue;
+        if (before !== null && bytesEqual(value, before.subarray(from, Math.min(before.byteLength, to)))) continue;
         void this.#days.put(closingKey(chunk, day), value.slice());
         written++;
       }
@@ -281,11 +282,6 @@ function closingKey(chunk: number, day: number): Uint8Array {
   return key;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function openEnvironment(path: string): RootDatabase {
   return open({
