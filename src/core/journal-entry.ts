@@ -7,6 +7,7 @@ import { Operation } from './operations.js';
 import { eventBytes } from './limits.js';
 import { resultBytes } from './layout.js';
 import { instructionTrailerBytes } from './transit.js';
+import { chainGroupTrailerBytes, chainEndBytes } from './prepared-chains.js';
 
 export const journalEntryVersion = 1;
 export const journalHeaderBytes = 32;
@@ -21,6 +22,16 @@ export const JournalHeader = {
   seq: 16, // u64
   /** u32 yyyymmdd: the business day the entry's postings belong to (for a day_cut, the day it begins); 0 before the first cut. */
   businessDay: 24,
+  /** u32 JournalEntryFlags. */
+  flags: 28,
+} as const;
+
+export const JournalEntryFlags = {
+  /**
+   * The entry re-executes the events of the prepare_chains entry just before it (the group committed):
+   * each event applies on its own (the dry run already applied the chains whole), nothing expires first.
+   */
+  commitsPrepared: 1,
 } as const;
 
 export interface JournalEntryHeader {
@@ -29,6 +40,8 @@ export interface JournalEntryHeader {
   timestampBase: bigint;
   seq: number;
   businessDay: number;
+  /** JournalEntryFlags; 0 when absent. */
+  flags?: number;
 }
 
 function hasBalances(operation: number): boolean {
@@ -41,6 +54,8 @@ function hasTrailers(operation: number): boolean {
 }
 
 export function journalEntryBytes(operation: number, count: number): number {
+  if (operation === Operation.prepare_chains) return journalHeaderBytes + count * (eventBytes + resultBytes + chainEndBytes) + chainGroupTrailerBytes;
+  if (operation === Operation.abort_chains) return journalHeaderBytes + count * (eventBytes + resultBytes) + chainGroupTrailerBytes;
   const perEvent = eventBytes + resultBytes + (hasBalances(operation) ? balancesAfterBytes : 0) + (hasTrailers(operation) ? instructionTrailerBytes : 0);
   return journalHeaderBytes + count * perEvent;
 }
@@ -69,6 +84,7 @@ export function writeJournalHeader(view: DataView, header: JournalEntryHeader): 
   view.setBigUint64(JournalHeader.timestampBase, header.timestampBase, true);
   view.setBigUint64(JournalHeader.seq, BigInt(header.seq), true);
   view.setUint32(JournalHeader.businessDay, header.businessDay, true);
+  view.setUint32(JournalHeader.flags, header.flags ?? 0, true);
 }
 
 export function readJournalHeader(entry: Uint8Array): JournalEntryHeader {
@@ -81,6 +97,7 @@ export function readJournalHeader(entry: Uint8Array): JournalEntryHeader {
     timestampBase: view.getBigUint64(JournalHeader.timestampBase, true),
     seq: Number(view.getBigUint64(JournalHeader.seq, true)),
     businessDay: view.getUint32(JournalHeader.businessDay, true),
+    flags: view.getUint32(JournalHeader.flags, true),
   };
   assert(entry.byteLength === journalEntryBytes(header.operation, header.count), 'journal entry length mismatch');
   return header;

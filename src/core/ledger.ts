@@ -9,6 +9,7 @@ import { balanceStride } from './account-table.js';
 import { bytesEqual } from './bytes.js';
 import { applyInstruction } from './inbound-posting.js';
 import {
+  JournalEntryFlags,
   balancesAfterOffset,
   eventOffset,
   journalEntryBytes,
@@ -22,6 +23,7 @@ import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } fr
 import { LedgerState, locationOf, type JournalSource } from './ledger-state.js';
 import { batchEventsMax, eventBytes, transitDeliveryInstructionsMax } from './limits.js';
 import { Operation, isWriteOperation } from './operations.js';
+import { chainGroupTrailerBytes, type PrepareRequest } from './prepared-chains.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { ResultCode } from './result-codes.js';
 import { expireHold, isOpenHold, postTransfer } from './transfer-posting.js';
@@ -77,6 +79,20 @@ export interface InboundBatch {
   outbound: Uint8Array | null;
 }
 
+/** A group of cross-shard chains this shard voted on and that is not decided yet (core/prepared-chains.ts). */
+interface PreparedGroup {
+  group: bigint;
+  operation: number;
+  count: number;
+  /** The caller's events, as the commit re-executes them. */
+  events: Uint8Array;
+  /** The dry run's results (u32 each): the commit must reproduce them. */
+  results: Uint8Array;
+}
+
+/** The prepared group's u16 inner operation and u64 group number, at the end of its entries. */
+const ChainGroupTrailer = { operation: 0, group: 8 } as const;
+
 interface OperationRules {
   validate: (view: DataView, at: number, assignedChecked: boolean) => number;
   timestampAt: number;
@@ -117,6 +133,8 @@ export class Ledger {
   /** Days begun by a cut, ascending, with the cut's timestamp: postings of day d lie between the cut that began d and the next. */
   private readonly cuts: { day: number; timestamp: bigint; seq: number }[] = [];
   private closedDays: ClosedDay[] = [];
+  /** Set by a prepare_chains entry until the next entry decides it; nothing else may run meanwhile. */
+  private prepared: PreparedGroup | null = null;
 
   constructor(options: LedgerOptions) {
     assert(Number.isInteger(options.shardCount) && options.shardCount >= 1, 'shardCount must be a positive integer');
@@ -152,6 +170,85 @@ export class Ledger {
     return { seq: header.seq, entry };
   }
 
+  /** The group of cross-shard chains this shard prepared and that awaits its decision, or null. */
+  get chainGroupInDoubt(): bigint | null {
+    return this.prepared?.group ?? null;
+  }
+
+  /**
+   * Votes on this shard's part of a group of cross-shard chains: dry-runs `request.events` (each sub-chain,
+   * delimited by `request.chainEnds`, whole or not at all), undoes every change, and returns the prepare
+   * entry that records the events and the dry run's results. Until commitPrepared or abortPrepared the
+   * ledger runs nothing else: the caller holds every other write, read and tick back.
+   */
+  prepareChains(request: PrepareRequest, nowNs: bigint): { seq: number; entry: Uint8Array; results: Uint8Array } {
+    assert(this.prepared === null, 'one prepared group at a time');
+    const { operation, events, chainEnds, group } = request;
+    if (!isWriteOperation(operation)) throw errors.operationUnknown(operation);
+    const count = events.byteLength / eventBytes;
+    if (!Number.isInteger(count) || count < 1 || count > batchEventsMax) throw errors.bodyInvalid(`a prepared part is 1..${batchEventsMax} events`);
+    assert(chainEnds.byteLength === count && chainEnds[count - 1] === 1, 'every sub-chain of a prepared part ends');
+    if (operation === Operation.create_transfers && this.s.outbox.full) {
+      throw errors.overloaded(`shard ${this.s.shardIndex} holds ${this.s.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
+    }
+    const header = { operation: Operation.prepare_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const entry = new Uint8Array(journalEntryBytes(header.operation, count));
+    const view = new DataView(entry.buffer);
+    writeJournalHeader(view, header);
+    entry.set(events, eventOffset(0));
+    entry.set(chainEnds, chainEndsOffset(count));
+    const trailer = entry.byteLength - chainGroupTrailerBytes;
+    view.setUint16(trailer + ChainGroupTrailer.operation, operation, true);
+    view.setBigUint64(trailer + ChainGroupTrailer.group, group, true);
+    this.applyEntry(entry, header, true);
+    const from = resultsOffset(count);
+    return { seq: header.seq, entry, results: entry.slice(from, from + count * resultBytes) };
+  }
+
+  /** The prepared group committed: its events again, as an ordinary entry that must give the dry run's results. */
+  commitPrepared(nowNs: bigint): ExecutedBatch {
+    const prepared = this.prepared;
+    assert(prepared !== null, 'a commit needs a prepared group');
+    const header = {
+      operation: prepared.operation,
+      count: prepared.count,
+      timestampBase: this.nextTimestamp(nowNs),
+      seq: this.seqLastValue + 1,
+      businessDay: this.businessDayValue,
+      flags: JournalEntryFlags.commitsPrepared,
+    };
+    const entry = new Uint8Array(journalEntryBytes(header.operation, header.count));
+    writeJournalHeader(new DataView(entry.buffer), header);
+    entry.set(prepared.events, eventOffset(0));
+    this.applyEntry(entry, header, true);
+    const from = resultsOffset(header.count);
+    return { seq: header.seq, entry, reply: entry.slice(from, from + header.count * resultBytes), outbound: this.outboundLast };
+  }
+
+  /**
+   * The prepared group was abandoned: an entry that moves nothing. It keeps the prepared events at
+   * `remember` (positions in the part) with their failures, remembered by id like any failed event, so
+   * that a retry of a failed chain fails again.
+   */
+  abortPrepared(nowNs: bigint, remember: readonly number[] = []): { seq: number; entry: Uint8Array } {
+    const prepared = this.prepared;
+    assert(prepared !== null, 'an abort needs a prepared group');
+    const count = remember.length;
+    assert(remember.every((p) => Number.isInteger(p) && p >= 0 && p < prepared.count), 'remembered failures are events of the part');
+    const header = { operation: Operation.abort_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const entry = new Uint8Array(journalEntryBytes(header.operation, count));
+    const view = new DataView(entry.buffer);
+    writeJournalHeader(view, header);
+    remember.forEach((position, k) => {
+      entry.set(prepared.events.subarray(position * eventBytes, (position + 1) * eventBytes), eventOffset(k));
+      entry.set(prepared.results.subarray(position * resultBytes, (position + 1) * resultBytes), resultsOffset(count) + k * resultBytes);
+    });
+    view.setUint16(entry.byteLength - chainGroupTrailerBytes + ChainGroupTrailer.operation, prepared.operation, true);
+    view.setBigUint64(entry.byteLength - chainGroupTrailerBytes + ChainGroupTrailer.group, prepared.group, true);
+    this.applyEntry(entry, header, true);
+    return { seq: header.seq, entry };
+  }
+
   /** Closing states of the days cut since the last call (by cutDay or by replay), oldest first. */
   takeClosedDays(): ClosedDay[] {
     const closed = this.closedDays;
@@ -166,6 +263,7 @@ export class Ledger {
 
   execute(operation: number, body: Uint8Array, nowNs: bigint): ExecutedBatch {
     if (!isWriteOperation(operation)) throw errors.operationUnknown(operation);
+    assert(this.prepared === null, 'a shard with a prepared group runs nothing else until it is decided');
     const count = body.byteLength / eventBytes;
     if (!Number.isInteger(count) || count < 1) throw errors.bodyInvalid(`a batch is 1..${batchEventsMax} events of ${eventBytes} bytes`);
     if (count > batchEventsMax) throw errors.batchTooLarge(count, batchEventsMax);
@@ -224,6 +322,7 @@ export class Ledger {
 
   /** Writes a journal entry that expires every hold due by now, or returns null if none is due. */
   expireDue(nowNs: bigint): { seq: number; entry: Uint8Array } | null {
+    if (this.prepared !== null) return null; // the next entry must decide the prepared group
     // Holds posted, voided or undone since they were scheduled leave stale deadlines: none is due.
     for (let top = this.s.expiry.peek(); top !== undefined && !isOpenHold(this.s, top.key, top.expiresAtNs); top = this.s.expiry.peek()) {
       this.s.expiry.pop();
@@ -287,21 +386,97 @@ export class Ledger {
 
   private applyEntry(entry: Uint8Array, header: JournalEntryHeader, assignedChecked: boolean): void {
     const { operation, count, timestampBase, seq } = header;
+    const commits = ((header.flags ?? 0) & JournalEntryFlags.commitsPrepared) !== 0;
+    const decides = commits || operation === Operation.abort_chains;
+    assert(decides === (this.prepared !== null), `entry ${seq} ${decides ? 'decides a group no entry prepared' : 'follows a prepared group it does not decide'}`);
     if (operation === Operation.day_cut) return this.applyCut(entry, header);
     assert(header.businessDay === this.businessDayValue, `entry ${seq} belongs to the current business day`);
+    if (operation === Operation.prepare_chains) return this.applyPrepare(entry, header);
+    if (operation === Operation.abort_chains) return this.applyAbort(entry, header);
     this.s.remember(seq, entry);
     const timestampLast = timestampBase + BigInt(Math.max(count, 1) - 1);
-    this.expireThrough(timestampLast);
+    // A commit applies against the state its vote saw: holds due since then expire with the next entry.
+    if (!commits) this.expireThrough(timestampLast);
     if (count > 0) {
       const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
       const results = new Uint32Array(count);
-      this.validateAll(rules[operation]!, view, header, results, assignedChecked);
-      this.applyAll(operation, view, header, results);
+      const rule = rules[operation]!;
+      this.validateAll(rule, view, header, results, assignedChecked);
+      // The vote applied each chain whole; its commit applies the same events one by one, and all pass.
+      const linked = commits ? () => false : (i: number) => (view.getUint16(eventOffset(i) + rule.flagsAt, true) & rule.linkedFlag) !== 0;
+      this.applyAll(operation, view, header, results, linked, false);
     }
+    if (commits) this.checkCommit(entry, header);
     this.s.assertConservation();
     this.outboundLast = this.s.outbox.commitStaged();
     this.seqLastValue = seq;
     this.timestampLast = timestampLast;
+  }
+
+  /** The vote: expiry up to its moment (real), then the dry run on a copy (undone), results into the entry. */
+  private applyPrepare(entry: Uint8Array, header: JournalEntryHeader): void {
+    const { count, seq, timestampBase } = header;
+    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    const trailer = entry.byteLength - chainGroupTrailerBytes;
+    const operation = view.getUint16(trailer + ChainGroupTrailer.operation, true);
+    assert(isWriteOperation(operation) && count >= 1, `prepare entry ${seq} holds write events`);
+    const timestampLast = timestampBase + BigInt(count - 1);
+    this.expireThrough(timestampLast);
+    // The dry run stamps and fills in its copy; the entry keeps the caller's events for the commit.
+    const dryHeader = { operation, count, timestampBase, seq, businessDay: header.businessDay };
+    const dry = new Uint8Array(journalEntryBytes(operation, count));
+    const dryView = new DataView(dry.buffer);
+    writeJournalHeader(dryView, dryHeader);
+    dry.set(entry.subarray(eventOffset(0), eventOffset(count)), eventOffset(0));
+    this.s.remember(seq, dry);
+    const chainEnds = entry.subarray(chainEndsOffset(count), chainEndsOffset(count) + count);
+    const undo: (() => void)[] = [];
+    this.s.undo = undo;
+    const results = new Uint32Array(count);
+    this.validateAll(rules[operation]!, dryView, dryHeader, results, true);
+    this.applyAll(operation, dryView, dryHeader, results, (i) => chainEnds[i] === 0, true);
+    this.s.undo = null;
+    for (let u = undo.length - 1; u >= 0; u--) undo[u]!();
+    assert(this.s.outbox.stagedCount === 0, 'a dry run leaves no instruction staged');
+    this.s.assertConservation();
+    const from = resultsOffset(count);
+    entry.set(dry.subarray(from, from + count * resultBytes), from);
+    this.s.remember(seq, entry);
+    this.prepared = {
+      group: view.getBigUint64(trailer + ChainGroupTrailer.group, true),
+      operation,
+      count,
+      events: entry.slice(eventOffset(0), eventOffset(count)),
+      results: entry.slice(from, from + count * resultBytes),
+    };
+    this.outboundLast = null;
+    this.seqLastValue = seq;
+    this.timestampLast = timestampLast;
+  }
+
+  private applyAbort(entry: Uint8Array, header: JournalEntryHeader): void {
+    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    const trailer = entry.byteLength - chainGroupTrailerBytes;
+    const group = view.getBigUint64(trailer + ChainGroupTrailer.group, true);
+    assert(group === this.prepared!.group, `abort entry ${header.seq} names the prepared group`);
+    this.s.remember(header.seq, entry);
+    const operation = view.getUint16(trailer + ChainGroupTrailer.operation, true);
+    const from = resultsOffset(header.count);
+    for (let i = 0; i < header.count; i++) this.rememberFailure(operation, view, header.seq, i, view.getUint32(from + i * resultBytes, true));
+    this.prepared = null;
+    this.outboundLast = null;
+    this.seqLastValue = header.seq;
+    this.timestampLast = header.timestampBase;
+  }
+
+  /** Same state, same events, same order: a commit that differs from its vote is a bug, never an answer. */
+  private checkCommit(entry: Uint8Array, header: JournalEntryHeader): void {
+    const prepared = this.prepared!;
+    assert(header.operation === prepared.operation && header.count === prepared.count, `commit ${header.seq} re-executes the prepared events`);
+    const from = resultsOffset(header.count);
+    const results = entry.subarray(from, from + header.count * resultBytes);
+    assert(bytesEqual(results, prepared.results), `commit ${header.seq} reproduces the results of its vote`);
+    this.prepared = null;
   }
 
   private applyCut(entry: Uint8Array, header: JournalEntryHeader): void {
@@ -345,26 +520,29 @@ export class Ledger {
     }
   }
 
-  /** Pass two: apply events in order; a linked chain applies all or nothing. */
-  private applyAll(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array): void {
-    const rule = rules[operation]!;
-    const linked = (i: number) => (view.getUint16(eventOffset(i) + rule.flagsAt, true) & rule.linkedFlag) !== 0;
+  /**
+   * Pass two: apply events in order; a linked chain (`linked(i)`: event i chains to the next) applies all
+   * or nothing. A dry run remembers no failed id: everything it does is undone.
+   */
+  private applyAll(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, linked: (i: number) => boolean, dryRun: boolean): void {
     for (let i = 0; i < header.count; ) {
       if (!linked(i)) {
         if (results[i] === ResultCode.ok) results[i] = this.applyOne(operation, view, header, i);
-        this.settle(operation, view, header, results, i, i);
+        this.settle(operation, view, header, results, i, i, dryRun);
         i++;
         continue;
       }
       let last = i;
       while (last < header.count - 1 && linked(last)) last++;
       this.applyChain(operation, view, header, results, i, last, linked(last));
-      this.settle(operation, view, header, results, i, last);
+      this.settle(operation, view, header, results, i, last, dryRun);
       i = last + 1;
     }
   }
 
   private applyChain(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, first: number, last: number, open: boolean): void {
+    // Inside a dry run the chain's changes join the run's own undo once the chain holds.
+    const outer = this.s.undo;
     const undo: (() => void)[] = [];
     this.s.undo = undo;
     let failedAt = -1;
@@ -375,14 +553,18 @@ export class Ledger {
       const code = results[i]! & 0xffff;
       if (code !== ResultCode.ok && code !== ResultCode.exists) failedAt = i;
     }
-    this.s.undo = null;
+    this.s.undo = null; // reverting records nothing
     if (failedAt < 0 && open) {
       failedAt = last;
       results[last] = ResultCode.linked_event_chain_open;
     }
-    if (failedAt < 0) return;
-    for (let u = undo.length - 1; u >= 0; u--) undo[u]!();
-    for (let i = first; i <= last; i++) if (i !== failedAt) results[i] = ResultCode.linked_event_failed;
+    if (failedAt >= 0) {
+      for (let u = undo.length - 1; u >= 0; u--) undo[u]!();
+      for (let i = first; i <= last; i++) if (i !== failedAt) results[i] = ResultCode.linked_event_failed;
+    } else if (outer !== null) {
+      for (const revert of undo) outer.push(revert);
+    }
+    this.s.undo = outer;
   }
 
   private applyOne(operation: number, view: DataView, header: JournalEntryHeader, index: number): number {
@@ -411,19 +593,29 @@ export class Ledger {
    * remembers their failed ids at once, so that a later event of the same batch retrying a failed
    * id gets the original failure too: where batches are cut must never turn a failure into a late success.
    */
-  private settle(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, first: number, last: number): void {
-    const remembers = operation !== Operation.apply_inbound; // an instruction is never retried by id
-    const failed =
-      operation === Operation.create_transfers ? this.s.transfersFailed : operation === Operation.create_accounts ? this.s.accountsFailed : this.s.operationsFailed;
+  private settle(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, first: number, last: number, dryRun: boolean): void {
+    const remembers = operation !== Operation.apply_inbound && !dryRun; // an instruction is never retried by id
     const from = resultsOffset(header.count);
     for (let i = first; i <= last; i++) {
       view.setUint32(from + i * resultBytes, results[i]!, true);
-      if (!remembers || notRemembered.has(results[i]! & 0xffff)) continue;
-      // An event refused for an earlier fault (say, a timestamp) may also carry id 0 or 2^128−1: no id to remember.
-      if (isZero128(view, eventOffset(i)) || isMax128(view, eventOffset(i))) continue;
-      if (!failed.hasAt(view, eventOffset(i))) failed.setAt(view, eventOffset(i), locationOf(header.seq, i));
+      if (remembers) this.rememberFailure(operation, view, header.seq, i, results[i]!);
     }
   }
+
+  /** Remembers the failed id of event `index` of entry `seq` (a retry gets the same answer), unless nothing is to remember. */
+  private rememberFailure(operation: number, view: DataView, seq: number, index: number, result: number): void {
+    if (notRemembered.has(result & 0xffff)) return;
+    // An event refused for an earlier fault (say, a timestamp) may also carry id 0 or 2^128−1: no id to remember.
+    if (isZero128(view, eventOffset(index)) || isMax128(view, eventOffset(index))) return;
+    const failed =
+      operation === Operation.create_transfers ? this.s.transfersFailed : operation === Operation.create_accounts ? this.s.accountsFailed : this.s.operationsFailed;
+    if (!failed.hasAt(view, eventOffset(index))) failed.setAt(view, eventOffset(index), locationOf(seq, index));
+  }
+}
+
+/** Where a prepare_chains entry of `count` events keeps its chain-end bytes (after the results). */
+function chainEndsOffset(count: number): number {
+  return resultsOffset(count) + count * resultBytes;
 }
 
 /** The journaled verdict of the checks on assigned fields (timestamp, effective amount), if one failed. */

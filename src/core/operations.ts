@@ -21,6 +21,15 @@ export const Operation = {
   get_subject_balances: 14,
   get_trial_balance: 15,
   get_bookkeeping_status: 16,
+  /**
+   * Journal-only: a shard's vote on its part of linked chains that span shards (core/prepared-chains.ts).
+   * The caller's events, the dry run's results, where each part's chains end and the group; it moves
+   * nothing. The next entry of that shard decides it: the same events re-executed (header flag
+   * commitsPrepared) or an abort_chains entry.
+   */
+  prepare_chains: 17,
+  /** Journal-only: the prepared group of the entry before it is abandoned; nothing moves. */
+  abort_chains: 18,
 } as const;
 
 export type OperationName = keyof typeof Operation;

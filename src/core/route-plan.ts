@@ -1,6 +1,8 @@
 // Splits one request body by owning shard and merges the shards' replies back into request order.
-// Invariants: every event goes to exactly one shard or is answered here; a linked chain is never split
-// across shards; a shard's sub-body keeps request order. Pure: no I/O, never mutates the request body.
+// Invariants: every event goes to exactly one shard, or to the chain coordinator (a closed linked chain
+// whose events live on several shards: core/prepared-chains.ts), or is answered here (a chain left open
+// at the end of the batch across shards); a shard's sub-body keeps request order. Pure: no I/O, never
+// mutates the request body.
 
 import { assert } from './assert.js';
 import { errors } from './errors.js';
@@ -19,6 +21,7 @@ import { ResultCode } from './result-codes.js';
 import { shardOfIdAt } from './routing.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from './types.js';
 import { equalIdsAt, viewOf } from './u128.js';
+import type { CrossShardChain } from './prepared-chains.js';
 import { countRecords } from './wire.js';
 
 /** One shard's part of a request. */
@@ -31,6 +34,13 @@ export interface ShardRequest {
   readonly bodyTransferable: boolean;
 }
 
+/** The linked chains of a write request whose events live on several shards: the coordinator's work. */
+export interface CrossChains {
+  readonly chains: readonly CrossShardChain[];
+  /** The owning shard of every event of the request (request order). */
+  readonly shardOf: Uint8Array;
+}
+
 /** How the shards' replies become one reply. */
 export type MergeKind = 'results' | 'lookup' | 'passthrough';
 
@@ -41,19 +51,26 @@ export interface RoutePlan {
   /** In ascending shard order; empty when the plan answered every event itself. */
   readonly requests: readonly ShardRequest[];
   readonly merge: MergeKind;
-  /** 'results' only: N × 4 bytes holding the plan's own answers (refused chains); null when none. */
+  /**
+   * 'results' only: N × 4 bytes holding the answers that do not come from `requests` (open chains across
+   * shards, and — once the coordinator has decided them — the cross-shard chains); null when none.
+   */
   readonly results: Uint8Array | null;
+  /** 'results' only: chains for the coordinator, whose events are in no request; null when none. */
+  readonly crossChains: CrossChains | null;
   /** 'lookup' only: bytes of one found record in a shard's reply (its id is at offset 0). */
   readonly recordBytes: number;
 }
 
-/** Marks an event the plan answers itself; above every shard index (shardCountMax < 255). */
+/** Marks an event the plan answers itself; above every shard index (shardCountMax < 254). */
 const shardRefused = 255;
+/** Marks an event of a chain across shards: the coordinator runs it, no plain shard request carries it. */
+const shardCoordinated = 254;
 const linkedFlag = 1;
 
 // Indexes are u16 and shard numbers u8: the limits must keep them in range.
 assert(batchEventsMax <= 0xffff && lookupIdsMax <= 0xffff, 'request indexes fit in u16');
-assert(shardCountMax < shardRefused, 'shard numbers fit in u8 below the refused marker');
+assert(shardCountMax < shardCoordinated, 'shard numbers fit in u8 below the markers');
 assert(
   TransferFlags.linked === linkedFlag && AccountFlags.linked === linkedFlag && AccountOperationFlags.linked === linkedFlag,
   'every event kind uses bit 0 as its linked flag',
@@ -94,11 +111,13 @@ function planEvents(operation: number, body: Uint8Array, shardCount: number, idO
   const eventCount = countRecords(body, eventBytes, batchEventsMax, 'event');
   if (shardCount === 1) return planWhole(operation, eventCount, body, 0, 'results');
   const view = viewOf(body);
-  const shards = new Uint8Array(eventCount);
-  for (let i = 0; i < eventCount; i++) shards[i] = shardOfIdAt(view, i * eventBytes + idOffset, shardCount);
-  const results = refuseSplitChains(view, eventCount, flagsOffset, shards);
+  const shardOf = new Uint8Array(eventCount);
+  for (let i = 0; i < eventCount; i++) shardOf[i] = shardOfIdAt(view, i * eventBytes + idOffset, shardCount);
+  const shards = shardOf.slice();
+  const { results, chains } = markSplitChains(view, eventCount, flagsOffset, shards);
   const requests = splitRecords(body, eventBytes, shards, shardCount, true);
-  return { operation, eventCount, requests, merge: 'results', results, recordBytes: 0 };
+  const crossChains = chains.length === 0 ? null : { chains, shardOf };
+  return { operation, eventCount, requests, merge: 'results', results, crossChains, recordBytes: 0 };
 }
 
 function planLookupAccounts(body: Uint8Array, shardCount: number): RoutePlan {
@@ -110,7 +129,7 @@ function planLookupAccounts(body: Uint8Array, shardCount: number): RoutePlan {
   for (let i = 0; i < idCount; i++) shards[i] = shardOfIdAt(view, i * idBytes, shardCount);
   // The merge walks each sub-request's ids beside its reply, so these bodies must stay readable.
   const requests = splitRecords(body, idBytes, shards, shardCount, false);
-  return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, recordBytes: eventBytes };
+  return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, crossChains: null, recordBytes: eventBytes };
 }
 
 /** A transfer lives on its debit account's shard, which an id alone does not tell: ask every shard. */
@@ -120,7 +139,7 @@ function planLookupTransfers(body: Uint8Array, shardCount: number): RoutePlan {
   const requests: ShardRequest[] = [];
   for (let shard = 0; shard < shardCount; shard++) requests.push({ shard, body, indexes: null, bodyTransferable: false });
   const recordBytes = TransferStateLayout.bytes;
-  return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, recordBytes };
+  return { operation, eventCount: idCount, requests, merge: 'lookup', results: null, crossChains: null, recordBytes };
 }
 
 function planHistory(body: Uint8Array, shardCount: number): RoutePlan {
@@ -133,7 +152,7 @@ function planHistory(body: Uint8Array, shardCount: number): RoutePlan {
 
 function planWhole(operation: number, eventCount: number, body: Uint8Array, shard: number, merge: MergeKind): RoutePlan {
   const requests = [{ shard, body, indexes: null, bodyTransferable: false }];
-  return { operation, eventCount, requests, merge, results: null, recordBytes: merge === 'lookup' ? recordBytesOf(operation) : 0 };
+  return { operation, eventCount, requests, merge, results: null, crossChains: null, recordBytes: merge === 'lookup' ? recordBytesOf(operation) : 0 };
 }
 
 function recordBytesOf(operation: number): number {
@@ -142,40 +161,47 @@ function recordBytesOf(operation: number): number {
 
 
 /**
- * Answers every closed linked chain whose events route to more than one shard, and marks its events
- * refused in `shards`. A chain open at the end of the batch is left to the shards (linked_event_chain_open).
+ * Finds the linked chains whose events route to more than one shard and takes their events out of the
+ * shards' requests (marks in `shards`): closed ones go to the coordinator; one left open at the end of
+ * the batch is answered here (linked_event_chain_open on its last event, linked_event_failed on the rest,
+ * what one shard answers when nothing earlier in the chain fails). A chain on one shard stays with it.
  */
-function refuseSplitChains(view: DataView, eventCount: number, flagsOffset: number, shards: Uint8Array): Uint8Array | null {
+function markSplitChains(
+  view: DataView,
+  eventCount: number,
+  flagsOffset: number,
+  shards: Uint8Array,
+): { results: Uint8Array | null; chains: CrossShardChain[] } {
+  const chains: CrossShardChain[] = [];
   let results: Uint8Array | null = null;
   let chainStart = 0;
   for (let i = 0; i < eventCount; i++) {
-    if ((view.getUint16(i * eventBytes + flagsOffset, true) & linkedFlag) !== 0) continue;
-    if (i > chainStart) results = refuseChainIfSplit(chainStart, i, shards, results, eventCount);
+    const linked = (view.getUint16(i * eventBytes + flagsOffset, true) & linkedFlag) !== 0;
+    const open = linked && i === eventCount - 1;
+    if (linked && !open) continue;
+    if (i > chainStart && spansShards(shards, chainStart, i)) {
+      results ??= new Uint8Array(eventCount * resultBytes);
+      const marker = open ? shardRefused : shardCoordinated;
+      for (let k = chainStart; k <= i; k++) shards[k] = marker;
+      if (open) answerOpenChain(results, chainStart, i);
+      else chains.push({ first: chainStart, last: i });
+    }
     chainStart = i + 1;
   }
-  return results;
+  return { results, chains };
 }
 
-function refuseChainIfSplit(
-  first: number,
-  last: number,
-  shards: Uint8Array,
-  results: Uint8Array | null,
-  eventCount: number,
-): Uint8Array | null {
-  const home = shards[first];
-  let away = first + 1;
-  while (away <= last && shards[away] === home) away++;
-  if (away > last) return results;
-  const out = results ?? new Uint8Array(eventCount * resultBytes);
-  const view = viewOf(out);
+function spansShards(shards: Uint8Array, first: number, last: number): boolean {
+  for (let i = first + 1; i <= last; i++) if (shards[i] !== shards[first]) return true;
+  return false;
+}
+
+function answerOpenChain(results: Uint8Array, first: number, last: number): void {
+  const view = viewOf(results);
   for (let i = first; i <= last; i++) {
-    const code = i === away ? ResultCode.cross_shard_not_supported : ResultCode.linked_event_failed;
-    view.setUint16(i * resultBytes, code, true);
+    view.setUint16(i * resultBytes, i === last ? ResultCode.linked_event_chain_open : ResultCode.linked_event_failed, true);
     view.setUint16(i * resultBytes + 2, 0, true);
-    shards[i] = shardRefused;
   }
-  return out;
 }
 
 /**
@@ -184,12 +210,12 @@ function refuseChainIfSplit(
  */
 function splitRecords(body: Uint8Array, stride: number, shards: Uint8Array, shardCount: number, transferable: boolean): ShardRequest[] {
   const counts = new Uint16Array(shardCount);
-  let refused = 0;
+  let held = 0; // answered by the plan or run by the coordinator
   for (let i = 0; i < shards.length; i++) {
-    if (shards[i] === shardRefused) refused++;
+    if (shards[i] >= shardCoordinated) held++;
     else counts[shards[i]]++;
   }
-  const sole = refused === 0 ? counts.indexOf(shards.length) : -1;
+  const sole = held === 0 ? counts.indexOf(shards.length) : -1;
   if (sole !== -1) return [{ shard: sole, body, indexes: null, bodyTransferable: false }];
   const requests: ShardRequest[] = [];
   const slots: number[] = new Array<number>(shardCount).fill(-1);
@@ -210,7 +236,7 @@ function fillRequests(body: Uint8Array, stride: number, shards: Uint8Array, slot
   for (let i = 0; i <= shards.length; i++) {
     if (i < shards.length && shards[i] === shards[runFirst]) continue;
     const shard = shards[runFirst];
-    if (shard !== shardRefused) {
+    if (shard < shardCoordinated) {
       const slot = slots[shard];
       const at = filled[slot];
       requests[slot].body.set(body.subarray(runFirst * stride, i * stride), at * stride);
@@ -226,6 +252,7 @@ function fillRequests(body: Uint8Array, stride: number, shards: Uint8Array, slot
 
 function mergeResults(plan: RoutePlan, replies: readonly Uint8Array[]): Uint8Array {
   const bytes = plan.eventCount * resultBytes;
+  assert(plan.crossChains === null || plan.results !== null, 'cross-shard chains are answered in plan.results');
   if (plan.results === null && plan.requests.length === 1 && plan.requests[0].indexes === null) {
     assert(replies[0].byteLength === bytes, 'a write reply holds one result per event');
     return replies[0];

@@ -206,8 +206,14 @@ function dayBegun({ operation, count, seq, businessDay }: JournalEntryHeader): n
     assert(count === 0 && isBusinessDay(businessDay), `day cut ${seq} names a business day`);
     return businessDay;
   }
-  // Account operations move frozen and status only; expiry releases pending balances only.
-  assert(operation === Operation.account_operations || operation === Operation.expire_pending, `journal operation ${operation} is known`);
+  // Account operations move frozen and status only; expiry releases pending balances only; a vote on
+  // cross-shard chains and its abort move nothing (a commit is an ordinary entry of its operation).
+  const movesNoPostedMoney =
+    operation === Operation.account_operations ||
+    operation === Operation.expire_pending ||
+    operation === Operation.prepare_chains ||
+    operation === Operation.abort_chains;
+  assert(movesNoPostedMoney, `journal operation ${operation} is known`);
   return undefined;
 }
 

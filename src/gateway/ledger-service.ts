@@ -11,6 +11,8 @@ export interface LedgerService {
   execute(operation: number, body: Uint8Array): Promise<Uint8Array>;
   /** Cross-shard instructions in flight and the reply-to-credit delay (reported by GET /health). */
   transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number; reconciles: number };
+  /** Linked chains across shards decided since start (reported by GET /health). */
+  chainStats?(): { groups: number; roundsAborted: number; chainsCommitted: number; chainsFailed: number };
   /** The last closed business day and whether its day report passed (reported by GET /health). */
   daysStatus?(): { lastClosedDay: number; lastReportPassed: boolean | null; failedReports: number };
   close(): Promise<void>;

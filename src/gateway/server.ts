@@ -133,7 +133,7 @@ class Gateway {
   /** 200 `{"status":"ok","shards":N,"transit":{…}}`; 503 once closing, so a load balancer stops sending work. */
   health(res: HttpResponse): void {
     const status = this.closing ? 'shutting_down' : 'ok';
-    const body = JSON.stringify({ status, shards: this.service.shardCount, transit: this.service.transitStats?.(), days: this.service.daysStatus?.() });
+    const body = JSON.stringify({ status, shards: this.service.shardCount, transit: this.service.transitStats?.(), chains: this.service.chainStats?.(), days: this.service.daysStatus?.() });
     res.writeStatus(this.closing ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json').end(body);
   }
 

@@ -8,6 +8,7 @@ import type { Ledger } from '../core/ledger.js';
 import { resultBytes } from '../core/layout.js';
 import { eventBytes } from '../core/limits.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
+import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../core/prepared-chains.js';
 import { ShardControl, isShardTaskError, toShardTaskError, type ShardTask, type ShardTaskError } from './shard-messages.js';
 
 /** How often an idle shard looks for pending transfers whose timeout has passed. */
@@ -26,7 +27,19 @@ export interface ShardJournal {
 
 export type ShardLedger = Pick<
   Ledger,
-  'seqLast' | 'execute' | 'expireDue' | 'query' | 'replay' | 'applyInbound' | 'outboxAfter' | 'acknowledgeOutbox' | 'transitStatus'
+  | 'seqLast'
+  | 'execute'
+  | 'expireDue'
+  | 'query'
+  | 'replay'
+  | 'applyInbound'
+  | 'outboxAfter'
+  | 'acknowledgeOutbox'
+  | 'transitStatus'
+  | 'prepareChains'
+  | 'commitPrepared'
+  | 'abortPrepared'
+  | 'chainGroupInDoubt'
 >;
 
 export interface ShardLoopOptions {
@@ -55,6 +68,14 @@ interface Executed {
   /** Cross-shard instructions issued by the write, sent after its reply bytes once durable. */
   outbound: Uint8Array | null;
   durable: Promise<void>;
+}
+
+/** A decision for the prepared group, and how to answer the decide task that brought it. */
+interface Decided {
+  decision: number;
+  remember: readonly number[];
+  respond: (reply: Uint8Array) => void;
+  refuse: (error: unknown) => void;
 }
 
 /** A (peer, pair sequence) mark in transit control bodies: u16 peer, 6 zero bytes, u64 sequence. */
@@ -86,6 +107,10 @@ export class ShardLoop {
   #turn: Promise<void> = Promise.resolve();
   #turnsWaiting = 0;
   #ticker: ReturnType<typeof setInterval> | null = null;
+  /** The prepared group whose step holds the turn, waiting for its decide task. */
+  #decision: { group: bigint; resolve: (decided: Decided) => void } | null = null;
+  /** Called when a step starts holding the turn for a decision (close stops waiting for the turn then). */
+  #onHeld: (() => void) | null = null;
 
   constructor(options: ShardLoopOptions) {
     this.#o = options;
@@ -96,6 +121,17 @@ export class ShardLoop {
     assert(this.#ticker === null, 'shard loop started once');
     this.#ticker = setInterval(() => this.tick(), expiryTickMs);
     this.#ticker.unref();
+  }
+
+  /**
+   * A journal that ended with a vote on cross-shard chains (a crash between prepare and decision): hold
+   * the turn before any task runs, until the coordinator's decide task arrives. Call before serving.
+   */
+  holdForDecision(): void {
+    const group = this.#o.ledger.chainGroupInDoubt;
+    if (group === null) return;
+    const decided = this.#awaitDecision(group);
+    void this.#queueStep(async () => this.#applyDecision(await decided));
   }
 
   /** Runs one task. Rejects with a ShardTaskError (plain data, safe to post). */
@@ -142,6 +178,9 @@ export class ShardLoop {
     if (task.operation === ShardControl.fetchOutbox) return this.#read(() => this.#fetchOutbox(task.body));
     if (task.operation === ShardControl.transitStatus) return this.#read(() => new Uint8Array(this.#o.ledger.transitStatus().buffer));
     if (task.operation === ShardControl.acknowledgeOutbox) return this.#acknowledgeOutbox(task.body);
+    if (task.operation === ShardControl.prepareChains) return this.#prepareChains(task.body);
+    if (task.operation === ShardControl.decideChains) return this.#decideChains(task.body);
+    if (task.operation === ShardControl.chainInDoubt) return this.#chainInDoubt();
     const days = this.#o.days;
     if (days !== undefined && task.operation === ShardControl.cutDay) return this.cutDay(dayOfBody(task.body));
     if (days !== undefined && days.isQuery(task.operation)) return this.#read(() => days.query(task.operation, task.body));
@@ -202,6 +241,70 @@ export class ShardLoop {
     return { reply: statuses, outbound, durable };
   }
 
+  /**
+   * The vote, in arrival order like a write: dry run, prepare entry, reply once it is durable — and the
+   * step keeps the turn until the decision, so nothing (writes, reads, expiry, cuts, inbound credits)
+   * changes or shows the state between the vote and its commit.
+   */
+  #prepareChains(body: Uint8Array): Promise<Uint8Array> {
+    const request = decodePrepare(body);
+    if (request === undefined) throw errors.bodyInvalid('a prepare is a 16-byte head, whole events and one chain-end byte each (the last 1)');
+    return new Promise<Uint8Array>((reply, refuse) => {
+      const step = async (): Promise<void> => {
+        if (this.#failure !== null) throw this.#failure;
+        const prepared = this.#o.ledger.prepareChains(request, this.#o.nowNs());
+        const decided = this.#awaitDecision(request.group); // before the reply: the decide task may come at once
+        await this.#persist(prepared.seq, prepared.entry);
+        reply(prepared.results);
+        this.#applyDecision(await decided);
+      };
+      this.#queueStep(step).catch(refuse);
+    });
+  }
+
+  /** Hands the decision to the step holding the turn. Never queued: that step is what it unblocks. */
+  #decideChains(body: Uint8Array): Promise<Uint8Array> {
+    const decide = decodeDecide(body);
+    if (decide === undefined) throw errors.bodyInvalid('a decision is a u64 group, a u8 decision (1 commit, 2 abort) and, for an abort, positions to remember');
+    if (this.#failure !== null) throw this.#failure;
+    const waiting = this.#decision;
+    if (waiting === null || waiting.group !== decide.group) return Promise.resolve(statusReply(DecideStatus.notInDoubt));
+    this.#decision = null;
+    return new Promise<Uint8Array>((respond, refuse) => waiting.resolve({ decision: decide.decision, remember: decide.remember, respond, refuse }));
+  }
+
+  #chainInDoubt(): Promise<Uint8Array> {
+    const group = this.#o.ledger.chainGroupInDoubt;
+    if (group === null) return Promise.resolve(new Uint8Array(0));
+    const reply = new Uint8Array(8);
+    new DataView(reply.buffer).setBigUint64(0, group, true);
+    return Promise.resolve(reply);
+  }
+
+  #awaitDecision(group: bigint): Promise<Decided> {
+    assert(this.#decision === null, 'one prepared group waits at a time');
+    const decided = new Promise<Decided>((resolve) => (this.#decision = { group, resolve }));
+    this.#onHeld?.();
+    return decided;
+  }
+
+  /** Journals the decision; the turn passes on at once (later entries follow it), the answer once it is durable. */
+  #applyDecision({ decision, remember, respond, refuse }: Decided): void {
+    try {
+      if (decision === ChainDecision.commit) {
+        const { seq, entry, reply, outbound } = this.#o.ledger.commitPrepared(this.#o.nowNs());
+        const answer = concat(statusReply(DecideStatus.decided), outbound === null ? reply : concat(reply, outbound));
+        this.#persist(seq, entry).then(() => respond(answer), refuse);
+      } else {
+        const { seq, entry } = this.#o.ledger.abortPrepared(this.#o.nowNs(), remember);
+        this.#persist(seq, entry).then(() => respond(statusReply(DecideStatus.decided)), refuse);
+      }
+    } catch (error) {
+      refuse(error);
+      throw error;
+    }
+  }
+
   #fetchOutbox(body: Uint8Array): Uint8Array {
     if (body.byteLength !== peerMarkBytes) throw errors.bodyInvalid(`fetch outbox takes one ${peerMarkBytes}-byte peer mark`);
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
@@ -239,7 +342,10 @@ export class ShardLoop {
 
   async #drainAndClose(): Promise<void> {
     if (this.#ticker !== null) clearInterval(this.#ticker);
-    await this.#turn;
+    // A vote awaiting its decision holds the turn for good: it stays in doubt on disk, the next start decides it.
+    const held = new Promise<void>((resolve) => (this.#onHeld = resolve));
+    if (this.#decision !== null) this.#onHeld!();
+    await Promise.race([this.#turn, held]);
     await this.#o.journal.durable().catch(noop);
     await this.#o.journal.close();
   }
@@ -262,6 +368,12 @@ function dayOfBody(body: Uint8Array): number {
   if (body.byteLength === 0) return 0;
   if (body.byteLength !== 4) throw errors.bodyInvalid(`a day cut takes a 4-byte day, got ${body.byteLength} bytes`);
   return new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+}
+
+function statusReply(status: number): Uint8Array {
+  const reply = new Uint8Array(4);
+  new DataView(reply.buffer).setUint32(0, status, true);
+  return reply;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -17,6 +17,15 @@ export const ShardControl = {
   transitStatus: 23,
   /** Body: u32 day to begin (0: the next one). Reply: the closed day's summary (JSON, core/day-close.ts). */
   cutDay: 24,
+  /**
+   * Body: core/prepared-chains.ts encodePrepare. The shard votes on its part of cross-shard chains and
+   * runs nothing else until decideChains. Reply: one result (u32) per event, once the vote is durable.
+   */
+  prepareChains: 25,
+  /** Body: encodeDecide. Reply: u32 DecideStatus, then for a commit decided now its results and instructions. */
+  decideChains: 26,
+  /** Reply: the u64 group this shard prepared and that awaits its decision, or empty. Never waits. */
+  chainInDoubt: 27,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

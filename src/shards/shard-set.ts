@@ -1,6 +1,7 @@
 // The ledger service over N shards (LedgerService, structurally): splits each request by owning shard,
 // runs the parts concurrently, merges the replies in request order. Owns the hosts' lifecycle.
-// A request spanning shards is not atomic across them (only linked chains are, and never span shards).
+// A request spanning shards is not atomic across them; each linked chain is (one spanning shards goes
+// through the chain coordinator, after the request's other events).
 
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
@@ -9,6 +10,8 @@ import { shardCountMax } from '../core/limits.js';
 import { Operation, isBooksOperation, isWriteOperation } from '../core/operations.js';
 import { shardOfIdAt } from '../core/routing.js';
 import { BookkeepingHost } from './bookkeeping-host.js';
+import { ChainCoordinator, type ChainStats } from './chain-coordinator.js';
+import { ChainLog } from './chain-log.js';
 import { DayQuery } from './day-book.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../core/route-plan.js';
 import type { ShardDayClose } from '../core/day-close.js';
@@ -51,16 +54,20 @@ export class ShardSet {
   readonly hosts: readonly ShardHost[];
   readonly transit: TransitRelay;
   readonly bookkeeping: BookkeepingHost;
+  readonly chains: ChainCoordinator;
+  readonly #chainLog: ChainLog;
   #closed: Promise<void> | null = null;
   #dayTimer: ReturnType<typeof setTimeout> | null = null;
   /** The last day report this process produced or read back, and how many failed since start (a signal for monitoring). */
   #days = { lastClosedDay: 0, lastReportPassed: null as boolean | null, failedReports: 0 };
 
-  constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost) {
+  constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog) {
     this.shardCount = hosts.length;
     this.hosts = hosts;
     this.transit = transit;
     this.bookkeeping = bookkeeping;
+    this.chains = chains;
+    this.#chainLog = chainLog;
   }
 
   /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */
@@ -70,6 +77,7 @@ export class ShardSet {
     const plan = planRoute(operation, body, this.shardCount);
     this.#admit(plan);
     const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
+    if (plan.crossChains !== null) await this.chains.run(operation, body, plan.crossChains, plan.results!);
     return mergeReplies(plan, replies);
   }
 
@@ -157,6 +165,11 @@ export class ShardSet {
     return true;
   }
 
+  /** Cross-shard chains decided since start. */
+  chainStats(): ChainStats {
+    return this.chains.stats();
+  }
+
   /** Cross-shard instructions in flight and how long credits take to land. */
   transitStats(): TransitStats {
     return this.transit.stats();
@@ -196,9 +209,11 @@ export class ShardSet {
 
   async #close(): Promise<void> {
     if (this.#dayTimer !== null) clearTimeout(this.#dayTimer);
+    await this.chains.close(); // no shard stays prepared by this process
     this.transit.stop();
     await this.bookkeeping.close();
     await closeAll(this.hosts);
+    await this.#chainLog.close();
   }
 
   /** A write's reply carries the cross-shard instructions it issued after its results: they go to the relay. */
@@ -237,6 +252,19 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     await closeAll(hosts);
     throw error;
   }
+  const transit = new TransitRelay(hosts, options.transit);
+  const chainLog = await ChainLog.open(options.dataDir).catch(async (error: unknown) => {
+    await closeAll(hosts);
+    throw error;
+  });
+  const chains = new ChainCoordinator(hosts, chainLog, (shard, instructions) => transit.onOutbound(shard, instructions));
+  try {
+    await chains.recover(); // a shard whose journal ends with a vote holds its turn until it learns the decision
+  } catch (error) {
+    await closeAll(hosts);
+    await chainLog.close();
+    throw error;
+  }
   // The bookkeeper opens the shards' stores for reading: they exist once every shard has started.
   const bookkeeping = new BookkeepingHost({ dataDir: options.dataDir, shardCount: options.shardCount, chartPath: options.chartPath ?? null });
   try {
@@ -244,11 +272,11 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
   } catch (error) {
     await bookkeeping.close();
     await closeAll(hosts);
+    await chainLog.close();
     throw error;
   }
-  const transit = new TransitRelay(hosts, options.transit);
   transit.start();
-  const set = new ShardSet(hosts, transit, bookkeeping);
+  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog);
   const dayCut = options.dayCut ?? dayCutDefault;
   if (dayCut.scheduled) set.scheduleDays(new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
   return set;

@@ -61,6 +61,7 @@ async function start({ dataDir, shardIndex, shardCount, dayCut }: ShardWorkerDat
     // A new store opens its first business day before serving.
     const openingDay = days.openingDay(nowNs());
     if (openingDay !== null) await loop.cutDay(openingDay);
+    loop.holdForDecision(); // a vote on cross-shard chains with no decision after it: nothing runs before one
     loop.start();
     loopStarted = loop;
     return loop;

@@ -1,11 +1,13 @@
 // Random write batches (random routing ids, random linked flags) and random id lists through route-plan.
 //
 // Invariants checked:
-//  1. Coverage: every event is either sent to exactly one shard or answered by the plan, never both.
+//  1. Coverage: every event is sent to exactly one shard, or handed to the chain coordinator, or answered
+//     by the plan — exactly one of the three.
 //  2. Ownership: every event sent to a shard routes to it (by its operation's routing field).
 //  3. Order: within a sub-body, events keep request order, byte for byte.
-//  4. Chains: a closed chain is sent whole to one shard, or not at all; a refused chain's events are all
-//     linked_event_failed except exactly one cross_shard_not_supported, on its first event routing away.
+//  4. Chains: a closed chain is sent whole to one shard, or (spanning shards) whole to the coordinator;
+//     one left open at the end across shards is answered: linked_event_chain_open on its last event,
+//     linked_event_failed on the rest.
 //  5. Merge: shard results land at their events' request indexes; lookups return every found record
 //     once, in request order.
 // fast-check prints the seed and the shrunk counterexample on failure; TALLY_PROPERTY_SEED and
@@ -47,14 +49,18 @@ function encodeBatch(idAt: number, flagsAt: number, events: { routeId: number; l
   return body;
 }
 
+/** Marks an event the coordinator runs (a closed chain spanning shards). */
+const coordinated = -1;
+
 /** The expected answer of the plan for each event: undefined when it must be sent to a shard. */
-function expectedRefusals(shards: number[], events: { linked: boolean }[]): (number | undefined)[] {
+function expectedHeld(shards: number[], events: { linked: boolean }[]): (number | undefined)[] {
   const expected: (number | undefined)[] = events.map(() => undefined);
   let first = 0;
   events.forEach((e, i) => {
-    if (e.linked) return;
-    const away = shards.findIndex((s, k) => k > first && k <= i && s !== shards[first]);
-    if (away !== -1) for (let k = first; k <= i; k++) expected[k] = k === away ? ResultCode.cross_shard_not_supported : ResultCode.linked_event_failed;
+    const open = e.linked && i === events.length - 1;
+    if (e.linked && !open) return;
+    const spans = shards.some((s, k) => k > first && k <= i && s !== shards[first]);
+    if (spans) for (let k = first; k <= i; k++) expected[k] = !open ? coordinated : k === i ? ResultCode.linked_event_chain_open : ResultCode.linked_event_failed;
     first = i + 1;
   });
   return expected;
@@ -68,7 +74,7 @@ describe('route-plan properties', () => {
         const body = encodeBatch(idAt, flagsAt, events);
         const view = new DataView(body.buffer);
         const shards = events.map((_, i) => shardOfIdAt(view, i * eventBytes + idAt, shardCount));
-        const expected = expectedRefusals(shards, events);
+        const expected = expectedHeld(shards, events);
         const plan = planRoute(op, body, shardCount);
         const sentTo = events.map(() => -1);
         for (const request of plan.requests) {
@@ -95,11 +101,16 @@ describe('route-plan properties', () => {
           if (expected[i] === undefined) {
             expect(sentTo[i]).toBe(shards[i]);
             expect([merged.getUint16(i * 4, true), merged.getUint16(i * 4 + 2, true)]).toEqual([0, i]);
+          } else if (expected[i] === coordinated) {
+            expect(sentTo[i]).toBe(-1);
+            expect(plan.crossChains!.chains.some((c) => c.first <= i && i <= c.last)).toBe(true);
           } else {
             expect(sentTo[i]).toBe(-1);
             expect([merged.getUint16(i * 4, true), merged.getUint16(i * 4 + 2, true)]).toEqual([expected[i], 0]);
           }
         });
+        const chainEvents = (plan.crossChains?.chains ?? []).reduce((n, c) => n + c.last - c.first + 1, 0);
+        expect(chainEvents).toBe(expected.filter((e) => e === coordinated).length);
       }),
       { numRuns: runs, seed },
     );

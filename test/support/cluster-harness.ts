@@ -1,9 +1,12 @@
 // Several shards' Ledgers driven in-process with a relay between them, the way the shard set runs
-// them: requests split by the route plan, cross-shard instructions queued per ordered shard pair and
-// delivered in batches, acknowledged when the receiver applied them (or already had). Tests can
-// crash a shard (restart from its journal), lose the relay's memory, and settle everything.
+// them: requests split by the route plan, linked chains across shards decided in rounds like the chain
+// coordinator does (prepare everywhere, then commit or abort), cross-shard instructions queued per
+// ordered shard pair and delivered in batches, acknowledged when the receiver applied them (or already
+// had). Tests can crash a shard (restart from its journal) — also between a chain's prepare and its
+// decision — lose the relay's memory, and settle everything.
 
-import { planRoute, mergeReplies } from '../../src/core/route-plan.js';
+import { ChainRounds } from '../../src/core/prepared-chains.js';
+import { planRoute, mergeReplies, type CrossChains } from '../../src/core/route-plan.js';
 import { Operation } from '../../src/core/operations.js';
 import {
   decodeResults,
@@ -23,6 +26,12 @@ export class ClusterHarness {
   readonly shards: LedgerHarness[];
   /** The relay's queue per ordered pair `from * shardCount + to`: instructions not yet acknowledged. */
   private readonly queues = new Map<number, Uint8Array[]>();
+  private groupLast = 0n;
+  /** Called between every round's prepare and its decision with the shards that voted (a test may restart some). */
+  betweenPhases: ((voters: readonly number[]) => void) | null = null;
+  /** Rounds of cross-shard chains run so far, and how many were aborted. */
+  chainRounds = 0;
+  chainRoundsAborted = 0;
 
   constructor(readonly shardCount: number, options: { verifyEachWrite?: boolean } = {}) {
     this.shards = Array.from({ length: shardCount }, (_, shardIndex) => new LedgerHarness({ shardIndex, shardCount, verifyEachWrite: options.verifyEachWrite ?? false }));
@@ -154,7 +163,36 @@ export class ClusterHarness {
       shard.write(operation, request.body.slice());
       return shard.lastReply;
     });
+    if (plan.crossChains !== null) {
+      for (const shard of this.shards) shard.remember(accountIds, transferIds);
+      this.coordinate(operation, body, plan.crossChains, plan.results!);
+    }
     return decodeResults(mergeReplies(plan, replies)).map(outcomeOf);
+  }
+
+  /** What the chain coordinator does, synchronously: rounds of prepare, then abort or commit everywhere. */
+  private coordinate(operation: number, body: Uint8Array, crossChains: CrossChains, results: Uint8Array): void {
+    const rounds = new ChainRounds(body, crossChains.chains, crossChains.shardOf, this.shardCount);
+    while (rounds.pending) {
+      const group = ++this.groupLast;
+      const parts = rounds.parts();
+      const votes = parts.map((part) => this.shards[part.shard]!.prepareChains(operation, part.events, part.chainEnds, group));
+      this.chainRounds++;
+      this.betweenPhases?.(parts.map((part) => part.shard));
+      if (rounds.examine(votes)) {
+        this.chainRoundsAborted++;
+        const failing = rounds.failingEvent;
+        for (const part of parts) {
+          const k = part.indexes.indexOf(failing);
+          this.shards[part.shard]!.abortPrepared(k >= 0 ? [k] : []);
+        }
+        rounds.setAside();
+        continue;
+      }
+      for (const part of parts) this.shards[part.shard]!.commitPrepared();
+      rounds.commit();
+    }
+    rounds.writeResults(results);
   }
 }
 

@@ -107,6 +107,28 @@ export class LedgerHarness {
     return this.lastResults.map(outcomeOf);
   }
 
+  /** Votes on a part of cross-shard chains (core/prepared-chains.ts); returns its results (u32 each). */
+  prepareChains(operation: number, events: Uint8Array, chainEnds: Uint8Array, group: bigint): Uint32Array {
+    const { seq, entry, results } = this.ledger.prepareChains({ operation, events, chainEnds, group }, this.nowNs);
+    this.persist(seq, entry);
+    const view = new DataView(results.buffer, results.byteOffset, results.byteLength);
+    return Uint32Array.from({ length: results.byteLength / 4 }, (_, i) => view.getUint32(i * 4, true));
+  }
+
+  /** The prepared group committed: its events re-executed as an ordinary entry. */
+  commitPrepared(): Outcome[] {
+    const { seq, entry, reply, outbound } = this.ledger.commitPrepared(this.nowNs);
+    this.persist(seq, entry);
+    if (outbound !== null) this.outbound.push(outbound);
+    return decodeResults(reply).map(outcomeOf);
+  }
+
+  /** The prepared group abandoned; the failures at `remember` (positions in the part) are kept by id. */
+  abortPrepared(remember: readonly number[] = []): void {
+    const { seq, entry } = this.ledger.abortPrepared(this.nowNs, remember);
+    this.persist(seq, entry);
+  }
+
   /** Applies instructions from other shards (InstructionLayout records); returns one InboundStatus each. */
   applyInbound(body: Uint8Array): Uint8Array {
     const { applied, statuses, outbound } = this.ledger.applyInbound(body, this.nowNs);

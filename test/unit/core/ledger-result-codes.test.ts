@@ -92,18 +92,6 @@ const scenarios: Record<ResultName, Scenario> = {
     expected: ['exists_with_different_fields'],
   },
   exists: { setup: (h) => h.createTransfers([payment]), act: (h) => h.createTransfers([payment]), expected: ['exists'] },
-  // Issued by the route plan (the ledger never sees such a chain): a linked chain whose transfers debit
-  // accounts on different shards. A transfer (or chain) whose credits are elsewhere posts across shards.
-  cross_shard_not_supported: {
-    shardCount: 2,
-    act: () => {
-      const here = idOnShard(0, 2, 500n);
-      const away = idOnShard(1, 2, 500n);
-      const body = encodeTransfers([transfer(100n, here, away, 1n, { flags: TransferFlags.linked }), transfer(101n, away, here, 1n)]);
-      return decodeResults(planRoute(Operation.create_transfers, body, 2).results!).map(outcomeOf);
-    },
-    expected: ['linked_event_failed', 'cross_shard_not_supported'],
-  },
   account_not_found: { act: (h) => h.createTransfers([transfer(100n, alice, 77n, 1n)]), expected: ['account_not_found'] },
   ledger_mismatch: { act: (h) => h.createTransfers([transfer(100n, alice, foreign, 1n)]), expected: ['ledger_mismatch'] },
   account_closed: {

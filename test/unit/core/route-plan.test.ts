@@ -1,6 +1,6 @@
-// Spec of route-plan: each event goes to the shard owning its routing field; a linked chain spanning
-// shards is answered by the router (linked_event_failed, and cross_shard_not_supported on the first event
-// that routes away); replies merge back in request order; lookups return found records in request order.
+// Spec of route-plan: each event goes to the shard owning its routing field; a closed linked chain
+// spanning shards goes to the chain coordinator (plan.crossChains), one left open at the end is answered
+// by the router; replies merge back in request order; lookups return found records in request order.
 
 import { describe, expect, it } from 'vitest';
 import { AccountLayout, AccountOperationLayout, TransferLayout, TransferStateLayout, idBytes, resultBytes } from '../../../src/core/layout.js';
@@ -99,44 +99,49 @@ describe('planRoute: write operations route by their owning field', () => {
 });
 
 const F = ResultCode.linked_event_failed;
-const X = ResultCode.cross_shard_not_supported;
+const O = ResultCode.linked_event_chain_open;
 
-describe('planRoute: linked chains never span shards', () => {
+describe('planRoute: linked chains spanning shards go to the coordinator', () => {
   const cases = [
-    { name: 'a chain on one shard is sent whole', shards: [0, 0, 0, 1], flags: [linked, linked, 0, 0], refused: {} },
-    { name: 'a chain leaving its shard in the middle', shards: [0, 1, 0], flags: [linked, linked, 0], refused: { 0: F, 1: X, 2: F } },
-    { name: 'only the first event routing away gets cross_shard', shards: [2, 2, 0, 1], flags: [linked, linked, linked, 0], refused: { 0: F, 1: F, 2: X, 3: F } },
-    { name: 'a split chain between plain events', shards: [1, 0, 2, 1], flags: [0, linked, 0, 0], refused: { 1: F, 2: X } },
+    { name: 'a chain on one shard is sent whole', shards: [0, 0, 0, 1], flags: [linked, linked, 0, 0], chains: [], answered: {} },
+    { name: 'a chain leaving its shard in the middle', shards: [0, 1, 0], flags: [linked, linked, 0], chains: [{ first: 0, last: 2 }], answered: {} },
+    { name: 'a chain over three shards', shards: [2, 2, 0, 1], flags: [linked, linked, linked, 0], chains: [{ first: 0, last: 3 }], answered: {} },
+    { name: 'a split chain between plain events', shards: [1, 0, 2, 1], flags: [0, linked, 0, 0], chains: [{ first: 1, last: 2 }], answered: {} },
     {
-      name: 'two chains, only the split one refused',
+      name: 'two chains, only the split one coordinated',
       shards: [1, 1, 0, 2, 2],
       flags: [linked, 0, linked, linked, 0],
-      refused: { 2: F, 3: X, 4: F },
+      chains: [{ first: 2, last: 4 }],
+      answered: {},
     },
-    { name: 'a chain open at the end is left to the shards', shards: [0, 1, 2], flags: [0, linked, linked], refused: {} },
+    { name: 'a split chain open at the end is answered here', shards: [0, 1, 2], flags: [0, linked, linked], chains: [], answered: { 1: F, 2: O } },
+    { name: 'a chain open at the end on one shard is left to it', shards: [0, 1, 1], flags: [0, linked, linked], chains: [], answered: {} },
   ];
 
   for (const { name: opName, op } of writeOps) {
-    it.each(cases)(`${opName}: $name`, ({ shards, flags, refused }) => {
+    it.each(cases)(`${opName}: $name`, ({ shards, flags, chains, answered }) => {
       const plan = planRoute(op, batchOf(op, shards, flags), shardCount);
-      const refusedIndexes = Object.keys(refused).map(Number);
+      expect(plan.crossChains?.chains ?? []).toEqual(chains);
+      if (plan.crossChains !== null) expect(Array.from(plan.crossChains.shardOf)).toEqual(shards);
+      const coordinated = chains.flatMap(({ first, last }) => shards.map((_, i) => i).filter((i) => i >= first && i <= last));
+      const held = [...coordinated, ...Object.keys(answered).map(Number)];
       const sent = plan.requests.flatMap((r) => Array.from(r.indexes ?? shards.map((_, i) => i)));
-      expect(sent.sort()).toEqual(shards.map((_, i) => i).filter((i) => !refusedIndexes.includes(i)));
+      expect(sent.sort()).toEqual(shards.map((_, i) => i).filter((i) => !held.includes(i)));
       const merged = resultsOf(mergeReplies(plan, plan.requests.map((r) => fakeWriteReply(plan, r))));
       shards.forEach((_, i) => {
-        const code = (refused as Record<number, number>)[i];
-        expect(merged[i]).toEqual(code === undefined ? { code: 0, detail: i } : { code, detail: 0 });
+        const code = (answered as Record<number, number>)[i];
+        // The coordinator writes its chains' results into plan.results; untouched they read as zero.
+        if (coordinated.includes(i)) expect(merged[i]).toEqual({ code: 0, detail: 0 });
+        else expect(merged[i]).toEqual(code === undefined ? { code: 0, detail: i } : { code, detail: 0 });
       });
     });
   }
 
-  it('answers a batch that is one split chain without any shard', () => {
+  it('sends a batch that is one split chain to no shard', () => {
     const plan = planRoute(Operation.create_transfers, batchOf(Operation.create_transfers, [0, 1], [linked, 0]), shardCount);
     expect(plan.requests).toEqual([]);
-    expect(resultsOf(mergeReplies(plan, []))).toEqual([
-      { code: F, detail: 0 },
-      { code: X, detail: 0 },
-    ]);
+    expect(plan.crossChains?.chains).toEqual([{ first: 0, last: 1 }]);
+    expect(plan.results).not.toBeNull();
   });
 });
 

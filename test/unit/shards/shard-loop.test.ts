@@ -1,6 +1,7 @@
 // Spec of the shard loop, with a fake ledger and a journal whose appends the test completes by hand:
 // a write replies only once it (and all before it) is durable; a read shows only durable state and holds
-// back later writes; a storage failure or programmer error stops the loop for good and calls onFatal once.
+// back later writes; a vote on cross-shard chains holds every later task back until its decision; a storage
+// failure or programmer error stops the loop for good and calls onFatal once.
 
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../../src/core/assert.js';
@@ -8,6 +9,7 @@ import { errors } from '../../../src/core/errors.js';
 import { Operation } from '../../../src/core/operations.js';
 import { ShardLoop, recoverLedger, type ShardJournal, type ShardLedger } from '../../../src/shards/shard-loop.js';
 import { ShardControl } from '../../../src/shards/shard-messages.js';
+import { ChainDecision, DecideStatus, encodeDecide, encodePrepare, type PrepareRequest } from '../../../src/core/prepared-chains.js';
 
 /** A journal whose appends stay in flight until the test settles them; durable() covers all so far. */
 class ManualJournal implements ShardJournal {
@@ -85,6 +87,30 @@ class CountingLedger implements ShardLedger {
     this.seqLast = seq;
     this.applied += entry.byteLength;
   }
+  // A vote on cross-shard chains: a prepared group the next entry decides (a commit applies its events).
+  prepared: { group: bigint; events: number } | null = null;
+  get chainGroupInDoubt(): bigint | null {
+    return this.prepared?.group ?? null;
+  }
+  prepareChains(request: PrepareRequest): { seq: number; entry: Uint8Array; results: Uint8Array } {
+    expect(this.prepared).toBeNull();
+    const events = request.events.byteLength / 128;
+    this.prepared = { group: request.group, events };
+    this.seqLast++;
+    return { seq: this.seqLast, entry: Uint8Array.of(0), results: new Uint8Array(events * 4) };
+  }
+  commitPrepared(): { seq: number; entry: Uint8Array; reply: Uint8Array; outbound: null } {
+    const events = this.prepared!.events;
+    this.prepared = null;
+    this.applied += events;
+    this.seqLast++;
+    return { seq: this.seqLast, entry: Uint8Array.of(this.seqLast), reply: new Uint8Array(events * 4), outbound: null };
+  }
+  abortPrepared(): { seq: number; entry: Uint8Array } {
+    this.prepared = null;
+    this.seqLast++;
+    return { seq: this.seqLast, entry: Uint8Array.of(0) };
+  }
 }
 
 function setUp() {
@@ -98,6 +124,12 @@ function setUp() {
 const write = (events: number) => ({ operation: Operation.create_transfers, body: new Uint8Array(events * 128) });
 const total = (reply: Uint8Array | undefined) => reply?.[0];
 const read = { operation: Operation.lookup_accounts, body: new Uint8Array(16) };
+
+const prepare = (group: bigint, events: number) => ({
+  operation: ShardControl.prepareChains,
+  body: encodePrepare({ operation: Operation.create_transfers, group, events: new Uint8Array(events * 128), chainEnds: new Uint8Array(events).fill(1) }),
+});
+const decide = (group: bigint, decision: number) => ({ operation: ShardControl.decideChains, body: encodeDecide({ group, decision, remember: [] }) });
 
 /** Lets every queued microtask and promise continuation run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -198,6 +230,78 @@ describe('ShardLoop', () => {
     await settle();
     loop.tick();
     expect(journal.settlers).toHaveLength(1);
+  });
+
+  it('holds every later task back from a vote until its decision, which is never queued', async () => {
+    const { ledger, journal, loop } = setUp();
+    const vote = track(loop.run(prepare(7n, 2)));
+    const later = track(loop.run(write(1)));
+    const lookup = track(loop.run(read));
+    await settle();
+    expect(vote.done).toBe(false); // the vote answers once durable
+    journal.settlers[0].resolve();
+    await settle();
+    expect(vote.value).toEqual(new Uint8Array(8));
+    ledger.due = true;
+    loop.tick(); // no expiry between a vote and its decision
+    expect([later.done, lookup.done, ledger.applied, journal.settlers.length]).toEqual([false, false, 0, 1]);
+    const commit = track(loop.run(decide(7n, ChainDecision.commit)));
+    await settle();
+    expect(ledger.applied).toBe(3); // the commit (2 events), then the write queued behind the vote (1)
+    journal.settlers[1].resolve();
+    journal.settlers[2].resolve();
+    await settle();
+    expect(new DataView(commit.value!.buffer).getUint32(0, true)).toBe(DecideStatus.decided);
+    expect(total(later.value)).toBe(3);
+    await settle();
+    expect(lookup.value).toEqual(Uint8Array.of(3));
+  });
+
+  it('answers a decision for a group it does not hold as not in doubt, and reports the group it holds', async () => {
+    const { journal, loop } = setUp();
+    const none = await loop.run({ operation: ShardControl.chainInDoubt, body: new Uint8Array(0) });
+    expect(none.byteLength).toBe(0);
+    const vote = track(loop.run(prepare(9n, 1)));
+    await settle();
+    journal.settlers[0].resolve();
+    await settle();
+    expect(vote.done).toBe(true);
+    const held = await loop.run({ operation: ShardControl.chainInDoubt, body: new Uint8Array(0) });
+    expect(new DataView(held.buffer).getBigUint64(0, true)).toBe(9n);
+    const other = await loop.run(decide(8n, ChainDecision.abort));
+    expect(new DataView(other.buffer).getUint32(0, true)).toBe(DecideStatus.notInDoubt);
+    const abort = track(loop.run(decide(9n, ChainDecision.abort)));
+    await settle();
+    journal.settlers[1].resolve();
+    await settle();
+    expect(new DataView(abort.value!.buffer).getUint32(0, true)).toBe(DecideStatus.decided);
+  });
+
+  it('after a restart with a vote in doubt, serves nothing until the decision arrives', async () => {
+    const { ledger, journal, loop } = setUp();
+    ledger.prepared = { group: 5n, events: 4 };
+    loop.holdForDecision();
+    const later = track(loop.run(write(1)));
+    await settle();
+    expect(later.done).toBe(false);
+    const commit = track(loop.run(decide(5n, ChainDecision.commit)));
+    await settle();
+    expect(ledger.applied).toBe(5);
+    journal.settlers[0].resolve();
+    journal.settlers[1].resolve();
+    await settle();
+    expect(commit.done && later.done).toBe(true);
+    expect(total(later.value)).toBe(5);
+  });
+
+  it('closes while a vote waits for its decision: appends drain, the vote stays for the next start', async () => {
+    const { journal, loop } = setUp();
+    track(loop.run(prepare(3n, 1)));
+    await settle();
+    journal.settlers[0].resolve();
+    await settle();
+    await loop.close();
+    expect(journal.closed).toBe(true);
   });
 
   it('recovers a ledger from the journal in seq order', async () => {
