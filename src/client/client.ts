@@ -91,7 +91,7 @@ export interface Client {
   /**
    * A new time-ordered id that routes to the same shard as `accountId`. Colocated accounts transfer
    * in one local step (the credit is visible at once, not a moment after the reply), and a linked
-   * chain must debit accounts of one shard (otherwise `cross_shard_not_supported`).
+   * chain on one shard skips the cross-shard vote and commit (a few fsyncs).
    */
   newColocatedId(accountId: bigint): bigint;
 }

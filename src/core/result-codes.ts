@@ -19,7 +19,7 @@ export const ResultCode = {
   timeout_invalid: 13,
   exists_with_different_fields: 14,
   exists: 15,
-  // 16 is retired: cross_shard_not_supported, issued while linked chains could not span shards.
+  // 16 is retired (issued while linked chains could not span shards); never reused.
   account_not_found: 17,
   ledger_mismatch: 18,
   account_closed: 19,

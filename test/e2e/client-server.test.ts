@@ -276,16 +276,19 @@ describe('linked chains', () => {
     expect(names(await client.createTransfers([transfer(bank, b, 1n), transfer(bank, b, 1n, { flags: linked })]))).toEqual(['ok', 'linked_event_chain_open']);
   });
 
-  test('a chain whose transfers debit accounts on different shards is refused whole', async () => {
+  test('a chain whose transfers debit accounts on different shards posts whole, or not at all', async () => {
     const client = await newClient();
     const [x0, y0] = newIdsOnShard(2, 0, shardCount);
     const [x1, y1] = newIdsOnShard(2, 1, shardCount);
-    await open(client, [account(x0), account(y0), account(x1), account(y1)]);
-    const chain = [transfer(x0, y0, 1n, { flags: TransferFlags.linked }), transfer(x1, y1, 1n)];
-    const results = names(await client.createTransfers(chain));
-    expect(results).toContain('cross_shard_not_supported');
-    expect(results.every((r) => r === 'cross_shard_not_supported' || r === 'linked_event_failed')).toBe(true);
-    expect(await client.lookupTransfers(chain.map((t) => t.id))).toEqual([]);
+    await open(client, [account(x0), account(y0), account(x1, AccountFlags.debits_must_not_exceed_credits), account(y1)]);
+    const refused = [transfer(x0, y0, 1n, { flags: TransferFlags.linked }), transfer(x1, y1, 1n)];
+    expect(names(await client.createTransfers(refused))).toEqual(['linked_event_failed', 'insufficient_funds']);
+    expect(await client.lookupTransfers(refused.map((t) => t.id))).toEqual([]);
+    const chain = [transfer(x0, x1, 5n, { flags: TransferFlags.linked }), transfer(y1, y0, 3n)];
+    expect(names(await client.createTransfers(chain))).toEqual(['ok', 'ok']);
+    expect((await client.lookupTransfers(chain.map((t) => t.id))).map((t) => t.id)).toEqual(chain.map((t) => t.id));
+    expect(names(await client.createTransfers(chain))).toEqual(['exists', 'exists']);
+    expect(await balances(client, x0)).toMatchObject({ debitsPosted: 5n });
   });
 });
 

@@ -1,7 +1,8 @@
 // Random command sequences against a cluster of four shards (test/support/cluster-harness.ts):
 // payments, holds, posts, voids, reversals and linked chains within and across shards, account blocks
 // and closes that make credits come back, resent batches, and the relay and the shards failing in
-// between (a relay that forgets its queues, shards restarted while instructions are in flight).
+// between (a relay that forgets its queues, shards restarted while instructions are in flight or
+// between a cross-shard chain's prepare and its decision).
 // Model-free: the expected books are computed from the replies alone (what was acknowledged `ok`)
 // plus, per returned transfer, where its money landed.
 //
@@ -16,9 +17,11 @@
 //      (credits − debits posted) is at least what transit-in took in (debits − credits posted).
 //   4. Idempotency: a resent batch answers `exists` where it answered `ok`, the same result where a
 //      single event failed, and a linked chain that failed fails again.
-//   5. Linked chains: one whose debits span shards is refused whole by the route plan
-//      (cross_shard_not_supported at its first stray event, linked_event_failed elsewhere); any
-//      other applies all or nothing, with exactly one event naming why it failed.
+//   5. Linked chains of payments, holds, posts and voids, debiting accounts on one shard or on
+//      several (then decided by the coordinator in one round, sometimes with a voting shard restarted
+//      between its prepare and the decision): all `ok`, or no `ok` and exactly one event naming why
+//      the chain failed (`linked_event_failed` on the others); right after the answer, every one of
+//      its transfers is found on its debit shard if it applied, none of them if it failed.
 //  After settle(), and again after restarting every shard:
 //   6. Delivered exactly once: each receiver applied exactly what each sender issued; the relay's
 //      queues and every outbox are empty.
@@ -200,18 +203,23 @@ interface ReversalTemplate {
 
 type EventTemplate = PaymentTemplate | CloseHoldTemplate | ReversalTemplate;
 
-interface ChainLeg {
-  hold: boolean;
+interface ChainPayment {
+  kind: 'pay' | 'hold';
+  /** Debits another account than the chain's payer (null: the chain's payer); often on another shard. */
+  payer: number | null;
   payee: number;
   payeeUnknown: boolean;
   amount: bigint;
 }
 
+/** A leg of a chain: a payment or hold, or a post or void of an earlier hold (debiting that hold's payer). */
+type ChainLeg = ChainPayment | CloseHoldTemplate;
+
 type Step =
   | { kind: 'collect' }
   | { kind: 'transfers'; events: EventTemplate[] }
-  /** A linked chain debiting one payer; `stray` makes one later leg debit another account. */
-  | { kind: 'chain'; payer: number; legs: ChainLeg[]; stray: { leg: number; payer: number } | null }
+  /** A linked chain; `crashVoter` restarts one of its voting shards between the prepare and the decision. */
+  | { kind: 'chain'; payer: number; legs: ChainLeg[]; crashVoter: number | null }
   | { kind: 'operation'; op: 'block' | 'unblock' | 'close'; sides: Sides; account: number }
   /** Sends again, unchanged, the write batch sent `back` writes ago (1 = the last one). */
   | { kind: 'resend'; back: number }
@@ -229,7 +237,7 @@ const payment: fc.Arbitrary<EventTemplate> = fc.record({
   amount,
 });
 
-const closeHold: fc.Arbitrary<EventTemplate> = fc.record({
+const closeHold: fc.Arbitrary<CloseHoldTemplate> = fc.record({
   kind: fc.constantFrom<'post' | 'void'>('post', 'post', 'void'),
   hold: referenceChoice,
   amount: fc.constantFrom<CloseHoldTemplate['amount']>('whole', 'exact', 'half', 'half', 'over'),
@@ -244,11 +252,20 @@ const reversal: fc.Arbitrary<EventTemplate> = fc.record({
 
 const eventTemplate = fc.oneof({ weight: 6, arbitrary: payment }, { weight: 3, arbitrary: closeHold }, { weight: 2, arbitrary: reversal });
 
-const chainLeg: fc.Arbitrary<ChainLeg> = fc.record({ hold: sometimes, payee: pick, payeeUnknown: rarely, amount });
-/** Now and then a later leg debits another account (the chain is refused whole when it is on another shard). */
-const stray = fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.record({ leg: fc.nat({ max: 1 }), payer: pick }) });
+const chainPayment: fc.Arbitrary<ChainPayment> = fc.record({
+  kind: fc.constantFrom<'pay' | 'hold'>('pay', 'pay', 'hold'),
+  payer: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: pick }),
+  payee: pick,
+  payeeUnknown: rarely,
+  amount,
+});
+/** About half the chains debit accounts on several shards (stray payers, posts and voids of others' holds). */
 const chain: fc.Arbitrary<Step> = fc
-  .record({ payer: pick, legs: fc.array(chainLeg, { minLength: 2, maxLength: 3 }), stray })
+  .record({
+    payer: pick,
+    legs: fc.array(fc.oneof<fc.Arbitrary<ChainLeg>[]>({ weight: 3, arbitrary: chainPayment }, { weight: 1, arbitrary: closeHold }), { minLength: 2, maxLength: 4 }),
+    crashVoter: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat({ max: shardCount - 1 }) }),
+  })
   .map((c): Step => ({ kind: 'chain', ...c }));
 
 const operation: fc.Arbitrary<Step> = fc
