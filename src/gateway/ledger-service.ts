@@ -13,6 +13,10 @@ export interface LedgerService {
   transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number; reconciles: number };
   /** Linked chains across shards decided since start (reported by GET /health). */
   chainStats?(): { groups: number; roundsAborted: number; chainsCommitted: number; chainsFailed: number };
+  /** Tasks queued or running per shard (GET /metrics). */
+  shardLoad?(): { shard: number; tasksOutstanding: number }[];
+  /** Journal entries per shard the bookkeeping shard has not booked yet (GET /metrics). */
+  bookkeepingLag?(): Promise<{ shard: number; lag: number }[]>;
   /** The last closed business day and whether its day report passed (reported by GET /health). */
   daysStatus?(): { lastClosedDay: number; lastReportPassed: boolean | null; failedReports: number };
   close(): Promise<void>;

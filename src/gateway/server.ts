@@ -1,4 +1,4 @@
-// The uWebSockets.js gateway: binary frames on `/`, GET /health. It checks frame shapes, hands bodies to
+// The uWebSockets.js gateway: binary frames on `/`, GET /health, GET /metrics. It checks frame shapes, hands bodies to
 // the LedgerService and writes replies in whatever order they complete. Every connection is bounded
 // (requests in flight, bytes buffered), and a socket is never touched after its close event.
 
@@ -26,6 +26,7 @@ import {
 import { errorReason, type RequestFrame } from '../core/wire.js';
 import { encodeError, encodeReply, readRequest } from './frame-codec.js';
 import type { LedgerService } from './ledger-service.js';
+import { GatewayMetrics } from './metrics.js';
 
 /** Bounds of one gateway. Defaults come from core/limits.ts; tests shrink them to reach them quickly. */
 export interface GatewayLimits {
@@ -77,6 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const app = uWS.App();
   app.ws<Connection>('/', gateway.behavior());
   app.get('/health', (res) => gateway.health(res));
+  app.get('/metrics', (res) => gateway.metrics(res));
   app.any('/*', (res) => void res.writeStatus('404 Not Found').end('not found'));
   const listenSocket = await listen(app, options.host, options.port);
   const port = uWS.us_socket_local_port(listenSocket as unknown as us_socket);
@@ -102,6 +104,7 @@ function listen(app: TemplatedApp, host: string, port: number): Promise<us_liste
 
 class Gateway {
   private readonly connections = new Set<Connection>();
+  private readonly metricsRegistry: GatewayMetrics;
   private requestsInFlight = 0;
   private closing: Promise<void> | null = null;
   private onDrained: (() => void) | null = null;
@@ -110,7 +113,9 @@ class Gateway {
     private readonly service: LedgerService,
     private readonly limits: GatewayLimits,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.metricsRegistry = new GatewayMetrics(service);
+  }
 
   behavior(): WebSocketBehavior<Connection> {
     return {
@@ -135,6 +140,22 @@ class Gateway {
     const status = this.closing ? 'shutting_down' : 'ok';
     const body = JSON.stringify({ status, shards: this.service.shardCount, transit: this.service.transitStats?.(), chains: this.service.chainStats?.(), days: this.service.daysStatus?.() });
     res.writeStatus(this.closing ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json').end(body);
+  }
+
+  /** Prometheus text; the service's figures are read now (the bookkeeping lag asks its worker). */
+  metrics(res: HttpResponse): void {
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    this.metricsRegistry.text().then(
+      (text) => {
+        if (aborted) return;
+        res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', this.metricsRegistry.contentType).end(text));
+      },
+      (error: unknown) => {
+        if (aborted) return;
+        res.cork(() => res.writeStatus('500 Internal Server Error').end(`metrics failed: ${String(error)}`));
+      },
+    );
   }
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
@@ -166,10 +187,10 @@ class Gateway {
     // `message` is neutered when this handler returns; the codec copies the body out (copyBuffers).
     const frame = readRequest(new Uint8Array(message));
     if ('error' in frame) return this.sendError(connection, frame.requestId, frame.error);
-    if (this.closing) return this.sendError(connection, frame.requestId, errors.shuttingDown());
+    if (this.closing) return this.sendError(connection, frame.requestId, errors.shuttingDown(), frame.operation);
     if (connection.requestsInFlight >= this.limits.connectionRequestsInFlightMax) {
       const why = `connection has ${connection.requestsInFlight} requests in flight (max ${this.limits.connectionRequestsInFlightMax})`;
-      return this.sendError(connection, frame.requestId, errors.overloaded(why));
+      return this.sendError(connection, frame.requestId, errors.overloaded(why), frame.operation);
     }
     this.dispatch(connection, frame);
   }
@@ -179,9 +200,18 @@ class Gateway {
     assert(connection.requestsInFlight < this.limits.connectionRequestsInFlightMax, 'the in-flight cap was checked');
     connection.requestsInFlight++;
     this.requestsInFlight++;
+    const startedMs = performance.now();
+    const bodyBytes = frame.body.byteLength;
     executeSafely(this.service, frame).then(
-      (body) => this.settle(connection, encodeReply(frame.requestId, body)),
-      (error: unknown) => this.settle(connection, encodeErrorOf(frame.requestId, serviceError(error, this.log))),
+      (body) => {
+        this.metricsRegistry.observe(frame.operation, startedMs, bodyBytes, body, null);
+        this.settle(connection, encodeReply(frame.requestId, body));
+      },
+      (error: unknown) => {
+        const refused = serviceError(error, this.log);
+        this.metricsRegistry.observe(frame.operation, startedMs, bodyBytes, null, refused.code);
+        this.settle(connection, encodeErrorOf(frame.requestId, refused));
+      },
     );
   }
 
@@ -193,7 +223,9 @@ class Gateway {
     if (this.requestsInFlight === 0 && this.onDrained) this.onDrained();
   }
 
-  private sendError(connection: Connection, requestId: number, error: TallyError): void {
+  /** A request refused by the gateway itself (bad frame, overload, shutdown): counted, then answered. */
+  private sendError(connection: Connection, requestId: number, error: TallyError, operation = 0): void {
+    this.metricsRegistry.observe(operation, performance.now(), 0, null, error.code);
     this.send(connection, encodeErrorOf(requestId, error));
   }
 

@@ -165,6 +165,16 @@ export class ShardSet {
     return true;
   }
 
+  /** Tasks queued or running per shard. */
+  shardLoad(): { shard: number; tasksOutstanding: number }[] {
+    return this.hosts.map((host) => ({ shard: host.shardIndex, tasksOutstanding: host.tasksOutstanding }));
+  }
+
+  /** Entries per shard the bookkeeping shard has not booked yet. */
+  async bookkeepingLag(): Promise<{ shard: number; lag: number }[]> {
+    return (await this.bookkeeping.status()).map(({ shard, lag }) => ({ shard, lag }));
+  }
+
   /** Cross-shard chains decided since start. */
   chainStats(): ChainStats {
     return this.chains.stats();

@@ -73,6 +73,28 @@ describe('health', () => {
   });
 });
 
+describe('metrics', () => {
+  test('GET /metrics counts requests by outcome, refused events by result name, and reads the shards', async () => {
+    const client = await newClient();
+    const [payer, payee] = newIdsOnShard(2, 0, shardCount);
+    await open(client, [account(payer, AccountFlags.debits_must_not_exceed_credits), account(payee)]);
+    expect(names(await client.createTransfers([transfer(payer, payee, 5n)]))).toEqual(['insufficient_funds']);
+    const response = await fetch(new URL('/metrics', `http://127.0.0.1:${server.port}`));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^tally_requests_total\{operation="create_transfers",outcome="ok"\} [1-9]/m);
+    expect(text).toMatch(/^tally_events_refused_total\{operation="create_transfers",result="insufficient_funds"\} [1-9]/m);
+    expect(text).toMatch(/^tally_request_duration_seconds_bucket\{le="\+Inf",operation="create_accounts"\} [1-9]/m);
+    for (let shard = 0; shard < shardCount; shard++) {
+      expect(text).toMatch(new RegExp(`^tally_shard_tasks_outstanding\\{shard="${shard}"\\} \\d+`, 'm'));
+      expect(text).toMatch(new RegExp(`^tally_bookkeeping_lag_entries\\{shard="${shard}"\\} \\d+`, 'm'));
+    }
+    expect(text).toMatch(/^tally_day_reports_failed 0$/m);
+    expect(text).toMatch(/^tally_transit_in_flight \d+$/m);
+  });
+});
+
 describe('accounts and every kind of transfer', () => {
   test('fund, pay, refuse an overdraft, hold and post, hold and void, reverse, freeze and pay, unfreeze', async () => {
     const client = await newClient();

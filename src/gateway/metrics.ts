@@ -1,0 +1,144 @@
+// GET /metrics in the Prometheus text format (prom-client): what the gateway sees of each request
+// (count by operation and outcome, latency, events per request, refused events by result name) and,
+// read from the ledger service at scrape time, per-shard queue depths, bookkeeping lag, transit,
+// cross-shard chains and the day reports (a failed day check is counted here, loudly).
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { idBytes, resultBytes } from '../core/layout.js';
+import { eventBytes } from '../core/limits.js';
+import { Operation, isWriteOperation } from '../core/operations.js';
+import { resultName } from '../core/result-codes.js';
+import type { LedgerService } from './ledger-service.js';
+
+const operationNames = new Map<number, string>(Object.entries(Operation).map(([name, op]) => [op, name]));
+
+/** Request latency buckets, in seconds: sub-millisecond durable replies up to multi-second queues. */
+const durationBuckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
+const eventBuckets = [1, 10, 100, 1000, 4096, 8190];
+
+export class GatewayMetrics {
+  readonly #registry = new Registry();
+  readonly #requests: Counter<'operation' | 'outcome'>;
+  readonly #duration: Histogram<'operation'>;
+  readonly #events: Histogram<'operation'>;
+  readonly #refused: Counter<'operation' | 'result'>;
+
+  constructor(service: LedgerService) {
+    const registers = [this.#registry];
+    this.#requests = new Counter({ name: 'tally_requests_total', help: 'Requests answered, by operation and outcome (ok or the error code).', labelNames: ['operation', 'outcome'], registers });
+    this.#duration = new Histogram({ name: 'tally_request_duration_seconds', help: 'Time from a request frame to its reply (durable, for writes).', labelNames: ['operation'], buckets: durationBuckets, registers });
+    this.#events = new Histogram({ name: 'tally_request_events', help: 'Events (or ids) per request: the batch size.', labelNames: ['operation'], buckets: eventBuckets, registers });
+    this.#refused = new Counter({ name: 'tally_events_refused_total', help: 'Events of write requests answered with a result other than ok, by result name.', labelNames: ['operation', 'result'], registers });
+    registerServiceGauges(this.#registry, service);
+  }
+
+  /**
+   * One request answered: `bodyBytes` its body's size (read before the service may take the body),
+   * `reply` its reply when it succeeded, `errorCode` its error otherwise.
+   */
+  observe(operation: number, startedMs: number, bodyBytes: number, reply: Uint8Array | null, errorCode: string | null): void {
+    const name = operationNames.get(operation) ?? 'unknown';
+    this.#requests.inc({ operation: name, outcome: errorCode ?? 'ok' });
+    this.#duration.observe({ operation: name }, (performance.now() - startedMs) / 1000);
+    const recordBytes = operation === Operation.lookup_accounts || operation === Operation.lookup_transfers ? idBytes : eventBytes;
+    if (bodyBytes % recordBytes === 0 && bodyBytes > 0) this.#events.observe({ operation: name }, bodyBytes / recordBytes);
+    if (reply !== null && isWriteOperation(operation)) this.#countRefused(name, reply);
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.#registry.metrics();
+  }
+
+  #countRefused(operation: string, reply: Uint8Array): void {
+    const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+    let counts: Map<number, number> | null = null;
+    for (let at = 0; at + resultBytes <= reply.byteLength; at += resultBytes) {
+      const code = view.getUint16(at, true);
+      if (code === 0) continue;
+      counts ??= new Map();
+      counts.set(code, (counts.get(code) ?? 0) + 1);
+    }
+    if (counts === null) return;
+    for (const [code, count] of counts) this.#refused.inc({ operation, result: resultName(code) ?? String(code) }, count);
+  }
+}
+
+/** Gauges read from the service when scraped (each only when the service reports it). */
+function registerServiceGauges(registry: Registry, service: LedgerService): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'tally_shard_tasks_outstanding',
+    help: 'Tasks queued or running on each shard (callers get overloaded past the bound).',
+    labelNames: ['shard'],
+    registers,
+    collect() {
+      for (const { shard, tasksOutstanding } of service.shardLoad?.() ?? []) this.set({ shard: String(shard) }, tasksOutstanding);
+    },
+  });
+  new Gauge({
+    name: 'tally_bookkeeping_lag_entries',
+    help: 'Journal entries of each shard the bookkeeping shard has not booked yet.',
+    labelNames: ['shard'],
+    registers,
+    async collect() {
+      for (const { shard, lag } of (await service.bookkeepingLag?.()) ?? []) this.set({ shard: String(shard) }, lag);
+    },
+  });
+  const transit = (name: string, help: string, pick: (t: NonNullable<ReturnType<NonNullable<LedgerService['transitStats']>>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const stats = service.transitStats?.();
+        if (stats !== undefined) this.set(pick(stats));
+      },
+    });
+  transit('tally_transit_in_flight', 'Cross-shard instructions issued and not yet applied by their receiver.', (t) => t.inFlight);
+  transit('tally_transit_delivered', 'Cross-shard instructions delivered since start.', (t) => t.delivered);
+  transit('tally_transit_delay_p50_ms', 'Reply-to-credit delay of recent cross-shard transfers, median.', (t) => t.delayMsP50);
+  transit('tally_transit_delay_p99_ms', 'Reply-to-credit delay of recent cross-shard transfers, 99th percentile.', (t) => t.delayMsP99);
+  new Gauge({
+    name: 'tally_chains',
+    help: 'Linked chains across shards decided since start, by outcome.',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      const stats = service.chainStats?.();
+      if (stats === undefined) return;
+      this.set({ outcome: 'committed' }, stats.chainsCommitted);
+      this.set({ outcome: 'failed' }, stats.chainsFailed);
+    },
+  });
+  new Gauge({
+    name: 'tally_chain_rounds_aborted',
+    help: 'Rounds of cross-shard chains aborted since start (one per failing chain).',
+    registers,
+    collect() {
+      const stats = service.chainStats?.();
+      if (stats !== undefined) this.set(stats.roundsAborted);
+    },
+  });
+  new Gauge({
+    name: 'tally_day_reports_failed',
+    help: 'Day reports whose checks failed since start (总分核对, trial balance, transit): each one is also logged.',
+    registers,
+    collect() {
+      const days = service.daysStatus?.();
+      if (days !== undefined) this.set(days.failedReports);
+    },
+  });
+  new Gauge({
+    name: 'tally_last_closed_day',
+    help: 'The last business day closed (yyyymmdd).',
+    registers,
+    collect() {
+      const days = service.daysStatus?.();
+      if (days !== undefined) this.set(days.lastClosedDay);
+    },
+  });
+}
