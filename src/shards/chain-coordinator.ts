@@ -101,8 +101,12 @@ export class ChainCoordinator {
     while (this.#queue.length > 0) {
       const group = this.#takeGroup();
       try {
-        await this.#runGroup(group);
+        const refused = await this.#runGroup(group);
         for (const job of group) {
+          if (refused.has(job)) {
+            job.reject(refused.get(job));
+            continue;
+          }
           job.rounds.writeResults(job.results);
           job.resolve();
         }
@@ -128,11 +132,13 @@ export class ChainCoordinator {
     return group;
   }
 
-  async #runGroup(jobs: readonly Job[]): Promise<void> {
+  /** Decides every chain of `jobs`; returns the jobs that failed as a whole (a shard they need refused its vote), with why. */
+  async #runGroup(jobs: readonly Job[]): Promise<Map<Job, unknown>> {
     this.#stats.groups++;
+    const refusedJobs = new Map<Job, unknown>();
     for (;;) {
-      const active = jobs.filter((job) => job.rounds.pending);
-      if (active.length === 0) return;
+      const active = jobs.filter((job) => job.rounds.pending && !refusedJobs.has(job));
+      if (active.length === 0) return refusedJobs;
       const group = this.#log.nextGroup();
       const jobParts = active.map((job) => job.rounds.parts());
       const { shardParts, offsets } = mergeByShard(jobParts);
@@ -141,7 +147,14 @@ export class ChainCoordinator {
       if (refused !== undefined) {
         // A vote may be durable even where the reply was lost (a worker that died): abort reaches every part.
         await this.#decideAll(shardParts, group, ChainDecision.abort, new Map());
-        throw (refused as PromiseRejectedResult).reason;
+        // Only the requests with events on a shard that refused fail; the others go again without them.
+        prepared.forEach((outcome, m) => {
+          if (outcome.status === 'fulfilled') return;
+          active.forEach((job, j) => {
+            if (!refusedJobs.has(job) && jobParts[j]!.some((part) => part.shard === shardParts[m]!.shard)) refusedJobs.set(job, outcome.reason);
+          });
+        });
+        continue;
       }
       const replies = prepared.map((outcome) => (outcome as PromiseFulfilledResult<Uint8Array>).value);
       const failed = active.map((job, j) => job.rounds.examine(splitResults(jobParts[j]!, offsets[j]!, shardParts, replies)));

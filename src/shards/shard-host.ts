@@ -50,6 +50,14 @@ export class ShardHost {
     this.#pool.on('error', (error: unknown) => {
       console.error(`tally shard ${this.shardIndex}: worker failed:`, error);
     });
+    // ...except one that dies before it finished starting (replaying its journal): piscina 5 then starts
+    // no replacement, and tasks already queued would wait forever (a chain decision among them). A new
+    // task makes it start one, and the queued tasks run on it.
+    this.#pool.on('workerDestroy', () => {
+      setImmediate(() => {
+        if (this.#closed === null && this.#pool.threads.length === 0) this.#runTask(ShardControl.warmUp, new Uint8Array(0), false).catch(() => {});
+      });
+    });
   }
 
   /** Resolves once a worker has replayed the journal and answered; rejects with its start error. */
