@@ -28,7 +28,7 @@ interface Held {
 }
 
 /** Result code an event gets: its `code` field (user data 32 for account operations) modulo the codes in use. */
-const resultCodeCount = Object.keys(ResultCode).length;
+const resultCodeCount = Math.max(...Object.values(ResultCode)) + 1; // numbers are never reused, so some are unnamed
 const codeOffsets: Record<number, { offset: number; bytes: 2 | 4 }> = {
   [Operation.create_accounts]: { offset: AccountLayout.code, bytes: 2 },
   [Operation.create_transfers]: { offset: TransferLayout.code, bytes: 2 },

@@ -17,7 +17,11 @@ describe('docs/PROTOCOL.md', () => {
     expect(protocol).toMatch(new RegExp(`\\| ${code} \\|`));
   });
 
-  const journalOnly = new Set(['expire_pending', 'apply_inbound', 'day_cut']);
+  const journalOnly = new Set(['expire_pending', 'apply_inbound', 'day_cut', 'prepare_chains', 'abort_chains']);
+  it.each([...journalOnly])('names journal-only operation %s', (name) => {
+    expect(protocol).toContain(`(\`${name}\`)`);
+  });
+
   it.each(Object.entries(Operation).filter(([name]) => !journalOnly.has(name)))('documents operation %s = %i', (name, number) => {
     expect(protocol).toMatch(new RegExp(`\\| ${number} \\| \`${name}\` \\|`));
   });
