@@ -26,13 +26,13 @@ export const chainGroupTrailerBytes = 16;
 export const chainEndBytes = 1;
 
 /** Head of a prepare task body: u16 operation, 2 zero bytes, u32 event count, u64 group. Then events, then one chain-end byte each. */
-export const prepareHeadBytes = 16;
+const prepareHeadBytes = 16;
 /**
  * A decide task body: u64 group, u8 decision, 3 zero bytes, u32 count, then `count` u32 positions in the
  * prepared part: for an abort, the events whose failure this shard remembers (so that a retry of the
  * failed chain fails again, as on one shard).
  */
-export const decideHeadBytes = 16;
+const decideHeadBytes = 16;
 
 export const ChainDecision = {
   commit: 1,
@@ -144,7 +144,6 @@ export class ChainRounds {
   /** Request-level results (u32 per event), written as chains are decided. */
   readonly #results: Uint32Array;
   #parts: ChainPart[] = [];
-  #rounds = 0;
   /** The examined round's results by request index; the first failing chain and event in it (-1: none). */
   readonly #examined = new Map<number, number>();
   #failing = -1;
@@ -165,14 +164,9 @@ export class ChainRounds {
     return this.#active.includes(true);
   }
 
-  get rounds(): number {
-    return this.#rounds;
-  }
-
   /** The parts of the next round, one per shard holding events of an active chain, in shard order. */
   parts(): ChainPart[] {
     assert(this.pending, 'a round needs an undecided chain');
-    this.#rounds++;
     const byShard: number[][] = Array.from({ length: this.#shardCount }, () => []);
     this.#chains.forEach((chain, c) => {
       if (!this.#active[c]) return;
