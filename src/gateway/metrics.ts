@@ -88,20 +88,21 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
       for (const { shard, lag } of (await service.bookkeepingLag?.()) ?? []) this.set({ shard: String(shard) }, lag);
     },
   });
-  const transit = (name: string, help: string, pick: (t: NonNullable<ReturnType<NonNullable<LedgerService['transitStats']>>>) => number) =>
+  /** A gauge of one value the service reports, or no sample when it reports none. */
+  const valueGauge = (name: string, help: string, read: () => number | undefined) =>
     new Gauge({
       name,
       help,
       registers,
       collect() {
-        const stats = service.transitStats?.();
-        if (stats !== undefined) this.set(pick(stats));
+        const value = read();
+        if (value !== undefined) this.set(value);
       },
     });
-  transit('tally_transit_in_flight', 'Cross-shard instructions issued and not yet applied by their receiver.', (t) => t.inFlight);
-  transit('tally_transit_delivered', 'Cross-shard instructions delivered since start.', (t) => t.delivered);
-  transit('tally_transit_delay_p50_ms', 'Reply-to-credit delay of recent cross-shard transfers, median.', (t) => t.delayMsP50);
-  transit('tally_transit_delay_p99_ms', 'Reply-to-credit delay of recent cross-shard transfers, 99th percentile.', (t) => t.delayMsP99);
+  valueGauge('tally_transit_in_flight', 'Cross-shard instructions issued and not yet applied by their receiver.', () => service.transitStats?.().inFlight);
+  valueGauge('tally_transit_delivered', 'Cross-shard instructions delivered since start.', () => service.transitStats?.().delivered);
+  valueGauge('tally_transit_delay_p50_ms', 'Reply-to-credit delay of recent cross-shard transfers, median.', () => service.transitStats?.().delayMsP50);
+  valueGauge('tally_transit_delay_p99_ms', 'Reply-to-credit delay of recent cross-shard transfers, 99th percentile.', () => service.transitStats?.().delayMsP99);
   new Gauge({
     name: 'tally_chains',
     help: 'Linked chains across shards decided since start, by outcome.',
@@ -114,31 +115,11 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
       this.set({ outcome: 'failed' }, stats.chainsFailed);
     },
   });
-  new Gauge({
-    name: 'tally_chain_rounds_aborted',
-    help: 'Rounds of cross-shard chains aborted since start (one per failing chain).',
-    registers,
-    collect() {
-      const stats = service.chainStats?.();
-      if (stats !== undefined) this.set(stats.roundsAborted);
-    },
-  });
-  new Gauge({
-    name: 'tally_day_reports_failed',
-    help: 'Day reports whose checks failed since start (总分核对, trial balance, transit): each one is also logged.',
-    registers,
-    collect() {
-      const days = service.daysStatus?.();
-      if (days !== undefined) this.set(days.failedReports);
-    },
-  });
-  new Gauge({
-    name: 'tally_last_closed_day',
-    help: 'The last business day closed (yyyymmdd).',
-    registers,
-    collect() {
-      const days = service.daysStatus?.();
-      if (days !== undefined) this.set(days.lastClosedDay);
-    },
-  });
+  valueGauge('tally_chain_rounds_aborted', 'Rounds of cross-shard chains aborted since start (one per failing chain).', () => service.chainStats?.().roundsAborted);
+  valueGauge(
+    'tally_day_reports_failed',
+    'Day reports whose checks failed since start (总分核对, trial balance, transit): each one is also logged.',
+    () => service.daysStatus?.().failedReports,
+  );
+  valueGauge('tally_last_closed_day', 'The last business day closed (yyyymmdd).', () => service.daysStatus?.().lastClosedDay);
 }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { TransferFlags, connect, type AccountState, type Client, type TransferInput, type TransferState } from 'tally-ledger/client';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { newIdsOnShard } from './shard-ids.js';
+import { mulberry32 } from '../support/prng.js';
 
 const shardCount = 2;
 const accountsPerShard = 12;
@@ -239,14 +240,3 @@ async function retryUnacknowledged(present: Map<bigint, TransferState>): Promise
   }
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same load and the same kill point. */
-function mulberry32(state: number): () => number {
-  let a = state >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

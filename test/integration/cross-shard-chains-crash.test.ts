@@ -44,6 +44,7 @@ import { AccountFlags, TransferFlags, type TransferState } from '../../src/core/
 import { ChainLog } from '../../src/shards/chain-log.js';
 import { ShardControl } from '../../src/shards/shard-messages.js';
 import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
+import { mulberry32 } from '../support/prng.js';
 
 const shardCount = 4;
 const ledger = 1;
@@ -123,18 +124,6 @@ function linked(transfers: TransferInput[]): TransferInput[] {
   return transfers.map((t, k) => (k < transfers.length - 1 ? { ...t, flags: (t.flags ?? 0) | TransferFlags.linked } : t));
 }
 
-/** Small deterministic PRNG (mulberry32): the traffic mix replays from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A chain (a plain transfer is a chain of one) and the outcome of the request that carried it. */
@@ -191,7 +180,7 @@ describe('cross-shard linked chains while shard threads are killed', () => {
     const clients = 4;
     const requestsPerClient = 30;
     const client = async (c: number): Promise<void> => {
-      const random = prng(seed + c);
+      const random = mulberry32(seed + c);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
       let nextId = 1_000_000n * BigInt(c + 1);
       /** One leg per shard of `shards`, each from a payer of that shard to any payee; one leg over its balance when failing. */
