@@ -39,6 +39,9 @@ export class Bookkeeper {
   readonly #codes = new AccountCodes();
   #polling: Promise<void> | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
+  #stopped = false;
+  /** Report writes in flight (a poll's writes are #polling): stop() waits for them. */
+  readonly #reportWrites = new Set<Promise<string>>();
 
   constructor(chart: ChartOfAccounts, store: BookkeepingStore, journals: readonly JournalReader[], log: (line: string) => void) {
     this.#chart = chart;
@@ -65,12 +68,19 @@ export class Bookkeeper {
     this.#timer = setInterval(() => void this.poll(), bookkeepingPollMs);
   }
 
-  stop(): void {
+  /**
+   * Stops following the journals and waits for the poll in flight, so that no store write is left
+   * running: the thread may be ended (and its stores closed) once this resolves.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
+    await Promise.allSettled([this.#polling, ...this.#reportWrites]);
   }
 
-  /** Books whatever the shards committed since the last poll (one poll at a time). */
+  /** Books whatever the shards committed since the last poll (one poll at a time; none once stopped). */
   poll(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     this.#polling ??= this.#poll().finally(() => (this.#polling = null));
     return this.#polling;
   }
@@ -111,11 +121,15 @@ export class Bookkeeper {
     const deadline = performance.now() + dayReportWaitMsMax;
     while (closes.some((c) => this.#gl.seqLast(c.shard) < c.cutSeq)) {
       if (performance.now() > deadline) throw new Error(`bookkeeping did not reach the cut of day ${day} within ${dayReportWaitMsMax} ms`);
+      if (this.#stopped) throw new Error(`bookkeeping stopped before it reached the cut of day ${day}`);
       await this.poll();
       await new Promise((resolve) => setTimeout(resolve, bookkeepingPollMs));
     }
     const report: DayReport = buildDayReport({ day, dayBegun: closes[0]!.dayBegun, closes: [...closes], inFlight: [...inFlight], chart: this.#chart, generalLedger: this.#gl });
-    const text = await this.#store.putReport(day, JSON.stringify(report));
+    if (this.#stopped) throw new Error(`bookkeeping stopped before it stored the report of day ${day}`);
+    const writing = this.#store.putReport(day, JSON.stringify(report));
+    this.#reportWrites.add(writing);
+    const text = await writing.finally(() => this.#reportWrites.delete(writing));
     // Loud on failure: one JSON log line naming every failed check (the caller also gets passed=false).
     if (!report.passed) this.#log(JSON.stringify({ level: 'error', msg: 'day report checks failed', day, failures: report.failures }));
     return text;

@@ -18,16 +18,30 @@ process.on('unhandledRejection', (reason: unknown) => {
   setTimeout(() => process.exit(1), 50);
 });
 
+interface Running {
+  bookkeeper: Bookkeeper;
+  /** Stops booking, waits for its writes, closes every store: after it the thread may end safely. */
+  stop(): Promise<void>;
+}
+
 const ready = start();
 ready.catch(() => {});
 
-async function start(): Promise<Bookkeeper> {
+async function start(): Promise<Running> {
   const chart = loadChart(data.chartPath);
   const store = BookkeepingStore.open(data.dataDir);
   const journals = Array.from({ length: data.shardCount }, (_, shardIndex) => JournalStore.open({ dataDir: data.dataDir, shardIndex, shardCount: data.shardCount }));
   const bookkeeper = new Bookkeeper(chart, store, journals, log);
   await bookkeeper.start();
-  return bookkeeper;
+  // Ending a thread while lmdb-js has a write under way aborts the whole process (a fatal napi_throw
+  // in its native module), so the host ends this thread only after stop() closed everything.
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await bookkeeper.stop();
+      await Promise.all([store.close(), ...journals.map((journal) => journal.close())]);
+    })());
+  return { bookkeeper, stop };
 }
 
 function loadChart(path: string | null): ChartOfAccounts {
@@ -36,7 +50,7 @@ function loadChart(path: string | null): ChartOfAccounts {
 }
 
 export default async function handleBookkeepingTask(task: BookkeepingTask): Promise<unknown> {
-  const bookkeeper = await ready;
+  const { bookkeeper, stop } = await ready;
   switch (task.kind) {
     case 'ready':
       return null;
@@ -57,7 +71,7 @@ export default async function handleBookkeepingTask(task: BookkeepingTask): Prom
     case 'report':
       return bookkeeper.report(task.day) ?? null;
     case 'stop':
-      bookkeeper.stop();
+      await stop();
       return null;
   }
 }

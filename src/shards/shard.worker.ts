@@ -8,6 +8,7 @@ import { TallyError, errors } from '../core/errors.js';
 import { Ledger } from '../core/ledger.js';
 import { transferIdsExpected } from '../core/limits.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
+import { obeyCrashOrders } from './crash-orders.js';
 import { DayBook } from './day-book.js';
 import { JournalStore } from './journal-store.js';
 import { ShardLoop, anchoredClockNs, recoverLedger } from './shard-loop.js';
@@ -34,6 +35,7 @@ process.on('unhandledRejection', (reason: unknown) => {
   if (loopStarted === null) exitSoon(data.shardIndex, reason);
   else loopStarted.fail(reason);
 });
+obeyCrashOrders(); // crash tests end this thread through it (see crash-orders.ts)
 loopReady().catch(() => {}); // replay before the first task arrives; a failure is reported to that task
 
 /** The loop, started once; after a failed start, the failure answers tasks for startRetryMs, then a task retries. */

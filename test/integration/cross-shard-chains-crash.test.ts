@@ -3,7 +3,7 @@
 // dist/). 4 shards, no-overdraft payers on every shard; requests carry chains debiting two or three shards
 // (some with a leg over its payer's balance, so rounds abort), two-phase chains (holds on several shards,
 // then a chain that posts some and voids others), and plain transfers, from a few clients that each wait
-// for their answer (many small groups). Threads of random shards are terminated meanwhile, so kills land
+// for their answer (many small groups). Threads of random shards crash meanwhile (crash-orders.ts), so kills land
 // before, during and after votes, decisions and commits.
 //
 // Invariants checked afterwards:
@@ -23,7 +23,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventBytes } from '../../src/core/limits.js';
 import { Operation } from '../../src/core/operations.js';
@@ -42,6 +41,7 @@ import { shardOfId } from '../../src/core/routing.js';
 import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
 import { AccountFlags, TransferFlags, type TransferState } from '../../src/core/types.js';
 import { ChainLog } from '../../src/shards/chain-log.js';
+import { crashThread } from '../../src/shards/crash-orders.js';
 import { ShardControl } from '../../src/shards/shard-messages.js';
 import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
 import { mulberry32 } from '../support/prng.js';
@@ -217,31 +217,19 @@ describe('cross-shard linked chains while shard threads are killed', () => {
       }
     };
 
-    // Kills run beside the traffic: every 80..240 ms, the thread of a random shard (piscina starts a fresh one,
-    // which replays its journal; a vote found in doubt waits for the coordinator's decision). Only threads that
-    // finished loading (piscina's ready message, their first) are killed: terminating one inside its module
-    // loading can abort the whole process (Node 20: v8::Module::IsGraphAsync fatal in require(esm)), and
-    // piscina replaces no thread that dies before it is ready.
-    const loaded = new WeakSet<Worker>(set.hosts.map((host) => host.threads[0]!)); // startShards waited for them
-    const watched = new WeakSet<Worker>();
-    const watch = (): void => {
-      for (const worker of set.hosts.map((host) => host.threads[0])) {
-        if (worker === undefined || loaded.has(worker) || watched.has(worker)) continue;
-        watched.add(worker);
-        worker.once('message', () => loaded.add(worker));
-      }
-    };
+    // Kills run beside the traffic: every 80..240 ms the thread of a random shard crashes (piscina starts a fresh
+    // one, which replays its journal; a vote found in doubt waits for the coordinator's decision). At most
+    // killsMax: each kill stalls the chains waiting on that shard, so unbounded kills slow the traffic they hit.
     let trafficDone = false;
     let kills = 0;
+    const killsMax = 40;
     const killer = (async () => {
-      while (!trafficDone) {
+      while (!trafficDone && kills < killsMax) {
         await sleep(80 + Math.random() * 160);
-        watch();
         const victim = set.hosts[Math.floor(Math.random() * shardCount)]!.threads[0];
-        if (victim === undefined || !loaded.has(victim)) continue;
-        await victim.terminate();
+        if (victim === undefined) continue;
+        await crashThread(victim);
         kills++;
-        watch(); // the replacement exists now (piscina starts it on the exit), before it can be ready
       }
     })();
     try {

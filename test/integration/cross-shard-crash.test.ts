@@ -1,7 +1,7 @@
 // Cross-shard transfers on real worker threads and LMDB stores while shard threads are killed in the
 // middle of traffic (run `npm run build` first: the workers load dist/). 4 shards, every transfer from a
 // funded payer on one shard to a payee on another, in linked chains and alone; threads of random shards
-// terminated while batches and credits are in flight; then everything settles.
+// crashed (crash-orders.ts) while batches and credits are in flight; then everything settles.
 //
 // Invariants checked afterwards:
 //  1. Every acknowledged transfer is present exactly once on its debit shard, and its credit landed
@@ -20,6 +20,7 @@ import { decodeAccountStates, decodeHistoryEntries, decodeResults, decodeTransfe
 import { shardOfId } from '../../src/core/routing.js';
 import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
 import { TransferFlags } from '../../src/core/types.js';
+import { crashThread } from '../../src/shards/crash-orders.js';
 import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
 
 const shardCount = 4;
@@ -92,7 +93,7 @@ describe('cross-shard transfers while shard threads are killed', () => {
       if (round % 5 === 2) {
         const victim = set.hosts[round % shardCount]!.threads[0];
         if (victim !== undefined) {
-          await victim.terminate();
+          await crashThread(victim);
           kills++;
         }
       }

@@ -20,6 +20,7 @@ import {
 import { shardOfId } from '../../src/core/routing.js';
 import { shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
 import type { LedgerService } from '../../src/gateway/ledger-service.js';
+import { crashThread } from '../../src/shards/crash-orders.js';
 import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
 
 const shardCount = 2;
@@ -172,7 +173,7 @@ describe('a shard worker that dies', () => {
     const inFlight = Array.from({ length: 200 }, (_, i) =>
       service.execute(Operation.create_transfers, transferOn(i % 2, 1n)).then((reply) => decodeResults(reply)[0].result, codeOf),
     );
-    await victim.terminate();
+    await crashThread(victim);
     const outcomes = await Promise.all(inFlight);
     expect(outcomes.every((o) => o === 'ok' || o === 'shard_unavailable')).toBe(true);
     expect(outcomes.filter((_, i) => i % 2 === 1).every((o) => o === 'ok')).toBe(true); // shard 1 is untouched
@@ -197,7 +198,7 @@ describe('a shard worker that dies', () => {
     await createAccounts(service);
     await service.execute(Operation.create_transfers, transferOn(1, 42n));
     const before = await balances(service);
-    await service.hosts[1].threads[0].terminate();
+    await crashThread(service.hosts[1].threads[0]!);
     expect(await balances(service)).toEqual(before);
   });
 });
