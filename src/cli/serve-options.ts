@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
 import { parseChart } from '../core/chart-of-accounts.js';
-import { shardCountMax } from '../core/limits.js';
+import { hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
+import { hotInboundDefault, type HotInboundOptions } from '../shards/shard-messages.js';
 import { integerOption, parseFlags } from './option-values.js';
 
 export interface ServeOptions {
@@ -17,6 +18,8 @@ export interface ServeOptions {
   dayCut: { cutTime: string; timeZone: string; scheduled: boolean };
   /** Chart of accounts file, or null for the default chart. */
   chartPath: string | null;
+  /** Hot-inbound accounts: summary interval and automatic marking. */
+  hotInbound: HotInboundOptions;
 }
 
 /** A command-line mistake: the CLI prints the message and exits with status 2. */
@@ -32,6 +35,7 @@ export class UsageError extends Error {
 }
 
 export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR] [--shards N] [--day-cut HH:MM|manual] [--time-zone TZ] [--chart FILE]
+                   [--hot-apply-ms N] [--hot-threshold N] [--hot-unmark-quiet S]
 
   --port N        TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
   --host H        address to listen on              (env TALLY_HOST, default 127.0.0.1)
@@ -41,6 +45,12 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                                                     (env TALLY_DAY_CUT, default 00:00)
   --time-zone TZ  IANA zone of the day cut          (env TALLY_TIME_ZONE, default UTC)
   --chart FILE    chart of accounts (JSON)          (env TALLY_CHART, default: the built-in chart)
+  --hot-apply-ms N      hot-inbound accounts: ms between summary postings of their buffered credits,
+                        1..${hotApplyIntervalMsMax}          (env TALLY_HOT_APPLY_MS, default ${hotInboundDefault.applyIntervalMs})
+  --hot-threshold N     credits per second that mark an account hot-inbound by itself, 0 = never
+                                                    (env TALLY_HOT_THRESHOLD, default ${hotInboundDefault.autoMarkCreditsPerSecond})
+  --hot-unmark-quiet S  seconds below half the threshold that end an automatic mark
+                                                    (env TALLY_HOT_UNMARK_QUIET, default ${hotInboundDefault.unmarkQuietSeconds})
   -h, --help      print this help`;
 
 export type ServeCommand = { kind: 'help' } | { kind: 'serve'; options: ServeOptions };
@@ -58,6 +68,11 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       shardCount: integer('--shards', values.shards ?? env.TALLY_SHARDS ?? String(Math.min(availableParallelism(), shardCountMax)), 1, shardCountMax),
       dayCut: dayCutOption(values['day-cut'] ?? env.TALLY_DAY_CUT ?? '00:00', values['time-zone'] ?? env.TALLY_TIME_ZONE ?? 'UTC'),
       chartPath: chartOption(values.chart ?? env.TALLY_CHART),
+      hotInbound: {
+        applyIntervalMs: integer('--hot-apply-ms', values['hot-apply-ms'] ?? env.TALLY_HOT_APPLY_MS ?? String(hotInboundDefault.applyIntervalMs), 1, hotApplyIntervalMsMax),
+        autoMarkCreditsPerSecond: integer('--hot-threshold', values['hot-threshold'] ?? env.TALLY_HOT_THRESHOLD ?? String(hotInboundDefault.autoMarkCreditsPerSecond), 0, 1_000_000_000),
+        unmarkQuietSeconds: integer('--hot-unmark-quiet', values['hot-unmark-quiet'] ?? env.TALLY_HOT_UNMARK_QUIET ?? String(hotInboundDefault.unmarkQuietSeconds), 1, 86_400),
+      },
     },
   };
 }
@@ -92,6 +107,9 @@ function parseOrUsage(argv: readonly string[]) {
     'day-cut': { type: 'string' },
     'time-zone': { type: 'string' },
     chart: { type: 'string' },
+    'hot-apply-ms': { type: 'string' },
+    'hot-threshold': { type: 'string' },
+    'hot-unmark-quiet': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   return parseFlags(argv, options, (message) => new UsageError(message));

@@ -3,6 +3,7 @@
 
 import { assert } from './assert.js';
 import { StatusBits, accountStaticBytes } from './account-table.js';
+import { HotBits } from './hot-inbound.js';
 import { AccountLayout as A, AccountOperationLayout as O } from './layout.js';
 import type { LedgerState } from './ledger-state.js';
 import { CloseRefusedReason, ResultCode } from './result-codes.js';
@@ -72,6 +73,8 @@ function applyKind(s: LedgerState, kind: number, slot: number, view: DataView, a
   if (kind === AccountOperationKind.unfreeze) return unfreeze(s, slot, idKeyAt(view, at + O.freezeId), amount);
   if (kind === AccountOperationKind.block) return setBlocks(s, slot, blockBits(flags), true);
   if (kind === AccountOperationKind.unblock) return setBlocks(s, slot, blockBits(flags), false);
+  if (kind === AccountOperationKind.mark_hot) return setHotInbound(s, slot, true, false, view.getBigUint64(at + O.timestamp, true));
+  if (kind === AccountOperationKind.unmark_hot) return setHotInbound(s, slot, false, false, view.getBigUint64(at + O.timestamp, true));
   return close(s, slot);
 }
 
@@ -112,6 +115,22 @@ function setBlocks(s: LedgerState, slot: number, bits: number, blocked: boolean)
   return ResultCode.ok;
 }
 
+/**
+ * Marks or un-marks an account hot-inbound (`auto`: by the credit-rate threshold). Un-marking applies
+ * the buffer first; marking an account already marked makes the mark manual (no automatic un-mark).
+ */
+export function setHotInbound(s: LedgerState, slot: number, hot: boolean, auto: boolean, timestampNs: bigint): number {
+  const before = s.accounts.hot[slot]!;
+  if (!hot) {
+    const buffer = s.buffers.get(slot);
+    if (buffer !== undefined) s.applyBuffer(slot, buffer.seqLast, timestampNs);
+  }
+  const after = hot ? (before & ~HotBits.inboundAuto) | HotBits.inbound | (auto ? HotBits.inboundAuto : 0) : before & ~(HotBits.inbound | HotBits.inboundAuto);
+  s.accounts.hot[slot] = after;
+  if (s.inChain) s.onUndo(() => (s.accounts.hot[slot] = before));
+  return ResultCode.ok;
+}
+
 /** Closing needs nothing left on the account: no holds, no freezes, posted debits = credits. */
 function close(s: LedgerState, slot: number): number {
   const a = s.accounts;
@@ -119,7 +138,7 @@ function close(s: LedgerState, slot: number): number {
     return withDetail(ResultCode.close_refused, CloseRefusedReason.pending_balance);
   }
   if (a.balance('frozen', slot) !== 0n) return withDetail(ResultCode.close_refused, CloseRefusedReason.frozen_balance);
-  if (a.balance('debitsPosted', slot) !== a.balance('creditsPosted', slot)) return withDetail(ResultCode.close_refused, CloseRefusedReason.nonzero_balance);
+  if (a.balance('debitsPosted', slot) !== s.creditsAccepted(slot)) return withDetail(ResultCode.close_refused, CloseRefusedReason.nonzero_balance);
   const before = a.status[slot]!;
   a.status[slot] = before | StatusBits.closed;
   if (s.inChain) s.onUndo(() => (a.status[slot] = before));

@@ -54,6 +54,8 @@ export class AccountTable {
   ledger = new Uint32Array(capacityInitial);
   flags = new Uint16Array(capacityInitial);
   status = new Uint8Array(capacityInitial);
+  /** HotBits (core/hot-inbound.ts) per slot. */
+  hot = new Uint8Array(capacityInitial);
   /** The account record's caller-set fields and timestamp (bytes 0..63), so lookups never read the journal. */
   statics = new Uint8Array(capacityInitial * accountStaticBytes);
   /** Journal locations of the transfers that touched each account, in posting order. */
@@ -77,6 +79,7 @@ export class AccountTable {
     this.ledger[slot] = ledger;
     this.flags[slot] = flags;
     this.status[slot] = 0;
+    this.hot[slot] = 0;
     this.statics.set(new Uint8Array(view.buffer, view.byteOffset + at, accountStaticBytes), slot * accountStaticBytes);
     return slot;
   }
@@ -105,6 +108,9 @@ export class AccountTable {
     const status = new Uint8Array(capacity);
     status.set(this.status);
     this.status = status;
+    const hot = new Uint8Array(capacity);
+    hot.set(this.hot);
+    this.hot = hot;
     const statics = new Uint8Array(capacity * accountStaticBytes);
     statics.set(this.statics);
     this.statics = statics;

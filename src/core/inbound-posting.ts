@@ -15,6 +15,7 @@ import { InstructionKind } from './transit.js';
 import { recordHistory, type BalancesOut } from './transfer-posting.js';
 import { AccountFlags, TransferFlags, transferKindFlags } from './types.js';
 import { idKeyAt } from './u128.js';
+import { balanceMax } from './limits.js';
 
 /** Detail of an applied return: where the money went. */
 export const ReturnDestination = {
@@ -50,7 +51,7 @@ function applyCredit(s: LedgerState, view: DataView, at: number, from: number, a
     return refused;
   }
   s.move('debitsPosted', transit, amount);
-  s.move('creditsPosted', payee, amount);
+  s.creditPosted(payee, amount, view, at);
   // Indexed so that the payee's shard can check a later reversal of this transfer (its debit shard).
   if (!s.inbound.hasAt(view, at + T.id)) s.inbound.setAt(view, at + T.id, location);
   if (isReversal(view, at)) showReversedHere(s, view, at, amount);
@@ -92,11 +93,12 @@ function creditRefusal(s: LedgerState, slot: number, ledger: number, amount: big
   if ((a.status[slot]! & StatusBits.closed) !== 0) return ResultCode.account_closed;
   if ((a.status[slot]! & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
   if ((a.flags[slot]! & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-    if (a.balance('creditsPosted', slot) + a.balance('creditsPending', slot) + amount > a.balance('debitsPosted', slot)) {
+    if (s.creditsAccepted(slot) + a.balance('creditsPending', slot) + amount > a.balance('debitsPosted', slot)) {
       return ResultCode.credits_exceed_debits;
     }
   }
   if (!s.fits('creditsPosted', slot, amount)) return ResultCode.balance_overflow;
+  if (s.buffers.has(slot) && s.creditsAccepted(slot) + amount > balanceMax) return ResultCode.balance_overflow;
   return undefined;
 }
 

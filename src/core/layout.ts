@@ -55,6 +55,9 @@ export const AccountLayout = {
   creditsPending: 88,
   frozen: 96,
   status: 104, // u16 AccountStatus (output)
+  hot: 106, // u16 HotBits (output): hot-inbound, marked automatically
+  creditsBuffered: 112, // u64 (output): credits accepted to a hot-inbound account, not yet applied
+  creditsBufferedCount: 120, // u32 (output): how many credits that is
   outputStart: 64,
 } as const;
 

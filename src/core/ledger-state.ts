@@ -5,11 +5,13 @@
 import { assert } from './assert.js';
 import { AccountTable, Balance, balanceStride, type BalanceField } from './account-table.js';
 import { ExpiryHeap } from './expiry-heap.js';
+import { CreditRates, HotBits, InboundBuffer } from './hot-inbound.js';
 import { IdMap } from './id-map.js';
 import { IdTable } from './id-table.js';
 import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
 import { shardOfIdAt } from './routing.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from './limits.js';
+import { TransferLayout } from './layout.js';
 import { Outbox } from './transit.js';
 import { TransferStatus } from './types.js';
 
@@ -76,6 +78,12 @@ export class LedgerState {
   readonly systemSlots = new Map<number, number>();
   readonly totals = new Map<number, LedgerTotals>();
   readonly expiry = new ExpiryHeap();
+  /** Hot-inbound accounts' credits waiting to be applied, by slot (core/hot-inbound.ts). */
+  readonly buffers = new Map<number, InboundBuffer>();
+  /** Credits per account in the current rate window (automatic hot-inbound marking). */
+  readonly creditRates = new CreditRates();
+  /** Set while the ledger applies entries live (not replaying): only then are delays worth recording. */
+  onBufferApplied: ((delaysNs: number[]) => void) | null = null;
   /** Inverse actions of the open linked chain, newest last; null outside a chain. */
   undo: (() => void)[] | null = null;
   private readonly recent = new Map<number, Uint8Array>();
@@ -148,6 +156,72 @@ export class LedgerState {
     if (this.undo !== null) this.undo.push(() => this.move(field, slot, -delta));
   }
 
+  /**
+   * The credit side of a posting: onto creditsPosted, or into the buffer of a hot-inbound account (in
+   * the totals either way, so conservation holds). `view`/`at`: the posted record (its timestamp).
+   */
+  creditPosted(slot: number, amount: bigint, view: DataView, at: number): void {
+    this.creditRates.record(slot);
+    if ((this.accounts.hot[slot]! & HotBits.inbound) === 0) return this.move('creditsPosted', slot, amount);
+    let buffer = this.buffers.get(slot);
+    if (buffer === undefined) this.buffers.set(slot, (buffer = new InboundBuffer()));
+    const totals = this.totalsOf(this.accounts.ledger[slot]!);
+    buffer.amount += amount;
+    buffer.seqLast++;
+    buffer.creditTimes.push(Number(view.getBigUint64(at + TransferLayout.timestamp, true)));
+    totals.creditsPosted += amount;
+    if (this.undo !== null) {
+      const taken = buffer;
+      this.undo.push(() => {
+        taken.amount -= amount;
+        taken.seqLast--;
+        taken.creditTimes.pop();
+        totals.creditsPosted -= amount;
+      });
+    }
+  }
+
+  /** What the account's buffer holds (0 when none). */
+  buffered(slot: number): bigint {
+    return this.buffers.get(slot)?.amount ?? 0n;
+  }
+
+  /** creditsPosted plus what waits in the buffer: what every limit on credits counts. */
+  creditsAccepted(slot: number): bigint {
+    return this.accounts.balance('creditsPosted', slot) + this.buffered(slot);
+  }
+
+  /**
+   * Moves the buffer of `slot` through `seqThrough` onto creditsPosted (the totals counted it already).
+   * Returns the amount moved. Undoable inside a linked chain.
+   */
+  applyBuffer(slot: number, seqThrough: number, timestampNs: bigint): bigint {
+    const buffer = this.buffers.get(slot);
+    if (buffer === undefined || buffer.waiting === 0) return 0n;
+    assert(seqThrough === buffer.seqLast, `a hot-inbound apply takes the whole buffer (through ${buffer.seqLast}, not ${seqThrough})`);
+    const amount = buffer.amount;
+    const index = slot * balanceStride + Balance.creditsPosted;
+    const next = this.accounts.balances[index]! + amount;
+    assert(next <= balanceMax, 'creditsPosted out of range');
+    this.accounts.balances[index] = next;
+    const times = buffer.creditTimes.splice(0);
+    const seqApplied = buffer.seqApplied;
+    buffer.amount = 0n;
+    buffer.seqApplied = buffer.seqLast;
+    if (this.undo !== null) {
+      this.undo.push(() => {
+        this.accounts.balances[index] = this.accounts.balances[index]! - amount;
+        buffer.amount = amount;
+        buffer.seqApplied = seqApplied;
+        buffer.creditTimes.push(...times);
+      });
+    } else if (this.onBufferApplied !== null) {
+      const now = Number(timestampNs);
+      this.onBufferApplied(times.map((t) => now - t));
+    }
+    return amount;
+  }
+
   /** Inside a linked chain, remember how to revert a change just made. */
   onUndo(revert: () => void): void {
     if (this.undo !== null) this.undo.push(revert);
@@ -186,7 +260,7 @@ export class LedgerState {
       const ledger = a.ledger[slot]!;
       const sum = sums.get(ledger) ?? { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
       sum.debitsPosted += a.balance('debitsPosted', slot);
-      sum.creditsPosted += a.balance('creditsPosted', slot);
+      sum.creditsPosted += a.balance('creditsPosted', slot) + this.buffered(slot);
       sum.debitsPending += a.balance('debitsPending', slot);
       sum.creditsPending += a.balance('creditsPending', slot);
       sums.set(ledger, sum);

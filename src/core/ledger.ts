@@ -3,10 +3,11 @@
 // sends the reply, and rebuilds a Ledger by replaying entries in seq order after a restart.
 
 import { assert } from './assert.js';
-import { applyAccountOperation, createAccount } from './account-operations.js';
+import { applyAccountOperation, createAccount, setHotInbound } from './account-operations.js';
 import { errors } from './errors.js';
-import { balanceStride } from './account-table.js';
+import { accountStaticBytes, balanceStride } from './account-table.js';
 import { bytesEqual } from './bytes.js';
+import { HotBits, HotRecordKind, HotRecordLayout as H, planHotRecords, type HotInboundPolicy } from './hot-inbound.js';
 import { applyInstruction } from './inbound-posting.js';
 import {
   JournalEntryFlags,
@@ -135,12 +136,17 @@ export class Ledger {
   private closedDays: ClosedDay[] = [];
   /** Set by a prepare_chains entry until the next entry decides it; nothing else may run meanwhile. */
   private prepared: PreparedGroup | null = null;
+  /** How long each credit applied live waited in its hot-inbound buffer (ns), until taken. */
+  private hotDelaysNs: number[] = [];
 
   constructor(options: LedgerOptions) {
     assert(Number.isInteger(options.shardCount) && options.shardCount >= 1, 'shardCount must be a positive integer');
     assert(options.shardIndex >= 0 && options.shardIndex < options.shardCount, 'shardIndex out of range');
     const { shardIndex, shardCount, journal, transferIdsExpected, outboxAcknowledged } = options;
     this.s = new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged);
+    this.s.onBufferApplied = (delays) => {
+      for (const delay of delays) this.hotDelaysNs.push(delay);
+    };
   }
 
   get seqLast(): number {
@@ -337,12 +343,57 @@ export class Ledger {
     return { seq: header.seq, entry };
   }
 
+  /**
+   * Writes the summary postings of hot-inbound accounts that are due (core/hot-inbound.ts), or returns
+   * null when none is: every non-empty buffer applied, automatic marks and un-marks by `policy`.
+   */
+  applyHotInbound(nowNs: bigint, policy: HotInboundPolicy): { seq: number; entry: Uint8Array } | null {
+    if (this.prepared !== null) return null; // the next entry must decide the prepared group
+    const records = planHotRecords(this.s, nowNs, policy);
+    if (records.length === 0) return null;
+    const header = { operation: Operation.apply_hot_inbound, count: records.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const entry = new Uint8Array(journalEntryBytes(header.operation, header.count));
+    const view = new DataView(entry.buffer);
+    writeJournalHeader(view, header);
+    records.forEach((record, i) => {
+      const at = eventOffset(i);
+      entry.set(this.s.accounts.statics.subarray(record.slot * accountStaticBytes, record.slot * accountStaticBytes + 16), at + H.accountId);
+      view.setBigUint64(at + H.amount, record.amount, true);
+      view.setBigUint64(at + H.seqThrough, BigInt(record.seqThrough), true);
+      view.setUint16(at + H.kind, record.kind, true);
+    });
+    this.applyEntry(entry, header, true);
+    return { seq: header.seq, entry };
+  }
+
+  /** Buffer delays (ns) of the credits applied live since the last call. */
+  takeHotDelaysNs(): number[] {
+    const delays = this.hotDelaysNs;
+    this.hotDelaysNs = [];
+    return delays;
+  }
+
+  /** Hot-inbound accounts now: how many, and what their buffers hold. */
+  hotInboundStatus(): { accounts: number; creditsBuffered: bigint; creditsBufferedCount: number } {
+    let accounts = 0;
+    let creditsBuffered = 0n;
+    let creditsBufferedCount = 0;
+    const hot = this.s.accounts.hot;
+    for (let slot = 0; slot < this.s.accounts.count; slot++) if ((hot[slot]! & HotBits.inbound) !== 0) accounts++;
+    for (const buffer of this.s.buffers.values()) {
+      creditsBuffered += buffer.amount;
+      creditsBufferedCount += buffer.waiting;
+    }
+    return { accounts, creditsBuffered, creditsBufferedCount };
+  }
+
   replay(seq: number, entry: Uint8Array): void {
     const header = readJournalHeader(entry);
     assert(header.seq === seq && seq === this.seqLastValue + 1, `journal replay out of order at seq ${seq}`);
     const from = resultsOffset(header.count);
     const stored = entry.slice(from, from + header.count * resultBytes);
     this.applyEntry(entry, header, false);
+    this.hotDelaysNs = []; // waits measured live only
     const replayed = entry.subarray(from, from + header.count * resultBytes);
     assert(bytesEqual(stored, replayed), `journal replay at seq ${seq} produced different results`);
   }
@@ -397,7 +448,8 @@ export class Ledger {
     const timestampLast = timestampBase + BigInt(Math.max(count, 1) - 1);
     // A commit applies against the state its vote saw: holds due since then expire with the next entry.
     if (!commits) this.expireThrough(timestampLast);
-    if (count > 0) {
+    if (operation === Operation.apply_hot_inbound) this.applyHotRecords(entry, header);
+    else if (count > 0) {
       const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
       const results = new Uint32Array(count);
       const rule = rules[operation]!;
@@ -479,11 +531,42 @@ export class Ledger {
     this.prepared = null;
   }
 
+  /** Applies the records of an apply_hot_inbound entry, as written (replay does not plan again). */
+  private applyHotRecords(entry: Uint8Array, header: JournalEntryHeader): void {
+    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    for (let i = 0; i < header.count; i++) {
+      const at = eventOffset(i);
+      const slot = this.s.accounts.slotAt(view, at + H.accountId);
+      assert(slot >= 0, `entry ${header.seq}: a hot-inbound record names an account of this shard`);
+      const kind = view.getUint16(at + H.kind, true);
+      if (kind === HotRecordKind.apply) {
+        const buffer = this.s.buffers.get(slot);
+        const amount = view.getBigUint64(at + H.amount, true);
+        assert(buffer !== undefined && buffer.amount === amount, `entry ${header.seq}: a hot-inbound apply moves exactly the buffer`);
+        this.s.applyBuffer(slot, Number(view.getBigUint64(at + H.seqThrough, true)), header.timestampBase);
+      } else if (kind === HotRecordKind.autoMark) {
+        setHotInbound(this.s, slot, true, true, header.timestampBase);
+        this.s.creditRates.quietWindows.set(slot, 0);
+      } else {
+        assert(kind === HotRecordKind.autoUnmark, `entry ${header.seq}: hot-inbound record kind ${kind} is known`);
+        setHotInbound(this.s, slot, false, false, header.timestampBase);
+        this.s.creditRates.quietWindows.delete(slot);
+        this.s.buffers.delete(slot);
+      }
+    }
+  }
+
+  /** Applies every hot-inbound buffer (a cut: the closing balances hold every credit of the day). */
+  private applyAllBuffers(timestampNs: bigint): void {
+    for (const [slot, buffer] of this.s.buffers) if (buffer.waiting > 0) this.s.applyBuffer(slot, buffer.seqLast, timestampNs);
+  }
+
   private applyCut(entry: Uint8Array, header: JournalEntryHeader): void {
     assert(header.count === 0 && header.businessDay > this.businessDayValue, `cut at seq ${header.seq} begins a later day`);
     assert(header.timestampBase > this.timestampLast || this.seqLastValue === 0, `cut at seq ${header.seq} is stamped after every earlier entry`);
     this.s.remember(header.seq, entry);
     this.expireThrough(header.timestampBase); // holds due before the cut expire within the day that ends
+    this.applyAllBuffers(header.timestampBase);
     const a = this.s.accounts;
     this.closedDays.push({
       day: this.businessDayValue,

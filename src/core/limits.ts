@@ -121,3 +121,6 @@ export const transitDeliveryInstructionsMax = batchEventsMax;
 /** Tasks the cross-shard relay has on one shard at once (a delivery, a status, a fetch, an acknowledgement,
  * with headroom): they run beside the callers' bound, not inside it. */
 export const relayTasksMax = 8;
+
+/** Longest interval between hot-inbound summary postings: a buffered credit applies within about this. */
+export const hotApplyIntervalMsMax = 1000;

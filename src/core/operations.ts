@@ -30,6 +30,11 @@ export const Operation = {
   prepare_chains: 17,
   /** Journal-only: the prepared group of the entry before it is abandoned; nothing moves. */
   abort_chains: 18,
+  /**
+   * Journal-only: the summary postings of hot-inbound accounts (core/hot-inbound.ts): per record, a
+   * buffer applied onto creditsPosted, or an automatic mark or un-mark. Written by the shard's ticker.
+   */
+  apply_hot_inbound: 19,
 } as const;
 
 export type OperationName = keyof typeof Operation;

@@ -14,6 +14,7 @@ import {
   idBytes,
   resultBytes,
 } from './layout.js';
+import { HotBits } from './hot-inbound.js';
 import { balanceMax, eventBytes, historyPageMax, idMax } from './limits.js';
 import {
   CloseRefusedReason,
@@ -231,6 +232,9 @@ function writeAccountState(view: DataView, offset: number, a: AccountState, i: n
   view.setBigUint64(offset + L.creditsPending, u64(a.creditsPending, list, i, 'creditsPending'), true);
   view.setBigUint64(offset + L.frozen, u64(a.frozen, list, i, 'frozen'), true);
   view.setUint16(offset + L.status, nameToNumber(AccountStatus, a.status, list, i, 'status'), true);
+  view.setUint16(offset + L.hot, (a.hotInbound === true ? HotBits.inbound : 0) | (a.hotInboundAuto === true ? HotBits.inboundAuto : 0), true);
+  view.setBigUint64(offset + L.creditsBuffered, u64(orZero(a.creditsBuffered, 0n), list, i, 'creditsBuffered'), true);
+  view.setUint32(offset + L.creditsBufferedCount, u32(orZero(a.creditsBufferedCount, 0), list, i, 'creditsBufferedCount'), true);
 }
 
 /** Account records (128 B each) for create_accounts. */
@@ -267,6 +271,10 @@ export function decodeAccountState(view: DataView, offset: number): AccountState
     creditsPending: view.getBigUint64(offset + L.creditsPending, true),
     frozen: view.getBigUint64(offset + L.frozen, true),
     status: accountStatusName(view.getUint16(offset + L.status, true)) as AccountStatusName,
+    hotInbound: (view.getUint16(offset + L.hot, true) & HotBits.inbound) !== 0,
+    hotInboundAuto: (view.getUint16(offset + L.hot, true) & HotBits.inboundAuto) !== 0,
+    creditsBuffered: view.getBigUint64(offset + L.creditsBuffered, true),
+    creditsBufferedCount: view.getUint32(offset + L.creditsBufferedCount, true),
   };
 }
 

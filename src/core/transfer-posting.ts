@@ -4,6 +4,7 @@
 import { assert } from './assert.js';
 import { StatusBits, balanceStride } from './account-table.js';
 import { TransferLayout as T } from './layout.js';
+import { balanceMax } from './limits.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from './result-codes.js';
 import { AccountFlags, TransferFlags, TransferStatus, transferKindFlags } from './types.js';
@@ -169,7 +170,7 @@ function balanceRefusal(s: LedgerState, p: Posting): number | undefined {
   }
   const raisesCredits = raisesCommitments || p.kind === TransferFlags.unfreeze_and_pay;
   if (raisesCredits && (a.flags[p.credit]! & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-    const committed = a.balance('creditsPosted', p.credit) + a.balance('creditsPending', p.credit) + p.amount;
+    const committed = s.creditsAccepted(p.credit) + a.balance('creditsPending', p.credit) + p.amount;
     if (committed > a.balance('debitsPosted', p.credit)) return ResultCode.credits_exceed_debits;
   }
   if (p.kind === TransferFlags.void_pending) return undefined;
@@ -177,6 +178,7 @@ function balanceRefusal(s: LedgerState, p: Posting): number | undefined {
   const debitField = holds ? 'debitsPending' : 'debitsPosted';
   const creditField = holds ? 'creditsPending' : 'creditsPosted';
   if (!s.fits(debitField, p.debit, p.amount) || !s.fits(creditField, p.credit, p.amount)) return ResultCode.balance_overflow;
+  if (!holds && s.buffers.has(p.credit) && s.creditsAccepted(p.credit) + p.amount > balanceMax) return ResultCode.balance_overflow;
   return undefined;
 }
 
@@ -197,7 +199,7 @@ function apply(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bi
     s.move('frozen', p.debit, -amount);
   }
   s.move('debitsPosted', p.debit, p.amount);
-  s.move('creditsPosted', p.credit, p.amount);
+  s.creditPosted(p.credit, p.amount, p.view, p.at);
 }
 
 function openHold(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bigint): void {
@@ -220,7 +222,7 @@ function closeHold(s: LedgerState, p: Posting): void {
   const posting = p.kind === TransferFlags.post_pending;
   if (posting) {
     s.move('debitsPosted', p.debit, p.amount);
-    s.move('creditsPosted', p.credit, p.amount);
+    s.creditPosted(p.credit, p.amount, p.view, p.at);
   }
   hold.status = posting ? TransferStatus.pending_posted : TransferStatus.pending_voided;
   hold.amountPosted = posting ? p.amount : 0n;

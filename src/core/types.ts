@@ -38,6 +38,10 @@ export const AccountOperationKind = {
   block: 3,
   unblock: 4,
   close: 5,
+  /** Marks the account hot (flags: credits = hot-inbound, its credits buffered and applied in summary). */
+  mark_hot: 6,
+  /** Ends a hot mark (flags as mark_hot); a hot-inbound account's buffer is applied first. */
+  unmark_hot: 7,
 } as const;
 export type AccountOperationKindName = keyof typeof AccountOperationKind;
 
@@ -95,6 +99,13 @@ export interface AccountBalances {
 
 export interface AccountState extends Account, AccountBalances {
   status: AccountStatusName;
+  /** Hot-inbound: credits are buffered and applied in summary (core/hot-inbound.ts). */
+  hotInbound?: boolean;
+  /** The hot-inbound mark came from the credit-rate threshold (it ends by itself when the account goes quiet). */
+  hotInboundAuto?: boolean;
+  /** Credits accepted (durable, answered ok) but not yet applied to creditsPosted, and how many. */
+  creditsBuffered?: bigint;
+  creditsBufferedCount?: number;
 }
 
 export interface Transfer {

@@ -87,12 +87,15 @@ export function validateAccountOperation(view: DataView, at: number, assignedChe
   const kind = view.getUint16(at + L.kind, true);
   const sides = flags & (AccountOperationFlags.debits | AccountOperationFlags.credits);
   const isBlockKind = kind === AccountOperationKind.block || kind === AccountOperationKind.unblock;
+  const isHotKind = kind === AccountOperationKind.mark_hot || kind === AccountOperationKind.unmark_hot;
   const amount = view.getBigUint64(at + L.amount, true);
   if (assignedChecked && view.getBigUint64(at + L.timestamp, true) !== 0n) return ResultCode.timestamp_must_be_zero;
   if (view.getBigUint64(at + L.reserved, true) !== 0n || hasNonZero(view, at + L.tailStart, at + 128)) return ResultCode.reserved_field;
   if (isZero128(view, at + L.id) || isMax128(view, at + L.id)) return ResultCode.id_invalid;
-  if ((flags & ~accountOperationFlagsKnown) !== 0 || kind < AccountOperationKind.freeze || kind > AccountOperationKind.close) return ResultCode.flags_invalid;
-  if (isBlockKind === (sides === 0)) return ResultCode.flags_invalid;
+  if ((flags & ~accountOperationFlagsKnown) !== 0 || kind < AccountOperationKind.freeze || kind > AccountOperationKind.unmark_hot) return ResultCode.flags_invalid;
+  if (isBlockKind === (sides === 0) && !isHotKind) return ResultCode.flags_invalid;
+  // Hot marks name the side: credits (hot-inbound). Hot-outbound (debits) is not offered yet.
+  if (isHotKind && sides !== AccountOperationFlags.credits) return ResultCode.flags_invalid;
   if (isZero128(view, at + L.accountId) || isMax128(view, at + L.accountId)) return ResultCode.account_id_invalid;
   if (kind === AccountOperationKind.freeze && (amount === 0n || amount > amountMax)) return ResultCode.amount_invalid;
   if (kind !== AccountOperationKind.freeze && kind !== AccountOperationKind.unfreeze && amount !== 0n) return ResultCode.amount_invalid;

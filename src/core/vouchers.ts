@@ -212,7 +212,9 @@ function dayBegun({ operation, count, seq, businessDay }: JournalEntryHeader): n
     operation === Operation.account_operations ||
     operation === Operation.expire_pending ||
     operation === Operation.prepare_chains ||
-    operation === Operation.abort_chains;
+    operation === Operation.abort_chains ||
+    // A hot-inbound summary applies credits whose transfers were booked when they were accepted.
+    operation === Operation.apply_hot_inbound;
   assert(movesNoPostedMoney, `journal operation ${operation} is known`);
   return undefined;
 }

@@ -1,6 +1,19 @@
 // What the gateway needs from the ledger: one call per request, replies as bytes.
 // src/shards/shard-set.ts implements it structurally; the gateway never sees shards or ledger rules.
 
+/** Hot-inbound accounts of every shard (src/core/hot-inbound.ts). */
+export interface HotInboundStats {
+  accounts: number;
+  /** Minor units waiting in buffers, as a decimal string (exact), and how many credits. */
+  creditsBuffered: string;
+  creditsBufferedCount: number;
+  /** Credits applied by summary postings since the shards started, and how long recent ones waited. */
+  creditsApplied: number;
+  delayMsP50: number;
+  delayMsP99: number;
+  delayMsMax: number;
+}
+
 export interface LedgerService {
   /** Shards serving the ledger (reported by GET /health). */
   readonly shardCount: number;
@@ -13,6 +26,8 @@ export interface LedgerService {
   transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number; reconciles: number };
   /** Linked chains across shards decided since start (reported by GET /health). */
   chainStats?(): { groups: number; roundsAborted: number; chainsCommitted: number; chainsFailed: number };
+  /** Hot-inbound accounts: buffers now, credits applied, and how long they waited (GET /health, GET /metrics). */
+  hotInboundStats?(): Promise<HotInboundStats>;
   /** Tasks queued or running per shard (GET /metrics). */
   shardLoad?(): { shard: number; tasksOutstanding: number }[];
   /** Journal entries per shard the bookkeeping shard has not booked yet (GET /metrics). */

@@ -1,20 +1,22 @@
 // GET /metrics in the Prometheus text format (prom-client): what the gateway sees of each request
 // (count by operation and outcome, latency, events per request, refused events by result name) and,
 // read from the ledger service at scrape time, per-shard queue depths, bookkeeping lag, transit,
-// cross-shard chains and the day reports (a failed day check is counted here, loudly).
+// cross-shard chains, hot-inbound buffers and the day reports (a failed day check is counted here, loudly).
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { idBytes, resultBytes } from '../core/layout.js';
 import { eventBytes } from '../core/limits.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
 import { resultName } from '../core/result-codes.js';
-import type { LedgerService } from './ledger-service.js';
+import type { HotInboundStats, LedgerService } from './ledger-service.js';
 
 const operationNames = new Map<number, string>(Object.entries(Operation).map(([name, op]) => [op, name]));
 
 /** Request latency buckets, in seconds: sub-millisecond durable replies up to multi-second queues. */
 const durationBuckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 const eventBuckets = [1, 10, 100, 1000, 4096, 8190];
+/** Gauges read in one scrape share one read of the shards' figures within this long. */
+const scrapeReuseMs = 100;
 
 export class GatewayMetrics {
   readonly #registry = new Registry();
@@ -115,6 +117,29 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
       this.set({ outcome: 'failed' }, stats.chainsFailed);
     },
   });
+  // One read of the shards' hot-inbound figures serves every gauge of a scrape.
+  let hotRead: { at: number; stats: Promise<HotInboundStats> } | null = null;
+  const hotStats = (): Promise<HotInboundStats> | undefined => {
+    if (service.hotInboundStats === undefined) return undefined;
+    const now = performance.now();
+    if (hotRead === null || now - hotRead.at > scrapeReuseMs) hotRead = { at: now, stats: service.hotInboundStats() };
+    return hotRead.stats;
+  };
+  const hotGauge = (name: string, help: string, read: (stats: HotInboundStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const stats = await hotStats();
+        if (stats !== undefined) this.set(read(stats));
+      },
+    });
+  hotGauge('tally_hot_inbound_accounts', 'Accounts marked hot-inbound (credits buffered, applied in summary).', (s) => s.accounts);
+  hotGauge('tally_hot_inbound_credits_buffered', 'Credits accepted to hot-inbound accounts and not yet applied.', (s) => s.creditsBufferedCount);
+  hotGauge('tally_hot_inbound_credits_applied', 'Buffered credits applied by summary postings since the shards started.', (s) => s.creditsApplied);
+  hotGauge('tally_hot_inbound_delay_p99_ms', 'How long recent buffered credits waited before applying, 99th percentile (worst shard).', (s) => s.delayMsP99);
+  hotGauge('tally_hot_inbound_delay_max_ms', 'The longest wait of a buffered credit since the shards started.', (s) => s.delayMsMax);
   valueGauge('tally_chain_rounds_aborted', 'Rounds of cross-shard chains aborted since start (one per failing chain).', () => service.chainStats?.().roundsAborted);
   valueGauge(
     'tally_day_reports_failed',

@@ -135,11 +135,19 @@ class Gateway {
     };
   }
 
-  /** 200 `{"status":"ok","shards":N,"transit":{…}}`; 503 once closing, so a load balancer stops sending work. */
+  /** 200 `{"status":"ok","shards":N,"transit":{…},…}`; 503 once closing, so a load balancer stops sending work. */
   health(res: HttpResponse): void {
-    const status = this.closing ? 'shutting_down' : 'ok';
-    const body = JSON.stringify({ status, shards: this.service.shardCount, transit: this.service.transitStats?.(), chains: this.service.chainStats?.(), days: this.service.daysStatus?.() });
-    res.writeStatus(this.closing ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json').end(body);
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    // The hot-inbound figures live in the shards: asked now (they answer without waiting their turn).
+    const hot = this.closing ? Promise.resolve(undefined) : (this.service.hotInboundStats?.().catch(() => undefined) ?? Promise.resolve(undefined));
+    void hot.then((hotInbound) => {
+      if (aborted) return;
+      const status = this.closing ? 'shutting_down' : 'ok';
+      const { shardCount: shards } = this.service;
+      const body = JSON.stringify({ status, shards, transit: this.service.transitStats?.(), chains: this.service.chainStats?.(), days: this.service.daysStatus?.(), hotInbound });
+      res.cork(() => res.writeStatus(this.closing ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json').end(body));
+    });
   }
 
   /** Prometheus text; the service's figures are read now (the bookkeeping lag asks its worker). */

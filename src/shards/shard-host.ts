@@ -17,6 +17,7 @@ export interface ShardHostOptions {
   readonly shardIndex: number;
   readonly shardCount: number;
   readonly dayCut: ShardWorkerData['dayCut'];
+  readonly hotInbound: ShardWorkerData['hotInbound'];
 }
 
 export class ShardHost {
@@ -27,7 +28,7 @@ export class ShardHost {
 
   constructor(options: ShardHostOptions) {
     this.shardIndex = options.shardIndex;
-    const workerData: ShardWorkerData = { dataDir: options.dataDir, shardIndex: options.shardIndex, shardCount: options.shardCount, dayCut: options.dayCut };
+    const workerData: ShardWorkerData = { dataDir: options.dataDir, shardIndex: options.shardIndex, shardCount: options.shardCount, dayCut: options.dayCut, hotInbound: options.hotInbound };
     this.#pool = new Piscina<ShardTask, Uint8Array>({
       filename: shardWorkerFilename(),
       name: 'default',

@@ -9,7 +9,17 @@ import { resultBytes } from '../core/layout.js';
 import { eventBytes } from '../core/limits.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
 import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../core/prepared-chains.js';
-import { ShardControl, isShardTaskError, toShardTaskError, type ShardTask, type ShardTaskError } from './shard-messages.js';
+import { DelaySamples } from './delay-samples.js';
+import {
+  ShardControl,
+  hotInboundDefault,
+  isShardTaskError,
+  toShardTaskError,
+  type HotInboundOptions,
+  type HotInboundShardStatus,
+  type ShardTask,
+  type ShardTaskError,
+} from './shard-messages.js';
 
 /** How often an idle shard looks for pending transfers whose timeout has passed. */
 export const expiryTickMs = 250;
@@ -40,6 +50,9 @@ export type ShardLedger = Pick<
   | 'commitPrepared'
   | 'abortPrepared'
   | 'chainGroupInDoubt'
+  | 'applyHotInbound'
+  | 'takeHotDelaysNs'
+  | 'hotInboundStatus'
 >;
 
 export interface ShardLoopOptions {
@@ -54,6 +67,8 @@ export interface ShardLoopOptions {
   onOutboxAcknowledged?: (peer: number, pairSeq: number) => void;
   /** Business days: cuts (ordered by the shard set) and closed-day queries. */
   days?: ShardDays;
+  /** Hot-inbound summary postings and automatic marking (default hotInboundDefault). */
+  hotInbound?: HotInboundOptions;
 }
 
 /** What the loop needs of the day book (shards/day-book.ts). */
@@ -107,6 +122,10 @@ export class ShardLoop {
   #turn: Promise<void> = Promise.resolve();
   #turnsWaiting = 0;
   #ticker: ReturnType<typeof setInterval> | null = null;
+  #hotTicker: ReturnType<typeof setInterval> | null = null;
+  /** A hot-inbound summary step waits for the turn: the next tick need not queue another. */
+  #hotQueued = false;
+  readonly #hotDelays = new DelaySamples();
   /** The prepared group whose step holds the turn, waiting for its decide task. */
   #decision: { group: bigint; resolve: (decided: Decided) => void } | null = null;
   /** Called when a step starts holding the turn for a decision (close stops waiting for the turn then). */
@@ -116,11 +135,17 @@ export class ShardLoop {
     this.#o = options;
   }
 
-  /** Starts the expiry ticker (unref'd: it never keeps the thread alive by itself). */
+  /** Starts the expiry and hot-inbound tickers (unref'd: they never keep the thread alive by themselves). */
   start(): void {
     assert(this.#ticker === null, 'shard loop started once');
     this.#ticker = setInterval(() => this.tick(), expiryTickMs);
     this.#ticker.unref();
+    this.#hotTicker = setInterval(() => this.hotTick(), this.#hot.applyIntervalMs);
+    this.#hotTicker.unref();
+  }
+
+  get #hot(): HotInboundOptions {
+    return this.#o.hotInbound ?? hotInboundDefault;
   }
 
   /**
@@ -152,6 +177,48 @@ export class ShardLoop {
     }
   }
 
+  /**
+   * Journals the hot-inbound summary postings that are due. Unlike expiry it never skips a turn (a
+   * buffered credit's wait is bounded): behind waiting reads it queues, once.
+   */
+  hotTick(): void {
+    if (this.#failure !== null || this.#closing !== null || this.#hotQueued) return;
+    const step = (): void => {
+      this.#hotQueued = false;
+      if (this.#failure !== null || this.#closing !== null) return;
+      const { autoMarkCreditsPerSecond, unmarkQuietSeconds } = this.#hot;
+      const due = this.#o.ledger.applyHotInbound(this.#o.nowNs(), { autoMarkCreditsPerSecond, unmarkQuietSeconds });
+      if (due !== null) void this.#persist(due.seq, due.entry).then(() => this.#recordHotDelays(), noop);
+    };
+    try {
+      if (this.#turnsWaiting === 0) return step();
+      this.#hotQueued = true;
+      this.#queueStep(step).catch((error: unknown) => this.#toTaskError(error));
+    } catch (error) {
+      this.#toTaskError(error);
+    }
+  }
+
+  /** Once the summary is durable, the waits of the credits it applied count (each credit one sample). */
+  #recordHotDelays(): void {
+    for (const delayNs of this.#o.ledger.takeHotDelaysNs()) this.#hotDelays.add(delayNs / 1e6, 1);
+  }
+
+  #hotInboundStatus(): Uint8Array {
+    const { accounts, creditsBuffered, creditsBufferedCount } = this.#o.ledger.hotInboundStatus();
+    const d = this.#hotDelays;
+    const status: HotInboundShardStatus = {
+      accounts,
+      creditsBuffered: creditsBuffered.toString(),
+      creditsBufferedCount,
+      creditsApplied: d.delivered,
+      delayMsP50: d.percentile(50),
+      delayMsP99: d.percentile(99),
+      delayMsMax: d.maxMs,
+    };
+    return new TextEncoder().encode(JSON.stringify(status));
+  }
+
   /** Stops the loop for good (no task runs after it) and calls onFatal once. */
   fail(error: unknown): void {
     if (this.#failure !== null) return;
@@ -181,6 +248,7 @@ export class ShardLoop {
     if (task.operation === ShardControl.prepareChains) return this.#prepareChains(task.body);
     if (task.operation === ShardControl.decideChains) return this.#decideChains(task.body);
     if (task.operation === ShardControl.chainInDoubt) return this.#chainInDoubt();
+    if (task.operation === ShardControl.hotInboundStatus) return Promise.resolve(this.#hotInboundStatus());
     const days = this.#o.days;
     if (days !== undefined && task.operation === ShardControl.cutDay) return this.cutDay(dayOfBody(task.body));
     if (days !== undefined && days.isQuery(task.operation)) return this.#read(() => days.query(task.operation, task.body));
@@ -342,6 +410,7 @@ export class ShardLoop {
 
   async #drainAndClose(): Promise<void> {
     if (this.#ticker !== null) clearInterval(this.#ticker);
+    if (this.#hotTicker !== null) clearInterval(this.#hotTicker);
     // A vote awaiting its decision holds the turn for good: it stays in doubt on disk, the next start decides it.
     const held = new Promise<void>((resolve) => (this.#onHeld = resolve));
     if (this.#decision !== null) this.#onHeld!();

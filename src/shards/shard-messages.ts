@@ -26,6 +26,8 @@ export const ShardControl = {
   decideChains: 26,
   /** Reply: the u64 group this shard prepared and that awaits its decision, or empty. Never waits. */
   chainInDoubt: 27,
+  /** Reply: JSON (UTF-8) HotInboundShardStatus — hot-inbound accounts, their buffers, apply delays. Never waits. */
+  hotInboundStatus: 28,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;
@@ -42,6 +44,30 @@ export interface ShardTaskError {
   message: string;
 }
 
+/** How a shard runs hot-inbound accounts (core/hot-inbound.ts). */
+export interface HotInboundOptions {
+  /** Interval of the summary postings: a buffered credit waits about this long (plus an fsync). */
+  applyIntervalMs: number;
+  autoMarkCreditsPerSecond: number;
+  unmarkQuietSeconds: number;
+}
+
+export const hotInboundDefault: HotInboundOptions = { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 };
+
+/** One shard's hot-inbound figures (ShardControl.hotInboundStatus). */
+export interface HotInboundShardStatus {
+  /** Accounts marked hot-inbound now. */
+  accounts: number;
+  /** Credits waiting in buffers now: their sum (decimal string: minor units, exact) and how many. */
+  creditsBuffered: string;
+  creditsBufferedCount: number;
+  /** Credits applied by summary postings since this worker started, and how long recent ones waited. */
+  creditsApplied: number;
+  delayMsP50: number;
+  delayMsP99: number;
+  delayMsMax: number;
+}
+
 /** Piscina `workerData` of a shard worker. */
 export interface ShardWorkerData {
   dataDir: string;
@@ -49,6 +75,7 @@ export interface ShardWorkerData {
   shardCount: number;
   /** The calendar that names business days (the first one of a new store); the shard set orders cuts. */
   dayCut: { cutTime: string; timeZone: string };
+  hotInbound: HotInboundOptions;
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

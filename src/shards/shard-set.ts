@@ -6,7 +6,7 @@
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
 import { resultBytes } from '../core/layout.js';
-import { shardCountMax } from '../core/limits.js';
+import { hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
 import { Operation, isBooksOperation, isWriteOperation } from '../core/operations.js';
 import { shardOfIdAt } from '../core/routing.js';
 import { BookkeepingHost } from './bookkeeping-host.js';
@@ -16,8 +16,9 @@ import { DayQuery } from './day-book.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../core/route-plan.js';
 import type { ShardDayClose } from '../core/day-close.js';
 import { ShardHost } from './shard-host.js';
-import { ShardControl } from './shard-messages.js';
+import { ShardControl, hotInboundDefault, type HotInboundOptions, type HotInboundShardStatus } from './shard-messages.js';
 import { TransitRelay, type InFlightAmount, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
+import type { HotInboundStats } from '../gateway/ledger-service.js';
 
 /** Longest the day scheduler sleeps before looking at the clock again. */
 const dayScheduleRecheckMsMax = 3_600_000;
@@ -36,6 +37,8 @@ export interface StartShardsOptions {
   readonly dayCut?: DayCutOptions;
   /** Chart of accounts file for the bookkeeping shard (default: config/chart-of-accounts.default.json's chart). */
   readonly chartPath?: string | null;
+  /** Hot-inbound summary interval and automatic marking (default hotInboundDefault). */
+  readonly hotInbound?: HotInboundOptions;
 }
 
 export interface DayCutOptions {
@@ -180,6 +183,22 @@ export class ShardSet {
     return this.chains.stats();
   }
 
+  /** Hot-inbound accounts of every shard: buffers now, credits applied, and how long they waited. */
+  async hotInboundStats(): Promise<HotInboundStats> {
+    const replies = await Promise.all(this.hosts.map((host) => host.run(ShardControl.hotInboundStatus, new Uint8Array(0), false)));
+    const shards = replies.map((reply) => JSON.parse(new TextDecoder().decode(reply)) as HotInboundShardStatus);
+    return {
+      accounts: shards.reduce((sum, s) => sum + s.accounts, 0),
+      creditsBuffered: shards.reduce((sum, s) => sum + BigInt(s.creditsBuffered), 0n).toString(),
+      creditsBufferedCount: shards.reduce((sum, s) => sum + s.creditsBufferedCount, 0),
+      creditsApplied: shards.reduce((sum, s) => sum + s.creditsApplied, 0),
+      // Per shard the recent percentiles; across shards the worst one (a bound, not a blend).
+      delayMsP50: Math.max(0, ...shards.map((s) => s.delayMsP50)),
+      delayMsP99: Math.max(0, ...shards.map((s) => s.delayMsP99)),
+      delayMsMax: Math.max(0, ...shards.map((s) => s.delayMsMax)),
+    };
+  }
+
   /** Cross-shard instructions in flight and how long credits take to land. */
   transitStats(): TransitStats {
     return this.transit.stats();
@@ -255,7 +274,8 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
   try {
     for (let shardIndex = 0; shardIndex < options.shardCount; shardIndex++) {
       const { cutTime, timeZone } = options.dayCut ?? dayCutDefault;
-      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone } }));
+      const hotInbound = options.hotInbound ?? hotInboundDefault;
+      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound }));
     }
     await Promise.all(hosts.map((host) => host.ready()));
   } catch (error) {
@@ -309,10 +329,23 @@ function parseDayClose(reply: Uint8Array): ShardDayClose {
 
 function checkOptions(options: StartShardsOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (options.hotInbound !== undefined) checkHotInbound(options.hotInbound);
   if (options.dayCut !== undefined) parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone);
   if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
   if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {
     throw new RangeError(`options.shardCount must be an integer in 1..${shardCountMax} (shardCountMax), got ${String(options.shardCount)}`);
+  }
+}
+
+function checkHotInbound({ applyIntervalMs, autoMarkCreditsPerSecond, unmarkQuietSeconds }: HotInboundOptions): void {
+  if (!Number.isInteger(applyIntervalMs) || applyIntervalMs < 1 || applyIntervalMs > hotApplyIntervalMsMax) {
+    throw new RangeError(`options.hotInbound.applyIntervalMs must be an integer in 1..${hotApplyIntervalMsMax}, got ${String(applyIntervalMs)}`);
+  }
+  if (!Number.isInteger(autoMarkCreditsPerSecond) || autoMarkCreditsPerSecond < 0) {
+    throw new RangeError(`options.hotInbound.autoMarkCreditsPerSecond must be a whole number (0 = off), got ${String(autoMarkCreditsPerSecond)}`);
+  }
+  if (!Number.isInteger(unmarkQuietSeconds) || unmarkQuietSeconds < 1) {
+    throw new RangeError(`options.hotInbound.unmarkQuietSeconds must be a positive integer, got ${String(unmarkQuietSeconds)}`);
   }
 }
 

@@ -47,7 +47,7 @@ function loopReady(): Promise<ShardLoop> {
   return starting;
 }
 
-async function start({ dataDir, shardIndex, shardCount, dayCut }: ShardWorkerData): Promise<ShardLoop> {
+async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   try {
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
@@ -59,7 +59,7 @@ async function start({ dataDir, shardIndex, shardCount, dayCut }: ShardWorkerDat
     const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
     await days.recover();
     const nowNs = anchoredClockNs();
-    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days });
+    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound });
     // A new store opens its first business day before serving.
     const openingDay = days.openingDay(nowNs());
     if (openingDay !== null) await loop.cutDay(openingDay);

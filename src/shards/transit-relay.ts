@@ -10,6 +10,7 @@ import { transitDeliveryInstructionsMax } from '../core/limits.js';
 import { TransferLayout } from '../core/layout.js';
 import { InboundStatus, InstructionKind, InstructionLayout as I } from '../core/transit.js';
 import { peerMarkBytes } from './shard-loop.js';
+import { DelaySamples } from './delay-samples.js';
 import { ShardControl } from './shard-messages.js';
 
 /** What the relay needs of a shard host. */
@@ -64,29 +65,6 @@ class PairQueue {
       }
     }
   }
-}
-
-/** A bounded reservoir of reply-to-credit delays (ms), newest overwriting oldest. */
-class DelaySamples {
-  static readonly samplesMax = 16_384;
-  readonly #samples = new Float64Array(DelaySamples.samplesMax);
-  #next = 0;
-  #filled = 0;
-  delivered = 0;
-
-  add(delayMs: number, count: number): void {
-    this.delivered += count;
-    this.#samples[this.#next] = delayMs;
-    this.#next = (this.#next + 1) % DelaySamples.samplesMax;
-    this.#filled = Math.min(this.#filled + 1, DelaySamples.samplesMax);
-  }
-
-  percentile(p: number): number {
-    if (this.#filled === 0) return 0;
-    const sorted = this.#samples.slice(0, this.#filled).sort();
-    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-  }
-
 }
 
 /** Money of one ledger in flight from the payer's shard to the payee's at a cut (credits, or returns on their way back). */

@@ -93,6 +93,15 @@ export function close(id: bigint, accountId: bigint): AccountOperationInput {
   return { id, accountId, kind: 'close' };
 }
 
+/** Marks the account hot-inbound (its credits buffered, applied in summary). */
+export function markHot(id: bigint, accountId: bigint): AccountOperationInput {
+  return { id, accountId, kind: 'mark_hot', flags: AccountOperationFlags.credits };
+}
+
+export function unmarkHot(id: bigint, accountId: bigint): AccountOperationInput {
+  return { id, accountId, kind: 'unmark_hot', flags: AccountOperationFlags.credits };
+}
+
 /** Creates the standard world and funds Alice from the bank; asserts that all of it succeeded. */
 export function standardWorld(h: LedgerHarness): void {
   const noOverdraft = { flags: AccountFlags.debits_must_not_exceed_credits };

@@ -23,6 +23,7 @@ import {
 import type { CloseRefusedReasonName, ResultName } from '../../src/core/result-codes.js';
 import type { AccountHistoryEntry, AccountState, TransferState } from '../../src/core/types.js';
 import { lookupIdsMax } from '../../src/core/limits.js';
+import type { HotInboundPolicy } from '../../src/core/hot-inbound.js';
 
 /** A result name, or `close_refused:<reason>` so that table-driven specs can name the reason too. */
 export type Outcome = ResultName | `close_refused:${CloseRefusedReasonName}`;
@@ -144,6 +145,14 @@ export class LedgerHarness {
   }
 
   /** Lets the ledger expire due holds at the current clock; true when it wrote an entry. */
+  /** The shard's hot-inbound tick (automatic marking off unless a policy is given); true when it wrote an entry. */
+  applyHotInbound(policy: HotInboundPolicy = { autoMarkCreditsPerSecond: 0, unmarkQuietSeconds: 60 }): boolean {
+    const written = this.ledger.applyHotInbound(this.nowNs, policy);
+    if (written === null) return false;
+    this.persist(written.seq, written.entry);
+    return true;
+  }
+
   expireDue(): boolean {
     const written = this.ledger.expireDue(this.nowNs);
     if (written === null) return false;

@@ -57,6 +57,10 @@ interface ModelAccount extends Balances {
   debitBlocked: boolean;
   creditBlocked: boolean;
   closed: boolean;
+  /** Hot-inbound: credits wait in `buffered` until applyHotInbound() (or an un-mark) applies them. */
+  hotInbound: boolean;
+  buffered: bigint;
+  bufferedCount: number;
   history: { transferId: bigint; balanceAfter: Balances }[];
 }
 
@@ -164,10 +168,11 @@ export function validateTransfer(t: Required<TransferInput>): Outcome {
 export function validateOperation(o: Required<AccountOperationInput>): Outcome {
   const sides = o.flags & (flag.debits | flag.credits);
   const isBlock = o.kind === 'block' || o.kind === 'unblock';
+  const isHot = o.kind === 'mark_hot' || o.kind === 'unmark_hot';
   if (o.timestamp !== 0n) return 'timestamp_must_be_zero';
   if (badId(o.id)) return 'id_invalid';
   if (o.flags & ~0b111) return 'flags_invalid';
-  if (isBlock !== (sides !== 0)) return 'flags_invalid';
+  if (isHot ? sides !== flag.credits : isBlock !== (sides !== 0)) return 'flags_invalid';
   if (badId(o.accountId)) return 'account_id_invalid';
   if (o.kind === 'freeze' && (o.amount === 0n || o.amount > amountMax)) return 'amount_invalid';
   if (o.kind !== 'freeze' && o.kind !== 'unfreeze' && o.amount !== 0n) return 'amount_invalid';
@@ -175,6 +180,22 @@ export function validateOperation(o: Required<AccountOperationInput>): Outcome {
   if ((o.kind === 'unfreeze') !== (o.freezeId !== 0n)) return 'pending_id_invalid';
   if (o.kind === 'unfreeze' && o.freezeId === o.id) return 'pending_id_invalid';
   return 'ok';
+}
+
+/** The credit side of a posting: a hot-inbound account's credit waits in its buffer. */
+function creditPosted(a: ModelAccount, amount: bigint): void {
+  if (!a.hotInbound) {
+    a.creditsPosted += amount;
+    return;
+  }
+  a.buffered += amount;
+  a.bufferedCount++;
+}
+
+function applyBuffer(a: ModelAccount): void {
+  a.creditsPosted += a.buffered;
+  a.buffered = 0n;
+  a.bufferedCount = 0;
 }
 
 export class ReferenceLedger {
@@ -204,6 +225,17 @@ export class ReferenceLedger {
     return this.batch(events, nowNs, validateOperation, (o) => this.applyOperation(o), 'operationsFailed');
   }
 
+  /** Applies every hot-inbound buffer (Ledger.applyHotInbound with automatic marking off); true when one held credits. */
+  applyHotInbound(): boolean {
+    let applied = false;
+    for (const a of this.state.accounts.values()) {
+      if (a.bufferedCount === 0) continue;
+      applyBuffer(a);
+      applied = true;
+    }
+    return applied;
+  }
+
   /** Expires due holds; true when the ledger had anything due (and so wrote a journal entry). */
   expireDue(nowNs: bigint): boolean {
     const timestamp = this.nextTimestamp(nowNs);
@@ -228,7 +260,8 @@ export class ReferenceLedger {
       const { ledger, code, flags, userData128, userData64, userData32 } = a.input;
       const { debitsPosted, creditsPosted, debitsPending, creditsPending, frozen, timestamp } = a;
       const balances = { debitsPosted, creditsPosted, debitsPending, creditsPending, frozen };
-      return [{ id, ledger, code, flags, userData128, userData64, userData32, timestamp, ...balances, status: statusOf(a) }];
+      const hot = { hotInbound: a.hotInbound, hotInboundAuto: false, creditsBuffered: a.buffered, creditsBufferedCount: a.bufferedCount };
+      return [{ id, ledger, code, flags, userData128, userData64, userData32, timestamp, ...balances, status: statusOf(a), ...hot }];
     });
   }
 
@@ -258,7 +291,7 @@ export class ReferenceLedger {
     for (const a of this.state.accounts.values()) {
       const t = totals.get(a.input.ledger) ?? { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
       t.debitsPosted += a.debitsPosted;
-      t.creditsPosted += a.creditsPosted;
+      t.creditsPosted += a.creditsPosted + a.buffered;
       t.debitsPending += a.debitsPending;
       t.creditsPending += a.creditsPending;
       totals.set(a.input.ledger, t);
@@ -359,6 +392,9 @@ export class ReferenceLedger {
       debitBlocked: false,
       creditBlocked: false,
       closed: false,
+      hotInbound: false,
+      buffered: 0n,
+      bufferedCount: 0,
       history: [],
     });
     return 'ok';
@@ -407,8 +443,15 @@ export class ReferenceLedger {
       case 'close':
         if (a.debitsPending !== 0n || a.creditsPending !== 0n) return 'close_refused:pending_balance';
         if (a.frozen !== 0n) return 'close_refused:frozen_balance';
-        if (a.debitsPosted !== a.creditsPosted) return 'close_refused:nonzero_balance';
+        if (a.debitsPosted !== a.creditsPosted + a.buffered) return 'close_refused:nonzero_balance';
         a.closed = true;
+        return 'ok';
+      case 'mark_hot':
+        a.hotInbound = true;
+        return 'ok';
+      case 'unmark_hot':
+        applyBuffer(a);
+        a.hotInbound = false;
         return 'ok';
     }
   }
@@ -480,11 +523,12 @@ export class ReferenceLedger {
       if (debit.debitsPosted + debit.debitsPending + debit.frozen + amount > debit.creditsPosted) return 'insufficient_funds';
     }
     if (newCredit && credit.input.flags & flag.creditsMustNotExceedDebits) {
-      if (credit.creditsPosted + credit.creditsPending + amount > credit.debitsPosted) return 'credits_exceed_debits';
+      if (credit.creditsPosted + credit.buffered + credit.creditsPending + amount > credit.debitsPosted) return 'credits_exceed_debits';
     }
     if (kind === 'void') return undefined;
     const [debitField, creditField] = kind === 'pending' ? (['debitsPending', 'creditsPending'] as const) : (['debitsPosted', 'creditsPosted'] as const);
     if (debit[debitField] + amount > balanceMax || credit[creditField] + amount > balanceMax) return 'balance_overflow';
+    if (kind !== 'pending' && credit.creditsPosted + credit.buffered + amount > balanceMax) return 'balance_overflow';
     return undefined;
   }
 
@@ -503,7 +547,7 @@ export class ReferenceLedger {
       if (kind === 'post') {
         hold.amountPosted = amount;
         debit.debitsPosted += amount;
-        credit.creditsPosted += amount;
+        creditPosted(credit, amount);
       }
     } else {
       if (kind === 'reversal') this.state.transfers.get(t.pendingId)!.amountReversed += amount;
@@ -512,7 +556,7 @@ export class ReferenceLedger {
         debit.frozen -= amount;
       }
       debit.debitsPosted += amount;
-      credit.creditsPosted += amount;
+      creditPosted(credit, amount);
     }
     this.state.transfers.set(t.id, record);
     for (const a of [debit, credit]) {

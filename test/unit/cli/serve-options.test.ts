@@ -10,7 +10,11 @@ const serve = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   return command.options;
 };
 
-const dayDefaults = { dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: true }, chartPath: null };
+const dayDefaults = {
+  dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: true },
+  chartPath: null,
+  hotInbound: { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 },
+};
 
 describe('tally serve options', () => {
   it('defaults', () => {
@@ -25,6 +29,11 @@ describe('tally serve options', () => {
   it('prefers flags to the environment', () => {
     const options = serve(['--port', '0', '--host', '::1', '--data', 'd', '--shards', '2'], { TALLY_PORT: '4000', TALLY_SHARDS: '8' });
     expect(options).toEqual({ port: 0, host: '::1', dataDir: 'd', shardCount: 2, ...dayDefaults });
+  });
+
+  it('reads the hot-inbound settings from flags, then the environment', () => {
+    const options = serve(['--hot-apply-ms', '250', '--hot-threshold', '0'], { TALLY_HOT_APPLY_MS: '50', TALLY_HOT_UNMARK_QUIET: '5' });
+    expect(options.hotInbound).toEqual({ applyIntervalMs: 250, autoMarkCreditsPerSecond: 0, unmarkQuietSeconds: 5 });
   });
 
   it('asks for help', () => {
@@ -58,6 +67,10 @@ describe('tally serve options', () => {
     expect(() => serve(['--day-cut', '25:00'])).toThrow(/--day-cut/);
     expect(() => serve(['--time-zone', 'Mars/Olympus'])).toThrow(/--time-zone/);
     expect(() => serve(['--chart', '/nonexistent/chart.json'])).toThrow(/--chart/);
+    expect(() => serve(['--hot-apply-ms', '0'])).toThrow(/--hot-apply-ms must be an integer in 1\.\.1000/);
+    expect(() => serve(['--hot-apply-ms', '1001'])).toThrow(/--hot-apply-ms/);
+    expect(() => serve([], { TALLY_HOT_THRESHOLD: 'lots' })).toThrow(/--hot-threshold/);
+    expect(() => serve(['--hot-unmark-quiet', '0'])).toThrow(/--hot-unmark-quiet/);
     expect(serve(['--chart', 'config/chart-of-accounts.default.json'])).toMatchObject({ chartPath: 'config/chart-of-accounts.default.json' });
   });
 });

@@ -50,7 +50,10 @@ const oneOf = <T extends string>(table: Record<T, number>) => fc.constantFrom(..
 const account = fc.record<Account>({ id: u128, ledger: u32, code: u16, flags: u16, userData128: u128, userData64: u64, userData32: u32, timestamp: u64 });
 const balances = { debitsPosted: u64, creditsPosted: u64, debitsPending: u64, creditsPending: u64 };
 const accountState = fc
-  .tuple(account, fc.record({ ...balances, frozen: u64, status: oneOf<AccountStatusName>(AccountStatus) }))
+  .tuple(account, fc.record({
+    ...balances, frozen: u64, status: oneOf<AccountStatusName>(AccountStatus),
+    hotInbound: fc.boolean(), hotInboundAuto: fc.boolean(), creditsBuffered: u64, creditsBufferedCount: u32,
+  }))
   .map(([a, b]) => ({ ...a, ...b }));
 const transfer = fc.record<Transfer>({
   id: u128, debitAccountId: u128, creditAccountId: u128, amount: u64, pendingId: u128, userData128: u128,
@@ -169,7 +172,7 @@ describe('strict encoding: a value out of range is refused, naming the field', (
     ['null user data', () => encodeTransfers([{ ...transferBase, userData64: null as unknown as bigint }]), /transfers\[0\]\.userData64 .* got null/],
     ['account ledger as bigint', () => encodeAccounts([{ id: 1n, ledger: 1n as unknown as number, code: 1 }]), /accounts\[0\]\.ledger/],
     ['account userData32 past u32', () => encodeAccounts([{ id: 1n, ledger: 1, code: 1, userData32: 2 ** 32 }]), /accounts\[0\]\.userData32/],
-    ['unknown operation kind', () => encodeAccountOperations([{ id: 1n, accountId: 2n, kind: 'melt' as AccountOperationKindName }]), /operations\[0\]\.kind must be one of freeze, unfreeze, block, unblock, close, got "melt"/],
+    ['unknown operation kind', () => encodeAccountOperations([{ id: 1n, accountId: 2n, kind: 'melt' as AccountOperationKindName }]), /operations\[0\]\.kind must be one of freeze, unfreeze, block, unblock, close, mark_hot, unmark_hot, got "melt"/],
     ['operation kind from the prototype', () => encodeAccountOperations([{ id: 1n, accountId: 2n, kind: 'toString' as AccountOperationKindName }]), /operations\[0\]\.kind/],
     ['negative id to look up', () => encodeIds([1n, -2n]), /ids\[1\]\.id/],
     ['history limit 0', () => encodeHistoryFilter({ accountId: 1n, limit: 0 }), /filter\[0\]\.limit must be an integer in 1\.\.8190/],
