@@ -79,6 +79,22 @@ class CountingLedger implements ShardLedger {
     this.seqLast++;
     return { seq: this.seqLast, entry: Uint8Array.of(0) };
   }
+  /** A hot-inbound summary is due: the next applyHotInbound journals one, whose credits waited 5 ms each. */
+  hotDue = false;
+  hotDelays: number[] = [];
+  applyHotInbound(): { seq: number; entry: Uint8Array } | null {
+    if (!this.hotDue) return null;
+    this.hotDue = false;
+    this.hotDelays.push(5e6, 5e6);
+    this.seqLast++;
+    return { seq: this.seqLast, entry: Uint8Array.of(0) };
+  }
+  takeHotDelaysNs(): number[] {
+    return this.hotDelays.splice(0);
+  }
+  hotInboundStatus(): { accounts: number; creditsBuffered: bigint; creditsBufferedCount: number } {
+    return { accounts: 1, creditsBuffered: 0n, creditsBufferedCount: 0 };
+  }
   query(): Uint8Array {
     return Uint8Array.of(this.applied);
   }
@@ -230,6 +246,22 @@ describe('ShardLoop', () => {
     await settle();
     loop.tick();
     expect(journal.settlers).toHaveLength(1);
+  });
+
+  it('journals hot-inbound summaries on their tick, queued once behind a read (never skipped), and reports the waits once durable', async () => {
+    const { ledger, journal, loop } = setUp();
+    ledger.hotDue = true;
+    track(loop.run(read));
+    loop.hotTick();
+    loop.hotTick(); // already queued: not twice
+    expect(journal.settlers).toHaveLength(0);
+    await settle();
+    expect(journal.settlers).toHaveLength(1); // ran as soon as the read let go of the turn
+    const status = async () => JSON.parse(new TextDecoder().decode(await loop.run({ operation: ShardControl.hotInboundStatus, body: new Uint8Array(0) }))) as Record<string, number>;
+    expect((await status()).creditsApplied).toBe(0); // not durable yet
+    journal.settlers[0].resolve();
+    await settle();
+    expect(await status()).toMatchObject({ accounts: 1, creditsApplied: 2, delayMsP99: 5, delayMsMax: 5 });
   });
 
   it('holds every later task back from a vote until its decision, which is never queued', async () => {
