@@ -1,28 +1,31 @@
 // The end-to-end load benchmark (`npm run bench`): the real server as a child process on a temp data
-// dir, accounts created through the public client, then uniform random transfers over loopback at
-// each batch size for a fixed time; every reply is durable (the server acks after fsync). Each phase
-// runs once per workload: same-shard (both accounts on one shard) and cross-shard (the credit account
-// on another shard; acknowledged once the debit is durable, credited on the payee's shard just after).
-// After a cross-shard phase the bench waits for every credit to land (GET /health transit.inFlight = 0)
-// and records how long credits took. Prints transfers/s and acknowledgement latency per phase, the
-// cross-shard / same-shard ratio per batch size, checks the ledger at the end, writes JSON.
+// dir, accounts created through the public client, then transfers over loopback at each batch size for a
+// fixed time; every reply is durable (the server acks after fsync). Each phase runs once per workload
+// (workloads.ts: uniform, zipf, hot-credit, hot-debit, cross-shard, same-shard); the hot workloads mark
+// their account hot first (mark_hot) and the hot-debit account is funded before any load. After a phase
+// that moved money between shards the bench waits for every credit to land (GET /health transit.inFlight
+// = 0) and records how long credits took. Prints transfers/s and acknowledgement latency per phase, the
+// workload ratios per batch size (hot / uniform, cross-shard / same-shard), checks the ledger at the end.
 // The server runs with TALLY_DAY_CUT=manual, so only the bench cuts business days: after the phases,
 // the day-cut phase (--day-cut-phase, default on) runs pairs of back-to-back windows at batch 8190,
 // same-shard, one without a cut and one with closeDay() sent on its own connection 10% into the window
 // while the load goes on, and reports during-cut / baseline transfers/s (target ≥ 0.9). After the
 // checks, with traffic stopped, one more closeDay() must come back with a passing day report.
+// Then, with the server stopped, the PostgreSQL baseline runs the same workloads (load/baseline.ts), and
+// the run ends with Tally and the baseline side by side, the issue's targets, one JSON file and (--svg) a chart.
 
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, type AccountState, type Client, type DayReport } from '../src/client/index.js';
-import { batchEventsMax, historyPageMax } from '../src/core/limits.js';
-import { SystemAccountKind, systemAccountId } from '../src/core/system-accounts.js';
+import { connect, type Client, type DayReport } from '../src/client/index.js';
+import { batchEventsMax } from '../src/core/limits.js';
 import { repoRoot, startServerProcess, type ServerProcess } from '../test/support/server-process.js';
-import { summariseProfiles, type ProfileWindow, type WindowProfile } from './load/cpu-profile.js';
+import { exitInterrupted, runBaseline, type BaselineOutcome } from './load/baseline.js';
+import { summariseProfiles, type ProfileWindow } from './load/cpu-profile.js';
 import { coresUsed, readCpu } from './load/cpu-usage.js';
+import { markHot, waitCreditsApplied, type HotMarking } from './load/hot-accounts.js';
 import { LatencyRecorder, msBetween } from './load/latency.js';
-import { LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
+import { baselineConnectionsFor, LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
 import { drive } from './load/raw-driver.js';
 import {
   endProgress,
@@ -38,27 +41,39 @@ import {
   progressLine,
   statusLine,
   summariseDayReport,
+  workloadRatios,
   type DayCutCall,
   type DayCutPhase,
   type DayCutWindow,
+  type MachineInfo,
   type PhaseResult,
   type TransitReading,
   type VerificationResult,
   type WorkloadRatio,
 } from './load/report.js';
-import { benchLedger, TransferSource, workloadNames, type SampledTransfer, type Workload } from './load/transfer-source.js';
+import { printSideBySide, printTargets, sideBySideRows, targetChecks } from './load/side-by-side.js';
+import { chartInput, renderChart } from './load/svg-chart.js';
+import { TransferSource } from './load/transfer-source.js';
+import { verifyLedger } from './load/verify.js';
+import { crossesShards, workloadDescriptions, type Workload } from './load/workloads.js';
 
 const clientTimeoutMs = 60_000;
 const hotSpotsPerThread = 10;
-/** The batch size whose cross-shard / same-shard ratio has a target, and the target. */
+/** The batch size whose workload ratios have targets, and the targets: cross-shard / same-shard and hot / uniform. */
 const ratioTargetBatch = batchEventsMax;
 const ratioTarget = 0.5;
+/** The workload ratios printed and recorded, when both workloads ran: [numerator, denominator]. */
+const ratioPairs: readonly (readonly [Workload, Workload])[] = [
+  ['hot-credit', 'uniform'],
+  ['hot-debit', 'uniform'],
+  ['cross-shard', 'same-shard'],
+];
 /** How often GET /health is polled while waiting for cross-shard credits to land. */
 const transitPollMs = 20;
 /** Delay samples the server keeps, newest overwriting oldest (DelaySamples.samplesMax in src/shards/transit-relay.ts, not exported). */
 const serverDelaySamplesMax = 16_384;
-/** History lookups in flight at once when checking that sampled payees were credited. */
-const historyChecksInFlight = 8;
+/** Longest wait, before the checks, for the hot accounts to apply the credits they buffered. */
+const hotCreditsAppliedTimeoutMs = 10_000;
 /** The day-cut phase: its batch size and workload, the pairs of windows, and where in a window the cut is sent. */
 const dayCutBatch = batchEventsMax;
 const dayCutWorkload: Workload = 'same-shard';
@@ -70,6 +85,17 @@ const dayCutTarget = 0.9;
 const dayCutTimeoutMs = 300_000;
 
 type PhaseStep = { kind: 'light' } | { kind: 'pipelined'; batchEvents: number };
+
+/** Everything the Tally part of the run measured and checked, with the server still up. */
+interface TallyRun {
+  phases: PhaseResult[];
+  hotMarking: HotMarking[];
+  dayCut: DayCutPhase | null;
+  verification: VerificationResult;
+  finalCut: DayCutCall;
+  /** The measured stretch of each phase, to read the server's profiles over exactly that time. */
+  windows: ProfileWindow[];
+}
 
 async function main(): Promise<number> {
   const command = parseLoadArgs(process.argv.slice(2), process.env);
@@ -89,85 +115,177 @@ async function main(): Promise<number> {
   // Manual day cuts: no midnight cut lands in a measurement; the bench's closeDay() calls are the only cuts.
   const server = await startServerProcess({ shardCount: options.shardCount, nodeArgs, echo: options.echoServer, env: { TALLY_DAY_CUT: 'manual' } });
   console.log(`server: pid ${server.pid}, ${server.url}, ${options.shardCount} shards, data ${server.dataDir}, day cut manual (TALLY_DAY_CUT=manual)`);
-  console.log(`workloads: ${options.workloads.join(', ')} (each phase runs once per workload, in that order)`);
-  let profiles: WindowProfile[] = [];
+  console.log(`workloads (each phase runs once per workload, in this order):`);
+  for (const w of options.workloads) console.log(`  ${w}: ${workloadDescriptions[w]}${w === 'zipf' ? ` (s = ${options.zipfExponent})` : ''}`);
   try {
-    const source = new TransferSource(options.accountCount, options.shardCount, 0x5eed);
-    // A server without transit figures fails here, before any load, rather than after the first cross-shard phase.
-    if (options.workloads.includes('cross-shard')) await readTransit(server);
-    const client = await connect({ url: server.url, timeoutMs: clientTimeoutMs });
-    /** closeDay() calls go on a connection of their own, with a timeout long enough for the bookkeeping shard to catch up. */
-    const cutClient = await connect({ url: server.url, timeoutMs: dayCutTimeoutMs });
-    const phases: PhaseResult[] = [];
-    const dayCutWindows: DayCutWindow[] = [];
-    let dayCut: DayCutPhase | null = null;
-    let finalCut: DayCutCall;
-    /** The measured stretch of each phase, to read the server's profiles over exactly that time. */
-    const windows: ProfileWindow[] = [];
-    let verification: VerificationResult;
-    try {
-      await createAccounts(client, source);
-      const steps: PhaseStep[] = [
-        ...(options.lightSeconds > 0 ? [{ kind: 'light' } as const] : []),
-        ...options.batchSizes.map((batchEvents) => ({ kind: 'pipelined', batchEvents }) as const),
-      ];
-      // Workloads alternate per step, so both meet a ledger of about the same size at each batch size.
-      for (const step of steps) {
-        for (const workload of options.workloads) phases.push(await runPhase(server, client, source, step, workload, options, phases, windows));
-      }
-      if (options.dayCutPhase) dayCut = await runDayCutPhase(server, cutClient, source, options, windows, dayCutWindows);
-      const transfersOk = phases.reduce((sum, p) => sum + p.transfersOk, 0) + dayCutWindows.reduce((sum, w) => sum + w.transfersOk, 0);
-      verification = await verify(server, client, source, transfersOk, windows, options);
-      // With every transfer in and checked, one more cut: its report must pass with nothing moving.
-      console.log('final day cut: closeDay() with traffic stopped');
-      finalCut = await timedCloseDay(cutClient, process.hrtime.bigint(), null);
-    } catch (error) {
-      if (phases.length > 0) {
-        console.log('\nphases completed before the failure:');
-        printTable(phases);
-        printTransitTable(phases);
-      }
-      if (dayCutWindows.length > 0) console.log(`\nday-cut windows completed before the failure:\n${JSON.stringify(dayCutWindows, null, 2)}`);
-      throw error;
-    }
-    await client.close();
-    await cutClient.close();
-    const ratios = workloadRatios(phases);
-    printTable(phases);
-    printTransitTable(phases);
-    printRatios(ratios, ratioTargetBatch, ratioTarget);
-    if (dayCut !== null) printDayCutPhase(dayCut);
-    printVerification(verification);
-    printFinalDayCut(finalCut);
+    const source = new TransferSource(options.accountCount, options.shardCount, 0x5eed, options.zipfExponent);
+    const tally = await runTally(server, source, options);
+    const ratios = ratioPairs.map(([numerator, denominator]) => ({ numerator, denominator, byPhase: workloadRatios(tally.phases, numerator, denominator) }));
+    printTallyResults(tally, ratios);
+    // The baseline must not share the CPU with the server: stop it (and read its profiles) first.
     await stopServer(server);
-    if (profileDir !== null) {
-      profiles = await summariseProfiles(profileDir, repoRoot(), hotSpotsPerThread, windows);
-      printProfiles(profiles);
-    }
-    const outPath = options.outPath ?? path.join(outDir, `load-${stamp}.json`);
-    const atTarget = ratios.find((r) => r.phase === 'pipelined' && r.batchEvents === ratioTargetBatch);
-    const crossShardRatio = {
-      targetBatchEvents: ratioTargetBatch,
-      target: ratioTarget,
-      atTargetBatch: atTarget?.ratio ?? null,
-      targetMet: atTarget === undefined ? null : atTarget.ratio >= ratioTarget,
-      byPhase: ratios,
+    const profiles = profileDir === null ? [] : await summariseProfiles(profileDir, repoRoot(), hotSpotsPerThread, tally.windows);
+    if (profiles.length > 0) printProfiles(profiles);
+    const baseline = await runBaseline(options, options.workloads);
+    const rows = sideBySideRows(options.workloads, tally.phases, baseline.phases);
+    printSideBySide(rows, options.batchSizes, sideBySideHeading(options, baseline));
+    const targets = targetChecks(rows, baseline.missing);
+    printTargets(targets);
+    const record = {
+      machine,
+      command: `node dist/bench/load.js ${process.argv.slice(2).join(' ')}`.trim(),
+      options,
+      accounts: accountsRecord(source),
+      hotMarking: tally.hotMarking,
+      phases: tally.phases,
+      workloadRatios: Object.fromEntries(ratios.map((r) => [`${r.numerator}/${r.denominator}`, ratioRecord(r.byPhase)])),
+      crossShardRatio: ratioRecord(ratios.find((r) => r.numerator === 'cross-shard')!.byPhase),
+      dayCut: { phase: tally.dayCut, final: tally.finalCut },
+      verification: tally.verification,
+      baseline: baseline.record,
+      sideBySide: rows,
+      targets,
+      profiles,
     };
-    const dayCutRecord = { phase: dayCut, final: finalCut };
-    const record = { machine, command: `node dist/bench/load.js ${process.argv.slice(2).join(' ')}`.trim(), options, phases, crossShardRatio, dayCut: dayCutRecord, verification, profiles };
-    await writeFile(outPath, JSON.stringify(record, null, 2) + '\n');
-    console.log(`\nresults written to ${path.relative(process.cwd(), outPath) || outPath}`);
-    const dayCutsPassed = (dayCut === null || dayCut.reportsPassed) && finalCut.error === null && finalCut.report!.passed;
+    await writeResults(options, outDir, stamp, machine, record, rows);
+    const dayCutsPassed = (tally.dayCut === null || tally.dayCut.reportsPassed) && tally.finalCut.error === null && tally.finalCut.report!.passed;
     if (!dayCutsPassed) console.log('load bench: a day cut failed or its day report did not pass (see above)');
-    return verification.passed && dayCutsPassed ? 0 : 1;
+    if (baseline.interrupted) return exitInterrupted;
+    return tally.verification.passed && dayCutsPassed && baseline.verificationPassed ? 0 : 1;
   } finally {
     await server.cleanup();
   }
 }
 
+/** The Tally part's tables: phases, transit, workload ratios, the day-cut phase, the checks and the final cut. */
+function printTallyResults(tally: TallyRun, ratios: readonly { numerator: Workload; denominator: Workload; byPhase: WorkloadRatio[] }[]): void {
+  printTable(tally.phases);
+  printTransitTable(tally.phases);
+  for (const r of ratios) if (r.byPhase.length > 0) printRatios(r.byPhase, r.numerator, r.denominator, ratioTargetBatch, ratioTarget);
+  if (tally.dayCut !== null) printDayCutPhase(tally.dayCut);
+  printVerification(tally.verification);
+  printFinalDayCut(tally.finalCut);
+}
+
 /**
- * One phase of one workload. A cross-shard phase also reads GET /health transit when its measured
- * window ends, waits for every credit to land, and reads it again (those delays are the ones reported).
+ * Accounts, funding, every phase of every workload, the day-cut phase, the checks and the final cut.
+ * On a failure, prints what was measured before it and rethrows.
+ */
+async function runTally(server: ServerProcess, source: TransferSource, options: LoadOptions): Promise<TallyRun> {
+  // A server without transit figures fails here, before any load, rather than after the first phase that crosses shards.
+  if (options.workloads.some((w) => crossesShards(w, options.shardCount))) await readTransit(server);
+  const client = await connect({ url: server.url, timeoutMs: clientTimeoutMs });
+  /** closeDay() calls go on a connection of their own, with a timeout long enough for the bookkeeping shard to catch up. */
+  const cutClient = await connect({ url: server.url, timeoutMs: dayCutTimeoutMs });
+  const phases: PhaseResult[] = [];
+  const hotMarking: HotMarking[] = [];
+  const dayCutWindows: DayCutWindow[] = [];
+  /** The measured stretch of each phase, to read the server's profiles over exactly that time. */
+  const windows: ProfileWindow[] = [];
+  try {
+    await createAccounts(client, source);
+    if (options.workloads.includes('hot-debit')) await fundHotDebit(client, source);
+    const steps: PhaseStep[] = [
+      ...(options.lightSeconds > 0 ? [{ kind: 'light' } as const] : []),
+      ...options.batchSizes.map((batchEvents) => ({ kind: 'pipelined', batchEvents }) as const),
+    ];
+    // Workloads alternate per step, so all meet a ledger of about the same size at each batch size.
+    for (const step of steps) {
+      for (const workload of options.workloads) {
+        const hotMarked = await markBeforeFirstPhase(client, source, workload, hotMarking);
+        phases.push(await runPhase(server, client, source, step, workload, options, phases, windows, hotMarked));
+      }
+    }
+    const dayCut = options.dayCutPhase ? await runDayCutPhase(server, cutClient, source, options, windows, dayCutWindows) : null;
+    const transfersOk = phases.reduce((sum, p) => sum + p.transfersOk, 0) + dayCutWindows.reduce((sum, w) => sum + w.transfersOk, 0);
+    const verification = await verify(server, client, source, transfersOk, windows, options);
+    // With every transfer in and checked, one more cut: its report must pass with nothing moving.
+    console.log('final day cut: closeDay() with traffic stopped');
+    const finalCut = await timedCloseDay(cutClient, process.hrtime.bigint(), null);
+    await client.close();
+    await cutClient.close();
+    return { phases, hotMarking, dayCut, verification, finalCut, windows };
+  } catch (error) {
+    if (phases.length > 0) {
+      console.log('\nphases completed before the failure:');
+      printTable(phases);
+      printTransitTable(phases);
+    }
+    if (dayCutWindows.length > 0) console.log(`\nday-cut windows completed before the failure:\n${JSON.stringify(dayCutWindows, null, 2)}`);
+    throw error;
+  }
+}
+
+/**
+ * Before the first phase of a hot workload: marks its account hot on its side (hot-credit: credits,
+ * hot-inbound; hot-debit: debits, hot-outbound), once. Returns whether the account is marked (null: not a hot workload).
+ */
+async function markBeforeFirstPhase(client: Client, source: TransferSource, workload: Workload, done: HotMarking[]): Promise<boolean | null> {
+  if (workload !== 'hot-credit' && workload !== 'hot-debit') return null;
+  let marking = done.find((m) => m.workload === workload);
+  if (marking === undefined) {
+    marking = workload === 'hot-credit' ? await markHot(client, workload, source.hotCreditAccountId, 'credits') : await markHot(client, workload, source.hotDebitAccountId, 'debits');
+    done.push(marking);
+  }
+  return marking.marked;
+}
+
+async function fundHotDebit(client: Client, source: TransferSource): Promise<void> {
+  const transfer = source.fundingTransfer();
+  const [result] = await client.createTransfers([transfer]);
+  if (result.result !== 'ok') throw new Error(`funding the hot-debit account ${transfer.creditAccountId} from ${transfer.debitAccountId}: ${result.result}`);
+  console.log(`hot-debit account ${source.hotDebitAccountId} (no overdraft) funded with ${transfer.amount} minor units from account ${source.fundingAccountId}`);
+}
+
+function accountsRecord(source: TransferSource) {
+  return {
+    regular: source.accountCount,
+    fundingAccountId: String(source.fundingAccountId),
+    hotCreditAccountId: String(source.hotCreditAccountId),
+    hotDebitAccountId: String(source.hotDebitAccountId),
+    amountFundedTotal: String(source.amountFundedTotal),
+  };
+}
+
+function ratioRecord(byPhase: WorkloadRatio[]) {
+  const atTarget = byPhase.find((r) => r.phase === 'pipelined' && r.batchEvents === ratioTargetBatch);
+  return {
+    targetBatchEvents: ratioTargetBatch,
+    target: ratioTarget,
+    atTargetBatch: atTarget?.ratio ?? null,
+    targetMet: atTarget === undefined ? null : atTarget.ratio >= ratioTarget,
+    byPhase,
+  };
+}
+
+function sideBySideHeading(options: LoadOptions, baseline: BaselineOutcome): string {
+  const batch1 = pipeliningFor(1, options);
+  const pg =
+    baseline.missing === null
+      ? `PostgreSQL: ${baselineConnectionsFor(options)} connections, one transfer per transaction (the classic design), ${options.baselineDurationSeconds} s per workload`
+      : `PostgreSQL: ${baseline.missing}`;
+  return (
+    `Tally vs the PostgreSQL baseline (durable replies on both sides; Tally raw frames, batch 1 on ${batch1.connections} sockets × ${batch1.inFlight} in flight; ` +
+    `ratios: Tally's best batch size and batch 1 over the baseline)\n${pg}`
+  );
+}
+
+/** The JSON record, and the chart when --svg asks for one. */
+async function writeResults(options: LoadOptions, outDir: string, stamp: string, machine: MachineInfo, record: object, rows: ReturnType<typeof sideBySideRows>): Promise<void> {
+  const outPath = options.outPath ?? path.join(outDir, `load-${stamp}.json`);
+  await writeFile(outPath, JSON.stringify(record, null, 2) + '\n');
+  console.log(`\nresults written to ${path.relative(process.cwd(), outPath) || outPath}`);
+  if (options.svgPath === null) return;
+  const title = `Tally vs PostgreSQL baseline — ${machine.cpuCount} × ${machine.cpuModel}, ${options.shardCount} shards, ${machine.date.slice(0, 16).replace('T', ' ')} UTC`;
+  const hasBaseline = rows.some((r) => r.baseline !== null);
+  await writeFile(options.svgPath, renderChart(chartInput(title, rows, options.batchSizes, hasBaseline ? 'PostgreSQL' : null)));
+  console.log(`chart written to ${path.relative(process.cwd(), options.svgPath) || options.svgPath}`);
+}
+
+/**
+ * One phase of one workload. A phase whose workload moves money between shards also reads GET /health
+ * transit when its measured window ends, waits for every credit to land, and reads it again (those
+ * delays are the ones reported): the next phase starts with nothing in flight.
  */
 async function runPhase(
   server: ServerProcess,
@@ -178,10 +296,12 @@ async function runPhase(
   options: LoadOptions,
   earlier: readonly PhaseResult[],
   windows: ProfileWindow[],
+  hotMarked: boolean | null,
 ): Promise<PhaseResult> {
   source.workload = workload;
-  const cross = workload === 'cross-shard';
+  const cross = crossesShards(workload, source.shardCount);
   const before = cross ? await readTransit(server) : null;
+  const crossSentBefore = source.crossShardTransfersIssued;
   const end: { atNs: bigint | null; reading: Promise<TransitReading> | null } = { atNs: null, reading: null };
   const onMeasureEnd = () => {
     end.atNs = process.hrtime.bigint();
@@ -194,19 +314,21 @@ async function runPhase(
       ? lightPhase(client, source, workload, options, windows, onMeasureEnd)
       : pipelinedPhase(server, source, workload, step.batchEvents, options, windows, onMeasureEnd),
   );
-  if (!cross) return { ...phase, transit: null };
+  if (!cross) return { ...phase, transit: null, hotMarked };
   if (end.atNs === null || end.reading === null) throw new Error(`${phase.name}, ${workload}: the measured window never ended`);
   const atWindowEnd = await end.reading;
   const idle = await waitTransitIdle(server, `${phase.name}, ${workload}`, options.transitTimeoutSeconds * 1000);
   const creditsDelivered = idle.reading.delivered - before!.delivered;
   return {
     ...phase,
+    hotMarked,
     transit: {
       atWindowEnd,
       idle: idle.reading,
       delayMsP50: idle.reading.delayMsP50,
       delayMsP99: idle.reading.delayMsP99,
       drainSeconds: Math.max(0, msBetween(end.atNs, idle.atNs) / 1000),
+      crossShardTransfersSent: source.crossShardTransfersIssued - crossSentBefore,
       creditsDelivered,
       // The relay acknowledges a delivery instruction by instruction, one delay sample each (a reconcile
       // acknowledges in bulk, one per queued run): about one sample per credit delivered.
@@ -265,29 +387,11 @@ async function waitTransitIdle(server: ServerProcess, label: string, timeoutMs: 
   }
 }
 
-/** Cross-shard transfers/s over same-shard transfers/s, per phase step run with both workloads. */
-function workloadRatios(phases: readonly PhaseResult[]): WorkloadRatio[] {
-  const ratios: WorkloadRatio[] = [];
-  for (const cross of phases) {
-    if (cross.workload !== 'cross-shard') continue;
-    const same = phases.find((p) => p.workload === 'same-shard' && p.kind === cross.kind && p.batchEvents === cross.batchEvents);
-    if (same === undefined) continue;
-    ratios.push({
-      phase: cross.kind,
-      batchEvents: cross.batchEvents,
-      sameShardTransfersPerSecond: same.transfersPerSecond,
-      crossShardTransfersPerSecond: cross.transfersPerSecond,
-      ratio: cross.transfersPerSecond / same.transfersPerSecond,
-    });
-  }
-  return ratios;
-}
-
 /** A phase's own figures; withCores adds the CPU each side used meanwhile, runPhase the transit figures. */
-type PhaseFigures = Omit<PhaseResult, 'benchCores' | 'serverCores' | 'transit'>;
+type PhaseFigures = Omit<PhaseResult, 'benchCores' | 'serverCores' | 'transit' | 'hotMarked'>;
 
 /** Runs a phase and adds the cores the bench and the server kept busy meanwhile (warm-up included, credit drain not). */
-async function withCores(server: ServerProcess, run: () => Promise<PhaseFigures>): Promise<Omit<PhaseResult, 'transit'>> {
+async function withCores(server: ServerProcess, run: () => Promise<PhaseFigures>): Promise<Omit<PhaseResult, 'transit' | 'hotMarked'>> {
   const before = readCpu(server.pid);
   const phase = await run();
   const cores = coresUsed(before, readCpu(server.pid));
@@ -296,14 +400,17 @@ async function withCores(server: ServerProcess, run: () => Promise<PhaseFigures>
 
 async function createAccounts(client: Client, source: TransferSource): Promise<void> {
   const startNs = process.hrtime.bigint();
-  for (let first = 0; first < source.accountCount; first += batchEventsMax) {
-    const count = Math.min(batchEventsMax, source.accountCount - first);
+  for (let first = 0; first < source.accountTotal; first += batchEventsMax) {
+    const count = Math.min(batchEventsMax, source.accountTotal - first);
     const results = await client.createAccounts(source.accounts(first, count));
     const refused = results.filter((r) => r.result !== 'ok');
     if (refused.length > 0) throw new Error(`creating accounts: ${refused.length} refused, first ${refused[0].result}`);
   }
   const seconds = msBetween(startNs, process.hrtime.bigint()) / 1000;
-  console.log(`accounts: ${source.accountCount} created in ${seconds.toFixed(2)} s`);
+  console.log(
+    `accounts: ${source.accountTotal} created in ${seconds.toFixed(2)} s (${source.accountCount} regular; funding ${source.fundingAccountId}, ` +
+      `hot-credit ${source.hotCreditAccountId}, hot-debit ${source.hotDebitAccountId})`,
+  );
 }
 
 /** Light load: one single-transfer call in flight at a time, through the public client, as an application sees it. */
@@ -565,11 +672,8 @@ async function bookkeepingLag(client: Client): Promise<number | null> {
 }
 
 /**
- * Once every cross-shard credit has landed (transit idle): every transfer issued was acknowledged ok;
- * Σ debits = Σ credits = Σ amounts issued over the bench's accounts, and each account holds exactly
- * what the bench sent it; per shard pair the two transit halves carried exactly the cross-shard
- * amounts sent that way, and nothing came back; sampled transfers read back as sent, and each
- * cross-shard sample shows in its payee's history (credited on the payee's shard).
+ * The end checks (load/verify.ts), once every cross-shard credit has landed and the hot accounts have
+ * applied what they buffered (or `hotCreditsAppliedTimeoutMs` ran out: the checks then count buffered credits).
  */
 async function verify(
   server: ServerProcess,
@@ -581,141 +685,12 @@ async function verify(
   options: LoadOptions,
 ): Promise<VerificationResult> {
   const transitAtVerify = (await waitTransitIdle(server, 'verification', options.transitTimeoutSeconds * 1000)).reading;
+  const hotCredits = await waitCreditsApplied(client, [source.hotCreditAccountId, source.hotDebitAccountId], hotCreditsAppliedTimeoutMs);
   const startNs = process.hrtime.bigint();
-  const ids = Array.from({ length: source.accountCount }, (_, i) => source.accountId(i));
-  const accounts = await client.lookupAccounts(ids);
-  let debits = 0n;
-  let credits = 0n;
-  let accountsMismatched: number | null = source.expectedDebits === null ? null : 0;
-  const accountMismatchExamples: string[] = [];
-  for (const a of accounts) {
-    debits += a.debitsPosted;
-    credits += a.creditsPosted;
-    if (source.expectedDebits === null || source.expectedCredits === null) continue;
-    const expectedDebits = BigInt(source.expectedDebits[Number(a.id) - 1]);
-    const expectedCredits = BigInt(source.expectedCredits[Number(a.id) - 1]);
-    if (a.debitsPosted === expectedDebits && a.creditsPosted === expectedCredits) continue;
-    accountsMismatched!++;
-    if (accountMismatchExamples.length < 5) {
-      accountMismatchExamples.push(
-        `account ${a.id} (shard ${source.shardOfAccountId(a.id)}): debits posted ${a.debitsPosted}, credits posted ${a.creditsPosted}; sent ${expectedDebits} / ${expectedCredits}`,
-      );
-    }
-  }
-  const transit = await checkTransitAccounts(client, source);
-  const samples = source.samples;
-  const stored = new Map((await client.lookupTransfers(samples.map((s) => s.id))).map((t) => [t.id, t]));
-  const samplesMatching = samples.filter((s) => {
-    const t = stored.get(s.id);
-    return t !== undefined && t.debitAccountId === s.debitAccountId && t.creditAccountId === s.creditAccountId && t.amount === s.amount && t.status === 'posted';
-  }).length;
-  const crossSamples = source.issued['cross-shard'].samples;
-  const crossShardPayeesCredited = await countCreditedPayees(client, source, crossSamples);
-  const amountIssuedTotal = BigInt(source.amountIssuedTotal);
+  const result = await verifyLedger(client, source, { transfersOk, transitAtVerify, hotCredits });
   const endNs = process.hrtime.bigint();
   windows.push({ name: 'verification (lookup of every account, transit accounts, sampled transfers, payee histories)', fromNs: startNs, toNs: endNs });
-  return {
-    transfersIssued: source.transfersIssued,
-    transfersOk,
-    issuedByWorkload: Object.fromEntries(
-      workloadNames.filter((name) => source.issued[name].transfers > 0).map((name) => [name, { transfers: source.issued[name].transfers, amount: String(source.issued[name].amount) }]),
-    ),
-    transitAtVerify,
-    accountsChecked: accounts.length,
-    creditsPostedTotal: String(credits),
-    debitsPostedTotal: String(debits),
-    amountIssuedTotal: String(amountIssuedTotal),
-    debitsEqualCredits: debits === credits,
-    accountsMismatched,
-    accountMismatchExamples,
-    transitPairsChecked: transit.checked,
-    transitPairsMatching: transit.matching,
-    transitMismatchExamples: transit.examples,
-    samplesChecked: samples.length,
-    samplesMatching,
-    crossShardSamplesChecked: crossSamples.length,
-    crossShardPayeesCredited,
-    seconds: msBetween(startNs, endNs) / 1000,
-    passed:
-      transfersOk === source.transfersIssued &&
-      transitAtVerify.inFlight === 0 &&
-      accounts.length === source.accountCount &&
-      credits === amountIssuedTotal &&
-      debits === credits &&
-      (accountsMismatched ?? 0) === 0 &&
-      transit.matching === transit.checked &&
-      samplesMatching === samples.length &&
-      crossShardPayeesCredited === crossSamples.length,
-  };
-}
-
-/**
- * Per ordered shard pair: the transit-out half (on the debit shard) was credited, and the transit-in
- * half (on the credit shard) debited, exactly Σ cross-shard amounts sent that way; neither moved the
- * other way (no credit was refused and returned). A pair never used has no transit accounts yet.
- */
-async function checkTransitAccounts(client: Client, source: TransferSource): Promise<{ checked: number; matching: number; examples: string[] }> {
-  const n = source.shardCount;
-  const pairs: { from: number; to: number; outId: bigint; inId: bigint }[] = [];
-  for (let from = 0; from < n; from++) {
-    for (let to = 0; to < n; to++) {
-      if (from === to) continue;
-      pairs.push({
-        from,
-        to,
-        outId: systemAccountId(SystemAccountKind.transitOut, benchLedger, from, to, n),
-        inId: systemAccountId(SystemAccountKind.transitIn, benchLedger, from, to, n),
-      });
-    }
-  }
-  const found = new Map<bigint, AccountState>();
-  if (pairs.length > 0) for (const a of await client.lookupAccounts(pairs.flatMap((p) => [p.outId, p.inId]))) found.set(a.id, a);
-  let matching = 0;
-  const examples: string[] = [];
-  for (const { from, to, outId, inId } of pairs) {
-    const sent = BigInt(source.crossAmountByPair[from * n + to]);
-    const out = found.get(outId);
-    const into = found.get(inId);
-    const outCredits = out?.creditsPosted ?? 0n;
-    const outDebits = out?.debitsPosted ?? 0n;
-    const inDebits = into?.debitsPosted ?? 0n;
-    const inCredits = into?.creditsPosted ?? 0n;
-    if (outCredits === sent && inDebits === sent && outDebits === 0n && inCredits === 0n) {
-      matching++;
-      continue;
-    }
-    if (examples.length < 5) {
-      examples.push(
-        `transit shard ${from} → ${to}: sent ${sent}; out-half (shard ${from}) credits ${outCredits} debits ${outDebits}, in-half (shard ${to}) debits ${inDebits} credits ${inCredits}`,
-      );
-    }
-  }
-  return { checked: pairs.length, matching, examples };
-}
-
-/** Cross-shard samples whose transfer shows in the payee's history, as a credit of the payee: the credit landed on its shard. */
-async function countCreditedPayees(client: Client, source: TransferSource, samples: readonly SampledTransfer[]): Promise<number> {
-  let credited = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < samples.length) {
-      const sample = samples[next++];
-      if (source.shardOfAccountId(sample.creditAccountId) === source.shardOfAccountId(sample.debitAccountId)) continue; // not cross-shard: not counted
-      if (await inPayeeHistory(client, sample)) credited++;
-    }
-  };
-  await Promise.all(Array.from({ length: historyChecksInFlight }, worker));
-  return credited;
-}
-
-async function inPayeeHistory(client: Client, sample: SampledTransfer): Promise<boolean> {
-  for (let timestampMin = 0n; ; ) {
-    const page = await client.getAccountTransfers({ accountId: sample.creditAccountId, timestampMin, limit: historyPageMax });
-    const entry = page.find((e) => e.transfer.id === sample.id);
-    if (entry !== undefined) return entry.transfer.creditAccountId === sample.creditAccountId && entry.transfer.amount === sample.amount;
-    if (page.length < historyPageMax) return false;
-    timestampMin = page[page.length - 1].transfer.timestamp + 1n;
-  }
+  return { ...result, seconds: msBetween(startNs, endNs) / 1000 };
 }
 
 /** SIGTERM, so a profiled server exits through process.exit and writes its profiles. */

@@ -3,7 +3,13 @@
 
 import { integerOption, parseFlags } from '../../src/cli/option-values.js';
 import { batchEventsMax, connectionRequestsInFlightMax, shardCountMax } from '../../src/core/limits.js';
-import { workloadNames, type Workload } from './transfer-source.js';
+import { accountCountMax as pgAccountCountMax, connectionsMax as pgConnectionsMax, pgBinDirDefault } from '../pg/options.js';
+import { workloadDescriptions, workloadNames, workloadsDefault, type Workload } from './workloads.js';
+import { zipfExponentDefault, zipfExponentOption, zipfRanksMax } from './zipf.js';
+
+/** The baseline the Tally phases are compared with in the same run. */
+export const baselineNames = ['pg', 'none'] as const;
+export type Baseline = (typeof baselineNames)[number];
 
 export interface Pipelining {
   connections: number;
@@ -40,16 +46,33 @@ export interface LoadOptions {
   dayCutPhase: boolean;
   /** Measured seconds of each day-cut window (default: durationSeconds). */
   dayCutWindowSeconds: number;
+  /** Exponent s of the zipf workload's distribution, P(rank k) ∝ 1 / k^s. */
+  zipfExponent: number;
+  /** After the Tally phases (server stopped): the classic PostgreSQL ledger, same workloads, or none. */
+  baseline: Baseline;
+  /** Measured seconds per baseline workload (after --warmup). */
+  baselineDurationSeconds: number;
+  /** Baseline connections; null: as many as the Tally phase at batch 1 has sockets. */
+  baselineConnections: number | null;
+  /** Where initdb and postgres live. */
+  pgBinDir: string;
+  /** Where the chart goes (SVG), or null for none. */
+  svgPath: string | null;
 }
+
+const workloadHelp = workloadNames.map((name) => `                          ${name.padEnd(12)} ${workloadDescriptions[name]}`).join('\n');
 
 export const loadUsage = `usage: node dist/bench/load.js [options]     (npm run bench -- [options])
 
   --shards N            server shards                               (env TALLY_BENCH_SHARDS, default 2)
-  --accounts N          accounts created before the load            (env TALLY_BENCH_ACCOUNTS, default 100000)
-  --batches A,B,…       transfers per request, one phase each       (env TALLY_BENCH_BATCHES, default 1,100,8190)
-  --workloads W,…       each phase runs once per workload, in order (env TALLY_BENCH_WORKLOADS, default same-shard,cross-shard)
-                        same-shard: both accounts on one shard; cross-shard: the credit account on another
-                        shard (acknowledged once the debit is durable, credited there just after)
+  --accounts N          regular accounts created before the load    (env TALLY_BENCH_ACCOUNTS, default 100000)
+                        (plus a funding account, the hot-credit account and the hot-debit account)
+  --batches A,B,…       transfers per request, one phase each       (env TALLY_BENCH_BATCHES, default 1,100,${batchEventsMax})
+  --workloads W,…       each phase runs once per workload, in order (env TALLY_BENCH_WORKLOADS, default ${workloadsDefault.join(',')})
+${workloadHelp}
+                        hot-credit marks its account hot-inbound and hot-debit its own hot-outbound first
+                        (account operation mark_hot); where the server refuses, a warning and the run goes on unmarked
+  --zipf-exponent S     exponent of the zipf workload, 0..4         (env TALLY_BENCH_ZIPF_EXPONENT, default ${zipfExponentDefault})
   --transit-timeout S   longest wait for cross-shard credits to land (env TALLY_BENCH_TRANSIT_TIMEOUT, default 120)
   --duration S          measured seconds per phase                  (env TALLY_BENCH_DURATION, default 8)
   --warmup S            unmeasured seconds before each phase        (env TALLY_BENCH_WARMUP, default 1)
@@ -62,9 +85,18 @@ export const loadUsage = `usage: node dist/bench/load.js [options]     (npm run 
   --day-cut-window S    measured seconds per day-cut window         (env TALLY_BENCH_DAY_CUT_WINDOW, default: --duration)
   --connections N       sockets per phase (default: by batch size, see pipeliningFor)
   --in-flight N         requests in flight per socket (default: by batch size)
+  --baseline pg|none    after the Tally phases, with the server stopped: the classic PostgreSQL ledger (one row
+                        per account, SELECT … FOR UPDATE on both in id order, UPDATE ×2, INSERT journal, COMMIT;
+                        fsync on commit) on a throwaway loopback cluster, the same workloads (cross-shard and
+                        same-shard run as uniform: no shards there), one transfer per transaction; skipped with
+                        a message where PostgreSQL is absent    (env TALLY_BENCH_BASELINE, default pg)
+  --baseline-duration S measured seconds per baseline workload      (env TALLY_BENCH_BASELINE_DURATION, default: --duration)
+  --baseline-connections N  baseline connections, 1..${pgConnectionsMax} (default: the sockets of the batch-1 phase)
+  --pg-bin DIR          PostgreSQL server binaries                  (env TALLY_BENCH_PG_BIN, default ${pgBinDirDefault})
+  --svg FILE            also draw transfers/s and p99 per workload and batch size, with the baseline (SVG)
   --out FILE            JSON result file (default bench/out/load-<timestamp>.json)
   --server-cpu-prof     profile the server (node --cpu-prof) and print its hot spots
-  --echo-server         show the server's output
+  --echo-server         show the server's (and PostgreSQL's) output
   -h, --help            print this help`;
 
 export class LoadUsageError extends Error {
@@ -80,15 +112,24 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const inFlight = values['in-flight'] === undefined ? null : integer('--in-flight', values['in-flight'], 1, connectionRequestsInFlightMax);
   const shardCount = integer('--shards', values.shards ?? env.TALLY_BENCH_SHARDS ?? '2', 1, shardCountMax);
   const durationSeconds = seconds('--duration', values.duration ?? env.TALLY_BENCH_DURATION ?? '8', 0.1);
-  const workloads = workloadList(values.workloads ?? env.TALLY_BENCH_WORKLOADS ?? workloadNames.join(','));
+  const workloads = workloadList(values.workloads ?? env.TALLY_BENCH_WORKLOADS ?? workloadsDefault.join(','));
   if (shardCount < 2 && workloads.includes('cross-shard')) {
-    throw new LoadUsageError(`the cross-shard workload needs --shards 2 or more (got ${shardCount}); pass --workloads same-shard`);
+    throw new LoadUsageError(`the cross-shard workload needs --shards 2 or more (got ${shardCount}); leave it out of --workloads`);
+  }
+  const accountCount = integer('--accounts', values.accounts ?? env.TALLY_BENCH_ACCOUNTS ?? '100000', 2, 50_000_000);
+  if (accountCount > zipfRanksMax && workloads.includes('zipf')) {
+    throw new LoadUsageError(`the zipf workload draws over at most ${zipfRanksMax} accounts (got --accounts ${accountCount}); leave it out of --workloads`);
+  }
+  const baseline = baselineOption(values.baseline ?? env.TALLY_BENCH_BASELINE ?? 'pg', accountCount);
+  const baselineConnections = values['baseline-connections'] === undefined ? null : integer('--baseline-connections', values['baseline-connections'], 1, pgConnectionsMax);
+  if (baseline === 'pg' && baselineConnections === null && connections !== null && connections > pgConnectionsMax) {
+    throw new LoadUsageError(`--connections ${connections} is more than the baseline can open (${pgConnectionsMax}); pass --baseline-connections N or --baseline none`);
   }
   return {
     kind: 'run',
     options: {
       shardCount,
-      accountCount: integer('--accounts', values.accounts ?? env.TALLY_BENCH_ACCOUNTS ?? '100000', 2, 50_000_000),
+      accountCount,
       batchSizes: batchList(values.batches ?? env.TALLY_BENCH_BATCHES ?? `1,100,${batchEventsMax}`),
       workloads,
       transitTimeoutSeconds: seconds('--transit-timeout', values['transit-timeout'] ?? env.TALLY_BENCH_TRANSIT_TIMEOUT ?? '120', 1),
@@ -102,6 +143,12 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
       echoServer: values['echo-server'] ?? false,
       dayCutPhase: dayCutPhaseOption(values['day-cut-phase'], values['no-day-cut-phase'], env.TALLY_BENCH_DAY_CUT_PHASE),
       dayCutWindowSeconds: seconds('--day-cut-window', values['day-cut-window'] ?? env.TALLY_BENCH_DAY_CUT_WINDOW ?? String(durationSeconds), 0.1),
+      zipfExponent: zipfExponentOption(values['zipf-exponent'] ?? env.TALLY_BENCH_ZIPF_EXPONENT ?? String(zipfExponentDefault), (message) => new LoadUsageError(message)),
+      baseline,
+      baselineDurationSeconds: seconds('--baseline-duration', values['baseline-duration'] ?? env.TALLY_BENCH_BASELINE_DURATION ?? String(durationSeconds), 0.1),
+      baselineConnections,
+      pgBinDir: values['pg-bin'] ?? env.TALLY_BENCH_PG_BIN ?? pgBinDirDefault,
+      svgPath: values.svg ?? null,
     },
   };
 }
@@ -136,6 +183,12 @@ function parseOrUsage(argv: readonly string[]) {
     'day-cut-phase': { type: 'boolean' },
     'no-day-cut-phase': { type: 'boolean' },
     'day-cut-window': { type: 'string' },
+    'zipf-exponent': { type: 'string' },
+    baseline: { type: 'string' },
+    'baseline-duration': { type: 'string' },
+    'baseline-connections': { type: 'string' },
+    'pg-bin': { type: 'string' },
+    svg: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   return parseFlags(argv, options, (message) => new LoadUsageError(message));
@@ -161,6 +214,16 @@ function dayCutPhaseOption(on: boolean | undefined, off: boolean | undefined, en
   throw new LoadUsageError(`TALLY_BENCH_DAY_CUT_PHASE must be 1 or 0, got ${JSON.stringify(env)}`);
 }
 
+/** --baseline: pg (the default) or none; pg needs an account count the baseline can load. */
+function baselineOption(text: string, accountCount: number): Baseline {
+  if (!(baselineNames as readonly string[]).includes(text)) throw new LoadUsageError(`--baseline takes ${baselineNames.join(' or ')}, got ${JSON.stringify(text)}`);
+  const baseline = text as Baseline;
+  if (baseline === 'pg' && (accountCount < 3 || accountCount > pgAccountCountMax)) {
+    throw new LoadUsageError(`the PostgreSQL baseline loads 3..${pgAccountCountMax} accounts (got --accounts ${accountCount}); pass --baseline none`);
+  }
+  return baseline;
+}
+
 function batchList(text: string): number[] {
   const sizes = text.split(',').map((part) => integer('--batches', part.trim(), 1, batchEventsMax));
   if (sizes.length === 0) throw new LoadUsageError('--batches needs at least one size');
@@ -175,4 +238,9 @@ function workloadList(text: string): Workload[] {
   }
   if (new Set(names).size !== names.length) throw new LoadUsageError(`--workloads names a workload twice: ${JSON.stringify(text)}`);
   return names as Workload[];
+}
+
+/** The baseline's connections: --baseline-connections, else as many as the batch-1 phase has sockets (one transfer per transaction each). */
+export function baselineConnectionsFor(options: LoadOptions): number {
+  return options.baselineConnections ?? pipeliningFor(1, options).connections;
 }

@@ -6,7 +6,8 @@ import type { DayReport } from '../../src/client/index.js';
 import { formatDayReport } from '../../src/core/day-report.js';
 import type { LatencySummary } from './latency.js';
 import type { WindowProfile } from './cpu-profile.js';
-import type { Workload } from './transfer-source.js';
+import type { BufferedWait } from './hot-accounts.js';
+import type { Workload } from './workloads.js';
 
 export interface MachineInfo {
   date: string;
@@ -38,9 +39,11 @@ export interface PhaseTransit {
   delayMsP99: number;
   /** Seconds from the end of the measured window until transit.inFlight read 0. */
   drainSeconds: number;
+  /** Transfers of the phase (warm-up included) whose two accounts are on different shards: each one credit to deliver. */
+  crossShardTransfersSent: number;
   /**
-   * Credits delivered from the start of the phase until idle; equals transfersOk when every credit
-   * landed once. The relay takes about one delay sample per credit and keeps the most recent 16,384:
+   * Credits delivered from the start of the phase until idle; equals crossShardTransfersSent when every
+   * credit landed once. The relay takes about one delay sample per credit and keeps the most recent 16,384:
    * at the window's end they are the phase's last credits before it ended; once idle, the drain's last.
    */
   creditsDelivered: number;
@@ -69,17 +72,41 @@ export interface PhaseResult extends WindowFigures {
   batchEvents: number;
   connections: number;
   inFlightPerConnection: number;
-  /** Cross-shard phases only. */
+  /** Phases whose workload moves money between shards (every one but same-shard, with 2 shards or more). */
   transit: PhaseTransit | null;
+  /** Hot workloads: the hot account was marked hot on its side before the phase (null: not a hot workload). */
+  hotMarked: boolean | null;
 }
 
-/** Cross-shard transfers/s over same-shard transfers/s for one phase kind. */
+/** One workload's transfers/s over another's, for one phase kind and batch size. */
 export interface WorkloadRatio {
   phase: string;
   batchEvents: number;
-  sameShardTransfersPerSecond: number;
-  crossShardTransfersPerSecond: number;
+  numerator: Workload;
+  denominator: Workload;
+  numeratorTransfersPerSecond: number;
+  denominatorTransfersPerSecond: number;
   ratio: number;
+}
+
+/** Per phase step run with both workloads: `numerator` transfers/s over `denominator` transfers/s. */
+export function workloadRatios(phases: readonly PhaseResult[], numerator: Workload, denominator: Workload): WorkloadRatio[] {
+  const ratios: WorkloadRatio[] = [];
+  for (const top of phases) {
+    if (top.workload !== numerator) continue;
+    const bottom = phases.find((p) => p.workload === denominator && p.kind === top.kind && p.batchEvents === top.batchEvents);
+    if (bottom === undefined) continue;
+    ratios.push({
+      phase: top.kind,
+      batchEvents: top.batchEvents,
+      numerator,
+      denominator,
+      numeratorTransfersPerSecond: top.transfersPerSecond,
+      denominatorTransfersPerSecond: bottom.transfersPerSecond,
+      ratio: top.transfersPerSecond / bottom.transfersPerSecond,
+    });
+  }
+  return ratios;
 }
 
 export interface VerificationResult {
@@ -89,11 +116,17 @@ export interface VerificationResult {
   issuedByWorkload: Record<string, { transfers: number; amount: string }>;
   /** GET /health transit when the checks ran (they run only once it reads 0 in flight). */
   transitAtVerify: TransitReading;
+  /** The wait, before the checks, until the hot accounts had applied every credit they buffered. */
+  hotCredits: BufferedWait;
   accountsChecked: number;
-  /** Σ credits posted over every account, against Σ of every amount issued. */
+  /** Σ credits (posted + buffered) over every account, against Σ of every amount issued plus the funding. */
   creditsPostedTotal: string;
+  /** The part of it accepted but not yet applied to balances (hot accounts). */
+  creditsBufferedTotal: string;
   debitsPostedTotal: string;
   amountIssuedTotal: string;
+  /** The transfer that funded the hot-debit account before the load (0 when hot-debit did not run). */
+  amountFundedTotal: string;
   debitsEqualCredits: boolean;
   /** Accounts whose debits or credits posted differ from what the bench sent them (null: not tracked, too many accounts). */
   accountsMismatched: number | null;
@@ -217,9 +250,9 @@ export function printMachine(m: MachineInfo): void {
   if (m.loadAverageAtStart > m.cpuCount / 2) console.log('warning: the machine is busy with other work; figures will be low and noisy');
 }
 
-const rate = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+export const rate = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-function ms(value: number): string {
+export function ms(value: number): string {
   return Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '—';
 }
 
@@ -241,7 +274,7 @@ export function endProgress(): void {
 export function printTable(phases: PhaseResult[]): void {
   const rows = phases.map((p) => [
     p.name,
-    p.workload,
+    p.hotMarked === false ? `${p.workload} (unmarked)` : p.workload,
     String(p.batchEvents),
     `${p.connections}×${p.inFlightPerConnection}`,
     rate.format(p.transfersPerSecond),
@@ -258,7 +291,7 @@ export function printTable(phases: PhaseResult[]): void {
 }
 
 /** Columns before `leftColumns` are left-aligned, the rest right-aligned. */
-function printRows(header: string[], rows: string[][], leftColumns: number): void {
+export function printRows(header: string[], rows: string[][], leftColumns: number): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log('');
@@ -267,7 +300,7 @@ function printRows(header: string[], rows: string[][], leftColumns: number): voi
   for (const row of rows) console.log(line(row));
 }
 
-/** Cross-shard phases: how long credits took to land (GET /health), read at the window's end and once idle. */
+/** Phases that moved money between shards: how long credits took to land (GET /health), read at the window's end and once idle. */
 export function printTransitTable(phases: PhaseResult[]): void {
   const cross = phases.filter((p) => p.transit !== null);
   if (cross.length === 0) return;
@@ -275,41 +308,45 @@ export function printTransitTable(phases: PhaseResult[]): void {
     const t = p.transit!;
     return [
       p.name,
+      p.workload,
       ms(t.atWindowEnd.delayMsP50),
       ms(t.atWindowEnd.delayMsP99),
       rate.format(t.atWindowEnd.inFlight),
       `${ms(t.delayMsP50)}${t.delayMixesEarlierPhases ? '*' : ''}`,
       `${ms(t.delayMsP99)}${t.delayMixesEarlierPhases ? '*' : ''}`,
       t.drainSeconds.toFixed(2),
-      `${rate.format(t.creditsDelivered)}/${rate.format(p.transfersOk)}`,
+      `${rate.format(t.creditsDelivered)}/${rate.format(t.crossShardTransfersSent)}`,
     ];
   });
   console.log('');
   console.log('cross-shard credits (reply → credit durable on the payee\'s shard, GET /health transit; reported: idle)');
   printRows(
-    ['phase', 'end p50 ms', 'end p99 ms', 'in flight at end', 'credit p50 ms', 'credit p99 ms', 'drain s', 'credits delivered/ok'],
+    ['phase', 'workload', 'end p50 ms', 'end p99 ms', 'in flight at end', 'credit p50 ms', 'credit p99 ms', 'drain s', 'credits delivered/cross-shard sent'],
     rows,
-    1,
+    2,
   );
   console.log("GET /health delays cover the server's most recent 16,384 credits: at 'end', the last ones before the window ended; once idle, the last ones of the drain");
   if (cross.some((p) => p.transit!.delayMixesEarlierPhases)) {
-    console.log('* this phase delivered fewer credits than the server keeps samples: its percentiles also include earlier cross-shard phases');
+    console.log('* this phase delivered fewer credits than the server keeps samples: its percentiles also include earlier phases');
   }
 }
 
-export function printRatios(ratios: WorkloadRatio[], targetBatch: number, target: number): void {
+/** One ratio table (numerator / denominator per batch size) and its target line at `targetBatch`. */
+export function printRatios(ratios: WorkloadRatio[], numerator: Workload, denominator: Workload, targetBatch: number, target: number): void {
   console.log('');
-  if (ratios.length > 0) console.log('cross-shard / same-shard transfers/s');
-  if (ratios.length > 0) printRows(
-    ['phase', 'batch', 'same-shard /s', 'cross-shard /s', 'ratio'],
-    ratios.map((r) => [r.phase, String(r.batchEvents), rate.format(r.sameShardTransfersPerSecond), rate.format(r.crossShardTransfersPerSecond), r.ratio.toFixed(2)]),
-    1,
-  );
+  if (ratios.length > 0) {
+    console.log(`${numerator} / ${denominator} transfers/s`);
+    printRows(
+      ['phase', 'batch', `${denominator} /s`, `${numerator} /s`, 'ratio'],
+      ratios.map((r) => [r.phase, String(r.batchEvents), rate.format(r.denominatorTransfersPerSecond), rate.format(r.numeratorTransfersPerSecond), r.ratio.toFixed(2)]),
+      1,
+    );
+  }
   const atTarget = ratios.find((r) => r.phase === 'pipelined' && r.batchEvents === targetBatch);
   console.log(
     atTarget === undefined
-      ? `batch ${targetBatch}: not run with both workloads (no ratio; target ≥ ${target})`
-      : `batch ${targetBatch}: cross-shard / same-shard = ${atTarget.ratio.toFixed(2)} (${rate.format(atTarget.crossShardTransfersPerSecond)} / ${rate.format(atTarget.sameShardTransfersPerSecond)}); target ≥ ${target}: ${atTarget.ratio >= target ? 'met' : 'NOT met'}`,
+      ? `batch ${targetBatch}: not run with both ${numerator} and ${denominator} (no ratio; target ≥ ${target})`
+      : `batch ${targetBatch}: ${numerator} / ${denominator} = ${atTarget.ratio.toFixed(2)} (${rate.format(atTarget.numeratorTransfersPerSecond)} / ${rate.format(atTarget.denominatorTransfersPerSecond)}); target ≥ ${target}: ${atTarget.ratio >= target ? 'met' : 'NOT met'}`,
   );
 }
 
@@ -321,7 +358,7 @@ export function printVerification(v: VerificationResult): void {
   console.log(
     `verify: ${v.passed ? 'PASSED' : 'FAILED'} — ${rate.format(v.transfersOk)}/${rate.format(v.transfersIssued)} transfers ok (${byWorkload}); ` +
       `transit idle (${rate.format(v.transitAtVerify.inFlight)} in flight, ${rate.format(v.transitAtVerify.delivered)} credits delivered); ` +
-      `Σ credits posted ${v.creditsPostedTotal} vs Σ amounts issued ${v.amountIssuedTotal} over ${rate.format(v.accountsChecked)} accounts; ` +
+      `Σ credits posted ${v.creditsPostedTotal} (${v.creditsBufferedTotal} of them buffered) vs Σ amounts issued ${v.amountIssuedTotal} + funding ${v.amountFundedTotal} over ${rate.format(v.accountsChecked)} accounts; ` +
       `debits = credits: ${v.debitsEqualCredits}; ` +
       `accounts off their expected balances: ${v.accountsMismatched === null ? 'not tracked' : rate.format(v.accountsMismatched)}; ` +
       `transit accounts ${v.transitPairsMatching}/${v.transitPairsChecked} shard pairs match; ` +
@@ -329,6 +366,9 @@ export function printVerification(v: VerificationResult): void {
       `${v.crossShardPayeesCredited}/${v.crossShardSamplesChecked} cross-shard samples credited on the payee's shard (${v.seconds.toFixed(1)} s)`,
   );
   for (const example of [...v.accountMismatchExamples, ...v.transitMismatchExamples]) console.log(`  mismatch: ${example}`);
+  if (!v.hotCredits.drained) {
+    console.log(`warning: hot accounts still had credits buffered after ${v.hotCredits.seconds.toFixed(1)} s: ${JSON.stringify(v.hotCredits.bufferedAtEnd)} (counted as credits above)`);
+  }
 }
 
 export function printProfiles(windows: WindowProfile[]): void {

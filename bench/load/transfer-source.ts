@@ -1,16 +1,17 @@
-// The benchmark's accounts and its stream of uniform random transfers, written straight into
-// 128-byte records (offsets from core/layout.ts), so the load generator spends little CPU per transfer.
-// Two workloads, switched between phases: `same-shard` (the credit account lives on the debit
-// account's shard: one local step) and `cross-shard` (the credit account lives on another shard:
-// the server acknowledges once the debit is durable and the credit lands on the payee's shard a
-// moment later, exactly once). Accounts are otherwise uniform random.
+// The benchmark's accounts and its stream of transfers, written straight into 128-byte records (offsets
+// from core/layout.ts), so the load generator spends little CPU per transfer. Which two accounts a
+// transfer moves money between is the workload's choice (workloads.ts), switched between phases.
+// Accounts: the regular ones (ids 1..accountCount), then a funding account, the hot-credit account and
+// the hot-debit account (no overdraft, funded once from the funding account before the load).
 // Keeps what the final checks need: the sum of every amount issued (in total, per workload and per
 // ordered shard pair), each account's expected debits and credits, and a uniform sample of the
-// transfers of each workload.
+// transfers of each workload. Every sum is an integer below 2^53, so exact in a double (checked per body).
 import { AccountLayout, TransferLayout } from '../../src/core/layout.js';
 import { eventBytes } from '../../src/core/limits.js';
 import { shardOfId } from '../../src/core/routing.js';
-import type { AccountInput, TransferInput } from '../../src/client/index.js';
+import { AccountFlags, type AccountInput, type TransferInput } from '../../src/client/index.js';
+import { newAccountUniverse, pickPair, specialAccountCount, workloadNames, type AccountUniverse, type Pair, type RandomSource, type Workload } from './workloads.js';
+import { zipfExponentDefault, zipfTable } from './zipf.js';
 
 export const benchLedger = 1;
 export const benchAccountCode = 1;
@@ -21,11 +22,17 @@ export const sampleTransfersMax = 1000;
 export const perAccountBookkeepingMax = 5_000_000;
 /** Amounts cycle through 1..amountCycle minor units: varied, and their sum stays exact in a double. */
 const amountCycle = 97;
-/** Word 2 of every transfer id, so the bench's ids never meet account ids. */
+/** Word 2 of every load transfer id, so the bench's ids never meet account ids. */
 const transferIdTag = 0x7a11_0001;
-
-export const workloadNames = ['same-shard', 'cross-shard'] as const;
-export type Workload = (typeof workloadNames)[number];
+/** Word 2 of the funding transfer's id: apart from the load's ids, which count from 1. */
+const fundingIdTag = 0x7a11_00f0;
+/**
+ * What the hot-debit account is funded with before the load: 10^15 minor units pay for 10^13 transfers
+ * of the largest amount (hours at any rate this machine reaches), and leave ~8·10^15 of room below 2^53.
+ */
+export const hotDebitFundingMinor = 1_000_000_000_000_000;
+/** Every sum the bench keeps stays at most this, so each is exact in a double. */
+const exactSumMax = Number.MAX_SAFE_INTEGER;
 
 const wordsPerRecord = eventBytes / 4;
 const w = {
@@ -53,46 +60,50 @@ export interface WorkloadIssued {
   readonly samples: SampledTransfer[];
 }
 
-export class TransferSource {
+export class TransferSource implements RandomSource {
+  /** Regular accounts (ids 1..accountCount): the ones workloads draw from. */
   readonly accountCount: number;
+  /** Every account the bench creates: the regular ones and the special ones after them. */
+  readonly accountTotal: number;
   readonly shardCount: number;
-  /** Accounts by shard, as indexes into the account list; account i has id i + 1. */
-  private readonly poolByShard: Uint32Array[];
-  private readonly shardOfAccount: Uint8Array;
+  readonly fundingAccountId: bigint;
+  readonly hotCreditAccountId: bigint;
+  readonly hotDebitAccountId: bigint;
+  private readonly universe: AccountUniverse;
+  private readonly pair: Pair = { debit: 0, credit: 0 };
+  private readonly zipfExponent: number;
   private transferSeq = 0;
   private randomState: number;
-  private crossShard = false;
+  private currentWorkload: Workload = 'uniform';
   private current: WorkloadIssued;
-  /** Sum of the amounts of every transfer issued (exact while below 2^53). */
+  /** Sum of the amounts of every load transfer issued (exact while below 2^53). */
   amountIssuedTotal = 0;
-  readonly issued: Record<Workload, WorkloadIssued> = {
-    'same-shard': { transfers: 0, amount: 0, samples: [] },
-    'cross-shard': { transfers: 0, amount: 0, samples: [] },
-  };
+  /** The funding transfer's amount, once issued (0 before). */
+  amountFundedTotal = 0;
+  /** Load transfers whose two accounts are on different shards (their credits travel through transit). */
+  crossShardTransfersIssued = 0;
+  readonly issued = Object.fromEntries(workloadNames.map((name): [Workload, WorkloadIssued] => [name, { transfers: 0, amount: 0, samples: [] }])) as Record<Workload, WorkloadIssued>;
   /** Σ amounts of cross-shard transfers per ordered shard pair, at [debit shard × shardCount + credit shard]. */
   readonly crossAmountByPair: Float64Array;
-  /** Σ amounts each account was debited and credited (null above perAccountBookkeepingMax accounts). */
+  /** Σ amounts each account (by index, the special ones included) was debited and credited (null above perAccountBookkeepingMax accounts). */
   readonly expectedDebits: Float64Array | null;
   readonly expectedCredits: Float64Array | null;
 
-  constructor(accountCount: number, shardCount: number, seed: number) {
+  constructor(accountCount: number, shardCount: number, seed: number, zipfExponent = zipfExponentDefault) {
     this.accountCount = accountCount;
+    this.accountTotal = accountCount + specialAccountCount;
     this.shardCount = shardCount;
+    this.zipfExponent = zipfExponent;
     this.randomState = seed >>> 0 || 1;
-    this.current = this.issued['same-shard'];
+    this.current = this.issued.uniform;
+    this.universe = newAccountUniverse(accountCount, shardCount, shardOfId);
+    this.fundingAccountId = this.accountId(accountCount);
+    this.hotCreditAccountId = this.accountId(this.universe.hotCreditIndex);
+    this.hotDebitAccountId = this.accountId(this.universe.hotDebitIndex);
     this.crossAmountByPair = new Float64Array(shardCount * shardCount);
-    const perAccount = accountCount <= perAccountBookkeepingMax;
-    this.expectedDebits = perAccount ? new Float64Array(accountCount) : null;
-    this.expectedCredits = perAccount ? new Float64Array(accountCount) : null;
-    this.shardOfAccount = new Uint8Array(accountCount);
-    const counts = new Uint32Array(shardCount);
-    for (let i = 0; i < accountCount; i++) counts[(this.shardOfAccount[i] = shardOfId(BigInt(i + 1), shardCount))]++;
-    this.poolByShard = Array.from(counts, (count) => new Uint32Array(count));
-    const filled = new Uint32Array(shardCount);
-    for (let i = 0; i < accountCount; i++) this.poolByShard[this.shardOfAccount[i]][filled[this.shardOfAccount[i]]++] = i;
-    for (const [shard, pool] of this.poolByShard.entries()) {
-      if (pool.length < 2) throw new RangeError(`--accounts ${accountCount} leaves shard ${shard} with ${pool.length} account(s); it needs 2`);
-    }
+    const perAccount = this.accountTotal <= perAccountBookkeepingMax;
+    this.expectedDebits = perAccount ? new Float64Array(this.accountTotal) : null;
+    this.expectedCredits = perAccount ? new Float64Array(this.accountTotal) : null;
   }
 
   get transfersIssued(): number {
@@ -101,12 +112,14 @@ export class TransferSource {
 
   /** The workload of the transfers issued from now on. */
   get workload(): Workload {
-    return this.crossShard ? 'cross-shard' : 'same-shard';
+    return this.currentWorkload;
   }
 
   set workload(workload: Workload) {
     if (workload === 'cross-shard' && this.shardCount < 2) throw new RangeError('the cross-shard workload needs at least 2 shards');
-    this.crossShard = workload === 'cross-shard';
+    // The Zipf table is built the first time the workload runs (100k accounts: a few ms), not for runs without it.
+    if (workload === 'zipf') this.universe.zipf ??= zipfTable(this.accountCount, this.zipfExponent);
+    this.currentWorkload = workload;
     this.current = this.issued[workload];
   }
 
@@ -120,16 +133,43 @@ export class TransferSource {
   }
 
   shardOfAccountId(id: bigint): number {
-    return this.shardOfAccount[Number(id) - 1];
+    return this.universe.shardOf[Number(id) - 1];
   }
 
-  /** Account inputs for the public client, `count` from `first`; no balance rules, so every transfer posts. */
+  /**
+   * Account inputs for the public client, `count` from index `first`. Only the hot-debit account has a
+   * balance rule (no overdraft, as the baseline checks funds): every other transfer posts whatever the balances.
+   */
   accounts(first: number, count: number): AccountInput[] {
-    return Array.from({ length: count }, (_, i) => ({ id: this.accountId(first + i), ledger: benchLedger, code: benchAccountCode }));
+    return Array.from({ length: count }, (_, i) => {
+      const id = this.accountId(first + i);
+      const flags = id === this.hotDebitAccountId ? AccountFlags.debits_must_not_exceed_credits : AccountFlags.none;
+      return { id, ledger: benchLedger, code: benchAccountCode, flags };
+    });
+  }
+
+  /** The one transfer that funds the hot-debit account from the funding account; counted apart from the load. */
+  fundingTransfer(): TransferInput {
+    if (this.amountFundedTotal !== 0) throw new Error('the hot-debit account is funded once');
+    const amount = hotDebitFundingMinor;
+    this.amountFundedTotal = amount;
+    if (this.expectedDebits !== null) {
+      this.expectedDebits[Number(this.fundingAccountId) - 1] += amount;
+      this.expectedCredits![this.universe.hotDebitIndex] += amount;
+    }
+    return {
+      id: BigInt(fundingIdTag) << 64n,
+      debitAccountId: this.fundingAccountId,
+      creditAccountId: this.hotDebitAccountId,
+      amount: BigInt(amount),
+      ledger: benchLedger,
+      code: benchTransferCode,
+    };
   }
 
   /** A fresh body of `count` transfer records. */
   nextBody(count: number): Uint8Array {
+    this.checkRoom(count);
     const body = new Uint8Array(count * eventBytes);
     const words = new Uint32Array(body.buffer);
     for (let i = 0; i < count; i++) this.writeNext(words, i * wordsPerRecord);
@@ -138,6 +178,7 @@ export class TransferSource {
 
   /** One transfer as a client input (the light-load phase goes through the public client). */
   nextInput(): TransferInput {
+    this.checkRoom(1);
     const words = new Uint32Array(wordsPerRecord);
     this.writeNext(words, 0);
     const u128 = (at: number) => BigInt(words[at]) | (BigInt(words[at + 1]) << 32n) | (BigInt(words[at + 2]) << 64n) | (BigInt(words[at + 3]) << 96n);
@@ -151,22 +192,30 @@ export class TransferSource {
     };
   }
 
+  /**
+   * Before `count` more transfers: every sum stays exact (the largest, funding + load, only grows, by at
+   * most amountCycle a transfer), and a hot-debit transfer never overdraws the funded account (it would be
+   * refused, and the expected balances would be wrong). Either failing means a run far past any sensible length.
+   */
+  private checkRoom(count: number): void {
+    const grows = count * amountCycle;
+    if (this.amountFundedTotal + this.amountIssuedTotal + grows > exactSumMax) {
+      throw new RangeError(`the bench's sums would pass 2^53 (${this.amountFundedTotal + this.amountIssuedTotal} so far): shorten the run`);
+    }
+    if (this.currentWorkload === 'hot-debit' && this.issued['hot-debit'].amount + grows > this.amountFundedTotal) {
+      throw new RangeError(`the hot-debit account would run out of funds (${this.amountFundedTotal} funded, ${this.issued['hot-debit'].amount} spent): fund it first, or more`);
+    }
+  }
+
   private writeNext(words: Uint32Array, at: number): void {
     const seq = ++this.transferSeq;
-    const debit = this.randomBelow(this.accountCount);
-    const debitShard = this.shardOfAccount[debit];
+    pickPair(this.currentWorkload, this.universe, this, this.pair);
+    const { debit, credit } = this.pair;
     const amount = 1 + (seq % amountCycle);
-    let credit: number;
-    if (this.crossShard) {
-      // Uniform over the accounts of the other shards: draw again while the draw lands on the debit's shard
-      // (about shardCount / (shardCount − 1) draws on average).
-      do credit = this.randomBelow(this.accountCount);
-      while (this.shardOfAccount[credit] === debitShard);
-      this.crossAmountByPair[debitShard * this.shardCount + this.shardOfAccount[credit]] += amount;
-    } else {
-      const pool = this.poolByShard[debitShard];
-      credit = pool[this.randomBelow(pool.length)];
-      while (credit === debit) credit = pool[this.randomBelow(pool.length)];
+    const shardOf = this.universe.shardOf;
+    if (shardOf[debit] !== shardOf[credit]) {
+      this.crossShardTransfersIssued++;
+      this.crossAmountByPair[shardOf[debit] * this.shardCount + shardOf[credit]] += amount;
     }
     this.amountIssuedTotal += amount;
     const issued = this.current;
@@ -191,20 +240,25 @@ export class TransferSource {
   /** Reservoir sampling per workload: every transfer of a workload has the same chance to be among its samples. */
   private maybeSample(issued: WorkloadIssued, seq: number, debit: number, credit: number, amount: number): void {
     const samples = issued.samples;
-    const slot = samples.length < sampleTransfersMax ? samples.length : this.randomBelow(issued.transfers);
+    const slot = samples.length < sampleTransfersMax ? samples.length : this.below(issued.transfers);
     if (slot >= sampleTransfersMax) return;
     const id = BigInt(seq) | (BigInt(transferIdTag) << 64n);
-    samples[slot] = { id, debitAccountId: this.accountId(debit), creditAccountId: this.accountId(credit), amount: BigInt(amount), workload: this.workload };
+    samples[slot] = { id, debitAccountId: this.accountId(debit), creditAccountId: this.accountId(credit), amount: BigInt(amount), workload: this.currentWorkload };
   }
 
-  /** xorshift32: cheap, seeded, good enough to spread load uniformly. */
-  private randomBelow(bound: number): number {
+  /** An integer in [0, bound), from the 32-bit xorshift state. */
+  below(bound: number): number {
+    return Math.floor(this.unit() * bound);
+  }
+
+  /** xorshift32: cheap, seeded, good enough to spread load (and to draw Zipf ranks at 2^-32 resolution). */
+  unit(): number {
     let x = this.randomState;
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     this.randomState = x >>> 0;
-    return Math.floor((this.randomState / 4294967296) * bound);
+    return this.randomState / 4294967296;
   }
 }
 

@@ -89,10 +89,10 @@ export async function runWorkload(
   };
   const stop = () => (state.stopped = true);
   signal.addEventListener('abort', stop, { once: true });
-  if (options.warmupSeconds > 0) statusLine(`  ${workload}: warm-up ${options.warmupSeconds} s, ${clients.length} connections`);
+  if (options.warmupSeconds > 0) statusLine(`  postgres, ${workload}: warm-up ${options.warmupSeconds} s, ${clients.length} connections`);
   const timers = scheduleWindow(workload, options, state, cluster);
   try {
-    const picker = (i: number) => new TransferPicker(workload, options.accountCount, seedBase + 1000 * pgWorkloadNames.indexOf(workload) + i);
+    const picker = (i: number) => new TransferPicker(workload, options.accountCount, seedBase + 1000 * pgWorkloadNames.indexOf(workload) + i, options.zipfExponent);
     await Promise.all(clients.map((db, i) => runConnection(db, picker(i), ids, state)));
   } finally {
     signal.removeEventListener('abort', stop);
@@ -175,7 +175,7 @@ function scheduleWindow(workload: PgWorkload, options: PgBaselineOptions, state:
           setInterval(() => {
             const nowNs = process.hrtime.bigint();
             const perSecond = ((state.committedInWindow - lastCount) * 1000) / msBetween(lastNs, nowNs);
-            progressLine(workload, msBetween(state.measureStartNs, nowNs), options.durationSeconds * 1000, perSecond, state.latency.summary(lastSample));
+            progressLine(`postgres, ${workload}`, msBetween(state.measureStartNs, nowNs), options.durationSeconds * 1000, perSecond, state.latency.summary(lastSample));
             lastNs = nowNs;
             lastCount = state.committedInWindow;
             lastSample = state.latency.size;

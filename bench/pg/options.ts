@@ -2,6 +2,7 @@
 // Every invalid value is refused with a message naming the option; nothing is clamped.
 
 import { integerOption, parseFlags } from '../../src/cli/option-values.js';
+import { zipfExponentDefault, zipfExponentOption, zipfRanksMax } from '../load/zipf.js';
 import { pgWorkloadNames, type PgWorkload } from './workload.js';
 
 /**
@@ -9,6 +10,8 @@ import { pgWorkloadNames, type PgWorkload } from './workload.js';
  * the bench needs one more of its own for setup and the final checks.
  */
 export const connectionsMax = 90;
+/** Where initdb and postgres are looked for unless --pg-bin says otherwise (Debian's postgresql-15). */
+export const pgBinDirDefault = '/usr/lib/postgresql/15/bin';
 /** Accounts at most: loading takes ~2.4 s per million rows here (10M: 24 s), and ids stay safe integers. */
 export const accountCountMax = 10_000_000;
 
@@ -22,6 +25,8 @@ export interface PgBaselineOptions {
   accountCount: number;
   /** Workloads, run one after the other on the same ledger, in this order. */
   workloads: PgWorkload[];
+  /** Exponent s of the zipf workload, P(rank k) ∝ 1 / k^s (the load bench's table). */
+  zipfExponent: number;
   /** Where initdb and postgres live. */
   pgBinDir: string;
   /** Where the JSON result goes; default bench/out/pg-baseline-<timestamp>.json. */
@@ -41,8 +46,10 @@ export const pgBaselineUsage = `usage: node dist/bench/pg-baseline.js [options]
   --accounts N          accounts created and funded before the load (default 100000)
   --workloads W,…       ${pgWorkloadNames.join(', ')} (default: all, in that order)
                         uniform: random distinct accounts; hot-credit: every transfer credits one
-                        account; hot-debit: every transfer debits one (well funded) account
-  --pg-bin DIR          PostgreSQL server binaries                  (default /usr/lib/postgresql/15/bin)
+                        account; hot-debit: every transfer debits one (well funded) account;
+                        zipf: both accounts Zipf-distributed (id k + 1 has rank k), as in the load bench
+  --zipf-exponent S     exponent of the zipf workload, 0..4         (default ${zipfExponentDefault})
+  --pg-bin DIR          PostgreSQL server binaries                  (default ${pgBinDirDefault})
   --out FILE            JSON result file (default bench/out/pg-baseline-<timestamp>.json)
   --echo-server         show the server's log
   -h, --help            print this help`;
@@ -56,16 +63,22 @@ export type PgBaselineCommand = { kind: 'help' } | { kind: 'run'; options: PgBas
 export function parsePgBaselineArgs(argv: readonly string[]): PgBaselineCommand {
   const { values } = parseOrUsage(argv);
   if (values.help) return { kind: 'help' };
+  // Three accounts at least: the hot workloads draw the other side from every account but the hot one.
+  const accountCount = integer('--accounts', values.accounts ?? '100000', 3, accountCountMax);
+  const workloads = workloadList(values.workloads ?? pgWorkloadNames.join(','));
+  if (accountCount > zipfRanksMax && workloads.includes('zipf')) {
+    throw new PgUsageError(`the zipf workload draws over at most ${zipfRanksMax} accounts (got --accounts ${accountCount}); leave it out of --workloads`);
+  }
   return {
     kind: 'run',
     options: {
       durationSeconds: seconds('--duration', values.duration ?? '10', 0.1),
       warmupSeconds: seconds('--warmup', values.warmup ?? '1', 0),
       connections: integer('--connections', values.connections ?? '16', 1, connectionsMax),
-      // Three accounts at least: the hot workloads draw the other side from every account but the hot one.
-      accountCount: integer('--accounts', values.accounts ?? '100000', 3, accountCountMax),
-      workloads: workloadList(values.workloads ?? pgWorkloadNames.join(',')),
-      pgBinDir: values['pg-bin'] ?? '/usr/lib/postgresql/15/bin',
+      accountCount,
+      workloads,
+      zipfExponent: zipfExponentOption(values['zipf-exponent'] ?? String(zipfExponentDefault), (message) => new PgUsageError(message)),
+      pgBinDir: values['pg-bin'] ?? pgBinDirDefault,
       outPath: values.out ?? null,
       echoServer: values['echo-server'] ?? false,
     },
@@ -79,6 +92,7 @@ function parseOrUsage(argv: readonly string[]) {
     connections: { type: 'string' },
     accounts: { type: 'string' },
     workloads: { type: 'string' },
+    'zipf-exponent': { type: 'string' },
     'pg-bin': { type: 'string' },
     out: { type: 'string' },
     'echo-server': { type: 'boolean' },

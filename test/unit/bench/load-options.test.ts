@@ -1,0 +1,42 @@
+// The load bench's options: the issue's workloads by default, the PostgreSQL baseline on by default with
+// its own duration defaulting to --duration, and every refusal naming the option.
+import { describe, expect, it } from 'vitest';
+import { baselineConnectionsFor, LoadUsageError, parseLoadArgs, type LoadOptions } from '../../../bench/load/options.js';
+
+function options(argv: string[], env: NodeJS.ProcessEnv = {}): LoadOptions {
+  const command = parseLoadArgs(argv, env);
+  if (command.kind !== 'run') throw new Error('expected a run');
+  return command.options;
+}
+
+describe('parseLoadArgs', () => {
+  it('defaults to the issue workloads, batch 1, 100 and 8190, and the PostgreSQL baseline as long as --duration', () => {
+    const o = options(['--duration', '3']);
+    expect(o.workloads).toEqual(['uniform', 'zipf', 'hot-credit', 'hot-debit', 'cross-shard']);
+    expect(o.batchSizes).toEqual([1, 100, 8190]);
+    expect(o).toMatchObject({ baseline: 'pg', baselineDurationSeconds: 3, baselineConnections: null, zipfExponent: 1, svgPath: null });
+    expect(baselineConnectionsFor(o)).toBe(4);
+  });
+
+  it('takes the new flags, and keeps the old ones', () => {
+    const o = options(['--workloads', 'same-shard,cross-shard', '--baseline', 'none', '--baseline-duration', '2', '--zipf-exponent', '0.9', '--svg', 'x.svg', '--no-day-cut-phase', '--connections', '8']);
+    expect(o).toMatchObject({ workloads: ['same-shard', 'cross-shard'], baseline: 'none', baselineDurationSeconds: 2, zipfExponent: 0.9, svgPath: 'x.svg', dayCutPhase: false });
+    expect(baselineConnectionsFor(o)).toBe(8);
+    expect(baselineConnectionsFor(options(['--baseline-connections', '16']))).toBe(16);
+    expect(options([], { TALLY_BENCH_BASELINE: 'none' }).baseline).toBe('none');
+  });
+
+  it.each([
+    [['--baseline', 'mysql'], /--baseline takes pg or none/],
+    [['--accounts', '20000000', '--workloads', 'uniform'], /PostgreSQL baseline loads 3\.\.10000000 accounts/],
+    [['--accounts', '6000000', '--baseline', 'none'], /zipf workload draws over at most 5000000 accounts/],
+    [['--workloads', 'uniform,hot'], /--workloads takes/],
+    [['--shards', '1'], /cross-shard workload needs --shards 2/],
+    [['--connections', '100'], /--baseline-connections N or --baseline none/],
+    [['--baseline-connections', '91'], /--baseline-connections must be an integer in 1\.\.90/],
+    [['--baseline-duration', '0'], /--baseline-duration must be seconds/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseLoadArgs(argv, {})).toThrow(LoadUsageError);
+    expect(() => parseLoadArgs(argv, {})).toThrow(message);
+  });
+});
