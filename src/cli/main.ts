@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
-  const service = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: options.dayCut, chartPath: options.chartPath, hotInbound: options.hotInbound });
+  const service = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: options.dayCut, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound });
   const server = await startServer({ host: options.host, port: options.port, service }).catch(async (error: unknown) => {
     await service.close();
     throw error;

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
 import { parseChart } from '../core/chart-of-accounts.js';
 import { hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
+import { hotOutboundDefault, type HotOutboundOptions } from '../shards/hot-outbound-keeper.js';
 import { hotInboundDefault, type HotInboundOptions } from '../shards/shard-messages.js';
 import { integerOption, parseFlags } from './option-values.js';
 
@@ -20,6 +21,8 @@ export interface ServeOptions {
   chartPath: string | null;
   /** Hot-inbound accounts: summary interval and automatic marking. */
   hotInbound: HotInboundOptions;
+  /** Hot-outbound accounts: slice refills and timed compensation. */
+  hotOutbound: HotOutboundOptions;
 }
 
 /** A command-line mistake: the CLI prints the message and exits with status 2. */
@@ -35,7 +38,7 @@ export class UsageError extends Error {
 }
 
 export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR] [--shards N] [--day-cut HH:MM|manual] [--time-zone TZ] [--chart FILE]
-                   [--hot-apply-ms N] [--hot-threshold N] [--hot-unmark-quiet S]
+                   [--hot-apply-ms N] [--hot-threshold N] [--hot-unmark-quiet S] [--hot-refill-ms N] [--hot-compensate-ms N]
 
   --port N        TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
   --host H        address to listen on              (env TALLY_HOST, default 127.0.0.1)
@@ -51,6 +54,10 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                                                     (env TALLY_HOT_THRESHOLD, default ${hotInboundDefault.autoMarkCreditsPerSecond})
   --hot-unmark-quiet S  seconds below half the threshold that end an automatic mark
                                                     (env TALLY_HOT_UNMARK_QUIET, default ${hotInboundDefault.unmarkQuietSeconds})
+  --hot-refill-ms N     hot-outbound accounts: ms between looks at their slices (refills)
+                                                    (env TALLY_HOT_REFILL_MS, default ${hotOutboundDefault.refillMs})
+  --hot-compensate-ms N ms between timed compensations (idle slices return home)
+                                                    (env TALLY_HOT_COMPENSATE_MS, default ${hotOutboundDefault.compensateMs})
   -h, --help      print this help`;
 
 export type ServeCommand = { kind: 'help' } | { kind: 'serve'; options: ServeOptions };
@@ -72,6 +79,10 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
         applyIntervalMs: integer('--hot-apply-ms', values['hot-apply-ms'] ?? env.TALLY_HOT_APPLY_MS ?? String(hotInboundDefault.applyIntervalMs), 1, hotApplyIntervalMsMax),
         autoMarkCreditsPerSecond: integer('--hot-threshold', values['hot-threshold'] ?? env.TALLY_HOT_THRESHOLD ?? String(hotInboundDefault.autoMarkCreditsPerSecond), 0, 1_000_000_000),
         unmarkQuietSeconds: integer('--hot-unmark-quiet', values['hot-unmark-quiet'] ?? env.TALLY_HOT_UNMARK_QUIET ?? String(hotInboundDefault.unmarkQuietSeconds), 1, 86_400),
+      },
+      hotOutbound: {
+        refillMs: integer('--hot-refill-ms', values['hot-refill-ms'] ?? env.TALLY_HOT_REFILL_MS ?? String(hotOutboundDefault.refillMs), 1, 60_000),
+        compensateMs: integer('--hot-compensate-ms', values['hot-compensate-ms'] ?? env.TALLY_HOT_COMPENSATE_MS ?? String(hotOutboundDefault.compensateMs), 1, 3_600_000),
       },
     },
   };
@@ -110,6 +121,8 @@ function parseOrUsage(argv: readonly string[]) {
     'hot-apply-ms': { type: 'string' },
     'hot-threshold': { type: 'string' },
     'hot-unmark-quiet': { type: 'string' },
+    'hot-refill-ms': { type: 'string' },
+    'hot-compensate-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   return parseFlags(argv, options, (message) => new UsageError(message));

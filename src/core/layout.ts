@@ -56,8 +56,10 @@ export const AccountLayout = {
   frozen: 96,
   status: 104, // u16 AccountStatus (output)
   hot: 106, // u16 HotBits (output): hot-inbound, marked automatically
-  creditsBuffered: 112, // u64 (output): credits accepted to a hot-inbound account, not yet applied
-  creditsBufferedCount: 120, // u32 (output): how many credits that is
+  creditsBufferedCount: 108, // u32 (output): credits accepted to a hot-inbound account, not yet applied
+  creditsBuffered: 112, // u64 (output): their sum
+  /** u64 (output, hot-outbound accounts): available money held in its slices on other shards. */
+  sliceBalances: 120,
   outputStart: 64,
 } as const;
 

@@ -30,6 +30,7 @@ import { ResultCode } from './result-codes.js';
 import { expireHold, isOpenHold, postTransfer } from './transfer-posting.js';
 import { InboundStatus, InstructionKind, InstructionLayout as I } from './transit.js';
 import { isZero128 } from './u128.js';
+import { AccountFlags } from './types.js';
 import { isMax128, validateAccount, validateAccountOperation, validateTransfer } from './validate.js';
 
 export type { JournalSource } from './ledger-state.js';
@@ -371,6 +372,16 @@ export class Ledger {
     const delays = this.hotDelaysNs;
     this.hotDelaysNs = [];
     return delays;
+  }
+
+  /** The ids (16 B each) of this shard's hot-outbound accounts (AccountFlags.hot_outbound). */
+  hotOutboundIds(): Uint8Array {
+    const a = this.s.accounts;
+    const slots: number[] = [];
+    for (let slot = 0; slot < a.count; slot++) if ((a.flags[slot]! & AccountFlags.hot_outbound) !== 0) slots.push(slot);
+    const ids = new Uint8Array(slots.length * 16);
+    slots.forEach((slot, i) => ids.set(a.statics.subarray(slot * accountStaticBytes, slot * accountStaticBytes + 16), i * 16));
+    return ids;
   }
 
   /** Hot-inbound accounts now: how many, and what their buffers hold. */

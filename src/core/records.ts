@@ -235,6 +235,7 @@ function writeAccountState(view: DataView, offset: number, a: AccountState, i: n
   view.setUint16(offset + L.hot, (a.hotInbound === true ? HotBits.inbound : 0) | (a.hotInboundAuto === true ? HotBits.inboundAuto : 0), true);
   view.setBigUint64(offset + L.creditsBuffered, u64(orZero(a.creditsBuffered, 0n), list, i, 'creditsBuffered'), true);
   view.setUint32(offset + L.creditsBufferedCount, u32(orZero(a.creditsBufferedCount, 0), list, i, 'creditsBufferedCount'), true);
+  view.setBigUint64(offset + L.sliceBalances, u64(orZero(a.sliceBalances, 0n), list, i, 'sliceBalances'), true);
 }
 
 /** Account records (128 B each) for create_accounts. */
@@ -275,6 +276,7 @@ export function decodeAccountState(view: DataView, offset: number): AccountState
     hotInboundAuto: (view.getUint16(offset + L.hot, true) & HotBits.inboundAuto) !== 0,
     creditsBuffered: view.getBigUint64(offset + L.creditsBuffered, true),
     creditsBufferedCount: view.getUint32(offset + L.creditsBufferedCount, true),
+    sliceBalances: view.getBigUint64(offset + L.sliceBalances, true),
   };
 }
 

@@ -11,8 +11,14 @@ export const AccountFlags = {
   debits_must_not_exceed_credits: 1 << 1,
   /** The mirror, for debit-normal accounts: credits may never exceed posted debits. */
   credits_must_not_exceed_debits: 1 << 2,
+  /**
+   * Hot-outbound (缓存预留): the account's money is kept partly in per-shard slice accounts so that its
+   * debits are served on the payee's shard (src/shards/hot-outbound.ts). Set at creation only (routing
+   * of its debits must never change under a retry), and only with debits_must_not_exceed_credits.
+   */
+  hot_outbound: 1 << 3,
 } as const;
-export const accountFlagsKnown = 0b111;
+export const accountFlagsKnown = 0b1111;
 
 export const TransferFlags = {
   none: 0,
@@ -106,6 +112,8 @@ export interface AccountState extends Account, AccountBalances {
   /** Credits accepted (durable, answered ok) but not yet applied to creditsPosted, and how many. */
   creditsBuffered?: bigint;
   creditsBufferedCount?: number;
+  /** Hot-outbound: money held for its debits in slice accounts on other shards (available = own + this). */
+  sliceBalances?: bigint;
 }
 
 export interface Transfer {

@@ -76,6 +76,8 @@ export function validateAccount(view: DataView, at: number, assignedChecked: boo
   // The top-32-bits-all-ones range belongs to the accounts the ledger opens itself (transit, suspense).
   if (isZero128(view, at + L.id) || isMax128(view, at + L.id) || isSystemIdAt(view, at + L.id)) return ResultCode.id_invalid;
   if ((flags & ~accountFlagsKnown) !== 0 || (flags & bothOverdraftRules) === bothOverdraftRules) return ResultCode.flags_invalid;
+  // A hot-outbound account's money is split over slices that may never be overdrawn: no overdraft anywhere.
+  if ((flags & AccountFlags.hot_outbound) !== 0 && (flags & AccountFlags.debits_must_not_exceed_credits) === 0) return ResultCode.flags_invalid;
   if (view.getUint32(at + L.ledger, true) === 0) return ResultCode.ledger_invalid;
   if (view.getUint16(at + L.code, true) === 0) return ResultCode.code_invalid;
   return ResultCode.ok;

@@ -28,6 +28,8 @@ export interface LedgerService {
   chainStats?(): { groups: number; roundsAborted: number; chainsCommitted: number; chainsFailed: number };
   /** Hot-inbound accounts: buffers now, credits applied, and how long they waited (GET /health, GET /metrics). */
   hotInboundStats?(): Promise<HotInboundStats>;
+  /** Hot-outbound accounts: how many, and the slice keeper's work since start (GET /health, GET /metrics). */
+  hotOutboundStats?(): { accounts: number; grants: number; returns: number; refusedDebits: number };
   /** Tasks queued or running per shard (GET /metrics). */
   shardLoad?(): { shard: number; tasksOutstanding: number }[];
   /** Journal entries per shard the bookkeeping shard has not booked yet (GET /metrics). */

@@ -140,6 +140,10 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
   hotGauge('tally_hot_inbound_credits_applied', 'Buffered credits applied by summary postings since the shards started.', (s) => s.creditsApplied);
   hotGauge('tally_hot_inbound_delay_p99_ms', 'How long recent buffered credits waited before applying, 99th percentile (worst shard).', (s) => s.delayMsP99);
   hotGauge('tally_hot_inbound_delay_max_ms', 'The longest wait of a buffered credit since the shards started.', (s) => s.delayMsMax);
+  valueGauge('tally_hot_outbound_accounts', 'Hot-outbound accounts (debits served from per-shard slices).', () => service.hotOutboundStats?.().accounts);
+  valueGauge('tally_hot_outbound_grants', 'Slice refills (home account → slice) acknowledged since start.', () => service.hotOutboundStats?.().grants);
+  valueGauge('tally_hot_outbound_returns', 'Idle slices returned home by the timed compensation since start.', () => service.hotOutboundStats?.().returns);
+  valueGauge('tally_hot_outbound_refused_debits', 'Debits of hot-outbound accounts refused on a slice for want of money since start.', () => service.hotOutboundStats?.().refusedDebits);
   valueGauge('tally_chain_rounds_aborted', 'Rounds of cross-shard chains aborted since start (one per failing chain).', () => service.chainStats?.().roundsAborted);
   valueGauge(
     'tally_day_reports_failed',

@@ -145,7 +145,7 @@ class Gateway {
       if (aborted) return;
       const status = this.closing ? 'shutting_down' : 'ok';
       const { shardCount: shards } = this.service;
-      const body = JSON.stringify({ status, shards, transit: this.service.transitStats?.(), chains: this.service.chainStats?.(), days: this.service.daysStatus?.(), hotInbound });
+      const body = JSON.stringify({ status, shards, transit: this.service.transitStats?.(), chains: this.service.chainStats?.(), days: this.service.daysStatus?.(), hotInbound, hotOutbound: this.service.hotOutboundStats?.() });
       res.cork(() => res.writeStatus(this.closing ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json').end(body));
     });
   }

@@ -53,6 +53,7 @@ export type ShardLedger = Pick<
   | 'applyHotInbound'
   | 'takeHotDelaysNs'
   | 'hotInboundStatus'
+  | 'hotOutboundIds'
 >;
 
 export interface ShardLoopOptions {
@@ -249,6 +250,7 @@ export class ShardLoop {
     if (task.operation === ShardControl.decideChains) return this.#decideChains(task.body);
     if (task.operation === ShardControl.chainInDoubt) return this.#chainInDoubt();
     if (task.operation === ShardControl.hotInboundStatus) return Promise.resolve(this.#hotInboundStatus());
+    if (task.operation === ShardControl.hotOutboundIds) return this.#read(() => this.#o.ledger.hotOutboundIds());
     const days = this.#o.days;
     if (days !== undefined && task.operation === ShardControl.cutDay) return this.cutDay(dayOfBody(task.body));
     if (days !== undefined && days.isQuery(task.operation)) return this.#read(() => days.query(task.operation, task.body));

@@ -28,6 +28,8 @@ export const ShardControl = {
   chainInDoubt: 27,
   /** Reply: JSON (UTF-8) HotInboundShardStatus — hot-inbound accounts, their buffers, apply delays. Never waits. */
   hotInboundStatus: 28,
+  /** Reply: the ids (16 B each) of the shard's hot-outbound accounts. */
+  hotOutboundIds: 29,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

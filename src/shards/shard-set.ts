@@ -5,8 +5,13 @@
 
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
-import { resultBytes } from '../core/layout.js';
-import { hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
+import { AccountLayout, TransferLayout, resultBytes } from '../core/layout.js';
+import { eventBytes, hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
+import { routeHotDebits } from '../core/hot-outbound.js';
+import { decodeIds } from '../core/records.js';
+import { ResultCode } from '../core/result-codes.js';
+import { AccountFlags } from '../core/types.js';
+import { readU128 } from '../core/u128.js';
 import { Operation, isBooksOperation, isWriteOperation } from '../core/operations.js';
 import { shardOfIdAt } from '../core/routing.js';
 import { BookkeepingHost } from './bookkeeping-host.js';
@@ -15,6 +20,7 @@ import { ChainLog } from './chain-log.js';
 import { DayQuery } from './day-book.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../core/route-plan.js';
 import type { ShardDayClose } from '../core/day-close.js';
+import { HotOutboundKeeper, hotOutboundAccountsIn, hotOutboundDefault, type HotOutboundOptions, type HotOutboundStats } from './hot-outbound-keeper.js';
 import { ShardHost } from './shard-host.js';
 import { ShardControl, hotInboundDefault, type HotInboundOptions, type HotInboundShardStatus } from './shard-messages.js';
 import { TransitRelay, type InFlightAmount, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
@@ -39,6 +45,8 @@ export interface StartShardsOptions {
   readonly chartPath?: string | null;
   /** Hot-inbound summary interval and automatic marking (default hotInboundDefault). */
   readonly hotInbound?: HotInboundOptions;
+  /** Hot-outbound slice refills and timed compensation (default hotOutboundDefault). */
+  readonly hotOutbound?: HotOutboundOptions;
 }
 
 export interface DayCutOptions {
@@ -58,14 +66,17 @@ export class ShardSet {
   readonly transit: TransitRelay;
   readonly bookkeeping: BookkeepingHost;
   readonly chains: ChainCoordinator;
+  /** Slices of hot-outbound accounts: refills, timed compensation, routing of their debits. */
+  readonly hotOutbound: HotOutboundKeeper;
   readonly #chainLog: ChainLog;
   #closed: Promise<void> | null = null;
   #dayTimer: ReturnType<typeof setTimeout> | null = null;
   /** The last day report this process produced or read back, and how many failed since start (a signal for monitoring). */
   #days = { lastClosedDay: 0, lastReportPassed: null as boolean | null, failedReports: 0 };
 
-  constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog) {
+  constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog, hotOutbound: HotOutboundOptions = hotOutboundDefault) {
     this.shardCount = hosts.length;
+    this.hotOutbound = new HotOutboundKeeper((operation, body) => this.#execute(operation, body), hosts.length, hotOutbound);
     this.hosts = hosts;
     this.transit = transit;
     this.bookkeeping = bookkeeping;
@@ -77,6 +88,52 @@ export class ShardSet {
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (this.#closed !== null) throw errors.shuttingDown();
     if (isBooksOperation(operation)) return this.#books(operation, body);
+    if (operation === Operation.create_accounts) return this.#createAccounts(body);
+    if (operation === Operation.create_transfers && this.hotOutbound.routes.size > 0) return this.#createTransfers(body);
+    if (operation === Operation.lookup_accounts && this.hotOutbound.routes.size > 0) return this.#withSliceBalances(await this.#execute(operation, body));
+    return this.#execute(operation, body);
+  }
+
+  /** Hot-outbound accounts get their slices before they exist, and their debits are routed once they do. */
+  async #createAccounts(body: Uint8Array): Promise<Uint8Array> {
+    const hot = hotOutboundAccountsIn(body);
+    if (hot.length === 0) return this.#execute(Operation.create_accounts, body);
+    await this.hotOutbound.openSlices(hot);
+    const reply = await this.#execute(Operation.create_accounts, body);
+    // Registered whether created now or before (a retry answers exists): the flag is the account's for good.
+    await this.hotOutbound.register(hot.map((a) => a.id));
+    return reply;
+  }
+
+  /** Debits of hot-outbound accounts go to the payee's shard's slice; a slice out of money asks for a refill. */
+  async #createTransfers(body: Uint8Array): Promise<Uint8Array> {
+    const routed = routeHotDebits(body, this.shardCount, this.hotOutbound.routes);
+    const reply = await this.#execute(Operation.create_transfers, routed.body);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const replyView = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+    for (const i of routed.rewritten) {
+      if (replyView.getUint16(i * resultBytes, true) !== ResultCode.insufficient_funds) continue;
+      const at = i * eventBytes;
+      this.hotOutbound.starved(readU128(view, at + TransferLayout.debitAccountId), shardOfIdAt(view, at + TransferLayout.creditAccountId, this.shardCount));
+    }
+    return reply;
+  }
+
+  /** A hot-outbound account's lookup also shows the money its slices hold (available = its own + that). */
+  async #withSliceBalances(reply: Uint8Array): Promise<Uint8Array> {
+    const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+    const hot: number[] = [];
+    for (let at = 0; at + eventBytes <= reply.byteLength; at += eventBytes) {
+      if ((view.getUint16(at + AccountLayout.flags, true) & AccountFlags.hot_outbound) !== 0) hot.push(at);
+    }
+    if (hot.length === 0) return reply;
+    const balances = await this.hotOutbound.sliceBalances(hot.map((at) => readU128(view, at + AccountLayout.id)));
+    hot.forEach((at, i) => view.setBigUint64(at + AccountLayout.sliceBalances, balances[i]!, true));
+    return reply;
+  }
+
+  async #execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed !== null) throw errors.shuttingDown();
     const plan = planRoute(operation, body, this.shardCount);
     this.#admit(plan);
     const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
@@ -183,6 +240,11 @@ export class ShardSet {
     return this.chains.stats();
   }
 
+  /** Hot-outbound accounts and what their slice keeper did since start. */
+  hotOutboundStats(): HotOutboundStats {
+    return this.hotOutbound.stats();
+  }
+
   /** Hot-inbound accounts of every shard: buffers now, credits applied, and how long they waited. */
   async hotInboundStats(): Promise<HotInboundStats> {
     const replies = await Promise.all(this.hosts.map((host) => host.run(ShardControl.hotInboundStatus, new Uint8Array(0), false)));
@@ -238,6 +300,7 @@ export class ShardSet {
 
   async #close(): Promise<void> {
     if (this.#dayTimer !== null) clearTimeout(this.#dayTimer);
+    await this.hotOutbound.stop(); // a round in flight ends first: its transfers are ordinary requests
     await this.chains.close(); // no shard stays prepared by this process
     this.transit.stop();
     await this.bookkeeping.close();
@@ -306,7 +369,15 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     throw error;
   }
   transit.start();
-  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog);
+  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, options.hotOutbound);
+  try {
+    const ids = await Promise.all(hosts.map((host) => host.run(ShardControl.hotOutboundIds, new Uint8Array(0), false)));
+    await set.hotOutbound.register(ids.flatMap((bytes) => decodeIds(bytes)));
+  } catch (error) {
+    await set.close();
+    throw error;
+  }
+  set.hotOutbound.start();
   const dayCut = options.dayCut ?? dayCutDefault;
   if (dayCut.scheduled) set.scheduleDays(new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
   return set;
@@ -330,6 +401,11 @@ function parseDayClose(reply: Uint8Array): ShardDayClose {
 function checkOptions(options: StartShardsOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   if (options.hotInbound !== undefined) checkHotInbound(options.hotInbound);
+  if (options.hotOutbound !== undefined) {
+    for (const [name, value] of Object.entries(options.hotOutbound)) {
+      if (!Number.isInteger(value) || value < 1) throw new RangeError(`options.hotOutbound.${name} must be a positive integer (ms), got ${String(value)}`);
+    }
+  }
   if (options.dayCut !== undefined) parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone);
   if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
   if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {

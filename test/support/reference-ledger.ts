@@ -141,7 +141,8 @@ export function validateAccount(a: Required<AccountInput>): Outcome {
   const overdraftBoth = flag.debitsMustNotExceedCredits | flag.creditsMustNotExceedDebits;
   if (a.timestamp !== 0n) return 'timestamp_must_be_zero';
   if (badId(a.id)) return 'id_invalid';
-  if (a.flags & ~0b111 || (a.flags & overdraftBoth) === overdraftBoth) return 'flags_invalid';
+  if (a.flags & ~0b1111 || (a.flags & overdraftBoth) === overdraftBoth) return 'flags_invalid';
+  if (a.flags & 8 && !(a.flags & 2)) return 'flags_invalid'; // hot_outbound needs no overdraft
   if (a.ledger === 0) return 'ledger_invalid';
   if (a.code === 0) return 'code_invalid';
   return 'ok';
@@ -260,7 +261,7 @@ export class ReferenceLedger {
       const { ledger, code, flags, userData128, userData64, userData32 } = a.input;
       const { debitsPosted, creditsPosted, debitsPending, creditsPending, frozen, timestamp } = a;
       const balances = { debitsPosted, creditsPosted, debitsPending, creditsPending, frozen };
-      const hot = { hotInbound: a.hotInbound, hotInboundAuto: false, creditsBuffered: a.buffered, creditsBufferedCount: a.bufferedCount };
+      const hot = { hotInbound: a.hotInbound, hotInboundAuto: false, creditsBuffered: a.buffered, creditsBufferedCount: a.bufferedCount, sliceBalances: 0n };
       return [{ id, ledger, code, flags, userData128, userData64, userData32, timestamp, ...balances, status: statusOf(a), ...hot }];
     });
   }

@@ -40,7 +40,7 @@ export function accountFor(id: bigint): AccountState {
   return {
     id, ledger: Number(id % 1000n), code: 1, flags: 0, userData128: 0n, userData64: 0n, userData32: 0, timestamp: 1n,
     debitsPosted: id, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n, frozen: 0n, status: 'active',
-    hotInbound: false, hotInboundAuto: false, creditsBuffered: 0n, creditsBufferedCount: 0,
+    hotInbound: false, hotInboundAuto: false, creditsBuffered: 0n, creditsBufferedCount: 0, sliceBalances: 0n,
   };
 }
 

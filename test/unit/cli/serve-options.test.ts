@@ -14,6 +14,7 @@ const dayDefaults = {
   dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: true },
   chartPath: null,
   hotInbound: { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 },
+  hotOutbound: { refillMs: 100, compensateMs: 5000 },
 };
 
 describe('tally serve options', () => {
@@ -71,6 +72,8 @@ describe('tally serve options', () => {
     expect(() => serve(['--hot-apply-ms', '1001'])).toThrow(/--hot-apply-ms/);
     expect(() => serve([], { TALLY_HOT_THRESHOLD: 'lots' })).toThrow(/--hot-threshold/);
     expect(() => serve(['--hot-unmark-quiet', '0'])).toThrow(/--hot-unmark-quiet/);
+    expect(() => serve(['--hot-refill-ms', '0'])).toThrow(/--hot-refill-ms/);
+    expect(() => serve([], { TALLY_HOT_COMPENSATE_MS: 'soon' })).toThrow(/--hot-compensate-ms/);
     expect(serve(['--chart', 'config/chart-of-accounts.default.json'])).toMatchObject({ chartPath: 'config/chart-of-accounts.default.json' });
   });
 });

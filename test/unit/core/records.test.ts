@@ -52,7 +52,7 @@ const balances = { debitsPosted: u64, creditsPosted: u64, debitsPending: u64, cr
 const accountState = fc
   .tuple(account, fc.record({
     ...balances, frozen: u64, status: oneOf<AccountStatusName>(AccountStatus),
-    hotInbound: fc.boolean(), hotInboundAuto: fc.boolean(), creditsBuffered: u64, creditsBufferedCount: u32,
+    hotInbound: fc.boolean(), hotInboundAuto: fc.boolean(), creditsBuffered: u64, creditsBufferedCount: u32, sliceBalances: u64,
   }))
   .map(([a, b]) => ({ ...a, ...b }));
 const transfer = fc.record<Transfer>({

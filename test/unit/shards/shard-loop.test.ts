@@ -92,6 +92,9 @@ class CountingLedger implements ShardLedger {
   takeHotDelaysNs(): number[] {
     return this.hotDelays.splice(0);
   }
+  hotOutboundIds(): Uint8Array {
+    return new Uint8Array(0);
+  }
   hotInboundStatus(): { accounts: number; creditsBuffered: bigint; creditsBufferedCount: number } {
     return { accounts: 1, creditsBuffered: 0n, creditsBufferedCount: 0 };
   }
