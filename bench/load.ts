@@ -1,8 +1,10 @@
 // The end-to-end load benchmark (`npm run bench`): the real server as a child process on a temp data
 // dir, accounts created through the public client, then transfers over loopback at each batch size for a
 // fixed time; every reply is durable (the server acks after fsync). Each phase runs once per workload
-// (workloads.ts: uniform, zipf, hot-credit, hot-debit, cross-shard, same-shard); the hot workloads mark
-// their account hot first (mark_hot) and the hot-debit account is funded before any load. After a phase
+// (workloads.ts: uniform, zipf, hot-credit, hot-debit, cross-shard, same-shard); hot-credit marks its account
+// hot-inbound first (mark_hot), the hot-debit account is created hot-outbound (slices on the other shards
+// serve its debits to their payees; a keeper in the server refills and returns them) and funded before
+// any load; a hot-debit transfer an empty slice refuses (insufficient_funds) is counted apart. After a phase
 // that moved money between shards the bench waits for every credit to land (GET /health transit.inFlight
 // = 0) and records how long credits took. Prints transfers/s and acknowledgement latency per phase, the
 // workload ratios per batch size (hot / uniform, cross-shard / same-shard), checks the ledger at the end.
@@ -23,7 +25,8 @@ import { repoRoot, startServerProcess, type ServerProcess } from '../test/suppor
 import { exitInterrupted, runBaseline, type BaselineOutcome } from './load/baseline.js';
 import { summariseProfiles, type ProfileWindow } from './load/cpu-profile.js';
 import { coresUsed, readCpu } from './load/cpu-usage.js';
-import { markHot, waitCreditsApplied, type HotMarking } from './load/hot-accounts.js';
+import { hotOutboundByCreation, markHot, waitCreditsApplied, waitSlicesFunded, type HotMarking } from './load/hot-accounts.js';
+import { sliceIdsOf } from './load/hot-outbound-group.js';
 import { LatencyRecorder, msBetween } from './load/latency.js';
 import { baselineConnectionsFor, LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
 import { drive } from './load/raw-driver.js';
@@ -74,6 +77,8 @@ const transitPollMs = 20;
 const serverDelaySamplesMax = 16_384;
 /** Longest wait, before the checks, for the hot accounts to apply the credits they buffered. */
 const hotCreditsAppliedTimeoutMs = 10_000;
+/** Longest wait, after funding the hot-debit account, for the keeper to refill each of its slices once. */
+const slicesFundedTimeoutMs = 10_000;
 /** The day-cut phase: its batch size and workload, the pairs of windows, and where in a window the cut is sent. */
 const dayCutBatch = batchEventsMax;
 const dayCutWorkload: Workload = 'same-shard';
@@ -118,7 +123,8 @@ async function main(): Promise<number> {
   console.log(`workloads (each phase runs once per workload, in this order):`);
   for (const w of options.workloads) console.log(`  ${w}: ${workloadDescriptions[w]}${w === 'zipf' ? ` (s = ${options.zipfExponent})` : ''}`);
   try {
-    const source = new TransferSource(options.accountCount, options.shardCount, 0x5eed, options.zipfExponent);
+    // Hot-outbound only when hot-debit runs: the other workloads then meet a server with no hot-debit routing, as before.
+    const source = new TransferSource(options.accountCount, options.shardCount, 0x5eed, options.zipfExponent, options.workloads.includes('hot-debit'));
     const tally = await runTally(server, source, options);
     const ratios = ratioPairs.map(([numerator, denominator]) => ({ numerator, denominator, byPhase: workloadRatios(tally.phases, numerator, denominator) }));
     printTallyResults(tally, ratios);
@@ -217,24 +223,36 @@ async function runTally(server: ServerProcess, source: TransferSource, options: 
 }
 
 /**
- * Before the first phase of a hot workload: marks its account hot on its side (hot-credit: credits,
- * hot-inbound; hot-debit: debits, hot-outbound), once. Returns whether the account is marked (null: not a hot workload).
+ * Before the first phase of a hot workload, once: hot-credit marks its account hot-inbound (mark_hot,
+ * flags credits); hot-debit records that its account is hot-outbound by creation (read back: there is no
+ * marking it). Returns whether the account is hot on its side (null: not a hot workload).
  */
 async function markBeforeFirstPhase(client: Client, source: TransferSource, workload: Workload, done: HotMarking[]): Promise<boolean | null> {
   if (workload !== 'hot-credit' && workload !== 'hot-debit') return null;
   let marking = done.find((m) => m.workload === workload);
   if (marking === undefined) {
-    marking = workload === 'hot-credit' ? await markHot(client, workload, source.hotCreditAccountId, 'credits') : await markHot(client, workload, source.hotDebitAccountId, 'debits');
+    marking =
+      workload === 'hot-credit'
+        ? await markHot(client, workload, source.hotCreditAccountId, 'credits')
+        : await hotOutboundByCreation(client, workload, source.hotDebitAccountId, source.hotDebitGroup === null ? 0 : sliceIdsOf(source.hotDebitGroup).length);
     done.push(marking);
   }
   return marking.marked;
 }
 
+/** One funding transfer; then, for a hot-outbound account, the wait until the keeper has refilled each slice once. */
 async function fundHotDebit(client: Client, source: TransferSource): Promise<void> {
   const transfer = source.fundingTransfer();
   const [result] = await client.createTransfers([transfer]);
   if (result.result !== 'ok') throw new Error(`funding the hot-debit account ${transfer.creditAccountId} from ${transfer.debitAccountId}: ${result.result}`);
-  console.log(`hot-debit account ${source.hotDebitAccountId} (no overdraft) funded with ${transfer.amount} minor units from account ${source.fundingAccountId}`);
+  const kind = source.hotDebitGroup === null ? 'no overdraft' : 'hot-outbound, no overdraft';
+  console.log(`hot-debit account ${source.hotDebitAccountId} (${kind}) funded with ${transfer.amount} minor units from account ${source.fundingAccountId}`);
+  if (source.hotDebitGroup === null) return;
+  const sliceIds = sliceIdsOf(source.hotDebitGroup);
+  if (sliceIds.length === 0) return;
+  const spread = await waitSlicesFunded(client, source.hotDebitAccountId, sliceIds, slicesFundedTimeoutMs);
+  const line = `${spread.funded}/${spread.slices} slices (home shard ${source.hotDebitGroup.home}) refilled by the keeper in ${spread.seconds.toFixed(2)} s; sliceBalances ${spread.sliceBalancesMinor}`;
+  console.log(spread.funded === spread.slices ? `  ${line}` : `warning: hot-debit: only ${line} after ${slicesFundedTimeoutMs / 1000} s; the load starts anyway (empty slices refuse)`);
 }
 
 function accountsRecord(source: TransferSource) {
@@ -429,14 +447,17 @@ async function lightPhase(
   const startNs = process.hrtime.bigint();
   let ok = 0;
   let sent = 0;
+  let refused = 0;
   let lastProgressMs = 0;
   let lastProgressSample = 0;
   for (let elapsedMs = 0; elapsedMs < durationMs; elapsedMs = msBetween(startNs, process.hrtime.bigint())) {
     const sentNs = process.hrtime.bigint();
-    const [result] = await client.createTransfers([source.nextInput()]);
+    const transfer = source.nextInput();
+    const [result] = await client.createTransfers([transfer]);
     latencies.record(msBetween(sentNs, process.hrtime.bigint()));
     sent++;
     if (result.result === 'ok') ok++;
+    else if (result.result === 'insufficient_funds' && source.inputRefusedForSliceMoney(transfer)) refused++;
     else failures[result.result] = (failures[result.result] ?? 0) + 1;
     if (elapsedMs - lastProgressMs >= 1000) {
       progressLine(`light load, batch 1, ${workload}`, elapsedMs, durationMs, (latencies.size - lastProgressSample) / ((elapsedMs - lastProgressMs) / 1000), latencies.summary(lastProgressSample));
@@ -457,12 +478,14 @@ async function lightPhase(
     connections: 1,
     inFlightPerConnection: 1,
     durationSeconds: seconds,
-    transfersPerSecond: sent / seconds,
+    // Transfers posted: a refusal is not a transfer done.
+    transfersPerSecond: ok / seconds,
     requestsPerSecond: sent / seconds,
     latency: latencies.summary(),
     transfersSent: sent,
     transfersOk: ok,
     failures,
+    refusedForSliceMoney: workload === 'hot-debit' ? refused : null,
   };
 }
 
@@ -522,6 +545,7 @@ async function pipelinedPhase(
     transfersSent: result.transfersSent,
     transfersOk: result.transfersOk,
     failures: Object.fromEntries(result.failures),
+    refusedForSliceMoney: workload === 'hot-debit' ? result.refusedForSliceMoney : null,
   };
 }
 

@@ -70,8 +70,9 @@ export const loadUsage = `usage: node dist/bench/load.js [options]     (npm run 
   --batches A,B,…       transfers per request, one phase each       (env TALLY_BENCH_BATCHES, default 1,100,${batchEventsMax})
   --workloads W,…       each phase runs once per workload, in order (env TALLY_BENCH_WORKLOADS, default ${workloadsDefault.join(',')})
 ${workloadHelp}
-                        hot-credit marks its account hot-inbound and hot-debit its own hot-outbound first
-                        (account operation mark_hot); where the server refuses, a warning and the run goes on unmarked
+                        hot-credit marks its account hot-inbound first (account operation mark_hot; where the
+                        server refuses, a warning and the run goes on unmarked); hot-debit creates its account
+                        hot-outbound (flag hot_outbound, set at creation only): debits served from slices
   --zipf-exponent S     exponent of the zipf workload, 0..4         (env TALLY_BENCH_ZIPF_EXPONENT, default ${zipfExponentDefault})
   --transit-timeout S   longest wait for cross-shard credits to land (env TALLY_BENCH_TRANSIT_TIMEOUT, default 120)
   --duration S          measured seconds per phase                  (env TALLY_BENCH_DURATION, default 8)

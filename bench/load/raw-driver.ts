@@ -2,13 +2,14 @@
 // flight and sends the next one as each reply arrives. The public client coalesces concurrent calls
 // into shared frames, so only raw frames can hold the batch size fixed (1 transfer per frame really
 // travels as 1). Frames use the client's own codec; the path through gateway and shards is the real one.
+// Throughput counts transfers posted (results ok): a refusal is not a transfer done.
 
 import WebSocket from 'ws';
 import { decodeReply, encodeRequest } from '../../src/client/frame-codec.js';
 import { resultBytes } from '../../src/core/layout.js';
-import { replyFrameBytesMax } from '../../src/core/limits.js';
+import { eventBytes, replyFrameBytesMax } from '../../src/core/limits.js';
 import { Operation } from '../../src/core/operations.js';
-import { resultName } from '../../src/core/result-codes.js';
+import { ResultCode, resultName } from '../../src/core/result-codes.js';
 import { LatencyRecorder, msBetween } from './latency.js';
 import type { TransferSource } from './transfer-source.js';
 
@@ -36,7 +37,7 @@ export interface DriveProgress {
 }
 
 export interface DriveResult {
-  /** Transfers acknowledged between the end of the warm-up and the end of the measured window. */
+  /** Transfers acknowledged ok between the end of the warm-up and the end of the measured window. */
   transfersMeasured: number;
   requestsMeasured: number;
   elapsedMs: number;
@@ -44,7 +45,9 @@ export interface DriveResult {
   /** Over the whole phase, warm-up and drain included. */
   transfersSent: number;
   transfersOk: number;
-  /** Results other than ok, by name, and error frames, by code. */
+  /** Hot-debit transfers refused insufficient_funds on a slice (TransferSource.refusedForSliceMoney): not failures, not ok. */
+  refusedForSliceMoney: number;
+  /** Results other than ok, by name, and error frames, by code (the refusals above apart). */
   failures: Map<string, number>;
   /** The measured window, as process.hrtime.bigint() readings. */
   measureFromNs: bigint;
@@ -53,7 +56,8 @@ export interface DriveResult {
 
 interface Sent {
   sentAtNs: bigint;
-  events: number;
+  /** Kept until the reply, to read back a refused transfer. */
+  body: Uint8Array;
 }
 
 export async function drive(options: DriveOptions): Promise<DriveResult> {
@@ -63,8 +67,9 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
   const startNs = process.hrtime.bigint();
   const measureFromNs = startNs + BigInt(Math.round(options.warmupMs * 1e6));
   const measureToNs = measureFromNs + BigInt(Math.round(options.durationMs * 1e6));
-  const totals = { sent: 0, ok: 0, measured: 0, requestsMeasured: 0 };
+  const totals = { sent: 0, ok: 0, refused: 0, measured: 0, requestsMeasured: 0 };
   const fail = (name: string, count: number) => failures.set(name, (failures.get(name) ?? 0) + count);
+  const outcomes: ReplyOutcomes = { fail, refused: (body, index) => options.source.refusedForSliceMoney(body, index) };
 
   const runSocket = (socket: WebSocket) =>
     new Promise<void>((resolve, reject) => {
@@ -73,7 +78,7 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
       const sendNext = () => {
         const body = options.source.nextBody(options.batchEvents);
         requestId = requestId === 0xffff_ffff ? 1 : requestId + 1;
-        inFlight.set(requestId, { sentAtNs: process.hrtime.bigint(), events: options.batchEvents });
+        inFlight.set(requestId, { sentAtNs: process.hrtime.bigint(), body });
         totals.sent += options.batchEvents;
         socket.send(encodeRequest(requestId, Operation.create_transfers, body), { binary: true });
       };
@@ -83,10 +88,12 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
         const sent = inFlight.get(reply.requestId);
         if (sent === undefined) return reject(new Error(`reply to unknown request ${reply.requestId}`));
         inFlight.delete(reply.requestId);
-        if (reply.error) fail(reply.error.code, sent.events);
-        else totals.ok += countOk(reply.body, sent.events, fail);
+        if (reply.error) fail(reply.error.code, sent.body.byteLength / eventBytes);
+        const { ok, refused } = reply.error ? { ok: 0, refused: 0 } : countOutcomes(reply.body, sent.body, outcomes);
+        totals.ok += ok;
+        totals.refused += refused;
         if (nowNs >= measureFromNs && nowNs < measureToNs) {
-          totals.measured += sent.events;
+          totals.measured += ok;
           totals.requestsMeasured++;
           if (sent.sentAtNs >= measureFromNs) latencies.record(msBetween(sent.sentAtNs, nowNs));
         }
@@ -126,25 +133,35 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
     latencies,
     transfersSent: totals.sent,
     transfersOk: totals.ok,
+    refusedForSliceMoney: totals.refused,
     failures,
     measureFromNs,
     measureToNs,
   };
 }
 
-/** Counts ok results (u16 code 0) in a write reply, and tallies the others by name. */
-function countOk(body: Uint8Array, events: number, fail: (name: string, count: number) => void): number {
-  if (body.byteLength !== events * resultBytes) {
-    fail('reply_length_mismatch', events);
-    return 0;
+interface ReplyOutcomes {
+  fail: (name: string, count: number) => void;
+  /** Whether the request's transfer at `index`, refused insufficient_funds, is a hot-debit slice refusal (then counted apart). */
+  refused: (request: Uint8Array, index: number) => boolean;
+}
+
+/** Counts ok results (u16 code 0) and slice refusals in a write reply; tallies every other result by name. */
+function countOutcomes(reply: Uint8Array, request: Uint8Array, outcomes: ReplyOutcomes): { ok: number; refused: number } {
+  const events = request.byteLength / eventBytes;
+  if (reply.byteLength !== events * resultBytes) {
+    outcomes.fail('reply_length_mismatch', events);
+    return { ok: 0, refused: 0 };
   }
   let ok = 0;
-  for (let at = 0; at < body.byteLength; at += resultBytes) {
-    const code = body[at] | (body[at + 1] << 8);
+  let refused = 0;
+  for (let at = 0, index = 0; at < reply.byteLength; at += resultBytes, index++) {
+    const code = reply[at] | (reply[at + 1] << 8);
     if (code === 0) ok++;
-    else fail(resultName(code) ?? `code_${code}`, 1);
+    else if (code === ResultCode.insufficient_funds && outcomes.refused(request, index)) refused++;
+    else outcomes.fail(resultName(code) ?? `code_${code}`, 1);
   }
-  return ok;
+  return { ok, refused };
 }
 
 function openSocket(url: string): Promise<WebSocket> {

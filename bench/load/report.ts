@@ -74,9 +74,20 @@ export interface PhaseResult extends WindowFigures {
   inFlightPerConnection: number;
   /** Phases whose workload moves money between shards (every one but same-shard, with 2 shards or more). */
   transit: PhaseTransit | null;
-  /** Hot workloads: the hot account was marked hot on its side before the phase (null: not a hot workload). */
+  /**
+   * Hot workloads: the hot account was hot on its side during the phase (hot-credit: marked hot-inbound
+   * before it; hot-debit: created hot-outbound); null: not a hot workload.
+   */
   hotMarked: boolean | null;
+  /**
+   * Hot-debit: transfers refused insufficient_funds by a slice not yet refilled, over the phase (warm-up
+   * included). Neither ok nor failures, and not in transfers/s; null: another workload.
+   */
+  refusedForSliceMoney: number | null;
 }
+
+/** Above this share of a phase's transfers, slice refusals get a warning line: the keeper is not keeping up. */
+export const sliceRefusalsWarnShare = 0.01;
 
 /** One workload's transfers/s over another's, for one phase kind and batch size. */
 export interface WorkloadRatio {
@@ -109,17 +120,45 @@ export function workloadRatios(phases: readonly PhaseResult[], numerator: Worklo
   return ratios;
 }
 
+/** The hot-outbound hot-debit account and its slices, checked as one group. */
+export interface HotDebitGroupResult {
+  accountId: string;
+  homeShard: number;
+  slices: number;
+  slicesFound: number;
+  /** Σ over the account and its slices of credits posted − debits posted, against funding − Σ hot-debit amounts posted. */
+  netMinor: string;
+  expectedMinor: string;
+  /** The slices' own Σ credits − debits, and lookupAccounts' sliceBalances of the account (money available in them), at the read. */
+  slicesNetMinor: string;
+  sliceBalancesMinor: string | null;
+  /** The keeper's refills and returns (each one debit and one credit inside the group), taken out of the totals. */
+  keeperInternalMinor: string;
+  /** lookupAccounts reads until the group and the transit accounts agreed (a keeper move may be half done during one). */
+  reads: number;
+  readPauseMs: number;
+  matches: boolean;
+}
+
 export interface VerificationResult {
   transfersIssued: number;
   transfersOk: number;
-  /** Transfers and Σ amounts issued per workload. */
-  issuedByWorkload: Record<string, { transfers: number; amount: string }>;
+  /** Hot-debit transfers refused insufficient_funds by a slice: with transfersOk they make transfersIssued. */
+  hotDebitRefused: number;
+  /** Refused transfers looked up (the first refusedIdsKeptMax) and found: must be 0. */
+  refusedIdsChecked: number;
+  refusedIdsFound: number;
+  /** Transfers issued (refused ones included), refused, and Σ amounts posted, per workload. */
+  issuedByWorkload: Record<string, { transfers: number; refused: number; amount: string }>;
   /** GET /health transit when the checks ran (they run only once it reads 0 in flight). */
   transitAtVerify: TransitReading;
   /** The wait, before the checks, until the hot accounts had applied every credit they buffered. */
   hotCredits: BufferedWait;
   accountsChecked: number;
-  /** Σ credits (posted + buffered) over every account, against Σ of every amount issued plus the funding. */
+  /**
+   * Σ credits (posted + buffered) over every account of the bench (and the hot-debit account's slices),
+   * less the keeper's internal moves, against Σ of every amount posted plus the funding.
+   */
   creditsPostedTotal: string;
   /** The part of it accepted but not yet applied to balances (hot accounts). */
   creditsBufferedTotal: string;
@@ -132,6 +171,8 @@ export interface VerificationResult {
   accountsMismatched: number | null;
   /** First few mismatching accounts, for the report. */
   accountMismatchExamples: string[];
+  /** null: the hot-debit account is not hot-outbound (the hot-debit workload did not run). */
+  hotDebitGroup: HotDebitGroupResult | null;
   /**
    * Per ordered shard pair (debit shard → credit shard): the transit-out half's credits and the
    * transit-in half's debits both equal Σ cross-shard amounts sent that way, and nothing came back.
@@ -144,7 +185,7 @@ export interface VerificationResult {
   /** Cross-shard samples whose payee's history holds the transfer as a credit on the payee's own shard. */
   crossShardSamplesChecked: number;
   crossShardPayeesCredited: number;
-  /** Wall time of the checks: one lookup of every account plus the sampled transfers. */
+  /** Wall time of the checks: one lookup of every account, the group and transit reads, the sampled and refused transfers. */
   seconds: number;
   passed: boolean;
 }
@@ -288,6 +329,23 @@ export function printTable(phases: PhaseResult[]): void {
   ]);
   const header = ['phase', 'workload', 'batch', 'sockets×in flight', 'transfers/s', 'requests/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'cores bench/server', 'failures'];
   printRows(header, rows, 2);
+  printSliceRefusals(phases);
+}
+
+/** After the table: hot-debit transfers refused by a slice not yet refilled, per phase, with a warning above sliceRefusalsWarnShare. */
+function printSliceRefusals(phases: readonly PhaseResult[]): void {
+  const hot = phases.filter((p) => p.refusedForSliceMoney !== null);
+  if (hot.length === 0) return;
+  const share = (p: PhaseResult) => (p.transfersSent === 0 ? 0 : p.refusedForSliceMoney! / p.transfersSent);
+  const cells = hot.map((p) => `${p.name.replace(/ \(.*\)$/, '')}: ${rate.format(p.refusedForSliceMoney!)}${p.refusedForSliceMoney! > 0 ? ` (${(share(p) * 100).toFixed(2)}%)` : ''}`);
+  console.log(`hot-debit refused for want of slice money (insufficient_funds, not failures, not in transfers/s): ${cells.join(', ')}`);
+  for (const p of hot) {
+    if (share(p) <= sliceRefusalsWarnShare) continue;
+    console.log(
+      `warning: ${p.name}, hot-debit: ${rate.format(p.refusedForSliceMoney!)} of ${rate.format(p.transfersSent)} transfers (${(share(p) * 100).toFixed(1)}%) refused by an empty slice, ` +
+        `above ${sliceRefusalsWarnShare * 100}%: the keeper's refills did not keep up`,
+    );
+  }
 }
 
 /** Columns before `leftColumns` are left-aligned, the rest right-aligned. */
@@ -329,6 +387,12 @@ export function printTransitTable(phases: PhaseResult[]): void {
   if (cross.some((p) => p.transit!.delayMixesEarlierPhases)) {
     console.log('* this phase delivered fewer credits than the server keeps samples: its percentiles also include earlier phases');
   }
+  if (cross.some((p) => p.refusedForSliceMoney !== null)) {
+    console.log(
+      "hot-debit (hot-outbound): its transfers are served on the payee's shard and cross none; the slice keeper's refills and returns do, " +
+        'and count among the credits delivered of whichever phase they fall in',
+    );
+  }
 }
 
 /** One ratio table (numerator / denominator per batch size) and its target line at `targetBatch`. */
@@ -353,19 +417,36 @@ export function printRatios(ratios: WorkloadRatio[], numerator: Workload, denomi
 export function printVerification(v: VerificationResult): void {
   console.log('');
   const byWorkload = Object.entries(v.issuedByWorkload)
-    .map(([name, w]) => `${name} ${rate.format(w.transfers)}`)
+    .map(([name, w]) => `${name} ${rate.format(w.transfers)}${w.refused > 0 ? ` (${rate.format(w.refused)} refused by a slice)` : ''}`)
     .join(', ');
+  const refused =
+    v.hotDebitRefused === 0 ? '' : `, ${rate.format(v.hotDebitRefused)} refused by a slice (${v.refusedIdsFound}/${rate.format(v.refusedIdsChecked)} looked up exist)`;
+  const g = v.hotDebitGroup;
+  const group =
+    g === null
+      ? ''
+      : `hot-debit group (account ${g.accountId} + ${g.slicesFound}/${g.slices} slices) Σ credits − debits ${g.netMinor} vs funding − paid ${g.expectedMinor}: ` +
+        `${g.matches ? 'match' : 'MISMATCH'} (read ${g.reads}×; slices hold ${g.slicesNetMinor}, keeper's internal moves ${g.keeperInternalMinor} left out of the totals); `;
   console.log(
-    `verify: ${v.passed ? 'PASSED' : 'FAILED'} — ${rate.format(v.transfersOk)}/${rate.format(v.transfersIssued)} transfers ok (${byWorkload}); ` +
+    `verify: ${v.passed ? 'PASSED' : 'FAILED'} — ${rate.format(v.transfersOk)}/${rate.format(v.transfersIssued)} transfers ok${refused} (${byWorkload}); ` +
       `transit idle (${rate.format(v.transitAtVerify.inFlight)} in flight, ${rate.format(v.transitAtVerify.delivered)} credits delivered); ` +
       `Σ credits posted ${v.creditsPostedTotal} (${v.creditsBufferedTotal} of them buffered) vs Σ amounts issued ${v.amountIssuedTotal} + funding ${v.amountFundedTotal} over ${rate.format(v.accountsChecked)} accounts; ` +
       `debits = credits: ${v.debitsEqualCredits}; ` +
       `accounts off their expected balances: ${v.accountsMismatched === null ? 'not tracked' : rate.format(v.accountsMismatched)}; ` +
+      group +
       `transit accounts ${v.transitPairsMatching}/${v.transitPairsChecked} shard pairs match; ` +
       `${v.samplesMatching}/${v.samplesChecked} sampled transfers match; ` +
       `${v.crossShardPayeesCredited}/${v.crossShardSamplesChecked} cross-shard samples credited on the payee's shard (${v.seconds.toFixed(1)} s)`,
   );
   for (const example of [...v.accountMismatchExamples, ...v.transitMismatchExamples]) console.log(`  mismatch: ${example}`);
+  if (g !== null && !g.matches) {
+    console.log(
+      `  mismatch: hot-debit group (account ${g.accountId}, home shard ${g.homeShard}, and its slices): Σ credits − debits ${g.netMinor}, ` +
+        `expected funding − Σ hot-debit amounts posted = ${g.expectedMinor} (off by ${BigInt(g.netMinor) - BigInt(g.expectedMinor)}) ` +
+        `in each of ${g.reads} reads ${g.readPauseMs} ms apart`,
+    );
+  }
+  if (v.refusedIdsFound > 0) console.log(`  mismatch: ${v.refusedIdsFound} hot-debit transfer(s) answered insufficient_funds exist in the ledger`);
   if (!v.hotCredits.drained) {
     console.log(`warning: hot accounts still had credits buffered after ${v.hotCredits.seconds.toFixed(1)} s: ${JSON.stringify(v.hotCredits.bufferedAtEnd)} (counted as credits above)`);
   }

@@ -54,7 +54,7 @@ export interface BaselineCell {
 
 export interface SideBySideRow {
   workload: Workload;
-  /** Hot workloads: whether the hot account was marked hot (null: not a hot workload). */
+  /** Hot workloads: whether the hot account was hot on its side (marked hot-inbound, or created hot-outbound; null: not a hot workload). */
   hotMarked: boolean | null;
   /** The pipelined (raw frame) phases of the workload, one per batch size, in run order. */
   tally: TallyCell[];

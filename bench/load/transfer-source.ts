@@ -2,14 +2,18 @@
 // from core/layout.ts), so the load generator spends little CPU per transfer. Which two accounts a
 // transfer moves money between is the workload's choice (workloads.ts), switched between phases.
 // Accounts: the regular ones (ids 1..accountCount), then a funding account, the hot-credit account and
-// the hot-debit account (no overdraft, funded once from the funding account before the load).
+// the hot-debit account (no overdraft, funded once from the funding account before the load; created
+// hot-outbound when the hot-debit workload runs, so that its debits are served from slices on the payee's shard).
 // Keeps what the final checks need: the sum of every amount issued (in total, per workload and per
 // ordered shard pair), each account's expected debits and credits, and a uniform sample of the
 // transfers of each workload. Every sum is an integer below 2^53, so exact in a double (checked per body).
+// A hot-debit transfer refused insufficient_funds on a slice (empty until its refill) is taken back out of
+// every sum when its reply arrives (refusedForSliceMoney): the sums are always those of the transfers posted.
 import { AccountLayout, TransferLayout } from '../../src/core/layout.js';
-import { eventBytes } from '../../src/core/limits.js';
+import { eventBytes, lookupIdsMax } from '../../src/core/limits.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { AccountFlags, type AccountInput, type TransferInput } from '../../src/client/index.js';
+import { hotOutboundGroup, type HotOutboundGroup } from './hot-outbound-group.js';
 import { newAccountUniverse, pickPair, specialAccountCount, workloadNames, type AccountUniverse, type Pair, type RandomSource, type Workload } from './workloads.js';
 import { zipfExponentDefault, zipfTable } from './zipf.js';
 
@@ -33,6 +37,8 @@ const fundingIdTag = 0x7a11_00f0;
 export const hotDebitFundingMinor = 1_000_000_000_000_000;
 /** Every sum the bench keeps stays at most this, so each is exact in a double. */
 const exactSumMax = Number.MAX_SAFE_INTEGER;
+/** Ids of refused hot-debit transfers kept, to check at the end that none exists: one lookup's worth. */
+export const refusedIdsKeptMax = lookupIdsMax;
 
 const wordsPerRecord = eventBytes / 4;
 const w = {
@@ -46,16 +52,24 @@ const w = {
 
 export interface SampledTransfer {
   id: bigint;
+  /** The transfer's sequence number (the low words of its id). */
+  seq: number;
+  /** As sent; a hot-outbound account's transfer may be stored with one of its slices instead (hot-outbound-group.ts). */
   debitAccountId: bigint;
   creditAccountId: bigint;
   amount: bigint;
   workload: Workload;
+  /** Refused insufficient_funds on a slice: it must not exist. */
+  refused: boolean;
 }
 
-/** What one workload issued: transfers, the sum of their amounts, and a uniform sample of them. */
+/** What one workload issued: transfers, the sum of the amounts posted, and a uniform sample of them. */
 export interface WorkloadIssued {
+  /** Every transfer issued, refused ones included. */
   transfers: number;
-  /** Exact while below 2^53. */
+  /** Hot-debit transfers refused insufficient_funds on a slice (always 0 for the other workloads). */
+  refused: number;
+  /** Σ amounts of the transfers issued and not refused. Exact while below 2^53. */
   amount: number;
   readonly samples: SampledTransfer[];
 }
@@ -69,6 +83,8 @@ export class TransferSource implements RandomSource {
   readonly fundingAccountId: bigint;
   readonly hotCreditAccountId: bigint;
   readonly hotDebitAccountId: bigint;
+  /** The hot-debit account and its slices when it is created hot-outbound; null: a plain no-overdraft account. */
+  readonly hotDebitGroup: HotOutboundGroup | null;
   private readonly universe: AccountUniverse;
   private readonly pair: Pair = { debit: 0, credit: 0 };
   private readonly zipfExponent: number;
@@ -76,20 +92,28 @@ export class TransferSource implements RandomSource {
   private randomState: number;
   private currentWorkload: Workload = 'uniform';
   private current: WorkloadIssued;
-  /** Sum of the amounts of every load transfer issued (exact while below 2^53). */
+  /** Sum of the amounts of every load transfer issued and not refused (exact while below 2^53). */
   amountIssuedTotal = 0;
   /** The funding transfer's amount, once issued (0 before). */
   amountFundedTotal = 0;
-  /** Load transfers whose two accounts are on different shards (their credits travel through transit). */
+  /**
+   * Load transfers whose two accounts are on different shards (their credits travel through transit). A
+   * hot-outbound account's debits are served on the payee's shard: never counted here.
+   */
   crossShardTransfersIssued = 0;
-  readonly issued = Object.fromEntries(workloadNames.map((name): [Workload, WorkloadIssued] => [name, { transfers: 0, amount: 0, samples: [] }])) as Record<Workload, WorkloadIssued>;
+  readonly issued = Object.fromEntries(workloadNames.map((name): [Workload, WorkloadIssued] => [name, { transfers: 0, refused: 0, amount: 0, samples: [] }])) as Record<Workload, WorkloadIssued>;
   /** Σ amounts of cross-shard transfers per ordered shard pair, at [debit shard × shardCount + credit shard]. */
   readonly crossAmountByPair: Float64Array;
+  /** Σ amounts of the hot-debit transfers posted, by the payee's shard (the slice that served them, off the home shard). */
+  readonly hotDebitPaidByShard: Float64Array;
+  /** Ids of the refused hot-debit transfers, the first refusedIdsKeptMax. */
+  readonly hotDebitRefusedIds: bigint[] = [];
   /** Σ amounts each account (by index, the special ones included) was debited and credited (null above perAccountBookkeepingMax accounts). */
   readonly expectedDebits: Float64Array | null;
   readonly expectedCredits: Float64Array | null;
 
-  constructor(accountCount: number, shardCount: number, seed: number, zipfExponent = zipfExponentDefault) {
+  /** `hotDebitOutbound`: create the hot-debit account hot-outbound (when the hot-debit workload runs). */
+  constructor(accountCount: number, shardCount: number, seed: number, zipfExponent = zipfExponentDefault, hotDebitOutbound = false) {
     this.accountCount = accountCount;
     this.accountTotal = accountCount + specialAccountCount;
     this.shardCount = shardCount;
@@ -100,7 +124,9 @@ export class TransferSource implements RandomSource {
     this.fundingAccountId = this.accountId(accountCount);
     this.hotCreditAccountId = this.accountId(this.universe.hotCreditIndex);
     this.hotDebitAccountId = this.accountId(this.universe.hotDebitIndex);
+    this.hotDebitGroup = hotDebitOutbound ? hotOutboundGroup(this.hotDebitAccountId, shardCount) : null;
     this.crossAmountByPair = new Float64Array(shardCount * shardCount);
+    this.hotDebitPaidByShard = new Float64Array(shardCount);
     const perAccount = this.accountTotal <= perAccountBookkeepingMax;
     this.expectedDebits = perAccount ? new Float64Array(this.accountTotal) : null;
     this.expectedCredits = perAccount ? new Float64Array(this.accountTotal) : null;
@@ -136,14 +162,22 @@ export class TransferSource implements RandomSource {
     return this.universe.shardOf[Number(id) - 1];
   }
 
+  /** Hot-debit transfers refused insufficient_funds on a slice, over the whole run. */
+  get hotDebitRefused(): number {
+    return this.issued['hot-debit'].refused;
+  }
+
   /**
    * Account inputs for the public client, `count` from index `first`. Only the hot-debit account has a
    * balance rule (no overdraft, as the baseline checks funds): every other transfer posts whatever the balances.
+   * Hot-outbound is set at creation or never (the server has no mark_hot for debits: the routing of an
+   * account's debits must not change under a retry).
    */
   accounts(first: number, count: number): AccountInput[] {
+    const hotDebitFlags = AccountFlags.debits_must_not_exceed_credits | (this.hotDebitGroup === null ? 0 : AccountFlags.hot_outbound);
     return Array.from({ length: count }, (_, i) => {
       const id = this.accountId(first + i);
-      const flags = id === this.hotDebitAccountId ? AccountFlags.debits_must_not_exceed_credits : AccountFlags.none;
+      const flags = id === this.hotDebitAccountId ? hotDebitFlags : AccountFlags.none;
       return { id, ledger: benchLedger, code: benchAccountCode, flags };
     });
   }
@@ -153,6 +187,10 @@ export class TransferSource implements RandomSource {
     if (this.amountFundedTotal !== 0) throw new Error('the hot-debit account is funded once');
     const amount = hotDebitFundingMinor;
     this.amountFundedTotal = amount;
+    // Its credit travels through transit like any other when the two accounts are on different shards (with 3 shards they are).
+    const shardOf = this.universe.shardOf;
+    const [from, to] = [shardOf[Number(this.fundingAccountId) - 1], shardOf[this.universe.hotDebitIndex]];
+    if (from !== to) this.crossAmountByPair[from * this.shardCount + to] += amount;
     if (this.expectedDebits !== null) {
       this.expectedDebits[Number(this.fundingAccountId) - 1] += amount;
       this.expectedCredits![this.universe.hotDebitIndex] += amount;
@@ -193,6 +231,43 @@ export class TransferSource implements RandomSource {
   }
 
   /**
+   * The transfer at `index` of `body` (a body of nextBody) was answered insufficient_funds. When it is a
+   * hot-debit transfer a slice served (its payee off the account's home shard), it is taken back out of
+   * every sum and true is returned: a slice briefly empty before its refill, not a failure of the run.
+   * Anything else returns false and changes nothing (a failure).
+   */
+  refusedForSliceMoney(body: Uint8Array, index: number): boolean {
+    const words = new Uint32Array(body.buffer, body.byteOffset + index * eventBytes, wordsPerRecord);
+    const seq = words[w.id] + words[w.id + 1] * 2 ** 32;
+    return this.takeBackRefused(seq, words[w.debit] - 1, words[w.credit] - 1, words[w.amount]);
+  }
+
+  /** refusedForSliceMoney for a transfer of nextInput. */
+  inputRefusedForSliceMoney(transfer: TransferInput): boolean {
+    return this.takeBackRefused(Number(transfer.id & 0xffff_ffff_ffff_ffffn), Number(transfer.debitAccountId) - 1, Number(transfer.creditAccountId) - 1, Number(transfer.amount));
+  }
+
+  private takeBackRefused(seq: number, debit: number, credit: number, amount: number): boolean {
+    const group = this.hotDebitGroup;
+    if (group === null || debit !== this.universe.hotDebitIndex || this.universe.shardOf[credit] === group.home) return false;
+    const issued = this.issued['hot-debit'];
+    issued.refused++;
+    issued.amount -= amount;
+    this.amountIssuedTotal -= amount;
+    this.hotDebitPaidByShard[this.universe.shardOf[credit]] -= amount;
+    if (this.expectedDebits !== null) {
+      this.expectedDebits[debit] -= amount;
+      this.expectedCredits![credit] -= amount;
+    }
+    const id = BigInt(seq) | (BigInt(transferIdTag) << 64n);
+    if (this.hotDebitRefusedIds.length < refusedIdsKeptMax) this.hotDebitRefusedIds.push(id);
+    // Rare (a slice empty before its refill), and at most sampleTransfersMax to look through.
+    const sample = issued.samples.find((s) => s.seq === seq);
+    if (sample !== undefined) sample.refused = true;
+    return true;
+  }
+
+  /**
    * Before `count` more transfers: every sum stays exact (the largest, funding + load, only grows, by at
    * most amountCycle a transfer), and a hot-debit transfer never overdraws the funded account (it would be
    * refused, and the expected balances would be wrong). Either failing means a run far past any sensible length.
@@ -213,7 +288,10 @@ export class TransferSource implements RandomSource {
     const { debit, credit } = this.pair;
     const amount = 1 + (seq % amountCycle);
     const shardOf = this.universe.shardOf;
-    if (shardOf[debit] !== shardOf[credit]) {
+    const hotDebit = debit === this.universe.hotDebitIndex;
+    if (hotDebit) this.hotDebitPaidByShard[shardOf[credit]] += amount;
+    // A hot-outbound account's debit is served on the payee's shard (by its slice there, or by the account at home).
+    if (shardOf[debit] !== shardOf[credit] && !(hotDebit && this.hotDebitGroup !== null)) {
       this.crossShardTransfersIssued++;
       this.crossAmountByPair[shardOf[debit] * this.shardCount + shardOf[credit]] += amount;
     }
@@ -243,7 +321,7 @@ export class TransferSource implements RandomSource {
     const slot = samples.length < sampleTransfersMax ? samples.length : this.below(issued.transfers);
     if (slot >= sampleTransfersMax) return;
     const id = BigInt(seq) | (BigInt(transferIdTag) << 64n);
-    samples[slot] = { id, debitAccountId: this.accountId(debit), creditAccountId: this.accountId(credit), amount: BigInt(amount), workload: this.currentWorkload };
+    samples[slot] = { id, seq, debitAccountId: this.accountId(debit), creditAccountId: this.accountId(credit), amount: BigInt(amount), workload: this.currentWorkload, refused: false };
   }
 
   /** An integer in [0, bound), from the 32-bit xorshift state. */

@@ -16,7 +16,7 @@ export const workloadDescriptions: Record<Workload, string> = {
   uniform: 'both accounts uniform random over every regular account, any shard',
   zipf: 'both accounts drawn from a Zipf distribution over the regular accounts (rank k = account id k + 1)',
   'hot-credit': 'every transfer credits one hot account; the debit account is uniform',
-  'hot-debit': 'every transfer debits one hot account (no overdraft, funded up front); the credit account is uniform',
+  'hot-debit': 'every transfer debits one hot-outbound account (no overdraft, funded up front, served from slices); the credit account is uniform',
   'cross-shard': 'uniform debit account; the credit account is uniform over the other shards',
   'same-shard': 'uniform debit account; the credit account is on the same shard',
 };
@@ -128,7 +128,10 @@ function onSameShard(debit: number, pool: Uint32Array, random: RandomSource): nu
   return credit;
 }
 
-/** Whether `workload` can move money between two shards (then its credits travel through transit). */
+/**
+ * Whether `workload` can move money between two shards (then its credits travel through transit). A
+ * hot-outbound hot-debit account pays from the payee's shard, but its slice keeper's refills and returns cross.
+ */
 export function crossesShards(workload: Workload, shardCount: number): boolean {
   return shardCount > 1 && workload !== 'same-shard';
 }

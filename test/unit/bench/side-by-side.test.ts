@@ -29,6 +29,7 @@ function tally(workload: Workload, batchEvents: number, transfersPerSecond: numb
     serverCores: null,
     transit: null,
     hotMarked: workload.startsWith('hot') ? true : null,
+    refusedForSliceMoney: workload === 'hot-debit' ? 0 : null,
   };
 }
 
