@@ -7,7 +7,8 @@
 //     money, or was never funded, gets its share from the home account: one transfer home → slice (a
 //     cross-shard transfer: the home account is debited first, the slice credited after).
 //   - Timed compensation (定时补偿, every compensateMs): a slice not debited for a whole period returns
-//     its money home (slice → home), so idle money goes back to the account and its balance is fresh.
+//     its money home (slice → home) but a standby of 1/8 of its share, so idle money goes back to the
+//     account and its balance is fresh, while the next burst's first payments are still served at once.
 // A debit no slice can cover is refused insufficient_funds on the payee's shard (it does not wait); the
 // refusal marks the slice for refill in the next round, so a retry shortly after finds money there.
 
@@ -59,6 +60,8 @@ interface HotAccount {
   starved: boolean[];
 }
 
+/** An idle slice keeps 1/this of its share at a timed compensation (a standby for the next burst). */
+const sliceStandbyDivisor = 8n;
 /** How long a grant may stay in transit before the keeper stops waiting for it (it is retried then). */
 const grantWaitMsMax = 2000;
 
@@ -198,11 +201,14 @@ export class HotOutboundKeeper {
         const debited = slice.debitsPosted > a.debitsSeen[shard]!;
         a.debitsSeen[shard] = slice.debitsPosted;
         if (compensate) {
-          // Idle for a whole period: its money goes home (what a grant in flight brings stays for the next period).
+          // Idle for a whole period: its money goes home but a standby amount (what a grant in flight brings
+          // stays for the next period). The standby serves the first payments of the next burst at once;
+          // they mark the slice debited, and the next look refills it.
           const idle = slice.debitsPosted === a.debitsAtCompensation[shard];
           a.debitsAtCompensation[shard] = slice.debitsPosted;
-          if (idle && balance > 0n && a.grantAwaited[shard] === null) {
-            returns.push(this.#transfer(a, a.slices[shard]!, a.id, balance));
+          const excess = balance - share / sliceStandbyDivisor;
+          if (idle && excess > 0n && a.grantAwaited[shard] === null) {
+            returns.push(this.#transfer(a, a.slices[shard]!, a.id, excess));
             returned.push({ account: a, shard });
             return;
           }

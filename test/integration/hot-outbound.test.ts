@@ -157,7 +157,7 @@ describe('a hot-outbound account paying payees on every shard', () => {
     expect(set.hotOutbound.stats().accounts).toBe(1);
   });
 
-  it('returns an idle slice home at the timed compensation and refills a slice that refused a debit', async () => {
+  it('returns an idle slice home (but a standby) at the timed compensation and refills a slice that refused a debit', async () => {
     const set = await start();
     const funder = idsOn(0, 1, 1n)[0]!;
     const hot = idsOn(0, 1, 100n)[0]!;
@@ -174,11 +174,11 @@ describe('a hot-outbound account paying payees on every shard', () => {
     expect(funded).toBe(300n); // its share: 900 over 3 shards
 
     await set.hotOutbound.runRound(true); // marks the period's start
-    await set.hotOutbound.runRound(true); // no debit since: the slice goes home
+    await set.hotOutbound.runRound(true); // no debit since: the slice goes home, but a standby of 1/8 of its share
     await set.transit.idle(10_000);
-    expect(available((await lookup(set, [slice2])).get(slice2)!)).toBe(0n);
+    expect(available((await lookup(set, [slice2])).get(slice2)!)).toBe(37n); // 300 / 8
 
-    // A debit that finds the slice empty is refused, and asks for a refill; a retry shortly after is paid.
+    // A debit the slice cannot cover is refused, and asks for a refill; a retry shortly after is paid.
     const pay = (id: bigint) => set.execute(Operation.create_transfers, encodeTransfers([{ id, debitAccountId: hot, creditAccountId: payee, amount: 100n, ledger, code: 1 }]));
     expect(decodeResults(await pay(50n))[0]!.result).toBe('insufficient_funds');
     let result = '';
