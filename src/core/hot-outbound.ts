@@ -48,8 +48,13 @@ export interface HotDebitsRouted {
   rewritten: number[];
 }
 
-/** Hot-outbound accounts by their id's low 64 bits (a cheap first test; the full id is compared after). */
-export type HotOutboundRoutes = ReadonlyMap<bigint, readonly { id: Uint8Array; route: HotOutboundRoute }[]>;
+/** Hot-outbound accounts by their id's low 32 bits (a first test that allocates nothing; the full id is compared after). */
+export type HotOutboundRoutes = ReadonlyMap<number, readonly { id: Uint8Array; route: HotOutboundRoute }[]>;
+
+/** The key of `id` in HotOutboundRoutes. */
+export function routeKeyOf(id: bigint): number {
+  return Number(id & 0xffff_ffffn);
+}
 
 /**
  * Rewrites every single-phase debit of a hot-outbound account whose credit account lives on another shard
@@ -61,7 +66,7 @@ export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOut
   let out: Uint8Array | null = null;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    const entry = hot.get(view.getBigUint64(at + T.debitAccountId, true))?.find((e) => sameId(body, at + T.debitAccountId, e.id));
+    const entry = hot.get(view.getUint32(at + T.debitAccountId, true))?.find((e) => sameId(body, at + T.debitAccountId, e.id));
     if (entry === undefined) continue;
     // Holds, posts, voids, reversals and pay-from-freeze stay with the account itself on its home shard.
     if ((view.getUint16(at + T.flags, true) & transferKindFlags) !== 0) continue;

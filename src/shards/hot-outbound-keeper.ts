@@ -13,7 +13,7 @@
 // refusal marks the slice for refill in the next round, so a retry shortly after finds money there.
 
 import { randomBytes } from 'node:crypto';
-import { sliceAccountId, type HotOutboundRoute } from '../core/hot-outbound.js';
+import { routeKeyOf, sliceAccountId, type HotOutboundRoute } from '../core/hot-outbound.js';
 import { AccountLayout as A } from '../core/layout.js';
 import { eventBytes } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
@@ -70,8 +70,8 @@ export class HotOutboundKeeper {
   readonly #shardCount: number;
   readonly #options: HotOutboundOptions;
   readonly #accounts = new Map<bigint, HotAccount>();
-  /** What routeHotDebits needs, keyed by the hot id's low 64 bits. */
-  readonly routes = new Map<bigint, { id: Uint8Array; route: HotOutboundRoute }[]>();
+  /** What routeHotDebits needs (HotOutboundRoutes). */
+  readonly routes = new Map<number, { id: Uint8Array; route: HotOutboundRoute }[]>();
   readonly #stats: HotOutboundStats = { accounts: 0, grants: 0, returns: 0, refusedDebits: 0 };
   #timer: ReturnType<typeof setInterval> | null = null;
   /** Rounds run one after another; the timer adds none while one waits. */
@@ -128,7 +128,7 @@ export class HotOutboundKeeper {
         starved: slices.map(() => false),
       };
       this.#accounts.set(a.id, account);
-      const low = a.id & 0xffff_ffff_ffff_ffffn;
+      const low = routeKeyOf(a.id);
       const route = { home: account.home, slices: slices.map((id) => (id === null ? null : idBytes(id))) };
       this.routes.set(low, [...(this.routes.get(low) ?? []), { id: idBytes(a.id), route }]);
     }

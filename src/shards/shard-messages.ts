@@ -2,6 +2,7 @@
 // (TallyError's included) does not survive postMessage, so errors cross as { code, message }.
 
 import { ErrorCode, type TallyError } from '../core/errors.js';
+import type { HotInboundStats } from '../gateway/ledger-service.js';
 
 /** Control tasks, numbered outside Operation (1..7) so they can never be mistaken for ledger work. */
 export const ShardControl = {
@@ -56,19 +57,8 @@ export interface HotInboundOptions {
 
 export const hotInboundDefault: HotInboundOptions = { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 };
 
-/** One shard's hot-inbound figures (ShardControl.hotInboundStatus). */
-export interface HotInboundShardStatus {
-  /** Accounts marked hot-inbound now. */
-  accounts: number;
-  /** Credits waiting in buffers now: their sum (decimal string: minor units, exact) and how many. */
-  creditsBuffered: string;
-  creditsBufferedCount: number;
-  /** Credits applied by summary postings since this worker started, and how long recent ones waited. */
-  creditsApplied: number;
-  delayMsP50: number;
-  delayMsP99: number;
-  delayMsMax: number;
-}
+/** One shard's hot-inbound figures (ShardControl.hotInboundStatus): the shape the service reports for all of them. */
+export type HotInboundShardStatus = HotInboundStats;
 
 /** Piscina `workerData` of a shard worker. */
 export interface ShardWorkerData {

@@ -16,6 +16,13 @@ import { SystemAccountKind, systemAccountId } from '../../../src/core/system-acc
 const { bank, alice, merchant } = ids;
 const autoOff: HotInboundPolicy = { autoMarkCreditsPerSecond: 0, unmarkQuietSeconds: 60 };
 
+/** The first id from `from` on that routes to `shard` of `shardCount`. */
+function onShard(shard: number, from: bigint, shardCount = 2): bigint {
+  let id = from;
+  while (shardOfId(id, shardCount) !== shard) id++;
+  return id;
+}
+
 function hotMerchant(): LedgerHarness {
   const h = new LedgerHarness();
   standardWorld(h);
@@ -134,11 +141,6 @@ describe('credits to a hot-inbound account', () => {
 describe('credits from another shard', () => {
   test('land in the hot-inbound payee\'s buffer like local ones, and apply with its summary', () => {
     const shardCount = 2;
-    const onShard = (shard: number, from: bigint): bigint => {
-      let id = from;
-      while (shardOfId(id, shardCount) !== shard) id++;
-      return id;
-    };
     const payer = onShard(0, 1n);
     const payee = onShard(1, 1n);
     const c = new ClusterHarness(shardCount, { verifyEachWrite: true });
@@ -187,11 +189,6 @@ describe('automatic marking by credit rate', () => {
 
   test('never marks a transit account, however many cross-shard payments credit it', () => {
     const shardCount = 2;
-    const onShard = (shard: number, from: bigint): bigint => {
-      let id = from;
-      while (shardOfId(id, shardCount) !== shard) id++;
-      return id;
-    };
     const payer = onShard(0, 1n);
     const payee = onShard(1, 1n);
     const c = new ClusterHarness(shardCount, { verifyEachWrite: false });

@@ -2,7 +2,7 @@
 // account are served by the payee's shard's slice. The keeper and the slices' money: test/integration/hot-outbound.test.ts.
 
 import { describe, expect, test } from 'vitest';
-import { routeHotDebits, sliceAccountId, sliceTag, type HotOutboundRoute } from '../../../src/core/hot-outbound.js';
+import { routeHotDebits, routeKeyOf, sliceAccountId, sliceTag, type HotOutboundRoute } from '../../../src/core/hot-outbound.js';
 import { TransferLayout as T } from '../../../src/core/layout.js';
 import { decodeTransfer, encodeTransfers, type TransferInput } from '../../../src/core/records.js';
 import { shardOfId } from '../../../src/core/routing.js';
@@ -29,7 +29,7 @@ const route: HotOutboundRoute = {
   home,
   slices: Array.from({ length: shardCount }, (_, s) => (s === home ? null : idBytes(sliceAccountId(hot, s, shardCount)))),
 };
-const routes = new Map([[hot & 0xffff_ffff_ffff_ffffn, [{ id: idBytes(hot), route }]]]);
+const routes = new Map([[routeKeyOf(hot), [{ id: idBytes(hot), route }]]]);
 const other = (home + 1) % shardCount;
 
 function debitsOf(body: Uint8Array): bigint[] {
@@ -69,7 +69,7 @@ describe('routeHotDebits', () => {
     expect(routed.rewritten).toEqual([]);
   });
 
-  test('another account sharing the low 64 bits is not mistaken for the hot one', () => {
+  test('another account sharing the low bits is not mistaken for the hot one', () => {
     const lookalike = hot + (1n << 64n);
     const body = encodeTransfers([t(1n, lookalike, payeeOther)]);
     expect(routeHotDebits(body, shardCount, routes).rewritten).toEqual([]);
