@@ -20,10 +20,7 @@
 //
 // TALLY_PROPERTY_SEED replays a traffic mix (kill timing stays the scheduler's); the seed is in failures.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventBytes } from '../../src/core/limits.js';
 import { Operation } from '../../src/core/operations.js';
 import { encodePrepare } from '../../src/core/prepared-chains.js';
@@ -43,47 +40,17 @@ import { AccountFlags, TransferFlags, type TransferState } from '../../src/core/
 import { ChainLog } from '../../src/shards/chain-log.js';
 import { crashThread } from '../../src/shards/crash-orders.js';
 import { ShardControl } from '../../src/shards/shard-messages.js';
-import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
+import type { ShardSet } from '../../src/shards/shard-set.js';
+import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 import { mulberry32 } from '../support/prng.js';
 
 const shardCount = 4;
 const ledger = 1;
 const funding = 1_000_000n;
-let dataDir: string;
-const started: ShardSet[] = [];
-
-beforeEach(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tally-xchains-'));
-});
-
-afterEach(async () => {
-  for (const set of started.splice(0)) await set.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function start(): Promise<ShardSet> {
-  // Days end only on command: a cut at start would queue behind a vote held in doubt and blur the timing.
-  const set = await startShards({
-    dataDir,
-    shardCount,
-    transit: { tickMs: 5, reconcileMs: 100, retryMs: 20 },
-    dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false },
-  });
-  started.push(set);
-  return set;
-}
-
-async function restart(set: ShardSet): Promise<ShardSet> {
-  await set.close();
-  started.splice(started.indexOf(set), 1);
-  return start();
-}
-
-function idsOn(shard: number, count: number, from: bigint): bigint[] {
-  const ids: bigint[] = [];
-  for (let id = from; ids.length < count; id++) if (shardOfId(id, shardCount) === shard) ids.push(id);
-  return ids;
-}
+// Days end only on command: a cut at start would queue behind a vote held in doubt and blur the timing.
+const sets = useShardSets('tally-xchains-', { shardCount, transit: fastTransit, dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false } });
+const { start, restart } = sets;
+const idsOn = (shard: number, count: number, from: bigint): bigint[] => idsOnShard(shard, count, from, shardCount);
 
 interface Balance {
   debitsPosted: bigint;
@@ -401,9 +368,8 @@ describe('cross-shard linked chains while shard threads are killed', () => {
     const group = (1n << 60n) | 2n;
     const committedChain = chain(20n, 11n);
     await vote(set, group, committedChain);
-    await set.close();
-    started.splice(started.indexOf(set), 1);
-    const log = await ChainLog.open(dataDir);
+    await sets.close(set);
+    const log = await ChainLog.open(sets.dataDir);
     await log.logCommit(group);
     expect(log.isCommitted(aborted)).toBe(false);
     await log.close();

@@ -11,43 +11,20 @@
 //  3. Total debits = total credits over every account, transit included (conservation across shards).
 //  4. A restart of the whole shard set answers every balance identically (journals replay to the same state).
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
 import { decodeAccountStates, decodeHistoryEntries, decodeResults, decodeTransferStates, encodeAccounts, encodeHistoryFilter, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
 import { TransferFlags } from '../../src/core/types.js';
 import { crashThread } from '../../src/shards/crash-orders.js';
-import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
+import type { ShardSet } from '../../src/shards/shard-set.js';
+import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 
 const shardCount = 4;
 const ledger = 1;
-let dataDir: string;
-const started: ShardSet[] = [];
-
-beforeEach(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tally-xshard-'));
-});
-
-afterEach(async () => {
-  for (const set of started.splice(0)) await set.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function start(): Promise<ShardSet> {
-  const set = await startShards({ dataDir, shardCount, transit: { tickMs: 5, reconcileMs: 100, retryMs: 20 } });
-  started.push(set);
-  return set;
-}
-
-function idsOn(shard: number, count: number, from: bigint): bigint[] {
-  const ids: bigint[] = [];
-  for (let id = from; ids.length < count; id++) if (shardOfId(id, shardCount) === shard) ids.push(id);
-  return ids;
-}
+const { start } = useShardSets('tally-xshard-', { shardCount, transit: fastTransit });
+const idsOn = (shard: number, count: number, from: bigint): bigint[] => idsOnShard(shard, count, from, shardCount);
 
 async function balancesOf(set: ShardSet, ids: readonly bigint[]): Promise<Map<bigint, { debits: bigint; credits: bigint }>> {
   const states = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(ids)));

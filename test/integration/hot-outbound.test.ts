@@ -5,10 +5,7 @@
 // overdraws: what was paid never exceeds its funding, no slice or home balance goes below zero, money is
 // conserved, every acknowledged payment exists, and a full restart answers the same.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sliceAccountId } from '../../src/core/hot-outbound.js';
 import { Operation } from '../../src/core/operations.js';
 import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/records.js';
@@ -16,35 +13,16 @@ import type { AccountState } from '../../src/core/types.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { AccountFlags } from '../../src/core/types.js';
 import { crashThread } from '../../src/shards/crash-orders.js';
-import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
+import type { ShardSet } from '../../src/shards/shard-set.js';
 import { mulberry32 } from '../support/prng.js';
+import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 
 const shardCount = 3;
 const ledger = 1;
 const funding = 200_000n;
-let dataDir: string;
-const started: ShardSet[] = [];
-
-beforeEach(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tally-hot-out-'));
-});
-
-afterEach(async () => {
-  for (const set of started.splice(0)) await set.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function start(): Promise<ShardSet> {
-  const set = await startShards({ dataDir, shardCount, transit: { tickMs: 5, reconcileMs: 100, retryMs: 20 }, hotOutbound: { refillMs: 20, compensateMs: 60_000 } });
-  started.push(set);
-  return set;
-}
-
-function idsOn(shard: number, count: number, from: bigint): bigint[] {
-  const ids: bigint[] = [];
-  for (let id = from; ids.length < count; id++) if (shardOfId(id, shardCount) === shard) ids.push(id);
-  return ids;
-}
+const sets = useShardSets('tally-hot-out-', { shardCount, transit: fastTransit, hotOutbound: { refillMs: 20, compensateMs: 60_000 } });
+const start = sets.start;
+const idsOn = (shard: number, count: number, from: bigint): bigint[] => idsOnShard(shard, count, from, shardCount);
 
 async function lookup(set: ShardSet, ids: readonly bigint[]): Promise<Map<bigint, AccountState>> {
   return new Map(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(ids))).map((a) => [a.id, a]));
@@ -149,9 +127,7 @@ describe('a hot-outbound account paying payees on every shard', () => {
     for (const id of slices) expect(states.get(id)!.debitsPosted, `${why}: slice ${id} never debited`).toBeGreaterThan(0n);
 
     // A full restart: same balances; the keeper finds the account again and keeps routing its debits.
-    await set.close();
-    started.splice(started.indexOf(set), 1);
-    set = await start();
+    set = await sets.restart(set);
     const again = await lookup(set, [hot, ...slices, ...payees]);
     for (const [id, a] of states) expect(again.get(id)!.creditsPosted - again.get(id)!.debitsPosted, why).toBe(a.creditsPosted - a.debitsPosted);
     expect(set.hotOutbound.stats().accounts).toBe(1);
