@@ -127,7 +127,14 @@ export function setHotInbound(s: LedgerState, slot: number, hot: boolean, auto: 
   }
   const after = hot ? (before & ~HotBits.inboundAuto) | HotBits.inbound | (auto ? HotBits.inboundAuto : 0) : before & ~(HotBits.inbound | HotBits.inboundAuto);
   s.accounts.hot[slot] = after;
-  if (s.inChain) s.onUndo(() => (s.accounts.hot[slot] = before));
+  const counted = ((after & HotBits.inbound) !== 0 ? 1 : 0) - ((before & HotBits.inbound) !== 0 ? 1 : 0);
+  s.hotInboundAccounts += counted;
+  if (s.inChain) {
+    s.onUndo(() => {
+      s.accounts.hot[slot] = before;
+      s.hotInboundAccounts -= counted;
+    });
+  }
   return ResultCode.ok;
 }
 

@@ -80,6 +80,8 @@ export class LedgerState {
   readonly expiry = new ExpiryHeap();
   /** Hot-inbound accounts' credits waiting to be applied, by slot (core/hot-inbound.ts). */
   readonly buffers = new Map<number, InboundBuffer>();
+  /** Accounts marked hot-inbound now (kept by setHotInbound, so a status read never scans the accounts). */
+  hotInboundAccounts = 0;
   /** Credits per account in the current rate window (automatic hot-inbound marking). */
   readonly creditRates = new CreditRates();
   /** Set while the ledger applies entries live (not replaying): only then are delays worth recording. */
@@ -272,6 +274,9 @@ export class LedgerState {
     }
     this.assertConservation();
     this.verifyHolds();
+    let hot = 0;
+    for (let slot = 0; slot < a.count; slot++) if ((a.hot[slot]! & HotBits.inbound) !== 0) hot++;
+    assert(hot === this.hotInboundAccounts, `hot-inbound accounts: ${hot} marked, ${this.hotInboundAccounts} counted`);
   }
 
   /** Pending (both sides) and frozen balances equal the sums of the open holds and freezes behind them. */

@@ -7,7 +7,7 @@ import { applyAccountOperation, createAccount, setHotInbound } from './account-o
 import { errors } from './errors.js';
 import { accountStaticBytes, balanceStride } from './account-table.js';
 import { bytesEqual } from './bytes.js';
-import { HotBits, HotRecordKind, HotRecordLayout as H, planHotRecords, type HotInboundPolicy } from './hot-inbound.js';
+import { HotRecordKind, HotRecordLayout as H, planHotRecords, type HotInboundPolicy } from './hot-inbound.js';
 import { applyInstruction } from './inbound-posting.js';
 import {
   JournalEntryFlags,
@@ -386,11 +386,9 @@ export class Ledger {
 
   /** Hot-inbound accounts now: how many, and what their buffers hold. */
   hotInboundStatus(): { accounts: number; creditsBuffered: bigint; creditsBufferedCount: number } {
-    let accounts = 0;
+    const accounts = this.s.hotInboundAccounts;
     let creditsBuffered = 0n;
     let creditsBufferedCount = 0;
-    const hot = this.s.accounts.hot;
-    for (let slot = 0; slot < this.s.accounts.count; slot++) if ((hot[slot]! & HotBits.inbound) !== 0) accounts++;
     for (const buffer of this.s.buffers.values()) {
       creditsBuffered += buffer.amount;
       creditsBufferedCount += buffer.waiting;

@@ -118,6 +118,23 @@ describe('credits to a hot-inbound account', () => {
     expect(h.account(merchant).creditsPosted).toBe(posted + 9n); // credited directly again
   });
 
+  test('the count of hot-inbound accounts follows marks, un-marks and a failed chain that took a mark back', () => {
+    const h = hotMerchant();
+    expect(h.ledger.hotInboundStatus().accounts).toBe(1);
+    // A mark linked to an operation that fails is undone with its chain (the harness verifies the count after every write).
+    expect(h.accountOperations([{ ...markHot(5001n, alice), flags: AccountOperationFlags.credits | AccountOperationFlags.linked }, close(5002n, 99n)])).toEqual([
+      'linked_event_failed',
+      'account_not_found',
+    ]);
+    expect(h.ledger.hotInboundStatus().accounts).toBe(1);
+    h.accountOperations([markHot(5003n, alice), markHot(5004n, merchant)]); // marking twice counts once
+    expect(h.ledger.hotInboundStatus().accounts).toBe(2);
+    h.accountOperations([unmarkHot(5005n, merchant)]);
+    expect(h.ledger.hotInboundStatus().accounts).toBe(1);
+    h.restart();
+    expect(h.ledger.hotInboundStatus().accounts).toBe(1);
+  });
+
   test('a hot mark names the credit side: debits or both are refused with flags_invalid', () => {
     const h = hotMerchant();
     const both = AccountOperationFlags.debits | AccountOperationFlags.credits;
