@@ -35,6 +35,17 @@ export const Operation = {
    * buffer applied onto creditsPosted, or an automatic mark or un-mark. Written by the shard's ticker.
    */
   apply_hot_inbound: 19,
+  /**
+   * Operating the ledger (admin scope; bodies and replies: docs/PROTOCOL.md). Numbered apart from the
+   * shards' control tasks (20..29, 255): these never reach a shard as such.
+   */
+  submit_adjustment: 40,
+  approve_adjustment: 41,
+  reject_adjustment: 42,
+  get_adjustments: 43,
+  get_audit_log: 44,
+  start_snapshot: 45,
+  get_snapshot_status: 46,
 } as const;
 
 export type OperationName = keyof typeof Operation;
@@ -46,7 +57,12 @@ export function isWriteOperation(op: number): boolean {
 }
 
 export function isKnownOperation(op: number): op is OperationNumber {
-  return Number.isInteger(op) && ((op >= 1 && op <= 6) || isBooksOperation(op));
+  return Number.isInteger(op) && ((op >= 1 && op <= 6) || isBooksOperation(op) || isAdminOperation(op));
+}
+
+/** Operations that run the ledger rather than post to it: adjustments (maker–checker), the audit log, snapshots. */
+export function isAdminOperation(op: number): boolean {
+  return op >= Operation.submit_adjustment && op <= Operation.get_snapshot_status;
 }
 
 /** Operations on business days and the books: answered by the day books and the bookkeeping shard. */

@@ -14,6 +14,15 @@ export interface HotInboundStats {
   delayMsMax: number;
 }
 
+/** What a key may do: read (lookups, books), post (writes), admin (day cut, adjustments, audit, snapshots). */
+export type Scope = 'read' | 'post' | 'admin';
+
+/** Who sent a request: the key it authenticated with (src/gateway/auth.ts), or the open caller when auth is off. */
+export interface Caller {
+  readonly keyId: string;
+  readonly scopes: ReadonlySet<Scope>;
+}
+
 export interface LedgerService {
   /** Shards serving the ledger (reported by GET /health). */
   readonly shardCount: number;
@@ -21,7 +30,7 @@ export interface LedgerService {
    * Runs one request whose body already passed `checkRequestBody`. Resolves with the reply body
    * (durable before resolving, for writes); rejects with a TallyError whose `code` is in the catalog.
    */
-  execute(operation: number, body: Uint8Array): Promise<Uint8Array>;
+  execute(operation: number, body: Uint8Array, caller?: Caller): Promise<Uint8Array>;
   /** Cross-shard instructions in flight and the reply-to-credit delay (reported by GET /health). */
   transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number; reconciles: number };
   /** Linked chains across shards decided since start (reported by GET /health). */
