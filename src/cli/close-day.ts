@@ -3,12 +3,13 @@
 
 import { connect } from '../client/client.js';
 import { formatDayReport } from '../core/day-report.js';
+import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
 import { parseFlags } from './option-values.js';
 import { UsageError } from './serve-options.js';
 
-export const closeDayUsage = `usage: tally close-day [--url ws://HOST:PORT] [--day YYYYMMDD] [--json]
+export const closeDayUsage = `usage: tally close-day [--url ws://HOST:PORT] [--key KEY] [--ca FILE] [--day YYYYMMDD] [--json]
 
-  --url URL     the server                       (env TALLY_URL, default ws://127.0.0.1:3000)
+${clientFlagsUsage}
   --day D       the business day to begin (default: the day after the current one);
                 a day already begun answers its stored report
   --json        print the whole report as JSON
@@ -23,12 +24,12 @@ export async function closeDayCommand(argv: readonly string[], env: NodeJS.Proce
     console.log(closeDayUsage);
     return 0;
   }
-  const url = values.url ?? env.TALLY_URL ?? 'ws://127.0.0.1:3000';
   const day = values.day === undefined ? 0 : Number(values.day);
   if (values.day !== undefined && (!Number.isInteger(day) || day < 19000101 || day > 99991231)) {
     throw new UsageError(`--day must be a day as YYYYMMDD, got ${values.day}`, closeDayUsage);
   }
-  const client = await connect({ url, timeoutMs: 120_000 });
+  // A key needs the admin scope to cut the day.
+  const client = await connect(clientConnectOptions(values, env, 120_000, (message) => new UsageError(message, closeDayUsage)));
   try {
     const report = await client.closeDay(day);
     console.log(values.json ? JSON.stringify(report, null, 2) : formatDayReport(report));
@@ -39,6 +40,6 @@ export async function closeDayCommand(argv: readonly string[], env: NodeJS.Proce
 }
 
 function parse(argv: readonly string[]) {
-  const options = { url: { type: 'string' }, day: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = { ...clientFlags, day: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   return parseFlags(argv, options, (message) => new UsageError(message, closeDayUsage));
 }

@@ -1,10 +1,22 @@
 #!/usr/bin/env node
 // The `tally` command. Thin: parses options, starts the shards and the gateway, and shuts both down
-// on SIGINT/SIGTERM — the gateway first (no new requests, in-flight ones answered), then the shards.
+// on SIGINT/SIGTERM — the gateway first (no new requests, in-flight ones answered), then the shards,
+// then the admin store (audit log, adjustments).
 
+import { AdminService } from '../gateway/admin-service.js';
 import { startServer } from '../gateway/server.js';
+import { AdminStore } from '../shards/admin-store.js';
+import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
+import { scheduleBackups } from '../shards/backups.js';
 import { startShards } from '../shards/shard-set.js';
+import { jsonLineSink, jsonLogger } from './logger.js';
+import { auditCommand } from './audit.js';
+import { backupCommand } from './backup.js';
+import { restoreCommand } from './restore.js';
+import { snapshotCommand } from './snapshot.js';
 import { closeDayCommand } from './close-day.js';
+import { keysCommand } from './keys.js';
+import { verifyCommand } from './verify.js';
 import { UsageError, parseServeArgs, serveUsage, type ServeOptions } from './serve-options.js';
 
 const usage = `usage: tally <command> [options]
@@ -12,7 +24,21 @@ const usage = `usage: tally <command> [options]
 commands:
   serve       run a Tally server (tally serve --help for its options)
   close-day   cut the business day on a running server and print its day report
-              (tally close-day --help); exit status 1 when a check of the report failed`;
+              (tally close-day --help); exit status 1 when a check of the report failed
+  audit       print the audit log of a running server: admin actions and refused calls
+              (tally audit --help)
+  keys new    make an API key: adds its hash to a keys file, prints its secret once
+              (tally keys --help)
+  snapshot    an online snapshot of a running server: one cut across all shards, a manifest
+              with checksums (tally snapshot --help)
+  restore     a snapshot into an empty data directory, every file checked (tally restore --help)
+  backup      a snapshot into a backup directory, then pruning by policy: hourly N, daily M
+              (tally backup --help; for cron — tally serve --backup-dir runs it from the server)
+  verify      check a stopped server's data directory or a snapshot, changing nothing: replays every
+              journal, checks balances, conservation, transit, the books (tally verify --help);
+              exit status 1 when a check failed, 2 when the directory is no Tally data directory
+
+exit status: 0 success, 1 the command ran and failed (it says why), 2 usage error`;
 
 /** Resolves with the exit status, or 'running' while the server serves (it exits from its signal handler). */
 async function main(argv: string[]): Promise<number | 'running'> {
@@ -22,6 +48,12 @@ async function main(argv: string[]): Promise<number | 'running'> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'close-day') return closeDayCommand(rest, process.env);
+  if (command === 'audit') return auditCommand(rest, process.env);
+  if (command === 'keys') return keysCommand(rest, process.env);
+  if (command === 'snapshot') return snapshotCommand(rest, process.env);
+  if (command === 'restore') return restoreCommand(rest);
+  if (command === 'backup') return backupCommand(rest, process.env);
+  if (command === 'verify') return verifyCommand(rest, process.env);
   if (command !== 'serve') throw new UsageError(`unknown command ${JSON.stringify(command)}`, usage);
   const parsed = parseServeArgs(rest, process.env);
   if (parsed.kind === 'help') {
@@ -33,23 +65,41 @@ async function main(argv: string[]): Promise<number | 'running'> {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
-  const service = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: options.dayCut, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound });
-  const server = await startServer({ host: options.host, port: options.port, service }).catch(async (error: unknown) => {
-    await service.close();
+  const log = jsonLogger(options.logLevel);
+  // The audit log and the adjustments (DATA/admin); the gateway records into it, so it closes after the gateway.
+  const admin = AdminStore.open(options.dataDir);
+  const shards = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: { ...options.dayCut, scheduled: false }, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound, accountRate: options.accountRate }).catch(async (error: unknown) => {
+    await admin.close();
     throw error;
   });
-  console.log(`tally listening on http://${options.host}:${server.port} (${options.shardCount} shards, data ${options.dataDir})`);
+  if (options.dayCut.scheduled) shards.scheduleDays(new BusinessCalendar(parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone)), jsonLineSink(log));
+  const service = new AdminService(shards, admin);
+  // auditAdmin false: AdminService records every admin action itself (with its subject); the gateway records refusals.
+  const access = { keys: options.keys?.entries, tls: options.tls ?? undefined, keyRate: options.keyRate, auditAdmin: false };
+  const gatewayLog = (line: string): void => log({ level: 'warn', msg: line });
+  const server = await startServer({ host: options.host, port: options.port, service, audit: admin, log: gatewayLog, ...access }).catch(async (error: unknown) => {
+    await service.close();
+    await admin.close();
+    throw error;
+  });
+  if (options.keys === null) log({ level: 'warn', msg: `tally: warning: authentication is off (no --keys): every connection may read, post and run admin operations; allowed only because ${options.host} is a loopback address` });
+  else log({ level: 'info', msg: `tally: ${options.keys.entries.length} API keys from ${options.keys.path}` });
+  const stopBackups = options.backup === null ? null : scheduleBackups(shards, { dir: options.backup.dir, everyMs: options.backup.everyMinutes * 60_000, policy: options.backup }, log);
+  // Printed whatever the level: tools and tests wait for this line.
+  jsonLogger('debug')({ level: 'info', msg: `tally listening on ${options.tls ? 'https' : 'http'}://${options.host}:${server.port} (${options.shardCount} shards, data ${options.dataDir})`, port: server.port, shards: options.shardCount, dataDir: options.dataDir, event: 'listening' });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     // A second signal while stopping means "now": give up on a clean shutdown.
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`tally: ${signal}, shutting down`);
+    log({ level: 'info', msg: `tally: ${signal}, shutting down` });
     server
       .close()
+      .then(() => stopBackups?.())
       .then(() => service.close())
+      .then(() => admin.close())
       .then(() => process.exit(0), (error: unknown) => {
-        console.error('tally: shutdown failed:', error);
+        log({ level: 'error', msg: 'tally: shutdown failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
         process.exit(1);
       });
   };

@@ -5,9 +5,13 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
 import { parseChart } from '../core/chart-of-accounts.js';
-import { hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
+import { eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
+import { isLoopbackHost, readKeysFile, type ApiKey } from '../gateway/auth.js';
+import type { TlsFiles } from '../gateway/server.js';
 import { hotOutboundDefault, type HotOutboundOptions } from '../shards/hot-outbound-keeper.js';
 import { hotInboundDefault, type HotInboundOptions } from '../shards/shard-messages.js';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isLogLevel, logLevels, type LogLevel } from './logger.js';
 import { integerOption, parseFlags } from './option-values.js';
 
 export interface ServeOptions {
@@ -23,6 +27,18 @@ export interface ServeOptions {
   hotInbound: HotInboundOptions;
   /** Hot-outbound accounts: slice refills and timed compensation. */
   hotOutbound: HotOutboundOptions;
+  /** The API keys file, read and checked; null: authentication is off (allowed only on a loopback host). */
+  keys: { path: string; entries: readonly ApiKey[] } | null;
+  /** TLS certificate and key (PEM files), or null for plain ws:// and http://. */
+  tls: TlsFiles | null;
+  /** Events per second of a key without its own rate (auth off: of each connection); 0 = unlimited. */
+  keyRate: number;
+  /** Transfer events per second per account (as debit or credit); 0 = no per-account limit. */
+  accountRate: number;
+  /** Scheduled backups (a snapshot every `everyMinutes` into `dir`, pruned), or null when off. */
+  backup: { dir: string; everyMinutes: number; hourly: number; daily: number } | null;
+  /** Least severe log level printed. */
+  logLevel: LogLevel;
 }
 
 /** A command-line mistake: the CLI prints the message and exits with status 2. */
@@ -39,6 +55,9 @@ export class UsageError extends Error {
 
 export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR] [--shards N] [--day-cut HH:MM|manual] [--time-zone TZ] [--chart FILE]
                    [--hot-apply-ms N] [--hot-threshold N] [--hot-unmark-quiet S] [--hot-refill-ms N] [--hot-compensate-ms N]
+                   [--keys FILE] [--tls-cert FILE --tls-key FILE] [--key-rate N] [--account-rate N]
+                   [--backup-dir DIR [--backup-every-minutes N] [--backup-hourly N] [--backup-daily N]]
+                   [--log-level L] [--config FILE]
 
   --port N        TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
   --host H        address to listen on              (env TALLY_HOST, default 127.0.0.1)
@@ -58,19 +77,46 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                                                     (env TALLY_HOT_REFILL_MS, default ${hotOutboundDefault.refillMs})
   --hot-compensate-ms N ms between timed compensations (idle slices return home)
                                                     (env TALLY_HOT_COMPENSATE_MS, default ${hotOutboundDefault.compensateMs})
+  --keys FILE     API keys (JSON, made by \`tally keys new\`): every call needs one, with the scope its
+                  operation needs (read, post, admin)    (env TALLY_KEYS; without it authentication is
+                  off, which is allowed only when --host is a loopback address)
+  --tls-cert FILE --tls-key FILE
+                  serve wss:// and https:// with this PEM certificate and key, both or neither
+                                                    (env TALLY_TLS_CERT, TALLY_TLS_KEY)
+  --key-rate N    events per second of each key without its own eventsPerSecond (without keys: of each
+                  connection), burst one second's worth; 0 = unlimited   (env TALLY_KEY_RATE, default 0)
+  --account-rate N  transfer events per second per account, as debit or credit; events past it get the
+                  result rate_limited, 0 = off           (env TALLY_ACCOUNT_RATE, default 0)
+  --backup-dir DIR          a snapshot into DIR every --backup-every-minutes (default 60), then pruning:
+                            the newest of each of the last --backup-hourly hours (24) and --backup-daily
+                            days (7) are kept   (env TALLY_BACKUP_DIR, TALLY_BACKUP_EVERY_MINUTES,
+                            TALLY_BACKUP_HOURLY, TALLY_BACKUP_DAILY; default: no backups)
+  --log-level L   error, warn, info or debug: JSON lines on stdout   (env TALLY_LOG_LEVEL, default info)
+  --config FILE   a JSON object of these options (names without dashes, e.g. {"port": 4000, "day-cut": "23:30"});
+                  flags and TALLY_* variables win over it; relative paths are from the file's directory
+                                                    (env TALLY_CONFIG)
   -h, --help      print this help`;
 
 export type ServeCommand = { kind: 'help' } | { kind: 'serve'; options: ServeOptions };
 
 /** Parses `argv` (after the command name) with `env` as fallback. Throws UsageError. */
-export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ServeCommand {
+export function parseServeArgs(argv: readonly string[], processEnv: NodeJS.ProcessEnv): ServeCommand {
   const { values } = parseOrUsage(argv);
   if (values.help) return { kind: 'help' };
+  // The config file fills in what neither a flag nor an environment variable gives: flags > env > file > defaults.
+  const env = { ...configAsEnv(values.config ?? processEnv.TALLY_CONFIG), ...processEnv };
+  const logLevel = values['log-level'] ?? env.TALLY_LOG_LEVEL ?? 'info';
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const host = textOption('--host', values.host ?? env.TALLY_HOST ?? '127.0.0.1');
+  const keys = keysOption(values.keys ?? env.TALLY_KEYS);
+  if (keys === null && !isLoopbackHost(host)) {
+    throw new UsageError(`--host ${host} is not a loopback address: give --keys FILE (make keys with \`tally keys new\`) so that callers must authenticate`);
+  }
   return {
     kind: 'serve',
     options: {
       port: integer('--port', values.port ?? env.TALLY_PORT ?? '3000', 0, 65535),
-      host: textOption('--host', values.host ?? env.TALLY_HOST ?? '127.0.0.1'),
+      host,
       dataDir: textOption('--data', values.data ?? env.TALLY_DATA ?? './data'),
       shardCount: integer('--shards', values.shards ?? env.TALLY_SHARDS ?? String(Math.min(availableParallelism(), shardCountMax)), 1, shardCountMax),
       dayCut: dayCutOption(values['day-cut'] ?? env.TALLY_DAY_CUT ?? '00:00', values['time-zone'] ?? env.TALLY_TIME_ZONE ?? 'UTC'),
@@ -84,8 +130,81 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
         refillMs: integer('--hot-refill-ms', values['hot-refill-ms'] ?? env.TALLY_HOT_REFILL_MS ?? String(hotOutboundDefault.refillMs), 1, 60_000),
         compensateMs: integer('--hot-compensate-ms', values['hot-compensate-ms'] ?? env.TALLY_HOT_COMPENSATE_MS ?? String(hotOutboundDefault.compensateMs), 1, 3_600_000),
       },
+      keys,
+      tls: tlsOption(values['tls-cert'] ?? env.TALLY_TLS_CERT, values['tls-key'] ?? env.TALLY_TLS_KEY),
+      keyRate: integer('--key-rate', values['key-rate'] ?? env.TALLY_KEY_RATE ?? '0', 0, eventsPerSecondMax),
+      accountRate: integer('--account-rate', values['account-rate'] ?? env.TALLY_ACCOUNT_RATE ?? '0', 0, eventsPerSecondMax),
+      backup: backupOption(values, env),
+      logLevel,
     },
   };
+}
+
+function backupOption(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): ServeOptions['backup'] {
+  const dir = (values['backup-dir'] as string | undefined) ?? env.TALLY_BACKUP_DIR;
+  const timing = ['backup-every-minutes', 'backup-hourly', 'backup-daily'].filter((name) => values[name] !== undefined);
+  if (dir === undefined) {
+    if (timing.length > 0) throw new UsageError(`--${timing[0]} needs --backup-dir`);
+    return null;
+  }
+  return {
+    dir: textOption('--backup-dir', dir),
+    everyMinutes: integer('--backup-every-minutes', (values['backup-every-minutes'] as string | undefined) ?? env.TALLY_BACKUP_EVERY_MINUTES ?? '60', 1, 525_600),
+    hourly: integer('--backup-hourly', (values['backup-hourly'] as string | undefined) ?? env.TALLY_BACKUP_HOURLY ?? '24', 0, 100_000),
+    daily: integer('--backup-daily', (values['backup-daily'] as string | undefined) ?? env.TALLY_BACKUP_DAILY ?? '7', 0, 100_000),
+  };
+}
+
+/** Options that name files: relative paths in a config file are taken from the file's directory. */
+const pathOptions = new Set(['data', 'chart', 'keys', 'tls-cert', 'tls-key', 'backup-dir']);
+
+/**
+ * A config file (JSON: flag names without dashes as keys, e.g. {"port": 4000, "day-cut": "23:30"}) as the
+ * TALLY_* variables those flags read, so it slots in below the real environment. Unknown keys are refused.
+ */
+function configAsEnv(path: string | undefined): Record<string, string> {
+  if (path === undefined) return {};
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (error) {
+    throw new UsageError(`--config ${path}: ${(error as Error).message}`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new UsageError(`--config ${path}: not a JSON object of options`);
+  const known = new Set(Object.keys(serveFlags).filter((name) => name !== 'help' && name !== 'config'));
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config)) {
+    if (!known.has(name)) throw new UsageError(`--config ${path}: unknown option ${JSON.stringify(name)} (options are the flag names of tally serve --help, without dashes)`);
+    if (typeof value !== 'string' && typeof value !== 'number') throw new UsageError(`--config ${path}: ${name} must be a string or a number`);
+    const text = String(value);
+    env[`TALLY_${name.toUpperCase().replaceAll('-', '_')}`] = pathOptions.has(name) && !isAbsolute(text) ? resolve(dirname(path), text) : text;
+  }
+  return env;
+}
+
+function keysOption(path: string | undefined): ServeOptions['keys'] {
+  if (path === undefined) return null;
+  if (path.trim() === '') throw new UsageError('--keys must not be empty');
+  try {
+    return { path, entries: readKeysFile(path) };
+  } catch (error) {
+    throw new UsageError(`--keys: ${(error as Error).message}`);
+  }
+}
+
+function tlsOption(certFile: string | undefined, keyFile: string | undefined): TlsFiles | null {
+  if (certFile === undefined && keyFile === undefined) return null;
+  if (certFile === undefined || keyFile === undefined) throw new UsageError('--tls-cert and --tls-key go together: give both or neither');
+  for (const [name, file] of [['--tls-cert', certFile], ['--tls-key', keyFile]] as const) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`${name}: cannot read ${file}: ${(error as Error).message}`);
+    }
+    if (!text.includes('-----BEGIN ')) throw new UsageError(`${name}: ${file} is not a PEM file`);
+  }
+  return { certFile, keyFile };
 }
 
 function dayCutOption(cut: string, timeZone: string): ServeOptions['dayCut'] {
@@ -110,23 +229,35 @@ function chartOption(path: string | undefined): string | null {
 }
 
 function parseOrUsage(argv: readonly string[]) {
-  const options = {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    data: { type: 'string' },
-    shards: { type: 'string' },
-    'day-cut': { type: 'string' },
-    'time-zone': { type: 'string' },
-    chart: { type: 'string' },
-    'hot-apply-ms': { type: 'string' },
-    'hot-threshold': { type: 'string' },
-    'hot-unmark-quiet': { type: 'string' },
-    'hot-refill-ms': { type: 'string' },
-    'hot-compensate-ms': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  } as const;
-  return parseFlags(argv, options, (message) => new UsageError(message));
+  return parseFlags(argv, serveFlags, (message) => new UsageError(message));
 }
+
+const serveFlags = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  shards: { type: 'string' },
+  'day-cut': { type: 'string' },
+  'time-zone': { type: 'string' },
+  chart: { type: 'string' },
+  'hot-apply-ms': { type: 'string' },
+  'hot-threshold': { type: 'string' },
+  'hot-unmark-quiet': { type: 'string' },
+  'hot-refill-ms': { type: 'string' },
+  'hot-compensate-ms': { type: 'string' },
+  keys: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'key-rate': { type: 'string' },
+  'account-rate': { type: 'string' },
+  'backup-dir': { type: 'string' },
+  'backup-every-minutes': { type: 'string' },
+  'backup-hourly': { type: 'string' },
+  'backup-daily': { type: 'string' },
+  'log-level': { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 function integer(name: string, text: string, min: number, max: number): number {
   return integerOption(name, text, min, max, (message) => new UsageError(message));

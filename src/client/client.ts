@@ -2,7 +2,9 @@
 // Every call settles: with its results, or with a TallyError (the gateway's code, `timeout`, `connection_closed`).
 
 import { AccountLayout, AccountOperationLayout, TransferLayout } from '../core/layout.js';
-import { clientTimeoutMsDefault, clientTimeoutMsMax, historyPageMax } from '../core/limits.js';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { clientTimeoutMsDefault, clientTimeoutMsMax, healthReplyBytesMax, historyPageMax } from '../core/limits.js';
 import type { DayReport } from '../core/day-report.js';
 import type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
 import {
@@ -34,14 +36,34 @@ import {
 import type { AccountHistoryEntry, AccountState, TransferState } from '../core/types.js';
 import { LookupBatcher, WriteBatcher } from './batcher.js';
 import { errors } from '../core/errors.js';
-import { Connection } from './connection.js';
+import { Connection, type ClientTls } from './connection.js';
 import { newIdOnShardOf } from './ids.js';
+import type { Adjustment, AdjustmentDetail } from '../core/adjustments.js';
+import type { AuditRecord } from '../core/audit-log.js';
+import type { SnapshotStatus } from '../core/snapshot-manifest.js';
+import {
+  decodeAdjustmentDetail,
+  encodeAdjustmentId,
+  encodeFields,
+  encodeSubmitAdjustment,
+  type AdjustmentFilter,
+  type AdjustmentInput,
+  type AdjustmentWithTransfers,
+  type AuditLogPage,
+} from './admin.js';
 
 export interface ConnectOptions {
   /** ws:// or wss:// address of a Tally gateway, e.g. `ws://127.0.0.1:3000`. */
   url: string;
   /** Per-call timeout in ms (also the connect timeout); default clientTimeoutMsDefault. */
   timeoutMs?: number;
+  /**
+   * The API key's secret (`tally keys new`), sent as `Authorization: Bearer <key>` when the socket opens.
+   * Needed when the server runs with --keys: without a valid one every call rejects with `unauthenticated`.
+   */
+  apiKey?: string;
+  /** TLS trust for a wss:// server: `ca` (e.g. its self-signed certificate) or `rejectUnauthorized: false`. */
+  tls?: ClientTls;
 }
 
 export interface Client {
@@ -84,6 +106,32 @@ export interface Client {
   getTrialBalance(ledger: number, day?: number): Promise<unknown>;
   /** How far the bookkeeping shard has booked each shard's journal. */
   getBookkeepingStatus(): Promise<ShardLag[]>;
+  /**
+   * Adjustments (调账, admin scope): submits transfers with a reason for approval by another key. Nothing
+   * posts yet; resolves with the pending adjustment (its `id` is what the checker approves).
+   */
+  submitAdjustment(input: AdjustmentInput): Promise<Adjustment>;
+  /**
+   * Approves a pending adjustment submitted by another key: its transfers post as one request and the
+   * adjustment, now approved, comes back with one result per transfer (refusals included). The maker's
+   * own key is refused with `forbidden`.
+   */
+  approveAdjustment(id: string): Promise<Adjustment>;
+  /** Rejects a pending adjustment (its maker may withdraw it the same way); nothing posts. */
+  rejectAdjustment(id: string, reason?: string): Promise<Adjustment>;
+  /** Adjustments newest first (without transfers), optionally of one status; page with `before`. */
+  getAdjustments(filter?: AdjustmentFilter): Promise<Adjustment[]>;
+  /** One adjustment with its transfers (and results once approved), or null. */
+  getAdjustment(id: string): Promise<AdjustmentWithTransfers | null>;
+  /** Audit records (admin actions, refused calls) after record `after`, oldest first. */
+  getAuditLog(page?: AuditLogPage): Promise<AuditRecord[]>;
+  /**
+   * Starts an online snapshot (admin scope) into `out`, an absolute path on the SERVER's machine that is
+   * absent or empty; answers at once. Follow it with getSnapshotStatus() until `state` is not 'running'.
+   */
+  startSnapshot(out: string): Promise<SnapshotStatus>;
+  /** The snapshot in progress, or the last one since the server started; null when none ran. */
+  getSnapshotStatus(): Promise<SnapshotStatus | null>;
   /** Closes the connection; calls still waiting reject with `connection_closed`. */
   close(): Promise<void>;
   /** The server's shard count, read from GET /health when connecting. */
@@ -99,24 +147,43 @@ export interface Client {
 /** Connects to a gateway. Rejects with `connection_closed` if it cannot, or `timeout` after timeoutMs. */
 export async function connect(options: ConnectOptions): Promise<Client> {
   const timeoutMs = checkConnectOptions(options);
-  const shardCount = await fetchShardCount(options.url, timeoutMs);
-  const connection = await Connection.open(options.url, timeoutMs);
+  const shardCount = await fetchShardCount(options.url, timeoutMs, options.tls);
+  const connection = await Connection.open(options.url, timeoutMs, { apiKey: options.apiKey, tls: options.tls });
   return new TallyClient(connection, timeoutMs, shardCount);
 }
 
-/** GET /health on the gateway's port: `{"status":"ok","shards":N}`. */
-async function fetchShardCount(url: string, timeoutMs: number): Promise<number> {
+/** GET /health on the gateway's port (open, no key): `{"status":"ok","shards":N}`. */
+async function fetchShardCount(url: string, timeoutMs: number, tls: ClientTls | undefined): Promise<number> {
   const healthUrl = new URL('/health', url.replace(/^ws/, 'http'));
   let health: unknown;
   try {
-    const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
-    health = await response.json();
+    health = JSON.parse(await getText(healthUrl, timeoutMs, tls));
   } catch (error) {
     throw errors.connectionClosed(`cannot read ${healthUrl.href}: ${(error as Error).message}`);
   }
   const shards = (health as { shards?: unknown } | null)?.shards;
   if (!Number.isInteger(shards) || (shards as number) < 1) throw errors.connectionClosed(`${healthUrl.href} did not report a shard count`);
   return shards as number;
+}
+
+/** A GET with node:http(s), which (unlike fetch) takes the same TLS trust options as the WebSocket. */
+function getText(url: URL, timeoutMs: number, tls: ClientTls | undefined): Promise<string> {
+  const get = url.protocol === 'https:' ? httpsGet : httpGet;
+  const options = { signal: AbortSignal.timeout(timeoutMs), ca: tls?.ca, rejectUnauthorized: tls?.rejectUnauthorized ?? true };
+  return new Promise((resolve, reject) => {
+    const request = get(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.byteLength;
+        if (bytes > healthReplyBytesMax) request.destroy(new Error(`reply longer than ${healthReplyBytesMax} bytes`));
+        else chunks.push(chunk);
+      });
+      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
 }
 
 function checkConnectOptions(options: ConnectOptions): number {
@@ -127,6 +194,11 @@ function checkConnectOptions(options: ConnectOptions): number {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > clientTimeoutMsMax) {
     throw new TypeError(`connect: timeoutMs must be an integer in 1..${clientTimeoutMsMax}, got ${String(options.timeoutMs)}`);
   }
+  // Visible ASCII only: it travels in an HTTP header, where a line break would inject headers of its own.
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(options.apiKey))) {
+    throw new TypeError('connect: apiKey must be a non-empty string of visible ASCII characters (the secret `tally keys new` printed)');
+  }
+  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) throw new TypeError('connect: tls must be an object { ca?, rejectUnauthorized? }');
   return timeoutMs;
 }
 
@@ -207,6 +279,40 @@ class TallyClient implements Client {
 
   async getBookkeepingStatus(): Promise<ShardLag[]> {
     return decodeJson<ShardLag[]>(await this.connection.request(Operation.get_bookkeeping_status, new Uint8Array(0), this.timeoutMs));
+  }
+
+  async submitAdjustment(input: AdjustmentInput): Promise<Adjustment> {
+    return decodeJson<Adjustment>(await this.connection.request(Operation.submit_adjustment, encodeSubmitAdjustment(input), this.timeoutMs));
+  }
+
+  async approveAdjustment(id: string): Promise<Adjustment> {
+    return decodeJson<Adjustment>(await this.connection.request(Operation.approve_adjustment, encodeAdjustmentId(id), this.timeoutMs));
+  }
+
+  async rejectAdjustment(id: string, reason?: string): Promise<Adjustment> {
+    return decodeJson<Adjustment>(await this.connection.request(Operation.reject_adjustment, encodeAdjustmentId(id, reason), this.timeoutMs));
+  }
+
+  async getAdjustments(filter?: AdjustmentFilter): Promise<Adjustment[]> {
+    return decodeJson<Adjustment[]>(await this.connection.request(Operation.get_adjustments, encodeFields(filter), this.timeoutMs));
+  }
+
+  async getAdjustment(id: string): Promise<AdjustmentWithTransfers | null> {
+    const [found] = decodeJson<AdjustmentDetail[]>(await this.connection.request(Operation.get_adjustments, encodeAdjustmentId(id), this.timeoutMs));
+    return found === undefined ? null : decodeAdjustmentDetail(found);
+  }
+
+  async getAuditLog(page?: AuditLogPage): Promise<AuditRecord[]> {
+    return decodeJson<AuditRecord[]>(await this.connection.request(Operation.get_audit_log, encodeFields(page), this.timeoutMs));
+  }
+
+  async startSnapshot(out: string): Promise<SnapshotStatus> {
+    if (typeof out !== 'string' || out === '') throw new TypeError(`startSnapshot: out must be a non-empty path, got ${String(out)}`);
+    return decodeJson<SnapshotStatus>(await this.connection.request(Operation.start_snapshot, new TextEncoder().encode(JSON.stringify({ out })), this.timeoutMs));
+  }
+
+  async getSnapshotStatus(): Promise<SnapshotStatus | null> {
+    return decodeJson<SnapshotStatus | null>(await this.connection.request(Operation.get_snapshot_status, new Uint8Array(0), this.timeoutMs));
   }
 
   close(): Promise<void> {

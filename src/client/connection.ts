@@ -9,6 +9,20 @@ import { clientFramesQueuedMax, connectionRequestsInFlightMax, replyFrameBytesMa
 import type { ReplyFrame } from '../core/wire.js';
 import { decodeReply, encodeRequest } from './frame-codec.js';
 
+/** TLS trust for wss:// (and the https:// health check): node's tls options of the same names. */
+export interface ClientTls {
+  /** Certificate authorities to trust instead of the system's, e.g. a self-signed server certificate (PEM). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** false accepts any certificate (tests only: it lets anyone in the middle read and change traffic). Default true. */
+  rejectUnauthorized?: boolean;
+}
+
+/** What a connection presents: the API key (sent as `Authorization: Bearer <key>` on the upgrade) and TLS trust. */
+export interface ConnectionAccess {
+  apiKey?: string;
+  tls?: ClientTls;
+}
+
 interface Frame {
   requestId: number;
   operation: number;
@@ -36,8 +50,10 @@ export class Connection {
   }
 
   /** Opens the socket; rejects with `timeout` after `timeoutMs`, or `connection_closed` if it cannot connect. */
-  static open(url: string, timeoutMs: number): Promise<Connection> {
-    const socket = new WebSocket(url, { maxPayload: replyFrameBytesMax, perMessageDeflate: false });
+  static open(url: string, timeoutMs: number, access: ConnectionAccess = {}): Promise<Connection> {
+    const headers = access.apiKey === undefined ? undefined : { authorization: `Bearer ${access.apiKey}` };
+    const { ca, rejectUnauthorized = true } = access.tls ?? {};
+    const socket = new WebSocket(url, { maxPayload: replyFrameBytesMax, perMessageDeflate: false, headers, ca, rejectUnauthorized });
     socket.binaryType = 'nodebuffer';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -2,11 +2,16 @@
 // Everything a caller matches on is re-exported from core so client and server agree by construction.
 
 export { connect, type Client, type ConnectOptions } from './client.js';
+export type { ClientTls } from './connection.js';
 export { newId, newIdOnShardOf } from './ids.js';
 export { parseAmount, formatAmount } from './amounts.js';
 export type { AccountStatement, DayBalances } from './books.js';
 export type { DayReport } from '../core/day-report.js';
 export type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
+export type { AdjustmentFilter, AdjustmentInput, AdjustmentWithTransfers, AuditLogPage } from './admin.js';
+export type { Adjustment, AdjustmentResult, AdjustmentStatus } from '../core/adjustments.js';
+export type { AuditRecord } from '../core/audit-log.js';
+export type { SnapshotStatus, SnapshotPhase } from '../core/snapshot-manifest.js';
 
 export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult } from '../core/records.js';
 export {
@@ -40,4 +45,7 @@ export {
   clientTimeoutMsMax,
   clientFramesQueuedMax,
   amountScaleMax,
+  adjustmentTransfersMax,
+  adjustmentsPageMax,
+  auditPageMax,
 } from '../core/limits.js';

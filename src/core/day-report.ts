@@ -173,8 +173,17 @@ export function buildDayReport(input: DayReportInput): DayReport {
   const { chart, generalLedger, day } = input;
   const closes = [...input.closes].sort((a, b) => a.shard - b.shard);
   const detail = collectDetail(closes, chart);
-  const ledgers = [...new Set([...generalLedger.ledgers(), ...detail.subjects.keys()])].sort(byNumber);
-  const general = new Map(ledgers.map((ledger) => [ledger, generalLedger.subjectTotalsThrough(ledger, day)] as const));
+  // The general ledger may have booked past the cut (postings go on throughout, and a restarted bookkeeper
+  // rebuilds through its progress): its totals are kept per business day, so through T they are exactly
+  // those at the cut, but a ledger first posted after the cut must not add a row either. The report reads
+  // the general ledger through T only, and so comes out the same whenever it is built (tally verify rebuilds it).
+  const generalThroughDay = new Map<number, ReadonlyMap<string, SubjectTotals>>();
+  for (const ledger of generalLedger.ledgers()) {
+    const totals = generalLedger.subjectTotalsThrough(ledger, day);
+    if (totals.size > 0) generalThroughDay.set(ledger, totals);
+  }
+  const ledgers = [...new Set([...generalThroughDay.keys(), ...detail.subjects.keys()])].sort(byNumber);
+  const general = new Map(ledgers.map((ledger) => [ledger, generalThroughDay.get(ledger) ?? generalLedger.subjectTotalsThrough(ledger, day)] as const));
   const detailVsGeneral = checkDetailVsGeneral(input, detail, general);
   const trial = checkTrialBalance(chart, day, general);
   const transit = checkTransit(closes, input.inFlight);

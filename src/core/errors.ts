@@ -14,6 +14,9 @@ export const ErrorCode = {
   timeout: 'timeout',
   shutting_down: 'shutting_down',
   connection_closed: 'connection_closed',
+  unauthenticated: 'unauthenticated',
+  forbidden: 'forbidden',
+  rate_limited: 'rate_limited',
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -42,6 +45,16 @@ export const errors = {
   timeout: (ms: number) => new TallyError('timeout', `no reply within ${ms} ms`),
   shuttingDown: () => new TallyError('shutting_down', 'server is shutting down'),
   connectionClosed: (why: string) => new TallyError('connection_closed', why),
+  unauthenticated: (why: string) => new TallyError('unauthenticated', why),
+  forbidden: (keyId: string, operation: string, scope: string) =>
+    new TallyError('forbidden', `key ${JSON.stringify(keyId)} lacks the ${scope} scope that ${operation} needs`),
+  rateLimited: (who: string, eventsPerSecond: number, events: number, retryAfterMs: number) =>
+    new TallyError(
+      'rate_limited',
+      events > eventsPerSecond
+        ? `${who} is limited to ${eventsPerSecond} events per second and this request has ${events}: split it into requests of at most ${eventsPerSecond} events`
+        : `${who} is limited to ${eventsPerSecond} events per second: retry this request of ${events} events in ${retryAfterMs} ms`,
+    ),
 };
 
 /** Rebuild a TallyError from `{ code, message }` received over a thread or socket boundary. */

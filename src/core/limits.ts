@@ -81,6 +81,9 @@ export const replyFrameBytesMax = Math.max(lookupIdsMax, historyPageMax) * Trans
  * to surface a hung server. */
 export const clientTimeoutMsDefault = 30_000;
 
+/** Bytes of a GET /health reply the client reads when connecting (a few hundred in practice). */
+export const healthReplyBytesMax = 1024 * 1024;
+
 /** Longest client timeout: the largest delay setTimeout honours (2^31 − 1 ms, about 24.8 days). */
 export const clientTimeoutMsMax = 2 ** 31 - 1;
 
@@ -101,6 +104,19 @@ export const shutdownDrainMsMax = 5_000;
 /** Silence after which uWS pings a socket and drops it if the ping goes unanswered, so a dead peer
  * goes within minutes. */
 export const connectionIdleSecondsMax = 120;
+
+/** API keys in one keys file: each is checked at every connection's upgrade (a constant-time compare
+ * per key), and each holds one rate bucket, so the list stays small. */
+export const apiKeysMax = 10_000;
+
+/** Largest rate a key or an account may be given, in events per second: far above what one server
+ * posts, and small enough that a bucket's scaled token count (× 1,000) stays a safe integer. */
+export const eventsPerSecondMax = 1_000_000_000;
+
+/** Accounts the per-account rate limit counts in one one-second window (a Map entry each, ~100 B, so
+ * ~100 MiB at most). Accounts first seen in a second after it is full go uncounted until the next
+ * second: refusing them instead would punish accounts that did nothing wrong. */
+export const accountRateTrackedMax = 1 << 20;
 
 /** Tasks one shard host holds at once: those in the worker plus those queued for it, so its queue
  * never grows past its bound. */
@@ -124,3 +140,47 @@ export const relayTasksMax = 8;
 
 /** Longest interval between hot-inbound summary postings: a buffered credit applies within about this. */
 export const hotApplyIntervalMsMax = 1000;
+
+/** Bytes of the JSON object an admin request carries (operations 41–45, and submit_adjustment's header):
+ * a few fields and a reason, with room to spare; far below a frame. */
+export const adminJsonBytesMax = 64 * 1024;
+
+/** Transfers in one adjustment (调账). Half a batch, so that an adjustment's records (base64), its results
+ * and its reason fit one reply frame: a checker reads everything they approve in one call. */
+export const adjustmentTransfersMax = 4096;
+
+/** Characters (code points) of an adjustment's reason, and of a rejection's. */
+export const adjustmentReasonCharsMax = 1000;
+
+/** Adjustments in one get_adjustments reply (each at most a few KiB without its records). */
+export const adjustmentsPageMax = 100;
+
+/** Audit records in one get_audit_log reply; a page also stops before auditPageBytesMax. */
+export const auditPageMax = 1000;
+
+/** Bytes of one get_audit_log reply's records: well under a reply frame whatever the records hold. */
+export const auditPageBytesMax = 1024 * 1024;
+
+/** Characters of an audit record's detail. The audit log takes every event, so a longer detail is cut
+ * (ending in "…") rather than refused: the one place a value is shortened instead of refused. */
+export const auditDetailCharsMax = 1000;
+
+/** Characters of an audit record's key id, code and peer address (cut like the detail). */
+export const auditFieldCharsMax = 256;
+
+/** Writes the admin store has in flight (audit records, adjustment changes); past it a write is refused
+ * with `overloaded` rather than queued without bound (a flood of refused calls cannot grow memory). */
+export const adminWritesInFlightMax = 65_536;
+
+/**
+ * Longest a shard holds its turn for a snapshot barrier (src/shards/snapshot-host.ts). The barrier needs
+ * a few ms (every shard held, then read transactions opened); the bound only frees a shard whose barrier
+ * was abandoned.
+ */
+export const snapshotHoldMsMax = 10_000;
+
+/** Longest a snapshot waits for every shard to reach the barrier before it gives up (and releases them). */
+export const snapshotBarrierMsMax = 30_000;
+
+/** Bytes of entries a snapshot copy writes per target transaction (one fsync each). */
+export const snapshotCopyChunkBytesMax = 16 * 1024 * 1024;

@@ -39,6 +39,12 @@ export const ResultCode = {
   credits_exceed_debits: 33,
   balance_overflow: 34,
   close_refused: 35,
+  /**
+   * Issued before the ledger sees the event (core/account-rate-limit.ts): one of its accounts passed the
+   * server's per-account rate. Numbered last because numbers are never reused; it is not remembered as a
+   * failed id, so a later retry can succeed.
+   */
+  rate_limited: 36,
 } as const;
 
 export type ResultName = keyof typeof ResultCode;

@@ -2,6 +2,7 @@
 // both sides pack them with. Pure: the msgpackr instances live in gateway/ and client/ frame codecs.
 // A check here throws only TallyError, whatever value a peer managed to send.
 
+import { checkAdminBody } from './admin-bodies.js';
 import { ErrorCode, TallyError, errorFromWire, errors, type ErrorCodeName } from './errors.js';
 import { HistoryFilterLayout, idBytes } from './layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax, requestIdMax } from './limits.js';
@@ -70,7 +71,8 @@ export function parseRequestFrame(value: unknown): RequestFrame {
 
 /**
  * Checks a body's size against its operation: batches of 1..batchEventsMax records, 1..lookupIdsMax
- * ids, or one history filter. Cheap, so the gateway runs it before a body reaches a shard.
+ * ids, one history filter, or an admin body's shape (admin-bodies.ts: a JSON object of bounded size).
+ * Cheap, so the gateway runs it before a body reaches a shard.
  */
 export function checkRequestBody(operation: OperationNumber, body: Uint8Array): void {
   switch (operation) {
@@ -100,6 +102,14 @@ export function checkRequestBody(operation: OperationNumber, body: Uint8Array): 
       return expectBytes(body, [8], 'a books query takes u32 ledger, u32 day');
     case Operation.get_bookkeeping_status:
       return expectBytes(body, [0], 'get_bookkeeping_status takes an empty body');
+    case Operation.submit_adjustment:
+    case Operation.approve_adjustment:
+    case Operation.reject_adjustment:
+    case Operation.get_adjustments:
+    case Operation.get_audit_log:
+    case Operation.start_snapshot:
+    case Operation.get_snapshot_status:
+      return checkAdminBody(operation, body);
     default:
       throw errors.operationUnknown(operation);
   }

@@ -1,6 +1,8 @@
-// The uWebSockets.js gateway: binary frames on `/`, GET /health, GET /metrics. It checks frame shapes, hands bodies to
-// the LedgerService and writes replies in whatever order they complete. Every connection is bounded
-// (requests in flight, bytes buffered), and a socket is never touched after its close event.
+// The uWebSockets.js gateway: binary frames on `/`, GET /health, GET /metrics (both open, no key). It learns who a
+// connection is at its upgrade (API key, src/gateway/auth.ts), checks each frame's shape, scope and rate, hands
+// bodies to the LedgerService and writes replies in whatever order they complete. Every connection is bounded
+// (requests in flight, bytes buffered, events per second), a refused call does nothing, and a socket is never
+// touched after its close event. Refusals and admin actions go to the audit sink.
 
 import uWS from '@trufflesuite/uws-js-unofficial';
 import type {
@@ -13,20 +15,29 @@ import type {
   us_socket,
   us_socket_context_t,
 } from '@trufflesuite/uws-js-unofficial';
+import { readFileSync } from 'node:fs';
 import { assert } from '../core/assert.js';
 import { TallyError, errorFromWire, errors, ErrorCode } from '../core/errors.js';
+import { idBytes } from '../core/layout.js';
 import {
   connectionBufferedBytesMax,
   connectionIdleSecondsMax,
   connectionRequestsInFlightMax,
+  eventBytes,
+  eventsPerSecondMax,
   frameBytesMax,
   replyFrameBytesMax,
   shutdownDrainMsMax,
 } from '../core/limits.js';
+import { Operation, isWriteOperation } from '../core/operations.js';
+import { TokenBucket } from '../core/rate-limit.js';
 import { errorReason, type RequestFrame } from '../core/wire.js';
+import type { AuditEvent, AuditSink } from './audit-sink.js';
+import { KeyRing, anonymousCaller, isLoopbackHost, type ApiKey } from './auth.js';
 import { encodeError, encodeReply, readRequest } from './frame-codec.js';
-import type { LedgerService } from './ledger-service.js';
+import type { Caller, LedgerService } from './ledger-service.js';
 import { GatewayMetrics } from './metrics.js';
+import { ScopeBit, allScopesMask, scopeBitOf, scopeMask, scopeOf } from './scopes.js';
 
 /** Bounds of one gateway. Defaults come from core/limits.ts; tests shrink them to reach them quickly. */
 export interface GatewayLimits {
@@ -44,6 +55,33 @@ export interface ServerOptions {
   limits?: Partial<GatewayLimits>;
   /** Where the gateway reports connections it closes and service defects; default stderr. */
   log?: (line: string) => void;
+  /**
+   * The API keys callers present (`Authorization: Bearer <secret>` on the upgrade; src/gateway/auth.ts). Absent:
+   * authentication is off and every connection may do everything, which is allowed only on a loopback host.
+   */
+  keys?: readonly ApiKey[];
+  /** TLS (uWS SSLApp) with these PEM files; absent: plain ws:// and http://. */
+  tls?: TlsFiles;
+  /**
+   * Events per second of a key without its own `eventsPerSecond` (one bucket shared by all the key's
+   * connections), or of each connection when authentication is off; 0 (default) = unlimited.
+   */
+  keyRate?: number;
+  /** Where every refused call and every admin-scope operation is recorded (src/gateway/audit-sink.ts). */
+  audit?: AuditSink;
+  /**
+   * Whether the gateway records admin-scope operations in `audit` itself (default true). False when the
+   * service records them — src/gateway/admin-service.ts does, with their subject and in the same commit as
+   * their change — so that no action is recorded twice; refusals are recorded by the gateway either way.
+   */
+  auditAdmin?: boolean;
+}
+
+export interface TlsFiles {
+  /** PEM certificate (chain) file. */
+  readonly certFile: string;
+  /** PEM private key file. */
+  readonly keyFile: string;
 }
 
 export interface RunningServer {
@@ -69,13 +107,28 @@ interface Connection {
   ws: WebSocket<Connection> | null;
   closed: boolean;
   requestsInFlight: number;
+  /** Who opened it; null when it presented no valid key, and then every request is refused `unauthenticated`. */
+  caller: Caller | null;
+  /** The caller's scopes as ScopeBit bits (0 when unauthenticated). */
+  scopes: number;
+  /** Why the caller is null, for the refusal's message. */
+  unauthenticatedWhy: string;
+  /** The key's bucket (shared by its connections) or this connection's own when auth is off; null = unlimited. */
+  bucket: TokenBucket | null;
+  /** Peer address as uWS saw it at the upgrade. */
+  remote: string;
 }
+
+/** Error codes that are not refusals: the call was taken and failed (its outcome is unknown or nothing was kept). */
+const failureCodes: ReadonlySet<string> = new Set<string>([ErrorCode.shard_unavailable, ErrorCode.storage_failed]);
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   checkOptions(options);
   const log = options.log ?? ((line: string) => console.error(line));
-  const gateway = new Gateway(options.service, { ...defaultLimits, ...options.limits }, log);
-  const app = uWS.App();
+  const audit = options.audit ?? null;
+  const access: GatewayAccess = { keys: options.keys ? new KeyRing(options.keys) : null, keyRate: options.keyRate ?? 0, audit, auditAdmin: audit !== null && options.auditAdmin !== false };
+  const gateway = new Gateway(options.service, { ...defaultLimits, ...options.limits }, log, access);
+  const app = options.tls ? sslApp(options.tls) : uWS.App();
   app.ws<Connection>('/', gateway.behavior());
   app.get('/health', (res) => gateway.health(res));
   app.get('/metrics', (res) => gateway.metrics(res));
@@ -91,6 +144,39 @@ function checkOptions(options: ServerOptions): void {
     throw new TypeError(`startServer: port must be an integer in 0..65535, got ${String(options.port)}`);
   }
   if (typeof options.service?.execute !== 'function') throw new TypeError('startServer: service must implement LedgerService');
+  if (options.keys === undefined && !isLoopbackHost(options.host)) {
+    throw new TypeError(`startServer: host ${options.host} is not a loopback address, so keys are required (without them anyone who reaches the port could post and run admin operations)`);
+  }
+  if (options.keys !== undefined && !Array.isArray(options.keys)) throw new TypeError('startServer: keys must be an array of ApiKey (src/gateway/auth.ts readKeysFile)');
+  const keyRate = options.keyRate ?? 0;
+  if (!Number.isInteger(keyRate) || keyRate < 0 || keyRate > eventsPerSecondMax) {
+    throw new TypeError(`startServer: keyRate must be an integer in 0..${eventsPerSecondMax} (events per second, 0 = unlimited), got ${String(options.keyRate)}`);
+  }
+  if (options.audit !== undefined && typeof options.audit?.record !== 'function') throw new TypeError('startServer: audit must implement AuditSink');
+  if (options.auditAdmin !== undefined && typeof options.auditAdmin !== 'boolean') throw new TypeError('startServer: auditAdmin must be a boolean');
+  if (options.tls !== undefined) checkTlsFiles(options.tls);
+}
+
+function checkTlsFiles(tls: TlsFiles): void {
+  for (const [name, file] of [['certFile', tls?.certFile], ['keyFile', tls?.keyFile]] as const) {
+    if (typeof file !== 'string' || file === '') throw new TypeError(`startServer: tls.${name} must be a file path`);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new TypeError(`startServer: tls.${name}: cannot read ${file}: ${(error as Error).message}`);
+    }
+    if (!text.includes('-----BEGIN ')) throw new TypeError(`startServer: tls.${name}: ${file} is not a PEM file`);
+  }
+}
+
+/** uWS checks the certificate and key when the app is built; it says only that it failed, so say which files. */
+function sslApp(tls: TlsFiles): TemplatedApp {
+  try {
+    return uWS.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile });
+  } catch (error) {
+    throw new Error(`tally: cannot start TLS with certificate ${tls.certFile} and key ${tls.keyFile} (do they match, and is the key unencrypted?): ${(error as Error).message}`);
+  }
 }
 
 function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
@@ -102,9 +188,22 @@ function listen(app: TemplatedApp, host: string, port: number): Promise<us_liste
   });
 }
 
+/** Who may call and how fast: the gateway's part of authentication, flow control and audit. */
+interface GatewayAccess {
+  /** null: authentication is off (loopback only), every connection is the anonymous caller. */
+  keys: KeyRing | null;
+  /** Default events per second of a key (or, auth off, of a connection); 0 = unlimited. */
+  keyRate: number;
+  audit: AuditSink | null;
+  /** The gateway records admin-scope operations itself (else the service does, and the gateway leaves them alone). */
+  auditAdmin: boolean;
+}
+
 class Gateway {
   private readonly connections = new Set<Connection>();
   private readonly metricsRegistry: GatewayMetrics;
+  /** One bucket per key id, shared by all that key's connections (bounded by the keys file). */
+  private readonly keyBuckets = new Map<string, TokenBucket>();
   private requestsInFlight = 0;
   private closing: Promise<void> | null = null;
   private onDrained: (() => void) | null = null;
@@ -113,6 +212,7 @@ class Gateway {
     private readonly service: LedgerService,
     private readonly limits: GatewayLimits,
     private readonly log: (line: string) => void,
+    private readonly access: GatewayAccess,
   ) {
     this.metricsRegistry = new GatewayMetrics(service);
   }
@@ -171,9 +271,41 @@ class Gateway {
       res.writeStatus('503 Service Unavailable').end('shutting down');
       return;
     }
-    const connection: Connection = { ws: null, closed: false, requestsInFlight: 0 };
+    // Everything is read from req and res before upgrade(): uWS invalidates req when this handler returns.
+    const connection = this.identify(req.getHeader('authorization'), Buffer.from(res.getRemoteAddressAsText()).toString());
     const key = req.getHeader('sec-websocket-key');
     res.upgrade(connection, key, req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+  }
+
+  /**
+   * A new connection's state from its Authorization header. A missing or wrong key still gets a connection
+   * (so the caller hears `unauthenticated` for each request, not a bare socket error); it can do nothing.
+   */
+  private identify(authorization: string, remote: string): Connection {
+    const connection: Connection = { ws: null, closed: false, requestsInFlight: 0, caller: null, scopes: 0, unauthenticatedWhy: '', bucket: null, remote };
+    const { keys, keyRate } = this.access;
+    if (keys === null) {
+      connection.caller = anonymousCaller;
+      connection.scopes = allScopesMask;
+      connection.bucket = keyRate === 0 ? null : new TokenBucket(keyRate, nowMs());
+      return connection;
+    }
+    const key = authorization === '' ? null : keys.authenticate(authorization);
+    if (key === null) {
+      connection.unauthenticatedWhy = authorization === '' ? 'no API key: send "Authorization: Bearer <key>" when opening the WebSocket' : 'the API key presented is not valid';
+      return connection;
+    }
+    connection.caller = key.caller;
+    connection.scopes = scopeMask(key.caller.scopes);
+    connection.bucket = this.keyBucket(key.caller.keyId, key.eventsPerSecond || keyRate);
+    return connection;
+  }
+
+  private keyBucket(keyId: string, eventsPerSecond: number): TokenBucket | null {
+    if (eventsPerSecond === 0) return null;
+    let bucket = this.keyBuckets.get(keyId);
+    if (bucket === undefined) this.keyBuckets.set(keyId, (bucket = new TokenBucket(eventsPerSecond, nowMs())));
+    return bucket;
   }
 
   private open(ws: WebSocket<Connection>): void {
@@ -196,31 +328,72 @@ class Gateway {
     const frame = readRequest(new Uint8Array(message));
     if ('error' in frame) return this.sendError(connection, frame.requestId, frame.error);
     if (this.closing) return this.sendError(connection, frame.requestId, errors.shuttingDown(), frame.operation);
+    // Checks in this order, each refusing the whole request before anything runs: who, may they, room, rate.
+    if (connection.caller === null) return this.sendError(connection, frame.requestId, errors.unauthenticated(connection.unauthenticatedWhy), frame.operation);
+    const scopeBit = scopeBitOf(frame.operation);
+    if ((connection.scopes & scopeBit) === 0) return this.sendError(connection, frame.requestId, forbidden(connection.caller, frame.operation), frame.operation);
     if (connection.requestsInFlight >= this.limits.connectionRequestsInFlightMax) {
       const why = `connection has ${connection.requestsInFlight} requests in flight (max ${this.limits.connectionRequestsInFlightMax})`;
       return this.sendError(connection, frame.requestId, errors.overloaded(why), frame.operation);
     }
-    this.dispatch(connection, frame);
+    if (connection.bucket !== null) {
+      const events = eventsOf(frame);
+      const retryAfterMs = connection.bucket.take(events, nowMs());
+      if (retryAfterMs !== 0) return this.sendError(connection, frame.requestId, rateLimited(connection, events, retryAfterMs), frame.operation);
+    }
+    this.dispatch(connection, frame, scopeBit === ScopeBit.admin);
   }
 
-  private dispatch(connection: Connection, frame: RequestFrame): void {
+  private dispatch(connection: Connection, frame: RequestFrame, admin: boolean): void {
     assert(!connection.closed, 'requests are dispatched from the message handler of an open socket');
     assert(connection.requestsInFlight < this.limits.connectionRequestsInFlightMax, 'the in-flight cap was checked');
+    const caller = connection.caller;
+    assert(caller !== null, 'only an authenticated connection dispatches');
     connection.requestsInFlight++;
     this.requestsInFlight++;
     const startedMs = performance.now();
     const bodyBytes = frame.body.byteLength;
-    executeSafely(this.service, frame).then(
+    // Read before the service runs: it may move the body to a worker.
+    const action = admin && this.access.auditAdmin ? describeAdmin(frame) : null;
+    executeSafely(this.service, frame, caller).then(
       (body) => {
         this.metricsRegistry.observe(frame.operation, startedMs, bodyBytes, body, null);
-        this.settle(connection, encodeReply(frame.requestId, body));
+        const reply = encodeReply(frame.requestId, body);
+        if (action === null) return this.settle(connection, reply);
+        this.settleAudited(connection, reply, { kind: 'admin', keyId: caller.keyId, operation: frame.operation, code: 'ok', detail: action, remote: connection.remote });
       },
       (error: unknown) => {
         const refused = serviceError(error, this.log);
         this.metricsRegistry.observe(frame.operation, startedMs, bodyBytes, null, refused.code);
-        this.settle(connection, encodeErrorOf(frame.requestId, refused));
+        const reply = encodeErrorOf(frame.requestId, refused);
+        if (action !== null) {
+          const detail = `${action}: ${errorReason(refused)}`;
+          return this.settleAudited(connection, reply, { kind: 'admin', keyId: caller.keyId, operation: frame.operation, code: refused.code, detail, remote: connection.remote });
+        }
+        // An admin operation's failure is the service's to record when the gateway leaves admin records to it.
+        if (!admin && !failureCodes.has(refused.code)) this.auditRefused(connection, frame.operation, refused);
+        this.settle(connection, reply);
       },
     );
+  }
+
+  /** An admin action's reply goes out once its audit record is durable (or, if recording failed, once that is logged). */
+  private settleAudited(connection: Connection, reply: Uint8Array, event: AuditEvent): void {
+    this.access.audit!.record(event).then(
+      () => this.settle(connection, reply),
+      (error: unknown) => {
+        this.log(`tally gateway: AUDIT FAILED for an admin action (${event.keyId} ${event.detail} → ${event.code}): ${String(error)}`);
+        this.settle(connection, reply);
+      },
+    );
+  }
+
+  /** Records a refused call without holding its reply back. */
+  private auditRefused(connection: Connection, operation: number, error: TallyError): void {
+    const audit = this.access.audit;
+    if (audit === null) return;
+    const event: AuditEvent = { kind: 'refused', keyId: connection.caller?.keyId ?? null, operation, code: error.code, detail: errorReason(error), remote: connection.remote };
+    audit.record(event).catch((failure: unknown) => this.log(`tally gateway: audit of a refused call failed (${error.code}): ${String(failure)}`));
   }
 
   private settle(connection: Connection, reply: Uint8Array): void {
@@ -231,9 +404,10 @@ class Gateway {
     if (this.requestsInFlight === 0 && this.onDrained) this.onDrained();
   }
 
-  /** A request refused by the gateway itself (bad frame, overload, shutdown): counted, then answered. */
+  /** A request refused by the gateway itself (bad frame, no key, scope, overload, rate, shutdown): counted, audited, answered. */
   private sendError(connection: Connection, requestId: number, error: TallyError, operation = 0): void {
     this.metricsRegistry.observe(operation, performance.now(), 0, null, error.code);
+    this.auditRefused(connection, operation, error);
     this.send(connection, encodeErrorOf(requestId, error));
   }
 
@@ -283,12 +457,45 @@ class Gateway {
 }
 
 /** The service's promise, with a synchronous throw turned into a rejection. */
-function executeSafely(service: LedgerService, frame: RequestFrame): Promise<Uint8Array> {
+function executeSafely(service: LedgerService, frame: RequestFrame, caller: Caller): Promise<Uint8Array> {
   try {
-    return service.execute(frame.operation, frame.body);
+    return service.execute(frame.operation, frame.body, caller);
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** Whole ms of a monotonic clock, for the rate buckets (Date.now() can step back). */
+function nowMs(): number {
+  return Math.floor(performance.now());
+}
+
+/** What a request costs in a rate bucket: its events (writes) or ids (lookups); anything else 1. */
+function eventsOf(frame: RequestFrame): number {
+  if (isWriteOperation(frame.operation)) return frame.body.byteLength / eventBytes;
+  if (frame.operation === Operation.lookup_accounts || frame.operation === Operation.lookup_transfers) return frame.body.byteLength / idBytes;
+  return 1;
+}
+
+const operationNames = new Map<number, string>(Object.entries(Operation).map(([name, op]) => [op, name]));
+
+function forbidden(caller: Caller, operation: number): TallyError {
+  return errors.forbidden(caller.keyId, operationNames.get(operation) ?? `operation ${operation}`, scopeOf(operation));
+}
+
+function rateLimited(connection: Connection, events: number, retryAfterMs: number): TallyError {
+  const who = connection.caller === anonymousCaller ? 'this connection' : `key ${JSON.stringify(connection.caller!.keyId)}`;
+  return errors.rateLimited(who, connection.bucket!.eventsPerSecond, events, retryAfterMs);
+}
+
+/** An admin action for the audit log: the operation and what its body names (a day to begin, or its size). */
+function describeAdmin(frame: RequestFrame): string {
+  const name = operationNames.get(frame.operation) ?? `operation ${frame.operation}`;
+  const { body } = frame;
+  if (frame.operation === Operation.close_day) {
+    return body.byteLength === 4 ? `${name}: begin day ${new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true)}` : `${name}: begin the next day`;
+  }
+  return `${name} (${body.byteLength} B body)`;
 }
 
 function encodeErrorOf(requestId: number, error: TallyError): Uint8Array {

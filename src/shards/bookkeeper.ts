@@ -60,7 +60,7 @@ export class Bookkeeper {
       const booked = await this.#lastBookedStillInJournal(shard, journal);
       if (booked === 0) continue;
       for (const [seq, entry] of journal.entries(1)) {
-        this.#gl.applySubjectVoucher(shard, subjectVoucherOf(entry, shard, this.#journals.length, this.#codes));
+        bookEntry(this.#gl, this.#codes, shard, this.#journals.length, entry);
         if (seq === booked) break;
       }
       assert(this.#gl.seqLast(shard) === booked, `shard ${shard}: its journal holds every booked entry`);
@@ -144,10 +144,9 @@ export class Bookkeeper {
     for (const [shard, journal] of this.#journals.entries()) {
       let taken = 0;
       for (const [seq, entry] of journal.entries(this.#gl.seqLast(shard) + 1)) {
-        const voucher = subjectVoucherOf(entry, shard, this.#journals.length, this.#codes);
+        const voucher = bookEntry(this.#gl, this.#codes, shard, this.#journals.length, entry);
         assert(voucher.seq === seq, 'a voucher carries its entry seq');
-        this.#gl.applySubjectVoucher(shard, voucher);
-        booked.push({ shard, voucher: stored(voucher, entry) });
+        booked.push({ shard, voucher: storedVoucherOf(voucher, entry) });
         if (++taken >= bookkeepingEntriesPerPollMax) break;
       }
     }
@@ -187,8 +186,18 @@ export class Bookkeeper {
   }
 }
 
+/**
+ * Books one journal entry of shard `shard` (of `shardCount`) into `gl`: its voucher by subject, learning the
+ * accounts it opens. The one step of the rebuild at start and of every poll (tally verify repeats it).
+ */
+export function bookEntry(gl: GeneralLedger, codes: AccountCodes, shard: number, shardCount: number, entry: Uint8Array): SubjectVoucher {
+  const voucher = subjectVoucherOf(entry, shard, shardCount, codes);
+  gl.applySubjectVoucher(shard, voucher);
+  return voucher;
+}
+
 /** The stored form of a voucher: its subject lines with amounts as decimal strings, and its entry's identity. */
-function stored(voucher: SubjectVoucher, entry: Uint8Array): StoredVoucher {
+export function storedVoucherOf(voucher: SubjectVoucher, entry: Uint8Array): StoredVoucher {
   return {
     seq: voucher.seq,
     businessDay: voucher.businessDay,

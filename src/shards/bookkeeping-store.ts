@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../core/assert.js';
+import { openEnvironmentReadOnly } from './read-only-env.js';
 
 /** A stored voucher: amounts as decimal strings, plus what identifies the journal entry it came from. */
 export interface StoredVoucher {
@@ -39,6 +40,24 @@ export class BookkeepingStore {
       compression: false,
       cache: false,
     });
+    return BookkeepingStore.#withDatabases(root);
+  }
+
+  /**
+   * Opens the existing store for reading only (tally verify): never creates or writes a file of `dataDir`
+   * (see read-only-env.ts; `scratchDir` takes LMDB's lock file). NotAStoreError when there is none.
+   */
+  static openReadOnly(dataDir: string, scratchDir: string): BookkeepingStore {
+    const root = openEnvironmentReadOnly(join(dataDir, 'bookkeeping'), scratchDir, 2);
+    try {
+      return BookkeepingStore.#withDatabases(root);
+    } catch (error) {
+      void root.close();
+      throw error;
+    }
+  }
+
+  static #withDatabases(root: RootDatabase): BookkeepingStore {
     const vouchers = root.openDB<string, number[]>({ name: 'vouchers', encoding: 'string', keyEncoding: 'ordered-binary', cache: false });
     const reports = root.openDB<string, number>({ name: 'reports', encoding: 'string', keyEncoding: 'ordered-binary', cache: false });
     return new BookkeepingStore(root, vouchers, reports);
@@ -56,6 +75,28 @@ export class BookkeepingStore {
   voucher(shard: number, seq: number): StoredVoucher | undefined {
     const text = this.#vouchers.get([shard, seq]);
     return text === undefined ? undefined : (JSON.parse(text) as StoredVoucher);
+  }
+
+  /** The stored vouchers of `shard` as stored (JSON text), in seq order. */
+  *vouchersOf(shard: number): Generator<{ seq: number; text: string }> {
+    for (const { key, value } of this.#vouchers.getRange({ start: [shard, 0], end: [shard + 1, 0] })) yield { seq: key[1]!, text: value };
+  }
+
+  /** The shards that have stored vouchers, ascending. */
+  voucherShards(): number[] {
+    const shards: number[] = [];
+    for (let next = 0; ; ) {
+      let found: number | undefined;
+      for (const key of this.#vouchers.getKeys({ start: [next, 0], limit: 1 })) found = key[0];
+      if (found === undefined) return shards;
+      shards.push(found);
+      next = found + 1;
+    }
+  }
+
+  /** Every stored day report (JSON text), by day. */
+  *reports(): Generator<{ day: number; text: string }> {
+    for (const { key, value } of this.#reports.getRange({})) yield { day: key, text: value };
   }
 
   /** Drops the vouchers of `shard` from `seq` on (they were booked from entries a crash took back). */

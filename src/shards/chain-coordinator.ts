@@ -4,6 +4,7 @@
 // groups preparing in different shard orders would wait on each other forever — and every request
 // waiting meanwhile joins the next group, so a burst of chains shares its rounds and fsyncs.
 
+import { assert } from '../core/assert.js';
 import { TallyError, errors } from '../core/errors.js';
 import { resultBytes } from '../core/layout.js';
 import { batchEventsMax, eventBytes } from '../core/limits.js';
@@ -12,6 +13,8 @@ import type { CrossChains } from '../core/route-plan.js';
 import type { ChainLog } from './chain-log.js';
 import type { ShardHost } from './shard-host.js';
 import { ShardControl } from './shard-messages.js';
+
+const noop = (): void => {};
 
 /** Between attempts to deliver a decision to a shard whose worker is restarting. */
 const decideRetryMs = 50;
@@ -44,6 +47,10 @@ export class ChainCoordinator {
   #queue: Job[] = [];
   #running: Promise<void> | null = null;
   #closing = false;
+  /** Set while a snapshot barrier pauses the coordinator: no group starts until it opens. */
+  #gate: Promise<void> | null = null;
+  /** Settles when the group in progress (if any) has finished. */
+  #current: Promise<void> = Promise.resolve();
   readonly #stats: ChainStats = { groups: 0, roundsAborted: 0, chainsCommitted: 0, chainsFailed: 0 };
 
   constructor(hosts: readonly ShardHost[], log: ChainLog, onOutbound: (shard: number, instructions: Uint8Array) => void) {
@@ -97,11 +104,30 @@ export class ChainCoordinator {
     await this.#running;
   }
 
+  /**
+   * For a snapshot barrier: no new group starts, and resolves once the group in progress has finished
+   * (so no shard is prepared and holding its turn). Returns the function that lets groups run again.
+   */
+  async pause(): Promise<() => void> {
+    assert(this.#gate === null, 'one pause of the chain coordinator at a time');
+    let open!: () => void;
+    this.#gate = new Promise<void>((resolve) => (open = resolve));
+    await this.#current;
+    return () => {
+      this.#gate = null;
+      open();
+    };
+  }
+
   async #pump(): Promise<void> {
     while (this.#queue.length > 0) {
+      while (this.#gate !== null) await this.#gate;
+      if (this.#queue.length === 0) break;
       const group = this.#takeGroup();
       try {
-        const refused = await this.#runGroup(group);
+        const running = this.#runGroup(group);
+        this.#current = running.then(noop, noop);
+        const refused = await running;
         for (const job of group) {
           if (refused.has(job)) {
             job.reject(refused.get(job));

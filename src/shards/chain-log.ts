@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { assert } from '../core/assert.js';
+import { openEnvironmentReadOnly } from './read-only-env.js';
 
 const epochKey = 'epoch';
 const groupsPerEpochMax = 0xffff_ffff;
@@ -41,6 +42,15 @@ export class ChainLog {
       await root.close();
       throw error;
     }
+  }
+
+  /**
+   * Opens the existing log for reading only (tally verify: isCommitted): never creates or writes a file of
+   * `dataDir` (see read-only-env.ts; `scratchDir` takes LMDB's lock file). NotAStoreError when there is none.
+   */
+  static openReadOnly(dataDir: string, scratchDir: string): ChainLog {
+    const root = openEnvironmentReadOnly(join(dataDir, 'chains'), scratchDir, 12, 'string') as unknown as RootDatabase<string, string>;
+    return new ChainLog(root, Number(root.get(epochKey) ?? '0'));
   }
 
   /** A group number no earlier start or group used. */

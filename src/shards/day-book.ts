@@ -45,6 +45,8 @@ export class DayBook {
   readonly #calendar: BusinessCalendar;
   /** Closing balances of the last closed day: the next cut writes only the chunks that changed since. */
   #closingLast: BigUint64Array | null = null;
+  /** Closed days taken from the ledger whose balances recover() has not stored yet (a write failed: retried in order). */
+  readonly #unstored: ClosedDay[] = [];
 
   constructor(ledger: Ledger, store: DayStore, calendar: BusinessCalendar) {
     this.#ledger = ledger;
@@ -52,15 +54,21 @@ export class DayBook {
     this.#calendar = calendar;
   }
 
-  /** After replay: stores any closed day whose write a crash interrupted. Returns how many it wrote. */
+  /**
+   * After replay: stores any closed day whose write a crash interrupted. Returns how many it wrote. After a
+   * failed write (a full disk) call it again: it resumes at the day that failed.
+   */
   async recover(): Promise<number> {
+    this.#unstored.push(...this.#ledger.takeClosedDays());
     let written = 0;
-    for (const closed of this.#ledger.takeClosedDays()) {
-      if (!this.#store.isDayClosed(closed.day)) {
+    while (this.#unstored.length > 0) {
+      const closed = this.#unstored[0]!;
+      if (this.#store.isDayClosed(closed.day)) this.#closingLast = closed.balances;
+      else {
         await this.#write(closed);
         written++;
       }
-      this.#closingLast = closed.balances;
+      this.#unstored.shift();
     }
     return written;
   }
@@ -105,7 +113,12 @@ export class DayBook {
     const summary = JSON.stringify(summarizeClosedDay(this.#ledger.state, closed) satisfies ShardDayClose);
     const previous = this.#closingLast;
     this.#closingLast = closed.balances;
-    await this.#store.writeClosedDay(closed.day, closed.cutSeq, closed.balances, previous, summary);
+    try {
+      await this.#store.writeClosedDay(closed.day, closed.cutSeq, closed.balances, previous, summary);
+    } catch (error) {
+      this.#closingLast = previous; // a retry compares with the day before again, or it would skip chunks it never wrote
+      throw error;
+    }
     return summary;
   }
 

@@ -7,8 +7,10 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { balanceStride } from '../core/account-table.js';
 import { assert } from '../core/assert.js';
 import { bytesEqual } from '../core/bytes.js';
-import { errors, TallyError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { journalCacheEntriesMax, shardCountMax } from '../core/limits.js';
+import { openEnvironmentReadOnly } from './read-only-env.js';
+import { quietCommitFailure, storageFailure } from './commit-failures.js';
 
 /** Layout of the store; bumped when entries or meta change meaning, and checked on open. */
 export const journalFormatVersion = 1;
@@ -77,30 +79,31 @@ export class JournalStore {
     const path = join(options.dataDir, `shard-${options.shardIndex}`);
     const root = openEnvironment(path);
     try {
-      const meta = root.openDB<MetaValue, string>({
-        name: 'meta', // formatVersion, shardIndex, shardCount
-        encoding: 'ordered-binary',
-        keyEncoding: 'ordered-binary',
-        cache: false,
-        compression: false,
-      });
-      const journal = root.openDB<Uint8Array, number>({
-        name: 'journal',
-        encoding: 'binary', // entries are opaque bytes; `get` returns a fresh copy
-        keyEncoding: 'ordered-binary', // numbers encode so that byte order is numeric order: range scans go by seq
-        cache: false, // our own bounded cache below; lmdb-js's weak cache would pin every in-flight put
-        compression: false,
-        useVersions: false,
-        dupSort: false,
-      });
-      const days = root.openDB<Uint8Array, Uint8Array>({
-        name: 'days', // closing balances by (slot chunk, business day): see writeClosedDay
-        encoding: 'binary',
-        keyEncoding: 'binary',
-        cache: false,
-        compression: false,
-      });
+      const { meta, journal, days } = openDatabases(root);
       checkIdentity(root, meta, journal, path, options);
+      return new JournalStore(path, root, journal, meta, days, lastSeqOf(journal));
+    } catch (error) {
+      void root.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the existing store of shard `shardIndex` for reading only (tally verify): never creates or writes
+   * a file of `dataDir` (see read-only-env.ts; `scratchDir` takes LMDB's lock file). Refuses a directory
+   * without a store (NotAStoreError), a store without this format's meta or one that holds another shard.
+   */
+  static openReadOnly(dataDir: string, shardIndex: number, scratchDir: string): JournalStore {
+    const path = join(dataDir, `shard-${shardIndex}`);
+    const root = openEnvironmentReadOnly(path, scratchDir, 3);
+    try {
+      const { meta, journal, days } = openDatabases(root);
+      const identity = readIdentity(meta);
+      if (identity.formatVersion === undefined) throw errors.storageFailed(`${path} is not a Tally shard store: its meta records no format`);
+      if (identity.formatVersion !== journalFormatVersion) {
+        throw errors.storageFailed(`${path} has journal format ${identity.formatVersion}; this build reads format ${journalFormatVersion}`);
+      }
+      if (identity.shardIndex !== shardIndex) throw errors.storageFailed(`${path} holds shard ${String(identity.shardIndex)}, not shard ${shardIndex}`);
       return new JournalStore(path, root, journal, meta, days, lastSeqOf(journal));
     } catch (error) {
       void root.close();
@@ -123,8 +126,8 @@ export class JournalStore {
     const written = (this.#journal.put as unknown as PutWithFlags).call(this.#journal, seq, entry, { noOverwrite: true });
     const durable = Promise.all([this.#tail, written]).then(
       ([, stored]) => this.#onDurable(seq, stored),
-      (error: unknown) => {
-        throw asStorageError(error, seq);
+      async (error: unknown) => {
+        throw await storageFailure(error, `journal entry ${seq} was not made durable`);
       },
     );
     durable.catch(noop); // the caller awaits it; the next append chains on it
@@ -145,7 +148,12 @@ export class JournalStore {
     const inFlight = this.#inFlight.get(seq);
     if (inFlight !== undefined) return inFlight;
     const stored = this.#journal.get(seq);
-    return stored === undefined ? undefined : plainBytes(stored);
+    if (stored === undefined) return undefined;
+    // Kept: lookups of many transfers of one old batch would otherwise copy its whole entry (up to 1 MiB)
+    // out of LMDB once per transfer (8,000 lookups of one batch took 4.5 s).
+    const bytes = plainBytes(stored);
+    this.#remember(seq, bytes);
+    return bytes;
   }
 
   /** Entries from `fromSeq` in seq order, stopping before the first gap (entries past it were never acknowledged). */
@@ -167,7 +175,7 @@ export class JournalStore {
     assert(this.seqDurable === this.seqLast, 'discard only before any append');
     const keys = [...this.#journal.getKeys({ start: seq + 1 })];
     if (keys.length > 0) {
-      await this.#root.transaction(() => {
+      await this.#commit(`removing ${keys.length} journal entries after seq ${seq} (past a gap)`, () => {
         for (const key of keys) void this.#journal.remove(key);
       });
     }
@@ -188,7 +196,7 @@ export class JournalStore {
   recordOutboxAcknowledged(peer: number, pairSeq: number): void {
     if (this.#closed) return;
     // A failed hint write is harmless (see outboxAcknowledged); a failed commit still fails the appends in it.
-    this.#meta.put(`outboxAcknowledged:${peer}`, pairSeq).catch(noop);
+    this.#meta.put(`outboxAcknowledged:${peer}`, pairSeq).catch(quietCommitFailure);
   }
 
   /** The highest seq committed to the store (read afresh: another thread may be the writer). */
@@ -211,7 +219,7 @@ export class JournalStore {
     const bytes = new Uint8Array(balances.buffer, balances.byteOffset, balances.byteLength);
     const before = previous === null ? null : new Uint8Array(previous.buffer, previous.byteOffset, previous.byteLength);
     let written = 0;
-    await this.#root.transaction(() => {
+    await this.#commit(`storing the closing balances of day ${day}`, () => {
       for (let chunk = 0; chunk * wordsPerChunk < balances.length || chunk === 0; chunk++) {
         const from = chunk * wordsPerChunk * 8;
         const to = Math.min(bytes.byteLength, from + wordsPerChunk * 8);
@@ -226,10 +234,51 @@ export class JournalStore {
     return written;
   }
 
+  /**
+   * Whether the store takes writes now (after a failed commit, e.g. a full disk): one commit of `bytes`
+   * under a key no reader visits, then one that removes it, each fsync'd. Touches neither the journal nor
+   * seqLast, so a failed probe leaves nothing to undo. Rejects storage_failed with the cause.
+   */
+  async probe(bytes: number): Promise<void> {
+    assert(!this.#closed, 'probe after close');
+    assert(Number.isInteger(bytes) && bytes > 0, 'a probe writes at least one byte');
+    await this.#commit(`probing with a ${bytes}-byte write`, () => void this.#days.put(probeKey, new Uint8Array(bytes)));
+    await this.#commit('removing the probe', () => void this.#days.remove(probeKey));
+  }
+
   /** The day-close summary (JSON) stored with a closed day. */
   daySummary(day: number): string | undefined {
     const summary = this.#meta.get(`daySummary:${day}`);
     return typeof summary === 'string' ? summary : undefined;
+  }
+
+  /** The identity the store's meta records (undefined fields: absent). */
+  storedIdentity(): Partial<ShardMeta> {
+    return readIdentity(this.#meta);
+  }
+
+  /** The first seq stored after `seq`, or undefined: where a journal resumes after a gap. */
+  seqFirstAfter(seq: number): number | undefined {
+    for (const key of this.#journal.getKeys({ start: seq + 1, limit: 1 })) return key;
+    return undefined;
+  }
+
+  /** Every business day whose closing balances are stored, with the seq of the cut that closed it, ascending. */
+  closedDaysStored(): { day: number; cutSeq: number }[] {
+    const days: { day: number; cutSeq: number }[] = [];
+    for (const { key, value } of this.#meta.getRange({ start: 'dayClosed:', end: 'dayClosed;' })) {
+      days.push({ day: Number(key.slice('dayClosed:'.length)), cutSeq: Number(value) });
+    }
+    return days.sort((a, b) => a.day - b.day);
+  }
+
+  /** The stored closing chunk `chunk` in force at the end of `day` (the latest at or before it, a copy), or null. */
+  closingChunkAt(chunk: number, day: number): Uint8Array | null {
+    for (const { key, value } of this.#days.getRange({ start: closingKey(chunk, day), reverse: true, limit: 1 })) {
+      if (new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(0) !== chunk) return null;
+      return Uint8Array.prototype.slice.call(value);
+    }
+    return null;
   }
 
   /** The closing balances (closingStride u64 words) of account `slot` at the end of `day`, or null when it had none yet. */
@@ -253,6 +302,15 @@ export class JournalStore {
     await this.#root.close();
   }
 
+  /** One transaction of `writes`, resolved once durable; a failure rejects storage_failed naming `what` and why. */
+  async #commit(what: string, writes: () => void): Promise<void> {
+    try {
+      await this.#root.transaction(writes);
+    } catch (error) {
+      throw await storageFailure(error, `${this.path}: ${what}`);
+    }
+  }
+
   #onDurable(seq: number, stored: boolean): void {
     if (!stored) throw errors.storageFailed(`journal entry ${seq} already exists in ${this.path}: another writer appended it`);
     assert(seq > this.seqDurable, 'appends become durable in seq order');
@@ -273,6 +331,12 @@ export const closingChunkSlots = 4096;
 /** Balance words per slot in closing chunks: the account table's stride (posted, pending, frozen). */
 const closingStride = balanceStride;
 
+/**
+ * Where probe() writes: 9 bytes of 0xff sort after every 8-byte closing key, so no range read of closing
+ * chunks (which run from a (chunk, day) key downwards) ever meets it, even one a crash left behind.
+ */
+const probeKey = new Uint8Array(9).fill(0xff);
+
 /** Key of a closing chunk: u32 chunk then u32 day, big-endian, so byte order is (chunk, day) order. */
 function closingKey(chunk: number, day: number): Uint8Array {
   const key = new Uint8Array(8);
@@ -282,6 +346,41 @@ function closingKey(chunk: number, day: number): Uint8Array {
   return key;
 }
 
+
+function openDatabases(root: RootDatabase): { meta: Database<MetaValue, string>; journal: Database<Uint8Array, number>; days: Database<Uint8Array, Uint8Array> } {
+  const meta = root.openDB<MetaValue, string>({
+    name: 'meta', // formatVersion, shardIndex, shardCount
+    encoding: 'ordered-binary',
+    keyEncoding: 'ordered-binary',
+    cache: false,
+    compression: false,
+  });
+  const journal = root.openDB<Uint8Array, number>({
+    name: 'journal',
+    encoding: 'binary', // entries are opaque bytes; `get` returns a fresh copy
+    keyEncoding: 'ordered-binary', // numbers encode so that byte order is numeric order: range scans go by seq
+    cache: false, // our own bounded cache below; lmdb-js's weak cache would pin every in-flight put
+    compression: false,
+    useVersions: false,
+    dupSort: false,
+  });
+  const days = root.openDB<Uint8Array, Uint8Array>({
+    name: 'days', // closing balances by (slot chunk, business day): see writeClosedDay
+    encoding: 'binary',
+    keyEncoding: 'binary',
+    cache: false,
+    compression: false,
+  });
+  return { meta, journal, days };
+}
+
+function readIdentity(meta: Database<MetaValue, string>): Partial<ShardMeta> {
+  return {
+    formatVersion: numberOrUndefined(meta.get('formatVersion')),
+    shardIndex: numberOrUndefined(meta.get('shardIndex')),
+    shardCount: numberOrUndefined(meta.get('shardCount')),
+  };
+}
 
 function openEnvironment(path: string): RootDatabase {
   return open({
@@ -327,11 +426,7 @@ function checkIdentity(
   path: string,
   options: JournalStoreOptions,
 ): void {
-  const found: Partial<ShardMeta> = {
-    formatVersion: numberOrUndefined(meta.get('formatVersion')),
-    shardIndex: numberOrUndefined(meta.get('shardIndex')),
-    shardCount: numberOrUndefined(meta.get('shardCount')),
-  };
+  const found = readIdentity(meta);
   if (found.formatVersion === undefined) {
     assert(lastSeqOf(journal) === 0, 'a store without meta has no journal');
     root.transactionSync(() => {
@@ -363,12 +458,6 @@ function numberOrUndefined(value: MetaValue | undefined): number | undefined {
 function lastSeqOf(journal: Database<Uint8Array, number>): number {
   for (const key of journal.getKeys({ reverse: true, limit: 1 })) return key;
   return 0;
-}
-
-function asStorageError(error: unknown, seq: number): TallyError {
-  if (error instanceof TallyError) return error;
-  const why = error instanceof Error ? error.message : String(error);
-  return errors.storageFailed(`journal entry ${seq} was not made durable: ${why}`);
 }
 
 /** lmdb-js returns Buffers; hand out plain Uint8Arrays over the same memory (one type everywhere). */

@@ -1,12 +1,14 @@
 // The shard loop inside a worker: runs tasks against one Ledger, appends each write's journal entry, and
 // replies only once that entry and every earlier one are durable. Reads see only durable state. After a
 // storage failure or a programmer error it serves nothing more: memory is ahead of (or apart from) disk.
+// While its writes are paused (a fresh worker whose store has not taken a write yet) it refuses every task
+// that would write, before touching memory, and goes on answering reads.
 
 import { AssertionError, assert } from '../core/assert.js';
 import { errors, TallyError } from '../core/errors.js';
 import type { Ledger } from '../core/ledger.js';
 import { resultBytes } from '../core/layout.js';
-import { eventBytes } from '../core/limits.js';
+import { eventBytes, snapshotHoldMsMax } from '../core/limits.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
 import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../core/prepared-chains.js';
 import { DelaySamples } from './delay-samples.js';
@@ -101,11 +103,20 @@ const noop = (): void => {};
 
 /** Rebuilds `ledger` from `journal`; drops entries past a gap (they were never acknowledged). */
 export async function recoverLedger(ledger: ShardLedger, journal: ShardJournal): Promise<{ replayed: number; discarded: number }> {
-  const seqFirst = ledger.seqLast + 1;
-  for (const [seq, entry] of journal.entries(seqFirst)) ledger.replay(seq, entry);
+  const replayed = replayJournal(ledger, journal);
   const discarded = await journal.discardAfter(ledger.seqLast);
   assert(journal.seqLast === ledger.seqLast, 'journal and ledger agree on the last seq after recovery');
-  return { replayed: ledger.seqLast - seqFirst + 1, discarded };
+  return { replayed, discarded };
+}
+
+/**
+ * Rebuilds `ledger` from `journal` up to the first gap, reading only. Entries past a gap (never acknowledged)
+ * stay on disk: `journal.discardAfter(ledger.seqLast)` must remove them before the next append.
+ */
+export function replayJournal(ledger: ShardLedger, journal: ShardJournal): number {
+  const seqFirst = ledger.seqLast + 1;
+  for (const [seq, entry] of journal.entries(seqFirst)) ledger.replay(seq, entry);
+  return ledger.seqLast - seqFirst + 1;
 }
 
 /** Nanoseconds since the epoch from a monotonic clock anchored once to Date.now(). */
@@ -118,6 +129,10 @@ export class ShardLoop {
   readonly #o: ShardLoopOptions;
   /** Set once; every later task rejects with it. */
   #failure: ShardTaskError | null = null;
+  /** While set, every task that would write rejects with it before it runs (see pauseWrites). */
+  #writesPaused: ShardTaskError | null = null;
+  /** Called once, by the first append durable after resumeWrites. */
+  #onFirstDurable: (() => void) | null = null;
   #closing: Promise<void> | null = null;
   /** Settles after the last step queued behind a read. */
   #turn: Promise<void> = Promise.resolve();
@@ -131,6 +146,8 @@ export class ShardLoop {
   #decision: { group: bigint; resolve: (decided: Decided) => void } | null = null;
   /** Called when a step starts holding the turn for a decision (close stops waiting for the turn then). */
   #onHeld: (() => void) | null = null;
+  /** Ends the snapshot barrier's hold of the turn (ShardControl.holdTurn), when one holds it. */
+  #releaseHold: (() => void) | null = null;
 
   constructor(options: ShardLoopOptions) {
     this.#o = options;
@@ -167,9 +184,34 @@ export class ShardLoop {
     });
   }
 
+  /**
+   * Refuses, from now on, every task that would write (writes, inbound credits, votes and decisions on
+   * cross-shard chains, day cuts) and closed-day queries (a closed day's balances may not be stored yet),
+   * with `error`, before it touches memory; tickers skip. Reads go on. For a store that does not take
+   * writes yet: nothing is applied that could not be journaled, so memory stays equal to the disk.
+   */
+  pauseWrites(error: TallyError): void {
+    this.#writesPaused = toShardTaskError(error);
+  }
+
+  /** Takes writes again; `onFirstDurable` runs once the first append after this is durable. */
+  resumeWrites(onFirstDurable: () => void = noop): void {
+    this.#writesPaused = null;
+    this.#onFirstDurable = onFirstDurable;
+  }
+
+  get writesPaused(): boolean {
+    return this.#writesPaused !== null;
+  }
+
+  /** True once the loop failed or began closing: it runs nothing new. */
+  get stopped(): boolean {
+    return this.#failure !== null || this.#closing !== null;
+  }
+
   /** Journals the expiry of every pending transfer that is due (skipped while reads hold the turn). */
   tick(): void {
-    if (this.#failure !== null || this.#closing !== null || this.#turnsWaiting > 0) return;
+    if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null || this.#turnsWaiting > 0) return;
     try {
       const due = this.#o.ledger.expireDue(this.#o.nowNs());
       if (due !== null) void this.#persist(due.seq, due.entry).catch(noop);
@@ -183,10 +225,10 @@ export class ShardLoop {
    * buffered credit's wait is bounded): behind waiting reads it queues, once.
    */
   hotTick(): void {
-    if (this.#failure !== null || this.#closing !== null || this.#hotQueued) return;
+    if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null || this.#hotQueued) return;
     const step = (): void => {
       this.#hotQueued = false;
-      if (this.#failure !== null || this.#closing !== null) return;
+      if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null) return;
       const { autoMarkCreditsPerSecond, unmarkQuietSeconds } = this.#hot;
       const due = this.#o.ledger.applyHotInbound(this.#o.nowNs(), { autoMarkCreditsPerSecond, unmarkQuietSeconds });
       if (due !== null) void this.#persist(due.seq, due.entry).then(() => this.#recordHotDelays(), noop);
@@ -240,6 +282,7 @@ export class ShardLoop {
     if (task.operation === ShardControl.warmUp) return new Uint8Array(0);
     if (task.operation === ShardControl.close) return this.close().then(() => new Uint8Array(0));
     if (this.#closing !== null) throw errors.shuttingDown();
+    if (this.#writesPaused !== null && this.#writes(task.operation)) throw this.#writesPaused;
     if (isWriteOperation(task.operation)) return this.#write(() => this.#execute(task.operation, task.body));
     if (task.operation === ShardControl.applyInbound) return this.#write(() => this.#applyInbound(task.body));
     if (isReadOperation(task.operation)) return this.#read(() => this.#o.ledger.query(task.operation, task.body));
@@ -251,6 +294,8 @@ export class ShardLoop {
     if (task.operation === ShardControl.chainInDoubt) return this.#chainInDoubt();
     if (task.operation === ShardControl.hotInboundStatus) return Promise.resolve(this.#hotInboundStatus());
     if (task.operation === ShardControl.hotOutboundIds) return this.#read(() => this.#o.ledger.hotOutboundIds());
+    if (task.operation === ShardControl.holdTurn) return this.#holdTurn();
+    if (task.operation === ShardControl.releaseTurn) return Promise.resolve(this.#releaseTurn());
     const days = this.#o.days;
     if (days !== undefined && task.operation === ShardControl.cutDay) return this.cutDay(dayOfBody(task.body));
     if (days !== undefined && days.isQuery(task.operation)) return this.#read(() => days.query(task.operation, task.body));
@@ -375,6 +420,40 @@ export class ShardLoop {
     }
   }
 
+  /**
+   * The snapshot barrier: in arrival order, once everything before it is durable, answer the last seq and
+   * keep the turn, so the journal stands still until releaseTurn. Bounded by snapshotHoldMsMax: a barrier
+   * whose coordinator is gone must not stop the shard for good.
+   */
+  #holdTurn(): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((reply, refuse) => {
+      const step = async (): Promise<void> => {
+        await this.#o.journal.durable();
+        if (this.#failure !== null) throw this.#failure;
+        assert(this.#releaseHold === null, 'one snapshot barrier holds a shard at a time');
+        const released = new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, snapshotHoldMsMax);
+          this.#releaseHold = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        const seqReply = new Uint8Array(8);
+        new DataView(seqReply.buffer).setBigUint64(0, BigInt(this.#o.ledger.seqLast), true);
+        assert(this.#o.journal.seqLast === this.#o.ledger.seqLast, 'a held shard has journaled everything it applied');
+        reply(seqReply);
+        await released;
+        this.#releaseHold = null;
+      };
+      this.#queueStep(step).catch(refuse);
+    });
+  }
+
+  #releaseTurn(): Uint8Array {
+    this.#releaseHold?.();
+    return new Uint8Array(0);
+  }
+
   #fetchOutbox(body: Uint8Array): Uint8Array {
     if (body.byteLength !== peerMarkBytes) throw errors.bodyInvalid(`fetch outbox takes one ${peerMarkBytes}-byte peer mark`);
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
@@ -397,7 +476,20 @@ export class ShardLoop {
   #persist(seq: number, entry: Uint8Array): Promise<void> {
     const durable = this.#o.journal.append(seq, entry);
     durable.catch((error: unknown) => this.#toTaskError(error));
+    const onFirstDurable = this.#onFirstDurable;
+    if (onFirstDurable !== null) {
+      this.#onFirstDurable = null;
+      durable.then(onFirstDurable, noop);
+    }
     return durable;
+  }
+
+  /** Tasks that write, or read what a write may not have stored yet (closed days): refused while writes are paused. */
+  #writes(operation: number): boolean {
+    if (isWriteOperation(operation)) return true;
+    if (operation === ShardControl.applyInbound || operation === ShardControl.prepareChains || operation === ShardControl.decideChains) return true;
+    if (operation === ShardControl.cutDay) return true;
+    return this.#o.days?.isQuery(operation) === true;
   }
 
   /** Runs `step` after every step queued before it; later writes wait behind it. */
@@ -416,6 +508,7 @@ export class ShardLoop {
     // A vote awaiting its decision holds the turn for good: it stays in doubt on disk, the next start decides it.
     const held = new Promise<void>((resolve) => (this.#onHeld = resolve));
     if (this.#decision !== null) this.#onHeld!();
+    this.#releaseHold?.(); // a snapshot barrier ends with the shard
     await Promise.race([this.#turn, held]);
     await this.#o.journal.durable().catch(noop);
     await this.#o.journal.close();

@@ -4,7 +4,10 @@
 import { ErrorCode, type TallyError } from '../core/errors.js';
 import type { HotInboundStats } from '../gateway/ledger-service.js';
 
-/** Control tasks, numbered outside Operation (1..7) so they can never be mistaken for ledger work. */
+/**
+ * Control tasks, numbered outside Operation (1..7) so they can never be mistaken for ledger work, and
+ * apart from the day book's queries (DayQuery in day-book.ts: 30, 31) — a spec checks they never collide.
+ */
 export const ShardControl = {
   /** Answers once the worker has replayed its journal: the host's ready() waits for it. */
   warmUp: 0,
@@ -31,6 +34,14 @@ export const ShardControl = {
   hotInboundStatus: 28,
   /** Reply: the ids (16 B each) of the shard's hot-outbound accounts. */
   hotOutboundIds: 29,
+  /**
+   * The snapshot barrier (src/shards/snapshot-host.ts): once every earlier step is durable the shard holds
+   * its turn — no write, read, tick, inbound credit or cut runs — until releaseTurn (or snapshotHoldMsMax).
+   * Reply, once held: u64 seq of the shard's last journal entry.
+   */
+  holdTurn: 32,
+  /** Ends a holdTurn. Never queued: the held step is what it unblocks. Reply: empty. */
+  releaseTurn: 33,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

@@ -6,8 +6,9 @@
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
 import { AccountLayout, TransferLayout, resultBytes } from '../core/layout.js';
-import { eventBytes, hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
+import { eventBytes, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, snapshotBarrierMsMax } from '../core/limits.js';
 import { routeHotDebits } from '../core/hot-outbound.js';
+import { AccountRateLimiter, mergeAccountRateReply } from '../core/account-rate-limit.js';
 import { decodeIds } from '../core/records.js';
 import { ResultCode } from '../core/result-codes.js';
 import { AccountFlags } from '../core/types.js';
@@ -22,6 +23,7 @@ import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../c
 import type { ShardDayClose } from '../core/day-close.js';
 import { HotOutboundKeeper, hotOutboundAccountsIn, hotOutboundDefault, type HotOutboundOptions, type HotOutboundStats } from './hot-outbound-keeper.js';
 import { ShardHost } from './shard-host.js';
+import { SnapshotRunner, type SnapshotStatus } from './snapshot-host.js';
 import { ShardControl, hotInboundDefault, type HotInboundOptions, type HotInboundShardStatus } from './shard-messages.js';
 import { TransitRelay, type InFlightAmount, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
 import type { HotInboundStats } from '../gateway/ledger-service.js';
@@ -47,6 +49,8 @@ export interface StartShardsOptions {
   readonly hotInbound?: HotInboundOptions;
   /** Hot-outbound slice refills and timed compensation (default hotOutboundDefault). */
   readonly hotOutbound?: HotOutboundOptions;
+  /** Transfer events per second per account, as debit or credit (core/account-rate-limit.ts); 0 or absent = no limit. */
+  readonly accountRate?: number;
 }
 
 export interface DayCutOptions {
@@ -71,10 +75,18 @@ export class ShardSet {
   readonly #chainLog: ChainLog;
   #closed: Promise<void> | null = null;
   #dayTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Online snapshots (tally snapshot): set by startShards, which knows the data directory. */
+  #snapshots: SnapshotRunner | null = null;
+  /** Day closings and snapshot barriers run one at a time: a cut never straddles a snapshot's cut. */
+  #exclusive: Promise<void> = Promise.resolve();
   /** The last day report this process produced or read back, and how many failed since start (a signal for monitoring). */
   #days = { lastClosedDay: 0, lastReportPassed: null as boolean | null, failedReports: 0 };
 
-  constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog, hotOutbound: HotOutboundOptions = hotOutboundDefault) {
+  /** The per-account rate limit on create_transfers, or null when off. */
+  readonly #accountRate: AccountRateLimiter | null;
+
+  constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog, hotOutbound: HotOutboundOptions = hotOutboundDefault, accountRate = 0) {
+    this.#accountRate = accountRate === 0 ? null : new AccountRateLimiter(accountRate);
     this.shardCount = hosts.length;
     this.hotOutbound = new HotOutboundKeeper((operation, body) => this.#execute(operation, body), hosts.length, hotOutbound);
     this.hosts = hosts;
@@ -87,11 +99,25 @@ export class ShardSet {
   /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (this.#closed !== null) throw errors.shuttingDown();
+    if (operation === Operation.create_transfers && this.#accountRate !== null) return this.#accountRateLimited(body);
     if (isBooksOperation(operation)) return this.#books(operation, body);
+    if (operation === Operation.start_snapshot || operation === Operation.get_snapshot_status) return this.#snapshot(operation, body);
     if (operation === Operation.create_accounts) return this.#createAccounts(body);
     if (operation === Operation.create_transfers && this.hotOutbound.routes.size > 0) return this.#createTransfers(body);
     if (operation === Operation.lookup_accounts && this.hotOutbound.routes.size > 0) return this.#withSliceBalances(await this.#execute(operation, body));
     return this.#execute(operation, body);
+  }
+
+  /**
+   * The per-account limit: events past it are answered `rate_limited` here and never reach a shard, so they
+   * are not remembered as failed ids (a retry later can succeed); the rest of the batch goes on.
+   */
+  async #accountRateLimited(body: Uint8Array): Promise<Uint8Array> {
+    const limited = this.#accountRate!.admit(body, Date.now());
+    const admitted = limited === null ? body : limited.admitted;
+    const post = (events: Uint8Array) => (this.hotOutbound.routes.size > 0 ? this.#createTransfers(events) : this.#execute(Operation.create_transfers, events));
+    const reply = admitted === null ? null : await post(admitted);
+    return limited === null ? reply! : mergeAccountRateReply(limited, reply);
   }
 
   /** Hot-outbound accounts get their slices before they exist, and their debits are routed once they do. */
@@ -159,12 +185,86 @@ export class ShardSet {
    * cut. A report is stored once and never changes; closing an already closed day returns it.
    */
   async closeDayReport(day = 0): Promise<string> {
-    const { closes, inFlight } = await this.closeDay(day);
+    // Only the cut itself excludes a snapshot barrier: the report is built from what the cut stored, and
+    // waits for the bookkeeper, which may take long (a restored directory rebuilds a missing report at start).
+    const { closes, inFlight } = await this.#serially(() => this.closeDay(day));
     const text = await this.bookkeeping.dayReport(closes, inFlight);
     const report = JSON.parse(text) as { day: number; passed: boolean };
     if (report.day >= this.#days.lastClosedDay) this.#days = { ...this.#days, lastClosedDay: report.day, lastReportPassed: report.passed };
     if (!report.passed) this.#days.failedReports++;
     return text;
+  }
+
+  /** Runs `task` after every day closing or snapshot barrier before it. */
+  #serially<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#exclusive.then(task);
+    this.#exclusive = result.then(noop, noop);
+    return result;
+  }
+
+  /** Starts an online snapshot into `out` (absolute, absent or empty); progress through snapshotStatus(). */
+  startSnapshot(out: string): SnapshotStatus {
+    if (this.#closed !== null) throw errors.shuttingDown();
+    if (this.#snapshots === null) throw errors.operationUnknown('start_snapshot (this shard set has no data directory to snapshot)');
+    return this.#snapshots.start(out);
+  }
+
+  /** The snapshot in progress, or the last one; null when none ran since start. */
+  snapshotStatus(): SnapshotStatus | null {
+    return this.#snapshots?.status() ?? null;
+  }
+
+  /** Once the snapshot in progress (if any) has ended: the last one's status. */
+  async snapshotSettled(): Promise<SnapshotStatus | null> {
+    await this.#snapshots?.settled();
+    return this.snapshotStatus();
+  }
+
+  /** Lets snapshots be taken of `dataDir` (called once by startShards). */
+  attachSnapshots(dataDir: string): void {
+    this.#snapshots ??= new SnapshotRunner(dataDir, this.shardCount, (whileHeld) => this.#serially(() => this.#barrier(whileHeld)));
+  }
+
+  async #snapshot(operation: number, body: Uint8Array): Promise<Uint8Array> {
+    const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+    if (operation === Operation.get_snapshot_status) return json(this.snapshotStatus());
+    let request: { out?: unknown };
+    try {
+      request = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as { out?: unknown };
+    } catch {
+      throw errors.bodyInvalid('start_snapshot takes a JSON object {"out": "/absolute/dir"}');
+    }
+    if (typeof request?.out !== 'string') throw errors.bodyInvalid('start_snapshot takes a JSON object {"out": "/absolute/dir"}');
+    return json(this.startSnapshot(request.out));
+  }
+
+  /**
+   * The snapshot barrier: one instant across all shards. Chain groups pause (none stays prepared), every
+   * shard holds its turn once its journal is durable, `whileHeld` runs (the copier opens its read
+   * transactions), then all are released. Cross-shard credits cannot be ahead of their debits at such an
+   * instant: a credit is sent only once its debit is durable, and both shards stood still.
+   */
+  async #barrier(whileHeld: () => Promise<void>): Promise<{ seqs: number[]; heldMs: number; cutAt: string }> {
+    const resumeChains = await this.chains.pause();
+    const holds = this.hosts.map((host) => host.runInternal(ShardControl.holdTurn, new Uint8Array(0), false));
+    const release = (): Promise<unknown> => Promise.all(this.hosts.map((host) => host.runInternal(ShardControl.releaseTurn, new Uint8Array(0), false).catch(noop)));
+    try {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(errors.timeout(snapshotBarrierMsMax)), snapshotBarrierMsMax);
+      });
+      const replies = await Promise.race([Promise.all(holds), timeout]).finally(() => clearTimeout(timer));
+      const heldAtMs = performance.now();
+      const cutAt = new Date().toISOString();
+      await whileHeld();
+      const seqs = replies.map((reply) => Number(new DataView(reply.buffer, reply.byteOffset, reply.byteLength).getBigUint64(0, true)));
+      return { seqs, heldMs: Math.round((performance.now() - heldAtMs) * 1000) / 1000, cutAt };
+    } finally {
+      await release();
+      // A hold still queued when the barrier gave up takes the turn later: release it once it has.
+      void Promise.allSettled(holds).then(release);
+      resumeChains();
+    }
   }
 
   /** The last closed day and whether its report passed; failed reports since start. */
@@ -300,6 +400,7 @@ export class ShardSet {
 
   async #close(): Promise<void> {
     if (this.#dayTimer !== null) clearTimeout(this.#dayTimer);
+    await this.#snapshots?.settled(); // its copier reads the stores closed below
     await this.hotOutbound.stop(); // a round in flight ends first: its transfers are ordinary requests
     await this.chains.close(); // no shard stays prepared by this process
     this.transit.stop();
@@ -369,7 +470,7 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     throw error;
   }
   transit.start();
-  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, options.hotOutbound);
+  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, options.hotOutbound, options.accountRate ?? 0);
   try {
     const ids = await Promise.all(hosts.map((host) => host.run(ShardControl.hotOutboundIds, new Uint8Array(0), false)));
     await set.hotOutbound.register(ids.flatMap((bytes) => decodeIds(bytes)));
@@ -378,10 +479,13 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     throw error;
   }
   set.hotOutbound.start();
+  set.attachSnapshots(options.dataDir);
   const dayCut = options.dayCut ?? dayCutDefault;
   if (dayCut.scheduled) set.scheduleDays(new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
   return set;
 }
+
+const noop = (): void => {};
 
 /** Day 0 in a books query means "everything booked so far". */
 function dayOrAll(day: number): number | undefined {
@@ -401,6 +505,8 @@ function parseDayClose(reply: Uint8Array): ShardDayClose {
 function checkOptions(options: StartShardsOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   if (options.hotInbound !== undefined) checkHotInbound(options.hotInbound);
+  const { accountRate = 0 } = options;
+  if (!Number.isInteger(accountRate) || accountRate < 0 || accountRate > eventsPerSecondMax) throw new RangeError(`options.accountRate must be an integer in 0..${eventsPerSecondMax} (events per second, 0 = off), got ${String(accountRate)}`);
   if (options.hotOutbound !== undefined) {
     for (const [name, value] of Object.entries(options.hotOutbound)) {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`options.hotOutbound.${name} must be a positive integer (ms), got ${String(value)}`);

@@ -1,18 +1,22 @@
 // Piscina entry of one shard worker (thin): opens the shard's journal, rebuilds its Ledger by replay,
 // then hands every task to a ShardLoop. No task is served before replay ends. After a fatal error the
-// thread exits, and the host's pool starts a fresh one, which replays the journal again.
+// thread exits, and the host's pool starts a fresh one, which replays the journal again. A worker that
+// follows one ended by a failed commit (a full disk) answers reads at once but takes writes only once its
+// store does again (storage-health.ts): writes are refused storage_failed meanwhile, never applied.
 
 import { workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { TallyError, errors } from '../core/errors.js';
+import { isCommitFailureEcho } from './commit-failures.js';
 import { Ledger } from '../core/ledger.js';
 import { transferIdsExpected } from '../core/limits.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { obeyCrashOrders } from './crash-orders.js';
 import { DayBook } from './day-book.js';
 import { JournalStore } from './journal-store.js';
-import { ShardLoop, anchoredClockNs, recoverLedger } from './shard-loop.js';
+import { ShardLoop, anchoredClockNs, replayJournal } from './shard-loop.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
+import { StorageHealth, retryWithBackoff, storageProbeBytes, type StorageHealthData } from './storage-health.js';
 
 /**
  * Time between a fatal error and the thread's end. The failed loop refuses every task meanwhile; the
@@ -23,15 +27,18 @@ const fatalExitDelayMs = 50;
 /** A start that failed (bad store, replay assertion) is retried by a later task, at most this often. */
 const startRetryMs = 1000;
 
-const data = workerData as ShardWorkerData;
+const data = workerData as ShardWorkerData & Partial<StorageHealthData>;
+const health = new StorageHealth(data.storageHealth);
 let exiting = false;
 let loopStarted: ShardLoop | null = null;
 let starting: Promise<ShardLoop> | null = null;
 
-// When a commit fails, lmdb-js also rejects internal promises nobody awaits. By default that would end
-// the thread at once, before the failed tasks are answered; instead any unhandled rejection stops the
-// loop (no task runs after it), then the thread: an unexpected rejection may mean corrupt memory.
+// When a commit fails, lmdb-js also rejects its event-turn batch's own promise, which nobody can await:
+// every write of that commit has its own rejection, answered where it was made, so that echo is ignored.
+// Any other unhandled rejection stops the loop (no task runs after it), then the thread: an unexpected
+// rejection may mean corrupt memory. (By default it would end the thread before failed tasks are answered.)
 process.on('unhandledRejection', (reason: unknown) => {
+  if (isCommitFailureEcho(reason)) return;
   if (loopStarted === null) exitSoon(data.shardIndex, reason);
   else loopStarted.fail(reason);
 });
@@ -52,17 +59,23 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
   try {
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
     const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged });
-    const { discarded } = await recoverLedger(ledger, store);
-    if (discarded > 0) console.error(`tally shard ${shardIndex}: dropped ${discarded} unacknowledged journal entries past a gap`);
+    replayJournal(ledger, store);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
     const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
-    await days.recover();
     const nowNs = anchoredClockNs();
     const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound });
-    // A new store opens its first business day before serving.
-    const openingDay = days.openingDay(nowNs());
-    if (openingDay !== null) await loop.cutDay(openingDay);
+    // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
+    // before the next append, closed days stored, a new store's first day opened).
+    loop.pauseWrites(errors.storageFailed(`shard ${shardIndex}: its store has not taken a write since the worker started`));
+    const storeWrites = recoveryWrites(shardIndex, store, ledger, days, loop, nowNs);
+    if (health.failuresInARow === 0) {
+      // An ordinary start: these writes succeed before the first task is served, as they always did.
+      await storeWrites(false).then(() => loop.resumeWrites(), (error: unknown) => resumeWritesLater(shardIndex, loop, storeWrites, 0, error));
+    } else {
+      // The last worker ended on a failed commit: reads now, writes after the back-off and a probe.
+      resumeWritesLater(shardIndex, loop, storeWrites, health.failuresInARow - 1, null);
+    }
     loop.holdForDecision(); // a vote on cross-shard chains with no decision after it: nothing runs before one
     loop.start();
     loopStarted = loop;
@@ -73,10 +86,55 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
   }
 }
 
+/**
+ * The writes a replayed shard owes its store before it may append: entries past a gap removed (they were
+ * never acknowledged, and the next append takes the first one's seq), closed days stored, a new store's
+ * first business day opened, and on request a probe that the store takes writes at all. Each retry
+ * resumes where the last failed. Rejects storage_failed while the disk stays full.
+ */
+function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger, days: DayBook, loop: ShardLoop, nowNs: () => bigint): (probe: boolean) => Promise<void> {
+  let discarded = false;
+  return async (probe) => {
+    if (!discarded) {
+      const count = await store.discardAfter(ledger.seqLast);
+      if (count > 0) console.error(`tally shard ${shardIndex}: dropped ${count} unacknowledged journal entries past a gap`);
+      discarded = true;
+    }
+    await days.recover();
+    const openingDay = days.openingDay(nowNs());
+    if (openingDay !== null) await loop.cutDay(openingDay);
+    if (probe) await store.probe(storageProbeBytes);
+  };
+}
+
+/**
+ * Retries `storeWrites` (with a probe) after growing waits until they succeed, then takes writes again.
+ * Meanwhile the loop answers reads, and writes with storage_failed. Not for programmer errors: those end
+ * the worker as anywhere else.
+ */
+function resumeWritesLater(shardIndex: number, loop: ShardLoop, storeWrites: (probe: boolean) => Promise<void>, attemptsBefore: number, error: unknown): void {
+  if (error !== null && !(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+  const log = (msg: string, fields: Record<string, unknown>): void => console.error(JSON.stringify({ level: 'error', msg, shard: shardIndex, ...fields }));
+  log('shard writes paused until its store takes writes again; reads go on', { error: error === null ? 'the previous worker ended on a failed commit' : String(error) });
+  let failures = 0;
+  const resumed = retryWithBackoff(() => storeWrites(true), {
+    attemptsBefore,
+    onFailure: () => failures++,
+    stopped: () => exiting || loop.stopped,
+  });
+  void resumed.then((done) => {
+    if (!done || loop.stopped) return;
+    loop.resumeWrites(() => health.noteDurable());
+    log('shard writes resumed', { failedTries: failures });
+  });
+}
+
 /** process.exit() inside a worker thread ends only the thread; piscina then starts a fresh one. */
 function exitSoon(shardIndex: number, error: unknown): void {
   if (exiting) return;
   exiting = true;
+  // Counted across this shard's workers: the next one backs off before it writes (storage-health.ts).
+  if (error instanceof TallyError && error.code === 'storage_failed') health.noteFailure();
   console.error(`tally shard ${shardIndex}: worker stopping, it restarts from its journal:`, error);
   setTimeout(() => process.exit(1), fatalExitDelayMs);
 }

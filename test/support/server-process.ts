@@ -15,7 +15,7 @@ const outputKeptBytesMax = 64 * 1024;
 /** How long a start may take before it counts as failed (shard recovery replays the journal). */
 const readyTimeoutMsDefault = 60_000;
 const host = '127.0.0.1';
-const listeningLine = /tally listening on http:\/\/(\S+?):(\d+)/;
+const listeningLine = /tally listening on https?:\/\/(\S+?):(\d+)/;
 
 export interface ServerProcessOptions {
   /** Shards the server runs (`--shards`). Default 2. */

@@ -1,8 +1,19 @@
 // `tally serve` options: flags over TALLY_* variables over defaults; invalid values name their option.
 
-import { availableParallelism } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError, parseServeArgs } from '../../../src/cli/serve-options.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'tally-serve-options-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+function file(name: string, text: string): string {
+  writeFileSync(path.join(dir, name), text);
+  return path.join(dir, name);
+}
+const keysFile = file('keys.json', JSON.stringify({ keys: [{ id: 'ops', scopes: ['read', 'post', 'admin'], sha256: 'ab'.repeat(32), eventsPerSecond: 500 }] }));
+const keyEntries = [{ id: 'ops', scopes: ['read', 'post', 'admin'], sha256: 'ab'.repeat(32), eventsPerSecond: 500 }];
 
 const serve = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   const command = parseServeArgs(argv, env);
@@ -15,6 +26,12 @@ const dayDefaults = {
   chartPath: null,
   hotInbound: { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 },
   hotOutbound: { refillMs: 100, compensateMs: 5000 },
+  keys: null,
+  tls: null,
+  keyRate: 0,
+  accountRate: 0,
+  backup: null,
+  logLevel: 'info',
 };
 
 describe('tally serve options', () => {
@@ -23,8 +40,11 @@ describe('tally serve options', () => {
   });
 
   it('reads the environment', () => {
-    const env = { TALLY_PORT: '4000', TALLY_HOST: '0.0.0.0', TALLY_DATA: '/var/tally', TALLY_SHARDS: '4' };
-    expect(serve([], env)).toEqual({ port: 4000, host: '0.0.0.0', dataDir: '/var/tally', shardCount: 4, ...dayDefaults });
+    const env = { TALLY_PORT: '4000', TALLY_HOST: '0.0.0.0', TALLY_DATA: '/var/tally', TALLY_SHARDS: '4', TALLY_KEYS: keysFile, TALLY_KEY_RATE: '1000', TALLY_ACCOUNT_RATE: '50' };
+    expect(serve([], env)).toEqual({
+      port: 4000, host: '0.0.0.0', dataDir: '/var/tally', shardCount: 4, ...dayDefaults,
+      keys: { path: keysFile, entries: keyEntries }, keyRate: 1000, accountRate: 50,
+    });
   });
 
   it('prefers flags to the environment', () => {
@@ -35,6 +55,37 @@ describe('tally serve options', () => {
   it('reads the hot-inbound settings from flags, then the environment', () => {
     const options = serve(['--hot-apply-ms', '250', '--hot-threshold', '0'], { TALLY_HOT_APPLY_MS: '50', TALLY_HOT_UNMARK_QUIET: '5' });
     expect(options.hotInbound).toEqual({ applyIntervalMs: 250, autoMarkCreditsPerSecond: 0, unmarkQuietSeconds: 5 });
+  });
+
+  it('reads scheduled backups and the log level, refusing timing without a directory', () => {
+    expect(serve(['--backup-dir', '/b', '--backup-hourly', '3']).backup).toEqual({ dir: '/b', everyMinutes: 60, hourly: 3, daily: 7 });
+    expect(serve([], { TALLY_BACKUP_DIR: '/b', TALLY_BACKUP_EVERY_MINUTES: '5', TALLY_BACKUP_DAILY: '0' }).backup).toEqual({ dir: '/b', everyMinutes: 5, hourly: 24, daily: 0 });
+    expect(() => serve(['--backup-hourly', '3'])).toThrow(/--backup-hourly needs --backup-dir/);
+    expect(() => serve(['--backup-dir', '/b', '--backup-every-minutes', '0'])).toThrow(/--backup-every-minutes must be an integer in 1\.\./);
+    expect(serve(['--log-level', 'warn']).logLevel).toBe('warn');
+    expect(() => serve(['--log-level', 'loud'])).toThrow(/--log-level must be one of error, warn, info, debug/);
+  });
+
+  it('reads a config file below flags and the environment, with paths from its directory', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tally-config-'));
+    try {
+      const file = path.join(dir, 'tally.json');
+      writeFileSync(file, JSON.stringify({ port: 4000, data: 'ledger-data', 'day-cut': '23:30', 'backup-dir': '/abs/backups', 'log-level': 'debug' }));
+      const options = serve(['--config', file, '--port', '4001'], { TALLY_DAY_CUT: '22:00' });
+      expect(options.port).toBe(4001); // flag over file
+      expect(options.dayCut.cutTime).toBe('22:00'); // environment over file
+      expect(options.dataDir).toBe(path.join(dir, 'ledger-data')); // relative to the file
+      expect(options.backup?.dir).toBe('/abs/backups');
+      expect(options.logLevel).toBe('debug');
+      expect(serve([], { TALLY_CONFIG: file }).port).toBe(4000);
+      writeFileSync(file, JSON.stringify({ prot: 1 }));
+      expect(() => serve(['--config', file])).toThrow(/unknown option "prot"/);
+      writeFileSync(file, '[1]');
+      expect(() => serve(['--config', file])).toThrow(/not a JSON object/);
+      expect(() => serve(['--config', path.join(dir, 'absent.json')])).toThrow(/--config .*absent\.json/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('asks for help', () => {
@@ -56,6 +107,42 @@ describe('tally serve options', () => {
   ])('refuses %j', (argv, message) => {
     expect(() => parseServeArgs(argv, {})).toThrow(UsageError);
     expect(() => parseServeArgs(argv, {})).toThrow(message);
+  });
+
+  describe('keys, TLS and rates', () => {
+    const cert = file('cert.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const key = file('key.pem', '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
+
+    it('reads --keys, --tls-cert/--tls-key, --key-rate and --account-rate over their variables', () => {
+      const options = serve(['--keys', keysFile, '--tls-cert', cert, '--tls-key', key, '--key-rate', '0', '--account-rate', '7'], { TALLY_KEY_RATE: '9', TALLY_KEYS: '/nonexistent' });
+      expect(options).toMatchObject({ keys: { path: keysFile, entries: keyEntries }, tls: { certFile: cert, keyFile: key }, keyRate: 0, accountRate: 7 });
+      expect(serve([], { TALLY_TLS_CERT: cert, TALLY_TLS_KEY: key }).tls).toEqual({ certFile: cert, keyFile: key });
+    });
+
+    it.each(['0.0.0.0', '10.1.2.3', '::', 'example.com'])('refuses --host %s without --keys: authentication would be off for the network', (host) => {
+      expect(() => serve(['--host', host])).toThrow(UsageError);
+      expect(() => serve(['--host', host])).toThrow(`--host ${host} is not a loopback address: give --keys FILE`);
+    });
+
+    it.each(['127.0.0.1', '127.0.0.2', '::1', 'localhost'])('serves %s without keys (authentication off)', (host) => {
+      expect(serve(['--host', host]).keys).toBeNull();
+    });
+
+    it.each([
+      [['--keys', '/nonexistent/keys.json'], /--keys: cannot read \/nonexistent\/keys\.json/],
+      [['--keys', file('dup.json', JSON.stringify({ keys: [keyEntries[0], { ...keyEntries[0], sha256: 'cd'.repeat(32) }] }))], /--keys: .*dup\.json: keys\[1\] \("ops"\): duplicate id/],
+      [['--keys', file('scope.json', JSON.stringify({ keys: [{ ...keyEntries[0], scopes: ['root'] }] }))], /keys\[0\] \("ops"\): unknown scope "root"/],
+      [['--keys', file('hex.json', JSON.stringify({ keys: [{ ...keyEntries[0], sha256: 'xyz' }] }))], /"sha256" must be 64 hex digits/],
+      [['--tls-cert', cert], /--tls-cert and --tls-key go together/],
+      [['--tls-key', key], /--tls-cert and --tls-key go together/],
+      [['--tls-cert', keysFile, '--tls-key', key], /--tls-cert: .* is not a PEM file/],
+      [['--tls-cert', cert, '--tls-key', '/nonexistent/key.pem'], /--tls-key: cannot read/],
+      [['--key-rate', '1e3'], /--key-rate must be an integer in 0\.\.1000000000/],
+      [['--account-rate', 'fast'], /--account-rate must be an integer/],
+    ])('refuses %j', (argv, message) => {
+      expect(() => serve(argv)).toThrow(UsageError);
+      expect(() => serve(argv)).toThrow(message);
+    });
   });
 
   it('checks environment values like flags, naming the flag', () => {

@@ -166,6 +166,21 @@ describe('a day whose books agree', () => {
     expect(text).not.toContain('✗');
     expect(text.match(/✓/g)).toHaveLength(4);
   });
+
+  test('is the same whenever it is built: a ledger first posted after the cut adds no row', () => {
+    // The bookkeeper may have booked past the cut (postings go on; a restart rebuilds through its progress,
+    // and tally verify rebuilds through the journal): a ledger with nothing through T is none of T's business.
+    const { closes, books } = settledWorld();
+    const atCut = report(closes, fakeGeneralLedger(books));
+    const pastCut = report(closes, fakeGeneralLedger({ ...books, 840: {} }));
+    expect(pastCut).toEqual(atCut);
+    expect(pastCut.checks.trialBalance.ledgers.map((row) => row.ledger)).toEqual([ledgerMain, ledgerOther]);
+    // The opening (day 0) of a new store, before anything was posted: no ledger at all, whatever came after.
+    const emptyCloses = closes.map((c) => ({ ...c, day: 0, dayBegun: day, codes: [], systemAccounts: [] }));
+    const postedLater: GeneralLedgerView = { ...fakeGeneralLedger({ [ledgerMain]: {} }), subjectTotalsThrough: () => new Map() };
+    const opening = buildDayReport({ day: 0, dayBegun: day, closes: emptyCloses, inFlight: [], chart, generalLedger: postedLater });
+    expect(opening).toMatchObject({ passed: true, checks: { detailVsGeneral: { rows: [] }, trialBalance: { ledgers: [] } } });
+  });
 });
 
 describe('总分核对: detail against general', () => {

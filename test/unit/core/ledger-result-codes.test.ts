@@ -58,7 +58,10 @@ function idOnShard(shard: number, shardCount: number, from: bigint): bigint {
   return id;
 }
 
-const scenarios: Record<ResultName, Scenario> = {
+/** Issued in front of the ledger (core/account-rate-limit.ts), never by it: its spec is test/unit/core/account-rate-limit.test.ts. */
+type FrontDoorResult = 'rate_limited';
+
+const scenarios: Record<Exclude<ResultName, FrontDoorResult>, Scenario> = {
   ok: { act: (h) => h.createTransfers([payment]), expected: ['ok'], retried: ['exists'] },
   linked_event_failed: {
     act: (h) => h.createTransfers([linked(transfer(100n, alice, bob, 10n)), transfer(101n, alice, bob, 1000n)]),
@@ -164,7 +167,7 @@ const scenarios: Record<ResultName, Scenario> = {
 
 describe('every result code is reachable through Ledger.execute', () => {
   test('the table names every code exactly once', () => {
-    expect(Object.keys(scenarios).sort()).toEqual(Object.keys(ResultCode).sort());
+    expect(Object.keys(scenarios).sort()).toEqual(Object.keys(ResultCode).filter((name) => name !== ('rate_limited' satisfies FrontDoorResult)).sort());
   });
 
   test.each(Object.entries(scenarios))('%s', (_name, s) => {

@@ -8,6 +8,10 @@ it('README shows examples/quickstart.mjs verbatim', () => {
   expect(read('README.md')).toContain(read('examples/quickstart.mjs').trim());
 });
 
+it('README shows examples/adjustment.mjs verbatim', () => {
+  expect(read('README.md')).toContain(read('examples/adjustment.mjs').trim());
+});
+
 it('README gives the two fresh-machine commands that CI and users run', () => {
   const readme = read('README.md');
   expect(readme).toContain('npm ci && npm start');

@@ -194,6 +194,30 @@ describe('ShardLoop', () => {
     expect(total(later.value)).toBe(6);
   });
 
+  it('holds its turn for a snapshot barrier once earlier writes are durable, answering its last seq, until released', async () => {
+    const { ledger, journal, loop } = setUp();
+    track(loop.run(write(2)));
+    const hold = track(loop.run({ operation: ShardControl.holdTurn, body: new Uint8Array(0) }));
+    const later = track(loop.run(write(3)));
+    const lookup = track(loop.run(read));
+    await settle();
+    expect(hold.done).toBe(false); // the write before it is not durable yet
+    journal.settlers[0].resolve();
+    await settle();
+    expect(new DataView(hold.value!.buffer).getBigUint64(0, true)).toBe(1n);
+    await settle();
+    expect(ledger.applied).toBe(2); // held: the later write has not run, the read not answered
+    expect(lookup.done).toBe(false);
+    expect(journal.seqLast).toBe(1);
+    expect(await loop.run({ operation: ShardControl.releaseTurn, body: new Uint8Array(0) })).toEqual(new Uint8Array(0));
+    await settle();
+    expect(ledger.applied).toBe(5);
+    journal.settlers[1].resolve();
+    await settle();
+    expect(total(later.value)).toBe(5);
+    expect(lookup.value).toEqual(Uint8Array.of(5));
+  });
+
   it('stops for good after a failed append: that task and every later one reject storage_failed', async () => {
     const { journal, fatal, loop } = setUp();
     const first = track(loop.run(write(1)));

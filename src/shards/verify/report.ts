@@ -1,0 +1,114 @@
+// What tally verify reports: the summary (shards, entries, accounts, transfers, ledgers with their totals,
+// transit in flight, bookkeeping progress, what each check covered), warnings, and every problem found —
+// as one JSON-ready object (amounts as decimal strings) and as text for a terminal.
+
+import type { BookkeepingSummary } from './bookkeeping-audit.js';
+import type { SnapshotInfo } from './data-dir.js';
+import type { VerifyProblem } from './problems.js';
+
+/** Problems printed as text; the rest are counted in one line (--json carries every kept one). */
+export const verifyProblemsPrintedMax = 100;
+
+export interface ShardSummary {
+  shard: number;
+  /** The last seq its journal stores. */
+  entries: number;
+  replayed: number;
+  complete: boolean;
+  accounts: number;
+  systemAccounts: number;
+  transfers: number;
+  creditsApplied: number;
+  businessDay: number;
+}
+
+export interface LedgerSummary {
+  ledger: number;
+  accounts: number;
+  debitsPosted: string;
+  creditsPosted: string;
+  debitsPending: string;
+  creditsPending: string;
+}
+
+export interface InFlightSummary {
+  ledger: number;
+  from: number;
+  to: number;
+  amount: string;
+}
+
+export interface VerifyReport {
+  dataDir: string;
+  shardCount: number;
+  snapshot: SnapshotInfo | null;
+  shards: ShardSummary[];
+  entries: number;
+  accounts: number;
+  transfers: number;
+  ledgers: LedgerSummary[];
+  transit: { pairs: number; inFlight: InFlightSummary[] } | null;
+  bookkeeping: BookkeepingSummary | null;
+  /** What each check covered, and what it skipped. */
+  coverage: string[];
+  warnings: string[];
+  passed: boolean;
+  problemCount: number;
+  problems: VerifyProblem[];
+  elapsedMs: number;
+}
+
+/** Counts as people read them: 1,234,567. */
+export const count = new Intl.NumberFormat('en-US');
+
+/** The report as text: the summary, then `verify: PASSED` or `verify: FAILED (N problems)` and the problems. */
+export function formatVerifyReport(report: VerifyReport): string {
+  const lines = [`verify: ${report.dataDir}: ${report.shardCount} shard(s)${snapshotNote(report.snapshot)}, ${(report.elapsedMs / 1000).toFixed(1)} s`];
+  for (const s of report.shards) {
+    const replay = s.complete ? '' : ` (replayed through seq ${count.format(s.replayed)} only)`;
+    lines.push(
+      `  shard ${s.shard}: ${count.format(s.entries)} entries${replay}, ${count.format(s.accounts)} accounts (+${s.systemAccounts} transit/suspense), ` +
+        `${count.format(s.transfers)} transfers, ${count.format(s.creditsApplied)} credits from other shards, business day ${s.businessDay}`,
+    );
+  }
+  lines.push(`  total: ${count.format(report.entries)} entries, ${count.format(report.accounts)} accounts, ${count.format(report.transfers)} transfers`);
+  for (const l of report.ledgers) {
+    lines.push(`  ledger ${l.ledger}: ${count.format(l.accounts)} accounts, posted debits ${l.debitsPosted} / credits ${l.creditsPosted}, pending debits ${l.debitsPending} / credits ${l.creditsPending}`);
+  }
+  lines.push(transitLine(report));
+  if (report.bookkeeping !== null) lines.push(bookkeepingLine(report.bookkeeping));
+  else lines.push('  bookkeeping: no bookkeeping store');
+  for (const c of report.coverage) lines.push(`  checked: ${c}`);
+  for (const w of report.warnings) lines.push(`  note: ${w}`);
+  if (report.passed) {
+    lines.push('verify: PASSED');
+    return lines.join('\n');
+  }
+  lines.push(`verify: FAILED (${report.problemCount} problem${report.problemCount === 1 ? '' : 's'})`);
+  for (const p of report.problems.slice(0, verifyProblemsPrintedMax)) lines.push(`- [${p.check}] ${p.message}`);
+  if (report.problemCount > verifyProblemsPrintedMax) lines.push(`… and ${count.format(report.problemCount - verifyProblemsPrintedMax)} more`);
+  return lines.join('\n');
+}
+
+function snapshotNote(snapshot: SnapshotInfo | null): string {
+  if (snapshot === null) return '';
+  return `, a snapshot${snapshot.cutAt === null ? '' : ` cut at ${snapshot.cutAt}`}`;
+}
+
+function transitLine(report: VerifyReport): string {
+  if (report.transit === null) return '  transit: not checked';
+  const moving = report.transit.inFlight.map((f) => `ledger ${f.ledger} ${f.from}→${f.to}: ${f.amount}`);
+  return `  transit: ${report.transit.pairs} ledger/pair row(s), in flight: ${moving.length === 0 ? 'nothing' : moving.join(', ')}`;
+}
+
+function bookkeepingLine(b: BookkeepingSummary): string {
+  const progress = b.shards.map((p) => `shard ${p.shard} booked ${count.format(p.booked)} of ${count.format(p.journaled)}`).join(', ');
+  const rechecked = b.reports.filter((r) => r.rechecked).length;
+  const passed = b.reports.filter((r) => r.passed).length;
+  return `  bookkeeping: ${progress}; ${count.format(b.vouchersChecked)} vouchers checked; ${b.reports.length} day report(s), ${passed} passed, ${rechecked} rebuilt and compared`;
+}
+
+/** The report as one JSON object (bigints never appear: amounts are already strings). */
+export function verifyReportJson(report: VerifyReport): string {
+  return JSON.stringify(report);
+}

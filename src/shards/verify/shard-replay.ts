@@ -1,0 +1,200 @@
+// Checks 1 and 2 of tally verify for one shard: replays its journal (read-only, seq 1, 2, 3, … and never
+// recoverLedger, whose discard writes) through the same Ledger code a shard runs, reporting a gap, an entry
+// that does not replay (with its seq) or that replays to other bytes; then the whole-state checks, the
+// per-ledger conservation, every account's posted balances against its transfer records and the history
+// index. Hands each entry to the day-closing, bookkeeping and chain checks as it goes.
+
+import { Ledger } from '../../core/ledger.js';
+import { describeEntryDifference } from '../../core/entry-diff.js';
+import { readJournalHeader } from '../../core/journal-entry.js';
+import { TransferLayout } from '../../core/layout.js';
+import { Operation } from '../../core/operations.js';
+import { PostedRecount, conservationProblems, ledgerSums, type LedgerSums } from '../../core/state-audit.js';
+import { SystemAccountKind } from '../../core/system-accounts.js';
+import { InstructionLayout as I } from '../../core/transit.js';
+import type { RetainedInstruction, ShardTransit, TransitHalf } from '../../core/transit-audit.js';
+import { accountStaticBytes } from '../../core/account-table.js';
+import type { JournalStore } from '../journal-store.js';
+import type { BookkeepingAudit } from './bookkeeping-audit.js';
+import type { ChainDecisions } from './chain-decisions.js';
+import type { DayClosingsAudit } from './day-closings.js';
+import { messageOf, type Problems } from './problems.js';
+
+/** Entries between two progress reports (an entry holds up to 8,190 events; the caller throttles what it prints). */
+export const progressEntriesStep = 16;
+/** Entries per shard whose replayed bytes differ that are described; past it they are counted. */
+const entryDifferencesPerShardMax = 100;
+
+export interface ShardReplayContext {
+  store: JournalStore;
+  shard: number;
+  shardCount: number;
+  problems: Problems;
+  days: DayClosingsAudit;
+  books: BookkeepingAudit | null;
+  chains: ChainDecisions;
+  onProgress: (entries: number) => void;
+}
+
+export interface ShardReplay {
+  shard: number;
+  /** The last seq the journal stores. */
+  seqLast: number;
+  /** Entries replayed (1..replayed). */
+  replayed: number;
+  /** Replayed through seqLast: no gap, no entry that failed. */
+  complete: boolean;
+  accounts: number;
+  systemAccounts: number;
+  transfers: number;
+  creditsApplied: number;
+  businessDay: number;
+  ledgers: LedgerSums[];
+  transit: ShardTransit | null;
+  historyAccountsChecked: number;
+  historySampled: boolean;
+}
+
+/** Replays and checks one shard; problems go to `ctx.problems`, never thrown. */
+export function replayShard(ctx: ShardReplayContext): ShardReplay {
+  const { store, shard, shardCount } = ctx;
+  const ledger = new Ledger({ shardIndex: shard, shardCount, journal: store, outboxAcknowledged: store.outboxAcknowledged(shardCount) });
+  const recount = new PostedRecount();
+  const { replayed, failed } = replayEntries(ctx, ledger, recount);
+  const seqLast = store.seqLast;
+  if (!failed && replayed < seqLast) reportGap(ctx, replayed, seqLast);
+  const complete = !failed && replayed === seqLast;
+  ctx.days.endShard(shard, complete);
+  ctx.chains.endShard(shard, complete ? ledger.chainGroupInDoubt : null);
+  const s = ledger.state;
+  const result: ShardReplay = {
+    shard,
+    seqLast,
+    replayed,
+    complete,
+    accounts: s.accounts.count - s.systemSlots.size,
+    systemAccounts: s.systemSlots.size,
+    transfers: recount.transfers,
+    creditsApplied: recount.inbound,
+    businessDay: ledger.businessDay,
+    ledgers: [],
+    transit: null,
+    historyAccountsChecked: 0,
+    historySampled: false,
+  };
+  if (failed) return result;
+  checkState(ctx, ledger, recount, result);
+  if (complete) result.transit = transitOf(ledger, store, shard, shardCount);
+  return result;
+}
+
+function replayEntries(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount): { replayed: number; failed: boolean } {
+  const { store, shard, problems } = ctx;
+  const counts = { replayed: 0, differences: 0 };
+  for (const [seq, entry] of store.entries(1)) {
+    const stored = entry.slice(); // replay writes the fields it assigns into `entry`
+    const before = ledger.chainGroupInDoubt;
+    try {
+      ledger.replay(seq, entry);
+    } catch (error) {
+      problems.add('replay', `shard ${shard} seq ${seq}: the entry does not replay: ${messageOf(error)}`);
+      return { replayed: counts.replayed, failed: true };
+    }
+    try {
+      checkEntry(ctx, ledger, recount, { seq, stored, replayed: entry, before }, counts);
+    } catch (error) {
+      problems.add('replay', `shard ${shard} seq ${seq}: checking the replayed entry failed: ${messageOf(error)}`);
+    }
+    counts.replayed = seq;
+    if (seq % progressEntriesStep === 0) ctx.onProgress(seq);
+  }
+  if (counts.differences > entryDifferencesPerShardMax) {
+    problems.add('entries', `shard ${shard}: ${counts.differences - entryDifferencesPerShardMax} more entries replay to other bytes than the journal holds`);
+  }
+  ctx.onProgress(counts.replayed);
+  return { replayed: counts.replayed, failed: false };
+}
+
+interface ReplayedEntry {
+  seq: number;
+  /** The entry as the journal stores it. */
+  stored: Uint8Array;
+  /** The same entry after replay wrote what the ledger assigns. */
+  replayed: Uint8Array;
+  /** The chain group in doubt before the entry. */
+  before: bigint | null;
+}
+
+/** The per-entry checks: bytes as replayed, the recount, bookkeeping, day closings, chain decisions. */
+function checkEntry(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount, e: ReplayedEntry, counts: { differences: number }): void {
+  const header = readJournalHeader(e.stored);
+  // Buffer.equals is a memcmp: most entries are equal, and a byte loop over every journal costs seconds.
+  const same = Buffer.from(e.stored.buffer, e.stored.byteOffset, e.stored.byteLength).equals(e.replayed);
+  const difference = same ? null : describeEntryDifference(e.stored, e.replayed);
+  if (difference !== null && ++counts.differences <= entryDifferencesPerShardMax) ctx.problems.add('entries', `shard ${ctx.shard} seq ${e.seq}: ${difference}`);
+  recount.add(ledger.state, e.stored);
+  ctx.books?.onEntry(e.seq, e.stored);
+  if (header.operation === Operation.day_cut) for (const closed of ledger.takeClosedDays()) ctx.days.onClosed(ctx.store, ledger.state, closed);
+  ctx.chains.observe(ctx.shard, header, e.before, ledger.chainGroupInDoubt);
+}
+
+function reportGap(ctx: ShardReplayContext, replayed: number, seqLast: number): void {
+  const next = ctx.store.seqFirstAfter(replayed);
+  ctx.problems.add(
+    'journal',
+    `shard ${ctx.shard}: journal seq ${replayed + 1} is missing: entries run 1..${replayed}, then resume at seq ${String(next)} and end at seq ${seqLast} ` +
+      '(a start would drop every entry past the gap as never acknowledged)',
+  );
+}
+
+function checkState(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount, result: ShardReplay): void {
+  const { problems, shard } = ctx;
+  try {
+    ledger.verify(); // totals against every account, holds and freezes against pending and frozen balances
+  } catch (error) {
+    problems.add('state', `shard ${shard}: the whole-state check failed: ${messageOf(error)}`);
+  }
+  const sums = ledgerSums(ledger.state);
+  result.ledgers = [...sums.values()].sort((a, b) => a.ledger - b.ledger);
+  problems.addAll('state', conservationProblems(ledger.state, sums));
+  problems.addAll('balances', recount.balanceProblems(ledger.state));
+  const history = recount.historyProblems(ledger.state);
+  problems.addAll('history', history.problems);
+  result.historyAccountsChecked = history.accountsChecked;
+  result.historySampled = history.sampled;
+}
+
+/** The shard's side of transit: marks, the transit halves, and the instructions its outbox retains. */
+function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCount: number): ShardTransit {
+  const status = ledger.transitStatus();
+  const s = ledger.state;
+  const halves: TransitHalf[] = [];
+  for (const slot of s.systemSlots.values()) {
+    const at = slot * accountStaticBytes;
+    const kind = s.accounts.statics[at + 6]!;
+    if (kind === SystemAccountKind.suspense) continue;
+    const peer = kind === SystemAccountKind.transitOut ? s.accounts.statics[at + 5]! : s.accounts.statics[at + 4]!;
+    halves.push({ kind, ledger: s.accounts.ledger[slot]!, peer, debitsPosted: s.accounts.balance('debitsPosted', slot), creditsPosted: s.accounts.balance('creditsPosted', slot) });
+  }
+  const retained: RetainedInstruction[] = [];
+  for (let peer = 0; peer < shardCount; peer++) {
+    if (peer === shard) continue;
+    for (let after = 0; ; ) {
+      const chunk = ledger.outboxAfter(peer, after);
+      if (chunk.byteLength === 0) break;
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for (let at = 0; at < chunk.byteLength; at += I.bytes) {
+        after = Number(view.getBigUint64(at + I.pairSeq, true));
+        retained.push({ to: peer, pairSeq: after, kind: view.getUint16(at + I.kind, true), ledger: view.getUint32(at + TransferLayout.ledger, true), amount: view.getBigUint64(at + TransferLayout.amountEffective, true) });
+      }
+    }
+  }
+  return {
+    shard,
+    issued: [...status.subarray(0, shardCount)],
+    applied: [...status.subarray(shardCount, 2 * shardCount)],
+    acknowledged: store.outboxAcknowledged(shardCount),
+    halves,
+    retained,
+  };
+}
