@@ -45,6 +45,7 @@ export class AdminService implements LedgerService {
   readonly hotInboundStats?: LedgerService['hotInboundStats'];
   readonly hotOutboundStats?: LedgerService['hotOutboundStats'];
   readonly shardLoad?: LedgerService['shardLoad'];
+  readonly observeShardWrites?: LedgerService['observeShardWrites'];
   readonly bookkeepingLag?: LedgerService['bookkeepingLag'];
   readonly daysStatus?: LedgerService['daysStatus'];
 
@@ -57,6 +58,7 @@ export class AdminService implements LedgerService {
     this.hotInboundStats = inner.hotInboundStats?.bind(inner);
     this.hotOutboundStats = inner.hotOutboundStats?.bind(inner);
     this.shardLoad = inner.shardLoad?.bind(inner);
+    this.observeShardWrites = inner.observeShardWrites?.bind(inner);
     this.bookkeepingLag = inner.bookkeepingLag?.bind(inner);
     this.daysStatus = inner.daysStatus?.bind(inner);
   }

@@ -23,6 +23,9 @@ export interface Caller {
   readonly scopes: ReadonlySet<Scope>;
 }
 
+/** One shard's part of a write request: how long it took there (durable) and how many events it held. */
+export type ShardWriteObserver = (shard: number, seconds: number, events: number) => void;
+
 export interface LedgerService {
   /** Shards serving the ledger (reported by GET /health). */
   readonly shardCount: number;
@@ -39,6 +42,8 @@ export interface LedgerService {
   hotInboundStats?(): Promise<HotInboundStats>;
   /** Hot-outbound accounts: how many, and the slice keeper's work since start (GET /health, GET /metrics). */
   hotOutboundStats?(): { accounts: number; grants: number; returns: number; refusedDebits: number };
+  /** Calls `observer` for every write a shard answers: its time there (durable) and its events (GET /metrics). */
+  observeShardWrites?(observer: ShardWriteObserver): void;
   /** Tasks queued or running per shard (GET /metrics). */
   shardLoad?(): { shard: number; tasksOutstanding: number }[];
   /** Journal entries per shard the bookkeeping shard has not booked yet (GET /metrics). */

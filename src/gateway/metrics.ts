@@ -32,6 +32,14 @@ export class GatewayMetrics {
     this.#events = new Histogram({ name: 'tally_request_events', help: 'Events (or ids) per request: the batch size.', labelNames: ['operation'], buckets: eventBuckets, registers });
     this.#refused = new Counter({ name: 'tally_events_refused_total', help: 'Events of write requests answered with a result other than ok, by result name.', labelNames: ['operation', 'result'], registers });
     registerServiceGauges(this.#registry, service);
+    const shardDuration = new Histogram({ name: 'tally_shard_write_duration_seconds', help: "A shard's part of a write request, from dispatch to its durable reply.", labelNames: ['shard'], buckets: durationBuckets, registers });
+    const shardEvents = new Counter({ name: 'tally_shard_events_posted_total', help: 'Write events each shard answered (rate() of it is the posting rate per shard).', labelNames: ['shard'], registers });
+    const shardLabels: string[] = [];
+    service.observeShardWrites?.((shard, seconds, events) => {
+      const label = (shardLabels[shard] ??= String(shard));
+      shardDuration.observe({ shard: label }, seconds);
+      shardEvents.inc({ shard: label }, events);
+    });
   }
 
   /**

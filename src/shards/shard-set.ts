@@ -77,6 +77,8 @@ export class ShardSet {
   #dayTimer: ReturnType<typeof setTimeout> | null = null;
   /** Online snapshots (tally snapshot): set by startShards, which knows the data directory. */
   #snapshots: SnapshotRunner | null = null;
+  /** Told of every shard's part of a write (GET /metrics: per-shard latency and posting rate). */
+  #shardWrites: ((shard: number, seconds: number, events: number) => void) | null = null;
   /** Day closings and snapshot barriers run one at a time: a cut never straddles a snapshot's cut. */
   #exclusive: Promise<void> = Promise.resolve();
   /** The last day report this process produced or read back, and how many failed since start (a signal for monitoring). */
@@ -409,11 +411,19 @@ export class ShardSet {
     await this.#chainLog.close();
   }
 
+  /** Per-shard write latency and events, for GET /metrics. */
+  observeShardWrites(observer: (shard: number, seconds: number, events: number) => void): void {
+    this.#shardWrites = observer;
+  }
+
   /** A write's reply carries the cross-shard instructions it issued after its results: they go to the relay. */
   async #run(operation: number, request: ShardRequest, eventCount: number): Promise<Uint8Array> {
+    const startedMs = performance.now();
     const reply = await this.hosts[request.shard].run(operation, request.body, request.bodyTransferable);
     if (!isWriteOperation(operation)) return reply;
-    const resultsBytes = (request.indexes?.length ?? eventCount) * resultBytes;
+    const events = request.indexes?.length ?? eventCount;
+    this.#shardWrites?.(request.shard, (performance.now() - startedMs) / 1000, events);
+    const resultsBytes = events * resultBytes;
     if (reply.byteLength === resultsBytes) return reply;
     this.transit.onOutbound(request.shard, reply.subarray(resultsBytes));
     return reply.subarray(0, resultsBytes);

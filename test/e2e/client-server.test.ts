@@ -92,6 +92,9 @@ describe('metrics', () => {
     }
     expect(text).toMatch(/^tally_day_reports_failed 0$/m);
     expect(text).toMatch(/^tally_transit_in_flight \d+$/m);
+    // Per-shard write latency and posting rate: the payer's shard answered the transfer above.
+    expect(text).toMatch(/^tally_shard_write_duration_seconds_bucket\{le="\+Inf",shard="0"\} [1-9]/m);
+    expect(text).toMatch(/^tally_shard_events_posted_total\{shard="0"\} [1-9]/m);
   });
 });
 

@@ -5,7 +5,7 @@
 // a new snapshot works) and the partial snapshot is refused by restore.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -115,6 +115,19 @@ describe('tally snapshot, restore and verify', () => {
     expect(restore.stdout).toContain(`restored ${out} into ${restoredDir}`);
     const verify = await tally(['verify', '--data', restoredDir]);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+
+    // A corrupted copy of the snapshot: refused by restore, naming the file, and nothing is written.
+    const corrupted = join(tempDir('tally-snapcli-corrupt-'), 'snap');
+    cpSync(out, corrupted, { recursive: true });
+    const victim = join(corrupted, 'shard-0', 'data.mdb');
+    const bytes = readFileSync(victim);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x5a;
+    writeFileSync(victim, bytes);
+    const refusedDir = join(tempDir('tally-snapcli-refused-'), 'data');
+    const refused = await tally(['restore', '--from', corrupted, '--data', refusedDir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refused: ${victim}: checksum mismatch`);
+    expect(existsSync(refusedDir)).toBe(false);
 
     const restored = await start(restoredDir);
     const again = await connect({ url: restored.url });
