@@ -4,7 +4,7 @@
 // store, and the shards run on — held for a few milliseconds. The copy, its checksums and the manifest
 // follow in the copier's thread while postings continue. One snapshot at a time.
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +16,7 @@ export type { SnapshotStatus } from '../core/snapshot-manifest.js';
 import type { SnapshotCommand, SnapshotEvent, SnapshotWorkerData } from './snapshot.worker.js';
 import { workerFilename } from './shard-host.js';
 import { storeCatalog } from './store-catalog.js';
+import { fsyncPath } from './fsync-path.js';
 
 /** Holds every shard, runs `whileHeld`, releases them; answers each shard's last seq at the hold. */
 export type Barrier = (whileHeld: () => Promise<void>) => Promise<{ seqs: number[]; heldMs: number; cutAt: string }>;
@@ -188,19 +189,11 @@ class Copier {
 function writeManifest(dir: string, manifest: SnapshotManifest): void {
   const temp = join(dir, `${manifestFileName}.partial`);
   writeFileSync(temp, `${JSON.stringify(manifest, null, 2)}\n`);
-  fsyncFile(temp);
+  fsyncPath(temp);
   renameSync(temp, join(dir, manifestFileName));
-  fsyncFile(dir);
+  fsyncPath(dir);
 }
 
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 let versionCached: string | null = null;
 

@@ -3,11 +3,12 @@
 // when complete, so a refused or interrupted restore leaves no half-restored data directory behind.
 
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { manifestFileName, parseManifest, type SnapshotManifest } from '../core/snapshot-manifest.js';
+import { fsyncPath } from './fsync-path.js';
 
 /** A snapshot that must not be restored, or a target that must not be written: the message says which file and why. */
 export class SnapshotRefused extends Error {
@@ -122,11 +123,3 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -5,7 +5,7 @@
 // environments (compacted by construction: no free pages, no history) and hashes the files it wrote.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, fsyncSync, closeSync, openSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
@@ -13,6 +13,7 @@ import { assert } from '../core/assert.js';
 import { snapshotCopyChunkBytesMax } from '../core/limits.js';
 import type { SnapshotFile } from '../core/snapshot-manifest.js';
 import { dataFileOf, type StoreSpec } from './store-catalog.js';
+import { fsyncPath } from './fsync-path.js';
 
 export interface SnapshotWorkerData {
   readonly dataDir: string;
@@ -131,14 +132,6 @@ async function sha256Of(path: string, onBytes: (bytes: number) => void): Promise
   return hash.digest('hex');
 }
 
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 async function finish(stores: OpenStore[], entriesCopied: number): Promise<void> {
   // Only data files travel: lock files belong to a running environment and are made anew on open.
