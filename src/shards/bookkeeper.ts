@@ -2,8 +2,11 @@
 // LMDB store, so posting never waits for it), turns each entry into one balanced summary voucher, books
 // it into the general ledger by subject, and answers subject balances, the trial balance, its lag behind
 // each shard, and the day report. Its progress per shard is the last voucher it stored for that shard.
+// A voucher commit that fails (a full disk) is retried with back-off and nothing new is booked meanwhile;
+// queries go on (the general ledger only holds what durable journal entries say).
 
 import { assert } from '../core/assert.js';
+import { TallyError, errors } from '../core/errors.js';
 import type { ChartOfAccounts, SubjectBalance } from '../core/chart-of-accounts.js';
 import type { ShardDayClose } from '../core/day-close.js';
 import { buildDayReport, type DayReport, type InFlightAmount } from '../core/day-report.js';
@@ -12,6 +15,7 @@ import { readJournalHeader } from '../core/journal-entry.js';
 import { AccountCodes, subjectVoucherOf, type SubjectVoucher } from '../core/vouchers.js';
 import type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
 import type { BookkeepingStore, StoredVoucher } from './bookkeeping-store.js';
+import { storageRetryMs } from './storage-health.js';
 
 export type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
 
@@ -42,6 +46,10 @@ export class Bookkeeper {
   #stopped = false;
   /** Report writes in flight (a poll's writes are #polling): stop() waits for them. */
   readonly #reportWrites = new Set<Promise<string>>();
+  /** Vouchers in the general ledger whose commit failed: stored before any new entry is booked. */
+  #unstored: { shard: number; voucher: StoredVoucher }[] = [];
+  /** Failed voucher commits in a row, the last one's error, and when (performance.now() ms) the next may run. */
+  #storeFailing = { count: 0, error: null as TallyError | null, retryAtMs: 0 };
 
   constructor(chart: ChartOfAccounts, store: BookkeepingStore, journals: readonly JournalReader[], log: (line: string) => void) {
     this.#chart = chart;
@@ -122,6 +130,8 @@ export class Bookkeeper {
     while (closes.some((c) => this.#gl.seqLast(c.shard) < c.cutSeq)) {
       if (performance.now() > deadline) throw new Error(`bookkeeping did not reach the cut of day ${day} within ${dayReportWaitMsMax} ms`);
       if (this.#stopped) throw new Error(`bookkeeping stopped before it reached the cut of day ${day}`);
+      const failing = this.#storeFailing.error;
+      if (failing !== null) throw errors.storageFailed(`bookkeeping cannot reach the cut of day ${day}: ${failing.message}`);
       await this.poll();
       await new Promise((resolve) => setTimeout(resolve, bookkeepingPollMs));
     }
@@ -139,7 +149,29 @@ export class Bookkeeper {
     return this.#store.report(day);
   }
 
+  /**
+   * Stores the vouchers of the last poll whose commit failed, or else books and stores new entries. A failed
+   * commit (storage_failed) is kept for the next poll after a back-off; the poll itself resolves.
+   */
   async #poll(): Promise<void> {
+    if (this.#unstored.length === 0) this.#unstored = this.#bookNew();
+    else if (performance.now() < this.#storeFailing.retryAtMs) return;
+    try {
+      await this.#store.append(this.#unstored);
+    } catch (error) {
+      if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+      const count = this.#storeFailing.count + 1;
+      this.#storeFailing = { count, error, retryAtMs: performance.now() + storageRetryMs(count - 1) };
+      if (count === 1) this.#log(JSON.stringify({ level: 'error', msg: 'bookkeeping cannot store vouchers; it retries and books nothing new meanwhile', error: error.message }));
+      return;
+    }
+    if (this.#storeFailing.count > 0) this.#log(JSON.stringify({ level: 'info', msg: 'bookkeeping stores vouchers again', failedTries: this.#storeFailing.count }));
+    this.#unstored = [];
+    this.#storeFailing = { count: 0, error: null, retryAtMs: 0 };
+  }
+
+  /** Books up to bookkeepingEntriesPerPollMax new entries of each shard into the general ledger; returns their vouchers. */
+  #bookNew(): { shard: number; voucher: StoredVoucher }[] {
     const booked: { shard: number; voucher: StoredVoucher }[] = [];
     for (const [shard, journal] of this.#journals.entries()) {
       let taken = 0;
@@ -150,7 +182,7 @@ export class Bookkeeper {
         if (++taken >= bookkeepingEntriesPerPollMax) break;
       }
     }
-    await this.#store.append(booked);
+    return booked;
   }
 
   /**

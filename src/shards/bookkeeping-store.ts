@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../core/assert.js';
 import { openEnvironmentReadOnly } from './read-only-env.js';
+import { storageFailure } from './commit-failures.js';
+import { lowSpaceError } from './storage-health.js';
 
 /** A stored voucher: amounts as decimal strings, plus what identifies the journal entry it came from. */
 export interface StoredVoucher {
@@ -24,6 +26,9 @@ export class BookkeepingStore {
   readonly #vouchers: Database<string, number[]>;
   readonly #reports: Database<string, number>;
 
+  /** Where the store writes (null when opened read-only): below the disk's free-space reserve it writes nothing. */
+  #path: string | null = null;
+
   private constructor(root: RootDatabase, vouchers: Database<string, number[]>, reports: Database<string, number>) {
     this.#root = root;
     this.#vouchers = vouchers;
@@ -31,16 +36,22 @@ export class BookkeepingStore {
   }
 
   static open(dataDir: string): BookkeepingStore {
+    const path = join(dataDir, 'bookkeeping');
     const root = open({
-      path: join(dataDir, 'bookkeeping'),
+      path,
       overlappingSync: false, // a committed batch is on disk before the next poll builds on it
       noSync: false,
       useWritemap: false,
+      // Each write here is one awaited transaction; without event-turn batching a failed commit rejects only
+      // that transaction's promise (with it, lmdb-js also rejects a batch promise nobody can await).
+      eventTurnBatching: false,
       maxDbs: 2,
       compression: false,
       cache: false,
     });
-    return BookkeepingStore.#withDatabases(root);
+    const store = BookkeepingStore.#withDatabases(root);
+    store.#path = path;
+    return store;
   }
 
   /**
@@ -102,7 +113,7 @@ export class BookkeepingStore {
   /** Drops the vouchers of `shard` from `seq` on (they were booked from entries a crash took back). */
   async dropFrom(shard: number, seq: number): Promise<void> {
     const keys = [...this.#vouchers.getKeys({ start: [shard, seq], end: [shard + 1, 0] })];
-    await this.#root.transaction(() => {
+    await this.#commit(`dropping the vouchers of shard ${shard} from seq ${seq}`, () => {
       for (const key of keys) void this.#vouchers.remove(key);
     });
   }
@@ -110,7 +121,7 @@ export class BookkeepingStore {
   /** Commits one poll's vouchers together; resolves once durable. */
   async append(vouchers: readonly { shard: number; voucher: StoredVoucher }[]): Promise<void> {
     if (vouchers.length === 0) return;
-    await this.#root.transaction(() => {
+    await this.#commit(`storing ${vouchers.length} vouchers`, () => {
       for (const { shard, voucher } of vouchers) void this.#vouchers.put([shard, voucher.seq], JSON.stringify(voucher));
     });
   }
@@ -125,12 +136,33 @@ export class BookkeepingStore {
     // Only the bookkeeping thread writes reports, one at a time: check-then-put cannot race.
     const existing = this.#reports.get(day);
     if (existing !== undefined) return existing;
-    await this.#reports.put(day, report);
+    this.#checkSpace(`storing the report of day ${day}`);
+    try {
+      await this.#reports.put(day, report);
+    } catch (error) {
+      throw await storageFailure(error, `bookkeeping store: storing the report of day ${day}`);
+    }
     assert(this.#reports.get(day) === report, 'the day report is stored');
     return report;
   }
 
   close(): Promise<void> {
     return this.#root.close();
+  }
+
+  /** One transaction of `writes`, resolved once durable; a failure (a full disk) rejects storage_failed naming `what`. */
+  async #commit(what: string, writes: () => void): Promise<void> {
+    this.#checkSpace(what);
+    try {
+      await this.#root.transaction(writes);
+    } catch (error) {
+      throw await storageFailure(error, `bookkeeping store: ${what}`);
+    }
+  }
+
+  /** Refuses a write (storage_failed) while the disk is under its free-space reserve: LMDB is not even tried. */
+  #checkSpace(what: string): void {
+    const low = this.#path === null ? null : lowSpaceError(this.#path, `bookkeeping store: ${what}`);
+    if (low !== null) throw low;
   }
 }

@@ -237,13 +237,18 @@ export class JournalStore {
   /**
    * Whether the store takes writes now (after a failed commit, e.g. a full disk): one commit of `bytes`
    * under a key no reader visits, then one that removes it, each fsync'd. Touches neither the journal nor
-   * seqLast, so a failed probe leaves nothing to undo. Rejects storage_failed with the cause.
+   * seqLast, so a failed probe leaves nothing to undo. Rejects storage_failed with the cause. (Plain puts,
+   * not a transaction callback: a large value there makes LMDB spill pages early, one more failing write.)
    */
   async probe(bytes: number): Promise<void> {
     assert(!this.#closed, 'probe after close');
     assert(Number.isInteger(bytes) && bytes > 0, 'a probe writes at least one byte');
-    await this.#commit(`probing with a ${bytes}-byte write`, () => void this.#days.put(probeKey, new Uint8Array(bytes)));
-    await this.#commit('removing the probe', () => void this.#days.remove(probeKey));
+    try {
+      await this.#days.put(probeKey, new Uint8Array(bytes));
+      await this.#days.remove(probeKey);
+    } catch (error) {
+      throw await storageFailure(error, `${this.path}: probing with a ${bytes}-byte write`);
+    }
   }
 
   /** The day-close summary (JSON) stored with a closed day. */

@@ -11,6 +11,7 @@ import { assert } from '../core/assert.js';
 import { errorFromWire, errors, TallyError } from '../core/errors.js';
 import { hostTasksMax, relayTasksMax, shardQueueDepthMax, shardTasksInFlightMax } from '../core/limits.js';
 import { ShardControl, isShardTaskError, type ShardTask, type ShardWorkerData } from './shard-messages.js';
+import { newStorageHealthBuffer, type StorageHealthData } from './storage-health.js';
 
 export interface ShardHostOptions {
   readonly dataDir: string;
@@ -28,7 +29,15 @@ export class ShardHost {
 
   constructor(options: ShardHostOptions) {
     this.shardIndex = options.shardIndex;
-    const workerData: ShardWorkerData = { dataDir: options.dataDir, shardIndex: options.shardIndex, shardCount: options.shardCount, dayCut: options.dayCut, hotInbound: options.hotInbound };
+    const workerData: ShardWorkerData & StorageHealthData = {
+      dataDir: options.dataDir,
+      shardIndex: options.shardIndex,
+      shardCount: options.shardCount,
+      dayCut: options.dayCut,
+      hotInbound: options.hotInbound,
+      // Shared by every worker this pool starts for the shard: how many in a row ended on a failed commit.
+      storageHealth: newStorageHealthBuffer(),
+    };
     this.#pool = new Piscina<ShardTask, Uint8Array>({
       filename: shardWorkerFilename(),
       name: 'default',

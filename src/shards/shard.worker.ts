@@ -16,7 +16,7 @@ import { DayBook } from './day-book.js';
 import { JournalStore } from './journal-store.js';
 import { ShardLoop, anchoredClockNs, replayJournal } from './shard-loop.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
-import { StorageHealth, retryWithBackoff, storageProbeBytes, type StorageHealthData } from './storage-health.js';
+import { StorageHealth, lowSpaceError, retryWithBackoff, storageProbeBytes, storageWatchMs, type StorageHealthData } from './storage-health.js';
 
 /**
  * Time between a fatal error and the thread's end. The failed loop refuses every task meanwhile; the
@@ -76,6 +76,7 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
       // The last worker ended on a failed commit: reads now, writes after the back-off and a probe.
       resumeWritesLater(shardIndex, loop, storeWrites, health.failuresInARow - 1, null);
     }
+    watchFreeSpace(shardIndex, store.path, loop, storeWrites);
     loop.holdForDecision(); // a vote on cross-shard chains with no decision after it: nothing runs before one
     loop.start();
     loopStarted = loop;
@@ -95,6 +96,9 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
 function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger, days: DayBook, loop: ShardLoop, nowNs: () => bigint): (probe: boolean) => Promise<void> {
   let discarded = false;
   return async (probe) => {
+    // Before any write: below the free-space reserve LMDB is not even tried (its failing writes are what to avoid).
+    const low = lowSpaceError(store.path, `shard ${shardIndex}`);
+    if (low !== null) throw low;
     if (!discarded) {
       const count = await store.discardAfter(ledger.seqLast);
       if (count > 0) console.error(`tally shard ${shardIndex}: dropped ${count} unacknowledged journal entries past a gap`);
@@ -114,8 +118,9 @@ function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger,
  */
 function resumeWritesLater(shardIndex: number, loop: ShardLoop, storeWrites: (probe: boolean) => Promise<void>, attemptsBefore: number, error: unknown): void {
   if (error !== null && !(error instanceof TallyError && error.code === 'storage_failed')) throw error;
-  const log = (msg: string, fields: Record<string, unknown>): void => console.error(JSON.stringify({ level: 'error', msg, shard: shardIndex, ...fields }));
-  log('shard writes paused until its store takes writes again; reads go on', { error: error === null ? 'the previous worker ended on a failed commit' : String(error) });
+  const log = (level: string, msg: string, fields: Record<string, unknown>): void => console.error(JSON.stringify({ level, msg, shard: shardIndex, ...fields }));
+  const why = error === null ? 'the previous worker ended on a failed commit' : error instanceof Error ? error.message : String(error);
+  log('error', 'shard writes paused until its store takes writes again; reads go on', { error: why });
   let failures = 0;
   const resumed = retryWithBackoff(() => storeWrites(true), {
     attemptsBefore,
@@ -125,8 +130,26 @@ function resumeWritesLater(shardIndex: number, loop: ShardLoop, storeWrites: (pr
   void resumed.then((done) => {
     if (!done || loop.stopped) return;
     loop.resumeWrites(() => health.noteDurable());
-    log('shard writes resumed', { failedTries: failures });
+    log('info', 'shard writes resumed', { failedTries: failures });
   });
+}
+
+/**
+ * Pauses writes when the disk's free space falls under its reserve (storage-health.ts), before LMDB meets
+ * ENOSPC; they resume as after a failed commit, once space returns and a probe passes. Nothing is lost by
+ * a pause: a refused write was never applied. (A disk filling faster than the reserve lasts still fails
+ * LMDB's write, handled as any failed commit.)
+ */
+function watchFreeSpace(shardIndex: number, path: string, loop: ShardLoop, storeWrites: (probe: boolean) => Promise<void>): void {
+  const watch = setInterval(() => {
+    if (loop.stopped || exiting) return clearInterval(watch);
+    if (loop.writesPaused) return;
+    const low = lowSpaceError(path, `shard ${shardIndex}`);
+    if (low === null) return;
+    loop.pauseWrites(low);
+    resumeWritesLater(shardIndex, loop, storeWrites, 0, low);
+  }, storageWatchMs);
+  watch.unref();
 }
 
 /** process.exit() inside a worker thread ends only the thread; piscina then starts a fresh one. */

@@ -1,10 +1,17 @@
 // Spec of the bookkeeper's stop: it waits for the write in flight and writes nothing after it, because the
 // bookkeeping thread is ended right after (ending a thread inside an lmdb-js write aborts the process).
+// And of a voucher store that fails (a full disk): the poll keeps its vouchers and retries them after a
+// back-off, books nothing new meanwhile, answers queries, and a day report asked meanwhile fails at once.
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultChart } from '../../../src/core/chart-of-accounts.js';
+import type { ShardDayClose } from '../../../src/core/day-close.js';
+import { errors } from '../../../src/core/errors.js';
 import { Bookkeeper, bookkeepingPollMs, type JournalReader } from '../../../src/shards/bookkeeper.js';
-import type { BookkeepingStore } from '../../../src/shards/bookkeeping-store.js';
+import type { BookkeepingStore, StoredVoucher } from '../../../src/shards/bookkeeping-store.js';
+import { storageRetryMs } from '../../../src/shards/storage-health.js';
+import { ids, standardWorld, transfer } from '../../support/ledger-fixtures.js';
+import { LedgerHarness } from '../../support/ledger-harness.js';
 
 /** A store whose commits stay in flight until the test lets them end; it counts them. */
 function storeWithHeldCommits() {
@@ -42,5 +49,73 @@ describe('Bookkeeper.stop', () => {
     await bookkeeper.poll(); // asked directly, and by the (stopped) timer: nothing is written any more
     await sleep(bookkeepingPollMs * 3);
     expect(appends()).toBe(1);
+  });
+});
+
+/** A voucher store whose next `failures` commits fail storage_failed; it records the seqs of every commit tried. */
+function storeFailingCommits() {
+  const tried: number[][] = [];
+  const stored: number[] = [];
+  const state = { failures: 0 };
+  const store = {
+    lastBooked: () => undefined,
+    report: () => undefined,
+    append: (vouchers: readonly { shard: number; voucher: StoredVoucher }[]) => {
+      if (vouchers.length === 0) return Promise.resolve();
+      tried.push(vouchers.map((v) => v.voucher.seq));
+      if (state.failures > 0) {
+        state.failures--;
+        return Promise.reject(errors.storageFailed('bookkeeping store: storing vouchers: No space left on device (code 28)'));
+      }
+      stored.push(...vouchers.map((v) => v.voucher.seq));
+      return Promise.resolve();
+    },
+  };
+  return { store: store as unknown as BookkeepingStore, tried, stored, state };
+}
+
+/** A shard journal as the harness keeps it. */
+function readerOf(h: LedgerHarness): JournalReader {
+  return {
+    *entries(fromSeq) {
+      for (let seq = fromSeq; h.journal.has(seq); seq++) yield [seq, h.journal.get(seq)!];
+    },
+    entry: (seq) => h.journal.get(seq),
+    lastCommittedSeq: () => h.journal.size,
+  };
+}
+
+describe('Bookkeeper on a voucher store that fails', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keeps the vouchers of a failed commit and retries them after a back-off, booking nothing new meanwhile', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+    const h = new LedgerHarness();
+    standardWorld(h); // journal entries 1 (accounts) and 2 (funding)
+    const { store, tried, stored, state } = storeFailingCommits();
+    const logged: string[] = [];
+    const bookkeeper = new Bookkeeper(defaultChart(), store, [readerOf(h)], (line) => logged.push(line));
+    await bookkeeper.start();
+    state.failures = 2;
+
+    await bookkeeper.poll();
+    expect(tried).toEqual([[1, 2]]);
+    expect(bookkeeper.status()[0]).toMatchObject({ booked: 2, journaled: 2 }); // queries go on from memory
+    expect(logged.filter((line) => line.includes('cannot store vouchers'))).toHaveLength(1);
+
+    h.createTransfers([transfer(5001n, ids.bank, ids.merchant, 7n)]); // entry 3
+    await vi.advanceTimersByTimeAsync(storageRetryMs(0) - bookkeepingPollMs);
+    expect(tried).toEqual([[1, 2]]); // still backing off: no commit tried, nothing new booked
+    expect(bookkeeper.status()[0]).toMatchObject({ booked: 2, journaled: 3, lag: 1 });
+    const cut = { shard: 0, day: 20260101, cutSeq: 3 } as unknown as ShardDayClose;
+    await expect(bookkeeper.dayReport([cut], [])).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(/cannot reach the cut of day 20260101/) });
+
+    await vi.advanceTimersByTimeAsync(storageRetryMs(0) + storageRetryMs(1) + bookkeepingPollMs * 3);
+    expect(tried).toEqual([[1, 2], [1, 2], [1, 2], [3]]); // the same vouchers twice more, then the new entry
+    expect(stored).toEqual([1, 2, 3]);
+    expect(logged.filter((line) => line.includes('stores vouchers again'))).toHaveLength(1);
+    await bookkeeper.stop();
   });
 });

@@ -1,13 +1,15 @@
 // Spec of the shard loop, with a fake ledger and a journal whose appends the test completes by hand:
 // a write replies only once it (and all before it) is durable; a read shows only durable state and holds
 // back later writes; a vote on cross-shard chains holds every later task back until its decision; a storage
-// failure or programmer error stops the loop for good and calls onFatal once.
+// failure or programmer error stops the loop for good and calls onFatal once; while writes are paused (a
+// store that has not taken a write yet, e.g. a full disk) every task that would write is refused before it
+// touches memory, reads are answered, and writes run again once resumed.
 
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../../src/core/assert.js';
 import { errors } from '../../../src/core/errors.js';
 import { Operation } from '../../../src/core/operations.js';
-import { ShardLoop, recoverLedger, type ShardJournal, type ShardLedger } from '../../../src/shards/shard-loop.js';
+import { ShardLoop, recoverLedger, replayJournal, type ShardDays, type ShardJournal, type ShardLedger } from '../../../src/shards/shard-loop.js';
 import { ShardControl } from '../../../src/shards/shard-messages.js';
 import { ChainDecision, DecideStatus, encodeDecide, encodePrepare, type PrepareRequest } from '../../../src/core/prepared-chains.js';
 
@@ -36,7 +38,9 @@ class ManualJournal implements ShardJournal {
   entries(): Iterable<[number, Uint8Array]> {
     return this.stored;
   }
+  discards = 0;
   discardAfter(): Promise<number> {
+    this.discards++;
     return Promise.resolve(0);
   }
   close(): Promise<void> {
@@ -370,5 +374,100 @@ describe('ShardLoop', () => {
     const ledger = new CountingLedger();
     expect(await recoverLedger(ledger, journal)).toEqual({ replayed: 2, discarded: 0 });
     expect(ledger.applied).toBe(5);
+  });
+});
+
+describe('ShardLoop with writes paused (its store has not taken a write yet)', () => {
+  const paused = errors.storageFailed('shard 3: no space left on device');
+  const closedDayQuery = 31;
+  /** A day book that counts cuts; closed-day queries are operation 31. */
+  function setUpPaused() {
+    const parts = setUp();
+    const days: ShardDays & { cuts: number } = {
+      cuts: 0,
+      cut() {
+        days.cuts++;
+        return { entry: null, afterDurable: () => Promise.resolve(new Uint8Array(0)) };
+      },
+      query: () => Uint8Array.of(42),
+      isQuery: (operation) => operation === closedDayQuery,
+    };
+    const loop = new ShardLoop({ shardIndex: 3, ledger: parts.ledger, journal: parts.journal, nowNs: () => 1n, onFatal: (e) => parts.fatal.push(e), days });
+    loop.pauseWrites(paused);
+    return { ...parts, loop, days };
+  }
+
+  it.each([
+    { name: 'a write', task: write(2) },
+    { name: 'an inbound credit', task: { operation: ShardControl.applyInbound, body: new Uint8Array(0) } },
+    { name: 'a vote on cross-shard chains', task: prepare(4n, 1) },
+    { name: 'a chain decision', task: decide(4n, ChainDecision.commit) },
+    { name: 'a day cut', task: { operation: ShardControl.cutDay, body: new Uint8Array(0) } },
+    { name: 'a closed-day query', task: { operation: closedDayQuery, body: new Uint8Array(0) } },
+  ])('refuses $name with the pause error, before it touches memory or the journal', async ({ task }) => {
+    const { ledger, journal, fatal, loop, days } = setUpPaused();
+    await expect(loop.run(task)).rejects.toEqual({ code: 'storage_failed', message: 'shard 3: no space left on device' });
+    expect([ledger.applied, ledger.seqLast, journal.settlers.length, days.cuts, fatal.length]).toEqual([0, 0, 0, 0, 0]);
+    expect(loop.stopped).toBe(false); // a refusal, not a failure: the worker stays
+  });
+
+  it('answers reads, and its tickers journal nothing', async () => {
+    const { ledger, journal, loop } = setUpPaused();
+    expect(await loop.run(read)).toEqual(Uint8Array.of(0));
+    ledger.due = true;
+    ledger.hotDue = true;
+    loop.tick();
+    loop.hotTick();
+    await settle();
+    expect([journal.settlers.length, ledger.due, ledger.hotDue]).toEqual([0, true, true]);
+  });
+
+  it('keeps a vote in doubt waiting through refused decisions, and applies the decision once resumed', async () => {
+    const { ledger, journal, loop } = setUpPaused();
+    ledger.prepared = { group: 6n, events: 2 };
+    loop.holdForDecision();
+    await expect(loop.run(decide(6n, ChainDecision.commit))).rejects.toMatchObject({ code: 'storage_failed' });
+    loop.resumeWrites();
+    const commit = track(loop.run(decide(6n, ChainDecision.commit)));
+    await settle();
+    expect(ledger.applied).toBe(2);
+    journal.settlers[0].resolve();
+    await settle();
+    expect(new DataView(commit.value!.buffer).getUint32(0, true)).toBe(DecideStatus.decided);
+  });
+
+  it('takes writes again once resumed, and reports the first durable append once', async () => {
+    const { journal, loop } = setUpPaused();
+    let durableReports = 0;
+    loop.resumeWrites(() => durableReports++);
+    expect(loop.writesPaused).toBe(false);
+    const first = track(loop.run(write(1)));
+    const second = track(loop.run(write(2)));
+    await settle();
+    expect(durableReports).toBe(0); // not at resume, nor before the append is durable
+    journal.settlers[0].resolve();
+    journal.settlers[1].resolve();
+    await settle();
+    expect([total(first.value), total(second.value), durableReports]).toEqual([1, 3, 1]);
+  });
+
+  it('reports nothing when the first append after resuming fails: the loop stops as after any failed append', async () => {
+    const { journal, fatal, loop } = setUpPaused();
+    let durableReports = 0;
+    loop.resumeWrites(() => durableReports++);
+    const first = track(loop.run(write(1)));
+    await settle();
+    journal.settlers[0].reject(errors.storageFailed('disk full'));
+    await settle();
+    expect(first.error).toEqual({ code: 'storage_failed', message: 'disk full' });
+    expect([durableReports, fatal.length, loop.stopped]).toEqual([0, 1, true]);
+  });
+
+  it('replays a journal without discarding anything (the discard is a write, done once writes may resume)', () => {
+    const journal = new ManualJournal();
+    journal.stored.push([1, new Uint8Array(4)]);
+    const ledger = new CountingLedger();
+    expect(replayJournal(ledger, journal)).toBe(1);
+    expect([ledger.applied, journal.discards]).toEqual([4, 0]);
   });
 });
