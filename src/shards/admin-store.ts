@@ -10,6 +10,8 @@ import { assert, AssertionError } from '../core/assert.js';
 import { auditRecordOf, type AuditEntry, type AuditRecord } from '../core/audit-log.js';
 import { TallyError, errors } from '../core/errors.js';
 import { adminWritesInFlightMax, adjustmentsPageMax, auditPageBytesMax, auditPageMax, eventBytes } from '../core/limits.js';
+import { storageFailure } from './commit-failures.js';
+import { lowSpaceError } from './storage-health.js';
 
 /** An adjustment as stored: the reply shape with its transfer records (base64) and, once approved, results. */
 export type StoredAdjustment = AdjustmentDetail;
@@ -68,7 +70,9 @@ export class AdminStore {
       noSync: false,
       noMetaSync: false,
       useWritemap: false, // also what childTransaction needs
-      eventTurnBatching: true, // records of one event turn share a commit
+      // One commit per write: a failed commit (full disk) rejects that write's promise only — with event-turn
+      // batching lmdb-js also rejects a batch promise nobody awaits, and on the main thread that ends the process.
+      eventTurnBatching: false,
       compression: false,
       cache: false, // childTransaction is unavailable with caching
       maxDbs: 2, // audit, adjustments (shards/store-catalog.ts lists them for snapshots)
@@ -213,12 +217,15 @@ export class AdminStore {
   async #write<T>(action: () => T): Promise<T> {
     if (this.#closed) throw errors.shuttingDown();
     if (this.#writesInFlight >= adminWritesInFlightMax) throw errors.overloaded(`the admin store has ${this.#writesInFlight} writes in flight (max ${adminWritesInFlightMax})`);
+    // Under the disk's free-space reserve LMDB is not even tried (a write failing in lmdb-js 3.5.6 may abort the process).
+    const low = lowSpaceError(this.path, `admin store ${this.path}`);
+    if (low !== null) throw low;
     this.#writesInFlight++;
     try {
       return await this.#root.childTransaction(action);
     } catch (error) {
       if (error instanceof TallyError || error instanceof AssertionError) throw error;
-      throw errors.storageFailed(`admin store ${this.path}: ${(error as Error).message}`);
+      throw await storageFailure(error, `admin store ${this.path}`);
     } finally {
       this.#writesInFlight--;
       if (this.#writesInFlight === 0 && this.#idle) this.#idle();

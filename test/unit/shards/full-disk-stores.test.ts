@@ -11,6 +11,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BookkeepingStore, type StoredVoucher } from '../../../src/shards/bookkeeping-store.js';
+import { AdminStore } from '../../../src/shards/admin-store.js';
 import { ChainLog } from '../../../src/shards/chain-log.js';
 import { isCommitFailureEcho } from '../../../src/shards/commit-failures.js';
 import { JournalStore } from '../../../src/shards/journal-store.js';
@@ -195,6 +196,23 @@ describe('BookkeepingStore under the free-space reserve', () => {
     await store.append([{ shard: 0, voucher: voucher(2) }]);
     expect(await store.putReport(20260101, '{"day":20260101}')).toBe('{"day":20260101}');
     expect(store.lastBooked(0)?.seq).toBe(2);
+    await store.close();
+    await nextTurn();
+    expect(unhandled.echoes).toBe(0);
+  });
+});
+
+describe('AdminStore under the free-space reserve', () => {
+  it('refuses audit records and adjustments storage_failed without trying LMDB, keeps what it has, and writes again once space returns', async () => {
+    const dataDir = freshDir('admin');
+    const store = AdminStore.open(dataDir);
+    await store.record({ kind: 'admin', keyId: 'ops', operation: 45, code: 'ok', detail: 'before the disk filled' });
+    await withFree(spaceOf(disk.dir)!.reserveBytes / 2, async () => {
+      await expect(store.record({ kind: 'refused', keyId: null, operation: 2, code: 'unauthenticated', detail: 'no key' })).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(underReserve) });
+    });
+    expect(store.auditSeqLast()).toBe(1);
+    await store.record({ kind: 'admin', keyId: 'ops', operation: 45, code: 'ok', detail: 'after space returned' });
+    expect(store.auditAfter(0, 10).map((r) => r.detail)).toEqual(['before the disk filled', 'after space returned']);
     await store.close();
     await nextTurn();
     expect(unhandled.echoes).toBe(0);
