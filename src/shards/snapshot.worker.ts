@@ -14,6 +14,7 @@ import { snapshotCopyChunkBytesMax } from '../core/limits.js';
 import type { SnapshotFile } from '../core/snapshot-manifest.js';
 import { dataFileOf, type StoreSpec } from './store-catalog.js';
 import { fsyncPath } from './fsync-path.js';
+import { spaceOf } from './storage-health.js';
 
 export interface SnapshotWorkerData {
   readonly dataDir: string;
@@ -92,6 +93,7 @@ async function copyStore(store: OpenStore, counters: { bytesDone: number; bytesT
       let chunk: [Uint8Array, Uint8Array][] = [];
       let chunkBytes = 0;
       const flush = (): void => {
+        checkTargetSpace(chunkBytes);
         const pairs = chunk;
         target.transactionSync(() => {
           for (const [key, value] of pairs) into.putSync(key, value);
@@ -114,6 +116,17 @@ async function copyStore(store: OpenStore, counters: { bytesDone: number; bytesT
     store.txn = null;
     await target.close();
   }
+}
+
+/**
+ * The target must hold the chunk with room to spare: a write failing in lmdb-js 3.5.6 may abort the whole
+ * process (the server's), so a full target ends the snapshot before LMDB is tried (docs/ARCHITECTURE.md).
+ */
+function checkTargetSpace(chunkBytes: number): void {
+  const space = spaceOf(data.outDir);
+  if (space === null) return;
+  const neededBytes = 2 * chunkBytes + space.reserveBytes;
+  if (space.freeBytes < neededBytes) throw new Error(`the target ${data.outDir} has ${space.freeBytes} bytes free, under the ${neededBytes} a chunk of ${chunkBytes} bytes needs with the disk's reserve`);
 }
 
 function report(phase: 'copying' | 'checksums', counters: { bytesDone: number; bytesTotal: number; entriesCopied: number }): void {

@@ -15,6 +15,7 @@ import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccount
 import { manifestFileName, type SnapshotStatus } from '../../src/core/snapshot-manifest.js';
 import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
 import { checkSnapshot, readManifest, restoreSnapshot } from '../../src/shards/snapshot-restore.js';
+import { prepareFullDisk } from '../support/full-disk.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 
 const shardCount = 2;
@@ -195,4 +196,28 @@ describe('an online snapshot', () => {
     await expect(restoreSnapshot(extra, target)).rejects.toThrow(/stray\.bin is not in the manifest/);
     expect(existsSync(target)).toBe(false);
   }, 60_000);
+
+  it('into a target disk too small for it fails cleanly (before LMDB is tried) while the shards post on', async () => {
+    const disk = prepareFullDisk(8 * 1024 * 1024, { tmpfsOnly: true });
+    try {
+      const set = await sets.start();
+      const accounts = [...idsOnShard(0, 2, 1n, shardCount), ...idsOnShard(1, 2, 1n, shardCount)];
+      await set.execute(Operation.create_accounts, encodeAccounts(accounts.map((id) => ({ id, ledger, code: 1 }))));
+      for (let round = 0; round < 8; round++) {
+        const batch = Array.from({ length: 8000 }, (_, k) => ({ id: BigInt(round * 8000 + k + 1), debitAccountId: accounts[k % 4]!, creditAccountId: accounts[(k + 1) % 4]!, amount: 1n, ledger, code: 1 }));
+        await set.execute(Operation.create_transfers, encodeTransfers(batch));
+      }
+      set.startSnapshot(join(disk.dir, 'snap'));
+      const status = await untilSnapshotEnds(set);
+      expect(status.state).toBe('failed');
+      expect(status.error).toMatch(/bytes free, under the \d+ a chunk/);
+      expect(existsSync(join(disk.dir, 'snap', manifestFileName))).toBe(false);
+      const after = decodeResults(await set.execute(Operation.create_transfers, encodeTransfers([{ id: 999_999n, debitAccountId: accounts[0]!, creditAccountId: accounts[1]!, amount: 1n, ledger, code: 1 }])));
+      expect(after[0]!.result).toBe('ok');
+      await sets.close(set);
+    } finally {
+      disk.dispose();
+    }
+  }, 60_000);
 });
+
