@@ -6,7 +6,7 @@ import { assert } from './assert.js';
 import { auditDetailCharsMax, auditFieldCharsMax } from './limits.js';
 import { Operation } from './operations.js';
 
-/** What the gateway and the admin service report (the same shape as gateway/audit-sink.ts `AuditEvent`). */
+/** What the gateway and the admin service report (gateway/audit-sink.ts `AuditEvent`). */
 export interface AuditEntry {
   readonly kind: 'admin' | 'refused';
   readonly keyId: string | null;
