@@ -144,18 +144,8 @@ async function verifyShard(layout: DataDirLayout, shard: number, run: ShardRun):
   }
 }
 
-function shardSummary(r: ShardReplay): ShardSummary {
-  return {
-    shard: r.shard,
-    entries: r.seqLast,
-    replayed: r.replayed,
-    complete: r.complete,
-    accounts: r.accounts,
-    systemAccounts: r.systemAccounts,
-    transfers: r.transfers,
-    creditsApplied: r.creditsApplied,
-    businessDay: r.businessDay,
-  };
+function shardSummary({ shard, seqLast, replayed, complete, accounts, systemAccounts, transfers, creditsApplied, businessDay }: ShardReplay): ShardSummary {
+  return { shard, entries: seqLast, replayed, complete, accounts, systemAccounts, transfers, creditsApplied, businessDay };
 }
 
 /** Per ledger over every shard (transit and suspense accounts included: across shards they hold the money in flight). */

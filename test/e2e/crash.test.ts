@@ -15,6 +15,7 @@ import { TransferFlags, connect, type AccountState, type Client, type TransferIn
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { newIdsOnShard } from './shard-ids.js';
 import { mulberry32 } from '../support/prng.js';
+import { readBack, type ReadBack } from '../support/read-back.js';
 
 const shardCount = 2;
 const accountsPerShard = 12;
@@ -166,22 +167,9 @@ function newTransfer(shard: number, flags: number): TransferInput {
   };
 }
 
-interface Snapshot {
-  accounts: AccountState[];
-  transfers: Map<bigint, TransferState>;
-}
-
 /** Every account, and every transfer ever sent that the server has, read through a fresh client. */
-async function snapshot(): Promise<Snapshot> {
-  const client = await connect({ url: server.url, timeoutMs: 30_000 });
-  try {
-    const accounts = await client.lookupAccounts(accountsByShard.flat());
-    expect(accounts.length).toBe(shardCount * accountsPerShard);
-    const found = await client.lookupTransfers([...sent.keys()]);
-    return { accounts, transfers: new Map(found.map((t) => [t.id, t])) };
-  } finally {
-    await client.close();
-  }
+function snapshot(): Promise<ReadBack> {
+  return readBack(server.url, accountsByShard.flat(), [...sent.keys()]);
 }
 
 function checkAcknowledgedPresent(present: Map<bigint, TransferState>): void {

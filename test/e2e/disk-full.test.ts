@@ -19,11 +19,12 @@
 // abort is a crash like SIGKILL, after which the durability checks below must hold all the same.
 
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { batchEventsMax, connect, type AccountState, type Client, type TransferInput, type TransferState } from 'tally-ledger/client';
+import { batchEventsMax, connect, type Client, type TransferInput } from 'tally-ledger/client';
 import { spaceOf } from '../../src/shards/storage-health.js';
 import { prepareFullDisk, type FullDisk } from '../support/full-disk.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { mulberry32 } from '../support/prng.js';
+import { readBack, type ReadBack } from '../support/read-back.js';
 import { newIdsOnShard } from './shard-ids.js';
 
 const shardCount = 2;
@@ -333,25 +334,12 @@ function nextCall(shard: number, count = 1 + Math.floor(random() * transfersPerC
   return call;
 }
 
-interface Snapshot {
-  accounts: AccountState[];
-  transfers: Map<bigint, TransferState>;
-}
-
-async function snapshot(live: ServerProcess): Promise<Snapshot> {
-  const client = await connect({ url: live.url, timeoutMs: 30_000 });
-  try {
-    const accounts = await client.lookupAccounts(accountsByShard.flat());
-    expect(accounts.length).toBe(shardCount * accountsPerShard);
-    const found = await client.lookupTransfers([...sent.keys()]);
-    return { accounts, transfers: new Map(found.map((t) => [t.id, t])) };
-  } finally {
-    await client.close();
-  }
+function snapshot(live: ServerProcess): Promise<ReadBack> {
+  return readBack(live.url, accountsByShard.flat(), [...sent.keys()]);
 }
 
 /** Acknowledged ⇒ present as sent; storage_failed ⇒ absent; balances = Σ present transfers; Σ debits = Σ credits. */
-function checkLedger({ accounts, transfers }: Snapshot, when: string): void {
+function checkLedger({ accounts, transfers }: ReadBack, when: string): void {
   const missing = [...acked].filter((id) => !transfers.has(id));
   expect(missing, `acknowledged transfers missing ${when}`).toEqual([]);
   const leftBehind = [...refused].filter((id) => transfers.has(id));

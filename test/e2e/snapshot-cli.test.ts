@@ -5,27 +5,21 @@
 // a new snapshot works) and the partial snapshot is refused by restore.
 
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Client } from '../../src/client/client.js';
 import type { TransferInput } from '../../src/core/records.js';
 import { manifestFileName } from '../../src/core/snapshot-manifest.js';
 import { cliPath, repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 
 const ledger = 1;
 const servers: ServerProcess[] = [];
-const scratch: string[] = [];
 afterEach(async () => {
   for (const server of servers.splice(0)) await server.cleanup();
-  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratch.push(dir);
-  return dir;
-};
+const tempDir = useTempDirs();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function start(dataDir?: string): Promise<ServerProcess> {

@@ -5,11 +5,10 @@
 // snapshot began is in it, none begun after the barrier is, and the restored data directory starts, lands
 // every in-flight credit exactly once, and conserves money. Restore refuses damaged or partial snapshots.
 
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
 import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/records.js';
 import { manifestFileName, type SnapshotStatus } from '../../src/core/snapshot-manifest.js';
@@ -17,19 +16,12 @@ import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
 import { checkSnapshot, readManifest, restoreSnapshot } from '../../src/shards/snapshot-restore.js';
 import { prepareFullDisk } from '../support/full-disk.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 
 const shardCount = 2;
 const ledger = 1;
 const sets = useShardSets('tally-snap-', { shardCount, transit: fastTransit });
-const scratch: string[] = [];
-afterEach(() => {
-  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratch.push(dir);
-  return dir;
-};
+const tempDir = useTempDirs();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function untilSnapshotEnds(set: ShardSet): Promise<SnapshotStatus> {

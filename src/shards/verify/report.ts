@@ -13,7 +13,9 @@ export interface ShardSummary {
   shard: number;
   /** The last seq its journal stores. */
   entries: number;
+  /** Entries replayed (1..replayed). */
   replayed: number;
+  /** Replayed through the last seq: no gap, no entry that failed. */
   complete: boolean;
   accounts: number;
   systemAccounts: number;

@@ -17,6 +17,7 @@ import { accountStaticBytes } from '../../core/account-table.js';
 import type { JournalStore } from '../journal-store.js';
 import type { BookkeepingAudit } from './bookkeeping-audit.js';
 import type { ChainDecisions } from './chain-decisions.js';
+import type { ShardSummary } from './report.js';
 import type { DayClosingsAudit } from './day-closings.js';
 import { messageOf, type Problems } from './problems.js';
 
@@ -36,19 +37,10 @@ export interface ShardReplayContext {
   onProgress: (entries: number) => void;
 }
 
-export interface ShardReplay {
-  shard: number;
+/** A shard's replay: what the report shows of it (its summary, `entries` = seqLast) and what later checks use. */
+export interface ShardReplay extends Omit<ShardSummary, 'entries'> {
   /** The last seq the journal stores. */
   seqLast: number;
-  /** Entries replayed (1..replayed). */
-  replayed: number;
-  /** Replayed through seqLast: no gap, no entry that failed. */
-  complete: boolean;
-  accounts: number;
-  systemAccounts: number;
-  transfers: number;
-  creditsApplied: number;
-  businessDay: number;
   ledgers: LedgerSums[];
   transit: ShardTransit | null;
   historyAccountsChecked: number;
