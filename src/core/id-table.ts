@@ -15,20 +15,25 @@ const partCapacityInitial = 1 << 8;
 const loadMin = 0.5;
 const loadMax = 0.75;
 const bucketWords = 8;
-const partitionShift = 32 - Math.log2(idTablePartitions);
-assert(Number.isInteger(Math.log2(idTablePartitions)), 'idTablePartitions is a power of two');
 
 export class IdTable {
   private readonly parts: IdTablePart[] = [];
+  /** A hash's top bits pick its part. */
+  private readonly partitionShift: number;
   /** Ids stored; checked before probing, so an empty table (say, no failures yet) costs nothing. */
   size = 0;
 
-  /** `idsExpected`: ids to hold before the first rehash (memory is zeroed lazily by the OS until used). */
-  constructor(idsExpected = 0) {
-    const perPart = Math.ceil((idsExpected * 2) / idTablePartitions);
+  /**
+   * `idsExpected`: ids to hold before the first rehash (memory is zeroed lazily by the OS until used).
+   * `partitions`: a power of two from 2 (tests use few parts, so that probe chains collide often).
+   */
+  constructor(idsExpected = 0, partitions = idTablePartitions) {
+    assert(Number.isInteger(Math.log2(partitions)) && partitions >= 2 && partitions <= 1 << 16, 'partitions is a power of two in 2..2^16');
+    this.partitionShift = 32 - Math.log2(partitions);
+    const perPart = Math.ceil((idsExpected * 2) / partitions);
     let capacity = partCapacityInitial;
     while (capacity < perPart) capacity *= 2;
-    for (let i = 0; i < idTablePartitions; i++) this.parts.push(new IdTablePart(capacity, loadMin + ((loadMax - loadMin) * i) / idTablePartitions));
+    for (let i = 0; i < partitions; i++) this.parts.push(new IdTablePart(capacity, loadMin + ((loadMax - loadMin) * i) / partitions));
   }
 
   /** The value for the id at `at`, or -1 when absent. */
@@ -39,7 +44,7 @@ export class IdTable {
     const w2 = view.getUint32(at + 8, true);
     const w3 = view.getUint32(at + 12, true);
     const h = hash(w0, w1, w2, w3);
-    return this.parts[h >>> partitionShift]!.get(w0, w1, w2, w3, h);
+    return this.parts[h >>> this.partitionShift]!.get(w0, w1, w2, w3, h);
   }
 
   hasAt(view: DataView, at: number): boolean {
@@ -54,7 +59,7 @@ export class IdTable {
     const w3 = view.getUint32(at + 12, true);
     assert((w0 | w1 | w2 | w3) !== 0, 'id zero cannot be stored');
     const h = hash(w0, w1, w2, w3);
-    const part = this.parts[h >>> partitionShift]!;
+    const part = this.parts[h >>> this.partitionShift]!;
     const before = part.size;
     part.set(w0, w1, w2, w3, h, value);
     this.size += part.size - before;
@@ -66,7 +71,7 @@ export class IdTable {
     const w2 = view.getUint32(at + 8, true);
     const w3 = view.getUint32(at + 12, true);
     const h = hash(w0, w1, w2, w3);
-    const part = this.parts[h >>> partitionShift]!;
+    const part = this.parts[h >>> this.partitionShift]!;
     const before = part.size;
     part.delete(w0, w1, w2, w3, h);
     this.size += part.size - before;
@@ -83,6 +88,8 @@ class IdTablePart {
   private mask: number;
   /** Ids this part holds before it grows. */
   private growAt: number;
+  /** The last id looked up and not found (4 words) and the empty bucket its probe ended at (-1: none). */
+  private readonly miss = new Float64Array([0, 0, 0, 0, -1]);
   size = 0;
 
   constructor(
@@ -95,13 +102,18 @@ class IdTablePart {
   }
 
   get(w0: number, w1: number, w2: number, w3: number, h: number): number {
-    const b = this.find(w0, w1, w2, w3, h) * bucketWords;
-    if (this.isEmptyAt(b)) return -1;
+    const bucket = this.find(w0, w1, w2, w3, h);
+    const b = bucket * bucketWords;
+    if (this.isEmptyAt(b)) {
+      this.rememberMiss(w0, w1, w2, w3, bucket);
+      return -1;
+    }
     return this.buckets[b + 4]! + this.buckets[b + 5]! * 0x1_0000_0000;
   }
 
   set(w0: number, w1: number, w2: number, w3: number, h: number, value: number): void {
-    let bucket = this.find(w0, w1, w2, w3, h);
+    let bucket = this.missedAt(w0, w1, w2, w3);
+    if (bucket < 0) bucket = this.find(w0, w1, w2, w3, h);
     if (this.isEmptyAt(bucket * bucketWords)) {
       if (this.size + 1 > this.growAt) {
         this.grow();
@@ -121,6 +133,8 @@ class IdTablePart {
 
   /** Backward-shift deletion keeps every probe chain intact without tombstones. */
   delete(w0: number, w1: number, w2: number, w3: number, h: number): void {
+    // Deleting may empty a bucket earlier on the remembered miss's probe chain: that bucket would be the right one.
+    this.miss[4] = -1;
     let hole = this.find(w0, w1, w2, w3, h);
     if (this.isEmptyAt(hole * bucketWords)) return;
     this.size--;
@@ -135,6 +149,28 @@ class IdTablePart {
       hole = next;
     }
     buckets.fill(0, hole * bucketWords, hole * bucketWords + bucketWords);
+  }
+
+  /**
+   * The empty bucket where the last lookup of this id ended, while still valid: posting looks an id up (is it a
+   * duplicate?) and inserts it a moment later, so the insert skips a second probe. Inserting other ids in between
+   * cannot put this id earlier on its chain; only filling that very bucket (checked), deleting or growing can
+   * invalidate it.
+   */
+  private missedAt(w0: number, w1: number, w2: number, w3: number): number {
+    const miss = this.miss;
+    const bucket = miss[4]!;
+    if (bucket < 0 || miss[0] !== w0 || miss[1] !== w1 || miss[2] !== w2 || miss[3] !== w3) return -1;
+    return this.isEmptyAt(bucket * bucketWords) ? bucket : -1;
+  }
+
+  private rememberMiss(w0: number, w1: number, w2: number, w3: number, bucket: number): void {
+    const miss = this.miss;
+    miss[0] = w0;
+    miss[1] = w1;
+    miss[2] = w2;
+    miss[3] = w3;
+    miss[4] = bucket;
   }
 
   private isEmptyAt(b: number): boolean {
@@ -157,6 +193,7 @@ class IdTablePart {
   }
 
   private grow(): void {
+    this.miss[4] = -1;
     const old = this.buckets;
     const capacity = (this.mask + 1) * 2;
     this.buckets = new Uint32Array(capacity * bucketWords);

@@ -40,6 +40,20 @@ export const InboundStatus = {
 } as const;
 
 /**
+ * One receiving peer's instructions of one batch, consecutive pair sequences from `pairSeqFirst`: retained as
+ * one run (no object per instruction: at 100k cross-shard transfers/s those would all be garbage to collect).
+ */
+interface RetainedRun {
+  bytes: Uint8Array;
+  pairSeqFirst: number;
+  count: number;
+}
+
+/** Per batch, where the staged instructions go: one peer (the common case: no copy needed), or several. */
+const stagedPeersNone = -1;
+const stagedPeersMixed = -2;
+
+/**
  * Instructions emitted by this shard, per receiving peer: the counter of the last pair sequence, the
  * instructions staged by the batch being applied, and those retained until the receiver acknowledges.
  */
@@ -48,9 +62,12 @@ export class Outbox {
   readonly pairSeqLast = new Float64Array(shardCountMax);
   /** Highest pair sequence each peer has acknowledged; retained instructions start above it. */
   readonly acknowledged = new Float64Array(shardCountMax);
-  readonly #retained: Uint8Array[][] = Array.from({ length: shardCountMax }, () => []);
+  readonly #retained: RetainedRun[][] = Array.from({ length: shardCountMax }, () => []);
   #staged = new Uint8Array(64 * InstructionLayout.bytes);
+  #stagedView = new DataView(this.#staged.buffer);
   #stagedCount = 0;
+  /** The one peer every staged instruction goes to, or stagedPeersNone / stagedPeersMixed. */
+  #stagedPeer = stagedPeersNone;
   #retainedCount = 0;
 
   constructor(acknowledgedFloor: readonly number[] = []) {
@@ -67,13 +84,15 @@ export class Outbox {
     if ((this.#stagedCount + 1) * InstructionLayout.bytes > this.#staged.byteLength) this.#grow();
     const at = this.#stagedCount * InstructionLayout.bytes;
     this.#staged.set(new Uint8Array(record.buffer, record.byteOffset + recordAt, eventBytes), at);
-    const view = new DataView(this.#staged.buffer, at, InstructionLayout.bytes);
+    const view = this.#stagedView;
     const pairSeq = ++this.pairSeqLast[peer]!;
-    view.setBigUint64(InstructionLayout.pairSeq, BigInt(pairSeq), true);
-    view.setUint16(InstructionLayout.fromShard, from, true);
-    view.setUint16(InstructionLayout.toShard, peer, true);
-    view.setUint16(InstructionLayout.kind, kind, true);
-    view.setUint16(InstructionLayout.reason, reason, true);
+    writePairSeq(view, at, pairSeq);
+    view.setUint16(at + InstructionLayout.fromShard, from, true);
+    view.setUint16(at + InstructionLayout.toShard, peer, true);
+    view.setUint16(at + InstructionLayout.kind, kind, true);
+    view.setUint16(at + InstructionLayout.reason, reason, true);
+    if (this.#stagedPeer === stagedPeersNone) this.#stagedPeer = peer;
+    else if (this.#stagedPeer !== peer) this.#stagedPeer = stagedPeersMixed;
     this.#stagedCount++;
   }
 
@@ -81,25 +100,23 @@ export class Outbox {
   unstageLast(): void {
     assert(this.#stagedCount > 0, 'unstage of a staged instruction');
     this.#stagedCount--;
-    const view = new DataView(this.#staged.buffer, this.#stagedCount * InstructionLayout.bytes, InstructionLayout.bytes);
-    const peer = view.getUint16(InstructionLayout.toShard, true);
-    assert(Number(view.getBigUint64(InstructionLayout.pairSeq, true)) === this.pairSeqLast[peer], 'unstage in reverse order');
+    const at = this.#stagedCount * InstructionLayout.bytes;
+    const peer = this.#stagedView.getUint16(at + InstructionLayout.toShard, true);
+    assert(readPairSeq(this.#stagedView, at) === this.pairSeqLast[peer], 'unstage in reverse order');
     this.pairSeqLast[peer]!--;
+    // The peer summary may now be wider than needed (mixed): that only costs a copy in commitStaged.
+    if (this.#stagedCount === 0) this.#stagedPeer = stagedPeersNone;
   }
 
   /** Ends the batch: its instructions (one fresh buffer, or null) move to the retained lists. */
   commitStaged(): Uint8Array | null {
     if (this.#stagedCount === 0) return null;
     const batch = this.#staged.slice(0, this.#stagedCount * InstructionLayout.bytes);
+    const onePeer = this.#stagedPeer;
     this.#stagedCount = 0;
-    for (let at = 0; at < batch.byteLength; at += InstructionLayout.bytes) {
-      const view = new DataView(batch.buffer, at, InstructionLayout.bytes);
-      const peer = view.getUint16(InstructionLayout.toShard, true);
-      const pairSeq = Number(view.getBigUint64(InstructionLayout.pairSeq, true));
-      if (pairSeq <= this.acknowledged[peer]!) continue;
-      this.#retained[peer]!.push(batch.subarray(at, at + InstructionLayout.bytes));
-      this.#retainedCount++;
-    }
+    this.#stagedPeer = stagedPeersNone;
+    if (onePeer >= 0) this.#retain(onePeer, batch);
+    else for (const [peer, bytes] of splitByPeer(batch)) this.#retain(peer, bytes);
     return batch;
   }
 
@@ -108,21 +125,29 @@ export class Outbox {
     if (pairSeq <= this.acknowledged[peer]!) return;
     assert(pairSeq <= this.pairSeqLast[peer]!, 'acknowledged beyond what was issued');
     this.acknowledged[peer] = pairSeq;
-    const retained = this.#retained[peer]!;
+    const runs = this.#retained[peer]!;
     let drop = 0;
-    while (drop < retained.length && pairSeqOf(retained[drop]!) <= pairSeq) drop++;
-    retained.splice(0, drop);
-    this.#retainedCount -= drop;
+    while (drop < runs.length && runs[drop]!.pairSeqFirst + runs[drop]!.count - 1 <= pairSeq) this.#retainedCount -= runs[drop++]!.count;
+    runs.splice(0, drop);
+    if (runs.length > 0 && runs[0]!.pairSeqFirst <= pairSeq) this.#retainedCount -= trimRun(runs[0]!, pairSeq);
   }
 
   /** Retained instructions for `peer` after `pairSeq`, concatenated, at most `countMax` of them. */
   after(peer: number, pairSeq: number, countMax: number): Uint8Array {
-    const retained = this.#retained[peer]!;
-    let first = 0;
-    while (first < retained.length && pairSeqOf(retained[first]!) <= pairSeq) first++;
-    const count = Math.min(countMax, retained.length - first);
+    const runs = this.#retained[peer]!;
+    let available = 0;
+    for (const run of runs) available += Math.max(0, run.pairSeqFirst + run.count - 1 - Math.max(pairSeq, run.pairSeqFirst - 1));
+    const count = Math.min(countMax, available);
     const out = new Uint8Array(count * InstructionLayout.bytes);
-    for (let k = 0; k < count; k++) out.set(retained[first + k]!, k * InstructionLayout.bytes);
+    let filled = 0;
+    for (const run of runs) {
+      if (filled === count) break;
+      const skip = Math.max(0, pairSeq - run.pairSeqFirst + 1);
+      if (skip >= run.count) continue;
+      const take = Math.min(run.count - skip, count - filled);
+      out.set(run.bytes.subarray(skip * InstructionLayout.bytes, (skip + take) * InstructionLayout.bytes), filled * InstructionLayout.bytes);
+      filled += take;
+    }
     return out;
   }
 
@@ -136,13 +161,67 @@ export class Outbox {
     return this.#retainedCount >= transitInstructionsRetainedMax;
   }
 
+  /** Keeps one peer's instructions of a batch (consecutive pair sequences), minus those already acknowledged. */
+  #retain(peer: number, bytes: Uint8Array): void {
+    const run: RetainedRun = { bytes, pairSeqFirst: pairSeqOf(bytes), count: bytes.byteLength / InstructionLayout.bytes };
+    const acknowledged = this.acknowledged[peer]!;
+    if (run.pairSeqFirst + run.count - 1 <= acknowledged) return;
+    if (run.pairSeqFirst <= acknowledged) trimRun(run, acknowledged);
+    this.#retained[peer]!.push(run);
+    this.#retainedCount += run.count;
+  }
+
   #grow(): void {
     const next = new Uint8Array(this.#staged.byteLength * 2);
     next.set(this.#staged);
     this.#staged = next;
+    this.#stagedView = new DataView(next.buffer);
   }
 }
 
+/** Drops a run's instructions through `pairSeq`; returns how many. */
+function trimRun(run: RetainedRun, pairSeq: number): number {
+  const dropped = pairSeq - run.pairSeqFirst + 1;
+  run.bytes = run.bytes.subarray(dropped * InstructionLayout.bytes);
+  run.pairSeqFirst += dropped;
+  run.count -= dropped;
+  return dropped;
+}
+
+/** A batch's instructions per receiving peer, each peer's in staging order (so its pair sequences stay consecutive). */
+function splitByPeer(batch: Uint8Array): Map<number, Uint8Array> {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  const counts = new Map<number, number>();
+  for (let at = 0; at < batch.byteLength; at += InstructionLayout.bytes) {
+    const peer = view.getUint16(at + InstructionLayout.toShard, true);
+    counts.set(peer, (counts.get(peer) ?? 0) + 1);
+  }
+  const byPeer = new Map<number, Uint8Array>();
+  const filled = new Map<number, number>();
+  for (const [peer, count] of counts) {
+    byPeer.set(peer, new Uint8Array(count * InstructionLayout.bytes));
+    filled.set(peer, 0);
+  }
+  for (let at = 0; at < batch.byteLength; at += InstructionLayout.bytes) {
+    const peer = view.getUint16(at + InstructionLayout.toShard, true);
+    const k = filled.get(peer)!;
+    byPeer.get(peer)!.set(batch.subarray(at, at + InstructionLayout.bytes), k * InstructionLayout.bytes);
+    filled.set(peer, k + 1);
+  }
+  return byPeer;
+}
+
+/** Pair sequences are safe integers written as a u64: two words, no BigInt. */
+function writePairSeq(view: DataView, at: number, pairSeq: number): void {
+  view.setUint32(at + InstructionLayout.pairSeq, pairSeq >>> 0, true);
+  view.setUint32(at + InstructionLayout.pairSeq + 4, Math.floor(pairSeq / 0x1_0000_0000), true);
+}
+
+function readPairSeq(view: DataView, at: number): number {
+  return view.getUint32(at + InstructionLayout.pairSeq, true) + view.getUint32(at + InstructionLayout.pairSeq + 4, true) * 0x1_0000_0000;
+}
+
+/** The pair sequence of the (first) instruction in `instruction`. */
 export function pairSeqOf(instruction: Uint8Array): number {
-  return Number(new DataView(instruction.buffer, instruction.byteOffset, instruction.byteLength).getBigUint64(InstructionLayout.pairSeq, true));
+  return readPairSeq(new DataView(instruction.buffer, instruction.byteOffset, instruction.byteLength), 0);
 }
