@@ -65,9 +65,12 @@ export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOut
   if (hot.size === 0) return { body, rewritten };
   let out: Uint8Array | null = null;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  // A batch paying from a hot account usually pays from it in every event: try the last match first.
+  let last: { id: Uint8Array; route: HotOutboundRoute } | undefined;
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    const entry = hot.get(view.getUint32(at + T.debitAccountId, true))?.find((e) => sameId(body, at + T.debitAccountId, e.id));
+    const entry = last !== undefined && sameId(body, at + T.debitAccountId, last.id) ? last : hotEntryAt(body, view, at + T.debitAccountId, hot);
     if (entry === undefined) continue;
+    last = entry;
     // Holds, posts, voids, reversals and pay-from-freeze stay with the account itself on its home shard.
     if ((view.getUint16(at + T.flags, true) & transferKindFlags) !== 0) continue;
     const shard = shardOfIdAt(view, at + T.creditAccountId, shardCount);
@@ -78,6 +81,13 @@ export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOut
     rewritten.push(at / eventBytes);
   }
   return { body: out ?? body, rewritten };
+}
+
+function hotEntryAt(body: Uint8Array, view: DataView, at: number, hot: HotOutboundRoutes): { id: Uint8Array; route: HotOutboundRoute } | undefined {
+  const candidates = hot.get(view.getUint32(at, true));
+  if (candidates === undefined) return undefined;
+  for (const candidate of candidates) if (sameId(body, at, candidate.id)) return candidate;
+  return undefined;
 }
 
 function sameId(body: Uint8Array, at: number, id: Uint8Array): boolean {

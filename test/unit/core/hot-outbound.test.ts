@@ -74,5 +74,8 @@ describe('routeHotDebits', () => {
     const body = encodeTransfers([t(1n, lookalike, payeeOther)]);
     expect(routeHotDebits(body, shardCount, routes).rewritten).toEqual([]);
     expect(new DataView(body.buffer).getBigUint64(T.debitAccountId + 8, true)).toBe(lookalike >> 64n);
+    // Right after the hot account matched (the router tries the last match first), the whole id still decides.
+    const mixed = encodeTransfers([t(2n, hot, payeeOther), t(3n, lookalike, payeeOther), t(4n, hot, payeeOther)]);
+    expect(routeHotDebits(mixed, shardCount, routes).rewritten).toEqual([0, 2]);
   });
 });
