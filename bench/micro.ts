@@ -7,6 +7,7 @@ import os from 'node:os';
 import { formatResults, runMicroTasks, type MicroTask } from './micro/bench-kit.js';
 import { ledgerTasks } from './micro/core/ledger.bench.js';
 import { recordsTasks } from './micro/core/records.bench.js';
+import { vouchersTasks } from './micro/core/vouchers.bench.js';
 
 /** Timed calls per task: enough samples for a p99, small enough for the whole run to stay near a minute. */
 const callsPerTask = 50;
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const tasks: MicroTask[] = [
     ...ledgerTasks({ accountCounts: [10_000, 1_000_000], calls: callsPerTask }),
     ...recordsTasks({ calls: callsPerTask }),
+    ...vouchersTasks({ accountCounts: [100_000, 1_000_000], calls: callsPerTask }),
   ].filter((task) => filters.length === 0 || filters.some((f) => task.name.includes(f)));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`tally micro-benchmarks — node ${process.version}, ${cpu} × ${os.cpus().length}`);

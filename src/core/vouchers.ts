@@ -2,6 +2,7 @@
 // account and side (a summary voucher, 汇总凭证), plus the accounts it opened and the day it begins.
 // Invariant: every voucher balances per ledger. Pure: reads entry bytes only, never changes them.
 
+import type { AccountCodes } from './account-codes.js';
 import { assert } from './assert.js';
 import { isBusinessDay } from './business-day.js';
 import { eventOffset, readJournalHeader, resultsOffset, trailerOffset, type JournalEntryHeader } from './journal-entry.js';
@@ -9,11 +10,12 @@ import { AccountLayout as A, TransferLayout as T, resultBytes } from './layout.j
 import { eventBytes, shardCountMax } from './limits.js';
 import { Operation } from './operations.js';
 import { shardOfIdAt } from './routing.js';
-import { SystemAccountCode, SystemAccountKind, isSuspenseIdAt, isSystemIdAt, systemAccountId, type SystemAccountKindNumber } from './system-accounts.js';
+import { SystemAccountCode, SystemAccountKind, systemAccountId, type SystemAccountKindNumber } from './system-accounts.js';
 import { InstructionKind, InstructionLayout as I } from './transit.js';
 import { TransferFlags, transferKindFlags } from './types.js';
-import { IdTable } from './id-table.js';
 import { idKey, idKeyAt, readU128 } from './u128.js';
+
+export { AccountCodes } from './account-codes.js';
 
 export type VoucherSide = 'debit' | 'credit';
 
@@ -259,48 +261,70 @@ export interface SubjectVoucher {
   lines: SubjectLine[];
 }
 
-/** Account code of every account opened on the shards (from their create_accounts entries), by id. */
-export class AccountCodes {
-  readonly #codes = new IdTable();
+/**
+ * Events one entry may sum into a subject line: each adds at most 2^32 − 1 to a limb, so a limb stays
+ * below 2^53 (exact in a double) through 2^21 events; a batch holds far fewer (batchEventsMax).
+ */
+const limbEventsMax = 2 ** 21;
+const limbBase = 0x1_0000_0000;
+/** Up to this many keys a scan finds a key sooner than the map does (measured); an entry's keys are usually a handful. */
+const subjectKeysScannedMax = 16;
 
-  /** Learns the accounts an entry opened (a create_accounts entry; others are ignored). */
-  learn(entry: Uint8Array): void {
-    const header = readJournalHeader(entry);
-    if (header.operation !== Operation.create_accounts) return;
-    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-    for (let i = 0; i < header.count; i++) {
-      if (!isOk(view, header.count, i)) continue;
-      const at = eventOffset(i);
-      if (!this.#codes.hasAt(view, at + A.id)) this.#codes.setAt(view, at + A.id, view.getUint16(at + A.code, true));
-    }
-  }
-
-  /** The code of the account whose id is at `at` (system accounts by their kind); 0 when never opened. */
-  codeAt(view: DataView, at: number): number {
-    if (isSystemIdAt(view, at)) return isSuspenseIdAt(view, at) ? SystemAccountCode.suspense : SystemAccountCode.transit;
-    const code = this.#codes.getAt(view, at);
-    return code < 0 ? 0 : code;
-  }
-}
-
-/** Sums keyed by ledger, code and side packed into one number (ledger < 2^32, code < 2^16, side 1 bit). */
+/**
+ * Sums keyed by ledger, code and side packed into one number (ledger < 2^32, code < 2^16, side 1 bit), in
+ * the order each key first appears. Amounts are summed as two number limbs (the low and high 32 bits of
+ * each u64), joined into one bigint per line at the end: no bigint per event. A batch usually names one
+ * ledger and few codes, so each side remembers its last key and looks a key up only when it changes.
+ */
 class SubjectSums {
-  readonly #sums = new Map<number, bigint>();
+  readonly #indexOfKey = new Map<number, number>();
+  readonly #keys: number[] = [];
+  readonly #lows: number[] = [];
+  readonly #highs: number[] = [];
+  readonly #lastKey = [-1, -1];
+  readonly #lastIndex = [-1, -1];
 
-  add(ledger: number, code: number, side: 0 | 1, amount: bigint): void {
+  constructor(count: number) {
+    assert(count <= limbEventsMax, 'an entry small enough for exact number limbs');
+  }
+
+  /** Adds the u64 `high` × 2^32 + `low` (each a u32) to the line of (ledger, code, side). */
+  add(ledger: number, code: number, side: 0 | 1, low: number, high: number): void {
     const key = (ledger * 0x1_0000 + code) * 2 + side;
-    this.#sums.set(key, (this.#sums.get(key) ?? 0n) + amount);
+    let index = this.#lastIndex[side]!;
+    if (this.#lastKey[side] !== key) {
+      index = this.#indexOf(key);
+      this.#lastKey[side] = key;
+      this.#lastIndex[side] = index;
+    }
+    this.#lows[index] += low;
+    this.#highs[index] += high;
   }
 
   lines(): SubjectLine[] {
-    const lines: SubjectLine[] = [];
-    for (const [key, amount] of this.#sums) {
+    return this.#keys.map((key, index) => {
       const side = key % 2;
       const code = Math.floor(key / 2) % 0x1_0000;
       const ledger = Math.floor(key / 2 / 0x1_0000);
-      lines.push({ ledger, code, side: side === 0 ? 'debit' : 'credit', amount });
+      const amount = BigInt(this.#highs[index]!) * BigInt(limbBase) + BigInt(this.#lows[index]!);
+      return { ledger, code, side: side === 0 ? 'debit' : 'credit', amount };
+    });
+  }
+
+  #indexOf(key: number): number {
+    const keys = this.#keys;
+    if (keys.length <= subjectKeysScannedMax) {
+      for (let index = 0; index < keys.length; index++) if (keys[index] === key) return index;
+    } else {
+      const known = this.#indexOfKey.get(key);
+      if (known !== undefined) return known;
     }
-    return lines;
+    const index = this.#keys.length;
+    this.#indexOfKey.set(key, index);
+    this.#keys.push(key);
+    this.#lows.push(0);
+    this.#highs.push(0);
+    return index;
   }
 }
 
@@ -309,29 +333,16 @@ class SubjectSums {
  * lines (the shards keep the detail accounts; 总分核对 compares the two). Learns accounts as it goes.
  */
 export function subjectVoucherOf(entry: Uint8Array, shardIndex: number, shardCount: number, codes: AccountCodes): SubjectVoucher {
+  assert(codes.shardCount === shardCount, 'account codes made for this shard count');
   const header = readJournalHeader(entry);
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   const { operation, count, seq, businessDay } = header;
   const voucher: SubjectVoucher = { seq, operation, businessDay, lines: [] };
   if (operation === Operation.create_accounts) codes.learn(entry);
   else if (operation === Operation.create_transfers || operation === Operation.apply_inbound) {
-    const sums = new SubjectSums();
-    for (let i = 0; i < count; i++) {
-      const at = eventOffset(i);
-      if (!isOk(view, count, i)) continue;
-      const ledger = view.getUint32(at + T.ledger, true);
-      const amount = view.getBigUint64(at + T.amountEffective, true);
-      if (operation === Operation.create_transfers) {
-        if (!movesPostedMoney(view.getUint16(at + T.flags, true) & transferKindFlags)) continue;
-        sums.add(ledger, codes.codeAt(view, at + T.debitAccountId), 0, amount);
-        const local = shardCount === 1 || shardOfIdAt(view, at + T.creditAccountId, shardCount) === shardIndex;
-        sums.add(ledger, local ? codes.codeAt(view, at + T.creditAccountId) : SystemAccountCode.transit, 1, amount);
-      } else {
-        // A credit debits transit-in, a return transit-out: both are transit halves.
-        sums.add(ledger, SystemAccountCode.transit, 0, amount);
-        sums.add(ledger, codes.codeAt(view, at + T.creditAccountId), 1, amount);
-      }
-    }
+    const sums = new SubjectSums(count);
+    if (operation === Operation.create_transfers) addTransferSubjects(sums, view, count, shardIndex, shardCount, codes);
+    else addInboundSubjects(sums, view, count, codes);
     voucher.lines = sums.lines();
     assertSubjectsBalanced(voucher.lines, seq);
   } else {
@@ -339,6 +350,34 @@ export function subjectVoucherOf(entry: Uint8Array, shardIndex: number, shardCou
     if (begins !== undefined) voucher.businessDayBegins = begins;
   }
   return voucher;
+}
+
+/** create_transfers: the payer's code debited; the payee's code credited here, or transit when the payee lives elsewhere. */
+function addTransferSubjects(sums: SubjectSums, view: DataView, count: number, shardIndex: number, shardCount: number, codes: AccountCodes): void {
+  for (let i = 0; i < count; i++) {
+    const at = eventOffset(i);
+    if (!isOk(view, count, i) || !movesPostedMoney(view.getUint16(at + T.flags, true) & transferKindFlags)) continue;
+    const ledger = view.getUint32(at + T.ledger, true);
+    const low = view.getUint32(at + T.amountEffective, true);
+    const high = view.getUint32(at + T.amountEffective + 4, true);
+    sums.add(ledger, codes.codeAt(view, at + T.debitAccountId), 0, low, high);
+    const creditCode =
+      shardCount === 1 ? codes.codeAt(view, at + T.creditAccountId) : codes.codeIfOnShardAt(view, at + T.creditAccountId, shardIndex, SystemAccountCode.transit);
+    sums.add(ledger, creditCode, 1, low, high);
+  }
+}
+
+/** apply_inbound: a credit debits transit-in, a return transit-out (both transit halves); the record's credit account is credited. */
+function addInboundSubjects(sums: SubjectSums, view: DataView, count: number, codes: AccountCodes): void {
+  for (let i = 0; i < count; i++) {
+    if (!isOk(view, count, i)) continue;
+    const at = eventOffset(i);
+    const ledger = view.getUint32(at + T.ledger, true);
+    const low = view.getUint32(at + T.amountEffective, true);
+    const high = view.getUint32(at + T.amountEffective + 4, true);
+    sums.add(ledger, SystemAccountCode.transit, 0, low, high);
+    sums.add(ledger, codes.codeAt(view, at + T.creditAccountId), 1, low, high);
+  }
 }
 
 function assertSubjectsBalanced(lines: readonly SubjectLine[], seq: number): void {

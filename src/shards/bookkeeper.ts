@@ -21,6 +21,7 @@ export type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
 
 /** What the bookkeeper reads of a shard's journal (JournalStore satisfies it). */
 export interface JournalReader {
+  /** Entries from `fromSeq` in seq order up to the first gap. The bookkeeper is done with each before the next: it may be a view valid only until then. */
   entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
   entry(seq: number): Uint8Array | undefined;
   lastCommittedSeq(): number;
@@ -40,7 +41,7 @@ export class Bookkeeper {
   readonly #store: BookkeepingStore;
   readonly #journals: readonly JournalReader[];
   readonly #log: (line: string) => void;
-  readonly #codes = new AccountCodes();
+  readonly #codes: AccountCodes;
   #polling: Promise<void> | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #stopped = false;
@@ -56,6 +57,7 @@ export class Bookkeeper {
     this.#gl = new GeneralLedger(chart);
     this.#store = store;
     this.#journals = journals;
+    this.#codes = new AccountCodes(journals.length);
     this.#log = log;
   }
 

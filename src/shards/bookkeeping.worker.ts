@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { defaultChart, parseChart, type ChartOfAccounts } from '../core/chart-of-accounts.js';
-import { Bookkeeper } from './bookkeeper.js';
+import { Bookkeeper, type JournalReader } from './bookkeeper.js';
 import { BookkeepingStore } from './bookkeeping-store.js';
 import type { BookkeepingTask, BookkeepingWorkerData } from './bookkeeping-messages.js';
 import { JournalStore } from './journal-store.js';
@@ -31,7 +31,13 @@ async function start(): Promise<Running> {
   const chart = loadChart(data.chartPath);
   const store = BookkeepingStore.open(data.dataDir);
   const journals = Array.from({ length: data.shardCount }, (_, shardIndex) => JournalStore.open({ dataDir: data.dataDir, shardIndex, shardCount: data.shardCount }));
-  const bookkeeper = new Bookkeeper(chart, store, journals, log);
+  // The bookkeeper books each entry before it reads the next: it may read them in place (entryViews).
+  const readers = journals.map((journal): JournalReader => ({
+    entries: (fromSeq) => journal.entryViews(fromSeq),
+    entry: (seq) => journal.entry(seq),
+    lastCommittedSeq: () => journal.lastCommittedSeq(),
+  }));
+  const bookkeeper = new Bookkeeper(chart, store, readers, log);
   await bookkeeper.start();
   // Ending a thread while lmdb-js has a write under way aborts the whole process (a fatal napi_throw
   // in its native module), so the host ends this thread only after stop() closed everything.

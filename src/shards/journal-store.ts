@@ -168,6 +168,23 @@ export class JournalStore {
   }
 
   /**
+   * entries() without a copy, for a reader that is done with each entry before it asks for the next (the
+   * bookkeeper): an entry is a view into LMDB's map, or into lmdb-js's reused read buffer when small, and
+   * is valid only until the loop takes its next step. Never keep one, nor await while holding one. Spares
+   * a zero-filled allocation and a copy of every entry (1.6 MB for a full batch): measured, 20–30% of booking.
+   * lmdb-js keeps a remapped map's old mapping, and the snapshot being read keeps its pages from reuse.
+   */
+  *entryViews(fromSeq: number): Generator<[seq: number, entry: Uint8Array]> {
+    assert(Number.isInteger(fromSeq) && fromSeq >= 1, 'entries start at seq 1 or later');
+    for (let seq = fromSeq; ; seq++) {
+      const bytes = this.#journal.getBinaryFast(seq);
+      if (bytes === undefined) return; // a gap: entries past it were never acknowledged
+      // lmdb-js's reused buffer is longer than the value: its `length` (set per read), not byteLength, is the value's.
+      yield [seq, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)];
+    }
+  }
+
+  /**
    * Removes every entry after `seq` and makes that durable. Recovery calls it with the last replayed seq:
    * entries after a gap exist only when an earlier append failed, so none of them was acknowledged.
    */

@@ -60,7 +60,7 @@ export class BookkeepingAudit {
   /** The general ledger as the bookkeeper rebuilds it from the journals, and as the stored vouchers sum. */
   readonly #fromJournals: GeneralLedger;
   readonly #fromVouchers: GeneralLedger;
-  readonly #codes = new AccountCodes();
+  readonly #codes: AccountCodes;
   /** Set when either ledger stopped short (a refused or missing voucher): comparing them would only repeat that problem. */
   #broken = false;
   #cursor: ShardCursor | null = null;
@@ -73,6 +73,7 @@ export class BookkeepingAudit {
     this.#store = store;
     this.#chart = chart;
     this.#shardCount = shardCount;
+    this.#codes = new AccountCodes(shardCount);
     this.#problems = problems;
     this.#warnings = warnings;
     this.#fromJournals = new GeneralLedger(chart);

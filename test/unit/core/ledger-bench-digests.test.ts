@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { runUntimed } from '../../../bench/micro/bench-kit.js';
 import { ledgerTasks } from '../../../bench/micro/core/ledger.bench.js';
 import { recordsTasks } from '../../../bench/micro/core/records.bench.js';
+import { vouchersTasks } from '../../../bench/micro/core/vouchers.bench.js';
 
 const pinned: Record<string, string> = {
   'execute 64 transfers (100 accounts)': '1c17f1a6',
@@ -17,10 +18,11 @@ const pinned: Record<string, string> = {
   'decodeResults 64': '3a31b1f6',
   'decodeTransferStates 64': '3965adbe',
   'decodeAccountStates 64': 'f68952bf',
+  'subjectVoucherOf 64 transfers (5,000 accounts)': '7868040f',
 };
 
 describe('micro-benchmark workloads, scaled down', () => {
-  const tasks = [...ledgerTasks({ accountCounts: [100, 5000], calls: 3, batchEvents: 64 }), ...recordsTasks({ calls: 2, records: 64 })];
+  const tasks = [...ledgerTasks({ accountCounts: [100, 5000], calls: 3, batchEvents: 64 }), ...recordsTasks({ calls: 2, records: 64 }), ...vouchersTasks({ accountCounts: [5000], calls: 3, batchEvents: 64 })];
 
   test('every task has a pinned digest', () => {
     expect(tasks.map((t) => t.name).sort()).toEqual(Object.keys(pinned).sort());

@@ -33,7 +33,7 @@ describe('vouchers by subject', () => {
     }
     c.settle();
     for (const [shard, harness] of c.shards.entries()) {
-      const codes = new AccountCodes();
+      const codes = new AccountCodes(shardCount);
       for (const seq of [...harness.journal.keys()].sort((a, b) => a - b)) {
         const entry = harness.journal.get(seq)!;
         const fast = subjectVoucherOf(entry, shard, shardCount, codes);

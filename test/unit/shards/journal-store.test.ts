@@ -66,6 +66,23 @@ describe('JournalStore', () => {
     expect(seqs).toEqual(Array.from({ length: 51 }, (_, i) => 250 + i));
   });
 
+  it('reads entries in place (entryViews) with the bytes entries() copies, small and large, through the last', async () => {
+    const store = openStore();
+    // Sizes around lmdb-js's reused read buffer and LMDB's overflow pages, up to a full batch's 1.6 MB.
+    const sizes = [64, 4_000, 40_000, 70_000, 1_700_000, 64, 300_000, 32];
+    for (const [i, bytes] of sizes.entries()) await store.append(i + 1, entryOf(i + 1, bytes));
+    const copies = new Map([...store.entries(1)].map(([seq, entry]) => [seq, entry.slice()]));
+    const seqs: number[] = [];
+    for (const [seq, view] of store.entryViews(2)) {
+      // A view is valid only until the next step: compare it here.
+      expect(view.byteLength).toBe(sizes[seq - 1]);
+      expect(view).toEqual(copies.get(seq));
+      seqs.push(seq);
+    }
+    expect(seqs).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect([...store.entryViews(9)]).toEqual([]);
+  });
+
   it('keeps its entries across close and reopen', async () => {
     const first = openStore();
     await appendRange(first, 1, 10);
