@@ -2,9 +2,17 @@
 // Posting appends one node per account side to a global, chunked, append-only log (sequential
 // memory, no per-account arrays to grow) linked to that account's previous node. A query walks
 // the links once and caches the account's locations as an array, extended on later queries.
+// Each account's newest node lives in its record in the account table (one cache line per account).
 
 import { assert } from './assert.js';
 import { historyChunkNodes } from './limits.js';
+
+/** Where the newest node of each account slot is kept (AccountTable: in the slot's record). */
+export interface HistoryHeads {
+  /** The newest node of the slot, or -1. */
+  historyHead(slot: number): number;
+  setHistoryHead(slot: number, node: number): void;
+}
 
 interface CachedLocations {
   locations: number[];
@@ -16,12 +24,11 @@ export class AccountHistory {
   private readonly locationChunks: Float64Array[] = [];
   private readonly previousChunks: Float64Array[] = [];
   private nodeCount = 0;
-  /** The newest node of each account slot, or -1. */
-  private heads = new Float64Array(1024).fill(-1);
   private readonly cache = new Map<number, CachedLocations>();
 
+  constructor(private readonly heads: HistoryHeads) {}
+
   append(slot: number, location: number): void {
-    if (slot >= this.heads.length) this.growHeads(slot);
     const node = this.nodeCount++;
     const chunk = Math.floor(node / historyChunkNodes);
     if (chunk === this.locationChunks.length) {
@@ -30,15 +37,15 @@ export class AccountHistory {
     }
     const index = node - chunk * historyChunkNodes;
     this.locationChunks[chunk]![index] = location;
-    this.previousChunks[chunk]![index] = this.heads[slot]!;
-    this.heads[slot] = node;
+    this.previousChunks[chunk]![index] = this.heads.historyHead(slot);
+    this.heads.setHistoryHead(slot, node);
   }
 
   /** Undo of the newest append (a failed linked chain); appends are undone newest first. */
   removeNewest(slot: number): void {
-    const node = this.heads[slot]!;
+    const node = this.heads.historyHead(slot);
     assert(node === this.nodeCount - 1, 'only the newest history node can be removed');
-    this.heads[slot] = this.previous(node);
+    this.heads.setHistoryHead(slot, this.previous(node));
     this.nodeCount--;
     const cached = this.cache.get(slot);
     assert(cached === undefined || cached.nodeNewest !== node, 'a cached history node cannot be removed');
@@ -46,7 +53,7 @@ export class AccountHistory {
 
   /** The journal locations of every transfer of the account, oldest first. Do not modify. */
   locations(slot: number): readonly number[] {
-    const head = slot < this.heads.length ? this.heads[slot]! : -1;
+    const head = this.heads.historyHead(slot);
     let cached = this.cache.get(slot);
     if (cached === undefined) {
       cached = { locations: [], nodeNewest: -1 };
@@ -71,13 +78,5 @@ export class AccountHistory {
   private previous(node: number): number {
     const chunk = Math.floor(node / historyChunkNodes);
     return this.previousChunks[chunk]![node - chunk * historyChunkNodes]!;
-  }
-
-  private growHeads(slot: number): void {
-    let length = this.heads.length;
-    while (length <= slot) length *= 2;
-    const heads = new Float64Array(length).fill(-1);
-    heads.set(this.heads);
-    this.heads = heads;
   }
 }

@@ -45,7 +45,7 @@ export function applyAccountOperation(s: LedgerState, view: DataView, at: number
   const slot = s.accounts.slotAt(view, at + O.accountId);
   if (slot < 0) return ResultCode.account_not_found;
   const kind = view.getUint16(at + O.kind, true);
-  const closed = (s.accounts.status[slot]! & StatusBits.closed) !== 0;
+  const closed = (s.accounts.statusOf(slot) & StatusBits.closed) !== 0;
   if (closed && kind !== AccountOperationKind.unfreeze) return ResultCode.account_closed;
   const result = applyKind(s, kind, slot, view, at);
   if (result !== ResultCode.ok) return result;
@@ -108,10 +108,10 @@ function unfreeze(s: LedgerState, slot: number, freezeKey: string, amountAsked: 
 }
 
 function setBlocks(s: LedgerState, slot: number, bits: number, blocked: boolean): number {
-  const before = s.accounts.status[slot]!;
+  const before = s.accounts.statusOf(slot);
   const after = blocked ? before | bits : before & ~bits;
-  s.accounts.status[slot] = after;
-  if (s.inChain) s.onUndo(() => (s.accounts.status[slot] = before));
+  s.accounts.setStatus(slot, after);
+  if (s.inChain) s.onUndo(() => s.accounts.setStatus(slot, before));
   return ResultCode.ok;
 }
 
@@ -120,18 +120,18 @@ function setBlocks(s: LedgerState, slot: number, bits: number, blocked: boolean)
  * the buffer first; marking an account already marked makes the mark manual (no automatic un-mark).
  */
 export function setHotInbound(s: LedgerState, slot: number, hot: boolean, auto: boolean, timestampNs: bigint): number {
-  const before = s.accounts.hot[slot]!;
+  const before = s.accounts.hotOf(slot);
   if (!hot) {
     const buffer = s.buffers.get(slot);
     if (buffer !== undefined) s.applyBuffer(slot, buffer.seqLast, timestampNs);
   }
   const after = hot ? (before & ~HotBits.inboundAuto) | HotBits.inbound | (auto ? HotBits.inboundAuto : 0) : before & ~(HotBits.inbound | HotBits.inboundAuto);
-  s.accounts.hot[slot] = after;
+  s.accounts.setHot(slot, after);
   const counted = ((after & HotBits.inbound) !== 0 ? 1 : 0) - ((before & HotBits.inbound) !== 0 ? 1 : 0);
   s.hotInboundAccounts += counted;
   if (s.inChain) {
     s.onUndo(() => {
-      s.accounts.hot[slot] = before;
+      s.accounts.setHot(slot, before);
       s.hotInboundAccounts -= counted;
     });
   }
@@ -146,8 +146,8 @@ function close(s: LedgerState, slot: number): number {
   }
   if (a.balance('frozen', slot) !== 0n) return withDetail(ResultCode.close_refused, CloseRefusedReason.frozen_balance);
   if (a.balance('debitsPosted', slot) !== s.creditsAccepted(slot)) return withDetail(ResultCode.close_refused, CloseRefusedReason.nonzero_balance);
-  const before = a.status[slot]!;
-  a.status[slot] = before | StatusBits.closed;
-  if (s.inChain) s.onUndo(() => (a.status[slot] = before));
+  const before = a.statusOf(slot);
+  a.setStatus(slot, before | StatusBits.closed);
+  if (s.inChain) s.onUndo(() => a.setStatus(slot, before));
   return ResultCode.ok;
 }

@@ -1,6 +1,7 @@
-// Every account of one shard: id → slot, and per-slot balances interleaved in one typed array
-// (compact at millions of accounts, and the four posted/pending balances of a slot can be
-// copied as raw words). Balances are u64 minor units; status is a bit set.
+// Every account of one shard: id → slot, and one 64-byte record per slot holding everything posting
+// reads or writes for that account — balances, ledger, flags, status, hot bits, history head, credits
+// in the rate window — so an account touched at random costs one cache line, not eight.
+// Balances are u64 minor units; status is a bit set.
 // Invariant: a slot, once given, is never reused; only create-undo inside a failed chain frees the last one.
 
 import { assert } from './assert.js';
@@ -15,7 +16,7 @@ export const StatusBits = {
   closed: 4,
 } as const;
 
-/** Position of each balance inside a slot's stride; the first four are the history balances. */
+/** Position of each balance (u64) at the start of a slot's record; the first four are the history balances. */
 export const Balance = {
   debitsPosted: 0,
   creditsPosted: 1,
@@ -24,6 +25,7 @@ export const Balance = {
   frozen: 4,
 } as const;
 export type BalanceField = keyof typeof Balance;
+/** Balances per slot: the stride of closing balances (ClosedDay.balances, stored closings). */
 export const balanceStride = 5;
 
 export function statusName(bits: number): AccountStatusName {
@@ -43,23 +45,40 @@ export function statusNumber(bits: number): number {
 const capacityInitial = 1024;
 export const accountStaticBytes = 64;
 
+/** Bytes of one account's record: one cache line. */
+export const accountRecordBytes = 64;
+/**
+ * Byte offsets inside a record. Balances fill bytes 0..39 (u64 each, Balance order); the history head is a
+ * double (node numbers pass 2^32); the rest are the narrow per-slot fields. Bytes 60..63 are unused.
+ */
+export const AccountRecordLayout = {
+  balances: 0,
+  ledger: 40, // u32
+  flags: 44, // u16 AccountFlags
+  status: 46, // u8 StatusBits
+  hot: 47, // u8 HotBits (core/hot-inbound.ts)
+  historyHead: 48, // f64: newest history node, or -1
+  creditsInWindow: 56, // u32: credits in the current rate window (core/hot-inbound.ts)
+} as const;
+const R = AccountRecordLayout;
+/** u32 words per record: the stride of `words`, where a balance is the pair (low, high) at 2 × field. */
+export const recordWords = accountRecordBytes / 4;
+const recordWords64 = accountRecordBytes / 8;
+
 export class AccountTable {
   private readonly slots = new IdTable();
   count = 0;
   capacity = capacityInitial;
-  /** Balances of slot s at [s * balanceStride + Balance.field]. */
-  balances = new BigUint64Array(capacityInitial * balanceStride);
-  /** The same bytes as u32 words, for copying balances without creating BigInts. */
-  balanceWords = new Uint32Array(this.balances.buffer);
-  ledger = new Uint32Array(capacityInitial);
-  flags = new Uint16Array(capacityInitial);
-  status = new Uint8Array(capacityInitial);
-  /** HotBits (core/hot-inbound.ts) per slot. */
-  hot = new Uint8Array(capacityInitial);
+  /** The records, as u32 words: slot s starts at s * recordWords. Balance words are read without creating BigInts. */
+  words = new Uint32Array(capacityInitial * recordWords);
+  private records64 = new BigUint64Array(this.words.buffer);
+  private doubles = new Float64Array(this.words.buffer);
+  private halves = new Uint16Array(this.words.buffer);
+  private bytes = new Uint8Array(this.words.buffer);
   /** The account record's caller-set fields and timestamp (bytes 0..63), so lookups never read the journal. */
   statics = new Uint8Array(capacityInitial * accountStaticBytes);
   /** Journal locations of the transfers that touched each account, in posting order. */
-  readonly history = new AccountHistory();
+  readonly history = new AccountHistory(this);
 
   /** The slot of the account whose id is at `at`, or -1. */
   slotAt(view: DataView, at: number): number {
@@ -67,7 +86,69 @@ export class AccountTable {
   }
 
   balance(field: BalanceField, slot: number): bigint {
-    return this.balances[slot * balanceStride + Balance[field]]!;
+    return this.records64[slot * recordWords64 + Balance[field]]!;
+  }
+
+  /** Only LedgerState changes balances (it keeps the totals and the undo). */
+  setBalance(field: BalanceField, slot: number, value: bigint): void {
+    this.records64[slot * recordWords64 + Balance[field]] = value;
+  }
+
+  ledgerOf(slot: number): number {
+    return this.words[slot * recordWords + R.ledger / 4]!;
+  }
+
+  /** AccountFlags, as created (they never change). */
+  flagsOf(slot: number): number {
+    return this.halves[slot * (accountRecordBytes / 2) + R.flags / 2]!;
+  }
+
+  /** StatusBits. */
+  statusOf(slot: number): number {
+    return this.bytes[slot * accountRecordBytes + R.status]!;
+  }
+
+  setStatus(slot: number, bits: number): void {
+    this.bytes[slot * accountRecordBytes + R.status] = bits;
+  }
+
+  /** HotBits (core/hot-inbound.ts). */
+  hotOf(slot: number): number {
+    return this.bytes[slot * accountRecordBytes + R.hot]!;
+  }
+
+  setHot(slot: number, bits: number): void {
+    this.bytes[slot * accountRecordBytes + R.hot] = bits;
+  }
+
+  /** The newest history node of the account, or -1 (kept by AccountHistory). */
+  historyHead(slot: number): number {
+    return this.doubles[slot * recordWords64 + R.historyHead / 8]!;
+  }
+
+  setHistoryHead(slot: number, node: number): void {
+    this.doubles[slot * recordWords64 + R.historyHead / 8] = node;
+  }
+
+  /** Credits to the account in the current rate window (kept by CreditRates). */
+  creditsInWindow(slot: number): number {
+    return this.words[slot * recordWords + R.creditsInWindow / 4]!;
+  }
+
+  setCreditsInWindow(slot: number, credits: number): void {
+    this.words[slot * recordWords + R.creditsInWindow / 4] = credits;
+  }
+
+  /** Every slot's balances in Balance order, balanceStride per slot (the closing balances of a day). */
+  balancesBySlot(): BigUint64Array {
+    const balances = new BigUint64Array(this.count * balanceStride);
+    const to = new Uint32Array(balances.buffer);
+    const wordsPerSlot = balanceStride * 2;
+    // Copied as raw words: no BigInt per balance, no view per slot.
+    for (let slot = 0; slot < this.count; slot++) {
+      for (let w = 0; w < wordsPerSlot; w++) to[slot * wordsPerSlot + w] = this.words[slot * recordWords + w]!;
+    }
+    return balances;
   }
 
   /** `at` is the start of the account record (its id). */
@@ -76,10 +157,13 @@ export class AccountTable {
     if (this.count === this.capacity) this.grow();
     const slot = this.count++;
     this.slots.setAt(view, at, slot);
-    this.ledger[slot] = ledger;
-    this.flags[slot] = flags;
-    this.status[slot] = 0;
-    this.hot[slot] = 0;
+    // A slot freed by a create-undo may be given again. Its balances are zero (removeLast asserts it) and
+    // its credits in the rate window stay: a chain's credits are counted even when the chain is undone.
+    this.words[slot * recordWords + R.ledger / 4] = ledger;
+    this.halves[slot * (accountRecordBytes / 2) + R.flags / 2] = flags;
+    this.setStatus(slot, 0);
+    this.setHot(slot, 0);
+    this.setHistoryHead(slot, -1);
     this.statics.set(new Uint8Array(view.buffer, view.byteOffset + at, accountStaticBytes), slot * accountStaticBytes);
     return slot;
   }
@@ -88,29 +172,20 @@ export class AccountTable {
   removeLast(view: DataView, at: number): void {
     const slot = this.slots.getAt(view, at);
     assert(slot === this.count - 1, 'only the newest account can be removed');
-    for (let f = 0; f < balanceStride; f++) assert(this.balances[slot * balanceStride + f] === 0n, 'removed account has balances');
+    for (let f = 0; f < balanceStride; f++) assert(this.records64[slot * recordWords64 + f] === 0n, 'removed account has balances');
     this.slots.deleteAt(view, at);
     this.count--;
   }
 
   private grow(): void {
     const capacity = this.capacity * 2;
-    const balances = new BigUint64Array(capacity * balanceStride);
-    balances.set(this.balances);
-    this.balances = balances;
-    this.balanceWords = new Uint32Array(balances.buffer);
-    const ledger = new Uint32Array(capacity);
-    ledger.set(this.ledger);
-    this.ledger = ledger;
-    const flags = new Uint16Array(capacity);
-    flags.set(this.flags);
-    this.flags = flags;
-    const status = new Uint8Array(capacity);
-    status.set(this.status);
-    this.status = status;
-    const hot = new Uint8Array(capacity);
-    hot.set(this.hot);
-    this.hot = hot;
+    const words = new Uint32Array(capacity * recordWords);
+    words.set(this.words);
+    this.words = words;
+    this.records64 = new BigUint64Array(words.buffer);
+    this.doubles = new Float64Array(words.buffer);
+    this.halves = new Uint16Array(words.buffer);
+    this.bytes = new Uint8Array(words.buffer);
     const statics = new Uint8Array(capacity * accountStaticBytes);
     statics.set(this.statics);
     this.statics = statics;

@@ -14,7 +14,7 @@
 import { StatusBits, accountStaticBytes } from './account-table.js';
 import { isSystemIdAt } from './system-accounts.js';
 
-/** Hot marks of an account (AccountTable.hot), shown in lookups at AccountLayout.hot. */
+/** Hot marks of an account (AccountTable.hotOf), shown in lookups at AccountLayout.hot. */
 export const HotBits = {
   inbound: 1,
   /** Set with inbound when the mark came from the credit-rate threshold (only those are un-marked automatically). */
@@ -66,41 +66,41 @@ export const hotInboundPolicyDefault: HotInboundPolicy = { autoMarkCreditsPerSec
 /** The rate window of the automatic marking. */
 export const creditRateWindowNs = 1_000_000_000n;
 
+/** Where the credits of each account slot in the current window are counted (AccountTable: in the slot's record). */
+export interface CreditCounts {
+  creditsInWindow(slot: number): number;
+  setCreditsInWindow(slot: number, credits: number): void;
+}
+
 /**
  * Credits per account in the current rate window: a counter per slot and the list of slots touched, so
- * a window ends in O(accounts credited) and a credit costs one typed-array increment.
+ * a window ends in O(accounts credited) and a credit costs one increment in a record posting touches anyway.
  */
 export class CreditRates {
-  #counts = new Uint32Array(1024);
   #touched: number[] = [];
   /** Auto-marked slots → consecutive quiet windows. */
   readonly quietWindows = new Map<number, number>();
   windowStartNs = -1n;
 
+  constructor(private readonly counts: CreditCounts) {}
+
   record(slot: number): void {
-    if (slot >= this.#counts.length) this.#grow(slot);
-    if (this.#counts[slot]++ === 0) this.#touched.push(slot);
+    const credits = this.counts.creditsInWindow(slot);
+    this.counts.setCreditsInWindow(slot, credits + 1);
+    if (credits === 0) this.#touched.push(slot);
   }
 
   count(slot: number): number {
-    return slot < this.#counts.length ? this.#counts[slot]! : 0;
+    return this.counts.creditsInWindow(slot);
   }
 
   /** The slots credited in this window; clears the window. */
   endWindow(nowNs: bigint): { slot: number; credits: number }[] {
-    const seen = this.#touched.map((slot) => ({ slot, credits: this.#counts[slot]! }));
-    for (const slot of this.#touched) this.#counts[slot] = 0;
+    const seen = this.#touched.map((slot) => ({ slot, credits: this.counts.creditsInWindow(slot) }));
+    for (const slot of this.#touched) this.counts.setCreditsInWindow(slot, 0);
     this.#touched = [];
     this.windowStartNs = nowNs;
     return seen;
-  }
-
-  #grow(slot: number): void {
-    let size = this.#counts.length;
-    while (size <= slot) size *= 2;
-    const counts = new Uint32Array(size);
-    counts.set(this.#counts);
-    this.#counts = counts;
   }
 }
 
@@ -116,7 +116,7 @@ export interface HotRecord {
 export interface HotState {
   readonly buffers: ReadonlyMap<number, InboundBuffer>;
   readonly creditRates: CreditRates;
-  readonly accounts: { readonly hot: Uint8Array; readonly status: Uint8Array; readonly statics: Uint8Array };
+  readonly accounts: { hotOf(slot: number): number; statusOf(slot: number): number; readonly statics: Uint8Array };
 }
 
 /**
@@ -148,12 +148,12 @@ export function planHotRecords(s: HotState, nowNs: bigint, policy: HotInboundPol
       for (const { slot, credits } of seen) {
         const rate = perSecond(credits);
         if (rate >= threshold / 2) busy.add(slot);
-        const hot = s.accounts.hot[slot]!;
-        if (rate >= threshold && (hot & HotBits.inbound) === 0 && (s.accounts.status[slot]! & StatusBits.closed) === 0 && !isSystemSlot(s, slot)) marks.push(slot);
+        const hot = s.accounts.hotOf(slot);
+        if (rate >= threshold && (hot & HotBits.inbound) === 0 && (s.accounts.statusOf(slot) & StatusBits.closed) === 0 && !isSystemSlot(s, slot)) marks.push(slot);
       }
       for (const [slot, quiet] of rates.quietWindows) {
         // Marked by hand since (or un-marked): no longer the threshold's to end.
-        if ((s.accounts.hot[slot]! & HotBits.inboundAuto) === 0) {
+        if ((s.accounts.hotOf(slot) & HotBits.inboundAuto) === 0) {
           rates.quietWindows.delete(slot);
           continue;
         }

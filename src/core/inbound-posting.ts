@@ -89,10 +89,10 @@ function applyReturn(s: LedgerState, view: DataView, at: number, instruction: In
 function creditRefusal(s: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
   const a = s.accounts;
   if (slot < 0) return ResultCode.account_not_found;
-  if (a.ledger[slot] !== ledger) return ResultCode.ledger_mismatch;
-  if ((a.status[slot]! & StatusBits.closed) !== 0) return ResultCode.account_closed;
-  if ((a.status[slot]! & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
-  if ((a.flags[slot]! & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+  if (a.ledgerOf(slot) !== ledger) return ResultCode.ledger_mismatch;
+  if ((a.statusOf(slot) & StatusBits.closed) !== 0) return ResultCode.account_closed;
+  if ((a.statusOf(slot) & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
+  if ((a.flagsOf(slot) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
     if (s.creditsAccepted(slot) + a.balance('creditsPending', slot) + amount > a.balance('debitsPosted', slot)) {
       return ResultCode.credits_exceed_debits;
     }

@@ -1,9 +1,10 @@
 // The in-memory state of one shard's ledger and the only code that changes balances.
 // Every balance change goes through `move`, which keeps per-ledger totals (for the
-// conservation check) and, inside a linked chain, records its own undo.
+// conservation check) and, inside a linked chain, records its own undo — or, for a plain
+// transfer outside a chain with every value below 2^53, through its number twin `postPlain`.
 
 import { assert } from './assert.js';
-import { AccountTable, Balance, balanceStride, type BalanceField } from './account-table.js';
+import { AccountTable, Balance, recordWords, type BalanceField } from './account-table.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { CreditRates, HotBits, InboundBuffer } from './hot-inbound.js';
 import { IdMap } from './id-map.js';
@@ -14,6 +15,8 @@ import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax 
 import { TransferLayout } from './layout.js';
 import { Outbox } from './transit.js';
 import { TransferStatus } from './types.js';
+import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
+import { setU64Number, u64Number } from './u64-words.js';
 
 export interface JournalSource {
   /** A persisted journal entry by seq, read synchronously. */
@@ -38,12 +41,7 @@ export interface FreezeHold {
   remaining: bigint;
 }
 
-export interface LedgerTotals {
-  debitsPosted: bigint;
-  creditsPosted: bigint;
-  debitsPending: bigint;
-  creditsPending: bigint;
-}
+export type { LedgerTotals } from './ledger-totals.js';
 
 export interface RecordRef {
   view: DataView;
@@ -76,21 +74,19 @@ export class LedgerState {
   readonly inboundApplied = new Float64Array(shardCountMax);
   /** Slots of the transit and suspense accounts opened so far, by kind, ledger and peer. */
   readonly systemSlots = new Map<number, number>();
-  readonly totals = new Map<number, LedgerTotals>();
+  readonly #totals = new RunningTotals();
   readonly expiry = new ExpiryHeap();
   /** Hot-inbound accounts' credits waiting to be applied, by slot (core/hot-inbound.ts). */
   readonly buffers = new Map<number, InboundBuffer>();
   /** Accounts marked hot-inbound now (kept by setHotInbound, so a status read never scans the accounts). */
   hotInboundAccounts = 0;
   /** Credits per account in the current rate window (automatic hot-inbound marking). */
-  readonly creditRates = new CreditRates();
+  readonly creditRates = new CreditRates(this.accounts);
   /** Set while the ledger applies entries live (not replaying): only then are delays worth recording. */
   onBufferApplied: ((delaysNs: number[]) => void) | null = null;
   /** Inverse actions of the open linked chain, newest last; null outside a chain. */
   undo: (() => void)[] | null = null;
   private readonly recent = new Map<number, Uint8Array>();
-  private totalsLedgerLast = -1;
-  private totalsLast: LedgerTotals | null = null;
 
   constructor(
     readonly shardIndex: number,
@@ -140,19 +136,17 @@ export class LedgerState {
   /** Whether `slot[field] + amount` still fits a u64 balance. */
   fits(field: BalanceField, slot: number, amount: bigint): boolean {
     // Below 2^63 any amount (≤ 2^63 − 1) fits: decide from the high word without creating a BigInt.
-    const highWord = this.accounts.balanceWords[(slot * balanceStride + Balance[field]) * 2 + 1]!;
+    const highWord = this.accounts.words[slot * recordWords + Balance[field] * 2 + 1]!;
     if (highWord < 0x8000_0000) return true;
     return this.accounts.balance(field, slot) + amount <= balanceMax;
   }
 
   move(field: BalanceField, slot: number, delta: bigint): void {
-    const balances = this.accounts.balances;
-    const index = slot * balanceStride + Balance[field];
-    const next = balances[index]! + delta;
+    const next = this.accounts.balance(field, slot) + delta;
     assert(next >= 0n && next <= balanceMax, `${field} out of range`);
-    balances[index] = next;
+    this.accounts.setBalance(field, slot, next);
     if (field !== 'frozen') {
-      const totals = this.totalsOf(this.accounts.ledger[slot]!);
+      const totals = this.totalsOf(this.accounts.ledgerOf(slot));
       totals[field] += delta;
     }
     if (this.undo !== null) this.undo.push(() => this.move(field, slot, -delta));
@@ -164,10 +158,10 @@ export class LedgerState {
    */
   creditPosted(slot: number, amount: bigint, view: DataView, at: number): void {
     this.creditRates.record(slot);
-    if ((this.accounts.hot[slot]! & HotBits.inbound) === 0) return this.move('creditsPosted', slot, amount);
+    if ((this.accounts.hotOf(slot) & HotBits.inbound) === 0) return this.move('creditsPosted', slot, amount);
     let buffer = this.buffers.get(slot);
     if (buffer === undefined) this.buffers.set(slot, (buffer = new InboundBuffer()));
-    const totals = this.totalsOf(this.accounts.ledger[slot]!);
+    const totals = this.totalsOf(this.accounts.ledgerOf(slot));
     buffer.amount += amount;
     buffer.seqLast++;
     buffer.creditTimes.push(Number(view.getBigUint64(at + TransferLayout.timestamp, true)));
@@ -181,6 +175,25 @@ export class LedgerState {
         totals.creditsPosted -= amount;
       });
     }
+  }
+
+  /**
+   * The number twin of move('debitsPosted', debit, amount) then creditPosted(credit, amount), for a plain
+   * transfer outside a linked chain into an account that is not hot-inbound, whose amount and both posted
+   * balances after it are below 2^53 (core/plain-transfer.ts checked): no BigInt, no undo to record.
+   */
+  postPlain(debit: number, credit: number, ledger: number, amount: number): void {
+    assert(this.undo === null, 'a plain posting is never part of a linked chain');
+    const a = this.accounts;
+    assert((a.hotOf(credit) & HotBits.inbound) === 0, 'a plain posting never credits a hot-inbound account');
+    assert(a.ledgerOf(debit) === ledger && a.ledgerOf(credit) === ledger, 'a plain posting stays in its ledger');
+    const debitsAt = debit * recordWords + Balance.debitsPosted * 2;
+    const creditsAt = credit * recordWords + Balance.creditsPosted * 2;
+    // Below 2^53 every term is exact; setU64Number asserts the sums are too (never rounded, never past u64).
+    setU64Number(a.words, debitsAt, u64Number(a.words, debitsAt) + amount);
+    this.creditRates.record(credit);
+    setU64Number(a.words, creditsAt, u64Number(a.words, creditsAt) + amount);
+    this.#totals.addPosted(ledger, amount);
   }
 
   /** What the account's buffer holds (0 when none). */
@@ -202,17 +215,17 @@ export class LedgerState {
     if (buffer === undefined || buffer.waiting === 0) return 0n;
     assert(seqThrough === buffer.seqLast, `a hot-inbound apply takes the whole buffer (through ${buffer.seqLast}, not ${seqThrough})`);
     const amount = buffer.amount;
-    const index = slot * balanceStride + Balance.creditsPosted;
-    const next = this.accounts.balances[index]! + amount;
+    const a = this.accounts;
+    const next = a.balance('creditsPosted', slot) + amount;
     assert(next <= balanceMax, 'creditsPosted out of range');
-    this.accounts.balances[index] = next;
+    a.setBalance('creditsPosted', slot, next);
     const times = buffer.creditTimes.splice(0);
     const seqApplied = buffer.seqApplied;
     buffer.amount = 0n;
     buffer.seqApplied = buffer.seqLast;
     if (this.undo !== null) {
       this.undo.push(() => {
-        this.accounts.balances[index] = this.accounts.balances[index]! - amount;
+        a.setBalance('creditsPosted', slot, a.balance('creditsPosted', slot) - amount);
         buffer.amount = amount;
         buffer.seqApplied = seqApplied;
         buffer.creditTimes.push(...times);
@@ -233,17 +246,14 @@ export class LedgerState {
     return this.undo !== null;
   }
 
+  /** Per ledger, the running totals of every balance change (exact: reading folds what plain postings gathered). */
+  get totals(): ReadonlyMap<number, LedgerTotals> {
+    return this.#totals.byLedger;
+  }
+
+  /** The totals of `ledger`, created at zero, to change with a move. */
   totalsOf(ledger: number): LedgerTotals {
-    // Batches are usually one currency: the last ledger's totals skip the Map lookup.
-    if (ledger === this.totalsLedgerLast && this.totalsLast !== null) return this.totalsLast;
-    let totals = this.totals.get(ledger);
-    if (totals === undefined) {
-      totals = { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
-      this.totals.set(ledger, totals);
-    }
-    this.totalsLedgerLast = ledger;
-    this.totalsLast = totals;
-    return totals;
+    return this.#totals.of(ledger);
   }
 
   /** Double entry: per ledger, debits equal credits, posted and pending. Cheap: runs every batch. */
@@ -259,7 +269,7 @@ export class LedgerState {
     const sums = new Map<number, LedgerTotals>();
     const a = this.accounts;
     for (let slot = 0; slot < a.count; slot++) {
-      const ledger = a.ledger[slot]!;
+      const ledger = a.ledgerOf(slot);
       const sum = sums.get(ledger) ?? { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
       sum.debitsPosted += a.balance('debitsPosted', slot);
       sum.creditsPosted += a.balance('creditsPosted', slot) + this.buffered(slot);
@@ -268,15 +278,19 @@ export class LedgerState {
       sums.set(ledger, sum);
     }
     for (const [ledger, sum] of sums) {
-      const t = this.totalsOf(ledger);
+      const t = this.#totals.exactOf(ledger);
       assert(sum.debitsPosted === t.debitsPosted && sum.creditsPosted === t.creditsPosted, `ledger ${ledger}: posted totals drifted`);
       assert(sum.debitsPending === t.debitsPending && sum.creditsPending === t.creditsPending, `ledger ${ledger}: pending totals drifted`);
     }
     this.assertConservation();
     this.verifyHolds();
     let hot = 0;
-    for (let slot = 0; slot < a.count; slot++) if ((a.hot[slot]! & HotBits.inbound) !== 0) hot++;
+    for (let slot = 0; slot < a.count; slot++) if ((a.hotOf(slot) & HotBits.inbound) !== 0) hot++;
     assert(hot === this.hotInboundAccounts, `hot-inbound accounts: ${hot} marked, ${this.hotInboundAccounts} counted`);
+    // Posting reads the hot bit, not the buffers, to know an account has nothing buffered.
+    for (const [slot, buffer] of this.buffers) {
+      assert(buffer.amount === 0n || (a.hotOf(slot) & HotBits.inbound) !== 0, `account slot ${slot}: a buffer holds credits, but the account is not hot-inbound`);
+    }
   }
 
   /** Pending (both sides) and frozen balances equal the sums of the open holds and freezes behind them. */

@@ -5,7 +5,7 @@
 import { assert } from './assert.js';
 import { applyAccountOperation, createAccount, setHotInbound } from './account-operations.js';
 import { errors } from './errors.js';
-import { accountStaticBytes, balanceStride } from './account-table.js';
+import { accountStaticBytes } from './account-table.js';
 import { bytesEqual } from './bytes.js';
 import { HotRecordKind, HotRecordLayout as H, planHotRecords, type HotInboundPolicy } from './hot-inbound.js';
 import { applyInstruction } from './inbound-posting.js';
@@ -30,6 +30,7 @@ import { ResultCode } from './result-codes.js';
 import { expireHold, isOpenHold, postTransfer } from './transfer-posting.js';
 import { InboundStatus, InstructionKind, InstructionLayout as I } from './transit.js';
 import { isZero128 } from './u128.js';
+import { setU64SumAt, u64WordsOf } from './u64-words.js';
 import { AccountFlags } from './types.js';
 import { isMax128, validateAccount, validateAccountOperation, validateTransfer } from './validate.js';
 
@@ -378,7 +379,7 @@ export class Ledger {
   hotOutboundIds(): Uint8Array {
     const a = this.s.accounts;
     const slots: number[] = [];
-    for (let slot = 0; slot < a.count; slot++) if ((a.flags[slot]! & AccountFlags.hot_outbound) !== 0) slots.push(slot);
+    for (let slot = 0; slot < a.count; slot++) if ((a.flagsOf(slot) & AccountFlags.hot_outbound) !== 0) slots.push(slot);
     const ids = new Uint8Array(slots.length * 16);
     slots.forEach((slot, i) => ids.set(a.statics.subarray(slot * accountStaticBytes, slot * accountStaticBytes + 16), i * 16));
     return ids;
@@ -583,7 +584,7 @@ export class Ledger {
       cutSeq: header.seq,
       cutTimestamp: header.timestampBase,
       accountCount: a.count,
-      balances: a.balances.slice(0, a.count * balanceStride),
+      balances: a.balancesBySlot(),
       transitMarks: this.transitStatus(),
     });
     this.cuts.push({ day: header.businessDay, timestamp: header.timestampBase, seq: header.seq });
@@ -602,13 +603,14 @@ export class Ledger {
 
   /** Pass one: field checks, then stamp every event (failed ones too) with its timestamp. */
   private validateAll(rule: OperationRules, view: DataView, header: JournalEntryHeader, results: Uint32Array, assignedChecked: boolean): void {
+    const timestampBase = u64WordsOf(header.timestampBase);
     for (let i = 0; i < header.count; i++) {
       const at = eventOffset(i);
       results[i] = rule.validate(view, at, assignedChecked);
       // On replay the journal copy carries the assigned timestamp and amount, so the checks of what
       // the caller put there cannot run again; their verdicts (checked first) come from the journal.
       if (!assignedChecked) results[i] = assignedFieldsVerdict(view, header.count, i) ?? results[i]!;
-      view.setBigUint64(at + rule.timestampAt, header.timestampBase + BigInt(i), true);
+      setU64SumAt(view, at + rule.timestampAt, timestampBase, i); // timestampBase + i
     }
   }
 
@@ -690,7 +692,7 @@ export class Ledger {
     const from = resultsOffset(header.count);
     for (let i = first; i <= last; i++) {
       view.setUint32(from + i * resultBytes, results[i]!, true);
-      if (remembers) this.rememberFailure(operation, view, header.seq, i, results[i]!);
+      if (remembers && results[i] !== ResultCode.ok) this.rememberFailure(operation, view, header.seq, i, results[i]!);
     }
   }
 

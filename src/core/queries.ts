@@ -49,8 +49,8 @@ function writeAccount(s: LedgerState, slot: number, reply: Uint8Array, out: Data
   out.setBigUint64(at + A.debitsPending, a.balance('debitsPending', slot), true);
   out.setBigUint64(at + A.creditsPending, a.balance('creditsPending', slot), true);
   out.setBigUint64(at + A.frozen, a.balance('frozen', slot), true);
-  out.setUint16(at + A.status, statusNumber(a.status[slot]!), true);
-  out.setUint16(at + A.hot, a.hot[slot]!, true);
+  out.setUint16(at + A.status, statusNumber(a.statusOf(slot)), true);
+  out.setUint16(at + A.hot, a.hotOf(slot), true);
   const buffer = s.buffers.get(slot);
   if (buffer !== undefined) {
     out.setBigUint64(at + A.creditsBuffered, buffer.amount, true);

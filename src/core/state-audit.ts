@@ -36,7 +36,7 @@ export function ledgerSums(s: LedgerState): Map<number, LedgerSums> {
   const sums = new Map<number, LedgerSums>();
   const a = s.accounts;
   for (let slot = 0; slot < a.count; slot++) {
-    const ledger = a.ledger[slot]!;
+    const ledger = a.ledgerOf(slot);
     let sum = sums.get(ledger);
     if (sum === undefined) sums.set(ledger, (sum = { ledger, accounts: 0, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n }));
     sum.accounts++;
@@ -144,8 +144,8 @@ export class PostedRecount {
         continue;
       }
       const which = describeAccount(s, slot);
-      if (debits !== recounted.debits) problems.push(`shard ${s.shardIndex} ${which} ledger ${a.ledger[slot]}: debitsPosted is ${debits} but its transfer records sum to ${recounted.debits}`);
-      if (credits !== recounted.credits) problems.push(`shard ${s.shardIndex} ${which} ledger ${a.ledger[slot]}: creditsPosted (with its hot-inbound buffer) is ${credits} but its transfer records sum to ${recounted.credits}`);
+      if (debits !== recounted.debits) problems.push(`shard ${s.shardIndex} ${which} ledger ${a.ledgerOf(slot)}: debitsPosted is ${debits} but its transfer records sum to ${recounted.debits}`);
+      if (credits !== recounted.credits) problems.push(`shard ${s.shardIndex} ${which} ledger ${a.ledgerOf(slot)}: creditsPosted (with its hot-inbound buffer) is ${credits} but its transfer records sum to ${recounted.credits}`);
     }
     if (more > 0) problems.push(`shard ${s.shardIndex}: ${more} more accounts whose posted balances differ from their transfer records`);
     return problems;

@@ -2,7 +2,7 @@
 // Never partially applies: every check runs before the first `move`. Returns a result code.
 
 import { assert } from './assert.js';
-import { StatusBits, balanceStride } from './account-table.js';
+import { StatusBits, recordWords } from './account-table.js';
 import { TransferLayout as T } from './layout.js';
 import { balanceMax } from './limits.js';
 import type { LedgerState } from './ledger-state.js';
@@ -12,6 +12,8 @@ import { equalIdsAt, idKeyAt } from './u128.js';
 import { shardOfIdAt } from './routing.js';
 import { SystemAccountKind, systemAccountSlot } from './system-accounts.js';
 import { InstructionKind } from './transit.js';
+import { HotBits } from './hot-inbound.js';
+import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
 
 const assignedTransferFields = [T.amountEffective, T.timestamp] as const;
@@ -45,32 +47,36 @@ export function postTransfer(s: LedgerState, view: DataView, at: number, locatio
   // account's shard; a credit account routing elsewhere makes it a cross-shard transfer.
   const debit = s.accounts.slotAt(view, at + T.debitAccountId);
   if (debit < 0) return ResultCode.account_not_found;
+  // Read before the credit account's lookup: the debit record's cache miss then overlaps it.
+  const debitLedger = s.accounts.ledgerOf(debit);
   let credit = s.accounts.slotAt(view, at + T.creditAccountId);
   const creditShard = credit < 0 ? shardOfIdAt(view, at + T.creditAccountId, s.shardCount) : s.shardIndex;
   if (creditShard === s.shardIndex && credit < 0) return ResultCode.account_not_found;
   const ledger = view.getUint32(at + T.ledger, true);
-  if (s.accounts.ledger[debit] !== ledger || (credit >= 0 && s.accounts.ledger[credit] !== ledger)) return ResultCode.ledger_mismatch;
+  if (debitLedger !== ledger || (credit >= 0 && s.accounts.ledgerOf(credit) !== ledger)) return ResultCode.ledger_mismatch;
   if (credit < 0) {
     // The payee is checked by its own shard when the credit arrives; here the payer's money goes in transit.
     credit = systemAccountSlot(s, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
   }
-  const posting: Posting = {
-    kind: view.getUint16(at + T.flags, true) & transferKindFlags,
-    view,
-    at,
-    debit,
-    credit,
-    ledger,
-    amount: view.getBigUint64(at + T.amount, true),
-  };
+  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below.
+  let result = kind === 0 ? postPlainTransfer(s, view, at, debit, credit, ledger) : notPlain;
+  if (result === notPlain) result = postAnyKind(s, view, at, kind, debit, credit, ledger);
+  if (result !== ResultCode.ok) return result;
+  s.transfers.setAt(view, at + T.id, location);
+  if (s.inChain) s.onUndo(() => s.transfers.deleteAt(view, at + T.id));
+  recordHistory(s, debit, credit, location, out);
+  if (creditShard !== s.shardIndex && movesMoney(kind)) emitCredit(s, creditShard, view, at);
+  return ResultCode.ok;
+}
+
+/** The stateful checks and balance moves of any kind of transfer, in BigInt; writes the effective amount. */
+function postAnyKind(s: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number): number {
+  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true) };
   const refused = statusRefusal(s, posting) ?? referenceRefusal(s, posting) ?? balanceRefusal(s, posting);
   if (refused !== undefined) return refused;
   apply(s, posting, view.getUint32(at + T.timeoutSeconds, true), view.getBigUint64(at + T.timestamp, true));
   view.setBigUint64(at + T.amountEffective, posting.amount, true);
-  s.transfers.setAt(view, at + T.id, location);
-  if (s.inChain) s.onUndo(() => s.transfers.deleteAt(view, at + T.id));
-  recordHistory(s, posting.debit, posting.credit, location, out);
-  if (creditShard !== s.shardIndex && movesMoney(posting.kind)) emitCredit(s, creditShard, view, at);
   return ResultCode.ok;
 }
 
@@ -101,8 +107,8 @@ function duplicateResult(s: LedgerState, view: DataView, at: number): number | u
 
 function statusRefusal(s: LedgerState, p: Posting): number | undefined {
   if (p.kind === TransferFlags.void_pending) return undefined; // a void only gives money back
-  const debitBits = s.accounts.status[p.debit]!;
-  const creditBits = s.accounts.status[p.credit]!;
+  const debitBits = s.accounts.statusOf(p.debit);
+  const creditBits = s.accounts.statusOf(p.credit);
   if (((debitBits | creditBits) & StatusBits.closed) !== 0) return ResultCode.account_closed;
   // A freeze-and-deduct (unfreeze_and_pay) is how money leaves a blocked account by order.
   const debitChecked = p.kind !== TransferFlags.unfreeze_and_pay;
@@ -164,12 +170,12 @@ function balanceRefusal(s: LedgerState, p: Posting): number | undefined {
   const a = s.accounts;
   // Posting a hold or paying from a freeze never raises what the debit side has committed.
   const raisesCommitments = p.kind === 0 || p.kind === TransferFlags.pending || p.kind === TransferFlags.reversal;
-  if (raisesCommitments && (a.flags[p.debit]! & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+  if (raisesCommitments && (a.flagsOf(p.debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
     const committed = a.balance('debitsPosted', p.debit) + a.balance('debitsPending', p.debit) + a.balance('frozen', p.debit) + p.amount;
     if (committed > a.balance('creditsPosted', p.debit)) return ResultCode.insufficient_funds;
   }
   const raisesCredits = raisesCommitments || p.kind === TransferFlags.unfreeze_and_pay;
-  if (raisesCredits && (a.flags[p.credit]! & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+  if (raisesCredits && (a.flagsOf(p.credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
     const committed = s.creditsAccepted(p.credit) + a.balance('creditsPending', p.credit) + p.amount;
     if (committed > a.balance('debitsPosted', p.credit)) return ResultCode.credits_exceed_debits;
   }
@@ -178,7 +184,9 @@ function balanceRefusal(s: LedgerState, p: Posting): number | undefined {
   const debitField = holds ? 'debitsPending' : 'debitsPosted';
   const creditField = holds ? 'creditsPending' : 'creditsPosted';
   if (!s.fits(debitField, p.debit, p.amount) || !s.fits(creditField, p.credit, p.amount)) return ResultCode.balance_overflow;
-  if (!holds && s.buffers.has(p.credit) && s.creditsAccepted(p.credit) + p.amount > balanceMax) return ResultCode.balance_overflow;
+  // Only a hot-inbound account has credits waiting in a buffer (LedgerState.verifyAllBalances asserts it).
+  const buffers = (a.hotOf(p.credit) & HotBits.inbound) !== 0;
+  if (!holds && buffers && s.creditsAccepted(p.credit) + p.amount > balanceMax) return ResultCode.balance_overflow;
   return undefined;
 }
 
@@ -265,7 +273,7 @@ export function recordHistory(s: LedgerState, debit: number, credit: number, loc
 
 /** Copies the slot's four history balances as raw words: no BigInt is created on this path. */
 function writeBalances(s: LedgerState, slot: number, view: DataView, at: number): void {
-  const words = s.accounts.balanceWords;
-  const from = slot * balanceStride * 2;
+  const words = s.accounts.words;
+  const from = slot * recordWords;
   for (let w = 0; w < 8; w++) view.setUint32(at + w * 4, words[from + w]!, true);
 }

@@ -1,6 +1,7 @@
 // Field checks that need no state: one flat line per rule, in the precedence order of
 // result-codes.ts. They read the fixed-layout record in place and never allocate on success.
 
+import { assert } from './assert.js';
 import { isSystemIdAt, isTransitIdAt } from './system-accounts.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout } from './layout.js';
 import { amountMax, pendingTimeoutSecondsMax } from './limits.js';
@@ -16,6 +17,11 @@ import {
   transferKindFlags,
 } from './types.js';
 import { isZero128 } from './u128.js';
+import { isZeroU64At } from './u64-words.js';
+
+// An amount is above amountMax (2^63 − 1) exactly when its high word is above amountMax's: read without a BigInt.
+assert((amountMax & 0xffff_ffffn) === 0xffff_ffffn, 'amountMax ends in a full low word');
+const amountMaxHighWord = Number(amountMax >> 32n);
 
 export function isMax128(view: DataView, offset: number): boolean {
   return (
@@ -45,11 +51,12 @@ export function validateTransfer(view: DataView, at: number, assignedChecked: bo
   const L = TransferLayout;
   const flags = view.getUint16(at + L.flags, true);
   const kind = flags & transferKindFlags;
-  const amount = view.getBigUint64(at + L.amount, true);
+  const amountZero = isZeroU64At(view, at + L.amount);
+  const amountAboveMax = view.getUint32(at + L.amount + 4, true) > amountMaxHighWord;
   const needsReference = (kind & ~TransferFlags.pending) !== 0;
   const wholeAllowed = kind === TransferFlags.post_pending || kind === TransferFlags.void_pending || kind === TransferFlags.unfreeze_and_pay;
-  if (assignedChecked && view.getBigUint64(at + L.timestamp, true) !== 0n) return ResultCode.timestamp_must_be_zero;
-  if (assignedChecked && view.getBigUint64(at + L.amountEffective, true) !== 0n) return ResultCode.reserved_field;
+  if (assignedChecked && !isZeroU64At(view, at + L.timestamp)) return ResultCode.timestamp_must_be_zero;
+  if (assignedChecked && !isZeroU64At(view, at + L.amountEffective)) return ResultCode.reserved_field;
   if (isZero128(view, at + L.id) || isMax128(view, at + L.id)) return ResultCode.id_invalid;
   if ((flags & ~transferFlagsKnown) !== 0 || bitCount(kind) > 1) return ResultCode.flags_invalid;
   if (view.getUint32(at + L.ledger, true) === 0) return ResultCode.ledger_invalid;
@@ -59,7 +66,7 @@ export function validateTransfer(view: DataView, at: number, assignedChecked: bo
   // Only the ledger moves money through transit accounts; a caller's posting there would break their netting.
   if (isTransitIdAt(view, at + L.debitAccountId) || isTransitIdAt(view, at + L.creditAccountId)) return ResultCode.account_id_invalid;
   if (equal128(view, at + L.debitAccountId, at + L.creditAccountId)) return ResultCode.accounts_must_be_different;
-  if (amount > amountMax || (amount === 0n && !wholeAllowed)) return ResultCode.amount_invalid;
+  if (amountAboveMax || (amountZero && !wholeAllowed)) return ResultCode.amount_invalid;
   if (needsReference === isZero128(view, at + L.pendingId)) return ResultCode.pending_id_invalid;
   if (needsReference && equal128(view, at + L.pendingId, at + L.id)) return ResultCode.pending_id_invalid;
   const timeoutSeconds = view.getUint32(at + L.timeoutSeconds, true);

@@ -166,7 +166,7 @@ function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCoun
     const kind = s.accounts.statics[at + 6]!;
     if (kind === SystemAccountKind.suspense) continue;
     const peer = kind === SystemAccountKind.transitOut ? s.accounts.statics[at + 5]! : s.accounts.statics[at + 4]!;
-    halves.push({ kind, ledger: s.accounts.ledger[slot]!, peer, debitsPosted: s.accounts.balance('debitsPosted', slot), creditsPosted: s.accounts.balance('creditsPosted', slot) });
+    halves.push({ kind, ledger: s.accounts.ledgerOf(slot), peer, debitsPosted: s.accounts.balance('debitsPosted', slot), creditsPosted: s.accounts.balance('creditsPosted', slot) });
   }
   const retained: RetainedInstruction[] = [];
   for (let peer = 0; peer < shardCount; peer++) {

@@ -5,7 +5,6 @@
 // records, and every ledger conserves; a balance changed behind the ledger's back is named, with its ledger.
 
 import { describe, expect, it } from 'vitest';
-import { Balance, balanceStride } from '../../../src/core/account-table.js';
 import { describeEntryDifference } from '../../../src/core/entry-diff.js';
 import { balancesAfterOffset, eventOffset, JournalHeader, resultsOffset } from '../../../src/core/journal-entry.js';
 import { TransferLayout } from '../../../src/core/layout.js';
@@ -77,7 +76,7 @@ describe('state audit', () => {
     const { ledger, recount } = replayed(shardZero());
     const s = ledger.state;
     const slot = s.accounts.slotAt(new DataView(idBytes(alice).buffer), 0);
-    s.accounts.balances[slot * balanceStride + Balance.creditsPosted] += 7n;
+    s.accounts.setBalance('creditsPosted', slot, s.accounts.balance('creditsPosted', slot) + 7n);
     expect(recount.balanceProblems(s)).toEqual([`shard 0 account 0x${alice.toString(16)} ledger ${ledgerMain}: creditsPosted (with its hot-inbound buffer) is 557 but its transfer records sum to 550`]);
     const posted = s.totals.get(ledgerMain)!.debitsPosted;
     expect(conservationProblems(s, ledgerSums(s))).toEqual([
