@@ -105,6 +105,25 @@ export class Digest {
   }
 }
 
+/** What a core task over full batches is sized by. */
+export interface CoreBenchOptions {
+  /** Account counts to run the tasks against. */
+  accountCounts: readonly number[];
+  /** Timed batches per task. */
+  calls: number;
+  /** Events per batch (batchEventsMax in the real benchmark). */
+  batchEvents?: number;
+}
+
+/** The ledger and account code of every account a core task creates. */
+export const benchLedgerId = 1;
+export const benchAccountCode = 1;
+/** Core tasks' clock: where it starts and how far it moves per batch. */
+export const clockStartNs = 1_700_000_000_000_000_000n;
+export const nsPerBatch = 1_000_000n;
+/** Transfer ids start here, far from account ids (they are separate maps, but it reads better). */
+export const transferIdBase = 1n << 40n;
+
 /** xorshift32: a small seeded PRNG, so every run builds the same workload. */
 export class Prng {
   private state: number;

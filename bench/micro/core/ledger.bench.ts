@@ -7,23 +7,19 @@ import { batchEventsMax } from '../../../src/core/limits.js';
 import { Operation } from '../../../src/core/operations.js';
 import { encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../../src/core/records.js';
 import { TransferFlags } from '../../../src/core/types.js';
-import { Digest, Prng, type MicroTask } from '../bench-kit.js';
+import {
+  Digest,
+  Prng,
+  benchAccountCode as code,
+  benchLedgerId as ledgerId,
+  clockStartNs,
+  nsPerBatch,
+  transferIdBase,
+  type CoreBenchOptions,
+  type MicroTask,
+} from '../bench-kit.js';
 
-export interface LedgerBenchOptions {
-  /** Account counts to run the transfer tasks against. */
-  accountCounts: readonly number[];
-  /** Timed batches per task. */
-  calls: number;
-  /** Events per batch (batchEventsMax in the real benchmark). */
-  batchEvents?: number;
-}
-
-const ledgerId = 1;
-const code = 1;
-const clockStartNs = 1_700_000_000_000_000_000n;
-const nsPerBatch = 1_000_000n;
-/** Transfer ids start here, far from account ids (they are separate maps, but it reads better). */
-const transferIdBase = 1n << 40n;
+export type LedgerBenchOptions = CoreBenchOptions;
 
 /** One shard's ledger with an in-memory journal and `accountCount` unruled accounts (ids 1..count). */
 class Rig {

@@ -9,23 +9,22 @@ import { Operation } from '../../../src/core/operations.js';
 import { encodeAccounts, encodeTransfers, type TransferInput } from '../../../src/core/records.js';
 import { shardOfId } from '../../../src/core/routing.js';
 import { AccountCodes, subjectVoucherOf } from '../../../src/core/vouchers.js';
-import { Digest, Prng, type MicroTask } from '../bench-kit.js';
+import {
+  Digest,
+  Prng,
+  benchAccountCode as accountCode,
+  benchLedgerId as ledgerId,
+  clockStartNs,
+  nsPerBatch,
+  transferIdBase,
+  type CoreBenchOptions,
+  type MicroTask,
+} from '../bench-kit.js';
 
-export interface VouchersBenchOptions {
-  /** Account counts to book against. */
-  accountCounts: readonly number[];
-  /** Timed entries per task (each one batch of transfers). */
-  calls: number;
-  /** Events per batch (batchEventsMax in the real benchmark). */
-  batchEvents?: number;
-}
+/** `calls`: timed entries per task, each one batch of transfers. */
+export type VouchersBenchOptions = CoreBenchOptions;
 
 const shardCount = 2;
-const ledgerId = 1;
-const accountCode = 1;
-const clockStartNs = 1_700_000_000_000_000_000n;
-const nsPerBatch = 1_000_000n;
-const transferIdBase = 1n << 40n;
 
 /** The journal entries of shard 0: its create_accounts entries, then one create_transfers entry per call. */
 function shardZeroEntries(accountCount: number, calls: number, events: number): { accounts: Uint8Array[]; transfers: Uint8Array[] } {
