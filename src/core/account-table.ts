@@ -7,6 +7,7 @@
 import { assert } from './assert.js';
 import { AccountHistory } from './account-history.js';
 import { IdTable } from './id-table.js';
+import { setU64Number, u64Number } from './u64-words.js';
 import { AccountStatus, type AccountStatusName } from './types.js';
 
 /** Status bits: blocks combine; closed overrides everything. */
@@ -62,7 +63,12 @@ export const AccountRecordLayout = {
 } as const;
 const R = AccountRecordLayout;
 /** u32 words per record: the stride of `words`, where a balance is the pair (low, high) at 2 × field. */
-export const recordWords = accountRecordBytes / 4;
+const recordWords = accountRecordBytes / 4;
+
+/** Index in AccountTable.words of the low word of balance `field` (a Balance value) of `slot`; the high word follows. */
+export function balanceWordIndex(slot: number, field: number): number {
+  return slot * recordWords + field * 2;
+}
 const recordWords64 = accountRecordBytes / 8;
 
 export class AccountTable {
@@ -92,6 +98,16 @@ export class AccountTable {
   /** Only LedgerState changes balances (it keeps the totals and the undo). */
   setBalance(field: BalanceField, slot: number, value: bigint): void {
     this.records64[slot * recordWords64 + Balance[field]] = value;
+  }
+
+  /** Balance `field` (a Balance value) as an exact number, or Infinity when it is 2^53 or more (core/u64-words.ts). */
+  balanceNumber(field: number, slot: number): number {
+    return u64Number(this.words, balanceWordIndex(slot, field));
+  }
+
+  /** Sets balance `field` (a Balance value) to `value`, an integer in 0..2^53 − 1. Only LedgerState changes balances. */
+  setBalanceNumber(field: number, slot: number, value: number): void {
+    setU64Number(this.words, balanceWordIndex(slot, field), value);
   }
 
   ledgerOf(slot: number): number {

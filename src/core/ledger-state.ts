@@ -4,7 +4,7 @@
 // transfer outside a chain with every value below 2^53, through its number twin `postPlain`.
 
 import { assert } from './assert.js';
-import { AccountTable, Balance, recordWords, type BalanceField } from './account-table.js';
+import { AccountTable, Balance, balanceWordIndex, type BalanceField } from './account-table.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { CreditRates, HotBits, InboundBuffer } from './hot-inbound.js';
 import { IdMap } from './id-map.js';
@@ -16,7 +16,6 @@ import { TransferLayout } from './layout.js';
 import { Outbox } from './transit.js';
 import { TransferStatus } from './types.js';
 import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
-import { setU64Number, u64Number } from './u64-words.js';
 
 export interface JournalSource {
   /** A persisted journal entry by seq, read synchronously. */
@@ -136,7 +135,7 @@ export class LedgerState {
   /** Whether `slot[field] + amount` still fits a u64 balance. */
   fits(field: BalanceField, slot: number, amount: bigint): boolean {
     // Below 2^63 any amount (≤ 2^63 − 1) fits: decide from the high word without creating a BigInt.
-    const highWord = this.accounts.words[slot * recordWords + Balance[field] * 2 + 1]!;
+    const highWord = this.accounts.words[balanceWordIndex(slot, Balance[field]) + 1]!;
     if (highWord < 0x8000_0000) return true;
     return this.accounts.balance(field, slot) + amount <= balanceMax;
   }
@@ -187,12 +186,10 @@ export class LedgerState {
     const a = this.accounts;
     assert((a.hotOf(credit) & HotBits.inbound) === 0, 'a plain posting never credits a hot-inbound account');
     assert(a.ledgerOf(debit) === ledger && a.ledgerOf(credit) === ledger, 'a plain posting stays in its ledger');
-    const debitsAt = debit * recordWords + Balance.debitsPosted * 2;
-    const creditsAt = credit * recordWords + Balance.creditsPosted * 2;
-    // Below 2^53 every term is exact; setU64Number asserts the sums are too (never rounded, never past u64).
-    setU64Number(a.words, debitsAt, u64Number(a.words, debitsAt) + amount);
+    // Below 2^53 every term is exact; setBalanceNumber asserts the sums are too (never rounded, never past u64).
+    a.setBalanceNumber(Balance.debitsPosted, debit, a.balanceNumber(Balance.debitsPosted, debit) + amount);
     this.creditRates.record(credit);
-    setU64Number(a.words, creditsAt, u64Number(a.words, creditsAt) + amount);
+    a.setBalanceNumber(Balance.creditsPosted, credit, a.balanceNumber(Balance.creditsPosted, credit) + amount);
     this.#totals.addPosted(ledger, amount);
   }
 

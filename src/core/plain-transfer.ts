@@ -4,22 +4,16 @@
 // value is 2^53 or more it changes nothing and answers `notPlain`: the caller then takes the BigInt path,
 // which decides everything again (so a refusal can never differ between the two paths).
 
-import { Balance, StatusBits, recordWords } from './account-table.js';
+import { Balance, StatusBits } from './account-table.js';
 import { HotBits } from './hot-inbound.js';
 import { TransferLayout as T } from './layout.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from './result-codes.js';
 import { AccountFlags } from './types.js';
-import { exactNumberLimit, u64Number, u64NumberAt } from './u64-words.js';
+import { exactNumberLimit, u64NumberAt } from './u64-words.js';
 
 /** postPlainTransfer's answer when the transfer is not for the number path; nothing was changed. */
 export const notPlain = -1;
-
-const debitsPostedWord = Balance.debitsPosted * 2;
-const creditsPostedWord = Balance.creditsPosted * 2;
-const debitsPendingWord = Balance.debitsPending * 2;
-const creditsPendingWord = Balance.creditsPending * 2;
-const frozenWord = Balance.frozen * 2;
 
 /**
  * Checks and posts the plain transfer at `at` between the resolved slots `debit` and `credit` (the credit
@@ -37,9 +31,8 @@ export function postPlainTransfer(s: LedgerState, view: DataView, at: number, de
   const refused = limitRefusal(s, debit, credit, amount);
   if (refused !== undefined) return refused;
   // Both balances stay below 2^53, so below 2^64: there is no balance_overflow to decide here.
-  const words = a.words;
-  const debitsAfter = u64Number(words, debit * recordWords + debitsPostedWord) + amount;
-  const creditsAfter = u64Number(words, credit * recordWords + creditsPostedWord) + amount;
+  const debitsAfter = a.balanceNumber(Balance.debitsPosted, debit) + amount;
+  const creditsAfter = a.balanceNumber(Balance.creditsPosted, credit) + amount;
   if (debitsAfter >= exactNumberLimit || creditsAfter >= exactNumberLimit) return notPlain;
   s.postPlain(debit, credit, ledger, amount);
   // A plain transfer moves what it asks for: the effective amount is the amount, copied as raw words.
@@ -55,19 +48,16 @@ export function postPlainTransfer(s: LedgerState, view: DataView, at: number, de
  */
 function limitRefusal(s: LedgerState, debit: number, credit: number, amount: number): number | undefined {
   const a = s.accounts;
-  const words = a.words;
   if ((a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
-    const from = debit * recordWords;
-    const committed = u64Number(words, from + debitsPostedWord) + u64Number(words, from + debitsPendingWord) + u64Number(words, from + frozenWord) + amount;
+    const committed = a.balanceNumber(Balance.debitsPosted, debit) + a.balanceNumber(Balance.debitsPending, debit) + a.balanceNumber(Balance.frozen, debit) + amount;
     if (committed >= exactNumberLimit) return notPlain;
-    if (committed > u64Number(words, from + creditsPostedWord)) return ResultCode.insufficient_funds;
+    if (committed > a.balanceNumber(Balance.creditsPosted, debit)) return ResultCode.insufficient_funds;
   }
   if ((a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
     // Nothing waits in a buffer: the account is not hot-inbound (LedgerState.verifyAllBalances asserts it).
-    const from = credit * recordWords;
-    const committed = u64Number(words, from + creditsPostedWord) + u64Number(words, from + creditsPendingWord) + amount;
+    const committed = a.balanceNumber(Balance.creditsPosted, credit) + a.balanceNumber(Balance.creditsPending, credit) + amount;
     if (committed >= exactNumberLimit) return notPlain;
-    if (committed > u64Number(words, from + debitsPostedWord)) return ResultCode.credits_exceed_debits;
+    if (committed > a.balanceNumber(Balance.debitsPosted, credit)) return ResultCode.credits_exceed_debits;
   }
   return undefined;
 }

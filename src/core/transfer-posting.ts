@@ -2,7 +2,7 @@
 // Never partially applies: every check runs before the first `move`. Returns a result code.
 
 import { assert } from './assert.js';
-import { StatusBits, recordWords } from './account-table.js';
+import { StatusBits, balanceWordIndex } from './account-table.js';
 import { TransferLayout as T } from './layout.js';
 import { balanceMax } from './limits.js';
 import type { LedgerState } from './ledger-state.js';
@@ -274,6 +274,6 @@ export function recordHistory(s: LedgerState, debit: number, credit: number, loc
 /** Copies the slot's four history balances as raw words: no BigInt is created on this path. */
 function writeBalances(s: LedgerState, slot: number, view: DataView, at: number): void {
   const words = s.accounts.words;
-  const from = slot * recordWords;
+  const from = balanceWordIndex(slot, 0); // the four history balances lead the record
   for (let w = 0; w < 8; w++) view.setUint32(at + w * 4, words[from + w]!, true);
 }

@@ -341,7 +341,7 @@ export function subjectVoucherOf(entry: Uint8Array, shardIndex: number, shardCou
   if (operation === Operation.create_accounts) codes.learn(entry);
   else if (operation === Operation.create_transfers || operation === Operation.apply_inbound) {
     const sums = new SubjectSums(count);
-    if (operation === Operation.create_transfers) addTransferSubjects(sums, view, count, shardIndex, shardCount, codes);
+    if (operation === Operation.create_transfers) addTransferSubjects(sums, view, count, shardIndex, codes);
     else addInboundSubjects(sums, view, count, codes);
     voucher.lines = sums.lines();
     assertSubjectsBalanced(voucher.lines, seq);
@@ -352,8 +352,8 @@ export function subjectVoucherOf(entry: Uint8Array, shardIndex: number, shardCou
   return voucher;
 }
 
-/** create_transfers: the payer's code debited; the payee's code credited here, or transit when the payee lives elsewhere. */
-function addTransferSubjects(sums: SubjectSums, view: DataView, count: number, shardIndex: number, shardCount: number, codes: AccountCodes): void {
+/** create_transfers: the payer's code debited; the payee's code credited here, or transit when the payee lives on another shard (codes knows the shard count). */
+function addTransferSubjects(sums: SubjectSums, view: DataView, count: number, shardIndex: number, codes: AccountCodes): void {
   for (let i = 0; i < count; i++) {
     const at = eventOffset(i);
     if (!isOk(view, count, i) || !movesPostedMoney(view.getUint16(at + T.flags, true) & transferKindFlags)) continue;
@@ -361,9 +361,7 @@ function addTransferSubjects(sums: SubjectSums, view: DataView, count: number, s
     const low = view.getUint32(at + T.amountEffective, true);
     const high = view.getUint32(at + T.amountEffective + 4, true);
     sums.add(ledger, codes.codeAt(view, at + T.debitAccountId), 0, low, high);
-    const creditCode =
-      shardCount === 1 ? codes.codeAt(view, at + T.creditAccountId) : codes.codeIfOnShardAt(view, at + T.creditAccountId, shardIndex, SystemAccountCode.transit);
-    sums.add(ledger, creditCode, 1, low, high);
+    sums.add(ledger, codes.codeIfOnShardAt(view, at + T.creditAccountId, shardIndex, SystemAccountCode.transit), 1, low, high);
   }
 }
 
