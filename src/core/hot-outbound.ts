@@ -20,6 +20,14 @@ import { readU128, writeU128 } from './u128.js';
 export const sliceTag = 0x534c_4301;
 const sliceNoncesMax = 1 << 20;
 
+/**
+ * Whether the u128 at `at` lies in the slice range (its top word is sliceTag). Only the ledger opens
+ * accounts there (ShardControl.openSlices): a caller's account in that range could pose as a slice.
+ */
+export function isSliceIdAt(view: DataView, at: number): boolean {
+  return view.getUint32(at + 12, true) === sliceTag;
+}
+
 /** The id of the hot account `hotId`'s slice on `shard`. */
 export function sliceAccountId(hotId: bigint, shard: number, shardCount: number): bigint {
   const view = new DataView(new ArrayBuffer(16));

@@ -32,6 +32,11 @@ export const JournalEntryFlags = {
    * each event applies on its own (the dry run already applied the chains whole), nothing expires first.
    */
   commitsPrepared: 1,
+  /**
+   * A create_accounts entry of the ledger's own (ShardControl.openSlices): it opens slices of hot-outbound
+   * accounts, ids in the slice range that no caller's entry may open (core/validate.ts validateSliceAccount).
+   */
+  opensSlices: 2,
 } as const;
 
 export interface JournalEntryHeader {

@@ -32,7 +32,7 @@ import { InboundStatus, InstructionKind, InstructionLayout as I } from './transi
 import { isZero128 } from './u128.js';
 import { setU64SumAt, u64WordsOf } from './u64-words.js';
 import { AccountFlags } from './types.js';
-import { isMax128, validateAccount, validateAccountOperation, validateTransfer } from './validate.js';
+import { isMax128, validateAccount, validateAccountOperation, validateSliceAccount, validateTransfer } from './validate.js';
 
 export type { JournalSource } from './ledger-state.js';
 
@@ -115,6 +115,9 @@ const rules: Record<number, OperationRules> = {
   // Instructions were validated and applied by their sending shard; they are never linked here.
   [Operation.apply_inbound]: { validate: () => ResultCode.ok, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 0 },
 };
+
+/** Entries flagged opensSlices: the ledger's own create_accounts, slices only (never linked). */
+const sliceRules: OperationRules = { ...rules[Operation.create_accounts]!, validate: validateSliceAccount, linkedFlag: 0 };
 
 /** Codes after which an id is not remembered as failed: no usable id, or nothing was wrong with the event itself. */
 const notRemembered = new Set<number>([
@@ -269,8 +272,10 @@ export class Ledger {
     return this.s;
   }
 
-  execute(operation: number, body: Uint8Array, nowNs: bigint): ExecutedBatch {
+  /** `flags` (JournalEntryFlags) is 0 for callers' batches; only the shard itself opens slices (opensSlices). */
+  execute(operation: number, body: Uint8Array, nowNs: bigint, flags = 0): ExecutedBatch {
     if (!isWriteOperation(operation)) throw errors.operationUnknown(operation);
+    assert(flags === 0 || (flags === JournalEntryFlags.opensSlices && operation === Operation.create_accounts), 'only create_accounts entries open slices');
     assert(this.prepared === null, 'a shard with a prepared group runs nothing else until it is decided');
     const count = body.byteLength / eventBytes;
     if (!Number.isInteger(count) || count < 1) throw errors.bodyInvalid(`a batch is 1..${batchEventsMax} events of ${eventBytes} bytes`);
@@ -278,7 +283,7 @@ export class Ledger {
     if (operation === Operation.create_transfers && this.s.outbox.full) {
       throw errors.overloaded(`shard ${this.s.shardIndex} holds ${this.s.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
     }
-    const header = { operation, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue, flags };
     const entry = new Uint8Array(journalEntryBytes(operation, count));
     writeJournalHeader(new DataView(entry.buffer), header);
     entry.set(body, eventOffset(0));
@@ -462,7 +467,9 @@ export class Ledger {
     else if (count > 0) {
       const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
       const results = new Uint32Array(count);
-      const rule = rules[operation]!;
+      const opensSlices = ((header.flags ?? 0) & JournalEntryFlags.opensSlices) !== 0;
+      assert(!opensSlices || operation === Operation.create_accounts, `entry ${seq}: only create_accounts entries open slices`);
+      const rule = opensSlices ? sliceRules : rules[operation]!;
       this.validateAll(rule, view, header, results, assignedChecked);
       // The vote applied each chain whole; its commit applies the same events one by one, and all pass.
       const linked = commits ? () => false : (i: number) => (view.getUint16(eventOffset(i) + rule.flagsAt, true) & rule.linkedFlag) !== 0;

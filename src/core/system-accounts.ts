@@ -17,6 +17,7 @@ import { assert } from './assert.js';
 import { AccountLayout as A } from './layout.js';
 import type { LedgerState } from './ledger-state.js';
 import { shardOfIdAt } from './routing.js';
+import { AccountFlags } from './types.js';
 
 export const SystemAccountKind = {
   /** On the sending shard: credited when a payer is debited, debited when the credit comes back. */
@@ -107,8 +108,12 @@ export function systemAccountSlot(s: LedgerState, kind: SystemAccountKindNumber,
   view.setUint32(A.ledger, ledger, true);
   view.setUint16(A.code, kind === SystemAccountKind.suspense ? SystemAccountCode.suspense : SystemAccountCode.transit, true);
   view.setBigUint64(A.timestamp, timestamp, true);
+  // A suspense account holds money owed to payers who could not take it back: a caller may pay it out
+  // (resolving the 挂账), never more than it holds. Transit accounts carry no rule: callers cannot name them.
+  const flags = kind === SystemAccountKind.suspense ? AccountFlags.debits_must_not_exceed_credits : AccountFlags.none;
+  view.setUint16(A.flags, flags, true);
   assert(s.accounts.slotAt(view, A.id) === -1, 'system account opened once');
-  const slot = s.accounts.add(view, A.id, ledger, 0);
+  const slot = s.accounts.add(view, A.id, ledger, flags);
   s.systemSlots.set(key, slot);
   return slot;
 }

@@ -2,6 +2,7 @@
 // result-codes.ts. They read the fixed-layout record in place and never allocate on success.
 
 import { assert } from './assert.js';
+import { isSliceIdAt } from './hot-outbound.js';
 import { isSystemIdAt, isTransitIdAt } from './system-accounts.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout } from './layout.js';
 import { amountMax, pendingTimeoutSecondsMax } from './limits.js';
@@ -74,14 +75,42 @@ export function validateTransfer(view: DataView, at: number, assignedChecked: bo
   return ResultCode.ok;
 }
 
+/** Whether the u128 at `at` is an id the ledger derives for itself: transit, suspense (system range) or a slice. */
+export function isDerivedIdAt(view: DataView, at: number): boolean {
+  return isSystemIdAt(view, at) || isSliceIdAt(view, at);
+}
+
 export function validateAccount(view: DataView, at: number, assignedChecked: boolean): number {
   const L = AccountLayout;
   const flags = view.getUint16(at + L.flags, true);
-  const bothOverdraftRules = AccountFlags.debits_must_not_exceed_credits | AccountFlags.credits_must_not_exceed_debits;
   if (assignedChecked && view.getBigUint64(at + L.timestamp, true) !== 0n) return ResultCode.timestamp_must_be_zero;
   if (view.getUint32(at + L.reserved, true) !== 0 || hasNonZero(view, at + L.outputStart, at + 128)) return ResultCode.reserved_field;
-  // The top-32-bits-all-ones range belongs to the accounts the ledger opens itself (transit, suspense).
-  if (isZero128(view, at + L.id) || isMax128(view, at + L.id) || isSystemIdAt(view, at + L.id)) return ResultCode.id_invalid;
+  // The system range (transit, suspense) and the slice range belong to accounts the ledger opens itself:
+  // an account of a caller's there could pose as one of them (a slice without the no-overdraft rule mints money).
+  if (isZero128(view, at + L.id) || isMax128(view, at + L.id) || isDerivedIdAt(view, at + L.id)) return ResultCode.id_invalid;
+  return validateAccountRules(view, at, flags);
+}
+
+/**
+ * A slice of a hot-outbound account, opened by the ledger itself (journal entries flagged opensSlices):
+ * a slice-range id, exactly the no-overdraft flag, and its hot account named in user_data_128, whose low
+ * 64 bits the id carries. Nothing else may be opened by such an entry.
+ */
+export function validateSliceAccount(view: DataView, at: number, assignedChecked: boolean): number {
+  const L = AccountLayout;
+  const flags = view.getUint16(at + L.flags, true);
+  if (assignedChecked && view.getBigUint64(at + L.timestamp, true) !== 0n) return ResultCode.timestamp_must_be_zero;
+  if (view.getUint32(at + L.reserved, true) !== 0 || hasNonZero(view, at + L.outputStart, at + 128)) return ResultCode.reserved_field;
+  if (!isSliceIdAt(view, at + L.id)) return ResultCode.id_invalid;
+  if (view.getBigUint64(at + L.id, true) !== view.getBigUint64(at + L.userData128, true) || isDerivedIdAt(view, at + L.userData128)) return ResultCode.id_invalid;
+  if (flags !== AccountFlags.debits_must_not_exceed_credits) return ResultCode.flags_invalid;
+  return validateAccountRules(view, at, flags);
+}
+
+/** The checks after the id's, common to callers' accounts and slices. */
+function validateAccountRules(view: DataView, at: number, flags: number): number {
+  const L = AccountLayout;
+  const bothOverdraftRules = AccountFlags.debits_must_not_exceed_credits | AccountFlags.credits_must_not_exceed_debits;
   if ((flags & ~accountFlagsKnown) !== 0 || (flags & bothOverdraftRules) === bothOverdraftRules) return ResultCode.flags_invalid;
   // A hot-outbound account's money is split over slices that may never be overdrawn: no overdraft anywhere.
   if ((flags & AccountFlags.hot_outbound) !== 0 && (flags & AccountFlags.debits_must_not_exceed_credits) === 0) return ResultCode.flags_invalid;
@@ -105,7 +134,9 @@ export function validateAccountOperation(view: DataView, at: number, assignedChe
   if (isBlockKind === (sides === 0) && !isHotKind) return ResultCode.flags_invalid;
   // Hot marks name the side: credits (hot-inbound). Hot-outbound (debits) is not offered yet.
   if (isHotKind && sides !== AccountOperationFlags.credits) return ResultCode.flags_invalid;
-  if (isZero128(view, at + L.accountId) || isMax128(view, at + L.accountId)) return ResultCode.account_id_invalid;
+  // Transit, suspense and slice accounts are the ledger's: a freeze, block, close or hot mark there would
+  // stall cross-shard money or the slice keeper.
+  if (isZero128(view, at + L.accountId) || isMax128(view, at + L.accountId) || isDerivedIdAt(view, at + L.accountId)) return ResultCode.account_id_invalid;
   if (kind === AccountOperationKind.freeze && (amount === 0n || amount > amountMax)) return ResultCode.amount_invalid;
   if (kind !== AccountOperationKind.freeze && kind !== AccountOperationKind.unfreeze && amount !== 0n) return ResultCode.amount_invalid;
   if (amount > amountMax) return ResultCode.amount_invalid;

@@ -13,6 +13,7 @@
 // refusal marks the slice for refill in the next round, so a retry shortly after finds money there.
 
 import { randomBytes } from 'node:crypto';
+import { assert } from '../core/assert.js';
 import { routeKeyOf, sliceAccountId, type HotOutboundRoute } from '../core/hot-outbound.js';
 import { AccountLayout as A } from '../core/layout.js';
 import { eventBytes } from '../core/limits.js';
@@ -44,6 +45,9 @@ export interface HotOutboundStats {
 /** Runs a request without the hot-debit routing (the keeper's own transfers name slices themselves). */
 export type Execute = (operation: number, body: Uint8Array) => Promise<Uint8Array>;
 
+/** Opens slice accounts (all of one shard) through that shard's ShardControl.openSlices; replies one result each. */
+export type OpenSlices = (shard: number, body: Uint8Array) => Promise<Uint8Array>;
+
 interface HotAccount {
   id: bigint;
   ledger: number;
@@ -67,6 +71,7 @@ const grantWaitMsMax = 2000;
 
 export class HotOutboundKeeper {
   readonly #execute: Execute;
+  readonly #openSlicesOn: OpenSlices;
   readonly #shardCount: number;
   readonly #options: HotOutboundOptions;
   readonly #accounts = new Map<bigint, HotAccount>();
@@ -79,8 +84,9 @@ export class HotOutboundKeeper {
   #roundsQueued = 0;
   #lastCompensationMs = performance.now();
 
-  constructor(execute: Execute, shardCount: number, options: HotOutboundOptions = hotOutboundDefault) {
+  constructor(execute: Execute, openSlicesOn: OpenSlices, shardCount: number, options: HotOutboundOptions = hotOutboundDefault) {
     this.#execute = execute;
+    this.#openSlicesOn = openSlicesOn;
     this.#shardCount = shardCount;
     this.#options = options;
   }
@@ -88,18 +94,19 @@ export class HotOutboundKeeper {
   /**
    * Before hot-outbound accounts are created: opens their slice accounts on every other shard (no-overdraft,
    * same ledger and code, user_data_128 = the hot account), so that routing never sees a hot account
-   * without its slices. A slice id already taken by another account leaves that shard without a slice.
+   * without its slices. Slice ids lie in a range only the ledger opens accounts in (ShardControl.openSlices),
+   * so no caller can take one first; register() still checks every property a slice is trusted for.
    */
   async openSlices(accounts: readonly AccountInput[]): Promise<void> {
-    const slices: AccountInput[] = [];
+    const byShard: AccountInput[][] = Array.from({ length: this.#shardCount }, () => []);
     for (const a of accounts) {
       const home = shardOfId(a.id, this.#shardCount);
       for (let shard = 0; shard < this.#shardCount; shard++) {
         if (shard === home) continue;
-        slices.push({ id: sliceAccountId(a.id, shard, this.#shardCount), ledger: a.ledger, code: a.code, flags: AccountFlags.debits_must_not_exceed_credits, userData128: a.id });
+        byShard[shard]!.push({ id: sliceAccountId(a.id, shard, this.#shardCount), ledger: a.ledger, code: a.code, flags: AccountFlags.debits_must_not_exceed_credits, userData128: a.id });
       }
     }
-    if (slices.length > 0) await this.#execute(Operation.create_accounts, encodeAccounts(slices));
+    await Promise.all(byShard.map((slices, shard) => (slices.length === 0 ? null : this.#openSlicesOn(shard, encodeAccounts(slices)))));
   }
 
   /** Learns hot-outbound accounts (created now, or found at start): checks their slices, then routes their debits. */
@@ -111,10 +118,11 @@ export class HotOutboundKeeper {
     const found = new Map((await this.#lookup(sliceIds)).map((s) => [s.id, s]));
     for (const a of homes) {
       if ((a.flags & AccountFlags.hot_outbound) === 0) continue;
-      // A slice counts only if it is this account's: same ledger, and it names the account as its parent.
+      // A slice counts only if it is exactly what openSlices opens for this account; any other leaves that
+      // shard without a slice (its debits stay on the home shard), never trusted with the account's money.
       const slices = this.#sliceIdsOf(a.id).map((id) => {
         const slice = id === null ? undefined : found.get(id);
-        return slice !== undefined && slice.userData128 === a.id && slice.ledger === a.ledger ? id : null;
+        return slice !== undefined && isSliceOf(slice, a) ? id : null;
       });
       const account: HotAccount = {
         id: a.id,
@@ -139,7 +147,14 @@ export class HotOutboundKeeper {
   async sliceBalances(hotIds: readonly bigint[]): Promise<bigint[]> {
     const sliceIds = hotIds.map((id) => this.#accounts.get(id)?.slices.filter((s): s is bigint => s !== null) ?? []);
     const states = new Map((await this.#lookup(sliceIds.flat())).map((s) => [s.id, s]));
-    return sliceIds.map((ids) => ids.reduce((sum, id) => sum + (states.has(id) ? availableOf(states.get(id)!) : 0n), 0n));
+    const sliceAvailable = (id: bigint): bigint => {
+      const state = states.get(id);
+      if (state === undefined) return 0n;
+      const available = availableOf(state);
+      assert(available >= 0n, `slice ${id} is a no-overdraft account`);
+      return available;
+    };
+    return sliceIds.map((ids) => ids.reduce((sum, id) => sum + sliceAvailable(id), 0n));
   }
 
   /** A debit of `hotId` routed to `shard`'s slice was refused for want of money: refill it next round. */
@@ -256,6 +271,17 @@ export class HotOutboundKeeper {
     const home = shardOfId(hotId, this.#shardCount);
     return Array.from({ length: this.#shardCount }, (_, shard) => (shard === home ? null : sliceAccountId(hotId, shard, this.#shardCount)));
   }
+}
+
+/** A slice's money is the hot account's only while no debit can take it below zero: the no-overdraft rule is what the keeper relies on. */
+function isSliceOf(slice: AccountState, hot: AccountState): boolean {
+  return (
+    slice.userData128 === hot.id &&
+    slice.ledger === hot.ledger &&
+    slice.code === hot.code &&
+    slice.flags === AccountFlags.debits_must_not_exceed_credits &&
+    availableOf(slice) >= 0n
+  );
 }
 
 function availableOf(s: { creditsPosted: bigint; debitsPosted: bigint; debitsPending: bigint; frozen: bigint }): bigint {

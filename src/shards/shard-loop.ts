@@ -9,6 +9,7 @@ import { errors, TallyError } from '../core/errors.js';
 import type { Ledger } from '../core/ledger.js';
 import { resultBytes } from '../core/layout.js';
 import { eventBytes, snapshotHoldMsMax } from '../core/limits.js';
+import { JournalEntryFlags } from '../core/journal-entry.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
 import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../core/prepared-chains.js';
 import { DelaySamples } from './delay-samples.js';
@@ -285,6 +286,7 @@ export class ShardLoop {
     if (this.#writesPaused !== null && this.#writes(task.operation)) throw this.#writesPaused;
     if (isWriteOperation(task.operation)) return this.#write(() => this.#execute(task.operation, task.body));
     if (task.operation === ShardControl.applyInbound) return this.#write(() => this.#applyInbound(task.body));
+    if (task.operation === ShardControl.openSlices) return this.#write(() => this.#execute(Operation.create_accounts, task.body, JournalEntryFlags.opensSlices));
     if (isReadOperation(task.operation)) return this.#read(() => this.#o.ledger.query(task.operation, task.body));
     if (task.operation === ShardControl.fetchOutbox) return this.#read(() => this.#fetchOutbox(task.body));
     if (task.operation === ShardControl.transitStatus) return this.#read(() => new Uint8Array(this.#o.ledger.transitStatus().buffer));
@@ -340,9 +342,9 @@ export class ShardLoop {
     });
   }
 
-  #execute(operation: number, body: Uint8Array): Executed {
+  #execute(operation: number, body: Uint8Array, flags = 0): Executed {
     if (this.#failure !== null) throw this.#failure;
-    const { seq, entry, reply, outbound } = this.#o.ledger.execute(operation, body, this.#o.nowNs());
+    const { seq, entry, reply, outbound } = this.#o.ledger.execute(operation, body, this.#o.nowNs(), flags);
     assert(reply.byteLength === (body.byteLength / eventBytes) * resultBytes, 'a write reply holds one result per event');
     assert(seq === this.#o.ledger.seqLast, 'the executed batch is the ledger\'s last');
     return { reply, outbound, durable: this.#persist(seq, entry) };
@@ -488,6 +490,7 @@ export class ShardLoop {
   #writes(operation: number): boolean {
     if (isWriteOperation(operation)) return true;
     if (operation === ShardControl.applyInbound || operation === ShardControl.prepareChains || operation === ShardControl.decideChains) return true;
+    if (operation === ShardControl.openSlices) return true;
     if (operation === ShardControl.cutDay) return true;
     return this.#o.days?.isQuery(operation) === true;
   }

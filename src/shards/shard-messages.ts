@@ -42,6 +42,12 @@ export const ShardControl = {
   holdTurn: 32,
   /** Ends a holdTurn. Never queued: the held step is what it unblocks. Reply: empty. */
   releaseTurn: 33,
+  /**
+   * Body: account records (128 B each) of slices of hot-outbound accounts (core/hot-outbound.ts), all of this
+   * shard, written as a create_accounts entry flagged opensSlices — the only way into the slice id range.
+   * Sent by the shard set's slice keeper, never by a caller. Reply: one result (u32) per account, once durable.
+   */
+  openSlices: 34,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

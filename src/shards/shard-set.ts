@@ -90,7 +90,12 @@ export class ShardSet {
   constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog, hotOutbound: HotOutboundOptions = hotOutboundDefault, accountRate = 0) {
     this.#accountRate = accountRate === 0 ? null : new AccountRateLimiter(accountRate);
     this.shardCount = hosts.length;
-    this.hotOutbound = new HotOutboundKeeper((operation, body) => this.#execute(operation, body), hosts.length, hotOutbound);
+    this.hotOutbound = new HotOutboundKeeper(
+      (operation, body) => this.#execute(operation, body),
+      (shard, body) => this.#openSlices(shard, body),
+      hosts.length,
+      hotOutbound,
+    );
     this.hosts = hosts;
     this.transit = transit;
     this.bookkeeping = bookkeeping;
@@ -158,6 +163,12 @@ export class ShardSet {
     const balances = await this.hotOutbound.sliceBalances(hot.map((at) => readU128(view, at + AccountLayout.id)));
     hot.forEach((at, i) => view.setBigUint64(at + AccountLayout.sliceBalances, balances[i]!, true));
     return reply;
+  }
+
+  /** The slice keeper's own accounts: straight to their shard, the one path into the slice id range. */
+  async #openSlices(shard: number, body: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed !== null) throw errors.shuttingDown();
+    return this.hosts[shard]!.runInternal(ShardControl.openSlices, body, true);
   }
 
   async #execute(operation: number, body: Uint8Array): Promise<Uint8Array> {

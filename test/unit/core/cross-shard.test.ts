@@ -113,6 +113,21 @@ describe('cross-shard transfers', () => {
     c.restart(0);
   });
 
+  test('a suspense account pays out what it holds, never more (it is no-overdraft: debiting it cannot make money)', () => {
+    const c = world();
+    expect(c.accountOperations([{ id: 500n, accountId: payee, kind: 'block', flags: AccountOperationFlags.credits }])).toEqual(['ok']);
+    expect(c.accountOperations([{ id: 501n, accountId: payer, kind: 'block', flags: AccountOperationFlags.credits }])).toEqual(['ok']);
+    expect(c.createTransfers([transfer(10n, payer, payee, 5n)])).toEqual(['ok']);
+    c.settle();
+    const suspense = systemAccountId(SystemAccountKind.suspense, ledgerMain, 0, 0, shardCount);
+    expect(c.account(suspense).flags).toBe(AccountFlags.debits_must_not_exceed_credits);
+    expect(c.createTransfers([transfer(20n, suspense, bank, 6n)])).toEqual(['insufficient_funds']);
+    expect(c.createTransfers([transfer(21n, suspense, bank, 5n)])).toEqual(['ok']);
+    expect(balance(c, suspense)).toBe(0n);
+    c.restart(0);
+    expect(balance(c, suspense)).toBe(0n);
+  });
+
   test('several returns diverted to suspense replay the same way (the journal copy names the suspense account)', () => {
     const c = world();
     expect(c.accountOperations([{ id: 500n, accountId: payee, kind: 'block', flags: AccountOperationFlags.credits }])).toEqual(['ok']);
