@@ -2,11 +2,13 @@
 // out-of-order replies, per-connection bounds, malformed input, and shutdown.
 
 import { Packr } from 'msgpackr';
+import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TallyError } from '../../../src/core/errors.js';
 import { connectionRequestsInFlightMax, frameBytesMax } from '../../../src/core/limits.js';
 import { Operation } from '../../../src/core/operations.js';
 import { decodeResults, encodeIds, encodeTransfers } from '../../../src/core/records.js';
+import { encodeRequest } from '../../../src/client/frame-codec.js';
 import { startServer, type RunningServer } from '../../../src/gateway/server.js';
 import { RawSocket } from '../../support/raw-socket.js';
 import { ScriptedService } from '../../support/scripted-service.js';
@@ -141,6 +143,35 @@ describe('gateway', () => {
     good.request(1, Operation.lookup_accounts, encodeIds([1n]));
     expect((await good.next()).requestId).toBe(1);
     expect(service.calls).toHaveLength(1);
+  });
+
+  it('never executes an unmasked frame, and drops the connection once more bytes follow it', async () => {
+    // RFC 6455 §5.1 wants the server to close on a client frame without a mask. uWS never reads the mask bit
+    // (every client frame is taken to carry 4 mask bytes), so the gateway cannot see one: uWS takes the
+    // first 4 payload bytes for the mask and waits for 4 more bytes. What it guarantees, pinned here: such a
+    // frame runs nothing, and the stream it garbles is dropped by uWS as soon as the peer sends on.
+    const tcp = net.connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    const ended = new Promise<void>((resolve) => tcp.once('close', () => resolve()));
+    tcp.on('data', (chunk: Buffer) => received.push(chunk));
+    tcp.on('error', () => undefined);
+    const upgraded = new Promise<void>((resolve) => tcp.once('data', () => resolve()));
+    tcp.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await upgraded;
+    expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+    received.length = 0;
+    const payload = encodeRequest(1, Operation.lookup_accounts, encodeIds([1n]));
+    const unmasked = Uint8Array.from([0x82, payload.byteLength, ...payload]); // FIN + binary, mask bit clear
+    tcp.write(unmasked);
+    // A masked request on a second socket is answered: by then the gateway has read what the first one sent.
+    const probe = await open();
+    probe.request(2, Operation.lookup_accounts, encodeIds([1n]));
+    expect((await probe.next()).requestId).toBe(2);
+    expect(service.calls).toHaveLength(1); // the probe's only
+    tcp.write(unmasked);
+    await ended;
+    expect(service.calls).toHaveLength(1);
+    expect(Buffer.concat(received).byteLength).toBe(0); // no reply ever went to the unmasked sender
   });
 
   it('accepts a frame of a full batch', async () => {
