@@ -7,7 +7,7 @@ import { AdminService } from '../gateway/admin-service.js';
 import { startServer } from '../gateway/server.js';
 import { AdminStore } from '../shards/admin-store.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
-import { scheduleBackups } from '../shards/backups.js';
+import { backupDirProblem, scheduleBackups } from '../shards/backups.js';
 import { startShards } from '../shards/shard-set.js';
 import { jsonLineSink, jsonLogger } from './logger.js';
 import { auditCommand } from './audit.js';
@@ -65,6 +65,8 @@ async function main(argv: string[]): Promise<number | 'running'> {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
+  const backupProblem = options.backup === null ? null : backupDirProblem(options.backup.dir, options.dataDir);
+  if (backupProblem !== null) throw new UsageError(backupProblem, serveUsage);
   const log = jsonLogger(options.logLevel);
   // The audit log and the adjustments (DATA/admin); the gateway records into it, so it closes after the gateway.
   const admin = AdminStore.open(options.dataDir);

@@ -105,7 +105,8 @@ export function integerField(object: JsonObject, name: string, min: number, max:
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw errors.bodyInvalid(`${what}: field ${name} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`);
   }
-  return value;
+  // JSON has one number type: `1`, `1.0` and `1e0` are the same integer. `+ 0` turns `-0` into 0.
+  return value + 0;
 }
 
 function operationLabel(operation: number): string {

@@ -18,6 +18,13 @@ export const connectionRequestsInFlightMax = 1024;
 /** Bytes buffered for one slow reader before the gateway stops answering it and closes it. */
 export const connectionBufferedBytesMax = 64 * 1024 * 1024;
 
+/**
+ * Bytes of unread replies the gateway buffers across all its connections: eight slow readers at their own
+ * cap. Without it the bound above multiplies by the number of connections (200 slow readers held 13 GB).
+ * Past it the connection holding the most is closed at once, freeing its buffer.
+ */
+export const gatewayBufferedBytesMax = 512 * 1024 * 1024;
+
 /** Tasks queued for one shard; a full queue rejects with `overloaded` instead of growing. */
 export const shardQueueDepthMax = 4096;
 

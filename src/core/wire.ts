@@ -20,7 +20,10 @@ export const wireMsgpackOptions = {
   useRecords: false,
   /** Frames are arrays; a map only comes from a broken or hostile peer, and a Map keeps its keys off any prototype. */
   mapsAsObjects: false,
-  /** Integers beyond 2^53 decode as bigint instead of being rounded, so an out-of-range request id is refused, not altered. */
+  /**
+   * A uint64 or int64 (0xcf, 0xd3) decodes as bigint whatever its value, so one beyond 2^53 is refused, not
+   * rounded; smaller encodings decode as numbers. Checks read integer fields through integerIn, which takes both.
+   */
   int64AsType: 'bigint',
   /** Bodies own their bytes: uWS neuters a message's ArrayBuffer when its handler returns, and shards may transfer bodies. */
   copyBuffers: true,
@@ -45,8 +48,25 @@ export interface RequestFrame {
 /** A decoded reply: a body, or the error the gateway answered with. */
 export type ReplyFrame = { requestId: number; body: Uint8Array; error?: undefined } | { requestId: number; error: TallyError };
 
-export function isRequestId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= requestIdMax;
+const safeIntegerMinBig = BigInt(Number.MIN_SAFE_INTEGER);
+const safeIntegerMaxBig = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The value of a decoded integer field, whichever msgpack encoding the peer chose: fixints and (u)int8..32
+ * arrive as numbers, (u)int64 as bigints (see int64AsType), and a float whose value is a whole number as that
+ * number (msgpackr does not tell float from integer encodings apart below 64 bits; the value is exact either
+ * way). undefined for anything else and for values beyond ±(2^53−1): the caller refuses them, never rounds.
+ */
+export function integerIn(value: unknown): number | undefined {
+  if (typeof value === 'bigint') return value >= safeIntegerMinBig && value <= safeIntegerMaxBig ? Number(value) : undefined;
+  // `+ 0` turns a float's −0 into 0, so no caller meets a negative zero.
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value + 0 : undefined;
+}
+
+/** A request id (1..requestIdMax) in any integer encoding, or undefined. */
+export function requestIdIn(value: unknown): number | undefined {
+  const requestId = integerIn(value);
+  return requestId !== undefined && requestId >= 1 && requestId <= requestIdMax ? requestId : undefined;
 }
 
 function isBinary(value: unknown): value is Uint8Array {
@@ -55,15 +75,17 @@ function isBinary(value: unknown): value is Uint8Array {
 
 /** The request id of a frame that failed its checks, for the error reply; 0 when it cannot be read. */
 export function requestIdOf(value: unknown): number {
-  return Array.isArray(value) && isRequestId(value[0]) ? value[0] : 0;
+  return (Array.isArray(value) ? requestIdIn(value[0]) : undefined) ?? 0;
 }
 
 /** Checks a decoded request `[requestId, operation, body]` and returns it typed. */
 export function parseRequestFrame(value: unknown): RequestFrame {
   if (!Array.isArray(value) || value.length !== 3) throw errors.frameInvalid('a request frame is an array [requestId, operation, body]');
-  const [requestId, operation, body] = value as unknown[];
-  if (!isRequestId(requestId)) throw errors.frameInvalid(`request id must be an integer in 1..${requestIdMax}`);
-  if (typeof operation !== 'number' || !isKnownOperation(operation)) throw errors.operationUnknown(describe(operation));
+  const [requestIdField, operationField, body] = value as unknown[];
+  const requestId = requestIdIn(requestIdField);
+  if (requestId === undefined) throw errors.frameInvalid(`request id must be an integer in 1..${requestIdMax}`);
+  const operation = integerIn(operationField);
+  if (operation === undefined || !isKnownOperation(operation)) throw errors.operationUnknown(describe(operationField));
   if (!isBinary(body)) throw errors.bodyInvalid('request body must be binary');
   checkRequestBody(operation, body);
   return { requestId, operation, body };
@@ -132,9 +154,10 @@ export function countRecords(body: Uint8Array, recordBytes: number, countMax: nu
 /** Checks a decoded reply `[requestId, 0, body]` or error `[requestId, code, message]`. */
 export function parseReplyFrame(value: unknown): ReplyFrame {
   if (!Array.isArray(value) || value.length !== 3) throw errors.frameInvalid('a reply frame is an array of 3');
-  const [requestId, status, payload] = value as unknown[];
-  if (requestId !== 0 && !isRequestId(requestId)) throw errors.frameInvalid(`reply request id must be an integer in 0..${requestIdMax}`);
-  if (status === replyStatusOk && isBinary(payload)) return { requestId, body: payload };
+  const [requestIdField, status, payload] = value as unknown[];
+  const requestId = integerIn(requestIdField) === 0 ? 0 : requestIdIn(requestIdField);
+  if (requestId === undefined) throw errors.frameInvalid(`reply request id must be an integer in 0..${requestIdMax}`);
+  if (integerIn(status) === replyStatusOk && isBinary(payload)) return { requestId, body: payload };
   if (typeof status === 'string' && typeof payload === 'string') {
     // An error code this side does not know becomes frame_invalid, with the unknown code kept in the message.
     const known = Object.hasOwn(ErrorCode, status);

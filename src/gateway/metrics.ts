@@ -55,6 +55,27 @@ export class GatewayMetrics {
     if (reply !== null && isWriteOperation(operation)) this.#countRefused(name, reply);
   }
 
+  /** The gateway's own gauges: open connections and the reply bytes they hold unread (read at scrape time). */
+  observeGateway(read: () => { connections: number; bufferedBytes: number }): void {
+    const registers = [this.#registry];
+    new Gauge({
+      name: 'tally_gateway_connections',
+      help: 'Open WebSocket connections.',
+      registers,
+      collect() {
+        this.set(read().connections);
+      },
+    });
+    new Gauge({
+      name: 'tally_gateway_buffered_bytes',
+      help: 'Reply bytes written to connections and not yet taken by their readers, all connections together (bounded by gatewayBufferedBytesMax).',
+      registers,
+      collect() {
+        this.set(read().bufferedBytes);
+      },
+    });
+  }
+
   get contentType(): string {
     return this.#registry.contentType;
   }

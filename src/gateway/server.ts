@@ -22,6 +22,7 @@ import { idBytes } from '../core/layout.js';
 import {
   connectionBufferedBytesMax,
   connectionIdleSecondsMax,
+  gatewayBufferedBytesMax,
   connectionRequestsInFlightMax,
   eventBytes,
   eventsPerSecondMax,
@@ -43,6 +44,8 @@ import { ScopeBit, allScopesMask, scopeBitOf, scopeMask, scopeOf } from './scope
 export interface GatewayLimits {
   connectionRequestsInFlightMax: number;
   connectionBufferedBytesMax: number;
+  /** Unread reply bytes of all connections together; past it the connection holding the most is closed. */
+  gatewayBufferedBytesMax: number;
   /** Longest close() waits for requests already in the service, so their replies (and acks) still go out. */
   shutdownDrainMsMax: number;
 }
@@ -93,6 +96,7 @@ export interface RunningServer {
 const defaultLimits: GatewayLimits = {
   connectionRequestsInFlightMax,
   connectionBufferedBytesMax,
+  gatewayBufferedBytesMax,
   shutdownDrainMsMax,
 };
 
@@ -117,6 +121,8 @@ interface Connection {
   bucket: TokenBucket | null;
   /** Peer address as uWS saw it at the upgrade. */
   remote: string;
+  /** uWS's buffered amount when last looked at (after each send and drain); counted in Gateway.bufferedBytes. */
+  bufferedBytes: number;
 }
 
 /** Error codes that are not refusals: the call was taken and failed (its outcome is unknown or nothing was kept). */
@@ -205,6 +211,8 @@ class Gateway {
   /** One bucket per key id, shared by all that key's connections (bounded by the keys file). */
   private readonly keyBuckets = new Map<string, TokenBucket>();
   private requestsInFlight = 0;
+  /** Sum of every open connection's bufferedBytes: what slow readers make the gateway hold. */
+  private bufferedBytes = 0;
   private closing: Promise<void> | null = null;
   private onDrained: (() => void) | null = null;
 
@@ -215,6 +223,7 @@ class Gateway {
     private readonly access: GatewayAccess,
   ) {
     this.metricsRegistry = new GatewayMetrics(service);
+    this.metricsRegistry.observeGateway(() => ({ connections: this.connections.size, bufferedBytes: this.bufferedBytes }));
   }
 
   behavior(): WebSocketBehavior<Connection> {
@@ -231,6 +240,7 @@ class Gateway {
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => this.open(ws),
       message: (ws, message, isBinary) => this.message(ws, message, isBinary),
+      drain: (ws) => this.drained(ws),
       close: (ws) => this.closed(ws),
     };
   }
@@ -282,7 +292,7 @@ class Gateway {
    * (so the caller hears `unauthenticated` for each request, not a bare socket error); it can do nothing.
    */
   private identify(authorization: string, remote: string): Connection {
-    const connection: Connection = { ws: null, closed: false, requestsInFlight: 0, caller: null, scopes: 0, unauthenticatedWhy: '', bucket: null, remote };
+    const connection: Connection = { ws: null, closed: false, requestsInFlight: 0, caller: null, scopes: 0, unauthenticatedWhy: '', bucket: null, remote, bufferedBytes: 0 };
     const { keys, keyRate } = this.access;
     if (keys === null) {
       connection.caller = anonymousCaller;
@@ -314,11 +324,31 @@ class Gateway {
     this.connections.add(connection);
   }
 
+  /**
+   * Forgets everything the gateway holds for the connection. uWS frees its buffer when the socket goes: at once
+   * for close(), and for end() once the close frame drains or its short close timeout passes.
+   */
   private closed(ws: WebSocket<Connection>): void {
     const connection = ws.getUserData();
     connection.closed = true;
     connection.ws = null;
     this.connections.delete(connection);
+    this.bufferedBytes -= connection.bufferedBytes;
+    connection.bufferedBytes = 0;
+    assert(this.bufferedBytes >= 0 && (this.connections.size > 0 || this.bufferedBytes === 0), 'buffered bytes are the sum over open connections');
+  }
+
+  /** uWS wrote some of a connection's backlog: its count (and the gateway's) goes down. */
+  private drained(ws: WebSocket<Connection>): void {
+    const connection = ws.getUserData();
+    if (!connection.closed) this.noteBuffered(connection, ws);
+  }
+
+  /** Takes uWS's buffered amount for the connection into its count and the gateway's. */
+  private noteBuffered(connection: Connection, ws: WebSocket<Connection>): void {
+    const now = ws.getBufferedAmount();
+    this.bufferedBytes += now - connection.bufferedBytes;
+    connection.bufferedBytes = now;
   }
 
   private message(ws: WebSocket<Connection>, message: ArrayBuffer, isBinary: boolean): void {
@@ -419,10 +449,29 @@ class Gateway {
     ws.cork(() => {
       status = ws.send(frame, true, false);
     });
-    if (status === sendDropped || ws.getBufferedAmount() > this.limits.connectionBufferedBytesMax) {
+    this.noteBuffered(connection, ws);
+    if (status === sendDropped || connection.bufferedBytes > this.limits.connectionBufferedBytesMax) {
       const reason = `slow reader: more than ${this.limits.connectionBufferedBytesMax} bytes buffered`;
       this.log(`tally gateway: closing a connection: ${reason}`);
       this.end(connection, CloseCode.policyViolation, reason);
+      return;
+    }
+    if (this.bufferedBytes > this.limits.gatewayBufferedBytesMax) this.shedSlowestReaders();
+  }
+
+  /**
+   * All connections together hold more unread replies than gatewayBufferedBytesMax: close the ones holding
+   * the most until the rest fit. close(), not end(): a close frame would wait behind the unread bytes that
+   * this is about freeing, so the buffer goes at once (the peer sees 1006). Rare, so a scan is fine.
+   */
+  private shedSlowestReaders(): void {
+    while (this.bufferedBytes > this.limits.gatewayBufferedBytesMax) {
+      let slowest: Connection | null = null;
+      for (const connection of this.connections) if (slowest === null || connection.bufferedBytes > slowest.bufferedBytes) slowest = connection;
+      assert(slowest !== null && slowest.ws !== null && slowest.bufferedBytes > 0, 'buffered bytes belong to an open connection');
+      this.log(`tally gateway: closing the connection holding the most unread replies (${slowest.bufferedBytes} bytes): all connections hold more than ${this.limits.gatewayBufferedBytesMax}`);
+      slowest.ws.close(); // runs the close handler synchronously, which takes its bytes off the count
+      assert(slowest.closed, 'close() ran the close handler');
     }
   }
 

@@ -3,9 +3,10 @@
 // touched, so the directory may hold other things.
 
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { backupName, parseBackupName, planPruning, type BackupEntry, type BackupPolicy } from '../core/backup-policy.js';
 import { manifestFileName } from '../core/snapshot-manifest.js';
+import { overlapProblem, pathProblem, realPathOf } from './write-targets.js';
 
 export function listBackups(dir: string): BackupEntry[] {
   const entries: BackupEntry[] = [];
@@ -22,6 +23,19 @@ export function pruneBackups(dir: string, policy: BackupPolicy): { keep: string[
   const plan = planPruning(listBackups(dir), policy);
   for (const name of plan.remove) rmSync(join(dir, name), { recursive: true, force: true });
   return plan;
+}
+
+/**
+ * Why `dir` cannot take scheduled backups of `dataDir` (null when it can): each snapshot in it would be
+ * refused for lying inside the data directory (or holding it), so the server refuses to start instead.
+ */
+export function backupDirProblem(dir: string, dataDir: string): string | null {
+  const path = resolve(dir);
+  const problem = pathProblem(path, '--backup-dir');
+  if (problem !== null) return problem;
+  const real = realPathOf(path);
+  if (real === null) return `--backup-dir ${path} cannot be resolved (a dangling or looping symlink, or no permission on the way)`;
+  return overlapProblem(real, resolve(dataDir), '--backup-dir', 'data directory');
 }
 
 export interface BackupScheduleOptions {

@@ -4,8 +4,8 @@
 // store, and the shards run on — held for a few milliseconds. The copy, its checksums and the manifest
 // follow in the copier's thread while postings continue. One snapshot at a time.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { assert } from '../core/assert.js';
@@ -17,6 +17,7 @@ import type { SnapshotCommand, SnapshotEvent, SnapshotWorkerData } from './snaps
 import { workerFilename } from './shard-host.js';
 import { storeCatalog } from './store-catalog.js';
 import { fsyncPath } from './fsync-path.js';
+import { checkNewDirectory } from './write-targets.js';
 
 /** Holds every shard, runs `whileHeld`, releases them; answers each shard's last seq at the hold. */
 export type Barrier = (whileHeld: () => Promise<void>) => Promise<{ seqs: number[]; heldMs: number; cutAt: string }>;
@@ -34,7 +35,11 @@ export class SnapshotRunner {
     this.#barrier = barrier;
   }
 
-  /** Starts a snapshot into `out` (absolute; absent or empty) and answers its status at once. */
+  /**
+   * Starts a snapshot into `out` and answers its status at once. `out` must be absolute, absent or an empty
+   * directory, and away from the data directory once symlinks are followed (write-targets.ts): the copy is
+   * written to that real path, which the status reports.
+   */
   start(out: string): SnapshotStatus {
     if (this.#running !== null) throw errors.overloaded(`a snapshot into ${this.#status!.out} is running; one at a time`);
     const target = this.#checkTarget(out);
@@ -80,13 +85,9 @@ export class SnapshotRunner {
   }
 
   #checkTarget(out: string): string {
-    if (typeof out !== 'string' || !isAbsolute(out)) throw errors.bodyInvalid(`snapshot target must be an absolute path, got ${JSON.stringify(out)}`);
-    const target = resolve(out);
-    const inside = relative(this.#dataDir, target);
-    if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) throw errors.bodyInvalid(`snapshot target ${target} is inside the data directory ${this.#dataDir}`);
-    if (!existsSync(dirname(target))) throw errors.bodyInvalid(`snapshot target's parent ${dirname(target)} does not exist`);
-    if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) throw errors.bodyInvalid(`snapshot target ${target} exists and is not an empty directory`);
-    return target;
+    const checked = checkNewDirectory(out, this.#dataDir, 'snapshot target', 'data directory');
+    if (checked.problem !== undefined) throw errors.bodyInvalid(checked.problem);
+    return checked.path;
   }
 
   async #run(status: SnapshotStatus): Promise<void> {

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { manifestFileName, parseManifest, type SnapshotManifest } from '../core/snapshot-manifest.js';
 import { fsyncPath } from './fsync-path.js';
+import { checkNewDirectory, pathProblem } from './write-targets.js';
 
 /** A snapshot that must not be restored, or a target that must not be written: the message says which file and why. */
 export class SnapshotRefused extends Error {
@@ -71,13 +72,15 @@ export async function checkSnapshot(dir: string, onProgress: (p: RestoreProgress
  * manifest as it goes. Resolves with the manifest; throws SnapshotRefused and leaves `dataDir` as it was.
  */
 export async function restoreSnapshot(from: string, dataDir: string, onProgress: (p: RestoreProgress) => void = () => {}): Promise<SnapshotManifest> {
+  const fromProblem = pathProblem(resolve(from), 'the snapshot');
+  if (fromProblem !== null) throw new SnapshotRefused(fromProblem);
   const source = resolve(from);
-  const target = resolve(dataDir);
+  // Into a fresh directory away from the snapshot: a target inside it (or holding it) would change the
+  // snapshot while it is read, and leave it with files its manifest does not list.
+  const checked = checkNewDirectory(resolve(dataDir), source, 'the restore target', 'snapshot');
+  if (checked.problem !== undefined) throw new SnapshotRefused(`${checked.problem}: restore only into an absent or empty data directory away from the snapshot`);
+  const target = checked.path;
   const manifest = readManifest(source);
-  if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
-    throw new SnapshotRefused(`${target} exists and is not an empty directory: restore only into an empty data directory`);
-  }
-  if (!existsSync(dirname(target))) throw new SnapshotRefused(`${dirname(target)} does not exist`);
   const temp = join(dirname(target), `.${basename(target)}.restoring-${process.pid}`);
   rmSync(temp, { recursive: true, force: true });
   const bytesTotal = manifest.files.reduce((sum, f) => sum + f.bytes, 0);

@@ -5,7 +5,7 @@
 // a new snapshot works) and the partial snapshot is refused by restore.
 
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Client } from '../../src/client/client.js';
@@ -188,4 +188,16 @@ describe('tally snapshot, restore and verify', () => {
       await again.close();
     }
   }, 120_000);
+
+  it('tally serve refuses a --backup-dir inside its data directory, also through a symlink, before touching either', async () => {
+    const root = tempDir('tally-backup-dir-');
+    const data = join(root, 'data');
+    mkdirSync(data);
+    symlinkSync(data, join(root, 'to-data'));
+    const refused = await tally(['serve', '--port', '0', '--data', data, '--backup-dir', join(root, 'to-data', 'backups')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--backup-dir .*backups is inside the data directory/);
+    expect(existsSync(join(data, 'backups'))).toBe(false);
+    expect(existsSync(join(data, 'admin'))).toBe(false);
+  });
 });

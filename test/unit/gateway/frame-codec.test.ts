@@ -88,6 +88,115 @@ describe('request frames', () => {
   });
 });
 
+/**
+ * Every msgpack encoding that can hold `value`, as [name, bytes]: clients in other languages often write
+ * fixed-width integers (a Go uint64, a Java long), and some write floats for whole numbers.
+ */
+function integerEncodings(value: bigint): [string, number[]][] {
+  const be = (bytes: number, v: bigint, signed: boolean): number[] => {
+    const view = new DataView(new ArrayBuffer(bytes));
+    if (bytes === 1) signed ? view.setInt8(0, Number(v)) : view.setUint8(0, Number(v));
+    if (bytes === 2) signed ? view.setInt16(0, Number(v)) : view.setUint16(0, Number(v));
+    if (bytes === 4) signed ? view.setInt32(0, Number(v)) : view.setUint32(0, Number(v));
+    if (bytes === 8) signed ? view.setBigInt64(0, v) : view.setBigUint64(0, v);
+    return [...new Uint8Array(view.buffer)];
+  };
+  const fits = (bits: number, signed: boolean) => (signed ? value >= -(2n ** BigInt(bits - 1)) && value < 2n ** BigInt(bits - 1) : value >= 0n && value < 2n ** BigInt(bits));
+  const all: [string, number[]][] = [];
+  if (value >= 0n && value <= 127n) all.push(['positive fixint', [Number(value)]]);
+  if (value >= -32n && value < 0n) all.push(['negative fixint', [Number(value) & 0xff]]);
+  for (const [name, tag, bits] of [['uint8', 0xcc, 8], ['uint16', 0xcd, 16], ['uint32', 0xce, 32], ['uint64', 0xcf, 64]] as const) {
+    if (fits(bits, false)) all.push([name, [tag, ...be(bits / 8, value, false)]]);
+  }
+  for (const [name, tag, bits] of [['int8', 0xd0, 8], ['int16', 0xd1, 16], ['int32', 0xd2, 32], ['int64', 0xd3, 64]] as const) {
+    if (fits(bits, true)) all.push([name, [tag, ...be(bits / 8, value, true)]]);
+  }
+  const float = Number(value);
+  if (BigInt(Math.fround(float)) === value) {
+    const view = new DataView(new ArrayBuffer(4));
+    view.setFloat32(0, float);
+    all.push(['float32', [0xca, ...new Uint8Array(view.buffer)]]);
+  }
+  if (BigInt(float) === value) {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, float);
+    all.push(['float64', [0xcb, ...new Uint8Array(view.buffer)]]);
+  }
+  return all;
+}
+
+const bin8 = (bytes: number): number[] => [0xc4, bytes, ...new Uint8Array(bytes)];
+const lookupBody = bin8(16);
+
+describe('integer fields in every msgpack encoding', () => {
+  // A request id or operation is read by its value: any integer encoding of it (and a float whose value is
+  // a whole number) is that value; out of range is refused with the field's code, never wrapped or rounded.
+  const requestIds = [1n, 127n, 128n, 255n, 256n, 32767n, 65535n, 65536n, BigInt(requestIdMax)];
+  const accepted = requestIds.flatMap((id) => integerEncodings(id).map(([name, bytes]) => [`${id} as ${name}`, id, bytes] as const));
+  it.each(accepted)('read request id %s', (_name, id, idBytes) => {
+    const frame = decodeRequest(Uint8Array.from([0x93, ...idBytes, Operation.lookup_accounts, ...lookupBody]));
+    expect(frame).toMatchObject({ requestId: Number(id), operation: Operation.lookup_accounts });
+  });
+
+  const operations = [Operation.create_transfers, Operation.lookup_accounts, Operation.get_snapshot_status].map(BigInt);
+  const bodyFor = (op: bigint) => (op === BigInt(Operation.create_transfers) ? [0xc5, 0, 128, ...new Uint8Array(128)] : op === BigInt(Operation.get_snapshot_status) ? bin8(0) : lookupBody);
+  const operationCases = operations.flatMap((op) => integerEncodings(op).map(([name, bytes]) => [`${op} as ${name}`, op, bytes] as const));
+  it.each(operationCases)('read operation %s', (_name, op, opBytes) => {
+    const frame = decodeRequest(Uint8Array.from([0x93, 0x07, ...opBytes, ...bodyFor(op)]));
+    expect(frame).toMatchObject({ requestId: 7, operation: Number(op) });
+  });
+
+  const badRequestIds = [0n, -1n, -32n, BigInt(requestIdMax) + 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n, -(2n ** 63n)];
+  const refusedIds = badRequestIds.flatMap((id) => integerEncodings(id).map(([name, bytes]) => [`${id} as ${name}`, bytes] as const));
+  it.each(refusedIds)('refuse request id %s as frame_invalid', (_name, idBytes) => {
+    expect(codeOf(() => decodeRequest(Uint8Array.from([0x93, ...idBytes, Operation.lookup_accounts, ...lookupBody])))).toBe('frame_invalid');
+  });
+
+  // 2^32 + 4 and 2^64 + 4 (mod) would read as lookup_accounts if a wide integer were truncated.
+  const badOperations = [0n, -1n, 7n, 47n, 256n + 4n, 2n ** 32n + 4n, 2n ** 53n + 4n, 2n ** 64n - 1n, -(2n ** 63n) + 4n];
+  const refusedOperations = badOperations.flatMap((op) => integerEncodings(op).map(([name, bytes]) => [`${op} as ${name}`, bytes] as const));
+  it.each(refusedOperations)('refuse operation %s as operation_unknown', (_name, opBytes) => {
+    const bytes = Uint8Array.from([0x93, 0x07, ...opBytes, ...lookupBody]);
+    expect(readRequest(bytes)).toMatchObject({ requestId: 7, error: { code: 'operation_unknown' } });
+  });
+
+  it.each([
+    ['a fractional float32', [0xca, 0x3f, 0xc0, 0x00, 0x00]],
+    ['a float64 NaN', [0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]],
+    ['a float64 infinity', [0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0]],
+  ])('refuse %s as a request id or an operation', (_name, field) => {
+    expect(codeOf(() => decodeRequest(Uint8Array.from([0x93, ...field, 0x04, ...lookupBody])))).toBe('frame_invalid');
+    expect(codeOf(() => decodeRequest(Uint8Array.from([0x93, 0x01, ...field, ...lookupBody])))).toBe('operation_unknown');
+  });
+
+  it.each([
+    ['fixarray and bin8', [0x93], bin8(16)],
+    ['array16 and bin16', [0xdc, 0, 3], [0xc5, 0, 16, ...new Uint8Array(16)]],
+    ['array32 and bin32', [0xdd, 0, 0, 0, 3], [0xc6, 0, 0, 0, 16, ...new Uint8Array(16)]],
+  ])('read a frame written with %s', (_name, header, body) => {
+    const frame = decodeRequest(Uint8Array.from([...header, 0xcf, 0, 0, 0, 0, 0, 0, 0, 9, 0xd3, 0, 0, 0, 0, 0, 0, 0, 4, ...body]));
+    expect(frame).toMatchObject({ requestId: 9, operation: Operation.lookup_accounts });
+    expect(frame.body.byteLength).toBe(16);
+  });
+
+  const replyIds = [0n, 1n, 300n, BigInt(requestIdMax)].flatMap((id) => integerEncodings(id).map(([name, bytes]) => [`${id} as ${name}`, id, bytes] as const));
+  it.each(replyIds)('read reply request id %s, with status 0 as uint64', (_name, id, idBytes) => {
+    const reply = decodeReply(Uint8Array.from([0x93, ...idBytes, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0, 0xc4, 1, 5]));
+    expect(reply).toMatchObject({ requestId: Number(id), body: expect.any(Uint8Array) });
+  });
+
+  it.each(integerEncodings(0n).map(([name, bytes]) => [name, bytes] as const))('read reply status 0 as %s', (_name, statusBytes) => {
+    expect(decodeReply(Uint8Array.from([0x93, 0x01, ...statusBytes, 0xc4, 1, 5])).error).toBeUndefined();
+  });
+
+  it.each([-1n, BigInt(requestIdMax) + 1n, 2n ** 64n - 1n].flatMap((id) => integerEncodings(id).map(([name, bytes]) => [`${id} as ${name}`, bytes] as const)))(
+    'refuse reply request id %s',
+    (_name, idBytes) => {
+      expect(codeOf(() => decodeReply(Uint8Array.from([0x93, ...idBytes, 0x00, 0xc4, 1, 5])))).toBe('frame_invalid');
+    },
+  );
+});
+
 describe('reply frames', () => {
   it('round-trip a reply body', () => {
     const reply = decodeReply(encodeReply(3, new Uint8Array([1, 2, 3, 4])));

@@ -2,11 +2,13 @@
 // out-of-order replies, per-connection bounds, malformed input, and shutdown.
 
 import { Packr } from 'msgpackr';
+import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TallyError } from '../../../src/core/errors.js';
 import { connectionRequestsInFlightMax, frameBytesMax } from '../../../src/core/limits.js';
 import { Operation } from '../../../src/core/operations.js';
 import { decodeResults, encodeIds, encodeTransfers } from '../../../src/core/records.js';
+import { encodeRequest } from '../../../src/client/frame-codec.js';
 import { startServer, type RunningServer } from '../../../src/gateway/server.js';
 import { RawSocket } from '../../support/raw-socket.js';
 import { ScriptedService } from '../../support/scripted-service.js';
@@ -143,6 +145,35 @@ describe('gateway', () => {
     expect(service.calls).toHaveLength(1);
   });
 
+  it('never executes an unmasked frame, and drops the connection once more bytes follow it', async () => {
+    // RFC 6455 §5.1 wants the server to close on a client frame without a mask. uWS never reads the mask bit
+    // (every client frame is taken to carry 4 mask bytes), so the gateway cannot see one: uWS takes the
+    // first 4 payload bytes for the mask and waits for 4 more bytes. What it guarantees, pinned here: such a
+    // frame runs nothing, and the stream it garbles is dropped by uWS as soon as the peer sends on.
+    const tcp = net.connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    const ended = new Promise<void>((resolve) => tcp.once('close', () => resolve()));
+    tcp.on('data', (chunk: Buffer) => received.push(chunk));
+    tcp.on('error', () => undefined);
+    const upgraded = new Promise<void>((resolve) => tcp.once('data', () => resolve()));
+    tcp.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await upgraded;
+    expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+    received.length = 0;
+    const payload = encodeRequest(1, Operation.lookup_accounts, encodeIds([1n]));
+    const unmasked = Uint8Array.from([0x82, payload.byteLength, ...payload]); // FIN + binary, mask bit clear
+    tcp.write(unmasked);
+    // A masked request on a second socket is answered: by then the gateway has read what the first one sent.
+    const probe = await open();
+    probe.request(2, Operation.lookup_accounts, encodeIds([1n]));
+    expect((await probe.next()).requestId).toBe(2);
+    expect(service.calls).toHaveLength(1); // the probe's only
+    tcp.write(unmasked);
+    await ended;
+    expect(service.calls).toHaveLength(1);
+    expect(Buffer.concat(received).byteLength).toBe(0); // no reply ever went to the unmasked sender
+  });
+
   it('accepts a frame of a full batch', async () => {
     const socket = await open();
     socket.request(1, Operation.create_transfers, transfers(8190));
@@ -211,6 +242,73 @@ describe('gateway', () => {
     expect(closed.code).toBe(1008);
     expect(closed.reason).toMatch(/slow reader/);
     expect(service.calls.length).toBeLessThan(64); // it stopped reading the closed connection's requests
+  });
+
+  describe('slow readers (clients that send requests and do not read the replies)', () => {
+    /** The gateway's own gauges from GET /metrics. */
+    async function gatewayGauges(): Promise<{ connections: number; bufferedBytes: number }> {
+      const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+      const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return { connections: gauge('tally_gateway_connections'), bufferedBytes: gauge('tally_gateway_buffered_bytes') };
+    }
+
+    /** Polls the gauges until `done` holds (uWS reports buffers and closes on its own schedule), at most 10 s. */
+    async function gaugesUntil(done: (g: { connections: number; bufferedBytes: number }) => boolean): Promise<{ connections: number; bufferedBytes: number }> {
+      let gauges = await gatewayGauges();
+      for (let i = 0; i < 500 && !done(gauges); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        gauges = await gatewayGauges();
+      }
+      expect(done(gauges), JSON.stringify(gauges)).toBe(true);
+      return gauges;
+    }
+
+    /** Opens `count` sockets that stop reading, each with `requests` 1 MiB replies held by the service, then lets the replies go. */
+    async function slowReaders(count: number, requests: number): Promise<RawSocket[]> {
+      service.replyWith = () => new Uint8Array(1024 * 1024);
+      service.hold = true;
+      const slow: RawSocket[] = [];
+      for (let i = 0; i < count; i++) {
+        const socket = await open();
+        (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+        for (let id = 1; id <= requests; id++) socket.request(id, Operation.lookup_accounts, encodeIds([1n]));
+        slow.push(socket);
+      }
+      await service.waitForCalls(count * requests);
+      service.hold = false;
+      service.release();
+      return slow;
+    }
+
+    it('count their unread replies while open and forget them, with the connections, once they close', async () => {
+      const slow = await slowReaders(4, 8);
+      const loaded = await gaugesUntil((g) => g.connections === 4 && g.bufferedBytes > 4 * 1024 * 1024);
+      expect(loaded.bufferedBytes).toBeLessThanOrEqual(4 * 8 * (1024 * 1024 + 64));
+      for (const socket of slow) socket.ws.terminate();
+      await gaugesUntil((g) => g.connections === 0 && g.bufferedBytes === 0);
+    });
+
+    it('are closed, most unread first, once all connections together hold more than gatewayBufferedBytesMax', async () => {
+      await server.close();
+      const capBytes = 16 * 1024 * 1024;
+      let shed: (line: string) => void = () => undefined;
+      const firstShed = new Promise<string>((resolve) => (shed = resolve));
+      const log = (line: string) => (line.includes('holding the most unread replies') ? shed(line) : undefined);
+      server = await startServer({ host: '127.0.0.1', port: 0, service, limits: { gatewayBufferedBytesMax: capBytes }, log });
+      const good = await open();
+      const slow = await slowReaders(6, 16);
+      // Each holds ~16 MiB less what the kernel's socket buffers took: together far past the cap, each under its own.
+      const noShed = new Promise<string>((resolve) => setTimeout(() => resolve('no connection was shed within 10 s'), 10_000));
+      expect(await Promise.race([firstShed, noShed])).toMatch(/closing the connection holding the most unread replies \(\d+ bytes\): all connections hold more than 16777216/);
+      const gauges = await gatewayGauges();
+      expect(gauges.bufferedBytes).toBeLessThanOrEqual(capBytes);
+      expect(gauges.connections).toBeLessThan(7);
+      // Closed at once, without a close frame: one would wait behind the unread bytes this frees.
+      for (const socket of slow) (socket.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect(await Promise.any(slow.map((socket) => socket.closed))).toEqual({ code: 1006, reason: '' });
+      good.request(99, Operation.lookup_accounts, encodeIds([1n]));
+      expect((await good.next()).requestId).toBe(99);
+    });
   });
 
   it('on close, answers requests in flight, then closes sockets and refuses new ones', async () => {
