@@ -88,8 +88,6 @@ async function serve(options: ServeOptions): Promise<void> {
   if (options.keys === null) log({ level: 'warn', msg: `tally: warning: authentication is off (no --keys): every connection may read, post and run admin operations; allowed only because ${options.host} is a loopback address` });
   else log({ level: 'info', msg: `tally: ${options.keys.entries.length} API keys from ${options.keys.path}` });
   const stopBackups = options.backup === null ? null : scheduleBackups(shards, { dir: options.backup.dir, everyMs: options.backup.everyMinutes * 60_000, policy: options.backup }, log);
-  // Printed whatever the level: tools and tests wait for this line.
-  jsonLogger('debug')({ level: 'info', msg: `tally listening on ${options.tls ? 'https' : 'http'}://${options.host}:${server.port} (${options.shardCount} shards, data ${options.dataDir})`, port: server.port, shards: options.shardCount, dataDir: options.dataDir, event: 'listening' });
   let stopping = false;
   /** What the shutdown waits for now, named in the log if it overruns its deadline. */
   let waitingFor = '';
@@ -130,6 +128,9 @@ async function serve(options: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Printed whatever the level: tools and tests wait for this line. Only once the handlers are in place:
+  // whoever waits for it may signal at once, and before them a SIGTERM ends the process with no shutdown.
+  jsonLogger('debug')({ level: 'info', msg: `tally listening on ${options.tls ? 'https' : 'http'}://${options.host}:${server.port} (${options.shardCount} shards, data ${options.dataDir})`, port: server.port, shards: options.shardCount, dataDir: options.dataDir, event: 'listening' });
 }
 
 main(process.argv.slice(2)).then(
