@@ -23,6 +23,12 @@ export interface ShardHostOptions {
   readonly hotInbound: ShardWorkerData['hotInbound'];
 }
 
+/**
+ * Tasks the host ever gives the pool at once: callers' slots, control slots, and two outside the control
+ * bound, each at most once at a time — the restart warm-up and close (neither may be refused for want of room).
+ */
+const poolTasksMax = shardTasksInFlightMax + shardControlTasksMax + 2;
+
 /** A caller's task waiting for a worker slot. */
 interface SlotWaiter {
   resolve: () => void;
@@ -40,6 +46,8 @@ export class ShardHost {
   readonly #waiting = new Fifo<SlotWaiter>();
   /** Control tasks given to the pool: at most shardControlTasksMax. */
   #controlTasks = 0;
+  /** A warm-up that makes the pool start a worker after one died starting is pending. */
+  #restarting = false;
   #closing = false;
   #closed: Promise<void> | null = null;
 
@@ -63,9 +71,9 @@ export class ShardHost {
       // Many writes in flight share one commit and one fsync; control tasks have slots of their own beside them.
       // The host never gives the pool more than this, so while a worker is up every task reaches it at once:
       // nothing waits in the pool's queue (one queue for both lanes) behind a caller's task.
-      concurrentTasksPerWorker: shardTasksInFlightMax + shardControlTasksMax,
+      concurrentTasksPerWorker: poolTasksMax,
       // The pool queues only while its worker starts (or restarts), and never more than it then hands over.
-      maxQueue: shardTasksInFlightMax + shardControlTasksMax,
+      maxQueue: poolTasksMax,
       // The worker's event loop must keep turning while no task runs: the expiry ticker and lmdb's
       // commit callbacks live there. Piscina's default ('sync') blocks an idle worker in Atomics.wait.
       atomics: 'disabled',
@@ -81,10 +89,15 @@ export class ShardHost {
     });
     // ...except one that dies before it finished starting (replaying its journal): piscina 5 then starts
     // no replacement, and tasks already queued would wait forever (a chain decision among them). A new
-    // task makes it start one, and the queued tasks run on it.
+    // task makes it start one, and the queued tasks run on it. That task is outside the control lane's
+    // bound (the lane may be full of tasks waiting for this very worker), one at a time (see poolTasksMax).
     this.#pool.on('workerDestroy', () => {
       setImmediate(() => {
-        if (!this.#closing && this.#pool.threads.length === 0) this.runInternal(ShardControl.warmUp, new Uint8Array(0), false).catch(() => {});
+        if (this.#closing || this.#pool.threads.length !== 0 || this.#restarting) return;
+        this.#restarting = true;
+        this.#runTask(ShardControl.warmUp, new Uint8Array(0), false)
+          .catch(() => {})
+          .finally(() => (this.#restarting = false));
       });
     });
   }
@@ -151,11 +164,13 @@ export class ShardHost {
    * A control task: a chain decision or a vote in doubt, the relay's tasks, status probes, snapshot holds,
    * day cuts, warm-up and close. It takes one of the worker's control slots, never a caller's: callers'
    * overload (or callers' tasks waiting on a held turn) must never stop what unblocks or observes them.
-   * Rejects `overloaded` past shardControlTasksMax (a defect, or a wedged worker piling up probes).
+   * Rejects `overloaded` past shardControlTasksMax (a defect, or a wedged worker piling up probes), except
+   * close, which comes once and must reach the worker (see poolTasksMax).
    */
   async runInternal(operation: number, body: Uint8Array, bodyTransferable: boolean): Promise<Uint8Array> {
-    if (this.#closing && operation !== ShardControl.close) throw errors.shuttingDown();
-    if (this.#controlTasks >= shardControlTasksMax) throw errors.overloaded(`shard ${this.shardIndex} holds ${this.#controlTasks} control tasks (shardControlTasksMax)`);
+    const closing = operation === ShardControl.close;
+    if (this.#closing && !closing) throw errors.shuttingDown();
+    if (this.#controlTasks >= shardControlTasksMax && !closing) throw errors.overloaded(`shard ${this.shardIndex} holds ${this.#controlTasks} control tasks (shardControlTasksMax)`);
     this.#controlTasks++;
     try {
       return await this.#runTask(operation, body, bodyTransferable);
