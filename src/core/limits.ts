@@ -143,9 +143,9 @@ export const shardControlTasksMax = 32;
 /** Longest GET /health waits for a shard's own answer; a shard that takes longer is reported, not waited for. */
 export const shardStatusWaitMsMax = 1_000;
 
-/** Requests whose linked chains span shards that may wait for the chain coordinator (one group decides at a
- * time; each request holds its body, up to a batch): past it such requests are refused `overloaded` before
- * any part of them runs. */
+/** Requests whose linked chains span shards that may be in progress at once (one group decides at a time;
+ * each waiting request holds its body, up to a batch): past it such requests are refused `overloaded`
+ * before any part of them runs. */
 export const chainRequestsQueuedMax = 1024;
 
 /** Default of `tally serve --shutdown-deadline-ms`: how long a shutdown may take before the process exits

@@ -7,7 +7,7 @@
 import { assert } from '../core/assert.js';
 import { TallyError, errors } from '../core/errors.js';
 import { resultBytes } from '../core/layout.js';
-import { batchEventsMax, chainRequestsQueuedMax, eventBytes } from '../core/limits.js';
+import { batchEventsMax, eventBytes } from '../core/limits.js';
 import { ChainDecision, ChainRounds, DecideStatus, encodeDecide, encodePrepare, type ChainPart, type Decide } from '../core/prepared-chains.js';
 import type { CrossChains } from '../core/route-plan.js';
 import type { ChainLog } from './chain-log.js';
@@ -45,8 +45,6 @@ export class ChainCoordinator {
   readonly #log: ChainLog;
   readonly #onOutbound: (shard: number, instructions: Uint8Array) => void;
   #queue: Job[] = [];
-  /** Requests taken and not yet answered: queued, or in the group in progress. */
-  #requestsHeld = 0;
   #running: Promise<void> | null = null;
   #closing = false;
   /** Set while a snapshot barrier pauses the coordinator: no group starts until it opens. */
@@ -70,25 +68,10 @@ export class ChainCoordinator {
     const rounds = new ChainRounds(body, crossChains.chains, crossChains.shardOf, this.#hosts.length);
     let eventCount = 0;
     for (const chain of crossChains.chains) eventCount += chain.last - chain.first + 1;
-    this.#requestsHeld++;
-    const answered = (): void => {
-      this.#requestsHeld--;
-    };
-    const decided = new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       this.#queue.push({ operation, rounds, eventCount, results, resolve, reject });
       this.#running ??= this.#pump();
     });
-    decided.then(answered, answered);
-    return decided;
-  }
-
-  /** True while one more request fits under chainRequestsQueuedMax (the shard set asks before any part of it runs). */
-  hasRoom(): boolean {
-    return this.#requestsHeld < chainRequestsQueuedMax;
-  }
-
-  get requestsQueued(): number {
-    return this.#requestsHeld;
   }
 
   /**

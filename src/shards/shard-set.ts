@@ -6,7 +6,7 @@
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
 import { AccountLayout, TransferLayout, resultBytes } from '../core/layout.js';
-import { eventBytes, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, shardStatusWaitMsMax, snapshotBarrierMsMax } from '../core/limits.js';
+import { chainRequestsQueuedMax, eventBytes, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, shardStatusWaitMsMax, snapshotBarrierMsMax } from '../core/limits.js';
 import { routeHotDebits } from '../core/hot-outbound.js';
 import { AccountRateLimiter, mergeAccountRateReply } from '../core/account-rate-limit.js';
 import { decodeIds } from '../core/records.js';
@@ -90,6 +90,8 @@ export class ShardSet {
   readonly #statusProbes: (Promise<HotInboundShardStatus> | null)[];
   /** What close() is waiting for now (null before close and once closed): named if a shutdown overruns. */
   #closingStep: string | null = null;
+  /** Requests with chains across shards, from admission to answer (at most chainRequestsQueuedMax). */
+  #chainRequests = 0;
 
   constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog, hotOutbound: HotOutboundOptions = hotOutboundDefault, accountRate = 0) {
     this.#accountRate = accountRate === 0 ? null : new AccountRateLimiter(accountRate);
@@ -169,11 +171,18 @@ export class ShardSet {
     if (this.#closed !== null) throw errors.shuttingDown();
     const plan = planRoute(operation, body, this.shardCount);
     this.#admit(plan);
-    // Before any part runs: a request refused here is refused whole.
-    if (plan.crossChains !== null && !this.chains.hasRoom()) throw errors.overloaded(`${this.chains.requestsQueued} requests wait for the chain coordinator (chainRequestsQueuedMax)`);
-    const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
-    if (plan.crossChains !== null) await this.chains.run(operation, body, plan.crossChains, plan.results!);
-    return mergeReplies(plan, replies);
+    if (plan.crossChains === null) return mergeReplies(plan, await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount))));
+    // Counted from here, before any part runs: one refused is refused whole, and the coordinator's queue
+    // (one group decides at a time, each request holding its body) stays bounded.
+    if (this.#chainRequests >= chainRequestsQueuedMax) throw errors.overloaded(`${this.#chainRequests} requests with chains across shards are in progress (chainRequestsQueuedMax)`);
+    this.#chainRequests++;
+    try {
+      const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
+      await this.chains.run(operation, body, plan.crossChains, plan.results!);
+      return mergeReplies(plan, replies);
+    } finally {
+      this.#chainRequests--;
+    }
   }
 
   /**

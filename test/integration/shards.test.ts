@@ -18,7 +18,8 @@ import {
   encodeTransfers,
 } from '../../src/core/records.js';
 import { shardOfId } from '../../src/core/routing.js';
-import { shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
+import { chainRequestsQueuedMax, shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
+import { AccountFlags } from '../../src/core/types.js';
 import type { LedgerService } from '../../src/gateway/ledger-service.js';
 import { crashThread } from '../../src/shards/crash-orders.js';
 import { ShardControl } from '../../src/shards/shard-messages.js';
@@ -177,6 +178,22 @@ describe('a shard holding its turn with callers\' tasks piled up behind it', () 
     const outcomes = await Promise.all(lookups);
     expect(outcomes.slice(0, shardTasksInFlightMax).every((o) => o === 'ok')).toBe(true);
     expect(outcomes.slice(shardTasksInFlightMax).every((o) => o === 'shutting_down')).toBe(true);
+  });
+});
+
+describe('requests with linked chains across shards', () => {
+  it(`refuses one past chainRequestsQueuedMax in progress with overloaded, whole, and decides the rest`, async () => {
+    const set = await start();
+    const [onShard0, onShard1] = [accountsOn(0, chainRequestsQueuedMax + 1), accountsOn(1, chainRequestsQueuedMax + 1)];
+    // Each request: one chain of two accounts, the first on shard 0 (linked to the next), the second on shard 1.
+    const chain = (k: number): Uint8Array => encodeAccounts([{ id: onShard0[k], ledger: 1, code: 1, flags: AccountFlags.linked }, { id: onShard1[k], ledger: 1, code: 1 }]);
+    const outcomes = Array.from({ length: chainRequestsQueuedMax + 1 }, (_, k) => set.execute(Operation.create_accounts, chain(k)).then(() => 'ok', codeOf));
+    const settled = await Promise.all(outcomes);
+    expect(settled.slice(0, chainRequestsQueuedMax).every((o) => o === 'ok')).toBe(true);
+    expect(settled[chainRequestsQueuedMax]).toBe('overloaded');
+    const refused = [onShard0[chainRequestsQueuedMax], onShard1[chainRequestsQueuedMax]];
+    expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(refused)))).toEqual([]);
+    expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([onShard0[0], onShard1[0]]))).map((a) => a.id)).toEqual([onShard0[0], onShard1[0]]);
   });
 });
 
