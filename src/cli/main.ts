@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `tally` command. Thin: parses options, starts the shards and the gateway, and shuts both down
-// on SIGINT/SIGTERM — the gateway first (no new requests, in-flight ones answered), then the shards,
-// then the admin store (audit log, adjustments).
+// on SIGINT/SIGTERM — the gateway first (no new requests, in-flight ones answered or refused), then the
+// shards, then the admin store (audit log, adjustments) — within --shutdown-deadline-ms, or exits anyway.
 
 import { AdminService } from '../gateway/admin-service.js';
 import { startServer } from '../gateway/server.js';
@@ -18,6 +18,7 @@ import { closeDayCommand } from './close-day.js';
 import { keysCommand } from './keys.js';
 import { verifyCommand } from './verify.js';
 import { UsageError, parseServeArgs, serveUsage, type ServeOptions } from './serve-options.js';
+import { shutdownDrainMsMax } from '../core/limits.js';
 
 const usage = `usage: tally <command> [options]
 
@@ -79,7 +80,9 @@ async function serve(options: ServeOptions): Promise<void> {
   // auditAdmin false: AdminService records every admin action itself (with its subject); the gateway records refusals.
   const access = { keys: options.keys?.entries, tls: options.tls ?? undefined, keyRate: options.keyRate, auditAdmin: false };
   const gatewayLog = (line: string): void => log({ level: 'warn', msg: line });
-  const server = await startServer({ host: options.host, port: options.port, service, audit: admin, log: gatewayLog, ...access }).catch(async (error: unknown) => {
+  // The gateway's drain takes at most half the shutdown deadline: the stores need the rest to close.
+  const limits = { shutdownDrainMsMax: Math.min(shutdownDrainMsMax, Math.ceil(options.shutdownDeadlineMs / 2)) };
+  const server = await startServer({ host: options.host, port: options.port, service, audit: admin, log: gatewayLog, limits, ...access }).catch(async (error: unknown) => {
     await service.close();
     await admin.close();
     throw error;
@@ -87,26 +90,49 @@ async function serve(options: ServeOptions): Promise<void> {
   if (options.keys === null) log({ level: 'warn', msg: `tally: warning: authentication is off (no --keys): every connection may read, post and run admin operations; allowed only because ${options.host} is a loopback address` });
   else log({ level: 'info', msg: `tally: ${options.keys.entries.length} API keys from ${options.keys.path}` });
   const stopBackups = options.backup === null ? null : scheduleBackups(shards, { dir: options.backup.dir, everyMs: options.backup.everyMinutes * 60_000, policy: options.backup }, log);
-  // Printed whatever the level: tools and tests wait for this line.
-  jsonLogger('debug')({ level: 'info', msg: `tally listening on ${options.tls ? 'https' : 'http'}://${options.host}:${server.port} (${options.shardCount} shards, data ${options.dataDir})`, port: server.port, shards: options.shardCount, dataDir: options.dataDir, event: 'listening' });
   let stopping = false;
+  /** What the shutdown waits for now, named in the log if it overruns its deadline. */
+  let waitingFor = '';
   const stop = (signal: NodeJS.Signals) => {
     // A second signal while stopping means "now": give up on a clean shutdown.
     if (stopping) process.exit(1);
     stopping = true;
-    log({ level: 'info', msg: `tally: ${signal}, shutting down` });
-    server
-      .close()
-      .then(() => stopBackups?.())
-      .then(() => service.close())
-      .then(() => admin.close())
-      .then(() => process.exit(0), (error: unknown) => {
-        log({ level: 'error', msg: 'tally: shutdown failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-        process.exit(1);
-      });
+    const deadlineMs = options.shutdownDeadlineMs;
+    log({ level: 'info', msg: `tally: ${signal}, shutting down`, deadlineMs });
+    // Whatever is stuck, the process ends. Exiting here is a crash as far as the stores go, and loses nothing
+    // acknowledged: every acknowledgement follows its fsync (shards, chain log, audit log), and the next start
+    // recovers as after a kill. The timer is not unref'd: an empty event loop must not end the process with 0.
+    const deadline = setTimeout(() => {
+      const stuck = waitingFor === 'the ledger service' ? `the ledger service: ${shards.closingStep() ?? 'closing'}` : waitingFor;
+      log({ level: 'error', msg: `tally: shutdown did not finish within ${deadlineMs} ms (--shutdown-deadline-ms), exiting anyway; it was waiting for ${stuck}`, waitingFor: stuck });
+      process.exit(1);
+    }, deadlineMs);
+    const steps: [string, () => Promise<unknown> | undefined][] = [
+      ['the gateway: requests in flight', () => server.close()],
+      ['the backup in progress', () => stopBackups?.()],
+      ['the ledger service', () => service.close()],
+      ['the admin store (audit log, adjustments)', () => admin.close()],
+    ];
+    const run = async (): Promise<void> => {
+      for (const [name, step] of steps) {
+        waitingFor = name;
+        await step();
+      }
+    };
+    run().then(() => {
+      clearTimeout(deadline);
+      log({ level: 'info', msg: 'tally: shut down' });
+      process.exit(0);
+    }, (error: unknown) => {
+      log({ level: 'error', msg: 'tally: shutdown failed', waitingFor, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      process.exit(1);
+    });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Printed whatever the level: tools and tests wait for this line. Only once the handlers are in place:
+  // whoever waits for it may signal at once, and before them a SIGTERM ends the process with no shutdown.
+  jsonLogger('debug')({ level: 'info', msg: `tally listening on ${options.tls ? 'https' : 'http'}://${options.host}:${server.port} (${options.shardCount} shards, data ${options.dataDir})`, port: server.port, shards: options.shardCount, dataDir: options.dataDir, event: 'listening' });
 }
 
 main(process.argv.slice(2)).then(

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
 import { parseChart } from '../core/chart-of-accounts.js';
-import { eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax } from '../core/limits.js';
+import { eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, shutdownDeadlineMsDefault, shutdownDeadlineMsMax } from '../core/limits.js';
 import { isLoopbackHost, readKeysFile, type ApiKey } from '../gateway/auth.js';
 import type { TlsFiles } from '../gateway/server.js';
 import { hotOutboundDefault, type HotOutboundOptions } from '../shards/hot-outbound-keeper.js';
@@ -39,6 +39,8 @@ export interface ServeOptions {
   backup: { dir: string; everyMinutes: number; hourly: number; daily: number } | null;
   /** Least severe log level printed. */
   logLevel: LogLevel;
+  /** Longest a shutdown (SIGTERM, SIGINT) may take before the process exits anyway, with status 1. */
+  shutdownDeadlineMs: number;
 }
 
 /** A command-line mistake: the CLI prints the message and exits with status 2. */
@@ -57,7 +59,7 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                    [--hot-apply-ms N] [--hot-threshold N] [--hot-unmark-quiet S] [--hot-refill-ms N] [--hot-compensate-ms N]
                    [--keys FILE] [--tls-cert FILE --tls-key FILE] [--key-rate N] [--account-rate N]
                    [--backup-dir DIR [--backup-every-minutes N] [--backup-hourly N] [--backup-daily N]]
-                   [--log-level L] [--config FILE]
+                   [--log-level L] [--shutdown-deadline-ms N] [--config FILE]
 
   --port N        TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
   --host H        address to listen on              (env TALLY_HOST, default 127.0.0.1)
@@ -92,6 +94,10 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                             days (7) are kept   (env TALLY_BACKUP_DIR, TALLY_BACKUP_EVERY_MINUTES,
                             TALLY_BACKUP_HOURLY, TALLY_BACKUP_DAILY; default: no backups)
   --log-level L   error, warn, info or debug: JSON lines on stdout   (env TALLY_LOG_LEVEL, default info)
+  --shutdown-deadline-ms N  on SIGTERM or SIGINT the server stops taking requests, answers or refuses those in
+                  flight, closes its stores and exits 0; past N ms it exits 1 anyway, logging what it was waiting
+                  for (nothing acknowledged is lost: acknowledgements follow their fsync), 1..${shutdownDeadlineMsMax}
+                                                    (env TALLY_SHUTDOWN_DEADLINE_MS, default ${shutdownDeadlineMsDefault})
   --config FILE   a JSON object of these options (names without dashes, e.g. {"port": 4000, "day-cut": "23:30"});
                   flags and TALLY_* variables win over it; relative paths are from the file's directory
                                                     (env TALLY_CONFIG)
@@ -136,6 +142,7 @@ export function parseServeArgs(argv: readonly string[], processEnv: NodeJS.Proce
       accountRate: integer('--account-rate', values['account-rate'] ?? env.TALLY_ACCOUNT_RATE ?? '0', 0, eventsPerSecondMax),
       backup: backupOption(values, env),
       logLevel,
+      shutdownDeadlineMs: integer('--shutdown-deadline-ms', values['shutdown-deadline-ms'] ?? env.TALLY_SHUTDOWN_DEADLINE_MS ?? String(shutdownDeadlineMsDefault), 1, shutdownDeadlineMsMax),
     },
   };
 }
@@ -255,6 +262,7 @@ const serveFlags = {
   'backup-hourly': { type: 'string' },
   'backup-daily': { type: 'string' },
   'log-level': { type: 'string' },
+  'shutdown-deadline-ms': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -43,7 +43,7 @@ export const errors = {
   storageFailed: (why: string) => new TallyError('storage_failed', why),
   overloaded: (why: string) => new TallyError('overloaded', why),
   timeout: (ms: number) => new TallyError('timeout', `no reply within ${ms} ms`),
-  shuttingDown: () => new TallyError('shutting_down', 'server is shutting down'),
+  shuttingDown: (why = 'server is shutting down') => new TallyError('shutting_down', why),
   connectionClosed: (why: string) => new TallyError('connection_closed', why),
   unauthenticated: (why: string) => new TallyError('unauthenticated', why),
   forbidden: (keyId: string, operation: string, scope: string) =>

@@ -141,9 +141,26 @@ export const transitInstructionsRetainedMax = 1_000_000;
 /** Instructions in one delivery to a receiving shard (as many as events in one batch). */
 export const transitDeliveryInstructionsMax = batchEventsMax;
 
-/** Tasks the cross-shard relay has on one shard at once (a delivery, a status, a fetch, an acknowledgement,
- * with headroom): they run beside the callers' bound, not inside it. */
-export const relayTasksMax = 8;
+/** Control tasks one shard host has at once: chain decisions and votes in doubt, the relay's delivery, status,
+ * fetch and acknowledgement, status probes, snapshot holds and releases, day cuts, warm-up and close — about a
+ * dozen by construction, with headroom. They have worker slots of their own beside shardTasksInFlightMax, so
+ * they never wait behind callers' tasks: a decision must reach a shard whose held turn those tasks wait on. */
+export const shardControlTasksMax = 32;
+
+/** Longest GET /health waits for a shard's own answer; a shard that takes longer is reported, not waited for. */
+export const shardStatusWaitMsMax = 1_000;
+
+/** Requests whose linked chains span shards that may be in progress at once (one group decides at a time;
+ * each waiting request holds its body, up to a batch): past it such requests are refused `overloaded`
+ * before any part of them runs. */
+export const chainRequestsQueuedMax = 1024;
+
+/** Default of `tally serve --shutdown-deadline-ms`: how long a shutdown may take before the process exits
+ * anyway (status 1). Past it nothing acknowledged is lost: an acknowledgement follows its fsync. */
+export const shutdownDeadlineMsDefault = 10_000;
+
+/** Largest `--shutdown-deadline-ms`: an hour, far past any drain, but still a bound. */
+export const shutdownDeadlineMsMax = 3_600_000;
 
 /** Longest interval between hot-inbound summary postings: a buffered credit applies within about this. */
 export const hotApplyIntervalMsMax = 1000;

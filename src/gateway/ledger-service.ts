@@ -12,6 +12,11 @@ export interface HotInboundStats {
   delayMsP50: number;
   delayMsP99: number;
   delayMsMax: number;
+  /**
+   * Shards that did not answer within shardStatusWaitMsMax (a worker replaying its journal, or wedged): their
+   * figures are missing from the sums above. GET /health reports them and answers 503 `degraded`.
+   */
+  shardsNotAnswering: number[];
 }
 
 /** What a key may do: read (lookups, books), post (writes), admin (day cut, adjustments, audit, snapshots). */
@@ -38,7 +43,11 @@ export interface LedgerService {
   transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number; reconciles: number };
   /** Linked chains across shards decided since start (reported by GET /health). */
   chainStats?(): { groups: number; roundsAborted: number; chainsCommitted: number; chainsFailed: number };
-  /** Hot-inbound accounts: buffers now, credits applied, and how long they waited (GET /health, GET /metrics). */
+  /**
+   * Hot-inbound accounts: buffers now, credits applied, and how long they waited (GET /health, GET /metrics).
+   * Resolves within shardStatusWaitMsMax whatever the shards do: a shard that has not answered by then is
+   * listed in `shardsNotAnswering`.
+   */
   hotInboundStats?(): Promise<HotInboundStats>;
   /** Hot-outbound accounts: how many, and the slice keeper's work since start (GET /health, GET /metrics). */
   hotOutboundStats?(): { accounts: number; grants: number; returns: number; refusedDebits: number };

@@ -28,6 +28,7 @@ import {
   eventsPerSecondMax,
   frameBytesMax,
   replyFrameBytesMax,
+  shardStatusWaitMsMax,
   shutdownDrainMsMax,
 } from '../core/limits.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
@@ -46,7 +47,10 @@ export interface GatewayLimits {
   connectionBufferedBytesMax: number;
   /** Unread reply bytes of all connections together; past it the connection holding the most is closed. */
   gatewayBufferedBytesMax: number;
-  /** Longest close() waits for requests already in the service, so their replies (and acks) still go out. */
+  /**
+   * Longest close() waits for requests already in the service, so their replies (and acks) still go out;
+   * those still running then are answered `shutting_down` (outcome unknown) before the sockets close.
+   */
   shutdownDrainMsMax: number;
 }
 
@@ -106,6 +110,18 @@ const CloseCode = { goingAway: 1001, unsupportedData: 1003, policyViolation: 100
 /** uWS send() status: the message was dropped because backpressure passed maxBackpressure. */
 const sendDropped = 2;
 
+/**
+ * Longest GET /health waits for the service's figures. The shard set answers within shardStatusWaitMsMax
+ * by itself; this bounds any service, so that health always answers.
+ */
+const healthWaitMsMax = 2 * shardStatusWaitMsMax;
+
+/** A request handed to the service; answered once, by the service or (at shutdown) by the gateway. */
+interface InFlight {
+  readonly requestId: number;
+  answered: boolean;
+}
+
 /** Per-socket state; `closed` turns true in the close handler, after which `ws` must never be used. */
 interface Connection {
   ws: WebSocket<Connection> | null;
@@ -123,6 +139,8 @@ interface Connection {
   remote: string;
   /** uWS's buffered amount when last looked at (after each send and drain); counted in Gateway.bufferedBytes. */
   bufferedBytes: number;
+  /** Requests in the service, so that a shutdown can answer those still running. */
+  inFlight: Set<InFlight>;
 }
 
 /** Error codes that are not refusals: the call was taken and failed (its outcome is unknown or nothing was kept). */
@@ -245,18 +263,34 @@ class Gateway {
     };
   }
 
-  /** 200 `{"status":"ok","shards":N,"transit":{…},…}`; 503 once closing, so a load balancer stops sending work. */
+  /**
+   * 200 `{"status":"ok","shards":N,"shardsNotAnswering":[],"transit":{…},…}`; 503 `degraded` when a shard did not
+   * answer within shardStatusWaitMsMax (named in shardsNotAnswering), 503 `shutting_down` once closing, so a load
+   * balancer stops sending work. Always answers, within about healthWaitMsMax.
+   */
   health(res: HttpResponse): void {
     let aborted = false;
     res.onAborted(() => (aborted = true));
-    // The hot-inbound figures live in the shards: asked now (they answer without waiting their turn).
-    const hot = this.closing ? Promise.resolve(undefined) : (this.service.hotInboundStats?.().catch(() => undefined) ?? Promise.resolve(undefined));
-    void hot.then((hotInbound) => {
+    // The hot-inbound figures live in the shards: asked now (they answer on their control lane, without waiting their turn).
+    const asked = this.closing ? undefined : this.service.hotInboundStats?.();
+    void answerWithin(asked, healthWaitMsMax).then((hot) => {
       if (aborted) return;
-      const status = this.closing ? 'shutting_down' : 'ok';
+      const late = hot === 'late';
+      const { shardsNotAnswering, ...hotInbound } = late || hot === undefined ? { shardsNotAnswering: undefined } : hot;
+      const status = this.closing ? 'shutting_down' : late || (shardsNotAnswering?.length ?? 0) > 0 ? 'degraded' : 'ok';
       const { shardCount: shards } = this.service;
-      const body = JSON.stringify({ status, shards, transit: this.service.transitStats?.(), chains: this.service.chainStats?.(), days: this.service.daysStatus?.(), hotInbound, hotOutbound: this.service.hotOutboundStats?.() });
-      res.cork(() => res.writeStatus(this.closing ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json').end(body));
+      const service = this.service;
+      const body = JSON.stringify({
+        status,
+        shards,
+        shardsNotAnswering,
+        transit: service.transitStats?.(),
+        chains: service.chainStats?.(),
+        days: service.daysStatus?.(),
+        hotInbound: late || hot === undefined ? undefined : hotInbound,
+        hotOutbound: service.hotOutboundStats?.(),
+      });
+      res.cork(() => res.writeStatus(status === 'ok' ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(body));
     });
   }
 
@@ -292,7 +326,7 @@ class Gateway {
    * (so the caller hears `unauthenticated` for each request, not a bare socket error); it can do nothing.
    */
   private identify(authorization: string, remote: string): Connection {
-    const connection: Connection = { ws: null, closed: false, requestsInFlight: 0, caller: null, scopes: 0, unauthenticatedWhy: '', bucket: null, remote, bufferedBytes: 0 };
+    const connection: Connection = { ws: null, closed: false, requestsInFlight: 0, caller: null, scopes: 0, unauthenticatedWhy: '', bucket: null, remote, bufferedBytes: 0, inFlight: new Set() };
     const { keys, keyRate } = this.access;
     if (keys === null) {
       connection.caller = anonymousCaller;
@@ -381,39 +415,43 @@ class Gateway {
     assert(caller !== null, 'only an authenticated connection dispatches');
     connection.requestsInFlight++;
     this.requestsInFlight++;
+    const request: InFlight = { requestId: frame.requestId, answered: false };
+    connection.inFlight.add(request);
     const startedMs = performance.now();
     const bodyBytes = frame.body.byteLength;
     // Read before the service runs: it may move the body to a worker.
     const action = admin && this.access.auditAdmin ? describeAdmin(frame) : null;
     executeSafely(this.service, frame, caller).then(
       (body) => {
+        if (request.answered) return; // a shutdown answered it already (shutting_down)
         this.metricsRegistry.observe(frame.operation, startedMs, bodyBytes, body, null);
         const reply = encodeReply(frame.requestId, body);
-        if (action === null) return this.settle(connection, reply);
-        this.settleAudited(connection, reply, { kind: 'admin', keyId: caller.keyId, operation: frame.operation, code: 'ok', detail: action, remote: connection.remote });
+        if (action === null) return this.settle(connection, request, reply);
+        this.settleAudited(connection, request, reply, { kind: 'admin', keyId: caller.keyId, operation: frame.operation, code: 'ok', detail: action, remote: connection.remote });
       },
       (error: unknown) => {
+        if (request.answered) return;
         const refused = serviceError(error, this.log);
         this.metricsRegistry.observe(frame.operation, startedMs, bodyBytes, null, refused.code);
         const reply = encodeErrorOf(frame.requestId, refused);
         if (action !== null) {
           const detail = `${action}: ${errorReason(refused)}`;
-          return this.settleAudited(connection, reply, { kind: 'admin', keyId: caller.keyId, operation: frame.operation, code: refused.code, detail, remote: connection.remote });
+          return this.settleAudited(connection, request, reply, { kind: 'admin', keyId: caller.keyId, operation: frame.operation, code: refused.code, detail, remote: connection.remote });
         }
         // An admin operation's failure is the service's to record when the gateway leaves admin records to it.
         if (!admin && !failureCodes.has(refused.code)) this.auditRefused(connection, frame.operation, refused);
-        this.settle(connection, reply);
+        this.settle(connection, request, reply);
       },
     );
   }
 
   /** An admin action's reply goes out once its audit record is durable (or, if recording failed, once that is logged). */
-  private settleAudited(connection: Connection, reply: Uint8Array, event: AuditEvent): void {
+  private settleAudited(connection: Connection, request: InFlight, reply: Uint8Array, event: AuditEvent): void {
     this.access.audit!.record(event).then(
-      () => this.settle(connection, reply),
+      () => this.settle(connection, request, reply),
       (error: unknown) => {
         this.log(`tally gateway: AUDIT FAILED for an admin action (${event.keyId} ${event.detail} → ${event.code}): ${String(error)}`);
-        this.settle(connection, reply);
+        this.settle(connection, request, reply);
       },
     );
   }
@@ -426,8 +464,12 @@ class Gateway {
     audit.record(event).catch((failure: unknown) => this.log(`tally gateway: audit of a refused call failed (${error.code}): ${String(failure)}`));
   }
 
-  private settle(connection: Connection, reply: Uint8Array): void {
+  /** Answers a request in the service, once: the service's reply, or the shutdown's refusal, whichever comes first. */
+  private settle(connection: Connection, request: InFlight, reply: Uint8Array): void {
+    if (request.answered) return;
     assert(connection.requestsInFlight > 0 && this.requestsInFlight > 0, 'each request settles exactly once');
+    request.answered = true;
+    connection.inFlight.delete(request);
     connection.requestsInFlight--;
     this.requestsInFlight--;
     this.send(connection, reply);
@@ -489,8 +531,26 @@ class Gateway {
   private async shutdown(listenSocket: us_listen_socket): Promise<void> {
     uWS.us_listen_socket_close(listenSocket);
     await this.drain();
+    this.refuseInFlight();
     // Ending a socket runs its close handler, which edits the set: iterate over a copy.
     for (const connection of [...this.connections]) this.end(connection, CloseCode.goingAway, 'server shutting down');
+  }
+
+  /**
+   * Requests the drain did not see finish get `shutting_down` rather than silence. Their outcome is unknown
+   * (a write may still commit, or have committed): the message says to retry with the same ids.
+   */
+  private refuseInFlight(): void {
+    if (this.requestsInFlight === 0) return;
+    const refused = errors.shuttingDown(`server is shutting down and this request was still running after ${this.limits.shutdownDrainMsMax} ms: it may have been applied, retry with the same ids`);
+    let count = 0;
+    for (const connection of this.connections) {
+      for (const request of [...connection.inFlight]) {
+        this.settle(connection, request, encodeErrorOf(request.requestId, refused));
+        count++;
+      }
+    }
+    this.log(`tally gateway: ${count} requests still running at shutdown answered shutting_down (outcome unknown)`);
   }
 
   private drain(): Promise<void> {
@@ -502,6 +562,18 @@ class Gateway {
         resolve();
       };
     });
+  }
+}
+
+/** `promise`'s value (undefined when it rejects or is absent), or 'late' when it has not settled within `ms`. */
+async function answerWithin<T>(promise: Promise<T> | undefined, ms: number): Promise<T | undefined | 'late'> {
+  if (promise === undefined) return undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

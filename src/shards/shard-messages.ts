@@ -75,7 +75,7 @@ export interface HotInboundOptions {
 export const hotInboundDefault: HotInboundOptions = { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 };
 
 /** One shard's hot-inbound figures (ShardControl.hotInboundStatus): the shape the service reports for all of them. */
-export type HotInboundShardStatus = HotInboundStats;
+export type HotInboundShardStatus = Omit<HotInboundStats, 'shardsNotAnswering'>;
 
 /** Piscina `workerData` of a shard worker. */
 export interface ShardWorkerData {

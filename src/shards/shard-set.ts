@@ -6,7 +6,7 @@
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { errors } from '../core/errors.js';
 import { AccountLayout, TransferLayout, resultBytes } from '../core/layout.js';
-import { eventBytes, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, snapshotBarrierMsMax } from '../core/limits.js';
+import { chainRequestsQueuedMax, eventBytes, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, shardStatusWaitMsMax, snapshotBarrierMsMax } from '../core/limits.js';
 import { routeHotDebits } from '../core/hot-outbound.js';
 import { AccountRateLimiter, mergeAccountRateReply } from '../core/account-rate-limit.js';
 import { decodeIds } from '../core/records.js';
@@ -86,6 +86,12 @@ export class ShardSet {
 
   /** The per-account rate limit on create_transfers, or null when off. */
   readonly #accountRate: AccountRateLimiter | null;
+  /** Per shard, its status probe in flight: callers meanwhile share it, so a shard that never answers holds one. */
+  readonly #statusProbes: (Promise<HotInboundShardStatus> | null)[];
+  /** What close() is waiting for now (null before close and once closed): named if a shutdown overruns. */
+  #closingStep: string | null = null;
+  /** Requests with chains across shards, from admission to answer (at most chainRequestsQueuedMax). */
+  #chainRequests = 0;
 
   constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog, hotOutbound: HotOutboundOptions = hotOutboundDefault, accountRate = 0) {
     this.#accountRate = accountRate === 0 ? null : new AccountRateLimiter(accountRate);
@@ -101,6 +107,7 @@ export class ShardSet {
     this.bookkeeping = bookkeeping;
     this.chains = chains;
     this.#chainLog = chainLog;
+    this.#statusProbes = hosts.map(() => null);
   }
 
   /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */
@@ -175,9 +182,18 @@ export class ShardSet {
     if (this.#closed !== null) throw errors.shuttingDown();
     const plan = planRoute(operation, body, this.shardCount);
     this.#admit(plan);
-    const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
-    if (plan.crossChains !== null) await this.chains.run(operation, body, plan.crossChains, plan.results!);
-    return mergeReplies(plan, replies);
+    if (plan.crossChains === null) return mergeReplies(plan, await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount))));
+    // Counted from here, before any part runs: one refused is refused whole, and the coordinator's queue
+    // (one group decides at a time, each request holding its body) stays bounded.
+    if (this.#chainRequests >= chainRequestsQueuedMax) throw errors.overloaded(`${this.#chainRequests} requests with chains across shards are in progress (chainRequestsQueuedMax)`);
+    this.#chainRequests++;
+    try {
+      const replies = await Promise.all(plan.requests.map((r) => this.#run(operation, r, plan.eventCount)));
+      await this.chains.run(operation, body, plan.crossChains, plan.results!);
+      return mergeReplies(plan, replies);
+    } finally {
+      this.#chainRequests--;
+    }
   }
 
   /**
@@ -358,11 +374,17 @@ export class ShardSet {
     return this.hotOutbound.stats();
   }
 
-  /** Hot-inbound accounts of every shard: buffers now, credits applied, and how long they waited. */
+  /**
+   * Hot-inbound accounts of every shard: buffers now, credits applied, and how long they waited. Each shard
+   * answers on its control lane without waiting its turn; one that has not answered within
+   * shardStatusWaitMsMax (a worker replaying, or wedged) is named in `shardsNotAnswering` and left out of
+   * the sums, so this never waits longer than that.
+   */
   async hotInboundStats(): Promise<HotInboundStats> {
-    const replies = await Promise.all(this.hosts.map((host) => host.run(ShardControl.hotInboundStatus, new Uint8Array(0), false)));
-    const shards = replies.map((reply) => JSON.parse(new TextDecoder().decode(reply)) as HotInboundShardStatus);
+    const answers = await Promise.all(this.hosts.map((host) => withinMs(this.#statusProbe(host), shardStatusWaitMsMax)));
+    const shards = answers.filter((answer): answer is HotInboundShardStatus => answer !== null);
     return {
+      shardsNotAnswering: answers.flatMap((answer, shard) => (answer === null ? [shard] : [])),
       accounts: shards.reduce((sum, s) => sum + s.accounts, 0),
       creditsBuffered: shards.reduce((sum, s) => sum + BigInt(s.creditsBuffered), 0n).toString(),
       creditsBufferedCount: shards.reduce((sum, s) => sum + s.creditsBufferedCount, 0),
@@ -372,6 +394,22 @@ export class ShardSet {
       delayMsP99: Math.max(0, ...shards.map((s) => s.delayMsP99)),
       delayMsMax: Math.max(0, ...shards.map((s) => s.delayMsMax)),
     };
+  }
+
+  /** The shard's status, asked once however many callers want it meanwhile. */
+  #statusProbe(host: ShardHost): Promise<HotInboundShardStatus> {
+    const shard = host.shardIndex;
+    const inFlight = this.#statusProbes[shard];
+    if (inFlight !== null) return inFlight;
+    const probe = host
+      .runInternal(ShardControl.hotInboundStatus, new Uint8Array(0), false)
+      .then((reply) => JSON.parse(new TextDecoder().decode(reply)) as HotInboundShardStatus);
+    this.#statusProbes[shard] = probe;
+    const done = (): void => {
+      this.#statusProbes[shard] = null;
+    };
+    probe.then(done, done);
+    return probe;
   }
 
   /** Cross-shard instructions in flight and how long credits take to land. */
@@ -411,15 +449,35 @@ export class ShardSet {
     void cut().catch(failed('day cut at start failed')).finally(arm);
   }
 
+  /** What close() waits for now, or null when it is not closing (or has closed): a shutdown that overruns names it. */
+  closingStep(): string | null {
+    return this.#closingStep;
+  }
+
   async #close(): Promise<void> {
     if (this.#dayTimer !== null) clearTimeout(this.#dayTimer);
-    await this.#snapshots?.settled(); // its copier reads the stores closed below
-    await this.hotOutbound.stop(); // a round in flight ends first: its transfers are ordinary requests
-    await this.chains.close(); // no shard stays prepared by this process
+    const step = async (name: string, run: () => Promise<unknown>): Promise<void> => {
+      this.#closingStep = name;
+      await run();
+    };
+    await step('the snapshot in progress', async () => this.#snapshots?.settled()); // its copier reads the stores closed below
+    await step('the hot-outbound round in flight', () => this.hotOutbound.stop()); // its transfers are ordinary requests
+    await step('the chain group in progress', () => this.chains.close()); // no shard stays prepared by this process
     this.transit.stop();
-    await this.bookkeeping.close();
-    await closeAll(this.hosts);
-    await this.#chainLog.close();
+    await step('the bookkeeping worker', () => this.bookkeeping.close());
+    const open = new Set(this.hosts.map((host) => host.shardIndex));
+    const closingShards = (): string => `closing shards ${[...open].join(', ')} (each drains its appends and closes its journal)`;
+    await step(closingShards(), () =>
+      Promise.all(
+        this.hosts.map(async (host) => {
+          await host.close();
+          open.delete(host.shardIndex);
+          this.#closingStep = closingShards();
+        }),
+      ),
+    );
+    await step('the chain decision log', () => this.#chainLog.close());
+    this.#closingStep = null;
   }
 
   /** Per-shard write latency and events, for GET /metrics. */
@@ -507,6 +565,17 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
 }
 
 const noop = (): void => {};
+
+/** `promise`'s value, or null when it rejects or has not settled within `ms`. */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  try {
+    return await Promise.race([promise.catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Day 0 in a books query means "everything booked so far". */
 function dayOrAll(day: number): number | undefined {

@@ -18,9 +18,11 @@ import {
   encodeTransfers,
 } from '../../src/core/records.js';
 import { shardOfId } from '../../src/core/routing.js';
-import { shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
+import { chainRequestsQueuedMax, shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
+import { AccountFlags } from '../../src/core/types.js';
 import type { LedgerService } from '../../src/gateway/ledger-service.js';
 import { crashThread } from '../../src/shards/crash-orders.js';
+import { ShardControl } from '../../src/shards/shard-messages.js';
 import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
 
 const shardCount = 2;
@@ -142,6 +144,56 @@ describe('startShards', () => {
     const settled = await Promise.all(outcomes);
     expect(settled.slice(0, tasksMax).every((o) => o === 'ok')).toBe(true);
     expect(settled[tasksMax]).toBe('overloaded');
+  });
+});
+
+describe('a shard holding its turn with callers\' tasks piled up behind it', () => {
+  // Issue #20: tasks waiting on a held turn once filled every worker slot, so the task that would end the
+  // hold (a chain decision; here the snapshot barrier's release) and any probe queued behind them forever.
+  it('still takes control tasks at once: a status probe answers, and the release lets every task through', async () => {
+    const set = await start();
+    await createAccounts(set);
+    const host = set.hosts[0];
+    await host.runInternal(ShardControl.holdTurn, new Uint8Array(0), false); // answers once the turn is held
+    let settled = 0;
+    const body = encodeIds([accountsOn(0, 1)[0]]);
+    const lookups = Array.from({ length: 4 * shardTasksInFlightMax }, () => host.run(Operation.lookup_accounts, body, false).finally(() => settled++));
+    const status = JSON.parse(new TextDecoder().decode(await host.runInternal(ShardControl.hotInboundStatus, new Uint8Array(0), false))) as { accounts: number };
+    expect(status.accounts).toBe(0);
+    expect((await set.hotInboundStats()).shardsNotAnswering).toEqual([]);
+    expect(settled).toBe(0); // both overtook every lookup waiting behind the held turn
+    await host.runInternal(ShardControl.releaseTurn, new Uint8Array(0), false);
+    const found = await Promise.all(lookups);
+    expect(found.every((reply) => decodeAccountStates(reply)[0]?.id === accountsOn(0, 1)[0])).toBe(true);
+  });
+
+  it('refuses callers\' tasks still waiting for a slot with shutting_down when it closes, and closes', async () => {
+    const set = await start();
+    await createAccounts(set);
+    const host = set.hosts[0];
+    await host.runInternal(ShardControl.holdTurn, new Uint8Array(0), false);
+    const body = encodeIds([accountsOn(0, 1)[0]]);
+    const lookups = Array.from({ length: 2 * shardTasksInFlightMax }, () => host.run(Operation.lookup_accounts, body, false).then(() => 'ok', codeOf));
+    await set.close(); // the worker's close ends the hold; the tasks in the worker are answered, the waiting ones refused
+    const outcomes = await Promise.all(lookups);
+    expect(outcomes.slice(0, shardTasksInFlightMax).every((o) => o === 'ok')).toBe(true);
+    expect(outcomes.slice(shardTasksInFlightMax).every((o) => o === 'shutting_down')).toBe(true);
+  });
+});
+
+describe('requests with linked chains across shards', () => {
+  it(`refuses one past chainRequestsQueuedMax in progress with overloaded, whole, and decides the rest`, async () => {
+    const set = await start();
+    const [onShard0, onShard1] = [accountsOn(0, chainRequestsQueuedMax + 1), accountsOn(1, chainRequestsQueuedMax + 1)];
+    // Each request: one chain of two accounts, the first on shard 0 (linked to the next), the second on shard 1.
+    const chain = (k: number): Uint8Array => encodeAccounts([{ id: onShard0[k], ledger: 1, code: 1, flags: AccountFlags.linked }, { id: onShard1[k], ledger: 1, code: 1 }]);
+    const outcomes = Array.from({ length: chainRequestsQueuedMax + 1 }, (_, k) => set.execute(Operation.create_accounts, chain(k)).then(() => 'ok', codeOf));
+    const settled = await Promise.all(outcomes);
+    expect(settled.slice(0, chainRequestsQueuedMax).every((o) => o === 'ok')).toBe(true);
+    expect(settled[chainRequestsQueuedMax]).toBe('overloaded');
+    const refused = [onShard0[chainRequestsQueuedMax], onShard1[chainRequestsQueuedMax]];
+    expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(refused)))).toEqual([]);
+    expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([onShard0[0], onShard1[0]]))).map((a) => a.id)).toEqual([onShard0[0], onShard1[0]]);
   });
 });
 

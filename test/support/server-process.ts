@@ -47,6 +47,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** The tail of the child's stdout and stderr, for failure messages. */
   output(): string;
+  /** Resolves once the child's output (from now on, or its kept tail) matches `pattern`; rejects after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
   /** GET /health: the status code and body text. */
   health(): Promise<{ status: number; body: string }>;
   /** Sends `signal` (default SIGTERM) and resolves once the process has exited. */
@@ -89,12 +91,19 @@ async function portIsFree(port: number): Promise<boolean> {
 
 class OutputTail {
   private text = '';
+  private readonly listeners = new Set<() => void>();
   append(chunk: string): void {
     this.text += chunk;
     if (this.text.length > outputKeptBytesMax) this.text = this.text.slice(-outputKeptBytesMax);
+    for (const listener of [...this.listeners]) listener();
   }
   toString(): string {
     return this.text;
+  }
+  /** Calls `listener` after every chunk; returns the function that stops it. */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 
@@ -141,6 +150,23 @@ class ServerProcessHandle implements ServerProcess {
 
   output(): string {
     return this.tail.toString();
+  }
+
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (!pattern.test(this.output())) return;
+        stop();
+        clearTimeout(timer);
+        resolve();
+      };
+      const stop = this.tail.onAppend(check);
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`server-process: no output matching ${pattern} within ${timeoutMs} ms\n--- server output ---\n${this.output()}`));
+      }, timeoutMs);
+      check();
+    });
   }
 
   async health(): Promise<{ status: number; body: string }> {

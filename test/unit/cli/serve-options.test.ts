@@ -32,6 +32,7 @@ const dayDefaults = {
   accountRate: 0,
   backup: null,
   logLevel: 'info',
+  shutdownDeadlineMs: 10_000,
 };
 
 describe('tally serve options', () => {
@@ -64,6 +65,13 @@ describe('tally serve options', () => {
     expect(() => serve(['--backup-dir', '/b', '--backup-every-minutes', '0'])).toThrow(/--backup-every-minutes must be an integer in 1\.\./);
     expect(serve(['--log-level', 'warn']).logLevel).toBe('warn');
     expect(() => serve(['--log-level', 'loud'])).toThrow(/--log-level must be one of error, warn, info, debug/);
+  });
+
+  it('reads the shutdown deadline from the flag, then the environment, in 1 ms..1 h', () => {
+    expect(serve(['--shutdown-deadline-ms', '2500'], { TALLY_SHUTDOWN_DEADLINE_MS: '900' }).shutdownDeadlineMs).toBe(2500);
+    expect(serve([], { TALLY_SHUTDOWN_DEADLINE_MS: '900' }).shutdownDeadlineMs).toBe(900);
+    expect(() => serve(['--shutdown-deadline-ms', '0'])).toThrow(/--shutdown-deadline-ms must be an integer in 1\.\.3600000/);
+    expect(() => serve(['--shutdown-deadline-ms', '3600001'])).toThrow(/--shutdown-deadline-ms/);
   });
 
   it('reads a config file below flags and the environment, with paths from its directory', () => {

@@ -9,6 +9,7 @@ import { connectionRequestsInFlightMax, frameBytesMax } from '../../../src/core/
 import { Operation } from '../../../src/core/operations.js';
 import { decodeResults, encodeIds, encodeTransfers } from '../../../src/core/records.js';
 import { encodeRequest } from '../../../src/client/frame-codec.js';
+import type { HotInboundStats } from '../../../src/gateway/ledger-service.js';
 import { startServer, type RunningServer } from '../../../src/gateway/server.js';
 import { RawSocket } from '../../support/raw-socket.js';
 import { ScriptedService } from '../../support/scripted-service.js';
@@ -323,6 +324,55 @@ describe('gateway', () => {
     expect((await socket.closed).code).toBe(1001);
     await expect(RawSocket.open(server.port)).rejects.toThrow();
     server = await startServer({ host: '127.0.0.1', port: 0, service }); // for afterEach
+  });
+
+  it('on close, answers shutting_down to requests still running after the drain, before closing sockets', async () => {
+    await server.close();
+    const lines: string[] = [];
+    server = await startServer({ host: '127.0.0.1', port: 0, service, limits: { shutdownDrainMsMax: 50 }, log: (line) => lines.push(line) });
+    const socket = await open();
+    service.hold = true;
+    socket.request(1, Operation.create_transfers, transfers(1));
+    socket.request(2, Operation.lookup_accounts, encodeIds([1n]));
+    await service.waitForCalls(2);
+    await server.close(); // the service never answers: the drain gives up after 50 ms
+    const replies = await socket.nextN(2);
+    expect(replies.map((reply) => [reply.requestId, reply.error?.code])).toEqual([[1, 'shutting_down'], [2, 'shutting_down']]);
+    expect(replies[0]!.error?.message).toMatch(/may have been applied, retry with the same ids/);
+    expect((await socket.closed).code).toBe(1001);
+    expect(lines.join('\n')).toMatch(/2 requests still running at shutdown answered shutting_down/);
+    service.release(); // a late answer goes nowhere
+    server = await startServer({ host: '127.0.0.1', port: 0, service }); // for afterEach
+  });
+});
+
+describe('GET /health with a service whose shards answer late or never', () => {
+  const figures = { accounts: 0, creditsBuffered: '0', creditsBufferedCount: 0, creditsApplied: 0, delayMsP50: 0, delayMsP99: 0, delayMsMax: 0 };
+
+  async function healthOf(hotInboundStats: () => Promise<HotInboundStats>): Promise<{ status: number; body: Record<string, unknown> }> {
+    await server.close();
+    const withStats = Object.assign(new ScriptedService(), { hotInboundStats });
+    server = await startServer({ host: '127.0.0.1', port: 0, service: withStats });
+    const response = await fetch(`http://127.0.0.1:${server.port}/health`);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('answers 200 ok with the figures when every shard answered', async () => {
+    const { status, body } = await healthOf(async () => ({ ...figures, shardsNotAnswering: [] }));
+    expect(status).toBe(200);
+    expect(body).toEqual({ status: 'ok', shards: 3, shardsNotAnswering: [], hotInbound: figures });
+  });
+
+  it('answers 503 degraded naming the shards that did not answer', async () => {
+    const { status, body } = await healthOf(async () => ({ ...figures, shardsNotAnswering: [1] }));
+    expect(status).toBe(503);
+    expect(body).toMatchObject({ status: 'degraded', shardsNotAnswering: [1] });
+  });
+
+  it('answers 503 degraded, within its bound, when the service never answers', async () => {
+    const { status, body } = await healthOf(() => new Promise<never>(() => {}));
+    expect(status).toBe(503);
+    expect(body).toEqual({ status: 'degraded', shards: 3 });
   });
 });
 
