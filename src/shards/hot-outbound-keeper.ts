@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { assert } from '../core/assert.js';
 import { routeKeyOf, sliceAccountId, type HotOutboundRoute } from '../core/hot-outbound.js';
 import { AccountLayout as A } from '../core/layout.js';
-import { eventBytes } from '../core/limits.js';
+import { batchEventsMax, eventBytes, lookupIdsMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
 import { decodeAccountStates, decodeResults, encodeAccounts, encodeIds, encodeTransfers, type AccountInput, type TransferInput } from '../core/records.js';
 import type { AccountState } from '../core/types.js';
@@ -252,9 +252,13 @@ export class HotOutboundKeeper {
 
   /** Which of `transfers` were posted. */
   async #send(transfers: TransferInput[]): Promise<boolean[]> {
-    if (transfers.length === 0) return [];
-    const results = decodeResults(await this.#execute(Operation.create_transfers, encodeTransfers(transfers)));
-    return results.map((r) => r.result === 'ok');
+    const posted: boolean[] = [];
+    // In batches a shard takes: the number of hot accounts (and so of transfers a round sends) is the callers'.
+    for (let from = 0; from < transfers.length; from += batchEventsMax) {
+      const reply = await this.#execute(Operation.create_transfers, encodeTransfers(transfers.slice(from, from + batchEventsMax)));
+      for (const r of decodeResults(reply)) posted.push(r.result === 'ok');
+    }
+    return posted;
   }
 
   #transfer(a: HotAccount, debitAccountId: bigint, creditAccountId: bigint, amount: bigint): TransferInput {
@@ -263,8 +267,11 @@ export class HotOutboundKeeper {
 
   /** Accounts found among `ids` (an empty list asks nothing). */
   async #lookup(ids: readonly bigint[]): Promise<AccountState[]> {
-    if (ids.length === 0) return [];
-    return decodeAccountStates(await this.#execute(Operation.lookup_accounts, encodeIds(ids)));
+    const found: AccountState[] = [];
+    for (let from = 0; from < ids.length; from += lookupIdsMax) {
+      found.push(...decodeAccountStates(await this.#execute(Operation.lookup_accounts, encodeIds(ids.slice(from, from + lookupIdsMax)))));
+    }
+    return found;
   }
 
   #sliceIdsOf(hotId: bigint): (bigint | null)[] {

@@ -165,4 +165,27 @@ describe('a hot-outbound account paying payees on every shard', () => {
     expect(result).toBe('ok');
     expect(set.hotOutbound.stats().refusedDebits).toBeGreaterThanOrEqual(1);
   });
+
+  it('keeps serving when more hot accounts exist than one request can look up (its rounds go in batches)', async () => {
+    const set = await start();
+    const funder = idsOn(0, 1, 1n)[0]!;
+    const payee = idsOn(2, 1, 1000n)[0]!;
+    // 2,800 hot accounts and their 5,600 slices: a round looks up 8,400 ids, more than lookupIdsMax.
+    const hots = Array.from({ length: 2800 }, (_, i) => 1_000_000n + BigInt(i));
+    const hot = hots.find((id) => shardOfId(id, shardCount) === 0)!;
+    const created = decodeResults(await set.execute(Operation.create_accounts, encodeAccounts([
+      { id: funder, ledger, code: 1 },
+      { id: payee, ledger, code: 1 },
+      ...hots.map((id) => ({ id, ledger, code: 1, flags: AccountFlags.hot_outbound | AccountFlags.debits_must_not_exceed_credits })),
+    ])));
+    expect(created.every((r) => r.result === 'ok')).toBe(true);
+    await set.execute(Operation.create_transfers, encodeTransfers([{ id: 1n, debitAccountId: funder, creditAccountId: hot, amount: 900n, ledger, code: 1 }]));
+    const slice2 = sliceAccountId(hot, 2, shardCount);
+    await set.hotOutbound.runRound(false);
+    await set.transit.idle(10_000);
+    expect(available((await lookup(set, [slice2])).get(slice2)!)).toBe(300n);
+    const paid = await set.execute(Operation.create_transfers, encodeTransfers([{ id: 2n, debitAccountId: hot, creditAccountId: payee, amount: 100n, ledger, code: 1 }]));
+    expect(decodeResults(paid)[0]!.result).toBe('ok');
+    expect((await lookup(set, [hot])).get(hot)!.sliceBalances).toBe(500n); // 200 left on shard 2, 300 on shard 1
+  });
 });
