@@ -3,12 +3,16 @@
 // and answers, the closed day stays owed and is stored later, in order — compared with the day before it,
 // so that no chunk it never wrote is skipped as "unchanged" — and closed-day queries wait for it.
 
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BusinessCalendar, parseDayCutSchedule } from '../../../src/core/business-day.js';
 import { errors, type TallyError } from '../../../src/core/errors.js';
-import { BalanceAtDayLayout } from '../../../src/core/layout.js';
+import { BalanceAtDayLayout, StatementLayout, StatementReplyLayout } from '../../../src/core/layout.js';
 import { writeU128 } from '../../../src/core/u128.js';
 import { DayBook, DayQuery, type DayStore } from '../../../src/shards/day-book.js';
+import { JournalStore } from '../../../src/shards/journal-store.js';
 import { LedgerHarness, nsPerSecond } from '../../support/ledger-harness.js';
 import { ids, standardWorld, transfer } from '../../support/ledger-fixtures.js';
 
@@ -187,5 +191,28 @@ describe('DayBook.cut on a store that fails', () => {
     expect(JSON.parse(store.written.get(today)!.summary)).toEqual(summary);
     const merchantAtToday = new DataView(balanceAtDay(days, ids.merchant, today).buffer);
     expect(merchantAtToday.getBigUint64(8, true)).toBe(40n); // credits posted at the end of the day
+  });
+});
+
+describe('DayBook statements (on a journal store)', () => {
+  it('opens a statement from day 0 (before the first cut) with nothing, not with the latest closing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tally-day-book-'));
+    const store = JournalStore.open({ dataDir, shardIndex: 0, shardCount: 1 });
+    onTestFinished(async () => {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const { h, days } = await openedShard(store);
+    expect(h.createTransfers([transfer(9101n, ids.bank, ids.merchant, 25n)])).toEqual(['ok']);
+    await cut(h, days, 20231115);
+    const body = new Uint8Array(StatementLayout.bytes);
+    const view = new DataView(body.buffer);
+    writeU128(view, StatementLayout.accountId, ids.merchant);
+    view.setUint32(StatementLayout.fromDay, 0, true);
+    view.setUint32(StatementLayout.toDay, today, true);
+    view.setUint32(StatementLayout.limit, 10, true);
+    const reply = new DataView(days.query(DayQuery.statement, body).buffer);
+    expect(reply.getBigUint64(StatementReplyLayout.opening + 8, true)).toBe(0n); // credits posted before day 0: none
+    expect(reply.getBigUint64(StatementReplyLayout.closing + 8, true)).toBe(25n);
   });
 });
