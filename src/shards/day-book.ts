@@ -73,13 +73,16 @@ export class DayBook {
   }
 
   /**
-   * After replay: owes the store every replayed closed day whose write a crash interrupted, and stores them.
+   * After replay: owes the store every replayed closed day whose write a crash interrupted (or left without a
+   * summary), and stores them.
    * Rejects storage_failed when a write fails; the days stay owed, and the next call (or storeOwed) resumes
    * at the day that failed.
    */
   async recover(): Promise<number> {
     for (const closed of this.#ledger.takeClosedDays()) {
-      if (this.#store.isDayClosed(closed.day)) this.#closedLast = closed.balances;
+      // A day closed without a readable summary was damaged by an earlier version (its summary write failed
+      // and a retry stored another value): written again, with the same bytes the journal gives.
+      if (this.#store.isDayClosed(closed.day) && this.#store.daySummary(closed.day) !== undefined) this.#closedLast = closed.balances;
       else this.#owe(closed);
     }
     return this.storeOwed();

@@ -111,6 +111,24 @@ describe('DayBook.recover on a store that fails', () => {
   });
 });
 
+describe('DayBook.recover on a store an earlier version damaged', () => {
+  // Issue #20 (8c): after a failed oversized summary, a retry stored another value in its place: the day
+  // counted as closed with no summary (tally verify: "no summary is stored"). The next start writes it again.
+  it('writes a closed day again when its summary cannot be read', async () => {
+    const h = replayedWithTwoClosedDays();
+    const store = new FailingDayStore();
+    const first = new DayBook(h.ledger, store, utc());
+    expect(await first.recover()).toBe(3);
+    const damaged = store.written.get(20260101)!;
+    store.written.set(20260101, { ...damaged, summary: undefined as unknown as string });
+    h.restart();
+    const days = new DayBook(h.ledger, store, utc());
+    expect(await days.recover()).toBe(1);
+    expect(JSON.parse(store.written.get(20260101)!.summary)).toMatchObject({ day: 20260101, dayBegun: 20260102 });
+    expect(store.written.get(20260101)!.previous).toEqual(store.written.get(0)!.balances);
+  });
+});
+
 describe('DayBook.cut: the day a cut may begin', () => {
   // Regression (issue #20, 3): close_day 20261301 was journaled, and the bookkeeper failed on it in a loop.
   it.each([
