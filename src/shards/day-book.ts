@@ -22,6 +22,7 @@ import type { ClosedDay, Ledger } from '../core/ledger.js';
 import { historyPageMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
 import { viewOf } from '../core/u128.js';
+import { retryWithBackoff } from './storage-health.js';
 
 /** What the day book needs of the shard's store (JournalStore satisfies it). */
 export interface DayStore {
@@ -49,14 +50,28 @@ interface OwedDay {
   previous: BigUint64Array | null;
 }
 
+/** How a shard retries owed closed days (storeOwedLater); without it they wait for the next cut or start. */
+export interface OwedDaysRetry {
+  shardIndex: number;
+  /** Why the store may not be written now (its disk under the free-space reserve), or null. */
+  lowSpace: () => TallyError | null;
+  /** True once the shard stops: no further try starts. */
+  stopped: () => boolean;
+  /** Anything but a storage failure is a programmer error: the shard stops, as anywhere else. */
+  fail: (error: unknown) => void;
+  /** One JSON log line. */
+  log: (line: string) => void;
+}
+
 const encoder = new TextEncoder();
-const noop = (): void => {};
 
 export class DayBook {
   readonly #ledger: Ledger;
   readonly #store: DayStore;
   readonly #calendar: BusinessCalendar;
-  readonly #onStoreFailed: (error: TallyError) => void;
+  readonly #retry: OwedDaysRetry | null;
+  /** True while storeOwedLater's tries run: one loop at a time. */
+  #retrying = false;
   /** Closing balances of the last closed day (stored or owed): what the next closed day is compared with. */
   #closedLast: BigUint64Array | null = null;
   /** Closed days not stored yet, oldest first: stored strictly in that order (each is compared with the one before). */
@@ -64,12 +79,11 @@ export class DayBook {
   /** The store write in flight (of #owed[0]), shared by every caller that waits for the owed days. */
   #storing: Promise<void> | null = null;
 
-  /** `onStoreFailed` hears every failed store write (storage_failed): whoever owns the retries schedules one. */
-  constructor(ledger: Ledger, store: DayStore, calendar: BusinessCalendar, onStoreFailed: (error: TallyError) => void = noop) {
+  constructor(ledger: Ledger, store: DayStore, calendar: BusinessCalendar, retry: OwedDaysRetry | null = null) {
     this.#ledger = ledger;
     this.#store = store;
     this.#calendar = calendar;
-    this.#onStoreFailed = onStoreFailed;
+    this.#retry = retry;
   }
 
   /**
@@ -91,6 +105,33 @@ export class DayBook {
   /** Closed days whose closing balances are not stored yet. */
   get owedDays(): number {
     return this.#owed.length;
+  }
+
+  /**
+   * After a store write failed (`error`): stores the owed days after growing waits (storage-health.ts) until
+   * none is left, beside the postings, never while the disk is under its reserve. One error line when it
+   * begins and one info line when done, however many tries: a write that keeps failing floods nothing.
+   */
+  storeOwedLater(error: TallyError): void {
+    const retry = this.#retry;
+    if (retry === null || this.#retrying) return;
+    this.#retrying = true;
+    const log = (level: string, msg: string, fields: Record<string, unknown>): void => retry.log(JSON.stringify({ level, msg, shard: retry.shardIndex, ...fields }));
+    log('error', 'closing balances of a closed day could not be stored; the shard retries, postings go on', { owedDays: this.#owed.length, error: error.message });
+    let failures = 0;
+    const attempt = async (): Promise<void> => {
+      const low = retry.lowSpace();
+      if (low !== null) throw low;
+      await this.storeOwed();
+    };
+    const onFailure = (failed: unknown): void => {
+      failures++;
+      if (!(failed instanceof TallyError && failed.code === 'storage_failed')) retry.fail(failed);
+    };
+    void retryWithBackoff(attempt, { attemptsBefore: 0, onFailure, stopped: retry.stopped }).then((done) => {
+      this.#retrying = false;
+      if (done) log('info', 'closing balances stored', { failedTries: failures });
+    });
   }
 
   /**
@@ -158,7 +199,7 @@ export class DayBook {
     } catch (error) {
       if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
       // The cut stands (it is journaled, and replay derives the same closing balances): report and retry later.
-      this.#onStoreFailed(error);
+      this.storeOwedLater(error);
     }
     return encoder.encode(owed.summary);
   }

@@ -63,15 +63,20 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
     let loop: ShardLoop | null = null;
-    const closedDaysLater = (error: TallyError): void => storeClosedDaysLater(shardIndex, store.path, days, () => loop, error);
-    const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)), closedDaysLater);
+    const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)), {
+      shardIndex,
+      lowSpace: () => lowSpaceError(store.path, `shard ${shardIndex}`),
+      stopped: () => exiting || loop === null || loop.stopped,
+      fail: (error) => loop?.fail(error),
+      log: (line) => console.error(line),
+    });
     const nowNs = anchoredClockNs();
     loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound });
     // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
     // before the next append, a new store's first day opened). Closed days are stored too, but one whose
-    // write fails is retried beside the postings (storeClosedDaysLater): it is derived from the journal.
+    // write fails is retried beside the postings (DayBook.storeOwedLater): it is derived from the journal.
     loop.pauseWrites(errors.storageFailed(`shard ${shardIndex}: its store has not taken a write since the worker started`));
-    const storeWrites = recoveryWrites(shardIndex, store, ledger, days, loop, nowNs, closedDaysLater);
+    const storeWrites = recoveryWrites(shardIndex, store, ledger, days, loop, nowNs);
     if (health.failuresInARow === 0) {
       // An ordinary start: these writes succeed before the first task is served, as they always did.
       await storeWrites(false).then(() => loop.resumeWrites(), (error: unknown) => resumeWritesLater(shardIndex, loop, storeWrites, 0, error));
@@ -95,17 +100,9 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
  * never acknowledged, and the next append takes the first one's seq), a new store's first business day
  * opened, and on request a probe that the store takes writes at all. Each retry resumes where the last
  * failed. Rejects storage_failed while the disk stays full. Closed days the replay found unstored are
- * stored here too, but a failure there is left to `closedDaysLater` (postings never wait for them).
+ * stored here too, but a failure there is left to DayBook.storeOwedLater (postings never wait for them).
  */
-function recoveryWrites(
-  shardIndex: number,
-  store: JournalStore,
-  ledger: Ledger,
-  days: DayBook,
-  loop: ShardLoop,
-  nowNs: () => bigint,
-  closedDaysLater: (error: TallyError) => void,
-): (probe: boolean) => Promise<void> {
+function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger, days: DayBook, loop: ShardLoop, nowNs: () => bigint): (probe: boolean) => Promise<void> {
   let discarded = false;
   return async (probe) => {
     // Before any write: below the free-space reserve LMDB is not even tried (its failing writes are what to avoid).
@@ -118,7 +115,7 @@ function recoveryWrites(
     }
     await days.recover().catch((error: unknown) => {
       if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
-      closedDaysLater(error);
+      days.storeOwedLater(error);
     });
     const openingDay = days.openingDay(nowNs());
     if (openingDay !== null) await loop.cutDay(openingDay);
@@ -146,38 +143,6 @@ function resumeWritesLater(shardIndex: number, loop: ShardLoop, storeWrites: (pr
     if (!done || loop.stopped) return;
     loop.resumeWrites(() => health.noteDurable());
     log('info', 'shard writes resumed', { failedTries: failures });
-  });
-}
-
-/** True while storeClosedDaysLater retries: one retry loop per worker. */
-let closedDaysRetrying = false;
-
-/**
- * Stores the closed days whose write failed, after growing waits, until every one is stored; postings go on
- * meanwhile (the journal holds the cut, and replay derives the same balances), and closed-day queries for
- * those days answer storage_failed. Never writes while the disk is under its reserve. One error line when
- * it begins and one info line when it is done: a write that keeps failing costs no flood of lines.
- */
-function storeClosedDaysLater(shardIndex: number, path: string, days: DayBook, loopOf: () => ShardLoop | null, error: TallyError): void {
-  if (closedDaysRetrying) return;
-  closedDaysRetrying = true;
-  const log = (level: string, msg: string, fields: Record<string, unknown>): void => console.error(JSON.stringify({ level, msg, shard: shardIndex, ...fields }));
-  log('error', 'closing balances of a closed day could not be stored; the shard retries, postings go on', { owedDays: days.owedDays, error: error.message });
-  let failures = 0;
-  const attempt = async (): Promise<void> => {
-    const low = lowSpaceError(path, `shard ${shardIndex}`);
-    if (low !== null) throw low;
-    await days.storeOwed();
-  };
-  const onFailure = (failed: unknown): void => {
-    failures++;
-    // Anything but a storage failure is a programmer error: it ends the worker as anywhere else.
-    if (!(failed instanceof TallyError && failed.code === 'storage_failed')) loopOf()?.fail(failed);
-  };
-  const stopped = (): boolean => exiting || loopOf()?.stopped !== false;
-  void retryWithBackoff(attempt, { attemptsBefore: 0, onFailure, stopped }).then((done) => {
-    closedDaysRetrying = false;
-    if (done) log('info', 'closing balances stored', { failedTries: failures });
   });
 }
 

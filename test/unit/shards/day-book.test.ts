@@ -6,13 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { BusinessCalendar, parseDayCutSchedule } from '../../../src/core/business-day.js';
-import { errors, type TallyError } from '../../../src/core/errors.js';
+import { errors } from '../../../src/core/errors.js';
 import { BalanceAtDayLayout, StatementLayout, StatementReplyLayout } from '../../../src/core/layout.js';
 import { writeU128 } from '../../../src/core/u128.js';
-import { DayBook, DayQuery, type DayStore } from '../../../src/shards/day-book.js';
+import { DayBook, DayQuery, type DayStore, type OwedDaysRetry } from '../../../src/shards/day-book.js';
 import { JournalStore } from '../../../src/shards/journal-store.js';
+import { storageRetryMs } from '../../../src/shards/storage-health.js';
 import { LedgerHarness, nsPerSecond } from '../../support/ledger-harness.js';
 import { ids, standardWorld, transfer } from '../../support/ledger-fixtures.js';
 
@@ -66,11 +67,26 @@ function replayedWithTwoClosedDays(): LedgerHarness {
   return h;
 }
 
+/** A retry whose disk is never full, that records what it logs and the failures it is told to stop for. */
+function recordingRetry(): OwedDaysRetry & { lines: string[]; fatal: unknown[]; stop: boolean } {
+  const retry = {
+    shardIndex: 0,
+    lines: [] as string[],
+    fatal: [] as unknown[],
+    stop: false,
+    lowSpace: () => null,
+    stopped: () => retry.stop,
+    fail: (error: unknown) => void retry.fatal.push(error),
+    log: (line: string) => void retry.lines.push(line),
+  };
+  return retry;
+}
+
 /** A shard with the standard world whose store opened its first day (the calendar's) by a cut. */
-async function openedShard(store: DayStore = new FailingDayStore(), failed: TallyError[] = []): Promise<{ h: LedgerHarness; days: DayBook }> {
+async function openedShard(store: DayStore = new FailingDayStore(), retry: OwedDaysRetry | null = null): Promise<{ h: LedgerHarness; days: DayBook }> {
   const h = new LedgerHarness();
   standardWorld(h);
-  const days = new DayBook(h.ledger, store, utc(), (error) => failed.push(error));
+  const days = new DayBook(h.ledger, store, utc(), retry);
   await cut(h, days, days.openingDay(h.nowNs)!);
   return { h, days };
 }
@@ -185,13 +201,11 @@ describe('DayBook.cut on a store that fails', () => {
   // the next one refused every write until the store took it — forever, for a write that could never pass.
   it('answers the cut, keeps the day owed, and stores it (and the days after it) in order once the store takes writes', async () => {
     const store = new FailingDayStore();
-    const failed: TallyError[] = [];
-    const { h, days } = await openedShard(store, failed);
+    const { h, days } = await openedShard(store);
     expect(h.createTransfers([transfer(9001n, ids.bank, ids.merchant, 40n)])).toEqual(['ok']);
     store.failures = 2;
     const summary = await cut(h, days, 20231115);
     expect(summary).toMatchObject({ day: today, dayBegun: 20231115 });
-    expect(failed.map((e) => e.code)).toEqual(['storage_failed']);
     expect(days.owedDays).toBe(1);
     // Postings go on; the owed day answers its summary from memory to a retried cut.
     expect(h.createTransfers([transfer(9002n, ids.bank, ids.merchant, 2n)])).toEqual(['ok']);
@@ -209,6 +223,51 @@ describe('DayBook.cut on a store that fails', () => {
     expect(JSON.parse(store.written.get(today)!.summary)).toEqual(summary);
     const merchantAtToday = new DataView(balanceAtDay(days, ids.merchant, today).buffer);
     expect(merchantAtToday.getBigUint64(8, true)).toBe(40n); // credits posted at the end of the day
+  });
+});
+
+describe('DayBook.storeOwedLater', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('retries a failed closing write with back-off until it passes: one error line, one info line, one loop', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const store = new FailingDayStore();
+    const retry = recordingRetry();
+    const { h, days } = await openedShard(store, retry);
+    store.failures = 4; // the cut's own try, then three retries
+    await cut(h, days, 20231115);
+    days.storeOwedLater(errors.storageFailed('again')); // a second failure joins the loop running
+    expect(days.owedDays).toBe(1);
+    await vi.advanceTimersByTimeAsync(storageRetryMs(0) + storageRetryMs(1) + storageRetryMs(2) - 1);
+    expect(days.owedDays).toBe(1);
+    await vi.advanceTimersByTimeAsync(storageRetryMs(3) + 1);
+    expect(days.owedDays).toBe(0);
+    expect([...store.written.keys()]).toEqual([0, today]);
+    expect(retry.lines.map((line) => JSON.parse(line) as { level: string; failedTries?: number })).toEqual([
+      expect.objectContaining({ level: 'error', msg: expect.stringContaining('could not be stored'), owedDays: 1 }),
+      expect.objectContaining({ level: 'info', msg: 'closing balances stored', failedTries: 3 }),
+    ]);
+    expect(retry.fatal).toEqual([]);
+  });
+
+  it('writes nothing while the disk is under its reserve, and stops with the shard', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const store = new FailingDayStore();
+    const retry = recordingRetry();
+    let low = true;
+    retry.lowSpace = () => (low ? errors.storageFailed('the disk is under its reserve') : null);
+    const { h, days } = await openedShard(store, retry);
+    store.failures = 1;
+    await cut(h, days, 20231115);
+    await vi.advanceTimersByTimeAsync(storageRetryMs(0) * 40);
+    expect([...store.written.keys()]).toEqual([0]); // never tried (a try would have passed: the store fails no more)
+    retry.stop = true;
+    low = false;
+    await vi.advanceTimersByTimeAsync(storageRetryMs(99) * 2);
+    expect(days.owedDays).toBe(1);
+    expect(retry.lines).toHaveLength(1);
   });
 });
 
