@@ -37,7 +37,7 @@ export interface DayCutPlan {
   entry: { seq: number; entry: Uint8Array } | null;
   /**
    * Runs once the entry is durable: stores the closing balances and answers the summary (JSON bytes). A store
-   * write that fails does not fail the cut (the journal holds it): the day stays owed and onStoreFailed hears.
+   * write that fails does not fail the cut (the journal holds it): the day stays owed (storeOwedLater).
    */
   afterDurable: () => Promise<Uint8Array>;
 }
@@ -88,9 +88,8 @@ export class DayBook {
 
   /**
    * After replay: owes the store every replayed closed day whose write a crash interrupted (or left without a
-   * summary), and stores them.
-   * Rejects storage_failed when a write fails; the days stay owed, and the next call (or storeOwed) resumes
-   * at the day that failed.
+   * summary), and stores them. Rejects storage_failed when a write fails; the days stay owed, and the next
+   * call (or storeOwed) resumes at the day that failed.
    */
   async recover(): Promise<number> {
     for (const closed of this.#ledger.takeClosedDays()) {
