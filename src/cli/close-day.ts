@@ -2,6 +2,7 @@
 // (and every failure) and exits 1 when a check failed, so a scheduler or an on-call runbook notices.
 
 import { connect } from '../client/client.js';
+import { parseBusinessDay } from '../core/business-day.js';
 import { formatDayReport } from '../core/day-report.js';
 import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
 import { parseFlags } from './option-values.js';
@@ -24,10 +25,7 @@ export async function closeDayCommand(argv: readonly string[], env: NodeJS.Proce
     console.log(closeDayUsage);
     return 0;
   }
-  const day = values.day === undefined ? 0 : Number(values.day);
-  if (values.day !== undefined && (!Number.isInteger(day) || day < 19000101 || day > 99991231)) {
-    throw new UsageError(`--day must be a day as YYYYMMDD, got ${values.day}`, closeDayUsage);
-  }
+  const day = values.day === undefined ? 0 : dayOption(values.day);
   // A key needs the admin scope to cut the day.
   const client = await connect(clientConnectOptions(values, env, 120_000, (message) => new UsageError(message, closeDayUsage)));
   try {
@@ -36,6 +34,15 @@ export async function closeDayCommand(argv: readonly string[], env: NodeJS.Proce
     return report.passed ? 0 : 1;
   } finally {
     await client.close();
+  }
+}
+
+/** --day as a real date (YYYYMMDD or YYYY-MM-DD), so that a typo is a usage error rather than a server's refusal. */
+function dayOption(text: string): number {
+  try {
+    return parseBusinessDay(text);
+  } catch (error) {
+    throw new UsageError(`--day must be a real date as YYYYMMDD: ${(error as Error).message}`, closeDayUsage);
   }
 }
 

@@ -1,6 +1,7 @@
 // Encoding and decoding of the books operations (business days, day reports, subjects, trial balance):
 // the fixed layouts of balance and statement queries, JSON for reports. Used by the client only.
 
+import { isBusinessDay } from '../core/business-day.js';
 import { BalanceAtDayLayout, StatementFlags, StatementLayout, StatementReplyLayout, HistoryEntryLayout } from '../core/layout.js';
 import { decodeHistoryEntries } from '../core/records.js';
 import type { AccountHistoryEntry } from '../core/types.js';
@@ -95,9 +96,12 @@ function balancesAt(view: DataView, at: number): DayBalances {
   };
 }
 
-/** A business day is yyyymmdd (e.g. 20261123); 0 is allowed where it means "none / everything". */
+/**
+ * A business day is a real date written yyyymmdd (e.g. 20261123; the server refuses anything else with
+ * body_invalid too); 0 is allowed where it means "none / everything".
+ */
 function checkDay(day: number, name: string, zeroAllowed = false): number {
   if (zeroAllowed && day === 0) return 0;
-  if (!Number.isInteger(day) || day < 19000101 || day > 99991231) throw new TypeError(`${name} must be a business day yyyymmdd, got ${String(day)}`);
+  if (!isBusinessDay(day)) throw new TypeError(`${name} must be a real date written yyyymmdd (years 1900–9999), got ${String(day)}`);
   return day;
 }

@@ -148,6 +148,19 @@ export function previousBusinessDay(d: BusinessDay): BusinessDay {
 }
 
 /**
+ * The latest day a commanded cut may begin while the current business day is `current` (0 before a store's
+ * first) and the calendar's is `today`: the day after whichever is later. So a cut may begin the next day
+ * (days cut by hand may run ahead of the calendar, one at a time), catch up with the calendar after days
+ * without a cut, or close today early. A day further ahead would date every posting after it until the
+ * calendar got there (and the scheduled cuts would do nothing meanwhile): a typo, never a business day.
+ */
+export function latestDayToBegin(current: BusinessDay, today: BusinessDay): BusinessDay {
+  checkBusinessDay(today, 'latestDayToBegin: today');
+  const base = isBusinessDay(current) && current > today ? current : today;
+  return stepForward(base); // unchecked: past 9999-12-31 it names no business day, and no day passes a check against it
+}
+
+/**
  * Validates a cut time ('HH:MM', 00:00–23:59) and an IANA time zone; throws RangeError naming the bad
  * value. The zone is stored under the canonical name Intl resolves it to ('etc/utc' becomes 'UTC'),
  * so equal schedules compare equal.

@@ -7,6 +7,7 @@ import { applyAccountOperation, createAccount, setHotInbound } from './account-o
 import { errors } from './errors.js';
 import { accountStaticBytes } from './account-table.js';
 import { bytesEqual } from './bytes.js';
+import { isBusinessDay } from './business-day.js';
 import { HotRecordKind, HotRecordLayout as H, planHotRecords, type HotInboundPolicy } from './hot-inbound.js';
 import { applyInstruction } from './inbound-posting.js';
 import {
@@ -174,6 +175,9 @@ export class Ledger {
    */
   cutDay(day: number, nowNs: bigint): { seq: number; entry: Uint8Array } {
     assert(Number.isInteger(day) && day > this.businessDayValue, `a cut begins a later day (${day} after ${this.businessDayValue})`);
+    // Callers refuse other days first (the day book: body_invalid); replay does not check, so that a journal
+    // an earlier version wrote with such a cut still opens.
+    assert(isBusinessDay(day), `a cut begins a real date (${day})`);
     const header = { operation: Operation.day_cut, count: 0, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: day };
     const entry = new Uint8Array(journalEntryBytes(header.operation, 0));
     writeJournalHeader(new DataView(entry.buffer), header);

@@ -3,8 +3,9 @@
 // A check here throws only TallyError, whatever value a peer managed to send.
 
 import { checkAdminBody } from './admin-bodies.js';
+import { isBusinessDay } from './business-day.js';
 import { ErrorCode, TallyError, errorFromWire, errors, type ErrorCodeName } from './errors.js';
-import { HistoryFilterLayout, idBytes } from './layout.js';
+import { BalanceAtDayLayout, HistoryFilterLayout, StatementLayout, idBytes } from './layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax, requestIdMax } from './limits.js';
 import { Operation, isKnownOperation, type OperationNumber } from './operations.js';
 
@@ -113,15 +114,26 @@ export function checkRequestBody(operation: OperationNumber, body: Uint8Array): 
       }
       return;
     case Operation.close_day:
-      return expectBytes(body, [0, 4], 'close_day takes an empty body or a u32 day');
+      expectBytes(body, [0, 4], 'close_day takes an empty body or a u32 day');
+      if (body.byteLength === 4) checkDay(body, 0, 'close_day: the day to begin (0: the next one)');
+      return;
     case Operation.get_day_report:
-      return expectBytes(body, [4], 'get_day_report takes a u32 day');
+      expectBytes(body, [4], 'get_day_report takes a u32 day');
+      return void checkDay(body, 0, 'get_day_report: day');
     case Operation.get_balance_at_day:
-    case Operation.get_account_statement:
-      return expectBytes(body, [32], 'a day query takes a 32-byte body (account id, days)');
+      expectBytes(body, [BalanceAtDayLayout.bytes], 'a day query takes a 32-byte body (account id, days)');
+      return void checkDay(body, BalanceAtDayLayout.day, 'get_balance_at_day: day');
+    case Operation.get_account_statement: {
+      expectBytes(body, [StatementLayout.bytes], 'a day query takes a 32-byte body (account id, days)');
+      const fromDay = checkDay(body, StatementLayout.fromDay, 'get_account_statement: from day');
+      const toDay = checkDay(body, StatementLayout.toDay, 'get_account_statement: to day');
+      if (fromDay > toDay) throw errors.bodyInvalid(`get_account_statement: from day ${fromDay} is after to day ${toDay}`);
+      return;
+    }
     case Operation.get_subject_balances:
     case Operation.get_trial_balance:
-      return expectBytes(body, [8], 'a books query takes u32 ledger, u32 day');
+      expectBytes(body, [8], 'a books query takes u32 ledger, u32 day');
+      return void checkDay(body, 4, 'a books query: day (0: everything booked)');
     case Operation.get_bookkeeping_status:
       return expectBytes(body, [0], 'get_bookkeeping_status takes an empty body');
     case Operation.submit_adjustment:
@@ -135,6 +147,16 @@ export function checkRequestBody(operation: OperationNumber, body: Uint8Array): 
     default:
       throw errors.operationUnknown(operation);
   }
+}
+
+/**
+ * The u32 day at `offset`: 0 (each operation says what it means there) or a real date written yyyymmdd in
+ * years 1900–9999. Anything else (month 13, February 30) would be taken as a day by no calendar.
+ */
+function checkDay(body: Uint8Array, offset: number, what: string): number {
+  const day = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(offset, true);
+  if (day !== 0 && !isBusinessDay(day)) throw errors.bodyInvalid(`${what} ${day} is not a real date written yyyymmdd (years 1900–9999)`);
+  return day;
 }
 
 function expectBytes(body: Uint8Array, sizes: readonly number[], what: string): void {

@@ -98,7 +98,22 @@ export class GatewayMetrics {
   }
 }
 
-/** Gauges read from the service when scraped (each only when the service reports it). */
+/**
+ * A gauge's collect that never fails the scrape: when its component cannot answer (a worker down, a read that
+ * throws) the gauge is reset — no samples by label, 0 for one without labels (prom-client) — rather than left
+ * at a stale value, and every other metric is still served (one bad component used to make GET /metrics 500).
+ */
+function guarded<T extends string>(collect: (this: Gauge<T>) => void | Promise<void>): (this: Gauge<T>) => Promise<void> {
+  return async function (this: Gauge<T>): Promise<void> {
+    try {
+      await collect.call(this);
+    } catch {
+      this.reset();
+    }
+  };
+}
+
+/** Gauges read from the service when scraped (each only when the service reports it; see guarded). */
 function registerServiceGauges(registry: Registry, service: LedgerService): void {
   const registers = [registry];
   new Gauge({
@@ -106,18 +121,18 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
     help: 'Tasks queued or running on each shard (callers get overloaded past the bound).',
     labelNames: ['shard'],
     registers,
-    collect() {
+    collect: guarded(function () {
       for (const { shard, tasksOutstanding } of service.shardLoad?.() ?? []) this.set({ shard: String(shard) }, tasksOutstanding);
-    },
+    }),
   });
   new Gauge({
     name: 'tally_bookkeeping_lag_entries',
     help: 'Journal entries of each shard the bookkeeping shard has not booked yet.',
     labelNames: ['shard'],
     registers,
-    async collect() {
+    collect: guarded(async function () {
       for (const { shard, lag } of (await service.bookkeepingLag?.()) ?? []) this.set({ shard: String(shard) }, lag);
-    },
+    }),
   });
   /** A gauge of one value the service reports, or no sample when it reports none. */
   const valueGauge = (name: string, help: string, read: () => number | undefined) =>
@@ -125,10 +140,10 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
       name,
       help,
       registers,
-      collect() {
+      collect: guarded(function () {
         const value = read();
         if (value !== undefined) this.set(value);
-      },
+      }),
     });
   valueGauge('tally_transit_in_flight', 'Cross-shard instructions issued and not yet applied by their receiver.', () => service.transitStats?.().inFlight);
   valueGauge('tally_transit_delivered', 'Cross-shard instructions delivered since start.', () => service.transitStats?.().delivered);
@@ -139,12 +154,12 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
     help: 'Linked chains across shards decided since start, by outcome.',
     labelNames: ['outcome'],
     registers,
-    collect() {
+    collect: guarded(function () {
       const stats = service.chainStats?.();
       if (stats === undefined) return;
       this.set({ outcome: 'committed' }, stats.chainsCommitted);
       this.set({ outcome: 'failed' }, stats.chainsFailed);
-    },
+    }),
   });
   // One read of the shards' hot-inbound figures serves every gauge of a scrape.
   let hotRead: { at: number; stats: Promise<HotInboundStats> } | null = null;
@@ -159,10 +174,10 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
       name,
       help,
       registers,
-      async collect() {
+      collect: guarded(async function () {
         const stats = await hotStats();
         if (stats !== undefined) this.set(read(stats));
-      },
+      }),
     });
   hotGauge('tally_hot_inbound_accounts', 'Accounts marked hot-inbound (credits buffered, applied in summary).', (s) => s.accounts);
   hotGauge('tally_hot_inbound_credits_buffered', 'Credits accepted to hot-inbound accounts and not yet applied.', (s) => s.creditsBufferedCount);

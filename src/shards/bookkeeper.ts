@@ -3,7 +3,9 @@
 // it into the general ledger by subject, and answers subject balances, the trial balance, its lag behind
 // each shard, and the day report. Its progress per shard is the last voucher it stored for that shard.
 // A voucher commit that fails (a full disk) is retried with back-off and nothing new is booked meanwhile;
-// queries go on (the general ledger only holds what durable journal entries say).
+// queries go on (the general ledger only holds what durable journal entries say). An entry it cannot book
+// (a failed check: a journal no ledger of this version writes) halts it: one error line, nothing more is
+// booked or stored, reports and books queries are refused naming the entry, the lag keeps growing in view.
 
 import { assert } from '../core/assert.js';
 import { TallyError, errors } from '../core/errors.js';
@@ -51,6 +53,10 @@ export class Bookkeeper {
   #unstored: { shard: number; voucher: StoredVoucher }[] = [];
   /** Failed voucher commits in a row, the last one's error, and when (performance.now() ms) the next may run. */
   #storeFailing = { count: 0, error: null as TallyError | null, retryAtMs: 0 };
+  /** The entry being booked now: named when booking it fails. */
+  #booking: { shard: number; seq: number } | null = null;
+  /** Why booking stopped for good (see #halt), or null. */
+  #halted: Error | null = null;
 
   constructor(chart: ChartOfAccounts, store: BookkeepingStore, journals: readonly JournalReader[], log: (line: string) => void) {
     this.#chart = chart;
@@ -105,16 +111,19 @@ export class Bookkeeper {
 
   /** Every subject's balance for a ledger, through a business day (default: everything booked). */
   subjectBalances(ledger: number, day?: number): SubjectBalanceRow[] {
+    this.#refuseIfHalted();
     const balances = this.#gl.subjectBalances(ledger, day);
     return [...balances.values()].sort((a, b) => (a.code < b.code ? -1 : 1)).map((b) => this.#row(b));
   }
 
   trialBalance(ledger: number, day?: number): unknown {
+    this.#refuseIfHalted();
     const t = this.#gl.trialBalance(ledger, day);
     return JSON.parse(JSON.stringify(t, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
   }
 
   ledgers(): number[] {
+    this.#refuseIfHalted();
     return this.#gl.ledgers();
   }
 
@@ -128,10 +137,12 @@ export class Bookkeeper {
     assert(closes.every((c) => c.day === day), 'every shard closed the same day');
     const stored = this.#store.report(day);
     if (stored !== undefined) return stored;
+    this.#refuseIfHalted();
     const deadline = performance.now() + dayReportWaitMsMax;
     while (closes.some((c) => this.#gl.seqLast(c.shard) < c.cutSeq)) {
       if (performance.now() > deadline) throw new Error(`bookkeeping did not reach the cut of day ${day} within ${dayReportWaitMsMax} ms`);
       if (this.#stopped) throw new Error(`bookkeeping stopped before it reached the cut of day ${day}`);
+      this.#refuseIfHalted();
       const failing = this.#storeFailing.error;
       if (failing !== null) throw errors.storageFailed(`bookkeeping cannot reach the cut of day ${day}: ${failing.message}`);
       await this.poll();
@@ -153,9 +164,19 @@ export class Bookkeeper {
 
   /**
    * Stores the vouchers of the last poll whose commit failed, or else books and stores new entries. A failed
-   * commit (storage_failed) is kept for the next poll after a back-off; the poll itself resolves.
+   * commit (storage_failed) is kept for the next poll after a back-off; the poll itself resolves. Any other
+   * failure halts booking (#halt): the poll resolves then too, so no timer turns it into a stream of errors.
    */
   async #poll(): Promise<void> {
+    if (this.#halted !== null) return;
+    try {
+      await this.#bookAndStore();
+    } catch (error) {
+      this.#halt(error);
+    }
+  }
+
+  async #bookAndStore(): Promise<void> {
     if (this.#unstored.length === 0) this.#unstored = this.#bookNew();
     else if (performance.now() < this.#storeFailing.retryAtMs) return;
     try {
@@ -172,18 +193,39 @@ export class Bookkeeper {
     this.#storeFailing = { count: 0, error: null, retryAtMs: 0 };
   }
 
+  /**
+   * Booking failed a check (an assertion: a journal entry no ledger of this version writes, or a bug). The
+   * general ledger may be half way through that entry, so nothing more is booked or stored: the store keeps
+   * the last commit, from which a restart rebuilds. Restarting at once would only fail on the same entry
+   * again, and again, so the bookkeeper stays up — status still answers (the lag shows the halt), day
+   * reports and books queries are refused naming the entry — and says so in one error line.
+   */
+  #halt(error: unknown): void {
+    const where = this.#booking === null ? 'while storing vouchers' : `at shard ${this.#booking.shard} entry ${this.#booking.seq}`;
+    const why = error instanceof Error ? error.message : String(error);
+    this.#halted = new Error(`bookkeeping halted ${where}: ${why}`);
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#log(JSON.stringify({ level: 'error', msg: 'bookkeeping halted: it books nothing more until the cause is fixed and the server restarted', ...this.#booking, error: why }));
+  }
+
+  #refuseIfHalted(): void {
+    if (this.#halted !== null) throw this.#halted;
+  }
+
   /** Books up to bookkeepingEntriesPerPollMax new entries of each shard into the general ledger; returns their vouchers. */
   #bookNew(): { shard: number; voucher: StoredVoucher }[] {
     const booked: { shard: number; voucher: StoredVoucher }[] = [];
     for (const [shard, journal] of this.#journals.entries()) {
       let taken = 0;
       for (const [seq, entry] of journal.entries(this.#gl.seqLast(shard) + 1)) {
+        this.#booking = { shard, seq };
         const voucher = bookEntry(this.#gl, this.#codes, shard, this.#journals.length, entry);
         assert(voucher.seq === seq, 'a voucher carries its entry seq');
         booked.push({ shard, voucher: storedVoucherOf(voucher, entry) });
         if (++taken >= bookkeepingEntriesPerPollMax) break;
       }
     }
+    this.#booking = null;
     return booked;
   }
 

@@ -24,7 +24,12 @@ export interface JournalStoreOptions {
   readonly shardCount: number;
 }
 
-/** Meta values: numbers (format, identity, marks) and JSON strings (day-close summaries). */
+/**
+ * Meta values are numbers (format, identity, marks, closed days' cut seqs). The meta database encodes its
+ * values as ordered-binary, which caps a value at LMDB's key size (1,978 bytes): nothing whose size grows
+ * with the data may be put there. Stores written before day-close summaries moved to the days database
+ * may still hold them here as strings (read by daySummary only).
+ */
 type MetaValue = number | string;
 
 interface ShardMeta {
@@ -227,28 +232,22 @@ export class JournalStore {
   }
 
   /**
-   * Stores the closing balances of a day in chunks of `closingChunkSlots` account slots; a chunk equal to
-   * the previous day's is not written again (a balance lookup takes the latest chunk at or before a day).
-   * Resolves once durable. Rewriting a day after a crash writes the same bytes.
+   * Stores the closing balances of a day in chunks of `closingChunkSlots` account slots (a chunk equal to the
+   * previous day's is not written again: a balance lookup takes the latest chunk at or before a day), the
+   * day-close summary (JSON, any size) beside them in the days database, and the day's cut seq in meta. Every
+   * value is encoded before the transaction, so the transaction cannot fail half way through its callback
+   * (lmdb-js would commit the puts made before a throw). Resolves once durable. Rewriting a day after a crash
+   * writes the same bytes.
    */
   async writeClosedDay(day: number, cutSeq: number, balances: BigUint64Array, previous: BigUint64Array | null, summary: string): Promise<number> {
-    const wordsPerChunk = closingChunkSlots * closingStride;
-    const bytes = new Uint8Array(balances.buffer, balances.byteOffset, balances.byteLength);
-    const before = previous === null ? null : new Uint8Array(previous.buffer, previous.byteOffset, previous.byteLength);
-    let written = 0;
+    assert(Number.isInteger(day) && day >= 0 && day < summaryChunk, 'a closed day is a u32 yyyymmdd (or 0)');
+    const puts = changedChunks(day, balances, previous);
+    puts.push({ key: closingKey(summaryChunk, day), value: textEncoder.encode(summary) });
     await this.#commit(`storing the closing balances of day ${day}`, () => {
-      for (let chunk = 0; chunk * wordsPerChunk < balances.length || chunk === 0; chunk++) {
-        const from = chunk * wordsPerChunk * 8;
-        const to = Math.min(bytes.byteLength, from + wordsPerChunk * 8);
-        const value = bytes.subarray(from, to);
-        if (before !== null && bytesEqual(value, before.subarray(from, Math.min(before.byteLength, to)))) continue;
-        void this.#days.put(closingKey(chunk, day), value.slice());
-        written++;
-      }
-      void this.#meta.put(`daySummary:${day}`, summary);
+      for (const { key, value } of puts) void this.#days.put(key, value);
       void this.#meta.put(`dayClosed:${day}`, cutSeq);
     });
-    return written;
+    return puts.length - 1;
   }
 
   /**
@@ -270,8 +269,10 @@ export class JournalStore {
 
   /** The day-close summary (JSON) stored with a closed day. */
   daySummary(day: number): string | undefined {
-    const summary = this.#meta.get(`daySummary:${day}`);
-    return typeof summary === 'string' ? summary : undefined;
+    const stored = this.#days.get(closingKey(summaryChunk, day));
+    if (stored !== undefined) return textDecoder.decode(stored);
+    const legacy = this.#meta.get(`daySummary:${day}`); // where stores written before summaries moved kept them
+    return typeof legacy === 'string' ? legacy : undefined;
   }
 
   /** The identity the store's meta records (undefined fields: absent). */
@@ -354,18 +355,44 @@ export const closingChunkSlots = 4096;
 const closingStride = balanceStride;
 
 /**
- * Where probe() writes: 9 bytes of 0xff sort after every 8-byte closing key, so no range read of closing
- * chunks (which run from a (chunk, day) key downwards) ever meets it, even one a crash left behind.
+ * The chunk number under which a day's summary is kept in the days database: above every chunk of account
+ * slots (slots are u32, so chunks stay below 2^20), so no range read of closing chunks meets a summary.
+ */
+const summaryChunk = 0xffff_ffff;
+
+/**
+ * Where probe() writes: 9 bytes of 0xff sort after every 8-byte closing or summary key, so no range read of
+ * closing chunks (which run from a (chunk, day) key downwards) ever meets it, even one a crash left behind.
  */
 const probeKey = new Uint8Array(9).fill(0xff);
 
-/** Key of a closing chunk: u32 chunk then u32 day, big-endian, so byte order is (chunk, day) order. */
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8'); // a damaged summary reads as text that is not JSON (tally verify says so)
+
+/** Key of a closing chunk: u32 chunk then u32 day, big-endian, so byte order is (chunk, day) order. Always 8 bytes. */
 function closingKey(chunk: number, day: number): Uint8Array {
   const key = new Uint8Array(8);
   const view = new DataView(key.buffer);
   view.setUint32(0, chunk);
   view.setUint32(4, day);
   return key;
+}
+
+/** The chunks of `balances` that differ from `previous` (every chunk when it is null), as puts. */
+function changedChunks(day: number, balances: BigUint64Array, previous: BigUint64Array | null): { key: Uint8Array; value: Uint8Array }[] {
+  const wordsPerChunk = closingChunkSlots * closingStride;
+  const bytes = new Uint8Array(balances.buffer, balances.byteOffset, balances.byteLength);
+  const before = previous === null ? null : new Uint8Array(previous.buffer, previous.byteOffset, previous.byteLength);
+  const puts: { key: Uint8Array; value: Uint8Array }[] = [];
+  for (let chunk = 0; chunk * wordsPerChunk < balances.length || chunk === 0; chunk++) {
+    assert(chunk < summaryChunk, 'closing chunks stay below the summary chunk');
+    const from = chunk * wordsPerChunk * 8;
+    const to = Math.min(bytes.byteLength, from + wordsPerChunk * 8);
+    const value = bytes.subarray(from, to);
+    if (before !== null && bytesEqual(value, before.subarray(from, Math.min(before.byteLength, to)))) continue;
+    puts.push({ key: closingKey(chunk, day), value: value.slice() });
+  }
+  return puts;
 }
 
 
@@ -387,7 +414,7 @@ function openDatabases(root: RootDatabase): { meta: Database<MetaValue, string>;
     dupSort: false,
   });
   const days = root.openDB<Uint8Array, Uint8Array>({
-    name: 'days', // closing balances by (slot chunk, business day): see writeClosedDay
+    name: 'days', // closing balances by (slot chunk, business day), and each day's summary: see writeClosedDay
     encoding: 'binary',
     keyEncoding: 'binary',
     cache: false,

@@ -14,6 +14,7 @@ import { Operation, isWriteOperation } from '../core/operations.js';
 import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../core/prepared-chains.js';
 import { DelaySamples } from './delay-samples.js';
 import {
+  CutFlags,
   ShardControl,
   hotInboundDefault,
   isShardTaskError,
@@ -77,7 +78,7 @@ export interface ShardLoopOptions {
 
 /** What the loop needs of the day book (shards/day-book.ts). */
 export interface ShardDays {
-  cut(day: number, nowNs: bigint): { entry: { seq: number; entry: Uint8Array } | null; afterDurable: () => Promise<Uint8Array> };
+  cut(day: number, nowNs: bigint, follows: boolean): { entry: { seq: number; entry: Uint8Array } | null; afterDurable: () => Promise<Uint8Array> };
   query(operation: number, body: Uint8Array): Uint8Array;
   isQuery(operation: number): boolean;
 }
@@ -299,7 +300,10 @@ export class ShardLoop {
     if (task.operation === ShardControl.holdTurn) return this.#holdTurn();
     if (task.operation === ShardControl.releaseTurn) return Promise.resolve(this.#releaseTurn());
     const days = this.#o.days;
-    if (days !== undefined && task.operation === ShardControl.cutDay) return this.cutDay(dayOfBody(task.body));
+    if (days !== undefined && task.operation === ShardControl.cutDay) {
+      const { day, follows } = cutOfBody(task.body);
+      return this.cutDay(day, follows);
+    }
     if (days !== undefined && days.isQuery(task.operation)) return this.#read(() => days.query(task.operation, task.body));
     throw errors.operationUnknown(task.operation);
   }
@@ -307,13 +311,14 @@ export class ShardLoop {
   /**
    * The day cut: one journal entry in arrival order, like a write; once it is durable the closed day's
    * balances are stored and its summary answered. Writes behind it go on (they belong to the new day).
+   * `follows`: the day is the one the first shard began (ShardSet.cutDay), taken as it is.
    */
-  async cutDay(day: number): Promise<Uint8Array> {
+  async cutDay(day: number, follows = false): Promise<Uint8Array> {
     const days = this.#o.days;
     assert(days !== undefined, 'a cut needs the day book');
     const step = (): Executed & { finish: () => Promise<Uint8Array> } => {
       if (this.#failure !== null) throw this.#failure;
-      const plan = days.cut(day, this.#o.nowNs());
+      const plan = days.cut(day, this.#o.nowNs(), follows);
       const durable = plan.entry === null ? this.#o.journal.durable() : this.#persist(plan.entry.seq, plan.entry.entry);
       return { reply: new Uint8Array(0), outbound: null, durable, finish: plan.afterDurable };
     };
@@ -530,11 +535,17 @@ export class ShardLoop {
   }
 }
 
-/** The day a cut task names: u32 yyyymmdd, or 0 (or an empty body) for the next one. */
-function dayOfBody(body: Uint8Array): number {
-  if (body.byteLength === 0) return 0;
-  if (body.byteLength !== 4) throw errors.bodyInvalid(`a day cut takes a 4-byte day, got ${body.byteLength} bytes`);
-  return new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+/**
+ * The cut a task names: u32 yyyymmdd, or 0 (or an empty body) for the next day; then optionally u32 flags
+ * (CutFlags.follows: the day another shard began, taken as it is).
+ */
+function cutOfBody(body: Uint8Array): { day: number; follows: boolean } {
+  if (body.byteLength === 0) return { day: 0, follows: false };
+  if (body.byteLength !== 4 && body.byteLength !== 8) throw errors.bodyInvalid(`a day cut takes a 4-byte day and optional 4-byte flags, got ${body.byteLength} bytes`);
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const flags = body.byteLength === 8 ? view.getUint32(4, true) : 0;
+  if ((flags & ~CutFlags.follows) !== 0) throw errors.bodyInvalid(`a day cut's flags are ${CutFlags.follows} (follows) or 0, got ${flags}`);
+  return { day: view.getUint32(0, true), follows: (flags & CutFlags.follows) !== 0 };
 }
 
 function statusReply(status: number): Uint8Array {

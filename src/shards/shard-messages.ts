@@ -19,7 +19,10 @@ export const ShardControl = {
   acknowledgeOutbox: 22,
   /** Reply: f64 × 2 × shardCount: last pair sequence issued to each peer, then last applied from each. */
   transitStatus: 23,
-  /** Body: u32 day to begin (0: the next one). Reply: the closed day's summary (JSON, core/day-close.ts). */
+  /**
+   * Body: u32 day to begin (0: the next one), then optionally u32 CutFlags (cutDayBody). Reply: the closed
+   * day's summary (JSON, core/day-close.ts).
+   */
   cutDay: 24,
   /**
    * Body: core/prepared-chains.ts encodePrepare. The shard votes on its part of cross-shard chains and
@@ -51,6 +54,21 @@ export const ShardControl = {
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;
+
+/** Flags of a cutDay task. */
+export const CutFlags = {
+  /** The day is the one the first shard just began (ShardSet.cutDay): a real date, taken without the limits on how far ahead. */
+  follows: 1,
+} as const;
+
+/** The body of a cutDay task. */
+export function cutDayBody(day: number, follows: boolean): Uint8Array {
+  const body = new Uint8Array(8);
+  const view = new DataView(body.buffer);
+  view.setUint32(0, day, true);
+  view.setUint32(4, follows ? CutFlags.follows : 0, true);
+  return body;
+}
 
 export interface ShardTask {
   operation: number;

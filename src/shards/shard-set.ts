@@ -24,7 +24,7 @@ import type { ShardDayClose } from '../core/day-close.js';
 import { HotOutboundKeeper, hotOutboundAccountsIn, hotOutboundDefault, type HotOutboundOptions, type HotOutboundStats } from './hot-outbound-keeper.js';
 import { ShardHost } from './shard-host.js';
 import { SnapshotRunner, type SnapshotStatus } from './snapshot-host.js';
-import { ShardControl, hotInboundDefault, type HotInboundOptions, type HotInboundShardStatus } from './shard-messages.js';
+import { ShardControl, cutDayBody, hotInboundDefault, type HotInboundOptions, type HotInboundShardStatus } from './shard-messages.js';
 import { TransitRelay, type InFlightAmount, type TransitRelayOptions, type TransitStats } from './transit-relay.js';
 import type { HotInboundStats } from '../gateway/ledger-service.js';
 
@@ -203,8 +203,9 @@ export class ShardSet {
    */
   async cutDay(day = 0): Promise<ShardDayClose[]> {
     if (this.#closed !== null) throw errors.shuttingDown();
-    const first = parseDayClose(await this.hosts[0].runInternal(ShardControl.cutDay, dayBody(day), true));
-    const rest = await Promise.all(this.hosts.slice(1).map((host) => host.runInternal(ShardControl.cutDay, dayBody(first.dayBegun), true)));
+    const first = parseDayClose(await this.hosts[0].runInternal(ShardControl.cutDay, cutDayBody(day, false), true));
+    // The others take the day shard 0 began as it is: shard 0 checked it against the calendar and its day.
+    const rest = await Promise.all(this.hosts.slice(1).map((host) => host.runInternal(ShardControl.cutDay, cutDayBody(first.dayBegun, true), true)));
     return [first, ...rest.map(parseDayClose)];
   }
 
@@ -580,12 +581,6 @@ async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | null> {
 /** Day 0 in a books query means "everything booked so far". */
 function dayOrAll(day: number): number | undefined {
   return day === 0 ? undefined : day;
-}
-
-function dayBody(day: number): Uint8Array {
-  const body = new Uint8Array(4);
-  new DataView(body.buffer).setUint32(0, day, true);
-  return body;
 }
 
 function parseDayClose(reply: Uint8Array): ShardDayClose {

@@ -62,11 +62,19 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
     replayJournal(ledger, store);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
-    const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
+    let loop: ShardLoop | null = null;
+    const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)), {
+      shardIndex,
+      lowSpace: () => lowSpaceError(store.path, `shard ${shardIndex}`),
+      stopped: () => exiting || loop === null || loop.stopped,
+      fail: (error) => loop?.fail(error),
+      log: (line) => console.error(line),
+    });
     const nowNs = anchoredClockNs();
-    const loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound });
+    loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound });
     // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
-    // before the next append, closed days stored, a new store's first day opened).
+    // before the next append, a new store's first day opened). Closed days are stored too, but one whose
+    // write fails is retried beside the postings (DayBook.storeOwedLater): it is derived from the journal.
     loop.pauseWrites(errors.storageFailed(`shard ${shardIndex}: its store has not taken a write since the worker started`));
     const storeWrites = recoveryWrites(shardIndex, store, ledger, days, loop, nowNs);
     if (health.failuresInARow === 0) {
@@ -89,9 +97,10 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
 
 /**
  * The writes a replayed shard owes its store before it may append: entries past a gap removed (they were
- * never acknowledged, and the next append takes the first one's seq), closed days stored, a new store's
- * first business day opened, and on request a probe that the store takes writes at all. Each retry
- * resumes where the last failed. Rejects storage_failed while the disk stays full.
+ * never acknowledged, and the next append takes the first one's seq), a new store's first business day
+ * opened, and on request a probe that the store takes writes at all. Each retry resumes where the last
+ * failed. Rejects storage_failed while the disk stays full. Closed days the replay found unstored are
+ * stored here too, but a failure there is left to DayBook.storeOwedLater (postings never wait for them).
  */
 function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger, days: DayBook, loop: ShardLoop, nowNs: () => bigint): (probe: boolean) => Promise<void> {
   let discarded = false;
@@ -104,7 +113,10 @@ function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger,
       if (count > 0) console.error(`tally shard ${shardIndex}: dropped ${count} unacknowledged journal entries past a gap`);
       discarded = true;
     }
-    await days.recover();
+    await days.recover().catch((error: unknown) => {
+      if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+      days.storeOwedLater(error);
+    });
     const openingDay = days.openingDay(nowNs());
     if (openingDay !== null) await loop.cutDay(openingDay);
     if (probe) await store.probe(storageProbeBytes);

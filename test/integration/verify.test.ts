@@ -5,7 +5,8 @@
 //  1. verify passes (exit 0, in-process and as `node dist/src/cli/main.js verify`) and no file of the
 //     directory changes or appears (every file hashed before and after);
 //  2. on copies of the directory it fails (exit 1) naming the problem: a journal entry's amount overwritten,
-//     the last-but-one journal entry of a shard deleted (a gap), a stored bookkeeping voucher tampered;
+//     the last-but-one journal entry of a shard deleted (a gap), a stored bookkeeping voucher tampered, a day
+//     cut to a day that is no date (as close_day 20261301 was journaled before days were checked);
 //  3. a snapshot-shaped copy (data files only, a manifest.json) passes too, and gets no lock file;
 //  4. it refuses (DataDirError, exit 2) a directory whose stores a running shard set holds open.
 
@@ -19,7 +20,7 @@ import { open, type RootDatabase } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BusinessCalendar, parseDayCutSchedule } from '../../src/core/business-day.js';
 import { defaultChart } from '../../src/core/chart-of-accounts.js';
-import { eventOffset, readJournalHeader } from '../../src/core/journal-entry.js';
+import { eventOffset, journalEntryBytes, readJournalHeader, writeJournalHeader } from '../../src/core/journal-entry.js';
 import { TransferLayout } from '../../src/core/layout.js';
 import { Operation } from '../../src/core/operations.js';
 import { decodeResults, encodeAccountOperations, encodeAccounts, encodeTransfers, type TransferInput } from '../../src/core/records.js';
@@ -224,6 +225,25 @@ describe('tally verify on a data directory a shard set wrote', () => {
       message: `shard 1: journal seq ${deleted} is missing: entries run 1..${deleted - 1}, then resume at seq ${deleted + 1} and end at seq ${deleted + 1} (a start would drop every entry past the gap as never acknowledged)`,
     });
     expect(report.shards[1]).toMatchObject({ complete: false, replayed: deleted - 1, entries: deleted + 1 });
+  });
+
+  // Issue #20 (3): close_day 20261301 was journaled; verify passed such a journal without a word.
+  it('fails naming the cut when a shard’s journal cuts to a day that is no date', async () => {
+    await baseDataDir();
+    const dir = copyOfBase('no-date');
+    let cutSeq = 0;
+    await withStore(join(dir, 'shard-1'), async (root) => {
+      const journal = root.openDB<Uint8Array, number>({ name: 'journal', encoding: 'binary', keyEncoding: 'ordered-binary', cache: false });
+      const [last] = [...journal.getRange({ reverse: true, limit: 1 })];
+      const header = readJournalHeader(Uint8Array.prototype.slice.call(last!.value));
+      cutSeq = last!.key + 1;
+      const entry = new Uint8Array(journalEntryBytes(Operation.day_cut, 0));
+      writeJournalHeader(new DataView(entry.buffer), { operation: Operation.day_cut, count: 0, timestampBase: header.timestampBase + 1_000n, seq: cutSeq, businessDay: 20261301 });
+      await journal.put(cutSeq, entry);
+    });
+    const report = await verify(dir);
+    expect(report.passed).toBe(false);
+    expect(report.problems).toContainEqual({ check: 'days', message: `shard 1: the cut at seq ${cutSeq} begins day 20261301, which is no date (yyyymmdd)` });
   });
 
   it('fails naming the voucher when a stored bookkeeping voucher was tampered with', async () => {

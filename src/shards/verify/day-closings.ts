@@ -3,6 +3,7 @@
 // chunk by chunk — and no stored closed day without a cut. Keeps every shard's summaries for the day reports.
 
 import { Balance, balanceStride } from '../../core/account-table.js';
+import { isBusinessDay } from '../../core/business-day.js';
 import { summarizeClosedDay, type ShardDayClose } from '../../core/day-close.js';
 import type { ClosedDay } from '../../core/ledger.js';
 import type { LedgerState } from '../../core/ledger-state.js';
@@ -35,6 +36,8 @@ export class DayClosingsAudit {
   /** A day the replay just closed (right after its cut entry: the statics and balances are the cut's). */
   onClosed(store: JournalStore, s: LedgerState, closed: ClosedDay): void {
     const shard = `shard ${s.shardIndex}`;
+    // Ledgers of this version cut only to real dates; an earlier one journaled whatever close_day named.
+    if (!isBusinessDay(closed.dayBegun)) this.#problems.add('days', `${shard}: the cut at seq ${closed.cutSeq} begins day ${closed.dayBegun}, which is no date (yyyymmdd)`);
     const summary = summarizeClosedDay(s, closed);
     const list = this.closes.get(closed.day) ?? [];
     list.push(summary);

@@ -18,6 +18,7 @@ import {
   businessDayYearMin,
   formatBusinessDay,
   isBusinessDay,
+  latestDayToBegin,
   nextBusinessDay,
   parseBusinessDay,
   parseDayCutSchedule,
@@ -111,6 +112,24 @@ describe('BusinessDay arithmetic', () => {
     expect(() => previousBusinessDay(Number.NaN)).toThrow(RangeError);
     expect(() => nextBusinessDay(businessDayYearMax * 10_000 + 1231)).toThrow(RangeError);
     expect(() => previousBusinessDay(businessDayYearMin * 10_000 + 101)).toThrow(RangeError);
+  });
+});
+
+describe('latestDayToBegin', () => {
+  it.each([
+    ['a new store (no day yet): the calendar’s next day', 0, 20261204, 20261205],
+    ['the current day is today: tomorrow', 20261204, 20261204, 20261205],
+    ['days cut by hand ran ahead: the day after the current one', 20261210, 20261204, 20261211],
+    ['days were not cut: the calendar’s next day', 20261101, 20261204, 20261205],
+    ['across a month, a leap February and a year', 20240228, 20240228, 20240229],
+    ['the last day of a year', 20261231, 20261130, 20270101],
+    ['a current day that is no date (an earlier version’s journal): the calendar decides', 20261301, 20261204, 20261205],
+  ])('%s', (_name, current, today, latest) => {
+    expect(latestDayToBegin(current, today)).toBe(latest);
+  });
+
+  it('refuses a calendar day that is no date', () => {
+    expect(() => latestDayToBegin(20261204, 20261301)).toThrow(RangeError);
   });
 });
 

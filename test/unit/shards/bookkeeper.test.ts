@@ -2,11 +2,14 @@
 // bookkeeping thread is ended right after (ending a thread inside an lmdb-js write aborts the process).
 // And of a voucher store that fails (a full disk): the poll keeps its vouchers and retries them after a
 // back-off, books nothing new meanwhile, answers queries, and a day report asked meanwhile fails at once.
+// And of a journal entry it cannot book (a day cut naming no date, as an earlier version journaled): it halts,
+// says so once, stores nothing more, answers its status and refuses reports and books queries naming the entry.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultChart } from '../../../src/core/chart-of-accounts.js';
 import type { ShardDayClose } from '../../../src/core/day-close.js';
 import { errors } from '../../../src/core/errors.js';
+import { JournalHeader } from '../../../src/core/journal-entry.js';
 import { Bookkeeper, bookkeepingPollMs, type JournalReader } from '../../../src/shards/bookkeeper.js';
 import type { BookkeepingStore, StoredVoucher } from '../../../src/shards/bookkeeping-store.js';
 import { storageRetryMs } from '../../../src/shards/storage-health.js';
@@ -116,6 +119,44 @@ describe('Bookkeeper on a voucher store that fails', () => {
     expect(tried).toEqual([[1, 2], [1, 2], [1, 2], [3]]); // the same vouchers twice more, then the new entry
     expect(stored).toEqual([1, 2, 3]);
     expect(logged.filter((line) => line.includes('stores vouchers again'))).toHaveLength(1);
+    await bookkeeper.stop();
+  });
+});
+
+describe('Bookkeeper on an entry it cannot book', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  // Regression (issue #20, 3): a journaled cut to day 20261301 failed an assertion on every poll, the worker
+  // restarted and failed again: thousands of error lines, and GET /metrics (which asks for the lag) answered 500.
+  it('halts at it: one error line however many polls, nothing more stored, status answers, reports are refused naming it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+    const h = new LedgerHarness();
+    standardWorld(h); // entries 1 (accounts) and 2 (funding)
+    const cut = h.ledger.cutDay(20261204, h.nowNs); // entry 3, stored as an earlier version wrote it: day 20261301
+    const stored = cut.entry.slice();
+    new DataView(stored.buffer).setUint32(JournalHeader.businessDay, 20261301, true);
+    h.journal.set(cut.seq, stored);
+    h.createTransfers([transfer(5001n, ids.bank, ids.merchant, 7n)]); // entry 4
+    const { store, tried } = storeFailingCommits();
+    const logged: string[] = [];
+    const bookkeeper = new Bookkeeper(defaultChart(), store, [readerOf(h)], (line) => logged.push(line));
+    await bookkeeper.start();
+
+    await expect(bookkeeper.poll()).resolves.toBeUndefined();
+    await vi.advanceTimersByTimeAsync(bookkeepingPollMs * 200);
+    await bookkeeper.poll();
+    const halted = logged.filter((line) => line.includes('bookkeeping halted'));
+    expect(halted).toHaveLength(1);
+    expect(JSON.parse(halted[0]!)).toMatchObject({ level: 'error', shard: 0, seq: 3, error: expect.stringContaining('day cut 3 names a business day') });
+    expect(tried).toEqual([]); // the entries booked before it in that poll are not stored either: a restart rebuilds from the store
+    expect(bookkeeper.status()[0]).toMatchObject({ journaled: 4 });
+    expect(bookkeeper.status()[0]!.lag).toBeGreaterThan(0);
+    const close = { shard: 0, day: 20261204, cutSeq: 3 } as unknown as ShardDayClose;
+    await expect(bookkeeper.dayReport([close], [])).rejects.toThrow(/bookkeeping halted at shard 0 entry 3/);
+    expect(() => bookkeeper.subjectBalances(1)).toThrow(/bookkeeping halted at shard 0 entry 3/);
+    expect(() => bookkeeper.trialBalance(1)).toThrow(/bookkeeping halted/);
     await bookkeeper.stop();
   });
 });

@@ -173,3 +173,56 @@ describe('JournalStore', () => {
     expect(second.entry(5)).toBeUndefined();
   });
 });
+
+/** A day-close summary as a shard with accounts on `ledgers` ledgers writes it: one row per ledger and code. */
+function summaryOf(day: number, ledgers: number): string {
+  const codes = Array.from({ length: ledgers }, (_, i) => ({ ledger: i + 1, code: 1, accounts: 1, debitsPosted: '10', creditsPosted: '0' }));
+  return JSON.stringify({ shard: 0, day, dayBegun: day + 1, cutSeq: 7, cutTimestamp: '1', codes, systemAccounts: [], transitIssued: [0, 3], transitApplied: [0, 0] });
+}
+
+describe('JournalStore closed days: nothing stored grows into a key-sized slot', () => {
+  // Regression (issue #20): summaries were meta values, which lmdb-js encodes like keys (≤ 1,978 bytes), so a
+  // day cut with accounts on ~10+ ledgers failed "Key of size … was too large", and every write after it too.
+  it.each([1, 150, 300, 5_000])('stores and reads back the summary of a day with %i ledgers', async (ledgers) => {
+    const store = openStore();
+    const balances = new BigUint64Array(5 * (ledgers * 2)).fill(7n);
+    const summary = summaryOf(20261204, ledgers);
+    expect(await store.writeClosedDay(20261204, 7, balances, null, summary)).toBe(Math.ceil((ledgers * 2) / 4096)); // chunks written
+    expect(store.isDayClosed(20261204)).toBe(true);
+    expect(store.daySummary(20261204)).toBe(summary);
+    expect(store.closedDaysStored()).toEqual([{ day: 20261204, cutSeq: 7 }]);
+    expect(store.closingAt(0, 20261204)).toEqual(new BigUint64Array(5).fill(7n));
+    await store.close();
+    const reopened = openStore();
+    expect(reopened.daySummary(20261204)).toBe(summary);
+  });
+
+  // Regression (issue #20, 8c: verify found "no summary is stored"): lmdb-js remembers the value it encodes
+  // last before encoding it, so after an oversized summary failed, writing the same summary again stored the
+  // value encoded before it (a number) in its place, and the day counted as closed without a summary.
+  it('rewrites a day after other writes with the very summary it was given', async () => {
+    const store = openStore();
+    const balances = new BigUint64Array(10).fill(3n);
+    const summary = summaryOf(20261205, 300);
+    store.recordOutboxAcknowledged(1, 42); // a number encoded by the same thread just before
+    await store.writeClosedDay(20261205, 9, balances, null, summary).catch(() => undefined);
+    await store.writeClosedDay(20261205, 9, balances, null, summary); // replay rewrites what a crash may have cut short
+    expect(store.daySummary(20261205)).toBe(summary);
+    expect(store.closedDaysStored()).toEqual([{ day: 20261205, cutSeq: 9 }]);
+  });
+
+  it('keeps summaries apart from closing chunks: a balance lookup never meets one', async () => {
+    const store = openStore();
+    const day1 = new BigUint64Array(5 * 3).fill(1n);
+    const day2 = day1.slice();
+    day2[5] = 9n; // the second account moved
+    await store.writeClosedDay(20261201, 4, day1, null, summaryOf(20261201, 200));
+    await store.writeClosedDay(20261202, 8, day2, day1, summaryOf(20261202, 200));
+    expect(store.closingAt(1, 20261202)![0]).toBe(9n);
+    expect(store.closingAt(1, 20261201)![0]).toBe(1n);
+    expect(store.closingAt(1, 20991231)![0]).toBe(9n); // the latest chunk at or before the day
+    expect(store.closingAt(2, 20261130)).toBeNull(); // before any closed day
+    expect(store.closingChunkAt(1, 20261202)).toBeNull(); // one chunk of 4,096 slots holds all three accounts
+    expect(store.daySummary(20261201)).toBe(summaryOf(20261201, 200));
+  });
+});

@@ -10,7 +10,7 @@ import { AssertionError } from '../../../src/core/assert.js';
 import { errors } from '../../../src/core/errors.js';
 import { Operation } from '../../../src/core/operations.js';
 import { ShardLoop, recoverLedger, replayJournal, type ShardDays, type ShardJournal, type ShardLedger } from '../../../src/shards/shard-loop.js';
-import { ShardControl } from '../../../src/shards/shard-messages.js';
+import { ShardControl, cutDayBody } from '../../../src/shards/shard-messages.js';
 import { ChainDecision, DecideStatus, encodeDecide, encodePrepare, type PrepareRequest } from '../../../src/core/prepared-chains.js';
 
 /** A journal whose appends stay in flight until the test settles them; durable() covers all so far. */
@@ -469,5 +469,40 @@ describe('ShardLoop with writes paused (its store has not taken a write yet)', (
     const ledger = new CountingLedger();
     expect(replayJournal(ledger, journal)).toBe(1);
     expect([ledger.applied, journal.discards]).toEqual([4, 0]);
+  });
+});
+
+describe('ShardLoop day cuts', () => {
+  /** A day book that records what each cut was asked for. */
+  function setUpDays() {
+    const parts = setUp();
+    const asked: { day: number; follows: boolean }[] = [];
+    const days: ShardDays = {
+      cut(day, _nowNs, follows) {
+        asked.push({ day, follows });
+        return { entry: null, afterDurable: () => Promise.resolve(new Uint8Array(0)) };
+      },
+      query: () => new Uint8Array(0),
+      isQuery: () => false,
+    };
+    const loop = new ShardLoop({ shardIndex: 0, ledger: parts.ledger, journal: parts.journal, nowNs: () => 1n, onFatal: (e) => parts.fatal.push(e), days });
+    return { ...parts, loop, asked };
+  }
+
+  it('hands the day book the day and whether it follows the first shard (cutDayBody), or the next day for an empty body', async () => {
+    const { loop, asked } = setUpDays();
+    await loop.run({ operation: ShardControl.cutDay, body: cutDayBody(20261205, false) });
+    await loop.run({ operation: ShardControl.cutDay, body: cutDayBody(20261206, true) });
+    await loop.run({ operation: ShardControl.cutDay, body: new Uint8Array(0) });
+    expect(asked).toEqual([{ day: 20261205, follows: false }, { day: 20261206, follows: true }, { day: 0, follows: false }]);
+  });
+
+  it.each([
+    ['a ragged body', new Uint8Array(3)],
+    ['unknown flags', Uint8Array.of(0, 0, 0, 0, 2, 0, 0, 0)],
+  ])('refuses %s (body_invalid) without asking the day book or stopping', async (_name, body) => {
+    const { loop, asked, fatal } = setUpDays();
+    await expect(loop.run({ operation: ShardControl.cutDay, body })).rejects.toMatchObject({ code: 'body_invalid' });
+    expect([asked.length, fatal.length, loop.stopped]).toEqual([0, 0, false]);
   });
 });
