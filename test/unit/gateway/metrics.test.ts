@@ -25,7 +25,7 @@ function service(broken: { lag?: boolean; hot?: boolean; load?: boolean; chains?
     hotInboundStats: () =>
       broken.hot
         ? Promise.reject(errors.shardUnavailable(1, 'stopped'))
-        : Promise.resolve({ accounts: 2, creditsBuffered: '0', creditsBufferedCount: 0, creditsApplied: 0, delayMsP50: 0, delayMsP99: 0, delayMsMax: 0 }),
+        : Promise.resolve({ accounts: 2, creditsBuffered: '0', creditsBufferedCount: 0, creditsApplied: 0, delayMsP50: 0, delayMsP99: 0, delayMsMax: 0, shardsNotAnswering: [] }),
     daysStatus: () => ({ lastClosedDay: 20261204, lastReportPassed: true, failedReports: 0 }),
   };
 }
