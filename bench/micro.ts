@@ -5,9 +5,9 @@
 
 import os from 'node:os';
 import { formatResults, runMicroTasks, type MicroTask } from './micro/bench-kit.js';
-import { ledgerTasks } from './micro/core/ledger.bench.js';
-import { recordsTasks } from './micro/core/records.bench.js';
-import { vouchersTasks } from './micro/core/vouchers.bench.js';
+import { ledgerTasks } from './micro/core/posting/ledger.bench.js';
+import { recordsTasks } from './micro/core/wire/records.bench.js';
+import { vouchersTasks } from './micro/core/books/vouchers.bench.js';
 
 /** Timed calls per task: enough samples for a p99, small enough for the whole run to stay near a minute. */
 const callsPerTask = 50;

@@ -4,7 +4,7 @@
 // arithmetic over balances read elsewhere, nothing here reads or waits.
 
 import type { AccountBalances } from '../../src/client/index.js';
-import { sliceAccountId } from '../../src/core/hot-outbound.js';
+import { sliceAccountId } from '../../src/core/hot/hot-outbound.js';
 import { shardOfId } from '../../src/core/routing.js';
 
 export interface HotOutboundGroup {

@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import type { DayReport } from '../../src/client/index.js';
-import { formatDayReport } from '../../src/core/day-report.js';
+import { formatDayReport } from '../../src/core/books/day-report.js';
 import type { LatencySummary } from './latency.js';
 import type { WindowProfile } from './cpu-profile.js';
 import type { BufferedWait } from './hot-accounts.js';

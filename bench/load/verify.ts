@@ -14,7 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccountState, Client, TransferState } from '../../src/client/index.js';
 import { historyPageMax } from '../../src/core/limits.js';
-import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
+import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
 import { creditsBuffered, type BufferedWait } from './hot-accounts.js';
 import { checkGroup, keeperMovesByPair, sliceIdsOf, storedDebitAccountId, type GroupCheck, type HotOutboundGroup } from './hot-outbound-group.js';
 import type { HotDebitGroupResult, TransitReading, VerificationResult } from './report.js';

@@ -2,7 +2,7 @@
 // line per record or JSON lines. Pages through the log itself up to --limit records.
 
 import { connect } from '../client/client.js';
-import type { AuditRecord } from '../core/audit-log.js';
+import type { AuditRecord } from '../core/admin/audit-log.js';
 import { auditPageMax } from '../core/limits.js';
 import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
 import { integerOption, parseFlags } from './option-values.js';

@@ -5,8 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect } from '../client/client.js';
-import { backupName } from '../core/backup-policy.js';
-import { pruneBackups } from '../shards/backups.js';
+import { backupName } from '../core/admin/backup-policy.js';
+import { pruneBackups } from '../shards/snapshots/backups.js';
 import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
 import { integerOption, parseFlags } from './option-values.js';
 import { ProgressLine } from './progress.js';

@@ -3,7 +3,7 @@
 
 import { connect } from '../client/client.js';
 import { parseBusinessDay } from '../core/business-day.js';
-import { formatDayReport } from '../core/day-report.js';
+import { formatDayReport } from '../core/books/day-report.js';
 import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
 import { parseFlags } from './option-values.js';
 import { UsageError } from './serve-options.js';

@@ -3,12 +3,12 @@
 // on SIGINT/SIGTERM — the gateway first (no new requests, in-flight ones answered or refused), then the
 // shards, then the admin store (audit log, adjustments) — within --shutdown-deadline-ms, or exits anyway.
 
-import { AdminService } from '../gateway/admin-service.js';
+import { AdminService } from '../admin/admin-service.js';
 import { startServer } from '../gateway/server.js';
-import { AdminStore } from '../shards/admin-store.js';
+import { AdminStore } from '../admin/admin-store.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
-import { backupDirProblem, scheduleBackups } from '../shards/backups.js';
-import { startShards } from '../shards/shard-set.js';
+import { backupDirProblem, scheduleBackups } from '../shards/snapshots/backups.js';
+import { startShards } from '../shards/set/shard-set.js';
 import { jsonLineSink, jsonLogger } from './logger.js';
 import { auditCommand } from './audit.js';
 import { backupCommand } from './backup.js';

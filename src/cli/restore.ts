@@ -3,7 +3,7 @@
 // bar. Offline: no server runs on the target. `--check` only checks the snapshot.
 
 import { resolve } from 'node:path';
-import { checkSnapshot, restoreSnapshot, SnapshotRefused } from '../shards/snapshot-restore.js';
+import { checkSnapshot, restoreSnapshot, SnapshotRefused } from '../shards/snapshots/snapshot-restore.js';
 import { parseFlags } from './option-values.js';
 import { ProgressLine, formatBytes } from './progress.js';
 import { UsageError } from './serve-options.js';

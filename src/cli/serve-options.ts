@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
-import { parseChart } from '../core/chart-of-accounts.js';
+import { parseChart } from '../core/books/chart-of-accounts.js';
 import { eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, shutdownDeadlineMsDefault, shutdownDeadlineMsMax } from '../core/limits.js';
 import { isLoopbackHost, readKeysFile, type ApiKey } from '../gateway/auth.js';
 import type { TlsFiles } from '../gateway/server.js';
-import { hotOutboundDefault, type HotOutboundOptions } from '../shards/hot-outbound-keeper.js';
-import { hotInboundDefault, type HotInboundOptions } from '../shards/shard-messages.js';
+import { hotOutboundDefault, type HotOutboundOptions } from '../shards/set/hot-outbound-keeper.js';
+import { hotInboundDefault, type HotInboundOptions } from '../shards/shard/shard-messages.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isLogLevel, logLevels, type LogLevel } from './logger.js';
 import { integerOption, parseFlags } from './option-values.js';

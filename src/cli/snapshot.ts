@@ -4,7 +4,7 @@
 
 import { resolve } from 'node:path';
 import { connect, type Client } from '../client/client.js';
-import type { SnapshotStatus } from '../core/snapshot-manifest.js';
+import type { SnapshotStatus } from '../core/admin/snapshot-manifest.js';
 import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
 import { parseFlags } from './option-values.js';
 import { ProgressLine, formatBytes } from './progress.js';

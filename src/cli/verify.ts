@@ -3,8 +3,8 @@
 // usage error or a directory that is no Tally data directory.
 
 import { readFileSync } from 'node:fs';
-import { defaultChart, parseChart, type ChartOfAccounts } from '../core/chart-of-accounts.js';
-import { DataDirError, verifyDataDir, type VerifyProgress } from '../shards/store-verify.js';
+import { defaultChart, parseChart, type ChartOfAccounts } from '../core/books/chart-of-accounts.js';
+import { DataDirError, verifyDataDir, type VerifyProgress } from '../shards/verify/store-verify.js';
 import { count, formatVerifyReport, verifyProblemsPrintedMax, verifyReportJson } from '../shards/verify/report.js';
 import { parseFlags } from './option-values.js';
 import { UsageError } from './serve-options.js';

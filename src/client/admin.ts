@@ -1,10 +1,10 @@
 // Encoding and decoding of the admin operations for the client: adjustments (maker–checker) and the audit
 // log. Bodies are built with core/admin-bodies.ts; inputs are checked here with TypeErrors that name the field.
 
-import { encodeAdminJson, encodeSubmissionBody } from '../core/admin-bodies.js';
-import type { AdjustmentDetail, AdjustmentStatus } from '../core/adjustments.js';
+import { encodeAdminJson, encodeSubmissionBody } from '../core/wire/admin-bodies.js';
+import type { AdjustmentDetail, AdjustmentStatus } from '../core/admin/adjustments.js';
 import { adjustmentTransfersMax, eventBytes } from '../core/limits.js';
-import { decodeTransfer, encodeTransfers, type TransferInput } from '../core/records.js';
+import { decodeTransfer, encodeTransfers, type TransferInput } from '../core/wire/records.js';
 import type { Transfer } from '../core/types.js';
 
 /** An adjustment to submit: transfers as createTransfers takes them, and why (required, ≤ 1,000 characters). */

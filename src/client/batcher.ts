@@ -6,7 +6,7 @@ import { assert } from '../core/assert.js';
 import { TallyError, errors } from '../core/errors.js';
 import { idBytes, resultBytes } from '../core/layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax } from '../core/limits.js';
-import { decodeResults, encodeIds, type EventResult } from '../core/records.js';
+import { decodeResults, encodeIds, type EventResult } from '../core/wire/records.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../core/types.js';
 import { idKey, idKeyAt } from '../core/u128.js';
 import type { Connection } from './connection.js';

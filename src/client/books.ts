@@ -3,7 +3,7 @@
 
 import { isBusinessDay } from '../core/business-day.js';
 import { BalanceAtDayLayout, StatementFlags, StatementLayout, StatementReplyLayout, HistoryEntryLayout } from '../core/layout.js';
-import { decodeHistoryEntries } from '../core/records.js';
+import { decodeHistoryEntries } from '../core/wire/records.js';
 import type { AccountHistoryEntry } from '../core/types.js';
 import { writeU128 } from '../core/u128.js';
 

@@ -5,8 +5,8 @@ import { AccountLayout, AccountOperationLayout, TransferLayout } from '../core/l
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { clientTimeoutMsDefault, clientTimeoutMsMax, healthReplyBytesMax, historyPageMax } from '../core/limits.js';
-import type { DayReport } from '../core/day-report.js';
-import type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
+import type { DayReport } from '../core/books/day-report.js';
+import type { ShardLag, SubjectBalanceRow } from '../core/books/books-replies.js';
 import {
   decodeBalanceAtDay,
   decodeJson,
@@ -32,15 +32,15 @@ import {
   type EventResult,
   type HistoryFilterInput,
   type TransferInput,
-} from '../core/records.js';
+} from '../core/wire/records.js';
 import type { AccountHistoryEntry, AccountState, TransferState } from '../core/types.js';
 import { LookupBatcher, WriteBatcher } from './batcher.js';
 import { errors } from '../core/errors.js';
 import { Connection, type ClientTls } from './connection.js';
 import { newIdOnShardOf } from './ids.js';
-import type { Adjustment, AdjustmentDetail } from '../core/adjustments.js';
-import type { AuditRecord } from '../core/audit-log.js';
-import type { SnapshotStatus } from '../core/snapshot-manifest.js';
+import type { Adjustment, AdjustmentDetail } from '../core/admin/adjustments.js';
+import type { AuditRecord } from '../core/admin/audit-log.js';
+import type { SnapshotStatus } from '../core/admin/snapshot-manifest.js';
 import {
   decodeAdjustmentDetail,
   encodeAdjustmentId,

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { assert } from '../core/assert.js';
 import { TallyError, errors } from '../core/errors.js';
 import { clientFramesQueuedMax, connectionRequestsInFlightMax, replyFrameBytesMax, requestIdMax } from '../core/limits.js';
-import type { ReplyFrame } from '../core/wire.js';
+import type { ReplyFrame } from '../core/wire/wire.js';
 import { decodeReply, encodeRequest } from './frame-codec.js';
 
 /** TLS trust for wss:// (and the https:// health check): node's tls options of the same names. */

@@ -3,7 +3,7 @@
 
 import { Packr, Unpackr } from 'msgpackr';
 import { errors } from '../core/errors.js';
-import { parseReplyFrame, requestFrame, wireMsgpackOptions, type ReplyFrame } from '../core/wire.js';
+import { parseReplyFrame, requestFrame, wireMsgpackOptions, type ReplyFrame } from '../core/wire/wire.js';
 
 const packr = new Packr({ ...wireMsgpackOptions });
 const unpackr = new Unpackr({ ...wireMsgpackOptions });

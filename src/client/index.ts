@@ -6,14 +6,14 @@ export type { ClientTls } from './connection.js';
 export { newId, newIdOnShardOf } from './ids.js';
 export { parseAmount, formatAmount } from './amounts.js';
 export type { AccountStatement, DayBalances } from './books.js';
-export type { DayReport } from '../core/day-report.js';
-export type { ShardLag, SubjectBalanceRow } from '../core/books-replies.js';
+export type { DayReport } from '../core/books/day-report.js';
+export type { ShardLag, SubjectBalanceRow } from '../core/books/books-replies.js';
 export type { AdjustmentFilter, AdjustmentInput, AdjustmentWithTransfers, AuditLogPage } from './admin.js';
-export type { Adjustment, AdjustmentResult, AdjustmentStatus } from '../core/adjustments.js';
-export type { AuditRecord } from '../core/audit-log.js';
-export type { SnapshotStatus, SnapshotPhase } from '../core/snapshot-manifest.js';
+export type { Adjustment, AdjustmentResult, AdjustmentStatus } from '../core/admin/adjustments.js';
+export type { AuditRecord } from '../core/admin/audit-log.js';
+export type { SnapshotStatus, SnapshotPhase } from '../core/admin/snapshot-manifest.js';
 
-export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult } from '../core/records.js';
+export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult } from '../core/wire/records.js';
 export {
   AccountFlags,
   TransferFlags,

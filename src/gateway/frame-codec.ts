@@ -3,7 +3,7 @@
 
 import { Packr, Unpackr } from 'msgpackr';
 import { TallyError, errors, type ErrorCodeName } from '../core/errors.js';
-import { errorFrame, parseRequestFrame, replyFrame, requestIdOf, wireMsgpackOptions, type RequestFrame } from '../core/wire.js';
+import { errorFrame, parseRequestFrame, replyFrame, requestIdOf, wireMsgpackOptions, type RequestFrame } from '../core/wire/wire.js';
 
 const packr = new Packr({ ...wireMsgpackOptions });
 const unpackr = new Unpackr({ ...wireMsgpackOptions });

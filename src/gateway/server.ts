@@ -32,8 +32,8 @@ import {
   shutdownDrainMsMax,
 } from '../core/limits.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
-import { TokenBucket } from '../core/rate-limit.js';
-import { errorReason, type RequestFrame } from '../core/wire.js';
+import { TokenBucket } from '../core/rate-limits/rate-limit.js';
+import { errorReason, type RequestFrame } from '../core/wire/wire.js';
 import type { AuditEvent, AuditSink } from './audit-sink.js';
 import { KeyRing, anonymousCaller, isLoopbackHost, type ApiKey } from './auth.js';
 import { encodeError, encodeReply, readRequest } from './frame-codec.js';

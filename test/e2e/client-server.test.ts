@@ -15,7 +15,7 @@ import {
 } from 'tally-ledger/client';
 import { encodeRequest } from '../../src/client/frame-codec.js';
 import { Operation } from '../../src/core/operations.js';
-import { encodeAccounts } from '../../src/core/records.js';
+import { encodeAccounts } from '../../src/core/wire/records.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { newIdOnShard, newIdsOnShard } from './shard-ids.js';

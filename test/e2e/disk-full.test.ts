@@ -20,7 +20,7 @@
 
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { batchEventsMax, connect, type Client, type TransferInput } from 'tally-ledger/client';
-import { spaceOf } from '../../src/shards/storage-health.js';
+import { spaceOf } from '../../src/shards/storage/storage-health.js';
 import { prepareFullDisk, type FullDisk } from '../support/full-disk.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { mulberry32 } from '../support/prng.js';

@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resultBytes } from '../../src/core/layout.js';
 import { Operation } from '../../src/core/operations.js';
-import { encodeAccounts, encodeIds, encodeTransfers } from '../../src/core/records.js';
+import { encodeAccounts, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
 import { ResultCode } from '../../src/core/result-codes.js';
 import { AccountFlags } from '../../src/core/types.js';
-import type { ReplyFrame } from '../../src/core/wire.js';
+import type { ReplyFrame } from '../../src/core/wire/wire.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { newIdOnShard, newIdsOnShard } from './shard-ids.js';

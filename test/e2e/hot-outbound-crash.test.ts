@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { AccountFlags, connect, type AccountState, type Client, type TransferInput } from 'tally-ledger/client';
-import { sliceAccountId } from '../../src/core/hot-outbound.js';
+import { sliceAccountId } from '../../src/core/hot/hot-outbound.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { mulberry32 } from '../support/prng.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { connect } from 'tally-ledger/client';
 import { shutdownDeadlineMsDefault } from '../../src/core/limits.js';
 import { Operation } from '../../src/core/operations.js';
-import { encodeIds } from '../../src/core/records.js';
+import { encodeIds } from '../../src/core/wire/records.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { repoRoot, startServerProcess } from '../support/server-process.js';
 import { newIdsOnShard } from './shard-ids.js';

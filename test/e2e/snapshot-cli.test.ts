@@ -9,8 +9,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Client } from '../../src/client/client.js';
-import type { TransferInput } from '../../src/core/records.js';
-import { manifestFileName } from '../../src/core/snapshot-manifest.js';
+import type { TransferInput } from '../../src/core/wire/records.js';
+import { manifestFileName } from '../../src/core/admin/snapshot-manifest.js';
 import { cliPath, repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { useTempDirs } from '../support/temp-dirs.js';
 

@@ -3,16 +3,16 @@
 // across shards, and after a restart of everything), and a rejected one never moves it.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeAdminJson, encodeSubmissionBody } from '../../src/core/admin-bodies.js';
-import type { Adjustment } from '../../src/core/adjustments.js';
-import type { AuditRecord } from '../../src/core/audit-log.js';
+import { encodeAdminJson, encodeSubmissionBody } from '../../src/core/wire/admin-bodies.js';
+import type { Adjustment } from '../../src/core/admin/adjustments.js';
+import type { AuditRecord } from '../../src/core/admin/audit-log.js';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/records.js';
+import { decodeAccountStates, decodeResults, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
 import { AccountFlags } from '../../src/core/types.js';
-import { AdminService } from '../../src/gateway/admin-service.js';
+import { AdminService } from '../../src/admin/admin-service.js';
 import type { Caller } from '../../src/gateway/ledger-service.js';
-import { AdminStore } from '../../src/shards/admin-store.js';
-import type { ShardSet } from '../../src/shards/shard-set.js';
+import { AdminStore } from '../../src/admin/admin-store.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 
 const shardCount = 2;

@@ -23,7 +23,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventBytes } from '../../src/core/limits.js';
 import { Operation } from '../../src/core/operations.js';
-import { encodePrepare } from '../../src/core/prepared-chains.js';
+import { encodePrepare } from '../../src/core/chains/prepared-chains.js';
 import { ResultCode } from '../../src/core/result-codes.js';
 import {
   decodeAccountStates,
@@ -33,14 +33,14 @@ import {
   encodeIds,
   encodeTransfers,
   type TransferInput,
-} from '../../src/core/records.js';
+} from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
-import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
+import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
 import { AccountFlags, TransferFlags, type TransferState } from '../../src/core/types.js';
-import { ChainLog } from '../../src/shards/chain-log.js';
-import { crashThread } from '../../src/shards/crash-orders.js';
-import { ShardControl } from '../../src/shards/shard-messages.js';
-import type { ShardSet } from '../../src/shards/shard-set.js';
+import { ChainLog } from '../../src/shards/chains/chain-log.js';
+import { crashThread } from '../../src/shards/shard/crash-orders.js';
+import { ShardControl } from '../../src/shards/shard/shard-messages.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 import { mulberry32 } from '../support/prng.js';
 

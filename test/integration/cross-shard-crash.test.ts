@@ -13,12 +13,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeHistoryEntries, decodeResults, decodeTransferStates, encodeAccounts, encodeHistoryFilter, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/records.js';
+import { decodeAccountStates, decodeHistoryEntries, decodeResults, decodeTransferStates, encodeAccounts, encodeHistoryFilter, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
-import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
+import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
 import { TransferFlags } from '../../src/core/types.js';
-import { crashThread } from '../../src/shards/crash-orders.js';
-import type { ShardSet } from '../../src/shards/shard-set.js';
+import { crashThread } from '../../src/shards/shard/crash-orders.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 
 const shardCount = 4;

@@ -5,13 +5,13 @@
 // freeze, block, close or mark them; a suspense account pays out at most what it holds.
 
 import { describe, expect, it } from 'vitest';
-import { sliceAccountId } from '../../src/core/hot-outbound.js';
+import { sliceAccountId } from '../../src/core/hot/hot-outbound.js';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers } from '../../src/core/records.js';
+import { decodeAccountStates, decodeResults, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
-import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
+import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
 import { AccountFlags, AccountOperationFlags } from '../../src/core/types.js';
-import type { ShardSet } from '../../src/shards/shard-set.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 
 const shardCount = 2;

@@ -6,14 +6,14 @@
 // conserved, every acknowledged payment exists, and a full restart answers the same.
 
 import { describe, expect, it } from 'vitest';
-import { sliceAccountId } from '../../src/core/hot-outbound.js';
+import { sliceAccountId } from '../../src/core/hot/hot-outbound.js';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/records.js';
+import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
 import type { AccountState } from '../../src/core/types.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { AccountFlags } from '../../src/core/types.js';
-import { crashThread } from '../../src/shards/crash-orders.js';
-import type { ShardSet } from '../../src/shards/shard-set.js';
+import { crashThread } from '../../src/shards/shard/crash-orders.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { mulberry32 } from '../support/prng.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 

@@ -16,14 +16,14 @@ import {
   encodeHistoryFilter,
   encodeIds,
   encodeTransfers,
-} from '../../src/core/records.js';
+} from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { chainRequestsQueuedMax, shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
 import { AccountFlags } from '../../src/core/types.js';
 import type { LedgerService } from '../../src/gateway/ledger-service.js';
-import { crashThread } from '../../src/shards/crash-orders.js';
-import { ShardControl } from '../../src/shards/shard-messages.js';
-import { startShards, type ShardSet } from '../../src/shards/shard-set.js';
+import { crashThread } from '../../src/shards/shard/crash-orders.js';
+import { ShardControl } from '../../src/shards/shard/shard-messages.js';
+import { startShards, type ShardSet } from '../../src/shards/set/shard-set.js';
 
 const shardCount = 2;
 let dataDir: string;

@@ -52,10 +52,10 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { AccountOperationInput, TransferInput } from '../../src/core/records.js';
+import type { AccountOperationInput, TransferInput } from '../../src/core/wire/records.js';
 import type { ResultName } from '../../src/core/result-codes.js';
 import { shardOfId } from '../../src/core/routing.js';
-import { SystemAccountKind, systemAccountId, type SystemAccountKindNumber } from '../../src/core/system-accounts.js';
+import { SystemAccountKind, systemAccountId, type SystemAccountKindNumber } from '../../src/core/accounts/system-accounts.js';
 import { AccountFlags, TransferFlags, type AccountHistoryEntry, type AccountState, type AccountStatusName, type TransferState } from '../../src/core/types.js';
 import { ClusterHarness } from '../support/cluster-harness.js';
 import { block, close, codeDefault, ledgerMain, ledgerOther, unblock, type Sides } from '../support/ledger-fixtures.js';

@@ -27,7 +27,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { amountMax } from '../../src/core/limits.js';
-import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/records.js';
+import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/wire/records.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags, type AccountOperationKindName, type AccountState } from '../../src/core/types.js';
 import { LedgerHarness, clockStartNs, nsPerSecond } from '../support/ledger-harness.js';
 import { ReferenceLedger } from '../support/reference-ledger.js';

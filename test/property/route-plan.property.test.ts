@@ -19,7 +19,7 @@ import { AccountLayout, AccountOperationLayout, TransferLayout, idBytes, resultB
 import { eventBytes } from '../../src/core/limits.js';
 import { Operation } from '../../src/core/operations.js';
 import { ResultCode } from '../../src/core/result-codes.js';
-import { mergeReplies, planRoute } from '../../src/core/route-plan.js';
+import { mergeReplies, planRoute } from '../../src/core/wire/route-plan.js';
 import { shardOfIdAt } from '../../src/core/routing.js';
 
 const runs = Number(process.env.TALLY_PROPERTY_RUNS ?? 200);

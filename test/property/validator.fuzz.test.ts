@@ -6,10 +6,10 @@
 //   3. the whole state stays consistent (verify) and a replay of the journal reproduces every result.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/core/ledger.js';
+import { Ledger } from '../../src/core/posting/ledger.js';
 import { Operation } from '../../src/core/operations.js';
 import { ResultCode, resultName } from '../../src/core/result-codes.js';
-import { encodeAccounts, encodeIds, encodeTransfers } from '../../src/core/records.js';
+import { encodeAccounts, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
 import { AccountFlags } from '../../src/core/types.js';
 
 const runs = Number(process.env.TALLY_FUZZ_RUNS ?? 200);

@@ -5,8 +5,8 @@
 // had). Tests can crash a shard (restart from its journal) — also between a chain's prepare and its
 // decision — lose the relay's memory, and settle everything.
 
-import { ChainRounds } from '../../src/core/prepared-chains.js';
-import { planRoute, mergeReplies, type CrossChains } from '../../src/core/route-plan.js';
+import { ChainRounds } from '../../src/core/chains/prepared-chains.js';
+import { planRoute, mergeReplies, type CrossChains } from '../../src/core/wire/route-plan.js';
 import { Operation } from '../../src/core/operations.js';
 import {
   decodeResults,
@@ -16,9 +16,9 @@ import {
   type AccountInput,
   type AccountOperationInput,
   type TransferInput,
-} from '../../src/core/records.js';
+} from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
-import { InboundStatus, InstructionLayout as I, pairSeqOf } from '../../src/core/transit.js';
+import { InboundStatus, InstructionLayout as I, pairSeqOf } from '../../src/core/transit/transit.js';
 import type { AccountState, TransferState } from '../../src/core/types.js';
 import { LedgerHarness, outcomeOf, type Outcome } from './ledger-harness.js';
 

@@ -1,7 +1,7 @@
 // Small builders for ledger specs and a standard little world of accounts, so that each spec
 // states only what matters to it. Ids below 100 are accounts; transfers and operations use more.
 
-import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/records.js';
+import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/wire/records.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../../src/core/types.js';
 import type { LedgerHarness } from './ledger-harness.js';
 

@@ -2,7 +2,7 @@
 // journal entry is stored under its seq (what the shard does after fsync), and restart()
 // rebuilds a fresh Ledger by replaying them. Results come back as names, lookups as objects.
 
-import { Ledger, type JournalSource } from '../../src/core/ledger.js';
+import { Ledger, type JournalSource } from '../../src/core/posting/ledger.js';
 import { Operation } from '../../src/core/operations.js';
 import {
   decodeAccountStates,
@@ -19,11 +19,11 @@ import {
   type EventResult,
   type HistoryFilterInput,
   type TransferInput,
-} from '../../src/core/records.js';
+} from '../../src/core/wire/records.js';
 import type { CloseRefusedReasonName, ResultName } from '../../src/core/result-codes.js';
 import type { AccountHistoryEntry, AccountState, TransferState } from '../../src/core/types.js';
 import { lookupIdsMax } from '../../src/core/limits.js';
-import type { HotInboundPolicy } from '../../src/core/hot-inbound.js';
+import type { HotInboundPolicy } from '../../src/core/hot/hot-inbound.js';
 
 /** A result name, or `close_refused:<reason>` so that table-driven specs can name the reason too. */
 export type Outcome = ResultName | `close_refused:${CloseRefusedReasonName}`;

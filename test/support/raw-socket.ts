@@ -3,7 +3,7 @@
 
 import WebSocket from 'ws';
 import { decodeReply, encodeRequest } from '../../src/client/frame-codec.js';
-import type { ReplyFrame } from '../../src/core/wire.js';
+import type { ReplyFrame } from '../../src/core/wire/wire.js';
 
 export interface CloseEvent {
   code: number;

@@ -3,7 +3,7 @@
 // code with src/core beyond types and result-code names, so that the two can be compared.
 // Obviously correct beats fast: it re-checks everything from scratch and never caches.
 
-import type { AccountInput, AccountOperationInput, HistoryFilterInput, TransferInput } from '../../src/core/records.js';
+import type { AccountInput, AccountOperationInput, HistoryFilterInput, TransferInput } from '../../src/core/wire/records.js';
 import type { AccountHistoryEntry, AccountState, AccountStatusName, Transfer, TransferState, TransferStatusName } from '../../src/core/types.js';
 import type { Outcome } from './ledger-harness.js';
 

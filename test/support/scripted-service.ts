@@ -11,7 +11,7 @@ import {
   encodeAccountStates,
   encodeHistoryEntries,
   encodeTransferStates,
-} from '../../src/core/records.js';
+} from '../../src/core/wire/records.js';
 import { ResultCode } from '../../src/core/result-codes.js';
 import type { AccountHistoryEntry, AccountState, TransferState } from '../../src/core/types.js';
 import type { LedgerService } from '../../src/gateway/ledger-service.js';

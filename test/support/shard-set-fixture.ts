@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { shardOfId } from '../../src/core/routing.js';
-import { startShards, type ShardSet, type StartShardsOptions } from '../../src/shards/shard-set.js';
+import { startShards, type ShardSet, type StartShardsOptions } from '../../src/shards/set/shard-set.js';
 
 /** Relay intervals short enough that cross-shard credits land within a test's patience. */
 export const fastTransit = { tickMs: 5, reconcileMs: 100, retryMs: 20 } as const;

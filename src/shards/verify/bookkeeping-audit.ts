@@ -5,13 +5,13 @@
 // subject, what the stored vouchers sum to; every stored day report must name cuts the shards made, and
 // one that passed must come out the same when rebuilt (buildDayReport) from the replayed closings.
 
-import type { ChartOfAccounts, SubjectTotals } from '../../core/chart-of-accounts.js';
-import type { ShardDayClose } from '../../core/day-close.js';
-import { buildDayReport, type DayReport, type InFlightAmount } from '../../core/day-report.js';
-import { GeneralLedger } from '../../core/general-ledger.js';
-import { AccountCodes, type SubjectVoucher } from '../../core/vouchers.js';
-import { bookEntry, storedVoucherOf } from '../bookkeeper.js';
-import type { BookkeepingStore, StoredVoucher } from '../bookkeeping-store.js';
+import type { ChartOfAccounts, SubjectTotals } from '../../core/books/chart-of-accounts.js';
+import type { ShardDayClose } from '../../core/books/day-close.js';
+import { buildDayReport, type DayReport, type InFlightAmount } from '../../core/books/day-report.js';
+import { GeneralLedger } from '../../core/books/general-ledger.js';
+import { AccountCodes, type SubjectVoucher } from '../../core/books/vouchers.js';
+import { bookEntry, storedVoucherOf } from '../bookkeeping/bookkeeper.js';
+import type { BookkeepingStore, StoredVoucher } from '../bookkeeping/bookkeeping-store.js';
 import { firstJsonDifference } from './json-difference.js';
 import { messageOf, type Problems } from './problems.js';
 

@@ -3,9 +3,9 @@
 // the coordinator logs a commit before any shard hears it), and a group aborted anywhere has none. A vote
 // still in doubt at the end of a journal is a note: the next start decides it from the log.
 
-import { JournalEntryFlags, type JournalEntryHeader } from '../../core/journal-entry.js';
+import { JournalEntryFlags, type JournalEntryHeader } from '../../core/posting/journal-entry.js';
 import { Operation } from '../../core/operations.js';
-import type { ChainLog } from '../chain-log.js';
+import type { ChainLog } from '../chains/chain-log.js';
 import type { Problems } from './problems.js';
 
 interface GroupDecisions {

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TallyError } from '../../core/errors.js';
-import { JournalStore } from '../journal-store.js';
-import { NotAStoreError, dataFileName, storeHolders } from '../read-only-env.js';
+import { JournalStore } from '../shard/journal-store.js';
+import { NotAStoreError, dataFileName, storeHolders } from '../storage/read-only-env.js';
 import { messageOf } from './problems.js';
 
 /** The directory cannot be verified at all (exit status 2): the message says why. */

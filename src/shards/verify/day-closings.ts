@@ -2,13 +2,13 @@
 // that day in the `days` database and meta — the cut's seq, the day-close summary, and the closing balances
 // chunk by chunk — and no stored closed day without a cut. Keeps every shard's summaries for the day reports.
 
-import { Balance, balanceStride } from '../../core/account-table.js';
+import { Balance, balanceStride } from '../../core/accounts/account-table.js';
 import { isBusinessDay } from '../../core/business-day.js';
-import { summarizeClosedDay, type ShardDayClose } from '../../core/day-close.js';
-import type { ClosedDay } from '../../core/ledger.js';
-import type { LedgerState } from '../../core/ledger-state.js';
-import { describeAccount } from '../../core/state-audit.js';
-import { closingChunkSlots, type JournalStore } from '../journal-store.js';
+import { summarizeClosedDay, type ShardDayClose } from '../../core/books/day-close.js';
+import type { ClosedDay } from '../../core/posting/ledger.js';
+import type { LedgerState } from '../../core/posting/ledger-state.js';
+import { describeAccount } from '../../core/verify/state-audit.js';
+import { closingChunkSlots, type JournalStore } from '../shard/journal-store.js';
 import { firstJsonDifference } from './json-difference.js';
 import type { Problems } from './problems.js';
 

@@ -4,17 +4,17 @@
 // per-ledger conservation, every account's posted balances against its transfer records and the history
 // index. Hands each entry to the day-closing, bookkeeping and chain checks as it goes.
 
-import { Ledger } from '../../core/ledger.js';
-import { describeEntryDifference } from '../../core/entry-diff.js';
-import { readJournalHeader } from '../../core/journal-entry.js';
+import { Ledger } from '../../core/posting/ledger.js';
+import { describeEntryDifference } from '../../core/verify/entry-diff.js';
+import { readJournalHeader } from '../../core/posting/journal-entry.js';
 import { TransferLayout } from '../../core/layout.js';
 import { Operation } from '../../core/operations.js';
-import { PostedRecount, conservationProblems, ledgerSums, type LedgerSums } from '../../core/state-audit.js';
-import { SystemAccountKind } from '../../core/system-accounts.js';
-import { InstructionLayout as I } from '../../core/transit.js';
-import type { RetainedInstruction, ShardTransit, TransitHalf } from '../../core/transit-audit.js';
-import { accountStaticBytes } from '../../core/account-table.js';
-import type { JournalStore } from '../journal-store.js';
+import { PostedRecount, conservationProblems, ledgerSums, type LedgerSums } from '../../core/verify/state-audit.js';
+import { SystemAccountKind } from '../../core/accounts/system-accounts.js';
+import { InstructionLayout as I } from '../../core/transit/transit.js';
+import type { RetainedInstruction, ShardTransit, TransitHalf } from '../../core/verify/transit-audit.js';
+import { accountStaticBytes } from '../../core/accounts/account-table.js';
+import type { JournalStore } from '../shard/journal-store.js';
 import type { BookkeepingAudit } from './bookkeeping-audit.js';
 import type { ChainDecisions } from './chain-decisions.js';
 import type { ShardSummary } from './report.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TransferSource, hotDebitFundingMinor } from '../../../bench/load/transfer-source.js';
 import { crossesShards, newAccountUniverse, pickPair, workloadNames, type Pair, type RandomSource, type Workload } from '../../../bench/load/workloads.js';
 import { zipfTable } from '../../../bench/load/zipf.js';
-import { decodeTransfer } from '../../../src/core/records.js';
+import { decodeTransfer } from '../../../src/core/wire/records.js';
 import { shardOfId } from '../../../src/core/routing.js';
 import { AccountFlags } from '../../../src/core/types.js';
 import { mulberry32 } from '../../support/prng.js';

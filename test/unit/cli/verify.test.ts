@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { verifyCommand, verifyUsage } from '../../../src/cli/verify.js';
 import { UsageError } from '../../../src/cli/serve-options.js';
-import { JournalStore } from '../../../src/shards/journal-store.js';
+import { JournalStore } from '../../../src/shards/shard/journal-store.js';
 
 const cli = join(import.meta.dirname, '../../../dist/src/cli/main.js');
 const run = promisify(execFile);

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect, type Client, type TransferInput } from '../../../src/client/index.js';
 import { Operation } from '../../../src/core/operations.js';
-import { encodeResults, encodeTransfers } from '../../../src/core/records.js';
-import { AdminService } from '../../../src/gateway/admin-service.js';
+import { encodeResults, encodeTransfers } from '../../../src/core/wire/records.js';
+import { AdminService } from '../../../src/admin/admin-service.js';
 import { hashSecret, newSecret, type ApiKey } from '../../../src/gateway/auth.js';
 import { startServer, type RunningServer } from '../../../src/gateway/server.js';
-import { AdminStore } from '../../../src/shards/admin-store.js';
+import { AdminStore } from '../../../src/admin/admin-store.js';
 import { ScriptedService } from '../../support/scripted-service.js';
 
 let dataDir: string;

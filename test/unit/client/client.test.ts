@@ -8,7 +8,7 @@ import { TallyError } from '../../../src/core/errors.js';
 import { idBytes } from '../../../src/core/layout.js';
 import { batchEventsMax, eventBytes } from '../../../src/core/limits.js';
 import { Operation } from '../../../src/core/operations.js';
-import { decodeIds, type TransferInput } from '../../../src/core/records.js';
+import { decodeIds, type TransferInput } from '../../../src/core/wire/records.js';
 import { ResultCode } from '../../../src/core/result-codes.js';
 import { TransferFlags } from '../../../src/core/types.js';
 import { startServer, type RunningServer } from '../../../src/gateway/server.js';

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TallyError } from '../../../src/core/errors.js';
 import { connectionRequestsInFlightMax, frameBytesMax } from '../../../src/core/limits.js';
 import { Operation } from '../../../src/core/operations.js';
-import { decodeResults, encodeIds, encodeTransfers } from '../../../src/core/records.js';
+import { decodeResults, encodeIds, encodeTransfers } from '../../../src/core/wire/records.js';
 import { encodeRequest } from '../../../src/client/frame-codec.js';
 import type { HotInboundStats } from '../../../src/gateway/ledger-service.js';
 import { startServer, type RunningServer } from '../../../src/gateway/server.js';

@@ -1,0 +1,256 @@
+// The admin store at `${dataDir}/admin` (LMDB, main thread): the audit log and the adjustments (调账).
+// The audit log is append-only: records are numbered 1, 2, 3… without gaps, each put refuses to overwrite,
+// and this module has no way to change or remove one. An adjustment moves only pending → approved |
+// rejected, and each change commits in the same transaction as its audit record. Resolves once durable.
+
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { AdjustmentDetail, AdjustmentResult, AdjustmentStatus } from '../core/admin/adjustments.js';
+import { assert, AssertionError } from '../core/assert.js';
+import { auditRecordOf, type AuditEntry, type AuditRecord } from '../core/admin/audit-log.js';
+import { TallyError, errors } from '../core/errors.js';
+import { adminWritesInFlightMax, adjustmentsPageMax, auditPageBytesMax, auditPageMax, eventBytes } from '../core/limits.js';
+import { storageFailure } from '../shards/storage/commit-failures.js';
+import { lowSpaceError } from '../shards/storage/storage-health.js';
+
+/** An adjustment as stored: the reply shape with its transfer records (base64) and, once approved, results. */
+export type StoredAdjustment = AdjustmentDetail;
+
+export interface NewAdjustment {
+  id: string;
+  maker: string;
+  reason: string;
+  /** N × 128 B transfer records, as create_transfers takes them. */
+  records: Uint8Array;
+}
+
+export type AdjustmentDecision =
+  | { status: 'approved'; checker: string; results: AdjustmentResult[] }
+  | { status: 'rejected'; checker: string; rejectReason?: string };
+
+export interface AdjustmentQuery {
+  status?: AdjustmentStatus;
+  /** Only adjustments with a smaller (older) id: the last id of the previous page. */
+  before?: string;
+  limit: number;
+}
+
+/** lmdb-js returns put's outcome inside a transaction; its typings declare void. */
+type PutSync<K> = (key: K, value: string, options: { noOverwrite: boolean }) => boolean;
+
+/** Key prefixes of the adjustments database: the records, and an index by status (newest id last). */
+const adjustmentPrefix = 'adjustment:';
+const statusPrefix = (status: AdjustmentStatus): string => `status:${status}:`;
+/** Sorts after every id (ids are ASCII): the open upper end of a reverse range. */
+const keyEnd = '\uffff';
+
+export class AdminStore {
+  readonly path: string;
+  readonly #root: RootDatabase;
+  readonly #audit: Database<string, number>;
+  readonly #adjustments: Database<string, string>;
+  #writesInFlight = 0;
+  #idle: (() => void) | null = null;
+  #closed = false;
+
+  private constructor(path: string, root: RootDatabase, audit: Database<string, number>, adjustments: Database<string, string>) {
+    this.path = path;
+    this.#root = root;
+    this.#audit = audit;
+    this.#adjustments = adjustments;
+  }
+
+  /** Opens (creating) the store; checks that the audit log has no gap. */
+  static open(dataDir: string): AdminStore {
+    if (typeof dataDir !== 'string' || dataDir === '') throw new TypeError('AdminStore.open: dataDir must be a non-empty path');
+    const path = join(dataDir, 'admin');
+    const root = open({
+      path,
+      overlappingSync: false, // a commit is fsync'd before its promise resolves: an admin action replies after its record is on disk
+      noSync: false,
+      noMetaSync: false,
+      useWritemap: false, // also what childTransaction needs
+      // One commit per write: a failed commit (full disk) rejects that write's promise only — with event-turn
+      // batching lmdb-js also rejects a batch promise nobody awaits, and on the main thread that ends the process.
+      eventTurnBatching: false,
+      compression: false,
+      cache: false, // childTransaction is unavailable with caching
+      maxDbs: 2, // audit, adjustments (shards/store-catalog.ts lists them for snapshots)
+      pageSize: 4096,
+      noMemInit: false,
+    });
+    try {
+      const audit = root.openDB<string, number>({ name: 'audit', encoding: 'string', keyEncoding: 'ordered-binary', cache: false, compression: false });
+      const adjustments = root.openDB<string, string>({ name: 'adjustments', encoding: 'string', keyEncoding: 'ordered-binary', cache: false, compression: false });
+      const store = new AdminStore(path, root, audit, adjustments);
+      const entries = (audit.getStats() as { entryCount: number }).entryCount;
+      assert(store.auditSeqLast() === entries, `the audit log at ${path} has ${entries} records but its last is ${store.auditSeqLast()}: a record is missing`);
+      return store;
+    } catch (error) {
+      void root.close();
+      throw error;
+    }
+  }
+
+  // ---- the audit log ---------------------------------------------------------------------------
+
+  /** AuditSink: appends `entry` with the next number and the time; resolves once durable. */
+  async record(entry: AuditEntry): Promise<void> {
+    await this.appendAudit(entry);
+  }
+
+  /** Appends `entry`; resolves with the stored record once it is durable. */
+  appendAudit(entry: AuditEntry): Promise<AuditRecord> {
+    return this.#write(() => this.#appendAuditInTxn(entry));
+  }
+
+  /** Number of the last audit record (0 when the log is empty). */
+  auditSeqLast(): number {
+    for (const key of this.#audit.getKeys({ reverse: true, limit: 1 })) return key;
+    return 0;
+  }
+
+  /** Records numbered after `after`, oldest first: at most `limit` (≤ auditPageMax) and auditPageBytesMax bytes. */
+  auditAfter(after: number, limit: number): AuditRecord[] {
+    assert(Number.isSafeInteger(after) && after >= 0, 'audit pages start after a record number ≥ 0');
+    assert(Number.isInteger(limit) && limit >= 1 && limit <= auditPageMax, `an audit page holds 1..${auditPageMax} records`);
+    const records: AuditRecord[] = [];
+    let bytes = 0;
+    for (const { key, value } of this.#audit.getRange({ start: after + 1, limit })) {
+      bytes += Buffer.byteLength(value);
+      if (records.length > 0 && bytes > auditPageBytesMax) break;
+      const record = JSON.parse(value) as AuditRecord;
+      assert(record.seq === key && key === after + records.length + 1, `audit record ${key} follows ${after + records.length} without a gap`);
+      records.push(record);
+    }
+    return records;
+  }
+
+  // ---- adjustments -------------------------------------------------------------------------------
+
+  /** Stores a new pending adjustment together with the audit record `entry`. */
+  submitAdjustment(adjustment: NewAdjustment, entry: AuditEntry): Promise<{ adjustment: StoredAdjustment; audit: AuditRecord }> {
+    assert(adjustment.records.byteLength > 0 && adjustment.records.byteLength % eventBytes === 0, 'an adjustment holds whole transfer records');
+    return this.#write(() => {
+      const audit = this.#appendAuditInTxn(entry);
+      const stored: StoredAdjustment = {
+        id: adjustment.id,
+        status: 'pending',
+        maker: adjustment.maker,
+        submittedAt: audit.at,
+        reason: adjustment.reason,
+        transferCount: adjustment.records.byteLength / eventBytes,
+        transfers: Buffer.from(adjustment.records.buffer, adjustment.records.byteOffset, adjustment.records.byteLength).toString('base64'),
+      };
+      assert(this.#put(adjustmentPrefix + stored.id, JSON.stringify(stored)), `adjustment ${stored.id} is new`);
+      assert(this.#put(statusPrefix('pending') + stored.id, ''), `adjustment ${stored.id} is not indexed yet`);
+      return { adjustment: stored, audit };
+    });
+  }
+
+  /** The adjustment `id`, or undefined. */
+  adjustment(id: string): StoredAdjustment | undefined {
+    const text = this.#adjustments.get(adjustmentPrefix + id);
+    return text === undefined ? undefined : (JSON.parse(text) as StoredAdjustment);
+  }
+
+  /**
+   * Marks a pending adjustment as being posted by `checker` (durably, with the audit record `entry`) before
+   * its transfers go to the ledger: from then on a rejection is refused, since some of them may have posted.
+   */
+  startApproval(id: string, checker: string, entry: AuditEntry): Promise<StoredAdjustment> {
+    return this.#write(() => {
+      const audit = this.#appendAuditInTxn(entry);
+      const current = this.#adjustmentInTxn(id);
+      assert(current.status === 'pending', `only a pending adjustment is approved (${id} is ${current.status})`);
+      const started: StoredAdjustment = { ...current, approvalStartedBy: checker, approvalStartedAt: audit.at };
+      this.#overwrite(id, started);
+      return started;
+    });
+  }
+
+  /** pending → approved | rejected, with the audit record `entry`; asserts the transition. */
+  decideAdjustment(id: string, decision: AdjustmentDecision, entry: AuditEntry): Promise<StoredAdjustment> {
+    assert(decision.status === 'approved' || decision.status === 'rejected', 'an adjustment is decided approved or rejected');
+    return this.#write(() => {
+      const audit = this.#appendAuditInTxn(entry);
+      const current = this.#adjustmentInTxn(id);
+      assert(current.status === 'pending', `adjustment ${id} moves from pending only, it is ${current.status}`);
+      const decided: StoredAdjustment = { ...current, ...decision, decidedAt: audit.at };
+      this.#overwrite(id, decided);
+      assert(this.#adjustments.removeSync(statusPrefix('pending') + id), `adjustment ${id} was indexed as pending`);
+      assert(this.#put(statusPrefix(decision.status) + id, ''), `adjustment ${id} is indexed as ${decision.status} once`);
+      return decided;
+    });
+  }
+
+  /** Adjustments newest first (by id), optionally of one status, older than `before`. */
+  adjustments(query: AdjustmentQuery): StoredAdjustment[] {
+    assert(Number.isInteger(query.limit) && query.limit >= 1 && query.limit <= adjustmentsPageMax, `an adjustments page holds 1..${adjustmentsPageMax}`);
+    const prefix = query.status === undefined ? adjustmentPrefix : statusPrefix(query.status);
+    const start = prefix + (query.before ?? keyEnd);
+    const found: StoredAdjustment[] = [];
+    for (const key of this.#adjustments.getKeys({ start, end: prefix, reverse: true })) {
+      if (key === start) continue; // `before` itself is on the previous page
+      const adjustment = this.adjustment(key.slice(prefix.length));
+      assert(adjustment !== undefined && (query.status === undefined || adjustment.status === query.status), `index entry ${key} matches its adjustment`);
+      found.push(adjustment);
+      if (found.length === query.limit) break;
+    }
+    return found;
+  }
+
+  /** Waits for writes in flight, then closes; later writes are refused with shutting_down. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#writesInFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    await this.#root.close();
+  }
+
+  // ---- inside write transactions ---------------------------------------------------------------
+
+  /**
+   * Runs `action` in a child transaction of the next commit: if it throws, its writes are undone and the
+   * others of that commit stand. Resolves with its value once the commit is durable.
+   */
+  async #write<T>(action: () => T): Promise<T> {
+    if (this.#closed) throw errors.shuttingDown();
+    if (this.#writesInFlight >= adminWritesInFlightMax) throw errors.overloaded(`the admin store has ${this.#writesInFlight} writes in flight (max ${adminWritesInFlightMax})`);
+    // Under the disk's free-space reserve LMDB is not even tried (a write failing in lmdb-js 3.5.6 may abort the process).
+    const low = lowSpaceError(this.path, `admin store ${this.path}`);
+    if (low !== null) throw low;
+    this.#writesInFlight++;
+    try {
+      return await this.#root.childTransaction(action);
+    } catch (error) {
+      if (error instanceof TallyError || error instanceof AssertionError) throw error;
+      throw await storageFailure(error, `admin store ${this.path}`);
+    } finally {
+      this.#writesInFlight--;
+      if (this.#writesInFlight === 0 && this.#idle) this.#idle();
+    }
+  }
+
+  /** Appends one audit record in the current write transaction, numbered after the last one it sees. */
+  #appendAuditInTxn(entry: AuditEntry): AuditRecord {
+    const record = auditRecordOf(entry, this.auditSeqLast() + 1, new Date());
+    const stored = (this.#audit.putSync as unknown as PutSync<number>).call(this.#audit, record.seq, JSON.stringify(record), { noOverwrite: true });
+    assert(stored, `audit record ${record.seq} is new`);
+    return record;
+  }
+
+  #adjustmentInTxn(id: string): StoredAdjustment {
+    const current = this.adjustment(id);
+    assert(current !== undefined, `adjustment ${id} exists`);
+    return current;
+  }
+
+  #overwrite(id: string, adjustment: StoredAdjustment): void {
+    this.#adjustments.putSync(adjustmentPrefix + id, JSON.stringify(adjustment));
+  }
+
+  #put(key: string, value: string): boolean {
+    return (this.#adjustments.putSync as unknown as PutSync<string>).call(this.#adjustments, key, value, { noOverwrite: true });
+  }
+}

@@ -1,0 +1,270 @@
+// Linked chains whose events live on more than one shard: the byte layouts a coordinator and a shard
+// exchange, and the rounds that decide which chains commit. Pure: no I/O.
+//
+// The protocol (shards/chain-coordinator.ts drives it, core/ledger.ts executes it):
+//  1. Prepare: every shard holding events of the group dry-runs its part — its sub-chains applied whole
+//     or not at all, then every change undone — and journals a prepare_chains entry with the caller's
+//     events and the dry run's results (its durable vote). From then on the shard runs nothing else
+//     (its turn is held) until the group is decided, so its state stays exactly what the dry run saw.
+//  2. The coordinator looks at every part's results. If a chain failed anywhere, the round is aborted
+//     everywhere (abort_chains entries); the first failing chain (in request order) is set aside with
+//     its failure, and the chains after it are prepared again without it — so each chain sees exactly
+//     the chains before it, as it would on one shard. When no chain fails, the coordinator logs the
+//     commit durably, then each shard re-executes its events as an ordinary entry (flag commitsPrepared):
+//     same state, same events, same order, so the same results.
+//  3. A shard that restarts with a prepare entry as its last word holds its turn until the coordinator
+//     (from its log: commit logged → commit, otherwise abort) tells it the decision.
+
+import { assert } from '../assert.js';
+import { resultBytes } from '../layout.js';
+import { eventBytes } from '../limits.js';
+import { ResultCode } from '../result-codes.js';
+
+/** Bytes after the per-event data of prepare_chains and abort_chains entries: u16 inner operation, 6 zero bytes, u64 group. */
+export const chainGroupTrailerBytes = 16;
+/** Per event of a prepare_chains entry: u8, 1 when the event ends one of this shard's sub-chains. */
+export const chainEndBytes = 1;
+
+/** Head of a prepare task body: u16 operation, 2 zero bytes, u32 event count, u64 group. Then events, then one chain-end byte each. */
+const prepareHeadBytes = 16;
+/**
+ * A decide task body: u64 group, u8 decision, 3 zero bytes, u32 count, then `count` u32 positions in the
+ * prepared part: for an abort, the events whose failure this shard remembers (so that a retry of the
+ * failed chain fails again, as on one shard).
+ */
+const decideHeadBytes = 16;
+
+export const ChainDecision = {
+  commit: 1,
+  abort: 2,
+} as const;
+
+/** First u32 of a decide reply. */
+export const DecideStatus = {
+  /** Decided now; a commit's reply goes on with its results and the instructions it issued. */
+  decided: 0,
+  /** This shard holds no prepared group by that number (never prepared, or decided before a restart). */
+  notInDoubt: 1,
+} as const;
+
+export interface PrepareRequest {
+  operation: number;
+  group: bigint;
+  /** count × eventBytes, the caller's events in request order. */
+  events: Uint8Array;
+  /** One byte per event: 1 where a sub-chain of this shard ends. */
+  chainEnds: Uint8Array;
+}
+
+export function encodePrepare(request: PrepareRequest): Uint8Array {
+  const count = request.events.byteLength / eventBytes;
+  assert(Number.isInteger(count) && count >= 1 && request.chainEnds.byteLength === count, 'a prepare holds whole events and one chain-end byte each');
+  const body = new Uint8Array(prepareHeadBytes + count * (eventBytes + 1));
+  const view = new DataView(body.buffer);
+  view.setUint16(0, request.operation, true);
+  view.setUint32(4, count, true);
+  view.setBigUint64(8, request.group, true);
+  body.set(request.events, prepareHeadBytes);
+  body.set(request.chainEnds, prepareHeadBytes + count * eventBytes);
+  return body;
+}
+
+/** Undefined when the body is not a prepare body (the shard answers body_invalid). */
+export function decodePrepare(body: Uint8Array): PrepareRequest | undefined {
+  if (body.byteLength < prepareHeadBytes) return undefined;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const count = view.getUint32(4, true);
+  if (count < 1 || body.byteLength !== prepareHeadBytes + count * (eventBytes + 1)) return undefined;
+  const chainEnds = body.subarray(prepareHeadBytes + count * eventBytes);
+  if (chainEnds[count - 1] !== 1 || chainEnds.some((b) => b > 1)) return undefined;
+  return {
+    operation: view.getUint16(0, true),
+    group: view.getBigUint64(8, true),
+    events: body.subarray(prepareHeadBytes, prepareHeadBytes + count * eventBytes),
+    chainEnds,
+  };
+}
+
+export interface Decide {
+  group: bigint;
+  decision: number;
+  /** Abort only: positions (in the prepared part) of the failures to remember. */
+  remember: readonly number[];
+}
+
+export function encodeDecide({ group, decision, remember }: Decide): Uint8Array {
+  const body = new Uint8Array(decideHeadBytes + remember.length * 4);
+  const view = new DataView(body.buffer);
+  view.setBigUint64(0, group, true);
+  view.setUint8(8, decision);
+  view.setUint32(12, remember.length, true);
+  remember.forEach((position, k) => view.setUint32(decideHeadBytes + k * 4, position, true));
+  return body;
+}
+
+export function decodeDecide(body: Uint8Array): Decide | undefined {
+  if (body.byteLength < decideHeadBytes) return undefined;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const decision = view.getUint8(8);
+  const count = view.getUint32(12, true);
+  if (decision !== ChainDecision.commit && decision !== ChainDecision.abort) return undefined;
+  if (body.byteLength !== decideHeadBytes + count * 4 || (decision === ChainDecision.commit && count > 0)) return undefined;
+  const remember = Array.from({ length: count }, (_, k) => view.getUint32(decideHeadBytes + k * 4, true));
+  return { group: view.getBigUint64(0, true), decision, remember };
+}
+
+/** A linked chain of a request, by the request indexes of its first and last event. */
+export interface CrossShardChain {
+  first: number;
+  last: number;
+}
+
+/** One shard's part of a round: its events of the active chains, in request order. */
+export interface ChainPart {
+  shard: number;
+  /** Request index of each event of the part. */
+  indexes: Uint16Array;
+  events: Uint8Array;
+  chainEnds: Uint8Array;
+}
+
+const failedAnywhere = (code: number): boolean => code !== ResultCode.ok && code !== ResultCode.exists;
+
+/**
+ * The rounds of one request's cross-shard chains (see the protocol above). Round by round: parts() to
+ * prepare, examine() with every part's results, then commit() or setAside(), until none is pending.
+ */
+export class ChainRounds {
+  readonly #body: Uint8Array;
+  readonly #chains: readonly CrossShardChain[];
+  readonly #shardOf: Uint8Array;
+  readonly #shardCount: number;
+  /** Per chain: still to be decided by the rounds. */
+  readonly #active: boolean[];
+  /** Request-level results (u32 per event), written as chains are decided. */
+  readonly #results: Uint32Array;
+  #parts: ChainPart[] = [];
+  /** The examined round's results by request index; the first failing chain and event in it (-1: none). */
+  readonly #examined = new Map<number, number>();
+  #failing = -1;
+  #failingEvent = -1;
+
+  constructor(body: Uint8Array, chains: readonly CrossShardChain[], shardOf: Uint8Array, shardCount: number) {
+    assert(body.byteLength === shardOf.byteLength * eventBytes, 'one shard per event');
+    this.#body = body;
+    this.#chains = chains;
+    this.#shardOf = shardOf;
+    this.#shardCount = shardCount;
+    this.#active = chains.map(() => true);
+    this.#results = new Uint32Array(shardOf.byteLength);
+  }
+
+  /** True while some chain is undecided. */
+  get pending(): boolean {
+    return this.#active.includes(true);
+  }
+
+  /** The parts of the next round, one per shard holding events of an active chain, in shard order. */
+  parts(): ChainPart[] {
+    assert(this.pending, 'a round needs an undecided chain');
+    const byShard: number[][] = Array.from({ length: this.#shardCount }, () => []);
+    this.#chains.forEach((chain, c) => {
+      if (!this.#active[c]) return;
+      for (let i = chain.first; i <= chain.last; i++) byShard[this.#shardOf[i]!]!.push(i);
+    });
+    this.#parts = [];
+    byShard.forEach((indexes, shard) => {
+      if (indexes.length === 0) return;
+      const events = new Uint8Array(indexes.length * eventBytes);
+      const chainEnds = new Uint8Array(indexes.length);
+      indexes.forEach((index, k) => {
+        events.set(this.#body.subarray(index * eventBytes, (index + 1) * eventBytes), k * eventBytes);
+        const next = indexes[k + 1];
+        chainEnds[k] = next === undefined || this.#chainOf(next) !== this.#chainOf(index) ? 1 : 0;
+      });
+      this.#parts.push({ shard, indexes: Uint16Array.from(indexes), events, chainEnds });
+    });
+    return this.#parts;
+  }
+
+  /**
+   * Takes the round's results (u32 per event, one array per part of parts()) and returns whether a chain
+   * failed. Then either commit() (no chain failed anywhere in the coordinator's group) or, when the
+   * group is aborted, setAside() for a request whose chain failed.
+   */
+  examine(results: readonly Uint32Array[]): boolean {
+    assert(results.length === this.#parts.length, 'one result array per part');
+    this.#examined.clear();
+    this.#parts.forEach((part, p) => {
+      assert(results[p]!.length === part.indexes.length, 'one result per event of the part');
+      part.indexes.forEach((index, k) => this.#examined.set(index, results[p]![k]!));
+    });
+    this.#failing = -1;
+    for (let c = 0; c < this.#chains.length && this.#failing < 0; c++) {
+      if (!this.#active[c]) continue;
+      const { first, last } = this.#chains[c]!;
+      for (let i = first; i <= last; i++) {
+        const code = this.#examined.get(i)! & 0xffff;
+        if (failedAnywhere(code) && code !== ResultCode.linked_event_failed) {
+          this.#failing = c;
+          this.#failingEvent = i;
+          break;
+        }
+      }
+    }
+    return this.#failing >= 0;
+  }
+
+  /** The examined round committed: every active chain takes its results. Returns how many chains that is. */
+  commit(): number {
+    assert(this.#failing < 0, 'a round with a failed chain never commits');
+    let committed = 0;
+    this.#chains.forEach((chain, c) => {
+      if (!this.#active[c]) return;
+      for (let i = chain.first; i <= chain.last; i++) this.#results[i] = this.#examined.get(i)!;
+      this.#active[c] = false;
+      committed++;
+    });
+    return committed;
+  }
+
+  /** The request index of the failing event examine() found (-1: none). */
+  get failingEvent(): number {
+    return this.#failing < 0 ? -1 : this.#failingEvent;
+  }
+
+  /**
+   * The examined round was aborted. Its first failing chain is decided — its failing event's result,
+   * linked_event_failed on the rest — and the chains after it go again without it.
+   */
+  setAside(): void {
+    const c = this.#failing;
+    if (c < 0) return;
+    const { first, last } = this.#chains[c]!;
+    for (let i = first; i <= last; i++) this.#results[i] = i === this.#failingEvent ? this.#examined.get(i)! : ResultCode.linked_event_failed;
+    this.#active[c] = false;
+    this.#failing = -1;
+  }
+
+  /** Writes the decided chains' results into a request-level results buffer (eventCount × 4 bytes). */
+  writeResults(out: Uint8Array): void {
+    assert(!this.pending, 'every chain decided');
+    assert(out.byteLength === this.#results.length * resultBytes, 'a results buffer for the whole request');
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    for (const chain of this.#chains) {
+      for (let i = chain.first; i <= chain.last; i++) view.setUint32(i * resultBytes, this.#results[i]!, true);
+    }
+  }
+
+  #chainOf(index: number): number {
+    // Chains are few per request and sorted: a binary search keeps big groups linear-ish.
+    let lo = 0;
+    let hi = this.#chains.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#chains[mid]!.first <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,104 @@
+// Hot outbound accounts (缓存预留 + 定时补偿). An account created with AccountFlags.hot_outbound keeps part
+// of its money in one *slice account* per other shard (二级子账户): an ordinary no-overdraft account, owned
+// by that shard, whose id derives from the hot account's. A transfer that debits the hot account and
+// credits an account of shard k is served on k, from k's slice (its debit account rewritten to the slice
+// before routing): no round trip to the hot account's home shard. The shard set's slice keeper
+// (shards/hot-outbound-keeper.ts) refills slices from the home account and returns idle ones (timed
+// compensation), with ordinary journaled transfers. Never overdrawn: every slice and the home account
+// are no-overdraft accounts, and money reaches a slice only by a transfer that debited the home account.
+//
+// Slice id (u128, little-endian): bytes 0..7 = the hot account's low 64 bits; bytes 8..11 = nonce (the
+// first value that routes the id to its shard); bytes 12..15 = sliceTag. Outside the system range.
+
+import { shardOfIdAt } from '../routing.js';
+import { TransferLayout as T } from '../layout.js';
+import { eventBytes } from '../limits.js';
+import { transferKindFlags } from '../types.js';
+import { readU128, writeU128 } from '../u128.js';
+
+/** High word of every slice id ('SLC' + 1): marks it as derived; never the system range's 0xffffffff. */
+export const sliceTag = 0x534c_4301;
+const sliceNoncesMax = 1 << 20;
+
+/**
+ * Whether the u128 at `at` lies in the slice range (its top word is sliceTag). Only the ledger opens
+ * accounts there (ShardControl.openSlices): a caller's account in that range could pose as a slice.
+ */
+export function isSliceIdAt(view: DataView, at: number): boolean {
+  return view.getUint32(at + 12, true) === sliceTag;
+}
+
+/** The id of the hot account `hotId`'s slice on `shard`. */
+export function sliceAccountId(hotId: bigint, shard: number, shardCount: number): bigint {
+  const view = new DataView(new ArrayBuffer(16));
+  writeU128(view, 0, hotId & 0xffff_ffff_ffff_ffffn);
+  view.setUint32(12, sliceTag, true);
+  for (let nonce = 0; nonce < sliceNoncesMax; nonce++) {
+    view.setUint32(8, nonce, true);
+    if (shardOfIdAt(view, 0, shardCount) === shard) return readU128(view, 0);
+  }
+  throw new Error(`no slice id of account ${hotId} routes to shard ${shard}`);
+}
+
+/** One hot-outbound account as the router needs it. */
+export interface HotOutboundRoute {
+  /** The hot account's home shard. */
+  readonly home: number;
+  /** Per shard, the slice id's 16 bytes, or null where debits are not (yet) served by a slice (the home shard). */
+  readonly slices: readonly (Uint8Array | null)[];
+}
+
+/** A create_transfers body after routeHotDebits, and which events now debit a slice. */
+export interface HotDebitsRouted {
+  /** The caller's body when no event was rewritten, else a rewritten copy (the caller's is never changed). */
+  body: Uint8Array;
+  /** Index of every rewritten event, ascending. */
+  rewritten: number[];
+}
+
+/** Hot-outbound accounts by their id's low 32 bits (a first test that allocates nothing; the full id is compared after). */
+export type HotOutboundRoutes = ReadonlyMap<number, readonly { id: Uint8Array; route: HotOutboundRoute }[]>;
+
+/** The key of `id` in HotOutboundRoutes. */
+export function routeKeyOf(id: bigint): number {
+  return Number(id & 0xffff_ffffn);
+}
+
+/**
+ * Rewrites every single-phase debit of a hot-outbound account whose credit account lives on another shard
+ * than the hot account's home to that shard's slice.
+ */
+export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOutboundRoutes): HotDebitsRouted {
+  const rewritten: number[] = [];
+  if (hot.size === 0) return { body, rewritten };
+  let out: Uint8Array | null = null;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  // A batch paying from a hot account usually pays from it in every event: try the last match first.
+  let last: { id: Uint8Array; route: HotOutboundRoute } | undefined;
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+    const entry = last !== undefined && sameId(body, at + T.debitAccountId, last.id) ? last : hotEntryAt(body, view, at + T.debitAccountId, hot);
+    if (entry === undefined) continue;
+    last = entry;
+    // Holds, posts, voids, reversals and pay-from-freeze stay with the account itself on its home shard.
+    if ((view.getUint16(at + T.flags, true) & transferKindFlags) !== 0) continue;
+    const shard = shardOfIdAt(view, at + T.creditAccountId, shardCount);
+    const slice = entry.route.slices[shard];
+    if (shard === entry.route.home || slice === null || slice === undefined) continue;
+    out ??= body.slice();
+    out.set(slice, at + T.debitAccountId);
+    rewritten.push(at / eventBytes);
+  }
+  return { body: out ?? body, rewritten };
+}
+
+function hotEntryAt(body: Uint8Array, view: DataView, at: number, hot: HotOutboundRoutes): { id: Uint8Array; route: HotOutboundRoute } | undefined {
+  const candidates = hot.get(view.getUint32(at, true));
+  if (candidates === undefined) return undefined;
+  for (const candidate of candidates) if (sameId(body, at, candidate.id)) return candidate;
+  return undefined;
+}
+
+function sameId(body: Uint8Array, at: number, id: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (body[at + i] !== id[i]) return false;
+  return true;
+}

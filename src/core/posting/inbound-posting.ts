@@ -1,0 +1,152 @@
+// The receiving half of a cross-shard transfer: applying one instruction from another shard.
+// A credit debits this shard's transit-in half and credits the payee; if the payee cannot take it
+// (gone, closed, credit-blocked, another ledger, limit, overflow) nothing moves here and a return
+// instruction goes back. A return debits this shard's transit-out half and credits the payer — or,
+// when the payer can no longer take money, this shard's suspense account: money is never stuck.
+
+import { assert } from '../assert.js';
+import { withDetail } from './account-operations.js';
+import { StatusBits } from '../accounts/account-table.js';
+import { TransferLayout as T } from '../layout.js';
+import type { LedgerState } from './ledger-state.js';
+import { ResultCode } from '../result-codes.js';
+import { SystemAccountKind, isSuspenseIdAt, systemAccountSlot, writeSystemAccountId } from '../accounts/system-accounts.js';
+import { InstructionKind } from '../transit/transit.js';
+import { recordHistory, type BalancesOut } from './transfer-posting.js';
+import { AccountFlags, TransferFlags, transferKindFlags } from '../types.js';
+import { idKeyAt } from '../u128.js';
+import { balanceMax } from '../limits.js';
+
+/** Detail of an applied return: where the money went. */
+export const ReturnDestination = {
+  payer: 0,
+  /** The payer could not take it back (closed, blocked, …): it waits in the suspense account (挂账). */
+  suspense: 1,
+} as const;
+
+export interface Instruction {
+  kind: number;
+  fromShard: number;
+  /** For a return: the code that refused the credit on the other shard. */
+  reason: number;
+}
+
+/** Applies the instruction whose record is at `at` (already stamped with this shard's timestamp). */
+export function applyInstruction(s: LedgerState, view: DataView, at: number, instruction: Instruction, location: number, out: BalancesOut): number {
+  const amount = view.getBigUint64(at + T.amountEffective, true);
+  assert(amount > 0n, 'an instruction moves a positive amount');
+  assert(!s.inChain, 'instructions are never part of a linked chain');
+  if (instruction.kind === InstructionKind.credit) return applyCredit(s, view, at, instruction.fromShard, amount, location, out);
+  assert(instruction.kind === InstructionKind.return, 'instruction kind is credit or return');
+  return applyReturn(s, view, at, instruction, amount, location, out);
+}
+
+function applyCredit(s: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
+  const ledger = view.getUint32(at + T.ledger, true);
+  const payee = s.accounts.slotAt(view, at + T.creditAccountId);
+  const transit = systemAccountSlot(s, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true));
+  const refused = creditRefusal(s, payee, ledger, amount) ?? (s.fits('debitsPosted', transit, amount) ? undefined : ResultCode.balance_overflow);
+  if (refused !== undefined) {
+    stageReturn(s, view, at, from, refused, amount);
+    return refused;
+  }
+  s.move('debitsPosted', transit, amount);
+  s.creditPosted(payee, amount, view, at);
+  // Indexed so that the payee's shard can check a later reversal of this transfer (its debit shard).
+  if (!s.inbound.hasAt(view, at + T.id)) s.inbound.setAt(view, at + T.id, location);
+  if (isReversal(view, at)) showReversedHere(s, view, at, amount);
+  recordHistory(s, transit, payee, location, out);
+  return ResultCode.ok;
+}
+
+function applyReturn(s: LedgerState, view: DataView, at: number, instruction: Instruction, amount: bigint, location: number, out: BalancesOut): number {
+  const ledger = view.getUint32(at + T.ledger, true);
+  const timestamp = view.getBigUint64(at + T.timestamp, true);
+  const transit = systemAccountSlot(s, SystemAccountKind.transitOut, ledger, instruction.fromShard, timestamp);
+  assert(s.fits('debitsPosted', transit, amount), 'a return never exceeds what left through transit');
+  let payer = s.accounts.slotAt(view, at + T.creditAccountId);
+  let destination: number = ReturnDestination.payer;
+  // On replay the journal copy already names the suspense account it was diverted to: decide the same way again.
+  const diverted = isSuspenseIdAt(view, at + T.creditAccountId);
+  if (diverted || creditRefusal(s, payer, ledger, amount) !== undefined) {
+    payer = systemAccountSlot(s, SystemAccountKind.suspense, ledger, s.shardIndex, timestamp);
+    assert(s.fits('creditsPosted', payer, amount), 'suspense account overflow');
+    // The journal copy names where the money went, so history, vouchers and replays agree.
+    writeSystemAccountId(view, at + T.creditAccountId, SystemAccountKind.suspense, ledger, s.shardIndex, 0, s.shardCount);
+    destination = ReturnDestination.suspense;
+  }
+  s.move('debitsPosted', transit, amount);
+  s.move('creditsPosted', payer, amount);
+  const originalKey = idKeyAt(view, at + T.id);
+  assert(!s.returned.has(originalKey), 'a transfer is returned once');
+  s.returned.set(originalKey, instruction.reason);
+  undoReversedOfReturnedReversal(s, view, at, amount);
+  recordHistory(s, transit, payer, location, out);
+  return withDetail(ResultCode.ok, destination);
+}
+
+/** Why the account at `slot` cannot be credited `amount` now, or undefined. */
+function creditRefusal(s: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
+  const a = s.accounts;
+  if (slot < 0) return ResultCode.account_not_found;
+  if (a.ledgerOf(slot) !== ledger) return ResultCode.ledger_mismatch;
+  if ((a.statusOf(slot) & StatusBits.closed) !== 0) return ResultCode.account_closed;
+  if ((a.statusOf(slot) & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
+  if ((a.flagsOf(slot) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+    if (s.creditsAccepted(slot) + a.balance('creditsPending', slot) + amount > a.balance('debitsPosted', slot)) {
+      return ResultCode.credits_exceed_debits;
+    }
+  }
+  if (!s.fits('creditsPosted', slot, amount)) return ResultCode.balance_overflow;
+  if (s.buffers.has(slot) && s.creditsAccepted(slot) + amount > balanceMax) return ResultCode.balance_overflow;
+  return undefined;
+}
+
+const returnScratch = new DataView(new ArrayBuffer(128));
+
+/** Sends the amount back: a reversal-shaped record (payee → payer) under the original's id. */
+function stageReturn(s: LedgerState, view: DataView, at: number, to: number, reason: number, amount: bigint): void {
+  const r = returnScratch;
+  new Uint8Array(r.buffer).set(new Uint8Array(view.buffer, view.byteOffset + at, 128));
+  copyId(view, at + T.creditAccountId, r, T.debitAccountId);
+  copyId(view, at + T.debitAccountId, r, T.creditAccountId);
+  copyId(view, at + T.id, r, T.pendingId);
+  r.setBigUint64(T.amount, amount, true);
+  r.setBigUint64(T.amountEffective, amount, true);
+  r.setUint32(T.timeoutSeconds, 0, true);
+  r.setUint16(T.flags, TransferFlags.reversal, true);
+  r.setBigUint64(T.timestamp, 0n, true);
+  s.outbox.stage(to, s.shardIndex, InstructionKind.return, reason, r, 0);
+}
+
+function copyId(from: DataView, fromAt: number, to: DataView, toAt: number): void {
+  to.setBigUint64(toAt, from.getBigUint64(fromAt, true), true);
+  to.setBigUint64(toAt + 8, from.getBigUint64(fromAt + 8, true), true);
+}
+
+function isReversal(view: DataView, at: number): boolean {
+  return (view.getUint16(at + T.flags, true) & transferKindFlags) === TransferFlags.reversal;
+}
+
+/**
+ * A cross-shard reversal credits the original's payer, whose shard holds the original: its
+ * `amountReversed` there follows, so a lookup of the original shows the reversal.
+ */
+function showReversedHere(s: LedgerState, view: DataView, at: number, amount: bigint): void {
+  if (!s.transfers.hasAt(view, at + T.pendingId)) return;
+  const key = idKeyAt(view, at + T.pendingId);
+  s.reversed.set(key, (s.reversed.get(key) ?? 0n) + amount);
+}
+
+/** A returned reversal gave nothing back: the original it reversed has that much left to reverse again. */
+function undoReversedOfReturnedReversal(s: LedgerState, view: DataView, at: number, amount: bigint): void {
+  const location = s.transfers.getAt(view, at + T.id);
+  if (location < 0) return;
+  const original = s.record(location);
+  if ((original.view.getUint16(original.at + T.flags, true) & transferKindFlags) !== TransferFlags.reversal) return;
+  const key = idKeyAt(original.view, original.at + T.pendingId);
+  const reversed = s.reversed.get(key) ?? 0n;
+  assert(reversed >= amount, 'a returned reversal was counted');
+  if (reversed === amount) s.reversed.delete(key);
+  else s.reversed.set(key, reversed - amount);
+}

@@ -1,0 +1,109 @@
+// One journal entry per write batch: the events as posted (timestamps and effective amounts
+// filled in), the result of each, and for transfers both accounts' balances after each one.
+// Entries are append-only; balances are always re-derivable by replaying them in seq order.
+
+import { assert } from '../assert.js';
+import { Operation } from '../operations.js';
+import { eventBytes } from '../limits.js';
+import { resultBytes } from '../layout.js';
+import { instructionTrailerBytes } from '../transit/transit.js';
+import { chainGroupTrailerBytes, chainEndBytes } from '../chains/prepared-chains.js';
+
+export const journalEntryVersion = 1;
+export const journalHeaderBytes = 32;
+/** Per transfer: debit account (dp, cp, dpend, cpend) then credit account, u64 each. */
+export const balancesAfterBytes = 64;
+
+export const JournalHeader = {
+  version: 0, // u16
+  operation: 2, // u16
+  count: 4, // u32
+  timestampBase: 8, // u64: event i has timestamp base + i
+  seq: 16, // u64
+  /** u32 yyyymmdd: the business day the entry's postings belong to (for a day_cut, the day it begins); 0 before the first cut. */
+  businessDay: 24,
+  /** u32 JournalEntryFlags. */
+  flags: 28,
+} as const;
+
+export const JournalEntryFlags = {
+  /**
+   * The entry re-executes the events of the prepare_chains entry just before it (the group committed):
+   * each event applies on its own (the dry run already applied the chains whole), nothing expires first.
+   */
+  commitsPrepared: 1,
+  /**
+   * A create_accounts entry of the ledger's own (ShardControl.openSlices): it opens slices of hot-outbound
+   * accounts, ids in the slice range that no caller's entry may open (core/validate.ts validateSliceAccount).
+   */
+  opensSlices: 2,
+} as const;
+
+export interface JournalEntryHeader {
+  operation: number;
+  count: number;
+  timestampBase: bigint;
+  seq: number;
+  businessDay: number;
+  /** JournalEntryFlags; 0 when absent. */
+  flags?: number;
+}
+
+function hasBalances(operation: number): boolean {
+  return operation === Operation.create_transfers || operation === Operation.apply_inbound;
+}
+
+/** apply_inbound entries keep each instruction's trailer (pair, sequence, kind) after the balances. */
+function hasTrailers(operation: number): boolean {
+  return operation === Operation.apply_inbound;
+}
+
+export function journalEntryBytes(operation: number, count: number): number {
+  if (operation === Operation.prepare_chains) return journalHeaderBytes + count * (eventBytes + resultBytes + chainEndBytes) + chainGroupTrailerBytes;
+  if (operation === Operation.abort_chains) return journalHeaderBytes + count * (eventBytes + resultBytes) + chainGroupTrailerBytes;
+  const perEvent = eventBytes + resultBytes + (hasBalances(operation) ? balancesAfterBytes : 0) + (hasTrailers(operation) ? instructionTrailerBytes : 0);
+  return journalHeaderBytes + count * perEvent;
+}
+
+/** Where instruction `index`'s 16-byte trailer lies in an apply_inbound entry of `count` events. */
+export function trailerOffset(count: number, index: number): number {
+  return balancesAfterOffset(count, count) + index * instructionTrailerBytes;
+}
+
+export function eventOffset(index: number): number {
+  return journalHeaderBytes + index * eventBytes;
+}
+
+export function resultsOffset(count: number): number {
+  return journalHeaderBytes + count * eventBytes;
+}
+
+export function balancesAfterOffset(count: number, index: number): number {
+  return resultsOffset(count) + count * resultBytes + index * balancesAfterBytes;
+}
+
+export function writeJournalHeader(view: DataView, header: JournalEntryHeader): void {
+  view.setUint16(JournalHeader.version, journalEntryVersion, true);
+  view.setUint16(JournalHeader.operation, header.operation, true);
+  view.setUint32(JournalHeader.count, header.count, true);
+  view.setBigUint64(JournalHeader.timestampBase, header.timestampBase, true);
+  view.setBigUint64(JournalHeader.seq, BigInt(header.seq), true);
+  view.setUint32(JournalHeader.businessDay, header.businessDay, true);
+  view.setUint32(JournalHeader.flags, header.flags ?? 0, true);
+}
+
+export function readJournalHeader(entry: Uint8Array): JournalEntryHeader {
+  assert(entry.byteLength >= journalHeaderBytes, 'journal entry shorter than its header');
+  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  assert(view.getUint16(JournalHeader.version, true) === journalEntryVersion, 'journal entry version unknown');
+  const header = {
+    operation: view.getUint16(JournalHeader.operation, true),
+    count: view.getUint32(JournalHeader.count, true),
+    timestampBase: view.getBigUint64(JournalHeader.timestampBase, true),
+    seq: Number(view.getBigUint64(JournalHeader.seq, true)),
+    businessDay: view.getUint32(JournalHeader.businessDay, true),
+    flags: view.getUint32(JournalHeader.flags, true),
+  };
+  assert(entry.byteLength === journalEntryBytes(header.operation, header.count), 'journal entry length mismatch');
+  return header;
+}

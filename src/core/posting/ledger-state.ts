@@ -1,0 +1,311 @@
+// The in-memory state of one shard's ledger and the only code that changes balances.
+// Every balance change goes through `move`, which keeps per-ledger totals (for the
+// conservation check) and, inside a linked chain, records its own undo — or, for a plain
+// transfer outside a chain with every value below 2^53, through its number twin `postPlain`.
+
+import { assert } from '../assert.js';
+import { AccountTable, Balance, balanceWordIndex, type BalanceField } from '../accounts/account-table.js';
+import { ExpiryHeap } from './expiry-heap.js';
+import { CreditRates, HotBits, InboundBuffer } from '../hot/hot-inbound.js';
+import { IdMap } from '../accounts/id-map.js';
+import { IdTable } from '../accounts/id-table.js';
+import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
+import { shardOfIdAt } from '../routing.js';
+import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
+import { TransferLayout } from '../layout.js';
+import { Outbox } from '../transit/transit.js';
+import { TransferStatus } from '../types.js';
+import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
+
+export interface JournalSource {
+  /** A persisted journal entry by seq, read synchronously. */
+  entry(seq: number): Uint8Array | undefined;
+}
+
+export type { BalanceField } from '../accounts/account-table.js';
+
+export interface PendingHold {
+  debitSlot: number;
+  creditSlot: number;
+  ledger: number;
+  amount: bigint;
+  status: number; // TransferStatus
+  amountPosted: bigint;
+  /** 0 when the hold never expires. */
+  expiresAtNs: bigint;
+}
+
+export interface FreezeHold {
+  slot: number;
+  remaining: bigint;
+}
+
+export type { LedgerTotals } from './ledger-totals.js';
+
+export interface RecordRef {
+  view: DataView;
+  at: number;
+  entry: Uint8Array;
+}
+
+export function locationOf(seq: number, index: number): number {
+  return seq * locationEventsPerBatchMax + index;
+}
+
+export class LedgerState {
+  readonly accounts = new AccountTable();
+  /** Id → journal location, for every id that succeeded (transfers, operations) or failed. */
+  readonly accountsFailed = new IdTable();
+  readonly transfers: IdTable;
+  readonly transfersFailed = new IdTable();
+  readonly operations = new IdTable();
+  readonly operationsFailed = new IdTable();
+  readonly pendings = new IdMap<PendingHold>();
+  readonly freezes = new IdMap<FreezeHold>();
+  readonly reversed = new IdMap<bigint>();
+  /** Cross-shard transfers credited here (id → location of the applied instruction), for reversals. */
+  readonly inbound = new IdTable();
+  /** Cross-shard transfers of this shard whose credit was refused and came back: id → the refusing code. */
+  readonly returned = new IdMap<number>();
+  /** Instructions issued to other shards (debit first, credit after). */
+  readonly outbox: Outbox;
+  /** Per sending shard, the last pair sequence applied here. */
+  readonly inboundApplied = new Float64Array(shardCountMax);
+  /** Slots of the transit and suspense accounts opened so far, by kind, ledger and peer. */
+  readonly systemSlots = new Map<number, number>();
+  readonly #totals = new RunningTotals();
+  readonly expiry = new ExpiryHeap();
+  /** Hot-inbound accounts' credits waiting to be applied, by slot (core/hot-inbound.ts). */
+  readonly buffers = new Map<number, InboundBuffer>();
+  /** Accounts marked hot-inbound now (kept by setHotInbound, so a status read never scans the accounts). */
+  hotInboundAccounts = 0;
+  /** Credits per account in the current rate window (automatic hot-inbound marking). */
+  readonly creditRates = new CreditRates(this.accounts);
+  /** Set while the ledger applies entries live (not replaying): only then are delays worth recording. */
+  onBufferApplied: ((delaysNs: number[]) => void) | null = null;
+  /** Inverse actions of the open linked chain, newest last; null outside a chain. */
+  undo: (() => void)[] | null = null;
+  private readonly recent = new Map<number, Uint8Array>();
+
+  constructor(
+    readonly shardIndex: number,
+    readonly shardCount: number,
+    private readonly journal: JournalSource,
+    transferIdsExpected: number,
+    outboxAcknowledged: readonly number[] = [],
+  ) {
+    this.transfers = new IdTable(transferIdsExpected);
+    this.outbox = new Outbox(outboxAcknowledged);
+  }
+
+  /** Whether the account id at `at` routes to this shard. */
+  isLocal(view: DataView, at: number): boolean {
+    return this.shardCount === 1 || shardOfIdAt(view, at, this.shardCount) === this.shardIndex;
+  }
+
+  remember(seq: number, entry: Uint8Array): void {
+    this.recent.set(seq, entry);
+    this.recent.delete(seq - recentEntriesMax);
+  }
+
+  entry(seq: number): Uint8Array {
+    const entry = this.recent.get(seq) ?? this.journal.entry(seq);
+    assert(entry !== undefined, `journal entry ${seq} missing`);
+    return entry;
+  }
+
+  record(location: number): RecordRef {
+    const seq = Math.floor(location / locationEventsPerBatchMax);
+    const index = location - seq * locationEventsPerBatchMax;
+    const entry = this.entry(seq);
+    return { view: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), at: eventOffset(index), entry };
+  }
+
+  /** The result stored with the event at `location` (for remembered failures): code | detail << 16. */
+  storedResult(location: number): number {
+    const seq = Math.floor(location / locationEventsPerBatchMax);
+    const index = location - seq * locationEventsPerBatchMax;
+    const entry = this.entry(seq);
+    const { count } = readJournalHeader(entry);
+    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    // The detail (e.g. why a close was refused) is part of the answer a retry must repeat.
+    return view.getUint32(resultsOffset(count) + index * 4, true);
+  }
+
+  /** Whether `slot[field] + amount` still fits a u64 balance. */
+  fits(field: BalanceField, slot: number, amount: bigint): boolean {
+    // Below 2^63 any amount (≤ 2^63 − 1) fits: decide from the high word without creating a BigInt.
+    const highWord = this.accounts.words[balanceWordIndex(slot, Balance[field]) + 1]!;
+    if (highWord < 0x8000_0000) return true;
+    return this.accounts.balance(field, slot) + amount <= balanceMax;
+  }
+
+  move(field: BalanceField, slot: number, delta: bigint): void {
+    const next = this.accounts.balance(field, slot) + delta;
+    assert(next >= 0n && next <= balanceMax, `${field} out of range`);
+    this.accounts.setBalance(field, slot, next);
+    if (field !== 'frozen') {
+      const totals = this.totalsOf(this.accounts.ledgerOf(slot));
+      totals[field] += delta;
+    }
+    if (this.undo !== null) this.undo.push(() => this.move(field, slot, -delta));
+  }
+
+  /**
+   * The credit side of a posting: onto creditsPosted, or into the buffer of a hot-inbound account (in
+   * the totals either way, so conservation holds). `view`/`at`: the posted record (its timestamp).
+   */
+  creditPosted(slot: number, amount: bigint, view: DataView, at: number): void {
+    this.creditRates.record(slot);
+    if ((this.accounts.hotOf(slot) & HotBits.inbound) === 0) return this.move('creditsPosted', slot, amount);
+    let buffer = this.buffers.get(slot);
+    if (buffer === undefined) this.buffers.set(slot, (buffer = new InboundBuffer()));
+    const totals = this.totalsOf(this.accounts.ledgerOf(slot));
+    buffer.amount += amount;
+    buffer.seqLast++;
+    buffer.creditTimes.push(Number(view.getBigUint64(at + TransferLayout.timestamp, true)));
+    totals.creditsPosted += amount;
+    if (this.undo !== null) {
+      const taken = buffer;
+      this.undo.push(() => {
+        taken.amount -= amount;
+        taken.seqLast--;
+        taken.creditTimes.pop();
+        totals.creditsPosted -= amount;
+      });
+    }
+  }
+
+  /**
+   * The number twin of move('debitsPosted', debit, amount) then creditPosted(credit, amount), for a plain
+   * transfer outside a linked chain into an account that is not hot-inbound, whose amount and both posted
+   * balances after it are below 2^53 (core/plain-transfer.ts checked): no BigInt, no undo to record.
+   */
+  postPlain(debit: number, credit: number, ledger: number, amount: number): void {
+    assert(this.undo === null, 'a plain posting is never part of a linked chain');
+    const a = this.accounts;
+    assert((a.hotOf(credit) & HotBits.inbound) === 0, 'a plain posting never credits a hot-inbound account');
+    assert(a.ledgerOf(debit) === ledger && a.ledgerOf(credit) === ledger, 'a plain posting stays in its ledger');
+    // Below 2^53 every term is exact; setBalanceNumber asserts the sums are too (never rounded, never past u64).
+    a.setBalanceNumber(Balance.debitsPosted, debit, a.balanceNumber(Balance.debitsPosted, debit) + amount);
+    this.creditRates.record(credit);
+    a.setBalanceNumber(Balance.creditsPosted, credit, a.balanceNumber(Balance.creditsPosted, credit) + amount);
+    this.#totals.addPosted(ledger, amount);
+  }
+
+  /** What the account's buffer holds (0 when none). */
+  buffered(slot: number): bigint {
+    return this.buffers.get(slot)?.amount ?? 0n;
+  }
+
+  /** creditsPosted plus what waits in the buffer: what every limit on credits counts. */
+  creditsAccepted(slot: number): bigint {
+    return this.accounts.balance('creditsPosted', slot) + this.buffered(slot);
+  }
+
+  /**
+   * Moves the buffer of `slot` through `seqThrough` onto creditsPosted (the totals counted it already).
+   * Returns the amount moved. Undoable inside a linked chain.
+   */
+  applyBuffer(slot: number, seqThrough: number, timestampNs: bigint): bigint {
+    const buffer = this.buffers.get(slot);
+    if (buffer === undefined || buffer.waiting === 0) return 0n;
+    assert(seqThrough === buffer.seqLast, `a hot-inbound apply takes the whole buffer (through ${buffer.seqLast}, not ${seqThrough})`);
+    const amount = buffer.amount;
+    const a = this.accounts;
+    const next = a.balance('creditsPosted', slot) + amount;
+    assert(next <= balanceMax, 'creditsPosted out of range');
+    a.setBalance('creditsPosted', slot, next);
+    const times = buffer.creditTimes.splice(0);
+    const seqApplied = buffer.seqApplied;
+    buffer.amount = 0n;
+    buffer.seqApplied = buffer.seqLast;
+    if (this.undo !== null) {
+      this.undo.push(() => {
+        a.setBalance('creditsPosted', slot, a.balance('creditsPosted', slot) - amount);
+        buffer.amount = amount;
+        buffer.seqApplied = seqApplied;
+        buffer.creditTimes.push(...times);
+      });
+    } else if (this.onBufferApplied !== null) {
+      const now = Number(timestampNs);
+      this.onBufferApplied(times.map((t) => now - t));
+    }
+    return amount;
+  }
+
+  /** Inside a linked chain, remember how to revert a change just made. */
+  onUndo(revert: () => void): void {
+    if (this.undo !== null) this.undo.push(revert);
+  }
+
+  get inChain(): boolean {
+    return this.undo !== null;
+  }
+
+  /** Per ledger, the running totals of every balance change (exact: reading folds what plain postings gathered). */
+  get totals(): ReadonlyMap<number, LedgerTotals> {
+    return this.#totals.byLedger;
+  }
+
+  /** The totals of `ledger`, created at zero, to change with a move. */
+  totalsOf(ledger: number): LedgerTotals {
+    return this.#totals.of(ledger);
+  }
+
+  /** Double entry: per ledger, debits equal credits, posted and pending. Cheap: runs every batch. */
+  assertConservation(): void {
+    for (const [ledger, t] of this.totals) {
+      assert(t.debitsPosted === t.creditsPosted, `ledger ${ledger}: posted debits ${t.debitsPosted} != credits ${t.creditsPosted}`);
+      assert(t.debitsPending === t.creditsPending, `ledger ${ledger}: pending debits ${t.debitsPending} != credits ${t.creditsPending}`);
+    }
+  }
+
+  /** The full check: recompute every ledger's totals from the accounts and compare. */
+  verifyAllBalances(): void {
+    const sums = new Map<number, LedgerTotals>();
+    const a = this.accounts;
+    for (let slot = 0; slot < a.count; slot++) {
+      const ledger = a.ledgerOf(slot);
+      const sum = sums.get(ledger) ?? { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
+      sum.debitsPosted += a.balance('debitsPosted', slot);
+      sum.creditsPosted += a.balance('creditsPosted', slot) + this.buffered(slot);
+      sum.debitsPending += a.balance('debitsPending', slot);
+      sum.creditsPending += a.balance('creditsPending', slot);
+      sums.set(ledger, sum);
+    }
+    for (const [ledger, sum] of sums) {
+      const t = this.#totals.exactOf(ledger);
+      assert(sum.debitsPosted === t.debitsPosted && sum.creditsPosted === t.creditsPosted, `ledger ${ledger}: posted totals drifted`);
+      assert(sum.debitsPending === t.debitsPending && sum.creditsPending === t.creditsPending, `ledger ${ledger}: pending totals drifted`);
+    }
+    this.assertConservation();
+    this.verifyHolds();
+    let hot = 0;
+    for (let slot = 0; slot < a.count; slot++) if ((a.hotOf(slot) & HotBits.inbound) !== 0) hot++;
+    assert(hot === this.hotInboundAccounts, `hot-inbound accounts: ${hot} marked, ${this.hotInboundAccounts} counted`);
+    // Posting reads the hot bit, not the buffers, to know an account has nothing buffered.
+    for (const [slot, buffer] of this.buffers) {
+      assert(buffer.amount === 0n || (a.hotOf(slot) & HotBits.inbound) !== 0, `account slot ${slot}: a buffer holds credits, but the account is not hot-inbound`);
+    }
+  }
+
+  /** Pending (both sides) and frozen balances equal the sums of the open holds and freezes behind them. */
+  private verifyHolds(): void {
+    const a = this.accounts;
+    const pending = new Map<number, bigint>();
+    const pendingCredits = new Map<number, bigint>();
+    for (const [, hold] of this.pendings.entries()) {
+      if (hold.status !== TransferStatus.pending) continue;
+      pending.set(hold.debitSlot, (pending.get(hold.debitSlot) ?? 0n) + hold.amount);
+      pendingCredits.set(hold.creditSlot, (pendingCredits.get(hold.creditSlot) ?? 0n) + hold.amount);
+    }
+    const frozen = new Map<number, bigint>();
+    for (const [, freeze] of this.freezes.entries()) frozen.set(freeze.slot, (frozen.get(freeze.slot) ?? 0n) + freeze.remaining);
+    for (let slot = 0; slot < a.count; slot++) {
+      assert((pending.get(slot) ?? 0n) === a.balance('debitsPending', slot), `account slot ${slot}: debits pending != open holds`);
+      assert((pendingCredits.get(slot) ?? 0n) === a.balance('creditsPending', slot), `account slot ${slot}: credits pending != open holds`);
+      assert((frozen.get(slot) ?? 0n) === a.balance('frozen', slot), `account slot ${slot}: frozen != open freezes`);
+    }
+  }
+}

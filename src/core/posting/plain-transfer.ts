@@ -1,0 +1,63 @@
+// The common case of posting without BigInt: a plain transfer (no kind flag) outside a linked chain, into
+// an account that is not hot-inbound, whose amount and the balances it reads stay below 2^53. The checks
+// of transfer-posting.ts for that case, in the same precedence order, in exact number arithmetic. When a
+// value is 2^53 or more it changes nothing and answers `notPlain`: the caller then takes the BigInt path,
+// which decides everything again (so a refusal can never differ between the two paths).
+
+import { Balance, StatusBits } from '../accounts/account-table.js';
+import { HotBits } from '../hot/hot-inbound.js';
+import { TransferLayout as T } from '../layout.js';
+import type { LedgerState } from './ledger-state.js';
+import { ResultCode } from '../result-codes.js';
+import { AccountFlags } from '../types.js';
+import { exactNumberLimit, u64NumberAt } from '../u64-words.js';
+
+/** postPlainTransfer's answer when the transfer is not for the number path; nothing was changed. */
+export const notPlain = -1;
+
+/**
+ * Checks and posts the plain transfer at `at` between the resolved slots `debit` and `credit` (the credit
+ * side may be a transit account) of `ledger`, writing its effective amount. Returns a result code, or
+ * notPlain when the number path does not apply.
+ */
+export function postPlainTransfer(s: LedgerState, view: DataView, at: number, debit: number, credit: number, ledger: number): number {
+  const a = s.accounts;
+  const amount = u64NumberAt(view, at + T.amount);
+  if (s.inChain || amount === Infinity || (a.hotOf(credit) & HotBits.inbound) !== 0) return notPlain;
+  const debitStatus = a.statusOf(debit);
+  const creditStatus = a.statusOf(credit);
+  if (((debitStatus | creditStatus) & StatusBits.closed) !== 0) return ResultCode.account_closed;
+  if ((debitStatus & StatusBits.debitBlocked) !== 0 || (creditStatus & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
+  const refused = limitRefusal(s, debit, credit, amount);
+  if (refused !== undefined) return refused;
+  // Both balances stay below 2^53, so below 2^64: there is no balance_overflow to decide here.
+  const debitsAfter = a.balanceNumber(Balance.debitsPosted, debit) + amount;
+  const creditsAfter = a.balanceNumber(Balance.creditsPosted, credit) + amount;
+  if (debitsAfter >= exactNumberLimit || creditsAfter >= exactNumberLimit) return notPlain;
+  s.postPlain(debit, credit, ledger, amount);
+  // A plain transfer moves what it asks for: the effective amount is the amount, copied as raw words.
+  view.setUint32(at + T.amountEffective, view.getUint32(at + T.amount, true), true);
+  view.setUint32(at + T.amountEffective + 4, view.getUint32(at + T.amount + 4, true), true);
+  return ResultCode.ok;
+}
+
+/**
+ * The overdraft rules of either account (insufficient_funds, credits_exceed_debits), or notPlain when a
+ * sum they compare is not exact. A balance of 2^53 or more reads as Infinity: as the right-hand side of
+ * a comparison with an exact sum it still compares truly (it is larger).
+ */
+function limitRefusal(s: LedgerState, debit: number, credit: number, amount: number): number | undefined {
+  const a = s.accounts;
+  if ((a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+    const committed = a.balanceNumber(Balance.debitsPosted, debit) + a.balanceNumber(Balance.debitsPending, debit) + a.balanceNumber(Balance.frozen, debit) + amount;
+    if (committed >= exactNumberLimit) return notPlain;
+    if (committed > a.balanceNumber(Balance.creditsPosted, debit)) return ResultCode.insufficient_funds;
+  }
+  if ((a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+    // Nothing waits in a buffer: the account is not hot-inbound (LedgerState.verifyAllBalances asserts it).
+    const committed = a.balanceNumber(Balance.creditsPosted, credit) + a.balanceNumber(Balance.creditsPending, credit) + amount;
+    if (committed >= exactNumberLimit) return notPlain;
+    if (committed > a.balanceNumber(Balance.debitsPosted, credit)) return ResultCode.credits_exceed_debits;
+  }
+  return undefined;
+}

@@ -1,0 +1,168 @@
+// Read operations over one shard's state: account and transfer lookups and the account
+// history (cashflow) pages. They never change state and never allocate per id beyond the reply.
+
+import { accountStaticBytes, statusNumber } from '../accounts/account-table.js';
+import { errors } from '../errors.js';
+import { balancesAfterOffset, readJournalHeader } from './journal-entry.js';
+import {
+  AccountLayout as A,
+  HistoryEntryLayout as H,
+  HistoryFilterFlags,
+  HistoryFilterLayout as F,
+  TransferLayout as T,
+  TransferStateLayout as S,
+  idBytes,
+} from '../layout.js';
+import type { LedgerState, RecordRef } from './ledger-state.js';
+import { eventBytes, historyPageMax, locationEventsPerBatchMax, lookupIdsMax } from '../limits.js';
+import { TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
+import { idKeyAt, viewOf } from '../u128.js';
+
+function idCount(body: Uint8Array): number {
+  const count = body.byteLength / idBytes;
+  if (!Number.isInteger(count) || count < 1 || count > lookupIdsMax) {
+    throw errors.bodyInvalid(`lookup body must hold 1..${lookupIdsMax} ids of ${idBytes} bytes, got ${body.byteLength} bytes`);
+  }
+  return count;
+}
+
+
+export function lookupAccounts(s: LedgerState, body: Uint8Array): Uint8Array {
+  const count = idCount(body);
+  const ids = viewOf(body);
+  const found: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const slot = s.accounts.slotAt(ids, i * idBytes);
+    if (slot >= 0) found.push(slot);
+  }
+  const reply = new Uint8Array(found.length * eventBytes);
+  const out = viewOf(reply);
+  found.forEach((slot, i) => writeAccount(s, slot, reply, out, i * eventBytes));
+  return reply;
+}
+
+function writeAccount(s: LedgerState, slot: number, reply: Uint8Array, out: DataView, at: number): void {
+  const a = s.accounts;
+  reply.set(a.statics.subarray(slot * accountStaticBytes, (slot + 1) * accountStaticBytes), at);
+  out.setBigUint64(at + A.debitsPosted, a.balance('debitsPosted', slot), true);
+  out.setBigUint64(at + A.creditsPosted, a.balance('creditsPosted', slot), true);
+  out.setBigUint64(at + A.debitsPending, a.balance('debitsPending', slot), true);
+  out.setBigUint64(at + A.creditsPending, a.balance('creditsPending', slot), true);
+  out.setBigUint64(at + A.frozen, a.balance('frozen', slot), true);
+  out.setUint16(at + A.status, statusNumber(a.statusOf(slot)), true);
+  out.setUint16(at + A.hot, a.hotOf(slot), true);
+  const buffer = s.buffers.get(slot);
+  if (buffer !== undefined) {
+    out.setBigUint64(at + A.creditsBuffered, buffer.amount, true);
+    out.setUint32(at + A.creditsBufferedCount, buffer.waiting, true);
+  }
+}
+
+export function lookupTransfers(s: LedgerState, body: Uint8Array): Uint8Array {
+  const count = idCount(body);
+  const ids = viewOf(body);
+  const found: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const location = s.transfers.getAt(ids, i * idBytes);
+    if (location >= 0) found.push(location);
+  }
+  const reply = new Uint8Array(found.length * S.bytes);
+  const out = viewOf(reply);
+  found.forEach((location, i) => writeTransferState(s, location, reply, out, i * S.bytes));
+  return reply;
+}
+
+/** Copies the journal record with `amount` set to what actually moved (or is held). */
+function writeTransferRecord(stored: RecordRef, reply: Uint8Array, out: DataView, at: number): void {
+  reply.set(stored.entry.subarray(stored.at, stored.at + eventBytes), at);
+  out.setBigUint64(at + T.amount, stored.view.getBigUint64(stored.at + T.amountEffective, true), true);
+  out.setBigUint64(at + T.amountEffective, 0n, true);
+}
+
+function writeTransferState(s: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number): void {
+  const stored = s.record(location);
+  const key = idKeyAt(stored.view, stored.at + T.id);
+  writeTransferRecord(stored, reply, out, at);
+  const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;
+  const hold = kind === TransferFlags.pending ? s.pendings.get(key) : undefined;
+  const returnReason = s.returned.get(key);
+  out.setUint16(at + S.status, returnReason !== undefined ? TransferStatus.returned : (hold?.status ?? TransferStatus.posted), true);
+  out.setUint16(at + S.returnReason, returnReason ?? 0, true);
+  out.setBigUint64(at + S.amountPosted, hold?.amountPosted ?? 0n, true);
+  out.setBigUint64(at + S.amountReversed, s.reversed.get(key) ?? 0n, true);
+}
+
+interface HistoryQuery {
+  view: DataView;
+  timestampMin: bigint;
+  timestampMax: bigint;
+  limit: number;
+  reversed: boolean;
+}
+
+function parseFilter(body: Uint8Array): HistoryQuery {
+  if (body.byteLength !== F.bytes) throw errors.bodyInvalid(`history filter must be ${F.bytes} bytes, got ${body.byteLength}`);
+  const view = viewOf(body);
+  const limit = view.getUint32(F.limit, true);
+  const flags = view.getUint32(F.flags, true);
+  if (limit < 1 || limit > historyPageMax) throw errors.bodyInvalid(`history limit must be 1..${historyPageMax}, got ${limit}`);
+  if ((flags & ~HistoryFilterFlags.reversed) !== 0) throw errors.bodyInvalid(`history filter flags ${flags} unknown`);
+  for (let at = F.reservedStart; at < F.bytes; at += 4) {
+    if (view.getUint32(at, true) !== 0) throw errors.bodyInvalid(`history filter bytes ${F.reservedStart}..${F.bytes - 1} are reserved and must be zero`);
+  }
+  const timestampMax = view.getBigUint64(F.timestampMax, true);
+  return {
+    view,
+    timestampMin: view.getBigUint64(F.timestampMin, true),
+    timestampMax: timestampMax === 0n ? (1n << 64n) - 1n : timestampMax,
+    limit,
+    reversed: (flags & HistoryFilterFlags.reversed) !== 0,
+  };
+}
+
+export function accountHistory(s: LedgerState, body: Uint8Array): Uint8Array {
+  const query = parseFilter(body);
+  const slot = s.accounts.slotAt(query.view, F.accountId);
+  if (slot < 0) return new Uint8Array(0);
+  const locations = s.accounts.history.locations(slot);
+  const timestampAt = (i: number) => {
+    const stored = s.record(locations[i]!);
+    return stored.view.getBigUint64(stored.at + T.timestamp, true);
+  };
+  // Locations are in posting order, so timestamps ascend: bisect for the window.
+  const first = lowerBound(locations.length, (i) => timestampAt(i) >= query.timestampMin);
+  const end = lowerBound(locations.length, (i) => timestampAt(i) > query.timestampMax);
+  const count = Math.max(0, Math.min(query.limit, end - first));
+  const reply = new Uint8Array(count * H.bytes);
+  const out = viewOf(reply);
+  for (let n = 0; n < count; n++) {
+    const index = query.reversed ? end - 1 - n : first + n;
+    writeHistoryEntry(s, slot, locations[index]!, reply, out, n * H.bytes);
+  }
+  return reply;
+}
+
+function writeHistoryEntry(s: LedgerState, slot: number, location: number, reply: Uint8Array, out: DataView, at: number): void {
+  const stored = s.record(location);
+  writeTransferRecord(stored, reply, out, at);
+  const seq = Math.floor(location / locationEventsPerBatchMax);
+  const { count } = readJournalHeader(stored.entry);
+  // A transit or suspense account stands in for the side whose account lives on another shard.
+  const debitSlot = s.accounts.slotAt(stored.view, stored.at + T.debitAccountId);
+  const creditSlot = s.accounts.slotAt(stored.view, stored.at + T.creditAccountId);
+  const isDebit = debitSlot === slot || (creditSlot !== slot && debitSlot < 0);
+  const from = balancesAfterOffset(count, location - seq * locationEventsPerBatchMax) + (isDebit ? 0 : 32);
+  reply.set(stored.entry.subarray(from, from + 32), at + H.debitsPosted);
+}
+
+/** The first index in [0, length) where `atOrAfter` turns true (it must be monotone). */
+function lowerBound(length: number, atOrAfter: (i: number) => boolean): number {
+  let low = 0;
+  let high = length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (atOrAfter(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}

@@ -1,0 +1,225 @@
+// Whole-state checks of one replayed shard that name what is wrong instead of stopping at the first failed
+// assertion (tally verify): per-ledger sums over every account against double entry and the running totals,
+// and every account's posted balances recounted from the transfer records of its journal, with the history
+// index (the cashflow view) checked against that recount. Pure: reads state and entry bytes, changes nothing.
+
+import { accountStaticBytes } from '../accounts/account-table.js';
+import { eventOffset, readJournalHeader, resultsOffset, trailerOffset } from '../posting/journal-entry.js';
+import { TransferLayout as T, resultBytes } from '../layout.js';
+import type { LedgerState } from '../posting/ledger-state.js';
+import { eventBytes } from '../limits.js';
+import { Operation } from '../operations.js';
+import { ResultCode } from '../result-codes.js';
+import { shardOfIdAt } from '../routing.js';
+import { SystemAccountKind, isSystemIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
+import { InstructionKind, InstructionLayout as I } from '../transit/transit.js';
+import { TransferFlags, transferKindFlags } from '../types.js';
+import { readU128, viewOf } from '../u128.js';
+
+/** Accounts whose history index is walked when a shard has more: a stratified sample (every k-th slot, plus every system account). */
+export const historyAuditAccountsMax = 10_000;
+/** Mismatching accounts described per shard and check; past it they are only counted (one sentence says how many). */
+export const accountProblemsPerCheckMax = 100;
+
+/** One ledger's sums over every account of a shard (creditsPosted counts hot-inbound buffers, as the totals do). */
+export interface LedgerSums {
+  ledger: number;
+  accounts: number;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
+}
+
+/** Per ledger, sums over every account of the shard, transit and suspense accounts included. O(accounts). */
+export function ledgerSums(s: LedgerState): Map<number, LedgerSums> {
+  const sums = new Map<number, LedgerSums>();
+  const a = s.accounts;
+  for (let slot = 0; slot < a.count; slot++) {
+    const ledger = a.ledgerOf(slot);
+    let sum = sums.get(ledger);
+    if (sum === undefined) sums.set(ledger, (sum = { ledger, accounts: 0, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n }));
+    sum.accounts++;
+    sum.debitsPosted += a.balance('debitsPosted', slot);
+    sum.creditsPosted += a.balance('creditsPosted', slot) + s.buffered(slot);
+    sum.debitsPending += a.balance('debitsPending', slot);
+    sum.creditsPending += a.balance('creditsPending', slot);
+  }
+  return sums;
+}
+
+/** Double entry per ledger, posted and pending apart, and the accounts' sums against the running totals core keeps. */
+export function conservationProblems(s: LedgerState, sums: ReadonlyMap<number, LedgerSums>): string[] {
+  const shard = `shard ${s.shardIndex}`;
+  const problems: string[] = [];
+  for (const sum of [...sums.values()].sort((x, y) => x.ledger - y.ledger)) {
+    const { ledger } = sum;
+    if (sum.debitsPosted !== sum.creditsPosted) {
+      problems.push(`${shard} ledger ${ledger}: posted debits ${sum.debitsPosted} != posted credits ${sum.creditsPosted} over its ${sum.accounts} accounts (credits − debits: ${sum.creditsPosted - sum.debitsPosted})`);
+    }
+    if (sum.debitsPending !== sum.creditsPending) {
+      problems.push(`${shard} ledger ${ledger}: pending debits ${sum.debitsPending} != pending credits ${sum.creditsPending} over its ${sum.accounts} accounts (credits − debits: ${sum.creditsPending - sum.debitsPending})`);
+    }
+    const t = s.totals.get(ledger);
+    if (t === undefined) continue;
+    for (const field of ['debitsPosted', 'creditsPosted', 'debitsPending', 'creditsPending'] as const) {
+      if (t[field] !== sum[field]) problems.push(`${shard} ledger ${ledger}: the running total of ${field} is ${t[field]} but the accounts sum to ${sum[field]}`);
+    }
+  }
+  return problems;
+}
+
+/** How an account is named in a problem: its id in hex, and what it is when it is a system account. */
+export function describeAccount(s: LedgerState, slot: number): string {
+  const statics = viewOf(s.accounts.statics);
+  const at = slot * accountStaticBytes;
+  const id = `0x${readU128(statics, at).toString(16)}`;
+  if (!isSystemIdAt(statics, at)) return `account ${id}`;
+  const kind = statics.getUint8(at + 6);
+  const from = statics.getUint8(at + 4);
+  const to = statics.getUint8(at + 5);
+  if (kind === SystemAccountKind.transitOut) return `transit-out ${from}→${to} account ${id}`;
+  if (kind === SystemAccountKind.transitIn) return `transit-in ${from}→${to} account ${id}`;
+  return `suspense account ${id}`;
+}
+
+const recountSlotsInitial = 1024;
+
+/**
+ * Every account's posted debits and credits recounted from the transfer records of the shard's journal, as
+ * journaled (amountEffective of each successful posting, on the side the account took), and how many
+ * transfer records name each account (its history nodes). Fed entry by entry right after the ledger
+ * replayed each (so the accounts an entry opens exist); compared with the balances at the end.
+ */
+export class PostedRecount {
+  #debits = new BigUint64Array(recountSlotsInitial);
+  #credits = new BigUint64Array(recountSlotsInitial);
+  #nodes = new Uint32Array(recountSlotsInitial);
+  /** System account slots by (kind, ledger, peer): finding a system id's nonce costs hash rounds. */
+  readonly #systemSlots = new Map<number, number>();
+  readonly #scratch = new DataView(new ArrayBuffer(16));
+  /** Successful records whose accounts this shard does not hold (each is a problem), by description. */
+  readonly unplaced: string[] = [];
+  transfers = 0;
+  inbound = 0;
+
+  /** Adds the records of `entry` (its bytes as journaled). */
+  add(s: LedgerState, entry: Uint8Array): void {
+    const { operation, count, seq } = readJournalHeader(entry);
+    if (operation !== Operation.create_transfers && operation !== Operation.apply_inbound) return;
+    this.#grow(s.accounts.count);
+    const view = viewOf(entry);
+    for (let i = 0; i < count; i++) {
+      if ((view.getUint32(resultsOffset(count) + i * resultBytes, true) & 0xffff) !== ResultCode.ok) continue;
+      const at = eventOffset(i);
+      const ledger = view.getUint32(at + T.ledger, true);
+      const sides = operation === Operation.create_transfers ? this.#transferSides(s, view, at, ledger) : this.#inboundSides(s, view, count, i, ledger);
+      if (sides.debit < 0 || sides.credit < 0) {
+        if (this.unplaced.length < accountProblemsPerCheckMax) this.unplaced.push(`shard ${s.shardIndex} seq ${seq} event ${i}: a successful posting names an account the shard does not hold`);
+        continue;
+      }
+      if (operation === Operation.create_transfers) this.transfers++;
+      else this.inbound++;
+      this.#nodes[sides.debit]!++;
+      this.#nodes[sides.credit]!++;
+      if (!sides.movesPosted) continue;
+      const amount = view.getBigUint64(at + T.amountEffective, true);
+      this.#debits[sides.debit] = this.#debits[sides.debit]! + amount;
+      this.#credits[sides.credit] = this.#credits[sides.credit]! + amount;
+    }
+  }
+
+  /** Accounts whose posted balances differ from the recount (creditsPosted counts the hot-inbound buffer). */
+  balanceProblems(s: LedgerState): string[] {
+    const problems: string[] = [...this.unplaced];
+    let more = 0;
+    const a = s.accounts;
+    for (let slot = 0; slot < a.count; slot++) {
+      const debits = a.balance('debitsPosted', slot);
+      const credits = a.balance('creditsPosted', slot) + s.buffered(slot);
+      const recounted = { debits: slot < this.#debits.length ? this.#debits[slot]! : 0n, credits: slot < this.#credits.length ? this.#credits[slot]! : 0n };
+      if (debits === recounted.debits && credits === recounted.credits) continue;
+      if (problems.length >= accountProblemsPerCheckMax) {
+        more++;
+        continue;
+      }
+      const which = describeAccount(s, slot);
+      if (debits !== recounted.debits) problems.push(`shard ${s.shardIndex} ${which} ledger ${a.ledgerOf(slot)}: debitsPosted is ${debits} but its transfer records sum to ${recounted.debits}`);
+      if (credits !== recounted.credits) problems.push(`shard ${s.shardIndex} ${which} ledger ${a.ledgerOf(slot)}: creditsPosted (with its hot-inbound buffer) is ${credits} but its transfer records sum to ${recounted.credits}`);
+    }
+    if (more > 0) problems.push(`shard ${s.shardIndex}: ${more} more accounts whose posted balances differ from their transfer records`);
+    return problems;
+  }
+
+  /**
+   * The history index against the recount: every account (or, past historyAuditAccountsMax, a stratified
+   * sample plus every system account) lists exactly its transfer records, in posting order.
+   */
+  historyProblems(s: LedgerState): { problems: string[]; accountsChecked: number; sampled: boolean } {
+    const count = s.accounts.count;
+    const sampled = count > historyAuditAccountsMax;
+    const stride = sampled ? Math.ceil(count / historyAuditAccountsMax) : 1;
+    const slots = new Set<number>(s.systemSlots.values());
+    for (let slot = 0; slot < count; slot += stride) slots.add(slot);
+    const problems: string[] = [];
+    for (const slot of [...slots].sort((x, y) => x - y)) {
+      const locations = s.accounts.history.locations(slot);
+      const expected = slot < this.#nodes.length ? this.#nodes[slot]! : 0;
+      let ordered = true;
+      for (let k = 1; k < locations.length && ordered; k++) ordered = locations[k]! > locations[k - 1]!;
+      if (locations.length === expected && ordered) continue;
+      if (problems.length >= accountProblemsPerCheckMax) break;
+      const why = locations.length === expected ? 'out of posting order' : `${locations.length} entries, but ${expected} transfer records name it`;
+      problems.push(`shard ${s.shardIndex} ${describeAccount(s, slot)}: its history index lists ${why}`);
+    }
+    return { problems, accountsChecked: slots.size, sampled };
+  }
+
+  #transferSides(s: LedgerState, view: DataView, at: number, ledger: number): { debit: number; credit: number; movesPosted: boolean } {
+    const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+    const movesPosted = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
+    const debit = s.accounts.slotAt(view, at + T.debitAccountId);
+    const creditShard = s.shardCount === 1 ? s.shardIndex : shardOfIdAt(view, at + T.creditAccountId, s.shardCount);
+    // A payee on another shard: the transit-out half of this pair took the credit here.
+    const credit = creditShard === s.shardIndex ? s.accounts.slotAt(view, at + T.creditAccountId) : this.#systemSlot(s, SystemAccountKind.transitOut, ledger, creditShard);
+    return { debit, credit, movesPosted };
+  }
+
+  #inboundSides(s: LedgerState, view: DataView, count: number, index: number, ledger: number): { debit: number; credit: number; movesPosted: boolean } {
+    const trailer = trailerOffset(count, index) - eventBytes; // InstructionLayout offsets count from the record
+    const from = view.getUint16(trailer + I.fromShard, true);
+    const isCredit = view.getUint16(trailer + I.kind, true) === InstructionKind.credit;
+    // A credit debits transit-in (from → here), a return transit-out (here → from); the record's credit account takes it.
+    const debit = this.#systemSlot(s, isCredit ? SystemAccountKind.transitIn : SystemAccountKind.transitOut, ledger, from);
+    return { debit, credit: s.accounts.slotAt(view, eventOffset(index) + T.creditAccountId), movesPosted: true };
+  }
+
+  #systemSlot(s: LedgerState, kind: SystemAccountKindNumber, ledger: number, peer: number): number {
+    const key = (kind * 0x1_0000_0000 + ledger) * 256 + peer;
+    let slot = this.#systemSlots.get(key);
+    if (slot === undefined) {
+      const me = s.shardIndex;
+      const from = kind === SystemAccountKind.transitIn ? peer : me;
+      const to = kind === SystemAccountKind.transitIn ? me : peer;
+      writeSystemAccountId(this.#scratch, 0, kind, ledger, from, to, s.shardCount);
+      slot = s.accounts.slotAt(this.#scratch, 0);
+      if (slot >= 0) this.#systemSlots.set(key, slot);
+    }
+    return slot;
+  }
+
+  #grow(count: number): void {
+    if (count <= this.#nodes.length) return;
+    let length = this.#nodes.length;
+    while (length < count) length *= 2;
+    const debits = new BigUint64Array(length);
+    debits.set(this.#debits);
+    this.#debits = debits;
+    const credits = new BigUint64Array(length);
+    credits.set(this.#credits);
+    this.#credits = credits;
+    const nodes = new Uint32Array(length);
+    nodes.set(this.#nodes);
+    this.#nodes = nodes;
+  }
+}

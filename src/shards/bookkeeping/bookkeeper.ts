@@ -1,0 +1,289 @@
+// The bookkeeping shard (会计) inside its worker: follows every shard's journal (read from the shard's own
+// LMDB store, so posting never waits for it), turns each entry into one balanced summary voucher, books
+// it into the general ledger by subject, and answers subject balances, the trial balance, its lag behind
+// each shard, and the day report. Its progress per shard is the last voucher it stored for that shard.
+// A voucher commit that fails (a full disk) is retried with back-off and nothing new is booked meanwhile;
+// queries go on (the general ledger only holds what durable journal entries say). An entry it cannot book
+// (a failed check: a journal no ledger of this version writes) halts it: one error line, nothing more is
+// booked or stored, reports and books queries are refused naming the entry, the lag keeps growing in view.
+
+import { assert } from '../../core/assert.js';
+import { TallyError, errors } from '../../core/errors.js';
+import type { ChartOfAccounts, SubjectBalance } from '../../core/books/chart-of-accounts.js';
+import type { ShardDayClose } from '../../core/books/day-close.js';
+import { buildDayReport, type DayReport, type InFlightAmount } from '../../core/books/day-report.js';
+import { GeneralLedger } from '../../core/books/general-ledger.js';
+import { readJournalHeader } from '../../core/posting/journal-entry.js';
+import { AccountCodes, subjectVoucherOf, type SubjectVoucher } from '../../core/books/vouchers.js';
+import type { ShardLag, SubjectBalanceRow } from '../../core/books/books-replies.js';
+import type { BookkeepingStore, StoredVoucher } from './bookkeeping-store.js';
+import { storageRetryMs } from '../storage/storage-health.js';
+
+export type { ShardLag, SubjectBalanceRow } from '../../core/books/books-replies.js';
+
+/** What the bookkeeper reads of a shard's journal (JournalStore satisfies it). */
+export interface JournalReader {
+  /** Entries from `fromSeq` in seq order up to the first gap. The bookkeeper is done with each before the next: it may be a view valid only until then. */
+  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
+  entry(seq: number): Uint8Array | undefined;
+  lastCommittedSeq(): number;
+}
+
+/** Journal entries booked per shard per poll: bounds the work (and the commit) of one poll. */
+export const bookkeepingEntriesPerPollMax = 256;
+/** How often the bookkeeper looks for new journal entries. */
+export const bookkeepingPollMs = 10;
+/** Longest a day report waits for the bookkeeper to reach every shard's cut. */
+export const dayReportWaitMsMax = 60_000;
+
+
+export class Bookkeeper {
+  readonly #gl: GeneralLedger;
+  readonly #chart: ChartOfAccounts;
+  readonly #store: BookkeepingStore;
+  readonly #journals: readonly JournalReader[];
+  readonly #log: (line: string) => void;
+  readonly #codes: AccountCodes;
+  #polling: Promise<void> | null = null;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #stopped = false;
+  /** Report writes in flight (a poll's writes are #polling): stop() waits for them. */
+  readonly #reportWrites = new Set<Promise<string>>();
+  /** Vouchers in the general ledger whose commit failed: stored before any new entry is booked. */
+  #unstored: { shard: number; voucher: StoredVoucher }[] = [];
+  /** Failed voucher commits in a row, the last one's error, and when (performance.now() ms) the next may run. */
+  #storeFailing = { count: 0, error: null as TallyError | null, retryAtMs: 0 };
+  /** The entry being booked now: named when booking it fails. */
+  #booking: { shard: number; seq: number } | null = null;
+  /** Why booking stopped for good (see #halt), or null. */
+  #halted: Error | null = null;
+
+  constructor(chart: ChartOfAccounts, store: BookkeepingStore, journals: readonly JournalReader[], log: (line: string) => void) {
+    this.#chart = chart;
+    this.#gl = new GeneralLedger(chart);
+    this.#store = store;
+    this.#journals = journals;
+    this.#codes = new AccountCodes(journals.length);
+    this.#log = log;
+  }
+
+  /**
+   * Rebuilds the general ledger from the shards' journals up to the last voucher stored for each (the
+   * journals are the source of truth; the vouchers record what was booked), then follows the journals.
+   */
+  async start(): Promise<void> {
+    for (const [shard, journal] of this.#journals.entries()) {
+      const booked = await this.#lastBookedStillInJournal(shard, journal);
+      if (booked === 0) continue;
+      for (const [seq, entry] of journal.entries(1)) {
+        bookEntry(this.#gl, this.#codes, shard, this.#journals.length, entry);
+        if (seq === booked) break;
+      }
+      assert(this.#gl.seqLast(shard) === booked, `shard ${shard}: its journal holds every booked entry`);
+    }
+    this.#timer = setInterval(() => void this.poll(), bookkeepingPollMs);
+  }
+
+  /**
+   * Stops following the journals and waits for the poll in flight, so that no store write is left
+   * running: the thread may be ended (and its stores closed) once this resolves.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    await Promise.allSettled([this.#polling, ...this.#reportWrites]);
+  }
+
+  /** Books whatever the shards committed since the last poll (one poll at a time; none once stopped). */
+  poll(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#polling ??= this.#poll().finally(() => (this.#polling = null));
+    return this.#polling;
+  }
+
+  status(): ShardLag[] {
+    return this.#journals.map((journal, shard) => {
+      const booked = this.#gl.seqLast(shard);
+      const journaled = Math.max(journal.lastCommittedSeq(), booked);
+      return { shard, booked, journaled, lag: journaled - booked, businessDay: this.#gl.businessDay(shard) };
+    });
+  }
+
+  /** Every subject's balance for a ledger, through a business day (default: everything booked). */
+  subjectBalances(ledger: number, day?: number): SubjectBalanceRow[] {
+    this.#refuseIfHalted();
+    const balances = this.#gl.subjectBalances(ledger, day);
+    return [...balances.values()].sort((a, b) => (a.code < b.code ? -1 : 1)).map((b) => this.#row(b));
+  }
+
+  trialBalance(ledger: number, day?: number): unknown {
+    this.#refuseIfHalted();
+    const t = this.#gl.trialBalance(ledger, day);
+    return JSON.parse(JSON.stringify(t, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+  }
+
+  ledgers(): number[] {
+    this.#refuseIfHalted();
+    return this.#gl.ledgers();
+  }
+
+  /**
+   * Builds, stores (once, immutably) and returns the report of the day the shards just closed. Waits
+   * until every shard's journal is booked through its cut, so the general ledger holds all of day T.
+   */
+  async dayReport(closes: readonly ShardDayClose[], inFlight: readonly InFlightAmount[]): Promise<string> {
+    assert(closes.length === this.#journals.length, 'one day close per shard');
+    const day = closes[0]!.day;
+    assert(closes.every((c) => c.day === day), 'every shard closed the same day');
+    const stored = this.#store.report(day);
+    if (stored !== undefined) return stored;
+    this.#refuseIfHalted();
+    const deadline = performance.now() + dayReportWaitMsMax;
+    while (closes.some((c) => this.#gl.seqLast(c.shard) < c.cutSeq)) {
+      if (performance.now() > deadline) throw new Error(`bookkeeping did not reach the cut of day ${day} within ${dayReportWaitMsMax} ms`);
+      if (this.#stopped) throw new Error(`bookkeeping stopped before it reached the cut of day ${day}`);
+      this.#refuseIfHalted();
+      const failing = this.#storeFailing.error;
+      if (failing !== null) throw errors.storageFailed(`bookkeeping cannot reach the cut of day ${day}: ${failing.message}`);
+      await this.poll();
+      await new Promise((resolve) => setTimeout(resolve, bookkeepingPollMs));
+    }
+    const report: DayReport = buildDayReport({ day, dayBegun: closes[0]!.dayBegun, closes: [...closes], inFlight: [...inFlight], chart: this.#chart, generalLedger: this.#gl });
+    if (this.#stopped) throw new Error(`bookkeeping stopped before it stored the report of day ${day}`);
+    const writing = this.#store.putReport(day, JSON.stringify(report));
+    this.#reportWrites.add(writing);
+    const text = await writing.finally(() => this.#reportWrites.delete(writing));
+    // Loud on failure: one JSON log line naming every failed check (the caller also gets passed=false).
+    if (!report.passed) this.#log(JSON.stringify({ level: 'error', msg: 'day report checks failed', day, failures: report.failures }));
+    return text;
+  }
+
+  report(day: number): string | undefined {
+    return this.#store.report(day);
+  }
+
+  /**
+   * Stores the vouchers of the last poll whose commit failed, or else books and stores new entries. A failed
+   * commit (storage_failed) is kept for the next poll after a back-off; the poll itself resolves. Any other
+   * failure halts booking (#halt): the poll resolves then too, so no timer turns it into a stream of errors.
+   */
+  async #poll(): Promise<void> {
+    if (this.#halted !== null) return;
+    try {
+      await this.#bookAndStore();
+    } catch (error) {
+      this.#halt(error);
+    }
+  }
+
+  async #bookAndStore(): Promise<void> {
+    if (this.#unstored.length === 0) this.#unstored = this.#bookNew();
+    else if (performance.now() < this.#storeFailing.retryAtMs) return;
+    try {
+      await this.#store.append(this.#unstored);
+    } catch (error) {
+      if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+      const count = this.#storeFailing.count + 1;
+      this.#storeFailing = { count, error, retryAtMs: performance.now() + storageRetryMs(count - 1) };
+      if (count === 1) this.#log(JSON.stringify({ level: 'error', msg: 'bookkeeping cannot store vouchers; it retries and books nothing new meanwhile', error: error.message }));
+      return;
+    }
+    if (this.#storeFailing.count > 0) this.#log(JSON.stringify({ level: 'info', msg: 'bookkeeping stores vouchers again', failedTries: this.#storeFailing.count }));
+    this.#unstored = [];
+    this.#storeFailing = { count: 0, error: null, retryAtMs: 0 };
+  }
+
+  /**
+   * Booking failed a check (an assertion: a journal entry no ledger of this version writes, or a bug). The
+   * general ledger may be half way through that entry, so nothing more is booked or stored: the store keeps
+   * the last commit, from which a restart rebuilds. Restarting at once would only fail on the same entry
+   * again, and again, so the bookkeeper stays up — status still answers (the lag shows the halt), day
+   * reports and books queries are refused naming the entry — and says so in one error line.
+   */
+  #halt(error: unknown): void {
+    const where = this.#booking === null ? 'while storing vouchers' : `at shard ${this.#booking.shard} entry ${this.#booking.seq}`;
+    const why = error instanceof Error ? error.message : String(error);
+    this.#halted = new Error(`bookkeeping halted ${where}: ${why}`);
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#log(JSON.stringify({ level: 'error', msg: 'bookkeeping halted: it books nothing more until the cause is fixed and the server restarted', ...this.#booking, error: why }));
+  }
+
+  #refuseIfHalted(): void {
+    if (this.#halted !== null) throw this.#halted;
+  }
+
+  /** Books up to bookkeepingEntriesPerPollMax new entries of each shard into the general ledger; returns their vouchers. */
+  #bookNew(): { shard: number; voucher: StoredVoucher }[] {
+    const booked: { shard: number; voucher: StoredVoucher }[] = [];
+    for (const [shard, journal] of this.#journals.entries()) {
+      let taken = 0;
+      for (const [seq, entry] of journal.entries(this.#gl.seqLast(shard) + 1)) {
+        this.#booking = { shard, seq };
+        const voucher = bookEntry(this.#gl, this.#codes, shard, this.#journals.length, entry);
+        assert(voucher.seq === seq, 'a voucher carries its entry seq');
+        booked.push({ shard, voucher: storedVoucherOf(voucher, entry) });
+        if (++taken >= bookkeepingEntriesPerPollMax) break;
+      }
+    }
+    this.#booking = null;
+    return booked;
+  }
+
+  /**
+   * A shard acknowledges nothing before its commit is durable, yet LMDB readers may see a commit a moment
+   * before its fsync ends: if the machine died then, the shard's journal lost entries this store booked.
+   * Booked vouchers whose entry is gone or different are dropped, newest first. Returns the last booked seq.
+   */
+  async #lastBookedStillInJournal(shard: number, journal: JournalReader): Promise<number> {
+    let last = this.#store.lastBooked(shard);
+    let dropFrom = 0;
+    while (last !== undefined && !sameEntry(journal.entry(last.seq), last)) {
+      dropFrom = last.seq;
+      last = last.seq > 1 ? this.#store.voucher(shard, last.seq - 1) : undefined;
+    }
+    if (dropFrom > 0) {
+      this.#log(JSON.stringify({ level: 'warn', msg: 'bookkeeping drops vouchers of journal entries that are gone', shard, fromSeq: dropFrom }));
+      await this.#store.dropFrom(shard, dropFrom);
+    }
+    return last?.seq ?? 0;
+  }
+
+  #row(b: SubjectBalance): SubjectBalanceRow {
+    const subject = this.#chart.subjects.get(b.code);
+    return {
+      code: b.code,
+      name: subject?.name ?? b.code,
+      level: b.level,
+      side: b.side,
+      debits: b.debits.toString(),
+      credits: b.credits.toString(),
+      balance: b.balance.toString(),
+    };
+  }
+}
+
+/**
+ * Books one journal entry of shard `shard` (of `shardCount`) into `gl`: its voucher by subject, learning the
+ * accounts it opens. The one step of the rebuild at start and of every poll (tally verify repeats it).
+ */
+export function bookEntry(gl: GeneralLedger, codes: AccountCodes, shard: number, shardCount: number, entry: Uint8Array): SubjectVoucher {
+  const voucher = subjectVoucherOf(entry, shard, shardCount, codes);
+  gl.applySubjectVoucher(shard, voucher);
+  return voucher;
+}
+
+/** The stored form of a voucher: its subject lines with amounts as decimal strings, and its entry's identity. */
+export function storedVoucherOf(voucher: SubjectVoucher, entry: Uint8Array): StoredVoucher {
+  return {
+    seq: voucher.seq,
+    businessDay: voucher.businessDay,
+    ...(voucher.businessDayBegins === undefined ? {} : { businessDayBegins: voucher.businessDayBegins }),
+    lines: voucher.lines.map((l) => ({ ledger: l.ledger, code: l.code, side: l.side, amount: l.amount.toString() })),
+    entryTimestamp: readJournalHeader(entry).timestampBase.toString(),
+    entryBytes: entry.byteLength,
+  };
+}
+
+function sameEntry(entry: Uint8Array | undefined, booked: StoredVoucher): boolean {
+  return entry !== undefined && entry.byteLength === booked.entryBytes && readJournalHeader(entry).timestampBase.toString() === booked.entryTimestamp;
+}

@@ -1,0 +1,574 @@
+// The shard loop inside a worker: runs tasks against one Ledger, appends each write's journal entry, and
+// replies only once that entry and every earlier one are durable. Reads see only durable state. After a
+// storage failure or a programmer error it serves nothing more: memory is ahead of (or apart from) disk.
+// While its writes are paused (a fresh worker whose store has not taken a write yet) it refuses every task
+// that would write, before touching memory, and goes on answering reads.
+
+import { AssertionError, assert } from '../../core/assert.js';
+import { errors, TallyError } from '../../core/errors.js';
+import type { Ledger } from '../../core/posting/ledger.js';
+import { resultBytes } from '../../core/layout.js';
+import { eventBytes, snapshotHoldMsMax } from '../../core/limits.js';
+import { JournalEntryFlags } from '../../core/posting/journal-entry.js';
+import { Operation, isWriteOperation } from '../../core/operations.js';
+import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../../core/chains/prepared-chains.js';
+import { DelaySamples } from './delay-samples.js';
+import {
+  CutFlags,
+  ShardControl,
+  hotInboundDefault,
+  isShardTaskError,
+  toShardTaskError,
+  type HotInboundOptions,
+  type HotInboundShardStatus,
+  type ShardTask,
+  type ShardTaskError,
+} from './shard-messages.js';
+
+/** How often an idle shard looks for pending transfers whose timeout has passed. */
+export const expiryTickMs = 250;
+
+/** What the loop needs from the journal store (JournalStore satisfies it). */
+export interface ShardJournal {
+  readonly seqLast: number;
+  append(seq: number, entry: Uint8Array): Promise<void>;
+  /** Resolves when every append so far is durable; rejects once one failed. */
+  durable(): Promise<void>;
+  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
+  discardAfter(seq: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type ShardLedger = Pick<
+  Ledger,
+  | 'seqLast'
+  | 'execute'
+  | 'expireDue'
+  | 'query'
+  | 'replay'
+  | 'applyInbound'
+  | 'outboxAfter'
+  | 'acknowledgeOutbox'
+  | 'transitStatus'
+  | 'prepareChains'
+  | 'commitPrepared'
+  | 'abortPrepared'
+  | 'chainGroupInDoubt'
+  | 'applyHotInbound'
+  | 'takeHotDelaysNs'
+  | 'hotInboundStatus'
+  | 'hotOutboundIds'
+>;
+
+export interface ShardLoopOptions {
+  shardIndex: number;
+  ledger: ShardLedger;
+  journal: ShardJournal;
+  /** Wall-clock ns, never going backwards within this worker. */
+  nowNs: () => bigint;
+  /** Called once when the loop stops for good; the worker ends its thread so a fresh one replays. */
+  onFatal: (error: unknown) => void;
+  /** Keeps a peer's acknowledgement beside the journal (a hint: replay retains instructions above it). */
+  onOutboxAcknowledged?: (peer: number, pairSeq: number) => void;
+  /** Business days: cuts (ordered by the shard set) and closed-day queries. */
+  days?: ShardDays;
+  /** Hot-inbound summary postings and automatic marking (default hotInboundDefault). */
+  hotInbound?: HotInboundOptions;
+}
+
+/** What the loop needs of the day book (shards/day-book.ts). */
+export interface ShardDays {
+  cut(day: number, nowNs: bigint, follows: boolean): { entry: { seq: number; entry: Uint8Array } | null; afterDurable: () => Promise<Uint8Array> };
+  query(operation: number, body: Uint8Array): Uint8Array;
+  isQuery(operation: number): boolean;
+}
+
+interface Executed {
+  reply: Uint8Array;
+  /** Cross-shard instructions issued by the write, sent after its reply bytes once durable. */
+  outbound: Uint8Array | null;
+  durable: Promise<void>;
+}
+
+/** A decision for the prepared group, and how to answer the decide task that brought it. */
+interface Decided {
+  decision: number;
+  remember: readonly number[];
+  respond: (reply: Uint8Array) => void;
+  refuse: (error: unknown) => void;
+}
+
+/** A (peer, pair sequence) mark in transit control bodies: u16 peer, 6 zero bytes, u64 sequence. */
+export const peerMarkBytes = 16;
+
+const noop = (): void => {};
+
+/** Rebuilds `ledger` from `journal`; drops entries past a gap (they were never acknowledged). */
+export async function recoverLedger(ledger: ShardLedger, journal: ShardJournal): Promise<{ replayed: number; discarded: number }> {
+  const replayed = replayJournal(ledger, journal);
+  const discarded = await journal.discardAfter(ledger.seqLast);
+  assert(journal.seqLast === ledger.seqLast, 'journal and ledger agree on the last seq after recovery');
+  return { replayed, discarded };
+}
+
+/**
+ * Rebuilds `ledger` from `journal` up to the first gap, reading only. Entries past a gap (never acknowledged)
+ * stay on disk: `journal.discardAfter(ledger.seqLast)` must remove them before the next append.
+ */
+export function replayJournal(ledger: ShardLedger, journal: ShardJournal): number {
+  const seqFirst = ledger.seqLast + 1;
+  for (const [seq, entry] of journal.entries(seqFirst)) ledger.replay(seq, entry);
+  return ledger.seqLast - seqFirst + 1;
+}
+
+/** Nanoseconds since the epoch from a monotonic clock anchored once to Date.now(). */
+export function anchoredClockNs(): () => bigint {
+  const anchorNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  return () => anchorNs + process.hrtime.bigint();
+}
+
+export class ShardLoop {
+  readonly #o: ShardLoopOptions;
+  /** Set once; every later task rejects with it. */
+  #failure: ShardTaskError | null = null;
+  /** While set, every task that would write rejects with it before it runs (see pauseWrites). */
+  #writesPaused: ShardTaskError | null = null;
+  /** Called once, by the first append durable after resumeWrites. */
+  #onFirstDurable: (() => void) | null = null;
+  #closing: Promise<void> | null = null;
+  /** Settles after the last step queued behind a read. */
+  #turn: Promise<void> = Promise.resolve();
+  #turnsWaiting = 0;
+  #ticker: ReturnType<typeof setInterval> | null = null;
+  #hotTicker: ReturnType<typeof setInterval> | null = null;
+  /** A hot-inbound summary step waits for the turn: the next tick need not queue another. */
+  #hotQueued = false;
+  readonly #hotDelays = new DelaySamples();
+  /** The prepared group whose step holds the turn, waiting for its decide task. */
+  #decision: { group: bigint; resolve: (decided: Decided) => void } | null = null;
+  /** Called when a step starts holding the turn for a decision (close stops waiting for the turn then). */
+  #onHeld: (() => void) | null = null;
+  /** Ends the snapshot barrier's hold of the turn (ShardControl.holdTurn), when one holds it. */
+  #releaseHold: (() => void) | null = null;
+
+  constructor(options: ShardLoopOptions) {
+    this.#o = options;
+  }
+
+  /** Starts the expiry and hot-inbound tickers (unref'd: they never keep the thread alive by themselves). */
+  start(): void {
+    assert(this.#ticker === null, 'shard loop started once');
+    this.#ticker = setInterval(() => this.tick(), expiryTickMs);
+    this.#ticker.unref();
+    this.#hotTicker = setInterval(() => this.hotTick(), this.#hot.applyIntervalMs);
+    this.#hotTicker.unref();
+  }
+
+  get #hot(): HotInboundOptions {
+    return this.#o.hotInbound ?? hotInboundDefault;
+  }
+
+  /**
+   * A journal that ended with a vote on cross-shard chains (a crash between prepare and decision): hold
+   * the turn before any task runs, until the coordinator's decide task arrives. Call before serving.
+   */
+  holdForDecision(): void {
+    const group = this.#o.ledger.chainGroupInDoubt;
+    if (group === null) return;
+    const decided = this.#awaitDecision(group);
+    void this.#queueStep(async () => this.#applyDecision(await decided));
+  }
+
+  /** Runs one task. Rejects with a ShardTaskError (plain data, safe to post). */
+  run(task: ShardTask): Promise<Uint8Array> {
+    return this.#dispatch(task).catch((error: unknown) => {
+      throw this.#toTaskError(error);
+    });
+  }
+
+  /**
+   * Refuses, from now on, every task that would write (writes, inbound credits, votes and decisions on
+   * cross-shard chains, day cuts) and closed-day queries (a closed day's balances may not be stored yet),
+   * with `error`, before it touches memory; tickers skip. Reads go on. For a store that does not take
+   * writes yet: nothing is applied that could not be journaled, so memory stays equal to the disk.
+   */
+  pauseWrites(error: TallyError): void {
+    this.#writesPaused = toShardTaskError(error);
+  }
+
+  /** Takes writes again; `onFirstDurable` runs once the first append after this is durable. */
+  resumeWrites(onFirstDurable: () => void = noop): void {
+    this.#writesPaused = null;
+    this.#onFirstDurable = onFirstDurable;
+  }
+
+  get writesPaused(): boolean {
+    return this.#writesPaused !== null;
+  }
+
+  /** True once the loop failed or began closing: it runs nothing new. */
+  get stopped(): boolean {
+    return this.#failure !== null || this.#closing !== null;
+  }
+
+  /** Journals the expiry of every pending transfer that is due (skipped while reads hold the turn). */
+  tick(): void {
+    if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null || this.#turnsWaiting > 0) return;
+    try {
+      const due = this.#o.ledger.expireDue(this.#o.nowNs());
+      if (due !== null) void this.#persist(due.seq, due.entry).catch(noop);
+    } catch (error) {
+      this.#toTaskError(error);
+    }
+  }
+
+  /**
+   * Journals the hot-inbound summary postings that are due. Unlike expiry it never skips a turn (a
+   * buffered credit's wait is bounded): behind waiting reads it queues, once.
+   */
+  hotTick(): void {
+    if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null || this.#hotQueued) return;
+    const step = (): void => {
+      this.#hotQueued = false;
+      if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null) return;
+      const { autoMarkCreditsPerSecond, unmarkQuietSeconds } = this.#hot;
+      const due = this.#o.ledger.applyHotInbound(this.#o.nowNs(), { autoMarkCreditsPerSecond, unmarkQuietSeconds });
+      if (due !== null) void this.#persist(due.seq, due.entry).then(() => this.#recordHotDelays(), noop);
+    };
+    try {
+      if (this.#turnsWaiting === 0) return step();
+      this.#hotQueued = true;
+      this.#queueStep(step).catch((error: unknown) => this.#toTaskError(error));
+    } catch (error) {
+      this.#toTaskError(error);
+    }
+  }
+
+  /** Once the summary is durable, the waits of the credits it applied count (each credit one sample). */
+  #recordHotDelays(): void {
+    for (const delayNs of this.#o.ledger.takeHotDelaysNs()) this.#hotDelays.add(delayNs / 1e6, 1);
+  }
+
+  #hotInboundStatus(): Uint8Array {
+    const { accounts, creditsBuffered, creditsBufferedCount } = this.#o.ledger.hotInboundStatus();
+    const d = this.#hotDelays;
+    const status: HotInboundShardStatus = {
+      accounts,
+      creditsBuffered: creditsBuffered.toString(),
+      creditsBufferedCount,
+      creditsApplied: d.delivered,
+      delayMsP50: d.percentile(50),
+      delayMsP99: d.percentile(99),
+      delayMsMax: d.maxMs,
+    };
+    return new TextEncoder().encode(JSON.stringify(status));
+  }
+
+  /** Stops the loop for good (no task runs after it) and calls onFatal once. */
+  fail(error: unknown): void {
+    if (this.#failure !== null) return;
+    const storageFailed = error instanceof TallyError && error.code === 'storage_failed';
+    const cause = storageFailed ? error : errors.shardUnavailable(this.#o.shardIndex, `stopped: ${describe(error)}`);
+    this.#failure = toShardTaskError(cause);
+    this.#o.onFatal(error);
+  }
+
+  /** Waits for queued steps and appends, then closes the journal. Later tasks reject shutting_down. */
+  close(): Promise<void> {
+    this.#closing ??= this.#drainAndClose();
+    return this.#closing;
+  }
+
+  async #dispatch(task: ShardTask): Promise<Uint8Array> {
+    if (this.#failure !== null) throw this.#failure;
+    if (task.operation === ShardControl.warmUp) return new Uint8Array(0);
+    if (task.operation === ShardControl.close) return this.close().then(() => new Uint8Array(0));
+    if (this.#closing !== null) throw errors.shuttingDown();
+    if (this.#writesPaused !== null && this.#writes(task.operation)) throw this.#writesPaused;
+    if (isWriteOperation(task.operation)) return this.#write(() => this.#execute(task.operation, task.body));
+    if (task.operation === ShardControl.applyInbound) return this.#write(() => this.#applyInbound(task.body));
+    if (task.operation === ShardControl.openSlices) return this.#write(() => this.#execute(Operation.create_accounts, task.body, JournalEntryFlags.opensSlices));
+    if (isReadOperation(task.operation)) return this.#read(() => this.#o.ledger.query(task.operation, task.body));
+    if (task.operation === ShardControl.fetchOutbox) return this.#read(() => this.#fetchOutbox(task.body));
+    if (task.operation === ShardControl.transitStatus) return this.#read(() => new Uint8Array(this.#o.ledger.transitStatus().buffer));
+    if (task.operation === ShardControl.acknowledgeOutbox) return this.#acknowledgeOutbox(task.body);
+    if (task.operation === ShardControl.prepareChains) return this.#prepareChains(task.body);
+    if (task.operation === ShardControl.decideChains) return this.#decideChains(task.body);
+    if (task.operation === ShardControl.chainInDoubt) return this.#chainInDoubt();
+    if (task.operation === ShardControl.hotInboundStatus) return Promise.resolve(this.#hotInboundStatus());
+    if (task.operation === ShardControl.hotOutboundIds) return this.#read(() => this.#o.ledger.hotOutboundIds());
+    if (task.operation === ShardControl.holdTurn) return this.#holdTurn();
+    if (task.operation === ShardControl.releaseTurn) return Promise.resolve(this.#releaseTurn());
+    const days = this.#o.days;
+    if (days !== undefined && task.operation === ShardControl.cutDay) {
+      const { day, follows } = cutOfBody(task.body);
+      return this.cutDay(day, follows);
+    }
+    if (days !== undefined && days.isQuery(task.operation)) return this.#read(() => days.query(task.operation, task.body));
+    throw errors.operationUnknown(task.operation);
+  }
+
+  /**
+   * The day cut: one journal entry in arrival order, like a write; once it is durable the closed day's
+   * balances are stored and its summary answered. Writes behind it go on (they belong to the new day).
+   * `follows`: the day is the one the first shard began (ShardSet.cutDay), taken as it is.
+   */
+  async cutDay(day: number, follows = false): Promise<Uint8Array> {
+    const days = this.#o.days;
+    assert(days !== undefined, 'a cut needs the day book');
+    const step = (): Executed & { finish: () => Promise<Uint8Array> } => {
+      if (this.#failure !== null) throw this.#failure;
+      const plan = days.cut(day, this.#o.nowNs(), follows);
+      const durable = plan.entry === null ? this.#o.journal.durable() : this.#persist(plan.entry.seq, plan.entry.entry);
+      return { reply: new Uint8Array(0), outbound: null, durable, finish: plan.afterDurable };
+    };
+    const executed = this.#turnsWaiting === 0 ? step() : await this.#queueStep(step);
+    await executed.durable;
+    return executed.finish();
+  }
+
+  /**
+   * Ordering: execute in arrival order (behind any waiting read), reply after everything up to it is fsync'd.
+   * The reply is the batch's results followed by the cross-shard instructions it issued: those may leave
+   * this shard only now, because a credit must never be applied for a debit a crash could take back.
+   */
+  async #write(step: () => Executed): Promise<Uint8Array> {
+    const executed = this.#turnsWaiting === 0 ? step() : await this.#queueStep(step);
+    await executed.durable;
+    return executed.outbound === null ? executed.reply : concat(executed.reply, executed.outbound);
+  }
+
+  /** Ordering: a read holds the turn until every earlier write is durable, so it shows only state on disk. */
+  #read(answer: () => Uint8Array): Promise<Uint8Array> {
+    return this.#queueStep(async () => {
+      await this.#o.journal.durable();
+      if (this.#failure !== null) throw this.#failure;
+      return answer();
+    });
+  }
+
+  #execute(operation: number, body: Uint8Array, flags = 0): Executed {
+    if (this.#failure !== null) throw this.#failure;
+    const { seq, entry, reply, outbound } = this.#o.ledger.execute(operation, body, this.#o.nowNs(), flags);
+    assert(reply.byteLength === (body.byteLength / eventBytes) * resultBytes, 'a write reply holds one result per event');
+    assert(seq === this.#o.ledger.seqLast, 'the executed batch is the ledger\'s last');
+    return { reply, outbound, durable: this.#persist(seq, entry) };
+  }
+
+  /** Duplicates and gaps journal nothing, yet their answer must still reflect only durable state. */
+  #applyInbound(body: Uint8Array): Executed {
+    if (this.#failure !== null) throw this.#failure;
+    const { applied, statuses, outbound } = this.#o.ledger.applyInbound(body, this.#o.nowNs());
+    const durable = applied === null ? this.#o.journal.durable() : this.#persist(applied.seq, applied.entry);
+    return { reply: statuses, outbound, durable };
+  }
+
+  /**
+   * The vote, in arrival order like a write: dry run, prepare entry, reply once it is durable — and the
+   * step keeps the turn until the decision, so nothing (writes, reads, expiry, cuts, inbound credits)
+   * changes or shows the state between the vote and its commit.
+   */
+  #prepareChains(body: Uint8Array): Promise<Uint8Array> {
+    const request = decodePrepare(body);
+    if (request === undefined) throw errors.bodyInvalid('a prepare is a 16-byte head, whole events and one chain-end byte each (the last 1)');
+    return new Promise<Uint8Array>((reply, refuse) => {
+      const step = async (): Promise<void> => {
+        if (this.#failure !== null) throw this.#failure;
+        const prepared = this.#o.ledger.prepareChains(request, this.#o.nowNs());
+        const decided = this.#awaitDecision(request.group); // before the reply: the decide task may come at once
+        await this.#persist(prepared.seq, prepared.entry);
+        reply(prepared.results);
+        this.#applyDecision(await decided);
+      };
+      this.#queueStep(step).catch(refuse);
+    });
+  }
+
+  /** Hands the decision to the step holding the turn. Never queued: that step is what it unblocks. */
+  #decideChains(body: Uint8Array): Promise<Uint8Array> {
+    const decide = decodeDecide(body);
+    if (decide === undefined) throw errors.bodyInvalid('a decision is a u64 group, a u8 decision (1 commit, 2 abort) and, for an abort, positions to remember');
+    if (this.#failure !== null) throw this.#failure;
+    const waiting = this.#decision;
+    if (waiting === null || waiting.group !== decide.group) return Promise.resolve(statusReply(DecideStatus.notInDoubt));
+    this.#decision = null;
+    return new Promise<Uint8Array>((respond, refuse) => waiting.resolve({ decision: decide.decision, remember: decide.remember, respond, refuse }));
+  }
+
+  #chainInDoubt(): Promise<Uint8Array> {
+    const group = this.#o.ledger.chainGroupInDoubt;
+    if (group === null) return Promise.resolve(new Uint8Array(0));
+    const reply = new Uint8Array(8);
+    new DataView(reply.buffer).setBigUint64(0, group, true);
+    return Promise.resolve(reply);
+  }
+
+  #awaitDecision(group: bigint): Promise<Decided> {
+    assert(this.#decision === null, 'one prepared group waits at a time');
+    const decided = new Promise<Decided>((resolve) => (this.#decision = { group, resolve }));
+    this.#onHeld?.();
+    return decided;
+  }
+
+  /** Journals the decision; the turn passes on at once (later entries follow it), the answer once it is durable. */
+  #applyDecision({ decision, remember, respond, refuse }: Decided): void {
+    try {
+      if (decision === ChainDecision.commit) {
+        const { seq, entry, reply, outbound } = this.#o.ledger.commitPrepared(this.#o.nowNs());
+        const answer = concat(statusReply(DecideStatus.decided), outbound === null ? reply : concat(reply, outbound));
+        this.#persist(seq, entry).then(() => respond(answer), refuse);
+      } else {
+        const { seq, entry } = this.#o.ledger.abortPrepared(this.#o.nowNs(), remember);
+        this.#persist(seq, entry).then(() => respond(statusReply(DecideStatus.decided)), refuse);
+      }
+    } catch (error) {
+      refuse(error);
+      throw error;
+    }
+  }
+
+  /**
+   * The snapshot barrier: in arrival order, once everything before it is durable, answer the last seq and
+   * keep the turn, so the journal stands still until releaseTurn. Bounded by snapshotHoldMsMax: a barrier
+   * whose coordinator is gone must not stop the shard for good.
+   */
+  #holdTurn(): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((reply, refuse) => {
+      const step = async (): Promise<void> => {
+        await this.#o.journal.durable();
+        if (this.#failure !== null) throw this.#failure;
+        assert(this.#releaseHold === null, 'one snapshot barrier holds a shard at a time');
+        const released = new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, snapshotHoldMsMax);
+          this.#releaseHold = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        const seqReply = new Uint8Array(8);
+        new DataView(seqReply.buffer).setBigUint64(0, BigInt(this.#o.ledger.seqLast), true);
+        assert(this.#o.journal.seqLast === this.#o.ledger.seqLast, 'a held shard has journaled everything it applied');
+        reply(seqReply);
+        await released;
+        this.#releaseHold = null;
+      };
+      this.#queueStep(step).catch(refuse);
+    });
+  }
+
+  #releaseTurn(): Uint8Array {
+    this.#releaseHold?.();
+    return new Uint8Array(0);
+  }
+
+  #fetchOutbox(body: Uint8Array): Uint8Array {
+    if (body.byteLength !== peerMarkBytes) throw errors.bodyInvalid(`fetch outbox takes one ${peerMarkBytes}-byte peer mark`);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    return this.#o.ledger.outboxAfter(view.getUint16(0, true), Number(view.getBigUint64(8, true)));
+  }
+
+  /** Acknowledgements only let the outbox forget: no ordering with writes is needed. */
+  async #acknowledgeOutbox(body: Uint8Array): Promise<Uint8Array> {
+    if (body.byteLength % peerMarkBytes !== 0) throw errors.bodyInvalid(`acknowledgements are ${peerMarkBytes}-byte peer marks`);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    for (let at = 0; at < body.byteLength; at += peerMarkBytes) {
+      const peer = view.getUint16(at, true);
+      const pairSeq = Number(view.getBigUint64(at + 8, true));
+      this.#o.ledger.acknowledgeOutbox(peer, pairSeq);
+      this.#o.onOutboxAcknowledged?.(peer, pairSeq);
+    }
+    return new Uint8Array(0);
+  }
+
+  #persist(seq: number, entry: Uint8Array): Promise<void> {
+    const durable = this.#o.journal.append(seq, entry);
+    durable.catch((error: unknown) => this.#toTaskError(error));
+    const onFirstDurable = this.#onFirstDurable;
+    if (onFirstDurable !== null) {
+      this.#onFirstDurable = null;
+      durable.then(onFirstDurable, noop);
+    }
+    return durable;
+  }
+
+  /** Tasks that write, or read what a write may not have stored yet (closed days): refused while writes are paused. */
+  #writes(operation: number): boolean {
+    if (isWriteOperation(operation)) return true;
+    if (operation === ShardControl.applyInbound || operation === ShardControl.prepareChains || operation === ShardControl.decideChains) return true;
+    if (operation === ShardControl.openSlices) return true;
+    if (operation === ShardControl.cutDay) return true;
+    return this.#o.days?.isQuery(operation) === true;
+  }
+
+  /** Runs `step` after every step queued before it; later writes wait behind it. */
+  #queueStep<T>(step: () => T | Promise<T>): Promise<T> {
+    this.#turnsWaiting++;
+    const result = this.#turn.then(step);
+    this.#turn = result.then(noop, noop).then(() => {
+      this.#turnsWaiting--;
+    });
+    return result;
+  }
+
+  async #drainAndClose(): Promise<void> {
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    if (this.#hotTicker !== null) clearInterval(this.#hotTicker);
+    // A vote awaiting its decision holds the turn for good: it stays in doubt on disk, the next start decides it.
+    const held = new Promise<void>((resolve) => (this.#onHeld = resolve));
+    if (this.#decision !== null) this.#onHeld!();
+    this.#releaseHold?.(); // a snapshot barrier ends with the shard
+    await Promise.race([this.#turn, held]);
+    await this.#o.journal.durable().catch(noop);
+    await this.#o.journal.close();
+  }
+
+  /**
+   * Classifies an error into what the task rejects with. Operating errors about the request pass through;
+   * storage failures and anything unexpected (assertions included) stop the loop for good.
+   */
+  #toTaskError(error: unknown): ShardTaskError {
+    if (isShardTaskError(error)) return error;
+    if (error instanceof TallyError && error.code !== 'storage_failed') return toShardTaskError(error);
+    this.fail(error);
+    assert(this.#failure !== null, 'a failed loop holds its failure');
+    return this.#failure;
+  }
+}
+
+/**
+ * The cut a task names: u32 yyyymmdd, or 0 (or an empty body) for the next day; then optionally u32 flags
+ * (CutFlags.follows: the day another shard began, taken as it is).
+ */
+function cutOfBody(body: Uint8Array): { day: number; follows: boolean } {
+  if (body.byteLength === 0) return { day: 0, follows: false };
+  if (body.byteLength !== 4 && body.byteLength !== 8) throw errors.bodyInvalid(`a day cut takes a 4-byte day and optional 4-byte flags, got ${body.byteLength} bytes`);
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const flags = body.byteLength === 8 ? view.getUint32(4, true) : 0;
+  if ((flags & ~CutFlags.follows) !== 0) throw errors.bodyInvalid(`a day cut's flags are ${CutFlags.follows} (follows) or 0, got ${flags}`);
+  return { day: view.getUint32(0, true), follows: (flags & CutFlags.follows) !== 0 };
+}
+
+function statusReply(status: number): Uint8Array {
+  const reply = new Uint8Array(4);
+  new DataView(reply.buffer).setUint32(0, status, true);
+  return reply;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+function isReadOperation(operation: number): boolean {
+  return (
+    operation === Operation.lookup_accounts || operation === Operation.lookup_transfers || operation === Operation.get_account_transfers
+  );
+}
+
+function describe(error: unknown): string {
+  if (error instanceof AssertionError) return error.message;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,119 @@
+// Message shapes between a shard host (main thread) and its worker: plain data only. Class identity
+// (TallyError's included) does not survive postMessage, so errors cross as { code, message }.
+
+import { ErrorCode, type TallyError } from '../../core/errors.js';
+import type { HotInboundStats } from '../../gateway/ledger-service.js';
+
+/**
+ * Control tasks, numbered outside Operation (1..7) so they can never be mistaken for ledger work, and
+ * apart from the day book's queries (DayQuery in day-book.ts: 30, 31) — a spec checks they never collide.
+ */
+export const ShardControl = {
+  /** Answers once the worker has replayed its journal: the host's ready() waits for it. */
+  warmUp: 0,
+  /** Body: instructions from other shards. Reply: one InboundStatus byte each, then the returns issued. */
+  applyInbound: 20,
+  /** Body: u16 peer, 6 zero bytes, u64 pair sequence. Reply: retained instructions for that peer after it. */
+  fetchOutbox: 21,
+  /** Body: (u16 peer, 6 zero bytes, u64 pair sequence) per peer that acknowledged. Reply: empty. */
+  acknowledgeOutbox: 22,
+  /** Reply: f64 × 2 × shardCount: last pair sequence issued to each peer, then last applied from each. */
+  transitStatus: 23,
+  /**
+   * Body: u32 day to begin (0: the next one), then optionally u32 CutFlags (cutDayBody). Reply: the closed
+   * day's summary (JSON, core/day-close.ts).
+   */
+  cutDay: 24,
+  /**
+   * Body: core/prepared-chains.ts encodePrepare. The shard votes on its part of cross-shard chains and
+   * runs nothing else until decideChains. Reply: one result (u32) per event, once the vote is durable.
+   */
+  prepareChains: 25,
+  /** Body: encodeDecide. Reply: u32 DecideStatus, then for a commit decided now its results and instructions. */
+  decideChains: 26,
+  /** Reply: the u64 group this shard prepared and that awaits its decision, or empty. Never waits. */
+  chainInDoubt: 27,
+  /** Reply: JSON (UTF-8) HotInboundShardStatus — hot-inbound accounts, their buffers, apply delays. Never waits. */
+  hotInboundStatus: 28,
+  /** Reply: the ids (16 B each) of the shard's hot-outbound accounts. */
+  hotOutboundIds: 29,
+  /**
+   * The snapshot barrier (src/shards/snapshot-host.ts): once every earlier step is durable the shard holds
+   * its turn — no write, read, tick, inbound credit or cut runs — until releaseTurn (or snapshotHoldMsMax).
+   * Reply, once held: u64 seq of the shard's last journal entry.
+   */
+  holdTurn: 32,
+  /** Ends a holdTurn. Never queued: the held step is what it unblocks. Reply: empty. */
+  releaseTurn: 33,
+  /**
+   * Body: account records (128 B each) of slices of hot-outbound accounts (core/hot-outbound.ts), all of this
+   * shard, written as a create_accounts entry flagged opensSlices — the only way into the slice id range.
+   * Sent by the shard set's slice keeper, never by a caller. Reply: one result (u32) per account, once durable.
+   */
+  openSlices: 34,
+  /** Drains the worker's appends and closes its journal before the host stops the thread. */
+  close: 255,
+} as const;
+
+/** Flags of a cutDay task. */
+export const CutFlags = {
+  /** The day is the one the first shard just began (ShardSet.cutDay): a real date, taken without the limits on how far ahead. */
+  follows: 1,
+} as const;
+
+/** The body of a cutDay task. */
+export function cutDayBody(day: number, follows: boolean): Uint8Array {
+  const body = new Uint8Array(8);
+  const view = new DataView(body.buffer);
+  view.setUint32(0, day, true);
+  view.setUint32(4, follows ? CutFlags.follows : 0, true);
+  return body;
+}
+
+export interface ShardTask {
+  operation: number;
+  /** Request body for ledger operations; empty for control tasks. */
+  body: Uint8Array;
+}
+
+/** What a failed task rejects with. `message` is the TallyError message without its code prefix. */
+export interface ShardTaskError {
+  code: string;
+  message: string;
+}
+
+/** How a shard runs hot-inbound accounts (core/hot-inbound.ts). */
+export interface HotInboundOptions {
+  /** Interval of the summary postings: a buffered credit waits about this long (plus an fsync). */
+  applyIntervalMs: number;
+  autoMarkCreditsPerSecond: number;
+  unmarkQuietSeconds: number;
+}
+
+export const hotInboundDefault: HotInboundOptions = { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 };
+
+/** One shard's hot-inbound figures (ShardControl.hotInboundStatus): the shape the service reports for all of them. */
+export type HotInboundShardStatus = Omit<HotInboundStats, 'shardsNotAnswering'>;
+
+/** Piscina `workerData` of a shard worker. */
+export interface ShardWorkerData {
+  dataDir: string;
+  shardIndex: number;
+  shardCount: number;
+  /** The calendar that names business days (the first one of a new store); the shard set orders cuts. */
+  dayCut: { cutTime: string; timeZone: string };
+  hotInbound: HotInboundOptions;
+}
+
+export function isShardTaskError(value: unknown): value is ShardTaskError {
+  if (typeof value !== 'object' || value === null || value instanceof Error) return false;
+  const { code, message } = value as Partial<ShardTaskError>;
+  return typeof code === 'string' && typeof message === 'string' && code in ErrorCode;
+}
+
+/** The wire shape of a TallyError (its message loses the `code: ` prefix the constructor adds). */
+export function toShardTaskError(error: TallyError): ShardTaskError {
+  const prefix = `${error.code}: `;
+  const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return { code: error.code, message };
+}

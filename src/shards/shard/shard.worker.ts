@@ -1,0 +1,193 @@
+// Piscina entry of one shard worker (thin): opens the shard's journal, rebuilds its Ledger by replay,
+// then hands every task to a ShardLoop. No task is served before replay ends. After a fatal error the
+// thread exits, and the host's pool starts a fresh one, which replays the journal again. A worker that
+// follows one ended by a failed commit (a full disk) answers reads at once but takes writes only once its
+// store does again (storage-health.ts): writes are refused storage_failed meanwhile, never applied.
+
+import { workerData } from 'node:worker_threads';
+import { move } from 'piscina';
+import { TallyError, errors } from '../../core/errors.js';
+import { isCommitFailureEcho } from '../storage/commit-failures.js';
+import { Ledger } from '../../core/posting/ledger.js';
+import { transferIdsExpected } from '../../core/limits.js';
+import { BusinessCalendar, parseDayCutSchedule } from '../../core/business-day.js';
+import { obeyCrashOrders } from './crash-orders.js';
+import { DayBook } from './day-book.js';
+import { JournalStore } from './journal-store.js';
+import { ShardLoop, anchoredClockNs, replayJournal } from './shard-loop.js';
+import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
+import { StorageHealth, lowSpaceError, retryWithBackoff, storageProbeBytes, storageWatchMs, type StorageHealthData } from '../storage/storage-health.js';
+
+/**
+ * Time between a fatal error and the thread's end. The failed loop refuses every task meanwhile; the
+ * delay lets the main thread receive the rejections already posted before piscina sees the exit.
+ */
+const fatalExitDelayMs = 50;
+
+/** A start that failed (bad store, replay assertion) is retried by a later task, at most this often. */
+const startRetryMs = 1000;
+
+const data = workerData as ShardWorkerData & Partial<StorageHealthData>;
+const health = new StorageHealth(data.storageHealth);
+let exiting = false;
+let loopStarted: ShardLoop | null = null;
+let starting: Promise<ShardLoop> | null = null;
+
+// When a commit fails, lmdb-js also rejects its event-turn batch's own promise, which nobody can await:
+// every write of that commit has its own rejection, answered where it was made, so that echo is ignored.
+// Any other unhandled rejection stops the loop (no task runs after it), then the thread: an unexpected
+// rejection may mean corrupt memory. (By default it would end the thread before failed tasks are answered.)
+process.on('unhandledRejection', (reason: unknown) => {
+  if (isCommitFailureEcho(reason)) return;
+  if (loopStarted === null) exitSoon(data.shardIndex, reason);
+  else loopStarted.fail(reason);
+});
+obeyCrashOrders(); // crash tests end this thread through it (see crash-orders.ts)
+loopReady().catch(() => {}); // replay before the first task arrives; a failure is reported to that task
+
+/** The loop, started once; after a failed start, the failure answers tasks for startRetryMs, then a task retries. */
+function loopReady(): Promise<ShardLoop> {
+  if (starting === null) {
+    starting = start(data);
+    starting.catch(() => setTimeout(() => (starting = null), startRetryMs).unref());
+  }
+  return starting;
+}
+
+async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: ShardWorkerData): Promise<ShardLoop> {
+  const store = JournalStore.open({ dataDir, shardIndex, shardCount });
+  try {
+    const outboxAcknowledged = store.outboxAcknowledged(shardCount);
+    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged });
+    replayJournal(ledger, store);
+    const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
+    const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
+    let loop: ShardLoop | null = null;
+    const days = new DayBook(ledger, store, new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)), {
+      shardIndex,
+      lowSpace: () => lowSpaceError(store.path, `shard ${shardIndex}`),
+      stopped: () => exiting || loop === null || loop.stopped,
+      fail: (error) => loop?.fail(error),
+      log: (line) => console.error(line),
+    });
+    const nowNs = anchoredClockNs();
+    loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound });
+    // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
+    // before the next append, a new store's first day opened). Closed days are stored too, but one whose
+    // write fails is retried beside the postings (DayBook.storeOwedLater): it is derived from the journal.
+    loop.pauseWrites(errors.storageFailed(`shard ${shardIndex}: its store has not taken a write since the worker started`));
+    const storeWrites = recoveryWrites(shardIndex, store, ledger, days, loop, nowNs);
+    if (health.failuresInARow === 0) {
+      // An ordinary start: these writes succeed before the first task is served, as they always did.
+      await storeWrites(false).then(() => loop.resumeWrites(), (error: unknown) => resumeWritesLater(shardIndex, loop, storeWrites, 0, error));
+    } else {
+      // The last worker ended on a failed commit: reads now, writes after the back-off and a probe.
+      resumeWritesLater(shardIndex, loop, storeWrites, health.failuresInARow - 1, null);
+    }
+    watchFreeSpace(shardIndex, store.path, loop, storeWrites);
+    loop.holdForDecision(); // a vote on cross-shard chains with no decision after it: nothing runs before one
+    loop.start();
+    loopStarted = loop;
+    return loop;
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * The writes a replayed shard owes its store before it may append: entries past a gap removed (they were
+ * never acknowledged, and the next append takes the first one's seq), a new store's first business day
+ * opened, and on request a probe that the store takes writes at all. Each retry resumes where the last
+ * failed. Rejects storage_failed while the disk stays full. Closed days the replay found unstored are
+ * stored here too, but a failure there is left to DayBook.storeOwedLater (postings never wait for them).
+ */
+function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger, days: DayBook, loop: ShardLoop, nowNs: () => bigint): (probe: boolean) => Promise<void> {
+  let discarded = false;
+  return async (probe) => {
+    // Before any write: below the free-space reserve LMDB is not even tried (its failing writes are what to avoid).
+    const low = lowSpaceError(store.path, `shard ${shardIndex}`);
+    if (low !== null) throw low;
+    if (!discarded) {
+      const count = await store.discardAfter(ledger.seqLast);
+      if (count > 0) console.error(`tally shard ${shardIndex}: dropped ${count} unacknowledged journal entries past a gap`);
+      discarded = true;
+    }
+    await days.recover().catch((error: unknown) => {
+      if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+      days.storeOwedLater(error);
+    });
+    const openingDay = days.openingDay(nowNs());
+    if (openingDay !== null) await loop.cutDay(openingDay);
+    if (probe) await store.probe(storageProbeBytes);
+  };
+}
+
+/**
+ * Retries `storeWrites` (with a probe) after growing waits until they succeed, then takes writes again.
+ * Meanwhile the loop answers reads, and writes with storage_failed. Not for programmer errors: those end
+ * the worker as anywhere else.
+ */
+function resumeWritesLater(shardIndex: number, loop: ShardLoop, storeWrites: (probe: boolean) => Promise<void>, attemptsBefore: number, error: unknown): void {
+  if (error !== null && !(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+  const log = (level: string, msg: string, fields: Record<string, unknown>): void => console.error(JSON.stringify({ level, msg, shard: shardIndex, ...fields }));
+  const why = error === null ? 'the previous worker ended on a failed commit' : error instanceof Error ? error.message : String(error);
+  log('error', 'shard writes paused until its store takes writes again; reads go on', { error: why });
+  let failures = 0;
+  const resumed = retryWithBackoff(() => storeWrites(true), {
+    attemptsBefore,
+    onFailure: () => failures++,
+    stopped: () => exiting || loop.stopped,
+  });
+  void resumed.then((done) => {
+    if (!done || loop.stopped) return;
+    loop.resumeWrites(() => health.noteDurable());
+    log('info', 'shard writes resumed', { failedTries: failures });
+  });
+}
+
+/**
+ * Pauses writes when the disk's free space falls under its reserve (storage-health.ts), before LMDB meets
+ * ENOSPC; they resume as after a failed commit, once space returns and a probe passes. Nothing is lost by
+ * a pause: a refused write was never applied. (A disk filling faster than the reserve lasts still fails
+ * LMDB's write, handled as any failed commit.)
+ */
+function watchFreeSpace(shardIndex: number, path: string, loop: ShardLoop, storeWrites: (probe: boolean) => Promise<void>): void {
+  const watch = setInterval(() => {
+    if (loop.stopped || exiting) return clearInterval(watch);
+    if (loop.writesPaused) return;
+    const low = lowSpaceError(path, `shard ${shardIndex}`);
+    if (low === null) return;
+    loop.pauseWrites(low);
+    resumeWritesLater(shardIndex, loop, storeWrites, 0, low);
+  }, storageWatchMs);
+  watch.unref();
+}
+
+/** process.exit() inside a worker thread ends only the thread; piscina then starts a fresh one. */
+function exitSoon(shardIndex: number, error: unknown): void {
+  if (exiting) return;
+  exiting = true;
+  // Counted across this shard's workers: the next one backs off before it writes (storage-health.ts).
+  if (error instanceof TallyError && error.code === 'storage_failed') health.noteFailure();
+  console.error(`tally shard ${shardIndex}: worker stopping, it restarts from its journal:`, error);
+  setTimeout(() => process.exit(1), fatalExitDelayMs);
+}
+
+function startFailure(error: unknown): ShardTaskError {
+  if (error instanceof TallyError) return toShardTaskError(error);
+  const why = error instanceof Error ? error.message : String(error);
+  return toShardTaskError(errors.shardUnavailable(data.shardIndex, `could not start: ${why}`));
+}
+
+export default async function handleShardTask(task: ShardTask): Promise<Uint8Array> {
+  const loop = await loopReady().catch((error: unknown) => {
+    throw startFailure(error);
+  });
+  const reply = await loop.run(task);
+  // Hand the reply's memory to the main thread instead of copying it. Ledger replies are fresh
+  // buffers; a view into a larger buffer is compacted first so that nothing else is detached.
+  if (reply.byteLength === 0) return reply;
+  const whole = reply.byteOffset === 0 && reply.byteLength === reply.buffer.byteLength;
+  return move(whole ? reply : reply.slice()) as Uint8Array;
+}

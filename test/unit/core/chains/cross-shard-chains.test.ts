@@ -1,0 +1,234 @@
+// Linked chains whose events live on several shards (core/prepared-chains.ts): each shard votes with a
+// dry run, then every shard commits (re-executes) or aborts; a failed chain is answered as on one shard
+// and its failure is remembered; a shard that crashes between its vote and the decision replays into
+// "in doubt" and takes the decision afterwards. Driven by the in-process cluster (the harness plays the
+// coordinator) and by single ledgers for the journal-level rules.
+
+import { describe, expect, test } from 'vitest';
+import { Operation } from '../../../../src/core/operations.js';
+import { ChainDecision, ChainRounds, decodeDecide, decodePrepare, encodeDecide, encodePrepare } from '../../../../src/core/chains/prepared-chains.js';
+import { encodeAccountOperations, encodeAccounts, encodeTransfers } from '../../../../src/core/wire/records.js';
+import { ResultCode } from '../../../../src/core/result-codes.js';
+import { shardOfId } from '../../../../src/core/routing.js';
+import { AccountFlags } from '../../../../src/core/types.js';
+import { ClusterHarness } from '../../../support/cluster-harness.js';
+import { account, block, freeze, ledgerMain, linked, pending, post, transfer, voidHold } from '../../../support/ledger-fixtures.js';
+
+const shardCount = 3;
+
+function idOnShard(shard: number, from: bigint): bigint {
+  let id = from;
+  while (shardOfId(id, shardCount) !== shard) id++;
+  return id;
+}
+
+const bank = [0, 1, 2].map((s) => idOnShard(s, 1n));
+const payer = [0, 1, 2].map((s) => idOnShard(s, 100n));
+const payee = [0, 1, 2].map((s) => idOnShard(s, 200n));
+const noOverdraft = { flags: AccountFlags.debits_must_not_exceed_credits };
+
+/** Three shards; on each a bank, a payer holding 100 (no overdraft) and a payee. */
+function world(): ClusterHarness {
+  const c = new ClusterHarness(shardCount, { verifyEachWrite: true });
+  const accounts = [0, 1, 2].flatMap((s) => [account(bank[s]!), account(payer[s]!, noOverdraft), account(payee[s]!)]);
+  expect(c.createAccounts(accounts).every((r) => r === 'ok')).toBe(true);
+  expect(c.createTransfers([0, 1, 2].map((s) => transfer(BigInt(1 + s), bank[s]!, payer[s]!, 100n)))).toEqual(['ok', 'ok', 'ok']);
+  return c;
+}
+
+function available(c: ClusterHarness, id: bigint): bigint {
+  const a = c.account(id);
+  return a.creditsPosted - a.debitsPosted - a.debitsPending - a.frozen;
+}
+
+/** Whether the transfer exists on its debit shard. */
+function exists(c: ClusterHarness, id: bigint, debitAccountId: bigint): boolean {
+  return c.shards[shardOfId(debitAccountId, shardCount)]!.lookupTransfers([id]).length === 1;
+}
+
+describe('linked chains across shards', () => {
+  test('a chain debiting three shards posts whole; its credits land after the commit', () => {
+    const c = world();
+    const chain = [linked(transfer(10n, payer[0]!, payee[1]!, 30n)), linked(transfer(11n, payer[1]!, payee[2]!, 40n)), transfer(12n, payer[2]!, payee[0]!, 50n)];
+    expect(c.createTransfers(chain)).toEqual(['ok', 'ok', 'ok']);
+    expect([available(c, payer[0]!), available(c, payer[1]!), available(c, payer[2]!)]).toEqual([70n, 60n, 50n]);
+    expect(c.chainRounds).toBe(1);
+    c.settle();
+    expect([available(c, payee[0]!), available(c, payee[1]!), available(c, payee[2]!)]).toEqual([50n, 30n, 40n]);
+    expect(c.createTransfers(chain)).toEqual(['exists', 'exists', 'exists']);
+  });
+
+  test('one leg failing on its shard fails the chain on every shard, naming only that leg', () => {
+    const c = world();
+    const chain = [linked(transfer(10n, payer[0]!, payee[1]!, 30n)), linked(transfer(11n, payer[1]!, payee[2]!, 101n)), transfer(12n, payer[2]!, payee[0]!, 50n)];
+    expect(c.createTransfers(chain)).toEqual(['linked_event_failed', 'insufficient_funds', 'linked_event_failed']);
+    expect(chain.map((t) => exists(c, t.id, t.debitAccountId))).toEqual([false, false, false]);
+    expect([available(c, payer[0]!), available(c, payer[1]!), available(c, payer[2]!)]).toEqual([100n, 100n, 100n]);
+    // The failure is remembered by id: a resend fails the same way even once funds would cover it.
+    expect(c.createTransfers([transfer(20n, bank[1]!, payer[1]!, 500n)])).toEqual(['ok']);
+    expect(c.createTransfers(chain)).toEqual(['linked_event_failed', 'insufficient_funds', 'linked_event_failed']);
+  });
+
+  test('the first failing chain is set aside and the chains after it are decided without it', () => {
+    const c = world();
+    // Chain 1 holds 60 on shard 0 then fails on shard 1; chain 2 needs 60 on shard 0 too: it must not see
+    // chain 1's hold (as on one shard, where chain 1 is undone before chain 2 runs).
+    const events = [
+      linked(pending(10n, payer[0]!, payee[1]!, 60n)),
+      transfer(11n, payer[1]!, payee[2]!, 500n),
+      linked(transfer(12n, payer[0]!, payee[2]!, 60n)),
+      transfer(13n, payer[2]!, payee[1]!, 10n),
+    ];
+    expect(c.createTransfers(events)).toEqual(['linked_event_failed', 'insufficient_funds', 'ok', 'ok']);
+    expect([c.chainRounds, c.chainRoundsAborted]).toEqual([2, 1]);
+    expect(available(c, payer[0]!)).toBe(40n);
+  });
+
+  test('a chain that is a hold on one shard and a payment on another, then one posting and voiding across shards', () => {
+    const c = world();
+    const holdA = pending(10n, payer[0]!, payee[1]!, 30n);
+    const holdB = pending(11n, payer[1]!, payee[0]!, 20n);
+    expect(c.createTransfers([linked(holdA), linked(holdB), transfer(12n, payer[2]!, payee[2]!, 5n)])).toEqual(['ok', 'ok', 'ok']);
+    expect([available(c, payer[0]!), available(c, payer[1]!)]).toEqual([70n, 80n]);
+    expect(c.createTransfers([linked(post(13n, holdA)), voidHold(14n, holdB)])).toEqual(['ok', 'ok']);
+    expect(c.transfer(10n, payer[0]!).status).toBe('pending_posted');
+    expect(c.transfer(11n, payer[1]!).status).toBe('pending_voided');
+    c.settle();
+    expect([available(c, payer[0]!), available(c, payer[1]!), available(c, payee[1]!)]).toEqual([70n, 100n, 30n]);
+  });
+
+  test('accounts and account operations chain across shards too', () => {
+    const c = world();
+    const fresh = [0, 1].map((s) => idOnShard(s, 300n));
+    expect(c.createAccounts([linked(account(fresh[0]!)), account(fresh[1]!, { ledger: 0 })])).toEqual(['linked_event_failed', 'ledger_invalid']);
+    expect(c.shards[0]!.lookupAccounts([fresh[0]!])).toEqual([]);
+    // The refused id is remembered with its fields, as on one shard.
+    expect(c.createAccounts([linked(account(fresh[0]!)), account(fresh[1]!)])).toEqual(['linked_event_failed', 'exists_with_different_fields']);
+    const other = idOnShard(1, fresh[1]! + 1n);
+    expect(c.createAccounts([linked(account(fresh[0]!)), account(other)])).toEqual(['ok', 'ok']);
+    expect(c.accountOperations([linked(freeze(400n, payer[0]!, 10n)), block(401n, payer[1]!, 'debits')])).toEqual(['ok', 'ok']);
+    expect(available(c, payer[0]!)).toBe(90n);
+    expect(c.account(payer[1]!).status).toBe('debit_blocked');
+  });
+
+  test('a voter that crashes between its vote and the decision replays into doubt, then commits', () => {
+    const c = world();
+    c.betweenPhases = (voters) => c.restart(voters[1]!);
+    expect(c.createTransfers([linked(transfer(10n, payer[0]!, payee[1]!, 30n)), transfer(11n, payer[1]!, payee[0]!, 40n)])).toEqual(['ok', 'ok']);
+    c.betweenPhases = null;
+    expect([available(c, payer[0]!), available(c, payer[1]!)]).toEqual([70n, 60n]);
+    // The journals replay to the same state, decisions included.
+    for (const s of [0, 1, 2]) c.restart(s);
+    expect([available(c, payer[0]!), available(c, payer[1]!)]).toEqual([70n, 60n]);
+  });
+
+  test('a voter that crashes before an abort replays into doubt, then aborts', () => {
+    const c = world();
+    c.betweenPhases = (voters) => c.restart(voters[0]!);
+    expect(c.createTransfers([linked(transfer(10n, payer[0]!, payee[1]!, 30n)), transfer(11n, payer[1]!, payee[0]!, 400n)])).toEqual([
+      'linked_event_failed',
+      'insufficient_funds',
+    ]);
+    c.betweenPhases = null;
+    expect(exists(c, 10n, payer[0]!)).toBe(false);
+    expect(c.createTransfers([transfer(12n, payer[0]!, payee[0]!, 100n)])).toEqual(['ok']);
+  });
+});
+
+describe('the vote and the decision in the journal', () => {
+  const c = (): ClusterHarness => world();
+
+  test('a prepared shard refuses every other entry until the decision (a programmer error, never an answer)', () => {
+    const cluster = c();
+    const shard = cluster.shards[0]!;
+    const events = encodeTransfers([transfer(10n, payer[0]!, payee[1]!, 30n)]);
+    expect(Array.from(shard.prepareChains(Operation.create_transfers, events, Uint8Array.of(1), 77n))).toEqual([ResultCode.ok]);
+    expect(shard.ledger.chainGroupInDoubt).toBe(77n);
+    expect(() => shard.createTransfers([transfer(11n, payer[0]!, payee[0]!, 1n)])).toThrow(/prepared group/);
+    expect(shard.expireDue()).toBe(false);
+    shard.restart();
+    expect(shard.ledger.chainGroupInDoubt).toBe(77n);
+    expect(shard.commitPrepared()).toEqual(['ok']);
+    expect(shard.ledger.chainGroupInDoubt).toBeNull();
+    expect(available(cluster, payer[0]!)).toBe(70n);
+  });
+
+  test('the dry run changes nothing: lookups, history and balances are as before the vote', () => {
+    const cluster = c();
+    const shard = cluster.shards[0]!;
+    shard.remember([payer[0]!, payee[0]!], [10n, 11n]);
+    const before = shard.snapshot();
+    const events = encodeTransfers([linked(transfer(10n, payer[0]!, payee[0]!, 30n)), pending(11n, payer[0]!, payee[1]!, 20n)]);
+    shard.prepareChains(Operation.create_transfers, events, Uint8Array.of(0, 1), 5n);
+    const during = shard.snapshot();
+    for (const [what, bytes] of before) expect(Buffer.from(during.get(what)!).equals(Buffer.from(bytes)), what).toBe(true);
+    shard.abortPrepared();
+    expect(available(cluster, payer[0]!)).toBe(100n);
+  });
+
+  test('an abort keeps the named failures by id; other events of the part stay unknown', () => {
+    const cluster = c();
+    const shard = cluster.shards[0]!;
+    const events = encodeTransfers([linked(transfer(10n, payer[0]!, payee[0]!, 30n)), transfer(11n, payer[0]!, payee[0]!, 500n)]);
+    const votes = shard.prepareChains(Operation.create_transfers, events, Uint8Array.of(0, 1), 6n);
+    expect(Array.from(votes, (r) => r & 0xffff)).toEqual([ResultCode.linked_event_failed, ResultCode.insufficient_funds]);
+    shard.abortPrepared([1]);
+    expect(shard.createTransfers([transfer(11n, payer[0]!, payee[0]!, 500n)])).toEqual(['insufficient_funds']);
+    expect(shard.createTransfers([transfer(10n, payer[0]!, payee[0]!, 30n)])).toEqual(['ok']);
+    shard.restart();
+  });
+
+  test('account creation and operations vote and commit like transfers', () => {
+    const cluster = c();
+    const shard = cluster.shards[0]!;
+    const fresh = idOnShard(0, 500n);
+    shard.remember([fresh], []);
+    shard.prepareChains(Operation.create_accounts, encodeAccounts([account(fresh)]), Uint8Array.of(1), 8n);
+    expect(shard.lookupAccounts([fresh])).toEqual([]);
+    expect(shard.commitPrepared()).toEqual(['ok']);
+    shard.prepareChains(Operation.account_operations, encodeAccountOperations([block(501n, fresh, 'credits')]), Uint8Array.of(1), 9n);
+    shard.restart();
+    expect(shard.commitPrepared()).toEqual(['ok']);
+    expect(shard.account(fresh).status).toBe('credit_blocked');
+  });
+});
+
+describe('prepared-chains layouts and rounds', () => {
+  test('prepare and decide bodies round-trip, and malformed ones are refused', () => {
+    const events = new Uint8Array(2 * 128).fill(7);
+    const body = encodePrepare({ operation: Operation.create_transfers, group: 1n << 40n, events, chainEnds: Uint8Array.of(0, 1) });
+    const decoded = decodePrepare(body)!;
+    expect([decoded.operation, decoded.group, Array.from(decoded.chainEnds)]).toEqual([Operation.create_transfers, 1n << 40n, [0, 1]]);
+    expect(decodePrepare(body.subarray(0, body.byteLength - 1))).toBeUndefined();
+    const openEnd = body.slice();
+    openEnd[openEnd.byteLength - 1] = 0; // the part's last sub-chain must end
+    expect(decodePrepare(openEnd)).toBeUndefined();
+    expect(decodeDecide(encodeDecide({ group: 3n, decision: ChainDecision.abort, remember: [4, 9] }))).toEqual({ group: 3n, decision: ChainDecision.abort, remember: [4, 9] });
+    expect(decodeDecide(encodeDecide({ group: 3n, decision: ChainDecision.commit, remember: [1] }))).toBeUndefined();
+    expect(decodeDecide(encodeDecide({ group: 3n, decision: 9, remember: [] }))).toBeUndefined();
+  });
+
+  test('rounds: parts per shard in request order with their chain ends; examine, set aside, commit', () => {
+    // Events 0..4: chain A = 0..2 on shards 0,1,0; chain B = 3..4 on shards 1,2.
+    const body = new Uint8Array(5 * 128);
+    const rounds = new ChainRounds(body, [{ first: 0, last: 2 }, { first: 3, last: 4 }], Uint8Array.of(0, 1, 0, 1, 2), 3);
+    const parts = rounds.parts();
+    expect(parts.map((p) => [p.shard, Array.from(p.indexes), Array.from(p.chainEnds)])).toEqual([
+      [0, [0, 2], [0, 1]],
+      [1, [1, 3], [1, 1]],
+      [2, [4], [1]],
+    ]);
+    const F = ResultCode.linked_event_failed;
+    expect(rounds.examine([Uint32Array.of(0, 0), Uint32Array.of(ResultCode.insufficient_funds, 0), Uint32Array.of(0)])).toBe(true);
+    expect(rounds.failingEvent).toBe(1);
+    rounds.setAside();
+    const second = rounds.parts();
+    expect(second.map((p) => p.shard)).toEqual([1, 2]);
+    expect(rounds.examine([Uint32Array.of(ResultCode.exists), Uint32Array.of(0)])).toBe(false);
+    expect(rounds.commit()).toBe(1);
+    expect(rounds.pending).toBe(false);
+    const out = new Uint8Array(5 * 4);
+    rounds.writeResults(out);
+    expect(Array.from(new Uint32Array(out.buffer))).toEqual([F, ResultCode.insufficient_funds, F, ResultCode.exists, 0]);
+  });
+});

@@ -1,0 +1,228 @@
+// Spec of the shard journal store: durable appends in seq order, synchronous reads, ordered recovery,
+// and a store that refuses to open under a different shard layout.
+
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { journalCacheEntriesMax } from '../../../../src/core/limits.js';
+import { JournalStore } from '../../../../src/shards/shard/journal-store.js';
+
+let dataDir: string;
+const opened: JournalStore[] = [];
+
+function openStore(shardIndex = 0, shardCount = 2): JournalStore {
+  const store = JournalStore.open({ dataDir, shardIndex, shardCount });
+  opened.push(store);
+  return store;
+}
+
+/** An entry whose bytes say which seq it belongs to, so reads can be checked. */
+function entryOf(seq: number, bytes = 64): Uint8Array {
+  const entry = new Uint8Array(bytes);
+  new DataView(entry.buffer).setUint32(0, seq, true);
+  entry.fill(seq & 0xff, 4);
+  return entry;
+}
+
+async function appendRange(store: JournalStore, from: number, to: number): Promise<void> {
+  const appends: Promise<void>[] = [];
+  for (let seq = from; seq <= to; seq++) appends.push(store.append(seq, entryOf(seq)));
+  await Promise.all(appends);
+}
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tally-journal-'));
+});
+
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('JournalStore', () => {
+  it('starts empty', () => {
+    const store = openStore();
+    expect(store.seqLast).toBe(0);
+    expect(store.entry(1)).toBeUndefined();
+    expect([...store.entries(1)]).toEqual([]);
+  });
+
+  it('appends, reads back synchronously (before and after durability) and iterates in seq order', async () => {
+    const store = openStore();
+    const pending = store.append(1, entryOf(1));
+    expect(store.entry(1)).toEqual(entryOf(1)); // from the cache while the commit is in flight
+    await pending;
+    await appendRange(store, 2, 300);
+    expect(store.seqLast).toBe(300);
+    expect(store.seqDurable).toBe(300);
+    expect(store.entry(3)).toEqual(entryOf(3)); // evicted from the cache: read from LMDB
+    expect(store.entry(300)).toEqual(entryOf(300));
+    expect(store.entry(301)).toBeUndefined();
+    const seqs = [...store.entries(250)].map(([seq, entry]) => {
+      expect(entry).toEqual(entryOf(seq));
+      return seq;
+    });
+    expect(seqs).toEqual(Array.from({ length: 51 }, (_, i) => 250 + i));
+  });
+
+  it('reads entries in place (entryViews) with the bytes entries() copies, small and large, through the last', async () => {
+    const store = openStore();
+    // Sizes around lmdb-js's reused read buffer and LMDB's overflow pages, up to a full batch's 1.6 MB.
+    const sizes = [64, 4_000, 40_000, 70_000, 1_700_000, 64, 300_000, 32];
+    for (const [i, bytes] of sizes.entries()) await store.append(i + 1, entryOf(i + 1, bytes));
+    const copies = new Map([...store.entries(1)].map(([seq, entry]) => [seq, entry.slice()]));
+    const seqs: number[] = [];
+    for (const [seq, view] of store.entryViews(2)) {
+      // A view is valid only until the next step: compare it here.
+      expect(view.byteLength).toBe(sizes[seq - 1]);
+      expect(view).toEqual(copies.get(seq));
+      seqs.push(seq);
+    }
+    expect(seqs).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect([...store.entryViews(9)]).toEqual([]);
+  });
+
+  it('keeps its entries across close and reopen', async () => {
+    const first = openStore();
+    await appendRange(first, 1, 10);
+    await first.close();
+    const second = openStore();
+    expect(second.seqLast).toBe(10);
+    expect([...second.entries(1)].map(([seq]) => seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(second.entry(7)).toEqual(entryOf(7));
+    await second.append(11, entryOf(11));
+  });
+
+  it('numeric seq order survives past single digits and byte boundaries', async () => {
+    const store = openStore();
+    await appendRange(store, 1, 1100);
+    const seqs = [...store.entries(1)].map(([seq]) => seq);
+    expect(seqs.length).toBe(1100);
+    expect(seqs.every((seq, i) => seq === i + 1)).toBe(true);
+  });
+
+  it.each([
+    { name: 'a different shardCount', shardIndex: 0, shardCount: 3, message: /created with shardCount 2, not 3/ },
+    { name: 'a different shard index', shardIndex: 1, shardCount: 2, message: /holds shard 0, not shard 1/ },
+  ])('refuses to open a store made for $name', async ({ shardIndex, shardCount, message }) => {
+    const first = openStore(0, 2);
+    await appendRange(first, 1, 2);
+    await first.close();
+    // Shard 1 of the same layout finds shard 0's files in its place.
+    const dir = dataDir;
+    if (shardIndex !== 0) renameSync(join(dataDir, 'shard-0'), join(dataDir, `shard-${shardIndex}`));
+    expect(() => JournalStore.open({ dataDir: dir, shardIndex, shardCount })).toThrow(message);
+    try {
+      JournalStore.open({ dataDir: dir, shardIndex, shardCount });
+    } catch (error) {
+      expect((error as { code: string }).code).toBe('storage_failed');
+    }
+  });
+
+  it.each([
+    { seq: 3, why: 'a gap' },
+    { seq: 1, why: 'a repeat' },
+    { seq: 0, why: 'zero' },
+  ])('asserts on the append of a wrong seq ($why)', async ({ seq }) => {
+    const store = openStore();
+    await appendRange(store, 1, 1);
+    expect(() => store.append(seq, entryOf(seq))).toThrow(/assertion failed: journal append of seq/);
+    await store.append(2, entryOf(2));
+  });
+
+  it('never overwrites an entry another writer made durable (e.g. the last commit of a dead worker)', async () => {
+    const ghost = openStore();
+    const current = openStore(); // opened before the ghost's commit: it believes the journal is empty
+    await ghost.append(1, entryOf(1));
+    await expect(current.append(1, entryOf(99))).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(/already exists/) });
+    expect(current.entry(1)).toEqual(entryOf(99)); // its memory is ahead of disk: the worker must exit
+    await ghost.close();
+    const reopened = openStore();
+    expect(reopened.entry(1)).toEqual(entryOf(1));
+  });
+
+  it.each([
+    { options: { shardIndex: 0, shardCount: 0 }, message: /options.shardCount/ },
+    { options: { shardIndex: 0, shardCount: 65 }, message: /options.shardCount/ },
+    { options: { shardIndex: 2, shardCount: 2 }, message: /options.shardIndex/ },
+    { options: { shardIndex: 0, shardCount: 1.5 }, message: /options.shardCount/ },
+  ])('checks its options ($options)', ({ options, message }) => {
+    expect(() => JournalStore.open({ dataDir, ...options })).toThrow(message);
+  });
+
+  it('reads every entry while more appends are in flight than it caches', async () => {
+    const store = openStore();
+    const appends: Promise<void>[] = [];
+    for (let seq = 1; seq <= journalCacheEntriesMax * 2; seq++) appends.push(store.append(seq, entryOf(seq)));
+    for (let seq = 1; seq <= journalCacheEntriesMax * 2; seq++) expect(store.entry(seq)).toEqual(entryOf(seq));
+    await Promise.all(appends);
+    for (let seq = 1; seq <= journalCacheEntriesMax * 2; seq++) expect(store.entry(seq)).toEqual(entryOf(seq));
+  });
+
+  it('discards entries after a given seq durably (entries past a gap were never acknowledged)', async () => {
+    const first = openStore();
+    await appendRange(first, 1, 5);
+    expect(await first.discardAfter(3)).toBe(2);
+    expect(first.seqLast).toBe(3);
+    await first.append(4, entryOf(40));
+    await first.close();
+    const second = openStore();
+    expect(second.seqLast).toBe(4);
+    expect(second.entry(4)).toEqual(entryOf(40));
+    expect(second.entry(5)).toBeUndefined();
+  });
+});
+
+/** A day-close summary as a shard with accounts on `ledgers` ledgers writes it: one row per ledger and code. */
+function summaryOf(day: number, ledgers: number): string {
+  const codes = Array.from({ length: ledgers }, (_, i) => ({ ledger: i + 1, code: 1, accounts: 1, debitsPosted: '10', creditsPosted: '0' }));
+  return JSON.stringify({ shard: 0, day, dayBegun: day + 1, cutSeq: 7, cutTimestamp: '1', codes, systemAccounts: [], transitIssued: [0, 3], transitApplied: [0, 0] });
+}
+
+describe('JournalStore closed days: nothing stored grows into a key-sized slot', () => {
+  // Regression (issue #20): summaries were meta values, which lmdb-js encodes like keys (≤ 1,978 bytes), so a
+  // day cut with accounts on ~10+ ledgers failed "Key of size … was too large", and every write after it too.
+  it.each([1, 150, 300, 5_000])('stores and reads back the summary of a day with %i ledgers', async (ledgers) => {
+    const store = openStore();
+    const balances = new BigUint64Array(5 * (ledgers * 2)).fill(7n);
+    const summary = summaryOf(20261204, ledgers);
+    expect(await store.writeClosedDay(20261204, 7, balances, null, summary)).toBe(Math.ceil((ledgers * 2) / 4096)); // chunks written
+    expect(store.isDayClosed(20261204)).toBe(true);
+    expect(store.daySummary(20261204)).toBe(summary);
+    expect(store.closedDaysStored()).toEqual([{ day: 20261204, cutSeq: 7 }]);
+    expect(store.closingAt(0, 20261204)).toEqual(new BigUint64Array(5).fill(7n));
+    await store.close();
+    const reopened = openStore();
+    expect(reopened.daySummary(20261204)).toBe(summary);
+  });
+
+  // Regression (issue #20, 8c: verify found "no summary is stored"): lmdb-js remembers the value it encodes
+  // last before encoding it, so after an oversized summary failed, writing the same summary again stored the
+  // value encoded before it (a number) in its place, and the day counted as closed without a summary.
+  it('rewrites a day after other writes with the very summary it was given', async () => {
+    const store = openStore();
+    const balances = new BigUint64Array(10).fill(3n);
+    const summary = summaryOf(20261205, 300);
+    store.recordOutboxAcknowledged(1, 42); // a number encoded by the same thread just before
+    await store.writeClosedDay(20261205, 9, balances, null, summary).catch(() => undefined);
+    await store.writeClosedDay(20261205, 9, balances, null, summary); // replay rewrites what a crash may have cut short
+    expect(store.daySummary(20261205)).toBe(summary);
+    expect(store.closedDaysStored()).toEqual([{ day: 20261205, cutSeq: 9 }]);
+  });
+
+  it('keeps summaries apart from closing chunks: a balance lookup never meets one', async () => {
+    const store = openStore();
+    const day1 = new BigUint64Array(5 * 3).fill(1n);
+    const day2 = day1.slice();
+    day2[5] = 9n; // the second account moved
+    await store.writeClosedDay(20261201, 4, day1, null, summaryOf(20261201, 200));
+    await store.writeClosedDay(20261202, 8, day2, day1, summaryOf(20261202, 200));
+    expect(store.closingAt(1, 20261202)![0]).toBe(9n);
+    expect(store.closingAt(1, 20261201)![0]).toBe(1n);
+    expect(store.closingAt(1, 20991231)![0]).toBe(9n); // the latest chunk at or before the day
+    expect(store.closingAt(2, 20261130)).toBeNull(); // before any closed day
+    expect(store.closingChunkAt(1, 20261202)).toBeNull(); // one chunk of 4,096 slots holds all three accounts
+    expect(store.daySummary(20261201)).toBe(summaryOf(20261201, 200));
+  });
+});
