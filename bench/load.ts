@@ -31,7 +31,6 @@ import { LatencyRecorder, msBetween } from './load/latency.js';
 import { baselineConnectionsFor, LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
 import { drive } from './load/raw-driver.js';
 import {
-  endProgress,
   machineInfo,
   printMachine,
   printProfiles,
@@ -42,7 +41,6 @@ import {
   printFinalDayCut,
   printVerification,
   progressLine,
-  statusLine,
   summariseDayReport,
   workloadRatios,
   type DayCutCall,
@@ -54,6 +52,7 @@ import {
   type VerificationResult,
   type WorkloadRatio,
 } from './load/report.js';
+import { endProgress, statusLine } from './load/status-line.js';
 import { printSideBySide, printTargets, sideBySideRows, targetChecks } from './load/side-by-side.js';
 import { chartInput, renderChart } from './load/svg-chart.js';
 import { TransferSource } from './load/transfer-source.js';

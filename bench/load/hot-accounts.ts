@@ -7,7 +7,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountFlags, AccountOperationFlags, AccountOperationKind, newId, type AccountOperationInput, type AccountState, type Client } from '../../src/client/index.js';
-import { endProgress, statusLine } from './report.js';
+import { endProgress, statusLine } from './status-line.js';
 import type { Workload } from './workloads.js';
 
 /** The kind's wire number and name, as the account-operations contract fixes them. */

@@ -6,6 +6,7 @@ import type { DayReport } from '../../src/client/index.js';
 import { formatDayReport } from '../../src/core/books/day-report.js';
 import type { LatencySummary } from './latency.js';
 import type { WindowProfile } from './cpu-profile.js';
+import { statusLine } from './status-line.js';
 import type { BufferedWait } from './hot-accounts.js';
 import type { Workload } from './workloads.js';
 
@@ -300,16 +301,6 @@ export function ms(value: number): string {
 /** One line, rewritten in place on a terminal and appended otherwise. */
 export function progressLine(phase: string, elapsedMs: number, totalMs: number, transfersPerSecond: number, recent: LatencySummary): void {
   statusLine(`  ${phase}: ${(elapsedMs / 1000).toFixed(0)}/${(totalMs / 1000).toFixed(0)} s  ${rate.format(transfersPerSecond)} transfers/s  p50 ${ms(recent.p50Ms)} ms  p99 ${ms(recent.p99Ms)} ms (last second)`);
-}
-
-/** Any status line, rewritten in place on a terminal and appended otherwise; endProgress() ends it. */
-export function statusLine(line: string): void {
-  if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(110)}`);
-  else console.log(line);
-}
-
-export function endProgress(): void {
-  if (process.stdout.isTTY) process.stdout.write('\n');
 }
 
 export function printTable(phases: PhaseResult[]): void {

@@ -1,23 +1,7 @@
 // What the gateway needs from the ledger: one call per request, replies as bytes.
-// src/shards/shard-set.ts implements it structurally; the gateway never sees shards or ledger rules.
+// src/shards/set/shard-set.ts implements it structurally; the gateway never sees shards or ledger rules.
 
-/** Hot-inbound accounts of every shard (src/core/hot-inbound.ts). */
-export interface HotInboundStats {
-  accounts: number;
-  /** Minor units waiting in buffers, as a decimal string (exact), and how many credits. */
-  creditsBuffered: string;
-  creditsBufferedCount: number;
-  /** Credits applied by summary postings since the shards started, and how long recent ones waited. */
-  creditsApplied: number;
-  delayMsP50: number;
-  delayMsP99: number;
-  delayMsMax: number;
-  /**
-   * Shards that did not answer within shardStatusWaitMsMax (a worker replaying its journal, or wedged): their
-   * figures are missing from the sums above. GET /health reports them and answers 503 `degraded`.
-   */
-  shardsNotAnswering: number[];
-}
+import type { HotInboundStats } from '../core/hot/hot-inbound-stats.js';
 
 /** What a key may do: read (lookups, books), post (writes), admin (day cut, adjustments, audit, snapshots). */
 export type Scope = 'read' | 'post' | 'admin';

@@ -8,7 +8,8 @@ import { idBytes, resultBytes } from '../core/layout.js';
 import { eventBytes } from '../core/limits.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
 import { resultName } from '../core/result-codes.js';
-import type { HotInboundStats, LedgerService } from './ledger-service.js';
+import type { HotInboundStats } from '../core/hot/hot-inbound-stats.js';
+import type { LedgerService } from './ledger-service.js';
 
 const operationNames = new Map<number, string>(Object.entries(Operation).map(([name, op]) => [op, name]));
 

@@ -15,9 +15,9 @@
 
 import { assert } from '../assert.js';
 import { AccountLayout as A } from '../layout.js';
-import type { LedgerState } from '../posting/ledger-state.js';
 import { shardOfIdAt } from '../routing.js';
 import { AccountFlags } from '../types.js';
+import type { AccountTable } from './account-table.js';
 
 export const SystemAccountKind = {
   /** On the sending shard: credited when a payer is debited, debited when the credit comes back. */
@@ -90,12 +90,21 @@ export function systemAccountId(kind: SystemAccountKindNumber, ledger: number, f
   return view.getBigUint64(0, true) | (view.getBigUint64(8, true) << 64n);
 }
 
+/** What opening a system account needs of a shard's state (posting/ledger-state.ts's LedgerState has it). */
+export interface SystemAccountsState {
+  readonly shardIndex: number;
+  readonly shardCount: number;
+  readonly accounts: AccountTable;
+  /** Slot of each system account opened so far, by kind, ledger and peer shard. */
+  readonly systemSlots: Map<number, number>;
+}
+
 /**
  * The slot of a system account of this shard, opened on first use with the given timestamp.
  * Opening is deterministic (same batch, same order), so a replay opens it at the same point.
  * It is never undone by a failed chain: an unused zero-balance account changes no balance.
  */
-export function systemAccountSlot(s: LedgerState, kind: SystemAccountKindNumber, ledger: number, peer: number, timestamp: bigint): number {
+export function systemAccountSlot(s: SystemAccountsState, kind: SystemAccountKindNumber, ledger: number, peer: number, timestamp: bigint): number {
   const key = (kind * 0x1_0000_0000 + ledger) * 256 + peer;
   const known = s.systemSlots.get(key);
   if (known !== undefined) return known;

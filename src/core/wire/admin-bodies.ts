@@ -5,7 +5,7 @@
 import { errors } from '../errors.js';
 import { adjustmentTransfersMax, adminJsonBytesMax, eventBytes } from '../limits.js';
 import { Operation, type OperationNumber } from '../operations.js';
-import { countRecords } from './wire.js';
+import { countRecords } from './records.js';
 
 /** Bytes of submit_adjustment's length prefix (u32 LE: bytes of the JSON header after it). */
 export const adjustmentHeaderPrefixBytes = 4;

@@ -41,6 +41,16 @@ import {
 } from '../types.js';
 import { readU128, viewOf, writeU128 } from '../u128.js';
 
+/** Number of fixed-size records in `body`; throws when it is ragged, empty or past `countMax`. */
+export function countRecords(body: Uint8Array, recordBytes: number, countMax: number, what: string): number {
+  const bytes = body.byteLength;
+  if (bytes % recordBytes !== 0) throw errors.bodyInvalid(`body of ${bytes} bytes is not a whole number of ${recordBytes}-byte ${what}s`);
+  const count = bytes / recordBytes;
+  if (count === 0) throw errors.batchEmpty();
+  if (count > countMax) throw errors.batchTooLarge(count, countMax);
+  return count;
+}
+
 /** An account to create: `id`, `ledger` and `code` are required, everything else defaults to zero. */
 export interface AccountInput {
   id: bigint;

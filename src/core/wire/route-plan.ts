@@ -22,7 +22,7 @@ import { shardOfIdAt } from '../routing.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../types.js';
 import { equalIdsAt, viewOf } from '../u128.js';
 import type { CrossShardChain } from '../chains/prepared-chains.js';
-import { countRecords } from './wire.js';
+import { countRecords } from './records.js';
 
 /** One shard's part of a request. */
 export interface ShardRequest {

@@ -8,6 +8,7 @@ import { ErrorCode, TallyError, errorFromWire, errors, type ErrorCodeName } from
 import { BalanceAtDayLayout, HistoryFilterLayout, StatementLayout, idBytes } from '../layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax, requestIdMax } from '../limits.js';
 import { Operation, isKnownOperation, type OperationNumber } from '../operations.js';
+import { countRecords } from './records.js';
 
 /** Status slot of a successful reply frame (an error frame carries the error code string there). */
 export const replyStatusOk = 0;
@@ -161,16 +162,6 @@ function checkDay(body: Uint8Array, offset: number, what: string): number {
 
 function expectBytes(body: Uint8Array, sizes: readonly number[], what: string): void {
   if (!sizes.includes(body.byteLength)) throw errors.bodyInvalid(`${what}, got ${body.byteLength} bytes`);
-}
-
-/** Number of fixed-size records in `body`; throws when it is ragged, empty or past `countMax`. */
-export function countRecords(body: Uint8Array, recordBytes: number, countMax: number, what: string): number {
-  const bytes = body.byteLength;
-  if (bytes % recordBytes !== 0) throw errors.bodyInvalid(`body of ${bytes} bytes is not a whole number of ${recordBytes}-byte ${what}s`);
-  const count = bytes / recordBytes;
-  if (count === 0) throw errors.batchEmpty();
-  if (count > countMax) throw errors.batchTooLarge(count, countMax);
-  return count;
 }
 
 /** Checks a decoded reply `[requestId, 0, body]` or error `[requestId, code, message]`. */

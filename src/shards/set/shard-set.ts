@@ -26,7 +26,7 @@ import { ShardHost } from '../shard/shard-host.js';
 import { SnapshotRunner, type SnapshotStatus } from '../snapshots/snapshot-host.js';
 import { ShardControl, cutDayBody, hotInboundDefault, type HotInboundOptions, type HotInboundShardStatus } from '../shard/shard-messages.js';
 import { TransitRelay, type InFlightAmount, type TransitRelayOptions, type TransitStats } from '../relay/transit-relay.js';
-import type { HotInboundStats } from '../../gateway/ledger-service.js';
+import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 
 /** Longest the day scheduler sleeps before looking at the clock again. */
 const dayScheduleRecheckMsMax = 3_600_000;

@@ -2,7 +2,7 @@
 // (TallyError's included) does not survive postMessage, so errors cross as { code, message }.
 
 import { ErrorCode, type TallyError } from '../../core/errors.js';
-import type { HotInboundStats } from '../../gateway/ledger-service.js';
+import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 
 /**
  * Control tasks, numbered outside Operation (1..7) so they can never be mistaken for ledger work, and

@@ -9,7 +9,7 @@ import { connectionRequestsInFlightMax, frameBytesMax } from '../../../src/core/
 import { Operation } from '../../../src/core/operations.js';
 import { decodeResults, encodeIds, encodeTransfers } from '../../../src/core/wire/records.js';
 import { encodeRequest } from '../../../src/client/frame-codec.js';
-import type { HotInboundStats } from '../../../src/gateway/ledger-service.js';
+import type { HotInboundStats } from '../../../src/core/hot/hot-inbound-stats.js';
 import { startServer, type RunningServer } from '../../../src/gateway/server.js';
 import { RawSocket } from '../../support/raw-socket.js';
 import { ScriptedService } from '../../support/scripted-service.js';
