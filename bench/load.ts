@@ -72,7 +72,7 @@ const ratioPairs: readonly (readonly [Workload, Workload])[] = [
 ];
 /** How often GET /health is polled while waiting for cross-shard credits to land. */
 const transitPollMs = 20;
-/** Delay samples the server keeps, newest overwriting oldest (DelaySamples.samplesMax in src/shards/transit-relay.ts, not exported). */
+/** Delay samples the server keeps, newest overwriting oldest (DelaySamples.samplesMax in src/shards/relay/transit-relay.ts, not exported). */
 const serverDelaySamplesMax = 16_384;
 /** Longest wait, before the checks, for the hot accounts to apply the credits they buffered. */
 const hotCreditsAppliedTimeoutMs = 10_000;

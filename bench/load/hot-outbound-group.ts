@@ -1,5 +1,5 @@
 // The hot-debit account as the end checks see it when it is hot-outbound: one group, the account and its
-// slice accounts (one per other shard, src/core/hot-outbound.ts). The keeper's refills (home → slice) and
+// slice accounts (one per other shard, src/core/hot/hot-outbound.ts). The keeper's refills (home → slice) and
 // returns (slice → home) move money only inside the group, so only the group's sum is predictable; pure
 // arithmetic over balances read elsewhere, nothing here reads or waits.
 

@@ -75,7 +75,7 @@ export class AdminStore {
       eventTurnBatching: false,
       compression: false,
       cache: false, // childTransaction is unavailable with caching
-      maxDbs: 2, // audit, adjustments (shards/store-catalog.ts lists them for snapshots)
+      maxDbs: 2, // audit, adjustments (shards/storage/store-catalog.ts lists them for snapshots)
       pageSize: 4096,
       noMemInit: false,
     });

@@ -1,6 +1,6 @@
 // `tally snapshot`: an online snapshot of a running server (every shard at one cut, posting goes on) into a
 // directory on the server's machine, with a progress bar, then a summary. The server does the work
-// (src/shards/snapshot-host.ts); this command starts it and follows its status.
+// (src/shards/snapshots/snapshot-host.ts); this command starts it and follows its status.
 
 import { resolve } from 'node:path';
 import { connect, type Client } from '../client/client.js';

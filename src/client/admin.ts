@@ -1,5 +1,5 @@
 // Encoding and decoding of the admin operations for the client: adjustments (maker–checker) and the audit
-// log. Bodies are built with core/admin-bodies.ts; inputs are checked here with TypeErrors that name the field.
+// log. Bodies are built with core/wire/admin-bodies.ts; inputs are checked here with TypeErrors that name the field.
 
 import { encodeAdminJson, encodeSubmissionBody } from '../core/wire/admin-bodies.js';
 import type { AdjustmentDetail, AdjustmentStatus } from '../core/admin/adjustments.js';

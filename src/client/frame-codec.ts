@@ -1,4 +1,4 @@
-// Client side of the frame format (core/wire.ts): encodes requests, decodes replies and error frames.
+// Client side of the frame format (core/wire/wire.ts): encodes requests, decodes replies and error frames.
 // Imports msgpackr and core only, never the gateway (and so never uWS).
 
 import { Packr, Unpackr } from 'msgpackr';

@@ -1,5 +1,7 @@
-// Operating errors: one class, a stable `code` from this catalog. Callers match on `.code`,
-// never on the class (class identity does not survive postMessage or the wire).
+// Operating errors: one class, a stable `code` from this catalog. Callers tell errors apart by `.code`
+// (hasErrorCode), never by a subclass. `instanceof TallyError` asks only whether a throw is a catalog error at
+// all, and only in the thread that threw it: class identity does not survive postMessage or the wire, where an
+// error crosses as { code, message } and errorFromWire rebuilds it.
 
 export const ErrorCode = {
   frame_invalid: 'frame_invalid',
@@ -56,6 +58,11 @@ export const errors = {
         : `${who} is limited to ${eventsPerSecond} events per second: retry this request of ${events} events in ${retryAfterMs} ms`,
     ),
 };
+
+/** Whether `error` is a catalog error with this code: how a caller picks out the errors it handles. */
+export function hasErrorCode(error: unknown, code: ErrorCodeName): error is TallyError {
+  return error instanceof TallyError && error.code === code;
+}
 
 /** Rebuild a TallyError from `{ code, message }` received over a thread or socket boundary. */
 export function errorFromWire(code: string, message: string): TallyError {

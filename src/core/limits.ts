@@ -197,7 +197,7 @@ export const auditFieldCharsMax = 256;
 export const adminWritesInFlightMax = 65_536;
 
 /**
- * Longest a shard holds its turn for a snapshot barrier (src/shards/snapshot-host.ts). The barrier needs
+ * Longest a shard holds its turn for a snapshot barrier (src/shards/snapshots/snapshot-host.ts). The barrier needs
  * a few ms (every shard held, then read transactions opened); the bound only frees a shard whose barrier
  * was abandoned.
  */

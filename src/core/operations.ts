@@ -22,7 +22,7 @@ export const Operation = {
   get_trial_balance: 15,
   get_bookkeeping_status: 16,
   /**
-   * Journal-only: a shard's vote on its part of linked chains that span shards (core/prepared-chains.ts).
+   * Journal-only: a shard's vote on its part of linked chains that span shards (core/chains/prepared-chains.ts).
    * The caller's events, the dry run's results, where each part's chains end and the group; it moves
    * nothing. The next entry of that shard decides it: the same events re-executed (header flag
    * commitsPrepared) or an abort_chains entry.
@@ -31,7 +31,7 @@ export const Operation = {
   /** Journal-only: the prepared group of the entry before it is abandoned; nothing moves. */
   abort_chains: 18,
   /**
-   * Journal-only: the summary postings of hot-inbound accounts (core/hot-inbound.ts): per record, a
+   * Journal-only: the summary postings of hot-inbound accounts (core/hot/hot-inbound.ts): per record, a
    * buffer applied onto creditsPosted, or an automatic mark or un-mark. Written by the shard's ticker.
    */
   apply_hot_inbound: 19,

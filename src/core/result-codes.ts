@@ -40,7 +40,7 @@ export const ResultCode = {
   balance_overflow: 34,
   close_refused: 35,
   /**
-   * Issued before the ledger sees the event (core/account-rate-limit.ts): one of its accounts passed the
+   * Issued before the ledger sees the event (core/rate-limits/account-rate-limit.ts): one of its accounts passed the
    * server's per-account rate. Numbered last because numbers are never reused; it is not remembered as a
    * failed id, so a later retry can succeed.
    */

@@ -13,8 +13,9 @@ export const AccountFlags = {
   credits_must_not_exceed_debits: 1 << 2,
   /**
    * Hot-outbound (缓存预留): the account's money is kept partly in per-shard slice accounts so that its
-   * debits are served on the payee's shard (src/shards/hot-outbound.ts). Set at creation only (routing
-   * of its debits must never change under a retry), and only with debits_must_not_exceed_credits.
+   * debits are served on the payee's shard (core/hot/hot-outbound.ts; the slice keeper that refills them is
+   * src/shards/set/hot-outbound-keeper.ts). Set at creation only (routing of its debits must never change under
+   * a retry), and only with debits_must_not_exceed_credits.
    */
   hot_outbound: 1 << 3,
 } as const;
@@ -105,7 +106,7 @@ export interface AccountBalances {
 
 export interface AccountState extends Account, AccountBalances {
   status: AccountStatusName;
-  /** Hot-inbound: credits are buffered and applied in summary (core/hot-inbound.ts). */
+  /** Hot-inbound: credits are buffered and applied in summary (core/hot/hot-inbound.ts). */
   hotInbound?: boolean;
   /** The hot-inbound mark came from the credit-rate threshold (it ends by itself when the account goes quiet). */
   hotInboundAuto?: boolean;

@@ -1,9 +1,9 @@
 // Where the gateway reports what an auditor must be able to see: every admin action and every refused
-// call. The store behind it (src/shards/admin-store.ts) is append-only; the gateway only knows this shape.
+// call. The store behind it (src/admin/admin-store.ts) is append-only; the gateway only knows this shape.
 
 import type { AuditEntry } from '../core/admin/audit-log.js';
 
-/** One audit record as reported (core/audit-log.ts: the store numbers and times it). */
+/** One audit record as reported (core/admin/audit-log.ts: the store numbers and times it). */
 export type AuditEvent = AuditEntry;
 
 export interface AuditSink {

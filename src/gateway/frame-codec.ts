@@ -1,4 +1,4 @@
-// Server side of the frame format (core/wire.ts): decodes requests, encodes replies and errors.
+// Server side of the frame format (core/wire/wire.ts): decodes requests, encodes replies and errors.
 // decodeRequest and readRequest report every malformed input as a TallyError and never throw anything else.
 
 import { Packr, Unpackr } from 'msgpackr';

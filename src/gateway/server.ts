@@ -78,7 +78,7 @@ export interface ServerOptions {
   audit?: AuditSink;
   /**
    * Whether the gateway records admin-scope operations in `audit` itself (default true). False when the
-   * service records them — src/gateway/admin-service.ts does, with their subject and in the same commit as
+   * service records them — src/admin/admin-service.ts does, with their subject and in the same commit as
    * their change — so that no action is recorded twice; refusals are recorded by the gateway either way.
    */
   auditAdmin?: boolean;

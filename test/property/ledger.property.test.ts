@@ -53,7 +53,7 @@ const amount = fc.oneof(
   { weight: 30, arbitrary: fc.bigInt({ min: 1n, max: 60n }) },
   { weight: 3, arbitrary: fc.constant(0n) },
   { weight: 2, arbitrary: fc.constant(amountMax) },
-  // Around 2^53, where plain transfers leave the number path for the BigInt one (core/plain-transfer.ts).
+  // Around 2^53, where plain transfers leave the number path for the BigInt one (core/posting/plain-transfer.ts).
   { weight: 2, arbitrary: fc.bigInt({ min: 2n ** 52n, max: 2n ** 53n + 64n }) },
 );
 /** Mostly right, now and then a field check to fail. */

@@ -108,7 +108,7 @@ export class LedgerHarness {
     return this.lastResults.map(outcomeOf);
   }
 
-  /** Votes on a part of cross-shard chains (core/prepared-chains.ts); returns its results (u32 each). */
+  /** Votes on a part of cross-shard chains (core/chains/prepared-chains.ts); returns its results (u32 each). */
   prepareChains(operation: number, events: Uint8Array, chainEnds: Uint8Array, group: bigint): Uint32Array {
     const { seq, entry, results } = this.ledger.prepareChains({ operation, events, chainEnds, group }, this.nowNs);
     this.persist(seq, entry);

@@ -1,5 +1,5 @@
 // The reference model of one ledger shard: plain objects, bigint, maps by id, and a whole-state
-// clone for linked chains. Written from DOMAIN.md, CONTRACTS.md and result-codes.ts, sharing no
+// clone for linked chains. Written from the rules (docs/PROTOCOL.md) and result-codes.ts, sharing no
 // code with src/core beyond types and result-code names, so that the two can be compared.
 // Obviously correct beats fast: it re-checks everything from scratch and never caches.
 

@@ -57,9 +57,9 @@ export const AccountRecordLayout = {
   ledger: 40, // u32
   flags: 44, // u16 AccountFlags
   status: 46, // u8 StatusBits
-  hot: 47, // u8 HotBits (core/hot-inbound.ts)
+  hot: 47, // u8 HotBits (core/hot/hot-inbound.ts)
   historyHead: 48, // f64: newest history node, or -1
-  creditsInWindow: 56, // u32: credits in the current rate window (core/hot-inbound.ts)
+  creditsInWindow: 56, // u32: credits in the current rate window (core/hot/hot-inbound.ts)
 } as const;
 const R = AccountRecordLayout;
 /** u32 words per record: the stride of `words`, where a balance is the pair (low, high) at 2 × field. */
@@ -128,7 +128,7 @@ export class AccountTable {
     this.bytes[slot * accountRecordBytes + R.status] = bits;
   }
 
-  /** HotBits (core/hot-inbound.ts). */
+  /** HotBits (core/hot/hot-inbound.ts). */
   hotOf(slot: number): number {
     return this.bytes[slot * accountRecordBytes + R.hot]!;
   }

@@ -1,6 +1,6 @@
 // Adjustments (调账): manual postings under maker–checker. One key submits transfers with a reason; they
 // change nothing until a different key approves them, and then they post as one create_transfers request.
-// Here: the shapes replies carry, the submission rules and the errors; storage is shards/admin-store.ts.
+// Here: the shapes replies carry, the submission rules and the errors; storage is admin/admin-store.ts.
 
 import { TallyError, errors } from '../errors.js';
 import { adjustmentReasonCharsMax, eventBytes } from '../limits.js';

@@ -1,5 +1,5 @@
 // The audit log's record: every admin action and every refused call, numbered 1, 2, 3… by the store that
-// keeps it (shards/admin-store.ts, append-only). Here: its shape as replies carry it, and how an event
+// keeps it (admin/admin-store.ts, append-only). Here: its shape as replies carry it, and how an event
 // becomes one (fields cut to their bounds: the log must take every event, whatever a caller sent).
 
 import { assert } from '../assert.js';

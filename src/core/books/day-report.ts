@@ -16,8 +16,8 @@ export const dayReportVersion = 1;
 
 /**
  * Money of one ledger in flight from the payer's shard to the payee's at a cut (credits, or returns
- * on their way back). Identical to InFlightAmount in shards/transit-relay.ts, which measures it: core
- * never imports from shards, so the shape is declared twice and the two must stay equal.
+ * on their way back). Declared here, in core, where the report checks transit against it; the shard set's
+ * relay (shards/relay/transit-relay.ts), which measures it, imports it from here.
  */
 export interface InFlightAmount {
   ledger: number;

@@ -1,7 +1,7 @@
 // Linked chains whose events live on more than one shard: the byte layouts a coordinator and a shard
 // exchange, and the rounds that decide which chains commit. Pure: no I/O.
 //
-// The protocol (shards/chain-coordinator.ts drives it, core/ledger.ts executes it):
+// The protocol (shards/chains/chain-coordinator.ts drives it, core/posting/ledger.ts executes it):
 //  1. Prepare: every shard holding events of the group dry-runs its part — its sub-chains applied whole
 //     or not at all, then every change undone — and journals a prepare_chains entry with the caller's
 //     events and the dry run's results (its durable vote). From then on the shard runs nothing else

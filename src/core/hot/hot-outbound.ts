@@ -3,7 +3,7 @@
 // by that shard, whose id derives from the hot account's. A transfer that debits the hot account and
 // credits an account of shard k is served on k, from k's slice (its debit account rewritten to the slice
 // before routing): no round trip to the hot account's home shard. The shard set's slice keeper
-// (shards/hot-outbound-keeper.ts) refills slices from the home account and returns idle ones (timed
+// (shards/set/hot-outbound-keeper.ts) refills slices from the home account and returns idle ones (timed
 // compensation), with ordinary journaled transfers. Never overdrawn: every slice and the home account
 // are no-overdraft accounts, and money reaches a slice only by a transfer that debited the home account.
 //

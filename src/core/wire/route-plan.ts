@@ -1,6 +1,6 @@
 // Splits one request body by owning shard and merges the shards' replies back into request order.
 // Invariants: every event goes to exactly one shard, or to the chain coordinator (a closed linked chain
-// whose events live on several shards: core/prepared-chains.ts), or is answered here (a chain left open
+// whose events live on several shards: core/chains/prepared-chains.ts), or is answered here (a chain left open
 // at the end of the batch across shards); a shard's sub-body keeps request order. Pure: no I/O, never
 // mutates the request body.
 

@@ -8,7 +8,7 @@
 // booked or stored, reports and books queries are refused naming the entry, the lag keeps growing in view.
 
 import { assert } from '../../core/assert.js';
-import { TallyError, errors } from '../../core/errors.js';
+import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import type { ChartOfAccounts, SubjectBalance } from '../../core/books/chart-of-accounts.js';
 import type { ShardDayClose } from '../../core/books/day-close.js';
 import { buildDayReport, type DayReport, type InFlightAmount } from '../../core/books/day-report.js';
@@ -182,7 +182,7 @@ export class Bookkeeper {
     try {
       await this.#store.append(this.#unstored);
     } catch (error) {
-      if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+      if (!hasErrorCode(error, 'storage_failed')) throw error;
       const count = this.#storeFailing.count + 1;
       this.#storeFailing = { count, error, retryAtMs: performance.now() + storageRetryMs(count - 1) };
       if (count === 1) this.#log(JSON.stringify({ level: 'error', msg: 'bookkeeping cannot store vouchers; it retries and books nothing new meanwhile', error: error.message }));

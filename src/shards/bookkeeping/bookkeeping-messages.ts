@@ -6,7 +6,7 @@ import type { InFlightAmount } from '../../core/books/day-report.js';
 export interface BookkeepingWorkerData {
   dataDir: string;
   shardCount: number;
-  /** A chart of accounts file (JSON, see core/chart-of-accounts.ts), or null for the default chart. */
+  /** A chart of accounts file (JSON, see core/books/chart-of-accounts.ts), or null for the default chart. */
   chartPath: string | null;
 }
 

@@ -1,11 +1,11 @@
 // The coordinator of linked chains whose events live on several shards (main thread). Runs the rounds
-// of core/prepared-chains.ts: prepare on every shard of the group, then commit (logged durably first) or
+// of core/chains/prepared-chains.ts: prepare on every shard of the group, then commit (logged durably first) or
 // abort everywhere. One group at a time — a prepared shard runs nothing else until it is decided, so two
 // groups preparing in different shard orders would wait on each other forever — and every request
 // waiting meanwhile joins the next group, so a burst of chains shares its rounds and fsyncs.
 
 import { assert } from '../../core/assert.js';
-import { TallyError, errors } from '../../core/errors.js';
+import { errors, hasErrorCode } from '../../core/errors.js';
 import { resultBytes } from '../../core/layout.js';
 import { batchEventsMax, eventBytes } from '../../core/limits.js';
 import { ChainDecision, ChainRounds, DecideStatus, encodeDecide, encodePrepare, type ChainPart, type Decide } from '../../core/chains/prepared-chains.js';
@@ -236,7 +236,7 @@ export class ChainCoordinator {
       try {
         return await host.runInternal(ShardControl.decideChains, encodeDecide(decide), true);
       } catch (error) {
-        if (error instanceof TallyError && error.code === 'shutting_down') throw error;
+        if (hasErrorCode(error, 'shutting_down')) throw error;
         if (attempt % decideRetryReportEvery === 1) {
           console.error(JSON.stringify({ level: 'error', msg: 'chain decision not taken yet, retrying', shard: host.shardIndex, group: String(group), attempt, error: String(error) }));
         }

@@ -6,6 +6,7 @@
 // lies beyond. Exactly once comes from the receivers (pair sequences), not from here.
 
 import { assert } from '../../core/assert.js';
+import type { InFlightAmount } from '../../core/books/day-report.js';
 import { transitDeliveryInstructionsMax } from '../../core/limits.js';
 import { TransferLayout } from '../../core/layout.js';
 import { InboundStatus, InstructionKind, InstructionLayout as I } from '../../core/transit/transit.js';
@@ -65,14 +66,6 @@ class PairQueue {
       }
     }
   }
-}
-
-/** Money of one ledger in flight from the payer's shard to the payee's at a cut (credits, or returns on their way back). */
-export interface InFlightAmount {
-  ledger: number;
-  from: number;
-  to: number;
-  amount: bigint;
 }
 
 /** Sender and pair sequence of each instruction of a delivery, kept while its body is with the worker. */

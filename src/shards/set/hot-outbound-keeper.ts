@@ -1,4 +1,4 @@
-// The slice keeper of hot-outbound accounts (core/hot-outbound.ts), in the shard set's thread. It owns no
+// The slice keeper of hot-outbound accounts (core/hot/hot-outbound.ts), in the shard set's thread. It owns no
 // state that matters: every round it reads the balances of each hot account and its slices, and moves
 // money with ordinary journaled transfers (idempotent ids, durable replies), so a crash anywhere loses
 // nothing and a restarted keeper simply reads again.

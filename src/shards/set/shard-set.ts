@@ -21,11 +21,12 @@ import { ChainLog } from '../chains/chain-log.js';
 import { DayQuery } from '../shard/day-book.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../../core/wire/route-plan.js';
 import type { ShardDayClose } from '../../core/books/day-close.js';
+import type { InFlightAmount } from '../../core/books/day-report.js';
 import { HotOutboundKeeper, hotOutboundAccountsIn, hotOutboundDefault, type HotOutboundOptions, type HotOutboundStats } from './hot-outbound-keeper.js';
 import { ShardHost } from '../shard/shard-host.js';
 import { SnapshotRunner, type SnapshotStatus } from '../snapshots/snapshot-host.js';
 import { ShardControl, cutDayBody, hotInboundDefault, type HotInboundOptions, type HotInboundShardStatus } from '../shard/shard-messages.js';
-import { TransitRelay, type InFlightAmount, type TransitRelayOptions, type TransitStats } from '../relay/transit-relay.js';
+import { TransitRelay, type TransitRelayOptions, type TransitStats } from '../relay/transit-relay.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 
 /** Longest the day scheduler sleeps before looking at the clock again. */
@@ -49,7 +50,7 @@ export interface StartShardsOptions {
   readonly hotInbound?: HotInboundOptions;
   /** Hot-outbound slice refills and timed compensation (default hotOutboundDefault). */
   readonly hotOutbound?: HotOutboundOptions;
-  /** Transfer events per second per account, as debit or credit (core/account-rate-limit.ts); 0 or absent = no limit. */
+  /** Transfer events per second per account, as debit or credit (core/rate-limits/account-rate-limit.ts); 0 or absent = no limit. */
   readonly accountRate?: number;
 }
 
@@ -210,7 +211,7 @@ export class ShardSet {
   }
 
   /**
-   * Closes the business day everywhere and returns its day report (JSON text, core/day-report.ts): the
+   * Closes the business day everywhere and returns its day report (JSON text, core/books/day-report.ts): the
    * cut on every shard, then the bookkeeping shard's checks once it has booked every shard through its
    * cut. A report is stored once and never changes; closing an already closed day returns it.
    */

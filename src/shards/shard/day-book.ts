@@ -9,7 +9,7 @@
 import { assert } from '../../core/assert.js';
 import { BusinessCalendar, isBusinessDay, latestDayToBegin, nextBusinessDay } from '../../core/business-day.js';
 import { summarizeClosedDay, type ShardDayClose } from '../../core/books/day-close.js';
-import { TallyError, errors } from '../../core/errors.js';
+import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import {
   BalanceAtDayLayout,
   HistoryFilterLayout as F,
@@ -125,7 +125,7 @@ export class DayBook {
     };
     const onFailure = (failed: unknown): void => {
       failures++;
-      if (!(failed instanceof TallyError && failed.code === 'storage_failed')) retry.fail(failed);
+      if (!hasErrorCode(failed, 'storage_failed')) retry.fail(failed);
     };
     void retryWithBackoff(attempt, { attemptsBefore: 0, onFailure, stopped: retry.stopped }).then((done) => {
       this.#retrying = false;
@@ -196,7 +196,7 @@ export class DayBook {
     try {
       await this.storeOwed();
     } catch (error) {
-      if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+      if (!hasErrorCode(error, 'storage_failed')) throw error;
       // The cut stands (it is journaled, and replay derives the same closing balances): report and retry later.
       this.storeOwedLater(error);
     }

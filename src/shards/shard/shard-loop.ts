@@ -76,7 +76,7 @@ export interface ShardLoopOptions {
   hotInbound?: HotInboundOptions;
 }
 
-/** What the loop needs of the day book (shards/day-book.ts). */
+/** What the loop needs of the day book (shards/shard/day-book.ts). */
 export interface ShardDays {
   cut(day: number, nowNs: bigint, follows: boolean): { entry: { seq: number; entry: Uint8Array } | null; afterDurable: () => Promise<Uint8Array> };
   query(operation: number, body: Uint8Array): Uint8Array;

@@ -21,11 +21,11 @@ export const ShardControl = {
   transitStatus: 23,
   /**
    * Body: u32 day to begin (0: the next one), then optionally u32 CutFlags (cutDayBody). Reply: the closed
-   * day's summary (JSON, core/day-close.ts).
+   * day's summary (JSON, core/books/day-close.ts).
    */
   cutDay: 24,
   /**
-   * Body: core/prepared-chains.ts encodePrepare. The shard votes on its part of cross-shard chains and
+   * Body: core/chains/prepared-chains.ts encodePrepare. The shard votes on its part of cross-shard chains and
    * runs nothing else until decideChains. Reply: one result (u32) per event, once the vote is durable.
    */
   prepareChains: 25,
@@ -38,7 +38,7 @@ export const ShardControl = {
   /** Reply: the ids (16 B each) of the shard's hot-outbound accounts. */
   hotOutboundIds: 29,
   /**
-   * The snapshot barrier (src/shards/snapshot-host.ts): once every earlier step is durable the shard holds
+   * The snapshot barrier (src/shards/snapshots/snapshot-host.ts): once every earlier step is durable the shard holds
    * its turn — no write, read, tick, inbound credit or cut runs — until releaseTurn (or snapshotHoldMsMax).
    * Reply, once held: u64 seq of the shard's last journal entry.
    */
@@ -46,7 +46,7 @@ export const ShardControl = {
   /** Ends a holdTurn. Never queued: the held step is what it unblocks. Reply: empty. */
   releaseTurn: 33,
   /**
-   * Body: account records (128 B each) of slices of hot-outbound accounts (core/hot-outbound.ts), all of this
+   * Body: account records (128 B each) of slices of hot-outbound accounts (core/hot/hot-outbound.ts), all of this
    * shard, written as a create_accounts entry flagged opensSlices — the only way into the slice id range.
    * Sent by the shard set's slice keeper, never by a caller. Reply: one result (u32) per account, once durable.
    */
@@ -82,7 +82,7 @@ export interface ShardTaskError {
   message: string;
 }
 
-/** How a shard runs hot-inbound accounts (core/hot-inbound.ts). */
+/** How a shard runs hot-inbound accounts (core/hot/hot-inbound.ts). */
 export interface HotInboundOptions {
   /** Interval of the summary postings: a buffered credit waits about this long (plus an fsync). */
   applyIntervalMs: number;

@@ -6,7 +6,7 @@
 
 import { workerData } from 'node:worker_threads';
 import { move } from 'piscina';
-import { TallyError, errors } from '../../core/errors.js';
+import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import { isCommitFailureEcho } from '../storage/commit-failures.js';
 import { Ledger } from '../../core/posting/ledger.js';
 import { transferIdsExpected } from '../../core/limits.js';
@@ -114,7 +114,7 @@ function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger,
       discarded = true;
     }
     await days.recover().catch((error: unknown) => {
-      if (!(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+      if (!hasErrorCode(error, 'storage_failed')) throw error;
       days.storeOwedLater(error);
     });
     const openingDay = days.openingDay(nowNs());
@@ -129,7 +129,7 @@ function recoveryWrites(shardIndex: number, store: JournalStore, ledger: Ledger,
  * the worker as anywhere else.
  */
 function resumeWritesLater(shardIndex: number, loop: ShardLoop, storeWrites: (probe: boolean) => Promise<void>, attemptsBefore: number, error: unknown): void {
-  if (error !== null && !(error instanceof TallyError && error.code === 'storage_failed')) throw error;
+  if (error !== null && !hasErrorCode(error, 'storage_failed')) throw error;
   const log = (level: string, msg: string, fields: Record<string, unknown>): void => console.error(JSON.stringify({ level, msg, shard: shardIndex, ...fields }));
   const why = error === null ? 'the previous worker ended on a failed commit' : error instanceof Error ? error.message : String(error);
   log('error', 'shard writes paused until its store takes writes again; reads go on', { error: why });
@@ -169,7 +169,7 @@ function exitSoon(shardIndex: number, error: unknown): void {
   if (exiting) return;
   exiting = true;
   // Counted across this shard's workers: the next one backs off before it writes (storage-health.ts).
-  if (error instanceof TallyError && error.code === 'storage_failed') health.noteFailure();
+  if (hasErrorCode(error, 'storage_failed')) health.noteFailure();
   console.error(`tally shard ${shardIndex}: worker stopping, it restarts from its journal:`, error);
   setTimeout(() => process.exit(1), fatalExitDelayMs);
 }

@@ -1,5 +1,5 @@
 // A directory of scheduled snapshots (tally backup, or tally serve --backup-dir): one `tally-<UTC time>`
-// snapshot per run, pruned by core/backup-policy.ts. Entries whose names are not backup names are never
+// snapshot per run, pruned by core/admin/backup-policy.ts. Entries whose names are not backup names are never
 // touched, so the directory may hold other things.
 
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';

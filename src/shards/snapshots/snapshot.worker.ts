@@ -1,4 +1,4 @@
-// The snapshot copier (one worker thread per snapshot, src/shards/snapshot-host.ts). It opens every store
+// The snapshot copier (one worker thread per snapshot, src/shards/snapshots/snapshot-host.ts). It opens every store
 // of the data directory, and when told `pin` — while the shard set holds every shard at its barrier — opens
 // one LMDB read transaction per store: each sees its store exactly at the cut, however long the copy then
 // takes and whatever the shards write meanwhile. It then copies every database entry by entry into fresh
@@ -199,7 +199,7 @@ async function closeSources(): Promise<void> {
 }
 
 // The thread ends itself at an event-loop turn once its stores are closed: a Worker.terminate() landing in
-// an lmdb-js native call aborts the whole process (see src/shards/crash-orders.ts).
+// an lmdb-js native call aborts the whole process (see src/shards/shard/crash-orders.ts).
 run().then(
   () => process.exit(0),
   async (error: unknown) => {

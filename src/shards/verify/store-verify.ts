@@ -1,6 +1,6 @@
 // tally verify: checks a stopped server's data directory (or a snapshot) end to end without changing it —
 // replays every shard's journal and checks each shard's state (shards/verify/shard-replay.ts), the closed
-// days (day-closings.ts), transit across shards (core/transit-audit.ts), the chain decisions
+// days (day-closings.ts), transit across shards (core/verify/transit-audit.ts), the chain decisions
 // (chain-decisions.ts) and the bookkeeping store (bookkeeping-audit.ts). Sequential, one shard in memory at
 // a time. Never opens a file of the directory for writing: stores are opened read-only through links in a
 // scratch directory (read-only-env.ts), removed at the end.

@@ -1,5 +1,5 @@
 // `tally close-day --day D`: a day that is no real date is a usage error (exit 2) before anything connects,
-// so a typo never reaches the server; the server refuses such days too (core/wire.ts, shards/day-book.ts).
+// so a typo never reaches the server; the server refuses such days too (core/wire/wire.ts, shards/shard/day-book.ts).
 
 import { describe, expect, it } from 'vitest';
 import { closeDayCommand } from '../../../src/cli/close-day.js';

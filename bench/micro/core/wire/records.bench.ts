@@ -1,4 +1,4 @@
-// The record codec (src/core/records.ts) at full batch size: the client's encode of a request, and
+// The record codec (src/core/wire/records.ts) at full batch size: the client's encode of a request, and
 // its decode of replies (results, lookups). Inputs are built untimed; each digest covers the last
 // output, which is the same on every call.
 

@@ -1,4 +1,4 @@
-// The account table's one 64-byte record per slot (core/account-table.ts). Invariants: every field of a
+// The account table's one 64-byte record per slot (core/accounts/account-table.ts). Invariants: every field of a
 // record reads back what was written, without touching another field or another slot; growing keeps
 // every record; closing balances come out balanceStride per slot in Balance order; a slot given again
 // after a create-undo starts with a clear status, hot bits and history head.

@@ -1,4 +1,4 @@
-// Linked chains whose events live on several shards (core/prepared-chains.ts): each shard votes with a
+// Linked chains whose events live on several shards (core/chains/prepared-chains.ts): each shard votes with a
 // dry run, then every shard commits (re-executes) or aborts; a failed chain is answered as on one shard
 // and its failure is remembered; a shard that crashes between its vote and the decision replays into
 // "in doubt" and takes the decision afterwards. Driven by the in-process cluster (the harness plays the

@@ -1,4 +1,4 @@
-// Hot-outbound routing (core/hot-outbound.ts): slice ids per (account, shard), and which debits of a hot
+// Hot-outbound routing (core/hot/hot-outbound.ts): slice ids per (account, shard), and which debits of a hot
 // account are served by the payee's shard's slice. The keeper and the slices' money: test/integration/hot-outbound.test.ts.
 
 import { describe, expect, test } from 'vitest';

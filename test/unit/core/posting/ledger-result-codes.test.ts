@@ -58,7 +58,7 @@ function idOnShard(shard: number, shardCount: number, from: bigint): bigint {
   return id;
 }
 
-/** Issued in front of the ledger (core/account-rate-limit.ts), never by it: its spec is test/unit/core/account-rate-limit.test.ts. */
+/** Issued in front of the ledger (core/rate-limits/account-rate-limit.ts), never by it: its spec is test/unit/core/rate-limits/account-rate-limit.test.ts. */
 type FrontDoorResult = 'rate_limited';
 
 const scenarios: Record<Exclude<ResultName, FrontDoorResult>, Scenario> = {

@@ -1,4 +1,4 @@
-// Per-ledger running totals (core/ledger-totals.ts). Invariants: what plain postings add as numbers is in
+// Per-ledger running totals (core/posting/ledger-totals.ts). Invariants: what plain postings add as numbers is in
 // the BigInt totals at every read, exactly, even when the sum passes 2^53 many times over; ledgers keep
 // the order in which they were first moved.
 

@@ -1,4 +1,4 @@
-// Plain transfers take a number path (core/plain-transfer.ts) while every value is below 2^53 and the
+// Plain transfers take a number path (core/posting/plain-transfer.ts) while every value is below 2^53 and the
 // BigInt path beyond. Spec: the boundary is invisible — balances stay exact through 2^53 and up to
 // 2^64 − 1, insufficient_funds, credits_exceed_debits and balance_overflow are refused exactly where the
 // BigInt rules refuse them, a chain that fails undoes everything, and a restart replays to the same state.

@@ -1,5 +1,5 @@
-// The whole-state checks tally verify runs after replaying a shard (core/state-audit.ts), and how it names a
-// replayed entry that differs from the journal (core/entry-diff.ts). Invariants: on any state the ledger
+// The whole-state checks tally verify runs after replaying a shard (core/verify/state-audit.ts), and how it names a
+// replayed entry that differs from the journal (core/verify/entry-diff.ts). Invariants: on any state the ledger
 // reaches (holds posted, voided and expired, hot-inbound buffers, cross-shard debits and credits) every
 // account's posted balances equal the sums of its transfer records, its history index lists exactly those
 // records, and every ledger conserves; a balance changed behind the ledger's back is named, with its ledger.

@@ -1,4 +1,4 @@
-// Transit across shards as tally verify checks it at rest (core/transit-audit.ts). Invariants: per ledger and
+// Transit across shards as tally verify checks it at rest (core/verify/transit-audit.ts). Invariants: per ledger and
 // payer → payee pair, transit-out on the payer's shard less transit-in on the payee's equals the credits the
 // payer's outbox holds beyond the payee's mark plus the returns the payee's outbox holds beyond the payer's;
 // a receiver never applied more than was issued; a sender never forgot what its receiver has not applied.

@@ -1,4 +1,4 @@
-// Spec of the request checks the gateway runs before a body reaches a shard (core/wire.ts), for the operations
+// Spec of the request checks the gateway runs before a body reaches a shard (core/wire/wire.ts), for the operations
 // that take a business day: a day is 0 (where the operation gives 0 a meaning) or a real date yyyymmdd in
 // years 1900–9999, and anything else is refused body_invalid — nothing behind the gateway ever sees it.
 
