@@ -34,7 +34,7 @@ export const JournalEntryFlags = {
   commitsPrepared: 1,
   /**
    * A create_accounts entry of the ledger's own (ShardControl.openSlices): it opens slices of hot-outbound
-   * accounts, ids in the slice range that no caller's entry may open (core/validate.ts validateSliceAccount).
+   * accounts, ids in the slice range that no caller's entry may open (core/posting/validate.ts validateSliceAccount).
    */
   opensSlices: 2,
 } as const;

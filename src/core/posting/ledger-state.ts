@@ -75,7 +75,7 @@ export class LedgerState {
   readonly systemSlots = new Map<number, number>();
   readonly #totals = new RunningTotals();
   readonly expiry = new ExpiryHeap();
-  /** Hot-inbound accounts' credits waiting to be applied, by slot (core/hot-inbound.ts). */
+  /** Hot-inbound accounts' credits waiting to be applied, by slot (core/hot/hot-inbound.ts). */
   readonly buffers = new Map<number, InboundBuffer>();
   /** Accounts marked hot-inbound now (kept by setHotInbound, so a status read never scans the accounts). */
   hotInboundAccounts = 0;
@@ -179,7 +179,7 @@ export class LedgerState {
   /**
    * The number twin of move('debitsPosted', debit, amount) then creditPosted(credit, amount), for a plain
    * transfer outside a linked chain into an account that is not hot-inbound, whose amount and both posted
-   * balances after it are below 2^53 (core/plain-transfer.ts checked): no BigInt, no undo to record.
+   * balances after it are below 2^53 (core/posting/plain-transfer.ts checked): no BigInt, no undo to record.
    */
   postPlain(debit: number, credit: number, ledger: number, amount: number): void {
     assert(this.undo === null, 'a plain posting is never part of a linked chain');

@@ -83,7 +83,7 @@ export interface InboundBatch {
   outbound: Uint8Array | null;
 }
 
-/** A group of cross-shard chains this shard voted on and that is not decided yet (core/prepared-chains.ts). */
+/** A group of cross-shard chains this shard voted on and that is not decided yet (core/chains/prepared-chains.ts). */
 interface PreparedGroup {
   group: bigint;
   operation: number;
@@ -355,7 +355,7 @@ export class Ledger {
   }
 
   /**
-   * Writes the summary postings of hot-inbound accounts that are due (core/hot-inbound.ts), or returns
+   * Writes the summary postings of hot-inbound accounts that are due (core/hot/hot-inbound.ts), or returns
    * null when none is: every non-empty buffer applied, automatic marks and un-marks by `policy`.
    */
   applyHotInbound(nowNs: bigint, policy: HotInboundPolicy): { seq: number; entry: Uint8Array } | null {
