@@ -9,8 +9,8 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountFlags, type AccountState, type Client, type TransferInput, type TransferState } from '../../src/client/index.js';
-import { sliceAccountId } from '../../src/core/hot-outbound.js';
 import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
+import { hotOutboundGroup, sliceIdsOf } from '../load/hot-outbound-group.js';
 import { presence, transferKind, type Model, type Tracked } from './model.js';
 import type { ServerControl } from './server-control.js';
 
@@ -123,8 +123,7 @@ function storedAsSent(stored: TransferState, sent: Required<TransferInput>, hot:
 }
 
 function isSliceOf(id: bigint, hotId: bigint, shardCount: number): boolean {
-  for (let shard = 0; shard < shardCount; shard++) if (sliceAccountId(hotId, shard, shardCount) === id) return true;
-  return false;
+  return sliceIdsOf(hotOutboundGroup(hotId, shardCount)).includes(id);
 }
 
 const statusesByKind: Record<ReturnType<typeof transferKind>, readonly string[]> = {
@@ -189,7 +188,7 @@ function derivedIds(model: Model, ours: ReadonlyMap<bigint, AccountState>, ledge
   const ids: bigint[] = [];
   for (const a of ours.values()) {
     if ((a.flags & AccountFlags.hot_outbound) === 0) continue;
-    for (let shard = 0; shard < n; shard++) if (shard !== model.shardOf(a.id)) ids.push(sliceAccountId(a.id, shard, n));
+    ids.push(...sliceIdsOf(hotOutboundGroup(a.id, n)));
   }
   for (const ledger of ledgers) {
     for (let from = 0; from < n; from++) {
@@ -252,7 +251,7 @@ function replayFailures(model: Model, transfers: ReadonlyMap<bigint, TransferSta
   for (const a of accounts.values()) {
     if ((a.flags & AccountFlags.hot_outbound) === 0) continue;
     groupOf.set(a.id, a.id);
-    for (let shard = 0; shard < model.shardCount; shard++) if (shard !== model.shardOf(a.id)) groupOf.set(sliceAccountId(a.id, shard, model.shardCount), a.id);
+    for (const slice of sliceIdsOf(hotOutboundGroup(a.id, model.shardCount))) groupOf.set(slice, a.id);
   }
   const wrong: string[] = [];
   const groups = new Map<bigint, { net: bigint; replayedNet: bigint; returned: bigint }>();
@@ -318,15 +317,14 @@ function overdraftFailures(model: Model, accounts: ReadonlyMap<bigint, AccountSt
       wrong.push(`account ${a.id} (credits must not exceed debits): credits ${credited(a)} + pending ${a.creditsPending} > debits ${a.debitsPosted}`);
     }
     if ((a.flags & AccountFlags.hot_outbound) === 0) continue;
-    for (let shard = 0; shard < model.shardCount; shard++) {
-      if (shard === model.shardOf(a.id)) continue;
-      const sliceId = sliceAccountId(a.id, shard, model.shardCount);
+    hotOutboundGroup(a.id, model.shardCount).slices.forEach((sliceId, shard) => {
+      if (sliceId === null) return;
       const slice = accounts.get(sliceId);
       if (slice === undefined) wrong.push(`hot-outbound account ${a.id} has no slice ${sliceId} on shard ${shard}`);
       else if ((slice.flags & AccountFlags.debits_must_not_exceed_credits) === 0 || slice.userData128 !== a.id || slice.ledger !== a.ledger) {
         wrong.push(`slice ${sliceId} of hot-outbound account ${a.id} is not its slice: flags ${slice.flags}, user_data_128 ${slice.userData128}, ledger ${slice.ledger} (a caller's account at a derived id pays its debits)`);
       }
-    }
+    });
   }
   for (const id of model.closedAcked) {
     const a = accounts.get(id);

@@ -43,7 +43,6 @@ export type Action =
   | { kind: 'books'; query: BooksQuery }
   /** next: an empty body; ahead: the day `ahead` days after the next; past: a day already closed. */
   | { kind: 'close_day'; mode: 'next' | 'ahead' | 'past'; ahead: number }
-  | { kind: 'close_day_invalid'; day: number }
   | { kind: 'snapshot'; out: string }
   | { kind: 'snapshot_status' }
   | { kind: 'adjustment_submit'; adjustment: AdjustmentSent; events: EventPlan<Required<TransferInput>>[]; reason: string; invalid: string | null }
@@ -111,7 +110,12 @@ export class Generator {
     if (step >= this.nextRestartAt && (this.on('kill') || this.on('sigterm'))) {
       this.nextRestartAt = step + this.restartGap();
       const sigterm = this.on('sigterm') && (!this.on('kill') || this.rng.chance(0.35));
-      return { kind: 'restart', signal: sigterm ? 'SIGTERM' : 'SIGKILL' };
+      const restart: Action = { kind: 'restart', signal: sigterm ? 'SIGTERM' : 'SIGKILL' };
+      // Half the SIGTERMs come while a snapshot or a day cut has just begun: shutdown must not wait on them forever.
+      const busy = sigterm && this.rng.chance(0.5) ? this.rng.weighted<() => Action>([[() => this.snapshot(), 1], [() => ({ kind: 'close_day', mode: 'next', ahead: 1 }), 1]]) : null;
+      if (busy === null) return restart;
+      this.setupQueue.push(restart);
+      return busy();
     }
     for (;;) {
       const action = this.draw();
@@ -156,7 +160,7 @@ export class Generator {
       [() => this.lookup(), on('lookups', 6)],
       [() => this.books(), on('books', 3)],
       [() => ({ kind: 'close_day', mode: this.rng.weighted([['next', 6], ['ahead', 2], ['past', 1]] as const), ahead: this.rng.range(1, 3) }), on('day-cut', 0.4)],
-      [() => ({ kind: 'close_day_invalid', day: this.rng.pick(impossibleDays) }), on('day-cut-invalid', 0.3)],
+      [() => this.impossibleDay(), on('day-cut-invalid', 0.3)],
       [() => this.snapshot(), on('snapshot', 0.3)],
       [() => ({ kind: 'snapshot_status' }), on('snapshot', 0.6)],
       [() => this.hostileSnapshot('paths'), on('snapshot-hostile', 0.4)],
@@ -285,6 +289,15 @@ export class Generator {
       [() => ({ q: 'bookkeeping_status' }), 1],
     ]);
     return { kind: 'books', query: query() };
+  }
+
+  /** close_day with an impossible date, as raw bytes (the client refuses to encode one): body_invalid, and soon. */
+  private impossibleDay(): Action {
+    const id = this.requestId++;
+    const day = this.rng.pick(impossibleDays);
+    const body = new Uint8Array(4);
+    new DataView(body.buffer).setUint32(0, day, true);
+    return { kind: 'raw', key: 'opsA', frames: [{ bytes: requestBytes(id, Operation.close_day, body), expect: { error: 'body_invalid', requestId: id }, why: `close_day to begin day ${day}`, replyMsMax: 30_000 }] };
   }
 
   private snapshot(): Action {

@@ -92,9 +92,10 @@ export async function runRaw(ctx: RunContext, step: number, key: KeyName, frames
         }
         return;
       }
-      const reply = await within(socket.next(), frameReplyMsMax);
+      const replyMsMax = frame.replyMsMax ?? frameReplyMsMax;
+      const reply = await within(socket.next(), replyMsMax);
       if (reply === timedOut) {
-        if (!stopped()) ctx.fail(step, `${frame.why}: no answer within ${frameReplyMsMax / 1000} s`);
+        if (!stopped()) ctx.fail(step, `${frame.why}: no answer within ${replyMsMax / 1000} s`);
         for (const a of frame.attempts ?? []) a.outcome = 'unknown';
         return;
       }

@@ -31,24 +31,16 @@ export interface RawFrame {
   why: string;
   /** Events carried by the frame, settled from its results (or as refused by its error). */
   attempts?: Attempt<unknown>[];
+  /** How long its answer may take (default: socket-actions' frameReplyMsMax). */
+  replyMsMax?: number;
 }
 
 /** WebSocket close codes: 1003 unsupported data (a text frame), 1006 dropped without a close frame. */
 export const CloseCode = { unsupportedData: 1003, abnormal: 1006, policy: 1008 } as const;
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 /** A msgpack array of `values`, each packed on its own (so a piece may be hand-encoded bytes). */
 function array(...pieces: Uint8Array[]): Uint8Array {
-  return concat(Uint8Array.of(0x90 | pieces.length), ...pieces);
+  return Buffer.concat([Uint8Array.of(0x90 | pieces.length), ...pieces]);
 }
 
 const pack = (value: unknown): Uint8Array => packr.pack(value);
