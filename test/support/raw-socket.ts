@@ -21,8 +21,10 @@ export class RawSocket {
     ws.on('error', () => undefined); // surfaced through `closed`
   }
 
-  static open(port: number): Promise<RawSocket> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  /** `apiKey`: sent as `Authorization: Bearer <key>` on the upgrade, as the client does. */
+  static open(port: number, apiKey?: string): Promise<RawSocket> {
+    const headers = apiKey === undefined ? undefined : { authorization: `Bearer ${apiKey}` };
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new RawSocket(ws)));
       ws.once('error', reject);
