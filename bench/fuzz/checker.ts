@@ -9,7 +9,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountFlags, type AccountState, type Client, type TransferInput, type TransferState } from '../../src/client/index.js';
-import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
+import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
 import { hotOutboundGroup, sliceIdsOf } from '../load/hot-outbound-group.js';
 import { presence, transferKind, type Model, type Tracked } from './model.js';
 import type { ServerControl } from './server-control.js';

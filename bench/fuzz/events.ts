@@ -7,9 +7,9 @@
 // model's record of what was sent — never from the server's answers.
 
 import { AccountFlags, AccountOperationFlags, TransferFlags, amountMax, idMax, type AccountInput, type AccountOperationInput, type AccountOperationKindName, type ResultName, type TransferInput } from '../../src/client/index.js';
-import { sliceAccountId } from '../../src/core/hot-outbound.js';
+import { sliceAccountId } from '../../src/core/hot/hot-outbound.js';
 import { pendingTimeoutSecondsMax } from '../../src/core/limits.js';
-import { SystemAccountKind, systemAccountId } from '../../src/core/system-accounts.js';
+import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
 import { validateAccount, validateOperation, validateTransfer } from '../../test/support/reference-ledger.js';
 import type { Family } from './families.js';
 import { fullAccount, fullOperation, fullTransfer, type Attempt, type Model, type Role, type Tracked } from './model.js';

@@ -8,7 +8,7 @@
 
 import { TransferFlags, type AccountInput, type AccountOperationInput, type TransferInput } from '../../src/client/index.js';
 import { Operation } from '../../src/core/operations.js';
-import { encodeIds, encodeTransfers } from '../../src/core/records.js';
+import { encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
 import type { EventPlan, TransferDraft, World } from './events.js';
 import { EventDrafter } from './events.js';
 import type { KeyRole } from './server-control.js';

@@ -1,7 +1,7 @@
 // The fuzzer's only source of randomness: test/support/prng.ts's mulberry32 behind the draws the
 // generator needs (integers, picks, weights, 128-bit ids). Same seed, same draws, in the same order.
 
-import { sliceTag } from '../../src/core/hot-outbound.js';
+import { sliceTag } from '../../src/core/hot/hot-outbound.js';
 import { mulberry32 } from '../../test/support/prng.js';
 
 /** The high word of system account ids (transit, suspense): callers may never create ids there. */

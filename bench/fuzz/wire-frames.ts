@@ -5,13 +5,13 @@
 // bytes set in records. Pure: bytes and expectations, no sockets.
 
 import { Packr } from 'msgpackr';
-import { encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, type AccountInput, type AccountOperationInput, type TransferInput } from '../../src/core/records.js';
+import { encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, type AccountInput, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout } from '../../src/core/layout.js';
 import type { ErrorCodeName } from '../../src/core/errors.js';
 import { batchEventsMax, eventBytes, frameBytesMax } from '../../src/core/limits.js';
 import { Operation } from '../../src/core/operations.js';
 import type { ResultName } from '../../src/core/result-codes.js';
-import { wireMsgpackOptions } from '../../src/core/wire.js';
+import { wireMsgpackOptions } from '../../src/core/wire/wire.js';
 import type { Attempt } from './model.js';
 
 const packr = new Packr({ ...wireMsgpackOptions });
