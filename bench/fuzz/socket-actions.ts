@@ -12,7 +12,7 @@ import { decodeResults, encodeIds } from '../../src/core/wire/records.js';
 import type { ReplyFrame } from '../../src/core/wire/wire.js';
 import type { RawSocket } from '../../test/support/raw-socket.js';
 import type { EventPlan } from './events.js';
-import { failedCall, type RunContext } from './executor.js';
+import { failedCall, type RunContext } from './run-context.js';
 import type { KeyName } from './generator.js';
 import type { RawFrame } from './wire-frames.js';
 
