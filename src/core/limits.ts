@@ -208,3 +208,6 @@ export const snapshotBarrierMsMax = 30_000;
 
 /** Bytes of entries a snapshot copy writes per target transaction (one fsync each). */
 export const snapshotCopyChunkBytesMax = 16 * 1024 * 1024;
+
+/** Characters of a snapshot's target path in start_snapshot (Linux's PATH_MAX is 4,096 bytes). */
+export const snapshotPathCharsMax = 4096;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
+import { encodeAdminJson } from '../../src/core/wire/admin-bodies.js';
 import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
 import { manifestFileName, type SnapshotStatus } from '../../src/core/admin/snapshot-manifest.js';
 import { startShards, type ShardSet } from '../../src/shards/set/shard-set.js';
@@ -150,6 +151,13 @@ describe('an online snapshot', () => {
     expect(() => set.startSnapshot(busy)).toThrow(/not an empty directory/);
     expect(() => set.startSnapshot('relative/dir')).toThrow(/absolute/);
     expect(() => set.startSnapshot(join(sets.dataDir, 'snap'))).toThrow(/inside the data directory/);
+    // The request's body: exactly {"out": …}; an extra or misspelt field is refused, not ignored (issue #20).
+    const request = (fields: Record<string, unknown>) => set.execute(Operation.start_snapshot, encodeAdminJson(fields));
+    const fresh = join(tempDir('tally-snap-fields-'), 'snap');
+    await expect(request({ out: fresh, extra: true })).rejects.toMatchObject({ code: 'body_invalid' });
+    await expect(request({ output: fresh })).rejects.toMatchObject({ code: 'body_invalid' });
+    await expect(request({ out: 42 })).rejects.toMatchObject({ code: 'body_invalid' });
+    expect(existsSync(fresh)).toBe(false);
 
     const out = join(tempDir('tally-snap-out-'), 'snap');
     set.startSnapshot(out);

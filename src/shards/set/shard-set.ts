@@ -6,7 +6,8 @@
 import { BusinessCalendar, parseDayCutSchedule } from '../../core/business-day.js';
 import { errors } from '../../core/errors.js';
 import { AccountLayout, TransferLayout, resultBytes } from '../../core/layout.js';
-import { chainRequestsQueuedMax, eventBytes, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, shardStatusWaitMsMax, snapshotBarrierMsMax } from '../../core/limits.js';
+import { chainRequestsQueuedMax, eventBytes, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, shardStatusWaitMsMax, snapshotBarrierMsMax, snapshotPathCharsMax } from '../../core/limits.js';
+import { onlyFields, parseAdminJson, stringField } from '../../core/wire/admin-bodies.js';
 import { routeHotDebits } from '../../core/hot/hot-outbound.js';
 import { AccountRateLimiter, mergeAccountRateReply } from '../../core/rate-limits/account-rate-limit.js';
 import { decodeIds } from '../../core/wire/records.js';
@@ -259,14 +260,10 @@ export class ShardSet {
   async #snapshot(operation: number, body: Uint8Array): Promise<Uint8Array> {
     const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
     if (operation === Operation.get_snapshot_status) return json(this.snapshotStatus());
-    let request: { out?: unknown };
-    try {
-      request = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as { out?: unknown };
-    } catch {
-      throw errors.bodyInvalid('start_snapshot takes a JSON object {"out": "/absolute/dir"}');
-    }
-    if (typeof request?.out !== 'string') throw errors.bodyInvalid('start_snapshot takes a JSON object {"out": "/absolute/dir"}');
-    return json(this.startSnapshot(request.out));
+    // Like every admin body: a misspelt or extra field is refused, never ignored.
+    const request = parseAdminJson(body, 'start_snapshot');
+    onlyFields(request, ['out'], 'start_snapshot');
+    return json(this.startSnapshot(stringField(request, 'out', snapshotPathCharsMax, true, 'start_snapshot')));
   }
 
   /**
