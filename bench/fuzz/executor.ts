@@ -174,7 +174,10 @@ export class Executor {
     let day = 0;
     if (mode === 'ahead' && model.begunDay !== 0) for (day = model.begunDay; ahead > 0; ahead--) day = nextBusinessDay(day);
     if (mode === 'past' && model.closedDays.length > 0) day = nextBusinessDay(model.closedDays[step % model.closedDays.length]!);
-    const report = await this.call(step, 'close_day', 'opsA', (c) => c.closeDay(day));
+    // A cut may begin at most the day after the later of the business day and the calendar's today: two or
+    // more days ahead of the business day is refused body_invalid (unless the calendar is ahead too).
+    const refusals = mode === 'ahead' && day > nextBusinessDay(model.begunDay) ? ['body_invalid'] : [];
+    const report = await this.call(step, 'close_day', 'opsA', (c) => c.closeDay(day), refusals);
     if (report === null) return;
     this.recordDay(report);
     console.log(`fuzz: step ${step}: close_day(${day || 'next'}) closed ${report.day}, began ${report.dayBegun}, cuts at seqs ${report.shards.map((s) => s.cutSeq).join('/')}`);
