@@ -118,8 +118,8 @@ export class Bookkeeper {
 
   trialBalance(ledger: number, day?: number): unknown {
     this.#refuseIfHalted();
-    const t = this.#gl.trialBalance(ledger, day);
-    return JSON.parse(JSON.stringify(t, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+    const trial = this.#gl.trialBalance(ledger, day);
+    return JSON.parse(JSON.stringify(trial, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
   }
 
   ledgers(): number[] {
@@ -248,16 +248,16 @@ export class Bookkeeper {
     return last?.seq ?? 0;
   }
 
-  #row(b: SubjectBalance): SubjectBalanceRow {
-    const subject = this.#chart.subjects.get(b.code);
+  #row(subjectBalance: SubjectBalance): SubjectBalanceRow {
+    const subject = this.#chart.subjects.get(subjectBalance.code);
     return {
-      code: b.code,
-      name: subject?.name ?? b.code,
-      level: b.level,
-      side: b.side,
-      debits: b.debits.toString(),
-      credits: b.credits.toString(),
-      balance: b.balance.toString(),
+      code: subjectBalance.code,
+      name: subject?.name ?? subjectBalance.code,
+      level: subjectBalance.level,
+      side: subjectBalance.side,
+      debits: subjectBalance.debits.toString(),
+      credits: subjectBalance.credits.toString(),
+      balance: subjectBalance.balance.toString(),
     };
   }
 }

@@ -9,14 +9,14 @@ import { assert } from '../../core/assert.js';
 import type { InFlightAmount } from '../../core/books/day-report.js';
 import { transitDeliveryInstructionsMax } from '../../core/limits.js';
 import { TransferLayout } from '../../core/layout.js';
-import { InboundStatus, InstructionKind, InstructionLayout as I } from '../../core/transit/transit.js';
+import { InboundStatus, InstructionKind, InstructionLayout } from '../../core/transit/transit.js';
 import { peerMarkBytes } from '../shard/shard-loop.js';
 import { DelaySamples } from '../shard/delay-samples.js';
-import { ShardControl } from '../shard/shard-messages.js';
+import { ShardControl, type ShardControlNumber } from '../shard/shard-messages.js';
 
 /** What the relay needs of a shard host. */
 export interface RelayHost {
-  runInternal(operation: number, body: Uint8Array, bodyTransferable: boolean): Promise<Uint8Array>;
+  runInternal(operation: ShardControlNumber, body: Uint8Array, bodyTransferable: boolean): Promise<Uint8Array>;
 }
 
 export interface TransitRelayOptions {
@@ -61,7 +61,7 @@ class PairQueue {
       delays.add(nowMs - chunk.receivedMs, dropped);
       if (dropped === chunk.count) this.chunks.shift();
       else {
-        this.chunks[0] = { first: chunk.first + dropped, count: chunk.count - dropped, bytes: chunk.bytes.subarray(dropped * I.bytes), receivedMs: chunk.receivedMs };
+        this.chunks[0] = { first: chunk.first + dropped, count: chunk.count - dropped, bytes: chunk.bytes.subarray(dropped * InstructionLayout.bytes), receivedMs: chunk.receivedMs };
         break;
       }
     }
@@ -75,12 +75,12 @@ interface SentMarks {
 }
 
 function sentMarks(body: Uint8Array): SentMarks {
-  const count = body.byteLength / I.bytes;
+  const count = body.byteLength / InstructionLayout.bytes;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const marks = { from: new Uint8Array(count), pairSeq: new Float64Array(count) };
   for (let k = 0; k < count; k++) {
-    marks.from[k] = view.getUint16(k * I.bytes + I.fromShard, true);
-    marks.pairSeq[k] = Number(view.getBigUint64(k * I.bytes + I.pairSeq, true));
+    marks.from[k] = view.getUint16(k * InstructionLayout.bytes + InstructionLayout.fromShard, true);
+    marks.pairSeq[k] = Number(view.getBigUint64(k * InstructionLayout.bytes + InstructionLayout.pairSeq, true));
   }
   return marks;
 }
@@ -99,12 +99,12 @@ export interface TransitStats {
 
 export class TransitRelay {
   readonly #hosts: readonly RelayHost[];
-  readonly #n: number;
+  readonly #shardCount: number;
   readonly #pairs: PairQueue[];
   readonly #delivering: boolean[];
   readonly #retryTimers: (ReturnType<typeof setTimeout> | null)[];
   readonly #delays = new DelaySamples();
-  readonly #o: Required<TransitRelayOptions>;
+  readonly #options: Required<TransitRelayOptions>;
   /** Per sender, per receiver: the applied mark not yet sent back to the sender. */
   readonly #acknowledgements: Map<number, number>[];
   /** Per sender: an acknowledgement task is running (the next one waits and carries the newer marks). */
@@ -121,13 +121,13 @@ export class TransitRelay {
 
   constructor(hosts: readonly RelayHost[], options: TransitRelayOptions = {}) {
     this.#hosts = hosts;
-    this.#n = hosts.length;
-    this.#pairs = Array.from({ length: this.#n * this.#n }, () => new PairQueue());
-    this.#delivering = new Array<boolean>(this.#n).fill(false);
-    this.#retryTimers = new Array<ReturnType<typeof setTimeout> | null>(this.#n).fill(null);
-    this.#acknowledgements = Array.from({ length: this.#n }, () => new Map<number, number>());
-    this.#acknowledging = new Array<boolean>(this.#n).fill(false);
-    this.#o = {
+    this.#shardCount = hosts.length;
+    this.#pairs = Array.from({ length: this.#shardCount * this.#shardCount }, () => new PairQueue());
+    this.#delivering = new Array<boolean>(this.#shardCount).fill(false);
+    this.#retryTimers = new Array<ReturnType<typeof setTimeout> | null>(this.#shardCount).fill(null);
+    this.#acknowledgements = Array.from({ length: this.#shardCount }, () => new Map<number, number>());
+    this.#acknowledging = new Array<boolean>(this.#shardCount).fill(false);
+    this.#options = {
       tickMs: options.tickMs ?? 20,
       reconcileMs: options.reconcileMs ?? 1000,
       retryMs: options.retryMs ?? 50,
@@ -138,7 +138,7 @@ export class TransitRelay {
   /** Starts the ticker and a first reconcile (instructions left over from before a restart). */
   start(): void {
     assert(this.#ticker === null, 'relay started once');
-    this.#ticker = setInterval(() => this.#tick(), this.#o.tickMs);
+    this.#ticker = setInterval(() => this.#tick(), this.#options.tickMs);
     this.#ticker.unref();
     void this.reconcile();
   }
@@ -161,7 +161,7 @@ export class TransitRelay {
 
   resume(): void {
     this.#paused = false;
-    for (let to = 0; to < this.#n; to++) this.#deliver(to);
+    for (let to = 0; to < this.#shardCount; to++) this.#deliver(to);
   }
 
   /**
@@ -172,19 +172,19 @@ export class TransitRelay {
    */
   inFlightAt(issued: readonly Float64Array[], applied: readonly Float64Array[]): InFlightAmount[] {
     const totals = new Map<string, InFlightAmount>();
-    const n = this.#n;
-    for (let from = 0; from < n; from++) {
-      for (let to = 0; to < n; to++) {
+    const shardCount = this.#shardCount;
+    for (let from = 0; from < shardCount; from++) {
+      for (let to = 0; to < shardCount; to++) {
         if (from === to) continue;
         const low = applied[to]![from]!;
         const high = issued[from]![to]!;
-        for (const chunk of this.#pairs[from * n + to]!.chunks) {
+        for (const chunk of this.#pairs[from * shardCount + to]!.chunks) {
           const view = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
           for (let k = 0; k < chunk.count; k++) {
             const pairSeq = chunk.first + k;
             if (pairSeq <= low || pairSeq > high) continue;
-            const at = k * I.bytes;
-            const isReturn = view.getUint16(at + I.kind, true) === InstructionKind.return;
+            const at = k * InstructionLayout.bytes;
+            const isReturn = view.getUint16(at + InstructionLayout.kind, true) === InstructionKind.return;
             const ledger = view.getUint32(at + TransferLayout.ledger, true);
             // A return travels to → from of the payer's pair: it counts against the pair it came back on.
             const payerShard = isReturn ? to : from;
@@ -202,20 +202,20 @@ export class TransitRelay {
 
   /** The highest pair sequence queued (or known applied) per pair: a reconcile is through `issued` when these reach it. */
   queuedThrough(from: number, to: number): number {
-    return this.#pairs[from * this.#n + to]!.last;
+    return this.#pairs[from * this.#shardCount + to]!.last;
   }
 
   /** Takes the instructions `from` issued (the tail of a durable reply). */
   onOutbound(from: number, bytes: Uint8Array): void {
-    assert(bytes.byteLength % I.bytes === 0, 'outbound bytes are whole instructions');
+    assert(bytes.byteLength % InstructionLayout.bytes === 0, 'outbound bytes are whole instructions');
     const nowMs = performance.now();
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let runStart = 0;
-    for (let at = 0; at <= bytes.byteLength; at += I.bytes) {
-      const runEnds = at === bytes.byteLength || (at > runStart && view.getUint16(at + I.toShard, true) !== view.getUint16(runStart + I.toShard, true));
+    for (let at = 0; at <= bytes.byteLength; at += InstructionLayout.bytes) {
+      const runEnds = at === bytes.byteLength || (at > runStart && view.getUint16(at + InstructionLayout.toShard, true) !== view.getUint16(runStart + InstructionLayout.toShard, true));
       if (!runEnds) continue;
-      const to = view.getUint16(runStart + I.toShard, true);
-      assert(view.getUint16(runStart + I.fromShard, true) === from && to < this.#n && to !== from, 'instruction from its sender to another shard');
+      const to = view.getUint16(runStart + InstructionLayout.toShard, true);
+      assert(view.getUint16(runStart + InstructionLayout.fromShard, true) === from && to < this.#shardCount && to !== from, 'instruction from its sender to another shard');
       this.#enqueue(from, to, bytes.subarray(runStart, at), nowMs);
       this.#deliver(to);
       runStart = at;
@@ -241,7 +241,7 @@ export class TransitRelay {
       await this.reconcile();
       if (this.stats().inFlight === 0) return;
       if (performance.now() > deadline) throw new Error(`transit not idle after ${timeoutMs} ms: ${this.stats().inFlight} instructions in flight`);
-      await new Promise((resolve) => setTimeout(resolve, this.#o.tickMs));
+      await new Promise((resolve) => setTimeout(resolve, this.#options.tickMs));
     }
   }
 
@@ -260,23 +260,23 @@ export class TransitRelay {
     this.#reconcileWanted = false;
     this.#reconcileLastMs = performance.now();
     const statuses = await Promise.all(this.#hosts.map((host) => host.runInternal(ShardControl.transitStatus, new Uint8Array(0), false).catch(() => null)));
-    if (statuses.some((s) => s === null)) this.#reconcileWanted = true; // a shard is restarting: try again soon
-    const n = this.#n;
-    const marks = statuses.map((s) => (s === null ? null : new Float64Array(s.buffer, s.byteOffset, 2 * n)));
+    if (statuses.some((status) => status === null)) this.#reconcileWanted = true; // a shard is restarting: try again soon
+    const shardCount = this.#shardCount;
+    const marks = statuses.map((status) => (status === null ? null : new Float64Array(status.buffer, status.byteOffset, 2 * shardCount)));
     // Fetches run one after another: a reconcile is rare, and each shard sees at most one relay fetch at once.
     const fetches: [from: number, to: number, after: number][] = [];
-    for (let from = 0; from < n; from++) {
-      for (let to = 0; to < n; to++) {
+    for (let from = 0; from < shardCount; from++) {
+      for (let to = 0; to < shardCount; to++) {
         if (from === to) continue;
-        const pair = this.#pairs[from * n + to]!;
-        const applied = marks[to]?.[n + from];
+        const pair = this.#pairs[from * shardCount + to]!;
+        const applied = marks[to]?.[shardCount + from];
         if (applied !== undefined) this.#noteApplied(from, to, applied);
         const issued = marks[from]?.[to];
         if (issued !== undefined && issued > pair.last) fetches.push([from, to, pair.last]);
       }
     }
     for (const [from, to, after] of fetches) await this.#fetch(from, to, after);
-    if (statuses.every((s) => s !== null)) this.#reconciles++;
+    if (statuses.every((status) => status !== null)) this.#reconciles++;
   }
 
   async #fetch(from: number, to: number, after: number): Promise<void> {
@@ -288,18 +288,18 @@ export class TransitRelay {
       const instructions = await this.#hosts[from]!.runInternal(ShardControl.fetchOutbox, body, true);
       if (instructions.byteLength > 0) this.onOutbound(from, instructions);
       // A sender holds more than one delivery's worth: the next reconcile fetches the rest.
-      if (instructions.byteLength >= transitDeliveryInstructionsMax * I.bytes) this.#reconcileWanted = true;
+      if (instructions.byteLength >= transitDeliveryInstructionsMax * InstructionLayout.bytes) this.#reconcileWanted = true;
     } catch {
       this.#reconcileWanted = true;
     }
   }
 
   #enqueue(from: number, to: number, run: Uint8Array, nowMs: number): void {
-    const pair = this.#pairs[from * this.#n + to]!;
+    const pair = this.#pairs[from * this.#shardCount + to]!;
     const view = new DataView(run.buffer, run.byteOffset, run.byteLength);
-    const count = run.byteLength / I.bytes;
-    const first = Number(view.getBigUint64(I.pairSeq, true));
-    assert(Number(view.getBigUint64((count - 1) * I.bytes + I.pairSeq, true)) === first + count - 1, 'a run of one pair is consecutive');
+    const count = run.byteLength / InstructionLayout.bytes;
+    const first = Number(view.getBigUint64(InstructionLayout.pairSeq, true));
+    assert(Number(view.getBigUint64((count - 1) * InstructionLayout.bytes + InstructionLayout.pairSeq, true)) === first + count - 1, 'a run of one pair is consecutive');
     if (first > pair.last + 1) {
       // Something between was lost (a reply that died with its worker): the sender's outbox still has it.
       this.#reconcileWanted = true;
@@ -307,7 +307,7 @@ export class TransitRelay {
     }
     const skip = pair.last + 1 - first; // already queued or applied
     if (skip >= count) return;
-    pair.chunks.push({ first: first + skip, count: count - skip, bytes: run.subarray(skip * I.bytes), receivedMs: nowMs });
+    pair.chunks.push({ first: first + skip, count: count - skip, bytes: run.subarray(skip * InstructionLayout.bytes), receivedMs: nowMs });
     pair.last = first + count - 1;
   }
 
@@ -331,11 +331,11 @@ export class TransitRelay {
         this.#deliveriesRunning--;
         this.#delivering[to] = false;
         this.#reconcileWanted = true;
-        if (!this.#stopped) this.#o.log(`tally transit: delivery to shard ${to} failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+        if (!this.#stopped) this.#options.log(`tally transit: delivery to shard ${to} failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
         this.#retryTimers[to] = setTimeout(() => {
           this.#retryTimers[to] = null;
           this.#deliver(to);
-        }, this.#o.retryMs);
+        }, this.#options.retryMs);
       },
     );
   }
@@ -344,17 +344,17 @@ export class TransitRelay {
   #gather(to: number): { bytes: Uint8Array } | null {
     const parts: Uint8Array[] = [];
     let room = transitDeliveryInstructionsMax;
-    for (let from = 0; from < this.#n && room > 0; from++) {
+    for (let from = 0; from < this.#shardCount && room > 0; from++) {
       if (from === to) continue;
-      for (const chunk of this.#pairs[from * this.#n + to]!.chunks) {
+      for (const chunk of this.#pairs[from * this.#shardCount + to]!.chunks) {
         if (room === 0) break;
         const take = Math.min(room, chunk.count);
-        parts.push(chunk.bytes.subarray(0, take * I.bytes));
+        parts.push(chunk.bytes.subarray(0, take * InstructionLayout.bytes));
         room -= take;
       }
     }
     if (parts.length === 0) return null;
-    const bytes = new Uint8Array((transitDeliveryInstructionsMax - room) * I.bytes);
+    const bytes = new Uint8Array((transitDeliveryInstructionsMax - room) * InstructionLayout.bytes);
     let at = 0;
     for (const part of parts) {
       bytes.set(part, at);
@@ -365,7 +365,7 @@ export class TransitRelay {
 
   #onDelivered(to: number, sent: SentMarks, reply: Uint8Array): void {
     const count = sent.from.length;
-    assert(reply.byteLength >= count && (reply.byteLength - count) % I.bytes === 0, 'a delivery reply holds one status per instruction, then returns');
+    assert(reply.byteLength >= count && (reply.byteLength - count) % InstructionLayout.bytes === 0, 'a delivery reply holds one status per instruction, then returns');
     // Per sender, the highest sequence applied (or found applied): one acknowledgement each.
     const applied = new Map<number, number>();
     for (let k = 0; k < count; k++) {
@@ -380,7 +380,7 @@ export class TransitRelay {
   }
 
   #noteApplied(from: number, to: number, pairSeq: number): void {
-    const pair = this.#pairs[from * this.#n + to]!;
+    const pair = this.#pairs[from * this.#shardCount + to]!;
     if (pairSeq <= pair.applied) return;
     pair.acknowledge(pairSeq, performance.now(), this.#delays);
     this.#acknowledgements[from]!.set(to, pairSeq);
@@ -388,8 +388,8 @@ export class TransitRelay {
 
   #tick(): void {
     if (this.#stopped) return;
-    for (let from = 0; from < this.#n; from++) this.#sendAcknowledgements(from);
-    const due = performance.now() - this.#reconcileLastMs >= this.#o.reconcileMs;
+    for (let from = 0; from < this.#shardCount; from++) this.#sendAcknowledgements(from);
+    const due = performance.now() - this.#reconcileLastMs >= this.#options.reconcileMs;
     if ((this.#reconcileWanted || due) && this.#reconciling === null) void this.reconcile();
   }
 

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { assert } from '../../core/assert.js';
 import { routeKeyOf, sliceAccountId, type HotOutboundRoute } from '../../core/hot/hot-outbound.js';
-import { AccountLayout as A } from '../../core/layout.js';
+import { AccountLayout } from '../../core/layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
 import { decodeAccountStates, decodeResults, encodeAccounts, encodeIds, encodeTransfers, type AccountInput, type TransferInput } from '../../core/wire/records.js';
@@ -99,11 +99,11 @@ export class HotOutboundKeeper {
    */
   async openSlices(accounts: readonly AccountInput[]): Promise<void> {
     const byShard: AccountInput[][] = Array.from({ length: this.#shardCount }, () => []);
-    for (const a of accounts) {
-      const home = shardOfId(a.id, this.#shardCount);
+    for (const account of accounts) {
+      const home = shardOfId(account.id, this.#shardCount);
       for (let shard = 0; shard < this.#shardCount; shard++) {
         if (shard === home) continue;
-        byShard[shard]!.push({ id: sliceAccountId(a.id, shard, this.#shardCount), ledger: a.ledger, code: a.code, flags: AccountFlags.debits_must_not_exceed_credits, userData128: a.id });
+        byShard[shard]!.push({ id: sliceAccountId(account.id, shard, this.#shardCount), ledger: account.ledger, code: account.code, flags: AccountFlags.debits_must_not_exceed_credits, userData128: account.id });
       }
     }
     await Promise.all(byShard.map((slices, shard) => (slices.length === 0 ? null : this.#openSlicesOn(shard, encodeAccounts(slices)))));
@@ -116,29 +116,29 @@ export class HotOutboundKeeper {
     const homes = await this.#lookup(fresh);
     const sliceIds = homes.flatMap((a) => this.#sliceIdsOf(a.id).filter((id): id is bigint => id !== null));
     const found = new Map((await this.#lookup(sliceIds)).map((s) => [s.id, s]));
-    for (const a of homes) {
-      if ((a.flags & AccountFlags.hot_outbound) === 0) continue;
+    for (const hot of homes) {
+      if ((hot.flags & AccountFlags.hot_outbound) === 0) continue;
       // A slice counts only if it is exactly what openSlices opens for this account; any other leaves that
       // shard without a slice (its debits stay on the home shard), never trusted with the account's money.
-      const slices = this.#sliceIdsOf(a.id).map((id) => {
+      const slices = this.#sliceIdsOf(hot.id).map((id) => {
         const slice = id === null ? undefined : found.get(id);
-        return slice !== undefined && isSliceOf(slice, a) ? id : null;
+        return slice !== undefined && isSliceOf(slice, hot) ? id : null;
       });
       const account: HotAccount = {
-        id: a.id,
-        ledger: a.ledger,
-        code: a.code,
-        home: shardOfId(a.id, this.#shardCount),
+        id: hot.id,
+        ledger: hot.ledger,
+        code: hot.code,
+        home: shardOfId(hot.id, this.#shardCount),
         slices,
         debitsSeen: slices.map(() => 0n),
         debitsAtCompensation: slices.map(() => -1n),
         grantAwaited: slices.map(() => null),
         starved: slices.map(() => false),
       };
-      this.#accounts.set(a.id, account);
-      const low = routeKeyOf(a.id);
+      this.#accounts.set(hot.id, account);
+      const low = routeKeyOf(hot.id);
       const route = { home: account.home, slices: slices.map((id) => (id === null ? null : idBytes(id))) };
-      this.routes.set(low, [...(this.routes.get(low) ?? []), { id: idBytes(a.id), route }]);
+      this.routes.set(low, [...(this.routes.get(low) ?? []), { id: idBytes(hot.id), route }]);
     }
     this.#stats.accounts = this.#accounts.size;
   }
@@ -202,40 +202,40 @@ export class HotOutboundKeeper {
     /** Per return: whose slice it empties, so that its own debit does not read as demand. */
     const returned: { account: HotAccount; shard: number }[] = [];
     const nowMs = performance.now();
-    for (const a of accounts) {
-      const home = states.get(a.id);
+    for (const account of accounts) {
+      const home = states.get(account.id);
       if (home === undefined) continue;
-      const slices = a.slices.map((id) => (id === null ? undefined : states.get(id)));
+      const slices = account.slices.map((id) => (id === null ? undefined : states.get(id)));
       let homeAvailable = availableOf(home);
       const share = (homeAvailable + slices.reduce((sum, s) => sum + (s === undefined ? 0n : availableOf(s)), 0n)) / BigInt(this.#shardCount);
       slices.forEach((slice, shard) => {
         if (slice === undefined) return;
         const balance = availableOf(slice);
-        const awaited = a.grantAwaited[shard];
-        if (awaited !== null && (slice.creditsPosted >= awaited.credits || nowMs - awaited.atMs > grantWaitMsMax)) a.grantAwaited[shard] = null;
-        const debited = slice.debitsPosted > a.debitsSeen[shard]!;
-        a.debitsSeen[shard] = slice.debitsPosted;
+        const awaited = account.grantAwaited[shard];
+        if (awaited !== null && (slice.creditsPosted >= awaited.credits || nowMs - awaited.atMs > grantWaitMsMax)) account.grantAwaited[shard] = null;
+        const debited = slice.debitsPosted > account.debitsSeen[shard]!;
+        account.debitsSeen[shard] = slice.debitsPosted;
         if (compensate) {
           // Idle for a whole period: its money goes home but a standby amount (what a grant in flight brings
           // stays for the next period). The standby serves the first payments of the next burst at once;
           // they mark the slice debited, and the next look refills it.
-          const idle = slice.debitsPosted === a.debitsAtCompensation[shard];
-          a.debitsAtCompensation[shard] = slice.debitsPosted;
+          const idle = slice.debitsPosted === account.debitsAtCompensation[shard];
+          account.debitsAtCompensation[shard] = slice.debitsPosted;
           const excess = balance - share / sliceStandbyDivisor;
-          if (idle && excess > 0n && a.grantAwaited[shard] === null) {
-            returns.push(this.#transfer(a, a.slices[shard]!, a.id, excess));
-            returned.push({ account: a, shard });
+          if (idle && excess > 0n && account.grantAwaited[shard] === null) {
+            returns.push(this.#transfer(account, account.slices[shard]!, account.id, excess));
+            returned.push({ account, shard });
             return;
           }
         }
-        const wanted = debited || a.starved[shard] || slice.creditsPosted === 0n;
-        if (!wanted || a.grantAwaited[shard] !== null || balance * 2n >= share) return;
+        const wanted = debited || account.starved[shard] || slice.creditsPosted === 0n;
+        if (!wanted || account.grantAwaited[shard] !== null || balance * 2n >= share) return;
         const amount = share - balance < homeAvailable ? share - balance : homeAvailable;
         if (amount <= 0n) return;
         homeAvailable -= amount;
-        a.starved[shard] = false;
-        a.grantAwaited[shard] = { credits: slice.creditsPosted + amount, atMs: nowMs };
-        grants.push(this.#transfer(a, a.id, a.slices[shard]!, amount));
+        account.starved[shard] = false;
+        account.grantAwaited[shard] = { credits: slice.creditsPosted + amount, atMs: nowMs };
+        grants.push(this.#transfer(account, account.id, account.slices[shard]!, amount));
       });
     }
     // Each a plain transfer; one that meets a balance moved meanwhile is refused and tried again next round.
@@ -256,13 +256,13 @@ export class HotOutboundKeeper {
     // In batches a shard takes: the number of hot accounts (and so of transfers a round sends) is the callers'.
     for (let from = 0; from < transfers.length; from += batchEventsMax) {
       const reply = await this.#execute(Operation.create_transfers, encodeTransfers(transfers.slice(from, from + batchEventsMax)));
-      for (const r of decodeResults(reply)) posted.push(r.result === 'ok');
+      for (const { result } of decodeResults(reply)) posted.push(result === 'ok');
     }
     return posted;
   }
 
-  #transfer(a: HotAccount, debitAccountId: bigint, creditAccountId: bigint, amount: bigint): TransferInput {
-    return { id: newTransferId(), debitAccountId, creditAccountId, amount, ledger: a.ledger, code: a.code };
+  #transfer(account: HotAccount, debitAccountId: bigint, creditAccountId: bigint, amount: bigint): TransferInput {
+    return { id: newTransferId(), debitAccountId, creditAccountId, amount, ledger: account.ledger, code: account.code };
   }
 
   /** Accounts found among `ids` (an empty list asks nothing). */
@@ -291,8 +291,8 @@ function isSliceOf(slice: AccountState, hot: AccountState): boolean {
   );
 }
 
-function availableOf(s: { creditsPosted: bigint; debitsPosted: bigint; debitsPending: bigint; frozen: bigint }): bigint {
-  return s.creditsPosted - s.debitsPosted - s.debitsPending - s.frozen;
+function availableOf(balances: { creditsPosted: bigint; debitsPosted: bigint; debitsPending: bigint; frozen: bigint }): bigint {
+  return balances.creditsPosted - balances.debitsPosted - balances.debitsPending - balances.frozen;
 }
 
 function idBytes(id: bigint): Uint8Array {
@@ -315,8 +315,8 @@ export function hotOutboundAccountsIn(body: Uint8Array): AccountInput[] {
   const found: AccountInput[] = [];
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    if ((view.getUint16(at + A.flags, true) & AccountFlags.hot_outbound) === 0) continue;
-    found.push({ id: readU128(view, at + A.id), ledger: view.getUint32(at + A.ledger, true), code: view.getUint16(at + A.code, true) });
+    if ((view.getUint16(at + AccountLayout.flags, true) & AccountFlags.hot_outbound) === 0) continue;
+    found.push({ id: readU128(view, at + AccountLayout.id), ledger: view.getUint32(at + AccountLayout.ledger, true), code: view.getUint16(at + AccountLayout.code, true) });
   }
   return found;
 }

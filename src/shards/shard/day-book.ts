@@ -12,7 +12,7 @@ import { summarizeClosedDay, type ShardDayClose } from '../../core/books/day-clo
 import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import {
   BalanceAtDayLayout,
-  HistoryFilterLayout as F,
+  HistoryFilterLayout,
   StatementFlags,
   StatementLayout,
   StatementReplyLayout,
@@ -283,12 +283,12 @@ export class DayBook {
     const opening = (fromDay === 0 ? null : this.#store.closingAt(slot, fromDay - 1)) ?? new BigUint64Array(5);
     const closing = this.#store.closingAt(slot, toDay) ?? new BigUint64Array(5);
     const { fromNs, toNs } = this.#window(fromDay, toDay);
-    const filter = new Uint8Array(F.bytes);
+    const filter = new Uint8Array(HistoryFilterLayout.bytes);
     const filterView = viewOf(filter);
-    filter.set(body.subarray(0, idBytes), F.accountId);
-    filterView.setBigUint64(F.timestampMin, fromNs, true);
-    filterView.setBigUint64(F.timestampMax, toNs, true);
-    filterView.setUint32(F.limit, limit, true);
+    filter.set(body.subarray(0, idBytes), HistoryFilterLayout.accountId);
+    filterView.setBigUint64(HistoryFilterLayout.timestampMin, fromNs, true);
+    filterView.setBigUint64(HistoryFilterLayout.timestampMax, toNs, true);
+    filterView.setUint32(HistoryFilterLayout.limit, limit, true);
     const entries = this.#ledger.query(Operation.get_account_transfers, filter);
     const count = entries.byteLength / 160;
     const reply = new Uint8Array(StatementReplyLayout.bytes + entries.byteLength);

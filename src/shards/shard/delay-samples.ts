@@ -19,9 +19,9 @@ export class DelaySamples {
     this.#filled = Math.min(this.#filled + 1, DelaySamples.samplesMax);
   }
 
-  percentile(p: number): number {
+  percentile(percent: number): number {
     if (this.#filled === 0) return 0;
     const sorted = this.#samples.slice(0, this.#filled).sort();
-    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+    return sorted[Math.min(sorted.length - 1, Math.floor((percent / 100) * sorted.length))]!;
   }
 }

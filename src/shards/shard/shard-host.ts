@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { assert } from '../../core/assert.js';
 import { errorFromWire, errors, TallyError } from '../../core/errors.js';
 import { hostTasksMax, shardControlTasksMax, shardTasksInFlightMax } from '../../core/limits.js';
-import { ShardControl, isShardTaskError, type ShardTask, type ShardWorkerData } from './shard-messages.js';
+import { ShardControl, isShardTaskError, type ShardControlNumber, type ShardTask, type ShardWorkerData } from './shard-messages.js';
 import { newStorageHealthBuffer, type StorageHealthData } from '../storage/storage-health.js';
 
 export interface ShardHostOptions {
@@ -167,7 +167,7 @@ export class ShardHost {
    * Rejects `overloaded` past shardControlTasksMax (a defect, or a wedged worker piling up probes), except
    * close, which comes once and must reach the worker (see poolTasksMax).
    */
-  async runInternal(operation: number, body: Uint8Array, bodyTransferable: boolean): Promise<Uint8Array> {
+  async runInternal(operation: ShardControlNumber, body: Uint8Array, bodyTransferable: boolean): Promise<Uint8Array> {
     const closing = operation === ShardControl.close;
     if (this.#closing && !closing) throw errors.shuttingDown();
     if (this.#controlTasks >= shardControlTasksMax && !closing) throw errors.overloaded(`shard ${this.shardIndex} holds ${this.#controlTasks} control tasks (shardControlTasksMax)`);

@@ -98,6 +98,21 @@ interface Decided {
   refuse: (error: unknown) => void;
 }
 
+/** How the loop runs one kind of task (ShardLoop's handler table, keyed by task operation). */
+interface TaskHandler {
+  /** Refused while writes are paused: the task writes, or reads what a write may not have stored yet (closed days). */
+  readonly writes: boolean;
+  /** Runs once the loop is closing too (warm-up, and close itself); every other task is refused shutting_down then. */
+  readonly whileClosing: boolean;
+  run(body: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Ledger operations that write: journaled, durable before their reply. */
+const writeOperations = Object.values(Operation).filter(isWriteOperation);
+
+/** Ledger operations that read: answered once every earlier write is durable. */
+const readOperations = [Operation.lookup_accounts, Operation.lookup_transfers, Operation.get_account_transfers] as const;
+
 /** A (peer, pair sequence) mark in transit control bodies: u16 peer, 6 zero bytes, u64 sequence. */
 export const peerMarkBytes = 16;
 
@@ -128,7 +143,12 @@ export function anchoredClockNs(): () => bigint {
 }
 
 export class ShardLoop {
-  readonly #o: ShardLoopOptions;
+  readonly #ledger: ShardLedger;
+  readonly #journal: ShardJournal;
+  /** The rest of what the loop was built with: its shard, clock, day book and hooks. */
+  readonly #options: ShardLoopOptions;
+  /** Task operation → how it runs (day-book queries aside: #handlerOf asks the day book for those). */
+  readonly #handlers: ReadonlyMap<number, TaskHandler>;
   /** Set once; every later task rejects with it. */
   #failure: ShardTaskError | null = null;
   /** While set, every task that would write rejects with it before it runs (see pauseWrites). */
@@ -152,7 +172,11 @@ export class ShardLoop {
   #releaseHold: (() => void) | null = null;
 
   constructor(options: ShardLoopOptions) {
-    this.#o = options;
+    this.#ledger = options.ledger;
+    this.#journal = options.journal;
+    this.#options = options;
+    this.#handlers = this.#taskHandlers();
+    assert(this.#journal.seqLast >= 0 && Number.isInteger(options.shardIndex) && options.shardIndex >= 0, 'a loop serves one shard over its journal');
   }
 
   /** Starts the expiry and hot-inbound tickers (unref'd: they never keep the thread alive by themselves). */
@@ -165,7 +189,7 @@ export class ShardLoop {
   }
 
   get #hot(): HotInboundOptions {
-    return this.#o.hotInbound ?? hotInboundDefault;
+    return this.#options.hotInbound ?? hotInboundDefault;
   }
 
   /**
@@ -173,7 +197,7 @@ export class ShardLoop {
    * the turn before any task runs, until the coordinator's decide task arrives. Call before serving.
    */
   holdForDecision(): void {
-    const group = this.#o.ledger.chainGroupInDoubt;
+    const group = this.#ledger.chainGroupInDoubt;
     if (group === null) return;
     const decided = this.#awaitDecision(group);
     void this.#queueStep(async () => this.#applyDecision(await decided));
@@ -215,7 +239,7 @@ export class ShardLoop {
   tick(): void {
     if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null || this.#turnsWaiting > 0) return;
     try {
-      const due = this.#o.ledger.expireDue(this.#o.nowNs());
+      const due = this.#ledger.expireDue(this.#options.nowNs());
       if (due !== null) void this.#persist(due.seq, due.entry).catch(noop);
     } catch (error) {
       this.#toTaskError(error);
@@ -232,7 +256,7 @@ export class ShardLoop {
       this.#hotQueued = false;
       if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null) return;
       const { autoMarkCreditsPerSecond, unmarkQuietSeconds } = this.#hot;
-      const due = this.#o.ledger.applyHotInbound(this.#o.nowNs(), { autoMarkCreditsPerSecond, unmarkQuietSeconds });
+      const due = this.#ledger.applyHotInbound(this.#options.nowNs(), { autoMarkCreditsPerSecond, unmarkQuietSeconds });
       if (due !== null) void this.#persist(due.seq, due.entry).then(() => this.#recordHotDelays(), noop);
     };
     try {
@@ -246,20 +270,20 @@ export class ShardLoop {
 
   /** Once the summary is durable, the waits of the credits it applied count (each credit one sample). */
   #recordHotDelays(): void {
-    for (const delayNs of this.#o.ledger.takeHotDelaysNs()) this.#hotDelays.add(delayNs / 1e6, 1);
+    for (const delayNs of this.#ledger.takeHotDelaysNs()) this.#hotDelays.add(delayNs / 1e6, 1);
   }
 
   #hotInboundStatus(): Uint8Array {
-    const { accounts, creditsBuffered, creditsBufferedCount } = this.#o.ledger.hotInboundStatus();
-    const d = this.#hotDelays;
+    const { accounts, creditsBuffered, creditsBufferedCount } = this.#ledger.hotInboundStatus();
+    const delays = this.#hotDelays;
     const status: HotInboundShardStatus = {
       accounts,
       creditsBuffered: creditsBuffered.toString(),
       creditsBufferedCount,
-      creditsApplied: d.delivered,
-      delayMsP50: d.percentile(50),
-      delayMsP99: d.percentile(99),
-      delayMsMax: d.maxMs,
+      creditsApplied: delays.delivered,
+      delayMsP50: delays.percentile(50),
+      delayMsP99: delays.percentile(99),
+      delayMsMax: delays.maxMs,
     };
     return new TextEncoder().encode(JSON.stringify(status));
   }
@@ -268,9 +292,9 @@ export class ShardLoop {
   fail(error: unknown): void {
     if (this.#failure !== null) return;
     const storageFailed = error instanceof TallyError && error.code === 'storage_failed';
-    const cause = storageFailed ? error : errors.shardUnavailable(this.#o.shardIndex, `stopped: ${describe(error)}`);
+    const cause = storageFailed ? error : errors.shardUnavailable(this.#options.shardIndex, `stopped: ${describe(error)}`);
     this.#failure = toShardTaskError(cause);
-    this.#o.onFatal(error);
+    this.#options.onFatal(error);
   }
 
   /** Waits for queued steps and appends, then closes the journal. Later tasks reject shutting_down. */
@@ -281,31 +305,62 @@ export class ShardLoop {
 
   async #dispatch(task: ShardTask): Promise<Uint8Array> {
     if (this.#failure !== null) throw this.#failure;
-    if (task.operation === ShardControl.warmUp) return new Uint8Array(0);
-    if (task.operation === ShardControl.close) return this.close().then(() => new Uint8Array(0));
-    if (this.#closing !== null) throw errors.shuttingDown();
-    if (this.#writesPaused !== null && this.#writes(task.operation)) throw this.#writesPaused;
-    if (isWriteOperation(task.operation)) return this.#write(() => this.#execute(task.operation, task.body));
-    if (task.operation === ShardControl.applyInbound) return this.#write(() => this.#applyInbound(task.body));
-    if (task.operation === ShardControl.openSlices) return this.#write(() => this.#execute(Operation.create_accounts, task.body, JournalEntryFlags.opensSlices));
-    if (isReadOperation(task.operation)) return this.#read(() => this.#o.ledger.query(task.operation, task.body));
-    if (task.operation === ShardControl.fetchOutbox) return this.#read(() => this.#fetchOutbox(task.body));
-    if (task.operation === ShardControl.transitStatus) return this.#read(() => new Uint8Array(this.#o.ledger.transitStatus().buffer));
-    if (task.operation === ShardControl.acknowledgeOutbox) return this.#acknowledgeOutbox(task.body);
-    if (task.operation === ShardControl.prepareChains) return this.#prepareChains(task.body);
-    if (task.operation === ShardControl.decideChains) return this.#decideChains(task.body);
-    if (task.operation === ShardControl.chainInDoubt) return this.#chainInDoubt();
-    if (task.operation === ShardControl.hotInboundStatus) return Promise.resolve(this.#hotInboundStatus());
-    if (task.operation === ShardControl.hotOutboundIds) return this.#read(() => this.#o.ledger.hotOutboundIds());
-    if (task.operation === ShardControl.holdTurn) return this.#holdTurn();
-    if (task.operation === ShardControl.releaseTurn) return Promise.resolve(this.#releaseTurn());
-    const days = this.#o.days;
-    if (days !== undefined && task.operation === ShardControl.cutDay) {
-      const { day, follows } = cutOfBody(task.body);
-      return this.cutDay(day, follows);
-    }
-    if (days !== undefined && days.isQuery(task.operation)) return this.#read(() => days.query(task.operation, task.body));
-    throw errors.operationUnknown(task.operation);
+    const handler = this.#handlerOf(task.operation);
+    if (this.#closing !== null && handler?.whileClosing !== true) throw errors.shuttingDown();
+    if (handler === undefined) throw errors.operationUnknown(task.operation);
+    if (this.#writesPaused !== null && handler.writes) throw this.#writesPaused;
+    return handler.run(task.body);
+  }
+
+  /** The table's handler, or the day book's query of that number, or undefined: the operation is unknown. */
+  #handlerOf(operation: number): TaskHandler | undefined {
+    const handler = this.#handlers.get(operation);
+    if (handler !== undefined) return handler;
+    const days = this.#options.days;
+    if (days === undefined || !days.isQuery(operation)) return undefined;
+    // A closed day's balances may not be stored yet while writes are paused: counted as a write then.
+    return { writes: true, whileClosing: false, run: (body) => this.#read(() => days.query(operation, body)) };
+  }
+
+  /**
+   * How each task runs: writes (and inbound credits, slice openings) in arrival order and answered once
+   * durable; reads once every earlier write is durable; votes and snapshot holds keep the turn; decisions,
+   * releases, acknowledgements and status probes never wait for it. `writes`: refused while writes are paused.
+   */
+  #taskHandlers(): ReadonlyMap<number, TaskHandler> {
+    const writes = (run: TaskHandler['run']): TaskHandler => ({ writes: true, whileClosing: false, run });
+    const other = (run: TaskHandler['run']): TaskHandler => ({ writes: false, whileClosing: false, run });
+    const whileClosing = (run: TaskHandler['run']): TaskHandler => ({ writes: false, whileClosing: true, run });
+    const entries: [number, TaskHandler][] = [
+      [ShardControl.warmUp, whileClosing(async () => new Uint8Array(0))],
+      [ShardControl.close, whileClosing(() => this.close().then(() => new Uint8Array(0)))],
+      ...writeOperations.map((operation): [number, TaskHandler] => [operation, writes((body) => this.#write(() => this.#execute(operation, body)))]),
+      [ShardControl.applyInbound, writes((body) => this.#write(() => this.#applyInbound(body)))],
+      [ShardControl.openSlices, writes((body) => this.#write(() => this.#execute(Operation.create_accounts, body, JournalEntryFlags.opensSlices)))],
+      ...readOperations.map((operation): [number, TaskHandler] => [operation, other((body) => this.#read(() => this.#ledger.query(operation, body)))]),
+      [ShardControl.fetchOutbox, other((body) => this.#read(() => this.#fetchOutbox(body)))],
+      [ShardControl.transitStatus, other(() => this.#read(() => new Uint8Array(this.#ledger.transitStatus().buffer)))],
+      [ShardControl.acknowledgeOutbox, other((body) => this.#acknowledgeOutbox(body))],
+      [ShardControl.prepareChains, writes((body) => this.#prepareChains(body))],
+      [ShardControl.decideChains, writes((body) => this.#decideChains(body))],
+      [ShardControl.chainInDoubt, other(() => this.#chainInDoubt())],
+      [ShardControl.hotInboundStatus, other(async () => this.#hotInboundStatus())],
+      [ShardControl.hotOutboundIds, other(() => this.#read(() => this.#ledger.hotOutboundIds()))],
+      [ShardControl.holdTurn, other(() => this.#holdTurn())],
+      [ShardControl.releaseTurn, other(async () => this.#releaseTurn())],
+      [ShardControl.cutDay, writes((body) => this.#cutDayTask(body))],
+    ];
+    const table = new Map(entries);
+    assert(table.size === entries.length, 'each task operation has one handler');
+    assert(Object.values(ShardControl).every((operation) => table.has(operation)), 'every shard control task has a handler');
+    return table;
+  }
+
+  /** A cutDay task: the day book's cut, when this loop keeps one. */
+  #cutDayTask(body: Uint8Array): Promise<Uint8Array> {
+    if (this.#options.days === undefined) throw errors.operationUnknown(ShardControl.cutDay);
+    const { day, follows } = cutOfBody(body);
+    return this.cutDay(day, follows);
   }
 
   /**
@@ -314,12 +369,12 @@ export class ShardLoop {
    * `follows`: the day is the one the first shard began (ShardSet.cutDay), taken as it is.
    */
   async cutDay(day: number, follows = false): Promise<Uint8Array> {
-    const days = this.#o.days;
+    const days = this.#options.days;
     assert(days !== undefined, 'a cut needs the day book');
     const step = (): Executed & { finish: () => Promise<Uint8Array> } => {
       if (this.#failure !== null) throw this.#failure;
-      const plan = days.cut(day, this.#o.nowNs(), follows);
-      const durable = plan.entry === null ? this.#o.journal.durable() : this.#persist(plan.entry.seq, plan.entry.entry);
+      const plan = days.cut(day, this.#options.nowNs(), follows);
+      const durable = plan.entry === null ? this.#journal.durable() : this.#persist(plan.entry.seq, plan.entry.entry);
       return { reply: new Uint8Array(0), outbound: null, durable, finish: plan.afterDurable };
     };
     const executed = this.#turnsWaiting === 0 ? step() : await this.#queueStep(step);
@@ -341,7 +396,7 @@ export class ShardLoop {
   /** Ordering: a read holds the turn until every earlier write is durable, so it shows only state on disk. */
   #read(answer: () => Uint8Array): Promise<Uint8Array> {
     return this.#queueStep(async () => {
-      await this.#o.journal.durable();
+      await this.#journal.durable();
       if (this.#failure !== null) throw this.#failure;
       return answer();
     });
@@ -349,17 +404,17 @@ export class ShardLoop {
 
   #execute(operation: number, body: Uint8Array, flags = 0): Executed {
     if (this.#failure !== null) throw this.#failure;
-    const { seq, entry, reply, outbound } = this.#o.ledger.execute(operation, body, this.#o.nowNs(), flags);
+    const { seq, entry, reply, outbound } = this.#ledger.execute(operation, body, this.#options.nowNs(), flags);
     assert(reply.byteLength === (body.byteLength / eventBytes) * resultBytes, 'a write reply holds one result per event');
-    assert(seq === this.#o.ledger.seqLast, 'the executed batch is the ledger\'s last');
+    assert(seq === this.#ledger.seqLast, 'the executed batch is the ledger\'s last');
     return { reply, outbound, durable: this.#persist(seq, entry) };
   }
 
   /** Duplicates and gaps journal nothing, yet their answer must still reflect only durable state. */
   #applyInbound(body: Uint8Array): Executed {
     if (this.#failure !== null) throw this.#failure;
-    const { applied, statuses, outbound } = this.#o.ledger.applyInbound(body, this.#o.nowNs());
-    const durable = applied === null ? this.#o.journal.durable() : this.#persist(applied.seq, applied.entry);
+    const { applied, statuses, outbound } = this.#ledger.applyInbound(body, this.#options.nowNs());
+    const durable = applied === null ? this.#journal.durable() : this.#persist(applied.seq, applied.entry);
     return { reply: statuses, outbound, durable };
   }
 
@@ -374,7 +429,7 @@ export class ShardLoop {
     return new Promise<Uint8Array>((reply, refuse) => {
       const step = async (): Promise<void> => {
         if (this.#failure !== null) throw this.#failure;
-        const prepared = this.#o.ledger.prepareChains(request, this.#o.nowNs());
+        const prepared = this.#ledger.prepareChains(request, this.#options.nowNs());
         const decided = this.#awaitDecision(request.group); // before the reply: the decide task may come at once
         await this.#persist(prepared.seq, prepared.entry);
         reply(prepared.results);
@@ -396,7 +451,7 @@ export class ShardLoop {
   }
 
   #chainInDoubt(): Promise<Uint8Array> {
-    const group = this.#o.ledger.chainGroupInDoubt;
+    const group = this.#ledger.chainGroupInDoubt;
     if (group === null) return Promise.resolve(new Uint8Array(0));
     const reply = new Uint8Array(8);
     new DataView(reply.buffer).setBigUint64(0, group, true);
@@ -414,11 +469,11 @@ export class ShardLoop {
   #applyDecision({ decision, remember, respond, refuse }: Decided): void {
     try {
       if (decision === ChainDecision.commit) {
-        const { seq, entry, reply, outbound } = this.#o.ledger.commitPrepared(this.#o.nowNs());
+        const { seq, entry, reply, outbound } = this.#ledger.commitPrepared(this.#options.nowNs());
         const answer = concat(statusReply(DecideStatus.decided), outbound === null ? reply : concat(reply, outbound));
         this.#persist(seq, entry).then(() => respond(answer), refuse);
       } else {
-        const { seq, entry } = this.#o.ledger.abortPrepared(this.#o.nowNs(), remember);
+        const { seq, entry } = this.#ledger.abortPrepared(this.#options.nowNs(), remember);
         this.#persist(seq, entry).then(() => respond(statusReply(DecideStatus.decided)), refuse);
       }
     } catch (error) {
@@ -435,7 +490,7 @@ export class ShardLoop {
   #holdTurn(): Promise<Uint8Array> {
     return new Promise<Uint8Array>((reply, refuse) => {
       const step = async (): Promise<void> => {
-        await this.#o.journal.durable();
+        await this.#journal.durable();
         if (this.#failure !== null) throw this.#failure;
         assert(this.#releaseHold === null, 'one snapshot barrier holds a shard at a time');
         const released = new Promise<void>((resolve) => {
@@ -446,8 +501,8 @@ export class ShardLoop {
           };
         });
         const seqReply = new Uint8Array(8);
-        new DataView(seqReply.buffer).setBigUint64(0, BigInt(this.#o.ledger.seqLast), true);
-        assert(this.#o.journal.seqLast === this.#o.ledger.seqLast, 'a held shard has journaled everything it applied');
+        new DataView(seqReply.buffer).setBigUint64(0, BigInt(this.#ledger.seqLast), true);
+        assert(this.#journal.seqLast === this.#ledger.seqLast, 'a held shard has journaled everything it applied');
         reply(seqReply);
         await released;
         this.#releaseHold = null;
@@ -464,7 +519,7 @@ export class ShardLoop {
   #fetchOutbox(body: Uint8Array): Uint8Array {
     if (body.byteLength !== peerMarkBytes) throw errors.bodyInvalid(`fetch outbox takes one ${peerMarkBytes}-byte peer mark`);
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    return this.#o.ledger.outboxAfter(view.getUint16(0, true), Number(view.getBigUint64(8, true)));
+    return this.#ledger.outboxAfter(view.getUint16(0, true), Number(view.getBigUint64(8, true)));
   }
 
   /** Acknowledgements only let the outbox forget: no ordering with writes is needed. */
@@ -474,14 +529,14 @@ export class ShardLoop {
     for (let at = 0; at < body.byteLength; at += peerMarkBytes) {
       const peer = view.getUint16(at, true);
       const pairSeq = Number(view.getBigUint64(at + 8, true));
-      this.#o.ledger.acknowledgeOutbox(peer, pairSeq);
-      this.#o.onOutboxAcknowledged?.(peer, pairSeq);
+      this.#ledger.acknowledgeOutbox(peer, pairSeq);
+      this.#options.onOutboxAcknowledged?.(peer, pairSeq);
     }
     return new Uint8Array(0);
   }
 
   #persist(seq: number, entry: Uint8Array): Promise<void> {
-    const durable = this.#o.journal.append(seq, entry);
+    const durable = this.#journal.append(seq, entry);
     durable.catch((error: unknown) => this.#toTaskError(error));
     const onFirstDurable = this.#onFirstDurable;
     if (onFirstDurable !== null) {
@@ -489,15 +544,6 @@ export class ShardLoop {
       durable.then(onFirstDurable, noop);
     }
     return durable;
-  }
-
-  /** Tasks that write, or read what a write may not have stored yet (closed days): refused while writes are paused. */
-  #writes(operation: number): boolean {
-    if (isWriteOperation(operation)) return true;
-    if (operation === ShardControl.applyInbound || operation === ShardControl.prepareChains || operation === ShardControl.decideChains) return true;
-    if (operation === ShardControl.openSlices) return true;
-    if (operation === ShardControl.cutDay) return true;
-    return this.#o.days?.isQuery(operation) === true;
   }
 
   /** Runs `step` after every step queued before it; later writes wait behind it. */
@@ -518,8 +564,8 @@ export class ShardLoop {
     if (this.#decision !== null) this.#onHeld!();
     this.#releaseHold?.(); // a snapshot barrier ends with the shard
     await Promise.race([this.#turn, held]);
-    await this.#o.journal.durable().catch(noop);
-    await this.#o.journal.close();
+    await this.#journal.durable().catch(noop);
+    await this.#journal.close();
   }
 
   /**
@@ -554,17 +600,11 @@ function statusReply(status: number): Uint8Array {
   return reply;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
+function concat(head: Uint8Array, tail: Uint8Array): Uint8Array {
+  const out = new Uint8Array(head.byteLength + tail.byteLength);
+  out.set(head, 0);
+  out.set(tail, head.byteLength);
   return out;
-}
-
-function isReadOperation(operation: number): boolean {
-  return (
-    operation === Operation.lookup_accounts || operation === Operation.lookup_transfers || operation === Operation.get_account_transfers
-  );
 }
 
 function describe(error: unknown): string {

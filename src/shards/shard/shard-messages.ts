@@ -55,6 +55,12 @@ export const ShardControl = {
   close: 255,
 } as const;
 
+/**
+ * A control task's number: only these reach a shard's control lane (ShardHost.runInternal), so the compiler
+ * refuses a ledger Operation there. Still plain numbers on the wire between host and worker.
+ */
+export type ShardControlNumber = (typeof ShardControl)[keyof typeof ShardControl];
+
 /** Flags of a cutDay task. */
 export const CutFlags = {
   /** The day is the one the first shard just began (ShardSet.cutDay): a real date, taken without the limits on how far ahead. */

@@ -167,12 +167,12 @@ export class BookkeepingAudit {
       const journals = this.#fromJournals.subjectTotalsThrough(ledger, Number.MAX_SAFE_INTEGER);
       const vouchers = this.#fromVouchers.subjectTotalsThrough(ledger, Number.MAX_SAFE_INTEGER);
       for (const subject of [...new Set([...journals.keys(), ...vouchers.keys()])].sort()) {
-        const j = journals.get(subject) ?? zero();
-        const v = vouchers.get(subject) ?? zero();
-        if (j.debits === v.debits && j.credits === v.credits) continue;
+        const fromJournals = journals.get(subject) ?? zero();
+        const fromVouchers = vouchers.get(subject) ?? zero();
+        if (fromJournals.debits === fromVouchers.debits && fromJournals.credits === fromVouchers.credits) continue;
         this.#problems.add(
           'bookkeeping',
-          `ledger ${ledger} subject ${subject}: the stored vouchers sum to debits ${v.debits}, credits ${v.credits}, but the journals through the bookkeeper's progress give debits ${j.debits}, credits ${j.credits}`,
+          `ledger ${ledger} subject ${subject}: the stored vouchers sum to debits ${fromVouchers.debits}, credits ${fromVouchers.credits}, but the journals through the bookkeeper's progress give debits ${fromJournals.debits}, credits ${fromJournals.credits}`,
         );
       }
     }
@@ -295,9 +295,9 @@ function voucherDifferences(found: StoredVoucher, expected: StoredVoucher): stri
   const foundLines = new Map((found.lines ?? []).map((l) => [key(l), l.amount] as const));
   const expectedLines = new Map(expected.lines.map((l) => [key(l), l.amount] as const));
   for (const line of new Set([...expectedLines.keys(), ...foundLines.keys()])) {
-    const f = foundLines.get(line);
-    const e = expectedLines.get(line);
-    if (f !== e) differences.push(`${line} amount is ${f ?? 'absent'} in the store, ${e ?? 'absent'} from the journal entry`);
+    const foundAmount = foundLines.get(line);
+    const expectedAmount = expectedLines.get(line);
+    if (foundAmount !== expectedAmount) differences.push(`${line} amount is ${foundAmount ?? 'absent'} in the store, ${expectedAmount ?? 'absent'} from the journal entry`);
   }
   return differences;
 }

@@ -34,11 +34,11 @@ export class DayClosingsAudit {
   }
 
   /** A day the replay just closed (right after its cut entry: the statics and balances are the cut's). */
-  onClosed(store: JournalStore, s: LedgerState, closed: ClosedDay): void {
-    const shard = `shard ${s.shardIndex}`;
+  onClosed(store: JournalStore, state: LedgerState, closed: ClosedDay): void {
+    const shard = `shard ${state.shardIndex}`;
     // Ledgers of this version cut only to real dates; an earlier one journaled whatever close_day named.
     if (!isBusinessDay(closed.dayBegun)) this.#problems.add('days', `${shard}: the cut at seq ${closed.cutSeq} begins day ${closed.dayBegun}, which is no date (yyyymmdd)`);
-    const summary = summarizeClosedDay(s, closed);
+    const summary = summarizeClosedDay(state, closed);
     const list = this.closes.get(closed.day) ?? [];
     list.push(summary);
     this.closes.set(closed.day, list);
@@ -52,7 +52,7 @@ export class DayClosingsAudit {
     if (cutSeq !== closed.cutSeq) this.#problems.add('days', `${shard} day ${closed.day}: the store says its cut is seq ${cutSeq}, the journal's cut is seq ${closed.cutSeq}`);
     const difference = summaryDifference(store.daySummary(closed.day), summary);
     if (difference !== null) this.#problems.add('days', `${shard} day ${closed.day}: the stored day-close summary differs from the replay's: ${difference}`);
-    this.#checkChunks(store, s, closed);
+    this.#checkChunks(store, state, closed);
   }
 
   /** Stored closed days that no cut of the replayed journal closed. */
@@ -63,13 +63,13 @@ export class DayClosingsAudit {
     }
   }
 
-  #checkChunks(store: JournalStore, s: LedgerState, closed: ClosedDay): void {
+  #checkChunks(store: JournalStore, state: LedgerState, closed: ClosedDay): void {
     const wordsPerChunk = closingChunkSlots * balanceStride;
     const bytes = new Uint8Array(closed.balances.buffer, closed.balances.byteOffset, closed.balances.byteLength);
     for (let chunk = 0; chunk * wordsPerChunk < closed.balances.length || chunk === 0; chunk++) {
       const expected = bytes.subarray(chunk * wordsPerChunk * 8, Math.min(bytes.byteLength, (chunk + 1) * wordsPerChunk * 8));
       const stored = store.closingChunkAt(chunk, closed.day);
-      const where = `shard ${s.shardIndex} day ${closed.day}`;
+      const where = `shard ${state.shardIndex} day ${closed.day}`;
       if (stored === null) {
         this.#problems.add('days', `${where}: no closing balances are stored for account slots ${chunk * closingChunkSlots}..${chunk * closingChunkSlots + expected.byteLength / (balanceStride * 8) - 1}`);
         continue;
@@ -82,7 +82,7 @@ export class DayClosingsAudit {
       }
       const slot = chunk * closingChunkSlots + Math.floor(mismatch.word / balanceStride);
       const field = fieldNames[mismatch.word % balanceStride]!;
-      this.#problems.add('days', `${where}: the stored closing ${field} of ${describeAccount(s, slot)} is ${mismatch.stored}, the replay's is ${mismatch.expected}`);
+      this.#problems.add('days', `${where}: the stored closing ${field} of ${describeAccount(state, slot)} is ${mismatch.stored}, the replay's is ${mismatch.expected}`);
     }
   }
 }
@@ -101,12 +101,12 @@ function summaryDifference(stored: string | undefined, rebuilt: ShardDayClose): 
 /** The first u64 word where two chunks differ (word −1: their lengths differ), or null. */
 function firstWordMismatch(stored: Uint8Array, expected: Uint8Array): { word: number; stored: bigint; expected: bigint } | null {
   if (stored.byteLength !== expected.byteLength) return { word: -1, stored: 0n, expected: 0n };
-  const a = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
-  const b = new DataView(expected.buffer, expected.byteOffset, expected.byteLength);
+  const storedView = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
+  const expectedView = new DataView(expected.buffer, expected.byteOffset, expected.byteLength);
   for (let at = 0; at < stored.byteLength; at += 8) {
-    const x = a.getBigUint64(at, true);
-    const y = b.getBigUint64(at, true);
-    if (x !== y) return { word: at / 8, stored: x, expected: y };
+    const storedWord = storedView.getBigUint64(at, true);
+    const expectedWord = expectedView.getBigUint64(at, true);
+    if (storedWord !== expectedWord) return { word: at / 8, stored: storedWord, expected: expectedWord };
   }
   return null;
 }

@@ -6,13 +6,13 @@ export function firstJsonDifference(stored: unknown, rebuilt: unknown, path = ''
   if (Object.is(stored, rebuilt)) return null;
   const bothObjects = typeof stored === 'object' && stored !== null && typeof rebuilt === 'object' && rebuilt !== null;
   if (bothObjects && Array.isArray(stored) === Array.isArray(rebuilt)) {
-    const a = stored as Record<string, unknown>;
-    const b = rebuilt as Record<string, unknown>;
-    if (Array.isArray(a) && a.length !== (b as unknown as unknown[]).length) {
-      return `${path || '(top)'}: ${a.length} items stored, ${(b as unknown as unknown[]).length} rebuilt`;
+    const storedObject = stored as Record<string, unknown>;
+    const rebuiltObject = rebuilt as Record<string, unknown>;
+    if (Array.isArray(storedObject) && storedObject.length !== (rebuiltObject as unknown as unknown[]).length) {
+      return `${path || '(top)'}: ${storedObject.length} items stored, ${(rebuiltObject as unknown as unknown[]).length} rebuilt`;
     }
-    for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
-      const difference = firstJsonDifference(a[key], b[key], path === '' ? key : `${path}.${key}`);
+    for (const key of new Set([...Object.keys(rebuiltObject), ...Object.keys(storedObject)])) {
+      const difference = firstJsonDifference(storedObject[key], rebuiltObject[key], path === '' ? key : `${path}.${key}`);
       if (difference !== null) return difference;
     }
     return null;

@@ -66,28 +66,28 @@ export const count = new Intl.NumberFormat('en-US');
 /** The report as text: the summary, then `verify: PASSED` or `verify: FAILED (N problems)` and the problems. */
 export function formatVerifyReport(report: VerifyReport): string {
   const lines = [`verify: ${report.dataDir}: ${report.shardCount} shard(s)${snapshotNote(report.snapshot)}, ${(report.elapsedMs / 1000).toFixed(1)} s`];
-  for (const s of report.shards) {
-    const replay = s.complete ? '' : ` (replayed through seq ${count.format(s.replayed)} only)`;
+  for (const shardReport of report.shards) {
+    const replay = shardReport.complete ? '' : ` (replayed through seq ${count.format(shardReport.replayed)} only)`;
     lines.push(
-      `  shard ${s.shard}: ${count.format(s.entries)} entries${replay}, ${count.format(s.accounts)} accounts (+${s.systemAccounts} transit/suspense), ` +
-        `${count.format(s.transfers)} transfers, ${count.format(s.creditsApplied)} credits from other shards, business day ${s.businessDay}`,
+      `  shard ${shardReport.shard}: ${count.format(shardReport.entries)} entries${replay}, ${count.format(shardReport.accounts)} accounts (+${shardReport.systemAccounts} transit/suspense), ` +
+        `${count.format(shardReport.transfers)} transfers, ${count.format(shardReport.creditsApplied)} credits from other shards, business day ${shardReport.businessDay}`,
     );
   }
   lines.push(`  total: ${count.format(report.entries)} entries, ${count.format(report.accounts)} accounts, ${count.format(report.transfers)} transfers`);
-  for (const l of report.ledgers) {
-    lines.push(`  ledger ${l.ledger}: ${count.format(l.accounts)} accounts, posted debits ${l.debitsPosted} / credits ${l.creditsPosted}, pending debits ${l.debitsPending} / credits ${l.creditsPending}`);
+  for (const sums of report.ledgers) {
+    lines.push(`  ledger ${sums.ledger}: ${count.format(sums.accounts)} accounts, posted debits ${sums.debitsPosted} / credits ${sums.creditsPosted}, pending debits ${sums.debitsPending} / credits ${sums.creditsPending}`);
   }
   lines.push(transitLine(report));
   if (report.bookkeeping !== null) lines.push(bookkeepingLine(report.bookkeeping));
   else lines.push('  bookkeeping: no bookkeeping store');
-  for (const c of report.coverage) lines.push(`  checked: ${c}`);
-  for (const w of report.warnings) lines.push(`  note: ${w}`);
+  for (const check of report.coverage) lines.push(`  checked: ${check}`);
+  for (const warning of report.warnings) lines.push(`  note: ${warning}`);
   if (report.passed) {
     lines.push('verify: PASSED');
     return lines.join('\n');
   }
   lines.push(`verify: FAILED (${report.problemCount} problem${report.problemCount === 1 ? '' : 's'})`);
-  for (const p of report.problems.slice(0, verifyProblemsPrintedMax)) lines.push(`- [${p.check}] ${p.message}`);
+  for (const problem of report.problems.slice(0, verifyProblemsPrintedMax)) lines.push(`- [${problem.check}] ${problem.message}`);
   if (report.problemCount > verifyProblemsPrintedMax) lines.push(`… and ${count.format(report.problemCount - verifyProblemsPrintedMax)} more`);
   return lines.join('\n');
 }
@@ -103,11 +103,11 @@ function transitLine(report: VerifyReport): string {
   return `  transit: ${report.transit.pairs} ledger/pair row(s), in flight: ${moving.length === 0 ? 'nothing' : moving.join(', ')}`;
 }
 
-function bookkeepingLine(b: BookkeepingSummary): string {
-  const progress = b.shards.map((p) => `shard ${p.shard} booked ${count.format(p.booked)} of ${count.format(p.journaled)}`).join(', ');
-  const rechecked = b.reports.filter((r) => r.rechecked).length;
-  const passed = b.reports.filter((r) => r.passed).length;
-  return `  bookkeeping: ${progress}; ${count.format(b.vouchersChecked)} vouchers checked; ${b.reports.length} day report(s), ${passed} passed, ${rechecked} rebuilt and compared`;
+function bookkeepingLine(books: BookkeepingSummary): string {
+  const progress = books.shards.map((p) => `shard ${p.shard} booked ${count.format(p.booked)} of ${count.format(p.journaled)}`).join(', ');
+  const rechecked = books.reports.filter((r) => r.rechecked).length;
+  const passed = books.reports.filter((r) => r.passed).length;
+  return `  bookkeeping: ${progress}; ${count.format(books.vouchersChecked)} vouchers checked; ${books.reports.length} day report(s), ${passed} passed, ${rechecked} rebuilt and compared`;
 }
 
 /** The report as one JSON object (bigints never appear: amounts are already strings). */

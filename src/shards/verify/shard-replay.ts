@@ -11,7 +11,7 @@ import { TransferLayout } from '../../core/layout.js';
 import { Operation } from '../../core/operations.js';
 import { PostedRecount, conservationProblems, ledgerSums, type LedgerSums } from '../../core/verify/state-audit.js';
 import { SystemAccountKind } from '../../core/accounts/system-accounts.js';
-import { InstructionLayout as I } from '../../core/transit/transit.js';
+import { InstructionLayout } from '../../core/transit/transit.js';
 import type { RetainedInstruction, ShardTransit, TransitHalf } from '../../core/verify/transit-audit.js';
 import { accountStaticBytes } from '../../core/accounts/account-table.js';
 import type { JournalStore } from '../shard/journal-store.js';
@@ -58,14 +58,14 @@ export function replayShard(ctx: ShardReplayContext): ShardReplay {
   const complete = !failed && replayed === seqLast;
   ctx.days.endShard(shard, complete);
   ctx.chains.endShard(shard, complete ? ledger.chainGroupInDoubt : null);
-  const s = ledger.state;
+  const state = ledger.state;
   const result: ShardReplay = {
     shard,
     seqLast,
     replayed,
     complete,
-    accounts: s.accounts.count - s.systemSlots.size,
-    systemAccounts: s.systemSlots.size,
+    accounts: state.accounts.count - state.systemSlots.size,
+    systemAccounts: state.systemSlots.size,
     transfers: recount.transfers,
     creditsApplied: recount.inbound,
     businessDay: ledger.businessDay,
@@ -118,16 +118,16 @@ interface ReplayedEntry {
 }
 
 /** The per-entry checks: bytes as replayed, the recount, bookkeeping, day closings, chain decisions. */
-function checkEntry(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount, e: ReplayedEntry, counts: { differences: number }): void {
-  const header = readJournalHeader(e.stored);
+function checkEntry(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount, entry: ReplayedEntry, counts: { differences: number }): void {
+  const header = readJournalHeader(entry.stored);
   // Buffer.equals is a memcmp: most entries are equal, and a byte loop over every journal costs seconds.
-  const same = Buffer.from(e.stored.buffer, e.stored.byteOffset, e.stored.byteLength).equals(e.replayed);
-  const difference = same ? null : describeEntryDifference(e.stored, e.replayed);
-  if (difference !== null && ++counts.differences <= entryDifferencesPerShardMax) ctx.problems.add('entries', `shard ${ctx.shard} seq ${e.seq}: ${difference}`);
-  recount.add(ledger.state, e.stored);
-  ctx.books?.onEntry(e.seq, e.stored);
+  const same = Buffer.from(entry.stored.buffer, entry.stored.byteOffset, entry.stored.byteLength).equals(entry.replayed);
+  const difference = same ? null : describeEntryDifference(entry.stored, entry.replayed);
+  if (difference !== null && ++counts.differences <= entryDifferencesPerShardMax) ctx.problems.add('entries', `shard ${ctx.shard} seq ${entry.seq}: ${difference}`);
+  recount.add(ledger.state, entry.stored);
+  ctx.books?.onEntry(entry.seq, entry.stored);
   if (header.operation === Operation.day_cut) for (const closed of ledger.takeClosedDays()) ctx.days.onClosed(ctx.store, ledger.state, closed);
-  ctx.chains.observe(ctx.shard, header, e.before, ledger.chainGroupInDoubt);
+  ctx.chains.observe(ctx.shard, header, entry.before, ledger.chainGroupInDoubt);
 }
 
 function reportGap(ctx: ShardReplayContext, replayed: number, seqLast: number): void {
@@ -159,14 +159,14 @@ function checkState(ctx: ShardReplayContext, ledger: Ledger, recount: PostedReco
 /** The shard's side of transit: marks, the transit halves, and the instructions its outbox retains. */
 function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCount: number): ShardTransit {
   const status = ledger.transitStatus();
-  const s = ledger.state;
+  const state = ledger.state;
   const halves: TransitHalf[] = [];
-  for (const slot of s.systemSlots.values()) {
+  for (const slot of state.systemSlots.values()) {
     const at = slot * accountStaticBytes;
-    const kind = s.accounts.statics[at + 6]!;
+    const kind = state.accounts.statics[at + 6]!;
     if (kind === SystemAccountKind.suspense) continue;
-    const peer = kind === SystemAccountKind.transitOut ? s.accounts.statics[at + 5]! : s.accounts.statics[at + 4]!;
-    halves.push({ kind, ledger: s.accounts.ledgerOf(slot), peer, debitsPosted: s.accounts.balance('debitsPosted', slot), creditsPosted: s.accounts.balance('creditsPosted', slot) });
+    const peer = kind === SystemAccountKind.transitOut ? state.accounts.statics[at + 5]! : state.accounts.statics[at + 4]!;
+    halves.push({ kind, ledger: state.accounts.ledgerOf(slot), peer, debitsPosted: state.accounts.balance('debitsPosted', slot), creditsPosted: state.accounts.balance('creditsPosted', slot) });
   }
   const retained: RetainedInstruction[] = [];
   for (let peer = 0; peer < shardCount; peer++) {
@@ -175,9 +175,9 @@ function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCoun
       const chunk = ledger.outboxAfter(peer, after);
       if (chunk.byteLength === 0) break;
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      for (let at = 0; at < chunk.byteLength; at += I.bytes) {
-        after = Number(view.getBigUint64(at + I.pairSeq, true));
-        retained.push({ to: peer, pairSeq: after, kind: view.getUint16(at + I.kind, true), ledger: view.getUint32(at + TransferLayout.ledger, true), amount: view.getBigUint64(at + TransferLayout.amountEffective, true) });
+      for (let at = 0; at < chunk.byteLength; at += InstructionLayout.bytes) {
+        after = Number(view.getBigUint64(at + InstructionLayout.pairSeq, true));
+        retained.push({ to: peer, pairSeq: after, kind: view.getUint16(at + InstructionLayout.kind, true), ledger: view.getUint32(at + TransferLayout.ledger, true), amount: view.getBigUint64(at + TransferLayout.amountEffective, true) });
       }
     }
   }

@@ -152,23 +152,23 @@ function shardSummary({ shard, seqLast, replayed, complete, accounts, systemAcco
 function ledgerSummaries(replays: readonly ShardReplay[]): LedgerSummary[] {
   const totals = new Map<number, LedgerSums>();
   for (const sums of replays.flatMap((r) => r.ledgers)) {
-    const t = totals.get(sums.ledger) ?? { ledger: sums.ledger, accounts: 0, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
-    t.accounts += sums.accounts;
-    t.debitsPosted += sums.debitsPosted;
-    t.creditsPosted += sums.creditsPosted;
-    t.debitsPending += sums.debitsPending;
-    t.creditsPending += sums.creditsPending;
-    totals.set(sums.ledger, t);
+    const total = totals.get(sums.ledger) ?? { ledger: sums.ledger, accounts: 0, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
+    total.accounts += sums.accounts;
+    total.debitsPosted += sums.debitsPosted;
+    total.creditsPosted += sums.creditsPosted;
+    total.debitsPending += sums.debitsPending;
+    total.creditsPending += sums.creditsPending;
+    totals.set(sums.ledger, total);
   }
   return [...totals.values()]
     .sort((a, b) => a.ledger - b.ledger)
-    .map((t) => ({
-      ledger: t.ledger,
-      accounts: t.accounts,
-      debitsPosted: t.debitsPosted.toString(),
-      creditsPosted: t.creditsPosted.toString(),
-      debitsPending: t.debitsPending.toString(),
-      creditsPending: t.creditsPending.toString(),
+    .map((total) => ({
+      ledger: total.ledger,
+      accounts: total.accounts,
+      debitsPosted: total.debitsPosted.toString(),
+      creditsPosted: total.creditsPosted.toString(),
+      debitsPending: total.debitsPending.toString(),
+      creditsPending: total.creditsPending.toString(),
     }));
 }
 

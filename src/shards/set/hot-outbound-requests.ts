@@ -1,0 +1,76 @@
+// The requests hot-outbound accounts change (core/hot/hot-outbound.ts), on their way to the shards:
+// creating one opens its slices first; its debits go to the payee's shard's slice, and a slice out of money
+// asks the keeper for a refill; looking one up adds the money its slices hold. With no hot-outbound account
+// known, every request passes through unchanged.
+
+import { assert } from '../../core/assert.js';
+import { routeHotDebits } from '../../core/hot/hot-outbound.js';
+import { AccountLayout, TransferLayout, resultBytes } from '../../core/layout.js';
+import { eventBytes } from '../../core/limits.js';
+import { Operation } from '../../core/operations.js';
+import { ResultCode } from '../../core/result-codes.js';
+import { shardOfIdAt } from '../../core/routing.js';
+import { AccountFlags } from '../../core/types.js';
+import { readU128 } from '../../core/u128.js';
+import { hotOutboundAccountsIn, type Execute, type HotOutboundKeeper } from './hot-outbound-keeper.js';
+
+export class HotOutboundRequests {
+  readonly #keeper: Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances'>;
+  /** The shards, without hot routing (RequestRouting.execute). */
+  readonly #execute: Execute;
+  readonly #shardCount: number;
+
+  constructor(keeper: Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances'>, execute: Execute, shardCount: number) {
+    assert(Number.isInteger(shardCount) && shardCount >= 1, 'a shard set has a shard');
+    this.#keeper = keeper;
+    this.#execute = execute;
+    this.#shardCount = shardCount;
+  }
+
+  /** Hot-outbound accounts get their slices before they exist, and their debits are routed once they do. */
+  async createAccounts(body: Uint8Array): Promise<Uint8Array> {
+    const hot = hotOutboundAccountsIn(body);
+    if (hot.length === 0) return this.#execute(Operation.create_accounts, body);
+    await this.#keeper.openSlices(hot);
+    const reply = await this.#execute(Operation.create_accounts, body);
+    // Registered whether created now or before (a retry answers exists): the flag is the account's for good.
+    await this.#keeper.register(hot.map((account) => account.id));
+    return reply;
+  }
+
+  /** Debits of hot-outbound accounts go to the payee's shard's slice; a slice out of money asks for a refill. */
+  async createTransfers(body: Uint8Array): Promise<Uint8Array> {
+    if (this.#keeper.routes.size === 0) return this.#execute(Operation.create_transfers, body);
+    const routed = routeHotDebits(body, this.#shardCount, this.#keeper.routes);
+    const reply = await this.#execute(Operation.create_transfers, routed.body);
+    assert(reply.byteLength === (body.byteLength / eventBytes) * resultBytes, 'a transfer reply holds one result per event');
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const replyView = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+    for (const index of routed.rewritten) {
+      if (replyView.getUint16(index * resultBytes, true) !== ResultCode.insufficient_funds) continue;
+      const at = index * eventBytes;
+      this.#keeper.starved(readU128(view, at + TransferLayout.debitAccountId), shardOfIdAt(view, at + TransferLayout.creditAccountId, this.#shardCount));
+    }
+    return reply;
+  }
+
+  /** A hot-outbound account's lookup also shows the money its slices hold (available = its own + that). */
+  async lookupAccounts(body: Uint8Array): Promise<Uint8Array> {
+    // Looked at before the lookup, as the shards answer it: an account registered meanwhile shows no slices yet.
+    if (this.#keeper.routes.size === 0) return this.#execute(Operation.lookup_accounts, body);
+    return this.#withSliceBalances(await this.#execute(Operation.lookup_accounts, body));
+  }
+
+  async #withSliceBalances(reply: Uint8Array): Promise<Uint8Array> {
+    const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+    const hot: number[] = [];
+    for (let at = 0; at + eventBytes <= reply.byteLength; at += eventBytes) {
+      if ((view.getUint16(at + AccountLayout.flags, true) & AccountFlags.hot_outbound) !== 0) hot.push(at);
+    }
+    if (hot.length === 0) return reply;
+    const balances = await this.#keeper.sliceBalances(hot.map((at) => readU128(view, at + AccountLayout.id)));
+    assert(balances.length === hot.length, 'one slice balance per hot-outbound account looked up');
+    hot.forEach((at, index) => view.setBigUint64(at + AccountLayout.sliceBalances, balances[index]!, true));
+    return reply;
+  }
+}

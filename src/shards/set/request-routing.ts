@@ -1,0 +1,94 @@
+// The shard set's path to the shards for ledger requests: splits a request by owning shard
+// (core/wire/route-plan.ts), admits it whole or not at all, runs the parts concurrently, hands a write's
+// cross-shard instructions to the relay and its chains across shards to the coordinator, and merges the
+// replies in request order. It knows no capability above it (hot-outbound, books, snapshots).
+
+import { assert } from '../../core/assert.js';
+import { errors } from '../../core/errors.js';
+import { resultBytes } from '../../core/layout.js';
+import { chainRequestsQueuedMax } from '../../core/limits.js';
+import { isWriteOperation } from '../../core/operations.js';
+import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../../core/wire/route-plan.js';
+import type { ChainCoordinator } from '../chains/chain-coordinator.js';
+import type { TransitRelay } from '../relay/transit-relay.js';
+import type { ShardHost } from '../shard/shard-host.js';
+import { ShardControl } from '../shard/shard-messages.js';
+import type { Shutdown } from './shutdown.js';
+
+/** Told of every shard's part of a write: its time there (durable) and its events (GET /metrics). */
+export type ShardWriteObserver = (shard: number, seconds: number, events: number) => void;
+
+export class RequestRouting {
+  readonly #hosts: readonly ShardHost[];
+  readonly #transit: Pick<TransitRelay, 'onOutbound'>;
+  readonly #chains: Pick<ChainCoordinator, 'run'>;
+  readonly #shutdown: Pick<Shutdown, 'begun'>;
+  #shardWrites: ShardWriteObserver | null = null;
+  /** Requests with chains across shards, from admission to answer (at most chainRequestsQueuedMax). */
+  #chainRequests = 0;
+
+  constructor(hosts: readonly ShardHost[], transit: Pick<TransitRelay, 'onOutbound'>, chains: Pick<ChainCoordinator, 'run'>, shutdown: Pick<Shutdown, 'begun'>) {
+    assert(hosts.length >= 1, 'a shard set has a shard');
+    this.#hosts = hosts;
+    this.#transit = transit;
+    this.#chains = chains;
+    this.#shutdown = shutdown;
+  }
+
+  /** Resolves with the merged reply (durable, for writes); rejects with a TallyError. */
+  async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
+    if (this.#shutdown.begun) throw errors.shuttingDown();
+    const plan = planRoute(operation, body, this.#hosts.length);
+    this.#admit(plan);
+    if (plan.crossChains === null) return mergeReplies(plan, await Promise.all(plan.requests.map((request) => this.#run(operation, request, plan.eventCount))));
+    // Counted from here, before any part runs: one refused is refused whole, and the coordinator's queue
+    // (one group decides at a time, each request holding its body) stays bounded.
+    if (this.#chainRequests >= chainRequestsQueuedMax) throw errors.overloaded(`${this.#chainRequests} requests with chains across shards are in progress (chainRequestsQueuedMax)`);
+    this.#chainRequests++;
+    try {
+      const replies = await Promise.all(plan.requests.map((request) => this.#run(operation, request, plan.eventCount)));
+      await this.#chains.run(operation, body, plan.crossChains, plan.results!);
+      return mergeReplies(plan, replies);
+    } finally {
+      this.#chainRequests--;
+      assert(this.#chainRequests >= 0, 'chain requests are counted once in and once out');
+    }
+  }
+
+  /** The slice keeper's own accounts: straight to their shard, the one path into the slice id range. */
+  async openSlices(shard: number, body: Uint8Array): Promise<Uint8Array> {
+    if (this.#shutdown.begun) throw errors.shuttingDown();
+    assert(Number.isInteger(shard) && shard >= 0 && shard < this.#hosts.length, 'slices open on a shard of the set');
+    return this.#hosts[shard]!.runInternal(ShardControl.openSlices, body, true);
+  }
+
+  /** Per-shard write latency and events, for GET /metrics. */
+  observeShardWrites(observer: ShardWriteObserver): void {
+    this.#shardWrites = observer;
+  }
+
+  /** A write's reply carries the cross-shard instructions it issued after its results: they go to the relay. */
+  async #run(operation: number, request: ShardRequest, eventCount: number): Promise<Uint8Array> {
+    const startedMs = performance.now();
+    const reply = await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
+    if (!isWriteOperation(operation)) return reply;
+    const events = request.indexes?.length ?? eventCount;
+    this.#shardWrites?.(request.shard, (performance.now() - startedMs) / 1000, events);
+    const resultsBytes = events * resultBytes;
+    if (reply.byteLength === resultsBytes) return reply;
+    assert(reply.byteLength > resultsBytes, 'a write reply holds a result per event, then its instructions');
+    this.#transit.onOutbound(request.shard, reply.subarray(resultsBytes));
+    return reply.subarray(0, resultsBytes);
+  }
+
+  /**
+   * Refuses the whole request before any part runs when one of its shards is full, so that overload
+   * never leaves a request applied on some shards only.
+   */
+  #admit(plan: RoutePlan): void {
+    for (const request of plan.requests) {
+      const host = this.#hosts[request.shard]!;
+      if (!host.hasCapacity()) throw errors.overloaded(`shard ${request.shard} holds ${host.tasksOutstanding} tasks (shardQueueDepthMax)`);
+    }
+  }
+}

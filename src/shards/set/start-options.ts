@@ -1,0 +1,67 @@
+// The options of startShards, their defaults, and their checks: each bad option is refused with a message
+// that names it, before any worker starts or any file is touched.
+
+import { parseDayCutSchedule } from '../../core/business-day.js';
+import { eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax } from '../../core/limits.js';
+import type { TransitRelayOptions } from '../relay/transit-relay.js';
+import type { HotInboundOptions } from '../shard/shard-messages.js';
+import type { HotOutboundOptions } from './hot-outbound-keeper.js';
+
+export interface StartShardsOptions {
+  /** Directory holding one `shard-<index>` store per shard (created when absent). */
+  readonly dataDir: string;
+  /** Fixed for the life of the data: accounts are routed by it, and each store records it. */
+  readonly shardCount: number;
+  /** Tuning of the cross-shard relay (tests shorten its intervals). */
+  readonly transit?: TransitRelayOptions;
+  /** When business days end (default: midnight UTC, scheduled). */
+  readonly dayCut?: DayCutOptions;
+  /** Chart of accounts file for the bookkeeping shard (default: config/chart-of-accounts.default.json's chart). */
+  readonly chartPath?: string | null;
+  /** Hot-inbound summary interval and automatic marking (default hotInboundDefault). */
+  readonly hotInbound?: HotInboundOptions;
+  /** Hot-outbound slice refills and timed compensation (default hotOutboundDefault). */
+  readonly hotOutbound?: HotOutboundOptions;
+  /** Transfer events per second per account, as debit or credit (core/rate-limits/account-rate-limit.ts); 0 or absent = no limit. */
+  readonly accountRate?: number;
+}
+
+export interface DayCutOptions {
+  /** 'HH:MM' local time of the cut. */
+  readonly cutTime: string;
+  /** IANA time zone, e.g. 'Asia/Shanghai'. */
+  readonly timeZone: string;
+  /** False: days end only on an operator's command (closeDay). */
+  readonly scheduled: boolean;
+}
+
+export const dayCutDefault: DayCutOptions = { cutTime: '00:00', timeZone: 'UTC', scheduled: true };
+
+export function checkOptions(options: StartShardsOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (options.hotInbound !== undefined) checkHotInbound(options.hotInbound);
+  const { accountRate = 0 } = options;
+  if (!Number.isInteger(accountRate) || accountRate < 0 || accountRate > eventsPerSecondMax) throw new RangeError(`options.accountRate must be an integer in 0..${eventsPerSecondMax} (events per second, 0 = off), got ${String(accountRate)}`);
+  if (options.hotOutbound !== undefined) {
+    for (const [name, value] of Object.entries(options.hotOutbound)) {
+      if (!Number.isInteger(value) || value < 1) throw new RangeError(`options.hotOutbound.${name} must be a positive integer (ms), got ${String(value)}`);
+    }
+  }
+  if (options.dayCut !== undefined) parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone);
+  if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
+  if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {
+    throw new RangeError(`options.shardCount must be an integer in 1..${shardCountMax} (shardCountMax), got ${String(options.shardCount)}`);
+  }
+}
+
+function checkHotInbound({ applyIntervalMs, autoMarkCreditsPerSecond, unmarkQuietSeconds }: HotInboundOptions): void {
+  if (!Number.isInteger(applyIntervalMs) || applyIntervalMs < 1 || applyIntervalMs > hotApplyIntervalMsMax) {
+    throw new RangeError(`options.hotInbound.applyIntervalMs must be an integer in 1..${hotApplyIntervalMsMax}, got ${String(applyIntervalMs)}`);
+  }
+  if (!Number.isInteger(autoMarkCreditsPerSecond) || autoMarkCreditsPerSecond < 0) {
+    throw new RangeError(`options.hotInbound.autoMarkCreditsPerSecond must be a whole number (0 = off), got ${String(autoMarkCreditsPerSecond)}`);
+  }
+  if (!Number.isInteger(unmarkQuietSeconds) || unmarkQuietSeconds < 1) {
+    throw new RangeError(`options.hotInbound.unmarkQuietSeconds must be a positive integer, got ${String(unmarkQuietSeconds)}`);
+  }
+}
