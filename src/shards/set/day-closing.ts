@@ -7,7 +7,7 @@ import { assert } from '../../core/assert.js';
 import type { BusinessCalendar } from '../../core/business-day.js';
 import type { ShardDayClose } from '../../core/books/day-close.js';
 import type { InFlightAmount } from '../../core/books/day-report.js';
-import { errors } from '../../core/errors.js';
+import { errors, hasErrorCode } from '../../core/errors.js';
 import type { BookkeepingHost } from '../bookkeeping/bookkeeping-host.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
 import type { ShardHost } from '../shard/shard-host.js';
@@ -64,10 +64,26 @@ export class DayClosing {
     const [firstHost, ...otherHosts] = this.#hosts;
     const first = parseDayClose(await firstHost!.runInternal(ShardControl.cutDay, cutDayBody(day, false), true));
     // The others take the day shard 0 began as it is: shard 0 checked it against the calendar and its day.
-    const rest = await Promise.all(otherHosts.map((host) => host.runInternal(ShardControl.cutDay, cutDayBody(first.dayBegun, true), true)));
+    const rest = await Promise.all(otherHosts.map((host) => this.#follow(host, first)));
     const closes = [first, ...rest.map(parseDayClose)];
     assert(closes.length === this.#hosts.length, 'one day close per shard');
     return closes;
+  }
+
+  /**
+   * A shard other than 0 cuts to the day shard 0 began. Shard 0 always cuts first, so a crash (or a failed
+   * follower) can leave a shard one cut behind it — never more, since every later cut brings the followers
+   * to the day shard 0 ended first. That missed cut is made first (the day shard 0 just closed begins on the
+   * follower too; a follower already there answers its stored summary), so every shard closes the same day.
+   */
+  async #follow(host: ShardHost, first: ShardDayClose): Promise<Uint8Array> {
+    if (first.day !== 0) {
+      await host.runInternal(ShardControl.cutDay, cutDayBody(first.day, true), true).catch((error: unknown) => {
+        // A follower already at the day whose summary is not readable is where it must be: the cut below decides.
+        if (!hasErrorCode(error, 'body_invalid')) throw error;
+      });
+    }
+    return host.runInternal(ShardControl.cutDay, cutDayBody(first.dayBegun, true), true);
   }
 
   /**
