@@ -1,5 +1,5 @@
 // The fuzz/soak target in CI (issue #20; run `npm run build` first): a short seeded run of
-// dist/bench/fuzz.js — every family but those meeting a known defect (`--skip known`), kill -9 restarts
+// dist/bench/fuzz.js — every family, the hostile ones of issue #20 included, kill -9 restarts
 // forced by a short --kill-every — must exit 0 having restarted the server at least once and passed the
 // ledger checks after it; and a usage mistake is refused with status 2 before any server starts.
 
@@ -25,14 +25,14 @@ function fuzz(args: string[]): Promise<{ code: number | null; output: string }> 
 
 describe('npm run fuzz', () => {
   it('runs 40 s with a fixed seed through kill -9 restarts and finds nothing', { timeout: 240_000 }, async () => {
-    const { code, output } = await fuzz(['--minutes', '0.67', '--seed', String(seed), '--skip', 'known', '--kill-every', '120']);
+    const { code, output } = await fuzz(['--minutes', '0.67', '--seed', String(seed), '--kill-every', '120']);
     if (code !== 0) console.log(output);
     expect(code).toBe(0);
     expect(output).toMatch(/fuzz: PASSED/);
     const restarts = Number(/restarts: (\d+)/.exec(output)?.[1]);
     expect(restarts).toBeGreaterThanOrEqual(1);
     expect(output).toMatch(/after restart 1 \(SIGKILL\): ledger checks passed/);
-    expect(output).toMatch(/tally verify at the end \(after SIGKILL\) passed/);
+    expect(output).toMatch(/tally verify at the end \(after SIG(KILL|TERM)\) passed/);
   });
 
   it.each([
