@@ -235,6 +235,27 @@ export class LedgerState {
     // Conservation of this posting, read back: the credit side rose by what the debit side rose by. The totals
     // take the amount on both sides whatever the balances did, so only this catches a lost side here.
     assert(a.balanceNumber(Balance.debitsPosted, debit) === debitsAfter && a.balanceNumber(Balance.creditsPosted, credit) === creditsAfter, 'a plain posting raises both sides by its amount');
+    // Only a ruled account is read again: an unruled posting pays two flag reads, not the call.
+    const ruled = (a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) | (a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits);
+    if (ruled !== 0) assert(this.#withinRulesPlain(debit, credit), 'a plain posting keeps both accounts within their overdraft rules');
+  }
+
+  /**
+   * The number twin of withinRules after a plain posting, for the rules it could break: the debit account's
+   * debits_must_not_exceed_credits, the credit account's mirror. Exact: when a rule applies, the posting's checks
+   * (core/plain-transfer.ts) found its sum below 2^53, and a balance of 2^53 or more on the other side reads as
+   * Infinity, which compares truly (it is larger).
+   */
+  #withinRulesPlain(debit: number, credit: number): boolean {
+    const a = this.accounts;
+    if ((a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+      const committed = a.balanceNumber(Balance.debitsPosted, debit) + a.balanceNumber(Balance.debitsPending, debit) + a.balanceNumber(Balance.frozen, debit);
+      if (committed > a.balanceNumber(Balance.creditsPosted, debit)) return false;
+    }
+    if ((a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+      if (a.balanceNumber(Balance.creditsPosted, credit) + a.balanceNumber(Balance.creditsPending, credit) > a.balanceNumber(Balance.debitsPosted, credit)) return false;
+    }
+    return true;
   }
 
   /** What the account's buffer holds (0 when none). */

@@ -58,10 +58,10 @@ export function postTransfer(s: LedgerState, view: DataView, at: number, locatio
   if (credit < 0) {
     // The payee is checked by its own shard when the credit arrives; here the payer's money goes in transit.
     credit = systemAccountSlot(s, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
+    assert(s.accounts.ledgerOf(credit) === ledger, 'money goes in transit in its own ledger');
   }
-  // Validated (accounts_must_be_different; a caller never names a transit account): two accounts, one ledger.
+  // Validated (accounts_must_be_different; a caller never names a transit account).
   assert(debit !== credit, 'a posting has two different accounts');
-  assert(s.accounts.ledgerOf(credit) === ledger, 'a posting stays in its ledger');
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below.
   let result = kind === 0 ? postPlainTransfer(s, view, at, debit, credit, ledger) : notPlain;
