@@ -11,6 +11,7 @@
 // account's balance (and its history's balances-after) be one summary per interval — the shape
 // downstream reconciliation and the bookkeeping shard expect — and it bounds what a hot account costs.
 
+import { assert } from '../assert.js';
 import { StatusBits, accountStaticBytes } from '../accounts/account-table.js';
 import { isSystemIdAt } from '../accounts/system-accounts.js';
 
@@ -165,6 +166,9 @@ export function planHotRecords(s: HotState, nowNs: bigint, policy: HotInboundPol
   }
   const records: HotRecord[] = [];
   for (const [slot, buffer] of s.buffers) {
+    // Sequence numbers only rise, and every credit taken in is positive: a buffer is never negative.
+    assert(buffer.seqApplied <= buffer.seqLast && buffer.amount >= 0n, 'a hot-inbound buffer never runs backwards or below zero');
+    assert((buffer.waiting > 0) === (buffer.amount > 0n), 'a hot-inbound buffer holds money exactly while credits wait');
     if (buffer.waiting > 0) records.push({ slot, kind: HotRecordKind.apply, amount: buffer.amount, seqThrough: buffer.seqLast });
   }
   for (const slot of marks) records.push({ slot, kind: HotRecordKind.autoMark, amount: 0n, seqThrough: 0 });

@@ -9,6 +9,7 @@ import type { LedgerState } from './ledger-state.js';
 import { CloseRefusedReason, ResultCode } from '../result-codes.js';
 import { AccountOperationFlags, AccountOperationKind } from '../types.js';
 import { idKeyAt, viewOf } from '../u128.js';
+import { amountMax } from '../limits.js';
 import { sameCallerFields } from './validate.js';
 
 const assignedAccountFields = [A.timestamp] as const;
@@ -34,7 +35,9 @@ export function createAccount(s: LedgerState, view: DataView, at: number): numbe
   assert(s.isLocal(view, at + A.id), 'an account is created on the shard its id routes to');
   const ledger = view.getUint32(at + A.ledger, true);
   const flags = view.getUint16(at + A.flags, true);
-  s.accounts.add(view, at + A.id, ledger, flags);
+  const slot = s.accounts.add(view, at + A.id, ledger, flags);
+  // A new account starts empty, so within any rule its flags set (LedgerState.withinRules).
+  assert(slot === s.accounts.count - 1 && s.withinRules(slot), 'an account is created as the newest slot, empty');
   if (s.inChain) s.onUndo(() => s.accounts.removeLast(view, at + A.id));
   return ResultCode.ok;
 }
@@ -86,11 +89,15 @@ function blockBits(flags: number): number {
 
 /** A freeze takes part of the available balance (credits − debits − pending − frozen) out of use. */
 function freeze(s: LedgerState, slot: number, key: string, amount: bigint): number {
+  assert(amount > 0n && amount <= amountMax, 'a freeze takes 1..amountMax'); // validated
   const a = s.accounts;
   const available = a.balance('creditsPosted', slot) - a.balance('debitsPosted', slot) - a.balance('debitsPending', slot) - a.balance('frozen', slot);
   if (amount > available) return ResultCode.insufficient_funds;
   s.move('frozen', slot, amount);
+  // The operation id is new (duplicateOperation): a freeze opens under it, never over another.
+  const freezesBefore = s.freezes.size;
   s.freezes.set(key, { slot, remaining: amount });
+  assert(s.freezes.size === freezesBefore + 1, 'a freeze opens under a new id');
   if (s.inChain) s.onUndo(() => s.freezes.delete(key));
   return ResultCode.ok;
 }
@@ -101,14 +108,19 @@ function unfreeze(s: LedgerState, slot: number, freezeKey: string, amountAsked: 
   if (hold.slot !== slot) return ResultCode.accounts_mismatch;
   if (hold.remaining === 0n || amountAsked > hold.remaining) return ResultCode.exceeds_frozen_amount;
   const amount = amountAsked === 0n ? hold.remaining : amountAsked;
+  assert(amount > 0n && amount <= hold.remaining, 'an unfreeze releases 1..what the freeze still holds');
   s.move('frozen', slot, -amount);
   hold.remaining -= amount;
+  // The frozen balance is the sum of the account's freezes (LedgerState.verifyAllBalances): it still covers this one.
+  assert(s.accounts.balance('frozen', slot) >= hold.remaining, 'an unfreeze releases from the frozen balance what it takes off the freeze');
   if (s.inChain) s.onUndo(() => (hold.remaining += amount));
   return ResultCode.ok;
 }
 
 function setBlocks(s: LedgerState, slot: number, bits: number, blocked: boolean): number {
   const before = s.accounts.statusOf(slot);
+  // Validated (a block names its sides); a closed account is refused before (applyAccountOperation).
+  assert(bits !== 0 && (before & StatusBits.closed) === 0, 'a block changes a side of an open account');
   const after = blocked ? before | bits : before & ~bits;
   s.accounts.setStatus(slot, after);
   if (s.inChain) s.onUndo(() => s.accounts.setStatus(slot, before));
@@ -125,10 +137,13 @@ export function setHotInbound(s: LedgerState, slot: number, hot: boolean, auto: 
     const buffer = s.buffers.get(slot);
     if (buffer !== undefined) s.applyBuffer(slot, buffer.seqLast, timestampNs);
   }
+  // Posting reads the hot bit, not the buffers: an account leaves hot-inbound with nothing buffered.
+  assert(hot || s.buffered(slot) === 0n, 'an account un-marked hot-inbound has nothing waiting in its buffer');
   const after = hot ? (before & ~HotBits.inboundAuto) | HotBits.inbound | (auto ? HotBits.inboundAuto : 0) : before & ~(HotBits.inbound | HotBits.inboundAuto);
   s.accounts.setHot(slot, after);
   const counted = ((after & HotBits.inbound) !== 0 ? 1 : 0) - ((before & HotBits.inbound) !== 0 ? 1 : 0);
   s.hotInboundAccounts += counted;
+  assert(s.hotInboundAccounts >= 0 && s.hotInboundAccounts <= s.accounts.count, 'hot-inbound accounts are counted');
   if (s.inChain) {
     s.onUndo(() => {
       s.accounts.setHot(slot, before);
@@ -147,6 +162,8 @@ function close(s: LedgerState, slot: number): number {
   if (a.balance('frozen', slot) !== 0n) return withDetail(ResultCode.close_refused, CloseRefusedReason.frozen_balance);
   if (a.balance('debitsPosted', slot) !== s.creditsAccepted(slot)) return withDetail(ResultCode.close_refused, CloseRefusedReason.nonzero_balance);
   const before = a.statusOf(slot);
+  // Open → closed only: a closed account is refused before (applyAccountOperation), and closing is final.
+  assert((before & StatusBits.closed) === 0, 'only an open account closes');
   a.setStatus(slot, before | StatusBits.closed);
   if (s.inChain) s.onUndo(() => a.setStatus(slot, before));
   return ResultCode.ok;

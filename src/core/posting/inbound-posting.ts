@@ -15,7 +15,7 @@ import { InstructionKind } from '../transit/transit.js';
 import { recordHistory, type BalancesOut } from './transfer-posting.js';
 import { AccountFlags, TransferFlags, transferKindFlags } from '../types.js';
 import { idKeyAt } from '../u128.js';
-import { balanceMax } from '../limits.js';
+import { amountMax, balanceMax } from '../limits.js';
 
 /** Detail of an applied return: where the money went. */
 export const ReturnDestination = {
@@ -34,7 +34,7 @@ export interface Instruction {
 /** Applies the instruction whose record is at `at` (already stamped with this shard's timestamp). */
 export function applyInstruction(s: LedgerState, view: DataView, at: number, instruction: Instruction, location: number, out: BalancesOut): number {
   const amount = view.getBigUint64(at + T.amountEffective, true);
-  assert(amount > 0n, 'an instruction moves a positive amount');
+  assert(amount > 0n && amount <= amountMax, 'an instruction moves 1..amountMax');
   assert(!s.inChain, 'instructions are never part of a linked chain');
   if (instruction.kind === InstructionKind.credit) return applyCredit(s, view, at, instruction.fromShard, amount, location, out);
   assert(instruction.kind === InstructionKind.return, 'instruction kind is credit or return');
@@ -50,8 +50,10 @@ function applyCredit(s: LedgerState, view: DataView, at: number, from: number, a
     stageReturn(s, view, at, from, refused, amount);
     return refused;
   }
+  assert(payee !== transit, 'a credit moves from the transit account to another account');
   s.move('debitsPosted', transit, amount);
   s.creditPosted(payee, amount, view, at);
+  assert(s.isBalanced(ledger), 'an applied credit moves as much onto the credit side as onto the debit side');
   // Indexed so that the payee's shard can check a later reversal of this transfer (its debit shard).
   if (!s.inbound.hasAt(view, at + T.id)) s.inbound.setAt(view, at + T.id, location);
   if (isReversal(view, at)) showReversedHere(s, view, at, amount);
@@ -75,8 +77,10 @@ function applyReturn(s: LedgerState, view: DataView, at: number, instruction: In
     writeSystemAccountId(view, at + T.creditAccountId, SystemAccountKind.suspense, ledger, s.shardIndex, 0, s.shardCount);
     destination = ReturnDestination.suspense;
   }
+  assert(payer !== transit, 'a return moves from the transit account to another account');
   s.move('debitsPosted', transit, amount);
   s.move('creditsPosted', payer, amount);
+  assert(s.isBalanced(ledger), 'an applied return moves as much onto the credit side as onto the debit side');
   const originalKey = idKeyAt(view, at + T.id);
   assert(!s.returned.has(originalKey), 'a transfer is returned once');
   s.returned.set(originalKey, instruction.reason);
@@ -87,6 +91,7 @@ function applyReturn(s: LedgerState, view: DataView, at: number, instruction: In
 
 /** Why the account at `slot` cannot be credited `amount` now, or undefined. */
 function creditRefusal(s: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
+  assert(amount > 0n, 'a credit to check is positive');
   const a = s.accounts;
   if (slot < 0) return ResultCode.account_not_found;
   if (a.ledgerOf(slot) !== ledger) return ResultCode.ledger_mismatch;
@@ -106,6 +111,8 @@ const returnScratch = new DataView(new ArrayBuffer(128));
 
 /** Sends the amount back: a reversal-shaped record (payee → payer) under the original's id. */
 function stageReturn(s: LedgerState, view: DataView, at: number, to: number, reason: number, amount: bigint): void {
+  // A return carries the code that refused the credit, and gives back all of it.
+  assert(reason !== ResultCode.ok && amount > 0n, 'a return names why the credit was refused and moves its amount');
   const r = returnScratch;
   new Uint8Array(r.buffer).set(new Uint8Array(view.buffer, view.byteOffset + at, 128));
   copyId(view, at + T.creditAccountId, r, T.debitAccountId);
@@ -135,7 +142,11 @@ function isReversal(view: DataView, at: number): boolean {
 function showReversedHere(s: LedgerState, view: DataView, at: number, amount: bigint): void {
   if (!s.transfers.hasAt(view, at + T.pendingId)) return;
   const key = idKeyAt(view, at + T.pendingId);
-  s.reversed.set(key, (s.reversed.get(key) ?? 0n) + amount);
+  const reversed = (s.reversed.get(key) ?? 0n) + amount;
+  s.reversed.set(key, reversed);
+  // The payee's shard refused a reversal beyond what remained, and a returned one is taken off again below.
+  const original = s.record(s.transfers.getAt(view, at + T.pendingId));
+  assert(reversed <= original.view.getBigUint64(original.at + T.amountEffective, true), 'a transfer is never reversed beyond its effective amount');
 }
 
 /** A returned reversal gave nothing back: the original it reversed has that much left to reverse again. */
@@ -145,6 +156,7 @@ function undoReversedOfReturnedReversal(s: LedgerState, view: DataView, at: numb
   const original = s.record(location);
   if ((original.view.getUint16(original.at + T.flags, true) & transferKindFlags) !== TransferFlags.reversal) return;
   const key = idKeyAt(original.view, original.at + T.pendingId);
+  assert(amount > 0n, 'a returned reversal gave back a positive amount');
   const reversed = s.reversed.get(key) ?? 0n;
   assert(reversed >= amount, 'a returned reversal was counted');
   if (reversed === amount) s.reversed.delete(key);

@@ -14,7 +14,7 @@ import { shardOfIdAt } from '../routing.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
 import { TransferLayout } from '../layout.js';
 import { Outbox } from '../transit/transit.js';
-import { TransferStatus } from '../types.js';
+import { AccountFlags, TransferStatus } from '../types.js';
 import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
 
 export interface JournalSource {
@@ -141,14 +141,47 @@ export class LedgerState {
   }
 
   move(field: BalanceField, slot: number, delta: bigint): void {
+    // Constant messages on this path: a template literal would be built on every call, the assertion holding or not.
+    assert(delta !== 0n, 'a balance move changes the balance');
     const next = this.accounts.balance(field, slot) + delta;
-    assert(next >= 0n && next <= balanceMax, `${field} out of range`);
+    assert(next >= 0n && next <= balanceMax, 'a balance stays within 0..balanceMax');
     this.accounts.setBalance(field, slot, next);
     if (field !== 'frozen') {
       const totals = this.totalsOf(this.accounts.ledgerOf(slot));
       totals[field] += delta;
     }
+    // Checked after every raise, and only then: inside one posting a lowering comes first (a hold closes before
+    // its amount is posted, a freeze shrinks before it pays), so every state a raise leaves is a final one.
+    if (delta > 0n) assert(this.withinRules(slot), 'a balance raise keeps the account within its overdraft rule');
     if (this.undo !== null) this.undo.push(() => this.move(field, slot, -delta));
+  }
+
+  /**
+   * Whether the account at `slot` keeps its overdraft rule: with debits_must_not_exceed_credits, debits posted
+   * + pending + frozen ≤ credits posted; with credits_must_not_exceed_debits, credits posted + buffered + pending
+   * ≤ debits posted. The checks before each posting guarantee it; this is what they guarantee, read back.
+   */
+  withinRules(slot: number): boolean {
+    const a = this.accounts;
+    const flags = a.flagsOf(slot);
+    if ((flags & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+      const committed = a.balance('debitsPosted', slot) + a.balance('debitsPending', slot) + a.balance('frozen', slot);
+      if (committed > a.balance('creditsPosted', slot)) return false;
+    }
+    if ((flags & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+      if (this.creditsAccepted(slot) + a.balance('creditsPending', slot) > a.balance('debitsPosted', slot)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether `ledger`'s running totals balance now: debits equal credits, posted and pending. Every posting is
+   * balanced, so this holds after each one, not only after a batch. Cheap: the BigInt part of the totals
+   * (what plain postings gather in a number is balanced by construction and need not be folded).
+   */
+  isBalanced(ledger: number): boolean {
+    const t = this.totalsOf(ledger);
+    return t.debitsPosted === t.creditsPosted && t.debitsPending === t.creditsPending;
   }
 
   /**
@@ -156,6 +189,7 @@ export class LedgerState {
    * the totals either way, so conservation holds). `view`/`at`: the posted record (its timestamp).
    */
   creditPosted(slot: number, amount: bigint, view: DataView, at: number): void {
+    assert(amount > 0n, 'a credit posts a positive amount');
     this.creditRates.record(slot);
     if ((this.accounts.hotOf(slot) & HotBits.inbound) === 0) return this.move('creditsPosted', slot, amount);
     let buffer = this.buffers.get(slot);
@@ -165,6 +199,10 @@ export class LedgerState {
     buffer.seqLast++;
     buffer.creditTimes.push(Number(view.getBigUint64(at + TransferLayout.timestamp, true)));
     totals.creditsPosted += amount;
+    // Posting checked creditsAccepted + amount against balanceMax (balanceRefusal, creditRefusal): the apply will fit.
+    assert(this.accounts.balance('creditsPosted', slot) + buffer.amount <= balanceMax, 'a buffered credit still fits creditsPosted once applied');
+    assert(buffer.waiting === buffer.creditTimes.length, 'a hot-inbound buffer keeps one time per credit waiting');
+    assert(this.withinRules(slot), 'a buffered credit keeps the account within its overdraft rule');
     if (this.undo !== null) {
       const taken = buffer;
       this.undo.push(() => {
@@ -172,6 +210,7 @@ export class LedgerState {
         taken.seqLast--;
         taken.creditTimes.pop();
         totals.creditsPosted -= amount;
+        assert(taken.amount >= 0n && taken.seqLast >= taken.seqApplied, 'an undone credit leaves the buffer as it was');
       });
     }
   }
@@ -187,10 +226,36 @@ export class LedgerState {
     assert((a.hotOf(credit) & HotBits.inbound) === 0, 'a plain posting never credits a hot-inbound account');
     assert(a.ledgerOf(debit) === ledger && a.ledgerOf(credit) === ledger, 'a plain posting stays in its ledger');
     // Below 2^53 every term is exact; setBalanceNumber asserts the sums are too (never rounded, never past u64).
-    a.setBalanceNumber(Balance.debitsPosted, debit, a.balanceNumber(Balance.debitsPosted, debit) + amount);
+    const debitsAfter = a.balanceNumber(Balance.debitsPosted, debit) + amount;
+    const creditsAfter = a.balanceNumber(Balance.creditsPosted, credit) + amount;
+    a.setBalanceNumber(Balance.debitsPosted, debit, debitsAfter);
     this.creditRates.record(credit);
-    a.setBalanceNumber(Balance.creditsPosted, credit, a.balanceNumber(Balance.creditsPosted, credit) + amount);
+    a.setBalanceNumber(Balance.creditsPosted, credit, creditsAfter);
     this.#totals.addPosted(ledger, amount);
+    // Conservation of this posting, read back: the credit side rose by what the debit side rose by. The totals
+    // take the amount on both sides whatever the balances did, so only this catches a lost side here.
+    assert(a.balanceNumber(Balance.debitsPosted, debit) === debitsAfter && a.balanceNumber(Balance.creditsPosted, credit) === creditsAfter, 'a plain posting raises both sides by its amount');
+    // Only a ruled account is read again: an unruled posting pays two flag reads, not the call.
+    const ruled = (a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) | (a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits);
+    if (ruled !== 0) assert(this.#withinRulesPlain(debit, credit), 'a plain posting keeps both accounts within their overdraft rules');
+  }
+
+  /**
+   * The number twin of withinRules after a plain posting, for the rules it could break: the debit account's
+   * debits_must_not_exceed_credits, the credit account's mirror. Exact: when a rule applies, the posting's checks
+   * (core/plain-transfer.ts) found its sum below 2^53, and a balance of 2^53 or more on the other side reads as
+   * Infinity, which compares truly (it is larger).
+   */
+  #withinRulesPlain(debit: number, credit: number): boolean {
+    const a = this.accounts;
+    if ((a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+      const committed = a.balanceNumber(Balance.debitsPosted, debit) + a.balanceNumber(Balance.debitsPending, debit) + a.balanceNumber(Balance.frozen, debit);
+      if (committed > a.balanceNumber(Balance.creditsPosted, debit)) return false;
+    }
+    if ((a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+      if (a.balanceNumber(Balance.creditsPosted, credit) + a.balanceNumber(Balance.creditsPending, credit) > a.balanceNumber(Balance.debitsPosted, credit)) return false;
+    }
+    return true;
   }
 
   /** What the account's buffer holds (0 when none). */
@@ -211,6 +276,8 @@ export class LedgerState {
     const buffer = this.buffers.get(slot);
     if (buffer === undefined || buffer.waiting === 0) return 0n;
     assert(seqThrough === buffer.seqLast, `a hot-inbound apply takes the whole buffer (through ${buffer.seqLast}, not ${seqThrough})`);
+    // Every credit taken in is positive, so a buffer with credits waiting holds a positive amount.
+    assert(buffer.amount > 0n, 'a hot-inbound buffer with credits waiting holds a positive amount');
     const amount = buffer.amount;
     const a = this.accounts;
     const next = a.balance('creditsPosted', slot) + amount;
@@ -220,6 +287,7 @@ export class LedgerState {
     const seqApplied = buffer.seqApplied;
     buffer.amount = 0n;
     buffer.seqApplied = buffer.seqLast;
+    assert(times.length === buffer.seqApplied - seqApplied, 'a hot-inbound apply takes one credit per sequence number');
     if (this.undo !== null) {
       this.undo.push(() => {
         a.setBalance('creditsPosted', slot, a.balance('creditsPosted', slot) - amount);

@@ -565,6 +565,7 @@ export class Ledger {
         const amount = view.getBigUint64(at + H.amount, true);
         assert(buffer !== undefined && buffer.amount === amount, `entry ${header.seq}: a hot-inbound apply moves exactly the buffer`);
         this.s.applyBuffer(slot, Number(view.getBigUint64(at + H.seqThrough, true)), header.timestampBase);
+        assert(buffer.amount === 0n && buffer.waiting === 0, 'a hot-inbound apply empties the buffer');
       } else if (kind === HotRecordKind.autoMark) {
         setHotInbound(this.s, slot, true, true, header.timestampBase);
         this.s.creditRates.quietWindows.set(slot, 0);
@@ -606,6 +607,8 @@ export class Ledger {
   }
 
   private expireThrough(timestampNs: bigint): void {
+    // Expiry is not part of any chain: it cannot be undone, and never is.
+    assert(this.s.undo === null, 'holds expire outside linked chains');
     for (let due = this.s.expiry.peek(); due !== undefined && due.expiresAtNs <= timestampNs; due = this.s.expiry.peek()) {
       this.s.expiry.pop();
       expireHold(this.s, due.key, due.expiresAtNs);
@@ -648,6 +651,7 @@ export class Ledger {
   private applyChain(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, first: number, last: number, open: boolean): void {
     // Inside a dry run the chain's changes join the run's own undo once the chain holds.
     const outer = this.s.undo;
+    assert(first < last || open, 'a linked chain holds two events or is left open');
     const undo: (() => void)[] = [];
     this.s.undo = undo;
     let failedAt = -1;
@@ -658,6 +662,7 @@ export class Ledger {
       const code = results[i]! & 0xffff;
       if (code !== ResultCode.ok && code !== ResultCode.exists) failedAt = i;
     }
+    assert(this.s.undo === undo, 'a chain records its changes in its own undo list');
     this.s.undo = null; // reverting records nothing
     if (failedAt < 0 && open) {
       failedAt = last;
@@ -687,7 +692,8 @@ export class Ledger {
     const trailer = trailerOffset(header.count, index) - eventBytes; // InstructionLayout offsets count from the record
     const fromShard = view.getUint16(trailer + I.fromShard, true);
     const pairSeq = Number(view.getBigUint64(trailer + I.pairSeq, true));
-    assert(pairSeq === this.s.inboundApplied[fromShard]! + 1, `instruction ${fromShard}→${this.s.shardIndex} #${pairSeq} applied in order`);
+    // A constant message: this runs per instruction, and a template literal is built whether the assertion holds or not.
+    assert(pairSeq === this.s.inboundApplied[fromShard]! + 1, 'the instructions of a shard pair apply in order, each once');
     this.s.inboundApplied[fromShard] = pairSeq;
     const instruction = { kind: view.getUint16(trailer + I.kind, true), fromShard, reason: view.getUint16(trailer + I.reason, true) };
     return applyInstruction(this.s, view, eventOffset(index), instruction, location, { view, at: balancesAfterOffset(header.count, index) });

@@ -4,11 +4,12 @@
 import { assert } from '../assert.js';
 import { StatusBits, balanceWordIndex } from '../accounts/account-table.js';
 import { TransferLayout as T } from '../layout.js';
-import { balanceMax } from '../limits.js';
+import { amountMax, balanceMax } from '../limits.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from '../result-codes.js';
 import { AccountFlags, TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
 import { equalIdsAt, idKeyAt } from '../u128.js';
+import { isZeroU64At } from '../u64-words.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountKind, systemAccountSlot } from '../accounts/system-accounts.js';
 import { InstructionKind } from '../transit/transit.js';
@@ -57,7 +58,10 @@ export function postTransfer(s: LedgerState, view: DataView, at: number, locatio
   if (credit < 0) {
     // The payee is checked by its own shard when the credit arrives; here the payer's money goes in transit.
     credit = systemAccountSlot(s, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
+    assert(s.accounts.ledgerOf(credit) === ledger, 'money goes in transit in its own ledger');
   }
+  // Validated (accounts_must_be_different; a caller never names a transit account).
+  assert(debit !== credit, 'a posting has two different accounts');
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below.
   let result = kind === 0 ? postPlainTransfer(s, view, at, debit, credit, ledger) : notPlain;
@@ -75,7 +79,11 @@ function postAnyKind(s: LedgerState, view: DataView, at: number, kind: number, d
   const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true) };
   const refused = statusRefusal(s, posting) ?? referenceRefusal(s, posting) ?? balanceRefusal(s, posting);
   if (refused !== undefined) return refused;
+  // Validation bounds the amount; a zero ("all of it") was resolved against the hold or freeze, never to zero.
+  assert(posting.amount > 0n && posting.amount <= amountMax, 'a posting moves 1..amountMax');
   apply(s, posting, view.getUint32(at + T.timeoutSeconds, true), view.getBigUint64(at + T.timestamp, true));
+  // Conservation of this posting: each of its moves went to both sides of the ledger's totals alike.
+  assert(s.isBalanced(ledger), 'a posting moves as much onto the credit side as onto the debit side');
   view.setBigUint64(at + T.amountEffective, posting.amount, true);
   return ResultCode.ok;
 }
@@ -87,6 +95,8 @@ function movesMoney(kind: number): boolean {
 
 /** Debit first, credit after: the credit shard's instruction is journaled with this entry. */
 function emitCredit(s: LedgerState, creditShard: number, view: DataView, at: number): void {
+  // The receiver asserts the same (applyInstruction): a credit in transit is never empty.
+  assert(!isZeroU64At(view, at + T.amountEffective), 'a cross-shard credit carries its effective amount');
   s.outbox.stage(creditShard, s.shardIndex, InstructionKind.credit, ResultCode.ok, view, at);
   if (s.inChain) s.onUndo(() => s.outbox.unstageLast());
 }
@@ -131,11 +141,14 @@ function pendingRefusal(s: LedgerState, p: Posting): number | undefined {
   if (hold.status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
   if (hold.status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
   if (hold.status === TransferStatus.pending_expired) return ResultCode.pending_expired;
+  // Pending → posted | voided | expired, and no other status: only an open hold gets this far.
+  assert(hold.status === TransferStatus.pending, 'a hold is pending unless posted, voided or expired');
   if (hold.debitSlot !== p.debit || hold.creditSlot !== p.credit) return ResultCode.accounts_mismatch;
   if (p.amount > hold.amount) return ResultCode.exceeds_pending_amount;
   const isVoid = p.kind === TransferFlags.void_pending;
   if (isVoid && p.amount !== 0n && p.amount !== hold.amount) return ResultCode.amount_invalid;
   if (p.amount === 0n || isVoid) p.amount = hold.amount;
+  assert(p.amount > 0n && p.amount <= hold.amount, 'a hold posts or voids 1..its amount');
   return undefined;
 }
 
@@ -153,6 +166,7 @@ function reversalRefusal(s: LedgerState, p: Posting): number | undefined {
     equalIdsAt(original.view, original.at + T.creditAccountId, p.view, p.at + T.debitAccountId);
   if (!mirrored) return ResultCode.accounts_mismatch;
   const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (s.reversed.get(referenceKey(p)) ?? 0n);
+  assert(remaining >= 0n, 'a transfer is never reversed beyond its effective amount');
   if (p.amount > remaining) return ResultCode.reversal_exceeds_remaining;
   return undefined;
 }
@@ -163,6 +177,7 @@ function freezeRefusal(s: LedgerState, p: Posting): number | undefined {
   if (freeze.slot !== p.debit) return ResultCode.accounts_mismatch;
   if (freeze.remaining === 0n || p.amount > freeze.remaining) return ResultCode.exceeds_frozen_amount;
   if (p.amount === 0n) p.amount = freeze.remaining;
+  assert(p.amount > 0n && p.amount <= freeze.remaining, 'a freeze pays 1..what it still holds');
   return undefined;
 }
 
@@ -191,6 +206,7 @@ function balanceRefusal(s: LedgerState, p: Posting): number | undefined {
 }
 
 function apply(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bigint): void {
+  assert(p.amount > 0n && p.debit !== p.credit, 'a posting moves a positive amount between two accounts');
   if (p.kind === TransferFlags.pending) return openHold(s, p, timeoutSeconds, timestamp);
   if (p.kind === TransferFlags.post_pending || p.kind === TransferFlags.void_pending) return closeHold(s, p);
   if (p.kind === TransferFlags.reversal) {
@@ -205,6 +221,8 @@ function apply(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bi
     freeze.remaining -= amount;
     if (s.inChain) s.onUndo(() => (freeze.remaining += amount));
     s.move('frozen', p.debit, -amount);
+    // The frozen balance is the sum of the account's freezes (LedgerState.verifyAllBalances): it still covers this one.
+    assert(freeze.remaining >= 0n && s.accounts.balance('frozen', p.debit) >= freeze.remaining, 'a freeze pays from the frozen balance what it takes off the freeze');
   }
   s.move('debitsPosted', p.debit, p.amount);
   s.creditPosted(p.credit, p.amount, p.view, p.at);
@@ -216,7 +234,11 @@ function openHold(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp:
   const key = idKeyAt(p.view, p.at + T.id);
   const expiresAtNs = timeoutSeconds > 0 ? timestamp + BigInt(timeoutSeconds) * nsPerSecond : 0n;
   const hold = { debitSlot: p.debit, creditSlot: p.credit, ledger: p.ledger, amount: p.amount, status: TransferStatus.pending, amountPosted: 0n, expiresAtNs };
+  assert(expiresAtNs === 0n || expiresAtNs > timestamp, 'a hold expires after it opens, or never');
+  // The id is new (duplicateResult): a hold opens under it, never over another.
+  const holdsBefore = s.pendings.size;
   s.pendings.set(key, hold);
+  assert(s.pendings.size === holdsBefore + 1, 'a hold opens under a new id');
   if (s.inChain) s.onUndo(() => s.pendings.delete(key));
   // The heap entry is not undone: expiry skips entries whose hold is gone, closed, or newer.
   if (expiresAtNs > 0n) s.expiry.push(expiresAtNs, key);
@@ -225,16 +247,20 @@ function openHold(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp:
 function closeHold(s: LedgerState, p: Posting): void {
   const hold = s.pendings.get(referenceKey(p))!;
   assert(hold.status === TransferStatus.pending, 'only an open hold can be posted or voided');
+  const posting = p.kind === TransferFlags.post_pending;
+  assert(posting ? p.amount <= hold.amount : p.amount === hold.amount, 'a post takes at most the hold, a void all of it');
   s.move('debitsPending', p.debit, -hold.amount);
   s.move('creditsPending', p.credit, -hold.amount);
-  const posting = p.kind === TransferFlags.post_pending;
   if (posting) {
     s.move('debitsPosted', p.debit, p.amount);
     s.creditPosted(p.credit, p.amount, p.view, p.at);
   }
-  hold.status = posting ? TransferStatus.pending_posted : TransferStatus.pending_voided;
+  const status = posting ? TransferStatus.pending_posted : TransferStatus.pending_voided;
+  hold.status = status;
   hold.amountPosted = posting ? p.amount : 0n;
   if (s.inChain) s.onUndo(() => {
+    // Undone newest first: the hold is still in the state this posting left it.
+    assert(hold.status === status, 'an undone post or void finds the hold it closed');
     hold.status = TransferStatus.pending;
     hold.amountPosted = 0n;
   });
@@ -250,14 +276,17 @@ export function isOpenHold(s: LedgerState, key: string, expiresAtNs: bigint): bo
 export function expireHold(s: LedgerState, key: string, expiresAtNs: bigint): boolean {
   if (!isOpenHold(s, key, expiresAtNs)) return false;
   const hold = s.pendings.get(key)!;
+  assert(hold.amount > 0n && expiresAtNs > 0n, 'only a hold with a deadline expires, and it holds money');
   s.move('debitsPending', hold.debitSlot, -hold.amount);
   s.move('creditsPending', hold.creditSlot, -hold.amount);
   hold.status = TransferStatus.pending_expired;
+  assert(s.isBalanced(hold.ledger), 'an expiry releases as much on the credit side as on the debit side');
   return true;
 }
 
 /** Appends the posting to both accounts' history and writes their balances after it into the entry. */
 export function recordHistory(s: LedgerState, debit: number, credit: number, location: number, out: BalancesOut): void {
+  assert(debit !== credit && debit >= 0 && credit >= 0, 'a posting is recorded on two accounts of this shard');
   const history = s.accounts.history;
   history.append(debit, location);
   history.append(credit, location);
@@ -273,6 +302,7 @@ export function recordHistory(s: LedgerState, debit: number, credit: number, loc
 
 /** Copies the slot's four history balances as raw words: no BigInt is created on this path. */
 function writeBalances(s: LedgerState, slot: number, view: DataView, at: number): void {
+  assert(slot < s.accounts.count, 'balances written are of an account that exists');
   const words = s.accounts.words;
   const from = balanceWordIndex(slot, 0); // the four history balances lead the record
   for (let w = 0; w < 8; w++) view.setUint32(at + w * 4, words[from + w]!, true);

@@ -9,6 +9,7 @@
 
 import { assert } from '../assert.js';
 import { eventBytes, shardCountMax, transitInstructionsRetainedMax } from '../limits.js';
+import { ResultCode } from '../result-codes.js';
 
 /** One instruction: the transfer record as journaled by its sender, then a 16-byte trailer. */
 export const InstructionLayout = {
@@ -81,6 +82,8 @@ export class Outbox {
   /** Stages one instruction of the current batch for `peer` and gives it the peer's next pair sequence. */
   stage(peer: number, from: number, kind: number, reason: number, record: DataView, recordAt: number): void {
     assert(peer !== from && peer >= 0 && peer < shardCountMax, 'an instruction goes to another shard');
+    // A credit moves money on; a return carries the code that refused the credit.
+    assert(kind === InstructionKind.credit ? reason === ResultCode.ok : kind === InstructionKind.return && reason !== ResultCode.ok, 'an instruction is a credit, or a return with its reason');
     if ((this.#stagedCount + 1) * InstructionLayout.bytes > this.#staged.byteLength) this.#grow();
     const at = this.#stagedCount * InstructionLayout.bytes;
     this.#staged.set(new Uint8Array(record.buffer, record.byteOffset + recordAt, eventBytes), at);
@@ -113,6 +116,8 @@ export class Outbox {
     if (this.#stagedCount === 0) return null;
     const batch = this.#staged.slice(0, this.#stagedCount * InstructionLayout.bytes);
     const onePeer = this.#stagedPeer;
+    // One peer's staged instructions are the newest it was issued, numbered on from its retained ones.
+    if (onePeer >= 0) assert(pairSeqOf(batch) + this.#stagedCount - 1 === this.pairSeqLast[onePeer], 'a batch commits the newest instructions of its peer');
     this.#stagedCount = 0;
     this.#stagedPeer = stagedPeersNone;
     if (onePeer >= 0) this.#retain(onePeer, batch);
@@ -130,6 +135,8 @@ export class Outbox {
     while (drop < runs.length && runs[drop]!.pairSeqFirst + runs[drop]!.count - 1 <= pairSeq) this.#retainedCount -= runs[drop++]!.count;
     runs.splice(0, drop);
     if (runs.length > 0 && runs[0]!.pairSeqFirst <= pairSeq) this.#retainedCount -= trimRun(runs[0]!, pairSeq);
+    assert(runs.length === 0 || runs[0]!.pairSeqFirst > pairSeq, 'nothing acknowledged stays retained');
+    assert(this.#retainedCount >= 0, 'retained instructions are counted');
   }
 
   /** Retained instructions for `peer` after `pairSeq`, concatenated, at most `countMax` of them. */
@@ -148,6 +155,7 @@ export class Outbox {
       out.set(run.bytes.subarray(skip * InstructionLayout.bytes, (skip + take) * InstructionLayout.bytes), filled * InstructionLayout.bytes);
       filled += take;
     }
+    assert(filled === count, 'every instruction counted available is handed out');
     return out;
   }
 
@@ -167,7 +175,12 @@ export class Outbox {
     const acknowledged = this.acknowledged[peer]!;
     if (run.pairSeqFirst + run.count - 1 <= acknowledged) return;
     if (run.pairSeqFirst <= acknowledged) trimRun(run, acknowledged);
-    this.#retained[peer]!.push(run);
+    const runs = this.#retained[peer]!;
+    const previous = runs[runs.length - 1];
+    // Runs follow each other without a gap or an overlap: a receiver applies pair sequences in order.
+    assert(previous === undefined || previous.pairSeqFirst + previous.count === run.pairSeqFirst, 'retained runs are consecutive');
+    assert(run.pairSeqFirst + run.count - 1 <= this.pairSeqLast[peer]!, 'only issued instructions are retained');
+    runs.push(run);
     this.#retainedCount += run.count;
   }
 
@@ -182,6 +195,8 @@ export class Outbox {
 /** Drops a run's instructions through `pairSeq`; returns how many. */
 function trimRun(run: RetainedRun, pairSeq: number): number {
   const dropped = pairSeq - run.pairSeqFirst + 1;
+  // Callers trim a run that straddles `pairSeq`: some of it goes, some stays.
+  assert(dropped > 0 && dropped < run.count, 'a trim drops part of a run');
   run.bytes = run.bytes.subarray(dropped * InstructionLayout.bytes);
   run.pairSeqFirst += dropped;
   run.count -= dropped;
@@ -213,6 +228,7 @@ function splitByPeer(batch: Uint8Array): Map<number, Uint8Array> {
 
 /** Pair sequences are safe integers written as a u64: two words, no BigInt. */
 function writePairSeq(view: DataView, at: number, pairSeq: number): void {
+  assert(Number.isSafeInteger(pairSeq) && pairSeq >= 1, 'a pair sequence is a safe integer from 1');
   view.setUint32(at + InstructionLayout.pairSeq, pairSeq >>> 0, true);
   view.setUint32(at + InstructionLayout.pairSeq + 4, Math.floor(pairSeq / 0x1_0000_0000), true);
 }
