@@ -177,7 +177,9 @@ class Fuzzer implements RunContext {
     this.serving = false;
     this.stops++;
     const cut = [...this.running.values()].filter((r) => !/create_|lookup_|history|books/.test(r));
+    const cutsCutShort = this.cutsRunning.size > 0;
     const stop = await this.control.stop(signal);
+    if (cutsCutShort) this.model.daysCloseCutShort.add(this.model.begunDay);
     this.stats.restarts++;
     console.log(`fuzz: step ${step}: ${signal}${cut.length > 0 ? ` with ${cut.join(', ')} running` : ''}`);
     if (signal === 'SIGTERM') this.stats.restartsBySigterm++;

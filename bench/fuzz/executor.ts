@@ -185,6 +185,13 @@ export class Executor {
     // The unmapped check fails by design when the fuzzer used account codes the chart does not map.
     if (!detailVsGeneral.passed || !trialBalance.passed || !transit.passed) {
       const failures = report.failures.filter((f) => !/maps to no leaf subject|unmapped|not mapped|does not map/i.test(f));
+      // A report rebuilt after a kill cut its close short cannot check the transit at the cut (ARCHITECTURE: limits).
+      const transitOnly = failures.length > 0 && failures.every((f) => /was in flight at the cut/.test(f));
+      if (transitOnly && model.daysCloseCutShort.has(report.day)) {
+        this.ctx.stats.reportsRebuiltUnchecked++;
+        console.log(`fuzz: step ${step}: the report of ${report.day}, rebuilt after a kill cut its close short, could not check the transit at the cut (known limit)`);
+        return;
+      }
       if (failures.length > 0) this.ctx.fail(step, `close_day(${day}): the day report of ${report.day} failed: ${failures.slice(0, 3).join(' | ')}`);
     }
   }

@@ -97,6 +97,12 @@ export class Model {
   readonly closedDays: number[] = [];
   /** The business day the last report says began (0 until a day was closed). */
   begunDay = 0;
+  /**
+   * Days whose close a kill cut short before their report was stored. Rebuilt later, such a report cannot
+   * check the transit at the cut: the instructions then in flight were delivered and acknowledged since, and
+   * the relay no longer holds them (a documented limit of this version, docs/ARCHITECTURE.md).
+   */
+  readonly daysCloseCutShort = new Set<number>();
   /** Snapshot directories whose status read `done`, and the one started last. */
   readonly snapshotsDone: string[] = [];
   snapshotRunning: string | null = null;

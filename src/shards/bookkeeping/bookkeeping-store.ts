@@ -138,12 +138,16 @@ export class BookkeepingStore {
     if (existing !== undefined) return existing;
     this.#checkSpace(`storing the report of day ${day}`);
     try {
-      await this.#reports.put(day, report);
+      // Written only where none is: a report stored meanwhile (a second close of the same day) is never replaced.
+      await this.#reports.ifNoExists(day, () => void this.#reports.put(day, report));
     } catch (error) {
       throw await storageFailure(error, `bookkeeping store: storing the report of day ${day}`);
     }
-    assert(this.#reports.get(day) === report, 'the day report is stored');
-    return report;
+    // Read back in a write transaction: right after a commit lmdb-js's shared read transaction can still show
+    // the state before it (kriszyp/lmdb-js#250), which once failed this check on a stored report.
+    const stored = this.#root.transactionSync(() => this.#reports.get(day));
+    assert(stored !== undefined, 'the day report is stored');
+    return stored;
   }
 
   close(): Promise<void> {
