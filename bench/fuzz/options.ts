@@ -45,7 +45,7 @@ no money appeared (per ledger, transit and slices included), \`tally verify\` pa
   --shards N          server shards, 1..${shardCountMax}                      (default 2)
   --ledgers N         ledgers with the many-ledgers family, 1..1000 (default 200; 1 without it)
   --only F,…          run only these families
-  --skip F,…          leave these families out ('known' = ${knownDefectFamilies.join(',')})
+  --skip F,…          leave these families out ('known' = those meeting a defect not fixed yet: ${knownDefectFamilies.length === 0 ? 'none' : knownDefectFamilies.join(',')})
   --steps N           stop after N steps                           (default: no limit)
   --concurrency N     steps in flight at once, 1..64               (default 4)
   --kill-every N      mean steps between restarts (kill family)    (default 300)
