@@ -24,7 +24,7 @@ import {
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../layout.js';
 import { LedgerState, locationOf, type JournalSource } from './ledger-state.js';
 import { batchEventsMax, eventBytes, transitDeliveryInstructionsMax } from '../limits.js';
-import { Operation, isWriteOperation } from '../operations.js';
+import { JournalEntryKind, WireOperation, isWriteOperation } from '../operations.js';
 import { chainGroupTrailerBytes, type PrepareRequest } from '../chains/prepared-chains.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { ResultCode } from '../result-codes.js';
@@ -105,20 +105,20 @@ interface OperationRules {
 }
 
 const rules: Record<number, OperationRules> = {
-  [Operation.create_accounts]: { validate: validateAccount, timestampAt: AccountLayout.timestamp, flagsAt: AccountLayout.flags, linkedFlag: 1 },
-  [Operation.create_transfers]: { validate: validateTransfer, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 1 },
-  [Operation.account_operations]: {
+  [JournalEntryKind.create_accounts]: { validate: validateAccount, timestampAt: AccountLayout.timestamp, flagsAt: AccountLayout.flags, linkedFlag: 1 },
+  [JournalEntryKind.create_transfers]: { validate: validateTransfer, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 1 },
+  [JournalEntryKind.account_operations]: {
     validate: validateAccountOperation,
     timestampAt: AccountOperationLayout.timestamp,
     flagsAt: AccountOperationLayout.flags,
     linkedFlag: 1,
   },
   // Instructions were validated and applied by their sending shard; they are never linked here.
-  [Operation.apply_inbound]: { validate: () => ResultCode.ok, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 0 },
+  [JournalEntryKind.apply_inbound]: { validate: () => ResultCode.ok, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 0 },
 };
 
 /** Entries flagged opensSlices: the ledger's own create_accounts, slices only (never linked). */
-const sliceRules: OperationRules = { ...rules[Operation.create_accounts]!, validate: validateSliceAccount, linkedFlag: 0 };
+const sliceRules: OperationRules = { ...rules[JournalEntryKind.create_accounts]!, validate: validateSliceAccount, linkedFlag: 0 };
 
 /** Codes after which an id is not remembered as failed: no usable id, or nothing was wrong with the event itself. */
 const notRemembered = new Set<number>([
@@ -178,7 +178,7 @@ export class Ledger {
     // Callers refuse other days first (the day book: body_invalid); replay does not check, so that a journal
     // an earlier version wrote with such a cut still opens.
     assert(isBusinessDay(day), `a cut begins a real date (${day})`);
-    const header = { operation: Operation.day_cut, count: 0, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: day };
+    const header = { operation: JournalEntryKind.day_cut, count: 0, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: day };
     const entry = new Uint8Array(journalEntryBytes(header.operation, 0));
     writeJournalHeader(new DataView(entry.buffer), header);
     this.applyEntry(entry, header, true);
@@ -203,10 +203,10 @@ export class Ledger {
     const count = events.byteLength / eventBytes;
     if (!Number.isInteger(count) || count < 1 || count > batchEventsMax) throw errors.bodyInvalid(`a prepared part is 1..${batchEventsMax} events`);
     assert(chainEnds.byteLength === count && chainEnds[count - 1] === 1, 'every sub-chain of a prepared part ends');
-    if (operation === Operation.create_transfers && this.s.outbox.full) {
+    if (operation === JournalEntryKind.create_transfers && this.s.outbox.full) {
       throw errors.overloaded(`shard ${this.s.shardIndex} holds ${this.s.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
     }
-    const header = { operation: Operation.prepare_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.prepare_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, count));
     const view = new DataView(entry.buffer);
     writeJournalHeader(view, header);
@@ -250,7 +250,7 @@ export class Ledger {
     assert(prepared !== null, 'an abort needs a prepared group');
     const count = remember.length;
     assert(remember.every((p) => Number.isInteger(p) && p >= 0 && p < prepared.count), 'remembered failures are events of the part');
-    const header = { operation: Operation.abort_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.abort_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, count));
     const view = new DataView(entry.buffer);
     writeJournalHeader(view, header);
@@ -279,12 +279,12 @@ export class Ledger {
   /** `flags` (JournalEntryFlags) is 0 for callers' batches; only the shard itself opens slices (opensSlices). */
   execute(operation: number, body: Uint8Array, nowNs: bigint, flags = 0): ExecutedBatch {
     if (!isWriteOperation(operation)) throw errors.operationUnknown(operation);
-    assert(flags === 0 || (flags === JournalEntryFlags.opensSlices && operation === Operation.create_accounts), 'only create_accounts entries open slices');
+    assert(flags === 0 || (flags === JournalEntryFlags.opensSlices && operation === JournalEntryKind.create_accounts), 'only create_accounts entries open slices');
     assert(this.prepared === null, 'a shard with a prepared group runs nothing else until it is decided');
     const count = body.byteLength / eventBytes;
     if (!Number.isInteger(count) || count < 1) throw errors.bodyInvalid(`a batch is 1..${batchEventsMax} events of ${eventBytes} bytes`);
     if (count > batchEventsMax) throw errors.batchTooLarge(count, batchEventsMax);
-    if (operation === Operation.create_transfers && this.s.outbox.full) {
+    if (operation === JournalEntryKind.create_transfers && this.s.outbox.full) {
       throw errors.overloaded(`shard ${this.s.shardIndex} holds ${this.s.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
     }
     const header = { operation, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue, flags };
@@ -326,7 +326,7 @@ export class Ledger {
       }
     }
     if (accepted.length === 0) return { applied: null, statuses, outbound: null };
-    const header = { operation: Operation.apply_inbound, count: accepted.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.apply_inbound, count: accepted.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, header.count));
     writeJournalHeader(new DataView(entry.buffer), header);
     accepted.forEach((i, k) => {
@@ -347,7 +347,7 @@ export class Ledger {
     const due = this.s.expiry.peek();
     const timestampBase = this.nextTimestamp(nowNs);
     if (due === undefined || due.expiresAtNs > timestampBase) return null;
-    const header = { operation: Operation.expire_pending, count: 0, timestampBase, seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.expire_pending, count: 0, timestampBase, seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, 0));
     writeJournalHeader(new DataView(entry.buffer), header);
     this.applyEntry(entry, header, true);
@@ -362,7 +362,7 @@ export class Ledger {
     if (this.prepared !== null) return null; // the next entry must decide the prepared group
     const records = planHotRecords(this.s, nowNs, policy);
     if (records.length === 0) return null;
-    const header = { operation: Operation.apply_hot_inbound, count: records.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.apply_hot_inbound, count: records.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, header.count));
     const view = new DataView(entry.buffer);
     writeJournalHeader(view, header);
@@ -439,9 +439,9 @@ export class Ledger {
   }
 
   query(operation: number, body: Uint8Array): Uint8Array {
-    if (operation === Operation.lookup_accounts) return lookupAccounts(this.s, body);
-    if (operation === Operation.lookup_transfers) return lookupTransfers(this.s, body);
-    if (operation === Operation.get_account_transfers) return accountHistory(this.s, body);
+    if (operation === WireOperation.lookup_accounts) return lookupAccounts(this.s, body);
+    if (operation === WireOperation.lookup_transfers) return lookupTransfers(this.s, body);
+    if (operation === WireOperation.get_account_transfers) return accountHistory(this.s, body);
     throw errors.operationUnknown(operation);
   }
 
@@ -457,22 +457,22 @@ export class Ledger {
   private applyEntry(entry: Uint8Array, header: JournalEntryHeader, assignedChecked: boolean): void {
     const { operation, count, timestampBase, seq } = header;
     const commits = ((header.flags ?? 0) & JournalEntryFlags.commitsPrepared) !== 0;
-    const decides = commits || operation === Operation.abort_chains;
+    const decides = commits || operation === JournalEntryKind.abort_chains;
     assert(decides === (this.prepared !== null), `entry ${seq} ${decides ? 'decides a group no entry prepared' : 'follows a prepared group it does not decide'}`);
-    if (operation === Operation.day_cut) return this.applyCut(entry, header);
+    if (operation === JournalEntryKind.day_cut) return this.applyCut(entry, header);
     assert(header.businessDay === this.businessDayValue, `entry ${seq} belongs to the current business day`);
-    if (operation === Operation.prepare_chains) return this.applyPrepare(entry, header);
-    if (operation === Operation.abort_chains) return this.applyAbort(entry, header);
+    if (operation === JournalEntryKind.prepare_chains) return this.applyPrepare(entry, header);
+    if (operation === JournalEntryKind.abort_chains) return this.applyAbort(entry, header);
     this.s.remember(seq, entry);
     const timestampLast = timestampBase + BigInt(Math.max(count, 1) - 1);
     // A commit applies against the state its vote saw: holds due since then expire with the next entry.
     if (!commits) this.expireThrough(timestampLast);
-    if (operation === Operation.apply_hot_inbound) this.applyHotRecords(entry, header);
+    if (operation === JournalEntryKind.apply_hot_inbound) this.applyHotRecords(entry, header);
     else if (count > 0) {
       const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
       const results = new Uint32Array(count);
       const opensSlices = ((header.flags ?? 0) & JournalEntryFlags.opensSlices) !== 0;
-      assert(!opensSlices || operation === Operation.create_accounts, `entry ${seq}: only create_accounts entries open slices`);
+      assert(!opensSlices || operation === JournalEntryKind.create_accounts, `entry ${seq}: only create_accounts entries open slices`);
       const rule = opensSlices ? sliceRules : rules[operation]!;
       this.validateAll(rule, view, header, results, assignedChecked);
       // The vote applied each chain whole; its commit applies the same events one by one, and all pass.
@@ -680,11 +680,11 @@ export class Ledger {
   private applyOne(operation: number, view: DataView, header: JournalEntryHeader, index: number): number {
     const at = eventOffset(index);
     const location = locationOf(header.seq, index);
-    if (operation === Operation.create_transfers) {
+    if (operation === JournalEntryKind.create_transfers) {
       return postTransfer(this.s, view, at, location, { view, at: balancesAfterOffset(header.count, index) });
     }
-    if (operation === Operation.create_accounts) return createAccount(this.s, view, at);
-    if (operation === Operation.apply_inbound) return this.applyInstructionAt(view, header, index, location);
+    if (operation === JournalEntryKind.create_accounts) return createAccount(this.s, view, at);
+    if (operation === JournalEntryKind.apply_inbound) return this.applyInstructionAt(view, header, index, location);
     return applyAccountOperation(this.s, view, at, location);
   }
 
@@ -705,7 +705,7 @@ export class Ledger {
    * id gets the original failure too: where batches are cut must never turn a failure into a late success.
    */
   private settle(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, first: number, last: number, dryRun: boolean): void {
-    const remembers = operation !== Operation.apply_inbound && !dryRun; // an instruction is never retried by id
+    const remembers = operation !== JournalEntryKind.apply_inbound && !dryRun; // an instruction is never retried by id
     const from = resultsOffset(header.count);
     for (let i = first; i <= last; i++) {
       view.setUint32(from + i * resultBytes, results[i]!, true);
@@ -719,7 +719,7 @@ export class Ledger {
     // An event refused for an earlier fault (say, a timestamp) may also carry id 0 or 2^128−1: no id to remember.
     if (isZero128(view, eventOffset(index)) || isMax128(view, eventOffset(index))) return;
     const failed =
-      operation === Operation.create_transfers ? this.s.transfersFailed : operation === Operation.create_accounts ? this.s.accountsFailed : this.s.operationsFailed;
+      operation === JournalEntryKind.create_transfers ? this.s.transfersFailed : operation === JournalEntryKind.create_accounts ? this.s.accountsFailed : this.s.operationsFailed;
     if (!failed.hasAt(view, eventOffset(index))) failed.setAt(view, eventOffset(index), locationOf(seq, index));
   }
 }

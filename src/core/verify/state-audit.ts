@@ -8,7 +8,7 @@ import { eventOffset, readJournalHeader, resultsOffset, trailerOffset } from '..
 import { TransferLayout as T, resultBytes } from '../layout.js';
 import type { LedgerState } from '../posting/ledger-state.js';
 import { eventBytes } from '../limits.js';
-import { Operation } from '../operations.js';
+import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountKind, isSystemIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
@@ -106,19 +106,19 @@ export class PostedRecount {
   /** Adds the records of `entry` (its bytes as journaled). */
   add(s: LedgerState, entry: Uint8Array): void {
     const { operation, count, seq } = readJournalHeader(entry);
-    if (operation !== Operation.create_transfers && operation !== Operation.apply_inbound) return;
+    if (operation !== JournalEntryKind.create_transfers && operation !== JournalEntryKind.apply_inbound) return;
     this.#grow(s.accounts.count);
     const view = viewOf(entry);
     for (let i = 0; i < count; i++) {
       if ((view.getUint32(resultsOffset(count) + i * resultBytes, true) & 0xffff) !== ResultCode.ok) continue;
       const at = eventOffset(i);
       const ledger = view.getUint32(at + T.ledger, true);
-      const sides = operation === Operation.create_transfers ? this.#transferSides(s, view, at, ledger) : this.#inboundSides(s, view, count, i, ledger);
+      const sides = operation === JournalEntryKind.create_transfers ? this.#transferSides(s, view, at, ledger) : this.#inboundSides(s, view, count, i, ledger);
       if (sides.debit < 0 || sides.credit < 0) {
         if (this.unplaced.length < accountProblemsPerCheckMax) this.unplaced.push(`shard ${s.shardIndex} seq ${seq} event ${i}: a successful posting names an account the shard does not hold`);
         continue;
       }
-      if (operation === Operation.create_transfers) this.transfers++;
+      if (operation === JournalEntryKind.create_transfers) this.transfers++;
       else this.inbound++;
       this.#nodes[sides.debit]!++;
       this.#nodes[sides.credit]!++;
