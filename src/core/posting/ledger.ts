@@ -131,8 +131,8 @@ const notRemembered = new Set<number>([
 ]);
 
 export class Ledger {
-  private readonly s: LedgerState;
-  private seqLastValue = 0;
+  readonly #state: LedgerState;
+  #lastSeq = 0;
   private timestampLast = 0n;
   /** The instructions issued by the entry applied last (null when none). */
   private outboundLast: Uint8Array | null = null;
@@ -149,14 +149,14 @@ export class Ledger {
     assert(Number.isInteger(options.shardCount) && options.shardCount >= 1, 'shardCount must be a positive integer');
     assert(options.shardIndex >= 0 && options.shardIndex < options.shardCount, 'shardIndex out of range');
     const { shardIndex, shardCount, journal, transferIdsExpected, outboxAcknowledged } = options;
-    this.s = new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged);
-    this.s.onBufferApplied = (delays) => {
+    this.#state = new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged);
+    this.#state.onBufferApplied = (delays) => {
       for (const delay of delays) this.hotDelaysNs.push(delay);
     };
   }
 
   get seqLast(): number {
-    return this.seqLastValue;
+    return this.#lastSeq;
   }
 
   /** The business day new postings belong to (0 until the first cut). */
@@ -178,7 +178,7 @@ export class Ledger {
     // Callers refuse other days first (the day book: body_invalid); replay does not check, so that a journal
     // an earlier version wrote with such a cut still opens.
     assert(isBusinessDay(day), `a cut begins a real date (${day})`);
-    const header = { operation: JournalEntryKind.day_cut, count: 0, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: day };
+    const header = { operation: JournalEntryKind.day_cut, count: 0, timestampBase: this.nextTimestamp(nowNs), seq: this.#lastSeq + 1, businessDay: day };
     const entry = new Uint8Array(journalEntryBytes(header.operation, 0));
     writeJournalHeader(new DataView(entry.buffer), header);
     this.applyEntry(entry, header, true);
@@ -203,10 +203,10 @@ export class Ledger {
     const count = events.byteLength / eventBytes;
     if (!Number.isInteger(count) || count < 1 || count > batchEventsMax) throw errors.bodyInvalid(`a prepared part is 1..${batchEventsMax} events`);
     assert(chainEnds.byteLength === count && chainEnds[count - 1] === 1, 'every sub-chain of a prepared part ends');
-    if (operation === JournalEntryKind.create_transfers && this.s.outbox.full) {
-      throw errors.overloaded(`shard ${this.s.shardIndex} holds ${this.s.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
+    if (operation === JournalEntryKind.create_transfers && this.#state.outbox.full) {
+      throw errors.overloaded(`shard ${this.#state.shardIndex} holds ${this.#state.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
     }
-    const header = { operation: JournalEntryKind.prepare_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.prepare_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.#lastSeq + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, count));
     const view = new DataView(entry.buffer);
     writeJournalHeader(view, header);
@@ -228,7 +228,7 @@ export class Ledger {
       operation: prepared.operation,
       count: prepared.count,
       timestampBase: this.nextTimestamp(nowNs),
-      seq: this.seqLastValue + 1,
+      seq: this.#lastSeq + 1,
       businessDay: this.businessDayValue,
       flags: JournalEntryFlags.commitsPrepared,
     };
@@ -250,7 +250,7 @@ export class Ledger {
     assert(prepared !== null, 'an abort needs a prepared group');
     const count = remember.length;
     assert(remember.every((p) => Number.isInteger(p) && p >= 0 && p < prepared.count), 'remembered failures are events of the part');
-    const header = { operation: JournalEntryKind.abort_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.abort_chains, count, timestampBase: this.nextTimestamp(nowNs), seq: this.#lastSeq + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, count));
     const view = new DataView(entry.buffer);
     writeJournalHeader(view, header);
@@ -273,7 +273,7 @@ export class Ledger {
 
   /** The internal state, for invariant checks in tests and verification tools. */
   get state(): LedgerState {
-    return this.s;
+    return this.#state;
   }
 
   /** `flags` (JournalEntryFlags) is 0 for callers' batches; only the shard itself opens slices (opensSlices). */
@@ -284,10 +284,10 @@ export class Ledger {
     const count = body.byteLength / eventBytes;
     if (!Number.isInteger(count) || count < 1) throw errors.bodyInvalid(`a batch is 1..${batchEventsMax} events of ${eventBytes} bytes`);
     if (count > batchEventsMax) throw errors.batchTooLarge(count, batchEventsMax);
-    if (operation === JournalEntryKind.create_transfers && this.s.outbox.full) {
-      throw errors.overloaded(`shard ${this.s.shardIndex} holds ${this.s.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
+    if (operation === JournalEntryKind.create_transfers && this.#state.outbox.full) {
+      throw errors.overloaded(`shard ${this.#state.shardIndex} holds ${this.#state.outbox.retainedCount} cross-shard instructions no receiver acknowledged yet`);
     }
-    const header = { operation, count, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue, flags };
+    const header = { operation, count, timestampBase: this.nextTimestamp(nowNs), seq: this.#lastSeq + 1, businessDay: this.businessDayValue, flags };
     const entry = new Uint8Array(journalEntryBytes(operation, count));
     writeJournalHeader(new DataView(entry.buffer), header);
     entry.set(body, eventOffset(0));
@@ -313,11 +313,11 @@ export class Ledger {
     for (let i = 0; i < count; i++) {
       const at = i * I.bytes;
       const from = view.getUint16(at + I.fromShard, true);
-      assert(from < this.s.shardCount && from !== this.s.shardIndex && view.getUint16(at + I.toShard, true) === this.s.shardIndex, 'instruction addressed here');
+      assert(from < this.#state.shardCount && from !== this.#state.shardIndex && view.getUint16(at + I.toShard, true) === this.#state.shardIndex, 'instruction addressed here');
       const kind = view.getUint16(at + I.kind, true);
       assert(kind === InstructionKind.credit || kind === InstructionKind.return, 'instruction kind known');
       const pairSeq = Number(view.getBigUint64(at + I.pairSeq, true));
-      const expected = next.get(from) ?? this.s.inboundApplied[from]! + 1;
+      const expected = next.get(from) ?? this.#state.inboundApplied[from]! + 1;
       if (pairSeq < expected) statuses[i] = InboundStatus.duplicate;
       else if (pairSeq > expected) statuses[i] = InboundStatus.gap;
       else {
@@ -326,7 +326,7 @@ export class Ledger {
       }
     }
     if (accepted.length === 0) return { applied: null, statuses, outbound: null };
-    const header = { operation: JournalEntryKind.apply_inbound, count: accepted.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.apply_inbound, count: accepted.length, timestampBase: this.nextTimestamp(nowNs), seq: this.#lastSeq + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, header.count));
     writeJournalHeader(new DataView(entry.buffer), header);
     accepted.forEach((i, k) => {
@@ -341,13 +341,13 @@ export class Ledger {
   expireDue(nowNs: bigint): { seq: number; entry: Uint8Array } | null {
     if (this.prepared !== null) return null; // the next entry must decide the prepared group
     // Holds posted, voided or undone since they were scheduled leave stale deadlines: none is due.
-    for (let top = this.s.expiry.peek(); top !== undefined && !isOpenHold(this.s, top.key, top.expiresAtNs); top = this.s.expiry.peek()) {
-      this.s.expiry.pop();
+    for (let top = this.#state.expiry.peek(); top !== undefined && !isOpenHold(this.#state, top.key, top.expiresAtNs); top = this.#state.expiry.peek()) {
+      this.#state.expiry.pop();
     }
-    const due = this.s.expiry.peek();
+    const due = this.#state.expiry.peek();
     const timestampBase = this.nextTimestamp(nowNs);
     if (due === undefined || due.expiresAtNs > timestampBase) return null;
-    const header = { operation: JournalEntryKind.expire_pending, count: 0, timestampBase, seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.expire_pending, count: 0, timestampBase, seq: this.#lastSeq + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, 0));
     writeJournalHeader(new DataView(entry.buffer), header);
     this.applyEntry(entry, header, true);
@@ -360,15 +360,15 @@ export class Ledger {
    */
   applyHotInbound(nowNs: bigint, policy: HotInboundPolicy): { seq: number; entry: Uint8Array } | null {
     if (this.prepared !== null) return null; // the next entry must decide the prepared group
-    const records = planHotRecords(this.s, nowNs, policy);
+    const records = planHotRecords(this.#state, nowNs, policy);
     if (records.length === 0) return null;
-    const header = { operation: JournalEntryKind.apply_hot_inbound, count: records.length, timestampBase: this.nextTimestamp(nowNs), seq: this.seqLastValue + 1, businessDay: this.businessDayValue };
+    const header = { operation: JournalEntryKind.apply_hot_inbound, count: records.length, timestampBase: this.nextTimestamp(nowNs), seq: this.#lastSeq + 1, businessDay: this.businessDayValue };
     const entry = new Uint8Array(journalEntryBytes(header.operation, header.count));
     const view = new DataView(entry.buffer);
     writeJournalHeader(view, header);
     records.forEach((record, i) => {
       const at = eventOffset(i);
-      entry.set(this.s.accounts.statics.subarray(record.slot * accountStaticBytes, record.slot * accountStaticBytes + 16), at + H.accountId);
+      entry.set(this.#state.accounts.statics.subarray(record.slot * accountStaticBytes, record.slot * accountStaticBytes + 16), at + H.accountId);
       view.setBigUint64(at + H.amount, record.amount, true);
       view.setBigUint64(at + H.seqThrough, BigInt(record.seqThrough), true);
       view.setUint16(at + H.kind, record.kind, true);
@@ -386,20 +386,20 @@ export class Ledger {
 
   /** The ids (16 B each) of this shard's hot-outbound accounts (AccountFlags.hot_outbound). */
   hotOutboundIds(): Uint8Array {
-    const a = this.s.accounts;
+    const accounts = this.#state.accounts;
     const slots: number[] = [];
-    for (let slot = 0; slot < a.count; slot++) if ((a.flagsOf(slot) & AccountFlags.hot_outbound) !== 0) slots.push(slot);
+    for (let slot = 0; slot < accounts.count; slot++) if ((accounts.flagsOf(slot) & AccountFlags.hot_outbound) !== 0) slots.push(slot);
     const ids = new Uint8Array(slots.length * 16);
-    slots.forEach((slot, i) => ids.set(a.statics.subarray(slot * accountStaticBytes, slot * accountStaticBytes + 16), i * 16));
+    slots.forEach((slot, i) => ids.set(accounts.statics.subarray(slot * accountStaticBytes, slot * accountStaticBytes + 16), i * 16));
     return ids;
   }
 
   /** Hot-inbound accounts now: how many, and what their buffers hold. */
   hotInboundStatus(): { accounts: number; creditsBuffered: bigint; creditsBufferedCount: number } {
-    const accounts = this.s.hotInboundAccounts;
+    const accounts = this.#state.hotInboundAccounts;
     let creditsBuffered = 0n;
     let creditsBufferedCount = 0;
-    for (const buffer of this.s.buffers.values()) {
+    for (const buffer of this.#state.buffers.values()) {
       creditsBuffered += buffer.amount;
       creditsBufferedCount += buffer.waiting;
     }
@@ -408,7 +408,7 @@ export class Ledger {
 
   replay(seq: number, entry: Uint8Array): void {
     const header = readJournalHeader(entry);
-    assert(header.seq === seq && seq === this.seqLastValue + 1, `journal replay out of order at seq ${seq}`);
+    assert(header.seq === seq && seq === this.#lastSeq + 1, `journal replay out of order at seq ${seq}`);
     const from = resultsOffset(header.count);
     const stored = entry.slice(from, from + header.count * resultBytes);
     this.applyEntry(entry, header, false);
@@ -419,35 +419,35 @@ export class Ledger {
 
   /** Instructions retained for `peer` after `pairSeq` (at most a delivery's worth), for a relay that lost them. */
   outboxAfter(peer: number, pairSeq: number): Uint8Array {
-    assert(peer >= 0 && peer < this.s.shardCount && peer !== this.s.shardIndex, 'outbox peer is another shard');
-    return this.s.outbox.after(peer, pairSeq, transitDeliveryInstructionsMax);
+    assert(peer >= 0 && peer < this.#state.shardCount && peer !== this.#state.shardIndex, 'outbox peer is another shard');
+    return this.#state.outbox.after(peer, pairSeq, transitDeliveryInstructionsMax);
   }
 
   /** `peer` applied this shard's instructions up to `pairSeq`: stop retaining them. */
   acknowledgeOutbox(peer: number, pairSeq: number): void {
-    assert(peer >= 0 && peer < this.s.shardCount && peer !== this.s.shardIndex, 'outbox peer is another shard');
-    this.s.outbox.acknowledge(peer, pairSeq);
+    assert(peer >= 0 && peer < this.#state.shardCount && peer !== this.#state.shardIndex, 'outbox peer is another shard');
+    this.#state.outbox.acknowledge(peer, pairSeq);
   }
 
   /** Per peer: the last pair sequence issued to it, then (from index shardCount) the last applied from it. */
   transitStatus(): Float64Array {
-    const n = this.s.shardCount;
-    const status = new Float64Array(2 * n);
-    status.set(this.s.outbox.pairSeqLast.subarray(0, n), 0);
-    status.set(this.s.inboundApplied.subarray(0, n), n);
+    const shardCount = this.#state.shardCount;
+    const status = new Float64Array(2 * shardCount);
+    status.set(this.#state.outbox.pairSeqLast.subarray(0, shardCount), 0);
+    status.set(this.#state.inboundApplied.subarray(0, shardCount), shardCount);
     return status;
   }
 
   query(operation: number, body: Uint8Array): Uint8Array {
-    if (operation === WireOperation.lookup_accounts) return lookupAccounts(this.s, body);
-    if (operation === WireOperation.lookup_transfers) return lookupTransfers(this.s, body);
-    if (operation === WireOperation.get_account_transfers) return accountHistory(this.s, body);
+    if (operation === WireOperation.lookup_accounts) return lookupAccounts(this.#state, body);
+    if (operation === WireOperation.lookup_transfers) return lookupTransfers(this.#state, body);
+    if (operation === WireOperation.get_account_transfers) return accountHistory(this.#state, body);
     throw errors.operationUnknown(operation);
   }
 
   /** The whole-state check (balances vs totals, holds, freezes, conservation). O(accounts). */
   verify(): void {
-    this.s.verifyAllBalances();
+    this.#state.verifyAllBalances();
   }
 
   private nextTimestamp(nowNs: bigint): bigint {
@@ -463,7 +463,7 @@ export class Ledger {
     assert(header.businessDay === this.businessDayValue, `entry ${seq} belongs to the current business day`);
     if (operation === JournalEntryKind.prepare_chains) return this.applyPrepare(entry, header);
     if (operation === JournalEntryKind.abort_chains) return this.applyAbort(entry, header);
-    this.s.remember(seq, entry);
+    this.#state.remember(seq, entry);
     const timestampLast = timestampBase + BigInt(Math.max(count, 1) - 1);
     // A commit applies against the state its vote saw: holds due since then expire with the next entry.
     if (!commits) this.expireThrough(timestampLast);
@@ -480,9 +480,9 @@ export class Ledger {
       this.applyAll(operation, view, header, results, linked, false);
     }
     if (commits) this.checkCommit(entry, header);
-    this.s.assertConservation();
-    this.outboundLast = this.s.outbox.commitStaged();
-    this.seqLastValue = seq;
+    this.#state.assertConservation();
+    this.outboundLast = this.#state.outbox.commitStaged();
+    this.#lastSeq = seq;
     this.timestampLast = timestampLast;
   }
 
@@ -501,20 +501,20 @@ export class Ledger {
     const dryView = new DataView(dry.buffer);
     writeJournalHeader(dryView, dryHeader);
     dry.set(entry.subarray(eventOffset(0), eventOffset(count)), eventOffset(0));
-    this.s.remember(seq, dry);
+    this.#state.remember(seq, dry);
     const chainEnds = entry.subarray(chainEndsOffset(count), chainEndsOffset(count) + count);
     const undo: (() => void)[] = [];
-    this.s.undo = undo;
+    this.#state.undo = undo;
     const results = new Uint32Array(count);
     this.validateAll(rules[operation]!, dryView, dryHeader, results, true);
     this.applyAll(operation, dryView, dryHeader, results, (i) => chainEnds[i] === 0, true);
-    this.s.undo = null;
+    this.#state.undo = null;
     for (let u = undo.length - 1; u >= 0; u--) undo[u]!();
-    assert(this.s.outbox.stagedCount === 0, 'a dry run leaves no instruction staged');
-    this.s.assertConservation();
+    assert(this.#state.outbox.stagedCount === 0, 'a dry run leaves no instruction staged');
+    this.#state.assertConservation();
     const from = resultsOffset(count);
     entry.set(dry.subarray(from, from + count * resultBytes), from);
-    this.s.remember(seq, entry);
+    this.#state.remember(seq, entry);
     this.prepared = {
       group: view.getBigUint64(trailer + ChainGroupTrailer.group, true),
       operation,
@@ -523,7 +523,7 @@ export class Ledger {
       results: entry.slice(from, from + count * resultBytes),
     };
     this.outboundLast = null;
-    this.seqLastValue = seq;
+    this.#lastSeq = seq;
     this.timestampLast = timestampLast;
   }
 
@@ -532,13 +532,13 @@ export class Ledger {
     const trailer = entry.byteLength - chainGroupTrailerBytes;
     const group = view.getBigUint64(trailer + ChainGroupTrailer.group, true);
     assert(group === this.prepared!.group, `abort entry ${header.seq} names the prepared group`);
-    this.s.remember(header.seq, entry);
+    this.#state.remember(header.seq, entry);
     const operation = view.getUint16(trailer + ChainGroupTrailer.operation, true);
     const from = resultsOffset(header.count);
     for (let i = 0; i < header.count; i++) this.rememberFailure(operation, view, header.seq, i, view.getUint32(from + i * resultBytes, true));
     this.prepared = null;
     this.outboundLast = null;
-    this.seqLastValue = header.seq;
+    this.#lastSeq = header.seq;
     this.timestampLast = header.timestampBase;
   }
 
@@ -557,61 +557,61 @@ export class Ledger {
     const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
     for (let i = 0; i < header.count; i++) {
       const at = eventOffset(i);
-      const slot = this.s.accounts.slotAt(view, at + H.accountId);
+      const slot = this.#state.accounts.slotAt(view, at + H.accountId);
       assert(slot >= 0, `entry ${header.seq}: a hot-inbound record names an account of this shard`);
       const kind = view.getUint16(at + H.kind, true);
       if (kind === HotRecordKind.apply) {
-        const buffer = this.s.buffers.get(slot);
+        const buffer = this.#state.buffers.get(slot);
         const amount = view.getBigUint64(at + H.amount, true);
         assert(buffer !== undefined && buffer.amount === amount, `entry ${header.seq}: a hot-inbound apply moves exactly the buffer`);
-        this.s.applyBuffer(slot, Number(view.getBigUint64(at + H.seqThrough, true)), header.timestampBase);
+        this.#state.applyBuffer(slot, Number(view.getBigUint64(at + H.seqThrough, true)), header.timestampBase);
         assert(buffer.amount === 0n && buffer.waiting === 0, 'a hot-inbound apply empties the buffer');
       } else if (kind === HotRecordKind.autoMark) {
-        setHotInbound(this.s, slot, true, true, header.timestampBase);
-        this.s.creditRates.quietWindows.set(slot, 0);
+        setHotInbound(this.#state, slot, true, true, header.timestampBase);
+        this.#state.creditRates.quietWindows.set(slot, 0);
       } else {
         assert(kind === HotRecordKind.autoUnmark, `entry ${header.seq}: hot-inbound record kind ${kind} is known`);
-        setHotInbound(this.s, slot, false, false, header.timestampBase);
-        this.s.creditRates.quietWindows.delete(slot);
-        this.s.buffers.delete(slot);
+        setHotInbound(this.#state, slot, false, false, header.timestampBase);
+        this.#state.creditRates.quietWindows.delete(slot);
+        this.#state.buffers.delete(slot);
       }
     }
   }
 
   /** Applies every hot-inbound buffer (a cut: the closing balances hold every credit of the day). */
   private applyAllBuffers(timestampNs: bigint): void {
-    for (const [slot, buffer] of this.s.buffers) if (buffer.waiting > 0) this.s.applyBuffer(slot, buffer.seqLast, timestampNs);
+    for (const [slot, buffer] of this.#state.buffers) if (buffer.waiting > 0) this.#state.applyBuffer(slot, buffer.seqLast, timestampNs);
   }
 
   private applyCut(entry: Uint8Array, header: JournalEntryHeader): void {
     assert(header.count === 0 && header.businessDay > this.businessDayValue, `cut at seq ${header.seq} begins a later day`);
-    assert(header.timestampBase > this.timestampLast || this.seqLastValue === 0, `cut at seq ${header.seq} is stamped after every earlier entry`);
-    this.s.remember(header.seq, entry);
+    assert(header.timestampBase > this.timestampLast || this.#lastSeq === 0, `cut at seq ${header.seq} is stamped after every earlier entry`);
+    this.#state.remember(header.seq, entry);
     this.expireThrough(header.timestampBase); // holds due before the cut expire within the day that ends
     this.applyAllBuffers(header.timestampBase);
-    const a = this.s.accounts;
+    const accounts = this.#state.accounts;
     this.closedDays.push({
       day: this.businessDayValue,
       dayBegun: header.businessDay,
       cutSeq: header.seq,
       cutTimestamp: header.timestampBase,
-      accountCount: a.count,
-      balances: a.balancesBySlot(),
+      accountCount: accounts.count,
+      balances: accounts.balancesBySlot(),
       transitMarks: this.transitStatus(),
     });
     this.cuts.push({ day: header.businessDay, timestamp: header.timestampBase, seq: header.seq });
     this.businessDayValue = header.businessDay;
     this.outboundLast = null;
-    this.seqLastValue = header.seq;
+    this.#lastSeq = header.seq;
     this.timestampLast = header.timestampBase;
   }
 
   private expireThrough(timestampNs: bigint): void {
     // Expiry is not part of any chain: it cannot be undone, and never is.
-    assert(this.s.undo === null, 'holds expire outside linked chains');
-    for (let due = this.s.expiry.peek(); due !== undefined && due.expiresAtNs <= timestampNs; due = this.s.expiry.peek()) {
-      this.s.expiry.pop();
-      expireHold(this.s, due.key, due.expiresAtNs);
+    assert(this.#state.undo === null, 'holds expire outside linked chains');
+    for (let due = this.#state.expiry.peek(); due !== undefined && due.expiresAtNs <= timestampNs; due = this.#state.expiry.peek()) {
+      this.#state.expiry.pop();
+      expireHold(this.#state, due.key, due.expiresAtNs);
     }
   }
 
@@ -650,10 +650,10 @@ export class Ledger {
 
   private applyChain(operation: number, view: DataView, header: JournalEntryHeader, results: Uint32Array, first: number, last: number, open: boolean): void {
     // Inside a dry run the chain's changes join the run's own undo once the chain holds.
-    const outer = this.s.undo;
+    const outer = this.#state.undo;
     assert(first < last || open, 'a linked chain holds two events or is left open');
     const undo: (() => void)[] = [];
-    this.s.undo = undo;
+    this.#state.undo = undo;
     let failedAt = -1;
     // The event that leaves a chain open is never applied: linked_event_chain_open outranks its own checks.
     const applyLast = open ? last - 1 : last;
@@ -662,8 +662,8 @@ export class Ledger {
       const code = results[i]! & 0xffff;
       if (code !== ResultCode.ok && code !== ResultCode.exists) failedAt = i;
     }
-    assert(this.s.undo === undo, 'a chain records its changes in its own undo list');
-    this.s.undo = null; // reverting records nothing
+    assert(this.#state.undo === undo, 'a chain records its changes in its own undo list');
+    this.#state.undo = null; // reverting records nothing
     if (failedAt < 0 && open) {
       failedAt = last;
       results[last] = ResultCode.linked_event_chain_open;
@@ -674,18 +674,18 @@ export class Ledger {
     } else if (outer !== null) {
       for (const revert of undo) outer.push(revert);
     }
-    this.s.undo = outer;
+    this.#state.undo = outer;
   }
 
   private applyOne(operation: number, view: DataView, header: JournalEntryHeader, index: number): number {
     const at = eventOffset(index);
     const location = locationOf(header.seq, index);
     if (operation === JournalEntryKind.create_transfers) {
-      return postTransfer(this.s, view, at, location, { view, at: balancesAfterOffset(header.count, index) });
+      return postTransfer(this.#state, view, at, location, { view, at: balancesAfterOffset(header.count, index) });
     }
-    if (operation === JournalEntryKind.create_accounts) return createAccount(this.s, view, at);
+    if (operation === JournalEntryKind.create_accounts) return createAccount(this.#state, view, at);
     if (operation === JournalEntryKind.apply_inbound) return this.applyInstructionAt(view, header, index, location);
-    return applyAccountOperation(this.s, view, at, location);
+    return applyAccountOperation(this.#state, view, at, location);
   }
 
   private applyInstructionAt(view: DataView, header: JournalEntryHeader, index: number, location: number): number {
@@ -693,10 +693,10 @@ export class Ledger {
     const fromShard = view.getUint16(trailer + I.fromShard, true);
     const pairSeq = Number(view.getBigUint64(trailer + I.pairSeq, true));
     // A constant message: this runs per instruction, and a template literal is built whether the assertion holds or not.
-    assert(pairSeq === this.s.inboundApplied[fromShard]! + 1, 'the instructions of a shard pair apply in order, each once');
-    this.s.inboundApplied[fromShard] = pairSeq;
+    assert(pairSeq === this.#state.inboundApplied[fromShard]! + 1, 'the instructions of a shard pair apply in order, each once');
+    this.#state.inboundApplied[fromShard] = pairSeq;
     const instruction = { kind: view.getUint16(trailer + I.kind, true), fromShard, reason: view.getUint16(trailer + I.reason, true) };
-    return applyInstruction(this.s, view, eventOffset(index), instruction, location, { view, at: balancesAfterOffset(header.count, index) });
+    return applyInstruction(this.#state, view, eventOffset(index), instruction, location, { view, at: balancesAfterOffset(header.count, index) });
   }
 
   /**
@@ -719,7 +719,7 @@ export class Ledger {
     // An event refused for an earlier fault (say, a timestamp) may also carry id 0 or 2^128−1: no id to remember.
     if (isZero128(view, eventOffset(index)) || isMax128(view, eventOffset(index))) return;
     const failed =
-      operation === JournalEntryKind.create_transfers ? this.s.transfersFailed : operation === JournalEntryKind.create_accounts ? this.s.accountsFailed : this.s.operationsFailed;
+      operation === JournalEntryKind.create_transfers ? this.#state.transfersFailed : operation === JournalEntryKind.create_accounts ? this.#state.accountsFailed : this.#state.operationsFailed;
     if (!failed.hasAt(view, eventOffset(index))) failed.setAt(view, eventOffset(index), locationOf(seq, index));
   }
 }
