@@ -61,41 +61,41 @@ function makeDay(year: number, month: number, day: number): BusinessDay {
   return year * 10_000 + month * 100 + day;
 }
 
-function yearOf(d: BusinessDay): number {
-  return Math.floor(d / 10_000);
+function yearOf(day: BusinessDay): number {
+  return Math.floor(day / 10_000);
 }
 
-function monthOf(d: BusinessDay): number {
-  return Math.floor(d / 100) % 100;
+function monthOf(day: BusinessDay): number {
+  return Math.floor(day / 100) % 100;
 }
 
-function dayOfMonth(d: BusinessDay): number {
-  return d % 100;
+function dayOfMonth(day: BusinessDay): number {
+  return day % 100;
 }
 
 /** True when `n` is a yyyymmdd number naming a real date within the supported years. */
-export function isBusinessDay(n: unknown): n is BusinessDay {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return false;
-  const year = yearOf(n);
-  const month = monthOf(n);
-  const day = dayOfMonth(n);
+export function isBusinessDay(value: unknown): value is BusinessDay {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) return false;
+  const year = yearOf(value);
+  const month = monthOf(value);
+  const day = dayOfMonth(value);
   if (year < businessDayYearMin || year > businessDayYearMax) return false;
   if (month < 1 || month > 12) return false;
   return day >= 1 && day <= daysInMonth(year, month);
 }
 
-function checkBusinessDay(d: unknown, what: string): asserts d is BusinessDay {
-  if (isBusinessDay(d)) return;
+function checkBusinessDay(value: unknown, what: string): asserts value is BusinessDay {
+  if (isBusinessDay(value)) return;
   const years = `${businessDayYearMin}–${businessDayYearMax}`;
-  throw new RangeError(`${what} ${String(d)} is not a business day: expected yyyymmdd naming a real date in years ${years}`);
+  throw new RangeError(`${what} ${String(value)} is not a business day: expected yyyymmdd naming a real date in years ${years}`);
 }
 
 /** '2026-11-23' for 20261123. */
-export function formatBusinessDay(d: BusinessDay): string {
-  checkBusinessDay(d, 'formatBusinessDay: day');
-  const month = String(monthOf(d)).padStart(2, '0');
-  const day = String(dayOfMonth(d)).padStart(2, '0');
-  return `${yearOf(d)}-${month}-${day}`;
+export function formatBusinessDay(date: BusinessDay): string {
+  checkBusinessDay(date, 'formatBusinessDay: day');
+  const month = String(monthOf(date)).padStart(2, '0');
+  const day = String(dayOfMonth(date)).padStart(2, '0');
+  return `${yearOf(date)}-${month}-${day}`;
 }
 
 /** Parses '2026-11-23' or '20261123'; throws RangeError naming the text if it is not a real date. */
@@ -104,45 +104,45 @@ export function parseBusinessDay(text: string): BusinessDay {
   if (match === null) {
     throw new RangeError(`business day ${JSON.stringify(text)} must be written 'YYYY-MM-DD' or 'YYYYMMDD'`);
   }
-  const d = makeDay(Number(match[1]), Number(match[2]), Number(match[3]));
-  if (!isBusinessDay(d)) {
+  const day = makeDay(Number(match[1]), Number(match[2]), Number(match[3]));
+  if (!isBusinessDay(day)) {
     throw new RangeError(
       `business day ${JSON.stringify(text)} is not a real date in years ${businessDayYearMin}–${businessDayYearMax}`,
     );
   }
-  return d;
+  return day;
 }
 
 // The unchecked steps: callers near the ends of the supported range may step one day past them.
-function stepForward(d: BusinessDay): BusinessDay {
-  const year = yearOf(d);
-  const month = monthOf(d);
-  const day = dayOfMonth(d);
-  if (day < daysInMonth(year, month)) return d + 1;
+function stepForward(date: BusinessDay): BusinessDay {
+  const year = yearOf(date);
+  const month = monthOf(date);
+  const day = dayOfMonth(date);
+  if (day < daysInMonth(year, month)) return date + 1;
   return month < 12 ? makeDay(year, month + 1, 1) : makeDay(year + 1, 1, 1);
 }
 
-function stepBack(d: BusinessDay): BusinessDay {
-  const year = yearOf(d);
-  const month = monthOf(d);
-  const day = dayOfMonth(d);
-  if (day > 1) return d - 1;
+function stepBack(date: BusinessDay): BusinessDay {
+  const year = yearOf(date);
+  const month = monthOf(date);
+  const day = dayOfMonth(date);
+  if (day > 1) return date - 1;
   if (month > 1) return makeDay(year, month - 1, daysInMonth(year, month - 1));
   return makeDay(year - 1, 12, 31);
 }
 
 /** The calendar day after `d` (month, year and leap-year aware). */
-export function nextBusinessDay(d: BusinessDay): BusinessDay {
-  checkBusinessDay(d, 'nextBusinessDay: day');
-  const next = stepForward(d);
+export function nextBusinessDay(day: BusinessDay): BusinessDay {
+  checkBusinessDay(day, 'nextBusinessDay: day');
+  const next = stepForward(day);
   checkBusinessDay(next, 'nextBusinessDay: the day after');
   return next;
 }
 
 /** The calendar day before `d` (month, year and leap-year aware). */
-export function previousBusinessDay(d: BusinessDay): BusinessDay {
-  checkBusinessDay(d, 'previousBusinessDay: day');
-  const previous = stepBack(d);
+export function previousBusinessDay(day: BusinessDay): BusinessDay {
+  checkBusinessDay(day, 'previousBusinessDay: day');
+  const previous = stepBack(day);
   checkBusinessDay(previous, 'previousBusinessDay: the day before');
   return previous;
 }
@@ -367,6 +367,6 @@ export class BusinessCalendar {
 }
 
 /** Arguments for Date.UTC: year, zero-based month, day. */
-function ymd(d: BusinessDay): [number, number, number] {
-  return [yearOf(d), monthOf(d) - 1, dayOfMonth(d)];
+function ymd(day: BusinessDay): [number, number, number] {
+  return [yearOf(day), monthOf(day) - 1, dayOfMonth(day)];
 }

@@ -1,18 +1,17 @@
-// Operation numbers carried in request frames and journal entries. Fixed forever.
+// Three number spaces, each with its own type, fixed forever (clients send them, journals store them):
+// wire operations (what a client may send), journal entry kinds (what a journal entry can be) and, in
+// src/shards, shard control tasks (ShardControl). The batches a client writes are journaled under their wire
+// number, so the three write operations are both; every other number belongs to one space only
+// (test/unit/core/operations.test.ts checks the relations).
 
-export const Operation = {
+/** Operations a client may send in a request frame (docs/PROTOCOL.md). */
+export const WireOperation = {
   create_accounts: 1,
   create_transfers: 2,
   account_operations: 3,
   lookup_accounts: 4,
   lookup_transfers: 5,
   get_account_transfers: 6,
-  /** Journal-only: a tick that expires due pending transfers while the shard is idle. */
-  expire_pending: 7,
-  /** Journal-only: cross-shard instructions (credits and returns) applied by their receiving shard. */
-  apply_inbound: 8,
-  /** Journal-only: the day cut (日切). Entries after it belong to the business day in its header. */
-  day_cut: 9,
   /** Books and days (bodies and replies: docs/PROTOCOL.md). */
   close_day: 10,
   get_day_report: 11,
@@ -22,22 +21,8 @@ export const Operation = {
   get_trial_balance: 15,
   get_bookkeeping_status: 16,
   /**
-   * Journal-only: a shard's vote on its part of linked chains that span shards (core/chains/prepared-chains.ts).
-   * The caller's events, the dry run's results, where each part's chains end and the group; it moves
-   * nothing. The next entry of that shard decides it: the same events re-executed (header flag
-   * commitsPrepared) or an abort_chains entry.
-   */
-  prepare_chains: 17,
-  /** Journal-only: the prepared group of the entry before it is abandoned; nothing moves. */
-  abort_chains: 18,
-  /**
-   * Journal-only: the summary postings of hot-inbound accounts (core/hot/hot-inbound.ts): per record, a
-   * buffer applied onto creditsPosted, or an automatic mark or un-mark. Written by the shard's ticker.
-   */
-  apply_hot_inbound: 19,
-  /**
    * Operating the ledger (admin scope; bodies and replies: docs/PROTOCOL.md). Numbered apart from the
-   * shards' control tasks (20..29, 255): these never reach a shard as such.
+   * shards' control tasks (20..29, 32..34, 255): these never reach a shard as such.
    */
   submit_adjustment: 40,
   approve_adjustment: 41,
@@ -48,24 +33,70 @@ export const Operation = {
   get_snapshot_status: 46,
 } as const;
 
-export type OperationName = keyof typeof Operation;
-export type OperationNumber = (typeof Operation)[OperationName];
+export type WireOperationName = keyof typeof WireOperation;
+export type WireOperationNumber = (typeof WireOperation)[WireOperationName];
+
+/** What a journal entry can be: the u16 `operation` field of its header (core/posting/journal-entry.ts). */
+export const JournalEntryKind = {
+  /** A caller's batch of the wire operation with the same number. */
+  create_accounts: WireOperation.create_accounts,
+  create_transfers: WireOperation.create_transfers,
+  account_operations: WireOperation.account_operations,
+  /** A tick that expires due pending transfers while the shard is idle. */
+  expire_pending: 7,
+  /** Cross-shard instructions (credits and returns) applied by their receiving shard. */
+  apply_inbound: 8,
+  /** The day cut (日切). Entries after it belong to the business day in its header. */
+  day_cut: 9,
+  /**
+   * A shard's vote on its part of linked chains that span shards (core/chains/prepared-chains.ts).
+   * The caller's events, the dry run's results, where each part's chains end and the group; it moves
+   * nothing. The next entry of that shard decides it: the same events re-executed (header flag
+   * commitsPrepared) or an abort_chains entry.
+   */
+  prepare_chains: 17,
+  /** The prepared group of the entry before it is abandoned; nothing moves. */
+  abort_chains: 18,
+  /**
+   * The summary postings of hot-inbound accounts (core/hot/hot-inbound.ts): per record, a buffer applied
+   * onto creditsPosted, or an automatic mark or un-mark. Written by the shard's ticker.
+   */
+  apply_hot_inbound: 19,
+} as const;
+
+export type JournalEntryKindName = keyof typeof JournalEntryKind;
+export type JournalEntryKindNumber = (typeof JournalEntryKind)[JournalEntryKindName];
+
+/**
+ * @deprecated Both spaces in one table, kept so that code not yet moved to WireOperation or
+ * JournalEntryKind still compiles; new code names the space it means.
+ */
+export const Operation = { ...WireOperation, ...JournalEntryKind } as const;
+
+/** @deprecated Use WireOperationNumber. */
+export type OperationNumber = WireOperationNumber;
 
 /** Operations that change state: journaled, durable before their reply. */
 export function isWriteOperation(op: number): boolean {
-  return op === Operation.create_accounts || op === Operation.create_transfers || op === Operation.account_operations;
+  return op === WireOperation.create_accounts || op === WireOperation.create_transfers || op === WireOperation.account_operations;
 }
 
-export function isKnownOperation(op: number): op is OperationNumber {
+/** A number a client may send as its request's operation. */
+export function isWireOperation(op: number): op is WireOperationNumber {
   return Number.isInteger(op) && ((op >= 1 && op <= 6) || isBooksOperation(op) || isAdminOperation(op));
+}
+
+/** A number a journal entry's header may carry. */
+export function isJournalEntryKind(op: number): op is JournalEntryKindNumber {
+  return Number.isInteger(op) && ((op >= 1 && op <= 3) || (op >= 7 && op <= 9) || (op >= 17 && op <= 19));
 }
 
 /** Operations that run the ledger rather than post to it: adjustments (maker–checker), the audit log, snapshots. */
 export function isAdminOperation(op: number): boolean {
-  return op >= Operation.submit_adjustment && op <= Operation.get_snapshot_status;
+  return op >= WireOperation.submit_adjustment && op <= WireOperation.get_snapshot_status;
 }
 
 /** Operations on business days and the books: answered by the day books and the bookkeeping shard. */
 export function isBooksOperation(op: number): boolean {
-  return op >= Operation.close_day && op <= Operation.get_bookkeeping_status;
+  return op >= WireOperation.close_day && op <= WireOperation.get_bookkeeping_status;
 }

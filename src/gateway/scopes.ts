@@ -3,7 +3,7 @@
 // number, so the gateway's check is two array reads and an AND per frame.
 
 import { assert } from '../core/assert.js';
-import { Operation, isAdminOperation, isKnownOperation } from '../core/operations.js';
+import { WireOperation, isAdminOperation, isWireOperation } from '../core/operations.js';
 import type { Scope } from './ledger-service.js';
 
 export const scopeNames: readonly Scope[] = ['read', 'post', 'admin'];
@@ -17,12 +17,12 @@ export const allScopesMask = ScopeBit.read | ScopeBit.post | ScopeBit.admin;
 const operationsMax = 256;
 
 const needed = new Uint8Array(operationsMax);
-for (const op of [Operation.lookup_accounts, Operation.lookup_transfers, Operation.get_account_transfers]) needed[op] = ScopeBit.read;
-for (let op: number = Operation.get_day_report; op <= Operation.get_bookkeeping_status; op++) needed[op] = ScopeBit.read;
-for (const op of [Operation.create_accounts, Operation.create_transfers, Operation.account_operations]) needed[op] = ScopeBit.post;
-needed[Operation.close_day] = ScopeBit.admin;
+for (const op of [WireOperation.lookup_accounts, WireOperation.lookup_transfers, WireOperation.get_account_transfers]) needed[op] = ScopeBit.read;
+for (let op: number = WireOperation.get_day_report; op <= WireOperation.get_bookkeeping_status; op++) needed[op] = ScopeBit.read;
+for (const op of [WireOperation.create_accounts, WireOperation.create_transfers, WireOperation.account_operations]) needed[op] = ScopeBit.post;
+needed[WireOperation.close_day] = ScopeBit.admin;
 for (let op = 0; op < operationsMax; op++) if (isAdminOperation(op)) needed[op] = ScopeBit.admin;
-for (let op = 0; op < operationsMax; op++) assert(isKnownOperation(op) === (needed[op] !== 0), `operation ${op} has a scope exactly when it is a request operation`);
+for (let op = 0; op < operationsMax; op++) assert(isWireOperation(op) === (needed[op] !== 0), `operation ${op} has a scope exactly when it is a request operation`);
 
 /** The scope bit `operation` needs (a request operation, already checked by the frame codec). */
 export function scopeBitOf(operation: number): number {

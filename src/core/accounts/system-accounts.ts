@@ -104,16 +104,16 @@ export interface SystemAccountsState {
  * Opening is deterministic (same batch, same order), so a replay opens it at the same point.
  * It is never undone by a failed chain: an unused zero-balance account changes no balance.
  */
-export function systemAccountSlot(s: SystemAccountsState, kind: SystemAccountKindNumber, ledger: number, peer: number, timestamp: bigint): number {
+export function systemAccountSlot(state: SystemAccountsState, kind: SystemAccountKindNumber, ledger: number, peer: number, timestamp: bigint): number {
   const key = (kind * 0x1_0000_0000 + ledger) * 256 + peer;
-  const known = s.systemSlots.get(key);
+  const known = state.systemSlots.get(key);
   if (known !== undefined) return known;
   const record = new Uint8Array(128);
   const view = new DataView(record.buffer);
-  const me = s.shardIndex;
+  const me = state.shardIndex;
   const from = kind === SystemAccountKind.transitIn ? peer : me;
   const to = kind === SystemAccountKind.transitIn ? me : kind === SystemAccountKind.transitOut ? peer : 0;
-  writeSystemAccountId(view, A.id, kind, ledger, from, to, s.shardCount);
+  writeSystemAccountId(view, A.id, kind, ledger, from, to, state.shardCount);
   view.setUint32(A.ledger, ledger, true);
   view.setUint16(A.code, kind === SystemAccountKind.suspense ? SystemAccountCode.suspense : SystemAccountCode.transit, true);
   view.setBigUint64(A.timestamp, timestamp, true);
@@ -121,8 +121,8 @@ export function systemAccountSlot(s: SystemAccountsState, kind: SystemAccountKin
   // (resolving the 挂账), never more than it holds. Transit accounts carry no rule: callers cannot name them.
   const flags = kind === SystemAccountKind.suspense ? AccountFlags.debits_must_not_exceed_credits : AccountFlags.none;
   view.setUint16(A.flags, flags, true);
-  assert(s.accounts.slotAt(view, A.id) === -1, 'system account opened once');
-  const slot = s.accounts.add(view, A.id, ledger, flags);
-  s.systemSlots.set(key, slot);
+  assert(state.accounts.slotAt(view, A.id) === -1, 'system account opened once');
+  const slot = state.accounts.add(view, A.id, ledger, flags);
+  state.systemSlots.set(key, slot);
   return slot;
 }

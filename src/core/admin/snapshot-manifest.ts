@@ -54,32 +54,32 @@ export interface SnapshotStatus {
 
 /** Checks a parsed manifest; throws an Error whose message names what is wrong. */
 export function parseManifest(value: unknown): SnapshotManifest {
-  const m = value as Partial<SnapshotManifest> | null;
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new Error('the manifest is not a JSON object');
-  if (m.format !== snapshotFormat) throw new Error(`format is ${JSON.stringify(m.format)}, not ${JSON.stringify(snapshotFormat)}`);
-  if (m.formatVersion !== snapshotFormatVersion) throw new Error(`formatVersion ${String(m.formatVersion)} is not ${snapshotFormatVersion} (written by another version of Tally)`);
-  if (!Number.isInteger(m.shardCount) || m.shardCount! < 1) throw new Error(`shardCount ${String(m.shardCount)} is not a positive integer`);
-  if (!Array.isArray(m.shards) || m.shards.length !== m.shardCount) throw new Error(`shards lists ${Array.isArray(m.shards) ? m.shards.length : 'no'} cuts for ${m.shardCount} shards`);
-  m.shards.forEach((cut, i) => {
+  const manifest = value as Partial<SnapshotManifest> | null;
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw new Error('the manifest is not a JSON object');
+  if (manifest.format !== snapshotFormat) throw new Error(`format is ${JSON.stringify(manifest.format)}, not ${JSON.stringify(snapshotFormat)}`);
+  if (manifest.formatVersion !== snapshotFormatVersion) throw new Error(`formatVersion ${String(manifest.formatVersion)} is not ${snapshotFormatVersion} (written by another version of Tally)`);
+  if (!Number.isInteger(manifest.shardCount) || manifest.shardCount! < 1) throw new Error(`shardCount ${String(manifest.shardCount)} is not a positive integer`);
+  if (!Array.isArray(manifest.shards) || manifest.shards.length !== manifest.shardCount) throw new Error(`shards lists ${Array.isArray(manifest.shards) ? manifest.shards.length : 'no'} cuts for ${manifest.shardCount} shards`);
+  manifest.shards.forEach((cut, i) => {
     if (cut?.shard !== i || !Number.isSafeInteger(cut.seq) || cut.seq < 0) throw new Error(`shards[${i}] is not {shard: ${i}, seq ≥ 0}`);
   });
-  if (!Array.isArray(m.files) || m.files.length === 0) throw new Error('files is empty');
+  if (!Array.isArray(manifest.files) || manifest.files.length === 0) throw new Error('files is empty');
   const seen = new Set<string>();
-  for (const file of m.files) {
+  for (const file of manifest.files) {
     if (typeof file?.path !== 'string' || !isSafeRelativePath(file.path)) throw new Error(`file path ${JSON.stringify(file?.path)} is not a plain relative path`);
     if (seen.has(file.path)) throw new Error(`file ${file.path} is listed twice`);
     seen.add(file.path);
     if (!Number.isSafeInteger(file.bytes) || file.bytes < 0) throw new Error(`file ${file.path}: bytes ${String(file.bytes)} is not a size`);
     if (typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`file ${file.path}: sha256 is not 64 hex digits`);
   }
-  for (let shard = 0; shard < m.shardCount!; shard++) {
+  for (let shard = 0; shard < manifest.shardCount!; shard++) {
     if (!seen.has(`shard-${shard}/data.mdb`)) throw new Error(`shard-${shard}/data.mdb is not listed`);
   }
   for (const field of ['tallyVersion', 'cutAt', 'finishedAt'] as const) {
-    if (typeof m[field] !== 'string') throw new Error(`${field} is missing`);
+    if (typeof manifest[field] !== 'string') throw new Error(`${field} is missing`);
   }
-  if (typeof m.heldMs !== 'number' || !(m.heldMs >= 0)) throw new Error('heldMs is missing');
-  return m as SnapshotManifest;
+  if (typeof manifest.heldMs !== 'number' || !(manifest.heldMs >= 0)) throw new Error('heldMs is missing');
+  return manifest as SnapshotManifest;
 }
 
 /** No absolute paths, no '..', no empty segments: a manifest cannot make restore write outside its target. */

@@ -161,9 +161,9 @@ class Chart implements ChartOfAccounts {
       assert(totals.debits >= 0n && totals.credits >= 0n, `rollUp: negative totals for ${leafCode}`);
       debitsTotal += totals.debits;
       for (const code of this.ancestors(leafCode)) {
-        const b = balances.get(code)!;
-        b.debits += totals.debits;
-        b.credits += totals.credits;
+        const balance = balances.get(code)!;
+        balance.debits += totals.debits;
+        balance.credits += totals.credits;
       }
     }
     let topDebitsTotal = 0n;

@@ -44,9 +44,9 @@ export interface ShardDayClose {
 }
 
 /** Sums a closed day's balances per (ledger, code) and lists the system accounts. O(accounts). */
-export function summarizeClosedDay(s: LedgerState, closed: ClosedDay): ShardDayClose {
+export function summarizeClosedDay(state: LedgerState, closed: ClosedDay): ShardDayClose {
   assert(closed.balances.length === closed.accountCount * balanceStride, 'closing balances cover every account slot');
-  const statics = viewOf(s.accounts.statics);
+  const statics = viewOf(state.accounts.statics);
   const byCode = new Map<number, { ledger: number; code: number; accounts: number; debits: bigint; credits: bigint }>();
   const systemAccounts: SystemAccountClosing[] = [];
   for (let slot = 0; slot < closed.accountCount; slot++) {
@@ -78,14 +78,14 @@ export function summarizeClosedDay(s: LedgerState, closed: ClosedDay): ShardDayC
     .sort((a, b) => a.ledger - b.ledger || a.code - b.code)
     .map((r) => ({ ledger: r.ledger, code: r.code, accounts: r.accounts, debitsPosted: r.debits.toString(), creditsPosted: r.credits.toString() }));
   return {
-    shard: s.shardIndex,
+    shard: state.shardIndex,
     day: closed.day,
     dayBegun: closed.dayBegun,
     cutSeq: closed.cutSeq,
     cutTimestamp: closed.cutTimestamp.toString(),
     codes,
     systemAccounts,
-    transitIssued: [...closed.transitMarks.subarray(0, s.shardCount)],
-    transitApplied: [...closed.transitMarks.subarray(s.shardCount)],
+    transitIssued: [...closed.transitMarks.subarray(0, state.shardCount)],
+    transitApplied: [...closed.transitMarks.subarray(state.shardCount)],
   };
 }

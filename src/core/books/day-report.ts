@@ -298,31 +298,31 @@ function checkDetailVsGeneral(input: DayReportInput, detail: DetailSide, general
     for (const subject of subjects) {
       // A subject the chart lacks means the general ledger was built on another chart: a wiring bug.
       assert(subject === unmappedSubject || input.chart.subjects.get(subject)?.children.length === 0, `general ledger subject ${subject} is a leaf of the chart`);
-      const d = detailTotals.get(subject) ?? { debits: 0n, credits: 0n, sources: [] };
-      const g = generalTotals.get(subject) ?? { debits: 0n, credits: 0n };
-      const passed = d.debits === g.debits && d.credits === g.credits;
+      const detailSum = detailTotals.get(subject) ?? { debits: 0n, credits: 0n, sources: [] };
+      const generalSum = generalTotals.get(subject) ?? { debits: 0n, credits: 0n };
+      const passed = detailSum.debits === generalSum.debits && detailSum.credits === generalSum.credits;
       result.rows.push({
         ledger,
         subject,
-        detailDebits: d.debits.toString(),
-        detailCredits: d.credits.toString(),
-        generalDebits: g.debits.toString(),
-        generalCredits: g.credits.toString(),
+        detailDebits: detailSum.debits.toString(),
+        detailCredits: detailSum.credits.toString(),
+        generalDebits: generalSum.debits.toString(),
+        generalCredits: generalSum.credits.toString(),
         passed,
       });
-      if (!passed) result.failures.push(detailFailure(input, ledger, subject, d, g));
+      if (!passed) result.failures.push(detailFailure(input, ledger, subject, detailSum, generalSum));
     }
   }
   return result;
 }
 
-function detailFailure(input: DayReportInput, ledger: number, subject: string, d: DetailSum, g: SubjectTotals): string {
+function detailFailure(input: DayReportInput, ledger: number, subject: string, detail: DetailSum, general: SubjectTotals): string {
   const name = input.chart.subjects.get(subject)?.name;
   const label = name === undefined ? `subject ${subject}` : `subject ${subject} ${name}`;
-  const from = d.sources.length === 0 ? 'no shard reports an account of this subject' : `detail from ${d.sources.join(', ')}`;
+  const from = detail.sources.length === 0 ? 'no shard reports an account of this subject' : `detail from ${detail.sources.join(', ')}`;
   let sentence =
-    `Ledger ${ledger}, ${label}: the shards' closings hold debits ${d.debits}, credits ${d.credits} but the general ledger through ` +
-    `${dayLabel(input.day)} holds debits ${g.debits}, credits ${g.credits} (general − detail: debits ${g.debits - d.debits}, credits ${g.credits - d.credits}); ${from}.`;
+    `Ledger ${ledger}, ${label}: the shards' closings hold debits ${detail.debits}, credits ${detail.credits} but the general ledger through ` +
+    `${dayLabel(input.day)} holds debits ${general.debits}, credits ${general.credits} (general − detail: debits ${general.debits - detail.debits}, credits ${general.credits - detail.credits}); ${from}.`;
   const behind = input.closes.filter((c) => input.generalLedger.seqLast !== undefined && input.generalLedger.seqLast(c.shard) < c.cutSeq);
   if (behind.length > 0) sentence += ` The general ledger has not booked every shard through its cut: ${behind.map((c) => `shard ${c.shard} through seq ${input.generalLedger.seqLast!(c.shard)} of ${c.cutSeq}`).join(', ')}.`;
   return sentence;

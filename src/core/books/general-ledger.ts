@@ -265,9 +265,9 @@ export class GeneralLedger {
     const detail = new Map<number, SubjectTotals>();
     for (const row of this.#accounts.values()) {
       assert(row.debits >= 0n && row.credits >= 0n, 'account totals are not negative');
-      const t = totalsAt(detail, row.ledger);
-      t.debits += row.debits;
-      t.credits += row.credits;
+      const totals = totalsAt(detail, row.ledger);
+      totals.debits += row.debits;
+      totals.credits += row.credits;
     }
     for (const [ledger, t] of this.#ledgerTotals) {
       assert(t.debits === t.credits, `ledger ${ledger} balances`);

@@ -8,7 +8,7 @@ import { isBusinessDay } from '../business-day.js';
 import { eventOffset, readJournalHeader, resultsOffset, trailerOffset, type JournalEntryHeader } from '../posting/journal-entry.js';
 import { AccountLayout as A, TransferLayout as T, resultBytes } from '../layout.js';
 import { eventBytes, shardCountMax } from '../limits.js';
-import { Operation } from '../operations.js';
+import { JournalEntryKind } from '../operations.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountCode, SystemAccountKind, systemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
 import { InstructionKind, InstructionLayout as I } from '../transit/transit.js';
@@ -204,19 +204,19 @@ function assertBalanced(lines: readonly VoucherLine[], seq: number): void {
 
 /** For an entry that moves no posted money: the day a day_cut begins, else undefined (after checking the operation). */
 function dayBegun({ operation, count, seq, businessDay }: JournalEntryHeader): number | undefined {
-  if (operation === Operation.day_cut) {
+  if (operation === JournalEntryKind.day_cut) {
     assert(count === 0 && isBusinessDay(businessDay), `day cut ${seq} names a business day`);
     return businessDay;
   }
   // Account operations move frozen and status only; expiry releases pending balances only; a vote on
   // cross-shard chains and its abort move nothing (a commit is an ordinary entry of its operation).
   const movesNoPostedMoney =
-    operation === Operation.account_operations ||
-    operation === Operation.expire_pending ||
-    operation === Operation.prepare_chains ||
-    operation === Operation.abort_chains ||
+    operation === JournalEntryKind.account_operations ||
+    operation === JournalEntryKind.expire_pending ||
+    operation === JournalEntryKind.prepare_chains ||
+    operation === JournalEntryKind.abort_chains ||
     // A hot-inbound summary applies credits whose transfers were booked when they were accepted.
-    operation === Operation.apply_hot_inbound;
+    operation === JournalEntryKind.apply_hot_inbound;
   assert(movesNoPostedMoney, `journal operation ${operation} is known`);
   return undefined;
 }
@@ -229,10 +229,10 @@ export function voucherOf(entry: Uint8Array, shardIndex: number, shardCount: num
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   const { operation, count, seq, businessDay } = header;
   const voucher: Voucher = { seq, operation, businessDay, accountsCreated: [], lines: [] };
-  if (operation === Operation.create_accounts) voucher.accountsCreated = accountsCreatedOf(view, count);
-  else if (operation === Operation.create_transfers || operation === Operation.apply_inbound) {
+  if (operation === JournalEntryKind.create_accounts) voucher.accountsCreated = accountsCreatedOf(view, count);
+  else if (operation === JournalEntryKind.create_transfers || operation === JournalEntryKind.apply_inbound) {
     const sums = new LineSums();
-    if (operation === Operation.create_transfers) addTransferLines(sums, view, count, shardIndex, shardCount);
+    if (operation === JournalEntryKind.create_transfers) addTransferLines(sums, view, count, shardIndex, shardCount);
     else addInboundLines(sums, view, count, shardIndex, shardCount);
     voucher.lines = sums.lines();
     assertBalanced(voucher.lines, seq);
@@ -338,10 +338,10 @@ export function subjectVoucherOf(entry: Uint8Array, shardIndex: number, shardCou
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   const { operation, count, seq, businessDay } = header;
   const voucher: SubjectVoucher = { seq, operation, businessDay, lines: [] };
-  if (operation === Operation.create_accounts) codes.learn(entry);
-  else if (operation === Operation.create_transfers || operation === Operation.apply_inbound) {
+  if (operation === JournalEntryKind.create_accounts) codes.learn(entry);
+  else if (operation === JournalEntryKind.create_transfers || operation === JournalEntryKind.apply_inbound) {
     const sums = new SubjectSums(count);
-    if (operation === Operation.create_transfers) addTransferSubjects(sums, view, count, shardIndex, codes);
+    if (operation === JournalEntryKind.create_transfers) addTransferSubjects(sums, view, count, shardIndex, codes);
     else addInboundSubjects(sums, view, count, codes);
     voucher.lines = sums.lines();
     assertSubjectsBalanced(voucher.lines, seq);

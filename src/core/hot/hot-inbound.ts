@@ -124,8 +124,8 @@ export interface HotState {
  * Transit and suspense accounts are never marked by the threshold: their posted balances are what the
  * in-flight and day-end checks read, and every cross-shard payment credits a transit account.
  */
-function isSystemSlot(s: HotState, slot: number): boolean {
-  return isSystemIdAt(new DataView(s.accounts.statics.buffer, s.accounts.statics.byteOffset), slot * accountStaticBytes);
+function isSystemSlot(state: HotState, slot: number): boolean {
+  return isSystemIdAt(new DataView(state.accounts.statics.buffer, state.accounts.statics.byteOffset), slot * accountStaticBytes);
 }
 
 /**
@@ -133,8 +133,8 @@ function isSystemSlot(s: HotState, slot: number): boolean {
  * and — once a rate window ended — accounts over the threshold marked, quiet auto-marked ones un-marked
  * (after their buffer's apply). Empty when nothing is due. Ends the rate window when it is over.
  */
-export function planHotRecords(s: HotState, nowNs: bigint, policy: HotInboundPolicy): HotRecord[] {
-  const rates = s.creditRates;
+export function planHotRecords(state: HotState, nowNs: bigint, policy: HotInboundPolicy): HotRecord[] {
+  const rates = state.creditRates;
   const marks: number[] = [];
   const unmarks: number[] = [];
   // The first tick opens the first window: credits counted before it (a replay) are not a rate.
@@ -149,12 +149,12 @@ export function planHotRecords(s: HotState, nowNs: bigint, policy: HotInboundPol
       for (const { slot, credits } of seen) {
         const rate = perSecond(credits);
         if (rate >= threshold / 2) busy.add(slot);
-        const hot = s.accounts.hotOf(slot);
-        if (rate >= threshold && (hot & HotBits.inbound) === 0 && (s.accounts.statusOf(slot) & StatusBits.closed) === 0 && !isSystemSlot(s, slot)) marks.push(slot);
+        const hot = state.accounts.hotOf(slot);
+        if (rate >= threshold && (hot & HotBits.inbound) === 0 && (state.accounts.statusOf(slot) & StatusBits.closed) === 0 && !isSystemSlot(state, slot)) marks.push(slot);
       }
       for (const [slot, quiet] of rates.quietWindows) {
         // Marked by hand since (or un-marked): no longer the threshold's to end.
-        if ((s.accounts.hotOf(slot) & HotBits.inboundAuto) === 0) {
+        if ((state.accounts.hotOf(slot) & HotBits.inboundAuto) === 0) {
           rates.quietWindows.delete(slot);
           continue;
         }
@@ -165,7 +165,7 @@ export function planHotRecords(s: HotState, nowNs: bigint, policy: HotInboundPol
     }
   }
   const records: HotRecord[] = [];
-  for (const [slot, buffer] of s.buffers) {
+  for (const [slot, buffer] of state.buffers) {
     // Sequence numbers only rise, and every credit taken in is positive: a buffer is never negative.
     assert(buffer.seqApplied <= buffer.seqLast && buffer.amount >= 0n, 'a hot-inbound buffer never runs backwards or below zero');
     assert((buffer.waiting > 0) === (buffer.amount > 0n), 'a hot-inbound buffer holds money exactly while credits wait');

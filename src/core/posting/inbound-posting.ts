@@ -32,98 +32,98 @@ export interface Instruction {
 }
 
 /** Applies the instruction whose record is at `at` (already stamped with this shard's timestamp). */
-export function applyInstruction(s: LedgerState, view: DataView, at: number, instruction: Instruction, location: number, out: BalancesOut): number {
+export function applyInstruction(state: LedgerState, view: DataView, at: number, instruction: Instruction, location: number, out: BalancesOut): number {
   const amount = view.getBigUint64(at + T.amountEffective, true);
   assert(amount > 0n && amount <= amountMax, 'an instruction moves 1..amountMax');
-  assert(!s.inChain, 'instructions are never part of a linked chain');
-  if (instruction.kind === InstructionKind.credit) return applyCredit(s, view, at, instruction.fromShard, amount, location, out);
+  assert(!state.inChain, 'instructions are never part of a linked chain');
+  if (instruction.kind === InstructionKind.credit) return applyCredit(state, view, at, instruction.fromShard, amount, location, out);
   assert(instruction.kind === InstructionKind.return, 'instruction kind is credit or return');
-  return applyReturn(s, view, at, instruction, amount, location, out);
+  return applyReturn(state, view, at, instruction, amount, location, out);
 }
 
-function applyCredit(s: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
+function applyCredit(state: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
   const ledger = view.getUint32(at + T.ledger, true);
-  const payee = s.accounts.slotAt(view, at + T.creditAccountId);
-  const transit = systemAccountSlot(s, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true));
-  const refused = creditRefusal(s, payee, ledger, amount) ?? (s.fits('debitsPosted', transit, amount) ? undefined : ResultCode.balance_overflow);
+  const payee = state.accounts.slotAt(view, at + T.creditAccountId);
+  const transit = systemAccountSlot(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true));
+  const refused = creditRefusal(state, payee, ledger, amount) ?? (state.fits('debitsPosted', transit, amount) ? undefined : ResultCode.balance_overflow);
   if (refused !== undefined) {
-    stageReturn(s, view, at, from, refused, amount);
+    stageReturn(state, view, at, from, refused, amount);
     return refused;
   }
   assert(payee !== transit, 'a credit moves from the transit account to another account');
-  s.move('debitsPosted', transit, amount);
-  s.creditPosted(payee, amount, view, at);
-  assert(s.isBalanced(ledger), 'an applied credit moves as much onto the credit side as onto the debit side');
+  state.move('debitsPosted', transit, amount);
+  state.creditPosted(payee, amount, view, at);
+  assert(state.isBalanced(ledger), 'an applied credit moves as much onto the credit side as onto the debit side');
   // Indexed so that the payee's shard can check a later reversal of this transfer (its debit shard).
-  if (!s.inbound.hasAt(view, at + T.id)) s.inbound.setAt(view, at + T.id, location);
-  if (isReversal(view, at)) showReversedHere(s, view, at, amount);
-  recordHistory(s, transit, payee, location, out);
+  if (!state.inbound.hasAt(view, at + T.id)) state.inbound.setAt(view, at + T.id, location);
+  if (isReversal(view, at)) showReversedHere(state, view, at, amount);
+  recordHistory(state, transit, payee, location, out);
   return ResultCode.ok;
 }
 
-function applyReturn(s: LedgerState, view: DataView, at: number, instruction: Instruction, amount: bigint, location: number, out: BalancesOut): number {
+function applyReturn(state: LedgerState, view: DataView, at: number, instruction: Instruction, amount: bigint, location: number, out: BalancesOut): number {
   const ledger = view.getUint32(at + T.ledger, true);
   const timestamp = view.getBigUint64(at + T.timestamp, true);
-  const transit = systemAccountSlot(s, SystemAccountKind.transitOut, ledger, instruction.fromShard, timestamp);
-  assert(s.fits('debitsPosted', transit, amount), 'a return never exceeds what left through transit');
-  let payer = s.accounts.slotAt(view, at + T.creditAccountId);
+  const transit = systemAccountSlot(state, SystemAccountKind.transitOut, ledger, instruction.fromShard, timestamp);
+  assert(state.fits('debitsPosted', transit, amount), 'a return never exceeds what left through transit');
+  let payer = state.accounts.slotAt(view, at + T.creditAccountId);
   let destination: number = ReturnDestination.payer;
   // On replay the journal copy already names the suspense account it was diverted to: decide the same way again.
   const diverted = isSuspenseIdAt(view, at + T.creditAccountId);
-  if (diverted || creditRefusal(s, payer, ledger, amount) !== undefined) {
-    payer = systemAccountSlot(s, SystemAccountKind.suspense, ledger, s.shardIndex, timestamp);
-    assert(s.fits('creditsPosted', payer, amount), 'suspense account overflow');
+  if (diverted || creditRefusal(state, payer, ledger, amount) !== undefined) {
+    payer = systemAccountSlot(state, SystemAccountKind.suspense, ledger, state.shardIndex, timestamp);
+    assert(state.fits('creditsPosted', payer, amount), 'suspense account overflow');
     // The journal copy names where the money went, so history, vouchers and replays agree.
-    writeSystemAccountId(view, at + T.creditAccountId, SystemAccountKind.suspense, ledger, s.shardIndex, 0, s.shardCount);
+    writeSystemAccountId(view, at + T.creditAccountId, SystemAccountKind.suspense, ledger, state.shardIndex, 0, state.shardCount);
     destination = ReturnDestination.suspense;
   }
   assert(payer !== transit, 'a return moves from the transit account to another account');
-  s.move('debitsPosted', transit, amount);
-  s.move('creditsPosted', payer, amount);
-  assert(s.isBalanced(ledger), 'an applied return moves as much onto the credit side as onto the debit side');
+  state.move('debitsPosted', transit, amount);
+  state.move('creditsPosted', payer, amount);
+  assert(state.isBalanced(ledger), 'an applied return moves as much onto the credit side as onto the debit side');
   const originalKey = idKeyAt(view, at + T.id);
-  assert(!s.returned.has(originalKey), 'a transfer is returned once');
-  s.returned.set(originalKey, instruction.reason);
-  undoReversedOfReturnedReversal(s, view, at, amount);
-  recordHistory(s, transit, payer, location, out);
+  assert(!state.returned.has(originalKey), 'a transfer is returned once');
+  state.returned.set(originalKey, instruction.reason);
+  undoReversedOfReturnedReversal(state, view, at, amount);
+  recordHistory(state, transit, payer, location, out);
   return withDetail(ResultCode.ok, destination);
 }
 
 /** Why the account at `slot` cannot be credited `amount` now, or undefined. */
-function creditRefusal(s: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
+function creditRefusal(state: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
   assert(amount > 0n, 'a credit to check is positive');
-  const a = s.accounts;
+  const accounts = state.accounts;
   if (slot < 0) return ResultCode.account_not_found;
-  if (a.ledgerOf(slot) !== ledger) return ResultCode.ledger_mismatch;
-  if ((a.statusOf(slot) & StatusBits.closed) !== 0) return ResultCode.account_closed;
-  if ((a.statusOf(slot) & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
-  if ((a.flagsOf(slot) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-    if (s.creditsAccepted(slot) + a.balance('creditsPending', slot) + amount > a.balance('debitsPosted', slot)) {
+  if (accounts.ledgerOf(slot) !== ledger) return ResultCode.ledger_mismatch;
+  if ((accounts.statusOf(slot) & StatusBits.closed) !== 0) return ResultCode.account_closed;
+  if ((accounts.statusOf(slot) & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
+  if ((accounts.flagsOf(slot) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+    if (state.creditsAccepted(slot) + accounts.balance('creditsPending', slot) + amount > accounts.balance('debitsPosted', slot)) {
       return ResultCode.credits_exceed_debits;
     }
   }
-  if (!s.fits('creditsPosted', slot, amount)) return ResultCode.balance_overflow;
-  if (s.buffers.has(slot) && s.creditsAccepted(slot) + amount > balanceMax) return ResultCode.balance_overflow;
+  if (!state.fits('creditsPosted', slot, amount)) return ResultCode.balance_overflow;
+  if (state.buffers.has(slot) && state.creditsAccepted(slot) + amount > balanceMax) return ResultCode.balance_overflow;
   return undefined;
 }
 
 const returnScratch = new DataView(new ArrayBuffer(128));
 
 /** Sends the amount back: a reversal-shaped record (payee → payer) under the original's id. */
-function stageReturn(s: LedgerState, view: DataView, at: number, to: number, reason: number, amount: bigint): void {
+function stageReturn(state: LedgerState, view: DataView, at: number, to: number, reason: number, amount: bigint): void {
   // A return carries the code that refused the credit, and gives back all of it.
   assert(reason !== ResultCode.ok && amount > 0n, 'a return names why the credit was refused and moves its amount');
-  const r = returnScratch;
-  new Uint8Array(r.buffer).set(new Uint8Array(view.buffer, view.byteOffset + at, 128));
-  copyId(view, at + T.creditAccountId, r, T.debitAccountId);
-  copyId(view, at + T.debitAccountId, r, T.creditAccountId);
-  copyId(view, at + T.id, r, T.pendingId);
-  r.setBigUint64(T.amount, amount, true);
-  r.setBigUint64(T.amountEffective, amount, true);
-  r.setUint32(T.timeoutSeconds, 0, true);
-  r.setUint16(T.flags, TransferFlags.reversal, true);
-  r.setBigUint64(T.timestamp, 0n, true);
-  s.outbox.stage(to, s.shardIndex, InstructionKind.return, reason, r, 0);
+  const scratch = returnScratch;
+  new Uint8Array(scratch.buffer).set(new Uint8Array(view.buffer, view.byteOffset + at, 128));
+  copyId(view, at + T.creditAccountId, scratch, T.debitAccountId);
+  copyId(view, at + T.debitAccountId, scratch, T.creditAccountId);
+  copyId(view, at + T.id, scratch, T.pendingId);
+  scratch.setBigUint64(T.amount, amount, true);
+  scratch.setBigUint64(T.amountEffective, amount, true);
+  scratch.setUint32(T.timeoutSeconds, 0, true);
+  scratch.setUint16(T.flags, TransferFlags.reversal, true);
+  scratch.setBigUint64(T.timestamp, 0n, true);
+  state.outbox.stage(to, state.shardIndex, InstructionKind.return, reason, scratch, 0);
 }
 
 function copyId(from: DataView, fromAt: number, to: DataView, toAt: number): void {
@@ -139,26 +139,26 @@ function isReversal(view: DataView, at: number): boolean {
  * A cross-shard reversal credits the original's payer, whose shard holds the original: its
  * `amountReversed` there follows, so a lookup of the original shows the reversal.
  */
-function showReversedHere(s: LedgerState, view: DataView, at: number, amount: bigint): void {
-  if (!s.transfers.hasAt(view, at + T.pendingId)) return;
+function showReversedHere(state: LedgerState, view: DataView, at: number, amount: bigint): void {
+  if (!state.transfers.hasAt(view, at + T.pendingId)) return;
   const key = idKeyAt(view, at + T.pendingId);
-  const reversed = (s.reversed.get(key) ?? 0n) + amount;
-  s.reversed.set(key, reversed);
+  const reversed = (state.reversed.get(key) ?? 0n) + amount;
+  state.reversed.set(key, reversed);
   // The payee's shard refused a reversal beyond what remained, and a returned one is taken off again below.
-  const original = s.record(s.transfers.getAt(view, at + T.pendingId));
+  const original = state.record(state.transfers.getAt(view, at + T.pendingId));
   assert(reversed <= original.view.getBigUint64(original.at + T.amountEffective, true), 'a transfer is never reversed beyond its effective amount');
 }
 
 /** A returned reversal gave nothing back: the original it reversed has that much left to reverse again. */
-function undoReversedOfReturnedReversal(s: LedgerState, view: DataView, at: number, amount: bigint): void {
-  const location = s.transfers.getAt(view, at + T.id);
+function undoReversedOfReturnedReversal(state: LedgerState, view: DataView, at: number, amount: bigint): void {
+  const location = state.transfers.getAt(view, at + T.id);
   if (location < 0) return;
-  const original = s.record(location);
+  const original = state.record(location);
   if ((original.view.getUint16(original.at + T.flags, true) & transferKindFlags) !== TransferFlags.reversal) return;
   const key = idKeyAt(original.view, original.at + T.pendingId);
   assert(amount > 0n, 'a returned reversal gave back a positive amount');
-  const reversed = s.reversed.get(key) ?? 0n;
+  const reversed = state.reversed.get(key) ?? 0n;
   assert(reversed >= amount, 'a returned reversal was counted');
-  if (reversed === amount) s.reversed.delete(key);
-  else s.reversed.set(key, reversed - amount);
+  if (reversed === amount) state.reversed.delete(key);
+  else state.reversed.set(key, reversed - amount);
 }

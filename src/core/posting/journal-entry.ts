@@ -3,7 +3,7 @@
 // Entries are append-only; balances are always re-derivable by replaying them in seq order.
 
 import { assert } from '../assert.js';
-import { Operation } from '../operations.js';
+import { JournalEntryKind } from '../operations.js';
 import { eventBytes } from '../limits.js';
 import { resultBytes } from '../layout.js';
 import { instructionTrailerBytes } from '../transit/transit.js';
@@ -50,17 +50,17 @@ export interface JournalEntryHeader {
 }
 
 function hasBalances(operation: number): boolean {
-  return operation === Operation.create_transfers || operation === Operation.apply_inbound;
+  return operation === JournalEntryKind.create_transfers || operation === JournalEntryKind.apply_inbound;
 }
 
 /** apply_inbound entries keep each instruction's trailer (pair, sequence, kind) after the balances. */
 function hasTrailers(operation: number): boolean {
-  return operation === Operation.apply_inbound;
+  return operation === JournalEntryKind.apply_inbound;
 }
 
 export function journalEntryBytes(operation: number, count: number): number {
-  if (operation === Operation.prepare_chains) return journalHeaderBytes + count * (eventBytes + resultBytes + chainEndBytes) + chainGroupTrailerBytes;
-  if (operation === Operation.abort_chains) return journalHeaderBytes + count * (eventBytes + resultBytes) + chainGroupTrailerBytes;
+  if (operation === JournalEntryKind.prepare_chains) return journalHeaderBytes + count * (eventBytes + resultBytes + chainEndBytes) + chainGroupTrailerBytes;
+  if (operation === JournalEntryKind.abort_chains) return journalHeaderBytes + count * (eventBytes + resultBytes) + chainGroupTrailerBytes;
   const perEvent = eventBytes + resultBytes + (hasBalances(operation) ? balancesAfterBytes : 0) + (hasTrailers(operation) ? instructionTrailerBytes : 0);
   return journalHeaderBytes + count * perEvent;
 }

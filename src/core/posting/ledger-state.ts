@@ -162,14 +162,14 @@ export class LedgerState {
    * ≤ debits posted. The checks before each posting guarantee it; this is what they guarantee, read back.
    */
   withinRules(slot: number): boolean {
-    const a = this.accounts;
-    const flags = a.flagsOf(slot);
+    const accounts = this.accounts;
+    const flags = accounts.flagsOf(slot);
     if ((flags & AccountFlags.debits_must_not_exceed_credits) !== 0) {
-      const committed = a.balance('debitsPosted', slot) + a.balance('debitsPending', slot) + a.balance('frozen', slot);
-      if (committed > a.balance('creditsPosted', slot)) return false;
+      const committed = accounts.balance('debitsPosted', slot) + accounts.balance('debitsPending', slot) + accounts.balance('frozen', slot);
+      if (committed > accounts.balance('creditsPosted', slot)) return false;
     }
     if ((flags & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-      if (this.creditsAccepted(slot) + a.balance('creditsPending', slot) > a.balance('debitsPosted', slot)) return false;
+      if (this.creditsAccepted(slot) + accounts.balance('creditsPending', slot) > accounts.balance('debitsPosted', slot)) return false;
     }
     return true;
   }
@@ -180,8 +180,8 @@ export class LedgerState {
    * (what plain postings gather in a number is balanced by construction and need not be folded).
    */
   isBalanced(ledger: number): boolean {
-    const t = this.totalsOf(ledger);
-    return t.debitsPosted === t.creditsPosted && t.debitsPending === t.creditsPending;
+    const totals = this.totalsOf(ledger);
+    return totals.debitsPosted === totals.creditsPosted && totals.debitsPending === totals.creditsPending;
   }
 
   /**
@@ -222,21 +222,21 @@ export class LedgerState {
    */
   postPlain(debit: number, credit: number, ledger: number, amount: number): void {
     assert(this.undo === null, 'a plain posting is never part of a linked chain');
-    const a = this.accounts;
-    assert((a.hotOf(credit) & HotBits.inbound) === 0, 'a plain posting never credits a hot-inbound account');
-    assert(a.ledgerOf(debit) === ledger && a.ledgerOf(credit) === ledger, 'a plain posting stays in its ledger');
+    const accounts = this.accounts;
+    assert((accounts.hotOf(credit) & HotBits.inbound) === 0, 'a plain posting never credits a hot-inbound account');
+    assert(accounts.ledgerOf(debit) === ledger && accounts.ledgerOf(credit) === ledger, 'a plain posting stays in its ledger');
     // Below 2^53 every term is exact; setBalanceNumber asserts the sums are too (never rounded, never past u64).
-    const debitsAfter = a.balanceNumber(Balance.debitsPosted, debit) + amount;
-    const creditsAfter = a.balanceNumber(Balance.creditsPosted, credit) + amount;
-    a.setBalanceNumber(Balance.debitsPosted, debit, debitsAfter);
+    const debitsAfter = accounts.balanceNumber(Balance.debitsPosted, debit) + amount;
+    const creditsAfter = accounts.balanceNumber(Balance.creditsPosted, credit) + amount;
+    accounts.setBalanceNumber(Balance.debitsPosted, debit, debitsAfter);
     this.creditRates.record(credit);
-    a.setBalanceNumber(Balance.creditsPosted, credit, creditsAfter);
+    accounts.setBalanceNumber(Balance.creditsPosted, credit, creditsAfter);
     this.#totals.addPosted(ledger, amount);
     // Conservation of this posting, read back: the credit side rose by what the debit side rose by. The totals
     // take the amount on both sides whatever the balances did, so only this catches a lost side here.
-    assert(a.balanceNumber(Balance.debitsPosted, debit) === debitsAfter && a.balanceNumber(Balance.creditsPosted, credit) === creditsAfter, 'a plain posting raises both sides by its amount');
+    assert(accounts.balanceNumber(Balance.debitsPosted, debit) === debitsAfter && accounts.balanceNumber(Balance.creditsPosted, credit) === creditsAfter, 'a plain posting raises both sides by its amount');
     // Only a ruled account is read again: an unruled posting pays two flag reads, not the call.
-    const ruled = (a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) | (a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits);
+    const ruled = (accounts.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) | (accounts.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits);
     if (ruled !== 0) assert(this.#withinRulesPlain(debit, credit), 'a plain posting keeps both accounts within their overdraft rules');
   }
 
@@ -247,13 +247,13 @@ export class LedgerState {
    * Infinity, which compares truly (it is larger).
    */
   #withinRulesPlain(debit: number, credit: number): boolean {
-    const a = this.accounts;
-    if ((a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
-      const committed = a.balanceNumber(Balance.debitsPosted, debit) + a.balanceNumber(Balance.debitsPending, debit) + a.balanceNumber(Balance.frozen, debit);
-      if (committed > a.balanceNumber(Balance.creditsPosted, debit)) return false;
+    const accounts = this.accounts;
+    if ((accounts.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+      const committed = accounts.balanceNumber(Balance.debitsPosted, debit) + accounts.balanceNumber(Balance.debitsPending, debit) + accounts.balanceNumber(Balance.frozen, debit);
+      if (committed > accounts.balanceNumber(Balance.creditsPosted, debit)) return false;
     }
-    if ((a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-      if (a.balanceNumber(Balance.creditsPosted, credit) + a.balanceNumber(Balance.creditsPending, credit) > a.balanceNumber(Balance.debitsPosted, credit)) return false;
+    if ((accounts.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+      if (accounts.balanceNumber(Balance.creditsPosted, credit) + accounts.balanceNumber(Balance.creditsPending, credit) > accounts.balanceNumber(Balance.debitsPosted, credit)) return false;
     }
     return true;
   }
@@ -279,10 +279,10 @@ export class LedgerState {
     // Every credit taken in is positive, so a buffer with credits waiting holds a positive amount.
     assert(buffer.amount > 0n, 'a hot-inbound buffer with credits waiting holds a positive amount');
     const amount = buffer.amount;
-    const a = this.accounts;
-    const next = a.balance('creditsPosted', slot) + amount;
+    const accounts = this.accounts;
+    const next = accounts.balance('creditsPosted', slot) + amount;
     assert(next <= balanceMax, 'creditsPosted out of range');
-    a.setBalance('creditsPosted', slot, next);
+    accounts.setBalance('creditsPosted', slot, next);
     const times = buffer.creditTimes.splice(0);
     const seqApplied = buffer.seqApplied;
     buffer.amount = 0n;
@@ -290,7 +290,7 @@ export class LedgerState {
     assert(times.length === buffer.seqApplied - seqApplied, 'a hot-inbound apply takes one credit per sequence number');
     if (this.undo !== null) {
       this.undo.push(() => {
-        a.setBalance('creditsPosted', slot, a.balance('creditsPosted', slot) - amount);
+        accounts.setBalance('creditsPosted', slot, accounts.balance('creditsPosted', slot) - amount);
         buffer.amount = amount;
         buffer.seqApplied = seqApplied;
         buffer.creditTimes.push(...times);
@@ -332,35 +332,35 @@ export class LedgerState {
   /** The full check: recompute every ledger's totals from the accounts and compare. */
   verifyAllBalances(): void {
     const sums = new Map<number, LedgerTotals>();
-    const a = this.accounts;
-    for (let slot = 0; slot < a.count; slot++) {
-      const ledger = a.ledgerOf(slot);
+    const accounts = this.accounts;
+    for (let slot = 0; slot < accounts.count; slot++) {
+      const ledger = accounts.ledgerOf(slot);
       const sum = sums.get(ledger) ?? { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
-      sum.debitsPosted += a.balance('debitsPosted', slot);
-      sum.creditsPosted += a.balance('creditsPosted', slot) + this.buffered(slot);
-      sum.debitsPending += a.balance('debitsPending', slot);
-      sum.creditsPending += a.balance('creditsPending', slot);
+      sum.debitsPosted += accounts.balance('debitsPosted', slot);
+      sum.creditsPosted += accounts.balance('creditsPosted', slot) + this.buffered(slot);
+      sum.debitsPending += accounts.balance('debitsPending', slot);
+      sum.creditsPending += accounts.balance('creditsPending', slot);
       sums.set(ledger, sum);
     }
     for (const [ledger, sum] of sums) {
-      const t = this.#totals.exactOf(ledger);
-      assert(sum.debitsPosted === t.debitsPosted && sum.creditsPosted === t.creditsPosted, `ledger ${ledger}: posted totals drifted`);
-      assert(sum.debitsPending === t.debitsPending && sum.creditsPending === t.creditsPending, `ledger ${ledger}: pending totals drifted`);
+      const totals = this.#totals.exactOf(ledger);
+      assert(sum.debitsPosted === totals.debitsPosted && sum.creditsPosted === totals.creditsPosted, `ledger ${ledger}: posted totals drifted`);
+      assert(sum.debitsPending === totals.debitsPending && sum.creditsPending === totals.creditsPending, `ledger ${ledger}: pending totals drifted`);
     }
     this.assertConservation();
     this.verifyHolds();
     let hot = 0;
-    for (let slot = 0; slot < a.count; slot++) if ((a.hotOf(slot) & HotBits.inbound) !== 0) hot++;
+    for (let slot = 0; slot < accounts.count; slot++) if ((accounts.hotOf(slot) & HotBits.inbound) !== 0) hot++;
     assert(hot === this.hotInboundAccounts, `hot-inbound accounts: ${hot} marked, ${this.hotInboundAccounts} counted`);
     // Posting reads the hot bit, not the buffers, to know an account has nothing buffered.
     for (const [slot, buffer] of this.buffers) {
-      assert(buffer.amount === 0n || (a.hotOf(slot) & HotBits.inbound) !== 0, `account slot ${slot}: a buffer holds credits, but the account is not hot-inbound`);
+      assert(buffer.amount === 0n || (accounts.hotOf(slot) & HotBits.inbound) !== 0, `account slot ${slot}: a buffer holds credits, but the account is not hot-inbound`);
     }
   }
 
   /** Pending (both sides) and frozen balances equal the sums of the open holds and freezes behind them. */
   private verifyHolds(): void {
-    const a = this.accounts;
+    const accounts = this.accounts;
     const pending = new Map<number, bigint>();
     const pendingCredits = new Map<number, bigint>();
     for (const [, hold] of this.pendings.entries()) {
@@ -370,10 +370,10 @@ export class LedgerState {
     }
     const frozen = new Map<number, bigint>();
     for (const [, freeze] of this.freezes.entries()) frozen.set(freeze.slot, (frozen.get(freeze.slot) ?? 0n) + freeze.remaining);
-    for (let slot = 0; slot < a.count; slot++) {
-      assert((pending.get(slot) ?? 0n) === a.balance('debitsPending', slot), `account slot ${slot}: debits pending != open holds`);
-      assert((pendingCredits.get(slot) ?? 0n) === a.balance('creditsPending', slot), `account slot ${slot}: credits pending != open holds`);
-      assert((frozen.get(slot) ?? 0n) === a.balance('frozen', slot), `account slot ${slot}: frozen != open freezes`);
+    for (let slot = 0; slot < accounts.count; slot++) {
+      assert((pending.get(slot) ?? 0n) === accounts.balance('debitsPending', slot), `account slot ${slot}: debits pending != open holds`);
+      assert((pendingCredits.get(slot) ?? 0n) === accounts.balance('creditsPending', slot), `account slot ${slot}: credits pending != open holds`);
+      assert((frozen.get(slot) ?? 0n) === accounts.balance('frozen', slot), `account slot ${slot}: frozen != open freezes`);
     }
   }
 }

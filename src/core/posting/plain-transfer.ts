@@ -20,25 +20,25 @@ export const notPlain = -1;
  * side may be a transit account) of `ledger`, writing its effective amount. Returns a result code, or
  * notPlain when the number path does not apply.
  */
-export function postPlainTransfer(s: LedgerState, view: DataView, at: number, debit: number, credit: number, ledger: number): number {
+export function postPlainTransfer(state: LedgerState, view: DataView, at: number, debit: number, credit: number, ledger: number): number {
   // No assertion in this module: postPlainTransfer is 458 bytes of bytecode, just under the 460 V8 (Node 20)
   // inlines, and postTransfer inlines close to V8's cumulative budget (an assertion here or in limitRefusal cost
   // 2–5% of the plain micro-benchmark). The postconditions are asserted where the balances change:
   // LedgerState.postPlain reads both sides and the overdraft rules back; RunningTotals.addPosted checks the amount.
-  const a = s.accounts;
+  const accounts = state.accounts;
   const amount = u64NumberAt(view, at + T.amount);
-  if (s.inChain || amount === Infinity || (a.hotOf(credit) & HotBits.inbound) !== 0) return notPlain;
-  const debitStatus = a.statusOf(debit);
-  const creditStatus = a.statusOf(credit);
+  if (state.inChain || amount === Infinity || (accounts.hotOf(credit) & HotBits.inbound) !== 0) return notPlain;
+  const debitStatus = accounts.statusOf(debit);
+  const creditStatus = accounts.statusOf(credit);
   if (((debitStatus | creditStatus) & StatusBits.closed) !== 0) return ResultCode.account_closed;
   if ((debitStatus & StatusBits.debitBlocked) !== 0 || (creditStatus & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
-  const refused = limitRefusal(s, debit, credit, amount);
+  const refused = limitRefusal(state, debit, credit, amount);
   if (refused !== undefined) return refused;
   // Both balances stay below 2^53, so below 2^64: there is no balance_overflow to decide here.
-  const debitsAfter = a.balanceNumber(Balance.debitsPosted, debit) + amount;
-  const creditsAfter = a.balanceNumber(Balance.creditsPosted, credit) + amount;
+  const debitsAfter = accounts.balanceNumber(Balance.debitsPosted, debit) + amount;
+  const creditsAfter = accounts.balanceNumber(Balance.creditsPosted, credit) + amount;
   if (debitsAfter >= exactNumberLimit || creditsAfter >= exactNumberLimit) return notPlain;
-  s.postPlain(debit, credit, ledger, amount);
+  state.postPlain(debit, credit, ledger, amount);
   // A plain transfer moves what it asks for: the effective amount is the amount, copied as raw words.
   view.setUint32(at + T.amountEffective, view.getUint32(at + T.amount, true), true);
   view.setUint32(at + T.amountEffective + 4, view.getUint32(at + T.amount + 4, true), true);
@@ -50,18 +50,18 @@ export function postPlainTransfer(s: LedgerState, view: DataView, at: number, de
  * sum they compare is not exact. A balance of 2^53 or more reads as Infinity: as the right-hand side of
  * a comparison with an exact sum it still compares truly (it is larger).
  */
-function limitRefusal(s: LedgerState, debit: number, credit: number, amount: number): number | undefined {
-  const a = s.accounts;
-  if ((a.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
-    const committed = a.balanceNumber(Balance.debitsPosted, debit) + a.balanceNumber(Balance.debitsPending, debit) + a.balanceNumber(Balance.frozen, debit) + amount;
+function limitRefusal(state: LedgerState, debit: number, credit: number, amount: number): number | undefined {
+  const accounts = state.accounts;
+  if ((accounts.flagsOf(debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+    const committed = accounts.balanceNumber(Balance.debitsPosted, debit) + accounts.balanceNumber(Balance.debitsPending, debit) + accounts.balanceNumber(Balance.frozen, debit) + amount;
     if (committed >= exactNumberLimit) return notPlain;
-    if (committed > a.balanceNumber(Balance.creditsPosted, debit)) return ResultCode.insufficient_funds;
+    if (committed > accounts.balanceNumber(Balance.creditsPosted, debit)) return ResultCode.insufficient_funds;
   }
-  if ((a.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+  if ((accounts.flagsOf(credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
     // Nothing waits in a buffer: the account is not hot-inbound (LedgerState.verifyAllBalances asserts it).
-    const committed = a.balanceNumber(Balance.creditsPosted, credit) + a.balanceNumber(Balance.creditsPending, credit) + amount;
+    const committed = accounts.balanceNumber(Balance.creditsPosted, credit) + accounts.balanceNumber(Balance.creditsPending, credit) + amount;
     if (committed >= exactNumberLimit) return notPlain;
-    if (committed > a.balanceNumber(Balance.debitsPosted, credit)) return ResultCode.credits_exceed_debits;
+    if (committed > accounts.balanceNumber(Balance.debitsPosted, credit)) return ResultCode.credits_exceed_debits;
   }
   return undefined;
 }

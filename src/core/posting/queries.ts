@@ -27,48 +27,48 @@ function idCount(body: Uint8Array): number {
 }
 
 
-export function lookupAccounts(s: LedgerState, body: Uint8Array): Uint8Array {
+export function lookupAccounts(state: LedgerState, body: Uint8Array): Uint8Array {
   const count = idCount(body);
   const ids = viewOf(body);
   const found: number[] = [];
   for (let i = 0; i < count; i++) {
-    const slot = s.accounts.slotAt(ids, i * idBytes);
+    const slot = state.accounts.slotAt(ids, i * idBytes);
     if (slot >= 0) found.push(slot);
   }
   const reply = new Uint8Array(found.length * eventBytes);
   const out = viewOf(reply);
-  found.forEach((slot, i) => writeAccount(s, slot, reply, out, i * eventBytes));
+  found.forEach((slot, i) => writeAccount(state, slot, reply, out, i * eventBytes));
   return reply;
 }
 
-function writeAccount(s: LedgerState, slot: number, reply: Uint8Array, out: DataView, at: number): void {
-  const a = s.accounts;
-  reply.set(a.statics.subarray(slot * accountStaticBytes, (slot + 1) * accountStaticBytes), at);
-  out.setBigUint64(at + A.debitsPosted, a.balance('debitsPosted', slot), true);
-  out.setBigUint64(at + A.creditsPosted, a.balance('creditsPosted', slot), true);
-  out.setBigUint64(at + A.debitsPending, a.balance('debitsPending', slot), true);
-  out.setBigUint64(at + A.creditsPending, a.balance('creditsPending', slot), true);
-  out.setBigUint64(at + A.frozen, a.balance('frozen', slot), true);
-  out.setUint16(at + A.status, statusNumber(a.statusOf(slot)), true);
-  out.setUint16(at + A.hot, a.hotOf(slot), true);
-  const buffer = s.buffers.get(slot);
+function writeAccount(state: LedgerState, slot: number, reply: Uint8Array, out: DataView, at: number): void {
+  const accounts = state.accounts;
+  reply.set(accounts.statics.subarray(slot * accountStaticBytes, (slot + 1) * accountStaticBytes), at);
+  out.setBigUint64(at + A.debitsPosted, accounts.balance('debitsPosted', slot), true);
+  out.setBigUint64(at + A.creditsPosted, accounts.balance('creditsPosted', slot), true);
+  out.setBigUint64(at + A.debitsPending, accounts.balance('debitsPending', slot), true);
+  out.setBigUint64(at + A.creditsPending, accounts.balance('creditsPending', slot), true);
+  out.setBigUint64(at + A.frozen, accounts.balance('frozen', slot), true);
+  out.setUint16(at + A.status, statusNumber(accounts.statusOf(slot)), true);
+  out.setUint16(at + A.hot, accounts.hotOf(slot), true);
+  const buffer = state.buffers.get(slot);
   if (buffer !== undefined) {
     out.setBigUint64(at + A.creditsBuffered, buffer.amount, true);
     out.setUint32(at + A.creditsBufferedCount, buffer.waiting, true);
   }
 }
 
-export function lookupTransfers(s: LedgerState, body: Uint8Array): Uint8Array {
+export function lookupTransfers(state: LedgerState, body: Uint8Array): Uint8Array {
   const count = idCount(body);
   const ids = viewOf(body);
   const found: number[] = [];
   for (let i = 0; i < count; i++) {
-    const location = s.transfers.getAt(ids, i * idBytes);
+    const location = state.transfers.getAt(ids, i * idBytes);
     if (location >= 0) found.push(location);
   }
   const reply = new Uint8Array(found.length * S.bytes);
   const out = viewOf(reply);
-  found.forEach((location, i) => writeTransferState(s, location, reply, out, i * S.bytes));
+  found.forEach((location, i) => writeTransferState(state, location, reply, out, i * S.bytes));
   return reply;
 }
 
@@ -79,17 +79,17 @@ function writeTransferRecord(stored: RecordRef, reply: Uint8Array, out: DataView
   out.setBigUint64(at + T.amountEffective, 0n, true);
 }
 
-function writeTransferState(s: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number): void {
-  const stored = s.record(location);
+function writeTransferState(state: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number): void {
+  const stored = state.record(location);
   const key = idKeyAt(stored.view, stored.at + T.id);
   writeTransferRecord(stored, reply, out, at);
   const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;
-  const hold = kind === TransferFlags.pending ? s.pendings.get(key) : undefined;
-  const returnReason = s.returned.get(key);
+  const hold = kind === TransferFlags.pending ? state.pendings.get(key) : undefined;
+  const returnReason = state.returned.get(key);
   out.setUint16(at + S.status, returnReason !== undefined ? TransferStatus.returned : (hold?.status ?? TransferStatus.posted), true);
   out.setUint16(at + S.returnReason, returnReason ?? 0, true);
   out.setBigUint64(at + S.amountPosted, hold?.amountPosted ?? 0n, true);
-  out.setBigUint64(at + S.amountReversed, s.reversed.get(key) ?? 0n, true);
+  out.setBigUint64(at + S.amountReversed, state.reversed.get(key) ?? 0n, true);
 }
 
 interface HistoryQuery {
@@ -120,13 +120,13 @@ function parseFilter(body: Uint8Array): HistoryQuery {
   };
 }
 
-export function accountHistory(s: LedgerState, body: Uint8Array): Uint8Array {
+export function accountHistory(state: LedgerState, body: Uint8Array): Uint8Array {
   const query = parseFilter(body);
-  const slot = s.accounts.slotAt(query.view, F.accountId);
+  const slot = state.accounts.slotAt(query.view, F.accountId);
   if (slot < 0) return new Uint8Array(0);
-  const locations = s.accounts.history.locations(slot);
+  const locations = state.accounts.history.locations(slot);
   const timestampAt = (i: number) => {
-    const stored = s.record(locations[i]!);
+    const stored = state.record(locations[i]!);
     return stored.view.getBigUint64(stored.at + T.timestamp, true);
   };
   // Locations are in posting order, so timestamps ascend: bisect for the window.
@@ -137,19 +137,19 @@ export function accountHistory(s: LedgerState, body: Uint8Array): Uint8Array {
   const out = viewOf(reply);
   for (let n = 0; n < count; n++) {
     const index = query.reversed ? end - 1 - n : first + n;
-    writeHistoryEntry(s, slot, locations[index]!, reply, out, n * H.bytes);
+    writeHistoryEntry(state, slot, locations[index]!, reply, out, n * H.bytes);
   }
   return reply;
 }
 
-function writeHistoryEntry(s: LedgerState, slot: number, location: number, reply: Uint8Array, out: DataView, at: number): void {
-  const stored = s.record(location);
+function writeHistoryEntry(state: LedgerState, slot: number, location: number, reply: Uint8Array, out: DataView, at: number): void {
+  const stored = state.record(location);
   writeTransferRecord(stored, reply, out, at);
   const seq = Math.floor(location / locationEventsPerBatchMax);
   const { count } = readJournalHeader(stored.entry);
   // A transit or suspense account stands in for the side whose account lives on another shard.
-  const debitSlot = s.accounts.slotAt(stored.view, stored.at + T.debitAccountId);
-  const creditSlot = s.accounts.slotAt(stored.view, stored.at + T.creditAccountId);
+  const debitSlot = state.accounts.slotAt(stored.view, stored.at + T.debitAccountId);
+  const creditSlot = state.accounts.slotAt(stored.view, stored.at + T.creditAccountId);
   const isDebit = debitSlot === slot || (creditSlot !== slot && debitSlot < 0);
   const from = balancesAfterOffset(count, location - seq * locationEventsPerBatchMax) + (isDebit ? 0 : 32);
   reply.set(stored.entry.subarray(from, from + 32), at + H.debitsPosted);

@@ -37,53 +37,53 @@ interface Posting {
 }
 
 /** The string key of the referenced pending transfer, original or freeze (rare paths only). */
-function referenceKey(p: Posting): string {
-  return idKeyAt(p.view, p.at + T.pendingId);
+function referenceKey(posting: Posting): string {
+  return idKeyAt(posting.view, posting.at + T.pendingId);
 }
 
-export function postTransfer(s: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
-  const duplicate = duplicateResult(s, view, at);
+export function postTransfer(state: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
+  const duplicate = duplicateResult(state, view, at);
   if (duplicate !== undefined) return duplicate;
   // Every account in the table lives on this shard. The route plan sends a transfer to its debit
   // account's shard; a credit account routing elsewhere makes it a cross-shard transfer.
-  const debit = s.accounts.slotAt(view, at + T.debitAccountId);
+  const debit = state.accounts.slotAt(view, at + T.debitAccountId);
   if (debit < 0) return ResultCode.account_not_found;
   // Read before the credit account's lookup: the debit record's cache miss then overlaps it.
-  const debitLedger = s.accounts.ledgerOf(debit);
-  let credit = s.accounts.slotAt(view, at + T.creditAccountId);
-  const creditShard = credit < 0 ? shardOfIdAt(view, at + T.creditAccountId, s.shardCount) : s.shardIndex;
-  if (creditShard === s.shardIndex && credit < 0) return ResultCode.account_not_found;
+  const debitLedger = state.accounts.ledgerOf(debit);
+  let credit = state.accounts.slotAt(view, at + T.creditAccountId);
+  const creditShard = credit < 0 ? shardOfIdAt(view, at + T.creditAccountId, state.shardCount) : state.shardIndex;
+  if (creditShard === state.shardIndex && credit < 0) return ResultCode.account_not_found;
   const ledger = view.getUint32(at + T.ledger, true);
-  if (debitLedger !== ledger || (credit >= 0 && s.accounts.ledgerOf(credit) !== ledger)) return ResultCode.ledger_mismatch;
+  if (debitLedger !== ledger || (credit >= 0 && state.accounts.ledgerOf(credit) !== ledger)) return ResultCode.ledger_mismatch;
   if (credit < 0) {
     // The payee is checked by its own shard when the credit arrives; here the payer's money goes in transit.
-    credit = systemAccountSlot(s, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
-    assert(s.accounts.ledgerOf(credit) === ledger, 'money goes in transit in its own ledger');
+    credit = systemAccountSlot(state, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
+    assert(state.accounts.ledgerOf(credit) === ledger, 'money goes in transit in its own ledger');
   }
   // Validated (accounts_must_be_different; a caller never names a transit account).
   assert(debit !== credit, 'a posting has two different accounts');
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below.
-  let result = kind === 0 ? postPlainTransfer(s, view, at, debit, credit, ledger) : notPlain;
-  if (result === notPlain) result = postAnyKind(s, view, at, kind, debit, credit, ledger);
+  let result = kind === 0 ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
+  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger);
   if (result !== ResultCode.ok) return result;
-  s.transfers.setAt(view, at + T.id, location);
-  if (s.inChain) s.onUndo(() => s.transfers.deleteAt(view, at + T.id));
-  recordHistory(s, debit, credit, location, out);
-  if (creditShard !== s.shardIndex && movesMoney(kind)) emitCredit(s, creditShard, view, at);
+  state.transfers.setAt(view, at + T.id, location);
+  if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
+  recordHistory(state, debit, credit, location, out);
+  if (creditShard !== state.shardIndex && movesMoney(kind)) emitCredit(state, creditShard, view, at);
   return ResultCode.ok;
 }
 
 /** The stateful checks and balance moves of any kind of transfer, in BigInt; writes the effective amount. */
-function postAnyKind(s: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number): number {
+function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number): number {
   const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true) };
-  const refused = statusRefusal(s, posting) ?? referenceRefusal(s, posting) ?? balanceRefusal(s, posting);
+  const refused = statusRefusal(state, posting) ?? referenceRefusal(state, posting) ?? balanceRefusal(state, posting);
   if (refused !== undefined) return refused;
   // Validation bounds the amount; a zero ("all of it") was resolved against the hold or freeze, never to zero.
   assert(posting.amount > 0n && posting.amount <= amountMax, 'a posting moves 1..amountMax');
-  apply(s, posting, view.getUint32(at + T.timeoutSeconds, true), view.getBigUint64(at + T.timestamp, true));
+  apply(state, posting, view.getUint32(at + T.timeoutSeconds, true), view.getBigUint64(at + T.timestamp, true));
   // Conservation of this posting: each of its moves went to both sides of the ledger's totals alike.
-  assert(s.isBalanced(ledger), 'a posting moves as much onto the credit side as onto the debit side');
+  assert(state.isBalanced(ledger), 'a posting moves as much onto the credit side as onto the debit side');
   view.setBigUint64(at + T.amountEffective, posting.amount, true);
   return ResultCode.ok;
 }
@@ -94,171 +94,171 @@ function movesMoney(kind: number): boolean {
 }
 
 /** Debit first, credit after: the credit shard's instruction is journaled with this entry. */
-function emitCredit(s: LedgerState, creditShard: number, view: DataView, at: number): void {
+function emitCredit(state: LedgerState, creditShard: number, view: DataView, at: number): void {
   // The receiver asserts the same (applyInstruction): a credit in transit is never empty.
   assert(!isZeroU64At(view, at + T.amountEffective), 'a cross-shard credit carries its effective amount');
-  s.outbox.stage(creditShard, s.shardIndex, InstructionKind.credit, ResultCode.ok, view, at);
-  if (s.inChain) s.onUndo(() => s.outbox.unstageLast());
+  state.outbox.stage(creditShard, state.shardIndex, InstructionKind.credit, ResultCode.ok, view, at);
+  if (state.inChain) state.onUndo(() => state.outbox.unstageLast());
 }
 
-function duplicateResult(s: LedgerState, view: DataView, at: number): number | undefined {
-  const location = s.transfers.getAt(view, at + T.id);
+function duplicateResult(state: LedgerState, view: DataView, at: number): number | undefined {
+  const location = state.transfers.getAt(view, at + T.id);
   if (location >= 0) {
-    const stored = s.record(location);
+    const stored = state.record(location);
     const same = sameCallerFields(view, at, stored.view, stored.at, assignedTransferFields);
     return same ? ResultCode.exists : ResultCode.exists_with_different_fields;
   }
-  const failed = s.transfersFailed.getAt(view, at + T.id);
+  const failed = state.transfersFailed.getAt(view, at + T.id);
   if (failed < 0) return undefined;
-  const stored = s.record(failed);
+  const stored = state.record(failed);
   const same = sameCallerFields(view, at, stored.view, stored.at, assignedTransferFields);
-  return same ? s.storedResult(failed) : ResultCode.exists_with_different_fields;
+  return same ? state.storedResult(failed) : ResultCode.exists_with_different_fields;
 }
 
-function statusRefusal(s: LedgerState, p: Posting): number | undefined {
-  if (p.kind === TransferFlags.void_pending) return undefined; // a void only gives money back
-  const debitBits = s.accounts.statusOf(p.debit);
-  const creditBits = s.accounts.statusOf(p.credit);
+function statusRefusal(state: LedgerState, posting: Posting): number | undefined {
+  if (posting.kind === TransferFlags.void_pending) return undefined; // a void only gives money back
+  const debitBits = state.accounts.statusOf(posting.debit);
+  const creditBits = state.accounts.statusOf(posting.credit);
   if (((debitBits | creditBits) & StatusBits.closed) !== 0) return ResultCode.account_closed;
   // A freeze-and-deduct (unfreeze_and_pay) is how money leaves a blocked account by order.
-  const debitChecked = p.kind !== TransferFlags.unfreeze_and_pay;
+  const debitChecked = posting.kind !== TransferFlags.unfreeze_and_pay;
   if (debitChecked && (debitBits & StatusBits.debitBlocked) !== 0) return ResultCode.account_blocked;
   if ((creditBits & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
   return undefined;
 }
 
 /** Checks against the referenced pending transfer, reversed original or freeze; may resolve `p.amount`. */
-function referenceRefusal(s: LedgerState, p: Posting): number | undefined {
-  if (p.kind === TransferFlags.post_pending || p.kind === TransferFlags.void_pending) return pendingRefusal(s, p);
-  if (p.kind === TransferFlags.reversal) return reversalRefusal(s, p);
-  if (p.kind === TransferFlags.unfreeze_and_pay) return freezeRefusal(s, p);
+function referenceRefusal(state: LedgerState, posting: Posting): number | undefined {
+  if (posting.kind === TransferFlags.post_pending || posting.kind === TransferFlags.void_pending) return pendingRefusal(state, posting);
+  if (posting.kind === TransferFlags.reversal) return reversalRefusal(state, posting);
+  if (posting.kind === TransferFlags.unfreeze_and_pay) return freezeRefusal(state, posting);
   return undefined;
 }
 
-function pendingRefusal(s: LedgerState, p: Posting): number | undefined {
-  const hold = s.pendings.get(referenceKey(p));
+function pendingRefusal(state: LedgerState, posting: Posting): number | undefined {
+  const hold = state.pendings.get(referenceKey(posting));
   if (hold === undefined) return ResultCode.pending_not_found;
   if (hold.status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
   if (hold.status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
   if (hold.status === TransferStatus.pending_expired) return ResultCode.pending_expired;
   // Pending → posted | voided | expired, and no other status: only an open hold gets this far.
   assert(hold.status === TransferStatus.pending, 'a hold is pending unless posted, voided or expired');
-  if (hold.debitSlot !== p.debit || hold.creditSlot !== p.credit) return ResultCode.accounts_mismatch;
-  if (p.amount > hold.amount) return ResultCode.exceeds_pending_amount;
-  const isVoid = p.kind === TransferFlags.void_pending;
-  if (isVoid && p.amount !== 0n && p.amount !== hold.amount) return ResultCode.amount_invalid;
-  if (p.amount === 0n || isVoid) p.amount = hold.amount;
-  assert(p.amount > 0n && p.amount <= hold.amount, 'a hold posts or voids 1..its amount');
+  if (hold.debitSlot !== posting.debit || hold.creditSlot !== posting.credit) return ResultCode.accounts_mismatch;
+  if (posting.amount > hold.amount) return ResultCode.exceeds_pending_amount;
+  const isVoid = posting.kind === TransferFlags.void_pending;
+  if (isVoid && posting.amount !== 0n && posting.amount !== hold.amount) return ResultCode.amount_invalid;
+  if (posting.amount === 0n || isVoid) posting.amount = hold.amount;
+  assert(posting.amount > 0n && posting.amount <= hold.amount, 'a hold posts or voids 1..its amount');
   return undefined;
 }
 
-function reversalRefusal(s: LedgerState, p: Posting): number | undefined {
+function reversalRefusal(state: LedgerState, posting: Posting): number | undefined {
   // The original lives here when this shard was its debit shard, or arrived here as a cross-shard credit.
-  let location = s.transfers.getAt(p.view, p.at + T.pendingId);
-  if (location < 0) location = s.inbound.getAt(p.view, p.at + T.pendingId);
+  let location = state.transfers.getAt(posting.view, posting.at + T.pendingId);
+  if (location < 0) location = state.inbound.getAt(posting.view, posting.at + T.pendingId);
   if (location < 0) return ResultCode.original_not_found;
-  const original = s.record(location);
+  const original = state.record(location);
   const kind = original.view.getUint16(original.at + T.flags, true) & transferKindFlags;
   if (!movesMoney(kind) || kind === TransferFlags.reversal) return ResultCode.original_not_reversible;
-  if (s.returned.has(referenceKey(p))) return ResultCode.original_not_reversible;
+  if (state.returned.has(referenceKey(posting))) return ResultCode.original_not_reversible;
   // Compared by id: one side of a cross-shard original is an account of another shard.
-  const mirrored = equalIdsAt(original.view, original.at + T.debitAccountId, p.view, p.at + T.creditAccountId) &&
-    equalIdsAt(original.view, original.at + T.creditAccountId, p.view, p.at + T.debitAccountId);
+  const mirrored = equalIdsAt(original.view, original.at + T.debitAccountId, posting.view, posting.at + T.creditAccountId) &&
+    equalIdsAt(original.view, original.at + T.creditAccountId, posting.view, posting.at + T.debitAccountId);
   if (!mirrored) return ResultCode.accounts_mismatch;
-  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (s.reversed.get(referenceKey(p)) ?? 0n);
+  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (state.reversed.get(referenceKey(posting)) ?? 0n);
   assert(remaining >= 0n, 'a transfer is never reversed beyond its effective amount');
-  if (p.amount > remaining) return ResultCode.reversal_exceeds_remaining;
+  if (posting.amount > remaining) return ResultCode.reversal_exceeds_remaining;
   return undefined;
 }
 
-function freezeRefusal(s: LedgerState, p: Posting): number | undefined {
-  const freeze = s.freezes.get(referenceKey(p));
+function freezeRefusal(state: LedgerState, posting: Posting): number | undefined {
+  const freeze = state.freezes.get(referenceKey(posting));
   if (freeze === undefined) return ResultCode.freeze_not_found;
-  if (freeze.slot !== p.debit) return ResultCode.accounts_mismatch;
-  if (freeze.remaining === 0n || p.amount > freeze.remaining) return ResultCode.exceeds_frozen_amount;
-  if (p.amount === 0n) p.amount = freeze.remaining;
-  assert(p.amount > 0n && p.amount <= freeze.remaining, 'a freeze pays 1..what it still holds');
+  if (freeze.slot !== posting.debit) return ResultCode.accounts_mismatch;
+  if (freeze.remaining === 0n || posting.amount > freeze.remaining) return ResultCode.exceeds_frozen_amount;
+  if (posting.amount === 0n) posting.amount = freeze.remaining;
+  assert(posting.amount > 0n && posting.amount <= freeze.remaining, 'a freeze pays 1..what it still holds');
   return undefined;
 }
 
-function balanceRefusal(s: LedgerState, p: Posting): number | undefined {
-  const a = s.accounts;
+function balanceRefusal(state: LedgerState, posting: Posting): number | undefined {
+  const accounts = state.accounts;
   // Posting a hold or paying from a freeze never raises what the debit side has committed.
-  const raisesCommitments = p.kind === 0 || p.kind === TransferFlags.pending || p.kind === TransferFlags.reversal;
-  if (raisesCommitments && (a.flagsOf(p.debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
-    const committed = a.balance('debitsPosted', p.debit) + a.balance('debitsPending', p.debit) + a.balance('frozen', p.debit) + p.amount;
-    if (committed > a.balance('creditsPosted', p.debit)) return ResultCode.insufficient_funds;
+  const raisesCommitments = posting.kind === 0 || posting.kind === TransferFlags.pending || posting.kind === TransferFlags.reversal;
+  if (raisesCommitments && (accounts.flagsOf(posting.debit) & AccountFlags.debits_must_not_exceed_credits) !== 0) {
+    const committed = accounts.balance('debitsPosted', posting.debit) + accounts.balance('debitsPending', posting.debit) + accounts.balance('frozen', posting.debit) + posting.amount;
+    if (committed > accounts.balance('creditsPosted', posting.debit)) return ResultCode.insufficient_funds;
   }
-  const raisesCredits = raisesCommitments || p.kind === TransferFlags.unfreeze_and_pay;
-  if (raisesCredits && (a.flagsOf(p.credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-    const committed = s.creditsAccepted(p.credit) + a.balance('creditsPending', p.credit) + p.amount;
-    if (committed > a.balance('debitsPosted', p.credit)) return ResultCode.credits_exceed_debits;
+  const raisesCredits = raisesCommitments || posting.kind === TransferFlags.unfreeze_and_pay;
+  if (raisesCredits && (accounts.flagsOf(posting.credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+    const committed = state.creditsAccepted(posting.credit) + accounts.balance('creditsPending', posting.credit) + posting.amount;
+    if (committed > accounts.balance('debitsPosted', posting.credit)) return ResultCode.credits_exceed_debits;
   }
-  if (p.kind === TransferFlags.void_pending) return undefined;
-  const holds = p.kind === TransferFlags.pending;
+  if (posting.kind === TransferFlags.void_pending) return undefined;
+  const holds = posting.kind === TransferFlags.pending;
   const debitField = holds ? 'debitsPending' : 'debitsPosted';
   const creditField = holds ? 'creditsPending' : 'creditsPosted';
-  if (!s.fits(debitField, p.debit, p.amount) || !s.fits(creditField, p.credit, p.amount)) return ResultCode.balance_overflow;
+  if (!state.fits(debitField, posting.debit, posting.amount) || !state.fits(creditField, posting.credit, posting.amount)) return ResultCode.balance_overflow;
   // Only a hot-inbound account has credits waiting in a buffer (LedgerState.verifyAllBalances asserts it).
-  const buffers = (a.hotOf(p.credit) & HotBits.inbound) !== 0;
-  if (!holds && buffers && s.creditsAccepted(p.credit) + p.amount > balanceMax) return ResultCode.balance_overflow;
+  const buffers = (accounts.hotOf(posting.credit) & HotBits.inbound) !== 0;
+  if (!holds && buffers && state.creditsAccepted(posting.credit) + posting.amount > balanceMax) return ResultCode.balance_overflow;
   return undefined;
 }
 
-function apply(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bigint): void {
-  assert(p.amount > 0n && p.debit !== p.credit, 'a posting moves a positive amount between two accounts');
-  if (p.kind === TransferFlags.pending) return openHold(s, p, timeoutSeconds, timestamp);
-  if (p.kind === TransferFlags.post_pending || p.kind === TransferFlags.void_pending) return closeHold(s, p);
-  if (p.kind === TransferFlags.reversal) {
-    const key = referenceKey(p);
-    const before = s.reversed.get(key) ?? 0n;
-    s.reversed.set(key, before + p.amount);
-    if (s.inChain) s.onUndo(() => (before === 0n ? s.reversed.delete(key) : s.reversed.set(key, before)));
+function apply(state: LedgerState, posting: Posting, timeoutSeconds: number, timestamp: bigint): void {
+  assert(posting.amount > 0n && posting.debit !== posting.credit, 'a posting moves a positive amount between two accounts');
+  if (posting.kind === TransferFlags.pending) return openHold(state, posting, timeoutSeconds, timestamp);
+  if (posting.kind === TransferFlags.post_pending || posting.kind === TransferFlags.void_pending) return closeHold(state, posting);
+  if (posting.kind === TransferFlags.reversal) {
+    const key = referenceKey(posting);
+    const before = state.reversed.get(key) ?? 0n;
+    state.reversed.set(key, before + posting.amount);
+    if (state.inChain) state.onUndo(() => (before === 0n ? state.reversed.delete(key) : state.reversed.set(key, before)));
   }
-  if (p.kind === TransferFlags.unfreeze_and_pay) {
-    const freeze = s.freezes.get(referenceKey(p))!;
-    const amount = p.amount;
+  if (posting.kind === TransferFlags.unfreeze_and_pay) {
+    const freeze = state.freezes.get(referenceKey(posting))!;
+    const amount = posting.amount;
     freeze.remaining -= amount;
-    if (s.inChain) s.onUndo(() => (freeze.remaining += amount));
-    s.move('frozen', p.debit, -amount);
+    if (state.inChain) state.onUndo(() => (freeze.remaining += amount));
+    state.move('frozen', posting.debit, -amount);
     // The frozen balance is the sum of the account's freezes (LedgerState.verifyAllBalances): it still covers this one.
-    assert(freeze.remaining >= 0n && s.accounts.balance('frozen', p.debit) >= freeze.remaining, 'a freeze pays from the frozen balance what it takes off the freeze');
+    assert(freeze.remaining >= 0n && state.accounts.balance('frozen', posting.debit) >= freeze.remaining, 'a freeze pays from the frozen balance what it takes off the freeze');
   }
-  s.move('debitsPosted', p.debit, p.amount);
-  s.creditPosted(p.credit, p.amount, p.view, p.at);
+  state.move('debitsPosted', posting.debit, posting.amount);
+  state.creditPosted(posting.credit, posting.amount, posting.view, posting.at);
 }
 
-function openHold(s: LedgerState, p: Posting, timeoutSeconds: number, timestamp: bigint): void {
-  s.move('debitsPending', p.debit, p.amount);
-  s.move('creditsPending', p.credit, p.amount);
-  const key = idKeyAt(p.view, p.at + T.id);
+function openHold(state: LedgerState, posting: Posting, timeoutSeconds: number, timestamp: bigint): void {
+  state.move('debitsPending', posting.debit, posting.amount);
+  state.move('creditsPending', posting.credit, posting.amount);
+  const key = idKeyAt(posting.view, posting.at + T.id);
   const expiresAtNs = timeoutSeconds > 0 ? timestamp + BigInt(timeoutSeconds) * nsPerSecond : 0n;
-  const hold = { debitSlot: p.debit, creditSlot: p.credit, ledger: p.ledger, amount: p.amount, status: TransferStatus.pending, amountPosted: 0n, expiresAtNs };
+  const hold = { debitSlot: posting.debit, creditSlot: posting.credit, ledger: posting.ledger, amount: posting.amount, status: TransferStatus.pending, amountPosted: 0n, expiresAtNs };
   assert(expiresAtNs === 0n || expiresAtNs > timestamp, 'a hold expires after it opens, or never');
   // The id is new (duplicateResult): a hold opens under it, never over another.
-  const holdsBefore = s.pendings.size;
-  s.pendings.set(key, hold);
-  assert(s.pendings.size === holdsBefore + 1, 'a hold opens under a new id');
-  if (s.inChain) s.onUndo(() => s.pendings.delete(key));
+  const holdsBefore = state.pendings.size;
+  state.pendings.set(key, hold);
+  assert(state.pendings.size === holdsBefore + 1, 'a hold opens under a new id');
+  if (state.inChain) state.onUndo(() => state.pendings.delete(key));
   // The heap entry is not undone: expiry skips entries whose hold is gone, closed, or newer.
-  if (expiresAtNs > 0n) s.expiry.push(expiresAtNs, key);
+  if (expiresAtNs > 0n) state.expiry.push(expiresAtNs, key);
 }
 
-function closeHold(s: LedgerState, p: Posting): void {
-  const hold = s.pendings.get(referenceKey(p))!;
+function closeHold(state: LedgerState, posting: Posting): void {
+  const hold = state.pendings.get(referenceKey(posting))!;
   assert(hold.status === TransferStatus.pending, 'only an open hold can be posted or voided');
-  const posting = p.kind === TransferFlags.post_pending;
-  assert(posting ? p.amount <= hold.amount : p.amount === hold.amount, 'a post takes at most the hold, a void all of it');
-  s.move('debitsPending', p.debit, -hold.amount);
-  s.move('creditsPending', p.credit, -hold.amount);
-  if (posting) {
-    s.move('debitsPosted', p.debit, p.amount);
-    s.creditPosted(p.credit, p.amount, p.view, p.at);
+  const postsHold = posting.kind === TransferFlags.post_pending;
+  assert(postsHold ? posting.amount <= hold.amount : posting.amount === hold.amount, 'a post takes at most the hold, a void all of it');
+  state.move('debitsPending', posting.debit, -hold.amount);
+  state.move('creditsPending', posting.credit, -hold.amount);
+  if (postsHold) {
+    state.move('debitsPosted', posting.debit, posting.amount);
+    state.creditPosted(posting.credit, posting.amount, posting.view, posting.at);
   }
-  const status = posting ? TransferStatus.pending_posted : TransferStatus.pending_voided;
+  const status = postsHold ? TransferStatus.pending_posted : TransferStatus.pending_voided;
   hold.status = status;
-  hold.amountPosted = posting ? p.amount : 0n;
-  if (s.inChain) s.onUndo(() => {
+  hold.amountPosted = postsHold ? posting.amount : 0n;
+  if (state.inChain) state.onUndo(() => {
     // Undone newest first: the hold is still in the state this posting left it.
     assert(hold.status === status, 'an undone post or void finds the hold it closed');
     hold.status = TransferStatus.pending;
@@ -267,43 +267,43 @@ function closeHold(s: LedgerState, p: Posting): void {
 }
 
 /** Whether the deadline (key, expiresAtNs) still belongs to an open hold (not closed, undone or replaced). */
-export function isOpenHold(s: LedgerState, key: string, expiresAtNs: bigint): boolean {
-  const hold = s.pendings.get(key);
+export function isOpenHold(state: LedgerState, key: string, expiresAtNs: bigint): boolean {
+  const hold = state.pendings.get(key);
   return hold !== undefined && hold.status === TransferStatus.pending && hold.expiresAtNs === expiresAtNs;
 }
 
 /** Expires a hold whose deadline passed; returns false when it was already closed or undone. */
-export function expireHold(s: LedgerState, key: string, expiresAtNs: bigint): boolean {
-  if (!isOpenHold(s, key, expiresAtNs)) return false;
-  const hold = s.pendings.get(key)!;
+export function expireHold(state: LedgerState, key: string, expiresAtNs: bigint): boolean {
+  if (!isOpenHold(state, key, expiresAtNs)) return false;
+  const hold = state.pendings.get(key)!;
   assert(hold.amount > 0n && expiresAtNs > 0n, 'only a hold with a deadline expires, and it holds money');
-  s.move('debitsPending', hold.debitSlot, -hold.amount);
-  s.move('creditsPending', hold.creditSlot, -hold.amount);
+  state.move('debitsPending', hold.debitSlot, -hold.amount);
+  state.move('creditsPending', hold.creditSlot, -hold.amount);
   hold.status = TransferStatus.pending_expired;
-  assert(s.isBalanced(hold.ledger), 'an expiry releases as much on the credit side as on the debit side');
+  assert(state.isBalanced(hold.ledger), 'an expiry releases as much on the credit side as on the debit side');
   return true;
 }
 
 /** Appends the posting to both accounts' history and writes their balances after it into the entry. */
-export function recordHistory(s: LedgerState, debit: number, credit: number, location: number, out: BalancesOut): void {
+export function recordHistory(state: LedgerState, debit: number, credit: number, location: number, out: BalancesOut): void {
   assert(debit !== credit && debit >= 0 && credit >= 0, 'a posting is recorded on two accounts of this shard');
-  const history = s.accounts.history;
+  const history = state.accounts.history;
   history.append(debit, location);
   history.append(credit, location);
-  if (s.inChain) {
-    s.onUndo(() => {
+  if (state.inChain) {
+    state.onUndo(() => {
       history.removeNewest(credit);
       history.removeNewest(debit);
     });
   }
-  writeBalances(s, debit, out.view, out.at);
-  writeBalances(s, credit, out.view, out.at + 32);
+  writeBalances(state, debit, out.view, out.at);
+  writeBalances(state, credit, out.view, out.at + 32);
 }
 
 /** Copies the slot's four history balances as raw words: no BigInt is created on this path. */
-function writeBalances(s: LedgerState, slot: number, view: DataView, at: number): void {
-  assert(slot < s.accounts.count, 'balances written are of an account that exists');
-  const words = s.accounts.words;
+function writeBalances(state: LedgerState, slot: number, view: DataView, at: number): void {
+  assert(slot < state.accounts.count, 'balances written are of an account that exists');
+  const words = state.accounts.words;
   const from = balanceWordIndex(slot, 0); // the four history balances lead the record
   for (let w = 0; w < 8; w++) view.setUint32(at + w * 4, words[from + w]!, true);
 }

@@ -219,9 +219,9 @@ function splitByPeer(batch: Uint8Array): Map<number, Uint8Array> {
   }
   for (let at = 0; at < batch.byteLength; at += InstructionLayout.bytes) {
     const peer = view.getUint16(at + InstructionLayout.toShard, true);
-    const k = filled.get(peer)!;
-    byPeer.get(peer)!.set(batch.subarray(at, at + InstructionLayout.bytes), k * InstructionLayout.bytes);
-    filled.set(peer, k + 1);
+    const filledThrough = filled.get(peer)!;
+    byPeer.get(peer)!.set(batch.subarray(at, at + InstructionLayout.bytes), filledThrough * InstructionLayout.bytes);
+    filled.set(peer, filledThrough + 1);
   }
   return byPeer;
 }

@@ -7,7 +7,7 @@ import { bytesEqual } from '../bytes.js';
 import { JournalHeader, balancesAfterBytes, eventOffset, journalHeaderBytes, readJournalHeader, resultsOffset, trailerOffset } from '../posting/journal-entry.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../layout.js';
 import { eventBytes } from '../limits.js';
-import { Operation } from '../operations.js';
+import { JournalEntryKind } from '../operations.js';
 import { HotRecordLayout } from '../hot/hot-inbound.js';
 import { InstructionLayout } from '../transit/transit.js';
 
@@ -30,9 +30,9 @@ const headerFields = fieldsOf(JournalHeader, journalHeaderBytes);
 const balanceNames = ['debitsPosted', 'creditsPosted', 'debitsPending', 'creditsPending'];
 
 function eventFields(operation: number): Field[] {
-  if (operation === Operation.create_accounts) return fieldsOf(AccountLayout, eventBytes);
-  if (operation === Operation.account_operations) return fieldsOf(AccountOperationLayout, eventBytes);
-  if (operation === Operation.apply_hot_inbound) return fieldsOf(HotRecordLayout, eventBytes);
+  if (operation === JournalEntryKind.create_accounts) return fieldsOf(AccountLayout, eventBytes);
+  if (operation === JournalEntryKind.account_operations) return fieldsOf(AccountOperationLayout, eventBytes);
+  if (operation === JournalEntryKind.apply_hot_inbound) return fieldsOf(HotRecordLayout, eventBytes);
   return fieldsOf(TransferLayout, eventBytes);
 }
 
@@ -48,14 +48,14 @@ function fieldAt(operation: number, count: number, offset: number): Field {
     const index = Math.floor((offset - resultsOffset(count)) / resultBytes);
     return { name: `result of event ${index}`, at: resultsOffset(count) + index * resultBytes, bytes: resultBytes };
   }
-  const hasBalances = operation === Operation.create_transfers || operation === Operation.apply_inbound;
+  const hasBalances = operation === JournalEntryKind.create_transfers || operation === JournalEntryKind.apply_inbound;
   if (hasBalances && offset < resultsEnd + count * balancesAfterBytes) {
     const index = Math.floor((offset - resultsEnd) / balancesAfterBytes);
     const word = Math.floor((offset - resultsEnd - index * balancesAfterBytes) / u64);
     const side = word < 4 ? 'debit' : 'credit';
     return { name: `event ${index} balances after, ${side} account ${balanceNames[word % 4]!}`, at: resultsEnd + index * balancesAfterBytes + word * u64, bytes: u64 };
   }
-  if (operation === Operation.apply_inbound) {
+  if (operation === JournalEntryKind.apply_inbound) {
     const index = Math.floor((offset - trailerOffset(count, 0)) / (InstructionLayout.bytes - eventBytes));
     const trailer = fieldsOf(InstructionLayout, InstructionLayout.bytes).filter((f) => f.at >= eventBytes);
     return named(`instruction trailer of event ${index}`, trailer, offset - trailerOffset(count, index) + eventBytes, trailerOffset(count, index) - eventBytes);

@@ -8,7 +8,7 @@ import { eventOffset, readJournalHeader, resultsOffset, trailerOffset } from '..
 import { TransferLayout as T, resultBytes } from '../layout.js';
 import type { LedgerState } from '../posting/ledger-state.js';
 import { eventBytes } from '../limits.js';
-import { Operation } from '../operations.js';
+import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountKind, isSystemIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
@@ -32,25 +32,25 @@ export interface LedgerSums {
 }
 
 /** Per ledger, sums over every account of the shard, transit and suspense accounts included. O(accounts). */
-export function ledgerSums(s: LedgerState): Map<number, LedgerSums> {
+export function ledgerSums(state: LedgerState): Map<number, LedgerSums> {
   const sums = new Map<number, LedgerSums>();
-  const a = s.accounts;
-  for (let slot = 0; slot < a.count; slot++) {
-    const ledger = a.ledgerOf(slot);
+  const accounts = state.accounts;
+  for (let slot = 0; slot < accounts.count; slot++) {
+    const ledger = accounts.ledgerOf(slot);
     let sum = sums.get(ledger);
     if (sum === undefined) sums.set(ledger, (sum = { ledger, accounts: 0, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n }));
     sum.accounts++;
-    sum.debitsPosted += a.balance('debitsPosted', slot);
-    sum.creditsPosted += a.balance('creditsPosted', slot) + s.buffered(slot);
-    sum.debitsPending += a.balance('debitsPending', slot);
-    sum.creditsPending += a.balance('creditsPending', slot);
+    sum.debitsPosted += accounts.balance('debitsPosted', slot);
+    sum.creditsPosted += accounts.balance('creditsPosted', slot) + state.buffered(slot);
+    sum.debitsPending += accounts.balance('debitsPending', slot);
+    sum.creditsPending += accounts.balance('creditsPending', slot);
   }
   return sums;
 }
 
 /** Double entry per ledger, posted and pending apart, and the accounts' sums against the running totals core keeps. */
-export function conservationProblems(s: LedgerState, sums: ReadonlyMap<number, LedgerSums>): string[] {
-  const shard = `shard ${s.shardIndex}`;
+export function conservationProblems(state: LedgerState, sums: ReadonlyMap<number, LedgerSums>): string[] {
+  const shard = `shard ${state.shardIndex}`;
   const problems: string[] = [];
   for (const sum of [...sums.values()].sort((x, y) => x.ledger - y.ledger)) {
     const { ledger } = sum;
@@ -60,18 +60,18 @@ export function conservationProblems(s: LedgerState, sums: ReadonlyMap<number, L
     if (sum.debitsPending !== sum.creditsPending) {
       problems.push(`${shard} ledger ${ledger}: pending debits ${sum.debitsPending} != pending credits ${sum.creditsPending} over its ${sum.accounts} accounts (credits − debits: ${sum.creditsPending - sum.debitsPending})`);
     }
-    const t = s.totals.get(ledger);
-    if (t === undefined) continue;
+    const totals = state.totals.get(ledger);
+    if (totals === undefined) continue;
     for (const field of ['debitsPosted', 'creditsPosted', 'debitsPending', 'creditsPending'] as const) {
-      if (t[field] !== sum[field]) problems.push(`${shard} ledger ${ledger}: the running total of ${field} is ${t[field]} but the accounts sum to ${sum[field]}`);
+      if (totals[field] !== sum[field]) problems.push(`${shard} ledger ${ledger}: the running total of ${field} is ${totals[field]} but the accounts sum to ${sum[field]}`);
     }
   }
   return problems;
 }
 
 /** How an account is named in a problem: its id in hex, and what it is when it is a system account. */
-export function describeAccount(s: LedgerState, slot: number): string {
-  const statics = viewOf(s.accounts.statics);
+export function describeAccount(state: LedgerState, slot: number): string {
+  const statics = viewOf(state.accounts.statics);
   const at = slot * accountStaticBytes;
   const id = `0x${readU128(statics, at).toString(16)}`;
   if (!isSystemIdAt(statics, at)) return `account ${id}`;
@@ -104,21 +104,21 @@ export class PostedRecount {
   inbound = 0;
 
   /** Adds the records of `entry` (its bytes as journaled). */
-  add(s: LedgerState, entry: Uint8Array): void {
+  add(state: LedgerState, entry: Uint8Array): void {
     const { operation, count, seq } = readJournalHeader(entry);
-    if (operation !== Operation.create_transfers && operation !== Operation.apply_inbound) return;
-    this.#grow(s.accounts.count);
+    if (operation !== JournalEntryKind.create_transfers && operation !== JournalEntryKind.apply_inbound) return;
+    this.#grow(state.accounts.count);
     const view = viewOf(entry);
     for (let i = 0; i < count; i++) {
       if ((view.getUint32(resultsOffset(count) + i * resultBytes, true) & 0xffff) !== ResultCode.ok) continue;
       const at = eventOffset(i);
       const ledger = view.getUint32(at + T.ledger, true);
-      const sides = operation === Operation.create_transfers ? this.#transferSides(s, view, at, ledger) : this.#inboundSides(s, view, count, i, ledger);
+      const sides = operation === JournalEntryKind.create_transfers ? this.#transferSides(state, view, at, ledger) : this.#inboundSides(state, view, count, i, ledger);
       if (sides.debit < 0 || sides.credit < 0) {
-        if (this.unplaced.length < accountProblemsPerCheckMax) this.unplaced.push(`shard ${s.shardIndex} seq ${seq} event ${i}: a successful posting names an account the shard does not hold`);
+        if (this.unplaced.length < accountProblemsPerCheckMax) this.unplaced.push(`shard ${state.shardIndex} seq ${seq} event ${i}: a successful posting names an account the shard does not hold`);
         continue;
       }
-      if (operation === Operation.create_transfers) this.transfers++;
+      if (operation === JournalEntryKind.create_transfers) this.transfers++;
       else this.inbound++;
       this.#nodes[sides.debit]!++;
       this.#nodes[sides.credit]!++;
@@ -130,24 +130,24 @@ export class PostedRecount {
   }
 
   /** Accounts whose posted balances differ from the recount (creditsPosted counts the hot-inbound buffer). */
-  balanceProblems(s: LedgerState): string[] {
+  balanceProblems(state: LedgerState): string[] {
     const problems: string[] = [...this.unplaced];
     let more = 0;
-    const a = s.accounts;
-    for (let slot = 0; slot < a.count; slot++) {
-      const debits = a.balance('debitsPosted', slot);
-      const credits = a.balance('creditsPosted', slot) + s.buffered(slot);
+    const accounts = state.accounts;
+    for (let slot = 0; slot < accounts.count; slot++) {
+      const debits = accounts.balance('debitsPosted', slot);
+      const credits = accounts.balance('creditsPosted', slot) + state.buffered(slot);
       const recounted = { debits: slot < this.#debits.length ? this.#debits[slot]! : 0n, credits: slot < this.#credits.length ? this.#credits[slot]! : 0n };
       if (debits === recounted.debits && credits === recounted.credits) continue;
       if (problems.length >= accountProblemsPerCheckMax) {
         more++;
         continue;
       }
-      const which = describeAccount(s, slot);
-      if (debits !== recounted.debits) problems.push(`shard ${s.shardIndex} ${which} ledger ${a.ledgerOf(slot)}: debitsPosted is ${debits} but its transfer records sum to ${recounted.debits}`);
-      if (credits !== recounted.credits) problems.push(`shard ${s.shardIndex} ${which} ledger ${a.ledgerOf(slot)}: creditsPosted (with its hot-inbound buffer) is ${credits} but its transfer records sum to ${recounted.credits}`);
+      const which = describeAccount(state, slot);
+      if (debits !== recounted.debits) problems.push(`shard ${state.shardIndex} ${which} ledger ${accounts.ledgerOf(slot)}: debitsPosted is ${debits} but its transfer records sum to ${recounted.debits}`);
+      if (credits !== recounted.credits) problems.push(`shard ${state.shardIndex} ${which} ledger ${accounts.ledgerOf(slot)}: creditsPosted (with its hot-inbound buffer) is ${credits} but its transfer records sum to ${recounted.credits}`);
     }
-    if (more > 0) problems.push(`shard ${s.shardIndex}: ${more} more accounts whose posted balances differ from their transfer records`);
+    if (more > 0) problems.push(`shard ${state.shardIndex}: ${more} more accounts whose posted balances differ from their transfer records`);
     return problems;
   }
 
@@ -155,54 +155,54 @@ export class PostedRecount {
    * The history index against the recount: every account (or, past historyAuditAccountsMax, a stratified
    * sample plus every system account) lists exactly its transfer records, in posting order.
    */
-  historyProblems(s: LedgerState): { problems: string[]; accountsChecked: number; sampled: boolean } {
-    const count = s.accounts.count;
+  historyProblems(state: LedgerState): { problems: string[]; accountsChecked: number; sampled: boolean } {
+    const count = state.accounts.count;
     const sampled = count > historyAuditAccountsMax;
     const stride = sampled ? Math.ceil(count / historyAuditAccountsMax) : 1;
-    const slots = new Set<number>(s.systemSlots.values());
+    const slots = new Set<number>(state.systemSlots.values());
     for (let slot = 0; slot < count; slot += stride) slots.add(slot);
     const problems: string[] = [];
     for (const slot of [...slots].sort((x, y) => x - y)) {
-      const locations = s.accounts.history.locations(slot);
+      const locations = state.accounts.history.locations(slot);
       const expected = slot < this.#nodes.length ? this.#nodes[slot]! : 0;
       let ordered = true;
       for (let k = 1; k < locations.length && ordered; k++) ordered = locations[k]! > locations[k - 1]!;
       if (locations.length === expected && ordered) continue;
       if (problems.length >= accountProblemsPerCheckMax) break;
       const why = locations.length === expected ? 'out of posting order' : `${locations.length} entries, but ${expected} transfer records name it`;
-      problems.push(`shard ${s.shardIndex} ${describeAccount(s, slot)}: its history index lists ${why}`);
+      problems.push(`shard ${state.shardIndex} ${describeAccount(state, slot)}: its history index lists ${why}`);
     }
     return { problems, accountsChecked: slots.size, sampled };
   }
 
-  #transferSides(s: LedgerState, view: DataView, at: number, ledger: number): { debit: number; credit: number; movesPosted: boolean } {
+  #transferSides(state: LedgerState, view: DataView, at: number, ledger: number): { debit: number; credit: number; movesPosted: boolean } {
     const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
     const movesPosted = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
-    const debit = s.accounts.slotAt(view, at + T.debitAccountId);
-    const creditShard = s.shardCount === 1 ? s.shardIndex : shardOfIdAt(view, at + T.creditAccountId, s.shardCount);
+    const debit = state.accounts.slotAt(view, at + T.debitAccountId);
+    const creditShard = state.shardCount === 1 ? state.shardIndex : shardOfIdAt(view, at + T.creditAccountId, state.shardCount);
     // A payee on another shard: the transit-out half of this pair took the credit here.
-    const credit = creditShard === s.shardIndex ? s.accounts.slotAt(view, at + T.creditAccountId) : this.#systemSlot(s, SystemAccountKind.transitOut, ledger, creditShard);
+    const credit = creditShard === state.shardIndex ? state.accounts.slotAt(view, at + T.creditAccountId) : this.#systemSlot(state, SystemAccountKind.transitOut, ledger, creditShard);
     return { debit, credit, movesPosted };
   }
 
-  #inboundSides(s: LedgerState, view: DataView, count: number, index: number, ledger: number): { debit: number; credit: number; movesPosted: boolean } {
+  #inboundSides(state: LedgerState, view: DataView, count: number, index: number, ledger: number): { debit: number; credit: number; movesPosted: boolean } {
     const trailer = trailerOffset(count, index) - eventBytes; // InstructionLayout offsets count from the record
     const from = view.getUint16(trailer + I.fromShard, true);
     const isCredit = view.getUint16(trailer + I.kind, true) === InstructionKind.credit;
     // A credit debits transit-in (from → here), a return transit-out (here → from); the record's credit account takes it.
-    const debit = this.#systemSlot(s, isCredit ? SystemAccountKind.transitIn : SystemAccountKind.transitOut, ledger, from);
-    return { debit, credit: s.accounts.slotAt(view, eventOffset(index) + T.creditAccountId), movesPosted: true };
+    const debit = this.#systemSlot(state, isCredit ? SystemAccountKind.transitIn : SystemAccountKind.transitOut, ledger, from);
+    return { debit, credit: state.accounts.slotAt(view, eventOffset(index) + T.creditAccountId), movesPosted: true };
   }
 
-  #systemSlot(s: LedgerState, kind: SystemAccountKindNumber, ledger: number, peer: number): number {
+  #systemSlot(state: LedgerState, kind: SystemAccountKindNumber, ledger: number, peer: number): number {
     const key = (kind * 0x1_0000_0000 + ledger) * 256 + peer;
     let slot = this.#systemSlots.get(key);
     if (slot === undefined) {
-      const me = s.shardIndex;
+      const me = state.shardIndex;
       const from = kind === SystemAccountKind.transitIn ? peer : me;
       const to = kind === SystemAccountKind.transitIn ? me : peer;
-      writeSystemAccountId(this.#scratch, 0, kind, ledger, from, to, s.shardCount);
-      slot = s.accounts.slotAt(this.#scratch, 0);
+      writeSystemAccountId(this.#scratch, 0, kind, ledger, from, to, state.shardCount);
+      slot = state.accounts.slotAt(this.#scratch, 0);
       if (slot >= 0) this.#systemSlots.set(key, slot);
     }
     return slot;

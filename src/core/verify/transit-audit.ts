@@ -99,25 +99,25 @@ export function auditTransit(shards: readonly ShardTransit[]): TransitAudit {
 }
 
 function markProblems(sender: ShardTransit, receiver: ShardTransit): string[] {
-  const a = sender.shard;
-  const b = receiver.shard;
-  const issued = sender.issued[b] ?? 0;
-  const applied = receiver.applied[a] ?? 0;
-  const hint = sender.acknowledged[b] ?? 0;
+  const senderShard = sender.shard;
+  const receiverShard = receiver.shard;
+  const issued = sender.issued[receiverShard] ?? 0;
+  const applied = receiver.applied[senderShard] ?? 0;
+  const hint = sender.acknowledged[receiverShard] ?? 0;
   const problems: string[] = [];
-  if (applied > issued) problems.push(`transit ${a}→${b}: shard ${b} applied instruction #${applied} from shard ${a}, which issued only through #${issued}`);
+  if (applied > issued) problems.push(`transit ${senderShard}→${receiverShard}: shard ${receiverShard} applied instruction #${applied} from shard ${senderShard}, which issued only through #${issued}`);
   if (hint > applied) {
     problems.push(
-      `transit ${a}→${b}: shard ${a} keeps instructions to shard ${b} only above #${hint} (its acknowledgement hint), ` +
-        `but shard ${b} applied only through #${applied}: #${applied + 1}..#${Math.min(hint, issued)} can never be delivered again`,
+      `transit ${senderShard}→${receiverShard}: shard ${senderShard} keeps instructions to shard ${receiverShard} only above #${hint} (its acknowledgement hint), ` +
+        `but shard ${receiverShard} applied only through #${applied}: #${applied + 1}..#${Math.min(hint, issued)} can never be delivered again`,
     );
   }
-  const retained = sender.retained.filter((r) => r.to === b);
+  const retained = sender.retained.filter((r) => r.to === receiverShard);
   const first = retained[0]?.pairSeq;
   const last = retained[retained.length - 1]?.pairSeq;
   const expectedFirst = Math.max(hint, 0) + 1;
   if (issued > hint && (first !== expectedFirst || last !== issued || retained.length !== issued - hint)) {
-    problems.push(`transit ${a}→${b}: shard ${a}'s outbox should hold #${expectedFirst}..#${issued} but holds ${retained.length} instructions (${String(first)}..${String(last)})`);
+    problems.push(`transit ${senderShard}→${receiverShard}: shard ${senderShard}'s outbox should hold #${expectedFirst}..#${issued} but holds ${retained.length} instructions (${String(first)}..${String(last)})`);
   }
   return problems;
 }

@@ -4,7 +4,7 @@
 
 import { errors } from '../errors.js';
 import { adjustmentTransfersMax, adminJsonBytesMax, eventBytes } from '../limits.js';
-import { Operation, type OperationNumber } from '../operations.js';
+import { WireOperation, type WireOperationNumber } from '../operations.js';
 import { countRecords } from './records.js';
 
 /** Bytes of submit_adjustment's length prefix (u32 LE: bytes of the JSON header after it). */
@@ -24,9 +24,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const utf8Encoder = new TextEncoder();
 
 /** Checks the body of an admin operation as far as its shape goes (the gateway runs it before the service). */
-export function checkAdminBody(operation: OperationNumber, body: Uint8Array): void {
-  if (operation === Operation.submit_adjustment) return void splitSubmissionBody(body);
-  if (operation === Operation.get_snapshot_status) {
+export function checkAdminBody(operation: WireOperationNumber, body: Uint8Array): void {
+  if (operation === WireOperation.submit_adjustment) return void splitSubmissionBody(body);
+  if (operation === WireOperation.get_snapshot_status) {
     if (body.byteLength !== 0) throw errors.bodyInvalid(`get_snapshot_status takes an empty body, got ${body.byteLength} bytes`);
     return;
   }
@@ -110,6 +110,6 @@ export function integerField(object: JsonObject, name: string, min: number, max:
 }
 
 function operationLabel(operation: number): string {
-  for (const [name, number] of Object.entries(Operation)) if (number === operation) return name;
+  for (const [name, number] of Object.entries(WireOperation)) if (number === operation) return name;
   return `operation ${operation}`;
 }

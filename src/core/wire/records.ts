@@ -220,32 +220,32 @@ function decodeList<T>(body: Uint8Array, recordBytes: number, what: string, read
 
 // ---------------------------------------------------------------- accounts
 
-function writeAccount(view: DataView, offset: number, a: AccountInput, i: number, list = 'accounts'): void {
+function writeAccount(view: DataView, offset: number, account: AccountInput, i: number, list = 'accounts'): void {
   const L = AccountLayout;
-  writeU128(view, offset + L.id, u128(a.id, list, i, 'id'));
-  writeU128(view, offset + L.userData128, u128(orZero(a.userData128, 0n), list, i, 'userData128'));
-  view.setBigUint64(offset + L.userData64, u64(orZero(a.userData64, 0n), list, i, 'userData64'), true);
-  view.setUint32(offset + L.userData32, u32(orZero(a.userData32, 0), list, i, 'userData32'), true);
-  view.setUint32(offset + L.ledger, u32(a.ledger, list, i, 'ledger'), true);
-  view.setUint16(offset + L.code, u16(a.code, list, i, 'code'), true);
-  view.setUint16(offset + L.flags, u16(orZero(a.flags, 0), list, i, 'flags'), true);
-  view.setBigUint64(offset + L.timestamp, u64(orZero(a.timestamp, 0n), list, i, 'timestamp'), true);
+  writeU128(view, offset + L.id, u128(account.id, list, i, 'id'));
+  writeU128(view, offset + L.userData128, u128(orZero(account.userData128, 0n), list, i, 'userData128'));
+  view.setBigUint64(offset + L.userData64, u64(orZero(account.userData64, 0n), list, i, 'userData64'), true);
+  view.setUint32(offset + L.userData32, u32(orZero(account.userData32, 0), list, i, 'userData32'), true);
+  view.setUint32(offset + L.ledger, u32(account.ledger, list, i, 'ledger'), true);
+  view.setUint16(offset + L.code, u16(account.code, list, i, 'code'), true);
+  view.setUint16(offset + L.flags, u16(orZero(account.flags, 0), list, i, 'flags'), true);
+  view.setBigUint64(offset + L.timestamp, u64(orZero(account.timestamp, 0n), list, i, 'timestamp'), true);
 }
 
-function writeAccountState(view: DataView, offset: number, a: AccountState, i: number): void {
+function writeAccountState(view: DataView, offset: number, account: AccountState, i: number): void {
   const L = AccountLayout;
   const list = 'accountStates';
-  writeAccount(view, offset, a, i, list);
-  view.setBigUint64(offset + L.debitsPosted, u64(a.debitsPosted, list, i, 'debitsPosted'), true);
-  view.setBigUint64(offset + L.creditsPosted, u64(a.creditsPosted, list, i, 'creditsPosted'), true);
-  view.setBigUint64(offset + L.debitsPending, u64(a.debitsPending, list, i, 'debitsPending'), true);
-  view.setBigUint64(offset + L.creditsPending, u64(a.creditsPending, list, i, 'creditsPending'), true);
-  view.setBigUint64(offset + L.frozen, u64(a.frozen, list, i, 'frozen'), true);
-  view.setUint16(offset + L.status, nameToNumber(AccountStatus, a.status, list, i, 'status'), true);
-  view.setUint16(offset + L.hot, (a.hotInbound === true ? HotBits.inbound : 0) | (a.hotInboundAuto === true ? HotBits.inboundAuto : 0), true);
-  view.setBigUint64(offset + L.creditsBuffered, u64(orZero(a.creditsBuffered, 0n), list, i, 'creditsBuffered'), true);
-  view.setUint32(offset + L.creditsBufferedCount, u32(orZero(a.creditsBufferedCount, 0), list, i, 'creditsBufferedCount'), true);
-  view.setBigUint64(offset + L.sliceBalances, u64(orZero(a.sliceBalances, 0n), list, i, 'sliceBalances'), true);
+  writeAccount(view, offset, account, i, list);
+  view.setBigUint64(offset + L.debitsPosted, u64(account.debitsPosted, list, i, 'debitsPosted'), true);
+  view.setBigUint64(offset + L.creditsPosted, u64(account.creditsPosted, list, i, 'creditsPosted'), true);
+  view.setBigUint64(offset + L.debitsPending, u64(account.debitsPending, list, i, 'debitsPending'), true);
+  view.setBigUint64(offset + L.creditsPending, u64(account.creditsPending, list, i, 'creditsPending'), true);
+  view.setBigUint64(offset + L.frozen, u64(account.frozen, list, i, 'frozen'), true);
+  view.setUint16(offset + L.status, nameToNumber(AccountStatus, account.status, list, i, 'status'), true);
+  view.setUint16(offset + L.hot, (account.hotInbound === true ? HotBits.inbound : 0) | (account.hotInboundAuto === true ? HotBits.inboundAuto : 0), true);
+  view.setBigUint64(offset + L.creditsBuffered, u64(orZero(account.creditsBuffered, 0n), list, i, 'creditsBuffered'), true);
+  view.setUint32(offset + L.creditsBufferedCount, u32(orZero(account.creditsBufferedCount, 0), list, i, 'creditsBufferedCount'), true);
+  view.setBigUint64(offset + L.sliceBalances, u64(orZero(account.sliceBalances, 0n), list, i, 'sliceBalances'), true);
 }
 
 /** Account records (128 B each) for create_accounts. */
@@ -297,41 +297,41 @@ export function decodeAccountStates(body: Uint8Array): AccountState[] {
 
 // ---------------------------------------------------------------- transfers
 
-function writeTransfer(view: DataView, offset: number, t: TransferInput, i: number, list = 'transfers'): void {
+function writeTransfer(view: DataView, offset: number, transfer: TransferInput, i: number, list = 'transfers'): void {
   const L = TransferLayout;
-  writeU128(view, offset + L.id, u128(t.id, list, i, 'id'));
-  writeU128(view, offset + L.debitAccountId, u128(t.debitAccountId, list, i, 'debitAccountId'));
-  writeU128(view, offset + L.creditAccountId, u128(t.creditAccountId, list, i, 'creditAccountId'));
-  view.setBigUint64(offset + L.amount, u64(t.amount, list, i, 'amount'), true);
-  writeU128(view, offset + L.pendingId, u128(orZero(t.pendingId, 0n), list, i, 'pendingId'));
-  writeU128(view, offset + L.userData128, u128(orZero(t.userData128, 0n), list, i, 'userData128'));
-  view.setBigUint64(offset + L.userData64, u64(orZero(t.userData64, 0n), list, i, 'userData64'), true);
-  view.setUint32(offset + L.userData32, u32(orZero(t.userData32, 0), list, i, 'userData32'), true);
-  view.setUint32(offset + L.timeoutSeconds, u32(orZero(t.timeoutSeconds, 0), list, i, 'timeoutSeconds'), true);
-  view.setUint32(offset + L.ledger, u32(t.ledger, list, i, 'ledger'), true);
-  view.setUint16(offset + L.code, u16(t.code, list, i, 'code'), true);
-  view.setUint16(offset + L.flags, u16(orZero(t.flags, 0), list, i, 'flags'), true);
-  view.setBigUint64(offset + L.timestamp, u64(orZero(t.timestamp, 0n), list, i, 'timestamp'), true);
+  writeU128(view, offset + L.id, u128(transfer.id, list, i, 'id'));
+  writeU128(view, offset + L.debitAccountId, u128(transfer.debitAccountId, list, i, 'debitAccountId'));
+  writeU128(view, offset + L.creditAccountId, u128(transfer.creditAccountId, list, i, 'creditAccountId'));
+  view.setBigUint64(offset + L.amount, u64(transfer.amount, list, i, 'amount'), true);
+  writeU128(view, offset + L.pendingId, u128(orZero(transfer.pendingId, 0n), list, i, 'pendingId'));
+  writeU128(view, offset + L.userData128, u128(orZero(transfer.userData128, 0n), list, i, 'userData128'));
+  view.setBigUint64(offset + L.userData64, u64(orZero(transfer.userData64, 0n), list, i, 'userData64'), true);
+  view.setUint32(offset + L.userData32, u32(orZero(transfer.userData32, 0), list, i, 'userData32'), true);
+  view.setUint32(offset + L.timeoutSeconds, u32(orZero(transfer.timeoutSeconds, 0), list, i, 'timeoutSeconds'), true);
+  view.setUint32(offset + L.ledger, u32(transfer.ledger, list, i, 'ledger'), true);
+  view.setUint16(offset + L.code, u16(transfer.code, list, i, 'code'), true);
+  view.setUint16(offset + L.flags, u16(orZero(transfer.flags, 0), list, i, 'flags'), true);
+  view.setBigUint64(offset + L.timestamp, u64(orZero(transfer.timestamp, 0n), list, i, 'timestamp'), true);
 }
 
-function writeTransferState(view: DataView, offset: number, t: TransferState, i: number): void {
+function writeTransferState(view: DataView, offset: number, transfer: TransferState, i: number): void {
   const L = TransferStateLayout;
   const list = 'transferStates';
-  writeTransfer(view, offset, t, i, list);
-  view.setUint16(offset + L.status, nameToNumber(TransferStatus, t.status, list, i, 'status'), true);
-  view.setBigUint64(offset + L.amountPosted, u64(t.amountPosted, list, i, 'amountPosted'), true);
-  view.setBigUint64(offset + L.amountReversed, u64(t.amountReversed, list, i, 'amountReversed'), true);
-  if (t.returnReason !== undefined) view.setUint16(offset + L.returnReason, ResultCode[t.returnReason], true);
+  writeTransfer(view, offset, transfer, i, list);
+  view.setUint16(offset + L.status, nameToNumber(TransferStatus, transfer.status, list, i, 'status'), true);
+  view.setBigUint64(offset + L.amountPosted, u64(transfer.amountPosted, list, i, 'amountPosted'), true);
+  view.setBigUint64(offset + L.amountReversed, u64(transfer.amountReversed, list, i, 'amountReversed'), true);
+  if (transfer.returnReason !== undefined) view.setUint16(offset + L.returnReason, ResultCode[transfer.returnReason], true);
 }
 
-function writeHistoryEntry(view: DataView, offset: number, e: AccountHistoryEntry, i: number): void {
+function writeHistoryEntry(view: DataView, offset: number, entry: AccountHistoryEntry, i: number): void {
   const L = HistoryEntryLayout;
   const list = 'historyEntries';
-  writeTransfer(view, offset, e.transfer, i, list);
-  view.setBigUint64(offset + L.debitsPosted, u64(e.balanceAfter.debitsPosted, list, i, 'debitsPosted'), true);
-  view.setBigUint64(offset + L.creditsPosted, u64(e.balanceAfter.creditsPosted, list, i, 'creditsPosted'), true);
-  view.setBigUint64(offset + L.debitsPending, u64(e.balanceAfter.debitsPending, list, i, 'debitsPending'), true);
-  view.setBigUint64(offset + L.creditsPending, u64(e.balanceAfter.creditsPending, list, i, 'creditsPending'), true);
+  writeTransfer(view, offset, entry.transfer, i, list);
+  view.setBigUint64(offset + L.debitsPosted, u64(entry.balanceAfter.debitsPosted, list, i, 'debitsPosted'), true);
+  view.setBigUint64(offset + L.creditsPosted, u64(entry.balanceAfter.creditsPosted, list, i, 'creditsPosted'), true);
+  view.setBigUint64(offset + L.debitsPending, u64(entry.balanceAfter.debitsPending, list, i, 'debitsPending'), true);
+  view.setBigUint64(offset + L.creditsPending, u64(entry.balanceAfter.creditsPending, list, i, 'creditsPending'), true);
 }
 
 /** Transfer records (128 B each) for create_transfers. */
@@ -411,19 +411,19 @@ export function decodeHistoryEntries(body: Uint8Array): AccountHistoryEntry[] {
 
 // ---------------------------------------------------------------- account operations
 
-function writeAccountOperation(view: DataView, offset: number, o: AccountOperationInput, i: number): void {
+function writeAccountOperation(view: DataView, offset: number, operation: AccountOperationInput, i: number): void {
   const L = AccountOperationLayout;
   const list = 'operations';
-  writeU128(view, offset + L.id, u128(o.id, list, i, 'id'));
-  writeU128(view, offset + L.accountId, u128(o.accountId, list, i, 'accountId'));
-  writeU128(view, offset + L.freezeId, u128(orZero(o.freezeId, 0n), list, i, 'freezeId'));
-  view.setBigUint64(offset + L.amount, u64(orZero(o.amount, 0n), list, i, 'amount'), true);
-  writeU128(view, offset + L.userData128, u128(orZero(o.userData128, 0n), list, i, 'userData128'));
-  view.setBigUint64(offset + L.userData64, u64(orZero(o.userData64, 0n), list, i, 'userData64'), true);
-  view.setUint32(offset + L.userData32, u32(orZero(o.userData32, 0), list, i, 'userData32'), true);
-  view.setUint16(offset + L.kind, nameToNumber(AccountOperationKind, o.kind, list, i, 'kind'), true);
-  view.setUint16(offset + L.flags, u16(orZero(o.flags, 0), list, i, 'flags'), true);
-  view.setBigUint64(offset + L.timestamp, u64(orZero(o.timestamp, 0n), list, i, 'timestamp'), true);
+  writeU128(view, offset + L.id, u128(operation.id, list, i, 'id'));
+  writeU128(view, offset + L.accountId, u128(operation.accountId, list, i, 'accountId'));
+  writeU128(view, offset + L.freezeId, u128(orZero(operation.freezeId, 0n), list, i, 'freezeId'));
+  view.setBigUint64(offset + L.amount, u64(orZero(operation.amount, 0n), list, i, 'amount'), true);
+  writeU128(view, offset + L.userData128, u128(orZero(operation.userData128, 0n), list, i, 'userData128'));
+  view.setBigUint64(offset + L.userData64, u64(orZero(operation.userData64, 0n), list, i, 'userData64'), true);
+  view.setUint32(offset + L.userData32, u32(orZero(operation.userData32, 0), list, i, 'userData32'), true);
+  view.setUint16(offset + L.kind, nameToNumber(AccountOperationKind, operation.kind, list, i, 'kind'), true);
+  view.setUint16(offset + L.flags, u16(orZero(operation.flags, 0), list, i, 'flags'), true);
+  view.setBigUint64(offset + L.timestamp, u64(orZero(operation.timestamp, 0n), list, i, 'timestamp'), true);
 }
 
 /** Account operation records (128 B each) for account_operations. */

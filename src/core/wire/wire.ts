@@ -7,7 +7,7 @@ import { isBusinessDay } from '../business-day.js';
 import { ErrorCode, TallyError, errorFromWire, errors, type ErrorCodeName } from '../errors.js';
 import { BalanceAtDayLayout, HistoryFilterLayout, StatementLayout, idBytes } from '../layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax, requestIdMax } from '../limits.js';
-import { Operation, isKnownOperation, type OperationNumber } from '../operations.js';
+import { WireOperation, isWireOperation, type WireOperationNumber } from '../operations.js';
 import { countRecords } from './records.js';
 
 /** Status slot of a successful reply frame (an error frame carries the error code string there). */
@@ -43,7 +43,7 @@ export const wireMsgpackOptions = {
 
 export interface RequestFrame {
   requestId: number;
-  operation: OperationNumber;
+  operation: WireOperationNumber;
   body: Uint8Array;
 }
 
@@ -87,7 +87,7 @@ export function parseRequestFrame(value: unknown): RequestFrame {
   const requestId = requestIdIn(requestIdField);
   if (requestId === undefined) throw errors.frameInvalid(`request id must be an integer in 1..${requestIdMax}`);
   const operation = integerIn(operationField);
-  if (operation === undefined || !isKnownOperation(operation)) throw errors.operationUnknown(describe(operationField));
+  if (operation === undefined || !isWireOperation(operation)) throw errors.operationUnknown(describe(operationField));
   if (!isBinary(body)) throw errors.bodyInvalid('request body must be binary');
   checkRequestBody(operation, body);
   return { requestId, operation, body };
@@ -98,52 +98,52 @@ export function parseRequestFrame(value: unknown): RequestFrame {
  * ids, one history filter, or an admin body's shape (admin-bodies.ts: a JSON object of bounded size).
  * Cheap, so the gateway runs it before a body reaches a shard.
  */
-export function checkRequestBody(operation: OperationNumber, body: Uint8Array): void {
+export function checkRequestBody(operation: WireOperationNumber, body: Uint8Array): void {
   switch (operation) {
-    case Operation.create_accounts:
-    case Operation.create_transfers:
-    case Operation.account_operations:
+    case WireOperation.create_accounts:
+    case WireOperation.create_transfers:
+    case WireOperation.account_operations:
       countRecords(body, eventBytes, batchEventsMax, 'event');
       return;
-    case Operation.lookup_accounts:
-    case Operation.lookup_transfers:
+    case WireOperation.lookup_accounts:
+    case WireOperation.lookup_transfers:
       countRecords(body, idBytes, lookupIdsMax, 'id');
       return;
-    case Operation.get_account_transfers:
+    case WireOperation.get_account_transfers:
       if (body.byteLength !== HistoryFilterLayout.bytes) {
         throw errors.bodyInvalid(`a history filter is ${HistoryFilterLayout.bytes} bytes, got ${body.byteLength}`);
       }
       return;
-    case Operation.close_day:
+    case WireOperation.close_day:
       expectBytes(body, [0, 4], 'close_day takes an empty body or a u32 day');
       if (body.byteLength === 4) checkDay(body, 0, 'close_day: the day to begin (0: the next one)');
       return;
-    case Operation.get_day_report:
+    case WireOperation.get_day_report:
       expectBytes(body, [4], 'get_day_report takes a u32 day');
       return void checkDay(body, 0, 'get_day_report: day');
-    case Operation.get_balance_at_day:
+    case WireOperation.get_balance_at_day:
       expectBytes(body, [BalanceAtDayLayout.bytes], 'a day query takes a 32-byte body (account id, days)');
       return void checkDay(body, BalanceAtDayLayout.day, 'get_balance_at_day: day');
-    case Operation.get_account_statement: {
+    case WireOperation.get_account_statement: {
       expectBytes(body, [StatementLayout.bytes], 'a day query takes a 32-byte body (account id, days)');
       const fromDay = checkDay(body, StatementLayout.fromDay, 'get_account_statement: from day');
       const toDay = checkDay(body, StatementLayout.toDay, 'get_account_statement: to day');
       if (fromDay > toDay) throw errors.bodyInvalid(`get_account_statement: from day ${fromDay} is after to day ${toDay}`);
       return;
     }
-    case Operation.get_subject_balances:
-    case Operation.get_trial_balance:
+    case WireOperation.get_subject_balances:
+    case WireOperation.get_trial_balance:
       expectBytes(body, [8], 'a books query takes u32 ledger, u32 day');
       return void checkDay(body, 4, 'a books query: day (0: everything booked)');
-    case Operation.get_bookkeeping_status:
+    case WireOperation.get_bookkeeping_status:
       return expectBytes(body, [0], 'get_bookkeeping_status takes an empty body');
-    case Operation.submit_adjustment:
-    case Operation.approve_adjustment:
-    case Operation.reject_adjustment:
-    case Operation.get_adjustments:
-    case Operation.get_audit_log:
-    case Operation.start_snapshot:
-    case Operation.get_snapshot_status:
+    case WireOperation.submit_adjustment:
+    case WireOperation.approve_adjustment:
+    case WireOperation.reject_adjustment:
+    case WireOperation.get_adjustments:
+    case WireOperation.get_audit_log:
+    case WireOperation.start_snapshot:
+    case WireOperation.get_snapshot_status:
       return checkAdminBody(operation, body);
     default:
       throw errors.operationUnknown(operation);

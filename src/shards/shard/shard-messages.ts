@@ -5,8 +5,9 @@ import { ErrorCode, type TallyError } from '../../core/errors.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 
 /**
- * Control tasks, numbered outside Operation (1..7) so they can never be mistaken for ledger work, and
- * apart from the day book's queries (DayQuery in day-book.ts: 30, 31) — a spec checks they never collide.
+ * Control tasks: a number space of their own (ShardControlNumber), kept apart from the wire operations and
+ * journal entry kinds (core/operations.ts: 1..19, 40..46) so they can never be mistaken for ledger work, and
+ * from the day book's queries (DayQuery in day-book.ts: 30, 31) — specs check they never collide.
  */
 export const ShardControl = {
   /** Answers once the worker has replayed its journal: the host's ready() waits for it. */

@@ -4,7 +4,7 @@
 // still in doubt at the end of a journal is a note: the next start decides it from the log.
 
 import { JournalEntryFlags, type JournalEntryHeader } from '../../core/posting/journal-entry.js';
-import { Operation } from '../../core/operations.js';
+import { JournalEntryKind } from '../../core/operations.js';
 import type { ChainLog } from '../chains/chain-log.js';
 import type { Problems } from './problems.js';
 
@@ -22,7 +22,7 @@ export class ChainDecisions {
     if (before === null || after !== null) return;
     const commits = ((header.flags ?? 0) & JournalEntryFlags.commitsPrepared) !== 0;
     // The ledger asserts that the entry after a vote decides it: a commit or an abort_chains entry.
-    if (!commits && header.operation !== Operation.abort_chains) return;
+    if (!commits && header.operation !== JournalEntryKind.abort_chains) return;
     const decisions = this.#groups.get(before) ?? { committed: [], aborted: [] };
     (commits ? decisions.committed : decisions.aborted).push(shard);
     this.#groups.set(before, decisions);

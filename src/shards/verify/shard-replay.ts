@@ -8,7 +8,7 @@ import { Ledger } from '../../core/posting/ledger.js';
 import { describeEntryDifference } from '../../core/verify/entry-diff.js';
 import { readJournalHeader } from '../../core/posting/journal-entry.js';
 import { TransferLayout } from '../../core/layout.js';
-import { Operation } from '../../core/operations.js';
+import { JournalEntryKind } from '../../core/operations.js';
 import { PostedRecount, conservationProblems, ledgerSums, type LedgerSums } from '../../core/verify/state-audit.js';
 import { SystemAccountKind } from '../../core/accounts/system-accounts.js';
 import { InstructionLayout } from '../../core/transit/transit.js';
@@ -126,7 +126,7 @@ function checkEntry(ctx: ShardReplayContext, ledger: Ledger, recount: PostedReco
   if (difference !== null && ++counts.differences <= entryDifferencesPerShardMax) ctx.problems.add('entries', `shard ${ctx.shard} seq ${entry.seq}: ${difference}`);
   recount.add(ledger.state, entry.stored);
   ctx.books?.onEntry(entry.seq, entry.stored);
-  if (header.operation === Operation.day_cut) for (const closed of ledger.takeClosedDays()) ctx.days.onClosed(ctx.store, ledger.state, closed);
+  if (header.operation === JournalEntryKind.day_cut) for (const closed of ledger.takeClosedDays()) ctx.days.onClosed(ctx.store, ledger.state, closed);
   ctx.chains.observe(ctx.shard, header, entry.before, ledger.chainGroupInDoubt);
 }
 

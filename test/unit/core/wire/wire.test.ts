@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { BalanceAtDayLayout, StatementLayout } from '../../../../src/core/layout.js';
-import { Operation, type OperationNumber } from '../../../../src/core/operations.js';
+import { Operation, type WireOperationNumber } from '../../../../src/core/operations.js';
 import { checkRequestBody } from '../../../../src/core/wire/wire.js';
 
 /** A body of `bytes` with u32 `days` at their offsets. */
@@ -16,7 +16,7 @@ function bodyWith(bytes: number, days: Record<number, number>): Uint8Array {
 }
 
 /** Every operation that takes a day, with a body naming `day` where its day goes. */
-const dayBodies: [name: string, operation: OperationNumber, body: (day: number) => Uint8Array][] = [
+const dayBodies: [name: string, operation: WireOperationNumber, body: (day: number) => Uint8Array][] = [
   ['close_day', Operation.close_day, (day) => bodyWith(4, { 0: day })],
   ['get_day_report', Operation.get_day_report, (day) => bodyWith(4, { 0: day })],
   ['get_balance_at_day', Operation.get_balance_at_day, (day) => bodyWith(BalanceAtDayLayout.bytes, { [BalanceAtDayLayout.day]: day })],
