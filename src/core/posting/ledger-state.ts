@@ -175,16 +175,6 @@ export class LedgerState {
   }
 
   /**
-   * Whether `ledger`'s running totals balance now: debits equal credits, posted and pending. Every posting is
-   * balanced, so this holds after each one, not only after a batch. Cheap: the BigInt part of the totals
-   * (what plain postings gather in a number is balanced by construction and need not be folded).
-   */
-  isBalanced(ledger: number): boolean {
-    const totals = this.totalsOf(ledger);
-    return totals.debitsPosted === totals.creditsPosted && totals.debitsPending === totals.creditsPending;
-  }
-
-  /**
    * The credit side of a posting: onto creditsPosted, or into the buffer of a hot-inbound account (in
    * the totals either way, so conservation holds). `view`/`at`: the posted record (its timestamp).
    */
