@@ -18,15 +18,14 @@
 
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Client, type DayReport } from '../src/client/index.js';
 import { batchEventsMax } from '../src/core/limits.js';
 import { repoRoot, startServerProcess, type ServerProcess } from '../test/support/server-process.js';
 import { exitInterrupted, runBaseline, type BaselineOutcome } from './load/baseline.js';
 import { summariseProfiles, type ProfileWindow } from './load/cpu-profile.js';
 import { coresUsed, readCpu } from './load/cpu-usage.js';
-import { hotOutboundByCreation, markHot, waitCreditsApplied, waitSlicesFunded, type HotMarking } from './load/hot-accounts.js';
-import { sliceIdsOf } from './load/hot-outbound-group.js';
+import type { HotMarking } from './load/hot-accounts.js';
+import { createAccounts, fundHotDebit, markBeforeFirstPhase, readTransit, verify, waitTransitIdle } from './load/ledger-steps.js';
 import { LatencyRecorder, msBetween } from './load/latency.js';
 import { baselineConnectionsFor, LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
 import { drive } from './load/raw-driver.js';
@@ -52,11 +51,10 @@ import {
   type VerificationResult,
   type WorkloadRatio,
 } from './load/report.js';
-import { endProgress, statusLine } from './load/status-line.js';
+import { endProgress } from './load/status-line.js';
 import { printSideBySide, printTargets, sideBySideRows, targetChecks } from './load/side-by-side.js';
 import { chartInput, renderChart } from './load/svg-chart.js';
 import { TransferSource } from './load/transfer-source.js';
-import { verifyLedger } from './load/verify.js';
 import { crossesShards, workloadDescriptions, type Workload } from './load/workloads.js';
 
 const clientTimeoutMs = 60_000;
@@ -70,14 +68,8 @@ const ratioPairs: readonly (readonly [Workload, Workload])[] = [
   ['hot-debit', 'uniform'],
   ['cross-shard', 'same-shard'],
 ];
-/** How often GET /health is polled while waiting for cross-shard credits to land. */
-const transitPollMs = 20;
 /** Delay samples the server keeps, newest overwriting oldest (DelaySamples.samplesMax in src/shards/relay/transit-relay.ts, not exported). */
 const serverDelaySamplesMax = 16_384;
-/** Longest wait, before the checks, for the hot accounts to apply the credits they buffered. */
-const hotCreditsAppliedTimeoutMs = 10_000;
-/** Longest wait, after funding the hot-debit account, for the keeper to refill each of its slices once. */
-const slicesFundedTimeoutMs = 10_000;
 /** The day-cut phase: its batch size and workload, the pairs of windows, and where in a window the cut is sent. */
 const dayCutBatch = batchEventsMax;
 const dayCutWorkload: Workload = 'same-shard';
@@ -221,39 +213,6 @@ async function runTally(server: ServerProcess, source: TransferSource, options: 
   }
 }
 
-/**
- * Before the first phase of a hot workload, once: hot-credit marks its account hot-inbound (mark_hot,
- * flags credits); hot-debit records that its account is hot-outbound by creation (read back: there is no
- * marking it). Returns whether the account is hot on its side (null: not a hot workload).
- */
-async function markBeforeFirstPhase(client: Client, source: TransferSource, workload: Workload, done: HotMarking[]): Promise<boolean | null> {
-  if (workload !== 'hot-credit' && workload !== 'hot-debit') return null;
-  let marking = done.find((m) => m.workload === workload);
-  if (marking === undefined) {
-    marking =
-      workload === 'hot-credit'
-        ? await markHot(client, workload, source.hotCreditAccountId, 'credits')
-        : await hotOutboundByCreation(client, workload, source.hotDebitAccountId, source.hotDebitGroup === null ? 0 : sliceIdsOf(source.hotDebitGroup).length);
-    done.push(marking);
-  }
-  return marking.marked;
-}
-
-/** One funding transfer; then, for a hot-outbound account, the wait until the keeper has refilled each slice once. */
-async function fundHotDebit(client: Client, source: TransferSource): Promise<void> {
-  const transfer = source.fundingTransfer();
-  const [result] = await client.createTransfers([transfer]);
-  if (result.result !== 'ok') throw new Error(`funding the hot-debit account ${transfer.creditAccountId} from ${transfer.debitAccountId}: ${result.result}`);
-  const kind = source.hotDebitGroup === null ? 'no overdraft' : 'hot-outbound, no overdraft';
-  console.log(`hot-debit account ${source.hotDebitAccountId} (${kind}) funded with ${transfer.amount} minor units from account ${source.fundingAccountId}`);
-  if (source.hotDebitGroup === null) return;
-  const sliceIds = sliceIdsOf(source.hotDebitGroup);
-  if (sliceIds.length === 0) return;
-  const spread = await waitSlicesFunded(client, source.hotDebitAccountId, sliceIds, slicesFundedTimeoutMs);
-  const line = `${spread.funded}/${spread.slices} slices (home shard ${source.hotDebitGroup.home}) refilled by the keeper in ${spread.seconds.toFixed(2)} s; sliceBalances ${spread.sliceBalancesMinor}`;
-  console.log(spread.funded === spread.slices ? `  ${line}` : `warning: hot-debit: only ${line} after ${slicesFundedTimeoutMs / 1000} s; the load starts anyway (empty slices refuse)`);
-}
-
 function accountsRecord(source: TransferSource) {
   return {
     regular: source.accountCount,
@@ -354,56 +313,6 @@ async function runPhase(
   };
 }
 
-/** GET /health `transit`; throws when the server does not report it. */
-async function readTransit(server: ServerProcess): Promise<TransitReading> {
-  const { status, body } = await server.health();
-  let parsed: unknown = null;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    // reported below
-  }
-  const t = (parsed as { transit?: Partial<TransitReading> } | null)?.transit;
-  const figures = [t?.inFlight, t?.delivered, t?.delayMsP50, t?.delayMsP99];
-  if (status !== 200 || t === undefined || t === null || !figures.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new Error(`GET ${server.httpUrl}/health did not report transit figures (status ${status}): ${body.slice(0, 300)}`);
-  }
-  return { inFlight: t.inFlight!, delivered: t.delivered!, delayMsP50: t.delayMsP50!, delayMsP99: t.delayMsP99! };
-}
-
-/** Polls GET /health until transit.inFlight reads 0; throws after `timeoutMs` naming what was still in flight. */
-async function waitTransitIdle(server: ServerProcess, label: string, timeoutMs: number): Promise<{ reading: TransitReading; atNs: bigint }> {
-  const startNs = process.hrtime.bigint();
-  let first: TransitReading | null = null;
-  let lastPrintMs = 0;
-  for (;;) {
-    const reading = await readTransit(server);
-    const nowNs = process.hrtime.bigint();
-    const waitedMs = msBetween(startNs, nowNs);
-    if (reading.inFlight === 0) {
-      if (first !== null) {
-        statusLine(`  ${label}: cross-shard credits landed: ${(waitedMs / 1000).toFixed(2)} s, ${reading.delivered - first.delivered} delivered meanwhile`);
-        endProgress();
-      }
-      return { reading, atNs: nowNs };
-    }
-    first ??= reading;
-    if (waitedMs >= timeoutMs) {
-      endProgress();
-      throw new Error(
-        `${label}: cross-shard credits did not all land within ${timeoutMs / 1000} s: GET /health transit.inFlight ${reading.inFlight} ` +
-          `(${first.inFlight} when the wait began), delivered ${reading.delivered} (${first.delivered} when the wait began); ` +
-          `raise --transit-timeout if the count was still falling`,
-      );
-    }
-    if (waitedMs - lastPrintMs >= 1000 || lastPrintMs === 0) {
-      statusLine(`  ${label}: waiting for cross-shard credits: ${reading.inFlight} in flight, ${reading.delivered - first.delivered} delivered, ${(waitedMs / 1000).toFixed(1)} s`);
-      lastPrintMs = Math.max(1, waitedMs);
-    }
-    await sleep(transitPollMs);
-  }
-}
-
 /** A phase's own figures; withCores adds the CPU each side used meanwhile, runPhase the transit figures. */
 type PhaseFigures = Omit<PhaseResult, 'benchCores' | 'serverCores' | 'transit' | 'hotMarked'>;
 
@@ -413,21 +322,6 @@ async function withCores(server: ServerProcess, run: () => Promise<PhaseFigures>
   const phase = await run();
   const cores = coresUsed(before, readCpu(server.pid));
   return { ...phase, benchCores: cores.benchCores, serverCores: cores.serverCores };
-}
-
-async function createAccounts(client: Client, source: TransferSource): Promise<void> {
-  const startNs = process.hrtime.bigint();
-  for (let first = 0; first < source.accountTotal; first += batchEventsMax) {
-    const count = Math.min(batchEventsMax, source.accountTotal - first);
-    const results = await client.createAccounts(source.accounts(first, count));
-    const refused = results.filter((r) => r.result !== 'ok');
-    if (refused.length > 0) throw new Error(`creating accounts: ${refused.length} refused, first ${refused[0].result}`);
-  }
-  const seconds = msBetween(startNs, process.hrtime.bigint()) / 1000;
-  console.log(
-    `accounts: ${source.accountTotal} created in ${seconds.toFixed(2)} s (${source.accountCount} regular; funding ${source.fundingAccountId}, ` +
-      `hot-credit ${source.hotCreditAccountId}, hot-debit ${source.hotDebitAccountId})`,
-  );
 }
 
 /** Light load: one single-transfer call in flight at a time, through the public client, as an application sees it. */
@@ -692,28 +586,6 @@ async function bookkeepingLag(client: Client): Promise<number | null> {
   } catch {
     return null;
   }
-}
-
-/**
- * The end checks (load/verify.ts), once every cross-shard credit has landed and the hot accounts have
- * applied what they buffered (or `hotCreditsAppliedTimeoutMs` ran out: the checks then count buffered credits).
- */
-async function verify(
-  server: ServerProcess,
-  client: Client,
-  source: TransferSource,
-  /** Transfers acknowledged ok over every phase and day-cut window. */
-  transfersOk: number,
-  windows: ProfileWindow[],
-  options: LoadOptions,
-): Promise<VerificationResult> {
-  const transitAtVerify = (await waitTransitIdle(server, 'verification', options.transitTimeoutSeconds * 1000)).reading;
-  const hotCredits = await waitCreditsApplied(client, [source.hotCreditAccountId, source.hotDebitAccountId], hotCreditsAppliedTimeoutMs);
-  const startNs = process.hrtime.bigint();
-  const result = await verifyLedger(client, source, { transfersOk, transitAtVerify, hotCredits });
-  const endNs = process.hrtime.bigint();
-  windows.push({ name: 'verification (lookup of every account, transit accounts, sampled transfers, payee histories)', fromNs: startNs, toNs: endNs });
-  return { ...result, seconds: msBetween(startNs, endNs) / 1000 };
 }
 
 /** SIGTERM, so a profiled server exits through process.exit and writes its profiles. */

@@ -5,6 +5,11 @@ import { integerOption, parseFlags } from '../../src/cli/option-values.js';
 import { batchEventsMax, connectionRequestsInFlightMax, shardCountMax } from '../../src/core/limits.js';
 import { accountCountMax as pgAccountCountMax, connectionsMax as pgConnectionsMax, pgBinDirDefault } from '../pg/options.js';
 import { workloadDescriptions, workloadNames, workloadsDefault, type Workload } from './workloads.js';
+
+/** The workloads of a sustained run unless --workloads says otherwise: the issue's two. */
+export const sustainWorkloadsDefault: readonly Workload[] = ['uniform', 'hot-credit'];
+/** Longest sustained run per workload: a day. */
+const sustainSecondsMax = 86_400;
 import { zipfExponentDefault, zipfExponentOption, zipfRanksMax } from './zipf.js';
 
 /** The baseline the Tally phases are compared with in the same run. */
@@ -58,6 +63,13 @@ export interface LoadOptions {
   pgBinDir: string;
   /** Where the chart goes (SVG), or null for none. */
   svgPath: string | null;
+  /**
+   * Sustained mode (bench/load/sustain.ts) instead of the phases: seconds of one run at batch
+   * batchEventsMax per workload; null: the phases as usual.
+   */
+  sustainSeconds: number | null;
+  /** Seconds between two readings of the server's throughput, memory and disk in sustained mode. */
+  sustainEverySeconds: number;
 }
 
 const workloadHelp = workloadNames.map((name) => `                          ${name.padEnd(12)} ${workloadDescriptions[name]}`).join('\n');
@@ -95,7 +107,14 @@ ${workloadHelp}
   --baseline-connections N  baseline connections, 1..${pgConnectionsMax} (default: the sockets of the batch-1 phase)
   --pg-bin DIR          PostgreSQL server binaries                  (env TALLY_BENCH_PG_BIN, default ${pgBinDirDefault})
   --svg FILE            also draw transfers/s and p99 per workload and batch size, with the baseline (SVG)
-  --out FILE            JSON result file (default bench/out/load-<timestamp>.json)
+  --sustain S           sustained mode instead of the phases: S seconds at batch ${batchEventsMax} per workload (default workloads
+                        ${sustainWorkloadsDefault.join(',')}; --batches, --duration, --light, the day-cut phase and the baseline do
+                        not apply); every --sustain-every seconds: transfers/s, the server's RssAnon and VmRSS, its
+                        data dir size; at the end lookups of old transfers and history pages of old accounts, then
+                        kill -9, restart on the same data dir and the time to /health and to the first accepted
+                        write, and the ledger checks on the restarted server (env TALLY_BENCH_SUSTAIN, default off)
+  --sustain-every S     seconds between two readings in sustained mode (env TALLY_BENCH_SUSTAIN_EVERY, default 15)
+  --out FILE            JSON result file (default bench/out/load-<timestamp>.json, sustain-<timestamp>.json)
   --server-cpu-prof     profile the server (node --cpu-prof) and print its hot spots
   --echo-server         show the server's (and PostgreSQL's) output
   -h, --help            print this help`;
@@ -113,7 +132,9 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const inFlight = values['in-flight'] === undefined ? null : integer('--in-flight', values['in-flight'], 1, connectionRequestsInFlightMax);
   const shardCount = integer('--shards', values.shards ?? env.TALLY_BENCH_SHARDS ?? '2', 1, shardCountMax);
   const durationSeconds = seconds('--duration', values.duration ?? env.TALLY_BENCH_DURATION ?? '8', 0.1);
-  const workloads = workloadList(values.workloads ?? env.TALLY_BENCH_WORKLOADS ?? workloadsDefault.join(','));
+  const sustainText = values.sustain ?? env.TALLY_BENCH_SUSTAIN;
+  const sustainSeconds = sustainText === undefined ? null : seconds('--sustain', sustainText, 1, sustainSecondsMax);
+  const workloads = workloadList(values.workloads ?? env.TALLY_BENCH_WORKLOADS ?? (sustainSeconds === null ? workloadsDefault : sustainWorkloadsDefault).join(','));
   if (shardCount < 2 && workloads.includes('cross-shard')) {
     throw new LoadUsageError(`the cross-shard workload needs --shards 2 or more (got ${shardCount}); leave it out of --workloads`);
   }
@@ -121,7 +142,8 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   if (accountCount > zipfRanksMax && workloads.includes('zipf')) {
     throw new LoadUsageError(`the zipf workload draws over at most ${zipfRanksMax} accounts (got --accounts ${accountCount}); leave it out of --workloads`);
   }
-  const baseline = baselineOption(values.baseline ?? env.TALLY_BENCH_BASELINE ?? 'pg', accountCount);
+  // A sustained run has no baseline (nothing to compare its minutes with).
+  const baseline = sustainSeconds !== null ? 'none' : baselineOption(values.baseline ?? env.TALLY_BENCH_BASELINE ?? 'pg', accountCount);
   const baselineConnections = values['baseline-connections'] === undefined ? null : integer('--baseline-connections', values['baseline-connections'], 1, pgConnectionsMax);
   if (baseline === 'pg' && baselineConnections === null && connections !== null && connections > pgConnectionsMax) {
     throw new LoadUsageError(`--connections ${connections} is more than the baseline can open (${pgConnectionsMax}); pass --baseline-connections N or --baseline none`);
@@ -150,6 +172,8 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
       baselineConnections,
       pgBinDir: values['pg-bin'] ?? env.TALLY_BENCH_PG_BIN ?? pgBinDirDefault,
       svgPath: values.svg ?? null,
+      sustainSeconds,
+      sustainEverySeconds: seconds('--sustain-every', values['sustain-every'] ?? env.TALLY_BENCH_SUSTAIN_EVERY ?? '15', 1),
     },
   };
 }
@@ -190,6 +214,8 @@ function parseOrUsage(argv: readonly string[]) {
     'baseline-connections': { type: 'string' },
     'pg-bin': { type: 'string' },
     svg: { type: 'string' },
+    sustain: { type: 'string' },
+    'sustain-every': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   return parseFlags(argv, options, (message) => new LoadUsageError(message));
@@ -199,9 +225,9 @@ function integer(name: string, text: string, min: number, max: number): number {
   return integerOption(name, text, min, max, (message) => new LoadUsageError(message));
 }
 
-function seconds(name: string, text: string, min: number): number {
+function seconds(name: string, text: string, min: number, max = 3600): number {
   const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (!Number.isFinite(value) || value < min || value > 3600) throw new LoadUsageError(`${name} must be seconds in ${min}..3600, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(value) || value < min || value > max) throw new LoadUsageError(`${name} must be seconds in ${min}..${max}, got ${JSON.stringify(text)}`);
   return value;
 }
 

@@ -9,11 +9,15 @@
 // transfers of each workload. Every sum is an integer below 2^53, so exact in a double (checked per body).
 // A hot-debit transfer refused insufficient_funds on a slice (empty until its refill) is taken back out of
 // every sum when its reply arrives (refusedForSliceMoney): the sums are always those of the transfers posted.
+// Transfer ids are time-ordered like newId()'s (transfer-ids.ts), as the shards' on-disk id index expects.
+import { randomInt } from 'node:crypto';
 import { AccountLayout, TransferLayout } from '../../src/core/layout.js';
 import { eventBytes, lookupIdsMax } from '../../src/core/limits.js';
 import { shardOfId } from '../../src/core/routing.js';
-import { AccountFlags, type AccountInput, type TransferInput } from '../../src/client/index.js';
+import { AccountFlags, newId, type AccountInput, type TransferInput } from '../../src/client/index.js';
 import { hotOutboundGroup, type HotOutboundGroup } from './hot-outbound-group.js';
+import type { OldIdReservoir } from './old-ids.js';
+import { seqMax, seqOfTransferId, transferIdOfWords, writeTransferId } from './transfer-ids.js';
 import { newAccountUniverse, pickPair, specialAccountCount, workloadNames, type AccountUniverse, type Pair, type RandomSource, type Workload } from './workloads.js';
 import { zipfExponentDefault, zipfTable } from './zipf.js';
 
@@ -26,10 +30,6 @@ export const sampleTransfersMax = 1000;
 export const perAccountBookkeepingMax = 5_000_000;
 /** Amounts cycle through 1..amountCycle minor units: varied, and their sum stays exact in a double. */
 const amountCycle = 97;
-/** Word 2 of every load transfer id, so the bench's ids never meet account ids. */
-const transferIdTag = 0x7a11_0001;
-/** Word 2 of the funding transfer's id: apart from the load's ids, which count from 1. */
-const fundingIdTag = 0x7a11_00f0;
 /**
  * What the hot-debit account is funded with before the load: 10^15 minor units pay for 10^13 transfers
  * of the largest amount (hours at any rate this machine reaches), and leave ~8·10^15 of room below 2^53.
@@ -52,7 +52,7 @@ const w = {
 
 export interface SampledTransfer {
   id: bigint;
-  /** The transfer's sequence number (the low words of its id). */
+  /** The transfer's sequence number (the low 48 bits of its id, transfer-ids.ts). */
   seq: number;
   /** As sent; a hot-outbound account's transfer may be stored with one of its slices instead (hot-outbound-group.ts). */
   debitAccountId: bigint;
@@ -89,6 +89,12 @@ export class TransferSource implements RandomSource {
   private readonly pair: Pair = { debit: 0, credit: 0 };
   private readonly zipfExponent: number;
   private transferSeq = 0;
+  /** 32 random bits in every load transfer id of this source: two runs never make the same id (transfer-ids.ts). */
+  readonly runTag: number = randomInt(2 ** 32);
+  /** The millisecond prefix of the ids being written: read once per body, never going back. */
+  private idMs = 0;
+  /** While set, one transfer of each body is offered to it (the sustained mode's old ids). */
+  oldIds: OldIdReservoir | null = null;
   private randomState: number;
   private currentWorkload: Workload = 'uniform';
   private current: WorkloadIssued;
@@ -196,7 +202,7 @@ export class TransferSource implements RandomSource {
       this.expectedCredits![this.universe.hotDebitIndex] += amount;
     }
     return {
-      id: BigInt(fundingIdTag) << 64n,
+      id: newId(),
       debitAccountId: this.fundingAccountId,
       creditAccountId: this.hotDebitAccountId,
       amount: BigInt(amount),
@@ -208,15 +214,18 @@ export class TransferSource implements RandomSource {
   /** A fresh body of `count` transfer records. */
   nextBody(count: number): Uint8Array {
     this.checkRoom(count);
+    this.readClock();
     const body = new Uint8Array(count * eventBytes);
     const words = new Uint32Array(body.buffer);
     for (let i = 0; i < count; i++) this.writeNext(words, i * wordsPerRecord);
+    if (this.oldIds !== null) this.oldIds.offer(words, this.below(count) * wordsPerRecord);
     return body;
   }
 
   /** One transfer as a client input (the light-load phase goes through the public client). */
   nextInput(): TransferInput {
     this.checkRoom(1);
+    this.readClock();
     const words = new Uint32Array(wordsPerRecord);
     this.writeNext(words, 0);
     const u128 = (at: number) => BigInt(words[at]) | (BigInt(words[at + 1]) << 32n) | (BigInt(words[at + 2]) << 64n) | (BigInt(words[at + 3]) << 96n);
@@ -238,16 +247,15 @@ export class TransferSource implements RandomSource {
    */
   refusedForSliceMoney(body: Uint8Array, index: number): boolean {
     const words = new Uint32Array(body.buffer, body.byteOffset + index * eventBytes, wordsPerRecord);
-    const seq = words[w.id] + words[w.id + 1] * 2 ** 32;
-    return this.takeBackRefused(seq, words[w.debit] - 1, words[w.credit] - 1, words[w.amount]);
+    return this.takeBackRefused(transferIdOfWords(words, w.id), words[w.debit] - 1, words[w.credit] - 1, words[w.amount]);
   }
 
   /** refusedForSliceMoney for a transfer of nextInput. */
   inputRefusedForSliceMoney(transfer: TransferInput): boolean {
-    return this.takeBackRefused(Number(transfer.id & 0xffff_ffff_ffff_ffffn), Number(transfer.debitAccountId) - 1, Number(transfer.creditAccountId) - 1, Number(transfer.amount));
+    return this.takeBackRefused(transfer.id, Number(transfer.debitAccountId) - 1, Number(transfer.creditAccountId) - 1, Number(transfer.amount));
   }
 
-  private takeBackRefused(seq: number, debit: number, credit: number, amount: number): boolean {
+  private takeBackRefused(id: bigint, debit: number, credit: number, amount: number): boolean {
     const group = this.hotDebitGroup;
     if (group === null || debit !== this.universe.hotDebitIndex || this.universe.shardOf[credit] === group.home) return false;
     const issued = this.issued['hot-debit'];
@@ -259,8 +267,8 @@ export class TransferSource implements RandomSource {
       this.expectedDebits[debit] -= amount;
       this.expectedCredits![credit] -= amount;
     }
-    const id = BigInt(seq) | (BigInt(transferIdTag) << 64n);
     if (this.hotDebitRefusedIds.length < refusedIdsKeptMax) this.hotDebitRefusedIds.push(id);
+    const seq = seqOfTransferId(id);
     // Rare (a slice empty before its refill), and at most sampleTransfersMax to look through.
     const sample = issued.samples.find((s) => s.seq === seq);
     if (sample !== undefined) sample.refused = true;
@@ -273,6 +281,7 @@ export class TransferSource implements RandomSource {
    * refused, and the expected balances would be wrong). Either failing means a run far past any sensible length.
    */
   private checkRoom(count: number): void {
+    if (this.transferSeq + count > seqMax) throw new RangeError(`the transfer ids' sequence numbers would pass ${seqMax}: shorten the run`);
     const grows = count * amountCycle;
     if (this.amountFundedTotal + this.amountIssuedTotal + grows > exactSumMax) {
       throw new RangeError(`the bench's sums would pass 2^53 (${this.amountFundedTotal + this.amountIssuedTotal} so far): shorten the run`);
@@ -303,24 +312,28 @@ export class TransferSource implements RandomSource {
       this.expectedDebits[debit] += amount;
       this.expectedCredits![credit] += amount;
     }
-    // Ids below 2^32 fill one word; the other words of the record stay zero as the protocol requires.
-    words[at + w.id] = seq >>> 0;
-    words[at + w.id + 1] = Math.floor(seq / 2 ** 32);
-    words[at + w.id + 2] = transferIdTag;
+    // Account ids below 2^32 fill one word; the other words of the record stay zero as the protocol requires.
+    writeTransferId(words, at + w.id, this.idMs, this.runTag, seq);
     words[at + w.debit] = debit + 1;
     words[at + w.credit] = credit + 1;
     words[at + w.amount] = amount;
     words[at + w.ledger] = benchLedger;
     words[at + w.codeAndFlags] = benchTransferCode; // code in the low half, flags (none) in the high half
-    this.maybeSample(issued, seq, debit, credit, amount);
+    this.maybeSample(issued, words, at, seq, debit, credit, amount);
+  }
+
+  /** The millisecond prefix of the next ids: now, or the last one if the clock stepped back (ids keep increasing). */
+  private readClock(): void {
+    const nowMs = Date.now();
+    if (nowMs > this.idMs) this.idMs = nowMs;
   }
 
   /** Reservoir sampling per workload: every transfer of a workload has the same chance to be among its samples. */
-  private maybeSample(issued: WorkloadIssued, seq: number, debit: number, credit: number, amount: number): void {
+  private maybeSample(issued: WorkloadIssued, words: Uint32Array, at: number, seq: number, debit: number, credit: number, amount: number): void {
     const samples = issued.samples;
     const slot = samples.length < sampleTransfersMax ? samples.length : this.below(issued.transfers);
     if (slot >= sampleTransfersMax) return;
-    const id = BigInt(seq) | (BigInt(transferIdTag) << 64n);
+    const id = transferIdOfWords(words, at + w.id);
     samples[slot] = { id, seq, debitAccountId: this.accountId(debit), creditAccountId: this.accountId(credit), amount: BigInt(amount), workload: this.currentWorkload, refused: false };
   }
 

@@ -1,0 +1,57 @@
+// The sustained mode's old transfers: while open, a uniform reservoir of the transfers offered (one per
+// body, by TransferSource.nextBody), so that at the end of a long run the bench can read back transfers
+// from its first minutes, the ones a bounded server no longer holds in memory. Offers cost nothing once closed.
+
+import { TransferLayout } from '../../src/core/layout.js';
+import { transferIdOfWords } from './transfer-ids.js';
+
+const idWord = TransferLayout.id / 4;
+const debitWord = TransferLayout.debitAccountId / 4;
+
+export class OldIdReservoir {
+  /** Ids of the transfers kept, and at the same index the account each one debits. */
+  readonly ids: bigint[] = [];
+  readonly debitAccountIds: bigint[] = [];
+  private offered = 0;
+  private isOpen = true;
+
+  /** `below(n)`: a random integer in [0, n). */
+  constructor(
+    readonly capacity: number,
+    private readonly below: (bound: number) => number,
+  ) {
+    if (!(Number.isInteger(capacity) && capacity >= 1)) throw new RangeError(`old-ids: capacity must be a positive integer, got ${capacity}`);
+  }
+
+  get open(): boolean {
+    return this.isOpen;
+  }
+
+  /** Offers the transfer record at word `at` of `words`; kept with the chance every offer has (reservoir sampling). */
+  offer(words: Uint32Array, at: number): void {
+    if (!this.isOpen) return;
+    this.offered++;
+    const slot = this.ids.length < this.capacity ? this.ids.length : this.below(this.offered);
+    if (slot >= this.capacity) return;
+    this.ids[slot] = transferIdOfWords(words, at + idWord);
+    // The bench's account ids fit the record's lowest word (TransferSource writes them so).
+    this.debitAccountIds[slot] = BigInt(words[at + debitWord]);
+  }
+
+  /** Takes no more offers: what is kept is now the run's old transfers. */
+  close(): void {
+    this.isOpen = false;
+  }
+}
+
+/** `count` distinct items of `pool` in random order (all of them, shuffled, when the pool is smaller). */
+export function pickDistinct<T>(pool: readonly T[], count: number, below: (bound: number) => number): T[] {
+  const copy = [...pool];
+  const taken = Math.min(count, copy.length);
+  // A partial Fisher–Yates shuffle: the first `taken` places end up a uniform draw without repeats.
+  for (let i = 0; i < taken; i++) {
+    const j = i + below(copy.length - i);
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy.slice(0, taken);
+}
