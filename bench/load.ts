@@ -15,6 +15,7 @@
 // checks, with traffic stopped, one more closeDay() must come back with a passing day report.
 // Then, with the server stopped, the PostgreSQL baseline runs the same workloads (load/baseline.ts), and
 // the run ends with Tally and the baseline side by side, the issue's targets, one JSON file and (--svg) a chart.
+// With --sustain S, none of that: the sustained mode (load/sustain.ts) runs instead.
 
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -53,6 +54,7 @@ import {
 } from './load/report.js';
 import { endProgress } from './load/status-line.js';
 import { printSideBySide, printTargets, sideBySideRows, targetChecks } from './load/side-by-side.js';
+import { runSustain } from './load/sustain.js';
 import { chartInput, renderChart } from './load/svg-chart.js';
 import { TransferSource } from './load/transfer-source.js';
 import { crossesShards, workloadDescriptions, type Workload } from './load/workloads.js';
@@ -105,6 +107,7 @@ async function main(): Promise<number> {
   const stamp = machine.date.replace(/[:.]/g, '-');
   const outDir = path.join(repoRoot(), 'bench', 'out');
   await mkdir(outDir, { recursive: true });
+  if (options.sustainSeconds !== null) return runSustain(options, machine, outDir, stamp);
   const profileDir = options.serverCpuProfile ? await mkdtemp(path.join(outDir, `prof-${stamp}-`)) : null;
   const nodeArgs = profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
 
