@@ -39,7 +39,7 @@ export function probePairs(shardCount: number, draw: () => bigint = newId): Prob
     if (draws >= 1000 * shardCount) throw new Error(`restart-probe: no two ids on each of ${shardCount} shards after ${draws} draws`);
     const id = draw();
     const ids = byShard[shardOfId(id, shardCount)];
-    if (ids.length < 2) {
+    if (ids.length < 2 && !ids.includes(id)) {
       ids.push(id);
       missing--;
     }

@@ -26,7 +26,19 @@ describe('parseLoadArgs', () => {
     expect(options([], { TALLY_BENCH_BASELINE: 'none' }).baseline).toBe('none');
   });
 
+  it('sustained mode: uniform and hot-credit unless --workloads says otherwise, no baseline, a reading every 15 s', () => {
+    expect(options([])).toMatchObject({ sustainSeconds: null, sustainEverySeconds: 15 });
+    expect(options(['--sustain', '600'])).toMatchObject({ sustainSeconds: 600, sustainEverySeconds: 15, workloads: ['uniform', 'hot-credit'], baseline: 'none' });
+    expect(options(['--sustain', '40', '--workloads', 'uniform', '--sustain-every', '5'])).toMatchObject({ sustainSeconds: 40, sustainEverySeconds: 5, workloads: ['uniform'] });
+    expect(options([], { TALLY_BENCH_SUSTAIN: '86400', TALLY_BENCH_SUSTAIN_EVERY: '60' })).toMatchObject({ sustainSeconds: 86400, sustainEverySeconds: 60 });
+    // The baseline's account limit does not apply: there is no baseline in a sustained run.
+    expect(options(['--sustain', '60', '--accounts', '20000000']).baseline).toBe('none');
+  });
+
   it.each([
+    [['--sustain', '0'], /--sustain must be seconds in 1\.\.86400/],
+    [['--sustain', '86401'], /--sustain must be seconds in 1\.\.86400/],
+    [['--sustain', '60', '--sustain-every', '0.5'], /--sustain-every must be seconds in 1\.\.3600/],
     [['--baseline', 'mysql'], /--baseline takes pg or none/],
     [['--accounts', '20000000', '--workloads', 'uniform'], /PostgreSQL baseline loads 3\.\.10000000 accounts/],
     [['--accounts', '6000000', '--baseline', 'none'], /zipf workload draws over at most 5000000 accounts/],
