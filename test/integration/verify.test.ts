@@ -5,7 +5,8 @@
 //  1. verify passes (exit 0, in-process and as `node dist/src/cli/main.js verify`) and no file of the
 //     directory changes or appears (every file hashed before and after);
 //  2. on copies of the directory it fails (exit 1) naming the problem: a journal entry's amount overwritten,
-//     the last-but-one journal entry of a shard deleted (a gap), a stored bookkeeping voucher tampered, a day
+//     the last-but-one journal entry of a shard deleted (a gap), a stored bookkeeping voucher tampered, the
+//     bookkeeper's stored books (what its start resumes from) tampered, a day
 //     cut to a day that is no date (as close_day 20261301 was journaled before days were checked);
 //  3. a snapshot-shaped copy (data files only, a manifest.json) passes too, and gets no lock file;
 //  4. it refuses (DataDirError, exit 2) a directory whose stores a running shard set holds open.
@@ -132,7 +133,7 @@ async function cliVerify(dataDir: string, ...flags: string[]): Promise<{ code: n
 
 /** Opens a copy's store with lmdb-js for a corruption (never the original), runs `work`, closes it. */
 async function withStore(path: string, work: (root: RootDatabase) => Promise<void>): Promise<void> {
-  const root = open({ path, maxDbs: 3 });
+  const root = open({ path, maxDbs: 4 });
   try {
     await work(root);
   } finally {
@@ -268,6 +269,25 @@ describe('tally verify on a data directory a shard set wrote', () => {
     const cli = await cliVerify(dir);
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`verify: FAILED (1 problem)\n- [bookkeeping] ${tampered}`);
+  });
+
+  it('fails naming the row when the books the bookkeeper resumes from were tampered with', async () => {
+    await baseDataDir();
+    const dir = copyOfBase('books');
+    let tampered = '';
+    await withStore(join(dir, 'bookkeeping'), async (root) => {
+      const books = root.openDB<string, (string | number)[]>({ name: 'books', encoding: 'string', keyEncoding: 'ordered-binary', cache: false });
+      for (const { key, value } of books.getRange({ start: ['day'], end: ['day', Number.MAX_SAFE_INTEGER] })) {
+        // Both sides moved alike: the ledger still balances, so only the comparison with the journals can tell.
+        const row = JSON.parse(value) as { debits: string; credits: string };
+        tampered = `the stored books (what a bookkeeper start resumes from) differ from the general ledger rebuilt from the journals: days.0.debits: stored "${BigInt(row.debits) + 5n}", rebuilt "${row.debits}"`;
+        await books.put(key, JSON.stringify({ ...row, debits: String(BigInt(row.debits) + 5n), credits: String(BigInt(row.credits) + 5n) }));
+        return;
+      }
+    });
+    expect(tampered).not.toBe('');
+    const report = await verify(dir);
+    expect(report.problems).toEqual([{ check: 'bookkeeping', message: tampered }]);
   });
 
   it.runIf(existsSync('/proc/locks'))('refuses, exit 2, a directory whose stores a running shard set holds open', async () => {

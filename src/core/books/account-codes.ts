@@ -33,6 +33,12 @@ function smallIdAt(view: DataView, at: number): number {
   return view.getUint32(at, true);
 }
 
+/** An account learnt: its 16 id bytes (as in the entry) and its word (code + 1, home shard above). */
+export interface LearntAccount {
+  id: Uint8Array;
+  word: number;
+}
+
 /** Account code and home shard of every account opened on the shards (from their create_accounts entries), by id. */
 export class AccountCodes {
   readonly shardCount: number;
@@ -40,10 +46,46 @@ export class AccountCodes {
   /** Ids not in the direct array, to the same word as the direct array holds (< 2^23). */
   readonly #table = new IdTable();
   #learnt = 0;
+  /** Accounts learnt since the last takeLearnt() (null: not kept), for a caller that stores them. */
+  #learntSince: LearntAccount[] | null;
 
-  constructor(shardCount: number) {
+  constructor(shardCount: number, options: { keepLearnt?: boolean } = {}) {
     assert(Number.isInteger(shardCount) && shardCount >= 1 && shardCount <= shardCountMax, 'shardCount within 1..shardCountMax');
     this.shardCount = shardCount;
+    this.#learntSince = options.keepLearnt === true ? [] : null;
+  }
+
+  /** How many accounts were learnt (or restored). */
+  get size(): number {
+    return this.#learnt;
+  }
+
+  /** The accounts learnt since the last call (kept only when made with keepLearnt), oldest first. */
+  takeLearnt(): LearntAccount[] {
+    assert(this.#learntSince !== null, 'learnt accounts are kept');
+    const learnt = this.#learntSince;
+    this.#learntSince = [];
+    return learnt;
+  }
+
+  /**
+   * Restores accounts a store kept (their words as takeLearnt gave them, for this shard count) into an empty
+   * map. Counted first, so that the direct array may reach as far as it could when they were learnt.
+   */
+  restore(accounts: readonly LearntAccount[]): void {
+    assert(this.#learnt === 0, 'accounts are restored into an empty map');
+    this.#learnt = accounts.length;
+    for (const { id, word } of accounts) {
+      const view = new DataView(id.buffer, id.byteOffset, id.byteLength);
+      assert(id.byteLength === 16 && (word & codeMask) !== 0 && word >>> codeBits < this.shardCount, 'a stored account is an id and a word for this shard count');
+      assert(this.#wordAt(view, 0) === 0, 'a stored account is named once');
+      this.#put(view, 0, word);
+    }
+  }
+
+  /** The word of the account whose id is at `at` (code + 1, home shard above), 0 when never learnt. */
+  wordAt(view: DataView, at: number): number {
+    return this.#wordAt(view, at);
   }
 
   /** Learns the accounts an entry opened (a create_accounts entry; others are ignored). */
@@ -95,6 +137,12 @@ export class AccountCodes {
     assert(Number.isInteger(code) && code >= 0 && code < codeLimit, 'an account code is a u16');
     this.#learnt++;
     const word = ((shardOfIdAt(view, at, this.shardCount) << codeBits) | (code + 1)) >>> 0;
+    this.#put(view, at, word);
+    // A copy: the entry may be a view into the journal's map, valid only until the next one is read.
+    this.#learntSince?.push({ id: new Uint8Array(view.buffer, view.byteOffset + at, 16).slice(), word });
+  }
+
+  #put(view: DataView, at: number, word: number): void {
     const id = smallIdAt(view, at);
     if (id >= 0 && this.#covers(id)) this.#direct[id] = word;
     else this.#table.setAt(view, at, word);

@@ -39,13 +39,29 @@ export interface GeneralLedgerTrialBalance extends TrialBalance {
 /** Checkpoint shape: bigints (ids and amounts) as decimal strings. */
 export interface GeneralLedgerJson {
   version: 1;
-  shards: { shard: number; seqLast: number; day: number }[];
+  shards: ShardProgressRow[];
   accounts: { id: string; code: number; ledger: number; home: number; debits: string; credits: string }[];
   /** Per ledger, business day and account code: that day's posted totals. */
-  days: { ledger: number; day: number; code: number; debits: string; credits: string }[];
+  days: DayTotalsRow[];
 }
 
 const generalLedgerJsonVersion = 1;
+
+/** One shard's progress as the bookkeeper stores it: the last voucher booked and the day its postings belong to. */
+export interface ShardProgressRow {
+  shard: number;
+  seqLast: number;
+  day: number;
+}
+
+/** One (ledger, business day, account code)'s posted totals as stored: amounts as decimal strings. */
+export interface DayTotalsRow {
+  ledger: number;
+  day: number;
+  code: number;
+  debits: string;
+  credits: string;
+}
 
 function zero(): SubjectTotals {
   return { debits: 0n, credits: 0n };
@@ -165,6 +181,17 @@ export class GeneralLedger {
     return this.#shards.get(shardIndex)?.day ?? openingDay;
   }
 
+  /** The shard's progress as the bookkeeper stores it beside the vouchers that made it. */
+  progressRow(shardIndex: number): ShardProgressRow {
+    return { shard: shardIndex, seqLast: this.seqLast(shardIndex), day: this.businessDay(shardIndex) };
+  }
+
+  /** The totals one (ledger, day, code) holds now, as stored; zero when nothing was posted there. */
+  dayTotalsRow(ledger: number, day: number, code: number): DayTotalsRow {
+    const totals = this.#days.get(ledger)?.get(day)?.get(code) ?? zero();
+    return { ledger, day, code, debits: totals.debits.toString(), credits: totals.credits.toString() };
+  }
+
   ledgers(): number[] {
     return [...this.#days.keys()].sort((a, b) => a - b);
   }
@@ -257,6 +284,30 @@ export class GeneralLedger {
       }
     }
     gl.#assertConsistent();
+    return gl;
+  }
+
+  /**
+   * Rebuilds the subject books (no detail ledger: the bookkeeping shard's) from the rows the bookkeeper
+   * stored, checking that each ledger balances and no row is named twice.
+   */
+  static fromSubjectRows(chart: ChartOfAccounts, shards: readonly ShardProgressRow[], days: readonly DayTotalsRow[]): GeneralLedger {
+    const gl = new GeneralLedger(chart);
+    for (const s of shards) {
+      assert(!gl.#shards.has(s.shard) && Number.isInteger(s.seqLast) && s.seqLast >= 0, `stored progress names shard ${s.shard} once, with a seq`);
+      gl.#shards.set(s.shard, { seqLast: s.seqLast, day: s.day });
+    }
+    for (const d of days) {
+      const codes = mapAt(mapAt(gl.#days, d.ledger, () => new Map()), d.day, () => new Map<number, SubjectTotals>());
+      assert(!codes.has(d.code), `stored books name ledger ${d.ledger} day ${d.day} code ${d.code} once`);
+      const [debits, credits] = [BigInt(d.debits), BigInt(d.credits)];
+      assert(debits >= 0n && credits >= 0n, 'stored day totals are not negative');
+      for (const t of [totalsAt(codes, d.code), totalsAt(gl.#ledgerTotals, d.ledger)]) {
+        t.debits += debits;
+        t.credits += credits;
+      }
+    }
+    for (const [ledger, t] of gl.#ledgerTotals) assert(t.debits === t.credits, `stored books: ledger ${ledger} balances`);
     return gl;
   }
 

@@ -1,7 +1,10 @@
 // The bookkeeping shard (会计) inside its worker: follows every shard's journal (read from the shard's own
 // LMDB store, so posting never waits for it), turns each entry into one balanced summary voucher, books
 // it into the general ledger by subject, and answers subject balances, the trial balance, its lag behind
-// each shard, and the day report. Its progress per shard is the last voucher it stored for that shard.
+// each shard, and the day report. Its progress per shard is the last voucher it stored for that shard; its
+// books (the general ledger's rows and every account's code) are stored in the same commit as the vouchers
+// that changed them, so a start loads them and reads only the journal entries after its progress (a store
+// without them, or whose books disagree with its vouchers, is rebuilt from the journals once).
 // A voucher commit that fails (a full disk) is retried with back-off and nothing new is booked meanwhile;
 // queries go on (the general ledger only holds what durable journal entries say). An entry it cannot book
 // (a failed check: a journal no ledger of this version writes) halts it: one error line, nothing more is
@@ -12,11 +15,11 @@ import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import type { ChartOfAccounts, SubjectBalance } from '../../core/books/chart-of-accounts.js';
 import type { ShardDayClose } from '../../core/books/day-close.js';
 import { buildDayReport, type DayReport, type InFlightAmount } from '../../core/books/day-report.js';
-import { GeneralLedger } from '../../core/books/general-ledger.js';
+import { GeneralLedger, type DayTotalsRow, type ShardProgressRow } from '../../core/books/general-ledger.js';
 import { readJournalHeader } from '../../core/posting/journal-entry.js';
 import { AccountCodes, subjectVoucherOf, type SubjectVoucher } from '../../core/books/vouchers.js';
 import type { ShardLag, SubjectBalanceRow } from '../../core/books/books-replies.js';
-import type { BookkeepingStore, StoredVoucher } from './bookkeeping-store.js';
+import type { BookkeepingStore, BooksChanges, StoredBooks, StoredVoucher } from './bookkeeping-store.js';
 import { storageRetryMs } from '../storage/storage-health.js';
 
 export type { ShardLag, SubjectBalanceRow } from '../../core/books/books-replies.js';
@@ -36,21 +39,33 @@ export const bookkeepingPollMs = 10;
 /** Longest a day report waits for the bookkeeper to reach every shard's cut. */
 export const dayReportWaitMsMax = 60_000;
 
+/** What one start read: whether it resumed from the stored books, and how many journal entries it read. */
+export interface BookkeeperStartStats {
+  resumed: boolean;
+  entriesRead: number;
+}
+
+/** Vouchers booked but not yet committed, and the books they changed: stored together or not at all. */
+interface Unstored {
+  vouchers: { shard: number; voucher: StoredVoucher }[];
+  books: BooksChanges;
+}
 
 export class Bookkeeper {
-  readonly #gl: GeneralLedger;
+  #gl: GeneralLedger;
   readonly #chart: ChartOfAccounts;
   readonly #store: BookkeepingStore;
   readonly #journals: readonly JournalReader[];
   readonly #log: (line: string) => void;
-  readonly #codes: AccountCodes;
+  #codes: AccountCodes;
+  #startStats: BookkeeperStartStats = { resumed: false, entriesRead: 0 };
   #polling: Promise<void> | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #stopped = false;
   /** Report writes in flight (a poll's writes are #polling): stop() waits for them. */
   readonly #reportWrites = new Set<Promise<string>>();
-  /** Vouchers in the general ledger whose commit failed: stored before any new entry is booked. */
-  #unstored: { shard: number; voucher: StoredVoucher }[] = [];
+  /** Vouchers in the general ledger not yet stored (their commit failed, or a rebuild's books): stored before or with any new entry. */
+  #unstored: Unstored | null = null;
   /** Failed voucher commits in a row, the last one's error, and when (performance.now() ms) the next may run. */
   #storeFailing = { count: 0, error: null as TallyError | null, retryAtMs: 0 };
   /** The entry being booked now: named when booking it fails. */
@@ -63,25 +78,72 @@ export class Bookkeeper {
     this.#gl = new GeneralLedger(chart);
     this.#store = store;
     this.#journals = journals;
-    this.#codes = new AccountCodes(journals.length);
+    this.#codes = new AccountCodes(journals.length, { keepLearnt: true });
     this.#log = log;
   }
 
   /**
-   * Rebuilds the general ledger from the shards' journals up to the last voucher stored for each (the
-   * journals are the source of truth; the vouchers record what was booked), then follows the journals.
+   * Loads the books stored with the last voucher of each shard, then follows the journals from there. When
+   * they cannot be loaded (none stored yet, vouchers dropped, another shard count), rebuilds them from the
+   * shards' journals up to the last voucher stored for each (the journals are the source of truth; the
+   * vouchers record what was booked) and stores them with the next commit.
    */
   async start(): Promise<void> {
-    for (const [shard, journal] of this.#journals.entries()) {
-      const booked = await this.#lastBookedStillInJournal(shard, journal);
-      if (booked === 0) continue;
-      for (const [seq, entry] of journal.entries(1)) {
-        bookEntry(this.#gl, this.#codes, shard, this.#journals.length, entry);
-        if (seq === booked) break;
-      }
-      assert(this.#gl.seqLast(shard) === booked, `shard ${shard}: its journal holds every booked entry`);
-    }
+    const booked: number[] = [];
+    for (const [shard, journal] of this.#journals.entries()) booked.push(await this.#lastBookedStillInJournal(shard, journal));
+    const stored = this.#store.books();
+    const why = stored === undefined ? 'no books are stored' : this.#whyNotResumable(stored, booked) ?? this.#resume(stored);
+    if (why !== null) this.#rebuild(booked, why);
     this.#timer = setInterval(() => void this.poll(), bookkeepingPollMs);
+  }
+
+  /** What this start read (tests, the worker's log line). */
+  startStats(): BookkeeperStartStats {
+    return { ...this.#startStats };
+  }
+
+  /** Why the stored books cannot be resumed from (they are not those of the stored vouchers), or null. */
+  #whyNotResumable(stored: StoredBooks, booked: readonly number[]): string | null {
+    if (stored.shardCount !== this.#journals.length) return `the books were stored for ${stored.shardCount} shards`;
+    const progress = new Map(stored.shards.map((row) => [row.shard, row.seqLast]));
+    if (stored.shards.some((row) => row.shard >= booked.length)) return 'the books name a shard this data directory does not have';
+    const behind = booked.findIndex((seq, shard) => (progress.get(shard) ?? 0) !== seq);
+    return behind < 0 ? null : `shard ${behind}: the books were stored through seq ${progress.get(behind) ?? 0}, the vouchers through ${booked[behind]}`;
+  }
+
+  /** Takes the stored books as the general ledger and account codes; returns why it could not (then nothing is taken), or null. */
+  #resume(stored: StoredBooks): string | null {
+    try {
+      const gl = GeneralLedger.fromSubjectRows(this.#chart, stored.shards, stored.days);
+      const codes = new AccountCodes(this.#journals.length, { keepLearnt: true });
+      codes.restore(stored.accounts);
+      [this.#gl, this.#codes] = [gl, codes];
+    } catch (error) {
+      // The journals are the truth: books that fail their own checks are rebuilt from them, not trusted.
+      return `the stored books fail a check: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    this.#startStats = { resumed: true, entriesRead: 0 };
+    return null;
+  }
+
+  /** Books every shard's journal from its first entry through `booked`; the books go to the store with the next commit. */
+  #rebuild(booked: readonly number[], why: string): void {
+    this.#gl = new GeneralLedger(this.#chart);
+    this.#codes = new AccountCodes(this.#journals.length, { keepLearnt: true });
+    let entriesRead = 0;
+    for (const [shard, journal] of this.#journals.entries()) {
+      if (booked[shard] === 0) continue;
+      for (const [seq, entry] of journal.entries(1)) {
+        entriesRead++;
+        bookEntry(this.#gl, this.#codes, shard, this.#journals.length, entry);
+        if (seq === booked[shard]) break;
+      }
+      assert(this.#gl.seqLast(shard) === booked[shard], `shard ${shard}: its journal holds every booked entry`);
+    }
+    const { shards, days } = this.#gl.toJSON();
+    this.#unstored = { vouchers: [], books: { replace: true, shardCount: this.#journals.length, shards, days, accounts: this.#codes.takeLearnt() } };
+    this.#startStats = { resumed: false, entriesRead };
+    if (entriesRead > 0) this.#log(JSON.stringify({ level: 'info', msg: 'bookkeeping rebuilt its books from the journals; it stores them with its next commit', why, entriesRead }));
   }
 
   /**
@@ -177,10 +239,11 @@ export class Bookkeeper {
   }
 
   async #bookAndStore(): Promise<void> {
-    if (this.#unstored.length === 0) this.#unstored = this.#bookNew();
+    if (this.#storeFailing.count === 0) this.#unstored = joined(this.#unstored, this.#bookNew());
     else if (performance.now() < this.#storeFailing.retryAtMs) return;
+    const { vouchers, books } = this.#unstored!;
     try {
-      await this.#store.append(this.#unstored);
+      await this.#store.append(vouchers, books);
     } catch (error) {
       if (!hasErrorCode(error, 'storage_failed')) throw error;
       const count = this.#storeFailing.count + 1;
@@ -189,7 +252,7 @@ export class Bookkeeper {
       return;
     }
     if (this.#storeFailing.count > 0) this.#log(JSON.stringify({ level: 'info', msg: 'bookkeeping stores vouchers again', failedTries: this.#storeFailing.count }));
-    this.#unstored = [];
+    this.#unstored = null;
     this.#storeFailing = { count: 0, error: null, retryAtMs: 0 };
   }
 
@@ -212,21 +275,30 @@ export class Bookkeeper {
     if (this.#halted !== null) throw this.#halted;
   }
 
-  /** Books up to bookkeepingEntriesPerPollMax new entries of each shard into the general ledger; returns their vouchers. */
-  #bookNew(): { shard: number; voucher: StoredVoucher }[] {
-    const booked: { shard: number; voucher: StoredVoucher }[] = [];
+  /**
+   * Books up to bookkeepingEntriesPerPollMax new entries of each shard into the general ledger; returns their
+   * vouchers and the books they changed: each shard's progress, the totals of every (ledger, day, code) a
+   * line moved, the accounts learnt.
+   */
+  #bookNew(): Unstored {
+    const vouchers: { shard: number; voucher: StoredVoucher }[] = [];
+    const shards: ShardProgressRow[] = [];
+    const touched = new Map<string, [ledger: number, day: number, code: number]>();
     for (const [shard, journal] of this.#journals.entries()) {
       let taken = 0;
       for (const [seq, entry] of journal.entries(this.#gl.seqLast(shard) + 1)) {
         this.#booking = { shard, seq };
         const voucher = bookEntry(this.#gl, this.#codes, shard, this.#journals.length, entry);
         assert(voucher.seq === seq, 'a voucher carries its entry seq');
-        booked.push({ shard, voucher: storedVoucherOf(voucher, entry) });
+        vouchers.push({ shard, voucher: storedVoucherOf(voucher, entry) });
+        for (const line of voucher.lines) touched.set(`${line.ledger}:${voucher.businessDay}:${line.code}`, [line.ledger, voucher.businessDay, line.code]);
         if (++taken >= bookkeepingEntriesPerPollMax) break;
       }
+      if (taken > 0) shards.push(this.#gl.progressRow(shard));
     }
     this.#booking = null;
-    return booked;
+    const days: DayTotalsRow[] = [...touched.values()].map(([ledger, day, code]) => this.#gl.dayTotalsRow(ledger, day, code));
+    return { vouchers, books: { replace: false, shardCount: this.#journals.length, shards, days, accounts: this.#codes.takeLearnt() } };
   }
 
   /**
@@ -281,6 +353,16 @@ export function storedVoucherOf(voucher: SubjectVoucher, entry: Uint8Array): Sto
     lines: voucher.lines.map((l) => ({ ledger: l.ledger, code: l.code, side: l.side, amount: l.amount.toString() })),
     entryTimestamp: readJournalHeader(entry).timestampBase.toString(),
     entryBytes: entry.byteLength,
+  };
+}
+
+/** Two uncommitted batches as one (the later's rows written after the earlier's, so the later wins). */
+function joined(earlier: Unstored | null, later: Unstored): Unstored {
+  if (earlier === null) return later;
+  const [a, b] = [earlier.books, later.books];
+  return {
+    vouchers: [...earlier.vouchers, ...later.vouchers],
+    books: { replace: a.replace || b.replace, shardCount: a.shardCount, shards: [...a.shards, ...b.shards], days: [...a.days, ...b.days], accounts: [...a.accounts, ...b.accounts] },
   };
 }
 

@@ -1,5 +1,5 @@
 // Piscina entry of the bookkeeping worker (thin): opens its store and every shard's journal for reading,
-// rebuilds the general ledger from its vouchers, then follows the journals and answers tasks. A failed
+// resumes from its stored books (or rebuilds them from the journals once), then follows the journals and answers tasks. A failed
 // voucher commit ends the thread (its memory would be ahead of its store); a fresh one rebuilds.
 
 import { readFileSync } from 'node:fs';

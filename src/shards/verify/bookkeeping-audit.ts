@@ -2,13 +2,15 @@
 // (shard, seq) must be the voucher the bookkeeper derives from that journal entry (bookEntry/storedVoucherOf,
 // its own code), with no voucher missing below its shard's progress and none past the journal; the general
 // ledger the bookkeeper rebuilds from the journals through its progress must hold, per ledger and leaf
-// subject, what the stored vouchers sum to; every stored day report must name cuts the shards made, and
-// one that passed must come out the same when rebuilt (buildDayReport) from the replayed closings.
+// subject, what the stored vouchers sum to; the books the bookkeeper stored beside its vouchers (what its
+// start resumes from) must be that general ledger's rows and the account codes its journals taught; every
+// stored day report must name cuts the shards made, and one that passed must come out the same when rebuilt
+// (buildDayReport) from the replayed closings.
 
 import type { ChartOfAccounts, SubjectTotals } from '../../core/books/chart-of-accounts.js';
 import type { ShardDayClose } from '../../core/books/day-close.js';
 import { buildDayReport, type DayReport, type InFlightAmount } from '../../core/books/day-report.js';
-import { GeneralLedger } from '../../core/books/general-ledger.js';
+import { GeneralLedger, type DayTotalsRow, type ShardProgressRow } from '../../core/books/general-ledger.js';
 import { AccountCodes, type SubjectVoucher } from '../../core/books/vouchers.js';
 import { bookEntry, storedVoucherOf } from '../bookkeeping/bookkeeper.js';
 import type { BookkeepingStore, StoredVoucher } from '../bookkeeping/bookkeeping-store.js';
@@ -73,7 +75,7 @@ export class BookkeepingAudit {
     this.#store = store;
     this.#chart = chart;
     this.#shardCount = shardCount;
-    this.#codes = new AccountCodes(shardCount);
+    this.#codes = new AccountCodes(shardCount, { keepLearnt: true });
     this.#problems = problems;
     this.#warnings = warnings;
     this.#fromJournals = new GeneralLedger(chart);
@@ -148,8 +150,10 @@ export class BookkeepingAudit {
   finish(closes: ReadonlyMap<number, readonly ShardDayClose[]>): BookkeepingSummary {
     const extra = this.#store.voucherShards().filter((shard) => shard >= this.#shardCount);
     if (extra.length > 0) this.#problems.add('bookkeeping', `the bookkeeping store holds vouchers of shards ${extra.join(', ')}, which this ${this.#shardCount}-shard data directory does not have`);
-    if (!this.#broken) this.#compareLedgers();
-    else this.#warnings.push('bookkeeping: the general ledger rebuilt from the journals was not compared with the stored vouchers (see the problems above)');
+    if (!this.#broken) {
+      this.#compareLedgers();
+      this.#compareBooks();
+    } else this.#warnings.push('bookkeeping: the general ledger rebuilt from the journals was not compared with the stored vouchers and books (see the problems above)');
     const reports = [...this.#store.reports()].map(({ day, text }) => {
       try {
         return this.#checkReport(day, text, closes);
@@ -175,6 +179,30 @@ export class BookkeepingAudit {
           `ledger ${ledger} subject ${subject}: the stored vouchers sum to debits ${fromVouchers.debits}, credits ${fromVouchers.credits}, but the journals through the bookkeeper's progress give debits ${fromJournals.debits}, credits ${fromJournals.credits}`,
         );
       }
+    }
+  }
+
+  /**
+   * The books a start resumes from must be the rebuilt general ledger's rows (progress, per ledger × day ×
+   * code totals) and the account codes the journals taught. Books stored through other seqs than the
+   * vouchers are not resumed from (the bookkeeper rebuilds them at its next start): only a warning.
+   */
+  #compareBooks(): void {
+    const stored = this.#store.books();
+    const rebuilt = this.#fromJournals.toJSON();
+    const progress = (rows: readonly ShardProgressRow[]) => [...rows].filter((r) => r.seqLast > 0).sort((a, b) => a.shard - b.shard);
+    if (stored === undefined || stored.shardCount !== this.#shardCount || firstJsonDifference(progress(stored.shards).map((r) => r.seqLast), progress(rebuilt.shards).map((r) => r.seqLast)) !== null) {
+      this.#warnings.push('bookkeeping: no books are stored through the vouchers\' progress (an earlier version, or a crash before they were stored): the bookkeeper rebuilds them from the journals at its next start');
+      return;
+    }
+    const days = (rows: readonly DayTotalsRow[]) => [...rows].sort((a, b) => a.ledger - b.ledger || a.day - b.day || a.code - b.code);
+    const difference = firstJsonDifference({ shards: progress(stored.shards), days: days(stored.days) }, { shards: progress(rebuilt.shards), days: days(rebuilt.days) });
+    if (difference !== null) this.#problems.add('bookkeeping', `the stored books (what a bookkeeper start resumes from) differ from the general ledger rebuilt from the journals: ${difference}`);
+    const learnt = new Map(this.#codes.takeLearnt().map(({ id, word }) => [idHex(id), word] as const));
+    const wrong = stored.accounts.filter(({ id, word }) => learnt.get(idHex(id)) !== word);
+    if (wrong.length > 0 || stored.accounts.length !== learnt.size) {
+      const first = wrong[0] === undefined ? '' : `: account ${idHex(wrong[0].id)} is stored with word ${wrong[0].word}, the journals give ${learnt.get(idHex(wrong[0].id)) ?? 'none'}`;
+      this.#problems.add('bookkeeping', `the stored account codes (${stored.accounts.length}) differ from those the journals teach (${learnt.size})${first}`);
     }
   }
 
@@ -267,6 +295,11 @@ export class BookkeepingAudit {
   #progressOf(shard: number): number {
     return this.#progress.find((p) => p.shard === shard)?.booked ?? 0;
   }
+}
+
+/** An id's 16 bytes as the journal holds them, in hex: a map key. */
+function idHex(id: Uint8Array): string {
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
 }
 
 function zero(): SubjectTotals {

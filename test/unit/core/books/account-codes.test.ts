@@ -95,3 +95,33 @@ describe('account codes', () => {
     expect(system.map((id) => codeOf(codes, id))).toEqual([9200, 9100]);
   });
 });
+
+describe('AccountCodes kept and restored', () => {
+  test('a map restored from takeLearnt answers as the one that learnt them, direct and table ids alike', () => {
+    const shardCount = 3;
+    const codes = new AccountCodes(shardCount, { keepLearnt: true });
+    const accounts = [...Array.from({ length: 50 }, (_, i) => [BigInt(i + 1), 100 + i] as const), [2n ** 32n + 1n, 7] as const, [2n ** 90n + 3n, 8] as const, [5_000_000n, 9] as const];
+    learnAll(codes, accounts.slice(0, 20));
+    const first = codes.takeLearnt();
+    learnAll(codes, [...accounts.slice(20), [3n, 999]]); // 3 again: keeps its first code, not learnt twice
+    const learnt = [...first, ...codes.takeLearnt()];
+    expect(learnt).toHaveLength(accounts.length);
+    expect(codes.takeLearnt()).toEqual([]);
+
+    const restored = new AccountCodes(shardCount);
+    restored.restore(learnt.map(({ id, word }) => ({ id: id.slice(), word })).reverse());
+    expect(restored.size).toBe(codes.size);
+    for (const id of [...accounts.map(([id]) => id), 51n, 2n ** 64n]) {
+      expect(codeOf(restored, id)).toBe(codeOf(codes, id));
+      for (let shard = 0; shard < shardCount; shard++) expect(restored.codeIfOnShardAt(idView(id), 0, shard, -1)).toBe(codes.codeIfOnShardAt(idView(id), 0, shard, -1));
+    }
+  });
+
+  test('restore refuses an account named twice, or a word for another shard count', () => {
+    const codes = new AccountCodes(2, { keepLearnt: true });
+    learnAll(codes, [[1n, 5]]);
+    const [one] = codes.takeLearnt();
+    expect(() => new AccountCodes(2).restore([one!, one!])).toThrow(/named once/);
+    expect(() => new AccountCodes(1).restore([{ id: one!.id, word: (1 << 17) | 6 }])).toThrow(/this shard count/);
+  });
+});

@@ -422,3 +422,52 @@ describe('general ledger of random cross-shard traffic (property)', () => {
     );
   });
 });
+
+// ---- the subject books the bookkeeping shard stores and resumes from ---------------------------
+
+describe('fromSubjectRows', () => {
+  /** A summary voucher of `seq` on day 0: `amount` from code 1 to code 3 on `ledger`. */
+  const subjectVoucher = (seq: number, ledger: number, amount: bigint) => ({
+    seq,
+    operation: Operation.create_transfers,
+    businessDay: 0,
+    lines: [
+      { ledger, code: 1, side: 'debit' as const, amount },
+      { ledger, code: 3, side: 'credit' as const, amount },
+    ],
+  });
+
+  test('the stored rows give the same books, which go on alike', () => {
+    const gl = new GeneralLedger(chart);
+    gl.applySubjectVoucher(0, subjectVoucher(1, ledgerMain, 7n));
+    gl.applySubjectVoucher(1, subjectVoucher(1, ledgerOther, 5n));
+    gl.applySubjectVoucher(0, { seq: 2, operation: Operation.day_cut, businessDay: 0, businessDayBegins: 20260102, lines: [] });
+    gl.applySubjectVoucher(0, { ...subjectVoucher(3, ledgerMain, 11n), businessDay: 20260102 });
+    const { shards, days } = gl.toJSON();
+    expect([gl.progressRow(0), gl.dayTotalsRow(ledgerMain, 20260102, 1)]).toEqual([
+      { shard: 0, seqLast: 3, day: 20260102 },
+      { ledger: ledgerMain, day: 20260102, code: 1, debits: '11', credits: '0' },
+    ]);
+    const restored = GeneralLedger.fromSubjectRows(chart, JSON.parse(JSON.stringify(shards)), JSON.parse(JSON.stringify(days)));
+    expect(restored.toJSON()).toEqual(gl.toJSON());
+    for (const books of [gl, restored]) books.applySubjectVoucher(1, subjectVoucher(2, ledgerOther, 3n));
+    expect(restored.toJSON()).toEqual(gl.toJSON());
+    expect(restored.trialBalance(ledgerMain, 0)).toEqual(gl.trialBalance(ledgerMain, 0));
+    expect([restored.seqLast(0), restored.businessDay(0)]).toEqual([3, 20260102]);
+  });
+
+  test.each([
+    { what: 'rows that do not balance', days: [{ ledger: 1, day: 0, code: 1, debits: '5', credits: '0' }], message: /ledger 1 balances/ },
+    {
+      what: 'a row named twice',
+      days: [
+        { ledger: 1, day: 0, code: 1, debits: '5', credits: '5' },
+        { ledger: 1, day: 0, code: 1, debits: '5', credits: '5' },
+      ],
+      message: /code 1 once/,
+    },
+    { what: 'a negative total', days: [{ ledger: 1, day: 0, code: 1, debits: '-5', credits: '-5' }], message: /not negative/ },
+  ])('refuses $what', ({ days, message }) => {
+    expect(() => GeneralLedger.fromSubjectRows(chart, [{ shard: 0, seqLast: 1, day: 0 }], days)).toThrow(message);
+  });
+});

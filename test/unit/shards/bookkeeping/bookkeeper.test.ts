@@ -22,6 +22,7 @@ function storeWithHeldCommits() {
   let appends = 0;
   const store = {
     lastBooked: () => undefined,
+    books: () => undefined,
     report: () => undefined,
     append: () => {
       appends++;
@@ -62,6 +63,7 @@ function storeFailingCommits() {
   const state = { failures: 0 };
   const store = {
     lastBooked: () => undefined,
+    books: () => undefined,
     report: () => undefined,
     append: (vouchers: readonly { shard: number; voucher: StoredVoucher }[]) => {
       if (vouchers.length === 0) return Promise.resolve();

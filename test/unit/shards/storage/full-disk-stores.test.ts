@@ -10,7 +10,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BookkeepingStore, type StoredVoucher } from '../../../../src/shards/bookkeeping/bookkeeping-store.js';
+import { BookkeepingStore, type BooksChanges, type StoredVoucher } from '../../../../src/shards/bookkeeping/bookkeeping-store.js';
 import { AdminStore } from '../../../../src/admin/admin-store.js';
 import { ChainLog } from '../../../../src/shards/chains/chain-log.js';
 import { isCommitFailureEcho } from '../../../../src/shards/storage/commit-failures.js';
@@ -184,16 +184,18 @@ describe('BookkeepingStore under the free-space reserve', () => {
     entryTimestamp: '1',
     entryBytes: 64,
   });
+  /** The books a voucher of seq `seq` changes: its shard's progress. */
+  const progressThrough = (seq: number): BooksChanges => ({ replace: seq === 1, shardCount: 1, shards: [{ shard: 0, seqLast: seq, day: 20260101 }], days: [], accounts: [] });
 
   it('refuses vouchers and reports storage_failed, keeps what it stored, and stores again once space returns', async () => {
     const store = BookkeepingStore.open(freshDir('bookkeeping'));
-    await store.append([{ shard: 0, voucher: voucher(1) }]);
+    await store.append([{ shard: 0, voucher: voucher(1) }], progressThrough(1));
     await withFree(spaceOf(disk.dir)!.reserveBytes / 2, async () => {
-      await expect(store.append([{ shard: 0, voucher: voucher(2) }])).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(underReserve) });
+      await expect(store.append([{ shard: 0, voucher: voucher(2) }], progressThrough(2))).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(underReserve) });
       await expect(store.putReport(20260101, '{}')).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(/report of day 20260101/) });
     });
     expect([store.lastBooked(0)?.seq, store.report(20260101)]).toEqual([1, undefined]);
-    await store.append([{ shard: 0, voucher: voucher(2) }]);
+    await store.append([{ shard: 0, voucher: voucher(2) }], progressThrough(2));
     expect(await store.putReport(20260101, '{"day":20260101}')).toBe('{"day":20260101}');
     expect(store.lastBooked(0)?.seq).toBe(2);
     await store.close();
