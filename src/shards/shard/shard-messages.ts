@@ -6,7 +6,7 @@ import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 
 /**
  * Control tasks: a number space of their own (ShardControlNumber), kept apart from the wire operations and
- * journal entry kinds (core/operations.ts: 1..19, 40..46) so they can never be mistaken for ledger work, and
+ * journal entry kinds (core/operations.ts: 1..19, 40..46, 48) so they can never be mistaken for ledger work, and
  * from the day book's queries (DayQuery in day-book.ts: 30, 31) — specs check they never collide.
  */
 export const ShardControl = {
