@@ -66,7 +66,7 @@ export const idMapPartitions = 64;
 /** Parts of an id table: each grows on its own, so a rehash pauses a shard for 1/256 of the table. */
 export const idTablePartitions = 256;
 
-/** History nodes per chunk of the in-memory history buffer (12 MiB of locations and links). */
+/** History nodes per chunk of the in-memory history buffer (16 MiB of locations, links and slots). */
 export const historyChunkNodes = 1 << 20;
 
 /**
