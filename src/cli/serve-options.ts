@@ -5,11 +5,19 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
 import { parseChart } from '../core/books/chart-of-accounts.js';
-import { eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax, shutdownDeadlineMsDefault, shutdownDeadlineMsMax } from '../core/limits.js';
+import {
+  checkpointEntriesMax,
+  checkpointSecondsMax,
+  eventsPerSecondMax,
+  hotApplyIntervalMsMax,
+  shardCountMax,
+  shutdownDeadlineMsDefault,
+  shutdownDeadlineMsMax,
+} from '../core/limits.js';
 import { isLoopbackHost, readKeysFile, type ApiKey } from '../gateway/auth.js';
 import type { TlsFiles } from '../gateway/server.js';
 import { hotOutboundDefault, type HotOutboundOptions } from '../shards/set/hot-outbound-keeper.js';
-import { hotInboundDefault, type HotInboundOptions } from '../shards/shard/shard-messages.js';
+import { checkpointDefault, hotInboundDefault, type CheckpointOptions, type HotInboundOptions } from '../shards/shard/shard-messages.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isLogLevel, logLevels, type LogLevel } from './logger.js';
 import { integerOption, parseFlags } from './option-values.js';
@@ -27,6 +35,8 @@ export interface ServeOptions {
   hotInbound: HotInboundOptions;
   /** Hot-outbound accounts: slice refills and timed compensation. */
   hotOutbound: HotOutboundOptions;
+  /** How often each shard flushes its history to disk (a flush_history entry; checkpoints follow them). */
+  checkpoint: CheckpointOptions;
   /** The API keys file, read and checked; null: authentication is off (allowed only on a loopback host). */
   keys: { path: string; entries: readonly ApiKey[] } | null;
   /** TLS certificate and key (PEM files), or null for plain ws:// and http://. */
@@ -57,6 +67,7 @@ export class UsageError extends Error {
 
 export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR] [--shards N] [--day-cut HH:MM|manual] [--time-zone TZ] [--chart FILE]
                    [--hot-apply-ms N] [--hot-threshold N] [--hot-unmark-quiet S] [--hot-refill-ms N] [--hot-compensate-ms N]
+                   [--checkpoint-entries N] [--checkpoint-seconds T]
                    [--keys FILE] [--tls-cert FILE --tls-key FILE] [--key-rate N] [--account-rate N]
                    [--backup-dir DIR [--backup-every-minutes N] [--backup-hourly N] [--backup-daily N]]
                    [--log-level L] [--shutdown-deadline-ms N] [--config FILE]
@@ -79,6 +90,11 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                                                     (env TALLY_HOT_REFILL_MS, default ${hotOutboundDefault.refillMs})
   --hot-compensate-ms N ms between timed compensations (idle slices return home)
                                                     (env TALLY_HOT_COMPENSATE_MS, default ${hotOutboundDefault.compensateMs})
+  --checkpoint-entries N  journal entries between two history flushes of a shard (its history index moves
+                        to disk; a checkpoint follows), 1..${checkpointEntriesMax}
+                                                    (env TALLY_CHECKPOINT_ENTRIES, default ${checkpointDefault.entries})
+  --checkpoint-seconds T  longest time between two history flushes of a shard that wrote, 1..${checkpointSecondsMax}
+                                                    (env TALLY_CHECKPOINT_SECONDS, default ${checkpointDefault.seconds})
   --keys FILE     API keys (JSON, made by \`tally keys new\`): every call needs one, with the scope its
                   operation needs (read, post, admin)    (env TALLY_KEYS; without it authentication is
                   off, which is allowed only when --host is a loopback address)
@@ -135,6 +151,10 @@ export function parseServeArgs(argv: readonly string[], processEnv: NodeJS.Proce
       hotOutbound: {
         refillMs: integer('--hot-refill-ms', values['hot-refill-ms'] ?? env.TALLY_HOT_REFILL_MS ?? String(hotOutboundDefault.refillMs), 1, 60_000),
         compensateMs: integer('--hot-compensate-ms', values['hot-compensate-ms'] ?? env.TALLY_HOT_COMPENSATE_MS ?? String(hotOutboundDefault.compensateMs), 1, 3_600_000),
+      },
+      checkpoint: {
+        entries: integer('--checkpoint-entries', values['checkpoint-entries'] ?? env.TALLY_CHECKPOINT_ENTRIES ?? String(checkpointDefault.entries), 1, checkpointEntriesMax),
+        seconds: integer('--checkpoint-seconds', values['checkpoint-seconds'] ?? env.TALLY_CHECKPOINT_SECONDS ?? String(checkpointDefault.seconds), 1, checkpointSecondsMax),
       },
       keys,
       tls: tlsOption(values['tls-cert'] ?? env.TALLY_TLS_CERT, values['tls-key'] ?? env.TALLY_TLS_KEY),
@@ -252,6 +272,8 @@ const serveFlags = {
   'hot-unmark-quiet': { type: 'string' },
   'hot-refill-ms': { type: 'string' },
   'hot-compensate-ms': { type: 'string' },
+  'checkpoint-entries': { type: 'string' },
+  'checkpoint-seconds': { type: 'string' },
   keys: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },

@@ -66,8 +66,26 @@ export const idMapPartitions = 64;
 /** Parts of an id table: each grows on its own, so a rehash pauses a shard for 1/256 of the table. */
 export const idTablePartitions = 256;
 
-/** History nodes per chunk of the append-only history log (16 MiB of locations and links). */
+/** History nodes per chunk of the in-memory history buffer (16 MiB of locations, links and slots). */
 export const historyChunkNodes = 1 << 20;
+
+/**
+ * Account slots whose history runs share one stored value (core/accounts/history-runs.ts): a flush writes one
+ * put per block of slots that posted since the last flush, so a flush of 10,000 busy accounts is 10 puts.
+ */
+export const historyBlockSlots = 1024;
+
+/** History nodes the buffer holds between two flushes: node numbers are i32 (a flush every few seconds holds far fewer). */
+export const historyBufferNodesMax = 0x7fff_ffff;
+
+/** Default of `tally serve --checkpoint-entries`: journal entries between two flush_history entries (and checkpoints). */
+export const checkpointEntriesDefault = 256;
+/** Largest `--checkpoint-entries`: the history buffer holds at most this many batches of nodes. */
+export const checkpointEntriesMax = 65_536;
+/** Default of `tally serve --checkpoint-seconds`: longest time between two flush_history entries of a shard that wrote. */
+export const checkpointSecondsDefault = 60;
+/** Largest `--checkpoint-seconds`: a day; memory and restart time grow with it. */
+export const checkpointSecondsMax = 86_400;
 
 /** Transfer ids a shard's id table holds before its first rehash: 8M buckets, 256 MiB of address
  * space that the OS commits only as it is touched. Growth past it works, but each doubling

@@ -62,6 +62,12 @@ export const JournalEntryKind = {
    * onto creditsPosted, or an automatic mark or un-mark. Written by the shard's ticker.
    */
   apply_hot_inbound: 19,
+  /**
+   * Moves every account's history nodes buffered since the last flush into runs stored beside the journal
+   * (core/accounts/account-history.ts); it moves no money. Written by the shard every --checkpoint-entries
+   * entries or --checkpoint-seconds: the state right after it is what a checkpoint captures.
+   */
+  flush_history: 48,
 } as const;
 
 export type JournalEntryKindName = keyof typeof JournalEntryKind;
@@ -88,7 +94,7 @@ export function isWireOperation(op: number): op is WireOperationNumber {
 
 /** A number a journal entry's header may carry. */
 export function isJournalEntryKind(op: number): op is JournalEntryKindNumber {
-  return Number.isInteger(op) && ((op >= 1 && op <= 3) || (op >= 7 && op <= 9) || (op >= 17 && op <= 19));
+  return Number.isInteger(op) && ((op >= 1 && op <= 3) || (op >= 7 && op <= 9) || (op >= 17 && op <= 19) || op === JournalEntryKind.flush_history);
 }
 
 /** Operations that run the ledger rather than post to it: adjustments (maker–checker), the audit log, snapshots. */

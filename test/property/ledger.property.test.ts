@@ -99,6 +99,8 @@ type Step =
   | { kind: 'expire'; seconds: number }
   /** The shard's hot-inbound tick: every buffer applied. */
   | { kind: 'applyHot' }
+  /** The shard's history flush: buffered history moves to stored runs (the model has no such thing). */
+  | { kind: 'flush' }
   | { kind: 'restart' };
 
 const accountEvent: fc.Arbitrary<AccountInput> = fc.record({
@@ -163,6 +165,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: -3, max: 8 }).map((seconds): Step => ({ kind: 'clock', seconds })) },
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 6 }).map((seconds): Step => ({ kind: 'expire', seconds })) },
   { weight: 2, arbitrary: fc.constant<Step>({ kind: 'applyHot' }) },
+  { weight: 2, arbitrary: fc.constant<Step>({ kind: 'flush' }) },
   { weight: 1, arbitrary: fc.constant<Step>({ kind: 'restart' }) },
 );
 
@@ -304,6 +307,10 @@ class Pair {
       expect(this.h.expireDue()).toBe(this.model.expireDue(this.h.nowNs));
     } else if (s.kind === 'applyHot') {
       expect(this.h.applyHotInbound()).toBe(this.model.applyHotInbound());
+    } else if (s.kind === 'flush') {
+      expect(this.h.flushHistory()).toBe(true);
+      this.model.flushHistory(this.h.nowNs);
+      this.compareHistories();
     } else {
       this.h.restart();
       this.compareHistories();
@@ -330,6 +337,12 @@ class Pair {
     for (const accountId of accountIdsAll) {
       expect(this.h.history({ accountId })).toEqual(this.model.history({ accountId }));
       expect(this.h.history({ accountId, limit: 3, reversed: true })).toEqual(this.model.history({ accountId, limit: 3, reversed: true }));
+      // Windows that cut through flushed runs and the buffer (the clock moves by seconds between steps).
+      for (const [from, to] of [[2n, 9n], [5n, 30n]] as const) {
+        const window = { accountId, timestampMin: clockStartNs + from * nsPerSecond, timestampMax: clockStartNs + to * nsPerSecond, limit: 2 };
+        expect(this.h.history(window)).toEqual(this.model.history(window));
+        expect(this.h.history({ ...window, reversed: true })).toEqual(this.model.history({ ...window, reversed: true }));
+      }
     }
   }
 

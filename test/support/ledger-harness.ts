@@ -63,7 +63,12 @@ export class LedgerHarness {
   private readonly verifyEachWrite: boolean;
   private readonly accountIds = new Set<bigint>();
   private readonly transferIds = new Set<bigint>();
-  private readonly source: JournalSource = { entry: (seq) => this.journal.get(seq) };
+  /** The stored history run blocks, by `${epoch}:${block}`, as the shard stores them with each flush entry. */
+  readonly runBlocks = new Map<string, Uint8Array>();
+  private readonly source: JournalSource = {
+    entry: (seq) => this.journal.get(seq),
+    runBlock: (epoch, block) => this.runBlocks.get(`${epoch}:${block}`),
+  };
 
   constructor(options: LedgerHarnessOptions = {}) {
     this.shardIndex = options.shardIndex ?? 0;
@@ -153,6 +158,15 @@ export class LedgerHarness {
     return true;
   }
 
+  /** The shard's history flush: a flush_history entry, its run blocks stored with it. */
+  flushHistory(): boolean {
+    const flushed = this.ledger.flushHistory(this.nowNs);
+    if (flushed === null) return false;
+    for (const { block, bytes } of flushed.runs.blocks) this.runBlocks.set(`${flushed.runs.epoch}:${block}`, bytes);
+    this.persist(flushed.seq, flushed.entry);
+    return true;
+  }
+
   expireDue(): boolean {
     const written = this.ledger.expireDue(this.nowNs);
     if (written === null) return false;
@@ -197,7 +211,14 @@ export class LedgerHarness {
     this.ledger = this.newLedger();
     const seqs = [...this.journal.keys()].sort((a, b) => a - b);
     // A copy, as a read from storage would be: replay must not depend on the live buffer.
-    for (const seq of seqs) this.ledger.replay(seq, this.journal.get(seq)!.slice());
+    for (const seq of seqs) {
+      this.ledger.replay(seq, this.journal.get(seq)!.slice());
+      // A replayed flush produces exactly the run blocks stored with it (the shard checks the same).
+      const runs = this.ledger.takeFlushedRuns();
+      for (const { block, bytes } of runs?.blocks ?? []) {
+        if (!bytesEqual(bytes, this.runBlocks.get(`${runs!.epoch}:${block}`) ?? new Uint8Array(0))) throw new Error(`flush ${seq}: run block ${block} replays to other bytes`);
+      }
+    }
     this.ledger.verify();
     const after = this.snapshot();
     for (const [what, bytes] of before) {

@@ -237,6 +237,11 @@ export class ReferenceLedger {
     return applied;
   }
 
+  /** A history flush (Ledger.flushHistory): an entry without events; it takes the next timestamp and moves nothing. */
+  flushHistory(nowNs: bigint): void {
+    this.timestampLast = this.nextTimestamp(nowNs);
+  }
+
   /** Expires due holds; true when the ledger had anything due (and so wrote a journal entry). */
   expireDue(nowNs: bigint): boolean {
     const timestamp = this.nextTimestamp(nowNs);

@@ -50,7 +50,7 @@ export const accountStaticBytes = 64;
 export const accountRecordBytes = 64;
 /**
  * Byte offsets inside a record. Balances fill bytes 0..39 (u64 each, Balance order); the history head is a
- * double (node numbers pass 2^32); the rest are the narrow per-slot fields. Bytes 60..63 are unused.
+ * double (a journal seq); the rest are the narrow per-slot fields. Bytes 60..63 are unused.
  */
 export const AccountRecordLayout = {
   balances: 0,
@@ -58,7 +58,7 @@ export const AccountRecordLayout = {
   flags: 44, // u16 AccountFlags
   status: 46, // u8 StatusBits
   hot: 47, // u8 HotBits (core/hot/hot-inbound.ts)
-  historyHead: 48, // f64: newest history node, or -1
+  historyHead: 48, // f64: epoch (flush_history seq) of the newest stored history run, or -1
   creditsInWindow: 56, // u32: credits in the current rate window (core/hot/hot-inbound.ts)
 } as const;
 const R = AccountRecordLayout;
@@ -137,13 +137,13 @@ export class AccountTable {
     this.bytes[slot * accountRecordBytes + R.hot] = bits;
   }
 
-  /** The newest history node of the account, or -1 (kept by AccountHistory). */
+  /** The epoch of the account's newest stored history run, or -1 (kept by AccountHistory). */
   historyHead(slot: number): number {
     return this.doubles[slot * recordWords64 + R.historyHead / 8]!;
   }
 
-  setHistoryHead(slot: number, node: number): void {
-    this.doubles[slot * recordWords64 + R.historyHead / 8] = node;
+  setHistoryHead(slot: number, epoch: number): void {
+    this.doubles[slot * recordWords64 + R.historyHead / 8] = epoch;
   }
 
   /** Credits to the account in the current rate window (kept by CreditRates). */

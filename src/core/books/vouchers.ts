@@ -216,7 +216,9 @@ function dayBegun({ operation, count, seq, businessDay }: JournalEntryHeader): n
     operation === JournalEntryKind.prepare_chains ||
     operation === JournalEntryKind.abort_chains ||
     // A hot-inbound summary applies credits whose transfers were booked when they were accepted.
-    operation === JournalEntryKind.apply_hot_inbound;
+    operation === JournalEntryKind.apply_hot_inbound ||
+    // A history flush moves the shard's history index to disk: no money at all.
+    operation === JournalEntryKind.flush_history;
   assert(movesNoPostedMoney, `journal operation ${operation} is known`);
   return undefined;
 }

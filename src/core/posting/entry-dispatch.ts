@@ -7,6 +7,7 @@ import { applyAbort, applyPrepare, checkCommit } from './chain-votes.js';
 import { applyCut } from './day-cuts.js';
 import { applyBatchEvents, eventRules, sliceRules } from './entry-apply.js';
 import { expireThrough } from './expiry-entries.js';
+import { applyFlush } from './history-flush.js';
 import { applyHotRecords } from './hot-inbound-entries.js';
 import { JournalEntryFlags, type JournalEntryHeader } from './journal-entry.js';
 import type { LedgerContext } from './ledger-context.js';
@@ -55,6 +56,7 @@ const entryHandlers: Readonly<Record<JournalEntryKindNumber, EntryHandler>> = {
   [JournalEntryKind.prepare_chains]: (context, entry, header) => applyPrepare(context, entry, header),
   [JournalEntryKind.abort_chains]: (context, entry, header) => applyAbort(context, entry, header),
   [JournalEntryKind.apply_hot_inbound]: ordinaryEntry(hotBody),
+  [JournalEntryKind.flush_history]: (context, entry, header) => applyFlush(context, entry, header),
 };
 
 /** Applies `entry` (whose header is `header`) to the ledger, results into the entry. */
@@ -67,5 +69,7 @@ export function applyEntry(context: LedgerContext, entry: Uint8Array, header: Jo
   assert(handler !== undefined, `entry ${seq}: journal entry kind ${operation} is known`);
   // A cut begins a day; every other entry belongs to the one under way.
   if (operation !== JournalEntryKind.day_cut) assert(header.businessDay === context.businessDay, `entry ${seq} belongs to the current business day`);
+  // History nodes of this entry's events take their timestamps from its header (timestampBase + index).
+  context.state.accounts.history.noteEntry(seq, header.timestampBase);
   handler(context, entry, header, assignedChecked);
 }

@@ -4,6 +4,7 @@
 
 import { journalEntryBytes, writeJournalHeader, type JournalEntryHeader } from './journal-entry.js';
 import type { LedgerState } from './ledger-state.js';
+import type { FlushedRuns } from '../accounts/history-runs.js';
 import type { JournalEntryKindNumber } from '../operations.js';
 
 /** A group of cross-shard chains this shard voted on and that is not decided yet (core/chains/prepared-chains.ts). */
@@ -53,6 +54,8 @@ export class LedgerContext {
   closedDays: ClosedDay[] = [];
   /** Set by a prepare_chains entry until the next entry decides it; nothing else may run meanwhile. */
   prepared: PreparedGroup | null = null;
+  /** The run blocks the last flush_history entry produced, until the caller takes them to store. */
+  flushedRuns: FlushedRuns | null = null;
   /** How long each credit applied live waited in its hot-inbound buffer (ns), until taken. */
   hotDelaysNs: number[] = [];
 

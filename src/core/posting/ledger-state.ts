@@ -9,6 +9,7 @@ import { ExpiryHeap } from './expiry-heap.js';
 import { CreditRates, HotBits, InboundBuffer } from '../hot/hot-inbound.js';
 import { IdMap } from '../accounts/id-map.js';
 import { IdTable } from '../accounts/id-table.js';
+import type { HistorySource } from '../accounts/history-runs.js';
 import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
 import { shardOfIdAt } from '../routing.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
@@ -17,10 +18,16 @@ import { Outbox } from '../transit/transit.js';
 import { AccountFlags, TransferStatus } from '../types.js';
 import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
 
-export interface JournalSource {
+/**
+ * The core's read interface to storage: journal entries and, when the ledger flushes its history (a shard
+ * does; tests that keep everything in memory need not), the stored history runs (core/accounts/history-runs.ts).
+ */
+export interface JournalSource extends Partial<HistorySource> {
   /** A persisted journal entry by seq, read synchronously. */
   entry(seq: number): Uint8Array | undefined;
 }
+
+export type { HistorySource } from '../accounts/history-runs.js';
 
 export type { BalanceField } from '../accounts/account-table.js';
 
@@ -95,6 +102,7 @@ export class LedgerState {
     outboxAcknowledged: readonly number[] = [],
   ) {
     this.transfers = new IdTable(transferIdsExpected);
+    if (journal.runBlock !== undefined) this.accounts.history.source = journal as HistorySource;
     this.outbox = new Outbox(outboxAcknowledged);
   }
 

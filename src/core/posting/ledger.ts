@@ -14,6 +14,8 @@ import { writeCutEntry } from './day-cuts.js';
 import { applyEntry } from './entry-dispatch.js';
 import { errors } from '../errors.js';
 import { writeExpireEntry } from './expiry-entries.js';
+import type { FlushedRuns } from '../accounts/history-runs.js';
+import { writeFlushEntry } from './history-flush.js';
 import type { HotInboundPolicy } from '../hot/hot-inbound.js';
 import { hotInboundStatus, hotOutboundIds, writeHotInboundEntry } from './hot-inbound-entries.js';
 import { writeInboundEntry } from './inbound-batches.js';
@@ -25,7 +27,8 @@ import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
 
-export type { JournalSource } from './ledger-state.js';
+export type { HistorySource, JournalSource } from './ledger-state.js';
+export type { FlushedRuns } from '../accounts/history-runs.js';
 export type { ClosedDay } from './ledger-context.js';
 
 export interface LedgerOptions {
@@ -155,6 +158,29 @@ export class Ledger {
   expireDue(nowNs: bigint): { seq: number; entry: Uint8Array } | null {
     const written = writeExpireEntry(this.#context, nowNs);
     return written === null ? null : this.#apply(written);
+  }
+
+  /**
+   * Writes a flush_history entry: every history node buffered since the last flush moves into stored runs,
+   * returned with the entry (store them in the same transaction). Null while a vote awaits its decision.
+   */
+  flushHistory(nowNs: bigint): { seq: number; entry: Uint8Array; runs: FlushedRuns } | null {
+    const written = writeFlushEntry(this.#context, nowNs);
+    if (written === null) return null;
+    const { seq, entry } = this.#apply(written);
+    return { seq, entry, runs: this.takeFlushedRuns()! };
+  }
+
+  /** The runs of the last flush_history entry applied (by flushHistory or replay) and not taken yet, or null. */
+  takeFlushedRuns(): FlushedRuns | null {
+    const runs = this.#context.flushedRuns;
+    this.#context.flushedRuns = null;
+    return runs;
+  }
+
+  /** History nodes buffered since the last flush (memory that the next flush_history entry empties). */
+  get historyBufferedNodes(): number {
+    return this.#context.state.accounts.history.bufferedNodes;
   }
 
   /**

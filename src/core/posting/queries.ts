@@ -124,22 +124,57 @@ export function accountHistory(state: LedgerState, body: Uint8Array): Uint8Array
   const query = parseFilter(body);
   const slot = state.accounts.slotAt(query.view, F.accountId);
   if (slot < 0) return new Uint8Array(0);
-  const locations = state.accounts.history.locations(slot);
-  const timestampAt = (i: number) => {
-    const stored = state.record(locations[i]!);
-    return stored.view.getBigUint64(stored.at + T.timestamp, true);
-  };
-  // Locations are in posting order, so timestamps ascend: bisect for the window.
-  const first = lowerBound(locations.length, (i) => timestampAt(i) >= query.timestampMin);
-  const end = lowerBound(locations.length, (i) => timestampAt(i) > query.timestampMax);
-  const count = Math.max(0, Math.min(query.limit, end - first));
-  const reply = new Uint8Array(count * H.bytes);
+  const locations = query.reversed ? pageNewestFirst(state, slot, query) : pageOldestFirst(state, slot, query);
+  const reply = new Uint8Array(locations.length * H.bytes);
   const out = viewOf(reply);
-  for (let n = 0; n < count; n++) {
-    const index = query.reversed ? end - 1 - n : first + n;
-    writeHistoryEntry(state, slot, locations[index]!, reply, out, n * H.bytes);
-  }
+  locations.forEach((location, n) => writeHistoryEntry(state, slot, location, reply, out, n * H.bytes));
   return reply;
+}
+
+function timestampOfRecord(state: LedgerState, location: number): bigint {
+  const stored = state.record(location);
+  return stored.view.getBigUint64(stored.at + T.timestamp, true);
+}
+
+/** The window [first, end) of `locations` (one segment, posting order, so timestamps ascend) inside the query's. */
+function windowOf(state: LedgerState, locations: Float64Array, query: HistoryQuery): { first: number; end: number } {
+  const first = lowerBound(locations.length, (i) => timestampOfRecord(state, locations[i]!) >= query.timestampMin);
+  const end = lowerBound(locations.length, (i) => timestampOfRecord(state, locations[i]!) > query.timestampMax);
+  return { first, end: Math.max(first, end) };
+}
+
+/**
+ * The oldest `limit` locations in the window. Segments come newest first, so the walk goes back to the
+ * first one that ends before the window, keeping only their headers, then reads locations forwards.
+ */
+function pageOldestFirst(state: LedgerState, slot: number, query: HistoryQuery): number[] {
+  const history = state.accounts.history;
+  const inWindow = [];
+  for (const segment of history.segmentsNewestFirst(slot)) {
+    if (segment.lastTimestamp < query.timestampMin) break;
+    if (segment.firstTimestamp <= query.timestampMax) inWindow.push(segment);
+  }
+  const page: number[] = [];
+  for (let k = inWindow.length - 1; k >= 0 && page.length < query.limit; k--) {
+    const locations = history.locationsOf(slot, inWindow[k]!);
+    const { first, end } = windowOf(state, locations, query);
+    for (let i = first; i < end && page.length < query.limit; i++) page.push(locations[i]!);
+  }
+  return page;
+}
+
+/** The newest `limit` locations in the window: segments newest first, each read backwards, until the page is full. */
+function pageNewestFirst(state: LedgerState, slot: number, query: HistoryQuery): number[] {
+  const history = state.accounts.history;
+  const page: number[] = [];
+  for (const segment of history.segmentsNewestFirst(slot)) {
+    if (page.length >= query.limit || segment.lastTimestamp < query.timestampMin) break;
+    if (segment.firstTimestamp > query.timestampMax) continue;
+    const locations = history.locationsOf(slot, segment);
+    const { first, end } = windowOf(state, locations, query);
+    for (let i = end - 1; i >= first && page.length < query.limit; i--) page.push(locations[i]!);
+  }
+  return page;
 }
 
 function writeHistoryEntry(state: LedgerState, slot: number, location: number, reply: Uint8Array, out: DataView, at: number): void {

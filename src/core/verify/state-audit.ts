@@ -163,13 +163,19 @@ export class PostedRecount {
     for (let slot = 0; slot < count; slot += stride) slots.add(slot);
     const problems: string[] = [];
     for (const slot of [...slots].sort((x, y) => x - y)) {
-      const locations = state.accounts.history.locations(slot);
       const expected = slot < this.#nodes.length ? this.#nodes[slot]! : 0;
+      // Every stored run of the account and its buffer, oldest first: nothing of the history is held as a whole.
+      let listed = 0;
       let ordered = true;
-      for (let k = 1; k < locations.length && ordered; k++) ordered = locations[k]! > locations[k - 1]!;
-      if (locations.length === expected && ordered) continue;
+      let previous = -1;
+      for (const location of state.accounts.history.allLocations(slot)) {
+        ordered &&= location > previous;
+        previous = location;
+        listed++;
+      }
+      if (listed === expected && ordered) continue;
       if (problems.length >= accountProblemsPerCheckMax) break;
-      const why = locations.length === expected ? 'out of posting order' : `${locations.length} entries, but ${expected} transfer records name it`;
+      const why = listed === expected ? 'out of posting order' : `${listed} entries, but ${expected} transfer records name it`;
       problems.push(`shard ${state.shardIndex} ${describeAccount(state, slot)}: its history index lists ${why}`);
     }
     return { problems, accountsChecked: slots.size, sampled };

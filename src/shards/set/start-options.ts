@@ -2,9 +2,9 @@
 // that names it, before any worker starts or any file is touched.
 
 import { parseDayCutSchedule } from '../../core/business-day.js';
-import { eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax } from '../../core/limits.js';
+import { checkpointEntriesMax, checkpointSecondsMax, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax } from '../../core/limits.js';
 import type { TransitRelayOptions } from '../relay/transit-relay.js';
-import type { HotInboundOptions } from '../shard/shard-messages.js';
+import type { CheckpointOptions, HotInboundOptions } from '../shard/shard-messages.js';
 import type { HotOutboundOptions } from './hot-outbound-keeper.js';
 
 export interface StartShardsOptions {
@@ -24,6 +24,8 @@ export interface StartShardsOptions {
   readonly hotOutbound?: HotOutboundOptions;
   /** Transfer events per second per account, as debit or credit (core/rate-limits/account-rate-limit.ts); 0 or absent = no limit. */
   readonly accountRate?: number;
+  /** How often each shard writes a flush_history entry: every `entries` entries or `seconds` (default checkpointDefault). */
+  readonly checkpoint?: CheckpointOptions;
 }
 
 export interface DayCutOptions {
@@ -40,6 +42,7 @@ export const dayCutDefault: DayCutOptions = { cutTime: '00:00', timeZone: 'UTC',
 export function checkOptions(options: StartShardsOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   if (options.hotInbound !== undefined) checkHotInbound(options.hotInbound);
+  if (options.checkpoint !== undefined) checkCheckpoint(options.checkpoint);
   const { accountRate = 0 } = options;
   if (!Number.isInteger(accountRate) || accountRate < 0 || accountRate > eventsPerSecondMax) throw new RangeError(`options.accountRate must be an integer in 0..${eventsPerSecondMax} (events per second, 0 = off), got ${String(accountRate)}`);
   if (options.hotOutbound !== undefined) {
@@ -51,6 +54,15 @@ export function checkOptions(options: StartShardsOptions): void {
   if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
   if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {
     throw new RangeError(`options.shardCount must be an integer in 1..${shardCountMax} (shardCountMax), got ${String(options.shardCount)}`);
+  }
+}
+
+function checkCheckpoint({ entries, seconds }: CheckpointOptions): void {
+  if (!Number.isInteger(entries) || entries < 1 || entries > checkpointEntriesMax) {
+    throw new RangeError(`options.checkpoint.entries must be an integer in 1..${checkpointEntriesMax}, got ${String(entries)}`);
+  }
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > checkpointSecondsMax) {
+    throw new RangeError(`options.checkpoint.seconds must be an integer in 1..${checkpointSecondsMax}, got ${String(seconds)}`);
   }
 }
 

@@ -1,5 +1,6 @@
 // One shard's journal on disk: an LMDB environment at `${dataDir}/shard-${index}` holding entries by seq
-// (1, 2, 3, … without gaps), the closed days and the shard's identity. The only module that writes it (the
+// (1, 2, 3, … without gaps), the account history runs of each flush_history entry (written in the entry's
+// own transaction), the closed days and the shard's identity. The only module that writes it (the
 // snapshot copier and tally verify open it read-only on their own; storage/store-catalog.ts lists every store).
 // An append resolves only once its entry AND every earlier entry are fsync'd; an entry is never overwritten.
 
@@ -9,6 +10,7 @@ import { balanceStride } from '../../core/accounts/account-table.js';
 import { assert } from '../../core/assert.js';
 import { bytesEqual } from '../../core/bytes.js';
 import { errors } from '../../core/errors.js';
+import { runBlockKey, type FlushedRuns, type HistorySource } from '../../core/accounts/history-runs.js';
 import { journalCacheEntriesMax, shardCountMax } from '../../core/limits.js';
 import { openEnvironmentReadOnly } from '../storage/read-only-env.js';
 import { quietCommitFailure, storageFailure } from '../storage/commit-failures.js';
@@ -41,10 +43,14 @@ interface ShardMeta {
 
 /** lmdb-js accepts put flags as a third argument; its typings only declare the version form. */
 type PutWithFlags = (key: number, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
+type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
+
+/** Named databases of a shard store: journal, meta, days, history (storage/store-catalog.ts lists them too). */
+const databasesMax = 4;
 
 const noop = (): void => {};
 
-export class JournalStore {
+export class JournalStore implements HistorySource {
   /** Highest seq appended (durable or still in flight); 0 when empty. */
   seqLast: number;
   /** Highest seq known durable together with every seq below it. */
@@ -54,6 +60,10 @@ export class JournalStore {
   readonly #journal: Database<Uint8Array, number>;
   readonly #meta: Database<MetaValue, string>;
   readonly #days: Database<Uint8Array, Uint8Array>;
+  /** History run blocks by (epoch, block) (core/accounts/history-runs.ts); null: a read-only store that has none. */
+  readonly #history: Database<Uint8Array, Uint8Array> | null;
+  /** Runs of flushes not yet committed, by epoch: LMDB reads cannot see them yet. */
+  readonly #runsInFlight = new Map<number, FlushedRuns>();
   readonly #cache: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(journalCacheEntriesMax);
   readonly #cacheSeqs = new Float64Array(journalCacheEntriesMax);
   /** Entries appended but not yet committed: LMDB reads cannot see them yet. */
@@ -68,6 +78,7 @@ export class JournalStore {
     journal: Database<Uint8Array, number>,
     meta: Database<MetaValue, string>,
     days: Database<Uint8Array, Uint8Array>,
+    history: Database<Uint8Array, Uint8Array> | null,
     seqLast: number,
   ) {
     this.path = path;
@@ -75,6 +86,7 @@ export class JournalStore {
     this.#journal = journal;
     this.#meta = meta;
     this.#days = days;
+    this.#history = history;
     this.seqLast = seqLast;
     this.seqDurable = seqLast;
   }
@@ -85,9 +97,10 @@ export class JournalStore {
     const path = join(options.dataDir, `shard-${options.shardIndex}`);
     const root = openEnvironment(path);
     try {
-      const { meta, journal, days } = openDatabases(root);
+      const { meta, journal, days, history } = openDatabases(root);
       checkIdentity(root, meta, journal, path, options);
-      return new JournalStore(path, root, journal, meta, days, lastSeqOf(journal));
+      assert(history !== undefined, 'a writable store opens (creating) its history database');
+      return new JournalStore(path, root, journal, meta, days, history, lastSeqOf(journal));
     } catch (error) {
       void root.close();
       throw error;
@@ -101,20 +114,99 @@ export class JournalStore {
    */
   static openReadOnly(dataDir: string, shardIndex: number, scratchDir: string): JournalStore {
     const path = join(dataDir, `shard-${shardIndex}`);
-    const root = openEnvironmentReadOnly(path, scratchDir, 3);
+    const root = openEnvironmentReadOnly(path, scratchDir, databasesMax);
     try {
-      const { meta, journal, days } = openDatabases(root);
+      const { meta, journal, days, history } = openDatabases(root);
       const identity = readIdentity(meta);
       if (identity.formatVersion === undefined) throw errors.storageFailed(`${path} is not a Tally shard store: its meta records no format`);
       if (identity.formatVersion !== journalFormatVersion) {
         throw errors.storageFailed(`${path} has journal format ${identity.formatVersion}; this build reads format ${journalFormatVersion}`);
       }
       if (identity.shardIndex !== shardIndex) throw errors.storageFailed(`${path} holds shard ${String(identity.shardIndex)}, not shard ${shardIndex}`);
-      return new JournalStore(path, root, journal, meta, days, lastSeqOf(journal));
+      // A store no flushing build ever opened has no history database (and no flush_history entry either).
+      return new JournalStore(path, root, journal, meta, days, history ?? null, lastSeqOf(journal));
     } catch (error) {
       void root.close();
       throw error;
     }
+  }
+
+  /**
+   * append() of a flush_history entry with the run blocks its application produced: the blocks are put in
+   * the same synchronous call, so in the same event turn and LMDB transaction as the entry (one commit, one
+   * fsync). Resolves, like append, once the entry and every earlier one are durable.
+   */
+  appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void> {
+    assert(runs.epoch === seq, 'a flush\'s runs carry its seq as their epoch');
+    const history = this.#writableHistory();
+    this.#runsInFlight.set(seq, runs);
+    // A failed commit rejects these puts and the entry's alike: the entry's rejection is the one answered.
+    for (const { block, bytes } of runs.blocks) void (history.put as unknown as PutBytesWithFlags).call(history, runBlockKey(seq, block), bytes, { noOverwrite: true }).catch(quietCommitFailure);
+    return this.append(seq, entry);
+  }
+
+  /**
+   * Replay of a flush_history entry already journaled: its blocks are normally stored (same transaction as
+   * the entry); any that are missing are written (idempotent: the replay produced the same bytes), and those
+   * present must equal the replay's. Throws storage_failed when one differs. Returns the blocks written.
+   */
+  restoreRuns(runs: FlushedRuns): number {
+    const { missing, different } = this.compareRuns(runs);
+    if (different.length > 0) throw errors.storageFailed(`${this.path}: history run blocks ${different.join(', ')} of flush ${runs.epoch} differ from their replay`);
+    if (missing.length === 0) return 0;
+    const history = this.#writableHistory();
+    this.#runsInFlight.set(runs.epoch, runs);
+    const written = Promise.all(runs.blocks.filter(({ block }) => missing.includes(block)).map(({ block, bytes }) => history.put(runBlockKey(runs.epoch, block), bytes)));
+    const durable = Promise.all([this.#tail, written]).then(
+      () => void this.#runsInFlight.delete(runs.epoch),
+      async (error: unknown) => {
+        throw await storageFailure(error, `history runs of flush ${runs.epoch} were not restored`);
+      },
+    );
+    durable.catch(noop); // the next append chains on it
+    this.#tail = durable;
+    return missing.length;
+  }
+
+  /** Which of `runs`' blocks the store lacks, and which it holds with other bytes (tally verify reports both). */
+  compareRuns(runs: FlushedRuns): { missing: number[]; different: number[] } {
+    const missing: number[] = [];
+    const different: number[] = [];
+    for (const { block, bytes } of runs.blocks) {
+      const stored = this.#storedRunBlock(runs.epoch, block);
+      if (stored === undefined) missing.push(block);
+      else if (!bytesEqual(stored, bytes)) different.push(block);
+    }
+    return { missing, different };
+  }
+
+  /** HistorySource: the run block (epoch, block), in flight or stored; a stored one is a view valid until the next read. */
+  runBlock(epoch: number, block: number): Uint8Array | undefined {
+    const inFlight = this.#runsInFlight.get(epoch);
+    if (inFlight !== undefined) return inFlight.blocks.find((b) => b.block === block)?.bytes;
+    return this.#storedRunBlock(epoch, block);
+  }
+
+  /** Stored bytes of run blocks (for the measurements of bytes per history node). */
+  historyStats(): { blocks: number; bytes: number } {
+    let blocks = 0;
+    let bytes = 0;
+    for (const { value } of this.#history?.getRange({}) ?? []) {
+      blocks++;
+      bytes += value.byteLength;
+    }
+    return { blocks, bytes };
+  }
+
+  #storedRunBlock(epoch: number, block: number): Uint8Array | undefined {
+    const bytes = this.#history?.getBinaryFast(runBlockKey(epoch, block));
+    // A zero-copy view into LMDB's map (or its reused read buffer for a small value, whose `length` is the value's).
+    return bytes === undefined ? undefined : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+
+  #writableHistory(): Database<Uint8Array, Uint8Array> {
+    assert(this.#history !== null && !this.#closed, 'history runs are written to an open, writable store');
+    return this.#history;
   }
 
   /**
@@ -340,6 +432,7 @@ export class JournalStore {
     assert(seq > this.seqDurable, 'appends become durable in seq order');
     // LMDB reads see the entry now: lmdb-js renews its read snapshot before resolving a commit.
     this.#inFlight.delete(seq);
+    this.#runsInFlight.delete(seq);
     this.seqDurable = seq;
   }
 
@@ -397,7 +490,13 @@ function changedChunks(day: number, balances: BigUint64Array, previous: BigUint6
 }
 
 
-function openDatabases(root: RootDatabase): { meta: Database<MetaValue, string>; journal: Database<Uint8Array, number>; days: Database<Uint8Array, Uint8Array> } {
+function openDatabases(root: RootDatabase): {
+  meta: Database<MetaValue, string>;
+  journal: Database<Uint8Array, number>;
+  days: Database<Uint8Array, Uint8Array>;
+  /** Undefined only when opened read-only on a store without one. */
+  history: Database<Uint8Array, Uint8Array> | undefined;
+} {
   const meta = root.openDB<MetaValue, string>({
     name: 'meta', // formatVersion, shardIndex, shardCount
     encoding: 'ordered-binary',
@@ -421,7 +520,14 @@ function openDatabases(root: RootDatabase): { meta: Database<MetaValue, string>;
     cache: false,
     compression: false,
   });
-  return { meta, journal, days };
+  const history = root.openDB<Uint8Array, Uint8Array>({
+    name: 'history', // account history run blocks by (u64 epoch, u32 slot block) big-endian: see core/accounts/history-runs.ts
+    encoding: 'binary',
+    keyEncoding: 'binary',
+    cache: false,
+    compression: false,
+  }) as Database<Uint8Array, Uint8Array> | undefined;
+  return { meta, journal, days, history };
 }
 
 function readIdentity(meta: Database<MetaValue, string>): Partial<ShardMeta> {
@@ -449,7 +555,7 @@ function openEnvironment(path: string): RootDatabase {
     encoding: 'binary',
     keyEncoding: 'ordered-binary',
     cache: false,
-    maxDbs: 3, // journal, meta, days
+    maxDbs: databasesMax,
     mapSize: mapBytesInitial,
     remapChunks: false, // one contiguous map: the fastest reads on 64-bit
     pageSize: 4096,

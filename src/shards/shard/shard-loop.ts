@@ -12,11 +12,14 @@ import { eventBytes, snapshotHoldMsMax } from '../../core/limits.js';
 import { JournalEntryFlags } from '../../core/posting/journal-entry.js';
 import { Operation, isWriteOperation } from '../../core/operations.js';
 import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../../core/chains/prepared-chains.js';
+import type { FlushedRuns } from '../../core/accounts/history-runs.js';
 import { DelaySamples } from './delay-samples.js';
 import {
   CutFlags,
   ShardControl,
+  checkpointDefault,
   hotInboundDefault,
+  type CheckpointOptions,
   isShardTaskError,
   toShardTaskError,
   type HotInboundOptions,
@@ -32,6 +35,10 @@ export const expiryTickMs = 250;
 export interface ShardJournal {
   readonly seqLast: number;
   append(seq: number, entry: Uint8Array): Promise<void>;
+  /** append() of a flush_history entry, its run blocks written in the same transaction. */
+  appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void>;
+  /** Replay met a flush_history entry: store its run blocks where missing (same bytes), check those present. */
+  restoreRuns(runs: FlushedRuns): number;
   /** Resolves when every append so far is durable; rejects once one failed. */
   durable(): Promise<void>;
   entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
@@ -58,6 +65,8 @@ export type ShardLedger = Pick<
   | 'takeHotDelaysNs'
   | 'hotInboundStatus'
   | 'hotOutboundIds'
+  | 'flushHistory'
+  | 'takeFlushedRuns'
 >;
 
 export interface ShardLoopOptions {
@@ -74,6 +83,15 @@ export interface ShardLoopOptions {
   days?: ShardDays;
   /** Hot-inbound summary postings and automatic marking (default hotInboundDefault). */
   hotInbound?: HotInboundOptions;
+  /** How often a flush_history entry is written: every `entries` entries or `seconds` (default checkpointDefault). */
+  checkpoint?: CheckpointOptions;
+  /**
+   * Called synchronously right after a flush_history entry at `seq` is applied and queued for the journal: the
+   * ledger's state is then exactly the state after `seq`, with an empty history buffer (a checkpoint captures it
+   * now, before any other step runs). `durable` resolves once the entry and its run blocks are fsync'd, and
+   * rejects if that commit failed (the loop has stopped then): write the checkpoint only after it.
+   */
+  onHistoryFlushed?: (seq: number, durable: Promise<void>) => void;
 }
 
 /** What the loop needs of the day book (shards/shard/day-book.ts). */
@@ -132,7 +150,12 @@ export async function recoverLedger(ledger: ShardLedger, journal: ShardJournal):
  */
 export function replayJournal(ledger: ShardLedger, journal: ShardJournal): number {
   const seqFirst = ledger.seqLast + 1;
-  for (const [seq, entry] of journal.entries(seqFirst)) ledger.replay(seq, entry);
+  for (const [seq, entry] of journal.entries(seqFirst)) {
+    ledger.replay(seq, entry);
+    // A flush's runs were stored with it; restoreRuns checks them and writes any that are missing.
+    const runs = ledger.takeFlushedRuns();
+    if (runs !== null) journal.restoreRuns(runs);
+  }
   return ledger.seqLast - seqFirst + 1;
 }
 
@@ -161,6 +184,11 @@ export class ShardLoop {
   #turnsWaiting = 0;
   #ticker: ReturnType<typeof setInterval> | null = null;
   #hotTicker: ReturnType<typeof setInterval> | null = null;
+  #flushTicker: ReturnType<typeof setInterval> | null = null;
+  /** Journal entries appended since the last flush_history entry (or since the loop began). */
+  #entriesSinceFlush = 0;
+  /** A timed flush waits for the turn: the next tick need not queue another. */
+  #flushQueued = false;
   /** A hot-inbound summary step waits for the turn: the next tick need not queue another. */
   #hotQueued = false;
   readonly #hotDelays = new DelaySamples();
@@ -186,6 +214,45 @@ export class ShardLoop {
     this.#ticker.unref();
     this.#hotTicker = setInterval(() => this.hotTick(), this.#hot.applyIntervalMs);
     this.#hotTicker.unref();
+    this.#flushTicker = setInterval(() => this.flushTick(), this.#checkpoint.seconds * 1000);
+    this.#flushTicker.unref();
+  }
+
+  get #checkpoint(): CheckpointOptions {
+    return this.#options.checkpoint ?? checkpointDefault;
+  }
+
+  /**
+   * The timed flush: when entries were written since the last flush_history entry, writes one now, or, behind
+   * waiting reads, queues it once. The count trigger (every checkpoint.entries entries) runs in #persist.
+   */
+  flushTick(): void {
+    if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null || this.#flushQueued || this.#entriesSinceFlush === 0) return;
+    if (this.#turnsWaiting === 0) return this.#flushHistory();
+    this.#flushQueued = true;
+    this.#queueStep(() => {
+      this.#flushQueued = false;
+      this.#flushHistory();
+    }).catch((error: unknown) => this.#toTaskError(error));
+  }
+
+  /**
+   * Writes a flush_history entry now (between two entries: callers hold the turn or run synchronously right
+   * after an append). Skipped while a vote awaits its decision (the entry after the decision tries again).
+   */
+  #flushHistory(): void {
+    if (this.#failure !== null || this.#closing !== null || this.#writesPaused !== null) return;
+    try {
+      const flushed = this.#ledger.flushHistory(this.#options.nowNs());
+      if (flushed === null) return;
+      assert(flushed.seq === this.#ledger.seqLast, 'the flush is the ledger\'s last entry');
+      this.#entriesSinceFlush = 0;
+      const durable = this.#journal.appendFlush(flushed.seq, flushed.entry, flushed.runs);
+      this.#watchDurable(durable);
+      this.#options.onHistoryFlushed?.(flushed.seq, durable);
+    } catch (error) {
+      this.#toTaskError(error);
+    }
   }
 
   get #hot(): HotInboundOptions {
@@ -535,15 +602,21 @@ export class ShardLoop {
     return new Uint8Array(0);
   }
 
+  /** Appends the entry just applied; every checkpoint.entries entries a flush_history entry follows at once. */
   #persist(seq: number, entry: Uint8Array): Promise<void> {
     const durable = this.#journal.append(seq, entry);
+    this.#watchDurable(durable);
+    if (++this.#entriesSinceFlush >= this.#checkpoint.entries) this.#flushHistory();
+    return durable;
+  }
+
+  #watchDurable(durable: Promise<void>): void {
     durable.catch((error: unknown) => this.#toTaskError(error));
     const onFirstDurable = this.#onFirstDurable;
     if (onFirstDurable !== null) {
       this.#onFirstDurable = null;
       durable.then(onFirstDurable, noop);
     }
-    return durable;
   }
 
   /** Runs `step` after every step queued before it; later writes wait behind it. */
@@ -559,6 +632,7 @@ export class ShardLoop {
   async #drainAndClose(): Promise<void> {
     if (this.#ticker !== null) clearInterval(this.#ticker);
     if (this.#hotTicker !== null) clearInterval(this.#hotTicker);
+    if (this.#flushTicker !== null) clearInterval(this.#flushTicker);
     // A vote awaiting its decision holds the turn for good: it stays in doubt on disk, the next start decides it.
     const held = new Promise<void>((resolve) => (this.#onHeld = resolve));
     if (this.#decision !== null) this.#onHeld!();

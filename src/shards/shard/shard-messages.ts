@@ -3,10 +3,11 @@
 
 import { ErrorCode, type TallyError } from '../../core/errors.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
+import { checkpointEntriesDefault, checkpointSecondsDefault } from '../../core/limits.js';
 
 /**
  * Control tasks: a number space of their own (ShardControlNumber), kept apart from the wire operations and
- * journal entry kinds (core/operations.ts: 1..19, 40..46) so they can never be mistaken for ledger work, and
+ * journal entry kinds (core/operations.ts: 1..19, 40..46, 48) so they can never be mistaken for ledger work, and
  * from the day book's queries (DayQuery in day-book.ts: 30, 31) — specs check they never collide.
  */
 export const ShardControl = {
@@ -99,6 +100,16 @@ export interface HotInboundOptions {
 
 export const hotInboundDefault: HotInboundOptions = { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 };
 
+/** How often a shard writes a flush_history entry (tally serve --checkpoint-entries, --checkpoint-seconds). */
+export interface CheckpointOptions {
+  /** Journal entries between two flushes. */
+  entries: number;
+  /** Longest time between two flushes of a shard that wrote since the last one. */
+  seconds: number;
+}
+
+export const checkpointDefault: CheckpointOptions = { entries: checkpointEntriesDefault, seconds: checkpointSecondsDefault };
+
 /** One shard's hot-inbound figures (ShardControl.hotInboundStatus): the shape the service reports for all of them. */
 export type HotInboundShardStatus = Omit<HotInboundStats, 'shardsNotAnswering'>;
 
@@ -110,6 +121,8 @@ export interface ShardWorkerData {
   /** The calendar that names business days (the first one of a new store); the shard set orders cuts. */
   dayCut: { cutTime: string; timeZone: string };
   hotInbound: HotInboundOptions;
+  /** When the shard flushes its history (and, with checkpoints, captures its state). */
+  checkpoint: CheckpointOptions;
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

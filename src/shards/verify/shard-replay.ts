@@ -127,7 +127,17 @@ function checkEntry(ctx: ShardReplayContext, ledger: Ledger, recount: PostedReco
   recount.add(ledger.state, entry.stored);
   ctx.books?.onEntry(entry.seq, entry.stored);
   if (header.operation === JournalEntryKind.day_cut) for (const closed of ledger.takeClosedDays()) ctx.days.onClosed(ctx.store, ledger.state, closed);
+  if (header.operation === JournalEntryKind.flush_history) checkHistoryRuns(ctx, ledger, entry.seq);
   ctx.chains.observe(ctx.shard, header, entry.before, ledger.chainGroupInDoubt);
+}
+
+/** The run blocks a flush_history entry replays to must be the ones stored with it (later history reads use them). */
+function checkHistoryRuns(ctx: ShardReplayContext, ledger: Ledger, seq: number): void {
+  const runs = ledger.takeFlushedRuns();
+  if (runs === null) return;
+  const { missing, different } = ctx.store.compareRuns(runs);
+  if (missing.length > 0) ctx.problems.add('history', `shard ${ctx.shard} seq ${seq}: the history run blocks ${missing.join(', ')} of this flush are not stored (a start writes them again)`);
+  if (different.length > 0) ctx.problems.add('history', `shard ${ctx.shard} seq ${seq}: the stored history run blocks ${different.join(', ')} differ from what the flush replays to`);
 }
 
 function reportGap(ctx: ShardReplayContext, replayed: number, seqLast: number): void {

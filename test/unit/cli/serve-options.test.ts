@@ -33,6 +33,7 @@ const dayDefaults = {
   backup: null,
   logLevel: 'info',
   shutdownDeadlineMs: 10_000,
+  checkpoint: { entries: 256, seconds: 60 },
 };
 
 describe('tally serve options', () => {
@@ -67,6 +68,13 @@ describe('tally serve options', () => {
     expect(() => serve(['--log-level', 'loud'])).toThrow(/--log-level must be one of error, warn, info, debug/);
   });
 
+  it('reads the checkpoint cadence from flags, then the environment, then a config file, naming the flag when out of range', () => {
+    expect(serve(['--checkpoint-entries', '64', '--checkpoint-seconds', '5'], { TALLY_CHECKPOINT_ENTRIES: '9', TALLY_CHECKPOINT_SECONDS: '9' }).checkpoint).toEqual({ entries: 64, seconds: 5 });
+    expect(serve([], { TALLY_CHECKPOINT_ENTRIES: '9', TALLY_CHECKPOINT_SECONDS: '7' }).checkpoint).toEqual({ entries: 9, seconds: 7 });
+    expect(() => serve(['--checkpoint-entries', '0'])).toThrow(/--checkpoint-entries must be an integer in 1\.\.65536/);
+    expect(() => serve(['--checkpoint-seconds', '86401'])).toThrow(/--checkpoint-seconds must be an integer in 1\.\.86400/);
+  });
+
   it('reads the shutdown deadline from the flag, then the environment, in 1 ms..1 h', () => {
     expect(serve(['--shutdown-deadline-ms', '2500'], { TALLY_SHUTDOWN_DEADLINE_MS: '900' }).shutdownDeadlineMs).toBe(2500);
     expect(serve([], { TALLY_SHUTDOWN_DEADLINE_MS: '900' }).shutdownDeadlineMs).toBe(900);
@@ -78,13 +86,14 @@ describe('tally serve options', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tally-config-'));
     try {
       const file = path.join(dir, 'tally.json');
-      writeFileSync(file, JSON.stringify({ port: 4000, data: 'ledger-data', 'day-cut': '23:30', 'backup-dir': '/abs/backups', 'log-level': 'debug' }));
+      writeFileSync(file, JSON.stringify({ port: 4000, data: 'ledger-data', 'day-cut': '23:30', 'backup-dir': '/abs/backups', 'log-level': 'debug', 'checkpoint-entries': 512, 'checkpoint-seconds': '30' }));
       const options = serve(['--config', file, '--port', '4001'], { TALLY_DAY_CUT: '22:00' });
       expect(options.port).toBe(4001); // flag over file
       expect(options.dayCut.cutTime).toBe('22:00'); // environment over file
       expect(options.dataDir).toBe(path.join(dir, 'ledger-data')); // relative to the file
       expect(options.backup?.dir).toBe('/abs/backups');
       expect(options.logLevel).toBe('debug');
+      expect(options.checkpoint).toEqual({ entries: 512, seconds: 30 });
       expect(serve([], { TALLY_CONFIG: file }).port).toBe(4000);
       writeFileSync(file, JSON.stringify({ prot: 1 }));
       expect(() => serve(['--config', file])).toThrow(/unknown option "prot"/);

@@ -17,7 +17,7 @@ describe('docs/PROTOCOL.md', () => {
     expect(protocol).toMatch(new RegExp(`\\| ${code} \\|`));
   });
 
-  const journalOnly = new Set(['expire_pending', 'apply_inbound', 'day_cut', 'prepare_chains', 'abort_chains', 'apply_hot_inbound']);
+  const journalOnly = new Set(['expire_pending', 'apply_inbound', 'day_cut', 'prepare_chains', 'abort_chains', 'apply_hot_inbound', 'flush_history']);
   it.each([...journalOnly])('names journal-only operation %s', (name) => {
     expect(protocol).toContain(`(\`${name}\`)`);
   });

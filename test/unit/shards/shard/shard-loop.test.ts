@@ -12,6 +12,7 @@ import { Operation } from '../../../../src/core/operations.js';
 import { ShardLoop, recoverLedger, replayJournal, type ShardDays, type ShardJournal, type ShardLedger } from '../../../../src/shards/shard/shard-loop.js';
 import { ShardControl, cutDayBody } from '../../../../src/shards/shard/shard-messages.js';
 import { ChainDecision, DecideStatus, encodeDecide, encodePrepare, type PrepareRequest } from '../../../../src/core/chains/prepared-chains.js';
+import type { FlushedRuns } from '../../../../src/core/accounts/history-runs.js';
 
 /** A journal whose appends stay in flight until the test settles them; durable() covers all so far. */
 class ManualJournal implements ShardJournal {
@@ -31,6 +32,17 @@ class ManualJournal implements ShardJournal {
     durable.catch(() => {});
     this.#tail = durable;
     return durable;
+  }
+  /** The flushes appended (seq, its runs), in order. */
+  readonly flushes: { seq: number; runs: FlushedRuns }[] = [];
+  appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void> {
+    this.flushes.push({ seq, runs });
+    return this.append(seq, entry);
+  }
+  readonly restored: FlushedRuns[] = [];
+  restoreRuns(runs: FlushedRuns): number {
+    this.restored.push(runs);
+    return 0;
   }
   durable(): Promise<void> {
     return this.#tail;
@@ -133,6 +145,16 @@ class CountingLedger implements ShardLedger {
     this.prepared = null;
     this.seqLast++;
     return { seq: this.seqLast, entry: Uint8Array.of(0) };
+  }
+  /** A flush journals an entry whose runs name its seq (none while a vote awaits its decision, like the real ledger). */
+  flushHistory(): { seq: number; entry: Uint8Array; runs: FlushedRuns } | null {
+    if (this.prepared !== null) return null;
+    this.seqLast++;
+    return { seq: this.seqLast, entry: Uint8Array.of(0xf1), runs: { epoch: this.seqLast, blocks: [] } };
+  }
+  /** Replay of an entry of byte 0xf1 leaves runs to take, as a replayed flush does. */
+  takeFlushedRuns(): FlushedRuns | null {
+    return null;
   }
 }
 
@@ -469,6 +491,84 @@ describe('ShardLoop with writes paused (its store has not taken a write yet)', (
     const ledger = new CountingLedger();
     expect(replayJournal(ledger, journal)).toBe(1);
     expect([ledger.applied, journal.discards]).toEqual([4, 0]);
+  });
+});
+
+describe('ShardLoop history flushes', () => {
+  function setUpFlushing(entries: number) {
+    const ledger = new CountingLedger();
+    const journal = new ManualJournal();
+    const fatal: unknown[] = [];
+    const flushed: { seq: number; durable: Promise<void> }[] = [];
+    const loop = new ShardLoop({
+      shardIndex: 0,
+      ledger,
+      journal,
+      nowNs: () => 1n,
+      onFatal: (e) => fatal.push(e),
+      checkpoint: { entries, seconds: 3600 },
+      onHistoryFlushed: (seq, durable) => flushed.push({ seq, durable }),
+    });
+    return { ledger, journal, fatal, flushed, loop };
+  }
+
+  it('appends a flush_history entry right after every checkpoint.entries entries, and tells the hook at once', async () => {
+    const { journal, flushed, loop } = setUpFlushing(3);
+    for (let i = 0; i < 7; i++) track(loop.run(write(1)));
+    await settle();
+    // Entries 1..3, flush 4, entries 5..7, flush 8, entry 9: each flush follows the third entry before it at once.
+    expect(journal.flushes.map((f) => f.seq)).toEqual([4, 8]);
+    expect(journal.flushes.every((f) => f.runs.epoch === f.seq)).toBe(true);
+    expect(flushed.map((f) => f.seq)).toEqual([4, 8]);
+    expect(journal.seqLast).toBe(9);
+  });
+
+  it('hands the hook a promise that resolves once the flush and every entry before it are durable', async () => {
+    const { journal, flushed, loop } = setUpFlushing(1);
+    track(loop.run(write(1)));
+    await settle();
+    expect(flushed.map((f) => f.seq)).toEqual([2]);
+    const durable = track(flushed[0]!.durable);
+    journal.settlers[1]!.resolve();
+    await settle();
+    expect(durable.done).toBe(false); // entry 1 is not durable yet
+    journal.settlers[0]!.resolve();
+    await settle();
+    expect(durable.done).toBe(true);
+  });
+
+  it('writes no flush between a vote and its decision: the decision entry is flushed after', async () => {
+    const { journal, loop } = setUpFlushing(1);
+    const vote = track(loop.run(prepare(9n, 1)));
+    await settle();
+    expect(journal.flushes).toEqual([]); // the prepare entry may only be followed by its decision
+    journal.settlers[0]!.resolve();
+    await settle();
+    expect(vote.done).toBe(true);
+    track(loop.run(decide(9n, ChainDecision.commit)));
+    await settle();
+    expect(journal.flushes.map((f) => f.seq)).toEqual([3]);
+  });
+
+  it('a timed flush writes one only when entries were written since the last', async () => {
+    const { journal, loop } = setUpFlushing(100);
+    loop.flushTick();
+    expect(journal.flushes).toEqual([]);
+    track(loop.run(write(1)));
+    await settle();
+    loop.flushTick();
+    loop.flushTick();
+    expect(journal.flushes.map((f) => f.seq)).toEqual([2]);
+  });
+
+  it('replay hands every flush\'s runs to the journal to restore', () => {
+    const journal = new ManualJournal();
+    journal.stored.push([1, Uint8Array.of(1)], [2, Uint8Array.of(0xf1)]);
+    const ledger = new CountingLedger();
+    const runs: FlushedRuns = { epoch: 2, blocks: [] };
+    ledger.takeFlushedRuns = () => (ledger.seqLast === 2 ? runs : null);
+    expect(replayJournal(ledger, journal)).toBe(2);
+    expect(journal.restored).toEqual([runs]);
   });
 });
 
