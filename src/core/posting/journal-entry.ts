@@ -49,7 +49,8 @@ export interface JournalEntryHeader {
   flags?: number;
 }
 
-function hasBalances(operation: number): boolean {
+/** Whether entries of `operation` keep both accounts' balances after each event. */
+export function keepsBalancesAfter(operation: number): boolean {
   return operation === JournalEntryKind.create_transfers || operation === JournalEntryKind.apply_inbound;
 }
 
@@ -61,8 +62,31 @@ function hasTrailers(operation: number): boolean {
 export function journalEntryBytes(operation: number, count: number): number {
   if (operation === JournalEntryKind.prepare_chains) return journalHeaderBytes + count * (eventBytes + resultBytes + chainEndBytes) + chainGroupTrailerBytes;
   if (operation === JournalEntryKind.abort_chains) return journalHeaderBytes + count * (eventBytes + resultBytes) + chainGroupTrailerBytes;
-  const perEvent = eventBytes + resultBytes + (hasBalances(operation) ? balancesAfterBytes : 0) + (hasTrailers(operation) ? instructionTrailerBytes : 0);
+  const perEvent = eventBytes + resultBytes + (keepsBalancesAfter(operation) ? balancesAfterBytes : 0) + (hasTrailers(operation) ? instructionTrailerBytes : 0);
   return journalHeaderBytes + count * perEvent;
+}
+
+/**
+ * One record cut out of its entry (JournalSource.recordSlice): the event as posted, its stored result, and the
+ * two accounts' balances after it where the entry keeps them — what a lookup or a history line reads, without
+ * copying the whole entry (up to 1.6 MB) out of the store.
+ */
+export const RecordSlice = { event: 0, result: eventBytes, balances: eventBytes + resultBytes } as const;
+
+/** A copy of record `index` of `entry` laid out as RecordSlice (balances present only where the entry keeps them). */
+export function recordSliceOf(entry: Uint8Array, index: number): Uint8Array {
+  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  const operation = view.getUint16(JournalHeader.operation, true);
+  const count = view.getUint32(JournalHeader.count, true);
+  assert(Number.isInteger(index) && index >= 0 && index < count, 'a record slice names an event of its entry');
+  assert(entry.byteLength === journalEntryBytes(operation, count), 'journal entry length mismatch');
+  const balances = keepsBalancesAfter(operation);
+  const slice = new Uint8Array(RecordSlice.balances + (balances ? balancesAfterBytes : 0));
+  const from = entry.byteOffset;
+  slice.set(new Uint8Array(entry.buffer, from + eventOffset(index), eventBytes), RecordSlice.event);
+  slice.set(new Uint8Array(entry.buffer, from + resultsOffset(count) + index * resultBytes, resultBytes), RecordSlice.result);
+  if (balances) slice.set(new Uint8Array(entry.buffer, from + balancesAfterOffset(count, index), balancesAfterBytes), RecordSlice.balances);
+  return slice;
 }
 
 /** Where instruction `index`'s 16-byte trailer lies in an apply_inbound entry of `count` events. */

@@ -10,7 +10,8 @@ import { CreditRates, HotBits, InboundBuffer } from '../hot/hot-inbound.js';
 import { IdMap } from '../accounts/id-map.js';
 import { IdTable } from '../accounts/id-table.js';
 import type { HistorySource } from '../accounts/history-runs.js';
-import { eventOffset, readJournalHeader, resultsOffset } from './journal-entry.js';
+import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordSlice, resultsOffset } from './journal-entry.js';
+import { resultBytes } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
 import { TransferLayout } from '../layout.js';
@@ -25,6 +26,11 @@ import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
 export interface JournalSource extends Partial<HistorySource> {
   /** A persisted journal entry by seq, read synchronously. */
   entry(seq: number): Uint8Array | undefined;
+  /**
+   * Record `index` of entry `seq` as a RecordSlice copy, read synchronously. Optional: a store that has it
+   * answers lookups of old records without copying their whole entry; without it `entry` is used.
+   */
+  recordSlice?(seq: number, index: number): Uint8Array | undefined;
 }
 
 export type { HistorySource } from '../accounts/history-runs.js';
@@ -49,10 +55,12 @@ export interface FreezeHold {
 
 export type { LedgerTotals } from './ledger-totals.js';
 
+/** A stored record: its event at `at` in `view`, its result at `resultAt`, its balances after at `balancesAt` (−1: none kept). */
 export interface RecordRef {
   view: DataView;
   at: number;
-  entry: Uint8Array;
+  resultAt: number;
+  balancesAt: number;
 }
 
 export function locationOf(seq: number, index: number): number {
@@ -125,19 +133,31 @@ export class LedgerState {
   record(location: number): RecordRef {
     const seq = Math.floor(location / locationEventsPerBatchMax);
     const index = location - seq * locationEventsPerBatchMax;
-    const entry = this.entry(seq);
-    return { view: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), at: eventOffset(index), entry };
+    const recent = this.recent.get(seq);
+    if (recent === undefined && this.journal.recordSlice !== undefined) {
+      // An older record: cut out of the store's copy or map, never the whole entry copied per lookup.
+      const slice = this.journal.recordSlice(seq, index);
+      assert(slice !== undefined, `journal entry ${seq} missing`);
+      const balancesAt = slice.byteLength > RecordSlice.balances ? RecordSlice.balances : -1;
+      return { view: new DataView(slice.buffer, slice.byteOffset, slice.byteLength), at: RecordSlice.event, resultAt: RecordSlice.result, balancesAt };
+    }
+    const entry = recent ?? this.entry(seq);
+    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    const count = view.getUint32(JournalHeader.count, true);
+    const keepsBalances = keepsBalancesAfter(view.getUint16(JournalHeader.operation, true));
+    return {
+      view,
+      at: eventOffset(index),
+      resultAt: resultsOffset(count) + index * resultBytes,
+      balancesAt: keepsBalances ? balancesAfterOffset(count, index) : -1,
+    };
   }
 
   /** The result stored with the event at `location` (for remembered failures): code | detail << 16. */
   storedResult(location: number): number {
-    const seq = Math.floor(location / locationEventsPerBatchMax);
-    const index = location - seq * locationEventsPerBatchMax;
-    const entry = this.entry(seq);
-    const { count } = readJournalHeader(entry);
-    const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    const stored = this.record(location);
     // The detail (e.g. why a close was refused) is part of the answer a retry must repeat.
-    return view.getUint32(resultsOffset(count) + index * 4, true);
+    return stored.view.getUint32(stored.resultAt, true);
   }
 
   /** Whether `slot[field] + amount` still fits a u64 balance. */

@@ -2,8 +2,8 @@
 // history (cashflow) pages. They never change state and never allocate per id beyond the reply.
 
 import { accountStaticBytes, statusNumber } from '../accounts/account-table.js';
+import { assert } from '../assert.js';
 import { errors } from '../errors.js';
-import { balancesAfterOffset, readJournalHeader } from './journal-entry.js';
 import {
   AccountLayout as A,
   HistoryEntryLayout as H,
@@ -74,7 +74,7 @@ export function lookupTransfers(state: LedgerState, body: Uint8Array): Uint8Arra
 
 /** Copies the journal record with `amount` set to what actually moved (or is held). */
 function writeTransferRecord(stored: RecordRef, reply: Uint8Array, out: DataView, at: number): void {
-  reply.set(stored.entry.subarray(stored.at, stored.at + eventBytes), at);
+  reply.set(new Uint8Array(stored.view.buffer, stored.view.byteOffset + stored.at, eventBytes), at);
   out.setBigUint64(at + T.amount, stored.view.getBigUint64(stored.at + T.amountEffective, true), true);
   out.setBigUint64(at + T.amountEffective, 0n, true);
 }
@@ -180,14 +180,13 @@ function pageNewestFirst(state: LedgerState, slot: number, query: HistoryQuery):
 function writeHistoryEntry(state: LedgerState, slot: number, location: number, reply: Uint8Array, out: DataView, at: number): void {
   const stored = state.record(location);
   writeTransferRecord(stored, reply, out, at);
-  const seq = Math.floor(location / locationEventsPerBatchMax);
-  const { count } = readJournalHeader(stored.entry);
+  assert(stored.balancesAt >= 0, 'a transfer in an account history keeps its balances after');
   // A transit or suspense account stands in for the side whose account lives on another shard.
   const debitSlot = state.accounts.slotAt(stored.view, stored.at + T.debitAccountId);
   const creditSlot = state.accounts.slotAt(stored.view, stored.at + T.creditAccountId);
   const isDebit = debitSlot === slot || (creditSlot !== slot && debitSlot < 0);
-  const from = balancesAfterOffset(count, location - seq * locationEventsPerBatchMax) + (isDebit ? 0 : 32);
-  reply.set(stored.entry.subarray(from, from + 32), at + H.debitsPosted);
+  const from = stored.balancesAt + (isDebit ? 0 : 32);
+  reply.set(new Uint8Array(stored.view.buffer, stored.view.byteOffset + from, 32), at + H.debitsPosted);
 }
 
 /** The first index in [0, length) where `atOrAfter` turns true (it must be monotone). */

@@ -1,11 +1,25 @@
 // Spec of the shard journal store: durable appends in seq order, synchronous reads, ordered recovery,
 // and a store that refuses to open under a different shard layout.
 
+import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { journalCacheEntriesMax } from '../../../../src/core/limits.js';
+import { eventBytes, journalCacheEntriesMax } from '../../../../src/core/limits.js';
+import { JournalEntryKind } from '../../../../src/core/operations.js';
+import {
+  balancesAfterBytes,
+  balancesAfterOffset,
+  eventOffset,
+  journalEntryBytes,
+  journalHeaderBytes,
+  readJournalHeader,
+  recordSliceOf,
+  RecordSlice,
+  resultsOffset,
+  writeJournalHeader,
+} from '../../../../src/core/posting/journal-entry.js';
 import { JournalStore } from '../../../../src/shards/shard/journal-store.js';
 
 let dataDir: string;
@@ -224,5 +238,43 @@ describe('JournalStore closed days: nothing stored grows into a key-sized slot',
     expect(store.closingAt(2, 20261130)).toBeNull(); // before any closed day
     expect(store.closingChunkAt(1, 20261202)).toBeNull(); // one chunk of 4,096 slots holds all three accounts
     expect(store.daySummary(20261201)).toBe(summaryOf(20261201, 200));
+  });
+});
+
+describe('JournalStore.recordSlice: one record out of an old entry, not the whole entry', () => {
+  /** A well-formed entry of `count` events of `operation` whose every byte past the header is random. */
+  function recordsEntry(seq: number, operation: number, count: number): Uint8Array {
+    const entry = new Uint8Array(journalEntryBytes(operation, count));
+    for (let at = journalHeaderBytes; at < entry.byteLength; at += 65_536) randomFillSync(entry.subarray(at, Math.min(at + 65_536, entry.byteLength)));
+    writeJournalHeader(new DataView(entry.buffer), { operation, count, timestampBase: 1n, seq, businessDay: 0 });
+    return entry;
+  }
+
+  it('cuts the event, result and balances after from memory, from a small stored entry and from a full-batch one', async () => {
+    const transfers = JournalEntryKind.create_transfers;
+    const entries = [recordsEntry(1, transfers, 3), recordsEntry(2, transfers, 8_190), recordsEntry(3, JournalEntryKind.create_accounts, 5)];
+    let store = openStore();
+    for (const [i, entry] of entries.entries()) await store.append(i + 1, entry);
+    const expectSlices = (from: JournalStore) => {
+      for (const [i, entry] of entries.entries()) {
+        const count = readJournalHeader(entry).count;
+        for (const index of [0, count - 1, count >> 1]) {
+          const slice = from.recordSlice(i + 1, index)!;
+          expect(slice).toEqual(recordSliceOf(entry, index));
+          expect(slice.subarray(RecordSlice.event, RecordSlice.event + eventBytes)).toEqual(entry.subarray(eventOffset(index), eventOffset(index) + eventBytes));
+          expect(slice.subarray(RecordSlice.result, RecordSlice.result + 4)).toEqual(entry.subarray(resultsOffset(count) + index * 4, resultsOffset(count) + index * 4 + 4));
+          const keeps = i < 2;
+          expect(slice.byteLength).toBe(RecordSlice.balances + (keeps ? balancesAfterBytes : 0));
+          if (keeps) expect(slice.subarray(RecordSlice.balances)).toEqual(entry.subarray(balancesAfterOffset(count, index), balancesAfterOffset(count, index) + balancesAfterBytes));
+        }
+      }
+    };
+    expectSlices(store); // entries held in memory
+    await store.close();
+    opened.splice(0);
+    store = openStore(); // nothing in memory: every slice comes out of LMDB
+    expectSlices(store);
+    expect(store.recordSlice(4, 0)).toBeUndefined();
+    expect(() => store.recordSlice(1, 3)).toThrow();
   });
 });
