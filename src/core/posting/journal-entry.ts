@@ -73,19 +73,33 @@ export function journalEntryBytes(operation: number, count: number): number {
  */
 export const RecordSlice = { event: 0, result: eventBytes, balances: eventBytes + resultBytes } as const;
 
+/** Where the three parts of record `index` lie in an entry of `count` events of `operation` (balances −1: not kept). */
+export function recordRanges(operation: number, count: number, index: number): { event: number; result: number; balances: number } {
+  assert(Number.isInteger(index) && index >= 0 && index < count, 'a record slice names an event of its entry');
+  return {
+    event: eventOffset(index),
+    result: resultsOffset(count) + index * resultBytes,
+    balances: keepsBalancesAfter(operation) ? balancesAfterOffset(count, index) : -1,
+  };
+}
+
+/** The bytes of a RecordSlice of a record whose entry keeps (or not) balances after. */
+export function recordSliceBytes(keepsBalances: boolean): number {
+  return RecordSlice.balances + (keepsBalances ? balancesAfterBytes : 0);
+}
+
 /** A copy of record `index` of `entry` laid out as RecordSlice (balances present only where the entry keeps them). */
 export function recordSliceOf(entry: Uint8Array, index: number): Uint8Array {
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   const operation = view.getUint16(JournalHeader.operation, true);
   const count = view.getUint32(JournalHeader.count, true);
-  assert(Number.isInteger(index) && index >= 0 && index < count, 'a record slice names an event of its entry');
   assert(entry.byteLength === journalEntryBytes(operation, count), 'journal entry length mismatch');
-  const balances = keepsBalancesAfter(operation);
-  const slice = new Uint8Array(RecordSlice.balances + (balances ? balancesAfterBytes : 0));
+  const ranges = recordRanges(operation, count, index);
+  const slice = new Uint8Array(recordSliceBytes(ranges.balances >= 0));
   const from = entry.byteOffset;
-  slice.set(new Uint8Array(entry.buffer, from + eventOffset(index), eventBytes), RecordSlice.event);
-  slice.set(new Uint8Array(entry.buffer, from + resultsOffset(count) + index * resultBytes, resultBytes), RecordSlice.result);
-  if (balances) slice.set(new Uint8Array(entry.buffer, from + balancesAfterOffset(count, index), balancesAfterBytes), RecordSlice.balances);
+  slice.set(new Uint8Array(entry.buffer, from + ranges.event, eventBytes), RecordSlice.event);
+  slice.set(new Uint8Array(entry.buffer, from + ranges.result, resultBytes), RecordSlice.result);
+  if (ranges.balances >= 0) slice.set(new Uint8Array(entry.buffer, from + ranges.balances, balancesAfterBytes), RecordSlice.balances);
   return slice;
 }
 

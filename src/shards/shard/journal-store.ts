@@ -10,7 +10,11 @@ import { balanceStride } from '../../core/accounts/account-table.js';
 import { assert } from '../../core/assert.js';
 import { bytesEqual } from '../../core/bytes.js';
 import { errors } from '../../core/errors.js';
-import { recordSliceOf } from '../../core/posting/journal-entry.js';
+import { JournalHeader, RecordSlice, recordRanges, recordSliceBytes, recordSliceOf } from '../../core/posting/journal-entry.js';
+import { eventBytes } from '../../core/limits.js';
+import { resultBytes } from '../../core/layout.js';
+import { balancesAfterBytes } from '../../core/posting/journal-entry.js';
+import { EntryPieces, headOf } from './entry-pieces.js';
 import { runBlockKey, type FlushedRuns, type HistorySource } from '../../core/accounts/history-runs.js';
 import { journalCacheEntriesMax, shardCountMax } from '../../core/limits.js';
 import { openEnvironmentReadOnly } from '../storage/read-only-env.js';
@@ -47,7 +51,7 @@ type PutWithFlags = (key: number, value: Uint8Array, options: { noOverwrite: boo
 type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
 
 /** Named databases of a shard store: journal, meta, days, history (storage/store-catalog.ts lists them too). */
-const databasesMax = 4;
+const databasesMax = 5;
 
 const noop = (): void => {};
 
@@ -67,9 +71,10 @@ export class JournalStore implements HistorySource {
   readonly #runsInFlight = new Map<number, FlushedRuns>();
   readonly #cache: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(journalCacheEntriesMax);
   readonly #cacheSeqs = new Float64Array(journalCacheEntriesMax);
-  /** The seqs of the last entries recordSlice read from LMDB (a second read of one caches it). */
-  readonly #slicedSeqs = new Float64Array(16);
-  #slicedNext = 0;
+  /** Each entry past its head (entry-pieces.ts); null only read-only on a store written before pieces. */
+  readonly #pieces: EntryPieces | null;
+  /** Where entryViews assembles an entry stored in pieces (grown as needed, reused: valid until the next step). */
+  readonly #assembly = { buffer: new Uint8Array(0) };
   /** Entries appended but not yet committed: LMDB reads cannot see them yet. */
   readonly #inFlight = new Map<number, Uint8Array>();
   /** Resolves when every append so far is durable; rejects once any append failed. */
@@ -83,9 +88,11 @@ export class JournalStore implements HistorySource {
     meta: Database<MetaValue, string>,
     days: Database<Uint8Array, Uint8Array>,
     history: Database<Uint8Array, Uint8Array> | null,
+    pieces: Database<Uint8Array, Uint8Array> | null,
     seqLast: number,
   ) {
     this.path = path;
+    this.#pieces = pieces === null ? null : new EntryPieces(pieces);
     this.#root = root;
     this.#journal = journal;
     this.#meta = meta;
@@ -101,10 +108,10 @@ export class JournalStore implements HistorySource {
     const path = join(options.dataDir, `shard-${options.shardIndex}`);
     const root = openEnvironment(path);
     try {
-      const { meta, journal, days, history } = openDatabases(root);
+      const { meta, journal, days, history, pieces } = openDatabases(root);
       checkIdentity(root, meta, journal, path, options);
-      assert(history !== undefined, 'a writable store opens (creating) its history database');
-      return new JournalStore(path, root, journal, meta, days, history, lastSeqOf(journal));
+      assert(history !== undefined && pieces !== undefined, 'a writable store opens (creating) its history and entry-piece databases');
+      return new JournalStore(path, root, journal, meta, days, history, pieces, lastSeqOf(journal));
     } catch (error) {
       void root.close();
       throw error;
@@ -120,7 +127,7 @@ export class JournalStore implements HistorySource {
     const path = join(dataDir, `shard-${shardIndex}`);
     const root = openEnvironmentReadOnly(path, scratchDir, databasesMax);
     try {
-      const { meta, journal, days, history } = openDatabases(root);
+      const { meta, journal, days, history, pieces } = openDatabases(root);
       const identity = readIdentity(meta);
       if (identity.formatVersion === undefined) throw errors.storageFailed(`${path} is not a Tally shard store: its meta records no format`);
       if (identity.formatVersion !== journalFormatVersion) {
@@ -128,7 +135,8 @@ export class JournalStore implements HistorySource {
       }
       if (identity.shardIndex !== shardIndex) throw errors.storageFailed(`${path} holds shard ${String(identity.shardIndex)}, not shard ${shardIndex}`);
       // A store no flushing build ever opened has no history database (and no flush_history entry either).
-      return new JournalStore(path, root, journal, meta, days, history ?? null, lastSeqOf(journal));
+      // One written before entries were stored in pieces holds each whole under its seq (entry-pieces.ts).
+      return new JournalStore(path, root, journal, meta, days, history ?? null, pieces ?? null, lastSeqOf(journal));
     } catch (error) {
       void root.close();
       throw error;
@@ -225,7 +233,9 @@ export class JournalStore implements HistorySource {
     this.#remember(seq, entry);
     this.#inFlight.set(seq, entry);
     // noOverwrite: a seq already on disk means another writer (e.g. a dead worker's last commit) raced us.
-    const written = (this.#journal.put as unknown as PutWithFlags).call(this.#journal, seq, entry, { noOverwrite: true });
+    const written = (this.#journal.put as unknown as PutWithFlags).call(this.#journal, seq, headOf(entry), { noOverwrite: true });
+    // Same event turn, so same transaction: the head's put answers for the pieces (a failed commit rejects all).
+    this.#pieces!.put(seq, entry, quietCommitFailure);
     const durable = Promise.all([this.#tail, written]).then(
       ([, stored]) => this.#onDurable(seq, stored),
       async (error: unknown) => {
@@ -253,16 +263,14 @@ export class JournalStore implements HistorySource {
     if (stored === undefined) return undefined;
     // Kept: lookups of many transfers of one old batch would otherwise copy its whole entry (up to 1 MiB)
     // out of LMDB once per transfer (8,000 lookups of one batch took 4.5 s).
-    const bytes = plainBytes(stored);
+    const bytes = this.#whole(seq, plainBytes(stored));
     this.#remember(seq, bytes);
     return bytes;
   }
 
   /**
    * Record `index` of entry `seq` as a RecordSlice copy (JournalSource.recordSlice): from memory when the entry is
-   * held there, else cut out of the stored entry as lmdb-js reads it. lmdb-js copies a value below 16 MiB into
-   * its reused read buffer (zero-copy only above: SHARED_BUFFER_THRESHOLD in its dbi.cpp), so an old record of
-   * a full batch still costs ~200 µs here, against ~800 µs for entry() (that copy plus a fresh 1.6 MB one).
+   * held there, else out of the one or two stored pieces that hold it (entry-pieces.ts) — never the whole entry.
    */
   recordSlice(seq: number, index: number): Uint8Array | undefined {
     if (!Number.isInteger(seq) || seq < 1 || seq > this.seqLast) return undefined;
@@ -270,17 +278,18 @@ export class JournalStore implements HistorySource {
     if (this.#cacheSeqs[slot] === seq) return recordSliceOf(this.#cache[slot]!, index);
     const inFlight = this.#inFlight.get(seq);
     if (inFlight !== undefined) return recordSliceOf(inFlight, index);
-    // A second record of an entry sliced lately: many lookups of one old batch then read it from the cache.
-    if (this.#slicedSeqs.includes(seq)) {
-      const entry = this.entry(seq);
-      return entry === undefined ? undefined : recordSliceOf(entry, index);
-    }
     const stored = this.#journal.getBinaryFast(seq);
     if (stored === undefined) return undefined;
-    this.#slicedSeqs[this.#slicedNext++ % this.#slicedSeqs.length] = seq;
-    // Valid only until the next read: sliced (copied) at once. lmdb-js's reused buffer is longer than the value:
-    // its `length` (set per read), not byteLength, is the value's.
-    return recordSliceOf(new Uint8Array(stored.buffer, stored.byteOffset, stored.length), index);
+    // lmdb-js's reused buffer is longer than the value and valid until the next read: copy the value's `length`.
+    const head = Uint8Array.prototype.slice.call(stored, 0, stored.length);
+    if (this.#pieces === null || !EntryPieces.mayContinue(head)) return recordSliceOf(head, index);
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const ranges = recordRanges(view.getUint16(JournalHeader.operation, true), view.getUint32(JournalHeader.count, true), index);
+    const slice = new Uint8Array(recordSliceBytes(ranges.balances >= 0));
+    this.#pieces.read(seq, head, ranges.event, eventBytes, slice, RecordSlice.event);
+    this.#pieces.read(seq, head, ranges.result, resultBytes, slice, RecordSlice.result);
+    if (ranges.balances >= 0) this.#pieces.read(seq, head, ranges.balances, balancesAfterBytes, slice, RecordSlice.balances);
+    return slice;
   }
 
   /** Entries from `fromSeq` in seq order, stopping before the first gap (entries past it were never acknowledged). */
@@ -289,7 +298,7 @@ export class JournalStore implements HistorySource {
     let expected = fromSeq;
     for (const { key, value } of this.#journal.getRange({ start: fromSeq })) {
       if (key !== expected) return;
-      yield [key, plainBytes(value)];
+      yield [key, this.#whole(key, plainBytes(value))];
       expected++;
     }
   }
@@ -307,7 +316,8 @@ export class JournalStore implements HistorySource {
       const bytes = this.#journal.getBinaryFast(seq);
       if (bytes === undefined) return; // a gap: entries past it were never acknowledged
       // lmdb-js's reused buffer is longer than the value: its `length` (set per read), not byteLength, is the value's.
-      yield [seq, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)];
+      const head = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+      yield [seq, this.#pieces !== null && EntryPieces.mayContinue(head) ? this.#pieces.assemble(seq, head, this.#assembly) : head];
     }
   }
 
@@ -318,9 +328,11 @@ export class JournalStore implements HistorySource {
   async discardAfter(seq: number): Promise<number> {
     assert(this.seqDurable === this.seqLast, 'discard only before any append');
     const keys = [...this.#journal.getKeys({ start: seq + 1 })];
-    if (keys.length > 0) {
+    const pieceKeys = this.#pieces?.keysAfter(seq) ?? [];
+    if (keys.length > 0 || pieceKeys.length > 0) {
       await this.#commit(`removing ${keys.length} journal entries after seq ${seq} (past a gap)`, () => {
         for (const key of keys) void this.#journal.remove(key);
+        for (const key of pieceKeys) this.#pieces!.remove(key);
       });
     }
     this.seqLast = seq;
@@ -465,6 +477,11 @@ export class JournalStore implements HistorySource {
     this.seqDurable = seq;
   }
 
+  /** The whole entry of `seq` from its stored head (a copy the caller owns): the head itself unless pieces follow. */
+  #whole(seq: number, head: Uint8Array): Uint8Array {
+    return this.#pieces !== null && EntryPieces.mayContinue(head) ? this.#pieces.assemble(seq, head) : head;
+  }
+
   #remember(seq: number, entry: Uint8Array): void {
     const slot = seq % journalCacheEntriesMax;
     this.#cache[slot] = entry;
@@ -525,6 +542,8 @@ function openDatabases(root: RootDatabase): {
   days: Database<Uint8Array, Uint8Array>;
   /** Undefined only when opened read-only on a store without one. */
   history: Database<Uint8Array, Uint8Array> | undefined;
+  /** Undefined only when opened read-only on a store written before entries were stored in pieces. */
+  pieces: Database<Uint8Array, Uint8Array> | undefined;
 } {
   const meta = root.openDB<MetaValue, string>({
     name: 'meta', // formatVersion, shardIndex, shardCount
@@ -556,7 +575,14 @@ function openDatabases(root: RootDatabase): {
     cache: false,
     compression: false,
   }) as Database<Uint8Array, Uint8Array> | undefined;
-  return { meta, journal, days, history };
+  const pieces = root.openDB<Uint8Array, Uint8Array>({
+    name: 'entryPieces', // each journal entry past its first 64 KiB, by (u64 seq, u32 piece) big-endian: see entry-pieces.ts
+    encoding: 'binary',
+    keyEncoding: 'binary',
+    cache: false,
+    compression: false,
+  }) as Database<Uint8Array, Uint8Array> | undefined;
+  return { meta, journal, days, history, pieces };
 }
 
 function readIdentity(meta: Database<MetaValue, string>): Partial<ShardMeta> {

@@ -21,6 +21,8 @@ import {
   writeJournalHeader,
 } from '../../../../src/core/posting/journal-entry.js';
 import { JournalStore } from '../../../../src/shards/shard/journal-store.js';
+import { entryPieceBytes } from '../../../../src/shards/shard/entry-pieces.js';
+import { open } from 'lmdb';
 
 let dataDir: string;
 const opened: JournalStore[] = [];
@@ -276,5 +278,83 @@ describe('JournalStore.recordSlice: one record out of an old entry, not the whol
     expectSlices(store);
     expect(store.recordSlice(4, 0)).toBeUndefined();
     expect(() => store.recordSlice(1, 3)).toThrow();
+  });
+});
+
+/** Byte equality of large arrays (a deep toEqual walks them element by element: seconds per MB). */
+function expectSameBytes(actual: Uint8Array | undefined, expected: Uint8Array | undefined): void {
+  expect(actual).toBeDefined();
+  expect(actual!.byteLength).toBe(expected!.byteLength);
+  expect(Buffer.compare(actual!, expected!)).toBe(0);
+}
+
+describe('JournalStore entry pieces: a large entry stored as a head and pieces reads back whole', () => {
+  it('stores past the first piece apart and reads entries, views and records across piece boundaries', async () => {
+    const store = openStore();
+    const sizes = [entryPieceBytes - 1, entryPieceBytes, entryPieceBytes + 1, 3 * entryPieceBytes + 17, 1_700_000];
+    const entries = sizes.map((bytes, i) => {
+      const entry = entryOf(i + 1, bytes);
+      randomFillSync(entry.subarray(4));
+      return entry;
+    });
+    for (const [i, entry] of entries.entries()) await store.append(i + 1, entry);
+    await store.close();
+    opened.splice(0);
+    const reopened = openStore();
+    for (const [i, entry] of entries.entries()) expectSameBytes(reopened.entry(i + 1), entry);
+    [...reopened.entries(1)].forEach(([, entry], i) => expectSameBytes(entry, entries[i]));
+    expect([...reopened.entries(1)]).toHaveLength(entries.length);
+    const views: Uint8Array[] = [];
+    for (const [, view] of reopened.entryViews(1)) views.push(view.slice());
+    expect(views).toHaveLength(entries.length);
+    views.forEach((view, i) => expectSameBytes(view, entries[i]));
+  });
+
+  it('cuts records that straddle a piece boundary out of the pieces alone', async () => {
+    const transfers = JournalEntryKind.create_transfers;
+    const count = 8_190;
+    const entry = new Uint8Array(journalEntryBytes(transfers, count));
+    for (let at = 0; at < entry.byteLength; at += 65_536) randomFillSync(entry.subarray(at, Math.min(at + 65_536, entry.byteLength)));
+    writeJournalHeader(new DataView(entry.buffer), { operation: transfers, count, timestampBase: 1n, seq: 1, businessDay: 0 });
+    let store = openStore();
+    await store.append(1, entry);
+    await store.close();
+    opened.splice(0);
+    store = openStore();
+    // Every event whose bytes cross a piece boundary, and the records around them.
+    const straddling = Array.from({ length: count }, (_, i) => i).filter((i) => Math.floor(eventOffset(i) / entryPieceBytes) !== Math.floor((eventOffset(i) + eventBytes - 1) / entryPieceBytes));
+    expect(straddling.length).toBeGreaterThan(5);
+    for (const index of [...straddling, 0, count - 1]) expect(store.recordSlice(1, index)).toEqual(recordSliceOf(entry, index));
+  });
+
+  it('drops the pieces of entries past a gap with their heads', async () => {
+    const store = openStore();
+    const big = entryOf(1, 3 * entryPieceBytes);
+    await store.append(1, big);
+    await store.append(2, entryOf(2, 2 * entryPieceBytes + 5));
+    await store.close();
+    opened.splice(0);
+    const reopened = openStore();
+    expect(await reopened.discardAfter(1)).toBe(1);
+    await reopened.append(2, entryOf(2, 100));
+    expect(reopened.entry(2)).toEqual(entryOf(2, 100));
+    await reopened.close();
+    opened.splice(0);
+    expect(openStore().entry(2)).toEqual(entryOf(2, 100)); // no piece of the discarded entry 2 left to join it
+  });
+
+  it('reads a store written before pieces, whose entries are whole under their seq', async () => {
+    const whole = entryOf(1, 1_700_000);
+    randomFillSync(whole.subarray(4));
+    await openStore().close();
+    opened.splice(0);
+    const raw = open({ path: join(dataDir, 'shard-0'), maxDbs: 8 });
+    const journal = raw.openDB<Uint8Array, number>({ name: 'journal', encoding: 'binary', keyEncoding: 'ordered-binary' });
+    await journal.put(1, whole);
+    await raw.close();
+    const store = openStore();
+    expect(store.seqLast).toBe(1);
+    expectSameBytes(store.entry(1), whole);
+    expect([...store.entryViews(1)].map(([, view]) => view.byteLength)).toEqual([whole.byteLength]);
   });
 });
