@@ -12,6 +12,7 @@ import { errors } from '../../core/errors.js';
 import { journalCacheEntriesMax, shardCountMax } from '../../core/limits.js';
 import { openEnvironmentReadOnly } from '../storage/read-only-env.js';
 import { quietCommitFailure, storageFailure } from '../storage/commit-failures.js';
+import { IdIndex } from './id-index.js';
 
 /** Layout of the store; bumped when entries or meta change meaning, and checked on open. */
 export const journalFormatVersion = 1;
@@ -61,6 +62,8 @@ export class JournalStore {
   /** Resolves when every append so far is durable; rejects once any append failed. */
   #tail: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Where every id an entry took lives (id-index.ts); null when opened read-only. */
+  #ids: IdIndex | null = null;
 
   private constructor(
     path: string,
@@ -87,7 +90,9 @@ export class JournalStore {
     try {
       const { meta, journal, days } = openDatabases(root);
       checkIdentity(root, meta, journal, path, options);
-      return new JournalStore(path, root, journal, meta, days, lastSeqOf(journal));
+      const store = new JournalStore(path, root, journal, meta, days, lastSeqOf(journal));
+      store.#ids = new IdIndex(root, { db: journal, get seqLast() { return store.seqLast; }, get seqDurable() { return store.seqDurable; } });
+      return store;
     } catch (error) {
       void root.close();
       throw error;
@@ -128,6 +133,8 @@ export class JournalStore {
     this.seqLast = seq;
     this.#remember(seq, entry);
     this.#inFlight.set(seq, entry);
+    // In this same synchronous call, so in the entry's own transaction (lmdb-js: one event turn, one commit).
+    this.#ids?.write(seq);
     // noOverwrite: a seq already on disk means another writer (e.g. a dead worker's last commit) raced us.
     const written = (this.#journal.put as unknown as PutWithFlags).call(this.#journal, seq, entry, { noOverwrite: true });
     const durable = Promise.all([this.#tail, written]).then(
@@ -139,6 +146,12 @@ export class JournalStore {
     durable.catch(noop); // the caller awaits it; the next append chains on it
     this.#tail = durable;
     return durable;
+  }
+
+  /** The id index on disk that the ledger's id caches fall back on (a store opened for writing only). */
+  get idIndex(): IdIndex {
+    assert(this.#ids !== null, 'a store opened read-only keeps no id index');
+    return this.#ids;
   }
 
   /** Resolves when every append made so far is durable; rejects if any of them failed. */
@@ -200,6 +213,7 @@ export class JournalStore {
     if (keys.length > 0) {
       await this.#commit(`removing ${keys.length} journal entries after seq ${seq} (past a gap)`, () => {
         for (const key of keys) void this.#journal.remove(key);
+        this.#ids?.removeAfter(keys);
       });
     }
     this.seqLast = seq;
@@ -449,7 +463,7 @@ function openEnvironment(path: string): RootDatabase {
     encoding: 'binary',
     keyEncoding: 'ordered-binary',
     cache: false,
-    maxDbs: 3, // journal, meta, days
+    maxDbs: 6, // journal, meta, days, and the id index's idx, idBuckets, idStragglers
     mapSize: mapBytesInitial,
     remapChunks: false, // one contiguous map: the fastest reads on 64-bit
     pageSize: 4096,

@@ -1,0 +1,344 @@
+// The journal's id index on disk (one shard): where every id an entry took lives, so that the id caches
+// (core/accounts/id-cache.ts) may forget old ids and a retry of any age still finds its original. Written in
+// the same LMDB transaction as its entry (JournalStore.append calls write() in the entry's event turn), one
+// value per entry and a few keys per entry, never one put per transfer on the common path:
+//   idx          seq → the entry's owned ids as u32 `index | table << 24`, sorted by id (then table);
+//   idBuckets    (ms >> 4 u48 BE ‖ seq u48 BE) → u8 table mask, one key per distinct 16-ms bucket of the ids
+//                whose 48-bit millisecond prefix (newId(): `ms << 80 | random`) lies within ±1 h of the entry;
+//   idStragglers (table u8 ‖ id 16 B) → f64 location, for every other id (not time-ordered: 1n, 2n, …).
+// A fresh id costs no read: a bucketed id above the highest bucket of the evicted entries is in memory or new,
+// and stragglers pass a Bloom filter first (rebuilt at open by scanning the straggler keys: ~1 µs each).
+// Every hit is checked against the entry's own bytes, so keys a discarded entry left behind never answer.
+
+import type { Database, RootDatabase } from 'lmdb';
+import { assert } from '../../core/assert.js';
+import { IdTableKind, idTableKinds, ownedIdIndexBits, type IdIndexSource, type IdTableKindNumber } from '../../core/accounts/id-cache.js';
+import { eventOffset, readJournalHeader } from '../../core/posting/journal-entry.js';
+import { locationEventsPerBatchMax } from '../../core/limits.js';
+import { quietCommitFailure } from '../storage/commit-failures.js';
+
+/** Milliseconds per bucket key: ids of one batch usually share one or two. */
+const bucketMs = 16;
+/** Ids whose millisecond prefix is this far from their entry's timestamp are kept as stragglers. */
+const bucketWindowMs = 3_600_000;
+/** Bits of the straggler Bloom filter (2 MiB): ~1% false positives at 1.7M stragglers, k = 4. */
+const stragglerFilterBits = 1 << 24;
+const stragglerFilterHashes = 4;
+const indexMask = (1 << ownedIdIndexBits) - 1;
+const bucketKeyBytes = 12;
+const stragglerKeyBytes = 17;
+
+/** The names of the databases the index adds to a shard's environment. */
+export const idIndexDatabases = ['idx', 'idBuckets', 'idStragglers'] as const;
+
+/** What the index needs of its journal store. */
+export interface IdIndexJournal {
+  /** Highest seq on disk or in flight: a noted entry at or below it is a replayed one. */
+  readonly seqLast: number;
+  /** Highest seq durable with every seq below it. */
+  readonly seqDurable: number;
+  readonly db: Database<Uint8Array, number>;
+}
+
+/** The index values one entry owns, derived from its bytes and its owned ids. */
+interface DerivedIndex {
+  seq: number;
+  sorted: Uint8Array;
+  buckets: Map<number, number>;
+  stragglers: { key: Uint8Array; value: Uint8Array }[];
+  /** Per table, the highest bucket among its bucketed ids (−1: none). */
+  bucketMax: Float64Array;
+}
+
+export class IdIndex implements IdIndexSource {
+  /** Lookups that touched the disk (tests prove fresh ids cost none). */
+  diskReads = 0;
+  readonly #idx: Database<Uint8Array, number>;
+  readonly #buckets: Database<Uint8Array, Uint8Array>;
+  readonly #stragglers: Database<Uint8Array, Uint8Array>;
+  readonly #journal: IdIndexJournal;
+  readonly #filter = new Uint32Array(stragglerFilterBits / 32);
+  /** Per table, the highest bucket of the ids of entries its cache dropped (−1: none dropped). */
+  readonly #bucketMaxEvicted = new Float64Array(idTableKinds.length).fill(-1);
+  /** Per table, (seq, highest bucket) of the entries noted and not dropped yet, oldest first. */
+  readonly #noted = idTableKinds.map(() => new SeqBuckets());
+  #bucketMin = Infinity;
+  /** The live entry noted and not yet appended. */
+  #pending: DerivedIndex | null = null;
+  /** Replayed entries whose index is being rewritten (a store written before the index existed). */
+  #repairsInFlight = 0;
+  #repairSeqFirst = Infinity;
+
+  constructor(root: RootDatabase, journal: IdIndexJournal) {
+    this.#journal = journal;
+    const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false, compression: false, useVersions: false, dupSort: false } as const;
+    this.#idx = root.openDB<Uint8Array, number>({ name: 'idx', ...binary, keyEncoding: 'ordered-binary' });
+    this.#buckets = root.openDB<Uint8Array, Uint8Array>({ name: 'idBuckets', ...binary });
+    this.#stragglers = root.openDB<Uint8Array, Uint8Array>({ name: 'idStragglers', ...binary });
+    for (const key of this.#buckets.getKeys({ limit: 1 })) this.#bucketMin = bucketOfKey(key);
+    // The documented cost of opening: one pass over the straggler keys (none when every id came from newId()).
+    for (const key of this.#stragglers.getKeys()) this.#addToFilter(key[0]!, new DataView(key.buffer, key.byteOffset + 1, 16), 0);
+  }
+
+  get seqDurable(): number {
+    return Math.min(this.#journal.seqDurable, this.#repairSeqFirst - 1);
+  }
+
+  findId(table: IdTableKindNumber, view: DataView, at: number): number {
+    const bucket = bucketOfId(view, at);
+    if (bucket >= this.#bucketMin && bucket <= this.#bucketMaxEvicted[table]!) {
+      const location = this.#findBucketed(table, bucket, view, at);
+      if (location >= 0) return location;
+    }
+    if (!this.#mayHoldStraggler(table, view, at)) return -1;
+    return this.#findStraggler(table, view, at);
+  }
+
+  evictedThrough(table: IdTableKindNumber, seq: number): void {
+    const bucketMax = this.#noted[table]!.takeThrough(seq);
+    if (bucketMax > this.#bucketMaxEvicted[table]!) this.#bucketMaxEvicted[table] = bucketMax;
+  }
+
+  /**
+   * Every entry through `seq` is on disk only (a state restored from a checkpoint at `seq`, with empty caches):
+   * ids at or below the highest bucket stored may be there. Conservative: costs reads, never a wrong answer.
+   */
+  markDiskOnlyThrough(seq: number): void {
+    assert(seq <= this.#journal.seqDurable, 'entries marked disk-only are durable');
+    for (const key of this.#buckets.getKeys({ reverse: true, limit: 1 })) {
+      const bucketMax = bucketOfKey(key);
+      for (const table of idTableKinds) this.#bucketMaxEvicted[table] = Math.max(this.#bucketMaxEvicted[table]!, bucketMax);
+    }
+  }
+
+  noteOwnedIds(seq: number, entry: Uint8Array, owned: Uint32Array): void {
+    const derived = deriveIndex(seq, entry, owned);
+    for (const table of idTableKinds) if (derived.bucketMax[table]! >= 0) this.#noted[table]!.push(seq, derived.bucketMax[table]!);
+    for (const bucket of derived.buckets.keys()) if (bucket < this.#bucketMin) this.#bucketMin = bucket;
+    for (const { key } of derived.stragglers) this.#addToFilter(key[0]!, new DataView(key.buffer, key.byteOffset + 1, 16), 0);
+    if (seq > this.#journal.seqLast) {
+      assert(this.#pending === null, `entry ${this.#pending?.seq} noted ids but was never appended`);
+      this.#pending = derived;
+      return;
+    }
+    // A replayed entry: its index went with it, unless the store predates the index (then written now, idempotently).
+    if (this.#idx.doesExist(seq)) return;
+    this.#repairSeqFirst = Math.min(this.#repairSeqFirst, seq);
+    this.#repairsInFlight++;
+    this.#put(derived).then(
+      () => {
+        if (--this.#repairsInFlight === 0) this.#repairSeqFirst = Infinity;
+      },
+      quietCommitFailure, // the caches keep every id meanwhile (seqDurable stays below this seq): safe, not lost
+    );
+  }
+
+  /** Called by JournalStore.append in the entry's own event turn: the index joins the entry's transaction. */
+  write(seq: number): void {
+    const pending = this.#pending;
+    if (pending === null) return;
+    assert(pending.seq === seq, `ids noted for entry ${pending.seq} but entry ${seq} appended`);
+    this.#pending = null;
+    void this.#put(pending).catch(quietCommitFailure); // the journal put's own promise reports the commit
+  }
+
+  /** Index values of entries removed after `seq` (never acknowledged), inside the caller's transaction. */
+  removeAfter(seqs: readonly number[]): void {
+    for (const seq of seqs) void this.#idx.remove(seq);
+  }
+
+  /** The puts of one entry's index; the promise settles with their commit. */
+  #put(derived: DerivedIndex): Promise<unknown> {
+    let last: Promise<unknown> = this.#idx.put(derived.seq, derived.sorted);
+    for (const [bucket, mask] of derived.buckets) last = this.#buckets.put(bucketKey(bucket, derived.seq), Uint8Array.of(mask));
+    for (const { key, value } of derived.stragglers) last = this.#stragglers.put(key, value);
+    return last;
+  }
+
+  #findBucketed(table: IdTableKindNumber, bucket: number, view: DataView, at: number): number {
+    this.diskReads++;
+    for (const { key, value } of this.#buckets.getRange({ start: bucketKey(bucket, 0), end: bucketKey(bucket + 1, 0) })) {
+      if ((value[0]! & (1 << table)) === 0) continue;
+      const location = this.#searchEntry(seqOfBucketKey(key), table, view, at);
+      if (location >= 0) return location;
+    }
+    return -1;
+  }
+
+  /** Binary search of entry `seq`'s sorted ids: a copy of its index, then a zero-copy view of the entry. */
+  #searchEntry(seq: number, table: IdTableKindNumber, view: DataView, at: number): number {
+    const index = this.#idx.get(seq);
+    if (index === undefined) return -1;
+    const words = new DataView(index.buffer, index.byteOffset, index.byteLength);
+    const entry = this.#entryView(seq);
+    if (entry === null) return -1;
+    const count = index.byteLength / 4;
+    let low = 0;
+    let high = count;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (compareIdsAt(entry, eventOffset(words.getUint32(mid * 4, true) & indexMask), view, at) < 0) low = mid + 1;
+      else high = mid;
+    }
+    for (let i = low; i < count; i++) {
+      const word = words.getUint32(i * 4, true);
+      if (compareIdsAt(entry, eventOffset(word & indexMask), view, at) !== 0) return -1;
+      if (word >>> ownedIdIndexBits === table) return seq * locationEventsPerBatchMax + (word & indexMask);
+    }
+    return -1;
+  }
+
+  #findStraggler(table: IdTableKindNumber, view: DataView, at: number): number {
+    this.diskReads++;
+    const stored = this.#stragglers.get(stragglerKey(table, view, at));
+    if (stored === undefined) return -1;
+    const location = new DataView(stored.buffer, stored.byteOffset, stored.byteLength).getFloat64(0, true);
+    const seq = Math.floor(location / locationEventsPerBatchMax);
+    const entry = this.#entryView(seq);
+    const eventAt = eventOffset(location - seq * locationEventsPerBatchMax);
+    // Left by an entry a recovery discarded (past a gap, never acknowledged), the key may name another event now.
+    if (entry === null || eventAt + 16 > entry.byteLength || compareIdsAt(entry, eventAt, view, at) !== 0) return -1;
+    return location;
+  }
+
+  /** The entry as a view into LMDB's map (or lmdb-js's read buffer): valid until the next read. */
+  #entryView(seq: number): DataView | null {
+    const bytes = this.#journal.db.getBinaryFast(seq);
+    if (bytes === undefined) return null;
+    return new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+
+  #mayHoldStraggler(table: number, view: DataView, at: number): boolean {
+    return this.#addToFilter(table, view, at, false);
+  }
+
+  /** Sets (or with `set` false, tests) the id's filter bits; returns whether all were set before. */
+  #addToFilter(table: number, view: DataView, at: number, set = true): boolean {
+    const w0 = view.getUint32(at, true) ^ table;
+    const w1 = view.getUint32(at + 4, true);
+    const w2 = view.getUint32(at + 8, true);
+    const w3 = view.getUint32(at + 12, true);
+    const h1 = mix(w0, w1, w2, w3, 0x9e3779b1);
+    const h2 = mix(w3, w2, w1, w0, 0x85ebca77) | 1;
+    let all = true;
+    for (let k = 0; k < stragglerFilterHashes; k++) {
+      const bit = (h1 + Math.imul(k, h2)) & (stragglerFilterBits - 1);
+      const mask = 1 << (bit & 31);
+      if ((this.#filter[bit >>> 5]! & mask) === 0) {
+        all = false;
+        if (!set) return false;
+        this.#filter[bit >>> 5]! |= mask;
+      }
+    }
+    return all;
+  }
+}
+
+/** Per table: the seq and highest bucket of each noted entry, oldest first (a queue over two growing arrays). */
+class SeqBuckets {
+  #seqs: number[] = [];
+  #buckets: number[] = [];
+  #head = 0;
+
+  push(seq: number, bucket: number): void {
+    assert(this.#seqs.length === this.#head || this.#seqs[this.#seqs.length - 1]! < seq, 'entries are noted in seq order');
+    this.#seqs.push(seq);
+    this.#buckets.push(bucket);
+  }
+
+  /** Removes the entries through `seq`; returns their highest bucket (−1: none). */
+  takeThrough(seq: number): number {
+    let bucketMax = -1;
+    while (this.#head < this.#seqs.length && this.#seqs[this.#head]! <= seq) bucketMax = Math.max(bucketMax, this.#buckets[this.#head++]!);
+    if (this.#head > 1024 && this.#head * 2 > this.#seqs.length) {
+      this.#seqs = this.#seqs.slice(this.#head);
+      this.#buckets = this.#buckets.slice(this.#head);
+      this.#head = 0;
+    }
+    return bucketMax;
+  }
+}
+
+/** The index values of entry `seq`: its owned ids sorted by (id, table), bucketed or as stragglers. */
+export function deriveIndex(seq: number, entry: Uint8Array, owned: Uint32Array): DerivedIndex {
+  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  const entryMs = Number(readJournalHeader(entry).timestampBase / 1_000_000n);
+  const words = Array.from(owned);
+  // Ids of one batch mostly arrive in newId() order: TimSort then makes one pass.
+  words.sort((a, b) => compareIdsAt(view, eventOffset(a & indexMask), view, eventOffset(b & indexMask)) || (a >>> ownedIdIndexBits) - (b >>> ownedIdIndexBits));
+  const sorted = new Uint8Array(words.length * 4);
+  const sortedView = new DataView(sorted.buffer);
+  const derived: DerivedIndex = { seq, sorted, buckets: new Map(), stragglers: [], bucketMax: new Float64Array(idTableKinds.length).fill(-1) };
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const table = word >>> ownedIdIndexBits;
+    assert(table <= IdTableKind.inbound, 'an owned id names one of the id tables');
+    sortedView.setUint32(i * 4, word, true);
+    const at = eventOffset(word & indexMask);
+    const ms = msOfId(view, at);
+    if (Math.abs(ms - entryMs) <= bucketWindowMs) {
+      const bucket = Math.floor(ms / bucketMs);
+      derived.buckets.set(bucket, (derived.buckets.get(bucket) ?? 0) | (1 << table));
+      if (bucket > derived.bucketMax[table]!) derived.bucketMax[table] = bucket;
+    } else {
+      const value = new Uint8Array(8);
+      new DataView(value.buffer).setFloat64(0, seq * locationEventsPerBatchMax + (word & indexMask), true);
+      derived.stragglers.push({ key: stragglerKey(table, view, at), value });
+    }
+  }
+  return derived;
+}
+
+/** The top 48 bits of the u128 id at `at` (stored little-endian: bytes 10..15): its millisecond prefix. */
+function msOfId(view: DataView, at: number): number {
+  return view.getUint16(at + 10, true) + view.getUint32(at + 12, true) * 0x1_0000;
+}
+
+function bucketOfId(view: DataView, at: number): number {
+  return Math.floor(msOfId(view, at) / bucketMs);
+}
+
+/** u128 order of two ids stored little-endian. */
+function compareIdsAt(a: DataView, aAt: number, b: DataView, bAt: number): number {
+  for (let w = 12; w >= 0; w -= 4) {
+    const x = a.getUint32(aAt + w, true);
+    const y = b.getUint32(bAt + w, true);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+function bucketKey(bucket: number, seq: number): Uint8Array {
+  const key = new Uint8Array(bucketKeyBytes);
+  const view = new DataView(key.buffer);
+  view.setUint16(0, Math.floor(bucket / 0x1_0000_0000));
+  view.setUint32(2, bucket % 0x1_0000_0000);
+  view.setUint16(6, Math.floor(seq / 0x1_0000_0000));
+  view.setUint32(8, seq % 0x1_0000_0000);
+  return key;
+}
+
+function bucketOfKey(key: Uint8Array): number {
+  const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
+  return view.getUint16(0) * 0x1_0000_0000 + view.getUint32(2);
+}
+
+function seqOfBucketKey(key: Uint8Array): number {
+  const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
+  return view.getUint16(6) * 0x1_0000_0000 + view.getUint32(8);
+}
+
+function stragglerKey(table: number, view: DataView, at: number): Uint8Array {
+  const key = new Uint8Array(stragglerKeyBytes);
+  key[0] = table;
+  key.set(new Uint8Array(view.buffer, view.byteOffset + at, 16), 1);
+  return key;
+}
+
+function mix(w0: number, w1: number, w2: number, w3: number, seed: number): number {
+  let h = Math.imul(w0 ^ seed, 0xcc9e2d51) ^ Math.imul(w1, 0x1b873593) ^ Math.imul(w2, 0xe6546b64) ^ Math.imul(w3, 0x85ebca6b);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
