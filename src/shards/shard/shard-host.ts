@@ -21,6 +21,7 @@ export interface ShardHostOptions {
   readonly shardCount: number;
   readonly dayCut: ShardWorkerData['dayCut'];
   readonly hotInbound: ShardWorkerData['hotInbound'];
+  readonly idCache: ShardWorkerData['idCache'];
 }
 
 /**
@@ -59,6 +60,7 @@ export class ShardHost {
       shardCount: options.shardCount,
       dayCut: options.dayCut,
       hotInbound: options.hotInbound,
+      idCache: options.idCache,
       // Shared by every worker this pool starts for the shard: how many in a row ended on a failed commit.
       storageHealth: newStorageHealthBuffer(),
     };

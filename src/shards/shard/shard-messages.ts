@@ -3,6 +3,8 @@
 
 import { ErrorCode, type TallyError } from '../../core/errors.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
+import type { IdCacheCapacity } from '../../core/accounts/id-cache.js';
+import { cacheIdsOtherDefault, cacheTransferIdsDefault } from '../../core/limits.js';
 
 /**
  * Control tasks: a number space of their own (ShardControlNumber), kept apart from the wire operations and
@@ -99,6 +101,9 @@ export interface HotInboundOptions {
 
 export const hotInboundDefault: HotInboundOptions = { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 };
 
+/** The id caches' default sizes (tally serve --cache-transfer-ids, --cache-ids-other). */
+export const idCacheDefault: IdCacheCapacity = { transferIds: cacheTransferIdsDefault, idsOther: cacheIdsOtherDefault };
+
 /** One shard's hot-inbound figures (ShardControl.hotInboundStatus): the shape the service reports for all of them. */
 export type HotInboundShardStatus = Omit<HotInboundStats, 'shardsNotAnswering'>;
 
@@ -110,6 +115,8 @@ export interface ShardWorkerData {
   /** The calendar that names business days (the first one of a new store); the shard set orders cuts. */
   dayCut: { cutTime: string; timeZone: string };
   hotInbound: HotInboundOptions;
+  /** Ids per generation of the id caches (core/accounts/id-cache.ts); older ids are read from the id index on disk. */
+  idCache: IdCacheCapacity;
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

@@ -54,11 +54,13 @@ function loopReady(): Promise<ShardLoop> {
   return starting;
 }
 
-async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: ShardWorkerData): Promise<ShardLoop> {
+async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, idCache }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   try {
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
-    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged });
+    // Old ids live in the journal's id index: the caches keep the recent ones (a full replay refills them).
+    const idIndex = { source: store.idIndex, capacity: idCache };
+    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged, idIndex });
     replayJournal(ledger, store);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
