@@ -63,6 +63,11 @@ export class IdIndex implements IdIndexSource {
   /** Per table, (seq, highest bucket) of the entries noted and not dropped yet, oldest first. */
   readonly #noted = idTableKinds.map(() => new SeqBuckets());
   #bucketMin = Infinity;
+  /**
+   * The last entry applied that took ids. Replay reads entries already indexed on disk: an id found in a later
+   * entry was not taken yet at this point of the history, so it must not answer (it would turn ok into exists).
+   */
+  #seqApplied = 0;
   /** The live entry noted and not yet appended. */
   #pending: DerivedIndex | null = null;
   /** Replayed entries whose index is being rewritten (a store written before the index existed). */
@@ -80,8 +85,13 @@ export class IdIndex implements IdIndexSource {
     for (const key of this.#stragglers.getKeys()) this.#addToFilter(key[0]!, new DataView(key.buffer, key.byteOffset + 1, 16), 0);
   }
 
+  /**
+   * Through which seq the index answers for every entry: durable, rewritten if it was missing, and applied (noted).
+   * In replay every entry is durable, yet the ids of the entry being applied are not noted before it ends: a
+   * cache must not drop them meanwhile (its threshold of evicted buckets would not cover them).
+   */
   get seqDurable(): number {
-    return Math.min(this.#journal.seqDurable, this.#repairSeqFirst - 1);
+    return Math.min(this.#journal.seqDurable, this.#repairSeqFirst - 1, this.#seqApplied);
   }
 
   findId(table: IdTableKindNumber, view: DataView, at: number): number {
@@ -105,6 +115,7 @@ export class IdIndex implements IdIndexSource {
    */
   markDiskOnlyThrough(seq: number): void {
     assert(seq <= this.#journal.seqDurable, 'entries marked disk-only are durable');
+    this.#seqApplied = Math.max(this.#seqApplied, seq);
     for (const key of this.#buckets.getKeys({ reverse: true, limit: 1 })) {
       const bucketMax = bucketOfKey(key);
       for (const table of idTableKinds) this.#bucketMaxEvicted[table] = Math.max(this.#bucketMaxEvicted[table]!, bucketMax);
@@ -112,6 +123,8 @@ export class IdIndex implements IdIndexSource {
   }
 
   noteOwnedIds(seq: number, entry: Uint8Array, owned: Uint32Array): void {
+    assert(seq > this.#seqApplied, 'entries are applied in seq order');
+    this.#seqApplied = seq;
     const derived = deriveIndex(seq, entry, owned);
     for (const table of idTableKinds) if (derived.bucketMax[table]! >= 0) this.#noted[table]!.push(seq, derived.bucketMax[table]!);
     for (const bucket of derived.buckets.keys()) if (bucket < this.#bucketMin) this.#bucketMin = bucket;
@@ -158,8 +171,9 @@ export class IdIndex implements IdIndexSource {
   #findBucketed(table: IdTableKindNumber, bucket: number, view: DataView, at: number): number {
     this.diskReads++;
     for (const { key, value } of this.#buckets.getRange({ start: bucketKey(bucket, 0), end: bucketKey(bucket + 1, 0) })) {
-      if ((value[0]! & (1 << table)) === 0) continue;
-      const location = this.#searchEntry(seqOfBucketKey(key), table, view, at);
+      const seq = seqOfBucketKey(key);
+      if ((value[0]! & (1 << table)) === 0 || seq > this.#seqApplied) continue;
+      const location = this.#searchEntry(seq, table, view, at);
       if (location >= 0) return location;
     }
     return -1;
@@ -194,6 +208,7 @@ export class IdIndex implements IdIndexSource {
     if (stored === undefined) return -1;
     const location = new DataView(stored.buffer, stored.byteOffset, stored.byteLength).getFloat64(0, true);
     const seq = Math.floor(location / locationEventsPerBatchMax);
+    if (seq > this.#seqApplied) return -1; // replay has not reached the entry that took it
     const entry = this.#entryView(seq);
     const eventAt = eventOffset(location - seq * locationEventsPerBatchMax);
     // Left by an entry a recovery discarded (past a gap, never acknowledged), the key may name another event now.

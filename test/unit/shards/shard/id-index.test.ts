@@ -1,0 +1,270 @@
+// Spec of ids on disk (issue 22): with id caches far smaller than the history, a retried id of any age answers
+// exactly as before — exists, exists_with_different_fields, or its original failure with its detail — holds
+// evicted from the caches still post and void, old transfers are still looked up and reversed, and all of it
+// again after a restart (a full replay that rewrites nothing). A fresh id costs no disk read, and the caches
+// stay within their capacity whatever the history.
+
+import { open } from 'lmdb';
+import { describe, expect, it } from 'vitest';
+import { Ledger } from '../../../../src/core/posting/ledger.js';
+import { Operation } from '../../../../src/core/operations.js';
+import { AccountFlags, AccountOperationFlags } from '../../../../src/core/types.js';
+import {
+  decodeAccountStates,
+  decodeResults,
+  decodeTransferStates,
+  encodeAccountOperations,
+  encodeAccounts,
+  encodeIds,
+  encodeTransfers,
+  type AccountOperationInput,
+  type AccountInput,
+  type TransferInput,
+} from '../../../../src/core/wire/records.js';
+import type { IdCacheCapacity } from '../../../../src/core/accounts/id-cache.js';
+import { JournalStore } from '../../../../src/shards/shard/journal-store.js';
+import { replayJournal } from '../../../../src/shards/shard/shard-loop.js';
+import { outcomeOf, type Outcome } from '../../../support/ledger-harness.js';
+import { account, freeze, pending, post, reversal, transfer, voidHold } from '../../../support/ledger-fixtures.js';
+import { useTempDirs } from '../../../support/temp-dirs.js';
+
+const tempDir = useTempDirs();
+const capacity: IdCacheCapacity = { transferIds: 8, idsOther: 4 };
+const batchMax = 20;
+
+/** One shard as the worker runs it: a Ledger over a real JournalStore, each write awaited durable. */
+class DiskShard {
+  /** Milliseconds of the shard's clock, and of the ids it makes (newId(): `ms << 80 | counter`). */
+  nowMs = 1_700_000_000_000;
+  #counter = 0n;
+
+  private constructor(
+    readonly store: JournalStore,
+    readonly ledger: Ledger,
+  ) {}
+
+  static open(dataDir: string, nowMs?: number): DiskShard {
+    const store = JournalStore.open({ dataDir, shardIndex: 0, shardCount: 1 });
+    const ledger = new Ledger({ shardIndex: 0, shardCount: 1, journal: store, idIndex: { source: store.idIndex, capacity } });
+    replayJournal(ledger, store);
+    const shard = new DiskShard(store, ledger);
+    if (nowMs !== undefined) shard.nowMs = nowMs;
+    return shard;
+  }
+
+  /** A time-ordered id of the shard's current millisecond, as newId() makes them. */
+  id(): bigint {
+    return (BigInt(this.nowMs) << 80n) | ++this.#counter;
+  }
+
+  get diskReads(): number {
+    return this.store.idIndex.diskReads;
+  }
+
+  async write(operation: number, body: Uint8Array): Promise<Outcome[]> {
+    this.nowMs += 1000; // each batch a second later: its fresh ids are newer than every older batch's
+    const { seq, entry, reply } = this.ledger.execute(operation, body, BigInt(this.nowMs) * 1_000_000n);
+    await this.store.append(seq, entry);
+    return decodeResults(reply).map(outcomeOf);
+  }
+
+  transfers(transfers: readonly TransferInput[]): Promise<Outcome[]> {
+    return this.write(Operation.create_transfers, encodeTransfers(transfers));
+  }
+
+  accounts(accounts: readonly AccountInput[]): Promise<Outcome[]> {
+    return this.write(Operation.create_accounts, encodeAccounts(accounts));
+  }
+
+  operations(operations: readonly AccountOperationInput[]): Promise<Outcome[]> {
+    return this.write(Operation.account_operations, encodeAccountOperations(operations));
+  }
+
+  lookupTransfers(ids: readonly bigint[]) {
+    return decodeTransferStates(this.ledger.query(Operation.lookup_transfers, encodeIds(ids)));
+  }
+
+  balances(ids: readonly bigint[]) {
+    return decodeAccountStates(this.ledger.query(Operation.lookup_accounts, encodeIds(ids))).map((a) => [a.id, a.debitsPosted, a.creditsPosted, a.debitsPending, a.creditsPending, a.frozen]);
+  }
+
+  /** Ids held in memory by each cache: never past two generations and one batch's worth. */
+  expectCachesBounded(): void {
+    const state = this.ledger.state;
+    for (const cache of [state.transfers, state.transfersFailed, state.accountsFailed, state.operations, state.operationsFailed, state.inbound]) {
+      expect(cache.size).toBeLessThanOrEqual(2 * cache.capacity + batchMax);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+const bank = 1n;
+const alice = 2n;
+const bob = 3n;
+const carol = 4n;
+
+/** Everything the spec retries later, and what each answered first. */
+interface History {
+  funding: TransferInput;
+  refused: TransferInput;
+  straggler: TransferInput;
+  stragglerRefused: TransferInput;
+  hold: TransferInput;
+  holdVoided: TransferInput;
+  freezeOp: AccountOperationInput;
+  closeRefused: AccountOperationInput;
+  opRefused: AccountOperationInput;
+  accountRefused: AccountInput;
+  fillers: TransferInput[];
+  firstAnswers: Map<bigint, Outcome>;
+}
+
+/** A history many times the caches' capacity, the interesting ids first (so that they are evicted). */
+async function makeHistory(shard: DiskShard): Promise<History> {
+  expect(await shard.accounts([account(bank), account(alice, { flags: AccountFlags.debits_must_not_exceed_credits }), account(bob), account(carol)])).toEqual(['ok', 'ok', 'ok', 'ok']);
+  const firstAnswers = new Map<bigint, Outcome>();
+  const h: History = {
+    funding: transfer(shard.id(), bank, alice, 1000n),
+    refused: transfer(shard.id(), alice, bob, 1_000_000n),
+    straggler: transfer(77n, bank, bob, 5n),
+    stragglerRefused: transfer(78n, bank, 99n, 5n),
+    hold: pending(shard.id(), alice, bob, 50n),
+    holdVoided: pending(shard.id(), alice, bob, 7n),
+    freezeOp: freeze(shard.id(), alice, 10n),
+    closeRefused: { id: shard.id(), accountId: bob, kind: 'close' },
+    opRefused: { id: 79n, accountId: 98n, kind: 'block', flags: AccountOperationFlags.debits },
+    accountRefused: account(500n, { ledger: 0 }),
+    fillers: [],
+    firstAnswers,
+  };
+  const remember = (events: readonly { id: bigint }[], outcomes: readonly Outcome[]) => events.forEach((e, i) => firstAnswers.set(e.id, outcomes[i]!));
+  const transfers = [h.funding, h.refused, h.straggler, h.stragglerRefused, h.hold, h.holdVoided];
+  remember(transfers, await shard.transfers(transfers));
+  remember([h.freezeOp, h.closeRefused, h.opRefused], await shard.operations([h.freezeOp, h.closeRefused, h.opRefused]));
+  remember([h.accountRefused], await shard.accounts([h.accountRefused]));
+  expect([...firstAnswers.values()]).toEqual(['ok', 'insufficient_funds', 'ok', 'account_not_found', 'ok', 'ok', 'ok', 'close_refused:pending_balance', 'account_not_found', 'ledger_invalid']);
+  await addFillers(shard, h.fillers, 6);
+  return h;
+}
+
+/** `batches` batches of posted transfers, refused transfers and account operations: every cache turns over. */
+async function addFillers(shard: DiskShard, fillers: TransferInput[], batches: number, bounded = true): Promise<void> {
+  for (let b = 0; b < batches; b++) {
+    const posted = Array.from({ length: batchMax }, () => transfer(shard.id(), bank, carol, 1n));
+    expect(await shard.transfers(posted)).toEqual(posted.map(() => 'ok'));
+    fillers.push(...posted);
+    const refused = Array.from({ length: 6 }, () => transfer(shard.id(), bank, 97n, 1n));
+    expect(await shard.transfers(refused)).toEqual(refused.map(() => 'account_not_found'));
+    const operations = Array.from({ length: 6 }, (): AccountOperationInput => ({ id: shard.id(), accountId: carol, kind: 'block', flags: AccountOperationFlags.debits }));
+    expect(await shard.operations(operations)).toEqual(operations.map(() => 'ok'));
+    if (bounded) shard.expectCachesBounded();
+  }
+}
+
+/** Every old id, retried as it was and changed, answers as the first time (or exists_with_different_fields). */
+async function expectOldIdsAnswerAsBefore(shard: DiskShard, h: History): Promise<void> {
+  const same = [h.funding, h.refused, h.straggler, h.stragglerRefused];
+  const expected = same.map((t) => (h.firstAnswers.get(t.id) === 'ok' ? 'exists' : h.firstAnswers.get(t.id)!));
+  expect(await shard.transfers(same)).toEqual(expected);
+  expect(await shard.transfers(same.map((t) => ({ ...t, amount: t.amount + 1n })))).toEqual(same.map(() => 'exists_with_different_fields'));
+  expect(await shard.operations([h.freezeOp, h.closeRefused, h.opRefused])).toEqual(['exists', 'close_refused:pending_balance', 'account_not_found']);
+  expect(await shard.operations([{ ...h.closeRefused, userData32: 1 }, { ...h.opRefused, flags: AccountOperationFlags.credits }])).toEqual(['exists_with_different_fields', 'exists_with_different_fields']);
+  expect(await shard.accounts([h.accountRefused, { ...h.accountRefused, ledger: 1 }])).toEqual(['ledger_invalid', 'exists_with_different_fields']);
+  const found = shard.lookupTransfers([h.funding.id, h.straggler.id, h.hold.id, h.fillers[0]!.id, h.refused.id]);
+  expect(found.map((t) => t.id)).toEqual([h.funding.id, h.straggler.id, h.hold.id, h.fillers[0]!.id]);
+}
+
+describe('ids on disk', () => {
+  it('answers retries of evicted ids as before, before and after a restart, and holds evicted ids still close', async () => {
+    const dataDir = tempDir('tally-ids-');
+    let shard = DiskShard.open(dataDir);
+    const h = await makeHistory(shard);
+    const state = shard.ledger.state;
+    for (const cache of [state.transfers, state.transfersFailed, state.operations]) expect(cache.evictions).toBeGreaterThan(1);
+    // Evicted from memory: only the index on disk can answer for them now.
+    expect(state.transfers.size).toBeLessThan(h.fillers.length);
+    const readsBefore = shard.diskReads;
+    await expectOldIdsAnswerAsBefore(shard, h);
+    expect(shard.diskReads).toBeGreaterThan(readsBefore);
+    // The hold was evicted with its id; the open hold itself is state, so it posts (and the other voids) by reference.
+    const closing = [post(shard.id(), h.hold), voidHold(shard.id(), h.holdVoided), reversal(shard.id(), h.funding, 100n)];
+    expect(await shard.transfers(closing)).toEqual(['ok', 'ok', 'ok']);
+    expect(shard.lookupTransfers([h.hold.id, h.holdVoided.id]).map((t) => t.status)).toEqual(['pending_posted', 'pending_voided']);
+    await addFillers(shard, h.fillers, 4);
+    expect(await shard.transfers(closing)).toEqual(['exists', 'exists', 'exists']);
+
+    // A retry storm of every old transfer moves no money.
+    const balances = shard.balances([bank, alice, bob, carol]);
+    for (let from = 0; from < h.fillers.length; from += batchMax) {
+      const retried = h.fillers.slice(from, from + batchMax);
+      expect(await shard.transfers(retried)).toEqual(retried.map(() => 'exists'));
+    }
+    expect(shard.balances([bank, alice, bob, carol])).toEqual(balances);
+
+    // Restart: a full replay refills the caches within their bounds; every old id still answers.
+    const nowMs = shard.nowMs;
+    await shard.close();
+    shard = DiskShard.open(dataDir, nowMs);
+    shard.expectCachesBounded();
+    expect(shard.balances([bank, alice, bob, carol])).toEqual(balances);
+    await expectOldIdsAnswerAsBefore(shard, h);
+    expect(await shard.transfers(closing)).toEqual(['exists', 'exists', 'exists']);
+    await shard.close();
+  });
+
+  it('knows fresh ids are new without a disk read, refused ones included', async () => {
+    const shard = DiskShard.open(tempDir('tally-ids-'));
+    const h = await makeHistory(shard);
+    expect(shard.ledger.state.transfers.evictions).toBeGreaterThan(1);
+    const reads = shard.diskReads;
+    for (let b = 0; b < 3; b++) {
+      const fresh = Array.from({ length: batchMax }, (_, i) => transfer(shard.id(), bank, i % 2 === 0 ? carol : 96n, 1n));
+      expect(await shard.transfers(fresh)).toEqual(fresh.map((_, i) => (i % 2 === 0 ? 'ok' : 'account_not_found')));
+      const operations = [{ id: shard.id(), accountId: carol, kind: 'unblock', flags: AccountOperationFlags.debits } as const];
+      expect(await shard.operations(operations)).toEqual(['ok']);
+    }
+    expect(shard.diskReads).toBe(reads);
+    // …while an old one still reads the disk.
+    expect(await shard.transfers([h.fillers[0]!])).toEqual(['exists']);
+    expect(shard.diskReads).toBeGreaterThan(reads);
+    await shard.close();
+  });
+
+  it('keeps every cache within its capacity over a history many times larger', async () => {
+    const shard = DiskShard.open(tempDir('tally-ids-'));
+    const h = await makeHistory(shard);
+    await addFillers(shard, h.fillers, 10);
+    const state = shard.ledger.state;
+    expect(h.fillers.length).toBeGreaterThan(3 * 2 * capacity.transferIds);
+    shard.expectCachesBounded();
+    expect(state.transfers.size).toBeLessThanOrEqual(2 * capacity.transferIds + batchMax);
+    await shard.close();
+  });
+
+  it('rewrites the index of a store written without one when it replays it', async () => {
+    const dataDir = tempDir('tally-ids-');
+    let shard = DiskShard.open(dataDir);
+    const h = await makeHistory(shard);
+    const nowMs = shard.nowMs;
+    await shard.close();
+    // What a store of a build before the index holds: the journal alone.
+    const env = open({ path: `${dataDir}/shard-0`, maxDbs: 6 });
+    for (const name of ['idx', 'idBuckets', 'idStragglers']) {
+      const db = env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' });
+      expect(db.getCount()).toBeGreaterThan(0);
+      await db.clearAsync();
+    }
+    await env.close();
+    shard = DiskShard.open(dataDir, nowMs);
+    // Until the rewritten index is durable the caches keep every replayed id; it commits with the next write,
+    // and then the caches evict again, and old ids answer from disk.
+    await addFillers(shard, h.fillers, 2, false);
+    await addFillers(shard, h.fillers, 4);
+    expect(shard.ledger.state.transfers.evictions).toBeGreaterThan(0);
+    await expectOldIdsAnswerAsBefore(shard, h);
+    await shard.close();
+  });
+});
