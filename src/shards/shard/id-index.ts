@@ -274,34 +274,63 @@ class SeqBuckets {
   }
 }
 
-/** The index values of entry `seq`: its owned ids sorted by (id, table), bucketed or as stragglers. */
+/**
+ * The index values of entry `seq`: its owned ids sorted by (id, table), bucketed or as stragglers. Per id a few
+ * typed-array reads: the ids of one request usually come from one client's newId() and are sorted already (one
+ * pass checks it); only interleaved ones pay a comparison sort.
+ */
 export function deriveIndex(seq: number, entry: Uint8Array, owned: Uint32Array): DerivedIndex {
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   const entryMs = Number(readJournalHeader(entry).timestampBase / 1_000_000n);
-  const words = Array.from(owned);
-  // Ids of one batch mostly arrive in newId() order: TimSort then makes one pass.
-  words.sort((a, b) => compareIdsAt(view, eventOffset(a & indexMask), view, eventOffset(b & indexMask)) || (a >>> ownedIdIndexBits) - (b >>> ownedIdIndexBits));
-  const sorted = new Uint8Array(words.length * 4);
+  const count = owned.length;
+  // The id's four words, most significant first, and its table: the sort key.
+  const w3 = new Uint32Array(count);
+  const w2 = new Uint32Array(count);
+  const w1 = new Uint32Array(count);
+  const w0 = new Uint32Array(count);
+  const compare = (a: number, b: number): number =>
+    w3[a]! - w3[b]! || w2[a]! - w2[b]! || w1[a]! - w1[b]! || w0[a]! - w0[b]! || (owned[a]! >>> ownedIdIndexBits) - (owned[b]! >>> ownedIdIndexBits);
+  let inOrder = true;
+  for (let i = 0; i < count; i++) {
+    const at = eventOffset(owned[i]! & indexMask);
+    w0[i] = view.getUint32(at, true);
+    w1[i] = view.getUint32(at + 4, true);
+    w2[i] = view.getUint32(at + 8, true);
+    w3[i] = view.getUint32(at + 12, true);
+    if (inOrder && i > 0 && compare(i - 1, i) > 0) inOrder = false;
+  }
+  const order = inOrder ? null : Array.from({ length: count }, (_, i) => i).sort(compare);
+  const sorted = new Uint8Array(count * 4);
   const sortedView = new DataView(sorted.buffer);
   const derived: DerivedIndex = { seq, sorted, buckets: new Map(), stragglers: [], bucketMax: new Float64Array(idTableKinds.length).fill(-1) };
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
+  let bucketLast = -1;
+  let maskLast = 0;
+  for (let k = 0; k < count; k++) {
+    const i = order === null ? k : order[k]!;
+    const word = owned[i]!;
     const table = word >>> ownedIdIndexBits;
     assert(table <= IdTableKind.inbound, 'an owned id names one of the id tables');
-    sortedView.setUint32(i * 4, word, true);
-    const at = eventOffset(word & indexMask);
-    const ms = msOfId(view, at);
-    if (Math.abs(ms - entryMs) <= bucketWindowMs) {
-      const bucket = Math.floor(ms / bucketMs);
-      derived.buckets.set(bucket, (derived.buckets.get(bucket) ?? 0) | (1 << table));
-      if (bucket > derived.bucketMax[table]!) derived.bucketMax[table] = bucket;
-    } else {
-      const value = new Uint8Array(8);
-      new DataView(value.buffer).setFloat64(0, seq * locationEventsPerBatchMax + (word & indexMask), true);
-      derived.stragglers.push({ key: stragglerKey(table, view, at), value });
+    sortedView.setUint32(k * 4, word, true);
+    const ms = w3[i]! * 0x1_0000 + (w2[i]! >>> 16); // the top 48 bits: newId()'s milliseconds
+    if (Math.abs(ms - entryMs) > bucketWindowMs) {
+      derived.stragglers.push(straggler(table, view, eventOffset(word & indexMask), seq * locationEventsPerBatchMax + (word & indexMask)));
+      continue;
     }
+    const bucket = Math.floor(ms / bucketMs);
+    if (bucket > derived.bucketMax[table]!) derived.bucketMax[table] = bucket;
+    // Sorted ids meet each bucket in one run: the map is touched once per bucket and table, not once per id.
+    if (bucket === bucketLast && (maskLast & (1 << table)) !== 0) continue;
+    maskLast = (bucket === bucketLast ? maskLast : (derived.buckets.get(bucket) ?? 0)) | (1 << table);
+    bucketLast = bucket;
+    derived.buckets.set(bucket, maskLast);
   }
   return derived;
+}
+
+function straggler(table: number, view: DataView, at: number, location: number): { key: Uint8Array; value: Uint8Array } {
+  const value = new Uint8Array(8);
+  new DataView(value.buffer).setFloat64(0, location, true);
+  return { key: stragglerKey(table, view, at), value };
 }
 
 /** The top 48 bits of the u128 id at `at` (stored little-endian: bytes 10..15): its millisecond prefix. */
