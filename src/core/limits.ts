@@ -69,7 +69,7 @@ export const idTablePartitions = 256;
 /** History nodes per chunk of the append-only history log (16 MiB of locations and links). */
 export const historyChunkNodes = 1 << 20;
 
-/** Transfer ids a shard's id table holds before its first rehash: 8M buckets, 256 MiB of address
+/** Transfer ids an unbounded id table (a Ledger without an id index on disk: tools, tests) holds before its first rehash: 8M buckets, 256 MiB of address
  * space that the OS commits only as it is touched. Growth past it works, but each doubling
  * rehashes (a part at a time) and costs a few percent of posting throughput while it lasts. */
 export const transferIdsExpected = 4 * 1024 * 1024;

@@ -33,7 +33,7 @@ export interface LedgerOptions {
   shardIndex: number;
   shardCount: number;
   journal: JournalSource;
-  /** Transfer ids to size the id table for up front (a long-running shard passes transferIdsExpected). */
+  /** Transfer ids to size an unbounded id table for up front (without `idIndex`; a bounded cache sizes itself). */
   transferIdsExpected?: number;
   /**
    * Per peer shard, a pair sequence that peer is known to have applied (a hint kept beside the journal):

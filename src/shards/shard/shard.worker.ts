@@ -9,7 +9,6 @@ import { move } from 'piscina';
 import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import { isCommitFailureEcho } from '../storage/commit-failures.js';
 import { Ledger } from '../../core/posting/ledger.js';
-import { transferIdsExpected } from '../../core/limits.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../../core/business-day.js';
 import { obeyCrashOrders } from './crash-orders.js';
 import { DayBook } from './day-book.js';
@@ -60,7 +59,7 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, idCa
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
     // Old ids live in the journal's id index: the caches keep the recent ones (a full replay refills them).
     const idIndex = { source: store.idIndex, capacity: idCache };
-    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged, idIndex });
+    const ledger = new Ledger({ shardIndex, shardCount, journal: store, outboxAcknowledged, idIndex });
     replayJournal(ledger, store);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);

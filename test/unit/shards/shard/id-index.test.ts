@@ -8,7 +8,7 @@ import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../../../src/core/posting/ledger.js';
 import { Operation } from '../../../../src/core/operations.js';
-import { AccountFlags, AccountOperationFlags } from '../../../../src/core/types.js';
+import { AccountFlags, AccountOperationFlags, TransferFlags } from '../../../../src/core/types.js';
 import {
   decodeAccountStates,
   decodeResults,
@@ -22,6 +22,7 @@ import {
   type TransferInput,
 } from '../../../../src/core/wire/records.js';
 import type { IdCacheCapacity } from '../../../../src/core/accounts/id-cache.js';
+import { shardOfId } from '../../../../src/core/routing.js';
 import { JournalStore } from '../../../../src/shards/shard/journal-store.js';
 import { replayJournal } from '../../../../src/shards/shard/shard-loop.js';
 import { outcomeOf, type Outcome } from '../../../support/ledger-harness.js';
@@ -38,14 +39,17 @@ class DiskShard {
   nowMs = 1_700_000_000_000;
   #counter = 0n;
 
+  /** Cross-shard instructions issued and not yet delivered. */
+  outbound: Uint8Array[] = [];
+
   private constructor(
     readonly store: JournalStore,
     readonly ledger: Ledger,
   ) {}
 
-  static open(dataDir: string, nowMs?: number): DiskShard {
-    const store = JournalStore.open({ dataDir, shardIndex: 0, shardCount: 1 });
-    const ledger = new Ledger({ shardIndex: 0, shardCount: 1, journal: store, idIndex: { source: store.idIndex, capacity } });
+  static open(dataDir: string, nowMs?: number, shardIndex = 0, shardCount = 1): DiskShard {
+    const store = JournalStore.open({ dataDir, shardIndex, shardCount });
+    const ledger = new Ledger({ shardIndex, shardCount, journal: store, idIndex: { source: store.idIndex, capacity } });
     replayJournal(ledger, store);
     const shard = new DiskShard(store, ledger);
     if (nowMs !== undefined) shard.nowMs = nowMs;
@@ -63,9 +67,20 @@ class DiskShard {
 
   async write(operation: number, body: Uint8Array): Promise<Outcome[]> {
     this.nowMs += 1000; // each batch a second later: its fresh ids are newer than every older batch's
-    const { seq, entry, reply } = this.ledger.execute(operation, body, BigInt(this.nowMs) * 1_000_000n);
+    const { seq, entry, reply, outbound } = this.ledger.execute(operation, body, BigInt(this.nowMs) * 1_000_000n);
     await this.store.append(seq, entry);
+    if (outbound !== null) this.outbound.push(outbound);
     return decodeResults(reply).map(outcomeOf);
+  }
+
+  /** Delivers every instruction `from` issued (the relay's job), each applied here once. */
+  async receiveFrom(from: DiskShard): Promise<void> {
+    for (const body of from.outbound.splice(0)) {
+      this.nowMs += 1000;
+      const { applied, outbound } = this.ledger.applyInbound(body, BigInt(this.nowMs) * 1_000_000n);
+      if (applied !== null) await this.store.append(applied.seq, applied.entry);
+      if (outbound !== null) this.outbound.push(outbound);
+    }
   }
 
   transfers(transfers: readonly TransferInput[]): Promise<Outcome[]> {
@@ -242,6 +257,51 @@ describe('ids on disk', () => {
     shard.expectCachesBounded();
     expect(state.transfers.size).toBeLessThanOrEqual(2 * capacity.transferIds + batchMax);
     await shard.close();
+  });
+
+  it('takes back the ids of a linked chain that failed, even across a generation turning over', async () => {
+    const shard = DiskShard.open(tempDir('tally-ids-'));
+    const h = await makeHistory(shard);
+    const chain = Array.from({ length: 12 }, () => transfer(shard.id(), bank, carol, 1n, { flags: TransferFlags.linked }));
+    chain.push(transfer(shard.id(), bank, 95n, 1n));
+    const evictionsBefore = shard.ledger.state.transfers.evictions;
+    expect(await shard.transfers(chain)).toEqual([...chain.slice(1).map(() => 'linked_event_failed'), 'account_not_found']);
+    expect(shard.ledger.state.transfers.evictions).toBeGreaterThan(evictionsBefore); // the chain's ids filled a generation
+    await addFillers(shard, h.fillers, 4);
+    expect(shard.lookupTransfers(chain.map((t) => t.id))).toEqual([]);
+    // Nothing was wrong with the chained events themselves: they post now, and the refused one answers as before.
+    const again = chain.slice(0, 12).map((t) => ({ ...t, flags: 0 }));
+    expect(await shard.transfers(again)).toEqual(again.map(() => 'ok'));
+    expect(await shard.transfers([chain[12]!])).toEqual(['account_not_found']);
+    await shard.close();
+  });
+
+  it('finds the cross-shard credits a shard applied long ago, for their reversal', async () => {
+    const dir = tempDir('tally-ids-');
+    const shards = [DiskShard.open(dir, undefined, 0, 2), DiskShard.open(dir, undefined, 1, 2)];
+    const [a, b] = shards as [DiskShard, DiskShard];
+    const on = (shard: number, from: bigint) => {
+      let id = from;
+      while (shardOfId(id, 2) !== shard) id++;
+      return id;
+    };
+    const payer = on(0, 10n);
+    const payee = on(1, 10n);
+    expect(await a.accounts([account(payer)])).toEqual(['ok']);
+    expect(await b.accounts([account(payee)])).toEqual(['ok']);
+    const credits = Array.from({ length: 3 * batchMax }, () => transfer(a.id(), payer, payee, 2n));
+    for (let from = 0; from < credits.length; from += batchMax) {
+      const part = credits.slice(from, from + batchMax);
+      expect(await a.transfers(part)).toEqual(part.map(() => 'ok'));
+      await b.receiveFrom(a);
+    }
+    expect(b.ledger.state.inbound.evictions).toBeGreaterThan(1);
+    expect(b.ledger.state.inbound.size).toBeLessThanOrEqual(2 * capacity.idsOther + batchMax);
+    // The first credit's id left the payee shard's memory long ago: its reversal there finds it on disk.
+    b.nowMs = a.nowMs;
+    expect(await b.transfers([reversal(b.id(), credits[0]!, 2n), reversal(b.id(), credits[1]!, 3n)])).toEqual(['ok', 'reversal_exceeds_remaining']);
+    expect(b.balances([payee])).toEqual([[payee, 2n, 2n * BigInt(credits.length), 0n, 0n, 0n]]);
+    for (const shard of shards) await shard.close();
   });
 
   it('rewrites the index of a store written without one when it replays it', async () => {
