@@ -7,7 +7,7 @@
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../../../src/core/posting/ledger.js';
-import { Operation } from '../../../../src/core/operations.js';
+import { JournalEntryKind, Operation } from '../../../../src/core/operations.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../../../../src/core/types.js';
 import {
   decodeAccountStates,
@@ -21,8 +21,10 @@ import {
   type AccountInput,
   type TransferInput,
 } from '../../../../src/core/wire/records.js';
-import type { IdCacheCapacity } from '../../../../src/core/accounts/id-cache.js';
 import { shardOfId } from '../../../../src/core/routing.js';
+import { deriveIndex } from '../../../../src/shards/shard/id-index.js';
+import { IdTableKind, ownedIdIndexBits, type IdCacheCapacity } from '../../../../src/core/accounts/id-cache.js';
+import { eventOffset, journalEntryBytes, writeJournalHeader } from '../../../../src/core/posting/journal-entry.js';
 import { JournalStore } from '../../../../src/shards/shard/journal-store.js';
 import { replayJournal } from '../../../../src/shards/shard/shard-loop.js';
 import { outcomeOf, type Outcome } from '../../../support/ledger-harness.js';
@@ -191,6 +193,31 @@ async function expectOldIdsAnswerAsBefore(shard: DiskShard, h: History): Promise
   const found = shard.lookupTransfers([h.funding.id, h.straggler.id, h.hold.id, h.fillers[0]!.id, h.refused.id]);
   expect(found.map((t) => t.id)).toEqual([h.funding.id, h.straggler.id, h.hold.id, h.fillers[0]!.id]);
 }
+
+describe('deriveIndex', () => {
+  it('sorts an entry\'s ids by (id, table) whatever their order, buckets the time-ordered ones and keeps the rest apart', () => {
+    const nowMs = 1_700_000_000_000;
+    const ids = [(BigInt(nowMs) << 80n) | 5n, 3n, (BigInt(nowMs - 40) << 80n) | 9n, (BigInt(nowMs) << 80n) | 4n, (1n << 127n) | 1n, (BigInt(nowMs - 40) << 80n) | 2n];
+    const entry = new Uint8Array(journalEntryBytes(JournalEntryKind.create_transfers, ids.length));
+    const view = new DataView(entry.buffer);
+    writeJournalHeader(view, { operation: JournalEntryKind.create_transfers, count: ids.length, timestampBase: BigInt(nowMs) * 1_000_000n, seq: 3, businessDay: 0 });
+    ids.forEach((id, i) => {
+      view.setBigUint64(eventOffset(i), id & 0xffff_ffff_ffff_ffffn, true);
+      view.setBigUint64(eventOffset(i) + 8, id >> 64n, true);
+    });
+    const tableOf = (i: number) => (i % 2 === 0 ? IdTableKind.transfers : IdTableKind.transfersFailed);
+    const derived = deriveIndex(3, entry, Uint32Array.from(ids, (_, i) => i | (tableOf(i) << ownedIdIndexBits)));
+    const sortedWords = Array.from({ length: ids.length }, (_, k) => new DataView(derived.sorted.buffer).getUint32(k * 4, true));
+    const byId = [...ids.keys()].sort((a, b) => (ids[a]! < ids[b]! ? -1 : 1));
+    expect(sortedWords).toEqual(byId.map((i) => i | (tableOf(i) << ownedIdIndexBits)));
+    // 3n and 2^127 + 1 are no milliseconds near the entry's: stragglers; the rest fall in two 16-ms buckets.
+    expect(derived.stragglers.map((s) => s.key[0])).toEqual([tableOf(1), tableOf(4)]);
+    expect([...derived.buckets]).toEqual([
+      [Math.floor(nowMs / 16), (1 << IdTableKind.transfers) | (1 << IdTableKind.transfersFailed)],
+      [Math.floor((nowMs - 40) / 16), (1 << IdTableKind.transfers) | (1 << IdTableKind.transfersFailed)],
+    ].sort((a, b) => a[0]! - b[0]!));
+  });
+});
 
 describe('ids on disk', () => {
   it('answers retries of evicted ids as before, before and after a restart, and holds evicted ids still close', async () => {
