@@ -209,11 +209,9 @@ export class IdIndex implements IdIndexSource {
     const location = new DataView(stored.buffer, stored.byteOffset, stored.byteLength).getFloat64(0, true);
     const seq = Math.floor(location / locationEventsPerBatchMax);
     if (seq > this.#seqApplied) return -1; // replay has not reached the entry that took it
-    const entry = this.#entryView(seq);
-    const eventAt = eventOffset(location - seq * locationEventsPerBatchMax);
-    // Left by an entry a recovery discarded (past a gap, never acknowledged), the key may name another event now.
-    if (entry === null || eventAt + 16 > entry.byteLength || compareIdsAt(entry, eventAt, view, at) !== 0) return -1;
-    return location;
+    // Checked against the entry's own index: a key left by an entry a recovery discarded (past a gap, never
+    // acknowledged) may name a seq written again since, whose event there has another id, or this id in another table.
+    return this.#searchEntry(seq, table, view, at) === location ? location : -1;
   }
 
   /** The entry as a view into LMDB's map (or lmdb-js's read buffer): valid until the next read. */

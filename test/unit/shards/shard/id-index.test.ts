@@ -331,6 +331,33 @@ describe('ids on disk', () => {
     for (const shard of shards) await shard.close();
   });
 
+  it('never answers from keys of entries a recovery discarded, though their seqs are written again', async () => {
+    const dataDir = tempDir('tally-ids-');
+    let shard = DiskShard.open(dataDir);
+    expect(await shard.accounts([account(bank), account(bob), account(carol)])).toEqual(['ok', 'ok', 'ok']);
+    expect(await shard.transfers([transfer(shard.id(), bank, bob, 1n)])).toEqual(['ok']);
+    const straggler = transfer(77n, bank, bob, 5n);
+    expect(await shard.transfers([straggler])).toEqual(['ok']); // seq 3
+    const nowMs = shard.nowMs;
+    await shard.close();
+    // Seq 2 lost (its append failed): seq 3 lies past a gap, was never acknowledged, and recovery drops it.
+    const env = open({ path: `${dataDir}/shard-0`, maxDbs: 6 });
+    await env.openDB({ name: 'journal', encoding: 'binary', keyEncoding: 'ordered-binary' }).remove(2);
+    await env.close();
+    shard = DiskShard.open(dataDir, nowMs);
+    expect(await shard.store.discardAfter(shard.ledger.seqLast)).toBe(1);
+    // Seq 3 again, with the same id at the same place: refused this time (its payee does not exist).
+    expect(await shard.transfers([transfer(shard.id(), bank, bob, 1n)])).toEqual(['ok']);
+    const refused = { ...straggler, creditAccountId: 90n };
+    expect(await shard.transfers([refused])).toEqual(['account_not_found']);
+    await addFillers(shard, [], 3, false);
+    expect(shard.ledger.state.transfers.evictions).toBeGreaterThan(0);
+    // The key the dropped entry left (77n posted at 3:0) names an event that holds 77n, but as a failure.
+    expect(await shard.transfers([refused, straggler])).toEqual(['account_not_found', 'exists_with_different_fields']);
+    expect(shard.lookupTransfers([77n])).toEqual([]);
+    await shard.close();
+  });
+
   it('rewrites the index of a store written without one when it replays it', async () => {
     const dataDir = tempDir('tally-ids-');
     let shard = DiskShard.open(dataDir);
