@@ -303,6 +303,8 @@ export function deriveIndex(seq: number, entry: Uint8Array, owned: Uint32Array):
   const derived: DerivedIndex = { seq, sorted, buckets: new Map(), stragglers: [], bucketMax: new Float64Array(idTableKinds.length).fill(-1) };
   let bucketLast = -1;
   let maskLast = 0;
+  // Straggler keys and values, carved out of one buffer (allocated at the first straggler).
+  let stragglerBytes: Uint8Array | null = null;
   for (let k = 0; k < count; k++) {
     const i = order === null ? k : order[k]!;
     const word = owned[i]!;
@@ -311,7 +313,10 @@ export function deriveIndex(seq: number, entry: Uint8Array, owned: Uint32Array):
     sortedView.setUint32(k * 4, word, true);
     const ms = w3[i]! * 0x1_0000 + (w2[i]! >>> 16); // the top 48 bits: newId()'s milliseconds
     if (Math.abs(ms - entryMs) > bucketWindowMs) {
-      derived.stragglers.push(straggler(table, view, eventOffset(word & indexMask), seq * locationEventsPerBatchMax + (word & indexMask)));
+      stragglerBytes ??= new Uint8Array((count - k) * (stragglerKeyBytes + 8));
+      const from = derived.stragglers.length * (stragglerKeyBytes + 8);
+      const location = seq * locationEventsPerBatchMax + (word & indexMask);
+      derived.stragglers.push(straggler(stragglerBytes, from, table, entry, eventOffset(word & indexMask), location));
       continue;
     }
     const bucket = Math.floor(ms / bucketMs);
@@ -325,10 +330,14 @@ export function deriveIndex(seq: number, entry: Uint8Array, owned: Uint32Array):
   return derived;
 }
 
-function straggler(table: number, view: DataView, at: number, location: number): { key: Uint8Array; value: Uint8Array } {
-  const value = new Uint8Array(8);
-  new DataView(value.buffer).setFloat64(0, location, true);
-  return { key: stragglerKey(table, view, at), value };
+/** A straggler's key (table ‖ id) and value (f64 location) written into `bytes` at `from`. */
+function straggler(bytes: Uint8Array, from: number, table: number, entry: Uint8Array, at: number, location: number): { key: Uint8Array; value: Uint8Array } {
+  const key = bytes.subarray(from, from + stragglerKeyBytes);
+  key[0] = table;
+  key.set(entry.subarray(at, at + 16), 1);
+  const value = bytes.subarray(from + stragglerKeyBytes, from + stragglerKeyBytes + 8);
+  new DataView(bytes.buffer, value.byteOffset, 8).setFloat64(0, location, true);
+  return { key, value };
 }
 
 /** The top 48 bits of the u128 id at `at` (stored little-endian: bytes 10..15): its millisecond prefix. */
