@@ -2,7 +2,9 @@
 // (core/accounts/id-cache.ts) may forget old ids and a retry of any age still finds its original. Written in
 // the same LMDB transaction as its entry (JournalStore.append calls write() in the entry's event turn), one
 // value per entry and a few keys per entry, never one put per transfer on the common path:
-//   idx          seq → the entry's owned ids as u32 `index | table << 24`, sorted by id (then table);
+//   idx          seq → the entry's owned ids: n u32 fingerprints of the id, ascending, then n u16 slots
+//                `index | table << 13` in the same order (6 B per id: a lookup reads this value, never the entry,
+//                until a fingerprint matches; then the entry's own bytes confirm the id);
 //   idBuckets    (ms >> 4 u48 BE ‖ seq u48 BE) → u8 table mask, one key per distinct 16-ms bucket of the ids
 //                whose 48-bit millisecond prefix (newId(): `ms << 80 | random`) lies within ±1 h of the entry;
 //   idStragglers (table u8 ‖ id 16 B) → f64 location, for every other id (not time-ordered: 1n, 2n, …).
@@ -25,6 +27,10 @@ const bucketWindowMs = 3_600_000;
 const stragglerFilterBits = 1 << 24;
 const stragglerFilterHashes = 4;
 const indexMask = (1 << ownedIdIndexBits) - 1;
+/** Bits of an event's index in a stored slot (locationEventsPerBatchMax = 2^13); the table sits above them. */
+const slotIndexBits = 13;
+const slotIndexMask = (1 << slotIndexBits) - 1;
+const fingerprintSeed = 0x2545f491;
 const bucketKeyBytes = 12;
 const stragglerKeyBytes = 17;
 
@@ -33,17 +39,19 @@ export const idIndexDatabases = ['idx', 'idBuckets', 'idStragglers'] as const;
 
 /** What the index needs of its journal store. */
 export interface IdIndexJournal {
+  /** The entry under `seq` (the store's cached read: a lookup that confirms an id reads the record from it next). */
+  entry(seq: number): Uint8Array | undefined;
   /** Highest seq on disk or in flight: a noted entry at or below it is a replayed one. */
   readonly seqLast: number;
   /** Highest seq durable with every seq below it. */
   readonly seqDurable: number;
-  readonly db: Database<Uint8Array, number>;
 }
 
 /** The index values one entry owns, derived from its bytes and its owned ids. */
 interface DerivedIndex {
   seq: number;
-  sorted: Uint8Array;
+  /** The `idx` value: fingerprints ascending, then the slots in the same order. */
+  index: Uint8Array;
   buckets: Map<number, number>;
   stragglers: { key: Uint8Array; value: Uint8Array }[];
   /** Per table, the highest bucket among its bucketed ids (−1: none). */
@@ -162,7 +170,7 @@ export class IdIndex implements IdIndexSource {
 
   /** The puts of one entry's index; the promise settles with their commit. */
   #put(derived: DerivedIndex): Promise<unknown> {
-    let last: Promise<unknown> = this.#idx.put(derived.seq, derived.sorted);
+    let last: Promise<unknown> = this.#idx.put(derived.seq, derived.index);
     for (const [bucket, mask] of derived.buckets) last = this.#buckets.put(bucketKey(bucket, derived.seq), Uint8Array.of(mask));
     for (const { key, value } of derived.stragglers) last = this.#stragglers.put(key, value);
     return last;
@@ -179,25 +187,22 @@ export class IdIndex implements IdIndexSource {
     return -1;
   }
 
-  /** Binary search of entry `seq`'s sorted ids: a copy of its index, then a zero-copy view of the entry. */
+  /**
+   * The id's location in entry `seq`: its fingerprint looked up in the entry's index (read into lmdb-js's shared
+   * buffer, used up before the next read), then each slot that matches confirmed against the entry itself.
+   */
   #searchEntry(seq: number, table: IdTableKindNumber, view: DataView, at: number): number {
-    const index = this.#idx.get(seq);
+    const index = this.#idx.getBinaryFast(seq);
     if (index === undefined) return -1;
-    const words = new DataView(index.buffer, index.byteOffset, index.byteLength);
-    const entry = this.#entryView(seq);
-    if (entry === null) return -1;
-    const count = index.byteLength / 4;
-    let low = 0;
-    let high = count;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareIdsAt(entry, eventOffset(words.getUint32(mid * 4, true) & indexMask), view, at) < 0) low = mid + 1;
-      else high = mid;
-    }
-    for (let i = low; i < count; i++) {
-      const word = words.getUint32(i * 4, true);
-      if (compareIdsAt(entry, eventOffset(word & indexMask), view, at) !== 0) return -1;
-      if (word >>> ownedIdIndexBits === table) return seq * locationEventsPerBatchMax + (word & indexMask);
+    // lmdb-js's reused buffer is longer than the value: its `length` (set per read) is the value's.
+    const slots = slotsOf(new Uint8Array(index.buffer, index.byteOffset, index.length), table, view, at);
+    for (const eventIndex of slots) {
+      const entry = this.#journal.entry(seq);
+      if (entry === undefined) return -1;
+      const entryView = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+      if (eventOffset(eventIndex) + 16 <= entry.byteLength && compareIdsAt(entryView, eventOffset(eventIndex), view, at) === 0) {
+        return seq * locationEventsPerBatchMax + eventIndex;
+      }
     }
     return -1;
   }
@@ -212,13 +217,6 @@ export class IdIndex implements IdIndexSource {
     // Checked against the entry's own index: a key left by an entry a recovery discarded (past a gap, never
     // acknowledged) may name a seq written again since, whose event there has another id, or this id in another table.
     return this.#searchEntry(seq, table, view, at) === location ? location : -1;
-  }
-
-  /** The entry as a view into LMDB's map (or lmdb-js's read buffer): valid until the next read. */
-  #entryView(seq: number): DataView | null {
-    const bytes = this.#journal.db.getBinaryFast(seq);
-    if (bytes === undefined) return null;
-    return new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   }
 
   #mayHoldStraggler(table: number, view: DataView, at: number): boolean {
@@ -273,61 +271,72 @@ class SeqBuckets {
 }
 
 /**
- * The index values of entry `seq`: its owned ids sorted by (id, table), bucketed or as stragglers. Per id a few
- * typed-array reads: the ids of one request usually come from one client's newId() and are sorted already (one
- * pass checks it); only interleaved ones pay a comparison sort.
+ * The index values of entry `seq`: its owned ids by fingerprint, bucketed or as stragglers. Per id a few reads
+ * and a sort key (fingerprint × 2^16 + slot, below 2^48: exact in a double), sorted natively, no comparator.
  */
 export function deriveIndex(seq: number, entry: Uint8Array, owned: Uint32Array): DerivedIndex {
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   const entryMs = Number(readJournalHeader(entry).timestampBase / 1_000_000n);
   const count = owned.length;
-  // The id's four words, most significant first, and its table: the sort key.
-  const w3 = new Uint32Array(count);
-  const w2 = new Uint32Array(count);
-  const w1 = new Uint32Array(count);
-  const w0 = new Uint32Array(count);
-  const compare = (a: number, b: number): number =>
-    w3[a]! - w3[b]! || w2[a]! - w2[b]! || w1[a]! - w1[b]! || w0[a]! - w0[b]! || (owned[a]! >>> ownedIdIndexBits) - (owned[b]! >>> ownedIdIndexBits);
-  let inOrder = true;
-  for (let i = 0; i < count; i++) {
-    const at = eventOffset(owned[i]! & indexMask);
-    w0[i] = view.getUint32(at, true);
-    w1[i] = view.getUint32(at + 4, true);
-    w2[i] = view.getUint32(at + 8, true);
-    w3[i] = view.getUint32(at + 12, true);
-    if (inOrder && i > 0 && compare(i - 1, i) > 0) inOrder = false;
-  }
-  const order = inOrder ? null : Array.from({ length: count }, (_, i) => i).sort(compare);
-  const sorted = new Uint8Array(count * 4);
-  const sortedView = new DataView(sorted.buffer);
-  const derived: DerivedIndex = { seq, sorted, buckets: new Map(), stragglers: [], bucketMax: new Float64Array(idTableKinds.length).fill(-1) };
+  const keys = new Float64Array(count);
+  const derived: DerivedIndex = { seq, index: new Uint8Array(count * 6), buckets: new Map(), stragglers: [], bucketMax: new Float64Array(idTableKinds.length).fill(-1) };
   let bucketLast = -1;
   let maskLast = 0;
   // Straggler keys and values, carved out of one buffer (allocated at the first straggler).
   let stragglerBytes: Uint8Array | null = null;
-  for (let k = 0; k < count; k++) {
-    const i = order === null ? k : order[k]!;
+  for (let i = 0; i < count; i++) {
     const word = owned[i]!;
+    const eventIndex = word & indexMask;
     const table = word >>> ownedIdIndexBits;
-    assert(table <= IdTableKind.inbound, 'an owned id names one of the id tables');
-    sortedView.setUint32(k * 4, word, true);
-    const ms = w3[i]! * 0x1_0000 + (w2[i]! >>> 16); // the top 48 bits: newId()'s milliseconds
+    assert(table <= IdTableKind.inbound && eventIndex < locationEventsPerBatchMax, 'an owned id names an event and one of the id tables');
+    const at = eventOffset(eventIndex);
+    const w2 = view.getUint32(at + 8, true);
+    const w3 = view.getUint32(at + 12, true);
+    keys[i] = mix(view.getUint32(at, true), view.getUint32(at + 4, true), w2, w3, fingerprintSeed) * 0x1_0000 + (eventIndex | (table << slotIndexBits));
+    const ms = w3 * 0x1_0000 + (w2 >>> 16); // the top 48 bits: newId()'s milliseconds
     if (Math.abs(ms - entryMs) > bucketWindowMs) {
-      stragglerBytes ??= new Uint8Array((count - k) * (stragglerKeyBytes + 8));
+      stragglerBytes ??= new Uint8Array((count - i) * (stragglerKeyBytes + 8));
       const from = derived.stragglers.length * (stragglerKeyBytes + 8);
-      const location = seq * locationEventsPerBatchMax + (word & indexMask);
-      derived.stragglers.push(straggler(stragglerBytes, from, table, entry, eventOffset(word & indexMask), location));
+      derived.stragglers.push(straggler(stragglerBytes, from, table, entry, at, seq * locationEventsPerBatchMax + eventIndex));
       continue;
     }
     const bucket = Math.floor(ms / bucketMs);
     if (bucket > derived.bucketMax[table]!) derived.bucketMax[table] = bucket;
-    // Sorted ids meet each bucket in one run: the map is touched once per bucket and table, not once per id.
+    // Ids of one client come in time order: the map is touched once per run of a bucket and table, not once per id.
     if (bucket === bucketLast && (maskLast & (1 << table)) !== 0) continue;
     maskLast = (bucket === bucketLast ? maskLast : (derived.buckets.get(bucket) ?? 0)) | (1 << table);
     bucketLast = bucket;
     derived.buckets.set(bucket, maskLast);
   }
+  keys.sort();
+  const out = new DataView(derived.index.buffer);
+  for (let k = 0; k < count; k++) {
+    const fingerprint = Math.floor(keys[k]! / 0x1_0000);
+    out.setUint32(k * 4, fingerprint, true);
+    out.setUint16(count * 4 + k * 2, keys[k]! - fingerprint * 0x1_0000, true);
+  }
   return derived;
+}
+
+/** The events of `table` in an `idx` value whose fingerprint is the id's at `at` (candidates: confirm each). */
+export function slotsOf(index: Uint8Array, table: number, view: DataView, at: number): number[] {
+  const count = index.length / 6;
+  assert(Number.isInteger(count), 'an idx value holds 6 bytes per id');
+  const values = new DataView(index.buffer, index.byteOffset, index.length);
+  const fingerprint = mix(view.getUint32(at, true), view.getUint32(at + 4, true), view.getUint32(at + 8, true), view.getUint32(at + 12, true), fingerprintSeed);
+  let low = 0;
+  let high = count;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (values.getUint32(mid * 4, true) < fingerprint) low = mid + 1;
+    else high = mid;
+  }
+  const found: number[] = [];
+  for (let k = low; k < count && values.getUint32(k * 4, true) === fingerprint; k++) {
+    const slot = values.getUint16(count * 4 + k * 2, true);
+    if (slot >>> slotIndexBits === table) found.push(slot & slotIndexMask);
+  }
+  return found;
 }
 
 /** A straggler's key (table ‖ id) and value (f64 location) written into `bytes` at `from`. */

@@ -91,7 +91,15 @@ export class JournalStore {
       const { meta, journal, days } = openDatabases(root);
       checkIdentity(root, meta, journal, path, options);
       const store = new JournalStore(path, root, journal, meta, days, lastSeqOf(journal));
-      store.#ids = new IdIndex(root, { db: journal, get seqLast() { return store.seqLast; }, get seqDurable() { return store.seqDurable; } });
+      store.#ids = new IdIndex(root, {
+        entry: (seq) => store.entry(seq),
+        get seqLast() {
+          return store.seqLast;
+        },
+        get seqDurable() {
+          return store.seqDurable;
+        },
+      });
       return store;
     } catch (error) {
       void root.close();
@@ -166,11 +174,13 @@ export class JournalStore {
     if (this.#cacheSeqs[slot] === seq) return this.#cache[slot];
     const inFlight = this.#inFlight.get(seq);
     if (inFlight !== undefined) return inFlight;
-    const stored = this.#journal.get(seq);
-    if (stored === undefined) return undefined;
+    // Read into lmdb-js's reused buffer (a memcpy: values under 16 MiB are never mapped), then one copy out:
+    // half the time of get(), which copies twice (measured: 1.6 MB in ~0.25 ms + ~0.25 ms, against ~0.6-1.2 ms).
+    const fast = this.#journal.getBinaryFast(seq);
+    if (fast === undefined) return undefined;
     // Kept: lookups of many transfers of one old batch would otherwise copy its whole entry (up to 1 MiB)
     // out of LMDB once per transfer (8,000 lookups of one batch took 4.5 s).
-    const bytes = plainBytes(stored);
+    const bytes = new Uint8Array(fast.buffer, fast.byteOffset, fast.length).slice(); // a plain Uint8Array, not a Buffer
     this.#remember(seq, bytes);
     return bytes;
   }

@@ -45,7 +45,7 @@ export function idIndexTasks(options: { calls: number; ids?: number }): MicroTas
         last = deriveIndex(7, entry, owned);
       },
       digest: () => {
-        const digest = new Digest().update(last!.sorted).updateNumber(last!.stragglers.length);
+        const digest = new Digest().update(last!.index).updateNumber(last!.stragglers.length);
         for (const [bucket, mask] of last!.buckets) digest.updateNumber(bucket).updateNumber(mask);
         return digest.hex();
       },

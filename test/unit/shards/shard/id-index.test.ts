@@ -22,7 +22,7 @@ import {
   type TransferInput,
 } from '../../../../src/core/wire/records.js';
 import { shardOfId } from '../../../../src/core/routing.js';
-import { deriveIndex } from '../../../../src/shards/shard/id-index.js';
+import { deriveIndex, slotsOf } from '../../../../src/shards/shard/id-index.js';
 import { IdTableKind, ownedIdIndexBits, type IdCacheCapacity } from '../../../../src/core/accounts/id-cache.js';
 import { eventOffset, journalEntryBytes, writeJournalHeader } from '../../../../src/core/posting/journal-entry.js';
 import { JournalStore } from '../../../../src/shards/shard/journal-store.js';
@@ -195,7 +195,7 @@ async function expectOldIdsAnswerAsBefore(shard: DiskShard, h: History): Promise
 }
 
 describe('deriveIndex', () => {
-  it('sorts an entry\'s ids by (id, table) whatever their order, buckets the time-ordered ones and keeps the rest apart', () => {
+  it('indexes an entry\'s ids by fingerprint whatever their order, buckets the time-ordered ones and keeps the rest apart', () => {
     const nowMs = 1_700_000_000_000;
     const ids = [(BigInt(nowMs) << 80n) | 5n, 3n, (BigInt(nowMs - 40) << 80n) | 9n, (BigInt(nowMs) << 80n) | 4n, (1n << 127n) | 1n, (BigInt(nowMs - 40) << 80n) | 2n];
     const entry = new Uint8Array(journalEntryBytes(JournalEntryKind.create_transfers, ids.length));
@@ -207,12 +207,19 @@ describe('deriveIndex', () => {
     });
     const tableOf = (i: number) => (i % 2 === 0 ? IdTableKind.transfers : IdTableKind.transfersFailed);
     const derived = deriveIndex(3, entry, Uint32Array.from(ids, (_, i) => i | (tableOf(i) << ownedIdIndexBits)));
-    const sortedWords = Array.from({ length: ids.length }, (_, k) => new DataView(derived.sorted.buffer).getUint32(k * 4, true));
-    const byId = [...ids.keys()].sort((a, b) => (ids[a]! < ids[b]! ? -1 : 1));
-    expect(sortedWords).toEqual(byId.map((i) => i | (tableOf(i) << ownedIdIndexBits)));
+    // Fingerprints ascend; each id is found at its own event in its own table, and in no other.
+    const fingerprints = Array.from({ length: ids.length }, (_, k) => new DataView(derived.index.buffer).getUint32(k * 4, true));
+    expect(fingerprints).toEqual([...fingerprints].sort((a, b) => a - b));
+    ids.forEach((_, i) => {
+      expect(slotsOf(derived.index, tableOf(i), view, eventOffset(i))).toEqual([i]);
+      expect(slotsOf(derived.index, IdTableKind.operations, view, eventOffset(i))).toEqual([]);
+    });
+    const absent = new DataView(new ArrayBuffer(16));
+    absent.setUint32(0, 12345, true);
+    expect(slotsOf(derived.index, IdTableKind.transfers, absent, 0)).toEqual([]);
     // 3n and 2^127 + 1 are no milliseconds near the entry's: stragglers; the rest fall in two 16-ms buckets.
     expect(derived.stragglers.map((s) => s.key[0])).toEqual([tableOf(1), tableOf(4)]);
-    expect([...derived.buckets]).toEqual([
+    expect([...derived.buckets].sort((a, b) => a[0]! - b[0]!)).toEqual([
       [Math.floor(nowMs / 16), (1 << IdTableKind.transfers) | (1 << IdTableKind.transfersFailed)],
       [Math.floor((nowMs - 40) / 16), (1 << IdTableKind.transfers) | (1 << IdTableKind.transfersFailed)],
     ].sort((a, b) => a[0]! - b[0]!));
