@@ -1,6 +1,7 @@
 // One shard's journal on disk: an LMDB environment at `${dataDir}/shard-${index}` holding entries by seq
-// (1, 2, 3, … without gaps), the closed days and the shard's identity. The only module that writes it (the
-// snapshot copier and tally verify open it read-only on their own; storage/store-catalog.ts lists every store).
+// (1, 2, 3, … without gaps), the closed days, the shard's identity and the id index (id-index.ts, written only
+// from append, in the entry's transaction). The only module that writes it (the snapshot copier and tally verify
+// open it read-only on their own; storage/store-catalog.ts lists every store).
 // An append resolves only once its entry AND every earlier entry are fsync'd; an entry is never overwritten.
 
 import { join } from 'node:path';

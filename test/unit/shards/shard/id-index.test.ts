@@ -8,6 +8,7 @@ import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../../../src/core/posting/ledger.js';
 import { JournalEntryKind, Operation } from '../../../../src/core/operations.js';
+import { locationEventsPerBatchMax } from '../../../../src/core/limits.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../../../../src/core/types.js';
 import {
   decodeAccountStates,
@@ -363,6 +364,29 @@ describe('ids on disk', () => {
     expect(await shard.transfers([refused, straggler])).toEqual(['account_not_found', 'exists_with_different_fields']);
     expect(shard.lookupTransfers([77n])).toEqual([]);
     await shard.close();
+  });
+
+  it('answers for every entry through a seq marked disk-only (a state restored from a checkpoint, caches empty)', async () => {
+    const dataDir = tempDir('tally-ids-');
+    const shard = DiskShard.open(dataDir);
+    const h = await makeHistory(shard);
+    const nowMs = shard.nowMs;
+    await shard.close();
+    const store = JournalStore.open({ dataDir, shardIndex: 0, shardCount: 1 });
+    const index = store.idIndex;
+    const at = (id: bigint) => new DataView(encodeIds([id]).buffer);
+    // Before the mark nothing on disk counts as applied: a replay would not have reached it.
+    expect(index.findId(IdTableKind.transfers, at(h.funding.id), 0)).toBe(-1);
+    index.markDiskOnlyThrough(store.seqLast);
+    for (const t of [h.funding, h.straggler, h.fillers[0]!, h.fillers.at(-1)!]) {
+      expect(Math.floor(index.findId(IdTableKind.transfers, at(t.id), 0) / locationEventsPerBatchMax)).toBeGreaterThan(1);
+    }
+    expect(index.findId(IdTableKind.transfersFailed, at(h.refused.id), 0)).toBeGreaterThan(0);
+    expect(index.findId(IdTableKind.transfers, at(h.refused.id), 0)).toBe(-1);
+    const reads = index.diskReads;
+    expect(index.findId(IdTableKind.transfers, at((BigInt(nowMs + 1000) << 80n) | 1n), 0)).toBe(-1);
+    expect(index.diskReads).toBe(reads);
+    await store.close();
   });
 
   it('rewrites the index of a store written without one when it replays it', async () => {
