@@ -8,6 +8,7 @@ import { formatResults, runMicroTasks, type MicroTask } from './micro/bench-kit.
 import { ledgerTasks } from './micro/core/posting/ledger.bench.js';
 import { recordsTasks } from './micro/core/wire/records.bench.js';
 import { vouchersTasks } from './micro/core/books/vouchers.bench.js';
+import { idIndexTasks } from './micro/shards/shard/id-index.bench.js';
 
 /** Timed calls per task: enough samples for a p99, small enough for the whole run to stay near a minute. */
 const callsPerTask = 50;
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     ...ledgerTasks({ accountCounts: [10_000, 1_000_000], calls: callsPerTask }),
     ...recordsTasks({ calls: callsPerTask }),
     ...vouchersTasks({ accountCounts: [100_000, 1_000_000], calls: callsPerTask }),
+    ...idIndexTasks({ calls: callsPerTask }),
   ].filter((task) => filters.length === 0 || filters.some((f) => task.name.includes(f)));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`tally micro-benchmarks — node ${process.version}, ${cpu} × ${os.cpus().length}`);

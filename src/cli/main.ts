@@ -71,7 +71,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const log = jsonLogger(options.logLevel);
   // The audit log and the adjustments (DATA/admin); the gateway records into it, so it closes after the gateway.
   const admin = AdminStore.open(options.dataDir);
-  const shards = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: { ...options.dayCut, scheduled: false }, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound, accountRate: options.accountRate, checkpoint: options.checkpoint }).catch(async (error: unknown) => {
+  const shards = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: { ...options.dayCut, scheduled: false }, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound, accountRate: options.accountRate, checkpoint: options.checkpoint, idCache: options.idCache }).catch(async (error: unknown) => {
     await admin.close();
     throw error;
   });

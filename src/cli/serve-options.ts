@@ -6,6 +6,9 @@ import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
 import { parseChart } from '../core/books/chart-of-accounts.js';
 import {
+  cacheIdsMax,
+  cacheIdsOtherDefault,
+  cacheTransferIdsDefault,
   checkpointEntriesMax,
   checkpointSecondsMax,
   eventsPerSecondMax,
@@ -51,6 +54,8 @@ export interface ServeOptions {
   logLevel: LogLevel;
   /** Longest a shutdown (SIGTERM, SIGINT) may take before the process exits anyway, with status 1. */
   shutdownDeadlineMs: number;
+  /** Ids per generation of each shard's id caches: transfer ids, and each of the other id tables. */
+  idCache: { transferIds: number; idsOther: number };
 }
 
 /** A command-line mistake: the CLI prints the message and exits with status 2. */
@@ -70,7 +75,8 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                    [--checkpoint-entries N] [--checkpoint-seconds T]
                    [--keys FILE] [--tls-cert FILE --tls-key FILE] [--key-rate N] [--account-rate N]
                    [--backup-dir DIR [--backup-every-minutes N] [--backup-hourly N] [--backup-daily N]]
-                   [--log-level L] [--shutdown-deadline-ms N] [--config FILE]
+                   [--log-level L] [--shutdown-deadline-ms N] [--cache-transfer-ids N] [--cache-ids-other N]
+                   [--config FILE]
 
   --port N        TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
   --host H        address to listen on              (env TALLY_HOST, default 127.0.0.1)
@@ -114,6 +120,11 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                   flight, closes its stores and exits 0; past N ms it exits 1 anyway, logging what it was waiting
                   for (nothing acknowledged is lost: acknowledgements follow their fsync), 1..${shutdownDeadlineMsMax}
                                                     (env TALLY_SHUTDOWN_DEADLINE_MS, default ${shutdownDeadlineMsDefault})
+  --cache-transfer-ids N  recent transfer ids each shard keeps in memory, per generation (two live: ~128 B
+                  per id in all); older ids are read from the journal's id index on disk, so a retry of any
+                  age still answers as before, 1..${cacheIdsMax}   (env TALLY_CACHE_TRANSFER_IDS, default ${cacheTransferIdsDefault})
+  --cache-ids-other N     the same for each of the five other id tables (failed ids, account operations,
+                  cross-shard credits), 1..${cacheIdsMax}          (env TALLY_CACHE_IDS_OTHER, default ${cacheIdsOtherDefault})
   --config FILE   a JSON object of these options (names without dashes, e.g. {"port": 4000, "day-cut": "23:30"});
                   flags and TALLY_* variables win over it; relative paths are from the file's directory
                                                     (env TALLY_CONFIG)
@@ -163,6 +174,10 @@ export function parseServeArgs(argv: readonly string[], processEnv: NodeJS.Proce
       backup: backupOption(values, env),
       logLevel,
       shutdownDeadlineMs: integer('--shutdown-deadline-ms', values['shutdown-deadline-ms'] ?? env.TALLY_SHUTDOWN_DEADLINE_MS ?? String(shutdownDeadlineMsDefault), 1, shutdownDeadlineMsMax),
+      idCache: {
+        transferIds: integer('--cache-transfer-ids', values['cache-transfer-ids'] ?? env.TALLY_CACHE_TRANSFER_IDS ?? String(cacheTransferIdsDefault), 1, cacheIdsMax),
+        idsOther: integer('--cache-ids-other', values['cache-ids-other'] ?? env.TALLY_CACHE_IDS_OTHER ?? String(cacheIdsOtherDefault), 1, cacheIdsMax),
+      },
     },
   };
 }
@@ -285,6 +300,8 @@ const serveFlags = {
   'backup-daily': { type: 'string' },
   'log-level': { type: 'string' },
   'shutdown-deadline-ms': { type: 'string' },
+  'cache-transfer-ids': { type: 'string' },
+  'cache-ids-other': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;

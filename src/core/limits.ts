@@ -87,10 +87,21 @@ export const checkpointSecondsDefault = 60;
 /** Largest `--checkpoint-seconds`: a day; memory and restart time grow with it. */
 export const checkpointSecondsMax = 86_400;
 
-/** Transfer ids a shard's id table holds before its first rehash: 8M buckets, 256 MiB of address
+/** Transfer ids an unbounded id table (a Ledger without an id index on disk: tools, tests) holds before its first rehash: 8M buckets, 256 MiB of address
  * space that the OS commits only as it is touched. Growth past it works, but each doubling
  * rehashes (a part at a time) and costs a few percent of posting throughput while it lasts. */
 export const transferIdsExpected = 4 * 1024 * 1024;
+
+/**
+ * Ids per generation of a shard's transfer-id cache (tally serve --cache-transfer-ids): two generations live in
+ * memory, each allocated whole at 2 buckets of 32 B per id (rounded up to a power of two per part), so the default
+ * holds 2–4M recent transfer ids in 256 MiB; older ids are found through the journal's id index on disk.
+ */
+export const cacheTransferIdsDefault = 2_000_000;
+/** Ids per generation of each of the five other id caches (failures, operations, inbound): --cache-ids-other. */
+export const cacheIdsOtherDefault = 262_144;
+/** Largest id cache generation: 2^27 ids (8 GiB of buckets for the transfer cache's two generations). */
+export const cacheIdsMax = 1 << 27;
 
 /** Request ids are u32 so they stay small msgpack integers; 0 is reserved for "request not identified". */
 export const requestIdMax = 0xffff_ffff;

@@ -29,8 +29,8 @@ const shardCount = 2;
 let dataDir: string;
 const started: ShardSet[] = [];
 
-async function start(count = shardCount): Promise<ShardSet> {
-  const set = await startShards({ dataDir, shardCount: count });
+async function start(count = shardCount, idCache?: { transferIds: number; idsOther: number }): Promise<ShardSet> {
+  const set = await startShards({ dataDir, shardCount: count, idCache });
   started.push(set);
   return set;
 }
@@ -109,6 +109,28 @@ describe('startShards', () => {
     );
     const again = decodeResults(await second.execute(Operation.create_transfers, batch)).map((r) => r.result);
     expect(again).toEqual(['exists', 'exists', 'exists']);
+  });
+
+  it('with id caches far smaller than the history, answers every retry as before, and again after a restart', async () => {
+    const idCache = { transferIds: 4, idsOther: 4 };
+    await expect(startShards({ dataDir, shardCount, idCache: { transferIds: 0, idsOther: 4 } })).rejects.toThrow(/options\.idCache\.transferIds must be an integer in 1\.\./);
+    const first = await start(shardCount, idCache);
+    await createAccounts(first);
+    const requests = Array.from({ length: 12 }, (_, i) => transferOn(i % shardCount, 1n));
+    for (const body of requests) expect(decodeResults(await first.execute(Operation.create_transfers, body)).map((r) => r.result)).toEqual(['ok']);
+    const refused = encodeTransfers([{ id: transferIdNext++, debitAccountId: accountsOn(0, 1)[0]!, creditAccountId: accountsOn(0, 10)[9]!, amount: 1n, ledger: 1, code: 1 }]);
+    expect(decodeResults(await first.execute(Operation.create_transfers, refused)).map((r) => r.result)).toEqual(['account_not_found']);
+    for (const body of requests.slice(0, 10)) await first.execute(Operation.create_transfers, transferOn(0, 1n)); // push the first ones out
+    const retryAll = async (set: ShardSet) => {
+      for (const body of requests) expect(decodeResults(await set.execute(Operation.create_transfers, body)).map((r) => r.result)).toEqual(['exists']);
+      expect(decodeResults(await set.execute(Operation.create_transfers, refused)).map((r) => r.result)).toEqual(['account_not_found']);
+    };
+    await retryAll(first);
+    const before = await balances(first);
+    await first.close();
+    const second = await start(shardCount, idCache);
+    await retryAll(second);
+    expect(await balances(second)).toEqual(before);
   });
 
   it('refuses a data directory made with another shardCount, naming the cause', async () => {

@@ -21,6 +21,7 @@ import { shardOfId } from '../../src/core/routing.js';
 import { InboundStatus, InstructionLayout as I, pairSeqOf } from '../../src/core/transit/transit.js';
 import type { AccountState, TransferState } from '../../src/core/types.js';
 import { LedgerHarness, outcomeOf, type Outcome } from './ledger-harness.js';
+import type { IdCacheCapacity } from '../../src/core/accounts/id-cache.js';
 
 export class ClusterHarness {
   readonly shards: LedgerHarness[];
@@ -33,8 +34,8 @@ export class ClusterHarness {
   chainRounds = 0;
   chainRoundsAborted = 0;
 
-  constructor(readonly shardCount: number, options: { verifyEachWrite?: boolean } = {}) {
-    this.shards = Array.from({ length: shardCount }, (_, shardIndex) => new LedgerHarness({ shardIndex, shardCount, verifyEachWrite: options.verifyEachWrite ?? false }));
+  constructor(readonly shardCount: number, options: { verifyEachWrite?: boolean; idCache?: IdCacheCapacity } = {}) {
+    this.shards = Array.from({ length: shardCount }, (_, shardIndex) => new LedgerHarness({ shardIndex, shardCount, verifyEachWrite: options.verifyEachWrite ?? false, idCache: options.idCache }));
   }
 
   createAccounts(accounts: readonly AccountInput[]): Outcome[] {

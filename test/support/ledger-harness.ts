@@ -24,6 +24,8 @@ import type { CloseRefusedReasonName, ResultName } from '../../src/core/result-c
 import type { AccountHistoryEntry, AccountState, TransferState } from '../../src/core/types.js';
 import { lookupIdsMax } from '../../src/core/limits.js';
 import type { HotInboundPolicy } from '../../src/core/hot/hot-inbound.js';
+import type { IdCacheCapacity } from '../../src/core/accounts/id-cache.js';
+import { MemoryIdIndex, MemoryIdStore } from './memory-id-index.js';
 
 /** A result name, or `close_refused:<reason>` so that table-driven specs can name the reason too. */
 export type Outcome = ResultName | `close_refused:${CloseRefusedReasonName}`;
@@ -42,6 +44,8 @@ export interface LedgerHarnessOptions {
   nowNs?: bigint;
   /** Run Ledger.verify() (the O(accounts) whole-state check) after every write. Default true. */
   verifyEachWrite?: boolean;
+  /** Bounded id caches over an id index kept beside the journal (MemoryIdStore); absent: every id in memory. */
+  idCache?: IdCacheCapacity;
 }
 
 export class LedgerHarness {
@@ -69,12 +73,16 @@ export class LedgerHarness {
     entry: (seq) => this.journal.get(seq),
     runBlock: (epoch, block) => this.runBlocks.get(`${epoch}:${block}`),
   };
+  private readonly idCache: IdCacheCapacity | undefined;
+  /** The id index beside the journal, when the caches are bounded: it survives restarts as the journal does. */
+  readonly idStore = new MemoryIdStore();
 
   constructor(options: LedgerHarnessOptions = {}) {
     this.shardIndex = options.shardIndex ?? 0;
     this.shardCount = options.shardCount ?? 1;
     this.nowNs = options.nowNs ?? clockStartNs;
     this.verifyEachWrite = options.verifyEachWrite ?? true;
+    this.idCache = options.idCache;
     this.ledger = this.newLedger();
   }
 
@@ -246,12 +254,14 @@ export class LedgerHarness {
   private persist(seq: number, entry: Uint8Array): void {
     if (this.journal.has(seq)) throw new Error(`journal seq ${seq} written twice`);
     this.journal.set(seq, entry);
+    this.idStore.seqPersisted = seq;
     if (this.verifyEachWrite) this.ledger.verify();
   }
 
   private newLedger(): Ledger {
     const outboxAcknowledged = Array.from({ length: this.shardCount }, (_, peer) => this.outboxAcknowledged[peer] ?? 0);
-    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged });
+    const idIndex = this.idCache === undefined ? undefined : { source: new MemoryIdIndex(this.idStore), capacity: this.idCache };
+    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged, idIndex });
   }
 }
 

@@ -8,8 +8,8 @@ import { AccountTable, Balance, balanceWordIndex, type BalanceField } from '../a
 import { ExpiryHeap } from './expiry-heap.js';
 import { CreditRates, HotBits, InboundBuffer } from '../hot/hot-inbound.js';
 import { IdMap } from '../accounts/id-map.js';
-import { IdTable } from '../accounts/id-table.js';
 import type { HistorySource } from '../accounts/history-runs.js';
+import { IdCache, IdTableKind, OwnedIds, noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts/id-cache.js';
 import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordSlice, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
@@ -69,17 +69,21 @@ export function locationOf(seq: number, index: number): number {
 
 export class LedgerState {
   readonly accounts = new AccountTable();
-  /** Id → journal location, for every id that succeeded (transfers, operations) or failed. */
-  readonly accountsFailed = new IdTable();
-  readonly transfers: IdTable;
-  readonly transfersFailed = new IdTable();
-  readonly operations = new IdTable();
-  readonly operationsFailed = new IdTable();
+  /**
+   * Id → journal location, for every id that succeeded (transfers, operations) or failed: bounded caches
+   * in front of the journal's id index on disk (accounts/id-cache.ts); each id taken is recorded on its entry.
+   */
+  readonly ownedIds = new OwnedIds();
+  readonly accountsFailed: IdCache;
+  readonly transfers: IdCache;
+  readonly transfersFailed: IdCache;
+  readonly operations: IdCache;
+  readonly operationsFailed: IdCache;
   readonly pendings = new IdMap<PendingHold>();
   readonly freezes = new IdMap<FreezeHold>();
   readonly reversed = new IdMap<bigint>();
   /** Cross-shard transfers credited here (id → location of the applied instruction), for reversals. */
-  readonly inbound = new IdTable();
+  readonly inbound: IdCache;
   /** Cross-shard transfers of this shard whose credit was refused and came back: id → the refusing code. */
   readonly returned = new IdMap<number>();
   /** Instructions issued to other shards (debit first, credit after). */
@@ -108,10 +112,29 @@ export class LedgerState {
     private readonly journal: JournalSource,
     transferIdsExpected: number,
     outboxAcknowledged: readonly number[] = [],
+    readonly idIndex: IdIndexSource = noIdIndex,
+    idCapacity: IdCacheCapacity | null = null,
   ) {
-    this.transfers = new IdTable(transferIdsExpected);
+    assert(idCapacity === null || idIndex !== noIdIndex, 'bounded id caches need an id index on disk');
+    const transferIds = idCapacity?.transferIds ?? Infinity;
+    const idsOther = idCapacity?.idsOther ?? Infinity;
+    const cache = (kind: (typeof IdTableKind)[keyof typeof IdTableKind], capacity: number, idsExpected = 0) =>
+      new IdCache(kind, capacity, idIndex, this.ownedIds, idsExpected);
+    // A bounded transfer cache allocates each generation whole: no rehash pauses while it fills.
+    this.transfers = cache(IdTableKind.transfers, transferIds, transferIds === Infinity ? transferIdsExpected : transferIds);
+    this.transfersFailed = cache(IdTableKind.transfersFailed, idsOther);
+    this.accountsFailed = cache(IdTableKind.accountsFailed, idsOther);
+    this.operations = cache(IdTableKind.operations, idsOther);
+    this.operationsFailed = cache(IdTableKind.operationsFailed, idsOther);
+    this.inbound = cache(IdTableKind.inbound, idsOther);
     if (journal.runBlock !== undefined) this.accounts.history.source = journal as HistorySource;
     this.outbox = new Outbox(outboxAcknowledged);
+  }
+
+  /** Hands the ids entry `seq` took (applied live or replayed) to the index on disk, which writes them with it. */
+  noteOwnedIds(seq: number, entry: Uint8Array): void {
+    const owned = this.ownedIds.take(seq);
+    if (owned.length > 0) this.idIndex.noteOwnedIds(seq, entry, owned);
   }
 
   /** Whether the account id at `at` routes to this shard. */

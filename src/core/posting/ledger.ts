@@ -23,6 +23,7 @@ import { readJournalHeader, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { LedgerContext, type ClosedDay, type WrittenEntry } from './ledger-context.js';
 import { LedgerState, type JournalSource } from './ledger-state.js';
+import type { IdCacheCapacity, IdIndexSource } from '../accounts/id-cache.js';
 import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
@@ -35,13 +36,18 @@ export interface LedgerOptions {
   shardIndex: number;
   shardCount: number;
   journal: JournalSource;
-  /** Transfer ids to size the id table for up front (a long-running shard passes transferIdsExpected). */
+  /** Transfer ids to size an unbounded id table for up front (without `idIndex`; a bounded cache sizes itself). */
   transferIdsExpected?: number;
   /**
    * Per peer shard, a pair sequence that peer is known to have applied (a hint kept beside the journal):
    * replay retains only instructions above it. Too low only means re-sending what the peer skips.
    */
   outboxAcknowledged?: readonly number[];
+  /**
+   * The journal's id index on disk and the id caches' sizes (ids per generation). Absent: every id stays in
+   * memory for good (tests, read-only replays).
+   */
+  idIndex?: { source: IdIndexSource; capacity: IdCacheCapacity };
 }
 
 export interface ExecutedBatch {
@@ -67,8 +73,9 @@ export class Ledger {
   constructor(options: LedgerOptions) {
     assert(Number.isInteger(options.shardCount) && options.shardCount >= 1, 'shardCount must be a positive integer');
     assert(options.shardIndex >= 0 && options.shardIndex < options.shardCount, 'shardIndex out of range');
-    const { shardIndex, shardCount, journal, transferIdsExpected, outboxAcknowledged } = options;
-    this.#context = new LedgerContext(new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged));
+    const { shardIndex, shardCount, journal, transferIdsExpected, outboxAcknowledged, idIndex } = options;
+    const state = new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged, idIndex?.source, idIndex?.capacity ?? null);
+    this.#context = new LedgerContext(state);
   }
 
   get seqLast(): number {
@@ -215,6 +222,7 @@ export class Ledger {
     const from = resultsOffset(header.count);
     const stored = entry.slice(from, from + header.count * resultBytes);
     applyEntry(this.#context, entry, header, false);
+    this.#context.state.noteOwnedIds(seq, entry);
     this.#context.hotDelaysNs = []; // waits measured live only
     const replayed = entry.subarray(from, from + header.count * resultBytes);
     assert(bytesEqual(stored, replayed), `journal replay at seq ${seq} produced different results`);
@@ -251,6 +259,7 @@ export class Ledger {
   /** Applies a new entry (its checks on assigned fields run now) and returns its seq and bytes. */
   #apply(written: WrittenEntry): { seq: number; entry: Uint8Array } {
     applyEntry(this.#context, written.entry, written.header, true);
+    this.#context.state.noteOwnedIds(written.header.seq, written.entry);
     return { seq: written.header.seq, entry: written.entry };
   }
 

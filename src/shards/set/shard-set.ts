@@ -19,7 +19,7 @@ import { ChainCoordinator, type ChainStats } from '../chains/chain-coordinator.j
 import { ChainLog } from '../chains/chain-log.js';
 import { TransitRelay, type TransitStats } from '../relay/transit-relay.js';
 import { ShardHost } from '../shard/shard-host.js';
-import { ShardControl, checkpointDefault, hotInboundDefault } from '../shard/shard-messages.js';
+import { ShardControl, checkpointDefault, hotInboundDefault, idCacheDefault } from '../shard/shard-messages.js';
 import type { SnapshotStatus } from '../snapshots/snapshot-host.js';
 import { AccountRateGate } from './account-rate-gate.js';
 import { booksHandlers } from './books-requests.js';
@@ -207,7 +207,8 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
       const { cutTime, timeZone } = options.dayCut ?? dayCutDefault;
       const hotInbound = options.hotInbound ?? hotInboundDefault;
       const checkpoint = options.checkpoint ?? checkpointDefault;
-      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound, checkpoint }));
+      const idCache = options.idCache ?? idCacheDefault;
+      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound, checkpoint, idCache }));
     }
     await Promise.all(hosts.map((host) => host.ready()));
   } catch (error) {

@@ -2,7 +2,8 @@
 // that names it, before any worker starts or any file is touched.
 
 import { parseDayCutSchedule } from '../../core/business-day.js';
-import { checkpointEntriesMax, checkpointSecondsMax, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax } from '../../core/limits.js';
+import type { IdCacheCapacity } from '../../core/accounts/id-cache.js';
+import { cacheIdsMax, checkpointEntriesMax, checkpointSecondsMax, eventsPerSecondMax, hotApplyIntervalMsMax, shardCountMax } from '../../core/limits.js';
 import type { TransitRelayOptions } from '../relay/transit-relay.js';
 import type { CheckpointOptions, HotInboundOptions } from '../shard/shard-messages.js';
 import type { HotOutboundOptions } from './hot-outbound-keeper.js';
@@ -26,6 +27,8 @@ export interface StartShardsOptions {
   readonly accountRate?: number;
   /** How often each shard writes a flush_history entry: every `entries` entries or `seconds` (default checkpointDefault). */
   readonly checkpoint?: CheckpointOptions;
+  /** Ids per generation of each shard's id caches (default idCacheDefault: shards/shard/shard-messages.ts). */
+  readonly idCache?: IdCacheCapacity;
 }
 
 export interface DayCutOptions {
@@ -48,6 +51,11 @@ export function checkOptions(options: StartShardsOptions): void {
   if (options.hotOutbound !== undefined) {
     for (const [name, value] of Object.entries(options.hotOutbound)) {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`options.hotOutbound.${name} must be a positive integer (ms), got ${String(value)}`);
+    }
+  }
+  if (options.idCache !== undefined) {
+    for (const [name, value] of Object.entries(options.idCache)) {
+      if (!Number.isInteger(value) || value < 1 || value > cacheIdsMax) throw new RangeError(`options.idCache.${name} must be an integer in 1..${cacheIdsMax} (ids per generation), got ${String(value)}`);
     }
   }
   if (options.dayCut !== undefined) parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone);

@@ -22,6 +22,7 @@ export interface ShardHostOptions {
   readonly dayCut: ShardWorkerData['dayCut'];
   readonly hotInbound: ShardWorkerData['hotInbound'];
   readonly checkpoint: ShardWorkerData['checkpoint'];
+  readonly idCache: ShardWorkerData['idCache'];
 }
 
 /**
@@ -61,6 +62,7 @@ export class ShardHost {
       dayCut: options.dayCut,
       hotInbound: options.hotInbound,
       checkpoint: options.checkpoint,
+      idCache: options.idCache,
       // Shared by every worker this pool starts for the shard: how many in a row ended on a failed commit.
       storageHealth: newStorageHealthBuffer(),
     };

@@ -4,6 +4,8 @@
 import { ErrorCode, type TallyError } from '../../core/errors.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 import { checkpointEntriesDefault, checkpointSecondsDefault } from '../../core/limits.js';
+import type { IdCacheCapacity } from '../../core/accounts/id-cache.js';
+import { cacheIdsOtherDefault, cacheTransferIdsDefault } from '../../core/limits.js';
 
 /**
  * Control tasks: a number space of their own (ShardControlNumber), kept apart from the wire operations and
@@ -109,6 +111,8 @@ export interface CheckpointOptions {
 }
 
 export const checkpointDefault: CheckpointOptions = { entries: checkpointEntriesDefault, seconds: checkpointSecondsDefault };
+/** The id caches' default sizes (tally serve --cache-transfer-ids, --cache-ids-other). */
+export const idCacheDefault: IdCacheCapacity = { transferIds: cacheTransferIdsDefault, idsOther: cacheIdsOtherDefault };
 
 /** One shard's hot-inbound figures (ShardControl.hotInboundStatus): the shape the service reports for all of them. */
 export type HotInboundShardStatus = Omit<HotInboundStats, 'shardsNotAnswering'>;
@@ -123,6 +127,8 @@ export interface ShardWorkerData {
   hotInbound: HotInboundOptions;
   /** When the shard flushes its history (and, with checkpoints, captures its state). */
   checkpoint: CheckpointOptions;
+  /** Ids per generation of the id caches (core/accounts/id-cache.ts); older ids are read from the id index on disk. */
+  idCache: IdCacheCapacity;
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

@@ -9,7 +9,6 @@ import { move } from 'piscina';
 import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import { isCommitFailureEcho } from '../storage/commit-failures.js';
 import { Ledger } from '../../core/posting/ledger.js';
-import { transferIdsExpected } from '../../core/limits.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../../core/business-day.js';
 import { obeyCrashOrders } from './crash-orders.js';
 import { DayBook } from './day-book.js';
@@ -54,11 +53,13 @@ function loopReady(): Promise<ShardLoop> {
   return starting;
 }
 
-async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpoint }: ShardWorkerData): Promise<ShardLoop> {
+async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpoint, idCache }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   try {
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
-    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged });
+    // Old ids live in the journal's id index: the caches keep the recent ones (a full replay refills them).
+    const idIndex = { source: store.idIndex, capacity: idCache };
+    const ledger = new Ledger({ shardIndex, shardCount, journal: store, outboxAcknowledged, idIndex });
     replayJournal(ledger, store);
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);

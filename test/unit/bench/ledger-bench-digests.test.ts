@@ -7,6 +7,7 @@ import { runUntimed } from '../../../bench/micro/bench-kit.js';
 import { ledgerTasks } from '../../../bench/micro/core/posting/ledger.bench.js';
 import { recordsTasks } from '../../../bench/micro/core/wire/records.bench.js';
 import { vouchersTasks } from '../../../bench/micro/core/books/vouchers.bench.js';
+import { idIndexTasks } from '../../../bench/micro/shards/shard/id-index.bench.js';
 
 const pinned: Record<string, string> = {
   'execute 64 transfers (100 accounts)': '1c17f1a6',
@@ -19,10 +20,13 @@ const pinned: Record<string, string> = {
   'decodeTransferStates 64': '3965adbe',
   'decodeAccountStates 64': 'f68952bf',
   'subjectVoucherOf 64 transfers (5,000 accounts)': '7868040f',
+  'id index: derive 64 sorted ids': 'c33e606d',
+  'id index: derive 64 interleaved ids': 'aede30c9',
+  'id index: derive 64 counted ids': '30fd769e',
 };
 
 describe('micro-benchmark workloads, scaled down', () => {
-  const tasks = [...ledgerTasks({ accountCounts: [100, 5000], calls: 3, batchEvents: 64 }), ...recordsTasks({ calls: 2, records: 64 }), ...vouchersTasks({ accountCounts: [5000], calls: 3, batchEvents: 64 })];
+  const tasks = [...ledgerTasks({ accountCounts: [100, 5000], calls: 3, batchEvents: 64 }), ...recordsTasks({ calls: 2, records: 64 }), ...vouchersTasks({ accountCounts: [5000], calls: 3, batchEvents: 64 }), ...idIndexTasks({ calls: 2, ids: 64 })];
 
   test('every task has a pinned digest', () => {
     expect(tasks.map((t) => t.name).sort()).toEqual(Object.keys(pinned).sort());

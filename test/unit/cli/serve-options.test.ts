@@ -34,6 +34,7 @@ const dayDefaults = {
   logLevel: 'info',
   shutdownDeadlineMs: 10_000,
   checkpoint: { entries: 256, seconds: 60 },
+  idCache: { transferIds: 2_000_000, idsOther: 262_144 },
 };
 
 describe('tally serve options', () => {
@@ -80,6 +81,20 @@ describe('tally serve options', () => {
     expect(serve([], { TALLY_SHUTDOWN_DEADLINE_MS: '900' }).shutdownDeadlineMs).toBe(900);
     expect(() => serve(['--shutdown-deadline-ms', '0'])).toThrow(/--shutdown-deadline-ms must be an integer in 1\.\.3600000/);
     expect(() => serve(['--shutdown-deadline-ms', '3600001'])).toThrow(/--shutdown-deadline-ms/);
+  });
+
+  it('reads the id cache sizes from flags, then the environment, then a config file', () => {
+    expect(serve(['--cache-transfer-ids', '5000'], { TALLY_CACHE_TRANSFER_IDS: '7', TALLY_CACHE_IDS_OTHER: '9' }).idCache).toEqual({ transferIds: 5000, idsOther: 9 });
+    expect(() => serve(['--cache-ids-other', '0'])).toThrow(/--cache-ids-other must be an integer in 1\.\.134217728/);
+    expect(() => serve([], { TALLY_CACHE_TRANSFER_IDS: '134217729' })).toThrow(/--cache-transfer-ids/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'tally-config-'));
+    try {
+      const file = path.join(dir, 'tally.json');
+      writeFileSync(file, JSON.stringify({ 'cache-transfer-ids': 4096, 'cache-ids-other': '1024' }));
+      expect(serve(['--config', file], { TALLY_CACHE_IDS_OTHER: '2048' }).idCache).toEqual({ transferIds: 4096, idsOther: 2048 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads a config file below flags and the environment, with paths from its directory', () => {
