@@ -41,6 +41,34 @@ export class AccountHistory {
     this.heads.setHistoryHead(slot, node);
   }
 
+  /** Every node's location and previous node, node order (a checkpoint copies them; issue #22 §2 moves them to disk). */
+  exportNodes(): { locations: Float64Array; previous: Float64Array } {
+    const locations = new Float64Array(this.nodeCount);
+    const previous = new Float64Array(this.nodeCount);
+    for (let chunk = 0; chunk * historyChunkNodes < this.nodeCount; chunk++) {
+      const from = chunk * historyChunkNodes;
+      const to = Math.min(this.nodeCount, from + historyChunkNodes);
+      locations.set(this.locationChunks[chunk]!.subarray(0, to - from), from);
+      previous.set(this.previousChunks[chunk]!.subarray(0, to - from), from);
+    }
+    return { locations, previous };
+  }
+
+  /** A fresh history takes exportNodes' arrays (the heads are restored with the account records). */
+  restoreNodes(locations: Float64Array, previous: Float64Array): void {
+    assert(this.nodeCount === 0 && locations.length === previous.length, 'history nodes are restored into an empty history');
+    for (let from = 0; from < locations.length; from += historyChunkNodes) {
+      const to = Math.min(locations.length, from + historyChunkNodes);
+      const chunkLocations = new Float64Array(historyChunkNodes);
+      const chunkPrevious = new Float64Array(historyChunkNodes);
+      chunkLocations.set(locations.subarray(from, to));
+      chunkPrevious.set(previous.subarray(from, to));
+      this.locationChunks.push(chunkLocations);
+      this.previousChunks.push(chunkPrevious);
+    }
+    this.nodeCount = locations.length;
+  }
+
   /** Undo of the newest append (a failed linked chain); appends are undone newest first. */
   removeNewest(slot: number): void {
     const node = this.heads.historyHead(slot);

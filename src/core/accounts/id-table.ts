@@ -65,6 +65,37 @@ export class IdTable {
     this.size += part.size - before;
   }
 
+  /**
+   * Every (id, value) pair, ordered by value: ids as 4 u32 words each, values as doubles. Values are journal
+   * locations or slots, unique per table, so the order is canonical: equal contents give equal arrays whatever
+   * the insertion order or capacity (a checkpoint's digest depends on it).
+   */
+  entriesByValue(): { ids: Uint32Array; values: Float64Array } {
+    const values = new Float64Array(this.size);
+    const ids = new Uint32Array(this.size * 4);
+    let filled = 0;
+    for (const part of this.parts) filled = part.copyEntries(ids, values, filled);
+    assert(filled === this.size, 'an id table holds as many ids as it counts');
+    const order = new Uint32Array(filled);
+    for (let i = 0; i < filled; i++) order[i] = i;
+    order.sort((a, b) => values[a]! - values[b]!);
+    const idsSorted = new Uint32Array(filled * 4);
+    const valuesSorted = new Float64Array(filled);
+    for (let i = 0; i < filled; i++) {
+      const from = order[i]!;
+      valuesSorted[i] = values[from]!;
+      idsSorted.set(ids.subarray(from * 4, from * 4 + 4), i * 4);
+    }
+    return { ids: idsSorted, values: valuesSorted };
+  }
+
+  /** Inserts the pairs entriesByValue returned, in their order (a checkpoint's restore). */
+  setEntries(ids: Uint32Array, values: Float64Array): void {
+    assert(ids.length === values.length * 4, 'four id words per value');
+    const view = new DataView(ids.buffer, ids.byteOffset, ids.byteLength);
+    for (let i = 0; i < values.length; i++) this.setAt(view, i * 16, values[i]!);
+  }
+
   deleteAt(view: DataView, at: number): void {
     const w0 = view.getUint32(at, true);
     const w1 = view.getUint32(at + 4, true);
@@ -129,6 +160,18 @@ class IdTablePart {
     const b = bucket * bucketWords;
     this.buckets[b + 4] = value % 0x1_0000_0000;
     this.buckets[b + 5] = Math.floor(value / 0x1_0000_0000);
+  }
+
+  /** Appends this part's ids (4 words each) and values from entry `from`; returns the next free entry. */
+  copyEntries(ids: Uint32Array, values: Float64Array, from: number): number {
+    const buckets = this.buckets;
+    let next = from;
+    for (let b = 0; b < buckets.length; b += bucketWords) {
+      if (this.isEmptyAt(b)) continue;
+      ids.set(buckets.subarray(b, b + 4), next * 4);
+      values[next++] = buckets[b + 4]! + buckets[b + 5]! * 0x1_0000_0000;
+    }
+    return next;
   }
 
   /** Backward-shift deletion keeps every probe chain intact without tombstones. */

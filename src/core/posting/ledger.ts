@@ -20,6 +20,7 @@ import { writeInboundEntry } from './inbound-batches.js';
 import { readJournalHeader, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { LedgerContext, type ClosedDay, type WrittenEntry } from './ledger-context.js';
+import { encodeCheckpoint, restoreCheckpoint } from './ledger-checkpoint.js';
 import { LedgerState, type JournalSource } from './ledger-state.js';
 import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
@@ -39,6 +40,12 @@ export interface LedgerOptions {
    * replay retains only instructions above it. Too low only means re-sending what the peer skips.
    */
   outboxAcknowledged?: readonly number[];
+  /**
+   * A checkpoint body (encodeLedgerCheckpoint) to start from instead of seq 0: the ledger stands after its seq,
+   * and replays only the entries after it. Its outbox keeps what is above the higher of its own and the hints'
+   * acknowledgements.
+   */
+  checkpoint?: Uint8Array;
 }
 
 export interface ExecutedBatch {
@@ -66,6 +73,15 @@ export class Ledger {
     assert(options.shardIndex >= 0 && options.shardIndex < options.shardCount, 'shardIndex out of range');
     const { shardIndex, shardCount, journal, transferIdsExpected, outboxAcknowledged } = options;
     this.#context = new LedgerContext(new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged));
+    if (options.checkpoint !== undefined) restoreCheckpoint(this.#context, options.checkpoint);
+  }
+
+  /**
+   * The checkpoint body of the state as it stands (core/posting/ledger-checkpoint.ts): canonical, so equal
+   * states give equal bytes. Taken between entries; O(accounts + ids + history nodes), copies only.
+   */
+  encodeCheckpoint(): Uint8Array {
+    return encodeCheckpoint(this.#context);
   }
 
   get seqLast(): number {
@@ -93,6 +109,11 @@ export class Ledger {
    */
   cutDay(day: number, nowNs: bigint): { seq: number; entry: Uint8Array } {
     return this.#apply(writeCutEntry(this.#context, day, nowNs));
+  }
+
+  /** The newest cut's closed day (taken or not), or null before the first cut. */
+  get closedDayLast(): ClosedDay | null {
+    return this.#context.closedLast;
   }
 
   /** Closing states of the days cut since the last call (by cutDay or by replay), oldest first. */
@@ -234,4 +255,14 @@ export class Ledger {
     const from = resultsOffset(written.header.count);
     return { seq, entry, reply: entry.slice(from, from + written.header.count * resultBytes), outbound: this.#context.outboundLast };
   }
+}
+
+/** The checkpoint body of `ledger` (Ledger.encodeCheckpoint): what restoreLedger starts from. */
+export function encodeLedgerCheckpoint(ledger: Ledger): Uint8Array {
+  return ledger.encodeCheckpoint();
+}
+
+/** A ledger that stands where the checkpoint `body` was taken; replay the journal's entries after its seq. */
+export function restoreLedger(body: Uint8Array, options: Omit<LedgerOptions, 'checkpoint'>): Ledger {
+  return new Ledger({ ...options, checkpoint: body });
 }

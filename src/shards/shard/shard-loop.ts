@@ -74,6 +74,11 @@ export interface ShardLoopOptions {
   days?: ShardDays;
   /** Hot-inbound summary postings and automatic marking (default hotInboundDefault). */
   hotInbound?: HotInboundOptions;
+  /**
+   * Called right after each entry is applied and appended, before anything else is applied: the ledger stands
+   * at `seq` (shard-checkpoints.ts takes its checkpoints here).
+   */
+  onAppended?: (seq: number) => void;
 }
 
 /** What the loop needs of the day book (shards/shard/day-book.ts). */
@@ -538,6 +543,7 @@ export class ShardLoop {
   #persist(seq: number, entry: Uint8Array): Promise<void> {
     const durable = this.#journal.append(seq, entry);
     durable.catch((error: unknown) => this.#toTaskError(error));
+    this.#options.onAppended?.(seq);
     const onFirstDurable = this.#onFirstDurable;
     if (onFirstDurable !== null) {
       this.#onFirstDurable = null;

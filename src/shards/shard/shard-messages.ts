@@ -110,6 +110,8 @@ export interface ShardWorkerData {
   /** The calendar that names business days (the first one of a new store); the shard set orders cuts. */
   dayCut: { cutTime: string; timeZone: string };
   hotInbound: HotInboundOptions;
+  /** Entries between two checkpoints (shard-checkpoints.ts); default checkpointEntriesDefault, or TALLY_CHECKPOINT_ENTRIES. */
+  checkpointEntries?: number;
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

@@ -8,13 +8,15 @@ import { workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import { isCommitFailureEcho } from '../storage/commit-failures.js';
-import { Ledger } from '../../core/posting/ledger.js';
+import type { Ledger } from '../../core/posting/ledger.js';
 import { transferIdsExpected } from '../../core/limits.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../../core/business-day.js';
 import { obeyCrashOrders } from './crash-orders.js';
 import { DayBook } from './day-book.js';
 import { JournalStore } from './journal-store.js';
 import { ShardLoop, anchoredClockNs, replayJournal } from './shard-loop.js';
+import { CheckpointFiles } from './checkpoint-files.js';
+import { ShardCheckpoints, checkpointEntriesDefault, ledgerFromCheckpoints } from './shard-checkpoints.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
 import { StorageHealth, lowSpaceError, retryWithBackoff, storageProbeBytes, storageWatchMs, type StorageHealthData } from '../storage/storage-health.js';
 
@@ -54,12 +56,16 @@ function loopReady(): Promise<ShardLoop> {
   return starting;
 }
 
-async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: ShardWorkerData): Promise<ShardLoop> {
+async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpointEntries }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   try {
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
-    const ledger = new Ledger({ shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged });
-    replayJournal(ledger, store);
+    // Newest valid checkpoint, then the journal's tail (a damaged checkpoint is skipped: the previous one is used).
+    const files = new CheckpointFiles(dataDir, shardIndex, shardCount);
+    const { ledger, checkpointSeq } = ledgerFromCheckpoints(files, store, { shardIndex, shardCount, journal: store, transferIdsExpected, outboxAcknowledged }, (line) => console.error(`tally shard ${shardIndex}: ${line}`));
+    const replayed = replayJournal(ledger, store);
+    if (checkpointSeq > 0) console.error(`tally shard ${shardIndex}: started from checkpoint ${checkpointSeq}, replayed ${replayed} entries`);
+    files.prune(); // a write a crash interrupted left its tmp file
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
     let loop: ShardLoop | null = null;
@@ -71,7 +77,23 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound }: Sh
       log: (line) => console.error(line),
     });
     const nowNs = anchoredClockNs();
-    loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound });
+    const checkpoints = new ShardCheckpoints(
+      {
+        ledger,
+        journal: store,
+        files,
+        everyEntries: checkpointEntries ?? checkpointEntriesOf(process.env.TALLY_CHECKPOINT_ENTRIES),
+        // Published only once the newest closed day it follows is stored: a restart from it owes none before it.
+        mayPublish: () => {
+          const closed = ledger.closedDayLast;
+          return closed === null || (store.isDayClosed(closed.day) && store.daySummary(closed.day) !== undefined);
+        },
+        log: (line) => console.error(`tally shard ${shardIndex}: ${line}`),
+      },
+      ledger.seqLast,
+    );
+    const onAppended = (seq: number): void => checkpoints.checkpointAfter(seq);
+    loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound, onAppended });
     // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
     // before the next append, a new store's first day opened). Closed days are stored too, but one whose
     // write fails is retried beside the postings (DayBook.storeOwedLater): it is derived from the journal.
@@ -190,4 +212,12 @@ export default async function handleShardTask(task: ShardTask): Promise<Uint8Arr
   if (reply.byteLength === 0) return reply;
   const whole = reply.byteOffset === 0 && reply.byteLength === reply.buffer.byteLength;
   return move(whole ? reply : reply.slice()) as Uint8Array;
+}
+
+/** TALLY_CHECKPOINT_ENTRIES until the serve options carry --checkpoint-entries (issue #22 §6). */
+function checkpointEntriesOf(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return checkpointEntriesDefault;
+  const entries = Number(value);
+  if (!Number.isInteger(entries) || entries < 1) throw new RangeError(`TALLY_CHECKPOINT_ENTRIES must be an integer ≥ 1, not ${value}`);
+  return entries;
 }
