@@ -4,6 +4,7 @@
 
 import { Ledger, type JournalSource } from '../../src/core/posting/ledger.js';
 import { Operation } from '../../src/core/operations.js';
+import { stateBytesOf } from '../../src/core/posting/ledger-checkpoint.js';
 import {
   decodeAccountStates,
   decodeHistoryEntries,
@@ -90,6 +91,18 @@ export class LedgerHarness {
 
   accountOperations(operations: readonly AccountOperationInput[]): Outcome[] {
     return this.write(Operation.account_operations, encodeAccountOperations(operations));
+  }
+
+  /** Checkpoint bodies by seq (Ledger.encodeCheckpoint), as a shard takes them: restart() starts from the newest. */
+  readonly checkpoints = new Map<number, Uint8Array>();
+  /** Entries the last restart replayed into the ledger it kept (the tail after its checkpoint, or all). */
+  replayedLast = 0;
+
+  /** Takes a checkpoint of the ledger as it stands; returns its seq. */
+  checkpoint(): number {
+    const seq = this.ledger.seqLast;
+    this.checkpoints.set(seq, this.ledger.encodeCheckpoint());
+    return seq;
   }
 
   /** Ids whose lookups and history a restart must reproduce (for writes made through `write`). */
@@ -194,11 +207,26 @@ export class LedgerHarness {
   restart(): void {
     const before = this.snapshot();
     this.outbound = []; // replies in flight die with the worker; a relay fetches them from the outbox
-    this.ledger = this.newLedger();
+    const full = this.newLedger();
     const seqs = [...this.journal.keys()].sort((a, b) => a - b);
     // A copy, as a read from storage would be: replay must not depend on the live buffer.
-    for (const seq of seqs) this.ledger.replay(seq, this.journal.get(seq)!.slice());
-    this.ledger.verify();
+    for (const seq of seqs) full.replay(seq, this.journal.get(seq)!.slice());
+    full.verify();
+    this.ledger = full;
+    this.replayedLast = seqs.length;
+    const newest = Math.max(0, ...this.checkpoints.keys());
+    if (newest > 0) {
+      // The shard's start: the newest checkpoint, then the tail. Its state must be the full replay's, byte for byte.
+      const restored = this.newLedger(this.checkpoints.get(newest)!);
+      const tail = seqs.filter((seq) => seq > newest);
+      for (const seq of tail) restored.replay(seq, this.journal.get(seq)!.slice());
+      restored.verify();
+      // The state bytes: the live section (outbox delivery, credit-rate window) follows what the journal does not hold.
+      const [a, b] = [stateBytesOf(restored.encodeCheckpoint()), stateBytesOf(full.encodeCheckpoint())];
+      if (!bytesEqual(a, b)) throw new Error(`a restart from checkpoint ${newest} differs from a full replay (${a.byteLength} vs ${b.byteLength} bytes, first difference at ${firstDifference(a, b)})`);
+      this.ledger = restored;
+      this.replayedLast = tail.length;
+    }
     const after = this.snapshot();
     for (const [what, bytes] of before) {
       if (!bytesEqual(bytes, after.get(what)!)) throw new Error(`after restart, ${what} differs from before`);
@@ -228,9 +256,9 @@ export class LedgerHarness {
     if (this.verifyEachWrite) this.ledger.verify();
   }
 
-  private newLedger(): Ledger {
+  private newLedger(checkpoint?: Uint8Array): Ledger {
     const outboxAcknowledged = Array.from({ length: this.shardCount }, (_, peer) => this.outboxAcknowledged[peer] ?? 0);
-    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged });
+    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged, checkpoint });
   }
 }
 
@@ -242,4 +270,10 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  let i = 0;
+  while (i < a.byteLength && i < b.byteLength && a[i] === b[i]) i++;
+  return i;
 }

@@ -66,6 +66,13 @@ export class CheckpointWriter {
     this.#length += bytes.byteLength;
   }
 
+  /** Zeroes one u32 per record in bytes already written: `count` records of `strideBytes` from `from`, at `offset` in each. */
+  zeroColumn(from: number, strideBytes: number, count: number, offset: number): void {
+    assert(from + count * strideBytes <= this.#length, 'a zeroed column lies in what was written');
+    const view = this.#view;
+    for (let i = 0, at = from + offset; i < count; i++, at += strideBytes) view.setUint32(at, 0, true);
+  }
+
   /** The body written so far (a view; the writer is done with it). */
   finish(): Uint8Array {
     return this.#bytes.subarray(0, this.#length);

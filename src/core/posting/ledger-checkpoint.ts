@@ -5,12 +5,14 @@
 // what a live entry hands its caller (outbound, hot delays) and the undo log (null between entries).
 //
 // Canonical means: sections in a fixed order; maps in the order replay inserts into them (that order is itself
-// replayed state: planHotRecords and the totals iterate it); id tables by value (unique per table). The outbox's
-// retained instructions and acknowledgements follow peers' acknowledgements, which the journal does not hold, so
-// they sit in a last `delivery` section outside the digested state bytes (stateBytesOf).
+// replayed state: planHotRecords and the totals iterate it); id tables by value (unique per table). Two kinds of
+// state follow what the journal does not hold, and sit in a last `live` section outside the digested state bytes
+// (stateBytesOf): the outbox's retained instructions and acknowledgements (peers' acknowledgements), and the
+// credit-rate window of automatic hot-inbound marking (wall-clock ticks that write no entry when nothing is due;
+// a replay counts every credit it replays instead). Both are restored as captured.
 
 import { assert } from '../assert.js';
-import { accountStaticBytes, recordWords } from '../accounts/account-table.js';
+import { AccountRecordLayout, accountRecordBytes, accountStaticBytes, recordWords } from '../accounts/account-table.js';
 import type { IdTable } from '../accounts/id-table.js';
 import type { IdMap } from '../accounts/id-map.js';
 import { shardCountMax } from '../limits.js';
@@ -35,11 +37,11 @@ export const CheckpointSection = {
   idTables: 100,
   /** Issue #22 §2 deletes this section: the history nodes (their heads are in the account records). */
   history: 101,
-  /** Outside the digest: retained outbox instructions and peers' acknowledgements (not journal-derived). */
-  delivery: 200,
+  /** Outside the digest: the outbox's retained instructions and acknowledgements, and the credit-rate window. */
+  live: 200,
 } as const;
 
-/** Bytes of the body's trailer: the offset (f64) where the delivery section begins. */
+/** Bytes of the body's trailer: the offset (f64) where the live section begins. */
 const trailerBytes = 8;
 
 /** The six id tables a checkpoint holds, in section order (issue #22 §1 replaces them with on-disk indexes). */
@@ -66,18 +68,18 @@ export function encodeCheckpoint(context: LedgerContext): Uint8Array {
   writeHot(w, state);
   writeIdTables(w, state);
   writeHistory(w, state);
-  const deliveryAt = w.length;
-  writeDelivery(w, state);
-  w.f64(deliveryAt);
+  const liveAt = w.length;
+  writeLive(w, state);
+  w.f64(liveAt);
   return w.finish();
 }
 
-/** The digested part of a body: everything but the delivery section and the trailer. */
+/** The digested part of a body: everything but the live section and the trailer. */
 export function stateBytesOf(body: Uint8Array): Uint8Array {
   assert(body.byteLength >= trailerBytes, 'a checkpoint body has its trailer');
-  const deliveryAt = new DataView(body.buffer, body.byteOffset + body.byteLength - trailerBytes, trailerBytes).getFloat64(0, true);
-  assert(Number.isSafeInteger(deliveryAt) && deliveryAt >= 0 && deliveryAt <= body.byteLength - trailerBytes, 'a checkpoint trailer points inside its body');
-  return body.subarray(0, deliveryAt);
+  const liveAt = new DataView(body.buffer, body.byteOffset + body.byteLength - trailerBytes, trailerBytes).getFloat64(0, true);
+  assert(Number.isSafeInteger(liveAt) && liveAt >= 0 && liveAt <= body.byteLength - trailerBytes, 'a checkpoint trailer points inside its body');
+  return body.subarray(0, liveAt);
 }
 
 /** Identity a body records: checked against the shard it is restored into. */
@@ -104,7 +106,7 @@ export function restoreCheckpoint(context: LedgerContext, body: Uint8Array): voi
   readHot(r, state);
   readIdTables(r, state);
   readHistory(r, state);
-  readDelivery(r, state, pairSeqLast);
+  readLive(r, state, pairSeqLast);
   assert(r.done, 'a checkpoint body ends with its last section');
 }
 
@@ -182,8 +184,11 @@ function writeAccounts(w: CheckpointWriter, state: LedgerState): void {
   const accounts = state.accounts;
   w.f64(accounts.count);
   w.f64(accounts.slotsGiven);
-  // The records hold balances, ledger, flags, status, hot bits, history heads and rate-window credits.
+  // The records hold balances, ledger, flags, status, hot bits, history heads and rate-window credits; the last
+  // are live state (the live section), zeroed here.
+  const recordsAt = w.length + 8; // past the length prefix
   w.bytes(accounts.words.subarray(0, accounts.slotsGiven * recordWords));
+  w.zeroColumn(recordsAt, accountRecordBytes, accounts.slotsGiven, AccountRecordLayout.creditsInWindow);
   w.bytes(accounts.statics.subarray(0, accounts.slotsGiven * accountStaticBytes));
   w.f64(state.systemSlots.size);
   for (const [key, slot] of state.systemSlots) {
@@ -261,7 +266,7 @@ function writeTransit(w: CheckpointWriter, state: LedgerState): void {
   w.bytes(state.inboundApplied);
 }
 
-/** Returns the issued counters: the outbox takes them with its retained runs (readDelivery). */
+/** Returns the issued counters: the outbox takes them with its retained runs (readLive). */
 function readTransit(r: CheckpointReader, state: LedgerState): { pairSeqLast: Float64Array } {
   expectSection(r, CheckpointSection.transit);
   const pairSeqLast = r.f64Array();
@@ -325,14 +330,6 @@ function writeHot(w: CheckpointWriter, state: LedgerState): void {
     w.f64(buffer.seqApplied);
     w.bytes(Float64Array.from(buffer.creditTimes));
   }
-  const rates = state.creditRates;
-  w.i64(rates.windowStartNs);
-  w.bytes(Float64Array.from(rates.touched));
-  w.f64(rates.quietWindows.size);
-  for (const [slot, windows] of rates.quietWindows) {
-    w.f64(slot);
-    w.f64(windows);
-  }
 }
 
 function readHot(r: CheckpointReader, state: LedgerState): void {
@@ -349,12 +346,6 @@ function readHot(r: CheckpointReader, state: LedgerState): void {
     assert(buffer.waiting === buffer.creditTimes.length, 'a restored hot-inbound buffer keeps one time per credit waiting');
     state.buffers.set(slot, buffer);
   }
-  const windowStartNs = r.i64();
-  const touched = [...r.f64Array()];
-  const quiet = r.count();
-  const quietWindows: [number, number][] = [];
-  for (let i = 0; i < quiet; i++) quietWindows.push([r.count(), r.count()]);
-  state.creditRates.restoreWindow(touched, windowStartNs, quietWindows);
 }
 
 function writeIdTables(w: CheckpointWriter, state: LedgerState): void {
@@ -388,8 +379,9 @@ function readHistory(r: CheckpointReader, state: LedgerState): void {
   state.accounts.history.restoreNodes(locations, r.f64Array());
 }
 
-function writeDelivery(w: CheckpointWriter, state: LedgerState): void {
-  section(w, CheckpointSection.delivery);
+function writeLive(w: CheckpointWriter, state: LedgerState): void {
+  section(w, CheckpointSection.live);
+  writeRateWindow(w, state);
   const outbox = state.outbox;
   w.bytes(outbox.acknowledged);
   let runs = 0;
@@ -404,12 +396,42 @@ function writeDelivery(w: CheckpointWriter, state: LedgerState): void {
 }
 
 /** `pairSeqLast`: the transit section's issued counters, restored with the runs (the outbox takes both at once). */
-function readDelivery(r: CheckpointReader, state: LedgerState, pairSeqLast: Float64Array): void {
-  expectSection(r, CheckpointSection.delivery);
+function readLive(r: CheckpointReader, state: LedgerState, pairSeqLast: Float64Array): void {
+  expectSection(r, CheckpointSection.live);
+  readRateWindow(r, state);
   const acknowledged = r.f64Array();
   assert(acknowledged.length === shardCountMax, 'a checkpoint holds the acknowledgement of every peer');
   const count = r.count();
   const runs: { peer: number; bytes: Uint8Array }[] = [];
   for (let i = 0; i < count; i++) runs.push({ peer: r.count(), bytes: r.bytes() });
   state.outbox.restore(pairSeqLast, acknowledged, runs);
+}
+
+/** The credit-rate window: each slot's credits in it (a column of the account records), the slots touched, the quiet windows. */
+function writeRateWindow(w: CheckpointWriter, state: LedgerState): void {
+  const accounts = state.accounts;
+  const credits = new Uint32Array(accounts.slotsGiven);
+  for (let slot = 0; slot < credits.length; slot++) credits[slot] = accounts.creditsInWindow(slot);
+  w.bytes(credits);
+  const rates = state.creditRates;
+  w.i64(rates.windowStartNs);
+  w.bytes(Float64Array.from(rates.touched));
+  w.f64(rates.quietWindows.size);
+  for (const [slot, windows] of rates.quietWindows) {
+    w.f64(slot);
+    w.f64(windows);
+  }
+}
+
+function readRateWindow(r: CheckpointReader, state: LedgerState): void {
+  const accounts = state.accounts;
+  const credits = r.u32Array();
+  assert(credits.length === accounts.slotsGiven, 'a checkpoint counts window credits for every slot given');
+  for (let slot = 0; slot < credits.length; slot++) accounts.setCreditsInWindow(slot, credits[slot]!);
+  const windowStartNs = r.i64();
+  const touched = [...r.f64Array()];
+  const quiet = r.count();
+  const quietWindows: [number, number][] = [];
+  for (let i = 0; i < quiet; i++) quietWindows.push([r.count(), r.count()]);
+  state.creditRates.restoreWindow(touched, windowStartNs, quietWindows);
 }
