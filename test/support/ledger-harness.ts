@@ -222,8 +222,13 @@ export class LedgerHarness {
       for (const seq of tail) restored.replay(seq, this.journal.get(seq)!.slice());
       restored.verify();
       // The state bytes: the live section (outbox delivery, credit-rate window) follows what the journal does not hold.
-      const [a, b] = [stateBytesOf(restored.encodeCheckpoint()), stateBytesOf(full.encodeCheckpoint())];
-      if (!bytesEqual(a, b)) throw new Error(`a restart from checkpoint ${newest} differs from a full replay (${a.byteLength} vs ${b.byteLength} bytes, first difference at ${firstDifference(a, b)})`);
+      const sections = new Map<number, number>();
+      const [a, b] = [stateBytesOf(restored.encodeCheckpoint()), stateBytesOf(full.encodeCheckpoint(sections))];
+      if (!bytesEqual(a, b)) {
+        const at = firstDifference(a, b);
+        const tag = [...sections].filter(([, from]) => from <= at).at(-1)?.[0];
+        throw new Error(`a restart from checkpoint ${newest} differs from a full replay (${a.byteLength} vs ${b.byteLength} bytes, first difference at ${at}, in section ${tag})`);
+      }
       this.ledger = restored;
       this.replayedLast = tail.length;
     }

@@ -12,6 +12,8 @@ export class CheckpointWriter {
   #bytes = new Uint8Array(capacityInitial);
   #view = new DataView(this.#bytes.buffer);
   #length = 0;
+  /** Told where each section begins (diagnostics only). */
+  onSection: ((tag: number, at: number) => void) | null = null;
 
   get length(): number {
     return this.#length;

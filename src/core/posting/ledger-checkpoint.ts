@@ -49,12 +49,16 @@ function idTablesOf(state: LedgerState): IdTable[] {
   return [state.accountsFailed, state.transfers, state.transfersFailed, state.operations, state.operationsFailed, state.inbound];
 }
 
-/** The checkpoint body of `context` as it stands between entries. */
-export function encodeCheckpoint(context: LedgerContext): Uint8Array {
+/**
+ * The checkpoint body of `context` as it stands between entries. `sections`, when given, receives each section's
+ * tag → offset (for a report of where two bodies differ).
+ */
+export function encodeCheckpoint(context: LedgerContext, sections?: Map<number, number>): Uint8Array {
   const state = context.state;
   assert(state.undo === null, 'a checkpoint is taken between entries, never inside a linked chain');
   assert(state.outbox.stagedCount === 0, 'a checkpoint is taken with nothing staged');
   const w = new CheckpointWriter();
+  if (sections !== undefined) w.onSection = (tag, at) => sections.set(tag, at);
   w.u32(ledgerCheckpointFormat);
   w.u32(state.shardIndex);
   w.u32(state.shardCount);
@@ -111,6 +115,7 @@ export function restoreCheckpoint(context: LedgerContext, body: Uint8Array): voi
 }
 
 function section(w: CheckpointWriter, tag: number): void {
+  w.onSection?.(tag, w.length);
   w.u32(tag);
 }
 
@@ -279,8 +284,11 @@ function readTransit(r: CheckpointReader, state: LedgerState): { pairSeqLast: Fl
 
 function writeTotals(w: CheckpointWriter, state: LedgerState): void {
   section(w, CheckpointSection.totals);
-  const totals = state.totals; // folded: the exact BigInt totals, in the ledgers' first-move order
-  w.f64(totals.size);
+  // Folded (exact BigInts), by ledger number, zero totals left out: a read (verifyAllBalances) creates zero totals
+  // for ledgers nothing moved yet, so which zero entries exist, and the order, depend on when reads ran.
+  const totals = [...state.totals].filter(([, t]) => t.debitsPosted !== 0n || t.creditsPosted !== 0n || t.debitsPending !== 0n || t.creditsPending !== 0n);
+  totals.sort(([a], [b]) => a - b);
+  w.f64(totals.length);
   for (const [ledger, t] of totals) {
     w.f64(ledger);
     w.u128(t.debitsPosted);

@@ -80,8 +80,8 @@ export class Ledger {
    * The checkpoint body of the state as it stands (core/posting/ledger-checkpoint.ts): canonical, so equal
    * states give equal bytes. Taken between entries; O(accounts + ids + history nodes), copies only.
    */
-  encodeCheckpoint(): Uint8Array {
-    return encodeCheckpoint(this.#context);
+  encodeCheckpoint(sections?: Map<number, number>): Uint8Array {
+    return encodeCheckpoint(this.#context, sections);
   }
 
   get seqLast(): number {
