@@ -170,7 +170,9 @@ export class CheckpointReader {
   bytes(): Uint8Array {
     const length = this.count();
     this.#need(length);
-    const copy = this.#bytes.slice(this.#at, this.#at + length);
+    // A fresh buffer, not slice(): on a Node Buffer (a file read) slice is a view into a shared pool.
+    const copy = new Uint8Array(length);
+    copy.set(this.#bytes.subarray(this.#at, this.#at + length));
     this.#at += length;
     return copy;
   }
