@@ -1,5 +1,5 @@
-// Piscina entry of one shard worker (thin): opens the shard's journal, rebuilds its Ledger by replay,
-// then hands every task to a ShardLoop. No task is served before replay ends. After a fatal error the
+// Piscina entry of one shard worker (thin): opens the shard's journal, restores its newest valid checkpoint and
+// replays the tail (shard-checkpoints.ts), then hands every task to a ShardLoop. No task is served before that ends. After a fatal error the
 // thread exits, and the host's pool starts a fresh one, which replays the journal again. A worker that
 // follows one ended by a failed commit (a full disk) answers reads at once but takes writes only once its
 // store does again (storage-health.ts): writes are refused storage_failed meanwhile, never applied.
