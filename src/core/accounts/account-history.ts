@@ -28,6 +28,11 @@ export class AccountHistory {
 
   constructor(private readonly heads: HistoryHeads) {}
 
+  /** Nodes appended so far. */
+  get nodes(): number {
+    return this.nodeCount;
+  }
+
   append(slot: number, location: number): void {
     const node = this.nodeCount++;
     const chunk = Math.floor(node / historyChunkNodes);

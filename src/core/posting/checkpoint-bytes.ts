@@ -9,9 +9,15 @@ import { readU128, writeU128 } from '../u128.js';
 const capacityInitial = 1 << 16;
 
 export class CheckpointWriter {
-  #bytes = new Uint8Array(capacityInitial);
-  #view = new DataView(this.#bytes.buffer);
+  #bytes: Uint8Array;
+  #view: DataView;
   #length = 0;
+
+  /** `bytesExpected`: a size hint, so a large body is not copied again at every doubling. */
+  constructor(bytesExpected = capacityInitial) {
+    this.#bytes = new Uint8Array(Math.max(capacityInitial, bytesExpected));
+    this.#view = new DataView(this.#bytes.buffer);
+  }
   /** Told where each section begins (diagnostics only). */
   onSection: ((tag: number, at: number) => void) | null = null;
 

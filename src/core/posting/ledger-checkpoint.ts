@@ -57,7 +57,7 @@ export function encodeCheckpoint(context: LedgerContext, sections?: Map<number, 
   const state = context.state;
   assert(state.undo === null, 'a checkpoint is taken between entries, never inside a linked chain');
   assert(state.outbox.stagedCount === 0, 'a checkpoint is taken with nothing staged');
-  const w = new CheckpointWriter();
+  const w = new CheckpointWriter(bytesExpected(state));
   if (sections !== undefined) w.onSection = (tag, at) => sections.set(tag, at);
   w.u32(ledgerCheckpointFormat);
   w.u32(state.shardIndex);
@@ -76,6 +76,14 @@ export function encodeCheckpoint(context: LedgerContext, sections?: Map<number, 
   writeLive(w, state);
   w.f64(liveAt);
   return w.finish();
+}
+
+/** About the body's size: records and statics, ids (24 bytes each), history nodes (16 each), the rate-window column. */
+function bytesExpected(state: LedgerState): number {
+  let ids = 0;
+  for (const table of idTablesOf(state)) ids += table.size;
+  const slots = state.accounts.slotsGiven;
+  return slots * (accountRecordBytes + accountStaticBytes + 4) + ids * 24 + state.accounts.history.nodes * 16 + (1 << 16);
 }
 
 /** The digested part of a body: everything but the live section and the trailer. */
