@@ -20,6 +20,7 @@ import { InboundBuffer } from '../hot/hot-inbound.js';
 import { CheckpointReader, CheckpointWriter } from './checkpoint-bytes.js';
 import type { ClosedDay, LedgerContext, PreparedGroup } from './ledger-context.js';
 import type { FreezeHold, LedgerState, PendingHold } from './ledger-state.js';
+import { isOpenHold } from './transfer-posting.js';
 
 /** The body's format; a restore refuses any other (a checkpoint is rebuilt from the journal, never migrated). */
 export const ledgerCheckpointFormat = 1;
@@ -316,7 +317,12 @@ function readTotals(r: CheckpointReader, state: LedgerState): void {
 
 function writeExpiry(w: CheckpointWriter, state: LedgerState): void {
   section(w, CheckpointSection.expiry);
-  const { items, orderNext } = state.expiry.exportItems();
+  // Only deadlines of holds still open, in pop order (a sorted array is a heap): stale ones (holds posted, voided
+  // or undone) leave the heap when a live tick finds them on top, which writes no entry, so a replay keeps them.
+  const exported = state.expiry.exportItems();
+  const orderNext = exported.orderNext;
+  const items = exported.items.filter((item) => isOpenHold(state, item.key, item.expiresAtNs));
+  items.sort((a, b) => (a.expiresAtNs < b.expiresAtNs ? -1 : a.expiresAtNs > b.expiresAtNs ? 1 : a.order - b.order));
   w.f64(orderNext);
   w.f64(items.length);
   for (const item of items) {
