@@ -228,6 +228,8 @@ type Step =
   | { kind: 'resend'; back: number }
   | { kind: 'deliver'; countMax: number }
   | { kind: 'loseRelay' }
+  /** A checkpoint of a shard: its next restart starts there and must equal a full replay (test/support/ledger-harness.ts). */
+  | { kind: 'checkpoint'; shard: number }
   | { kind: 'restart'; shard: number };
 
 const payment: fc.Arbitrary<EventTemplate> = fc.record({
@@ -289,6 +291,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }).map((back): Step => ({ kind: 'resend', back })) },
   { weight: 6, arbitrary: fc.constantFrom(1, 2, 3, Infinity).map((countMax): Step => ({ kind: 'deliver', countMax })) },
   { weight: 1, arbitrary: fc.constant<Step>({ kind: 'loseRelay' }) },
+  { weight: 2, arbitrary: fc.nat({ max: shardCount - 1 }).map((shard): Step => ({ kind: 'checkpoint', shard })) },
   { weight: 2, arbitrary: fc.nat({ max: shardCount - 1 }).map((shard): Step => ({ kind: 'restart', shard })) },
 );
 
@@ -432,6 +435,7 @@ class Run {
     else if (s.kind === 'resend') this.resend(s.back);
     else if (s.kind === 'deliver') this.c.deliver(s.countMax);
     else if (s.kind === 'loseRelay') this.c.loseRelay();
+    else if (s.kind === 'checkpoint') this.c.shards[s.shard]!.checkpoint();
     else this.c.restart(s.shard);
     this.checkStep();
   }
@@ -541,7 +545,14 @@ class Run {
     const events = legs.map((e, i) => (i < legs.length - 1 ? { ...e, flags: e.flags! | TransferFlags.linked } : e));
     const roundsBefore = this.c.chainRounds;
     const crash = s.crashVoter;
-    if (crash !== null) this.c.betweenPhases = (voters) => this.c.restart(voters[crash % voters.length]!);
+    if (crash !== null) {
+      this.c.betweenPhases = (voters) => {
+        const shard = voters[crash % voters.length]!;
+        // Every other crash in doubt starts from a checkpoint taken in doubt: the prepared group is part of it.
+        if (crash % 2 === 0) this.c.shards[shard]!.checkpoint();
+        this.c.restart(shard);
+      };
+    }
     const results = this.sendTransfers(events, true);
     this.c.betweenPhases = null;
     // Only a chain across shards goes to the coordinator, and being alone it takes one round (commit or set aside).

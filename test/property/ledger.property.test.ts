@@ -11,6 +11,8 @@
 //  3. Linked chains are all or nothing (the model clones its whole state to roll a chain back).
 //  4. Recovery: a restart replays the journal into a new Ledger whose every reply is byte-equal to
 //     the old one's (the harness asserts it), which passes verify(), and which still agrees with the model.
+//     Checkpoints are taken at random points; a restart then starts from the newest one and replays only the
+//     tail, and its state (the canonical checkpoint encoding) equals a full replay's byte for byte.
 //  5. Double entry: per ledger, Σ debits posted = Σ credits posted and Σ debits pending = Σ credits pending.
 //  6. Balance rules: no debits_must_not_exceed_credits account has debits posted + debits pending +
 //     frozen > credits posted; no credits_must_not_exceed_debits account has credits posted + credits
@@ -104,6 +106,7 @@ type Step =
   | { kind: 'applyHot' }
   /** The shard's history flush: buffered history moves to stored runs (the model has no such thing). */
   | { kind: 'flush' }
+  | { kind: 'checkpoint' }
   | { kind: 'restart' };
 
 const accountEvent: fc.Arbitrary<AccountInput> = fc.record({
@@ -169,6 +172,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 6 }).map((seconds): Step => ({ kind: 'expire', seconds })) },
   { weight: 2, arbitrary: fc.constant<Step>({ kind: 'applyHot' }) },
   { weight: 2, arbitrary: fc.constant<Step>({ kind: 'flush' }) },
+  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'checkpoint' }) },
   { weight: 1, arbitrary: fc.constant<Step>({ kind: 'restart' }) },
 );
 
@@ -319,6 +323,11 @@ class Pair {
       expect(this.h.flushHistory()).toBe(true);
       this.model.flushHistory(this.h.nowNs);
       this.compareHistories();
+    } else if (s.kind === 'checkpoint') {
+      // A checkpoint follows a history flush (the model sees the flush's timestamp); the next restart starts from
+      // it and must equal a full replay (the harness checks).
+      if (this.h.flushHistory()) this.model.flushHistory(this.h.nowNs);
+      this.h.checkpoint();
     } else {
       this.h.restart();
       this.compareHistories();

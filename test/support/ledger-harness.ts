@@ -4,6 +4,7 @@
 
 import { Ledger, type JournalSource } from '../../src/core/posting/ledger.js';
 import { Operation } from '../../src/core/operations.js';
+import { stateBytesOf } from '../../src/core/posting/ledger-checkpoint.js';
 import {
   decodeAccountStates,
   decodeHistoryEntries,
@@ -103,6 +104,21 @@ export class LedgerHarness {
 
   accountOperations(operations: readonly AccountOperationInput[]): Outcome[] {
     return this.write(Operation.account_operations, encodeAccountOperations(operations));
+  }
+
+  /** Checkpoint bodies by seq (Ledger.encodeCheckpoint), as a shard takes them: restart() starts from the newest. */
+  readonly checkpoints = new Map<number, Uint8Array>();
+  /** Entries the last restart replayed into the ledger it kept (the tail after its checkpoint, or all). */
+  replayedLast = 0;
+
+  /** Takes a checkpoint of the ledger as it stands; returns its seq. */
+  checkpoint(): number {
+    // As the shard does: right after a flush_history entry, the history buffer empty; none while a vote awaits.
+    if (this.ledger.state.accounts.history.bufferedNodes > 0) this.flushHistory();
+    if (this.ledger.state.accounts.history.bufferedNodes > 0) return 0;
+    const seq = this.ledger.seqLast;
+    this.checkpoints.set(seq, this.ledger.encodeCheckpoint());
+    return seq;
   }
 
   /** Ids whose lookups and history a restart must reproduce (for writes made through `write`). */
@@ -216,18 +232,41 @@ export class LedgerHarness {
   restart(): void {
     const before = this.snapshot();
     this.outbound = []; // replies in flight die with the worker; a relay fetches them from the outbox
-    this.ledger = this.newLedger();
+    const full = this.newLedger();
     const seqs = [...this.journal.keys()].sort((a, b) => a - b);
     // A copy, as a read from storage would be: replay must not depend on the live buffer.
     for (const seq of seqs) {
-      this.ledger.replay(seq, this.journal.get(seq)!.slice());
+      full.replay(seq, this.journal.get(seq)!.slice());
       // A replayed flush produces exactly the run blocks stored with it (the shard checks the same).
-      const runs = this.ledger.takeFlushedRuns();
+      const runs = full.takeFlushedRuns();
       for (const { block, bytes } of runs?.blocks ?? []) {
         if (!bytesEqual(bytes, this.runBlocks.get(`${runs!.epoch}:${block}`) ?? new Uint8Array(0))) throw new Error(`flush ${seq}: run block ${block} replays to other bytes`);
       }
     }
-    this.ledger.verify();
+    full.verify();
+    this.ledger = full;
+    this.replayedLast = seqs.length;
+    const newest = Math.max(0, ...this.checkpoints.keys());
+    if (newest > 0) {
+      // The shard's start: the newest checkpoint, then the tail. Its state must be the full replay's, byte for byte.
+      const restored = this.newLedger(this.checkpoints.get(newest)!);
+      const tail = seqs.filter((seq) => seq > newest);
+      for (const seq of tail) {
+        restored.replay(seq, this.journal.get(seq)!.slice());
+        restored.takeFlushedRuns();
+      }
+      restored.verify();
+      // The state bytes: the live section (outbox delivery, credit-rate window) follows what the journal does not hold.
+      const sections = new Map<number, number>();
+      const [a, b] = [stateBytesOf(restored.encodeCheckpoint()), stateBytesOf(full.encodeCheckpoint(sections))];
+      if (!bytesEqual(a, b)) {
+        const at = firstDifference(a, b);
+        const tag = [...sections].filter(([, from]) => from <= at).at(-1)?.[0];
+        throw new Error(`a restart from checkpoint ${newest} differs from a full replay (${a.byteLength} vs ${b.byteLength} bytes, first difference at ${at}, in section ${tag})`);
+      }
+      this.ledger = restored;
+      this.replayedLast = tail.length;
+    }
     const after = this.snapshot();
     for (const [what, bytes] of before) {
       if (!bytesEqual(bytes, after.get(what)!)) throw new Error(`after restart, ${what} differs from before`);
@@ -258,10 +297,12 @@ export class LedgerHarness {
     if (this.verifyEachWrite) this.ledger.verify();
   }
 
-  private newLedger(): Ledger {
+  private newLedger(checkpoint?: Uint8Array): Ledger {
     const outboxAcknowledged = Array.from({ length: this.shardCount }, (_, peer) => this.outboxAcknowledged[peer] ?? 0);
-    const idIndex = this.idCache === undefined ? undefined : { source: new MemoryIdIndex(this.idStore), capacity: this.idCache };
-    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged, idIndex });
+    // Always over the id store: a ledger restored from a checkpoint finds its older ids there (unbounded caches unless set).
+    const capacity = this.idCache ?? { transferIds: Infinity, idsOther: Infinity };
+    const idIndex = { source: new MemoryIdIndex(this.idStore), capacity };
+    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged, idIndex, checkpoint });
   }
 }
 
@@ -273,4 +314,10 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  let i = 0;
+  while (i < a.byteLength && i < b.byteLength && a[i] === b[i]) i++;
+  return i;
 }

@@ -36,6 +36,10 @@ export class MemoryIdIndex implements IdIndexSource {
     return location;
   }
 
+  restoredThrough(seq: number): void {
+    this.#seqApplied = seq;
+  }
+
   evictedThrough(): void {
     this.evicted++;
   }

@@ -63,7 +63,7 @@ export const AccountRecordLayout = {
 } as const;
 const R = AccountRecordLayout;
 /** u32 words per record: the stride of `words`, where a balance is the pair (low, high) at 2 × field. */
-const recordWords = accountRecordBytes / 4;
+export const recordWords = accountRecordBytes / 4;
 
 /** Index in AccountTable.words of the low word of balance `field` (a Balance value) of `slot`; the high word follows. */
 export function balanceWordIndex(slot: number, field: number): number {
@@ -74,6 +74,11 @@ const recordWords64 = accountRecordBytes / 8;
 export class AccountTable {
   private readonly slots = new IdTable();
   count = 0;
+  /**
+   * Slots ever given (≥ count): a slot a create-undo freed keeps words that matter when it is given again
+   * (its credits in the rate window), so a checkpoint copies the records through here, not through count.
+   */
+  slotsGiven = 0;
   capacity = capacityInitial;
   /** The records, as u32 words: slot s starts at s * recordWords. Balance words are read without creating BigInts. */
   words = new Uint32Array(capacityInitial * recordWords);
@@ -172,6 +177,7 @@ export class AccountTable {
     assert(this.slots.getAt(view, at) === -1, 'account added twice');
     if (this.count === this.capacity) this.grow();
     const slot = this.count++;
+    if (this.count > this.slotsGiven) this.slotsGiven = this.count;
     this.slots.setAt(view, at, slot);
     // A slot freed by a create-undo may be given again. Its balances are zero (removeLast asserts it) and
     // its credits in the rate window stay: a chain's credits are counted even when the chain is undone.
@@ -191,6 +197,22 @@ export class AccountTable {
     for (let f = 0; f < balanceStride; f++) assert(this.records64[slot * recordWords64 + f] === 0n, 'removed account has balances');
     this.slots.deleteAt(view, at);
     this.count--;
+  }
+
+  /**
+   * A fresh table takes a checkpoint's records: `words` (recordWords per slot) and `statics` of the slots given,
+   * of which the first `count` are accounts; the id → slot table is rebuilt from the statics (the id leads them).
+   */
+  restore(count: number, slotsGiven: number, words: Uint32Array, statics: Uint8Array): void {
+    assert(this.count === 0 && this.slotsGiven === 0, 'records are restored into an empty table');
+    assert(count <= slotsGiven && words.length === slotsGiven * recordWords && statics.length === slotsGiven * accountStaticBytes, 'restored records cover the slots given');
+    while (this.capacity < slotsGiven) this.grow();
+    this.words.set(words);
+    this.statics.set(statics);
+    const view = new DataView(this.statics.buffer, this.statics.byteOffset, this.statics.byteLength);
+    for (let slot = 0; slot < count; slot++) this.slots.setAt(view, slot * accountStaticBytes, slot);
+    this.count = count;
+    this.slotsGiven = slotsGiven;
   }
 
   private grow(): void {

@@ -37,6 +37,8 @@ export interface IdIndexSource {
   evictedThrough(table: IdTableKindNumber, seq: number): void;
   /** The ids entry `seq` owns, each `index | table << 24` (unsorted), noted when the entry is applied (live or replayed). */
   noteOwnedIds(seq: number, entry: Uint8Array, owned: Uint32Array): void;
+  /** The ledger was restored from a checkpoint at `seq`: every id of the entries through it is on disk only. */
+  restoredThrough(seq: number): void;
 }
 
 /** No index on disk (tests, tools that replay read-only): caches then never drop an id. */
@@ -45,6 +47,7 @@ export const noIdIndex: IdIndexSource = {
   seqDurable: 0,
   evictedThrough: () => assert(false, 'a cache without an index on disk never evicts'),
   noteOwnedIds: () => {},
+  restoredThrough: () => assert(false, 'a ledger restored from a checkpoint finds its older ids in an index on disk'),
 };
 
 /** Ids per generation of each cache (tally serve --cache-transfer-ids, --cache-ids-other). */

@@ -91,6 +91,19 @@ export class CreditRates {
     if (credits === 0) this.#touched.push(slot);
   }
 
+  /** The slots credited in this window, in first-credit order (endWindow reports them so). Do not modify. */
+  get touched(): readonly number[] {
+    return this.#touched;
+  }
+
+  /** A fresh CreditRates takes a checkpoint's window (the counts live in the account records). */
+  restoreWindow(touched: readonly number[], windowStartNs: bigint, quietWindows: readonly [number, number][]): void {
+    assert(this.#touched.length === 0 && this.quietWindows.size === 0, 'a rate window is restored while empty');
+    this.#touched = [...touched];
+    this.windowStartNs = windowStartNs;
+    for (const [slot, windows] of quietWindows) this.quietWindows.set(slot, windows);
+  }
+
   count(slot: number): number {
     return this.counts.creditsInWindow(slot);
   }

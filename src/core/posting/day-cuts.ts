@@ -28,7 +28,7 @@ export function applyCut(context: LedgerContext, entry: Uint8Array, header: Jour
   expireThrough(state, header.timestampBase); // holds due before the cut expire within the day that ends
   applyAllBuffers(state, header.timestampBase);
   const accounts = state.accounts;
-  context.closedDays.push({
+  const closed = {
     day: context.businessDay,
     dayBegun: header.businessDay,
     cutSeq: header.seq,
@@ -36,7 +36,9 @@ export function applyCut(context: LedgerContext, entry: Uint8Array, header: Jour
     accountCount: accounts.count,
     balances: accounts.balancesBySlot(),
     transitMarks: transitStatus(state),
-  });
+  };
+  context.closedDays.push(closed);
+  context.closedLast = closed;
   context.cuts.push({ day: header.businessDay, timestamp: header.timestampBase, seq: header.seq });
   context.businessDay = header.businessDay;
   context.advance(header.seq, header.timestampBase, null);

@@ -1,6 +1,8 @@
 // Min-heap of pending-transfer deadlines. Ties break by insertion order, so replaying the same
 // journal expires the same transfers in the same order.
 
+import { assert } from '../assert.js';
+
 export interface ExpiryItem {
   expiresAtNs: bigint;
   order: number;
@@ -18,6 +20,18 @@ export class ExpiryHeap {
   push(expiresAtNs: bigint, key: string): void {
     this.items.push({ expiresAtNs, order: this.orderNext++, key });
     this.siftUp(this.items.length - 1);
+  }
+
+  /** The heap as it stands (array order is part of the state: ties pop by it) and the next insertion order. */
+  exportItems(): { items: readonly ExpiryItem[]; orderNext: number } {
+    return { items: this.items, orderNext: this.orderNext };
+  }
+
+  /** A fresh heap takes exportItems' items, in their order. */
+  restoreItems(items: readonly ExpiryItem[], orderNext: number): void {
+    assert(this.items.length === 0 && this.orderNext === 0, 'an expiry heap is restored while empty');
+    for (const item of items) this.items.push({ ...item });
+    this.orderNext = orderNext;
   }
 
   peek(): ExpiryItem | undefined {

@@ -52,6 +52,8 @@ export class LedgerContext {
   /** Days begun by a cut, ascending, with the cut's timestamp: postings of day d lie between the cut that began d and the next. */
   readonly cuts: { day: number; timestamp: bigint; seq: number }[] = [];
   closedDays: ClosedDay[] = [];
+  /** The newest cut's closed day, taken or not: a checkpoint keeps it so that a restart can hand it to the day book again. */
+  closedLast: ClosedDay | null = null;
   /** Set by a prepare_chains entry until the next entry decides it; nothing else may run meanwhile. */
   prepared: PreparedGroup | null = null;
   /** The run blocks the last flush_history entry produced, until the caller takes them to store. */

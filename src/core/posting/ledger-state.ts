@@ -357,6 +357,11 @@ export class LedgerState {
     return this.#totals.byLedger;
   }
 
+  /** A checkpoint's totals into this fresh state (core/posting/ledger-checkpoint.ts). */
+  restoreTotals(byLedger: readonly [number, LedgerTotals][]): void {
+    this.#totals.restore(byLedger);
+  }
+
   /** The totals of `ledger`, created at zero, to change with a move. */
   totalsOf(ledger: number): LedgerTotals {
     return this.#totals.of(ledger);

@@ -60,6 +60,12 @@ export class RunningTotals {
     return this.#byLedger;
   }
 
+  /** A fresh RunningTotals takes a checkpoint's totals, in their ledgers' order. */
+  restore(byLedger: readonly [number, LedgerTotals][]): void {
+    assert(this.#byLedger.size === 0 && this.#unfoldedPosted === 0, 'totals are restored while empty');
+    for (const [ledger, totals] of byLedger) this.#byLedger.set(ledger, { ...totals });
+  }
+
   #fold(): void {
     if (this.#unfoldedPosted === 0) return;
     const totals = this.of(this.#unfoldedLedger);

@@ -22,8 +22,9 @@ import { writeInboundEntry } from './inbound-batches.js';
 import { readJournalHeader, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { LedgerContext, type ClosedDay, type WrittenEntry } from './ledger-context.js';
+import { encodeCheckpoint, restoreCheckpoint } from './ledger-checkpoint.js';
 import { LedgerState, type JournalSource } from './ledger-state.js';
-import type { IdCacheCapacity, IdIndexSource } from '../accounts/id-cache.js';
+import { noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts/id-cache.js';
 import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
@@ -48,6 +49,12 @@ export interface LedgerOptions {
    * memory for good (tests, read-only replays).
    */
   idIndex?: { source: IdIndexSource; capacity: IdCacheCapacity };
+  /**
+   * A checkpoint body (encodeLedgerCheckpoint) to start from instead of seq 0: the ledger stands after its seq,
+   * and replays only the entries after it. Its outbox keeps what is above the higher of its own and the hints'
+   * acknowledgements.
+   */
+  checkpoint?: Uint8Array;
 }
 
 export interface ExecutedBatch {
@@ -76,6 +83,19 @@ export class Ledger {
     const { shardIndex, shardCount, journal, transferIdsExpected, outboxAcknowledged, idIndex } = options;
     const state = new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged, idIndex?.source, idIndex?.capacity ?? null);
     this.#context = new LedgerContext(state);
+    if (options.checkpoint !== undefined) {
+      restoreCheckpoint(this.#context, options.checkpoint);
+      // The id caches start empty: every id of the entries through the checkpoint is found on disk.
+      (idIndex?.source ?? noIdIndex).restoredThrough(this.#context.lastSeq);
+    }
+  }
+
+  /**
+   * The checkpoint body of the state as it stands (core/posting/ledger-checkpoint.ts): canonical, so equal
+   * states give equal bytes. Taken right after a flush_history entry (nothing in the history buffer); copies only.
+   */
+  encodeCheckpoint(sections?: Map<number, number>): Uint8Array {
+    return encodeCheckpoint(this.#context, sections);
   }
 
   get seqLast(): number {
@@ -103,6 +123,11 @@ export class Ledger {
    */
   cutDay(day: number, nowNs: bigint): { seq: number; entry: Uint8Array } {
     return this.#apply(writeCutEntry(this.#context, day, nowNs));
+  }
+
+  /** The newest cut's closed day (taken or not), or null before the first cut. */
+  get closedDayLast(): ClosedDay | null {
+    return this.#context.closedLast;
   }
 
   /** Closing states of the days cut since the last call (by cutDay or by replay), oldest first. */
@@ -269,4 +294,14 @@ export class Ledger {
     const from = resultsOffset(written.header.count);
     return { seq, entry, reply: entry.slice(from, from + written.header.count * resultBytes), outbound: this.#context.outboundLast };
   }
+}
+
+/** The checkpoint body of `ledger` (Ledger.encodeCheckpoint): what restoreLedger starts from. */
+export function encodeLedgerCheckpoint(ledger: Ledger): Uint8Array {
+  return ledger.encodeCheckpoint();
+}
+
+/** A ledger that stands where the checkpoint `body` was taken; replay the journal's entries after its seq. */
+export function restoreLedger(body: Uint8Array, options: Omit<LedgerOptions, 'checkpoint'>): Ledger {
+  return new Ledger({ ...options, checkpoint: body });
 }

@@ -159,6 +159,26 @@ export class Outbox {
     return out;
   }
 
+  /**
+   * The instructions retained for `peer`, as runs of consecutive pair sequences (a checkpoint copies them:
+   * they are not in the journal's replay once a checkpoint replaces it). Do not modify.
+   */
+  retainedRuns(peer: number): readonly { readonly bytes: Uint8Array; readonly pairSeqFirst: number; readonly count: number }[] {
+    return this.#retained[peer]!;
+  }
+
+  /**
+   * Restores a checkpoint's outbox into this fresh one: the issued counters, and each peer's retained runs kept
+   * above the higher of the checkpoint's acknowledgement and the floor this outbox was made with.
+   */
+  restore(pairSeqLast: Float64Array, acknowledged: Float64Array, runs: readonly { peer: number; bytes: Uint8Array }[]): void {
+    assert(this.#retainedCount === 0 && this.#stagedCount === 0, 'an outbox is restored before it holds anything');
+    assert(pairSeqLast.length === shardCountMax && acknowledged.length === shardCountMax, 'an outbox restores every peer');
+    this.pairSeqLast.set(pairSeqLast);
+    for (let peer = 0; peer < shardCountMax; peer++) this.acknowledged[peer] = Math.max(this.acknowledged[peer]!, acknowledged[peer]!);
+    for (const run of runs) this.#retain(run.peer, run.bytes);
+  }
+
   /** Instructions held for every peer until acknowledged; past transitInstructionsRetainedMax the shard refuses new writes. */
   get retainedCount(): number {
     return this.#retainedCount;

@@ -121,6 +121,10 @@ export class IdIndex implements IdIndexSource {
    * Every entry through `seq` is on disk only (a state restored from a checkpoint at `seq`, with empty caches):
    * ids at or below the highest bucket stored may be there. Conservative: costs reads, never a wrong answer.
    */
+  restoredThrough(seq: number): void {
+    this.markDiskOnlyThrough(seq);
+  }
+
   markDiskOnlyThrough(seq: number): void {
     assert(seq <= this.#journal.seqDurable, 'entries marked disk-only are durable');
     this.#seqApplied = Math.max(this.#seqApplied, seq);

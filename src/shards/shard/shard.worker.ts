@@ -1,5 +1,5 @@
-// Piscina entry of one shard worker (thin): opens the shard's journal, rebuilds its Ledger by replay,
-// then hands every task to a ShardLoop. No task is served before replay ends. After a fatal error the
+// Piscina entry of one shard worker (thin): opens the shard's journal, restores its newest valid checkpoint and
+// replays the tail (shard-checkpoints.ts), then hands every task to a ShardLoop. No task is served before that ends. After a fatal error the
 // thread exits, and the host's pool starts a fresh one, which replays the journal again. A worker that
 // follows one ended by a failed commit (a full disk) answers reads at once but takes writes only once its
 // store does again (storage-health.ts): writes are refused storage_failed meanwhile, never applied.
@@ -14,6 +14,8 @@ import { obeyCrashOrders } from './crash-orders.js';
 import { DayBook } from './day-book.js';
 import { JournalStore } from './journal-store.js';
 import { ShardLoop, anchoredClockNs, replayJournal } from './shard-loop.js';
+import { CheckpointFiles } from './checkpoint-files.js';
+import { ShardCheckpoints, ledgerFromCheckpoints } from './shard-checkpoints.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
 import { StorageHealth, lowSpaceError, retryWithBackoff, storageProbeBytes, storageWatchMs, type StorageHealthData } from '../storage/storage-health.js';
 
@@ -59,8 +61,13 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
     // Old ids live in the journal's id index: the caches keep the recent ones (a full replay refills them).
     const idIndex = { source: store.idIndex, capacity: idCache };
-    const ledger = new Ledger({ shardIndex, shardCount, journal: store, outboxAcknowledged, idIndex });
-    replayJournal(ledger, store);
+    // Newest valid checkpoint, then the journal's tail (a damaged checkpoint is skipped: the previous one is used).
+    const files = new CheckpointFiles(dataDir, shardIndex, shardCount);
+    const log = (line: string): void => console.error(`tally shard ${shardIndex}: ${line}`);
+    const { ledger, checkpointSeq } = ledgerFromCheckpoints(files, store, { shardIndex, shardCount, journal: store, outboxAcknowledged, idIndex }, log);
+    const replayed = replayJournal(ledger, store);
+    if (checkpointSeq > 0) log(`started from checkpoint ${checkpointSeq}, replayed ${replayed} entries`);
+    files.prune(); // a write a crash interrupted left its tmp file
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
     let loop: ShardLoop | null = null;
@@ -72,8 +79,20 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
       log: (line) => console.error(line),
     });
     const nowNs = anchoredClockNs();
-    // onHistoryFlushed: the checkpoint hook (a flush_history entry applied, its durability promised).
-    loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound, checkpoint });
+    const checkpoints = new ShardCheckpoints({
+      ledger,
+      journal: store,
+      files,
+      // Published only once the newest closed day it follows is stored: a restart from it owes none before it.
+      mayPublish: () => {
+        const closed = ledger.closedDayLast;
+        return closed === null || (store.isDayClosed(closed.day) && store.daySummary(closed.day) !== undefined);
+      },
+      log,
+    });
+    // A checkpoint right after each flush_history entry: the history buffer is empty then, so no node is in it.
+    const onHistoryFlushed = (seq: number, durable: Promise<void>): void => checkpoints.captureAt(seq, durable);
+    loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound, checkpoint, onHistoryFlushed });
     // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
     // before the next append, a new store's first day opened). Closed days are stored too, but one whose
     // write fails is retried beside the postings (DayBook.storeOwedLater): it is derived from the journal.

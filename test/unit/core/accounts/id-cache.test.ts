@@ -23,6 +23,8 @@ class FakeSource implements IdIndexSource {
   }
 
   noteOwnedIds(): void {}
+
+  restoredThrough(): void {}
 }
 
 function idView(n: number): DataView {
