@@ -79,7 +79,7 @@ export const historyBlockSlots = 1024;
 export const historyBufferNodesMax = 0x7fff_ffff;
 
 /** Default of `tally serve --checkpoint-entries`: journal entries between two flush_history entries (and checkpoints). */
-export const checkpointEntriesDefault = 256;
+export const checkpointEntriesDefault = 128;
 /** Largest `--checkpoint-entries`: the history buffer holds at most this many batches of nodes. */
 export const checkpointEntriesMax = 65_536;
 /** Default of `tally serve --checkpoint-seconds`: longest time between two flush_history entries of a shard that wrote. */

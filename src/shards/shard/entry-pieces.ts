@@ -3,6 +3,7 @@
 // (seq, piece). A record's few hundred bytes then come out of one or two pieces: lmdb-js copies every value
 // below 16 MiB into its read buffer whole (zero-copy only above, SHARED_BUFFER_THRESHOLD in its dbi.cpp),
 // so a lookup of one transfer of a full 1.6 MB batch cost ~200 µs when the entry was one value, ~10 µs now.
+// The pieces' database is LZ4-compressed by lmdb-js, piece by piece (journal-store.ts): halves the journal.
 // A store written before pieces holds each entry whole under its seq: a head is whole unless it is exactly
 // one piece long and pieces follow it, so such a store reads as before.
 
@@ -10,10 +11,12 @@ import type { Database } from 'lmdb';
 import { assert } from '../../core/assert.js';
 
 /**
- * 4 LMDB pages less the overflow page's header: a piece fills its pages exactly, none left part-empty. Small, since
- * a read copies whole pieces twice (into lmdb-js's buffer, then out): a record read costs its pieces, ~4 × 16 KiB.
+ * 4 LMDB pages less the overflow page's header (24 bytes in lmdb-js's LMDB: page number, txnid, pad, flags, page
+ * count — MDB_page_header in its mdb.c), so a piece fills its pages exactly (measured: at 16 bytes less, every
+ * piece took a fifth page, 24% of the journal wasted). Small, since a read copies whole pieces twice (into
+ * lmdb-js's buffer, then out): a record read costs its pieces, ~4 × 16 KiB.
  */
-export const entryPieceBytes = 4 * 4096 - 16;
+export const entryPieceBytes = 4 * 4096 - 24;
 
 /** Pieces read lately, kept: a binary search or a page of history reads the same few pieces again and again. */
 const pieceCacheMax = 64;

@@ -603,11 +603,13 @@ function openDatabases(root: RootDatabase): {
     compression: false,
   }) as Database<Uint8Array, Uint8Array> | undefined;
   const pieces = root.openDB<Uint8Array, Uint8Array>({
-    name: 'entryPieces', // each journal entry past its first 64 KiB, by (u64 seq, u32 piece) big-endian: see entry-pieces.ts
+    name: 'entryPieces', // each journal entry past its first piece, by (u64 seq, u32 piece) big-endian: see entry-pieces.ts
     encoding: 'binary',
     keyEncoding: 'binary',
     cache: false,
-    compression: false,
+    // LZ4, piece by piece (lmdb-js): a full batch's records halve on disk (measured 196 → 97 B per transfer) for
+    // ~0.3 ms per 8,190-transfer entry at the put, and a piece read decompresses its 16 KiB alone (~10 µs).
+    compression: true,
   }) as Database<Uint8Array, Uint8Array> | undefined;
   return { meta, journal, days, history, pieces };
 }

@@ -33,7 +33,7 @@ const dayDefaults = {
   backup: null,
   logLevel: 'info',
   shutdownDeadlineMs: 10_000,
-  checkpoint: { entries: 256, seconds: 60 },
+  checkpoint: { entries: 128, seconds: 60 },
   idCache: { transferIds: 2_000_000, idsOther: 262_144 },
 };
 
