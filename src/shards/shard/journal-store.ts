@@ -56,6 +56,9 @@ type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverw
 /** meta, journal, entryPieces, days, history, and the id index's idx, idBuckets, idStragglers. */
 const databasesMax = 8;
 
+/** Entry heads recordSlice keeps (≤ 16 KiB each: 1 MiB). */
+const headsKeptMax = 64;
+
 const noop = (): void => {};
 
 export class JournalStore implements HistorySource {
@@ -76,6 +79,8 @@ export class JournalStore implements HistorySource {
   readonly #cacheSeqs = new Float64Array(journalCacheEntriesMax);
   /** Each entry past its head (entry-pieces.ts); null only read-only on a store written before pieces. */
   readonly #pieces: EntryPieces | null;
+  /** Heads recordSlice read lately (≤ 16 KiB each), by seq: entries are never rewritten, except past a gap (discardAfter). */
+  readonly #heads = new Map<number, Uint8Array>();
   /** Where entryViews assembles an entry stored in pieces (grown as needed, reused: valid until the next step). */
   readonly #assembly = { buffer: new Uint8Array(0) };
   /** Entries appended but not yet committed: LMDB reads cannot see them yet. */
@@ -303,11 +308,8 @@ export class JournalStore implements HistorySource {
     const slot = seq % journalCacheEntriesMax;
     const held = this.#cacheSeqs[slot] === seq ? this.#cache[slot] : this.#inFlight.get(seq);
     if (held !== undefined) return isEventOf(held, index) ? recordSliceOf(held, index) : undefined;
-    const stored = this.#journal.getBinaryFast(seq);
-    if (stored === undefined) return undefined;
-    // lmdb-js's reused buffer is longer than the value and valid until the next read: copy the value's `length`.
-    const head = Uint8Array.prototype.slice.call(stored, 0, stored.length);
-    if (!isEventOf(head, index)) return undefined;
+    const head = this.#head(seq);
+    if (head === undefined || !isEventOf(head, index)) return undefined;
     if (this.#pieces === null || !EntryPieces.mayContinue(head)) return recordSliceOf(head, index);
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
     const ranges = recordRanges(view.getUint16(JournalHeader.operation, true), view.getUint32(JournalHeader.count, true), index);
@@ -362,6 +364,7 @@ export class JournalStore implements HistorySource {
         this.#ids?.removeAfter(keys);
       });
     }
+    this.#heads.clear(); // a head past `seq` may be written again with other bytes
     this.seqLast = seq;
     this.seqDurable = seq;
     return keys.length;
@@ -502,6 +505,19 @@ export class JournalStore implements HistorySource {
     this.#inFlight.delete(seq);
     this.#runsInFlight.delete(seq);
     this.seqDurable = seq;
+  }
+
+  /** A copy of the stored head of entry `seq`; the last few read are kept (an id's lookup and its record read both need it). */
+  #head(seq: number): Uint8Array | undefined {
+    const kept = this.#heads.get(seq);
+    if (kept !== undefined) return kept;
+    const stored = this.#journal.getBinaryFast(seq);
+    if (stored === undefined) return undefined;
+    // lmdb-js's reused buffer is longer than the value and valid until the next read: copy the value's `length`.
+    const head = Uint8Array.prototype.slice.call(stored, 0, stored.length);
+    if (this.#heads.size >= headsKeptMax) this.#heads.delete(this.#heads.keys().next().value!);
+    this.#heads.set(seq, head);
+    return head;
   }
 
   /** The whole entry of `seq` from its stored head (a copy the caller owns): the head itself unless pieces follow. */
