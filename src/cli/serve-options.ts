@@ -123,7 +123,7 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
   --cache-transfer-ids N  recent transfer ids each shard keeps in memory, per generation (two live: ~128 B
                   per id in all); older ids are read from the journal's id index on disk, so a retry of any
                   age still answers as before, 1..${cacheIdsMax}   (env TALLY_CACHE_TRANSFER_IDS, default ${cacheTransferIdsDefault})
-  --cache-ids-other N     the same for each of the five other id tables (failed ids, account operations,
+  --cache-ids-other N     the same for each of the six other id tables (failed ids, account operations, closed holds,
                   cross-shard credits), 1..${cacheIdsMax}          (env TALLY_CACHE_IDS_OTHER, default ${cacheIdsOtherDefault})
   --config FILE   a JSON object of these options (names without dashes, e.g. {"port": 4000, "day-cut": "23:30"});
                   flags and TALLY_* variables win over it; relative paths are from the file's directory

@@ -4,7 +4,7 @@
 // ids of entries it has not reached), which is the contract the caches rely on.
 
 import type { IdIndexSource, IdTableKindNumber } from '../../src/core/accounts/id-cache.js';
-import { ownedIdIndexBits } from '../../src/core/accounts/id-cache.js';
+import { idKeyOffset, ownedIdIndexBits } from '../../src/core/accounts/id-cache.js';
 import { eventOffset } from '../../src/core/posting/journal-entry.js';
 import { locationEventsPerBatchMax } from '../../src/core/limits.js';
 import { idKeyAt } from '../../src/core/u128.js';
@@ -49,7 +49,8 @@ export class MemoryIdIndex implements IdIndexSource {
     const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
     for (const word of owned) {
       const index = word & ((1 << ownedIdIndexBits) - 1);
-      const key = (word >>> ownedIdIndexBits) + idKeyAt(view, eventOffset(index));
+      const table = word >>> ownedIdIndexBits;
+      const key = table + idKeyAt(view, eventOffset(index) + idKeyOffset(table as IdTableKindNumber));
       const location = seq * locationEventsPerBatchMax + index;
       const known = this.store.locations.get(key);
       // A replay notes the same ids at the same places; a different place would be an id taken twice.

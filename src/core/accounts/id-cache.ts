@@ -7,6 +7,7 @@
 import { assert } from '../assert.js';
 import { locationEventsPerBatchMax } from '../limits.js';
 import { IdTable } from './id-table.js';
+import { TransferLayout as T } from '../layout.js';
 
 /** The id tables a shard keeps (LedgerState), numbered for the on-disk index: fixed, never renumbered. */
 export const IdTableKind = {
@@ -16,9 +17,19 @@ export const IdTableKind = {
   operations: 3,
   operationsFailed: 4,
   inbound: 5,
+  /** Closed holds: the PENDING transfer's id → the post_pending/void_pending event that closed it. */
+  resolutions: 6,
 } as const;
 export type IdTableKindNumber = (typeof IdTableKind)[keyof typeof IdTableKind];
 export const idTableKinds = Object.values(IdTableKind) as readonly IdTableKindNumber[];
+
+/**
+ * Where a table's key sits in the event that owns it: the event's own id, except a resolution, whose key is the
+ * hold it closes (the event's pendingId). The index on disk reads each owned id from there.
+ */
+export function idKeyOffset(table: IdTableKindNumber): number {
+  return table === IdTableKind.resolutions ? T.pendingId : 0;
+}
 
 /** Bits of an owned-id word below its table: the event's index in its entry (< locationEventsPerBatchMax). */
 export const ownedIdIndexBits = 24;

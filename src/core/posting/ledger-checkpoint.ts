@@ -25,7 +25,9 @@ import type { FreezeHold, LedgerState, PendingHold } from './ledger-state.js';
 import { isOpenHold } from './transfer-posting.js';
 
 /** The body's format; a restore refuses any other (a checkpoint is rebuilt from the journal, never migrated). */
-export const ledgerCheckpointFormat = 2;
+// 3: the holds section keeps open holds only (no status, no amount posted: closed holds are read back from the
+// journal, core/posting/hold-outcomes.ts).
+export const ledgerCheckpointFormat = 3;
 
 /** Section tags, in body order. */
 export const CheckpointSection = {
@@ -209,13 +211,12 @@ function readAccounts(r: CheckpointReader, state: LedgerState): void {
 
 function writeHolds(w: CheckpointWriter, state: LedgerState): void {
   section(w, CheckpointSection.holds);
+  // Open holds only (LedgerState keeps no other).
   writeIdMap(w, state.pendings, (hold: PendingHold) => {
     w.f64(hold.debitSlot);
     w.f64(hold.creditSlot);
     w.f64(hold.ledger);
     w.u128(hold.amount);
-    w.f64(hold.status);
-    w.u128(hold.amountPosted);
     w.u128(hold.expiresAtNs);
   });
   writeIdMap(w, state.freezes, (freeze: FreezeHold) => {
@@ -233,8 +234,6 @@ function readHolds(r: CheckpointReader, state: LedgerState): void {
     creditSlot: r.count(),
     ledger: r.count(),
     amount: r.u128(),
-    status: r.count(),
-    amountPosted: r.u128(),
     expiresAtNs: r.u128(),
   }));
   readIdMap(r, state.freezes, () => ({ slot: r.count(), remaining: r.u128() }));

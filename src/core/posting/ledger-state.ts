@@ -16,7 +16,7 @@ import { shardOfIdAt } from '../routing.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
 import { TransferLayout } from '../layout.js';
 import { Outbox } from '../transit/transit.js';
-import { AccountFlags, TransferStatus } from '../types.js';
+import { AccountFlags } from '../types.js';
 import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
 
 /**
@@ -37,13 +37,15 @@ export type { HistorySource } from '../accounts/history-runs.js';
 
 export type { BalanceField } from '../accounts/account-table.js';
 
+/**
+ * An open hold. Only open ones are kept: a hold posted or voided is found by its resolution (the `resolutions`
+ * id cache: the closing event), one expired by having neither (core/posting/hold-outcomes.ts).
+ */
 export interface PendingHold {
   debitSlot: number;
   creditSlot: number;
   ledger: number;
   amount: bigint;
-  status: number; // TransferStatus
-  amountPosted: bigint;
   /** 0 when the hold never expires. */
   expiresAtNs: bigint;
 }
@@ -79,7 +81,10 @@ export class LedgerState {
   readonly transfersFailed: IdCache;
   readonly operations: IdCache;
   readonly operationsFailed: IdCache;
+  /** Open holds only: memory grows with the holds open, not with the holds ever taken. */
   readonly pendings = new IdMap<PendingHold>();
+  /** Closed holds: the pending transfer's id → location of the post_pending/void_pending that closed it. */
+  readonly resolutions: IdCache;
   readonly freezes = new IdMap<FreezeHold>();
   readonly reversed = new IdMap<bigint>();
   /** Cross-shard transfers credited here (id → location of the applied instruction), for reversals. */
@@ -127,6 +132,7 @@ export class LedgerState {
     this.operations = cache(IdTableKind.operations, idsOther);
     this.operationsFailed = cache(IdTableKind.operationsFailed, idsOther);
     this.inbound = cache(IdTableKind.inbound, idsOther);
+    this.resolutions = cache(IdTableKind.resolutions, idsOther);
     if (journal.runBlock !== undefined) this.accounts.history.source = journal as HistorySource;
     this.outbox = new Outbox(outboxAcknowledged);
   }
@@ -410,7 +416,6 @@ export class LedgerState {
     const pending = new Map<number, bigint>();
     const pendingCredits = new Map<number, bigint>();
     for (const [, hold] of this.pendings.entries()) {
-      if (hold.status !== TransferStatus.pending) continue;
       pending.set(hold.debitSlot, (pending.get(hold.debitSlot) ?? 0n) + hold.amount);
       pendingCredits.set(hold.creditSlot, (pendingCredits.get(hold.creditSlot) ?? 0n) + hold.amount);
     }

@@ -17,6 +17,7 @@ import type { LedgerState, RecordRef } from './ledger-state.js';
 import { eventBytes, historyPageMax, locationEventsPerBatchMax, lookupIdsMax } from '../limits.js';
 import { TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
 import { idKeyAt, viewOf } from '../u128.js';
+import { holdOutcome } from './hold-outcomes.js';
 
 function idCount(body: Uint8Array): number {
   const count = body.byteLength / idBytes;
@@ -84,7 +85,9 @@ function writeTransferState(state: LedgerState, location: number, reply: Uint8Ar
   const key = idKeyAt(stored.view, stored.at + T.id);
   writeTransferRecord(stored, reply, out, at);
   const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;
-  const hold = kind === TransferFlags.pending ? state.pendings.get(key) : undefined;
+  // Read before the hold's outcome, which may read another record.
+  const timeoutSeconds = stored.view.getUint32(stored.at + T.timeoutSeconds, true);
+  const hold = kind === TransferFlags.pending ? holdOutcome(state, stored.view, stored.at + T.id, timeoutSeconds) : undefined;
   const returnReason = state.returned.get(key);
   out.setUint16(at + S.status, returnReason !== undefined ? TransferStatus.returned : (hold?.status ?? TransferStatus.posted), true);
   out.setUint16(at + S.returnReason, returnReason ?? 0, true);

@@ -16,6 +16,7 @@ import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
+import { holdOutcome } from './hold-outcomes.js';
 
 const assignedTransferFields = [T.amountEffective, T.timestamp] as const;
 const nsPerSecond = 1_000_000_000n;
@@ -69,6 +70,7 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   if (result !== ResultCode.ok) return result;
   state.transfers.setAt(view, at + T.id, location);
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
+  if (kind === TransferFlags.post_pending || kind === TransferFlags.void_pending) resolveHold(state, view, at, location);
   recordHistory(state, debit, credit, location, out);
   if (creditShard !== state.shardIndex && movesMoney(kind)) emitCredit(state, creditShard, view, at);
   return ResultCode.ok;
@@ -135,12 +137,7 @@ function referenceRefusal(state: LedgerState, posting: Posting): number | undefi
 
 function pendingRefusal(state: LedgerState, posting: Posting): number | undefined {
   const hold = state.pendings.get(referenceKey(posting));
-  if (hold === undefined) return ResultCode.pending_not_found;
-  if (hold.status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
-  if (hold.status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
-  if (hold.status === TransferStatus.pending_expired) return ResultCode.pending_expired;
-  // Pending → posted | voided | expired, and no other status: only an open hold gets this far.
-  assert(hold.status === TransferStatus.pending, 'a hold is pending unless posted, voided or expired');
+  if (hold === undefined) return closedHoldRefusal(state, posting);
   if (hold.debitSlot !== posting.debit || hold.creditSlot !== posting.credit) return ResultCode.accounts_mismatch;
   if (posting.amount > hold.amount) return ResultCode.exceeds_pending_amount;
   const isVoid = posting.kind === TransferFlags.void_pending;
@@ -148,6 +145,21 @@ function pendingRefusal(state: LedgerState, posting: Posting): number | undefine
   if (posting.amount === 0n || isVoid) posting.amount = hold.amount;
   assert(posting.amount > 0n && posting.amount <= hold.amount, 'a hold posts or voids 1..its amount');
   return undefined;
+}
+
+/** Why a hold not open is refused: it never was one, or was posted, voided or expired (hold-outcomes.ts). */
+function closedHoldRefusal(state: LedgerState, posting: Posting): number {
+  const location = state.transfers.getAt(posting.view, posting.at + T.pendingId);
+  if (location < 0) return ResultCode.pending_not_found;
+  const pending = state.record(location);
+  if ((pending.view.getUint16(pending.at + T.flags, true) & transferKindFlags) !== TransferFlags.pending) return ResultCode.pending_not_found;
+  const timeoutSeconds = pending.view.getUint32(pending.at + T.timeoutSeconds, true);
+  const { status } = holdOutcome(state, posting.view, posting.at + T.pendingId, timeoutSeconds);
+  if (status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
+  if (status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
+  // Pending → posted | voided | expired, and no other status: a hold not open was closed one of these ways.
+  assert(status === TransferStatus.pending_expired, 'a hold not open was posted, voided or expired');
+  return ResultCode.pending_expired;
 }
 
 function reversalRefusal(state: LedgerState, posting: Posting): number | undefined {
@@ -231,7 +243,7 @@ function openHold(state: LedgerState, posting: Posting, timeoutSeconds: number, 
   state.move('creditsPending', posting.credit, posting.amount);
   const key = idKeyAt(posting.view, posting.at + T.id);
   const expiresAtNs = timeoutSeconds > 0 ? timestamp + BigInt(timeoutSeconds) * nsPerSecond : 0n;
-  const hold = { debitSlot: posting.debit, creditSlot: posting.credit, ledger: posting.ledger, amount: posting.amount, status: TransferStatus.pending, amountPosted: 0n, expiresAtNs };
+  const hold = { debitSlot: posting.debit, creditSlot: posting.credit, ledger: posting.ledger, amount: posting.amount, expiresAtNs };
   assert(expiresAtNs === 0n || expiresAtNs > timestamp, 'a hold expires after it opens, or never');
   // The id is new (duplicateResult): a hold opens under it, never over another.
   const holdsBefore = state.pendings.size;
@@ -243,8 +255,9 @@ function openHold(state: LedgerState, posting: Posting, timeoutSeconds: number, 
 }
 
 function closeHold(state: LedgerState, posting: Posting): void {
-  const hold = state.pendings.get(referenceKey(posting))!;
-  assert(hold.status === TransferStatus.pending, 'only an open hold can be posted or voided');
+  const key = referenceKey(posting);
+  const hold = state.pendings.get(key);
+  assert(hold !== undefined, 'only an open hold can be posted or voided');
   const postsHold = posting.kind === TransferFlags.post_pending;
   assert(postsHold ? posting.amount <= hold.amount : posting.amount === hold.amount, 'a post takes at most the hold, a void all of it');
   state.move('debitsPending', posting.debit, -hold.amount);
@@ -253,21 +266,28 @@ function closeHold(state: LedgerState, posting: Posting): void {
     state.move('debitsPosted', posting.debit, posting.amount);
     state.creditPosted(posting.credit, posting.amount, posting.view, posting.at);
   }
-  const status = postsHold ? TransferStatus.pending_posted : TransferStatus.pending_voided;
-  hold.status = status;
-  hold.amountPosted = postsHold ? posting.amount : 0n;
+  // A closed hold leaves memory: its outcome is its resolution, recorded with the posting's id (resolveHold).
+  state.pendings.delete(key);
   if (state.inChain) state.onUndo(() => {
-    // Undone newest first: the hold is still in the state this posting left it.
-    assert(hold.status === status, 'an undone post or void finds the hold it closed');
-    hold.status = TransferStatus.pending;
-    hold.amountPosted = 0n;
+    // Undone newest first: the hold is still closed as this posting left it.
+    assert(!state.pendings.has(key), 'an undone post or void finds the hold it closed gone');
+    state.pendings.set(key, hold);
   });
+}
+
+/** Records the post or void at `location` as the resolution of the hold it closed (hold-outcomes.ts). */
+function resolveHold(state: LedgerState, view: DataView, at: number, location: number): void {
+  assert(!state.pendings.has(idKeyAt(view, at + T.pendingId)), 'a resolved hold is closed');
+  // The hold was open (pendingRefusal): no resolution of it exists yet.
+  state.resolutions.setAt(view, at + T.pendingId, location);
+  if (state.inChain) state.onUndo(() => state.resolutions.deleteAt(view, at + T.pendingId));
 }
 
 /** Whether the deadline (key, expiresAtNs) still belongs to an open hold (not closed, undone or replaced). */
 export function isOpenHold(state: LedgerState, key: string, expiresAtNs: bigint): boolean {
+  // Only open holds are kept: one closed (or undone) is gone.
   const hold = state.pendings.get(key);
-  return hold !== undefined && hold.status === TransferStatus.pending && hold.expiresAtNs === expiresAtNs;
+  return hold !== undefined && hold.expiresAtNs === expiresAtNs;
 }
 
 /** Expires a hold whose deadline passed; returns false when it was already closed or undone. */
@@ -277,7 +297,8 @@ export function expireHold(state: LedgerState, key: string, expiresAtNs: bigint)
   assert(hold.amount > 0n && expiresAtNs > 0n, 'only a hold with a deadline expires, and it holds money');
   state.move('debitsPending', hold.debitSlot, -hold.amount);
   state.move('creditsPending', hold.creditSlot, -hold.amount);
-  hold.status = TransferStatus.pending_expired;
+  // Expired: no longer kept. Its outcome is read back as neither open nor resolved (hold-outcomes.ts).
+  state.pendings.delete(key);
   return true;
 }
 

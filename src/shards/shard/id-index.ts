@@ -8,13 +8,14 @@
 //   idBuckets    (ms >> 4 u48 BE ‖ seq u48 BE) → u8 table mask, one key per distinct 16-ms bucket of the ids
 //                whose 48-bit millisecond prefix (newId(): `ms << 80 | random`) lies within ±1 h of the entry;
 //   idStragglers (table u8 ‖ id 16 B) → f64 location, for every other id (not time-ordered: 1n, 2n, …).
+// An id is read from its event at idKeyOffset(table): the event's id, or for a resolution the hold it closed.
 // A fresh id costs no read: a bucketed id above the highest bucket of the evicted entries is in memory or new,
 // and stragglers pass a Bloom filter first (rebuilt at open by scanning the straggler keys: ~1 µs each).
 // Every hit is checked against the entry's own bytes, so keys a discarded entry left behind never answer.
 
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../../core/assert.js';
-import { IdTableKind, idTableKinds, ownedIdIndexBits, type IdIndexSource, type IdTableKindNumber } from '../../core/accounts/id-cache.js';
+import { IdTableKind, idKeyOffset, idTableKinds, ownedIdIndexBits, type IdIndexSource, type IdTableKindNumber } from '../../core/accounts/id-cache.js';
 import { eventOffset, readJournalHeader, RecordSlice } from '../../core/posting/journal-entry.js';
 import { locationEventsPerBatchMax } from '../../core/limits.js';
 import { quietCommitFailure } from '../storage/commit-failures.js';
@@ -30,6 +31,8 @@ const indexMask = (1 << ownedIdIndexBits) - 1;
 /** Bits of an event's index in a stored slot (locationEventsPerBatchMax = 2^13); the table sits above them. */
 const slotIndexBits = 13;
 const slotIndexMask = (1 << slotIndexBits) - 1;
+// Three bits of table above the index in a u16 slot, eight in a bucket's u8 mask: every table fits both.
+assert(Math.max(...idTableKinds) < 1 << (16 - slotIndexBits), 'every id table fits a stored slot and a bucket mask');
 const fingerprintSeed = 0x2545f491;
 const bucketKeyBytes = 12;
 const stragglerKeyBytes = 17;
@@ -205,7 +208,7 @@ export class IdIndex implements IdIndexSource {
       const record = this.#journal.recordSlice(seq, eventIndex);
       if (record === undefined) return -1;
       const recordView = new DataView(record.buffer, record.byteOffset, record.byteLength);
-      if (compareIdsAt(recordView, RecordSlice.event, view, at) === 0) return seq * locationEventsPerBatchMax + eventIndex;
+      if (compareIdsAt(recordView, RecordSlice.event + idKeyOffset(table), view, at) === 0) return seq * locationEventsPerBatchMax + eventIndex;
     }
     return -1;
   }
@@ -290,9 +293,10 @@ export function deriveIndex(seq: number, entry: Uint8Array, owned: Uint32Array):
   for (let i = 0; i < count; i++) {
     const word = owned[i]!;
     const eventIndex = word & indexMask;
-    const table = word >>> ownedIdIndexBits;
-    assert(table <= IdTableKind.inbound && eventIndex < locationEventsPerBatchMax, 'an owned id names an event and one of the id tables');
-    const at = eventOffset(eventIndex);
+    const table = (word >>> ownedIdIndexBits) as IdTableKindNumber;
+    assert(table <= IdTableKind.resolutions && eventIndex < locationEventsPerBatchMax, 'an owned id names an event and one of the id tables');
+    // The key's own place in its event: the event id, or for a resolution the hold it closes (idKeyOffset).
+    const at = eventOffset(eventIndex) + idKeyOffset(table);
     const w2 = view.getUint32(at + 8, true);
     const w3 = view.getUint32(at + 12, true);
     keys[i] = mix(view.getUint32(at, true), view.getUint32(at + 4, true), w2, w3, fingerprintSeed) * 0x1_0000 + (eventIndex | (table << slotIndexBits));

@@ -30,12 +30,12 @@ describe('a corrupt state stops the next posting that touches it', () => {
     expect(() => h.createTransfers([pending(100n, bank, merchant, 5n)])).toThrow(/ledger 1: pending debits \d+ != credits \d+/);
   });
 
-  test('a hold in no known status: posting it is refused by an assertion, not a result code', () => {
+  test('a hold without a deadline gone from the open holds, never resolved: posting it is refused by an assertion', () => {
     const h = newWorld();
     const hold = pending(100n, bank, merchant, 5n);
     expect(h.createTransfers([hold])).toEqual(['ok']);
-    h.ledger.state.pendings.get(idKey(100n))!.status = 99;
-    expect(() => h.createTransfers([post(101n, hold)])).toThrow('a hold is pending unless posted, voided or expired');
+    h.ledger.state.pendings.delete(idKey(100n));
+    expect(() => h.createTransfers([post(101n, hold)])).toThrow('a closed hold without a resolution expired, so it had a timeout');
   });
 
   test('a no-overdraft account found over its rule: a credit to it stops', () => {

@@ -109,7 +109,7 @@ class DiskShard {
   /** Ids held in memory by each cache: never past two generations and one batch's worth. */
   expectCachesBounded(): void {
     const state = this.ledger.state;
-    for (const cache of [state.transfers, state.transfersFailed, state.accountsFailed, state.operations, state.operationsFailed, state.inbound]) {
+    for (const cache of [state.transfers, state.transfersFailed, state.accountsFailed, state.operations, state.operationsFailed, state.inbound, state.resolutions]) {
       expect(cache.size).toBeLessThanOrEqual(2 * cache.capacity + batchMax);
     }
   }
@@ -243,8 +243,25 @@ describe('ids on disk', () => {
     const closing = [post(shard.id(), h.hold), voidHold(shard.id(), h.holdVoided), reversal(shard.id(), h.funding, 100n)];
     expect(await shard.transfers(closing)).toEqual(['ok', 'ok', 'ok']);
     expect(shard.lookupTransfers([h.hold.id, h.holdVoided.id]).map((t) => t.status)).toEqual(['pending_posted', 'pending_voided']);
+    // More holds closed, one under a straggler id: their resolutions outgrow the cache and are read from disk.
+    const holds = [pending(80n, bank, bob, 3n), ...Array.from({ length: 11 }, (_, i) => pending(shard.id(), bank, bob, BigInt(10 + i)))];
+    expect(await shard.transfers(holds)).toEqual(holds.map(() => 'ok'));
+    const closes = holds.map((hold, i) => (i % 3 === 2 ? voidHold(shard.id(), hold) : post(shard.id(), hold, i % 3 === 1 ? 0n : 2n)));
+    // Closed a few per batch: a cache generation turns over only once the entries of the one before are durable.
+    for (let from = 0; from < closes.length; from += 3) expect(await shard.transfers(closes.slice(from, from + 3))).toEqual(['ok', 'ok', 'ok']);
     await addFillers(shard, h.fillers, 4);
     expect(await shard.transfers(closing)).toEqual(['exists', 'exists', 'exists']);
+    expect(shard.ledger.state.resolutions.evictions).toBeGreaterThan(0);
+    /** Closed holds are kept nowhere in memory, and answer second closes and lookups as they ended. */
+    const expectHoldsClosed = async (): Promise<void> => {
+      expect(shard.ledger.state.pendings.size).toBe(0);
+      const again = holds.map((hold) => post(shard.id(), hold));
+      expect(await shard.transfers(again)).toEqual(holds.map((_, i) => (i % 3 === 2 ? 'pending_already_voided' : 'pending_already_posted')));
+      const states = shard.lookupTransfers(holds.map((hold) => hold.id)).map((t) => [t.status, t.amountPosted]);
+      expect(states).toEqual(holds.map((hold, i) => (i % 3 === 2 ? ['pending_voided', 0n] : ['pending_posted', i % 3 === 1 ? hold.amount : 2n])));
+      expect(await shard.transfers(closes)).toEqual(closes.map(() => 'exists'));
+    };
+    await expectHoldsClosed();
 
     // A retry storm of every old transfer moves no money.
     const balances = shard.balances([bank, alice, bob, carol]);
@@ -262,6 +279,7 @@ describe('ids on disk', () => {
     expect(shard.balances([bank, alice, bob, carol])).toEqual(balances);
     await expectOldIdsAnswerAsBefore(shard, h);
     expect(await shard.transfers(closing)).toEqual(['exists', 'exists', 'exists']);
+    await expectHoldsClosed();
     await shard.close();
   });
 
