@@ -151,7 +151,10 @@ export class JournalStore implements HistorySource {
       if (identity.shardIndex !== shardIndex) throw errors.storageFailed(`${path} holds shard ${String(identity.shardIndex)}, not shard ${shardIndex}`);
       // A store no flushing build ever opened has no history database (and no flush_history entry either).
       // One written before entries were stored in pieces holds each whole under its seq (entry-pieces.ts).
-      return new JournalStore(path, root, journal, meta, days, history ?? null, pieces ?? null, lastSeqOf(journal));
+      const store = new JournalStore(path, root, journal, meta, days, history ?? null, pieces ?? null, lastSeqOf(journal));
+      // Read-only: lookups only (verify --incremental restores from a checkpoint, whose older ids live here).
+      store.#ids = IdIndex.openReadOnly(root, { recordSlice: (seq, index) => store.recordSlice(seq, index), seqLast: store.seqLast, seqDurable: store.seqLast });
+      return store;
     } catch (error) {
       void root.close();
       throw error;
@@ -264,9 +267,14 @@ export class JournalStore implements HistorySource {
     return durable;
   }
 
-  /** The id index on disk that the ledger's id caches fall back on (a store opened for writing only). */
+  /** The id index on disk that the ledger's id caches fall back on (a store opened for writing). */
   get idIndex(): IdIndex {
-    assert(this.#ids !== null, 'a store opened read-only keeps no id index');
+    assert(this.#ids !== null, 'a store opened read-only on a store without an id index has none');
+    return this.#ids;
+  }
+
+  /** The id index, or null when a store opened read-only predates it (lookups only when read-only). */
+  get idIndexIfAny(): IdIndex | null {
     return this.#ids;
   }
 
