@@ -85,6 +85,8 @@ export class JournalStore implements HistorySource {
   #closed = false;
   /** Where every id an entry took lives (id-index.ts); null when opened read-only. */
   #ids: IdIndex | null = null;
+  /** A store opened read-only whose id index is not opened yet (idIndexIfAny opens it). */
+  #idsReadOnlyUnopened = false;
 
   private constructor(
     path: string,
@@ -152,8 +154,7 @@ export class JournalStore implements HistorySource {
       // A store no flushing build ever opened has no history database (and no flush_history entry either).
       // One written before entries were stored in pieces holds each whole under its seq (entry-pieces.ts).
       const store = new JournalStore(path, root, journal, meta, days, history ?? null, pieces ?? null, lastSeqOf(journal));
-      // Read-only: lookups only (verify --incremental restores from a checkpoint, whose older ids live here).
-      store.#ids = IdIndex.openReadOnly(root, { recordSlice: (seq, index) => store.recordSlice(seq, index), seqLast: store.seqLast, seqDurable: store.seqLast });
+      store.#idsReadOnlyUnopened = true; // opened on first use: its open scans the straggler keys
       return store;
     } catch (error) {
       void root.close();
@@ -273,8 +274,15 @@ export class JournalStore implements HistorySource {
     return this.#ids;
   }
 
-  /** The id index, or null when a store opened read-only predates it (lookups only when read-only). */
+  /**
+   * The id index, or null when a store opened read-only predates it. Read-only, it is opened here, on first use
+   * (lookups only: verify --incremental restores from a checkpoint, whose older ids live in it).
+   */
   get idIndexIfAny(): IdIndex | null {
+    if (this.#idsReadOnlyUnopened) {
+      this.#idsReadOnlyUnopened = false;
+      this.#ids = IdIndex.openReadOnly(this.#root, { recordSlice: (seq, index) => this.recordSlice(seq, index), seqLast: this.seqLast, seqDurable: this.seqLast });
+    }
     return this.#ids;
   }
 
