@@ -9,7 +9,7 @@ import { count, formatVerifyReport, verifyProblemsPrintedMax, verifyReportJson }
 import { parseFlags } from './option-values.js';
 import { UsageError } from './serve-options.js';
 
-export const verifyUsage = `usage: tally verify [--data DIR] [--chart FILE] [--json]
+export const verifyUsage = `usage: tally verify [--data DIR] [--chart FILE] [--json] [--incremental]
 
 Replays every shard's journal and checks every balance, conservation per ledger, transit between shards,
 the closed days and the bookkeeping store against the shards. Reads only: nothing in DIR is created or
@@ -19,6 +19,10 @@ changed. Run it on a stopped server's data directory or on a snapshot.
   --chart FILE  the chart of accounts the server ran with (JSON)
                                                   (env TALLY_CHART, default: the built-in chart)
   --json        print the summary as one JSON object (every problem found, up to 10,000)
+  --incremental start each shard from its newest valid checkpoint and replay only the tail: fast, but skips
+                what needs every entry (the recount of every balance from all transfer records, the
+                checkpoints against a full replay, closed days before the checkpoint, the bookkeeping store).
+                Without it every shard is replayed from seq 1 and each checkpoint file is compared with it.
   -h, --help    print this help
 
 Progress goes to stderr; the summary, then 'verify: PASSED' or 'verify: FAILED (N problems)' and the
@@ -43,7 +47,7 @@ export async function verifyCommand(argv: readonly string[], env: NodeJS.Process
   const chart = chartOption(values.chart ?? env.TALLY_CHART);
   const progress = progressPrinter(process.stderr);
   try {
-    const report = await verifyDataDir({ dataDir, chart, onProgress: progress.update });
+    const report = await verifyDataDir({ dataDir, chart, onProgress: progress.update, mode: values.incremental ? 'incremental' : 'full' });
     progress.end();
     console.log(values.json ? verifyReportJson(report) : formatVerifyReport(report));
     return report.passed ? 0 : 1;
@@ -56,7 +60,7 @@ export async function verifyCommand(argv: readonly string[], env: NodeJS.Process
 }
 
 function parse(argv: readonly string[]) {
-  const options = { data: { type: 'string' }, chart: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = { data: { type: 'string' }, chart: { type: 'string' }, json: { type: 'boolean' }, incremental: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   return parseFlags(argv, options, (message) => new UsageError(message, verifyUsage));
 }
 

@@ -33,7 +33,8 @@ import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixt
 
 const shardCount = 2;
 const ledger = 156;
-const fixture = useShardSets('tally-verify-', { shardCount, transit: fastTransit, dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false } });
+// A flush (and a checkpoint) every 3 entries: the mix leaves several checkpoints per shard for verify to check.
+const fixture = useShardSets('tally-verify-', { shardCount, transit: fastTransit, dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false }, checkpoint: { entries: 3, seconds: 3600 } });
 const cli = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const run = promisify(execFile);
 
@@ -160,6 +161,29 @@ describe('tally verify on a data directory a shard set wrote', () => {
     expect(cliText.stderr).toMatch(/verify: shard 2\/2: [\d,]+ of [\d,]+ entries replayed/);
     expect(cliJson.code).toBe(0);
     expect(JSON.parse(cliJson.stdout)).toMatchObject({ passed: true, problemCount: 0, shardCount: 2 });
+    expect(hashes(dir)).toEqual(before);
+  });
+
+  it('checks every checkpoint in full mode, and --incremental replays only the tails and passes', async () => {
+    const dir = await baseDataDir();
+    const before = hashes(dir);
+    const full = await verify(dir);
+    const files = (shard: number) => readdirSync(join(dir, 'checkpoints', `shard-${shard}`)).filter((name) => name.endsWith('.ckpt')).length;
+    expect(files(0) + files(1)).toBeGreaterThan(2);
+    expect(full.coverage).toContain(`checkpoints: ${files(0) + files(1)} of ${files(0) + files(1)} checkpoint file(s) hold the state the replay reached at their seq`);
+    const incremental = await verifyDataDir({ dataDir: dir, chart: defaultChart(), mode: 'incremental' });
+    expect(incremental.problems).toEqual([]);
+    expect(incremental.passed).toBe(true);
+    expect(incremental.bookkeeping).toBeNull();
+    for (const [shard, summary] of incremental.shards.entries()) {
+      expect(summary.seqFrom).toBeGreaterThan(0);
+      expect(summary.entriesReplayed).toBe(full.shards[shard]!.entries - summary.seqFrom);
+      expect(summary.entriesReplayed).toBeLessThan(full.shards[shard]!.entriesReplayed);
+    }
+    expect(incremental.ledgers).toEqual(full.ledgers);
+    const cli = await cliVerify(dir, '--incremental');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/shard 0: [\d,]+ entries, [\d,]+ replayed after the checkpoint at seq [\d,]+/);
     expect(hashes(dir)).toEqual(before);
   });
 

@@ -84,9 +84,23 @@ export class IdIndex implements IdIndexSource {
   /** Replayed entries whose index is being rewritten (a store written before the index existed). */
   #repairsInFlight = 0;
   #repairSeqFirst = Infinity;
+  /** Opened on a read-only store (tally verify --incremental): never rewrites a missing entry's index. */
+  readonly #readOnly: boolean;
+  /** Replayed entries whose index is missing and, read-only, was not rewritten (their ids may not answer). */
+  entriesUnindexed = 0;
 
-  constructor(root: RootDatabase, journal: IdIndexJournal) {
+  /**
+   * The index of a store opened read-only (JournalStore.openReadOnly), or null when the store predates it
+   * (its databases are absent; a read-only environment cannot create them).
+   */
+  static openReadOnly(root: RootDatabase, journal: IdIndexJournal): IdIndex | null {
+    for (const name of idIndexDatabases) if ((root.openDB({ name, encoding: 'binary', keyEncoding: 'binary' }) as unknown) === undefined) return null;
+    return new IdIndex(root, journal, true);
+  }
+
+  constructor(root: RootDatabase, journal: IdIndexJournal, readOnly = false) {
     this.#journal = journal;
+    this.#readOnly = readOnly;
     const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false, compression: false, useVersions: false, dupSort: false } as const;
     this.#idx = root.openDB<Uint8Array, number>({ name: 'idx', ...binary, keyEncoding: 'ordered-binary' });
     this.#buckets = root.openDB<Uint8Array, Uint8Array>({ name: 'idBuckets', ...binary });
@@ -151,6 +165,10 @@ export class IdIndex implements IdIndexSource {
     }
     // A replayed entry: its index went with it, unless the store predates the index (then written now, idempotently).
     if (this.#idx.doesExist(seq)) return;
+    if (this.#readOnly) {
+      this.entriesUnindexed++;
+      return;
+    }
     this.#repairSeqFirst = Math.min(this.#repairSeqFirst, seq);
     this.#repairsInFlight++;
     this.#put(derived).then(

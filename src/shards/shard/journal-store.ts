@@ -90,6 +90,8 @@ export class JournalStore implements HistorySource {
   #closed = false;
   /** Where every id an entry took lives (id-index.ts); null when opened read-only. */
   #ids: IdIndex | null = null;
+  /** A store opened read-only whose id index is not opened yet (idIndexIfAny opens it). */
+  #idsReadOnlyUnopened = false;
 
   private constructor(
     path: string,
@@ -156,7 +158,9 @@ export class JournalStore implements HistorySource {
       if (identity.shardIndex !== shardIndex) throw errors.storageFailed(`${path} holds shard ${String(identity.shardIndex)}, not shard ${shardIndex}`);
       // A store no flushing build ever opened has no history database (and no flush_history entry either).
       // One written before entries were stored in pieces holds each whole under its seq (entry-pieces.ts).
-      return new JournalStore(path, root, journal, meta, days, history ?? null, pieces ?? null, lastSeqOf(journal));
+      const store = new JournalStore(path, root, journal, meta, days, history ?? null, pieces ?? null, lastSeqOf(journal));
+      store.#idsReadOnlyUnopened = true; // opened on first use: its open scans the straggler keys
+      return store;
     } catch (error) {
       void root.close();
       throw error;
@@ -269,9 +273,21 @@ export class JournalStore implements HistorySource {
     return durable;
   }
 
-  /** The id index on disk that the ledger's id caches fall back on (a store opened for writing only). */
+  /** The id index on disk that the ledger's id caches fall back on (a store opened for writing). */
   get idIndex(): IdIndex {
-    assert(this.#ids !== null, 'a store opened read-only keeps no id index');
+    assert(this.#ids !== null, 'a store opened read-only on a store without an id index has none');
+    return this.#ids;
+  }
+
+  /**
+   * The id index, or null when a store opened read-only predates it. Read-only, it is opened here, on first use
+   * (lookups only: verify --incremental restores from a checkpoint, whose older ids live in it).
+   */
+  get idIndexIfAny(): IdIndex | null {
+    if (this.#idsReadOnlyUnopened) {
+      this.#idsReadOnlyUnopened = false;
+      this.#ids = IdIndex.openReadOnly(this.#root, { recordSlice: (seq, index) => this.recordSlice(seq, index), seqLast: this.seqLast, seqDurable: this.seqLast });
+    }
     return this.#ids;
   }
 

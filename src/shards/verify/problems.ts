@@ -5,7 +5,7 @@
 export const verifyProblemsKeptMax = 10_000;
 
 /** The checks of tally verify, as they label their problems. */
-export type VerifyCheck = 'journal' | 'replay' | 'entries' | 'state' | 'balances' | 'history' | 'transit' | 'days' | 'bookkeeping' | 'chains';
+export type VerifyCheck = 'journal' | 'replay' | 'entries' | 'state' | 'balances' | 'history' | 'transit' | 'days' | 'bookkeeping' | 'chains' | 'checkpoints';
 
 export interface VerifyProblem {
   check: VerifyCheck;

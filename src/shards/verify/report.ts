@@ -13,12 +13,17 @@ export interface ShardSummary {
   shard: number;
   /** The last seq its journal stores. */
   entries: number;
-  /** Entries replayed (1..replayed). */
+  /** Replayed through this seq (from seqFrom + 1). */
   replayed: number;
+  /** The checkpoint seq the replay started after (0: from seq 1; only --incremental starts later). */
+  seqFrom: number;
+  /** Entries this run replayed: replayed − seqFrom. */
+  entriesReplayed: number;
   /** Replayed through the last seq: no gap, no entry that failed. */
   complete: boolean;
   accounts: number;
   systemAccounts: number;
+  /** Transfer records read: every one in full mode, those of the replayed tail in incremental mode. */
   transfers: number;
   creditsApplied: number;
   businessDay: number;
@@ -42,6 +47,7 @@ export interface InFlightSummary {
 
 export interface VerifyReport {
   dataDir: string;
+  mode: 'full' | 'incremental';
   shardCount: number;
   snapshot: SnapshotInfo | null;
   shards: ShardSummary[];
@@ -68,9 +74,10 @@ export function formatVerifyReport(report: VerifyReport): string {
   const lines = [`verify: ${report.dataDir}: ${report.shardCount} shard(s)${snapshotNote(report.snapshot)}, ${(report.elapsedMs / 1000).toFixed(1)} s`];
   for (const shardReport of report.shards) {
     const replay = shardReport.complete ? '' : ` (replayed through seq ${count.format(shardReport.replayed)} only)`;
+    const read = shardReport.seqFrom === 0 ? '' : ' in them';
     lines.push(
-      `  shard ${shardReport.shard}: ${count.format(shardReport.entries)} entries${replay}, ${count.format(shardReport.accounts)} accounts (+${shardReport.systemAccounts} transit/suspense), ` +
-        `${count.format(shardReport.transfers)} transfers, ${count.format(shardReport.creditsApplied)} credits from other shards, business day ${shardReport.businessDay}`,
+      `  shard ${shardReport.shard}: ${count.format(shardReport.entries)} entries${replay}, ${replayedNote(shardReport)}, ${count.format(shardReport.accounts)} accounts (+${shardReport.systemAccounts} transit/suspense), ` +
+        `${count.format(shardReport.transfers)} transfers${read}, ${count.format(shardReport.creditsApplied)} credits from other shards${read}, business day ${shardReport.businessDay}`,
     );
   }
   lines.push(`  total: ${count.format(report.entries)} entries, ${count.format(report.accounts)} accounts, ${count.format(report.transfers)} transfers`);
@@ -79,7 +86,7 @@ export function formatVerifyReport(report: VerifyReport): string {
   }
   lines.push(transitLine(report));
   if (report.bookkeeping !== null) lines.push(bookkeepingLine(report.bookkeeping));
-  else lines.push('  bookkeeping: no bookkeeping store');
+  else lines.push(report.mode === 'incremental' ? '  bookkeeping: not checked (--incremental)' : '  bookkeeping: no bookkeeping store');
   for (const check of report.coverage) lines.push(`  checked: ${check}`);
   for (const warning of report.warnings) lines.push(`  note: ${warning}`);
   if (report.passed) {
@@ -90,6 +97,11 @@ export function formatVerifyReport(report: VerifyReport): string {
   for (const problem of report.problems.slice(0, verifyProblemsPrintedMax)) lines.push(`- [${problem.check}] ${problem.message}`);
   if (report.problemCount > verifyProblemsPrintedMax) lines.push(`… and ${count.format(report.problemCount - verifyProblemsPrintedMax)} more`);
   return lines.join('\n');
+}
+
+function replayedNote(shard: ShardSummary): string {
+  if (shard.seqFrom === 0) return `${count.format(shard.entriesReplayed)} replayed from seq 1`;
+  return `${count.format(shard.entriesReplayed)} replayed after the checkpoint at seq ${count.format(shard.seqFrom)}`;
 }
 
 function snapshotNote(snapshot: SnapshotInfo | null): string {

@@ -2,7 +2,9 @@
 // recoverLedger, whose discard writes) through the same Ledger code a shard runs, reporting a gap, an entry
 // that does not replay (with its seq) or that replays to other bytes; then the whole-state checks, the
 // per-ledger conservation, every account's posted balances against its transfer records and the history
-// index. Hands each entry to the day-closing, bookkeeping and chain checks as it goes.
+// index. Hands each entry to the day-closing, bookkeeping and chain checks as it goes. Full mode compares the
+// replay's state with each checkpoint file as it passes its seq; incremental mode starts from the newest valid
+// checkpoint, replays only the tail, and skips the checks that need every entry (checkpoint-audit.ts).
 
 import { Ledger } from '../../core/posting/ledger.js';
 import { describeEntryDifference } from '../../core/verify/entry-diff.js';
@@ -20,13 +22,21 @@ import type { ChainDecisions } from './chain-decisions.js';
 import type { ShardSummary } from './report.js';
 import type { DayClosingsAudit } from './day-closings.js';
 import { messageOf, type Problems } from './problems.js';
+import { CheckpointAudit, startIncremental } from './checkpoint-audit.js';
 
 /** Entries between two progress reports (an entry holds up to 8,190 events; the caller throttles what it prints). */
 export const progressEntriesStep = 16;
 /** Entries per shard whose replayed bytes differ that are described; past it they are counted. */
 const entryDifferencesPerShardMax = 100;
 
+/** full: every entry from seq 1, every check; incremental: from the newest valid checkpoint, the tail only. */
+export type VerifyMode = 'full' | 'incremental';
+
 export interface ShardReplayContext {
+  mode: VerifyMode;
+  /** The data directory (its checkpoint files are read, never written). */
+  dataDir: string;
+  warnings: string[];
   store: JournalStore;
   shard: number;
   shardCount: number;
@@ -45,24 +55,34 @@ export interface ShardReplay extends Omit<ShardSummary, 'entries'> {
   transit: ShardTransit | null;
   historyAccountsChecked: number;
   historySampled: boolean;
+  /** Checkpoint files found (full mode) and those whose state the replay matched. */
+  checkpointsFound: number;
+  checkpointsMatched: number;
 }
 
 /** Replays and checks one shard; problems go to `ctx.problems`, never thrown. */
 export function replayShard(ctx: ShardReplayContext): ShardReplay {
   const { store, shard, shardCount } = ctx;
-  const ledger = new Ledger({ shardIndex: shard, shardCount, journal: store, outboxAcknowledged: store.outboxAcknowledged(shardCount) });
+  const { ledger, seqFrom } = ctx.mode === 'incremental'
+    ? startIncremental(store, shard, shardCount, ctx.dataDir, ctx.warnings)
+    : { ledger: new Ledger({ shardIndex: shard, shardCount, journal: store, outboxAcknowledged: store.outboxAcknowledged(shardCount) }), seqFrom: 0 };
+  const checkpoints = ctx.mode === 'full' ? new CheckpointAudit(store, shard, shardCount, ctx.dataDir, ctx.problems) : null;
   const recount = new PostedRecount();
-  const { replayed, failed } = replayEntries(ctx, ledger, recount);
+  const { replayed, failed } = replayEntries(ctx, ledger, recount, seqFrom, checkpoints);
   const seqLast = store.seqLast;
   if (!failed && replayed < seqLast) reportGap(ctx, replayed, seqLast);
   const complete = !failed && replayed === seqLast;
-  ctx.days.endShard(shard, complete);
+  const unreached = checkpoints?.unreached() ?? [];
+  if (unreached.length > 0) ctx.warnings.push(`shard ${shard}: checkpoints at seq ${unreached.join(', ')} not compared: the replay stopped at seq ${replayed}`);
+  ctx.days.endShard(shard, complete, seqFrom);
   ctx.chains.endShard(shard, complete ? ledger.chainGroupInDoubt : null);
   const state = ledger.state;
   const result: ShardReplay = {
     shard,
     seqLast,
+    seqFrom,
     replayed,
+    entriesReplayed: replayed - seqFrom,
     complete,
     accounts: state.accounts.count - state.systemSlots.size,
     systemAccounts: state.systemSlots.size,
@@ -73,17 +93,20 @@ export function replayShard(ctx: ShardReplayContext): ShardReplay {
     transit: null,
     historyAccountsChecked: 0,
     historySampled: false,
+    checkpointsFound: checkpoints?.filesFound ?? 0,
+    checkpointsMatched: checkpoints?.filesMatched ?? 0,
   };
   if (failed) return result;
-  checkState(ctx, ledger, recount, result);
+  checkState(ctx, ledger, recount, result, seqFrom === 0);
   if (complete) result.transit = transitOf(ledger, store, shard, shardCount);
   return result;
 }
 
-function replayEntries(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount): { replayed: number; failed: boolean } {
+/** Replays the entries after `seqFrom` (0: from seq 1); `checkpoints` (full mode) compares states on the way. */
+function replayEntries(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount, seqFrom: number, checkpoints: CheckpointAudit | null): { replayed: number; failed: boolean } {
   const { store, shard, problems } = ctx;
-  const counts = { replayed: 0, differences: 0 };
-  for (const [seq, entry] of store.entries(1)) {
+  const counts = { replayed: seqFrom, differences: 0 };
+  for (const [seq, entry] of store.entries(seqFrom + 1)) {
     const stored = entry.slice(); // replay writes the fields it assigns into `entry`
     const before = ledger.chainGroupInDoubt;
     try {
@@ -97,6 +120,7 @@ function replayEntries(ctx: ShardReplayContext, ledger: Ledger, recount: PostedR
     } catch (error) {
       problems.add('replay', `shard ${shard} seq ${seq}: checking the replayed entry failed: ${messageOf(error)}`);
     }
+    checkpoints?.onReplayed(seq, ledger, stored);
     counts.replayed = seq;
     if (seq % progressEntriesStep === 0) ctx.onProgress(seq);
   }
@@ -149,7 +173,11 @@ function reportGap(ctx: ShardReplayContext, replayed: number, seqLast: number): 
   );
 }
 
-function checkState(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount, result: ShardReplay): void {
+/**
+ * The whole-state checks. `fromSeqOne` false (an incremental replay): the recount of every account's posted
+ * balances and history from its transfer records is skipped, since the records before the checkpoint were not read.
+ */
+function checkState(ctx: ShardReplayContext, ledger: Ledger, recount: PostedRecount, result: ShardReplay, fromSeqOne: boolean): void {
   const { problems, shard } = ctx;
   try {
     ledger.verify(); // totals against every account, holds and freezes against pending and frozen balances
@@ -159,6 +187,7 @@ function checkState(ctx: ShardReplayContext, ledger: Ledger, recount: PostedReco
   const sums = ledgerSums(ledger.state);
   result.ledgers = [...sums.values()].sort((a, b) => a.ledger - b.ledger);
   problems.addAll('state', conservationProblems(ledger.state, sums));
+  if (!fromSeqOne) return;
   problems.addAll('balances', recount.balanceProblems(ledger.state));
   const history = recount.historyProblems(ledger.state);
   problems.addAll('history', history.problems);

@@ -20,7 +20,7 @@ import { inspectDataDir, type DataDirLayout } from './data-dir.js';
 import { DayClosingsAudit } from './day-closings.js';
 import { Problems, messageOf } from './problems.js';
 import { count, type LedgerSummary, type ShardSummary, type VerifyReport } from './report.js';
-import { replayShard, type ShardReplay } from './shard-replay.js';
+import { replayShard, type ShardReplay, type VerifyMode } from './shard-replay.js';
 
 export { DataDirError } from './data-dir.js';
 export type { VerifyReport } from './report.js';
@@ -41,6 +41,8 @@ export interface VerifyOptions {
   onProgress?: (progress: VerifyProgress) => void;
   /** Where the scratch directory (LMDB lock files) goes; default the system's temp directory. */
   scratchParent?: string;
+  /** Default 'full'; 'incremental' replays each shard's tail after its newest valid checkpoint (fewer checks). */
+  mode?: VerifyMode;
 }
 
 /** Verifies `options.dataDir`; rejects with DataDirError when it is no data directory verify can read. */
@@ -58,7 +60,9 @@ export async function verifyDataDir(options: VerifyOptions): Promise<VerifyRepor
 async function verifyLayout(layout: DataDirLayout, options: VerifyOptions, scratch: string, started: number): Promise<VerifyReport> {
   const problems = new Problems();
   const warnings: string[] = [];
-  const books = layout.hasBookkeeping ? openOrReport(() => BookkeepingStore.openReadOnly(layout.dataDir, scratch), 'bookkeeping', problems) : null;
+  const mode = options.mode ?? 'full';
+  // The bookkeeping audit rebuilds the general ledger from every journal entry: an incremental run reads the tails only.
+  const books = layout.hasBookkeeping && mode === 'full' ? openOrReport(() => BookkeepingStore.openReadOnly(layout.dataDir, scratch), 'bookkeeping', problems) : null;
   const chainLog = layout.hasChains ? openOrReport(() => ChainLog.openReadOnly(layout.dataDir, scratch), 'chains', problems) : null;
   try {
     const days = new DayClosingsAudit(problems, warnings);
@@ -66,7 +70,7 @@ async function verifyLayout(layout: DataDirLayout, options: VerifyOptions, scrat
     const chains = new ChainDecisions();
     const replays: ShardReplay[] = [];
     for (let shard = 0; shard < layout.shardCount; shard++) {
-      replays.push(await verifyShard(layout, shard, { scratch, problems, days, bookkeeping, chains, onProgress: options.onProgress }));
+      replays.push(await verifyShard(layout, shard, { mode, scratch, problems, warnings, days, bookkeeping, chains, onProgress: options.onProgress }));
     }
     const transitShards = replays.map((r) => r.transit).filter((t): t is ShardTransit => t !== null);
     const transit = auditTransit(transitShards);
@@ -76,6 +80,7 @@ async function verifyLayout(layout: DataDirLayout, options: VerifyOptions, scrat
     snapshotWarnings(layout, replays, warnings);
     return {
       dataDir: layout.dataDir,
+      mode,
       shardCount: layout.shardCount,
       snapshot: layout.snapshot,
       shards: replays.map(shardSummary),
@@ -88,7 +93,7 @@ async function verifyLayout(layout: DataDirLayout, options: VerifyOptions, scrat
         inFlight: transit.rows.filter((r) => r.inFlight !== 0n).map((r) => ({ ledger: r.ledger, from: r.from, to: r.to, amount: r.inFlight.toString() })),
       },
       bookkeeping: bookkeepingSummary,
-      coverage: coverage(replays, transitShards.length, layout, bookkeepingSummary, days.daysChecked, chains.groupCount),
+      coverage: coverage(mode, replays, { transitShards: transitShards.length, layout, books: bookkeepingSummary, days, chainGroups: chains.groupCount }),
       warnings,
       passed: problems.count === 0,
       problemCount: problems.count,
@@ -111,8 +116,10 @@ function openOrReport<T>(open: () => T, check: 'bookkeeping' | 'chains', problem
 }
 
 interface ShardRun {
+  mode: VerifyMode;
   scratch: string;
   problems: Problems;
+  warnings: string[];
   days: DayClosingsAudit;
   bookkeeping: BookkeepingAudit | null;
   chains: ChainDecisions;
@@ -127,6 +134,9 @@ async function verifyShard(layout: DataDirLayout, shard: number, run: ShardRun):
     const entriesTotal = store.seqLast;
     const progress = (entries: number, done: boolean) => run.onProgress?.({ shard, shardCount: layout.shardCount, entries, entriesTotal, done });
     const replay = replayShard({
+      mode: run.mode,
+      dataDir: layout.dataDir,
+      warnings: run.warnings,
       store,
       shard,
       shardCount: layout.shardCount,
@@ -144,8 +154,8 @@ async function verifyShard(layout: DataDirLayout, shard: number, run: ShardRun):
   }
 }
 
-function shardSummary({ shard, seqLast, replayed, complete, accounts, systemAccounts, transfers, creditsApplied, businessDay }: ShardReplay): ShardSummary {
-  return { shard, entries: seqLast, replayed, complete, accounts, systemAccounts, transfers, creditsApplied, businessDay };
+function shardSummary({ shard, seqLast, replayed, seqFrom, entriesReplayed, complete, accounts, systemAccounts, transfers, creditsApplied, businessDay }: ShardReplay): ShardSummary {
+  return { shard, entries: seqLast, replayed, seqFrom, entriesReplayed, complete, accounts, systemAccounts, transfers, creditsApplied, businessDay };
 }
 
 /** Per ledger over every shard (transit and suspense accounts included: across shards they hold the money in flight). */
@@ -172,22 +182,46 @@ function ledgerSummaries(replays: readonly ShardReplay[]): LedgerSummary[] {
     }));
 }
 
-function coverage(replays: readonly ShardReplay[], transitShards: number, layout: DataDirLayout, books: BookkeepingSummary | null, daysChecked: number, chainGroups: number): string[] {
+interface CoverageInputs {
+  transitShards: number;
+  layout: DataDirLayout;
+  books: BookkeepingSummary | null;
+  days: DayClosingsAudit;
+  chainGroups: number;
+}
+
+function coverage(mode: VerifyMode, replays: readonly ShardReplay[], { transitShards, layout, books, days, chainGroups }: CoverageInputs): string[] {
+  if (mode === 'incremental') return incrementalCoverage(replays, { transitShards, layout, books, days, chainGroups });
   const accounts = replays.reduce((sum, r) => sum + r.accounts + r.systemAccounts, 0);
   const history = replays.reduce((sum, r) => sum + r.historyAccountsChecked, 0);
   const sampled = replays.some((r) => r.historySampled);
   const lines = [
-    `journals: ${replays.filter((r) => r.complete).length} of ${replays.length} shard(s) replayed to their last entry; every replayed entry compared byte for byte with its replay`,
+    `journals: ${replays.filter((r) => r.complete).length} of ${replays.length} shard(s) replayed from seq 1 to their last entry; every replayed entry compared byte for byte with its replay`,
     `balances: whole-state check, conservation per ledger and ${count.format(accounts)} accounts' posted balances against their transfer records`,
     `history index: ${count.format(history)} accounts${sampled ? ` (a stratified sample of at most ${count.format(historyAuditAccountsMax)} per shard, plus every transit/suspense account)` : ' (all)'}`,
+    `checkpoints: ${replays.reduce((sum, r) => sum + r.checkpointsMatched, 0)} of ${replays.reduce((sum, r) => sum + r.checkpointsFound, 0)} checkpoint file(s) hold the state the replay reached at their seq`,
     `transit: ${transitShards} of ${layout.shardCount} shard(s)' outboxes, marks and transit halves`,
-    `day closings: ${daysChecked} stored closed day(s) against the replay's cuts (balances chunk by chunk, summary, cut seq)`,
+    `day closings: ${days.daysChecked} stored closed day(s) against the replay's cuts (balances chunk by chunk, summary, cut seq)`,
     `chains: ${chainGroups} decided cross-shard chain group(s)${layout.hasChains ? ' against the chain log' : ''}`,
   ];
   if (books !== null) {
     lines.push(`bookkeeping: ${count.format(books.vouchersChecked)} vouchers rebuilt from their entries, the general ledger against them, ${books.reports.length} day report(s); the money in flight at a cut is taken from the report (checked only where the cut marks say none)`);
   }
   return lines;
+}
+
+/** What an incremental run checked, and what it skipped because it needs every entry from seq 1. */
+function incrementalCoverage(replays: readonly ShardReplay[], { transitShards, layout, days, chainGroups }: CoverageInputs): string[] {
+  const tails = replays.map((r) => (r.seqFrom === 0 ? `shard ${r.shard}: ${count.format(r.entriesReplayed)} from seq 1 (no usable checkpoint)` : `shard ${r.shard}: ${count.format(r.entriesReplayed)} after checkpoint ${r.seqFrom}`));
+  return [
+    `journals (--incremental): ${replays.filter((r) => r.complete).length} of ${replays.length} shard(s) replayed to their last entry from their newest valid checkpoint (${tails.join('; ')}); every replayed entry compared byte for byte with its replay`,
+    'balances: whole-state check and conservation per ledger on the restored and replayed state',
+    `transit: ${transitShards} of ${layout.shardCount} shard(s)' outboxes, marks and transit halves (the outbox as the checkpoint captured it, then replayed)`,
+    `day closings: ${days.daysChecked} stored closed day(s) cut in the replayed tails; ${days.daysSkipped} cut before a checkpoint not checked`,
+    `chains: ${chainGroups} cross-shard chain group(s) decided in the replayed tails${layout.hasChains ? ' against the chain log' : ''}`,
+    'skipped (they need every entry from seq 1; run verify without --incremental): the recount of every account\'s posted balances and history index from all its transfer records, ' +
+      'the comparison of each checkpoint with a full replay, the bytes of entries before the checkpoint, closed days cut before it, and the bookkeeping store (its general ledger is rebuilt from every entry)',
+  ];
 }
 
 function snapshotWarnings(layout: DataDirLayout, replays: readonly ShardReplay[], warnings: string[]): void {

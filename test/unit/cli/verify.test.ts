@@ -59,7 +59,7 @@ describe('tally verify: usage', () => {
     const { status, out } = await verify(['--help']);
     expect(status).toBe(0);
     expect(out).toBe(verifyUsage);
-    expect(verifyUsage).toMatch(/^usage: tally verify \[--data DIR\] \[--chart FILE\] \[--json\]/);
+    expect(verifyUsage).toMatch(/^usage: tally verify \[--data DIR\] \[--chart FILE\] \[--json\] \[--incremental\]/);
     expect(verifyUsage).toMatch(/exit status: 0 every check passed, 1 a check failed .*\n\s+2 usage error/);
   });
 
@@ -138,10 +138,20 @@ describe('tally verify: a store with no entries yet', () => {
     await store(0, 1);
     const text = await verify(['--data', join(dir, 'data')]);
     expect(text.status).toBe(0);
-    expect(text.out).toMatch(/^verify: .*data: 1 shard\(s\), [\d.]+ s\n  shard 0: 0 entries, 0 accounts/);
+    expect(text.out).toMatch(/^verify: .*data: 1 shard\(s\), [\d.]+ s\n  shard 0: 0 entries, 0 replayed from seq 1, 0 accounts/);
     expect(text.out).toMatch(/\nverify: PASSED$/);
     const json = await verify(['--data', join(dir, 'data'), '--json']);
     expect(json.status).toBe(0);
-    expect(JSON.parse(json.out)).toMatchObject({ passed: true, shardCount: 1, entries: 0, problemCount: 0, problems: [], bookkeeping: null });
+    expect(JSON.parse(json.out)).toMatchObject({ mode: 'full', passed: true, shardCount: 1, entries: 0, problemCount: 0, problems: [], bookkeeping: null });
+  });
+
+  it('passes with --incremental too, saying it found no checkpoint and what it skipped', async () => {
+    await store(0, 1);
+    const text = await verify(['--data', join(dir, 'data'), '--incremental']);
+    expect(text.status).toBe(0);
+    expect(text.out).toMatch(/\n  shard 0: 0 entries, 0 replayed from seq 1, /);
+    expect(text.out).toContain('  note: shard 0: --incremental: no usable checkpoint: replayed from seq 1');
+    expect(text.out).toContain('  checked: skipped (they need every entry from seq 1; run verify without --incremental)');
+    expect(text.out).toMatch(/\nverify: PASSED$/);
   });
 });
