@@ -71,9 +71,11 @@ export const historyChunkNodes = 1 << 20;
 
 /**
  * Account slots whose history runs share one stored value (core/accounts/history-runs.ts): a flush writes one
- * put per block of slots that posted since the last flush, so a flush of 10,000 busy accounts is 10 puts.
+ * put per block of slots that posted since the last flush (157 puts for 10,000 busy accounts), and a history
+ * page reads a whole block per run it visits (lmdb-js copies a value whole). At 1,024 slots a block of 10,000
+ * busy accounts' runs was ~3 MB: an old account's oldest page took p50 44 ms, p99 0.4–2 s (bench/RESULTS.md).
  */
-export const historyBlockSlots = 1024;
+export const historyBlockSlots = 64;
 
 /** History nodes the buffer holds between two flushes: node numbers are i32 (a flush every few seconds holds far fewer). */
 export const historyBufferNodesMax = 0x7fff_ffff;
