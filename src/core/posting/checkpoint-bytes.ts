@@ -4,7 +4,7 @@
 // past its end. Nothing here knows the sections: only their bytes.
 
 import { assert } from '../assert.js';
-import { readU128, writeU128 } from '../u128.js';
+import { idKeyAt, readU128, writeU128 } from '../u128.js';
 
 const capacityInitial = 1 << 16;
 
@@ -157,19 +157,9 @@ export class CheckpointReader {
 
   key(): string {
     this.#need(16);
-    const at = this.#at;
-    const view = this.#view;
+    const key = idKeyAt(this.#view, this.#at);
     this.#at += 16;
-    return String.fromCharCode(
-      view.getUint16(at, true),
-      view.getUint16(at + 2, true),
-      view.getUint16(at + 4, true),
-      view.getUint16(at + 6, true),
-      view.getUint16(at + 8, true),
-      view.getUint16(at + 10, true),
-      view.getUint16(at + 12, true),
-      view.getUint16(at + 14, true),
-    );
+    return key;
   }
 
   /** A copy of the next length-prefixed bytes (aligned afresh, so typed views of any width fit). */
