@@ -73,6 +73,9 @@ export function journalEntryBytes(operation: number, count: number): number {
  */
 export const RecordSlice = { event: 0, result: eventBytes, balances: eventBytes + resultBytes } as const;
 
+/** Which parts of a record a reader needs (a bit set): each may lie in another stored piece of its entry. */
+export const RecordParts = { event: 1, result: 2, balances: 4, all: 7 } as const;
+
 /** Where the three parts of record `index` lie in an entry of `count` events of `operation` (balances −1: not kept). */
 export function recordRanges(operation: number, count: number, index: number): { event: number; result: number; balances: number } {
   assert(Number.isInteger(index) && index >= 0 && index < count, 'a record slice names an event of its entry');

@@ -10,7 +10,7 @@ import { CreditRates, HotBits, InboundBuffer } from '../hot/hot-inbound.js';
 import { IdMap } from '../accounts/id-map.js';
 import type { HistorySource } from '../accounts/history-runs.js';
 import { IdCache, IdTableKind, OwnedIds, noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts/id-cache.js';
-import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordSlice, resultsOffset } from './journal-entry.js';
+import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordParts, RecordSlice, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
@@ -27,10 +27,11 @@ export interface JournalSource extends Partial<HistorySource> {
   /** A persisted journal entry by seq, read synchronously. */
   entry(seq: number): Uint8Array | undefined;
   /**
-   * Record `index` of entry `seq` as a RecordSlice copy, read synchronously. Optional: a store that has it
-   * answers lookups of old records without copying their whole entry; without it `entry` is used.
+   * Record `index` of entry `seq` as a RecordSlice copy with at least the RecordParts in `parts` filled, read
+   * synchronously. Optional: a store that has it answers lookups of old records without copying their whole
+   * entry (and without the pieces of parts nobody asked for); without it `entry` is used.
    */
-  recordSlice?(seq: number, index: number): Uint8Array | undefined;
+  recordSlice?(seq: number, index: number, parts?: number): Uint8Array | undefined;
 }
 
 export type { HistorySource } from '../accounts/history-runs.js';
@@ -57,7 +58,10 @@ export interface FreezeHold {
 
 export type { LedgerTotals } from './ledger-totals.js';
 
-/** A stored record: its event at `at` in `view`, its result at `resultAt`, its balances after at `balancesAt` (−1: none kept). */
+/**
+ * A stored record: its event at `at` in `view`, its result at `resultAt`, its balances after at `balancesAt` (−1: none
+ * kept). Only the RecordParts asked of LedgerState.record are sure to be there.
+ */
 export interface RecordRef {
   view: DataView;
   at: number;
@@ -159,13 +163,14 @@ export class LedgerState {
     return entry;
   }
 
-  record(location: number): RecordRef {
+  /** The record at `location`, with (at least) the RecordParts in `parts`: by default its event alone. */
+  record(location: number, parts: number = RecordParts.event): RecordRef {
     const seq = Math.floor(location / locationEventsPerBatchMax);
     const index = location - seq * locationEventsPerBatchMax;
     const recent = this.recent.get(seq);
     if (recent === undefined && this.journal.recordSlice !== undefined) {
-      // An older record: cut out of the store's copy or map, never the whole entry copied per lookup.
-      const slice = this.journal.recordSlice(seq, index);
+      // An older record: cut out of the store's pieces that hold the parts asked for, never the whole entry.
+      const slice = this.journal.recordSlice(seq, index, parts);
       assert(slice !== undefined, `journal entry ${seq} missing`);
       const balancesAt = slice.byteLength > RecordSlice.balances ? RecordSlice.balances : -1;
       return { view: new DataView(slice.buffer, slice.byteOffset, slice.byteLength), at: RecordSlice.event, resultAt: RecordSlice.result, balancesAt };
@@ -184,7 +189,7 @@ export class LedgerState {
 
   /** The result stored with the event at `location` (for remembered failures): code | detail << 16. */
   storedResult(location: number): number {
-    const stored = this.record(location);
+    const stored = this.record(location, RecordParts.result);
     // The detail (e.g. why a close was refused) is part of the answer a retry must repeat.
     return stored.view.getUint32(stored.resultAt, true);
   }

@@ -3,6 +3,7 @@
 
 import { accountStaticBytes, statusNumber } from '../accounts/account-table.js';
 import { assert } from '../assert.js';
+import { RecordParts } from './journal-entry.js';
 import { errors } from '../errors.js';
 import {
   AccountLayout as A,
@@ -181,7 +182,7 @@ function pageNewestFirst(state: LedgerState, slot: number, query: HistoryQuery):
 }
 
 function writeHistoryEntry(state: LedgerState, slot: number, location: number, reply: Uint8Array, out: DataView, at: number): void {
-  const stored = state.record(location);
+  const stored = state.record(location, RecordParts.event | RecordParts.balances);
   writeTransferRecord(stored, reply, out, at);
   assert(stored.balancesAt >= 0, 'a transfer in an account history keeps its balances after');
   // A transit or suspense account stands in for the side whose account lives on another shard.

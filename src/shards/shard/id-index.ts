@@ -42,7 +42,7 @@ export const idIndexDatabases = ['idx', 'idBuckets', 'idStragglers'] as const;
 
 /** What the index needs of its journal store. */
 export interface IdIndexJournal {
-  /** Record `index` of entry `seq` as a RecordSlice (JournalStore.recordSlice), or undefined when it has none. */
+  /** Record `index` of entry `seq` as a RecordSlice with its event part at least (the id is all this reads), or undefined. */
   recordSlice(seq: number, index: number): Uint8Array | undefined;
   /** Highest seq on disk or in flight: a noted entry at or below it is a replayed one. */
   readonly seqLast: number;

@@ -11,7 +11,7 @@ import { balanceStride } from '../../core/accounts/account-table.js';
 import { assert } from '../../core/assert.js';
 import { bytesEqual } from '../../core/bytes.js';
 import { errors } from '../../core/errors.js';
-import { JournalHeader, RecordSlice, recordRanges, recordSliceBytes, recordSliceOf } from '../../core/posting/journal-entry.js';
+import { JournalHeader, RecordParts, RecordSlice, recordRanges, recordSliceBytes, recordSliceOf } from '../../core/posting/journal-entry.js';
 import { eventBytes } from '../../core/limits.js';
 import { resultBytes } from '../../core/layout.js';
 import { balancesAfterBytes } from '../../core/posting/journal-entry.js';
@@ -125,7 +125,7 @@ export class JournalStore implements HistorySource {
       assert(history !== undefined && pieces !== undefined, 'a writable store opens (creating) its history and entry-piece databases');
       const store = new JournalStore(path, root, journal, meta, days, history, pieces, lastSeqOf(journal));
       store.#ids = new IdIndex(root, {
-        recordSlice: (seq, index) => store.recordSlice(seq, index),
+        recordSlice: (seq, index) => store.recordSlice(seq, index, RecordParts.event),
         get seqLast() {
           return store.seqLast;
         },
@@ -286,7 +286,7 @@ export class JournalStore implements HistorySource {
   get idIndexIfAny(): IdIndex | null {
     if (this.#idsReadOnlyUnopened) {
       this.#idsReadOnlyUnopened = false;
-      this.#ids = IdIndex.openReadOnly(this.#root, { recordSlice: (seq, index) => this.recordSlice(seq, index), seqLast: this.seqLast, seqDurable: this.seqLast });
+      this.#ids = IdIndex.openReadOnly(this.#root, { recordSlice: (seq, index) => this.recordSlice(seq, index, RecordParts.event), seqLast: this.seqLast, seqDurable: this.seqLast });
     }
     return this.#ids;
   }
@@ -319,7 +319,7 @@ export class JournalStore implements HistorySource {
    * held there, else out of the one or two stored pieces that hold it (entry-pieces.ts) — never the whole entry.
    * Undefined when there is no such entry, or `index` names none of its events.
    */
-  recordSlice(seq: number, index: number): Uint8Array | undefined {
+  recordSlice(seq: number, index: number, parts: number = RecordParts.all): Uint8Array | undefined {
     if (!Number.isInteger(seq) || seq < 1 || seq > this.seqLast) return undefined;
     const slot = seq % journalCacheEntriesMax;
     const held = this.#cacheSeqs[slot] === seq ? this.#cache[slot] : this.#inFlight.get(seq);
@@ -330,9 +330,10 @@ export class JournalStore implements HistorySource {
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
     const ranges = recordRanges(view.getUint16(JournalHeader.operation, true), view.getUint32(JournalHeader.count, true), index);
     const slice = new Uint8Array(recordSliceBytes(ranges.balances >= 0));
-    this.#pieces.read(seq, head, ranges.event, eventBytes, slice, RecordSlice.event);
-    this.#pieces.read(seq, head, ranges.result, resultBytes, slice, RecordSlice.result);
-    if (ranges.balances >= 0) this.#pieces.read(seq, head, ranges.balances, balancesAfterBytes, slice, RecordSlice.balances);
+    // Only the pieces of the parts asked for (the rest of the slice stays zero): a lookup reads one piece, not three.
+    if ((parts & RecordParts.event) !== 0) this.#pieces.read(seq, head, ranges.event, eventBytes, slice, RecordSlice.event);
+    if ((parts & RecordParts.result) !== 0) this.#pieces.read(seq, head, ranges.result, resultBytes, slice, RecordSlice.result);
+    if ((parts & RecordParts.balances) !== 0 && ranges.balances >= 0) this.#pieces.read(seq, head, ranges.balances, balancesAfterBytes, slice, RecordSlice.balances);
     return slice;
   }
 

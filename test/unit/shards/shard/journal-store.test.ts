@@ -16,6 +16,7 @@ import {
   journalHeaderBytes,
   readJournalHeader,
   recordSliceOf,
+  RecordParts,
   RecordSlice,
   resultsOffset,
   writeJournalHeader,
@@ -325,6 +326,14 @@ describe('JournalStore entry pieces: a large entry stored as a head and pieces r
     const straddling = Array.from({ length: count }, (_, i) => i).filter((i) => Math.floor(eventOffset(i) / entryPieceBytes) !== Math.floor((eventOffset(i) + eventBytes - 1) / entryPieceBytes));
     expect(straddling.length).toBeGreaterThan(5);
     for (const index of [...straddling, 0, count - 1]) expect(store.recordSlice(1, index)).toEqual(recordSliceOf(entry, index));
+    // The parts asked for, and only those: a lookup reads its event's piece alone, the rest of the slice stays zero.
+    const whole = recordSliceOf(entry, count - 1);
+    const eventOnly = store.recordSlice(1, count - 1, RecordParts.event)!;
+    expect(eventOnly.subarray(0, RecordSlice.result)).toEqual(whole.subarray(0, RecordSlice.result));
+    expect(eventOnly.subarray(RecordSlice.result).every((byte) => byte === 0)).toBe(true);
+    const balancesOnly = store.recordSlice(1, 7, RecordParts.balances)!;
+    expect(balancesOnly.subarray(RecordSlice.balances)).toEqual(recordSliceOf(entry, 7).subarray(RecordSlice.balances));
+    expect(balancesOnly.subarray(0, RecordSlice.balances).every((byte) => byte === 0)).toBe(true);
   });
 
   it('drops the pieces of entries past a gap with their heads', async () => {
