@@ -145,9 +145,14 @@ export class IdIndex implements IdIndexSource {
   markDiskOnlyThrough(seq: number): void {
     assert(seq <= this.#journal.seqDurable, 'entries marked disk-only are durable');
     this.#seqApplied = Math.max(this.#seqApplied, seq);
-    for (const key of this.#buckets.getKeys({ reverse: true, limit: 1 })) {
+    // The highest bucket of the entries through `seq` only: the keys of later entries (the tail a restart replays
+    // next, at the top of the range) are skipped. Taking the very highest key made every id the tail replays look
+    // possibly old, so each cost a disk search (measured: 117 entries replayed in 10 s instead of ~2).
+    for (const key of this.#buckets.getKeys({ reverse: true })) {
+      if (seqOfBucketKey(key) > seq) continue;
       const bucketMax = bucketOfKey(key);
       for (const table of idTableKinds) this.#bucketMaxEvicted[table] = Math.max(this.#bucketMaxEvicted[table]!, bucketMax);
+      break;
     }
   }
 

@@ -64,9 +64,15 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
     // Newest valid checkpoint, then the journal's tail (a damaged checkpoint is skipped: the previous one is used).
     const files = new CheckpointFiles(dataDir, shardIndex, shardCount);
     const log = (line: string): void => console.error(`tally shard ${shardIndex}: ${line}`);
+    const restoreStartMs = performance.now();
     const { ledger, checkpointSeq } = ledgerFromCheckpoints(files, store, { shardIndex, shardCount, journal: store, outboxAcknowledged, idIndex }, log);
+    const replayStartMs = performance.now();
     const replayed = replayJournal(ledger, store);
-    if (checkpointSeq > 0) log(`started from checkpoint ${checkpointSeq}, replayed ${replayed} entries`);
+    // Both phases timed: what a restart costs, and where (issue #22: restart time must not grow with history).
+    const restoreMs = Math.round(replayStartMs - restoreStartMs);
+    const replayMs = Math.round(performance.now() - replayStartMs);
+    const from = checkpointSeq > 0 ? `checkpoint ${checkpointSeq} (restored in ${restoreMs} ms)` : 'seq 1 (no checkpoint)';
+    if (checkpointSeq > 0 || replayed > 0) log(`started from ${from}, replayed ${replayed} entries in ${replayMs} ms`);
     files.prune(); // a write a crash interrupted left its tmp file
     const onFatal = (error: unknown): void => exitSoon(shardIndex, error);
     const onOutboxAcknowledged = (peer: number, pairSeq: number): void => store.recordOutboxAcknowledged(peer, pairSeq);
