@@ -3,20 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import type { LatencySummary } from '../../../bench/load/latency.js';
 import { summaryMarkdown, summarySamples, type SustainRun } from '../../../bench/load/sustain-report.js';
-import { sampleOf, trendOf, type SustainSample } from '../../../bench/load/sustain-samples.js';
+import { trendOf } from '../../../bench/load/sustain-samples.js';
+import { sustainSamples } from '../../support/sustain-samples-run.js';
 
 /** Samples every `everySeconds`, posting `rateAt(t)` transfers/s over each interval, RssAnon `rssAt(t)`. */
-function run(everySeconds: number, untilSeconds: number, rateAt: (t: number) => number, rssAt: (t: number) => number | null): SustainSample[] {
-  const samples: SustainSample[] = [];
-  let posted = 0;
-  for (let t = everySeconds; t <= untilSeconds; t += everySeconds) {
-    posted += rateAt(t) * everySeconds;
-    const rss = rssAt(t);
-    const memory = rss === null ? null : { rssAnonBytes: rss, vmRssBytes: 2 * rss };
-    samples.push(sampleOf('uniform', { elapsedMs: t * 1000, transfersPosted: posted, memory, dataDirBytes: 200 * (posted + 1000), transfersOnServer: posted + 1000 }, samples.at(-1) ?? null));
-  }
-  return samples;
-}
+const run = sustainSamples;
 
 describe('the summary', () => {
   const latency: LatencySummary = { samples: 1, dropped: 0, p50Ms: 1, p90Ms: 1, p99Ms: 2, p999Ms: 2, maxMs: 2, meanMs: 1 };

@@ -2,20 +2,11 @@
 // RssAnon growth from the 2-minute mark (or the first sample of a short run) to the end, and the last
 // minute's throughput against the first's (or halves of a short run), each against the issue's target.
 import { describe, expect, it } from 'vitest';
-import { sampleOf, trendOf, type SustainSample } from '../../../bench/load/sustain-samples.js';
+import { sampleOf, trendOf } from '../../../bench/load/sustain-samples.js';
+import { sustainSamples } from '../../support/sustain-samples-run.js';
 
 /** Samples every `everySeconds`, posting `rateAt(t)` transfers/s over each interval, RssAnon `rssAt(t)`. */
-function run(everySeconds: number, untilSeconds: number, rateAt: (t: number) => number, rssAt: (t: number) => number | null): SustainSample[] {
-  const samples: SustainSample[] = [];
-  let posted = 0;
-  for (let t = everySeconds; t <= untilSeconds; t += everySeconds) {
-    posted += rateAt(t) * everySeconds;
-    const rss = rssAt(t);
-    const memory = rss === null ? null : { rssAnonBytes: rss, vmRssBytes: 2 * rss };
-    samples.push(sampleOf('uniform', { elapsedMs: t * 1000, transfersPosted: posted, memory, dataDirBytes: 200 * (posted + 1000), transfersOnServer: posted + 1000 }, samples.at(-1) ?? null));
-  }
-  return samples;
-}
+const run = sustainSamples;
 
 describe('sampleOf', () => {
   it('rates the interval since the previous sample, and divides the data dir by every transfer on the server', () => {
