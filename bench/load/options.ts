@@ -70,6 +70,8 @@ export interface LoadOptions {
   sustainSeconds: number | null;
   /** Seconds between two readings of the server's throughput, memory and disk in sustained mode. */
   sustainEverySeconds: number;
+  /** Sustained mode: the server's data dir, kept after the run (for profiling its reads); null: a temp dir, removed. */
+  dataDir: string | null;
 }
 
 const workloadHelp = workloadNames.map((name) => `                          ${name.padEnd(12)} ${workloadDescriptions[name]}`).join('\n');
@@ -114,6 +116,8 @@ ${workloadHelp}
                         kill -9, restart on the same data dir and the time to /health and to the first accepted
                         write, and the ledger checks on the restarted server (env TALLY_BENCH_SUSTAIN, default off)
   --sustain-every S     seconds between two readings in sustained mode (env TALLY_BENCH_SUSTAIN_EVERY, default 15)
+  --data-dir DIR        sustained mode: the server's data dir (must be empty or absent), kept after the run
+                        (default: a temp dir, removed)
   --out FILE            JSON result file (default bench/out/load-<timestamp>.json, sustain-<timestamp>.json)
   --server-cpu-prof     profile the server (node --cpu-prof) and print its hot spots
   --echo-server         show the server's (and PostgreSQL's) output
@@ -174,6 +178,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
       svgPath: values.svg ?? null,
       sustainSeconds,
       sustainEverySeconds: seconds('--sustain-every', values['sustain-every'] ?? env.TALLY_BENCH_SUSTAIN_EVERY ?? '15', 1),
+      dataDir: values['data-dir'] ?? null,
     },
   };
 }
@@ -216,6 +221,7 @@ function parseOrUsage(argv: readonly string[]) {
     svg: { type: 'string' },
     sustain: { type: 'string' },
     'sustain-every': { type: 'string' },
+    'data-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   return parseFlags(argv, options, (message) => new LoadUsageError(message));

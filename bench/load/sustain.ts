@@ -6,7 +6,7 @@
 // data dir timed to its first accepted write and its /health, the same reads again (caches cold), and the
 // ledger checks on the restarted server: nothing acknowledged may be missing after the kill.
 
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type Client } from '../../src/client/index.js';
 import { batchEventsMax, historyPageMax } from '../../src/core/limits.js';
@@ -41,7 +41,14 @@ const oldHistoryLimit = 100;
 export async function runSustain(options: LoadOptions, machine: MachineInfo, outDir: string, stamp: string): Promise<number> {
   const sustainSeconds = options.sustainSeconds!;
   // Manual day cuts: no midnight cut lands in the run. The restart may replay a long history: wait as long as it takes.
-  const server = await startServerProcess({ shardCount: options.shardCount, echo: options.echoServer, env: { TALLY_DAY_CUT: 'manual' }, readyTimeoutMs: restartTimeoutMs });
+  if (options.dataDir !== null) await emptyDir(options.dataDir);
+  const server = await startServerProcess({
+    shardCount: options.shardCount,
+    echo: options.echoServer,
+    env: { TALLY_DAY_CUT: 'manual' },
+    readyTimeoutMs: restartTimeoutMs,
+    ...(options.dataDir !== null ? { dataDir: options.dataDir } : {}),
+  });
   console.log(`server: pid ${server.pid}, ${server.url}, ${options.shardCount} shards, data ${server.dataDir}, day cut manual`);
   console.log(`sustained mode: ${sustainSeconds} s at batch ${batchEvents} per workload (${options.workloads.join(', ')}), a reading every ${options.sustainEverySeconds} s`);
   try {
@@ -217,3 +224,9 @@ async function timeOldReads(client: Client, oldIds: OldIdReservoir, source: Tran
 
 // The history page limit must be one the server takes.
 if (oldHistoryLimit > historyPageMax) throw new Error('sustain: oldHistoryLimit is above historyPageMax');
+
+/** A data dir given with --data-dir: created when absent; one holding files is refused (a run starts from nothing). */
+async function emptyDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if ((await readdir(dir)).length > 0) throw new Error(`--data-dir ${dir} is not empty: a sustained run starts from an empty data dir`);
+}

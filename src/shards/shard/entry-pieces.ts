@@ -9,6 +9,7 @@
 
 import type { Database } from 'lmdb';
 import { assert } from '../../core/assert.js';
+import { RecentBytes } from './recent-bytes.js';
 
 /**
  * 4 LMDB pages less the overflow page's header (24 bytes in lmdb-js's LMDB: page number, txnid, pad, flags, page
@@ -46,7 +47,10 @@ export function headOf(entry: Uint8Array): Uint8Array {
 
 export class EntryPieces {
   readonly #pieces: Database<Uint8Array, Uint8Array>;
-  readonly #cache = new Map<number, Uint8Array>();
+  readonly #cache = new RecentBytes(pieceCacheMax, entryPieceBytes);
+  /** The key of the piece being read (lmdb-js copies it into its own buffer at the call): no allocation per read. */
+  readonly #readKey = new Uint8Array(12);
+  readonly #readKeyView = new DataView(this.#readKey.buffer);
 
   constructor(pieces: Database<Uint8Array, Uint8Array>) {
     this.#pieces = pieces;
@@ -114,21 +118,19 @@ export class EntryPieces {
     void this.#pieces.remove(key);
   }
 
-  /** A copy of a stored piece, kept among the recent ones. */
+  /** A copy of a stored piece, kept among the recent ones: valid until pieceCacheMax more pieces are read. */
   #piece(seq: number, piece: number): Uint8Array {
     // Entries hold at most 8,192 events of ~200 bytes: far fewer than 2^12 pieces.
     const cacheKey = seq * 2 ** 12 + piece;
-    const cached = this.#cache.get(cacheKey);
-    if (cached !== undefined) return cached;
-    const bytes = this.#stored(seq, piece).slice();
-    if (this.#cache.size >= pieceCacheMax) this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(cacheKey, bytes);
-    return bytes;
+    return this.#cache.get(cacheKey) ?? this.#cache.keep(cacheKey, this.#stored(seq, piece));
   }
 
   /** A stored piece as lmdb-js reads it: valid only until the next read. */
   #stored(seq: number, piece: number): Uint8Array {
-    const stored = this.#pieces.getBinaryFast(pieceKey(seq, piece));
+    this.#readKeyView.setUint32(0, Math.floor(seq / 2 ** 32));
+    this.#readKeyView.setUint32(4, seq >>> 0);
+    this.#readKeyView.setUint32(8, piece);
+    const stored = this.#pieces.getBinaryFast(this.#readKey);
     assert(stored !== undefined, `piece ${piece} of journal entry ${seq} is missing`);
     // lmdb-js's reused buffer is longer than the value: its `length` (set per read), not byteLength, is the value's.
     return new Uint8Array(stored.buffer, stored.byteOffset, stored.length);

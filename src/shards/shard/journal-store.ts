@@ -11,11 +11,12 @@ import { balanceStride } from '../../core/accounts/account-table.js';
 import { assert } from '../../core/assert.js';
 import { bytesEqual } from '../../core/bytes.js';
 import { errors } from '../../core/errors.js';
-import { JournalHeader, RecordParts, RecordSlice, recordRanges, recordSliceBytes, recordSliceOf } from '../../core/posting/journal-entry.js';
+import { JournalHeader, RecordParts, RecordSlice, eventOffset, recordRanges, recordSliceBytes, recordSliceOf } from '../../core/posting/journal-entry.js';
 import { eventBytes } from '../../core/limits.js';
 import { resultBytes } from '../../core/layout.js';
 import { balancesAfterBytes } from '../../core/posting/journal-entry.js';
-import { EntryPieces, headOf } from './entry-pieces.js';
+import { EntryPieces, entryPieceBytes, headOf } from './entry-pieces.js';
+import { RecentBytes } from './recent-bytes.js';
 import { runBlockKey, type FlushedRuns, type HistorySource } from '../../core/accounts/history-runs.js';
 import { journalCacheEntriesMax, shardCountMax } from '../../core/limits.js';
 import { openEnvironmentReadOnly } from '../storage/read-only-env.js';
@@ -54,7 +55,7 @@ type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverw
 
 /** Named databases of a shard store: journal, meta, days, history (storage/store-catalog.ts lists them too). */
 /** meta, journal, entryPieces, days, history, and the id index's idx, idBuckets, idStragglers. */
-const databasesMax = 8;
+const databasesMax = 12;
 
 /** Entry heads recordSlice keeps (≤ 16 KiB each: 1 MiB). */
 const headsKeptMax = 64;
@@ -80,7 +81,7 @@ export class JournalStore implements HistorySource {
   /** Each entry past its head (entry-pieces.ts); null only read-only on a store written before pieces. */
   readonly #pieces: EntryPieces | null;
   /** Heads recordSlice read lately (≤ 16 KiB each), by seq: entries are never rewritten, except past a gap (discardAfter). */
-  readonly #heads = new Map<number, Uint8Array>();
+  readonly #heads = new RecentBytes(headsKeptMax, entryPieceBytes);
   /** Where entryViews assembles an entry stored in pieces (grown as needed, reused: valid until the next step). */
   readonly #assembly = { buffer: new Uint8Array(0) };
   /** Entries appended but not yet committed: LMDB reads cannot see them yet. */
@@ -125,7 +126,7 @@ export class JournalStore implements HistorySource {
       assert(history !== undefined && pieces !== undefined, 'a writable store opens (creating) its history and entry-piece databases');
       const store = new JournalStore(path, root, journal, meta, days, history, pieces, lastSeqOf(journal));
       store.#ids = new IdIndex(root, {
-        recordSlice: (seq, index) => store.recordSlice(seq, index, RecordParts.event),
+        eventInto: (seq, index, out) => store.eventInto(seq, index, out),
         get seqLast() {
           return store.seqLast;
         },
@@ -286,7 +287,7 @@ export class JournalStore implements HistorySource {
   get idIndexIfAny(): IdIndex | null {
     if (this.#idsReadOnlyUnopened) {
       this.#idsReadOnlyUnopened = false;
-      this.#ids = IdIndex.openReadOnly(this.#root, { recordSlice: (seq, index) => this.recordSlice(seq, index, RecordParts.event), seqLast: this.seqLast, seqDurable: this.seqLast });
+      this.#ids = IdIndex.openReadOnly(this.#root, { eventInto: (seq, index, out) => this.eventInto(seq, index, out), seqLast: this.seqLast, seqDurable: this.seqLast });
     }
     return this.#ids;
   }
@@ -337,6 +338,22 @@ export class JournalStore implements HistorySource {
     return slice;
   }
 
+  /**
+   * Copies the event of record `index` of entry `seq` into `out` (eventBytes), reading only the piece that holds
+   * it; false when there is no such event. The id index confirms its candidates so, allocating nothing.
+   */
+  eventInto(seq: number, index: number, out: Uint8Array): boolean {
+    if (!Number.isInteger(seq) || seq < 1 || seq > this.seqLast) return false;
+    const slot = seq % journalCacheEntriesMax;
+    const entry = (this.#cacheSeqs[slot] === seq ? this.#cache[slot] : this.#inFlight.get(seq)) ?? this.#head(seq);
+    if (entry === undefined || !isEventOf(entry, index)) return false;
+    const from = eventOffset(index);
+    if (from + eventBytes <= entry.byteLength) out.set(entry.subarray(from, from + eventBytes));
+    else if (this.#pieces !== null) this.#pieces.read(seq, entry, from, eventBytes, out, 0);
+    else return false;
+    return true;
+  }
+
   /** Entries from `fromSeq` in seq order, stopping before the first gap (entries past it were never acknowledged). */
   *entries(fromSeq: number): Generator<[seq: number, entry: Uint8Array]> {
     assert(Number.isInteger(fromSeq) && fromSeq >= 1, 'entries start at seq 1 or later');
@@ -374,11 +391,13 @@ export class JournalStore implements HistorySource {
     assert(this.seqDurable === this.seqLast, 'discard only before any append');
     const keys = [...this.#journal.getKeys({ start: seq + 1 })];
     const pieceKeys = this.#pieces?.keysAfter(seq) ?? [];
+    // Read before the commit removes them: the index keys any id of theirs made.
+    const idKeys = this.#ids?.keysOf(keys.map((key): [number, Uint8Array] => [key, this.#whole(key, this.#head(key)!.slice())])) ?? { seqs: [], times: [] };
     if (keys.length > 0 || pieceKeys.length > 0) {
       await this.#commit(`removing ${keys.length} journal entries after seq ${seq} (past a gap)`, () => {
         for (const key of keys) void this.#journal.remove(key);
         for (const key of pieceKeys) this.#pieces!.remove(key);
-        this.#ids?.removeAfter(keys);
+        this.#ids?.remove(idKeys);
       });
     }
     this.#heads.clear(); // a head past `seq` may be written again with other bytes
@@ -530,11 +549,8 @@ export class JournalStore implements HistorySource {
     if (kept !== undefined) return kept;
     const stored = this.#journal.getBinaryFast(seq);
     if (stored === undefined) return undefined;
-    // lmdb-js's reused buffer is longer than the value and valid until the next read: copy the value's `length`.
-    const head = Uint8Array.prototype.slice.call(stored, 0, stored.length);
-    if (this.#heads.size >= headsKeptMax) this.#heads.delete(this.#heads.keys().next().value!);
-    this.#heads.set(seq, head);
-    return head;
+    // lmdb-js's reused buffer is longer than the value and valid until the next read: keep the value's `length`.
+    return this.#heads.keep(seq, new Uint8Array(stored.buffer, stored.byteOffset, stored.length));
   }
 
   /** The whole entry of `seq` from its stored head (a copy the caller owns): the head itself unless pieces follow. */

@@ -31,6 +31,8 @@ describe('parseLoadArgs', () => {
     expect(options(['--sustain', '600'])).toMatchObject({ sustainSeconds: 600, sustainEverySeconds: 15, workloads: ['uniform', 'hot-credit'], baseline: 'none' });
     expect(options(['--sustain', '40', '--workloads', 'uniform', '--sustain-every', '5'])).toMatchObject({ sustainSeconds: 40, sustainEverySeconds: 5, workloads: ['uniform'] });
     expect(options([], { TALLY_BENCH_SUSTAIN: '86400', TALLY_BENCH_SUSTAIN_EVERY: '60' })).toMatchObject({ sustainSeconds: 86400, sustainEverySeconds: 60 });
+    expect(options(['--sustain', '40', '--data-dir', '/tmp/kept'])).toMatchObject({ dataDir: '/tmp/kept' });
+    expect(options([])).toMatchObject({ dataDir: null });
     // The baseline's account limit does not apply: there is no baseline in a sustained run.
     expect(options(['--sustain', '60', '--accounts', '20000000']).baseline).toBe('none');
   });

@@ -46,7 +46,7 @@ export function idIndexTasks(options: { calls: number; ids?: number }): MicroTas
       },
       digest: () => {
         const digest = new Digest().update(last!.index).updateNumber(last!.stragglers.length);
-        for (const [bucket, mask] of last!.buckets) digest.updateNumber(bucket).updateNumber(mask);
+        for (const [bucket, value] of last!.times) digest.updateNumber(bucket).update(value);
         return digest.hex();
       },
     };

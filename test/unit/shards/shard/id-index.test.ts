@@ -196,7 +196,7 @@ async function expectOldIdsAnswerAsBefore(shard: DiskShard, h: History): Promise
 }
 
 describe('deriveIndex', () => {
-  it('indexes an entry\'s ids by fingerprint whatever their order, buckets the time-ordered ones and keeps the rest apart', () => {
+  it('indexes an entry\'s ids by fingerprint whatever their order, by 4-ms bucket for the time-ordered ones and apart for the rest', () => {
     const nowMs = 1_700_000_000_000;
     const ids = [(BigInt(nowMs) << 80n) | 5n, 3n, (BigInt(nowMs - 40) << 80n) | 9n, (BigInt(nowMs) << 80n) | 4n, (1n << 127n) | 1n, (BigInt(nowMs - 40) << 80n) | 2n];
     const entry = new Uint8Array(journalEntryBytes(JournalEntryKind.create_transfers, ids.length));
@@ -208,22 +208,32 @@ describe('deriveIndex', () => {
     });
     const tableOf = (i: number) => (i % 2 === 0 ? IdTableKind.transfers : IdTableKind.transfersFailed);
     const derived = deriveIndex(3, entry, Uint32Array.from(ids, (_, i) => i | (tableOf(i) << ownedIdIndexBits)));
-    // Fingerprints ascend; each id is found at its own event in its own table, and in no other.
-    const fingerprints = Array.from({ length: ids.length }, (_, k) => new DataView(derived.index.buffer).getUint32(k * 4, true));
-    expect(fingerprints).toEqual([...fingerprints].sort((a, b) => a - b));
+    // 3n and 2^127 + 1 are no milliseconds near the entry's: stragglers, in idx; the rest in two 4-ms buckets, each
+    // split by the top 5 bits of the fingerprint (so keys are bucket × 32 + part).
+    expect(derived.stragglers.map((s) => s.key[0])).toEqual([tableOf(1), tableOf(4)]);
+    expect([...new Set([...derived.times.keys()].map((group) => Math.floor(group / 32)))].sort((a, b) => a - b)).toEqual([Math.floor((nowMs - 40) / 4), Math.floor(nowMs / 4)]);
+    expect([...derived.times.values()].reduce((sum, value) => sum + value.length / 6, 0)).toBe(4);
+    expect(derived.index.length).toBe(1 + 2 * 6); // the format byte, then two ids
+    const valueOf = (i: number): Uint8Array => {
+      if ([1, 4].includes(i)) return derived.index;
+      const bucket = Math.floor(Number(ids[i]! >> 80n) / 4);
+      return [...derived.times].find(([group, value]) => Math.floor(group / 32) === bucket && slotsOf(value, tableOf(i), view, eventOffset(i)).length > 0)?.[1] ?? new Uint8Array(0);
+    };
+    for (const value of [derived.index, ...derived.times.values()]) {
+      // Fingerprints ascend in each value.
+      const skip = value.length % 6;
+      const count = (value.length - skip) / 6;
+      const fingerprints = Array.from({ length: count }, (_, k) => new DataView(value.buffer, value.byteOffset + skip).getUint32(k * 4, true));
+      expect(fingerprints).toEqual([...fingerprints].sort((a, b) => a - b));
+    }
+    // Each id is found at its own event in its own table, in its own value, and in no other table.
     ids.forEach((_, i) => {
-      expect(slotsOf(derived.index, tableOf(i), view, eventOffset(i))).toEqual([i]);
-      expect(slotsOf(derived.index, IdTableKind.operations, view, eventOffset(i))).toEqual([]);
+      expect(slotsOf(valueOf(i), tableOf(i), view, eventOffset(i))).toEqual([i]);
+      expect(slotsOf(valueOf(i), IdTableKind.operations, view, eventOffset(i))).toEqual([]);
     });
     const absent = new DataView(new ArrayBuffer(16));
     absent.setUint32(0, 12345, true);
-    expect(slotsOf(derived.index, IdTableKind.transfers, absent, 0)).toEqual([]);
-    // 3n and 2^127 + 1 are no milliseconds near the entry's: stragglers; the rest fall in two 16-ms buckets.
-    expect(derived.stragglers.map((s) => s.key[0])).toEqual([tableOf(1), tableOf(4)]);
-    expect([...derived.buckets].sort((a, b) => a[0]! - b[0]!)).toEqual([
-      [Math.floor(nowMs / 16), (1 << IdTableKind.transfers) | (1 << IdTableKind.transfersFailed)],
-      [Math.floor((nowMs - 40) / 16), (1 << IdTableKind.transfers) | (1 << IdTableKind.transfersFailed)],
-    ].sort((a, b) => a[0]! - b[0]!));
+    for (const value of [derived.index, ...derived.times.values()]) expect(slotsOf(value, IdTableKind.transfers, absent, 0)).toEqual([]);
   });
 });
 
@@ -407,6 +417,51 @@ describe('ids on disk', () => {
     await store.close();
   });
 
+  it('reads a store written before idTimes (16-ms buckets naming entries whose idx holds every id)', async () => {
+    const dataDir = tempDir('tally-ids-');
+    let shard = DiskShard.open(dataDir);
+    const h = await makeHistory(shard);
+    const nowMs = shard.nowMs;
+    await shard.close();
+    await rewriteAsLegacyIndex(`${dataDir}/shard-0`);
+    shard = DiskShard.open(dataDir, nowMs);
+    await addFillers(shard, h.fillers, 4);
+    expect(shard.ledger.state.transfers.evictions).toBeGreaterThan(0);
+    await expectOldIdsAnswerAsBefore(shard, h);
+    // New entries are written in the new layout only; the old keys stay as they were.
+    const env = open({ path: `${dataDir}/shard-0`, maxDbs: 12 });
+    const legacy = env.openDB({ name: 'idBuckets', encoding: 'binary', keyEncoding: 'binary' });
+    const seqsInLegacy = [...legacy.getKeys()].map((key) => new DataView(key.buffer, key.byteOffset).getUint32(8));
+    expect(Math.max(...seqsInLegacy)).toBeLessThanOrEqual(legacySeqLast);
+    await env.close();
+    await shard.close();
+  });
+
+  it('removes the index keys of entries a recovery discards', async () => {
+    const dataDir = tempDir('tally-ids-');
+    let shard = DiskShard.open(dataDir);
+    expect(await shard.accounts([account(bank), account(bob)])).toEqual(['ok', 'ok']);
+    expect(await shard.transfers([transfer(shard.id(), bank, bob, 1n)])).toEqual(['ok']); // seq 2
+    expect(await shard.transfers([transfer(shard.id(), bank, bob, 1n), pending(shard.id(), bank, bob, 2n)])).toEqual(['ok', 'ok']); // seq 3
+    const nowMs = shard.nowMs;
+    await shard.close();
+    const timeKeysOf = async (seq: number): Promise<number> => {
+      const env = open({ path: `${dataDir}/shard-0`, maxDbs: 12 });
+      const times = env.openDB({ name: 'idTimes', encoding: 'binary', keyEncoding: 'binary' });
+      const count = [...times.getKeys()].filter((key) => new DataView(key.buffer, key.byteOffset).getUint32(9) === seq).length;
+      await env.close();
+      return count;
+    };
+    expect(await timeKeysOf(3)).toBeGreaterThan(0);
+    const env = open({ path: `${dataDir}/shard-0`, maxDbs: 12 });
+    await env.openDB({ name: 'journal', encoding: 'binary', keyEncoding: 'ordered-binary' }).remove(2);
+    await env.close();
+    shard = DiskShard.open(dataDir, nowMs);
+    expect(await shard.store.discardAfter(shard.ledger.seqLast)).toBe(1);
+    await shard.close();
+    expect(await timeKeysOf(3)).toBe(0);
+  });
+
   it('rewrites the index of a store written without one when it replays it', async () => {
     const dataDir = tempDir('tally-ids-');
     let shard = DiskShard.open(dataDir);
@@ -415,7 +470,7 @@ describe('ids on disk', () => {
     await shard.close();
     // What a store of a build before the index holds: the journal alone.
     const env = open({ path: `${dataDir}/shard-0`, maxDbs: 6 });
-    for (const name of ['idx', 'idBuckets', 'idStragglers']) {
+    for (const name of ['idx', 'idTimes', 'idStragglers']) {
       const db = env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' });
       expect(db.getCount()).toBeGreaterThan(0);
       await db.clearAsync();
@@ -431,3 +486,70 @@ describe('ids on disk', () => {
     await shard.close();
   });
 });
+
+/** Entries of the legacy layout in rewriteAsLegacyIndex (the spec checks no later entry joined it). */
+let legacySeqLast = 0;
+
+/**
+ * Rewrites a store's index as a build before idTimes wrote it: per entry one idx value of every owned id (6 B per
+ * id, no format byte) and idBuckets keys (ms >> 4 ‖ seq) → u8 table mask; no idTimes.
+ */
+async function rewriteAsLegacyIndex(path: string): Promise<void> {
+  const env = open({ path, maxDbs: 12 });
+  const binary = { encoding: 'binary', keyEncoding: 'binary' } as const;
+  const idx = env.openDB<Uint8Array, number>({ name: 'idx', ...binary, keyEncoding: 'ordered-binary' });
+  const times = env.openDB<Uint8Array, Uint8Array>({ name: 'idTimes', ...binary });
+  const legacy = env.openDB<Uint8Array, Uint8Array>({ name: 'idBuckets', ...binary });
+  const perSeq = new Map<number, { fingerprints: number[]; slots: number[] }>();
+  const add = (seq: number, value: Uint8Array) => {
+    const skip = value.length % 6;
+    const count = (value.length - skip) / 6;
+    const view = new DataView(value.buffer, value.byteOffset + skip);
+    const ids = perSeq.get(seq) ?? { fingerprints: [], slots: [] };
+    for (let k = 0; k < count; k++) {
+      ids.fingerprints.push(view.getUint32(k * 4, true));
+      ids.slots.push(view.getUint16(count * 4 + k * 2, true));
+    }
+    perSeq.set(seq, ids);
+  };
+  const bucketKeys = new Map<string, { key: Uint8Array; mask: number }>();
+  // idTimes keys: bucket of 4 ms u48 ‖ part u8 ‖ seq u48; idBuckets keys: bucket of 16 ms u48 ‖ seq u48.
+  for (const { key, value } of times.getRange({})) {
+    const keyView = new DataView(key.buffer, key.byteOffset);
+    const bucket4 = keyView.getUint16(0) * 2 ** 32 + keyView.getUint32(2);
+    const seq = keyView.getUint16(7) * 2 ** 32 + keyView.getUint32(9);
+    add(seq, value);
+    const legacyKey = new Uint8Array(12);
+    const legacyView = new DataView(legacyKey.buffer);
+    const bucket16 = Math.floor(bucket4 / 4);
+    legacyView.setUint16(0, Math.floor(bucket16 / 2 ** 32));
+    legacyView.setUint32(2, bucket16 % 2 ** 32);
+    legacyView.setUint16(6, Math.floor(seq / 2 ** 32));
+    legacyView.setUint32(8, seq % 2 ** 32);
+    const skip = value.length % 6;
+    const count = (value.length - skip) / 6;
+    let mask = 0;
+    for (let k = 0; k < count; k++) mask |= 1 << (new DataView(value.buffer, value.byteOffset).getUint16(count * 4 + k * 2, true) >>> 13);
+    const name = Array.from(legacyKey).join(',');
+    bucketKeys.set(name, { key: legacyKey, mask: (bucketKeys.get(name)?.mask ?? 0) | mask });
+  }
+  for (const { key, value } of idx.getRange({})) add(key as unknown as number, value);
+  await env.transaction(() => {
+    for (const { key, mask } of bucketKeys.values()) void legacy.put(key, Uint8Array.of(mask));
+    for (const [seq, { fingerprints, slots }] of perSeq) {
+      const order = fingerprints.map((_, k) => k).sort((a, b) => fingerprints[a]! - fingerprints[b]!);
+      const value = new Uint8Array(fingerprints.length * 6);
+      const view = new DataView(value.buffer);
+      order.forEach((k, n) => {
+        view.setUint32(n * 4, fingerprints[k]!, true);
+        view.setUint16(fingerprints.length * 4 + n * 2, slots[k]!, true);
+      });
+      void idx.put(seq, value);
+    }
+  });
+  // Entries with no owned id have an idx value too (the format byte): legacy ones held an empty list.
+  for (const { key, value } of idx.getRange({})) if (value.length === 1) await idx.put(key, new Uint8Array(0));
+  await times.clearAsync();
+  legacySeqLast = Math.max(...[...idx.getKeys()].map(Number));
+  await env.close();
+}
