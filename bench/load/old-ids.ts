@@ -3,7 +3,7 @@
 // from its first minutes, the ones a bounded server no longer holds in memory. Offers cost nothing once closed.
 
 import { TransferLayout } from '../../src/core/layout.js';
-import { transferIdOfWords } from './transfer-ids.js';
+import { seqOfTransferId, transferIdOfWords } from './transfer-ids.js';
 
 const idWord = TransferLayout.id / 4;
 const debitWord = TransferLayout.debitAccountId / 4;
@@ -12,6 +12,8 @@ export class OldIdReservoir {
   /** Ids of the transfers kept, and at the same index the account each one debits. */
   readonly ids: bigint[] = [];
   readonly debitAccountIds: bigint[] = [];
+  /** The sequence number of each id kept (transfer-ids.ts), to forget those of a refused request cheaply. */
+  private readonly seqs: number[] = [];
   private offered = 0;
   private isOpen = true;
 
@@ -34,8 +36,23 @@ export class OldIdReservoir {
     const slot = this.ids.length < this.capacity ? this.ids.length : this.below(this.offered);
     if (slot >= this.capacity) return;
     this.ids[slot] = transferIdOfWords(words, at + idWord);
+    this.seqs[slot] = seqOfTransferId(this.ids[slot]);
     // The bench's account ids fit the record's lowest word (TransferSource writes them so).
     this.debitAccountIds[slot] = BigInt(words[at + debitWord]);
+  }
+
+  /** Drops the ids kept whose sequence numbers lie in [first, last] (a request refused whole: never posted). */
+  forgetSeqs(first: number, last: number): void {
+    for (let slot = this.ids.length - 1; slot >= 0; slot--) {
+      if (this.seqs[slot] < first || this.seqs[slot] > last) continue;
+      const end = this.ids.length - 1;
+      this.ids[slot] = this.ids[end];
+      this.debitAccountIds[slot] = this.debitAccountIds[end];
+      this.seqs[slot] = this.seqs[end];
+      this.ids.length = end;
+      this.debitAccountIds.length = end;
+      this.seqs.length = end;
+    }
   }
 
   /** Takes no more offers: what is kept is now the run's old transfers. */

@@ -54,6 +54,9 @@ export interface DriveResult {
   measureToNs: bigint;
 }
 
+/** How long a request slot waits after an `overloaded` reply before sending again (a client backing off). */
+const overloadedBackoffMs = 10;
+
 interface Sent {
   sentAtNs: bigint;
   /** Kept until the reply, to read back a refused transfer. */
@@ -89,6 +92,9 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
         if (sent === undefined) return reject(new Error(`reply to unknown request ${reply.requestId}`));
         inFlight.delete(reply.requestId);
         if (reply.error) fail(reply.error.code, sent.body.byteLength / eventBytes);
+        // Refused whole before any part ran (the gateway's admission): none of it posted, so out of the sums.
+        const overloaded = reply.error?.code === 'overloaded';
+        if (overloaded) options.source.takeBackRequest(sent.body);
         const { ok, refused } = reply.error ? { ok: 0, refused: 0 } : countOutcomes(reply.body, sent.body, outcomes);
         totals.ok += ok;
         totals.refused += refused;
@@ -97,9 +103,22 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
           totals.requestsMeasured++;
           if (sent.sentAtNs >= measureFromNs) latencies.record(msBetween(sent.sentAtNs, nowNs));
         }
-        if (nowNs < measureToNs) sendNext();
-        else if (inFlight.size === 0) resolve();
+        afterReply(overloaded);
       });
+      let backingOff = 0;
+      /** The next request, at once, or after overloadedBackoffMs as a client backs off; resolves once all is answered past the window. */
+      const afterReply = (overloaded: boolean): void => {
+        if (process.hrtime.bigint() < measureToNs) {
+          if (!overloaded) return sendNext();
+          backingOff++;
+          setTimeout(() => {
+            backingOff--;
+            afterReply(false);
+          }, overloadedBackoffMs);
+          return;
+        }
+        if (inFlight.size === 0 && backingOff === 0) resolve();
+      };
       socket.on('close', () => (inFlight.size > 0 ? reject(new Error('socket closed with requests in flight')) : resolve()));
       for (let i = 0; i < options.inFlight; i++) sendNext();
     });

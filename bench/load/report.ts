@@ -146,6 +146,8 @@ export interface VerificationResult {
   transfersOk: number;
   /** Hot-debit transfers refused insufficient_funds by a slice: with transfersOk they make transfersIssued. */
   hotDebitRefused: number;
+  /** Transfers of requests refused whole (overloaded before any part ran), taken back out of every sum. */
+  transfersRefusedWhole: number;
   /** Refused transfers looked up (the first refusedIdsKeptMax) and found: must be 0. */
   refusedIdsChecked: number;
   refusedIdsFound: number;

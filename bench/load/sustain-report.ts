@@ -133,5 +133,7 @@ function trendLine(run: SustainRun): string {
       ? 'throughput trend: n/a'
       : `last ${t.rate.windowSeconds.toFixed(0)} s / first ${t.rate.windowSeconds.toFixed(0)} s: ${formatCount(t.rate.lastTransfersPerSecond)}/s / ${formatCount(t.rate.firstTransfersPerSecond)}/s = ` +
         `${t.rate.ratio.toFixed(2)} (target ≥ ${rateDecayTargetMin}: ${t.rate.targetMet ? 'met' : 'NOT met'})`;
-  return `- ${run.workload}, ${run.durationSeconds.toFixed(0)} s at batch ${run.batchEvents}: ${formatCount(run.transfersPerSecond)} transfers/s on average, p99 ${ms(run.latency.p99Ms)}; ${rss}; ${rate}.`;
+  const failures = Object.entries(run.failures);
+  const refused = failures.length === 0 ? '' : `; not posted: ${failures.map(([name, count]) => `${formatCount(count)} ${name}`).join(', ')} (overloaded: whole requests refused before any part ran, backpressure)`;
+  return `- ${run.workload}, ${run.durationSeconds.toFixed(0)} s at batch ${run.batchEvents}: ${formatCount(run.transfersPerSecond)} transfers/s on average, p99 ${ms(run.latency.p99Ms)}; ${rss}; ${rate}${refused}.`;
 }

@@ -34,7 +34,7 @@ const oldIdsKept = 10_000;
 const oldWindowSecondsMax = 120;
 const oldWindowFraction = 0.25;
 /** The reads of old transfers: calls of each kind, ids per lookup, entries per history page. */
-const oldReadCalls = 50;
+const oldReadCalls = 200;
 const oldLookupIds = 100;
 const oldHistoryLimit = 100;
 

@@ -100,6 +100,8 @@ export class TransferSource implements RandomSource {
   private current: WorkloadIssued;
   /** Sum of the amounts of every load transfer issued and not refused (exact while below 2^53). */
   amountIssuedTotal = 0;
+  /** Transfers of requests refused whole (overloaded), taken back out of every sum (takeBackRequest). */
+  transfersRefusedWhole = 0;
   /** The funding transfer's amount, once issued (0 before). */
   amountFundedTotal = 0;
   /**
@@ -248,6 +250,40 @@ export class TransferSource implements RandomSource {
   refusedForSliceMoney(body: Uint8Array, index: number): boolean {
     const words = new Uint32Array(body.buffer, body.byteOffset + index * eventBytes, wordsPerRecord);
     return this.takeBackRefused(transferIdOfWords(words, w.id), words[w.debit] - 1, words[w.credit] - 1, words[w.amount]);
+  }
+
+  /**
+   * Every transfer of `body` (a body of nextBody) was refused with the whole request (`overloaded`: the gateway
+   * admits a request whole or not at all, so none of it was applied): out of every sum, its samples marked refused.
+   * The caller sends it again or not; a retry is a new body.
+   */
+  takeBackRequest(body: Uint8Array): void {
+    const shardOf = this.universe.shardOf;
+    for (let at = 0; at < body.byteLength; at += eventBytes) {
+      const words = new Uint32Array(body.buffer, body.byteOffset + at, wordsPerRecord);
+      const debit = words[w.debit] - 1;
+      const credit = words[w.credit] - 1;
+      const amount = words[w.amount];
+      const hotDebit = debit === this.universe.hotDebitIndex;
+      if (hotDebit) this.hotDebitPaidByShard[shardOf[credit]] -= amount;
+      if (shardOf[debit] !== shardOf[credit] && !(hotDebit && this.hotDebitGroup !== null)) {
+        this.crossShardTransfersIssued--;
+        this.crossAmountByPair[shardOf[debit] * this.shardCount + shardOf[credit]] -= amount;
+      }
+      this.amountIssuedTotal -= amount;
+      this.current.amount -= amount;
+      if (this.expectedDebits !== null) {
+        this.expectedDebits[debit] -= amount;
+        this.expectedCredits![credit] -= amount;
+      }
+    }
+    // The body's sequence numbers run consecutively (writeNext): its samples and old ids are those in that range.
+    const count = body.byteLength / eventBytes;
+    const firstSeq = seqOfTransferId(transferIdOfWords(new Uint32Array(body.buffer, body.byteOffset, wordsPerRecord), w.id));
+    const lastSeq = firstSeq + count - 1;
+    for (const sample of this.current.samples) if (sample.seq >= firstSeq && sample.seq <= lastSeq) sample.refused = true;
+    this.oldIds?.forgetSeqs(firstSeq, lastSeq);
+    this.transfersRefusedWhole += count;
   }
 
   /** refusedForSliceMoney for a transfer of nextInput. */

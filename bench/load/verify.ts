@@ -63,6 +63,7 @@ export async function verifyLedger(client: Client, source: TransferSource, input
     transfersIssued: source.transfersIssued,
     transfersOk: inputs.transfersOk,
     hotDebitRefused: source.hotDebitRefused,
+    transfersRefusedWhole: source.transfersRefusedWhole,
     refusedIdsChecked: refusedIds.length,
     refusedIdsFound: refusedFound,
     issuedByWorkload: Object.fromEntries(
@@ -90,7 +91,7 @@ export async function verifyLedger(client: Client, source: TransferSource, input
     crossShardSamplesChecked: crossSamples.length,
     crossShardPayeesCredited,
     passed:
-      inputs.transfersOk + source.hotDebitRefused === source.transfersIssued &&
+      inputs.transfersOk + source.hotDebitRefused + source.transfersRefusedWhole === source.transfersIssued &&
       refusedFound === 0 &&
       inputs.transitAtVerify.inFlight === 0 &&
       accounts.length === source.accountTotal &&

@@ -172,6 +172,15 @@ export const transitInstructionsRetainedMax = 1_000_000;
 /** Instructions in one delivery to a receiving shard (as many as events in one batch). */
 export const transitDeliveryInstructionsMax = batchEventsMax;
 
+/**
+ * Where the gateway starts refusing transfer requests (`overloaded`, the whole request, before any part runs) for a
+ * shard whose instructions wait for receivers: instructions the relay holds from it, plus one per event of its parts
+ * admitted and not answered yet. Below the shard's own limit by what the relay's view may lag the shard's outbox
+ * (acknowledgements go back every tick; returns ride on deliveries): 16 batches. The shard's own refusal then never
+ * fires, and a request is never applied on some shards and refused on another.
+ */
+export const transitInstructionsAdmittedMax = transitInstructionsRetainedMax - 16 * batchEventsMax;
+
 /** Control tasks one shard host has at once: chain decisions and votes in doubt, the relay's delivery, status,
  * fetch and acknowledgement, status probes, snapshot holds and releases, day cuts, warm-up and close — about a
  * dozen by construction, with headroom. They have worker slots of their own beside shardTasksInFlightMax, so

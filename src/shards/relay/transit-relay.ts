@@ -205,6 +205,13 @@ export class TransitRelay {
     return this.#pairs[from * this.#shardCount + to]!.last;
   }
 
+  /** Instructions `from` issued that the relay holds for any receiver (issued as far as it knows, not yet applied). */
+  outboundQueued(from: number): number {
+    let queued = 0;
+    for (let to = 0; to < this.#shardCount; to++) if (to !== from) queued += this.#pairs[from * this.#shardCount + to]!.queued;
+    return queued;
+  }
+
   /** Takes the instructions `from` issued (the tail of a durable reply). */
   onOutbound(from: number, bytes: Uint8Array): void {
     assert(bytes.byteLength % InstructionLayout.bytes === 0, 'outbound bytes are whole instructions');

@@ -6,8 +6,8 @@
 import { assert } from '../../core/assert.js';
 import { errors } from '../../core/errors.js';
 import { resultBytes } from '../../core/layout.js';
-import { chainRequestsQueuedMax } from '../../core/limits.js';
-import { isWriteOperation } from '../../core/operations.js';
+import { chainRequestsQueuedMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
+import { isWriteOperation, WireOperation } from '../../core/operations.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../../core/wire/route-plan.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
@@ -20,26 +20,29 @@ export type ShardWriteObserver = (shard: number, seconds: number, events: number
 
 export class RequestRouting {
   readonly #hosts: readonly ShardHost[];
-  readonly #transit: Pick<TransitRelay, 'onOutbound'>;
+  readonly #transit: Pick<TransitRelay, 'onOutbound' | 'outboundQueued'>;
   readonly #chains: Pick<ChainCoordinator, 'run'>;
   readonly #shutdown: Pick<Shutdown, 'begun'>;
   #shardWrites: ShardWriteObserver | null = null;
   /** Requests with chains across shards, from admission to answer (at most chainRequestsQueuedMax). */
   #chainRequests = 0;
+  /** Per shard: events of its create_transfers parts admitted and not answered yet (each may issue an instruction). */
+  readonly #outboundReserved: Float64Array;
 
-  constructor(hosts: readonly ShardHost[], transit: Pick<TransitRelay, 'onOutbound'>, chains: Pick<ChainCoordinator, 'run'>, shutdown: Pick<Shutdown, 'begun'>) {
+  constructor(hosts: readonly ShardHost[], transit: Pick<TransitRelay, 'onOutbound' | 'outboundQueued'>, chains: Pick<ChainCoordinator, 'run'>, shutdown: Pick<Shutdown, 'begun'>) {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
     this.#transit = transit;
     this.#chains = chains;
     this.#shutdown = shutdown;
+    this.#outboundReserved = new Float64Array(hosts.length);
   }
 
   /** Resolves with the merged reply (durable, for writes); rejects with a TallyError. */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (this.#shutdown.begun) throw errors.shuttingDown();
     const plan = planRoute(operation, body, this.#hosts.length);
-    this.#admit(plan);
+    this.#admit(operation, plan);
     if (plan.crossChains === null) return mergeReplies(plan, await Promise.all(plan.requests.map((request) => this.#run(operation, request, plan.eventCount))));
     // Counted from here, before any part runs: one refused is refused whole, and the coordinator's queue
     // (one group decides at a time, each request holding its body) stays bounded.
@@ -70,9 +73,17 @@ export class RequestRouting {
   /** A write's reply carries the cross-shard instructions it issued after its results: they go to the relay. */
   async #run(operation: number, request: ShardRequest, eventCount: number): Promise<Uint8Array> {
     const startedMs = performance.now();
-    const reply = await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
-    if (!isWriteOperation(operation)) return reply;
     const events = request.indexes?.length ?? eventCount;
+    let reply: Uint8Array;
+    try {
+      reply = await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
+    } catch (error) {
+      this.#release(operation, request.shard, events);
+      throw error;
+    }
+    if (!isWriteOperation(operation)) return reply;
+    // Released once the part's instructions are with the relay (below), in the same turn: never counted twice or not at all.
+    this.#release(operation, request.shard, events);
     this.#shardWrites?.(request.shard, (performance.now() - startedMs) / 1000, events);
     const resultsBytes = events * resultBytes;
     if (reply.byteLength === resultsBytes) return reply;
@@ -82,13 +93,30 @@ export class RequestRouting {
   }
 
   /**
-   * Refuses the whole request before any part runs when one of its shards is full, so that overload
-   * never leaves a request applied on some shards only.
+   * Refuses the whole request before any part runs when one of its shards is full, or (transfers) when one
+   * of its shards has so many instructions waiting for receivers that its own outbox could fill before the
+   * part runs: overload never leaves a request applied on some shards only. Admitted transfer parts reserve
+   * one instruction per event until answered.
    */
-  #admit(plan: RoutePlan): void {
+  #admit(operation: number, plan: RoutePlan): void {
     for (const request of plan.requests) {
       const host = this.#hosts[request.shard]!;
       if (!host.hasCapacity()) throw errors.overloaded(`shard ${request.shard} holds ${host.tasksOutstanding} tasks (shardQueueDepthMax)`);
     }
+    if (operation !== WireOperation.create_transfers) return;
+    for (const request of plan.requests) {
+      const shard = request.shard;
+      const waiting = this.#transit.outboundQueued(shard) + this.#outboundReserved[shard]!;
+      if (waiting + (request.indexes?.length ?? plan.eventCount) > transitInstructionsAdmittedMax) {
+        throw errors.overloaded(`shard ${shard} has ${waiting} cross-shard instructions waiting for receivers (transitInstructionsAdmittedMax)`);
+      }
+    }
+    for (const request of plan.requests) this.#outboundReserved[request.shard]! += request.indexes?.length ?? plan.eventCount;
+  }
+
+  #release(operation: number, shard: number, events: number): void {
+    if (operation !== WireOperation.create_transfers) return;
+    this.#outboundReserved[shard]! -= events;
+    assert(this.#outboundReserved[shard]! >= 0, 'reserved instructions are released once each');
   }
 }

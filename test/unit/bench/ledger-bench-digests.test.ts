@@ -20,9 +20,9 @@ const pinned: Record<string, string> = {
   'decodeTransferStates 64': '3965adbe',
   'decodeAccountStates 64': 'f68952bf',
   'subjectVoucherOf 64 transfers (5,000 accounts)': '7868040f',
-  'id index: derive 64 sorted ids': 'c33e606d',
-  'id index: derive 64 interleaved ids': 'aede30c9',
-  'id index: derive 64 counted ids': '30fd769e',
+  'id index: derive 64 sorted ids': '9fd23f0c',
+  'id index: derive 64 interleaved ids': 'bdd24cdb',
+  'id index: derive 64 counted ids': 'afd3e11e',
 };
 
 describe('micro-benchmark workloads, scaled down', () => {

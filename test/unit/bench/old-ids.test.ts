@@ -85,3 +85,35 @@ describe('pickDistinct', () => {
     expect(pickDistinct([], 100, seeded(5))).toEqual([]);
   });
 });
+
+describe('a request refused whole (overloaded)', () => {
+  it('comes out of every sum of the source, its samples marked refused, its old id forgotten', () => {
+    const source = new TransferSource(100, 2, 7);
+    source.workload = 'hot-credit';
+    const reservoir = new OldIdReservoir(1000, seeded(5));
+    source.oldIds = reservoir;
+    source.nextBody(40);
+    const before = {
+      amount: source.amountIssuedTotal,
+      cross: source.crossShardTransfersIssued,
+      pairs: [...source.crossAmountByPair],
+      debits: [...source.expectedDebits!],
+      credits: [...source.expectedCredits!],
+      kept: [...reservoir.ids],
+    };
+    const refused = source.nextBody(40);
+    expect(source.amountIssuedTotal).toBeGreaterThan(before.amount);
+    source.takeBackRequest(refused);
+    expect({
+      amount: source.amountIssuedTotal,
+      cross: source.crossShardTransfersIssued,
+      pairs: [...source.crossAmountByPair],
+      debits: [...source.expectedDebits!],
+      credits: [...source.expectedCredits!],
+      kept: [...reservoir.ids],
+    }).toEqual(before);
+    expect(source.transfersRefusedWhole).toBe(40);
+    const refusedIds = new Set(Array.from({ length: 40 }, (_, i) => decodeTransfer(new DataView(refused.buffer), i * 128).id));
+    for (const sample of source.samples) expect(sample.refused).toBe(refusedIds.has(sample.id));
+  });
+});

@@ -430,7 +430,7 @@ describe('ids on disk', () => {
     await expectOldIdsAnswerAsBefore(shard, h);
     // New entries are written in the new layout only; the old keys stay as they were.
     const env = open({ path: `${dataDir}/shard-0`, maxDbs: 12 });
-    const legacy = env.openDB({ name: 'idBuckets', encoding: 'binary', keyEncoding: 'binary' });
+    const legacy = env.openDB<Uint8Array, Uint8Array>({ name: 'idBuckets', encoding: 'binary', keyEncoding: 'binary' });
     const seqsInLegacy = [...legacy.getKeys()].map((key) => new DataView(key.buffer, key.byteOffset).getUint32(8));
     expect(Math.max(...seqsInLegacy)).toBeLessThanOrEqual(legacySeqLast);
     await env.close();
@@ -447,7 +447,7 @@ describe('ids on disk', () => {
     await shard.close();
     const timeKeysOf = async (seq: number): Promise<number> => {
       const env = open({ path: `${dataDir}/shard-0`, maxDbs: 12 });
-      const times = env.openDB({ name: 'idTimes', encoding: 'binary', keyEncoding: 'binary' });
+      const times = env.openDB<Uint8Array, Uint8Array>({ name: 'idTimes', encoding: 'binary', keyEncoding: 'binary' });
       const count = [...times.getKeys()].filter((key) => new DataView(key.buffer, key.byteOffset).getUint32(9) === seq).length;
       await env.close();
       return count;
