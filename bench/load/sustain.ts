@@ -14,7 +14,7 @@ import { startServerProcess, type ServerProcess } from '../../test/support/serve
 import { coresUsed, readCpu } from './cpu-usage.js';
 import type { HotMarking } from './hot-accounts.js';
 import { LatencyRecorder, msBetween } from './latency.js';
-import { createAccounts, fundHotDebit, markBeforeFirstPhase, verify } from './ledger-steps.js';
+import { createAccounts, fundHotDebit, markBeforeFirstPhase, verify, waitTransitIdle } from './ledger-steps.js';
 import { OldIdReservoir, pickDistinct } from './old-ids.js';
 import { pipeliningFor, type LoadOptions } from './options.js';
 import { drive } from './raw-driver.js';
@@ -70,7 +70,10 @@ export async function runSustain(options: LoadOptions, machine: MachineInfo, out
     }
     oldIds.close();
     const oldIdAgeSeconds = idAges(oldIds.ids);
-    console.log(`reads of old transfers (${oldIds.ids.length} kept from the first ${(oldWindowMs / 1000).toFixed(0)} s), traffic stopped:`);
+    // Traffic stopped is not the server idle: credits in transit still land (a hot shard may hold a backlog of
+    // them). The reads are timed once they have, so they measure reads, not the queue of writes before them.
+    await waitTransitIdle(server, 'old reads', options.transitTimeoutSeconds * 1000);
+    console.log(`reads of old transfers (${oldIds.ids.length} kept from the first ${(oldWindowMs / 1000).toFixed(0)} s), traffic stopped, transit idle:`);
     const reads = [await timeOldReads(client, oldIds, source, 'before the kill')];
     await client.close();
     console.log('kill -9, then a restart on the same data dir');
