@@ -92,26 +92,20 @@ describe('a request refused whole (overloaded)', () => {
     source.workload = 'hot-credit';
     const reservoir = new OldIdReservoir(1000, seeded(5));
     source.oldIds = reservoir;
-    source.nextBody(40);
-    const before = {
+    const sums = () => ({
       amount: source.amountIssuedTotal,
       cross: source.crossShardTransfersIssued,
       pairs: [...source.crossAmountByPair],
       debits: [...source.expectedDebits!],
       credits: [...source.expectedCredits!],
       kept: [...reservoir.ids],
-    };
+    });
+    source.nextBody(40);
+    const before = sums();
     const refused = source.nextBody(40);
     expect(source.amountIssuedTotal).toBeGreaterThan(before.amount);
     source.takeBackRequest(refused);
-    expect({
-      amount: source.amountIssuedTotal,
-      cross: source.crossShardTransfersIssued,
-      pairs: [...source.crossAmountByPair],
-      debits: [...source.expectedDebits!],
-      credits: [...source.expectedCredits!],
-      kept: [...reservoir.ids],
-    }).toEqual(before);
+    expect(sums()).toEqual(before);
     expect(source.transfersRefusedWhole).toBe(40);
     const refusedIds = new Set(Array.from({ length: 40 }, (_, i) => decodeTransfer(new DataView(refused.buffer), i * 128).id));
     for (const sample of source.samples) expect(sample.refused).toBe(refusedIds.has(sample.id));
