@@ -2,7 +2,7 @@
 // Never partially applies: every check runs before the first `move`. Returns a result code.
 
 import { assert } from '../assert.js';
-import { StatusBits, balanceWordIndex } from '../accounts/account-table.js';
+import { StatusBits, accountStaticBytes, balanceWordIndex } from '../accounts/account-table.js';
 import { TransferLayout as T } from '../layout.js';
 import { amountMax, balanceMax } from '../limits.js';
 import type { LedgerState } from './ledger-state.js';
@@ -11,7 +11,7 @@ import { AccountFlags, TransferFlags, TransferStatus, transferKindFlags } from '
 import { equalIdsAt, idKeyAt } from '../u128.js';
 import { isZeroU64At } from '../u64-words.js';
 import { shardOfIdAt } from '../routing.js';
-import { SystemAccountKind, systemAccountSlot } from '../accounts/system-accounts.js';
+import { SystemAccountKind, isSystemIdAt, systemAccountSlot } from '../accounts/system-accounts.js';
 import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
@@ -139,12 +139,27 @@ function pendingRefusal(state: LedgerState, posting: Posting): number | undefine
   const hold = state.pendings.get(referenceKey(posting));
   if (hold === undefined) return closedHoldRefusal(state, posting);
   if (hold.debitSlot !== posting.debit || hold.creditSlot !== posting.credit) return ResultCode.accounts_mismatch;
+  if (!sameRemotePayee(state, posting, hold.creditSlot)) return ResultCode.accounts_mismatch;
   if (posting.amount > hold.amount) return ResultCode.exceeds_pending_amount;
   const isVoid = posting.kind === TransferFlags.void_pending;
   if (isVoid && posting.amount !== 0n && posting.amount !== hold.amount) return ResultCode.amount_invalid;
   if (posting.amount === 0n || isVoid) posting.amount = hold.amount;
   assert(posting.amount > 0n && posting.amount <= hold.amount, 'a hold posts or voids 1..its amount');
   return undefined;
+}
+
+/**
+ * A hold whose payee lives on another shard holds its money on this shard's transit account, which every payee
+ * of that shard shares: the slots compared above cannot tell them apart. The post or void must name the hold's own
+ * payee, read from the pending transfer's record, or it would send the money to another account.
+ */
+function sameRemotePayee(state: LedgerState, posting: Posting, creditSlot: number): boolean {
+  const statics = state.accounts.statics;
+  if (!isSystemIdAt(new DataView(statics.buffer, statics.byteOffset, statics.byteLength), creditSlot * accountStaticBytes)) return true;
+  const location = state.transfers.getAt(posting.view, posting.at + T.pendingId);
+  assert(location >= 0, 'an open hold is a stored pending transfer');
+  const pending = state.record(location);
+  return equalIdsAt(pending.view, pending.at + T.creditAccountId, posting.view, posting.at + T.creditAccountId);
 }
 
 /** Why a hold not open is refused: it never was one, or was posted, voided or expired (hold-outcomes.ts). */
