@@ -258,24 +258,9 @@ export class TransferSource implements RandomSource {
    * The caller sends it again or not; a retry is a new body.
    */
   takeBackRequest(body: Uint8Array): void {
-    const shardOf = this.universe.shardOf;
     for (let at = 0; at < body.byteLength; at += eventBytes) {
       const words = new Uint32Array(body.buffer, body.byteOffset + at, wordsPerRecord);
-      const debit = words[w.debit] - 1;
-      const credit = words[w.credit] - 1;
-      const amount = words[w.amount];
-      const hotDebit = debit === this.universe.hotDebitIndex;
-      if (hotDebit) this.hotDebitPaidByShard[shardOf[credit]] -= amount;
-      if (shardOf[debit] !== shardOf[credit] && !(hotDebit && this.hotDebitGroup !== null)) {
-        this.crossShardTransfersIssued--;
-        this.crossAmountByPair[shardOf[debit] * this.shardCount + shardOf[credit]] -= amount;
-      }
-      this.amountIssuedTotal -= amount;
-      this.current.amount -= amount;
-      if (this.expectedDebits !== null) {
-        this.expectedDebits[debit] -= amount;
-        this.expectedCredits![credit] -= amount;
-      }
+      this.addToSums(words[w.debit] - 1, words[w.credit] - 1, -words[w.amount]);
     }
     // The body's sequence numbers run consecutively (writeNext): its samples and old ids are those in that range.
     const count = body.byteLength / eventBytes;
@@ -332,22 +317,9 @@ export class TransferSource implements RandomSource {
     pickPair(this.currentWorkload, this.universe, this, this.pair);
     const { debit, credit } = this.pair;
     const amount = 1 + (seq % amountCycle);
-    const shardOf = this.universe.shardOf;
-    const hotDebit = debit === this.universe.hotDebitIndex;
-    if (hotDebit) this.hotDebitPaidByShard[shardOf[credit]] += amount;
-    // A hot-outbound account's debit is served on the payee's shard (by its slice there, or by the account at home).
-    if (shardOf[debit] !== shardOf[credit] && !(hotDebit && this.hotDebitGroup !== null)) {
-      this.crossShardTransfersIssued++;
-      this.crossAmountByPair[shardOf[debit] * this.shardCount + shardOf[credit]] += amount;
-    }
-    this.amountIssuedTotal += amount;
     const issued = this.current;
     issued.transfers++;
-    issued.amount += amount;
-    if (this.expectedDebits !== null) {
-      this.expectedDebits[debit] += amount;
-      this.expectedCredits![credit] += amount;
-    }
+    this.addToSums(debit, credit, amount);
     // Account ids below 2^32 fill one word; the other words of the record stay zero as the protocol requires.
     writeTransferId(words, at + w.id, this.idMs, this.runTag, seq);
     words[at + w.debit] = debit + 1;
@@ -356,6 +328,24 @@ export class TransferSource implements RandomSource {
     words[at + w.ledger] = benchLedger;
     words[at + w.codeAndFlags] = benchTransferCode; // code in the low half, flags (none) in the high half
     this.maybeSample(issued, words, at, seq, debit, credit, amount);
+  }
+
+  /** A transfer's amount into every sum (`amount` < 0: taken back out of them, transfer counts included). */
+  private addToSums(debit: number, credit: number, amount: number): void {
+    const shardOf = this.universe.shardOf;
+    const hotDebit = debit === this.universe.hotDebitIndex;
+    if (hotDebit) this.hotDebitPaidByShard[shardOf[credit]] += amount;
+    // A hot-outbound account's debit is served on the payee's shard (by its slice there, or by the account at home).
+    if (shardOf[debit] !== shardOf[credit] && !(hotDebit && this.hotDebitGroup !== null)) {
+      this.crossShardTransfersIssued += Math.sign(amount);
+      this.crossAmountByPair[shardOf[debit] * this.shardCount + shardOf[credit]] += amount;
+    }
+    this.amountIssuedTotal += amount;
+    this.current.amount += amount;
+    if (this.expectedDebits !== null) {
+      this.expectedDebits[debit] += amount;
+      this.expectedCredits![credit] += amount;
+    }
   }
 
   /** The millisecond prefix of the next ids: now, or the last one if the clock stepped back (ids keep increasing). */

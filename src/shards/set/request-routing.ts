@@ -73,17 +73,16 @@ export class RequestRouting {
   /** A write's reply carries the cross-shard instructions it issued after its results: they go to the relay. */
   async #run(operation: number, request: ShardRequest, eventCount: number): Promise<Uint8Array> {
     const startedMs = performance.now();
-    const events = request.indexes?.length ?? eventCount;
+    const events = eventsOf(request, eventCount);
     let reply: Uint8Array;
     try {
       reply = await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
-    } catch (error) {
+    } finally {
+      // Answered or failed: released in the turn that hands its instructions to the relay (below), so never counted
+      // twice or not at all.
       this.#release(operation, request.shard, events);
-      throw error;
     }
     if (!isWriteOperation(operation)) return reply;
-    // Released once the part's instructions are with the relay (below), in the same turn: never counted twice or not at all.
-    this.#release(operation, request.shard, events);
     this.#shardWrites?.(request.shard, (performance.now() - startedMs) / 1000, events);
     const resultsBytes = events * resultBytes;
     if (reply.byteLength === resultsBytes) return reply;
@@ -107,11 +106,11 @@ export class RequestRouting {
     for (const request of plan.requests) {
       const shard = request.shard;
       const waiting = this.#transit.outboundQueued(shard) + this.#outboundReserved[shard]!;
-      if (waiting + (request.indexes?.length ?? plan.eventCount) > transitInstructionsAdmittedMax) {
+      if (waiting + eventsOf(request, plan.eventCount) > transitInstructionsAdmittedMax) {
         throw errors.overloaded(`shard ${shard} has ${waiting} cross-shard instructions waiting for receivers (transitInstructionsAdmittedMax)`);
       }
     }
-    for (const request of plan.requests) this.#outboundReserved[request.shard]! += request.indexes?.length ?? plan.eventCount;
+    for (const request of plan.requests) this.#outboundReserved[request.shard]! += eventsOf(request, plan.eventCount);
   }
 
   #release(operation: number, shard: number, events: number): void {
@@ -119,4 +118,9 @@ export class RequestRouting {
     this.#outboundReserved[shard]! -= events;
     assert(this.#outboundReserved[shard]! >= 0, 'reserved instructions are released once each');
   }
+}
+
+/** The events of a shard's part: those its indexes name, or the whole request's. */
+function eventsOf(request: ShardRequest, eventCount: number): number {
+  return request.indexes?.length ?? eventCount;
 }

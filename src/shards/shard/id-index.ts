@@ -83,7 +83,8 @@ export class IdIndex implements IdIndexSource {
   /** Lookups that touched the disk (tests prove fresh ids cost none). */
   diskReads = 0;
   readonly #idx: Database<Uint8Array, number>;
-  readonly #times: Database<Uint8Array, Uint8Array>;
+  /** Null only on a store opened read-only that a build before idTimes wrote (it cannot be created there). */
+  readonly #times: Database<Uint8Array, Uint8Array> | null;
   /** idBuckets of a store written before idTimes, when it holds keys; null otherwise. */
   readonly #legacyBuckets: Database<Uint8Array, Uint8Array> | null;
   readonly #stragglers: Database<Uint8Array, Uint8Array>;
@@ -97,7 +98,7 @@ export class IdIndex implements IdIndexSource {
   /** Per table, the highest millisecond of the bucketed ids of entries its cache dropped (−1: none dropped). */
   readonly #msMaxEvicted = new Float64Array(idTableKinds.length).fill(-1);
   /** Per table, (seq, highest millisecond) of the entries noted and not dropped yet, oldest first. */
-  readonly #noted = idTableKinds.map(() => new SeqBuckets());
+  readonly #noted = idTableKinds.map(() => new SeqMaxima());
   /** The lowest millisecond any bucket on disk may hold. */
   #msMin = Infinity;
   /**
@@ -130,10 +131,10 @@ export class IdIndex implements IdIndexSource {
     this.#readOnly = readOnly;
     const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false, compression: false, useVersions: false, dupSort: false } as const;
     this.#idx = root.openDB<Uint8Array, number>({ name: 'idx', ...binary, keyEncoding: 'ordered-binary' });
-    this.#times = openIfAny(root, 'idTimes', binary, !readOnly) ?? emptyDatabase();
+    this.#times = openIfAny(root, 'idTimes', binary, !readOnly);
     this.#legacyBuckets = openIfAny(root, legacyBucketsDatabase, binary, false);
     this.#stragglers = root.openDB<Uint8Array, Uint8Array>({ name: 'idStragglers', ...binary });
-    for (const key of this.#times.getKeys({ limit: 1 })) this.#msMin = bucketOfKey(key) * bucketMs;
+    for (const key of this.#times?.getKeys({ limit: 1 }) ?? []) this.#msMin = bucketOfKey(key) * bucketMs;
     let legacyKeys = 0;
     for (const key of this.#legacyBuckets?.getKeys({ limit: 1 }) ?? []) {
       this.#msMin = Math.min(this.#msMin, bucketOfKey(key) * legacyBucketMs);
@@ -174,7 +175,7 @@ export class IdIndex implements IdIndexSource {
 
   /**
    * Every entry through `seq` is on disk only (a state restored from a checkpoint at `seq`, with empty caches):
-   * ids at or below the highest bucket stored may be there. Conservative: costs reads, never a wrong answer.
+   * ids at or below the highest millisecond stored may be there. Conservative: costs reads, never a wrong answer.
    */
   restoredThrough(seq: number): void {
     this.markDiskOnlyThrough(seq);
@@ -190,7 +191,7 @@ export class IdIndex implements IdIndexSource {
       for (const key of buckets.getKeys({ reverse: true })) if (seqOf(key) <= seq) return (bucketOfKey(key) + 1) * unitMs - 1;
       return -1;
     };
-    let msMax = highest(this.#times, bucketMs, seqOfTimeKey);
+    let msMax = this.#times === null ? -1 : highest(this.#times, bucketMs, seqOfTimeKey);
     if (this.#legacyBuckets !== null) msMax = Math.max(msMax, highest(this.#legacyBuckets, legacyBucketMs, seqOfBucketKey));
     for (const table of idTableKinds) this.#msMaxEvicted[table] = Math.max(this.#msMaxEvicted[table]!, msMax);
   }
@@ -242,7 +243,7 @@ export class IdIndex implements IdIndexSource {
     const times: Uint8Array[] = [];
     for (const [seq, entry] of entries) {
       seqs.push(seq);
-      for (const group of candidateGroups(entry)) times.push(timeKey(Math.floor(group / parts), group % parts, seq));
+      for (const group of candidateGroups(entry)) times.push(timeKeyOfGroup(group, seq));
     }
     return { seqs, times };
   }
@@ -250,13 +251,18 @@ export class IdIndex implements IdIndexSource {
   /** Removes keys keysOf found, inside the caller's transaction. */
   remove(keys: { seqs: readonly number[]; times: readonly Uint8Array[] }): void {
     for (const seq of keys.seqs) void this.#idx.remove(seq);
-    for (const key of keys.times) void this.#times.remove(key);
+    for (const key of keys.times) void this.#writableTimes().remove(key);
+  }
+
+  #writableTimes(): Database<Uint8Array, Uint8Array> {
+    assert(this.#times !== null, 'a writable store has (creates) idTimes');
+    return this.#times;
   }
 
   /** The puts of one entry's index; the promise settles with their commit. */
   #put(derived: DerivedIndex): Promise<unknown> {
     let last: Promise<unknown> = this.#idx.put(derived.seq, derived.index);
-    for (const [group, value] of derived.times) last = this.#times.put(timeKey(Math.floor(group / parts), group % parts, derived.seq), value);
+    for (const [group, value] of derived.times) last = this.#writableTimes().put(timeKeyOfGroup(group, derived.seq), value);
     for (const { key, value } of derived.stragglers) last = this.#stragglers.put(key, value);
     return last;
   }
@@ -266,6 +272,7 @@ export class IdIndex implements IdIndexSource {
    * part (a few dozen), read into lmdb-js's shared buffer (no copy), the slots taken out before the next read.
    */
   #findTimed(table: IdTableKindNumber, ms: number, view: DataView, at: number): number {
+    if (this.#times === null) return -1;
     this.diskReads++;
     const bucket = Math.floor(ms / bucketMs);
     const part = partOf(fingerprintAt(view, at));
@@ -374,11 +381,6 @@ function openIfAny(root: RootDatabase, name: string, options: BinaryOptions, cre
   }
 }
 
-/** A stand-in for idTimes on a read-only store written before it: holds no key. */
-function emptyDatabase(): Database<Uint8Array, Uint8Array> {
-  return { getKeys: () => [], getRange: () => [] } as unknown as Database<Uint8Array, Uint8Array>;
-}
-
 /**
  * Every bucket and part (bucket × parts + part) any id of `entry` could have been indexed under: each event's
  * id and its pendingId (a resolution's key), when within the window of the entry's time. A superset: keys never
@@ -402,28 +404,31 @@ function candidateGroups(entry: Uint8Array): Set<number> {
   return groups;
 }
 
-/** Per table: the seq and highest bucket of each noted entry, oldest first (a queue over two growing arrays). */
-class SeqBuckets {
+/**
+ * Per table: the seq and highest millisecond of each noted entry, oldest first (a queue over two growing arrays).
+ * Each item stands for an entry that put ids into that table's cache, so the queue is bounded by the cache.
+ */
+class SeqMaxima {
   #seqs: number[] = [];
-  #buckets: number[] = [];
+  #maxima: number[] = [];
   #head = 0;
 
-  push(seq: number, bucket: number): void {
+  push(seq: number, ms: number): void {
     assert(this.#seqs.length === this.#head || this.#seqs[this.#seqs.length - 1]! < seq, 'entries are noted in seq order');
     this.#seqs.push(seq);
-    this.#buckets.push(bucket);
+    this.#maxima.push(ms);
   }
 
-  /** Removes the entries through `seq`; returns their highest bucket (−1: none). */
+  /** Removes the entries through `seq`; returns their highest millisecond (−1: none). */
   takeThrough(seq: number): number {
-    let bucketMax = -1;
-    while (this.#head < this.#seqs.length && this.#seqs[this.#head]! <= seq) bucketMax = Math.max(bucketMax, this.#buckets[this.#head++]!);
+    let msMax = -1;
+    while (this.#head < this.#seqs.length && this.#seqs[this.#head]! <= seq) msMax = Math.max(msMax, this.#maxima[this.#head++]!);
     if (this.#head > 1024 && this.#head * 2 > this.#seqs.length) {
       this.#seqs = this.#seqs.slice(this.#head);
-      this.#buckets = this.#buckets.slice(this.#head);
+      this.#maxima = this.#maxima.slice(this.#head);
       this.#head = 0;
     }
-    return bucketMax;
+    return msMax;
   }
 }
 
@@ -544,9 +549,9 @@ function partOf(fingerprint: number): number {
   return fingerprint >>> (32 - partBits);
 }
 
-/** An idTimes key: bucket u48 ‖ part u8 ‖ seq u48, big-endian (a part past the last one ends a bucket's range). */
-function timeKey(bucket: number, part: number, seq: number): Uint8Array {
-  return writeTimeKey(new Uint8Array(timeKeyBytes), bucket, part, seq);
+/** The idTimes key of a group (bucket × parts + part, as DerivedIndex.times keys them) of entry `seq`. */
+function timeKeyOfGroup(group: number, seq: number): Uint8Array {
+  return writeTimeKey(new Uint8Array(timeKeyBytes), Math.floor(group / parts), group % parts, seq);
 }
 
 function writeTimeKey(key: Uint8Array, bucket: number, part: number, seq: number): Uint8Array {

@@ -54,7 +54,7 @@ type PutWithFlags = (key: number, value: Uint8Array, options: { noOverwrite: boo
 type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
 
 /** Named databases of a shard store: journal, meta, days, history (storage/store-catalog.ts lists them too). */
-/** meta, journal, entryPieces, days, history, and the id index's idx, idBuckets, idStragglers. */
+/** meta, journal, entryPieces, days, history, the id index's idx, idTimes, idStragglers, and idBuckets of older stores. */
 const databasesMax = 12;
 
 /** Entry heads recordSlice keeps (≤ 16 KiB each: 1 MiB). */
@@ -300,10 +300,8 @@ export class JournalStore implements HistorySource {
   /** The entry under `seq`, synchronously (JournalSource); recent entries come from memory. */
   entry(seq: number): Uint8Array | undefined {
     if (!Number.isInteger(seq) || seq < 1 || seq > this.seqLast) return undefined;
-    const slot = seq % journalCacheEntriesMax;
-    if (this.#cacheSeqs[slot] === seq) return this.#cache[slot];
-    const inFlight = this.#inFlight.get(seq);
-    if (inFlight !== undefined) return inFlight;
+    const held = this.#held(seq);
+    if (held !== undefined) return held;
     // Read into lmdb-js's reused buffer (a memcpy: values under 16 MiB are never mapped), then one copy out:
     // half the time of get(), which copies twice (measured: 1.6 MB in ~0.25 ms + ~0.25 ms, against ~0.6-1.2 ms).
     const fast = this.#journal.getBinaryFast(seq);
@@ -322,8 +320,7 @@ export class JournalStore implements HistorySource {
    */
   recordSlice(seq: number, index: number, parts: number = RecordParts.all): Uint8Array | undefined {
     if (!Number.isInteger(seq) || seq < 1 || seq > this.seqLast) return undefined;
-    const slot = seq % journalCacheEntriesMax;
-    const held = this.#cacheSeqs[slot] === seq ? this.#cache[slot] : this.#inFlight.get(seq);
+    const held = this.#held(seq);
     if (held !== undefined) return isEventOf(held, index) ? recordSliceOf(held, index) : undefined;
     const head = this.#head(seq);
     if (head === undefined || !isEventOf(head, index)) return undefined;
@@ -344,8 +341,7 @@ export class JournalStore implements HistorySource {
    */
   eventInto(seq: number, index: number, out: Uint8Array): boolean {
     if (!Number.isInteger(seq) || seq < 1 || seq > this.seqLast) return false;
-    const slot = seq % journalCacheEntriesMax;
-    const entry = (this.#cacheSeqs[slot] === seq ? this.#cache[slot] : this.#inFlight.get(seq)) ?? this.#head(seq);
+    const entry = this.#held(seq) ?? this.#head(seq);
     if (entry === undefined || !isEventOf(entry, index)) return false;
     const from = eventOffset(index);
     if (from + eventBytes <= entry.byteLength) out.set(entry.subarray(from, from + eventBytes));
@@ -544,6 +540,12 @@ export class JournalStore implements HistorySource {
   }
 
   /** A copy of the stored head of entry `seq`; the last few read are kept (an id's lookup and its record read both need it). */
+  /** Entry `seq` whole, when memory holds it: among the recent ones, or appended and not yet committed. */
+  #held(seq: number): Uint8Array | undefined {
+    const slot = seq % journalCacheEntriesMax;
+    return this.#cacheSeqs[slot] === seq ? this.#cache[slot] : this.#inFlight.get(seq);
+  }
+
   #head(seq: number): Uint8Array | undefined {
     const kept = this.#heads.get(seq);
     if (kept !== undefined) return kept;

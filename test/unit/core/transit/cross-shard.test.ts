@@ -8,7 +8,7 @@ import { SystemAccountKind, systemAccountId } from '../../../../src/core/account
 import { InboundStatus } from '../../../../src/core/transit/transit.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../../../../src/core/types.js';
 import { ClusterHarness } from '../../../support/cluster-harness.js';
-import { account, ledgerMain, transfer } from '../../../support/ledger-fixtures.js';
+import { account, ledgerMain, pending, post, transfer, voidHold } from '../../../support/ledger-fixtures.js';
 
 const shardCount = 2;
 
@@ -197,26 +197,18 @@ describe('cross-shard transfers', () => {
 
   test('a post or void of a cross-shard hold naming another payee on the payee\'s shard is refused accounts_mismatch', () => {
     const c = world();
-    expect(c.createTransfers([transfer(10n, payer, payee, 40n, { flags: TransferFlags.pending })])).toEqual(['ok']);
+    const hold = pending(10n, payer, payee, 40n);
+    expect(c.createTransfers([hold])).toEqual(['ok']);
     // payee2 lives on the payee's shard too: both resolve to the same transit account on the payer's shard.
-    expect(
-      c.createTransfers([
-        transfer(12n, payer, payee2, 40n, { flags: TransferFlags.post_pending, pendingId: 10n }),
-        transfer(13n, payer, payee2, 0n, { flags: TransferFlags.void_pending, pendingId: 10n }),
-      ]),
-    ).toEqual(['accounts_mismatch', 'accounts_mismatch']);
+    const elsewhere = { ...hold, creditAccountId: payee2 };
+    expect(c.createTransfers([post(12n, elsewhere), voidHold(13n, elsewhere)])).toEqual(['accounts_mismatch', 'accounts_mismatch']);
     c.settle();
     expect(balance(c, payee2)).toBe(0n);
     expect(c.account(payer)).toMatchObject({ debitsPending: 40n });
     // The hold's own payee still posts it; a hold and its post in one request are checked the same way.
-    expect(c.createTransfers([transfer(14n, payer, payee, 0n, { flags: TransferFlags.post_pending, pendingId: 10n })])).toEqual(['ok']);
-    expect(
-      c.createTransfers([
-        transfer(20n, payer, payee, 5n, { flags: TransferFlags.pending }),
-        transfer(21n, payer, payee2, 5n, { flags: TransferFlags.post_pending, pendingId: 20n }),
-        transfer(22n, payer, payee, 5n, { flags: TransferFlags.post_pending, pendingId: 20n }),
-      ]),
-    ).toEqual(['ok', 'accounts_mismatch', 'ok']);
+    expect(c.createTransfers([post(14n, hold)])).toEqual(['ok']);
+    const second = pending(20n, payer, payee, 5n);
+    expect(c.createTransfers([second, post(21n, { ...second, creditAccountId: payee2 }), post(22n, second)])).toEqual(['ok', 'accounts_mismatch', 'ok']);
     c.settle();
     expect(balance(c, payee)).toBe(45n);
     expect(balance(c, payee2)).toBe(0n);
