@@ -148,6 +148,11 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
     });
   valueGauge('tally_transit_in_flight', 'Cross-shard instructions issued and not yet applied by their receiver.', () => service.transitStats?.().inFlight);
   valueGauge('tally_transit_delivered', 'Cross-shard instructions delivered since start.', () => service.transitStats?.().delivered);
+  valueGauge(
+    'tally_transit_returned',
+    'Cross-shard credits refused by their payee and sent back since start: transfers answered ok that did not stay (issue #14 makes this 0).',
+    () => service.transitStats?.().returned,
+  );
   valueGauge('tally_transit_delay_p50_ms', 'Reply-to-credit delay of recent cross-shard transfers, median.', () => service.transitStats?.().delayMsP50);
   valueGauge('tally_transit_delay_p99_ms', 'Reply-to-credit delay of recent cross-shard transfers, 99th percentile.', () => service.transitStats?.().delayMsP99);
   new Gauge({

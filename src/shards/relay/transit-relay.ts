@@ -95,6 +95,12 @@ export interface TransitStats {
   delayMsP99: number;
   /** Reconciles completed since start: after a restart, `inFlight` means something once this is ≥ 1. */
   reconciles: number;
+  /**
+   * Credits their payee's shard refused and sent back since start: each a transfer answered `ok` whose money
+   * came back as a `returned` one (unknown, closed or blocked payee, another ledger, a credit limit). Issue #14
+   * is to make this stay 0; until then it counts every `ok` that was not final.
+   */
+  returned: number;
 }
 
 export class TransitRelay {
@@ -114,6 +120,7 @@ export class TransitRelay {
   #reconciling: Promise<void> | null = null;
   #reconcileLastMs = 0;
   #reconciles = 0;
+  #returned = 0;
   #stopped = false;
   /** While paused (a day cut), no delivery starts; one already running finishes. */
   #paused = false;
@@ -238,6 +245,7 @@ export class TransitRelay {
       delayMsP50: this.#delays.percentile(50),
       delayMsP99: this.#delays.percentile(99),
       reconciles: this.#reconciles,
+      returned: this.#returned,
     };
   }
 
@@ -314,6 +322,8 @@ export class TransitRelay {
     }
     const skip = pair.last + 1 - first; // already queued or applied
     if (skip >= count) return;
+    // Counted as queued, once each: a refetch after a lost reply or a restart of the sender skips what was queued.
+    for (let k = skip; k < count; k++) if (view.getUint16(k * InstructionLayout.bytes + InstructionLayout.kind, true) === InstructionKind.return) this.#returned++;
     pair.chunks.push({ first: first + skip, count: count - skip, bytes: run.subarray(skip * InstructionLayout.bytes), receivedMs: nowMs });
     pair.last = first + count - 1;
   }

@@ -12,7 +12,7 @@ function service(broken: { lag?: boolean; hot?: boolean; load?: boolean; chains?
     shardCount: 2,
     execute: () => Promise.resolve(new Uint8Array(0)),
     close: () => Promise.resolve(),
-    transitStats: () => ({ inFlight: 3, delivered: 10, delayMsP50: 1, delayMsP99: 2, reconciles: 0 }),
+    transitStats: () => ({ inFlight: 3, delivered: 10, delayMsP50: 1, delayMsP99: 2, reconciles: 0, returned: 4 }),
     chainStats: () => {
       if (broken.chains) throw new Error('chains: not ready');
       return { groups: 1, roundsAborted: 0, chainsCommitted: 4, chainsFailed: 0 };
@@ -49,6 +49,7 @@ describe('GatewayMetrics', () => {
     expect(text).not.toMatch(/tally_shard_tasks_outstanding\{/);
     expect(text).not.toMatch(/tally_chains\{/);
     expect(text).toMatch(/tally_transit_in_flight 3/);
+    expect(text).toMatch(/tally_transit_returned 4/);
     expect(text).toMatch(/tally_last_closed_day 20261204/);
     // The shards' hot-inbound figures failing: a gauge without labels reads 0 once reset (prom-client).
     expect(await new GatewayMetrics(service({ hot: true })).text()).toMatch(/tally_hot_inbound_accounts 0\n[\s\S]*tally_last_closed_day 20261204/);

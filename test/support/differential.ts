@@ -1,0 +1,307 @@
+// The differential run of issue #14: one random workload sent, request by request, to one shard
+// (LedgerHarness) and to four (ClusterHarness, the relay settled after every request), the replies
+// and everything a caller can read after each request compared. A caller cannot see shards, so any
+// difference is a defect of placement.
+//
+// Known differences (docs/design/issue-14-one-answer.md §1) are switches of the generator: off, it
+// sends a bait of that kind only where both accounts it names live on one shard of the four, so the
+// two runs must agree; on, it sends it anywhere. Each switch stays on record until #14 removes the
+// difference behind it.
+
+import { AccountFlags, AccountOperationFlags, TransferFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
+import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/wire/records.js';
+import { shardOfId } from '../../src/core/routing.js';
+import { ClusterHarness } from './cluster-harness.js';
+import { LedgerHarness, type Outcome } from './ledger-harness.js';
+import { block, close, codeDefault, freeze, ledgerMain, ledgerOther, linked, unblock, unfreeze } from './ledger-fixtures.js';
+import { mulberry32 } from './prng.js';
+
+export const shardsCompared = 4;
+
+/** What the generator may send across shards, though the replies then differ today. */
+export interface Divergences {
+  /** A payee that does not exist, is on another ledger, is closed, credit-blocked or would break its credit limit (#1–#5). */
+  payeeRefusals: boolean;
+  /** A pending transfer whose payee lives on another shard: the hold does not show on the payee (#7). */
+  crossShardHolds: boolean;
+  /** One request touching again an account it credited across shards: order and balances after differ (#10, #11). */
+  requestOrder: boolean;
+  /** A transfer id sent again with a debit account on another shard: it posts twice (#16). */
+  reusedIdOtherShard: boolean;
+}
+
+export const noDivergences: Divergences = { payeeRefusals: false, crossShardHolds: false, requestOrder: false, reusedIdOtherShard: false };
+
+export class DivergenceError extends Error {
+  constructor(
+    readonly seed: number,
+    readonly step: number,
+    readonly what: string,
+  ) {
+    super(`seed ${seed}, request ${step}: ${what}`);
+  }
+}
+
+interface World {
+  random: () => number;
+  divergences: Divergences;
+  accounts: AccountInput[];
+  /** Ids never created: a payee among them is unknown. */
+  unknownIds: bigint[];
+  /** What the one-shard run said so far: which transfers posted, which holds are open, which accounts are closed or credit-blocked. */
+  posted: TransferInput[];
+  holdsOpen: TransferInput[];
+  sent: TransferInput[];
+  closed: Set<bigint>;
+  creditsBlocked: Set<bigint>;
+  freezes: { id: bigint; accountId: bigint }[];
+  nextId: bigint;
+}
+
+const accountCount = 14;
+const bankId = 1n;
+const bankOtherId = 2n;
+const stepsPerSeed = 40;
+
+/** Runs one seed; throws DivergenceError at the first reply or read that differs. Returns the requests sent. */
+export function runDifferential(seed: number, divergences: Divergences = noDivergences, steps = stepsPerSeed): number {
+  const one = new LedgerHarness({ verifyEachWrite: false });
+  const four = new ClusterHarness(shardsCompared, { verifyEachWrite: false });
+  const world = makeWorld(seed, divergences);
+  let step = 0;
+  const send = (request: Request): void => {
+    const expected = apply(one, request);
+    const actual = applyCluster(four, request);
+    four.settle();
+    if (JSON.stringify(expected) !== JSON.stringify(actual)) {
+      throw new DivergenceError(seed, step, `${describe(request)}: one shard ${expected.join(',')}, four shards ${actual.join(',')}`);
+    }
+    learn(world, request, expected);
+    compareReads(one, four, world, seed, step);
+    step++;
+  };
+  send({ kind: 'accounts', accounts: world.accounts });
+  // Funding: money from the bank, and a debit first for the capped (credits ≤ debits) accounts so they can take credits.
+  const bankOf = (a: AccountInput): bigint => (a.ledger === ledgerMain ? bankId : bankOtherId);
+  const isCapped = (a: AccountInput): boolean => ((a.flags ?? 0) & AccountFlags.credits_must_not_exceed_debits) !== 0;
+  const customers = world.accounts.filter((a) => a.id > bankOtherId);
+  // One request each for the capped ones: several credits to one bank from other shards in one request land in another order.
+  for (const a of customers.filter(isCapped)) send({ kind: 'transfers', transfers: [payment(world, a.id, bankOf(a), 1000n)] });
+  send({ kind: 'transfers', transfers: customers.filter((a) => !isCapped(a)).map((a) => payment(world, bankOf(a), a.id, 1000n)) });
+  while (step < steps) send(nextRequest(world));
+  return step;
+}
+
+type Request = { kind: 'accounts'; accounts: AccountInput[] } | { kind: 'transfers'; transfers: TransferInput[] } | { kind: 'operations'; operations: AccountOperationInput[] };
+
+function apply(h: LedgerHarness, request: Request): Outcome[] {
+  if (request.kind === 'accounts') return h.createAccounts(request.accounts);
+  if (request.kind === 'transfers') return h.createTransfers(request.transfers);
+  return h.accountOperations(request.operations);
+}
+
+function applyCluster(h: ClusterHarness, request: Request): Outcome[] {
+  if (request.kind === 'accounts') return h.createAccounts(request.accounts);
+  if (request.kind === 'transfers') return h.createTransfers(request.transfers);
+  return h.accountOperations(request.operations);
+}
+
+function describe(request: Request): string {
+  const events = request.kind === 'accounts' ? request.accounts : request.kind === 'transfers' ? request.transfers : request.operations;
+  return `${request.kind} ${JSON.stringify(events, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`;
+}
+
+function makeWorld(seed: number, divergences: Divergences): World {
+  const random = mulberry32(seed);
+  const accounts: AccountInput[] = [
+    { id: bankId, ledger: ledgerMain, code: codeDefault },
+    { id: bankOtherId, ledger: ledgerOther, code: codeDefault },
+  ];
+  for (let id = 3n; id < 3n + BigInt(accountCount); id++) {
+    const roll = random();
+    const flags = roll < 0.55 ? AccountFlags.debits_must_not_exceed_credits : roll < 0.65 ? AccountFlags.credits_must_not_exceed_debits : 0;
+    accounts.push({ id, ledger: random() < 0.2 ? ledgerOther : ledgerMain, code: codeDefault, flags });
+  }
+  return {
+    random,
+    divergences,
+    accounts,
+    unknownIds: [900n, 901n, 902n, 903n, 904n, 905n],
+    posted: [],
+    holdsOpen: [],
+    sent: [],
+    closed: new Set(),
+    creditsBlocked: new Set(),
+    freezes: [],
+    nextId: 10_000n,
+  };
+}
+
+function pick<T>(world: World, items: readonly T[]): T {
+  return items[Math.floor(world.random() * items.length)]!;
+}
+
+function sameShard(a: bigint, b: bigint): boolean {
+  return shardOfId(a, shardsCompared) === shardOfId(b, shardsCompared);
+}
+
+function payment(world: World, debitAccountId: bigint, creditAccountId: bigint, amount: bigint, flags = 0): TransferInput {
+  const ledger = world.accounts.find((a) => a.id === debitAccountId)?.ledger ?? ledgerMain;
+  return { id: world.nextId++, debitAccountId, creditAccountId, amount, ledger, code: codeDefault, flags };
+}
+
+function ledgerOf(world: World, id: bigint): number | undefined {
+  return world.accounts.find((a) => a.id === id)?.ledger;
+}
+
+/** Whether a credit to `payee` could be refused on the payee's side (what the payer's shard cannot see). */
+function payeeMayRefuse(world: World, payer: bigint, payee: bigint): boolean {
+  const account = world.accounts.find((a) => a.id === payee);
+  if (account === undefined || account.ledger !== ledgerOf(world, payer)) return true;
+  if (world.closed.has(payee) || world.creditsBlocked.has(payee)) return true;
+  return ((account.flags ?? 0) & AccountFlags.credits_must_not_exceed_debits) !== 0;
+}
+
+function nextRequest(world: World): Request {
+  const roll = world.random();
+  if (roll < 0.12) return { kind: 'operations', operations: [accountOperation(world)] };
+  if (roll < 0.2) return resentRequest(world);
+  const events: TransferInput[] = [];
+  /** Accounts this request credited across shards: untouched by its later events unless requestOrder. */
+  const creditedAcross = new Set<bigint>();
+  const count = 1 + Math.floor(world.random() * 5);
+  const chain = world.random() < 0.15;
+  for (let k = 0; k < count * 4 && events.length < count; k++) {
+    const event = transferEvent(world, events);
+    if (event === null) continue;
+    const touched = [event.debitAccountId, event.creditAccountId];
+    if (!world.divergences.requestOrder && touched.some((id) => creditedAcross.has(id))) continue;
+    if (!sameShard(event.debitAccountId, event.creditAccountId)) creditedAcross.add(event.creditAccountId);
+    events.push(event);
+  }
+  if (events.length === 0) return { kind: 'operations', operations: [accountOperation(world)] };
+  const transfers = chain && events.length > 1 ? events.map((e, i) => (i < events.length - 1 ? linked(e) : e)) : events;
+  return { kind: 'transfers', transfers };
+}
+
+/** A payment, hold, post, void or reversal; null when the draw would send a difference the switches keep out. */
+function transferEvent(world: World, earlier: readonly TransferInput[]): TransferInput | null {
+  const roll = world.random();
+  const payer = pick(world, world.accounts).id;
+  if (roll < 0.12) {
+    // A payee that may refuse: unknown, another ledger, closed, blocked or capped.
+    const payee = world.random() < 0.5 ? pick(world, world.unknownIds) : pick(world, world.accounts).id;
+    if (!payeeMayRefuse(world, payer, payee)) return payment(world, payer, payee, amountFor(world));
+    if (!world.divergences.payeeRefusals && !sameShard(payer, payee)) return null;
+    return payment(world, payer, payee, amountFor(world));
+  }
+  if (roll < 0.3 && world.holdsOpen.length > 0) {
+    const hold = pick(world, world.holdsOpen);
+    if (earlier.some((e) => e.pendingId === hold.id)) return null;
+    const post = world.random() < 0.6;
+    const amount = post && world.random() < 0.5 ? 0n : post ? 1n + BigInt(Math.floor(world.random() * Number(hold.amount))) : 0n;
+    return { ...payment(world, hold.debitAccountId, hold.creditAccountId, amount, post ? TransferFlags.post_pending : TransferFlags.void_pending), pendingId: hold.id };
+  }
+  if (roll < 0.38 && world.posted.length > 0) {
+    const original = pick(world, world.posted);
+    // The reversal pays the original's payer back: a payee that may refuse, across shards, only with payeeRefusals.
+    if (payeeMayRefuse(world, original.creditAccountId, original.debitAccountId) && !world.divergences.payeeRefusals && !sameShard(original.creditAccountId, original.debitAccountId)) return null;
+    return { ...payment(world, original.creditAccountId, original.debitAccountId, 1n + BigInt(Math.floor(world.random() * 20)), TransferFlags.reversal), ledger: original.ledger, pendingId: original.id };
+  }
+  const sameLedger = world.accounts.filter((a) => a.ledger === ledgerOf(world, payer) && a.id !== payer);
+  if (sameLedger.length === 0) return null;
+  const payee = pick(world, sameLedger).id;
+  if (payeeMayRefuse(world, payer, payee) && !world.divergences.payeeRefusals && !sameShard(payer, payee)) return null;
+  const hold = roll < 0.55;
+  if (hold && !world.divergences.crossShardHolds && !sameShard(payer, payee)) return null;
+  return payment(world, payer, payee, amountFor(world), hold ? TransferFlags.pending : 0);
+}
+
+function amountFor(world: World): bigint {
+  return world.random() < 0.1 ? 5000n : 1n + BigInt(Math.floor(world.random() * 300));
+}
+
+/** A transfer sent before, again: as it was, with another amount, or with another debit account. */
+function resentRequest(world: World): Request {
+  if (world.sent.length === 0) return { kind: 'transfers', transfers: [payment(world, bankId, 3n, 1n)] };
+  const before = pick(world, world.sent);
+  const roll = world.random();
+  if (roll < 0.5) return { kind: 'transfers', transfers: [before] };
+  if (roll < 0.75) return { kind: 'transfers', transfers: [{ ...before, amount: before.amount + 1n }] };
+  const others = world.accounts.filter((a) => a.id !== before.debitAccountId && a.ledger === before.ledger);
+  const payer = pick(world, others).id;
+  if (!world.divergences.reusedIdOtherShard && !sameShard(payer, before.debitAccountId)) return { kind: 'transfers', transfers: [before] };
+  return { kind: 'transfers', transfers: [{ ...before, debitAccountId: payer }] };
+}
+
+function accountOperation(world: World): AccountOperationInput {
+  const accountId = pick(world, world.accounts.filter((a) => a.id > bankOtherId)).id;
+  const id = world.nextId++;
+  const roll = world.random();
+  if (roll < 0.3) return freeze(id, accountId, 1n + BigInt(Math.floor(world.random() * 200)));
+  if (roll < 0.45 && world.freezes.length > 0) {
+    const frozen = pick(world, world.freezes);
+    return unfreeze(id, frozen.accountId, frozen.id);
+  }
+  // Blocking credits or closing makes the account a payee that refuses: the payments that follow keep to its shard unless payeeRefusals.
+  if (roll < 0.6) return block(id, accountId, pick(world, ['debits', 'credits', 'both'] as const));
+  if (roll < 0.8) return unblock(id, accountId, pick(world, ['debits', 'credits', 'both'] as const));
+  return close(id, accountId);
+}
+
+/** Updates what the generator knows from the one-shard replies (the reference). */
+function learn(world: World, request: Request, outcomes: readonly Outcome[]): void {
+  if (request.kind === 'operations') {
+    request.operations.forEach((operation, i) => {
+      if (outcomes[i] !== 'ok') return;
+      const credits = ((operation.flags ?? 0) & AccountOperationFlags.credits) !== 0;
+      if (operation.kind === 'freeze') world.freezes.push({ id: operation.id, accountId: operation.accountId });
+      if (operation.kind === 'block' && credits) world.creditsBlocked.add(operation.accountId);
+      if (operation.kind === 'unblock' && credits) world.creditsBlocked.delete(operation.accountId);
+      if (operation.kind === 'close') world.closed.add(operation.accountId);
+    });
+    return;
+  }
+  if (request.kind !== 'transfers') return;
+  request.transfers.forEach((t, i) => {
+    if (!world.sent.some((s) => s.id === t.id)) world.sent.push(t);
+    if (outcomes[i] !== 'ok') return;
+    const flags = t.flags ?? 0;
+    if ((flags & TransferFlags.pending) !== 0) world.holdsOpen.push(t);
+    else if ((flags & (TransferFlags.post_pending | TransferFlags.void_pending)) !== 0) world.holdsOpen = world.holdsOpen.filter((h) => h.id !== t.pendingId);
+    else if ((flags & TransferFlags.reversal) === 0) world.posted.push(t);
+  });
+}
+
+/** Every account, transfer and history a caller could read now, without timestamps (each run keeps its own clock). */
+function compareReads(one: LedgerHarness, four: ClusterHarness, world: World, seed: number, step: number): void {
+  const accountIds = [...world.accounts.map((a) => a.id), ...world.unknownIds];
+  const accountsOne = new Map(one.lookupAccounts(accountIds).map((a) => [a.id, withoutTimes(a)]));
+  const accountsFour = new Map(four.shards.flatMap((shard) => shard.lookupAccounts(accountIds)).map((a) => [a.id, withoutTimes(a)]));
+  for (const id of accountIds) {
+    if (accountsOne.get(id) !== accountsFour.get(id)) throw new DivergenceError(seed, step, `account ${id}: one shard ${accountsOne.get(id)}, four shards ${accountsFour.get(id)}`);
+  }
+  for (const id of accountsOne.keys()) {
+    const historyOne = one.history({ accountId: id, limit: 1000 }).map(historyLine).join('\n');
+    const historyFour = four.shards[shardOfId(id, shardsCompared)]!.history({ accountId: id, limit: 1000 }).map(historyLine).join('\n');
+    if (historyOne !== historyFour) throw new DivergenceError(seed, step, `history of account ${id}:\none shard:\n${historyOne}\nfour shards:\n${historyFour}`);
+  }
+  const transferIds = world.sent.map((t) => t.id);
+  if (transferIds.length === 0) return;
+  const transfersOne = new Map(one.lookupTransfers(transferIds).map((t) => [t.id, withoutTimes(t)]));
+  // As the gateway answers a lookup: every shard asked, the lowest shard that has the id answers.
+  const transfersFour = new Map<bigint, string>();
+  for (const shard of four.shards) for (const t of shard.lookupTransfers(transferIds)) if (!transfersFour.has(t.id)) transfersFour.set(t.id, withoutTimes(t));
+  for (const id of transferIds) {
+    if (transfersOne.get(id) !== transfersFour.get(id)) throw new DivergenceError(seed, step, `transfer ${id}: one shard ${transfersOne.get(id)}, four shards ${transfersFour.get(id)}`);
+  }
+}
+
+function withoutTimes(state: AccountState | TransferState): string {
+  return JSON.stringify(state, (key, value: unknown) => (key === 'timestamp' ? undefined : typeof value === 'bigint' ? value.toString() : value));
+}
+
+function historyLine(entry: AccountHistoryEntry): string {
+  const { timestamp: _, ...transfer } = entry.transfer;
+  return JSON.stringify({ transfer, after: entry.balanceAfter }, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+}
