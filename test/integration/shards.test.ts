@@ -12,6 +12,7 @@ import {
   decodeHistoryEntries,
   decodeResults,
   decodeTransferStates,
+  encodeAccountOperations,
   encodeAccounts,
   encodeHistoryFilter,
   encodeIds,
@@ -19,7 +20,7 @@ import {
 } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { chainRequestsQueuedMax, shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
-import { AccountFlags } from '../../src/core/types.js';
+import { AccountFlags, AccountOperationFlags } from '../../src/core/types.js';
 import type { LedgerService } from '../../src/gateway/ledger-service.js';
 import { crashThread } from '../../src/shards/shard/crash-orders.js';
 import { ShardControl } from '../../src/shards/shard/shard-messages.js';
@@ -111,25 +112,58 @@ describe('startShards', () => {
     expect(again).toEqual(['exists', 'exists', 'exists']);
   });
 
-  it('counts a cross-shard credit its payee refused (an ok that came back) in transitStats().returned, and nothing else', async () => {
-    const set = await start();
-    await createAccounts(set);
-    expect(set.transitStats().returned).toBe(0);
-    const [payer] = accountsOn(0, 1);
-    const [payee] = accountsOn(1, 1);
+  it('refuses a payee on another shard that is unknown, on another ledger, closed or credit-blocked as one shard does, also after a restart', async () => {
+    let set = await start();
+    const [payer, spare] = accountsOn(0, 2);
+    const [open, foreign, closing, blocking] = accountsOn(1, 4);
     let unknown = 900n;
     while (shardOfId(unknown, shardCount) !== 1) unknown++;
-    const batch = encodeTransfers([
-      { id: 1n, debitAccountId: payer, creditAccountId: payee, amount: 5n, ledger: 1, code: 1 },
-      { id: 2n, debitAccountId: payer, creditAccountId: unknown, amount: 7n, ledger: 1, code: 1 },
-    ]);
-    // Today's placement difference (issue #14): one shard would answer account_not_found for the second.
-    expect(decodeResults(await set.execute(Operation.create_transfers, batch)).map((r) => r.result)).toEqual(['ok', 'ok']);
+    const created = await set.execute(
+      Operation.create_accounts,
+      encodeAccounts([payer, spare, open, closing, blocking].map((id) => ({ id, ledger: 1, code: 1 })).concat([{ id: foreign, ledger: 2, code: 1 }])),
+    );
+    expect(decodeResults(created).map((r) => r.result)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    const operations = await set.execute(
+      Operation.account_operations,
+      encodeAccountOperations([
+        { id: 50n, accountId: closing, kind: 'close' },
+        { id: 51n, accountId: blocking, kind: 'block', flags: AccountOperationFlags.credits },
+      ]),
+    );
+    expect(decodeResults(operations).map((r) => r.result)).toEqual(['ok', 'ok']);
+    const payTo = (first: bigint) => encodeTransfers([open, unknown, foreign, closing, blocking].map((payee, i) => ({ id: first + BigInt(i), debitAccountId: payer, creditAccountId: payee, amount: 5n, ledger: 1, code: 1 })));
+    const expected = ['ok', 'account_not_found', 'ledger_mismatch', 'account_closed', 'account_blocked'];
+    expect(decodeResults(await set.execute(Operation.create_transfers, payTo(1n))).map((r) => r.result)).toEqual(expected);
     await set.transit.idle(10_000);
-    expect(decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([1n, 2n]))).map((t) => [t.id, t.status])).toEqual([
-      [1n, 'posted'],
-      [2n, 'returned'],
-    ]);
+    expect(set.transitStats().returned).toBe(0);
+    // The directory is rebuilt from the shards' accounts when the process starts again.
+    await set.close();
+    set = await start();
+    expect(decodeResults(await set.execute(Operation.create_transfers, payTo(1n))).map((r) => r.result)).toEqual(['exists', ...expected.slice(1)]);
+    expect(decodeResults(await set.execute(Operation.create_transfers, payTo(10n))).map((r) => r.result)).toEqual(expected);
+    // Unblocked: the next credit is taken.
+    await set.execute(Operation.account_operations, encodeAccountOperations([{ id: 52n, accountId: blocking, kind: 'unblock', flags: AccountOperationFlags.credits }]));
+    const late = encodeTransfers([{ id: 20n, debitAccountId: payer, creditAccountId: blocking, amount: 5n, ledger: 1, code: 1 }]);
+    expect(decodeResults(await set.execute(Operation.create_transfers, late)).map((r) => r.result)).toEqual(['ok']);
+  });
+
+  it('still answers ok for a payee on another shard whose credit limit the credit breaks, returns it, and counts it', async () => {
+    const set = await start();
+    const [payer] = accountsOn(0, 1);
+    const [capped] = accountsOn(1, 1);
+    await set.execute(
+      Operation.create_accounts,
+      encodeAccounts([
+        { id: payer, ledger: 1, code: 1 },
+        { id: capped, ledger: 1, code: 1, flags: AccountFlags.credits_must_not_exceed_debits },
+      ]),
+    );
+    expect(set.transitStats().returned).toBe(0);
+    const batch = encodeTransfers([{ id: 1n, debitAccountId: payer, creditAccountId: capped, amount: 7n, ledger: 1, code: 1 }]);
+    // Today's placement difference (issue #14): one shard would answer credits_exceed_debits.
+    expect(decodeResults(await set.execute(Operation.create_transfers, batch)).map((r) => r.result)).toEqual(['ok']);
+    await set.transit.idle(10_000);
+    expect(decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([1n]))).map((t) => [t.status, t.returnReason])).toEqual([['returned', 'credits_exceed_debits']]);
     expect(set.transitStats().returned).toBe(1);
   });
 

@@ -22,6 +22,8 @@ import { InboundStatus, InstructionLayout as I, pairSeqOf } from '../../src/core
 import type { AccountState, TransferState } from '../../src/core/types.js';
 import { LedgerHarness, outcomeOf, type Outcome } from './ledger-harness.js';
 import type { IdCacheCapacity } from '../../src/core/accounts/id-cache.js';
+import { AccountDirectory } from '../../src/core/accounts/account-directory.js';
+import { publishAccountOperations, publishCreatedAccounts } from '../../src/core/accounts/directory-updates.js';
 
 export class ClusterHarness {
   readonly shards: LedgerHarness[];
@@ -34,8 +36,16 @@ export class ClusterHarness {
   chainRounds = 0;
   chainRoundsAborted = 0;
 
-  constructor(readonly shardCount: number, options: { verifyEachWrite?: boolean; idCache?: IdCacheCapacity } = {}) {
-    this.shards = Array.from({ length: shardCount }, (_, shardIndex) => new LedgerHarness({ shardIndex, shardCount, verifyEachWrite: options.verifyEachWrite ?? false, idCache: options.idCache }));
+  /** The account directory the shards share (as the shard set runs them), or null: payees checked on arrival only. */
+  readonly directory: AccountDirectory | null;
+
+  constructor(readonly shardCount: number, options: { verifyEachWrite?: boolean; idCache?: IdCacheCapacity; directory?: boolean } = {}) {
+    this.directory = options.directory === true ? AccountDirectory.create(8, 4096) : null;
+    const directory = this.directory ?? undefined;
+    this.shards = Array.from(
+      { length: shardCount },
+      (_, shardIndex) => new LedgerHarness({ shardIndex, shardCount, verifyEachWrite: options.verifyEachWrite ?? false, idCache: options.idCache, directory }),
+    );
   }
 
   createAccounts(accounts: readonly AccountInput[]): Outcome[] {
@@ -168,7 +178,11 @@ export class ClusterHarness {
       for (const shard of this.shards) shard.remember(accountIds, transferIds);
       this.coordinate(operation, body, plan.crossChains, plan.results!);
     }
-    return decodeResults(mergeReplies(plan, replies)).map(outcomeOf);
+    const reply = mergeReplies(plan, replies);
+    // As the shard set does: the directory learns what the durable reply made before the caller hears of it.
+    if (this.directory !== null && operation === Operation.create_accounts) publishCreatedAccounts(this.directory, body, reply);
+    if (this.directory !== null && operation === Operation.account_operations) publishAccountOperations(this.directory, body, reply);
+    return decodeResults(reply).map(outcomeOf);
   }
 
   /** What the chain coordinator does, synchronously: rounds of prepare, then abort or commit everywhere. */

@@ -25,6 +25,7 @@ import type { CloseRefusedReasonName, ResultName } from '../../src/core/result-c
 import type { AccountHistoryEntry, AccountState, TransferState } from '../../src/core/types.js';
 import { lookupIdsMax } from '../../src/core/limits.js';
 import type { HotInboundPolicy } from '../../src/core/hot/hot-inbound.js';
+import type { AccountDirectory } from '../../src/core/accounts/account-directory.js';
 import type { IdCacheCapacity } from '../../src/core/accounts/id-cache.js';
 import { MemoryIdIndex, MemoryIdStore } from './memory-id-index.js';
 
@@ -47,6 +48,8 @@ export interface LedgerHarnessOptions {
   verifyEachWrite?: boolean;
   /** Bounded id caches over an id index kept beside the journal (MemoryIdStore); absent: every id in memory. */
   idCache?: IdCacheCapacity;
+  /** The account directory shared with the other shards (ClusterHarness), kept across restarts as the set keeps it. */
+  directory?: AccountDirectory;
 }
 
 export class LedgerHarness {
@@ -75,6 +78,7 @@ export class LedgerHarness {
     runBlock: (epoch, block) => this.runBlocks.get(`${epoch}:${block}`),
   };
   private readonly idCache: IdCacheCapacity | undefined;
+  private readonly directory: AccountDirectory | undefined;
   /** The id index beside the journal, when the caches are bounded: it survives restarts as the journal does. */
   readonly idStore = new MemoryIdStore();
 
@@ -84,6 +88,7 @@ export class LedgerHarness {
     this.nowNs = options.nowNs ?? clockStartNs;
     this.verifyEachWrite = options.verifyEachWrite ?? true;
     this.idCache = options.idCache;
+    this.directory = options.directory;
     this.ledger = this.newLedger();
   }
 
@@ -302,7 +307,7 @@ export class LedgerHarness {
     // Always over the id store: a ledger restored from a checkpoint finds its older ids there (unbounded caches unless set).
     const capacity = this.idCache ?? { transferIds: Infinity, idsOther: Infinity };
     const idIndex = { source: new MemoryIdIndex(this.idStore), capacity };
-    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged, idIndex, checkpoint });
+    return new Ledger({ shardIndex: this.shardIndex, shardCount: this.shardCount, journal: this.source, outboxAcknowledged, idIndex, checkpoint, directory: this.directory });
   }
 }
 

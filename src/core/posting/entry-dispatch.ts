@@ -9,7 +9,8 @@ import { applyBatchEvents, eventRules, sliceRules } from './entry-apply.js';
 import { expireThrough } from './expiry-entries.js';
 import { applyFlush } from './history-flush.js';
 import { applyHotRecords } from './hot-inbound-entries.js';
-import { JournalEntryFlags, type JournalEntryHeader } from './journal-entry.js';
+import { JournalEntryFlags, resultsOffset, type JournalEntryHeader } from './journal-entry.js';
+import { resultBytes } from '../layout.js';
 import type { LedgerContext } from './ledger-context.js';
 import { JournalEntryKind, type JournalEntryKindNumber } from '../operations.js';
 
@@ -71,5 +72,14 @@ export function applyEntry(context: LedgerContext, entry: Uint8Array, header: Jo
   if (operation !== JournalEntryKind.day_cut) assert(header.businessDay === context.businessDay, `entry ${seq} belongs to the current business day`);
   // History nodes of this entry's events take their timestamps from its header (timestampBase + index).
   context.state.accounts.history.noteEntry(seq, header.timestampBase);
-  handler(context, entry, header, assignedChecked);
+  // Payees on other shards are judged by the results the entry was decided with, not the directory now
+  // (remote-payee.ts): on replay the entry's own, for a commit its vote's.
+  const from = resultsOffset(header.count);
+  const state = context.state;
+  state.payeeVerdicts = !assignedChecked ? entry.slice(from, from + header.count * resultBytes) : commits ? context.prepared!.results : null;
+  try {
+    handler(context, entry, header, assignedChecked);
+  } finally {
+    state.payeeVerdicts = null;
+  }
 }

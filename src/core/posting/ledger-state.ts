@@ -13,6 +13,7 @@ import { IdCache, IdTableKind, OwnedIds, noIdIndex, type IdCacheCapacity, type I
 import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordParts, RecordSlice, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
+import type { AccountDirectory } from '../accounts/account-directory.js';
 import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
 import { TransferLayout } from '../layout.js';
 import { Outbox } from '../transit/transit.js';
@@ -113,6 +114,16 @@ export class LedgerState {
   onBufferApplied: ((delaysNs: number[]) => void) | null = null;
   /** Inverse actions of the open linked chain, newest last; null outside a chain. */
   undo: (() => void)[] | null = null;
+  /**
+   * Every account of the ledger, whichever shard holds it (account-directory.ts): what a payer's shard checks a
+   * payee on another shard against. Null: such a payee is checked only when the credit arrives (tests, tools).
+   */
+  directory: AccountDirectory | null = null;
+  /**
+   * While an entry is replayed or a vote's commit re-executes: the results (u32 each) the entry was decided with.
+   * A payee on another shard is then judged by them, not by the directory as it stands now (remote-payee.ts).
+   */
+  payeeVerdicts: Uint8Array | null = null;
   private readonly recent = new Map<number, Uint8Array>();
 
   constructor(

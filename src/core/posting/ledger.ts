@@ -28,6 +28,8 @@ import { noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts
 import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers } from './queries.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
+import type { AccountDirectory } from '../accounts/account-directory.js';
+import { accountEntries } from '../accounts/directory-updates.js';
 
 export type { HistorySource, JournalSource } from './ledger-state.js';
 export type { FlushedRuns } from '../accounts/history-runs.js';
@@ -55,6 +57,11 @@ export interface LedgerOptions {
    * acknowledgements.
    */
   checkpoint?: Uint8Array;
+  /**
+   * Every account of the ledger, whichever shard holds it (core/accounts/account-directory.ts): a payee on
+   * another shard is then checked before `ok`. Absent: only when its credit arrives (tests, read-only tools).
+   */
+  directory?: AccountDirectory;
 }
 
 export interface ExecutedBatch {
@@ -82,6 +89,7 @@ export class Ledger {
     assert(options.shardIndex >= 0 && options.shardIndex < options.shardCount, 'shardIndex out of range');
     const { shardIndex, shardCount, journal, transferIdsExpected, outboxAcknowledged, idIndex } = options;
     const state = new LedgerState(shardIndex, shardCount, journal, transferIdsExpected ?? 0, outboxAcknowledged, idIndex?.source, idIndex?.capacity ?? null);
+    state.directory = options.directory ?? null;
     this.#context = new LedgerContext(state);
     if (options.checkpoint !== undefined) {
       restoreCheckpoint(this.#context, options.checkpoint);
@@ -229,6 +237,11 @@ export class Ledger {
     const delays = this.#context.hotDelaysNs;
     this.#context.hotDelaysNs = [];
     return delays;
+  }
+
+  /** Every account of this shard (id, ledger, status: 24 B each), for the account directory at process start. */
+  directoryEntries(): Uint8Array {
+    return accountEntries(this.#context.state.accounts);
   }
 
   /** The ids (16 B each) of this shard's hot-outbound accounts (AccountFlags.hot_outbound). */

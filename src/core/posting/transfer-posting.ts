@@ -17,6 +17,7 @@ import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
 import { holdOutcome } from './hold-outcomes.js';
+import { remotePayee } from './remote-payee.js';
 
 const assignedTransferFields = [T.amountEffective, T.timestamp] as const;
 const nsPerSecond = 1_000_000_000n;
@@ -35,6 +36,8 @@ interface Posting {
   credit: number;
   ledger: number;
   amount: bigint;
+  /** StatusBits of a payee on another shard (the credit slot is then this shard's transit account); 0 otherwise. */
+  payeeStatus: number;
 }
 
 /** The string key of the referenced pending transfer, original or freeze (rare paths only). */
@@ -55,18 +58,23 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   const creditShard = credit < 0 ? shardOfIdAt(view, at + T.creditAccountId, state.shardCount) : state.shardIndex;
   if (creditShard === state.shardIndex && credit < 0) return ResultCode.account_not_found;
   const ledger = view.getUint32(at + T.ledger, true);
-  if (debitLedger !== ledger || (credit >= 0 && state.accounts.ledgerOf(credit) !== ledger)) return ResultCode.ledger_mismatch;
+  // A payee on another shard: what every shard knows of it (account-directory.ts), checked here in one shard's order.
+  const payee = credit < 0 ? remotePayee(state, view, at + T.creditAccountId, ledger, location) : undefined;
+  if (credit < 0 && payee === undefined) return ResultCode.account_not_found;
+  if (debitLedger !== ledger || (credit >= 0 ? state.accounts.ledgerOf(credit) : payee!.ledger) !== ledger) return ResultCode.ledger_mismatch;
+  const payeeStatus = payee?.status ?? 0;
   if (credit < 0) {
-    // The payee is checked by its own shard when the credit arrives; here the payer's money goes in transit.
+    // The payer's money goes in transit; the payee's shard applies the credit when it arrives.
     credit = systemAccountSlot(state, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
     assert(state.accounts.ledgerOf(credit) === ledger, 'money goes in transit in its own ledger');
   }
   // Validated (accounts_must_be_different; a caller never names a transit account).
   assert(debit !== credit, 'a posting has two different accounts');
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
-  // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below.
-  let result = kind === 0 ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
-  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger);
+  // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below (which
+  // also decides a remote payee's status: the number path reads only the slots').
+  let result = kind === 0 && payeeStatus === 0 ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
+  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus);
   if (result !== ResultCode.ok) return result;
   state.transfers.setAt(view, at + T.id, location);
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
@@ -77,8 +85,8 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
 }
 
 /** The stateful checks and balance moves of any kind of transfer, in BigInt; writes the effective amount. */
-function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number): number {
-  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true) };
+function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number, payeeStatus: number): number {
+  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true), payeeStatus };
   const refused = statusRefusal(state, posting) ?? referenceRefusal(state, posting) ?? balanceRefusal(state, posting);
   if (refused !== undefined) return refused;
   // Validation bounds the amount; a zero ("all of it") was resolved against the hold or freeze, never to zero.
@@ -118,7 +126,7 @@ function duplicateResult(state: LedgerState, view: DataView, at: number): number
 function statusRefusal(state: LedgerState, posting: Posting): number | undefined {
   if (posting.kind === TransferFlags.void_pending) return undefined; // a void only gives money back
   const debitBits = state.accounts.statusOf(posting.debit);
-  const creditBits = state.accounts.statusOf(posting.credit);
+  const creditBits = state.accounts.statusOf(posting.credit) | posting.payeeStatus;
   if (((debitBits | creditBits) & StatusBits.closed) !== 0) return ResultCode.account_closed;
   // A freeze-and-deduct (unfreeze_and_pay) is how money leaves a blocked account by order.
   const debitChecked = posting.kind !== TransferFlags.unfreeze_and_pay;

@@ -9,6 +9,8 @@ import { resultBytes } from '../../core/layout.js';
 import { chainRequestsQueuedMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
 import { isWriteOperation, WireOperation } from '../../core/operations.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../../core/wire/route-plan.js';
+import type { AccountDirectory } from '../../core/accounts/account-directory.js';
+import { publishAccountOperations, publishCreatedAccounts } from '../../core/accounts/directory-updates.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
 import type { ShardHost } from '../shard/shard-host.js';
@@ -29,17 +31,39 @@ export class RequestRouting {
   /** Per shard: events of its create_transfers parts admitted and not answered yet (each may issue an instruction). */
   readonly #outboundReserved: Float64Array;
 
-  constructor(hosts: readonly ShardHost[], transit: Pick<TransitRelay, 'onOutbound' | 'outboundQueued'>, chains: Pick<ChainCoordinator, 'run'>, shutdown: Pick<Shutdown, 'begun'>) {
+  /** Every account, whichever shard holds it: what payers' shards check payees on other shards against. */
+  readonly #directory: AccountDirectory | null;
+
+  constructor(
+    hosts: readonly ShardHost[],
+    transit: Pick<TransitRelay, 'onOutbound' | 'outboundQueued'>,
+    chains: Pick<ChainCoordinator, 'run'>,
+    shutdown: Pick<Shutdown, 'begun'>,
+    directory: AccountDirectory | null = null,
+  ) {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
+    this.#directory = directory;
     this.#transit = transit;
     this.#chains = chains;
     this.#shutdown = shutdown;
     this.#outboundReserved = new Float64Array(hosts.length);
   }
 
-  /** Resolves with the merged reply (durable, for writes); rejects with a TallyError. */
+  /**
+   * Resolves with the merged reply (durable, for writes); rejects with a TallyError. Accounts created, closed or
+   * blocked for credits are in the account directory before the reply: a request sent after it is checked against them.
+   */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
+    // The body may be handed to a worker (transferred): what the directory needs of it is copied first.
+    const changes = this.#directory !== null && (operation === WireOperation.create_accounts || operation === WireOperation.account_operations) ? body.slice() : null;
+    const reply = await this.#execute(operation, body);
+    if (changes !== null && operation === WireOperation.create_accounts) publishCreatedAccounts(this.#directory!, changes, reply);
+    if (changes !== null && operation === WireOperation.account_operations) publishAccountOperations(this.#directory!, changes, reply);
+    return reply;
+  }
+
+  async #execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (this.#shutdown.begun) throw errors.shuttingDown();
     const plan = planRoute(operation, body, this.#hosts.length);
     this.#admit(operation, plan);

@@ -28,6 +28,8 @@ import { HotOutboundKeeper, hotOutboundDefault, type HotOutboundOptions, type Ho
 import { HotOutboundRequests } from './hot-outbound-requests.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { handlerTable, type RequestHandler } from './request-handlers.js';
+import { AccountDirectory } from '../../core/accounts/account-directory.js';
+import { publishEntries } from '../../core/accounts/directory-updates.js';
 import { RequestRouting, type ShardWriteObserver } from './request-routing.js';
 import { SetStatus } from './set-status.js';
 import { Shutdown } from './shutdown.js';
@@ -54,7 +56,16 @@ export class ShardSet {
   /** Wire operation → its handler; an operation not in it goes straight to #routing. */
   readonly #handlers: ReadonlyMap<number, RequestHandler>;
 
-  constructor(hosts: readonly ShardHost[], transit: TransitRelay, bookkeeping: BookkeepingHost, chains: ChainCoordinator, chainLog: ChainLog, hotOutbound: HotOutboundOptions = hotOutboundDefault, accountRate = 0) {
+  constructor(
+    hosts: readonly ShardHost[],
+    transit: TransitRelay,
+    bookkeeping: BookkeepingHost,
+    chains: ChainCoordinator,
+    chainLog: ChainLog,
+    directory: AccountDirectory,
+    hotOutbound: HotOutboundOptions = hotOutboundDefault,
+    accountRate = 0,
+  ) {
     assert(hosts.length >= 1 && hosts.every((host, shard) => host.shardIndex === shard), 'a shard set holds its shards in shard order');
     this.shardCount = hosts.length;
     this.hosts = hosts;
@@ -62,7 +73,7 @@ export class ShardSet {
     this.bookkeeping = bookkeeping;
     this.chains = chains;
     this.#chainLog = chainLog;
-    this.#routing = new RequestRouting(hosts, transit, chains, this.#shutdown);
+    this.#routing = new RequestRouting(hosts, transit, chains, this.#shutdown, directory);
     const execute = (operation: number, body: Uint8Array): Promise<Uint8Array> => this.#routing.execute(operation, body);
     this.hotOutbound = new HotOutboundKeeper(execute, (shard, body) => this.#routing.openSlices(shard, body), hosts.length, hotOutbound);
     // Day closings and snapshot barriers run one at a time: a cut never straddles a snapshot's cut.
@@ -201,6 +212,8 @@ export class ShardSet {
 /** Starts one worker per shard and waits until each has replayed its journal. */
 export async function startShards(options: StartShardsOptions): Promise<ShardSet> {
   checkOptions(options);
+  // One for the process: workers a shard restarts keep reading it; filled below from the shards' accounts.
+  const directory = AccountDirectory.create();
   const hosts: ShardHost[] = [];
   try {
     for (let shardIndex = 0; shardIndex < options.shardCount; shardIndex++) {
@@ -208,7 +221,7 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
       const hotInbound = options.hotInbound ?? hotInboundDefault;
       const checkpoint = options.checkpoint ?? checkpointDefault;
       const idCache = options.idCache ?? idCacheDefault;
-      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound, checkpoint, idCache }));
+      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound, checkpoint, idCache, directory: directory.buffer }));
     }
     await Promise.all(hosts.map((host) => host.ready()));
   } catch (error) {
@@ -239,8 +252,10 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     throw error;
   }
   transit.start();
-  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, options.hotOutbound, options.accountRate ?? 0);
+  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, directory, options.hotOutbound, options.accountRate ?? 0);
   try {
+    // Before the first request: every account a payer's shard may name as payee (issue #14).
+    for (const host of hosts) publishEntries(directory, await host.runInternal(ShardControl.directoryEntries, new Uint8Array(0), false));
     const ids = await Promise.all(hosts.map((host) => host.run(ShardControl.hotOutboundIds, new Uint8Array(0), false)));
     await set.hotOutbound.register(ids.flatMap((bytes) => decodeIds(bytes)));
   } catch (error) {

@@ -23,6 +23,7 @@ export interface ShardHostOptions {
   readonly hotInbound: ShardWorkerData['hotInbound'];
   readonly checkpoint: ShardWorkerData['checkpoint'];
   readonly idCache: ShardWorkerData['idCache'];
+  readonly directory: ShardWorkerData['directory'];
 }
 
 /**
@@ -63,6 +64,7 @@ export class ShardHost {
       hotInbound: options.hotInbound,
       checkpoint: options.checkpoint,
       idCache: options.idCache,
+      directory: options.directory,
       // Shared by every worker this pool starts for the shard: how many in a row ended on a failed commit.
       storageHealth: newStorageHealthBuffer(),
     };

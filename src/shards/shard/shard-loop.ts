@@ -65,6 +65,7 @@ export type ShardLedger = Pick<
   | 'takeHotDelaysNs'
   | 'hotInboundStatus'
   | 'hotOutboundIds'
+  | 'directoryEntries'
   | 'flushHistory'
   | 'takeFlushedRuns'
 >;
@@ -413,6 +414,7 @@ export class ShardLoop {
       [ShardControl.chainInDoubt, other(() => this.#chainInDoubt())],
       [ShardControl.hotInboundStatus, other(async () => this.#hotInboundStatus())],
       [ShardControl.hotOutboundIds, other(() => this.#read(() => this.#ledger.hotOutboundIds()))],
+      [ShardControl.directoryEntries, other(() => this.#read(() => this.#ledger.directoryEntries()))],
       [ShardControl.holdTurn, other(() => this.#holdTurn())],
       [ShardControl.releaseTurn, other(async () => this.#releaseTurn())],
       [ShardControl.cutDay, writes((body) => this.#cutDayTask(body))],

@@ -55,6 +55,8 @@ export const ShardControl = {
    * Sent by the shard set's slice keeper, never by a caller. Reply: one result (u32) per account, once durable.
    */
   openSlices: 34,
+  /** Reply: every account of the shard (id, u32 ledger, u32 status: 24 B each), for the account directory at start. */
+  directoryEntries: 35,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;
@@ -129,6 +131,8 @@ export interface ShardWorkerData {
   checkpoint: CheckpointOptions;
   /** Ids per generation of the id caches (core/accounts/id-cache.ts); older ids are read from the id index on disk. */
   idCache: IdCacheCapacity;
+  /** The account directory's buffer (core/accounts/account-directory.ts): the shard set writes it, every shard reads it. */
+  directory: SharedArrayBuffer;
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

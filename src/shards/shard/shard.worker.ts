@@ -5,6 +5,7 @@
 // store does again (storage-health.ts): writes are refused storage_failed meanwhile, never applied.
 
 import { workerData } from 'node:worker_threads';
+import { AccountDirectory } from '../../core/accounts/account-directory.js';
 import { move } from 'piscina';
 import { TallyError, errors, hasErrorCode } from '../../core/errors.js';
 import { isCommitFailureEcho } from '../storage/commit-failures.js';
@@ -55,7 +56,7 @@ function loopReady(): Promise<ShardLoop> {
   return starting;
 }
 
-async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpoint, idCache }: ShardWorkerData): Promise<ShardLoop> {
+async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpoint, idCache, directory }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   try {
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
@@ -65,7 +66,7 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
     const files = new CheckpointFiles(dataDir, shardIndex, shardCount);
     const log = (line: string): void => console.error(`tally shard ${shardIndex}: ${line}`);
     const restoreStartMs = performance.now();
-    const { ledger, checkpointSeq } = ledgerFromCheckpoints(files, store, { shardIndex, shardCount, journal: store, outboxAcknowledged, idIndex }, log);
+    const { ledger, checkpointSeq } = ledgerFromCheckpoints(files, store, { shardIndex, shardCount, journal: store, outboxAcknowledged, idIndex, directory: new AccountDirectory(directory) }, log);
     const replayStartMs = performance.now();
     const replayed = replayJournal(ledger, store);
     // Both phases timed: what a restart costs, and where (issue #22: restart time must not grow with history).

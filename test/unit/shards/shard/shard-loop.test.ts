@@ -108,6 +108,9 @@ class CountingLedger implements ShardLedger {
   takeHotDelaysNs(): number[] {
     return this.hotDelays.splice(0);
   }
+  directoryEntries(): Uint8Array {
+    return new Uint8Array(0);
+  }
   hotOutboundIds(): Uint8Array {
     return new Uint8Array(0);
   }

@@ -1,0 +1,132 @@
+// What every shard may know of every account, whichever shard holds it: that it exists, its ledger, and
+// whether it is closed or blocked for credits. A payer's shard decides from it what one shard would answer
+// for the payee (account_not_found, ledger_mismatch, account_closed, account_blocked) before it answers `ok`
+// (issue #14): the credit no longer leaves to be refused on arrival.
+//
+// One copy for the process, in a growable SharedArrayBuffer: the gateway's thread is its only writer (it
+// publishes an account once the shard that holds it has made the change durable, before the caller hears of
+// it), every shard worker reads it. A worker that restarts gets the same buffer (workerData), so nothing is
+// rebuilt but at process start. Memory: 32 bytes per account plus the bucket heads (bounded by accounts).
+//
+// A chained hash table: bucket heads (node number + 1, 0 = empty) then nodes of 8 words — the id's four
+// words, ledger, status, next node + 1, spare. A node is written whole before its bucket head points at it
+// (Atomics.store), and only its status word changes afterwards, so a reader never sees half an account.
+// Growing appends nodes (SharedArrayBuffer.grow); the heads never move.
+
+import { assert } from '../assert.js';
+
+const nodeWords = 8;
+const headerWords = 4; // [0] nodes used, [1] bucket count, 2..3 spare
+const Node = { id: 0, ledger: 4, status: 5, next: 6 } as const;
+const nodesGrowBy = 1 << 12;
+/** Accounts a directory holds at most by default: its buffer reserves (not commits) 32 B each, 1 GiB. */
+export const directoryAccountsMax = 1 << 25;
+
+export interface DirectoryEntry {
+  ledger: number;
+  /** StatusBits (account-table.ts): closed, creditBlocked, debitBlocked. */
+  status: number;
+}
+
+export class AccountDirectory {
+  readonly buffer: SharedArrayBuffer;
+  /** Length-tracking: sees the buffer grow in every thread. */
+  readonly #words: Int32Array;
+  readonly #bucketMask: number;
+  readonly #nodesFrom: number;
+
+  /** A new, empty directory: 2^bucketBits chains (keep it near the accounts expected), room for `accountsMax`. */
+  static create(bucketBits = 20, accountsMax = directoryAccountsMax): AccountDirectory {
+    assert(Number.isInteger(bucketBits) && bucketBits >= 4 && bucketBits <= 24, 'directory buckets 2^4..2^24');
+    assert(Number.isInteger(accountsMax) && accountsMax >= 1 && accountsMax <= directoryAccountsMax, 'a directory holds 1..2^25 accounts');
+    const buckets = 1 << bucketBits;
+    const headWords = headerWords + buckets;
+    const buffer = new SharedArrayBuffer(headWords * 4, { maxByteLength: (headWords + accountsMax * nodeWords) * 4 });
+    const words = new Int32Array(buffer);
+    words[1] = buckets;
+    return new AccountDirectory(buffer);
+  }
+
+  /** A view of a directory another thread made (its buffer, as created). */
+  constructor(buffer: SharedArrayBuffer) {
+    assert(buffer.growable, 'an account directory lives in a growable SharedArrayBuffer');
+    this.buffer = buffer;
+    this.#words = new Int32Array(buffer);
+    const buckets = this.#words[1]!;
+    assert(buckets > 0 && (buckets & (buckets - 1)) === 0, 'directory bucket count is a power of two');
+    this.#bucketMask = buckets - 1;
+    this.#nodesFrom = headerWords + buckets;
+  }
+
+  get size(): number {
+    return Atomics.load(this.#words, 0);
+  }
+
+  /** The account whose 16-byte id is at `at`, or undefined. */
+  findAt(view: DataView, at: number): DirectoryEntry | undefined {
+    const node = this.#find(view.getInt32(at, true), view.getInt32(at + 4, true), view.getInt32(at + 8, true), view.getInt32(at + 12, true));
+    if (node < 0) return undefined;
+    const words = this.#words;
+    return { ledger: words[node + Node.ledger]! >>> 0, status: Atomics.load(words, node + Node.status) };
+  }
+
+  /** Adds the account (writer only); an account already there keeps its node and takes `status`. */
+  publishAt(view: DataView, at: number, ledger: number, status: number): void {
+    const w0 = view.getInt32(at, true);
+    const w1 = view.getInt32(at + 4, true);
+    const w2 = view.getInt32(at + 8, true);
+    const w3 = view.getInt32(at + 12, true);
+    const words = this.#words;
+    const found = this.#find(w0, w1, w2, w3);
+    if (found >= 0) {
+      assert(words[found + Node.ledger]! >>> 0 === ledger, 'an account keeps its ledger');
+      Atomics.store(words, found + Node.status, status);
+      return;
+    }
+    const used = words[0]!;
+    const node = this.#nodesFrom + used * nodeWords;
+    if ((node + nodeWords) * 4 > this.buffer.byteLength) {
+      assert((node + nodeWords) * 4 <= this.buffer.maxByteLength, 'the account directory has room for every account');
+      this.buffer.grow(Math.min(this.buffer.maxByteLength, this.buffer.byteLength + nodesGrowBy * nodeWords * 4));
+    }
+    const bucket = headerWords + (hashWords(w0, w1, w2, w3) & this.#bucketMask);
+    words[node + Node.id] = w0;
+    words[node + Node.id + 1] = w1;
+    words[node + Node.id + 2] = w2;
+    words[node + Node.id + 3] = w3;
+    words[node + Node.ledger] = ledger | 0;
+    words[node + Node.status] = status;
+    words[node + Node.next] = words[bucket]!;
+    // Published last: a reader following the head finds the node complete.
+    Atomics.store(words, bucket, used + 1);
+    Atomics.store(words, 0, used + 1);
+  }
+
+  /** Sets and clears StatusBits of an account published before (writer only). */
+  changeStatusAt(view: DataView, at: number, set: number, clear: number): void {
+    const node = this.#find(view.getInt32(at, true), view.getInt32(at + 4, true), view.getInt32(at + 8, true), view.getInt32(at + 12, true));
+    assert(node >= 0, 'a status change names an account the directory holds');
+    const status = Atomics.load(this.#words, node + Node.status);
+    Atomics.store(this.#words, node + Node.status, (status | set) & ~clear);
+  }
+
+  /** The node's first word, or -1. */
+  #find(w0: number, w1: number, w2: number, w3: number): number {
+    const words = this.#words;
+    let next = Atomics.load(words, headerWords + (hashWords(w0, w1, w2, w3) & this.#bucketMask));
+    while (next !== 0) {
+      const node = this.#nodesFrom + (next - 1) * nodeWords;
+      if (words[node] === w0 && words[node + 1] === w1 && words[node + 2] === w2 && words[node + 3] === w3) return node;
+      next = words[node + Node.next]!;
+    }
+    return -1;
+  }
+}
+
+function hashWords(w0: number, w1: number, w2: number, w3: number): number {
+  let h = Math.imul(w0 ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ w1 ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ w2 ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ w3 ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}

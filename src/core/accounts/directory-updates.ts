@@ -1,0 +1,58 @@
+// What a durable write changes in the account directory (account-directory.ts), read from the request and its
+// reply: accounts created, and the status a payee's checks read (closed, blocked for credits). The writer of
+// the directory applies these once the shard holding the accounts has made the write durable and before the
+// caller hears the reply, so that any request sent after it is checked against it.
+
+import { assert } from '../assert.js';
+import { AccountLayout, AccountOperationLayout, resultBytes } from '../layout.js';
+import { eventBytes } from '../limits.js';
+import { ResultCode } from '../result-codes.js';
+import { AccountOperationFlags, AccountOperationKind } from '../types.js';
+import { StatusBits, accountStaticBytes, type AccountTable } from './account-table.js';
+import type { AccountDirectory } from './account-directory.js';
+
+/** The accounts a create_accounts request (`body`, its events) created, by its reply (a u32 result per event). */
+export function publishCreatedAccounts(directory: AccountDirectory, body: Uint8Array, reply: Uint8Array): void {
+  forEachOk(body, reply, (view, at) => directory.publishAt(view, at + AccountLayout.id, view.getUint32(at + AccountLayout.ledger, true), 0));
+}
+
+/** The closes and credit blocks an account_operations request made. */
+export function publishAccountOperations(directory: AccountDirectory, body: Uint8Array, reply: Uint8Array): void {
+  forEachOk(body, reply, (view, at) => {
+    const kind = view.getUint16(at + AccountOperationLayout.kind, true);
+    const credits = (view.getUint16(at + AccountOperationLayout.flags, true) & AccountOperationFlags.credits) !== 0;
+    const id = at + AccountOperationLayout.accountId;
+    if (kind === AccountOperationKind.close) directory.changeStatusAt(view, id, StatusBits.closed, 0);
+    else if (kind === AccountOperationKind.block && credits) directory.changeStatusAt(view, id, StatusBits.creditBlocked, 0);
+    else if (kind === AccountOperationKind.unblock && credits) directory.changeStatusAt(view, id, 0, StatusBits.creditBlocked);
+  });
+}
+
+function forEachOk(body: Uint8Array, reply: Uint8Array, each: (view: DataView, at: number) => void): void {
+  const count = body.byteLength / eventBytes;
+  assert(Number.isInteger(count) && reply.byteLength === count * resultBytes, 'a reply holds one result per event');
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const results = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+  for (let i = 0; i < count; i++) if (results.getUint16(i * resultBytes, true) === ResultCode.ok) each(view, i * eventBytes);
+}
+
+/** Bytes per account in accountEntries: id (16), ledger (u32), StatusBits (u32). */
+const entryBytes = 24;
+
+/** Every account a shard holds, for the directory at process start (publishEntries). */
+export function accountEntries(accounts: AccountTable): Uint8Array {
+  const bytes = new Uint8Array(accounts.count * entryBytes);
+  const view = new DataView(bytes.buffer);
+  for (let slot = 0; slot < accounts.count; slot++) {
+    bytes.set(accounts.statics.subarray(slot * accountStaticBytes, slot * accountStaticBytes + 16), slot * entryBytes);
+    view.setUint32(slot * entryBytes + 16, accounts.ledgerOf(slot), true);
+    view.setUint32(slot * entryBytes + 20, accounts.statusOf(slot), true);
+  }
+  return bytes;
+}
+
+export function publishEntries(directory: AccountDirectory, bytes: Uint8Array): void {
+  assert(bytes.byteLength % entryBytes === 0, 'account entries are 24 bytes each');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at < bytes.byteLength; at += entryBytes) directory.publishAt(view, at, view.getUint32(at + 16, true), view.getUint32(at + 20, true));
+}
