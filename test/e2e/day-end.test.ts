@@ -56,8 +56,11 @@ describe('a business day, cut and checked', () => {
   test('traffic, the cut, the report and the closed-day queries', async () => {
     const banks = [newIdOnShard(0, shardCount), newIdOnShard(1, shardCount)];
     const customers = [0, 1, 0, 1, 0, 1].map((shard) => newIdOnShard(shard, shardCount));
+    // A bank account on shard 1 that takes no credit beyond its debits: what a payer's shard cannot check.
+    const capped = newIdOnShard(1, shardCount);
     const accounts = [
       ...banks.map((id) => ({ id, ledger, code: bankCode })),
+      { id: capped, ledger, code: bankCode, flags: AccountFlags.credits_must_not_exceed_debits },
       ...customers.map((id) => ({ id, ledger, code: customerCode, flags: AccountFlags.debits_must_not_exceed_credits })),
     ];
     expect((await client.createAccounts(accounts)).map((r) => r.result)).toEqual(accounts.map(() => 'ok'));
@@ -80,12 +83,14 @@ describe('a business day, cut and checked', () => {
     const post = transfer(customers[2]!, customers[3]!, 250n, { flags: TransferFlags.post_pending, pendingId: payments[4]!.id });
     const voided = transfer(customers[4]!, customers[5]!, 0n, { flags: TransferFlags.void_pending, pendingId: payments[5]!.id });
     expect((await client.createTransfers([post, voided])).map((r) => r.result)).toEqual(['ok', 'ok']);
-    // A credit the payee cannot take: it comes back to the payer.
+    // A payee blocked for credits on the other shard is refused at once, as on one shard.
     expect((await client.accountOperations([{ id: 0x6000_0001n, accountId: customers[5]!, kind: 'block', flags: 4 }])).map((r) => r.result)).toEqual(['ok']);
-    const refused = transfer(customers[0]!, customers[5]!, 10n);
+    expect((await client.createTransfers([transfer(customers[0]!, customers[5]!, 10n)])).map((r) => r.result)).toEqual(['account_blocked']);
+    // A credit the payee's balance rule refuses on arrival: it comes back to the payer.
+    const refused = transfer(customers[0]!, capped, 10n);
     expect((await client.createTransfers([refused])).map((r) => r.result)).toEqual(['ok']);
     await transitIdle();
-    expect(await client.lookupTransfers([refused.id])).toMatchObject([{ status: 'returned', returnReason: 'account_blocked' }]);
+    expect(await client.lookupTransfers([refused.id])).toMatchObject([{ status: 'returned', returnReason: 'credits_exceed_debits' }]);
 
     const report = await client.closeDay();
     expect(report.day).toBe(dayT);

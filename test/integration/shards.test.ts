@@ -147,6 +147,24 @@ describe('startShards', () => {
     expect(decodeResults(await set.execute(Operation.create_transfers, late)).map((r) => r.result)).toEqual(['ok']);
   });
 
+  it('closes a payee only once the credits on their way to it landed: the close is refused, nothing comes back', async () => {
+    const set = await start();
+    const [payer] = accountsOn(0, 1);
+    const [payee] = accountsOn(1, 1);
+    await set.execute(Operation.create_accounts, encodeAccounts([payer, payee].map((id) => ({ id, ledger: 1, code: 1 }))));
+    await set.transit.pause(); // the credit stays on its way until resume()
+    const paid = encodeTransfers([{ id: 1n, debitAccountId: payer, creditAccountId: payee, amount: 5n, ledger: 1, code: 1 }]);
+    expect(decodeResults(await set.execute(Operation.create_transfers, paid)).map((r) => r.result)).toEqual(['ok']);
+    const closing = set.execute(Operation.account_operations, encodeAccountOperations([{ id: 50n, accountId: payee, kind: 'close' }]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    set.transit.resume();
+    // As on one shard: the payment came first, so the payee holds money and the close is refused.
+    expect(decodeResults(await closing).map((r) => [r.result, r.reason])).toEqual([['close_refused', 'nonzero_balance']]);
+    await set.transit.idle(10_000);
+    expect(set.transitStats().returned).toBe(0);
+    expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([payee])))[0]!.creditsPosted).toBe(5n);
+  });
+
   it('still answers ok for a payee on another shard whose credit limit the credit breaks, returns it, and counts it', async () => {
     const set = await start();
     const [payer] = accountsOn(0, 1);

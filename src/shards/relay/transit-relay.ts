@@ -249,6 +249,20 @@ export class TransitRelay {
     };
   }
 
+  /**
+   * Resolves once `to` has applied every instruction queued for it when called (later ones need not have landed:
+   * under load the relay is never idle); false if that took longer than `timeoutMs`.
+   */
+  async landedOn(to: number, timeoutMs: number): Promise<boolean> {
+    const targets = this.#pairs.map((pair, k) => (k % this.#shardCount === to ? pair.last : 0));
+    const deadline = performance.now() + timeoutMs;
+    while (this.#pairs.some((pair, k) => pair.applied < targets[k]!)) {
+      if (performance.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return true;
+  }
+
   /** Resolves once nothing is in flight (tests, shutdown, a day cut); rejects after `timeoutMs`. */
   async idle(timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;

@@ -5,12 +5,15 @@
 
 import { assert } from '../../core/assert.js';
 import { errors } from '../../core/errors.js';
-import { resultBytes } from '../../core/layout.js';
-import { chainRequestsQueuedMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
+import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
+import { AccountOperationFlags, AccountOperationKind } from '../../core/types.js';
+import { idKeyAt } from '../../core/u128.js';
+import { shardOfIdAt } from '../../core/routing.js';
+import { chainRequestsQueuedMax, eventBytes, payeeFenceWaitMsMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
 import { isWriteOperation, WireOperation } from '../../core/operations.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../../core/wire/route-plan.js';
 import type { AccountDirectory } from '../../core/accounts/account-directory.js';
-import { publishAccountOperations, publishCreatedAccounts } from '../../core/accounts/directory-updates.js';
+import { publishAccountOperations, publishCreatedAccounts, publishEntries } from '../../core/accounts/directory-updates.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
 import type { ShardHost } from '../shard/shard-host.js';
@@ -22,7 +25,7 @@ export type ShardWriteObserver = (shard: number, seconds: number, events: number
 
 export class RequestRouting {
   readonly #hosts: readonly ShardHost[];
-  readonly #transit: Pick<TransitRelay, 'onOutbound' | 'outboundQueued'>;
+  readonly #transit: Pick<TransitRelay, 'onOutbound' | 'outboundQueued' | 'landedOn'>;
   readonly #chains: Pick<ChainCoordinator, 'run'>;
   readonly #shutdown: Pick<Shutdown, 'begun'>;
   #shardWrites: ShardWriteObserver | null = null;
@@ -33,10 +36,14 @@ export class RequestRouting {
 
   /** Every account, whichever shard holds it: what payers' shards check payees on other shards against. */
   readonly #directory: AccountDirectory | null;
+  /** create_transfers requests admitted and not answered: a fence waits for those before it. */
+  readonly #transfersInFlight = new Set<Promise<unknown>>();
+  /** Accounts a close or credit block is about to change (id key → its end): transfers that pay them wait. */
+  readonly #fences = new Map<string, Promise<void>>();
 
   constructor(
     hosts: readonly ShardHost[],
-    transit: Pick<TransitRelay, 'onOutbound' | 'outboundQueued'>,
+    transit: Pick<TransitRelay, 'onOutbound' | 'outboundQueued' | 'landedOn'>,
     chains: Pick<ChainCoordinator, 'run'>,
     shutdown: Pick<Shutdown, 'begun'>,
     directory: AccountDirectory | null = null,
@@ -55,12 +62,82 @@ export class RequestRouting {
    * blocked for credits are in the account directory before the reply: a request sent after it is checked against them.
    */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
+    if (this.#directory === null) return this.#execute(operation, body);
+    if (operation === WireOperation.create_transfers) return this.#transfers(body);
+    if (operation !== WireOperation.create_accounts && operation !== WireOperation.account_operations) return this.#execute(operation, body);
     // The body may be handed to a worker (transferred): what the directory needs of it is copied first.
-    const changes = this.#directory !== null && (operation === WireOperation.create_accounts || operation === WireOperation.account_operations) ? body.slice() : null;
-    const reply = await this.#execute(operation, body);
-    if (changes !== null && operation === WireOperation.create_accounts) publishCreatedAccounts(this.#directory!, changes, reply);
-    if (changes !== null && operation === WireOperation.account_operations) publishAccountOperations(this.#directory!, changes, reply);
-    return reply;
+    const changes = body.slice();
+    try {
+      if (operation === WireOperation.create_accounts) {
+        const reply = await this.#execute(operation, body);
+        publishCreatedAccounts(this.#directory, changes, reply);
+        return reply;
+      }
+      const fenced = payeeChangesOf(changes, this.#hosts.length);
+      const reply = fenced.length === 0 ? await this.#execute(operation, body) : await this.#fenced(fenced, () => this.#execute(operation, body));
+      publishAccountOperations(this.#directory, changes, reply);
+      return reply;
+    } catch (error) {
+      // No reply does not mean nothing applied (a worker that died after its commit): the directory takes
+      // what the shards hold now, before the caller hears of the failure.
+      await this.#resync(changes, operation === WireOperation.create_accounts ? AccountLayout.id : AccountOperationLayout.accountId);
+      throw error;
+    }
+  }
+
+  /** Publishes every account of the shards that hold the accounts named at `idAt` in `body`'s events. */
+  async #resync(body: Uint8Array, idAt: number): Promise<void> {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const shards = new Set<number>();
+    for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) shards.add(shardOfIdAt(view, at + idAt, this.#hosts.length));
+    for (const shard of shards) {
+      try {
+        publishEntries(this.#directory!, await this.#hosts[shard]!.runInternal(ShardControl.directoryEntries, new Uint8Array(0), false));
+      } catch (error) {
+        console.error(`tally: the account directory could not read shard ${shard} after a failed write; it is whole again at the next start:`, error);
+      }
+    }
+  }
+
+  /** A transfer request: after any fence on an account it pays; counted in flight until answered. */
+  async #transfers(body: Uint8Array): Promise<Uint8Array> {
+    if (this.#fences.size > 0) {
+      const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
+      if (waits.length > 0) await Promise.all(waits);
+    }
+    const run = this.#execute(WireOperation.create_transfers, body);
+    this.#transfersInFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.#transfersInFlight.delete(run);
+    }
+  }
+
+  /**
+   * A close or credit block, in two steps, so that no credit is ever on its way to the account when it changes
+   * (a credit landing after a close would come back `returned`, an `ok` undone): transfers that pay the accounts
+   * wait from now; transfers answered before are waited for, and their credits to land; then the operation runs
+   * and the directory takes its result. One shard gives the same answers: the credits came first.
+   */
+  async #fenced(accounts: readonly { key: string; shard: number }[], operation: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    let release!: () => void;
+    const end = new Promise<void>((resolve) => (release = resolve));
+    const previous = accounts.flatMap(({ key }) => this.#fences.get(key) ?? []);
+    for (const { key } of accounts) this.#fences.set(key, end);
+    try {
+      await Promise.all(previous);
+      await Promise.allSettled([...this.#transfersInFlight]);
+      for (const shard of new Set(accounts.map((a) => a.shard))) {
+        if (!(await this.#transit.landedOn(shard, payeeFenceWaitMsMax))) {
+          throw errors.overloaded(`credits on their way to shard ${shard} did not land within ${payeeFenceWaitMsMax} ms; the account operations were not applied`);
+        }
+      }
+      return await operation();
+    } finally {
+      for (const { key } of accounts) if (this.#fences.get(key) === end) this.#fences.delete(key);
+      release();
+    }
   }
 
   async #execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
@@ -147,4 +224,25 @@ export class RequestRouting {
 /** The events of a shard's part: those its indexes name, or the whole request's. */
 function eventsOf(request: ShardRequest, eventCount: number): number {
   return request.indexes?.length ?? eventCount;
+}
+
+/** The accounts an account_operations body closes or blocks for credits (what a payer's shard checks of a payee). */
+function payeeChangesOf(body: Uint8Array, shardCount: number): { key: string; shard: number }[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const changes: { key: string; shard: number }[] = [];
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+    const kind = view.getUint16(at + AccountOperationLayout.kind, true);
+    const credits = (view.getUint16(at + AccountOperationLayout.flags, true) & AccountOperationFlags.credits) !== 0;
+    if (kind !== AccountOperationKind.close && !(kind === AccountOperationKind.block && credits)) continue;
+    changes.push({ key: idKeyAt(view, at + AccountOperationLayout.accountId), shard: shardOfIdAt(view, at + AccountOperationLayout.accountId, shardCount) });
+  }
+  return changes;
+}
+
+/** The credit accounts a create_transfers body names, as id keys. */
+function payeesOf(body: Uint8Array): string[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const keys: string[] = [];
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) keys.push(idKeyAt(view, at + TransferLayout.creditAccountId));
+  return keys;
 }

@@ -7,11 +7,12 @@ import { resultBytes } from '../../../../src/core/layout.js';
 import { transitInstructionsAdmittedMax } from '../../../../src/core/limits.js';
 import { WireOperation } from '../../../../src/core/operations.js';
 import { shardOfId } from '../../../../src/core/routing.js';
-import { encodeAccounts, encodeTransfers } from '../../../../src/core/wire/records.js';
+import { encodeAccountOperations, encodeAccounts, encodeTransfers } from '../../../../src/core/wire/records.js';
+import { AccountDirectory } from '../../../../src/core/accounts/account-directory.js';
 import { TallyError } from '../../../../src/core/errors.js';
 import type { ShardHost } from '../../../../src/shards/shard/shard-host.js';
 import { RequestRouting } from '../../../../src/shards/set/request-routing.js';
-import { account, transfer } from '../../../support/ledger-fixtures.js';
+import { account, block, close, transfer } from '../../../support/ledger-fixtures.js';
 
 /** A shard host that answers ok to every event once `release` is called (or at once when open). */
 class FakeHost {
@@ -26,8 +27,20 @@ class FakeHost {
     return true;
   }
 
+  /** What directoryEntries answers (the shard's accounts), and whether the next run fails as a dead worker's would. */
+  entries = new Uint8Array(0);
+  failNext = false;
+
+  runInternal(): Promise<Uint8Array> {
+    return Promise.resolve(this.entries);
+  }
+
   run(_operation: number, body: Uint8Array): Promise<Uint8Array> {
     this.runs++;
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new TallyError('shard_unavailable', 'worker stopped'));
+    }
     const reply = new Uint8Array((body.byteLength / 128) * resultBytes);
     if (this.open) return Promise.resolve(reply);
     return new Promise((resolve) => this.#waiting.push(() => resolve(reply)));
@@ -46,7 +59,7 @@ const idsOn = (shard: number, count: number): bigint[] => {
 
 function setUp(queuedFromShard1: number) {
   const hosts = [new FakeHost(0), new FakeHost(1)];
-  const transit = { onOutbound: () => {}, outboundQueued: (from: number) => (from === 1 ? queuedFromShard1 : 0) };
+  const transit = { onOutbound: () => {}, outboundQueued: (from: number) => (from === 1 ? queuedFromShard1 : 0), landedOn: async () => true };
   const routing = new RequestRouting(hosts as unknown as ShardHost[], transit, { run: async () => {} }, { begun: false });
   const [payer0, payee0] = idsOn(0, 2);
   const [payer1] = idsOn(1, 1);
@@ -86,5 +99,83 @@ describe('admission of transfer requests against instructions waiting for receiv
   it('leaves other writes alone', async () => {
     const { routing } = setUp(transitInstructionsAdmittedMax + 1);
     await expect(routing.execute(WireOperation.create_accounts, encodeAccounts([account(7n), account(8n)]))).resolves.toBeInstanceOf(Uint8Array);
+  });
+});
+
+describe('a close or credit block, fenced against credits on their way (issue #14)', () => {
+  function fenceSetUp() {
+    const hosts = [new FakeHost(0), new FakeHost(1)];
+    const landings: (() => void)[] = [];
+    const transit = {
+      onOutbound: () => {},
+      outboundQueued: () => 0,
+      landedOn: (shard: number) => new Promise<boolean>((resolve) => landings.push(() => resolve(shard === 0))),
+    };
+    const routing = new RequestRouting(hosts as unknown as ShardHost[], transit, { run: async () => {} }, { begun: false }, AccountDirectory.create(4, 64));
+    const [payer, blocked] = idsOn(1, 2);
+    const [payee, other] = idsOn(0, 2);
+    const created = () => routing.execute(WireOperation.create_accounts, encodeAccounts([payer!, blocked!, payee!, other!].map((id) => account(id))));
+    return { hosts, routing, landings, payer: payer!, payee: payee!, other: other!, blocked: blocked!, created };
+  }
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it('runs after the transfers answered before it and their credits landed, and holds transfers that pay the account', async () => {
+    const { hosts, routing, landings, payer, payee, other, created } = fenceSetUp();
+    await created();
+    hosts.forEach((h) => (h.runs = 0));
+    hosts[1]!.open = false;
+    const before = routing.execute(WireOperation.create_transfers, encodeTransfers([transfer(1n, payer, payee, 5n)]));
+    const closing = routing.execute(WireOperation.account_operations, encodeAccountOperations([close(9n, payee)]));
+    await tick();
+    expect(hosts[0]!.runs).toBe(0); // the close waits for the transfer in flight
+    const paysIt = routing.execute(WireOperation.create_transfers, encodeTransfers([transfer(2n, payer, payee, 5n)]));
+    const paysAnother = routing.execute(WireOperation.create_transfers, encodeTransfers([transfer(3n, payer, other, 5n)]));
+    hosts[1]!.releaseAll();
+    await before;
+    await tick();
+    expect(landings).toHaveLength(1); // now it waits for the credits to land on the payee's shard
+    expect(hosts[0]!.runs).toBe(0);
+    expect(hosts[1]!.runs).toBe(2); // the transfer to another account was not held; the one to the payee was
+    landings[0]!();
+    await closing;
+    expect(hosts[0]!.runs).toBe(1);
+    hosts[1]!.releaseAll();
+    hosts[1]!.open = true;
+    await Promise.all([paysIt, paysAnother]);
+    expect(hosts[1]!.runs).toBe(3);
+  });
+
+  it('is refused overloaded, nothing run, when the credits do not land in time', async () => {
+    const { hosts, routing, landings, payer, blocked, created } = fenceSetUp();
+    await created();
+    hosts.forEach((h) => (h.runs = 0));
+    const blocking = routing.execute(WireOperation.account_operations, encodeAccountOperations([block(9n, blocked, 'credits')])).catch(codeOf);
+    await tick();
+    landings[0]!(); // landedOn answers false for shard 1 in this fake: as if the wait ran out
+    await expect(blocking).resolves.toBe('overloaded');
+    expect(hosts.map((h) => h.runs)).toEqual([0, 0]);
+    // The fence is gone: a transfer to the account runs.
+    await routing.execute(WireOperation.create_transfers, encodeTransfers([transfer(4n, payer, blocked, 1n)]));
+    expect(hosts[1]!.runs).toBe(1);
+  });
+});
+
+describe('the account directory after a write that got no reply', () => {
+  it('takes what the shard holds: an account created by a request that failed is a payee at once', async () => {
+    const hosts = [new FakeHost(0), new FakeHost(1)];
+    const transit = { onOutbound: () => {}, outboundQueued: () => 0, landedOn: async () => true };
+    const directory = AccountDirectory.create(4, 64);
+    const routing = new RequestRouting(hosts as unknown as ShardHost[], transit, { run: async () => {} }, { begun: false }, directory);
+    const [created] = idsOn(1, 1);
+    // The worker committed the account, then died before its reply: the shard now lists it.
+    const entry = new Uint8Array(24);
+    const view = new DataView(entry.buffer);
+    view.setBigUint64(0, created! & 0xffff_ffff_ffff_ffffn, true);
+    view.setBigUint64(8, created! >> 64n, true);
+    view.setUint32(16, 1, true);
+    hosts[1]!.entries = entry;
+    hosts[1]!.failNext = true;
+    await expect(routing.execute(WireOperation.create_accounts, encodeAccounts([account(created!)])).catch(codeOf)).resolves.toBe('shard_unavailable');
+    expect(directory.findAt(view, 0)).toEqual({ ledger: 1, status: 0 });
   });
 });

@@ -1,0 +1,62 @@
+// Spec of the account directory (core/accounts/account-directory.ts): every account's ledger and status in one
+// growable SharedArrayBuffer, written by one thread, read by others while it grows.
+
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { AccountDirectory } from '../../../../src/core/accounts/account-directory.js';
+import { StatusBits } from '../../../../src/core/accounts/account-table.js';
+import { writeU128 } from '../../../../src/core/u128.js';
+
+function idView(id: bigint): DataView {
+  const view = new DataView(new ArrayBuffer(16));
+  writeU128(view, 0, id);
+  return view;
+}
+
+describe('AccountDirectory', () => {
+  it('finds every account published, through growth and long chains, and nothing else', () => {
+    const directory = AccountDirectory.create(4, 20_000); // 16 chains: ~600 accounts each
+    for (let id = 1n; id <= 10_000n; id++) directory.publishAt(idView(id * 7919n), 0, Number(id % 3n) + 1, 0);
+    expect(directory.size).toBe(10_000);
+    for (let id = 1n; id <= 10_000n; id++) expect(directory.findAt(idView(id * 7919n), 0)).toEqual({ ledger: Number(id % 3n) + 1, status: 0 });
+    expect(directory.findAt(idView(7918n), 0)).toBeUndefined();
+    expect(directory.findAt(idView((1n << 127n) + 7919n), 0)).toBeUndefined();
+  });
+
+  it('changes a status in place; publishing an account again keeps its node', () => {
+    const directory = AccountDirectory.create(4, 16);
+    directory.publishAt(idView(5n), 0, 9, 0);
+    directory.changeStatusAt(idView(5n), 0, StatusBits.closed | StatusBits.creditBlocked, 0);
+    expect(directory.findAt(idView(5n), 0)).toEqual({ ledger: 9, status: StatusBits.closed | StatusBits.creditBlocked });
+    directory.changeStatusAt(idView(5n), 0, 0, StatusBits.creditBlocked);
+    expect(directory.findAt(idView(5n), 0)).toEqual({ ledger: 9, status: StatusBits.closed });
+    directory.publishAt(idView(5n), 0, 9, 0);
+    expect(directory.size).toBe(1);
+    expect(() => directory.publishAt(idView(5n), 0, 10, 0)).toThrow(/keeps its ledger/);
+    expect(() => directory.changeStatusAt(idView(6n), 0, StatusBits.closed, 0)).toThrow(/holds/);
+  });
+
+  it('refuses an account past the room it was made with', () => {
+    const directory = AccountDirectory.create(4, 2);
+    directory.publishAt(idView(1n), 0, 1, 0);
+    directory.publishAt(idView(2n), 0, 1, 0);
+    expect(() => directory.publishAt(idView(3n), 0, 1, 0)).toThrow(/room/);
+  });
+
+  it('is read by another thread, which sees what is published after it started, the buffer grown', async () => {
+    const directory = AccountDirectory.create(4, 100_000);
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const words = new Int32Array(workerData);
+       parentPort.on('message', () => parentPort.postMessage({ used: Atomics.load(words, 0), bytes: workerData.byteLength }));`,
+      { eval: true, workerData: directory.buffer },
+    );
+    const ask = () => new Promise<{ used: number; bytes: number }>((resolve) => { worker.once('message', resolve); worker.postMessage(0); });
+    expect((await ask()).used).toBe(0);
+    for (let id = 1n; id <= 50_000n; id++) directory.publishAt(idView(id), 0, 1, 0);
+    const seen = await ask();
+    expect(seen.used).toBe(50_000);
+    expect(seen.bytes).toBe(directory.buffer.byteLength);
+    await worker.terminate();
+  });
+});
