@@ -184,10 +184,11 @@ export const transitDeliveryInstructionsMax = batchEventsMax;
 export const transitInstructionsAdmittedMax = 32 * batchEventsMax;
 
 /**
- * How long a close or credit block waits for the credits on their way to its account to land (RequestRouting's
- * fence), in ms: past it the operation is refused `overloaded`, nothing applied. A relay at saturation lags 1–2.5 s.
+ * How long a close or credit block (RequestRouting's fence), or a read, waits for the credits answered `ok` before
+ * it to land on the shard, in ms: past it the request is refused `overloaded`, nothing applied. A relay at
+ * saturation lags 1–2.5 s.
  */
-export const payeeFenceWaitMsMax = 10_000;
+export const creditsLandingWaitMsMax = 10_000;
 
 /** Control tasks one shard host has at once: chain decisions and votes in doubt, the relay's delivery, status,
  * fetch and acknowledgement, status probes, snapshot holds and releases, day cuts, warm-up and close — about a

@@ -165,6 +165,29 @@ describe('startShards', () => {
     expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([payee])))[0]!.creditsPosted).toBe(5n);
   });
 
+  it('shows a cross-shard credit to a read sent right after the ok: the read waits for it to land', async () => {
+    const set = await start();
+    const [payer] = accountsOn(0, 1);
+    const [payee] = accountsOn(1, 1);
+    await set.execute(Operation.create_accounts, encodeAccounts([payer, payee].map((id) => ({ id, ledger: 1, code: 1 }))));
+    await set.transit.pause(); // the credit stays on its way until resume()
+    const paid = encodeTransfers([{ id: 101n, debitAccountId: payer, creditAccountId: payee, amount: 3n, ledger: 1, code: 1 }]);
+    expect(decodeResults(await set.execute(Operation.create_transfers, paid)).map((r) => r.result)).toEqual(['ok']);
+    let answered = false;
+    const read = set.execute(Operation.lookup_accounts, encodeIds([payee])).then((reply) => {
+      answered = true;
+      return decodeAccountStates(reply);
+    });
+    const history = set.execute(Operation.get_account_transfers, encodeHistoryFilter({ accountId: payee, limit: 10 }));
+    // A read of the payer's shard has nothing to wait for.
+    expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([payer])))[0]!.debitsPosted).toBe(3n);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    set.transit.resume();
+    expect((await read)[0]!.creditsPosted).toBe(3n);
+    expect(decodeHistoryEntries(await history).map((e) => e.transfer.id)).toEqual([101n]);
+  });
+
   it('still answers ok for a payee on another shard whose credit limit the credit breaks, returns it, and counts it', async () => {
     const set = await start();
     const [payer] = accountsOn(0, 1);

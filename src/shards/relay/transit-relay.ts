@@ -37,6 +37,13 @@ interface Chunk {
   receivedMs: number;
 }
 
+/** A landedOn call: resolves once every pair into its shard applied through its target. */
+interface LandingWaiter {
+  targets: { pair: PairQueue; through: number }[];
+  resolve: (landed: boolean) => void;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
 class PairQueue {
   readonly chunks: Chunk[] = [];
   /** Highest pair sequence queued or known applied; queued chunks run contiguously up to it. */
@@ -120,16 +127,22 @@ export class TransitRelay {
   #reconciling: Promise<void> | null = null;
   #reconcileLastMs = 0;
   #reconciles = 0;
+  /** Per receiving shard, the landedOn calls waiting for its credits to land. */
+  readonly #landingWaiters: LandingWaiter[][];
   #returned = 0;
   #stopped = false;
-  /** While paused (a day cut), no delivery starts; one already running finishes. */
-  #paused = false;
+  /**
+   * Pauses not resumed yet. While paused (a day cut) no delivery starts; one already running finishes. Counted: two
+   * that pause at once (a cut while another holds deliveries) each keep them held until their own resume.
+   */
+  #pauses = 0;
   #deliveriesRunning = 0;
 
   constructor(hosts: readonly RelayHost[], options: TransitRelayOptions = {}) {
     this.#hosts = hosts;
     this.#shardCount = hosts.length;
     this.#pairs = Array.from({ length: this.#shardCount * this.#shardCount }, () => new PairQueue());
+    this.#landingWaiters = Array.from({ length: this.#shardCount }, () => []);
     this.#delivering = new Array<boolean>(this.#shardCount).fill(false);
     this.#retryTimers = new Array<ReturnType<typeof setTimeout> | null>(this.#shardCount).fill(null);
     this.#acknowledgements = Array.from({ length: this.#shardCount }, () => new Map<number, number>());
@@ -162,12 +175,13 @@ export class TransitRelay {
    * still until resume(). Instructions keep arriving and queue meanwhile.
    */
   async pause(): Promise<void> {
-    this.#paused = true;
+    this.#pauses++;
     while (this.#deliveriesRunning > 0) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 
   resume(): void {
-    this.#paused = false;
+    assert(this.#pauses > 0, 'a resume follows a pause');
+    if (--this.#pauses > 0) return;
     for (let to = 0; to < this.#shardCount; to++) this.#deliver(to);
   }
 
@@ -253,14 +267,34 @@ export class TransitRelay {
    * Resolves once `to` has applied every instruction queued for it when called (later ones need not have landed:
    * under load the relay is never idle); false if that took longer than `timeoutMs`.
    */
-  async landedOn(to: number, timeoutMs: number): Promise<boolean> {
-    const targets = this.#pairs.map((pair, k) => (k % this.#shardCount === to ? pair.last : 0));
-    const deadline = performance.now() + timeoutMs;
-    while (this.#pairs.some((pair, k) => pair.applied < targets[k]!)) {
-      if (performance.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 1));
+  landedOn(to: number, timeoutMs: number): Promise<boolean> {
+    const targets: { pair: PairQueue; through: number }[] = [];
+    for (let from = 0; from < this.#shardCount; from++) {
+      const pair = this.#pairs[from * this.#shardCount + to]!;
+      if (from !== to && pair.applied < pair.last) targets.push({ pair, through: pair.last });
     }
-    return true;
+    if (targets.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: LandingWaiter = { targets, resolve: (landed) => resolve(landed), timer: null };
+      waiter.timer = setTimeout(() => this.#endWait(to, waiter, false), timeoutMs);
+      this.#landingWaiters[to]!.push(waiter);
+    });
+  }
+
+  /** Wakes the waiters of `to` whose targets are all applied now (called as acknowledgements arrive). */
+  #wakeLanded(to: number): void {
+    const waiters = this.#landingWaiters[to]!;
+    if (waiters.length === 0) return;
+    for (const waiter of [...waiters]) if (waiter.targets.every(({ pair, through }) => pair.applied >= through)) this.#endWait(to, waiter, true);
+  }
+
+  #endWait(to: number, waiter: LandingWaiter, landed: boolean): void {
+    const waiters = this.#landingWaiters[to]!;
+    const at = waiters.indexOf(waiter);
+    if (at < 0) return;
+    waiters.splice(at, 1);
+    if (waiter.timer !== null) clearTimeout(waiter.timer);
+    waiter.resolve(landed);
   }
 
   /** Resolves once nothing is in flight (tests, shutdown, a day cut); rejects after `timeoutMs`. */
@@ -344,7 +378,7 @@ export class TransitRelay {
 
   /** Sends what is queued for `to` unless a delivery to it is in flight (then its completion sends it). */
   #deliver(to: number): void {
-    if (this.#stopped || this.#paused || this.#delivering[to] || this.#retryTimers[to] !== null) return;
+    if (this.#stopped || this.#pauses > 0 || this.#delivering[to] || this.#retryTimers[to] !== null) return;
     const body = this.#gather(to);
     if (body === null) return;
     this.#delivering[to] = true;
@@ -415,6 +449,7 @@ export class TransitRelay {
     if (pairSeq <= pair.applied) return;
     pair.acknowledge(pairSeq, performance.now(), this.#delays);
     this.#acknowledgements[from]!.set(to, pairSeq);
+    this.#wakeLanded(to);
   }
 
   #tick(): void {

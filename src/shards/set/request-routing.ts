@@ -9,7 +9,7 @@ import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } fr
 import { AccountOperationFlags, AccountOperationKind } from '../../core/types.js';
 import { idKeyAt } from '../../core/u128.js';
 import { shardOfIdAt } from '../../core/routing.js';
-import { chainRequestsQueuedMax, eventBytes, payeeFenceWaitMsMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
+import { chainRequestsQueuedMax, eventBytes, creditsLandingWaitMsMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
 import { isWriteOperation, WireOperation } from '../../core/operations.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../../core/wire/route-plan.js';
 import type { AccountDirectory } from '../../core/accounts/account-directory.js';
@@ -129,8 +129,8 @@ export class RequestRouting {
       await Promise.all(previous);
       await Promise.allSettled([...this.#transfersInFlight]);
       for (const shard of new Set(accounts.map((a) => a.shard))) {
-        if (!(await this.#transit.landedOn(shard, payeeFenceWaitMsMax))) {
-          throw errors.overloaded(`credits on their way to shard ${shard} did not land within ${payeeFenceWaitMsMax} ms; the account operations were not applied`);
+        if (!(await this.#transit.landedOn(shard, creditsLandingWaitMsMax))) {
+          throw errors.overloaded(`credits on their way to shard ${shard} did not land within ${creditsLandingWaitMsMax} ms; the account operations were not applied`);
         }
       }
       return await operation();
@@ -175,6 +175,11 @@ export class RequestRouting {
   async #run(operation: number, request: ShardRequest, eventCount: number): Promise<Uint8Array> {
     const startedMs = performance.now();
     const events = eventsOf(request, eventCount);
+    // A read shows what every `ok` before it did: the credits answered for are on their way to this shard, and it
+    // waits for them to land (at once when none is; under full load up to the relay's lag).
+    if (!isWriteOperation(operation) && !(await this.#transit.landedOn(request.shard, creditsLandingWaitMsMax))) {
+      throw errors.overloaded(`credits on their way to shard ${request.shard} did not land within ${creditsLandingWaitMsMax} ms: the read would not show them`);
+    }
     let reply: Uint8Array;
     try {
       reply = await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
