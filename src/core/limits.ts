@@ -185,8 +185,8 @@ export const transitInstructionsAdmittedMax = 32 * batchEventsMax;
 
 /**
  * How long a close or credit block (RequestRouting's fence), or a read, waits for the credits answered `ok` before
- * it to land on the shard, in ms: past it the request is refused `overloaded`, nothing applied. A relay at
- * saturation lags 1–2.5 s.
+ * it to land on the shard, in ms. Past it (or when a delivery to the shard fails) the close or block is refused
+ * `overloaded`, nothing applied, and the read answers with what the shard holds. A relay at saturation lags 1–2.5 s.
  */
 export const creditsLandingWaitMsMax = 10_000;
 

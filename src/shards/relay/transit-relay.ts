@@ -265,9 +265,11 @@ export class TransitRelay {
 
   /**
    * Resolves once `to` has applied every instruction queued for it when called (later ones need not have landed:
-   * under load the relay is never idle); false if that took longer than `timeoutMs`.
+   * under load the relay is never idle); false if that took longer than `timeoutMs`, or if a delivery to `to`
+   * fails meanwhile or is waiting to be retried (the shard cannot take credits now).
    */
   landedOn(to: number, timeoutMs: number): Promise<boolean> {
+    if (this.#retryTimers[to] !== null) return Promise.resolve(false);
     const targets: { pair: PairQueue; through: number }[] = [];
     for (let from = 0; from < this.#shardCount; from++) {
       const pair = this.#pairs[from * this.#shardCount + to]!;
@@ -397,6 +399,8 @@ export class TransitRelay {
         this.#delivering[to] = false;
         this.#reconcileWanted = true;
         if (!this.#stopped) this.#options.log(`tally transit: delivery to shard ${to} failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+        // The shard cannot take credits now (a full disk, a worker restarting): nobody waits for them to land.
+        for (const waiter of [...this.#landingWaiters[to]!]) this.#endWait(to, waiter, false);
         this.#retryTimers[to] = setTimeout(() => {
           this.#retryTimers[to] = null;
           this.#deliver(to);

@@ -176,10 +176,10 @@ export class RequestRouting {
     const startedMs = performance.now();
     const events = eventsOf(request, eventCount);
     // A read shows what every `ok` before it did: the credits answered for are on their way to this shard, and it
-    // waits for them to land (at once when none is; under full load up to the relay's lag).
-    if (!isWriteOperation(operation) && !(await this.#transit.landedOn(request.shard, creditsLandingWaitMsMax))) {
-      throw errors.overloaded(`credits on their way to shard ${request.shard} did not land within ${creditsLandingWaitMsMax} ms: the read would not show them`);
-    }
+    // waits for them to land (at once when none is; under full load up to the relay's lag). When the shard cannot
+    // take them now (a delivery failed: a full disk, a worker restarting) or they are later than
+    // creditsLandingWaitMsMax, it answers with what the shard holds: reads go on while writes cannot.
+    if (!isWriteOperation(operation)) await this.#transit.landedOn(request.shard, creditsLandingWaitMsMax);
     let reply: Uint8Array;
     try {
       reply = await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
