@@ -41,6 +41,7 @@ export class AdminService implements LedgerService {
   #idLast = 0n;
 
   readonly transitStats?: LedgerService['transitStats'];
+  readonly coalescingStats?: LedgerService['coalescingStats'];
   readonly chainStats?: LedgerService['chainStats'];
   readonly hotInboundStats?: LedgerService['hotInboundStats'];
   readonly hotOutboundStats?: LedgerService['hotOutboundStats'];
@@ -54,6 +55,7 @@ export class AdminService implements LedgerService {
     this.#store = store;
     this.#log = log;
     this.transitStats = inner.transitStats?.bind(inner);
+    this.coalescingStats = inner.coalescingStats?.bind(inner);
     this.chainStats = inner.chainStats?.bind(inner);
     this.hotInboundStats = inner.hotInboundStats?.bind(inner);
     this.hotOutboundStats = inner.hotOutboundStats?.bind(inner);

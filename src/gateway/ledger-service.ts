@@ -25,6 +25,8 @@ export interface LedgerService {
   execute(operation: number, body: Uint8Array, caller?: Caller): Promise<Uint8Array>;
   /** Cross-shard instructions in flight and the reply-to-credit delay (reported by GET /health). */
   transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number; reconciles: number; returned: number };
+  /** Transfer requests joined with others into shard batches since start, and those batches. */
+  coalescingStats?(): { joinedRequests: number; jointBatches: number };
   /** Linked chains across shards decided since start (reported by GET /health). */
   chainStats?(): { groups: number; roundsAborted: number; chainsCommitted: number; chainsFailed: number };
   /**

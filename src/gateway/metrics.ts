@@ -153,6 +153,8 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
     'Cross-shard credits refused by their payee and sent back since start: transfers answered ok that did not stay (issue #14 makes this 0).',
     () => service.transitStats?.().returned,
   );
+  valueGauge('tally_transfer_requests_joined', 'create_transfers requests joined with others into one shard batch since start.', () => service.coalescingStats?.().joinedRequests);
+  valueGauge('tally_transfer_joint_batches', 'Joint shard batches of create_transfers requests since start.', () => service.coalescingStats?.().jointBatches);
   valueGauge('tally_transit_delay_p50_ms', 'Reply-to-credit delay of recent cross-shard transfers, median.', () => service.transitStats?.().delayMsP50);
   valueGauge('tally_transit_delay_p99_ms', 'Reply-to-credit delay of recent cross-shard transfers, 99th percentile.', () => service.transitStats?.().delayMsP99);
   new Gauge({

@@ -188,6 +188,28 @@ describe('startShards', () => {
     expect(decodeHistoryEntries(await history).map((e) => e.transfer.id)).toEqual([101n]);
   });
 
+  it('joins the single transfers sent in one turn into shard batches, each caller with its own answer', async () => {
+    const set = await start();
+    await createAccounts(set);
+    const [a0, b0] = accountsOn(0, 2);
+    const [a1] = accountsOn(1, 1);
+    const fund = encodeTransfers([a0!, a1!].map((to, i) => ({ id: 500n + BigInt(i), debitAccountId: b0!, creditAccountId: to, amount: 1000n, ledger: 1, code: 1 })));
+    await set.execute(Operation.create_transfers, fund);
+    const singles = Array.from({ length: 200 }, (_, i) => {
+      const debit = i % 2 === 0 ? a0! : a1!;
+      const credit = i % 3 === 0 ? accountsOn(1, 2)[1]! : accountsOn(0, 3)[2]!;
+      return { id: 10_000n + BigInt(i), debitAccountId: debit, creditAccountId: credit, amount: 1n, ledger: 1, code: 1 };
+    });
+    // One more: an id sent again in the same turn by another caller answers exists, as if it ran after.
+    const replies = await Promise.all([...singles, singles[0]!].map((t) => set.execute(Operation.create_transfers, encodeTransfers([t]))));
+    expect(replies.map((r) => decodeResults(r).map((x) => x.result)[0])).toEqual([...singles.map(() => 'ok'), 'exists']);
+    expect(set.coalescingStats().joinedRequests).toBeGreaterThanOrEqual(100);
+    await set.transit.idle(10_000);
+    const after = await balances(set);
+    expect(after.get(a0!)!.debits).toBe(100n);
+    expect(after.get(a1!)!.debits).toBe(100n);
+  });
+
   it('still answers ok for a payee on another shard whose credit limit the credit breaks, returns it, and counts it', async () => {
     const set = await start();
     const [payer] = accountsOn(0, 1);

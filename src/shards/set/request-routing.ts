@@ -15,6 +15,7 @@ import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../.
 import type { AccountDirectory } from '../../core/accounts/account-directory.js';
 import { publishAccountOperations, publishCreatedAccounts, publishEntries } from '../../core/accounts/directory-updates.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
+import { TransferCoalescer } from './transfer-coalescer.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
@@ -36,6 +37,8 @@ export class RequestRouting {
 
   /** Every account, whichever shard holds it: what payers' shards check payees on other shards against. */
   readonly #directory: AccountDirectory | null;
+  /** Joins the transfer requests of one event-loop turn into shard batches (issue #19); null: each runs alone. */
+  readonly #coalescer: TransferCoalescer | null;
   /** create_transfers requests admitted and not answered: a fence waits for those before it. */
   readonly #transfersInFlight = new Set<Promise<unknown>>();
   /** Accounts a close or credit block is about to change (id key → its end): transfers that pay them wait. */
@@ -47,10 +50,12 @@ export class RequestRouting {
     chains: Pick<ChainCoordinator, 'run'>,
     shutdown: Pick<Shutdown, 'begun'>,
     directory: AccountDirectory | null = null,
+    coalesce = false,
   ) {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
     this.#directory = directory;
+    this.#coalescer = coalesce ? new TransferCoalescer((joint) => this.#execute(WireOperation.create_transfers, joint), hosts.length) : null;
     this.#transit = transit;
     this.#chains = chains;
     this.#shutdown = shutdown;
@@ -62,8 +67,8 @@ export class RequestRouting {
    * blocked for credits are in the account directory before the reply: a request sent after it is checked against them.
    */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
-    if (this.#directory === null) return this.#execute(operation, body);
     if (operation === WireOperation.create_transfers) return this.#transfers(body);
+    if (this.#directory === null) return this.#execute(operation, body);
     if (operation !== WireOperation.create_accounts && operation !== WireOperation.account_operations) return this.#execute(operation, body);
     // The body may be handed to a worker (transferred): what the directory needs of it is copied first.
     const changes = body.slice();
@@ -105,7 +110,8 @@ export class RequestRouting {
       const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
       if (waits.length > 0) await Promise.all(waits);
     }
-    const run = this.#execute(WireOperation.create_transfers, body);
+    // Counted from here, before a joint batch takes it: a fence that starts meanwhile waits for it too.
+    const run = this.#coalescer === null ? this.#execute(WireOperation.create_transfers, body) : this.#coalescer.submit(body);
     this.#transfersInFlight.add(run);
     try {
       return await run;
@@ -164,6 +170,11 @@ export class RequestRouting {
     if (this.#shutdown.begun) throw errors.shuttingDown();
     assert(Number.isInteger(shard) && shard >= 0 && shard < this.#hosts.length, 'slices open on a shard of the set');
     return this.#hosts[shard]!.runInternal(ShardControl.openSlices, body, true);
+  }
+
+  /** Transfer requests that shared a joint batch since start, and the joint batches (GET /metrics). */
+  coalescingStats(): { joinedRequests: number; jointBatches: number } {
+    return { joinedRequests: this.#coalescer?.joinedRequests ?? 0, jointBatches: this.#coalescer?.jointBatches ?? 0 };
   }
 
   /** Per-shard write latency and events, for GET /metrics. */

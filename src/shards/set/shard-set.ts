@@ -65,6 +65,7 @@ export class ShardSet {
     directory: AccountDirectory,
     hotOutbound: HotOutboundOptions = hotOutboundDefault,
     accountRate = 0,
+    coalesce = true,
   ) {
     assert(hosts.length >= 1 && hosts.every((host, shard) => host.shardIndex === shard), 'a shard set holds its shards in shard order');
     this.shardCount = hosts.length;
@@ -73,7 +74,7 @@ export class ShardSet {
     this.bookkeeping = bookkeeping;
     this.chains = chains;
     this.#chainLog = chainLog;
-    this.#routing = new RequestRouting(hosts, transit, chains, this.#shutdown, directory);
+    this.#routing = new RequestRouting(hosts, transit, chains, this.#shutdown, directory, coalesce);
     const execute = (operation: number, body: Uint8Array): Promise<Uint8Array> => this.#routing.execute(operation, body);
     this.hotOutbound = new HotOutboundKeeper(execute, (shard, body) => this.#routing.openSlices(shard, body), hosts.length, hotOutbound);
     // Day closings and snapshot barriers run one at a time: a cut never straddles a snapshot's cut.
@@ -184,6 +185,11 @@ export class ShardSet {
     return this.#status.transitStats();
   }
 
+  /** Transfer requests joined into shard batches with others since start (RequestRouting.coalescingStats). */
+  coalescingStats(): { joinedRequests: number; jointBatches: number } {
+    return this.#routing.coalescingStats();
+  }
+
   /** Per-shard write latency and events, for GET /metrics. */
   observeShardWrites(observer: ShardWriteObserver): void {
     this.#routing.observeShardWrites(observer);
@@ -252,7 +258,7 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     throw error;
   }
   transit.start();
-  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, directory, options.hotOutbound, options.accountRate ?? 0);
+  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, directory, options.hotOutbound, options.accountRate ?? 0, options.coalesce ?? true);
   try {
     // Before the first request: every account a payer's shard may name as payee (issue #14).
     for (const host of hosts) publishEntries(directory, await host.runInternal(ShardControl.directoryEntries, new Uint8Array(0), false));

@@ -25,6 +25,11 @@ export interface StartShardsOptions {
   readonly hotOutbound?: HotOutboundOptions;
   /** Transfer events per second per account, as debit or credit (core/rate-limits/account-rate-limit.ts); 0 or absent = no limit. */
   readonly accountRate?: number;
+  /**
+   * Join the create_transfers requests of one event-loop turn into shard batches (transfer-coalescer.ts); default
+   * true. Off: each request runs as its own shard task and journal entry (tests, side-by-side benchmarks).
+   */
+  readonly coalesce?: boolean;
   /** How often each shard writes a flush_history entry: every `entries` entries or `seconds` (default checkpointDefault). */
   readonly checkpoint?: CheckpointOptions;
   /** Ids per generation of each shard's id caches (default idCacheDefault: shards/shard/shard-messages.ts). */
