@@ -37,8 +37,8 @@ export class RequestRouting {
 
   /** Every account, whichever shard holds it: what payers' shards check payees on other shards against. */
   readonly #directory: AccountDirectory | null;
-  /** Joins the transfer requests of one event-loop turn into shard batches (issue #19); null: each runs alone. */
-  readonly #coalescer: TransferCoalescer | null;
+  /** Per shard, joins the transfer parts of one event-loop turn into one task and entry (issue #19); null: each alone. */
+  readonly #coalescers: TransferCoalescer[] | null;
   /** create_transfers requests admitted and not answered: a fence waits for those before it. */
   readonly #transfersInFlight = new Set<Promise<unknown>>();
   /** Accounts a close or credit block is about to change (id key → its end): transfers that pay them wait. */
@@ -55,7 +55,7 @@ export class RequestRouting {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
     this.#directory = directory;
-    this.#coalescer = coalesce ? new TransferCoalescer((joint) => this.#execute(WireOperation.create_transfers, joint), hosts.length) : null;
+    this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runJoint(shard, body, fresh))) : null;
     this.#transit = transit;
     this.#chains = chains;
     this.#shutdown = shutdown;
@@ -110,8 +110,7 @@ export class RequestRouting {
       const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
       if (waits.length > 0) await Promise.all(waits);
     }
-    // Counted from here, before a joint batch takes it: a fence that starts meanwhile waits for it too.
-    const run = this.#coalescer === null ? this.#execute(WireOperation.create_transfers, body) : this.#coalescer.submit(body);
+    const run = this.#execute(WireOperation.create_transfers, body);
     this.#transfersInFlight.add(run);
     try {
       return await run;
@@ -174,7 +173,8 @@ export class RequestRouting {
 
   /** Transfer requests that shared a joint batch since start, and the joint batches (GET /metrics). */
   coalescingStats(): { joinedRequests: number; jointBatches: number } {
-    return { joinedRequests: this.#coalescer?.joinedRequests ?? 0, jointBatches: this.#coalescer?.jointBatches ?? 0 };
+    const all = this.#coalescers ?? [];
+    return { joinedRequests: all.reduce((n, c) => n + c.joinedRequests, 0), jointBatches: all.reduce((n, c) => n + c.jointBatches, 0) };
   }
 
   /** Per-shard write latency and events, for GET /metrics. */
@@ -193,7 +193,8 @@ export class RequestRouting {
     if (!isWriteOperation(operation)) await this.#transit.landedOn(request.shard, creditsLandingWaitMsMax);
     let reply: Uint8Array;
     try {
-      reply = await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
+      const joins = this.#coalescers !== null && operation === WireOperation.create_transfers;
+      reply = joins ? await this.#coalescers![request.shard]!.submit(request.body, request.bodyTransferable) : await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
     } finally {
       // Answered or failed: released in the turn that hands its instructions to the relay (below), so never counted
       // twice or not at all.
@@ -205,6 +206,16 @@ export class RequestRouting {
     if (reply.byteLength === resultsBytes) return reply;
     assert(reply.byteLength > resultsBytes, 'a write reply holds a result per event, then its instructions');
     this.#transit.onOutbound(request.shard, reply.subarray(resultsBytes));
+    return reply.subarray(0, resultsBytes);
+  }
+
+  /** A (joint) transfer part on `shard`: its instructions go to the relay once, each part gets its results. */
+  async #runJoint(shard: number, joint: Uint8Array, fresh: boolean): Promise<Uint8Array> {
+    // Read before the run: a body handed over to the worker is detached (empty) after.
+    const resultsBytes = (joint.byteLength / eventBytes) * resultBytes;
+    const reply = await this.#hosts[shard]!.run(WireOperation.create_transfers, joint, fresh);
+    assert(reply.byteLength >= resultsBytes, 'a write reply holds a result per event, then its instructions');
+    if (reply.byteLength > resultsBytes) this.#transit.onOutbound(shard, reply.subarray(resultsBytes));
     return reply.subarray(0, resultsBytes);
   }
 

@@ -1,6 +1,6 @@
-// Spec of the coalescing of transfer requests (src/shards/set/transfer-coalescer.ts, issue #19): requests of one
-// event-loop turn run as one joint body of at most batchEventsMax events, in arrival order; each caller gets its
-// own results; what would change meaning when joined runs alone.
+// Spec of the coalescing of one shard's transfer parts (src/shards/set/transfer-coalescer.ts, issue #19): parts of
+// one event-loop turn run as one joint body of at most batchEventsMax events, in arrival order; each caller gets
+// its own results; what would change meaning when joined runs alone.
 
 import { describe, expect, it } from 'vitest';
 import { resultBytes } from '../../../../src/core/layout.js';
@@ -8,13 +8,12 @@ import { batchEventsMax } from '../../../../src/core/limits.js';
 import { TallyError } from '../../../../src/core/errors.js';
 import { decodeResults, decodeTransfer, encodeTransfers } from '../../../../src/core/wire/records.js';
 import { TransferCoalescer } from '../../../../src/shards/set/transfer-coalescer.js';
-import { shardOfId } from '../../../../src/core/routing.js';
 import { linked, transfer } from '../../../support/ledger-fixtures.js';
 
 /** A run that records each body and answers event i of it with code (id mod 50) — so answers tell whose event. */
 function recordingRun() {
   const bodies: bigint[][] = [];
-  const run = async (body: Uint8Array): Promise<Uint8Array> => {
+  const run = async (body: Uint8Array, _fresh: boolean): Promise<Uint8Array> => {
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const events = Array.from({ length: body.byteLength / 128 }, (_, i) => decodeTransfer(view, i * 128));
     bodies.push(events.map((t) => t.id));
@@ -32,7 +31,7 @@ const codes = (reply: Uint8Array) => decodeResults(reply).map((r) => r.code);
 describe('TransferCoalescer', () => {
   it('joins the requests of one turn in arrival order and hands each caller its own results', async () => {
     const { bodies, run } = recordingRun();
-    const coalescer = new TransferCoalescer(run, 1);
+    const coalescer = new TransferCoalescer(run);
     const a = coalescer.submit(encodeTransfers([pay(101n), pay(102n)]));
     const b = coalescer.submit(encodeTransfers([pay(203n)]));
     const c = coalescer.submit(encodeTransfers([pay(304n), pay(305n), pay(306n)]));
@@ -48,7 +47,7 @@ describe('TransferCoalescer', () => {
 
   it('never lets a joint body pass batchEventsMax events', async () => {
     const { bodies, run } = recordingRun();
-    const coalescer = new TransferCoalescer(run, 1);
+    const coalescer = new TransferCoalescer(run);
     const size = 3000;
     const requests = [0, 1, 2].map((k) => coalescer.submit(encodeTransfers(Array.from({ length: size }, (_, i) => pay(BigInt(k * 10_000 + i + 1))))));
     await Promise.all(requests);
@@ -58,7 +57,7 @@ describe('TransferCoalescer', () => {
 
   it('runs alone a request that ends with an open chain, or is not whole events', async () => {
     const { bodies, run } = recordingRun();
-    const coalescer = new TransferCoalescer(run, 1);
+    const coalescer = new TransferCoalescer(run);
     const open = coalescer.submit(encodeTransfers([linked(pay(1n))]));
     const whole = coalescer.submit(encodeTransfers([pay(2n)]));
     const closedChain = coalescer.submit(encodeTransfers([linked(pay(3n)), pay(4n)]));
@@ -73,37 +72,14 @@ describe('TransferCoalescer', () => {
     const coalescer = new TransferCoalescer(async () => {
       runs++;
       throw new TallyError('overloaded', 'full');
-    }, 1);
+    });
     const answers = await Promise.all([1n, 2n, 3n].map((id) => coalescer.submit(encodeTransfers([pay(id)])).catch((error: unknown) => (error as TallyError).code)));
     expect(answers).toEqual(['overloaded', 'overloaded', 'overloaded']);
     expect(runs).toBe(1);
   });
 
-  it('joins only requests that debit accounts of one shard, each with its own shard\'s', async () => {
-    const { bodies, run } = recordingRun();
-    const coalescer = new TransferCoalescer(run, 2);
-    const on = (shard: number, count: number) => {
-      const ids: bigint[] = [];
-      for (let id = 1n; ids.length < count; id++) if (shardOfId(id, 2) === shard) ids.push(id);
-      return ids;
-    };
-    const [p0, q0] = on(0, 2);
-    const [p1] = on(1, 1);
-    const requests = [
-      transfer(101n, p0!, p1!, 1n), // shard 0 (its credit may go anywhere)
-      transfer(202n, p1!, p0!, 1n), // shard 1
-      transfer(103n, q0!, p1!, 1n), // shard 0
-    ].map((t) => coalescer.submit(encodeTransfers([t])));
-    const both = coalescer.submit(encodeTransfers([transfer(304n, p0!, p1!, 1n), transfer(305n, p1!, p0!, 1n)]));
-    await Promise.all([...requests, both]);
-    expect(bodies).toContainEqual([304n, 305n]); // several shards: alone
-    expect(bodies).toContainEqual([101n, 103n]);
-    expect(bodies).toContainEqual([202n]);
-    expect(bodies).toHaveLength(3);
-  });
-
   it('keeps the answer of each caller its own copy', async () => {
-    const coalescer = new TransferCoalescer(async (body) => new Uint8Array((body.byteLength / 128) * resultBytes).fill(0), 1);
+    const coalescer = new TransferCoalescer(async (body) => new Uint8Array((body.byteLength / 128) * resultBytes).fill(0));
     const [a, b] = await Promise.all([coalescer.submit(encodeTransfers([pay(1n)])), coalescer.submit(encodeTransfers([pay(2n)]))]);
     expect(a!.buffer).not.toBe(b!.buffer);
     expect(a!.byteLength).toBe(resultBytes);
