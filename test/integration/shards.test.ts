@@ -147,14 +147,20 @@ describe('startShards', () => {
     expect(decodeResults(await set.execute(Operation.create_transfers, late)).map((r) => r.result)).toEqual(['ok']);
   });
 
-  it('closes a payee only once the credits on their way to it landed: the close is refused, nothing comes back', async () => {
-    const set = await start();
+  /** A payment from shard 0 to shard 1 answered ok, its credit held on its way (the relay paused until resume()). */
+  async function paidWithCreditHeld(set: ShardSet, amount: bigint): Promise<{ payer: bigint; payee: bigint }> {
     const [payer] = accountsOn(0, 1);
     const [payee] = accountsOn(1, 1);
-    await set.execute(Operation.create_accounts, encodeAccounts([payer, payee].map((id) => ({ id, ledger: 1, code: 1 }))));
-    await set.transit.pause(); // the credit stays on its way until resume()
-    const paid = encodeTransfers([{ id: 1n, debitAccountId: payer, creditAccountId: payee, amount: 5n, ledger: 1, code: 1 }]);
+    await set.execute(Operation.create_accounts, encodeAccounts([payer!, payee!].map((id) => ({ id, ledger: 1, code: 1 }))));
+    await set.transit.pause();
+    const paid = encodeTransfers([{ id: 101n, debitAccountId: payer!, creditAccountId: payee!, amount, ledger: 1, code: 1 }]);
     expect(decodeResults(await set.execute(Operation.create_transfers, paid)).map((r) => r.result)).toEqual(['ok']);
+    return { payer: payer!, payee: payee! };
+  }
+
+  it('closes a payee only once the credits on their way to it landed: the close is refused, nothing comes back', async () => {
+    const set = await start();
+    const { payee } = await paidWithCreditHeld(set, 5n);
     const closing = set.execute(Operation.account_operations, encodeAccountOperations([{ id: 50n, accountId: payee, kind: 'close' }]));
     await new Promise((resolve) => setTimeout(resolve, 50));
     set.transit.resume();
@@ -167,12 +173,7 @@ describe('startShards', () => {
 
   it('shows a cross-shard credit to a read sent right after the ok: the read waits for it to land', async () => {
     const set = await start();
-    const [payer] = accountsOn(0, 1);
-    const [payee] = accountsOn(1, 1);
-    await set.execute(Operation.create_accounts, encodeAccounts([payer, payee].map((id) => ({ id, ledger: 1, code: 1 }))));
-    await set.transit.pause(); // the credit stays on its way until resume()
-    const paid = encodeTransfers([{ id: 101n, debitAccountId: payer, creditAccountId: payee, amount: 3n, ledger: 1, code: 1 }]);
-    expect(decodeResults(await set.execute(Operation.create_transfers, paid)).map((r) => r.result)).toEqual(['ok']);
+    const { payer, payee } = await paidWithCreditHeld(set, 3n);
     let answered = false;
     const read = set.execute(Operation.lookup_accounts, encodeIds([payee])).then((reply) => {
       answered = true;
