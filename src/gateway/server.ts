@@ -141,8 +141,6 @@ interface Connection {
   bufferedBytes: number;
   /** Requests in the service, so that a shutdown can answer those still running. */
   inFlight: Set<InFlight>;
-  /** Frames answered in this turn of the event loop, written together at its end (Gateway.send). */
-  outgoing: Uint8Array[];
 }
 
 /** Error codes that are not refusals: the call was taken and failed (its outcome is unknown or nothing was kept). */
@@ -235,9 +233,6 @@ class Gateway {
   private bufferedBytes = 0;
   private closing: Promise<void> | null = null;
   private onDrained: (() => void) | null = null;
-  /** Connections with frames queued in this turn (send), and whether their write is scheduled. */
-  private readonly toFlush = new Set<Connection>();
-  private flushQueued = false;
 
   constructor(
     private readonly service: LedgerService,
@@ -331,7 +326,7 @@ class Gateway {
    * (so the caller hears `unauthenticated` for each request, not a bare socket error); it can do nothing.
    */
   private identify(authorization: string, remote: string): Connection {
-    const connection: Connection = { ws: null, closed: false, requestsInFlight: 0, caller: null, scopes: 0, unauthenticatedWhy: '', bucket: null, remote, bufferedBytes: 0, inFlight: new Set(), outgoing: [] };
+    const connection: Connection = { ws: null, closed: false, requestsInFlight: 0, caller: null, scopes: 0, unauthenticatedWhy: '', bucket: null, remote, bufferedBytes: 0, inFlight: new Set() };
     const { keys, keyRate } = this.access;
     if (keys === null) {
       connection.caller = anonymousCaller;
@@ -478,10 +473,7 @@ class Gateway {
     connection.requestsInFlight--;
     this.requestsInFlight--;
     this.send(connection, reply);
-    if (this.requestsInFlight === 0 && this.onDrained) {
-      this.flushAll(); // the drain's end closes the sockets: every answer is written first
-      this.onDrained();
-    }
+    if (this.requestsInFlight === 0 && this.onDrained) this.onDrained();
   }
 
   /** A request refused by the gateway itself (bad frame, no key, scope, overload, rate, shutdown): counted, audited, answered. */
@@ -491,46 +483,16 @@ class Gateway {
     this.send(connection, encodeErrorOf(requestId, error));
   }
 
-  /**
-   * Queues a frame for the connection; the frames of one turn of the event loop go out together at its end, in
-   * order, in one corked write per connection: replies of a joint shard batch (coalescing, issue #19) resolve
-   * together, and one system call a reply was the gateway's largest cost at batch 1.
-   */
   private send(connection: Connection, frame: Uint8Array): void {
     // The socket may have closed while the service worked: uWS must not be touched after close.
     if (connection.closed || !connection.ws) return;
-    if (connection.outgoing.length === 0) this.toFlush.add(connection);
-    connection.outgoing.push(frame);
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    setImmediate(() => this.flushAll());
-  }
-
-  private flushAll(): void {
-    this.flushQueued = false;
-    const connections = [...this.toFlush];
-    this.toFlush.clear();
-    for (const connection of connections) this.flush(connection);
-  }
-
-  private flush(connection: Connection): void {
-    const frames = connection.outgoing;
-    connection.outgoing = [];
-    if (connection.closed || !connection.ws || frames.length === 0) return;
     const ws = connection.ws;
-    let dropped = false;
+    let status = 0;
     ws.cork(() => {
-      for (const frame of frames) {
-        if (connection.closed) break; // uWS closed it past its backpressure cap: it must not be touched again
-        if (ws.send(frame, true, false) === sendDropped) dropped = true;
-        // A slow reader is ended by the gateway (1008, with its reason) at the first frame past the cap, as a
-        // write of each frame alone would; the rest of the turn's frames are not written.
-        if (dropped || ws.getBufferedAmount() > this.limits.connectionBufferedBytesMax) break;
-      }
+      status = ws.send(frame, true, false);
     });
-    if (connection.closed) return;
     this.noteBuffered(connection, ws);
-    if (dropped || connection.bufferedBytes > this.limits.connectionBufferedBytesMax) {
+    if (status === sendDropped || connection.bufferedBytes > this.limits.connectionBufferedBytesMax) {
       const reason = `slow reader: more than ${this.limits.connectionBufferedBytesMax} bytes buffered`;
       this.log(`tally gateway: closing a connection: ${reason}`);
       this.end(connection, CloseCode.policyViolation, reason);
@@ -570,7 +532,6 @@ class Gateway {
     uWS.us_listen_socket_close(listenSocket);
     await this.drain();
     this.refuseInFlight();
-    this.flushAll();
     // Ending a socket runs its close handler, which edits the set: iterate over a copy.
     for (const connection of [...this.connections]) this.end(connection, CloseCode.goingAway, 'server shutting down');
   }
