@@ -78,6 +78,40 @@ describe('TransferCoalescer', () => {
     expect(runs).toBe(1);
   });
 
+  it('while two joint parts run, takes new parts into the next one until a run ends, or 1 ms at most', async () => {
+    const bodies: bigint[][] = [];
+    const answers: (() => void)[] = [];
+    const coalescer = new TransferCoalescer(
+      (body) =>
+        new Promise<Uint8Array>((resolve) => {
+          const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+          bodies.push(Array.from({ length: body.byteLength / 128 }, (_, i) => decodeTransfer(view, i * 128).id));
+          answers.push(() => resolve(new Uint8Array((body.byteLength / 128) * resultBytes)));
+        }),
+    );
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const first = coalescer.submit(encodeTransfers([pay(1n)]));
+    await turn();
+    const second = coalescer.submit(encodeTransfers([pay(2n)]));
+    await turn();
+    expect(bodies).toEqual([[1n], [2n]]); // two running: the shard is busy
+    const later = [3n, 4n].map((id) => coalescer.submit(encodeTransfers([pay(id)])));
+    await turn();
+    const more = coalescer.submit(encodeTransfers([pay(5n)]));
+    await turn();
+    expect(bodies).toHaveLength(2); // parts wait, joining
+    answers[0]!();
+    await first;
+    await turn();
+    expect(bodies[2]).toEqual([3n, 4n, 5n]); // a run ended: everything waiting went as one
+    // Nothing ends now: a new part waits at most the bound, then runs anyway.
+    const bounded = coalescer.submit(encodeTransfers([pay(6n)]));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(bodies[3]).toEqual([6n]);
+    for (const answer of answers.slice(1)) answer();
+    await Promise.all([second, ...later, more, bounded]);
+  });
+
   it('keeps the answer of each caller its own copy', async () => {
     const coalescer = new TransferCoalescer(async (body) => new Uint8Array((body.byteLength / 128) * resultBytes).fill(0));
     const [a, b] = await Promise.all([coalescer.submit(encodeTransfers([pay(1n)])), coalescer.submit(encodeTransfers([pay(2n)]))]);
