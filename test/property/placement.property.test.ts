@@ -12,10 +12,10 @@ const seeds = Number(process.env.TALLY_DIFFERENTIAL_SEEDS ?? 120);
 const seedFirst = Number(process.env.TALLY_DIFFERENTIAL_SEED ?? 1);
 
 /** The first divergence over `count` seeds with these switches on, or null. */
-function firstDivergence(divergences: Divergences, count: number): DivergenceError | null {
+async function firstDivergence(divergences: Divergences, count: number): Promise<DivergenceError | null> {
   for (let seed = seedFirst; seed < seedFirst + count; seed++) {
     try {
-      runDifferential(seed, divergences);
+      await runDifferential(seed, divergences);
     } catch (error) {
       if (error instanceof DivergenceError) return error;
       throw error;
@@ -25,8 +25,8 @@ function firstDivergence(divergences: Divergences, count: number): DivergenceErr
 }
 
 describe('one answer at one shard and at four', () => {
-  test(`${seeds} seeds of 40 requests, every difference of placement kept out: identical replies and reads`, () => {
-    const divergence = firstDivergence(noDivergences, seeds);
+  test(`${seeds} seeds of 40 requests, every difference of placement kept out: identical replies and reads`, async () => {
+    const divergence = await firstDivergence(noDivergences, seeds);
     expect(divergence?.message ?? null).toBeNull();
   }, seeds * 2_000);
 });
@@ -39,8 +39,8 @@ describe('known differences of placement (issue #14), each still found', () => {
     ['reusedIdOtherShard', /one shard exists_with_different_fields, four shards/],
   ];
   for (const [name, shows] of known) {
-    test(`${name}: a run with it on diverges`, () => {
-      const divergence = firstDivergence({ ...noDivergences, [name]: true }, 60);
+    test(`${name}: a run with it on diverges`, async () => {
+      const divergence = await firstDivergence({ ...noDivergences, [name]: true }, 60);
       expect(divergence, `${name} no longer diverges: move it to the identical specs`).not.toBeNull();
       expect(divergence!.message).toMatch(shows);
     });

@@ -44,6 +44,9 @@ export class DivergenceError extends Error {
 
 interface World {
   random: () => number;
+  /** Every id of the seed is base + a small number: seeds can share a ledger (the real servers). */
+  bank: bigint;
+  bankOther: bigint;
   divergences: Divergences;
   accounts: AccountInput[];
   /** Ids never created: a payee among them is unknown. */
@@ -59,85 +62,125 @@ interface World {
 }
 
 const accountCount = 14;
-const bankId = 1n;
-const bankOtherId = 2n;
 const stepsPerSeed = 40;
 
-/** Runs one seed; throws DivergenceError at the first reply or read that differs. Returns the requests sent. */
-export function runDifferential(seed: number, divergences: Divergences = noDivergences, steps = stepsPerSeed): number {
-  const one = new LedgerHarness({ verifyEachWrite: false });
-  const four = new ClusterHarness(shardsCompared, { verifyEachWrite: false, directory: true });
-  const world = makeWorld(seed, divergences);
+/**
+ * One side of the comparison: where requests go and reads come from. Reads answer each account, transfer and
+ * history as text without timestamps (each side keeps its own clock).
+ */
+export interface PlacementTarget {
+  apply(request: Request): Promise<Outcome[]> | Outcome[];
+  accounts(ids: readonly bigint[]): Promise<Map<bigint, string>> | Map<bigint, string>;
+  transfers(ids: readonly bigint[]): Promise<Map<bigint, string>> | Map<bigint, string>;
+  history(id: bigint): Promise<string> | string;
+}
+
+export interface PlacementRun {
+  one: PlacementTarget;
+  four: PlacementTarget;
+  /** After each request is compared and before its reads (in-process: settle, restart a shard now and then). */
+  afterApply?: (random: () => number) => Promise<void> | void;
+  /** After the reads, before the next request (the real servers: wait for credits to land). */
+  afterReads?: () => Promise<void>;
+  steps?: number;
+  /** Added to every id of the seed. */
+  idBase?: bigint;
+}
+
+/** Runs one seed over two targets; throws DivergenceError at the first reply or read that differs. Returns the requests sent. */
+export async function runPlacement(seed: number, divergences: Divergences, run: PlacementRun): Promise<number> {
+  const world = makeWorld(seed, divergences, run.idBase ?? 0n);
+  const steps = run.steps ?? stepsPerSeed;
   let step = 0;
-  const send = (request: Request): void => {
-    const expected = apply(one, request);
-    const actual = applyCluster(four, request);
-    four.settle();
+  const send = async (request: Request): Promise<void> => {
+    const expected = await run.one.apply(request);
+    const actual = await run.four.apply(request);
     if (JSON.stringify(expected) !== JSON.stringify(actual)) {
       throw new DivergenceError(seed, step, `${describe(request)}: one shard ${expected.join(',')}, four shards ${actual.join(',')}`);
     }
     learn(world, request, expected);
-    // Now and then a shard of the four crashes and replays its journal (from a checkpoint, sometimes): the
-    // harness asserts every result and read comes back the same (the payee checks included, remote-payee.ts).
-    if (world.random() < 0.05) four.shards[Math.floor(world.random() * shardsCompared)]!.checkpoint();
-    if (world.random() < 0.08) four.restart(Math.floor(world.random() * shardsCompared));
-    compareReads(one, four, world, seed, step);
+    await run.afterApply?.(world.random);
+    await compareReads(run.one, run.four, world, seed, step);
+    await run.afterReads?.();
     step++;
   };
-  send({ kind: 'accounts', accounts: world.accounts });
+  await send({ kind: 'accounts', accounts: world.accounts });
   // Funding: money from the bank, and a debit first for the capped (credits ≤ debits) accounts so they can take credits.
-  const bankOf = (a: AccountInput): bigint => (a.ledger === ledgerMain ? bankId : bankOtherId);
+  const bankOf = (a: AccountInput): bigint => (a.ledger === ledgerMain ? world.bank : world.bankOther);
   const isCapped = (a: AccountInput): boolean => ((a.flags ?? 0) & AccountFlags.credits_must_not_exceed_debits) !== 0;
-  const customers = world.accounts.filter((a) => a.id > bankOtherId);
+  const customers = world.accounts.filter((a) => a.id !== world.bank && a.id !== world.bankOther);
   // One request each for the capped ones: several credits to one bank from other shards in one request land in another order.
-  for (const a of customers.filter(isCapped)) send({ kind: 'transfers', transfers: [payment(world, a.id, bankOf(a), 1000n)] });
-  send({ kind: 'transfers', transfers: customers.filter((a) => !isCapped(a)).map((a) => payment(world, bankOf(a), a.id, 1000n)) });
-  while (step < steps) send(nextRequest(world));
+  for (const a of customers.filter(isCapped)) await send({ kind: 'transfers', transfers: [payment(world, a.id, bankOf(a), 1000n)] });
+  await send({ kind: 'transfers', transfers: customers.filter((a) => !isCapped(a)).map((a) => payment(world, bankOf(a), a.id, 1000n)) });
+  while (step < steps) await send(nextRequest(world));
   return step;
 }
 
-type Request = { kind: 'accounts'; accounts: AccountInput[] } | { kind: 'transfers'; transfers: TransferInput[] } | { kind: 'operations'; operations: AccountOperationInput[] };
-
-function apply(h: LedgerHarness, request: Request): Outcome[] {
-  if (request.kind === 'accounts') return h.createAccounts(request.accounts);
-  if (request.kind === 'transfers') return h.createTransfers(request.transfers);
-  return h.accountOperations(request.operations);
+/** One seed in process: a LedgerHarness against a ClusterHarness of four (settled after each request, shards restarted now and then). */
+export function runDifferential(seed: number, divergences: Divergences = noDivergences, steps = stepsPerSeed): Promise<number> {
+  const one = new LedgerHarness({ verifyEachWrite: false });
+  const four = new ClusterHarness(shardsCompared, { verifyEachWrite: false, directory: true });
+  return runPlacement(seed, divergences, {
+    one: harnessTarget(one, () => [one]),
+    four: harnessTarget(four, () => four.shards),
+    // A shard of the four crashes and replays its journal (from a checkpoint, sometimes): the harness asserts
+    // every result and read comes back the same (the payee checks included, remote-payee.ts).
+    afterApply: (random) => {
+      four.settle();
+      if (random() < 0.05) four.shards[Math.floor(random() * shardsCompared)]!.checkpoint();
+      if (random() < 0.08) four.restart(Math.floor(random() * shardsCompared));
+    },
+    steps,
+  });
 }
 
-function applyCluster(h: ClusterHarness, request: Request): Outcome[] {
-  if (request.kind === 'accounts') return h.createAccounts(request.accounts);
-  if (request.kind === 'transfers') return h.createTransfers(request.transfers);
-  return h.accountOperations(request.operations);
+function harnessTarget(h: LedgerHarness | ClusterHarness, shards: () => readonly LedgerHarness[]): PlacementTarget {
+  const count = () => shards().length;
+  return {
+    apply: (request) => (request.kind === 'accounts' ? h.createAccounts(request.accounts) : request.kind === 'transfers' ? h.createTransfers(request.transfers) : h.accountOperations(request.operations)),
+    accounts: (ids) => new Map(shards().flatMap((shard) => shard.lookupAccounts(ids)).map((a) => [a.id, withoutTimes(a)])),
+    // As the gateway answers a lookup: every shard asked, the lowest shard that has the id answers.
+    transfers: (ids) => {
+      const found = new Map<bigint, string>();
+      for (const shard of shards()) for (const t of shard.lookupTransfers(ids)) if (!found.has(t.id)) found.set(t.id, withoutTimes(t));
+      return found;
+    },
+    history: (id) => shards()[shardOfId(id, count())]!.history({ accountId: id, limit: 1000 }).map(historyLine).join('\n'),
+  };
 }
+
+export type Request = { kind: 'accounts'; accounts: AccountInput[] } | { kind: 'transfers'; transfers: TransferInput[] } | { kind: 'operations'; operations: AccountOperationInput[] };
 
 function describe(request: Request): string {
   const events = request.kind === 'accounts' ? request.accounts : request.kind === 'transfers' ? request.transfers : request.operations;
   return `${request.kind} ${JSON.stringify(events, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`;
 }
 
-function makeWorld(seed: number, divergences: Divergences): World {
+function makeWorld(seed: number, divergences: Divergences, base: bigint): World {
   const random = mulberry32(seed);
   const accounts: AccountInput[] = [
-    { id: bankId, ledger: ledgerMain, code: codeDefault },
-    { id: bankOtherId, ledger: ledgerOther, code: codeDefault },
+    { id: base + 1n, ledger: ledgerMain, code: codeDefault },
+    { id: base + 2n, ledger: ledgerOther, code: codeDefault },
   ];
-  for (let id = 3n; id < 3n + BigInt(accountCount); id++) {
+  for (let id = base + 3n; id < base + 3n + BigInt(accountCount); id++) {
     const roll = random();
     const flags = roll < 0.55 ? AccountFlags.debits_must_not_exceed_credits : roll < 0.65 ? AccountFlags.credits_must_not_exceed_debits : 0;
     accounts.push({ id, ledger: random() < 0.2 ? ledgerOther : ledgerMain, code: codeDefault, flags });
   }
   return {
     random,
+    bank: base + 1n,
+    bankOther: base + 2n,
     divergences,
     accounts,
-    unknownIds: [900n, 901n, 902n, 903n, 904n, 905n],
+    unknownIds: [900n, 901n, 902n, 903n, 904n, 905n].map((id) => base + id),
     posted: [],
     holdsOpen: [],
     sent: [],
     closed: new Set(),
     creditsBlocked: new Set(),
     freezes: [],
-    nextId: 10_000n,
+    nextId: base + 10_000n,
   };
 }
 
@@ -228,7 +271,7 @@ function amountFor(world: World): bigint {
 
 /** A transfer sent before, again: as it was, with another amount, or with another debit account. */
 function resentRequest(world: World): Request {
-  if (world.sent.length === 0) return { kind: 'transfers', transfers: [payment(world, bankId, 3n, 1n)] };
+  if (world.sent.length === 0) return { kind: 'transfers', transfers: [payment(world, world.bank, world.bank + 2n, 1n)] };
   const before = pick(world, world.sent);
   const roll = world.random();
   if (roll < 0.5) return { kind: 'transfers', transfers: [before] };
@@ -240,7 +283,7 @@ function resentRequest(world: World): Request {
 }
 
 function accountOperation(world: World): AccountOperationInput {
-  const accountId = pick(world, world.accounts.filter((a) => a.id > bankOtherId)).id;
+  const accountId = pick(world, world.accounts.filter((a) => a.id !== world.bank && a.id !== world.bankOther)).id;
   const id = world.nextId++;
   const roll = world.random();
   if (roll < 0.3) return freeze(id, accountId, 1n + BigInt(Math.floor(world.random() * 200)));
@@ -278,35 +321,33 @@ function learn(world: World, request: Request, outcomes: readonly Outcome[]): vo
   });
 }
 
-/** Every account, transfer and history a caller could read now, without timestamps (each run keeps its own clock). */
-function compareReads(one: LedgerHarness, four: ClusterHarness, world: World, seed: number, step: number): void {
+/** Every account, transfer and history a caller could read now. */
+async function compareReads(one: PlacementTarget, four: PlacementTarget, world: World, seed: number, step: number): Promise<void> {
   const accountIds = [...world.accounts.map((a) => a.id), ...world.unknownIds];
-  const accountsOne = new Map(one.lookupAccounts(accountIds).map((a) => [a.id, withoutTimes(a)]));
-  const accountsFour = new Map(four.shards.flatMap((shard) => shard.lookupAccounts(accountIds)).map((a) => [a.id, withoutTimes(a)]));
+  const accountsOne = await one.accounts(accountIds);
+  const accountsFour = await four.accounts(accountIds);
   for (const id of accountIds) {
     if (accountsOne.get(id) !== accountsFour.get(id)) throw new DivergenceError(seed, step, `account ${id}: one shard ${accountsOne.get(id)}, four shards ${accountsFour.get(id)}`);
   }
   for (const id of accountsOne.keys()) {
-    const historyOne = one.history({ accountId: id, limit: 1000 }).map(historyLine).join('\n');
-    const historyFour = four.shards[shardOfId(id, shardsCompared)]!.history({ accountId: id, limit: 1000 }).map(historyLine).join('\n');
+    const historyOne = await one.history(id);
+    const historyFour = await four.history(id);
     if (historyOne !== historyFour) throw new DivergenceError(seed, step, `history of account ${id}:\none shard:\n${historyOne}\nfour shards:\n${historyFour}`);
   }
   const transferIds = world.sent.map((t) => t.id);
   if (transferIds.length === 0) return;
-  const transfersOne = new Map(one.lookupTransfers(transferIds).map((t) => [t.id, withoutTimes(t)]));
-  // As the gateway answers a lookup: every shard asked, the lowest shard that has the id answers.
-  const transfersFour = new Map<bigint, string>();
-  for (const shard of four.shards) for (const t of shard.lookupTransfers(transferIds)) if (!transfersFour.has(t.id)) transfersFour.set(t.id, withoutTimes(t));
+  const transfersOne = await one.transfers(transferIds);
+  const transfersFour = await four.transfers(transferIds);
   for (const id of transferIds) {
     if (transfersOne.get(id) !== transfersFour.get(id)) throw new DivergenceError(seed, step, `transfer ${id}: one shard ${transfersOne.get(id)}, four shards ${transfersFour.get(id)}`);
   }
 }
 
-function withoutTimes(state: AccountState | TransferState): string {
+export function withoutTimes(state: AccountState | TransferState): string {
   return JSON.stringify(state, (key, value: unknown) => (key === 'timestamp' ? undefined : typeof value === 'bigint' ? value.toString() : value));
 }
 
-function historyLine(entry: AccountHistoryEntry): string {
+export function historyLine(entry: AccountHistoryEntry): string {
   const { timestamp: _, ...transfer } = entry.transfer;
   return JSON.stringify({ transfer, after: entry.balanceAfter }, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
