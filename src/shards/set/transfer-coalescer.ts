@@ -1,5 +1,5 @@
 // One shard's create_transfers parts that arrive in one turn of the event loop, from any request and any
-// connection, joined into joint parts of up to batchEventsMax events (issue #19): one task, one journal entry and
+// connection, joined into joint parts of up to jointEventsMax events (issue #19): one task, one journal entry and
 // one share of an fsync for all of them instead of one each. Each part gets exactly its own results, in its own
 // order, once the joint entry is durable, as if it had run alone right there in arrival order (a later part
 // retrying an id an earlier one sent in the same turn answers `exists`). Parts of one shard only: a shard that
@@ -10,7 +10,7 @@
 // joint part itself (shard_unavailable, storage_failed) answers every part in it: none of them was applied.
 
 import { TransferLayout, resultBytes } from '../../core/layout.js';
-import { batchEventsMax, eventBytes } from '../../core/limits.js';
+import { eventBytes } from '../../core/limits.js';
 import { TransferFlags } from '../../core/types.js';
 
 interface Waiting {
@@ -28,6 +28,13 @@ interface Waiting {
 const jointRunsMax = 2;
 /** Longest a part waits for a joint run to end before it runs anyway (issue #19: never more than ~1 ms). */
 const jointWaitMsMax = 1;
+/**
+ * Events in one joint part at most: enough to spread the cost of an entry (at batch 1 under load a flush joins a
+ * few hundred), small enough (~200 KB) that a joint entry stays well under the free-space reserve of the smallest
+ * disk (1 MiB on 32 MiB: storage-health.ts), which absorbs the writes between two looks at the free space. A caller's
+ * own batch can still be 8,190 events: it runs alone.
+ */
+export const jointEventsMax = 1_024;
 
 export class TransferCoalescer {
   readonly #run: (body: Uint8Array, fresh: boolean) => Promise<Uint8Array>;
@@ -36,6 +43,7 @@ export class TransferCoalescer {
   /** Joint parts (or parts run alone from the queue) on the shard and not answered yet. */
   #running = 0;
   #waitTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #waitMsMax: number;
   /** Parts that shared a joint part with another since start, and the joint parts run (GET /metrics). */
   joinedRequests = 0;
   jointBatches = 0;
@@ -44,8 +52,9 @@ export class TransferCoalescer {
    * `run`: how one (joint) create_transfers body runs on the shard; resolves with one u32 result per event. `fresh`:
    * nothing reads the body after (a joint one is the coalescer's own): it may be handed over, not copied.
    */
-  constructor(run: (body: Uint8Array, fresh: boolean) => Promise<Uint8Array>) {
+  constructor(run: (body: Uint8Array, fresh: boolean) => Promise<Uint8Array>, waitMsMax = jointWaitMsMax) {
     this.#run = run;
+    this.#waitMsMax = waitMsMax;
   }
 
   /** `transferable`: nothing reads `body` once run (it may be handed over when it runs alone). */
@@ -66,7 +75,7 @@ export class TransferCoalescer {
     if (this.#waiting.length === 0) return;
     if (this.#running >= jointRunsMax && this.#waitTimer === null) {
       // The shard is busy: parts keep joining until a run ends (#ended flushes) or the wait bound passes.
-      this.#waitTimer = setTimeout(() => this.#flushNow(), jointWaitMsMax);
+      this.#waitTimer = setTimeout(() => this.#flushNow(), this.#waitMsMax);
       return;
     }
     if (this.#running < jointRunsMax) this.#flushNow();
@@ -80,7 +89,7 @@ export class TransferCoalescer {
     let batch: Waiting[] = [];
     let events = 0;
     for (const request of waiting) {
-      if (events + request.events > batchEventsMax) {
+      if (events + request.events > jointEventsMax) {
         this.#runBatch(batch, events);
         batch = [];
         events = 0;
@@ -128,9 +137,9 @@ export class TransferCoalescer {
   }
 }
 
-/** Whole events, at most a batch, and no chain left open at the end. */
+/** Whole events, fewer than a joint part holds, and no chain left open at the end. */
 function joinable(body: Uint8Array, events: number): boolean {
-  if (!Number.isInteger(events) || events < 1 || events >= batchEventsMax) return false;
+  if (!Number.isInteger(events) || events < 1 || events >= jointEventsMax) return false;
   const flags = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint16((events - 1) * eventBytes + TransferLayout.flags, true);
   return (flags & TransferFlags.linked) === 0;
 }

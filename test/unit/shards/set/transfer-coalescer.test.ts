@@ -1,13 +1,12 @@
 // Spec of the coalescing of one shard's transfer parts (src/shards/set/transfer-coalescer.ts, issue #19): parts of
-// one event-loop turn run as one joint body of at most batchEventsMax events, in arrival order; each caller gets
+// one event-loop turn run as one joint body of at most jointEventsMax events, in arrival order; each caller gets
 // its own results; what would change meaning when joined runs alone.
 
 import { describe, expect, it } from 'vitest';
 import { resultBytes } from '../../../../src/core/layout.js';
-import { batchEventsMax } from '../../../../src/core/limits.js';
 import { TallyError } from '../../../../src/core/errors.js';
 import { decodeResults, decodeTransfer, encodeTransfers } from '../../../../src/core/wire/records.js';
-import { TransferCoalescer } from '../../../../src/shards/set/transfer-coalescer.js';
+import { TransferCoalescer, jointEventsMax } from '../../../../src/shards/set/transfer-coalescer.js';
 import { linked, transfer } from '../../../support/ledger-fixtures.js';
 
 /** A run that records each body and answers event i of it with code (id mod 50) — so answers tell whose event. */
@@ -45,14 +44,16 @@ describe('TransferCoalescer', () => {
     expect(bodies).toHaveLength(2);
   });
 
-  it('never lets a joint body pass batchEventsMax events', async () => {
+  it('never lets a joint body pass jointEventsMax events; a part as large runs alone', async () => {
     const { bodies, run } = recordingRun();
     const coalescer = new TransferCoalescer(run);
-    const size = 3000;
-    const requests = [0, 1, 2].map((k) => coalescer.submit(encodeTransfers(Array.from({ length: size }, (_, i) => pay(BigInt(k * 10_000 + i + 1))))));
-    await Promise.all(requests);
+    const size = 400;
+    const part = (k: number, count: number) => encodeTransfers(Array.from({ length: count }, (_, i) => pay(BigInt(k * 10_000 + i + 1))));
+    await Promise.all([0, 1, 2].map((k) => coalescer.submit(part(k, size))));
     expect(bodies.map((b) => b.length)).toEqual([2 * size, size]);
-    expect(bodies.every((b) => b.length <= batchEventsMax)).toBe(true);
+    expect(bodies.every((b) => b.length <= jointEventsMax)).toBe(true);
+    await Promise.all([coalescer.submit(part(5, jointEventsMax)), coalescer.submit(part(6, 1))]);
+    expect(bodies.slice(2).map((b) => b.length)).toEqual([jointEventsMax, 1]);
   });
 
   it('runs alone a request that ends with an open chain, or is not whole events', async () => {
@@ -78,7 +79,7 @@ describe('TransferCoalescer', () => {
     expect(runs).toBe(1);
   });
 
-  it('while two joint parts run, takes new parts into the next one until a run ends, or 1 ms at most', async () => {
+  it('while two joint parts run, takes new parts into the next one until a run ends, or the wait bound at most', async () => {
     const bodies: bigint[][] = [];
     const answers: (() => void)[] = [];
     const coalescer = new TransferCoalescer(
@@ -88,6 +89,7 @@ describe('TransferCoalescer', () => {
           bodies.push(Array.from({ length: body.byteLength / 128 }, (_, i) => decodeTransfer(view, i * 128).id));
           answers.push(() => resolve(new Uint8Array((body.byteLength / 128) * resultBytes)));
         }),
+      200, // a wait bound far beyond these turns, so that what joins is decided by the runs alone
     );
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     const first = coalescer.submit(encodeTransfers([pay(1n)]));
@@ -106,7 +108,9 @@ describe('TransferCoalescer', () => {
     expect(bodies[2]).toEqual([3n, 4n, 5n]); // a run ended: everything waiting went as one
     // Nothing ends now: a new part waits at most the bound, then runs anyway.
     const bounded = coalescer.submit(encodeTransfers([pay(6n)]));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await turn();
+    expect(bodies).toHaveLength(3);
+    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(bodies[3]).toEqual([6n]);
     for (const answer of answers.slice(1)) answer();
     await Promise.all([second, ...later, more, bounded]);
