@@ -28,6 +28,16 @@ export interface DirectoryEntry {
   status: number;
 }
 
+/**
+ * An account as one number, for the posting path (no object per transfer): ledger × 8 + StatusBits (3 bits; a
+ * u32 ledger keeps it below 2^35, exact), or notInDirectory.
+ */
+export type PackedEntry = number;
+export const notInDirectory: PackedEntry = -1;
+export const packEntry = (ledger: number, status: number): PackedEntry => ledger * 8 + status;
+export const ledgerOfEntry = (entry: PackedEntry): number => Math.floor(entry / 8);
+export const statusOfEntry = (entry: PackedEntry): number => entry % 8;
+
 export class AccountDirectory {
   readonly buffer: SharedArrayBuffer;
   /** Length-tracking: sees the buffer grow in every thread. */
@@ -64,10 +74,16 @@ export class AccountDirectory {
 
   /** The account whose 16-byte id is at `at`, or undefined. */
   findAt(view: DataView, at: number): DirectoryEntry | undefined {
+    const entry = this.entryAt(view, at);
+    return entry === notInDirectory ? undefined : { ledger: ledgerOfEntry(entry), status: statusOfEntry(entry) };
+  }
+
+  /** The account whose 16-byte id is at `at`, packed (packEntry), or notInDirectory. */
+  entryAt(view: DataView, at: number): PackedEntry {
     const node = this.#find(view.getInt32(at, true), view.getInt32(at + 4, true), view.getInt32(at + 8, true), view.getInt32(at + 12, true));
-    if (node < 0) return undefined;
+    if (node < 0) return notInDirectory;
     const words = this.#words;
-    return { ledger: words[node + Node.ledger]! >>> 0, status: Atomics.load(words, node + Node.status) };
+    return packEntry(words[node + Node.ledger]! >>> 0, Atomics.load(words, node + Node.status));
   }
 
   /** Adds the account (writer only); an account already there keeps its node and takes `status`. */

@@ -18,6 +18,7 @@ import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
 import { holdOutcome } from './hold-outcomes.js';
 import { remotePayee } from './remote-payee.js';
+import { ledgerOfEntry, notInDirectory, statusOfEntry } from '../accounts/account-directory.js';
 
 const assignedTransferFields = [T.amountEffective, T.timestamp] as const;
 const nsPerSecond = 1_000_000_000n;
@@ -59,10 +60,10 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   if (creditShard === state.shardIndex && credit < 0) return ResultCode.account_not_found;
   const ledger = view.getUint32(at + T.ledger, true);
   // A payee on another shard: what every shard knows of it (account-directory.ts), checked here in one shard's order.
-  const payee = credit < 0 ? remotePayee(state, view, at + T.creditAccountId, ledger, location) : undefined;
-  if (credit < 0 && payee === undefined) return ResultCode.account_not_found;
-  if (debitLedger !== ledger || (credit >= 0 ? state.accounts.ledgerOf(credit) : payee!.ledger) !== ledger) return ResultCode.ledger_mismatch;
-  const payeeStatus = payee?.status ?? 0;
+  const payee = credit < 0 ? remotePayee(state, view, at + T.creditAccountId, ledger, location) : notInDirectory;
+  if (credit < 0 && payee === notInDirectory) return ResultCode.account_not_found;
+  if (debitLedger !== ledger || (credit >= 0 ? state.accounts.ledgerOf(credit) : ledgerOfEntry(payee)) !== ledger) return ResultCode.ledger_mismatch;
+  const payeeStatus = credit < 0 ? statusOfEntry(payee) : 0;
   if (credit < 0) {
     // The payer's money goes in transit; the payee's shard applies the credit when it arrives.
     credit = systemAccountSlot(state, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
