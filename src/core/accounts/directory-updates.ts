@@ -19,13 +19,22 @@ export function publishCreatedAccounts(directory: AccountDirectory, body: Uint8A
 /** The closes and credit blocks an account_operations request made. */
 export function publishAccountOperations(directory: AccountDirectory, body: Uint8Array, reply: Uint8Array): void {
   forEachOk(body, reply, (view, at) => {
-    const kind = view.getUint16(at + AccountOperationLayout.kind, true);
-    const credits = (view.getUint16(at + AccountOperationLayout.flags, true) & AccountOperationFlags.credits) !== 0;
-    const id = at + AccountOperationLayout.accountId;
-    if (kind === AccountOperationKind.close) directory.changeStatusAt(view, id, StatusBits.closed, 0);
-    else if (kind === AccountOperationKind.block && credits) directory.changeStatusAt(view, id, StatusBits.creditBlocked, 0);
-    else if (kind === AccountOperationKind.unblock && credits) directory.changeStatusAt(view, id, 0, StatusBits.creditBlocked);
+    const change = payeeStatusChangeAt(view, at);
+    if (change !== null) directory.changeStatusAt(view, at + AccountOperationLayout.accountId, change.set, change.clear);
   });
+}
+
+/**
+ * What the account operation at `at` changes of the status a payer's shard checks (closed, blocked for credits):
+ * the StatusBits it sets and clears, or null when it changes none of them.
+ */
+export function payeeStatusChangeAt(view: DataView, at: number): { set: number; clear: number } | null {
+  const kind = view.getUint16(at + AccountOperationLayout.kind, true);
+  const credits = (view.getUint16(at + AccountOperationLayout.flags, true) & AccountOperationFlags.credits) !== 0;
+  if (kind === AccountOperationKind.close) return { set: StatusBits.closed, clear: 0 };
+  if (kind === AccountOperationKind.block && credits) return { set: StatusBits.creditBlocked, clear: 0 };
+  if (kind === AccountOperationKind.unblock && credits) return { set: 0, clear: StatusBits.creditBlocked };
+  return null;
 }
 
 function forEachOk(body: Uint8Array, reply: Uint8Array, each: (view: DataView, at: number) => void): void {

@@ -4,16 +4,15 @@
 // replies in request order. It knows no capability above it (hot-outbound, books, snapshots).
 
 import { assert } from '../../core/assert.js';
-import { errors } from '../../core/errors.js';
+import { ErrorCode, TallyError, errors } from '../../core/errors.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
-import { AccountOperationFlags, AccountOperationKind } from '../../core/types.js';
 import { idKeyAt } from '../../core/u128.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { chainRequestsQueuedMax, eventBytes, creditsLandingWaitMsMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
 import { isWriteOperation, WireOperation } from '../../core/operations.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../../core/wire/route-plan.js';
 import type { AccountDirectory } from '../../core/accounts/account-directory.js';
-import { publishAccountOperations, publishCreatedAccounts, publishEntries } from '../../core/accounts/directory-updates.js';
+import { payeeStatusChangeAt, publishAccountOperations, publishCreatedAccounts, publishEntries } from '../../core/accounts/directory-updates.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
 import { TransferCoalescer } from './transfer-coalescer.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
@@ -55,7 +54,7 @@ export class RequestRouting {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
     this.#directory = directory;
-    this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runJoint(shard, body, fresh))) : null;
+    this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runWrite(shard, WireOperation.create_transfers, body, fresh))) : null;
     this.#transit = transit;
     this.#chains = chains;
     this.#shutdown = shutdown;
@@ -83,9 +82,9 @@ export class RequestRouting {
       publishAccountOperations(this.#directory, changes, reply);
       return reply;
     } catch (error) {
-      // No reply does not mean nothing applied (a worker that died after its commit): the directory takes
-      // what the shards hold now, before the caller hears of the failure.
-      await this.#resync(changes, operation === WireOperation.create_accounts ? AccountLayout.id : AccountOperationLayout.accountId);
+      // A failure that may have applied (a worker that died after its commit) leaves the directory behind: it
+      // takes what the shards hold now, before the caller hears of it. A refusal (overloaded, …) applied nothing.
+      if (mayHaveApplied(error)) await this.#resync(changes, operation === WireOperation.create_accounts ? AccountLayout.id : AccountOperationLayout.accountId);
       throw error;
     }
   }
@@ -182,38 +181,40 @@ export class RequestRouting {
     this.#shardWrites = observer;
   }
 
-  /** A write's reply carries the cross-shard instructions it issued after its results: they go to the relay. */
+  /** One shard's part of a request: a read, or a write (joined with others when it can be: transfer-coalescer.ts). */
   async #run(operation: number, request: ShardRequest, eventCount: number): Promise<Uint8Array> {
+    const shard = request.shard;
+    if (!isWriteOperation(operation)) {
+      // A read shows what every `ok` before it did: the credits answered for are on their way to this shard, and it
+      // waits for them to land (at once when none is; under full load up to the relay's lag). When the shard cannot
+      // take them now (a delivery failed: a full disk, a worker restarting) or they are later than
+      // creditsLandingWaitMsMax, it answers with what the shard holds: reads go on while writes cannot.
+      await this.#transit.landedOn(shard, creditsLandingWaitMsMax);
+      return this.#hosts[shard]!.run(operation, request.body, request.bodyTransferable);
+    }
     const startedMs = performance.now();
     const events = eventsOf(request, eventCount);
-    // A read shows what every `ok` before it did: the credits answered for are on their way to this shard, and it
-    // waits for them to land (at once when none is; under full load up to the relay's lag). When the shard cannot
-    // take them now (a delivery failed: a full disk, a worker restarting) or they are later than
-    // creditsLandingWaitMsMax, it answers with what the shard holds: reads go on while writes cannot.
-    if (!isWriteOperation(operation)) await this.#transit.landedOn(request.shard, creditsLandingWaitMsMax);
     let reply: Uint8Array;
     try {
       const joins = this.#coalescers !== null && operation === WireOperation.create_transfers;
-      reply = joins ? await this.#coalescers![request.shard]!.submit(request.body, request.bodyTransferable) : await this.#hosts[request.shard]!.run(operation, request.body, request.bodyTransferable);
+      reply = joins ? await this.#coalescers![shard]!.submit(request.body, request.bodyTransferable) : await this.#runWrite(shard, operation, request.body, request.bodyTransferable);
     } finally {
-      // Answered or failed: released in the turn that hands its instructions to the relay (below), so never counted
-      // twice or not at all.
-      this.#release(operation, request.shard, events);
+      // Answered or failed: released once; its instructions are with the relay by now (#runWrite), so at worst
+      // counted twice for a moment, never not at all.
+      this.#release(operation, shard, events);
     }
-    if (!isWriteOperation(operation)) return reply;
-    this.#shardWrites?.(request.shard, (performance.now() - startedMs) / 1000, events);
-    const resultsBytes = events * resultBytes;
-    if (reply.byteLength === resultsBytes) return reply;
-    assert(reply.byteLength > resultsBytes, 'a write reply holds a result per event, then its instructions');
-    this.#transit.onOutbound(request.shard, reply.subarray(resultsBytes));
-    return reply.subarray(0, resultsBytes);
+    this.#shardWrites?.(shard, (performance.now() - startedMs) / 1000, events);
+    return reply;
   }
 
-  /** A (joint) transfer part on `shard`: its instructions go to the relay once, each part gets its results. */
-  async #runJoint(shard: number, joint: Uint8Array, fresh: boolean): Promise<Uint8Array> {
+  /**
+   * A write part (alone or joint) on `shard`: the cross-shard instructions its reply carries after the results go
+   * to the relay, once; the caller gets the results.
+   */
+  async #runWrite(shard: number, operation: number, body: Uint8Array, transferable: boolean): Promise<Uint8Array> {
     // Read before the run: a body handed over to the worker is detached (empty) after.
-    const resultsBytes = (joint.byteLength / eventBytes) * resultBytes;
-    const reply = await this.#hosts[shard]!.run(WireOperation.create_transfers, joint, fresh);
+    const resultsBytes = (body.byteLength / eventBytes) * resultBytes;
+    const reply = await this.#hosts[shard]!.run(operation, body, transferable);
     assert(reply.byteLength >= resultsBytes, 'a write reply holds a result per event, then its instructions');
     if (reply.byteLength > resultsBytes) this.#transit.onOutbound(shard, reply.subarray(resultsBytes));
     return reply.subarray(0, resultsBytes);
@@ -253,14 +254,15 @@ function eventsOf(request: ShardRequest, eventCount: number): number {
   return request.indexes?.length ?? eventCount;
 }
 
-/** The accounts an account_operations body closes or blocks for credits (what a payer's shard checks of a payee). */
+/**
+ * The accounts an account_operations body closes or blocks for credits: the changes that would refuse a credit
+ * already on its way (an unblock refuses none, so it needs no fence).
+ */
 function payeeChangesOf(body: Uint8Array, shardCount: number): { key: string; shard: number }[] {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const changes: { key: string; shard: number }[] = [];
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    const kind = view.getUint16(at + AccountOperationLayout.kind, true);
-    const credits = (view.getUint16(at + AccountOperationLayout.flags, true) & AccountOperationFlags.credits) !== 0;
-    if (kind !== AccountOperationKind.close && !(kind === AccountOperationKind.block && credits)) continue;
+    if ((payeeStatusChangeAt(view, at)?.set ?? 0) === 0) continue;
     changes.push({ key: idKeyAt(view, at + AccountOperationLayout.accountId), shard: shardOfIdAt(view, at + AccountOperationLayout.accountId, shardCount) });
   }
   return changes;
@@ -272,4 +274,9 @@ function payeesOf(body: Uint8Array): string[] {
   const keys: string[] = [];
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) keys.push(idKeyAt(view, at + TransferLayout.creditAccountId));
   return keys;
+}
+
+/** Whether a write that failed with `error` may still have been applied on some shard (its outcome is unknown). */
+function mayHaveApplied(error: unknown): boolean {
+  return !(error instanceof TallyError) || error.code === ErrorCode.shard_unavailable || error.code === ErrorCode.storage_failed;
 }

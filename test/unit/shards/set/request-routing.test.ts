@@ -30,8 +30,12 @@ class FakeHost {
   /** What directoryEntries answers (the shard's accounts), and whether the next run fails as a dead worker's would. */
   entries = new Uint8Array(0);
   failNext = false;
+  /** The code the next run fails with (failNext). */
+  failCode = 'shard_unavailable';
+  entriesRead = 0;
 
   runInternal(): Promise<Uint8Array> {
+    this.entriesRead++;
     return Promise.resolve(this.entries);
   }
 
@@ -39,7 +43,7 @@ class FakeHost {
     this.runs++;
     if (this.failNext) {
       this.failNext = false;
-      return Promise.reject(new TallyError('shard_unavailable', 'worker stopped'));
+      return Promise.reject(new TallyError(this.failCode as 'shard_unavailable', 'failed'));
     }
     const reply = new Uint8Array((body.byteLength / 128) * resultBytes);
     if (this.open) return Promise.resolve(reply);
@@ -177,5 +181,16 @@ describe('the account directory after a write that got no reply', () => {
     hosts[1]!.failNext = true;
     await expect(routing.execute(WireOperation.create_accounts, encodeAccounts([account(created!)])).catch(codeOf)).resolves.toBe('shard_unavailable');
     expect(directory.findAt(view, 0)).toEqual({ ledger: 1, status: 0 });
+  });
+
+  it('reads nothing back after a refusal, which applied nothing', async () => {
+    const hosts = [new FakeHost(0), new FakeHost(1)];
+    const transit = { onOutbound: () => {}, outboundQueued: () => 0, landedOn: async () => true };
+    const routing = new RequestRouting(hosts as unknown as ShardHost[], transit, { run: async () => {} }, { begun: false }, AccountDirectory.create(4, 64));
+    const [created] = idsOn(1, 1);
+    hosts[1]!.failNext = true;
+    hosts[1]!.failCode = 'overloaded';
+    await expect(routing.execute(WireOperation.create_accounts, encodeAccounts([account(created!)])).catch(codeOf)).resolves.toBe('overloaded');
+    expect(hosts.map((h) => h.entriesRead)).toEqual([0, 0]);
   });
 });
