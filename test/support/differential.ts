@@ -8,7 +8,7 @@
 // two runs must agree; on, it sends it anywhere. Each switch stays on record until #14 removes the
 // difference behind it.
 
-import { AccountFlags, AccountOperationFlags, TransferFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
+import { AccountFlags, TransferFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
 import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { ClusterHarness } from './cluster-harness.js';
@@ -51,12 +51,10 @@ interface World {
   accounts: AccountInput[];
   /** Ids never created: a payee among them is unknown. */
   unknownIds: bigint[];
-  /** What the one-shard run said so far: which transfers posted, which holds are open, which accounts are closed or credit-blocked. */
+  /** What the one-shard run said so far: which transfers posted, which holds are open, which freezes exist. */
   posted: TransferInput[];
   holdsOpen: TransferInput[];
   sent: TransferInput[];
-  closed: Set<bigint>;
-  creditsBlocked: Set<bigint>;
   freezes: { id: bigint; accountId: bigint }[];
   nextId: bigint;
 }
@@ -177,8 +175,6 @@ function makeWorld(seed: number, divergences: Divergences, base: bigint): World 
     posted: [],
     holdsOpen: [],
     sent: [],
-    closed: new Set(),
-    creditsBlocked: new Set(),
     freezes: [],
     nextId: base + 10_000n,
   };
@@ -205,7 +201,7 @@ function ledgerOf(world: World, id: bigint): number | undefined {
  * Whether a credit to `payee` could be refused where the payer's shard cannot see it: by the payee's credit
  * limit. (Unknown, other-ledger, closed and credit-blocked payees the payer's shard refuses from the directory.)
  */
-function payeeMayRefuse(world: World, _payer: bigint, payee: bigint): boolean {
+function payeeMayRefuse(world: World, payee: bigint): boolean {
   const account = world.accounts.find((a) => a.id === payee);
   return account !== undefined && ((account.flags ?? 0) & AccountFlags.credits_must_not_exceed_debits) !== 0;
 }
@@ -239,7 +235,7 @@ function transferEvent(world: World, earlier: readonly TransferInput[]): Transfe
   if (roll < 0.12) {
     // A payee that may refuse: unknown, another ledger, closed, blocked or capped.
     const payee = world.random() < 0.5 ? pick(world, world.unknownIds) : pick(world, world.accounts).id;
-    if (!payeeMayRefuse(world, payer, payee)) return payment(world, payer, payee, amountFor(world));
+    if (!payeeMayRefuse(world, payee)) return payment(world, payer, payee, amountFor(world));
     if (!world.divergences.payeeCreditLimit && !sameShard(payer, payee)) return null;
     return payment(world, payer, payee, amountFor(world));
   }
@@ -253,13 +249,13 @@ function transferEvent(world: World, earlier: readonly TransferInput[]): Transfe
   if (roll < 0.38 && world.posted.length > 0) {
     const original = pick(world, world.posted);
     // The reversal pays the original's payer back: a capped one across shards only with payeeCreditLimit.
-    if (payeeMayRefuse(world, original.creditAccountId, original.debitAccountId) && !world.divergences.payeeCreditLimit && !sameShard(original.creditAccountId, original.debitAccountId)) return null;
+    if (payeeMayRefuse(world, original.debitAccountId) && !world.divergences.payeeCreditLimit && !sameShard(original.creditAccountId, original.debitAccountId)) return null;
     return { ...payment(world, original.creditAccountId, original.debitAccountId, 1n + BigInt(Math.floor(world.random() * 20)), TransferFlags.reversal), ledger: original.ledger, pendingId: original.id };
   }
   const sameLedger = world.accounts.filter((a) => a.ledger === ledgerOf(world, payer) && a.id !== payer);
   if (sameLedger.length === 0) return null;
   const payee = pick(world, sameLedger).id;
-  if (payeeMayRefuse(world, payer, payee) && !world.divergences.payeeCreditLimit && !sameShard(payer, payee)) return null;
+  if (payeeMayRefuse(world, payee) && !world.divergences.payeeCreditLimit && !sameShard(payer, payee)) return null;
   const hold = roll < 0.55;
   if (hold && !world.divergences.crossShardHolds && !sameShard(payer, payee)) return null;
   return payment(world, payer, payee, amountFor(world), hold ? TransferFlags.pending : 0);
@@ -301,12 +297,7 @@ function accountOperation(world: World): AccountOperationInput {
 function learn(world: World, request: Request, outcomes: readonly Outcome[]): void {
   if (request.kind === 'operations') {
     request.operations.forEach((operation, i) => {
-      if (outcomes[i] !== 'ok') return;
-      const credits = ((operation.flags ?? 0) & AccountOperationFlags.credits) !== 0;
-      if (operation.kind === 'freeze') world.freezes.push({ id: operation.id, accountId: operation.accountId });
-      if (operation.kind === 'block' && credits) world.creditsBlocked.add(operation.accountId);
-      if (operation.kind === 'unblock' && credits) world.creditsBlocked.delete(operation.accountId);
-      if (operation.kind === 'close') world.closed.add(operation.accountId);
+      if (outcomes[i] === 'ok' && operation.kind === 'freeze') world.freezes.push({ id: operation.id, accountId: operation.accountId });
     });
     return;
   }
