@@ -46,7 +46,10 @@ const callMsMax = 10_000;
 /** Bounds for the phases to show what they wait for (generous: a slow CI machine). */
 const firstFailureWaitMs = 15_000;
 const resumeWaitMs = 15_000;
-/** Free space above the reserve left in step 2: the shards go on writing, but a batch of batchEventsMax does not fit. */
+/**
+ * Free space above the reserve left in step 2: the shards go on writing, but the burst (a batch of batchEventsMax
+ * from each shard, with random user data that LZ4 cannot shrink) does not fit in it and the reserve together.
+ */
 const stepTwoHeadroomBytes = 256 * 1024;
 /** Transfers acknowledged per shard after space returned, before the load stops. */
 const resumedAckedMin = 200;
@@ -152,7 +155,8 @@ async function fullAtOnce(live: ServerProcess, load: Load): Promise<boolean> {
   // fails in LMDB (with a file size limit, any growth fails). Then the disk fills to the last byte.
   if (disk!.fillLeaving !== null) disk!.fillLeaving(spaceOf(disk!.dir)!.reserveBytes + stepTwoHeadroomBytes);
   else disk!.fill(live.pid);
-  await load.burst(0, batchEventsMax);
+  // On both shards at once, within one free-space watch: small commits after the fill may reuse LMDB's free pages.
+  await Promise.all([0, 1].map((shard) => load.burst(shard, batchEventsMax)));
   disk!.fill(live.pid);
   await waitFor(() => load.codes.storage_failed! > refusedBefore || !isAlive(live.pid), firstFailureWaitMs, 'a storage_failed answer once the disk is full');
   const readsBefore = load.readsOk;
@@ -300,7 +304,7 @@ function startLoad(live: ServerProcess): Load {
     },
     unexpected: state.unexpected,
     async burst(shard, transfers) {
-      await post(clientsByShard[shard]![0]!, shard, nextCall(shard, transfers));
+      await post(clientsByShard[shard]![0]!, shard, nextCall(shard, transfers, true));
     },
     async stop() {
       stopping = true;
@@ -310,8 +314,17 @@ function startLoad(live: ServerProcess): Load {
   };
 }
 
-/** A call of `count` (1..transfersPerCallMax) transfers debiting accounts of `shard`; a quarter credit the other shard. */
-function nextCall(shard: number, count = 1 + Math.floor(random() * transfersPerCallMax)): TransferInput[] {
+function randomBits(bits: number): bigint {
+  let value = 0n;
+  for (let at = 0; at < bits; at += 32) value = (value << 32n) | BigInt(Math.floor(random() * 2 ** 32));
+  return value;
+}
+
+/**
+ * A call of `count` (1..transfersPerCallMax) transfers debiting accounts of `shard`; a quarter credit the other
+ * shard. `incompressible`: with random user data, so that the journal's compression cannot shrink the call much.
+ */
+function nextCall(shard: number, count = 1 + Math.floor(random() * transfersPerCallMax), incompressible = false): TransferInput[] {
   const pool = accountsByShard[shard]!;
   const call: TransferInput[] = [];
   for (let i = 0; i < count; i++) {
@@ -327,6 +340,7 @@ function nextCall(shard: number, count = 1 + Math.floor(random() * transfersPerC
       amount: BigInt(1 + Math.floor(random() * 10_000)),
       ledger,
       code,
+      ...(incompressible ? { userData128: randomBits(128), userData64: randomBits(64) } : {}),
     };
     sent.set(transfer.id, transfer);
     call.push(transfer);

@@ -1,29 +1,48 @@
-// How a journal entry is laid on disk: its first `entryPieceBytes` bytes (the head, with the header) under its
-// seq in the journal database, the rest in pieces of the same size in a database of their own, keyed by
-// (seq, piece). A record's few hundred bytes then come out of one or two pieces: lmdb-js copies every value
-// below 16 MiB into its read buffer whole (zero-copy only above, SHARED_BUFFER_THRESHOLD in its dbi.cpp),
-// so a lookup of one transfer of a full 1.6 MB batch cost ~200 µs when the entry was one value, ~10 µs now.
-// The pieces' database is LZ4-compressed by lmdb-js, piece by piece (journal-store.ts): halves the journal.
-// A store written before pieces holds each entry whole under its seq: a head is whole unless it is exactly
-// one piece long and pieces follow it, so such a store reads as before.
+// How a journal entry is laid on disk: its first piece (the head, with the header) under its seq in the journal
+// database, the rest in pieces of the same size in a database of their own, keyed by (seq, piece). A record's few
+// hundred bytes then come out of one or two pieces: lmdb-js copies every value below 16 MiB into its read buffer
+// whole (zero-copy only above, SHARED_BUFFER_THRESHOLD in its dbi.cpp), so a lookup of one transfer of a full
+// 1.6 MB batch cost ~200 µs when the entry was one value, ~10 µs with pieces. The pieces' database is
+// LZ4-compressed by lmdb-js, piece by piece (journal-store.ts): a third of the journal's raw size.
+// The piece size is the store's format (journal-store.ts, journalFormatVersion): see PieceFormat.
+// A store written before pieces holds each entry whole under its seq: a head is whole unless it is exactly one
+// piece long and pieces follow it, so such a store reads as before.
 
 import type { Database } from 'lmdb';
 import { assert } from '../../core/assert.js';
 import { RecentBytes } from './recent-bytes.js';
 
-/**
- * 4 LMDB pages less the overflow page's header (24 bytes in lmdb-js's LMDB: page number, txnid, pad, flags, page
- * count — MDB_page_header in its mdb.c), so a piece fills its pages exactly (measured: at 16 bytes less, every
- * piece took a fifth page, 24% of the journal wasted). Small, since a read copies whole pieces twice (into
- * lmdb-js's buffer, then out): a record read costs its pieces, ~4 × 16 KiB.
- */
-export const entryPieceBytes = 4 * 4096 - 24;
+/** How a store cuts and compresses its entries' pieces: fixed when the store is created. */
+export interface PieceFormat {
+  /** Bytes of a head and of every piece but an entry's last. */
+  readonly pieceBytes: number;
+  /** lmdb-js's `compression` option of the pieces' database (its LZ4 dictionary decides how stored bytes read). */
+  readonly compression: true | { readonly dictionary: Buffer };
+}
 
-/** Pieces read lately, kept: a binary search or a page of history reads the same few pieces again and again. */
-const pieceCacheMax = 64;
+/**
+ * Format 1 (stores created before 2026-12-06): 4 LMDB pages less the overflow page's header, lmdb-js's default
+ * LZ4 dictionary (English text). A record read decompressed a whole 16 KiB piece: ~20–25 µs, most of an old-id
+ * lookup's time on its shard (bench/RESULTS.md, issue #22).
+ */
+export const piecesFormat1: PieceFormat = { pieceBytes: 4 * 4096 - 24, compression: true };
+
+/**
+ * Format 2: 2,000-byte pieces, no dictionary, appended (MDB_APPEND: pages filled, not split in half). Measured on
+ * a uniform bench store (48.6 MB of pieces): a piece read 4–5 µs against 20–26 µs, puts 1.1–1.2× the time of
+ * format 1 (with the default dictionary, which LZ4 loads at every put, 1.9×), 3.34 bytes in per stored byte
+ * against 3.23. A head of 2,000 bytes (plus its key) stays under LMDB's node limit for 4 KiB pages (2,040 bytes),
+ * so small entries never take an overflow page either.
+ */
+export const piecesFormat2: PieceFormat = { pieceBytes: 2000, compression: { dictionary: Buffer.alloc(0) } };
+
+/** Pieces read lately are kept up to this many bytes: a binary search or a page of history reads the same few again. */
+const pieceCacheBytes = 1 << 20;
+/** Pieces per entry stay below 2^12 (cache keys are seq × 2^12 + piece): the largest entry is under 2 MB. */
+const piecesPerEntryMax = 2 ** 12;
 
 /** lmdb-js accepts put flags as a third argument; its typings only declare the version form. */
-type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
+type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverwrite: boolean; append: boolean }) => Promise<boolean>;
 
 /** The key of piece `piece` (≥ 1) of entry `seq`: u64 seq then u32 piece, big-endian, so keys sort by seq then piece. */
 export function pieceKey(seq: number, piece: number): Uint8Array {
@@ -40,34 +59,41 @@ export function seqOfPieceKey(key: Uint8Array): number {
   return view.getUint32(0) * 2 ** 32 + view.getUint32(4);
 }
 
-/** The head of `entry`: what goes under its seq in the journal database. */
-export function headOf(entry: Uint8Array): Uint8Array {
-  return entry.byteLength > entryPieceBytes ? entry.subarray(0, entryPieceBytes) : entry;
-}
-
 export class EntryPieces {
   readonly #pieces: Database<Uint8Array, Uint8Array>;
-  readonly #cache = new RecentBytes(pieceCacheMax, entryPieceBytes);
+  readonly #pieceBytes: number;
+  readonly #cache: RecentBytes;
   /** The key of the piece being read (lmdb-js copies it into its own buffer at the call): no allocation per read. */
   readonly #readKey = new Uint8Array(12);
   readonly #readKeyView = new DataView(this.#readKey.buffer);
 
-  constructor(pieces: Database<Uint8Array, Uint8Array>) {
+  /** `pieces` opened with `format.compression`. */
+  constructor(pieces: Database<Uint8Array, Uint8Array>, format: PieceFormat) {
     this.#pieces = pieces;
+    this.#pieceBytes = format.pieceBytes;
+    this.#cache = new RecentBytes(Math.max(1, Math.floor(pieceCacheBytes / format.pieceBytes)), format.pieceBytes);
+  }
+
+  /** The head of `entry`: what goes under its seq in the journal database. */
+  headOf(entry: Uint8Array): Uint8Array {
+    return entry.byteLength > this.#pieceBytes ? entry.subarray(0, this.#pieceBytes) : entry;
   }
 
   /** Queues the pieces of `entry` after its head, in the caller's event turn (so in its head's transaction). */
   put(seq: number, entry: Uint8Array, onFailure: (error: unknown) => void): void {
+    assert(entry.byteLength < piecesPerEntryMax * this.#pieceBytes, `journal entry ${seq} has fewer than ${piecesPerEntryMax} pieces`);
     // noOverwrite like the head: pieces a racing writer stored stay its own (its head says how long its entry is).
-    for (let piece = 1; piece * entryPieceBytes < entry.byteLength; piece++) {
-      const bytes = entry.subarray(piece * entryPieceBytes, (piece + 1) * entryPieceBytes);
-      void (this.#pieces.put as unknown as PutBytesWithFlags).call(this.#pieces, pieceKey(seq, piece), bytes, { noOverwrite: true }).catch(onFailure);
+    // append: keys only grow ((seq, piece), seq = the last + 1; a recovery removes the pieces past its cut), so
+    // LMDB fills each page instead of splitting it in half; a key not above the last is refused like an overwrite.
+    for (let piece = 1; piece * this.#pieceBytes < entry.byteLength; piece++) {
+      const bytes = entry.subarray(piece * this.#pieceBytes, (piece + 1) * this.#pieceBytes);
+      void (this.#pieces.put as unknown as PutBytesWithFlags).call(this.#pieces, pieceKey(seq, piece), bytes, { noOverwrite: true, append: true }).catch(onFailure);
     }
   }
 
   /** Whether a stored head (its length) may have pieces after it. */
-  static mayContinue(head: Uint8Array): boolean {
-    return head.byteLength === entryPieceBytes;
+  mayContinue(head: Uint8Array): boolean {
+    return head.byteLength === this.#pieceBytes;
   }
 
   /**
@@ -75,20 +101,20 @@ export class EntryPieces {
    * (grown as needed), bytes in `into` valid until the next call. Copies the head before any further read.
    */
   assemble(seq: number, head: Uint8Array, into?: { buffer: Uint8Array }): Uint8Array {
-    if (!EntryPieces.mayContinue(head)) return into === undefined ? head.slice() : copyInto(into, head);
+    if (!this.mayContinue(head)) return into === undefined ? head.slice() : copyInto(into, head);
     const headCopy = head.slice(); // before any other read reuses lmdb-js's buffer under `head`
     const pieces = [...this.#pieces.getKeys({ start: pieceKey(seq, 1), end: pieceKey(seq + 1, 0) })].length;
     if (pieces === 0) return into === undefined ? headCopy : copyInto(into, headCopy);
     // The last piece first: its length gives the entry's, so each piece is copied once, straight into place.
     const last = this.#stored(seq, pieces);
-    const length = pieces * entryPieceBytes + last.byteLength;
+    const length = pieces * this.#pieceBytes + last.byteLength;
     const whole = into === undefined ? new Uint8Array(length) : room(into, length);
-    whole.set(last, pieces * entryPieceBytes);
+    whole.set(last, pieces * this.#pieceBytes);
     whole.set(headCopy, 0);
     for (let piece = 1; piece < pieces; piece++) {
       const bytes = this.#stored(seq, piece);
-      assert(bytes.byteLength === entryPieceBytes, `piece ${piece} of journal entry ${seq} is not full`);
-      whole.set(bytes, piece * entryPieceBytes);
+      assert(bytes.byteLength === this.#pieceBytes, `piece ${piece} of journal entry ${seq} is not full`);
+      whole.set(bytes, piece * this.#pieceBytes);
     }
     return whole;
   }
@@ -98,9 +124,9 @@ export class EntryPieces {
     let at = from;
     const end = from + length;
     while (at < end) {
-      const piece = Math.floor(at / entryPieceBytes);
+      const piece = Math.floor(at / this.#pieceBytes);
       const bytes = piece === 0 ? head : this.#piece(seq, piece);
-      const inPiece = at - piece * entryPieceBytes;
+      const inPiece = at - piece * this.#pieceBytes;
       const take = Math.min(end - at, bytes.byteLength - inPiece);
       assert(take > 0, `journal entry ${seq} is shorter than a record it holds`);
       out.set(bytes.subarray(inPiece, inPiece + take), outAt + (at - from));
@@ -114,14 +140,13 @@ export class EntryPieces {
   }
 
   remove(key: Uint8Array): void {
-    this.#cache.delete(seqOfPieceKey(key) * 2 ** 12 + new DataView(key.buffer, key.byteOffset).getUint32(8));
+    this.#cache.delete(seqOfPieceKey(key) * piecesPerEntryMax + new DataView(key.buffer, key.byteOffset).getUint32(8));
     void this.#pieces.remove(key);
   }
 
-  /** A copy of a stored piece, kept among the recent ones: valid until pieceCacheMax more pieces are read. */
+  /** A copy of a stored piece, kept among the recent ones: valid until the cache has taken its size in other pieces. */
   #piece(seq: number, piece: number): Uint8Array {
-    // Entries hold at most 8,192 events of ~200 bytes: far fewer than 2^12 pieces.
-    const cacheKey = seq * 2 ** 12 + piece;
+    const cacheKey = seq * piecesPerEntryMax + piece;
     return this.#cache.get(cacheKey) ?? this.#cache.keep(cacheKey, this.#stored(seq, piece));
   }
 

@@ -15,7 +15,7 @@ import { JournalHeader, RecordParts, RecordSlice, eventOffset, recordRanges, rec
 import { eventBytes } from '../../core/limits.js';
 import { resultBytes } from '../../core/layout.js';
 import { balancesAfterBytes } from '../../core/posting/journal-entry.js';
-import { EntryPieces, entryPieceBytes, headOf } from './entry-pieces.js';
+import { EntryPieces, piecesFormat1, piecesFormat2, type PieceFormat } from './entry-pieces.js';
 import { RecentBytes } from './recent-bytes.js';
 import { runBlockKey, type FlushedRuns, type HistorySource } from '../../core/accounts/history-runs.js';
 import { journalCacheEntriesMax, shardCountMax } from '../../core/limits.js';
@@ -24,7 +24,16 @@ import { quietCommitFailure, storageFailure } from '../storage/commit-failures.j
 import { IdIndex } from './id-index.js';
 
 /** Layout of the store; bumped when entries or meta change meaning, and checked on open. */
-export const journalFormatVersion = 1;
+/**
+ * The format a store is created with. 2: entries cut in 2,000-byte pieces (entry-pieces.ts, piecesFormat2).
+ * Format 1 (16 KiB pieces) is still read and written: a store keeps the format it was created with.
+ */
+export const journalFormatVersion = 2;
+/** Every format this build opens, and how each cuts its entries. */
+const pieceFormats: ReadonlyMap<number, PieceFormat> = new Map([
+  [1, piecesFormat1],
+  [2, piecesFormat2],
+]);
 
 /** Initial address space mapped per shard; lmdb-js grows the map by doubling when it fills. */
 const mapBytesInitial = 1024 * 1024 * 1024;
@@ -33,6 +42,8 @@ export interface JournalStoreOptions {
   readonly dataDir: string;
   readonly shardIndex: number;
   readonly shardCount: number;
+  /** The format of a store created here (tests of older formats); default journalFormatVersion. Ignored for a store that exists. */
+  readonly createFormat?: number;
 }
 
 /**
@@ -50,7 +61,7 @@ interface ShardMeta {
 }
 
 /** lmdb-js accepts put flags as a third argument; its typings only declare the version form. */
-type PutWithFlags = (key: number, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
+type PutWithFlags = (key: number, value: Uint8Array, options: { noOverwrite: boolean; append: boolean }) => Promise<boolean>;
 type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
 
 /** Named databases of a shard store: journal, meta, days, history (storage/store-catalog.ts lists them too). */
@@ -81,7 +92,7 @@ export class JournalStore implements HistorySource {
   /** Each entry past its head (entry-pieces.ts); null only read-only on a store written before pieces. */
   readonly #pieces: EntryPieces | null;
   /** Heads recordSlice read lately (≤ 16 KiB each), by seq: entries are never rewritten, except past a gap (discardAfter). */
-  readonly #heads = new RecentBytes(headsKeptMax, entryPieceBytes);
+  readonly #heads: RecentBytes;
   /** Where entryViews assembles an entry stored in pieces (grown as needed, reused: valid until the next step). */
   readonly #assembly = { buffer: new Uint8Array(0) };
   /** Entries appended but not yet committed: LMDB reads cannot see them yet. */
@@ -102,10 +113,12 @@ export class JournalStore implements HistorySource {
     days: Database<Uint8Array, Uint8Array>,
     history: Database<Uint8Array, Uint8Array> | null,
     pieces: Database<Uint8Array, Uint8Array> | null,
+    format: PieceFormat,
     seqLast: number,
   ) {
     this.path = path;
-    this.#pieces = pieces === null ? null : new EntryPieces(pieces);
+    this.#pieces = pieces === null ? null : new EntryPieces(pieces, format);
+    this.#heads = new RecentBytes(headsKeptMax, format.pieceBytes);
     this.#root = root;
     this.#journal = journal;
     this.#meta = meta;
@@ -121,10 +134,10 @@ export class JournalStore implements HistorySource {
     const path = join(options.dataDir, `shard-${options.shardIndex}`);
     const root = openEnvironment(path);
     try {
-      const { meta, journal, days, history, pieces } = openDatabases(root);
+      const { meta, journal, days, history, pieces, format } = openDatabases(root, path, options.createFormat ?? journalFormatVersion);
       checkIdentity(root, meta, journal, path, options);
       assert(history !== undefined && pieces !== undefined, 'a writable store opens (creating) its history and entry-piece databases');
-      const store = new JournalStore(path, root, journal, meta, days, history, pieces, lastSeqOf(journal));
+      const store = new JournalStore(path, root, journal, meta, days, history, pieces, format, lastSeqOf(journal));
       store.#ids = new IdIndex(root, {
         eventInto: (seq, index, out) => store.eventInto(seq, index, out),
         get seqLast() {
@@ -150,16 +163,13 @@ export class JournalStore implements HistorySource {
     const path = join(dataDir, `shard-${shardIndex}`);
     const root = openEnvironmentReadOnly(path, scratchDir, databasesMax);
     try {
-      const { meta, journal, days, history, pieces } = openDatabases(root);
-      const identity = readIdentity(meta);
+      const identity = readIdentity(root.openDB<MetaValue, string>({ name: 'meta', encoding: 'ordered-binary', keyEncoding: 'ordered-binary', cache: false, compression: false }));
       if (identity.formatVersion === undefined) throw errors.storageFailed(`${path} is not a Tally shard store: its meta records no format`);
-      if (identity.formatVersion !== journalFormatVersion) {
-        throw errors.storageFailed(`${path} has journal format ${identity.formatVersion}; this build reads format ${journalFormatVersion}`);
-      }
+      const { meta, journal, days, history, pieces, format } = openDatabases(root, path, journalFormatVersion);
       if (identity.shardIndex !== shardIndex) throw errors.storageFailed(`${path} holds shard ${String(identity.shardIndex)}, not shard ${shardIndex}`);
       // A store no flushing build ever opened has no history database (and no flush_history entry either).
       // One written before entries were stored in pieces holds each whole under its seq (entry-pieces.ts).
-      const store = new JournalStore(path, root, journal, meta, days, history ?? null, pieces ?? null, lastSeqOf(journal));
+      const store = new JournalStore(path, root, journal, meta, days, history ?? null, pieces ?? null, format, lastSeqOf(journal));
       store.#idsReadOnlyUnopened = true; // opened on first use: its open scans the straggler keys
       return store;
     } catch (error) {
@@ -260,7 +270,8 @@ export class JournalStore implements HistorySource {
     // In this same synchronous call, so in the entry's own transaction (lmdb-js: one event turn, one commit).
     this.#ids?.write(seq);
     // noOverwrite: a seq already on disk means another writer (e.g. a dead worker's last commit) raced us.
-    const written = (this.#journal.put as unknown as PutWithFlags).call(this.#journal, seq, headOf(entry), { noOverwrite: true });
+    // append: seqs only grow (a recovery removes the heads past its cut), so LMDB fills pages rather than halving them.
+    const written = (this.#journal.put as unknown as PutWithFlags).call(this.#journal, seq, this.#pieces!.headOf(entry), { noOverwrite: true, append: true });
     // Same event turn, so same transaction: the head's put answers for the pieces (a failed commit rejects all).
     this.#pieces!.put(seq, entry, quietCommitFailure);
     const durable = Promise.all([this.#tail, written]).then(
@@ -324,7 +335,7 @@ export class JournalStore implements HistorySource {
     if (held !== undefined) return isEventOf(held, index) ? recordSliceOf(held, index) : undefined;
     const head = this.#head(seq);
     if (head === undefined || !isEventOf(head, index)) return undefined;
-    if (this.#pieces === null || !EntryPieces.mayContinue(head)) return recordSliceOf(head, index);
+    if (this.#pieces === null || !this.#pieces.mayContinue(head)) return recordSliceOf(head, index);
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
     const ranges = recordRanges(view.getUint16(JournalHeader.operation, true), view.getUint32(JournalHeader.count, true), index);
     const slice = new Uint8Array(recordSliceBytes(ranges.balances >= 0));
@@ -375,7 +386,7 @@ export class JournalStore implements HistorySource {
       if (bytes === undefined) return; // a gap: entries past it were never acknowledged
       // lmdb-js's reused buffer is longer than the value: its `length` (set per read), not byteLength, is the value's.
       const head = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-      yield [seq, this.#pieces !== null && EntryPieces.mayContinue(head) ? this.#pieces.assemble(seq, head, this.#assembly) : head];
+      yield [seq, this.#pieces !== null && this.#pieces.mayContinue(head) ? this.#pieces.assemble(seq, head, this.#assembly) : head];
     }
   }
 
@@ -557,7 +568,7 @@ export class JournalStore implements HistorySource {
 
   /** The whole entry of `seq` from its stored head (a copy the caller owns): the head itself unless pieces follow. */
   #whole(seq: number, head: Uint8Array): Uint8Array {
-    return this.#pieces !== null && EntryPieces.mayContinue(head) ? this.#pieces.assemble(seq, head) : head;
+    return this.#pieces !== null && this.#pieces.mayContinue(head) ? this.#pieces.assemble(seq, head) : head;
   }
 
   #remember(seq: number, entry: Uint8Array): void {
@@ -614,7 +625,7 @@ function changedChunks(day: number, balances: BigUint64Array, previous: BigUint6
 }
 
 
-function openDatabases(root: RootDatabase): {
+function openDatabases(root: RootDatabase, path: string, createFormat: number): {
   meta: Database<MetaValue, string>;
   journal: Database<Uint8Array, number>;
   days: Database<Uint8Array, Uint8Array>;
@@ -622,6 +633,8 @@ function openDatabases(root: RootDatabase): {
   history: Database<Uint8Array, Uint8Array> | undefined;
   /** Undefined only when opened read-only on a store written before entries were stored in pieces. */
   pieces: Database<Uint8Array, Uint8Array> | undefined;
+  /** How the store cuts its entries: its format's, or this build's for a store being created. */
+  format: PieceFormat;
 } {
   const meta = root.openDB<MetaValue, string>({
     name: 'meta', // formatVersion, shardIndex, shardCount
@@ -639,6 +652,7 @@ function openDatabases(root: RootDatabase): {
     useVersions: false,
     dupSort: false,
   });
+  const format = pieceFormatOf(meta, path, createFormat);
   const days = root.openDB<Uint8Array, Uint8Array>({
     name: 'days', // closing balances by (slot chunk, business day), and each day's summary: see writeClosedDay
     encoding: 'binary',
@@ -658,11 +672,18 @@ function openDatabases(root: RootDatabase): {
     encoding: 'binary',
     keyEncoding: 'binary',
     cache: false,
-    // LZ4, piece by piece (lmdb-js): a full batch's records halve on disk (measured 196 → 97 B per transfer) for
-    // ~0.3 ms per 8,190-transfer entry at the put, and a piece read decompresses its 16 KiB alone (~10 µs).
-    compression: true,
+    // LZ4, piece by piece (lmdb-js), with the dictionary the store was created with: its bytes read only so.
+    compression: format.compression,
   }) as Database<Uint8Array, Uint8Array> | undefined;
-  return { meta, journal, days, history, pieces };
+  return { meta, journal, days, history, pieces, format };
+}
+
+/** The piece format of the store `meta` describes (`createFormat`'s when it describes none yet); refuses one unknown. */
+function pieceFormatOf(meta: Database<MetaValue, string>, path: string, createFormat: number): PieceFormat {
+  const version = readIdentity(meta).formatVersion ?? createFormat;
+  const format = pieceFormats.get(version);
+  if (format === undefined) throw errors.storageFailed(`${path} has journal format ${version}; this build reads formats ${[...pieceFormats.keys()].join(', ')}`);
+  return format;
 }
 
 function readIdentity(meta: Database<MetaValue, string>): Partial<ShardMeta> {
@@ -721,15 +742,14 @@ function checkIdentity(
   if (found.formatVersion === undefined) {
     assert(lastSeqOf(journal) === 0, 'a store without meta has no journal');
     root.transactionSync(() => {
-      meta.putSync('formatVersion', journalFormatVersion);
+      meta.putSync('formatVersion', options.createFormat ?? journalFormatVersion);
       meta.putSync('shardIndex', options.shardIndex);
       meta.putSync('shardCount', options.shardCount);
     });
     return;
   }
-  if (found.formatVersion !== journalFormatVersion) {
-    const format = String(found.formatVersion);
-    throw errors.storageFailed(`${path} has journal format ${format}; this build reads format ${journalFormatVersion}`);
+  if (!pieceFormats.has(found.formatVersion)) {
+    throw errors.storageFailed(`${path} has journal format ${found.formatVersion}; this build reads formats ${[...pieceFormats.keys()].join(', ')}`);
   }
   if (found.shardCount !== options.shardCount) {
     throw errors.storageFailed(

@@ -21,15 +21,16 @@ import {
   resultsOffset,
   writeJournalHeader,
 } from '../../../../src/core/posting/journal-entry.js';
-import { JournalStore } from '../../../../src/shards/shard/journal-store.js';
-import { entryPieceBytes } from '../../../../src/shards/shard/entry-pieces.js';
+import { JournalStore, journalFormatVersion } from '../../../../src/shards/shard/journal-store.js';
+import { piecesFormat1, piecesFormat2 } from '../../../../src/shards/shard/entry-pieces.js';
 import { open } from 'lmdb';
 
 let dataDir: string;
 const opened: JournalStore[] = [];
 
-function openStore(shardIndex = 0, shardCount = 2): JournalStore {
-  const store = JournalStore.open({ dataDir, shardIndex, shardCount });
+/** `createFormat`: the format of a store created by this call (an existing store keeps its own). */
+function openStore(shardIndex = 0, shardCount = 2, createFormat?: number): JournalStore {
+  const store = JournalStore.open({ dataDir, shardIndex, shardCount, createFormat });
   opened.push(store);
   return store;
 }
@@ -289,9 +290,27 @@ function expectSameBytes(actual: Uint8Array | undefined, expected: Uint8Array | 
   expect(Buffer.compare(actual!, expected!)).toBe(0);
 }
 
-describe('JournalStore entry pieces: a large entry stored as a head and pieces reads back whole', () => {
+describe.each([
+  { format: 1, pieceBytes: piecesFormat1.pieceBytes },
+  { format: 2, pieceBytes: piecesFormat2.pieceBytes },
+])('JournalStore entry pieces, format $format: a large entry stored as a head and pieces reads back whole', ({ format, pieceBytes: entryPieceBytes }) => {
+  it('keeps the format it was created with', async () => {
+    await openStore(0, 2, format).close();
+    opened.splice(0);
+    const raw = open({ path: join(dataDir, 'shard-0'), maxDbs: 16 });
+    expect(raw.openDB({ name: 'meta', encoding: 'ordered-binary' }).get('formatVersion')).toBe(format);
+    await raw.close();
+    const other = format === 1 ? 2 : 1;
+    const reopened = openStore(0, 2, other); // createFormat applies to new stores only
+    const entry = entryOf(1, 3 * entryPieceBytes + 5);
+    await reopened.append(1, entry);
+    await reopened.close();
+    opened.splice(0);
+    expectSameBytes(openStore().entry(1), entry);
+  });
+
   it('stores past the first piece apart and reads entries, views and records across piece boundaries', async () => {
-    const store = openStore();
+    const store = openStore(0, 2, format);
     const sizes = [entryPieceBytes - 1, entryPieceBytes, entryPieceBytes + 1, 3 * entryPieceBytes + 17, 1_700_000];
     const entries = sizes.map((bytes, i) => {
       const entry = entryOf(i + 1, bytes);
@@ -317,7 +336,7 @@ describe('JournalStore entry pieces: a large entry stored as a head and pieces r
     const entry = new Uint8Array(journalEntryBytes(transfers, count));
     for (let at = 0; at < entry.byteLength; at += 65_536) randomFillSync(entry.subarray(at, Math.min(at + 65_536, entry.byteLength)));
     writeJournalHeader(new DataView(entry.buffer), { operation: transfers, count, timestampBase: 1n, seq: 1, businessDay: 0 });
-    let store = openStore();
+    let store = openStore(0, 2, format);
     await store.append(1, entry);
     await store.close();
     opened.splice(0);
@@ -337,7 +356,7 @@ describe('JournalStore entry pieces: a large entry stored as a head and pieces r
   });
 
   it('drops the pieces of entries past a gap with their heads', async () => {
-    const store = openStore();
+    const store = openStore(0, 2, format);
     const big = entryOf(1, 3 * entryPieceBytes);
     await store.append(1, big);
     await store.append(2, entryOf(2, 2 * entryPieceBytes + 5));
@@ -355,7 +374,7 @@ describe('JournalStore entry pieces: a large entry stored as a head and pieces r
   it('reads a store written before pieces, whose entries are whole under their seq', async () => {
     const whole = entryOf(1, 1_700_000);
     randomFillSync(whole.subarray(4));
-    await openStore().close();
+    await openStore(0, 2, format).close();
     opened.splice(0);
     const raw = open({ path: join(dataDir, 'shard-0'), maxDbs: 8 });
     const journal = raw.openDB<Uint8Array, number>({ name: 'journal', encoding: 'binary', keyEncoding: 'ordered-binary' });
@@ -365,5 +384,18 @@ describe('JournalStore entry pieces: a large entry stored as a head and pieces r
     expect(store.seqLast).toBe(1);
     expectSameBytes(store.entry(1), whole);
     expect([...store.entryViews(1)].map(([, view]) => view.byteLength)).toEqual([whole.byteLength]);
+  });
+});
+
+describe('JournalStore formats', () => {
+  it('creates stores in this build\'s format and refuses one it does not know', async () => {
+    await openStore().close();
+    opened.splice(0);
+    const raw = open({ path: join(dataDir, 'shard-0'), maxDbs: 16 });
+    const meta = raw.openDB<number, string>({ name: 'meta', encoding: 'ordered-binary' });
+    expect(meta.get('formatVersion')).toBe(journalFormatVersion);
+    await meta.put('formatVersion', 9);
+    await raw.close();
+    expect(() => openStore()).toThrow(/has journal format 9; this build reads formats 1, 2/);
   });
 });
