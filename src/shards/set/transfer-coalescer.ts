@@ -6,7 +6,9 @@
 // fails answers only the requests that had a part on it, as each would have been answered alone.
 //
 // What is never joined: a part whose last event leaves a linked chain open (joined, it would link into the next
-// part's events; alone it gets linked_event_chain_open), and a body that is not whole events. A failure of the
+// part's events; alone it gets linked_event_chain_open), a part of more than jointEventsMax events, and a body that
+// is not whole events. Such a part runs at once, after the parts queued before it (test/property/coalescing.property
+// .test.ts compares every caller's replies with the same frames sent one by one). A failure of the
 // joint part itself (shard_unavailable, storage_failed) answers every part in it: none of them was applied.
 
 import { TransferLayout, resultBytes } from '../../core/layout.js';
@@ -60,7 +62,12 @@ export class TransferCoalescer {
   /** `transferable`: nothing reads `body` once run (it may be handed over when it runs alone). */
   submit(body: Uint8Array, transferable = false): Promise<Uint8Array> {
     const events = body.byteLength / eventBytes;
-    if (!joinable(body, events)) return this.#run(body, transferable);
+    if (!joinable(body, events)) {
+      // Alone, at once, but after the parts that arrived before it: they go to the shard first (the shard runs its
+      // tasks in order), so that this part sees what they did, as it would have one by one.
+      if (this.#waiting.length > 0) this.#flushNow();
+      return this.#run(body, transferable);
+    }
     return new Promise((resolve, reject) => {
       this.#waiting.push({ body, transferable, events, resolve, reject });
       if (this.#flushQueued) return;

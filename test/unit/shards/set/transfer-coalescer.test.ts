@@ -68,6 +68,16 @@ describe('TransferCoalescer', () => {
     expect(bodies).toContainEqual([2n, 3n, 4n]); // a closed chain joins others
   });
 
+  it('runs a part that cannot join after the parts that arrived before it, in arrival order', async () => {
+    const { bodies, run } = recordingRun();
+    const coalescer = new TransferCoalescer(run);
+    const before = [coalescer.submit(encodeTransfers([pay(1n)])), coalescer.submit(encodeTransfers([pay(2n)]))];
+    const open = coalescer.submit(encodeTransfers([linked(pay(3n))]));
+    const after = coalescer.submit(encodeTransfers([pay(4n)]));
+    await Promise.all([...before, open, after]);
+    expect(bodies).toEqual([[1n, 2n], [3n], [4n]]);
+  });
+
   it('answers every caller of a joint body with its failure: none of them was applied', async () => {
     let runs = 0;
     const coalescer = new TransferCoalescer(async () => {
