@@ -28,7 +28,7 @@ import { coresUsed, readCpu } from './load/cpu-usage.js';
 import type { HotMarking } from './load/hot-accounts.js';
 import { createAccounts, fundHotDebit, markBeforeFirstPhase, readTransit, verify, waitTransitIdle } from './load/ledger-steps.js';
 import { LatencyRecorder, msBetween } from './load/latency.js';
-import { baselineConnectionsFor, LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, type LoadOptions } from './load/options.js';
+import { baselineConnectionsFor, LoadUsageError, loadUsage, parseLoadArgs, pipeliningFor, servicesShape, type LoadOptions } from './load/options.js';
 import { drive } from './load/raw-driver.js';
 import {
   machineInfo,
@@ -82,7 +82,7 @@ const dayCutTarget = 0.9;
 /** How long a closeDay() may take before the client gives up on it (the cut waits for the bookkeeping shard to catch up). */
 const dayCutTimeoutMs = 300_000;
 
-type PhaseStep = { kind: 'light' } | { kind: 'pipelined'; batchEvents: number };
+type PhaseStep = { kind: 'light' } | { kind: 'pipelined'; batchEvents: number } | { kind: 'services' };
 
 /** Everything the Tally part of the run measured and checked, with the server still up. */
 interface TallyRun {
@@ -188,6 +188,7 @@ async function runTally(server: ServerProcess, source: TransferSource, options: 
     const steps: PhaseStep[] = [
       ...(options.lightSeconds > 0 ? [{ kind: 'light' } as const] : []),
       ...options.batchSizes.map((batchEvents) => ({ kind: 'pipelined', batchEvents }) as const),
+      ...(options.services ? [{ kind: 'services' } as const] : []),
     ];
     // Workloads alternate per step, so all meet a ledger of about the same size at each batch size.
     for (const step of steps) {
@@ -291,7 +292,9 @@ async function runPhase(
   const phase = await withCores(server, () =>
     step.kind === 'light'
       ? lightPhase(client, source, workload, options, windows, onMeasureEnd)
-      : pipelinedPhase(server, source, workload, step.batchEvents, options, windows, onMeasureEnd),
+      : step.kind === 'services'
+        ? pipelinedPhase(server, source, workload, servicesShape.batchEventsMin, options, windows, onMeasureEnd, servicesWindow)
+        : pipelinedPhase(server, source, workload, step.batchEvents, options, windows, onMeasureEnd),
   );
   if (!cross) return { ...phase, transit: null, hotMarked };
   if (end.atNs === null || end.reading === null) throw new Error(`${phase.name}, ${workload}: the measured window never ended`);
@@ -390,7 +393,14 @@ interface PipelinedWindow {
   name?: string;
   durationSeconds?: number;
   onMeasureStart?: () => void;
+  /** A phase of its own shape (the services phase): sizes batchEvents..batchEventsMax, these sockets and requests in flight. */
+  shape?: { kind: 'services'; batchEventsMax: number; connections: number; inFlight: number };
 }
+
+const servicesWindow: PipelinedWindow = {
+  name: `services (${servicesShape.connections} sockets, batch ${servicesShape.batchEventsMin}–${servicesShape.batchEventsMax}, raw frames)`,
+  shape: { kind: 'services', batchEventsMax: servicesShape.batchEventsMax, connections: servicesShape.connections, inFlight: servicesShape.inFlight },
+};
 
 async function pipelinedPhase(
   server: ServerProcess,
@@ -402,15 +412,16 @@ async function pipelinedPhase(
   onMeasureEnd: () => void,
   window: PipelinedWindow = {},
 ): Promise<PhaseFigures> {
-  const { connections, inFlight } = pipeliningFor(batchEvents, options);
+  const { connections, inFlight } = window.shape ?? pipeliningFor(batchEvents, options);
   const name = window.name ?? `batch ${batchEvents} (raw frames)`;
-  const label = window.name === undefined ? `batch ${batchEvents}, ${workload}` : `${window.name}, batch ${batchEvents}, ${workload}`;
+  const label = window.name === undefined ? `batch ${batchEvents}, ${workload}` : window.shape !== undefined ? `${window.name}, ${workload}` : `${window.name}, batch ${batchEvents}, ${workload}`;
   const durationSeconds = window.durationSeconds ?? options.durationSeconds;
   console.log(`${label} (raw frames): ${connections} sockets × ${inFlight} in flight, ${options.warmupSeconds} s warm-up + ${durationSeconds} s`);
   let last = { elapsedMs: 0, transfersAcked: 0, samples: 0 };
   const result = await drive({
     url: server.url,
     batchEvents,
+    batchEventsMax: window.shape?.batchEventsMax,
     connections,
     inFlight,
     warmupMs: options.warmupSeconds * 1000,
@@ -429,9 +440,10 @@ async function pipelinedPhase(
   const seconds = result.elapsedMs / 1000;
   return {
     name,
-    kind: 'pipelined',
+    kind: window.shape?.kind ?? 'pipelined',
     workload,
-    batchEvents,
+    batchEvents: window.shape?.batchEventsMax ?? batchEvents,
+    ...(window.shape === undefined ? {} : { batchEventsMin: batchEvents }),
     connections,
     inFlightPerConnection: inFlight,
     durationSeconds: seconds,

@@ -6,6 +6,9 @@ import { batchEventsMax, connectionRequestsInFlightMax, shardCountMax } from '..
 import { accountCountMax as pgAccountCountMax, connectionsMax as pgConnectionsMax, pgBinDirDefault } from '../pg/options.js';
 import { workloadDescriptions, workloadNames, workloadsDefault, type Workload } from './workloads.js';
 
+/** The services phase: a platform's many service instances, each with a few small requests in flight. */
+export const servicesShape = { connections: 32, inFlight: 8, batchEventsMin: 1, batchEventsMax: 5 } as const;
+
 /** The workloads of a sustained run unless --workloads says otherwise: the issue's two. */
 export const sustainWorkloadsDefault: readonly Workload[] = ['uniform', 'hot-credit'];
 /** Longest sustained run per workload: a day. */
@@ -35,6 +38,8 @@ export interface LoadOptions {
   warmupSeconds: number;
   /** Seconds of the light-load phase: one single-transfer call in flight through the public client. */
   lightSeconds: number;
+  /** After the batch phases: many services, few requests each (servicesShape), one phase per workload. */
+  services: boolean;
   /** Overrides the per-batch-size pipelining defaults when set. */
   connections: number | null;
   inFlight: number | null;
@@ -98,6 +103,9 @@ ${workloadHelp}
                                                                     (env TALLY_BENCH_DAY_CUT_PHASE=1|0, default on)
   --no-day-cut-phase    skip it (a closeDay() still runs once at the very end, after verification)
   --day-cut-window S    measured seconds per day-cut window         (env TALLY_BENCH_DAY_CUT_WINDOW, default: --duration)
+  --services            after the batch phases, many services sending few transfers each: ${servicesShape.connections} sockets
+                        × ${servicesShape.inFlight} in flight, each request ${servicesShape.batchEventsMin}–${servicesShape.batchEventsMax} transfers at random (issue #19)
+                                                                    (env TALLY_BENCH_SERVICES=1, default off)
   --connections N       sockets per phase (default: by batch size, see pipeliningFor)
   --in-flight N         requests in flight per socket (default: by batch size)
   --baseline pg|none    after the Tally phases, with the server stopped: the classic PostgreSQL ledger (one row
@@ -163,6 +171,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
       durationSeconds,
       warmupSeconds: seconds('--warmup', values.warmup ?? env.TALLY_BENCH_WARMUP ?? '1', 0),
       lightSeconds: seconds('--light', values.light ?? env.TALLY_BENCH_LIGHT ?? '5', 0),
+      services: (values.services ?? false) || env.TALLY_BENCH_SERVICES === '1',
       connections,
       inFlight,
       outPath: values.out ?? null,
@@ -205,6 +214,7 @@ function parseOrUsage(argv: readonly string[]) {
     duration: { type: 'string' },
     warmup: { type: 'string' },
     light: { type: 'string' },
+    services: { type: 'boolean' },
     connections: { type: 'string' },
     'in-flight': { type: 'string' },
     out: { type: 'string' },

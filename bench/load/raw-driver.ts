@@ -15,7 +15,9 @@ import type { TransferSource } from './transfer-source.js';
 
 export interface DriveOptions {
   url: string;
+  /** Transfers per request; with batchEventsMax, the fewest, each request taking a size in between at random. */
   batchEvents: number;
+  batchEventsMax?: number;
   connections: number;
   inFlight: number;
   warmupMs: number;
@@ -72,6 +74,8 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
   const measureToNs = measureFromNs + BigInt(Math.round(options.durationMs * 1e6));
   const totals = { sent: 0, ok: 0, refused: 0, measured: 0, requestsMeasured: 0 };
   const fail = (name: string, count: number) => failures.set(name, (failures.get(name) ?? 0) + count);
+  const spread = (options.batchEventsMax ?? options.batchEvents) - options.batchEvents;
+  const sizeOfNext = (): number => options.batchEvents + (spread > 0 ? Math.floor(Math.random() * (spread + 1)) : 0);
   const outcomes: ReplyOutcomes = { fail, refused: (body, index) => options.source.refusedForSliceMoney(body, index) };
 
   const runSocket = (socket: WebSocket) =>
@@ -79,10 +83,10 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
       const inFlight = new Map<number, Sent>();
       let requestId = 0;
       const sendNext = () => {
-        const body = options.source.nextBody(options.batchEvents);
+        const body = options.source.nextBody(sizeOfNext());
         requestId = requestId === 0xffff_ffff ? 1 : requestId + 1;
         inFlight.set(requestId, { sentAtNs: process.hrtime.bigint(), body });
-        totals.sent += options.batchEvents;
+        totals.sent += body.byteLength / eventBytes;
         socket.send(encodeRequest(requestId, Operation.create_transfers, body), { binary: true });
       };
       socket.on('message', (data: Buffer) => {

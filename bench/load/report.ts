@@ -68,9 +68,11 @@ export interface WindowFigures {
 
 export interface PhaseResult extends WindowFigures {
   name: string;
-  kind: 'light' | 'pipelined';
+  kind: 'light' | 'pipelined' | 'services';
   workload: Workload;
+  /** Transfers per request; for the services phase the most, batchEventsMin the fewest. */
   batchEvents: number;
+  batchEventsMin?: number;
   connections: number;
   inFlightPerConnection: number;
   /** Phases whose workload moves money between shards (every one but same-shard, with 2 shards or more). */
@@ -309,7 +311,7 @@ export function printTable(phases: PhaseResult[]): void {
   const rows = phases.map((p) => [
     p.name,
     p.hotMarked === false ? `${p.workload} (unmarked)` : p.workload,
-    String(p.batchEvents),
+    p.batchEventsMin === undefined ? String(p.batchEvents) : `${p.batchEventsMin}–${p.batchEvents}`,
     `${p.connections}×${p.inFlightPerConnection}`,
     rate.format(p.transfersPerSecond),
     rate.format(p.requestsPerSecond),

@@ -1,7 +1,7 @@
 // The load bench's options: the issue's workloads by default, the PostgreSQL baseline on by default with
 // its own duration defaulting to --duration, and every refusal naming the option.
 import { describe, expect, it } from 'vitest';
-import { baselineConnectionsFor, LoadUsageError, parseLoadArgs, type LoadOptions } from '../../../bench/load/options.js';
+import { baselineConnectionsFor, LoadUsageError, parseLoadArgs, servicesShape, type LoadOptions } from '../../../bench/load/options.js';
 
 function options(argv: string[], env: NodeJS.ProcessEnv = {}): LoadOptions {
   const command = parseLoadArgs(argv, env);
@@ -24,6 +24,13 @@ describe('parseLoadArgs', () => {
     expect(baselineConnectionsFor(o)).toBe(8);
     expect(baselineConnectionsFor(options(['--baseline-connections', '16']))).toBe(16);
     expect(options([], { TALLY_BENCH_BASELINE: 'none' }).baseline).toBe('none');
+  });
+
+  it('adds the services phase (issue #19: 32 sockets × 8 in flight, 1–5 transfers a request) on --services or TALLY_BENCH_SERVICES=1', () => {
+    expect(options([]).services).toBe(false);
+    expect(options(['--services']).services).toBe(true);
+    expect(options([], { TALLY_BENCH_SERVICES: '1' }).services).toBe(true);
+    expect(servicesShape).toEqual({ connections: 32, inFlight: 8, batchEventsMin: 1, batchEventsMax: 5 });
   });
 
   it('sustained mode: uniform and hot-credit unless --workloads says otherwise, no baseline, a reading every 15 s', () => {
