@@ -9,6 +9,8 @@
 //   4. replay is deterministic: after another restart, accounts and transfers are byte-for-byte the same;
 //   5. retrying what was in flight is safe: present ids answer `exists`, absent ones post `ok`.
 // Several kill cycles run on one data dir. The seed is printed; TALLY_CRASH_SEED replays a run.
+// A second test does the same with many clients sending one or two transfers per call (issue #19): the server joins
+// their frames into joint entries across connections, and every call acknowledged before the kill is present after.
 
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { TransferFlags, connect, type AccountState, type Client, type TransferInput, type TransferState } from 'tally-ledger/client';
@@ -20,9 +22,17 @@ import { readBack, type ReadBack } from '../support/read-back.js';
 const shardCount = 2;
 const accountsPerShard = 12;
 const cycles = 5;
-const writerClients = 3;
-const loopsPerClient = 6;
-const eventsPerCallMax = 48;
+/** How the load is shaped: clients, calls in flight per client, transfers per call at most. */
+interface LoadShape {
+  clients: number;
+  loopsPerClient: number;
+  eventsPerCallMax: number;
+}
+/** A few clients with calls of up to 48 transfers (each client joins its concurrent calls into frames too). */
+const mixedCalls: LoadShape = { clients: 3, loopsPerClient: 6, eventsPerCallMax: 48 };
+/** Many services, small calls: one or two transfers each (a linked pair), joined on the server across connections. */
+const smallCalls: LoadShape = { clients: 24, loopsPerClient: 4, eventsPerCallMax: 2 };
+const smallCallsCycles = 2;
 /** The kill comes after this many acknowledged transfers in a cycle, drawn uniformly from the range. */
 const killAfterAckedMin = 500;
 const killAfterAckedMax = 6000;
@@ -57,9 +67,18 @@ afterAll(async () => {
 });
 
 test(`acknowledged transfers survive ${cycles} SIGKILLs; nothing is half-applied; replay is deterministic`, async () => {
-  for (let cycle = 1; cycle <= cycles; cycle++) {
+  await killCycles(cycles, mixedCalls);
+});
+
+test(`small calls from ${smallCalls.clients} clients, joined on the server: acknowledged transfers survive ${smallCallsCycles} SIGKILLs`, async () => {
+  await killCycles(smallCallsCycles, smallCalls);
+});
+
+async function killCycles(count: number, shape: LoadShape): Promise<void> {
+  for (let cycle = 1; cycle <= count; cycle++) {
     const killAfterAcked = killAfterAckedMin + Math.floor(random() * (killAfterAckedMax - killAfterAckedMin));
-    const { ackedInCycle, unsettled } = await loadUntilKilled(killAfterAcked);
+    const { ackedInCycle, unsettled, joined } = await loadUntilKilled(killAfterAcked, shape);
+    if (shape === smallCalls) expect(joined, 'requests joined across connections before the kill').toBeGreaterThan(0);
 
     await server.restart();
     await transitSettled();
@@ -82,17 +101,31 @@ test(`acknowledged transfers survive ${cycles} SIGKILLs; nothing is half-applied
     expect(settled.transfers.size).toBe(sent.size);
     checkWholeness(settled.transfers, settled.accounts);
   }
-});
+}
 
-/** Drives concurrent calls until `killAfterAcked` transfers are acknowledged, SIGKILLs the server, and waits for every call to settle. */
-async function loadUntilKilled(killAfterAcked: number): Promise<{ ackedInCycle: number; unsettled: number }> {
-  const clients = await Promise.all(Array.from({ length: writerClients }, () => connect({ url: server.url, timeoutMs: 30_000 })));
+/** The server's count of transfer requests that shared a joint entry since it started (GET /metrics). */
+async function joinedRequests(): Promise<number> {
+  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('tally_transfer_requests_joined '));
+  expect(line, 'GET /metrics counts joined requests').toBeDefined();
+  return Number(line!.split(' ')[1]);
+}
+
+/**
+ * Drives concurrent calls until `killAfterAcked` transfers are acknowledged, SIGKILLs the server, and waits for every
+ * call to settle. `joined`: requests the server had joined with others when the kill was sent.
+ */
+async function loadUntilKilled(killAfterAcked: number, shape: LoadShape): Promise<{ ackedInCycle: number; unsettled: number; joined: number }> {
+  const clients = await Promise.all(Array.from({ length: shape.clients }, () => connect({ url: server.url, timeoutMs: 30_000 })));
   let ackedInCycle = 0;
   let killed: Promise<unknown> | null = null;
   let unsettled = 0;
+  let joined = 0;
+  /** Set as the signal goes: calls keep being sent until then, so that some are in flight when it lands. */
+  let killSent = false;
   const loop = async (client: Client) => {
-    while (killed === null) {
-      const call = nextCall();
+    while (!killSent) {
+      const call = nextCall(shape.eventsPerCallMax);
       const results = await client.createTransfers(call).catch((error: unknown) => error as { code?: string });
       if (!Array.isArray(results)) {
         expect(results.code, 'the only failure a killed server may cause').toBe('connection_closed');
@@ -103,19 +136,26 @@ async function loadUntilKilled(killAfterAcked: number): Promise<{ ackedInCycle: 
       for (const t of call) acked.add(t.id);
       ackedInCycle += call.length;
       // The kill is sent from inside a reply handler, while the other loops' calls are in flight.
-      if (ackedInCycle >= killAfterAcked && killed === null) killed = server.kill('SIGKILL');
+      if (ackedInCycle >= killAfterAcked && killed === null) {
+        // Read the count first, the kill right after: calls keep flowing meanwhile.
+        killed = joinedRequests().then((count) => {
+          joined = count;
+          killSent = true;
+          return server.kill('SIGKILL');
+        });
+      }
     }
   };
-  const loops = clients.flatMap((client) => Array.from({ length: loopsPerClient }, () => loop(client)));
+  const loops = clients.flatMap((client) => Array.from({ length: shape.loopsPerClient }, () => loop(client)));
   await Promise.all(loops);
   expect(killed).not.toBeNull();
   await killed;
   await Promise.all(clients.map((c) => c.close()));
-  return { ackedInCycle, unsettled };
+  return { ackedInCycle, unsettled, joined };
 }
 
 /** A call of 1..eventsPerCallMax transfers between accounts of one shard each; about one in eight is a linked pair. */
-function nextCall(): TransferInput[] {
+function nextCall(eventsPerCallMax: number): TransferInput[] {
   const call: TransferInput[] = [];
   const count = 1 + Math.floor(random() * eventsPerCallMax);
   while (call.length < count) {
