@@ -20,7 +20,7 @@ import {
 import { isLoopbackHost, readKeysFile, type ApiKey } from '../gateway/auth.js';
 import type { TlsFiles } from '../gateway/server.js';
 import { hotOutboundDefault, type HotOutboundOptions } from '../shards/set/hot-outbound-keeper.js';
-import { checkpointDefault, hotInboundDefault, type CheckpointOptions, type HotInboundOptions } from '../shards/shard/shard-messages.js';
+import { checkpointCountGapMsDefault, checkpointDefault, hotInboundDefault, type CheckpointOptions, type HotInboundOptions } from '../shards/shard/shard-messages.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isLogLevel, logLevels, type LogLevel } from './logger.js';
 import { integerOption, parseFlags } from './option-values.js';
@@ -97,7 +97,8 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
   --hot-compensate-ms N ms between timed compensations (idle slices return home)
                                                     (env TALLY_HOT_COMPENSATE_MS, default ${hotOutboundDefault.compensateMs})
   --checkpoint-entries N  journal entries between two history flushes of a shard (its history index moves
-                        to disk; a checkpoint follows), 1..${checkpointEntriesMax}
+                        to disk; a checkpoint follows), 1..${checkpointEntriesMax}; at most one such flush every
+                        ${checkpointCountGapMsDefault / 1000} s (small entries reach the count often; each flush stalls the shard briefly)
                                                     (env TALLY_CHECKPOINT_ENTRIES, default ${checkpointDefault.entries})
   --checkpoint-seconds T  longest time between two history flushes of a shard that wrote, 1..${checkpointSecondsMax}
                                                     (env TALLY_CHECKPOINT_SECONDS, default ${checkpointDefault.seconds})
@@ -166,6 +167,7 @@ export function parseServeArgs(argv: readonly string[], processEnv: NodeJS.Proce
       checkpoint: {
         entries: integer('--checkpoint-entries', values['checkpoint-entries'] ?? env.TALLY_CHECKPOINT_ENTRIES ?? String(checkpointDefault.entries), 1, checkpointEntriesMax),
         seconds: integer('--checkpoint-seconds', values['checkpoint-seconds'] ?? env.TALLY_CHECKPOINT_SECONDS ?? String(checkpointDefault.seconds), 1, checkpointSecondsMax),
+        countGapMs: checkpointCountGapMsDefault,
       },
       keys,
       tls: tlsOption(values['tls-cert'] ?? env.TALLY_TLS_CERT, values['tls-key'] ?? env.TALLY_TLS_KEY),

@@ -84,6 +84,8 @@ export const historyBufferNodesMax = 0x7fff_ffff;
 export const checkpointEntriesDefault = 128;
 /** Largest `--checkpoint-entries`: the history buffer holds at most this many batches of nodes. */
 export const checkpointEntriesMax = 65_536;
+/** Entries after which the count flushes whatever its gap (CheckpointOptions.countGapMs): the history buffer's bound. */
+export const checkpointEntriesForced = checkpointEntriesMax;
 /** Default of `tally serve --checkpoint-seconds`: longest time between two flush_history entries of a shard that wrote. */
 export const checkpointSecondsDefault = 60;
 /** Largest `--checkpoint-seconds`: a day; memory and restart time grow with it. */

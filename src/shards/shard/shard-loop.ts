@@ -8,7 +8,7 @@ import { AssertionError, assert } from '../../core/assert.js';
 import { errors, TallyError } from '../../core/errors.js';
 import type { Ledger } from '../../core/posting/ledger.js';
 import { resultBytes } from '../../core/layout.js';
-import { eventBytes, snapshotHoldMsMax } from '../../core/limits.js';
+import { checkpointEntriesForced, eventBytes, snapshotHoldMsMax } from '../../core/limits.js';
 import { JournalEntryFlags } from '../../core/posting/journal-entry.js';
 import { Operation, isWriteOperation } from '../../core/operations.js';
 import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../../core/chains/prepared-chains.js';
@@ -188,6 +188,8 @@ export class ShardLoop {
   #flushTicker: ReturnType<typeof setInterval> | null = null;
   /** Journal entries appended since the last flush_history entry (or since the loop began). */
   #entriesSinceFlush = 0;
+  /** performance.now() at the last flush_history entry (the count trigger keeps checkpoint.countGapMs after it). */
+  #flushedAtMs = performance.now();
   /** A timed flush waits for the turn: the next tick need not queue another. */
   #flushQueued = false;
   /** A hot-inbound summary step waits for the turn: the next tick need not queue another. */
@@ -248,6 +250,7 @@ export class ShardLoop {
       if (flushed === null) return;
       assert(flushed.seq === this.#ledger.seqLast, 'the flush is the ledger\'s last entry');
       this.#entriesSinceFlush = 0;
+      this.#flushedAtMs = performance.now();
       const durable = this.#journal.appendFlush(flushed.seq, flushed.entry, flushed.runs);
       this.#watchDurable(durable);
       this.#options.onHistoryFlushed?.(flushed.seq, durable);
@@ -604,11 +607,16 @@ export class ShardLoop {
     return new Uint8Array(0);
   }
 
-  /** Appends the entry just applied; every checkpoint.entries entries a flush_history entry follows at once. */
+  /**
+   * Appends the entry just applied; every checkpoint.entries entries a flush_history entry follows at once, once
+   * checkpoint.countGapMs have passed since the last one (or checkpointEntriesForced entries, whichever comes first).
+   */
   #persist(seq: number, entry: Uint8Array): Promise<void> {
     const durable = this.#journal.append(seq, entry);
     this.#watchDurable(durable);
-    if (++this.#entriesSinceFlush >= this.#checkpoint.entries) this.#flushHistory();
+    const checkpoint = this.#checkpoint;
+    const count = ++this.#entriesSinceFlush;
+    if (count >= checkpoint.entries && (count >= checkpointEntriesForced || performance.now() - this.#flushedAtMs >= (checkpoint.countGapMs ?? 0))) this.#flushHistory();
     return durable;
   }
 

@@ -110,9 +110,22 @@ export interface CheckpointOptions {
   entries: number;
   /** Longest time between two flushes of a shard that wrote since the last one. */
   seconds: number;
+  /**
+   * Shortest time between two flushes the entry count triggers (absent: none). Each flush stalls the shard for a
+   * checkpoint capture; small entries (one transfer each, light load) would reach the count several times a second
+   * and stall every few hundred calls, for a replay bound nobody needs (their tail replays in milliseconds). Past
+   * checkpointEntriesForced entries the count flushes anyway: the history buffer stays bounded.
+   */
+  countGapMs?: number;
 }
 
-export const checkpointDefault: CheckpointOptions = { entries: checkpointEntriesDefault, seconds: checkpointSecondsDefault };
+/**
+ * The default count gap: light-load p99 13–16 ms with a flush every 128 single-transfer entries, 7.5–7.8 ms without
+ * (bench/RESULTS.md, issue #19); full batches reach 128 entries in ~8 s per shard, so they never wait for it.
+ */
+export const checkpointCountGapMsDefault = 5_000;
+
+export const checkpointDefault: CheckpointOptions = { entries: checkpointEntriesDefault, seconds: checkpointSecondsDefault, countGapMs: checkpointCountGapMsDefault };
 /** The id caches' default sizes (tally serve --cache-transfer-ids, --cache-ids-other). */
 export const idCacheDefault: IdCacheCapacity = { transferIds: cacheTransferIdsDefault, idsOther: cacheIdsOtherDefault };
 

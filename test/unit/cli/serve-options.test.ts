@@ -33,7 +33,7 @@ const dayDefaults = {
   backup: null,
   logLevel: 'info',
   shutdownDeadlineMs: 10_000,
-  checkpoint: { entries: 128, seconds: 60 },
+  checkpoint: { entries: 128, seconds: 60, countGapMs: 5_000 },
   idCache: { transferIds: 2_000_000, idsOther: 262_144 },
 };
 
@@ -70,8 +70,8 @@ describe('tally serve options', () => {
   });
 
   it('reads the checkpoint cadence from flags, then the environment, then a config file, naming the flag when out of range', () => {
-    expect(serve(['--checkpoint-entries', '64', '--checkpoint-seconds', '5'], { TALLY_CHECKPOINT_ENTRIES: '9', TALLY_CHECKPOINT_SECONDS: '9' }).checkpoint).toEqual({ entries: 64, seconds: 5 });
-    expect(serve([], { TALLY_CHECKPOINT_ENTRIES: '9', TALLY_CHECKPOINT_SECONDS: '7' }).checkpoint).toEqual({ entries: 9, seconds: 7 });
+    expect(serve(['--checkpoint-entries', '64', '--checkpoint-seconds', '5'], { TALLY_CHECKPOINT_ENTRIES: '9', TALLY_CHECKPOINT_SECONDS: '9' }).checkpoint).toEqual({ entries: 64, seconds: 5, countGapMs: 5_000 });
+    expect(serve([], { TALLY_CHECKPOINT_ENTRIES: '9', TALLY_CHECKPOINT_SECONDS: '7' }).checkpoint).toEqual({ entries: 9, seconds: 7, countGapMs: 5_000 });
     expect(() => serve(['--checkpoint-entries', '0'])).toThrow(/--checkpoint-entries must be an integer in 1\.\.65536/);
     expect(() => serve(['--checkpoint-seconds', '86401'])).toThrow(/--checkpoint-seconds must be an integer in 1\.\.86400/);
   });
@@ -108,7 +108,7 @@ describe('tally serve options', () => {
       expect(options.dataDir).toBe(path.join(dir, 'ledger-data')); // relative to the file
       expect(options.backup?.dir).toBe('/abs/backups');
       expect(options.logLevel).toBe('debug');
-      expect(options.checkpoint).toEqual({ entries: 512, seconds: 30 });
+      expect(options.checkpoint).toEqual({ entries: 512, seconds: 30, countGapMs: 5_000 });
       expect(serve([], { TALLY_CONFIG: file }).port).toBe(4000);
       writeFileSync(file, JSON.stringify({ prot: 1 }));
       expect(() => serve(['--config', file])).toThrow(/unknown option "prot"/);

@@ -5,7 +5,7 @@
 // store that has not taken a write yet, e.g. a full disk) every task that would write is refused before it
 // touches memory, reads are answered, and writes run again once resumed.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AssertionError } from '../../../../src/core/assert.js';
 import { errors } from '../../../../src/core/errors.js';
 import { Operation } from '../../../../src/core/operations.js';
@@ -498,7 +498,7 @@ describe('ShardLoop with writes paused (its store has not taken a write yet)', (
 });
 
 describe('ShardLoop history flushes', () => {
-  function setUpFlushing(entries: number) {
+  function setUpFlushing(entries: number, countGapMs?: number) {
     const ledger = new CountingLedger();
     const journal = new ManualJournal();
     const fatal: unknown[] = [];
@@ -509,7 +509,7 @@ describe('ShardLoop history flushes', () => {
       journal,
       nowNs: () => 1n,
       onFatal: (e) => fatal.push(e),
-      checkpoint: { entries, seconds: 3600 },
+      checkpoint: { entries, seconds: 3600, countGapMs },
       onHistoryFlushed: (seq, durable) => flushed.push({ seq, durable }),
     });
     return { ledger, journal, fatal, flushed, loop };
@@ -524,6 +524,26 @@ describe('ShardLoop history flushes', () => {
     expect(journal.flushes.every((f) => f.runs.epoch === f.seq)).toBe(true);
     expect(flushed.map((f) => f.seq)).toEqual([4, 8]);
     expect(journal.seqLast).toBe(9);
+  });
+
+  it('keeps countGapMs between the flushes the count triggers; the timed flush does not wait', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const { journal, loop } = setUpFlushing(2, 5_000);
+      for (let i = 0; i < 5; i++) track(loop.run(write(1)));
+      await settle();
+      expect(journal.flushes).toEqual([]); // 5 entries past a count of 2, but within 5 s of the start
+      vi.advanceTimersByTime(5_000);
+      track(loop.run(write(1)));
+      await settle();
+      expect(journal.flushes.map((f) => f.seq)).toEqual([7]); // the sixth entry, 5 s on
+      track(loop.run(write(1)));
+      loop.flushTick(); // the timed flush (--checkpoint-seconds) is not held back by the gap
+      await settle();
+      expect(journal.flushes.map((f) => f.seq)).toEqual([7, 9]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hands the hook a promise that resolves once the flush and every entry before it are durable', async () => {
