@@ -19,9 +19,24 @@ export function publishCreatedAccounts(directory: AccountDirectory, body: Uint8A
 /** The closes and credit blocks an account_operations request made. */
 export function publishAccountOperations(directory: AccountDirectory, body: Uint8Array, reply: Uint8Array): void {
   forEachOk(body, reply, (view, at) => {
-    const change = payeeStatusChangeAt(view, at);
+    const change = statusChangeAt(view, at);
     if (change !== null) directory.changeStatusAt(view, at + AccountOperationLayout.accountId, change.set, change.clear);
   });
+}
+
+/**
+ * Every StatusBits change of the account operation at `at`: closed, blocked for credits (payers' shards check
+ * payees by it), blocked for debits (a hot-outbound account's slices pay by it: core/posting/slice-owner.ts). The
+ * directory holds all three, as the shards' own entries fill it at start. Null when it changes none.
+ */
+export function statusChangeAt(view: DataView, at: number): { set: number; clear: number } | null {
+  const kind = view.getUint16(at + AccountOperationLayout.kind, true);
+  const flags = view.getUint16(at + AccountOperationLayout.flags, true);
+  const sides = ((flags & AccountOperationFlags.credits) !== 0 ? StatusBits.creditBlocked : 0) | ((flags & AccountOperationFlags.debits) !== 0 ? StatusBits.debitBlocked : 0);
+  if (kind === AccountOperationKind.close) return { set: StatusBits.closed, clear: 0 };
+  if (kind === AccountOperationKind.block && sides !== 0) return { set: sides, clear: 0 };
+  if (kind === AccountOperationKind.unblock && sides !== 0) return { set: 0, clear: sides };
+  return null;
 }
 
 /**

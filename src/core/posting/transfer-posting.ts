@@ -18,6 +18,8 @@ import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
 import { holdOutcome } from './hold-outcomes.js';
 import { remotePayee } from './remote-payee.js';
+import { sliceOwnerStatus } from './slice-owner.js';
+import { isSliceIdAt } from '../hot/hot-outbound.js';
 import { ledgerOfEntry, notInDirectory, statusOfEntry } from '../accounts/account-directory.js';
 
 const assignedTransferFields = [T.amountEffective, T.timestamp] as const;
@@ -39,6 +41,8 @@ interface Posting {
   amount: bigint;
   /** StatusBits of a payee on another shard (the credit slot is then this shard's transit account); 0 otherwise. */
   payeeStatus: number;
+  /** StatusBits of the hot-outbound account a slice pays for (slice-owner.ts) that stop it paying; 0 otherwise. */
+  ownerStatus: number;
 }
 
 /** The string key of the referenced pending transfer, original or freeze (rare paths only). */
@@ -63,7 +67,8 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   const payee = credit < 0 ? remotePayee(state, view, at + T.creditAccountId, ledger, location) : notInDirectory;
   if (credit < 0 && payee === notInDirectory) return ResultCode.account_not_found;
   if (debitLedger !== ledger || (credit >= 0 ? state.accounts.ledgerOf(credit) : ledgerOfEntry(payee)) !== ledger) return ResultCode.ledger_mismatch;
-  const payeeStatus = credit < 0 ? statusOfEntry(payee) : 0;
+  // Of a payee, only what refuses a credit (the directory also holds debit blocks: slice-owner.ts).
+  const payeeStatus = credit < 0 ? statusOfEntry(payee) & (StatusBits.closed | StatusBits.creditBlocked) : 0;
   if (credit < 0) {
     // The payer's money goes in transit; the payee's shard applies the credit when it arrives.
     credit = systemAccountSlot(state, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
@@ -72,10 +77,11 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   // Validated (accounts_must_be_different; a caller never names a transit account).
   assert(debit !== credit, 'a posting has two different accounts');
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  const ownerStatus = isSliceIdAt(view, at + T.debitAccountId) ? sliceOwnerStatus(state, debit, view, at, location) : 0;
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below (which
-  // also decides a remote payee's status: the number path reads only the slots').
-  let result = kind === 0 && payeeStatus === 0 ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
-  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus);
+  // also decides a remote payee's and a slice owner's status: the number path reads only the slots').
+  let result = kind === 0 && payeeStatus === 0 && ownerStatus === 0 ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
+  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus);
   if (result !== ResultCode.ok) return result;
   state.transfers.setAt(view, at + T.id, location);
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
@@ -86,8 +92,8 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
 }
 
 /** The stateful checks and balance moves of any kind of transfer, in BigInt; writes the effective amount. */
-function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number, payeeStatus: number): number {
-  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true), payeeStatus };
+function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number, payeeStatus: number, ownerStatus: number): number {
+  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true), payeeStatus, ownerStatus };
   const refused = statusRefusal(state, posting) ?? referenceRefusal(state, posting) ?? balanceRefusal(state, posting);
   if (refused !== undefined) return refused;
   // Validation bounds the amount; a zero ("all of it") was resolved against the hold or freeze, never to zero.
@@ -126,7 +132,7 @@ function duplicateResult(state: LedgerState, view: DataView, at: number): number
 
 function statusRefusal(state: LedgerState, posting: Posting): number | undefined {
   if (posting.kind === TransferFlags.void_pending) return undefined; // a void only gives money back
-  const debitBits = state.accounts.statusOf(posting.debit);
+  const debitBits = state.accounts.statusOf(posting.debit) | posting.ownerStatus;
   const creditBits = state.accounts.statusOf(posting.credit) | posting.payeeStatus;
   if (((debitBits | creditBits) & StatusBits.closed) !== 0) return ResultCode.account_closed;
   // A freeze-and-deduct (unfreeze_and_pay) is how money leaves a blocked account by order.

@@ -28,13 +28,14 @@ export interface PieceFormat {
 export const piecesFormat1: PieceFormat = { pieceBytes: 4 * 4096 - 24, compression: true };
 
 /**
- * Format 2: 2,000-byte pieces, no dictionary, appended (MDB_APPEND: pages filled, not split in half). Measured on
- * a uniform bench store (48.6 MB of pieces): a piece read 4–5 µs against 20–26 µs, puts 1.1–1.2× the time of
- * format 1 (with the default dictionary, which LZ4 loads at every put, 1.9×), 3.34 bytes in per stored byte
- * against 3.23. A head of 2,000 bytes (plus its key) stays under LMDB's node limit for 4 KiB pages (2,040 bytes),
- * so small entries never take an overflow page either.
+ * Format 2: 4,072-byte pieces (a page less the overflow header: a head that size takes exactly one overflow page),
+ * no dictionary, appended (MDB_APPEND: pages filled, not split in half). A piece read ~6–8 µs against 20–26 µs.
+ * Smaller pieces read faster still (2,000 bytes: 4–5 µs) but cost puts: at full batches the journal's puts and the
+ * bookkeeper's reads grow with the piece count, and 2,000-byte pieces measured 0.91–0.93× format 1's throughput
+ * (bench/RESULTS.md). lmdb-js's default dictionary (English text) is left out: LZ4 reloads it at every put (1.9× the
+ * write time at 8× the puts) and binary records compress no better with it.
  */
-export const piecesFormat2: PieceFormat = { pieceBytes: 2000, compression: { dictionary: Buffer.alloc(0) } };
+export const piecesFormat2: PieceFormat = { pieceBytes: 4072, compression: { dictionary: Buffer.alloc(0) } };
 
 /** Pieces read lately are kept up to this many bytes: a binary search or a page of history reads the same few again. */
 const pieceCacheBytes = 1 << 20;

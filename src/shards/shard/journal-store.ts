@@ -25,7 +25,7 @@ import { IdIndex } from './id-index.js';
 
 /** Layout of the store; bumped when entries or meta change meaning, and checked on open. */
 /**
- * The format a store is created with. 2: entries cut in 2,000-byte pieces (entry-pieces.ts, piecesFormat2).
+ * The format a store is created with. 2: entries cut in 4,072-byte pieces (entry-pieces.ts, piecesFormat2).
  * Format 1 (16 KiB pieces) is still read and written: a store keeps the format it was created with.
  */
 export const journalFormatVersion = 2;

@@ -1,0 +1,63 @@
+// A hot-outbound account's status holds for the money in its slices: once its debits are blocked (or it is closed),
+// a payment to a payee on any shard is refused as on one shard, never paid from a slice; retries answer as they
+// first did (the slice's shard decides: core/posting/slice-owner.ts), across a restart too.
+
+import { describe, expect, it } from 'vitest';
+import { sliceAccountId } from '../../src/core/hot/hot-outbound.js';
+import { Operation } from '../../src/core/operations.js';
+import { decodeAccountStates, decodeResults, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
+import { AccountFlags, AccountOperationFlags } from '../../src/core/types.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
+import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
+
+const shardCount = 2;
+const ledger = 1;
+const sets = useShardSets('tally-hot-out-status-', { shardCount, transit: fastTransit, hotOutbound: { refillMs: 20, compensateMs: 60_000 } });
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function results(set: ShardSet, operation: number, body: Uint8Array): Promise<string[]> {
+  return decodeResults(await set.execute(operation, body)).map((r) => r.result as string);
+}
+
+describe('a hot-outbound account blocked for debits', () => {
+  it('pays no payee on any shard, from home or from a slice, until unblocked', async () => {
+    const set = await sets.start();
+    const funder = idsOnShard(0, 1, 1n, shardCount)[0]!;
+    const hot = idsOnShard(0, 1, 100n, shardCount)[0]!;
+    const [payeeHome] = idsOnShard(0, 1, 1000n, shardCount);
+    const [payeeOther] = idsOnShard(1, 1, 1000n, shardCount);
+    const slice = sliceAccountId(hot, 1, shardCount);
+    expect(await results(set, Operation.create_accounts, encodeAccounts([
+      { id: funder, ledger, code: 1 },
+      { id: hot, ledger, code: 1, flags: AccountFlags.hot_outbound | AccountFlags.debits_must_not_exceed_credits },
+      { id: payeeHome!, ledger, code: 1 },
+      { id: payeeOther!, ledger, code: 1 },
+    ]))).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(await results(set, Operation.create_transfers, encodeTransfers([{ id: 1n, debitAccountId: funder, creditAccountId: hot, amount: 10_000n, ledger, code: 1 }]))).toEqual(['ok']);
+    for (let i = 0; i < 200; i++) {
+      const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([slice])));
+      if (state !== undefined && state.creditsPosted > 0n) break;
+      await sleep(20);
+    }
+    const pay = (id: bigint, to: bigint) => results(set, Operation.create_transfers, encodeTransfers([{ id, debitAccountId: hot, creditAccountId: to, amount: 10n, ledger, code: 1 }]));
+    expect(await pay(10n, payeeOther!)).toEqual(['ok']); // from the slice on the payee's shard
+
+    const block = (id: bigint, kind: 'block' | 'unblock') => results(set, Operation.account_operations, encodeAccountOperations([{ id, accountId: hot, kind, flags: AccountOperationFlags.debits }]));
+    expect(await block(20n, 'block')).toEqual(['ok']);
+    expect(await pay(11n, payeeHome!)).toEqual(['account_blocked']);
+    expect(await pay(12n, payeeOther!)).toEqual(['account_blocked']);
+    expect(await pay(10n, payeeOther!)).toEqual(['exists']); // paid from the slice before the block: a retry finds it
+    // The slice kept its money; a restart fills the directory from the shards' accounts, the block with it.
+    const sliceBefore = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
+    const restarted = await sets.restart(set);
+    const payAfter = (id: bigint, to: bigint) => results(restarted, Operation.create_transfers, encodeTransfers([{ id, debitAccountId: hot, creditAccountId: to, amount: 10n, ledger, code: 1 }]));
+    expect(await payAfter(13n, payeeOther!)).toEqual(['account_blocked']);
+    const sliceAfter = decodeAccountStates(await restarted.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
+    expect(sliceAfter.debitsPosted).toBe(sliceBefore.debitsPosted);
+    expect(await results(restarted, Operation.account_operations, encodeAccountOperations([{ id: 21n, accountId: hot, kind: 'unblock', flags: AccountOperationFlags.debits }]))).toEqual(['ok']);
+    expect(await payAfter(14n, payeeOther!)).toEqual(['ok']); // from the slice again
+    expect(await payAfter(12n, payeeOther!)).toEqual(['account_blocked']); // refused during the block: for good
+    const sliceUnblocked = decodeAccountStates(await restarted.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
+    expect(sliceUnblocked.debitsPosted).toBe(sliceBefore.debitsPosted + 10n);
+  });
+});
