@@ -88,6 +88,8 @@ export class AccountTable {
   private bytes = new Uint8Array(this.words.buffer);
   /** The account record's caller-set fields and timestamp (bytes 0..63), so lookups never read the journal. */
   statics = new Uint8Array(capacityInitial * accountStaticBytes);
+  /** A view of `statics`, replaced with it when the table grows (ids read in place: no view per lookup). */
+  staticsView = new DataView(this.statics.buffer);
   /** Journal locations of the transfers that touched each account, in posting order. */
   readonly history = new AccountHistory(this);
 
@@ -209,8 +211,7 @@ export class AccountTable {
     while (this.capacity < slotsGiven) this.grow();
     this.words.set(words);
     this.statics.set(statics);
-    const view = new DataView(this.statics.buffer, this.statics.byteOffset, this.statics.byteLength);
-    for (let slot = 0; slot < count; slot++) this.slots.setAt(view, slot * accountStaticBytes, slot);
+    for (let slot = 0; slot < count; slot++) this.slots.setAt(this.staticsView, slot * accountStaticBytes, slot);
     this.count = count;
     this.slotsGiven = slotsGiven;
   }
@@ -227,6 +228,7 @@ export class AccountTable {
     const statics = new Uint8Array(capacity * accountStaticBytes);
     statics.set(this.statics);
     this.statics = statics;
+    this.staticsView = new DataView(statics.buffer);
     this.capacity = capacity;
   }
 }

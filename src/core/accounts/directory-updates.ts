@@ -44,12 +44,10 @@ export function statusChangeAt(view: DataView, at: number): { set: number; clear
  * the StatusBits it sets and clears, or null when it changes none of them.
  */
 export function payeeStatusChangeAt(view: DataView, at: number): { set: number; clear: number } | null {
-  const kind = view.getUint16(at + AccountOperationLayout.kind, true);
-  const credits = (view.getUint16(at + AccountOperationLayout.flags, true) & AccountOperationFlags.credits) !== 0;
-  if (kind === AccountOperationKind.close) return { set: StatusBits.closed, clear: 0 };
-  if (kind === AccountOperationKind.block && credits) return { set: StatusBits.creditBlocked, clear: 0 };
-  if (kind === AccountOperationKind.unblock && credits) return { set: 0, clear: StatusBits.creditBlocked };
-  return null;
+  const change = statusChangeAt(view, at);
+  const payeeBits = StatusBits.closed | StatusBits.creditBlocked;
+  if (change === null || ((change.set | change.clear) & payeeBits) === 0) return null;
+  return { set: change.set & payeeBits, clear: change.clear & payeeBits };
 }
 
 function forEachOk(body: Uint8Array, reply: Uint8Array, each: (view: DataView, at: number) => void): void {

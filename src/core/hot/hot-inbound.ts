@@ -130,7 +130,7 @@ export interface HotRecord {
 export interface HotState {
   readonly buffers: ReadonlyMap<number, InboundBuffer>;
   readonly creditRates: CreditRates;
-  readonly accounts: { hotOf(slot: number): number; statusOf(slot: number): number; readonly statics: Uint8Array };
+  readonly accounts: { hotOf(slot: number): number; statusOf(slot: number): number; readonly staticsView: DataView };
 }
 
 /**
@@ -138,7 +138,7 @@ export interface HotState {
  * in-flight and day-end checks read, and every cross-shard payment credits a transit account.
  */
 function isSystemSlot(state: HotState, slot: number): boolean {
-  return isSystemIdAt(new DataView(state.accounts.statics.buffer, state.accounts.statics.byteOffset), slot * accountStaticBytes);
+  return isSystemIdAt(state.accounts.staticsView, slot * accountStaticBytes);
 }
 
 /**

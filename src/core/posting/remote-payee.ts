@@ -16,7 +16,7 @@ import { isDerivedIdAt } from './validate.js';
 /** The payee whose id is at `at`, of the event at `location`, packed; notInDirectory when it does not exist. */
 export function remotePayee(state: LedgerState, view: DataView, at: number, ledger: number, location: number): PackedEntry {
   const verdicts = state.payeeVerdicts;
-  if (verdicts !== null) return fromVerdict(verdicts, location % locationEventsPerBatchMax, ledger);
+  if (verdicts !== null) return fromVerdict(storedResultCode(verdicts, location), ledger);
   // Without a directory the payee is taken as found, open and on the transfer's ledger (its shard decides), and so
   // is an account the ledger opens itself (transit, suspense, a hot account's slice): never published, callers
   // cannot open one, and its own shard checks the credit when it lands.
@@ -24,13 +24,17 @@ export function remotePayee(state: LedgerState, view: DataView, at: number, ledg
   return state.directory.entryAt(view, at);
 }
 
+/** The result code event `location` was decided with, from the entry's (or the vote's) results: state.payeeVerdicts. */
+export function storedResultCode(verdicts: Uint8Array, location: number): number {
+  const at = (location % locationEventsPerBatchMax) * resultBytes;
+  return verdicts[at]! | (verdicts[at + 1]! << 8); // the u16 result code, little-endian
+}
+
 /**
  * The payee as the stored result says it was. A payee refusal shows as its code; a code the payer's own
  * checks gave (a closed or blocked payer, another ledger) leads to the same code whatever the payee is taken as.
  */
-function fromVerdict(verdicts: Uint8Array, index: number, ledger: number): PackedEntry {
-  const at = index * resultBytes;
-  const code = verdicts[at]! | (verdicts[at + 1]! << 8); // the u16 result code, little-endian
+function fromVerdict(code: number, ledger: number): PackedEntry {
   if (code === ResultCode.account_not_found) return notInDirectory;
   if (code === ResultCode.ledger_mismatch) return packEntry((ledger + 1) >>> 0, 0);
   if (code === ResultCode.account_closed) return packEntry(ledger, StatusBits.closed);

@@ -7,11 +7,11 @@
 
 import { StatusBits, accountStaticBytes } from '../accounts/account-table.js';
 import { notInDirectory, statusOfEntry } from '../accounts/account-directory.js';
-import { AccountLayout, TransferLayout as T, resultBytes } from '../layout.js';
-import { locationEventsPerBatchMax } from '../limits.js';
+import { AccountLayout, TransferLayout as T } from '../layout.js';
 import { ResultCode } from '../result-codes.js';
 import { equalIdsAt } from '../u128.js';
 import type { LedgerState } from './ledger-state.js';
+import { storedResultCode } from './remote-payee.js';
 
 /** The owner's StatusBits that stop its payments: closed, blocked for debits. */
 const stopsPayments = StatusBits.closed | StatusBits.debitBlocked;
@@ -22,18 +22,16 @@ const stopsPayments = StatusBits.closed | StatusBits.debitBlocked;
  * the account's own money moving, never stopped.
  */
 export function sliceOwnerStatus(state: LedgerState, debit: number, view: DataView, at: number, location: number): number {
-  const statics = state.accounts.statics;
-  const staticsView = new DataView(statics.buffer, statics.byteOffset, statics.byteLength);
+  const statics = state.accounts.staticsView;
   const ownerAt = debit * accountStaticBytes + AccountLayout.userData128;
-  if (equalIdsAt(staticsView, ownerAt, view, at + T.creditAccountId)) return 0;
+  if (equalIdsAt(statics, ownerAt, view, at + T.creditAccountId)) return 0;
   const verdicts = state.payeeVerdicts;
   if (verdicts !== null) {
-    const index = (location % locationEventsPerBatchMax) * resultBytes;
-    const code = verdicts[index]! | (verdicts[index + 1]! << 8); // the u16 result code, little-endian
+    const code = storedResultCode(verdicts, location);
     if (code === ResultCode.account_closed) return StatusBits.closed;
     return code === ResultCode.account_blocked ? StatusBits.debitBlocked : 0;
   }
   if (state.directory === null) return 0;
-  const owner = state.directory.entryAt(staticsView, ownerAt);
+  const owner = state.directory.entryAt(statics, ownerAt);
   return owner === notInDirectory ? 0 : statusOfEntry(owner) & stopsPayments;
 }

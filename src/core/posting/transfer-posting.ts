@@ -169,8 +169,7 @@ function pendingRefusal(state: LedgerState, posting: Posting): number | undefine
  * payee, read from the pending transfer's record, or it would send the money to another account.
  */
 function sameRemotePayee(state: LedgerState, posting: Posting, creditSlot: number): boolean {
-  const statics = state.accounts.statics;
-  if (!isSystemIdAt(new DataView(statics.buffer, statics.byteOffset, statics.byteLength), creditSlot * accountStaticBytes)) return true;
+  if (!isSystemIdAt(state.accounts.staticsView, creditSlot * accountStaticBytes)) return true;
   const location = state.transfers.getAt(posting.view, posting.at + T.pendingId);
   assert(location >= 0, 'an open hold is a stored pending transfer');
   const pending = state.record(location);

@@ -104,7 +104,8 @@ export class EntryPieces {
   assemble(seq: number, head: Uint8Array, into?: { buffer: Uint8Array }): Uint8Array {
     if (!this.mayContinue(head)) return into === undefined ? head.slice() : copyInto(into, head);
     const headCopy = head.slice(); // before any other read reuses lmdb-js's buffer under `head`
-    const pieces = [...this.#pieces.getKeys({ start: pieceKey(seq, 1), end: pieceKey(seq + 1, 0) })].length;
+    let pieces = 0;
+    for (const _key of this.#pieces.getKeys({ start: pieceKey(seq, 1), end: pieceKey(seq + 1, 0) })) pieces++;
     if (pieces === 0) return into === undefined ? headCopy : copyInto(into, headCopy);
     // The last piece first: its length gives the entry's, so each piece is copied once, straight into place.
     const last = this.#stored(seq, pieces);

@@ -23,9 +23,8 @@ import { openEnvironmentReadOnly } from '../storage/read-only-env.js';
 import { quietCommitFailure, storageFailure } from '../storage/commit-failures.js';
 import { IdIndex } from './id-index.js';
 
-/** Layout of the store; bumped when entries or meta change meaning, and checked on open. */
 /**
- * The format a store is created with. 2: entries cut in 4,072-byte pieces (entry-pieces.ts, piecesFormat2).
+ * Layout of the store, checked on open; bumped when entries or meta change meaning. The format a store is created with. 2: entries cut in 4,072-byte pieces (entry-pieces.ts, piecesFormat2).
  * Format 1 (16 KiB pieces) is still read and written: a store keeps the format it was created with.
  */
 export const journalFormatVersion = 2;
@@ -68,7 +67,7 @@ type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverw
 /** meta, journal, entryPieces, days, history, the id index's idx, idTimes, idStragglers, and idBuckets of older stores. */
 const databasesMax = 12;
 
-/** Entry heads recordSlice keeps (≤ 16 KiB each: 1 MiB). */
+/** Entry heads recordSlice keeps (a piece each at most: ≤ 1 MiB). */
 const headsKeptMax = 64;
 
 const noop = (): void => {};
@@ -91,7 +90,7 @@ export class JournalStore implements HistorySource {
   readonly #cacheSeqs = new Float64Array(journalCacheEntriesMax);
   /** Each entry past its head (entry-pieces.ts); null only read-only on a store written before pieces. */
   readonly #pieces: EntryPieces | null;
-  /** Heads recordSlice read lately (≤ 16 KiB each), by seq: entries are never rewritten, except past a gap (discardAfter). */
+  /** Heads recordSlice read lately (a piece each at most), by seq: entries are never rewritten, except past a gap (discardAfter). */
   readonly #heads: RecentBytes;
   /** Where entryViews assembles an entry stored in pieces (grown as needed, reused: valid until the next step). */
   readonly #assembly = { buffer: new Uint8Array(0) };
@@ -163,9 +162,10 @@ export class JournalStore implements HistorySource {
     const path = join(dataDir, `shard-${shardIndex}`);
     const root = openEnvironmentReadOnly(path, scratchDir, databasesMax);
     try {
-      const identity = readIdentity(root.openDB<MetaValue, string>({ name: 'meta', encoding: 'ordered-binary', keyEncoding: 'ordered-binary', cache: false, compression: false }));
-      if (identity.formatVersion === undefined) throw errors.storageFailed(`${path} is not a Tally shard store: its meta records no format`);
+      // An unknown format is refused here (openDatabases); no format at all, just below.
       const { meta, journal, days, history, pieces, format } = openDatabases(root, path, journalFormatVersion);
+      const identity = readIdentity(meta);
+      if (identity.formatVersion === undefined) throw errors.storageFailed(`${path} is not a Tally shard store: its meta records no format`);
       if (identity.shardIndex !== shardIndex) throw errors.storageFailed(`${path} holds shard ${String(identity.shardIndex)}, not shard ${shardIndex}`);
       // A store no flushing build ever opened has no history database (and no flush_history entry either).
       // One written before entries were stored in pieces holds each whole under its seq (entry-pieces.ts).
@@ -748,9 +748,7 @@ function checkIdentity(
     });
     return;
   }
-  if (!pieceFormats.has(found.formatVersion)) {
-    throw errors.storageFailed(`${path} has journal format ${found.formatVersion}; this build reads formats ${[...pieceFormats.keys()].join(', ')}`);
-  }
+  // Its format is one this build reads: openDatabases refused any other before this runs.
   if (found.shardCount !== options.shardCount) {
     throw errors.storageFailed(
       `${path} was created with shardCount ${String(found.shardCount)}, not ${options.shardCount}: ` +
