@@ -95,6 +95,12 @@ export class IdIndex implements IdIndexSource {
   readonly #eventView = new DataView(this.#event.buffer);
   readonly #rangeStart = new Uint8Array(timeKeyBytes);
   readonly #rangeEnd = new Uint8Array(timeKeyBytes);
+  /**
+   * The keys between #rangeStart and #rangeEnd, made once: each search rewrites the bounds and walks it again.
+   * A getKeys per search allocated an iterable, a TextDecoder and a dozen closures: with the key buffers, most
+   * of the ~100 KB an old-id lookup of 100 ids left per shard for the scavenger.
+   */
+  #timesRange: Iterable<Uint8Array> | null = null;
   /** Per table, the highest millisecond of the bucketed ids of entries its cache dropped (−1: none dropped). */
   readonly #msMaxEvicted = new Float64Array(idTableKinds.length).fill(-1);
   /** Per table, (seq, highest millisecond) of the entries noted and not dropped yet, oldest first. */
@@ -279,7 +285,8 @@ export class IdIndex implements IdIndexSource {
     // lmdb-js reads the bounds at each step of the range: they stay untouched until the loop ends.
     writeTimeKey(this.#rangeStart, bucket, part, 0);
     writeTimeKey(this.#rangeEnd, bucket, part + 1, 0);
-    for (const key of this.#times.getKeys({ start: this.#rangeStart, end: this.#rangeEnd })) {
+    this.#timesRange ??= this.#times.getKeys({ start: this.#rangeStart, end: this.#rangeEnd });
+    for (const key of this.#timesRange) {
       const seq = seqOfTimeKey(key);
       if (seq > this.#seqApplied) continue;
       const value = this.#times.getBinaryFast(key);
