@@ -61,3 +61,59 @@ describe('a hot-outbound account blocked for debits', () => {
     expect(sliceUnblocked.debitsPosted).toBe(sliceBefore.debitsPosted + 10n);
   });
 });
+
+describe('closing a hot-outbound account', () => {
+  it('is refused while its slices hold money, as one shard refuses an account that holds money, and leaves none stranded', async () => {
+    const set = await sets.start();
+    const funder = idsOnShard(0, 1, 1n, shardCount)[0]!;
+    const hot = idsOnShard(0, 1, 200n, shardCount)[0]!;
+    const [payeeHome] = idsOnShard(0, 1, 2000n, shardCount);
+    const [payeeOther] = idsOnShard(1, 1, 2000n, shardCount);
+    const slice = sliceAccountId(hot, 1, shardCount);
+    expect(await results(set, Operation.create_accounts, encodeAccounts([
+      { id: funder, ledger, code: 1 },
+      { id: hot, ledger, code: 1, flags: AccountFlags.hot_outbound | AccountFlags.debits_must_not_exceed_credits },
+      { id: payeeHome!, ledger, code: 1 },
+      { id: payeeOther!, ledger, code: 1 },
+    ]))).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(await results(set, Operation.create_transfers, encodeTransfers([{ id: 1n, debitAccountId: funder, creditAccountId: hot, amount: 10_000n, ledger, code: 1 }]))).toEqual(['ok']);
+    const lookup = async (id: bigint) => decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([id])))[0]!;
+    for (let i = 0; i < 200 && (await lookup(slice)).creditsPosted === 0n; i++) await sleep(20);
+    // Pay the home account's own part out to a payee on its shard (never served by a slice): the home account is
+    // left empty while the slice still holds the rest of the money.
+    let nextId = 100n;
+    for (let i = 0; i < 50; i++) {
+      const home = await lookup(hot);
+      const homeAvailable = home.creditsPosted - home.debitsPosted;
+      if (homeAvailable === 0n) break;
+      await results(set, Operation.create_transfers, encodeTransfers([{ id: nextId++, debitAccountId: hot, creditAccountId: payeeHome!, amount: homeAvailable, ledger, code: 1 }]));
+    }
+    const before = await lookup(hot);
+    expect(before.creditsPosted - before.debitsPosted).toBe(0n);
+    expect(before.sliceBalances).toBeGreaterThan(0n);
+    const total = before.sliceBalances;
+
+    const close = (id: bigint) => set.execute(Operation.account_operations, encodeAccountOperations([{ id, accountId: hot, kind: 'close' }]));
+    expect(decodeResults(await close(300n))).toMatchObject([{ index: 0, result: 'close_refused', reason: 'nonzero_balance' }]);
+    // Nothing of the account's money moved out of it: it is all at home now, and still all there.
+    const refused = await lookup(hot);
+    expect(refused.status).toBe('active');
+    expect(refused.creditsPosted - refused.debitsPosted + refused.sliceBalances).toBe(total);
+
+    // Paid out in full (a payee on the home shard is paid from home, one on the other shard from the slice, which the
+    // keeper may have refilled since), the account closes; its slices hold nothing.
+    for (let i = 0; i < 100; i++) {
+      const now = await lookup(hot);
+      const homeAvailable = now.creditsPosted - now.debitsPosted;
+      if (homeAvailable + now.sliceBalances === 0n) break;
+      const pay = homeAvailable > 0n ? { to: payeeHome!, amount: homeAvailable } : { to: payeeOther!, amount: now.sliceBalances };
+      await results(set, Operation.create_transfers, encodeTransfers([{ id: nextId++, debitAccountId: hot, creditAccountId: pay.to, amount: pay.amount, ledger, code: 1 }]));
+    }
+    const empty = await lookup(hot);
+    expect(empty.creditsPosted - empty.debitsPosted + empty.sliceBalances).toBe(0n);
+    expect(decodeResults(await close(301n))).toMatchObject([{ index: 0, result: 'ok' }]);
+    const sliceState = await lookup(slice);
+    expect(sliceState.creditsPosted - sliceState.debitsPosted).toBe(0n);
+    expect(await results(set, Operation.create_transfers, encodeTransfers([{ id: nextId++, debitAccountId: hot, creditAccountId: payeeOther!, amount: 1n, ledger, code: 1 }]))).toEqual(['account_closed']);
+  });
+});

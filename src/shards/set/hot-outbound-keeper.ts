@@ -14,6 +14,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { assert } from '../../core/assert.js';
+import { errors } from '../../core/errors.js';
 import { routeKeyOf, sliceAccountId, type HotOutboundRoute } from '../../core/hot/hot-outbound.js';
 import { AccountLayout } from '../../core/layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax } from '../../core/limits.js';
@@ -48,6 +49,9 @@ export type Execute = (operation: number, body: Uint8Array) => Promise<Uint8Arra
 /** Opens slice accounts (all of one shard) through that shard's ShardControl.openSlices; replies one result each. */
 export type OpenSlices = (shard: number, body: Uint8Array) => Promise<Uint8Array>;
 
+/** Resolves true once every credit answered for so far has landed on `shard` (TransitRelay.landedOn), false if not in time. */
+export type CreditsLanded = (shard: number) => Promise<boolean>;
+
 interface HotAccount {
   id: bigint;
   ledger: number;
@@ -68,10 +72,13 @@ interface HotAccount {
 const sliceStandbyDivisor = 8n;
 /** How long a grant may stay in transit before the keeper stops waiting for it (it is retried then). */
 const grantWaitMsMax = 2000;
+/** Looks at the slices of an account being closed at most this often to bring their money home (payments race it). */
+const recallTriesMax = 5;
 
 export class HotOutboundKeeper {
   readonly #execute: Execute;
   readonly #openSlicesOn: OpenSlices;
+  readonly #landed: CreditsLanded;
   readonly #shardCount: number;
   readonly #options: HotOutboundOptions;
   readonly #accounts = new Map<bigint, HotAccount>();
@@ -83,10 +90,13 @@ export class HotOutboundKeeper {
   #rounds: Promise<void> = Promise.resolve();
   #roundsQueued = 0;
   #lastCompensationMs = performance.now();
+  /** Accounts whose close is under way (how many closes of each): rounds move none of their money meanwhile. */
+  readonly #closing = new Map<bigint, number>();
 
-  constructor(execute: Execute, openSlicesOn: OpenSlices, shardCount: number, options: HotOutboundOptions = hotOutboundDefault) {
+  constructor(execute: Execute, openSlicesOn: OpenSlices, shardCount: number, options: HotOutboundOptions = hotOutboundDefault, landed: CreditsLanded = async () => true) {
     this.#execute = execute;
     this.#openSlicesOn = openSlicesOn;
+    this.#landed = landed;
     this.#shardCount = shardCount;
     this.#options = options;
   }
@@ -157,6 +167,69 @@ export class HotOutboundKeeper {
     return sliceIds.map((ids) => ids.reduce((sum, id) => sum + sliceAvailable(id), 0n));
   }
 
+  /**
+   * Before a close of hot-outbound accounts: brings all the money of their slices home, so that the close, which
+   * runs on the home shard, sees the account's whole money, as one shard would (a close that found the home
+   * account empty while its slices held money would leave that money with a closed account). From now until
+   * closeAnswered, rounds grant these accounts nothing: a grant after the recall could leave the home account
+   * empty again (paid out from home while the slice keeps the grant). Runs between rounds; waits for grants in
+   * flight to land first. Rejects `overloaded` (and leaves the accounts as they were marked before) when the
+   * slices' money could not all be brought home: payments from them kept changing it, or a shard did not answer.
+   */
+  async recallForClose(hotIds: readonly bigint[]): Promise<void> {
+    const accounts = [...new Set(hotIds)].flatMap((id) => this.#accounts.get(id) ?? []);
+    if (accounts.length === 0) return;
+    for (const account of accounts) this.#closing.set(account.id, (this.#closing.get(account.id) ?? 0) + 1);
+    const recall = this.#rounds.then(() => this.#recall(accounts));
+    this.#rounds = recall.catch(() => {});
+    try {
+      await recall;
+    } catch (error) {
+      this.closeAnswered(accounts.map((a) => a.id));
+      throw error;
+    }
+  }
+
+  /** Whether `id` is a hot-outbound account the keeper looks after. */
+  isHotOutbound(id: bigint): boolean {
+    return this.#accounts.has(id);
+  }
+
+  /** The close that recallForClose prepared has been answered (closed or refused): rounds look after these accounts again. */
+  closeAnswered(hotIds: readonly bigint[]): void {
+    for (const id of new Set(hotIds)) {
+      const count = this.#closing.get(id);
+      if (count === undefined) continue;
+      if (count <= 1) this.#closing.delete(id);
+      else this.#closing.set(id, count - 1);
+    }
+  }
+
+  async #recall(accounts: readonly HotAccount[]): Promise<void> {
+    const sliceShards = new Set(accounts.flatMap((a) => a.slices.flatMap((id, shard) => (id === null ? [] : [shard]))));
+    for (const shard of sliceShards) {
+      if (!(await this.#landed(shard))) throw errors.overloaded(`grants on their way to shard ${shard} did not land in time; the close was not applied`);
+    }
+    for (let attempt = 0; attempt < recallTriesMax; attempt++) {
+      const sliceIds = accounts.flatMap((a) => a.slices.filter((id): id is bigint => id !== null));
+      const states = new Map((await this.#lookup(sliceIds)).map((s) => [s.id, s]));
+      const returns: TransferInput[] = [];
+      for (const account of accounts) {
+        for (const sliceId of account.slices) {
+          const slice = sliceId === null ? undefined : states.get(sliceId);
+          if (slice === undefined || availableOf(slice) <= 0n) continue;
+          returns.push(this.#transfer(account, sliceId!, account.id, availableOf(slice)));
+        }
+      }
+      if (returns.length === 0) return;
+      const posted = await this.#send(returns);
+      this.#stats.returns += posted.filter(Boolean).length;
+      // A return refused (a payment took part of that money meanwhile) is looked at again with fresh balances.
+      if (posted.every(Boolean)) return;
+    }
+    throw errors.overloaded(`the slices of a hot-outbound account kept paying out while it was being closed; the close was not applied`);
+  }
+
   /** A debit of `hotId` routed to `shard`'s slice was refused for want of money: refill it next round. */
   starved(hotId: bigint, shard: number): void {
     const account = this.#accounts.get(hotId);
@@ -203,6 +276,7 @@ export class HotOutboundKeeper {
     const returned: { account: HotAccount; shard: number }[] = [];
     const nowMs = performance.now();
     for (const account of accounts) {
+      if (this.#closing.has(account.id)) continue; // recallForClose brought its money home: none goes back out
       const home = states.get(account.id);
       if (home === undefined) continue;
       const slices = account.slices.map((id) => (id === null ? undefined : states.get(id)));

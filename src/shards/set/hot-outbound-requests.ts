@@ -1,26 +1,30 @@
 // The requests hot-outbound accounts change (core/hot/hot-outbound.ts), on their way to the shards:
 // creating one opens its slices first; its debits go to the payee's shard's slice, and a slice out of money
-// asks the keeper for a refill; looking one up adds the money its slices hold. With no hot-outbound account
-// known, every request passes through unchanged.
+// asks the keeper for a refill; looking one up adds the money its slices hold; closing one brings its slices'
+// money home first, so the close sees all of it. With no hot-outbound account known, every request passes
+// through unchanged.
 
 import { assert } from '../../core/assert.js';
 import { routeHotDebits } from '../../core/hot/hot-outbound.js';
-import { AccountLayout, TransferLayout, resultBytes } from '../../core/layout.js';
+import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
 import { ResultCode } from '../../core/result-codes.js';
 import { shardOfIdAt } from '../../core/routing.js';
-import { AccountFlags } from '../../core/types.js';
+import { AccountFlags, AccountOperationKind } from '../../core/types.js';
 import { readU128 } from '../../core/u128.js';
 import { hotOutboundAccountsIn, type Execute, type HotOutboundKeeper } from './hot-outbound-keeper.js';
 
+/** What the requests need of the keeper. */
+type KeeperFace = Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances' | 'isHotOutbound' | 'recallForClose' | 'closeAnswered'>;
+
 export class HotOutboundRequests {
-  readonly #keeper: Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances'>;
+  readonly #keeper: KeeperFace;
   /** The shards, without hot routing (RequestRouting.execute). */
   readonly #execute: Execute;
   readonly #shardCount: number;
 
-  constructor(keeper: Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances'>, execute: Execute, shardCount: number) {
+  constructor(keeper: KeeperFace, execute: Execute, shardCount: number) {
     assert(Number.isInteger(shardCount) && shardCount >= 1, 'a shard set has a shard');
     this.#keeper = keeper;
     this.#execute = execute;
@@ -52,6 +56,36 @@ export class HotOutboundRequests {
       this.#keeper.starved(readU128(view, at + TransferLayout.debitAccountId), shardOfIdAt(view, at + TransferLayout.creditAccountId, this.#shardCount));
     }
     return reply;
+  }
+
+  /**
+   * A close of a hot-outbound account runs on its home shard, which holds only the home account's part of its
+   * money: the slices' money comes home first (HotOutboundKeeper.recallForClose), so that the close is refused
+   * `nonzero_balance` whenever the account holds money anywhere, as on one shard, and no money is ever left in
+   * the slices of a closed account. Slices never hold holds or freezes (only single-phase debits are routed to
+   * them), so the home account's pending and frozen balances are the whole account's.
+   */
+  async accountOperations(body: Uint8Array): Promise<Uint8Array> {
+    const closing = this.#keeper.routes.size === 0 ? [] : this.#hotClosesIn(body);
+    if (closing.length === 0) return this.#execute(Operation.account_operations, body);
+    await this.#keeper.recallForClose(closing);
+    try {
+      return await this.#execute(Operation.account_operations, body);
+    } finally {
+      this.#keeper.closeAnswered(closing);
+    }
+  }
+
+  /** The hot-outbound accounts `body` closes. */
+  #hotClosesIn(body: Uint8Array): bigint[] {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const ids: bigint[] = [];
+    for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+      if (view.getUint16(at + AccountOperationLayout.kind, true) !== AccountOperationKind.close) continue;
+      const id = readU128(view, at + AccountOperationLayout.accountId);
+      if (this.#keeper.isHotOutbound(id)) ids.push(id);
+    }
+    return ids;
   }
 
   /** A hot-outbound account's lookup also shows the money its slices hold (available = its own + that). */

@@ -12,6 +12,7 @@ import type { ShardDayClose } from '../../core/books/day-close.js';
 import type { InFlightAmount } from '../../core/books/day-report.js';
 import { errors } from '../../core/errors.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
+import { creditsLandingWaitMsMax } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
 import { decodeIds } from '../../core/wire/records.js';
 import { BookkeepingHost } from '../bookkeeping/bookkeeping-host.js';
@@ -76,7 +77,9 @@ export class ShardSet {
     this.#chainLog = chainLog;
     this.#routing = new RequestRouting(hosts, transit, chains, this.#shutdown, directory, coalesce);
     const execute = (operation: number, body: Uint8Array): Promise<Uint8Array> => this.#routing.execute(operation, body);
-    this.hotOutbound = new HotOutboundKeeper(execute, (shard, body) => this.#routing.openSlices(shard, body), hosts.length, hotOutbound);
+    this.hotOutbound = new HotOutboundKeeper(execute, (shard, body) => this.#routing.openSlices(shard, body), hosts.length, hotOutbound, (shard) =>
+      transit.landedOn(shard, creditsLandingWaitMsMax),
+    );
     // Day closings and snapshot barriers run one at a time: a cut never straddles a snapshot's cut.
     const oneAtATime = new OneAtATime();
     this.#days = new DayClosing(hosts, transit, bookkeeping, oneAtATime, this.#shutdown);
@@ -97,6 +100,7 @@ export class ShardSet {
       [Operation.create_accounts, (body) => hot.createAccounts(body)],
       [Operation.create_transfers, rateGate === null ? createTransfers : (body) => rateGate.createTransfers(body)],
       [Operation.lookup_accounts, (body) => hot.lookupAccounts(body)],
+      [Operation.account_operations, (body) => hot.accountOperations(body)],
     ];
   }
 
