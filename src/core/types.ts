@@ -36,6 +36,13 @@ export const TransferFlags = {
   unfreeze_and_pay: 1 << 5,
 } as const;
 export const transferFlagsKnown = 0b111111;
+/**
+ * Not a caller's flag. The shard set sets it on a transfer whose id another shard has already taken (ids are unique
+ * ledger-wide: core/wire/ids-elsewhere.ts); the shard then answers exists_with_different_fields where one shard
+ * would, after its own duplicate check. A caller's event with this bit is made invalid before it reaches a shard
+ * (withCallerMarksInvalid), so the bit a shard sees is always the router's.
+ */
+export const transferIdTakenElsewhere = 1 << 15;
 /** The flags that choose a transfer's kind: at most one may be set. */
 export const transferKindFlags = 0b111110;
 

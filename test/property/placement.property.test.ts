@@ -36,7 +36,6 @@ describe('known differences of placement (issue #14), each still found', () => {
     ['payeeCreditLimit', /one shard [\w,]*credits_exceed_debits/],
     ['crossShardHolds', /account \d+: one shard \{[^}]*"creditsPending":"[1-9]/],
     ['requestOrder', /history of account \d+|insufficient_funds/],
-    ['reusedIdOtherShard', /one shard exists_with_different_fields, four shards/],
   ];
   for (const [name, shows] of known) {
     test(`${name}: a run with it on diverges`, async () => {

@@ -7,6 +7,7 @@
 
 import { ChainRounds } from '../../src/core/chains/prepared-chains.js';
 import { planRoute, mergeReplies, type CrossChains } from '../../src/core/wire/route-plan.js';
+import { idChecksByShard, repeatedAcrossShards, withCallerMarksInvalid, withIdsTakenElsewhere } from '../../src/core/wire/ids-elsewhere.js';
 import { Operation } from '../../src/core/operations.js';
 import {
   decodeResults,
@@ -166,7 +167,8 @@ export class ClusterHarness {
     this.queues.set(key, queue);
   }
 
-  private write(operation: number, body: Uint8Array, accountIds: readonly bigint[], transferIds: readonly bigint[]): Outcome[] {
+  private write(operation: number, callerBody: Uint8Array, accountIds: readonly bigint[], transferIds: readonly bigint[]): Outcome[] {
+    const body = operation === Operation.create_transfers ? this.markIdsElsewhere(callerBody) : callerBody;
     const plan = planRoute(operation, body, this.shardCount);
     const replies = plan.requests.map((request) => {
       const shard = this.shards[request.shard]!;
@@ -183,6 +185,19 @@ export class ClusterHarness {
     if (this.directory !== null && operation === Operation.create_accounts) publishCreatedAccounts(this.directory, body, reply);
     if (this.directory !== null && operation === Operation.account_operations) publishAccountOperations(this.directory, body, reply);
     return decodeResults(reply).map(outcomeOf);
+  }
+
+  /** What RequestRouting does to a transfer request (ids unique ledger-wide: ids-elsewhere-check.ts), synchronously. */
+  private markIdsElsewhere(callerBody: Uint8Array): Uint8Array {
+    const body = withCallerMarksInvalid(callerBody);
+    const taken = new Set(repeatedAcrossShards(body, this.shardCount));
+    for (const check of idChecksByShard(body, this.shardCount)) {
+      const reply = this.shards[check.shard]!.ledger.transferIdsTaken(check.ids);
+      check.events.forEach((event, j) => {
+        if (reply[j] === 1) taken.add(event);
+      });
+    }
+    return withIdsTakenElsewhere(body, taken);
   }
 
   /** What the chain coordinator does, synchronously: rounds of prepare, then abort or commit everywhere. */

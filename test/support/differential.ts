@@ -8,7 +8,7 @@
 // two runs must agree; on, it sends it anywhere. Each switch stays on record until #14 removes the
 // difference behind it.
 
-import { AccountFlags, TransferFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
+import { AccountFlags, TransferFlags, transferKindFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
 import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { ClusterHarness } from './cluster-harness.js';
@@ -26,11 +26,9 @@ export interface Divergences {
   crossShardHolds: boolean;
   /** One request touching again an account it credited across shards: order and balances after differ (#10, #11). */
   requestOrder: boolean;
-  /** A transfer id sent again with a debit account on another shard: it posts twice (#16). */
-  reusedIdOtherShard: boolean;
 }
 
-export const noDivergences: Divergences = { payeeCreditLimit: false, crossShardHolds: false, requestOrder: false, reusedIdOtherShard: false };
+export const noDivergences: Divergences = { payeeCreditLimit: false, crossShardHolds: false, requestOrder: false };
 
 export class DivergenceError extends Error {
   constructor(
@@ -273,9 +271,17 @@ function resentRequest(world: World): Request {
   if (roll < 0.5) return { kind: 'transfers', transfers: [before] };
   if (roll < 0.75) return { kind: 'transfers', transfers: [{ ...before, amount: before.amount + 1n }] };
   const others = world.accounts.filter((a) => a.id !== before.debitAccountId && a.ledger === before.ledger);
+  // A payer on any shard: ids are unique ledger-wide (core/wire/ids-elsewhere.ts). Where the id was never taken (the
+  // first one failed with a code no id is remembered for) the transfer is new, so the switches still hold for it:
+  // a hold or a capped payee across shards, or a reference (post, void, reversal) named from another shard.
   const payer = pick(world, others).id;
-  if (!world.divergences.reusedIdOtherShard && !sameShard(payer, before.debitAccountId)) return { kind: 'transfers', transfers: [before] };
-  return { kind: 'transfers', transfers: [{ ...before, debitAccountId: payer }] };
+  const kind = (before.flags ?? 0) & transferKindFlags;
+  const acrossToPayee = !sameShard(payer, before.creditAccountId);
+  const keptOut =
+    (kind !== 0 && kind !== TransferFlags.pending && !sameShard(payer, before.debitAccountId)) ||
+    (kind === TransferFlags.pending && acrossToPayee && !world.divergences.crossShardHolds) ||
+    (payeeMayRefuse(world, before.creditAccountId) && acrossToPayee && !world.divergences.payeeCreditLimit);
+  return { kind: 'transfers', transfers: [keptOut ? before : { ...before, debitAccountId: payer }] };
 }
 
 function accountOperation(world: World): AccountOperationInput {

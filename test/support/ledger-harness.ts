@@ -2,6 +2,7 @@
 // journal entry is stored under its seq (what the shard does after fsync), and restart()
 // rebuilds a fresh Ledger by replaying them. Results come back as names, lookups as objects.
 
+import { withCallerMarksInvalid } from '../../src/core/wire/ids-elsewhere.js';
 import { Ledger, type JournalSource } from '../../src/core/posting/ledger.js';
 import { Operation } from '../../src/core/operations.js';
 import { stateBytesOf } from '../../src/core/posting/ledger-checkpoint.js';
@@ -104,7 +105,8 @@ export class LedgerHarness {
 
   createTransfers(transfers: readonly TransferInput[]): Outcome[] {
     for (const t of transfers) this.transferIds.add(t.id);
-    return this.write(Operation.create_transfers, encodeTransfers(transfers));
+    // As the shard set does at any shard count (a caller's copy of the router's mark is made invalid).
+    return this.write(Operation.create_transfers, withCallerMarksInvalid(encodeTransfers(transfers)));
   }
 
   accountOperations(operations: readonly AccountOperationInput[]): Outcome[] {

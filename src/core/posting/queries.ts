@@ -60,6 +60,20 @@ function writeAccount(state: LedgerState, slot: number, reply: Uint8Array, out: 
   }
 }
 
+/**
+ * One byte per id of `body` (16 B each): 1 when this shard has taken it for a transfer — posted, or refused with a
+ * failure that is remembered — else 0 (core/wire/ids-elsewhere.ts). From memory, or the id index for old ids.
+ */
+export function transferIdsTaken(state: LedgerState, body: Uint8Array): Uint8Array {
+  const count = idCount(body);
+  const ids = viewOf(body);
+  const taken = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    if (state.transfers.getAt(ids, i * idBytes) >= 0 || state.transfersFailed.getAt(ids, i * idBytes) >= 0) taken[i] = 1;
+  }
+  return taken;
+}
+
 export function lookupTransfers(state: LedgerState, body: Uint8Array): Uint8Array {
   const count = idCount(body);
   const ids = viewOf(body);

@@ -7,7 +7,7 @@ import { TransferLayout as T } from '../layout.js';
 import { amountMax, balanceMax } from '../limits.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from '../result-codes.js';
-import { AccountFlags, TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
+import { AccountFlags, TransferFlags, TransferStatus, transferIdTakenElsewhere, transferKindFlags } from '../types.js';
 import { equalIdsAt, idKeyAt } from '../u128.js';
 import { isZeroU64At } from '../u64-words.js';
 import { shardOfIdAt } from '../routing.js';
@@ -53,6 +53,9 @@ function referenceKey(posting: Posting): string {
 export function postTransfer(state: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
   const duplicate = duplicateResult(state, view, at);
   if (duplicate !== undefined) return duplicate;
+  // Another shard holds this id (the router asked them all before sending it here): the fields differ there, since
+  // a transfer with the same ones would have come to the same shard. Not remembered: the id is that shard's.
+  if ((view.getUint16(at + T.flags, true) & transferIdTakenElsewhere) !== 0) return ResultCode.exists_with_different_fields;
   // Every account in the table lives on this shard. The route plan sends a transfer to its debit
   // account's shard; a credit account routing elsewhere makes it a cross-shard transfer.
   const debit = state.accounts.slotAt(view, at + T.debitAccountId);

@@ -15,6 +15,7 @@ import {
   accountFlagsKnown,
   accountOperationFlagsKnown,
   transferFlagsKnown,
+  transferIdTakenElsewhere,
   transferKindFlags,
 } from '../types.js';
 import { isZero128 } from '../u128.js';
@@ -59,7 +60,8 @@ export function validateTransfer(view: DataView, at: number, assignedChecked: bo
   if (assignedChecked && !isZeroU64At(view, at + L.timestamp)) return ResultCode.timestamp_must_be_zero;
   if (assignedChecked && !isZeroU64At(view, at + L.amountEffective)) return ResultCode.reserved_field;
   if (isZero128(view, at + L.id) || isMax128(view, at + L.id)) return ResultCode.id_invalid;
-  if ((flags & ~transferFlagsKnown) !== 0 || bitCount(kind) > 1) return ResultCode.flags_invalid;
+  // The router's mark of an id taken on another shard is the one bit outside the callers' flags a shard accepts.
+  if ((flags & ~(transferFlagsKnown | transferIdTakenElsewhere)) !== 0 || bitCount(kind) > 1) return ResultCode.flags_invalid;
   if (view.getUint32(at + L.ledger, true) === 0) return ResultCode.ledger_invalid;
   if (view.getUint16(at + L.code, true) === 0) return ResultCode.code_invalid;
   if (isZero128(view, at + L.debitAccountId) || isMax128(view, at + L.debitAccountId)) return ResultCode.account_id_invalid;

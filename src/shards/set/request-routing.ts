@@ -3,6 +3,8 @@
 // cross-shard instructions to the relay and its chains across shards to the coordinator, and merges the
 // replies in request order. It knows no capability above it (hot-outbound, books, snapshots).
 
+import { withCallerMarksInvalid } from '../../core/wire/ids-elsewhere.js';
+import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
 import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError, errors } from '../../core/errors.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
@@ -42,6 +44,8 @@ export class RequestRouting {
   readonly #transfersInFlight = new Set<Promise<unknown>>();
   /** Accounts a close or credit block is about to change (id key → its end): transfers that pay them wait. */
   readonly #fences = new Map<string, Promise<void>>();
+  /** Marks transfers whose id another shard holds (ids unique ledger-wide). */
+  readonly #idsElsewhere: IdsElsewhereCheck;
 
   constructor(
     hosts: readonly ShardHost[],
@@ -53,6 +57,7 @@ export class RequestRouting {
   ) {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
+    this.#idsElsewhere = new IdsElsewhereCheck(hosts);
     this.#directory = directory;
     this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runWrite(shard, WireOperation.create_transfers, body, fresh))) : null;
     this.#transit = transit;
@@ -103,18 +108,24 @@ export class RequestRouting {
     }
   }
 
-  /** A transfer request: after any fence on an account it pays; counted in flight until answered. */
-  async #transfers(body: Uint8Array): Promise<Uint8Array> {
+  /**
+   * A transfer request: after any fence on an account it pays, with the events whose id another shard holds marked
+   * (ids unique ledger-wide: ids-elsewhere-check.ts); counted in flight until answered.
+   */
+  async #transfers(callerBody: Uint8Array): Promise<Uint8Array> {
+    const body = withCallerMarksInvalid(callerBody);
     if (this.#fences.size > 0) {
       const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
       if (waits.length > 0) await Promise.all(waits);
     }
-    const run = this.#execute(WireOperation.create_transfers, body);
+    const marked = await this.#idsElsewhere.mark(body);
+    const run = this.#execute(WireOperation.create_transfers, marked.body);
     this.#transfersInFlight.add(run);
     try {
       return await run;
     } finally {
       this.#transfersInFlight.delete(run);
+      marked.release();
     }
   }
 

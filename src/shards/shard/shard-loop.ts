@@ -66,6 +66,7 @@ export type ShardLedger = Pick<
   | 'hotInboundStatus'
   | 'hotOutboundIds'
   | 'directoryEntries'
+  | 'transferIdsTaken'
   | 'flushHistory'
   | 'takeFlushedRuns'
 >;
@@ -418,6 +419,7 @@ export class ShardLoop {
       [ShardControl.hotInboundStatus, other(async () => this.#hotInboundStatus())],
       [ShardControl.hotOutboundIds, other(() => this.#read(() => this.#ledger.hotOutboundIds()))],
       [ShardControl.directoryEntries, other(() => this.#read(() => this.#ledger.directoryEntries()))],
+      [ShardControl.transferIdsTaken, other(async (body) => this.#ledger.transferIdsTaken(body))],
       [ShardControl.holdTurn, other(() => this.#holdTurn())],
       [ShardControl.releaseTurn, other(async () => this.#releaseTurn())],
       [ShardControl.cutDay, writes((body) => this.#cutDayTask(body))],

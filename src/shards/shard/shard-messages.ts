@@ -57,6 +57,12 @@ export const ShardControl = {
   openSlices: 34,
   /** Reply: every account of the shard (id, u32 ledger, u32 status: 24 B each), for the account directory at start. */
   directoryEntries: 35,
+  /**
+   * Body: transfer ids (16 B each). Reply: one byte each, 1 when this shard has taken the id (Ledger.transferIdsTaken).
+   * Answered from the state applied so far, without waiting for durability: the router holds back a request whose
+   * id is in flight on another shard (shards/set/ids-elsewhere-check.ts).
+   */
+  transferIdsTaken: 36,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

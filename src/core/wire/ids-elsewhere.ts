@@ -1,0 +1,103 @@
+// Transfer ids unique ledger-wide (issue #14). A transfer lives on its debit account's shard, and each shard's
+// duplicate check sees only its own ids: the same id with a debit account on another shard would post there again.
+// So before a create_transfers request runs, the router asks every other shard which of its ids they hold
+// (taken: posted, or refused with a failure that is remembered), and marks those events with
+// transferIdTakenElsewhere; their shard answers exists_with_different_fields in the place one shard would (after
+// its own duplicate check, so a retry that reaches the holder still answers exists). A same-fields retry always
+// reaches the holder: the fields name the debit account, and that picks the shard.
+// Pure functions over request bodies: the router (shards/set/ids-elsewhere-check.ts) and the in-process cluster
+// harness share them.
+
+import { TransferLayout as T, idBytes } from '../layout.js';
+import { eventBytes } from '../limits.js';
+import { shardOfIdAt } from '../routing.js';
+import { transferIdTakenElsewhere } from '../types.js';
+
+/** A flag no caller's transfer may carry (unknown): set beside a caller's own transferIdTakenElsewhere. */
+const callerMarkInvalid = 1 << 14;
+
+/**
+ * `body` with every event a caller marked transferIdTakenElsewhere made invalid (that bit and callerMarkInvalid
+ * too: flags_invalid, as one shard answers an unknown flag), or `body` itself when no event carries it.
+ */
+export function withCallerMarksInvalid(body: Uint8Array): Uint8Array {
+  let out: Uint8Array | null = null;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+    const flags = view.getUint16(at + T.flags, true);
+    if ((flags & transferIdTakenElsewhere) === 0) continue;
+    out ??= body.slice();
+    new DataView(out.buffer, out.byteOffset, out.byteLength).setUint16(at + T.flags, flags | callerMarkInvalid, true);
+  }
+  return out ?? body;
+}
+
+/** What one shard is asked: the ids of the events routed to other shards, and those events' indexes. */
+export interface IdCheck {
+  shard: number;
+  /** 16 B per id. */
+  ids: Uint8Array;
+  events: Int32Array;
+}
+
+/** Per shard, the ids of `body`'s events whose debit account lives on another shard (none with one shard). */
+export function idChecksByShard(body: Uint8Array, shardCount: number): IdCheck[] {
+  if (shardCount === 1) return [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const count = body.byteLength / eventBytes;
+  const homes = new Uint8Array(count);
+  for (let i = 0; i < count; i++) homes[i] = shardOfIdAt(view, i * eventBytes + T.debitAccountId, shardCount);
+  const checks: IdCheck[] = [];
+  for (let shard = 0; shard < shardCount; shard++) {
+    let asked = 0;
+    for (let i = 0; i < count; i++) if (homes[i] !== shard) asked++;
+    if (asked === 0) continue;
+    const ids = new Uint8Array(asked * idBytes);
+    const events = new Int32Array(asked);
+    let k = 0;
+    for (let i = 0; i < count; i++) {
+      if (homes[i] === shard) continue;
+      ids.set(body.subarray(i * eventBytes + T.id, i * eventBytes + T.id + idBytes), k * idBytes);
+      events[k++] = i;
+    }
+    checks.push({ shard, ids, events });
+  }
+  return checks;
+}
+
+/**
+ * Events of `body` whose id appears at an earlier index with a debit account on another shard: one shard would
+ * find that id taken by the earlier event when it reaches them (unless the earlier one failed in a way no id is
+ * remembered for: the one case where this answers exists_with_different_fields and one shard might not).
+ */
+export function repeatedAcrossShards(body: Uint8Array, shardCount: number): number[] {
+  if (shardCount === 1) return [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const firstShard = new Map<string, number>();
+  const repeated: number[] = [];
+  for (let i = 0, at = 0; at + eventBytes <= body.byteLength; i++, at += eventBytes) {
+    const key = idKey(body, at + T.id);
+    const shard = shardOfIdAt(view, at + T.debitAccountId, shardCount);
+    const first = firstShard.get(key);
+    if (first === undefined) firstShard.set(key, shard);
+    else if (first !== shard) repeated.push(i);
+  }
+  return repeated;
+}
+
+/** `body` with the events at `indexes` marked transferIdTakenElsewhere (a copy when any is; else `body`). */
+export function withIdsTakenElsewhere(body: Uint8Array, indexes: Iterable<number>): Uint8Array {
+  let out: Uint8Array | null = null;
+  for (const index of indexes) {
+    out ??= body.slice();
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    const at = index * eventBytes + T.flags;
+    view.setUint16(at, view.getUint16(at, true) | transferIdTakenElsewhere, true);
+  }
+  return out ?? body;
+}
+
+/** The 16 bytes of an id as a string key (latin1: one char per byte). */
+function idKey(body: Uint8Array, at: number): string {
+  return String.fromCharCode(...body.subarray(at, at + idBytes));
+}
