@@ -7,7 +7,7 @@
 
 import { ChainRounds } from '../../src/core/chains/prepared-chains.js';
 import { planRoute, mergeReplies, type CrossChains } from '../../src/core/wire/route-plan.js';
-import { idChecksByShard, repeatedAcrossShards, withCallerMarksInvalid, withIdsTakenElsewhere } from '../../src/core/wire/ids-elsewhere.js';
+import { debitShardsOf, idChecksByShard, idKeysOf, repeatedAcrossShards, withCallerMarksInvalid, withIdsTakenElsewhere } from '../../src/core/wire/ids-elsewhere.js';
 import { Operation } from '../../src/core/operations.js';
 import {
   decodeResults,
@@ -190,8 +190,9 @@ export class ClusterHarness {
   /** What RequestRouting does to a transfer request (ids unique ledger-wide: ids-elsewhere-check.ts), synchronously. */
   private markIdsElsewhere(callerBody: Uint8Array): Uint8Array {
     const body = withCallerMarksInvalid(callerBody);
-    const taken = new Set(repeatedAcrossShards(body, this.shardCount));
-    for (const check of idChecksByShard(body, this.shardCount)) {
+    const homes = debitShardsOf(body, this.shardCount);
+    const taken = new Set(repeatedAcrossShards(body, idKeysOf(body), homes));
+    for (const check of idChecksByShard(body, homes, this.shardCount)) {
       const reply = this.shards[check.shard]!.ledger.transferIdsTaken(check.ids);
       check.events.forEach((event, j) => {
         if (reply[j] === 1) taken.add(event);

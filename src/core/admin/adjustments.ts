@@ -8,6 +8,7 @@ import { ResultCode, resultName, type ResultName } from '../result-codes.js';
 import { TransferLayout } from '../layout.js';
 import { TransferFlags } from '../types.js';
 import { validateTransfer } from '../posting/validate.js';
+import { withCallerMarksInvalid } from '../wire/ids-elsewhere.js';
 import { onlyFields, splitSubmissionBody, stringField } from '../wire/admin-bodies.js';
 
 /** pending → approved | rejected; nothing else, and never back. */
@@ -63,7 +64,9 @@ export function readSubmission(body: Uint8Array): AdjustmentSubmission {
   const { header, records, count } = splitSubmissionBody(body);
   onlyFields(header, ['reason'], 'submit_adjustment');
   const reason = stringField(header, 'reason', adjustmentReasonCharsMax, true, 'submit_adjustment');
-  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  // As create_transfers takes them: the ledger's own mark on a caller's record is refused (ids-elsewhere.ts).
+  const checked = withCallerMarksInvalid(records);
+  const view = new DataView(checked.buffer, checked.byteOffset, checked.byteLength);
   for (let i = 0; i < count; i++) {
     const code = validateTransfer(view, i * eventBytes, true);
     if (code !== ResultCode.ok) throw errors.bodyInvalid(`submit_adjustment: transfer ${i} would be refused: ${resultName(code)}`);

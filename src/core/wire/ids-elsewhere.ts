@@ -40,13 +40,10 @@ export interface IdCheck {
   events: Int32Array;
 }
 
-/** Per shard, the ids of `body`'s events whose debit account lives on another shard (none with one shard). */
-export function idChecksByShard(body: Uint8Array, shardCount: number): IdCheck[] {
+/** Per shard, the ids of `body`'s events whose debit account lives on another shard (`homes`: each event's shard). */
+export function idChecksByShard(body: Uint8Array, homes: Uint8Array, shardCount: number): IdCheck[] {
   if (shardCount === 1) return [];
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const count = body.byteLength / eventBytes;
-  const homes = new Uint8Array(count);
-  for (let i = 0; i < count; i++) homes[i] = shardOfIdAt(view, i * eventBytes + T.debitAccountId, shardCount);
+  const count = homes.length;
   const checks: IdCheck[] = [];
   for (let shard = 0; shard < shardCount; shard++) {
     let asked = 0;
@@ -66,23 +63,50 @@ export function idChecksByShard(body: Uint8Array, shardCount: number): IdCheck[]
 }
 
 /**
- * Events of `body` whose id appears at an earlier index with a debit account on another shard: one shard would
- * find that id taken by the earlier event when it reaches them (unless the earlier one failed in a way no id is
- * remembered for: the one case where this answers exists_with_different_fields and one shard might not).
+ * A number per event from 52 bits of its id (newId()'s random low bits): equal ids have equal keys; two ids may
+ * share one (then compared whole where it matters).
  */
-export function repeatedAcrossShards(body: Uint8Array, shardCount: number): number[] {
-  if (shardCount === 1) return [];
+export function idKeysOf(body: Uint8Array): Float64Array {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const firstShard = new Map<string, number>();
-  const repeated: number[] = [];
-  for (let i = 0, at = 0; at + eventBytes <= body.byteLength; i++, at += eventBytes) {
-    const key = idKey(body, at + T.id);
-    const shard = shardOfIdAt(view, at + T.debitAccountId, shardCount);
-    const first = firstShard.get(key);
-    if (first === undefined) firstShard.set(key, shard);
-    else if (first !== shard) repeated.push(i);
+  const keys = new Float64Array(body.byteLength / eventBytes);
+  for (let i = 0; i < keys.length; i++) {
+    const at = i * eventBytes + T.id;
+    keys[i] = view.getUint32(at, true) + (view.getUint32(at + 4, true) & 0xf_ffff) * 2 ** 32;
   }
-  return repeated;
+  return keys;
+}
+
+/** Each event's debit shard (the shard a transfer lives on). */
+export function debitShardsOf(body: Uint8Array, shardCount: number): Uint8Array {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const homes = new Uint8Array(body.byteLength / eventBytes);
+  for (let i = 0; i < homes.length; i++) homes[i] = shardOfIdAt(view, i * eventBytes + T.debitAccountId, shardCount);
+  return homes;
+}
+
+/**
+ * Events of `body` whose id appears at an earlier index with a debit account on another shard (`homes`): one shard
+ * would find that id taken by the earlier event when it reaches them (unless the earlier one failed in a way no id
+ * is remembered for: the one case where this answers exists_with_different_fields and one shard might not).
+ * `keys`: a number per event from its id (equal ids, equal keys); ids are compared whole where keys meet.
+ */
+export function repeatedAcrossShards(body: Uint8Array, keys: Float64Array, homes: Uint8Array): number[] {
+  const first = new Map<number, number>();
+  let repeated: number[] | null = null;
+  for (let i = 0; i < keys.length; i++) {
+    const earlier = first.get(keys[i]!);
+    if (earlier === undefined) {
+      first.set(keys[i]!, i);
+      continue;
+    }
+    // The first event with this key, or any earlier one with the same id (a key shared by two ids is rare).
+    for (let j = earlier; j < i; j++) {
+      if (keys[j] !== keys[i] || !sameIdAt(body, j, i)) continue;
+      if (homes[j] !== homes[i]) (repeated ??= []).push(i);
+      break;
+    }
+  }
+  return repeated ?? [];
 }
 
 /** `body` with the events at `indexes` marked transferIdTakenElsewhere (a copy when any is; else `body`). */
@@ -97,7 +121,10 @@ export function withIdsTakenElsewhere(body: Uint8Array, indexes: Iterable<number
   return out ?? body;
 }
 
-/** The 16 bytes of an id as a string key (latin1: one char per byte). */
-function idKey(body: Uint8Array, at: number): string {
-  return String.fromCharCode(...body.subarray(at, at + idBytes));
+/** Whether events `a` and `b` of `body` carry the same id. */
+function sameIdAt(body: Uint8Array, a: number, b: number): boolean {
+  const at = a * eventBytes + T.id;
+  const bt = b * eventBytes + T.id;
+  for (let k = 0; k < idBytes; k++) if (body[at + k] !== body[bt + k]) return false;
+  return true;
 }

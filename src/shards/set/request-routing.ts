@@ -118,6 +118,8 @@ export class RequestRouting {
       const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
       if (waits.length > 0) await Promise.all(waits);
     }
+    // Refused now when it would be at admission: the shards are not asked about ids for a request they cannot take.
+    if (this.#hosts.length > 1) this.#refuseIfFull(WireOperation.create_transfers, planRoute(WireOperation.create_transfers, body, this.#hosts.length));
     const marked = await this.#idsElsewhere.mark(body);
     const run = this.#execute(WireOperation.create_transfers, marked.body);
     this.#transfersInFlight.add(run);
@@ -238,6 +240,13 @@ export class RequestRouting {
    * one instruction per event until answered.
    */
   #admit(operation: number, plan: RoutePlan): void {
+    this.#refuseIfFull(operation, plan);
+    if (operation !== WireOperation.create_transfers) return;
+    for (const request of plan.requests) this.#outboundReserved[request.shard]! += eventsOf(request, plan.eventCount);
+  }
+
+  /** Refuses `plan` (overloaded) when one of its shards is full, or (transfers) has too many instructions waiting. */
+  #refuseIfFull(operation: number, plan: RoutePlan): void {
     for (const request of plan.requests) {
       const host = this.#hosts[request.shard]!;
       if (!host.hasCapacity()) throw errors.overloaded(`shard ${request.shard} holds ${host.tasksOutstanding} tasks (shardQueueDepthMax)`);
@@ -250,7 +259,6 @@ export class RequestRouting {
         throw errors.overloaded(`shard ${shard} has ${waiting} cross-shard instructions waiting for receivers (transitInstructionsAdmittedMax)`);
       }
     }
-    for (const request of plan.requests) this.#outboundReserved[request.shard]! += eventsOf(request, plan.eventCount);
   }
 
   #release(operation: number, shard: number, events: number): void {
