@@ -46,6 +46,8 @@ export class RequestRouting {
   readonly #fences = new Map<string, Promise<void>>();
   /** Marks transfers whose id another shard holds (ids unique ledger-wide). */
   readonly #idsElsewhere: IdsElsewhereCheck;
+  /** Resolves once the last transfer request to arrive has started (or failed before it could). */
+  #lastStarted: Promise<void> = Promise.resolve();
 
   constructor(
     hosts: readonly ShardHost[],
@@ -118,10 +120,24 @@ export class RequestRouting {
       const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
       if (waits.length > 0) await Promise.all(waits);
     }
-    // Refused now when it would be at admission: the shards are not asked about ids for a request they cannot take.
-    if (this.#hosts.length > 1) this.#refuseIfFull(WireOperation.create_transfers, planRoute(WireOperation.create_transfers, body, this.#hosts.length));
-    const marked = await this.#idsElsewhere.mark(body);
-    const run = this.#execute(WireOperation.create_transfers, marked.body);
+    // Requests start in the order they got here, whichever shard answers their question about ids first (and a
+    // request held for an id in flight holds the ones behind it): the shards see them in arrival order, as without
+    // the question (test/property/coalescing.property.test.ts compares with the frames sent one by one).
+    const previousStarted = this.#lastStarted;
+    let started!: () => void;
+    this.#lastStarted = new Promise<void>((resolve) => (started = resolve));
+    let marked: { body: Uint8Array; release: () => void };
+    let run: Promise<Uint8Array>;
+    try {
+      // Refused now when it would be at admission: the shards are not asked about ids for a request they cannot take.
+      if (this.#hosts.length > 1) this.#refuseIfFull(WireOperation.create_transfers, planRoute(WireOperation.create_transfers, body, this.#hosts.length));
+      marked = await this.#idsElsewhere.mark(body);
+      await previousStarted;
+      // Its parts are handed to the shards (coalescers) synchronously, before the next request may start.
+      run = this.#execute(WireOperation.create_transfers, marked.body);
+    } finally {
+      started();
+    }
     this.#transfersInFlight.add(run);
     try {
       return await run;
