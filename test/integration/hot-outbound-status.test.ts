@@ -19,44 +19,52 @@ async function results(set: ShardSet, operation: number, body: Uint8Array): Prom
   return decodeResults(await set.execute(operation, body)).map((r) => r.result as string);
 }
 
+/**
+ * A funder, a hot-outbound no-overdraft account on shard 0 funded with 10,000 (its slice on shard 1 is the payee
+ * shard's), and a payee on each shard; ids from `base`.
+ */
+async function fundedHotAccount(set: ShardSet, base: bigint): Promise<{ hot: bigint; payeeHome: bigint; payeeOther: bigint; slice: bigint }> {
+  const funder = idsOnShard(0, 1, 1n, shardCount)[0]!;
+  const hot = idsOnShard(0, 1, base, shardCount)[0]!;
+  const payeeHome = idsOnShard(0, 1, base * 10n, shardCount)[0]!;
+  const payeeOther = idsOnShard(1, 1, base * 10n, shardCount)[0]!;
+  expect(await results(set, Operation.create_accounts, encodeAccounts([
+    { id: funder, ledger, code: 1 },
+    { id: hot, ledger, code: 1, flags: AccountFlags.hot_outbound | AccountFlags.debits_must_not_exceed_credits },
+    { id: payeeHome, ledger, code: 1 },
+    { id: payeeOther, ledger, code: 1 },
+  ]))).toEqual(['ok', 'ok', 'ok', 'ok']);
+  expect(await results(set, Operation.create_transfers, encodeTransfers([{ id: 1n, debitAccountId: funder, creditAccountId: hot, amount: 10_000n, ledger, code: 1 }]))).toEqual(['ok']);
+  return { hot, payeeHome, payeeOther, slice: sliceAccountId(hot, 1, shardCount) };
+}
+
 describe('a hot-outbound account blocked for debits', () => {
   it('pays no payee on any shard, from home or from a slice, until unblocked', async () => {
     const set = await sets.start();
-    const funder = idsOnShard(0, 1, 1n, shardCount)[0]!;
-    const hot = idsOnShard(0, 1, 100n, shardCount)[0]!;
-    const [payeeHome] = idsOnShard(0, 1, 1000n, shardCount);
-    const [payeeOther] = idsOnShard(1, 1, 1000n, shardCount);
-    const slice = sliceAccountId(hot, 1, shardCount);
-    expect(await results(set, Operation.create_accounts, encodeAccounts([
-      { id: funder, ledger, code: 1 },
-      { id: hot, ledger, code: 1, flags: AccountFlags.hot_outbound | AccountFlags.debits_must_not_exceed_credits },
-      { id: payeeHome!, ledger, code: 1 },
-      { id: payeeOther!, ledger, code: 1 },
-    ]))).toEqual(['ok', 'ok', 'ok', 'ok']);
-    expect(await results(set, Operation.create_transfers, encodeTransfers([{ id: 1n, debitAccountId: funder, creditAccountId: hot, amount: 10_000n, ledger, code: 1 }]))).toEqual(['ok']);
+    const { hot, payeeHome, payeeOther, slice } = await fundedHotAccount(set, 100n);
     for (let i = 0; i < 200; i++) {
       const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([slice])));
       if (state !== undefined && state.creditsPosted > 0n) break;
       await sleep(20);
     }
     const pay = (id: bigint, to: bigint) => results(set, Operation.create_transfers, encodeTransfers([{ id, debitAccountId: hot, creditAccountId: to, amount: 10n, ledger, code: 1 }]));
-    expect(await pay(10n, payeeOther!)).toEqual(['ok']); // from the slice on the payee's shard
+    expect(await pay(10n, payeeOther)).toEqual(['ok']); // from the slice on the payee's shard
 
     const block = (id: bigint, kind: 'block' | 'unblock') => results(set, Operation.account_operations, encodeAccountOperations([{ id, accountId: hot, kind, flags: AccountOperationFlags.debits }]));
     expect(await block(20n, 'block')).toEqual(['ok']);
-    expect(await pay(11n, payeeHome!)).toEqual(['account_blocked']);
-    expect(await pay(12n, payeeOther!)).toEqual(['account_blocked']);
-    expect(await pay(10n, payeeOther!)).toEqual(['exists']); // paid from the slice before the block: a retry finds it
+    expect(await pay(11n, payeeHome)).toEqual(['account_blocked']);
+    expect(await pay(12n, payeeOther)).toEqual(['account_blocked']);
+    expect(await pay(10n, payeeOther)).toEqual(['exists']); // paid from the slice before the block: a retry finds it
     // The slice kept its money; a restart fills the directory from the shards' accounts, the block with it.
     const sliceBefore = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
     const restarted = await sets.restart(set);
     const payAfter = (id: bigint, to: bigint) => results(restarted, Operation.create_transfers, encodeTransfers([{ id, debitAccountId: hot, creditAccountId: to, amount: 10n, ledger, code: 1 }]));
-    expect(await payAfter(13n, payeeOther!)).toEqual(['account_blocked']);
+    expect(await payAfter(13n, payeeOther)).toEqual(['account_blocked']);
     const sliceAfter = decodeAccountStates(await restarted.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
     expect(sliceAfter.debitsPosted).toBe(sliceBefore.debitsPosted);
     expect(await results(restarted, Operation.account_operations, encodeAccountOperations([{ id: 21n, accountId: hot, kind: 'unblock', flags: AccountOperationFlags.debits }]))).toEqual(['ok']);
-    expect(await payAfter(14n, payeeOther!)).toEqual(['ok']); // from the slice again
-    expect(await payAfter(12n, payeeOther!)).toEqual(['account_blocked']); // refused during the block: for good
+    expect(await payAfter(14n, payeeOther)).toEqual(['ok']); // from the slice again
+    expect(await payAfter(12n, payeeOther)).toEqual(['account_blocked']); // refused during the block: for good
     const sliceUnblocked = decodeAccountStates(await restarted.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
     expect(sliceUnblocked.debitsPosted).toBe(sliceBefore.debitsPosted + 10n);
   });
@@ -65,18 +73,7 @@ describe('a hot-outbound account blocked for debits', () => {
 describe('closing a hot-outbound account', () => {
   it('is refused while its slices hold money, as one shard refuses an account that holds money, and leaves none stranded', async () => {
     const set = await sets.start();
-    const funder = idsOnShard(0, 1, 1n, shardCount)[0]!;
-    const hot = idsOnShard(0, 1, 200n, shardCount)[0]!;
-    const [payeeHome] = idsOnShard(0, 1, 2000n, shardCount);
-    const [payeeOther] = idsOnShard(1, 1, 2000n, shardCount);
-    const slice = sliceAccountId(hot, 1, shardCount);
-    expect(await results(set, Operation.create_accounts, encodeAccounts([
-      { id: funder, ledger, code: 1 },
-      { id: hot, ledger, code: 1, flags: AccountFlags.hot_outbound | AccountFlags.debits_must_not_exceed_credits },
-      { id: payeeHome!, ledger, code: 1 },
-      { id: payeeOther!, ledger, code: 1 },
-    ]))).toEqual(['ok', 'ok', 'ok', 'ok']);
-    expect(await results(set, Operation.create_transfers, encodeTransfers([{ id: 1n, debitAccountId: funder, creditAccountId: hot, amount: 10_000n, ledger, code: 1 }]))).toEqual(['ok']);
+    const { hot, payeeHome, payeeOther, slice } = await fundedHotAccount(set, 200n);
     const lookup = async (id: bigint) => {
       const state = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([id])))[0]!;
       return { ...state, sliceBalances: state.sliceBalances ?? 0n };
@@ -89,7 +86,7 @@ describe('closing a hot-outbound account', () => {
       const home = await lookup(hot);
       const homeAvailable = home.creditsPosted - home.debitsPosted;
       if (homeAvailable === 0n) break;
-      await results(set, Operation.create_transfers, encodeTransfers([{ id: nextId++, debitAccountId: hot, creditAccountId: payeeHome!, amount: homeAvailable, ledger, code: 1 }]));
+      await results(set, Operation.create_transfers, encodeTransfers([{ id: nextId++, debitAccountId: hot, creditAccountId: payeeHome, amount: homeAvailable, ledger, code: 1 }]));
     }
     const before = await lookup(hot);
     expect(before.creditsPosted - before.debitsPosted).toBe(0n);
@@ -109,7 +106,7 @@ describe('closing a hot-outbound account', () => {
       const now = await lookup(hot);
       const homeAvailable = now.creditsPosted - now.debitsPosted;
       if (homeAvailable + now.sliceBalances === 0n) break;
-      const pay = homeAvailable > 0n ? { to: payeeHome!, amount: homeAvailable } : { to: payeeOther!, amount: now.sliceBalances };
+      const pay = homeAvailable > 0n ? { to: payeeHome, amount: homeAvailable } : { to: payeeOther, amount: now.sliceBalances };
       await results(set, Operation.create_transfers, encodeTransfers([{ id: nextId++, debitAccountId: hot, creditAccountId: pay.to, amount: pay.amount, ledger, code: 1 }]));
     }
     const empty = await lookup(hot);
@@ -117,6 +114,6 @@ describe('closing a hot-outbound account', () => {
     expect(decodeResults(await close(301n))).toMatchObject([{ index: 0, result: 'ok' }]);
     const sliceState = await lookup(slice);
     expect(sliceState.creditsPosted - sliceState.debitsPosted).toBe(0n);
-    expect(await results(set, Operation.create_transfers, encodeTransfers([{ id: nextId++, debitAccountId: hot, creditAccountId: payeeOther!, amount: 1n, ledger, code: 1 }]))).toEqual(['account_closed']);
+    expect(await results(set, Operation.create_transfers, encodeTransfers([{ id: nextId++, debitAccountId: hot, creditAccountId: payeeOther, amount: 1n, ledger, code: 1 }]))).toEqual(['account_closed']);
   });
 });
