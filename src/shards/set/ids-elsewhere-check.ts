@@ -15,15 +15,27 @@ import { debitShardsOf, idChecksByShard, idKeysOf, repeatedAcrossShards, withIds
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 
-/** Requests in flight per id key, packed: count × shardsMax + shard (the shard of the first request holding it). */
+/** Requests in flight per id key, packed: count × shardsMax + shard, while they all debit one shard. */
 const shardsMax = 256;
+
+/** Requests in flight holding one id key for one shard, once requests for two shards hold it (rare: a reused id). */
+interface Group {
+  shard: number;
+  requests: number;
+  ended: Promise<void>;
+  end: () => void;
+}
+
+/**
+ * Per id key in flight: a packed number while every request holding it debits one shard, else the groups of
+ * requests by shard in arrival order (each waits for the groups before it that debit another shard).
+ */
+type Held = number | Group[];
 
 export class IdsElsewhereCheck {
   readonly #hosts: readonly Pick<ShardHost, 'run'>[];
-  /** Id key → requests in flight holding it × shardsMax + their shard. A number, not an object: 8,190 a request. */
-  readonly #inFlight = new Map<number, number>();
-  /** Id key → what requests for another shard wait on (only while one waits). */
-  readonly #waiters = new Map<number, { ended: Promise<void>; end: () => void }>();
+  /** Id key → who holds it in flight. A number, not an object, in the common case: 8,190 keys a request. */
+  readonly #inFlight = new Map<number, Held>();
   /** Per shard, the questions of one event-loop turn joined into one task (small requests would each cost one). */
   readonly #asks: JoinedAsks[];
 
@@ -42,22 +54,24 @@ export class IdsElsewhereCheck {
    * `body` with every event whose id another shard holds (or an earlier event of the same request holds on
    * another shard) marked, and `release`, to call once the request is answered or has failed. With one shard,
    * `body` and nothing to release. Rejects (having released) when a shard cannot be asked.
+   * Its ids are held from this call on, before it waits: a request only ever waits for requests that arrived
+   * before it (on its ids, and at RequestRouting's start in arrival order), so no two wait for each other.
    */
   async mark(body: Uint8Array): Promise<{ body: Uint8Array; release: () => void }> {
     const shardCount = this.#hosts.length;
     if (shardCount === 1) return { body, release: () => {} };
     const keys = idKeysOf(body);
     const homes = debitShardsOf(body, shardCount);
-    // No await between the last look and the registration: a request arriving meanwhile would miss this one.
-    for (let waits = this.#othersHolding(keys, homes); waits.length > 0; waits = this.#othersHolding(keys, homes)) await Promise.all(waits);
-    this.#register(keys, homes);
+    const first = firstEvents(keys);
+    const { waits, joined } = this.#register(first, homes);
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
-      this.#unregister(keys);
+      this.#unregister(first, joined);
     };
     try {
+      if (waits.length > 0) await Promise.all(waits);
       const checks = idChecksByShard(body, homes, shardCount);
       const replies = await Promise.all(checks.map((check) => this.#asks[check.shard]!.ask(check.ids)));
       const taken = new Set(repeatedAcrossShards(body, keys, homes));
@@ -72,47 +86,65 @@ export class IdsElsewhereCheck {
     }
   }
 
-  /** What to wait for: requests in flight that hold one of `keys` for another shard than this request's. */
-  #othersHolding(keys: Float64Array, homes: Uint8Array): Promise<void>[] {
+  /**
+   * Holds each distinct key of the request (`first`: key → its first event) for that event's shard; returns the
+   * ends of the groups of earlier requests holding a key for another shard, and the groups this request joined.
+   */
+  #register(first: Map<number, number>, homes: Uint8Array): { waits: Promise<void>[]; joined: Map<number, Group> | null } {
     let waits: Promise<void>[] | null = null;
-    for (let i = 0; i < keys.length; i++) {
-      const held = this.#inFlight.get(keys[i]!);
-      if (held === undefined || held % shardsMax === homes[i]) continue;
-      let waiter = this.#waiters.get(keys[i]!);
-      if (waiter === undefined) {
-        let end!: () => void;
-        const ended = new Promise<void>((resolve) => (end = resolve));
-        waiter = { ended, end };
-        this.#waiters.set(keys[i]!, waiter);
-      }
-      (waits ??= []).push(waiter.ended);
-    }
-    return waits ?? [];
-  }
-
-  #register(keys: Float64Array, homes: Uint8Array): void {
-    for (let i = 0; i < keys.length; i++) {
-      const held = this.#inFlight.get(keys[i]!);
-      // A key this request holds twice (or a same-shard request holds too) keeps its first shard.
-      this.#inFlight.set(keys[i]!, held === undefined ? shardsMax + homes[i]! : held + shardsMax);
-    }
-  }
-
-  #unregister(keys: Float64Array): void {
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const held = this.#inFlight.get(key)!;
-      if (held >= 2 * shardsMax) {
-        this.#inFlight.set(key, held - shardsMax);
+    let joined: Map<number, Group> | null = null;
+    for (const [key, event] of first) {
+      const home = homes[event]!;
+      const held = this.#inFlight.get(key);
+      if (held === undefined) {
+        this.#inFlight.set(key, shardsMax + home);
         continue;
       }
-      this.#inFlight.delete(key);
-      const waiter = this.#waiters.get(key);
-      if (waiter === undefined) continue;
-      this.#waiters.delete(key);
-      waiter.end();
+      if (typeof held === 'number' && held % shardsMax === home) {
+        this.#inFlight.set(key, held + shardsMax);
+        continue;
+      }
+      const groups = typeof held === 'number' ? [newGroup(held % shardsMax, Math.floor(held / shardsMax))] : held;
+      if (typeof held === 'number') this.#inFlight.set(key, groups);
+      const last = groups[groups.length - 1]!;
+      const group = last.shard === home ? last : newGroup(home, 0);
+      if (group !== last) groups.push(group);
+      group.requests++;
+      (joined ??= new Map()).set(key, group);
+      for (const earlier of groups) if (earlier !== group && earlier.shard !== home) (waits ??= []).push(earlier.ended);
+    }
+    return { waits: waits ?? [], joined };
+  }
+
+  #unregister(first: Map<number, number>, joined: Map<number, Group> | null): void {
+    for (const key of first.keys()) {
+      const held = this.#inFlight.get(key)!;
+      if (typeof held === 'number') {
+        if (held >= 2 * shardsMax) this.#inFlight.set(key, held - shardsMax);
+        else this.#inFlight.delete(key);
+        continue;
+      }
+      // Held as a number when this request came, and made groups since: its share is in the first group.
+      const group = joined?.get(key) ?? held[0]!;
+      if (--group.requests > 0) continue;
+      group.end();
+      held.splice(held.indexOf(group), 1);
+      if (held.length === 0) this.#inFlight.delete(key);
     }
   }
+}
+
+function newGroup(shard: number, requests: number): Group {
+  let end!: () => void;
+  const ended = new Promise<void>((resolve) => (end = resolve));
+  return { shard, requests, ended, end };
+}
+
+/** Each distinct key of `keys` and the first event that carries it. */
+function firstEvents(keys: Float64Array): Map<number, number> {
+  const first = new Map<number, number>();
+  for (let i = 0; i < keys.length; i++) if (!first.has(keys[i]!)) first.set(keys[i]!, i);
+  return first;
 }
 
 /**
