@@ -55,7 +55,8 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   if (duplicate !== undefined) return duplicate;
   // Another shard holds this id (the router asked them all before sending it here): the fields differ there, since
   // a transfer with the same ones would have come to the same shard. Not remembered: the id is that shard's.
-  if ((view.getUint16(at + T.flags, true) & transferIdTakenElsewhere) !== 0) return ResultCode.exists_with_different_fields;
+  const flags = view.getUint16(at + T.flags, true);
+  if ((flags & transferIdTakenElsewhere) !== 0) return ResultCode.exists_with_different_fields;
   // Every account in the table lives on this shard. The route plan sends a transfer to its debit
   // account's shard; a credit account routing elsewhere makes it a cross-shard transfer.
   const debit = state.accounts.slotAt(view, at + T.debitAccountId);
@@ -79,7 +80,7 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   }
   // Validated (accounts_must_be_different; a caller never names a transit account).
   assert(debit !== credit, 'a posting has two different accounts');
-  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  const kind = flags & transferKindFlags;
   const ownerStatus = isSliceIdAt(view, at + T.debitAccountId) ? sliceOwnerStatus(state, debit, view, at, location) : 0;
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below (which
   // also decides a remote payee's and a slice owner's status: the number path reads only the slots').

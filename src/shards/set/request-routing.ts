@@ -129,12 +129,14 @@ export class RequestRouting {
     let marked: { body: Uint8Array; release: () => void };
     let run: Promise<Uint8Array>;
     try {
+      const plan = planRoute(WireOperation.create_transfers, body, this.#hosts.length);
       // Refused now when it would be at admission: the shards are not asked about ids for a request they cannot take.
-      if (this.#hosts.length > 1) this.#refuseIfFull(WireOperation.create_transfers, planRoute(WireOperation.create_transfers, body, this.#hosts.length));
+      if (this.#hosts.length > 1) this.#refuseIfFull(WireOperation.create_transfers, plan);
       marked = await this.#idsElsewhere.mark(body);
       await previousStarted;
-      // Its parts are handed to the shards (coalescers) synchronously, before the next request may start.
-      run = this.#execute(WireOperation.create_transfers, marked.body);
+      // Its parts are handed to the shards (coalescers) synchronously, before the next request may start. The plan
+      // holds unless an event was marked (then the body is a marked copy, planned again).
+      run = this.#execute(WireOperation.create_transfers, marked.body, marked.body === body ? plan : undefined);
     } finally {
       started();
     }
@@ -173,9 +175,9 @@ export class RequestRouting {
     }
   }
 
-  async #execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
+  async #execute(operation: number, body: Uint8Array, planned?: RoutePlan): Promise<Uint8Array> {
     if (this.#shutdown.begun) throw errors.shuttingDown();
-    const plan = planRoute(operation, body, this.#hosts.length);
+    const plan = planned ?? planRoute(operation, body, this.#hosts.length);
     this.#admit(operation, plan);
     if (plan.crossChains === null) return mergeReplies(plan, await Promise.all(plan.requests.map((request) => this.#run(operation, request, plan.eventCount))));
     // Counted from here, before any part runs: one refused is refused whole, and the coordinator's queue

@@ -24,8 +24,9 @@ import { quietCommitFailure, storageFailure } from '../storage/commit-failures.j
 import { IdIndex } from './id-index.js';
 
 /**
- * Layout of the store, checked on open; bumped when entries or meta change meaning. The format a store is created with. 2: entries cut in 4,072-byte pieces (entry-pieces.ts, piecesFormat2).
- * Format 1 (16 KiB pieces) is still read and written: a store keeps the format it was created with.
+ * The layout a new store is created with, checked on open; bumped when entries or meta change meaning.
+ * 2: entries cut in 4,072-byte pieces (entry-pieces.ts, piecesFormat2). Format 1 (16 KiB pieces) is still read and
+ * written: a store keeps the format it was created with.
  */
 export const journalFormatVersion = 2;
 /** Every format this build opens, and how each cuts its entries. */
