@@ -22,13 +22,11 @@ export const shardsCompared = 4;
 export interface Divergences {
   /** A payee whose credit limit (credits_must_not_exceed_debits) the credit may break: checked only on arrival (#4). */
   payeeCreditLimit: boolean;
-  /** A pending transfer whose payee lives on another shard: the hold does not show on the payee (#7). */
-  crossShardHolds: boolean;
   /** One request touching again an account it credited across shards: order and balances after differ (#10, #11). */
   requestOrder: boolean;
 }
 
-export const noDivergences: Divergences = { payeeCreditLimit: false, crossShardHolds: false, requestOrder: false };
+export const noDivergences: Divergences = { payeeCreditLimit: false, requestOrder: false };
 
 export class DivergenceError extends Error {
   constructor(
@@ -254,8 +252,8 @@ function transferEvent(world: World, earlier: readonly TransferInput[]): Transfe
   if (sameLedger.length === 0) return null;
   const payee = pick(world, sameLedger).id;
   if (payeeMayRefuse(world, payee) && !world.divergences.payeeCreditLimit && !sameShard(payer, payee)) return null;
+  // A hold across shards shows on its payee as on one shard (InstructionKind.hold).
   const hold = roll < 0.55;
-  if (hold && !world.divergences.crossShardHolds && !sameShard(payer, payee)) return null;
   return payment(world, payer, payee, amountFor(world), hold ? TransferFlags.pending : 0);
 }
 
@@ -273,13 +271,12 @@ function resentRequest(world: World): Request {
   const others = world.accounts.filter((a) => a.id !== before.debitAccountId && a.ledger === before.ledger);
   // A payer on any shard: ids are unique ledger-wide (core/wire/ids-elsewhere.ts). Where the id was never taken (the
   // first one failed with a code no id is remembered for) the transfer is new, so the switches still hold for it:
-  // a hold or a capped payee across shards, or a reference (post, void, reversal) named from another shard.
+  // a capped payee across shards, or a reference (post, void, reversal) named from another shard.
   const payer = pick(world, others).id;
   const kind = (before.flags ?? 0) & transferKindFlags;
   const acrossToPayee = !sameShard(payer, before.creditAccountId);
   const keptOut =
     (kind !== 0 && kind !== TransferFlags.pending && !sameShard(payer, before.debitAccountId)) ||
-    (kind === TransferFlags.pending && acrossToPayee && !world.divergences.crossShardHolds) ||
     (payeeMayRefuse(world, before.creditAccountId) && acrossToPayee && !world.divergences.payeeCreditLimit);
   return { kind: 'transfers', transfers: [keptOut ? before : { ...before, debitAccountId: payer }] };
 }

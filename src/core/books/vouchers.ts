@@ -11,7 +11,7 @@ import { eventBytes, shardCountMax } from '../limits.js';
 import { JournalEntryKind } from '../operations.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountCode, SystemAccountKind, systemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
-import { InstructionKind, InstructionLayout as I } from '../transit/transit.js';
+import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../transit/transit.js';
 import { TransferFlags, transferKindFlags } from '../types.js';
 import { idKey, idKeyAt, readU128 } from '../u128.js';
 
@@ -164,6 +164,7 @@ function addInboundLines(sums: LineSums, view: DataView, count: number, shardInd
     const trailer = trailerOffset(count, i) - eventBytes;
     const from = view.getUint16(trailer + I.fromShard, true);
     const kind = view.getUint16(trailer + I.kind, true);
+    if (!instructionMovesMoney(kind)) continue; // a hold shown or taken off here moves no money
     assert(view.getUint16(trailer + I.toShard, true) === shardIndex, 'an inbound instruction was addressed to this shard');
     assert(from !== shardIndex && from < shardCount, 'an inbound instruction comes from another shard');
     const ledger = view.getUint32(at + T.ledger, true);
@@ -371,6 +372,8 @@ function addTransferSubjects(sums: SubjectSums, view: DataView, count: number, s
 function addInboundSubjects(sums: SubjectSums, view: DataView, count: number, codes: AccountCodes): void {
   for (let i = 0; i < count; i++) {
     if (!isOk(view, count, i)) continue;
+    // InstructionLayout offsets count from the record's start; the journal keeps trailers apart.
+    if (!instructionMovesMoney(view.getUint16(trailerOffset(count, i) - eventBytes + I.kind, true))) continue; // holds move no money
     const at = eventOffset(i);
     const ledger = view.getUint32(at + T.ledger, true);
     const low = view.getUint32(at + T.amountEffective, true);

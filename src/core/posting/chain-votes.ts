@@ -74,6 +74,8 @@ export function applyPrepare(context: LedgerContext, entry: Uint8Array, header: 
   assert(isWriteOperation(operation) && count >= 1, `prepare entry ${seq} holds write events`);
   const timestampLast = timestampBase + BigInt(count - 1);
   expireThrough(state, timestampLast);
+  // Holds expiring here may tell other shards (InstructionKind.release): those instructions go with this entry.
+  const stagedByExpiry = state.outbox.stagedCount;
   // The dry run stamps and fills in its copy; the entry keeps the caller's events for the commit.
   const dryHeader = { operation, count, timestampBase, seq, businessDay: header.businessDay };
   const dry = new Uint8Array(journalEntryBytes(operation, count));
@@ -87,7 +89,7 @@ export function applyPrepare(context: LedgerContext, entry: Uint8Array, header: 
   applyDryRun(state, dryView, dryHeader, chainEnds);
   state.undo = null;
   for (let u = undo.length - 1; u >= 0; u--) undo[u]!();
-  assert(state.outbox.stagedCount === 0, 'a dry run leaves no instruction staged');
+  assert(state.outbox.stagedCount === stagedByExpiry, 'a dry run leaves no instruction staged');
   state.assertConservation();
   const from = resultsOffset(count);
   entry.set(dry.subarray(from, from + count * resultBytes), from);
@@ -99,7 +101,7 @@ export function applyPrepare(context: LedgerContext, entry: Uint8Array, header: 
     events: entry.slice(eventOffset(0), eventOffset(count)),
     results: entry.slice(from, from + count * resultBytes),
   };
-  context.advance(seq, timestampLast, null);
+  context.advance(seq, timestampLast, state.outbox.commitStaged());
 }
 
 export function applyAbort(context: LedgerContext, entry: Uint8Array, header: JournalEntryHeader): void {

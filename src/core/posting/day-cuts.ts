@@ -41,5 +41,6 @@ export function applyCut(context: LedgerContext, entry: Uint8Array, header: Jour
   context.closedLast = closed;
   context.cuts.push({ day: header.businessDay, timestamp: header.timestampBase, seq: header.seq });
   context.businessDay = header.businessDay;
-  context.advance(header.seq, header.timestampBase, null);
+  // Holds expired at the cut may tell other shards (InstructionKind.release): those instructions go with the cut.
+  context.advance(header.seq, header.timestampBase, state.outbox.commitStaged());
 }

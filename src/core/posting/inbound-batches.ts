@@ -7,7 +7,7 @@ import { eventOffset, trailerOffset } from './journal-entry.js';
 import type { LedgerContext, WrittenEntry } from './ledger-context.js';
 import { eventBytes, transitDeliveryInstructionsMax } from '../limits.js';
 import { JournalEntryKind } from '../operations.js';
-import { InboundStatus, InstructionKind, InstructionLayout as I } from '../transit/transit.js';
+import { InboundStatus, InstructionLayout as I, isInstructionKind } from '../transit/transit.js';
 
 /** One InboundStatus per instruction of `body`, and the entry of those to apply (null when none). */
 export function writeInboundEntry(context: LedgerContext, body: Uint8Array, nowNs: bigint): { statuses: Uint8Array; written: WrittenEntry | null } {
@@ -37,7 +37,7 @@ function acceptInOrder(context: LedgerContext, body: Uint8Array, statuses: Uint8
     const from = view.getUint16(at + I.fromShard, true);
     assert(from < state.shardCount && from !== state.shardIndex && view.getUint16(at + I.toShard, true) === state.shardIndex, 'instruction addressed here');
     const kind = view.getUint16(at + I.kind, true);
-    assert(kind === InstructionKind.credit || kind === InstructionKind.return, 'instruction kind known');
+    assert(isInstructionKind(kind), 'instruction kind known');
     const pairSeq = Number(view.getBigUint64(at + I.pairSeq, true));
     const expected = next.get(from) ?? state.inboundApplied[from]! + 1;
     if (pairSeq < expected) statuses[i] = InboundStatus.duplicate;

@@ -8,7 +8,7 @@ import { assert } from '../assert.js';
 import { withDetail } from './account-operations.js';
 import { StatusBits } from '../accounts/account-table.js';
 import { TransferLayout as T } from '../layout.js';
-import type { LedgerState } from './ledger-state.js';
+import type { CreditHold, LedgerState } from './ledger-state.js';
 import { ResultCode } from '../result-codes.js';
 import { SystemAccountKind, isSuspenseIdAt, systemAccountSlot, writeSystemAccountId } from '../accounts/system-accounts.js';
 import { InstructionKind } from '../transit/transit.js';
@@ -37,7 +37,9 @@ export function applyInstruction(state: LedgerState, view: DataView, at: number,
   assert(amount > 0n && amount <= amountMax, 'an instruction moves 1..amountMax');
   assert(!state.inChain, 'instructions are never part of a linked chain');
   if (instruction.kind === InstructionKind.credit) return applyCredit(state, view, at, instruction.fromShard, amount, location, out);
-  assert(instruction.kind === InstructionKind.return, 'instruction kind is credit or return');
+  if (instruction.kind === InstructionKind.hold) return applyHold(state, view, at, instruction.fromShard, amount, location, out);
+  if (instruction.kind === InstructionKind.release) return applyRelease(state, view, at, location, out);
+  assert(instruction.kind === InstructionKind.return, 'instruction kind is credit, hold, release or return');
   return applyReturn(state, view, at, instruction, amount, location, out);
 }
 
@@ -45,6 +47,9 @@ function applyCredit(state: LedgerState, view: DataView, at: number, from: numbe
   const ledger = view.getUint32(at + T.ledger, true);
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
   const transit = systemAccountSlot(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true));
+  // A post closes the hold shown here (if it was: not a hold refused on arrival, nor one opened before holds were
+  // shown), whether or not its credit can land: on the payer's shard the hold is closed either way.
+  if ((view.getUint16(at + T.flags, true) & transferKindFlags) === TransferFlags.post_pending) takeOffShownHold(state, idKeyAt(view, at + T.pendingId));
   const refused = creditRefusal(state, payee, ledger, amount) ?? (state.fits('debitsPosted', transit, amount) ? undefined : ResultCode.balance_overflow);
   if (refused !== undefined) {
     stageReturn(state, view, at, from, refused, amount);
@@ -85,6 +90,72 @@ function applyReturn(state: LedgerState, view: DataView, at: number, instruction
   undoReversedOfReturnedReversal(state, view, at, amount);
   recordHistory(state, transit, payer, location, out);
   return withDetail(ResultCode.ok, destination);
+}
+
+/**
+ * A hold opened on the payer's shard, shown on the payee here so that its balances read as on one shard: the payee's
+ * creditsPending against this shard's transit-in half (debitsPending). A payee that refuses it (a credit limit; the
+ * payer's shard checked the rest in the account directory) is left as it was: the hold then shows only on the
+ * payer's side, as holds did before, and its post lands as a plain credit (or comes back, as such credits do).
+ */
+function applyHold(state: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
+  const ledger = view.getUint32(at + T.ledger, true);
+  const payee = state.accounts.slotAt(view, at + T.creditAccountId);
+  const transit = systemAccountSlot(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true));
+  const refused = holdRefusal(state, payee, ledger, amount) ?? (state.fits('debitsPending', transit, amount) ? undefined : ResultCode.balance_overflow);
+  if (refused !== undefined) return refused;
+  assert(payee !== transit, 'a hold is shown on another account than the transit account');
+  const key = idKeyAt(view, at + T.id);
+  assert(!state.creditHolds.has(key), 'a hold is shown once');
+  state.move('debitsPending', transit, amount);
+  state.move('creditsPending', payee, amount);
+  state.creditHolds.set(key, { payeeSlot: payee, transitSlot: transit, amount });
+  // Indexed like a credit: a reversal naming the hold then finds it (original_not_reversible, as on one shard).
+  if (!state.inbound.hasAt(view, at + T.id)) state.inbound.setAt(view, at + T.id, location);
+  recordHistory(state, transit, payee, location, out);
+  return ResultCode.ok;
+}
+
+/**
+ * A hold shown here was voided (the record is the void: in the payee's history, as on one shard) or expired (the
+ * record is the hold: an expiry is in no history). One never shown here answers pending_not_found and moves nothing.
+ */
+function applyRelease(state: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
+  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  assert(kind === TransferFlags.void_pending || kind === TransferFlags.pending, 'a release is of a void or an expired hold');
+  const voids = kind === TransferFlags.void_pending;
+  const shown = takeOffShownHold(state, idKeyAt(view, at + (voids ? T.pendingId : T.id)));
+  if (shown === undefined) return ResultCode.pending_not_found;
+  assert(shown.amount === view.getBigUint64(at + T.amountEffective, true), 'a release takes off the whole hold');
+  if (voids) recordHistory(state, shown.transitSlot, shown.payeeSlot, location, out);
+  return ResultCode.ok;
+}
+
+/** Takes the shown hold `key` off its payee and transit half; returns it, or undefined when none is shown. */
+function takeOffShownHold(state: LedgerState, key: string): CreditHold | undefined {
+  const shown = state.creditHolds.get(key);
+  if (shown === undefined) return undefined;
+  state.move('debitsPending', shown.transitSlot, -shown.amount);
+  state.move('creditsPending', shown.payeeSlot, -shown.amount);
+  state.creditHolds.delete(key);
+  return shown;
+}
+
+/** Why the account at `slot` cannot be shown a hold of `amount` now (one shard's checks of a pending credit), or undefined. */
+function holdRefusal(state: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
+  assert(amount > 0n, 'a hold to show is positive');
+  const accounts = state.accounts;
+  if (slot < 0) return ResultCode.account_not_found;
+  if (accounts.ledgerOf(slot) !== ledger) return ResultCode.ledger_mismatch;
+  if ((accounts.statusOf(slot) & StatusBits.closed) !== 0) return ResultCode.account_closed;
+  if ((accounts.statusOf(slot) & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
+  if ((accounts.flagsOf(slot) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
+    if (state.creditsAccepted(slot) + accounts.balance('creditsPending', slot) + amount > accounts.balance('debitsPosted', slot)) {
+      return ResultCode.credits_exceed_debits;
+    }
+  }
+  if (!state.fits('creditsPending', slot, amount)) return ResultCode.balance_overflow;
+  return undefined;
 }
 
 /** Why the account at `slot` cannot be credited `amount` now, or undefined. */

@@ -21,13 +21,14 @@ import { shardCountMax } from '../limits.js';
 import { InboundBuffer } from '../hot/hot-inbound.js';
 import { CheckpointReader, CheckpointWriter } from './checkpoint-bytes.js';
 import type { ClosedDay, LedgerContext, PreparedGroup } from './ledger-context.js';
-import type { FreezeHold, LedgerState, PendingHold } from './ledger-state.js';
+import type { CreditHold, FreezeHold, LedgerState, PendingHold } from './ledger-state.js';
 import { isOpenHold } from './transfer-posting.js';
 
 /** The body's format; a restore refuses any other (a checkpoint is rebuilt from the journal, never migrated). */
 // 3: the holds section keeps open holds only (no status, no amount posted: closed holds are read back from the
 // journal, core/posting/hold-outcomes.ts).
-export const ledgerCheckpointFormat = 3;
+// 4: the holds section also keeps the holds of other shards shown here (creditHolds).
+export const ledgerCheckpointFormat = 4;
 
 /** Section tags, in body order. */
 export const CheckpointSection = {
@@ -219,6 +220,11 @@ function writeHolds(w: CheckpointWriter, state: LedgerState): void {
     w.u128(hold.amount);
     w.u128(hold.expiresAtNs);
   });
+  writeIdMap(w, state.creditHolds, (shown: CreditHold) => {
+    w.f64(shown.payeeSlot);
+    w.f64(shown.transitSlot);
+    w.u128(shown.amount);
+  });
   writeIdMap(w, state.freezes, (freeze: FreezeHold) => {
     w.f64(freeze.slot);
     w.u128(freeze.remaining);
@@ -236,6 +242,7 @@ function readHolds(r: CheckpointReader, state: LedgerState): void {
     amount: r.u128(),
     expiresAtNs: r.u128(),
   }));
+  readIdMap(r, state.creditHolds, () => ({ payeeSlot: r.count(), transitSlot: r.count(), amount: r.u128() }));
   readIdMap(r, state.freezes, () => ({ slot: r.count(), remaining: r.u128() }));
   readIdMap(r, state.reversed, () => r.u128());
   readIdMap(r, state.returned, () => r.count());

@@ -52,6 +52,16 @@ export interface PendingHold {
   expiresAtNs: bigint;
 }
 
+/**
+ * A hold opened on another shard for an account of this one, shown here (InstructionKind.hold) until its post,
+ * void or expiry arrives: the payee's creditsPending and this shard's transit-in debitsPending carry it.
+ */
+export interface CreditHold {
+  payeeSlot: number;
+  transitSlot: number;
+  amount: bigint;
+}
+
 export interface FreezeHold {
   slot: number;
   remaining: bigint;
@@ -90,6 +100,8 @@ export class LedgerState {
   readonly pendings = new IdMap<PendingHold>();
   /** Closed holds: the pending transfer's id → location of the post_pending/void_pending that closed it. */
   readonly resolutions: IdCache;
+  /** Holds of other shards shown on accounts of this one, by the pending transfer's id: open ones only. */
+  readonly creditHolds = new IdMap<CreditHold>();
   readonly freezes = new IdMap<FreezeHold>();
   readonly reversed = new IdMap<bigint>();
   /** Cross-shard transfers credited here (id → location of the applied instruction), for reversals. */
@@ -434,6 +446,10 @@ export class LedgerState {
     for (const [, hold] of this.pendings.entries()) {
       pending.set(hold.debitSlot, (pending.get(hold.debitSlot) ?? 0n) + hold.amount);
       pendingCredits.set(hold.creditSlot, (pendingCredits.get(hold.creditSlot) ?? 0n) + hold.amount);
+    }
+    for (const [, shown] of this.creditHolds.entries()) {
+      pending.set(shown.transitSlot, (pending.get(shown.transitSlot) ?? 0n) + shown.amount);
+      pendingCredits.set(shown.payeeSlot, (pendingCredits.get(shown.payeeSlot) ?? 0n) + shown.amount);
     }
     const frozen = new Map<number, bigint>();
     for (const [, freeze] of this.freezes.entries()) frozen.set(freeze.slot, (frozen.get(freeze.slot) ?? 0n) + freeze.remaining);

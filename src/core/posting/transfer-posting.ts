@@ -91,8 +91,16 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
   if (kind === TransferFlags.post_pending || kind === TransferFlags.void_pending) resolveHold(state, view, at, location);
   recordHistory(state, debit, credit, location, out);
-  if (creditShard !== state.shardIndex && movesMoney(kind)) emitCredit(state, creditShard, view, at);
+  if (creditShard !== state.shardIndex) emitInstruction(state, creditShard, instructionFor(kind), view, at);
   return ResultCode.ok;
+}
+
+/** What the payee's shard is told of a cross-shard transfer of `kind`: money moved, a hold opened, or one voided. */
+function instructionFor(kind: number): number {
+  if (movesMoney(kind)) return InstructionKind.credit; // a post also closes the hold it shows there
+  if (kind === TransferFlags.pending) return InstructionKind.hold;
+  assert(kind === TransferFlags.void_pending, 'a transfer kind moves money, opens a hold or voids one');
+  return InstructionKind.release;
 }
 
 /** The stateful checks and balance moves of any kind of transfer, in BigInt; writes the effective amount. */
@@ -113,10 +121,10 @@ function movesMoney(kind: number): boolean {
 }
 
 /** Debit first, credit after: the credit shard's instruction is journaled with this entry. */
-function emitCredit(state: LedgerState, creditShard: number, view: DataView, at: number): void {
-  // The receiver asserts the same (applyInstruction): a credit in transit is never empty.
-  assert(!isZeroU64At(view, at + T.amountEffective), 'a cross-shard credit carries its effective amount');
-  state.outbox.stage(creditShard, state.shardIndex, InstructionKind.credit, ResultCode.ok, view, at);
+function emitInstruction(state: LedgerState, creditShard: number, kind: number, view: DataView, at: number): void {
+  // The receiver asserts the same (applyInstruction): an instruction is never empty.
+  assert(!isZeroU64At(view, at + T.amountEffective), 'a cross-shard instruction carries its effective amount');
+  state.outbox.stage(creditShard, state.shardIndex, kind, ResultCode.ok, view, at);
   if (state.inChain) state.onUndo(() => state.outbox.unstageLast());
 }
 
@@ -332,7 +340,21 @@ export function expireHold(state: LedgerState, key: string, expiresAtNs: bigint)
   state.move('creditsPending', hold.creditSlot, -hold.amount);
   // Expired: no longer kept. Its outcome is read back as neither open nor resolved (hold-outcomes.ts).
   state.pendings.delete(key);
+  if (isSystemIdAt(state.accounts.staticsView, hold.creditSlot * accountStaticBytes)) releaseRemoteHold(state, key);
   return true;
+}
+
+const holdIdScratch = new DataView(new ArrayBuffer(16));
+
+/** An expired hold whose payee lives on another shard: that shard shows it (InstructionKind.hold), and takes it off. */
+function releaseRemoteHold(state: LedgerState, key: string): void {
+  for (let i = 0; i < 8; i++) holdIdScratch.setUint16(i * 2, key.charCodeAt(i), true);
+  const location = state.transfers.getAt(holdIdScratch, 0);
+  assert(location >= 0, 'an open hold is a stored pending transfer');
+  const pending = state.record(location);
+  const payeeShard = shardOfIdAt(pending.view, pending.at + T.creditAccountId, state.shardCount);
+  assert(payeeShard !== state.shardIndex, 'a hold held in transit pays an account of another shard');
+  emitInstruction(state, payeeShard, InstructionKind.release, pending.view, pending.at);
 }
 
 /** Appends the posting to both accounts' history and writes their balances after it into the entry. */

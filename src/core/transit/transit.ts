@@ -28,7 +28,27 @@ export const InstructionKind = {
   credit: 1,
   /** The credit was refused: give the amount back to the original payer (the record's credit account). */
   return: 2,
+  /**
+   * A hold (pending transfer) opened for the record's credit account: show it there as creditsPending, against the
+   * receiver's transit-in half (debitsPending). Moves no posted money; the payer's shard keeps the hold itself.
+   */
+  hold: 3,
+  /**
+   * A hold shown on the receiver was voided (the record is the void) or expired (the record is the hold): take it
+   * off again. A post needs no release: its credit instruction closes the hold it names.
+   */
+  release: 4,
 } as const;
+
+/** Whether instructions of `kind` move posted money through the transit accounts (holds and releases do not). */
+export function instructionMovesMoney(kind: number): boolean {
+  return kind === InstructionKind.credit || kind === InstructionKind.return;
+}
+
+/** Whether `kind` is an instruction kind this build applies. */
+export function isInstructionKind(kind: number): boolean {
+  return kind >= InstructionKind.credit && kind <= InstructionKind.release;
+}
 
 /** What a receiver says about each instruction it was handed (not journaled: only applied ones are). */
 export const InboundStatus = {
@@ -82,8 +102,8 @@ export class Outbox {
   /** Stages one instruction of the current batch for `peer` and gives it the peer's next pair sequence. */
   stage(peer: number, from: number, kind: number, reason: number, record: DataView, recordAt: number): void {
     assert(peer !== from && peer >= 0 && peer < shardCountMax, 'an instruction goes to another shard');
-    // A credit moves money on; a return carries the code that refused the credit.
-    assert(kind === InstructionKind.credit ? reason === ResultCode.ok : kind === InstructionKind.return && reason !== ResultCode.ok, 'an instruction is a credit, or a return with its reason');
+    // A credit, hold or release carries no reason; a return carries the code that refused the credit.
+    assert(kind === InstructionKind.return ? reason !== ResultCode.ok : isInstructionKind(kind) && reason === ResultCode.ok, 'an instruction is a credit, hold or release, or a return with its reason');
     if ((this.#stagedCount + 1) * InstructionLayout.bytes > this.#staged.byteLength) this.#grow();
     const at = this.#stagedCount * InstructionLayout.bytes;
     this.#staged.set(new Uint8Array(record.buffer, record.byteOffset + recordAt, eventBytes), at);

@@ -12,7 +12,7 @@ import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountKind, isSystemIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
-import { InstructionKind, InstructionLayout as I } from '../transit/transit.js';
+import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../transit/transit.js';
 import { TransferFlags, transferKindFlags } from '../types.js';
 import { readU128, viewOf } from '../u128.js';
 
@@ -91,6 +91,14 @@ const recountSlotsInitial = 1024;
  * transfer records name each account (its history nodes). Fed entry by entry right after the ledger
  * replayed each (so the accounts an entry opens exist); compared with the balances at the end.
  */
+/** The two accounts a successful record names on this shard, whether it moves posted money, and whether both histories hold it. */
+interface PostingSides {
+  debit: number;
+  credit: number;
+  movesPosted: boolean;
+  inHistory: boolean;
+}
+
 export class PostedRecount {
   #debits = new BigUint64Array(recountSlotsInitial);
   #credits = new BigUint64Array(recountSlotsInitial);
@@ -120,8 +128,10 @@ export class PostedRecount {
       }
       if (operation === JournalEntryKind.create_transfers) this.transfers++;
       else this.inbound++;
-      this.#nodes[sides.debit]!++;
-      this.#nodes[sides.credit]!++;
+      if (sides.inHistory) {
+        this.#nodes[sides.debit]!++;
+        this.#nodes[sides.credit]!++;
+      }
       if (!sides.movesPosted) continue;
       const amount = view.getBigUint64(at + T.amountEffective, true);
       this.#debits[sides.debit] = this.#debits[sides.debit]! + amount;
@@ -181,23 +191,25 @@ export class PostedRecount {
     return { problems, accountsChecked: slots.size, sampled };
   }
 
-  #transferSides(state: LedgerState, view: DataView, at: number, ledger: number): { debit: number; credit: number; movesPosted: boolean } {
+  #transferSides(state: LedgerState, view: DataView, at: number, ledger: number): PostingSides {
     const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
     const movesPosted = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
     const debit = state.accounts.slotAt(view, at + T.debitAccountId);
     const creditShard = state.shardCount === 1 ? state.shardIndex : shardOfIdAt(view, at + T.creditAccountId, state.shardCount);
     // A payee on another shard: the transit-out half of this pair took the credit here.
     const credit = creditShard === state.shardIndex ? state.accounts.slotAt(view, at + T.creditAccountId) : this.#systemSlot(state, SystemAccountKind.transitOut, ledger, creditShard);
-    return { debit, credit, movesPosted };
+    return { debit, credit, movesPosted, inHistory: true };
   }
 
-  #inboundSides(state: LedgerState, view: DataView, count: number, index: number, ledger: number): { debit: number; credit: number; movesPosted: boolean } {
+  #inboundSides(state: LedgerState, view: DataView, count: number, index: number, ledger: number): PostingSides {
     const trailer = trailerOffset(count, index) - eventBytes; // InstructionLayout offsets count from the record
     const from = view.getUint16(trailer + I.fromShard, true);
-    const isCredit = view.getUint16(trailer + I.kind, true) === InstructionKind.credit;
-    // A credit debits transit-in (from → here), a return transit-out (here → from); the record's credit account takes it.
-    const debit = this.#systemSlot(state, isCredit ? SystemAccountKind.transitIn : SystemAccountKind.transitOut, ledger, from);
-    return { debit, credit: state.accounts.slotAt(view, eventOffset(index) + T.creditAccountId), movesPosted: true };
+    const kind = view.getUint16(trailer + I.kind, true);
+    // A credit (or a hold shown, or taken off) debits transit-in (from → here), a return transit-out (here → from);
+    // the record's credit account takes it. Holds move no posted money; an expiry's release is in no history.
+    const debit = this.#systemSlot(state, kind === InstructionKind.return ? SystemAccountKind.transitOut : SystemAccountKind.transitIn, ledger, from);
+    const expiry = kind === InstructionKind.release && (view.getUint16(eventOffset(index) + T.flags, true) & transferKindFlags) === TransferFlags.pending;
+    return { debit, credit: state.accounts.slotAt(view, eventOffset(index) + T.creditAccountId), movesPosted: instructionMovesMoney(kind), inHistory: !expiry };
   }
 
   #systemSlot(state: LedgerState, kind: SystemAccountKindNumber, ledger: number, peer: number): number {

@@ -6,7 +6,7 @@
 // Zero in flight means the two halves cancel. Pure.
 
 import { SystemAccountKind } from '../accounts/system-accounts.js';
-import { InstructionKind } from '../transit/transit.js';
+import { InstructionKind, instructionMovesMoney } from '../transit/transit.js';
 
 /** One transit half on its shard: out-half (kind 1) of pair shard → peer, or in-half (kind 2) of peer → shard. */
 export interface TransitHalf {
@@ -126,7 +126,7 @@ function markProblems(sender: ShardTransit, receiver: ShardTransit): string[] {
 function addInFlight(sender: ShardTransit, receiver: ShardTransit, rowAt: (ledger: number, from: number, to: number) => TransitPairRow): void {
   const applied = receiver.applied[sender.shard] ?? 0;
   for (const r of sender.retained) {
-    if (r.to !== receiver.shard || r.pairSeq <= applied) continue;
+    if (r.to !== receiver.shard || r.pairSeq <= applied || !instructionMovesMoney(r.kind)) continue; // holds move no posted money
     const isReturn = r.kind === InstructionKind.return;
     rowAt(r.ledger, isReturn ? receiver.shard : sender.shard, isReturn ? sender.shard : receiver.shard).inFlight += r.amount;
   }

@@ -9,7 +9,7 @@ import { assert } from '../../core/assert.js';
 import type { InFlightAmount } from '../../core/books/day-report.js';
 import { transitDeliveryInstructionsMax } from '../../core/limits.js';
 import { TransferLayout } from '../../core/layout.js';
-import { InboundStatus, InstructionKind, InstructionLayout } from '../../core/transit/transit.js';
+import { InboundStatus, InstructionKind, InstructionLayout, instructionMovesMoney } from '../../core/transit/transit.js';
 import { peerMarkBytes } from '../shard/shard-loop.js';
 import { DelaySamples } from '../shard/delay-samples.js';
 import { ShardControl, type ShardControlNumber } from '../shard/shard-messages.js';
@@ -205,7 +205,9 @@ export class TransitRelay {
             const pairSeq = chunk.first + k;
             if (pairSeq <= low || pairSeq > high) continue;
             const at = k * InstructionLayout.bytes;
-            const isReturn = view.getUint16(at + InstructionLayout.kind, true) === InstructionKind.return;
+            const kind = view.getUint16(at + InstructionLayout.kind, true);
+            if (!instructionMovesMoney(kind)) continue; // a hold shown or taken off moves no posted money
+            const isReturn = kind === InstructionKind.return;
             const ledger = view.getUint32(at + TransferLayout.ledger, true);
             // A return travels to → from of the payer's pair: it counts against the pair it came back on.
             const payerShard = isReturn ? to : from;
