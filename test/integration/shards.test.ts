@@ -189,6 +189,28 @@ describe('startShards', () => {
     expect(decodeHistoryEntries(await history).map((e) => e.transfer.id)).toEqual([101n]);
   });
 
+  it('shows a cross-shard hold on its payee to a read sent right after the ok, refuses its close, and takes it off when it expires', async () => {
+    const set = await start();
+    const [payer] = accountsOn(0, 1);
+    const [payee] = accountsOn(1, 1);
+    await set.execute(Operation.create_accounts, encodeAccounts([payer!, payee!].map((id) => ({ id, ledger: 1, code: 1 }))));
+    await set.transit.pause();
+    const hold = encodeTransfers([{ id: 102n, debitAccountId: payer!, creditAccountId: payee!, amount: 7n, ledger: 1, code: 1, flags: 2, timeoutSeconds: 2 }]);
+    expect(decodeResults(await set.execute(Operation.create_transfers, hold)).map((r) => r.result)).toEqual(['ok']);
+    const read = set.execute(Operation.lookup_accounts, encodeIds([payee!]));
+    const closing = set.execute(Operation.account_operations, encodeAccountOperations([{ id: 51n, accountId: payee!, kind: 'close' }]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    set.transit.resume();
+    // As on one shard: the hold shows on the payee at once, and an account with a pending credit does not close.
+    expect(decodeAccountStates(await read)[0]).toMatchObject({ creditsPending: 7n, creditsPosted: 0n });
+    expect(decodeResults(await closing).map((r) => [r.result, r.reason])).toEqual([['close_refused', 'pending_balance']]);
+    // The payer's shard expires it on its own ticker; the release reaches the payee with the relay's next reconcile.
+    const payeeAccount = async () => decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([payee!])))[0]!;
+    await vi.waitFor(async () => expect(await payeeAccount()).toMatchObject({ creditsPending: 0n }), { timeout: 8000, interval: 100 });
+    expect(decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([102n])))[0]!.status).toBe('pending_expired');
+    expect(set.transitStats().returned).toBe(0);
+  });
+
   it('joins the single transfers sent in one turn into shard batches, each caller with its own answer', async () => {
     const set = await start();
     await createAccounts(set);

@@ -171,15 +171,23 @@ describe('cross-shard transfers', () => {
     expect(inFlight(c)).toBe(0n);
   });
 
-  test('two-phase across shards: the hold stays on the payer shard; only the post sends a credit', () => {
+  test('two-phase across shards: the hold shows on the payee as on one shard, the post moves it, the void takes it off', () => {
     const c = world();
     expect(
       c.createTransfers([transfer(10n, payer, payee, 40n, { flags: TransferFlags.pending }), transfer(11n, payer, payee, 20n, { flags: TransferFlags.pending })]),
     ).toEqual(['ok', 'ok']);
-    c.collect();
-    expect(c.queued).toBe(0);
     expect(c.account(payer)).toMatchObject({ debitsPending: 60n });
     expect(c.account(transitOut)).toMatchObject({ creditsPending: 60n });
+    c.settle();
+    // The payee shows both holds; its shard's transit-in half carries them (pending debits = pending credits there).
+    expect(c.account(payee)).toMatchObject({ creditsPending: 60n, creditsPosted: 0n });
+    expect(c.shards[1]!.lookupAccounts([transitIn])[0]).toMatchObject({ debitsPending: 60n, debitsPosted: 0n });
+    expect(c.shards[1]!.history({ accountId: payee }).map((e) => [e.transfer.id, e.balanceAfter.creditsPending])).toEqual([
+      [10n, 40n],
+      [11n, 60n],
+    ]);
+    c.restart(1); // the shown holds replay
+    expect(c.account(payee)).toMatchObject({ creditsPending: 60n });
     expect(
       c.createTransfers([
         transfer(12n, payer, payee, 25n, { flags: TransferFlags.post_pending, pendingId: 10n }),
@@ -190,9 +198,69 @@ describe('cross-shard transfers', () => {
     expect(balance(c, payer)).toBe(75n);
     expect(balance(c, payee)).toBe(25n);
     expect(c.account(payer)).toMatchObject({ debitsPending: 0n });
+    expect(c.account(payee)).toMatchObject({ creditsPending: 0n, creditsPosted: 25n });
+    expect(c.shards[1]!.lookupAccounts([transitIn])[0]).toMatchObject({ debitsPending: 0n, debitsPosted: 25n });
+    // The post and the void are in the payee's history with its balances after them, as on one shard.
+    expect(c.shards[1]!.history({ accountId: payee }).map((e) => [e.transfer.id, e.balanceAfter.creditsPending, e.balanceAfter.creditsPosted])).toEqual([
+      [10n, 40n, 0n],
+      [11n, 60n, 0n],
+      [12n, 20n, 25n],
+      [13n, 0n, 25n],
+    ]);
     expect(inFlight(c)).toBe(0n);
     c.restart(0);
     c.restart(1);
+  });
+
+  test('a cross-shard hold that expires is taken off its payee too, and never shows in its history', () => {
+    const c = world();
+    expect(c.createTransfers([pending(10n, payer, payee, 40n, 5)])).toEqual(['ok']);
+    c.settle();
+    expect(c.account(payee)).toMatchObject({ creditsPending: 40n });
+    c.shards[1]!.checkpoint(); // the shown hold is in the checkpoint, and comes back from it
+    c.restart(1);
+    expect(c.account(payee)).toMatchObject({ creditsPending: 40n });
+    for (const shard of c.shards) shard.advanceSeconds(6);
+    expect(c.shards[0]!.expireDue()).toBe(true);
+    c.settle();
+    expect(c.account(payer)).toMatchObject({ debitsPending: 0n });
+    expect(c.account(payee)).toMatchObject({ creditsPending: 0n, creditsPosted: 0n });
+    expect(c.shards[1]!.lookupAccounts([transitIn])[0]).toMatchObject({ debitsPending: 0n });
+    expect(c.shards[1]!.history({ accountId: payee }).map((e) => e.transfer.id)).toEqual([10n]);
+    expect(c.createTransfers([post(11n, pending(10n, payer, payee, 40n, 5))])).toEqual(['pending_expired']);
+    c.restart(0);
+    c.restart(1);
+    expect(c.account(payee)).toMatchObject({ creditsPending: 0n });
+  });
+
+  test('a payee with a shown hold cannot close, and a reversal naming the hold finds it not reversible, as on one shard', () => {
+    const c = world();
+    const hold = pending(10n, payer, payee, 40n);
+    expect(c.createTransfers([hold])).toEqual(['ok']);
+    c.settle();
+    expect(c.accountOperations([{ id: 500n, accountId: payee, kind: 'close' }])).toEqual(['close_refused:pending_balance']);
+    expect(c.createTransfers([transfer(11n, payee, payer, 1n, { flags: TransferFlags.reversal, pendingId: 10n })])).toEqual(['original_not_reversible']);
+    expect(c.createTransfers([voidHold(12n, hold)])).toEqual(['ok']);
+    c.settle();
+    expect(c.accountOperations([{ id: 501n, accountId: payee, kind: 'close' }])).toEqual(['ok']);
+  });
+
+  test('a hold the payee refuses on arrival is not shown, and its post lands as a plain credit would', () => {
+    const c = world();
+    const capped = idOnShard(1, payee2 + 1n);
+    expect(c.createAccounts([account(capped, { flags: AccountFlags.credits_must_not_exceed_debits })])).toEqual(['ok']);
+    // The credit limit is the payee's balance rule the payer's shard cannot see (issue #14, item 4): refused on arrival.
+    const hold = pending(10n, payer, capped, 40n);
+    expect(c.createTransfers([hold])).toEqual(['ok']);
+    c.settle();
+    expect(c.account(capped)).toMatchObject({ creditsPending: 0n });
+    expect(c.shards[1]!.lookupAccounts([transitIn])[0]?.debitsPending ?? 0n).toBe(0n);
+    expect(c.createTransfers([post(11n, hold)])).toEqual(['ok']);
+    c.settle();
+    // Refused again on arrival, so it comes back (the legacy safety net, counted): the payer has its money.
+    expect(c.transfer(11n, payer)).toMatchObject({ status: 'returned' });
+    expect(balance(c, payer)).toBe(100n);
+    expect(inFlight(c)).toBe(0n);
   });
 
   test('a post or void of a cross-shard hold naming another payee on the payee\'s shard is refused accounts_mismatch', () => {
