@@ -180,7 +180,6 @@ export class LedgerHarness {
     this.outboxAcknowledged[peer] = Math.max(this.outboxAcknowledged[peer] ?? 0, pairSeq);
   }
 
-  /** Lets the ledger expire due holds at the current clock; true when it wrote an entry. */
   /** The shard's hot-inbound tick (automatic marking off unless a policy is given); true when it wrote an entry. */
   applyHotInbound(policy: HotInboundPolicy = { autoMarkCreditsPerSecond: 0, unmarkQuietSeconds: 60 }): boolean {
     const written = this.ledger.applyHotInbound(this.nowNs, policy);
@@ -198,6 +197,7 @@ export class LedgerHarness {
     return true;
   }
 
+  /** Lets the ledger expire due holds at the current clock; true when it wrote an entry. */
   expireDue(): boolean {
     const written = this.ledger.expireDue(this.nowNs);
     if (written === null) return false;
