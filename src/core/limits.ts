@@ -191,6 +191,11 @@ export const transitInstructionsAdmittedMax = 32 * batchEventsMax;
  * `overloaded`, nothing applied, and the read answers with what the shard holds. A relay at saturation lags 1–2.5 s.
  */
 export const creditsLandingWaitMsMax = 10_000;
+/**
+ * Longest a day cut holds transfer requests back while those in flight end and their credits land (the cut is
+ * then made with nothing between shards). Past it the cut goes ahead and reports what was still in flight.
+ */
+export const dayCutQuietMsMax = 5_000;
 
 /** Control tasks one shard host has at once: chain decisions and votes in doubt, the relay's delivery, status,
  * fetch and acknowledgement, status probes, snapshot holds and releases, day cuts, warm-up and close — about a

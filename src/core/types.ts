@@ -43,6 +43,13 @@ export const transferFlagsKnown = 0b111111;
  * (withCallerMarksInvalid), so the bit a shard sees is always the router's.
  */
 export const transferIdTakenElsewhere = 1 << 15;
+/** A flag no caller's transfer may carry (unknown): set beside a caller's own transferIdTakenElsewhere (flags_invalid). */
+export const transferCallerMarkInvalid = 1 << 14;
+
+/** Whether `flags` carry the shard set's mark (transferIdTakenElsewhere), not a caller's forged copy of it. */
+export function isIdTakenElsewhereMark(flags: number): boolean {
+  return (flags & (transferIdTakenElsewhere | transferCallerMarkInvalid)) === transferIdTakenElsewhere;
+}
 /** The flags that choose a transfer's kind: at most one may be set. */
 export const transferKindFlags = 0b111110;
 

@@ -259,8 +259,8 @@ describe('cross-shard linked chains while shard threads are killed', () => {
       if (kind === TransferFlags.pending) {
         if (t!.status !== 'pending') continue; // posted or voided: the post carries what moved
         debit.debitsPending += t!.amount;
-        // A hold stays on the payer's shard: the payee sees it only when it lives there too.
-        if (shardOfId(input.debitAccountId, shardCount) === shardOfId(input.creditAccountId, shardCount)) credit.creditsPending += t!.amount;
+        // A hold shows on its payee wherever it lives (across shards, once its hold instruction landed: settled here).
+        credit.creditsPending += t!.amount;
       } else if (kind !== TransferFlags.void_pending) {
         const amount = t?.amount ?? input.amount; // a post of 0 moved the whole hold
         debit.debitsPosted += amount;

@@ -678,8 +678,8 @@ class Run {
       const state = states.get(t.input.id)!;
       const { id, debitAccountId, creditAccountId, ledger, flags } = t.input;
       expect(state, `transfer ${id}`).toMatchObject({ debitAccountId, creditAccountId, ledger, flags: flags ?? 0 });
-      if (t.kind === TransferFlags.pending) this.bookHold(t, state, books);
-      else if (t.kind === TransferFlags.void_pending) this.bookVoid(t, state, books);
+      if (t.kind === TransferFlags.pending) this.bookHold(t, state, books, history);
+      else if (t.kind === TransferFlags.void_pending) this.bookVoid(t, state, books, history);
       else if (this.bookPayment(t, state, books, history) && t.kind === TransferFlags.reversal) {
         reversedOf.set(t.input.pendingId!, (reversedOf.get(t.input.pendingId!) ?? 0n) + t.effective);
       }
@@ -698,17 +698,29 @@ class Run {
     for (const customer of this.customers) expect(accounts.get(customer.id)!.status, `status of ${customer.id}`).toBe(this.expectedStatus(customer.id));
   }
 
-  /** A hold stays wholly on its payer's shard: pending on the payer and on the credit side (transit-out across shards). */
-  private bookHold(t: Sent, state: TransferState, books: Books): void {
-    const { id, debitAccountId: payer } = t.input;
+  /**
+   * A hold: pending on the payer and on the credit side (transit-out across shards), and across shards also shown on
+   * the payee against its shard's transit-in half, unless the payee refused it on arrival (then in neither history).
+   */
+  private bookHold(t: Sent, state: TransferState, books: Books, history: History): void {
+    const { id, debitAccountId: payer, creditAccountId: payee, ledger } = t.input;
     const creditSide = creditSideOf(t.input);
     books.line(payer, id);
     books.line(creditSide, id);
     expect(state.amount, `hold ${id} amount`).toBe(t.effective);
+    const shown = creditSide !== payee && this.shownOnPayee(t.input, history);
+    if (shown) {
+      books.line(transitInId(ledger, shardOf(payer), shardOf(payee)), id);
+      books.line(payee, id);
+    }
     const closedBy = this.holdClosedBy.get(id);
     if (closedBy === undefined) {
       books.add(payer, 'debitsPending', t.effective);
       books.add(creditSide, 'creditsPending', t.effective);
+      if (shown) {
+        books.add(transitInId(ledger, shardOf(payer), shardOf(payee)), 'debitsPending', t.effective);
+        books.add(payee, 'creditsPending', t.effective);
+      }
       expect(state, `hold ${id}`).toMatchObject({ status: 'pending', amountPosted: 0n });
     } else if (closedBy.kind === TransferFlags.post_pending) {
       expect(state, `hold ${id}`).toMatchObject({ status: 'pending_posted', amountPosted: closedBy.effective });
@@ -717,11 +729,24 @@ class Run {
     }
   }
 
-  /** A void moves nothing (its hold's release is booked with the hold) but shows on both sides' history. */
-  private bookVoid(t: Sent, state: TransferState, books: Books): void {
-    books.line(t.input.debitAccountId, t.input.id);
-    books.line(creditSideOf(t.input), t.input.id);
-    expect(state.status, `void ${t.input.id}`).toBe('posted');
+  /** A void moves nothing (its hold's release is booked with the hold) but shows on both sides' history, and the payee's if the hold showed there. */
+  private bookVoid(t: Sent, state: TransferState, books: Books, history: History): void {
+    const { id, debitAccountId: payer, creditAccountId: payee, ledger } = t.input;
+    books.line(payer, id);
+    books.line(creditSideOf(t.input), id);
+    if (creditSideOf(t.input) !== payee && this.shownOnPayee(this.sent.get(t.input.pendingId!)!.input, history)) {
+      books.line(transitInId(ledger, shardOf(payer), shardOf(payee)), id);
+      books.line(payee, id);
+    }
+    expect(state.status, `void ${id}`).toBe('posted');
+  }
+
+  /** Whether a cross-shard hold shows on its payee (its history holds it): it must unless the payee could refuse it. */
+  private shownOnPayee(hold: TransferInput, history: History): boolean {
+    const lines = history(hold.creditAccountId).filter((e) => e.transfer.id === hold.id).length;
+    expect(lines, `payee lines of hold ${hold.id}`).toBeLessThanOrEqual(1);
+    if (lines === 0) expect(this.refusalsOf(hold.creditAccountId, hold.ledger).reasons.length, `hold ${hold.id} not shown on a payee that takes every credit`).toBeGreaterThan(0);
+    return lines === 1;
   }
 
   /**

@@ -14,7 +14,7 @@ import { ResultCode } from '../result-codes.js';
 import { postTransfer } from './transfer-posting.js';
 import { InstructionLayout as I } from '../transit/transit.js';
 import { isZero128 } from '../u128.js';
-import { transferIdTakenElsewhere } from '../types.js';
+import { isIdTakenElsewhereMark } from '../types.js';
 import { setU64SumAt, u64WordsOf } from '../u64-words.js';
 import { isMax128, validateAccount, validateAccountOperation, validateSliceAccount, validateTransfer } from './validate.js';
 
@@ -175,7 +175,7 @@ export function rememberFailure(state: LedgerState, operation: number, view: Dat
   if (isZero128(view, eventOffset(index)) || isMax128(view, eventOffset(index))) return;
   // An id another shard holds (a field check failed before the duplicate check): it stays that shard's. One shard
   // would find the id it holds before any failure remembered for it, so remembering it here would answer otherwise.
-  if (operation === JournalEntryKind.create_transfers && (view.getUint16(eventOffset(index) + TransferLayout.flags, true) & transferIdTakenElsewhere) !== 0) return;
+  if (operation === JournalEntryKind.create_transfers && isIdTakenElsewhereMark(view.getUint16(eventOffset(index) + TransferLayout.flags, true))) return;
   const failed =
     operation === JournalEntryKind.create_transfers ? state.transfersFailed : operation === JournalEntryKind.create_accounts ? state.accountsFailed : state.operationsFailed;
   if (!failed.hasAt(view, eventOffset(index))) failed.setAt(view, eventOffset(index), locationOf(seq, index));

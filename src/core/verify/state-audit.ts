@@ -109,6 +109,7 @@ export class PostedRecount {
   /** Successful records whose accounts this shard does not hold (each is a problem), by description. */
   readonly unplaced: string[] = [];
   transfers = 0;
+  /** Instructions from other shards applied here that moved money (credits, returns; not holds shown or taken off). */
   inbound = 0;
 
   /** Adds the records of `entry` (its bytes as journaled). */
@@ -127,7 +128,7 @@ export class PostedRecount {
         continue;
       }
       if (operation === JournalEntryKind.create_transfers) this.transfers++;
-      else this.inbound++;
+      else if (sides.movesPosted) this.inbound++;
       if (sides.inHistory) {
         this.#nodes[sides.debit]!++;
         this.#nodes[sides.credit]!++;

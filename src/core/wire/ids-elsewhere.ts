@@ -11,10 +11,7 @@
 import { TransferLayout as T, idBytes } from '../layout.js';
 import { eventBytes } from '../limits.js';
 import { shardOfIdAt } from '../routing.js';
-import { transferIdTakenElsewhere } from '../types.js';
-
-/** A flag no caller's transfer may carry (unknown): set beside a caller's own transferIdTakenElsewhere. */
-const callerMarkInvalid = 1 << 14;
+import { transferCallerMarkInvalid as callerMarkInvalid, transferIdTakenElsewhere } from '../types.js';
 
 /**
  * `body` with every event a caller marked transferIdTakenElsewhere made invalid (that bit and callerMarkInvalid

@@ -8,6 +8,7 @@ import type { BusinessCalendar } from '../../core/business-day.js';
 import type { ShardDayClose } from '../../core/books/day-close.js';
 import type { InFlightAmount } from '../../core/books/day-report.js';
 import { errors, hasErrorCode } from '../../core/errors.js';
+import { dayCutQuietMsMax } from '../../core/limits.js';
 import type { BookkeepingHost } from '../bookkeeping/bookkeeping-host.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
 import type { ShardHost } from '../shard/shard-host.js';
@@ -21,6 +22,9 @@ const dayScheduleRecheckMsMax = 3_600_000;
 /** Reconcile rounds a day cut waits for the relay to hold every instruction issued before it (each fetches up to a delivery's worth per pair). */
 const dayCutReconcileRoundsMax = 1000;
 
+/** Runs `run` once no transfer request is in flight (or `waitMsMax` passed: `settled` false); requests arriving wait for it. */
+export type QuietInstant = <T>(waitMsMax: number, run: (settled: boolean) => Promise<T>) => Promise<T>;
+
 /** The last closed day and whether its report passed; failed reports since start (a signal for monitoring). */
 export interface DaysStatus {
   lastClosedDay: number;
@@ -30,7 +34,9 @@ export interface DaysStatus {
 
 export class DayClosing {
   readonly #hosts: readonly ShardHost[];
-  readonly #transit: Pick<TransitRelay, 'pause' | 'resume' | 'reconcile' | 'queuedThrough' | 'inFlightAt'>;
+  readonly #transit: Pick<TransitRelay, 'pause' | 'resume' | 'reconcile' | 'queuedThrough' | 'inFlightAt' | 'idle'>;
+  /** Makes a quiet instant for the cut (RequestRouting.quiet). */
+  readonly #quiet: QuietInstant;
   readonly #bookkeeping: Pick<BookkeepingHost, 'dayReport'>;
   /** Shared with the snapshot barrier: a cut never straddles a snapshot's cut. */
   readonly #oneAtATime: OneAtATime;
@@ -41,10 +47,11 @@ export class DayClosing {
 
   constructor(
     hosts: readonly ShardHost[],
-    transit: Pick<TransitRelay, 'pause' | 'resume' | 'reconcile' | 'queuedThrough' | 'inFlightAt'>,
+    transit: Pick<TransitRelay, 'pause' | 'resume' | 'reconcile' | 'queuedThrough' | 'inFlightAt' | 'idle'>,
     bookkeeping: Pick<BookkeepingHost, 'dayReport'>,
     oneAtATime: OneAtATime,
     shutdown: Pick<Shutdown, 'begun'>,
+    quiet: QuietInstant,
   ) {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
@@ -52,6 +59,7 @@ export class DayClosing {
     this.#bookkeeping = bookkeeping;
     this.#oneAtATime = oneAtATime;
     this.#shutdown = shutdown;
+    this.#quiet = quiet;
   }
 
   /**
@@ -87,11 +95,28 @@ export class DayClosing {
   }
 
   /**
-   * The day cut with the transit it leaves behind: deliveries pause (receivers' marks stand still), every
-   * shard cuts, the relay fetches every instruction issued before the cuts, and the money still between
-   * shards at the cut is summed per ledger and pair; then deliveries resume. Shards keep posting.
+   * The day cut at a quiet instant: transfer requests wait (RequestRouting.quiet) until those in flight are
+   * answered and their credits have landed, then every shard cuts, then they go on. Account operations and
+   * reads go on throughout.
    */
   async closeDay(day = 0): Promise<{ closes: ShardDayClose[]; inFlight: InFlightAmount[] }> {
+    // The cut is made where nothing is between shards (issue #14): transfer requests wait while those in flight end
+    // and their credits land, so every shard closes the day with what one shard would hold. If that takes longer
+    // than dayCutQuietMsMax (a shard down, the relay far behind), the cut goes ahead and reports what was in flight.
+    const deadline = performance.now() + dayCutQuietMsMax;
+    return this.#quiet(dayCutQuietMsMax, async (settled) => {
+      const idle = settled && (await this.#transit.idle(Math.max(0, deadline - performance.now())).then(() => true, () => false));
+      if (!idle) console.error(JSON.stringify({ level: 'warn', msg: `day cut: transfers or credits between shards did not settle within ${dayCutQuietMsMax} ms; the cut reports what was in flight` }));
+      return this.#cutWithTransit(day);
+    });
+  }
+
+  /**
+   * The cut with whatever transit is left (nothing, after a quiet instant): deliveries pause (receivers' marks
+   * stand still), every shard cuts, the relay fetches every instruction issued before the cuts, and the money
+   * still between shards at the cut is summed per ledger and pair; then deliveries resume.
+   */
+  async #cutWithTransit(day: number): Promise<{ closes: ShardDayClose[]; inFlight: InFlightAmount[] }> {
     await this.#transit.pause();
     try {
       const closes = await this.cutDay(day);

@@ -48,6 +48,10 @@ export class RequestRouting {
   readonly #idsElsewhere: IdsElsewhereCheck;
   /** Resolves once the last transfer request to arrive has started (or failed before it could). */
   #lastStarted: Promise<void> = Promise.resolve();
+  /** Transfer requests from arrival to answer (asking about ids, waiting to start, running): a quiet instant waits for them. */
+  readonly #transferRequests = new Set<Promise<unknown>>();
+  /** Set while a quiet instant is being made (a day cut): transfer requests arriving wait for its end. */
+  #quiet: Promise<void> | null = null;
 
   constructor(
     hosts: readonly ShardHost[],
@@ -73,7 +77,7 @@ export class RequestRouting {
    * blocked for credits are in the account directory before the reply: a request sent after it is checked against them.
    */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
-    if (operation === WireOperation.create_transfers) return this.#transfers(body);
+    if (operation === WireOperation.create_transfers) return this.#transfersAfterQuiet(body);
     if (this.#directory === null) return this.#execute(operation, body);
     if (operation !== WireOperation.create_accounts && operation !== WireOperation.account_operations) return this.#execute(operation, body);
     // The body may be handed to a worker (transferred): what the directory needs of it is copied first.
@@ -107,6 +111,39 @@ export class RequestRouting {
       } catch (error) {
         console.error(`tally: the account directory could not read shard ${shard} after a failed write; it is whole again at the next start:`, error);
       }
+    }
+  }
+
+  /**
+   * Runs `run` at an instant where no transfer request is in flight: transfer requests arriving from now on wait,
+   * those already in flight are waited for (at most `waitMsMax`; `run` learns whether they all ended), then `run`
+   * runs and the waiting ones start, in the order they came. The day cut uses it so that, once the credits
+   * answered have landed too, every shard's state is what one shard would hold (nothing between shards).
+   */
+  async quiet<T>(waitMsMax: number, run: (settled: boolean) => Promise<T>): Promise<T> {
+    assert(this.#quiet === null, 'one quiet instant at a time (day cuts run one at a time)');
+    let release!: () => void;
+    this.#quiet = new Promise<void>((resolve) => (release = resolve));
+    try {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMsMax)));
+      const settled = await Promise.race([Promise.allSettled([...this.#transferRequests]).then(() => true), timeout]).finally(() => clearTimeout(timer));
+      return await run(settled);
+    } finally {
+      this.#quiet = null;
+      release();
+    }
+  }
+
+  /** A transfer request, once any quiet instant in the making has passed; counted from here until answered. */
+  async #transfersAfterQuiet(callerBody: Uint8Array): Promise<Uint8Array> {
+    while (this.#quiet !== null) await this.#quiet;
+    const request = this.#transfers(callerBody);
+    this.#transferRequests.add(request);
+    try {
+      return await request;
+    } finally {
+      this.#transferRequests.delete(request);
     }
   }
 

@@ -82,7 +82,7 @@ export class ShardSet {
     );
     // Day closings and snapshot barriers run one at a time: a cut never straddles a snapshot's cut.
     const oneAtATime = new OneAtATime();
-    this.#days = new DayClosing(hosts, transit, bookkeeping, oneAtATime, this.#shutdown);
+    this.#days = new DayClosing(hosts, transit, bookkeeping, oneAtATime, this.#shutdown, (waitMsMax, run) => this.#routing.quiet(waitMsMax, run));
     this.#snapshots = new SnapshotBarrier(hosts, chains, oneAtATime, this.#shutdown);
     this.#status = new SetStatus(hosts, bookkeeping, chains, transit, this.hotOutbound);
     this.#handlers = handlerTable([...booksHandlers(this.#days, bookkeeping, hosts), ...this.#snapshots.handlers(), ...this.#hotOutboundHandlers(execute, accountRate)]);

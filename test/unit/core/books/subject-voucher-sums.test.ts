@@ -5,9 +5,10 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { eventOffset, journalEntryBytes, resultsOffset, writeJournalHeader } from '../../../../src/core/posting/journal-entry.js';
+import { eventOffset, journalEntryBytes, resultsOffset, trailerOffset, writeJournalHeader } from '../../../../src/core/posting/journal-entry.js';
+import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../../../../src/core/transit/transit.js';
 import { AccountLayout as A, TransferLayout as T, resultBytes } from '../../../../src/core/layout.js';
-import { batchEventsMax } from '../../../../src/core/limits.js';
+import { batchEventsMax, eventBytes } from '../../../../src/core/limits.js';
 import { Operation } from '../../../../src/core/operations.js';
 import { shardOfId } from '../../../../src/core/routing.js';
 import { SystemAccountKind, systemAccountId } from '../../../../src/core/accounts/system-accounts.js';
@@ -35,6 +36,8 @@ interface TransferEvent {
   amount: bigint;
   flags: number;
   result: number;
+  /** apply_inbound only: the instruction kind (credit when absent); holds and releases move no money. */
+  instruction?: number;
 }
 
 /** A journal entry to encode: create_accounts carries AccountEvents, create_transfers and apply_inbound TransferEvents. */
@@ -61,6 +64,7 @@ function encodeEntry(entry: Entry, seq: number): Uint8Array {
     view.setBigUint64(at + T.amountEffective, event.amount, true);
     view.setUint32(at + T.ledger, event.ledger, true);
     view.setUint16(at + T.flags, event.flags, true);
+    if (entry.operation === Operation.apply_inbound) view.setUint16(trailerOffset(count, i) - eventBytes + I.kind, event.instruction ?? InstructionKind.credit, true);
   });
   return bytes;
 }
@@ -99,6 +103,7 @@ class ReferenceBooks {
         const local = this.shardCount === 1 || shardOfId(event.credit, this.shardCount) === this.shardIndex;
         add(event.ledger, local ? this.#codeOf(event.credit) : transitCode, 'credit', event.amount);
       } else {
+        if (!instructionMovesMoney(event.instruction ?? InstructionKind.credit)) continue;
         add(event.ledger, transitCode, 'debit', event.amount);
         add(event.ledger, this.#codeOf(event.credit), 'credit', event.amount);
       }
@@ -152,8 +157,13 @@ const ledgerArb = fc.constantFrom(1, 2, 0xffff_ffff);
 function entriesArb(shardIndex: number, shardCount: number): fc.Arbitrary<Entry[]> {
   const suspense = systemAccountId(SystemAccountKind.suspense, 1, shardIndex, 0, shardCount);
   const accounts = fc.record({ operation: fc.constant(Operation.create_accounts), events: fc.array(fc.record({ id: idArb, code: codeArb, result: resultArb }), { minLength: 1, maxLength: 40 }) });
-  const transfer = fc.record({ debit: idArb, credit: fc.oneof({ arbitrary: idArb, weight: 8 }, { arbitrary: fc.constant(suspense), weight: 1 }), ledger: ledgerArb, amount: amountArb, flags: flagsArb, result: resultArb });
-  const transfers = fc.record({ operation: fc.constantFrom(Operation.create_transfers, Operation.apply_inbound), events: fc.array(transfer, { minLength: 1, maxLength: 120 }) });
+  const transferFields = { debit: idArb, credit: fc.oneof({ arbitrary: idArb, weight: 8 }, { arbitrary: fc.constant(suspense), weight: 1 }), ledger: ledgerArb, amount: amountArb, flags: flagsArb, result: resultArb };
+  const transfer = fc.record(transferFields);
+  const instruction = fc.constantFrom(InstructionKind.credit, InstructionKind.return, InstructionKind.hold, InstructionKind.release);
+  const transfers = fc.oneof(
+    fc.record({ operation: fc.constant(Operation.create_transfers), events: fc.array(transfer, { minLength: 1, maxLength: 120 }) }),
+    fc.record({ operation: fc.constant(Operation.apply_inbound), events: fc.array(fc.record({ ...transferFields, instruction }), { minLength: 1, maxLength: 120 }) }),
+  );
   return fc.array(fc.oneof(accounts, transfers), { minLength: 1, maxLength: 12 });
 }
 
