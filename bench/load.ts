@@ -74,7 +74,6 @@ const ratioPairs: readonly (readonly [Workload, Workload])[] = [
 const serverDelaySamplesMax = 16_384;
 /** The day-cut phase: its batch size and workload, the pairs of windows, and where in a window the cut is sent. */
 const dayCutBatch = batchEventsMax;
-const dayCutWorkload: Workload = 'same-shard';
 const dayCutPairs = 2;
 const dayCutAtFraction = 0.1;
 /** Target of during-cut / baseline transfers/s. */
@@ -458,7 +457,7 @@ async function pipelinedPhase(
 }
 
 /**
- * The day-cut phase: `dayCutPairs` pairs of back-to-back windows at batch `dayCutBatch`, same-shard,
+ * The day-cut phase: `dayCutPairs` pairs of back-to-back windows at batch `dayCutBatch`, `--day-cut-workload`,
  * alternating baseline, cut, cut, baseline… In a during-cut window, closeDay() goes out on a
  * connection of its own `dayCutAtFraction` into the measured window and the load goes on; a cut that
  * outlasts its window is awaited after it (with no load) and reported as such, never stretched into it.
@@ -471,6 +470,7 @@ async function runDayCutPhase(
   profileWindows: ProfileWindow[],
   results: DayCutWindow[],
 ): Promise<DayCutPhase> {
+  const dayCutWorkload = options.dayCutWorkload;
   source.workload = dayCutWorkload;
   const { connections, inFlight } = pipeliningFor(dayCutBatch, options);
   const windowMs = options.dayCutWindowSeconds * 1000;
@@ -535,7 +535,7 @@ async function dayCutWindow(
     lagAtEnd = bookkeepingLag(cutClient);
   };
   const figures = await withCores(server, () =>
-    pipelinedPhase(server, source, dayCutWorkload, dayCutBatch, options, profileWindows, onMeasureEnd, { name, durationSeconds: windowMs / 1000, onMeasureStart }),
+    pipelinedPhase(server, source, options.dayCutWorkload, dayCutBatch, options, profileWindows, onMeasureEnd, { name, durationSeconds: windowMs / 1000, onMeasureStart }),
   ).finally(() => {
     if (cutTimer !== null) clearTimeout(cutTimer);
   });

@@ -56,6 +56,8 @@ export interface LoadOptions {
   dayCutPhase: boolean;
   /** Measured seconds of each day-cut window (default: durationSeconds). */
   dayCutWindowSeconds: number;
+  /** The day-cut phase's workload: same-shard by default; uniform shows the wait for credits between shards at the cut. */
+  dayCutWorkload: Workload;
   /** Exponent s of the zipf workload's distribution, P(rank k) ∝ 1 / k^s. */
   zipfExponent: number;
   /** After the Tally phases (server stopped): the classic PostgreSQL ledger, same workloads, or none. */
@@ -103,6 +105,8 @@ ${workloadHelp}
                                                                     (env TALLY_BENCH_DAY_CUT_PHASE=1|0, default on)
   --no-day-cut-phase    skip it (a closeDay() still runs once at the very end, after verification)
   --day-cut-window S    measured seconds per day-cut window         (env TALLY_BENCH_DAY_CUT_WINDOW, default: --duration)
+  --day-cut-workload W  the day-cut phase's workload (uniform: the cut waits for credits between shards to land)
+                                                                    (env TALLY_BENCH_DAY_CUT_WORKLOAD, default same-shard)
   --services            after the batch phases, many services sending few transfers each: ${servicesShape.connections} sockets
                         × ${servicesShape.inFlight} in flight, each request ${servicesShape.batchEventsMin}–${servicesShape.batchEventsMax} transfers at random (issue #19)
                                                                     (env TALLY_BENCH_SERVICES=1, default off)
@@ -179,6 +183,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
       echoServer: values['echo-server'] ?? false,
       dayCutPhase: dayCutPhaseOption(values['day-cut-phase'], values['no-day-cut-phase'], env.TALLY_BENCH_DAY_CUT_PHASE),
       dayCutWindowSeconds: seconds('--day-cut-window', values['day-cut-window'] ?? env.TALLY_BENCH_DAY_CUT_WINDOW ?? String(durationSeconds), 0.1),
+      dayCutWorkload: dayCutWorkloadOf(values['day-cut-workload'] ?? env.TALLY_BENCH_DAY_CUT_WORKLOAD ?? 'same-shard', shardCount),
       zipfExponent: zipfExponentOption(values['zipf-exponent'] ?? env.TALLY_BENCH_ZIPF_EXPONENT ?? String(zipfExponentDefault), (message) => new LoadUsageError(message)),
       baseline,
       baselineDurationSeconds: seconds('--baseline-duration', values['baseline-duration'] ?? env.TALLY_BENCH_BASELINE_DURATION ?? String(durationSeconds), 0.1),
@@ -223,6 +228,7 @@ function parseOrUsage(argv: readonly string[]) {
     'day-cut-phase': { type: 'boolean' },
     'no-day-cut-phase': { type: 'boolean' },
     'day-cut-window': { type: 'string' },
+    'day-cut-workload': { type: 'string' },
     'zipf-exponent': { type: 'string' },
     baseline: { type: 'string' },
     'baseline-duration': { type: 'string' },
@@ -271,6 +277,13 @@ function batchList(text: string): number[] {
   const sizes = text.split(',').map((part) => integer('--batches', part.trim(), 1, batchEventsMax));
   if (sizes.length === 0) throw new LoadUsageError('--batches needs at least one size');
   return sizes;
+}
+
+function dayCutWorkloadOf(text: string, shardCount: number): Workload {
+  const [workload] = workloadList(text);
+  if (text.includes(',')) throw new LoadUsageError(`--day-cut-workload takes one workload, got ${JSON.stringify(text)}`);
+  if (shardCount < 2 && workload === 'cross-shard') throw new LoadUsageError('the cross-shard workload needs --shards 2 or more; pick another --day-cut-workload');
+  return workload!;
 }
 
 function workloadList(text: string): Workload[] {

@@ -20,7 +20,7 @@ import {
 } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { chainRequestsQueuedMax, shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
-import { AccountFlags, AccountOperationFlags } from '../../src/core/types.js';
+import { AccountFlags, AccountOperationFlags, TransferFlags } from '../../src/core/types.js';
 import type { LedgerService } from '../../src/gateway/ledger-service.js';
 import { crashThread } from '../../src/shards/shard/crash-orders.js';
 import { ShardControl } from '../../src/shards/shard/shard-messages.js';
@@ -187,6 +187,52 @@ describe('startShards', () => {
     set.transit.resume();
     expect((await read)[0]!.creditsPosted).toBe(3n);
     expect(decodeHistoryEntries(await history).map((e) => e.transfer.id)).toEqual([101n]);
+  });
+
+  it('runs a reversal sent right after its cross-shard original was answered once the credit landed, as one shard does', async () => {
+    const set = await start();
+    const { payer, payee } = await paidWithCreditHeld(set, 9n);
+    let answered = false;
+    const reversal = encodeTransfers([{ id: 103n, debitAccountId: payee, creditAccountId: payer, amount: 4n, ledger: 1, code: 1, flags: TransferFlags.reversal, pendingId: 101n }]);
+    const reversed = set.execute(Operation.create_transfers, reversal).then((reply) => {
+      answered = true;
+      return decodeResults(reply).map((r) => r.result);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Waiting for the original's credit (one shard would find the original at once): not original_not_found.
+    expect(answered).toBe(false);
+    // Other transfers go on meanwhile: the reversal holds no place in the start order while it waits.
+    const [a, b] = accountsOn(0, 2);
+    await set.execute(Operation.create_accounts, encodeAccounts([a!, b!].map((id) => ({ id, ledger: 1, code: 1 }))));
+    expect(decodeResults(await set.execute(Operation.create_transfers, encodeTransfers([{ id: 104n, debitAccountId: a!, creditAccountId: b!, amount: 1n, ledger: 1, code: 1 }]))).map((r) => r.result)).toEqual(['ok']);
+    set.transit.resume();
+    expect(await reversed).toEqual(['ok']);
+    await set.transit.idle(10_000);
+    expect(decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([101n])))[0]).toMatchObject({ amountReversed: 4n });
+  });
+
+  it('lets a no-overdraft payee spend a credit answered a moment ago on another shard: the spend waits for it, others do not', async () => {
+    const set = await start();
+    const [payer, other] = accountsOn(0, 2);
+    const [saver, plain, shop] = accountsOn(1, 3);
+    const flags = [0, 0, AccountFlags.debits_must_not_exceed_credits, 0, 0];
+    await set.execute(Operation.create_accounts, encodeAccounts([payer!, other!, saver!, plain!, shop!].map((id, i) => ({ id, ledger: 1, code: 1, flags: flags[i] }))));
+    await set.transit.pause();
+    const pay = (id: bigint, debitAccountId: bigint, creditAccountId: bigint, amount: bigint) =>
+      set.execute(Operation.create_transfers, encodeTransfers([{ id, debitAccountId, creditAccountId, amount, ledger: 1, code: 1 }])).then((reply) => decodeResults(reply).map((r) => r.result));
+    expect(await pay(110n, payer!, saver!, 10n)).toEqual(['ok']);
+    expect(await pay(111n, payer!, plain!, 10n)).toEqual(['ok']);
+    let answered = false;
+    const spend = pay(112n, saver!, shop!, 10n).then((results) => ((answered = true), results));
+    // An account that may overdraw has nothing to wait for: its answer is the same with or without the credit.
+    expect(await pay(113n, plain!, shop!, 10n)).toEqual(['ok']);
+    expect(await pay(114n, payer!, other!, 1n)).toEqual(['ok']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    set.transit.resume();
+    // As on one shard: the credit came first, so the no-overdraft account can pay (not insufficient_funds).
+    expect(await spend).toEqual(['ok']);
+    expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([saver!])))[0]).toMatchObject({ creditsPosted: 10n, debitsPosted: 10n });
   });
 
   it('shows a cross-shard hold on its payee to a read sent right after the ok, refuses its close, and takes it off when it expires', async () => {

@@ -14,6 +14,8 @@ import { encodeAdminJson } from '../../src/core/wire/admin-bodies.js';
 import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
 import { manifestFileName, type SnapshotStatus } from '../../src/core/admin/snapshot-manifest.js';
 import { startShards, type ShardSet } from '../../src/shards/set/shard-set.js';
+import { verifyDataDir } from '../../src/shards/verify/store-verify.js';
+import { defaultChart } from '../../src/core/books/chart-of-accounts.js';
 import { checkSnapshot, readManifest, restoreSnapshot } from '../../src/shards/snapshots/snapshot-restore.js';
 import { prepareFullDisk } from '../support/full-disk.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
@@ -110,6 +112,10 @@ describe('an online snapshot', () => {
     // Restore and start: acknowledged before the snapshot began → present; begun after the barrier → absent.
     const restored = join(tempDir('tally-snap-restored-'), 'data');
     await restoreSnapshot(out, restored);
+    // The barrier came at a quiet instant (issue #14, item 29): nothing was between shards at the cut.
+    const verified = await verifyDataDir({ dataDir: restored, chart: defaultChart() });
+    expect(verified.problems).toEqual([]);
+    expect(verified.transit?.inFlight).toEqual([]);
     const again = await startShards({ dataDir: restored, shardCount, transit: fastTransit });
     try {
       const before = acked.filter((t) => t.ackedMs < beganMs);
@@ -123,7 +129,7 @@ describe('an online snapshot', () => {
       }
       for (const t of before) expect(found.has(t.id), `transfer ${t.id} acknowledged before the snapshot`).toBe(true);
       for (const t of after) expect(found.has(t.id), `transfer ${t.id} begun after the barrier`).toBe(false);
-      // Every credit in flight at the cut lands exactly once: balances are the sums of the transfers present.
+      // Every credit lands exactly once: balances are the sums of the transfers present.
       const present = acked.filter((t) => found.has(t.id));
       const expected = new Map<bigint, bigint>(accounts.map((id) => [id, 0n]));
       for (const t of present) {

@@ -1,5 +1,6 @@
-// What every shard may know of every account, whichever shard holds it: that it exists, its ledger, and
-// whether it is closed or blocked for credits. A payer's shard decides from it what one shard would answer
+// What every shard may know of every account, whichever shard holds it: that it exists, its ledger, whether
+// it is closed or blocked for credits, and its flags (the shard set holds a no-overdraft payer's write until the
+// credits answered to it have landed: shards/set/request-routing.ts). A payer's shard decides from it what one shard would answer
 // for the payee (account_not_found, ledger_mismatch, account_closed, account_blocked) before it answers `ok`
 // (issue #14): the credit no longer leaves to be refused on arrival.
 //
@@ -9,7 +10,7 @@
 // rebuilt but at process start. Memory: 32 bytes per account plus the bucket heads (bounded by accounts).
 //
 // A chained hash table: bucket heads (node number + 1, 0 = empty) then nodes of 8 words — the id's four
-// words, ledger, status, next node + 1, spare. A node is written whole before its bucket head points at it
+// words, ledger, status, next node + 1, AccountFlags (fixed at creation). A node is written whole before its bucket head points at it
 // (Atomics.store), and only its status word changes afterwards, so a reader never sees half an account.
 // Growing appends nodes (SharedArrayBuffer.grow); the heads never move.
 
@@ -17,7 +18,7 @@ import { assert } from '../assert.js';
 
 const nodeWords = 8;
 const headerWords = 4; // [0] nodes used, [1] bucket count, 2..3 spare
-const Node = { id: 0, ledger: 4, status: 5, next: 6 } as const;
+const Node = { id: 0, ledger: 4, status: 5, next: 6, flags: 7 } as const;
 const nodesGrowBy = 1 << 12;
 /** Accounts a directory holds at most by default: its buffer reserves (not commits) 32 B each, 1 GiB. */
 export const directoryAccountsMax = 1 << 25;
@@ -86,8 +87,14 @@ export class AccountDirectory {
     return packEntry(words[node + Node.ledger]! >>> 0, Atomics.load(words, node + Node.status));
   }
 
-  /** Adds the account (writer only); an account already there keeps its node and takes `status`. */
-  publishAt(view: DataView, at: number, ledger: number, status: number): void {
+  /** The AccountFlags of the account whose 16-byte id is at `at`, or -1 when the directory does not hold it. */
+  flagsAt(view: DataView, at: number): number {
+    const node = this.#find(view.getInt32(at, true), view.getInt32(at + 4, true), view.getInt32(at + 8, true), view.getInt32(at + 12, true));
+    return node < 0 ? -1 : this.#words[node + Node.flags]!;
+  }
+
+  /** Adds the account (writer only); an account already there keeps its node (and flags) and takes `status`. */
+  publishAt(view: DataView, at: number, ledger: number, status: number, flags = 0): void {
     const w0 = view.getInt32(at, true);
     const w1 = view.getInt32(at + 4, true);
     const w2 = view.getInt32(at + 8, true);
@@ -113,6 +120,7 @@ export class AccountDirectory {
     words[node + Node.ledger] = ledger | 0;
     words[node + Node.status] = status;
     words[node + Node.next] = words[bucket]!;
+    words[node + Node.flags] = flags;
     // Published last: a reader following the head finds the node complete.
     Atomics.store(words, bucket, used + 1);
     Atomics.store(words, 0, used + 1);

@@ -13,7 +13,7 @@ import type { AccountDirectory } from './account-directory.js';
 
 /** The accounts a create_accounts request (`body`, its events) created, by its reply (a u32 result per event). */
 export function publishCreatedAccounts(directory: AccountDirectory, body: Uint8Array, reply: Uint8Array): void {
-  forEachOk(body, reply, (view, at) => directory.publishAt(view, at + AccountLayout.id, view.getUint32(at + AccountLayout.ledger, true), 0));
+  forEachOk(body, reply, (view, at) => directory.publishAt(view, at + AccountLayout.id, view.getUint32(at + AccountLayout.ledger, true), 0, view.getUint16(at + AccountLayout.flags, true)));
 }
 
 /** The closes and credit blocks an account_operations request made. */
@@ -58,8 +58,8 @@ function forEachOk(body: Uint8Array, reply: Uint8Array, each: (view: DataView, a
   for (let i = 0; i < count; i++) if (results.getUint16(i * resultBytes, true) === ResultCode.ok) each(view, i * eventBytes);
 }
 
-/** Bytes per account in accountEntries: id (16), ledger (u32), StatusBits (u32). */
-const entryBytes = 24;
+/** Bytes per account in accountEntries: id (16), ledger (u32), StatusBits (u32), AccountFlags (u32). */
+const entryBytes = 28;
 
 /** Every account a shard holds, for the directory at process start (publishEntries). */
 export function accountEntries(accounts: AccountTable): Uint8Array {
@@ -69,12 +69,13 @@ export function accountEntries(accounts: AccountTable): Uint8Array {
     bytes.set(accounts.statics.subarray(slot * accountStaticBytes, slot * accountStaticBytes + 16), slot * entryBytes);
     view.setUint32(slot * entryBytes + 16, accounts.ledgerOf(slot), true);
     view.setUint32(slot * entryBytes + 20, accounts.statusOf(slot), true);
+    view.setUint32(slot * entryBytes + 24, accounts.flagsOf(slot), true);
   }
   return bytes;
 }
 
 export function publishEntries(directory: AccountDirectory, bytes: Uint8Array): void {
-  assert(bytes.byteLength % entryBytes === 0, 'account entries are 24 bytes each');
+  assert(bytes.byteLength % entryBytes === 0, `account entries are ${entryBytes} bytes each`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 0; at < bytes.byteLength; at += entryBytes) directory.publishAt(view, at, view.getUint32(at + 16, true), view.getUint32(at + 20, true));
+  for (let at = 0; at < bytes.byteLength; at += entryBytes) directory.publishAt(view, at, view.getUint32(at + 16, true), view.getUint32(at + 20, true), view.getUint32(at + 24, true));
 }

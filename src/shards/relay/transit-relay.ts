@@ -124,6 +124,7 @@ export class TransitRelay {
   readonly #acknowledging: boolean[];
   #ticker: ReturnType<typeof setInterval> | null = null;
   #reconcileWanted = true;
+  #outboundObserver: ((bytes: Uint8Array) => void) | null = null;
   #reconciling: Promise<void> | null = null;
   #reconcileLastMs = 0;
   #reconciles = 0;
@@ -238,6 +239,7 @@ export class TransitRelay {
   /** Takes the instructions `from` issued (the tail of a durable reply). */
   onOutbound(from: number, bytes: Uint8Array): void {
     assert(bytes.byteLength % InstructionLayout.bytes === 0, 'outbound bytes are whole instructions');
+    this.#outboundObserver?.(bytes);
     const nowMs = performance.now();
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let runStart = 0;
@@ -250,6 +252,16 @@ export class TransitRelay {
       this.#deliver(to);
       runStart = at;
     }
+  }
+
+  /** Calls `observer` with every instruction the relay takes, before it is queued (RequestRouting's payer credits). */
+  observeOutbound(observer: (bytes: Uint8Array) => void): void {
+    this.#outboundObserver = observer;
+  }
+
+  /** The highest pair sequence `to` has applied from `from`, as far as the relay knows. */
+  appliedThrough(from: number, to: number): number {
+    return this.#pairs[from * this.#shardCount + to]!.applied;
   }
 
   stats(): TransitStats {

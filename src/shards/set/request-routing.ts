@@ -9,6 +9,7 @@ import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError, errors } from '../../core/errors.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
 import { idKeyAt } from '../../core/u128.js';
+import { TransferFlags, transferKindFlags } from '../../core/types.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { chainRequestsQueuedMax, eventBytes, creditsLandingWaitMsMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
 import { isWriteOperation, WireOperation } from '../../core/operations.js';
@@ -17,6 +18,7 @@ import type { AccountDirectory } from '../../core/accounts/account-directory.js'
 import { payeeStatusChangeAt, publishAccountOperations, publishCreatedAccounts, publishEntries } from '../../core/accounts/directory-updates.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
 import { TransferCoalescer } from './transfer-coalescer.js';
+import type { PayerCreditsInFlight } from './payer-credits.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
@@ -44,6 +46,8 @@ export class RequestRouting {
   readonly #transfersInFlight = new Set<Promise<unknown>>();
   /** Accounts a close or credit block is about to change (id key → its end): transfers that pay them wait. */
   readonly #fences = new Map<string, Promise<void>>();
+  /** Credits on their way to no-overdraft accounts: a transfer paying from one waits for them (payer-credits.ts). */
+  readonly #payerCredits: Pick<PayerCreditsInFlight, 'shardsToAwait'> | null;
   /** Marks transfers whose id another shard holds (ids unique ledger-wide). */
   readonly #idsElsewhere: IdsElsewhereCheck;
   /** Resolves once the last transfer request to arrive has started (or failed before it could). */
@@ -60,10 +64,12 @@ export class RequestRouting {
     shutdown: Pick<Shutdown, 'begun'>,
     directory: AccountDirectory | null = null,
     coalesce = false,
+    payerCredits: Pick<PayerCreditsInFlight, 'shardsToAwait'> | null = null,
   ) {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
     this.#idsElsewhere = new IdsElsewhereCheck(hosts);
+    this.#payerCredits = payerCredits;
     this.#directory = directory;
     this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runWrite(shard, WireOperation.create_transfers, body, fresh))) : null;
     this.#transit = transit;
@@ -121,7 +127,8 @@ export class RequestRouting {
    * answered have landed too, every shard's state is what one shard would hold (nothing between shards).
    */
   async quiet<T>(waitMsMax: number, run: (settled: boolean) => Promise<T>): Promise<T> {
-    assert(this.#quiet === null, 'one quiet instant at a time (day cuts run one at a time)');
+    // One at a time (day cuts and snapshot barriers are serialised anyway): a second waits for the first to end.
+    while (this.#quiet !== null) await this.#quiet;
     let release!: () => void;
     this.#quiet = new Promise<void>((resolve) => (release = resolve));
     try {
@@ -153,6 +160,11 @@ export class RequestRouting {
    */
   async #transfers(callerBody: Uint8Array): Promise<Uint8Array> {
     const body = withCallerMarksInvalid(callerBody);
+    // Like a read, a transfer waits for the credits answered before it where one shard's answer depends on them
+    // (issue #14): a reversal finds its original on its own shard, the original's payee's, once the original's
+    // credit landed there (item 9); a no-overdraft payer spends a credit answered to it (item 11, across requests).
+    // At once when none is on its way; before taking its place in the start order, so it holds no other request back.
+    if (this.#hosts.length > 1) for (const shard of this.#shardsToAwait(body)) await this.#transit.landedOn(shard, creditsLandingWaitMsMax);
     if (this.#fences.size > 0) {
       const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
       if (waits.length > 0) await Promise.all(waits);
@@ -184,6 +196,15 @@ export class RequestRouting {
       this.#transfersInFlight.delete(run);
       marked.release();
     }
+  }
+
+  /** The shards whose credits in flight a transfer body must wait for (ascending; usually none). */
+  #shardsToAwait(body: Uint8Array): number[] {
+    const reversals = reversalShardsOf(body, this.#hosts.length);
+    const payers = this.#payerCredits?.shardsToAwait(body) ?? [];
+    if (payers.length === 0) return reversals;
+    if (reversals.length === 0) return payers;
+    return [...new Set([...reversals, ...payers])].sort((a, b) => a - b);
   }
 
   /**
@@ -343,6 +364,17 @@ function payeeChangesOf(body: Uint8Array, shardCount: number): { key: string; sh
 }
 
 /** The credit accounts a create_transfers body names, as id keys. */
+/** The shards that run the reversals of a transfer body (each reversal's debit account's), in shard order; usually none. */
+function reversalShardsOf(body: Uint8Array, shardCount: number): number[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let shards: Set<number> | null = null;
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+    if ((view.getUint16(at + TransferLayout.flags, true) & transferKindFlags) !== TransferFlags.reversal) continue;
+    (shards ??= new Set()).add(shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount));
+  }
+  return shards === null ? [] : [...shards].sort((a, b) => a - b);
+}
+
 function payeesOf(body: Uint8Array): string[] {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const keys: string[] = [];

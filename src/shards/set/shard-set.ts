@@ -24,7 +24,8 @@ import { ShardControl, checkpointDefault, hotInboundDefault, idCacheDefault } fr
 import type { SnapshotStatus } from '../snapshots/snapshot-host.js';
 import { AccountRateGate } from './account-rate-gate.js';
 import { booksHandlers } from './books-requests.js';
-import { DayClosing, type DaysStatus } from './day-closing.js';
+import { DayClosing, type DaysStatus, type QuietInstant } from './day-closing.js';
+import { PayerCreditsInFlight } from './payer-credits.js';
 import { HotOutboundKeeper, hotOutboundDefault, type HotOutboundOptions, type HotOutboundStats } from './hot-outbound-keeper.js';
 import { HotOutboundRequests } from './hot-outbound-requests.js';
 import { OneAtATime } from './one-at-a-time.js';
@@ -75,15 +76,19 @@ export class ShardSet {
     this.bookkeeping = bookkeeping;
     this.chains = chains;
     this.#chainLog = chainLog;
-    this.#routing = new RequestRouting(hosts, transit, chains, this.#shutdown, directory, coalesce);
+    // Across shards, a no-overdraft payer's write waits for the credits answered to it (payer-credits.ts).
+    const payerCredits = hosts.length > 1 ? new PayerCreditsInFlight(directory, hosts.length, (from, to) => transit.appliedThrough(from, to)) : null;
+    if (payerCredits !== null) transit.observeOutbound((bytes) => payerCredits.note(bytes));
+    this.#routing = new RequestRouting(hosts, transit, chains, this.#shutdown, directory, coalesce, payerCredits);
     const execute = (operation: number, body: Uint8Array): Promise<Uint8Array> => this.#routing.execute(operation, body);
     this.hotOutbound = new HotOutboundKeeper(execute, (shard, body) => this.#routing.openSlices(shard, body), hosts.length, hotOutbound, (shard) =>
       transit.landedOn(shard, creditsLandingWaitMsMax),
     );
     // Day closings and snapshot barriers run one at a time: a cut never straddles a snapshot's cut.
     const oneAtATime = new OneAtATime();
-    this.#days = new DayClosing(hosts, transit, bookkeeping, oneAtATime, this.#shutdown, (waitMsMax, run) => this.#routing.quiet(waitMsMax, run));
-    this.#snapshots = new SnapshotBarrier(hosts, chains, oneAtATime, this.#shutdown);
+    const quiet: QuietInstant = (waitMsMax, run) => this.#routing.quiet(waitMsMax, run);
+    this.#days = new DayClosing(hosts, transit, bookkeeping, oneAtATime, this.#shutdown, quiet);
+    this.#snapshots = new SnapshotBarrier(hosts, chains, oneAtATime, this.#shutdown, quiet, transit);
     this.#status = new SetStatus(hosts, bookkeeping, chains, transit, this.hotOutbound);
     this.#handlers = handlerTable([...booksHandlers(this.#days, bookkeeping, hosts), ...this.#snapshots.handlers(), ...this.#hotOutboundHandlers(execute, accountRate)]);
   }

@@ -5,7 +5,7 @@
 
 import { assert } from '../../core/assert.js';
 import { errors } from '../../core/errors.js';
-import { snapshotBarrierMsMax, snapshotPathCharsMax } from '../../core/limits.js';
+import { dayCutQuietMsMax, snapshotBarrierMsMax, snapshotPathCharsMax } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
 import { onlyFields, parseAdminJson, stringField } from '../../core/wire/admin-bodies.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
@@ -13,6 +13,8 @@ import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 import { SnapshotRunner, type SnapshotStatus } from '../snapshots/snapshot-host.js';
 import type { OneAtATime } from './one-at-a-time.js';
+import type { QuietInstant } from './day-closing.js';
+import type { TransitRelay } from '../relay/transit-relay.js';
 import type { RequestHandler } from './request-handlers.js';
 import type { Shutdown } from './shutdown.js';
 
@@ -24,20 +26,32 @@ export class SnapshotBarrier {
   /** Shared with day closings: a snapshot's cut never falls inside a day cut. */
   readonly #oneAtATime: OneAtATime;
   readonly #shutdown: Pick<Shutdown, 'begun'>;
+  /** Makes the quiet instant the barrier starts from (RequestRouting.quiet), and waits for the relay to land what is in flight. */
+  readonly #quiet: QuietInstant;
+  readonly #transit: Pick<TransitRelay, 'idle'>;
   /** Set by attach (startShards, which knows the data directory); null: this set takes no snapshots. */
   #runner: SnapshotRunner | null = null;
 
-  constructor(hosts: readonly ShardHost[], chains: Pick<ChainCoordinator, 'pause'>, oneAtATime: OneAtATime, shutdown: Pick<Shutdown, 'begun'>) {
+  constructor(
+    hosts: readonly ShardHost[],
+    chains: Pick<ChainCoordinator, 'pause'>,
+    oneAtATime: OneAtATime,
+    shutdown: Pick<Shutdown, 'begun'>,
+    quiet: QuietInstant,
+    transit: Pick<TransitRelay, 'idle'>,
+  ) {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
     this.#chains = chains;
     this.#oneAtATime = oneAtATime;
     this.#shutdown = shutdown;
+    this.#quiet = quiet;
+    this.#transit = transit;
   }
 
   /** Lets snapshots be taken of `dataDir` (called once by startShards; later calls change nothing). */
   attach(dataDir: string): void {
-    this.#runner ??= new SnapshotRunner(dataDir, this.#hosts.length, (whileHeld) => this.#oneAtATime.run(() => this.#barrier(whileHeld)));
+    this.#runner ??= new SnapshotRunner(dataDir, this.#hosts.length, (whileHeld) => this.#oneAtATime.run(() => this.#quietBarrier(whileHeld)));
   }
 
   /** Starts an online snapshot into `out` (absolute, absent or empty); progress through status(). */
@@ -65,6 +79,20 @@ export class SnapshotBarrier {
       [Operation.start_snapshot, async (body) => json(this.start(startSnapshotOut(body)))],
       [Operation.get_snapshot_status, async () => json(this.status())],
     ];
+  }
+
+  /**
+   * The barrier at a quiet instant (as a day cut's): transfer requests wait while those in flight end and their
+   * credits land, so the snapshot holds nothing between shards and a restored directory answers at once what one
+   * shard would. Past dayCutQuietMsMax the barrier goes ahead: credits in flight then land after a restore starts.
+   */
+  async #quietBarrier(whileHeld: () => Promise<void>): Promise<{ seqs: number[]; heldMs: number; cutAt: string }> {
+    const deadline = performance.now() + dayCutQuietMsMax;
+    return this.#quiet(dayCutQuietMsMax, async (settled) => {
+      const idle = settled && (await this.#transit.idle(Math.max(0, deadline - performance.now())).then(() => true, () => false));
+      if (!idle) console.error(JSON.stringify({ level: 'warn', msg: `snapshot: transfers or credits between shards did not settle within ${dayCutQuietMsMax} ms; they land after a restore starts` }));
+      return this.#barrier(whileHeld);
+    });
   }
 
   /**
