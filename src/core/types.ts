@@ -46,7 +46,13 @@ export const transferIdTakenElsewhere = 1 << 15;
 /** A flag no caller's transfer may carry (unknown): set beside a caller's own transferIdTakenElsewhere (flags_invalid). */
 export const transferCallerMarkInvalid = 1 << 14;
 
-/** Whether `flags` carry the shard set's mark (transferIdTakenElsewhere), not a caller's forged copy of it. */
+/**
+ * The same mark on an account operation (its u16 flags): an operation id is unique ledger-wide too, and the shard set
+ * marks one whose id another shard holds (core/wire/ids-elsewhere.ts, operationIdEvents).
+ */
+export const accountOperationIdTakenElsewhere = transferIdTakenElsewhere;
+
+/** Whether `flags` (a transfer's or an account operation's) carry the shard set's mark, not a caller's forged copy of it. */
 export function isIdTakenElsewhereMark(flags: number): boolean {
   return (flags & (transferIdTakenElsewhere | transferCallerMarkInvalid)) === transferIdTakenElsewhere;
 }

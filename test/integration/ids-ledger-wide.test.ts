@@ -1,12 +1,12 @@
 // Issue #14: transfer ids are unique ledger-wide. The same id sent with a debit account on another shard answers
 // exists_with_different_fields, as one shard answers it, and posts nothing — whether the id was posted or refused
 // there, sent at the same moment, earlier in the same request, or taken before a restart (read back from the
-// id index on disk). A caller cannot forge the router's mark.
+// id index on disk). A caller cannot forge the router's mark. Account-operation ids are unique ledger-wide the same way.
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
-import { AccountFlags, TransferFlags, transferIdTakenElsewhere } from '../../src/core/types.js';
+import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
+import { AccountFlags, TransferFlags, accountOperationIdTakenElsewhere, transferIdTakenElsewhere } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 
@@ -94,6 +94,46 @@ describe("the router's mark", () => {
       // Remembered as refused, as any flags_invalid: the id is taken by that refusal.
       expect(await results(set, [pay(500n, a, payee)])).toEqual(['exists_with_different_fields']);
       expect(await results(set, [pay(501n, a, payee)])).toEqual(['ok']);
+    }
+  });
+});
+
+describe('an account-operation id reused with an account on another shard (issue #14, item 17)', () => {
+  const operations = async (set: ShardSet, ops: AccountOperationInput[]): Promise<string[]> =>
+    decodeResults(await set.execute(Operation.account_operations, encodeAccountOperations(ops))).map((r) => r.result as string);
+  const freeze = (id: bigint, accountId: bigint, amount = 5n, flags = 0): AccountOperationInput => ({ id, accountId, kind: 'freeze', amount, flags });
+
+  it('answers exists_with_different_fields and changes nothing, also at once and after a restart', async () => {
+    const set = await two.start();
+    const { a, c, payee } = await accounts(set);
+    // Money to freeze; a's comes from the other shard, and a freeze waits for the credits answered before it.
+    expect(await results(set, [pay(600n, payee, a, 1000n), pay(601n, payee, c, 1000n)])).toEqual(['ok', 'ok']);
+    expect(await operations(set, [freeze(700n, a)])).toEqual(['ok']);
+    expect(await operations(set, [freeze(700n, c)])).toEqual(['exists_with_different_fields']);
+    expect(await operations(set, [freeze(700n, a)])).toEqual(['exists']);
+    const frozen = async (id: bigint) => decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([id])))[0]!.frozen;
+    expect(await frozen(c)).toBe(0n);
+    // Sent at the same moment from the two shards: one takes the id, the other is told it is taken.
+    for (let id = 710n; id < 730n; id++) {
+      const answers = await Promise.all([operations(set, [freeze(id, a)]), operations(set, [freeze(id, c)])]);
+      expect(answers.flat().sort()).toEqual(['exists_with_different_fields', 'ok']);
+    }
+    // In one request: the second is refused, as one shard refuses it.
+    expect(await operations(set, [freeze(740n, c), freeze(740n, a)])).toEqual(['ok', 'exists_with_different_fields']);
+    const restarted = await two.restart(set);
+    expect(await operations(restarted, [freeze(700n, c)])).toEqual(['exists_with_different_fields']);
+    expect(await operations(restarted, [freeze(740n, a)])).toEqual(['exists_with_different_fields']);
+    // Each id froze once: 700 on a, 740 on c, and each of 710..729 on one of them.
+    const states = decodeAccountStates(await restarted.execute(Operation.lookup_accounts, encodeIds([a, c])));
+    expect(states[0]!.frozen + states[1]!.frozen).toBe(5n + 20n * 5n + 5n);
+  });
+
+  it("cannot carry the router's mark from a caller: flags_invalid at one shard and at two", async () => {
+    for (const set of [await one.start(), await two.start()]) {
+      const { a, payee } = await accounts(set);
+      expect(await results(set, [pay(600n, payee, a, 1000n)])).toEqual(['ok']);
+      expect(await operations(set, [freeze(800n, a, 5n, accountOperationIdTakenElsewhere)])).toEqual(['flags_invalid']);
+      expect(await operations(set, [freeze(801n, a)])).toEqual(['ok']);
     }
   });
 });

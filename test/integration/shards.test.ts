@@ -235,6 +235,22 @@ describe('startShards', () => {
     expect(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([saver!])))[0]).toMatchObject({ creditsPosted: 10n, debitsPosted: 10n });
   });
 
+  it('freezes money credited a moment ago from another shard: the freeze waits for the credit', async () => {
+    const set = await start();
+    const [payer] = accountsOn(0, 1);
+    const [payee] = accountsOn(1, 1);
+    await set.execute(Operation.create_accounts, encodeAccounts([payer!, payee!].map((id) => ({ id, ledger: 1, code: 1 }))));
+    await set.transit.pause();
+    expect(decodeResults(await set.execute(Operation.create_transfers, encodeTransfers([{ id: 120n, debitAccountId: payer!, creditAccountId: payee!, amount: 8n, ledger: 1, code: 1 }]))).map((r) => r.result)).toEqual(['ok']);
+    let answered = false;
+    const freezing = set.execute(Operation.account_operations, encodeAccountOperations([{ id: 121n, accountId: payee!, kind: 'freeze', amount: 8n }])).then((reply) => ((answered = true), decodeResults(reply).map((r) => r.result)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    set.transit.resume();
+    // As on one shard: the credit came first, so the money is there to freeze (not insufficient_funds).
+    expect(await freezing).toEqual(['ok']);
+  });
+
   it('shows a cross-shard hold on its payee to a read sent right after the ok, refuses its close, and takes it off when it expires', async () => {
     const set = await start();
     const [payer] = accountsOn(0, 1);

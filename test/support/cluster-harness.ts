@@ -7,7 +7,7 @@
 
 import { ChainRounds } from '../../src/core/chains/prepared-chains.js';
 import { planRoute, mergeReplies, type CrossChains } from '../../src/core/wire/route-plan.js';
-import { debitShardsOf, idChecksByShard, idKeysOf, repeatedAcrossShards, withCallerMarksInvalid, withIdsTakenElsewhere } from '../../src/core/wire/ids-elsewhere.js';
+import { homeShardsOf, idChecksByShard, idKeysOf, operationIdEvents, repeatedAcrossShards, transferIdEvents, withCallerMarksInvalid, withIdsTakenElsewhere, type IdEventLayout } from '../../src/core/wire/ids-elsewhere.js';
 import { Operation } from '../../src/core/operations.js';
 import {
   decodeResults,
@@ -168,7 +168,8 @@ export class ClusterHarness {
   }
 
   private write(operation: number, callerBody: Uint8Array, accountIds: readonly bigint[], transferIds: readonly bigint[]): Outcome[] {
-    const body = operation === Operation.create_transfers ? this.markIdsElsewhere(callerBody) : callerBody;
+    const body =
+      operation === Operation.create_transfers ? this.markIdsElsewhere(callerBody, transferIdEvents) : operation === Operation.account_operations ? this.markIdsElsewhere(callerBody, operationIdEvents) : callerBody;
     const plan = planRoute(operation, body, this.shardCount);
     const replies = plan.requests.map((request) => {
       const shard = this.shards[request.shard]!;
@@ -187,18 +188,19 @@ export class ClusterHarness {
     return decodeResults(reply).map(outcomeOf);
   }
 
-  /** What RequestRouting does to a transfer request (ids unique ledger-wide: ids-elsewhere-check.ts), synchronously. */
-  private markIdsElsewhere(callerBody: Uint8Array): Uint8Array {
-    const body = withCallerMarksInvalid(callerBody);
-    const homes = debitShardsOf(body, this.shardCount);
+  /** What RequestRouting does to a transfer or account-operation request (ids unique ledger-wide: ids-elsewhere-check.ts), synchronously. */
+  private markIdsElsewhere(callerBody: Uint8Array, layout: IdEventLayout): Uint8Array {
+    const body = withCallerMarksInvalid(callerBody, layout);
+    const homes = homeShardsOf(body, this.shardCount, layout);
     const taken = new Set(repeatedAcrossShards(body, idKeysOf(body), homes));
     for (const check of idChecksByShard(body, homes, this.shardCount)) {
-      const reply = this.shards[check.shard]!.ledger.transferIdsTaken(check.ids);
+      const ledger = this.shards[check.shard]!.ledger;
+      const reply = layout === operationIdEvents ? ledger.operationIdsTaken(check.ids) : ledger.transferIdsTaken(check.ids);
       check.events.forEach((event, j) => {
         if (reply[j] === 1) taken.add(event);
       });
     }
-    return withIdsTakenElsewhere(body, taken);
+    return withIdsTakenElsewhere(body, taken, layout);
   }
 
   /** What the chain coordinator does, synchronously: rounds of prepare, then abort or commit everywhere. */

@@ -51,6 +51,8 @@ interface World {
   posted: TransferInput[];
   holdsOpen: TransferInput[];
   sent: TransferInput[];
+  /** Account operations sent so far, to send again (ids are unique ledger-wide: another account is another operation). */
+  operationsSent: AccountOperationInput[];
   freezes: { id: bigint; accountId: bigint }[];
   nextId: bigint;
 }
@@ -171,6 +173,7 @@ function makeWorld(seed: number, divergences: Divergences, base: bigint): World 
     posted: [],
     holdsOpen: [],
     sent: [],
+    operationsSent: [],
     freezes: [],
     nextId: base + 10_000n,
   };
@@ -204,7 +207,7 @@ function payeeMayRefuse(world: World, payee: bigint): boolean {
 
 function nextRequest(world: World): Request {
   const roll = world.random();
-  if (roll < 0.12) return { kind: 'operations', operations: [accountOperation(world)] };
+  if (roll < 0.12) return { kind: 'operations', operations: [world.operationsSent.length > 0 && world.random() < 0.25 ? resentOperation(world) : accountOperation(world)] };
   if (roll < 0.2) return resentRequest(world);
   const events: TransferInput[] = [];
   /** Accounts this request credited across shards: untouched by its later events unless requestOrder. */
@@ -272,6 +275,7 @@ function resentRequest(world: World): Request {
   // A payer on any shard: ids are unique ledger-wide (core/wire/ids-elsewhere.ts). Where the id was never taken (the
   // first one failed with a code no id is remembered for) the transfer is new, so the switches still hold for it:
   // a capped payee across shards, or a reference (post, void, reversal) named from another shard.
+  if (others.length === 0) return { kind: 'transfers', transfers: [before] }; // its ledger has no other account
   const payer = pick(world, others).id;
   const kind = (before.flags ?? 0) & transferKindFlags;
   const acrossToPayee = !sameShard(payer, before.creditAccountId);
@@ -279,6 +283,14 @@ function resentRequest(world: World): Request {
     (kind !== 0 && kind !== TransferFlags.pending && !sameShard(payer, before.debitAccountId)) ||
     (payeeMayRefuse(world, before.creditAccountId) && acrossToPayee && !world.divergences.payeeCreditLimit);
   return { kind: 'transfers', transfers: [keptOut ? before : { ...before, debitAccountId: payer }] };
+}
+
+/** An account operation sent before, again: as it was, or naming another account (its shard may be any). */
+function resentOperation(world: World): AccountOperationInput {
+  const before = pick(world, world.operationsSent);
+  if (world.random() < 0.5) return before;
+  const others = world.accounts.filter((a) => a.id !== before.accountId && a.id !== world.bank && a.id !== world.bankOther);
+  return { ...before, accountId: pick(world, others).id };
 }
 
 function accountOperation(world: World): AccountOperationInput {
@@ -300,6 +312,7 @@ function accountOperation(world: World): AccountOperationInput {
 function learn(world: World, request: Request, outcomes: readonly Outcome[]): void {
   if (request.kind === 'operations') {
     request.operations.forEach((operation, i) => {
+      if (!world.operationsSent.some((o) => o.id === operation.id)) world.operationsSent.push(operation);
       if (outcomes[i] === 'ok' && operation.kind === 'freeze') world.freezes.push({ id: operation.id, accountId: operation.accountId });
     });
     return;

@@ -2,7 +2,7 @@
 // journal entry is stored under its seq (what the shard does after fsync), and restart()
 // rebuilds a fresh Ledger by replaying them. Results come back as names, lookups as objects.
 
-import { withCallerMarksInvalid } from '../../src/core/wire/ids-elsewhere.js';
+import { operationIdEvents, withCallerMarksInvalid } from '../../src/core/wire/ids-elsewhere.js';
 import { Ledger, type JournalSource } from '../../src/core/posting/ledger.js';
 import { Operation } from '../../src/core/operations.js';
 import { stateBytesOf } from '../../src/core/posting/ledger-checkpoint.js';
@@ -110,7 +110,7 @@ export class LedgerHarness {
   }
 
   accountOperations(operations: readonly AccountOperationInput[]): Outcome[] {
-    return this.write(Operation.account_operations, encodeAccountOperations(operations));
+    return this.write(Operation.account_operations, withCallerMarksInvalid(encodeAccountOperations(operations), operationIdEvents));
   }
 
   /** Checkpoint bodies by seq (Ledger.encodeCheckpoint), as a shard takes them: restart() starts from the newest. */

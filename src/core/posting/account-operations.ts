@@ -7,7 +7,7 @@ import { HotBits } from '../hot/hot-inbound.js';
 import { AccountLayout as A, AccountOperationLayout as O } from '../layout.js';
 import type { LedgerState } from './ledger-state.js';
 import { CloseRefusedReason, ResultCode } from '../result-codes.js';
-import { AccountOperationFlags, AccountOperationKind } from '../types.js';
+import { AccountOperationFlags, AccountOperationKind, isIdTakenElsewhereMark } from '../types.js';
 import { idKeyAt, viewOf } from '../u128.js';
 import { amountMax } from '../limits.js';
 import { sameCallerFields } from './validate.js';
@@ -45,6 +45,9 @@ export function createAccount(state: LedgerState, view: DataView, at: number): n
 export function applyAccountOperation(state: LedgerState, view: DataView, at: number, location: number): number {
   const duplicate = duplicateOperation(state, view, at);
   if (duplicate !== undefined) return duplicate;
+  // Another shard holds this id (the router asked them all): the fields differ there, since an operation with the
+  // same ones would have come to the same shard. Not remembered here: the id is that shard's.
+  if (isIdTakenElsewhereMark(view.getUint16(at + O.flags, true))) return ResultCode.exists_with_different_fields;
   const slot = state.accounts.slotAt(view, at + O.accountId);
   if (slot < 0) return ResultCode.account_not_found;
   const kind = view.getUint16(at + O.kind, true);

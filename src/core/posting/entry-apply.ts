@@ -175,7 +175,8 @@ export function rememberFailure(state: LedgerState, operation: number, view: Dat
   if (isZero128(view, eventOffset(index)) || isMax128(view, eventOffset(index))) return;
   // An id another shard holds (a field check failed before the duplicate check): it stays that shard's. One shard
   // would find the id it holds before any failure remembered for it, so remembering it here would answer otherwise.
-  if (operation === JournalEntryKind.create_transfers && isIdTakenElsewhereMark(view.getUint16(eventOffset(index) + TransferLayout.flags, true))) return;
+  const flagsAt = operation === JournalEntryKind.create_transfers ? TransferLayout.flags : operation === JournalEntryKind.account_operations ? AccountOperationLayout.flags : -1;
+  if (flagsAt >= 0 && isIdTakenElsewhereMark(view.getUint16(eventOffset(index) + flagsAt, true))) return;
   const failed =
     operation === JournalEntryKind.create_transfers ? state.transfersFailed : operation === JournalEntryKind.create_accounts ? state.accountsFailed : state.operationsFailed;
   if (!failed.hasAt(view, eventOffset(index))) failed.setAt(view, eventOffset(index), locationOf(seq, index));

@@ -26,7 +26,7 @@ import { encodeCheckpoint, restoreCheckpoint } from './ledger-checkpoint.js';
 import { LedgerState, type JournalSource } from './ledger-state.js';
 import { noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts/id-cache.js';
 import { WireOperation } from '../operations.js';
-import { accountHistory, lookupAccounts, lookupTransfers, transferIdsTaken } from './queries.js';
+import { accountHistory, lookupAccounts, lookupTransfers, operationIdsTaken, transferIdsTaken } from './queries.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import { accountEntries } from '../accounts/directory-updates.js';
@@ -247,6 +247,11 @@ export class Ledger {
   /** Which of the transfer ids in `body` (16 B each) this shard has taken: one byte each (queries.ts transferIdsTaken). */
   transferIdsTaken(body: Uint8Array): Uint8Array {
     return transferIdsTaken(this.#context.state, body);
+  }
+
+  /** Which of the account-operation ids in `body` (16 B each) this shard has taken: one byte each. */
+  operationIdsTaken(body: Uint8Array): Uint8Array {
+    return operationIdsTaken(this.#context.state, body);
   }
 
   /** The ids (16 B each) of this shard's hot-outbound accounts (AccountFlags.hot_outbound). */

@@ -64,6 +64,17 @@ function writeAccount(state: LedgerState, slot: number, reply: Uint8Array, out: 
  * One byte per id of `body` (16 B each): 1 when this shard has taken it for a transfer — posted, or refused with a
  * failure that is remembered — else 0 (core/wire/ids-elsewhere.ts). From memory, or the id index for old ids.
  */
+/** Which of the account-operation ids in `body` this shard has taken (applied, or refused with a remembered failure). */
+export function operationIdsTaken(state: LedgerState, body: Uint8Array): Uint8Array {
+  const count = idCount(body);
+  const ids = viewOf(body);
+  const taken = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    if (state.operations.getAt(ids, i * idBytes) >= 0 || state.operationsFailed.getAt(ids, i * idBytes) >= 0) taken[i] = 1;
+  }
+  return taken;
+}
+
 export function transferIdsTaken(state: LedgerState, body: Uint8Array): Uint8Array {
   const count = idCount(body);
   const ids = viewOf(body);

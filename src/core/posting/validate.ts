@@ -14,6 +14,7 @@ import {
   TransferFlags,
   accountFlagsKnown,
   accountOperationFlagsKnown,
+  accountOperationIdTakenElsewhere,
   transferFlagsKnown,
   transferIdTakenElsewhere,
   transferKindFlags,
@@ -132,7 +133,9 @@ export function validateAccountOperation(view: DataView, at: number, assignedChe
   if (assignedChecked && view.getBigUint64(at + L.timestamp, true) !== 0n) return ResultCode.timestamp_must_be_zero;
   if (view.getBigUint64(at + L.reserved, true) !== 0n || hasNonZero(view, at + L.tailStart, at + 128)) return ResultCode.reserved_field;
   if (isZero128(view, at + L.id) || isMax128(view, at + L.id)) return ResultCode.id_invalid;
-  if ((flags & ~accountOperationFlagsKnown) !== 0 || kind < AccountOperationKind.freeze || kind > AccountOperationKind.unmark_hot) return ResultCode.flags_invalid;
+  // The shard set's mark (accountOperationIdTakenElsewhere) is accepted; a caller's copy of it arrives with a bit no
+  // operation may carry (withCallerMarksInvalid) and is flags_invalid, at any shard count.
+  if ((flags & ~(accountOperationFlagsKnown | accountOperationIdTakenElsewhere)) !== 0 || kind < AccountOperationKind.freeze || kind > AccountOperationKind.unmark_hot) return ResultCode.flags_invalid;
   if (isBlockKind === (sides === 0) && !isHotKind) return ResultCode.flags_invalid;
   // Hot marks name the side: credits (hot-inbound). Hot-outbound (debits) is not offered yet.
   if (isHotKind && sides !== AccountOperationFlags.credits) return ResultCode.flags_invalid;

@@ -8,23 +8,35 @@
 // Pure functions over request bodies: the router (shards/set/ids-elsewhere-check.ts) and the in-process cluster
 // harness share them.
 
-import { TransferLayout as T, idBytes } from '../layout.js';
+import { AccountOperationLayout as O, TransferLayout as T, idBytes } from '../layout.js';
 import { eventBytes } from '../limits.js';
 import { shardOfIdAt } from '../routing.js';
 import { transferCallerMarkInvalid as callerMarkInvalid, transferIdTakenElsewhere } from '../types.js';
+
+/** Where an event's id lives and how it is marked: transfers live on their debit account's shard, operations on their account's. */
+export interface IdEventLayout {
+  /** The account whose shard holds the event (and its id). */
+  routeAt: number;
+  /** The event's u16 flags, where the mark (transferIdTakenElsewhere: bit 15) goes. */
+  flagsAt: number;
+}
+export const transferIdEvents: IdEventLayout = { routeAt: T.debitAccountId, flagsAt: T.flags };
+export const operationIdEvents: IdEventLayout = { routeAt: O.accountId, flagsAt: O.flags };
+// Both kinds keep their id in the first 16 bytes.
+const idAt = 0;
 
 /**
  * `body` with every event a caller marked transferIdTakenElsewhere made invalid (that bit and callerMarkInvalid
  * too: flags_invalid, as one shard answers an unknown flag), or `body` itself when no event carries it.
  */
-export function withCallerMarksInvalid(body: Uint8Array): Uint8Array {
+export function withCallerMarksInvalid(body: Uint8Array, layout: IdEventLayout = transferIdEvents): Uint8Array {
   let out: Uint8Array | null = null;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    const flags = view.getUint16(at + T.flags, true);
+    const flags = view.getUint16(at + layout.flagsAt, true);
     if ((flags & transferIdTakenElsewhere) === 0) continue;
     out ??= body.slice();
-    new DataView(out.buffer, out.byteOffset, out.byteLength).setUint16(at + T.flags, flags | callerMarkInvalid, true);
+    new DataView(out.buffer, out.byteOffset, out.byteLength).setUint16(at + layout.flagsAt, flags | callerMarkInvalid, true);
   }
   return out ?? body;
 }
@@ -37,7 +49,7 @@ export interface IdCheck {
   events: Int32Array;
 }
 
-/** Per shard, the ids of `body`'s events whose debit account lives on another shard (`homes`: each event's shard). */
+/** Per shard, the ids of `body`'s events that live on another shard (`homes`: each event's shard). */
 export function idChecksByShard(body: Uint8Array, homes: Uint8Array, shardCount: number): IdCheck[] {
   if (shardCount === 1) return [];
   const count = homes.length;
@@ -51,7 +63,7 @@ export function idChecksByShard(body: Uint8Array, homes: Uint8Array, shardCount:
     let k = 0;
     for (let i = 0; i < count; i++) {
       if (homes[i] === shard) continue;
-      ids.set(body.subarray(i * eventBytes + T.id, i * eventBytes + T.id + idBytes), k * idBytes);
+      ids.set(body.subarray(i * eventBytes + idAt, i * eventBytes + idAt + idBytes), k * idBytes);
       events[k++] = i;
     }
     checks.push({ shard, ids, events });
@@ -67,17 +79,17 @@ export function idKeysOf(body: Uint8Array): Float64Array {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const keys = new Float64Array(body.byteLength / eventBytes);
   for (let i = 0; i < keys.length; i++) {
-    const at = i * eventBytes + T.id;
+    const at = i * eventBytes + idAt;
     keys[i] = view.getUint32(at, true) + (view.getUint32(at + 4, true) & 0xf_ffff) * 2 ** 32;
   }
   return keys;
 }
 
-/** Each event's debit shard (the shard a transfer lives on). */
-export function debitShardsOf(body: Uint8Array, shardCount: number): Uint8Array {
+/** Each event's home shard: a transfer's debit account's, an operation's account's. */
+export function homeShardsOf(body: Uint8Array, shardCount: number, layout: IdEventLayout = transferIdEvents): Uint8Array {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const homes = new Uint8Array(body.byteLength / eventBytes);
-  for (let i = 0; i < homes.length; i++) homes[i] = shardOfIdAt(view, i * eventBytes + T.debitAccountId, shardCount);
+  for (let i = 0; i < homes.length; i++) homes[i] = shardOfIdAt(view, i * eventBytes + layout.routeAt, shardCount);
   return homes;
 }
 
@@ -107,12 +119,12 @@ export function repeatedAcrossShards(body: Uint8Array, keys: Float64Array, homes
 }
 
 /** `body` with the events at `indexes` marked transferIdTakenElsewhere (a copy when any is; else `body`). */
-export function withIdsTakenElsewhere(body: Uint8Array, indexes: Iterable<number>): Uint8Array {
+export function withIdsTakenElsewhere(body: Uint8Array, indexes: Iterable<number>, layout: IdEventLayout = transferIdEvents): Uint8Array {
   let out: Uint8Array | null = null;
   for (const index of indexes) {
     out ??= body.slice();
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    const at = index * eventBytes + T.flags;
+    const at = index * eventBytes + layout.flagsAt;
     view.setUint16(at, view.getUint16(at, true) | transferIdTakenElsewhere, true);
   }
   return out ?? body;
@@ -120,8 +132,8 @@ export function withIdsTakenElsewhere(body: Uint8Array, indexes: Iterable<number
 
 /** Whether events `a` and `b` of `body` carry the same id. */
 function sameIdAt(body: Uint8Array, a: number, b: number): boolean {
-  const at = a * eventBytes + T.id;
-  const bt = b * eventBytes + T.id;
+  const at = a * eventBytes + idAt;
+  const bt = b * eventBytes + idAt;
   for (let k = 0; k < idBytes; k++) if (body[at + k] !== body[bt + k]) return false;
   return true;
 }

@@ -11,7 +11,7 @@ import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError } from '../../core/errors.js';
 import { idBytes } from '../../core/layout.js';
 import { lookupIdsMax } from '../../core/limits.js';
-import { debitShardsOf, idChecksByShard, idKeysOf, repeatedAcrossShards, withIdsTakenElsewhere } from '../../core/wire/ids-elsewhere.js';
+import { homeShardsOf, idChecksByShard, idKeysOf, repeatedAcrossShards, transferIdEvents, withIdsTakenElsewhere, type IdEventLayout } from '../../core/wire/ids-elsewhere.js';
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 
@@ -39,10 +39,15 @@ export class IdsElsewhereCheck {
   /** Per shard, the questions of one event-loop turn joined into one task (small requests would each cost one). */
   readonly #asks: JoinedAsks[];
 
-  constructor(hosts: readonly Pick<ShardHost, 'run'>[]) {
+  /** Where the events' ids live and how they are marked (transfers by default; account operations: operationIdEvents). */
+  readonly #layout: IdEventLayout;
+
+  /** `question`: the control task that asks a shard which ids it holds (transferIdsTaken, operationIdsTaken). */
+  constructor(hosts: readonly Pick<ShardHost, 'run'>[], question: number = ShardControl.transferIdsTaken, layout: IdEventLayout = transferIdEvents) {
     assert(hosts.length <= shardsMax, 'shard numbers fit the in-flight packing');
     this.#hosts = hosts;
-    this.#asks = hosts.map((host) => new JoinedAsks((ids) => askAgainOnRestart(() => host.run(ShardControl.transferIdsTaken, ids.slice(), true))));
+    this.#layout = layout;
+    this.#asks = hosts.map((host) => new JoinedAsks((ids) => askAgainOnRestart(() => host.run(question, ids.slice(), true))));
   }
 
   /** Id keys held by requests in flight (tests, /health). */
@@ -61,7 +66,7 @@ export class IdsElsewhereCheck {
     const shardCount = this.#hosts.length;
     if (shardCount === 1) return { body, release: () => {} };
     const keys = idKeysOf(body);
-    const homes = debitShardsOf(body, shardCount);
+    const homes = homeShardsOf(body, shardCount, this.#layout);
     const first = firstEvents(keys);
     const { waits, joined } = this.#register(first, homes);
     let released = false;
@@ -79,7 +84,7 @@ export class IdsElsewhereCheck {
         const reply = replies[k]!;
         for (let j = 0; j < check.events.length; j++) if (reply[j] === 1) taken.add(check.events[j]!);
       });
-      return { body: withIdsTakenElsewhere(body, taken), release };
+      return { body: withIdsTakenElsewhere(body, taken, this.#layout), release };
     } catch (error) {
       release();
       throw error;

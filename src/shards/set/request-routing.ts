@@ -3,13 +3,13 @@
 // cross-shard instructions to the relay and its chains across shards to the coordinator, and merges the
 // replies in request order. It knows no capability above it (hot-outbound, books, snapshots).
 
-import { withCallerMarksInvalid } from '../../core/wire/ids-elsewhere.js';
+import { operationIdEvents, withCallerMarksInvalid } from '../../core/wire/ids-elsewhere.js';
 import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
 import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError, errors } from '../../core/errors.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
 import { idKeyAt } from '../../core/u128.js';
-import { TransferFlags, transferKindFlags } from '../../core/types.js';
+import { AccountOperationKind, TransferFlags, transferKindFlags } from '../../core/types.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { chainRequestsQueuedMax, eventBytes, creditsLandingWaitMsMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
 import { isWriteOperation, WireOperation } from '../../core/operations.js';
@@ -50,6 +50,8 @@ export class RequestRouting {
   readonly #payerCredits: Pick<PayerCreditsInFlight, 'shardsToAwait'> | null;
   /** Marks transfers whose id another shard holds (ids unique ledger-wide). */
   readonly #idsElsewhere: IdsElsewhereCheck;
+  /** The same for account operations. */
+  readonly #operationIds: IdsElsewhereCheck;
   /** Resolves once the last transfer request to arrive has started (or failed before it could). */
   #lastStarted: Promise<void> = Promise.resolve();
   /** Transfer requests from arrival to answer (asking about ids, waiting to start, running): a quiet instant waits for them. */
@@ -69,6 +71,7 @@ export class RequestRouting {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
     this.#idsElsewhere = new IdsElsewhereCheck(hosts);
+    this.#operationIds = new IdsElsewhereCheck(hosts, ShardControl.operationIdsTaken, operationIdEvents);
     this.#payerCredits = payerCredits;
     this.#directory = directory;
     this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runWrite(shard, WireOperation.create_transfers, body, fresh))) : null;
@@ -84,6 +87,28 @@ export class RequestRouting {
    */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (operation === WireOperation.create_transfers) return this.#transfersAfterQuiet(body);
+    if (operation === WireOperation.account_operations) return this.#operations(body);
+    return this.#changingAccounts(operation, body);
+  }
+
+  /**
+   * An account_operations request, with the events whose id another shard holds marked (operation ids are unique
+   * ledger-wide, as transfer ids are: ids-elsewhere-check.ts); a caller's copy of the mark is flags_invalid.
+   */
+  async #operations(callerBody: Uint8Array): Promise<Uint8Array> {
+    // A freeze takes from the account's available balance: like a read, it waits for the credits answered to the
+    // account's shard before it (one shard would count them), at once when none is on its way.
+    if (this.#hosts.length > 1) for (const shard of freezeShardsOf(callerBody, this.#hosts.length)) await this.#transit.landedOn(shard, creditsLandingWaitMsMax);
+    const marked = await this.#operationIds.mark(withCallerMarksInvalid(callerBody, operationIdEvents));
+    try {
+      return await this.#changingAccounts(WireOperation.account_operations, marked.body);
+    } finally {
+      marked.release();
+    }
+  }
+
+  /** Any request but create_transfers; what create_accounts and account_operations change goes to the directory. */
+  async #changingAccounts(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (this.#directory === null) return this.#execute(operation, body);
     if (operation !== WireOperation.create_accounts && operation !== WireOperation.account_operations) return this.#execute(operation, body);
     // The body may be handed to a worker (transferred): what the directory needs of it is copied first.
@@ -371,6 +396,17 @@ function reversalShardsOf(body: Uint8Array, shardCount: number): number[] {
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
     if ((view.getUint16(at + TransferLayout.flags, true) & transferKindFlags) !== TransferFlags.reversal) continue;
     (shards ??= new Set()).add(shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount));
+  }
+  return shards === null ? [] : [...shards].sort((a, b) => a - b);
+}
+
+/** The shards of the accounts an account_operations body freezes money on (ascending); usually none. */
+function freezeShardsOf(body: Uint8Array, shardCount: number): number[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let shards: Set<number> | null = null;
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+    if (view.getUint16(at + AccountOperationLayout.kind, true) !== AccountOperationKind.freeze) continue;
+    (shards ??= new Set()).add(shardOfIdAt(view, at + AccountOperationLayout.accountId, shardCount));
   }
   return shards === null ? [] : [...shards].sort((a, b) => a - b);
 }

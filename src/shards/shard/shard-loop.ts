@@ -67,6 +67,7 @@ export type ShardLedger = Pick<
   | 'hotOutboundIds'
   | 'directoryEntries'
   | 'transferIdsTaken'
+  | 'operationIdsTaken'
   | 'flushHistory'
   | 'takeFlushedRuns'
 >;
@@ -420,6 +421,7 @@ export class ShardLoop {
       [ShardControl.hotOutboundIds, other(() => this.#read(() => this.#ledger.hotOutboundIds()))],
       [ShardControl.directoryEntries, other(() => this.#read(() => this.#ledger.directoryEntries()))],
       [ShardControl.transferIdsTaken, other(async (body) => this.#ledger.transferIdsTaken(body))],
+      [ShardControl.operationIdsTaken, other(async (body) => this.#ledger.operationIdsTaken(body))],
       [ShardControl.holdTurn, other(() => this.#holdTurn())],
       [ShardControl.releaseTurn, other(async () => this.#releaseTurn())],
       [ShardControl.cutDay, writes((body) => this.#cutDayTask(body))],

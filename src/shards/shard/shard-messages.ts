@@ -63,6 +63,8 @@ export const ShardControl = {
    * id is in flight on another shard (shards/set/ids-elsewhere-check.ts).
    */
   transferIdsTaken: 36,
+  /** The same for account-operation ids (Ledger.operationIdsTaken): they are unique ledger-wide too. */
+  operationIdsTaken: 37,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

@@ -42,7 +42,7 @@ class FakeHost {
 
   run(operation: number, body: Uint8Array): Promise<Uint8Array> {
     // The router's question about ids (ids-elsewhere-check.ts): none taken here; not a part of the request.
-    if (operation === ShardControl.transferIdsTaken) return Promise.resolve(new Uint8Array(body.byteLength / 16));
+    if (operation === ShardControl.transferIdsTaken || operation === ShardControl.operationIdsTaken) return Promise.resolve(new Uint8Array(body.byteLength / 16));
     this.runs++;
     if (this.failNext) {
       this.failNext = false;
@@ -175,7 +175,7 @@ describe('the account directory after a write that got no reply', () => {
     const routing = new RequestRouting(hosts as unknown as ShardHost[], transit, { run: async () => {} }, { begun: false }, directory);
     const [created] = idsOn(1, 1);
     // The worker committed the account, then died before its reply: the shard now lists it.
-    const entry = new Uint8Array(24);
+    const entry = new Uint8Array(28); // id, ledger, status, flags (directory-updates.ts accountEntries)
     const view = new DataView(entry.buffer);
     view.setBigUint64(0, created! & 0xffff_ffff_ffff_ffffn, true);
     view.setBigUint64(8, created! >> 64n, true);

@@ -115,6 +115,9 @@ class CountingLedger implements ShardLedger {
   transferIdsTaken(body: Uint8Array): Uint8Array {
     return new Uint8Array(body.byteLength / 16);
   }
+  operationIdsTaken(body: Uint8Array): Uint8Array {
+    return new Uint8Array(body.byteLength / 16);
+  }
   hotOutboundIds(): Uint8Array {
     return new Uint8Array(0);
   }
