@@ -143,23 +143,20 @@ function takeOffShownHold(state: LedgerState, key: string): CreditHold | undefin
 
 /** Why the account at `slot` cannot be shown a hold of `amount` now (one shard's checks of a pending credit), or undefined. */
 function holdRefusal(state: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
-  assert(amount > 0n, 'a hold to show is positive');
-  const accounts = state.accounts;
-  if (slot < 0) return ResultCode.account_not_found;
-  if (accounts.ledgerOf(slot) !== ledger) return ResultCode.ledger_mismatch;
-  if ((accounts.statusOf(slot) & StatusBits.closed) !== 0) return ResultCode.account_closed;
-  if ((accounts.statusOf(slot) & StatusBits.creditBlocked) !== 0) return ResultCode.account_blocked;
-  if ((accounts.flagsOf(slot) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-    if (state.creditsAccepted(slot) + accounts.balance('creditsPending', slot) + amount > accounts.balance('debitsPosted', slot)) {
-      return ResultCode.credits_exceed_debits;
-    }
-  }
-  if (!state.fits('creditsPending', slot, amount)) return ResultCode.balance_overflow;
-  return undefined;
+  return payeeRefusal(state, slot, ledger, amount) ?? (state.fits('creditsPending', slot, amount) ? undefined : ResultCode.balance_overflow);
 }
 
 /** Why the account at `slot` cannot be credited `amount` now, or undefined. */
 function creditRefusal(state: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
+  const refused = payeeRefusal(state, slot, ledger, amount);
+  if (refused !== undefined) return refused;
+  if (!state.fits('creditsPosted', slot, amount)) return ResultCode.balance_overflow;
+  if (state.buffers.has(slot) && state.creditsAccepted(slot) + amount > balanceMax) return ResultCode.balance_overflow;
+  return undefined;
+}
+
+/** The checks a payee makes of any credit, posted or pending, before its overflow checks: existence, ledger, status, limit. */
+function payeeRefusal(state: LedgerState, slot: number, ledger: number, amount: bigint): number | undefined {
   assert(amount > 0n, 'a credit to check is positive');
   const accounts = state.accounts;
   if (slot < 0) return ResultCode.account_not_found;
@@ -171,8 +168,6 @@ function creditRefusal(state: LedgerState, slot: number, ledger: number, amount:
       return ResultCode.credits_exceed_debits;
     }
   }
-  if (!state.fits('creditsPosted', slot, amount)) return ResultCode.balance_overflow;
-  if (state.buffers.has(slot) && state.creditsAccepted(slot) + amount > balanceMax) return ResultCode.balance_overflow;
   return undefined;
 }
 

@@ -15,6 +15,7 @@ import {
   idBytes,
 } from '../layout.js';
 import type { LedgerState, RecordRef } from './ledger-state.js';
+import type { IdCache } from '../accounts/id-cache.js';
 import { eventBytes, historyPageMax, locationEventsPerBatchMax, lookupIdsMax } from '../limits.js';
 import { TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
 import { idKeyAt, viewOf } from '../u128.js';
@@ -60,29 +61,26 @@ function writeAccount(state: LedgerState, slot: number, reply: Uint8Array, out: 
   }
 }
 
+/** Which of the account-operation ids in `body` this shard has taken (applied, or refused with a remembered failure). */
+export function operationIdsTaken(state: LedgerState, body: Uint8Array): Uint8Array {
+  return idsTaken(state.operations, state.operationsFailed, body);
+}
+
 /**
  * One byte per id of `body` (16 B each): 1 when this shard has taken it for a transfer — posted, or refused with a
  * failure that is remembered — else 0 (core/wire/ids-elsewhere.ts). From memory, or the id index for old ids.
  */
-/** Which of the account-operation ids in `body` this shard has taken (applied, or refused with a remembered failure). */
-export function operationIdsTaken(state: LedgerState, body: Uint8Array): Uint8Array {
-  const count = idCount(body);
-  const ids = viewOf(body);
-  const taken = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    if (state.operations.getAt(ids, i * idBytes) >= 0 || state.operationsFailed.getAt(ids, i * idBytes) >= 0) taken[i] = 1;
-  }
-  return taken;
+export function transferIdsTaken(state: LedgerState, body: Uint8Array): Uint8Array {
+  return idsTaken(state.transfers, state.transfersFailed, body);
 }
 
-export function transferIdsTaken(state: LedgerState, body: Uint8Array): Uint8Array {
+/** One byte per id of `body` (16 B each): 1 when either cache (or the id index behind it) holds the id. */
+function idsTaken(taken: IdCache, failed: IdCache, body: Uint8Array): Uint8Array {
   const count = idCount(body);
   const ids = viewOf(body);
-  const taken = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    if (state.transfers.getAt(ids, i * idBytes) >= 0 || state.transfersFailed.getAt(ids, i * idBytes) >= 0) taken[i] = 1;
-  }
-  return taken;
+  const answers = new Uint8Array(count);
+  for (let i = 0; i < count; i++) if (taken.getAt(ids, i * idBytes) >= 0 || failed.getAt(ids, i * idBytes) >= 0) answers[i] = 1;
+  return answers;
 }
 
 export function lookupTransfers(state: LedgerState, body: Uint8Array): Uint8Array {
