@@ -197,3 +197,41 @@ describe('the account directory after a write that got no reply', () => {
     expect(hosts.map((h) => h.entriesRead)).toEqual([0, 0]);
   });
 });
+
+describe('a quiet instant (day cut, snapshot barrier: issue #14)', () => {
+  it('waits for the transfer requests in flight, holds new ones, then lets them start in the order they came', async () => {
+    const { hosts, routing, request } = setUp(0);
+    hosts[0]!.open = false;
+    const inFlight = routing.execute(WireOperation.create_transfers, request(1, 0, 1n));
+    let quietRan = false;
+    let inFlightDone = false;
+    void inFlight.then(() => (inFlightDone = true));
+    const quiet = routing.quiet(5_000, async (settled) => {
+      quietRan = true;
+      // Every request that came before is answered; none that came after has reached a shard.
+      expect(settled).toBe(true);
+      expect(inFlightDone).toBe(true);
+      expect(hosts[0]!.runs).toBe(1);
+      return 'cut';
+    });
+    const order: number[] = [];
+    const later = [2n, 3n, 4n].map((first) => routing.execute(WireOperation.create_transfers, request(1, 0, first * 10n)).then(() => order.push(Number(first))));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(quietRan).toBe(false);
+    hosts[0]!.open = true;
+    hosts[0]!.releaseAll();
+    await expect(quiet).resolves.toBe('cut');
+    await Promise.all(later);
+    expect(order).toEqual([2, 3, 4]);
+    expect(hosts[0]!.runs).toBe(4);
+  });
+
+  it('goes ahead, told so, when a request in flight does not end within the wait', async () => {
+    const { hosts, routing, request } = setUp(0);
+    hosts[0]!.open = false;
+    const stuck = routing.execute(WireOperation.create_transfers, request(1, 0, 1n));
+    await expect(routing.quiet(30, async (settled) => settled)).resolves.toBe(false);
+    hosts[0]!.releaseAll();
+    await stuck;
+  });
+});
