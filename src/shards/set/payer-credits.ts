@@ -13,7 +13,6 @@ import { eventBytes } from '../../core/limits.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { InstructionKind, InstructionLayout } from '../../core/transit/transit.js';
 import { AccountFlags } from '../../core/types.js';
-import { idKeyAt } from '../../core/u128.js';
 
 /** Notes between two sweeps of entries whose credits all landed. */
 const notesPerPrune = 1 << 16;
@@ -23,8 +22,12 @@ export class PayerCreditsInFlight {
   readonly #shardCount: number;
   /** The highest pair sequence `to` has applied from `from`, as the relay knows it. */
   readonly #appliedThrough: (from: number, to: number) => number;
-  /** Payee id key → per sending shard, the pair sequence of its newest credit noted (0: none). */
-  readonly #newest = new Map<string, Float64Array>();
+  /**
+   * Payee → per sending shard, the pair sequence of its newest credit noted (0: none), then the payee's own shard.
+   * Keyed by 52 bits of the id (a number: no string per event on the request path); two accounts sharing a key
+   * only make one wait for the other's credits, never skip a wait.
+   */
+  readonly #newest = new Map<number, Float64Array>();
   #notesSincePrune = 0;
 
   constructor(directory: AccountDirectory, shardCount: number, appliedThrough: (from: number, to: number) => number) {
@@ -45,9 +48,12 @@ export class PayerCreditsInFlight {
       if (view.getUint16(at + InstructionLayout.kind, true) !== InstructionKind.credit) continue;
       const flags = this.#directory.flagsAt(view, at + TransferLayout.creditAccountId);
       if (flags < 0 || (flags & AccountFlags.debits_must_not_exceed_credits) === 0) continue;
-      const key = idKeyAt(view, at + TransferLayout.creditAccountId);
+      const key = accountKeyAt(view, at + TransferLayout.creditAccountId);
       let newest = this.#newest.get(key);
-      if (newest === undefined) this.#newest.set(key, (newest = new Float64Array(this.#shardCount)));
+      if (newest === undefined) {
+        this.#newest.set(key, (newest = new Float64Array(this.#shardCount + 1)));
+        newest[this.#shardCount] = view.getUint16(at + InstructionLayout.toShard, true);
+      }
       const from = view.getUint16(at + InstructionLayout.fromShard, true);
       const pairSeq = view.getUint32(at + InstructionLayout.pairSeq, true) + view.getUint32(at + InstructionLayout.pairSeq + 4, true) * 0x1_0000_0000;
       if (pairSeq > newest[from]!) newest[from] = pairSeq;
@@ -64,17 +70,19 @@ export class PayerCreditsInFlight {
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     let shards: Set<number> | null = null;
     for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-      const key = idKeyAt(view, at + TransferLayout.debitAccountId);
+      const key = accountKeyAt(view, at + TransferLayout.debitAccountId);
       const newest = this.#newest.get(key);
       if (newest === undefined) continue;
       const shard = shardOfIdAt(view, at + TransferLayout.debitAccountId, this.#shardCount);
-      if (this.#landed(newest, shard)) this.#newest.delete(key);
+      if (this.#landed(newest)) this.#newest.delete(key);
       else (shards ??= new Set()).add(shard);
     }
     return shards === null ? [] : [...shards].sort((a, b) => a - b);
   }
 
-  #landed(newest: Float64Array, to: number): boolean {
+  /** Whether every credit noted in `newest` has been applied by its payee's shard. */
+  #landed(newest: Float64Array): boolean {
+    const to = newest[this.#shardCount]!;
     for (let from = 0; from < this.#shardCount; from++) if (newest[from]! > this.#appliedThrough(from, to)) return false;
     return true;
   }
@@ -82,10 +90,11 @@ export class PayerCreditsInFlight {
   /** Forgets the accounts whose noted credits have all landed. */
   #prune(): void {
     this.#notesSincePrune = 0;
-    const view = new DataView(new ArrayBuffer(16));
-    for (const [key, newest] of this.#newest) {
-      for (let i = 0; i < 8; i++) view.setUint16(i * 2, key.charCodeAt(i), true);
-      if (this.#landed(newest, shardOfIdAt(view, 0, this.#shardCount))) this.#newest.delete(key);
-    }
+    for (const [key, newest] of this.#newest) if (this.#landed(newest)) this.#newest.delete(key);
   }
+}
+
+/** 52 bits of the account id at `at` as a number: equal ids, equal keys. */
+function accountKeyAt(view: DataView, at: number): number {
+  return view.getUint32(at, true) + (view.getUint32(at + 4, true) & 0xf_ffff) * 2 ** 32;
 }
