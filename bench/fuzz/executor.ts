@@ -176,7 +176,8 @@ export class Executor {
     if (mode === 'past' && model.closedDays.length > 0) day = nextBusinessDay(model.closedDays[step % model.closedDays.length]!);
     // A cut may begin at most the day after the later of the business day and the calendar's today: two or
     // more days ahead of the business day is refused body_invalid (unless the calendar is ahead too).
-    const refusals = mode === 'ahead' && day > nextBusinessDay(model.begunDay) ? ['body_invalid'] : [];
+    // (No day begun yet: the cut asks for the next day, day 0, and nothing is ahead of anything.)
+    const refusals = mode === 'ahead' && model.begunDay !== 0 && day > nextBusinessDay(model.begunDay) ? ['body_invalid'] : [];
     const report = await this.call(step, 'close_day', 'opsA', (c) => c.closeDay(day), refusals);
     if (report === null) return;
     this.recordDay(report);
