@@ -11,7 +11,7 @@ import { AccountFlags, TransferFlags, TransferStatus, transferIdTakenElsewhere, 
 import { equalIdsAt, idKeyAt } from '../u128.js';
 import { isZeroU64At } from '../u64-words.js';
 import { shardOfIdAt } from '../routing.js';
-import { SystemAccountKind, isSystemIdAt, systemAccountSlot } from '../accounts/system-accounts.js';
+import { SystemAccountKind, isSystemIdAt, isTransitIdAt, systemAccountSlot } from '../accounts/system-accounts.js';
 import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
@@ -340,7 +340,9 @@ export function expireHold(state: LedgerState, key: string, expiresAtNs: bigint)
   state.move('creditsPending', hold.creditSlot, -hold.amount);
   // Expired: no longer kept. Its outcome is read back as neither open nor resolved (hold-outcomes.ts).
   state.pendings.delete(key);
-  if (isSystemIdAt(state.accounts.staticsView, hold.creditSlot * accountStaticBytes)) releaseRemoteHold(state, key);
+  // Held in transit: its payee lives on another shard. (A caller may name a suspense account, a system account of
+  // this shard, as a payee: only transit accounts stand for another shard.)
+  if (isTransitIdAt(state.accounts.staticsView, hold.creditSlot * accountStaticBytes)) releaseRemoteHold(state, key);
   return true;
 }
 

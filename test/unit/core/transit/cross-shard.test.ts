@@ -233,6 +233,26 @@ describe('cross-shard transfers', () => {
     expect(c.account(payee)).toMatchObject({ creditsPending: 0n });
   });
 
+  test('a hold expiring on a same-shard system account (a suspense account a caller named) sends nothing anywhere', () => {
+    const c = world();
+    const spender = idOnShard(0, payer + 1n);
+    expect(c.createAccounts([account(spender)])).toEqual(['ok']);
+    expect(c.createTransfers([transfer(9n, bank, spender, 5n)])).toEqual(['ok']);
+    expect(c.accountOperations([{ id: 500n, accountId: payee, kind: 'close' }])).toEqual(['ok']);
+    expect(c.createTransfers([transfer(10n, spender, payee, 5n)])).toEqual(['ok']);
+    expect(c.accountOperations([{ id: 501n, accountId: spender, kind: 'close' }])).toEqual(['ok']);
+    c.settle();
+    // The return opened shard 0's suspense account; a caller may name it (only transit accounts are refused).
+    const suspense = systemAccountId(SystemAccountKind.suspense, ledgerMain, 0, 0, shardCount);
+    expect(c.createTransfers([pending(20n, bank, suspense, 3n, 5)])).toEqual(['ok']);
+    for (const shard of c.shards) shard.advanceSeconds(6);
+    expect(c.shards[0]!.expireDue()).toBe(true);
+    c.collect();
+    expect(c.queued).toBe(0);
+    expect(c.account(suspense)).toMatchObject({ creditsPending: 0n, creditsPosted: 5n });
+    c.restart(0);
+  });
+
   test('a payee with a shown hold cannot close, and a reversal naming the hold finds it not reversible, as on one shard', () => {
     const c = world();
     const hold = pending(10n, payer, payee, 40n);
