@@ -44,6 +44,11 @@ export function idKeyAt(view: DataView, offset: number): string {
   );
 }
 
+/** Writes the id whose key (idKeyAt) is `key` at `offset`: the inverse of idKeyAt. */
+export function writeIdKeyAt(view: DataView, offset: number, key: string): void {
+  for (let i = 0; i < 8; i++) view.setUint16(offset + i * 2, key.charCodeAt(i), true);
+}
+
 const keyScratch = new DataView(new ArrayBuffer(16));
 
 /** The map key of a bigint id (same key as idKeyAt over its encoded bytes). */

@@ -4,7 +4,7 @@
 // past its end. Nothing here knows the sections: only their bytes.
 
 import { assert } from '../assert.js';
-import { idKeyAt, readU128, writeU128 } from '../u128.js';
+import { idKeyAt, readU128, writeIdKeyAt, writeU128 } from '../u128.js';
 
 const capacityInitial = 1 << 16;
 
@@ -61,7 +61,7 @@ export class CheckpointWriter {
   key(key: string): void {
     assert(key.length === 8, 'an id key is 8 code units');
     this.#reserve(16);
-    for (let i = 0; i < 8; i++) this.#view.setUint16(this.#length + i * 2, key.charCodeAt(i), true);
+    writeIdKeyAt(this.#view, this.#length, key);
     this.#length += 16;
   }
 

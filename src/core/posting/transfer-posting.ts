@@ -8,7 +8,7 @@ import { amountMax, balanceMax } from '../limits.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from '../result-codes.js';
 import { AccountFlags, TransferFlags, TransferStatus, transferIdTakenElsewhere, transferKindFlags } from '../types.js';
-import { equalIdsAt, idKeyAt } from '../u128.js';
+import { equalIdsAt, idKeyAt, writeIdKeyAt } from '../u128.js';
 import { isZeroU64At } from '../u64-words.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountKind, isSystemIdAt, isTransitIdAt, systemAccountSlot } from '../accounts/system-accounts.js';
@@ -350,7 +350,7 @@ const holdIdScratch = new DataView(new ArrayBuffer(16));
 
 /** An expired hold whose payee lives on another shard: that shard shows it (InstructionKind.hold), and takes it off. */
 function releaseRemoteHold(state: LedgerState, key: string): void {
-  for (let i = 0; i < 8; i++) holdIdScratch.setUint16(i * 2, key.charCodeAt(i), true);
+  writeIdKeyAt(holdIdScratch, 0, key);
   const location = state.transfers.getAt(holdIdScratch, 0);
   assert(location >= 0, 'an open hold is a stored pending transfer');
   const pending = state.record(location);

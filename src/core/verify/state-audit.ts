@@ -85,12 +85,6 @@ export function describeAccount(state: LedgerState, slot: number): string {
 
 const recountSlotsInitial = 1024;
 
-/**
- * Every account's posted debits and credits recounted from the transfer records of the shard's journal, as
- * journaled (amountEffective of each successful posting, on the side the account took), and how many
- * transfer records name each account (its history nodes). Fed entry by entry right after the ledger
- * replayed each (so the accounts an entry opens exist); compared with the balances at the end.
- */
 /** The two accounts a successful record names on this shard, whether it moves posted money, and whether both histories hold it. */
 interface PostingSides {
   debit: number;
@@ -99,6 +93,12 @@ interface PostingSides {
   inHistory: boolean;
 }
 
+/**
+ * Every account's posted debits and credits recounted from the transfer records of the shard's journal, as
+ * journaled (amountEffective of each successful posting, on the side the account took), and how many
+ * transfer records name each account (its history nodes). Fed entry by entry right after the ledger
+ * replayed each (so the accounts an entry opens exist); compared with the balances at the end.
+ */
 export class PostedRecount {
   #debits = new BigUint64Array(recountSlotsInitial);
   #credits = new BigUint64Array(recountSlotsInitial);

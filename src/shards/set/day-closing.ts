@@ -8,7 +8,7 @@ import type { BusinessCalendar } from '../../core/business-day.js';
 import type { ShardDayClose } from '../../core/books/day-close.js';
 import type { InFlightAmount } from '../../core/books/day-report.js';
 import { errors, hasErrorCode } from '../../core/errors.js';
-import { dayCutQuietMsMax } from '../../core/limits.js';
+import type { QuietInstant } from './quiet-instant.js';
 import type { BookkeepingHost } from '../bookkeeping/bookkeeping-host.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
 import type { ShardHost } from '../shard/shard-host.js';
@@ -22,9 +22,6 @@ const dayScheduleRecheckMsMax = 3_600_000;
 /** Reconcile rounds a day cut waits for the relay to hold every instruction issued before it (each fetches up to a delivery's worth per pair). */
 const dayCutReconcileRoundsMax = 1000;
 
-/** Runs `run` once no transfer request is in flight (or `waitMsMax` passed: `settled` false); requests arriving wait for it. */
-export type QuietInstant = <T>(waitMsMax: number, run: (settled: boolean) => Promise<T>) => Promise<T>;
-
 /** The last closed day and whether its report passed; failed reports since start (a signal for monitoring). */
 export interface DaysStatus {
   lastClosedDay: number;
@@ -34,8 +31,8 @@ export interface DaysStatus {
 
 export class DayClosing {
   readonly #hosts: readonly ShardHost[];
-  readonly #transit: Pick<TransitRelay, 'pause' | 'resume' | 'reconcile' | 'queuedThrough' | 'inFlightAt' | 'idle'>;
-  /** Makes a quiet instant for the cut (RequestRouting.quiet). */
+  readonly #transit: Pick<TransitRelay, 'pause' | 'resume' | 'reconcile' | 'queuedThrough' | 'inFlightAt'>;
+  /** Makes the quiet instant the cut is taken at (quiet-instant.ts). */
   readonly #quiet: QuietInstant;
   readonly #bookkeeping: Pick<BookkeepingHost, 'dayReport'>;
   /** Shared with the snapshot barrier: a cut never straddles a snapshot's cut. */
@@ -47,7 +44,7 @@ export class DayClosing {
 
   constructor(
     hosts: readonly ShardHost[],
-    transit: Pick<TransitRelay, 'pause' | 'resume' | 'reconcile' | 'queuedThrough' | 'inFlightAt' | 'idle'>,
+    transit: Pick<TransitRelay, 'pause' | 'resume' | 'reconcile' | 'queuedThrough' | 'inFlightAt'>,
     bookkeeping: Pick<BookkeepingHost, 'dayReport'>,
     oneAtATime: OneAtATime,
     shutdown: Pick<Shutdown, 'begun'>,
@@ -100,15 +97,9 @@ export class DayClosing {
    * reads go on throughout.
    */
   async closeDay(day = 0): Promise<{ closes: ShardDayClose[]; inFlight: InFlightAmount[] }> {
-    // The cut is made where nothing is between shards (issue #14): transfer requests wait while those in flight end
-    // and their credits land, so every shard closes the day with what one shard would hold. If that takes longer
-    // than dayCutQuietMsMax (a shard down, the relay far behind), the cut goes ahead and reports what was in flight.
-    const deadline = performance.now() + dayCutQuietMsMax;
-    return this.#quiet(dayCutQuietMsMax, async (settled) => {
-      const idle = settled && (await this.#transit.idle(Math.max(0, deadline - performance.now())).then(() => true, () => false));
-      if (!idle) console.error(JSON.stringify({ level: 'warn', msg: `day cut: transfers or credits between shards did not settle within ${dayCutQuietMsMax} ms; the cut reports what was in flight` }));
-      return this.#cutWithTransit(day);
-    });
+    // Where nothing is between shards (issue #14): every shard closes the day with what one shard would hold; past
+    // the quiet instant's bound the cut goes ahead and reports what was in flight.
+    return this.#quiet('day cut', () => this.#cutWithTransit(day));
   }
 
   /**

@@ -98,7 +98,7 @@ export class RequestRouting {
   async #operations(callerBody: Uint8Array): Promise<Uint8Array> {
     // A freeze takes from the account's available balance: like a read, it waits for the credits answered to the
     // account's shard before it (one shard would count them), at once when none is on its way.
-    if (this.#hosts.length > 1) for (const shard of freezeShardsOf(callerBody, this.#hosts.length)) await this.#transit.landedOn(shard, creditsLandingWaitMsMax);
+    await this.#creditsLanded(shardsOfEvents(callerBody, this.#hosts.length, AccountOperationLayout.accountId, isFreezeAt));
     const marked = await this.#operationIds.mark(withCallerMarksInvalid(callerBody, operationIdEvents));
     try {
       return await this.#changingAccounts(WireOperation.account_operations, marked.body);
@@ -189,7 +189,7 @@ export class RequestRouting {
     // (issue #14): a reversal finds its original on its own shard, the original's payee's, once the original's
     // credit landed there (item 9); a no-overdraft payer spends a credit answered to it (item 11, across requests).
     // At once when none is on its way; before taking its place in the start order, so it holds no other request back.
-    if (this.#hosts.length > 1) for (const shard of this.#shardsToAwait(body)) await this.#transit.landedOn(shard, creditsLandingWaitMsMax);
+    await this.#creditsLanded(this.#shardsToAwait(body));
     if (this.#fences.size > 0) {
       const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
       if (waits.length > 0) await Promise.all(waits);
@@ -223,9 +223,16 @@ export class RequestRouting {
     }
   }
 
+  /** Once the credits answered before now have landed on each of `shards` (or creditsLandingWaitMsMax passed, as for a read). */
+  async #creditsLanded(shards: readonly number[]): Promise<void> {
+    if (this.#hosts.length === 1) return;
+    for (const shard of shards) await this.#transit.landedOn(shard, creditsLandingWaitMsMax);
+  }
+
   /** The shards whose credits in flight a transfer body must wait for (ascending; usually none). */
   #shardsToAwait(body: Uint8Array): number[] {
-    const reversals = reversalShardsOf(body, this.#hosts.length);
+    if (this.#hosts.length === 1) return [];
+    const reversals = shardsOfEvents(body, this.#hosts.length, TransferLayout.debitAccountId, isReversalAt);
     const payers = this.#payerCredits?.shardsToAwait(body) ?? [];
     if (payers.length === 0) return reversals;
     if (reversals.length === 0) return payers;
@@ -388,29 +395,19 @@ function payeeChangesOf(body: Uint8Array, shardCount: number): { key: string; sh
   return changes;
 }
 
+/** The shards (ascending) of the accounts at `accountAt` of the events of `body` that `matches` picks; usually none. */
+function shardsOfEvents(body: Uint8Array, shardCount: number, accountAt: number, matches: (view: DataView, at: number) => boolean): number[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let shards: Set<number> | null = null;
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) if (matches(view, at)) (shards ??= new Set()).add(shardOfIdAt(view, at + accountAt, shardCount));
+  return shards === null ? [] : [...shards].sort((a, b) => a - b);
+}
+
+/** A reversal runs on its debit account's shard, the original's payee's. */
+const isReversalAt = (view: DataView, at: number): boolean => (view.getUint16(at + TransferLayout.flags, true) & transferKindFlags) === TransferFlags.reversal;
+const isFreezeAt = (view: DataView, at: number): boolean => view.getUint16(at + AccountOperationLayout.kind, true) === AccountOperationKind.freeze;
+
 /** The credit accounts a create_transfers body names, as id keys. */
-/** The shards that run the reversals of a transfer body (each reversal's debit account's), in shard order; usually none. */
-function reversalShardsOf(body: Uint8Array, shardCount: number): number[] {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  let shards: Set<number> | null = null;
-  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    if ((view.getUint16(at + TransferLayout.flags, true) & transferKindFlags) !== TransferFlags.reversal) continue;
-    (shards ??= new Set()).add(shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount));
-  }
-  return shards === null ? [] : [...shards].sort((a, b) => a - b);
-}
-
-/** The shards of the accounts an account_operations body freezes money on (ascending); usually none. */
-function freezeShardsOf(body: Uint8Array, shardCount: number): number[] {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  let shards: Set<number> | null = null;
-  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    if (view.getUint16(at + AccountOperationLayout.kind, true) !== AccountOperationKind.freeze) continue;
-    (shards ??= new Set()).add(shardOfIdAt(view, at + AccountOperationLayout.accountId, shardCount));
-  }
-  return shards === null ? [] : [...shards].sort((a, b) => a - b);
-}
-
 function payeesOf(body: Uint8Array): string[] {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const keys: string[] = [];

@@ -24,7 +24,8 @@ import { ShardControl, checkpointDefault, hotInboundDefault, idCacheDefault } fr
 import type { SnapshotStatus } from '../snapshots/snapshot-host.js';
 import { AccountRateGate } from './account-rate-gate.js';
 import { booksHandlers } from './books-requests.js';
-import { DayClosing, type DaysStatus, type QuietInstant } from './day-closing.js';
+import { DayClosing, type DaysStatus } from './day-closing.js';
+import { quietInstant } from './quiet-instant.js';
 import { PayerCreditsInFlight } from './payer-credits.js';
 import { HotOutboundKeeper, hotOutboundDefault, type HotOutboundOptions, type HotOutboundStats } from './hot-outbound-keeper.js';
 import { HotOutboundRequests } from './hot-outbound-requests.js';
@@ -86,9 +87,9 @@ export class ShardSet {
     );
     // Day closings and snapshot barriers run one at a time: a cut never straddles a snapshot's cut.
     const oneAtATime = new OneAtATime();
-    const quiet: QuietInstant = (waitMsMax, run) => this.#routing.quiet(waitMsMax, run);
+    const quiet = quietInstant(this.#routing, transit);
     this.#days = new DayClosing(hosts, transit, bookkeeping, oneAtATime, this.#shutdown, quiet);
-    this.#snapshots = new SnapshotBarrier(hosts, chains, oneAtATime, this.#shutdown, quiet, transit);
+    this.#snapshots = new SnapshotBarrier(hosts, chains, oneAtATime, this.#shutdown, quiet);
     this.#status = new SetStatus(hosts, bookkeeping, chains, transit, this.hotOutbound);
     this.#handlers = handlerTable([...booksHandlers(this.#days, bookkeeping, hosts), ...this.#snapshots.handlers(), ...this.#hotOutboundHandlers(execute, accountRate)]);
   }

@@ -5,7 +5,7 @@
 
 import { assert } from '../../core/assert.js';
 import { errors } from '../../core/errors.js';
-import { dayCutQuietMsMax, snapshotBarrierMsMax, snapshotPathCharsMax } from '../../core/limits.js';
+import { snapshotBarrierMsMax, snapshotPathCharsMax } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
 import { onlyFields, parseAdminJson, stringField } from '../../core/wire/admin-bodies.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
@@ -13,8 +13,7 @@ import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 import { SnapshotRunner, type SnapshotStatus } from '../snapshots/snapshot-host.js';
 import type { OneAtATime } from './one-at-a-time.js';
-import type { QuietInstant } from './day-closing.js';
-import type { TransitRelay } from '../relay/transit-relay.js';
+import type { QuietInstant } from './quiet-instant.js';
 import type { RequestHandler } from './request-handlers.js';
 import type { Shutdown } from './shutdown.js';
 
@@ -26,9 +25,8 @@ export class SnapshotBarrier {
   /** Shared with day closings: a snapshot's cut never falls inside a day cut. */
   readonly #oneAtATime: OneAtATime;
   readonly #shutdown: Pick<Shutdown, 'begun'>;
-  /** Makes the quiet instant the barrier starts from (RequestRouting.quiet), and waits for the relay to land what is in flight. */
+  /** Makes the quiet instant the barrier starts from (quiet-instant.ts). */
   readonly #quiet: QuietInstant;
-  readonly #transit: Pick<TransitRelay, 'idle'>;
   /** Set by attach (startShards, which knows the data directory); null: this set takes no snapshots. */
   #runner: SnapshotRunner | null = null;
 
@@ -38,7 +36,6 @@ export class SnapshotBarrier {
     oneAtATime: OneAtATime,
     shutdown: Pick<Shutdown, 'begun'>,
     quiet: QuietInstant,
-    transit: Pick<TransitRelay, 'idle'>,
   ) {
     assert(hosts.length >= 1, 'a shard set has a shard');
     this.#hosts = hosts;
@@ -46,7 +43,6 @@ export class SnapshotBarrier {
     this.#oneAtATime = oneAtATime;
     this.#shutdown = shutdown;
     this.#quiet = quiet;
-    this.#transit = transit;
   }
 
   /** Lets snapshots be taken of `dataDir` (called once by startShards; later calls change nothing). */
@@ -82,17 +78,12 @@ export class SnapshotBarrier {
   }
 
   /**
-   * The barrier at a quiet instant (as a day cut's): transfer requests wait while those in flight end and their
-   * credits land, so the snapshot holds nothing between shards and a restored directory answers at once what one
-   * shard would. Past dayCutQuietMsMax the barrier goes ahead: credits in flight then land after a restore starts.
+   * The barrier at a quiet instant (as a day cut's, quiet-instant.ts): the snapshot holds nothing between shards, so
+   * a restored directory answers at once what one shard would. Past the instant's bound the barrier goes ahead:
+   * credits in flight then land after a restore starts.
    */
-  async #quietBarrier(whileHeld: () => Promise<void>): Promise<{ seqs: number[]; heldMs: number; cutAt: string }> {
-    const deadline = performance.now() + dayCutQuietMsMax;
-    return this.#quiet(dayCutQuietMsMax, async (settled) => {
-      const idle = settled && (await this.#transit.idle(Math.max(0, deadline - performance.now())).then(() => true, () => false));
-      if (!idle) console.error(JSON.stringify({ level: 'warn', msg: `snapshot: transfers or credits between shards did not settle within ${dayCutQuietMsMax} ms; they land after a restore starts` }));
-      return this.#barrier(whileHeld);
-    });
+  #quietBarrier(whileHeld: () => Promise<void>): Promise<{ seqs: number[]; heldMs: number; cutAt: string }> {
+    return this.#quiet('snapshot', () => this.#barrier(whileHeld));
   }
 
   /**
