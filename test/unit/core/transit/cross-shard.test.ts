@@ -50,6 +50,19 @@ function inFlight(c: ClusterHarness): bigint {
   return out.creditsPosted - out.debitsPosted - ((inHalf?.debitsPosted ?? 0n) - (inHalf?.creditsPosted ?? 0n));
 }
 
+/** A payment to a payee closed meanwhile, whose payer closed too: its return lands in shard 0's suspense account (5). */
+function returnedToSuspense(): { c: ClusterHarness; spender: bigint; suspense: bigint } {
+  const c = world();
+  const spender = idOnShard(0, payer + 1n);
+  expect(c.createAccounts([account(spender)])).toEqual(['ok']);
+  expect(c.createTransfers([transfer(9n, bank, spender, 5n)])).toEqual(['ok']);
+  expect(c.accountOperations([{ id: 500n, accountId: payee, kind: 'close' }])).toEqual(['ok']);
+  expect(c.createTransfers([transfer(10n, spender, payee, 5n)])).toEqual(['ok']);
+  expect(c.accountOperations([{ id: 501n, accountId: spender, kind: 'close' }])).toEqual(['ok']);
+  c.settle();
+  return { c, spender, suspense: systemAccountId(SystemAccountKind.suspense, ledgerMain, 0, 0, shardCount) };
+}
+
 describe('cross-shard transfers', () => {
   test('debit first, reply, then the credit: the money is in transit in between', () => {
     const c = world();
@@ -97,15 +110,7 @@ describe('cross-shard transfers', () => {
   });
 
   test('a return to a payer that was closed meanwhile lands in the suspense account', () => {
-    const c = world();
-    const spender = idOnShard(0, payer + 1n);
-    expect(c.createAccounts([account(spender)])).toEqual(['ok']);
-    expect(c.createTransfers([transfer(9n, bank, spender, 5n)])).toEqual(['ok']);
-    expect(c.accountOperations([{ id: 500n, accountId: payee, kind: 'close' }])).toEqual(['ok']);
-    expect(c.createTransfers([transfer(10n, spender, payee, 5n)])).toEqual(['ok']);
-    expect(c.accountOperations([{ id: 501n, accountId: spender, kind: 'close' }])).toEqual(['ok']);
-    c.settle();
-    const suspense = systemAccountId(SystemAccountKind.suspense, ledgerMain, 0, 0, shardCount);
+    const { c, spender, suspense } = returnedToSuspense();
     expect(balance(c, suspense)).toBe(5n);
     expect(balance(c, spender)).toBe(0n);
     expect(c.transfer(10n, spender)).toMatchObject({ status: 'returned', returnReason: 'account_closed' });
@@ -234,16 +239,8 @@ describe('cross-shard transfers', () => {
   });
 
   test('a hold expiring on a same-shard system account (a suspense account a caller named) sends nothing anywhere', () => {
-    const c = world();
-    const spender = idOnShard(0, payer + 1n);
-    expect(c.createAccounts([account(spender)])).toEqual(['ok']);
-    expect(c.createTransfers([transfer(9n, bank, spender, 5n)])).toEqual(['ok']);
-    expect(c.accountOperations([{ id: 500n, accountId: payee, kind: 'close' }])).toEqual(['ok']);
-    expect(c.createTransfers([transfer(10n, spender, payee, 5n)])).toEqual(['ok']);
-    expect(c.accountOperations([{ id: 501n, accountId: spender, kind: 'close' }])).toEqual(['ok']);
-    c.settle();
     // The return opened shard 0's suspense account; a caller may name it (only transit accounts are refused).
-    const suspense = systemAccountId(SystemAccountKind.suspense, ledgerMain, 0, 0, shardCount);
+    const { c, suspense } = returnedToSuspense();
     expect(c.createTransfers([pending(20n, bank, suspense, 3n, 5)])).toEqual(['ok']);
     for (const shard of c.shards) shard.advanceSeconds(6);
     expect(c.shards[0]!.expireDue()).toBe(true);
