@@ -43,8 +43,17 @@ export const transferFlagsKnown = 0b111111;
  * (withCallerMarksInvalid), so the bit a shard sees is always the router's.
  */
 export const transferIdTakenElsewhere = 1 << 15;
-/** A flag no caller's transfer may carry (unknown): set beside a caller's own transferIdTakenElsewhere (flags_invalid). */
+/** A flag no caller's transfer may carry (unknown): set beside a caller's own copy of a router mark (flags_invalid). */
 export const transferCallerMarkInvalid = 1 << 14;
+/**
+ * Not a caller's flag either. The shard set sets it on a post, void, reversal or unfreeze_and_pay whose reference
+ * (pendingId) lives on another shard, with the code one shard would answer at that reference's check in the
+ * event's amountEffective (zero on input): the event's own shard answers it when it does not hold the reference
+ * itself (core/wire/references-elsewhere.ts). Taken off the event before its checks (entry-apply.ts).
+ */
+export const transferReferenceElsewhere = 1 << 13;
+/** The marks only the shard set may put on a transfer (a caller's copy of one is made flags_invalid). */
+export const transferRouterMarks = transferIdTakenElsewhere | transferReferenceElsewhere;
 
 /**
  * The same mark on an account operation (its u16 flags): an operation id is unique ledger-wide too, and the shard set

@@ -9,6 +9,7 @@ import { ChainRounds } from '../../src/core/chains/prepared-chains.js';
 import { planRoute, mergeReplies, type CrossChains } from '../../src/core/wire/route-plan.js';
 import { homeShardsOf, idChecksByShard, idKeysOf, operationIdEvents, repeatedAcrossShards, transferIdEvents, withCallerMarksInvalid, withIdsTakenElsewhere, type IdEventLayout } from '../../src/core/wire/ids-elsewhere.js';
 import { Operation } from '../../src/core/operations.js';
+import { combinedVerdicts, referenceChecksByShard, referenceEventsOf, withReferenceVerdicts } from '../../src/core/wire/references-elsewhere.js';
 import {
   decodeResults,
   encodeAccountOperations,
@@ -200,7 +201,12 @@ export class ClusterHarness {
         if (reply[j] === 1) taken.add(event);
       });
     }
-    return withIdsTakenElsewhere(body, taken, layout);
+    const marked = withIdsTakenElsewhere(body, taken, layout);
+    if (layout !== transferIdEvents) return marked;
+    // References another shard holds (references-elsewhere-check.ts), asked of the caller's body as the router does.
+    const checks = referenceChecksByShard(body, referenceEventsOf(body), homes, this.shardCount);
+    const replies = checks.map((check) => this.shards[check.shard]!.ledger.referenceVerdicts(check.events));
+    return withReferenceVerdicts(marked, combinedVerdicts(checks, replies));
   }
 
   /** What the chain coordinator does, synchronously: rounds of prepare, then abort or commit everywhere. */

@@ -8,7 +8,7 @@
 // two runs must agree; on, it sends it anywhere. Each switch stays on record until #14 removes the
 // difference behind it.
 
-import { AccountFlags, TransferFlags, transferKindFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
+import { AccountFlags, TransferFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
 import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { ClusterHarness } from './cluster-harness.js';
@@ -243,13 +243,19 @@ function transferEvent(world: World, earlier: readonly TransferInput[]): Transfe
     if (earlier.some((e) => e.pendingId === hold.id)) return null;
     const post = world.random() < 0.6;
     const amount = post && world.random() < 0.5 ? 0n : post ? 1n + BigInt(Math.floor(world.random() * Number(hold.amount))) : 0n;
-    return { ...payment(world, hold.debitAccountId, hold.creditAccountId, amount, post ? TransferFlags.post_pending : TransferFlags.void_pending), pendingId: hold.id };
+    // Now and then named with another payer, whose shard may not hold the hold (accounts_mismatch wherever it lives).
+    const payer = world.random() < 0.15 ? pick(world, world.accounts).id : hold.debitAccountId;
+    if (payer === hold.creditAccountId) return null;
+    return { ...payment(world, payer, hold.creditAccountId, amount, post ? TransferFlags.post_pending : TransferFlags.void_pending), pendingId: hold.id };
   }
   if (roll < 0.38 && world.posted.length > 0) {
     const original = pick(world, world.posted);
     // The reversal pays the original's payer back: a capped one across shards only with payeeCreditLimit.
     if (payeeMayRefuse(world, original.debitAccountId) && !world.divergences.payeeCreditLimit && !sameShard(original.creditAccountId, original.debitAccountId)) return null;
-    return { ...payment(world, original.creditAccountId, original.debitAccountId, 1n + BigInt(Math.floor(world.random() * 20)), TransferFlags.reversal), ledger: original.ledger, pendingId: original.id };
+    // Now and then named with another payer than the original's payee (accounts_mismatch wherever the original lives).
+    const payer = world.random() < 0.15 ? pick(world, world.accounts).id : original.creditAccountId;
+    if (payer === original.debitAccountId) return null;
+    return { ...payment(world, payer, original.debitAccountId, 1n + BigInt(Math.floor(world.random() * 20)), TransferFlags.reversal), ledger: original.ledger, pendingId: original.id };
   }
   const sameLedger = world.accounts.filter((a) => a.ledger === ledgerOf(world, payer) && a.id !== payer);
   if (sameLedger.length === 0) return null;
@@ -273,15 +279,13 @@ function resentRequest(world: World): Request {
   if (roll < 0.75) return { kind: 'transfers', transfers: [{ ...before, amount: before.amount + 1n }] };
   const others = world.accounts.filter((a) => a.id !== before.debitAccountId && a.ledger === before.ledger);
   // A payer on any shard: ids are unique ledger-wide (core/wire/ids-elsewhere.ts). Where the id was never taken (the
-  // first one failed with a code no id is remembered for) the transfer is new, so the switches still hold for it:
-  // a capped payee across shards, or a reference (post, void, reversal) named from another shard.
+  // first one failed with a code no id is remembered for) the transfer is new, so the switches still hold for it: a
+  // capped payee across shards. A reference (post, void, reversal) named from another shard answers as on one shard
+  // (core/wire/references-elsewhere.ts).
   if (others.length === 0) return { kind: 'transfers', transfers: [before] }; // its ledger has no other account
   const payer = pick(world, others).id;
-  const kind = (before.flags ?? 0) & transferKindFlags;
   const acrossToPayee = !sameShard(payer, before.creditAccountId);
-  const keptOut =
-    (kind !== 0 && kind !== TransferFlags.pending && !sameShard(payer, before.debitAccountId)) ||
-    (payeeMayRefuse(world, before.creditAccountId) && acrossToPayee && !world.divergences.payeeCreditLimit);
+  const keptOut = payeeMayRefuse(world, before.creditAccountId) && acrossToPayee && !world.divergences.payeeCreditLimit;
   return { kind: 'transfers', transfers: [keptOut ? before : { ...before, debitAccountId: payer }] };
 }
 

@@ -12,6 +12,7 @@ import { eventBytes } from '../limits.js';
 import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { postTransfer } from './transfer-posting.js';
+import { takeReferenceMark } from './references-elsewhere.js';
 import { InstructionLayout as I } from '../transit/transit.js';
 import { isZero128 } from '../u128.js';
 import { isIdTakenElsewhereMark } from '../types.js';
@@ -23,12 +24,14 @@ export interface EventRules {
   timestampAt: number;
   flagsAt: number;
   linkedFlag: number;
+  /** Takes the shard set's marks off a live event before its checks, into the state (references-elsewhere.ts). */
+  takeMarks?: (state: LedgerState, view: DataView, at: number, index: number, count: number) => void;
 }
 
 /** Per batch kind, how its events are checked, stamped and linked. */
 export const eventRules: Record<number, EventRules> = {
   [JournalEntryKind.create_accounts]: { validate: validateAccount, timestampAt: AccountLayout.timestamp, flagsAt: AccountLayout.flags, linkedFlag: 1 },
-  [JournalEntryKind.create_transfers]: { validate: validateTransfer, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 1 },
+  [JournalEntryKind.create_transfers]: { validate: validateTransfer, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 1, takeMarks: takeReferenceMark },
   [JournalEntryKind.account_operations]: {
     validate: validateAccountOperation,
     timestampAt: AccountOperationLayout.timestamp,
@@ -58,23 +61,34 @@ const notRemembered = new Set<number>([
  */
 export function applyBatchEvents(state: LedgerState, view: DataView, header: JournalEntryHeader, rule: EventRules, assignedChecked: boolean, commits: boolean): void {
   const results = new Uint32Array(header.count);
-  validateAll(state, rule, view, header, results, assignedChecked);
-  const linked = commits ? () => false : (i: number) => (view.getUint16(eventOffset(i) + rule.flagsAt, true) & rule.linkedFlag) !== 0;
-  applyAll(state, header.operation, view, header, results, linked, false);
+  try {
+    validateAll(state, rule, view, header, results, assignedChecked);
+    const linked = commits ? () => false : (i: number) => (view.getUint16(eventOffset(i) + rule.flagsAt, true) & rule.linkedFlag) !== 0;
+    applyAll(state, header.operation, view, header, results, linked, false);
+  } finally {
+    state.referenceVerdicts = null;
+  }
 }
 
 /** A vote's dry run on a copy of its events (stamped, assigned fields checked), chains ended by `chainEnds`. */
 export function applyDryRun(state: LedgerState, dryView: DataView, dryHeader: JournalEntryHeader, chainEnds: Uint8Array): void {
   const results = new Uint32Array(dryHeader.count);
-  validateAll(state, eventRules[dryHeader.operation]!, dryView, dryHeader, results, true);
-  applyAll(state, dryHeader.operation, dryView, dryHeader, results, (i) => chainEnds[i] === 0, true);
+  try {
+    validateAll(state, eventRules[dryHeader.operation]!, dryView, dryHeader, results, true);
+    applyAll(state, dryHeader.operation, dryView, dryHeader, results, (i) => chainEnds[i] === 0, true);
+  } finally {
+    state.referenceVerdicts = null;
+  }
 }
 
 /** Pass one: field checks, then stamp every event (failed ones too) with its timestamp. */
 function validateAll(state: LedgerState, rule: EventRules, view: DataView, header: JournalEntryHeader, results: Uint32Array, assignedChecked: boolean): void {
   const timestampBase = u64WordsOf(header.timestampBase);
+  state.referenceVerdicts = null;
   for (let i = 0; i < header.count; i++) {
     const at = eventOffset(i);
+    // Live only: a journal copy never carries a mark (taken off here before it was stored).
+    if (assignedChecked && rule.takeMarks !== undefined) rule.takeMarks(state, view, at, i, header.count);
     results[i] = rule.validate(view, at, assignedChecked);
     // On replay the journal copy carries the assigned timestamp and amount, so the checks of what
     // the caller put there cannot run again; their verdicts (checked first) come from the journal.

@@ -136,6 +136,11 @@ export class LedgerState {
    * A payee on another shard is then judged by them, not by the directory as it stands now (remote-payee.ts).
    */
   payeeVerdicts: Uint8Array | null = null;
+  /**
+   * While a create_transfers entry is applied live: per event, the code the shard holding its reference (a hold,
+   * original or freeze named with accounts of this shard) answers, as the router marked it; null when none was.
+   */
+  referenceVerdicts: Uint16Array | null = null;
   private readonly recent = new Map<number, Uint8Array>();
 
   constructor(

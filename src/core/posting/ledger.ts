@@ -27,6 +27,7 @@ import { LedgerState, type JournalSource } from './ledger-state.js';
 import { noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts/id-cache.js';
 import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers, operationIdsTaken, transferIdsTaken } from './queries.js';
+import { referenceVerdicts } from './references-elsewhere.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import { accountEntries } from '../accounts/directory-updates.js';
@@ -242,6 +243,14 @@ export class Ledger {
   /** Every account of this shard (id, ledger, status: 24 B each), for the account directory at process start. */
   directoryEntries(): Uint8Array {
     return accountEntries(this.#context.state.accounts);
+  }
+
+  /**
+   * Per transfer event of `body` (128 B each, routed to another shard), the u16 code one shard would answer at its
+   * reference's check when the reference lives here, else 0 (posting/references-elsewhere.ts).
+   */
+  referenceVerdicts(body: Uint8Array): Uint8Array {
+    return referenceVerdicts(this.#context.state, body);
   }
 
   /** Which of the transfer ids in `body` (16 B each) this shard has taken: one byte each (queries.ts transferIdsTaken). */

@@ -7,7 +7,7 @@ import { TransferLayout as T } from '../layout.js';
 import { amountMax, balanceMax } from '../limits.js';
 import type { LedgerState } from './ledger-state.js';
 import { ResultCode } from '../result-codes.js';
-import { AccountFlags, TransferFlags, TransferStatus, transferIdTakenElsewhere, transferKindFlags } from '../types.js';
+import { AccountFlags, TransferFlags, transferIdTakenElsewhere, transferKindFlags } from '../types.js';
 import { equalIdsAt, idKeyAt, writeIdKeyAt } from '../u128.js';
 import { isZeroU64At } from '../u64-words.js';
 import { shardOfIdAt } from '../routing.js';
@@ -16,7 +16,7 @@ import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
-import { holdOutcome } from './hold-outcomes.js';
+import { closedHoldCode, movesMoney, originalNotReversible, referenceMissCode } from './references-elsewhere.js';
 import { remotePayee } from './remote-payee.js';
 import { sliceOwnerStatus } from './slice-owner.js';
 import { isSliceIdAt } from '../hot/hot-outbound.js';
@@ -43,6 +43,8 @@ interface Posting {
   payeeStatus: number;
   /** StatusBits of the hot-outbound account a slice pays for (slice-owner.ts) that stop it paying; 0 otherwise. */
   ownerStatus: number;
+  /** The event's location (seq, index): where its reference's verdict from another shard is found. */
+  location: number;
 }
 
 /** The string key of the referenced pending transfer, original or freeze (rare paths only). */
@@ -85,7 +87,7 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below (which
   // also decides a remote payee's and a slice owner's status: the number path reads only the slots').
   let result = kind === 0 && payeeStatus === 0 && ownerStatus === 0 ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
-  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus);
+  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus, location);
   if (result !== ResultCode.ok) return result;
   state.transfers.setAt(view, at + T.id, location);
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
@@ -104,8 +106,8 @@ function instructionFor(kind: number): number {
 }
 
 /** The stateful checks and balance moves of any kind of transfer, in BigInt; writes the effective amount. */
-function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number, payeeStatus: number, ownerStatus: number): number {
-  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true), payeeStatus, ownerStatus };
+function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number, payeeStatus: number, ownerStatus: number, location: number): number {
+  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true), payeeStatus, ownerStatus, location };
   const refused = statusRefusal(state, posting) ?? referenceRefusal(state, posting) ?? balanceRefusal(state, posting);
   if (refused !== undefined) return refused;
   // Validation bounds the amount; a zero ("all of it") was resolved against the hold or freeze, never to zero.
@@ -113,11 +115,6 @@ function postAnyKind(state: LedgerState, view: DataView, at: number, kind: numbe
   apply(state, posting, view.getUint32(at + T.timeoutSeconds, true), view.getBigUint64(at + T.timestamp, true));
   view.setBigUint64(at + T.amountEffective, posting.amount, true);
   return ResultCode.ok;
-}
-
-/** Kinds after which money has left the payer for good (a hold or a void moves nothing across). */
-function movesMoney(kind: number): boolean {
-  return kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
 }
 
 /** Debit first, credit after: the credit shard's instruction is journaled with this entry. */
@@ -188,30 +185,21 @@ function sameRemotePayee(state: LedgerState, posting: Posting, creditSlot: numbe
   return equalIdsAt(pending.view, pending.at + T.creditAccountId, posting.view, posting.at + T.creditAccountId);
 }
 
-/** Why a hold not open is refused: it never was one, or was posted, voided or expired (hold-outcomes.ts). */
+/**
+ * Why a hold not open is refused: it never was one, or was posted, voided or expired (hold-outcomes.ts); or, held
+ * by another shard (named with the wrong accounts), what that shard answers (references-elsewhere.ts).
+ */
 function closedHoldRefusal(state: LedgerState, posting: Posting): number {
-  const location = state.transfers.getAt(posting.view, posting.at + T.pendingId);
-  if (location < 0) return ResultCode.pending_not_found;
-  const pending = state.record(location);
-  if ((pending.view.getUint16(pending.at + T.flags, true) & transferKindFlags) !== TransferFlags.pending) return ResultCode.pending_not_found;
-  const timeoutSeconds = pending.view.getUint32(pending.at + T.timeoutSeconds, true);
-  const { status } = holdOutcome(state, posting.view, posting.at + T.pendingId, timeoutSeconds);
-  if (status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
-  if (status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
-  // Pending → posted | voided | expired, and no other status: a hold not open was closed one of these ways.
-  assert(status === TransferStatus.pending_expired, 'a hold not open was posted, voided or expired');
-  return ResultCode.pending_expired;
+  return closedHoldCode(state, posting.view, posting.at + T.pendingId) ?? referenceMissCode(state, posting.location, ResultCode.pending_not_found);
 }
 
 function reversalRefusal(state: LedgerState, posting: Posting): number | undefined {
   // The original lives here when this shard was its debit shard, or arrived here as a cross-shard credit.
   let location = state.transfers.getAt(posting.view, posting.at + T.pendingId);
   if (location < 0) location = state.inbound.getAt(posting.view, posting.at + T.pendingId);
-  if (location < 0) return ResultCode.original_not_found;
+  if (location < 0) return referenceMissCode(state, posting.location, ResultCode.original_not_found);
+  if (originalNotReversible(state, location, posting.view, posting.at + T.pendingId)) return ResultCode.original_not_reversible;
   const original = state.record(location);
-  const kind = original.view.getUint16(original.at + T.flags, true) & transferKindFlags;
-  if (!movesMoney(kind) || kind === TransferFlags.reversal) return ResultCode.original_not_reversible;
-  if (state.returned.has(referenceKey(posting))) return ResultCode.original_not_reversible;
   // Compared by id: one side of a cross-shard original is an account of another shard.
   const mirrored = equalIdsAt(original.view, original.at + T.debitAccountId, posting.view, posting.at + T.creditAccountId) &&
     equalIdsAt(original.view, original.at + T.creditAccountId, posting.view, posting.at + T.debitAccountId);
@@ -224,7 +212,7 @@ function reversalRefusal(state: LedgerState, posting: Posting): number | undefin
 
 function freezeRefusal(state: LedgerState, posting: Posting): number | undefined {
   const freeze = state.freezes.get(referenceKey(posting));
-  if (freeze === undefined) return ResultCode.freeze_not_found;
+  if (freeze === undefined) return referenceMissCode(state, posting.location, ResultCode.freeze_not_found);
   if (freeze.slot !== posting.debit) return ResultCode.accounts_mismatch;
   if (freeze.remaining === 0n || posting.amount > freeze.remaining) return ResultCode.exceeds_frozen_amount;
   if (posting.amount === 0n) posting.amount = freeze.remaining;

@@ -11,7 +11,7 @@
 import { AccountOperationLayout as O, TransferLayout as T, idBytes } from '../layout.js';
 import { eventBytes } from '../limits.js';
 import { shardOfIdAt } from '../routing.js';
-import { transferCallerMarkInvalid as callerMarkInvalid, transferIdTakenElsewhere } from '../types.js';
+import { transferCallerMarkInvalid as callerMarkInvalid, transferIdTakenElsewhere, transferRouterMarks } from '../types.js';
 
 /** Where an event's id lives and how it is marked: transfers live on their debit account's shard, operations on their account's. */
 export interface IdEventLayout {
@@ -26,15 +26,16 @@ export const operationIdEvents: IdEventLayout = { routeAt: O.accountId, flagsAt:
 const idAt = 0;
 
 /**
- * `body` with every event a caller marked transferIdTakenElsewhere made invalid (that bit and callerMarkInvalid
- * too: flags_invalid, as one shard answers an unknown flag), or `body` itself when no event carries it.
+ * `body` with every event a caller marked with one of the shard set's marks (transferIdTakenElsewhere,
+ * transferReferenceElsewhere) made invalid (that bit and callerMarkInvalid too: flags_invalid, as one shard answers
+ * an unknown flag), or `body` itself when no event carries one.
  */
 export function withCallerMarksInvalid(body: Uint8Array, layout: IdEventLayout = transferIdEvents): Uint8Array {
   let out: Uint8Array | null = null;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
     const flags = view.getUint16(at + layout.flagsAt, true);
-    if ((flags & transferIdTakenElsewhere) === 0) continue;
+    if ((flags & transferRouterMarks) === 0) continue;
     out ??= body.slice();
     new DataView(out.buffer, out.byteOffset, out.byteLength).setUint16(at + layout.flagsAt, flags | callerMarkInvalid, true);
   }

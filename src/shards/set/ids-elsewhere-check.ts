@@ -8,12 +8,12 @@
 // than every id the shard has evicted from memory costs no disk read: shards/shard/id-index.ts).
 
 import { assert } from '../../core/assert.js';
-import { ErrorCode, TallyError } from '../../core/errors.js';
 import { idBytes } from '../../core/layout.js';
 import { lookupIdsMax } from '../../core/limits.js';
 import { homeShardsOf, idChecksByShard, idKeysOf, repeatedAcrossShards, transferIdEvents, withIdsTakenElsewhere, type IdEventLayout } from '../../core/wire/ids-elsewhere.js';
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
+import { JoinedAsks, askAgainOnRestart } from './joined-asks.js';
 
 /** Requests in flight per id key, packed: count × shardsMax + shard, while they all debit one shard. */
 const shardsMax = 256;
@@ -47,7 +47,7 @@ export class IdsElsewhereCheck {
     assert(hosts.length <= shardsMax, 'shard numbers fit the in-flight packing');
     this.#hosts = hosts;
     this.#layout = layout;
-    this.#asks = hosts.map((host) => new JoinedAsks((ids) => askAgainOnRestart(() => host.run(question, ids.slice(), true))));
+    this.#asks = hosts.map((host) => new JoinedAsks((ids) => askAgainOnRestart(() => host.run(question, ids.slice(), true)), idBytes, lookupIdsMax));
   }
 
   /** Id keys held by requests in flight (tests, /health). */
@@ -150,76 +150,4 @@ function firstEvents(keys: Float64Array): Map<number, number> {
   const first = new Map<number, number>();
   for (let i = 0; i < keys.length; i++) if (!first.has(keys[i]!)) first.set(keys[i]!, i);
   return first;
-}
-
-/**
- * The transferIdsTaken questions to one shard asked in one event-loop turn, sent as one task (or as few as
- * lookupIdsMax allows) once the turn ends; each asker gets the answers to its own ids.
- */
-class JoinedAsks {
-  readonly #run: (ids: Uint8Array) => Promise<Uint8Array>;
-  #queued: { ids: Uint8Array; resolve: (taken: Uint8Array) => void; reject: (error: unknown) => void }[] = [];
-
-  constructor(run: (ids: Uint8Array) => Promise<Uint8Array>) {
-    this.#run = run;
-  }
-
-  ask(ids: Uint8Array): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      if (this.#queued.length === 0) setImmediate(() => this.#flush());
-      this.#queued.push({ ids, resolve, reject });
-    });
-  }
-
-  #flush(): void {
-    const queued = this.#queued;
-    this.#queued = [];
-    while (queued.length > 0) {
-      // Askers whole, as many as fit one task (one asker alone always fits: a request holds at most lookupIdsMax ids).
-      let bytes = queued[0]!.ids.byteLength;
-      let take = 1;
-      while (take < queued.length && bytes + queued[take]!.ids.byteLength <= lookupIdsMax * idBytes) bytes += queued[take++]!.ids.byteLength;
-      const batch = queued.splice(0, take);
-      // Counted before the run: the ids' buffer is handed to the worker (detached here).
-      const counts = batch.map((q) => q.ids.byteLength / idBytes);
-      const ids = batch.length === 1 ? batch[0]!.ids : concat(batch.map((q) => q.ids), bytes);
-      this.#run(ids).then(
-        (taken) => {
-          let at = 0;
-          batch.forEach((q, k) => {
-            q.resolve(taken.subarray(at, at + counts[k]!));
-            at += counts[k]!;
-          });
-        },
-        (error: unknown) => {
-          for (const q of batch) q.reject(error);
-        },
-      );
-    }
-  }
-}
-
-/**
- * A question lost with a worker that died (shard_unavailable) is asked again of the fresh one, which answers once it
- * has replayed its journal: a read, so asking twice is safe, and a shard restarting delays the other shards' writes
- * instead of failing them. Twice at most; then the request fails with the shard's error (nothing applied).
- */
-async function askAgainOnRestart(ask: () => Promise<Uint8Array>): Promise<Uint8Array> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ask();
-    } catch (error) {
-      if (attempt >= 3 || !(error instanceof TallyError) || error.code !== ErrorCode.shard_unavailable) throw error;
-    }
-  }
-}
-
-function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }

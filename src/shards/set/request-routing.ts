@@ -5,6 +5,8 @@
 
 import { operationIdEvents, withCallerMarksInvalid } from '../../core/wire/ids-elsewhere.js';
 import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
+import { ReferencesElsewhereCheck } from './references-elsewhere-check.js';
+import { withReferenceVerdicts } from '../../core/wire/references-elsewhere.js';
 import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError, errors } from '../../core/errors.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
@@ -52,6 +54,8 @@ export class RequestRouting {
   readonly #idsElsewhere: IdsElsewhereCheck;
   /** The same for account operations. */
   readonly #operationIds: IdsElsewhereCheck;
+  /** Asks the shards what they answer for references they hold that requests name with another shard's accounts. */
+  readonly #referencesElsewhere: ReferencesElsewhereCheck;
   /** Resolves once the last transfer request to arrive has started (or failed before it could). */
   #lastStarted: Promise<void> = Promise.resolve();
   /** Transfer requests from arrival to answer (asking about ids, waiting to start, running): a quiet instant waits for them. */
@@ -72,6 +76,7 @@ export class RequestRouting {
     this.#hosts = hosts;
     this.#idsElsewhere = new IdsElsewhereCheck(hosts);
     this.#operationIds = new IdsElsewhereCheck(hosts, ShardControl.operationIdsTaken, operationIdEvents);
+    this.#referencesElsewhere = new ReferencesElsewhereCheck(hosts);
     this.#payerCredits = payerCredits;
     this.#directory = directory;
     this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runWrite(shard, WireOperation.create_transfers, body, fresh))) : null;
@@ -206,11 +211,23 @@ export class RequestRouting {
       const plan = planRoute(WireOperation.create_transfers, body, this.#hosts.length);
       // Refused now when it would be at admission: the shards are not asked about ids for a request they cannot take.
       if (this.#hosts.length > 1) this.#refuseIfFull(WireOperation.create_transfers, plan);
+      // Both questions at once: references another shard holds (posts, voids, reversals named with the wrong
+      // accounts) are asked about only when the request names any.
+      const verdictsAsked = this.#referencesElsewhere.verdicts(body);
+      verdictsAsked.catch(() => {}); // awaited below, once the ids are marked (or their question failed)
       marked = await this.#idsElsewhere.mark(body);
+      let verdicts: ReadonlyMap<number, number>;
+      try {
+        verdicts = await verdictsAsked;
+      } catch (error) {
+        marked.release();
+        throw error;
+      }
+      const toRun = withReferenceVerdicts(marked.body, verdicts);
       await previousStarted;
       // Its parts are handed to the shards (coalescers) synchronously, before the next request may start. The plan
       // holds unless an event was marked (then the body is a marked copy, planned again).
-      run = this.#execute(WireOperation.create_transfers, marked.body, marked.body === body ? plan : undefined);
+      run = this.#execute(WireOperation.create_transfers, toRun, toRun === body ? plan : undefined);
     } finally {
       started();
     }

@@ -65,6 +65,12 @@ export const ShardControl = {
   transferIdsTaken: 36,
   /** The same for account-operation ids (Ledger.operationIdsTaken): they are unique ledger-wide too. */
   operationIdsTaken: 37,
+  /**
+   * Body: transfer events (128 B each) routed to other shards that name a reference. Reply: a u16 per event, the code
+   * one shard answers at the reference's check when the reference lives here, else 0 (Ledger.referenceVerdicts).
+   * Answered from the state applied so far, as transferIdsTaken.
+   */
+  referenceVerdicts: 38,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

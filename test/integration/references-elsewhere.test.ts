@@ -1,0 +1,137 @@
+// Issue #14, items 20 and 21: a post, void, reversal or unfreeze_and_pay named with the wrong accounts runs on the
+// shard of the debit account it names, and the hold, original or freeze it names may live on another shard. One
+// shard finds the reference and answers accounts_mismatch (or that the hold is closed, the original not
+// reversible); two shards must answer the same, not pending_not_found / original_not_found / freeze_not_found —
+// for the first answer, a retry, a linked chain and after a restart. A caller cannot forge the router's mark.
+
+import { describe, expect, it } from 'vitest';
+import { Operation } from '../../src/core/operations.js';
+import { decodeAccountStates, decodeResults, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
+import { TransferFlags, transferReferenceElsewhere } from '../../src/core/types.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
+import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
+
+const ledger = 1;
+const two = useShardSets('tally-refs-two-', { shardCount: 2, transit: fastTransit });
+const one = useShardSets('tally-refs-one-', { shardCount: 1, transit: fastTransit });
+
+const pay = (id: bigint, debitAccountId: bigint, creditAccountId: bigint, amount = 10n, flags = 0, pendingId = 0n): TransferInput => ({
+  id,
+  debitAccountId,
+  creditAccountId,
+  amount,
+  ledger,
+  code: 1,
+  flags,
+  pendingId,
+});
+
+async function results(set: ShardSet, transfers: TransferInput[]): Promise<string[]> {
+  return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
+}
+
+async function operations(set: ShardSet, ops: AccountOperationInput[]): Promise<string[]> {
+  return decodeResults(await set.execute(Operation.account_operations, encodeAccountOperations(ops))).map((r) => r.result as string);
+}
+
+async function balances(set: ShardSet, id: bigint): Promise<{ debits: bigint; credits: bigint; pending: bigint; frozen: bigint }> {
+  const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([id])));
+  return { debits: state!.debitsPosted, credits: state!.creditsPosted, pending: state!.debitsPending, frozen: state!.frozen };
+}
+
+/**
+ * Payer `a` and its payee on shard 0, another account `c` on shard 1 (the wrong debit account), and a funding
+ * account. With one shard the same ids all live together.
+ */
+async function accounts(set: ShardSet): Promise<{ a: bigint; payee: bigint; c: bigint; bank: bigint }> {
+  const [a, payee] = idsOnShard(0, 2, 10n, 2);
+  const [c, bank] = idsOnShard(1, 2, 10n, 2);
+  const created = decodeResults(
+    await set.execute(
+      Operation.create_accounts,
+      encodeAccounts([a!, payee!, c!, bank!].map((id) => ({ id, ledger, code: 1 }))),
+    ),
+  );
+  expect(created.map((r) => r.result)).toEqual(['ok', 'ok', 'ok', 'ok']);
+  expect(await results(set, [pay(1n, bank!, a!, 1000n), pay(2n, bank!, c!, 1000n)])).toEqual(['ok', 'ok']);
+  return { a: a!, payee: payee!, c: c!, bank: bank! };
+}
+
+/** The same steps on one shard and on two: every answer must be equal (and is written out for the reader). */
+async function onBoth(steps: (set: ShardSet, restart: (set: ShardSet) => Promise<ShardSet>) => Promise<string[]>): Promise<string[]> {
+  const single = await steps(await one.start(), (set) => one.restart(set));
+  const split = await steps(await two.start(), (set) => two.restart(set));
+  expect(split).toEqual(single);
+  return split;
+}
+
+describe('a reference named with the accounts of another shard (issue #14, items 20 and 21)', () => {
+  it('a post or void of a hold on another shard answers accounts_mismatch, then that the hold is closed', async () => {
+    const answers = await onBoth(async (set, restart) => {
+      const { a, payee, c } = await accounts(set);
+      const out = [...(await results(set, [pay(100n, a, payee, 50n, TransferFlags.pending)]))];
+      out.push(...(await results(set, [pay(101n, c, payee, 0n, TransferFlags.post_pending, 100n)])));
+      out.push(...(await results(set, [pay(102n, c, payee, 0n, TransferFlags.void_pending, 100n)])));
+      out.push(...(await results(set, [pay(101n, c, payee, 0n, TransferFlags.post_pending, 100n)]))); // the retry: remembered
+      // The wrong post changed nothing: the hold is whole, and c moved no money.
+      expect(await balances(set, a)).toMatchObject({ pending: 50n });
+      expect(await balances(set, c)).toMatchObject({ debits: 0n, credits: 1000n });
+      out.push(...(await results(set, [pay(103n, a, payee, 0n, TransferFlags.post_pending, 100n)])));
+      out.push(...(await results(set, [pay(104n, c, payee, 0n, TransferFlags.void_pending, 100n)])));
+      const restarted = await restart(set);
+      out.push(...(await results(restarted, [pay(101n, c, payee, 0n, TransferFlags.post_pending, 100n)])));
+      out.push(...(await results(restarted, [pay(104n, c, payee, 0n, TransferFlags.void_pending, 100n)])));
+      return out;
+    });
+    expect(answers).toEqual(['ok', 'accounts_mismatch', 'accounts_mismatch', 'accounts_mismatch', 'ok', 'pending_already_posted', 'accounts_mismatch', 'pending_already_posted']);
+  });
+
+  it('a reversal naming the wrong accounts answers accounts_mismatch, or original_not_reversible', async () => {
+    const answers = await onBoth(async (set, restart) => {
+      const { a, payee, c } = await accounts(set);
+      const out = [...(await results(set, [pay(200n, a, payee, 40n), pay(201n, a, payee, 40n, TransferFlags.pending)]))];
+      // Right would be payee → a; c → a names the wrong payer.
+      out.push(...(await results(set, [pay(202n, c, a, 5n, TransferFlags.reversal, 200n)])));
+      out.push(...(await results(set, [pay(203n, c, a, 5n, TransferFlags.reversal, 201n)]))); // a hold: not reversible
+      out.push(...(await results(set, [pay(204n, payee, a, 5n, TransferFlags.reversal, 200n)]))); // the right one
+      expect(await balances(set, c)).toMatchObject({ debits: 0n, credits: 1000n });
+      const restarted = await restart(set);
+      out.push(...(await results(restarted, [pay(202n, c, a, 5n, TransferFlags.reversal, 200n)])));
+      return out;
+    });
+    expect(answers).toEqual(['ok', 'ok', 'accounts_mismatch', 'original_not_reversible', 'ok', 'accounts_mismatch']);
+  });
+
+  it('an unfreeze_and_pay naming another account than the freeze answers accounts_mismatch', async () => {
+    const answers = await onBoth(async (set) => {
+      const { a, payee, c } = await accounts(set);
+      const out = await operations(set, [{ id: 300n, accountId: a, kind: 'freeze', amount: 30n }]);
+      out.push(...(await results(set, [pay(301n, c, payee, 0n, TransferFlags.unfreeze_and_pay, 300n)])));
+      out.push(...(await results(set, [pay(302n, a, payee, 0n, TransferFlags.unfreeze_and_pay, 300n)])));
+      expect(await balances(set, c)).toMatchObject({ debits: 0n, frozen: 0n });
+      return out;
+    });
+    expect(answers).toEqual(['ok', 'accounts_mismatch', 'ok']);
+  });
+
+  it('fails a linked chain at that event, as one shard does', async () => {
+    const answers = await onBoth(async (set) => {
+      const { a, payee, c } = await accounts(set);
+      const out = [...(await results(set, [pay(400n, a, payee, 20n, TransferFlags.pending)]))];
+      out.push(...(await results(set, [pay(401n, c, payee, 5n, TransferFlags.linked), pay(402n, c, payee, 0n, TransferFlags.post_pending, 400n)])));
+      expect(await balances(set, c)).toMatchObject({ debits: 0n });
+      return out;
+    });
+    expect(answers).toEqual(['ok', 'linked_event_failed', 'accounts_mismatch']);
+  });
+
+  it("the router's mark cannot be sent by a caller: flags_invalid", async () => {
+    await onBoth(async (set) => {
+      const { a, payee } = await accounts(set);
+      const out = [...(await results(set, [pay(500n, a, payee, 20n, TransferFlags.pending)]))];
+      out.push(...(await results(set, [pay(501n, a, payee, 0n, TransferFlags.post_pending | transferReferenceElsewhere, 500n)])));
+      expect(out).toEqual(['ok', 'flags_invalid']);
+      return out;
+    });
+  });
+});
