@@ -61,12 +61,23 @@ export const transferRouterMarks = transferIdTakenElsewhere | transferReferenceE
  */
 export const accountOperationIdTakenElsewhere = transferIdTakenElsewhere;
 
+/**
+ * The same mark as transferReferenceElsewhere on an unfreeze whose freeze lives on another shard (its account named
+ * wrongly): no code travels with it, the answer is always accounts_mismatch (references-elsewhere.ts).
+ */
+export const accountOperationReferenceElsewhere = transferReferenceElsewhere;
+
 /** Whether `flags` (a transfer's or an account operation's) carry the shard set's mark, not a caller's forged copy of it. */
 export function isIdTakenElsewhereMark(flags: number): boolean {
   return (flags & (transferIdTakenElsewhere | transferCallerMarkInvalid)) === transferIdTakenElsewhere;
 }
 /** The flags that choose a transfer's kind: at most one may be set. */
 export const transferKindFlags = 0b111110;
+
+/** Kinds that name a reference in pendingId: the hold (post, void), the original (reversal) or the freeze. */
+export function namesReference(kind: number): boolean {
+  return kind === TransferFlags.post_pending || kind === TransferFlags.void_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
+}
 
 export const AccountOperationKind = {
   freeze: 1,

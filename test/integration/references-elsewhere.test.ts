@@ -114,6 +114,22 @@ describe('a reference named with the accounts of another shard (issue #14, items
     expect(answers).toEqual(['ok', 'accounts_mismatch', 'ok']);
   });
 
+  it('an unfreeze naming another account than its freeze answers accounts_mismatch, also after a restart', async () => {
+    const answers = await onBoth(async (set, restart) => {
+      const { a, c } = await accounts(set);
+      const out = await operations(set, [{ id: 350n, accountId: a, kind: 'freeze', amount: 30n }]);
+      out.push(...(await operations(set, [{ id: 351n, accountId: c, kind: 'unfreeze', freezeId: 350n, amount: 0n }])));
+      out.push(...(await operations(set, [{ id: 351n, accountId: c, kind: 'unfreeze', freezeId: 350n, amount: 0n }]))); // remembered
+      out.push(...(await operations(set, [{ id: 352n, accountId: c, kind: 'unfreeze', freezeId: 399n, amount: 0n }]))); // no such freeze
+      expect(await balances(set, a)).toMatchObject({ frozen: 30n });
+      const restarted = await restart(set);
+      out.push(...(await operations(restarted, [{ id: 351n, accountId: c, kind: 'unfreeze', freezeId: 350n, amount: 0n }])));
+      out.push(...(await operations(restarted, [{ id: 353n, accountId: a, kind: 'unfreeze', freezeId: 350n, amount: 0n }])));
+      return out;
+    });
+    expect(answers).toEqual(['ok', 'accounts_mismatch', 'accounts_mismatch', 'freeze_not_found', 'accounts_mismatch', 'ok']);
+  });
+
   it('fails a linked chain at that event, as one shard does', async () => {
     const answers = await onBoth(async (set) => {
       const { a, payee, c } = await accounts(set);

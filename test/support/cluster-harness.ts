@@ -9,7 +9,7 @@ import { ChainRounds } from '../../src/core/chains/prepared-chains.js';
 import { planRoute, mergeReplies, type CrossChains } from '../../src/core/wire/route-plan.js';
 import { homeShardsOf, idChecksByShard, idKeysOf, operationIdEvents, repeatedAcrossShards, transferIdEvents, withCallerMarksInvalid, withIdsTakenElsewhere, type IdEventLayout } from '../../src/core/wire/ids-elsewhere.js';
 import { Operation } from '../../src/core/operations.js';
-import { combinedVerdicts, referenceChecksByShard, referenceEventsOf, withReferenceVerdicts } from '../../src/core/wire/references-elsewhere.js';
+import { combinedVerdicts, referenceChecksByShard, referenceEventsOf, unfreezeQuestionsOf, withOperationReferenceMarks, withReferenceVerdicts } from '../../src/core/wire/references-elsewhere.js';
 import {
   decodeResults,
   encodeAccountOperations,
@@ -202,11 +202,14 @@ export class ClusterHarness {
       });
     }
     const marked = withIdsTakenElsewhere(body, taken, layout);
-    if (layout !== transferIdEvents) return marked;
     // References another shard holds (references-elsewhere-check.ts), asked of the caller's body as the router does.
-    const checks = referenceChecksByShard(body, referenceEventsOf(body), homes, this.shardCount);
-    const replies = checks.map((check) => this.shards[check.shard]!.ledger.referenceVerdicts(check.events));
-    return withReferenceVerdicts(marked, combinedVerdicts(checks, replies));
+    const ask = (events: Uint8Array, indexes: readonly number[]): Map<number, number> => {
+      const checks = referenceChecksByShard(events, indexes, homes, this.shardCount);
+      return combinedVerdicts(checks, checks.map((check) => this.shards[check.shard]!.ledger.referenceVerdicts(check.events)));
+    };
+    if (layout === transferIdEvents) return withReferenceVerdicts(marked, ask(body, referenceEventsOf(body)));
+    const unfreezes = unfreezeQuestionsOf(body);
+    return unfreezes === null ? marked : withOperationReferenceMarks(marked, ask(unfreezes.events, unfreezes.indexes));
   }
 
   /** What the chain coordinator does, synchronously: rounds of prepare, then abort or commit everywhere. */

@@ -304,7 +304,8 @@ function accountOperation(world: World): AccountOperationInput {
   if (roll < 0.3) return freeze(id, accountId, 1n + BigInt(Math.floor(world.random() * 200)));
   if (roll < 0.45 && world.freezes.length > 0) {
     const frozen = pick(world, world.freezes);
-    return unfreeze(id, frozen.accountId, frozen.id);
+    // Now and then naming another account than the freeze's (accounts_mismatch wherever the freeze lives).
+    return unfreeze(id, world.random() < 0.2 ? accountId : frozen.accountId, frozen.id);
   }
   // Blocking credits or closing makes the account a payee that refuses: the payer's shard knows it from the directory.
   if (roll < 0.6) return block(id, accountId, pick(world, ['debits', 'credits', 'both'] as const));

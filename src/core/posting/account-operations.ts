@@ -11,6 +11,7 @@ import { AccountOperationFlags, AccountOperationKind, isIdTakenElsewhereMark } f
 import { idKeyAt, viewOf } from '../u128.js';
 import { amountMax } from '../limits.js';
 import { sameCallerFields } from './validate.js';
+import { referenceMissCode } from './references-elsewhere.js';
 
 const assignedAccountFields = [A.timestamp] as const;
 const assignedOperationFields = [O.timestamp] as const;
@@ -53,7 +54,7 @@ export function applyAccountOperation(state: LedgerState, view: DataView, at: nu
   const kind = view.getUint16(at + O.kind, true);
   const closed = (state.accounts.statusOf(slot) & StatusBits.closed) !== 0;
   if (closed && kind !== AccountOperationKind.unfreeze) return ResultCode.account_closed;
-  const result = applyKind(state, kind, slot, view, at);
+  const result = applyKind(state, kind, slot, view, at, location);
   if (result !== ResultCode.ok) return result;
   state.operations.setAt(view, at + O.id, location);
   if (state.inChain) state.onUndo(() => state.operations.deleteAt(view, at + O.id));
@@ -72,11 +73,11 @@ function duplicateOperation(state: LedgerState, view: DataView, at: number): num
   return sameCallerFields(view, at, stored.view, stored.at, assignedOperationFields) ? state.storedResult(failed) : ResultCode.exists_with_different_fields;
 }
 
-function applyKind(state: LedgerState, kind: number, slot: number, view: DataView, at: number): number {
+function applyKind(state: LedgerState, kind: number, slot: number, view: DataView, at: number, location: number): number {
   const flags = view.getUint16(at + O.flags, true);
   const amount = view.getBigUint64(at + O.amount, true);
   if (kind === AccountOperationKind.freeze) return freeze(state, slot, idKeyAt(view, at + O.id), amount);
-  if (kind === AccountOperationKind.unfreeze) return unfreeze(state, slot, idKeyAt(view, at + O.freezeId), amount);
+  if (kind === AccountOperationKind.unfreeze) return unfreeze(state, slot, idKeyAt(view, at + O.freezeId), amount, location);
   if (kind === AccountOperationKind.block) return setBlocks(state, slot, blockBits(flags), true);
   if (kind === AccountOperationKind.unblock) return setBlocks(state, slot, blockBits(flags), false);
   if (kind === AccountOperationKind.mark_hot) return setHotInbound(state, slot, true, false, view.getBigUint64(at + O.timestamp, true));
@@ -105,9 +106,10 @@ function freeze(state: LedgerState, slot: number, key: string, amount: bigint): 
   return ResultCode.ok;
 }
 
-function unfreeze(state: LedgerState, slot: number, freezeKey: string, amountAsked: bigint): number {
+function unfreeze(state: LedgerState, slot: number, freezeKey: string, amountAsked: bigint, location: number): number {
   const hold = state.freezes.get(freezeKey);
-  if (hold === undefined) return ResultCode.freeze_not_found;
+  // A freeze of another shard's account (named with the wrong account): accounts_mismatch, as one shard finds it.
+  if (hold === undefined) return referenceMissCode(state, location, ResultCode.freeze_not_found);
   if (hold.slot !== slot) return ResultCode.accounts_mismatch;
   if (hold.remaining === 0n || amountAsked > hold.remaining) return ResultCode.exceeds_frozen_amount;
   const amount = amountAsked === 0n ? hold.remaining : amountAsked;

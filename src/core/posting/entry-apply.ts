@@ -12,7 +12,7 @@ import { eventBytes } from '../limits.js';
 import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { postTransfer } from './transfer-posting.js';
-import { takeReferenceMark } from './references-elsewhere.js';
+import { takeOperationReferenceMark, takeReferenceMark } from './references-elsewhere.js';
 import { InstructionLayout as I } from '../transit/transit.js';
 import { isZero128 } from '../u128.js';
 import { isIdTakenElsewhereMark } from '../types.js';
@@ -37,6 +37,7 @@ export const eventRules: Record<number, EventRules> = {
     timestampAt: AccountOperationLayout.timestamp,
     flagsAt: AccountOperationLayout.flags,
     linkedFlag: 1,
+    takeMarks: takeOperationReferenceMark,
   },
   // Instructions were validated and applied by their sending shard; they are never linked here.
   [JournalEntryKind.apply_inbound]: { validate: () => ResultCode.ok, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 0 },

@@ -8,19 +8,14 @@
 // (takeReferenceMark) and answers it only where it finds no reference of its own (referenceMissCode).
 // On replay, and when a vote's commit re-executes its events, the answer is the result the event was decided with.
 
-import { TransferLayout as T } from '../layout.js';
+import { AccountOperationLayout as O, TransferLayout as T } from '../layout.js';
 import { eventBytes, locationEventsPerBatchMax } from '../limits.js';
 import { ResultCode } from '../result-codes.js';
-import { TransferFlags, TransferStatus, transferCallerMarkInvalid, transferKindFlags, transferReferenceElsewhere } from '../types.js';
+import { TransferFlags, TransferStatus, accountOperationReferenceElsewhere, transferCallerMarkInvalid, transferKindFlags, transferReferenceElsewhere } from '../types.js';
 import { equalIdsAt, idKeyAt } from '../u128.js';
 import { holdOutcome } from './hold-outcomes.js';
 import type { LedgerState } from './ledger-state.js';
 import { storedResultCode } from './remote-payee.js';
-
-/** Kinds that name a reference in pendingId: the hold (post, void), the original (reversal) or the freeze. */
-export function namesReference(kind: number): boolean {
-  return kind === TransferFlags.post_pending || kind === TransferFlags.void_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
-}
 
 /** Kinds after which money has left the payer for good (a hold or a void moves nothing across). */
 export function movesMoney(kind: number): boolean {
@@ -38,6 +33,17 @@ export function takeReferenceMark(state: LedgerState, view: DataView, at: number
   (state.referenceVerdicts ??= new Uint16Array(count))[index] = view.getUint16(at + T.amountEffective, true);
   view.setUint16(at + T.flags, flags & ~transferReferenceElsewhere, true);
   view.setBigUint64(at + T.amountEffective, 0n, true);
+}
+
+/**
+ * The same for account operation `index`: an unfreeze whose freeze lives on another shard, always accounts_mismatch
+ * there (a freeze is its account's, and this names another account).
+ */
+export function takeOperationReferenceMark(state: LedgerState, view: DataView, at: number, index: number, count: number): void {
+  const flags = view.getUint16(at + O.flags, true);
+  if ((flags & (accountOperationReferenceElsewhere | transferCallerMarkInvalid)) !== accountOperationReferenceElsewhere) return;
+  (state.referenceVerdicts ??= new Uint16Array(count))[index] = ResultCode.accounts_mismatch;
+  view.setUint16(at + O.flags, flags & ~accountOperationReferenceElsewhere, true);
 }
 
 /**
@@ -115,14 +121,4 @@ function verdictHere(state: LedgerState, view: DataView, at: number): number {
   }
   if (kind === TransferFlags.unfreeze_and_pay) return state.freezes.has(idKeyAt(view, pendingIdAt)) ? ResultCode.accounts_mismatch : 0;
   return 0;
-}
-
-/** Whether the verdicts of two shards on one event combine to `b` over `a` (one shard's check order: not reversible first). */
-export function strongerVerdict(a: number, b: number): boolean {
-  return a === 0 || (b === ResultCode.original_not_reversible && a !== b);
-}
-
-/** The u16 verdicts of a reply as numbers (reply: 2 B per event). */
-export function verdictAt(reply: Uint8Array, index: number): number {
-  return reply[index * 2]! | (reply[index * 2 + 1]! << 8);
 }

@@ -4,10 +4,10 @@
 // answered for with transferReferenceElsewhere and the code (in amountEffective, zero on input). Pure functions over
 // request bodies: the router (shards/set/references-elsewhere-check.ts) and the in-process cluster harness share them.
 
-import { TransferLayout as T } from '../layout.js';
+import { AccountOperationLayout as O, TransferLayout as T } from '../layout.js';
 import { eventBytes } from '../limits.js';
-import { namesReference, strongerVerdict, verdictAt } from '../posting/references-elsewhere.js';
-import { transferKindFlags, transferReferenceElsewhere, transferRouterMarks } from '../types.js';
+import { ResultCode } from '../result-codes.js';
+import { AccountOperationKind, TransferFlags, accountOperationReferenceElsewhere, namesReference, transferKindFlags, transferReferenceElsewhere, transferRouterMarks } from '../types.js';
 import { isZeroU64At } from '../u64-words.js';
 
 /** What one shard is asked: the events naming a reference that are routed to other shards, and their indexes. */
@@ -61,6 +61,42 @@ export function combinedVerdicts(checks: readonly ReferenceCheck[], replies: rea
   return verdicts;
 }
 
+/**
+ * An account_operations body's unfreezes as the transfer events the shards are asked about (an unfreeze_and_pay of
+ * the same account and freeze: its verdict is the unfreeze's), and their indexes; null when it has none to ask.
+ */
+export function unfreezeQuestionsOf(body: Uint8Array): { events: Uint8Array; indexes: number[] } | null {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const indexes: number[] = [];
+  for (let i = 0, at = 0; at + eventBytes <= body.byteLength; i++, at += eventBytes) {
+    const flags = view.getUint16(at + O.flags, true);
+    if (view.getUint16(at + O.kind, true) === AccountOperationKind.unfreeze && (flags & transferRouterMarks) === 0) indexes.push(i);
+  }
+  if (indexes.length === 0) return null;
+  // At their own index, so that each question's home is its operation's; the others stay zero (never asked).
+  const events = new Uint8Array(body.byteLength);
+  const out = new DataView(events.buffer);
+  for (const i of indexes) {
+    const at = i * eventBytes;
+    events.set(body.subarray(at + O.accountId, at + O.accountId + 16), at + T.debitAccountId);
+    events.set(body.subarray(at + O.freezeId, at + O.freezeId + 16), at + T.pendingId);
+    out.setUint16(at + T.flags, TransferFlags.unfreeze_and_pay, true);
+  }
+  return { events, indexes };
+}
+
+/** An account_operations `body` with each operation of `verdicts` marked accountOperationReferenceElsewhere (a copy when any is). */
+export function withOperationReferenceMarks(body: Uint8Array, verdicts: ReadonlyMap<number, number>): Uint8Array {
+  if (verdicts.size === 0) return body;
+  const out = body.slice();
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (const index of verdicts.keys()) {
+    const at = index * eventBytes + O.flags;
+    view.setUint16(at, view.getUint16(at, true) | accountOperationReferenceElsewhere, true);
+  }
+  return out;
+}
+
 /** `body` with each event of `verdicts` marked transferReferenceElsewhere, its code in amountEffective (a copy when any is). */
 export function withReferenceVerdicts(body: Uint8Array, verdicts: ReadonlyMap<number, number>): Uint8Array {
   if (verdicts.size === 0) return body;
@@ -72,4 +108,14 @@ export function withReferenceVerdicts(body: Uint8Array, verdicts: ReadonlyMap<nu
     view.setUint16(at + T.amountEffective, code, true);
   }
   return out;
+}
+
+/** Whether `b` outranks `a` for one event (one shard checks a reversal's original is reversible before its accounts). */
+function strongerVerdict(a: number, b: number): boolean {
+  return a === 0 || (b === ResultCode.original_not_reversible && a !== b);
+}
+
+/** The u16 verdict of event `index` of a shard's reply (2 B per event). */
+function verdictAt(reply: Uint8Array, index: number): number {
+  return reply[index * 2]! | (reply[index * 2 + 1]! << 8);
 }

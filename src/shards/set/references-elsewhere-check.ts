@@ -7,8 +7,8 @@
 // to the one they reference (a post sent after its hold's `ok`).
 
 import { batchEventsMax, eventBytes } from '../../core/limits.js';
-import { homeShardsOf } from '../../core/wire/ids-elsewhere.js';
-import { combinedVerdicts, referenceChecksByShard, referenceEventsOf } from '../../core/wire/references-elsewhere.js';
+import { homeShardsOf, operationIdEvents } from '../../core/wire/ids-elsewhere.js';
+import { combinedVerdicts, referenceChecksByShard, referenceEventsOf, unfreezeQuestionsOf } from '../../core/wire/references-elsewhere.js';
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 import { JoinedAsks, askAgainOnRestart } from './joined-asks.js';
@@ -30,7 +30,19 @@ export class ReferencesElsewhereCheck {
     if (this.#shardCount === 1) return none;
     const indexes = referenceEventsOf(body);
     if (indexes.length === 0) return none;
-    const checks = referenceChecksByShard(body, indexes, homeShardsOf(body, this.#shardCount), this.#shardCount);
+    return this.#ask(body, indexes, homeShardsOf(body, this.#shardCount));
+  }
+
+  /** The same for an account_operations body: per unfreeze whose freeze another shard holds, accounts_mismatch. */
+  async operationVerdicts(body: Uint8Array): Promise<ReadonlyMap<number, number>> {
+    if (this.#shardCount === 1) return none;
+    const questions = unfreezeQuestionsOf(body);
+    if (questions === null) return none;
+    return this.#ask(questions.events, questions.indexes, homeShardsOf(body, this.#shardCount, operationIdEvents));
+  }
+
+  async #ask(events: Uint8Array, indexes: readonly number[], homes: Uint8Array): Promise<ReadonlyMap<number, number>> {
+    const checks = referenceChecksByShard(events, indexes, homes, this.#shardCount);
     const replies = await Promise.all(checks.map((check) => this.#asks[check.shard]!.ask(check.events)));
     return combinedVerdicts(checks, replies);
   }

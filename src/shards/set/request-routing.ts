@@ -6,7 +6,7 @@
 import { operationIdEvents, withCallerMarksInvalid } from '../../core/wire/ids-elsewhere.js';
 import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
 import { ReferencesElsewhereCheck } from './references-elsewhere-check.js';
-import { withReferenceVerdicts } from '../../core/wire/references-elsewhere.js';
+import { withOperationReferenceMarks, withReferenceVerdicts } from '../../core/wire/references-elsewhere.js';
 import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError, errors } from '../../core/errors.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
@@ -104,9 +104,14 @@ export class RequestRouting {
     // A freeze takes from the account's available balance: like a read, it waits for the credits answered to the
     // account's shard before it (one shard would count them), at once when none is on its way.
     await this.#creditsLanded(shardsOfEvents(callerBody, this.#hosts.length, AccountOperationLayout.accountId, isFreezeAt));
-    const marked = await this.#operationIds.mark(withCallerMarksInvalid(callerBody, operationIdEvents));
+    const body = withCallerMarksInvalid(callerBody, operationIdEvents);
+    // An unfreeze naming another account than its freeze's: the freeze's shard is asked, beside the ids question.
+    const verdictsAsked = this.#referencesElsewhere.operationVerdicts(body);
+    verdictsAsked.catch(() => {}); // awaited below, once the ids are marked (or their question failed)
+    const marked = await this.#operationIds.mark(body);
     try {
-      return await this.#changingAccounts(WireOperation.account_operations, marked.body);
+      const toRun = withOperationReferenceMarks(marked.body, await verdictsAsked);
+      return await this.#changingAccounts(WireOperation.account_operations, toRun);
     } finally {
       marked.release();
     }
