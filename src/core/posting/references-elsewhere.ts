@@ -104,6 +104,8 @@ function verdictHere(state: LedgerState, view: DataView, at: number): number {
   // The event's own shard: it answers itself.
   if (state.accounts.slotAt(view, at + T.debitAccountId) >= 0) return 0;
   if (kind === TransferFlags.post_pending || kind === TransferFlags.void_pending) {
+    // Most questions are about holds this shard never had: one id probe, no key built.
+    if (state.transfers.getAt(view, pendingIdAt) < 0) return 0;
     if (state.pendings.has(idKeyAt(view, pendingIdAt))) return ResultCode.accounts_mismatch;
     const closed = closedHoldCode(state, view, pendingIdAt);
     return closed === undefined || closed === ResultCode.pending_not_found ? 0 : closed;
@@ -119,6 +121,7 @@ function verdictHere(state: LedgerState, view: DataView, at: number): number {
     // Mirrored, the original is on the reversal's own shard too (its payee's, where its credit landed).
     return mirrored ? 0 : ResultCode.accounts_mismatch;
   }
-  if (kind === TransferFlags.unfreeze_and_pay) return state.freezes.has(idKeyAt(view, pendingIdAt)) ? ResultCode.accounts_mismatch : 0;
+  // A freeze is opened under its operation's id: one id probe before the key is built.
+  if (kind === TransferFlags.unfreeze_and_pay) return state.operations.getAt(view, pendingIdAt) >= 0 && state.freezes.has(idKeyAt(view, pendingIdAt)) ? ResultCode.accounts_mismatch : 0;
   return 0;
 }
