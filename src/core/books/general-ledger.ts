@@ -6,6 +6,7 @@
 import { assert } from '../assert.js';
 import { trialBalance, type ChartOfAccounts, type SubjectBalance, type SubjectTotals, type TrialBalance } from './chart-of-accounts.js';
 import { shardCountMax } from '../limits.js';
+import { SystemAccountCode } from '../accounts/system-accounts.js';
 import { accountCodeOfSystemId, homeShardOfSystemId, type SubjectVoucher, type Voucher, type VoucherLine } from './vouchers.js';
 
 /** The pseudo-subject of postings whose account code the chart maps to no leaf. */
@@ -227,14 +228,17 @@ export class GeneralLedger {
     return leafTotals;
   }
 
-  /** Balances of every subject of the chart through `day` (default: all days); unmapped postings are left out. */
+  /**
+   * Balances of every subject of the chart through `day` (default: all days); unmapped postings are left out, the
+   * transit subject's turnover is netted (transitNetted).
+   */
   subjectBalances(ledger: number, day = Number.MAX_SAFE_INTEGER): Map<string, SubjectBalance> {
-    return this.#chart.rollUp(this.#mapped(this.subjectTotalsThrough(ledger, day)));
+    return this.#chart.rollUp(this.#mapped(this.#transitNetted(ledger, day)));
   }
 
-  /** The chart's trial balance through `day` (default: all days), with what it leaves out beside it. */
+  /** The chart's trial balance through `day` (default: all days), with what it leaves out beside it (transit netted). */
   trialBalance(ledger: number, day = Number.MAX_SAFE_INTEGER): GeneralLedgerTrialBalance {
-    const leafTotals = this.subjectTotalsThrough(ledger, day);
+    const leafTotals = this.#transitNetted(ledger, day);
     const unmapped = leafTotals.get(unmappedSubject) ?? zero();
     return { ...trialBalance(this.#chart, this.#mapped(leafTotals)), unmapped: { ...unmapped } };
   }
@@ -346,6 +350,30 @@ export class GeneralLedger {
     if (row.home !== shardIndex) assert(false, `account ${id} is posted by its own shard ${row.home}, not ${shardIndex}`);
     if (row.ledger !== ledger) assert(false, `account ${id} posts on its ledger ${row.ledger}`);
     return row;
+  }
+
+  /**
+   * subjectTotalsThrough as a caller reads it (issue #14, item 30): the transit accounts' turnover netted. Transit
+   * carries each cross-shard transfer twice — into it on the payer's shard, out of it on the payee's — so its gross
+   * turnover depends on where accounts live, and one shard never posts to it. Netted, it shows only what is between
+   * shards (nothing at a day cut, made at a quiet instant); each ledger's debits and credits drop by the same amount,
+   * so the trial balance still balances. The day report keeps the gross figures: it checks them against the shards'.
+   */
+  #transitNetted(ledger: number, day: number): Map<string, SubjectTotals> {
+    const leafTotals = this.subjectTotalsThrough(ledger, day);
+    const transitCodeTotals = zero();
+    for (const [d, codes] of this.#days.get(ledger) ?? []) {
+      const totals = d > day ? undefined : codes.get(SystemAccountCode.transit);
+      if (totals === undefined) continue;
+      transitCodeTotals.debits += totals.debits;
+      transitCodeTotals.credits += totals.credits;
+    }
+    const both = transitCodeTotals.debits < transitCodeTotals.credits ? transitCodeTotals.debits : transitCodeTotals.credits;
+    if (both === 0n) return leafTotals;
+    const leaf = leafTotals.get(this.#chart.leafOfAccountCode(SystemAccountCode.transit)?.code ?? unmappedSubject)!;
+    leaf.debits -= both;
+    leaf.credits -= both;
+    return leafTotals;
   }
 
   #mapped(leafTotals: Map<string, SubjectTotals>): Map<string, SubjectTotals> {

@@ -190,6 +190,32 @@ describe('the general ledger', () => {
     expect(gl.unmappedAccounts()).toEqual([]);
   });
 
+  test('subject balances and the trial balance read the same at one shard and at four, once settled (issue #14, item 30)', () => {
+    // The four-shard world's accounts, on one shard and on four: transit carries the cross-shard transfers twice on
+    // four shards and never on one; netted, it reads the same.
+    const booksAt = (count: number): GeneralLedger => {
+      const c = new ClusterHarness(count, { verifyEachWrite: true });
+      const opened = c.createAccounts([...bank.map((id) => account(id, { code: bankCode })), ...customers.map((id) => account(id, { code: customerCode }))]);
+      expect(opened.every((r) => r === 'ok')).toBe(true);
+      const hold = pending(31n, alice, bob, 20n);
+      expect(c.createTransfers([transfer(30n, bank[0]!, alice, 100n), hold, transfer(32n, bank[1]!, carol, 40n), transfer(33n, carol, dave, 15n)])).toEqual(['ok', 'ok', 'ok', 'ok']);
+      c.settle();
+      expect(c.createTransfers([post(34n, hold, 15n), reversal(35n, transfer(33n, carol, dave, 15n), 5n), transfer(36n, dave, bank[3]!, 3n)])).toEqual(['ok', 'ok', 'ok']);
+      c.settle();
+      const gl = new GeneralLedger(chart);
+      catchUp(c, gl);
+      return gl;
+    };
+    const one = booksAt(1);
+    const four = booksAt(shardCount);
+    // Four shards did post to transit (gross turnover), one shard did not.
+    expect(four.subjectTotalsThrough(ledgerMain, Number.MAX_SAFE_INTEGER).get(leaf.transit)!.debits).toBeGreaterThan(0n);
+    expect(one.subjectTotalsThrough(ledgerMain, Number.MAX_SAFE_INTEGER).get(leaf.transit)).toBeUndefined();
+    expect(four.subjectBalances(ledgerMain)).toEqual(one.subjectBalances(ledgerMain));
+    expect(four.trialBalance(ledgerMain)).toEqual(one.trialBalance(ledgerMain));
+    expect(four.trialBalance(ledgerMain).balanced).toBe(true);
+  });
+
   test('puts an account code the chart does not map under `unmapped`, and names the account', () => {
     const c = world();
     expect(c.createAccounts([account(odd, { code: unmappedCode })])).toEqual(['ok']);
