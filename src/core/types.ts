@@ -49,11 +49,16 @@ export const transferCallerMarkInvalid = 1 << 14;
  * Not a caller's flag either. The shard set sets it on a post, void, reversal or unfreeze_and_pay whose reference
  * (pendingId) lives on another shard, with the code one shard would answer at that reference's check in the
  * event's amountEffective (zero on input): the event's own shard answers it when it does not hold the reference
- * itself (core/wire/references-elsewhere.ts). Taken off the event before its checks (entry-apply.ts).
+ * itself (core/wire/verdicts-elsewhere.ts). Taken off the event before its checks (entry-apply.ts).
  */
 export const transferReferenceElsewhere = 1 << 13;
+/**
+ * The shard set's mark on a transfer whose payee, on another shard, refuses the credit for its balance rule
+ * (credits_must_not_exceed_debits): the code in bytes 2..3 of amountEffective (core/posting/verdicts-elsewhere.ts).
+ */
+export const transferPayeeRefusesElsewhere = 1 << 12;
 /** The marks only the shard set may put on a transfer (a caller's copy of one is made flags_invalid). */
-export const transferRouterMarks = transferIdTakenElsewhere | transferReferenceElsewhere;
+export const transferRouterMarks = transferIdTakenElsewhere | transferReferenceElsewhere | transferPayeeRefusesElsewhere;
 
 /**
  * The same mark on an account operation (its u16 flags): an operation id is unique ledger-wide too, and the shard set
@@ -63,7 +68,7 @@ export const accountOperationIdTakenElsewhere = transferIdTakenElsewhere;
 
 /**
  * The same mark as transferReferenceElsewhere on an unfreeze whose freeze lives on another shard (its account named
- * wrongly): no code travels with it, the answer is always accounts_mismatch (references-elsewhere.ts).
+ * wrongly): no code travels with it, the answer is always accounts_mismatch (verdicts-elsewhere.ts).
  */
 export const accountOperationReferenceElsewhere = transferReferenceElsewhere;
 
@@ -73,6 +78,16 @@ export function isIdTakenElsewhereMark(flags: number): boolean {
 }
 /** The flags that choose a transfer's kind: at most one may be set. */
 export const transferKindFlags = 0b111110;
+
+/**
+ * Kinds whose payee's credit limit is checked before `ok` wherever it lives, the amount they raise its credits by
+ * known to the caller: a payment, a hold, a reversal, an unfreeze_and_pay of a stated amount (of the whole freeze,
+ * the amount is its payer's shard's to know: a payee elsewhere checks it on arrival). A post or void raises nothing
+ * its hold did not.
+ */
+export function raisesPayeeCredits(kind: number, amountZero: boolean): boolean {
+  return kind === 0 || kind === TransferFlags.pending || kind === TransferFlags.reversal || (kind === TransferFlags.unfreeze_and_pay && !amountZero);
+}
 
 /** Kinds that name a reference in pendingId: the hold (post, void), the original (reversal) or the freeze. */
 export function namesReference(kind: number): boolean {

@@ -9,7 +9,8 @@ import { ChainRounds } from '../../src/core/chains/prepared-chains.js';
 import { planRoute, mergeReplies, type CrossChains } from '../../src/core/wire/route-plan.js';
 import { homeShardsOf, idChecksByShard, idKeysOf, operationIdEvents, repeatedAcrossShards, transferIdEvents, withCallerMarksInvalid, withIdsTakenElsewhere, type IdEventLayout } from '../../src/core/wire/ids-elsewhere.js';
 import { Operation } from '../../src/core/operations.js';
-import { combinedVerdicts, referenceChecksByShard, referenceEventsOf, unfreezeQuestionsOf, withOperationReferenceMarks, withReferenceVerdicts } from '../../src/core/wire/references-elsewhere.js';
+import { askedEventsOf, combinedVerdicts, unfreezeQuestionsOf, verdictChecksByShard, withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../src/core/wire/verdicts-elsewhere.js';
+import { payeeCappedElsewhere } from '../../src/shards/set/verdicts-elsewhere-check.js';
 import {
   decodeResults,
   encodeAccountOperations,
@@ -202,14 +203,17 @@ export class ClusterHarness {
       });
     }
     const marked = withIdsTakenElsewhere(body, taken, layout);
-    // References another shard holds (references-elsewhere-check.ts), asked of the caller's body as the router does.
-    const ask = (events: Uint8Array, indexes: readonly number[]): Map<number, number> => {
-      const checks = referenceChecksByShard(events, indexes, homes, this.shardCount);
-      return combinedVerdicts(checks, checks.map((check) => this.shards[check.shard]!.ledger.referenceVerdicts(check.events)));
+    // What other shards answer for the events (verdicts-elsewhere-check.ts), asked of the caller's body as the router does.
+    const ask = (events: Uint8Array, indexes: readonly number[]): Map<number, EventVerdict> => {
+      const checks = verdictChecksByShard(events, indexes, homes, this.shardCount);
+      return combinedVerdicts(checks, checks.map((check) => this.shards[check.shard]!.ledger.eventVerdicts(check.events)));
     };
-    if (layout === transferIdEvents) return withReferenceVerdicts(marked, ask(body, referenceEventsOf(body)));
+    if (layout === transferIdEvents) {
+      const payeeAsked = (view: DataView, at: number): boolean => payeeCappedElsewhere(this.directory, this.shardCount, view, at);
+      return withRouterVerdicts(marked, ask(body, askedEventsOf(body, payeeAsked)));
+    }
     const unfreezes = unfreezeQuestionsOf(body);
-    return unfreezes === null ? marked : withOperationReferenceMarks(marked, ask(unfreezes.events, unfreezes.indexes));
+    return unfreezes === null ? marked : withOperationVerdicts(marked, ask(unfreezes.events, unfreezes.indexes));
   }
 
   /** What the chain coordinator does, synchronously: rounds of prepare, then abort or commit everywhere. */

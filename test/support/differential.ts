@@ -20,13 +20,11 @@ export const shardsCompared = 4;
 
 /** What the generator may send across shards, though the replies then differ today. */
 export interface Divergences {
-  /** A payee whose credit limit (credits_must_not_exceed_debits) the credit may break: checked only on arrival (#4). */
-  payeeCreditLimit: boolean;
   /** One request touching again an account it credited across shards: order and balances after differ (#10, #11). */
   requestOrder: boolean;
 }
 
-export const noDivergences: Divergences = { payeeCreditLimit: false, requestOrder: false };
+export const noDivergences: Divergences = { requestOrder: false };
 
 export class DivergenceError extends Error {
   constructor(
@@ -196,15 +194,6 @@ function ledgerOf(world: World, id: bigint): number | undefined {
   return world.accounts.find((a) => a.id === id)?.ledger;
 }
 
-/**
- * Whether a credit to `payee` could be refused where the payer's shard cannot see it: by the payee's credit
- * limit. (Unknown, other-ledger, closed and credit-blocked payees the payer's shard refuses from the directory.)
- */
-function payeeMayRefuse(world: World, payee: bigint): boolean {
-  const account = world.accounts.find((a) => a.id === payee);
-  return account !== undefined && ((account.flags ?? 0) & AccountFlags.credits_must_not_exceed_debits) !== 0;
-}
-
 function nextRequest(world: World): Request {
   const roll = world.random();
   if (roll < 0.12) return { kind: 'operations', operations: [world.operationsSent.length > 0 && world.random() < 0.25 ? resentOperation(world) : accountOperation(world)] };
@@ -234,8 +223,7 @@ function transferEvent(world: World, earlier: readonly TransferInput[]): Transfe
   if (roll < 0.12) {
     // A payee that may refuse: unknown, another ledger, closed, blocked or capped.
     const payee = world.random() < 0.5 ? pick(world, world.unknownIds) : pick(world, world.accounts).id;
-    if (!payeeMayRefuse(world, payee)) return payment(world, payer, payee, amountFor(world));
-    if (!world.divergences.payeeCreditLimit && !sameShard(payer, payee)) return null;
+    // Across shards too: the payer's shard refuses from the directory, or as the capped payee's shard answers.
     return payment(world, payer, payee, amountFor(world));
   }
   if (roll < 0.3 && world.holdsOpen.length > 0) {
@@ -250,8 +238,6 @@ function transferEvent(world: World, earlier: readonly TransferInput[]): Transfe
   }
   if (roll < 0.38 && world.posted.length > 0) {
     const original = pick(world, world.posted);
-    // The reversal pays the original's payer back: a capped one across shards only with payeeCreditLimit.
-    if (payeeMayRefuse(world, original.debitAccountId) && !world.divergences.payeeCreditLimit && !sameShard(original.creditAccountId, original.debitAccountId)) return null;
     // Now and then named with another payer than the original's payee (accounts_mismatch wherever the original lives).
     const payer = world.random() < 0.15 ? pick(world, world.accounts).id : original.creditAccountId;
     if (payer === original.debitAccountId) return null;
@@ -260,7 +246,6 @@ function transferEvent(world: World, earlier: readonly TransferInput[]): Transfe
   const sameLedger = world.accounts.filter((a) => a.ledger === ledgerOf(world, payer) && a.id !== payer);
   if (sameLedger.length === 0) return null;
   const payee = pick(world, sameLedger).id;
-  if (payeeMayRefuse(world, payee) && !world.divergences.payeeCreditLimit && !sameShard(payer, payee)) return null;
   // A hold across shards shows on its payee as on one shard (InstructionKind.hold).
   const hold = roll < 0.55;
   return payment(world, payer, payee, amountFor(world), hold ? TransferFlags.pending : 0);
@@ -279,14 +264,10 @@ function resentRequest(world: World): Request {
   if (roll < 0.75) return { kind: 'transfers', transfers: [{ ...before, amount: before.amount + 1n }] };
   const others = world.accounts.filter((a) => a.id !== before.debitAccountId && a.ledger === before.ledger);
   // A payer on any shard: ids are unique ledger-wide (core/wire/ids-elsewhere.ts). Where the id was never taken (the
-  // first one failed with a code no id is remembered for) the transfer is new, so the switches still hold for it: a
-  // capped payee across shards. A reference (post, void, reversal) named from another shard answers as on one shard
-  // (core/wire/references-elsewhere.ts).
+  // first one failed with a code no id is remembered for) the transfer is new: a reference (post, void, reversal)
+  // named from another shard, or a capped payee across shards, answers as on one shard (core/wire/verdicts-elsewhere.ts).
   if (others.length === 0) return { kind: 'transfers', transfers: [before] }; // its ledger has no other account
-  const payer = pick(world, others).id;
-  const acrossToPayee = !sameShard(payer, before.creditAccountId);
-  const keptOut = payeeMayRefuse(world, before.creditAccountId) && acrossToPayee && !world.divergences.payeeCreditLimit;
-  return { kind: 'transfers', transfers: [keptOut ? before : { ...before, debitAccountId: payer }] };
+  return { kind: 'transfers', transfers: [{ ...before, debitAccountId: pick(world, others).id }] };
 }
 
 /** An account operation sent before, again: as it was, or naming another account (its shard may be any). */

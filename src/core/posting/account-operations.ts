@@ -11,7 +11,7 @@ import { AccountOperationFlags, AccountOperationKind, isIdTakenElsewhereMark } f
 import { idKeyAt, viewOf } from '../u128.js';
 import { amountMax } from '../limits.js';
 import { sameCallerFields } from './validate.js';
-import { referenceMissCode } from './references-elsewhere.js';
+import { referenceMissCode } from './verdicts-elsewhere.js';
 
 const assignedAccountFields = [A.timestamp] as const;
 const assignedOperationFields = [O.timestamp] as const;

@@ -12,7 +12,7 @@ import { eventBytes } from '../limits.js';
 import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { postTransfer } from './transfer-posting.js';
-import { takeOperationReferenceMark, takeReferenceMark } from './references-elsewhere.js';
+import { takeOperationRouterVerdicts, takeRouterVerdicts } from './verdicts-elsewhere.js';
 import { InstructionLayout as I } from '../transit/transit.js';
 import { isZero128 } from '../u128.js';
 import { isIdTakenElsewhereMark } from '../types.js';
@@ -24,20 +24,20 @@ export interface EventRules {
   timestampAt: number;
   flagsAt: number;
   linkedFlag: number;
-  /** Takes the shard set's marks off a live event before its checks, into the state (references-elsewhere.ts). */
+  /** Takes the shard set's marks off a live event before its checks, into the state (verdicts-elsewhere.ts). */
   takeMarks?: (state: LedgerState, view: DataView, at: number, index: number, count: number) => void;
 }
 
 /** Per batch kind, how its events are checked, stamped and linked. */
 export const eventRules: Record<number, EventRules> = {
   [JournalEntryKind.create_accounts]: { validate: validateAccount, timestampAt: AccountLayout.timestamp, flagsAt: AccountLayout.flags, linkedFlag: 1 },
-  [JournalEntryKind.create_transfers]: { validate: validateTransfer, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 1, takeMarks: takeReferenceMark },
+  [JournalEntryKind.create_transfers]: { validate: validateTransfer, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 1, takeMarks: takeRouterVerdicts },
   [JournalEntryKind.account_operations]: {
     validate: validateAccountOperation,
     timestampAt: AccountOperationLayout.timestamp,
     flagsAt: AccountOperationLayout.flags,
     linkedFlag: 1,
-    takeMarks: takeOperationReferenceMark,
+    takeMarks: takeOperationRouterVerdicts,
   },
   // Instructions were validated and applied by their sending shard; they are never linked here.
   [JournalEntryKind.apply_inbound]: { validate: () => ResultCode.ok, timestampAt: TransferLayout.timestamp, flagsAt: TransferLayout.flags, linkedFlag: 0 },
@@ -67,7 +67,7 @@ export function applyBatchEvents(state: LedgerState, view: DataView, header: Jou
     const linked = commits ? () => false : (i: number) => (view.getUint16(eventOffset(i) + rule.flagsAt, true) & rule.linkedFlag) !== 0;
     applyAll(state, header.operation, view, header, results, linked, false);
   } finally {
-    state.referenceVerdicts = null;
+    state.verdictsElsewhere = null;
   }
 }
 
@@ -78,14 +78,14 @@ export function applyDryRun(state: LedgerState, dryView: DataView, dryHeader: Jo
     validateAll(state, eventRules[dryHeader.operation]!, dryView, dryHeader, results, true);
     applyAll(state, dryHeader.operation, dryView, dryHeader, results, (i) => chainEnds[i] === 0, true);
   } finally {
-    state.referenceVerdicts = null;
+    state.verdictsElsewhere = null;
   }
 }
 
 /** Pass one: field checks, then stamp every event (failed ones too) with its timestamp. */
 function validateAll(state: LedgerState, rule: EventRules, view: DataView, header: JournalEntryHeader, results: Uint32Array, assignedChecked: boolean): void {
   const timestampBase = u64WordsOf(header.timestampBase);
-  state.referenceVerdicts = null;
+  state.verdictsElsewhere = null;
   for (let i = 0; i < header.count; i++) {
     const at = eventOffset(i);
     // Live only: a journal copy never carries a mark (taken off here before it was stored).

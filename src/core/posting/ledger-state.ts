@@ -140,7 +140,7 @@ export class LedgerState {
    * While a create_transfers entry is applied live: per event, the code the shard holding its reference (a hold,
    * original or freeze named with accounts of this shard) answers, as the router marked it; null when none was.
    */
-  referenceVerdicts: Uint16Array | null = null;
+  verdictsElsewhere: Uint32Array | null = null;
   private readonly recent = new Map<number, Uint8Array>();
 
   constructor(

@@ -27,7 +27,7 @@ import { LedgerState, type JournalSource } from './ledger-state.js';
 import { noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts/id-cache.js';
 import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers, operationIdsTaken, transferIdsTaken } from './queries.js';
-import { referenceVerdicts } from './references-elsewhere.js';
+import { eventVerdicts } from './verdicts-elsewhere.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
 import { accountEntries } from '../accounts/directory-updates.js';
@@ -247,10 +247,10 @@ export class Ledger {
 
   /**
    * Per transfer event of `body` (128 B each, routed to another shard), the u16 code one shard would answer at its
-   * reference's check when the reference lives here, else 0 (posting/references-elsewhere.ts).
+   * reference's check when the reference lives here, else 0 (posting/verdicts-elsewhere.ts).
    */
-  referenceVerdicts(body: Uint8Array): Uint8Array {
-    return referenceVerdicts(this.#context.state, body);
+  eventVerdicts(body: Uint8Array): Uint8Array {
+    return eventVerdicts(this.#context.state, body);
   }
 
   /** Which of the transfer ids in `body` (16 B each) this shard has taken: one byte each (queries.ts transferIdsTaken). */

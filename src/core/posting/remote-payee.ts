@@ -2,7 +2,8 @@
 // blocked for credits — the checks one shard makes of both accounts, made here before the payer hears `ok`.
 // Live, from the account directory every shard shares. On replay, and when a vote's commit re-executes its
 // events, from the result the event was decided with: the directory has moved on since, the answer must not.
-// The payee's balance rules (credits_must_not_exceed_debits, overflow) are still checked when the credit lands.
+// The payee's credit limit (credits_must_not_exceed_debits) its own shard answers, asked by the router
+// (verdicts-elsewhere.ts); it and an overflow are checked again when the credit lands.
 // Answers are packed numbers (account-directory.ts packEntry): this runs for every cross-shard transfer.
 
 import { StatusBits } from '../accounts/account-table.js';

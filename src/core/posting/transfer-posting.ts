@@ -16,7 +16,7 @@ import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
-import { closedHoldCode, movesMoney, originalNotReversible, referenceMissCode } from './references-elsewhere.js';
+import { closedHoldCode, movesMoney, originalNotReversible, referenceMissCode, remotePayeeRefuses } from './verdicts-elsewhere.js';
 import { remotePayee } from './remote-payee.js';
 import { sliceOwnerStatus } from './slice-owner.js';
 import { isSliceIdAt } from '../hot/hot-outbound.js';
@@ -43,8 +43,10 @@ interface Posting {
   payeeStatus: number;
   /** StatusBits of the hot-outbound account a slice pays for (slice-owner.ts) that stop it paying; 0 otherwise. */
   ownerStatus: number;
-  /** The event's location (seq, index): where its reference's verdict from another shard is found. */
+  /** The event's location (seq, index): where its verdicts from another shard are found. */
   location: number;
+  /** The payee lives on another shard and refuses the credit for its balance rule (verdicts-elsewhere.ts). */
+  remotePayeeRefused: boolean;
 }
 
 /** The string key of the referenced pending transfer, original or freeze (rare paths only). */
@@ -86,8 +88,10 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   const ownerStatus = isSliceIdAt(view, at + T.debitAccountId) ? sliceOwnerStatus(state, debit, view, at, location) : 0;
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below (which
   // also decides a remote payee's and a slice owner's status: the number path reads only the slots').
-  let result = kind === 0 && payeeStatus === 0 && ownerStatus === 0 ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
-  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus, location);
+  // A payee on another shard that refuses for its balance rule is refused in one shard's order (balanceRefusal).
+  const remotePayeeRefused = creditShard !== state.shardIndex && remotePayeeRefuses(state, location);
+  let result = kind === 0 && payeeStatus === 0 && ownerStatus === 0 && !remotePayeeRefused ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
+  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus, location, remotePayeeRefused);
   if (result !== ResultCode.ok) return result;
   state.transfers.setAt(view, at + T.id, location);
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
@@ -106,8 +110,21 @@ function instructionFor(kind: number): number {
 }
 
 /** The stateful checks and balance moves of any kind of transfer, in BigInt; writes the effective amount. */
-function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number, payeeStatus: number, ownerStatus: number, location: number): number {
-  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true), payeeStatus, ownerStatus, location };
+function postAnyKind(
+  state: LedgerState,
+  view: DataView,
+  at: number,
+  kind: number,
+  debit: number,
+  credit: number,
+  ledger: number,
+  payeeStatus: number,
+  ownerStatus: number,
+  location: number,
+  remotePayeeRefused: boolean,
+): number {
+  const amount = view.getBigUint64(at + T.amount, true);
+  const posting: Posting = { kind, view, at, debit, credit, ledger, amount, payeeStatus, ownerStatus, location, remotePayeeRefused };
   const refused = statusRefusal(state, posting) ?? referenceRefusal(state, posting) ?? balanceRefusal(state, posting);
   if (refused !== undefined) return refused;
   // Validation bounds the amount; a zero ("all of it") was resolved against the hold or freeze, never to zero.
@@ -187,7 +204,7 @@ function sameRemotePayee(state: LedgerState, posting: Posting, creditSlot: numbe
 
 /**
  * Why a hold not open is refused: it never was one, or was posted, voided or expired (hold-outcomes.ts); or, held
- * by another shard (named with the wrong accounts), what that shard answers (references-elsewhere.ts).
+ * by another shard (named with the wrong accounts), what that shard answers (verdicts-elsewhere.ts).
  */
 function closedHoldRefusal(state: LedgerState, posting: Posting): number {
   return closedHoldCode(state, posting.view, posting.at + T.pendingId) ?? referenceMissCode(state, posting.location, ResultCode.pending_not_found);
@@ -229,6 +246,8 @@ function balanceRefusal(state: LedgerState, posting: Posting): number | undefine
     if (committed > accounts.balance('creditsPosted', posting.debit)) return ResultCode.insufficient_funds;
   }
   const raisesCredits = raisesCommitments || posting.kind === TransferFlags.unfreeze_and_pay;
+  // A payee on another shard: its shard's answer (verdicts-elsewhere.ts); the transit account here has no rule.
+  if (raisesCredits && posting.remotePayeeRefused) return ResultCode.credits_exceed_debits;
   if (raisesCredits && (accounts.flagsOf(posting.credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
     const committed = state.creditsAccepted(posting.credit) + accounts.balance('creditsPending', posting.credit) + posting.amount;
     if (committed > accounts.balance('debitsPosted', posting.credit)) return ResultCode.credits_exceed_debits;

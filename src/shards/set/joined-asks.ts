@@ -1,5 +1,5 @@
 // Questions the router asks a shard before a request runs (which ids it holds: ids-elsewhere-check.ts; what it would
-// answer for a reference it holds: references-elsewhere-check.ts). Small requests would each cost the shard a task;
+// answer for a reference it holds: verdicts-elsewhere-check.ts). Small requests would each cost the shard a task;
 // the questions of one event-loop turn go as one.
 
 import { TallyError, ErrorCode } from '../../core/errors.js';

@@ -5,8 +5,8 @@
 
 import { operationIdEvents, withCallerMarksInvalid } from '../../core/wire/ids-elsewhere.js';
 import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
-import { ReferencesElsewhereCheck } from './references-elsewhere-check.js';
-import { withOperationReferenceMarks, withReferenceVerdicts } from '../../core/wire/references-elsewhere.js';
+import { VerdictsElsewhereCheck } from './verdicts-elsewhere-check.js';
+import { withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
 import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError, errors } from '../../core/errors.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
@@ -55,7 +55,7 @@ export class RequestRouting {
   /** The same for account operations. */
   readonly #operationIds: IdsElsewhereCheck;
   /** Asks the shards what they answer for references they hold that requests name with another shard's accounts. */
-  readonly #referencesElsewhere: ReferencesElsewhereCheck;
+  readonly #verdictsElsewhere: VerdictsElsewhereCheck;
   /** Resolves once the last transfer request to arrive has started (or failed before it could). */
   #lastStarted: Promise<void> = Promise.resolve();
   /** Transfer requests from arrival to answer (asking about ids, waiting to start, running): a quiet instant waits for them. */
@@ -76,7 +76,7 @@ export class RequestRouting {
     this.#hosts = hosts;
     this.#idsElsewhere = new IdsElsewhereCheck(hosts);
     this.#operationIds = new IdsElsewhereCheck(hosts, ShardControl.operationIdsTaken, operationIdEvents);
-    this.#referencesElsewhere = new ReferencesElsewhereCheck(hosts);
+    this.#verdictsElsewhere = new VerdictsElsewhereCheck(hosts, directory);
     this.#payerCredits = payerCredits;
     this.#directory = directory;
     this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runWrite(shard, WireOperation.create_transfers, body, fresh))) : null;
@@ -106,11 +106,11 @@ export class RequestRouting {
     await this.#creditsLanded(shardsOfEvents(callerBody, this.#hosts.length, AccountOperationLayout.accountId, isFreezeAt));
     const body = withCallerMarksInvalid(callerBody, operationIdEvents);
     // An unfreeze naming another account than its freeze's: the freeze's shard is asked, beside the ids question.
-    const verdictsAsked = this.#referencesElsewhere.operationVerdicts(body);
+    const verdictsAsked = this.#verdictsElsewhere.operationVerdicts(body);
     verdictsAsked.catch(() => {}); // awaited below, once the ids are marked (or their question failed)
     const marked = await this.#operationIds.mark(body);
     try {
-      const toRun = withOperationReferenceMarks(marked.body, await verdictsAsked);
+      const toRun = withOperationVerdicts(marked.body, await verdictsAsked);
       return await this.#changingAccounts(WireOperation.account_operations, toRun);
     } finally {
       marked.release();
@@ -218,17 +218,17 @@ export class RequestRouting {
       if (this.#hosts.length > 1) this.#refuseIfFull(WireOperation.create_transfers, plan);
       // Both questions at once: references another shard holds (posts, voids, reversals named with the wrong
       // accounts) are asked about only when the request names any.
-      const verdictsAsked = this.#referencesElsewhere.verdicts(body);
+      const verdictsAsked = this.#verdictsElsewhere.verdicts(body);
       verdictsAsked.catch(() => {}); // awaited below, once the ids are marked (or their question failed)
       marked = await this.#idsElsewhere.mark(body);
-      let verdicts: ReadonlyMap<number, number>;
+      let verdicts: ReadonlyMap<number, EventVerdict>;
       try {
         verdicts = await verdictsAsked;
       } catch (error) {
         marked.release();
         throw error;
       }
-      const toRun = withReferenceVerdicts(marked.body, verdicts);
+      const toRun = withRouterVerdicts(marked.body, verdicts);
       await previousStarted;
       // Its parts are handed to the shards (coalescers) synchronously, before the next request may start. The plan
       // holds unless an event was marked (then the body is a marked copy, planned again).
@@ -256,9 +256,12 @@ export class RequestRouting {
     if (this.#hosts.length === 1) return [];
     const reversals = shardsOfEvents(body, this.#hosts.length, TransferLayout.debitAccountId, isReversalAt);
     const payers = this.#payerCredits?.shardsToAwait(body) ?? [];
-    if (payers.length === 0) return reversals;
-    if (reversals.length === 0) return payers;
-    return [...new Set([...reversals, ...payers])].sort((a, b) => a - b);
+    // A capped payee on another shard is judged by its shard (verdicts-elsewhere-check.ts) once the credits answered
+    // to it before have landed there, as one shard would count them.
+    const cappedPayees = shardsOfEvents(body, this.#hosts.length, TransferLayout.creditAccountId, this.#verdictsElsewhere.payeeAsked);
+    if (payers.length === 0 && cappedPayees.length === 0) return reversals;
+    if (reversals.length === 0 && cappedPayees.length === 0) return payers;
+    return [...new Set([...reversals, ...payers, ...cappedPayees])].sort((a, b) => a - b);
   }
 
   /**

@@ -68,7 +68,7 @@ export type ShardLedger = Pick<
   | 'directoryEntries'
   | 'transferIdsTaken'
   | 'operationIdsTaken'
-  | 'referenceVerdicts'
+  | 'eventVerdicts'
   | 'flushHistory'
   | 'takeFlushedRuns'
 >;
@@ -422,7 +422,7 @@ export class ShardLoop {
       [ShardControl.hotOutboundIds, other(() => this.#read(() => this.#ledger.hotOutboundIds()))],
       [ShardControl.directoryEntries, other(() => this.#read(() => this.#ledger.directoryEntries()))],
       [ShardControl.transferIdsTaken, other(async (body) => this.#ledger.transferIdsTaken(body))],
-      [ShardControl.referenceVerdicts, other(async (body) => this.#ledger.referenceVerdicts(body))],
+      [ShardControl.eventVerdicts, other(async (body) => this.#ledger.eventVerdicts(body))],
       [ShardControl.operationIdsTaken, other(async (body) => this.#ledger.operationIdsTaken(body))],
       [ShardControl.holdTurn, other(() => this.#holdTurn())],
       [ShardControl.releaseTurn, other(async () => this.#releaseTurn())],

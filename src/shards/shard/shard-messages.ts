@@ -70,7 +70,7 @@ export const ShardControl = {
    * one shard answers at the reference's check when the reference lives here, else 0 (Ledger.referenceVerdicts).
    * Answered from the state applied so far, as transferIdsTaken.
    */
-  referenceVerdicts: 38,
+  eventVerdicts: 38,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;

@@ -104,7 +104,7 @@ describe('cross-shard transfers', () => {
       [10n, TransferFlags.reversal, payer],
     ]);
     // Money that came back cannot be reversed again: the payer's shard holds the original, returned, and says so to the
-    // payee's shard, which holds nothing of it (core/posting/references-elsewhere.ts).
+    // payee's shard, which holds nothing of it (core/posting/verdicts-elsewhere.ts).
     expect(c.createTransfers([transfer(11n, payee, payer, 30n, { flags: TransferFlags.reversal, pendingId: 10n })])).toEqual(['original_not_reversible']);
     c.restart(0);
     c.restart(1);

@@ -118,8 +118,8 @@ class CountingLedger implements ShardLedger {
   operationIdsTaken(body: Uint8Array): Uint8Array {
     return new Uint8Array(body.byteLength / 16);
   }
-  referenceVerdicts(body: Uint8Array): Uint8Array {
-    return new Uint8Array((body.byteLength / 128) * 2);
+  eventVerdicts(body: Uint8Array): Uint8Array {
+    return new Uint8Array((body.byteLength / 128) * 4);
   }
   hotOutboundIds(): Uint8Array {
     return new Uint8Array(0);

@@ -1,19 +1,22 @@
-// Issue #14, items 20 and 21: a post, void, reversal or unfreeze_and_pay named with the wrong accounts runs on the
-// shard of the debit account it names, and the hold, original or freeze it names may live on another shard. One
-// shard finds the reference and answers accounts_mismatch (or that the hold is closed, the original not
-// reversible); two shards must answer the same, not pending_not_found / original_not_found / freeze_not_found —
-// for the first answer, a retry, a linked chain and after a restart. A caller cannot forge the router's mark.
+// Issue #14: what another shard answers for an event. Items 20 and 21: a post, void, reversal or unfreeze_and_pay
+// named with the wrong accounts runs on the shard of the debit account it names, and the hold, original or freeze it
+// names may live on another shard. One shard finds the reference and answers accounts_mismatch (or that the hold is
+// closed, the original not reversible); two shards must answer the same, not pending_not_found / original_not_found
+// / freeze_not_found — for the first answer, a retry, a linked chain and after a restart. Item 4: a payee with
+// credits_must_not_exceed_debits on another shard refuses a credit without room before `ok`
+// (credits_exceed_debits), as one shard does, instead of taking it back as a `returned` transfer afterwards.
+// A caller cannot forge the router's marks.
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
-import { TransferFlags, transferReferenceElsewhere } from '../../src/core/types.js';
+import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
+import { AccountFlags, TransferFlags, transferPayeeRefusesElsewhere, transferReferenceElsewhere } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
 
 const ledger = 1;
-const two = useShardSets('tally-refs-two-', { shardCount: 2, transit: fastTransit });
-const one = useShardSets('tally-refs-one-', { shardCount: 1, transit: fastTransit });
+const two = useShardSets('tally-verdicts-two-', { shardCount: 2, transit: fastTransit });
+const one = useShardSets('tally-verdicts-one-', { shardCount: 1, transit: fastTransit });
 
 const pay = (id: bigint, debitAccountId: bigint, creditAccountId: bigint, amount = 10n, flags = 0, pendingId = 0n): TransferInput => ({
   id,
@@ -141,13 +144,65 @@ describe('a reference named with the accounts of another shard (issue #14, items
     expect(answers).toEqual(['ok', 'linked_event_failed', 'accounts_mismatch']);
   });
 
-  it("the router's mark cannot be sent by a caller: flags_invalid", async () => {
+  it("the router's marks cannot be sent by a caller: flags_invalid", async () => {
     await onBoth(async (set) => {
       const { a, payee } = await accounts(set);
       const out = [...(await results(set, [pay(500n, a, payee, 20n, TransferFlags.pending)]))];
       out.push(...(await results(set, [pay(501n, a, payee, 0n, TransferFlags.post_pending | transferReferenceElsewhere, 500n)])));
-      expect(out).toEqual(['ok', 'flags_invalid']);
+      out.push(...(await results(set, [pay(502n, a, payee, 5n, transferPayeeRefusesElsewhere)])));
+      expect(out).toEqual(['ok', 'flags_invalid', 'flags_invalid']);
       return out;
     });
+  });
+});
+
+describe('a payee on another shard with credits_must_not_exceed_debits (issue #14, item 4)', () => {
+  /** `capped` on shard 1, lent 100 to `bank` (its debits: its room for credits); `a`, the payer, on shard 0. */
+  async function capped(set: ShardSet): Promise<{ a: bigint; capped: bigint; bank: bigint }> {
+    const [a] = idsOnShard(0, 1, 10n, 2);
+    const [cappedId, bank] = idsOnShard(1, 2, 10n, 2);
+    const created = decodeResults(
+      await set.execute(
+        Operation.create_accounts,
+        encodeAccounts([
+          { id: a!, ledger, code: 1 },
+          { id: cappedId!, ledger, code: 1, flags: AccountFlags.credits_must_not_exceed_debits },
+          { id: bank!, ledger, code: 1 },
+        ]),
+      ),
+    );
+    expect(created.map((r) => r.result)).toEqual(['ok', 'ok', 'ok']);
+    expect(await results(set, [pay(1n, cappedId!, bank!, 100n), pay(2n, bank!, a!, 1000n)])).toEqual(['ok', 'ok']);
+    return { a: a!, capped: cappedId!, bank: bank! };
+  }
+
+  it('refuses a credit without room before ok, one request after another and within one, and returns nothing', async () => {
+    const answers = await onBoth(async (set, restart) => {
+      const { a, capped: payee } = await capped(set);
+      const out = [...(await results(set, [pay(10n, a, payee, 60n)]))];
+      out.push(...(await results(set, [pay(11n, a, payee, 50n)]))); // 60 + 50 > 100
+      out.push(...(await results(set, [pay(12n, a, payee, 30n, TransferFlags.pending)]))); // a hold takes room too
+      out.push(...(await results(set, [pay(13n, a, payee, 20n), pay(14n, a, payee, 10n), pay(15n, a, payee, 1n)]))); // 60 + 30 + 10 = 100
+      out.push(...(await results(set, [pay(11n, a, payee, 50n)]))); // the retry: remembered
+      const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([payee])));
+      expect([state!.creditsPosted, state!.creditsPending]).toEqual([70n, 30n]);
+      const statuses = decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([10n, 12n, 14n]))).map((t) => t.status);
+      expect(statuses).toEqual(['posted', 'pending', 'posted']); // never `returned`
+      const restarted = await restart(set);
+      out.push(...(await results(restarted, [pay(11n, a, payee, 50n), pay(16n, a, payee, 1n)])));
+      return out;
+    });
+    expect(answers).toEqual(['ok', 'credits_exceed_debits', 'ok', 'credits_exceed_debits', 'ok', 'credits_exceed_debits', 'credits_exceed_debits', 'credits_exceed_debits', 'credits_exceed_debits']);
+  });
+
+  it("answers the payer's own refusal first, as one shard checks the debit side first", async () => {
+    const answers = await onBoth(async (set) => {
+      const { capped: payee } = await capped(set);
+      const [poor] = idsOnShard(0, 2, 500n, 2);
+      const created = decodeResults(await set.execute(Operation.create_accounts, encodeAccounts([{ id: poor!, ledger, code: 1, flags: AccountFlags.debits_must_not_exceed_credits }])));
+      expect(created.map((r) => r.result)).toEqual(['ok']);
+      return results(set, [pay(20n, poor!, payee, 500n)]);
+    });
+    expect(answers).toEqual(['insufficient_funds']);
   });
 });

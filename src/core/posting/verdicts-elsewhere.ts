@@ -1,0 +1,181 @@
+// What another shard answers for an event (issue #14). A transfer runs on the shard of the debit account it names;
+// two of the checks one shard makes of it need state that lives on another shard:
+// - its reference (items 20 and 21): a post, void, reversal or unfreeze_and_pay named with the wrong accounts finds
+//   no hold, original or freeze on its own shard, where one shard finds it and answers accounts_mismatch (or that
+//   the hold is closed, the original not reversible); an account operation `unfreeze` likewise;
+// - its payee's balance rule (item 4): a payee on another shard with credits_must_not_exceed_debits, whose balances
+//   only its own shard holds; without asking, the credit was refused on arrival and came back `returned` after `ok`.
+// So before the request runs the router asks the other shards (eventVerdicts, below) and marks the events with
+// their answers (core/wire/verdicts-elsewhere.ts); the event's shard takes the marks off before any check
+// (takeRouterVerdicts) and answers each at its place in one shard's order of checks. On replay, and when a vote's
+// commit re-executes its events, the answers are the results the events were decided with.
+// A payee's verdict is asked once the credits answered before the request have landed on its shard, so it is exact
+// for a caller that waits for each answer; two requests crediting one capped payee at once may both pass here and
+// the later credit still come back on arrival (the check there stays).
+
+import { AccountOperationLayout as O, TransferLayout as T } from '../layout.js';
+import { eventBytes, locationEventsPerBatchMax } from '../limits.js';
+import { ResultCode } from '../result-codes.js';
+import {
+  AccountFlags,
+  TransferFlags,
+  raisesPayeeCredits,
+  TransferStatus,
+  accountOperationReferenceElsewhere,
+  transferCallerMarkInvalid,
+  transferKindFlags,
+  transferPayeeRefusesElsewhere,
+  transferReferenceElsewhere,
+} from '../types.js';
+import { equalIdsAt, idKeyAt } from '../u128.js';
+import { holdOutcome } from './hold-outcomes.js';
+import type { LedgerState } from './ledger-state.js';
+import { storedResultCode } from './remote-payee.js';
+
+/** Bytes of one event's answer in an eventVerdicts reply: the reference's code (u16), then the payee's (u16). */
+export const eventVerdictBytes = 4;
+
+/** Kinds after which money has left the payer for good (a hold or a void moves nothing across). */
+export function movesMoney(kind: number): boolean {
+  return kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
+}
+
+/**
+ * Takes the router's marks off transfer event `index` (at `at` of `view`, an entry being applied live), keeping
+ * their codes in state.verdictsElsewhere: the event is the caller's again before its checks, its duplicate
+ * comparison and its journal copy. A caller's own copy of a mark (transferCallerMarkInvalid beside it) stays:
+ * flags_invalid.
+ */
+export function takeRouterVerdicts(state: LedgerState, view: DataView, at: number, index: number, count: number): void {
+  const flags = view.getUint16(at + T.flags, true);
+  const marks = flags & (transferReferenceElsewhere | transferPayeeRefusesElsewhere);
+  if (marks === 0 || (flags & transferCallerMarkInvalid) !== 0) return;
+  const reference = (marks & transferReferenceElsewhere) !== 0 ? view.getUint16(at + T.amountEffective, true) : 0;
+  const payee = (marks & transferPayeeRefusesElsewhere) !== 0 ? view.getUint16(at + T.amountEffective + 2, true) : 0;
+  (state.verdictsElsewhere ??= new Uint32Array(count))[index] = reference | (payee << 16);
+  view.setUint16(at + T.flags, flags & ~marks, true);
+  view.setBigUint64(at + T.amountEffective, 0n, true);
+}
+
+/**
+ * The same for account operation `index`: an unfreeze whose freeze lives on another shard, always accounts_mismatch
+ * there (a freeze is its account's, and this names another account).
+ */
+export function takeOperationRouterVerdicts(state: LedgerState, view: DataView, at: number, index: number, count: number): void {
+  const flags = view.getUint16(at + O.flags, true);
+  if ((flags & (accountOperationReferenceElsewhere | transferCallerMarkInvalid)) !== accountOperationReferenceElsewhere) return;
+  (state.verdictsElsewhere ??= new Uint32Array(count))[index] = ResultCode.accounts_mismatch;
+  view.setUint16(at + O.flags, flags & ~accountOperationReferenceElsewhere, true);
+}
+
+/**
+ * What the event at `location` answers when its shard holds no reference under its pendingId: what the shard
+ * holding it said (the router's mark), else `missCode`; on replay or a vote's commit, the result it was decided with.
+ */
+export function referenceMissCode(state: LedgerState, location: number, missCode: number): number {
+  if (state.payeeVerdicts !== null) return storedResultCode(state.payeeVerdicts, location);
+  const marked = (state.verdictsElsewhere?.[location % locationEventsPerBatchMax] ?? 0) & 0xffff;
+  return marked !== 0 ? marked : missCode;
+}
+
+/**
+ * Whether the payee on another shard of the event at `location` refuses its credit for its balance rule
+ * (credits_exceed_debits): as its shard answered, or on replay or a vote's commit, as the event was decided. A payee
+ * on this shard is never asked (its own check runs), and a remote one is never refused so here otherwise.
+ */
+export function remotePayeeRefuses(state: LedgerState, location: number): boolean {
+  if (state.payeeVerdicts !== null) return storedResultCode(state.payeeVerdicts, location) === ResultCode.credits_exceed_debits;
+  return (state.verdictsElsewhere?.[location % locationEventsPerBatchMax] ?? 0) >>> 16 === ResultCode.credits_exceed_debits;
+}
+
+/**
+ * Why a hold not open is refused (the pending id at `at` of `view`): it never was a hold here, or was posted, voided
+ * or expired (hold-outcomes.ts). Undefined when no transfer here has that id.
+ */
+export function closedHoldCode(state: LedgerState, view: DataView, at: number): number | undefined {
+  const location = state.transfers.getAt(view, at);
+  if (location < 0) return undefined;
+  const pending = state.record(location);
+  if ((pending.view.getUint16(pending.at + T.flags, true) & transferKindFlags) !== TransferFlags.pending) return ResultCode.pending_not_found;
+  const timeoutSeconds = pending.view.getUint32(pending.at + T.timeoutSeconds, true);
+  const { status } = holdOutcome(state, view, at, timeoutSeconds);
+  if (status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
+  if (status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
+  // Open holds are in state.pendings: a hold not open was closed one of these ways.
+  return ResultCode.pending_expired;
+}
+
+/**
+ * Whether the original at `location` may no longer be reversed: it moved no money, is itself a reversal, or came
+ * back returned. Before the accounts are compared, as one shard checks.
+ */
+export function originalNotReversible(state: LedgerState, location: number, view: DataView, pendingIdAt: number): boolean {
+  const original = state.record(location);
+  const kind = original.view.getUint16(original.at + T.flags, true) & transferKindFlags;
+  return !movesMoney(kind) || kind === TransferFlags.reversal || state.returned.has(idKeyAt(view, pendingIdAt));
+}
+
+/**
+ * The router's question to a shard that is not the events' own: per transfer event of `body` (128 B each, in request
+ * order), eventVerdictBytes: the u16 code one shard would answer at its reference's check when the reference is here
+ * (else 0), then the u16 code its payee's balance rule gives when the payee is here (else 0). The events name debit
+ * accounts of another shard, so a hold or freeze here never has their debit account: accounts_mismatch, as one shard
+ * finds. A payee's credits are counted as one shard would meet them: after the earlier events of the request that
+ * pay it here, each taken as passing.
+ */
+export function eventVerdicts(state: LedgerState, body: Uint8Array): Uint8Array {
+  const count = body.byteLength / eventBytes;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const reply = new Uint8Array(count * eventVerdictBytes);
+  const out = new DataView(reply.buffer);
+  const creditsAhead = new Map<number, bigint>();
+  for (let i = 0; i < count; i++) {
+    const at = i * eventBytes;
+    // The event's own shard answers itself.
+    if (state.accounts.slotAt(view, at + T.debitAccountId) >= 0) continue;
+    out.setUint16(i * eventVerdictBytes, referenceVerdict(state, view, at), true);
+    out.setUint16(i * eventVerdictBytes + 2, payeeVerdict(state, view, at, creditsAhead), true);
+  }
+  return reply;
+}
+
+function referenceVerdict(state: LedgerState, view: DataView, at: number): number {
+  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  const pendingIdAt = at + T.pendingId;
+  if (kind === TransferFlags.post_pending || kind === TransferFlags.void_pending) {
+    // Most questions are about holds this shard never had: one id probe, no key built.
+    if (state.transfers.getAt(view, pendingIdAt) < 0) return 0;
+    if (state.pendings.has(idKeyAt(view, pendingIdAt))) return ResultCode.accounts_mismatch;
+    const closed = closedHoldCode(state, view, pendingIdAt);
+    return closed === undefined || closed === ResultCode.pending_not_found ? 0 : closed;
+  }
+  if (kind === TransferFlags.reversal) {
+    let location = state.transfers.getAt(view, pendingIdAt);
+    if (location < 0) location = state.inbound.getAt(view, pendingIdAt);
+    if (location < 0) return 0;
+    if (originalNotReversible(state, location, view, pendingIdAt)) return ResultCode.original_not_reversible;
+    const original = state.record(location);
+    const mirrored = equalIdsAt(original.view, original.at + T.debitAccountId, view, at + T.creditAccountId) &&
+      equalIdsAt(original.view, original.at + T.creditAccountId, view, at + T.debitAccountId);
+    // Mirrored, the original is on the reversal's own shard too (its payee's, where its credit landed).
+    return mirrored ? 0 : ResultCode.accounts_mismatch;
+  }
+  // A freeze is opened under its operation's id: one id probe before the key is built.
+  if (kind === TransferFlags.unfreeze_and_pay) return state.operations.getAt(view, pendingIdAt) >= 0 && state.freezes.has(idKeyAt(view, pendingIdAt)) ? ResultCode.accounts_mismatch : 0;
+  return 0;
+}
+
+/** The payee's balance rule, as balanceRefusal checks it on one shard (`creditsAhead`: this request's earlier credits to each payee slot here). */
+function payeeVerdict(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>): number {
+  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  const amount = view.getBigUint64(at + T.amount, true);
+  if (!raisesPayeeCredits(kind, amount === 0n)) return 0;
+  const payee = state.accounts.slotAt(view, at + T.creditAccountId);
+  if (payee < 0 || (state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0) return 0;
+  const accounts = state.accounts;
+  const ahead = creditsAhead.get(payee) ?? 0n;
+  const committed = state.creditsAccepted(payee) + accounts.balance('creditsPending', payee) + ahead + amount;
+  if (committed > accounts.balance('debitsPosted', payee)) return ResultCode.credits_exceed_debits;
+  creditsAhead.set(payee, ahead + amount);
+  return 0;
+}

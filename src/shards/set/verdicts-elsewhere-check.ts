@@ -1,0 +1,69 @@
+// The router's half of what other shards answer for a request's events (core/wire/verdicts-elsewhere.ts): before a
+// create_transfers request with a post, void, reversal or unfreeze_and_pay, or with a credit to a capped payee on
+// another shard (credits_must_not_exceed_debits, read from the account directory), runs, the other shards are asked
+// what one shard would answer for them there — the reference's check, the payee's balance rule — so that the
+// event's own shard answers that (accounts_mismatch for a hold named with the wrong accounts, credits_exceed_debits
+// for a payee without room), not pending_not_found or an `ok` whose credit comes back. Asked beside the ids question
+// (ids-elsewhere-check.ts), so it adds no round trip; requests needing neither ask nothing. Answered from the state
+// the shards have applied, like the ids question: exact for requests sent after the answers they depend on (a credit
+// to a capped payee waits first for the credits answered to its shard: RequestRouting.#shardsToAwait).
+
+import type { AccountDirectory } from '../../core/accounts/account-directory.js';
+import { TransferLayout } from '../../core/layout.js';
+import { batchEventsMax, eventBytes } from '../../core/limits.js';
+import { shardOfIdAt } from '../../core/routing.js';
+import { AccountFlags } from '../../core/types.js';
+import { homeShardsOf, operationIdEvents } from '../../core/wire/ids-elsewhere.js';
+import { askedEventsOf, combinedVerdicts, unfreezeQuestionsOf, verdictChecksByShard, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
+import type { ShardHost } from '../shard/shard-host.js';
+import { ShardControl } from '../shard/shard-messages.js';
+import { JoinedAsks, askAgainOnRestart } from './joined-asks.js';
+
+const none: ReadonlyMap<number, EventVerdict> = new Map();
+
+export class VerdictsElsewhereCheck {
+  readonly #shardCount: number;
+  readonly #directory: AccountDirectory | null;
+  /** Per shard, the questions of one event-loop turn joined into one task. */
+  readonly #asks: JoinedAsks[];
+  /** Whether the transfer at `at` pays a capped payee on another shard than its payer's. */
+  readonly payeeAsked: (view: DataView, at: number) => boolean;
+
+  /** Without a directory no payee is asked (it is checked on arrival, as before). */
+  constructor(hosts: readonly Pick<ShardHost, 'run'>[], directory: AccountDirectory | null) {
+    this.#shardCount = hosts.length;
+    this.#directory = directory;
+    this.#asks = hosts.map((host) => new JoinedAsks((events) => askAgainOnRestart(() => host.run(ShardControl.eventVerdicts, events.slice(), true)), eventBytes, batchEventsMax));
+    this.payeeAsked = (view, at) => payeeCappedElsewhere(this.#directory, this.#shardCount, view, at);
+  }
+
+  /** Per event of `body` another shard answers for, its answers (empty: none, or one shard). */
+  async verdicts(body: Uint8Array): Promise<ReadonlyMap<number, EventVerdict>> {
+    if (this.#shardCount === 1) return none;
+    const indexes = askedEventsOf(body, this.payeeAsked);
+    if (indexes.length === 0) return none;
+    return this.#ask(body, indexes, homeShardsOf(body, this.#shardCount));
+  }
+
+  /** The same for an account_operations body: per unfreeze whose freeze another shard holds, accounts_mismatch. */
+  async operationVerdicts(body: Uint8Array): Promise<ReadonlyMap<number, EventVerdict>> {
+    if (this.#shardCount === 1) return none;
+    const questions = unfreezeQuestionsOf(body);
+    if (questions === null) return none;
+    return this.#ask(questions.events, questions.indexes, homeShardsOf(body, this.#shardCount, operationIdEvents));
+  }
+
+  async #ask(events: Uint8Array, indexes: readonly number[], homes: Uint8Array): Promise<ReadonlyMap<number, EventVerdict>> {
+    const checks = verdictChecksByShard(events, indexes, homes, this.#shardCount);
+    const replies = await Promise.all(checks.map((check) => this.#asks[check.shard]!.ask(check.events)));
+    return combinedVerdicts(checks, replies);
+  }
+}
+
+/** Whether the transfer at `at` of `view` pays an account with credits_must_not_exceed_debits on another shard than its payer's. */
+export function payeeCappedElsewhere(directory: AccountDirectory | null, shardCount: number, view: DataView, at: number): boolean {
+  if (directory === null) return false;
+  const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
+  if (flags < 0 || (flags & AccountFlags.credits_must_not_exceed_debits) === 0) return false;
+  return shardOfIdAt(view, at + TransferLayout.creditAccountId, shardCount) !== shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount);
+}
