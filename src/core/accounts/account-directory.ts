@@ -17,7 +17,7 @@
 import { assert } from '../assert.js';
 
 const nodeWords = 8;
-const headerWords = 4; // [0] nodes used, [1] bucket count, 2..3 spare
+const headerWords = 4; // [0] nodes used, [1] bucket count, [2] every published account's flags OR-ed, 3 spare
 const Node = { id: 0, ledger: 4, status: 5, next: 6, flags: 7 } as const;
 const nodesGrowBy = 1 << 12;
 /** Accounts a directory holds at most by default: its buffer reserves (not commits) 32 B each, 1 GiB. */
@@ -73,6 +73,11 @@ export class AccountDirectory {
     return Atomics.load(this.#words, 0);
   }
 
+  /** Whether any account published has one of `flags` (flags never change after an account is created). */
+  holdsAnyWith(flags: number): boolean {
+    return (Atomics.load(this.#words, 2) & flags) !== 0;
+  }
+
   /** The account whose 16-byte id is at `at`, or undefined. */
   findAt(view: DataView, at: number): DirectoryEntry | undefined {
     const entry = this.entryAt(view, at);
@@ -121,6 +126,7 @@ export class AccountDirectory {
     words[node + Node.status] = status;
     words[node + Node.next] = words[bucket]!;
     words[node + Node.flags] = flags;
+    Atomics.or(words, 2, flags);
     // Published last: a reader following the head finds the node complete.
     Atomics.store(words, bucket, used + 1);
     Atomics.store(words, 0, used + 1);

@@ -62,7 +62,8 @@ export class VerdictsElsewhereCheck {
 
 /** Whether the transfer at `at` of `view` pays an account with credits_must_not_exceed_debits on another shard than its payer's. */
 export function payeeCappedElsewhere(directory: AccountDirectory | null, shardCount: number, view: DataView, at: number): boolean {
-  if (directory === null) return false;
+  // One word read while no account has the rule (a directory probe per transfer otherwise).
+  if (directory === null || !directory.holdsAnyWith(AccountFlags.credits_must_not_exceed_debits)) return false;
   const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
   if (flags < 0 || (flags & AccountFlags.credits_must_not_exceed_debits) === 0) return false;
   return shardOfIdAt(view, at + TransferLayout.creditAccountId, shardCount) !== shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount);
