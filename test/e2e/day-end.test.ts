@@ -86,8 +86,11 @@ describe('a business day, cut and checked', () => {
     // A payee blocked for credits on the other shard is refused at once, as on one shard.
     expect((await client.accountOperations([{ id: 0x6000_0001n, accountId: customers[5]!, kind: 'block', flags: 4 }])).map((r) => r.result)).toEqual(['ok']);
     expect((await client.createTransfers([transfer(customers[0]!, customers[5]!, 10n)])).map((r) => r.result)).toEqual(['account_blocked']);
-    // A credit the payee's balance rule refuses on arrival: it comes back to the payer.
-    const refused = transfer(customers[0]!, capped, 10n);
+    // A credit the payee's balance rule refuses: judged by its shard before the reply when the amount is stated...
+    expect((await client.createTransfers([transfer(customers[0]!, capped, 10n)])).map((r) => r.result)).toEqual(['credits_exceed_debits']);
+    // ...and on arrival for a whole freeze paid to it (the amount is the payer's shard's): it comes back to the payer.
+    expect((await client.accountOperations([{ id: 0x6000_0002n, accountId: customers[0]!, kind: 'freeze', amount: 10n }])).map((r) => r.result)).toEqual(['ok']);
+    const refused = transfer(customers[0]!, capped, 0n, { flags: TransferFlags.unfreeze_and_pay, pendingId: 0x6000_0002n });
     expect((await client.createTransfers([refused])).map((r) => r.result)).toEqual(['ok']);
     await transitIdle();
     expect(await client.lookupTransfers([refused.id])).toMatchObject([{ status: 'returned', returnReason: 'credits_exceed_debits' }]);

@@ -295,23 +295,32 @@ describe('startShards', () => {
     expect(after.get(a1!)!.debits).toBe(100n);
   });
 
-  it('still answers ok for a payee on another shard whose credit limit the credit breaks, returns it, and counts it', async () => {
+  it('refuses before ok a credit a capped payee on another shard has no room for; one it cannot judge first returns, counted', async () => {
     const set = await start();
-    const [payer] = accountsOn(0, 1);
+    const [payer, bank] = accountsOn(0, 2);
     const [capped] = accountsOn(1, 1);
     await set.execute(
       Operation.create_accounts,
       encodeAccounts([
         { id: payer, ledger: 1, code: 1 },
+        { id: bank, ledger: 1, code: 1 },
         { id: capped, ledger: 1, code: 1, flags: AccountFlags.credits_must_not_exceed_debits },
       ]),
     );
     expect(set.transitStats().returned).toBe(0);
+    // Judged by the payee's shard before the reply, as one shard does (issue #14, item 4).
     const batch = encodeTransfers([{ id: 1n, debitAccountId: payer, creditAccountId: capped, amount: 7n, ledger: 1, code: 1 }]);
-    // Today's placement difference (issue #14): one shard would answer credits_exceed_debits.
-    expect(decodeResults(await set.execute(Operation.create_transfers, batch)).map((r) => r.result)).toEqual(['ok']);
+    expect(decodeResults(await set.execute(Operation.create_transfers, batch)).map((r) => r.result)).toEqual(['credits_exceed_debits']);
+    // A whole freeze paid to it: the amount is the payer's shard's to know, so the payee checks it on arrival and the
+    // money comes back (returned, counted).
+    const funding = encodeTransfers([{ id: 2n, debitAccountId: bank, creditAccountId: payer, amount: 100n, ledger: 1, code: 1 }]);
+    expect(decodeResults(await set.execute(Operation.create_transfers, funding)).map((r) => r.result)).toEqual(['ok']);
+    const frozen = encodeAccountOperations([{ id: 3n, accountId: payer, kind: 'freeze', amount: 7n }]);
+    expect(decodeResults(await set.execute(Operation.account_operations, frozen)).map((r) => r.result)).toEqual(['ok']);
+    const paid = encodeTransfers([{ id: 4n, debitAccountId: payer, creditAccountId: capped, amount: 0n, ledger: 1, code: 1, flags: TransferFlags.unfreeze_and_pay, pendingId: 3n }]);
+    expect(decodeResults(await set.execute(Operation.create_transfers, paid)).map((r) => r.result)).toEqual(['ok']);
     await set.transit.idle(10_000);
-    expect(decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([1n]))).map((t) => [t.status, t.returnReason])).toEqual([['returned', 'credits_exceed_debits']]);
+    expect(decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([1n, 4n]))).map((t) => [t.id, t.status, t.returnReason])).toEqual([[4n, 'returned', 'credits_exceed_debits']]);
     expect(set.transitStats().returned).toBe(1);
   });
 
