@@ -5,10 +5,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
+import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccountOperations, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
 import { AccountFlags, TransferFlags, accountOperationIdTakenElsewhere, transferIdTakenElsewhere } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
-import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
+import { fastTransit, idsOnShard, openAccounts, useShardSets } from '../support/shard-set-fixture.js';
 
 const ledger = 1;
 const two = useShardSets('tally-ids-wide-', { shardCount: 2, transit: fastTransit });
@@ -27,18 +27,12 @@ async function balances(set: ShardSet, id: bigint): Promise<{ debits: bigint; cr
 async function accounts(set: ShardSet): Promise<{ a: bigint; c: bigint; payee: bigint; poor: bigint }> {
   const [a, poor] = idsOnShard(0, 2, 10n, 2);
   const [c, payee] = idsOnShard(1, 2, 10n, 2);
-  const created = decodeResults(
-    await set.execute(
-      Operation.create_accounts,
-      encodeAccounts([
-        { id: a!, ledger, code: 1 },
-        { id: poor!, ledger, code: 1, flags: AccountFlags.debits_must_not_exceed_credits },
-        { id: c!, ledger, code: 1 },
-        { id: payee!, ledger, code: 1 },
-      ]),
-    ),
-  );
-  expect(created.map((r) => r.result)).toEqual(['ok', 'ok', 'ok', 'ok']);
+  await openAccounts(set, [
+    { id: a!, ledger, code: 1 },
+    { id: poor!, ledger, code: 1, flags: AccountFlags.debits_must_not_exceed_credits },
+    { id: c!, ledger, code: 1 },
+    { id: payee!, ledger, code: 1 },
+  ]);
   return { a: a!, c: c!, payee: payee!, poor: poor! };
 }
 

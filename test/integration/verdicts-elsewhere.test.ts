@@ -9,10 +9,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
+import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccountOperations, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
 import { AccountFlags, TransferFlags, transferPayeeRefusesElsewhere, transferReferenceElsewhere } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
-import { fastTransit, idsOnShard, useShardSets } from '../support/shard-set-fixture.js';
+import { fastTransit, idsOnShard, openAccounts, useShardSets } from '../support/shard-set-fixture.js';
 
 const ledger = 1;
 const two = useShardSets('tally-verdicts-two-', { shardCount: 2, transit: fastTransit });
@@ -49,13 +49,7 @@ async function balances(set: ShardSet, id: bigint): Promise<{ debits: bigint; cr
 async function accounts(set: ShardSet): Promise<{ a: bigint; payee: bigint; c: bigint; bank: bigint }> {
   const [a, payee] = idsOnShard(0, 2, 10n, 2);
   const [c, bank] = idsOnShard(1, 2, 10n, 2);
-  const created = decodeResults(
-    await set.execute(
-      Operation.create_accounts,
-      encodeAccounts([a!, payee!, c!, bank!].map((id) => ({ id, ledger, code: 1 }))),
-    ),
-  );
-  expect(created.map((r) => r.result)).toEqual(['ok', 'ok', 'ok', 'ok']);
+  await openAccounts(set, [a!, payee!, c!, bank!].map((id) => ({ id, ledger, code: 1 })));
   expect(await results(set, [pay(1n, bank!, a!, 1000n), pay(2n, bank!, c!, 1000n)])).toEqual(['ok', 'ok']);
   return { a: a!, payee: payee!, c: c!, bank: bank! };
 }
@@ -161,17 +155,11 @@ describe('a payee on another shard with credits_must_not_exceed_debits (issue #1
   async function capped(set: ShardSet): Promise<{ a: bigint; capped: bigint; bank: bigint }> {
     const [a] = idsOnShard(0, 1, 10n, 2);
     const [cappedId, bank] = idsOnShard(1, 2, 10n, 2);
-    const created = decodeResults(
-      await set.execute(
-        Operation.create_accounts,
-        encodeAccounts([
-          { id: a!, ledger, code: 1 },
-          { id: cappedId!, ledger, code: 1, flags: AccountFlags.credits_must_not_exceed_debits },
-          { id: bank!, ledger, code: 1 },
-        ]),
-      ),
-    );
-    expect(created.map((r) => r.result)).toEqual(['ok', 'ok', 'ok']);
+    await openAccounts(set, [
+      { id: a!, ledger, code: 1 },
+      { id: cappedId!, ledger, code: 1, flags: AccountFlags.credits_must_not_exceed_debits },
+      { id: bank!, ledger, code: 1 },
+    ]);
     expect(await results(set, [pay(1n, cappedId!, bank!, 100n), pay(2n, bank!, a!, 1000n)])).toEqual(['ok', 'ok']);
     return { a: a!, capped: cappedId!, bank: bank! };
   }
@@ -199,8 +187,7 @@ describe('a payee on another shard with credits_must_not_exceed_debits (issue #1
     const answers = await onBoth(async (set) => {
       const { capped: payee } = await capped(set);
       const [poor] = idsOnShard(0, 2, 500n, 2);
-      const created = decodeResults(await set.execute(Operation.create_accounts, encodeAccounts([{ id: poor!, ledger, code: 1, flags: AccountFlags.debits_must_not_exceed_credits }])));
-      expect(created.map((r) => r.result)).toEqual(['ok']);
+      await openAccounts(set, [{ id: poor!, ledger, code: 1, flags: AccountFlags.debits_must_not_exceed_credits }]);
       return results(set, [pay(20n, poor!, payee, 500n)]);
     });
     expect(answers).toEqual(['insufficient_funds']);

@@ -4,7 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { Operation } from '../../src/core/operations.js';
+import { decodeResults, encodeAccounts, type AccountInput } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { startShards, type ShardSet, type StartShardsOptions } from '../../src/shards/set/shard-set.js';
 
@@ -60,4 +62,10 @@ export function idsOnShard(shard: number, count: number, from: bigint, shardCoun
   const ids: bigint[] = [];
   for (let id = from; ids.length < count; id++) if (shardOfId(id, shardCount) === shard) ids.push(id);
   return ids;
+}
+
+/** Creates `accounts` on `set`, every one expected `ok`. */
+export async function openAccounts(set: ShardSet, accounts: readonly AccountInput[]): Promise<void> {
+  const created = decodeResults(await set.execute(Operation.create_accounts, encodeAccounts([...accounts])));
+  expect(created.map((r) => r.result)).toEqual(accounts.map(() => 'ok'));
 }
