@@ -183,6 +183,20 @@ describe('a payee on another shard with credits_must_not_exceed_debits (issue #1
     expect(answers).toEqual(['ok', 'credits_exceed_debits', 'ok', 'credits_exceed_debits', 'ok', 'credits_exceed_debits', 'credits_exceed_debits', 'credits_exceed_debits', 'credits_exceed_debits']);
   });
 
+  it('judges credits sent at the same moment from both shards one after another: none comes back returned', async () => {
+    const set = await two.start();
+    const { a, capped: payee, bank } = await capped(set);
+    // Room 100; 12 credits of 15 at once, half from a (the other shard), half from bank (the payee's own shard).
+    const sends = Array.from({ length: 12 }, (_, i) => results(set, [pay(30n + BigInt(i), i % 2 === 0 ? a : bank, payee, 15n)]));
+    const answers = (await Promise.all(sends)).flat();
+    expect(answers.filter((r) => r === 'ok')).toHaveLength(6); // 6 × 15 = 90 ≤ 100 < 105
+    expect(answers.filter((r) => r === 'credits_exceed_debits')).toHaveLength(6);
+    await set.transit.idle(10_000);
+    expect(set.transitStats().returned).toBe(0);
+    const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([payee])));
+    expect(state!.creditsPosted).toBe(90n);
+  });
+
   it("answers the payer's own refusal first, as one shard checks the debit side first", async () => {
     const answers = await onBoth(async (set) => {
       const { capped: payee } = await capped(set);

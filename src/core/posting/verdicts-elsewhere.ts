@@ -9,9 +9,9 @@
 // their answers (core/wire/verdicts-elsewhere.ts); the event's shard takes the marks off before any check
 // (takeRouterVerdicts) and answers each at its place in one shard's order of checks. On replay, and when a vote's
 // commit re-executes its events, the answers are the results the events were decided with.
-// A payee's verdict is asked once the credits answered before the request have landed on its shard, so it is exact
-// for a caller that waits for each answer; two requests crediting one capped payee at once may both pass here and
-// the later credit still come back on arrival (the check there stays).
+// A payee's verdict is asked once the earlier requests crediting it are answered and their credits have landed
+// (shards/set/capped-payee-fences.ts), so its shard judges them in arrival order, as one shard would; the check on
+// arrival stays as the safety net (counted in transit.returned).
 
 import { AccountOperationLayout as O, TransferLayout as T } from '../layout.js';
 import { eventBytes, locationEventsPerBatchMax } from '../limits.js';

@@ -95,6 +95,6 @@ export class PayerCreditsInFlight {
 }
 
 /** 52 bits of the account id at `at` as a number: equal ids, equal keys. */
-function accountKeyAt(view: DataView, at: number): number {
+export function accountKeyAt(view: DataView, at: number): number {
   return view.getUint32(at, true) + (view.getUint32(at + 4, true) & 0xf_ffff) * 2 ** 32;
 }

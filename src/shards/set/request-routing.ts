@@ -6,6 +6,7 @@
 import { operationIdEvents, withCallerMarksInvalid } from '../../core/wire/ids-elsewhere.js';
 import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
 import { VerdictsElsewhereCheck } from './verdicts-elsewhere-check.js';
+import { CappedPayeeFences } from './capped-payee-fences.js';
 import { withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
 import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError, errors } from '../../core/errors.js';
@@ -54,6 +55,8 @@ export class RequestRouting {
   readonly #idsElsewhere: IdsElsewhereCheck;
   /** The same for account operations. */
   readonly #operationIds: IdsElsewhereCheck;
+  /** Requests crediting one capped payee, one after another (capped-payee-fences.ts). */
+  readonly #cappedPayees: CappedPayeeFences;
   /** Asks the shards what they answer for references they hold that requests name with another shard's accounts. */
   readonly #verdictsElsewhere: VerdictsElsewhereCheck;
   /** Resolves once the last transfer request to arrive has started (or failed before it could). */
@@ -77,6 +80,7 @@ export class RequestRouting {
     this.#idsElsewhere = new IdsElsewhereCheck(hosts);
     this.#operationIds = new IdsElsewhereCheck(hosts, ShardControl.operationIdsTaken, operationIdEvents);
     this.#verdictsElsewhere = new VerdictsElsewhereCheck(hosts, directory);
+    this.#cappedPayees = new CappedPayeeFences(directory, hosts.length);
     this.#payerCredits = payerCredits;
     this.#directory = directory;
     this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runWrite(shard, WireOperation.create_transfers, body, fresh))) : null;
@@ -195,6 +199,19 @@ export class RequestRouting {
    */
   async #transfers(callerBody: Uint8Array): Promise<Uint8Array> {
     const body = withCallerMarksInvalid(callerBody);
+    // A capped payee's shard judges its credits in arrival order: after the earlier requests crediting it are
+    // answered and their credits landed (capped-payee-fences.ts). Usually none.
+    const capped = this.#cappedPayees.payeesOf(body);
+    const releaseCapped = capped === null ? null : await this.#cappedPayees.fence(capped);
+    try {
+      return await this.#transfersInOrder(body);
+    } finally {
+      if (releaseCapped !== null) void this.#creditsLanded(capped!.shards).finally(releaseCapped);
+    }
+  }
+
+  /** A transfer request once its capped payees' turn came: the waits for credits, the questions, the start order, the run. */
+  async #transfersInOrder(body: Uint8Array): Promise<Uint8Array> {
     // Like a read, a transfer waits for the credits answered before it where one shard's answer depends on them
     // (issue #14): a reversal finds its original on its own shard, the original's payee's, once the original's
     // credit landed there (item 9); a no-overdraft payer spends a credit answered to it (item 11, across requests).
