@@ -57,8 +57,13 @@ export const transferReferenceElsewhere = 1 << 13;
  * (credits_must_not_exceed_debits): the code in bytes 2..3 of amountEffective (core/posting/verdicts-elsewhere.ts).
  */
 export const transferPayeeRefusesElsewhere = 1 << 12;
+/**
+ * The shard set's mark on an unfreeze_and_pay of a whole freeze to such a payee: the amount is known only here, so its
+ * shard sends the room the payee has for credits instead, in the whole amountEffective word (u64).
+ */
+export const transferPayeeRoomElsewhere = 1 << 11;
 /** The marks only the shard set may put on a transfer (a caller's copy of one is made flags_invalid). */
-export const transferRouterMarks = transferIdTakenElsewhere | transferReferenceElsewhere | transferPayeeRefusesElsewhere;
+export const transferRouterMarks = transferIdTakenElsewhere | transferReferenceElsewhere | transferPayeeRefusesElsewhere | transferPayeeRoomElsewhere;
 
 /**
  * The same mark on an account operation (its u16 flags): an operation id is unique ledger-wide too, and the shard set
@@ -80,13 +85,16 @@ export function isIdTakenElsewhereMark(flags: number): boolean {
 export const transferKindFlags = 0b111110;
 
 /**
- * Kinds whose payee's credit limit is checked before `ok` wherever it lives, the amount they raise its credits by
- * known to the caller: a payment, a hold, a reversal, an unfreeze_and_pay of a stated amount (of the whole freeze,
- * the amount is its payer's shard's to know: a payee elsewhere checks it on arrival). A post or void raises nothing
- * its hold did not.
+ * Kinds whose payee's credit limit is checked before `ok` wherever it lives: a payment, a hold, a reversal, an
+ * unfreeze_and_pay. A post or void raises nothing its hold did not.
  */
-export function raisesPayeeCredits(kind: number, amountZero: boolean): boolean {
-  return kind === 0 || kind === TransferFlags.pending || kind === TransferFlags.reversal || (kind === TransferFlags.unfreeze_and_pay && !amountZero);
+export function raisesPayeeCredits(kind: number): boolean {
+  return kind === 0 || kind === TransferFlags.pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
+}
+
+/** An unfreeze_and_pay of the whole freeze (amount 0): how much it pays only the payer's shard knows. */
+export function paysWholeFreeze(kind: number, amountZero: boolean): boolean {
+  return kind === TransferFlags.unfreeze_and_pay && amountZero;
 }
 
 /** Kinds that name a reference in pendingId: the hold (post, void), the original (reversal) or the freeze. */

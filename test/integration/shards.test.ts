@@ -17,6 +17,7 @@ import {
   encodeHistoryFilter,
   encodeIds,
   encodeTransfers,
+  type TransferInput,
 } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { chainRequestsQueuedMax, shardQueueDepthMax, shardTasksInFlightMax } from '../../src/core/limits.js';
@@ -295,32 +296,38 @@ describe('startShards', () => {
     expect(after.get(a1!)!.debits).toBe(100n);
   });
 
-  it('refuses before ok a credit a capped payee on another shard has no room for; one it cannot judge first returns, counted', async () => {
+  it('refuses before ok a credit a capped payee on another shard has no room for; an overflow it cannot judge returns, counted', async () => {
     const set = await start();
-    const [payer, bank] = accountsOn(0, 2);
-    const [capped] = accountsOn(1, 1);
+    const [payer, bank, other] = accountsOn(0, 3);
+    const [capped, big, local] = accountsOn(1, 3);
     await set.execute(
       Operation.create_accounts,
       encodeAccounts([
         { id: payer, ledger: 1, code: 1 },
         { id: bank, ledger: 1, code: 1 },
+        { id: other, ledger: 1, code: 1 },
         { id: capped, ledger: 1, code: 1, flags: AccountFlags.credits_must_not_exceed_debits },
+        { id: big, ledger: 1, code: 1 },
+        { id: local, ledger: 1, code: 1 },
       ]),
     );
+    const results = async (transfers: TransferInput[]): Promise<string[]> => decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
     expect(set.transitStats().returned).toBe(0);
-    // Judged by the payee's shard before the reply, as one shard does (issue #14, item 4).
-    const batch = encodeTransfers([{ id: 1n, debitAccountId: payer, creditAccountId: capped, amount: 7n, ledger: 1, code: 1 }]);
-    expect(decodeResults(await set.execute(Operation.create_transfers, batch)).map((r) => r.result)).toEqual(['credits_exceed_debits']);
-    // A whole freeze paid to it: the amount is the payer's shard's to know, so the payee checks it on arrival and the
-    // money comes back (returned, counted).
-    const funding = encodeTransfers([{ id: 2n, debitAccountId: bank, creditAccountId: payer, amount: 100n, ledger: 1, code: 1 }]);
-    expect(decodeResults(await set.execute(Operation.create_transfers, funding)).map((r) => r.result)).toEqual(['ok']);
+    // Judged by the payee's shard before the reply, as one shard does (issue #14, item 4): a stated amount, and a whole
+    // freeze (its amount known on the payer's shard, checked there against the payee's room).
+    expect(await results([{ id: 1n, debitAccountId: payer, creditAccountId: capped, amount: 7n, ledger: 1, code: 1 }])).toEqual(['credits_exceed_debits']);
+    expect(await results([{ id: 2n, debitAccountId: bank, creditAccountId: payer, amount: 100n, ledger: 1, code: 1 }])).toEqual(['ok']);
     const frozen = encodeAccountOperations([{ id: 3n, accountId: payer, kind: 'freeze', amount: 7n }]);
     expect(decodeResults(await set.execute(Operation.account_operations, frozen)).map((r) => r.result)).toEqual(['ok']);
-    const paid = encodeTransfers([{ id: 4n, debitAccountId: payer, creditAccountId: capped, amount: 0n, ledger: 1, code: 1, flags: TransferFlags.unfreeze_and_pay, pendingId: 3n }]);
-    expect(decodeResults(await set.execute(Operation.create_transfers, paid)).map((r) => r.result)).toEqual(['ok']);
+    const wholeFreeze: TransferInput = { id: 4n, debitAccountId: payer, creditAccountId: capped, amount: 0n, ledger: 1, code: 1, flags: TransferFlags.unfreeze_and_pay, pendingId: 3n };
+    expect(await results([wholeFreeze])).toEqual(['credits_exceed_debits']);
+    // What a payer's shard cannot see: the payee's balance overflowing. The credit comes back (returned, counted).
+    const max = (1n << 63n) - 1n;
+    expect(await results([{ id: 5n, debitAccountId: local, creditAccountId: big, amount: max, ledger: 1, code: 1 }])).toEqual(['ok']);
+    expect(await results([{ id: 6n, debitAccountId: other, creditAccountId: big, amount: max, ledger: 1, code: 1 }])).toEqual(['ok']);
+    expect(await results([{ id: 7n, debitAccountId: bank, creditAccountId: big, amount: 2n, ledger: 1, code: 1 }])).toEqual(['ok']);
     await set.transit.idle(10_000);
-    expect(decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([1n, 4n]))).map((t) => [t.id, t.status, t.returnReason])).toEqual([[4n, 'returned', 'credits_exceed_debits']]);
+    expect(decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([7n]))).map((t) => [t.status, t.returnReason])).toEqual([['returned', 'balance_overflow']]);
     expect(set.transitStats().returned).toBe(1);
   });
 

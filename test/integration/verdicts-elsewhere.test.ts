@@ -183,6 +183,20 @@ describe('a payee on another shard with credits_must_not_exceed_debits (issue #1
     expect(answers).toEqual(['ok', 'credits_exceed_debits', 'ok', 'credits_exceed_debits', 'ok', 'credits_exceed_debits', 'credits_exceed_debits', 'credits_exceed_debits', 'credits_exceed_debits']);
   });
 
+  it('judges a whole freeze paid to it against its room, as one shard does', async () => {
+    const answers = await onBoth(async (set) => {
+      const { a, capped: payee } = await capped(set);
+      const out = [...(await results(set, [pay(40n, a, payee, 60n)]))];
+      out.push(...(await operations(set, [{ id: 41n, accountId: a, kind: 'freeze', amount: 50n }, { id: 42n, accountId: a, kind: 'freeze', amount: 30n }])));
+      out.push(...(await results(set, [pay(43n, a, payee, 0n, TransferFlags.unfreeze_and_pay, 41n)]))); // 60 + 50 > 100
+      out.push(...(await results(set, [pay(44n, a, payee, 0n, TransferFlags.unfreeze_and_pay, 42n)]))); // 60 + 30 ≤ 100
+      const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([payee])));
+      expect(state!.creditsPosted).toBe(90n);
+      return out;
+    });
+    expect(answers).toEqual(['ok', 'ok', 'ok', 'credits_exceed_debits', 'ok']);
+  });
+
   it('judges credits sent at the same moment from both shards one after another: none comes back returned', async () => {
     const set = await two.start();
     const { a, capped: payee, bank } = await capped(set);

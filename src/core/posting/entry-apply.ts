@@ -68,6 +68,7 @@ export function applyBatchEvents(state: LedgerState, view: DataView, header: Jou
     applyAll(state, header.operation, view, header, results, linked, false);
   } finally {
     state.verdictsElsewhere = null;
+    state.payeeRoomsElsewhere = null;
   }
 }
 
@@ -79,6 +80,7 @@ export function applyDryRun(state: LedgerState, dryView: DataView, dryHeader: Jo
     applyAll(state, dryHeader.operation, dryView, dryHeader, results, (i) => chainEnds[i] === 0, true);
   } finally {
     state.verdictsElsewhere = null;
+    state.payeeRoomsElsewhere = null;
   }
 }
 
@@ -86,6 +88,7 @@ export function applyDryRun(state: LedgerState, dryView: DataView, dryHeader: Jo
 function validateAll(state: LedgerState, rule: EventRules, view: DataView, header: JournalEntryHeader, results: Uint32Array, assignedChecked: boolean): void {
   const timestampBase = u64WordsOf(header.timestampBase);
   state.verdictsElsewhere = null;
+  state.payeeRoomsElsewhere = null;
   for (let i = 0; i < header.count; i++) {
     const at = eventOffset(i);
     // Live only: a journal copy never carries a mark (taken off here before it was stored).

@@ -141,6 +141,8 @@ export class LedgerState {
    * original or freeze named with accounts of this shard) answers, as the router marked it; null when none was.
    */
   verdictsElsewhere: Uint32Array | null = null;
+  /** The same entry's whole freezes paid to capped payees on other shards: per event index, the payee's room. */
+  payeeRoomsElsewhere: Map<number, bigint> | null = null;
   private readonly recent = new Map<number, Uint8Array>();
 
   constructor(

@@ -16,7 +16,7 @@ import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
-import { closedHoldCode, movesMoney, originalNotReversible, referenceMissCode, remotePayeeRefuses } from './verdicts-elsewhere.js';
+import { closedHoldCode, movesMoney, originalNotReversible, referenceMissCode, remotePayeeRefuses, remotePayeeRoom } from './verdicts-elsewhere.js';
 import { remotePayee } from './remote-payee.js';
 import { sliceOwnerStatus } from './slice-owner.js';
 import { isSliceIdAt } from '../hot/hot-outbound.js';
@@ -47,6 +47,8 @@ interface Posting {
   location: number;
   /** The payee lives on another shard and refuses the credit for its balance rule (verdicts-elsewhere.ts). */
   remotePayeeRefused: boolean;
+  /** The payee lives on another shard (the credit slot is this shard's transit account). */
+  remotePayee: boolean;
 }
 
 /** The string key of the referenced pending transfer, original or freeze (rare paths only). */
@@ -91,7 +93,7 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   // A payee on another shard that refuses for its balance rule is refused in one shard's order (balanceRefusal).
   const remotePayeeRefused = creditShard !== state.shardIndex && remotePayeeRefuses(state, location);
   let result = kind === 0 && payeeStatus === 0 && ownerStatus === 0 && !remotePayeeRefused ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
-  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus, location, remotePayeeRefused);
+  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus, location, creditShard !== state.shardIndex, remotePayeeRefused);
   if (result !== ResultCode.ok) return result;
   state.transfers.setAt(view, at + T.id, location);
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
@@ -121,10 +123,11 @@ function postAnyKind(
   payeeStatus: number,
   ownerStatus: number,
   location: number,
+  remotePayee: boolean,
   remotePayeeRefused: boolean,
 ): number {
   const amount = view.getBigUint64(at + T.amount, true);
-  const posting: Posting = { kind, view, at, debit, credit, ledger, amount, payeeStatus, ownerStatus, location, remotePayeeRefused };
+  const posting: Posting = { kind, view, at, debit, credit, ledger, amount, payeeStatus, ownerStatus, location, remotePayee, remotePayeeRefused };
   const refused = statusRefusal(state, posting) ?? referenceRefusal(state, posting) ?? balanceRefusal(state, posting);
   if (refused !== undefined) return refused;
   // Validation bounds the amount; a zero ("all of it") was resolved against the hold or freeze, never to zero.
@@ -246,8 +249,11 @@ function balanceRefusal(state: LedgerState, posting: Posting): number | undefine
     if (committed > accounts.balance('creditsPosted', posting.debit)) return ResultCode.insufficient_funds;
   }
   const raisesCredits = raisesCommitments || posting.kind === TransferFlags.unfreeze_and_pay;
-  // A payee on another shard: its shard's answer (verdicts-elsewhere.ts); the transit account here has no rule.
+  // A payee on another shard: its shard's answer (verdicts-elsewhere.ts); the transit account here has no rule. For a
+  // whole freeze paid to it, its room (the amount was resolved from the freeze above, in freezeRefusal).
   if (raisesCredits && posting.remotePayeeRefused) return ResultCode.credits_exceed_debits;
+  const room = raisesCredits && posting.remotePayee ? remotePayeeRoom(state, posting.location) : undefined;
+  if (room !== undefined && posting.amount > room) return ResultCode.credits_exceed_debits;
   if (raisesCredits && (accounts.flagsOf(posting.credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
     const committed = state.creditsAccepted(posting.credit) + accounts.balance('creditsPending', posting.credit) + posting.amount;
     if (committed > accounts.balance('debitsPosted', posting.credit)) return ResultCode.credits_exceed_debits;

@@ -5,6 +5,8 @@
 //   the hold is closed, the original not reversible); an account operation `unfreeze` likewise;
 // - its payee's balance rule (item 4): a payee on another shard with credits_must_not_exceed_debits, whose balances
 //   only its own shard holds; without asking, the credit was refused on arrival and came back `returned` after `ok`.
+//   For a whole freeze paid to it (the amount only the payer's shard knows) the payee's shard reports its room and
+//   the payer's shard compares.
 // So before the request runs the router asks the other shards (eventVerdicts, below) and marks the events with
 // their answers (core/wire/verdicts-elsewhere.ts); the event's shard takes the marks off before any check
 // (takeRouterVerdicts) and answers each at its place in one shard's order of checks. On replay, and when a vote's
@@ -19,21 +21,27 @@ import { ResultCode } from '../result-codes.js';
 import {
   AccountFlags,
   TransferFlags,
+  paysWholeFreeze,
   raisesPayeeCredits,
   TransferStatus,
   accountOperationReferenceElsewhere,
   transferCallerMarkInvalid,
   transferKindFlags,
   transferPayeeRefusesElsewhere,
+  transferPayeeRoomElsewhere,
   transferReferenceElsewhere,
 } from '../types.js';
+import { isZeroU64At } from '../u64-words.js';
 import { equalIdsAt, idKeyAt } from '../u128.js';
 import { holdOutcome } from './hold-outcomes.js';
 import type { LedgerState } from './ledger-state.js';
 import { storedResultCode } from './remote-payee.js';
 
-/** Bytes of one event's answer in an eventVerdicts reply: the reference's code (u16), then the payee's (u16). */
-export const eventVerdictBytes = 4;
+/**
+ * Bytes of one event's answer in an eventVerdicts reply: the reference's code (u16), the payee's (u16), and for a
+ * whole freeze paid to a capped payee here its room for credits + 1 (u64; 0: not given, as by every other shard).
+ */
+export const eventVerdictBytes = 12;
 
 /** Kinds after which money has left the payer for good (a hold or a void moves nothing across). */
 export function movesMoney(kind: number): boolean {
@@ -48,11 +56,12 @@ export function movesMoney(kind: number): boolean {
  */
 export function takeRouterVerdicts(state: LedgerState, view: DataView, at: number, index: number, count: number): void {
   const flags = view.getUint16(at + T.flags, true);
-  const marks = flags & (transferReferenceElsewhere | transferPayeeRefusesElsewhere);
+  const marks = flags & (transferReferenceElsewhere | transferPayeeRefusesElsewhere | transferPayeeRoomElsewhere);
   if (marks === 0 || (flags & transferCallerMarkInvalid) !== 0) return;
   const reference = (marks & transferReferenceElsewhere) !== 0 ? view.getUint16(at + T.amountEffective, true) : 0;
   const payee = (marks & transferPayeeRefusesElsewhere) !== 0 ? view.getUint16(at + T.amountEffective + 2, true) : 0;
   (state.verdictsElsewhere ??= new Uint32Array(count))[index] = reference | (payee << 16);
+  if ((marks & transferPayeeRoomElsewhere) !== 0) (state.payeeRoomsElsewhere ??= new Map()).set(index, view.getBigUint64(at + T.amountEffective, true));
   view.setUint16(at + T.flags, flags & ~marks, true);
   view.setBigUint64(at + T.amountEffective, 0n, true);
 }
@@ -86,6 +95,14 @@ export function referenceMissCode(state: LedgerState, location: number, missCode
 export function remotePayeeRefuses(state: LedgerState, location: number): boolean {
   if (state.payeeVerdicts !== null) return storedResultCode(state.payeeVerdicts, location) === ResultCode.credits_exceed_debits;
   return (state.verdictsElsewhere?.[location % locationEventsPerBatchMax] ?? 0) >>> 16 === ResultCode.credits_exceed_debits;
+}
+
+/**
+ * The room a capped payee on another shard has for the whole freeze the event at `location` pays (its shard's
+ * answer), or undefined: not such an event, or on replay (the stored result then decides: remotePayeeRefuses).
+ */
+export function remotePayeeRoom(state: LedgerState, location: number): bigint | undefined {
+  return state.payeeRoomsElsewhere?.get(location % locationEventsPerBatchMax);
 }
 
 /**
@@ -134,7 +151,9 @@ export function eventVerdicts(state: LedgerState, body: Uint8Array): Uint8Array 
     // The event's own shard answers itself.
     if (state.accounts.slotAt(view, at + T.debitAccountId) >= 0) continue;
     out.setUint16(i * eventVerdictBytes, referenceVerdict(state, view, at), true);
-    out.setUint16(i * eventVerdictBytes + 2, payeeVerdict(state, view, at, creditsAhead), true);
+    const wholeFreezeRoom = payeeRoomPlusOne(state, view, at, creditsAhead);
+    if (wholeFreezeRoom !== 0n) out.setBigUint64(i * eventVerdictBytes + 4, wholeFreezeRoom, true);
+    else out.setUint16(i * eventVerdictBytes + 2, payeeVerdict(state, view, at, creditsAhead), true);
   }
   return reply;
 }
@@ -169,7 +188,7 @@ function referenceVerdict(state: LedgerState, view: DataView, at: number): numbe
 function payeeVerdict(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>): number {
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
   const amount = view.getBigUint64(at + T.amount, true);
-  if (!raisesPayeeCredits(kind, amount === 0n)) return 0;
+  if (!raisesPayeeCredits(kind)) return 0;
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
   if (payee < 0 || (state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0) return 0;
   const accounts = state.accounts;
@@ -178,4 +197,23 @@ function payeeVerdict(state: LedgerState, view: DataView, at: number, creditsAhe
   if (committed > accounts.balance('debitsPosted', payee)) return ResultCode.credits_exceed_debits;
   creditsAhead.set(payee, ahead + amount);
   return 0;
+}
+
+/**
+ * For a whole freeze paid to a capped payee here (its amount only the payer's shard knows): the room it has for
+ * credits after this request's earlier ones, + 1 (0 stays "not given"); 0n for any other event. A later credit of the
+ * request to it is then judged as if the freeze took the whole room: refused rather than ever returned.
+ */
+function payeeRoomPlusOne(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>): bigint {
+  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  if (!paysWholeFreeze(kind, isZeroU64At(view, at + T.amount))) return 0n;
+  const payee = state.accounts.slotAt(view, at + T.creditAccountId);
+  if (payee < 0 || (state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0) return 0n;
+  const accounts = state.accounts;
+  const ahead = creditsAhead.get(payee) ?? 0n;
+  const committed = state.creditsAccepted(payee) + accounts.balance('creditsPending', payee) + ahead;
+  const debits = accounts.balance('debitsPosted', payee);
+  const room = debits > committed ? debits - committed : 0n;
+  creditsAhead.set(payee, ahead + room);
+  return room + 1n;
 }

@@ -17,13 +17,17 @@ import {
   raisesPayeeCredits,
   transferKindFlags,
   transferPayeeRefusesElsewhere,
+  transferPayeeRoomElsewhere,
   transferReferenceElsewhere,
   transferRouterMarks,
 } from '../types.js';
 import { isZeroU64At } from '../u64-words.js';
 
-/** Bytes of one event's answer in a shard's reply: the reference's code (u16), then the payee's (u16). */
-const verdictBytes = 4;
+/**
+ * Bytes of one event's answer in a shard's reply: the reference's code (u16), the payee's (u16), and for a whole
+ * freeze paid to a capped payee held there, its room for credits + 1 (u64; 0: not given).
+ */
+const verdictBytes = 12;
 
 /** What one shard is asked: events of the request routed to other shards, and their indexes. */
 export interface VerdictCheck {
@@ -33,10 +37,12 @@ export interface VerdictCheck {
   indexes: Int32Array;
 }
 
-/** An event's answers from the other shards: the reference's code and the payee's (0: none). */
+/** An event's answers from the other shards: the reference's code and the payee's (0: none), or the payee's room. */
 export interface EventVerdict {
   reference: number;
   payee: number;
+  /** A whole freeze paid to a capped payee: what the payee can still be credited; null: not given. */
+  room: bigint | null;
 }
 
 /**
@@ -51,7 +57,7 @@ export function askedEventsOf(body: Uint8Array, payeeAsked: (view: DataView, at:
     const flags = view.getUint16(at + T.flags, true);
     if ((flags & transferRouterMarks) !== 0 || !isZeroU64At(view, at + T.amountEffective)) continue;
     const kind = flags & transferKindFlags;
-    if (namesReference(kind) || (raisesPayeeCredits(kind, isZeroU64At(view, at + T.amount)) && payeeAsked(view, at))) indexes.push(i);
+    if (namesReference(kind) || (raisesPayeeCredits(kind) && payeeAsked(view, at))) indexes.push(i);
   }
   return indexes;
 }
@@ -78,9 +84,11 @@ export function combinedVerdicts(checks: readonly VerdictCheck[], replies: reado
     for (let j = 0; j < check.indexes.length; j++) {
       const reference = reply.getUint16(j * verdictBytes, true);
       const payee = reply.getUint16(j * verdictBytes + 2, true);
-      if (reference === 0 && payee === 0) continue;
+      const roomPlusOne = reply.getBigUint64(j * verdictBytes + 4, true);
+      if (reference === 0 && payee === 0 && roomPlusOne === 0n) continue;
       const index = check.indexes[j]!;
-      const verdict = verdicts.get(index) ?? { reference: 0, payee: 0 };
+      const verdict = verdicts.get(index) ?? { reference: 0, payee: 0, room: null };
+      if (roomPlusOne !== 0n) verdict.room = roomPlusOne - 1n; // only the payee's own shard gives it
       // One shard checks a reversal's original is reversible before its accounts: that code outranks the other.
       if (reference !== 0 && (verdict.reference === 0 || reference === ResultCode.original_not_reversible)) verdict.reference = reference;
       if (payee !== 0) verdict.payee = payee; // only the payee's own shard answers for it
@@ -95,12 +103,16 @@ export function withRouterVerdicts(body: Uint8Array, verdicts: ReadonlyMap<numbe
   if (verdicts.size === 0) return body;
   const out = body.slice();
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  for (const [index, { reference, payee }] of verdicts) {
+  for (const [index, { reference, payee, room }] of verdicts) {
     const at = index * eventBytes;
     let flags = view.getUint16(at + T.flags, true);
     if (reference !== 0) {
       flags |= transferReferenceElsewhere;
       view.setUint16(at + T.amountEffective, reference, true);
+    } else if (room !== null) {
+      // A whole freeze's room fills the word; with a reference refused the event never reaches its payee's rule.
+      flags |= transferPayeeRoomElsewhere;
+      view.setBigUint64(at + T.amountEffective, room, true);
     }
     if (payee !== 0) {
       flags |= transferPayeeRefusesElsewhere;

@@ -12,7 +12,6 @@ import { TransferLayout } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { AccountFlags, raisesPayeeCredits, transferKindFlags } from '../../core/types.js';
-import { isZeroU64At } from '../../core/u64-words.js';
 import { accountKeyAt } from './payer-credits.js';
 
 /** The capped payees a request credits: keys (52 bits of each id: two sharing one only wait for each other) and their shards. */
@@ -45,7 +44,7 @@ export class CappedPayeeFences {
     let found: CappedPayees | null = null;
     for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
       const kind = view.getUint16(at + TransferLayout.flags, true) & transferKindFlags;
-      if (!raisesPayeeCredits(kind, isZeroU64At(view, at + TransferLayout.amount))) continue;
+      if (!raisesPayeeCredits(kind)) continue;
       const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
       if (flags < 0 || (flags & AccountFlags.credits_must_not_exceed_debits) === 0) continue;
       found ??= { keys: [], shards: [] };

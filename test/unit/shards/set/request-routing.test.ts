@@ -43,7 +43,7 @@ class FakeHost {
   run(operation: number, body: Uint8Array): Promise<Uint8Array> {
     // The router's question about ids (ids-elsewhere-check.ts): none taken here; not a part of the request.
     if (operation === ShardControl.transferIdsTaken || operation === ShardControl.operationIdsTaken) return Promise.resolve(new Uint8Array(body.byteLength / 16));
-    if (operation === ShardControl.eventVerdicts) return Promise.resolve(new Uint8Array((body.byteLength / 128) * 4));
+    if (operation === ShardControl.eventVerdicts) return Promise.resolve(new Uint8Array((body.byteLength / 128) * 12));
     this.runs++;
     if (this.failNext) {
       this.failNext = false;

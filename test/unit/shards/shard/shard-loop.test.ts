@@ -119,7 +119,7 @@ class CountingLedger implements ShardLedger {
     return new Uint8Array(body.byteLength / 16);
   }
   eventVerdicts(body: Uint8Array): Uint8Array {
-    return new Uint8Array((body.byteLength / 128) * 4);
+    return new Uint8Array((body.byteLength / 128) * 12);
   }
   hotOutboundIds(): Uint8Array {
     return new Uint8Array(0);
