@@ -66,9 +66,11 @@ export const ShardControl = {
   /** The same for account-operation ids (Ledger.operationIdsTaken): they are unique ledger-wide too. */
   operationIdsTaken: 37,
   /**
-   * Body: transfer events (128 B each) routed to other shards that name a reference. Reply: a u16 per event, the code
-   * one shard answers at the reference's check when the reference lives here, else 0 (Ledger.referenceVerdicts).
-   * Answered from the state applied so far, as transferIdsTaken.
+   * Body: transfer events (128 B each) routed to other shards that name a reference or credit a capped payee. Reply:
+   * 12 B per event — the code one shard answers at the reference's check when the reference lives here, the code the
+   * payee's balance rule gives when the payee lives here (u16 each, else 0), and for a whole freeze paid to such a
+   * payee its room + 1 (u64) (Ledger.eventVerdicts, core/posting/verdicts-elsewhere.ts). Answered from the state
+   * applied so far, as transferIdsTaken.
    */
   eventVerdicts: 38,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
