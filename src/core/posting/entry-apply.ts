@@ -67,8 +67,7 @@ export function applyBatchEvents(state: LedgerState, view: DataView, header: Jou
     const linked = commits ? () => false : (i: number) => (view.getUint16(eventOffset(i) + rule.flagsAt, true) & rule.linkedFlag) !== 0;
     applyAll(state, header.operation, view, header, results, linked, false);
   } finally {
-    state.verdictsElsewhere = null;
-    state.payeeRoomsElsewhere = null;
+    state.forgetVerdictsElsewhere();
   }
 }
 
@@ -79,16 +78,13 @@ export function applyDryRun(state: LedgerState, dryView: DataView, dryHeader: Jo
     validateAll(state, eventRules[dryHeader.operation]!, dryView, dryHeader, results, true);
     applyAll(state, dryHeader.operation, dryView, dryHeader, results, (i) => chainEnds[i] === 0, true);
   } finally {
-    state.verdictsElsewhere = null;
-    state.payeeRoomsElsewhere = null;
+    state.forgetVerdictsElsewhere();
   }
 }
 
 /** Pass one: field checks, then stamp every event (failed ones too) with its timestamp. */
 function validateAll(state: LedgerState, rule: EventRules, view: DataView, header: JournalEntryHeader, results: Uint32Array, assignedChecked: boolean): void {
   const timestampBase = u64WordsOf(header.timestampBase);
-  state.verdictsElsewhere = null;
-  state.payeeRoomsElsewhere = null;
   for (let i = 0; i < header.count; i++) {
     const at = eventOffset(i);
     // Live only: a journal copy never carries a mark (taken off here before it was stored).

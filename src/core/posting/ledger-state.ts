@@ -137,8 +137,8 @@ export class LedgerState {
    */
   payeeVerdicts: Uint8Array | null = null;
   /**
-   * While a create_transfers entry is applied live: per event, the code the shard holding its reference (a hold,
-   * original or freeze named with accounts of this shard) answers, as the router marked it; null when none was.
+   * While a batch entry is applied live: per event, what other shards answered for it as the router marked it
+   * (verdicts-elsewhere.ts): the reference's code (low 16 bits), the payee's (high 16 bits); null when none was.
    */
   verdictsElsewhere: Uint32Array | null = null;
   /** The same entry's whole freezes paid to capped payees on other shards: per event index, the payee's room. */
@@ -170,6 +170,13 @@ export class LedgerState {
     if (journal.runBlock !== undefined) this.accounts.history.source = journal as HistorySource;
     this.outbox = new Outbox(outboxAcknowledged);
   }
+
+  /** Once an entry's events are applied (or its apply failed): its verdicts from other shards are of no further use. */
+  forgetVerdictsElsewhere(): void {
+    this.verdictsElsewhere = null;
+    this.payeeRoomsElsewhere = null;
+  }
+
 
   /** Hands the ids entry `seq` took (applied live or replayed) to the index on disk, which writes them with it. */
   noteOwnedIds(seq: number, entry: Uint8Array): void {

@@ -16,7 +16,7 @@ import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
-import { closedHoldCode, movesMoney, originalNotReversible, referenceMissCode, remotePayeeRefuses, remotePayeeRoom } from './verdicts-elsewhere.js';
+import { closedHoldCode, mirrorsOriginal, movesMoney, originalNotReversible, referenceMissCode, remotePayeeRefuses, remotePayeeRoom } from './verdicts-elsewhere.js';
 import { remotePayee } from './remote-payee.js';
 import { sliceOwnerStatus } from './slice-owner.js';
 import { isSliceIdAt } from '../hot/hot-outbound.js';
@@ -45,10 +45,6 @@ interface Posting {
   ownerStatus: number;
   /** The event's location (seq, index): where its verdicts from another shard are found. */
   location: number;
-  /** The payee lives on another shard and refuses the credit for its balance rule (verdicts-elsewhere.ts). */
-  remotePayeeRefused: boolean;
-  /** The payee lives on another shard (the credit slot is this shard's transit account). */
-  remotePayee: boolean;
 }
 
 /** The string key of the referenced pending transfer, original or freeze (rare paths only). */
@@ -91,9 +87,9 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below (which
   // also decides a remote payee's and a slice owner's status: the number path reads only the slots').
   // A payee on another shard that refuses for its balance rule is refused in one shard's order (balanceRefusal).
-  const remotePayeeRefused = creditShard !== state.shardIndex && remotePayeeRefuses(state, location);
-  let result = kind === 0 && payeeStatus === 0 && ownerStatus === 0 && !remotePayeeRefused ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
-  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus, location, creditShard !== state.shardIndex, remotePayeeRefused);
+  const plain = kind === 0 && payeeStatus === 0 && ownerStatus === 0 && !(creditShard !== state.shardIndex && remotePayeeRefuses(state, location));
+  let result = plain ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
+  if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus, location);
   if (result !== ResultCode.ok) return result;
   state.transfers.setAt(view, at + T.id, location);
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
@@ -112,22 +108,8 @@ function instructionFor(kind: number): number {
 }
 
 /** The stateful checks and balance moves of any kind of transfer, in BigInt; writes the effective amount. */
-function postAnyKind(
-  state: LedgerState,
-  view: DataView,
-  at: number,
-  kind: number,
-  debit: number,
-  credit: number,
-  ledger: number,
-  payeeStatus: number,
-  ownerStatus: number,
-  location: number,
-  remotePayee: boolean,
-  remotePayeeRefused: boolean,
-): number {
-  const amount = view.getBigUint64(at + T.amount, true);
-  const posting: Posting = { kind, view, at, debit, credit, ledger, amount, payeeStatus, ownerStatus, location, remotePayee, remotePayeeRefused };
+function postAnyKind(state: LedgerState, view: DataView, at: number, kind: number, debit: number, credit: number, ledger: number, payeeStatus: number, ownerStatus: number, location: number): number {
+  const posting: Posting = { kind, view, at, debit, credit, ledger, amount: view.getBigUint64(at + T.amount, true), payeeStatus, ownerStatus, location };
   const refused = statusRefusal(state, posting) ?? referenceRefusal(state, posting) ?? balanceRefusal(state, posting);
   if (refused !== undefined) return refused;
   // Validation bounds the amount; a zero ("all of it") was resolved against the hold or freeze, never to zero.
@@ -219,11 +201,9 @@ function reversalRefusal(state: LedgerState, posting: Posting): number | undefin
   if (location < 0) location = state.inbound.getAt(posting.view, posting.at + T.pendingId);
   if (location < 0) return referenceMissCode(state, posting.location, ResultCode.original_not_found);
   if (originalNotReversible(state, location, posting.view, posting.at + T.pendingId)) return ResultCode.original_not_reversible;
-  const original = state.record(location);
   // Compared by id: one side of a cross-shard original is an account of another shard.
-  const mirrored = equalIdsAt(original.view, original.at + T.debitAccountId, posting.view, posting.at + T.creditAccountId) &&
-    equalIdsAt(original.view, original.at + T.creditAccountId, posting.view, posting.at + T.debitAccountId);
-  if (!mirrored) return ResultCode.accounts_mismatch;
+  if (!mirrorsOriginal(state, location, posting.view, posting.at)) return ResultCode.accounts_mismatch;
+  const original = state.record(location);
   const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (state.reversed.get(referenceKey(posting)) ?? 0n);
   assert(remaining >= 0n, 'a transfer is never reversed beyond its effective amount');
   if (posting.amount > remaining) return ResultCode.reversal_exceeds_remaining;
@@ -249,11 +229,14 @@ function balanceRefusal(state: LedgerState, posting: Posting): number | undefine
     if (committed > accounts.balance('creditsPosted', posting.debit)) return ResultCode.insufficient_funds;
   }
   const raisesCredits = raisesCommitments || posting.kind === TransferFlags.unfreeze_and_pay;
-  // A payee on another shard: its shard's answer (verdicts-elsewhere.ts); the transit account here has no rule. For a
-  // whole freeze paid to it, its room (the amount was resolved from the freeze above, in freezeRefusal).
-  if (raisesCredits && posting.remotePayeeRefused) return ResultCode.credits_exceed_debits;
-  const room = raisesCredits && posting.remotePayee ? remotePayeeRoom(state, posting.location) : undefined;
-  if (room !== undefined && posting.amount > room) return ResultCode.credits_exceed_debits;
+  // A payee on another shard (the credit slot is then this shard's transit account, which no caller names and which
+  // has no rule): its shard's answer (verdicts-elsewhere.ts); for a whole freeze paid to it, the room it reported (the
+  // amount was resolved from the freeze above, in freezeRefusal).
+  if (raisesCredits && isTransitIdAt(accounts.staticsView, posting.credit * accountStaticBytes)) {
+    if (remotePayeeRefuses(state, posting.location)) return ResultCode.credits_exceed_debits;
+    const room = remotePayeeRoom(state, posting.location);
+    if (room !== undefined && posting.amount > room) return ResultCode.credits_exceed_debits;
+  }
   if (raisesCredits && (accounts.flagsOf(posting.credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
     const committed = state.creditsAccepted(posting.credit) + accounts.balance('creditsPending', posting.credit) + posting.amount;
     if (committed > accounts.balance('debitsPosted', posting.credit)) return ResultCode.credits_exceed_debits;

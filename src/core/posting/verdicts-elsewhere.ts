@@ -31,7 +31,7 @@ import {
   transferPayeeRoomElsewhere,
   transferReferenceElsewhere,
 } from '../types.js';
-import { isZeroU64At } from '../u64-words.js';
+import { assert } from '../assert.js';
 import { equalIdsAt, idKeyAt } from '../u128.js';
 import { holdOutcome } from './hold-outcomes.js';
 import type { LedgerState } from './ledger-state.js';
@@ -118,7 +118,8 @@ export function closedHoldCode(state: LedgerState, view: DataView, at: number): 
   const { status } = holdOutcome(state, view, at, timeoutSeconds);
   if (status === TransferStatus.pending_posted) return ResultCode.pending_already_posted;
   if (status === TransferStatus.pending_voided) return ResultCode.pending_already_voided;
-  // Open holds are in state.pendings: a hold not open was closed one of these ways.
+  // Pending → posted | voided | expired, and no other status: a hold not open was closed one of these ways.
+  assert(status === TransferStatus.pending_expired, 'a hold not open was posted, voided or expired');
   return ResultCode.pending_expired;
 }
 
@@ -130,6 +131,13 @@ export function originalNotReversible(state: LedgerState, location: number, view
   const original = state.record(location);
   const kind = original.view.getUint16(original.at + T.flags, true) & transferKindFlags;
   return !movesMoney(kind) || kind === TransferFlags.reversal || state.returned.has(idKeyAt(view, pendingIdAt));
+}
+
+/** Whether the reversal at `at` of `view` names the original's accounts the other way round (compared by id). */
+export function mirrorsOriginal(state: LedgerState, location: number, view: DataView, at: number): boolean {
+  const original = state.record(location);
+  return equalIdsAt(original.view, original.at + T.debitAccountId, view, at + T.creditAccountId) &&
+    equalIdsAt(original.view, original.at + T.creditAccountId, view, at + T.debitAccountId);
 }
 
 /**
@@ -151,9 +159,7 @@ export function eventVerdicts(state: LedgerState, body: Uint8Array): Uint8Array 
     // The event's own shard answers itself.
     if (state.accounts.slotAt(view, at + T.debitAccountId) >= 0) continue;
     out.setUint16(i * eventVerdictBytes, referenceVerdict(state, view, at), true);
-    const wholeFreezeRoom = payeeRoomPlusOne(state, view, at, creditsAhead);
-    if (wholeFreezeRoom !== 0n) out.setBigUint64(i * eventVerdictBytes + 4, wholeFreezeRoom, true);
-    else out.setUint16(i * eventVerdictBytes + 2, payeeVerdict(state, view, at, creditsAhead), true);
+    writePayeeAnswer(state, view, at, creditsAhead, out, i * eventVerdictBytes);
   }
   return reply;
 }
@@ -173,47 +179,37 @@ function referenceVerdict(state: LedgerState, view: DataView, at: number): numbe
     if (location < 0) location = state.inbound.getAt(view, pendingIdAt);
     if (location < 0) return 0;
     if (originalNotReversible(state, location, view, pendingIdAt)) return ResultCode.original_not_reversible;
-    const original = state.record(location);
-    const mirrored = equalIdsAt(original.view, original.at + T.debitAccountId, view, at + T.creditAccountId) &&
-      equalIdsAt(original.view, original.at + T.creditAccountId, view, at + T.debitAccountId);
     // Mirrored, the original is on the reversal's own shard too (its payee's, where its credit landed).
-    return mirrored ? 0 : ResultCode.accounts_mismatch;
+    return mirrorsOriginal(state, location, view, at) ? 0 : ResultCode.accounts_mismatch;
   }
   // A freeze is opened under its operation's id: one id probe before the key is built.
   if (kind === TransferFlags.unfreeze_and_pay) return state.operations.getAt(view, pendingIdAt) >= 0 && state.freezes.has(idKeyAt(view, pendingIdAt)) ? ResultCode.accounts_mismatch : 0;
   return 0;
 }
 
-/** The payee's balance rule, as balanceRefusal checks it on one shard (`creditsAhead`: this request's earlier credits to each payee slot here). */
-function payeeVerdict(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>): number {
-  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
-  const amount = view.getBigUint64(at + T.amount, true);
-  if (!raisesPayeeCredits(kind)) return 0;
-  const payee = state.accounts.slotAt(view, at + T.creditAccountId);
-  if (payee < 0 || (state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0) return 0;
-  const accounts = state.accounts;
-  const ahead = creditsAhead.get(payee) ?? 0n;
-  const committed = state.creditsAccepted(payee) + accounts.balance('creditsPending', payee) + ahead + amount;
-  if (committed > accounts.balance('debitsPosted', payee)) return ResultCode.credits_exceed_debits;
-  creditsAhead.set(payee, ahead + amount);
-  return 0;
-}
-
 /**
- * For a whole freeze paid to a capped payee here (its amount only the payer's shard knows): the room it has for
- * credits after this request's earlier ones, + 1 (0 stays "not given"); 0n for any other event. A later credit of the
- * request to it is then judged as if the freeze took the whole room: refused rather than ever returned.
+ * The payee's balance rule, as balanceRefusal checks it on one shard, for an event whose capped payee is here
+ * (`creditsAhead`: this request's earlier credits to each payee slot here, each taken as passing): the code
+ * credits_exceed_debits at `outAt + 2` when its amount does not fit; for a whole freeze paid to it (its amount only the
+ * payer's shard knows) the room + 1 at `outAt + 4` instead (0 stays "not given"), and a later credit of the request
+ * to it is judged as if the freeze took the whole room: refused rather than ever returned.
  */
-function payeeRoomPlusOne(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>): bigint {
+function writePayeeAnswer(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>, out: DataView, outAt: number): void {
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
-  if (!paysWholeFreeze(kind, isZeroU64At(view, at + T.amount))) return 0n;
+  if (!raisesPayeeCredits(kind)) return;
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
-  if (payee < 0 || (state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0) return 0n;
+  if (payee < 0 || (state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0) return;
   const accounts = state.accounts;
   const ahead = creditsAhead.get(payee) ?? 0n;
-  const committed = state.creditsAccepted(payee) + accounts.balance('creditsPending', payee) + ahead;
-  const debits = accounts.balance('debitsPosted', payee);
-  const room = debits > committed ? debits - committed : 0n;
-  creditsAhead.set(payee, ahead + room);
-  return room + 1n;
+  const room = accounts.balance('debitsPosted', payee) - state.creditsAccepted(payee) - accounts.balance('creditsPending', payee) - ahead;
+  const amount = view.getBigUint64(at + T.amount, true);
+  if (paysWholeFreeze(kind, amount === 0n)) {
+    const given = room > 0n ? room : 0n;
+    out.setBigUint64(outAt + 4, given + 1n, true);
+    creditsAhead.set(payee, ahead + given);
+  } else if (amount > room) {
+    out.setUint16(outAt + 2, ResultCode.credits_exceed_debits, true);
+  } else {
+    creditsAhead.set(payee, ahead + amount);
+  }
 }

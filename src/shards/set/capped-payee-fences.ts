@@ -14,6 +14,16 @@ import { shardOfIdAt } from '../../core/routing.js';
 import { AccountFlags, raisesPayeeCredits, transferKindFlags } from '../../core/types.js';
 import { accountKeyAt } from './payer-credits.js';
 
+/**
+ * Whether the transfer at `at` of `view` raises the credits of an account with credits_must_not_exceed_debits (the
+ * directory holds every account's flags), on any shard.
+ */
+export function creditsCappedPayeeAt(directory: AccountDirectory, view: DataView, at: number): boolean {
+  if (!raisesPayeeCredits(view.getUint16(at + TransferLayout.flags, true) & transferKindFlags)) return false;
+  const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
+  return flags >= 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0;
+}
+
 /** The capped payees a request credits: keys (52 bits of each id: two sharing one only wait for each other) and their shards. */
 export interface CappedPayees {
   keys: number[];
@@ -43,10 +53,7 @@ export class CappedPayeeFences {
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     let found: CappedPayees | null = null;
     for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-      const kind = view.getUint16(at + TransferLayout.flags, true) & transferKindFlags;
-      if (!raisesPayeeCredits(kind)) continue;
-      const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
-      if (flags < 0 || (flags & AccountFlags.credits_must_not_exceed_debits) === 0) continue;
+      if (!creditsCappedPayeeAt(directory, view, at)) continue;
       found ??= { keys: [], shards: [] };
       const key = accountKeyAt(view, at + TransferLayout.creditAccountId);
       if (!found.keys.includes(key)) found.keys.push(key);

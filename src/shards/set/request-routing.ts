@@ -57,7 +57,7 @@ export class RequestRouting {
   readonly #operationIds: IdsElsewhereCheck;
   /** Requests crediting one capped payee, one after another (capped-payee-fences.ts). */
   readonly #cappedPayees: CappedPayeeFences;
-  /** Asks the shards what they answer for references they hold that requests name with another shard's accounts. */
+  /** Asks the other shards what they answer for a request's events: references they hold, capped payees they hold. */
   readonly #verdictsElsewhere: VerdictsElsewhereCheck;
   /** Resolves once the last transfer request to arrive has started (or failed before it could). */
   #lastStarted: Promise<void> = Promise.resolve();
@@ -204,6 +204,8 @@ export class RequestRouting {
     const capped = this.#cappedPayees.payeesOf(body);
     const releaseCapped = capped === null ? null : await this.#cappedPayees.fence(capped);
     try {
+      // Their shards judge them once the credits answered before (a restart's among them) have landed.
+      if (capped !== null) await this.#creditsLanded(capped.shards);
       return await this.#transfersInOrder(body);
     } finally {
       if (releaseCapped !== null) void this.#creditsLanded(capped!.shards).finally(releaseCapped);
@@ -273,12 +275,9 @@ export class RequestRouting {
     if (this.#hosts.length === 1) return [];
     const reversals = shardsOfEvents(body, this.#hosts.length, TransferLayout.debitAccountId, isReversalAt);
     const payers = this.#payerCredits?.shardsToAwait(body) ?? [];
-    // A capped payee on another shard is judged by its shard (verdicts-elsewhere-check.ts) once the credits answered
-    // to it before have landed there, as one shard would count them.
-    const cappedPayees = shardsOfEvents(body, this.#hosts.length, TransferLayout.creditAccountId, this.#verdictsElsewhere.payeeAsked);
-    if (payers.length === 0 && cappedPayees.length === 0) return reversals;
-    if (reversals.length === 0 && cappedPayees.length === 0) return payers;
-    return [...new Set([...reversals, ...payers, ...cappedPayees])].sort((a, b) => a - b);
+    if (payers.length === 0) return reversals;
+    if (reversals.length === 0) return payers;
+    return [...new Set([...reversals, ...payers])].sort((a, b) => a - b);
   }
 
   /**

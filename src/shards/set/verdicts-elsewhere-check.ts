@@ -18,6 +18,7 @@ import { askedEventsOf, combinedVerdicts, unfreezeQuestionsOf, verdictChecksBySh
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 import { JoinedAsks, askAgainOnRestart } from './joined-asks.js';
+import { creditsCappedPayeeAt } from './capped-payee-fences.js';
 
 const none: ReadonlyMap<number, EventVerdict> = new Map();
 
@@ -27,20 +28,20 @@ export class VerdictsElsewhereCheck {
   /** Per shard, the questions of one event-loop turn joined into one task. */
   readonly #asks: JoinedAsks[];
   /** Whether the transfer at `at` pays a capped payee on another shard than its payer's. */
-  readonly payeeAsked: (view: DataView, at: number) => boolean;
+  readonly #payeeAsked: (view: DataView, at: number) => boolean;
 
   /** Without a directory no payee is asked (it is checked on arrival, as before). */
   constructor(hosts: readonly Pick<ShardHost, 'run'>[], directory: AccountDirectory | null) {
     this.#shardCount = hosts.length;
     this.#directory = directory;
     this.#asks = hosts.map((host) => new JoinedAsks((events) => askAgainOnRestart(() => host.run(ShardControl.eventVerdicts, events.slice(), true)), eventBytes, batchEventsMax));
-    this.payeeAsked = (view, at) => payeeCappedElsewhere(this.#directory, this.#shardCount, view, at);
+    this.#payeeAsked = (view, at) => payeeCappedElsewhere(this.#directory, this.#shardCount, view, at);
   }
 
   /** Per event of `body` another shard answers for, its answers (empty: none, or one shard). */
   async verdicts(body: Uint8Array): Promise<ReadonlyMap<number, EventVerdict>> {
     if (this.#shardCount === 1) return none;
-    const indexes = askedEventsOf(body, this.payeeAsked);
+    const indexes = askedEventsOf(body, this.#payeeAsked);
     if (indexes.length === 0) return none;
     return this.#ask(body, indexes, homeShardsOf(body, this.#shardCount));
   }
@@ -60,11 +61,9 @@ export class VerdictsElsewhereCheck {
   }
 }
 
-/** Whether the transfer at `at` of `view` pays an account with credits_must_not_exceed_debits on another shard than its payer's. */
+/** Whether the transfer at `at` of `view` credits an account with credits_must_not_exceed_debits on another shard than its payer's. */
 export function payeeCappedElsewhere(directory: AccountDirectory | null, shardCount: number, view: DataView, at: number): boolean {
   // One word read while no account has the rule (a directory probe per transfer otherwise).
-  if (directory === null || !directory.holdsAnyWith(AccountFlags.credits_must_not_exceed_debits)) return false;
-  const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
-  if (flags < 0 || (flags & AccountFlags.credits_must_not_exceed_debits) === 0) return false;
+  if (directory === null || !directory.holdsAnyWith(AccountFlags.credits_must_not_exceed_debits) || !creditsCappedPayeeAt(directory, view, at)) return false;
   return shardOfIdAt(view, at + TransferLayout.creditAccountId, shardCount) !== shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount);
 }
