@@ -1,6 +1,8 @@
 // The sustained mode's old transfers: while open, a uniform reservoir of the transfers offered (one per
 // body, by TransferSource.nextBody), so that at the end of a long run the bench can read back transfers
-// from its first minutes, the ones a bounded server no longer holds in memory. Offers cost nothing once closed.
+// from its first minutes, the ones a bounded server no longer holds in memory. Offers cost nothing unless open.
+// A second reservoir, opened when the first closes, keeps other transfers that are on disk only by the end: the
+// reads warm up on those (the reading code, not the old ids' pages).
 
 import { TransferLayout } from '../../src/core/layout.js';
 import { seqOfTransferId, transferIdOfWords } from './transfer-ids.js';
@@ -15,23 +17,30 @@ export class OldIdReservoir {
   /** The sequence number of each id kept (transfer-ids.ts), to forget those of a refused request cheaply. */
   private readonly seqs: number[] = [];
   private offered = 0;
-  private isOpen = true;
+  private state: 'waiting' | 'open' | 'closed';
 
-  /** `below(n)`: a random integer in [0, n). */
+  /** `below(n)`: a random integer in [0, n). `open`: takes offers from the start, else from start(). */
   constructor(
     readonly capacity: number,
     private readonly below: (bound: number) => number,
+    open = true,
   ) {
     if (!(Number.isInteger(capacity) && capacity >= 1)) throw new RangeError(`old-ids: capacity must be a positive integer, got ${capacity}`);
+    this.state = open ? 'open' : 'waiting';
   }
 
   get open(): boolean {
-    return this.isOpen;
+    return this.state === 'open';
+  }
+
+  /** Takes offers from now on (a reservoir made waiting); once closed it stays closed. */
+  start(): void {
+    if (this.state === 'waiting') this.state = 'open';
   }
 
   /** Offers the transfer record at word `at` of `words`; kept with the chance every offer has (reservoir sampling). */
   offer(words: Uint32Array, at: number): void {
-    if (!this.isOpen) return;
+    if (this.state !== 'open') return;
     this.offered++;
     const slot = this.ids.length < this.capacity ? this.ids.length : this.below(this.offered);
     if (slot >= this.capacity) return;
@@ -57,7 +66,7 @@ export class OldIdReservoir {
 
   /** Takes no more offers: what is kept is now the run's old transfers. */
   close(): void {
-    this.isOpen = false;
+    this.state = 'closed';
   }
 }
 

@@ -36,6 +36,8 @@ export interface OldReads {
   when: 'before the kill' | 'after the restart';
   lookups: { calls: number; idsPerCall: number; idsAsked: number; idsFound: number; latency: LatencySummary };
   history: { calls: number; limit: number; pagesEmpty: number; latency: LatencySummary };
+  /** The calls made first, on other old ids: the reading process's first calls (V8 still compiling the read path). */
+  warmup: { lookupCalls: number; lookups: LatencySummary; historyCalls: number; history: LatencySummary };
 }
 
 export interface SustainSummary {
@@ -106,6 +108,9 @@ export function summaryMarkdown(summary: SustainSummary): string {
     lines.push(`| lookupTransfers, ${l.idsPerCall} old ids (${l.idsFound}/${l.idsAsked} found) | ${r.when} | ${l.calls} | ${ms(l.latency.p50Ms)} | ${ms(l.latency.p99Ms)} | ${ms(l.latency.maxMs)} |`);
     const h = r.history;
     lines.push(`| getAccountTransfers, oldest ${h.limit}, old accounts (${h.pagesEmpty} empty) | ${r.when} | ${h.calls} | ${ms(h.latency.p50Ms)} | ${ms(h.latency.p99Ms)} | ${ms(h.latency.maxMs)} |`);
+    const w = r.warmup;
+    lines.push(`| first calls (warm-up): lookupTransfers, ${l.idsPerCall} other old ids | ${r.when} | ${w.lookupCalls} | ${ms(w.lookups.p50Ms)} | ${ms(w.lookups.p99Ms)} | ${ms(w.lookups.maxMs)} |`);
+    lines.push(`| first calls (warm-up): getAccountTransfers, their accounts | ${r.when} | ${w.historyCalls} | ${ms(w.history.p50Ms)} | ${ms(w.history.p99Ms)} | ${ms(w.history.maxMs)} |`);
   }
   if (summary.oldIdAgeSeconds !== null) lines.push('', `Old ids: made ${summary.oldIdAgeSeconds.min.toFixed(0)}–${summary.oldIdAgeSeconds.max.toFixed(0)} s before they were first read.`);
   const r = summary.restart;

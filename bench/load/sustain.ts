@@ -35,6 +35,13 @@ const oldWindowSecondsMax = 120;
 const oldWindowFraction = 0.25;
 /** The reads of old transfers: calls of each kind, ids per lookup, entries per history page. */
 const oldReadCalls = 200;
+/**
+ * Calls of each kind made before the timed ones, on the warm-up ids (transfers of the next window, on disk only
+ * by then too): a process's first ~50 lookups run 3–20 ms while V8 compiles the read path (measured: the slow
+ * calls stay even once every old id was read, and a lower --interrupt-budget shortens them). The old ids' own
+ * pages stay unread until the timed calls; the warm-up calls' latency is reported beside them.
+ */
+const warmupReadCalls = 100;
 const oldLookupIds = 100;
 const oldHistoryLimit = 100;
 
@@ -59,29 +66,31 @@ export async function runSustain(options: LoadOptions, machine: MachineInfo, out
     const probe = probePairs(options.shardCount);
     await createProbeAccounts(client, probe);
     const oldIds = new OldIdReservoir(oldIdsKept, (bound) => source.below(bound));
-    source.oldIds = oldIds;
+    const warmupIds = new OldIdReservoir(oldIdsKept, (bound) => source.below(bound), false);
+    source.idReservoirs = [oldIds, warmupIds];
     const oldWindowMs = Math.min(oldWindowSecondsMax, sustainSeconds * oldWindowFraction) * 1000;
     const hotMarking: HotMarking[] = [];
     const runs: SustainRun[] = [];
     for (const workload of options.workloads) {
       await markBeforeFirstPhase(client, source, workload, hotMarking);
       const onServer = runs.reduce((sum, r) => sum + r.transfersPosted, 0);
-      runs.push(await sustainRun(server, source, workload, options, onServer, oldIds, oldWindowMs));
+      runs.push(await sustainRun(server, source, workload, options, onServer, oldIds, warmupIds, oldWindowMs));
     }
     oldIds.close();
+    warmupIds.close();
     const oldIdAgeSeconds = idAges(oldIds.ids);
     // Traffic stopped is not the server idle: credits in transit still land (a hot shard may hold a backlog of
     // them). The reads are timed once they have, so they measure reads, not the queue of writes before them.
     await waitTransitIdle(server, 'old reads', options.transitTimeoutSeconds * 1000);
     console.log(`reads of old transfers (${oldIds.ids.length} kept from the first ${(oldWindowMs / 1000).toFixed(0)} s), traffic stopped, transit idle:`);
-    const reads = [await timeOldReads(client, oldIds, source, 'before the kill')];
+    const reads = [await timeOldReads(client, oldIds, warmupIds, source, 'before the kill')];
     await client.close();
     console.log('kill -9, then a restart on the same data dir');
     const restart = await killAndRestart(server, probe);
     const memoryAfterRestart = readProcessMemory(server.pid);
     console.log(`  listening after ${restart.listeningMs.toFixed(0)} ms, /health 200 after ${restart.healthMs.toFixed(0)} ms, first write accepted after ${restart.firstWriteMs.toFixed(0)} ms`);
     const restarted = await connect({ url: server.url, timeoutMs: clientTimeoutMs });
-    reads.push(await timeOldReads(restarted, oldIds, source, 'after the restart'));
+    reads.push(await timeOldReads(restarted, oldIds, warmupIds, source, 'after the restart'));
     const transfersOk = runs.reduce((sum, r) => sum + r.transfersPosted, 0);
     const verification = await verify(server, restarted, source, transfersOk, [], options);
     await restarted.close();
@@ -110,7 +119,7 @@ export async function runSustain(options: LoadOptions, machine: MachineInfo, out
  * One workload's run: drive() for the whole time (no warm-up: the run is the measure), a sample at each
  * --sustain-every mark as the driver's progress passes it (its own elapsed time and count, read together),
  * and one at the end. `onServer`: transfers posted before this run; the old-id reservoir closes when the
- * run passes `oldWindowMs`.
+ * run passes `oldWindowMs`, and the warm-up one then opens for as long again.
  */
 async function sustainRun(
   server: ServerProcess,
@@ -119,6 +128,7 @@ async function sustainRun(
   options: LoadOptions,
   onServer: number,
   oldIds: OldIdReservoir,
+  warmupIds: OldIdReservoir,
   oldWindowMs: number,
 ): Promise<SustainRun> {
   source.workload = workload;
@@ -150,7 +160,11 @@ async function sustainRun(
     durationMs: durationSeconds * 1000,
     source,
     onProgress: ({ elapsedMs, transfersAcked }) => {
-      if (oldIds.open && elapsedMs >= oldWindowMs) oldIds.close();
+      if (oldIds.open && elapsedMs >= oldWindowMs) {
+        oldIds.close();
+        warmupIds.start();
+      }
+      if (warmupIds.open && elapsedMs >= 2 * oldWindowMs) warmupIds.close();
       if (elapsedMs < nextMarkMs) return;
       while (nextMarkMs <= elapsedMs) nextMarkMs += everyMs;
       takeSample(elapsedMs, transfersAcked);
@@ -188,14 +202,41 @@ function idAges(ids: readonly bigint[]): { min: number; max: number } | null {
   return { min: Math.min(...ages), max: Math.max(...ages) };
 }
 
-/** One call at a time, nothing else in flight: lookups of random old ids, then the oldest history page of random old accounts. */
-async function timeOldReads(client: Client, oldIds: OldIdReservoir, source: TransferSource, when: OldReads['when']): Promise<OldReads> {
+/**
+ * One call at a time, nothing else in flight: first `warmupReadCalls` of each kind on the warm-up ids (their
+ * latency kept apart: a fresh process's first calls), then the timed ones: lookups of random old ids, and the
+ * oldest history page of random old accounts.
+ */
+async function timeOldReads(client: Client, oldIds: OldIdReservoir, warmupIds: OldIdReservoir, source: TransferSource, when: OldReads['when']): Promise<OldReads> {
+  const warmup = await readOldTransfers(client, warmupIds, source, warmupReadCalls);
+  const timed = await readOldTransfers(client, oldIds, source, oldReadCalls);
+  const reads: OldReads = {
+    when,
+    lookups: { calls: timed.lookups.size, idsPerCall: oldLookupIds, idsAsked: timed.idsAsked, idsFound: timed.idsFound, latency: timed.lookups.summary() },
+    history: { calls: timed.history.size, limit: oldHistoryLimit, pagesEmpty: timed.pagesEmpty, latency: timed.history.summary() },
+    warmup: { lookupCalls: warmup.lookups.size, lookups: warmup.lookups.summary(), historyCalls: warmup.history.size, history: warmup.history.summary() },
+  };
+  const l = reads.lookups.latency;
+  const h = reads.history.latency;
+  const wl = reads.warmup.lookups;
+  const wh = reads.warmup.history;
+  console.log(
+    `  ${when}: warm-up on other old ids: lookups ×${reads.warmup.lookupCalls} p50 ${wl.p50Ms.toFixed(1)} ms, p99 ${wl.p99Ms.toFixed(1)} ms, ` +
+      `history pages ×${reads.warmup.historyCalls} p50 ${wh.p50Ms.toFixed(1)} ms, p99 ${wh.p99Ms.toFixed(1)} ms\n` +
+      `  ${when}: lookupTransfers of ${oldLookupIds} old ids ×${reads.lookups.calls}: p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms (${timed.idsFound}/${timed.idsAsked} found); ` +
+      `oldest history page (${oldHistoryLimit}) of old accounts ×${reads.history.calls}: p50 ${h.p50Ms.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms`,
+  );
+  return reads;
+}
+
+/** `calls` lookups of `oldLookupIds` random ids of `pool`, then `calls` oldest history pages of its accounts, timed. */
+async function readOldTransfers(client: Client, pool: OldIdReservoir, source: TransferSource, calls: number) {
   const below = (bound: number) => source.below(bound);
   const lookups = new LatencyRecorder();
   let idsAsked = 0;
   let idsFound = 0;
-  for (let call = 0; call < oldReadCalls && oldIds.ids.length > 0; call++) {
-    const ids = pickDistinct(oldIds.ids, oldLookupIds, below);
+  for (let call = 0; call < calls && pool.ids.length > 0; call++) {
+    const ids = pickDistinct(pool.ids, oldLookupIds, below);
     const sentNs = process.hrtime.bigint();
     const found = await client.lookupTransfers(ids);
     lookups.record(msBetween(sentNs, process.hrtime.bigint()));
@@ -204,25 +245,14 @@ async function timeOldReads(client: Client, oldIds: OldIdReservoir, source: Tran
   }
   const history = new LatencyRecorder();
   let pagesEmpty = 0;
-  for (let call = 0; call < oldReadCalls && oldIds.debitAccountIds.length > 0; call++) {
-    const accountId = oldIds.debitAccountIds[below(oldIds.debitAccountIds.length)];
+  for (let call = 0; call < calls && pool.debitAccountIds.length > 0; call++) {
+    const accountId = pool.debitAccountIds[below(pool.debitAccountIds.length)];
     const sentNs = process.hrtime.bigint();
     const page = await client.getAccountTransfers({ accountId, limit: oldHistoryLimit });
     history.record(msBetween(sentNs, process.hrtime.bigint()));
     if (page.length === 0) pagesEmpty++;
   }
-  const reads: OldReads = {
-    when,
-    lookups: { calls: lookups.size, idsPerCall: oldLookupIds, idsAsked, idsFound, latency: lookups.summary() },
-    history: { calls: history.size, limit: oldHistoryLimit, pagesEmpty, latency: history.summary() },
-  };
-  const l = reads.lookups.latency;
-  const h = reads.history.latency;
-  console.log(
-    `  ${when}: lookupTransfers of ${oldLookupIds} old ids ×${reads.lookups.calls}: p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms (${idsFound}/${idsAsked} found); ` +
-      `oldest history page (${oldHistoryLimit}) of old accounts ×${reads.history.calls}: p50 ${h.p50Ms.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms`,
-  );
-  return reads;
+  return { lookups, idsAsked, idsFound, history, pagesEmpty };
 }
 
 // The history page limit must be one the server takes.

@@ -93,8 +93,8 @@ export class TransferSource implements RandomSource {
   readonly runTag: number = randomInt(2 ** 32);
   /** The millisecond prefix of the ids being written: read once per body, never going back. */
   private idMs = 0;
-  /** While set, one transfer of each body is offered to it (the sustained mode's old ids). */
-  oldIds: OldIdReservoir | null = null;
+  /** One transfer of each body is offered to each of these (the sustained mode's old ids and warm-up ids). */
+  idReservoirs: OldIdReservoir[] = [];
   private randomState: number;
   private currentWorkload: Workload = 'uniform';
   private current: WorkloadIssued;
@@ -220,7 +220,7 @@ export class TransferSource implements RandomSource {
     const body = new Uint8Array(count * eventBytes);
     const words = new Uint32Array(body.buffer);
     for (let i = 0; i < count; i++) this.writeNext(words, i * wordsPerRecord);
-    if (this.oldIds !== null) this.oldIds.offer(words, this.below(count) * wordsPerRecord);
+    for (const reservoir of this.idReservoirs) if (reservoir.open) reservoir.offer(words, this.below(count) * wordsPerRecord);
     return body;
   }
 
@@ -267,7 +267,7 @@ export class TransferSource implements RandomSource {
     const firstSeq = seqOfTransferId(transferIdOfWords(new Uint32Array(body.buffer, body.byteOffset, wordsPerRecord), w.id));
     const lastSeq = firstSeq + count - 1;
     for (const sample of this.current.samples) if (sample.seq >= firstSeq && sample.seq <= lastSeq) sample.refused = true;
-    this.oldIds?.forgetSeqs(firstSeq, lastSeq);
+    for (const reservoir of this.idReservoirs) reservoir.forgetSeqs(firstSeq, lastSeq);
     this.transfersRefusedWhole += count;
   }
 
