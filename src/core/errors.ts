@@ -42,6 +42,8 @@ export const errors = {
   operationUnknown: (op: unknown) => new TallyError('operation_unknown', `unknown operation ${String(op)}`),
   bodyInvalid: (why: string) => new TallyError('body_invalid', why),
   shardUnavailable: (shard: number, why: string) => new TallyError('shard_unavailable', `shard ${shard}: ${why}`),
+  /** A request run in stages (issue #14) of which some applied and a later one failed: its outcome is unknown to the caller. */
+  partlyApplied: (why: string) => new TallyError('shard_unavailable', `${why}: resend the request (its ids make that safe) or look its transfers up`),
   storageFailed: (why: string) => new TallyError('storage_failed', why),
   overloaded: (why: string) => new TallyError('overloaded', why),
   timeout: (ms: number) => new TallyError('timeout', `no reply within ${ms} ms`),

@@ -9,6 +9,8 @@ import { ChainRounds } from '../../src/core/chains/prepared-chains.js';
 import { planRoute, mergeReplies, type CrossChains } from '../../src/core/wire/route-plan.js';
 import { homeShardsOf, idChecksByShard, idKeysOf, operationIdEvents, repeatedAcrossShards, transferIdEvents, withCallerMarksInvalid, withIdsTakenElsewhere, type IdEventLayout } from '../../src/core/wire/ids-elsewhere.js';
 import { Operation } from '../../src/core/operations.js';
+import { stageStartsOf } from '../../src/core/wire/request-stages.js';
+import { eventBytes } from '../../src/core/limits.js';
 import { askedEventsOf, combinedVerdicts, unfreezeQuestionsOf, verdictChecksByShard, withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../src/core/wire/verdicts-elsewhere.js';
 import { payeeCappedElsewhere } from '../../src/shards/set/verdicts-elsewhere-check.js';
 import {
@@ -170,6 +172,18 @@ export class ClusterHarness {
   }
 
   private write(operation: number, callerBody: Uint8Array, accountIds: readonly bigint[], transferIds: readonly bigint[]): Outcome[] {
+    // As RequestRouting does (request-stages.ts): a request whose later events need earlier ones runs in stages,
+    // each after the credits of the ones before have landed (here: everything settled).
+    const stageStarts = operation === Operation.create_transfers && this.directory !== null ? stageStartsOf(callerBody, this.shardCount, this.directory) : [];
+    if (stageStarts.length > 0) {
+      const bounds = [0, ...stageStarts, callerBody.byteLength / eventBytes];
+      const outcomes: Outcome[] = [];
+      for (let stage = 0; stage + 1 < bounds.length; stage++) {
+        if (stage > 0) this.settle();
+        outcomes.push(...this.write(operation, callerBody.slice(bounds[stage]! * eventBytes, bounds[stage + 1]! * eventBytes), accountIds, transferIds));
+      }
+      return outcomes;
+    }
     const body =
       operation === Operation.create_transfers ? this.markIdsElsewhere(callerBody, transferIdEvents) : operation === Operation.account_operations ? this.markIdsElsewhere(callerBody, operationIdEvents) : callerBody;
     const plan = planRoute(operation, body, this.shardCount);

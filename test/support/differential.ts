@@ -9,7 +9,9 @@
 // difference behind it.
 
 import { AccountFlags, TransferFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
-import type { AccountInput, AccountOperationInput, TransferInput } from '../../src/core/wire/records.js';
+import { encodeTransfers, type AccountInput, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
+import { stageStartsOf, type AccountFlagsSource } from '../../src/core/wire/request-stages.js';
+import { readU128 } from '../../src/core/u128.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { ClusterHarness } from './cluster-harness.js';
 import { LedgerHarness, type Outcome } from './ledger-harness.js';
@@ -181,6 +183,20 @@ function pick<T>(world: World, items: readonly T[]): T {
   return items[Math.floor(world.random() * items.length)]!;
 }
 
+/** Whether the router would run `event` in a new stage after `events` (its answers then agree with one shard's). */
+function startsStage(world: World, events: readonly TransferInput[], event: TransferInput): boolean {
+  let any = 0;
+  for (const account of world.accounts) any |= account.flags ?? 0;
+  const accounts: AccountFlagsSource = {
+    flagsAt: (view, at) => {
+      const id = readU128(view, at);
+      return world.accounts.find((a) => a.id === id)?.flags ?? -1;
+    },
+    holdsAnyWith: (flags) => (any & flags) !== 0,
+  };
+  return stageStartsOf(encodeTransfers([...events, event]), shardsCompared, accounts).at(-1) === events.length;
+}
+
 function sameShard(a: bigint, b: bigint): boolean {
   return shardOfId(a, shardsCompared) === shardOfId(b, shardsCompared);
 }
@@ -199,7 +215,10 @@ function nextRequest(world: World): Request {
   if (roll < 0.12) return { kind: 'operations', operations: [world.operationsSent.length > 0 && world.random() < 0.25 ? resentOperation(world) : accountOperation(world)] };
   if (roll < 0.2) return resentRequest(world);
   const events: TransferInput[] = [];
-  /** Accounts this request credited across shards: untouched by its later events unless requestOrder. */
+  /**
+   * Accounts this request's current stage credited across shards: untouched by its later events unless requestOrder,
+   * or unless the event starts a new stage (core/wire/request-stages.ts: the router then runs it after the credits).
+   */
   const creditedAcross = new Set<bigint>();
   const count = 1 + Math.floor(world.random() * 5);
   const chain = world.random() < 0.15;
@@ -207,7 +226,10 @@ function nextRequest(world: World): Request {
     const event = transferEvent(world, events);
     if (event === null) continue;
     const touched = [event.debitAccountId, event.creditAccountId];
-    if (!world.divergences.requestOrder && touched.some((id) => creditedAcross.has(id))) continue;
+    if (!world.divergences.requestOrder && touched.some((id) => creditedAcross.has(id))) {
+      if (chain || !startsStage(world, events, event)) continue;
+      creditedAcross.clear();
+    }
     if (!sameShard(event.debitAccountId, event.creditAccountId)) creditedAcross.add(event.creditAccountId);
     events.push(event);
   }

@@ -8,6 +8,7 @@ import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
 import { VerdictsElsewhereCheck } from './verdicts-elsewhere-check.js';
 import { CappedPayeeFences } from './capped-payee-fences.js';
 import { withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
+import { stageStartsOf } from '../../core/wire/request-stages.js';
 import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError, errors } from '../../core/errors.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
@@ -206,7 +207,8 @@ export class RequestRouting {
     try {
       // Their shards judge them once the credits answered before (a restart's among them) have landed.
       if (capped !== null) await this.#creditsLanded(capped.shards);
-      return await this.#transfersInOrder(body);
+      const stageStarts = this.#directory === null ? [] : stageStartsOf(body, this.#hosts.length, this.#directory);
+      return stageStarts.length === 0 ? await this.#transfersInOrder(body) : await this.#transfersInStages(body, stageStarts);
     } finally {
       if (releaseCapped !== null) void this.#creditsLanded(capped!.shards).finally(releaseCapped);
     }
@@ -261,6 +263,85 @@ export class RequestRouting {
     } finally {
       this.#transfersInFlight.delete(run);
       marked.release();
+    }
+  }
+
+  /**
+   * A transfer request whose later events depend, through another shard, on earlier ones (request-stages.ts): run in
+   * stages, one after another, each once the credits of the stages before have landed where it needs them, so that
+   * every event sees what one shard would show it. The request keeps one place in the start order for all its stages
+   * (no later request starts between two of them) and holds its ids from the start, as a whole request does; the
+   * other shards are asked about references per stage (a stage may name what an earlier one made). A later stage
+   * that fails leaves the earlier ones applied: the caller hears shard_unavailable (outcome unknown: resend the
+   * request, its ids make that safe), never a refusal that says nothing was done.
+   */
+  async #transfersInStages(body: Uint8Array, stageStarts: readonly number[]): Promise<Uint8Array> {
+    await this.#creditsLanded(this.#shardsToAwait(body));
+    if (this.#fences.size > 0) {
+      const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
+      if (waits.length > 0) await Promise.all(waits);
+    }
+    const previousStarted = this.#lastStarted;
+    let started!: () => void;
+    this.#lastStarted = new Promise<void>((resolve) => (started = resolve));
+    let marked: { body: Uint8Array; release: () => void } | null = null;
+    // In flight as one request from here: a close of an account it pays waits for all its stages.
+    let inFlightEnd!: () => void;
+    const inFlight = new Promise<void>((resolve) => (inFlightEnd = resolve));
+    this.#transfersInFlight.add(inFlight);
+    try {
+      marked = await this.#idsElsewhere.mark(body);
+      await previousStarted;
+      const bounds = [0, ...stageStarts, body.byteLength / eventBytes];
+      const results = new Uint8Array((body.byteLength / eventBytes) * resultBytes);
+      for (let stage = 0; stage + 1 < bounds.length; stage++) {
+        const from = bounds[stage]! * eventBytes;
+        const to = bounds[stage + 1]! * eventBytes;
+        const last = stage + 2 === bounds.length;
+        const run = (): Promise<Uint8Array> => this.#stage(body.slice(from, to), marked!.body.slice(from, to), stage > 0, last ? started : null);
+        const reply = stage === 0 ? await run() : await this.#laterStage(run, stage, bounds.length - 1);
+        results.set(reply, (from / eventBytes) * resultBytes);
+      }
+      return results;
+    } finally {
+      started();
+      marked?.release();
+      this.#transfersInFlight.delete(inFlight);
+      inFlightEnd();
+    }
+  }
+
+  /**
+   * One stage of a staged request (its caller's events, and the same with the ids marks): after the credits of the
+   * stages before it landed where it needs them, asked about references elsewhere, then run. `started`: called once
+   * its parts are with the shards (the last stage: later requests may start).
+   */
+  async #stage(callerPart: Uint8Array, markedPart: Uint8Array, afterOthers: boolean, started: (() => void) | null): Promise<Uint8Array> {
+    if (afterOthers) {
+      const capped = this.#cappedPayees.payeesOf(callerPart);
+      await this.#creditsLanded(capped === null ? this.#shardsToAwait(callerPart) : [...new Set([...this.#shardsToAwait(callerPart), ...capped.shards])].sort((a, b) => a - b));
+    }
+    const toRun = withRouterVerdicts(markedPart, await this.#verdictsElsewhere.verdicts(callerPart));
+    const run = this.#execute(WireOperation.create_transfers, toRun);
+    started?.();
+    return run;
+  }
+
+  /** A stage after the first: refused (overloaded) it is tried again a while, as nothing of it ran; failed, the request is partly applied. */
+  async #laterStage(run: () => Promise<Uint8Array>, stage: number, stages: number): Promise<Uint8Array> {
+    const startedMs = performance.now();
+    for (let backoffMs = 1; ; backoffMs = Math.min(backoffMs * 2, 50)) {
+      try {
+        return await run();
+      } catch (error) {
+        const refusedWhole = error instanceof TallyError && error.code === ErrorCode.overloaded;
+        if (refusedWhole && !this.#shutdown.begun && performance.now() - startedMs < creditsLandingWaitMsMax) {
+          await new Promise((resolve) => setTimeout(resolve, backoffMs));
+          continue;
+        }
+        const why = error instanceof Error ? error.message : String(error);
+        throw errors.partlyApplied(`stage ${stage + 1} of ${stages} of this request failed (${why}) after the stages before it were applied`);
+      }
     }
   }
 

@@ -1,0 +1,166 @@
+// Issue #14, item 11 inside one request (and 12): one shard applies a request's events in index order, so a later
+// event sees what an earlier one did. Across shards the parts run at once and a credit to another shard lands only
+// after its part answered: `[A→B 10, B→C 10]` with B no-overdraft and empty answers `ok, ok` on one shard and
+// `ok, insufficient_funds` when A and B live apart. The router cuts such a request into stages run one after
+// another, each once the credits of the ones before have landed where it needs them (the waits every request has:
+// payer-credits.ts, reversals, capped payees), so every stage sees the earlier events as one shard would.
+//
+// A stage starts at an event (or linked chain) that depends on an earlier event of the current stage through
+// another shard:
+// - it pays from an account that cannot overdraw and that an earlier event credited from another shard;
+// - it names (post, void, reversal) the id of an earlier event whose debit account lives on another shard than its
+//   own (a reversal of a cross-shard transfer; a hold named with the wrong accounts);
+// - it credits, from another shard, an account with credits_must_not_exceed_debits that an earlier event debited
+//   or credited (its room is judged before the request runs, from the balances before it);
+// - it is a linked chain whose debit accounts span shards (the coordinator runs those after the request's other
+//   events: staged, it runs in its place), and so is the event after one.
+// A dependency inside one linked chain cannot be cut (a chain is all or nothing); those stay as they are.
+// Only the accounts the rules name are looked up, and only while the directory holds an account with the rule:
+// requests without such dependencies (every bench workload) run whole, as before.
+
+import { eventBytes } from '../limits.js';
+import { TransferLayout } from '../layout.js';
+import { shardOfIdAt } from '../routing.js';
+import { AccountFlags, TransferFlags, namesReference, transferKindFlags } from '../types.js';
+
+/** What the staging reads of the accounts a request names (the account directory). */
+export interface AccountFlagsSource {
+  /** The account's AccountFlags, or −1 when unknown. */
+  flagsAt(view: DataView, at: number): number;
+  /** Whether any account holds one of `flags` (cheap: lets a request skip every lookup). */
+  holdsAnyWith(flags: number): boolean;
+}
+
+/**
+ * The indexes (ascending, none 0) where a create_transfers `body` must start a new stage to be answered as one shard
+ * answers it; empty for nearly every request.
+ */
+export function stageStartsOf(body: Uint8Array, shardCount: number, accounts: AccountFlagsSource): number[] {
+  const eventCount = Math.floor(body.byteLength / eventBytes);
+  if (shardCount === 1 || eventCount < 2) return [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const stage = new StageTracker(view, shardCount, accounts);
+  const starts: number[] = [];
+  let stageStart = 0;
+  for (let first = 0; first < eventCount; ) {
+    const last = chainLastOf(view, first, eventCount);
+    const crossChain = last > first && spansShards(view, first, last, shardCount);
+    if (first > stageStart && (crossChain || stage.dependsOn(first, last))) {
+      starts.push(first);
+      stageStart = first;
+      stage.clear();
+    }
+    stage.add(first, last);
+    if (crossChain && last + 1 < eventCount) {
+      starts.push(last + 1);
+      stageStart = last + 1;
+      stage.clear();
+    }
+    first = last + 1;
+  }
+  return starts;
+}
+
+/** What the events of the current stage did that a later event may depend on. */
+class StageTracker {
+  readonly #view: DataView;
+  readonly #shardCount: number;
+  readonly #accounts: AccountFlagsSource;
+  /** Whether any account cannot overdraw / is capped: else the rule needs no bookkeeping. */
+  readonly #noOverdraft: boolean;
+  readonly #capped: boolean;
+  /** Whether the request names any reference: else ids need no bookkeeping. */
+  readonly #references: boolean;
+  /** Accounts credited from another shard in this stage. */
+  readonly #creditedAcross = new Set<number>();
+  /** Accounts debited or credited in this stage (kept only while capped accounts exist). */
+  readonly #touched = new Set<number>();
+  /** Ids of this stage's events → their debit account's shard. */
+  readonly #idShards = new Map<number, number>();
+
+  constructor(view: DataView, shardCount: number, accounts: AccountFlagsSource) {
+    this.#view = view;
+    this.#shardCount = shardCount;
+    this.#accounts = accounts;
+    this.#noOverdraft = accounts.holdsAnyWith(AccountFlags.debits_must_not_exceed_credits);
+    this.#capped = accounts.holdsAnyWith(AccountFlags.credits_must_not_exceed_debits);
+    this.#references = anyReference(view);
+  }
+
+  clear(): void {
+    this.#creditedAcross.clear();
+    this.#touched.clear();
+    this.#idShards.clear();
+  }
+
+  /** Whether an event of `first..last` depends, through another shard, on an event of the stage before it. */
+  dependsOn(first: number, last: number): boolean {
+    for (let i = first; i <= last; i++) if (this.#eventDepends(i * eventBytes)) return true;
+    return false;
+  }
+
+  /** Notes what the events `first..last` do. */
+  add(first: number, last: number): void {
+    const view = this.#view;
+    for (let i = first; i <= last; i++) {
+      const at = i * eventBytes;
+      const debitShard = shardOfIdAt(view, at + TransferLayout.debitAccountId, this.#shardCount);
+      const creditShard = shardOfIdAt(view, at + TransferLayout.creditAccountId, this.#shardCount);
+      if (this.#noOverdraft && creditShard !== debitShard) this.#creditedAcross.add(keyAt(view, at + TransferLayout.creditAccountId));
+      if (this.#capped) {
+        this.#touched.add(keyAt(view, at + TransferLayout.debitAccountId));
+        this.#touched.add(keyAt(view, at + TransferLayout.creditAccountId));
+      }
+      if (this.#references) this.#idShards.set(keyAt(view, at + TransferLayout.id), debitShard);
+    }
+  }
+
+  #eventDepends(at: number): boolean {
+    const view = this.#view;
+    const debitAt = at + TransferLayout.debitAccountId;
+    const creditAt = at + TransferLayout.creditAccountId;
+    if (this.#creditedAcross.size > 0 && this.#creditedAcross.has(keyAt(view, debitAt))) {
+      const flags = this.#accounts.flagsAt(view, debitAt);
+      if (flags >= 0 && (flags & AccountFlags.debits_must_not_exceed_credits) !== 0) return true;
+    }
+    if (this.#idShards.size > 0 && namesReference(view.getUint16(at + TransferLayout.flags, true) & transferKindFlags)) {
+      const shard = this.#idShards.get(keyAt(view, at + TransferLayout.pendingId));
+      if (shard !== undefined && shard !== shardOfIdAt(view, debitAt, this.#shardCount)) return true;
+    }
+    if (this.#touched.size > 0 && this.#touched.has(keyAt(view, creditAt))) {
+      const flags = this.#accounts.flagsAt(view, creditAt);
+      const across = shardOfIdAt(view, creditAt, this.#shardCount) !== shardOfIdAt(view, debitAt, this.#shardCount);
+      if (across && flags >= 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0) return true;
+    }
+    return false;
+  }
+}
+
+/** The last index of the linked chain starting at `first` (`first` itself for an event not linked; an open chain runs to the end). */
+function chainLastOf(view: DataView, first: number, eventCount: number): number {
+  let i = first;
+  while (i < eventCount - 1 && (view.getUint16(i * eventBytes + TransferLayout.flags, true) & TransferFlags.linked) !== 0) i++;
+  return i;
+}
+
+/** Whether the debit accounts of events `first..last` live on more than one shard. */
+function spansShards(view: DataView, first: number, last: number, shardCount: number): boolean {
+  const shard = shardOfIdAt(view, first * eventBytes + TransferLayout.debitAccountId, shardCount);
+  for (let i = first + 1; i <= last; i++) if (shardOfIdAt(view, i * eventBytes + TransferLayout.debitAccountId, shardCount) !== shard) return true;
+  return false;
+}
+
+function anyReference(view: DataView): boolean {
+  for (let at = 0; at + eventBytes <= view.byteLength; at += eventBytes) if (namesReference(view.getUint16(at + TransferLayout.flags, true) & transferKindFlags)) return true;
+  return false;
+}
+
+/**
+ * 52 bits of the u128 at `at`, all four words mixed in, as a number (no string per event). Two ids sharing a key
+ * only cost a stage cut that was not needed, never a missing one.
+ */
+function keyAt(view: DataView, at: number): number {
+  const low = (view.getUint32(at, true) ^ view.getUint32(at + 8, true)) >>> 0;
+  const high = (view.getUint32(at + 4, true) ^ view.getUint32(at + 12, true)) & 0xf_ffff;
+  return low + high * 2 ** 32;
+}

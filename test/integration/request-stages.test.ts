@@ -1,0 +1,135 @@
+// Issue #14, item 11 inside one request (and item 12): one shard applies a request's events in index order, so a
+// later event sees an earlier one's credit, hold or transfer. Across shards the router runs such a request in stages
+// (core/wire/request-stages.ts). Every scenario runs on one shard and on two and must answer the same, balances
+// included; each fails without the stages (two shards answered insufficient_funds, original_not_found,
+// pending_not_found or credits_exceed_debits, or ran a cross-shard chain after the events behind it).
+
+import { describe, expect, it } from 'vitest';
+import { Operation } from '../../src/core/operations.js';
+import { decodeAccountStates, decodeResults, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
+import { AccountFlags, TransferFlags } from '../../src/core/types.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
+import { fastTransit, idsOnShard, openAccounts, useShardSets } from '../support/shard-set-fixture.js';
+
+const ledger = 1;
+const two = useShardSets('tally-stages-two-', { shardCount: 2, transit: fastTransit });
+const one = useShardSets('tally-stages-one-', { shardCount: 1, transit: fastTransit });
+
+const pay = (id: bigint, debitAccountId: bigint, creditAccountId: bigint, amount = 10n, flags = 0, pendingId = 0n): TransferInput => ({
+  id,
+  debitAccountId,
+  creditAccountId,
+  amount,
+  ledger,
+  code: 1,
+  flags,
+  pendingId,
+});
+const linked = (transfer: TransferInput): TransferInput => ({ ...transfer, flags: (transfer.flags ?? 0) | TransferFlags.linked });
+
+async function results(set: ShardSet, transfers: TransferInput[]): Promise<string[]> {
+  return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
+}
+
+async function net(set: ShardSet, id: bigint): Promise<{ debits: bigint; credits: bigint; pendingDebits: bigint }> {
+  const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([id])));
+  return { debits: state!.debitsPosted, credits: state!.creditsPosted, pendingDebits: state!.debitsPending };
+}
+
+/**
+ * On shard 0: a funded payer `a`, a second funded payer `d`, an account `c`. On shard 1: `b`, no-overdraft and empty,
+ * `e` funded, and `capped` with credits_must_not_exceed_debits. `bank` funds them. One shard holds them all.
+ */
+async function accounts(set: ShardSet) {
+  const [a, d, c, bank] = idsOnShard(0, 4, 10n, 2);
+  const [b, e, capped, f] = idsOnShard(1, 4, 10n, 2);
+  await openAccounts(set, [
+    ...[a!, d!, c!, bank!, e!, f!].map((id) => ({ id, ledger, code: 1 })),
+    { id: b!, ledger, code: 1, flags: AccountFlags.debits_must_not_exceed_credits },
+    { id: capped!, ledger, code: 1, flags: AccountFlags.credits_must_not_exceed_debits },
+  ]);
+  expect(await results(set, [pay(1n, bank!, a!, 1000n), pay(2n, bank!, d!, 1000n), pay(3n, bank!, e!, 1000n)])).toEqual(['ok', 'ok', 'ok']);
+  return { a: a!, b: b!, c: c!, d: d!, e: e!, f: f!, capped: capped! };
+}
+
+/** The same steps on one shard and on two: every answer must be equal (and is written out for the reader). */
+async function onBoth(steps: (set: ShardSet, restart: (set: ShardSet) => Promise<ShardSet>) => Promise<unknown[]>): Promise<unknown[]> {
+  const single = await steps(await one.start(), (set) => one.restart(set));
+  const split = await steps(await two.start(), (set) => two.restart(set));
+  expect(split).toEqual(single);
+  return split;
+}
+
+describe('a request whose later events need its earlier ones, across shards (issue #14, items 11 and 12)', () => {
+  it('a no-overdraft account pays on what the same request credited it from another shard', async () => {
+    const answers = await onBoth(async (set, restart) => {
+      const { a, b, c } = await accounts(set);
+      const out: unknown[] = [await results(set, [pay(100n, a, b, 30n), pay(101n, b, c, 30n), pay(102n, b, c, 1n)])];
+      out.push(await net(set, b), await net(set, c));
+      // The retry answers as one shard's does (exists), after a restart too; nothing moves twice.
+      out.push(await results(set, [pay(100n, a, b, 30n), pay(101n, b, c, 30n), pay(102n, b, c, 1n)]));
+      const restarted = await restart(set);
+      out.push(await results(restarted, [pay(100n, a, b, 30n), pay(101n, b, c, 30n), pay(102n, b, c, 1n)]));
+      out.push(await net(restarted, b));
+      return out;
+    });
+    expect(answers).toEqual([
+      ['ok', 'ok', 'insufficient_funds'],
+      { debits: 30n, credits: 30n, pendingDebits: 0n },
+      { debits: 0n, credits: 30n, pendingDebits: 0n },
+      ['exists', 'exists', 'insufficient_funds'],
+      ['exists', 'exists', 'insufficient_funds'],
+      { debits: 30n, credits: 30n, pendingDebits: 0n },
+    ]);
+  });
+
+  it('a reversal, and a hold named with the wrong accounts, of a transfer earlier in the request', async () => {
+    const answers = await onBoth(async (set) => {
+      const { a, b, c, e } = await accounts(set);
+      const out: unknown[] = [await results(set, [pay(200n, a, b, 40n), pay(201n, b, a, 15n, TransferFlags.reversal, 200n)])];
+      out.push(await net(set, b));
+      // The hold lives on a's shard; the post names e (another shard's account): one shard says accounts_mismatch.
+      out.push(await results(set, [pay(210n, a, c, 50n, TransferFlags.pending), pay(211n, e, c, 0n, TransferFlags.post_pending, 210n), pay(212n, a, c, 0n, TransferFlags.post_pending, 210n)]));
+      out.push(await net(set, a), await net(set, e));
+      return out;
+    });
+    expect(answers).toEqual([
+      ['ok', 'ok'],
+      { debits: 15n, credits: 40n, pendingDebits: 0n },
+      ['ok', 'accounts_mismatch', 'ok'],
+      { debits: 40n + 50n, credits: 1000n + 15n, pendingDebits: 0n },
+      { debits: 0n, credits: 1000n, pendingDebits: 0n },
+    ]);
+  });
+
+  it('a capped payee takes a credit the same request made room for', async () => {
+    const answers = await onBoth(async (set) => {
+      const { a, b, capped, f } = await accounts(set);
+      // capped pays 25 (room 25), then a pays it 20 and 10 from another shard: 20 fits, 10 does not.
+      const out: unknown[] = [await results(set, [pay(300n, capped, f, 25n), pay(301n, a, capped, 20n), pay(302n, a, capped, 10n)])];
+      // A credit its payer refuses (b is empty) leaves the room to the next one: 5 fits.
+      out.push(await results(set, [pay(310n, b, capped, 5n), pay(311n, a, capped, 5n)]));
+      out.push(await net(set, capped));
+      return out;
+    });
+    expect(answers).toEqual([['ok', 'ok', 'credits_exceed_debits'], ['insufficient_funds', 'ok'], { debits: 25n, credits: 25n, pendingDebits: 0n }]);
+  });
+
+  it('a linked chain across shards runs in its place among the other events', async () => {
+    const answers = await onBoth(async (set) => {
+      const { a, b, c, d, e } = await accounts(set);
+      // Before the chain: a credits b, which the chain (debiting b and d: two shards) then spends.
+      const out: unknown[] = [await results(set, [pay(400n, a, b, 20n), linked(pay(401n, b, c, 20n)), pay(402n, d, c, 1n)])];
+      // After the chain: the chain credits b, which the next event spends.
+      out.push(await results(set, [linked(pay(410n, a, b, 5n)), pay(411n, e, c, 1n), pay(412n, b, c, 5n)]));
+      out.push(await net(set, b), await net(set, c));
+      return out;
+    });
+    expect(answers).toEqual([
+      ['ok', 'ok', 'ok'],
+      ['ok', 'ok', 'ok'],
+      { debits: 25n, credits: 25n, pendingDebits: 0n },
+      { debits: 0n, credits: 27n, pendingDebits: 0n },
+    ]);
+  });
+});
