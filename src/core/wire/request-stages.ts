@@ -2,8 +2,8 @@
 // event sees what an earlier one did. Across shards the parts run at once and a credit to another shard lands only
 // after its part answered: `[A→B 10, B→C 10]` with B no-overdraft and empty answers `ok, ok` on one shard and
 // `ok, insufficient_funds` when A and B live apart. The router cuts such a request into stages run one after
-// another, each once the credits of the ones before have landed where it needs them (the waits every request has:
-// payer-credits.ts, reversals, capped payees), so every stage sees the earlier events as one shard would.
+// another, each once the credits of the ones before have landed on the shards it touches, so every stage sees the
+// earlier events as one shard would (answers, balances, and the order of the histories it writes in).
 //
 // A stage starts at an event (or linked chain) that depends on an earlier event of the current stage through
 // another shard:

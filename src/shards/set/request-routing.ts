@@ -268,7 +268,7 @@ export class RequestRouting {
 
   /**
    * A transfer request whose later events depend, through another shard, on earlier ones (request-stages.ts): run in
-   * stages, one after another, each once the credits of the stages before have landed where it needs them, so that
+   * stages, one after another, each once the credits of the stages before have landed on the shards it touches, so that
    * every event sees what one shard would show it. The request keeps one place in the start order for all its stages
    * (no later request starts between two of them) and holds its ids from the start, as a whole request does; the
    * other shards are asked about references per stage (a stage may name what an earlier one made). A later stage
@@ -313,14 +313,13 @@ export class RequestRouting {
 
   /**
    * One stage of a staged request (its caller's events, and the same with the ids marks): after the credits of the
-   * stages before it landed where it needs them, asked about references elsewhere, then run. `started`: called once
+   * stages before it landed on the shards it touches, asked about references elsewhere, then run. `started`: called once
    * its parts are with the shards (the last stage: later requests may start).
    */
   async #stage(callerPart: Uint8Array, markedPart: Uint8Array, afterOthers: boolean, started: (() => void) | null): Promise<Uint8Array> {
-    if (afterOthers) {
-      const capped = this.#cappedPayees.payeesOf(callerPart);
-      await this.#creditsLanded(capped === null ? this.#shardsToAwait(callerPart) : [...new Set([...this.#shardsToAwait(callerPart), ...capped.shards])].sort((a, b) => a - b));
-    }
+    // Every credit of the stages before has landed on the shards this one touches: what its rule needs (a payer's
+    // money, a reversal's original, a capped payee's room), and the order of those accounts' histories.
+    if (afterOthers) await this.#creditsLanded(shardsTouched(callerPart, this.#hosts.length));
     const toRun = withRouterVerdicts(markedPart, await this.#verdictsElsewhere.verdicts(callerPart));
     const run = this.#execute(WireOperation.create_transfers, toRun);
     started?.();
@@ -523,6 +522,17 @@ function shardsOfEvents(body: Uint8Array, shardCount: number, accountAt: number,
   let shards: Set<number> | null = null;
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) if (matches(view, at)) (shards ??= new Set()).add(shardOfIdAt(view, at + accountAt, shardCount));
   return shards === null ? [] : [...shards].sort((a, b) => a - b);
+}
+
+/** The shards (ascending) of the accounts a create_transfers body debits or credits. */
+function shardsTouched(body: Uint8Array, shardCount: number): number[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const shards = new Set<number>();
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+    shards.add(shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount));
+    shards.add(shardOfIdAt(view, at + TransferLayout.creditAccountId, shardCount));
+  }
+  return [...shards].sort((a, b) => a - b);
 }
 
 /** A reversal runs on its debit account's shard, the original's payee's. */
