@@ -40,6 +40,7 @@ export function stageStartsOf(body: Uint8Array, shardCount: number, accounts: Ac
   if (shardCount === 1 || eventCount < 2) return [];
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const stage = new StageTracker(view, shardCount, accounts);
+  if (!stage.tracksAny && !anyLinked(view)) return [];
   const starts: number[] = [];
   let stageStart = 0;
   for (let first = 0; first < eventCount; ) {
@@ -87,6 +88,11 @@ class StageTracker {
     this.#references = anyReference(view);
   }
 
+  /** Whether any rule applies to this request (else only chains across shards can cut it). */
+  get tracksAny(): boolean {
+    return this.#noOverdraft || this.#capped || this.#references;
+  }
+
   clear(): void {
     this.#creditedAcross.clear();
     this.#touched.clear();
@@ -104,33 +110,38 @@ class StageTracker {
     const view = this.#view;
     for (let i = first; i <= last; i++) {
       const at = i * eventBytes;
-      const debitShard = shardOfIdAt(view, at + TransferLayout.debitAccountId, this.#shardCount);
-      const creditShard = shardOfIdAt(view, at + TransferLayout.creditAccountId, this.#shardCount);
-      if (this.#noOverdraft && creditShard !== debitShard) this.#creditedAcross.add(keyAt(view, at + TransferLayout.creditAccountId));
-      if (this.#capped) {
-        this.#touched.add(keyAt(view, at + TransferLayout.debitAccountId));
-        this.#touched.add(keyAt(view, at + TransferLayout.creditAccountId));
+      const debitAt = at + TransferLayout.debitAccountId;
+      const creditAt = at + TransferLayout.creditAccountId;
+      // Only no-overdraft payees are noted: one directory probe per event, the shards hashed only for those.
+      if (this.#noOverdraft) {
+        const flags = this.#accounts.flagsAt(view, creditAt);
+        if (flags > 0 && (flags & AccountFlags.debits_must_not_exceed_credits) !== 0 && this.#across(debitAt, creditAt)) this.#creditedAcross.add(keyAt(view, creditAt));
       }
-      if (this.#references) this.#idShards.set(keyAt(view, at + TransferLayout.id), debitShard);
+      if (this.#capped) {
+        this.#touched.add(keyAt(view, debitAt));
+        this.#touched.add(keyAt(view, creditAt));
+      }
+      if (this.#references) this.#idShards.set(keyAt(view, at + TransferLayout.id), shardOfIdAt(view, debitAt, this.#shardCount));
     }
+  }
+
+  #across(debitAt: number, creditAt: number): boolean {
+    return shardOfIdAt(this.#view, debitAt, this.#shardCount) !== shardOfIdAt(this.#view, creditAt, this.#shardCount);
   }
 
   #eventDepends(at: number): boolean {
     const view = this.#view;
     const debitAt = at + TransferLayout.debitAccountId;
     const creditAt = at + TransferLayout.creditAccountId;
-    if (this.#creditedAcross.size > 0 && this.#creditedAcross.has(keyAt(view, debitAt))) {
-      const flags = this.#accounts.flagsAt(view, debitAt);
-      if (flags >= 0 && (flags & AccountFlags.debits_must_not_exceed_credits) !== 0) return true;
-    }
+    // Noted only when no-overdraft (add): a key shared by two accounts costs a cut not needed, never a missing one.
+    if (this.#creditedAcross.size > 0 && this.#creditedAcross.has(keyAt(view, debitAt))) return true;
     if (this.#idShards.size > 0 && namesReference(view.getUint16(at + TransferLayout.flags, true) & transferKindFlags)) {
       const shard = this.#idShards.get(keyAt(view, at + TransferLayout.pendingId));
       if (shard !== undefined && shard !== shardOfIdAt(view, debitAt, this.#shardCount)) return true;
     }
     if (this.#touched.size > 0 && this.#touched.has(keyAt(view, creditAt))) {
       const flags = this.#accounts.flagsAt(view, creditAt);
-      const across = shardOfIdAt(view, creditAt, this.#shardCount) !== shardOfIdAt(view, debitAt, this.#shardCount);
-      if (across && flags >= 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0) return true;
+      if (flags > 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0 && this.#across(debitAt, creditAt)) return true;
     }
     return false;
   }
@@ -147,6 +158,11 @@ function chainLastOf(view: DataView, first: number, eventCount: number): number 
 function spansShards(view: DataView, first: number, last: number, shardCount: number): boolean {
   const shard = shardOfIdAt(view, first * eventBytes + TransferLayout.debitAccountId, shardCount);
   for (let i = first + 1; i <= last; i++) if (shardOfIdAt(view, i * eventBytes + TransferLayout.debitAccountId, shardCount) !== shard) return true;
+  return false;
+}
+
+function anyLinked(view: DataView): boolean {
+  for (let at = 0; at + eventBytes <= view.byteLength; at += eventBytes) if ((view.getUint16(at + TransferLayout.flags, true) & TransferFlags.linked) !== 0) return true;
   return false;
 }
 
