@@ -193,6 +193,7 @@ function startsStage(world: World, events: readonly TransferInput[], event: Tran
       return world.accounts.find((a) => a.id === id)?.flags ?? -1;
     },
     holdsAnyWith: (flags) => (any & flags) !== 0,
+    mayHoldWith: (_view, _at, flags) => (any & flags) !== 0,
   };
   return stageStartsOf(encodeTransfers([...events, event]), shardsCompared, accounts).at(-1) === events.length;
 }

@@ -29,6 +29,8 @@ export interface AccountFlagsSource {
   flagsAt(view: DataView, at: number): number;
   /** Whether any account holds one of `flags` (cheap: lets a request skip every lookup). */
   holdsAnyWith(flags: number): boolean;
+  /** False when the account at `at` cannot have any of `flags` (cheap, before flagsAt); true: maybe. */
+  mayHoldWith(view: DataView, at: number, flags: number): boolean;
 }
 
 /**
@@ -113,7 +115,7 @@ class StageTracker {
       const debitAt = at + TransferLayout.debitAccountId;
       const creditAt = at + TransferLayout.creditAccountId;
       // Only no-overdraft payees are noted: one directory probe per event, the shards hashed only for those.
-      if (this.#noOverdraft) {
+      if (this.#noOverdraft && this.#accounts.mayHoldWith(view, creditAt, AccountFlags.debits_must_not_exceed_credits)) {
         const flags = this.#accounts.flagsAt(view, creditAt);
         if (flags > 0 && (flags & AccountFlags.debits_must_not_exceed_credits) !== 0 && this.#across(debitAt, creditAt)) this.#creditedAcross.add(keyAt(view, creditAt));
       }

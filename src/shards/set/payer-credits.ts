@@ -46,6 +46,7 @@ export class PayerCreditsInFlight {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let at = 0; at + InstructionLayout.bytes <= bytes.byteLength; at += InstructionLayout.bytes) {
       if (view.getUint16(at + InstructionLayout.kind, true) !== InstructionKind.credit) continue;
+      if (!this.#directory.mayHoldWith(view, at + TransferLayout.creditAccountId, AccountFlags.debits_must_not_exceed_credits)) continue;
       const flags = this.#directory.flagsAt(view, at + TransferLayout.creditAccountId);
       if (flags < 0 || (flags & AccountFlags.debits_must_not_exceed_credits) === 0) continue;
       const key = accountKeyAt(view, at + TransferLayout.creditAccountId);

@@ -23,6 +23,22 @@ describe('AccountDirectory', () => {
     expect(directory.findAt(idView((1n << 127n) + 7919n), 0)).toBeUndefined();
   });
 
+  it('answers mayHoldWith false only where no account of the bucket has the flags', () => {
+    const directory = AccountDirectory.create(10, 5_000);
+    const noOverdraft = 2;
+    const capped = 4;
+    for (let id = 1n; id <= 4_000n; id++) directory.publishAt(idView(id), 0, 1, 0, id % 100n === 0n ? noOverdraft : 0);
+    for (let id = 1n; id <= 4_000n; id++) {
+      // Never a false "no": every flagged account is reported maybe.
+      if (id % 100n === 0n) expect(directory.mayHoldWith(idView(id), 0, noOverdraft)).toBe(true);
+      expect(directory.mayHoldWith(idView(id), 0, capped)).toBe(false);
+    }
+    // Most accounts without the flag get a cheap "no" (40 flagged accounts mark at most 40 of 1,024 buckets).
+    let no = 0;
+    for (let id = 1n; id <= 4_000n; id++) if (!directory.mayHoldWith(idView(id), 0, noOverdraft)) no++;
+    expect(no).toBeGreaterThan(3_500);
+  });
+
   it('changes a status in place; publishing an account again keeps its node', () => {
     const directory = AccountDirectory.create(4, 16);
     directory.publishAt(idView(5n), 0, 9, 0);

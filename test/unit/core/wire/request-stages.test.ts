@@ -24,6 +24,7 @@ function directory(flags: Map<bigint, number> = new Map([[b, AccountFlags.debits
   return {
     flagsAt: (view, at) => flags.get(readU128(view, at)) ?? 0,
     holdsAnyWith: (f) => (any & f) !== 0,
+    mayHoldWith: (_view, _at, f) => (any & f) !== 0,
   };
 }
 
