@@ -20,7 +20,7 @@ describe('OldIdReservoir', () => {
   it('keeps the id and the debit account of one transfer of each body, the first `capacity` whole', () => {
     const source = new TransferSource(100, 2, 7);
     const reservoir = new OldIdReservoir(10, seeded(3));
-    source.oldIds = reservoir;
+    source.idReservoirs = [reservoir];
     const sent = new Map<bigint, bigint>();
     for (let body = 0; body < 10; body++) {
       const bytes = source.nextBody(50);
@@ -36,12 +36,29 @@ describe('OldIdReservoir', () => {
   it('stops taking offers once closed', () => {
     const source = new TransferSource(100, 2, 7);
     const reservoir = new OldIdReservoir(100, seeded(3));
-    source.oldIds = reservoir;
+    source.idReservoirs = [reservoir];
     source.nextBody(10);
     reservoir.close();
     source.nextBody(10);
     expect(reservoir.open).toBe(false);
     expect(reservoir.ids.length).toBe(1);
+  });
+
+  it('made waiting, takes offers only from start() until closed (the warm-up ids after the old ones)', () => {
+    const source = new TransferSource(100, 2, 7);
+    const old = new OldIdReservoir(100, seeded(3));
+    const warmup = new OldIdReservoir(100, seeded(4), false);
+    source.idReservoirs = [old, warmup];
+    source.nextBody(10);
+    old.close();
+    warmup.start();
+    source.nextBody(10);
+    source.nextBody(10);
+    warmup.close();
+    warmup.start(); // closed stays closed
+    source.nextBody(10);
+    expect([old.ids.length, warmup.ids.length]).toEqual([1, 2]);
+    expect(warmup.ids).not.toContain(old.ids[0]);
   });
 
   it('gives every offer the same chance to be kept', () => {
@@ -91,7 +108,7 @@ describe('a request refused whole (overloaded)', () => {
     const source = new TransferSource(100, 2, 7);
     source.workload = 'hot-credit';
     const reservoir = new OldIdReservoir(1000, seeded(5));
-    source.oldIds = reservoir;
+    source.idReservoirs = [reservoir];
     const sums = () => ({
       amount: source.amountIssuedTotal,
       cross: source.crossShardTransfersIssued,

@@ -29,13 +29,14 @@ describe('the summary', () => {
     const text = summaryMarkdown({
       runs: [runResult],
       oldIdAgeSeconds: { min: 20, max: 29 },
-      reads: [{ when: 'before the kill', lookups: reads, history: { calls: 50, limit: 100, pagesEmpty: 0, latency } }],
+      reads: [{ when: 'before the kill', lookups: reads, history: { calls: 50, limit: 100, pagesEmpty: 0, latency }, warmup: { lookupCalls: 100, lookups: latency, historyCalls: 100, history: latency } }],
       restart: { listeningMs: 34_424.5, healthMs: 34_447.9, firstWriteMs: 900, writeAttempts: 1 },
       memoryAfterRestart: { rssAnonBytes: 1.36e9, vmRssBytes: 3.39e9 },
       verificationPassed: true,
     });
     expect(text).toContain('| uniform | 15 s | 3.0M | 200.0k | 1.00 GB | 2.00 GB | 600.2 MB | 200 |');
     expect(text).toContain('| lookupTransfers, 100 old ids (5000/5000 found) | before the kill | 50 | 1.0 ms | 2.0 ms | 2.0 ms |');
+    expect(text).toContain('| first calls (warm-up): lookupTransfers, 100 other old ids | before the kill | 100 | 1.0 ms | 2.0 ms | 2.0 ms |');
     expect(text).toContain('| after 6.0M transfers | 34.4 s | 34.4 s | 900.0 ms (1 attempt) |');
     expect(text).toContain('ledger checks on the restarted server passed');
   });
