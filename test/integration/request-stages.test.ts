@@ -1,4 +1,4 @@
-// Issue #14, item 11 inside one request (and item 12): one shard applies a request's events in index order, so a
+// Issue #14, item 11 inside one request (and items 12, 13): one shard applies a request's events in index order, so a
 // later event sees an earlier one's credit, hold or transfer. Across shards the router runs such a request in stages
 // (core/wire/request-stages.ts). Every scenario runs on one shard and on two and must answer the same, balances
 // included; each fails without the stages (two shards answered insufficient_funds, original_not_found,
@@ -60,7 +60,7 @@ async function onBoth(steps: (set: ShardSet, restart: (set: ShardSet) => Promise
   return split;
 }
 
-describe('a request whose later events need its earlier ones, across shards (issue #14, items 11 and 12)', () => {
+describe('a request whose later events need its earlier ones, across shards (issue #14, items 11, 12 and 13)', () => {
   it('a no-overdraft account pays on what the same request credited it from another shard', async () => {
     const answers = await onBoth(async (set, restart) => {
       const { a, b, c } = await accounts(set);
@@ -113,6 +113,27 @@ describe('a request whose later events need its earlier ones, across shards (iss
       return out;
     });
     expect(answers).toEqual([['ok', 'ok', 'credits_exceed_debits'], ['insufficient_funds', 'ok'], { debits: 25n, credits: 25n, pendingDebits: 0n }]);
+  });
+
+  it('a chain left open whose last event lives on another shard answers as one shard: the failing event, kept by id', async () => {
+    const answers = await onBoth(async (set) => {
+      const { a, b, c, d } = await accounts(set);
+      // The last event's account (b) lives on shard 1, the others' on shard 0; the first pays an account never opened.
+      const open = [linked(pay(500n, a, 424_242n, 5n)), linked(pay(501n, d, c, 1n)), linked(pay(502n, b, c, 1n))];
+      const out: unknown[] = [await results(set, open)];
+      out.push(await results(set, open)); // resent: the failure was kept by id
+      out.push(await results(set, [linked(pay(510n, a, c, 5n)), linked(pay(511n, b, c, 1n))])); // nothing fails: left open
+      out.push(await results(set, [pay(510n, a, c, 5n)])); // nothing was kept of it
+      out.push(await net(set, c));
+      return out;
+    });
+    expect(answers).toEqual([
+      ['account_not_found', 'linked_event_failed', 'linked_event_failed'],
+      ['account_not_found', 'linked_event_failed', 'linked_event_failed'],
+      ['linked_event_failed', 'linked_event_chain_open'],
+      ['ok'],
+      { debits: 0n, credits: 5n, pendingDebits: 0n },
+    ]);
   });
 
   it('a linked chain across shards runs in its place among the other events', async () => {

@@ -1,7 +1,8 @@
 // Splits one request body by owning shard and merges the shards' replies back into request order.
 // Invariants: every event goes to exactly one shard, or to the chain coordinator (a closed linked chain
 // whose events live on several shards: core/chains/prepared-chains.ts), or is answered here (a chain left open
-// at the end of the batch across shards); a shard's sub-body keeps request order. Pure: no I/O, never
+// at the end of the batch whose events before the last span shards; one whose last event alone lives elsewhere
+// goes whole to the shard of the others); a shard's sub-body keeps request order. Pure: no I/O, never
 // mutates the request body.
 
 import { assert } from '../assert.js';
@@ -163,7 +164,8 @@ function recordBytesOf(operation: number): number {
 /**
  * Finds the linked chains whose events route to more than one shard and takes their events out of the
  * shards' requests (marks in `shards`): closed ones go to the coordinator; one left open at the end of
- * the batch is answered here (linked_event_chain_open on its last event, linked_event_failed on the rest,
+ * the batch goes whole to the shard of its events before the last when they share one (the last is never
+ * applied), else is answered here (linked_event_chain_open on its last event, linked_event_failed on the rest,
  * what one shard answers when nothing earlier in the chain fails). A chain on one shard stays with it.
  */
 function markSplitChains(
@@ -179,7 +181,12 @@ function markSplitChains(
     const linked = (view.getUint16(i * eventBytes + flagsOffset, true) & linkedFlag) !== 0;
     const open = linked && i === eventCount - 1;
     if (linked && !open) continue;
-    if (i > chainStart && spansShards(shards, chainStart, i)) {
+    if (open && i > chainStart && !spansShards(shards, chainStart, i - 1)) {
+      // Left open, the chain's last event is never applied (linked_event_chain_open outranks its checks): the shard of
+      // the others answers it whole, as one shard does — the first failing event's code, kept by id — wherever the
+      // last event's account lives (issue #14, item 13).
+      shards[i] = shards[chainStart]!;
+    } else if (i > chainStart && spansShards(shards, chainStart, i)) {
       results ??= new Uint8Array(eventCount * resultBytes);
       const marker = open ? shardRefused : shardCoordinated;
       for (let k = chainStart; k <= i; k++) shards[k] = marker;

@@ -1,6 +1,6 @@
 // Spec of route-plan: each event goes to the shard owning its routing field; a closed linked chain
-// spanning shards goes to the chain coordinator (plan.crossChains), one left open at the end is answered
-// by the router; replies merge back in request order; lookups return found records in request order.
+// spanning shards goes to the chain coordinator (plan.crossChains), one left open at the end goes whole to the
+// shard of its events before the last (when they share one) or is answered by the router; replies merge back in request order; lookups return found records in request order.
 
 import { describe, expect, it } from 'vitest';
 import { AccountLayout, AccountOperationLayout, TransferLayout, TransferStateLayout, idBytes, resultBytes } from '../../../../src/core/layout.js';
@@ -114,13 +114,19 @@ describe('planRoute: linked chains spanning shards go to the coordinator', () =>
       chains: [{ first: 2, last: 4 }],
       answered: {},
     },
-    { name: 'a split chain open at the end is answered here', shards: [0, 1, 2], flags: [0, linked, linked], chains: [], answered: { 1: F, 2: O } },
+    { name: 'a split chain open at the end is answered here', shards: [0, 1, 2, 0], flags: [0, linked, linked, linked], chains: [], answered: { 1: F, 2: F, 3: O } },
+    { name: 'an open chain whose applied part is on one shard goes there whole', shards: [0, 1, 2], flags: [0, linked, linked], chains: [], answered: {}, routed: { 2: 1 } },
     { name: 'a chain open at the end on one shard is left to it', shards: [0, 1, 1], flags: [0, linked, linked], chains: [], answered: {} },
   ];
 
   for (const { name: opName, op } of writeOps) {
-    it.each(cases)(`${opName}: $name`, ({ shards, flags, chains, answered }) => {
+    it.each(cases)(`${opName}: $name`, (c) => {
+      const { shards, flags, chains, answered } = c;
       const plan = planRoute(op, batchOf(op, shards, flags), shardCount);
+      // An event sent to another shard than its own (the last of an open chain, to the shard of the others).
+      for (const [index, shard] of Object.entries((c as { routed?: Record<number, number> }).routed ?? {})) {
+        expect(plan.requests.find((r) => (r.indexes === null ? true : Array.from(r.indexes).includes(Number(index))))?.shard).toBe(shard);
+      }
       expect(plan.crossChains?.chains ?? []).toEqual(chains);
       if (plan.crossChains !== null) expect(Array.from(plan.crossChains.shardOf)).toEqual(shards);
       const coordinated = chains.flatMap(({ first, last }) => shards.map((_, i) => i).filter((i) => i >= first && i <= last));
