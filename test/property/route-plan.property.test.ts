@@ -3,10 +3,12 @@
 // Invariants checked:
 //  1. Coverage: every event is sent to exactly one shard, or handed to the chain coordinator, or answered
 //     by the plan — exactly one of the three.
-//  2. Ownership: every event sent to a shard routes to it (by its operation's routing field).
+//  2. Ownership: every event sent to a shard routes to it (by its operation's routing field), but the last
+//     event of a chain left open, which goes to the shard of the events before it when they share one.
 //  3. Order: within a sub-body, events keep request order, byte for byte.
 //  4. Chains: a closed chain is sent whole to one shard, or (spanning shards) whole to the coordinator;
-//     one left open at the end across shards is answered: linked_event_chain_open on its last event,
+//     one left open at the end goes whole to the shard of its events before the last when they share one
+//     (the last is never applied), else is answered: linked_event_chain_open on its last event,
 //     linked_event_failed on the rest.
 //  5. Merge: shard results land at their events' request indexes; lookups return every found record
 //     once, in request order.
@@ -52,18 +54,23 @@ function encodeBatch(idAt: number, flagsAt: number, events: { routeId: number; l
 /** Marks an event the coordinator runs (a closed chain spanning shards). */
 const coordinated = -1;
 
-/** The expected answer of the plan for each event: undefined when it must be sent to a shard. */
-function expectedHeld(shards: number[], events: { linked: boolean }[]): (number | undefined)[] {
+/**
+ * The expected answer of the plan for each event (undefined when it must be sent to a shard), and the shard each
+ * event sent goes to (its own, but the last of an open chain whose other events share a shard: theirs).
+ */
+function expectedHeld(shards: number[], events: { linked: boolean }[]): { expected: (number | undefined)[]; target: number[] } {
   const expected: (number | undefined)[] = events.map(() => undefined);
+  const target = [...shards];
   let first = 0;
   events.forEach((e, i) => {
     const open = e.linked && i === events.length - 1;
     if (e.linked && !open) return;
-    const spans = shards.some((s, k) => k > first && k <= i && s !== shards[first]);
-    if (spans) for (let k = first; k <= i; k++) expected[k] = !open ? coordinated : k === i ? ResultCode.linked_event_chain_open : ResultCode.linked_event_failed;
+    const spans = (last: number) => shards.some((s, k) => k > first && k <= last && s !== shards[first]);
+    if (open && i > first && !spans(i - 1)) target[i] = shards[first]!;
+    else if (spans(i)) for (let k = first; k <= i; k++) expected[k] = !open ? coordinated : k === i ? ResultCode.linked_event_chain_open : ResultCode.linked_event_failed;
     first = i + 1;
   });
-  return expected;
+  return { expected, target };
 }
 
 describe('route-plan properties', () => {
@@ -74,7 +81,7 @@ describe('route-plan properties', () => {
         const body = encodeBatch(idAt, flagsAt, events);
         const view = new DataView(body.buffer);
         const shards = events.map((_, i) => shardOfIdAt(view, i * eventBytes + idAt, shardCount));
-        const expected = expectedHeld(shards, events);
+        const { expected, target } = expectedHeld(shards, events);
         const plan = planRoute(op, body, shardCount);
         const sentTo = events.map(() => -1);
         for (const request of plan.requests) {
@@ -84,7 +91,7 @@ describe('route-plan properties', () => {
             const index = request.indexes === null ? k : request.indexes[k];
             expect(rView.getUint32(k * eventBytes + 124, true)).toBe(index);
             expect(sentTo[index]).toBe(-1);
-            expect(shards[index]).toBe(request.shard);
+            expect(target[index]).toBe(request.shard);
             sentTo[index] = request.shard;
             if (k > 0) expect(index).toBeGreaterThan(request.indexes === null ? k - 1 : request.indexes[k - 1]);
           }
@@ -99,7 +106,7 @@ describe('route-plan properties', () => {
         const merged = new DataView(mergeReplies(plan, replies).buffer);
         events.forEach((_, i) => {
           if (expected[i] === undefined) {
-            expect(sentTo[i]).toBe(shards[i]);
+            expect(sentTo[i]).toBe(target[i]);
             expect([merged.getUint16(i * 4, true), merged.getUint16(i * 4 + 2, true)]).toEqual([0, i]);
           } else if (expected[i] === coordinated) {
             expect(sentTo[i]).toBe(-1);
