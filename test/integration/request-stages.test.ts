@@ -115,6 +115,21 @@ describe('a request whose later events need its earlier ones, across shards (iss
     expect(answers).toEqual([['ok', 'ok', 'credits_exceed_debits'], ['insufficient_funds', 'ok'], { debits: 25n, credits: 25n, pendingDebits: 0n }]);
   });
 
+  it('a request of many stages holds no other request back', async () => {
+    const set = await two.start();
+    const { a, b, c, d } = await accounts(set);
+    // b is empty: each payment from b needs the credit just before it, so each is a stage of its own.
+    const staged = Array.from({ length: 20 }, (_, k) => [pay(600n + 2n * BigInt(k), a, b, 1n), pay(601n + 2n * BigInt(k), b, c, 1n)]).flat();
+    let stagedDone = false;
+    const long = results(set, staged).finally(() => (stagedDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(await results(set, [pay(700n, d, c, 1n)])).toEqual(['ok']);
+    // Held behind all 20 stages it would be answered with the last of them; it is answered with the second or so.
+    expect(stagedDone).toBe(false);
+    expect((await long).every((r) => r === 'ok')).toBe(true);
+    expect(await net(set, b)).toEqual({ debits: 20n, credits: 20n, pendingDebits: 0n });
+  });
+
   it('a chain left open whose last event lives on another shard answers as one shard: the failing event, kept by id', async () => {
     const answers = await onBoth(async (set) => {
       const { a, b, c, d } = await accounts(set);

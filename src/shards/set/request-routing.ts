@@ -269,8 +269,10 @@ export class RequestRouting {
   /**
    * A transfer request whose later events depend, through another shard, on earlier ones (request-stages.ts): run in
    * stages, one after another, each once the credits of the stages before have landed on the shards it touches, so that
-   * every event sees what one shard would show it. The request keeps one place in the start order for all its stages
-   * (no later request starts between two of them) and holds its ids from the start, as a whole request does; the
+   * every event sees what one shard would show it. It takes its place in the start order for its first stage only:
+   * holding it for all (a stage costs a round trip and the relay's lag) would let one request of many stages stall
+   * every caller, so later requests may run between two stages, as between two requests (cross-shard requests are
+   * not atomic to concurrent callers anyway). It holds its ids from the start, as a whole request does; the
    * other shards are asked about references per stage (a stage may name what an earlier one made). A later stage
    * that fails leaves the earlier ones applied: the caller hears shard_unavailable (outcome unknown: resend the
    * request, its ids make that safe), never a refusal that says nothing was done.
@@ -297,8 +299,7 @@ export class RequestRouting {
       for (let stage = 0; stage + 1 < bounds.length; stage++) {
         const from = bounds[stage]! * eventBytes;
         const to = bounds[stage + 1]! * eventBytes;
-        const last = stage + 2 === bounds.length;
-        const run = (): Promise<Uint8Array> => this.#stage(body.slice(from, to), marked!.body.slice(from, to), stage > 0, last ? started : null);
+        const run = (): Promise<Uint8Array> => this.#stage(body.slice(from, to), marked!.body.slice(from, to), stage > 0, stage === 0 ? started : null);
         const reply = stage === 0 ? await run() : await this.#laterStage(run, stage, bounds.length - 1);
         results.set(reply, (from / eventBytes) * resultBytes);
       }
@@ -314,7 +315,7 @@ export class RequestRouting {
   /**
    * One stage of a staged request (its caller's events, and the same with the ids marks): after the credits of the
    * stages before it landed on the shards it touches, asked about references elsewhere, then run. `started`: called once
-   * its parts are with the shards (the last stage: later requests may start).
+   * its parts are with the shards (the first stage: later requests may start).
    */
   async #stage(callerPart: Uint8Array, markedPart: Uint8Array, afterOthers: boolean, started: (() => void) | null): Promise<Uint8Array> {
     // Every credit of the stages before has landed on the shards this one touches: what its rule needs (a payer's
