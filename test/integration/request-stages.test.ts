@@ -151,6 +151,27 @@ describe('a request whose later events need its earlier ones, across shards (iss
     ]);
   });
 
+  it('a chain left open whose applied events span shards is decided by votes, as one shard decides it', async () => {
+    const answers = await onBoth(async (set) => {
+      const { a, c, d, e } = await accounts(set);
+      // a and d on shard 0, e on shard 1: the events before the last span shards.
+      const failing = [linked(pay(520n, a, 424_242n, 5n)), linked(pay(521n, e, c, 1n)), linked(pay(522n, d, c, 1n))];
+      const out: unknown[] = [await results(set, failing), await results(set, failing)];
+      const passing = [linked(pay(530n, a, c, 5n)), linked(pay(531n, e, c, 1n)), linked(pay(532n, d, c, 1n))];
+      out.push(await results(set, passing));
+      out.push(await results(set, [pay(530n, a, c, 5n), pay(531n, e, c, 1n)])); // nothing of it was kept or applied
+      out.push(await net(set, c));
+      return out;
+    });
+    expect(answers).toEqual([
+      ['account_not_found', 'linked_event_failed', 'linked_event_failed'],
+      ['account_not_found', 'linked_event_failed', 'linked_event_failed'],
+      ['linked_event_failed', 'linked_event_failed', 'linked_event_chain_open'],
+      ['ok', 'ok'],
+      { debits: 0n, credits: 6n, pendingDebits: 0n },
+    ]);
+  });
+
   it('a linked chain across shards runs in its place among the other events', async () => {
     const answers = await onBoth(async (set) => {
       const { a, b, c, d, e } = await accounts(set);

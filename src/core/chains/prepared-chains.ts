@@ -113,11 +113,20 @@ export function decodeDecide(body: Uint8Array): Decide | undefined {
   return { group: view.getBigUint64(0, true), decision, remember };
 }
 
-/** A linked chain of a request, by the request indexes of its first and last event. */
+/**
+ * A linked chain of a request, by the request indexes of its first and last event. `open`: left open at the end of
+ * the request (issue #14, item 13): its last event is never voted on nor applied, and the chain never commits — it
+ * is decided as one shard decides it, the first failing event's code (kept by id) or, when none fails,
+ * linked_event_chain_open on its last event.
+ */
 export interface CrossShardChain {
   first: number;
   last: number;
+  open?: boolean;
 }
+
+/** The last event of `chain` that is voted on (an open chain's last event never is). */
+const votedLast = (chain: CrossShardChain): number => (chain.open === true ? chain.last - 1 : chain.last);
 
 /** One shard's part of a round: its events of the active chains, in request order. */
 export interface ChainPart {
@@ -170,7 +179,7 @@ export class ChainRounds {
     const byShard: number[][] = Array.from({ length: this.#shardCount }, () => []);
     this.#chains.forEach((chain, c) => {
       if (!this.#active[c]) return;
-      for (let i = chain.first; i <= chain.last; i++) byShard[this.#shardOf[i]!]!.push(i);
+      for (let i = chain.first; i <= votedLast(chain); i++) byShard[this.#shardOf[i]!]!.push(i);
     });
     this.#parts = [];
     byShard.forEach((indexes, shard) => {
@@ -202,14 +211,19 @@ export class ChainRounds {
     this.#failing = -1;
     for (let c = 0; c < this.#chains.length && this.#failing < 0; c++) {
       if (!this.#active[c]) continue;
-      const { first, last } = this.#chains[c]!;
-      for (let i = first; i <= last; i++) {
+      const chain = this.#chains[c]!;
+      for (let i = chain.first; i <= votedLast(chain); i++) {
         const code = this.#examined.get(i)! & 0xffff;
         if (failedAnywhere(code) && code !== ResultCode.linked_event_failed) {
           this.#failing = c;
           this.#failingEvent = i;
           break;
         }
+      }
+      // An open chain that passed is decided too, and nothing of it commits: aborted, no failure kept.
+      if (this.#failing < 0 && chain.open === true) {
+        this.#failing = c;
+        this.#failingEvent = -1;
       }
     }
     return this.#failing >= 0;
@@ -240,8 +254,9 @@ export class ChainRounds {
   setAside(): void {
     const c = this.#failing;
     if (c < 0) return;
-    const { first, last } = this.#chains[c]!;
+    const { first, last, open } = this.#chains[c]!;
     for (let i = first; i <= last; i++) this.#results[i] = i === this.#failingEvent ? this.#examined.get(i)! : ResultCode.linked_event_failed;
+    if (open === true && this.#failingEvent < 0) this.#results[last] = ResultCode.linked_event_chain_open;
     this.#active[c] = false;
     this.#failing = -1;
   }

@@ -1,9 +1,8 @@
 // Splits one request body by owning shard and merges the shards' replies back into request order.
-// Invariants: every event goes to exactly one shard, or to the chain coordinator (a closed linked chain
-// whose events live on several shards: core/chains/prepared-chains.ts), or is answered here (a chain left open
-// at the end of the batch whose events before the last span shards; one whose last event alone lives elsewhere
-// goes whole to the shard of the others); a shard's sub-body keeps request order. Pure: no I/O, never
-// mutates the request body.
+// Invariants: every event goes to exactly one shard, or to the chain coordinator (a closed linked chain whose
+// events live on several shards, or one left open whose events before the last do: core/chains/prepared-chains.ts;
+// one left open whose last event alone lives elsewhere goes whole to the shard of the others); a shard's sub-body
+// keeps request order. Pure: no I/O, never mutates the request body.
 
 import { assert } from '../assert.js';
 import { errors } from '../errors.js';
@@ -18,7 +17,6 @@ import {
 } from '../layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax, shardCountMax } from '../limits.js';
 import { Operation } from '../operations.js';
-import { ResultCode } from '../result-codes.js';
 import { shardOfIdAt } from '../routing.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../types.js';
 import { equalIdsAt, viewOf } from '../u128.js';
@@ -53,8 +51,8 @@ export interface RoutePlan {
   readonly requests: readonly ShardRequest[];
   readonly merge: MergeKind;
   /**
-   * 'results' only: N × 4 bytes holding the answers that do not come from `requests` (open chains across
-   * shards, and — once the coordinator has decided them — the cross-shard chains); null when none.
+   * 'results' only: N × 4 bytes holding the answers that do not come from `requests` (the cross-shard chains,
+   * once the coordinator has decided them); null when none.
    */
   readonly results: Uint8Array | null;
   /** 'results' only: chains for the coordinator, whose events are in no request; null when none. */
@@ -63,9 +61,7 @@ export interface RoutePlan {
   readonly recordBytes: number;
 }
 
-/** Marks an event the plan answers itself; above every shard index (shardCountMax < 254). */
-const shardRefused = 255;
-/** Marks an event of a chain across shards: the coordinator runs it, no plain shard request carries it. */
+/** Marks an event of a chain across shards: the coordinator runs it, no plain shard request carries it (above every shard index). */
 const shardCoordinated = 254;
 const linkedFlag = 1;
 
@@ -163,10 +159,9 @@ function recordBytesOf(operation: number): number {
 
 /**
  * Finds the linked chains whose events route to more than one shard and takes their events out of the
- * shards' requests (marks in `shards`): closed ones go to the coordinator; one left open at the end of
- * the batch goes whole to the shard of its events before the last when they share one (the last is never
- * applied), else is answered here (linked_event_chain_open on its last event, linked_event_failed on the rest,
- * what one shard answers when nothing earlier in the chain fails). A chain on one shard stays with it.
+ * shards' requests (marks in `shards`) for the coordinator. One left open at the end of the batch (its last
+ * event is never applied) goes whole to the shard of its events before the last when they share one, else to the
+ * coordinator as an open chain, decided without committing. A chain on one shard stays with it.
  */
 function markSplitChains(
   view: DataView,
@@ -188,10 +183,8 @@ function markSplitChains(
       shards[i] = shards[chainStart]!;
     } else if (i > chainStart && spansShards(shards, chainStart, i)) {
       results ??= new Uint8Array(eventCount * resultBytes);
-      const marker = open ? shardRefused : shardCoordinated;
-      for (let k = chainStart; k <= i; k++) shards[k] = marker;
-      if (open) answerOpenChain(results, chainStart, i);
-      else chains.push({ first: chainStart, last: i });
+      for (let k = chainStart; k <= i; k++) shards[k] = shardCoordinated;
+      chains.push(open ? { first: chainStart, last: i, open: true } : { first: chainStart, last: i });
     }
     chainStart = i + 1;
   }
@@ -201,14 +194,6 @@ function markSplitChains(
 function spansShards(shards: Uint8Array, first: number, last: number): boolean {
   for (let i = first + 1; i <= last; i++) if (shards[i] !== shards[first]) return true;
   return false;
-}
-
-function answerOpenChain(results: Uint8Array, first: number, last: number): void {
-  const view = viewOf(results);
-  for (let i = first; i <= last; i++) {
-    view.setUint16(i * resultBytes, i === last ? ResultCode.linked_event_chain_open : ResultCode.linked_event_failed, true);
-    view.setUint16(i * resultBytes + 2, 0, true);
-  }
 }
 
 /**

@@ -231,4 +231,31 @@ describe('prepared-chains layouts and rounds', () => {
     rounds.writeResults(out);
     expect(Array.from(new Uint32Array(out.buffer))).toEqual([F, ResultCode.insufficient_funds, F, ResultCode.exists, 0]);
   });
+
+  test('rounds: a chain left open is voted on without its last event and never commits', () => {
+    // Events 0..3, one open chain on shards 0,1,0,2: event 3 (shard 2) is never sent.
+    const body = new Uint8Array(4 * 128);
+    const F = ResultCode.linked_event_failed;
+    const passing = new ChainRounds(body, [{ first: 0, last: 3, open: true }], Uint8Array.of(0, 1, 0, 2), 3);
+    expect(passing.parts().map((p) => [p.shard, Array.from(p.indexes)])).toEqual([
+      [0, [0, 2]],
+      [1, [1]],
+    ]);
+    // Every voted event passes: the round is aborted all the same, no failure kept, the last event says open.
+    expect(passing.examine([Uint32Array.of(0, 0), Uint32Array.of(0)])).toBe(true);
+    expect(passing.failingEvent).toBe(-1);
+    passing.setAside();
+    expect(passing.pending).toBe(false);
+    const out = new Uint8Array(4 * 4);
+    passing.writeResults(out);
+    expect(Array.from(new Uint32Array(out.buffer))).toEqual([F, F, F, ResultCode.linked_event_chain_open]);
+    // One fails: its code, kept by id, and linked_event_failed on the rest, the last event included.
+    const failing = new ChainRounds(body, [{ first: 0, last: 3, open: true }], Uint8Array.of(0, 1, 0, 2), 3);
+    failing.parts();
+    expect(failing.examine([Uint32Array.of(0, 0), Uint32Array.of(ResultCode.account_not_found)])).toBe(true);
+    expect(failing.failingEvent).toBe(1);
+    failing.setAside();
+    failing.writeResults(out);
+    expect(Array.from(new Uint32Array(out.buffer))).toEqual([F, ResultCode.account_not_found, F, F]);
+  });
 });
