@@ -6,30 +6,19 @@
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
+import { decodeAccountStates, encodeIds, type TransferInput } from '../../src/core/wire/records.js';
 import { AccountFlags, TransferFlags } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
-import { fastTransit, idsOnShard, openAccounts, useShardSets } from '../support/shard-set-fixture.js';
+import { fastTransit, idsOnShard, onOneAndTwo, openAccounts, transferOn, transferResults, useShardSets } from '../support/shard-set-fixture.js';
 
 const ledger = 1;
 const two = useShardSets('tally-stages-two-', { shardCount: 2, transit: fastTransit });
 const one = useShardSets('tally-stages-one-', { shardCount: 1, transit: fastTransit });
 
-const pay = (id: bigint, debitAccountId: bigint, creditAccountId: bigint, amount = 10n, flags = 0, pendingId = 0n): TransferInput => ({
-  id,
-  debitAccountId,
-  creditAccountId,
-  amount,
-  ledger,
-  code: 1,
-  flags,
-  pendingId,
-});
+const pay = transferOn(ledger);
 const linked = (transfer: TransferInput): TransferInput => ({ ...transfer, flags: (transfer.flags ?? 0) | TransferFlags.linked });
 
-async function results(set: ShardSet, transfers: TransferInput[]): Promise<string[]> {
-  return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
-}
+const results = transferResults;
 
 async function net(set: ShardSet, id: bigint): Promise<{ debits: bigint; credits: bigint; pendingDebits: bigint }> {
   const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([id])));
@@ -53,12 +42,7 @@ async function accounts(set: ShardSet) {
 }
 
 /** The same steps on one shard and on two: every answer must be equal (and is written out for the reader). */
-async function onBoth(steps: (set: ShardSet, restart: (set: ShardSet) => Promise<ShardSet>) => Promise<unknown[]>): Promise<unknown[]> {
-  const single = await steps(await one.start(), (set) => one.restart(set));
-  const split = await steps(await two.start(), (set) => two.restart(set));
-  expect(split).toEqual(single);
-  return split;
-}
+const onBoth = onOneAndTwo(one, two);
 
 describe('a request whose later events need its earlier ones, across shards (issue #14, items 11, 12 and 13)', () => {
   it('a no-overdraft account pays on what the same request credited it from another shard', async () => {

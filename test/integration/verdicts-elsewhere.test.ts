@@ -9,29 +9,18 @@
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccountOperations, encodeIds, encodeTransfers, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
+import { decodeAccountStates, decodeResults, decodeTransferStates, encodeAccountOperations, encodeIds, type AccountOperationInput } from '../../src/core/wire/records.js';
 import { AccountFlags, TransferFlags, transferPayeeRefusesElsewhere, transferReferenceElsewhere } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
-import { fastTransit, idsOnShard, openAccounts, useShardSets } from '../support/shard-set-fixture.js';
+import { fastTransit, idsOnShard, onOneAndTwo, openAccounts, transferOn, transferResults, useShardSets } from '../support/shard-set-fixture.js';
 
 const ledger = 1;
 const two = useShardSets('tally-verdicts-two-', { shardCount: 2, transit: fastTransit });
 const one = useShardSets('tally-verdicts-one-', { shardCount: 1, transit: fastTransit });
 
-const pay = (id: bigint, debitAccountId: bigint, creditAccountId: bigint, amount = 10n, flags = 0, pendingId = 0n): TransferInput => ({
-  id,
-  debitAccountId,
-  creditAccountId,
-  amount,
-  ledger,
-  code: 1,
-  flags,
-  pendingId,
-});
+const pay = transferOn(ledger);
 
-async function results(set: ShardSet, transfers: TransferInput[]): Promise<string[]> {
-  return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
-}
+const results = transferResults;
 
 async function operations(set: ShardSet, ops: AccountOperationInput[]): Promise<string[]> {
   return decodeResults(await set.execute(Operation.account_operations, encodeAccountOperations(ops))).map((r) => r.result as string);
@@ -55,12 +44,7 @@ async function accounts(set: ShardSet): Promise<{ a: bigint; payee: bigint; c: b
 }
 
 /** The same steps on one shard and on two: every answer must be equal (and is written out for the reader). */
-async function onBoth(steps: (set: ShardSet, restart: (set: ShardSet) => Promise<ShardSet>) => Promise<string[]>): Promise<string[]> {
-  const single = await steps(await one.start(), (set) => one.restart(set));
-  const split = await steps(await two.start(), (set) => two.restart(set));
-  expect(split).toEqual(single);
-  return split;
-}
+const onBoth = onOneAndTwo(one, two);
 
 describe('a reference named with the accounts of another shard (issue #14, items 20 and 21)', () => {
   it('a post or void of a hold on another shard answers accounts_mismatch, then that the hold is closed', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeResults, encodeAccounts, type AccountInput } from '../../src/core/wire/records.js';
+import { decodeResults, encodeAccounts, encodeTransfers, type AccountInput, type TransferInput } from '../../src/core/wire/records.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { startShards, type ShardSet, type StartShardsOptions } from '../../src/shards/set/shard-set.js';
 
@@ -68,4 +68,36 @@ export function idsOnShard(shard: number, count: number, from: bigint, shardCoun
 export async function openAccounts(set: ShardSet, accounts: readonly AccountInput[]): Promise<void> {
   const created = decodeResults(await set.execute(Operation.create_accounts, encodeAccounts([...accounts])));
   expect(created.map((r) => r.result)).toEqual(accounts.map(() => 'ok'));
+}
+
+/** A transfer in specs' short form, on `ledger` with code 1. */
+export function transferOn(ledger: number) {
+  return (id: bigint, debitAccountId: bigint, creditAccountId: bigint, amount = 10n, flags = 0, pendingId = 0n): TransferInput => ({
+    id,
+    debitAccountId,
+    creditAccountId,
+    amount,
+    ledger,
+    code: 1,
+    flags,
+    pendingId,
+  });
+}
+
+/** The result codes of one create_transfers request. */
+export async function transferResults(set: ShardSet, transfers: TransferInput[]): Promise<string[]> {
+  return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
+}
+
+/**
+ * Runs `steps` on a set of one shard, then on a set of two: every answer must be equal (issue #14: one answer
+ * wherever accounts live), and is returned for the spec to write out.
+ */
+export function onOneAndTwo(one: ShardSetFixture, two: ShardSetFixture) {
+  return async <T>(steps: (set: ShardSet, restart: (set: ShardSet) => Promise<ShardSet>) => Promise<T[]>): Promise<T[]> => {
+    const single = await steps(await one.start(), (set) => one.restart(set));
+    const split = await steps(await two.start(), (set) => two.restart(set));
+    expect(split).toEqual(single);
+    return split;
+  };
 }

@@ -214,23 +214,38 @@ export class RequestRouting {
     }
   }
 
-  /** A transfer request once its capped payees' turn came: the waits for credits, the questions, the start order, the run. */
-  async #transfersInOrder(body: Uint8Array): Promise<Uint8Array> {
-    // Like a read, a transfer waits for the credits answered before it where one shard's answer depends on them
-    // (issue #14): a reversal finds its original on its own shard, the original's payee's, once the original's
-    // credit landed there (item 9); a no-overdraft payer spends a credit answered to it (item 11, across requests).
-    // At once when none is on its way; before taking its place in the start order, so it holds no other request back.
+  /**
+   * Like a read, a transfer waits for the credits answered before it where one shard's answer depends on them
+   * (issue #14): a reversal finds its original on its own shard, the original's payee's, once the original's credit
+   * landed there (item 9); a no-overdraft payer spends a credit answered to it (item 11, across requests). And for
+   * the close or credit block of an account it pays. At once when none is on its way; before taking its place in
+   * the start order, so it holds no other request back.
+   */
+  async #readyToStart(body: Uint8Array): Promise<void> {
     await this.#creditsLanded(this.#shardsToAwait(body));
     if (this.#fences.size > 0) {
       const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
       if (waits.length > 0) await Promise.all(waits);
     }
-    // Requests start in the order they got here, whichever shard answers their question about ids first (and a
-    // request held for an id in flight holds the ones behind it): the shards see them in arrival order, as without
-    // the question (test/property/coalescing.property.test.ts compares with the frames sent one by one).
+  }
+
+  /**
+   * Requests start in the order they got here, whichever shard answers their question about ids first (and a
+   * request held for an id in flight holds the ones behind it): the shards see them in arrival order, as without
+   * the question (test/property/coalescing.property.test.ts compares with the frames sent one by one). Await
+   * `previousStarted`, hand the parts over, then call `started`.
+   */
+  #takeStartPlace(): { previousStarted: Promise<void>; started: () => void } {
     const previousStarted = this.#lastStarted;
     let started!: () => void;
     this.#lastStarted = new Promise<void>((resolve) => (started = resolve));
+    return { previousStarted, started };
+  }
+
+  /** A transfer request once its capped payees' turn came: the waits for credits, the questions, the start order, the run. */
+  async #transfersInOrder(body: Uint8Array): Promise<Uint8Array> {
+    await this.#readyToStart(body);
+    const { previousStarted, started } = this.#takeStartPlace();
     let marked: { body: Uint8Array; release: () => void };
     let run: Promise<Uint8Array>;
     try {
@@ -278,14 +293,8 @@ export class RequestRouting {
    * request, its ids make that safe), never a refusal that says nothing was done.
    */
   async #transfersInStages(body: Uint8Array, stageStarts: readonly number[]): Promise<Uint8Array> {
-    await this.#creditsLanded(this.#shardsToAwait(body));
-    if (this.#fences.size > 0) {
-      const waits = payeesOf(body).flatMap((key) => this.#fences.get(key) ?? []);
-      if (waits.length > 0) await Promise.all(waits);
-    }
-    const previousStarted = this.#lastStarted;
-    let started!: () => void;
-    this.#lastStarted = new Promise<void>((resolve) => (started = resolve));
+    await this.#readyToStart(body);
+    const { previousStarted, started } = this.#takeStartPlace();
     let marked: { body: Uint8Array; release: () => void } | null = null;
     // In flight as one request from here: a close of an account it pays waits for all its stages.
     let inFlightEnd!: () => void;
