@@ -206,6 +206,14 @@ export const shardControlTasksMax = 32;
 /** Longest GET /health waits for a shard's own answer; a shard that takes longer is reported, not waited for. */
 export const shardStatusWaitMsMax = 1_000;
 
+/**
+ * Stages one transfer request may run in (issue #14: core/wire/request-stages.ts), each a round trip and the
+ * credits landing (~7 ms light, the relay's lag at saturation). A request that needs more is refused whole
+ * (`body_invalid`, nothing applied: split it), so that no request holds its ids and capped payees for long: 8,190
+ * random payments among no-overdraft accounts need ~45.
+ */
+export const requestStagesMax = 256;
+
 /** Requests whose linked chains span shards that may be in progress at once (one group decides at a time;
  * each waiting request holds its body, up to a batch): past it such requests are refused `overloaded`
  * before any part of them runs. */

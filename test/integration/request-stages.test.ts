@@ -6,7 +6,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, encodeIds, type TransferInput } from '../../src/core/wire/records.js';
+import { decodeAccountStates, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
+import { requestStagesMax } from '../../src/core/limits.js';
 import { AccountFlags, TransferFlags } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, onOneAndTwo, openAccounts, transferOn, transferResults, useShardSets } from '../support/shard-set-fixture.js';
@@ -112,6 +113,17 @@ describe('a request whose later events need its earlier ones, across shards (iss
     expect(stagedDone).toBe(false);
     expect((await long).every((r) => r === 'ok')).toBe(true);
     expect(await net(set, b)).toEqual({ debits: 20n, credits: 20n, pendingDebits: 0n });
+  });
+
+  it('a request that would need more than requestStagesMax stages is refused whole, nothing applied', async () => {
+    const set = await two.start();
+    const { a, b, c } = await accounts(set);
+    // Each payment from b (empty, no-overdraft) starts a stage: requestStagesMax + 2 stages in all.
+    const staged = Array.from({ length: requestStagesMax + 1 }, (_, k) => [pay(800n + 2n * BigInt(k), a, b, 1n), pay(801n + 2n * BigInt(k), b, c, 1n)]).flat();
+    await expect(set.execute(Operation.create_transfers, encodeTransfers(staged))).rejects.toThrow(/body_invalid.*stages.*split it/);
+    expect(await net(set, b)).toEqual({ debits: 0n, credits: 0n, pendingDebits: 0n });
+    // Within the bound it runs (and answers as one shard).
+    expect((await results(set, staged.slice(0, 2 * 10))).every((r) => r === 'ok')).toBe(true);
   });
 
   it('a chain left open whose last event lives on another shard answers as one shard: the failing event, kept by id', async () => {

@@ -15,7 +15,7 @@ import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } fr
 import { idKeyAt } from '../../core/u128.js';
 import { AccountOperationKind, TransferFlags, transferKindFlags } from '../../core/types.js';
 import { shardOfIdAt } from '../../core/routing.js';
-import { chainRequestsQueuedMax, eventBytes, creditsLandingWaitMsMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
+import { chainRequestsQueuedMax, eventBytes, creditsLandingWaitMsMax, requestStagesMax, transitInstructionsAdmittedMax } from '../../core/limits.js';
 import { isWriteOperation, WireOperation } from '../../core/operations.js';
 import { mergeReplies, planRoute, type RoutePlan, type ShardRequest } from '../../core/wire/route-plan.js';
 import type { AccountDirectory } from '../../core/accounts/account-directory.js';
@@ -208,6 +208,11 @@ export class RequestRouting {
       // Their shards judge them once the credits answered before (a restart's among them) have landed.
       if (capped !== null) await this.#creditsLanded(capped.shards);
       const stageStarts = this.#directory === null ? [] : stageStartsOf(body, this.#hosts.length, this.#directory);
+      if (stageStarts.length + 1 > requestStagesMax) {
+        throw errors.bodyInvalid(
+          `the request would run in ${stageStarts.length + 1} stages (its later events depend on earlier ones through other shards: payers they credit, transfers they name); at most ${requestStagesMax}: split it`,
+        );
+      }
       return stageStarts.length === 0 ? await this.#transfersInOrder(body) : await this.#transfersInStages(body, stageStarts);
     } finally {
       if (releaseCapped !== null) void this.#creditsLanded(capped!.shards).finally(releaseCapped);
