@@ -122,6 +122,20 @@ describe('a reference named with the accounts of another shard (issue #14, items
     expect(answers).toEqual(['ok', 'linked_event_failed', 'accounts_mismatch']);
   });
 
+  it('keeps the failure of a chain across shards as the caller sent it: a resend answers it again', async () => {
+    const answers = await onBoth(async (set, restart) => {
+      const { a, payee, c } = await accounts(set);
+      const out = [...(await results(set, [pay(410n, a, payee, 20n)]))];
+      // The chain debits a (shard 0) and c (shard 1); its reversal of 410 names c, not the payee.
+      const wrongReversal = pay(412n, c, a, 5n, TransferFlags.reversal, 410n);
+      out.push(...(await results(set, [pay(411n, a, payee, 1n, TransferFlags.linked), wrongReversal])));
+      out.push(...(await results(set, [wrongReversal]))); // found by differential seed 1300: exists_with_different_fields
+      out.push(...(await results(await restart(set), [wrongReversal])));
+      return out;
+    });
+    expect(answers).toEqual(['ok', 'linked_event_failed', 'accounts_mismatch', 'accounts_mismatch', 'accounts_mismatch']);
+  });
+
   it("the router's marks cannot be sent by a caller: flags_invalid", async () => {
     await onBoth(async (set) => {
       const { a, payee } = await accounts(set);

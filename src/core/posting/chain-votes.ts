@@ -14,6 +14,7 @@ import type { LedgerContext, WrittenEntry } from './ledger-context.js';
 import { batchEventsMax, eventBytes } from '../limits.js';
 import { JournalEntryKind, isWriteOperation, type JournalEntryKindNumber } from '../operations.js';
 import { refuseWhileOutboxFull } from './batch-entries.js';
+import { clearRouterVerdicts } from './verdicts-elsewhere.js';
 
 /** The prepared group's u16 inner operation and u64 group number, at the end of its entries. */
 const ChainGroupTrailer = { operation: 0, group: 8 } as const;
@@ -57,6 +58,8 @@ export function writeAbortEntry(context: LedgerContext, nowNs: bigint, remember:
   const { entry, view } = written;
   remember.forEach((position, k) => {
     entry.set(prepared.events.subarray(position * eventBytes, (position + 1) * eventBytes), eventOffset(k));
+    // The vote kept the event as the router sent it: its failure is remembered as the caller sent it.
+    clearRouterVerdicts(prepared.operation, view, eventOffset(k));
     entry.set(prepared.results.subarray(position * resultBytes, (position + 1) * resultBytes), resultsOffset(count) + k * resultBytes);
   });
   view.setUint16(entry.byteLength - chainGroupTrailerBytes + ChainGroupTrailer.operation, prepared.operation, true);

@@ -18,6 +18,7 @@
 import { AccountOperationLayout as O, TransferLayout as T } from '../layout.js';
 import { eventBytes, locationEventsPerBatchMax } from '../limits.js';
 import { ResultCode } from '../result-codes.js';
+import { JournalEntryKind } from '../operations.js';
 import {
   AccountFlags,
   TransferFlags,
@@ -64,6 +65,27 @@ export function takeRouterVerdicts(state: LedgerState, view: DataView, at: numbe
   if ((marks & transferPayeeRoomElsewhere) !== 0) (state.payeeRoomsElsewhere ??= new Map()).set(index, view.getBigUint64(at + T.amountEffective, true));
   view.setUint16(at + T.flags, flags & ~marks, true);
   view.setBigUint64(at + T.amountEffective, 0n, true);
+}
+
+/**
+ * Takes the router's verdict marks off the event at `at` of `view` (an event of `operation`), in place, as the
+ * checks do for a live event: what a vote keeps of an event to remember its failure must be the caller's event,
+ * so that a resend compares equal (`exists`-style: its original failure) and not exists_with_different_fields.
+ */
+export function clearRouterVerdicts(operation: number, view: DataView, at: number): void {
+  if (operation === JournalEntryKind.create_transfers) {
+    const flags = view.getUint16(at + T.flags, true);
+    const marks = flags & (transferReferenceElsewhere | transferPayeeRefusesElsewhere | transferPayeeRoomElsewhere);
+    if (marks === 0 || (flags & transferCallerMarkInvalid) !== 0) return;
+    view.setUint16(at + T.flags, flags & ~marks, true);
+    view.setBigUint64(at + T.amountEffective, 0n, true);
+    return;
+  }
+  if (operation === JournalEntryKind.account_operations) {
+    const flags = view.getUint16(at + O.flags, true);
+    if ((flags & (accountOperationReferenceElsewhere | transferCallerMarkInvalid)) !== accountOperationReferenceElsewhere) return;
+    view.setUint16(at + O.flags, flags & ~accountOperationReferenceElsewhere, true);
+  }
 }
 
 /**
