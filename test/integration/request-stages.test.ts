@@ -94,10 +94,12 @@ describe('a request whose later events need its earlier ones, across shards (iss
       const out: unknown[] = [await results(set, [pay(300n, capped, f, 25n), pay(301n, a, capped, 20n), pay(302n, a, capped, 10n)])];
       // A credit its payer refuses (b is empty) leaves the room to the next one: 5 fits.
       out.push(await results(set, [pay(310n, b, capped, 5n), pay(311n, a, capped, 5n)]));
+      // Inside one linked chain (no stage can cut it): capped pays 7, then a pays it 7 from the other shard.
+      out.push(await results(set, [linked(pay(320n, capped, f, 7n)), pay(321n, a, capped, 7n)]));
       out.push(await net(set, capped));
       return out;
     });
-    expect(answers).toEqual([['ok', 'ok', 'credits_exceed_debits'], ['insufficient_funds', 'ok'], { debits: 25n, credits: 25n, pendingDebits: 0n }]);
+    expect(answers).toEqual([['ok', 'ok', 'credits_exceed_debits'], ['insufficient_funds', 'ok'], ['ok', 'ok'], { debits: 32n, credits: 32n, pendingDebits: 0n }]);
   });
 
   it('a request of many stages holds no other request back', async () => {

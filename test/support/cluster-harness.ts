@@ -11,8 +11,8 @@ import { homeShardsOf, idChecksByShard, idKeysOf, operationIdEvents, repeatedAcr
 import { Operation } from '../../src/core/operations.js';
 import { stageStartsOf } from '../../src/core/wire/request-stages.js';
 import { eventBytes } from '../../src/core/limits.js';
-import { askedEventsOf, combinedVerdicts, unfreezeQuestionsOf, verdictChecksByShard, withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../src/core/wire/verdicts-elsewhere.js';
-import { payeeCappedElsewhere } from '../../src/shards/set/verdicts-elsewhere-check.js';
+import { askedEventsOf, combinedVerdicts, questionEvents, roomMakersOf, unfreezeQuestionsOf, verdictChecksByShard, withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../src/core/wire/verdicts-elsewhere.js';
+import { debitsCappedAccountAt, payeeCappedElsewhere } from '../../src/shards/set/verdicts-elsewhere-check.js';
 import {
   decodeResults,
   encodeAccountOperations,
@@ -218,13 +218,15 @@ export class ClusterHarness {
     }
     const marked = withIdsTakenElsewhere(body, taken, layout);
     // What other shards answer for the events (verdicts-elsewhere-check.ts), asked of the caller's body as the router does.
-    const ask = (events: Uint8Array, indexes: readonly number[]): Map<number, EventVerdict> => {
-      const checks = verdictChecksByShard(events, indexes, homes, this.shardCount);
+    const ask = (events: Uint8Array, indexes: readonly number[], alsoHome?: ReadonlySet<number>): Map<number, EventVerdict> => {
+      const checks = verdictChecksByShard(events, indexes, homes, this.shardCount, alsoHome);
       return combinedVerdicts(checks, checks.map((check) => this.shards[check.shard]!.ledger.eventVerdicts(check.events)));
     };
     if (layout === transferIdEvents) {
       const payeeAsked = (view: DataView, at: number): boolean => payeeCappedElsewhere(this.directory, this.shardCount, view, at);
-      return withRouterVerdicts(marked, ask(body, askedEventsOf(body, payeeAsked)));
+      const asked = askedEventsOf(body, payeeAsked);
+      const makers = roomMakersOf(body, asked, (view, at) => debitsCappedAccountAt(this.directory, view, at));
+      return withRouterVerdicts(marked, ask(body, questionEvents(asked, makers), new Set(makers)));
     }
     const unfreezes = unfreezeQuestionsOf(body);
     return unfreezes === null ? marked : withOperationVerdicts(marked, ask(unfreezes.events, unfreezes.indexes));

@@ -176,14 +176,29 @@ export function eventVerdicts(state: LedgerState, body: Uint8Array): Uint8Array 
   const reply = new Uint8Array(count * eventVerdictBytes);
   const out = new DataView(reply.buffer);
   const creditsAhead = new Map<number, bigint>();
+  const debitsAhead = new Map<number, bigint>();
   for (let i = 0; i < count; i++) {
     const at = i * eventBytes;
-    // The event's own shard answers itself.
-    if (state.accounts.slotAt(view, at + T.debitAccountId) >= 0) continue;
+    // The event's own shard answers itself; sent here, it debits a capped account here and makes room (roomMakersOf).
+    const debit = state.accounts.slotAt(view, at + T.debitAccountId);
+    if (debit >= 0) {
+      noteRoomMade(state, view, at, debit, debitsAhead);
+      continue;
+    }
     out.setUint16(i * eventVerdictBytes, referenceVerdict(state, view, at), true);
-    writePayeeAnswer(state, view, at, creditsAhead, out, i * eventVerdictBytes);
+    writePayeeAnswer(state, view, at, creditsAhead, debitsAhead, out, i * eventVerdictBytes);
   }
   return reply;
+}
+
+/** An earlier event of the request debiting capped account `debit` here: its posted debit, taken as passing, is room. */
+function noteRoomMade(state: LedgerState, view: DataView, at: number, debit: number, debitsAhead: Map<number, bigint>): void {
+  if ((state.accounts.flagsOf(debit) & AccountFlags.credits_must_not_exceed_debits) === 0) return;
+  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  // What raises debitsPosted at once with an amount the event names (a whole post or freeze pay counts none: never more room than one shard sees).
+  if (kind !== 0 && kind !== TransferFlags.reversal && kind !== TransferFlags.post_pending && kind !== TransferFlags.unfreeze_and_pay) return;
+  const amount = view.getBigUint64(at + T.amount, true);
+  if (amount > 0n) debitsAhead.set(debit, (debitsAhead.get(debit) ?? 0n) + amount);
 }
 
 function referenceVerdict(state: LedgerState, view: DataView, at: number): number {
@@ -216,14 +231,14 @@ function referenceVerdict(state: LedgerState, view: DataView, at: number): numbe
  * payer's shard knows) the room + 1 at `outAt + 4` instead (0 stays "not given"), and a later credit of the request
  * to it is judged as if the freeze took the whole room: refused rather than ever returned.
  */
-function writePayeeAnswer(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>, out: DataView, outAt: number): void {
+function writePayeeAnswer(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>, debitsAhead: ReadonlyMap<number, bigint>, out: DataView, outAt: number): void {
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
   if (!raisesPayeeCredits(kind)) return;
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
   if (payee < 0 || (state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0) return;
   const accounts = state.accounts;
   const ahead = creditsAhead.get(payee) ?? 0n;
-  const room = accounts.balance('debitsPosted', payee) - state.creditsAccepted(payee) - accounts.balance('creditsPending', payee) - ahead;
+  const room = accounts.balance('debitsPosted', payee) + (debitsAhead.get(payee) ?? 0n) - state.creditsAccepted(payee) - accounts.balance('creditsPending', payee) - ahead;
   const amount = view.getBigUint64(at + T.amount, true);
   if (paysWholeFreeze(kind, amount === 0n)) {
     const given = room > 0n ? room : 0n;

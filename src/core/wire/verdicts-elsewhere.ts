@@ -62,12 +62,34 @@ export function askedEventsOf(body: Uint8Array, payeeAsked: (view: DataView, at:
   return indexes;
 }
 
-/** Per shard, the events at `indexes` of `body` whose home (`homes`: each event's shard) is another shard. */
-export function verdictChecksByShard(body: Uint8Array, indexes: readonly number[], homes: Uint8Array, shardCount: number): VerdictCheck[] {
+/**
+ * The events of `body` before its last asked one (`asked`, ascending) that debit an account with
+ * credits_must_not_exceed_debits (`debitCapped`): they make room for a later credit to it. Sent to their own shard
+ * (the payee's) with the question, which counts them, each taken as passing — exact inside a linked chain (all or
+ * nothing); elsewhere a request runs such a credit in a later stage (request-stages.ts), so none is in its question.
+ */
+export function roomMakersOf(body: Uint8Array, asked: readonly number[], debitCapped: (view: DataView, at: number) => boolean): number[] {
+  if (asked.length === 0) return [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const makers: number[] = [];
+  for (let i = 0; i < asked[asked.length - 1]!; i++) if (debitCapped(view, i * eventBytes)) makers.push(i);
+  return makers;
+}
+
+/** `asked` and `makers` (each ascending) as one ascending list without repeats: the events a question carries. */
+export function questionEvents(asked: readonly number[], makers: readonly number[]): number[] {
+  return makers.length === 0 ? [...asked] : [...new Set([...asked, ...makers])].sort((a, b) => a - b);
+}
+
+/**
+ * Per shard, the events at `indexes` of `body` whose home (`homes`: each event's shard) is another shard, and those of
+ * `alsoHome` (room makers) on their home shard too.
+ */
+export function verdictChecksByShard(body: Uint8Array, indexes: readonly number[], homes: Uint8Array, shardCount: number, alsoHome?: ReadonlySet<number>): VerdictCheck[] {
   const checks: VerdictCheck[] = [];
   if (indexes.length === 0 || shardCount === 1) return checks;
   for (let shard = 0; shard < shardCount; shard++) {
-    const asked = indexes.filter((i) => homes[i] !== shard);
+    const asked = indexes.filter((i) => homes[i] !== shard || alsoHome?.has(i) === true);
     if (asked.length === 0) continue;
     const events = new Uint8Array(asked.length * eventBytes);
     asked.forEach((i, k) => events.set(body.subarray(i * eventBytes, (i + 1) * eventBytes), k * eventBytes));

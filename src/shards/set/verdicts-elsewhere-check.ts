@@ -14,7 +14,7 @@ import { batchEventsMax, eventBytes } from '../../core/limits.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { AccountFlags } from '../../core/types.js';
 import { homeShardsOf, operationIdEvents } from '../../core/wire/ids-elsewhere.js';
-import { askedEventsOf, combinedVerdicts, unfreezeQuestionsOf, verdictChecksByShard, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
+import { askedEventsOf, combinedVerdicts, questionEvents, roomMakersOf, unfreezeQuestionsOf, verdictChecksByShard, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 import { JoinedAsks, askAgainOnRestart } from './joined-asks.js';
@@ -29,6 +29,8 @@ export class VerdictsElsewhereCheck {
   readonly #asks: JoinedAsks[];
   /** Whether the transfer at `at` pays a capped payee on another shard than its payer's. */
   readonly #payeeAsked: (view: DataView, at: number) => boolean;
+  /** Whether the transfer at `at` debits a capped account (a room maker for a later credit to it). */
+  readonly #debitCapped: (view: DataView, at: number) => boolean;
 
   /** Without a directory no payee is asked (it is checked on arrival, as before). */
   constructor(hosts: readonly Pick<ShardHost, 'run'>[], directory: AccountDirectory | null) {
@@ -36,14 +38,16 @@ export class VerdictsElsewhereCheck {
     this.#directory = directory;
     this.#asks = hosts.map((host) => new JoinedAsks((events) => askAgainOnRestart(() => host.run(ShardControl.eventVerdicts, events.slice(), true)), eventBytes, batchEventsMax));
     this.#payeeAsked = (view, at) => payeeCappedElsewhere(this.#directory, this.#shardCount, view, at);
+    this.#debitCapped = (view, at) => debitsCappedAccountAt(this.#directory, view, at);
   }
 
   /** Per event of `body` another shard answers for, its answers (empty: none, or one shard). */
   async verdicts(body: Uint8Array): Promise<ReadonlyMap<number, EventVerdict>> {
     if (this.#shardCount === 1) return none;
-    const indexes = askedEventsOf(body, this.#payeeAsked);
-    if (indexes.length === 0) return none;
-    return this.#ask(body, indexes, homeShardsOf(body, this.#shardCount));
+    const asked = askedEventsOf(body, this.#payeeAsked);
+    if (asked.length === 0) return none;
+    const makers = roomMakersOf(body, asked, this.#debitCapped);
+    return this.#ask(body, questionEvents(asked, makers), homeShardsOf(body, this.#shardCount), new Set(makers));
   }
 
   /** The same for an account_operations body: per unfreeze whose freeze another shard holds, accounts_mismatch. */
@@ -54,11 +58,18 @@ export class VerdictsElsewhereCheck {
     return this.#ask(questions.events, questions.indexes, homeShardsOf(body, this.#shardCount, operationIdEvents));
   }
 
-  async #ask(events: Uint8Array, indexes: readonly number[], homes: Uint8Array): Promise<ReadonlyMap<number, EventVerdict>> {
-    const checks = verdictChecksByShard(events, indexes, homes, this.#shardCount);
+  async #ask(events: Uint8Array, indexes: readonly number[], homes: Uint8Array, alsoHome?: ReadonlySet<number>): Promise<ReadonlyMap<number, EventVerdict>> {
+    const checks = verdictChecksByShard(events, indexes, homes, this.#shardCount, alsoHome);
     const replies = await Promise.all(checks.map((check) => this.#asks[check.shard]!.ask(check.events)));
     return combinedVerdicts(checks, replies);
   }
+}
+
+/** Whether the transfer at `at` of `view` debits an account with credits_must_not_exceed_debits. */
+export function debitsCappedAccountAt(directory: AccountDirectory | null, view: DataView, at: number): boolean {
+  if (directory === null || !directory.holdsAnyWith(AccountFlags.credits_must_not_exceed_debits)) return false;
+  const flags = directory.flagsAt(view, at + TransferLayout.debitAccountId);
+  return flags >= 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0;
 }
 
 /** Whether the transfer at `at` of `view` credits an account with credits_must_not_exceed_debits on another shard than its payer's. */
