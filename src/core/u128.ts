@@ -30,6 +30,15 @@ export function isZero128(view: DataView, offset: number): boolean {
   );
 }
 
+/**
+ * 52 bits of the u128 at `offset` as a number (no string, no BigInt: one per event on request paths). Equal ids give
+ * equal keys; two ids may share one (newId()'s low bits are random), so a key decides only where a shared key costs
+ * a needless wait or stage, never a wrong answer.
+ */
+export function idKey52At(view: DataView, offset: number): number {
+  return view.getUint32(offset, true) + (view.getUint32(offset + 4, true) & 0xf_ffff) * 2 ** 32;
+}
+
 /** An 8-character string that identifies the u128 at offset: equal ids give equal keys. */
 export function idKeyAt(view: DataView, offset: number): string {
   return String.fromCharCode(

@@ -56,15 +56,34 @@ export function movesMoney(kind: number): boolean {
  * flags_invalid.
  */
 export function takeRouterVerdicts(state: LedgerState, view: DataView, at: number, index: number, count: number): void {
-  const flags = view.getUint16(at + T.flags, true);
-  const marks = flags & (transferReferenceElsewhere | transferPayeeRefusesElsewhere | transferPayeeRoomElsewhere);
-  if (marks === 0 || (flags & transferCallerMarkInvalid) !== 0) return;
+  const marks = transferVerdictMarks(view, at);
+  if (marks === 0) return;
   const reference = (marks & transferReferenceElsewhere) !== 0 ? view.getUint16(at + T.amountEffective, true) : 0;
   const payee = (marks & transferPayeeRefusesElsewhere) !== 0 ? view.getUint16(at + T.amountEffective + 2, true) : 0;
   (state.verdictsElsewhere ??= new Uint32Array(count))[index] = reference | (payee << 16);
   if ((marks & transferPayeeRoomElsewhere) !== 0) (state.payeeRoomsElsewhere ??= new Map()).set(index, view.getBigUint64(at + T.amountEffective, true));
-  view.setUint16(at + T.flags, flags & ~marks, true);
+  clearTransferMarks(view, at, marks);
+}
+
+/** The router's verdict marks on the transfer at `at` (0: none, or a caller's copy, made flags_invalid elsewhere). */
+function transferVerdictMarks(view: DataView, at: number): number {
+  const flags = view.getUint16(at + T.flags, true);
+  const marks = flags & (transferReferenceElsewhere | transferPayeeRefusesElsewhere | transferPayeeRoomElsewhere);
+  return (flags & transferCallerMarkInvalid) !== 0 ? 0 : marks;
+}
+
+/** The caller's transfer again: `marks` off its flags, its amountEffective word (zero on input) zero. */
+function clearTransferMarks(view: DataView, at: number, marks: number): void {
+  view.setUint16(at + T.flags, view.getUint16(at + T.flags, true) & ~marks, true);
   view.setBigUint64(at + T.amountEffective, 0n, true);
+}
+
+/** Whether the account operation at `at` carries the router's reference mark (not a caller's copy). */
+const hasOperationVerdictMark = (view: DataView, at: number): boolean =>
+  (view.getUint16(at + O.flags, true) & (accountOperationReferenceElsewhere | transferCallerMarkInvalid)) === accountOperationReferenceElsewhere;
+
+function clearOperationMark(view: DataView, at: number): void {
+  view.setUint16(at + O.flags, view.getUint16(at + O.flags, true) & ~accountOperationReferenceElsewhere, true);
 }
 
 /**
@@ -74,17 +93,10 @@ export function takeRouterVerdicts(state: LedgerState, view: DataView, at: numbe
  */
 export function clearRouterVerdicts(operation: number, view: DataView, at: number): void {
   if (operation === JournalEntryKind.create_transfers) {
-    const flags = view.getUint16(at + T.flags, true);
-    const marks = flags & (transferReferenceElsewhere | transferPayeeRefusesElsewhere | transferPayeeRoomElsewhere);
-    if (marks === 0 || (flags & transferCallerMarkInvalid) !== 0) return;
-    view.setUint16(at + T.flags, flags & ~marks, true);
-    view.setBigUint64(at + T.amountEffective, 0n, true);
-    return;
-  }
-  if (operation === JournalEntryKind.account_operations) {
-    const flags = view.getUint16(at + O.flags, true);
-    if ((flags & (accountOperationReferenceElsewhere | transferCallerMarkInvalid)) !== accountOperationReferenceElsewhere) return;
-    view.setUint16(at + O.flags, flags & ~accountOperationReferenceElsewhere, true);
+    const marks = transferVerdictMarks(view, at);
+    if (marks !== 0) clearTransferMarks(view, at, marks);
+  } else if (operation === JournalEntryKind.account_operations && hasOperationVerdictMark(view, at)) {
+    clearOperationMark(view, at);
   }
 }
 
@@ -93,10 +105,9 @@ export function clearRouterVerdicts(operation: number, view: DataView, at: numbe
  * there (a freeze is its account's, and this names another account).
  */
 export function takeOperationRouterVerdicts(state: LedgerState, view: DataView, at: number, index: number, count: number): void {
-  const flags = view.getUint16(at + O.flags, true);
-  if ((flags & (accountOperationReferenceElsewhere | transferCallerMarkInvalid)) !== accountOperationReferenceElsewhere) return;
+  if (!hasOperationVerdictMark(view, at)) return;
   (state.verdictsElsewhere ??= new Uint32Array(count))[index] = ResultCode.accounts_mismatch;
-  view.setUint16(at + O.flags, flags & ~accountOperationReferenceElsewhere, true);
+  clearOperationMark(view, at);
 }
 
 /**

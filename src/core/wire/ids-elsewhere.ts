@@ -11,6 +11,7 @@
 import { AccountOperationLayout as O, TransferLayout as T, idBytes } from '../layout.js';
 import { eventBytes } from '../limits.js';
 import { shardOfIdAt } from '../routing.js';
+import { idKey52At } from '../u128.js';
 import { transferCallerMarkInvalid as callerMarkInvalid, transferIdTakenElsewhere, transferRouterMarks } from '../types.js';
 
 /** Where an event's id lives and how it is marked: transfers live on their debit account's shard, operations on their account's. */
@@ -79,10 +80,7 @@ export function idChecksByShard(body: Uint8Array, homes: Uint8Array, shardCount:
 export function idKeysOf(body: Uint8Array): Float64Array {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const keys = new Float64Array(body.byteLength / eventBytes);
-  for (let i = 0; i < keys.length; i++) {
-    const at = i * eventBytes + idAt;
-    keys[i] = view.getUint32(at, true) + (view.getUint32(at + 4, true) & 0xf_ffff) * 2 ** 32;
-  }
+  for (let i = 0; i < keys.length; i++) keys[i] = idKey52At(view, i * eventBytes + idAt);
   return keys;
 }
 

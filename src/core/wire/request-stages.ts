@@ -21,6 +21,7 @@
 import { eventBytes } from '../limits.js';
 import { TransferLayout } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
+import { idKey52At as keyAt } from '../u128.js';
 import { AccountFlags, TransferFlags, namesReference, transferKindFlags } from '../types.js';
 
 /** What the staging reads of the accounts a request names (the account directory). */
@@ -171,14 +172,4 @@ function anyLinked(view: DataView): boolean {
 function anyReference(view: DataView): boolean {
   for (let at = 0; at + eventBytes <= view.byteLength; at += eventBytes) if (namesReference(view.getUint16(at + TransferLayout.flags, true) & transferKindFlags)) return true;
   return false;
-}
-
-/**
- * 52 bits of the u128 at `at`, all four words mixed in, as a number (no string per event). Two ids sharing a key
- * only cost a stage cut that was not needed, never a missing one.
- */
-function keyAt(view: DataView, at: number): number {
-  const low = (view.getUint32(at, true) ^ view.getUint32(at + 8, true)) >>> 0;
-  const high = (view.getUint32(at + 4, true) ^ view.getUint32(at + 12, true)) & 0xf_ffff;
-  return low + high * 2 ** 32;
 }

@@ -12,7 +12,7 @@ import { TransferLayout } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { AccountFlags, raisesPayeeCredits, transferKindFlags } from '../../core/types.js';
-import { accountKeyAt } from './payer-credits.js';
+import { idKey52At } from '../../core/u128.js';
 
 /**
  * Whether the transfer at `at` of `view` raises the credits of an account with credits_must_not_exceed_debits (the
@@ -20,6 +20,8 @@ import { accountKeyAt } from './payer-credits.js';
  */
 export function creditsCappedPayeeAt(directory: AccountDirectory, view: DataView, at: number): boolean {
   if (!raisesPayeeCredits(view.getUint16(at + TransferLayout.flags, true) & transferKindFlags)) return false;
+  // One byte of the payee's bucket first: a chain walk only where a capped account may be.
+  if (!directory.mayHoldWith(view, at + TransferLayout.creditAccountId, AccountFlags.credits_must_not_exceed_debits)) return false;
   const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
   return flags >= 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0;
 }
@@ -55,7 +57,7 @@ export class CappedPayeeFences {
     for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
       if (!creditsCappedPayeeAt(directory, view, at)) continue;
       found ??= { keys: [], shards: [] };
-      const key = accountKeyAt(view, at + TransferLayout.creditAccountId);
+      const key = idKey52At(view, at + TransferLayout.creditAccountId);
       if (!found.keys.includes(key)) found.keys.push(key);
       const shard = shardOfIdAt(view, at + TransferLayout.creditAccountId, this.#shardCount);
       if (!found.shards.includes(shard)) found.shards.push(shard);

@@ -13,6 +13,7 @@ import { eventBytes } from '../../core/limits.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { InstructionKind, InstructionLayout } from '../../core/transit/transit.js';
 import { AccountFlags } from '../../core/types.js';
+import { idKey52At as accountKeyAt } from '../../core/u128.js';
 
 /** Notes between two sweeps of entries whose credits all landed. */
 const notesPerPrune = 1 << 16;
@@ -93,9 +94,4 @@ export class PayerCreditsInFlight {
     this.#notesSincePrune = 0;
     for (const [key, newest] of this.#newest) if (this.#landed(newest)) this.#newest.delete(key);
   }
-}
-
-/** 52 bits of the account id at `at` as a number: equal ids, equal keys. */
-export function accountKeyAt(view: DataView, at: number): number {
-  return view.getUint32(at, true) + (view.getUint32(at + 4, true) & 0xf_ffff) * 2 ** 32;
 }

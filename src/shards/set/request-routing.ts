@@ -541,12 +541,8 @@ function shardsOfEvents(body: Uint8Array, shardCount: number, accountAt: number,
 
 /** The shards (ascending) of the accounts a create_transfers body debits or credits. */
 function shardsTouched(body: Uint8Array, shardCount: number): number[] {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const shards = new Set<number>();
-  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    shards.add(shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount));
-    shards.add(shardOfIdAt(view, at + TransferLayout.creditAccountId, shardCount));
-  }
+  const every = (): boolean => true;
+  const shards = new Set([...shardsOfEvents(body, shardCount, TransferLayout.debitAccountId, every), ...shardsOfEvents(body, shardCount, TransferLayout.creditAccountId, every)]);
   return [...shards].sort((a, b) => a - b);
 }
 

@@ -67,7 +67,7 @@ export class VerdictsElsewhereCheck {
 
 /** Whether the transfer at `at` of `view` debits an account with credits_must_not_exceed_debits. */
 export function debitsCappedAccountAt(directory: AccountDirectory | null, view: DataView, at: number): boolean {
-  if (directory === null || !directory.holdsAnyWith(AccountFlags.credits_must_not_exceed_debits)) return false;
+  if (directory === null || !directory.mayHoldWith(view, at + TransferLayout.debitAccountId, AccountFlags.credits_must_not_exceed_debits)) return false;
   const flags = directory.flagsAt(view, at + TransferLayout.debitAccountId);
   return flags >= 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0;
 }
