@@ -362,8 +362,9 @@ interface TransitPair {
   ledger: number;
   from: number;
   to: number;
-  out?: SystemAccountClosing;
-  in?: SystemAccountClosing;
+  /** The pair's transit-out and transit-in accounts: one per generation (system-accounts.ts), oldest first. */
+  out: SystemAccountClosing[];
+  in: SystemAccountClosing[];
   inFlight: bigint;
 }
 
@@ -374,14 +375,12 @@ interface TransitPair {
  */
 function checkTransit(closes: readonly ShardDayClose[], inFlight: readonly InFlightAmount[]): CheckResult<TransitRow> {
   const pairs = new Map<string, TransitPair>();
-  const pairAt = (ledger: number, from: number, to: number): TransitPair => mapAt(pairs, `${ledger}:${from}:${to}`, () => ({ ledger, from, to, inFlight: 0n }));
+  const pairAt = (ledger: number, from: number, to: number): TransitPair => mapAt(pairs, `${ledger}:${from}:${to}`, () => ({ ledger, from, to, out: [], in: [], inFlight: 0n }));
   for (const close of closes) {
     for (const account of close.systemAccounts) {
       if (account.kind === SystemAccountKind.suspense) continue;
       const pair = pairAt(account.ledger, account.from, account.to);
-      const half = account.kind === SystemAccountKind.transitOut ? 'out' : 'in';
-      assert(pair[half] === undefined, `one transit-${half} account per ledger ${account.ledger} ${account.from}→${account.to}`);
-      pair[half] = account;
+      pair[account.kind === SystemAccountKind.transitOut ? 'out' : 'in'].push(account);
     }
   }
   for (const f of inFlight) pairAt(f.ledger, f.from, f.to).inFlight = f.amount;
@@ -392,10 +391,13 @@ function checkTransit(closes: readonly ShardDayClose[], inFlight: readonly InFli
 }
 
 function transitRow(pair: TransitPair, result: CheckResult<TransitRow>): void {
-  const out = pair.out;
-  const inHalf = pair.in;
-  const outNet = out === undefined ? 0n : amountOf(out.creditsPosted, 'transit-out credits') - amountOf(out.debitsPosted, 'transit-out debits');
-  const inNet = inHalf === undefined ? 0n : amountOf(inHalf.debitsPosted, 'transit-in debits') - amountOf(inHalf.creditsPosted, 'transit-in credits');
+  // Named by their first generation; every generation's net counts.
+  const out = pair.out[0];
+  const inHalf = pair.in[0];
+  let outNet = 0n;
+  for (const half of pair.out) outNet += amountOf(half.creditsPosted, 'transit-out credits') - amountOf(half.debitsPosted, 'transit-out debits');
+  let inNet = 0n;
+  for (const half of pair.in) inNet += amountOf(half.debitsPosted, 'transit-in debits') - amountOf(half.creditsPosted, 'transit-in credits');
   const passed = outNet - inNet === pair.inFlight;
   result.rows.push({
     ledger: pair.ledger,

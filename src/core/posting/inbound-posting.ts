@@ -6,11 +6,11 @@
 
 import { assert } from '../assert.js';
 import { withDetail } from './account-operations.js';
-import { StatusBits } from '../accounts/account-table.js';
+import { StatusBits, accountStaticBytes } from '../accounts/account-table.js';
 import { TransferLayout as T } from '../layout.js';
 import type { CreditHold, LedgerState } from './ledger-state.js';
 import { ResultCode } from '../result-codes.js';
-import { SystemAccountKind, isSuspenseIdAt, systemAccountSlot, writeSystemAccountId } from '../accounts/system-accounts.js';
+import { SystemAccountKind, isSuspenseIdAt, systemAccountWithRoom } from '../accounts/system-accounts.js';
 import { InstructionKind } from '../transit/transit.js';
 import { recordHistory, type BalancesOut } from './transfer-posting.js';
 import { AccountFlags, TransferFlags, transferKindFlags } from '../types.js';
@@ -46,11 +46,11 @@ export function applyInstruction(state: LedgerState, view: DataView, at: number,
 function applyCredit(state: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
   const ledger = view.getUint32(at + T.ledger, true);
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
-  const transit = systemAccountSlot(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true));
   // A post closes the hold shown here (if it was: not a hold refused on arrival, nor one opened before holds were
   // shown), whether or not its credit can land: on the payer's shard the hold is closed either way.
   if ((view.getUint16(at + T.flags, true) & transferKindFlags) === TransferFlags.post_pending) takeOffShownHold(state, idKeyAt(view, at + T.pendingId));
-  const refused = creditRefusal(state, payee, ledger, amount) ?? (state.fits('debitsPosted', transit, amount) ? undefined : ResultCode.balance_overflow);
+  const transit = systemAccountWithRoom(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true), 'debits', amount);
+  const refused = creditRefusal(state, payee, ledger, amount) ?? (transit >= 0 ? undefined : ResultCode.balance_overflow);
   if (refused !== undefined) {
     stageReturn(state, view, at, from, refused, amount);
     return refused;
@@ -68,17 +68,17 @@ function applyCredit(state: LedgerState, view: DataView, at: number, from: numbe
 function applyReturn(state: LedgerState, view: DataView, at: number, instruction: Instruction, amount: bigint, location: number, out: BalancesOut): number {
   const ledger = view.getUint32(at + T.ledger, true);
   const timestamp = view.getBigUint64(at + T.timestamp, true);
-  const transit = systemAccountSlot(state, SystemAccountKind.transitOut, ledger, instruction.fromShard, timestamp);
-  assert(state.fits('debitsPosted', transit, amount), 'a return never exceeds what left through transit');
+  const transit = systemAccountWithRoom(state, SystemAccountKind.transitOut, ledger, instruction.fromShard, timestamp, 'debits', amount);
+  assert(transit >= 0, 'a return finds a transit-out generation with room (fewer returns than sends)');
   let payer = state.accounts.slotAt(view, at + T.creditAccountId);
   let destination: number = ReturnDestination.payer;
   // On replay the journal copy already names the suspense account it was diverted to: decide the same way again.
   const diverted = isSuspenseIdAt(view, at + T.creditAccountId);
   if (diverted || creditRefusal(state, payer, ledger, amount) !== undefined) {
-    payer = systemAccountSlot(state, SystemAccountKind.suspense, ledger, state.shardIndex, timestamp);
-    assert(state.fits('creditsPosted', payer, amount), 'suspense account overflow');
-    // The journal copy names where the money went, so history, vouchers and replays agree.
-    writeSystemAccountId(view, at + T.creditAccountId, SystemAccountKind.suspense, ledger, state.shardIndex, 0, state.shardCount);
+    payer = systemAccountWithRoom(state, SystemAccountKind.suspense, ledger, state.shardIndex, timestamp, 'credits', amount);
+    assert(payer >= 0, 'a return finds a suspense generation with room');
+    // The journal copy names where the money went (its generation), so history, vouchers and replays agree.
+    new Uint8Array(view.buffer, view.byteOffset + at + T.creditAccountId, 16).set(state.accounts.statics.subarray(payer * accountStaticBytes, payer * accountStaticBytes + 16));
     destination = ReturnDestination.suspense;
   }
   assert(payer !== transit, 'a return moves from the transit account to another account');
@@ -101,8 +101,8 @@ function applyReturn(state: LedgerState, view: DataView, at: number, instruction
 function applyHold(state: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
   const ledger = view.getUint32(at + T.ledger, true);
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
-  const transit = systemAccountSlot(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true));
-  const refused = holdRefusal(state, payee, ledger, amount) ?? (state.fits('debitsPending', transit, amount) ? undefined : ResultCode.balance_overflow);
+  const transit = systemAccountWithRoom(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true), 'debits', amount);
+  const refused = holdRefusal(state, payee, ledger, amount) ?? (transit >= 0 ? undefined : ResultCode.balance_overflow);
   if (refused !== undefined) return refused;
   assert(payee !== transit, 'a hold is shown on another account than the transit account');
   const key = idKeyAt(view, at + T.id);

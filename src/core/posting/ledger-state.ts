@@ -114,6 +114,8 @@ export class LedgerState {
   readonly inboundApplied = new Float64Array(shardCountMax);
   /** Slots of the transit and suspense accounts opened so far, by kind, ledger and peer. */
   readonly systemSlots = new Map<number, number>();
+  /** Every system account's generations, oldest first (system-accounts.ts): built on the first need, then kept. */
+  systemGenerations: Map<number, number[]> | null = null;
   readonly #totals = new RunningTotals();
   readonly expiry = new ExpiryHeap();
   /** Hot-inbound accounts' credits waiting to be applied, by slot (core/hot/hot-inbound.ts). */

@@ -11,7 +11,7 @@ import { AccountFlags, TransferFlags, transferIdTakenElsewhere, transferKindFlag
 import { equalIdsAt, idKeyAt, writeIdKeyAt } from '../u128.js';
 import { isZeroU64At } from '../u64-words.js';
 import { shardOfIdAt } from '../routing.js';
-import { SystemAccountKind, isSystemIdAt, isTransitIdAt, systemAccountSlot } from '../accounts/system-accounts.js';
+import { SystemAccountKind, isSystemIdAt, isTransitIdAt, systemAccountSlot, systemAccountWithRoom, systemKey, systemKeyOfIdAt } from '../accounts/system-accounts.js';
 import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
@@ -75,14 +75,15 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   if (debitLedger !== ledger || (credit >= 0 ? state.accounts.ledgerOf(credit) : ledgerOfEntry(payee)) !== ledger) return ResultCode.ledger_mismatch;
   // Of a payee, only what refuses a credit (the directory also holds debit blocks: slice-owner.ts).
   const payeeStatus = credit < 0 ? statusOfEntry(payee) & (StatusBits.closed | StatusBits.creditBlocked) : 0;
+  const kind = flags & transferKindFlags;
   if (credit < 0) {
     // The payer's money goes in transit; the payee's shard applies the credit when it arrives.
-    credit = systemAccountSlot(state, SystemAccountKind.transitOut, ledger, creditShard, view.getBigUint64(at + T.timestamp, true));
+    credit = transitOutFor(state, view, at, kind, ledger, creditShard);
+    if (credit < 0) return ResultCode.balance_overflow; // every generation of the pair's transit taken (system-accounts.ts)
     assert(state.accounts.ledgerOf(credit) === ledger, 'money goes in transit in its own ledger');
   }
   // Validated (accounts_must_be_different; a caller never names a transit account).
   assert(debit !== credit, 'a posting has two different accounts');
-  const kind = flags & transferKindFlags;
   const ownerStatus = isSliceIdAt(view, at + T.debitAccountId) ? sliceOwnerStatus(state, debit, view, at, location) : 0;
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below (which
   // also decides a remote payee's and a slice owner's status: the number path reads only the slots').
@@ -97,6 +98,24 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   recordHistory(state, debit, credit, location, out);
   if (creditShard !== state.shardIndex) emitInstruction(state, creditShard, instructionFor(kind), view, at);
   return ResultCode.ok;
+}
+
+/**
+ * The transit-out account a transfer to a payee on shard `peer` credits: for a post or void, the generation its hold
+ * took (pendingRefusal compares it); otherwise one with room for the amount (a whole freeze's is read later: room
+ * for the most a transfer moves), -1 when none can be had.
+ */
+function transitOutFor(state: LedgerState, view: DataView, at: number, kind: number, ledger: number, peer: number): number {
+  const timestamp = view.getBigUint64(at + T.timestamp, true);
+  if (kind === TransferFlags.post_pending || kind === TransferFlags.void_pending) {
+    const hold = state.pendings.get(idKeyAt(view, at + T.pendingId));
+    const statics = state.accounts.staticsView;
+    const holdAt = hold === undefined ? 0 : hold.creditSlot * accountStaticBytes;
+    const sameTransit = hold !== undefined && isSystemIdAt(statics, holdAt) && systemKeyOfIdAt(statics, holdAt, state.shardIndex) === systemKey(SystemAccountKind.transitOut, ledger, peer);
+    return sameTransit ? hold.creditSlot : systemAccountSlot(state, SystemAccountKind.transitOut, ledger, peer, timestamp);
+  }
+  const amount = view.getBigUint64(at + T.amount, true);
+  return systemAccountWithRoom(state, SystemAccountKind.transitOut, ledger, peer, timestamp, 'credits', amount === 0n ? amountMax : amount);
 }
 
 /** What the payee's shard is told of a cross-shard transfer of `kind`: money moved, a hold opened, or one voided. */

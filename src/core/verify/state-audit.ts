@@ -11,7 +11,7 @@ import { eventBytes } from '../limits.js';
 import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { shardOfIdAt } from '../routing.js';
-import { SystemAccountKind, isSystemIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
+import { SystemAccountKind, isSystemIdAt, systemKeyOfIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
 import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../transit/transit.js';
 import { TransferFlags, transferKindFlags } from '../types.js';
 import { readU128, viewOf } from '../u128.js';
@@ -103,7 +103,12 @@ export class PostedRecount {
   #debits = new BigUint64Array(recountSlotsInitial);
   #credits = new BigUint64Array(recountSlotsInitial);
   #nodes = new Uint32Array(recountSlotsInitial);
-  /** System account slots by (kind, ledger, peer): finding a system id's nonce costs hash rounds. */
+  /**
+   * System accounts are recounted per family (systemKey: kind, ledger, peer) over all its generations: a record
+   * does not say which generation took it (system-accounts.ts), and a family's turnover may pass 2^64.
+   */
+  readonly #families = new Map<number, FamilyCount>();
+  /** The generation-0 slot of a family, by systemKey (finding a system id's nonce costs hash rounds). */
   readonly #systemSlots = new Map<number, number>();
   readonly #scratch = new DataView(new ArrayBuffer(16));
   /** Successful records whose accounts this shard does not hold (each is a problem), by description. */
@@ -129,15 +134,31 @@ export class PostedRecount {
       }
       if (operation === JournalEntryKind.create_transfers) this.transfers++;
       else if (sides.movesPosted) this.inbound++;
-      if (sides.inHistory) {
-        this.#nodes[sides.debit]!++;
-        this.#nodes[sides.credit]!++;
-      }
-      if (!sides.movesPosted) continue;
-      const amount = view.getBigUint64(at + T.amountEffective, true);
-      this.#debits[sides.debit] = this.#debits[sides.debit]! + amount;
-      this.#credits[sides.credit] = this.#credits[sides.credit]! + amount;
+      const amount = sides.movesPosted ? view.getBigUint64(at + T.amountEffective, true) : 0n;
+      this.#count(state, sides.debit, 'debits', amount, sides.inHistory);
+      this.#count(state, sides.credit, 'credits', amount, sides.inHistory);
     }
+  }
+
+  /** One side of a successful record: `amount` posted (0n: none) to `slot`, and a history node when both histories hold it. */
+  #count(state: LedgerState, slot: number, side: 'debits' | 'credits', amount: bigint, inHistory: boolean): void {
+    const statics = state.accounts.staticsView;
+    if (isSystemIdAt(statics, slot * accountStaticBytes)) {
+      const family = this.#familyOf(systemKeyOfIdAt(statics, slot * accountStaticBytes, state.shardIndex));
+      family[side] += amount;
+      if (inHistory) family.nodes++;
+      return;
+    }
+    if (inHistory) this.#nodes[slot]!++;
+    if (amount === 0n) return;
+    if (side === 'debits') this.#debits[slot] = this.#debits[slot]! + amount;
+    else this.#credits[slot] = this.#credits[slot]! + amount;
+  }
+
+  #familyOf(key: number): FamilyCount {
+    let family = this.#families.get(key);
+    if (family === undefined) this.#families.set(key, (family = { debits: 0n, credits: 0n, nodes: 0 }));
+    return family;
   }
 
   /** Accounts whose posted balances differ from the recount (creditsPosted counts the hot-inbound buffer). */
@@ -145,19 +166,31 @@ export class PostedRecount {
     const problems: string[] = [...this.unplaced];
     let more = 0;
     const accounts = state.accounts;
+    const families = new Map<number, { debits: bigint; credits: bigint; slot: number }>();
     for (let slot = 0; slot < accounts.count; slot++) {
       const debits = accounts.balance('debitsPosted', slot);
       const credits = accounts.balance('creditsPosted', slot) + state.buffered(slot);
-      const recounted = { debits: slot < this.#debits.length ? this.#debits[slot]! : 0n, credits: slot < this.#credits.length ? this.#credits[slot]! : 0n };
-      if (debits === recounted.debits && credits === recounted.credits) continue;
-      if (problems.length >= accountProblemsPerCheckMax) {
-        more++;
+      if (isSystemIdAt(accounts.staticsView, slot * accountStaticBytes)) {
+        // Summed over the family's generations, compared below.
+        const key = systemKeyOfIdAt(accounts.staticsView, slot * accountStaticBytes, state.shardIndex);
+        const family = families.get(key) ?? { debits: 0n, credits: 0n, slot };
+        family.debits += debits;
+        family.credits += credits;
+        families.set(key, family);
         continue;
       }
-      const which = describeAccount(state, slot);
-      if (debits !== recounted.debits) problems.push(`shard ${state.shardIndex} ${which} ledger ${accounts.ledgerOf(slot)}: debitsPosted is ${debits} but its transfer records sum to ${recounted.debits}`);
-      if (credits !== recounted.credits) problems.push(`shard ${state.shardIndex} ${which} ledger ${accounts.ledgerOf(slot)}: creditsPosted (with its hot-inbound buffer) is ${credits} but its transfer records sum to ${recounted.credits}`);
+      const recounted = { debits: slot < this.#debits.length ? this.#debits[slot]! : 0n, credits: slot < this.#credits.length ? this.#credits[slot]! : 0n };
+      if (debits === recounted.debits && credits === recounted.credits) continue;
+      if (problems.length >= accountProblemsPerCheckMax) more++;
+      else problems.push(...postedProblems(state, slot, describeAccount(state, slot), { debits, credits }, recounted));
     }
+    for (const [key, family] of families) {
+      const recounted = this.#families.get(key) ?? { debits: 0n, credits: 0n };
+      if (family.debits === recounted.debits && family.credits === recounted.credits) continue;
+      if (problems.length >= accountProblemsPerCheckMax) more++;
+      else problems.push(...postedProblems(state, family.slot, `${describeAccount(state, family.slot)} (all its generations)`, family, recounted));
+    }
+    for (const key of this.#families.keys()) if (!families.has(key)) problems.push(`shard ${state.shardIndex}: transfer records post to system account family ${key}, which has no account`);
     if (more > 0) problems.push(`shard ${state.shardIndex}: ${more} more accounts whose posted balances differ from their transfer records`);
     return problems;
   }
@@ -170,24 +203,36 @@ export class PostedRecount {
     const count = state.accounts.count;
     const sampled = count > historyAuditAccountsMax;
     const stride = sampled ? Math.ceil(count / historyAuditAccountsMax) : 1;
-    const slots = new Set<number>(state.systemSlots.values());
-    for (let slot = 0; slot < count; slot += stride) slots.add(slot);
+    const statics = state.accounts.staticsView;
+    const slots = new Set<number>();
+    for (let slot = 0; slot < count; slot += stride) if (!isSystemIdAt(statics, slot * accountStaticBytes)) slots.add(slot);
     const problems: string[] = [];
     for (const slot of [...slots].sort((x, y) => x - y)) {
       const expected = slot < this.#nodes.length ? this.#nodes[slot]! : 0;
-      // Every stored run of the account and its buffer, oldest first: nothing of the history is held as a whole.
-      let listed = 0;
-      let ordered = true;
-      let previous = -1;
-      for (const location of state.accounts.history.allLocations(slot)) {
-        ordered &&= location > previous;
-        previous = location;
-        listed++;
-      }
+      const { listed, ordered } = listedHistory(state, slot);
       if (listed === expected && ordered) continue;
       if (problems.length >= accountProblemsPerCheckMax) break;
       const why = listed === expected ? 'out of posting order' : `${listed} entries, but ${expected} transfer records name it`;
       problems.push(`shard ${state.shardIndex} ${describeAccount(state, slot)}: its history index lists ${why}`);
+    }
+    // Every system account, per family: its generations' histories together list its records, each in order.
+    const families = new Map<number, { listed: number; ordered: boolean; slot: number }>();
+    for (let slot = 0; slot < count; slot++) {
+      if (!isSystemIdAt(statics, slot * accountStaticBytes)) continue;
+      const key = systemKeyOfIdAt(statics, slot * accountStaticBytes, state.shardIndex);
+      const family = families.get(key) ?? { listed: 0, ordered: true, slot };
+      const { listed, ordered } = listedHistory(state, slot);
+      family.listed += listed;
+      family.ordered &&= ordered;
+      families.set(key, family);
+      slots.add(slot);
+    }
+    for (const [key, family] of families) {
+      const expected = this.#families.get(key)?.nodes ?? 0;
+      if (family.listed === expected && family.ordered) continue;
+      if (problems.length >= accountProblemsPerCheckMax) break;
+      const why = family.listed === expected ? 'out of posting order' : `${family.listed} entries, but ${expected} transfer records name it`;
+      problems.push(`shard ${state.shardIndex} ${describeAccount(state, family.slot)} (all its generations): its history index lists ${why}`);
     }
     return { problems, accountsChecked: slots.size, sampled };
   }
@@ -241,4 +286,33 @@ export class PostedRecount {
     nodes.set(this.#nodes);
     this.#nodes = nodes;
   }
+}
+
+/** A family's recount: posted debits and credits over all its generations, and the records naming it. */
+interface FamilyCount {
+  debits: bigint;
+  credits: bigint;
+  nodes: number;
+}
+
+/** Every stored run of the account's history and its buffer, oldest first (nothing held as a whole): how many, in order. */
+function listedHistory(state: LedgerState, slot: number): { listed: number; ordered: boolean } {
+  let listed = 0;
+  let ordered = true;
+  let previous = -1;
+  for (const location of state.accounts.history.allLocations(slot)) {
+    ordered &&= location > previous;
+    previous = location;
+    listed++;
+  }
+  return { listed, ordered };
+}
+
+/** What differs between an account's (or family's) posted balances and their recount. */
+function postedProblems(state: LedgerState, slot: number, which: string, actual: { debits: bigint; credits: bigint }, recounted: { debits: bigint; credits: bigint }): string[] {
+  const problems: string[] = [];
+  const ledger = state.accounts.ledgerOf(slot);
+  if (actual.debits !== recounted.debits) problems.push(`shard ${state.shardIndex} ${which} ledger ${ledger}: debitsPosted is ${actual.debits} but its transfer records sum to ${recounted.debits}`);
+  if (actual.credits !== recounted.credits) problems.push(`shard ${state.shardIndex} ${which} ledger ${ledger}: creditsPosted (with its hot-inbound buffer) is ${actual.credits} but its transfer records sum to ${recounted.credits}`);
+  return problems;
 }

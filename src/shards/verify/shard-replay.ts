@@ -12,7 +12,7 @@ import { readJournalHeader } from '../../core/posting/journal-entry.js';
 import { TransferLayout } from '../../core/layout.js';
 import { JournalEntryKind } from '../../core/operations.js';
 import { PostedRecount, conservationProblems, ledgerSums, type LedgerSums } from '../../core/verify/state-audit.js';
-import { SystemAccountKind } from '../../core/accounts/system-accounts.js';
+import { SystemAccountKind, systemAccountSlots } from '../../core/accounts/system-accounts.js';
 import { InstructionLayout } from '../../core/transit/transit.js';
 import type { RetainedInstruction, ShardTransit, TransitHalf } from '../../core/verify/transit-audit.js';
 import { accountStaticBytes } from '../../core/accounts/account-table.js';
@@ -77,6 +77,7 @@ export function replayShard(ctx: ShardReplayContext): ShardReplay {
   ctx.days.endShard(shard, complete, seqFrom);
   ctx.chains.endShard(shard, complete ? ledger.chainGroupInDoubt : null);
   const state = ledger.state;
+  const systemSlots = systemAccountSlots(state.accounts);
   const result: ShardReplay = {
     shard,
     seqLast,
@@ -84,8 +85,8 @@ export function replayShard(ctx: ShardReplayContext): ShardReplay {
     replayed,
     entriesReplayed: replayed - seqFrom,
     complete,
-    accounts: state.accounts.count - state.systemSlots.size,
-    systemAccounts: state.systemSlots.size,
+    accounts: state.accounts.count - systemSlots.length,
+    systemAccounts: systemSlots.length,
     transfers: recount.transfers,
     creditsApplied: recount.inbound,
     businessDay: ledger.businessDay,
@@ -200,7 +201,7 @@ function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCoun
   const status = ledger.transitStatus();
   const state = ledger.state;
   const halves: TransitHalf[] = [];
-  for (const slot of state.systemSlots.values()) {
+  for (const slot of systemAccountSlots(state.accounts)) {
     const at = slot * accountStaticBytes;
     const kind = state.accounts.statics[at + 6]!;
     if (kind === SystemAccountKind.suspense) continue;
