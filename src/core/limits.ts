@@ -45,6 +45,15 @@ export const amountMax = (1n << 63n) - 1n;
 
 /** Largest value of any balance field (u64 on the wire and in the journal). */
 export const balanceMax = (1n << 64n) - 1n;
+/**
+ * The balance-overflow rule across shards (issue #14, item 5; account-directory.ts DirectoryMarks). A payee whose
+ * credit balance reached creditsHighFrom, or to which a credit of creditBigFrom or more is on its way, has its
+ * credits judged by its own shard before `ok`. Below both, no credit can overflow it: every credit still on its way
+ * is under 2^36, at most transitInstructionsAdmittedMax per sending shard (< 2^25 in all), so they add under 2^61 to
+ * a balance under 2^62 + 2^36 — far from 2^64.
+ */
+export const creditsHighFrom = 1n << 62n;
+export const creditBigFrom = 1n << 36n;
 
 /** Largest id (u128). Zero is never a valid id. */
 export const idMax = (1n << 128n) - 1n;

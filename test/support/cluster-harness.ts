@@ -12,7 +12,8 @@ import { Operation } from '../../src/core/operations.js';
 import { stageStartsOf } from '../../src/core/wire/request-stages.js';
 import { eventBytes } from '../../src/core/limits.js';
 import { askedEventsOf, combinedVerdicts, questionEvents, roomMakersOf, unfreezeQuestionsOf, verdictChecksByShard, withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../src/core/wire/verdicts-elsewhere.js';
-import { debitsCappedAccountAt, payeeCappedElsewhere } from '../../src/shards/set/verdicts-elsewhere-check.js';
+import { debitsCappedAccountAt, payeeJudgedElsewhere } from '../../src/shards/set/verdicts-elsewhere-check.js';
+import { JudgedPayeeFences } from '../../src/shards/set/judged-payee-fences.js';
 import {
   decodeResults,
   encodeAccountOperations,
@@ -43,9 +44,12 @@ export class ClusterHarness {
 
   /** The account directory the shards share (as the shard set runs them), or null: payees checked on arrival only. */
   readonly directory: AccountDirectory | null;
+  /** Marks payees of big credits for the overflow rule, as the router does. */
+  private readonly judgedPayees: JudgedPayeeFences | null;
 
   constructor(readonly shardCount: number, options: { verifyEachWrite?: boolean; idCache?: IdCacheCapacity; directory?: boolean } = {}) {
     this.directory = options.directory === true ? AccountDirectory.create(8, 4096) : null;
+    this.judgedPayees = this.directory === null ? null : new JudgedPayeeFences(this.directory, shardCount);
     const directory = this.directory ?? undefined;
     this.shards = Array.from(
       { length: shardCount },
@@ -174,6 +178,9 @@ export class ClusterHarness {
   private write(operation: number, callerBody: Uint8Array, accountIds: readonly bigint[], transferIds: readonly bigint[]): Outcome[] {
     // As RequestRouting does (request-stages.ts): a request whose later events need earlier ones runs in stages,
     // each after the credits of the ones before have landed (here: everything settled).
+    // The overflow marks the router sets before it judges anything (judged-payee-fences.ts); kept here, since every
+    // request runs settled (what the router's waits give).
+    if (operation === Operation.create_transfers) this.judgedPayees?.markBigCredits(callerBody);
     const stageStarts = operation === Operation.create_transfers && this.directory !== null ? stageStartsOf(callerBody, this.shardCount, this.directory) : [];
     if (stageStarts.length > 0) {
       const bounds = [0, ...stageStarts, callerBody.byteLength / eventBytes];
@@ -223,7 +230,7 @@ export class ClusterHarness {
       return combinedVerdicts(checks, checks.map((check) => this.shards[check.shard]!.ledger.eventVerdicts(check.events)));
     };
     if (layout === transferIdEvents) {
-      const payeeAsked = (view: DataView, at: number): boolean => payeeCappedElsewhere(this.directory, this.shardCount, view, at);
+      const payeeAsked = (view: DataView, at: number): boolean => payeeJudgedElsewhere(this.directory, this.shardCount, view, at);
       const asked = askedEventsOf(body, payeeAsked);
       const makers = roomMakersOf(body, asked, (view, at) => debitsCappedAccountAt(this.directory, view, at));
       return withRouterVerdicts(marked, ask(body, questionEvents(asked, makers), new Set(makers)));

@@ -13,6 +13,7 @@ import { encodeTransfers, type AccountInput, type AccountOperationInput, type Tr
 import { stageStartsOf, type AccountFlagsSource } from '../../src/core/wire/request-stages.js';
 import { readU128 } from '../../src/core/u128.js';
 import { shardOfId } from '../../src/core/routing.js';
+import { amountMax } from '../../src/core/limits.js';
 import { ClusterHarness } from './cluster-harness.js';
 import { LedgerHarness, type Outcome } from './ledger-harness.js';
 import { block, close, codeDefault, freeze, ledgerMain, ledgerOther, linked, unblock, unfreeze } from './ledger-fixtures.js';
@@ -275,7 +276,11 @@ function transferEvent(world: World, earlier: readonly TransferInput[]): Transfe
 }
 
 function amountFor(world: World): bigint {
-  return world.random() < 0.1 ? 5000n : 1n + BigInt(Math.floor(world.random() * 300));
+  const roll = world.random();
+  // Now and then a hostile amount: a payee's credits (or a payer's debits) pass 2^64 after a few (balance_overflow).
+  if (roll < 0.01) return amountMax - BigInt(Math.floor(world.random() * 3));
+  if (roll < 0.02) return (1n << 62n) + BigInt(Math.floor(world.random() * 1000));
+  return roll < 0.12 ? 5000n : 1n + BigInt(Math.floor(world.random() * 300));
 }
 
 /** A transfer sent before, again: as it was, with another amount, or with another debit account. */

@@ -12,11 +12,25 @@
 // A chained hash table: bucket heads (node number + 1, 0 = empty), one byte per bucket (the low AccountFlags of
 // its accounts OR-ed: a hot path asking "could this account be no-overdraft?" reads one byte, not a chain: a
 // chain walk is ~120 ns of cache misses), then nodes of 8 words — the id's four
-// words, ledger, status, next node + 1, AccountFlags (fixed at creation). A node is written whole before its bucket head points at it
-// (Atomics.store), and only its status word changes afterwards, so a reader never sees half an account.
+// words, ledger, status, next node + 1, AccountFlags (fixed at creation) with DirectoryMarks (set and cleared with
+// atomics, by the router and the account's shard). A node is written whole before its bucket head points at it
+// (Atomics.store), and only its status and mark bits change afterwards, so a reader never sees half an account.
 // Growing appends nodes (SharedArrayBuffer.grow); the heads never move.
 
 import { assert } from '../assert.js';
+
+/**
+ * Marks the ledger keeps beside an account's AccountFlags (bits callers cannot set: accountFlagsKnown is 0b1111), for
+ * the router's balance-overflow rule (issue #14, item 5): a payee so marked has its credits judged by its own shard
+ * before `ok`, one request at a time, as a capped payee's are (shards/set/capped-payee-fences.ts).
+ */
+export const DirectoryMarks = {
+  /** A credit balance (posted, pending, or posted with its hot-inbound buffer) reached 2^62: set by the account's shard, kept. */
+  creditsHigh: 1 << 6,
+  /** A credit of 2^36 or more (or of an amount only its payer's shard knows) is on its way: set and cleared by the router. */
+  creditsBig: 1 << 7,
+} as const;
+export const directoryMarksAll = DirectoryMarks.creditsHigh | DirectoryMarks.creditsBig;
 
 const nodeWords = 8;
 const headerWords = 4; // [0] nodes used, [1] bucket count, [2] every published account's flags OR-ed, 3 spare
@@ -106,10 +120,10 @@ export class AccountDirectory {
     return packEntry(words[node + Node.ledger]! >>> 0, Atomics.load(words, node + Node.status));
   }
 
-  /** The AccountFlags of the account whose 16-byte id is at `at`, or -1 when the directory does not hold it. */
+  /** The AccountFlags (with DirectoryMarks) of the account whose 16-byte id is at `at`, or -1 when the directory does not hold it. */
   flagsAt(view: DataView, at: number): number {
     const node = this.#find(view.getInt32(at, true), view.getInt32(at + 4, true), view.getInt32(at + 8, true), view.getInt32(at + 12, true));
-    return node < 0 ? -1 : this.#words[node + Node.flags]!;
+    return node < 0 ? -1 : Atomics.load(this.#words, node + Node.flags);
   }
 
   /** Adds the account (writer only); an account already there keeps its node (and flags) and takes `status`. */
@@ -123,6 +137,7 @@ export class AccountDirectory {
     if (found >= 0) {
       assert(words[found + Node.ledger]! >>> 0 === ledger, 'an account keeps its ledger');
       Atomics.store(words, found + Node.status, status);
+      if ((flags & directoryMarksAll) !== 0) this.#mark(found, hashWords(w0, w1, w2, w3) & this.#bucketMask, flags & directoryMarksAll);
       return;
     }
     const used = words[0]!;
@@ -153,6 +168,36 @@ export class AccountDirectory {
     assert(node >= 0, 'a status change names an account the directory holds');
     const status = Atomics.load(this.#words, node + Node.status);
     Atomics.store(this.#words, node + Node.status, (status | set) & ~clear);
+  }
+
+  /**
+   * Sets DirectoryMarks `marks` on the account whose id is at `at` (any thread: atomic); false when the directory
+   * does not hold it (an account the ledger opens itself is never published).
+   */
+  markAt(view: DataView, at: number, marks: number): boolean {
+    assert((marks & ~directoryMarksAll) === 0, 'only directory marks are set after creation');
+    const w0 = view.getInt32(at, true);
+    const w1 = view.getInt32(at + 4, true);
+    const w2 = view.getInt32(at + 8, true);
+    const w3 = view.getInt32(at + 12, true);
+    const node = this.#find(w0, w1, w2, w3);
+    if (node < 0) return false;
+    this.#mark(node, hashWords(w0, w1, w2, w3) & this.#bucketMask, marks);
+    return true;
+  }
+
+  /** Clears DirectoryMarks `marks` of the account at `at` (its bucket byte and the header keep them: they only say "maybe"). */
+  unmarkAt(view: DataView, at: number, marks: number): void {
+    assert((marks & ~directoryMarksAll) === 0, 'only directory marks are cleared');
+    const node = this.#find(view.getInt32(at, true), view.getInt32(at + 4, true), view.getInt32(at + 8, true), view.getInt32(at + 12, true));
+    if (node >= 0) Atomics.and(this.#words, node + Node.flags, ~marks);
+  }
+
+  #mark(node: number, bucket: number, marks: number): void {
+    // The bucket byte and the header first: a reader that finds the node marked also finds them.
+    Atomics.or(this.#words, 2, marks);
+    Atomics.or(this.#bucketFlags, bucket, marks & 0xff);
+    Atomics.or(this.#words, node + Node.flags, marks);
   }
 
   /** The node's first word, or -1. */

@@ -62,14 +62,14 @@ function forEachOk(body: Uint8Array, reply: Uint8Array, each: (view: DataView, a
 const entryBytes = 28;
 
 /** Every account a shard holds, for the directory at process start (publishEntries). */
-export function accountEntries(accounts: AccountTable): Uint8Array {
+export function accountEntries(accounts: AccountTable, marksOf: (slot: number) => number = () => 0): Uint8Array {
   const bytes = new Uint8Array(accounts.count * entryBytes);
   const view = new DataView(bytes.buffer);
   for (let slot = 0; slot < accounts.count; slot++) {
     bytes.set(accounts.statics.subarray(slot * accountStaticBytes, slot * accountStaticBytes + 16), slot * entryBytes);
     view.setUint32(slot * entryBytes + 16, accounts.ledgerOf(slot), true);
     view.setUint32(slot * entryBytes + 20, accounts.statusOf(slot), true);
-    view.setUint32(slot * entryBytes + 24, accounts.flagsOf(slot), true);
+    view.setUint32(slot * entryBytes + 24, accounts.flagsOf(slot) | marksOf(slot), true);
   }
   return bytes;
 }

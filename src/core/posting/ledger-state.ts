@@ -4,7 +4,7 @@
 // transfer outside a chain with every value below 2^53, through its number twin `postPlain`.
 
 import { assert } from '../assert.js';
-import { AccountTable, Balance, balanceWordIndex, type BalanceField } from '../accounts/account-table.js';
+import { AccountTable, Balance, accountStaticBytes, balanceWordIndex, type BalanceField } from '../accounts/account-table.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { CreditRates, HotBits, InboundBuffer } from '../hot/hot-inbound.js';
 import { IdMap } from '../accounts/id-map.js';
@@ -13,8 +13,8 @@ import { IdCache, IdTableKind, OwnedIds, noIdIndex, type IdCacheCapacity, type I
 import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordParts, RecordSlice, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
-import type { AccountDirectory } from '../accounts/account-directory.js';
-import { balanceMax, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
+import { DirectoryMarks, type AccountDirectory } from '../accounts/account-directory.js';
+import { balanceMax, creditsHighFrom, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
 import { TransferLayout } from '../layout.js';
 import { Outbox } from '../transit/transit.js';
 import { AccountFlags } from '../types.js';
@@ -254,7 +254,25 @@ export class LedgerState {
     // Checked after every raise, and only then: inside one posting a lowering comes first (a hold closes before
     // its amount is posted, a freeze shrinks before it pays), so every state a raise leaves is a final one.
     if (delta > 0n) assert(this.withinRules(slot), 'a balance raise keeps the account within its overdraft rule');
+    if (delta > 0n && next >= creditsHighFrom && (field === 'creditsPosted' || field === 'creditsPending')) this.#markCreditsHigh(slot);
     if (this.undo !== null) this.undo.push(() => this.move(field, slot, -delta));
+  }
+
+  /**
+   * Whether a credit balance of `slot` is at 2^62 or more (posted, pending, or posted with its hot-inbound buffer):
+   * its credits from other shards are then judged here before `ok` (DirectoryMarks.creditsHigh).
+   */
+  creditsHigh(slot: number): boolean {
+    return this.creditsAccepted(slot) >= creditsHighFrom || this.accounts.balance('creditsPending', slot) >= creditsHighFrom;
+  }
+
+  /**
+   * Marks the account in the directory every shard reads: from now on the router has its credits judged here
+   * (issue #14, item 5: a credit that would overflow it is refused before `ok`, not returned). Kept after a chain's
+   * undo: the mark only makes the router more careful.
+   */
+  #markCreditsHigh(slot: number): void {
+    this.directory?.markAt(this.accounts.staticsView, slot * accountStaticBytes, DirectoryMarks.creditsHigh);
   }
 
   /**
@@ -290,6 +308,7 @@ export class LedgerState {
     buffer.seqLast++;
     buffer.creditTimes.push(Number(view.getBigUint64(at + TransferLayout.timestamp, true)));
     totals.creditsPosted += amount;
+    if (this.accounts.balance('creditsPosted', slot) + buffer.amount >= creditsHighFrom) this.#markCreditsHigh(slot);
     // Posting checked creditsAccepted + amount against balanceMax (balanceRefusal, creditRefusal): the apply will fit.
     assert(this.accounts.balance('creditsPosted', slot) + buffer.amount <= balanceMax, 'a buffered credit still fits creditsPosted once applied');
     assert(buffer.waiting === buffer.creditTimes.length, 'a hot-inbound buffer keeps one time per credit waiting');

@@ -29,7 +29,7 @@ import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers, operationIdsTaken, transferIdsTaken } from './queries.js';
 import { eventVerdicts } from './verdicts-elsewhere.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
-import type { AccountDirectory } from '../accounts/account-directory.js';
+import { DirectoryMarks, type AccountDirectory } from '../accounts/account-directory.js';
 import { accountEntries } from '../accounts/directory-updates.js';
 
 export type { HistorySource, JournalSource } from './ledger-state.js';
@@ -240,9 +240,13 @@ export class Ledger {
     return delays;
   }
 
-  /** Every account of this shard (id, ledger, status: 24 B each), for the account directory at process start. */
+  /**
+   * Every account of this shard (id, ledger, status, flags with DirectoryMarks.creditsHigh where a credit balance is
+   * that high), for the account directory at process start.
+   */
   directoryEntries(): Uint8Array {
-    return accountEntries(this.#context.state.accounts);
+    const state = this.#context.state;
+    return accountEntries(state.accounts, (slot) => (state.creditsHigh(slot) ? DirectoryMarks.creditsHigh : 0));
   }
 
   /**

@@ -16,7 +16,7 @@ import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
 import { sameCallerFields } from './validate.js';
-import { closedHoldCode, mirrorsOriginal, movesMoney, originalNotReversible, referenceMissCode, remotePayeeRefuses, remotePayeeRoom } from './verdicts-elsewhere.js';
+import { closedHoldCode, mirrorsOriginal, movesMoney, originalNotReversible, referenceMissCode, remotePayeeCode, remotePayeeRoom } from './verdicts-elsewhere.js';
 import { remotePayee } from './remote-payee.js';
 import { sliceOwnerStatus } from './slice-owner.js';
 import { isSliceIdAt } from '../hot/hot-outbound.js';
@@ -88,7 +88,7 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   // Most transfers are plain and small: posted in number arithmetic, or else by the BigInt path below (which
   // also decides a remote payee's and a slice owner's status: the number path reads only the slots').
   // A payee on another shard that refuses for its balance rule is refused in one shard's order (balanceRefusal).
-  const plain = kind === 0 && payeeStatus === 0 && ownerStatus === 0 && !(creditShard !== state.shardIndex && remotePayeeRefuses(state, location));
+  const plain = kind === 0 && payeeStatus === 0 && ownerStatus === 0 && !(creditShard !== state.shardIndex && remotePayeeCode(state, location) !== 0);
   let result = plain ? postPlainTransfer(state, view, at, debit, credit, ledger) : notPlain;
   if (result === notPlain) result = postAnyKind(state, view, at, kind, debit, credit, ledger, payeeStatus, ownerStatus, location);
   if (result !== ResultCode.ok) return result;
@@ -251,10 +251,15 @@ function balanceRefusal(state: LedgerState, posting: Posting): number | undefine
   // A payee on another shard (the credit slot is then this shard's transit account, which no caller names and which
   // has no rule): its shard's answer (verdicts-elsewhere.ts); for a whole freeze paid to it, the room it reported (the
   // amount was resolved from the freeze above, in freezeRefusal).
-  if (raisesCredits && isTransitIdAt(accounts.staticsView, posting.credit * accountStaticBytes)) {
-    if (remotePayeeRefuses(state, posting.location)) return ResultCode.credits_exceed_debits;
-    const room = remotePayeeRoom(state, posting.location);
-    if (room !== undefined && posting.amount > room) return ResultCode.credits_exceed_debits;
+  const remote = isTransitIdAt(accounts.staticsView, posting.credit * accountStaticBytes);
+  const remoteCode = remote ? remotePayeeCode(state, posting.location) : 0;
+  // The room its shard reported for an amount only this shard knows (whole freeze, whole hold): refused with the
+  // capped rule's code where the payee is capped (a capped payee never overflows), else at the overflow check below.
+  const room = remote ? remotePayeeRoom(state, posting.location) : undefined;
+  const beyondRoom = room !== undefined && posting.amount > room;
+  if (raisesCredits && remote) {
+    if (remoteCode === ResultCode.credits_exceed_debits) return ResultCode.credits_exceed_debits;
+    if (beyondRoom && remotePayeeCapped(state, posting)) return ResultCode.credits_exceed_debits;
   }
   if (raisesCredits && (accounts.flagsOf(posting.credit) & AccountFlags.credits_must_not_exceed_debits) !== 0) {
     const committed = state.creditsAccepted(posting.credit) + accounts.balance('creditsPending', posting.credit) + posting.amount;
@@ -265,10 +270,18 @@ function balanceRefusal(state: LedgerState, posting: Posting): number | undefine
   const debitField = holds ? 'debitsPending' : 'debitsPosted';
   const creditField = holds ? 'creditsPending' : 'creditsPosted';
   if (!state.fits(debitField, posting.debit, posting.amount) || !state.fits(creditField, posting.credit, posting.amount)) return ResultCode.balance_overflow;
+  // A payee on another shard whose credits run high: its shard's overflow check (verdicts-elsewhere.ts).
+  if (remoteCode === ResultCode.balance_overflow || beyondRoom) return ResultCode.balance_overflow;
   // Only a hot-inbound account has credits waiting in a buffer (LedgerState.verifyAllBalances asserts it).
   const buffers = (accounts.hotOf(posting.credit) & HotBits.inbound) !== 0;
   if (!holds && buffers && state.creditsAccepted(posting.credit) + posting.amount > balanceMax) return ResultCode.balance_overflow;
   return undefined;
+}
+
+/** Whether the payee on another shard the posting credits has credits_must_not_exceed_debits (the directory holds its flags). */
+function remotePayeeCapped(state: LedgerState, posting: Posting): boolean {
+  const flags = state.directory?.flagsAt(posting.view, posting.at + T.creditAccountId) ?? -1;
+  return flags >= 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0;
 }
 
 function apply(state: LedgerState, posting: Posting, timeoutSeconds: number, timestamp: bigint): void {

@@ -16,7 +16,7 @@
 // arrival stays as the safety net (counted in transit.returned).
 
 import { AccountOperationLayout as O, TransferLayout as T } from '../layout.js';
-import { eventBytes, locationEventsPerBatchMax } from '../limits.js';
+import { amountMax, balanceMax, eventBytes, locationEventsPerBatchMax } from '../limits.js';
 import { ResultCode } from '../result-codes.js';
 import { JournalEntryKind } from '../operations.js';
 import {
@@ -121,13 +121,17 @@ export function referenceMissCode(state: LedgerState, location: number, missCode
 }
 
 /**
- * Whether the payee on another shard of the event at `location` refuses its credit for its balance rule
- * (credits_exceed_debits): as its shard answered, or on replay or a vote's commit, as the event was decided. A payee
- * on this shard is never asked (its own check runs), and a remote one is never refused so here otherwise.
+ * The code the payee on another shard of the event at `location` refuses its credit with — credits_exceed_debits
+ * (its balance rule) or balance_overflow (a credit balance past 2^64 − 1) — as its shard answered, or on replay or a
+ * vote's commit as the event was decided; 0 when it takes it. A payee on this shard is never asked (its own checks
+ * run), and a remote one is never refused so here otherwise.
  */
-export function remotePayeeRefuses(state: LedgerState, location: number): boolean {
-  if (state.payeeVerdicts !== null) return storedResultCode(state.payeeVerdicts, location) === ResultCode.credits_exceed_debits;
-  return (state.verdictsElsewhere?.[location % locationEventsPerBatchMax] ?? 0) >>> 16 === ResultCode.credits_exceed_debits;
+export function remotePayeeCode(state: LedgerState, location: number): number {
+  if (state.payeeVerdicts !== null) {
+    const stored = storedResultCode(state.payeeVerdicts, location);
+    return stored === ResultCode.credits_exceed_debits || stored === ResultCode.balance_overflow ? stored : 0;
+  }
+  return (state.verdictsElsewhere?.[location % locationEventsPerBatchMax] ?? 0) >>> 16;
 }
 
 /**
@@ -236,17 +240,25 @@ function referenceVerdict(state: LedgerState, view: DataView, at: number): numbe
 }
 
 /**
- * The payee's balance rule, as balanceRefusal checks it on one shard, for an event whose capped payee is here
- * (`creditsAhead`: this request's earlier credits to each payee slot here, each taken as passing): the code
- * credits_exceed_debits at `outAt + 2` when its amount does not fit; for a whole freeze paid to it (its amount only the
- * payer's shard knows) the room + 1 at `outAt + 4` instead (0 stays "not given"), and a later credit of the request
- * to it is judged as if the freeze took the whole room: refused rather than ever returned.
+ * The payee's balance checks, as balanceRefusal makes them on one shard, for an event whose payee is here
+ * (`creditsAhead`: this request's earlier credits to each payee slot here, each taken as passing — inside one stage
+ * only a linked chain credits a judged payee twice, and a chain is all or nothing: request-stages.ts). Its balance
+ * rule when capped: the code credits_exceed_debits at `outAt + 2` when its amount does not fit; for a whole freeze
+ * paid to it (its amount only the payer's shard knows) the room + 1 at `outAt + 4` instead (0 stays "not given"), and
+ * a later credit of the request to it is judged as if the freeze took the whole room: refused rather than ever
+ * returned. Otherwise the overflow check (overflowAnswer).
  */
 function writePayeeAnswer(state: LedgerState, view: DataView, at: number, creditsAhead: Map<number, bigint>, debitsAhead: ReadonlyMap<number, bigint>, out: DataView, outAt: number): void {
   const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
-  if (!raisesPayeeCredits(kind)) return;
+  if (!raisesPayeeCredits(kind) && kind !== TransferFlags.post_pending) return;
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
-  if (payee < 0 || (state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0) return;
+  if (payee < 0) return;
+  // A capped payee's credits stay within its posted debits (≤ 2^64 − 1): it never overflows; a post moves what a
+  // hold already counted.
+  if ((state.accounts.flagsOf(payee) & AccountFlags.credits_must_not_exceed_debits) === 0 || kind === TransferFlags.post_pending) {
+    overflowAnswer(state, view, at, kind, payee, creditsAhead, out, outAt);
+    return;
+  }
   const accounts = state.accounts;
   const ahead = creditsAhead.get(payee) ?? 0n;
   const room = accounts.balance('debitsPosted', payee) + (debitsAhead.get(payee) ?? 0n) - state.creditsAccepted(payee) - accounts.balance('creditsPending', payee) - ahead;
@@ -259,5 +271,35 @@ function writePayeeAnswer(state: LedgerState, view: DataView, at: number, credit
     out.setUint16(outAt + 2, ResultCode.credits_exceed_debits, true);
   } else {
     creditsAhead.set(payee, ahead + amount);
+  }
+}
+
+/**
+ * The overflow check one shard makes of a payee's credit (balanceRefusal: creditsPosted with its hot-inbound buffer, or
+ * creditsPending for a hold, plus the amount, within 2^64 − 1), for a payee here the router has judged here because
+ * its credits run high (account-directory.ts DirectoryMarks): balance_overflow at `outAt + 2`, or for an amount only
+ * the payer's shard knows (a whole freeze, a whole hold posted) the room + 1 at `outAt + 4`, judged there. Answers
+ * nothing where no amount could overflow (every question about a reference also passes here).
+ */
+function overflowAnswer(state: LedgerState, view: DataView, at: number, kind: number, payee: number, creditsAhead: Map<number, bigint>, out: DataView, outAt: number): void {
+  const holds = kind === TransferFlags.pending;
+  // Apart from the capped rule's sums (keyed by slot): a negative key per field.
+  const key = -2 * payee - (holds ? 2 : 1);
+  const ahead = creditsAhead.get(key) ?? 0n;
+  const held = holds ? state.accounts.balance('creditsPending', payee) : state.creditsAccepted(payee);
+  const amount = view.getBigUint64(at + T.amount, true);
+  const whole = amount === 0n && (kind === TransferFlags.post_pending || paysWholeFreeze(kind, true));
+  if (held + ahead + (whole ? amountMax : amount) <= balanceMax) {
+    creditsAhead.set(key, ahead + (whole ? amountMax : amount));
+    return;
+  }
+  const room = balanceMax - held - ahead;
+  if (whole) {
+    out.setBigUint64(outAt + 4, (room > 0n ? room : 0n) + 1n, true);
+    creditsAhead.set(key, balanceMax - held); // a later credit is judged as if this one took the whole room
+  } else if (amount > room) {
+    out.setUint16(outAt + 2, ResultCode.balance_overflow, true);
+  } else {
+    creditsAhead.set(key, ahead + amount);
   }
 }

@@ -10,8 +10,10 @@
 // - it pays from an account that cannot overdraw and that an earlier event credited from another shard;
 // - it names (post, void, reversal) the id of an earlier event whose debit account lives on another shard than its
 //   own (a reversal of a cross-shard transfer; a hold named with the wrong accounts);
-// - it credits, from another shard, an account with credits_must_not_exceed_debits that an earlier event debited
-//   or credited (its room is judged before the request runs, from the balances before it);
+// - it credits an account whose credits its own shard judges (credits_must_not_exceed_debits, or marked for the
+//   balance-overflow rule: account-directory.ts DirectoryMarks) that an earlier event debited or credited, when
+//   either credit comes from another shard (its room is judged before the request runs, from the balances before
+//   it; a credit from its own shard is posted there before one from elsewhere lands);
 // - it is a linked chain whose debit accounts span shards (the coordinator runs those after the request's other
 //   events: staged, it runs in its place), and so is the event after one.
 // A dependency inside one linked chain cannot be cut (a chain is all or nothing); those stay as they are.
@@ -23,6 +25,10 @@ import { TransferLayout } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
 import { idKey52At as keyAt } from '../u128.js';
 import { AccountFlags, TransferFlags, namesReference, transferKindFlags } from '../types.js';
+import { directoryMarksAll } from '../accounts/account-directory.js';
+
+/** Flags of a payee whose credits its own shard judges before `ok` (a capped account, or one marked for overflow). */
+export const judgedPayeeFlags = AccountFlags.credits_must_not_exceed_debits | directoryMarksAll;
 
 /** What the staging reads of the accounts a request names (the account directory). */
 export interface AccountFlagsSource {
@@ -70,15 +76,16 @@ class StageTracker {
   readonly #view: DataView;
   readonly #shardCount: number;
   readonly #accounts: AccountFlagsSource;
-  /** Whether any account cannot overdraw / is capped: else the rule needs no bookkeeping. */
+  /** Whether any account cannot overdraw / has its credits judged by its shard: else the rule needs no bookkeeping. */
   readonly #noOverdraft: boolean;
-  readonly #capped: boolean;
+  readonly #judged: boolean;
   /** Whether the request names any reference: else ids need no bookkeeping. */
   readonly #references: boolean;
   /** Accounts credited from another shard in this stage. */
   readonly #creditedAcross = new Set<number>();
-  /** Accounts debited or credited in this stage (kept only while capped accounts exist). */
+  /** Accounts debited or credited in this stage, and those credited from another shard (kept only while judged payees exist). */
   readonly #touched = new Set<number>();
+  readonly #touchedAcross = new Set<number>();
   /** Ids of this stage's events → their debit account's shard. */
   readonly #idShards = new Map<number, number>();
 
@@ -87,18 +94,19 @@ class StageTracker {
     this.#shardCount = shardCount;
     this.#accounts = accounts;
     this.#noOverdraft = accounts.holdsAnyWith(AccountFlags.debits_must_not_exceed_credits);
-    this.#capped = accounts.holdsAnyWith(AccountFlags.credits_must_not_exceed_debits);
+    this.#judged = accounts.holdsAnyWith(judgedPayeeFlags);
     this.#references = anyReference(view);
   }
 
   /** Whether any rule applies to this request (else only chains across shards can cut it). */
   get tracksAny(): boolean {
-    return this.#noOverdraft || this.#capped || this.#references;
+    return this.#noOverdraft || this.#judged || this.#references;
   }
 
   clear(): void {
     this.#creditedAcross.clear();
     this.#touched.clear();
+    this.#touchedAcross.clear();
     this.#idShards.clear();
   }
 
@@ -120,9 +128,10 @@ class StageTracker {
         const flags = this.#accounts.flagsAt(view, creditAt);
         if (flags > 0 && (flags & AccountFlags.debits_must_not_exceed_credits) !== 0 && this.#across(debitAt, creditAt)) this.#creditedAcross.add(keyAt(view, creditAt));
       }
-      if (this.#capped) {
+      if (this.#judged) {
         this.#touched.add(keyAt(view, debitAt));
         this.#touched.add(keyAt(view, creditAt));
+        if (this.#across(debitAt, creditAt)) this.#touchedAcross.add(keyAt(view, creditAt));
       }
       if (this.#references) this.#idShards.set(keyAt(view, at + TransferLayout.id), shardOfIdAt(view, debitAt, this.#shardCount));
     }
@@ -144,7 +153,7 @@ class StageTracker {
     }
     if (this.#touched.size > 0 && this.#touched.has(keyAt(view, creditAt))) {
       const flags = this.#accounts.flagsAt(view, creditAt);
-      if (flags > 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0 && this.#across(debitAt, creditAt)) return true;
+      if (flags > 0 && (flags & judgedPayeeFlags) !== 0 && (this.#across(debitAt, creditAt) || this.#touchedAcross.has(keyAt(view, creditAt)))) return true;
     }
     return false;
   }

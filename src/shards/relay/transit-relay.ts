@@ -325,6 +325,17 @@ export class TransitRelay {
   }
 
   /**
+   * Reconciles until the relay holds every instruction the senders retain (at start: the observer sees the credits
+   * answered before a restart before any new request is routed), or `roundsMax` rounds passed.
+   */
+  async takeRetained(roundsMax = 64): Promise<void> {
+    for (let round = 0; round < roundsMax; round++) {
+      await this.reconcile();
+      if (!this.#reconcileWanted) return;
+    }
+  }
+
+  /**
    * Asks every shard what it issued to and applied from each peer, drops what receivers applied, and
    * fetches from senders what the relay lacks. Safe at any time; runs one at a time.
    */

@@ -6,7 +6,8 @@
 import { operationIdEvents, withCallerMarksInvalid } from '../../core/wire/ids-elsewhere.js';
 import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
 import { VerdictsElsewhereCheck } from './verdicts-elsewhere-check.js';
-import { CappedPayeeFences } from './capped-payee-fences.js';
+import { JudgedPayeeFences } from './judged-payee-fences.js';
+import { InstructionKind, InstructionLayout } from '../../core/transit/transit.js';
 import { withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
 import { stageStartsOf } from '../../core/wire/request-stages.js';
 import { assert } from '../../core/assert.js';
@@ -56,8 +57,8 @@ export class RequestRouting {
   readonly #idsElsewhere: IdsElsewhereCheck;
   /** The same for account operations. */
   readonly #operationIds: IdsElsewhereCheck;
-  /** Requests crediting one capped payee, one after another (capped-payee-fences.ts). */
-  readonly #cappedPayees: CappedPayeeFences;
+  /** Requests crediting one judged payee (capped, or marked for overflow), one after another (judged-payee-fences.ts). */
+  readonly #judgedPayees: JudgedPayeeFences;
   /** Asks the other shards what they answer for a request's events: references they hold, capped payees they hold. */
   readonly #verdictsElsewhere: VerdictsElsewhereCheck;
   /** Resolves once the last transfer request to arrive has started (or failed before it could). */
@@ -81,7 +82,7 @@ export class RequestRouting {
     this.#idsElsewhere = new IdsElsewhereCheck(hosts);
     this.#operationIds = new IdsElsewhereCheck(hosts, ShardControl.operationIdsTaken, operationIdEvents);
     this.#verdictsElsewhere = new VerdictsElsewhereCheck(hosts, directory);
-    this.#cappedPayees = new CappedPayeeFences(directory, hosts.length);
+    this.#judgedPayees = new JudgedPayeeFences(directory, hosts.length);
     this.#payerCredits = payerCredits;
     this.#directory = directory;
     this.#coalescers = coalesce ? hosts.map((_, shard) => new TransferCoalescer((body, fresh) => this.#runWrite(shard, WireOperation.create_transfers, body, fresh))) : null;
@@ -182,6 +183,20 @@ export class RequestRouting {
     }
   }
 
+  /** Payees marked creditsBig and not cleared yet. */
+  get judgedPayeesMarked(): number {
+    return this.#judgedPayees.markedBig;
+  }
+
+  /** Notes the instructions the relay takes (whole, 144 B each): a credit or hold of 2^36 or more marks its payee. */
+  noteInstructions(bytes: Uint8Array): void {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 0; at + InstructionLayout.bytes <= bytes.byteLength; at += InstructionLayout.bytes) {
+      const kind = view.getUint16(at + InstructionLayout.kind, true);
+      if (kind === InstructionKind.credit || kind === InstructionKind.hold) this.#judgedPayees.markBigInstructionPayee(view, at + InstructionLayout.record);
+    }
+  }
+
   /** A transfer request, once any quiet instant in the making has passed; counted from here until answered. */
   async #transfersAfterQuiet(callerBody: Uint8Array): Promise<Uint8Array> {
     while (this.#quiet !== null) await this.#quiet;
@@ -200,13 +215,20 @@ export class RequestRouting {
    */
   async #transfers(callerBody: Uint8Array): Promise<Uint8Array> {
     const body = withCallerMarksInvalid(callerBody);
-    // A capped payee's shard judges its credits in arrival order: after the earlier requests crediting it are
-    // answered and their credits landed (capped-payee-fences.ts). Usually none.
-    const capped = this.#cappedPayees.payeesOf(body);
-    const releaseCapped = capped === null ? null : await this.#cappedPayees.fence(capped);
+    // A judged payee's shard judges its credits in arrival order: after the earlier requests crediting it are
+    // answered and their credits landed (judged-payee-fences.ts). Usually none. Synchronous up to the fence taken:
+    // the requests that arrived before this one are the ones in #transferRequests now.
+    this.#judgedPayees.markBigCredits(body);
+    const judged = this.#judgedPayees.payeesOf(body);
+    const before = judged?.newlyMarked === true ? [...this.#transferRequests] : null;
+    const fenceTaken = judged === null ? null : this.#judgedPayees.fence(judged);
+    const releaseJudged = fenceTaken === null ? null : await fenceTaken;
     try {
+      // A payee newly marked for overflow may have credits of requests before this one, judged by no one, not yet
+      // answered: wait for them all (then for their credits to land, below).
+      if (before !== null) await Promise.allSettled(before);
       // Their shards judge them once the credits answered before (a restart's among them) have landed.
-      if (capped !== null) await this.#creditsLanded(capped.shards);
+      if (judged !== null) await this.#creditsLanded(judged.shards);
       const stageStarts = this.#directory === null ? [] : stageStartsOf(body, this.#hosts.length, this.#directory);
       if (stageStarts.length + 1 > requestStagesMax) {
         throw errors.bodyInvalid(
@@ -215,7 +237,7 @@ export class RequestRouting {
       }
       return stageStarts.length === 0 ? await this.#transfersInOrder(body) : await this.#transfersInStages(body, stageStarts);
     } finally {
-      if (releaseCapped !== null) void this.#creditsLanded(capped!.shards).finally(releaseCapped);
+      if (releaseJudged !== null) void this.#creditsLanded(judged!.shards).finally(releaseJudged);
     }
   }
 

@@ -79,8 +79,14 @@ export class ShardSet {
     this.#chainLog = chainLog;
     // Across shards, a no-overdraft payer's write waits for the credits answered to it (payer-credits.ts).
     const payerCredits = hosts.length > 1 ? new PayerCreditsInFlight(directory, hosts.length, (from, to) => transit.appliedThrough(from, to)) : null;
-    if (payerCredits !== null) transit.observeOutbound((bytes) => payerCredits.note(bytes));
     this.#routing = new RequestRouting(hosts, transit, chains, this.#shutdown, directory, coalesce, payerCredits);
+    if (payerCredits !== null) {
+      // Every instruction taken, before it is queued: the credits on their way that later requests must see.
+      transit.observeOutbound((bytes) => {
+        payerCredits.note(bytes);
+        this.#routing.noteInstructions(bytes);
+      });
+    }
     const execute = (operation: number, body: Uint8Array): Promise<Uint8Array> => this.#routing.execute(operation, body);
     this.hotOutbound = new HotOutboundKeeper(execute, (shard, body) => this.#routing.openSlices(shard, body), hosts.length, hotOutbound, (shard) =>
       transit.landedOn(shard, creditsLandingWaitMsMax),
@@ -191,6 +197,11 @@ export class ShardSet {
   }
 
   /** Cross-shard instructions in flight and how long credits take to land. */
+  /** Payees the router marked for a big credit on its way and has not cleared yet (judged-payee-fences.ts). */
+  get judgedPayeesMarked(): number {
+    return this.#routing.judgedPayeesMarked;
+  }
+
   transitStats(): TransitStats {
     return this.#status.transitStats();
   }
@@ -272,6 +283,8 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
   try {
     // Before the first request: every account a payer's shard may name as payee (issue #14).
     for (const host of hosts) publishEntries(directory, await host.runInternal(ShardControl.directoryEntries, new Uint8Array(0), false));
+    // And the credits answered before a restart and not yet applied: their payees' overflow marks (judged-payee-fences.ts).
+    await transit.takeRetained();
     const ids = await Promise.all(hosts.map((host) => host.run(ShardControl.hotOutboundIds, new Uint8Array(0), false)));
     await set.hotOutbound.register(ids.flatMap((bytes) => decodeIds(bytes)));
   } catch (error) {

@@ -1,9 +1,10 @@
 // The router's half of what other shards answer for a request's events (core/wire/verdicts-elsewhere.ts): before a
 // create_transfers request with a post, void, reversal or unfreeze_and_pay, or with a credit to a capped payee on
-// another shard (credits_must_not_exceed_debits, read from the account directory), runs, the other shards are asked
-// what one shard would answer for them there — the reference's check, the payee's balance rule — so that the
+// another shard whose credits its shard judges (credits_must_not_exceed_debits, or marked for the balance-overflow
+// rule: judged-payee-fences.ts; read from the account directory), runs, the other shards are asked what one shard
+// would answer for them there — the reference's check, the payee's balance rule and overflow check — so that the
 // event's own shard answers that (accounts_mismatch for a hold named with the wrong accounts, credits_exceed_debits
-// for a payee without room), not pending_not_found or an `ok` whose credit comes back. Asked beside the ids question
+// or balance_overflow for a payee without room), not pending_not_found or an `ok` whose credit comes back. Asked beside the ids question
 // (ids-elsewhere-check.ts), so it adds no round trip; requests needing neither ask nothing. Answered from the state
 // the shards have applied, like the ids question: exact for requests sent after the answers they depend on (a credit
 // to a capped payee waits first for the credits answered to its shard: RequestRouting.#shardsToAwait).
@@ -18,7 +19,8 @@ import { askedEventsOf, combinedVerdicts, questionEvents, roomMakersOf, unfreeze
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 import { JoinedAsks, askAgainOnRestart } from './joined-asks.js';
-import { creditsCappedPayeeAt } from './capped-payee-fences.js';
+import { judgedPayeeAt } from './judged-payee-fences.js';
+import { judgedPayeeFlags } from '../../core/wire/request-stages.js';
 
 const none: ReadonlyMap<number, EventVerdict> = new Map();
 
@@ -37,7 +39,7 @@ export class VerdictsElsewhereCheck {
     this.#shardCount = hosts.length;
     this.#directory = directory;
     this.#asks = hosts.map((host) => new JoinedAsks((events) => askAgainOnRestart(() => host.run(ShardControl.eventVerdicts, events.slice(), true)), eventBytes, batchEventsMax));
-    this.#payeeAsked = (view, at) => payeeCappedElsewhere(this.#directory, this.#shardCount, view, at);
+    this.#payeeAsked = (view, at) => payeeJudgedElsewhere(this.#directory, this.#shardCount, view, at);
     this.#debitCapped = (view, at) => debitsCappedAccountAt(this.#directory, view, at);
   }
 
@@ -72,9 +74,12 @@ export function debitsCappedAccountAt(directory: AccountDirectory | null, view: 
   return flags >= 0 && (flags & AccountFlags.credits_must_not_exceed_debits) !== 0;
 }
 
-/** Whether the transfer at `at` of `view` credits an account with credits_must_not_exceed_debits on another shard than its payer's. */
-export function payeeCappedElsewhere(directory: AccountDirectory | null, shardCount: number, view: DataView, at: number): boolean {
-  // One word read while no account has the rule (a directory probe per transfer otherwise).
-  if (directory === null || !directory.holdsAnyWith(AccountFlags.credits_must_not_exceed_debits) || !creditsCappedPayeeAt(directory, view, at)) return false;
+/**
+ * Whether the transfer at `at` of `view` credits, on another shard than its payer's, an account whose shard judges its
+ * credits (credits_must_not_exceed_debits, or marked for the balance-overflow rule: judged-payee-fences.ts).
+ */
+export function payeeJudgedElsewhere(directory: AccountDirectory | null, shardCount: number, view: DataView, at: number): boolean {
+  // One word read while no account is judged (a directory probe per transfer otherwise).
+  if (directory === null || !directory.holdsAnyWith(judgedPayeeFlags) || !judgedPayeeAt(directory, view, at)) return false;
   return shardOfIdAt(view, at + TransferLayout.creditAccountId, shardCount) !== shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount);
 }
