@@ -21,6 +21,21 @@ export const AccountFlags = {
 } as const;
 export const accountFlagsKnown = 0b1111;
 
+/**
+ * Marks the ledger keeps beside an account's AccountFlags (bits callers cannot set: accountFlagsKnown is 0b1111), for
+ * the router's balance-overflow rule (issue #14, item 5): a payee so marked has its credits judged by its own shard
+ * before `ok`, one request at a time, as a capped payee's are (shards/set/judged-payee-fences.ts).
+ */
+export const DirectoryMarks = {
+  /** A credit balance (posted, pending, or posted with its hot-inbound buffer) reached 2^62: set by the account's shard, kept. */
+  creditsHigh: 1 << 6,
+  /** A credit of 2^36 or more (or of an amount only its payer's shard knows) is on its way: set and cleared by the router. */
+  creditsBig: 1 << 7,
+} as const;
+export const directoryMarksAll = DirectoryMarks.creditsHigh | DirectoryMarks.creditsBig;
+/** Flags of a payee whose credits its own shard judges before `ok` (a capped account, or one marked for overflow). */
+export const judgedPayeeFlags = AccountFlags.credits_must_not_exceed_debits | directoryMarksAll;
+
 export const TransferFlags = {
   none: 0,
   linked: 1 << 0,

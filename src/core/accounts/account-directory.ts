@@ -18,19 +18,8 @@
 // Growing appends nodes (SharedArrayBuffer.grow); the heads never move.
 
 import { assert } from '../assert.js';
+import { directoryMarksAll } from '../types.js';
 
-/**
- * Marks the ledger keeps beside an account's AccountFlags (bits callers cannot set: accountFlagsKnown is 0b1111), for
- * the router's balance-overflow rule (issue #14, item 5): a payee so marked has its credits judged by its own shard
- * before `ok`, one request at a time, as a capped payee's are (shards/set/capped-payee-fences.ts).
- */
-export const DirectoryMarks = {
-  /** A credit balance (posted, pending, or posted with its hot-inbound buffer) reached 2^62: set by the account's shard, kept. */
-  creditsHigh: 1 << 6,
-  /** A credit of 2^36 or more (or of an amount only its payer's shard knows) is on its way: set and cleared by the router. */
-  creditsBig: 1 << 7,
-} as const;
-export const directoryMarksAll = DirectoryMarks.creditsHigh | DirectoryMarks.creditsBig;
 
 const nodeWords = 8;
 const headerWords = 4; // [0] nodes used, [1] bucket count, [2] every published account's flags OR-ed, 3 spare

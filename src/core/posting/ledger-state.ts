@@ -13,11 +13,11 @@ import { IdCache, IdTableKind, OwnedIds, noIdIndex, type IdCacheCapacity, type I
 import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordParts, RecordSlice, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
-import { DirectoryMarks, type AccountDirectory } from '../accounts/account-directory.js';
+import type { AccountDirectory } from '../accounts/account-directory.js';
 import { balanceMax, creditsHighFrom, locationEventsPerBatchMax, recentEntriesMax, shardCountMax } from '../limits.js';
 import { TransferLayout } from '../layout.js';
 import { Outbox } from '../transit/transit.js';
-import { AccountFlags } from '../types.js';
+import { AccountFlags, DirectoryMarks } from '../types.js';
 import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
 
 /**

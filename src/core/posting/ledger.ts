@@ -29,7 +29,8 @@ import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers, operationIdsTaken, transferIdsTaken } from './queries.js';
 import { eventVerdicts } from './verdicts-elsewhere.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
-import { DirectoryMarks, type AccountDirectory } from '../accounts/account-directory.js';
+import type { AccountDirectory } from '../accounts/account-directory.js';
+import { DirectoryMarks } from '../types.js';
 import { accountEntries } from '../accounts/directory-updates.js';
 
 export type { HistorySource, JournalSource } from './ledger-state.js';

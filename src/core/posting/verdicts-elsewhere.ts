@@ -3,8 +3,9 @@
 // - its reference (items 20 and 21): a post, void, reversal or unfreeze_and_pay named with the wrong accounts finds
 //   no hold, original or freeze on its own shard, where one shard finds it and answers accounts_mismatch (or that
 //   the hold is closed, the original not reversible); an account operation `unfreeze` likewise;
-// - its payee's balance rule (item 4): a payee on another shard with credits_must_not_exceed_debits, whose balances
-//   only its own shard holds; without asking, the credit was refused on arrival and came back `returned` after `ok`.
+// - its payee's balance rule (item 4) and overflow check (item 5): a payee on another shard with
+//   credits_must_not_exceed_debits, or whose credits run high (DirectoryMarks), whose balances only its own shard
+//   holds; without asking, the credit was refused on arrival and came back `returned` after `ok`.
 //   For a whole freeze paid to it (the amount only the payer's shard knows) the payee's shard reports its room and
 //   the payer's shard compares.
 // So before the request runs the router asks the other shards (eventVerdicts, below) and marks the events with
@@ -12,7 +13,7 @@
 // (takeRouterVerdicts) and answers each at its place in one shard's order of checks. On replay, and when a vote's
 // commit re-executes its events, the answers are the results the events were decided with.
 // A payee's verdict is asked once the earlier requests crediting it are answered and their credits have landed
-// (shards/set/capped-payee-fences.ts), so its shard judges them in arrival order, as one shard would; the check on
+// (shards/set/judged-payee-fences.ts), so its shard judges them in arrival order, as one shard would; the check on
 // arrival stays as the safety net (counted in transit.returned).
 
 import { AccountOperationLayout as O, TransferLayout as T } from '../layout.js';

@@ -24,11 +24,7 @@ import { eventBytes } from '../limits.js';
 import { TransferLayout } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
 import { idKey52At as keyAt } from '../u128.js';
-import { AccountFlags, TransferFlags, namesReference, transferKindFlags } from '../types.js';
-import { directoryMarksAll } from '../accounts/account-directory.js';
-
-/** Flags of a payee whose credits its own shard judges before `ok` (a capped account, or one marked for overflow). */
-export const judgedPayeeFlags = AccountFlags.credits_must_not_exceed_debits | directoryMarksAll;
+import { AccountFlags, TransferFlags, judgedPayeeFlags, namesReference, transferKindFlags } from '../types.js';
 
 /** What the staging reads of the accounts a request names (the account directory). */
 export interface AccountFlagsSource {

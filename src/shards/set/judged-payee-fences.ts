@@ -14,12 +14,11 @@
 // could credit the payee unjudged): from then on each credit to it is judged after all earlier ones landed.
 // Requests that credit nobody judged pay nothing for this.
 
-import { directoryMarksAll, DirectoryMarks, type AccountDirectory } from '../../core/accounts/account-directory.js';
-import { judgedPayeeFlags } from '../../core/wire/request-stages.js';
+import type { AccountDirectory } from '../../core/accounts/account-directory.js';
 import { TransferLayout } from '../../core/layout.js';
 import { creditBigFrom, eventBytes } from '../../core/limits.js';
 import { shardOfIdAt } from '../../core/routing.js';
-import { AccountFlags, TransferFlags, paysWholeFreeze, raisesPayeeCredits, transferKindFlags } from '../../core/types.js';
+import { AccountFlags, DirectoryMarks, TransferFlags, directoryMarksAll, judgedPayeeFlags, paysWholeFreeze, raisesPayeeCredits, transferKindFlags } from '../../core/types.js';
 import { idKey52At } from '../../core/u128.js';
 
 /** The high u32 word of creditBigFrom (2^36): an amount at or above it in one word read. */

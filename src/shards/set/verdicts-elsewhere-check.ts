@@ -13,14 +13,13 @@ import type { AccountDirectory } from '../../core/accounts/account-directory.js'
 import { TransferLayout } from '../../core/layout.js';
 import { batchEventsMax, eventBytes } from '../../core/limits.js';
 import { shardOfIdAt } from '../../core/routing.js';
-import { AccountFlags } from '../../core/types.js';
+import { AccountFlags, judgedPayeeFlags } from '../../core/types.js';
 import { homeShardsOf, operationIdEvents } from '../../core/wire/ids-elsewhere.js';
 import { askedEventsOf, combinedVerdicts, questionEvents, roomMakersOf, unfreezeQuestionsOf, verdictChecksByShard, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
 import type { ShardHost } from '../shard/shard-host.js';
 import { ShardControl } from '../shard/shard-messages.js';
 import { JoinedAsks, askAgainOnRestart } from './joined-asks.js';
 import { judgedPayeeAt } from './judged-payee-fences.js';
-import { judgedPayeeFlags } from '../../core/wire/request-stages.js';
 
 const none: ReadonlyMap<number, EventVerdict> = new Map();
 

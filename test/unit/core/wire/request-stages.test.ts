@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { shardOfId } from '../../../../src/core/routing.js';
-import { AccountFlags, TransferFlags } from '../../../../src/core/types.js';
+import { AccountFlags, DirectoryMarks, TransferFlags } from '../../../../src/core/types.js';
 import { encodeTransfers, type TransferInput } from '../../../../src/core/wire/records.js';
 import { stageStartsOf, type AccountFlagsSource } from '../../../../src/core/wire/request-stages.js';
 import { readU128 } from '../../../../src/core/u128.js';
@@ -62,10 +62,18 @@ describe('stageStartsOf', () => {
     expect(starts([hold, pay(b, c, TransferFlags.post_pending, hold.id), pay(a, c, TransferFlags.void_pending, hold.id)])).toEqual([1]);
   });
 
-  it('cuts before a credit from another shard to a capped account the stage touched', () => {
+  it('cuts before a credit to a judged account the stage touched, when either credit comes from another shard', () => {
     expect(starts([pay(e, b), pay(a, e)])).toEqual([1]);
     expect(starts([pay(a, e), pay(c, e)])).toEqual([1]);
-    expect(starts([pay(a, e), pay(b, e)])).toEqual([]); // from its own shard: judged in order there
+    // From its own shard after one from elsewhere: posted there before the earlier credit lands, it would take the
+    // room that credit was judged to have.
+    expect(starts([pay(a, e), pay(b, e)])).toEqual([1]);
+    // Both from its own shard: judged in order there.
+    expect(starts([pay(b, e), pay(b, e)])).toEqual([]);
+    // An account marked for the overflow rule is judged like a capped one.
+    const marked = directory(new Map([[e, DirectoryMarks.creditsHigh]]));
+    expect(starts([pay(a, e), pay(c, e)], marked)).toEqual([1]);
+    expect(starts([pay(a, e), pay(c, b)], marked)).toEqual([]);
   });
 
   it('never cuts inside a linked chain; cuts around a chain whose debits span shards', () => {
