@@ -163,6 +163,21 @@ export function systemAccountSlot(state: SystemAccountsState, kind: SystemAccoun
 export function systemAccountWithRoom(state: SystemAccountsState, kind: SystemAccountKindNumber, ledger: number, peer: number, timestamp: bigint, side: SystemSide, amount: bigint): number {
   const slot = systemAccountSlot(state, kind, ledger, peer, timestamp);
   if (hasRoom(state.accounts, slot, side, amount)) return slot;
+  return systemAccountWithRoomElsewhere(state, kind, ledger, peer, timestamp, side, amount, slot);
+}
+
+/**
+ * The system account (kind, ledger, peer) in use when it is open and both balances of `side` are below 2^53 (any
+ * amount then fits: no BigInt needed), else -1: the caller asks systemAccountWithRoom. The posting path's check.
+ */
+export function systemAccountRoomyNow(state: SystemAccountsState, kind: SystemAccountKindNumber, ledger: number, peer: number, side: SystemSide): number {
+  const slot = state.systemSlots.get(systemKey(kind, ledger, peer));
+  if (slot === undefined) return -1;
+  return roomyInNumbers(state.accounts, slot, side) ? slot : -1;
+}
+
+/** The rare part of systemAccountWithRoom: the one in use (`slot`) cannot take `amount`. */
+function systemAccountWithRoomElsewhere(state: SystemAccountsState, kind: SystemAccountKindNumber, ledger: number, peer: number, timestamp: bigint, side: SystemSide, amount: bigint, slot: number): number {
   // Rare (2^63 of turnover fills a generation): a walk over the pair's generations is fine here.
   const key = systemKey(kind, ledger, peer);
   const generations = generationsOf(state).get(key)!;
@@ -177,10 +192,7 @@ export function systemAccountWithRoom(state: SystemAccountsState, kind: SystemAc
 
 /** Whether `side` of `slot` (posted + pending) can take `amount` (≤ 2^63 − 1) more and stay within 2^64 − 1. */
 function hasRoom(accounts: AccountTable, slot: number, side: SystemSide, amount: bigint): boolean {
-  const posted = side === 'debits' ? Balance.debitsPosted : Balance.creditsPosted;
-  const pending = side === 'debits' ? Balance.debitsPending : Balance.creditsPending;
-  // Both below 2^53 (the common case: no BigInt; Infinity above): their sum and any amount stay below 2^64.
-  if (accounts.balanceNumber(posted, slot) + accounts.balanceNumber(pending, slot) < 2 ** 62) return true;
+  if (roomyInNumbers(accounts, slot, side)) return true;
   const sum = side === 'debits' ? accounts.balance('debitsPosted', slot) + accounts.balance('debitsPending', slot) : accounts.balance('creditsPosted', slot) + accounts.balance('creditsPending', slot);
   return sum + amount <= balanceMax;
 }
@@ -190,6 +202,13 @@ export function systemAccountSlots(accounts: AccountTable): number[] {
   const slots: number[] = [];
   for (let slot = 0; slot < accounts.count; slot++) if (isSystemIdAt(accounts.staticsView, slot * accountStaticBytes)) slots.push(slot);
   return slots;
+}
+
+/** Both balances of `side` below 2^53 (the common case; Infinity above): their sum and any amount (< 2^63) stay below 2^64. */
+function roomyInNumbers(accounts: AccountTable, slot: number, side: SystemSide): boolean {
+  const posted = side === 'debits' ? Balance.debitsPosted : Balance.creditsPosted;
+  const pending = side === 'debits' ? Balance.debitsPending : Balance.creditsPending;
+  return accounts.balanceNumber(posted, slot) + accounts.balanceNumber(pending, slot) < 2 ** 62;
 }
 
 /** Every system account's generations by systemKey, oldest first (slots are given in opening order). */

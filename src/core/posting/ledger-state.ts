@@ -19,6 +19,7 @@ import { TransferLayout } from '../layout.js';
 import { Outbox } from '../transit/transit.js';
 import { AccountFlags, DirectoryMarks } from '../types.js';
 import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
+import { exactNumberLimit } from '../u64-words.js';
 
 /**
  * The core's read interface to storage: journal entries and, when the ledger flushes its history (a shard
@@ -263,6 +264,9 @@ export class LedgerState {
    * its credits from other shards are then judged here before `ok` (DirectoryMarks.creditsHigh).
    */
   creditsHigh(slot: number): boolean {
+    // Every account is asked at start: numbers first (below 2^53 reads exact, no BigInt), a buffer only if it has one.
+    const accounts = this.accounts;
+    if (accounts.balanceNumber(Balance.creditsPosted, slot) < exactNumberLimit && accounts.balanceNumber(Balance.creditsPending, slot) < exactNumberLimit && !this.buffers.has(slot)) return false;
     return this.creditsAccepted(slot) >= creditsHighFrom || this.accounts.balance('creditsPending', slot) >= creditsHighFrom;
   }
 

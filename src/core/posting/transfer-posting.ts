@@ -11,7 +11,7 @@ import { AccountFlags, TransferFlags, transferIdTakenElsewhere, transferKindFlag
 import { equalIdsAt, idKeyAt, writeIdKeyAt } from '../u128.js';
 import { isZeroU64At } from '../u64-words.js';
 import { shardOfIdAt } from '../routing.js';
-import { SystemAccountKind, isSystemIdAt, isTransitIdAt, systemAccountSlot, systemAccountWithRoom, systemKey, systemKeyOfIdAt } from '../accounts/system-accounts.js';
+import { SystemAccountKind, isSystemIdAt, isTransitIdAt, systemAccountRoomyNow, systemAccountSlot, systemAccountWithRoom, systemKey, systemKeyOfIdAt } from '../accounts/system-accounts.js';
 import { InstructionKind } from '../transit/transit.js';
 import { HotBits } from '../hot/hot-inbound.js';
 import { notPlain, postPlainTransfer } from './plain-transfer.js';
@@ -106,8 +106,14 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
  * for the most a transfer moves), -1 when none can be had.
  */
 function transitOutFor(state: LedgerState, view: DataView, at: number, kind: number, ledger: number, peer: number): number {
+  const holdCloses = kind === TransferFlags.post_pending || kind === TransferFlags.void_pending;
+  // The common case without a BigInt: the pair's account in use, far from full.
+  if (!holdCloses) {
+    const roomy = systemAccountRoomyNow(state, SystemAccountKind.transitOut, ledger, peer, 'credits');
+    if (roomy >= 0) return roomy;
+  }
   const timestamp = view.getBigUint64(at + T.timestamp, true);
-  if (kind === TransferFlags.post_pending || kind === TransferFlags.void_pending) {
+  if (holdCloses) {
     const hold = state.pendings.get(idKeyAt(view, at + T.pendingId));
     const statics = state.accounts.staticsView;
     const holdAt = hold === undefined ? 0 : hold.creditSlot * accountStaticBytes;
