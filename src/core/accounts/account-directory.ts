@@ -175,11 +175,29 @@ export class AccountDirectory {
     return true;
   }
 
-  /** Clears DirectoryMarks `marks` of the account at `at` (its bucket byte and the header keep them: they only say "maybe"). */
+  /**
+   * Clears DirectoryMarks `marks` of the account at `at`, and of its bucket byte when no other account of the bucket
+   * has them (the header keeps them: it only says "maybe"). Only by the thread that sets `marks` (the router for
+   * creditsBig): another thread's marks are other bits, and and-ing keeps them.
+   */
   unmarkAt(view: DataView, at: number, marks: number): void {
     assert((marks & ~directoryMarksAll) === 0, 'only directory marks are cleared');
-    const node = this.#find(view.getInt32(at, true), view.getInt32(at + 4, true), view.getInt32(at + 8, true), view.getInt32(at + 12, true));
-    if (node >= 0) Atomics.and(this.#words, node + Node.flags, ~marks);
+    const w0 = view.getInt32(at, true);
+    const w1 = view.getInt32(at + 4, true);
+    const w2 = view.getInt32(at + 8, true);
+    const w3 = view.getInt32(at + 12, true);
+    const node = this.#find(w0, w1, w2, w3);
+    if (node < 0) return;
+    Atomics.and(this.#words, node + Node.flags, ~marks);
+    // Else a bucket once marked would send every payee of it to a chain walk for good.
+    const bucket = hashWords(w0, w1, w2, w3) & this.#bucketMask;
+    let still = 0;
+    for (let next = Atomics.load(this.#words, headerWords + bucket); next !== 0; ) {
+      const other = this.#nodesFrom + (next - 1) * nodeWords;
+      still |= Atomics.load(this.#words, other + Node.flags) & marks;
+      next = this.#words[other + Node.next]!;
+    }
+    if ((marks & ~still) !== 0) Atomics.and(this.#bucketFlags, bucket, ~(marks & ~still) & 0xff);
   }
 
   #mark(node: number, bucket: number, marks: number): void {

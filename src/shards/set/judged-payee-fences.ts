@@ -111,21 +111,23 @@ export class JudgedPayeeFences {
     const directory = this.#directory;
     if (directory === null || this.#shardCount === 1 || !directory.holdsAnyWith(judgedPayeeFlags)) return null;
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    let found: JudgedPayees | null = null;
+    // Sets: a request may credit thousands of judged payees (a list's includes would be quadratic).
+    let keys: Set<number> | null = null;
+    const shards = new Set<number>();
+    let newlyMarked = false;
     for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
       if (!judgedPayeeAt(directory, view, at)) continue;
-      found ??= { keys: [], shards: [], newlyMarked: false };
       const key = idKey52At(view, at + TransferLayout.creditAccountId);
-      if (!found.keys.includes(key)) found.keys.push(key);
-      const shard = shardOfIdAt(view, at + TransferLayout.creditAccountId, this.#shardCount);
-      if (!found.shards.includes(shard)) found.shards.push(shard);
+      // Two accounts sharing a key share a fence; each one's shard is waited for, each one's marks count.
+      (keys ??= new Set()).add(key);
+      shards.add(shardOfIdAt(view, at + TransferLayout.creditAccountId, this.#shardCount));
       const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
       if ((flags & directoryMarksAll) !== 0 && !this.#known.has(key)) {
         this.#known.add(key);
-        found.newlyMarked = true;
+        newlyMarked = true;
       }
     }
-    return found;
+    return keys === null ? null : { keys: [...keys], shards: [...shards].sort((a, b) => a - b), newlyMarked };
   }
 
   /**

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AccountDirectory } from '../../../../src/core/accounts/account-directory.js';
 import { StatusBits } from '../../../../src/core/accounts/account-table.js';
 import { writeU128 } from '../../../../src/core/u128.js';
+import { AccountFlags, DirectoryMarks } from '../../../../src/core/types.js';
 
 function idView(id: bigint): DataView {
   const view = new DataView(new ArrayBuffer(16));
@@ -21,6 +22,33 @@ describe('AccountDirectory', () => {
     for (let id = 1n; id <= 10_000n; id++) expect(directory.findAt(idView(id * 7919n), 0)).toEqual({ ledger: Number(id % 3n) + 1, status: 0 });
     expect(directory.findAt(idView(7918n), 0)).toBeUndefined();
     expect(directory.findAt(idView((1n << 127n) + 7919n), 0)).toBeUndefined();
+  });
+
+  it('sets and clears the overflow marks, keeping the caller flags, and clears a bucket byte its last marked account leaves', () => {
+    const directory = AccountDirectory.create(4, 100); // 16 buckets: accounts share them
+    const capped = AccountFlags.credits_must_not_exceed_debits;
+    for (let id = 1n; id <= 64n; id++) directory.publishAt(idView(id), 0, 1, 0, id === 5n ? capped : 0);
+    expect(directory.holdsAnyWith(DirectoryMarks.creditsBig)).toBe(false);
+    expect(directory.markAt(idView(5n), 0, DirectoryMarks.creditsBig)).toBe(true);
+    expect(directory.markAt(idView(1000n), 0, DirectoryMarks.creditsBig)).toBe(false); // not published
+    expect(directory.flagsAt(idView(5n), 0)).toBe(capped | DirectoryMarks.creditsBig);
+    expect(directory.holdsAnyWith(DirectoryMarks.creditsBig)).toBe(true);
+    // Another account of the same bucket, marked too, and one marked high.
+    const sameBucket = [...Array(64).keys()].map((i) => BigInt(i + 1)).filter((id) => id !== 5n && directory.mayHoldWith(idView(id), 0, DirectoryMarks.creditsBig));
+    expect(sameBucket.length).toBeGreaterThan(0);
+    const other = sameBucket[0]!;
+    directory.markAt(idView(other), 0, DirectoryMarks.creditsBig | DirectoryMarks.creditsHigh);
+    directory.unmarkAt(idView(5n), 0, DirectoryMarks.creditsBig);
+    expect(directory.flagsAt(idView(5n), 0)).toBe(capped);
+    expect(directory.mayHoldWith(idView(5n), 0, DirectoryMarks.creditsBig)).toBe(true); // the other still has it
+    directory.unmarkAt(idView(other), 0, DirectoryMarks.creditsBig);
+    expect(directory.flagsAt(idView(other), 0)).toBe(DirectoryMarks.creditsHigh);
+    expect(directory.mayHoldWith(idView(5n), 0, DirectoryMarks.creditsBig)).toBe(false);
+    expect(directory.mayHoldWith(idView(other), 0, DirectoryMarks.creditsHigh)).toBe(true);
+    expect(directory.mayHoldWith(idView(5n), 0, capped)).toBe(true);
+    // A restart's entries carry the marks of an account already there.
+    directory.publishAt(idView(7n), 0, 1, 0, DirectoryMarks.creditsHigh);
+    expect(directory.flagsAt(idView(7n), 0)).toBe(DirectoryMarks.creditsHigh);
   });
 
   it('answers mayHoldWith false only where no account of the bucket has the flags', () => {
