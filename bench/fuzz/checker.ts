@@ -9,7 +9,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountFlags, type AccountState, type Client, type TransferInput, type TransferState } from '../../src/client/index.js';
-import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
+import { SystemAccountKind, systemAccountId, type SystemAccountKindNumber } from '../../src/core/accounts/system-accounts.js';
 import { hotOutboundGroup, sliceIdsOf } from '../load/hot-outbound-group.js';
 import { presence, transferKind, type Model, type Tracked } from './model.js';
 import type { ServerControl } from './server-control.js';
@@ -182,6 +182,22 @@ function closingFailures(model: Model, found: ReadonlyMap<bigint, TransferState>
   return examples('holds or originals that disagree with the transfers closing or reversing them', wrong);
 }
 
+/**
+ * Generations of each transit and suspense account read (system-accounts.ts: a full one rolls over to the next).
+ * Hostile amounts of a few minutes open a handful; one past these shows as money vanished, never as a silent pass.
+ */
+const systemGenerationsRead = 8;
+
+/** The ids of every generation read of a system account (oldest first). */
+function systemIds(kind: SystemAccountKindNumber, ledger: number, from: number, to: number, shardCount: number): bigint[] {
+  return Array.from({ length: systemGenerationsRead }, (_, generation) => systemAccountId(kind, ledger, from, to, shardCount, generation));
+}
+
+/** The accounts found among `ids` (a system account's generations). */
+function generationsOf(accounts: ReadonlyMap<bigint, AccountState>, ids: readonly bigint[]): AccountState[] {
+  return ids.flatMap((id) => accounts.get(id) ?? []);
+}
+
 /** Slices of every hot-outbound account found, and every transit and suspense account of the ledgers in use. */
 function derivedIds(model: Model, ours: ReadonlyMap<bigint, AccountState>, ledgers: ReadonlySet<number>): bigint[] {
   const n = model.shardCount;
@@ -192,10 +208,10 @@ function derivedIds(model: Model, ours: ReadonlyMap<bigint, AccountState>, ledge
   }
   for (const ledger of ledgers) {
     for (let from = 0; from < n; from++) {
-      ids.push(systemAccountId(SystemAccountKind.suspense, ledger, from, 0, n));
+      ids.push(...systemIds(SystemAccountKind.suspense, ledger, from, 0, n));
       for (let to = 0; to < n; to++) {
         if (from === to) continue;
-        ids.push(systemAccountId(SystemAccountKind.transitOut, ledger, from, to, n), systemAccountId(SystemAccountKind.transitIn, ledger, from, to, n));
+        ids.push(...systemIds(SystemAccountKind.transitOut, ledger, from, to, n), ...systemIds(SystemAccountKind.transitIn, ledger, from, to, n));
       }
     }
   }
@@ -297,8 +313,8 @@ function replayFailures(model: Model, transfers: ReadonlyMap<bigint, TransferSta
   }
   for (const ledger of ledgers) {
     for (let shard = 0; shard < model.shardCount; shard++) {
-      const suspense = accounts.get(systemAccountId(SystemAccountKind.suspense, ledger, shard, 0, model.shardCount));
-      const holds = suspense === undefined ? 0n : credited(suspense) - suspense.debitsPosted;
+      let holds = 0n;
+      for (const suspense of generationsOf(accounts, systemIds(SystemAccountKind.suspense, ledger, shard, 0, model.shardCount))) holds += credited(suspense) - suspense.debitsPosted;
       const expected = toSuspense.get(`${ledger}:${shard}`) ?? 0n;
       if (holds !== expected) wrong.push(`ledger ${ledger}, shard ${shard}: suspense holds ${holds}, the returns its payers did not take add up to ${expected}`);
     }
@@ -362,9 +378,9 @@ function ledgerFailures(model: Model, accounts: ReadonlyMap<bigint, AccountState
     for (let from = 0; from < n; from++) {
       for (let to = 0; to < n; to++) {
         if (from === to) continue;
-        const out = accounts.get(systemAccountId(SystemAccountKind.transitOut, ledger, from, to, n));
-        const into = accounts.get(systemAccountId(SystemAccountKind.transitIn, ledger, from, to, n));
-        const inFlight = (out === undefined ? 0n : credited(out) - out.debitsPosted) - (into?.debitsPosted ?? 0n);
+        let inFlight = 0n;
+        for (const out of generationsOf(accounts, systemIds(SystemAccountKind.transitOut, ledger, from, to, n))) inFlight += credited(out) - out.debitsPosted;
+        for (const into of generationsOf(accounts, systemIds(SystemAccountKind.transitIn, ledger, from, to, n))) inFlight -= into.debitsPosted;
         if (inFlight !== 0n) wrong.push(`ledger ${ledger}, shard ${from} → ${to}: transit nets to ${inFlight} with nothing in flight`);
       }
     }
