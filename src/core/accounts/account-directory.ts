@@ -165,13 +165,9 @@ export class AccountDirectory {
    */
   markAt(view: DataView, at: number, marks: number): boolean {
     assert((marks & ~directoryMarksAll) === 0, 'only directory marks are set after creation');
-    const w0 = view.getInt32(at, true);
-    const w1 = view.getInt32(at + 4, true);
-    const w2 = view.getInt32(at + 8, true);
-    const w3 = view.getInt32(at + 12, true);
-    const node = this.#find(w0, w1, w2, w3);
+    const { node, bucket } = this.#locate(view, at);
     if (node < 0) return false;
-    this.#mark(node, hashWords(w0, w1, w2, w3) & this.#bucketMask, marks);
+    this.#mark(node, bucket, marks);
     return true;
   }
 
@@ -182,15 +178,10 @@ export class AccountDirectory {
    */
   unmarkAt(view: DataView, at: number, marks: number): void {
     assert((marks & ~directoryMarksAll) === 0, 'only directory marks are cleared');
-    const w0 = view.getInt32(at, true);
-    const w1 = view.getInt32(at + 4, true);
-    const w2 = view.getInt32(at + 8, true);
-    const w3 = view.getInt32(at + 12, true);
-    const node = this.#find(w0, w1, w2, w3);
+    const { node, bucket } = this.#locate(view, at);
     if (node < 0) return;
     Atomics.and(this.#words, node + Node.flags, ~marks);
     // Else a bucket once marked would send every payee of it to a chain walk for good.
-    const bucket = hashWords(w0, w1, w2, w3) & this.#bucketMask;
     let still = 0;
     for (let next = Atomics.load(this.#words, headerWords + bucket); next !== 0; ) {
       const other = this.#nodesFrom + (next - 1) * nodeWords;
@@ -198,6 +189,15 @@ export class AccountDirectory {
       next = this.#words[other + Node.next]!;
     }
     if ((marks & ~still) !== 0) Atomics.and(this.#bucketFlags, bucket, ~(marks & ~still) & 0xff);
+  }
+
+  /** The node of the account whose id is at `at` (-1: none) and its bucket (marks only: the hot paths use #find). */
+  #locate(view: DataView, at: number): { node: number; bucket: number } {
+    const w0 = view.getInt32(at, true);
+    const w1 = view.getInt32(at + 4, true);
+    const w2 = view.getInt32(at + 8, true);
+    const w3 = view.getInt32(at + 12, true);
+    return { node: this.#find(w0, w1, w2, w3), bucket: hashWords(w0, w1, w2, w3) & this.#bucketMask };
   }
 
   #mark(node: number, bucket: number, marks: number): void {
