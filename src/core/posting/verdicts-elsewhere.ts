@@ -32,6 +32,7 @@ import {
   transferPayeeRefusesElsewhere,
   transferPayeeRoomElsewhere,
   transferReferenceElsewhere,
+  directoryMarksAll,
 } from '../types.js';
 import { assert } from '../assert.js';
 import { equalIdsAt, idKeyAt } from '../u128.js';
@@ -283,12 +284,19 @@ function writePayeeAnswer(state: LedgerState, view: DataView, at: number, credit
  * nothing where no amount could overflow (every question about a reference also passes here).
  */
 function overflowAnswer(state: LedgerState, view: DataView, at: number, kind: number, payee: number, creditsAhead: Map<number, bigint>, out: DataView, outAt: number): void {
+  // Only a payee the router judges for overflow (marked): for any other no credit can overflow (limits.ts
+  // creditsHighFrom), and the sums below, which take an amount only the payer's shard knows as the most it could
+  // be, would refuse what one shard takes (questions about references carry every cross-shard post).
+  const marks = state.directory?.flagsAt(view, at + T.creditAccountId) ?? 0;
+  if (marks < 0 || (marks & directoryMarksAll) === 0) return;
   const holds = kind === TransferFlags.pending;
   // Apart from the capped rule's sums (keyed by slot): a negative key per field.
   const key = -2 * payee - (holds ? 2 : 1);
   const ahead = creditsAhead.get(key) ?? 0n;
   const held = holds ? state.accounts.balance('creditsPending', payee) : state.creditsAccepted(payee);
-  const amount = view.getBigUint64(at + T.amount, true);
+  let amount = view.getBigUint64(at + T.amount, true);
+  // A whole hold posted moves the amount shown here, when it was shown.
+  if (amount === 0n && kind === TransferFlags.post_pending) amount = state.creditHolds.get(idKeyAt(view, at + T.pendingId))?.amount ?? 0n;
   const whole = amount === 0n && (kind === TransferFlags.post_pending || paysWholeFreeze(kind, true));
   if (held + ahead + (whole ? amountMax : amount) <= balanceMax) {
     creditsAhead.set(key, ahead + (whole ? amountMax : amount));
