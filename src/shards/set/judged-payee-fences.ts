@@ -12,7 +12,7 @@
 // here, before that request is judged; cleared once its credits landed and no request waits for the payee). The
 // first request to find a payee newly marked first waits for every transfer request that arrived before it (they
 // could credit the payee unjudged): from then on each credit to it is judged after all earlier ones landed.
-// Requests that credit nobody judged pay nothing for this.
+// Requests that credit nobody judged pay one pass over their amounts (the marking), nothing more.
 
 import type { AccountDirectory } from '../../core/accounts/account-directory.js';
 import { TransferLayout } from '../../core/layout.js';
