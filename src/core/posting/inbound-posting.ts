@@ -49,8 +49,10 @@ function applyCredit(state: LedgerState, view: DataView, at: number, from: numbe
   // A post closes the hold shown here (if it was: not a hold refused on arrival, nor one opened before holds were
   // shown), whether or not its credit can land: on the payer's shard the hold is closed either way.
   if ((view.getUint16(at + T.flags, true) & transferKindFlags) === TransferFlags.post_pending) takeOffShownHold(state, idKeyAt(view, at + T.pendingId));
-  const transit = systemAccountWithRoom(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true), 'debits', amount);
-  const refused = creditRefusal(state, payee, ledger, amount) ?? (transit >= 0 ? undefined : ResultCode.balance_overflow);
+  // The transit generation is chosen (perhaps opened) only for a credit the payee takes.
+  let refused = creditRefusal(state, payee, ledger, amount);
+  const transit = refused === undefined ? systemAccountWithRoom(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true), 'debits', amount) : -1;
+  if (refused === undefined && transit < 0) refused = ResultCode.balance_overflow;
   if (refused !== undefined) {
     stageReturn(state, view, at, from, refused, amount);
     return refused;
@@ -78,7 +80,7 @@ function applyReturn(state: LedgerState, view: DataView, at: number, instruction
     payer = systemAccountWithRoom(state, SystemAccountKind.suspense, ledger, state.shardIndex, timestamp, 'credits', amount);
     assert(payer >= 0, 'a return finds a suspense generation with room');
     // The journal copy names where the money went (its generation), so history, vouchers and replays agree.
-    new Uint8Array(view.buffer, view.byteOffset + at + T.creditAccountId, 16).set(state.accounts.statics.subarray(payer * accountStaticBytes, payer * accountStaticBytes + 16));
+    copyId(state.accounts.staticsView, payer * accountStaticBytes, view, at + T.creditAccountId);
     destination = ReturnDestination.suspense;
   }
   assert(payer !== transit, 'a return moves from the transit account to another account');
@@ -101,9 +103,10 @@ function applyReturn(state: LedgerState, view: DataView, at: number, instruction
 function applyHold(state: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
   const ledger = view.getUint32(at + T.ledger, true);
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
-  const transit = systemAccountWithRoom(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true), 'debits', amount);
-  const refused = holdRefusal(state, payee, ledger, amount) ?? (transit >= 0 ? undefined : ResultCode.balance_overflow);
+  const refused = holdRefusal(state, payee, ledger, amount);
   if (refused !== undefined) return refused;
+  const transit = systemAccountWithRoom(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true), 'debits', amount);
+  if (transit < 0) return ResultCode.balance_overflow;
   assert(payee !== transit, 'a hold is shown on another account than the transit account');
   const key = idKeyAt(view, at + T.id);
   assert(!state.creditHolds.has(key), 'a hold is shown once');

@@ -267,7 +267,7 @@ export class LedgerState {
     // Every account is asked at start: numbers first (below 2^53 reads exact, no BigInt), a buffer only if it has one.
     const accounts = this.accounts;
     if (accounts.balanceNumber(Balance.creditsPosted, slot) < exactNumberLimit && accounts.balanceNumber(Balance.creditsPending, slot) < exactNumberLimit && !this.buffers.has(slot)) return false;
-    return this.creditsAccepted(slot) >= creditsHighFrom || this.accounts.balance('creditsPending', slot) >= creditsHighFrom;
+    return this.creditsAccepted(slot) >= creditsHighFrom || accounts.balance('creditsPending', slot) >= creditsHighFrom;
   }
 
   /**

@@ -287,7 +287,9 @@ function overflowAnswer(state: LedgerState, view: DataView, at: number, kind: nu
   // Only a payee the router judges for overflow (marked): for any other no credit can overflow (limits.ts
   // creditsHighFrom), and the sums below, which take an amount only the payer's shard knows as the most it could
   // be, would refuse what one shard takes (questions about references carry every cross-shard post).
-  const marks = state.directory?.flagsAt(view, at + T.creditAccountId) ?? 0;
+  const directory = state.directory;
+  if (directory === null || !directory.mayHoldWith(view, at + T.creditAccountId, directoryMarksAll)) return;
+  const marks = directory.flagsAt(view, at + T.creditAccountId);
   if (marks < 0 || (marks & directoryMarksAll) === 0) return;
   const holds = kind === TransferFlags.pending;
   // Apart from the capped rule's sums (keyed by slot): a negative key per field.

@@ -11,7 +11,7 @@ import { eventBytes } from '../limits.js';
 import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { shardOfIdAt } from '../routing.js';
-import { SystemAccountKind, isSystemIdAt, systemKeyOfIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
+import { SystemAccountKind, isSystemIdAt, systemAccountSlots, systemKeyOfIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
 import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../transit/transit.js';
 import { TransferFlags, transferKindFlags } from '../types.js';
 import { readU128, viewOf } from '../u128.js';
@@ -217,8 +217,7 @@ export class PostedRecount {
     }
     // Every system account, per family: its generations' histories together list its records, each in order.
     const families = new Map<number, { listed: number; ordered: boolean; slot: number }>();
-    for (let slot = 0; slot < count; slot++) {
-      if (!isSystemIdAt(statics, slot * accountStaticBytes)) continue;
+    for (const slot of systemAccountSlots(state.accounts)) {
       const key = systemKeyOfIdAt(statics, slot * accountStaticBytes, state.shardIndex);
       const family = families.get(key) ?? { listed: 0, ordered: true, slot };
       const { listed, ordered } = listedHistory(state, slot);

@@ -20,6 +20,8 @@ import { creditBigFrom, eventBytes } from '../../core/limits.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { AccountFlags, DirectoryMarks, TransferFlags, directoryMarksAll, judgedPayeeFlags, paysWholeFreeze, raisesPayeeCredits, transferKindFlags } from '../../core/types.js';
 import { idKey52At } from '../../core/u128.js';
+import { isZeroU64At } from '../../core/u64-words.js';
+import { InstructionKind, InstructionLayout } from '../../core/transit/transit.js';
 
 /** The high u32 word of creditBigFrom (2^36): an amount at or above it in one word read. */
 const bigAmountHighWord = Number(creditBigFrom >> 32n);
@@ -30,13 +32,18 @@ const bigAmountHighWord = Number(creditBigFrom >> 32n);
  * for a post of a hold too (it raises creditsPosted).
  */
 export function judgedPayeeAt(directory: AccountDirectory, view: DataView, at: number): boolean {
+  return judgedPayeeFlagsAt(directory, view, at) !== 0;
+}
+
+/** The payee's flags (with its marks) when judgedPayeeAt holds, else 0: callers that also read the marks probe once. */
+function judgedPayeeFlagsAt(directory: AccountDirectory, view: DataView, at: number): number {
   const kind = view.getUint16(at + TransferLayout.flags, true) & transferKindFlags;
   const posts = kind === TransferFlags.post_pending;
-  if (!posts && !raisesPayeeCredits(kind)) return false;
+  if (!posts && !raisesPayeeCredits(kind)) return 0;
   // One byte of the payee's bucket first: a chain walk only where a judged account may be.
-  if (!directory.mayHoldWith(view, at + TransferLayout.creditAccountId, judgedPayeeFlags)) return false;
+  if (!directory.mayHoldWith(view, at + TransferLayout.creditAccountId, judgedPayeeFlags)) return 0;
   const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
-  return flags >= 0 && (flags & (posts ? directoryMarksAll : judgedPayeeFlags)) !== 0;
+  return flags >= 0 && (flags & (posts ? directoryMarksAll : judgedPayeeFlags)) !== 0 ? flags : 0;
 }
 
 /** Whether the transfer at `at` credits its payee an amount the overflow rule marks it for (2^36 or more, or unknown). */
@@ -46,7 +53,7 @@ function creditsBigAt(view: DataView, at: number): boolean {
   if (view.getUint32(at + TransferLayout.amount + 4, true) >= bigAmountHighWord) return true;
   // A whole freeze pays what the freeze holds, which only its payer's shard knows. A whole hold posted moves the
   // hold's amount, which marked the payee when the hold was made, if big (or its shown pending set creditsHigh).
-  return paysWholeFreeze(kind, view.getUint32(at + TransferLayout.amount, true) === 0 && view.getUint32(at + TransferLayout.amount + 4, true) === 0);
+  return paysWholeFreeze(kind, isZeroU64At(view, at + TransferLayout.amount));
 }
 
 /** The judged payees a request credits: keys (52 bits of each id: two sharing one only wait for each other) and their shards. */
@@ -92,10 +99,18 @@ export class JudgedPayeeFences {
     for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) if (creditsBigAt(view, at)) this.#markBig(view, at + TransferLayout.creditAccountId);
   }
 
-  /** The same for an instruction the relay takes (a credit or hold of a request answered before a restart). */
-  markBigInstructionPayee(view: DataView, recordAt: number): void {
-    if (this.#directory !== null && this.#shardCount > 1 && view.getUint32(recordAt + TransferLayout.amountEffective + 4, true) >= bigAmountHighWord) {
-      this.#markBig(view, recordAt + TransferLayout.creditAccountId);
+  /**
+   * The same for the instructions the relay takes (whole, 144 B each): a credit or hold of 2^36 or more marks its
+   * payee (those of requests answered before a restart are taken before the set serves: TransitRelay.takeRetained).
+   */
+  markBigInstructions(bytes: Uint8Array): void {
+    if (this.#directory === null || this.#shardCount === 1) return;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 0; at + InstructionLayout.bytes <= bytes.byteLength; at += InstructionLayout.bytes) {
+      const kind = view.getUint16(at + InstructionLayout.kind, true);
+      if (kind !== InstructionKind.credit && kind !== InstructionKind.hold) continue;
+      const recordAt = at + InstructionLayout.record;
+      if (view.getUint32(recordAt + TransferLayout.amountEffective + 4, true) >= bigAmountHighWord) this.#markBig(view, recordAt + TransferLayout.creditAccountId);
     }
   }
 
@@ -116,12 +131,12 @@ export class JudgedPayeeFences {
     const shards = new Set<number>();
     let newlyMarked = false;
     for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-      if (!judgedPayeeAt(directory, view, at)) continue;
+      const flags = judgedPayeeFlagsAt(directory, view, at);
+      if (flags === 0) continue;
       const key = idKey52At(view, at + TransferLayout.creditAccountId);
       // Two accounts sharing a key share a fence; each one's shard is waited for, each one's marks count.
       (keys ??= new Set()).add(key);
       shards.add(shardOfIdAt(view, at + TransferLayout.creditAccountId, this.#shardCount));
-      const flags = directory.flagsAt(view, at + TransferLayout.creditAccountId);
       if ((flags & directoryMarksAll) !== 0 && !this.#known.has(key)) {
         this.#known.add(key);
         newlyMarked = true;

@@ -7,7 +7,6 @@ import { operationIdEvents, withCallerMarksInvalid } from '../../core/wire/ids-e
 import { IdsElsewhereCheck } from './ids-elsewhere-check.js';
 import { VerdictsElsewhereCheck } from './verdicts-elsewhere-check.js';
 import { JudgedPayeeFences } from './judged-payee-fences.js';
-import { InstructionKind, InstructionLayout } from '../../core/transit/transit.js';
 import { withOperationVerdicts, withRouterVerdicts, type EventVerdict } from '../../core/wire/verdicts-elsewhere.js';
 import { stageStartsOf } from '../../core/wire/request-stages.js';
 import { assert } from '../../core/assert.js';
@@ -190,11 +189,7 @@ export class RequestRouting {
 
   /** Notes the instructions the relay takes (whole, 144 B each): a credit or hold of 2^36 or more marks its payee. */
   noteInstructions(bytes: Uint8Array): void {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let at = 0; at + InstructionLayout.bytes <= bytes.byteLength; at += InstructionLayout.bytes) {
-      const kind = view.getUint16(at + InstructionLayout.kind, true);
-      if (kind === InstructionKind.credit || kind === InstructionKind.hold) this.#judgedPayees.markBigInstructionPayee(view, at + InstructionLayout.record);
-    }
+    this.#judgedPayees.markBigInstructions(bytes);
   }
 
   /** A transfer request, once any quiet instant in the making has passed; counted from here until answered. */

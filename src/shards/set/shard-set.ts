@@ -196,12 +196,12 @@ export class ShardSet {
     return this.#status.hotInboundStats();
   }
 
-  /** Cross-shard instructions in flight and how long credits take to land. */
   /** Payees the router marked for a big credit on its way and has not cleared yet (judged-payee-fences.ts). */
   get judgedPayeesMarked(): number {
     return this.#routing.judgedPayeesMarked;
   }
 
+  /** Cross-shard instructions in flight and how long credits take to land. */
   transitStats(): TransitStats {
     return this.#status.transitStats();
   }

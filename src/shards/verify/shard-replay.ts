@@ -99,7 +99,7 @@ export function replayShard(ctx: ShardReplayContext): ShardReplay {
   };
   if (failed) return result;
   checkState(ctx, ledger, recount, result, seqFrom === 0);
-  if (complete) result.transit = transitOf(ledger, store, shard, shardCount);
+  if (complete) result.transit = transitOf(ledger, store, shard, shardCount, systemSlots);
   return result;
 }
 
@@ -197,11 +197,11 @@ function checkState(ctx: ShardReplayContext, ledger: Ledger, recount: PostedReco
 }
 
 /** The shard's side of transit: marks, the transit halves, and the instructions its outbox retains. */
-function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCount: number): ShardTransit {
+function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCount: number, systemSlots: readonly number[]): ShardTransit {
   const status = ledger.transitStatus();
   const state = ledger.state;
   const halves: TransitHalf[] = [];
-  for (const slot of systemAccountSlots(state.accounts)) {
+  for (const slot of systemSlots) {
     const at = slot * accountStaticBytes;
     const kind = state.accounts.statics[at + 6]!;
     if (kind === SystemAccountKind.suspense) continue;
