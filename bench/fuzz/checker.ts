@@ -58,7 +58,7 @@ export async function checkLedger(client: Client, model: Model): Promise<CheckOu
   let balanceFailures: string[] = [];
   for (reads = 1; reads <= balanceReadsMax; reads++) {
     const transfers = byId(await client.lookupTransfers(transferIds));
-    const accounts = byId(await client.lookupAccounts([...accountIds, ...derivedIds(model, ours, ledgers)]));
+    const accounts = byId(await client.lookupLedgerAccounts([...accountIds, ...derivedIds(model, ours, ledgers)]));
     balanceFailures = [...replayFailures(model, transfers, accounts, ledgers), ...overdraftFailures(model, accounts), ...ledgerFailures(model, accounts, ledgers)];
     if (balanceFailures.length === 0) break;
     await sleep(balanceReadPauseMs);

@@ -204,7 +204,7 @@ interface SettledRead {
 }
 
 /**
- * Reads the hot-debit group (when hot-outbound) and every transit account in one lookupAccounts call, and
+ * Reads the hot-debit group (when hot-outbound) and every transit account in one lookupLedgerAccounts call, and
  * again after settledReadPauseMs while either check fails: transit was idle before the checks, but the
  * keeper may still move money (a refill or a timed return debited on one shard and not yet credited on
  * the other). Gives up after settledReadsMax reads and returns the last, failing. Without a hot-outbound
@@ -216,7 +216,7 @@ async function readSettled(client: Client, source: TransferSource): Promise<Sett
   const ids = [...(group === null ? [] : [group.hotId, ...sliceIdsOf(group)]), ...pairs.flatMap((p) => [p.outId, p.inId])];
   for (let reads = 1; ; reads++) {
     const states = new Map<bigint, AccountState>();
-    if (ids.length > 0) for (const a of await client.lookupAccounts(ids)) states.set(a.id, a);
+    if (ids.length > 0) for (const a of await client.lookupLedgerAccounts(ids)) states.set(a.id, a);
     const check = group === null ? null : checkGroup(group, states, BigInt(source.amountFundedTotal), BigInt(source.issued['hot-debit'].amount));
     const keeperMoves = group === null ? null : keeperMovesByPair(group, states, source.hotDebitPaidByShard, source.shardCount);
     const transit = checkTransit(pairs, states, source, keeperMoves);

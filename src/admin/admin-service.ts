@@ -84,6 +84,7 @@ export class AdminService implements LedgerService {
       case Operation.get_audit_log:
         return this.#refusalsAudited(operation, keyId, Promise.resolve().then(() => this.#getAuditLog(body)));
       case Operation.get_snapshot_status:
+      case Operation.lookup_ledger_accounts:
         return this.#refusalsAudited(operation, keyId, this.#inner.execute(operation, body, caller));
       case Operation.close_day:
       case Operation.start_snapshot:
@@ -123,7 +124,7 @@ export class AdminService implements LedgerService {
       const started = `${id}: approval by ${JSON.stringify(checker)} started, posting ${current.transferCount} transfers submitted by ${JSON.stringify(current.maker)}`;
       await this.#store.startApproval(id, checker, this.#entry(Operation.approve_adjustment, checker, 'ok', started));
       const records = new Uint8Array(Buffer.from(current.transfers, 'base64'));
-      const reply = await this.#inner.execute(Operation.create_transfers, records, caller);
+      const reply = await (this.#inner.postAdjustment?.(records) ?? this.#inner.execute(Operation.create_transfers, records, caller));
       const results: AdjustmentResult[] = decodeResults(reply).map(({ index, result }) => ({ index, result }));
       assert(results.length === current.transferCount, 'one result per transfer of the adjustment');
       const detail = `${id}: approved by ${JSON.stringify(checker)}; posted as one request: ${summarizeResults(results)}`;

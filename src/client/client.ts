@@ -79,6 +79,12 @@ export interface Client {
   accountOperations(operations: readonly AccountOperationInput[]): Promise<EventResult[]>;
   /** The accounts found, in the order of `ids` (ids not found are left out). */
   lookupAccounts(ids: readonly bigint[]): Promise<AccountState[]>;
+  /**
+   * Admin scope: lookupAccounts that also finds the accounts the ledger opens itself — transit and suspense
+   * accounts (ids whose top 32 bits are all ones), slices of hot-outbound accounts — which lookupAccounts leaves
+   * out at any shard count. For operators: a suspense balance to resolve, a transit pair's turnover.
+   */
+  lookupLedgerAccounts(ids: readonly bigint[]): Promise<AccountState[]>;
   /** The transfers found, with their state, in the order of `ids` (ids not found are left out). */
   lookupTransfers(ids: readonly bigint[]): Promise<TransferState[]>;
   /**
@@ -208,6 +214,7 @@ class TallyClient implements Client {
   private readonly operations: WriteBatcher;
   private readonly accountLookups: LookupBatcher<AccountState>;
   private readonly transferLookups: LookupBatcher<TransferState>;
+  private readonly ledgerAccountLookups: LookupBatcher<AccountState>;
 
   constructor(
     private readonly connection: Connection,
@@ -219,6 +226,7 @@ class TallyClient implements Client {
     this.operations = new WriteBatcher(connection, Operation.account_operations, AccountOperationLayout.flags, timeoutMs);
     this.accountLookups = new LookupBatcher(connection, Operation.lookup_accounts, decodeAccountStates, timeoutMs);
     this.transferLookups = new LookupBatcher(connection, Operation.lookup_transfers, decodeTransferStates, timeoutMs);
+    this.ledgerAccountLookups = new LookupBatcher(connection, Operation.lookup_ledger_accounts, decodeAccountStates, timeoutMs);
   }
 
   newColocatedId(accountId: bigint): bigint {
@@ -240,6 +248,10 @@ class TallyClient implements Client {
 
   async lookupAccounts(ids: readonly bigint[]): Promise<AccountState[]> {
     return this.accountLookups.submit(ids);
+  }
+
+  async lookupLedgerAccounts(ids: readonly bigint[]): Promise<AccountState[]> {
+    return this.ledgerAccountLookups.submit(ids);
   }
 
   async lookupTransfers(ids: readonly bigint[]): Promise<TransferState[]> {

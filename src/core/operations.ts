@@ -22,7 +22,7 @@ export const WireOperation = {
   get_bookkeeping_status: 16,
   /**
    * Operating the ledger (admin scope; bodies and replies: docs/PROTOCOL.md). Numbered apart from the
-   * shards' control tasks (20..29, 32..34, 255): these never reach a shard as such.
+   * shards' control tasks (20..29, 32..34, 255): these never reach a shard as such, but for lookup_ledger_accounts.
    */
   submit_adjustment: 40,
   approve_adjustment: 41,
@@ -31,6 +31,12 @@ export const WireOperation = {
   get_audit_log: 44,
   start_snapshot: 45,
   get_snapshot_status: 46,
+  /**
+   * lookup_accounts that also answers the accounts the ledger opens itself (transit, suspense, slices), which a
+   * caller's lookup_accounts answers as unknown. Admin scope; unlike the other admin operations, a read the shards
+   * answer (routed as lookup_accounts).
+   */
+  lookup_ledger_accounts: 47,
 } as const;
 
 export type WireOperationName = keyof typeof WireOperation;
@@ -99,7 +105,12 @@ export function isJournalEntryKind(op: number): op is JournalEntryKindNumber {
 
 /** Operations that run the ledger rather than post to it: adjustments (maker–checker), the audit log, snapshots. */
 export function isAdminOperation(op: number): boolean {
-  return op >= WireOperation.submit_adjustment && op <= WireOperation.get_snapshot_status;
+  return op >= WireOperation.submit_adjustment && op <= WireOperation.lookup_ledger_accounts;
+}
+
+/** Reads whose body is a list of ids (16 B each, 1..lookupIdsMax). */
+export function isIdLookupOperation(op: number): boolean {
+  return op === WireOperation.lookup_accounts || op === WireOperation.lookup_transfers || op === WireOperation.lookup_ledger_accounts;
 }
 
 /** Operations on business days and the books: answered by the day books and the bookkeeping shard. */

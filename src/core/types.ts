@@ -77,6 +77,14 @@ export const transferPayeeRefusesElsewhere = 1 << 12;
  * shard sends the room the payee has for credits instead, in the whole amountEffective word (u64).
  */
 export const transferPayeeRoomElsewhere = 1 << 11;
+/**
+ * The shard set's mark on a caller's transfer naming an account the ledger opens itself that exists only with more
+ * than one shard — a hot-outbound slice, or a suspense account outside an approved adjustment: its shard answers
+ * account_id_invalid where it answers it for a transit account, so the reply is the same at every shard count
+ * (core/posting/ledger-accounts-named.ts; issue #14, item 31). Kept on the journal copy: replay and a resend (marked
+ * again) answer the same. A caller's own copy of the bit is made flags_invalid (transferCallerMarkInvalid beside it).
+ */
+export const transferNamesLedgerAccount = 1 << 10;
 /** The marks only the shard set may put on a transfer (a caller's copy of one is made flags_invalid). */
 export const transferRouterMarks = transferIdTakenElsewhere | transferReferenceElsewhere | transferPayeeRefusesElsewhere | transferPayeeRoomElsewhere;
 

@@ -23,6 +23,11 @@ export interface LedgerService {
    * (durable before resolving, for writes); rejects with a TallyError whose `code` is in the catalog.
    */
   execute(operation: number, body: Uint8Array, caller?: Caller): Promise<Uint8Array>;
+  /**
+   * An approved adjustment's transfers (N × 128 B), posted as one create_transfers request. Unlike a caller's they
+   * may name the ledger's suspense accounts (resolving 挂账). Without it, adjustments post as create_transfers.
+   */
+  postAdjustment?(body: Uint8Array): Promise<Uint8Array>;
   /** Cross-shard instructions in flight and the reply-to-credit delay (reported by GET /health). */
   transitStats?(): { inFlight: number; delivered: number; delayMsP50: number; delayMsP99: number; reconciles: number; returned: number };
   /** Transfer requests joined with others into shard batches since start, and those batches. */

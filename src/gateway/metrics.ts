@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { idBytes, resultBytes } from '../core/layout.js';
 import { eventBytes } from '../core/limits.js';
-import { Operation, isWriteOperation } from '../core/operations.js';
+import { Operation, isIdLookupOperation, isWriteOperation } from '../core/operations.js';
 import { resultName } from '../core/result-codes.js';
 import type { HotInboundStats } from '../core/hot/hot-inbound-stats.js';
 import type { LedgerService } from './ledger-service.js';
@@ -51,7 +51,7 @@ export class GatewayMetrics {
     const name = operationNames.get(operation) ?? 'unknown';
     this.#requests.inc({ operation: name, outcome: errorCode ?? 'ok' });
     this.#duration.observe({ operation: name }, (performance.now() - startedMs) / 1000);
-    const recordBytes = operation === Operation.lookup_accounts || operation === Operation.lookup_transfers ? idBytes : eventBytes;
+    const recordBytes = isIdLookupOperation(operation) ? idBytes : eventBytes;
     if (bodyBytes % recordBytes === 0 && bodyBytes > 0) this.#events.observe({ operation: name }, bodyBytes / recordBytes);
     if (reply !== null && isWriteOperation(operation)) this.#countRefused(name, reply);
   }

@@ -31,7 +31,7 @@ import {
   shardStatusWaitMsMax,
   shutdownDrainMsMax,
 } from '../core/limits.js';
-import { Operation, isWriteOperation } from '../core/operations.js';
+import { Operation, isIdLookupOperation, isWriteOperation } from '../core/operations.js';
 import { TokenBucket } from '../core/rate-limits/rate-limit.js';
 import { errorReason, type RequestFrame } from '../core/wire/wire.js';
 import type { AuditEvent, AuditSink } from './audit-sink.js';
@@ -594,7 +594,7 @@ function nowMs(): number {
 /** What a request costs in a rate bucket: its events (writes) or ids (lookups); anything else 1. */
 function eventsOf(frame: RequestFrame): number {
   if (isWriteOperation(frame.operation)) return frame.body.byteLength / eventBytes;
-  if (frame.operation === Operation.lookup_accounts || frame.operation === Operation.lookup_transfers) return frame.body.byteLength / idBytes;
+  if (isIdLookupOperation(frame.operation)) return frame.body.byteLength / idBytes;
   return 1;
 }
 

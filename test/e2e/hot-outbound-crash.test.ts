@@ -123,7 +123,7 @@ async function check(): Promise<void> {
         const { transit } = JSON.parse((await server.health()).body) as { transit: { inFlight: number; reconciles: number } };
         expect(transit.reconciles).toBeGreaterThanOrEqual(1);
         expect(transit.inFlight).toBe(0);
-        const group = await client.lookupAccounts([hot, ...slices]);
+        const group = await client.lookupLedgerAccounts([hot, ...slices]);
         for (const a of group) expect(available(a), `${a.id} overdrawn`).toBeGreaterThanOrEqual(0n);
         expect(group.reduce((sum, a) => sum + available(a), 0n) + paid).toBe(funding);
       },

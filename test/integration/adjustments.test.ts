@@ -9,6 +9,8 @@ import type { AuditRecord } from '../../src/core/admin/audit-log.js';
 import { Operation } from '../../src/core/operations.js';
 import { decodeAccountStates, decodeResults, encodeAccounts, encodeIds, encodeTransfers, type TransferInput } from '../../src/core/wire/records.js';
 import { AccountFlags } from '../../src/core/types.js';
+import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
+import { sliceAccountId } from '../../src/core/hot/hot-outbound.js';
 import { AdminService } from '../../src/admin/admin-service.js';
 import type { Caller } from '../../src/gateway/ledger-service.js';
 import { AdminStore } from '../../src/admin/admin-store.js';
@@ -134,5 +136,20 @@ describe('adjustments on a real shard set', () => {
       [2, 'ops-bob', 'approve_adjustment', 'ok'],
       [3, 'ops-bob', 'approve_adjustment', 'ok'],
     ]);
+  });
+
+  it("may name a suspense account, which a caller's transfer may not; never a slice", async () => {
+    const service = await startAdmin(await fixture.start());
+    await openBooks(service);
+    const suspense = systemAccountId(SystemAccountKind.suspense, CNY, 1, 1, shardCount);
+    const fromSuspense: TransferInput = { id: 601n, debitAccountId: suspense, creditAccountId: payeeFar, amount: 5n, ledger: CNY, code: 9 };
+    const asCaller = decodeResults(await service.execute(Operation.create_transfers, encodeTransfers([fromSuspense])));
+    expect(asCaller.map((r) => r.result)).toEqual(['account_id_invalid']);
+    // The adjustment reaches the ledger: no return ever went to this suspense account, so it was never opened.
+    const { id } = await submit(service, [{ ...fromSuspense, id: 602n }]);
+    const approved = await json<Adjustment>(service, Operation.approve_adjustment, encodeAdminJson({ id }), checker);
+    expect(approved.results).toEqual([{ index: 0, result: 'account_not_found' }]);
+    const slice = sliceAccountId(payer, 1, shardCount);
+    await expect(submit(service, [{ ...fromSuspense, id: 603n, debitAccountId: slice }])).rejects.toMatchObject({ code: 'body_invalid', message: expect.stringMatching(/account_id_invalid/) });
   });
 });

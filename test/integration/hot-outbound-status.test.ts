@@ -43,7 +43,7 @@ describe('a hot-outbound account blocked for debits', () => {
     const set = await sets.start();
     const { hot, payeeHome, payeeOther, slice } = await fundedHotAccount(set, 100n);
     for (let i = 0; i < 200; i++) {
-      const [state] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([slice])));
+      const [state] = decodeAccountStates(await set.execute(Operation.lookup_ledger_accounts, encodeIds([slice])));
       if (state !== undefined && state.creditsPosted > 0n) break;
       await sleep(20);
     }
@@ -56,16 +56,16 @@ describe('a hot-outbound account blocked for debits', () => {
     expect(await pay(12n, payeeOther)).toEqual(['account_blocked']);
     expect(await pay(10n, payeeOther)).toEqual(['exists']); // paid from the slice before the block: a retry finds it
     // The slice kept its money; a restart fills the directory from the shards' accounts, the block with it.
-    const sliceBefore = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
+    const sliceBefore = decodeAccountStates(await set.execute(Operation.lookup_ledger_accounts, encodeIds([slice])))[0]!;
     const restarted = await sets.restart(set);
     const payAfter = (id: bigint, to: bigint) => results(restarted, Operation.create_transfers, encodeTransfers([{ id, debitAccountId: hot, creditAccountId: to, amount: 10n, ledger, code: 1 }]));
     expect(await payAfter(13n, payeeOther)).toEqual(['account_blocked']);
-    const sliceAfter = decodeAccountStates(await restarted.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
+    const sliceAfter = decodeAccountStates(await restarted.execute(Operation.lookup_ledger_accounts, encodeIds([slice])))[0]!;
     expect(sliceAfter.debitsPosted).toBe(sliceBefore.debitsPosted);
     expect(await results(restarted, Operation.account_operations, encodeAccountOperations([{ id: 21n, accountId: hot, kind: 'unblock', flags: AccountOperationFlags.debits }]))).toEqual(['ok']);
     expect(await payAfter(14n, payeeOther)).toEqual(['ok']); // from the slice again
     expect(await payAfter(12n, payeeOther)).toEqual(['account_blocked']); // refused during the block: for good
-    const sliceUnblocked = decodeAccountStates(await restarted.execute(Operation.lookup_accounts, encodeIds([slice])))[0]!;
+    const sliceUnblocked = decodeAccountStates(await restarted.execute(Operation.lookup_ledger_accounts, encodeIds([slice])))[0]!;
     expect(sliceUnblocked.debitsPosted).toBe(sliceBefore.debitsPosted + 10n);
   });
 });
@@ -75,7 +75,7 @@ describe('closing a hot-outbound account', () => {
     const set = await sets.start();
     const { hot, payeeHome, payeeOther, slice } = await fundedHotAccount(set, 200n);
     const lookup = async (id: bigint) => {
-      const state = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([id])))[0]!;
+      const state = decodeAccountStates(await set.execute(Operation.lookup_ledger_accounts, encodeIds([id])))[0]!;
       return { ...state, sliceBalances: state.sliceBalances ?? 0n };
     };
     for (let i = 0; i < 200 && (await lookup(slice)).creditsPosted === 0n; i++) await sleep(20);

@@ -25,7 +25,7 @@ const start = sets.start;
 const idsOn = (shard: number, count: number, from: bigint): bigint[] => idsOnShard(shard, count, from, shardCount);
 
 async function lookup(set: ShardSet, ids: readonly bigint[]): Promise<Map<bigint, AccountState>> {
-  return new Map(decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(ids))).map((a) => [a.id, a]));
+  return new Map(decodeAccountStates(await set.execute(Operation.lookup_ledger_accounts, encodeIds(ids))).map((a) => [a.id, a]));
 }
 
 const available = (a: AccountState): bigint => a.creditsPosted - a.debitsPosted - a.debitsPending - a.frozen;

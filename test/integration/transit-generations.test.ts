@@ -45,14 +45,14 @@ async function results(set: ShardSet, transfers: TransferInput[]): Promise<strin
 }
 
 async function postedBalances(set: ShardSet, ids: bigint[]): Promise<string[]> {
-  const states = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(ids)));
+  const states = decodeAccountStates(await set.execute(Operation.lookup_ledger_accounts, encodeIds(ids)));
   return states.map((a) => `${a.id}: ${a.debitsPosted}/${a.creditsPosted} pending ${a.debitsPending}/${a.creditsPending}`);
 }
 
 /** How many generations of the transit-out account `from → to` exist (looked up by id, generation by generation). */
 async function transitOutGenerations(set: ShardSet, from: number, to: number): Promise<number> {
   const ids = Array.from({ length: 4 }, (_, g) => systemAccountId(SystemAccountKind.transitOut, ledger, from, to, shardCount, g));
-  return decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(ids))).length;
+  return decodeAccountStates(await set.execute(Operation.lookup_ledger_accounts, encodeIds(ids))).length;
 }
 
 it('keeps cross-shard transfers going past a transit account filled by hostile amounts, and audits the generations', async () => {

@@ -630,7 +630,7 @@ class Run {
   private lookup(idsByShard: readonly bigint[][]): Map<bigint, AccountState> {
     const found = new Map<bigint, AccountState>();
     this.c.shards.forEach((shard, index) => {
-      for (const a of shard.lookupAccounts(idsByShard[index]!)) found.set(a.id, a);
+      for (const a of shard.lookupLedgerAccounts(idsByShard[index]!)) found.set(a.id, a);
     });
     return found;
   }

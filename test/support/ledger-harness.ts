@@ -205,17 +205,23 @@ export class LedgerHarness {
     return true;
   }
 
+  /** As a caller's lookup_accounts: the ledger's own accounts (transit, suspense, slices) answer as unknown. */
   lookupAccounts(ids: readonly bigint[]): AccountState[] {
     return decodeAccountStates(this.ledger.query(Operation.lookup_accounts, encodeIds(ids)));
+  }
+
+  /** As lookup_ledger_accounts (admin): the ledger's own accounts too. */
+  lookupLedgerAccounts(ids: readonly bigint[]): AccountState[] {
+    return decodeAccountStates(this.ledger.query(Operation.lookup_ledger_accounts, encodeIds(ids)));
   }
 
   lookupTransfers(ids: readonly bigint[]): TransferState[] {
     return decodeTransferStates(this.ledger.query(Operation.lookup_transfers, encodeIds(ids)));
   }
 
-  /** The account with this id; throws when the ledger does not know it. */
+  /** The account with this id, the ledger's own included; throws when the ledger does not know it. */
   account(id: bigint): AccountState {
-    const [found] = this.lookupAccounts([id]);
+    const [found] = this.lookupLedgerAccounts([id]);
     if (found === undefined) throw new Error(`account ${id} not found`);
     return found;
   }
@@ -228,7 +234,8 @@ export class LedgerHarness {
   }
 
   history(filter: HistoryFilterInput): AccountHistoryEntry[] {
-    return decodeHistoryEntries(this.ledger.query(Operation.get_account_transfers, encodeHistoryFilter(filter)));
+    // White-box: the ledger's own accounts' histories too (a caller's read answers them empty).
+    return decodeHistoryEntries(this.ledger.query(Operation.get_account_transfers, encodeHistoryFilter(filter), true));
   }
 
   /**

@@ -9,6 +9,7 @@ import { TransferLayout } from '../layout.js';
 import { TransferFlags } from '../types.js';
 import { validateTransfer } from '../posting/validate.js';
 import { withCallerMarksInvalid } from '../wire/ids-elsewhere.js';
+import { markLedgerAccountsNamed } from '../posting/ledger-accounts-named.js';
 import { onlyFields, splitSubmissionBody, stringField } from '../wire/admin-bodies.js';
 
 /** pending → approved | rejected; nothing else, and never back. */
@@ -64,8 +65,9 @@ export function readSubmission(body: Uint8Array): AdjustmentSubmission {
   const { header, records, count } = splitSubmissionBody(body);
   onlyFields(header, ['reason'], 'submit_adjustment');
   const reason = stringField(header, 'reason', adjustmentReasonCharsMax, true, 'submit_adjustment');
-  // As create_transfers takes them: the ledger's own mark on a caller's record is refused (ids-elsewhere.ts).
-  const checked = withCallerMarksInvalid(records);
+  // As the approval posts them: the ledger's own marks on a caller's record are refused (ids-elsewhere.ts), and so
+  // is a slice or transit account named (suspense accounts may be: resolving 挂账 is what adjustments are for).
+  const checked = markLedgerAccountsNamed(withCallerMarksInvalid(records), 'suspense');
   const view = new DataView(checked.buffer, checked.byteOffset, checked.byteLength);
   for (let i = 0; i < count; i++) {
     const code = validateTransfer(view, i * eventBytes, true);

@@ -305,11 +305,16 @@ export class Ledger {
     return transitStatus(this.#context.state);
   }
 
-  query(operation: number, body: Uint8Array): Uint8Array {
+  /**
+   * A read. The ledger's own accounts (transit, suspense, slices) answer as unknown ones unless `ledgerOwn`
+   * (lookup_ledger_accounts always shows them; a test's white-box history read passes true).
+   */
+  query(operation: number, body: Uint8Array, ledgerOwn = false): Uint8Array {
     const state = this.#context.state;
-    if (operation === WireOperation.lookup_accounts) return lookupAccounts(state, body);
+    if (operation === WireOperation.lookup_accounts) return lookupAccounts(state, body, ledgerOwn);
+    if (operation === WireOperation.lookup_ledger_accounts) return lookupAccounts(state, body, true);
     if (operation === WireOperation.lookup_transfers) return lookupTransfers(state, body);
-    if (operation === WireOperation.get_account_transfers) return accountHistory(state, body);
+    if (operation === WireOperation.get_account_transfers) return accountHistory(state, body, ledgerOwn);
     throw errors.operationUnknown(operation);
   }
 

@@ -20,6 +20,7 @@ import { eventBytes, historyPageMax, locationEventsPerBatchMax, lookupIdsMax } f
 import { TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
 import { idKeyAt, viewOf } from '../u128.js';
 import { holdOutcome } from './hold-outcomes.js';
+import { isDerivedIdAt } from './validate.js';
 
 function idCount(body: Uint8Array): number {
   const count = body.byteLength / idBytes;
@@ -30,11 +31,17 @@ function idCount(body: Uint8Array): number {
 }
 
 
-export function lookupAccounts(state: LedgerState, body: Uint8Array): Uint8Array {
+/**
+ * The accounts of `body`'s ids this shard holds. A caller's lookup (`ledgerOwn` false) answers the accounts the
+ * ledger opens itself — transit, suspense, hot-outbound slices — as unknown: they exist only with more than one
+ * shard, and a reply may not depend on that (issue #14, item 31). lookup_ledger_accounts (admin) shows them.
+ */
+export function lookupAccounts(state: LedgerState, body: Uint8Array, ledgerOwn: boolean): Uint8Array {
   const count = idCount(body);
   const ids = viewOf(body);
   const found: number[] = [];
   for (let i = 0; i < count; i++) {
+    if (!ledgerOwn && isDerivedIdAt(ids, i * idBytes)) continue;
     const slot = state.accounts.slotAt(ids, i * idBytes);
     if (slot >= 0) found.push(slot);
   }
@@ -149,8 +156,10 @@ function parseFilter(body: Uint8Array): HistoryQuery {
   };
 }
 
-export function accountHistory(state: LedgerState, body: Uint8Array): Uint8Array {
+/** A page of an account's history; the ledger's own accounts answer as unknown ones unless `ledgerOwn`, as in lookupAccounts. */
+export function accountHistory(state: LedgerState, body: Uint8Array, ledgerOwn: boolean): Uint8Array {
   const query = parseFilter(body);
+  if (!ledgerOwn && isDerivedIdAt(query.view, F.accountId)) return new Uint8Array(0);
   const slot = state.accounts.slotAt(query.view, F.accountId);
   if (slot < 0) return new Uint8Array(0);
   const locations = query.reversed ? pageNewestFirst(state, slot, query) : pageOldestFirst(state, slot, query);

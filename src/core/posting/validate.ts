@@ -18,6 +18,7 @@ import {
   transferFlagsKnown,
   transferIdTakenElsewhere,
   transferKindFlags,
+  transferNamesLedgerAccount,
 } from '../types.js';
 import { isZero128 } from '../u128.js';
 import { isZeroU64At } from '../u64-words.js';
@@ -62,13 +63,15 @@ export function validateTransfer(view: DataView, at: number, assignedChecked: bo
   if (assignedChecked && !isZeroU64At(view, at + L.amountEffective)) return ResultCode.reserved_field;
   if (isZero128(view, at + L.id) || isMax128(view, at + L.id)) return ResultCode.id_invalid;
   // The router's mark of an id taken on another shard is the one bit outside the callers' flags a shard accepts.
-  if ((flags & ~(transferFlagsKnown | transferIdTakenElsewhere)) !== 0 || bitCount(kind) > 1) return ResultCode.flags_invalid;
+  if ((flags & ~(transferFlagsKnown | transferIdTakenElsewhere | transferNamesLedgerAccount)) !== 0 || bitCount(kind) > 1) return ResultCode.flags_invalid;
   if (view.getUint32(at + L.ledger, true) === 0) return ResultCode.ledger_invalid;
   if (view.getUint16(at + L.code, true) === 0) return ResultCode.code_invalid;
   if (isZero128(view, at + L.debitAccountId) || isMax128(view, at + L.debitAccountId)) return ResultCode.account_id_invalid;
   if (isZero128(view, at + L.creditAccountId) || isMax128(view, at + L.creditAccountId)) return ResultCode.account_id_invalid;
-  // Only the ledger moves money through transit accounts; a caller's posting there would break their netting.
+  // Only the ledger moves money through transit accounts; a caller's posting there would break their netting. Slices
+  // and suspense accounts are the ledger's too: the shard set marks a caller's transfer naming one.
   if (isTransitIdAt(view, at + L.debitAccountId) || isTransitIdAt(view, at + L.creditAccountId)) return ResultCode.account_id_invalid;
+  if ((flags & transferNamesLedgerAccount) !== 0) return ResultCode.account_id_invalid;
   if (equal128(view, at + L.debitAccountId, at + L.creditAccountId)) return ResultCode.accounts_must_be_different;
   if (amountAboveMax || (amountZero && !wholeAllowed)) return ResultCode.amount_invalid;
   if (needsReference === isZero128(view, at + L.pendingId)) return ResultCode.pending_id_invalid;

@@ -84,7 +84,8 @@ export function planRoute(operation: number, body: Uint8Array, shardCount: numbe
     case Operation.account_operations:
       return planEvents(operation, body, shardCount, AccountOperationLayout.accountId, AccountOperationLayout.flags);
     case Operation.lookup_accounts:
-      return planLookupAccounts(body, shardCount);
+    case Operation.lookup_ledger_accounts:
+      return planLookupAccounts(operation, body, shardCount);
     case Operation.lookup_transfers:
       return planLookupTransfers(body, shardCount);
     case Operation.get_account_transfers:
@@ -117,8 +118,8 @@ function planEvents(operation: number, body: Uint8Array, shardCount: number, idO
   return { operation, eventCount, requests, merge: 'results', results, crossChains, recordBytes: 0 };
 }
 
-function planLookupAccounts(body: Uint8Array, shardCount: number): RoutePlan {
-  const operation = Operation.lookup_accounts;
+/** An account lives on the shard its id hashes to (lookup_accounts, or lookup_ledger_accounts: the same shape). */
+function planLookupAccounts(operation: number, body: Uint8Array, shardCount: number): RoutePlan {
   const idCount = countRecords(body, idBytes, lookupIdsMax, 'id');
   if (shardCount === 1) return planWhole(operation, idCount, body, 0, 'lookup');
   const view = viewOf(body);

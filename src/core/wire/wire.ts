@@ -107,6 +107,7 @@ export function checkRequestBody(operation: WireOperationNumber, body: Uint8Arra
       return;
     case WireOperation.lookup_accounts:
     case WireOperation.lookup_transfers:
+    case WireOperation.lookup_ledger_accounts:
       countRecords(body, idBytes, lookupIdsMax, 'id');
       return;
     case WireOperation.get_account_transfers:

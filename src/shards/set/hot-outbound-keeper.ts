@@ -339,11 +339,11 @@ export class HotOutboundKeeper {
     return { id: newTransferId(), debitAccountId, creditAccountId, amount, ledger: account.ledger, code: account.code };
   }
 
-  /** Accounts found among `ids` (an empty list asks nothing). */
+  /** Accounts found among `ids`, slices included (an empty list asks nothing). */
   async #lookup(ids: readonly bigint[]): Promise<AccountState[]> {
     const found: AccountState[] = [];
     for (let from = 0; from < ids.length; from += lookupIdsMax) {
-      found.push(...decodeAccountStates(await this.#execute(Operation.lookup_accounts, encodeIds(ids.slice(from, from + lookupIdsMax)))));
+      found.push(...decodeAccountStates(await this.#execute(Operation.lookup_ledger_accounts, encodeIds(ids.slice(from, from + lookupIdsMax)))));
     }
     return found;
   }

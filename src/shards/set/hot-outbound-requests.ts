@@ -89,10 +89,10 @@ export class HotOutboundRequests {
   }
 
   /** A hot-outbound account's lookup also shows the money its slices hold (available = its own + that). */
-  async lookupAccounts(body: Uint8Array): Promise<Uint8Array> {
+  async lookupAccounts(operation: typeof Operation.lookup_accounts | typeof Operation.lookup_ledger_accounts, body: Uint8Array): Promise<Uint8Array> {
     // Looked at before the lookup, as the shards answer it: an account registered meanwhile shows no slices yet.
-    if (this.#keeper.routes.size === 0) return this.#execute(Operation.lookup_accounts, body);
-    return this.#withSliceBalances(await this.#execute(Operation.lookup_accounts, body));
+    if (this.#keeper.routes.size === 0) return this.#execute(operation, body);
+    return this.#withSliceBalances(await this.#execute(operation, body));
   }
 
   async #withSliceBalances(reply: Uint8Array): Promise<Uint8Array> {

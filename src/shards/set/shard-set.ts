@@ -14,6 +14,7 @@ import { errors } from '../../core/errors.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 import { creditsLandingWaitMsMax } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
+import { markLedgerAccountsNamed } from '../../core/posting/ledger-accounts-named.js';
 import { decodeIds } from '../../core/wire/records.js';
 import { BookkeepingHost } from '../bookkeeping/bookkeeping-host.js';
 import { ChainCoordinator, type ChainStats } from '../chains/chain-coordinator.js';
@@ -58,6 +59,8 @@ export class ShardSet {
   readonly #status: SetStatus;
   /** Wire operation → its handler; an operation not in it goes straight to #routing. */
   readonly #handlers: ReadonlyMap<number, RequestHandler>;
+  /** An approved adjustment's create_transfers (set with the handlers). */
+  #adjustmentTransfers!: RequestHandler;
 
   constructor(
     hosts: readonly ShardHost[],
@@ -108,12 +111,25 @@ export class ShardSet {
     const hot = new HotOutboundRequests(this.hotOutbound, execute, this.shardCount);
     const createTransfers: RequestHandler = (body) => hot.createTransfers(body);
     const rateGate = accountRate === 0 ? null : new AccountRateGate(accountRate, createTransfers);
+    const gated: RequestHandler = rateGate === null ? createTransfers : (body) => rateGate.createTransfers(body);
+    // Marked before anything routes them: the hot routing below names slices itself (ledger-accounts-named.ts).
+    this.#adjustmentTransfers = (body) => gated(markLedgerAccountsNamed(body, 'suspense'));
     return [
       [Operation.create_accounts, (body) => hot.createAccounts(body)],
-      [Operation.create_transfers, rateGate === null ? createTransfers : (body) => rateGate.createTransfers(body)],
-      [Operation.lookup_accounts, (body) => hot.lookupAccounts(body)],
+      [Operation.create_transfers, (body) => gated(markLedgerAccountsNamed(body, 'none'))],
+      [Operation.lookup_accounts, (body) => hot.lookupAccounts(Operation.lookup_accounts, body)],
+      [Operation.lookup_ledger_accounts, (body) => hot.lookupAccounts(Operation.lookup_ledger_accounts, body)],
       [Operation.account_operations, (body) => hot.accountOperations(body)],
     ];
+  }
+
+  /**
+   * An approved adjustment's transfers, as one create_transfers request: unlike a caller's, they may name suspense
+   * accounts (resolving 挂账), never a slice or a transit account.
+   */
+  async postAdjustment(body: Uint8Array): Promise<Uint8Array> {
+    if (this.#shutdown.begun) throw errors.shuttingDown();
+    return this.#adjustmentTransfers(body);
   }
 
   /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */

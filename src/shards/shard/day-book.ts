@@ -21,6 +21,7 @@ import {
 import type { ClosedDay, Ledger } from '../../core/posting/ledger.js';
 import { historyPageMax } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
+import { isDerivedIdAt } from '../../core/posting/validate.js';
 import { viewOf } from '../../core/u128.js';
 import { retryWithBackoff } from '../storage/storage-health.js';
 
@@ -247,7 +248,8 @@ export class DayBook {
   #slotOf(body: Uint8Array, expectedBytes: number, what: string): { view: DataView; slot: number } {
     if (body.byteLength !== expectedBytes) throw errors.bodyInvalid(`${what} takes a ${expectedBytes}-byte body, got ${body.byteLength}`);
     const view = viewOf(body);
-    return { view, slot: this.#ledger.state.accounts.slotAt(view, 0) };
+    // The ledger's own accounts answer as unknown ones, as lookups do (core/posting/queries.ts).
+    return { view, slot: isDerivedIdAt(view, 0) ? -1 : this.#ledger.state.accounts.slotAt(view, 0) };
   }
 
   /** A query's day must be closed, and its closing balances stored (a later write must not answer for it). */

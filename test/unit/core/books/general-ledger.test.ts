@@ -66,14 +66,14 @@ function catchUp(c: ClusterHarness, gl: GeneralLedger): void {
 }
 
 function lookup(c: ClusterHarness, id: bigint): AccountState | undefined {
-  return c.shards[shardOfId(id, c.shardCount)]!.lookupAccounts([id])[0];
+  return c.shards[shardOfId(id, c.shardCount)]!.lookupLedgerAccounts([id])[0];
 }
 
 /** The detail ledger against the shards: each booked account, and each id given (booked or not). */
 function expectBooksMatchShards(c: ClusterHarness, gl: GeneralLedger, ids: readonly bigint[]): void {
   for (let shard = 0; shard < c.shardCount; shard++) {
     for (const [id, detail] of gl.detailSnapshot(shard)) {
-      const held = c.shards[shard]!.lookupAccounts([id])[0];
+      const held = c.shards[shard]!.lookupLedgerAccounts([id])[0];
       expect(held, `account ${id} on shard ${shard}`).toBeDefined();
       expect([detail.code, detail.ledger, detail.debits, detail.credits], `account ${id}`).toEqual([held!.code, held!.ledger, held!.debitsPosted, held!.creditsPosted]);
     }

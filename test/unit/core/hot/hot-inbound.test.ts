@@ -219,7 +219,7 @@ describe('automatic marking by credit rate', () => {
       shard.applyHotInbound(policy);
     }
     const transitOut = systemAccountId(SystemAccountKind.transitOut, ledgerMain, 0, 1, shardCount);
-    expect(c.shards[0]!.lookupAccounts([transitOut])[0]!.hotInbound).toBe(false);
+    expect(c.shards[0]!.lookupLedgerAccounts([transitOut])[0]!.hotInbound).toBe(false);
     expect(c.account(payee)).toMatchObject({ hotInbound: true, hotInboundAuto: true }); // the payee is a real hot account
   });
 

@@ -46,7 +46,7 @@ function balance(c: ClusterHarness, id: bigint): bigint {
 /** Transit-out credits minus returns, minus what the receiver took in: zero when nothing is in flight. */
 function inFlight(c: ClusterHarness): bigint {
   const out = c.account(transitOut);
-  const inHalf = c.shards[1]!.lookupAccounts([transitIn])[0];
+  const inHalf = c.shards[1]!.lookupLedgerAccounts([transitIn])[0];
   return out.creditsPosted - out.debitsPosted - ((inHalf?.debitsPosted ?? 0n) - (inHalf?.creditsPosted ?? 0n));
 }
 
@@ -187,7 +187,7 @@ describe('cross-shard transfers', () => {
     c.settle();
     // The payee shows both holds; its shard's transit-in half carries them (pending debits = pending credits there).
     expect(c.account(payee)).toMatchObject({ creditsPending: 60n, creditsPosted: 0n });
-    expect(c.shards[1]!.lookupAccounts([transitIn])[0]).toMatchObject({ debitsPending: 60n, debitsPosted: 0n });
+    expect(c.shards[1]!.lookupLedgerAccounts([transitIn])[0]).toMatchObject({ debitsPending: 60n, debitsPosted: 0n });
     expect(c.shards[1]!.history({ accountId: payee }).map((e) => [e.transfer.id, e.balanceAfter.creditsPending])).toEqual([
       [10n, 40n],
       [11n, 60n],
@@ -205,7 +205,7 @@ describe('cross-shard transfers', () => {
     expect(balance(c, payee)).toBe(25n);
     expect(c.account(payer)).toMatchObject({ debitsPending: 0n });
     expect(c.account(payee)).toMatchObject({ creditsPending: 0n, creditsPosted: 25n });
-    expect(c.shards[1]!.lookupAccounts([transitIn])[0]).toMatchObject({ debitsPending: 0n, debitsPosted: 25n });
+    expect(c.shards[1]!.lookupLedgerAccounts([transitIn])[0]).toMatchObject({ debitsPending: 0n, debitsPosted: 25n });
     // The post and the void are in the payee's history with its balances after them, as on one shard.
     expect(c.shards[1]!.history({ accountId: payee }).map((e) => [e.transfer.id, e.balanceAfter.creditsPending, e.balanceAfter.creditsPosted])).toEqual([
       [10n, 40n, 0n],
@@ -231,7 +231,7 @@ describe('cross-shard transfers', () => {
     c.settle();
     expect(c.account(payer)).toMatchObject({ debitsPending: 0n });
     expect(c.account(payee)).toMatchObject({ creditsPending: 0n, creditsPosted: 0n });
-    expect(c.shards[1]!.lookupAccounts([transitIn])[0]).toMatchObject({ debitsPending: 0n });
+    expect(c.shards[1]!.lookupLedgerAccounts([transitIn])[0]).toMatchObject({ debitsPending: 0n });
     expect(c.shards[1]!.history({ accountId: payee }).map((e) => e.transfer.id)).toEqual([10n]);
     expect(c.createTransfers([post(11n, pending(10n, payer, payee, 40n, 5))])).toEqual(['pending_expired']);
     c.restart(0);
@@ -272,7 +272,7 @@ describe('cross-shard transfers', () => {
     expect(c.createTransfers([hold])).toEqual(['ok']);
     c.settle();
     expect(c.account(capped)).toMatchObject({ creditsPending: 0n });
-    expect(c.shards[1]!.lookupAccounts([transitIn])[0]?.debitsPending ?? 0n).toBe(0n);
+    expect(c.shards[1]!.lookupLedgerAccounts([transitIn])[0]?.debitsPending ?? 0n).toBe(0n);
     expect(c.createTransfers([post(11n, hold)])).toEqual(['ok']);
     c.settle();
     // Refused again on arrival, so it comes back (the legacy safety net, counted): the payer has its money.
