@@ -266,8 +266,9 @@ function mergeResults(plan: RoutePlan, replies: readonly Uint8Array[]): Uint8Arr
 
 /**
  * Each shard answers only the ids it found, in the order it was asked. Walking its reply beside its
- * sub-request recovers each record's request index. When two shards find the same id (possible for
- * transfer ids, which are unique per shard), the lower shard's record wins.
+ * sub-request recovers each record's request index. Two shards find the same transfer id only in a store
+ * written before ids were unique ledger-wide: the earlier transfer wins (lower shard on a tie), the one a
+ * single shard would have kept — it would have refused the later one exists_with_different_fields.
  */
 function mergeLookup(plan: RoutePlan, replies: readonly Uint8Array[]): Uint8Array {
   if (plan.requests.length === 1) return replies[0];
@@ -275,19 +276,20 @@ function mergeLookup(plan: RoutePlan, replies: readonly Uint8Array[]): Uint8Arra
   const owners = new Uint8Array(plan.eventCount);
   let found = 0;
   for (let r = 0; r < plan.requests.length; r++) {
-    found += placeFound(plan.requests[r], replies[r], plan.recordBytes, r, offsets, owners);
+    found += placeFound(plan.requests[r], replies, r, plan.recordBytes, offsets, owners);
   }
   return gatherFound(replies, plan.recordBytes, found, offsets, owners);
 }
 
 function placeFound(
   request: ShardRequest,
-  reply: Uint8Array,
-  recordBytes: number,
+  replies: readonly Uint8Array[],
   owner: number,
+  recordBytes: number,
   offsets: Int32Array,
   owners: Uint8Array,
 ): number {
+  const reply = replies[owner]!;
   assert(reply.byteLength % recordBytes === 0, 'a lookup reply is whole records');
   const askedView = viewOf(request.body);
   const replyView = viewOf(reply);
@@ -302,10 +304,18 @@ function placeFound(
       offsets[index] = offset;
       owners[index] = owner;
       placed++;
+    } else if (stampedBefore(replyView, offset, viewOf(replies[owners[index]!]!), offsets[index]!)) {
+      offsets[index] = offset;
+      owners[index] = owner;
     }
     k++;
   }
   return placed;
+}
+
+/** Whether the record at `at` of `view` was stamped strictly before the one at `otherAt` of `other`. */
+function stampedBefore(view: DataView, at: number, other: DataView, otherAt: number): boolean {
+  return view.getBigUint64(at + TransferLayout.timestamp, true) < other.getBigUint64(otherAt + TransferLayout.timestamp, true);
 }
 
 /** Copies the found records in request order, one `set` per run of records adjacent in one reply. */

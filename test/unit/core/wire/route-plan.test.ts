@@ -209,7 +209,34 @@ describe('planRoute: lookups', () => {
     ]);
   });
 
-  it('lookup_transfers keeps the lower shard record when two shards hold the same id', () => {
+  it('lookup_transfers keeps the earlier transfer when two shards hold the same id (a store from before ids were ledger-wide)', () => {
+    const plan = planRoute(Operation.lookup_transfers, encodeIds([7n, 8n]), shardCount);
+    // Shard 2 stamped id 7 first, shard 1 stamped id 8 first: one shard would have kept those and refused the others.
+    const stamps = new Map([
+      ['7@1', 500n],
+      ['7@2', 400n],
+      ['8@1', 300n],
+      ['8@2', 600n],
+    ]);
+    const replies = plan.requests.map((r) => {
+      const reply = fakeLookupReply(r, () => r.shard !== 0, TransferStateLayout.bytes, r.shard);
+      const view = new DataView(reply.buffer);
+      for (let at = 0; at < reply.byteLength; at += TransferStateLayout.bytes) {
+        view.setBigUint64(at + TransferLayout.timestamp, stamps.get(`${readU128(view, at)}@${r.shard}`) ?? 900n, true);
+      }
+      return reply;
+    });
+    // The stamp overwrites the fake's tag byte (127): the stamps kept tell which record won.
+    const merged = mergeReplies(plan, replies);
+    const view = new DataView(merged.buffer, merged.byteOffset, merged.byteLength);
+    const kept = [0, 1].map((i) => [readU128(view, i * TransferStateLayout.bytes), view.getBigUint64(i * TransferStateLayout.bytes + TransferLayout.timestamp, true)]);
+    expect(kept).toEqual([
+      [7n, 400n],
+      [8n, 300n],
+    ]);
+  });
+
+  it('lookup_transfers keeps the lower shard record when two shards hold the same id stamped alike', () => {
     const plan = planRoute(Operation.lookup_transfers, encodeIds([7n, 8n]), shardCount);
     const replies = plan.requests.map((r) => fakeLookupReply(r, () => r.shard !== 0, TransferStateLayout.bytes, r.shard));
     expect(recordsOf(mergeReplies(plan, replies), TransferStateLayout.bytes)).toEqual([
