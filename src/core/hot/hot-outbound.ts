@@ -13,7 +13,7 @@
 import { shardOfIdAt } from '../routing.js';
 import { TransferLayout as T } from '../layout.js';
 import { eventBytes } from '../limits.js';
-import { transferKindFlags } from '../types.js';
+import { TransferFlags, transferKindFlags } from '../types.js';
 import { readU128, writeU128 } from '../u128.js';
 
 /** High word of every slice id ('SLC' + 1): marks it as derived; never the system range's 0xffffffff. */
@@ -54,6 +54,20 @@ export interface HotDebitsRouted {
   body: Uint8Array;
   /** Index of every rewritten event, ascending. */
   rewritten: number[];
+  /**
+   * Per hot account (its route's 16-byte id), in event order, every event that takes from its available money —
+   * a payment (at home, or rewritten to a slice), a hold, a reversal — with the place it takes from (the slice's
+   * id bytes, or the account's own for home) and its amount as sent (issue #14, item 24: shards/set/slice funds).
+   */
+  debits: Map<Uint8Array, HotDebit[]>;
+}
+
+/** One event taking money from a hot-outbound account (HotDebitsRouted.debits). */
+export interface HotDebit {
+  index: number;
+  /** The route's id bytes of the slice the event debits, or of the hot account itself (home). */
+  place: Uint8Array;
+  amount: bigint;
 }
 
 /** Hot-outbound accounts by their id's low 32 bits (a first test that allocates nothing; the full id is compared after). */
@@ -70,7 +84,8 @@ export function routeKeyOf(id: bigint): number {
  */
 export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOutboundRoutes): HotDebitsRouted {
   const rewritten: number[] = [];
-  if (hot.size === 0) return { body, rewritten };
+  const debits = new Map<Uint8Array, HotDebit[]>();
+  if (hot.size === 0) return { body, rewritten, debits };
   let out: Uint8Array | null = null;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   // A batch paying from a hot account usually pays from it in every event: try the last match first.
@@ -79,16 +94,30 @@ export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOut
     const entry = last !== undefined && sameId(body, at + T.debitAccountId, last.id) ? last : hotEntryAt(body, view, at + T.debitAccountId, hot);
     if (entry === undefined) continue;
     last = entry;
-    // Holds, posts, voids, reversals and pay-from-freeze stay with the account itself on its home shard.
-    if ((view.getUint16(at + T.flags, true) & transferKindFlags) !== 0) continue;
+    const index = at / eventBytes;
+    const amount = view.getBigUint64(at + T.amount, true);
+    let placed = debits.get(entry.id);
+    if (placed === undefined) debits.set(entry.id, (placed = []));
+    // Holds, posts, voids, reversals and pay-from-freeze stay with the account itself on its home shard; of
+    // those, a hold and a reversal take from its available money (a post or void settles a hold, a pay-from-freeze
+    // takes frozen money).
+    const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+    if (kind !== 0) {
+      if (kind === TransferFlags.pending || kind === TransferFlags.reversal) placed.push({ index, place: entry.id, amount });
+      continue;
+    }
     const shard = shardOfIdAt(view, at + T.creditAccountId, shardCount);
     const slice = entry.route.slices[shard];
-    if (shard === entry.route.home || slice === null || slice === undefined) continue;
+    if (shard === entry.route.home || slice === null || slice === undefined) {
+      placed.push({ index, place: entry.id, amount });
+      continue;
+    }
     out ??= body.slice();
     out.set(slice, at + T.debitAccountId);
-    rewritten.push(at / eventBytes);
+    rewritten.push(index);
+    placed.push({ index, place: slice, amount });
   }
-  return { body: out ?? body, rewritten };
+  return { body: out ?? body, rewritten, debits };
 }
 
 function hotEntryAt(body: Uint8Array, view: DataView, at: number, hot: HotOutboundRoutes): { id: Uint8Array; route: HotOutboundRoute } | undefined {

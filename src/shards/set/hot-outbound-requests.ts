@@ -5,7 +5,8 @@
 // through unchanged.
 
 import { assert } from '../../core/assert.js';
-import { routeHotDebits } from '../../core/hot/hot-outbound.js';
+import { routeHotDebits, type HotDebitsRouted } from '../../core/hot/hot-outbound.js';
+import type { PlacedDebit } from './hot-outbound-keeper.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
@@ -16,7 +17,7 @@ import { readU128 } from '../../core/u128.js';
 import { hotOutboundAccountsIn, type Execute, type HotOutboundKeeper } from './hot-outbound-keeper.js';
 
 /** What the requests need of the keeper. */
-type KeeperFace = Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances' | 'isHotOutbound' | 'recallForClose' | 'closeAnswered'>;
+type KeeperFace = Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances' | 'isHotOutbound' | 'recallForClose' | 'closeAnswered' | 'reserve' | 'settle' | 'released' | 'unsettled' | 'homeChanged'>;
 
 export class HotOutboundRequests {
   readonly #keeper: KeeperFace;
@@ -46,10 +47,24 @@ export class HotOutboundRequests {
   async createTransfers(body: Uint8Array): Promise<Uint8Array> {
     if (this.#keeper.routes.size === 0) return this.#execute(Operation.create_transfers, body);
     const routed = routeHotDebits(body, this.#shardCount, this.#keeper.routes);
-    const reply = await this.#execute(Operation.create_transfers, routed.body);
+    if (routed.debits.size === 0) return this.#execute(Operation.create_transfers, routed.body);
+    // Each place of a hot account (home, slices) is promised what the request takes from it before the request
+    // goes (money moved first where one is short), so a payment is refused only when the account as a whole
+    // cannot cover it, in request order, as one shard refuses it (issue #14, item 24).
+    const reservations = await this.#keeper.reserve(placedDebitsOf(routed));
+    let reply: Uint8Array;
+    try {
+      reply = await this.#execute(Operation.create_transfers, routed.body);
+    } catch (error) {
+      // overloaded refuses a request whole before any shard runs it: nothing was taken. Anything else may have.
+      if ((error as { code?: string }).code === 'overloaded') this.#keeper.released(reservations);
+      else this.#keeper.unsettled(reservations);
+      throw error;
+    }
     assert(reply.byteLength === (body.byteLength / eventBytes) * resultBytes, 'a transfer reply holds one result per event');
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const replyView = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+    this.#keeper.settle(reservations, replyView);
     for (const index of routed.rewritten) {
       if (replyView.getUint16(index * resultBytes, true) !== ResultCode.insufficient_funds) continue;
       const at = index * eventBytes;
@@ -66,14 +81,32 @@ export class HotOutboundRequests {
    * them), so the home account's pending and frozen balances are the whole account's.
    */
   async accountOperations(body: Uint8Array): Promise<Uint8Array> {
-    const closing = this.#keeper.routes.size === 0 ? [] : this.#hotClosesIn(body);
-    if (closing.length === 0) return this.#execute(Operation.account_operations, body);
-    await this.#keeper.recallForClose(closing);
+    if (this.#keeper.routes.size === 0) return this.#execute(Operation.account_operations, body);
+    const closing = this.#hotClosesIn(body);
+    // A freeze takes a hot account's money at home without the set seeing how much: read home again after it.
+    const touched = this.#hotAccountsIn(body);
     try {
-      return await this.#execute(Operation.account_operations, body);
+      if (closing.length === 0) return await this.#execute(Operation.account_operations, body);
+      await this.#keeper.recallForClose(closing);
+      try {
+        return await this.#execute(Operation.account_operations, body);
+      } finally {
+        this.#keeper.closeAnswered(closing);
+      }
     } finally {
-      this.#keeper.closeAnswered(closing);
+      this.#keeper.homeChanged(touched);
     }
+  }
+
+  /** The hot-outbound accounts `body`'s operations name. */
+  #hotAccountsIn(body: Uint8Array): bigint[] {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const ids: bigint[] = [];
+    for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+      const id = readU128(view, at + AccountOperationLayout.accountId);
+      if (this.#keeper.isHotOutbound(id)) ids.push(id);
+    }
+    return ids;
   }
 
   /** The hot-outbound accounts `body` closes. */
@@ -107,4 +140,15 @@ export class HotOutboundRequests {
     hot.forEach((at, index) => view.setBigUint64(at + AccountLayout.sliceBalances, balances[index]!, true));
     return reply;
   }
+}
+
+/** routeHotDebits' debits with ids as numbers: per hot account, its events taking its money, in order. */
+function placedDebitsOf(routed: HotDebitsRouted): Map<bigint, PlacedDebit[]> {
+  const ids = new Map<Uint8Array, bigint>();
+  const idOf = (bytes: Uint8Array): bigint => {
+    let id = ids.get(bytes);
+    if (id === undefined) ids.set(bytes, (id = readU128(new DataView(bytes.buffer, bytes.byteOffset, 16), 0)));
+    return id;
+  };
+  return new Map([...routed.debits].map(([hot, debits]) => [idOf(hot), debits.map((debit) => ({ index: debit.index, place: idOf(debit.place), amount: debit.amount }))]));
 }
