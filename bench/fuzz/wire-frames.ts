@@ -85,7 +85,7 @@ export function brokenFrames(id: number, anyId: bigint): RawFrame[] {
     frame(pack([id + 0.5, Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'a fractional request id'),
     frame(pack([2 ** 32, Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'request id 2^32'),
     frame(pack([String(id), Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'a string request id'),
-    ...[0, 7, 8, 9, 17, 18, 19, 20, 39, 47, 255, 65535].map((op) => frame(pack([id, op, ids]), 'operation_unknown', id, `operation ${op}`)),
+    ...[0, 7, 8, 9, 17, 18, 19, 20, 39, 48, 49, 255, 65535].map((op) => frame(pack([id, op, ids]), 'operation_unknown', id, `operation ${op}`)),
     frame(pack([id, 'lookup_accounts', ids]), 'operation_unknown', id, 'an operation by name'),
     frame(pack([id, Operation.lookup_accounts, 'ids']), 'body_invalid', id, 'a string body'),
     frame(pack([id, Operation.lookup_accounts, null]), 'body_invalid', id, 'a nil body'),

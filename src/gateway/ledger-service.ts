@@ -41,7 +41,7 @@ export interface LedgerService {
    */
   hotInboundStats?(): Promise<HotInboundStats>;
   /** Hot-outbound accounts: how many, and the slice keeper's work since start (GET /health, GET /metrics). */
-  hotOutboundStats?(): { accounts: number; grants: number; returns: number; refusedDebits: number };
+  hotOutboundStats?(): { accounts: number; grants: number; returns: number; refusedDebits: number; gathers: number };
   /** Calls `observer` for every write a shard answers: its time there (durable) and its events (GET /metrics). */
   observeShardWrites?(observer: ShardWriteObserver): void;
   /** Tasks queued or running per shard (GET /metrics). */

@@ -196,6 +196,7 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
   valueGauge('tally_hot_outbound_grants', 'Slice refills (home account → slice) acknowledged since start.', () => service.hotOutboundStats?.().grants);
   valueGauge('tally_hot_outbound_returns', 'Idle slices returned home by the timed compensation since start.', () => service.hotOutboundStats?.().returns);
   valueGauge('tally_hot_outbound_refused_debits', 'Debits of hot-outbound accounts refused on a slice for want of money since start.', () => service.hotOutboundStats?.().refusedDebits);
+  valueGauge('tally_hot_outbound_gathers', 'Requests that waited for a hot-outbound account\'s money to be moved to where they pay from, since start.', () => service.hotOutboundStats?.().gathers);
   valueGauge('tally_chain_rounds_aborted', 'Rounds of cross-shard chains aborted since start (one per failing chain).', () => service.chainStats?.().roundsAborted);
   valueGauge(
     'tally_day_reports_failed',

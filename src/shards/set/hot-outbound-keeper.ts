@@ -313,12 +313,25 @@ export class HotOutboundKeeper {
    */
   async reserve(debits: ReadonlyMap<bigint, readonly PlacedDebit[]>): Promise<HotReservation[]> {
     const reservations: HotReservation[] = [];
+    const gathered: HotReservation[] = [];
     try {
       for (const [hotId, placed] of debits) {
         const account = this.#accounts.get(hotId);
         if (account === undefined || placed.length === 0) continue;
-        const reservation = this.#reserveAtOnce(account, placed) ?? (await this.#reserveGathered(account, placed));
+        const quick = this.#reserveAtOnce(account, placed);
+        if (quick !== null) reservations.push(quick);
+        else gathered.push({ account: hotId, debits: placed, holds: [], unlock: null });
+      }
+      // Turns taken in one order (by account id), so that two requests paying from the same two accounts never
+      // wait for each other's.
+      gathered.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+      for (const reservation of gathered) {
         reservations.push(reservation);
+        reservation.unlock = await this.#lock(reservation.account);
+      }
+      for (const reservation of gathered) {
+        const account = this.#accounts.get(reservation.account)!;
+        await this.#queued(() => this.#gather(account, reservation.debits, reservation));
       }
     } catch (error) {
       for (const reservation of reservations) this.#release(reservation, new Map());
@@ -373,19 +386,6 @@ export class HotOutboundKeeper {
       holds.push({ place, reserved: amount });
     }
     return { account: account.id, debits: placed, holds, unlock: null };
-  }
-
-  /** The slow way of reserve(): one request at a time per account, with the rounds; money moved first. */
-  async #reserveGathered(account: HotAccount, placed: readonly PlacedDebit[]): Promise<HotReservation> {
-    const unlock = await this.#lock(account.id);
-    const reservation: HotReservation = { account: account.id, debits: placed, holds: [], unlock };
-    try {
-      await this.#queued(() => this.#gather(account, placed, reservation));
-    } catch (error) {
-      this.#release(reservation, new Map());
-      throw error;
-    }
-    return reservation;
   }
 
   /** Waits for the account's previous gathered request to be answered; resolves with the release of this one's turn. */
