@@ -95,7 +95,7 @@ export interface SlicesFunded {
 export async function waitSlicesFunded(client: Client, hotId: bigint, sliceIds: readonly bigint[], timeoutMs: number): Promise<SlicesFunded> {
   const startMs = Date.now();
   for (;;) {
-    const found = new Map((await client.lookupAccounts([hotId, ...sliceIds])).map((a) => [a.id, a]));
+    const found = new Map((await client.lookupLedgerAccounts([hotId, ...sliceIds])).map((a) => [a.id, a]));
     const funded = sliceIds.filter((id) => (found.get(id)?.creditsPosted ?? 0n) > 0n).length;
     const seconds = (Date.now() - startMs) / 1000;
     if (funded === sliceIds.length || seconds * 1000 >= timeoutMs) return { funded, slices: sliceIds.length, seconds, sliceBalancesMinor: found.get(hotId)?.sliceBalances ?? 0n };
