@@ -9,6 +9,7 @@ import { decodeAccountStates, decodeResults, encodeAccounts, encodeIds, encodeTr
 import { AccountFlags, TransferFlags } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, onOneAndTwo, useShardSets } from '../support/shard-set-fixture.js';
+import { mulberry32 } from '../support/prng.js';
 
 const ledger = 3;
 // Long periods: no round moves money by itself during a step; only gathers do.
@@ -63,5 +64,35 @@ describe('a hot-outbound account answers as on one shard', () => {
       ['ok'],
       ['1050/0', '200/0', '100/50'],
     ]);
+  });
+
+  // Random requests (payments to payees on either shard, holds, top-ups, amounts near what is left), the same at one
+  // shard and at two: every answer and the account's whole available money agree after each request.
+  const seeds = (process.env.TALLY_HOT_ONE_ANSWER_SEEDS ?? '11,12,13').split(',').map(Number);
+  it.each(seeds)('random requests from one hot-outbound account answer alike at one shard and at two (seed %i)', async (seed) => {
+    const payees = [payeeFar!, payeeFar2!, payeeNear!];
+    const answers = await onOneAndTwo(one, two)(async (set) => {
+      const random = mulberry32(seed);
+      let next = 50_000n;
+      const steps: unknown[] = [];
+      steps.push(decodeResults(await set.execute(Operation.create_accounts, encodeAccounts([
+        { id: funder!, ledger, code: 1 },
+        { id: hot!, ledger, code: 1, flags: AccountFlags.hot_outbound | AccountFlags.debits_must_not_exceed_credits },
+        ...payees.map((id) => ({ id, ledger, code: 1 })),
+      ]))).map((r) => r.result));
+      for (let request = 0; request < 25; request++) {
+        const events = Array.from({ length: 1 + Math.floor(random() * 4) }, () => {
+          const roll = random();
+          if (roll < 0.15) return { id: next++, debitAccountId: funder!, creditAccountId: hot!, amount: BigInt(1 + Math.floor(random() * 400)), ledger, code: 1 };
+          const flags = roll < 0.25 ? TransferFlags.pending : 0;
+          return { id: next++, debitAccountId: hot!, creditAccountId: payees[Math.floor(random() * payees.length)]!, amount: BigInt(1 + Math.floor(random() * 200)), ledger, code: 1, flags };
+        });
+        steps.push(await results(set, events));
+        const [account] = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([hot!])));
+        steps.push(`available ${account!.creditsPosted - account!.debitsPosted - account!.debitsPending + (account!.sliceBalances ?? 0n)}`);
+      }
+      return steps;
+    });
+    expect(answers.some((step) => Array.isArray(step) && step.includes('insufficient_funds'))).toBe(true);
   });
 });

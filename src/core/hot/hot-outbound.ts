@@ -120,6 +120,32 @@ export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOut
   return { body: out ?? body, rewritten, debits };
 }
 
+/**
+ * Where `body` must be cut so that no part credits a hot-outbound account and then debits it: one shard lets the
+ * later debit spend the credit, while across shards the credit lands at home and the debit may be served from a
+ * slice (or judged by what the shard set promised before the request). Each part then runs after the one before it
+ * is answered (shards/set/hot-outbound-requests.ts). Returns the first event index of every part after the first;
+ * never cuts inside a linked chain.
+ */
+export function creditThenDebitCuts(body: Uint8Array, hot: HotOutboundRoutes): number[] {
+  const cuts: number[] = [];
+  if (hot.size === 0) return cuts;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let credited: Uint8Array[] = [];
+  let inChain = false;
+  for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
+    const debit = hotEntryAt(body, view, at + T.debitAccountId, hot);
+    if (debit !== undefined && !inChain && credited.includes(debit.id)) {
+      cuts.push(at / eventBytes);
+      credited = [];
+    }
+    const credit = hotEntryAt(body, view, at + T.creditAccountId, hot);
+    if (credit !== undefined && !credited.includes(credit.id)) credited.push(credit.id);
+    inChain = (view.getUint16(at + T.flags, true) & TransferFlags.linked) !== 0;
+  }
+  return cuts;
+}
+
 function hotEntryAt(body: Uint8Array, view: DataView, at: number, hot: HotOutboundRoutes): { id: Uint8Array; route: HotOutboundRoute } | undefined {
   const candidates = hot.get(view.getUint32(at, true));
   if (candidates === undefined) return undefined;

@@ -5,8 +5,9 @@
 // through unchanged.
 
 import { assert } from '../../core/assert.js';
-import { routeHotDebits, type HotDebitsRouted } from '../../core/hot/hot-outbound.js';
+import { creditThenDebitCuts, routeHotDebits, type HotDebitsRouted } from '../../core/hot/hot-outbound.js';
 import type { PlacedDebit } from './hot-outbound-keeper.js';
+import { runLaterPart } from './later-part.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
@@ -46,6 +47,28 @@ export class HotOutboundRequests {
   /** Debits of hot-outbound accounts go to the payee's shard's slice; a slice out of money asks for a refill. */
   async createTransfers(body: Uint8Array): Promise<Uint8Array> {
     if (this.#keeper.routes.size === 0) return this.#execute(Operation.create_transfers, body);
+    const cuts = creditThenDebitCuts(body, this.#keeper.routes);
+    if (cuts.length === 0) return this.#createTransfersPart(body);
+    // A request that credits a hot account and then pays from it runs in parts, each once the one before it was
+    // answered, so the payment is judged with the credit in (as one shard judges it). As with stages, a part that
+    // fails leaves the earlier ones applied: the request answers as its failure, and a resend is safe (the ids).
+    const parts: Uint8Array[] = [];
+    const bounds = [0, ...cuts, body.byteLength / eventBytes];
+    for (let part = 0; part + 1 < bounds.length; part++) {
+      const run = (): Promise<Uint8Array> => this.#createTransfersPart(body.subarray(bounds[part]! * eventBytes, bounds[part + 1]! * eventBytes));
+      parts.push(part === 0 ? await run() : await runLaterPart(run, `part ${part + 1} of ${bounds.length - 1}`, () => false));
+    }
+    const reply = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+    let at = 0;
+    for (const part of parts) {
+      reply.set(part, at);
+      at += part.byteLength;
+    }
+    return reply;
+  }
+
+  /** A request (or one part of it) whose debits of hot accounts the shard set routes and promises money for. */
+  async #createTransfersPart(body: Uint8Array): Promise<Uint8Array> {
     const routed = routeHotDebits(body, this.#shardCount, this.#keeper.routes);
     if (routed.debits.size === 0) return this.#execute(Operation.create_transfers, routed.body);
     // Each place of a hot account (home, slices) is promised what the request takes from it before the request

@@ -22,6 +22,7 @@ import type { AccountDirectory } from '../../core/accounts/account-directory.js'
 import { payeeStatusChangeAt, publishAccountOperations, publishCreatedAccounts, publishEntries } from '../../core/accounts/directory-updates.js';
 import type { ChainCoordinator } from '../chains/chain-coordinator.js';
 import { TransferCoalescer } from './transfer-coalescer.js';
+import { runLaterPart } from './later-part.js';
 import type { PayerCreditsInFlight } from './payer-credits.js';
 import type { TransitRelay } from '../relay/transit-relay.js';
 import type { ShardHost } from '../shard/shard-host.js';
@@ -359,21 +360,8 @@ export class RequestRouting {
   }
 
   /** A stage after the first: refused (overloaded) it is tried again a while, as nothing of it ran; failed, the request is partly applied. */
-  async #laterStage(run: () => Promise<Uint8Array>, stage: number, stages: number): Promise<Uint8Array> {
-    const startedMs = performance.now();
-    for (let backoffMs = 1; ; backoffMs = Math.min(backoffMs * 2, 50)) {
-      try {
-        return await run();
-      } catch (error) {
-        const refusedWhole = error instanceof TallyError && error.code === ErrorCode.overloaded;
-        if (refusedWhole && !this.#shutdown.begun && performance.now() - startedMs < creditsLandingWaitMsMax) {
-          await new Promise((resolve) => setTimeout(resolve, backoffMs));
-          continue;
-        }
-        const why = error instanceof Error ? error.message : String(error);
-        throw errors.partlyApplied(`stage ${stage + 1} of ${stages} of this request failed (${why}) after the stages before it were applied`);
-      }
-    }
+  #laterStage(run: () => Promise<Uint8Array>, stage: number, stages: number): Promise<Uint8Array> {
+    return runLaterPart(run, `stage ${stage + 1} of ${stages}`, () => this.#shutdown.begun);
   }
 
   /** Once the credits answered before now have landed on each of `shards` (or creditsLandingWaitMsMax passed, as for a read). */

@@ -2,7 +2,7 @@
 // account are served by the payee's shard's slice. The keeper and the slices' money: test/integration/hot-outbound.test.ts.
 
 import { describe, expect, test } from 'vitest';
-import { routeHotDebits, routeKeyOf, sliceAccountId, sliceTag, type HotOutboundRoute } from '../../../../src/core/hot/hot-outbound.js';
+import { creditThenDebitCuts, routeHotDebits, routeKeyOf, sliceAccountId, sliceTag, type HotOutboundRoute } from '../../../../src/core/hot/hot-outbound.js';
 import { TransferLayout as T } from '../../../../src/core/layout.js';
 import { decodeTransfer, encodeTransfers, type TransferInput } from '../../../../src/core/wire/records.js';
 import { shardOfId } from '../../../../src/core/routing.js';
@@ -77,5 +77,22 @@ describe('routeHotDebits', () => {
     // Right after the hot account matched (the router tries the last match first), the whole id still decides.
     const mixed = encodeTransfers([t(2n, hot, payeeOther), t(3n, lookalike, payeeOther), t(4n, hot, payeeOther)]);
     expect(routeHotDebits(mixed, shardCount, routes).rewritten).toEqual([0, 2]);
+  });
+});
+
+describe('creditThenDebitCuts', () => {
+  const payee = onShard(other, 500n);
+  const t = (id: bigint, debitAccountId: bigint, creditAccountId: bigint, flags = 0): TransferInput => ({ id, debitAccountId, creditAccountId, amount: 10n, ledger: 1, code: 1, flags });
+
+  test('cuts before a debit of a hot account the same part credited, and nowhere else', () => {
+    const body = encodeTransfers([t(1n, hot, payee), t(2n, payee, hot), t(3n, payee, 7n), t(4n, hot, payee), t(5n, hot, payee), t(6n, payee, hot), t(7n, hot, payee)]);
+    expect(creditThenDebitCuts(body, routes)).toEqual([3, 6]);
+    expect(creditThenDebitCuts(encodeTransfers([t(1n, hot, payee), t(2n, payee, hot)]), routes)).toEqual([]);
+    expect(creditThenDebitCuts(encodeTransfers([t(1n, payee, hot), t(2n, hot, payee)]), new Map())).toEqual([]);
+  });
+
+  test('never inside a linked chain', () => {
+    const body = encodeTransfers([t(1n, payee, hot, TransferFlags.linked), t(2n, hot, payee), t(3n, payee, hot), t(4n, hot, payee)]);
+    expect(creditThenDebitCuts(body, routes)).toEqual([3]);
   });
 });
