@@ -26,17 +26,6 @@ export function sliceIdsOf(group: HotOutboundGroup): bigint[] {
   return group.slices.filter((id): id is bigint => id !== null);
 }
 
-/**
- * The debit account a single-phase transfer debiting the hot account is stored with: the account itself
- * when the payee is on the home shard, else the slice of the payee's shard (the server rewrites it there).
- */
-export function storedDebitAccountId(group: HotOutboundGroup, creditShard: number): bigint {
-  if (creditShard === group.home) return group.hotId;
-  const slice = group.slices[creditShard];
-  if (slice === null || slice === undefined) throw new RangeError(`no slice of account ${group.hotId} on shard ${creditShard}`);
-  return slice;
-}
-
 export interface GroupCheck {
   /** Σ over the account and its slices of credits posted − debits posted. */
   netMinor: bigint;

@@ -16,7 +16,7 @@ import type { AccountState, Client, TransferState } from '../../src/client/index
 import { historyPageMax } from '../../src/core/limits.js';
 import { SystemAccountKind, systemAccountId } from '../../src/core/accounts/system-accounts.js';
 import { creditsBuffered, type BufferedWait } from './hot-accounts.js';
-import { checkGroup, keeperMovesByPair, sliceIdsOf, storedDebitAccountId, type GroupCheck, type HotOutboundGroup } from './hot-outbound-group.js';
+import { checkGroup, keeperMovesByPair, sliceIdsOf, type GroupCheck, type HotOutboundGroup } from './hot-outbound-group.js';
 import type { HotDebitGroupResult, TransitReading, VerificationResult } from './report.js';
 import { benchLedger, benchTransferCode, type SampledTransfer, type TransferSource } from './transfer-source.js';
 import { workloadNames } from './workloads.js';
@@ -50,7 +50,7 @@ export async function verifyLedger(client: Client, source: TransferSource, input
   const credits = balances.credits + (group === null ? 0n : group.check.creditsMinor - group.check.internalMinor);
   const samples = source.samples;
   const stored = new Map((await client.lookupTransfers(samples.map((s) => s.id))).map((t) => [t.id, t]));
-  const samplesMatching = samples.filter((s) => sampleMatches(s, stored.get(s.id), source.hotDebitGroup, source.shardOfAccountId(s.creditAccountId))).length;
+  const samplesMatching = samples.filter((s) => sampleMatches(s, stored.get(s.id))).length;
   const refusedIds = source.hotDebitRefusedIds;
   const refusedFound = refusedIds.length === 0 ? 0 : (await client.lookupTransfers(refusedIds)).length;
   const crossSamples = source.issued['cross-shard'].samples;
@@ -106,16 +106,15 @@ export async function verifyLedger(client: Client, source: TransferSource, input
 }
 
 /**
- * A sampled transfer reads back as sent: posted, same payee, amount, ledger, code and flags (none), and as
- * debit account the one sent, except that a hot-outbound account's debit is stored with the slice of the
- * payee's shard off its home shard. A refused sample must not exist.
+ * A sampled transfer reads back as sent: posted, same payee, amount, ledger, code and flags (none), and the debit
+ * account sent — a hot-outbound account's payment too, though a slice served it (the server names the account, as
+ * one shard does). A refused sample must not exist.
  */
-export function sampleMatches(sample: SampledTransfer, stored: TransferState | undefined, group: HotOutboundGroup | null, creditShard: number): boolean {
+export function sampleMatches(sample: SampledTransfer, stored: TransferState | undefined): boolean {
   if (sample.refused) return stored === undefined;
   if (stored === undefined) return false;
-  const debitAccountId = group !== null && sample.debitAccountId === group.hotId ? storedDebitAccountId(group, creditShard) : sample.debitAccountId;
   return (
-    stored.debitAccountId === debitAccountId &&
+    stored.debitAccountId === sample.debitAccountId &&
     stored.creditAccountId === sample.creditAccountId &&
     stored.amount === sample.amount &&
     stored.ledger === benchLedger &&

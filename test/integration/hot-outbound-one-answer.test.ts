@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
-import { decodeAccountStates, decodeResults, encodeAccounts, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
+import { decodeAccountStates, decodeHistoryEntries, decodeResults, decodeTransferStates, encodeAccounts, encodeHistoryFilter, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
 import { AccountFlags, TransferFlags } from '../../src/core/types.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { fastTransit, idsOnShard, onOneAndTwo, useShardSets } from '../support/shard-set-fixture.js';
@@ -51,6 +51,11 @@ describe('a hot-outbound account answers as on one shard', () => {
       steps.push(await results(set, [pay(payeeNear!, 50n, TransferFlags.pending)]));
       const accounts = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds([payeeFar!, payeeFar2!, payeeNear!])));
       steps.push(accounts.map((a) => `${a.creditsPosted}/${a.creditsPending}`));
+      // Records name the account that paid, not the slice that served it (item 26), in lookups and histories.
+      const first = decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds([40_002n])));
+      steps.push(first.map((t) => `${t.debitAccountId} → ${t.creditAccountId}`));
+      const page = decodeHistoryEntries(await set.execute(Operation.get_account_transfers, encodeHistoryFilter({ accountId: payeeFar! })));
+      steps.push(page.map((e) => `${e.transfer.debitAccountId}`));
       return steps;
     });
     expect(answers).toEqual([
@@ -63,6 +68,8 @@ describe('a hot-outbound account answers as on one shard', () => {
       ['ok', 'ok', 'insufficient_funds'],
       ['ok'],
       ['1050/0', '200/0', '100/50'],
+      [`${hot} → ${payeeFar}`],
+      [`${hot}`, `${hot}`, `${hot}`],
     ]);
   });
 

@@ -237,6 +237,11 @@ export class HotOutboundKeeper {
     for (const id of hotIds) if (this.#accounts.has(id)) this.#funds.unsettled(id, 0n);
   }
 
+  /** The hot account whose slice `sliceId` is (undefined: no slice the keeper trusts). */
+  hotOfSlice(sliceId: bigint): bigint | undefined {
+    return this.#sliceOwners.get(sliceId)?.account.id;
+  }
+
   /** Whether `id` is a hot-outbound account the keeper looks after. */
   isHotOutbound(id: bigint): boolean {
     return this.#accounts.has(id);

@@ -5,20 +5,20 @@
 // through unchanged.
 
 import { assert } from '../../core/assert.js';
-import { creditThenDebitCuts, routeHotDebits, type HotDebitsRouted } from '../../core/hot/hot-outbound.js';
+import { creditThenDebitCuts, isSliceIdAt, routeHotDebits, type HotDebitsRouted } from '../../core/hot/hot-outbound.js';
 import type { PlacedDebit } from './hot-outbound-keeper.js';
 import { runLaterPart } from './later-part.js';
-import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
+import { AccountLayout, AccountOperationLayout, HistoryEntryLayout, TransferLayout, TransferStateLayout, resultBytes } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
 import { ResultCode } from '../../core/result-codes.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { AccountFlags, AccountOperationKind } from '../../core/types.js';
-import { readU128 } from '../../core/u128.js';
+import { readU128, writeU128 } from '../../core/u128.js';
 import { hotOutboundAccountsIn, type Execute, type HotOutboundKeeper } from './hot-outbound-keeper.js';
 
 /** What the requests need of the keeper. */
-type KeeperFace = Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances' | 'isHotOutbound' | 'recallForClose' | 'closeAnswered' | 'reserve' | 'settle' | 'released' | 'unsettled' | 'homeChanged'>;
+type KeeperFace = Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances' | 'isHotOutbound' | 'recallForClose' | 'closeAnswered' | 'reserve' | 'settle' | 'released' | 'unsettled' | 'homeChanged' | 'hotOfSlice'>;
 
 export class HotOutboundRequests {
   readonly #keeper: KeeperFace;
@@ -142,6 +142,24 @@ export class HotOutboundRequests {
       if (this.#keeper.isHotOutbound(id)) ids.push(id);
     }
     return ids;
+  }
+
+  /**
+   * Transfer records (lookup_transfers: 160 B each; get_account_transfers: 160 B history entries, the record first)
+   * name a payment a slice served with its hot account as the debit account, as one shard names it (issue #14,
+   * item 26): the slice is the ledger's own account, never a caller's.
+   */
+  async namingAccounts(operation: typeof Operation.lookup_transfers | typeof Operation.get_account_transfers, body: Uint8Array): Promise<Uint8Array> {
+    const reply = await this.#execute(operation, body);
+    if (this.#keeper.routes.size === 0) return reply;
+    const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+    const recordBytes = operation === Operation.lookup_transfers ? TransferStateLayout.bytes : HistoryEntryLayout.bytes;
+    for (let at = 0; at + recordBytes <= reply.byteLength; at += recordBytes) {
+      if (!isSliceIdAt(view, at + TransferLayout.debitAccountId)) continue;
+      const hot = this.#keeper.hotOfSlice(readU128(view, at + TransferLayout.debitAccountId));
+      if (hot !== undefined) writeU128(view, at + TransferLayout.debitAccountId, hot);
+    }
+    return reply;
   }
 
   /** A hot-outbound account's lookup also shows the money its slices hold (available = its own + that). */
