@@ -55,18 +55,18 @@ export interface HotDebitsRouted {
   /** Index of every rewritten event, ascending. */
   rewritten: number[];
   /**
-   * Per hot account (its route's 16-byte id), in event order, every event that takes from its available money —
-   * a payment (at home, or rewritten to a slice), a hold, a reversal — with the place it takes from (the slice's
-   * id bytes, or the account's own for home) and its amount as sent (issue #14, item 24: shards/set/slice funds).
+   * Per hot account (its id), in event order, every event that takes from its available money — a payment (at
+   * home, or rewritten to a slice), a hold, a reversal — with the place it takes from (the slice's id, or the
+   * account's own for home) and its amount as sent (issue #14, item 24: shards/set/hot-outbound-keeper.ts).
    */
-  debits: Map<Uint8Array, HotDebit[]>;
+  debits: Map<bigint, HotDebit[]>;
 }
 
 /** One event taking money from a hot-outbound account (HotDebitsRouted.debits). */
 export interface HotDebit {
   index: number;
-  /** The route's id bytes of the slice the event debits, or of the hot account itself (home). */
-  place: Uint8Array;
+  /** The id of the slice the event debits, or of the hot account itself (home). */
+  place: bigint;
   amount: bigint;
 }
 
@@ -84,8 +84,17 @@ export function routeKeyOf(id: bigint): number {
  */
 export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOutboundRoutes): HotDebitsRouted {
   const rewritten: number[] = [];
-  const debits = new Map<Uint8Array, HotDebit[]>();
+  const debits = new Map<bigint, HotDebit[]>();
   if (hot.size === 0) return { body, rewritten, debits };
+  // Ids as numbers, read once per request from the routes' own byte arrays (shared by their events).
+  const ids = new Map<Uint8Array, bigint>();
+  const idOf = (bytes: Uint8Array): bigint => {
+    let id = ids.get(bytes);
+    if (id === undefined) ids.set(bytes, (id = readU128(new DataView(bytes.buffer, bytes.byteOffset, 16), 0)));
+    return id;
+  };
+  let lastPlaced: HotDebit[] | undefined;
+  let lastPlacedFor: Uint8Array | undefined;
   let out: Uint8Array | null = null;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   // A batch paying from a hot account usually pays from it in every event: try the last match first.
@@ -96,26 +105,33 @@ export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOut
     last = entry;
     const index = at / eventBytes;
     const amount = view.getBigUint64(at + T.amount, true);
-    let placed = debits.get(entry.id);
-    if (placed === undefined) debits.set(entry.id, (placed = []));
+    let placed = lastPlacedFor === entry.id ? lastPlaced : undefined;
+    if (placed === undefined) {
+      const hotId = idOf(entry.id);
+      placed = debits.get(hotId);
+      if (placed === undefined) debits.set(hotId, (placed = []));
+      lastPlaced = placed;
+      lastPlacedFor = entry.id;
+    }
+    const home = idOf(entry.id);
     // Holds, posts, voids, reversals and pay-from-freeze stay with the account itself on its home shard; of
     // those, a hold and a reversal take from its available money (a post or void settles a hold, a pay-from-freeze
     // takes frozen money).
     const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
     if (kind !== 0) {
-      if (kind === TransferFlags.pending || kind === TransferFlags.reversal) placed.push({ index, place: entry.id, amount });
+      if (kind === TransferFlags.pending || kind === TransferFlags.reversal) placed.push({ index, place: home, amount });
       continue;
     }
     const shard = shardOfIdAt(view, at + T.creditAccountId, shardCount);
     const slice = entry.route.slices[shard];
     if (shard === entry.route.home || slice === null || slice === undefined) {
-      placed.push({ index, place: entry.id, amount });
+      placed.push({ index, place: home, amount });
       continue;
     }
     out ??= body.slice();
     out.set(slice, at + T.debitAccountId);
     rewritten.push(index);
-    placed.push({ index, place: slice, amount });
+    placed.push({ index, place: idOf(slice), amount });
   }
   return { body: out ?? body, rewritten, debits };
 }
@@ -134,7 +150,8 @@ export function creditThenDebitCuts(body: Uint8Array, hot: HotOutboundRoutes): n
   let credited: Uint8Array[] = [];
   let inChain = false;
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    const debit = hotEntryAt(body, view, at + T.debitAccountId, hot);
+    // The debit is looked at only once the part credited a hot account: most requests credit none.
+    const debit = credited.length === 0 ? undefined : hotEntryAt(body, view, at + T.debitAccountId, hot);
     if (debit !== undefined && !inChain && credited.includes(debit.id)) {
       cuts.push(at / eventBytes);
       credited = [];

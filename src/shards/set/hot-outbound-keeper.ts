@@ -263,6 +263,8 @@ export class HotOutboundKeeper {
       if (!(await this.#landed(shard))) throw errors.overloaded(`grants on their way to shard ${shard} did not land in time; the close was not applied`);
     }
     for (let attempt = 0; attempt < recallTriesMax; attempt++) {
+      // The grants that landed count in first: a slice promises (and returns) only money the set has counted.
+      for (const account of accounts) await this.#landGrants(account);
       const sliceIds = accounts.flatMap((a) => a.slices.filter((id): id is bigint => id !== null));
       const marks = sliceIds.map((id) => this.#funds.mark(id));
       const states = new Map((await this.#lookup(sliceIds)).map((s) => [s.id, s]));
@@ -276,10 +278,12 @@ export class HotOutboundKeeper {
         for (const sliceId of account.slices) {
           const slice = sliceId === null ? undefined : states.get(sliceId);
           if (slice === undefined || availableOf(slice) <= 0n) continue;
-          // Money a payment in flight was promised stays for it: the next attempt reads what it left.
-          const take = min(availableOf(slice), this.#funds.unreserved(sliceId!));
-          if (take <= 0n || !this.#funds.reserve(sliceId!, take)) continue;
-          holds.push({ place: sliceId!, reserved: take });
+          // Money a payment in flight was promised stays for it: the next attempt reads what it left. A slice whose
+          // money the set does not know returns what the read found (refused if a payment took it meanwhile).
+          const known = this.#funds.isKnown(sliceId!);
+          const take = known ? min(availableOf(slice), this.#funds.unreserved(sliceId!)) : availableOf(slice);
+          if (take <= 0n || (known && !this.#funds.reserve(sliceId!, take))) continue;
+          holds.push({ place: sliceId!, reserved: known ? take : 0n });
           returns.push(this.#transfer(account, sliceId!, account.id, take));
         }
       }
@@ -296,8 +300,8 @@ export class HotOutboundKeeper {
         throw error;
       }
       posted.forEach((ok, i) => {
-        this.#funds.settle(holds[i]!.place, holds[i]!.reserved, ok ? holds[i]!.reserved : 0n);
-        if (ok) this.#funds.granted(returns[i]!.creditAccountId, holds[i]!.reserved);
+        this.#funds.settle(holds[i]!.place, holds[i]!.reserved, ok ? returns[i]!.amount : 0n);
+        if (ok) this.#funds.granted(returns[i]!.creditAccountId, returns[i]!.amount);
       });
       this.#stats.returns += posted.filter(Boolean).length;
       // A return refused (a payment took part of that money meanwhile) is looked at again with fresh balances.

@@ -5,8 +5,7 @@
 // through unchanged.
 
 import { assert } from '../../core/assert.js';
-import { creditThenDebitCuts, isSliceIdAt, routeHotDebits, type HotDebitsRouted } from '../../core/hot/hot-outbound.js';
-import type { PlacedDebit } from './hot-outbound-keeper.js';
+import { creditThenDebitCuts, isSliceIdAt, routeHotDebits } from '../../core/hot/hot-outbound.js';
 import { runLaterPart } from './later-part.js';
 import { AccountLayout, AccountOperationLayout, HistoryEntryLayout, TransferLayout, TransferStateLayout, resultBytes } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
@@ -74,7 +73,7 @@ export class HotOutboundRequests {
     // Each place of a hot account (home, slices) is promised what the request takes from it before the request
     // goes (money moved first where one is short), so a payment is refused only when the account as a whole
     // cannot cover it, in request order, as one shard refuses it (issue #14, item 24).
-    const reservations = await this.#keeper.reserve(placedDebitsOf(routed));
+    const reservations = await this.#keeper.reserve(routed.debits);
     let reply: Uint8Array;
     try {
       reply = await this.#execute(Operation.create_transfers, routed.body);
@@ -181,15 +180,4 @@ export class HotOutboundRequests {
     hot.forEach((at, index) => view.setBigUint64(at + AccountLayout.sliceBalances, balances[index]!, true));
     return reply;
   }
-}
-
-/** routeHotDebits' debits with ids as numbers: per hot account, its events taking its money, in order. */
-function placedDebitsOf(routed: HotDebitsRouted): Map<bigint, PlacedDebit[]> {
-  const ids = new Map<Uint8Array, bigint>();
-  const idOf = (bytes: Uint8Array): bigint => {
-    let id = ids.get(bytes);
-    if (id === undefined) ids.set(bytes, (id = readU128(new DataView(bytes.buffer, bytes.byteOffset, 16), 0)));
-    return id;
-  };
-  return new Map([...routed.debits].map(([hot, debits]) => [idOf(hot), debits.map((debit) => ({ index: debit.index, place: idOf(debit.place), amount: debit.amount }))]));
 }
