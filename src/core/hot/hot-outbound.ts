@@ -93,27 +93,25 @@ export function routeHotDebits(body: Uint8Array, shardCount: number, hot: HotOut
     if (id === undefined) ids.set(bytes, (id = readU128(new DataView(bytes.buffer, bytes.byteOffset, 16), 0)));
     return id;
   };
-  let lastPlaced: HotDebit[] | undefined;
-  let lastPlacedFor: Uint8Array | undefined;
+  // The last account's list and id: a batch paying from a hot account usually pays from it in every event.
+  let last: { for: Uint8Array; home: bigint; placed: HotDebit[] } | undefined;
   let out: Uint8Array | null = null;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  // A batch paying from a hot account usually pays from it in every event: try the last match first.
-  let last: { id: Uint8Array; route: HotOutboundRoute } | undefined;
+  // Try the last match first.
+  let lastEntry: { id: Uint8Array; route: HotOutboundRoute } | undefined;
   for (let at = 0; at + eventBytes <= body.byteLength; at += eventBytes) {
-    const entry = last !== undefined && sameId(body, at + T.debitAccountId, last.id) ? last : hotEntryAt(body, view, at + T.debitAccountId, hot);
+    const entry = lastEntry !== undefined && sameId(body, at + T.debitAccountId, lastEntry.id) ? lastEntry : hotEntryAt(body, view, at + T.debitAccountId, hot);
     if (entry === undefined) continue;
-    last = entry;
+    lastEntry = entry;
     const index = at / eventBytes;
     const amount = view.getBigUint64(at + T.amount, true);
-    let placed = lastPlacedFor === entry.id ? lastPlaced : undefined;
-    if (placed === undefined) {
-      const hotId = idOf(entry.id);
-      placed = debits.get(hotId);
-      if (placed === undefined) debits.set(hotId, (placed = []));
-      lastPlaced = placed;
-      lastPlacedFor = entry.id;
+    if (last?.for !== entry.id) {
+      const home = idOf(entry.id);
+      let list = debits.get(home);
+      if (list === undefined) debits.set(home, (list = []));
+      last = { for: entry.id, home, placed: list };
     }
-    const home = idOf(entry.id);
+    const { home, placed } = last;
     // Holds, posts, voids, reversals and pay-from-freeze stay with the account itself on its home shard; of
     // those, a hold and a reversal take from its available money (a post or void settles a hold, a pay-from-freeze
     // takes frozen money).

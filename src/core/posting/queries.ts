@@ -21,6 +21,7 @@ import { TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
 import { idKeyAt, viewOf } from '../u128.js';
 import { holdOutcome } from './hold-outcomes.js';
 import { isDerivedIdAt } from './validate.js';
+import { isSliceIdAt } from '../hot/hot-outbound.js';
 
 function idCount(body: Uint8Array): number {
   const count = body.byteLength / idBytes;
@@ -106,17 +107,27 @@ export function lookupTransfers(state: LedgerState, body: Uint8Array): Uint8Arra
   return found === count ? reply : reply.slice(0, found * S.bytes);
 }
 
-/** Copies the journal record with `amount` set to what actually moved (or is held). */
-function writeTransferRecord(stored: RecordRef, reply: Uint8Array, out: DataView, at: number): void {
+/**
+ * Copies the journal record with `amount` set to what actually moved (or is held). A payment a hot-outbound
+ * account's slice served names the account as its debit account, as one shard names it (issue #14, item 26): the
+ * slice, the ledger's own account, lives on this shard (it is the record's debit account) and names its account in
+ * user_data_128 (validateSliceAccount). The journal keeps the slice.
+ */
+function writeTransferRecord(state: LedgerState, stored: RecordRef, reply: Uint8Array, out: DataView, at: number): void {
   reply.set(new Uint8Array(stored.view.buffer, stored.view.byteOffset + stored.at, eventBytes), at);
   out.setBigUint64(at + T.amount, stored.view.getBigUint64(stored.at + T.amountEffective, true), true);
   out.setBigUint64(at + T.amountEffective, 0n, true);
+  if (!isSliceIdAt(out, at + T.debitAccountId)) return;
+  const slice = state.accounts.slotAt(out, at + T.debitAccountId);
+  if (slice < 0) return;
+  const owner = slice * accountStaticBytes + A.userData128;
+  reply.set(state.accounts.statics.subarray(owner, owner + 16), at + T.debitAccountId);
 }
 
 function writeTransferState(state: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number): void {
   const stored = state.record(location);
   const key = idKeyAt(stored.view, stored.at + T.id);
-  writeTransferRecord(stored, reply, out, at);
+  writeTransferRecord(state, stored, reply, out, at);
   const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;
   // Read before the hold's outcome, which may read another record.
   const timeoutSeconds = stored.view.getUint32(stored.at + T.timeoutSeconds, true);
@@ -217,7 +228,7 @@ function pageNewestFirst(state: LedgerState, slot: number, query: HistoryQuery):
 
 function writeHistoryEntry(state: LedgerState, slot: number, location: number, reply: Uint8Array, out: DataView, at: number): void {
   const stored = state.record(location, RecordParts.event | RecordParts.balances);
-  writeTransferRecord(stored, reply, out, at);
+  writeTransferRecord(state, stored, reply, out, at);
   assert(stored.balancesAt >= 0, 'a transfer in an account history keeps its balances after');
   // A transit or suspense account stands in for the side whose account lives on another shard.
   const debitSlot = state.accounts.slotAt(stored.view, stored.at + T.debitAccountId);

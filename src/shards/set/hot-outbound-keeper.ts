@@ -237,11 +237,6 @@ export class HotOutboundKeeper {
     for (const id of hotIds) if (this.#accounts.has(id)) this.#funds.unsettled(id, 0n);
   }
 
-  /** The hot account whose slice `sliceId` is (undefined: no slice the keeper trusts). */
-  hotOfSlice(sliceId: bigint): bigint | undefined {
-    return this.#sliceOwners.get(sliceId)?.account.id;
-  }
-
   /** Whether `id` is a hot-outbound account the keeper looks after. */
   isHotOutbound(id: bigint): boolean {
     return this.#accounts.has(id);
@@ -391,7 +386,8 @@ export class HotOutboundKeeper {
     for (const [place, amount] of parts) if (!this.#funds.isKnown(place) || this.#funds.unreserved(place) < amount) return null;
     const holds: PlaceHold[] = [];
     for (const [place, amount] of parts) {
-      assert(this.#funds.reserve(place, amount), 'a place that covers its part is promised it');
+      const promised = this.#funds.reserve(place, amount);
+      assert(promised, 'a place that covers its part is promised it');
       holds.push({ place, reserved: amount });
     }
     return { account: account.id, debits: placed, holds, unlock: null };

@@ -5,19 +5,20 @@
 // through unchanged.
 
 import { assert } from '../../core/assert.js';
-import { creditThenDebitCuts, isSliceIdAt, routeHotDebits } from '../../core/hot/hot-outbound.js';
+import { ErrorCode, TallyError } from '../../core/errors.js';
+import { creditThenDebitCuts, routeHotDebits } from '../../core/hot/hot-outbound.js';
 import { runLaterPart } from './later-part.js';
-import { AccountLayout, AccountOperationLayout, HistoryEntryLayout, TransferLayout, TransferStateLayout, resultBytes } from '../../core/layout.js';
+import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
 import { ResultCode } from '../../core/result-codes.js';
 import { shardOfIdAt } from '../../core/routing.js';
 import { AccountFlags, AccountOperationKind } from '../../core/types.js';
-import { readU128, writeU128 } from '../../core/u128.js';
+import { readU128 } from '../../core/u128.js';
 import { hotOutboundAccountsIn, type Execute, type HotOutboundKeeper } from './hot-outbound-keeper.js';
 
 /** What the requests need of the keeper. */
-type KeeperFace = Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances' | 'isHotOutbound' | 'recallForClose' | 'closeAnswered' | 'reserve' | 'settle' | 'released' | 'unsettled' | 'homeChanged' | 'hotOfSlice'>;
+type KeeperFace = Pick<HotOutboundKeeper, 'routes' | 'openSlices' | 'register' | 'starved' | 'sliceBalances' | 'isHotOutbound' | 'recallForClose' | 'closeAnswered' | 'reserve' | 'settle' | 'released' | 'unsettled' | 'homeChanged'>;
 
 export class HotOutboundRequests {
   readonly #keeper: KeeperFace;
@@ -51,19 +52,13 @@ export class HotOutboundRequests {
     // A request that credits a hot account and then pays from it runs in parts, each once the one before it was
     // answered, so the payment is judged with the credit in (as one shard judges it). As with stages, a part that
     // fails leaves the earlier ones applied: the request answers as its failure, and a resend is safe (the ids).
-    const parts: Uint8Array[] = [];
     const bounds = [0, ...cuts, body.byteLength / eventBytes];
+    const results = new Uint8Array((body.byteLength / eventBytes) * resultBytes);
     for (let part = 0; part + 1 < bounds.length; part++) {
       const run = (): Promise<Uint8Array> => this.#createTransfersPart(body.subarray(bounds[part]! * eventBytes, bounds[part + 1]! * eventBytes));
-      parts.push(part === 0 ? await run() : await runLaterPart(run, `part ${part + 1} of ${bounds.length - 1}`, () => false));
+      results.set(part === 0 ? await run() : await runLaterPart(run, `part ${part + 1} of ${bounds.length - 1}`, () => false), bounds[part]! * resultBytes);
     }
-    const reply = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-    let at = 0;
-    for (const part of parts) {
-      reply.set(part, at);
-      at += part.byteLength;
-    }
-    return reply;
+    return results;
   }
 
   /** A request (or one part of it) whose debits of hot accounts the shard set routes and promises money for. */
@@ -79,7 +74,7 @@ export class HotOutboundRequests {
       reply = await this.#execute(Operation.create_transfers, routed.body);
     } catch (error) {
       // overloaded refuses a request whole before any shard runs it: nothing was taken. Anything else may have.
-      if ((error as { code?: string }).code === 'overloaded') this.#keeper.released(reservations);
+      if (error instanceof TallyError && error.code === ErrorCode.overloaded) this.#keeper.released(reservations);
       else this.#keeper.unsettled(reservations);
       throw error;
     }
@@ -141,24 +136,6 @@ export class HotOutboundRequests {
       if (this.#keeper.isHotOutbound(id)) ids.push(id);
     }
     return ids;
-  }
-
-  /**
-   * Transfer records (lookup_transfers: 160 B each; get_account_transfers: 160 B history entries, the record first)
-   * name a payment a slice served with its hot account as the debit account, as one shard names it (issue #14,
-   * item 26): the slice is the ledger's own account, never a caller's.
-   */
-  async namingAccounts(operation: typeof Operation.lookup_transfers | typeof Operation.get_account_transfers, body: Uint8Array): Promise<Uint8Array> {
-    const reply = await this.#execute(operation, body);
-    if (this.#keeper.routes.size === 0) return reply;
-    const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
-    const recordBytes = operation === Operation.lookup_transfers ? TransferStateLayout.bytes : HistoryEntryLayout.bytes;
-    for (let at = 0; at + recordBytes <= reply.byteLength; at += recordBytes) {
-      if (!isSliceIdAt(view, at + TransferLayout.debitAccountId)) continue;
-      const hot = this.#keeper.hotOfSlice(readU128(view, at + TransferLayout.debitAccountId));
-      if (hot !== undefined) writeU128(view, at + TransferLayout.debitAccountId, hot);
-    }
-    return reply;
   }
 
   /** A hot-outbound account's lookup also shows the money its slices hold (available = its own + that). */

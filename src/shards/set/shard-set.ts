@@ -119,8 +119,6 @@ export class ShardSet {
       [Operation.create_transfers, (body) => gated(markLedgerAccountsNamed(body, 'none'))],
       [Operation.lookup_accounts, (body) => hot.lookupAccounts(Operation.lookup_accounts, body)],
       [Operation.lookup_ledger_accounts, (body) => hot.lookupAccounts(Operation.lookup_ledger_accounts, body)],
-      [Operation.lookup_transfers, (body) => hot.namingAccounts(Operation.lookup_transfers, body)],
-      [Operation.get_account_transfers, (body) => hot.namingAccounts(Operation.get_account_transfers, body)],
       [Operation.account_operations, (body) => hot.accountOperations(body)],
     ];
   }
