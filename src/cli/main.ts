@@ -71,10 +71,14 @@ async function serve(options: ServeOptions): Promise<void> {
   const log = jsonLogger(options.logLevel);
   // The audit log and the adjustments (DATA/admin); the gateway records into it, so it closes after the gateway.
   const admin = AdminStore.open(options.dataDir);
-  const shards = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: { ...options.dayCut, scheduled: false }, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound, accountRate: options.accountRate, checkpoint: options.checkpoint, idCache: options.idCache }).catch(async (error: unknown) => {
+  const shards = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: { ...options.dayCut, scheduled: false }, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound, accountRate: options.accountRate, checkpoint: options.checkpoint, idCache: options.idCache, ...(options.replication === null ? {} : { replication: options.replication }) }).catch(async (error: unknown) => {
     await admin.close();
     throw error;
   });
+  if (options.replication !== null) {
+    const { servers, cluster, node } = options.replication;
+    log({ level: 'info', msg: `tally: replicated mode: node ${node}, each shard's journal also on JetStream (streams TALLY_${cluster}_SHARD_0..${options.shardCount - 1} at ${servers.join(',')})` });
+  }
   if (options.dayCut.scheduled) shards.scheduleDays(new BusinessCalendar(parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone)), jsonLineSink(log));
   const service = new AdminService(shards, admin);
   // auditAdmin false: AdminService records every admin action itself (with its subject); the gateway records refusals.

@@ -23,6 +23,8 @@ import { hotOutboundDefault, type HotOutboundOptions } from '../shards/set/hot-o
 import { checkpointCountGapMsDefault, checkpointDefault, hotInboundDefault, type CheckpointOptions, type HotInboundOptions } from '../shards/shard/shard-messages.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isLogLevel, logLevels, type LogLevel } from './logger.js';
+import { checkClusterName, replicationDefaults, type ReplicationOptions } from '../shards/replication/journal-stream.js';
+import { hostname } from 'node:os';
 import { integerOption, parseFlags } from './option-values.js';
 
 export interface ServeOptions {
@@ -56,6 +58,8 @@ export interface ServeOptions {
   shutdownDeadlineMs: number;
   /** Ids per generation of each shard's id caches: transfer ids, and each of the other id tables. */
   idCache: { transferIds: number; idsOther: number };
+  /** Replicated mode (issue #15): every shard's journal also on JetStream; null: embedded (no external service). */
+  replication: ReplicationOptions | null;
 }
 
 /** A command-line mistake: the CLI prints the message and exits with status 2. */
@@ -76,6 +80,7 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                    [--keys FILE] [--tls-cert FILE --tls-key FILE] [--key-rate N] [--account-rate N]
                    [--backup-dir DIR [--backup-every-minutes N] [--backup-hourly N] [--backup-daily N]]
                    [--log-level L] [--shutdown-deadline-ms N] [--cache-transfer-ids N] [--cache-ids-other N]
+                   [--nats URL[,URL...] [--node NAME] [--nats-cluster NAME] [--nats-replicas N] [--nats-ack-ms N]]
                    [--config FILE]
 
   --port N        TCP port, 0 for any free port    (env TALLY_PORT, default 3000)
@@ -126,6 +131,18 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                   age still answers as before, 1..${cacheIdsMax}   (env TALLY_CACHE_TRANSFER_IDS, default ${cacheTransferIdsDefault})
   --cache-ids-other N     the same for each of the six other id tables (failed ids, account operations, closed holds,
                   cross-shard credits), 1..${cacheIdsMax}          (env TALLY_CACHE_IDS_OTHER, default ${cacheIdsOtherDefault})
+  --nats URLS     replicated mode: every shard's journal entries also go to its own NATS JetStream stream
+                  (tally.<cluster>.shard.<i>, file storage, kept forever) and a write is acknowledged only once
+                  JetStream holds it (a majority of the stream's replicas) as well as the local disk. Without
+                  it Tally runs embedded, needing no external service   (env TALLY_NATS, comma-separated)
+  --node NAME     this node's name on what it publishes      (env TALLY_NODE, default: the host name)
+  --nats-cluster NAME  names the streams: several ledgers can share one NATS
+                                                    (env TALLY_NATS_CLUSTER, default ${replicationDefaults.cluster})
+  --nats-replicas N    replicas of each stream Tally creates, 1..5; 0: 3 when the NATS server is clustered, else 1
+                                                    (env TALLY_NATS_REPLICAS, default 0)
+  --nats-ack-ms N ms a write waits for JetStream's acknowledgement before it is answered \`unavailable\`
+                  (outcome unknown; it is published once JetStream answers), 100..600000
+                                                    (env TALLY_NATS_ACK_MS, default ${replicationDefaults.ackWaitMs})
   --config FILE   a JSON object of these options (names without dashes, e.g. {"port": 4000, "day-cut": "23:30"});
                   flags and TALLY_* variables win over it; relative paths are from the file's directory
                                                     (env TALLY_CONFIG)
@@ -180,7 +197,32 @@ export function parseServeArgs(argv: readonly string[], processEnv: NodeJS.Proce
         transferIds: integer('--cache-transfer-ids', values['cache-transfer-ids'] ?? env.TALLY_CACHE_TRANSFER_IDS ?? String(cacheTransferIdsDefault), 1, cacheIdsMax),
         idsOther: integer('--cache-ids-other', values['cache-ids-other'] ?? env.TALLY_CACHE_IDS_OTHER ?? String(cacheIdsOtherDefault), 1, cacheIdsMax),
       },
+      replication: replicationOption(values, env),
     },
+  };
+}
+
+function replicationOption(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): ReplicationOptions | null {
+  const text = (values.nats as string | undefined) ?? env.TALLY_NATS;
+  const rest = ['node', 'nats-cluster', 'nats-replicas', 'nats-ack-ms'].filter((name) => values[name] !== undefined);
+  if (text === undefined) {
+    if (rest.length > 0) throw new UsageError(`--${rest[0]} needs --nats`);
+    return null;
+  }
+  const servers = text.split(',').map((url) => url.trim()).filter((url) => url.length > 0);
+  if (servers.length === 0) throw new UsageError('--nats needs at least one URL, e.g. nats://127.0.0.1:4222');
+  for (const url of servers) if (!/^(nats|tls):\/\/[^\s/]+$|^[^\s/:]+:\d+$/.test(url)) throw new UsageError(`--nats: ${JSON.stringify(url)} is not a NATS URL (nats://host:port)`);
+  const cluster = (values['nats-cluster'] as string | undefined) ?? env.TALLY_NATS_CLUSTER ?? replicationDefaults.cluster;
+  const badCluster = checkClusterName(cluster);
+  if (badCluster !== null) throw new UsageError(`--nats-cluster: ${badCluster}`);
+  const node = (values.node as string | undefined) ?? env.TALLY_NODE ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(node)) throw new UsageError(`--node must be 1..64 letters, digits, '_', '.' or '-', got ${JSON.stringify(node)}`);
+  return {
+    servers,
+    cluster,
+    node,
+    replicas: integer('--nats-replicas', (values['nats-replicas'] as string | undefined) ?? env.TALLY_NATS_REPLICAS ?? String(replicationDefaults.replicas), 0, 5),
+    ackWaitMs: integer('--nats-ack-ms', (values['nats-ack-ms'] as string | undefined) ?? env.TALLY_NATS_ACK_MS ?? String(replicationDefaults.ackWaitMs), 100, 600_000),
   };
 }
 
@@ -304,6 +346,11 @@ const serveFlags = {
   'shutdown-deadline-ms': { type: 'string' },
   'cache-transfer-ids': { type: 'string' },
   'cache-ids-other': { type: 'string' },
+  nats: { type: 'string' },
+  node: { type: 'string' },
+  'nats-cluster': { type: 'string' },
+  'nats-replicas': { type: 'string' },
+  'nats-ack-ms': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -19,6 +19,8 @@ export const ErrorCode = {
   unauthenticated: 'unauthenticated',
   forbidden: 'forbidden',
   rate_limited: 'rate_limited',
+  unavailable: 'unavailable',
+  not_primary: 'not_primary',
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -45,6 +47,10 @@ export const errors = {
   /** A request run in stages (issue #14) of which some applied and a later one failed: its outcome is unknown to the caller. */
   partlyApplied: (why: string) => new TallyError('shard_unavailable', `${why}: resend the request (its ids make that safe) or look its transfers up`),
   storageFailed: (why: string) => new TallyError('storage_failed', why),
+  /** Replicated mode (issue #15): JetStream did not acknowledge in time (no majority); outcome unknown, resend later. */
+  unavailable: (why: string) => new TallyError('unavailable', why),
+  /** Replicated mode: this node no longer writes the shard's stream (another writer appended). */
+  notPrimary: (why: string) => new TallyError('not_primary', why),
   overloaded: (why: string) => new TallyError('overloaded', why),
   timeout: (ms: number) => new TallyError('timeout', `no reply within ${ms} ms`),
   shuttingDown: (why = 'server is shutting down') => new TallyError('shutting_down', why),

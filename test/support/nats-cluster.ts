@@ -17,6 +17,8 @@ const readyWaitMsMax = 20_000;
 
 export interface NatsNode {
   name: string;
+  /** The server's arguments (its ports and store directory), to start it again. */
+  args: string[];
   /** Client URL: nats://127.0.0.1:port. */
   url: string;
   process: ChildProcess;
@@ -30,6 +32,8 @@ export interface NatsCluster {
   connect(nodes?: readonly NatsNode[]): Promise<NatsConnection>;
   /** Kills one node (SIGKILL) and resolves once its process is gone. */
   kill(node: NatsNode): Promise<void>;
+  /** Starts a killed node again on its own ports and store. */
+  revive(node: NatsNode): void;
   /** Stops every node and removes every store directory. */
   stop(): Promise<void>;
 }
@@ -61,7 +65,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     const args = ['-a', '127.0.0.1', '-p', String(port), '-n', name, '-js', '-sd', join(dir, name)];
     if (size > 1) args.push('--cluster_name', 'tally-test', '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes);
     const child = spawn(natsServerBinary, args, { stdio: 'ignore' });
-    return { name, url: `nats://127.0.0.1:${port}`, process: child };
+    return { name, args, url: `nats://127.0.0.1:${port}`, process: child };
   });
   const cluster: NatsCluster = {
     nodes,
@@ -70,6 +74,9 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     async kill(node) {
       node.process.kill('SIGKILL');
       await exited(node.process);
+    },
+    revive(node) {
+      node.process = spawn(natsServerBinary, node.args, { stdio: 'ignore' });
     },
     async stop() {
       for (const node of nodes) node.process.kill('SIGTERM');

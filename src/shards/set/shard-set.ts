@@ -264,7 +264,7 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
       const hotInbound = options.hotInbound ?? hotInboundDefault;
       const checkpoint = options.checkpoint ?? checkpointDefault;
       const idCache = options.idCache ?? idCacheDefault;
-      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound, checkpoint, idCache, directory: directory.buffer }));
+      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound, checkpoint, idCache, directory: directory.buffer, ...(options.replication === undefined ? {} : { replication: options.replication }) }));
     }
     await Promise.all(hosts.map((host) => host.ready()));
   } catch (error) {

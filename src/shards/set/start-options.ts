@@ -7,6 +7,7 @@ import { cacheIdsMax, checkpointEntriesMax, checkpointSecondsMax, eventsPerSecon
 import type { TransitRelayOptions } from '../relay/transit-relay.js';
 import type { CheckpointOptions, HotInboundOptions } from '../shard/shard-messages.js';
 import type { HotOutboundOptions } from './hot-outbound-keeper.js';
+import { checkClusterName, type ReplicationOptions } from '../replication/journal-stream.js';
 
 export interface StartShardsOptions {
   /** Directory holding one `shard-<index>` store per shard (created when absent). */
@@ -34,6 +35,8 @@ export interface StartShardsOptions {
   readonly checkpoint?: CheckpointOptions;
   /** Ids per generation of each shard's id caches (default idCacheDefault: shards/shard/shard-messages.ts). */
   readonly idCache?: IdCacheCapacity;
+  /** Replicated mode (issue #15): every shard's journal also goes to its JetStream stream; absent: embedded. */
+  readonly replication?: ReplicationOptions;
 }
 
 export interface DayCutOptions {
@@ -63,6 +66,7 @@ export function checkOptions(options: StartShardsOptions): void {
       if (!Number.isInteger(value) || value < 1 || value > cacheIdsMax) throw new RangeError(`options.idCache.${name} must be an integer in 1..${cacheIdsMax} (ids per generation), got ${String(value)}`);
     }
   }
+  if (options.replication !== undefined) checkReplication(options.replication);
   if (options.dayCut !== undefined) parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone);
   if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
   if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {
@@ -89,4 +93,14 @@ function checkHotInbound({ applyIntervalMs, autoMarkCreditsPerSecond, unmarkQuie
   if (!Number.isInteger(unmarkQuietSeconds) || unmarkQuietSeconds < 1) {
     throw new RangeError(`options.hotInbound.unmarkQuietSeconds must be a positive integer, got ${String(unmarkQuietSeconds)}`);
   }
+}
+
+function checkReplication(replication: ReplicationOptions): void {
+  const { servers, cluster, node, replicas, ackWaitMs } = replication;
+  if (!Array.isArray(servers) || servers.length === 0 || servers.some((url) => typeof url !== 'string' || url.length === 0)) throw new TypeError('options.replication.servers must be a non-empty list of NATS URLs');
+  const badCluster = checkClusterName(cluster);
+  if (badCluster !== null) throw new RangeError(`options.replication.cluster: ${badCluster}`);
+  if (typeof node !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(node)) throw new RangeError(`options.replication.node must be 1..64 letters, digits, '_', '.' or '-', got ${JSON.stringify(node)}`);
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 5) throw new RangeError(`options.replication.replicas must be an integer in 0..5 (0: 3 on a cluster, else 1), got ${String(replicas)}`);
+  if (!Number.isInteger(ackWaitMs) || ackWaitMs < 100 || ackWaitMs > 600_000) throw new RangeError(`options.replication.ackWaitMs must be an integer in 100..600000, got ${String(ackWaitMs)}`);
 }

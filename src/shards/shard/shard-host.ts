@@ -24,6 +24,7 @@ export interface ShardHostOptions {
   readonly checkpoint: ShardWorkerData['checkpoint'];
   readonly idCache: ShardWorkerData['idCache'];
   readonly directory: ShardWorkerData['directory'];
+  readonly replication?: ShardWorkerData['replication'];
 }
 
 /**
@@ -65,6 +66,7 @@ export class ShardHost {
       checkpoint: options.checkpoint,
       idCache: options.idCache,
       directory: options.directory,
+      ...(options.replication === undefined ? {} : { replication: options.replication }),
       // Shared by every worker this pool starts for the shard: how many in a row ended on a failed commit.
       storageHealth: newStorageHealthBuffer(),
     };

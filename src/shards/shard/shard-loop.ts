@@ -365,8 +365,8 @@ export class ShardLoop {
   /** Stops the loop for good (no task runs after it) and calls onFatal once. */
   fail(error: unknown): void {
     if (this.#failure !== null) return;
-    const storageFailed = error instanceof TallyError && error.code === 'storage_failed';
-    const cause = storageFailed ? error : errors.shardUnavailable(this.#options.shardIndex, `stopped: ${describe(error)}`);
+    const answeredAsIs = error instanceof TallyError && (error.code === 'storage_failed' || error.code === 'not_primary');
+    const cause = answeredAsIs ? error : errors.shardUnavailable(this.#options.shardIndex, `stopped: ${describe(error)}`);
     this.#failure = toShardTaskError(cause);
     this.#options.onFatal(error);
   }
@@ -664,7 +664,8 @@ export class ShardLoop {
    */
   #toTaskError(error: unknown): ShardTaskError {
     if (isShardTaskError(error)) return error;
-    if (error instanceof TallyError && error.code !== 'storage_failed') return toShardTaskError(error);
+    // storage_failed: memory is ahead of disk; not_primary: ahead of the stream another node now writes. Both end the loop.
+    if (error instanceof TallyError && error.code !== 'storage_failed' && error.code !== 'not_primary') return toShardTaskError(error);
     this.fail(error);
     assert(this.#failure !== null, 'a failed loop holds its failure');
     return this.#failure;

@@ -1,6 +1,7 @@
 // Message shapes between a shard host (main thread) and its worker: plain data only. Class identity
 // (TallyError's included) does not survive postMessage, so errors cross as { code, message }.
 
+import type { ReplicationOptions } from '../replication/journal-stream.js';
 import { ErrorCode, type TallyError } from '../../core/errors.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 import { checkpointEntriesDefault, checkpointSecondsDefault } from '../../core/limits.js';
@@ -162,6 +163,8 @@ export interface ShardWorkerData {
   idCache: IdCacheCapacity;
   /** The account directory's buffer (core/accounts/account-directory.ts): the shard set writes it, every shard reads it. */
   directory: SharedArrayBuffer;
+  /** Replicated mode (issue #15): the shard's journal also goes to its JetStream stream; absent: embedded. */
+  replication?: ReplicationOptions;
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

@@ -18,6 +18,10 @@ import { ShardLoop, anchoredClockNs, replayJournal } from './shard-loop.js';
 import { CheckpointFiles } from './checkpoint-files.js';
 import { ShardCheckpoints, ledgerFromCheckpoints } from './shard-checkpoints.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
+import { JournalStream, backlogEntriesMax } from '../replication/journal-stream.js';
+import { ReplicatedJournal } from '../replication/replicated-journal.js';
+import { catchUpWithStream } from '../replication/stream-catch-up.js';
+import type { ShardJournal } from './shard-loop.js';
 import { StorageHealth, lowSpaceError, retryWithBackoff, storageProbeBytes, storageWatchMs, type StorageHealthData } from '../storage/storage-health.js';
 
 /**
@@ -56,9 +60,16 @@ function loopReady(): Promise<ShardLoop> {
   return starting;
 }
 
-async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpoint, idCache, directory }: ShardWorkerData): Promise<ShardLoop> {
+async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpoint, idCache, directory, replication }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
+  let stream: JournalStream | null = null;
   try {
+    // Replicated mode (issue #15): the journal and the shard's stream are made level before anything is replayed.
+    if (replication !== undefined) {
+      stream = await JournalStream.open(replication, shardIndex);
+      await catchUpWithStream(store, stream, (line) => console.error(`tally shard ${shardIndex}: ${line}`));
+    }
+    const journal: ShardJournal = stream === null ? store : new ReplicatedJournal(store, stream);
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
     // Old ids live in the journal's id index: the caches keep the recent ones (a full replay refills them).
     const idIndex = { source: store.idIndex, capacity: idCache };
@@ -99,7 +110,7 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
     });
     // A checkpoint right after each flush_history entry: the history buffer is empty then, so no node is in it.
     const onHistoryFlushed = (seq: number, durable: Promise<void>): void => checkpoints.captureAt(seq, durable);
-    loop = new ShardLoop({ shardIndex, ledger, journal: store, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound, checkpoint, onHistoryFlushed });
+    loop = new ShardLoop({ shardIndex, ledger, journal, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound, checkpoint, onHistoryFlushed });
     // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
     // before the next append, a new store's first day opened). Closed days are stored too, but one whose
     // write fails is retried beside the postings (DayBook.storeOwedLater): it is derived from the journal.
@@ -113,14 +124,33 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
       resumeWritesLater(shardIndex, loop, storeWrites, health.failuresInARow - 1, null);
     }
     watchFreeSpace(shardIndex, store.path, loop, storeWrites);
+    if (stream !== null) watchStreamBacklog(shardIndex, stream, loop);
     loop.holdForDecision(); // a vote on cross-shard chains with no decision after it: nothing runs before one
     loop.start();
     loopStarted = loop;
     return loop;
   } catch (error) {
+    await stream?.close().catch(() => {});
     await store.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * While JetStream acknowledges nothing (no majority), every write is applied and waits: past backlogEntriesMax
+ * waiting entries new writes are refused `unavailable` before they run, and taken again once half have gone out.
+ */
+function watchStreamBacklog(shardIndex: number, stream: JournalStream, loop: ShardLoop): void {
+  let pausedHere = false;
+  stream.onBacklog((over) => {
+    if (over && !loop.writesPaused) {
+      pausedHere = true;
+      loop.pauseWrites(errors.unavailable(`shard ${shardIndex}: ${backlogEntriesMax} journal entries wait for JetStream's acknowledgement; writes resume once it answers`));
+    } else if (!over && pausedHere) {
+      pausedHere = false;
+      loop.resumeWrites();
+    }
+  });
 }
 
 /**

@@ -1,0 +1,416 @@
+// One shard's journal on NATS JetStream (issue #15, docs/design/issue-15-replication.md). Every entry the shard
+// appends is published, byte for byte, to the shard's own stream, and the shard acknowledges a write only once
+// JetStream has (a majority of the stream's replicas holds it) as well as its local fsync. Single writer by the
+// log itself: every message names the stream sequence it must follow (expected-last-sequence), so a writer
+// another one has overtaken can never append; it learns so at its next publish and stops (`not_primary`).
+// An entry larger than the server's max_payload goes as several messages (parts), each naming its entry's seq;
+// a reader keeps the last complete run of parts of an entry (a resend after a failure starts again at part 1).
+
+import { randomBytes } from 'node:crypto';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { assert } from '../../core/assert.js';
+import { errors, type TallyError } from '../../core/errors.js';
+
+export interface ReplicationOptions {
+  /** NATS server URLs: a client given several follows the cluster. */
+  servers: readonly string[];
+  /** Names this ledger's streams (`tally.<cluster>.shard.<i>`): letters, digits, '_' and '-'. */
+  cluster: string;
+  /** This node's name, written on every message it publishes and named by `not_primary`. */
+  node: string;
+  /** Replicas of each stream it creates; 0: 3 when the server belongs to a cluster, else 1. */
+  replicas: number;
+  /** How long a write waits for JetStream's acknowledgement before it is answered `unavailable`. */
+  ackWaitMs: number;
+}
+
+export const replicationDefaults = { cluster: 'tally', replicas: 0, ackWaitMs: 5_000 } as const;
+
+/** Message headers: the entry's journal seq, which part of how many, and who wrote it (node/run). */
+export const StreamHeader = { seq: 'Tally-Seq', part: 'Tally-Part', writer: 'Tally-Writer' } as const;
+
+/** Room left in a message for its headers under the server's max_payload. */
+const headerRoomBytes = 1024;
+/** Entries published per acknowledgement wait while a start publishes a journal's tail. */
+const catchUpWindow = 32;
+/** Waits between two attempts to find where the stream stands after a failed publish (doubling). */
+const resyncWaitMs = { first: 100, max: 2_000 } as const;
+/** Unacknowledged entries past which the shard takes no new write (they would only pile up in memory). */
+export const backlogEntriesMax = 4_096;
+
+export function streamNames(cluster: string, shardIndex: number): { stream: string; subject: string } {
+  return { stream: `TALLY_${cluster}_SHARD_${shardIndex}`, subject: `tally.${cluster}.shard.${shardIndex}` };
+}
+
+export function checkClusterName(cluster: string): string | null {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(cluster) ? null : `a cluster name is 1..64 letters, digits, '_' or '-', got ${JSON.stringify(cluster)}`;
+}
+
+/** Where the stream ends: the last entry all of whose parts it holds, and its last message. */
+export interface StreamTail {
+  /** Journal seq of the last complete entry (0: none). */
+  entrySeq: number;
+  /** Stream sequence of the last message (0: empty stream). */
+  streamSeq: number;
+  /** Who wrote the last message ('' when empty). */
+  writer: string;
+}
+
+interface Waiting {
+  seq: number;
+  entry: Uint8Array;
+  settled: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class JournalStream {
+  readonly names: { stream: string; subject: string };
+  /** `node/run`: a restart of the same node writes as another run. */
+  readonly writer: string;
+  readonly #options: ReplicationOptions;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #partBytes: number;
+  /** Appended entries not yet wholly acknowledged, in seq order. */
+  readonly #queue: Waiting[] = [];
+  /** How many entries of #queue have been sent since the last resync. */
+  #sent = 0;
+  /** The stream sequence the next message sent must get (expected-last-sequence + 1). */
+  #nextStreamSeq: number;
+  /** Journal seq of the last entry JetStream acknowledged whole. */
+  #acknowledged: number;
+  #publishesOut = 0;
+  /** Stream sequence of the last message known to be in the stream (ours, or where the stream ended at open). */
+  #streamSeqAcknowledged: number;
+  #resyncing = false;
+  /** Set once another writer appended: nothing more is published, every write answers it. */
+  #deposed: TallyError | null = null;
+  #closed = false;
+  #onBacklog: (over: boolean) => void = () => {};
+  #overBacklog = false;
+  #tailPromise: Promise<void> = Promise.resolve();
+
+  private constructor(options: ReplicationOptions, shardIndex: number, nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, tail: StreamTail) {
+    this.#options = options;
+    this.names = streamNames(options.cluster, shardIndex);
+    this.writer = `${options.node}/${randomBytes(6).toString('hex')}`;
+    this.#nc = nc;
+    this.#js = js;
+    this.#jsm = jsm;
+    const maxPayload = nc.info?.max_payload ?? 1_048_576;
+    this.#partBytes = maxPayload - headerRoomBytes;
+    assert(this.#partBytes > 0, 'the server takes messages larger than their headers');
+    this.#nextStreamSeq = tail.streamSeq + 1;
+    this.#streamSeqAcknowledged = tail.streamSeq;
+    this.#acknowledged = tail.entrySeq;
+  }
+
+  /** Connects, creates the shard's stream when absent (file storage, kept forever), and reads where it ends. */
+  static async open(options: ReplicationOptions, shardIndex: number): Promise<JournalStream> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: [...options.servers], name: `tally-${options.node}-shard-${shardIndex}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000 });
+    } catch (error) {
+      throw errors.unavailable(`shard ${shardIndex}: NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
+    }
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: options.ackWaitMs });
+      const names = streamNames(options.cluster, shardIndex);
+      await ensureStream(jsm, names, options.replicas > 0 ? options.replicas : nc.info?.cluster !== undefined ? 3 : 1);
+      const js = jetstream(nc, { timeout: options.ackWaitMs });
+      const tail = await readTail(jsm, names);
+      return new JournalStream(options, shardIndex, nc, js, jsm, tail);
+    } catch (error) {
+      await nc.close().catch(() => {});
+      throw hasCode(error) ? error : errors.unavailable(`shard ${shardIndex}: JetStream stream ${streamNames(options.cluster, shardIndex).stream} not ready: ${describe(error)}`);
+    }
+  }
+
+  /** Journal seq of the last entry JetStream holds whole, as last learned. */
+  get seqAcknowledged(): number {
+    return this.#acknowledged;
+  }
+
+  /** Entries appended and not yet acknowledged. */
+  get backlog(): number {
+    return this.#queue.length;
+  }
+
+  /** Told true when the backlog passes backlogEntriesMax (the shard stops taking writes), false once it is back under half. */
+  onBacklog(listener: (over: boolean) => void): void {
+    this.#onBacklog = listener;
+  }
+
+  tail(): Promise<StreamTail> {
+    return readTail(this.#jsm, this.names);
+  }
+
+  /**
+   * Publishes entry `seq` (the next after every entry published or queued). Resolves once JetStream holds it
+   * and every earlier one; rejects `unavailable` after ackWaitMs without that (the entry stays queued and is
+   * published once JetStream takes writes again: its outcome is unknown to the caller, as after a crash), or
+   * `not_primary` once another writer appended to the stream.
+   */
+  publish(seq: number, entry: Uint8Array): Promise<void> {
+    if (this.#deposed !== null) return Promise.reject(this.#deposed);
+    assert(!this.#closed, 'publish after close');
+    const last = this.#queue.length > 0 ? this.#queue[this.#queue.length - 1]!.seq : this.#acknowledged;
+    assert(seq === last + 1, `stream publish of entry ${seq} after ${last}`);
+    const promise = new Promise<void>((resolve, reject) => {
+      const waiting: Waiting = { seq, entry, settled: false, resolve, reject, timer: null };
+      waiting.timer = setTimeout(() => {
+        waiting.timer = null;
+        settle(waiting, errors.unavailable(`JetStream did not acknowledge journal entry ${seq} of ${this.names.stream} within ${this.#options.ackWaitMs} ms; it is published once a majority of its replicas answers`));
+      }, this.#options.ackWaitMs);
+      this.#queue.push(waiting);
+    });
+    promise.catch(() => {});
+    this.#tailPromise = promise;
+    if (!this.#overBacklog && this.#queue.length > backlogEntriesMax) {
+      this.#overBacklog = true;
+      this.#onBacklog(true);
+    }
+    if (!this.#resyncing) this.#sendQueued();
+    return promise;
+  }
+
+  /** Resolves once every entry published so far is acknowledged (rejects as the last publish does). */
+  durable(): Promise<void> {
+    return this.#tailPromise;
+  }
+
+  /** The entry whose journal seq is `seq`, reassembled from the stream; undefined when the stream lacks it whole. */
+  async entry(seq: number): Promise<Uint8Array | undefined> {
+    for await (const [found, entry] of this.entriesFrom(seq, seq)) if (found === seq) return entry;
+    return undefined;
+  }
+
+  /** Entries from journal seq `from` through `to` as the stream holds them whole, in order. */
+  async *entriesFrom(from: number, to: number): AsyncGenerator<[seq: number, entry: Uint8Array]> {
+    const info = await this.#jsm.streams.info(this.names.stream);
+    let low = info.state.first_seq;
+    let high = info.state.last_seq;
+    if (info.state.messages === 0 || from > to) return;
+    // The first message whose entry seq is ≥ from (entry seqs never decrease along the stream).
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const message = await this.#message(middle);
+      if (message === null || entrySeqOf(message) < from) low = middle + 1;
+      else high = middle;
+    }
+    let parts: Uint8Array[] = [];
+    let partsSeq = 0;
+    for (let streamSeq = low; streamSeq <= info.state.last_seq; streamSeq++) {
+      const message = await this.#message(streamSeq);
+      if (message === null) continue;
+      const seq = entrySeqOf(message);
+      if (seq > to) return;
+      const [part, count] = partOf(message);
+      if (part === 1 || seq !== partsSeq) {
+        parts = [];
+        partsSeq = seq;
+      }
+      if (part !== parts.length + 1) continue; // a run broken off by a failure; its resend starts at part 1
+      parts.push(message.data);
+      if (part === count && seq >= from) yield [seq, joined(parts)];
+    }
+  }
+
+  /**
+   * A start's catch-up: publishes entries the local journal holds past the stream's end (written before a crash
+   * took the process between fsync and acknowledgement, or by an embedded store now switching to replication).
+   */
+  async publishAll(entries: Iterable<[seq: number, entry: Uint8Array]>, onProgress?: (seq: number) => void): Promise<number> {
+    let count = 0;
+    let window: Promise<void>[] = [];
+    for (const [seq, entry] of entries) {
+      window.push(this.publish(seq, entry.slice()));
+      count++;
+      if (window.length >= catchUpWindow) {
+        await Promise.all(window);
+        window = [];
+        onProgress?.(seq);
+      }
+    }
+    await Promise.all(window);
+    return count;
+  }
+
+  /** Waits (bounded by ackWaitMs) for what is queued, then closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await Promise.race([this.#tailPromise.catch(() => {}), new Promise((resolve) => setTimeout(resolve, this.#options.ackWaitMs).unref())]);
+    this.#closed = true;
+    for (const waiting of this.#queue.splice(0)) settle(waiting, errors.shuttingDown(`shard stream ${this.names.stream} closed before JetStream acknowledged entry ${waiting.seq}`));
+    await this.#nc.drain().catch(() => this.#nc.close());
+  }
+
+  #message(streamSeq: number): Promise<StoredMsg | null> {
+    return this.#jsm.streams.getMessage(this.names.stream, { seq: streamSeq }).catch((error: unknown) => {
+      if (/no message found|not found/i.test(describe(error))) return null;
+      throw error;
+    });
+  }
+
+  /** Sends every queued entry not sent yet; messages go in order on one connection, each naming its predecessor. */
+  #sendQueued(): void {
+    while (this.#sent < this.#queue.length && !this.#closed) {
+      const waiting = this.#queue[this.#sent++]!;
+      const parts = Math.max(1, Math.ceil(waiting.entry.byteLength / this.#partBytes));
+      let last: Promise<unknown> = Promise.resolve();
+      for (let part = 1; part <= parts; part++) {
+        const data = waiting.entry.subarray((part - 1) * this.#partBytes, Math.min(waiting.entry.byteLength, part * this.#partBytes));
+        const hdrs: MsgHdrs = headers();
+        hdrs.set(StreamHeader.seq, String(waiting.seq));
+        hdrs.set(StreamHeader.part, `${part}/${parts}`);
+        hdrs.set(StreamHeader.writer, this.writer);
+        const expected = this.#nextStreamSeq - 1;
+        this.#nextStreamSeq++;
+        this.#publishesOut++;
+        last = this.#js.publish(this.names.subject, data, { headers: hdrs, expect: { lastSequence: expected }, timeout: this.#options.ackWaitMs });
+        last.then(
+          (ack) => {
+            this.#publishesOut--;
+            this.#streamSeqAcknowledged = Math.max(this.#streamSeqAcknowledged, (ack as { seq: number }).seq);
+          },
+          (error: unknown) => {
+            this.#publishesOut--;
+            this.#failed(error);
+          },
+        );
+      }
+      // The last part acknowledged: the stream holds this entry whole, and (sequences chained) every earlier one.
+      last.then(() => this.#acknowledgedThrough(waiting.seq), () => {});
+    }
+  }
+
+  #acknowledgedThrough(seq: number): void {
+    if (seq <= this.#acknowledged) return;
+    this.#acknowledged = seq;
+    let done = 0;
+    while (done < this.#queue.length && this.#queue[done]!.seq <= seq) settle(this.#queue[done++]!, null);
+    this.#queue.splice(0, done);
+    this.#sent -= done;
+    if (this.#overBacklog && this.#queue.length <= backlogEntriesMax / 2) {
+      this.#overBacklog = false;
+      this.#onBacklog(false);
+    }
+  }
+
+  /** A publish failed: once every publish out has settled, find where the stream ends and send again from there. */
+  #failed(error: unknown): void {
+    if (this.#resyncing || this.#closed || this.#deposed !== null) return;
+    this.#resyncing = true;
+    void this.#resync(error);
+  }
+
+  async #resync(cause: unknown): Promise<void> {
+    let waitMs: number = resyncWaitMs.first;
+    while (!this.#closed) {
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      if (this.#publishesOut > 0) continue; // every message out answers (ack, refusal or timeout) before the tail is read
+      let tail: StreamTail;
+      try {
+        tail = await this.tail();
+      } catch (error) {
+        cause = error;
+        waitMs = Math.min(resyncWaitMs.max, waitMs * 2);
+        continue;
+      }
+      if (tail.streamSeq < this.#streamSeqAcknowledged) {
+        return this.#depose(`${this.names.stream} ends at message ${tail.streamSeq}, before message ${this.#streamSeqAcknowledged} it acknowledged to this node: the stream was replaced`);
+      }
+      if (tail.streamSeq > this.#streamSeqAcknowledged) {
+        // Messages after our last acknowledged one: ours whose acknowledgement was lost, unless the last is another
+        // writer's (once one of theirs is in, none of ours can follow it: each names its predecessor).
+        if (tail.writer !== this.writer) return this.#depose(`${this.names.stream} was appended to by ${tail.writer} (through entry ${tail.entrySeq}): ${this.writer} is no longer its writer`);
+        this.#streamSeqAcknowledged = tail.streamSeq;
+      }
+      this.#resyncing = false;
+      this.#acknowledgedThrough(tail.entrySeq);
+      this.#nextStreamSeq = tail.streamSeq + 1;
+      this.#sent = 0;
+      this.#sendQueued();
+      return;
+    }
+    void cause;
+  }
+
+  #depose(why: string): void {
+    const deposed = errors.notPrimary(why);
+    this.#deposed = deposed;
+    for (const waiting of this.#queue.splice(0)) settle(waiting, deposed);
+    this.#sent = 0;
+    this.#tailPromise = Promise.reject(deposed);
+    this.#tailPromise.catch(() => {});
+  }
+}
+
+function settle(waiting: Waiting, error: unknown): void {
+  if (waiting.timer !== null) {
+    clearTimeout(waiting.timer);
+    waiting.timer = null;
+  }
+  if (waiting.settled) return;
+  waiting.settled = true;
+  if (error === null) waiting.resolve();
+  else waiting.reject(error);
+}
+
+async function ensureStream(jsm: JetStreamManager, names: { stream: string; subject: string }, replicas: number): Promise<void> {
+  try {
+    await jsm.streams.info(names.stream);
+    return;
+  } catch (error) {
+    if (!/stream not found/i.test(describe(error))) throw error;
+  }
+  // Financial data: kept forever, no message deleted or purged; one subject, this shard's.
+  await jsm.streams.add({ name: names.stream, subjects: [names.subject], storage: 'file' as never, num_replicas: replicas, deny_delete: true, deny_purge: true });
+}
+
+async function readTail(jsm: JetStreamManager, names: { stream: string; subject: string }): Promise<StreamTail> {
+  const info = await jsm.streams.info(names.stream);
+  if (info.state.messages === 0) return { entrySeq: 0, streamSeq: info.state.last_seq, writer: '' };
+  const last = await jsm.streams.getMessage(names.stream, { seq: info.state.last_seq });
+  if (last === null) return { entrySeq: 0, streamSeq: info.state.last_seq, writer: '' };
+  const seq = entrySeqOf(last);
+  const [part, count] = partOf(last);
+  return { entrySeq: part === count ? seq : seq - 1, streamSeq: last.seq, writer: last.header?.get(StreamHeader.writer) ?? '' };
+}
+
+function entrySeqOf(message: StoredMsg): number {
+  const seq = Number(message.header?.get(StreamHeader.seq));
+  if (!Number.isSafeInteger(seq) || seq < 1) throw errors.storageFailed(`stream message ${message.seq} names no journal entry (${StreamHeader.seq})`);
+  return seq;
+}
+
+function partOf(message: StoredMsg): [part: number, count: number] {
+  const match = /^(\d+)\/(\d+)$/.exec(message.header?.get(StreamHeader.part) ?? '');
+  const part = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || part < 1 || part > count) throw errors.storageFailed(`stream message ${message.seq} has no valid ${StreamHeader.part}`);
+  return [part, count];
+}
+
+function joined(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!.slice();
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+function hasCode(error: unknown): error is TallyError {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof (error as { code: unknown }).code === 'string' && error instanceof Error && error.name === 'TallyError';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

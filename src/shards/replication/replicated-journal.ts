@@ -1,0 +1,65 @@
+// A shard's journal in replicated mode (issue #15): the local LMDB store and the shard's JetStream stream, written
+// at once. An append is durable — the shard may acknowledge it — only when both hold it: the local fsync and
+// JetStream's acknowledgement run in parallel, so the cost is the slower of the two, not their sum.
+
+import type { FlushedRuns } from '../../core/accounts/history-runs.js';
+import type { JournalStore } from '../shard/journal-store.js';
+import type { ShardJournal } from '../shard/shard-loop.js';
+import type { JournalStream } from './journal-stream.js';
+
+export class ReplicatedJournal implements ShardJournal {
+  readonly #store: JournalStore;
+  readonly #stream: JournalStream;
+
+  constructor(store: JournalStore, stream: JournalStream) {
+    this.#store = store;
+    this.#stream = stream;
+  }
+
+  get seqLast(): number {
+    return this.#store.seqLast;
+  }
+
+  append(seq: number, entry: Uint8Array): Promise<void> {
+    return both(this.#store.append(seq, entry), this.#stream.publish(seq, entry));
+  }
+
+  appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void> {
+    // The run blocks stay local: a follower's replay of the flush entry derives the same bytes.
+    return both(this.#store.appendFlush(seq, entry, runs), this.#stream.publish(seq, entry));
+  }
+
+  restoreRuns(runs: FlushedRuns): number {
+    return this.#store.restoreRuns(runs);
+  }
+
+  durable(): Promise<void> {
+    return both(this.#store.durable(), this.#stream.durable());
+  }
+
+  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]> {
+    return this.#store.entries(fromSeq);
+  }
+
+  discardAfter(seq: number): Promise<number> {
+    return this.#store.discardAfter(seq);
+  }
+
+  async close(): Promise<void> {
+    await this.#stream.close();
+    await this.#store.close();
+  }
+}
+
+/**
+ * Durable once both are; a local failure (storage_failed, which ends the worker) wins over the stream's answer, so
+ * that a shard whose disk failed never goes on as if only the network had.
+ */
+function both(local: Promise<void>, replicated: Promise<void>): Promise<void> {
+  const done = Promise.allSettled([local, replicated]).then(([ownDisk, stream]) => {
+    if (ownDisk.status === 'rejected') throw ownDisk.reason;
+    if (stream.status === 'rejected') throw stream.reason;
+  });
+  done.catch(() => {});
+  return done;
+}

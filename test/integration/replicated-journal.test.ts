@@ -1,0 +1,177 @@
+// Replicated mode (issue #15, first step): every shard's journal also on its own JetStream stream, on real worker
+// threads (run `npm run build` first) and a throwaway 3-node NATS cluster on loopback ports (never the machine's
+// shared instance). A write is acknowledged only once JetStream holds it: the stream holds every acknowledged entry
+// byte for byte, a new disk restarts from the stream alone, a node another one has overtaken on the stream is
+// refused `not_primary`, and without a majority of NATS nodes a write answers `unavailable`, never `ok`.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Operation } from '../../src/core/operations.js';
+import { decodeAccountStates, decodeResults, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
+import { startShards, type ShardSet } from '../../src/shards/set/shard-set.js';
+import { JournalStore } from '../../src/shards/shard/journal-store.js';
+import { JournalStream, type ReplicationOptions } from '../../src/shards/replication/journal-stream.js';
+import { bytesEqual } from '../../src/core/bytes.js';
+import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { fastTransit, idsOnShard, openAccounts, transferOn } from '../support/shard-set-fixture.js';
+
+const ledger = 1;
+const shardCount = 2;
+const transfer = transferOn(ledger);
+const [a0, b0] = idsOnShard(0, 2, 1_000n, shardCount);
+const [a1, b1] = idsOnShard(1, 2, 1_000n, shardCount);
+
+let cluster: NatsCluster;
+let clusterCount = 0;
+const dirs: string[] = [];
+const sets: ShardSet[] = [];
+
+beforeAll(async () => {
+  cluster = await startNatsCluster(3);
+}, 30_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+afterEach(async () => {
+  for (const set of sets.splice(0)) await set.close().catch(() => {});
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function newDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-replicated-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Each test its own streams (a cluster name of its own), on the suite's NATS cluster. */
+function replication(name: string, node = 'a', ackWaitMs = 3_000): ReplicationOptions {
+  return { servers: cluster.urls, cluster: name, node, replicas: 3, ackWaitMs };
+}
+
+async function start(dataDir: string, options: ReplicationOptions | null): Promise<ShardSet> {
+  const set = await startShards({ dataDir, shardCount, transit: fastTransit, dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false }, ...(options === null ? {} : { replication: options }) });
+  sets.push(set);
+  return set;
+}
+
+async function close(set: ShardSet): Promise<void> {
+  sets.splice(sets.indexOf(set), 1);
+  await set.close();
+}
+
+async function post(set: ShardSet, transfers: Parameters<typeof encodeTransfers>[0]): Promise<string[]> {
+  return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
+}
+
+async function balances(set: ShardSet, ids: bigint[]): Promise<string[]> {
+  return decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(ids))).map((a) => `${a.debitsPosted}/${a.creditsPosted}`);
+}
+
+/** Every entry of each shard's local journal, compared with its stream's copy; returns each stream's message count. */
+async function streamsMatchJournals(dataDir: string, options: ReplicationOptions): Promise<number[]> {
+  const counts: number[] = [];
+  for (let shard = 0; shard < shardCount; shard++) {
+    const scratch = newDir();
+    const store = JournalStore.openReadOnly(dataDir, shard, scratch);
+    const stream = await JournalStream.open(options, shard);
+    try {
+      const tail = await stream.tail();
+      expect(tail.entrySeq).toBe(store.seqLast);
+      let seen = 0;
+      for await (const [seq, entry] of stream.entriesFrom(1, tail.entrySeq)) {
+        expect(seq).toBe(++seen);
+        expect(bytesEqual(entry, store.entry(seq)!)).toBe(true);
+      }
+      expect(seen).toBe(store.seqLast);
+      counts.push(tail.streamSeq);
+    } finally {
+      await stream.close();
+      await store.close();
+    }
+  }
+  return counts;
+}
+
+const accounts = [a0!, b0!, a1!, b1!].map((id) => ({ id, ledger, code: 1 }));
+
+describe('replicated mode: shard journals on JetStream', () => {
+  it('acknowledges writes that the streams hold byte for byte, entries past max_payload in parts', async () => {
+    const options = replication(`t${++clusterCount}`);
+    const dataDir = newDir();
+    const set = await start(dataDir, options);
+    await openAccounts(set, accounts);
+    expect(await post(set, [transfer(1n, a0!, b0!, 5n), transfer(2n, a0!, a1!, 7n), transfer(3n, b1!, a0!, 3n)])).toEqual(['ok', 'ok', 'ok']);
+    // 8,190 transfers in one entry: ~1.6 MB, above NATS's 1 MB max_payload.
+    const big = Array.from({ length: 8_190 }, (_, i) => transfer(100n + BigInt(i), b0!, a0!, 1n));
+    expect(new Set(await post(set, big))).toEqual(new Set(['ok']));
+    await close(set);
+    const messages = await streamsMatchJournals(dataDir, options);
+    // Shard 0 (b0 → a0) took the big entry in two messages: one message more than it has entries.
+    const store = JournalStore.openReadOnly(dataDir, 0, newDir());
+    expect(messages[0]).toBe(store.seqLast + 1);
+    await store.close();
+  }, 60_000);
+
+  it('starts on an empty disk from the streams alone, and an embedded store switching to them publishes its journal', async () => {
+    const options = replication(`t${++clusterCount}`);
+    const embeddedDir = newDir();
+    const embedded = await start(embeddedDir, null);
+    await openAccounts(embedded, accounts);
+    expect(await post(embedded, [transfer(1n, a0!, b0!, 5n), transfer(2n, a0!, a1!, 7n)])).toEqual(['ok', 'ok']);
+    await close(embedded);
+    // The same data dir, now replicated: its whole journal goes to the streams first.
+    const switched = await start(embeddedDir, options);
+    expect(await post(switched, [transfer(3n, b1!, a0!, 3n)])).toEqual(['ok']);
+    const before = await balances(switched, [a0!, b0!, a1!, b1!]);
+    await close(switched);
+    await streamsMatchJournals(embeddedDir, options);
+    // A lost disk: a fresh data dir takes every entry from the streams and answers the same.
+    const freshDir = newDir();
+    const restored = await start(freshDir, options);
+    expect(await balances(restored, [a0!, b0!, a1!, b1!])).toEqual(before);
+    expect(await post(restored, [transfer(1n, a0!, b0!, 5n)])).toEqual(['exists']);
+    expect(await post(restored, [transfer(4n, a0!, b0!, 1n)])).toEqual(['ok']);
+  }, 60_000);
+
+  it('refuses not_primary on a node whose stream another node has written since', async () => {
+    const options = replication(`t${++clusterCount}`);
+    const first = await start(newDir(), { ...options, node: 'first' });
+    await openAccounts(first, accounts);
+    // A second node starts from the streams (its own disk is empty) and writes: it is the streams' writer now.
+    const second = await start(newDir(), { ...options, node: 'second' });
+    expect(await post(second, [transfer(1n, a0!, b0!, 5n)])).toEqual(['ok']);
+    // The first node's next write on shard 0 names a stream end that has moved: refused, never acknowledged.
+    await expect(post(first, [transfer(2n, a0!, b0!, 5n)])).rejects.toMatchObject({ code: 'not_primary' });
+    expect(await balances(second, [a0!, b0!])).toEqual(['5/0', '0/5']);
+  }, 60_000);
+
+  it('answers unavailable without a majority of NATS nodes, never ok, and acknowledges again once one is back', async () => {
+    const local = await startNatsCluster(3);
+    try {
+      const options: ReplicationOptions = { servers: local.urls, cluster: 'quorum', node: 'a', replicas: 3, ackWaitMs: 1_500 };
+      const set = await start(newDir(), options);
+      await openAccounts(set, accounts);
+      expect(await post(set, [transfer(1n, a0!, b0!, 5n)])).toEqual(['ok']);
+      const [n0, n1] = local.nodes;
+      await local.kill(n0!);
+      await local.kill(n1!);
+      await expect(post(set, [transfer(2n, a0!, b0!, 5n)])).rejects.toMatchObject({ code: 'unavailable' });
+      local.revive(n0!);
+      // Once a majority answers again the write held in the stream's queue is published: a resend finds it.
+      let answer: string[] = [];
+      for (let attempt = 0; attempt < 120; attempt++) {
+        answer = await post(set, [transfer(2n, a0!, b0!, 5n)]).catch(() => []);
+        if (answer.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(answer).toEqual(['exists']);
+      expect(await post(set, [transfer(3n, a0!, b0!, 5n)])).toEqual(['ok']);
+      expect(await balances(set, [a0!, b0!])).toEqual(['15/0', '0/15']);
+    } finally {
+      for (const set of sets.splice(0)) await set.close().catch(() => {});
+      await local.stop();
+    }
+  }, 120_000);
+});
