@@ -3,15 +3,25 @@
 // JetStream's acknowledgement run in parallel, so the cost is the slower of the two, not their sum.
 
 import type { FlushedRuns } from '../../core/accounts/history-runs.js';
-import type { JournalStore } from '../shard/journal-store.js';
-import type { ShardJournal } from '../shard/shard-loop.js';
 import type { JournalStream } from './journal-stream.js';
 
-export class ReplicatedJournal implements ShardJournal {
-  readonly #store: JournalStore;
+/** What a shard loop needs of its journal (shards/shard/shard-loop.ts ShardJournal; JournalStore is one). */
+export interface LocalJournal {
+  readonly seqLast: number;
+  append(seq: number, entry: Uint8Array): Promise<void>;
+  appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void>;
+  restoreRuns(runs: FlushedRuns): number;
+  durable(): Promise<void>;
+  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
+  discardAfter(seq: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class ReplicatedJournal implements LocalJournal {
+  readonly #store: LocalJournal;
   readonly #stream: JournalStream;
 
-  constructor(store: JournalStore, stream: JournalStream) {
+  constructor(store: LocalJournal, stream: JournalStream) {
     this.#store = store;
     this.#stream = stream;
   }

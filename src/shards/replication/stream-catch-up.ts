@@ -9,8 +9,17 @@
 
 import { bytesEqual } from '../../core/bytes.js';
 import { errors } from '../../core/errors.js';
-import type { JournalStore } from '../shard/journal-store.js';
 import type { JournalStream } from './journal-stream.js';
+
+/** The local journal as a start's catch-up uses it (shards/shard/journal-store.ts JournalStore is one). */
+export interface CatchUpJournal {
+  readonly path: string;
+  readonly seqLast: number;
+  entry(seq: number): Uint8Array | undefined;
+  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
+  append(seq: number, entry: Uint8Array): Promise<void>;
+  durable(): Promise<void>;
+}
 
 export interface CatchUp {
   /** Entries taken from the stream into the local journal. */
@@ -19,7 +28,7 @@ export interface CatchUp {
   published: number;
 }
 
-export async function catchUpWithStream(store: JournalStore, stream: JournalStream, log: (line: string) => void): Promise<CatchUp> {
+export async function catchUpWithStream(store: CatchUpJournal, stream: JournalStream, log: (line: string) => void): Promise<CatchUp> {
   const tail = await stream.tail();
   const local = store.seqLast;
   const common = Math.min(local, tail.entrySeq);

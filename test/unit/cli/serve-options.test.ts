@@ -35,6 +35,7 @@ const dayDefaults = {
   shutdownDeadlineMs: 10_000,
   checkpoint: { entries: 128, seconds: 60, countGapMs: 5_000 },
   idCache: { transferIds: 2_000_000, idsOther: 262_144 },
+  replication: null,
 };
 
 describe('tally serve options', () => {
@@ -53,6 +54,22 @@ describe('tally serve options', () => {
   it('prefers flags to the environment', () => {
     const options = serve(['--port', '0', '--host', '::1', '--data', 'd', '--shards', '2'], { TALLY_PORT: '4000', TALLY_SHARDS: '8' });
     expect(options).toEqual({ port: 0, host: '::1', dataDir: 'd', shardCount: 2, ...dayDefaults });
+  });
+
+  it('reads replicated mode from flags, then the environment; its other options need --nats', () => {
+    expect(serve(['--nats', 'nats://127.0.0.1:4222,nats://127.0.0.1:4223', '--node', 'a-1'], { TALLY_NATS_CLUSTER: 'books', TALLY_NATS_ACK_MS: '800' }).replication).toEqual({
+      servers: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'],
+      cluster: 'books',
+      node: 'a-1',
+      replicas: 0,
+      ackWaitMs: 800,
+    });
+    expect(serve([], { TALLY_NATS: 'nats://10.0.0.5:4222', TALLY_NODE: 'b', TALLY_NATS_REPLICAS: '3' }).replication).toMatchObject({ servers: ['nats://10.0.0.5:4222'], node: 'b', replicas: 3, cluster: 'tally' });
+    expect(() => serve(['--node', 'a'])).toThrow(/--node needs --nats/);
+    expect(() => serve(['--nats', 'http://x'])).toThrow(/not a NATS URL/);
+    expect(() => serve(['--nats', 'nats://h:1', '--nats-cluster', 'a.b'])).toThrow(/--nats-cluster/);
+    expect(() => serve(['--nats', 'nats://h:1', '--nats-replicas', '9'])).toThrow(/--nats-replicas/);
+    expect(() => serve(['--nats', 'nats://h:1', '--node', 'bad name'])).toThrow(/--node/);
   });
 
   it('reads the hot-inbound settings from flags, then the environment', () => {
