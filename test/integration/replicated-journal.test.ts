@@ -15,6 +15,9 @@ import { JournalStore } from '../../src/shards/shard/journal-store.js';
 import { JournalStream, type ReplicationOptions } from '../../src/shards/replication/journal-stream.js';
 import { bytesEqual } from '../../src/core/bytes.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { ChainLog } from '../../src/shards/chains/chain-log.js';
+import { ChainDecisionBucket } from '../../src/shards/replication/chain-decisions.js';
+import { TransferFlags } from '../../src/core/types.js';
 import { fastTransit, idsOnShard, openAccounts, transferOn } from '../support/shard-set-fixture.js';
 
 const ledger = 1;
@@ -133,6 +136,29 @@ describe('replicated mode: shard journals on JetStream', () => {
     expect(await balances(restored, [a0!, b0!, a1!, b1!])).toEqual(before);
     expect(await post(restored, [transfer(1n, a0!, b0!, 5n)])).toEqual(['exists']);
     expect(await post(restored, [transfer(4n, a0!, b0!, 1n)])).toEqual(['ok']);
+  }, 60_000);
+
+  it('keeps chain decisions in JetStream: a new disk decides votes in doubt as the old one would, and numbers groups past every epoch', async () => {
+    const options = replication(`t${++clusterCount}`);
+    const first = await ChainLog.open(newDir(), await ChainDecisionBucket.open(options));
+    const committed = first.nextGroup();
+    const neverLogged = first.nextGroup();
+    await first.logCommit(committed);
+    await first.close();
+    const second = await ChainLog.open(newDir(), await ChainDecisionBucket.open(options));
+    try {
+      expect(second.epoch).toBeGreaterThan(first.epoch);
+      expect(second.isCommitted(committed)).toBe(false); // not on this disk…
+      expect(await second.wasCommitted(committed)).toBe(true); // …but decided
+      expect(await second.wasCommitted(neverLogged)).toBe(false);
+    } finally {
+      await second.close();
+    }
+    // A chain across shards in replicated mode: voted, logged in the bucket, committed on both shards.
+    const set = await start(newDir(), options);
+    await openAccounts(set, accounts);
+    expect(await post(set, [transfer(1n, a0!, b1!, 5n, TransferFlags.linked), transfer(2n, a1!, b0!, 6n)])).toEqual(['ok', 'ok']);
+    expect(await balances(set, [a0!, b1!, a1!, b0!])).toEqual(['5/0', '0/5', '6/0', '0/6']);
   }, 60_000);
 
   it('refuses not_primary on a node whose stream another node has written since', async () => {

@@ -85,7 +85,7 @@ export class ChainCoordinator {
         const reply = await host.runInternal(ShardControl.chainInDoubt, new Uint8Array(0), false);
         if (reply.byteLength === 0) return;
         const group = new DataView(reply.buffer, reply.byteOffset, reply.byteLength).getBigUint64(0, true);
-        const decision = this.#log.isCommitted(group) ? ChainDecision.commit : ChainDecision.abort;
+        const decision = (await this.#log.wasCommitted(group)) ? ChainDecision.commit : ChainDecision.abort;
         await this.#decide(host, { group, decision, remember: [] });
         resolved++;
       }),

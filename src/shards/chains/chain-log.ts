@@ -14,6 +14,17 @@ import { openEnvironmentReadOnly } from '../storage/read-only-env.js';
 import { lowSpaceError, storageRetryMs } from '../storage/storage-health.js';
 
 const epochKey = 'epoch';
+
+/**
+ * Replicated mode (issue #15): where decisions are kept beside this log, and decided (shards/replication/
+ * chain-decisions.ts). A commit counts once it holds it; it also hands out start epochs across nodes.
+ */
+export interface ReplicatedDecisions {
+  takeEpoch(localLast: number): Promise<number>;
+  logCommit(group: bigint): Promise<void>;
+  isCommitted(group: bigint): Promise<boolean>;
+  close(): Promise<void>;
+}
 const groupsPerEpochMax = 0xffff_ffff;
 
 export class ChainLog {
@@ -25,6 +36,8 @@ export class ChainLog {
   /** Why the epoch is not durable yet (null once it is), failures in a row, and when (performance.now() ms) to try again. */
   #epochPending: { error: TallyError; failures: number; retryAtMs: number } | null = null;
   #epochStoring: Promise<void> | null = null;
+  /** Replicated mode: the authority on commits (null: embedded, this log alone). */
+  #replicated: ReplicatedDecisions | null = null;
 
   private constructor(root: RootDatabase<string, string>, epoch: number) {
     this.#root = root;
@@ -32,7 +45,7 @@ export class ChainLog {
   }
 
   /** Opens (creating) the log and begins a new epoch: stored now, or, on a full disk, by a later nextGroup(). */
-  static async open(dataDir: string): Promise<ChainLog> {
+  static async open(dataDir: string, replicated: ReplicatedDecisions | null = null): Promise<ChainLog> {
     const path = join(dataDir, 'chains');
     const root = open<string, string>({
       path,
@@ -46,10 +59,13 @@ export class ChainLog {
       eventTurnBatching: false, // one awaited put per write: a failed commit rejects that put's promise only
     });
     try {
-      const epoch = Number(root.get(epochKey) ?? '0') + 1;
+      const localLast = Number(root.get(epochKey) ?? '0');
+      // Replicated: above every epoch any node took (a new disk must not number groups an old one numbered).
+      const epoch = replicated === null ? localLast + 1 : await replicated.takeEpoch(localLast);
       assert(epoch < 0x20_0000, 'group numbers stay below 2^53');
       const log = new ChainLog(root, epoch);
       log.#path = path;
+      log.#replicated = replicated;
       log.#epochPending = { error: errors.storageFailed('chain log: the epoch is not stored yet'), failures: 0, retryAtMs: 0 };
       await log.#storeEpoch(); // on a full disk the service still starts: chains across shards wait for the epoch
       return log;
@@ -86,6 +102,14 @@ export class ChainLog {
   /** Resolves once the commit of `group` is durable: from then on it commits wherever it was prepared. Rejects storage_failed. */
   async logCommit(group: bigint): Promise<void> {
     this.#checkSpace(`the commit of group ${group}`);
+    if (this.#replicated !== null) {
+      // The bucket decides: once it holds the commit the group commits, whatever this disk does next.
+      await this.#replicated.logCommit(group);
+      await this.#root.put(commitKey(group), new Date().toISOString()).catch((error: unknown) => {
+        console.error(JSON.stringify({ level: 'warn', msg: 'chain log: a commit stored in JetStream could not be copied to the local log', group: String(group), error: String(error) }));
+      });
+      return;
+    }
     try {
       await this.#root.put(commitKey(group), new Date().toISOString());
     } catch (error) {
@@ -117,8 +141,15 @@ export class ChainLog {
     return this.#root.get(commitKey(group)) !== undefined;
   }
 
-  close(): Promise<void> {
-    return this.#root.close();
+  /** How a vote left in doubt is decided at a start: this log, and in replicated mode the bucket, which decides. */
+  async wasCommitted(group: bigint): Promise<boolean> {
+    if (this.isCommitted(group)) return true;
+    return this.#replicated === null ? false : this.#replicated.isCommitted(group);
+  }
+
+  async close(): Promise<void> {
+    await this.#replicated?.close();
+    await this.#root.close();
   }
 }
 

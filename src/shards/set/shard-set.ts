@@ -19,6 +19,7 @@ import { decodeIds } from '../../core/wire/records.js';
 import { BookkeepingHost } from '../bookkeeping/bookkeeping-host.js';
 import { ChainCoordinator, type ChainStats } from '../chains/chain-coordinator.js';
 import { ChainLog } from '../chains/chain-log.js';
+import { ChainDecisionBucket } from '../replication/chain-decisions.js';
 import { TransitRelay, type TransitStats } from '../relay/transit-relay.js';
 import { ShardHost } from '../shard/shard-host.js';
 import { ShardControl, checkpointDefault, hotInboundDefault, idCacheDefault } from '../shard/shard-messages.js';
@@ -252,6 +253,16 @@ export class ShardSet {
   }
 }
 
+/** The chain log; in replicated mode with its decisions kept (and decided) in a JetStream bucket beside it. */
+async function openChainLog(options: StartShardsOptions): Promise<ChainLog> {
+  if (options.replication === undefined) return ChainLog.open(options.dataDir);
+  const bucket = await ChainDecisionBucket.open(options.replication);
+  return ChainLog.open(options.dataDir, bucket).catch(async (error: unknown) => {
+    await bucket.close();
+    throw error;
+  });
+}
+
 /** Starts one worker per shard and waits until each has replayed its journal. */
 export async function startShards(options: StartShardsOptions): Promise<ShardSet> {
   checkOptions(options);
@@ -272,7 +283,7 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     throw error;
   }
   const transit = new TransitRelay(hosts, options.transit);
-  const chainLog = await ChainLog.open(options.dataDir).catch(async (error: unknown) => {
+  const chainLog = await openChainLog(options).catch(async (error: unknown) => {
     await closeAll(hosts);
     throw error;
   });
