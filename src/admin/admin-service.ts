@@ -49,6 +49,7 @@ export class AdminService implements LedgerService {
   readonly observeShardWrites?: LedgerService['observeShardWrites'];
   readonly bookkeepingLag?: LedgerService['bookkeepingLag'];
   readonly daysStatus?: LedgerService['daysStatus'];
+  readonly replicationStatus?: LedgerService['replicationStatus'];
 
   constructor(inner: LedgerService, store: AdminStore, log: (line: string) => void = (line) => console.error(line)) {
     this.#inner = inner;
@@ -63,6 +64,7 @@ export class AdminService implements LedgerService {
     this.observeShardWrites = inner.observeShardWrites?.bind(inner);
     this.bookkeepingLag = inner.bookkeepingLag?.bind(inner);
     this.daysStatus = inner.daysStatus?.bind(inner);
+    this.replicationStatus = inner.replicationStatus?.bind(inner);
   }
 
   get shardCount(): number {

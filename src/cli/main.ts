@@ -17,13 +17,16 @@ import { snapshotCommand } from './snapshot.js';
 import { closeDayCommand } from './close-day.js';
 import { keysCommand } from './keys.js';
 import { verifyCommand } from './verify.js';
-import { UsageError, parseServeArgs, serveUsage, type ServeOptions } from './serve-options.js';
+import { UsageError, followUsage, parseFollowArgs, parseServeArgs, serveUsage, type ServeOptions } from './serve-options.js';
+import { countShardStreams } from '../shards/replication/journal-stream.js';
 import { shutdownDrainMsMax } from '../core/limits.js';
 
 const usage = `usage: tally <command> [options]
 
 commands:
   serve       run a Tally server (tally serve --help for its options)
+  follow      a live (or --delay'd) replica of a server running with --nats: applies its JetStream streams,
+              serves reads, refuses writes not_primary (tally follow --help)
   close-day   cut the business day on a running server and print its day report
               (tally close-day --help); exit status 1 when a check of the report failed
   audit       print the audit log of a running server: admin actions and refused calls
@@ -55,6 +58,18 @@ async function main(argv: string[]): Promise<number | 'running'> {
   if (command === 'restore') return restoreCommand(rest);
   if (command === 'backup') return backupCommand(rest, process.env);
   if (command === 'verify') return verifyCommand(rest, process.env);
+  if (command === 'follow') {
+    const parsed = parseFollowArgs(rest, process.env);
+    if (parsed.kind === 'help') {
+      console.log(followUsage);
+      return 0;
+    }
+    const streams = await countShardStreams(parsed.options.replication);
+    if (streams === 0) throw new UsageError(`no shard streams of cluster ${parsed.options.replication.cluster} at ${parsed.options.replication.servers.join(',')}: start the primary with --nats first`, followUsage);
+    if (parsed.shardsGiven && parsed.options.shardCount !== streams) throw new UsageError(`--shards ${parsed.options.shardCount}, but the primary writes ${streams} shard streams`, followUsage);
+    await serve({ ...parsed.options, shardCount: streams }, { delayMs: parsed.delayMs });
+    return 'running';
+  }
   if (command !== 'serve') throw new UsageError(`unknown command ${JSON.stringify(command)}`, usage);
   const parsed = parseServeArgs(rest, process.env);
   if (parsed.kind === 'help') {
@@ -65,21 +80,24 @@ async function main(argv: string[]): Promise<number | 'running'> {
   return 'running';
 }
 
-async function serve(options: ServeOptions): Promise<void> {
+async function serve(options: ServeOptions, follow: { delayMs: number } | null = null): Promise<void> {
   const backupProblem = options.backup === null ? null : backupDirProblem(options.backup.dir, options.dataDir);
   if (backupProblem !== null) throw new UsageError(backupProblem, serveUsage);
   const log = jsonLogger(options.logLevel);
   // The audit log and the adjustments (DATA/admin); the gateway records into it, so it closes after the gateway.
   const admin = AdminStore.open(options.dataDir);
-  const shards = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: { ...options.dayCut, scheduled: false }, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound, accountRate: options.accountRate, checkpoint: options.checkpoint, idCache: options.idCache, ...(options.replication === null ? {} : { replication: options.replication }) }).catch(async (error: unknown) => {
+  const shards = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: { ...options.dayCut, scheduled: false }, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound, accountRate: options.accountRate, checkpoint: options.checkpoint, idCache: options.idCache, ...(options.replication === null ? {} : { replication: options.replication }), ...(follow === null ? {} : { follow }) }).catch(async (error: unknown) => {
     await admin.close();
     throw error;
   });
   if (options.replication !== null) {
     const { servers, cluster, node } = options.replication;
-    log({ level: 'info', msg: `tally: replicated mode: node ${node}, each shard's journal also on JetStream (streams TALLY_${cluster}_SHARD_0..${options.shardCount - 1} at ${servers.join(',')})` });
+    const streams = `streams TALLY_${cluster}_SHARD_0..${options.shardCount - 1} at ${servers.join(',')}`;
+    if (follow === null) log({ level: 'info', msg: `tally: replicated mode: node ${node}, each shard's journal also on JetStream (${streams})` });
+    else log({ level: 'info', msg: `tally: following ${streams}${follow.delayMs > 0 ? `, ${follow.delayMs} ms behind` : ''}: reads served, writes answer not_primary` });
   }
-  if (options.dayCut.scheduled) shards.scheduleDays(new BusinessCalendar(parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone)), jsonLineSink(log));
+  // A follower's days are cut by the primary: its cuts arrive through the streams.
+  if (options.dayCut.scheduled && follow === null) shards.scheduleDays(new BusinessCalendar(parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone)), jsonLineSink(log));
   const service = new AdminService(shards, admin);
   // auditAdmin false: AdminService records every admin action itself (with its subject); the gateway records refusals.
   const access = { keys: options.keys?.entries, tls: options.tls ?? undefined, keyRate: options.keyRate, auditAdmin: false };

@@ -363,3 +363,47 @@ function textOption(name: string, text: string): string {
   if (text.trim() === '') throw new UsageError(`${name} must not be empty`);
   return text;
 }
+
+export const followUsage = `usage: tally follow --nats URL[,URL...] [--delay D] [--data DIR] [--port N] [--shards N] [tally serve's other options]
+
+A live replica of a ledger running in replicated mode (issue #15): it reads every shard's JetStream stream, applies
+each entry as a restart replays it (every stored result re-derived and compared) into its own data directory, and
+serves reads — lookups, histories, statements, day reports, snapshots — while writes answer not_primary naming
+the primary. Its lag is in GET /health (replication) and GET /metrics (tally_replication_lag_*).
+
+  --nats URLS     the NATS servers holding the streams (as tally serve --nats), with the same --nats-cluster
+  --delay D       a delayed replica: apply an entry only once JetStream has held it this long (e.g. 30s, 15m, 1h,
+                  2d; default 0): a bad batch on the primary can be caught before it reaches it (env TALLY_FOLLOW_DELAY)
+  --shards N      must be the primary's; default: the number of shard streams found
+  (every other option of tally serve: --data, --port, --host, --keys, --backup-dir, …)`;
+
+export type FollowCommand = { kind: 'help' } | { kind: 'follow'; options: ServeOptions & { replication: ReplicationOptions }; delayMs: number; shardsGiven: boolean };
+
+/** Parses `tally follow`'s arguments: tally serve's, `--delay`, and --nats required. Throws UsageError. */
+export function parseFollowArgs(argv: readonly string[], processEnv: NodeJS.ProcessEnv): FollowCommand {
+  const rest: string[] = [];
+  let delayText: string | undefined = processEnv.TALLY_FOLLOW_DELAY;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--delay') {
+      delayText = argv[++i];
+      if (delayText === undefined) throw new UsageError('--delay needs a duration, e.g. 1h', followUsage);
+    } else if (arg.startsWith('--delay=')) delayText = arg.slice('--delay='.length);
+    else rest.push(arg);
+  }
+  const parsed = parseServeArgs(rest, processEnv);
+  if (parsed.kind === 'help') return { kind: 'help' };
+  const { replication } = parsed.options;
+  if (replication === null) throw new UsageError('tally follow needs --nats URL (the NATS servers holding the primary\'s streams)', followUsage);
+  const shardsGiven = rest.some((arg) => arg === '--shards' || arg.startsWith('--shards=')) || processEnv.TALLY_SHARDS !== undefined;
+  return { kind: 'follow', options: { ...parsed.options, replication }, delayMs: delayText === undefined ? 0 : durationMs('--delay', delayText), shardsGiven };
+}
+
+function durationMs(name: string, text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (match === null) throw new UsageError(`${name} must be a duration such as 500ms, 30s, 15m, 1h or 2d, got ${JSON.stringify(text)}`, followUsage);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 'ms') as 'ms'];
+  const ms = Number(match[1]) * unit;
+  if (!Number.isSafeInteger(ms) || ms > 30 * 86_400_000) throw new UsageError(`${name} is at most 30d, got ${JSON.stringify(text)}`, followUsage);
+  return ms;
+}

@@ -50,5 +50,10 @@ export interface LedgerService {
   bookkeepingLag?(): Promise<{ shard: number; lag: number }[]>;
   /** The last closed business day and whether its day report passed (reported by GET /health). */
   daysStatus?(): { lastClosedDay: number; lastReportPassed: boolean | null; failedReports: number };
+  /**
+   * Replicated mode (issue #15): this node's role and where each shard stands with its JetStream stream — a primary's
+   * acknowledged seq and backlog, a follower's applied seq and lag (GET /health, GET /metrics). Undefined when embedded.
+   */
+  replicationStatus?(): { role: 'primary' | 'follower'; shards: { shard: number; lagEntries?: number; lagMs?: number; backlog?: number }[] } | undefined;
   close(): Promise<void>;
 }

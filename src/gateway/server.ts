@@ -289,6 +289,7 @@ class Gateway {
         days: service.daysStatus?.(),
         hotInbound: late || hot === undefined ? undefined : hotInbound,
         hotOutbound: service.hotOutboundStats?.(),
+        replication: service.replicationStatus?.(),
       });
       res.cork(() => res.writeStatus(status === 'ok' ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(body));
     });

@@ -189,34 +189,68 @@ export class JournalStream {
     return undefined;
   }
 
-  /** Entries from journal seq `from` through `to` as the stream holds them whole, in order. */
-  async *entriesFrom(from: number, to: number): AsyncGenerator<[seq: number, entry: Uint8Array]> {
+  /** The stream sequence of the first message whose entry seq is ≥ `from` (last_seq + 1 when none is). */
+  async #streamSeqOf(from: number): Promise<number> {
     const info = await this.#jsm.streams.info(this.names.stream);
+    if (info.state.messages === 0) return info.state.last_seq + 1;
     let low = info.state.first_seq;
-    let high = info.state.last_seq;
-    if (info.state.messages === 0 || from > to) return;
-    // The first message whose entry seq is ≥ from (entry seqs never decrease along the stream).
+    let high = info.state.last_seq + 1;
+    // Entry seqs never decrease along the stream: a binary search on them.
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
       const message = await this.#message(middle);
       if (message === null || entrySeqOf(message) < from) low = middle + 1;
       else high = middle;
     }
-    let parts: Uint8Array[] = [];
-    let partsSeq = 0;
+    return low;
+  }
+
+  /**
+   * A follower's feed: every entry from journal seq `from` on, in order, as the stream holds it whole, waiting for
+   * new ones until `stop()`; with the time (ms) JetStream stored its last part.
+   */
+  follow(from: number): { entries: AsyncGenerator<[seq: number, entry: Uint8Array, storedMs: number]>; stop: () => void } {
+    let stopped = false;
+    let stopMessages: (() => void) | null = null;
+    const self = this;
+    async function* entries(): AsyncGenerator<[seq: number, entry: Uint8Array, storedMs: number]> {
+      const start = await self.#streamSeqOf(from);
+      const consumer = await self.#js.consumers.get(self.names.stream, { deliver_policy: 'by_start_sequence' as never, opt_start_seq: start });
+      const messages = await consumer.consume({ max_messages: 64 });
+      stopMessages = () => void messages.stop();
+      if (stopped) messages.stop();
+      const parts = new EntryParts();
+      for await (const message of messages) {
+        const seq = Number(message.headers?.get(StreamHeader.seq));
+        const [part, count] = parsePart(message.headers?.get(StreamHeader.part) ?? '', message.seq);
+        const entry = parts.add(seq, part, count, message.data);
+        if (entry !== null && seq >= from) yield [seq, entry, Math.floor(Number(message.info.timestampNanos) / 1e6)];
+        if (stopped) break;
+      }
+    }
+    return {
+      entries: entries(),
+      stop: () => {
+        stopped = true;
+        stopMessages?.();
+      },
+    };
+  }
+
+  /** Entries from journal seq `from` through `to` as the stream holds them whole, in order. */
+  async *entriesFrom(from: number, to: number): AsyncGenerator<[seq: number, entry: Uint8Array]> {
+    if (from > to) return;
+    const info = await this.#jsm.streams.info(this.names.stream);
+    const low = await this.#streamSeqOf(from);
+    const parts = new EntryParts();
     for (let streamSeq = low; streamSeq <= info.state.last_seq; streamSeq++) {
       const message = await this.#message(streamSeq);
       if (message === null) continue;
       const seq = entrySeqOf(message);
       if (seq > to) return;
       const [part, count] = partOf(message);
-      if (part === 1 || seq !== partsSeq) {
-        parts = [];
-        partsSeq = seq;
-      }
-      if (part !== parts.length + 1) continue; // a run broken off by a failure; its resend starts at part 1
-      parts.push(message.data);
-      if (part === count && seq >= from) yield [seq, joined(parts)];
+      const entry = parts.add(seq, part, count, message.data);
+      if (entry !== null && seq >= from) yield [seq, entry];
     }
   }
 
@@ -361,6 +395,27 @@ function settle(waiting: Waiting, error: unknown): void {
   else waiting.reject(error);
 }
 
+/** How many shard streams of `options.cluster` the NATS servers hold (0 when none): a follower's shard count. */
+export async function countShardStreams(options: ReplicationOptions): Promise<number> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: [...options.servers], name: `tally-${options.node}-probe`, timeout: 5_000 });
+  } catch (error) {
+    throw errors.unavailable(`NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
+  }
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: options.ackWaitMs });
+    const prefix = `TALLY_${options.cluster}_SHARD_`;
+    const found = new Set<string>();
+    for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) found.add(name);
+    let count = 0;
+    while (found.has(`${prefix}${count}`)) count++;
+    return count;
+  } finally {
+    await nc.close().catch(() => {});
+  }
+}
+
 async function ensureStream(jsm: JetStreamManager, names: { stream: string; subject: string }, replicas: number): Promise<void> {
   try {
     await jsm.streams.info(names.stream);
@@ -389,11 +444,39 @@ function entrySeqOf(message: StoredMsg): number {
 }
 
 function partOf(message: StoredMsg): [part: number, count: number] {
-  const match = /^(\d+)\/(\d+)$/.exec(message.header?.get(StreamHeader.part) ?? '');
+  return parsePart(message.header?.get(StreamHeader.part) ?? '', message.seq);
+}
+
+function parsePart(text: string, streamSeq: number): [part: number, count: number] {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
   const part = Number(match?.[1]);
   const count = Number(match?.[2]);
-  if (match === null || part < 1 || part > count) throw errors.storageFailed(`stream message ${message.seq} has no valid ${StreamHeader.part}`);
+  if (match === null || part < 1 || part > count) throw errors.storageFailed(`stream message ${streamSeq} has no valid ${StreamHeader.part}`);
   return [part, count];
+}
+
+/**
+ * Reassembles entries from their messages in stream order: the last complete run of parts 1..n of an entry wins
+ * (a publish that failed part-way is sent again from part 1).
+ */
+class EntryParts {
+  #parts: Uint8Array[] = [];
+  #seq = 0;
+
+  /** The whole entry when this message completes it, else null. */
+  add(seq: number, part: number, count: number, data: Uint8Array): Uint8Array | null {
+    if (!Number.isSafeInteger(seq) || seq < 1) throw errors.storageFailed(`a stream message names no journal entry (${StreamHeader.seq})`);
+    if (part === 1 || seq !== this.#seq) {
+      this.#parts = [];
+      this.#seq = seq;
+    }
+    if (part !== this.#parts.length + 1) return null; // a run broken off by a failure; its resend starts at part 1
+    this.#parts.push(data);
+    if (part !== count) return null;
+    const whole = joined(this.#parts);
+    this.#parts = [];
+    return whole;
+  }
 }
 
 function joined(parts: readonly Uint8Array[]): Uint8Array {

@@ -62,6 +62,53 @@ export class ReplicatedJournal implements LocalJournal {
 }
 
 /**
+ * A follower's journal (issue #15): the local store alone (entries come from the stream, none goes to it), whose
+ * close first ends the feed and the stream's connection.
+ */
+export class FollowedJournal implements LocalJournal {
+  readonly #store: LocalJournal;
+  readonly #closeFeed: () => Promise<void>;
+
+  constructor(store: LocalJournal, closeFeed: () => Promise<void>) {
+    this.#store = store;
+    this.#closeFeed = closeFeed;
+  }
+
+  get seqLast(): number {
+    return this.#store.seqLast;
+  }
+
+  append(seq: number, entry: Uint8Array): Promise<void> {
+    return this.#store.append(seq, entry);
+  }
+
+  appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void> {
+    return this.#store.appendFlush(seq, entry, runs);
+  }
+
+  restoreRuns(runs: FlushedRuns): number {
+    return this.#store.restoreRuns(runs);
+  }
+
+  durable(): Promise<void> {
+    return this.#store.durable();
+  }
+
+  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]> {
+    return this.#store.entries(fromSeq);
+  }
+
+  discardAfter(seq: number): Promise<number> {
+    return this.#store.discardAfter(seq);
+  }
+
+  async close(): Promise<void> {
+    await this.#closeFeed();
+    await this.#store.close();
+  }
+}
+
+/**
  * Durable once both are; a local failure (storage_failed, which ends the worker) wins over the stream's answer, so
  * that a shard whose disk failed never goes on as if only the network had.
  */

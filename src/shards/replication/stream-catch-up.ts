@@ -59,3 +59,21 @@ export async function catchUpWithStream(store: CatchUpJournal, stream: JournalSt
   }
   return { fetched, published };
 }
+
+/**
+ * A follower's start: its journal must be the stream's first entries (it never writes one of its own). Throws
+ * not_primary-free storage_failed when it holds entries the stream does not, or others than the stream's.
+ */
+export async function checkFollowerJournal(store: CatchUpJournal, stream: JournalStream): Promise<void> {
+  const tail = await stream.tail();
+  const local = store.seqLast;
+  if (local > tail.entrySeq) {
+    throw errors.storageFailed(`follower journal ${store.path} holds entries through ${local}, the stream ${stream.names.stream} only through ${tail.entrySeq}: it was written by a primary whose last entries the stream never took; start the follower on an empty data dir`);
+  }
+  if (local === 0) return;
+  const ours = store.entry(local);
+  const theirs = await stream.entry(local);
+  if (ours === undefined || theirs === undefined || !bytesEqual(ours, theirs)) {
+    throw errors.storageFailed(`follower journal ${store.path} and stream ${stream.names.stream} differ at entry ${local}: start the follower on an empty data dir`);
+  }
+}

@@ -13,13 +13,14 @@ import type { InFlightAmount } from '../../core/books/day-report.js';
 import { errors } from '../../core/errors.js';
 import type { HotInboundStats } from '../../core/hot/hot-inbound-stats.js';
 import { creditsLandingWaitMsMax } from '../../core/limits.js';
-import { Operation } from '../../core/operations.js';
+import { Operation, isWriteOperation } from '../../core/operations.js';
 import { markLedgerAccountsNamed } from '../../core/posting/ledger-accounts-named.js';
 import { decodeIds } from '../../core/wire/records.js';
 import { BookkeepingHost } from '../bookkeeping/bookkeeping-host.js';
 import { ChainCoordinator, type ChainStats } from '../chains/chain-coordinator.js';
 import { ChainLog } from '../chains/chain-log.js';
 import { ChainDecisionBucket } from '../replication/chain-decisions.js';
+import { ReplicationUpkeep, type ReplicationStatus } from './replication-upkeep.js';
 import { TransitRelay, type TransitStats } from '../relay/transit-relay.js';
 import { ShardHost } from '../shard/shard-host.js';
 import { ShardControl, checkpointDefault, hotInboundDefault, idCacheDefault } from '../shard/shard-messages.js';
@@ -62,6 +63,8 @@ export class ShardSet {
   readonly #handlers: ReadonlyMap<number, RequestHandler>;
   /** An approved adjustment's create_transfers (set with the handlers). */
   #adjustmentTransfers!: RequestHandler;
+  /** Replicated mode (issue #15): where the shards stand with their streams; null when embedded. */
+  readonly #replication: ReplicationUpkeep | null;
 
   constructor(
     hosts: readonly ShardHost[],
@@ -73,7 +76,9 @@ export class ShardSet {
     hotOutbound: HotOutboundOptions = hotOutboundDefault,
     accountRate = 0,
     coalesce = true,
+    replication: ReplicationUpkeep | null = null,
   ) {
+    this.#replication = replication;
     assert(hosts.length >= 1 && hosts.every((host, shard) => host.shardIndex === shard), 'a shard set holds its shards in shard order');
     this.shardCount = hosts.length;
     this.hosts = hosts;
@@ -130,12 +135,25 @@ export class ShardSet {
    */
   async postAdjustment(body: Uint8Array): Promise<Uint8Array> {
     if (this.#shutdown.begun) throw errors.shuttingDown();
+    if (this.#replication?.role === 'follower') throw this.#notPrimary();
     return this.#adjustmentTransfers(body);
+  }
+
+  /** Replicated mode: each shard's stream position (GET /health, /metrics); undefined when embedded. */
+  replicationStatus(): ReplicationStatus | undefined {
+    return this.#replication?.status();
+  }
+
+  /** A follower's answer to anything that would change the ledger: the primary takes it. */
+  #notPrimary(): Error {
+    const primary = this.#replication?.primaryNode;
+    return errors.notPrimary(`this node follows the ledger's streams and takes no writes; send them to the primary${primary === null || primary === undefined ? '' : ` (node ${primary})`}`);
   }
 
   /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (this.#shutdown.begun) throw errors.shuttingDown();
+    if (this.#replication?.role === 'follower' && changesState(operation)) throw this.#notPrimary();
     const handler = this.#handlers.get(operation);
     return handler === undefined ? this.#routing.execute(operation, body) : handler(body);
   }
@@ -235,6 +253,7 @@ export class ShardSet {
 
   /** Stops every shard after its appends drain. Idempotent. */
   close(): Promise<void> {
+    this.#replication?.stop();
     return this.#shutdown.close({
       stopDays: () => this.#days.stop(),
       snapshotSettled: () => this.#snapshots.settled(),
@@ -275,7 +294,7 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
       const hotInbound = options.hotInbound ?? hotInboundDefault;
       const checkpoint = options.checkpoint ?? checkpointDefault;
       const idCache = options.idCache ?? idCacheDefault;
-      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound, checkpoint, idCache, directory: directory.buffer, ...(options.replication === undefined ? {} : { replication: options.replication }) }));
+      hosts.push(new ShardHost({ dataDir: options.dataDir, shardIndex, shardCount: options.shardCount, dayCut: { cutTime, timeZone }, hotInbound, checkpoint, idCache, directory: directory.buffer, ...(options.replication === undefined ? {} : { replication: options.replication }), ...(options.follow === undefined ? {} : { follow: options.follow }) }));
     }
     await Promise.all(hosts.map((host) => host.ready()));
   } catch (error) {
@@ -288,8 +307,11 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     throw error;
   });
   const chains = new ChainCoordinator(hosts, chainLog, (shard, instructions) => transit.onOutbound(shard, instructions));
+  const following = options.follow !== undefined;
   try {
-    await chains.recover(); // a shard whose journal ends with a vote holds its turn until it learns the decision
+    // A shard whose journal ends with a vote holds its turn until it learns the decision (a follower's comes from
+    // its stream: it decides nothing).
+    if (!following) await chains.recover();
   } catch (error) {
     await closeAll(hosts);
     await chainLog.close();
@@ -305,8 +327,21 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     await chainLog.close();
     throw error;
   }
+  const replication = options.replication === undefined ? null : new ReplicationUpkeep(hosts, following ? 'follower' : 'primary');
+  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, directory, options.hotOutbound, options.accountRate ?? 0, options.coalesce ?? true, replication);
+  replication?.start();
+  if (following) {
+    // A follower: no relay, no slice keeper, no scheduled cut — every change arrives through the streams.
+    try {
+      for (const host of hosts) publishEntries(directory, await host.runInternal(ShardControl.directoryEntries, new Uint8Array(0), false));
+    } catch (error) {
+      await set.close();
+      throw error;
+    }
+    set.attachSnapshots(options.dataDir);
+    return set;
+  }
   transit.start();
-  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, directory, options.hotOutbound, options.accountRate ?? 0, options.coalesce ?? true);
   try {
     // Before the first request: every account a payer's shard may name as payee (issue #14).
     for (const host of hosts) publishEntries(directory, await host.runInternal(ShardControl.directoryEntries, new Uint8Array(0), false));
@@ -323,6 +358,11 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
   const dayCut = options.dayCut ?? dayCutDefault;
   if (dayCut.scheduled) set.scheduleDays(new BusinessCalendar(parseDayCutSchedule(dayCut.cutTime, dayCut.timeZone)));
   return set;
+}
+
+/** What a follower refuses: writes, day closes, adjustments (their approval posts transfers). */
+function changesState(operation: number): boolean {
+  return isWriteOperation(operation) || operation === Operation.close_day || operation === Operation.submit_adjustment || operation === Operation.approve_adjustment || operation === Operation.reject_adjustment;
 }
 
 async function closeAll(hosts: readonly ShardHost[]): Promise<void> {

@@ -37,6 +37,11 @@ export interface StartShardsOptions {
   readonly idCache?: IdCacheCapacity;
   /** Replicated mode (issue #15): every shard's journal also goes to its JetStream stream; absent: embedded. */
   readonly replication?: ReplicationOptions;
+  /**
+   * With replication: this node follows the streams instead of writing them (a live replica, or a delayed one that
+   * applies an entry only `delayMs` after JetStream stored it). Reads are served; writes answer not_primary.
+   */
+  readonly follow?: { delayMs: number };
 }
 
 export interface DayCutOptions {
@@ -67,6 +72,11 @@ export function checkOptions(options: StartShardsOptions): void {
     }
   }
   if (options.replication !== undefined) checkReplication(options.replication);
+  if (options.follow !== undefined) {
+    if (options.replication === undefined) throw new TypeError('options.follow needs options.replication (the streams to follow)');
+    const { delayMs } = options.follow;
+    if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > 30 * 86_400_000) throw new RangeError(`options.follow.delayMs must be an integer in 0..${30 * 86_400_000} (ms), got ${String(delayMs)}`);
+  }
   if (options.dayCut !== undefined) parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone);
   if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new TypeError('options.dataDir must be a non-empty path');
   if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > shardCountMax) {

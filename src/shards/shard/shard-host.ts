@@ -25,6 +25,7 @@ export interface ShardHostOptions {
   readonly idCache: ShardWorkerData['idCache'];
   readonly directory: ShardWorkerData['directory'];
   readonly replication?: ShardWorkerData['replication'];
+  readonly follow?: ShardWorkerData['follow'];
 }
 
 /**
@@ -67,6 +68,7 @@ export class ShardHost {
       idCache: options.idCache,
       directory: options.directory,
       ...(options.replication === undefined ? {} : { replication: options.replication }),
+      ...(options.follow === undefined ? {} : { follow: options.follow }),
       // Shared by every worker this pool starts for the shard: how many in a row ended on a failed commit.
       storageHealth: newStorageHealthBuffer(),
     };

@@ -96,6 +96,8 @@ export interface ShardLoopOptions {
    * rejects if that commit failed (the loop has stopped then): write the checkpoint only after it.
    */
   onHistoryFlushed?: (seq: number, durable: Promise<void>) => void;
+  /** Replicated mode: where the shard stands with its stream, JSON (ShardControl.replicationStatus); absent: embedded. */
+  replicationStatus?: () => string;
 }
 
 /** What the loop needs of the day book (shards/shard/day-book.ts). */
@@ -180,6 +182,8 @@ export class ShardLoop {
   #failure: ShardTaskError | null = null;
   /** While set, every task that would write rejects with it before it runs (see pauseWrites). */
   #writesPaused: ShardTaskError | null = null;
+  /** A follower's loop (follow): writes refused for good, entries come from the primary's stream. */
+  #following = false;
   /** Called once, by the first append durable after resumeWrites. */
   #onFirstDurable: (() => void) | null = null;
   #closing: Promise<void> | null = null;
@@ -296,12 +300,50 @@ export class ShardLoop {
 
   /** Takes writes again; `onFirstDurable` runs once the first append after this is durable. */
   resumeWrites(onFirstDurable: () => void = noop): void {
+    if (this.#following) return; // a follower never takes writes
     this.#writesPaused = null;
     this.#onFirstDurable = onFirstDurable;
   }
 
   get writesPaused(): boolean {
     return this.#writesPaused !== null;
+  }
+
+  /**
+   * A follower's loop (issue #15): refuses every write with `error` (not_primary) for good, runs no ticker of its own,
+   * and takes its entries from the primary's stream (applyFollowed). Closed-day queries are answered: the days a
+   * followed cut closes are stored as they come.
+   */
+  follow(error: TallyError): void {
+    this.#following = true;
+    this.pauseWrites(error);
+  }
+
+  /**
+   * A follower's step: an entry the primary journaled, applied as a restart replays it (its stored results must
+   * come out again) and stored in the local journal, in arrival order like a write. Resolves once durable here.
+   */
+  applyFollowed(seq: number, entry: Uint8Array): Promise<void> {
+    assert(this.#following, 'only a follower applies entries from a stream');
+    const step = (): Promise<void> => {
+      if (this.#failure !== null) throw this.#failure;
+      if (this.#closing !== null) throw errors.shuttingDown();
+      this.#ledger.replay(seq, entry);
+      const runs = this.#ledger.takeFlushedRuns();
+      const durable = runs === null ? this.#journal.append(seq, entry) : this.#journal.appendFlush(seq, entry, runs);
+      this.#watchDurable(durable);
+      if (runs !== null) this.#options.onHistoryFlushed?.(seq, durable);
+      return durable;
+    };
+    let applied: Promise<void>;
+    try {
+      applied = this.#turnsWaiting === 0 ? step() : this.#queueStep(step);
+    } catch (error) {
+      applied = Promise.reject(error);
+    }
+    return applied.catch((error: unknown) => {
+      throw this.#toTaskError(error);
+    });
   }
 
   /** True once the loop failed or began closing: it runs nothing new. */
@@ -392,8 +434,9 @@ export class ShardLoop {
     if (handler !== undefined) return handler;
     const days = this.#options.days;
     if (days === undefined || !days.isQuery(operation)) return undefined;
-    // A closed day's balances may not be stored yet while writes are paused: counted as a write then.
-    return { writes: true, whileClosing: false, run: (body) => this.#read(() => days.query(operation, body)) };
+    // A closed day's balances may not be stored yet while writes are paused: counted as a write then (a follower
+    // stores each followed cut's days as it comes, so it answers them).
+    return { writes: !this.#following, whileClosing: false, run: (body) => this.#read(() => days.query(operation, body)) };
   }
 
   /**
@@ -427,6 +470,7 @@ export class ShardLoop {
       [ShardControl.holdTurn, other(() => this.#holdTurn())],
       [ShardControl.releaseTurn, other(async () => this.#releaseTurn())],
       [ShardControl.cutDay, writes((body) => this.#cutDayTask(body))],
+      [ShardControl.replicationStatus, other(async () => new TextEncoder().encode(this.#options.replicationStatus?.() ?? ''))],
     ];
     const table = new Map(entries);
     assert(table.size === entries.length, 'each task operation has one handler');

@@ -74,6 +74,12 @@ export const ShardControl = {
    * applied so far, as transferIdsTaken.
    */
   eventVerdicts: 38,
+  /**
+   * Replicated mode (issue #15). Reply: JSON (UTF-8) of where the shard stands with its JetStream stream — a primary's
+   * acknowledged seq and backlog, a follower's applied seq and lag (core of GET /health's `replication`); empty when
+   * the shard runs embedded. Never waits.
+   */
+  replicationStatus: 39,
   /** Drains the worker's appends and closes its journal before the host stops the thread. */
   close: 255,
 } as const;
@@ -165,6 +171,8 @@ export interface ShardWorkerData {
   directory: SharedArrayBuffer;
   /** Replicated mode (issue #15): the shard's journal also goes to its JetStream stream; absent: embedded. */
   replication?: ReplicationOptions;
+  /** With replication: this node follows the stream instead of writing it (writes refused not_primary). */
+  follow?: { delayMs: number };
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

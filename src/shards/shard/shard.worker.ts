@@ -19,8 +19,11 @@ import { CheckpointFiles } from './checkpoint-files.js';
 import { ShardCheckpoints, ledgerFromCheckpoints } from './shard-checkpoints.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
 import { JournalStream, backlogEntriesMax } from '../replication/journal-stream.js';
-import { ReplicatedJournal } from '../replication/replicated-journal.js';
-import { catchUpWithStream } from '../replication/stream-catch-up.js';
+import { FollowedJournal, ReplicatedJournal } from '../replication/replicated-journal.js';
+import { catchUpWithStream, checkFollowerJournal } from '../replication/stream-catch-up.js';
+import { StreamFollower } from '../replication/stream-follower.js';
+import { JournalHeader } from '../../core/posting/journal-entry.js';
+import { JournalEntryKind } from '../../core/operations.js';
 import type { ShardJournal } from './shard-loop.js';
 import { StorageHealth, lowSpaceError, retryWithBackoff, storageProbeBytes, storageWatchMs, type StorageHealthData } from '../storage/storage-health.js';
 
@@ -60,16 +63,28 @@ function loopReady(): Promise<ShardLoop> {
   return starting;
 }
 
-async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpoint, idCache, directory, replication }: ShardWorkerData): Promise<ShardLoop> {
+async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, checkpoint, idCache, directory, replication, follow }: ShardWorkerData): Promise<ShardLoop> {
   const store = JournalStore.open({ dataDir, shardIndex, shardCount });
   let stream: JournalStream | null = null;
   try {
     // Replicated mode (issue #15): the journal and the shard's stream are made level before anything is replayed.
+    // A follower only checks that its journal is a prefix of the stream: the rest comes through its feed (a
+    // delayed one must not take the newest entries at once).
     if (replication !== undefined) {
       stream = await JournalStream.open(replication, shardIndex);
-      await catchUpWithStream(store, stream, (line) => console.error(`tally shard ${shardIndex}: ${line}`));
+      if (follow === undefined) await catchUpWithStream(store, stream, (line) => console.error(`tally shard ${shardIndex}: ${line}`));
+      else await checkFollowerJournal(store, stream);
     }
-    const journal: ShardJournal = stream === null ? store : new ReplicatedJournal(store, stream);
+    let follower: StreamFollower | null = null;
+    const journal: ShardJournal =
+      stream === null
+        ? store
+        : follow === undefined
+          ? new ReplicatedJournal(store, stream)
+          : new FollowedJournal(store, async () => {
+              follower?.stop();
+              await stream!.close();
+            });
     const outboxAcknowledged = store.outboxAcknowledged(shardCount);
     // Old ids live in the journal's id index: the caches keep the recent ones (a full replay refills them).
     const idIndex = { source: store.idIndex, capacity: idCache };
@@ -110,10 +125,17 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
     });
     // A checkpoint right after each flush_history entry: the history buffer is empty then, so no node is in it.
     const onHistoryFlushed = (seq: number, durable: Promise<void>): void => checkpoints.captureAt(seq, durable);
-    loop = new ShardLoop({ shardIndex, ledger, journal, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound, checkpoint, onHistoryFlushed });
+    const replicationStatus =
+      stream === null
+        ? undefined
+        : follow !== undefined
+          ? () => JSON.stringify({ role: 'follower', stream: stream!.names.stream, ...follower?.status() })
+          : () => JSON.stringify({ role: 'primary', stream: stream!.names.stream, writer: stream!.writer, seqAcknowledged: stream!.seqAcknowledged, backlog: stream!.backlog });
+    loop = new ShardLoop({ shardIndex, ledger, journal, nowNs, onFatal, onOutboxAcknowledged, days, hotInbound, checkpoint, onHistoryFlushed, ...(replicationStatus === undefined ? {} : { replicationStatus }) });
     // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
     // before the next append, a new store's first day opened). Closed days are stored too, but one whose
     // write fails is retried beside the postings (DayBook.storeOwedLater): it is derived from the journal.
+    if (follow !== undefined && stream !== null) return startFollowing(shardIndex, loop, stream, store, ledger, days, follow.delayMs, log, (started) => (follower = started));
     loop.pauseWrites(errors.storageFailed(`shard ${shardIndex}: its store has not taken a write since the worker started`));
     const storeWrites = recoveryWrites(shardIndex, store, ledger, days, loop, nowNs);
     if (health.failuresInARow === 0) {
@@ -134,6 +156,38 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
     await store.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * A follower's start (issue #15): no write of its own, ever — no opening cut, no ticker; the votes its journal ends
+ * with are decided by the entries that follow them in the stream. Entries past a gap are dropped first (as any
+ * start does) and closed days the replay found unstored are stored; then the feed runs.
+ */
+async function startFollowing(
+  shardIndex: number,
+  loop: ShardLoop,
+  stream: JournalStream,
+  store: JournalStore,
+  ledger: Ledger,
+  days: DayBook,
+  delayMs: number,
+  log: (line: string) => void,
+  onFollower: (follower: StreamFollower) => void,
+): Promise<ShardLoop> {
+  loop.follow(errors.notPrimary(`shard ${shardIndex} of this node follows the primary's stream ${stream.names.stream}: send writes to the primary`));
+  const dropped = await store.discardAfter(ledger.seqLast);
+  if (dropped > 0) log(`dropped ${dropped} journal entries past a gap`);
+  await days.recover();
+  const apply = async (seq: number, entry: Uint8Array): Promise<void> => {
+    await loop.applyFollowed(seq, entry);
+    // A followed cut closed a day: its closing balances are stored as after a restart's replay.
+    if (new DataView(entry.buffer, entry.byteOffset, entry.byteLength).getUint16(JournalHeader.operation, true) === JournalEntryKind.day_cut) await days.recover();
+  };
+  const follower = new StreamFollower(stream, apply, ledger.seqLast, delayMs, log);
+  onFollower(follower);
+  follower.start();
+  loopStarted = loop;
+  return loop;
 }
 
 /**

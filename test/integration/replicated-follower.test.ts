@@ -1,0 +1,124 @@
+// Followers (issue #15): a shard set that applies the primary's JetStream streams into its own data directory and
+// serves reads, on real worker threads (run `npm run build` first) and a throwaway 3-node NATS cluster. A live
+// follower answers every read as the primary does once it has caught up, a delayed one only after its delay, and
+// both refuse writes `not_primary`, naming the primary.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Operation } from '../../src/core/operations.js';
+import { decodeAccountStates, decodeHistoryEntries, decodeResults, decodeTransferStates, encodeHistoryFilter, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
+import { startShards, type ShardSet } from '../../src/shards/set/shard-set.js';
+import type { ReplicationOptions } from '../../src/shards/replication/journal-stream.js';
+import { TransferFlags } from '../../src/core/types.js';
+import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { fastTransit, idsOnShard, openAccounts, transferOn } from '../support/shard-set-fixture.js';
+
+const ledger = 2;
+const shardCount = 2;
+const transfer = transferOn(ledger);
+const [a0, b0] = idsOnShard(0, 2, 5_000n, shardCount);
+const [a1, b1] = idsOnShard(1, 2, 5_000n, shardCount);
+const ids = [a0!, b0!, a1!, b1!];
+
+let cluster: NatsCluster;
+let clusterCount = 0;
+const dirs: string[] = [];
+const sets: ShardSet[] = [];
+
+beforeAll(async () => {
+  cluster = await startNatsCluster(3);
+}, 30_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+afterEach(async () => {
+  for (const set of sets.splice(0)) await set.close().catch(() => {});
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function newDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-follower-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function start(dataDir: string, replication: ReplicationOptions, follow?: { delayMs: number }): Promise<ShardSet> {
+  const set = await startShards({ dataDir, shardCount, transit: fastTransit, dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false }, replication, ...(follow === undefined ? {} : { follow }) });
+  sets.push(set);
+  return set;
+}
+
+async function close(set: ShardSet): Promise<void> {
+  sets.splice(sets.indexOf(set), 1);
+  await set.close();
+}
+
+async function post(set: ShardSet, transfers: Parameters<typeof encodeTransfers>[0]): Promise<string[]> {
+  return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
+}
+
+/** What a caller can read of the test's accounts and transfers: balances, transfer records, one history page each. */
+async function reads(set: ShardSet, transferIds: bigint[]): Promise<unknown> {
+  const accounts = decodeAccountStates(await set.execute(Operation.lookup_accounts, encodeIds(ids)));
+  const transfers = decodeTransferStates(await set.execute(Operation.lookup_transfers, encodeIds(transferIds)));
+  const histories = [];
+  for (const accountId of ids) histories.push(decodeHistoryEntries(await set.execute(Operation.get_account_transfers, encodeHistoryFilter({ accountId }))));
+  return JSON.stringify({ accounts, transfers, histories }, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+}
+
+/** Until each shard of `follower` holds every entry its stream holds. */
+async function caughtUp(follower: ShardSet, timeout = 20_000): Promise<void> {
+  await vi.waitFor(
+    () => {
+      const status = follower.replicationStatus();
+      expect(status?.role).toBe('follower');
+      expect(status!.shards).toHaveLength(shardCount);
+      for (const shard of status!.shards) {
+        expect(shard.lagEntries).toBe(0);
+        expect(shard.seqApplied).toBeGreaterThan(0);
+      }
+    },
+    { timeout, interval: 50 },
+  );
+}
+
+describe('followers of the shard streams', () => {
+  it('a live follower reads as the primary, follows new writes, survives its restart, and refuses writes not_primary', async () => {
+    const replication: ReplicationOptions = { servers: cluster.urls, cluster: `f${++clusterCount}`, node: 'primary', replicas: 3, ackWaitMs: 3_000 };
+    const primary = await start(newDir(), replication);
+    await openAccounts(primary, ids.map((id) => ({ id, ledger, code: 1 })));
+    expect(await post(primary, [transfer(1n, a0!, b0!, 5n), transfer(2n, a0!, a1!, 7n), transfer(3n, b1!, a0!, 3n, TransferFlags.pending)])).toEqual(['ok', 'ok', 'ok']);
+    const followerDir = newDir();
+    const follower = await start(followerDir, { ...replication, node: 'replica' }, { delayMs: 0 });
+    await caughtUp(follower);
+    // The primary's relay lands the credits; the follower gets them as the primary's apply_inbound entries.
+    await vi.waitFor(async () => expect(await reads(follower, [1n, 2n, 3n])).toEqual(await reads(primary, [1n, 2n, 3n])), { timeout: 10_000, interval: 50 });
+    await expect(post(follower, [transfer(4n, a0!, b0!, 1n)])).rejects.toMatchObject({ code: 'not_primary', message: expect.stringContaining('primary') });
+    // Live: later writes arrive by themselves, a big entry (in two messages) too.
+    expect(await post(primary, [transfer(5n, b0!, a0!, 2n), transfer(6n, b1!, a0!, 3n, TransferFlags.post_pending, 3n)])).toEqual(['ok', 'ok']);
+    expect(new Set(await post(primary, Array.from({ length: 8_190 }, (_, i) => transfer(1_000n + BigInt(i), a1!, b1!, 1n))))).toEqual(new Set(['ok']));
+    const all = [1n, 2n, 3n, 5n, 6n, 1_000n, 9_189n];
+    await vi.waitFor(async () => expect(await reads(follower, all)).toEqual(await reads(primary, all)), { timeout: 20_000, interval: 100 });
+    // Restarted, it goes on from its own journal.
+    await close(follower);
+    expect(await post(primary, [transfer(7n, a0!, b1!, 4n)])).toEqual(['ok']);
+    const again = await start(followerDir, { ...replication, node: 'replica' }, { delayMs: 0 });
+    await vi.waitFor(async () => expect(await reads(again, [...all, 7n])).toEqual(await reads(primary, [...all, 7n])), { timeout: 20_000, interval: 100 });
+  }, 90_000);
+
+  it('a delayed follower applies an entry only once JetStream has held it for the delay', async () => {
+    const replication: ReplicationOptions = { servers: cluster.urls, cluster: `f${++clusterCount}`, node: 'primary', replicas: 3, ackWaitMs: 3_000 };
+    const primary = await start(newDir(), replication);
+    await openAccounts(primary, ids.map((id) => ({ id, ledger, code: 1 })));
+    const delayed = await start(newDir(), { ...replication, node: 'delayed' }, { delayMs: 2_500 });
+    const posted = Date.now();
+    expect(await post(primary, [transfer(1n, a0!, b0!, 9n)])).toEqual(['ok']);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(decodeTransferStates(await delayed.execute(Operation.lookup_transfers, encodeIds([1n])))).toHaveLength(0);
+    await vi.waitFor(async () => expect(decodeTransferStates(await delayed.execute(Operation.lookup_transfers, encodeIds([1n])))).toHaveLength(1), { timeout: 10_000, interval: 50 });
+    expect(Date.now() - posted).toBeGreaterThanOrEqual(2_400);
+    expect(delayed.replicationStatus()!.shards[0]!.delayMs).toBe(2_500);
+  }, 60_000);
+});
