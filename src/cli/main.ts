@@ -8,7 +8,11 @@ import { startServer } from '../gateway/server.js';
 import { AdminStore } from '../admin/admin-store.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { backupDirProblem, scheduleBackups } from '../shards/snapshots/backups.js';
-import { startShards } from '../shards/set/shard-set.js';
+import { startShards, type ShardSet, type StartShardsOptions } from '../shards/set/shard-set.js';
+import type { LedgerService } from '../gateway/ledger-service.js';
+import { errors } from '../core/errors.js';
+import { SwitchableService } from './switchable-service.js';
+import { ReplicatedNode } from './replicated-node.js';
 import { jsonLineSink, jsonLogger } from './logger.js';
 import { auditCommand } from './audit.js';
 import { backupCommand } from './backup.js';
@@ -86,19 +90,42 @@ async function serve(options: ServeOptions, follow: { delayMs: number } | null =
   const log = jsonLogger(options.logLevel);
   // The audit log and the adjustments (DATA/admin); the gateway records into it, so it closes after the gateway.
   const admin = AdminStore.open(options.dataDir);
-  const shards = await startShards({ dataDir: options.dataDir, shardCount: options.shardCount, dayCut: { ...options.dayCut, scheduled: false }, chartPath: options.chartPath, hotInbound: options.hotInbound, hotOutbound: options.hotOutbound, accountRate: options.accountRate, checkpoint: options.checkpoint, idCache: options.idCache, ...(options.replication === null ? {} : { replication: options.replication }), ...(follow === null ? {} : { follow }) }).catch(async (error: unknown) => {
-    await admin.close();
-    throw error;
+  const startOptions = (extra: Pick<StartShardsOptions, 'follow' | 'writeGate'>): StartShardsOptions => ({
+    dataDir: options.dataDir,
+    shardCount: options.shardCount,
+    dayCut: { ...options.dayCut, scheduled: false },
+    chartPath: options.chartPath,
+    hotInbound: options.hotInbound,
+    hotOutbound: options.hotOutbound,
+    accountRate: options.accountRate,
+    checkpoint: options.checkpoint,
+    idCache: options.idCache,
+    ...(options.replication === null ? {} : { replication: options.replication }),
+    ...extra,
   });
-  if (options.replication !== null) {
-    const { servers, cluster, node } = options.replication;
-    const streams = `streams TALLY_${cluster}_SHARD_0..${options.shardCount - 1} at ${servers.join(',')}`;
-    if (follow === null) log({ level: 'info', msg: `tally: replicated mode: node ${node}, each shard's journal also on JetStream (${streams})` });
-    else log({ level: 'info', msg: `tally: following ${streams}${follow.delayMs > 0 ? `, ${follow.delayMs} ms behind` : ''}: reads served, writes answer not_primary` });
+  // Day cuts are the primary's (a follower's come through the streams).
+  const scheduleCuts = (set: ShardSet): void => {
+    if (options.dayCut.scheduled) set.scheduleDays(new BusinessCalendar(parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone)), jsonLineSink(log));
+  };
+  let inner: LedgerService;
+  let current: () => ShardSet | null;
+  let node: ReplicatedNode | null = null;
+  if (options.replication === null) {
+    const shards = await startShards(startOptions({})).catch(async (error: unknown) => {
+      await admin.close();
+      throw error;
+    });
+    scheduleCuts(shards);
+    inner = shards;
+    current = () => shards;
+  } else {
+    // Replicated (issue #15): the gateway listens first (answering unavailable); the node then takes its role.
+    const switchable = new SwitchableService(options.shardCount);
+    node = new ReplicatedNode(options.replication, switchable, (extra) => startShards(startOptions(extra)), { onPrimary: scheduleCuts }, log);
+    inner = switchable;
+    current = () => switchable.current;
   }
-  // A follower's days are cut by the primary: its cuts arrive through the streams.
-  if (options.dayCut.scheduled && follow === null) shards.scheduleDays(new BusinessCalendar(parseDayCutSchedule(options.dayCut.cutTime, options.dayCut.timeZone)), jsonLineSink(log));
-  const service = new AdminService(shards, admin);
+  const service = new AdminService(inner, admin);
   // auditAdmin false: AdminService records every admin action itself (with its subject); the gateway records refusals.
   const access = { keys: options.keys?.entries, tls: options.tls ?? undefined, keyRate: options.keyRate, auditAdmin: false };
   const gatewayLog = (line: string): void => log({ level: 'warn', msg: line });
@@ -109,9 +136,29 @@ async function serve(options: ServeOptions, follow: { delayMs: number } | null =
     await admin.close();
     throw error;
   });
+  if (node !== null && options.replication !== null) {
+    const { servers, cluster } = options.replication;
+    log({ level: 'info', msg: `tally: replicated mode, node ${options.replication.node}: streams TALLY_${cluster}_SHARD_0..${options.shardCount - 1} at ${servers.join(',')}` });
+    const started = node;
+    await started.start(`${options.tls ? 'wss' : 'ws'}://${options.host}:${server.port}`, follow).catch(async (error: unknown) => {
+      await server.close();
+      await service.close();
+      await started.close();
+      await admin.close();
+      throw error;
+    });
+  }
   if (options.keys === null) log({ level: 'warn', msg: `tally: warning: authentication is off (no --keys): every connection may read, post and run admin operations; allowed only because ${options.host} is a loopback address` });
   else log({ level: 'info', msg: `tally: ${options.keys.entries.length} API keys from ${options.keys.path}` });
-  const stopBackups = options.backup === null ? null : scheduleBackups(shards, { dir: options.backup.dir, everyMs: options.backup.everyMinutes * 60_000, policy: options.backup }, log);
+  const snapshots = {
+    startSnapshot: (out: string) => {
+      const set = current();
+      if (set === null) throw errors.unavailable('this node is changing roles');
+      return set.startSnapshot(out);
+    },
+    snapshotSettled: () => current()?.snapshotSettled() ?? Promise.resolve(null),
+  };
+  const stopBackups = options.backup === null ? null : scheduleBackups(snapshots, { dir: options.backup.dir, everyMs: options.backup.everyMinutes * 60_000, policy: options.backup }, log);
   let stopping = false;
   /** What the shutdown waits for now, named in the log if it overruns its deadline. */
   let waitingFor = '';
@@ -125,7 +172,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number } | null =
     // acknowledged: every acknowledgement follows its fsync (shards, chain log, audit log), and the next start
     // recovers as after a kill. The timer is not unref'd: an empty event loop must not end the process with 0.
     const deadline = setTimeout(() => {
-      const stuck = waitingFor === 'the ledger service' ? `the ledger service: ${shards.closingStep() ?? 'closing'}` : waitingFor;
+      const stuck = waitingFor === 'the ledger service' ? `the ledger service: ${current()?.closingStep() ?? 'closing'}` : waitingFor;
       log({ level: 'error', msg: `tally: shutdown did not finish within ${deadlineMs} ms (--shutdown-deadline-ms), exiting anyway; it was waiting for ${stuck}`, waitingFor: stuck });
       process.exit(1);
     }, deadlineMs);
@@ -133,6 +180,8 @@ async function serve(options: ServeOptions, follow: { delayMs: number } | null =
       ['the gateway: requests in flight', () => server.close()],
       ['the backup in progress', () => stopBackups?.()],
       ['the ledger service', () => service.close()],
+      // After the shards drained (everything acknowledged is in the streams): a follower may take over at once.
+      ['the primary lease', () => node?.close()],
       ['the admin store (audit log, adjustments)', () => admin.close()],
     ];
     const run = async (): Promise<void> => {

@@ -26,6 +26,8 @@ export interface ServerProcessOptions {
   nodeArgs?: string[];
   /** Extra environment for the child. */
   env?: Record<string, string>;
+  /** The tally command: `serve` (default) or `follow` (a replica of a replicated ledger, issue #15). */
+  command?: 'serve' | 'follow';
   /** Copy the child's stdout/stderr to ours as it arrives (prefixed). Default false. */
   echo?: boolean;
   readyTimeoutMs?: number;
@@ -180,7 +182,7 @@ class ServerProcessHandle implements ServerProcess {
     const args = [
       ...(this.options.nodeArgs ?? []),
       cliPath(),
-      'serve',
+      this.options.command ?? 'serve',
       '--host',
       host,
       '--port',

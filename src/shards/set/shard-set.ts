@@ -65,6 +65,8 @@ export class ShardSet {
   #adjustmentTransfers!: RequestHandler;
   /** Replicated mode (issue #15): where the shards stand with their streams; null when embedded. */
   readonly #replication: ReplicationUpkeep | null;
+  /** Asked before a request that changes the ledger (a primary's lease); null: none. */
+  readonly #writeGate: (() => Error | null) | null;
 
   constructor(
     hosts: readonly ShardHost[],
@@ -77,8 +79,10 @@ export class ShardSet {
     accountRate = 0,
     coalesce = true,
     replication: ReplicationUpkeep | null = null,
+    writeGate: (() => Error | null) | null = null,
   ) {
     this.#replication = replication;
+    this.#writeGate = writeGate;
     assert(hosts.length >= 1 && hosts.every((host, shard) => host.shardIndex === shard), 'a shard set holds its shards in shard order');
     this.shardCount = hosts.length;
     this.hosts = hosts;
@@ -135,13 +139,20 @@ export class ShardSet {
    */
   async postAdjustment(body: Uint8Array): Promise<Uint8Array> {
     if (this.#shutdown.begun) throw errors.shuttingDown();
-    if (this.#replication?.role === 'follower') throw this.#notPrimary();
+    this.#gateWrite();
     return this.#adjustmentTransfers(body);
   }
 
   /** Replicated mode: each shard's stream position (GET /health, /metrics); undefined when embedded. */
   replicationStatus(): ReplicationStatus | undefined {
     return this.#replication?.status();
+  }
+
+  /** Refuses a request that would change the ledger on a follower, or on a primary whose gate (its lease) says no. */
+  #gateWrite(): void {
+    if (this.#replication?.role === 'follower') throw this.#notPrimary();
+    const refusal = this.#writeGate?.() ?? null;
+    if (refusal !== null) throw refusal;
   }
 
   /** A follower's answer to anything that would change the ledger: the primary takes it. */
@@ -153,7 +164,7 @@ export class ShardSet {
   /** Resolves with the reply body (durable, for writes); rejects with a TallyError. */
   async execute(operation: number, body: Uint8Array): Promise<Uint8Array> {
     if (this.#shutdown.begun) throw errors.shuttingDown();
-    if (this.#replication?.role === 'follower' && changesState(operation)) throw this.#notPrimary();
+    if (changesState(operation)) this.#gateWrite();
     const handler = this.#handlers.get(operation);
     return handler === undefined ? this.#routing.execute(operation, body) : handler(body);
   }
@@ -328,7 +339,7 @@ export async function startShards(options: StartShardsOptions): Promise<ShardSet
     throw error;
   }
   const replication = options.replication === undefined ? null : new ReplicationUpkeep(hosts, following ? 'follower' : 'primary');
-  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, directory, options.hotOutbound, options.accountRate ?? 0, options.coalesce ?? true, replication);
+  const set = new ShardSet(hosts, transit, bookkeeping, chains, chainLog, directory, options.hotOutbound, options.accountRate ?? 0, options.coalesce ?? true, replication, options.writeGate ?? null);
   replication?.start();
   if (following) {
     // A follower: no relay, no slice keeper, no scheduled cut — every change arrives through the streams.

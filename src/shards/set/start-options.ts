@@ -42,6 +42,11 @@ export interface StartShardsOptions {
    * applies an entry only `delayMs` after JetStream stored it). Reads are served; writes answer not_primary.
    */
   readonly follow?: { delayMs: number };
+  /**
+   * Replicated mode: asked before every request that would change the ledger; an error refuses it before it runs
+   * (a primary whose lease lapsed answers not_primary). A follower refuses them all by itself.
+   */
+  readonly writeGate?: () => Error | null;
 }
 
 export interface DayCutOptions {
