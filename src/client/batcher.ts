@@ -9,7 +9,7 @@ import { batchEventsMax, eventBytes, lookupIdsMax } from '../core/limits.js';
 import { decodeResults, encodeIds, type EventResult } from '../core/wire/records.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../core/types.js';
 import { idKey, idKeyAt } from '../core/u128.js';
-import type { Connection } from './connection.js';
+import type { RequestLink } from './failover.js';
 
 /** `linked` is bit 0 of the flags of all three event records, so one test serves every write batcher. */
 const linkedFlag = TransferFlags.linked;
@@ -28,7 +28,7 @@ export class WriteBatcher {
 
   /** `flagsOffset`: where the u16 flags sit in this operation's 128-byte record. */
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: RequestLink,
     private readonly operation: number,
     private readonly flagsOffset: number,
     private readonly timeoutMs: number,
@@ -175,7 +175,7 @@ export class LookupBatcher<T extends { id: bigint }> {
   private scheduled = false;
 
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: RequestLink,
     private readonly operation: number,
     private readonly decode: (body: Uint8Array) => T[],
     private readonly timeoutMs: number,

@@ -37,6 +37,7 @@ import type { AccountHistoryEntry, AccountState, TransferState } from '../core/t
 import { LookupBatcher, WriteBatcher } from './batcher.js';
 import { errors } from '../core/errors.js';
 import { Connection, type ClientTls } from './connection.js';
+import { FailoverLink, type RequestLink } from './failover.js';
 import { newIdOnShardOf } from './ids.js';
 import type { Adjustment, AdjustmentDetail } from '../core/admin/adjustments.js';
 import type { AuditRecord } from '../core/admin/audit-log.js';
@@ -54,7 +55,14 @@ import {
 
 export interface ConnectOptions {
   /** ws:// or wss:// address of a Tally gateway, e.g. `ws://127.0.0.1:3000`. */
-  url: string;
+  url?: string;
+  /**
+   * Replicated mode (issue #15): the gateways of every node (primary and followers), instead of `url`. The client
+   * talks to one at a time and follows the primary: a call whose socket closes, or a write answered `not_primary`
+   * or `unavailable`, is sent again to the next gateway (to the primary a `not_primary` names) until its timeout.
+   * Only writes (their ids make a resend safe: one that posted answers `exists`) and reads are sent again.
+   */
+  urls?: readonly string[];
   /** Per-call timeout in ms (also the connect timeout); default clientTimeoutMsDefault. */
   timeoutMs?: number;
   /**
@@ -153,9 +161,29 @@ export interface Client {
 /** Connects to a gateway. Rejects with `connection_closed` if it cannot, or `timeout` after timeoutMs. */
 export async function connect(options: ConnectOptions): Promise<Client> {
   const timeoutMs = checkConnectOptions(options);
-  const shardCount = await fetchShardCount(options.url, timeoutMs, options.tls);
-  const connection = await Connection.open(options.url, timeoutMs, { apiKey: options.apiKey, tls: options.tls });
+  const access = { apiKey: options.apiKey, tls: options.tls };
+  if (options.urls !== undefined) {
+    const link = await FailoverLink.open(options.urls, timeoutMs, access);
+    const shardCount = await firstShardCount(options.urls, timeoutMs, options.tls);
+    return new TallyClient(link, timeoutMs, shardCount);
+  }
+  const url = options.url!;
+  const shardCount = await fetchShardCount(url, timeoutMs, options.tls);
+  const connection = await Connection.open(url, timeoutMs, access);
   return new TallyClient(connection, timeoutMs, shardCount);
+}
+
+/** The shard count the first gateway of `urls` that answers reports. */
+async function firstShardCount(urls: readonly string[], timeoutMs: number, tls: ClientTls | undefined): Promise<number> {
+  let last: unknown = null;
+  for (const url of urls) {
+    try {
+      return await fetchShardCount(url, timeoutMs, tls);
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
 }
 
 /** GET /health on the gateway's port (open, no key): `{"status":"ok","shards":N}`. */
@@ -193,7 +221,12 @@ function getText(url: URL, timeoutMs: number, tls: ClientTls | undefined): Promi
 }
 
 function checkConnectOptions(options: ConnectOptions): number {
-  if (typeof options?.url !== 'string' || !/^wss?:\/\/./.test(options.url)) {
+  if (options?.urls !== undefined) {
+    if (options.url !== undefined) throw new TypeError('connect: give url or urls, not both');
+    if (!Array.isArray(options.urls) || options.urls.length === 0 || options.urls.some((url) => typeof url !== 'string' || !/^wss?:\/\/./.test(url))) {
+      throw new TypeError(`connect: urls must be a non-empty list of ws:// or wss:// addresses, got ${JSON.stringify(options.urls)}`);
+    }
+  } else if (typeof options?.url !== 'string' || !/^wss?:\/\/./.test(options.url)) {
     throw new TypeError(`connect: url must be a ws:// or wss:// address, got ${String(options?.url)}`);
   }
   const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
@@ -217,7 +250,7 @@ class TallyClient implements Client {
   private readonly ledgerAccountLookups: LookupBatcher<AccountState>;
 
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: RequestLink,
     private readonly timeoutMs: number,
     readonly shardCount: number,
   ) {

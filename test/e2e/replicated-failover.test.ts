@@ -145,4 +145,23 @@ test('a follower takes over from a killed primary with every acknowledged transf
   await resumed.close();
   const onD = await present(d);
   expect([...acked].filter((id) => !onD.has(id))).toEqual([]);
+  // 5. A client given every gateway carries on through a kill -9 of the primary: each call answers ok (or exists,
+  // for a resend of one that had posted), and every one is on the new primary.
+  const e = await node('e', 'follow');
+  await vi.waitFor(async () => expect((await present(e)).size).toBe(acked.size), { timeout: 20_000, interval: 200 });
+  const multi = await connect({ urls: [d.url, e.url], timeoutMs: 30_000 });
+  const sent: bigint[] = [];
+  for (let call = 0; call < 30; call++) {
+    if (call === 10) void d.kill('SIGKILL');
+    const batch = [transfer(), transfer()];
+    const results = await multi.createTransfers(batch);
+    expect(results.every((r) => r.result === 'ok' || r.result === 'exists')).toBe(true);
+    for (const t of batch) {
+      sent.push(t.id);
+      acked.add(t.id);
+    }
+  }
+  await multi.close();
+  const onE = await present(e);
+  expect(sent.filter((id) => !onE.has(id))).toEqual([]);
 }, 240_000);
