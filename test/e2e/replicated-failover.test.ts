@@ -123,7 +123,14 @@ test('a follower takes over from a killed primary with every acknowledged transf
   expect(acked.size).toBeGreaterThan(0);
   const onB = await present(b);
   expect([...acked].filter((id) => !onB.has(id)), 'acknowledged transfers missing on the new primary').toEqual([]);
-  // 2. a node started while b holds the lease follows b (a fresh disk: a's own ends with entries never acknowledged).
+  // 2. a, restarted on its own disk (which may end with entries never acknowledged), finds b holding the lease: it
+  // drops what the stream never took and follows b. A node on a fresh disk does the same.
+  await a.restart();
+  await vi.waitFor(async () => expect((await present(a)).size).toBe(acked.size), { timeout: 20_000, interval: 200 });
+  const aClient = await connect({ url: a.url });
+  await expect(aClient.createTransfers([transfer()])).rejects.toMatchObject({ code: 'not_primary' });
+  await aClient.close();
+  await a.kill('SIGTERM');
   const c = await node('c', 'serve');
   await vi.waitFor(async () => expect((await present(c)).size).toBe(acked.size), { timeout: 20_000, interval: 200 });
   const cClient = await connect({ url: c.url });

@@ -3,9 +3,9 @@
 //   - the stream ahead (JetStream acknowledged, the local fsync had not finished): its entries are appended here;
 //   - the journal ahead (fsync'd, not yet acknowledged — never answered `ok` — or an embedded store switching to
 //     replication): its entries are published.
-// The two must agree where they overlap: the last entry both hold is compared byte for byte. A journal that
-// differs holds writes the stream never took (this node lost the stream to another writer): it refuses to start
-// as a writer (`not_primary`) rather than serve a history the replicas do not have.
+// The two must agree where they overlap: the last entry both hold is compared byte for byte. Local entries that
+// differ from the stream's were never acknowledged (the stream took another writer's): they are dropped and the
+// stream's taken instead (dropWhatTheStreamNeverTook).
 
 import { bytesEqual } from '../../core/bytes.js';
 import { errors } from '../../core/errors.js';
@@ -15,6 +15,8 @@ import type { JournalStream } from './journal-stream.js';
 export interface CatchUpJournal {
   readonly path: string;
   readonly seqLast: number;
+  /** Removes every entry after `seq` (before any append of this start). */
+  discardAfter(seq: number): Promise<number>;
   entry(seq: number): Uint8Array | undefined;
   entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
   append(seq: number, entry: Uint8Array): Promise<void>;
@@ -30,15 +32,8 @@ export interface CatchUp {
 
 export async function catchUpWithStream(store: CatchUpJournal, stream: JournalStream, log: (line: string) => void): Promise<CatchUp> {
   const tail = await stream.tail();
+  await dropWhatTheStreamNeverTook(store, stream, tail.entrySeq, false, log);
   const local = store.seqLast;
-  const common = Math.min(local, tail.entrySeq);
-  if (common > 0) {
-    const ours = store.entry(common);
-    const theirs = await stream.entry(common);
-    if (ours === undefined || theirs === undefined || !bytesEqual(ours, theirs)) {
-      throw errors.notPrimary(`shard journal ${store.path} and stream ${stream.names.stream} differ at entry ${common}: this node wrote entries the stream never took (another node writes it); start it from the stream's copy instead`);
-    }
-  }
   let fetched = 0;
   if (tail.entrySeq > local) {
     for await (const [seq, entry] of stream.entriesFrom(local + 1, tail.entrySeq)) {
@@ -64,16 +59,40 @@ export async function catchUpWithStream(store: CatchUpJournal, stream: JournalSt
  * A follower's start: its journal must be the stream's first entries (it never writes one of its own). Throws
  * not_primary-free storage_failed when it holds entries the stream does not, or others than the stream's.
  */
-export async function checkFollowerJournal(store: CatchUpJournal, stream: JournalStream): Promise<void> {
+export async function checkFollowerJournal(store: CatchUpJournal, stream: JournalStream, log: (line: string) => void): Promise<void> {
   const tail = await stream.tail();
-  const local = store.seqLast;
-  if (local > tail.entrySeq) {
-    throw errors.storageFailed(`follower journal ${store.path} holds entries through ${local}, the stream ${stream.names.stream} only through ${tail.entrySeq}: it was written by a primary whose last entries the stream never took; start the follower on an empty data dir`);
+  await dropWhatTheStreamNeverTook(store, stream, tail.entrySeq, true, log);
+}
+
+/**
+ * Entries of the local journal that differ from the stream's at the same seq were never acknowledged: the stream
+ * is append-only with one writer, so the entry it holds there is the one JetStream acknowledged, and a write is
+ * answered only once acknowledged. They were written by this node as a primary that had lost the stream to
+ * another (or died before they were published). They are removed (with their id-index keys and run blocks;
+ * checkpoints after them no longer match the journal and are skipped), and the stream's entries are taken
+ * instead. A follower also drops entries past the stream's end (`pastTheEnd`): it must be a prefix of it.
+ */
+async function dropWhatTheStreamNeverTook(store: CatchUpJournal, stream: JournalStream, streamLast: number, pastTheEnd: boolean, log: (line: string) => void): Promise<void> {
+  const common = Math.min(store.seqLast, streamLast);
+  let keep = common;
+  if (common > 0 && !(await sameEntry(store, stream, common))) {
+    // The first seq where they differ (a prefix agrees: both are logs of one history up to a point).
+    let low = 1;
+    let high = common;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      if (await sameEntry(store, stream, middle)) low = middle + 1;
+      else high = middle;
+    }
+    keep = low - 1;
   }
-  if (local === 0) return;
-  const ours = store.entry(local);
-  const theirs = await stream.entry(local);
-  if (ours === undefined || theirs === undefined || !bytesEqual(ours, theirs)) {
-    throw errors.storageFailed(`follower journal ${store.path} and stream ${stream.names.stream} differ at entry ${local}: start the follower on an empty data dir`);
-  }
+  if (keep === store.seqLast || (!pastTheEnd && keep === common)) return;
+  const dropped = await store.discardAfter(keep);
+  log(`dropped ${dropped} journal entries after ${keep} that the stream ${stream.names.stream} never acknowledged (written while another node held it, or before a crash); the stream's own are taken instead`);
+}
+
+async function sameEntry(store: CatchUpJournal, stream: JournalStream, seq: number): Promise<boolean> {
+  const ours = store.entry(seq);
+  const theirs = await stream.entry(seq);
+  return ours !== undefined && theirs !== undefined && bytesEqual(ours, theirs);
 }

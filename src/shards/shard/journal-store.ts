@@ -401,10 +401,13 @@ export class JournalStore implements HistorySource {
     const pieceKeys = this.#pieces?.keysAfter(seq) ?? [];
     // Read before the commit removes them: the index keys any id of theirs made.
     const idKeys = this.#ids?.keysOf(keys.map((key): [number, Uint8Array] => [key, this.#whole(key, this.#head(key)!.slice())])) ?? { seqs: [], times: [] };
-    if (keys.length > 0 || pieceKeys.length > 0) {
+    // The run blocks of a removed flush: its seq may come again as another flush, whose replay writes its own.
+    const runKeys = this.#history === null ? [] : [...this.#history.getKeys({ start: runBlockKey(seq + 1, 0) })];
+    if (keys.length > 0 || pieceKeys.length > 0 || runKeys.length > 0) {
       await this.#commit(`removing ${keys.length} journal entries after seq ${seq} (past a gap)`, () => {
         for (const key of keys) void this.#journal.remove(key);
         for (const key of pieceKeys) this.#pieces!.remove(key);
+        for (const key of runKeys) void this.#history!.remove(key);
         this.#ids?.remove(idKeys);
       });
     }

@@ -73,7 +73,7 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
     if (replication !== undefined) {
       stream = await JournalStream.open(replication, shardIndex);
       if (follow === undefined) await catchUpWithStream(store, stream, (line) => console.error(`tally shard ${shardIndex}: ${line}`));
-      else await checkFollowerJournal(store, stream);
+      else await checkFollowerJournal(store, stream, (line) => console.error(`tally shard ${shardIndex}: ${line}`));
     }
     let follower: StreamFollower | null = null;
     const journal: ShardJournal =
