@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
     const streams = await countShardStreams(parsed.options.replication);
     if (streams === 0) throw new UsageError(`no shard streams of cluster ${parsed.options.replication.cluster} at ${parsed.options.replication.servers.join(',')}: start the primary with --nats first`, followUsage);
     if (parsed.shardsGiven && parsed.options.shardCount !== streams) throw new UsageError(`--shards ${parsed.options.shardCount}, but the primary writes ${streams} shard streams`, followUsage);
-    await serve({ ...parsed.options, shardCount: streams }, { delayMs: parsed.delayMs });
+    await serve({ ...parsed.options, shardCount: streams }, { delayMs: parsed.delayMs, ...(parsed.untilMs === null ? {} : { untilMs: parsed.untilMs }) });
     return 'running';
   }
   if (command !== 'serve') throw new UsageError(`unknown command ${JSON.stringify(command)}`, usage);
@@ -84,7 +84,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
   return 'running';
 }
 
-async function serve(options: ServeOptions, follow: { delayMs: number } | null = null): Promise<void> {
+async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?: number } | null = null): Promise<void> {
   const backupProblem = options.backup === null ? null : backupDirProblem(options.backup.dir, options.dataDir);
   if (backupProblem !== null) throw new UsageError(backupProblem, serveUsage);
   const log = jsonLogger(options.logLevel);

@@ -57,7 +57,7 @@ export class ReplicatedNode {
   }
 
   /** `url`: where callers reach this node's gateway, named in the lease (and so in other nodes' not_primary). */
-  async start(url: string, follow: { delayMs: number } | null): Promise<void> {
+  async start(url: string, follow: { delayMs: number; untilMs?: number } | null): Promise<void> {
     const self: LeaseHolder = { node: this.#replication.node, url, run: randomBytes(6).toString('hex') };
     this.#lease = await PrimaryLease.open(this.#replication, self);
     if (follow === null) {
@@ -66,8 +66,10 @@ export class ReplicatedNode {
       follow = { delayMs: 0 };
     }
     this.#service.use(await this.#startSet({ follow }));
-    this.#log({ level: 'info', msg: `tally: following the streams${follow.delayMs > 0 ? ` ${follow.delayMs} ms behind (a delayed follower never takes over by itself)` : '; takes over as primary if the lease is abandoned'}` });
-    if (follow.delayMs > 0) return;
+    const heldBack = follow.delayMs > 0 || follow.untilMs !== undefined;
+    const how = follow.untilMs !== undefined ? ` up to ${new Date(follow.untilMs).toISOString()}` : follow.delayMs > 0 ? ` ${follow.delayMs} ms behind` : '';
+    this.#log({ level: 'info', msg: `tally: following the streams${how}${heldBack ? ' (a held-back follower never takes over by itself)' : '; takes over as primary if the lease is abandoned'}` });
+    if (heldBack) return;
     this.#watch = setInterval(() => void this.#takeOverIfAbandoned(), lookEveryMs);
     this.#watch.unref();
   }

@@ -374,29 +374,43 @@ the primary. Its lag is in GET /health (replication) and GET /metrics (tally_rep
   --nats URLS     the NATS servers holding the streams (as tally serve --nats), with the same --nats-cluster
   --delay D       a delayed replica: apply an entry only once JetStream has held it this long (e.g. 30s, 15m, 1h,
                   2d; default 0): a bad batch on the primary can be caught before it reaches it (env TALLY_FOLLOW_DELAY)
+  --until TIME    apply only what JetStream stored up to TIME (ISO 8601, e.g. 2026-12-07T09:30:00Z), then hold: the
+                  point a delayed replica is promoted at after a bad batch — stop the primary and this follower,
+                  then start \`tally serve --nats … --nats-cluster NEW\` on its data dir: new streams begin from
+                  it, the old ones stay as they were   (env TALLY_FOLLOW_UNTIL)
   --shards N      must be the primary's; default: the number of shard streams found
   (every other option of tally serve: --data, --port, --host, --keys, --backup-dir, …)`;
 
-export type FollowCommand = { kind: 'help' } | { kind: 'follow'; options: ServeOptions & { replication: ReplicationOptions }; delayMs: number; shardsGiven: boolean };
+export type FollowCommand = { kind: 'help' } | { kind: 'follow'; options: ServeOptions & { replication: ReplicationOptions }; delayMs: number; untilMs: number | null; shardsGiven: boolean };
 
 /** Parses `tally follow`'s arguments: tally serve's, `--delay`, and --nats required. Throws UsageError. */
 export function parseFollowArgs(argv: readonly string[], processEnv: NodeJS.ProcessEnv): FollowCommand {
   const rest: string[] = [];
   let delayText: string | undefined = processEnv.TALLY_FOLLOW_DELAY;
+  let untilText: string | undefined = processEnv.TALLY_FOLLOW_UNTIL;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--delay') {
       delayText = argv[++i];
       if (delayText === undefined) throw new UsageError('--delay needs a duration, e.g. 1h', followUsage);
     } else if (arg.startsWith('--delay=')) delayText = arg.slice('--delay='.length);
+    else if (arg === '--until') {
+      untilText = argv[++i];
+      if (untilText === undefined) throw new UsageError('--until needs a time, e.g. 2026-12-07T09:30:00Z', followUsage);
+    } else if (arg.startsWith('--until=')) untilText = arg.slice('--until='.length);
     else rest.push(arg);
+  }
+  let untilMs: number | null = null;
+  if (untilText !== undefined) {
+    untilMs = Date.parse(untilText);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(untilText) || !Number.isFinite(untilMs)) throw new UsageError(`--until must be an ISO 8601 time such as 2026-12-07T09:30:00Z, got ${JSON.stringify(untilText)}`, followUsage);
   }
   const parsed = parseServeArgs(rest, processEnv);
   if (parsed.kind === 'help') return { kind: 'help' };
   const { replication } = parsed.options;
   if (replication === null) throw new UsageError('tally follow needs --nats URL (the NATS servers holding the primary\'s streams)', followUsage);
   const shardsGiven = rest.some((arg) => arg === '--shards' || arg.startsWith('--shards=')) || processEnv.TALLY_SHARDS !== undefined;
-  return { kind: 'follow', options: { ...parsed.options, replication }, delayMs: delayText === undefined ? 0 : durationMs('--delay', delayText), shardsGiven };
+  return { kind: 'follow', options: { ...parsed.options, replication }, delayMs: delayText === undefined ? 0 : durationMs('--delay', delayText), untilMs, shardsGiven };
 }
 
 function durationMs(name: string, text: string): number {

@@ -44,7 +44,7 @@ function newDir(): string {
   return dir;
 }
 
-async function start(dataDir: string, replication: ReplicationOptions, follow?: { delayMs: number }): Promise<ShardSet> {
+async function start(dataDir: string, replication: ReplicationOptions, follow?: { delayMs: number; untilMs?: number }): Promise<ShardSet> {
   const set = await startShards({ dataDir, shardCount, transit: fastTransit, dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false }, replication, ...(follow === undefined ? {} : { follow }) });
   sets.push(set);
   return set;
@@ -120,5 +120,28 @@ describe('followers of the shard streams', () => {
     await vi.waitFor(async () => expect(decodeTransferStates(await delayed.execute(Operation.lookup_transfers, encodeIds([1n])))).toHaveLength(1), { timeout: 10_000, interval: 50 });
     expect(Date.now() - posted).toBeGreaterThanOrEqual(2_400);
     expect(delayed.replicationStatus()!.shards[0]!.delayMs).toBe(2_500);
+  }, 60_000);
+
+  it('a follower held at a chosen time is promoted there onto new streams: the bad batch after it is not in them', async () => {
+    const replication: ReplicationOptions = { servers: cluster.urls, cluster: `f${++clusterCount}`, node: 'primary', replicas: 3, ackWaitMs: 3_000 };
+    const primary = await start(newDir(), replication);
+    await openAccounts(primary, ids.map((id) => ({ id, ledger, code: 1 })));
+    expect(await post(primary, [transfer(1n, a0!, b0!, 9n), transfer(2n, a1!, b1!, 4n)])).toEqual(['ok', 'ok']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const goodUntil = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The bad batch, on both shards.
+    expect(await post(primary, [transfer(3n, a0!, b0!, 1_000n), transfer(4n, a1!, b1!, 2_000n)])).toEqual(['ok', 'ok']);
+    const heldDir = newDir();
+    const held = await start(heldDir, { ...replication, node: 'held' }, { delayMs: 0, untilMs: goodUntil });
+    await vi.waitFor(async () => expect(decodeTransferStates(await held.execute(Operation.lookup_transfers, encodeIds([1n, 2n])))).toHaveLength(2), { timeout: 10_000, interval: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(decodeTransferStates(await held.execute(Operation.lookup_transfers, encodeIds([3n, 4n])))).toHaveLength(0);
+    await close(held);
+    await close(primary);
+    // Promoted at that point: the held journal starts new streams; the old ones keep the bad batch for the record.
+    const promoted = await start(heldDir, { ...replication, cluster: `f${++clusterCount}`, node: 'held' });
+    expect(decodeAccountStates(await promoted.execute(Operation.lookup_accounts, encodeIds([a0!, b0!, a1!, b1!]))).map((a) => `${a.debitsPosted}/${a.creditsPosted}`)).toEqual(['9/0', '0/9', '4/0', '0/4']);
+    expect(await post(promoted, [transfer(5n, a0!, b1!, 1n)])).toEqual(['ok']);
   }, 60_000);
 });

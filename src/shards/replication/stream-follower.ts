@@ -22,6 +22,8 @@ export interface FollowStatus {
   /** How long ago JetStream stored the oldest entry not applied yet (0 when caught up). */
   lagMs: number;
   delayMs: number;
+  /** Entries JetStream stored after this time (ms since the epoch) are not applied; null: none held back. */
+  untilMs: number | null;
   /** `node/run` of the stream's writer, as its last message names it. */
   primary: string;
 }
@@ -33,6 +35,7 @@ export class StreamFollower {
   readonly #stream: JournalStream;
   readonly #apply: ApplyFollowed;
   readonly #delayMs: number;
+  readonly #untilMs: number | null;
   readonly #log: (line: string) => void;
   #seqApplied: number;
   #seqPrimary = 0;
@@ -43,11 +46,12 @@ export class StreamFollower {
   #stopped = false;
   #tailTimer: NodeJS.Timeout | null = null;
 
-  constructor(stream: JournalStream, apply: ApplyFollowed, seqApplied: number, delayMs: number, log: (line: string) => void) {
+  constructor(stream: JournalStream, apply: ApplyFollowed, seqApplied: number, delayMs: number, untilMs: number | null, log: (line: string) => void) {
     this.#stream = stream;
     this.#apply = apply;
     this.#seqApplied = seqApplied;
     this.#delayMs = delayMs;
+    this.#untilMs = untilMs;
     this.#log = log;
   }
 
@@ -73,6 +77,7 @@ export class StreamFollower {
       lagEntries: behind,
       lagMs: behind === 0 ? 0 : oldest === undefined ? 0 : Math.max(0, Date.now() - oldest.storedMs),
       delayMs: this.#delayMs,
+      untilMs: this.#untilMs,
       primary: this.#primary,
     };
   }
@@ -98,6 +103,13 @@ export class StreamFollower {
           if (this.#stopped) break;
           if (seq <= handed) continue; // an entry published again after a failure part-way: held already
           if (seq !== handed + 1) throw new Error(`the stream goes from entry ${handed} to ${seq}`);
+          if (this.#untilMs !== null && storedMs > this.#untilMs) {
+            // Held at the chosen point (a delayed replica to be promoted there): nothing later is applied.
+            this.#log(`holding at entry ${handed}: entry ${seq} was stored after ${new Date(this.#untilMs).toISOString()}`);
+            await Promise.all(durable.splice(0));
+            this.#stopFeed?.();
+            return;
+          }
           handed = seq;
           this.#waiting.push({ seq, storedMs });
           const due = storedMs + this.#delayMs - Date.now();

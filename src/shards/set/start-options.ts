@@ -41,7 +41,7 @@ export interface StartShardsOptions {
    * With replication: this node follows the streams instead of writing them (a live replica, or a delayed one that
    * applies an entry only `delayMs` after JetStream stored it). Reads are served; writes answer not_primary.
    */
-  readonly follow?: { delayMs: number };
+  readonly follow?: { delayMs: number; untilMs?: number };
   /**
    * Replicated mode: asked before every request that would change the ledger; an error refuses it before it runs
    * (a primary whose lease lapsed answers not_primary). A follower refuses them all by itself.

@@ -172,7 +172,7 @@ export interface ShardWorkerData {
   /** Replicated mode (issue #15): the shard's journal also goes to its JetStream stream; absent: embedded. */
   replication?: ReplicationOptions;
   /** With replication: this node follows the stream instead of writing it (writes refused not_primary). */
-  follow?: { delayMs: number };
+  follow?: { delayMs: number; untilMs?: number };
 }
 
 export function isShardTaskError(value: unknown): value is ShardTaskError {

@@ -135,7 +135,7 @@ async function start({ dataDir, shardIndex, shardCount, dayCut, hotInbound, chec
     // Nothing may be applied before the writes recovery owes the store are done (entries past a gap removed
     // before the next append, a new store's first day opened). Closed days are stored too, but one whose
     // write fails is retried beside the postings (DayBook.storeOwedLater): it is derived from the journal.
-    if (follow !== undefined && stream !== null) return startFollowing(shardIndex, loop, stream, store, ledger, days, follow.delayMs, log, (started) => (follower = started));
+    if (follow !== undefined && stream !== null) return startFollowing(shardIndex, loop, stream, store, ledger, days, follow, log, (started) => (follower = started));
     loop.pauseWrites(errors.storageFailed(`shard ${shardIndex}: its store has not taken a write since the worker started`));
     const storeWrites = recoveryWrites(shardIndex, store, ledger, days, loop, nowNs);
     if (health.failuresInARow === 0) {
@@ -170,7 +170,7 @@ async function startFollowing(
   store: JournalStore,
   ledger: Ledger,
   days: DayBook,
-  delayMs: number,
+  follow: { delayMs: number; untilMs?: number },
   log: (line: string) => void,
   onFollower: (follower: StreamFollower) => void,
 ): Promise<ShardLoop> {
@@ -183,7 +183,7 @@ async function startFollowing(
     // A followed cut closed a day: its closing balances are stored as after a restart's replay.
     if (new DataView(entry.buffer, entry.byteOffset, entry.byteLength).getUint16(JournalHeader.operation, true) === JournalEntryKind.day_cut) await days.recover();
   };
-  const follower = new StreamFollower(stream, apply, ledger.seqLast, delayMs, log);
+  const follower = new StreamFollower(stream, apply, ledger.seqLast, follow.delayMs, follow.untilMs ?? null, log);
   onFollower(follower);
   follower.start();
   loopStarted = loop;
