@@ -4,6 +4,7 @@
 export { connect, type Client, type ConnectOptions } from './client.js';
 export type { ClientTls } from './connection.js';
 export { newId, newIdOnShardOf } from './ids.js';
+export { subscribeChanges, decodeJournalEntry, changeEventsVersion, type ChangeEvent, type ChangesOptions, type Balances } from './changes.js';
 export { parseAmount, formatAmount } from './amounts.js';
 export type { AccountStatement, DayBalances } from './books.js';
 export type { DayReport } from '../core/books/day-report.js';

@@ -11,6 +11,9 @@ import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/tr
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { assert } from '../../core/assert.js';
 import { errors, type TallyError } from '../../core/errors.js';
+import { EntryParts, StreamHeader, parsePart, streamNames } from '../../core/wire/journal-parts.js';
+
+export { StreamHeader, streamNames } from '../../core/wire/journal-parts.js';
 
 export interface ReplicationOptions {
   /** NATS server URLs: a client given several follows the cluster. */
@@ -27,8 +30,6 @@ export interface ReplicationOptions {
 
 export const replicationDefaults = { cluster: 'tally', replicas: 0, ackWaitMs: 5_000 } as const;
 
-/** Message headers: the entry's journal seq, which part of how many, and who wrote it (node/run). */
-export const StreamHeader = { seq: 'Tally-Seq', part: 'Tally-Part', writer: 'Tally-Writer' } as const;
 
 /** Room left in a message for its headers under the server's max_payload. */
 const headerRoomBytes = 1024;
@@ -39,9 +40,6 @@ const resyncWaitMs = { first: 100, max: 2_000 } as const;
 /** Unacknowledged entries past which the shard takes no new write (they would only pile up in memory). */
 export const backlogEntriesMax = 4_096;
 
-export function streamNames(cluster: string, shardIndex: number): { stream: string; subject: string } {
-  return { stream: `TALLY_${cluster}_SHARD_${shardIndex}`, subject: `tally.${cluster}.shard.${shardIndex}` };
-}
 
 export function checkClusterName(cluster: string): string | null {
   return /^[A-Za-z0-9_-]{1,64}$/.test(cluster) ? null : `a cluster name is 1..64 letters, digits, '_' or '-', got ${JSON.stringify(cluster)}`;
@@ -447,48 +445,8 @@ function partOf(message: StoredMsg): [part: number, count: number] {
   return parsePart(message.header?.get(StreamHeader.part) ?? '', message.seq);
 }
 
-function parsePart(text: string, streamSeq: number): [part: number, count: number] {
-  const match = /^(\d+)\/(\d+)$/.exec(text);
-  const part = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (match === null || part < 1 || part > count) throw errors.storageFailed(`stream message ${streamSeq} has no valid ${StreamHeader.part}`);
-  return [part, count];
-}
 
-/**
- * Reassembles entries from their messages in stream order: the last complete run of parts 1..n of an entry wins
- * (a publish that failed part-way is sent again from part 1).
- */
-class EntryParts {
-  #parts: Uint8Array[] = [];
-  #seq = 0;
 
-  /** The whole entry when this message completes it, else null. */
-  add(seq: number, part: number, count: number, data: Uint8Array): Uint8Array | null {
-    if (!Number.isSafeInteger(seq) || seq < 1) throw errors.storageFailed(`a stream message names no journal entry (${StreamHeader.seq})`);
-    if (part === 1 || seq !== this.#seq) {
-      this.#parts = [];
-      this.#seq = seq;
-    }
-    if (part !== this.#parts.length + 1) return null; // a run broken off by a failure; its resend starts at part 1
-    this.#parts.push(data);
-    if (part !== count) return null;
-    const whole = joined(this.#parts);
-    this.#parts = [];
-    return whole;
-  }
-}
-
-function joined(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
 
 function hasCode(error: unknown): error is TallyError {
   return typeof error === 'object' && error !== null && 'code' in error && typeof (error as { code: unknown }).code === 'string' && error instanceof Error && error.name === 'TallyError';

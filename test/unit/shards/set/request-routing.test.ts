@@ -3,7 +3,7 @@
 // part runs, counting what the relay holds from that shard and the events of its parts admitted and unanswered.
 
 import { ShardControl } from '../../../../src/shards/shard/shard-messages.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { resultBytes } from '../../../../src/core/layout.js';
 import { transitInstructionsAdmittedMax } from '../../../../src/core/limits.js';
 import { WireOperation } from '../../../../src/core/operations.js';
@@ -158,7 +158,8 @@ describe('a close or credit block, fenced against credits on their way (issue #1
     await created();
     hosts.forEach((h) => (h.runs = 0));
     const blocking = routing.execute(WireOperation.account_operations, encodeAccountOperations([block(9n, blocked, 'credits')])).catch(codeOf);
-    await tick();
+    // The block waits for the credits to land (a busy machine may take more than one tick to get there).
+    await vi.waitFor(() => expect(landings[0]).toBeDefined(), { timeout: 2_000, interval: 5 });
     landings[0]!(); // landedOn answers false for shard 1 in this fake: as if the wait ran out
     await expect(blocking).resolves.toBe('overloaded');
     expect(hosts.map((h) => h.runs)).toEqual([0, 0]);
