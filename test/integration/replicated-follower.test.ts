@@ -96,6 +96,10 @@ describe('followers of the shard streams', () => {
     // The primary's relay lands the credits; the follower gets them as the primary's apply_inbound entries.
     await vi.waitFor(async () => expect(await reads(follower, [1n, 2n, 3n])).toEqual(await reads(primary, [1n, 2n, 3n])), { timeout: 10_000, interval: 50 });
     await expect(post(follower, [transfer(4n, a0!, b0!, 1n)])).rejects.toMatchObject({ code: 'not_primary', message: expect.stringContaining('primary') });
+    // Backups from a follower, so that they never load the primary: an online snapshot of its stores.
+    const snapshotDir = join(newDir(), 'snap');
+    follower.startSnapshot(snapshotDir);
+    expect(await follower.snapshotSettled()).toMatchObject({ state: 'done' });
     // Live: later writes arrive by themselves, a big entry (in two messages) too.
     expect(await post(primary, [transfer(5n, b0!, a0!, 2n), transfer(6n, b1!, a0!, 3n, TransferFlags.post_pending, 3n)])).toEqual(['ok', 'ok']);
     expect(new Set(await post(primary, Array.from({ length: 8_190 }, (_, i) => transfer(1_000n + BigInt(i), a1!, b1!, 1n))))).toEqual(new Set(['ok']));
