@@ -22,6 +22,7 @@ import { closeDayCommand } from './close-day.js';
 import { keysCommand } from './keys.js';
 import { verifyCommand } from './verify.js';
 import { tailCommand } from './tail.js';
+import { monitorCommand } from './monitor.js';
 import { UsageError, followUsage, parseFollowArgs, parseServeArgs, serveUsage, type ServeOptions } from './serve-options.js';
 import { countShardStreams } from '../shards/replication/journal-stream.js';
 import { shutdownDrainMsMax } from '../core/limits.js';
@@ -31,6 +32,8 @@ const usage = `usage: tally <command> [options]
 commands:
   serve       run a Tally server (tally serve --help for its options)
   tail        the change stream of a replicated ledger: every event its journals committed (tally tail --help)
+  monitor     balance monitors on that stream: an alert on NATS when a watched balance crosses a threshold
+              (tally monitor --help)
   follow      a live (or --delay'd) replica of a server running with --nats: applies its JetStream streams,
               serves reads, refuses writes not_primary (tally follow --help)
   close-day   cut the business day on a running server and print its day report
@@ -65,6 +68,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
   if (command === 'backup') return backupCommand(rest, process.env);
   if (command === 'verify') return verifyCommand(rest, process.env);
   if (command === 'tail') return tailCommand(rest, process.env);
+  if (command === 'monitor') return monitorCommand(rest, process.env);
   if (command === 'follow') {
     const parsed = parseFollowArgs(rest, process.env);
     if (parsed.kind === 'help') {

@@ -1,11 +1,8 @@
 // `tally tail`: the change stream of a replicated ledger (issue #15, docs/EVENTS.md) on stdout — every event its
 // shards' journals committed, from a seq on, decoded (client/changes.ts): one line each, or JSON lines.
 
-import { connect as natsConnect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { subscribeChanges, type ChangeEvent } from '../client/changes.js';
-import { StreamHeader, streamNames } from '../core/wire/journal-parts.js';
-import { countShardStreams } from '../shards/replication/journal-stream.js';
+import { countShardStreams, lastEntrySeqs } from '../shards/replication/journal-stream.js';
 import { integerOption, parseFlags } from './option-values.js';
 import { UsageError } from './serve-options.js';
 
@@ -46,7 +43,7 @@ export async function tailCommand(argv: readonly string[], env: NodeJS.ProcessEn
   const shardCount = await countShardStreams({ servers, cluster, node: 'tail', replicas: 0, ackWaitMs: 5_000 });
   if (shardCount === 0) throw new UsageError(`no shard streams of cluster ${cluster} at ${servers.join(',')}`, tailUsage);
   const shards = values.shard === undefined ? Array.from({ length: shardCount }, (_, shard) => shard) : [integerOption('--shard', values.shard, 0, shardCount - 1, (message) => new UsageError(message, tailUsage))];
-  const ends = values['until-end'] ? await streamEnds(servers, cluster, shards) : null;
+  const ends = values['until-end'] ? await lastEntrySeqs(servers, cluster, shards) : null;
   const print = values.json ? (event: ChangeEvent) => console.log(JSON.stringify(event, jsonValue)) : (event: ChangeEvent) => console.log(line(event));
   let events = 0;
   const entries = new Set<string>();
@@ -66,27 +63,6 @@ export async function tailCommand(argv: readonly string[], env: NodeJS.ProcessEn
   );
   console.error(`tail: ${events} events from ${entries.size} journal entries of ${shards.length} shard${shards.length === 1 ? '' : 's'} (cluster ${cluster})`);
   return 0;
-}
-
-/** Each shard's last whole entry now (journal seq), for --until-end. */
-async function streamEnds(servers: string[], cluster: string, shards: number[]): Promise<number[]> {
-  const nc = await natsConnect({ servers, name: 'tally-tail' });
-  try {
-    const jsm = await jetstreamManager(nc);
-    return await Promise.all(
-      shards.map(async (shard) => {
-        const { stream } = streamNames(cluster, shard);
-        const info = await jsm.streams.info(stream);
-        if (info.state.messages === 0) return 0;
-        const last = await jsm.streams.getMessage(stream, { seq: info.state.last_seq });
-        const seq = Number(last?.header?.get(StreamHeader.seq) ?? 0);
-        const [part, count] = (last?.header?.get(StreamHeader.part) ?? '1/1').split('/').map(Number);
-        return part === count ? seq : seq - 1;
-      }),
-    );
-  } finally {
-    await nc.close();
-  }
 }
 
 function line(event: ChangeEvent): string {

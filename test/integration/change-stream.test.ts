@@ -84,3 +84,32 @@ it('tally tail --json --until-end prints them, one JSON object a line, with a su
   expect(lines.some((l) => l.kind === 'credit_landed')).toBe(true);
   expect(stderr).toMatch(/tail: \d+ events from \d+ journal entries of 2 shards/);
 }, 30_000);
+
+it('tally monitor publishes and prints an alert when a watched balance crosses its threshold', async () => {
+  const rules = join(dataDir, 'thresholds.json');
+  const { writeFileSync } = await import('node:fs');
+  // b0 holds 30 − 5 (void gave it back: 30) … a payment of 26 takes it from 30 to 4, below 10.
+  writeFileSync(rules, JSON.stringify([{ account: String(b0), below: '10' }]));
+  const { connect: natsConnect } = await import('@nats-io/transport-node');
+  const nc = await natsConnect({ servers: nats.urls });
+  const alerts = nc.subscribe('tally.changes.alerts.balance', { max: 1 });
+  const { spawn } = await import('node:child_process');
+  const monitor = spawn(process.execPath, [cliPath(), 'monitor', '--nats', nats.urls.join(','), '--nats-cluster', 'changes', '--thresholds', rules], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  monitor.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  let started = '';
+  monitor.stderr.on('data', (chunk: Buffer) => (started += chunk.toString()));
+  try {
+    await vi.waitFor(() => expect(started).toMatch(/monitor: watching 1 accounts/), { timeout: 10_000 });
+    expect(await transferResults(set, [transfer(60n, b0!, a0!, 26n)])).toEqual(['ok']);
+    for await (const message of alerts) {
+      const alert = JSON.parse(message.string()) as { account: string; direction: string; before: string; after: string; transferId: string };
+      expect(alert).toMatchObject({ account: String(b0), direction: 'below', transferId: '60' });
+      expect(BigInt(alert.after)).toBeLessThan(10n);
+    }
+    await vi.waitFor(() => expect(printed).toContain('"transferId":"60"'), { timeout: 5_000 });
+  } finally {
+    monitor.kill('SIGTERM');
+    await nc.close();
+  }
+}, 30_000);

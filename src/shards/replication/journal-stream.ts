@@ -414,6 +414,17 @@ export async function countShardStreams(options: ReplicationOptions): Promise<nu
   }
 }
 
+/** Each listed shard's last whole entry (journal seq, 0 when empty) as its stream holds it now. */
+export async function lastEntrySeqs(servers: readonly string[], cluster: string, shards: readonly number[]): Promise<number[]> {
+  const nc = await connect({ servers: [...servers], name: 'tally-stream-ends', timeout: 5_000 });
+  try {
+    const jsm = await jetstreamManager(nc);
+    return await Promise.all(shards.map(async (shard) => (await readTail(jsm, streamNames(cluster, shard))).entrySeq));
+  } finally {
+    await nc.close().catch(() => {});
+  }
+}
+
 async function ensureStream(jsm: JetStreamManager, names: { stream: string; subject: string }, replicas: number): Promise<void> {
   try {
     await jsm.streams.info(names.stream);
