@@ -135,33 +135,20 @@ function registerServiceGauges(registry: Registry, service: LedgerService): void
       for (const { shard, lag } of (await service.bookkeepingLag?.()) ?? []) this.set({ shard: String(shard) }, lag);
     }),
   });
-  new Gauge({
-    name: 'tally_replication_lag_entries',
-    help: 'Replicated mode: journal entries of each shard a follower has not applied yet (0 on a primary).',
-    labelNames: ['shard'],
-    registers,
-    collect: guarded(function () {
-      for (const { shard, lagEntries } of service.replicationStatus?.()?.shards ?? []) this.set({ shard: String(shard) }, lagEntries ?? 0);
-    }),
-  });
-  new Gauge({
-    name: 'tally_replication_lag_ms',
-    help: 'Replicated mode: how long ago JetStream stored the oldest entry of each shard a follower has not applied yet.',
-    labelNames: ['shard'],
-    registers,
-    collect: guarded(function () {
-      for (const { shard, lagMs } of service.replicationStatus?.()?.shards ?? []) this.set({ shard: String(shard) }, lagMs ?? 0);
-    }),
-  });
-  new Gauge({
-    name: 'tally_replication_backlog_entries',
-    help: 'Replicated mode: journal entries of each shard a primary has written and JetStream not yet acknowledged.',
-    labelNames: ['shard'],
-    registers,
-    collect: guarded(function () {
-      for (const { shard, backlog } of service.replicationStatus?.()?.shards ?? []) this.set({ shard: String(shard) }, backlog ?? 0);
-    }),
-  });
+  /** A per-shard gauge of the replication status (replicated mode only: no samples when embedded). */
+  const replicationGauge = (name: string, help: string, field: 'lagEntries' | 'lagMs' | 'backlog') =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['shard'],
+      registers,
+      collect: guarded(function () {
+        for (const shard of service.replicationStatus?.()?.shards ?? []) this.set({ shard: String(shard.shard) }, shard[field] ?? 0);
+      }),
+    });
+  replicationGauge('tally_replication_lag_entries', 'Replicated mode: journal entries of each shard a follower has not applied yet (0 on a primary).', 'lagEntries');
+  replicationGauge('tally_replication_lag_ms', 'Replicated mode: how long ago JetStream stored the oldest entry of each shard a follower has not applied yet.', 'lagMs');
+  replicationGauge('tally_replication_backlog_entries', 'Replicated mode: journal entries of each shard a primary has written and JetStream not yet acknowledged.', 'backlog');
   /** A gauge of one value the service reports, or no sample when it reports none. */
   const valueGauge = (name: string, help: string, read: () => number | undefined) =>
     new Gauge({

@@ -3,17 +3,15 @@
 // follower answers every read as the primary does once it has caught up, a delayed one only after its delay, and
 // both refuse writes `not_primary`, naming the primary.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
 import { decodeAccountStates, decodeHistoryEntries, decodeResults, decodeTransferStates, encodeHistoryFilter, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
-import { startShards, type ShardSet } from '../../src/shards/set/shard-set.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import type { ReplicationOptions } from '../../src/shards/replication/journal-stream.js';
 import { TransferFlags } from '../../src/core/types.js';
-import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
-import { fastTransit, idsOnShard, openAccounts, transferOn } from '../support/shard-set-fixture.js';
+import { useReplicatedSets } from '../support/replicated-fixture.js';
+import { idsOnShard, openAccounts, transferOn } from '../support/shard-set-fixture.js';
 
 const ledger = 2;
 const shardCount = 2;
@@ -22,38 +20,11 @@ const [a0, b0] = idsOnShard(0, 2, 5_000n, shardCount);
 const [a1, b1] = idsOnShard(1, 2, 5_000n, shardCount);
 const ids = [a0!, b0!, a1!, b1!];
 
-let cluster: NatsCluster;
-let clusterCount = 0;
-const dirs: string[] = [];
-const sets: ShardSet[] = [];
+const fixture = useReplicatedSets('tally-follower-', shardCount);
+const newDir = (): string => fixture.newDir();
+const close = (set: ShardSet): Promise<void> => fixture.close(set);
 
-beforeAll(async () => {
-  cluster = await startNatsCluster(3);
-}, 30_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
-afterEach(async () => {
-  for (const set of sets.splice(0)) await set.close().catch(() => {});
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tally-follower-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function start(dataDir: string, replication: ReplicationOptions, follow?: { delayMs: number; untilMs?: number }): Promise<ShardSet> {
-  const set = await startShards({ dataDir, shardCount, transit: fastTransit, dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false }, replication, ...(follow === undefined ? {} : { follow }) });
-  sets.push(set);
-  return set;
-}
-
-async function close(set: ShardSet): Promise<void> {
-  sets.splice(sets.indexOf(set), 1);
-  await set.close();
-}
+const start = (dataDir: string, replication: ReplicationOptions, follow?: { delayMs: number; untilMs?: number }): Promise<ShardSet> => fixture.start(dataDir, replication, follow);
 
 async function post(set: ShardSet, transfers: Parameters<typeof encodeTransfers>[0]): Promise<string[]> {
   return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
@@ -86,7 +57,7 @@ async function caughtUp(follower: ShardSet, timeout = 20_000): Promise<void> {
 
 describe('followers of the shard streams', () => {
   it('a live follower reads as the primary, follows new writes, survives its restart, and refuses writes not_primary', async () => {
-    const replication: ReplicationOptions = { servers: cluster.urls, cluster: `f${++clusterCount}`, node: 'primary', replicas: 3, ackWaitMs: 3_000 };
+    const replication: ReplicationOptions = { servers: fixture.nats.urls, cluster: fixture.newClusterName(), node: 'primary', replicas: 3, ackWaitMs: 3_000 };
     const primary = await start(newDir(), replication);
     await openAccounts(primary, ids.map((id) => ({ id, ledger, code: 1 })));
     expect(await post(primary, [transfer(1n, a0!, b0!, 5n), transfer(2n, a0!, a1!, 7n), transfer(3n, b1!, a0!, 3n, TransferFlags.pending)])).toEqual(['ok', 'ok', 'ok']);
@@ -113,7 +84,7 @@ describe('followers of the shard streams', () => {
   }, 90_000);
 
   it('a delayed follower applies an entry only once JetStream has held it for the delay', async () => {
-    const replication: ReplicationOptions = { servers: cluster.urls, cluster: `f${++clusterCount}`, node: 'primary', replicas: 3, ackWaitMs: 3_000 };
+    const replication: ReplicationOptions = { servers: fixture.nats.urls, cluster: fixture.newClusterName(), node: 'primary', replicas: 3, ackWaitMs: 3_000 };
     const primary = await start(newDir(), replication);
     await openAccounts(primary, ids.map((id) => ({ id, ledger, code: 1 })));
     const delayed = await start(newDir(), { ...replication, node: 'delayed' }, { delayMs: 2_500 });
@@ -127,7 +98,7 @@ describe('followers of the shard streams', () => {
   }, 60_000);
 
   it('a follower held at a chosen time is promoted there onto new streams: the bad batch after it is not in them', async () => {
-    const replication: ReplicationOptions = { servers: cluster.urls, cluster: `f${++clusterCount}`, node: 'primary', replicas: 3, ackWaitMs: 3_000 };
+    const replication: ReplicationOptions = { servers: fixture.nats.urls, cluster: fixture.newClusterName(), node: 'primary', replicas: 3, ackWaitMs: 3_000 };
     const primary = await start(newDir(), replication);
     await openAccounts(primary, ids.map((id) => ({ id, ledger, code: 1 })));
     expect(await post(primary, [transfer(1n, a0!, b0!, 9n), transfer(2n, a1!, b1!, 4n)])).toEqual(['ok', 'ok']);
@@ -144,7 +115,7 @@ describe('followers of the shard streams', () => {
     await close(held);
     await close(primary);
     // Promoted at that point: the held journal starts new streams; the old ones keep the bad batch for the record.
-    const promoted = await start(heldDir, { ...replication, cluster: `f${++clusterCount}`, node: 'held' });
+    const promoted = await start(heldDir, { ...replication, cluster: fixture.newClusterName(), node: 'held' });
     expect(decodeAccountStates(await promoted.execute(Operation.lookup_accounts, encodeIds([a0!, b0!, a1!, b1!]))).map((a) => `${a.debitsPosted}/${a.creditsPosted}`)).toEqual(['9/0', '0/9', '4/0', '0/4']);
     expect(await post(promoted, [transfer(5n, a0!, b1!, 1n)])).toEqual(['ok']);
   }, 60_000);

@@ -4,21 +4,19 @@
 // byte for byte, a new disk restarts from the stream alone, a node another one has overtaken on the stream is
 // refused `not_primary`, and without a majority of NATS nodes a write answers `unavailable`, never `ok`.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
 import { decodeAccountStates, decodeResults, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
-import { startShards, type ShardSet } from '../../src/shards/set/shard-set.js';
+import type { ShardSet } from '../../src/shards/set/shard-set.js';
 import { JournalStore } from '../../src/shards/shard/journal-store.js';
 import { JournalStream, type ReplicationOptions } from '../../src/shards/replication/journal-stream.js';
 import { bytesEqual } from '../../src/core/bytes.js';
-import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { startNatsCluster } from '../support/nats-cluster.js';
+import { useReplicatedSets } from '../support/replicated-fixture.js';
 import { ChainLog } from '../../src/shards/chains/chain-log.js';
 import { ChainDecisionBucket } from '../../src/shards/replication/chain-decisions.js';
 import { TransferFlags } from '../../src/core/types.js';
-import { fastTransit, idsOnShard, openAccounts, transferOn } from '../support/shard-set-fixture.js';
+import { idsOnShard, openAccounts, transferOn } from '../support/shard-set-fixture.js';
 
 const ledger = 1;
 const shardCount = 2;
@@ -26,43 +24,16 @@ const transfer = transferOn(ledger);
 const [a0, b0] = idsOnShard(0, 2, 1_000n, shardCount);
 const [a1, b1] = idsOnShard(1, 2, 1_000n, shardCount);
 
-let cluster: NatsCluster;
-let clusterCount = 0;
-const dirs: string[] = [];
-const sets: ShardSet[] = [];
-
-beforeAll(async () => {
-  cluster = await startNatsCluster(3);
-}, 30_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
-afterEach(async () => {
-  for (const set of sets.splice(0)) await set.close().catch(() => {});
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tally-replicated-'));
-  dirs.push(dir);
-  return dir;
-}
+const fixture = useReplicatedSets('tally-replicated-', shardCount);
+const newDir = (): string => fixture.newDir();
+const close = (set: ShardSet): Promise<void> => fixture.close(set);
 
 /** Each test its own streams (a cluster name of its own), on the suite's NATS cluster. */
 function replication(name: string, node = 'a', ackWaitMs = 3_000): ReplicationOptions {
-  return { servers: cluster.urls, cluster: name, node, replicas: 3, ackWaitMs };
+  return { servers: fixture.nats.urls, cluster: name, node, replicas: 3, ackWaitMs };
 }
 
-async function start(dataDir: string, options: ReplicationOptions | null): Promise<ShardSet> {
-  const set = await startShards({ dataDir, shardCount, transit: fastTransit, dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: false }, ...(options === null ? {} : { replication: options }) });
-  sets.push(set);
-  return set;
-}
-
-async function close(set: ShardSet): Promise<void> {
-  sets.splice(sets.indexOf(set), 1);
-  await set.close();
-}
+const start = (dataDir: string, options: ReplicationOptions | null): Promise<ShardSet> => fixture.start(dataDir, options);
 
 async function post(set: ShardSet, transfers: Parameters<typeof encodeTransfers>[0]): Promise<string[]> {
   return decodeResults(await set.execute(Operation.create_transfers, encodeTransfers(transfers))).map((r) => r.result as string);
@@ -101,7 +72,7 @@ const accounts = [a0!, b0!, a1!, b1!].map((id) => ({ id, ledger, code: 1 }));
 
 describe('replicated mode: shard journals on JetStream', () => {
   it('acknowledges writes that the streams hold byte for byte, entries past max_payload in parts', async () => {
-    const options = replication(`t${++clusterCount}`);
+    const options = replication(fixture.newClusterName());
     const dataDir = newDir();
     const set = await start(dataDir, options);
     await openAccounts(set, accounts);
@@ -118,7 +89,7 @@ describe('replicated mode: shard journals on JetStream', () => {
   }, 60_000);
 
   it('starts on an empty disk from the streams alone, and an embedded store switching to them publishes its journal', async () => {
-    const options = replication(`t${++clusterCount}`);
+    const options = replication(fixture.newClusterName());
     const embeddedDir = newDir();
     const embedded = await start(embeddedDir, null);
     await openAccounts(embedded, accounts);
@@ -139,7 +110,7 @@ describe('replicated mode: shard journals on JetStream', () => {
   }, 60_000);
 
   it('keeps chain decisions in JetStream: a new disk decides votes in doubt as the old one would, and numbers groups past every epoch', async () => {
-    const options = replication(`t${++clusterCount}`);
+    const options = replication(fixture.newClusterName());
     const first = await ChainLog.open(newDir(), await ChainDecisionBucket.open(options));
     const committed = first.nextGroup();
     const neverLogged = first.nextGroup();
@@ -162,7 +133,7 @@ describe('replicated mode: shard journals on JetStream', () => {
   }, 60_000);
 
   it('refuses not_primary on a node whose stream another node has written since', async () => {
-    const options = replication(`t${++clusterCount}`);
+    const options = replication(fixture.newClusterName());
     const first = await start(newDir(), { ...options, node: 'first' });
     await openAccounts(first, accounts);
     // A second node starts from the streams (its own disk is empty) and writes: it is the streams' writer now.
@@ -209,7 +180,6 @@ describe('replicated mode: shard journals on JetStream', () => {
       expect(await post(set, [transfer(3n, a0!, b0!, 5n)])).toEqual(['ok']);
       expect(await balances(set, [a0!, b0!])).toEqual(['16/0', '0/16']);
     } finally {
-      for (const set of sets.splice(0)) await set.close().catch(() => {});
       await local.stop();
     }
   }, 120_000);

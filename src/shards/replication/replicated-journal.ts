@@ -5,7 +5,7 @@
 import type { FlushedRuns } from '../../core/accounts/history-runs.js';
 import type { JournalStream } from './journal-stream.js';
 
-/** What a shard loop needs of its journal (shards/shard/shard-loop.ts ShardJournal; JournalStore is one). */
+/** What a shard loop needs of its journal (shards/shard/shard-loop.ts ShardJournal is this; JournalStore is one). */
 export interface LocalJournal {
   readonly seqLast: number;
   append(seq: number, entry: Uint8Array): Promise<void>;

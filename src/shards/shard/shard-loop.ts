@@ -12,7 +12,7 @@ import { checkpointEntriesForced, eventBytes, snapshotHoldMsMax } from '../../co
 import { JournalEntryFlags } from '../../core/posting/journal-entry.js';
 import { Operation, isWriteOperation } from '../../core/operations.js';
 import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../../core/chains/prepared-chains.js';
-import type { FlushedRuns } from '../../core/accounts/history-runs.js';
+import type { LocalJournal } from '../replication/replicated-journal.js';
 import { DelaySamples } from './delay-samples.js';
 import {
   CutFlags,
@@ -31,20 +31,8 @@ import {
 /** How often an idle shard looks for pending transfers whose timeout has passed. */
 export const expiryTickMs = 250;
 
-/** What the loop needs from the journal store (JournalStore satisfies it). */
-export interface ShardJournal {
-  readonly seqLast: number;
-  append(seq: number, entry: Uint8Array): Promise<void>;
-  /** append() of a flush_history entry, its run blocks written in the same transaction. */
-  appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void>;
-  /** Replay met a flush_history entry: store its run blocks where missing (same bytes), check those present. */
-  restoreRuns(runs: FlushedRuns): number;
-  /** Resolves when every append so far is durable; rejects once one failed. */
-  durable(): Promise<void>;
-  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
-  discardAfter(seq: number): Promise<number>;
-  close(): Promise<void>;
-}
+/** What the loop needs from the journal store (JournalStore satisfies it, and in replicated mode ReplicatedJournal). */
+export type ShardJournal = LocalJournal;
 
 export type ShardLedger = Pick<
   Ledger,
