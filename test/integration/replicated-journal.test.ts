@@ -4,7 +4,7 @@
 // byte for byte, a new disk restarts from the stream alone, a node another one has overtaken on the stream is
 // refused `not_primary`, and without a majority of NATS nodes a write answers `unavailable`, never `ok`.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Operation } from '../../src/core/operations.js';
 import { decodeAccountStates, decodeResults, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
@@ -183,4 +183,30 @@ describe('replicated mode: shard journals on JetStream', () => {
       await local.stop();
     }
   }, 120_000);
+
+  it('bounds what waits for JetStream: past its bytes the stream says so, and again once acknowledged', async () => {
+    const local = await startNatsCluster(3);
+    try {
+      const options: ReplicationOptions = { servers: local.urls, cluster: 'backlog', node: 'a', replicas: 3, ackWaitMs: 500, backlog: { entries: 1_000, bytes: 3_000 } };
+      const stream = await JournalStream.open(options, 0);
+      const told: boolean[] = [];
+      stream.onBacklog((over) => told.push(over));
+      const entry = new Uint8Array(1_000).fill(7);
+      await stream.publish(1, entry);
+      const [n0, n1] = local.nodes;
+      await local.kill(n0!);
+      await local.kill(n1!);
+      const waiting = [2, 3, 4, 5].map((seq) => stream.publish(seq, entry).catch((error: { code?: string }) => error.code));
+      expect(stream.backlogBytes).toBe(4_000);
+      expect(told).toEqual([true]);
+      expect(await Promise.all(waiting)).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable']);
+      local.revive(n0!);
+      await vi.waitFor(() => expect(stream.seqAcknowledged).toBe(5), { timeout: 60_000, interval: 100 });
+      expect(told).toEqual([true, false]);
+      expect(stream.backlogBytes).toBe(0);
+      await stream.close();
+    } finally {
+      await local.stop();
+    }
+  }, 90_000);
 });

@@ -26,6 +26,8 @@ export interface ReplicationOptions {
   replicas: number;
   /** How long a write waits for JetStream's acknowledgement before it is answered `unavailable`. */
   ackWaitMs: number;
+  /** Bounds of the unacknowledged backlog (default backlogDefault). */
+  backlog?: { entries: number; bytes: number };
 }
 
 export const replicationDefaults = { cluster: 'tally', replicas: 0, ackWaitMs: 5_000 } as const;
@@ -37,8 +39,11 @@ const headerRoomBytes = 1024;
 const catchUpWindow = 32;
 /** Waits between two attempts to find where the stream stands after a failed publish (doubling). */
 const resyncWaitMs = { first: 100, max: 2_000 } as const;
-/** Unacknowledged entries past which the shard takes no new write (they would only pile up in memory). */
-export const backlogEntriesMax = 4_096;
+/**
+ * Unacknowledged entries, and their bytes, past which the shard takes no new write (they would only pile up in
+ * memory while JetStream has no majority): a full entry is 1.6 MB, so the bytes bound comes first under load.
+ */
+export const backlogDefault = { entries: 4_096, bytes: 256 * 1024 * 1024 } as const;
 
 
 export function checkClusterName(cluster: string): string | null {
@@ -90,6 +95,8 @@ export class JournalStream {
   #closed = false;
   #onBacklog: (over: boolean) => void = () => {};
   #overBacklog = false;
+  /** Bytes of the entries in #queue. */
+  #queuedBytes = 0;
   #tailPromise: Promise<void> = Promise.resolve();
 
   private constructor(options: ReplicationOptions, shardIndex: number, nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, tail: StreamTail) {
@@ -138,7 +145,12 @@ export class JournalStream {
     return this.#queue.length;
   }
 
-  /** Told true when the backlog passes backlogEntriesMax (the shard stops taking writes), false once it is back under half. */
+  /** Bytes of the entries appended and not yet acknowledged. */
+  get backlogBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Told true when the backlog passes its bounds (the shard stops taking writes), false once it is back under half of both. */
   onBacklog(listener: (over: boolean) => void): void {
     this.#onBacklog = listener;
   }
@@ -165,10 +177,12 @@ export class JournalStream {
         settle(waiting, errors.unavailable(`JetStream did not acknowledge journal entry ${seq} of ${this.names.stream} within ${this.#options.ackWaitMs} ms; it is published once a majority of its replicas answers`));
       }, this.#options.ackWaitMs);
       this.#queue.push(waiting);
+      this.#queuedBytes += entry.byteLength;
     });
     promise.catch(() => {});
     this.#tailPromise = promise;
-    if (!this.#overBacklog && this.#queue.length > backlogEntriesMax) {
+    const bound = this.#options.backlog ?? backlogDefault;
+    if (!this.#overBacklog && (this.#queue.length > bound.entries || this.#queuedBytes > bound.bytes)) {
       this.#overBacklog = true;
       this.#onBacklog(true);
     }
@@ -277,6 +291,7 @@ export class JournalStream {
     if (this.#closed) return;
     await Promise.race([this.#tailPromise.catch(() => {}), new Promise((resolve) => setTimeout(resolve, this.#options.ackWaitMs).unref())]);
     this.#closed = true;
+    this.#queuedBytes = 0;
     for (const waiting of this.#queue.splice(0)) settle(waiting, errors.shuttingDown(`shard stream ${this.names.stream} closed before JetStream acknowledged entry ${waiting.seq}`));
     await this.#nc.drain().catch(() => this.#nc.close());
   }
@@ -324,10 +339,14 @@ export class JournalStream {
     if (seq <= this.#acknowledged) return;
     this.#acknowledged = seq;
     let done = 0;
-    while (done < this.#queue.length && this.#queue[done]!.seq <= seq) settle(this.#queue[done++]!, null);
+    while (done < this.#queue.length && this.#queue[done]!.seq <= seq) {
+      this.#queuedBytes -= this.#queue[done]!.entry.byteLength;
+      settle(this.#queue[done++]!, null);
+    }
     this.#queue.splice(0, done);
     this.#sent -= done;
-    if (this.#overBacklog && this.#queue.length <= backlogEntriesMax / 2) {
+    const bound = this.#options.backlog ?? backlogDefault;
+    if (this.#overBacklog && this.#queue.length <= bound.entries / 2 && this.#queuedBytes <= bound.bytes / 2) {
       this.#overBacklog = false;
       this.#onBacklog(false);
     }
@@ -375,6 +394,7 @@ export class JournalStream {
   #depose(why: string): void {
     const deposed = errors.notPrimary(why);
     this.#deposed = deposed;
+    this.#queuedBytes = 0;
     for (const waiting of this.#queue.splice(0)) settle(waiting, deposed);
     this.#sent = 0;
     this.#tailPromise = Promise.reject(deposed);

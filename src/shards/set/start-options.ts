@@ -118,4 +118,8 @@ function checkReplication(replication: ReplicationOptions): void {
   if (typeof node !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(node)) throw new RangeError(`options.replication.node must be 1..64 letters, digits, '_', '.' or '-', got ${JSON.stringify(node)}`);
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 5) throw new RangeError(`options.replication.replicas must be an integer in 0..5 (0: 3 on a cluster, else 1), got ${String(replicas)}`);
   if (!Number.isInteger(ackWaitMs) || ackWaitMs < 100 || ackWaitMs > 600_000) throw new RangeError(`options.replication.ackWaitMs must be an integer in 100..600000, got ${String(ackWaitMs)}`);
+  const { backlog } = replication;
+  if (backlog !== undefined && !(Number.isSafeInteger(backlog.entries) && backlog.entries >= 1 && Number.isSafeInteger(backlog.bytes) && backlog.bytes >= 1)) {
+    throw new RangeError(`options.replication.backlog must be { entries, bytes }, positive integers, got ${JSON.stringify(backlog)}`);
+  }
 }

@@ -18,7 +18,7 @@ import { ShardLoop, anchoredClockNs, replayJournal } from './shard-loop.js';
 import { CheckpointFiles } from './checkpoint-files.js';
 import { ShardCheckpoints, ledgerFromCheckpoints } from './shard-checkpoints.js';
 import { toShardTaskError, type ShardTask, type ShardTaskError, type ShardWorkerData } from './shard-messages.js';
-import { JournalStream, backlogEntriesMax } from '../replication/journal-stream.js';
+import { JournalStream } from '../replication/journal-stream.js';
 import { FollowedJournal, ReplicatedJournal } from '../replication/replicated-journal.js';
 import { catchUpWithStream, checkFollowerJournal } from '../replication/stream-catch-up.js';
 import { StreamFollower } from '../replication/stream-follower.js';
@@ -191,15 +191,16 @@ async function startFollowing(
 }
 
 /**
- * While JetStream acknowledges nothing (no majority), every write is applied and waits: past backlogEntriesMax
- * waiting entries new writes are refused `unavailable` before they run, and taken again once half have gone out.
+ * While JetStream acknowledges nothing (no majority), every write is applied and waits: past the backlog's bounds
+ * (backlogDefault: entries and bytes) new writes are refused `unavailable` before they run, and taken again once
+ * half have gone out.
  */
 function watchStreamBacklog(shardIndex: number, stream: JournalStream, loop: ShardLoop): void {
   let pausedHere = false;
   stream.onBacklog((over) => {
     if (over && !loop.writesPaused) {
       pausedHere = true;
-      loop.pauseWrites(errors.unavailable(`shard ${shardIndex}: ${backlogEntriesMax} journal entries wait for JetStream's acknowledgement; writes resume once it answers`));
+      loop.pauseWrites(errors.unavailable(`shard ${shardIndex}: ${stream.backlog} journal entries (${Math.round(stream.backlogBytes / 1_048_576)} MiB) wait for JetStream's acknowledgement; writes resume once it answers`));
     } else if (!over && pausedHere) {
       pausedHere = false;
       loop.resumeWrites();
