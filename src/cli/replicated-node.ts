@@ -84,9 +84,16 @@ export class ReplicatedNode {
     this.#watch = null;
     this.#log({ level: 'warn', msg: `tally: the lease was abandoned${holder === null ? '' : ` by ${holder.node}`}; this node takes over as primary` });
     const startedMs = performance.now();
-    const follower = this.#service.detach('this node is taking over as primary');
-    await follower?.close();
-    await this.#startPrimary();
+    try {
+      const follower = this.#service.detach('this node is taking over as primary');
+      await follower?.close();
+      await this.#startPrimary();
+    } catch (error) {
+      // Half a takeover serves nobody: the process ends (its supervisor starts it again, and the new start takes
+      // the lease it holds or follows whoever took it), rather than answer unavailable forever.
+      this.#log({ level: 'error', msg: `tally: taking over as primary failed, exiting: ${error instanceof Error ? error.message : String(error)}` });
+      process.exit(1);
+    }
     this.#log({ level: 'info', msg: `tally: took over as primary in ${Math.round(performance.now() - startedMs)} ms` });
   }
 

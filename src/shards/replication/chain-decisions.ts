@@ -8,7 +8,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { errors } from '../../core/errors.js';
-import type { ReplicationOptions } from './journal-stream.js';
+import { closeConnection, type ReplicationOptions } from './journal-stream.js';
 
 const epochKey = 'epoch';
 /** Between two attempts to store a commit while JetStream does not answer (a commit, once tried, is never given up). */
@@ -83,7 +83,7 @@ export class ChainDecisionBucket {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#nc.drain().catch(() => this.#nc.close());
+    await closeConnection(this.#nc);
   }
 }
 

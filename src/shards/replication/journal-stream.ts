@@ -35,6 +35,8 @@ export const replicationDefaults = { cluster: 'tally', replicas: 0, ackWaitMs: 5
 
 /** Room left in a message for its headers under the server's max_payload. */
 const headerRoomBytes = 1024;
+/** Least wait for JetStream's management calls (creating a replicated stream takes a moment on a fresh cluster). */
+const adminWaitMs = 5_000;
 /** Entries published per acknowledgement wait while a start publishes a journal's tail. */
 const catchUpWindow = 32;
 /** Waits between two attempts to find where the stream stands after a failed publish (doubling). */
@@ -123,7 +125,7 @@ export class JournalStream {
       throw errors.unavailable(`shard ${shardIndex}: NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
     }
     try {
-      const jsm = await jetstreamManager(nc, { timeout: options.ackWaitMs });
+      const jsm = await jetstreamManager(nc, { timeout: Math.max(options.ackWaitMs, adminWaitMs) });
       const names = streamNames(options.cluster, shardIndex);
       await ensureStream(jsm, names, options.replicas > 0 ? options.replicas : nc.info?.cluster !== undefined ? 3 : 1);
       const js = jetstream(nc, { timeout: options.ackWaitMs });
@@ -293,7 +295,7 @@ export class JournalStream {
     this.#closed = true;
     this.#queuedBytes = 0;
     for (const waiting of this.#queue.splice(0)) settle(waiting, errors.shuttingDown(`shard stream ${this.names.stream} closed before JetStream acknowledged entry ${waiting.seq}`));
-    await this.#nc.drain().catch(() => this.#nc.close());
+    await closeConnection(this.#nc);
   }
 
   #message(streamSeq: number): Promise<StoredMsg | null> {
@@ -413,6 +415,18 @@ function settle(waiting: Waiting, error: unknown): void {
   else waiting.reject(error);
 }
 
+/** Longest a connection's drain may take at a close: with NATS away it would wait for a server forever. */
+const drainWaitMs = 2_000;
+
+/** Drains `nc` (what it sent reaches the server), or closes it outright when that does not finish in drainWaitMs. */
+export async function closeConnection(nc: NatsConnection): Promise<void> {
+  let timer: NodeJS.Timeout | null = null;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainWaitMs)));
+  await Promise.race([nc.drain().catch(() => {}), late]);
+  if (timer !== null) clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close().catch(() => {});
+}
+
 /** How many shard streams of `options.cluster` the NATS servers hold (0 when none): a follower's shard count. */
 export async function countShardStreams(options: ReplicationOptions): Promise<number> {
   let nc: NatsConnection;
@@ -422,7 +436,7 @@ export async function countShardStreams(options: ReplicationOptions): Promise<nu
     throw errors.unavailable(`NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
   }
   try {
-    const jsm = await jetstreamManager(nc, { timeout: options.ackWaitMs });
+    const jsm = await jetstreamManager(nc, { timeout: Math.max(options.ackWaitMs, adminWaitMs) });
     const prefix = `TALLY_${options.cluster}_SHARD_`;
     const found = new Set<string>();
     for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) found.add(name);

@@ -8,7 +8,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { errors } from '../../core/errors.js';
-import type { ReplicationOptions } from './journal-stream.js';
+import { closeConnection, type ReplicationOptions } from './journal-stream.js';
 
 const leaseKey = 'primary';
 export const leaseTtlMsDefault = 2_500;
@@ -132,7 +132,7 @@ export class PrimaryLease {
     this.#timer = null;
     if (giveUp && this.#heldRevision > 0) await this.#kv.delete(leaseKey, { previousSeq: this.#heldRevision }).catch(() => {});
     this.#heldRevision = 0;
-    await this.#nc.drain().catch(() => this.#nc.close());
+    await closeConnection(this.#nc);
   }
 }
 
