@@ -23,7 +23,7 @@ import { hotOutboundDefault, type HotOutboundOptions } from '../shards/set/hot-o
 import { checkpointCountGapMsDefault, checkpointDefault, hotInboundDefault, type CheckpointOptions, type HotInboundOptions } from '../shards/shard/shard-messages.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isLogLevel, logLevels, type LogLevel } from './logger.js';
-import { checkClusterName, replicationDefaults, type ReplicationOptions } from '../shards/replication/journal-stream.js';
+import { checkClusterName, checkNodeName, replicationDefaults, type ReplicationOptions } from '../shards/replication/journal-stream.js';
 import { hostname } from 'node:os';
 import { integerOption, parseFlags } from './option-values.js';
 
@@ -216,7 +216,8 @@ function replicationOption(values: Record<string, string | boolean | undefined>,
   const badCluster = checkClusterName(cluster);
   if (badCluster !== null) throw new UsageError(`--nats-cluster: ${badCluster}`);
   const node = (values.node as string | undefined) ?? env.TALLY_NODE ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(node)) throw new UsageError(`--node must be 1..64 letters, digits, '_', '.' or '-', got ${JSON.stringify(node)}`);
+  const badNode = checkNodeName(node);
+  if (badNode !== null) throw new UsageError(`--node: ${badNode}`);
   return {
     servers,
     cluster,

@@ -9,7 +9,7 @@ import { balancesAfterOffset, eventOffset, keepsBalancesAfter, readJournalHeader
 import { JournalEntryKind } from '../core/operations.js';
 import { TransferLayout, resultBytes } from '../core/layout.js';
 import { resultName } from '../core/result-codes.js';
-import { EntryParts, StreamHeader, parsePart, streamNames } from '../core/wire/journal-parts.js';
+import { EntryParts, StreamHeader, firstMessageFrom, parsePart, streamNames } from '../core/wire/journal-parts.js';
 import { decodeAccount, decodeAccountOperation, decodeTransfer } from '../core/wire/records.js';
 import type { Account, AccountOperation, Transfer } from '../core/types.js';
 
@@ -146,14 +146,9 @@ export function subscribeChanges(options: ChangesOptions): { events: AsyncGenera
 /** The stream sequence of the first message of journal entry `fromSeq` or later (entry seqs never decrease along a stream). */
 async function firstMessageOf(jsm: JetStreamManager, stream: string, fromSeq: number): Promise<number> {
   const info = await jsm.streams.info(stream);
-  let low = info.state.first_seq;
-  let high = info.state.last_seq + 1;
-  if (info.state.messages === 0 || fromSeq <= 1) return Math.max(1, low);
-  while (low < high) {
-    const middle = Math.floor((low + high) / 2);
-    const message = await jsm.streams.getMessage(stream, { seq: middle }).catch(() => null);
-    if (message === null || Number(message.header?.get(StreamHeader.seq)) < fromSeq) low = middle + 1;
-    else high = middle;
-  }
-  return low;
+  if (info.state.messages === 0 || fromSeq <= 1) return Math.max(1, info.state.first_seq);
+  return firstMessageFrom(fromSeq, info.state.first_seq, info.state.last_seq, async (streamSeq) => {
+    const message = await jsm.streams.getMessage(stream, { seq: streamSeq }).catch(() => null);
+    return message === null ? null : Number(message.header?.get(StreamHeader.seq));
+  });
 }

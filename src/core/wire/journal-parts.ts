@@ -12,6 +12,23 @@ export function streamNames(cluster: string, shardIndex: number): { stream: stri
   return { stream: `TALLY_${cluster}_SHARD_${shardIndex}`, subject: `tally.${cluster}.shard.${shardIndex}` };
 }
 
+/**
+ * The first stream sequence in first..last whose message belongs to journal entry `from` or later (last + 1 when
+ * none does): a binary search, since entry seqs never decrease along a stream. `entrySeqAt` reads one message's
+ * entry seq (null: no such message).
+ */
+export async function firstMessageFrom(from: number, first: number, last: number, entrySeqAt: (streamSeq: number) => Promise<number | null>): Promise<number> {
+  let low = first;
+  let high = last + 1;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    const seq = await entrySeqAt(middle);
+    if (seq === null || seq < from) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /** A message's `Tally-Part` header ("k/n"), checked. */
 export function parsePart(text: string, streamSeq: number): [part: number, count: number] {
   const match = /^(\d+)\/(\d+)$/.exec(text);

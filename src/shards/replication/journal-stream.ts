@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { assert } from '../../core/assert.js';
-import { errors, type TallyError } from '../../core/errors.js';
-import { EntryParts, StreamHeader, parsePart, streamNames } from '../../core/wire/journal-parts.js';
+import { TallyError, errors } from '../../core/errors.js';
+import { EntryParts, StreamHeader, firstMessageFrom, parsePart, streamNames } from '../../core/wire/journal-parts.js';
 
 export { StreamHeader, streamNames } from '../../core/wire/journal-parts.js';
 
@@ -32,7 +32,6 @@ export interface ReplicationOptions {
 
 export const replicationDefaults = { cluster: 'tally', replicas: 0, ackWaitMs: 5_000 } as const;
 
-
 /** Room left in a message for its headers under the server's max_payload. */
 const headerRoomBytes = 1024;
 /** Least wait for JetStream's management calls (creating a replicated stream takes a moment on a fresh cluster). */
@@ -47,9 +46,13 @@ const resyncWaitMs = { first: 100, max: 2_000 } as const;
  */
 export const backlogDefault = { entries: 4_096, bytes: 256 * 1024 * 1024 } as const;
 
-
 export function checkClusterName(cluster: string): string | null {
   return /^[A-Za-z0-9_-]{1,64}$/.test(cluster) ? null : `a cluster name is 1..64 letters, digits, '_' or '-', got ${JSON.stringify(cluster)}`;
+}
+
+/** A node's name (on what it publishes, in the lease): null when valid, else why not. */
+export function checkNodeName(node: string): string | null {
+  return typeof node === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(node) ? null : `a node name is 1..64 letters, digits, '_', '.' or '-', got ${JSON.stringify(node)}`;
 }
 
 /** Where the stream ends: the last entry all of whose parts it holds, and its last message. */
@@ -133,7 +136,7 @@ export class JournalStream {
       return new JournalStream(options, shardIndex, nc, js, jsm, tail);
     } catch (error) {
       await nc.close().catch(() => {});
-      throw hasCode(error) ? error : errors.unavailable(`shard ${shardIndex}: JetStream stream ${streamNames(options.cluster, shardIndex).stream} not ready: ${describe(error)}`);
+      throw error instanceof TallyError ? error : errors.unavailable(`shard ${shardIndex}: JetStream stream ${streamNames(options.cluster, shardIndex).stream} not ready: ${describe(error)}`);
     }
   }
 
@@ -207,16 +210,10 @@ export class JournalStream {
   async #streamSeqOf(from: number): Promise<number> {
     const info = await this.#jsm.streams.info(this.names.stream);
     if (info.state.messages === 0) return info.state.last_seq + 1;
-    let low = info.state.first_seq;
-    let high = info.state.last_seq + 1;
-    // Entry seqs never decrease along the stream: a binary search on them.
-    while (low < high) {
-      const middle = Math.floor((low + high) / 2);
-      const message = await this.#message(middle);
-      if (message === null || entrySeqOf(message) < from) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    return firstMessageFrom(from, info.state.first_seq, info.state.last_seq, async (streamSeq) => {
+      const message = await this.#message(streamSeq);
+      return message === null ? null : entrySeqOf(message);
+    });
   }
 
   /**
@@ -358,10 +355,11 @@ export class JournalStream {
   #failed(error: unknown): void {
     if (this.#resyncing || this.#closed || this.#deposed !== null) return;
     this.#resyncing = true;
-    void this.#resync(error);
+    void error; // whatever failed, the stream's end says what to do
+    void this.#resync();
   }
 
-  async #resync(cause: unknown): Promise<void> {
+  async #resync(): Promise<void> {
     let waitMs: number = resyncWaitMs.first;
     while (!this.#closed) {
       await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -369,8 +367,7 @@ export class JournalStream {
       let tail: StreamTail;
       try {
         tail = await this.tail();
-      } catch (error) {
-        cause = error;
+      } catch {
         waitMs = Math.min(resyncWaitMs.max, waitMs * 2);
         continue;
       }
@@ -390,7 +387,6 @@ export class JournalStream {
       this.#sendQueued();
       return;
     }
-    void cause;
   }
 
   #depose(why: string): void {
@@ -488,13 +484,6 @@ function entrySeqOf(message: StoredMsg): number {
 
 function partOf(message: StoredMsg): [part: number, count: number] {
   return parsePart(message.header?.get(StreamHeader.part) ?? '', message.seq);
-}
-
-
-
-
-function hasCode(error: unknown): error is TallyError {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof (error as { code: unknown }).code === 'string' && error instanceof Error && error.name === 'TallyError';
 }
 
 function describe(error: unknown): string {

@@ -17,47 +17,72 @@ export interface LocalJournal {
   close(): Promise<void>;
 }
 
-export class ReplicatedJournal implements LocalJournal {
-  readonly #store: LocalJournal;
-  readonly #stream: JournalStream;
+/** The local store's journal, every call passed on: what the two below change is theirs to say. */
+class StoreJournal implements LocalJournal {
+  protected readonly store: LocalJournal;
 
-  constructor(store: LocalJournal, stream: JournalStream) {
-    this.#store = store;
-    this.#stream = stream;
+  constructor(store: LocalJournal) {
+    this.store = store;
   }
 
   get seqLast(): number {
-    return this.#store.seqLast;
+    return this.store.seqLast;
   }
 
   append(seq: number, entry: Uint8Array): Promise<void> {
-    return both(this.#store.append(seq, entry), this.#stream.publish(seq, entry));
+    return this.store.append(seq, entry);
   }
 
   appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void> {
-    // The run blocks stay local: a follower's replay of the flush entry derives the same bytes.
-    return both(this.#store.appendFlush(seq, entry, runs), this.#stream.publish(seq, entry));
+    return this.store.appendFlush(seq, entry, runs);
   }
 
   restoreRuns(runs: FlushedRuns): number {
-    return this.#store.restoreRuns(runs);
+    return this.store.restoreRuns(runs);
   }
 
   durable(): Promise<void> {
-    return both(this.#store.durable(), this.#stream.durable());
+    return this.store.durable();
   }
 
   entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]> {
-    return this.#store.entries(fromSeq);
+    return this.store.entries(fromSeq);
   }
 
   discardAfter(seq: number): Promise<number> {
-    return this.#store.discardAfter(seq);
+    return this.store.discardAfter(seq);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+/** A primary's journal: every append goes to the store and to the shard's stream at once. */
+export class ReplicatedJournal extends StoreJournal {
+  readonly #stream: JournalStream;
+
+  constructor(store: LocalJournal, stream: JournalStream) {
+    super(store);
+    this.#stream = stream;
+  }
+
+  override append(seq: number, entry: Uint8Array): Promise<void> {
+    return both(this.store.append(seq, entry), this.#stream.publish(seq, entry));
+  }
+
+  override appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void> {
+    // The run blocks stay local: a follower's replay of the flush entry derives the same bytes.
+    return both(this.store.appendFlush(seq, entry, runs), this.#stream.publish(seq, entry));
+  }
+
+  override durable(): Promise<void> {
+    return both(this.store.durable(), this.#stream.durable());
+  }
+
+  override async close(): Promise<void> {
     await this.#stream.close();
-    await this.#store.close();
+    await this.store.close();
   }
 }
 
@@ -65,46 +90,17 @@ export class ReplicatedJournal implements LocalJournal {
  * A follower's journal (issue #15): the local store alone (entries come from the stream, none goes to it), whose
  * close first ends the feed and the stream's connection.
  */
-export class FollowedJournal implements LocalJournal {
-  readonly #store: LocalJournal;
+export class FollowedJournal extends StoreJournal {
   readonly #closeFeed: () => Promise<void>;
 
   constructor(store: LocalJournal, closeFeed: () => Promise<void>) {
-    this.#store = store;
+    super(store);
     this.#closeFeed = closeFeed;
   }
 
-  get seqLast(): number {
-    return this.#store.seqLast;
-  }
-
-  append(seq: number, entry: Uint8Array): Promise<void> {
-    return this.#store.append(seq, entry);
-  }
-
-  appendFlush(seq: number, entry: Uint8Array, runs: FlushedRuns): Promise<void> {
-    return this.#store.appendFlush(seq, entry, runs);
-  }
-
-  restoreRuns(runs: FlushedRuns): number {
-    return this.#store.restoreRuns(runs);
-  }
-
-  durable(): Promise<void> {
-    return this.#store.durable();
-  }
-
-  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]> {
-    return this.#store.entries(fromSeq);
-  }
-
-  discardAfter(seq: number): Promise<number> {
-    return this.#store.discardAfter(seq);
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.#closeFeed();
-    await this.#store.close();
+    await this.store.close();
   }
 }
 

@@ -10,19 +10,13 @@
 import { bytesEqual } from '../../core/bytes.js';
 import { errors } from '../../core/errors.js';
 import type { JournalStream } from './journal-stream.js';
+import type { LocalJournal } from './replicated-journal.js';
 
 /** The local journal as a start's catch-up uses it (shards/shard/journal-store.ts JournalStore is one). */
-export interface CatchUpJournal {
+export interface CatchUpJournal extends Pick<LocalJournal, 'seqLast' | 'entries' | 'append' | 'durable' | 'discardAfter'> {
   readonly path: string;
-  readonly seqLast: number;
-  /** Removes every entry after `seq` (before any append of this start). */
-  discardAfter(seq: number): Promise<number>;
   entry(seq: number): Uint8Array | undefined;
-  entries(fromSeq: number): Iterable<[seq: number, entry: Uint8Array]>;
-  append(seq: number, entry: Uint8Array): Promise<void>;
-  durable(): Promise<void>;
 }
-
 export interface CatchUp {
   /** Entries taken from the stream into the local journal. */
   fetched: number;

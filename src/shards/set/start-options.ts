@@ -7,7 +7,7 @@ import { cacheIdsMax, checkpointEntriesMax, checkpointSecondsMax, eventsPerSecon
 import type { TransitRelayOptions } from '../relay/transit-relay.js';
 import type { CheckpointOptions, HotInboundOptions } from '../shard/shard-messages.js';
 import type { HotOutboundOptions } from './hot-outbound-keeper.js';
-import { checkClusterName, type ReplicationOptions } from '../replication/journal-stream.js';
+import { checkClusterName, checkNodeName, type ReplicationOptions } from '../replication/journal-stream.js';
 
 export interface StartShardsOptions {
   /** Directory holding one `shard-<index>` store per shard (created when absent). */
@@ -115,7 +115,8 @@ function checkReplication(replication: ReplicationOptions): void {
   if (!Array.isArray(servers) || servers.length === 0 || servers.some((url) => typeof url !== 'string' || url.length === 0)) throw new TypeError('options.replication.servers must be a non-empty list of NATS URLs');
   const badCluster = checkClusterName(cluster);
   if (badCluster !== null) throw new RangeError(`options.replication.cluster: ${badCluster}`);
-  if (typeof node !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(node)) throw new RangeError(`options.replication.node must be 1..64 letters, digits, '_', '.' or '-', got ${JSON.stringify(node)}`);
+  const badNode = checkNodeName(node);
+  if (badNode !== null) throw new RangeError(`options.replication.node: ${badNode}`);
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 5) throw new RangeError(`options.replication.replicas must be an integer in 0..5 (0: 3 on a cluster, else 1), got ${String(replicas)}`);
   if (!Number.isInteger(ackWaitMs) || ackWaitMs < 100 || ackWaitMs > 600_000) throw new RangeError(`options.replication.ackWaitMs must be an integer in 100..600000, got ${String(ackWaitMs)}`);
   const { backlog } = replication;
