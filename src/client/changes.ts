@@ -3,6 +3,7 @@
 // posts, voids, reversals and their refusals) with both accounts' balances after, cross-shard credits landing on
 // the payee's shard, account operations, expiries, day cuts. What the journal holds, in its order, from any seq.
 
+import { isCreditHalfResult } from '../core/chains/prepared-chains.js';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { balancesAfterOffset, eventOffset, keepsBalancesAfter, readJournalHeader, resultsOffset } from '../core/posting/journal-entry.js';
@@ -66,9 +67,11 @@ export function decodeJournalEntry(shard: number, entry: Uint8Array): ChangeEven
       break;
     case JournalEntryKind.create_transfers:
     case JournalEntryKind.apply_inbound: {
-      const kind = header.operation === JournalEntryKind.apply_inbound ? 'credit_landed' : 'transfer';
       if (!keepsBalancesAfter(header.operation)) break;
       for (let i = 0; i < header.count; i++) {
+        // A transfer entry's credit half, carried for another shard's transfer in a chain group, is that credit landing.
+        const creditHalf = isCreditHalfResult(view.getUint32(resultsOffset(header.count) + i * resultBytes, true));
+        const kind = header.operation === JournalEntryKind.apply_inbound || creditHalf ? 'credit_landed' : 'transfer';
         const transfer = decodeTransfer(view, eventOffset(i));
         const amountMoved = view.getBigUint64(eventOffset(i) + TransferLayout.amountEffective, true);
         events.push({ ...base(i), kind, transfer, amountMoved, result: result(i), debitAfter: balances(i, 0), creditAfter: balances(i, 1) });

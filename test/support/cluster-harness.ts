@@ -241,7 +241,7 @@ export class ClusterHarness {
 
   /** What the chain coordinator does, synchronously: rounds of prepare, then abort or commit everywhere. */
   private coordinate(operation: number, body: Uint8Array, crossChains: CrossChains, results: Uint8Array): void {
-    const rounds = new ChainRounds(body, crossChains.chains, crossChains.shardOf, this.shardCount);
+    const rounds = new ChainRounds(body, crossChains.chains, crossChains.shardOf, this.shardCount, operation);
     while (rounds.pending) {
       const group = ++this.groupLast;
       const parts = rounds.parts();
@@ -250,11 +250,8 @@ export class ClusterHarness {
       this.betweenPhases?.(parts.map((part) => part.shard));
       if (rounds.examine(votes)) {
         this.chainRoundsAborted++;
-        const failing = rounds.failingEvent;
-        for (const part of parts) {
-          const k = part.indexes.indexOf(failing);
-          this.shards[part.shard]!.abortPrepared(k >= 0 ? [k] : []);
-        }
+        const remember = rounds.failuresToRemember();
+        parts.forEach((part, p) => this.shards[part.shard]!.abortPrepared(remember[p]!));
         rounds.setAside();
         continue;
       }

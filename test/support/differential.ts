@@ -8,7 +8,7 @@
 // two runs must agree; on, it sends it anywhere. Each switch stays on record until #14 removes the
 // difference behind it.
 
-import { AccountFlags, DirectoryMarks, TransferFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
+import { AccountFlags, DirectoryMarks, TransferFlags, transferKindFlags, type AccountHistoryEntry, type AccountState, type TransferState } from '../../src/core/types.js';
 import { encodeTransfers, type AccountInput, type AccountOperationInput, type TransferInput } from '../../src/core/wire/records.js';
 import { stageStartsOf, type AccountFlagsSource } from '../../src/core/wire/request-stages.js';
 import { readU128 } from '../../src/core/u128.js';
@@ -205,6 +205,11 @@ function startsStage(world: World, events: readonly TransferInput[], event: Tran
   return stageStartsOf(encodeTransfers([...events, event]), shardsCompared, accounts).at(-1) === events.length;
 }
 
+/** Whether a chain group carries the event's credit half to its payee's shard (core/chains/prepared-chains.ts). */
+function carriesCredit(event: TransferInput): boolean {
+  return ((event.flags ?? 0) & transferKindFlags) !== TransferFlags.void_pending && event.amount > 0n;
+}
+
 function sameShard(a: bigint, b: bigint): boolean {
   return shardOfId(a, shardsCompared) === shardOfId(b, shardsCompared);
 }
@@ -238,7 +243,10 @@ function nextRequest(world: World): Request {
       if (chain || !startsStage(world, events, event)) continue;
       creditedAcross.clear();
     }
-    if (!sameShard(event.debitAccountId, event.creditAccountId)) creditedAcross.add(event.creditAccountId);
+    // A chain's credits across shards land with its commit (their payees' shards carry them in the group), except
+    // those whose amount only the payer's shard knows (a whole post or freeze payment) and voids: by instruction, after.
+    const carried = chain && carriesCredit(event);
+    if (!sameShard(event.debitAccountId, event.creditAccountId) && !carried) creditedAcross.add(event.creditAccountId);
     events.push(event);
   }
   if (events.length === 0) return { kind: 'operations', operations: [accountOperation(world)] };

@@ -29,6 +29,7 @@ import type { HotInboundPolicy } from '../../src/core/hot/hot-inbound.js';
 import type { AccountDirectory } from '../../src/core/accounts/account-directory.js';
 import type { IdCacheCapacity } from '../../src/core/accounts/id-cache.js';
 import { MemoryIdIndex, MemoryIdStore } from './memory-id-index.js';
+import type { RememberedFailure } from '../../src/core/chains/prepared-chains.js';
 
 /** A result name, or `close_refused:<reason>` so that table-driven specs can name the reason too. */
 export type Outcome = ResultName | `close_refused:${CloseRefusedReasonName}`;
@@ -161,7 +162,7 @@ export class LedgerHarness {
   }
 
   /** The prepared group abandoned; the failures at `remember` (positions in the part) are kept by id. */
-  abortPrepared(remember: readonly number[] = []): void {
+  abortPrepared(remember: readonly RememberedFailure[] = []): void {
     const { seq, entry } = this.ledger.abortPrepared(this.nowNs, remember);
     this.persist(seq, entry);
   }

@@ -14,6 +14,7 @@ import { SystemAccountCode, SystemAccountKind, systemAccountId, type SystemAccou
 import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../transit/transit.js';
 import { TransferFlags, transferKindFlags } from '../types.js';
 import { idKey, idKeyAt, readU128 } from '../u128.js';
+import { isCreditHalfResult } from '../chains/prepared-chains.js';
 
 export { AccountCodes } from './account-codes.js';
 
@@ -135,6 +136,11 @@ function isOk(view: DataView, count: number, index: number): boolean {
 }
 
 /** Kinds that move posted money; a hold (pending) and its void move only pending balances. */
+/** Whether event `index` is the credit half of another shard's transfer (core/chains/prepared-chains.ts). */
+function isCreditHalfAt(view: DataView, count: number, index: number): boolean {
+  return isCreditHalfResult(view.getUint32(resultsOffset(count) + index * resultBytes, true));
+}
+
 function movesPostedMoney(kind: number): boolean {
   return kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
 }
@@ -147,6 +153,13 @@ function addTransferLines(sums: LineSums, view: DataView, count: number, shardIn
     const ledger = view.getUint32(at + T.ledger, true);
     const amount = view.getBigUint64(at + T.amountEffective, true);
     assert(amount > 0n, 'a posted transfer moves a positive amount');
+    if (isCreditHalfAt(view, count, i)) {
+      // Another shard's transfer whose credit this shard carried in a chain group: booked as its credit landing.
+      const from = shardOfIdAt(view, at + T.debitAccountId, shardCount);
+      sums.add(sums.debits, systemKey(SystemAccountKind.transitIn, ledger, from, shardIndex, shardCount), ledger, amount);
+      sums.add(sums.credits, idKeyAt(view, at + T.creditAccountId), ledger, amount);
+      continue;
+    }
     sums.add(sums.debits, idKeyAt(view, at + T.debitAccountId), ledger, amount);
     const creditShard = shardCount === 1 ? shardIndex : shardOfIdAt(view, at + T.creditAccountId, shardCount);
     const creditKey =
@@ -363,7 +376,9 @@ function addTransferSubjects(sums: SubjectSums, view: DataView, count: number, s
     const ledger = view.getUint32(at + T.ledger, true);
     const low = view.getUint32(at + T.amountEffective, true);
     const high = view.getUint32(at + T.amountEffective + 4, true);
-    sums.add(ledger, codes.codeAt(view, at + T.debitAccountId), 0, low, high);
+    // A credit half carried for another shard's transfer (chain groups): its credit landing, from transit.
+    const debitCode = isCreditHalfAt(view, count, i) ? SystemAccountCode.transit : codes.codeAt(view, at + T.debitAccountId);
+    sums.add(ledger, debitCode, 0, low, high);
     sums.add(ledger, codes.codeIfOnShardAt(view, at + T.creditAccountId, shardIndex, SystemAccountCode.transit), 1, low, high);
   }
 }

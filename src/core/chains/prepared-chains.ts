@@ -14,23 +14,60 @@
 //     same state, same events, same order, so the same results.
 //  3. A shard that restarts with a prepare entry as its last word holds its turn until the coordinator
 //     (from its log: commit logged → commit, otherwise abort) tells it the decision.
+// Carried credits (issue #14, item 14): a chain event whose payee lives on another shard would credit it by an
+// instruction after the commit, so a later event of the chain could not spend that credit, nor a capped payee's
+// shard judge it with the chain's own earlier credits. Instead its payee's shard takes part in the group with the
+// event's credit half, at the event's place among its own events: the vote applies it (assuming the payer's half
+// passes, as the payer's assumes the payee's does), the commit applies it for real, and the payer's shard stages no
+// instruction for it. The event's answer combines both halves (the payer's code first, as one shard checks the
+// payer before the payee's balance rule). Both halves are decided by the one logged decision: no credit is in
+// flight after the group, nothing can come back.
 
 import { assert } from '../assert.js';
-import { resultBytes } from '../layout.js';
+import { resultBytes, TransferLayout as T } from '../layout.js';
 import { eventBytes } from '../limits.js';
 import { ResultCode } from '../result-codes.js';
+import { shardOfIdAt } from '../routing.js';
+import { JournalEntryKind } from '../operations.js';
+import { TransferFlags, transferCallerMarkInvalid, transferKindFlags, transferRouterMarks } from '../types.js';
 
 /** Bytes after the per-event data of prepare_chains and abort_chains entries: u16 inner operation, 6 zero bytes, u64 group. */
 export const chainGroupTrailerBytes = 16;
-/** Per event of a prepare_chains entry: u8, 1 when the event ends one of this shard's sub-chains. */
+/** Per event of a prepare_chains entry: u8, ChainEventBits. */
 export const chainEndBytes = 1;
+
+/** The bits of a prepared event's byte. */
+export const ChainEventBits = {
+  /** The event ends one of this shard's sub-chains. */
+  chainEnd: 1,
+  /** The payer's half of an event whose credit half another participant carries: no instruction is staged for it. */
+  creditCarried: 2,
+  /** The credit half of another shard's event: this shard credits its payee (or shows its hold) from transit-in. */
+  creditHalf: 4,
+} as const;
+const chainEventBitsAll = ChainEventBits.chainEnd | ChainEventBits.creditCarried | ChainEventBits.creditHalf;
+
+/**
+ * The detail (high 16 bits) of an `ok` result of a committed carried credit's halves, kept in the commit entry:
+ * readers of the journal alone (books, audits, the change stream) tell a credit half from a transfer by it.
+ */
+export const CarriedCreditDetail = {
+  creditCarried: 1,
+  creditHalf: 2,
+} as const;
+
+/** The detail of `result` (a stored u32) when it is an `ok` credit half. */
+export function isCreditHalfResult(result: number): boolean {
+  return result === (ResultCode.ok | (CarriedCreditDetail.creditHalf << 16));
+}
 
 /** Head of a prepare task body: u16 operation, 2 zero bytes, u32 event count, u64 group. Then events, then one chain-end byte each. */
 const prepareHeadBytes = 16;
 /**
  * A decide task body: u64 group, u8 decision, 3 zero bytes, u32 count, then `count` u32 positions in the
- * prepared part: for an abort, the events whose failure this shard remembers (so that a retry of the
- * failed chain fails again, as on one shard).
+ * prepared part and `count` u32 results: for an abort, the events whose failure this shard remembers, with the
+ * failure the chain was answered (so that a retry of the failed chain fails again, as on one shard; the code may
+ * be the payee's half's, from another shard).
  */
 const decideHeadBytes = 16;
 
@@ -58,7 +95,7 @@ export interface PrepareRequest {
 
 export function encodePrepare(request: PrepareRequest): Uint8Array {
   const count = request.events.byteLength / eventBytes;
-  assert(Number.isInteger(count) && count >= 1 && request.chainEnds.byteLength === count, 'a prepare holds whole events and one chain-end byte each');
+  assert(Number.isInteger(count) && count >= 1 && request.chainEnds.byteLength === count, 'a prepare holds whole events and one ChainEventBits byte each');
   const body = new Uint8Array(prepareHeadBytes + count * (eventBytes + 1));
   const view = new DataView(body.buffer);
   view.setUint16(0, request.operation, true);
@@ -76,7 +113,7 @@ export function decodePrepare(body: Uint8Array): PrepareRequest | undefined {
   const count = view.getUint32(4, true);
   if (count < 1 || body.byteLength !== prepareHeadBytes + count * (eventBytes + 1)) return undefined;
   const chainEnds = body.subarray(prepareHeadBytes + count * eventBytes);
-  if (chainEnds[count - 1] !== 1 || chainEnds.some((b) => b > 1)) return undefined;
+  if ((chainEnds[count - 1]! & ChainEventBits.chainEnd) === 0 || chainEnds.some((b) => (b & ~chainEventBitsAll) !== 0 || (b & 6) === 6)) return undefined;
   return {
     operation: view.getUint16(0, true),
     group: view.getBigUint64(8, true),
@@ -85,20 +122,30 @@ export function decodePrepare(body: Uint8Array): PrepareRequest | undefined {
   };
 }
 
+/** A failure an aborting shard remembers: the event's position in its prepared part, and the chain's answer for it. */
+export interface RememberedFailure {
+  position: number;
+  result: number;
+}
+
 export interface Decide {
   group: bigint;
   decision: number;
-  /** Abort only: positions (in the prepared part) of the failures to remember. */
-  remember: readonly number[];
+  /** Abort only: the failures to remember. */
+  remember: readonly RememberedFailure[];
 }
 
 export function encodeDecide({ group, decision, remember }: Decide): Uint8Array {
-  const body = new Uint8Array(decideHeadBytes + remember.length * 4);
+  const count = remember.length;
+  const body = new Uint8Array(decideHeadBytes + count * 8);
   const view = new DataView(body.buffer);
   view.setBigUint64(0, group, true);
   view.setUint8(8, decision);
-  view.setUint32(12, remember.length, true);
-  remember.forEach((position, k) => view.setUint32(decideHeadBytes + k * 4, position, true));
+  view.setUint32(12, count, true);
+  remember.forEach(({ position, result }, k) => {
+    view.setUint32(decideHeadBytes + k * 4, position, true);
+    view.setUint32(decideHeadBytes + (count + k) * 4, result, true);
+  });
   return body;
 }
 
@@ -108,8 +155,11 @@ export function decodeDecide(body: Uint8Array): Decide | undefined {
   const decision = view.getUint8(8);
   const count = view.getUint32(12, true);
   if (decision !== ChainDecision.commit && decision !== ChainDecision.abort) return undefined;
-  if (body.byteLength !== decideHeadBytes + count * 4 || (decision === ChainDecision.commit && count > 0)) return undefined;
-  const remember = Array.from({ length: count }, (_, k) => view.getUint32(decideHeadBytes + k * 4, true));
+  if (body.byteLength !== decideHeadBytes + count * 8 || (decision === ChainDecision.commit && count > 0)) return undefined;
+  const remember = Array.from({ length: count }, (_, k) => ({
+    position: view.getUint32(decideHeadBytes + k * 4, true),
+    result: view.getUint32(decideHeadBytes + (count + k) * 4, true),
+  }));
   return { group: view.getBigUint64(0, true), decision, remember };
 }
 
@@ -134,10 +184,20 @@ export interface ChainPart {
   /** Request index of each event of the part. */
   indexes: Uint16Array;
   events: Uint8Array;
+  /** ChainEventBits per event. */
   chainEnds: Uint8Array;
 }
 
 const failedAnywhere = (code: number): boolean => code !== ResultCode.ok && code !== ResultCode.exists;
+
+/** Kinds whose credit half a payee's shard can apply from the event alone: the amount is the caller's (not 0, "whole"). */
+function carriesCreditKind(view: DataView, at: number): boolean {
+  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  // A void moves nothing to the payee (its release stays an instruction); a whole post or freeze payment's amount is
+  // known only on the payer's shard.
+  if (kind === TransferFlags.void_pending) return false;
+  return view.getBigUint64(at + T.amount, true) > 0n;
+}
 
 /**
  * The rounds of one request's cross-shard chains (see the protocol above). Round by round: parts() to
@@ -145,22 +205,29 @@ const failedAnywhere = (code: number): boolean => code !== ResultCode.ok && code
  */
 export class ChainRounds {
   readonly #body: Uint8Array;
+  readonly #view: DataView;
   readonly #chains: readonly CrossShardChain[];
   readonly #shardOf: Uint8Array;
   readonly #shardCount: number;
+  /** Transfers carry their credit halves; account operations have none. */
+  readonly #carriesCredits: boolean;
   /** Per chain: still to be decided by the rounds. */
   readonly #active: boolean[];
   /** Request-level results (u32 per event), written as chains are decided. */
   readonly #results: Uint32Array;
+  /** Events whose credit goes by instruction after all: their payer's half answered `exists` (nothing to credit). */
+  readonly #uncarried = new Set<number>();
   #parts: ChainPart[] = [];
-  /** The examined round's results by request index; the first failing chain and event in it (-1: none). */
+  /** The examined round's results by request index, both halves combined; the first failing chain and event in it (-1: none). */
   readonly #examined = new Map<number, number>();
   #failing = -1;
   #failingEvent = -1;
 
-  constructor(body: Uint8Array, chains: readonly CrossShardChain[], shardOf: Uint8Array, shardCount: number) {
+  constructor(body: Uint8Array, chains: readonly CrossShardChain[], shardOf: Uint8Array, shardCount: number, operation: number) {
     assert(body.byteLength === shardOf.byteLength * eventBytes, 'one shard per event');
+    this.#carriesCredits = operation === JournalEntryKind.create_transfers;
     this.#body = body;
+    this.#view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     this.#chains = chains;
     this.#shardOf = shardOf;
     this.#shardCount = shardCount;
@@ -173,42 +240,82 @@ export class ChainRounds {
     return this.#active.includes(true);
   }
 
-  /** The parts of the next round, one per shard holding events of an active chain, in shard order. */
+  /** The payee's shard of event `index` when another participant carries its credit half, else -1. */
+  #creditShardOf(index: number): number {
+    if (!this.#carriesCredits || this.#uncarried.has(index)) return -1;
+    const at = index * eventBytes;
+    const shard = shardOfIdAt(this.#view, at + T.creditAccountId, this.#shardCount);
+    return shard !== this.#shardOf[index] && carriesCreditKind(this.#view, at) ? shard : -1;
+  }
+
+  /**
+   * The parts of the next round, one per shard holding events of an active chain (payer halves, and the credit
+   * halves it carries for payees there), in shard order.
+   */
   parts(): ChainPart[] {
     assert(this.pending, 'a round needs an undecided chain');
+    // Per shard, its events as (request index << 1 | 1 for a credit half), in request order.
     const byShard: number[][] = Array.from({ length: this.#shardCount }, () => []);
     this.#chains.forEach((chain, c) => {
       if (!this.#active[c]) return;
-      for (let i = chain.first; i <= votedLast(chain); i++) byShard[this.#shardOf[i]!]!.push(i);
+      for (let i = chain.first; i <= votedLast(chain); i++) {
+        byShard[this.#shardOf[i]!]!.push(i << 1);
+        const payeeShard = this.#creditShardOf(i);
+        if (payeeShard >= 0) byShard[payeeShard]!.push((i << 1) | 1);
+      }
     });
     this.#parts = [];
-    byShard.forEach((indexes, shard) => {
-      if (indexes.length === 0) return;
-      const events = new Uint8Array(indexes.length * eventBytes);
-      const chainEnds = new Uint8Array(indexes.length);
-      indexes.forEach((index, k) => {
+    byShard.forEach((entries, shard) => {
+      if (entries.length === 0) return;
+      entries.sort((a, b) => a - b);
+      const events = new Uint8Array(entries.length * eventBytes);
+      const chainEnds = new Uint8Array(entries.length);
+      const indexes = Uint16Array.from(entries, (e) => e >> 1);
+      entries.forEach((entry, k) => {
+        const index = entry >> 1;
         events.set(this.#body.subarray(index * eventBytes, (index + 1) * eventBytes), k * eventBytes);
         const next = indexes[k + 1];
-        chainEnds[k] = next === undefined || this.#chainOf(next) !== this.#chainOf(index) ? 1 : 0;
+        let bits = next === undefined || this.#chainOf(next) !== this.#chainOf(index) ? ChainEventBits.chainEnd : 0;
+        if ((entry & 1) === 1) {
+          bits |= ChainEventBits.creditHalf;
+          // The payee's half is the caller's event: the router's marks on it were for the payer's shard.
+          withoutRouterMarks(events, k * eventBytes);
+        } else if (this.#creditShardOf(index) >= 0) bits |= ChainEventBits.creditCarried;
+        chainEnds[k] = bits;
       });
-      this.#parts.push({ shard, indexes: Uint16Array.from(indexes), events, chainEnds });
+      this.#parts.push({ shard, indexes, events, chainEnds });
     });
     return this.#parts;
   }
 
   /**
-   * Takes the round's results (u32 per event, one array per part of parts()) and returns whether a chain
-   * failed. Then either commit() (no chain failed anywhere in the coordinator's group) or, when the
-   * group is aborted, setAside() for a request whose chain failed.
+   * Takes the round's results (u32 per event, one array per part of parts()) and returns whether the round must be
+   * aborted: a chain failed, or a payer's half answered `exists` while its credit half was carried (the round is
+   * then prepared again with that credit left to the instruction it already had). Then either commit() (nothing to
+   * abort anywhere in the coordinator's group) or, when the group is aborted, setAside().
    */
   examine(results: readonly Uint32Array[]): boolean {
     assert(results.length === this.#parts.length, 'one result array per part');
     this.#examined.clear();
+    const halves = new Map<number, number>();
     this.#parts.forEach((part, p) => {
       assert(results[p]!.length === part.indexes.length, 'one result per event of the part');
-      part.indexes.forEach((index, k) => this.#examined.set(index, results[p]![k]!));
+      part.indexes.forEach((index, k) => ((part.chainEnds[k]! & ChainEventBits.creditHalf) !== 0 ? halves : this.#examined).set(index, results[p]![k]!));
     });
     this.#failing = -1;
+    let again = false;
+    for (const [index, half] of halves) {
+      const payer = this.#examined.get(index)!;
+      if ((payer & 0xffff) === ResultCode.exists) {
+        // One shard answers exists and credits nothing: this credit half must not apply.
+        this.#uncarried.add(index);
+        again = true;
+      } else if ((payer & 0xffff) === ResultCode.ok && (half & 0xffff) !== ResultCode.ok) {
+        // The payer's checks passed and the payee refused (its balance rule, with the chain's earlier credits).
+        this.#examined.set(index, half & 0xffff);
+      }
+    }
+    if (again) return true;
     for (let c = 0; c < this.#chains.length && this.#failing < 0; c++) {
       if (!this.#active[c]) continue;
       const chain = this.#chains[c]!;
@@ -235,7 +342,7 @@ export class ChainRounds {
     let committed = 0;
     this.#chains.forEach((chain, c) => {
       if (!this.#active[c]) return;
-      for (let i = chain.first; i <= chain.last; i++) this.#results[i] = this.#examined.get(i)!;
+      for (let i = chain.first; i <= chain.last; i++) this.#results[i] = callerResult(this.#examined.get(i)!);
       this.#active[c] = false;
       committed++;
     });
@@ -248,17 +355,32 @@ export class ChainRounds {
   }
 
   /**
-   * The examined round was aborted. Its first failing chain is decided — its failing event's result,
-   * linked_event_failed on the rest — and the chains after it go again without it.
+   * Per part of the examined round, the failure its shard remembers when the round is aborted: the failing event's
+   * payer half, with the chain's answer for it (a credit half's shard keeps no failure: the id is the payer's).
    */
-  setAside(): void {
+  failuresToRemember(): RememberedFailure[][] {
+    const index = this.failingEvent;
+    return this.#parts.map((part) => {
+      if (index < 0) return [];
+      const k = part.indexes.findIndex((candidate, position) => candidate === index && (part.chainEnds[position]! & ChainEventBits.creditHalf) === 0);
+      return k < 0 ? [] : [{ position: k, result: this.#examined.get(index)! }];
+    });
+  }
+
+  /**
+   * The examined round was aborted. Its first failing chain (if any: a round prepared again for an `exists` has
+   * none) is decided — its failing event's result, linked_event_failed on the rest — and the chains after it go
+   * again without it. Returns whether a chain was decided.
+   */
+  setAside(): boolean {
     const c = this.#failing;
-    if (c < 0) return;
+    if (c < 0) return false;
     const { first, last, open } = this.#chains[c]!;
-    for (let i = first; i <= last; i++) this.#results[i] = i === this.#failingEvent ? this.#examined.get(i)! : ResultCode.linked_event_failed;
+    for (let i = first; i <= last; i++) this.#results[i] = i === this.#failingEvent ? callerResult(this.#examined.get(i)!) : ResultCode.linked_event_failed;
     if (open === true && this.#failingEvent < 0) this.#results[last] = ResultCode.linked_event_chain_open;
     this.#active[c] = false;
     this.#failing = -1;
+    return true;
   }
 
   /** Writes the decided chains' results into a request-level results buffer (eventCount × 4 bytes). */
@@ -282,4 +404,18 @@ export class ChainRounds {
     }
     return lo;
   }
+}
+
+/** What the caller hears of a result: an `ok` without the journal's carried-credit detail. */
+function callerResult(result: number): number {
+  return (result & 0xffff) === ResultCode.ok ? ResultCode.ok : result;
+}
+
+/** The caller's event again in a copy: the router's marks (and the codes they keep in amountEffective) off. */
+function withoutRouterMarks(events: Uint8Array, at: number): void {
+  const view = new DataView(events.buffer, events.byteOffset, events.byteLength);
+  const flags = view.getUint16(at + T.flags, true);
+  if ((flags & transferRouterMarks) === 0 || (flags & transferCallerMarkInvalid) !== 0) return;
+  view.setUint16(at + T.flags, flags & ~transferRouterMarks, true);
+  view.setBigUint64(at + T.amountEffective, 0n, true);
 }

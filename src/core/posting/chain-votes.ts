@@ -4,7 +4,7 @@
 
 import { assert } from '../assert.js';
 import { bytesEqual } from '../bytes.js';
-import { chainGroupTrailerBytes, type PrepareRequest } from '../chains/prepared-chains.js';
+import { ChainEventBits, chainGroupTrailerBytes, type PrepareRequest, type RememberedFailure } from '../chains/prepared-chains.js';
 import { applyDryRun, rememberFailure } from './entry-apply.js';
 import { errors } from '../errors.js';
 import { expireThrough } from './expiry-entries.js';
@@ -15,6 +15,7 @@ import { batchEventsMax, eventBytes } from '../limits.js';
 import { JournalEntryKind, isWriteOperation, type JournalEntryKindNumber } from '../operations.js';
 import { refuseWhileOutboxFull } from './batch-entries.js';
 import { clearRouterVerdicts } from './verdicts-elsewhere.js';
+import { ResultCode } from '../result-codes.js';
 
 /** The prepared group's u16 inner operation and u64 group number, at the end of its entries. */
 const ChainGroupTrailer = { operation: 0, group: 8 } as const;
@@ -26,7 +27,7 @@ export function writePrepareEntry(context: LedgerContext, request: PrepareReques
   if (!isWriteOperation(operation)) throw errors.operationUnknown(operation);
   const count = events.byteLength / eventBytes;
   if (!Number.isInteger(count) || count < 1 || count > batchEventsMax) throw errors.bodyInvalid(`a prepared part is 1..${batchEventsMax} events`);
-  assert(chainEnds.byteLength === count && chainEnds[count - 1] === 1, 'every sub-chain of a prepared part ends');
+  assert(chainEnds.byteLength === count && (chainEnds[count - 1]! & ChainEventBits.chainEnd) !== 0, 'every sub-chain of a prepared part ends');
   if (operation === JournalEntryKind.create_transfers) refuseWhileOutboxFull(context);
   const written = context.newEntry(JournalEntryKind.prepare_chains, count, nowNs);
   const { entry, view } = written;
@@ -48,19 +49,29 @@ export function writeCommitEntry(context: LedgerContext, nowNs: bigint): Written
   return written;
 }
 
-/** The abort entry of the prepared group, keeping the events at `remember` with their failures. */
-export function writeAbortEntry(context: LedgerContext, nowNs: bigint, remember: readonly number[]): WrittenEntry {
+/**
+ * The abort entry of the prepared group, keeping the events of `remember` with the failures the chains were answered
+ * (for an event whose payee's half failed, that half's code: not this shard's vote).
+ */
+export function writeAbortEntry(context: LedgerContext, nowNs: bigint, remember: readonly RememberedFailure[]): WrittenEntry {
   const prepared = context.prepared;
   assert(prepared !== null, 'an abort needs a prepared group');
   const count = remember.length;
-  assert(remember.every((p) => Number.isInteger(p) && p >= 0 && p < prepared.count), 'remembered failures are events of the part');
+  assert(
+    remember.every(({ position: p }) => Number.isInteger(p) && p >= 0 && p < prepared.count && (prepared.roles[p]! & ChainEventBits.creditHalf) === 0),
+    'remembered failures are payer events of the part',
+  );
   const written = context.newEntry(JournalEntryKind.abort_chains, count, nowNs);
   const { entry, view } = written;
-  remember.forEach((position, k) => {
+  remember.forEach(({ position, result }, k) => {
     entry.set(prepared.events.subarray(position * eventBytes, (position + 1) * eventBytes), eventOffset(k));
     // The vote kept the event as the router sent it: its failure is remembered as the caller sent it.
     clearRouterVerdicts(prepared.operation, view, eventOffset(k));
-    entry.set(prepared.results.subarray(position * resultBytes, (position + 1) * resultBytes), resultsOffset(count) + k * resultBytes);
+    // Its own vote, or the payee's half's failure where its own half passed.
+    const own = prepared.results.subarray(position * resultBytes, (position + 1) * resultBytes);
+    const ownCode = new DataView(own.buffer, own.byteOffset, resultBytes).getUint16(0, true);
+    assert(ownCode === (result & 0xffff) || ownCode === ResultCode.ok, 'a remembered failure is the vote of its payer or of its payee');
+    view.setUint32(resultsOffset(count) + k * resultBytes, result, true);
   });
   view.setUint16(entry.byteLength - chainGroupTrailerBytes + ChainGroupTrailer.operation, prepared.operation, true);
   view.setBigUint64(entry.byteLength - chainGroupTrailerBytes + ChainGroupTrailer.group, prepared.group, true);
@@ -89,7 +100,12 @@ export function applyPrepare(context: LedgerContext, entry: Uint8Array, header: 
   const chainEnds = entry.subarray(chainEndsOffset(count), chainEndsOffset(count) + count);
   const undo: (() => void)[] = [];
   state.undo = undo;
-  applyDryRun(state, dryView, dryHeader, chainEnds);
+  state.chainRoles = chainEnds;
+  try {
+    applyDryRun(state, dryView, dryHeader, chainEnds);
+  } finally {
+    state.chainRoles = null;
+  }
   state.undo = null;
   for (let u = undo.length - 1; u >= 0; u--) undo[u]!();
   assert(state.outbox.stagedCount === stagedByExpiry, 'a dry run leaves no instruction staged');
@@ -103,6 +119,7 @@ export function applyPrepare(context: LedgerContext, entry: Uint8Array, header: 
     count,
     events: entry.slice(eventOffset(0), eventOffset(count)),
     results: entry.slice(from, from + count * resultBytes),
+    roles: chainEnds.slice(),
   };
   context.advance(seq, timestampLast, state.outbox.commitStaged());
 }

@@ -3,8 +3,9 @@
 // all — and writes each event's result into the entry. Never applies part of an event.
 
 import { assert } from '../assert.js';
-import { applyAccountOperation, createAccount } from './account-operations.js';
-import { applyInstruction } from './inbound-posting.js';
+import { applyAccountOperation, createAccount, withDetail } from './account-operations.js';
+import { applyCreditHalf, applyInstruction } from './inbound-posting.js';
+import { CarriedCreditDetail, ChainEventBits } from '../chains/prepared-chains.js';
 import { balancesAfterOffset, eventOffset, resultsOffset, trailerOffset, type JournalEntryHeader } from './journal-entry.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../layout.js';
 import { locationOf, type LedgerState } from './ledger-state.js';
@@ -76,7 +77,7 @@ export function applyDryRun(state: LedgerState, dryView: DataView, dryHeader: Jo
   const results = new Uint32Array(dryHeader.count);
   try {
     validateAll(state, eventRules[dryHeader.operation]!, dryView, dryHeader, results, true);
-    applyAll(state, dryHeader.operation, dryView, dryHeader, results, (i) => chainEnds[i] === 0, true);
+    applyAll(state, dryHeader.operation, dryView, dryHeader, results, (i) => (chainEnds[i]! & ChainEventBits.chainEnd) === 0, true);
   } finally {
     state.forgetVerdictsElsewhere();
   }
@@ -150,7 +151,12 @@ function applyOne(state: LedgerState, operation: number, view: DataView, header:
   const at = eventOffset(index);
   const location = locationOf(header.seq, index);
   if (operation === JournalEntryKind.create_transfers) {
-    return postTransfer(state, view, at, location, { view, at: balancesAfterOffset(header.count, index) });
+    const out = { view, at: balancesAfterOffset(header.count, index) };
+    const role = state.chainRoles === null ? 0 : state.chainRoles[index]!;
+    if ((role & ChainEventBits.creditHalf) !== 0) return applyCreditHalf(state, view, at, location, out);
+    const carried = (role & ChainEventBits.creditCarried) !== 0;
+    const result = postTransfer(state, view, at, location, out, carried);
+    return carried && result === ResultCode.ok ? withDetail(ResultCode.ok, CarriedCreditDetail.creditCarried) : result;
   }
   if (operation === JournalEntryKind.create_accounts) return createAccount(state, view, at);
   if (operation === JournalEntryKind.apply_inbound) return applyInstructionAt(state, view, header, index, location);
@@ -178,7 +184,9 @@ function settle(state: LedgerState, operation: number, view: DataView, header: J
   const from = resultsOffset(header.count);
   for (let i = first; i <= last; i++) {
     view.setUint32(from + i * resultBytes, results[i]!, true);
-    if (remembers && results[i] !== ResultCode.ok) rememberFailure(state, operation, view, header.seq, i, results[i]!);
+    // A credit half's id is its payer's shard's (and a commit's halves all pass).
+    const creditHalf = state.chainRoles !== null && (state.chainRoles[i]! & ChainEventBits.creditHalf) !== 0;
+    if (remembers && !creditHalf && (results[i]! & 0xffff) !== ResultCode.ok) rememberFailure(state, operation, view, header.seq, i, results[i]!);
   }
 }
 

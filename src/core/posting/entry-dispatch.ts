@@ -26,7 +26,13 @@ const batchBody: EntryBody = (context, entry, header, assignedChecked, commits) 
   assert(!opensSlices || header.operation === JournalEntryKind.create_accounts, `entry ${header.seq}: only create_accounts entries open slices`);
   const rule = opensSlices ? sliceRules : eventRules[header.operation]!;
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-  applyBatchEvents(context.state, view, header, rule, assignedChecked, commits);
+  // A commit applies its events in the roles its vote gave them (credit halves, carried payers).
+  context.state.chainRoles = commits ? context.prepared!.roles : null;
+  try {
+    applyBatchEvents(context.state, view, header, rule, assignedChecked, commits);
+  } finally {
+    context.state.chainRoles = null;
+  }
 };
 
 const hotBody: EntryBody = (context, entry, header) => applyHotRecords(context.state, entry, header);

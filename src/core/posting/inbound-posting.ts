@@ -16,6 +16,8 @@ import { recordHistory, type BalancesOut } from './transfer-posting.js';
 import { AccountFlags, TransferFlags, transferKindFlags } from '../types.js';
 import { idKeyAt } from '../u128.js';
 import { amountMax, balanceMax } from '../limits.js';
+import { shardOfIdAt } from '../routing.js';
+import { CarriedCreditDetail } from '../chains/prepared-chains.js';
 
 /** Detail of an applied return: where the money went. */
 export const ReturnDestination = {
@@ -44,6 +46,13 @@ export function applyInstruction(state: LedgerState, view: DataView, at: number,
 }
 
 function applyCredit(state: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
+  const result = landCredit(state, view, at, from, amount, location, out);
+  if (result !== ResultCode.ok) stageReturn(state, view, at, from, result, amount);
+  return result;
+}
+
+/** A credit from shard `from` onto its payee here: ok, or the payee's refusal (nothing then moves but a post's shown hold). */
+function landCredit(state: LedgerState, view: DataView, at: number, from: number, amount: bigint, location: number, out: BalancesOut): number {
   const ledger = view.getUint32(at + T.ledger, true);
   const payee = state.accounts.slotAt(view, at + T.creditAccountId);
   // A post closes the hold shown here (if it was: not a hold refused on arrival, nor one opened before holds were
@@ -53,18 +62,53 @@ function applyCredit(state: LedgerState, view: DataView, at: number, from: numbe
   let refused = creditRefusal(state, payee, ledger, amount);
   const transit = refused === undefined ? systemAccountWithRoom(state, SystemAccountKind.transitIn, ledger, from, view.getBigUint64(at + T.timestamp, true), 'debits', amount) : -1;
   if (refused === undefined && transit < 0) refused = ResultCode.balance_overflow;
-  if (refused !== undefined) {
-    stageReturn(state, view, at, from, refused, amount);
-    return refused;
-  }
+  if (refused !== undefined) return refused;
   assert(payee !== transit, 'a credit moves from the transit account to another account');
   state.move('debitsPosted', transit, amount);
   state.creditPosted(payee, amount, view, at);
   // Indexed so that the payee's shard can check a later reversal of this transfer (its debit shard).
-  if (!state.inbound.hasAt(view, at + T.id)) state.inbound.setAt(view, at + T.id, location);
+  indexInbound(state, view, at, location);
   if (isReversal(view, at)) showReversedHere(state, view, at, amount);
   recordHistory(state, transit, payee, location, out);
   return ResultCode.ok;
+}
+
+/**
+ * The credit half of another shard's event in a cross-shard chain group (core/chains/prepared-chains.ts): what its
+ * instruction would do on arrival — credit the payee, or show its hold — done at the event's place among this
+ * shard's events of the group, in the vote (undone with the chain) and in the commit. A payee that refuses answers
+ * its refusal (the chain then fails, as on one shard), never a return.
+ */
+export function applyCreditHalf(state: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
+  // The id is its payer's shard's: one whose credit already landed here was posted before (that shard answers exists).
+  if (state.inbound.hasAt(view, at + T.id)) return ResultCode.exists;
+  const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+  const amount = view.getBigUint64(at + T.amount, true);
+  assert(amount > 0n && amount <= amountMax && kind !== TransferFlags.void_pending, 'a carried credit half moves the amount its caller named');
+  const from = shardOfIdAt(view, at + T.debitAccountId, state.shardCount);
+  assert(from !== state.shardIndex, 'a credit half is of a payer on another shard');
+  view.setBigUint64(at + T.amountEffective, amount, true);
+  // The vote assumes the payer's half passes; where it cannot (a reversal beyond what is left of an original this shard
+  // holds), this half refuses as well, so that nothing here is applied beyond what the payer's checks allow.
+  if (kind === TransferFlags.reversal && reversalExceedsHere(state, view, at, amount)) return ResultCode.reversal_exceeds_remaining;
+  const result = kind === TransferFlags.pending ? applyHold(state, view, at, from, amount, location, out) : landCredit(state, view, at, from, amount, location, out);
+  return result === ResultCode.ok ? withDetail(ResultCode.ok, CarriedCreditDetail.creditHalf) : result;
+}
+
+/** Whether a reversal of `amount` is more than what remains of its original, when this shard holds the original. */
+function reversalExceedsHere(state: LedgerState, view: DataView, at: number, amount: bigint): boolean {
+  const location = state.transfers.getAt(view, at + T.pendingId);
+  if (location < 0) return false;
+  const original = state.record(location);
+  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (state.reversed.get(idKeyAt(view, at + T.pendingId)) ?? 0n);
+  return amount > remaining;
+}
+
+/** Indexes the transfer's id among the credits that landed here (undone with a chain that does not hold). */
+function indexInbound(state: LedgerState, view: DataView, at: number, location: number): void {
+  if (state.inbound.hasAt(view, at + T.id)) return;
+  state.inbound.setAt(view, at + T.id, location);
+  if (state.inChain) state.onUndo(() => state.inbound.deleteAt(view, at + T.id));
 }
 
 function applyReturn(state: LedgerState, view: DataView, at: number, instruction: Instruction, amount: bigint, location: number, out: BalancesOut): number {
@@ -113,8 +157,9 @@ function applyHold(state: LedgerState, view: DataView, at: number, from: number,
   state.move('debitsPending', transit, amount);
   state.move('creditsPending', payee, amount);
   state.creditHolds.set(key, { payeeSlot: payee, transitSlot: transit, amount });
+  if (state.inChain) state.onUndo(() => state.creditHolds.delete(key));
   // Indexed like a credit: a reversal naming the hold then finds it (original_not_reversible, as on one shard).
-  if (!state.inbound.hasAt(view, at + T.id)) state.inbound.setAt(view, at + T.id, location);
+  indexInbound(state, view, at, location);
   recordHistory(state, transit, payee, location, out);
   return ResultCode.ok;
 }
@@ -141,6 +186,7 @@ function takeOffShownHold(state: LedgerState, key: string): CreditHold | undefin
   state.move('debitsPending', shown.transitSlot, -shown.amount);
   state.move('creditsPending', shown.payeeSlot, -shown.amount);
   state.creditHolds.delete(key);
+  if (state.inChain) state.onUndo(() => state.creditHolds.set(key, shown));
   return shown;
 }
 
@@ -209,8 +255,10 @@ function isReversal(view: DataView, at: number): boolean {
 function showReversedHere(state: LedgerState, view: DataView, at: number, amount: bigint): void {
   if (!state.transfers.hasAt(view, at + T.pendingId)) return;
   const key = idKeyAt(view, at + T.pendingId);
-  const reversed = (state.reversed.get(key) ?? 0n) + amount;
+  const before = state.reversed.get(key) ?? 0n;
+  const reversed = before + amount;
   state.reversed.set(key, reversed);
+  if (state.inChain) state.onUndo(() => (before === 0n ? state.reversed.delete(key) : state.reversed.set(key, before)));
   // The payee's shard refused a reversal beyond what remained, and a returned one is taken off again below.
   const original = state.record(state.transfers.getAt(view, at + T.pendingId));
   assert(reversed <= original.view.getBigUint64(original.at + T.amountEffective, true), 'a transfer is never reversed beyond its effective amount');

@@ -151,19 +151,32 @@ function readContext(r: CheckpointReader, context: LedgerContext): void {
   if (context.closedLast !== null) context.closedDays = [context.closedLast];
 }
 
+/** How a checkpoint keeps the group a vote left undecided: none, without its events' roles (older), with them. */
+const PreparedSection = { none: 0, withoutRoles: 1, withRoles: 2 } as const;
+
 function writePrepared(w: CheckpointWriter, prepared: PreparedGroup | null): void {
-  w.u8(prepared === null ? 0 : 1);
+  w.u8(prepared === null ? PreparedSection.none : PreparedSection.withRoles);
   if (prepared === null) return;
   w.u128(prepared.group);
   w.f64(prepared.operation);
   w.f64(prepared.count);
   w.bytes(prepared.events);
   w.bytes(prepared.results);
+  w.bytes(prepared.roles);
 }
 
 function readPrepared(r: CheckpointReader): PreparedGroup | null {
-  if (r.u8() === 0) return null;
-  return { group: r.u128(), operation: r.count(), count: r.count(), events: r.bytes(), results: r.bytes() };
+  const form = r.u8();
+  if (form === PreparedSection.none) return null;
+  const group = r.u128();
+  const operation = r.count();
+  const count = r.count();
+  const events = r.bytes();
+  const results = r.bytes();
+  // A checkpoint written before credit halves were carried: every event was its shard's own, each ending its chain or not
+  // (the chain-end bits are not needed after the vote: a commit applies events one by one).
+  const roles = form === PreparedSection.withRoles ? r.bytes() : new Uint8Array(count);
+  return { group, operation, count, events, results, roles };
 }
 
 function writeClosedDay(w: CheckpointWriter, closed: ClosedDay | null): void {

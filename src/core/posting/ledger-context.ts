@@ -16,6 +16,8 @@ export interface PreparedGroup {
   events: Uint8Array;
   /** The dry run's results (u32 each): the commit must reproduce them. */
   results: Uint8Array;
+  /** ChainEventBits per event, as the vote had them (the commit applies credit halves and carried payers alike). */
+  roles: Uint8Array;
 }
 
 /** The state at a day cut: every account's balances as the closed day ended (its closing balances). */

@@ -146,6 +146,11 @@ export class LedgerState {
   verdictsElsewhere: Uint32Array | null = null;
   /** The same entry's whole freezes paid to capped payees on other shards: per event index, the payee's room. */
   payeeRoomsElsewhere: Map<number, bigint> | null = null;
+  /**
+   * While a vote's dry run or its commit applies a cross-shard chain group: ChainEventBits per event (credit halves
+   * carried for another shard's events, and the payer events whose credit they carry); null otherwise.
+   */
+  chainRoles: Uint8Array | null = null;
   private readonly recent = new Map<number, Uint8Array>();
 
   constructor(

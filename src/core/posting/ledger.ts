@@ -8,7 +8,7 @@
 import { assert } from '../assert.js';
 import { writeBatchEntry } from './batch-entries.js';
 import { bytesEqual } from '../bytes.js';
-import type { PrepareRequest } from '../chains/prepared-chains.js';
+import type { PrepareRequest, RememberedFailure } from '../chains/prepared-chains.js';
 import { writeAbortEntry, writeCommitEntry, writePrepareEntry } from './chain-votes.js';
 import { writeCutEntry } from './day-cuts.js';
 import { applyEntry } from './entry-dispatch.js';
@@ -176,7 +176,7 @@ export class Ledger {
    * `remember` (positions in the part) with their failures, remembered by id like any failed event, so
    * that a retry of a failed chain fails again.
    */
-  abortPrepared(nowNs: bigint, remember: readonly number[] = []): { seq: number; entry: Uint8Array } {
+  abortPrepared(nowNs: bigint, remember: readonly RememberedFailure[] = []): { seq: number; entry: Uint8Array } {
     return this.#apply(writeAbortEntry(this.#context, nowNs, remember));
   }
 

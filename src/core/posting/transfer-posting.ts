@@ -52,7 +52,11 @@ function referenceKey(posting: Posting): string {
   return idKeyAt(posting.view, posting.at + T.pendingId);
 }
 
-export function postTransfer(state: LedgerState, view: DataView, at: number, location: number, out: BalancesOut): number {
+/**
+ * `creditCarried`: an event of a cross-shard chain group whose payee's shard applies its credit half in the same group
+ * (core/chains/prepared-chains.ts): the money goes in transit here as for any payee elsewhere, and no instruction.
+ */
+export function postTransfer(state: LedgerState, view: DataView, at: number, location: number, out: BalancesOut, creditCarried = false): number {
   const duplicate = duplicateResult(state, view, at);
   if (duplicate !== undefined) return duplicate;
   // Another shard holds this id (the router asked them all before sending it here): the fields differ there, since
@@ -96,7 +100,7 @@ export function postTransfer(state: LedgerState, view: DataView, at: number, loc
   if (state.inChain) state.onUndo(() => state.transfers.deleteAt(view, at + T.id));
   if (kind === TransferFlags.post_pending || kind === TransferFlags.void_pending) resolveHold(state, view, at, location);
   recordHistory(state, debit, credit, location, out);
-  if (creditShard !== state.shardIndex) emitInstruction(state, creditShard, instructionFor(kind), view, at);
+  if (creditShard !== state.shardIndex && !creditCarried) emitInstruction(state, creditShard, instructionFor(kind), view, at);
   return ResultCode.ok;
 }
 

@@ -12,6 +12,7 @@ import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountKind, isSystemIdAt, systemAccountSlots, systemKeyOfIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
+import { isCreditHalfResult } from '../chains/prepared-chains.js';
 import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../transit/transit.js';
 import { TransferFlags, transferKindFlags } from '../types.js';
 import { readU128, viewOf } from '../u128.js';
@@ -124,15 +125,19 @@ export class PostedRecount {
     this.#grow(state.accounts.count);
     const view = viewOf(entry);
     for (let i = 0; i < count; i++) {
-      if ((view.getUint32(resultsOffset(count) + i * resultBytes, true) & 0xffff) !== ResultCode.ok) continue;
+      const result = view.getUint32(resultsOffset(count) + i * resultBytes, true);
+      if ((result & 0xffff) !== ResultCode.ok) continue;
       const at = eventOffset(i);
       const ledger = view.getUint32(at + T.ledger, true);
-      const sides = operation === JournalEntryKind.create_transfers ? this.#transferSides(state, view, at, ledger) : this.#inboundSides(state, view, count, i, ledger);
+      // A credit half carried in a chain group is another shard's transfer landing here, as an instruction's would.
+      const creditHalf = operation === JournalEntryKind.create_transfers && isCreditHalfResult(result);
+      const sides =
+        operation !== JournalEntryKind.create_transfers ? this.#inboundSides(state, view, count, i, ledger) : creditHalf ? this.#creditHalfSides(state, view, at, ledger) : this.#transferSides(state, view, at, ledger);
       if (sides.debit < 0 || sides.credit < 0) {
         if (this.unplaced.length < accountProblemsPerCheckMax) this.unplaced.push(`shard ${state.shardIndex} seq ${seq} event ${i}: a successful posting names an account the shard does not hold`);
         continue;
       }
-      if (operation === JournalEntryKind.create_transfers) this.transfers++;
+      if (operation === JournalEntryKind.create_transfers && !creditHalf) this.transfers++;
       else if (sides.movesPosted) this.inbound++;
       const amount = sides.movesPosted ? view.getBigUint64(at + T.amountEffective, true) : 0n;
       this.#count(state, sides.debit, 'debits', amount, sides.inHistory);
@@ -244,6 +249,14 @@ export class PostedRecount {
     // A payee on another shard: the transit-out half of this pair took the credit here.
     const credit = creditShard === state.shardIndex ? state.accounts.slotAt(view, at + T.creditAccountId) : this.#systemSlot(state, SystemAccountKind.transitOut, ledger, creditShard);
     return { debit, credit, movesPosted, inHistory: true };
+  }
+
+  /** A carried credit half: transit-in (from the payer's shard) → the payee, a hold shown or money posted. */
+  #creditHalfSides(state: LedgerState, view: DataView, at: number, ledger: number): PostingSides {
+    const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
+    const movesPosted = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
+    const from = shardOfIdAt(view, at + T.debitAccountId, state.shardCount);
+    return { debit: this.#systemSlot(state, SystemAccountKind.transitIn, ledger, from), credit: state.accounts.slotAt(view, at + T.creditAccountId), movesPosted, inHistory: true };
   }
 
   #inboundSides(state: LedgerState, view: DataView, count: number, index: number, ledger: number): PostingSides {

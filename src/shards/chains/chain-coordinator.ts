@@ -8,7 +8,7 @@ import { assert } from '../../core/assert.js';
 import { errors, hasErrorCode } from '../../core/errors.js';
 import { resultBytes } from '../../core/layout.js';
 import { batchEventsMax, eventBytes } from '../../core/limits.js';
-import { ChainDecision, ChainRounds, DecideStatus, encodeDecide, encodePrepare, type ChainPart, type Decide } from '../../core/chains/prepared-chains.js';
+import { ChainDecision, ChainRounds, DecideStatus, encodeDecide, encodePrepare, type ChainPart, type Decide, type RememberedFailure } from '../../core/chains/prepared-chains.js';
 import type { CrossChains } from '../../core/wire/route-plan.js';
 import type { ChainLog } from './chain-log.js';
 import type { ShardHost } from '../shard/shard-host.js';
@@ -65,7 +65,7 @@ export class ChainCoordinator {
    */
   run(operation: number, body: Uint8Array, crossChains: CrossChains, results: Uint8Array): Promise<void> {
     if (this.#closing) return Promise.reject(errors.shuttingDown());
-    const rounds = new ChainRounds(body, crossChains.chains, crossChains.shardOf, this.#hosts.length);
+    const rounds = new ChainRounds(body, crossChains.chains, crossChains.shardOf, this.#hosts.length, operation);
     let eventCount = 0;
     for (const chain of crossChains.chains) eventCount += chain.last - chain.first + 1;
     return new Promise<void>((resolve, reject) => {
@@ -188,9 +188,8 @@ export class ChainCoordinator {
         this.#stats.roundsAborted++;
         await this.#decideAll(shardParts, group, ChainDecision.abort, failuresByShard(active, jobParts, offsets));
         active.forEach((job, j) => {
-          if (!failed[j]) return;
-          job.rounds.setAside();
-          this.#stats.chainsFailed++;
+          // A round prepared again (a carried credit whose payer answered exists) decides no chain.
+          if (failed[j] && job.rounds.setAside()) this.#stats.chainsFailed++;
         });
         continue;
       }
@@ -212,8 +211,8 @@ export class ChainCoordinator {
     return reply;
   }
 
-  /** `remember`: per shard, positions in its part of failures it keeps (abort only). */
-  async #decideAll(parts: readonly MergedPart[], group: bigint, decision: number, remember: ReadonlyMap<number, number[]>): Promise<void> {
+  /** `remember`: per shard, the failures it keeps (abort only), by position in its part. */
+  async #decideAll(parts: readonly MergedPart[], group: bigint, decision: number, remember: ReadonlyMap<number, RememberedFailure[]>): Promise<void> {
     await Promise.all(
       parts.map(async (part) => {
         const reply = await this.#decide(this.#hosts[part.shard]!, { group, decision, remember: remember.get(part.shard) ?? [] });
@@ -279,15 +278,13 @@ function mergeByShard(jobParts: readonly ChainPart[][]): { shardParts: MergedPar
   return { shardParts, offsets };
 }
 
-/** Where each job's failing event (if any) sits: its shard and its position in that shard's merged part. */
-function failuresByShard(jobs: readonly Job[], jobParts: readonly ChainPart[][], offsets: readonly number[][]): Map<number, number[]> {
-  const byShard = new Map<number, number[]>();
+/** Where each job's failing event (if any) is remembered: its payer's shard, its position in that shard's merged part, the answer. */
+function failuresByShard(jobs: readonly Job[], jobParts: readonly ChainPart[][], offsets: readonly number[][]): Map<number, RememberedFailure[]> {
+  const byShard = new Map<number, RememberedFailure[]>();
   jobs.forEach((job, j) => {
-    const index = job.rounds.failingEvent;
-    if (index < 0) return;
-    jobParts[j]!.forEach((part, p) => {
-      const k = part.indexes.indexOf(index);
-      if (k >= 0) byShard.set(part.shard, [...(byShard.get(part.shard) ?? []), offsets[j]![p]! + k]);
+    job.rounds.failuresToRemember().forEach((failures, p) => {
+      const shard = jobParts[j]![p]!.shard;
+      for (const { position, result } of failures) byShard.set(shard, [...(byShard.get(shard) ?? []), { position: offsets[j]![p]! + position, result }]);
     });
   });
   return byShard;

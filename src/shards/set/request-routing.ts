@@ -417,6 +417,10 @@ export class RequestRouting {
     this.#chainRequests++;
     try {
       const replies = await Promise.all(plan.requests.map((request) => this.#run(operation, request, plan.eventCount)));
+      // The chains' credit halves land with their commit, ahead of any instruction still on its way to those shards:
+      // the credits answered before (this request's other events' among them) land first, as one shard orders them
+      // (a post finds the hold it closes shown, a payee's history keeps request order).
+      if (operation === WireOperation.create_transfers) await this.#creditsLanded(shardsTouched(body, this.#hosts.length));
       await this.#chains.run(operation, body, plan.crossChains, plan.results!);
       return mergeReplies(plan, replies);
     } finally {

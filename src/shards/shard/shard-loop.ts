@@ -11,7 +11,7 @@ import { resultBytes } from '../../core/layout.js';
 import { checkpointEntriesForced, eventBytes, snapshotHoldMsMax } from '../../core/limits.js';
 import { JournalEntryFlags } from '../../core/posting/journal-entry.js';
 import { Operation, isWriteOperation } from '../../core/operations.js';
-import { ChainDecision, DecideStatus, decodeDecide, decodePrepare } from '../../core/chains/prepared-chains.js';
+import { ChainDecision, DecideStatus, decodeDecide, decodePrepare, type RememberedFailure } from '../../core/chains/prepared-chains.js';
 import type { LocalJournal } from '../replication/replicated-journal.js';
 import { DelaySamples } from './delay-samples.js';
 import {
@@ -105,7 +105,7 @@ interface Executed {
 /** A decision for the prepared group, and how to answer the decide task that brought it. */
 interface Decided {
   decision: number;
-  remember: readonly number[];
+  remember: readonly RememberedFailure[];
   respond: (reply: Uint8Array) => void;
   refuse: (error: unknown) => void;
 }

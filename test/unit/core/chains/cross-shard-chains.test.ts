@@ -47,15 +47,58 @@ function exists(c: ClusterHarness, id: bigint, debitAccountId: bigint): boolean 
 }
 
 describe('linked chains across shards', () => {
-  test('a chain debiting three shards posts whole; its credits land after the commit', () => {
+  test('a chain debiting three shards posts whole; its credits land with the commit, nothing is left in flight', () => {
     const c = world();
     const chain = [linked(transfer(10n, payer[0]!, payee[1]!, 30n)), linked(transfer(11n, payer[1]!, payee[2]!, 40n)), transfer(12n, payer[2]!, payee[0]!, 50n)];
     expect(c.createTransfers(chain)).toEqual(['ok', 'ok', 'ok']);
     expect([available(c, payer[0]!), available(c, payer[1]!), available(c, payer[2]!)]).toEqual([70n, 60n, 50n]);
     expect(c.chainRounds).toBe(1);
+    // Each payee's shard carried its credit half in the group: no instruction was staged.
+    expect(c.queued).toBe(0);
+    expect([available(c, payee[0]!), available(c, payee[1]!), available(c, payee[2]!)]).toEqual([50n, 30n, 40n]);
+    // A resend: every payer half answers exists, so no credit half may apply (the group is prepared again without them).
+    expect(c.createTransfers(chain)).toEqual(['exists', 'exists', 'exists']);
     c.settle();
     expect([available(c, payee[0]!), available(c, payee[1]!), available(c, payee[2]!)]).toEqual([50n, 30n, 40n]);
-    expect(c.createTransfers(chain)).toEqual(['exists', 'exists', 'exists']);
+    for (const s of [0, 1, 2]) c.restart(s);
+    expect([available(c, payee[0]!), available(c, payee[1]!), available(c, payee[2]!)]).toEqual([50n, 30n, 40n]);
+  });
+
+  test('a later event of a chain spends an earlier event\'s credit from another shard (issue #14, item 14)', () => {
+    const c = world();
+    // payee[1] pays on at once what payer[0] pays it; a no-overdraft middle account shows the order matters.
+    const middle = idOnShard(1, 600n);
+    expect(c.createAccounts([account(middle, noOverdraft)])).toEqual(['ok']);
+    const chain = [linked(transfer(10n, payer[0]!, middle, 60n)), linked(transfer(11n, middle, payee[2]!, 60n)), transfer(12n, payer[2]!, payee[0]!, 5n)];
+    expect(c.createTransfers(chain)).toEqual(['ok', 'ok', 'ok']);
+    expect([available(c, payer[0]!), available(c, middle), available(c, payee[2]!)]).toEqual([40n, 0n, 60n]);
+    // Its history: the credit, then the payment, with the balances one shard shows.
+    const history = c.shards[1]!.history({ accountId: middle });
+    expect(history.map((h) => [h.transfer.id, h.balanceAfter.creditsPosted, h.balanceAfter.debitsPosted])).toEqual([
+      [10n, 60n, 0n],
+      [11n, 60n, 60n],
+    ]);
+    // More than the credit: refused as on one shard, nothing moved anywhere.
+    const tooMuch = [linked(transfer(20n, payer[0]!, middle, 10n)), transfer(21n, middle, payee[2]!, 11n)];
+    expect(c.createTransfers(tooMuch)).toEqual(['linked_event_failed', 'insufficient_funds']);
+    expect([available(c, payer[0]!), available(c, middle)]).toEqual([40n, 0n]);
+    expect(c.createTransfers(tooMuch)).toEqual(['linked_event_failed', 'insufficient_funds']);
+  });
+
+  test('a hold across shards in a chain shows on its payee with the commit, and a capped payee judges the chain\'s credits', () => {
+    const c = world();
+    expect(c.createTransfers([linked(pending(10n, payer[0]!, payee[1]!, 30n)), transfer(11n, payer[1]!, payee[0]!, 1n)])).toEqual(['ok', 'ok']);
+    expect(c.account(payee[1]!).creditsPending).toBe(30n);
+    // A payee that may not hold more credits than debits: 25 of debits, two credits of 20 in one chain.
+    const capped = idOnShard(1, 700n);
+    expect(c.createAccounts([account(capped, { flags: AccountFlags.credits_must_not_exceed_debits })])).toEqual(['ok']);
+    expect(c.createTransfers([transfer(12n, capped, payee[1]!, 25n)])).toEqual(['ok']);
+    const twice = [linked(transfer(13n, payer[0]!, capped, 20n)), linked(transfer(14n, payer[2]!, capped, 20n)), transfer(15n, payer[1]!, payee[0]!, 1n)];
+    expect(c.createTransfers(twice)).toEqual(['linked_event_failed', 'credits_exceed_debits', 'linked_event_failed']);
+    expect(c.createTransfers(twice)).toEqual(['linked_event_failed', 'credits_exceed_debits', 'linked_event_failed']);
+    expect(c.account(capped).creditsPosted).toBe(0n);
+    c.settle();
+    expect(c.account(capped).creditsPosted).toBe(0n);
   });
 
   test('one leg failing on its shard fails the chain on every shard, naming only that leg', () => {
@@ -172,7 +215,7 @@ describe('the vote and the decision in the journal', () => {
     const events = encodeTransfers([linked(transfer(10n, payer[0]!, payee[0]!, 30n)), transfer(11n, payer[0]!, payee[0]!, 500n)]);
     const votes = shard.prepareChains(Operation.create_transfers, events, Uint8Array.of(0, 1), 6n);
     expect(Array.from(votes, (r) => r & 0xffff)).toEqual([ResultCode.linked_event_failed, ResultCode.insufficient_funds]);
-    shard.abortPrepared([1]);
+    shard.abortPrepared([{ position: 1, result: ResultCode.insufficient_funds }]);
     expect(shard.createTransfers([transfer(11n, payer[0]!, payee[0]!, 500n)])).toEqual(['insufficient_funds']);
     expect(shard.createTransfers([transfer(10n, payer[0]!, payee[0]!, 30n)])).toEqual(['ok']);
     shard.restart();
@@ -203,15 +246,19 @@ describe('prepared-chains layouts and rounds', () => {
     const openEnd = body.slice();
     openEnd[openEnd.byteLength - 1] = 0; // the part's last sub-chain must end
     expect(decodePrepare(openEnd)).toBeUndefined();
-    expect(decodeDecide(encodeDecide({ group: 3n, decision: ChainDecision.abort, remember: [4, 9] }))).toEqual({ group: 3n, decision: ChainDecision.abort, remember: [4, 9] });
-    expect(decodeDecide(encodeDecide({ group: 3n, decision: ChainDecision.commit, remember: [1] }))).toBeUndefined();
+    const remember = [
+      { position: 4, result: ResultCode.insufficient_funds },
+      { position: 9, result: ResultCode.credits_exceed_debits },
+    ];
+    expect(decodeDecide(encodeDecide({ group: 3n, decision: ChainDecision.abort, remember }))).toEqual({ group: 3n, decision: ChainDecision.abort, remember });
+    expect(decodeDecide(encodeDecide({ group: 3n, decision: ChainDecision.commit, remember: remember.slice(1) }))).toBeUndefined();
     expect(decodeDecide(encodeDecide({ group: 3n, decision: 9, remember: [] }))).toBeUndefined();
   });
 
   test('rounds: parts per shard in request order with their chain ends; examine, set aside, commit', () => {
     // Events 0..4: chain A = 0..2 on shards 0,1,0; chain B = 3..4 on shards 1,2.
     const body = new Uint8Array(5 * 128);
-    const rounds = new ChainRounds(body, [{ first: 0, last: 2 }, { first: 3, last: 4 }], Uint8Array.of(0, 1, 0, 1, 2), 3);
+    const rounds = new ChainRounds(body, [{ first: 0, last: 2 }, { first: 3, last: 4 }], Uint8Array.of(0, 1, 0, 1, 2), 3, Operation.create_transfers);
     const parts = rounds.parts();
     expect(parts.map((p) => [p.shard, Array.from(p.indexes), Array.from(p.chainEnds)])).toEqual([
       [0, [0, 2], [0, 1]],
@@ -236,7 +283,7 @@ describe('prepared-chains layouts and rounds', () => {
     // Events 0..3, one open chain on shards 0,1,0,2: event 3 (shard 2) is never sent.
     const body = new Uint8Array(4 * 128);
     const F = ResultCode.linked_event_failed;
-    const passing = new ChainRounds(body, [{ first: 0, last: 3, open: true }], Uint8Array.of(0, 1, 0, 2), 3);
+    const passing = new ChainRounds(body, [{ first: 0, last: 3, open: true }], Uint8Array.of(0, 1, 0, 2), 3, Operation.create_transfers);
     expect(passing.parts().map((p) => [p.shard, Array.from(p.indexes)])).toEqual([
       [0, [0, 2]],
       [1, [1]],
@@ -250,7 +297,7 @@ describe('prepared-chains layouts and rounds', () => {
     passing.writeResults(out);
     expect(Array.from(new Uint32Array(out.buffer))).toEqual([F, F, F, ResultCode.linked_event_chain_open]);
     // One fails: its code, kept by id, and linked_event_failed on the rest, the last event included.
-    const failing = new ChainRounds(body, [{ first: 0, last: 3, open: true }], Uint8Array.of(0, 1, 0, 2), 3);
+    const failing = new ChainRounds(body, [{ first: 0, last: 3, open: true }], Uint8Array.of(0, 1, 0, 2), 3, Operation.create_transfers);
     failing.parts();
     expect(failing.examine([Uint32Array.of(0, 0), Uint32Array.of(ResultCode.account_not_found)])).toBe(true);
     expect(failing.failingEvent).toBe(1);
