@@ -187,4 +187,27 @@ describe('a request whose later events need its earlier ones, across shards (iss
       { debits: 0n, credits: 27n, pendingDebits: 0n },
     ]);
   });
+  it('a linked chain spends, in a later event, what an earlier one credited from another shard (item 14)', async () => {
+    const answers = await onBoth(async (set, restart) => {
+      const { a, b, c, e, capped } = await accounts(set);
+      const out: unknown[] = [];
+      // b (shard 1, no overdraft, empty) is paid by a (shard 0) and pays c (shard 0) in the same chain; e's payment
+      // makes the chain's debits span shards. Read at once: the credit landed with the commit.
+      const chain = [linked(pay(300n, a, b, 40n)), linked(pay(301n, b, c, 40n)), pay(302n, e, c, 1n)];
+      out.push(await results(set, chain), await net(set, b), await net(set, c));
+      // Beyond the credit: refused where one shard refuses, nothing moved; and again after a restart.
+      const over = [linked(pay(310n, a, b, 10n)), linked(pay(311n, b, c, 11n)), pay(312n, e, c, 1n)];
+      out.push(await results(set, over), await net(set, a), await net(set, b));
+      // A capped payee judges the chain's own credits: 25 of debits, two credits of 20.
+      out.push(await results(set, [pay(320n, capped, c, 25n)]));
+      out.push(await results(set, [linked(pay(321n, a, capped, 20n)), linked(pay(322n, e, capped, 20n)), pay(323n, e, c, 1n)]));
+      out.push(await net(set, capped));
+      const restarted = await restart(set);
+      out.push(await results(restarted, chain), await results(restarted, over), await net(restarted, b), await net(restarted, capped));
+      return out;
+    });
+    expect(answers[0]).toEqual(['ok', 'ok', 'ok']);
+    expect(answers[3]).toEqual(['linked_event_failed', 'insufficient_funds', 'linked_event_failed']);
+    expect(answers[7]).toEqual(['linked_event_failed', 'credits_exceed_debits', 'linked_event_failed']);
+  });
 });

@@ -9,12 +9,14 @@ import { applyDryRun, rememberFailure } from './entry-apply.js';
 import { errors } from '../errors.js';
 import { expireThrough } from './expiry-entries.js';
 import { JournalEntryFlags, eventOffset, journalEntryBytes, resultsOffset, writeJournalHeader, type JournalEntryHeader } from './journal-entry.js';
-import { resultBytes } from '../layout.js';
-import type { LedgerContext, WrittenEntry } from './ledger-context.js';
+import { TransferLayout, resultBytes } from '../layout.js';
+import type { LedgerContext, PreparedGroup, WrittenEntry } from './ledger-context.js';
 import { batchEventsMax, eventBytes } from '../limits.js';
 import { JournalEntryKind, isWriteOperation, type JournalEntryKindNumber } from '../operations.js';
 import { refuseWhileOutboxFull } from './batch-entries.js';
-import { clearRouterVerdicts } from './verdicts-elsewhere.js';
+import { clearRouterVerdicts, movesMoney } from './verdicts-elsewhere.js';
+import { shardOfIdAt } from '../routing.js';
+import { transferKindFlags } from '../types.js';
 import { ResultCode } from '../result-codes.js';
 
 /** The prepared group's u16 inner operation and u64 group number, at the end of its entries. */
@@ -135,6 +137,28 @@ export function applyAbort(context: LedgerContext, entry: Uint8Array, header: Jo
   for (let i = 0; i < header.count; i++) rememberFailure(context.state, operation, view, header.seq, i, view.getUint32(from + i * resultBytes, true));
   context.prepared = null;
   context.advance(header.seq, header.timestampBase, null);
+}
+
+/** A credit half of a prepared group: money from a payer on shard `from`, in `ledger`. */
+export interface CarriedCredit {
+  group: bigint;
+  from: number;
+  ledger: number;
+  amount: bigint;
+}
+
+/** The credit halves of `prepared` that move posted money (a hold shown moves none). */
+export function carriedCreditsOf(prepared: PreparedGroup, shardCount: number): CarriedCredit[] {
+  const credits: CarriedCredit[] = [];
+  if (prepared.operation !== JournalEntryKind.create_transfers) return credits;
+  const view = new DataView(prepared.events.buffer, prepared.events.byteOffset, prepared.events.byteLength);
+  for (let k = 0; k < prepared.count; k++) {
+    if ((prepared.roles[k]! & ChainEventBits.creditHalf) === 0 || (prepared.results[k * resultBytes]! | (prepared.results[k * resultBytes + 1]! << 8)) !== ResultCode.ok) continue;
+    const at = k * eventBytes;
+    if (!movesMoney(view.getUint16(at + TransferLayout.flags, true) & transferKindFlags)) continue;
+    credits.push({ group: prepared.group, from: shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount), ledger: view.getUint32(at + TransferLayout.ledger, true), amount: view.getBigUint64(at + TransferLayout.amount, true) });
+  }
+  return credits;
 }
 
 /** Same state, same events, same order: a commit that differs from its vote is a bug, never an answer. */

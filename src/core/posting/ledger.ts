@@ -9,6 +9,7 @@ import { assert } from '../assert.js';
 import { writeBatchEntry } from './batch-entries.js';
 import { bytesEqual } from '../bytes.js';
 import type { PrepareRequest, RememberedFailure } from '../chains/prepared-chains.js';
+import { carriedCreditsOf, type CarriedCredit } from './chain-votes.js';
 import { writeAbortEntry, writeCommitEntry, writePrepareEntry } from './chain-votes.js';
 import { writeCutEntry } from './day-cuts.js';
 import { applyEntry } from './entry-dispatch.js';
@@ -150,6 +151,15 @@ export class Ledger {
   /** The group of cross-shard chains this shard prepared and that awaits its decision, or null. */
   get chainGroupInDoubt(): bigint | null {
     return this.#context.prepared?.group ?? null;
+  }
+
+  /**
+   * The credit halves of the group in doubt (carried for payers on other shards), money-moving ones only: once their
+   * payers' shards committed, that money left them and has not landed here yet (tally verify counts it in flight).
+   */
+  get creditHalvesInDoubt(): CarriedCredit[] {
+    const prepared = this.#context.prepared;
+    return prepared === null ? [] : carriedCreditsOf(prepared, this.state.shardCount);
   }
 
   /**

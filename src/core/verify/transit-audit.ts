@@ -37,6 +37,12 @@ export interface ShardTransit {
   acknowledged: readonly number[];
   halves: readonly TransitHalf[];
   retained: readonly RetainedInstruction[];
+  /**
+   * Credits this shard carries for payers elsewhere in a chain group it voted on and has not learnt the decision of
+   * (a crash between the commits): those whose payer's shard committed the group (the chain log says commit and the
+   * payer is not in doubt of it) have left the payer and not landed here, so they are in flight. Filled by the caller.
+   */
+  carriedInFlight?: readonly { from: number; ledger: number; amount: bigint }[];
 }
 
 /** One ledger's money between payer shard `from` and payee shard `to`. */
@@ -79,6 +85,9 @@ export function auditTransit(shards: readonly ShardTransit[]): TransitAudit {
       problems.push(...markProblems(sender, receiver));
       addInFlight(sender, receiver, rowAt);
     }
+  }
+  for (const t of shards) {
+    for (const carried of t.carriedInFlight ?? []) if (byShard.has(carried.from)) rowAt(carried.ledger, carried.from, t.shard).inFlight += carried.amount;
   }
   for (const t of shards) {
     for (const half of t.halves) {

@@ -15,6 +15,7 @@ import { PostedRecount, conservationProblems, ledgerSums, type LedgerSums } from
 import { SystemAccountKind, systemAccountSlots } from '../../core/accounts/system-accounts.js';
 import { InstructionLayout } from '../../core/transit/transit.js';
 import type { RetainedInstruction, ShardTransit, TransitHalf } from '../../core/verify/transit-audit.js';
+import type { CarriedCredit } from '../../core/posting/chain-votes.js';
 import { accountStaticBytes } from '../../core/accounts/account-table.js';
 import type { JournalStore } from '../shard/journal-store.js';
 import type { BookkeepingAudit } from './bookkeeping-audit.js';
@@ -52,7 +53,7 @@ export interface ShardReplay extends Omit<ShardSummary, 'entries'> {
   /** The last seq the journal stores. */
   seqLast: number;
   ledgers: LedgerSums[];
-  transit: ShardTransit | null;
+  transit: ShardTransitAtRest | null;
   historyAccountsChecked: number;
   historySampled: boolean;
   /** Checkpoint files found (full mode) and those whose state the replay matched. */
@@ -196,8 +197,14 @@ function checkState(ctx: ShardReplayContext, ledger: Ledger, recount: PostedReco
   result.historySampled = history.sampled;
 }
 
+/** A shard's side of transit, with the chain group it is in doubt of (if any) and the credits it carries in it. */
+export interface ShardTransitAtRest extends ShardTransit {
+  inDoubt: bigint | null;
+  creditHalvesInDoubt: readonly CarriedCredit[];
+}
+
 /** The shard's side of transit: marks, the transit halves, and the instructions its outbox retains. */
-function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCount: number, systemSlots: readonly number[]): ShardTransit {
+function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCount: number, systemSlots: readonly number[]): ShardTransitAtRest {
   const status = ledger.transitStatus();
   const state = ledger.state;
   const halves: TransitHalf[] = [];
@@ -228,5 +235,7 @@ function transitOf(ledger: Ledger, store: JournalStore, shard: number, shardCoun
     acknowledged: store.outboxAcknowledged(shardCount),
     halves,
     retained,
+    inDoubt: ledger.chainGroupInDoubt,
+    creditHalvesInDoubt: ledger.creditHalvesInDoubt,
   };
 }

@@ -20,7 +20,7 @@ import { inspectDataDir, type DataDirLayout } from './data-dir.js';
 import { DayClosingsAudit } from './day-closings.js';
 import { Problems, messageOf } from './problems.js';
 import { count, type LedgerSummary, type ShardSummary, type VerifyReport } from './report.js';
-import { replayShard, type ShardReplay, type VerifyMode } from './shard-replay.js';
+import { replayShard, type ShardReplay, type ShardTransitAtRest, type VerifyMode } from './shard-replay.js';
 
 export { DataDirError } from './data-dir.js';
 export type { VerifyReport } from './report.js';
@@ -57,6 +57,20 @@ export async function verifyDataDir(options: VerifyOptions): Promise<VerifyRepor
   }
 }
 
+/**
+ * Each shard's transit with the credits it carries in a chain group it is in doubt of counted in flight where the
+ * payer's shard committed that group: the chain log holds the commit and the payer is not in doubt of it.
+ */
+async function withCarriedInFlight(shards: readonly ShardTransitAtRest[], chainLog: ChainLog | null): Promise<ShardTransit[]> {
+  const inDoubtOf = new Map(shards.map((t) => [t.shard, t.inDoubt] as const));
+  return Promise.all(
+    shards.map(async (t) => {
+      if (t.inDoubt === null || t.creditHalvesInDoubt.length === 0 || chainLog === null || !(await chainLog.wasCommitted(t.inDoubt))) return t;
+      return { ...t, carriedInFlight: t.creditHalvesInDoubt.filter((c) => inDoubtOf.has(c.from) && inDoubtOf.get(c.from) !== c.group) };
+    }),
+  );
+}
+
 async function verifyLayout(layout: DataDirLayout, options: VerifyOptions, scratch: string, started: number): Promise<VerifyReport> {
   const problems = new Problems();
   const warnings: string[] = [];
@@ -72,8 +86,8 @@ async function verifyLayout(layout: DataDirLayout, options: VerifyOptions, scrat
     for (let shard = 0; shard < layout.shardCount; shard++) {
       replays.push(await verifyShard(layout, shard, { mode, scratch, problems, warnings, days, bookkeeping, chains, onProgress: options.onProgress }));
     }
-    const transitShards = replays.map((r) => r.transit).filter((t): t is ShardTransit => t !== null);
-    const transit = auditTransit(transitShards);
+    const transitShards = replays.map((r) => r.transit).filter((t): t is ShardTransitAtRest => t !== null);
+    const transit = auditTransit(await withCarriedInFlight(transitShards, chainLog));
     problems.addAll('transit', transit.problems);
     chains.finish(chainLog, problems, warnings);
     const bookkeepingSummary = bookkeeping?.finish(days.closes) ?? null;

@@ -35,6 +35,11 @@ describe('auditTransit', () => {
       [shard(0, { applied: [0, 1], issued: [0, 1], retained: [refund(1, 1, 50n)] }), shard(1, { issued: [1, 0], halves: [out(0, 50n)], retained: [credit(0, 1, 50n)] })],
       [{ inFlight: 50n, passed: true }],
     ],
+    [
+      'a chain group committed by the payer, its payee in doubt: the credit half it carries is in flight',
+      [shard(0, { halves: [out(1, 70n)] }), shard(1, { halves: [inHalf(0, 30n)], carriedInFlight: [{ from: 0, ledger: L, amount: 40n }] })],
+      [{ inFlight: 40n, passed: true }],
+    ],
   ])('%s', (_name, shards, rows) => {
     const audit = auditTransit(shards);
     expect(audit.problems).toEqual([]);
