@@ -3,10 +3,9 @@
 // posts, voids, reversals and their refusals) with both accounts' balances after, cross-shard credits landing on
 // the payee's shard, account operations, expiries, day cuts. What the journal holds, in its order, from any seq.
 
-import { isCreditHalfResult } from '../core/chains/prepared-chains.js';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { balancesAfterOffset, eventOffset, keepsBalancesAfter, readJournalHeader, resultsOffset } from '../core/posting/journal-entry.js';
+import { balancesAfterOffset, eventOffset, isCreditHalfResult, keepsBalancesAfter, readJournalHeader, resultsOffset } from '../core/posting/journal-entry.js';
 import { JournalEntryKind } from '../core/operations.js';
 import { TransferLayout, resultBytes } from '../core/layout.js';
 import { resultName } from '../core/result-codes.js';

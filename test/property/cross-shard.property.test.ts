@@ -555,9 +555,13 @@ class Run {
     }
     const results = this.sendTransfers(events, true);
     this.c.betweenPhases = null;
-    // Only a chain across shards goes to the coordinator, and being alone it takes one round (commit or set aside).
+    // Only a chain across shards goes to the coordinator, and being alone it takes one round (commit or set aside), or
+    // two when a credit half it carried must go by instruction after all (a resend's payer answered exists, or a post's
+    // hold is not shown on its payee's shard yet): the second round has no half left to drop.
     const spans = new Set(events.map((e) => shardOf(e.debitAccountId))).size > 1;
-    expect(this.c.chainRounds - roundsBefore, 'coordinator rounds').toBe(spans ? 1 : 0);
+    const rounds = this.c.chainRounds - roundsBefore;
+    if (spans) expect([1, 2], 'coordinator rounds').toContain(rounds);
+    else expect(rounds, 'coordinator rounds').toBe(0);
     const applied = results.every((r) => r === 'ok');
     if (!applied) {
       expect(results.filter((r) => r === 'ok')).toEqual([]);

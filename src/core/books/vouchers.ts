@@ -5,7 +5,7 @@
 import type { AccountCodes } from './account-codes.js';
 import { assert } from '../assert.js';
 import { isBusinessDay } from '../business-day.js';
-import { eventOffset, readJournalHeader, resultsOffset, trailerOffset, type JournalEntryHeader } from '../posting/journal-entry.js';
+import { eventOffset, isCreditHalfResult, readJournalHeader, resultsOffset, trailerOffset, type JournalEntryHeader } from '../posting/journal-entry.js';
 import { AccountLayout as A, TransferLayout as T, resultBytes } from '../layout.js';
 import { eventBytes, shardCountMax } from '../limits.js';
 import { JournalEntryKind } from '../operations.js';
@@ -14,7 +14,6 @@ import { SystemAccountCode, SystemAccountKind, systemAccountId, type SystemAccou
 import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../transit/transit.js';
 import { TransferFlags, transferKindFlags } from '../types.js';
 import { idKey, idKeyAt, readU128 } from '../u128.js';
-import { isCreditHalfResult } from '../chains/prepared-chains.js';
 
 export { AccountCodes } from './account-codes.js';
 

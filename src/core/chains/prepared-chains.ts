@@ -47,20 +47,6 @@ export const ChainEventBits = {
 } as const;
 const chainEventBitsAll = ChainEventBits.chainEnd | ChainEventBits.creditCarried | ChainEventBits.creditHalf;
 
-/**
- * The detail (high 16 bits) of an `ok` result of a committed carried credit's halves, kept in the commit entry:
- * readers of the journal alone (books, audits, the change stream) tell a credit half from a transfer by it.
- */
-export const CarriedCreditDetail = {
-  creditCarried: 1,
-  creditHalf: 2,
-} as const;
-
-/** The detail of `result` (a stored u32) when it is an `ok` credit half. */
-export function isCreditHalfResult(result: number): boolean {
-  return result === (ResultCode.ok | (CarriedCreditDetail.creditHalf << 16));
-}
-
 /** Head of a prepare task body: u16 operation, 2 zero bytes, u32 event count, u64 group. Then events, then one chain-end byte each. */
 const prepareHeadBytes = 16;
 /**
@@ -306,8 +292,10 @@ export class ChainRounds {
     let again = false;
     for (const [index, half] of halves) {
       const payer = this.#examined.get(index)!;
-      if ((payer & 0xffff) === ResultCode.exists) {
-        // One shard answers exists and credits nothing: this credit half must not apply.
+      const payerCode = payer & 0xffff;
+      if (payerCode === ResultCode.exists || (payerCode === ResultCode.ok && (half & 0xffff) === ResultCode.pending_not_found)) {
+        // One shard answers exists and credits nothing: this credit half must not apply. Or a post whose hold is not
+        // shown on its payee's shard (its instruction still on its way): its credit must follow that instruction.
         this.#uncarried.add(index);
         again = true;
       } else if ((payer & 0xffff) === ResultCode.ok && (half & 0xffff) !== ResultCode.ok) {

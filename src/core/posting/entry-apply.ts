@@ -5,8 +5,8 @@
 import { assert } from '../assert.js';
 import { applyAccountOperation, createAccount, withDetail } from './account-operations.js';
 import { applyCreditHalf, applyInstruction } from './inbound-posting.js';
-import { CarriedCreditDetail, ChainEventBits } from '../chains/prepared-chains.js';
-import { balancesAfterOffset, eventOffset, resultsOffset, trailerOffset, type JournalEntryHeader } from './journal-entry.js';
+import { ChainEventBits } from '../chains/prepared-chains.js';
+import { CarriedCreditDetail, balancesAfterOffset, eventOffset, resultsOffset, trailerOffset, type JournalEntryHeader } from './journal-entry.js';
 import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../layout.js';
 import { locationOf, type LedgerState } from './ledger-state.js';
 import { eventBytes } from '../limits.js';

@@ -17,7 +17,7 @@ import { AccountFlags, TransferFlags, transferKindFlags } from '../types.js';
 import { idKeyAt } from '../u128.js';
 import { amountMax, balanceMax } from '../limits.js';
 import { shardOfIdAt } from '../routing.js';
-import { CarriedCreditDetail } from '../chains/prepared-chains.js';
+import { CarriedCreditDetail } from './journal-entry.js';
 
 /** Detail of an applied return: where the money went. */
 export const ReturnDestination = {
@@ -91,6 +91,10 @@ export function applyCreditHalf(state: LedgerState, view: DataView, at: number, 
   // The vote assumes the payer's half passes; where it cannot (a reversal beyond what is left of an original this shard
   // holds), this half refuses as well, so that nothing here is applied beyond what the payer's checks allow.
   if (kind === TransferFlags.reversal && reversalExceedsHere(state, view, at, amount)) return ResultCode.reversal_exceeds_remaining;
+  // A post's half closes the hold shown here. One not shown (its hold instruction still on its way, or refused on
+  // arrival) cannot be carried: the post would land before its hold. The round goes again with its credit left to an
+  // instruction, which follows the hold's (prepared-chains.ts, examine).
+  if (kind === TransferFlags.post_pending && !state.creditHolds.has(idKeyAt(view, at + T.pendingId))) return ResultCode.pending_not_found;
   const result = kind === TransferFlags.pending ? applyHold(state, view, at, from, amount, location, out) : landCredit(state, view, at, from, amount, location, out);
   return result === ResultCode.ok ? withDetail(ResultCode.ok, CarriedCreditDetail.creditHalf) : result;
 }

@@ -49,6 +49,21 @@ export interface JournalEntryHeader {
   flags?: number;
 }
 
+/**
+ * The detail (high 16 bits) of an `ok` result of a committed carried credit's halves (core/chains/prepared-chains.ts),
+ * kept in the commit entry: readers of the journal alone (books, audits, the change stream) tell a credit half,
+ * booked as a credit landing, from a transfer by it.
+ */
+export const CarriedCreditDetail = {
+  creditCarried: 1,
+  creditHalf: 2,
+} as const;
+
+/** Whether `result` (a stored u32 of a create_transfers entry) is an `ok` credit half carried for another shard. */
+export function isCreditHalfResult(result: number): boolean {
+  return result === (CarriedCreditDetail.creditHalf << 16); // ok is code 0
+}
+
 /** Whether entries of `operation` keep both accounts' balances after each event. */
 export function keepsBalancesAfter(operation: number): boolean {
   return operation === JournalEntryKind.create_transfers || operation === JournalEntryKind.apply_inbound;

@@ -4,7 +4,7 @@
 // index (the cashflow view) checked against that recount. Pure: reads state and entry bytes, changes nothing.
 
 import { accountStaticBytes } from '../accounts/account-table.js';
-import { eventOffset, readJournalHeader, resultsOffset, trailerOffset } from '../posting/journal-entry.js';
+import { eventOffset, isCreditHalfResult, readJournalHeader, resultsOffset, trailerOffset } from '../posting/journal-entry.js';
 import { TransferLayout as T, resultBytes } from '../layout.js';
 import type { LedgerState } from '../posting/ledger-state.js';
 import { eventBytes } from '../limits.js';
@@ -12,7 +12,6 @@ import { JournalEntryKind } from '../operations.js';
 import { ResultCode } from '../result-codes.js';
 import { shardOfIdAt } from '../routing.js';
 import { SystemAccountKind, isSystemIdAt, systemAccountSlots, systemKeyOfIdAt, writeSystemAccountId, type SystemAccountKindNumber } from '../accounts/system-accounts.js';
-import { isCreditHalfResult } from '../chains/prepared-chains.js';
 import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../transit/transit.js';
 import { TransferFlags, transferKindFlags } from '../types.js';
 import { readU128, viewOf } from '../u128.js';

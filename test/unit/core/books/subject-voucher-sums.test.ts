@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { eventOffset, journalEntryBytes, resultsOffset, trailerOffset, writeJournalHeader } from '../../../../src/core/posting/journal-entry.js';
+import { CarriedCreditDetail, eventOffset, journalEntryBytes, resultsOffset, trailerOffset, writeJournalHeader } from '../../../../src/core/posting/journal-entry.js';
 import { InstructionKind, InstructionLayout as I, instructionMovesMoney } from '../../../../src/core/transit/transit.js';
 import { AccountLayout as A, TransferLayout as T, resultBytes } from '../../../../src/core/layout.js';
 import { batchEventsMax, eventBytes } from '../../../../src/core/limits.js';
@@ -99,7 +99,9 @@ class ReferenceBooks {
         if (!this.#codes.has(event.id)) this.#codes.set(event.id, event.code);
       } else if (entry.operation === Operation.create_transfers) {
         if (!movesPostedMoney(event.flags)) continue;
-        add(event.ledger, this.#codeOf(event.debit), 'debit', event.amount);
+        // A credit half a chain group carried for another shard's payer (detail 2): the credit landing, from transit.
+        const creditHalf = event.result === CarriedCreditDetail.creditHalf * 0x1_0000;
+        add(event.ledger, creditHalf ? transitCode : this.#codeOf(event.debit), 'debit', event.amount);
         const local = this.shardCount === 1 || shardOfId(event.credit, this.shardCount) === this.shardIndex;
         add(event.ledger, local ? this.#codeOf(event.credit) : transitCode, 'credit', event.amount);
       } else {
