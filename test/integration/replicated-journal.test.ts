@@ -82,6 +82,17 @@ async function readEntries(stream: JournalStream, from: number, to: number, take
   return read;
 }
 
+/** The next `count` entries of a follower's feed. */
+async function take<T>(entries: AsyncGenerator<T>, count: number): Promise<T[]> {
+  const taken: T[] = [];
+  while (taken.length < count) {
+    const next = await entries.next();
+    if (next.done === true) throw new Error(`the feed ended after ${taken.length} of ${count} entries`);
+    taken.push(next.value);
+  }
+  return taken;
+}
+
 /** The consumers JetStream holds on `stream`'s stream (a read must leave none behind). */
 async function consumersOf(stream: JournalStream): Promise<string[]> {
   const nc = await fixture.nats.connect();
@@ -193,6 +204,55 @@ describe('replicated mode: shard journals on JetStream', () => {
     } finally {
       await stream.close();
     }
+  }, 60_000);
+
+  it('follows the stream whole and in order, live, and leaves no consumer behind once stopped', async () => {
+    const stream = await JournalStream.open(replication(fixture.newClusterName()), 0);
+    try {
+      // 300 entries; 8, 48, 88, … past max_payload (1 MiB): two parts each (1.6 MB, as a full entry), 88 three.
+      const entries = Array.from({ length: 300 }, (_, i) => randomBytes(i % 40 === 7 ? (i === 87 ? 2_500_000 : 1_600_000) : 100 + ((i * 37) % 4_000)));
+      await stream.publishAll(entries.map((entry, i) => [i + 1, entry]));
+      const feed = stream.follow(1);
+      const first = await take(feed.entries, 300);
+      expect(first.map(([seq]) => seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      expect(first.filter(([seq, entry]) => !bytesEqual(entry, entries[seq - 1]!)).map(([seq]) => seq)).toEqual([]);
+      // Live: entries published after the feed caught up come by themselves, parts and all.
+      const later = Array.from({ length: 20 }, (_, i) => randomBytes(i % 10 === 4 ? 1_600_000 : 2_000));
+      const arriving = take(feed.entries, 20);
+      await stream.publishAll(later.map((entry, i) => [301 + i, entry]));
+      const live = await arriving;
+      expect(live.map(([seq]) => seq)).toEqual(Array.from({ length: 20 }, (_, i) => 301 + i));
+      expect(live.every(([seq, entry]) => bytesEqual(entry, later[seq - 301]!))).toBe(true);
+      expect(await consumersOf(stream)).toHaveLength(1);
+      // Stopped while it waits for the next entry: the wait ends, the consumer is gone.
+      const waiting = feed.entries.next();
+      await feed.stop();
+      expect(await waiting).toMatchObject({ done: true });
+      expect(await consumersOf(stream)).toEqual([]);
+      // From the middle of the stream, stopped while its caller holds an entry and asks for no next one.
+      const held = stream.follow(88);
+      expect((await held.entries.next()).value?.[0]).toBe(88);
+      expect(bytesEqual((await held.entries.next()).value![1], entries[88]!)).toBe(true);
+      await held.stop();
+      expect(await consumersOf(stream)).toEqual([]);
+      expect(await held.entries.next()).toMatchObject({ done: true });
+      // Stopped before it started: it never makes one.
+      const unstarted = stream.follow(1);
+      await unstarted.stop();
+      expect(await unstarted.entries.next()).toMatchObject({ done: true });
+      // A feed its caller leaves (a break, an error thrown at it): its consumer goes as well.
+      const left = stream.follow(290);
+      await take(left.entries, 3);
+      await left.entries.return(undefined);
+      expect(await consumersOf(stream)).toEqual([]);
+      // As a follower's close does it: stop (not awaited), then the connection closes at once.
+      const closing = stream.follow(1);
+      await take(closing.entries, 1);
+      void closing.stop();
+    } finally {
+      await stream.close();
+    }
+    await vi.waitFor(async () => expect(await consumersOf(stream)).toEqual([]), { timeout: 2_000, interval: 100 });
   }, 60_000);
 
   it('fails a read unavailable once NATS stops answering, rather than waiting for it', async () => {

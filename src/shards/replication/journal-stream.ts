@@ -8,7 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { DeliverPolicy, jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from '@nats-io/jetstream';
 import { assert } from '../../core/assert.js';
 import { TallyError, errors } from '../../core/errors.js';
 import { EntryParts, StreamHeader, firstMessageFrom, parsePart, streamNames } from '../../core/wire/journal-parts.js';
@@ -39,10 +39,10 @@ const adminWaitMs = 5_000;
 /** Entries published per acknowledgement wait while a start publishes a journal's tail. */
 const catchUpWindow = 32;
 /**
- * What a read (entriesFrom) asks JetStream for at once, in bytes: all it buffers, however slowly its caller takes
- * entries. Well under the server's per-client max_pending (64 MiB by default; at 64 MiB of 1 MB messages a read
- * was cut off as a slow consumer). Asked as a count of messages of max_payload, not as the consumer's max_bytes:
- * a byte-bounded pull stalls when its last request has less room left than the next message.
+ * What a read (entriesFrom, a follower's feed) asks JetStream for at once, in bytes: all it buffers, however slowly
+ * its caller takes entries. Well under the server's per-client max_pending (64 MiB by default; at 64 MiB of 1 MB
+ * messages a read was cut off as a slow consumer). Asked as a count of messages of max_payload, not as the
+ * consumer's max_bytes: a byte-bounded pull stalls when its last request has less room left than the next message.
  */
 const readBufferBytes = 16 * 1024 * 1024;
 /** Longest wait for the next message of a read while the stream holds more: past it the read fails, never hangs. */
@@ -244,31 +244,46 @@ export class JournalStream {
 
   /**
    * A follower's feed: every entry from journal seq `from` on, in order, as the stream holds it whole, waiting for
-   * new ones until `stop()`; with the time (ms) JetStream stored its last part.
+   * new ones until `stop()`; with the time (ms) JetStream stored its last part. One ordered consumer, asked for
+   * #readBatch messages at a time as entriesFrom is. It is stopped and deleted at `stop()` (even while the caller
+   * holds an entry and takes no next one; the promise resolves once the server answered or could not), and however
+   * the feed ends otherwise (the caller's break, an error).
    */
-  follow(from: number): { entries: AsyncGenerator<[seq: number, entry: Uint8Array, storedMs: number]>; stop: () => void } {
+  follow(from: number): { entries: AsyncGenerator<[seq: number, entry: Uint8Array, storedMs: number]>; stop: () => Promise<void> } {
     let stopped = false;
-    let stopMessages: (() => void) | null = null;
+    let consumer: Promise<Consumer> | null = null;
+    let messages: ConsumerMessages | null = null;
+    let deleted: Promise<void> | null = null;
+    const release = (): Promise<void> => {
+      messages?.stop(); // ends a wait for the next message (the feed's finally calls again if stop() came before it had them)
+      deleted ??= consumer === null ? Promise.resolve() : consumer.then(deleteConsumer, () => {});
+      return deleted;
+    };
     const self = this;
     async function* entries(): AsyncGenerator<[seq: number, entry: Uint8Array, storedMs: number]> {
-      const consumer = await self.#orderedFrom(await self.#streamSeqOf(from));
-      const messages = await consumer.consume({ max_messages: 64 });
-      stopMessages = () => void messages.stop();
-      if (stopped) messages.stop();
-      const parts = new EntryParts();
-      for await (const message of messages) {
-        const seq = Number(message.headers?.get(StreamHeader.seq));
-        const [part, count] = parsePart(message.headers?.get(StreamHeader.part) ?? '', message.seq);
-        const entry = parts.add(seq, part, count, message.data);
-        if (entry !== null && seq >= from) yield [seq, entry, Math.floor(Number(message.info.timestampNanos) / 1e6)];
-        if (stopped) break;
+      try {
+        if (stopped) return;
+        consumer = self.#streamSeqOf(from).then((start) => self.#orderedFrom(start));
+        const pulled = await self.#consume(await consumer);
+        messages = pulled;
+        if (stopped) return;
+        const parts = new EntryParts();
+        for await (const message of pulled) {
+          const seq = Number(message.headers?.get(StreamHeader.seq));
+          const [part, count] = parsePart(message.headers?.get(StreamHeader.part) ?? '', message.seq);
+          const entry = parts.add(seq, part, count, message.data);
+          if (entry !== null && seq >= from) yield [seq, entry, Math.floor(Number(message.info.timestampNanos) / 1e6)];
+          if (stopped) break;
+        }
+      } finally {
+        await release();
       }
     }
     return {
       entries: entries(),
       stop: () => {
         stopped = true;
-        stopMessages?.();
+        return release();
       },
     };
   }
@@ -295,7 +310,7 @@ export class JournalStream {
         if (entry !== null && seq >= from) yield [seq, entry];
       }
     } finally {
-      await consumer.delete().catch(() => {}); // gone already, or NATS away: the server drops it once inactive
+      await deleteConsumer(consumer);
     }
   }
 
@@ -304,12 +319,17 @@ export class JournalStream {
     return this.#js.consumers.get(this.names.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start });
   }
 
+  /** `consumer`'s messages as they come, #readBatch asked for at a time (entriesFrom and follow alike). */
+  #consume(consumer: Consumer): Promise<ConsumerMessages> {
+    return consumer.consume({ max_messages: this.#readBatch });
+  }
+
   /**
    * `consumer`'s messages through stream sequence `last`, #readBatch asked for at a time; throws `unavailable` when
    * the next one takes longer than readWaitMs or the consumer ends first. Stops the consumer however it ends.
    */
   async *#messagesThrough(consumer: Consumer, start: number, last: number): AsyncGenerator<JsMsg> {
-    const messages = await consumer.consume({ max_messages: this.#readBatch });
+    const messages = await this.#consume(consumer);
     const iterator = messages[Symbol.asyncIterator]();
     try {
       for (let streamSeq = start - 1; streamSeq < last; ) {
@@ -542,6 +562,14 @@ function entrySeqOf(message: StoredMsg): number {
 
 function partOf(message: StoredMsg): [part: number, count: number] {
   return parsePart(message.header?.get(StreamHeader.part) ?? '', message.seq);
+}
+
+/** Deletes a read's consumer; gone already, or NATS away: the server drops it once inactive (5 minutes). */
+function deleteConsumer(consumer: Consumer): Promise<void> {
+  return consumer.delete().then(
+    () => {},
+    () => {},
+  );
 }
 
 /** The iterator's next value, null when it is done; throws `unavailable` (`why()`) when none comes within `waitMs`. */
