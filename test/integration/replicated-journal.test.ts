@@ -4,7 +4,9 @@
 // byte for byte, a new disk restarts from the stream alone, a node another one has overtaken on the stream is
 // refused `not_primary`, and without a majority of NATS nodes a write answers `unavailable`, never `ok`.
 
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Operation } from '../../src/core/operations.js';
 import { decodeAccountStates, decodeResults, encodeIds, encodeTransfers } from '../../src/core/wire/records.js';
 import type { ShardSet } from '../../src/shards/set/shard-set.js';
@@ -69,6 +71,39 @@ async function streamsMatchJournals(dataDir: string, options: ReplicationOptions
 }
 
 const accounts = [a0!, b0!, a1!, b1!].map((id) => ({ id, ledger, code: 1 }));
+
+/** What `stream.entriesFrom(from, to)` yields, its caller stopping after `take` entries. */
+async function readEntries(stream: JournalStream, from: number, to: number, take = Infinity): Promise<[number, Uint8Array][]> {
+  const read: [number, Uint8Array][] = [];
+  for await (const entry of stream.entriesFrom(from, to)) {
+    read.push(entry);
+    if (read.length >= take) break;
+  }
+  return read;
+}
+
+/** The next `count` entries of a follower's feed. */
+async function take<T>(entries: AsyncGenerator<T>, count: number): Promise<T[]> {
+  const taken: T[] = [];
+  while (taken.length < count) {
+    const next = await entries.next();
+    if (next.done === true) throw new Error(`the feed ended after ${taken.length} of ${count} entries`);
+    taken.push(next.value);
+  }
+  return taken;
+}
+
+/** The consumers JetStream holds on `stream`'s stream (a read must leave none behind). */
+async function consumersOf(stream: JournalStream): Promise<string[]> {
+  const nc = await fixture.nats.connect();
+  try {
+    const names: string[] = [];
+    for await (const info of (await jetstreamManager(nc)).consumers.list(stream.names.stream)) names.push(info.name);
+    return names;
+  } finally {
+    await nc.close();
+  }
+}
 
 describe('replicated mode: shard journals on JetStream', () => {
   it('acknowledges writes that the streams hold byte for byte, entries past max_payload in parts', async () => {
@@ -143,6 +178,102 @@ describe('replicated mode: shard journals on JetStream', () => {
     await expect(post(first, [transfer(2n, a0!, b0!, 5n)])).rejects.toMatchObject({ code: 'not_primary' });
     expect(await balances(second, [a0!, b0!])).toEqual(['5/0', '0/5']);
   }, 60_000);
+
+  it('reads entries back through one consumer: whole, in order, any window, none left behind after a break', async () => {
+    const stream = await JournalStream.open(replication(fixture.newClusterName()), 0);
+    try {
+      // 300 entries; entries 8, 48, 88, … past max_payload (1 MiB): two parts each, 88 three.
+      const entries = Array.from({ length: 300 }, (_, i) => randomBytes(i % 40 === 7 ? (i === 87 ? 2_500_000 : 1_500_000) : 100 + ((i * 37) % 4_000)));
+      await stream.publishAll(entries.map((entry, i) => [i + 1, entry]));
+      expect((await stream.tail()).streamSeq).toBe(300 + 9);
+      /** Entries `from`..`to` (`to` past the last: through the last), checked against what was published. */
+      const expectEntries = (read: [number, Uint8Array][], from: number, to: number): void => {
+        const seqs = Array.from({ length: Math.max(0, Math.min(to, 300) - from + 1) }, (_, i) => from + i);
+        expect(read.map(([seq]) => seq), `entries ${from}..${to}`).toEqual(seqs);
+        expect(read.filter(([seq, entry]) => !bytesEqual(entry, entries[seq - 1]!)).map(([seq]) => seq)).toEqual([]);
+      };
+      for (const [from, to] of [[1, 300], [1, 1], [8, 8], [88, 88], [40, 130], [88, 129], [9, 87], [250, 1_000], [300, 300], [301, 400], [120, 119]] as const) {
+        expectEntries(await readEntries(stream, from, to), from, to);
+      }
+      // The caller stops early: the read's consumer is gone all the same.
+      expectEntries(await readEntries(stream, 1, 300, 10), 1, 10);
+      expectEntries(await readEntries(stream, 80, 300, 8), 80, 87);
+      expect(await consumersOf(stream)).toEqual([]);
+      expect(bytesEqual((await stream.entry(88))!, entries[87]!)).toBe(true);
+      expect(await stream.entry(301)).toBeUndefined();
+    } finally {
+      await stream.close();
+    }
+  }, 60_000);
+
+  it('follows the stream whole and in order, live, and leaves no consumer behind once stopped', async () => {
+    const stream = await JournalStream.open(replication(fixture.newClusterName()), 0);
+    try {
+      // 300 entries; 8, 48, 88, … past max_payload (1 MiB): two parts each (1.6 MB, as a full entry), 88 three.
+      const entries = Array.from({ length: 300 }, (_, i) => randomBytes(i % 40 === 7 ? (i === 87 ? 2_500_000 : 1_600_000) : 100 + ((i * 37) % 4_000)));
+      await stream.publishAll(entries.map((entry, i) => [i + 1, entry]));
+      const feed = stream.follow(1);
+      const first = await take(feed.entries, 300);
+      expect(first.map(([seq]) => seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      expect(first.filter(([seq, entry]) => !bytesEqual(entry, entries[seq - 1]!)).map(([seq]) => seq)).toEqual([]);
+      // Live: entries published after the feed caught up come by themselves, parts and all.
+      const later = Array.from({ length: 20 }, (_, i) => randomBytes(i % 10 === 4 ? 1_600_000 : 2_000));
+      const arriving = take(feed.entries, 20);
+      await stream.publishAll(later.map((entry, i) => [301 + i, entry]));
+      const live = await arriving;
+      expect(live.map(([seq]) => seq)).toEqual(Array.from({ length: 20 }, (_, i) => 301 + i));
+      expect(live.every(([seq, entry]) => bytesEqual(entry, later[seq - 301]!))).toBe(true);
+      expect(await consumersOf(stream)).toHaveLength(1);
+      // Stopped while it waits for the next entry: the wait ends, the consumer is gone.
+      const waiting = feed.entries.next();
+      await feed.stop();
+      expect(await waiting).toMatchObject({ done: true });
+      expect(await consumersOf(stream)).toEqual([]);
+      // From the middle of the stream, stopped while its caller holds an entry and asks for no next one.
+      const held = stream.follow(88);
+      expect((await held.entries.next()).value?.[0]).toBe(88);
+      expect(bytesEqual((await held.entries.next()).value![1], entries[88]!)).toBe(true);
+      await held.stop();
+      expect(await consumersOf(stream)).toEqual([]);
+      expect(await held.entries.next()).toMatchObject({ done: true });
+      // Stopped before it started: it never makes one.
+      const unstarted = stream.follow(1);
+      await unstarted.stop();
+      expect(await unstarted.entries.next()).toMatchObject({ done: true });
+      // A feed its caller leaves (a break, an error thrown at it): its consumer goes as well.
+      const left = stream.follow(290);
+      await take(left.entries, 3);
+      await left.entries.return(undefined);
+      expect(await consumersOf(stream)).toEqual([]);
+      // As a follower's close does it: stop (not awaited), then the connection closes at once.
+      const closing = stream.follow(1);
+      await take(closing.entries, 1);
+      void closing.stop();
+    } finally {
+      await stream.close();
+    }
+    await vi.waitFor(async () => expect(await consumersOf(stream)).toEqual([]), { timeout: 2_000, interval: 100 });
+  }, 60_000);
+
+  it('fails a read unavailable once NATS stops answering, rather than waiting for it', async () => {
+    const local = await startNatsCluster(3);
+    try {
+      const stream = await JournalStream.open({ servers: local.urls, cluster: 'stalled', node: 'a', replicas: 3, ackWaitMs: 1_000 }, 0);
+      await stream.publishAll(Array.from({ length: 200 }, (_, i) => [i + 1, randomBytes(1_000_000)]));
+      const read = stream.entriesFrom(1, 200);
+      expect((await read.next()).value?.[0]).toBe(1);
+      for (const node of local.nodes) await local.kill(node);
+      // The read may still hold a batch: it yields those, then fails (this test's timeout: it must not hang).
+      await expect(
+        (async () => {
+          for await (const _ of read);
+        })(),
+      ).rejects.toMatchObject({ code: 'unavailable' });
+      await stream.close();
+    } finally {
+      await local.stop();
+    }
+  }, 90_000);
 
   it('goes on without one NATS node, answers unavailable without a majority, never ok, and acknowledges again once one is back', async () => {
     const local = await startNatsCluster(3);

@@ -8,7 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from '@nats-io/jetstream';
 import { assert } from '../../core/assert.js';
 import { TallyError, errors } from '../../core/errors.js';
 import { EntryParts, StreamHeader, firstMessageFrom, parsePart, streamNames } from '../../core/wire/journal-parts.js';
@@ -38,6 +38,15 @@ const headerRoomBytes = 1024;
 const adminWaitMs = 5_000;
 /** Entries published per acknowledgement wait while a start publishes a journal's tail. */
 const catchUpWindow = 32;
+/**
+ * What a read (entriesFrom, a follower's feed) asks JetStream for at once, in bytes: all it buffers, however slowly
+ * its caller takes entries. Well under the server's per-client max_pending (64 MiB by default; at 64 MiB of 1 MB
+ * messages a read was cut off as a slow consumer). Asked as a count of messages of max_payload, not as the
+ * consumer's max_bytes: a byte-bounded pull stalls when its last request has less room left than the next message.
+ */
+const readBufferBytes = 16 * 1024 * 1024;
+/** Longest wait for the next message of a read while the stream holds more: past it the read fails, never hangs. */
+const readWaitMs = 5_000;
 /** Waits between two attempts to find where the stream stands after a failed publish (doubling). */
 const resyncWaitMs = { first: 100, max: 2_000 } as const;
 /**
@@ -83,6 +92,8 @@ export class JournalStream {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #partBytes: number;
+  /** Messages a read asks for at once (readBufferBytes of messages of max_payload). */
+  readonly #readBatch: number;
   /** Appended entries not yet wholly acknowledged, in seq order. */
   readonly #queue: Waiting[] = [];
   /** How many entries of #queue have been sent since the last resync. */
@@ -114,6 +125,7 @@ export class JournalStream {
     const maxPayload = nc.info?.max_payload ?? 1_048_576;
     this.#partBytes = maxPayload - headerRoomBytes;
     assert(this.#partBytes > 0, 'the server takes messages larger than their headers');
+    this.#readBatch = Math.max(2, Math.floor(readBufferBytes / maxPayload));
     this.#nextStreamSeq = tail.streamSeq + 1;
     this.#streamSeqAcknowledged = tail.streamSeq;
     this.#acknowledged = tail.entrySeq;
@@ -200,9 +212,23 @@ export class JournalStream {
     return this.#tailPromise;
   }
 
-  /** The entry whose journal seq is `seq`, reassembled from the stream; undefined when the stream lacks it whole. */
+  /**
+   * The entry whose journal seq is `seq`, reassembled from the stream; undefined when the stream lacks it whole.
+   * Read a message at a time (an entry is one or two): a consumer would cost two more requests and a server-side
+   * object per call, and a start's comparison of its journal with the stream calls this in a binary search.
+   */
   async entry(seq: number): Promise<Uint8Array | undefined> {
-    for await (const [found, entry] of this.entriesFrom(seq, seq)) if (found === seq) return entry;
+    const last = (await this.#jsm.streams.info(this.names.stream)).state.last_seq;
+    const parts = new EntryParts();
+    for (let streamSeq = await this.#streamSeqOf(seq); streamSeq <= last; streamSeq++) {
+      const message = await this.#message(streamSeq);
+      if (message === null) continue;
+      const found = entrySeqOf(message);
+      if (found > seq) return undefined;
+      const [part, count] = partOf(message);
+      const entry = parts.add(found, part, count, message.data);
+      if (entry !== null) return entry;
+    }
     return undefined;
   }
 
@@ -218,50 +244,102 @@ export class JournalStream {
 
   /**
    * A follower's feed: every entry from journal seq `from` on, in order, as the stream holds it whole, waiting for
-   * new ones until `stop()`; with the time (ms) JetStream stored its last part.
+   * new ones until `stop()`; with the time (ms) JetStream stored its last part. One ordered consumer, asked for
+   * #readBatch messages at a time as entriesFrom is. It is stopped and deleted at `stop()` (even while the caller
+   * holds an entry and takes no next one; the promise resolves once the server answered or could not), and however
+   * the feed ends otherwise (the caller's break, an error).
    */
-  follow(from: number): { entries: AsyncGenerator<[seq: number, entry: Uint8Array, storedMs: number]>; stop: () => void } {
+  follow(from: number): { entries: AsyncGenerator<[seq: number, entry: Uint8Array, storedMs: number]>; stop: () => Promise<void> } {
     let stopped = false;
-    let stopMessages: (() => void) | null = null;
+    let consumer: Promise<Consumer> | null = null;
+    let messages: ConsumerMessages | null = null;
+    let deleted: Promise<void> | null = null;
+    const release = (): Promise<void> => {
+      messages?.stop(); // ends a wait for the next message (the feed's finally calls again if stop() came before it had them)
+      deleted ??= consumer === null ? Promise.resolve() : consumer.then(deleteConsumer, () => {});
+      return deleted;
+    };
     const self = this;
     async function* entries(): AsyncGenerator<[seq: number, entry: Uint8Array, storedMs: number]> {
-      const start = await self.#streamSeqOf(from);
-      const consumer = await self.#js.consumers.get(self.names.stream, { deliver_policy: 'by_start_sequence' as never, opt_start_seq: start });
-      const messages = await consumer.consume({ max_messages: 64 });
-      stopMessages = () => void messages.stop();
-      if (stopped) messages.stop();
-      const parts = new EntryParts();
-      for await (const message of messages) {
-        const seq = Number(message.headers?.get(StreamHeader.seq));
-        const [part, count] = parsePart(message.headers?.get(StreamHeader.part) ?? '', message.seq);
-        const entry = parts.add(seq, part, count, message.data);
-        if (entry !== null && seq >= from) yield [seq, entry, Math.floor(Number(message.info.timestampNanos) / 1e6)];
-        if (stopped) break;
+      try {
+        if (stopped) return;
+        consumer = self.#streamSeqOf(from).then((start) => self.#orderedFrom(start));
+        const pulled = await self.#consume(await consumer);
+        messages = pulled;
+        if (stopped) return;
+        const parts = new EntryParts();
+        for await (const message of pulled) {
+          const seq = Number(message.headers?.get(StreamHeader.seq));
+          const [part, count] = parsePart(message.headers?.get(StreamHeader.part) ?? '', message.seq);
+          const entry = parts.add(seq, part, count, message.data);
+          if (entry !== null && seq >= from) yield [seq, entry, Math.floor(Number(message.info.timestampNanos) / 1e6)];
+          if (stopped) break;
+        }
+      } finally {
+        await release();
       }
     }
     return {
       entries: entries(),
       stop: () => {
         stopped = true;
-        stopMessages?.();
+        return release();
       },
     };
   }
 
-  /** Entries from journal seq `from` through `to` as the stream holds them whole, in order. */
+  /**
+   * Entries from journal seq `from` through `to` as the stream holds them whole, in order. One ordered consumer
+   * streams the messages from the first of `from` to the stream's last at the call (or the first past `to`), a
+   * batch per request rather than a request per message; it is deleted however the read ends (the caller's
+   * break, an error), not left on the server until its inactivity threshold.
+   */
   async *entriesFrom(from: number, to: number): AsyncGenerator<[seq: number, entry: Uint8Array]> {
     if (from > to) return;
-    const info = await this.#jsm.streams.info(this.names.stream);
-    const low = await this.#streamSeqOf(from);
-    const parts = new EntryParts();
-    for (let streamSeq = low; streamSeq <= info.state.last_seq; streamSeq++) {
-      const message = await this.#message(streamSeq);
-      if (message === null) continue;
-      const seq = entrySeqOf(message);
-      if (seq > to) return;
-      const [part, count] = partOf(message);
-      const entry = parts.add(seq, part, count, message.data);
-      if (entry !== null && seq >= from) yield [seq, entry];
+    const last = (await this.#jsm.streams.info(this.names.stream)).state.last_seq;
+    const start = await this.#streamSeqOf(from);
+    if (start > last) return;
+    const consumer = await this.#orderedFrom(start);
+    try {
+      const parts = new EntryParts();
+      for await (const message of this.#messagesThrough(consumer, start, last)) {
+        const seq = Number(message.headers?.get(StreamHeader.seq));
+        if (seq > to) return;
+        const [part, count] = parsePart(message.headers?.get(StreamHeader.part) ?? '', message.seq);
+        const entry = parts.add(seq, part, count, message.data);
+        if (entry !== null && seq >= from) yield [seq, entry];
+      }
+    } finally {
+      await deleteConsumer(consumer);
+    }
+  }
+
+  /** An ordered consumer of the shard's stream from stream sequence `start` on. */
+  #orderedFrom(start: number): Promise<Consumer> {
+    return this.#js.consumers.get(this.names.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start });
+  }
+
+  /** `consumer`'s messages as they come, #readBatch asked for at a time (entriesFrom and follow alike). */
+  #consume(consumer: Consumer): Promise<ConsumerMessages> {
+    return consumer.consume({ max_messages: this.#readBatch });
+  }
+
+  /**
+   * `consumer`'s messages through stream sequence `last`, #readBatch asked for at a time; throws `unavailable` when
+   * the next one takes longer than readWaitMs or the consumer ends first. Stops the consumer however it ends.
+   */
+  async *#messagesThrough(consumer: Consumer, start: number, last: number): AsyncGenerator<JsMsg> {
+    const messages = await this.#consume(consumer);
+    const iterator = messages[Symbol.asyncIterator]();
+    try {
+      for (let streamSeq = start - 1; streamSeq < last; ) {
+        const message = await nextWithin(iterator, readWaitMs, () => `${this.names.stream}: no message after ${streamSeq} within ${readWaitMs} ms while reading through ${last}`);
+        if (message === null) throw errors.unavailable(`${this.names.stream}: its consumer ended after message ${streamSeq} while reading through ${last}`);
+        streamSeq = message.seq;
+        yield message;
+      }
+    } finally {
+      messages.stop(); // unsubscribes, and ends a next() still waiting (after a timeout)
     }
   }
 
@@ -484,6 +562,28 @@ function entrySeqOf(message: StoredMsg): number {
 
 function partOf(message: StoredMsg): [part: number, count: number] {
   return parsePart(message.header?.get(StreamHeader.part) ?? '', message.seq);
+}
+
+/** Deletes a read's consumer; gone already, or NATS away: the server drops it once inactive (5 minutes). */
+function deleteConsumer(consumer: Consumer): Promise<void> {
+  return consumer.delete().then(
+    () => {},
+    () => {},
+  );
+}
+
+/** The iterator's next value, null when it is done; throws `unavailable` (`why()`) when none comes within `waitMs`. */
+async function nextWithin<T>(iterator: AsyncIterator<T>, waitMs: number, why: () => string): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(errors.unavailable(why())), waitMs);
+  });
+  try {
+    const next = await Promise.race([iterator.next(), late]);
+    return next.done === true ? null : next.value;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function describe(error: unknown): string {
