@@ -1,5 +1,6 @@
 // What linked chains cost when they span shards: the shard set in-process (no gateway), two-leg chains
-// whose legs debit accounts on two different shards vs. two-leg chains on one shard, at a few chain
+// whose legs debit accounts on two different shards vs. two-leg chains on one shard (and, `cross-credit`, chains
+// whose first leg pays an account of another shard that the second leg spends from: the credit carried), at a few chain
 // counts per request, `--in-flight` requests at a time, for `--seconds` each. Prints a progress line
 // per second, a table (chains/s, request latency p50/p99) and the cross/same ratio, writes
 // bench/out/chains-….json. Durable replies throughout (each reply waits for its fsyncs).
@@ -28,7 +29,7 @@ const accountsPerShard = 1000;
 const ledger = 1;
 
 interface Phase {
-  kind: 'same-shard' | 'cross-shard';
+  kind: 'same-shard' | 'cross-shard' | 'cross-credit';
   chainsPerRequest: number;
   chainsPerSecond: number;
   requests: number;
@@ -62,14 +63,22 @@ async function main(): Promise<number> {
     const accounts = await openAccounts(set, shardCount);
     let nextId = 1n << 64n;
     for (const chainsPerRequest of sizes) {
-      for (const kind of ['same-shard', 'cross-shard'] as const) {
+      for (const kind of ['same-shard', 'cross-shard', 'cross-credit'] as const) {
         const body = (): Uint8Array => {
           const transfers: TransferInput[] = [];
           for (let c = 0; c < chainsPerRequest; c++) {
             const first = Math.floor(Math.random() * shardCount);
             const second = kind === 'same-shard' ? first : (first + 1 + Math.floor(Math.random() * (shardCount - 1))) % shardCount;
-            transfers.push({ id: nextId++, ...sides(accounts[first]!), amount: 1n, ledger, code: 1, flags: TransferFlags.linked });
-            transfers.push({ id: nextId++, ...sides(accounts[second]!), amount: 1n, ledger, code: 1 });
+            if (kind === 'cross-credit') {
+              // A → B (another shard), then B → C (A's shard): B spends what the chain just paid it.
+              const [a, c2] = sides(accounts[first]!);
+              const b = accounts[second]![Math.floor(Math.random() * accountsPerShard)]!;
+              transfers.push({ id: nextId++, debitAccountId: a, creditAccountId: b, amount: 1n, ledger, code: 1, flags: TransferFlags.linked });
+              transfers.push({ id: nextId++, debitAccountId: b, creditAccountId: c2, amount: 1n, ledger, code: 1 });
+              continue;
+            }
+            transfers.push({ id: nextId++, ...sidesOf(accounts[first]!), amount: 1n, ledger, code: 1, flags: TransferFlags.linked });
+            transfers.push({ id: nextId++, ...sidesOf(accounts[second]!), amount: 1n, ledger, code: 1 });
           }
           return encodeTransfers(transfers);
         };
@@ -89,10 +98,16 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** Two different random accounts of one shard: a local transfer's debit and credit. */
-function sides(ids: readonly bigint[]): { debitAccountId: bigint; creditAccountId: bigint } {
+/** Two different random accounts of one shard. */
+function sides(ids: readonly bigint[]): [bigint, bigint] {
   const i = Math.floor(Math.random() * ids.length);
-  return { debitAccountId: ids[i]!, creditAccountId: ids[(i + 1) % ids.length]! };
+  return [ids[i]!, ids[(i + 1) % ids.length]!];
+}
+
+/** A local transfer's debit and credit: two different random accounts of one shard. */
+function sidesOf(ids: readonly bigint[]): { debitAccountId: bigint; creditAccountId: bigint } {
+  const [debitAccountId, creditAccountId] = sides(ids);
+  return { debitAccountId, creditAccountId };
 }
 
 /** Per shard, accountsPerShard accounts (overdraft allowed: chains never fail for funds). */
@@ -154,7 +169,7 @@ function printTable(phases: readonly Phase[]): void {
   console.log('\nchains/request  kind          chains/s   p50 ms   p99 ms   cross/same');
   for (const phase of phases) {
     const same = phases.find((p) => p.kind === 'same-shard' && p.chainsPerRequest === phase.chainsPerRequest);
-    const ratio = phase.kind === 'cross-shard' && same !== undefined ? (phase.chainsPerSecond / same.chainsPerSecond).toFixed(2) : '';
+    const ratio = phase.kind !== 'same-shard' && same !== undefined ? (phase.chainsPerSecond / same.chainsPerSecond).toFixed(2) : '';
     console.log(
       `${String(phase.chainsPerRequest).padStart(14)}  ${phase.kind.padEnd(12)}  ${String(phase.chainsPerSecond).padStart(8)}  ${String(phase.p50Ms).padStart(7)}  ${String(phase.p99Ms).padStart(7)}   ${ratio}`,
     );

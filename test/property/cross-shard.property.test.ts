@@ -555,13 +555,15 @@ class Run {
     }
     const results = this.sendTransfers(events, true);
     this.c.betweenPhases = null;
-    // Only a chain across shards goes to the coordinator, and being alone it takes one round (commit or set aside), or
-    // two when a credit half it carried must go by instruction after all (a resend's payer answered exists, or a post's
-    // hold is not shown on its payee's shard yet): the second round has no half left to drop.
+    // Only a chain across shards goes to the coordinator, and being alone it takes one round (commit or set aside), and
+    // one more each time credit halves it carried must go by instruction after all (a resend's payer answered exists,
+    // or a post's hold is not shown on its payee's shard yet): at most one more per event.
     const spans = new Set(events.map((e) => shardOf(e.debitAccountId))).size > 1;
     const rounds = this.c.chainRounds - roundsBefore;
-    if (spans) expect([1, 2], 'coordinator rounds').toContain(rounds);
-    else expect(rounds, 'coordinator rounds').toBe(0);
+    if (spans) {
+      expect(rounds, 'coordinator rounds').toBeGreaterThanOrEqual(1);
+      expect(rounds, 'coordinator rounds').toBeLessThanOrEqual(1 + events.length);
+    } else expect(rounds, 'coordinator rounds').toBe(0);
     const applied = results.every((r) => r === 'ok');
     if (!applied) {
       expect(results.filter((r) => r === 'ok')).toEqual([]);
@@ -891,7 +893,7 @@ describe('cross-shard transfers on a four-shard cluster', () => {
         run.checkStep();
         run.checkSettled();
       }),
-      { numRuns: runs, seed, examples },
+      { numRuns: runs, seed, examples, path: process.env.TALLY_PROPERTY_PATH },
     );
   });
 });

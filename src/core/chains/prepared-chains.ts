@@ -175,6 +175,8 @@ export interface ChainPart {
 }
 
 const failedAnywhere = (code: number): boolean => code !== ResultCode.ok && code !== ResultCode.exists;
+/** A failure of the event's own checks (not of another event of its chain). */
+const failedItself = (code: number): boolean => failedAnywhere(code) && code !== ResultCode.linked_event_failed;
 
 /** Kinds whose credit half a payee's shard can apply from the event alone: the amount is the caller's (not 0, "whole"). */
 function carriesCreditKind(view: DataView, at: number): boolean {
@@ -291,19 +293,22 @@ export class ChainRounds {
     this.#failing = -1;
     let again = false;
     for (const [index, half] of halves) {
-      const payer = this.#examined.get(index)!;
-      const payerCode = payer & 0xffff;
-      if (payerCode === ResultCode.exists || (payerCode === ResultCode.ok && (half & 0xffff) === ResultCode.pending_not_found)) {
-        // One shard answers exists and credits nothing: this credit half must not apply. Or a post whose hold is not
-        // shown on its payee's shard (its instruction still on its way): its credit must follow that instruction.
+      const payerCode = this.#examined.get(index)! & 0xffff;
+      // One shard answers exists and credits nothing: this credit half must not apply. A post whose hold is not shown
+      // on its payee's shard (its instruction still on its way) cannot be carried: its credit must follow that
+      // instruction. Either way the round goes again with the credit left to an instruction.
+      if (payerCode === ResultCode.exists || ((half & 0xffff) === ResultCode.pending_not_found && !failedItself(payerCode))) {
         this.#uncarried.add(index);
         again = true;
-      } else if ((payer & 0xffff) === ResultCode.ok && (half & 0xffff) !== ResultCode.ok) {
-        // The payer's checks passed and the payee refused (its balance rule, with the chain's earlier credits).
-        this.#examined.set(index, half & 0xffff);
       }
     }
     if (again) return true;
+    for (const [index, half] of halves) {
+      // The payer's checks come first; where they passed (or its shard stopped at another failure of the chain), the
+      // payee's refusal (its balance rule, with the chain's earlier credits) is the event's. A payer's shard whose
+      // sub-chain failed at this half answers linked_event_failed for the event: the half's code is the failure.
+      if (!failedItself(this.#examined.get(index)! & 0xffff) && failedItself(half & 0xffff)) this.#examined.set(index, half & 0xffff);
+    }
     for (let c = 0; c < this.#chains.length && this.#failing < 0; c++) {
       if (!this.#active[c]) continue;
       const chain = this.#chains[c]!;

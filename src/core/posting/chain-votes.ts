@@ -72,7 +72,8 @@ export function writeAbortEntry(context: LedgerContext, nowNs: bigint, remember:
     // Its own vote, or the payee's half's failure where its own half passed.
     const own = prepared.results.subarray(position * resultBytes, (position + 1) * resultBytes);
     const ownCode = new DataView(own.buffer, own.byteOffset, resultBytes).getUint16(0, true);
-    assert(ownCode === (result & 0xffff) || ownCode === ResultCode.ok, 'a remembered failure is the vote of its payer or of its payee');
+    // Where the payee's half failed, the payer's vote passed the event or stopped at that failure (linked_event_failed).
+    assert(ownCode === (result & 0xffff) || ownCode === ResultCode.ok || ownCode === ResultCode.linked_event_failed, 'a remembered failure is the vote of its payer or of its payee');
     view.setUint32(resultsOffset(count) + k * resultBytes, result, true);
   });
   view.setUint16(entry.byteLength - chainGroupTrailerBytes + ChainGroupTrailer.operation, prepared.operation, true);

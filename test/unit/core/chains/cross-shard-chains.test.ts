@@ -6,7 +6,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { Operation } from '../../../../src/core/operations.js';
-import { ChainDecision, ChainRounds, decodeDecide, decodePrepare, encodeDecide, encodePrepare } from '../../../../src/core/chains/prepared-chains.js';
+import { ChainDecision, ChainEventBits, ChainRounds, decodeDecide, decodePrepare, encodeDecide, encodePrepare } from '../../../../src/core/chains/prepared-chains.js';
 import { encodeAccountOperations, encodeAccounts, encodeTransfers } from '../../../../src/core/wire/records.js';
 import { ResultCode } from '../../../../src/core/result-codes.js';
 import { shardOfId } from '../../../../src/core/routing.js';
@@ -277,6 +277,55 @@ describe('prepared-chains layouts and rounds', () => {
     const out = new Uint8Array(5 * 4);
     rounds.writeResults(out);
     expect(Array.from(new Uint32Array(out.buffer))).toEqual([F, ResultCode.insufficient_funds, F, ResultCode.exists, 0]);
+  });
+
+  test('rounds: credit halves go to their payees\' shards; a half\'s failure is the event\'s, even where its payer\'s shard stopped at it', () => {
+    // One chain: 0 = shard 2 → shard 1, 1 = shard 1 → shard 2, 2 = shard 1 → shard 0 (every credit crosses shards).
+    const body = encodeTransfers([
+      linked(transfer(10n, payer[2]!, payee[1]!, 5n)),
+      linked(transfer(11n, payer[1]!, payee[2]!, 5n)),
+      transfer(12n, payer[1]!, payee[0]!, 5n),
+    ]);
+    const rounds = new ChainRounds(body, [{ first: 0, last: 2 }], Uint8Array.of(2, 1, 1), 3, Operation.create_transfers);
+    const { chainEnd: end, creditCarried: carried, creditHalf: half } = ChainEventBits;
+    expect(rounds.parts().map((p) => [p.shard, Array.from(p.indexes), Array.from(p.chainEnds)])).toEqual([
+      [0, [2], [half | end]],
+      [1, [0, 1, 2], [half, carried, carried | end]],
+      [2, [0, 1], [carried, half | end]],
+    ]);
+    // Shard 1's half of event 0 refuses (its payee is unknown): its sub-chain stops there, and so does shard 2's at the
+    // half of event 1; the payer of event 0 (shard 2) says linked_event_failed. The chain fails at event 0.
+    const F = ResultCode.linked_event_failed;
+    const okHalf = ResultCode.ok | (2 << 16);
+    expect(rounds.examine([Uint32Array.of(okHalf), Uint32Array.of(ResultCode.account_not_found, F, F), Uint32Array.of(F, ResultCode.account_not_found)])).toBe(true);
+    expect(rounds.failingEvent).toBe(0);
+    // Kept by id on the payer's shard (shard 2, its position 0), never on the half's.
+    expect(rounds.failuresToRemember()).toEqual([[], [], [{ position: 0, result: ResultCode.account_not_found }]]);
+    expect(rounds.setAside()).toBe(true);
+    const out = new Uint8Array(3 * 4);
+    rounds.writeResults(out);
+    expect(Array.from(new Uint32Array(out.buffer))).toEqual([ResultCode.account_not_found, F, F]);
+  });
+
+  test('rounds: a payer answering exists sends the round again without that credit half', () => {
+    const body = encodeTransfers([linked(transfer(10n, payer[0]!, payee[1]!, 5n)), transfer(11n, payer[1]!, payee[0]!, 5n)]);
+    const rounds = new ChainRounds(body, [{ first: 0, last: 1 }], Uint8Array.of(0, 1), 3, Operation.create_transfers);
+    expect(rounds.parts().map((p) => Array.from(p.indexes))).toEqual([[0, 1], [0, 1]]);
+    const okHalf = ResultCode.ok | (2 << 16);
+    const okCarried = ResultCode.ok | (1 << 16);
+    expect(rounds.examine([Uint32Array.of(ResultCode.exists, okHalf), Uint32Array.of(okHalf, okCarried)])).toBe(true);
+    expect(rounds.failingEvent).toBe(-1);
+    expect(rounds.setAside()).toBe(false);
+    // Event 0's credit now goes by instruction: shard 1 holds no half of it.
+    expect(rounds.parts().map((p) => [p.shard, Array.from(p.indexes)])).toEqual([
+      [0, [0, 1]],
+      [1, [1]],
+    ]);
+    expect(rounds.examine([Uint32Array.of(ResultCode.exists, okHalf), Uint32Array.of(okCarried)])).toBe(false);
+    expect(rounds.commit()).toBe(1);
+    const out = new Uint8Array(2 * 4);
+    rounds.writeResults(out);
+    expect(Array.from(new Uint32Array(out.buffer))).toEqual([ResultCode.exists, ResultCode.ok]);
   });
 
   test('rounds: a chain left open is voted on without its last event and never commits', () => {
