@@ -14,8 +14,10 @@
 //   balance-overflow rule: account-directory.ts DirectoryMarks) that an earlier event debited or credited, when
 //   either credit comes from another shard (its room is judged before the request runs, from the balances before
 //   it; a credit from its own shard is posted there before one from elsewhere lands);
-// - it is a linked chain whose debit accounts span shards (the coordinator runs those after the request's other
-//   events: staged, it runs in its place), and so is the event after one.
+// - it is a linked chain whose debit accounts span shards after other events (the coordinator runs those after the
+//   request's other events: staged, it runs in its place), or the event after such chains. Consecutive chains across
+//   shards share a stage: the coordinator decides them in one group, in request order, each seeing the ones before
+//   it (their credits to other shards are carried in the group: core/chains/prepared-chains.ts).
 // A dependency inside one linked chain cannot be cut (a chain is all or nothing); those stay as they are.
 // Only the accounts the rules name are looked up, and only while the directory holds an account with the rule:
 // requests without such dependencies (every bench workload) run whole, as before.
@@ -48,20 +50,18 @@ export function stageStartsOf(body: Uint8Array, shardCount: number, accounts: Ac
   if (!stage.tracksAny && !anyLinked(view)) return [];
   const starts: number[] = [];
   let stageStart = 0;
+  // Whether the current stage holds chains across shards (the coordinator's) or other events: never both.
+  let stageOfCrossChains = false;
   for (let first = 0; first < eventCount; ) {
     const last = chainLastOf(view, first, eventCount);
     const crossChain = last > first && spansShards(view, first, last, shardCount);
-    if (first > stageStart && (crossChain || stage.dependsOn(first, last))) {
+    if (first > stageStart && (crossChain !== stageOfCrossChains || stage.dependsOn(first, last))) {
       starts.push(first);
       stageStart = first;
       stage.clear();
     }
+    stageOfCrossChains = crossChain;
     stage.add(first, last);
-    if (crossChain && last + 1 < eventCount) {
-      starts.push(last + 1);
-      stageStart = last + 1;
-      stage.clear();
-    }
     first = last + 1;
   }
   return starts;

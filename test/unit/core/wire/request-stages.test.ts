@@ -85,6 +85,8 @@ describe('stageStartsOf', () => {
     // A chain across shards runs in its place: cut before and after it.
     expect(starts([pay(c, a), pay(a, c, linked), pay(b, c), pay(c, a)])).toEqual([1, 3]);
     expect(starts([pay(a, c, linked), pay(b, c)])).toEqual([]);
+    // Chains across shards one after another share a stage: the coordinator decides them in one group, in order.
+    expect(starts([pay(c, a), pay(a, c, linked), pay(b, c), pay(b, c, linked), pay(a, c), pay(c, a)])).toEqual([1, 5]);
   });
 
   it('leaves a request of unrelated payments whole', () => {
