@@ -46,6 +46,8 @@ export const ChainEventBits = {
   creditHalf: 4,
 } as const;
 const chainEventBitsAll = ChainEventBits.chainEnd | ChainEventBits.creditCarried | ChainEventBits.creditHalf;
+/** An event is its payer's or a credit half on a shard, never both. */
+const bothRoles = ChainEventBits.creditCarried | ChainEventBits.creditHalf;
 
 /** Head of a prepare task body: u16 operation, 2 zero bytes, u32 event count, u64 group. Then events, then one chain-end byte each. */
 const prepareHeadBytes = 16;
@@ -99,7 +101,7 @@ export function decodePrepare(body: Uint8Array): PrepareRequest | undefined {
   const count = view.getUint32(4, true);
   if (count < 1 || body.byteLength !== prepareHeadBytes + count * (eventBytes + 1)) return undefined;
   const chainEnds = body.subarray(prepareHeadBytes + count * eventBytes);
-  if ((chainEnds[count - 1]! & ChainEventBits.chainEnd) === 0 || chainEnds.some((b) => (b & ~chainEventBitsAll) !== 0 || (b & 6) === 6)) return undefined;
+  if ((chainEnds[count - 1]! & ChainEventBits.chainEnd) === 0 || chainEnds.some((b) => (b & ~chainEventBitsAll) !== 0 || (b & bothRoles) === bothRoles)) return undefined;
   return {
     operation: view.getUint16(0, true),
     group: view.getBigUint64(8, true),
@@ -244,12 +246,15 @@ export class ChainRounds {
     assert(this.pending, 'a round needs an undecided chain');
     // Per shard, its events as (request index << 1 | 1 for a credit half), in request order.
     const byShard: number[][] = Array.from({ length: this.#shardCount }, () => []);
+    const carried = new Set<number>();
     this.#chains.forEach((chain, c) => {
       if (!this.#active[c]) return;
       for (let i = chain.first; i <= votedLast(chain); i++) {
         byShard[this.#shardOf[i]!]!.push(i << 1);
         const payeeShard = this.#creditShardOf(i);
-        if (payeeShard >= 0) byShard[payeeShard]!.push((i << 1) | 1);
+        if (payeeShard < 0) continue;
+        byShard[payeeShard]!.push((i << 1) | 1);
+        carried.add(i);
       }
     });
     this.#parts = [];
@@ -268,7 +273,7 @@ export class ChainRounds {
           bits |= ChainEventBits.creditHalf;
           // The payee's half is the caller's event: the router's marks on it were for the payer's shard.
           withoutRouterMarks(events, k * eventBytes);
-        } else if (this.#creditShardOf(index) >= 0) bits |= ChainEventBits.creditCarried;
+        } else if (carried.has(index)) bits |= ChainEventBits.creditCarried;
         chainEnds[k] = bits;
       });
       this.#parts.push({ shard, indexes, events, chainEnds });

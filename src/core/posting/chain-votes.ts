@@ -153,8 +153,9 @@ export function carriedCreditsOf(prepared: PreparedGroup, shardCount: number): C
   const credits: CarriedCredit[] = [];
   if (prepared.operation !== JournalEntryKind.create_transfers) return credits;
   const view = new DataView(prepared.events.buffer, prepared.events.byteOffset, prepared.events.byteLength);
+  const results = new DataView(prepared.results.buffer, prepared.results.byteOffset, prepared.results.byteLength);
   for (let k = 0; k < prepared.count; k++) {
-    if ((prepared.roles[k]! & ChainEventBits.creditHalf) === 0 || (prepared.results[k * resultBytes]! | (prepared.results[k * resultBytes + 1]! << 8)) !== ResultCode.ok) continue;
+    if ((prepared.roles[k]! & ChainEventBits.creditHalf) === 0 || results.getUint16(k * resultBytes, true) !== ResultCode.ok) continue;
     const at = k * eventBytes;
     if (!movesMoney(view.getUint16(at + TransferLayout.flags, true) & transferKindFlags)) continue;
     credits.push({ group: prepared.group, from: shardOfIdAt(view, at + TransferLayout.debitAccountId, shardCount), ledger: view.getUint32(at + TransferLayout.ledger, true), amount: view.getBigUint64(at + TransferLayout.amount, true) });

@@ -12,7 +12,7 @@ import type { CreditHold, LedgerState } from './ledger-state.js';
 import { ResultCode } from '../result-codes.js';
 import { SystemAccountKind, isSuspenseIdAt, systemAccountWithRoom } from '../accounts/system-accounts.js';
 import { InstructionKind } from '../transit/transit.js';
-import { recordHistory, type BalancesOut } from './transfer-posting.js';
+import { recordHistory, reversalRemaining, type BalancesOut } from './transfer-posting.js';
 import { AccountFlags, TransferFlags, transferKindFlags } from '../types.js';
 import { idKeyAt } from '../u128.js';
 import { amountMax, balanceMax } from '../limits.js';
@@ -102,10 +102,7 @@ export function applyCreditHalf(state: LedgerState, view: DataView, at: number, 
 /** Whether a reversal of `amount` is more than what remains of its original, when this shard holds the original. */
 function reversalExceedsHere(state: LedgerState, view: DataView, at: number, amount: bigint): boolean {
   const location = state.transfers.getAt(view, at + T.pendingId);
-  if (location < 0) return false;
-  const original = state.record(location);
-  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (state.reversed.get(idKeyAt(view, at + T.pendingId)) ?? 0n);
-  return amount > remaining;
+  return location >= 0 && amount > reversalRemaining(state, location, idKeyAt(view, at + T.pendingId));
 }
 
 /** Indexes the transfer's id among the credits that landed here (undone with a chain that does not hold). */

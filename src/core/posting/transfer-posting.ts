@@ -232,11 +232,17 @@ function reversalRefusal(state: LedgerState, posting: Posting): number | undefin
   if (originalNotReversible(state, location, posting.view, posting.at + T.pendingId)) return ResultCode.original_not_reversible;
   // Compared by id: one side of a cross-shard original is an account of another shard.
   if (!mirrorsOriginal(state, location, posting.view, posting.at)) return ResultCode.accounts_mismatch;
-  const original = state.record(location);
-  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (state.reversed.get(referenceKey(posting)) ?? 0n);
-  assert(remaining >= 0n, 'a transfer is never reversed beyond its effective amount');
+  const remaining = reversalRemaining(state, location, referenceKey(posting));
   if (posting.amount > remaining) return ResultCode.reversal_exceeds_remaining;
   return undefined;
+}
+
+/** What is left to reverse of the original at `location` (id key `key`): its effective amount less what was reversed. */
+export function reversalRemaining(state: LedgerState, location: number, key: string): bigint {
+  const original = state.record(location);
+  const remaining = original.view.getBigUint64(original.at + T.amountEffective, true) - (state.reversed.get(key) ?? 0n);
+  assert(remaining >= 0n, 'a transfer is never reversed beyond its effective amount');
+  return remaining;
 }
 
 function freezeRefusal(state: LedgerState, posting: Posting): number | undefined {

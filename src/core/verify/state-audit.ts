@@ -5,6 +5,7 @@
 
 import { accountStaticBytes } from '../accounts/account-table.js';
 import { eventOffset, isCreditHalfResult, readJournalHeader, resultsOffset, trailerOffset } from '../posting/journal-entry.js';
+import { movesMoney } from '../posting/verdicts-elsewhere.js';
 import { TransferLayout as T, resultBytes } from '../layout.js';
 import type { LedgerState } from '../posting/ledger-state.js';
 import { eventBytes } from '../limits.js';
@@ -242,7 +243,7 @@ export class PostedRecount {
 
   #transferSides(state: LedgerState, view: DataView, at: number, ledger: number): PostingSides {
     const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
-    const movesPosted = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
+    const movesPosted = movesMoney(kind);
     const debit = state.accounts.slotAt(view, at + T.debitAccountId);
     const creditShard = state.shardCount === 1 ? state.shardIndex : shardOfIdAt(view, at + T.creditAccountId, state.shardCount);
     // A payee on another shard: the transit-out half of this pair took the credit here.
@@ -253,7 +254,7 @@ export class PostedRecount {
   /** A carried credit half: transit-in (from the payer's shard) → the payee, a hold shown or money posted. */
   #creditHalfSides(state: LedgerState, view: DataView, at: number, ledger: number): PostingSides {
     const kind = view.getUint16(at + T.flags, true) & transferKindFlags;
-    const movesPosted = kind === 0 || kind === TransferFlags.post_pending || kind === TransferFlags.reversal || kind === TransferFlags.unfreeze_and_pay;
+    const movesPosted = movesMoney(kind);
     const from = shardOfIdAt(view, at + T.debitAccountId, state.shardCount);
     return { debit: this.#systemSlot(state, SystemAccountKind.transitIn, ledger, from), credit: state.accounts.slotAt(view, at + T.creditAccountId), movesPosted, inHistory: true };
   }
