@@ -72,6 +72,8 @@ export interface StreamTail {
   streamSeq: number;
   /** Who wrote the last message ('' when empty). */
   writer: string;
+  /** When JetStream stored the last message (ms since the epoch; 0 when empty). */
+  storedMs: number;
 }
 
 interface Waiting {
@@ -546,12 +548,12 @@ async function ensureStream(jsm: JetStreamManager, names: { stream: string; subj
 
 async function readTail(jsm: JetStreamManager, names: { stream: string; subject: string }): Promise<StreamTail> {
   const info = await jsm.streams.info(names.stream);
-  if (info.state.messages === 0) return { entrySeq: 0, streamSeq: info.state.last_seq, writer: '' };
+  if (info.state.messages === 0) return { entrySeq: 0, streamSeq: info.state.last_seq, writer: '', storedMs: 0 };
   const last = await jsm.streams.getMessage(names.stream, { seq: info.state.last_seq });
-  if (last === null) return { entrySeq: 0, streamSeq: info.state.last_seq, writer: '' };
+  if (last === null) return { entrySeq: 0, streamSeq: info.state.last_seq, writer: '', storedMs: 0 };
   const seq = entrySeqOf(last);
   const [part, count] = partOf(last);
-  return { entrySeq: part === count ? seq : seq - 1, streamSeq: last.seq, writer: last.header?.get(StreamHeader.writer) ?? '' };
+  return { entrySeq: part === count ? seq : seq - 1, streamSeq: last.seq, writer: last.header?.get(StreamHeader.writer) ?? '', storedMs: last.time.getTime() };
 }
 
 function entrySeqOf(message: StoredMsg): number {

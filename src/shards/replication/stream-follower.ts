@@ -7,8 +7,8 @@ import type { JournalStream } from './journal-stream.js';
 
 /** Entries applied but not yet durable at once: the follower's group commit. */
 const applyWindow = 64;
-/** How often the stream's end (the primary's last entry) is read for the lag. */
-const tailEveryMs = 1_000;
+/** How often the stream's end (the primary's last entry) is read for the lag: a read of it may be this old. */
+const tailEveryMs = 250;
 /** Between two attempts after the feed failed (NATS away). */
 const retryMs = 500;
 
@@ -19,7 +19,10 @@ export interface FollowStatus {
   seqPrimary: number;
   /** Entries behind the stream. */
   lagEntries: number;
-  /** How long ago JetStream stored the oldest entry not applied yet (0 when caught up). */
+  /**
+   * How long ago JetStream stored the oldest entry not applied yet (0 when caught up). Where none of those has reached
+   * this follower yet, how long ago it stored the last one read at the stream's end: the oldest is no younger.
+   */
   lagMs: number;
   delayMs: number;
   /** Entries JetStream stored after this time (ms since the epoch) are not applied; null: none held back. */
@@ -39,6 +42,8 @@ export class StreamFollower {
   readonly #log: (line: string) => void;
   #seqApplied: number;
   #seqPrimary = 0;
+  /** When JetStream stored entry #seqPrimary (ms since the epoch). */
+  #storedPrimaryMs = 0;
   #primary = '';
   /** Storage time (ms) of each entry received and not yet durable here, oldest first. */
   readonly #waiting: { seq: number; storedMs: number }[] = [];
@@ -75,7 +80,7 @@ export class StreamFollower {
       seqApplied: this.#seqApplied,
       seqPrimary: Math.max(this.#seqPrimary, this.#seqApplied),
       lagEntries: behind,
-      lagMs: behind === 0 ? 0 : oldest === undefined ? 0 : Math.max(0, Date.now() - oldest.storedMs),
+      lagMs: behind === 0 ? 0 : Math.max(0, Date.now() - (oldest?.storedMs ?? this.#storedPrimaryMs)),
       delayMs: this.#delayMs,
       untilMs: this.#untilMs,
       primary: this.#primary,
@@ -86,6 +91,7 @@ export class StreamFollower {
     try {
       const tail = await this.#stream.tail();
       this.#seqPrimary = tail.entrySeq;
+      this.#storedPrimaryMs = tail.storedMs;
       this.#primary = tail.writer;
     } catch {
       // NATS away: the lag stays as last read; the feed retries on its own.
