@@ -2,12 +2,17 @@
 // The audit log is append-only: records are numbered 1, 2, 3… without gaps, each put refuses to overwrite,
 // and this module has no way to change or remove one. An adjustment moves only pending → approved |
 // rejected, and each change commits in the same transaction as its audit record. Resolves once durable.
+// Every write is one change (admin-changes.ts). Embedded, the store applies its own; in replicated mode
+// (issue #15, admin-replica.ts) the primary's store publishes each change to the admin stream before it applies
+// it, one at a time, and a follower's store takes changes only from the stream (its own writes are refused
+// not_primary, the refusals it would record go to the process log).
 
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { AdjustmentDetail, AdjustmentResult, AdjustmentStatus } from '../core/admin/adjustments.js';
 import { assert, AssertionError } from '../core/assert.js';
 import { auditRecordOf, type AuditEntry, type AuditRecord } from '../core/admin/audit-log.js';
+import type { AdminChange } from './admin-changes.js';
 import { TallyError, errors } from '../core/errors.js';
 import { adminWritesInFlightMax, adjustmentsPageMax, auditPageBytesMax, auditPageMax, eventBytes } from '../core/limits.js';
 import { storageFailure } from '../shards/storage/commit-failures.js';
@@ -44,6 +49,19 @@ const statusPrefix = (status: AdjustmentStatus): string => `status:${status}:`;
 /** Sorts after every id (ids are ASCII): the open upper end of a reverse range. */
 const keyEnd = '\uffff';
 
+/** Where a replicated primary's store sends each change before applying it (admin-replica.ts). */
+export interface ChangePublisher {
+  /** Why this node may not write now (its lease lapsed: it may come back), or null. */
+  refusal(): Error | null;
+  /**
+   * Resolves once the admin stream holds `change`; rejects `not_primary` once another node appended (this store
+   * then takes no write of its own again), `unavailable` when the outcome is unknown (`catchUp` runs first next time).
+   */
+  publish(change: AdminChange): Promise<void>;
+  /** Applies what the stream holds past this store (a change whose publish timed out may be there). */
+  catchUp(): Promise<void>;
+}
+
 export class AdminStore {
   readonly path: string;
   readonly #root: RootDatabase;
@@ -52,6 +70,16 @@ export class AdminStore {
   #writesInFlight = 0;
   #idle: (() => void) | null = null;
   #closed = false;
+  /** A replicated primary's: every change goes to the admin stream first, one at a time. */
+  #publisher: ChangePublisher | null = null;
+  /** The last change's outcome in the stream is unknown, or it is there and not here: catch up before the next. */
+  #behind = false;
+  /** Changes waiting for their turn to be published and applied (a replicated primary's). */
+  #queued = 0;
+  #turn: Promise<unknown> = Promise.resolve();
+  /** A follower's: why its own writes are refused; what it would record goes to `#followerLog`. */
+  #followerRefusal: TallyError | null = null;
+  #followerLog: (record: AuditEntry) => void = () => {};
 
   private constructor(path: string, root: RootDatabase, audit: Database<string, number>, adjustments: Database<string, string>) {
     this.path = path;
@@ -94,14 +122,22 @@ export class AdminStore {
 
   // ---- the audit log ---------------------------------------------------------------------------
 
-  /** AuditSink: appends `entry` with the next number and the time; resolves once durable. */
+  /**
+   * AuditSink: appends `entry` with the next number and the time; resolves once durable. On a follower, whose
+   * audit log is the primary's, the entry goes to the process log instead (refusals of writes sent to it, its
+   * snapshots).
+   */
   async record(entry: AuditEntry): Promise<void> {
+    if (this.#followerRefusal !== null) return this.#followerLog(entry);
     await this.appendAudit(entry);
   }
 
   /** Appends `entry`; resolves with the stored record once it is durable. */
   appendAudit(entry: AuditEntry): Promise<AuditRecord> {
-    return this.#write(() => this.#appendAuditInTxn(entry));
+    return this.#change((seq, at) => {
+      const audit = auditRecordOf(entry, seq, at);
+      return { change: { audit }, result: audit };
+    });
   }
 
   /** Number of the last audit record (0 when the log is empty). */
@@ -131,8 +167,9 @@ export class AdminStore {
   /** Stores a new pending adjustment together with the audit record `entry`. */
   submitAdjustment(adjustment: NewAdjustment, entry: AuditEntry): Promise<{ adjustment: StoredAdjustment; audit: AuditRecord }> {
     assert(adjustment.records.byteLength > 0 && adjustment.records.byteLength % eventBytes === 0, 'an adjustment holds whole transfer records');
-    return this.#write(() => {
-      const audit = this.#appendAuditInTxn(entry);
+    return this.#change((seq, at) => {
+      const audit = auditRecordOf(entry, seq, at);
+      assert(this.adjustment(adjustment.id) === undefined, `adjustment ${adjustment.id} is new`);
       const stored: StoredAdjustment = {
         id: adjustment.id,
         status: 'pending',
@@ -142,9 +179,7 @@ export class AdminStore {
         transferCount: adjustment.records.byteLength / eventBytes,
         transfers: Buffer.from(adjustment.records.buffer, adjustment.records.byteOffset, adjustment.records.byteLength).toString('base64'),
       };
-      assert(this.#put(adjustmentPrefix + stored.id, JSON.stringify(stored)), `adjustment ${stored.id} is new`);
-      assert(this.#put(statusPrefix('pending') + stored.id, ''), `adjustment ${stored.id} is not indexed yet`);
-      return { adjustment: stored, audit };
+      return { change: { audit, adjustment: { id: stored.id, fields: stored } }, result: { adjustment: stored, audit } };
     });
   }
 
@@ -159,28 +194,24 @@ export class AdminStore {
    * its transfers go to the ledger: from then on a rejection is refused, since some of them may have posted.
    */
   startApproval(id: string, checker: string, entry: AuditEntry): Promise<StoredAdjustment> {
-    return this.#write(() => {
-      const audit = this.#appendAuditInTxn(entry);
-      const current = this.#adjustmentInTxn(id);
+    return this.#change((seq, at) => {
+      const audit = auditRecordOf(entry, seq, at);
+      const current = this.#adjustmentNamed(id);
       assert(current.status === 'pending', `only a pending adjustment is approved (${id} is ${current.status})`);
-      const started: StoredAdjustment = { ...current, approvalStartedBy: checker, approvalStartedAt: audit.at };
-      this.#overwrite(id, started);
-      return started;
+      const fields = { approvalStartedBy: checker, approvalStartedAt: audit.at };
+      return { change: { audit, adjustment: { id, fields } }, result: { ...current, ...fields } };
     });
   }
 
   /** pending → approved | rejected, with the audit record `entry`; asserts the transition. */
   decideAdjustment(id: string, decision: AdjustmentDecision, entry: AuditEntry): Promise<StoredAdjustment> {
     assert(decision.status === 'approved' || decision.status === 'rejected', 'an adjustment is decided approved or rejected');
-    return this.#write(() => {
-      const audit = this.#appendAuditInTxn(entry);
-      const current = this.#adjustmentInTxn(id);
+    return this.#change((seq, at) => {
+      const audit = auditRecordOf(entry, seq, at);
+      const current = this.#adjustmentNamed(id);
       assert(current.status === 'pending', `adjustment ${id} moves from pending only, it is ${current.status}`);
-      const decided: StoredAdjustment = { ...current, ...decision, decidedAt: audit.at };
-      this.#overwrite(id, decided);
-      assert(this.#adjustments.removeSync(statusPrefix('pending') + id), `adjustment ${id} was indexed as pending`);
-      assert(this.#put(statusPrefix(decision.status) + id, ''), `adjustment ${id} is indexed as ${decision.status} once`);
-      return decided;
+      const fields = { ...decision, decidedAt: audit.at };
+      return { change: { audit, adjustment: { id, fields } }, result: { ...current, ...fields } };
     });
   }
 
@@ -198,6 +229,106 @@ export class AdminStore {
       if (found.length === query.limit) break;
     }
     return found;
+  }
+
+  // ---- replicated mode (issue #15) ----------------------------------------------------------------
+
+  /** A follower's store: its own writes are refused with `refusal`; what it would record goes to `log`. */
+  followOnly(refusal: TallyError, log: (entry: AuditEntry) => void): void {
+    this.#publisher = null;
+    this.#followerRefusal = refusal;
+    this.#followerLog = log;
+  }
+
+  /** A replicated primary's store: each change goes to `publisher` first, then here, one at a time. */
+  publishThrough(publisher: ChangePublisher): void {
+    this.#followerRefusal = null;
+    this.#publisher = publisher;
+    this.#behind = false;
+  }
+
+  /** Applies a change the admin stream holds (a follower's, or a primary catching up); one this store has is skipped. */
+  applyChange(change: AdminChange): Promise<void> {
+    return this.#write(() => {
+      if (change.audit.seq <= this.auditSeqLast()) return;
+      this.#applyInTxn(change);
+    });
+  }
+
+  /**
+   * This store's changes after audit record `after`, rebuilt for a stream that lacks them (a store written
+   * embedded, now replicated): each audit record, with the whole of each adjustment on the last record that names it.
+   */
+  *changesAfter(after: number): Generator<AdminChange> {
+    // Every adjustment change's record begins with the adjustment's id (admin-service.ts): one that no record after
+    // `after` names was made before it, and the stream has it already.
+    const lastNaming = new Map<number, string>();
+    const named = new Map<string, number>();
+    for (const { key: seq, value } of this.#audit.getRange({ start: after + 1 })) {
+      const id = /^(adj_[0-9a-f]+):/.exec((JSON.parse(value) as AuditRecord).detail)?.[1];
+      if (id !== undefined && this.adjustment(id) !== undefined) named.set(id, seq);
+    }
+    for (const [id, seq] of named) lastNaming.set(seq, id);
+    for (const { key: seq, value } of this.#audit.getRange({ start: after + 1 })) {
+      const audit = JSON.parse(value) as AuditRecord;
+      const id = lastNaming.get(seq);
+      const adjustment = id === undefined ? undefined : this.adjustment(id);
+      yield adjustment === undefined ? { audit } : { audit, adjustment: { id: adjustment.id, fields: adjustment } };
+    }
+  }
+
+  /** One write: built from the store as it stands, then published (a replicated primary) and applied. */
+  async #change<T>(build: (seq: number, at: Date) => { change: AdminChange; result: T }): Promise<T> {
+    if (this.#followerRefusal !== null) throw this.#followerRefusal;
+    if (this.#publisher === null) {
+      return this.#write(() => {
+        const { change, result } = build(this.auditSeqLast() + 1, new Date());
+        this.#applyInTxn(change);
+        return result;
+      });
+    }
+    if (this.#closed) throw errors.shuttingDown();
+    if (this.#queued >= adminWritesInFlightMax) throw errors.overloaded(`the admin store has ${this.#queued} writes waiting for the admin stream (max ${adminWritesInFlightMax})`);
+    this.#queued++;
+    const turn = this.#turn.then(
+      () => this.#published(build),
+      () => this.#published(build),
+    );
+    this.#turn = turn.catch(() => {});
+    try {
+      return await turn;
+    } finally {
+      this.#queued--;
+    }
+  }
+
+  async #published<T>(build: (seq: number, at: Date) => { change: AdminChange; result: T }): Promise<T> {
+    const publisher = this.#publisher;
+    if (publisher === null) throw this.#followerRefusal ?? errors.shuttingDown();
+    const refusal = publisher.refusal();
+    if (refusal !== null) throw refusal;
+    if (this.#behind) {
+      await publisher.catchUp();
+      this.#behind = false;
+    }
+    const { change, result } = build(this.auditSeqLast() + 1, new Date());
+    try {
+      await publisher.publish(change);
+    } catch (error) {
+      if (error instanceof TallyError && error.code === 'not_primary') {
+        // Another node writes the admin log now: this store takes no more writes of its own.
+        this.#publisher = null;
+        this.#followerRefusal = error;
+      } else this.#behind = true;
+      throw error;
+    }
+    try {
+      await this.#write(() => this.#applyInTxn(change));
+    } catch (error) {
+      this.#behind = true; // the stream has it: the next write takes it from there
+      throw error;
+    }
+    return result;
   }
 
   /** Waits for writes in flight, then closes; later writes are refused with shutting_down. */
@@ -232,22 +363,27 @@ export class AdminStore {
     }
   }
 
-  /** Appends one audit record in the current write transaction, numbered after the last one it sees. */
-  #appendAuditInTxn(entry: AuditEntry): AuditRecord {
-    const record = auditRecordOf(entry, this.auditSeqLast() + 1, new Date());
-    const stored = (this.#audit.putSync as unknown as PutSync<number>).call(this.#audit, record.seq, JSON.stringify(record), { noOverwrite: true });
-    assert(stored, `audit record ${record.seq} is new`);
-    return record;
+  /** Stores `change` in the current write transaction: its audit record next in line, the adjustment's fields and index. */
+  #applyInTxn(change: AdminChange): void {
+    const { audit } = change;
+    assert(audit.seq === this.auditSeqLast() + 1, `audit record ${audit.seq} follows ${this.auditSeqLast()} without a gap`);
+    const stored = (this.#audit.putSync as unknown as PutSync<number>).call(this.#audit, audit.seq, JSON.stringify(audit), { noOverwrite: true });
+    assert(stored, `audit record ${audit.seq} is new`);
+    if (change.adjustment === undefined) return;
+    const { id, fields } = change.adjustment;
+    const current = this.adjustment(id);
+    const next = { ...current, ...fields } as StoredAdjustment;
+    assert(next.id === id && typeof next.status === 'string', `adjustment ${id} has an id and a status after change ${audit.seq}`);
+    this.#adjustments.putSync(adjustmentPrefix + id, JSON.stringify(next));
+    if (current?.status === next.status) return;
+    if (current !== undefined) assert(this.#adjustments.removeSync(statusPrefix(current.status) + id), `adjustment ${id} was indexed as ${current.status}`);
+    assert(this.#put(statusPrefix(next.status) + id, ''), `adjustment ${id} is indexed as ${next.status} once`);
   }
 
-  #adjustmentInTxn(id: string): StoredAdjustment {
+  #adjustmentNamed(id: string): StoredAdjustment {
     const current = this.adjustment(id);
     assert(current !== undefined, `adjustment ${id} exists`);
     return current;
-  }
-
-  #overwrite(id: string, adjustment: StoredAdjustment): void {
-    this.#adjustments.putSync(adjustmentPrefix + id, JSON.stringify(adjustment));
   }
 
   #put(key: string, value: string): boolean {

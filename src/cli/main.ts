@@ -6,11 +6,12 @@
 import { AdminService } from '../admin/admin-service.js';
 import { startServer } from '../gateway/server.js';
 import { AdminStore } from '../admin/admin-store.js';
+import { AdminReplica } from '../admin/admin-replica.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { backupDirProblem, scheduleBackups } from '../shards/snapshots/backups.js';
 import { startShards, type ShardSet, type StartShardsOptions } from '../shards/set/shard-set.js';
 import type { LedgerService } from '../gateway/ledger-service.js';
-import { errors } from '../core/errors.js';
+import { errors, type TallyError } from '../core/errors.js';
 import { SwitchableService } from './switchable-service.js';
 import { ReplicatedNode } from './replicated-node.js';
 import { jsonLineSink, jsonLogger } from './logger.js';
@@ -117,6 +118,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
   let inner: LedgerService;
   let current: () => ShardSet | null;
   let node: ReplicatedNode | null = null;
+  let adminReplica: AdminReplica | null = null;
   if (options.replication === null) {
     const shards = await startShards(startOptions({})).catch(async (error: unknown) => {
       await admin.close();
@@ -128,7 +130,14 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
   } else {
     // Replicated (issue #15): the gateway listens first (answering unavailable); the node then takes its role.
     const switchable = new SwitchableService(options.shardCount);
-    node = new ReplicatedNode(options.replication, switchable, (extra) => startShards(startOptions(extra)), { onPrimary: scheduleCuts }, log);
+    // DATA/admin is replicated too: a follower applies the admin log, the primary writes it (admin/admin-replica.ts).
+    const replica = await AdminReplica.open(admin, options.replication, log).catch(async (error: unknown) => {
+      await admin.close();
+      throw error;
+    });
+    adminReplica = replica;
+    const events = { onPrimary: scheduleCuts, onFollower: (refusal: TallyError, hold: { delayMs: number; untilMs?: number }) => replica.follow(refusal, hold), beforePrimary: (writeGate: () => Error | null) => replica.lead(writeGate) };
+    node = new ReplicatedNode(options.replication, switchable, (extra) => startShards(startOptions(extra)), events, log);
     inner = switchable;
     current = () => switchable.current;
   }
@@ -151,6 +160,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
       await server.close();
       await service.close();
       await started.close();
+      await adminReplica?.close();
       await admin.close();
       throw error;
     });
@@ -189,6 +199,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
       ['the ledger service', () => service.close()],
       // After the shards drained (everything acknowledged is in the streams): a follower may take over at once.
       ['the primary lease', () => node?.close()],
+      ['the admin log stream', () => adminReplica?.close()],
       ['the admin store (audit log, adjustments)', () => admin.close()],
     ];
     const run = async (): Promise<void> => {

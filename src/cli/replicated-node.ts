@@ -12,7 +12,7 @@
 // A clean shutdown of the primary gives the lease up, so a follower takes over at once.
 
 import { randomBytes } from 'node:crypto';
-import { errors } from '../core/errors.js';
+import { errors, type TallyError } from '../core/errors.js';
 import { PrimaryLease, type LeaseHolder } from '../shards/replication/primary-lease.js';
 import type { ReplicationOptions } from '../shards/replication/journal-stream.js';
 import type { ShardSet, StartShardsOptions } from '../shards/set/shard-set.js';
@@ -29,6 +29,10 @@ export type StartSet = (extra: Pick<StartShardsOptions, 'follow' | 'writeGate'>)
 export interface NodeRoleEvents {
   /** The node now writes: schedule its day cuts (a follower's come through the streams). */
   onPrimary(set: ShardSet): void;
+  /** The node follows: its admin store takes the admin log's changes only (admin/admin-replica.ts). */
+  onFollower(refusal: TallyError, hold: { delayMs: number; untilMs?: number }): void;
+  /** Before the node takes writes: its admin store applies the admin log's end and becomes its writer. */
+  beforePrimary(writeGate: () => Error | null): Promise<void>;
 }
 
 export class ReplicatedNode {
@@ -65,6 +69,7 @@ export class ReplicatedNode {
       this.#log({ level: 'warn', msg: `tally: node ${this.#lease.holder?.node ?? '?'} holds the primary lease (${this.#lease.holder?.url ?? ''}); this node starts as its follower` });
       follow = { delayMs: 0 };
     }
+    this.#events.onFollower(errors.notPrimary(`node ${this.#replication.node} follows the primary: send admin writes to the primary${this.#lease.holder?.url ? ` (${this.#lease.holder.url})` : ''}`), follow);
     this.#service.use(await this.#startSet({ follow }));
     const heldBack = follow.delayMs > 0 || follow.untilMs !== undefined;
     const how = follow.untilMs !== undefined ? ` up to ${new Date(follow.untilMs).toISOString()}` : follow.delayMs > 0 ? ` ${follow.delayMs} ms behind` : '';
@@ -120,6 +125,10 @@ export class ReplicatedNode {
       return errors.notPrimary(`node ${this.#replication.node} has not renewed its primary lease within ${lease.ttlMs} ms (NATS unreachable?); nothing was done`);
     };
     const set = await this.#startSet({ writeGate });
+    await this.#events.beforePrimary(writeGate).catch(async (error: unknown) => {
+      await set.close();
+      throw error;
+    });
     this.#role = 'primary';
     this.#service.use(set);
     this.#events.onPrimary(set);

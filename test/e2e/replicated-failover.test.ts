@@ -2,7 +2,8 @@
 // throwaway 3-node JetStream cluster. kill -9 of the primary under load: the follower takes the abandoned lease and
 // writes within seconds, with every transfer the old primary acknowledged; a node restarted while another holds
 // the lease follows it; a clean stop hands the lease over at once; a primary paused past its lease (SIGSTOP) is
-// refused not_primary once it runs again. The seed is printed; TALLY_CRASH_SEED replays a run.
+// refused not_primary once it runs again; the admin store (audit log, adjustments) moves with the primary. The seed
+// is printed; TALLY_CRASH_SEED replays a run.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,8 +115,15 @@ test('a follower takes over from a killed primary with every acknowledged transf
   const a = await node('a', 'serve');
   const client = await connect({ url: a.url });
   expect((await client.createAccounts(accounts.map((id) => ({ id, ledger, code: 1 })))).every((r) => r.result === 'ok')).toBe(true);
+  // DATA/admin too: an adjustment submitted on the primary (and its audit record) is the new primary's after a failover.
+  const adjustment = await client.submitAdjustment({ transfers: [transfer()], reason: 'moved before the failover' });
+  const auditOnA = await client.getAuditLog();
   await client.close();
   const b = await node('b', 'follow');
+  const bReader = await connect({ url: b.url });
+  await expect(bReader.submitAdjustment({ transfers: [transfer()], reason: 'sent to a follower' })).rejects.toMatchObject({ code: 'not_primary' });
+  await vi.waitFor(async () => expect(await bReader.getAuditLog()).toEqual(auditOnA), { timeout: 10_000, interval: 200 });
+  await bReader.close();
   // 1. kill -9 of the primary under load: b takes over, with every transfer a acknowledged.
   await loadUntilKilled(a, 200 + Math.floor(random() * 2_000));
   const takeoverMs = await firstWrite(b, 20_000);
@@ -123,6 +131,11 @@ test('a follower takes over from a killed primary with every acknowledged transf
   expect(acked.size).toBeGreaterThan(0);
   const onB = await present(b);
   expect([...acked].filter((id) => !onB.has(id)), 'acknowledged transfers missing on the new primary').toEqual([]);
+  const bClient = await connect({ url: b.url });
+  expect((await bClient.getAdjustments({ status: 'pending' })).map((p) => p.id)).toEqual([adjustment.id]);
+  expect((await bClient.getAuditLog()).slice(0, auditOnA.length)).toEqual(auditOnA);
+  await bClient.submitAdjustment({ transfers: [transfer()], reason: 'after the failover' });
+  await bClient.close();
   // 2. a, restarted on its own disk (which may end with entries never acknowledged), finds b holding the lease: it
   // drops what the stream never took and follows b. A node on a fresh disk does the same.
   await a.restart();
