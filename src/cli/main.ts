@@ -7,6 +7,7 @@ import { AdminService } from '../admin/admin-service.js';
 import { startServer } from '../gateway/server.js';
 import { AdminStore } from '../admin/admin-store.js';
 import { AdminReplica } from '../admin/admin-replica.js';
+import { NativeGatewayMissing, nativeUws } from '../gateway/native-uws.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { backupDirProblem, scheduleBackups } from '../shards/snapshots/backups.js';
 import { startShards, type ShardSet, type StartShardsOptions } from '../shards/set/shard-set.js';
@@ -93,6 +94,8 @@ async function main(argv: string[]): Promise<number | 'running'> {
 }
 
 async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?: number } | null = null): Promise<void> {
+  // Before any store is opened: a Node without the gateway's native build never serves (gateway/native-uws.ts).
+  nativeUws();
   const backupProblem = options.backup === null ? null : backupDirProblem(options.backup.dir, options.dataDir);
   if (backupProblem !== null) throw new UsageError(backupProblem, serveUsage);
   const log = jsonLogger(options.logLevel);
@@ -232,6 +235,10 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`tally: ${error.message}\n\n${error.usage}`);
       process.exit(2);
+    }
+    if (error instanceof NativeGatewayMissing) {
+      console.error(error.message);
+      process.exit(1);
     }
     console.error('tally:', error);
     process.exit(1);

@@ -4,7 +4,6 @@
 // (requests in flight, bytes buffered, events per second), a refused call does nothing, and a socket is never
 // touched after its close event. Refusals and admin actions go to the audit sink.
 
-import uWS from '@trufflesuite/uws-js-unofficial';
 import type {
   HttpRequest,
   HttpResponse,
@@ -16,6 +15,7 @@ import type {
   us_socket_context_t,
 } from '@trufflesuite/uws-js-unofficial';
 import { readFileSync } from 'node:fs';
+import { nativeUws } from './native-uws.js';
 import { assert } from '../core/assert.js';
 import { TallyError, errorFromWire, errors, ErrorCode } from '../core/errors.js';
 import { idBytes } from '../core/layout.js';
@@ -152,13 +152,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const audit = options.audit ?? null;
   const access: GatewayAccess = { keys: options.keys ? new KeyRing(options.keys) : null, keyRate: options.keyRate ?? 0, audit, auditAdmin: audit !== null && options.auditAdmin !== false };
   const gateway = new Gateway(options.service, { ...defaultLimits, ...options.limits }, log, access);
+  const uWS = nativeUws();
   const app = options.tls ? sslApp(options.tls) : uWS.App();
   app.ws<Connection>('/', gateway.behavior());
   app.get('/health', (res) => gateway.health(res));
   app.get('/metrics', (res) => gateway.metrics(res));
   app.any('/*', (res) => void res.writeStatus('404 Not Found').end('not found'));
   const listenSocket = await listen(app, options.host, options.port);
-  const port = uWS.us_socket_local_port(listenSocket as unknown as us_socket);
+  const port = nativeUws().us_socket_local_port(listenSocket as unknown as us_socket);
   return { port, close: () => gateway.close(listenSocket) };
 }
 
@@ -197,7 +198,7 @@ function checkTlsFiles(tls: TlsFiles): void {
 /** uWS checks the certificate and key when the app is built; it says only that it failed, so say which files. */
 function sslApp(tls: TlsFiles): TemplatedApp {
   try {
-    return uWS.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile });
+    return nativeUws().SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile });
   } catch (error) {
     throw new Error(`tally: cannot start TLS with certificate ${tls.certFile} and key ${tls.keyFile} (do they match, and is the key unencrypted?): ${(error as Error).message}`);
   }
@@ -254,7 +255,7 @@ class Gateway {
       idleTimeout: connectionIdleSecondsMax,
       sendPingsAutomatically: true,
       maxLifetime: 0,
-      compression: uWS.DISABLED,
+      compression: nativeUws().DISABLED,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => this.open(ws),
       message: (ws, message, isBinary) => this.message(ws, message, isBinary),
@@ -530,7 +531,7 @@ class Gateway {
   }
 
   private async shutdown(listenSocket: us_listen_socket): Promise<void> {
-    uWS.us_listen_socket_close(listenSocket);
+    nativeUws().us_listen_socket_close(listenSocket);
     await this.drain();
     this.refuseInFlight();
     // Ending a socket runs its close handler, which edits the set: iterate over a copy.
