@@ -12,17 +12,18 @@ const CNY = 156;
 const maker = await connect({ url, apiKey: process.env.TALLY_MAKER_KEY });
 const checker = await connect({ url, apiKey: process.env.TALLY_CHECKER_KEY });
 try {
-  const suspense = newId();
-  const customer = maker.newColocatedId(suspense); // same shard: the credit shows at once
+  const merchant = newId();
+  const customer = maker.newColocatedId(merchant); // same shard: the credit shows at once
+  // Codes the default chart maps: 3 merchant settlement account, 1 customer basic account.
   await maker.createAccounts([
-    { id: suspense, ledger: CNY, code: 9 },
+    { id: merchant, ledger: CNY, code: 3 },
     { id: customer, ledger: CNY, code: 1 },
   ]);
 
   // The maker proposes a refund. Nothing posts until another key approves it.
   const adjustment = await maker.submitAdjustment({
     reason: 'order 42 was charged twice: refund the second charge',
-    transfers: [{ id: newId(), debitAccountId: suspense, creditAccountId: customer, amount: parseAmount('12.34', 2), ledger: CNY, code: 1 }],
+    transfers: [{ id: newId(), debitAccountId: merchant, creditAccountId: customer, amount: parseAmount('12.34', 2), ledger: CNY, code: 1 }],
   });
   console.log(`submitted: ${adjustment.status}, ${adjustment.transferCount} transfer`);
 

@@ -1,6 +1,6 @@
 // Tally quickstart: open two accounts, move 12.34 CNY from one to the other, print the balances.
 // Run a server first (`npm start` in this repository), then `node examples/quickstart.mjs`
-// (or TALLY_URL=ws://HOST:PORT node examples/quickstart.mjs).
+// (or TALLY_URL=ws://HOST:PORT node examples/quickstart.mjs; TALLY_API_KEY=<secret> for a server run with --keys).
 //
 // bob's id is drawn on alice's shard, so the credit is visible the moment the transfer is
 // acknowledged (across shards it posts too, and the credit lands a few milliseconds later).
@@ -10,10 +10,13 @@ import { connect, formatAmount, newId, parseAmount } from 'tally-ledger/client';
 const url = process.env.TALLY_URL ?? 'ws://127.0.0.1:3000';
 const CNY = 156; // ledger = ISO 4217 numeric code of the currency
 const scale = 2; // CNY has 2 decimal places: amounts travel as integer fen
-const codeCustomer = 1; // account type, yours to choose
+// Account type: a code the chart of accounts maps to a subject (--chart; in the default chart 1 is a customer basic
+// account, 3 a merchant settlement account). The day report books each account by it; a code the chart does not
+// name lands under "other accounts" (22419901) until you map it.
+const codeCustomer = 1;
 const codePayment = 1; // business type of the transfer, yours to choose
 
-const client = await connect({ url });
+const client = await connect({ url, apiKey: process.env.TALLY_API_KEY });
 try {
   const alice = newId();
   const bob = client.newColocatedId(alice);

@@ -13,7 +13,7 @@ import { hashSecret, newSecret } from '../../src/gateway/auth.js';
 import { cliPath, repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
 
 const run = promisify(execFile);
-const secrets = { maker: newSecret(), checker: newSecret() };
+const secrets = { maker: newSecret(), checker: newSecret(), app: newSecret() };
 let keysDir: string;
 let server: ServerProcess;
 
@@ -24,6 +24,7 @@ beforeAll(async () => {
     keys: [
       { id: 'ops-alice', scopes: ['post', 'admin'], sha256: hashSecret(secrets.maker) },
       { id: 'ops-bob', scopes: ['read', 'admin'], sha256: hashSecret(secrets.checker) },
+      { id: 'app', scopes: ['read', 'post'], sha256: hashSecret(secrets.app) },
     ],
   }));
   server = await startServerProcess({ shardCount: 2, env: { TALLY_KEYS: keysFile } });
@@ -56,6 +57,33 @@ test('examples/adjustment.mjs: the maker is refused, the checker approves, the a
     'audit: ops-bob approve_adjustment ok',
   ]);
 });
+
+test('every example runs, and the day they posted on then closes with a report that passes (issue #16)', async () => {
+  const examples = path.join(repoRoot(), 'examples');
+  const env = { ...process.env, TALLY_URL: server.url, TALLY_API_KEY: secrets.app, TALLY_MAKER_KEY: secrets.maker, TALLY_CHECKER_KEY: secrets.checker };
+  for (const example of ['quickstart.mjs', 'adjustment.mjs']) {
+    const { stderr } = await run(process.execPath, [path.join(examples, example)], { cwd: repoRoot(), env, timeout: 30_000 });
+    expect(stderr, example).toBe('');
+  }
+  // And accounts of a code the chart names nowhere, as TigerBeetle's examples use (code 10): booked under the
+  // default chart's other-codes leaf, never a failed report.
+  const app = await connect({ url: server.url, apiKey: secrets.app });
+  try {
+    const [a, b] = [newId(), newId()];
+    expect((await app.createAccounts([{ id: a, ledger: 700, code: 10 }, { id: b, ledger: 700, code: 10 }])).map((r) => r.result)).toEqual(['ok', 'ok']);
+    expect((await app.createTransfers([{ id: newId(), debitAccountId: a, creditAccountId: b, amount: 500n, ledger: 700, code: 10 }])).map((r) => r.result)).toEqual(['ok']);
+  } finally {
+    await app.close();
+  }
+  const { checker } = await clients();
+  try {
+    const report = await checker.closeDay();
+    expect(report.failures ?? [], 'the day report of the examples').toEqual([]);
+    expect(report.passed).toBe(true);
+  } finally {
+    await checker.close();
+  }
+}, 60_000);
 
 test('tally audit prints the log, as lines or JSON, from a record number on', async () => {
   const { maker, checker } = await clients();

@@ -8,7 +8,10 @@
 //       { "code": "220101", "name": "…", "children": [
 //         { "code": "22010101", "name": "Customer basic accounts", "accountCodes": [1] } ] } ] } ] }
 // `category` and `side` are required on top-level subjects and inherited when omitted below.
-// `accountCodes` are ledger account codes (u16, 1..65535) and belong on leaves only.
+// `accountCodes` are ledger account codes (u16, 1..65535) and belong on leaves only. One leaf may say
+// `"otherAccountCodes": true`: every account code no leaf names rolls up there, so an account created with a code
+// the chart has not been told of yet is booked (and listed under that leaf) instead of failing every day report.
+// A chart without one keeps the strict rule: postings of unmapped codes fail the day report's check.
 
 import { assert } from '../assert.js';
 
@@ -51,6 +54,8 @@ export interface Subject {
   children: string[];
   /** Ledger account codes mapped here; always empty on a subject with children. */
   accountCodes: number[];
+  /** True on the one leaf (if any) that takes every account code no leaf names. */
+  otherAccountCodes: boolean;
 }
 
 export interface SubjectTotals {
@@ -86,6 +91,7 @@ export interface SubjectJson {
   side?: BalanceSide;
   children?: SubjectJson[];
   accountCodes?: number[];
+  otherAccountCodes?: boolean;
 }
 
 export interface ChartJson {
@@ -98,7 +104,10 @@ export interface ChartOfAccounts {
   readonly subjects: ReadonlyMap<string, Subject>;
   /** The deepest level of any subject. */
   readonly levelsMax: number;
+  /** The leaf an account code rolls up into: the one naming it, else the chart's other-codes leaf, if any. */
   leafOfAccountCode(accountCode: number): Subject | undefined;
+  /** Whether a leaf names the code itself (not through the other-codes leaf). */
+  namesAccountCode(accountCode: number): boolean;
   /** Leaf codes in file order. */
   leafCodes(): string[];
   /** The subject itself, then each parent up to its top-level subject. */
@@ -122,20 +131,27 @@ export class ChartError extends Error {
 class Chart implements ChartOfAccounts {
   readonly levelsMax: number;
   readonly #leafByAccountCode: ReadonlyMap<number, Subject>;
+  readonly #otherLeaf: Subject | undefined;
 
   /** Only parseChart builds one, after checking every rule the methods rely on. */
   constructor(
     readonly subjects: ReadonlyMap<string, Subject>,
     leafByAccountCode: ReadonlyMap<number, Subject>,
+    otherLeaf: Subject | undefined,
   ) {
     assert(subjects.size > 0 && subjects.size <= chartSubjectsMax, 'chart subjects within bounds');
     this.levelsMax = Math.max(...Array.from(subjects.values(), (s) => s.level));
     assert(this.levelsMax <= chartLevelsMax, 'chart depth within bounds');
     this.#leafByAccountCode = leafByAccountCode;
+    this.#otherLeaf = otherLeaf;
   }
 
   leafOfAccountCode(accountCode: number): Subject | undefined {
-    return this.#leafByAccountCode.get(accountCode);
+    return this.#leafByAccountCode.get(accountCode) ?? this.#otherLeaf;
+  }
+
+  namesAccountCode(accountCode: number): boolean {
+    return this.#leafByAccountCode.has(accountCode);
   }
 
   leafCodes(): string[] {
@@ -203,10 +219,11 @@ export function trialBalance(chart: ChartOfAccounts, leafTotals: ReadonlyMap<str
 interface ParseState {
   subjects: Map<string, Subject>;
   leafByAccountCode: Map<number, Subject>;
+  otherLeaf: Subject | undefined;
 }
 
 const chartKeys = new Set(['version', 'subjects']);
-const subjectKeys = new Set(['code', 'name', 'category', 'side', 'children', 'accountCodes']);
+const subjectKeys = new Set(['code', 'name', 'category', 'side', 'children', 'accountCodes', 'otherAccountCodes']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -219,9 +236,9 @@ export function parseChart(json: unknown): ChartOfAccounts {
   if (unknownKey !== undefined) throw new ChartError(`$.${unknownKey}`, `unknown chart field "${unknownKey}"`);
   if (json.version !== 1) throw new ChartError('$.version', `unsupported chart version ${JSON.stringify(json.version)}, expected 1`);
   if (!Array.isArray(json.subjects) || json.subjects.length === 0) throw new ChartError('$.subjects', 'subjects must be a non-empty array');
-  const state: ParseState = { subjects: new Map(), leafByAccountCode: new Map() };
+  const state: ParseState = { subjects: new Map(), leafByAccountCode: new Map(), otherLeaf: undefined };
   json.subjects.forEach((node: unknown, i) => parseSubject(state, node, `$.subjects[${i}]`, null));
-  const chart = new Chart(state.subjects, state.leafByAccountCode);
+  const chart = new Chart(state.subjects, state.leafByAccountCode, state.otherLeaf);
   if (chart.levelsMax < chartLevelsMin) {
     throw new ChartError('$.subjects', `chart reaches ${chart.levelsMax} levels, at least ${chartLevelsMin} are required`);
   }
@@ -257,6 +274,10 @@ function parseSubject(state: ParseState, node: unknown, path: string, parent: Su
   if (!Array.isArray(children)) throw fail('children must be an array');
   if (!Array.isArray(accountCodes)) throw fail('accountCodes must be an array');
   if (children.length > 0 && accountCodes.length > 0) throw fail('account codes on a non-leaf subject; map them to a leaf');
+  const other = node.otherAccountCodes ?? false;
+  if (typeof other !== 'boolean') throw fail('otherAccountCodes must be true or false');
+  if (other && children.length > 0) throw fail('otherAccountCodes on a non-leaf subject; put it on a leaf');
+  if (other && state.otherLeaf !== undefined) throw fail(`otherAccountCodes is on leaf ${state.otherLeaf.code} already; one leaf takes the other codes`);
 
   const subject: Subject = {
     code,
@@ -267,7 +288,9 @@ function parseSubject(state: ParseState, node: unknown, path: string, parent: Su
     level,
     children: [],
     accountCodes: [],
+    otherAccountCodes: other,
   };
+  if (other) state.otherLeaf = subject;
   state.subjects.set(code, subject);
   parent?.children.push(code);
   for (const accountCode of accountCodes as unknown[]) mapAccountCode(state, subject, accountCode, fail);
@@ -354,6 +377,12 @@ export const defaultChartJson: ChartJson = {
           code: '224101',
           name: 'Suspense (挂账)',
           children: [{ code: '22410101', name: 'Suspense payable (暂收挂账)', accountCodes: [reservedAccountCodes.suspense] }],
+        },
+        {
+          code: '224199',
+          name: 'Other accounts (其他往来)',
+          // Account codes this chart does not name: booked here, never a failed day report (map them in your chart).
+          children: [{ code: '22419901', name: 'Accounts of codes not mapped elsewhere (未映射科目往来)', otherAccountCodes: true }],
         },
       ],
     },

@@ -2,6 +2,7 @@
 // reserved transit and suspense codes) to the right leaf; parseChart refuses each broken rule with a
 // ChartError naming the subject; rollUp sums every level; the trial balance of balanced postings balances.
 
+import { strictDefaultChart } from '../../../support/strict-chart.js';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
@@ -108,8 +109,16 @@ describe('default chart', () => {
     expect(leaf.name).toMatch(name);
   });
 
-  it('maps no other account code', () => {
-    expect(chart.leafOfAccountCode(8)).toBeUndefined();
+  it('books every other account code under its other-codes leaf, which names none of them', () => {
+    expect(chart.leafOfAccountCode(8)?.code).toBe('22419901');
+    expect(chart.leafOfAccountCode(10)?.code).toBe('22419901');
+    expect(chart.namesAccountCode(10)).toBe(false);
+    expect(chart.namesAccountCode(1)).toBe(true);
+    expect(chart.leafOfAccountCode(1)?.code).toBe('22010101');
+  });
+
+  it('without an other-codes leaf, maps no other account code', () => {
+    expect(strictDefaultChart().leafOfAccountCode(8)).toBeUndefined();
   });
 
   it('lists ancestors from the leaf up to its top-level subject', () => {
@@ -137,6 +146,17 @@ describe('parseChart refuses', () => {
       message: /subject 22010101: account code 5 is already mapped to leaf 10010101/,
       change: (c) => c.subjects[1].children[0].children[0].accountCodes.push(5),
     },
+    {
+      rule: 'two other-codes leaves',
+      path: '22010101',
+      message: /subject 22010101: otherAccountCodes is on leaf 10010101 already/,
+      change: (c) => {
+        c.subjects[0].children[0].children[0].otherAccountCodes = true;
+        c.subjects[1].children[0].children[0].otherAccountCodes = true;
+      },
+    },
+    { rule: 'other codes on a non-leaf', path: '100101', message: /subject 100101: otherAccountCodes on a non-leaf/, change: (c) => (c.subjects[0].children[0].otherAccountCodes = true) },
+    { rule: 'other codes that are not a boolean', path: '10010101', message: /subject 10010101: otherAccountCodes must be true or false/, change: (c) => (c.subjects[0].children[0].children[0].otherAccountCodes = 'yes') },
     { rule: 'account codes on a non-leaf', path: '100101', message: /subject 100101: account codes on a non-leaf/, change: (c) => (c.subjects[0].children[0].accountCodes = [9]) },
     {
       rule: 'an account code outside u16',

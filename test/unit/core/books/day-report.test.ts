@@ -5,7 +5,7 @@
 // and two ledgers over the default chart, then the same report driven by a real cluster's vouchers.
 
 import { describe, expect, test } from 'vitest';
-import { defaultChart } from '../../../../src/core/books/chart-of-accounts.js';
+import { strictDefaultChart } from '../../../support/strict-chart.js';
 import { summarizeClosedDay, type CodeClosing, type ShardDayClose, type SystemAccountClosing } from '../../../../src/core/books/day-close.js';
 import { buildDayReport, formatDayReport, type DayReport, type DayReportInput, type GeneralLedgerView, type InFlightAmount } from '../../../../src/core/books/day-report.js';
 import { GeneralLedger, unmappedSubject } from '../../../../src/core/books/general-ledger.js';
@@ -16,7 +16,8 @@ import { voucherOf } from '../../../../src/core/books/vouchers.js';
 import { ClusterHarness } from '../../../support/cluster-harness.js';
 import { account, ledgerMain, ledgerOther, transfer } from '../../../support/ledger-fixtures.js';
 
-const chart = defaultChart();
+// Strict: codes 8 and 9 map nowhere (the default chart's other-codes leaf would book them).
+const chart = strictDefaultChart();
 const shardCount = 2;
 const day = 20260101;
 const dayBegun = 20260102;
