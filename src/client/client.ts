@@ -6,7 +6,7 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { clientTimeoutMsDefault, clientTimeoutMsMax, healthReplyBytesMax, historyPageMax } from '../core/limits.js';
 import type { DayReport } from '../core/books/day-report.js';
-import type { ShardLag, SubjectBalanceRow } from '../core/books/books-replies.js';
+import type { ShardLag, SubjectBalanceRow, TrialBalanceReply } from '../core/books/books-replies.js';
 import {
   decodeBalanceAtDay,
   decodeJson,
@@ -117,7 +117,7 @@ export interface Client {
   /** Subject balances (科目余额) of a ledger at every level of the chart, through a business day (default: all booked). */
   getSubjectBalances(ledger: number, day?: number): Promise<SubjectBalanceRow[]>;
   /** The trial balance (试算平衡) of a ledger through a business day (default: all booked). */
-  getTrialBalance(ledger: number, day?: number): Promise<unknown>;
+  getTrialBalance(ledger: number, day?: number): Promise<TrialBalanceReply>;
   /** How far the bookkeeping shard has booked each shard's journal. */
   getBookkeepingStatus(): Promise<ShardLag[]>;
   /**
@@ -318,8 +318,8 @@ class TallyClient implements Client {
     return decodeJson<SubjectBalanceRow[]>(await this.connection.request(Operation.get_subject_balances, encodeLedgerDay(ledger, day), this.timeoutMs));
   }
 
-  async getTrialBalance(ledger: number, day = 0): Promise<unknown> {
-    return decodeJson<unknown>(await this.connection.request(Operation.get_trial_balance, encodeLedgerDay(ledger, day), this.timeoutMs));
+  async getTrialBalance(ledger: number, day = 0): Promise<TrialBalanceReply> {
+    return decodeJson<TrialBalanceReply>(await this.connection.request(Operation.get_trial_balance, encodeLedgerDay(ledger, day), this.timeoutMs));
   }
 
   async getBookkeepingStatus(): Promise<ShardLag[]> {

@@ -8,7 +8,7 @@ export { subscribeChanges, decodeJournalEntry, changeEventsVersion, type ChangeE
 export { parseAmount, formatAmount } from './amounts.js';
 export type { AccountStatement, DayBalances } from './books.js';
 export type { DayReport } from '../core/books/day-report.js';
-export type { ShardLag, SubjectBalanceRow } from '../core/books/books-replies.js';
+export type { ShardLag, SubjectBalanceRow, TrialBalanceReply, TrialBalanceRow } from '../core/books/books-replies.js';
 export type { AdjustmentFilter, AdjustmentInput, AdjustmentWithTransfers, AuditLogPage } from './admin.js';
 export type { Adjustment, AdjustmentResult, AdjustmentStatus } from '../core/admin/adjustments.js';
 export type { AuditRecord } from '../core/admin/audit-log.js';

@@ -80,6 +80,11 @@ test('every example runs, and the day they posted on then closes with a report t
     const report = await checker.closeDay();
     expect(report.failures ?? [], 'the day report of the examples').toEqual([]);
     expect(report.passed).toBe(true);
+    // The trial balance, typed (TrialBalanceReply): the code-10 accounts' turnover sits on the other-codes leaf.
+    const trial = await checker.getTrialBalance(700);
+    expect(trial.balanced).toBe(true);
+    expect(trial.debitsTotal).toBe(trial.creditsTotal);
+    expect(trial.rows.find((row) => row.code === '22419901')).toMatchObject({ debits: '500', credits: '500', side: 'credit' });
   } finally {
     await checker.close();
   }

@@ -18,7 +18,7 @@ import { buildDayReport, type DayReport, type InFlightAmount } from '../../core/
 import { GeneralLedger, type DayTotalsRow, type ShardProgressRow } from '../../core/books/general-ledger.js';
 import { readJournalHeader } from '../../core/posting/journal-entry.js';
 import { AccountCodes, subjectVoucherOf, type SubjectVoucher } from '../../core/books/vouchers.js';
-import type { ShardLag, SubjectBalanceRow } from '../../core/books/books-replies.js';
+import { trialBalanceReply, type ShardLag, type SubjectBalanceRow, type TrialBalanceReply } from '../../core/books/books-replies.js';
 import type { BookkeepingStore, BooksChanges, StoredBooks, StoredVoucher } from './bookkeeping-store.js';
 import { storageRetryMs } from '../storage/storage-health.js';
 
@@ -178,10 +178,9 @@ export class Bookkeeper {
     return [...balances.values()].sort((a, b) => (a.code < b.code ? -1 : 1)).map((b) => this.#row(b));
   }
 
-  trialBalance(ledger: number, day?: number): unknown {
+  trialBalance(ledger: number, day?: number): TrialBalanceReply {
     this.#refuseIfHalted();
-    const trial = this.#gl.trialBalance(ledger, day);
-    return JSON.parse(JSON.stringify(trial, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+    return trialBalanceReply(this.#gl.trialBalance(ledger, day));
   }
 
   ledgers(): number[] {

@@ -1,6 +1,7 @@
 // Main-thread side of the bookkeeping worker: a one-thread Piscina pool. The worker follows the shards'
 // journals on its own; this host only carries queries and day reports to it.
 
+import type { TrialBalanceReply } from '../../core/books/books-replies.js';
 import { Piscina } from 'piscina';
 import type { ShardDayClose } from '../../core/books/day-close.js';
 import type { InFlightAmount } from '../../core/books/day-report.js';
@@ -45,8 +46,8 @@ export class BookkeepingHost {
     return this.#run({ kind: 'subjectBalances', ledger, day }) as Promise<SubjectBalanceRow[]>;
   }
 
-  trialBalance(ledger: number, day?: number): Promise<unknown> {
-    return this.#run({ kind: 'trialBalance', ledger, day });
+  trialBalance(ledger: number, day?: number): Promise<TrialBalanceReply> {
+    return this.#run({ kind: 'trialBalance', ledger, day }) as Promise<TrialBalanceReply>;
   }
 
   /** Builds and stores the day report (JSON text); waits until the bookkeeper has booked every shard through its cut. */
