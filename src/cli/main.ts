@@ -7,6 +7,7 @@ import { AdminService } from '../admin/admin-service.js';
 import { startServer } from '../gateway/server.js';
 import { AdminStore } from '../admin/admin-store.js';
 import { AdminReplica } from '../admin/admin-replica.js';
+import { lookupCommand } from './lookup.js';
 import { NativeGatewayMissing, nativeUws } from '../gateway/native-uws.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { backupDirProblem, scheduleBackups } from '../shards/snapshots/backups.js';
@@ -42,6 +43,9 @@ commands:
               (tally close-day --help); exit status 1 when a check of the report failed
   audit       print the audit log of a running server: admin actions and refused calls
               (tally audit --help)
+  account ID  look up an account on a running server: status, balances (tally account --help)
+  transfer ID look up a transfer (tally transfer --help)
+  history ID  an account's transfers with its balances after each (tally history --help)
   keys new    make an API key: adds its hash to a keys file, prints its secret once
               (tally keys --help)
   snapshot    an online snapshot of a running server: one cut across all shards, a manifest
@@ -64,6 +68,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
   }
   if (command === 'close-day') return closeDayCommand(rest, process.env);
   if (command === 'audit') return auditCommand(rest, process.env);
+  if (command === 'account' || command === 'transfer' || command === 'history') return lookupCommand(command, rest, process.env);
   if (command === 'keys') return keysCommand(rest, process.env);
   if (command === 'snapshot') return snapshotCommand(rest, process.env);
   if (command === 'restore') return restoreCommand(rest);
