@@ -2,6 +2,7 @@
 // every frame — each settles exactly once (reply, error frame, timeout or close) and frees its slot.
 // It knows frames, not ledger records; batching lives in batcher.ts.
 
+import { protocolName } from '../core/wire/protocol-version.js';
 import WebSocket from 'ws';
 import { assert } from '../core/assert.js';
 import { TallyError, errors } from '../core/errors.js';
@@ -53,21 +54,37 @@ export class Connection {
   static open(url: string, timeoutMs: number, access: ConnectionAccess = {}): Promise<Connection> {
     const headers = access.apiKey === undefined ? undefined : { authorization: `Bearer ${access.apiKey}` };
     const { ca, rejectUnauthorized = true } = access.tls ?? {};
-    const socket = new WebSocket(url, { maxPayload: replyFrameBytesMax, perMessageDeflate: false, headers, ca, rejectUnauthorized });
+    // The wire protocol's version is agreed at the upgrade (core/wire/protocol-version.ts).
+    const socket = new WebSocket(url, [protocolName], { maxPayload: replyFrameBytesMax, perMessageDeflate: false, headers, ca, rejectUnauthorized });
     socket.binaryType = 'nodebuffer';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(errors.timeout(timeoutMs));
         socket.terminate();
       }, timeoutMs);
-      const onError = (error: Error) => {
+      const refuse = (why: string) => {
         clearTimeout(timer);
-        reject(errors.connectionClosed(`cannot connect to ${url}: ${error.message}`));
+        reject(errors.connectionClosed(`cannot connect to ${url}: ${why}`));
       };
+      const onError = (error: Error) => refuse(/subprotocol/i.test(error.message) ? `the server does not speak wire protocol ${protocolName} (${error.message}): use a client of the server's version` : error.message);
       socket.on('error', onError);
+      // A refused upgrade (HTTP 426 for another protocol version, 503 while shutting down): its body says why.
+      socket.once('unexpected-response', (request, response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk.slice(0, 2_000)));
+        response.on('end', () => {
+          refuse(`the server refused the connection (HTTP ${response.statusCode ?? '?'}${body === '' ? '' : `: ${body}`})`);
+          request.destroy();
+        });
+      });
       socket.once('open', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        if (socket.protocol !== protocolName) {
+          socket.terminate();
+          return refuse(`the server selected wire protocol ${JSON.stringify(socket.protocol)}, this client speaks ${protocolName}`);
+        }
         resolve(new Connection(socket));
       });
     });

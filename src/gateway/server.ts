@@ -16,6 +16,7 @@ import type {
 } from '@trufflesuite/uws-js-unofficial';
 import { readFileSync } from 'node:fs';
 import { nativeUws } from './native-uws.js';
+import { agreeProtocol } from '../core/wire/protocol-version.js';
 import { assert } from '../core/assert.js';
 import { TallyError, errorFromWire, errors, ErrorCode } from '../core/errors.js';
 import { idBytes } from '../core/layout.js';
@@ -318,9 +319,14 @@ class Gateway {
       return;
     }
     // Everything is read from req and res before upgrade(): uWS invalidates req when this handler returns.
+    const protocol = agreeProtocol(req.getHeader('sec-websocket-protocol'));
+    if (!protocol.accepted) {
+      res.writeStatus('426 Upgrade Required').writeHeader('content-type', 'text/plain; charset=utf-8').end(protocol.why);
+      return;
+    }
     const connection = this.identify(req.getHeader('authorization'), Buffer.from(res.getRemoteAddressAsText()).toString());
     const key = req.getHeader('sec-websocket-key');
-    res.upgrade(connection, key, req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    res.upgrade(connection, key, protocol.selected, req.getHeader('sec-websocket-extensions'), context);
   }
 
   /**
