@@ -16,6 +16,7 @@ import type {
 } from '@trufflesuite/uws-js-unofficial';
 import { readFileSync } from 'node:fs';
 import { nativeUws } from './native-uws.js';
+import { HttpApi } from './http-api.js';
 import { agreeProtocol } from '../core/wire/protocol-version.js';
 import { assert } from '../core/assert.js';
 import { TallyError, errorFromWire, errors, ErrorCode } from '../core/errors.js';
@@ -158,6 +159,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   app.ws<Connection>('/', gateway.behavior());
   app.get('/health', (res) => gateway.health(res));
   app.get('/metrics', (res) => gateway.metrics(res));
+  // The HTTP/JSON API (http-api.ts): the same service, keys, scopes and rates as the frames.
+  const api = new HttpApi(options.service, (authorization, operation, events) => gateway.httpCaller(authorization, operation, events), (keyId, operation, error, remote) => gateway.auditHttpRefused(keyId, operation, error, remote));
+  app.any('/v1/*', (res, req) => api.handle(res, req));
   app.any('/*', (res) => void res.writeStatus('404 Not Found').end('not found'));
   const listenSocket = await listen(app, options.host, options.port);
   const port = nativeUws().us_socket_local_port(listenSocket as unknown as us_socket);
@@ -351,6 +355,27 @@ class Gateway {
     connection.scopes = scopeMask(key.caller.scopes);
     connection.bucket = this.keyBucket(key.caller.keyId, key.eventsPerSecond || keyRate);
     return connection;
+  }
+
+  /** The HTTP API's checks of one request, in a frame's order (who, may they, rate): its caller, or the refusal. */
+  httpCaller(authorization: string, operation: number, events: number): Caller | TallyError {
+    if (this.closing) return errors.shuttingDown();
+    const who = this.identify(authorization, '');
+    if (who.caller === null) return errors.unauthenticated(who.unauthenticatedWhy.replace('when opening the WebSocket', 'with each request'));
+    if ((who.scopes & scopeBitOf(operation)) === 0) return forbidden(who.caller, operation);
+    if (who.bucket !== null) {
+      const retryAfterMs = who.bucket.take(events, nowMs());
+      if (retryAfterMs !== 0) return rateLimited(who, events, retryAfterMs);
+    }
+    return who.caller;
+  }
+
+  /** Records a refused HTTP request, as a refused frame is recorded. */
+  auditHttpRefused(keyId: string | null, operation: number, error: TallyError, remote: string): void {
+    const audit = this.access.audit;
+    if (audit === null) return;
+    const event: AuditEvent = { kind: 'refused', keyId, operation, code: error.code, detail: `HTTP: ${errorReason(error)}`, remote };
+    audit.record(event).catch((failure: unknown) => this.log(`tally gateway: audit of a refused HTTP request failed (${error.code}): ${String(failure)}`));
   }
 
   private keyBucket(keyId: string, eventsPerSecond: number): TokenBucket | null {

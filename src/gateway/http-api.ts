@@ -1,0 +1,383 @@
+// The HTTP/JSON API (issue #16) on the gateway's port: what support staff, scripts and REST tools call with curl.
+// Every route is one request operation of the binary RPC, run by the same LedgerService after the same checks
+// (`checkRequestBody`, keys and scopes, the key's rate): the same validation and the same result codes. JSON
+// carries ids and amounts as decimal strings (never JSON numbers: they lose precision past 2^53), fields in
+// snake_case; errors are problem+json (RFC 9457) with the error code. docs/openapi.json describes it and is served
+// at /v1/openapi.json. The binary RPC stays the fast path.
+
+import type { HttpRequest, HttpResponse } from '@trufflesuite/uws-js-unofficial';
+import { TallyError, errors, type ErrorCodeName } from '../core/errors.js';
+import { frameBytesMax, historyPageMax } from '../core/limits.js';
+import { Operation } from '../core/operations.js';
+import type { AccountHistoryEntry, AccountState, TransferState } from '../core/types.js';
+import { decodeBalanceAtDay, decodeJson, decodeStatement, encodeBalanceAtDay, encodeDay, encodeLedgerDay, encodeStatement } from '../core/wire/books-bodies.js';
+import {
+  decodeAccountStates,
+  decodeHistoryEntries,
+  decodeResults,
+  decodeTransferStates,
+  encodeAccountOperations,
+  encodeAccounts,
+  encodeHistoryFilter,
+  encodeIds,
+  encodeTransfers,
+  type AccountInput,
+  type AccountOperationInput,
+  type TransferInput,
+} from '../core/wire/records.js';
+import { checkRequestBody } from '../core/wire/wire.js';
+import type { WireOperationNumber } from '../core/operations.js';
+import type { Caller, LedgerService } from './ledger-service.js';
+import { openApiDocument } from './openapi.js';
+
+/** Who may call, as the gateway decides it for a frame: the caller, or the refusal (unauthenticated, forbidden, rate_limited, shutting_down). */
+export type HttpAuthorize = (authorization: string, operation: number, events: number) => Caller | TallyError;
+/** Records a refused call (the gateway's audit of refusals). */
+export type HttpRefused = (keyId: string | null, operation: number, error: TallyError, remote: string) => void;
+
+/** HTTP status of each error code: what a REST client retries on and what it does not. */
+const statusOf: Record<ErrorCodeName, number> = {
+  frame_invalid: 400,
+  frame_too_large: 413,
+  batch_too_large: 413,
+  batch_empty: 400,
+  operation_unknown: 404,
+  body_invalid: 400,
+  shard_unavailable: 503,
+  storage_failed: 503,
+  overloaded: 503,
+  timeout: 504,
+  shutting_down: 503,
+  connection_closed: 503,
+  unauthenticated: 401,
+  forbidden: 403,
+  rate_limited: 429,
+  unavailable: 503,
+  not_primary: 421,
+};
+
+const statusText: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Content Too Large', 421: 'Misdirected Request', 429: 'Too Many Requests', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+interface Route {
+  method: 'get' | 'post';
+  pattern: RegExp;
+  run: (match: RegExpExecArray, query: URLSearchParams, body: unknown) => Call;
+}
+
+/** One call of the ledger service, and how its reply becomes JSON (null: 404). */
+interface Call {
+  operation: WireOperationNumber;
+  body: Uint8Array;
+  events: number;
+  reply: (body: Uint8Array) => unknown;
+}
+
+const idPattern = '([0-9]{1,39})';
+const routes: Route[] = [
+  { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}$`), run: (m) => lookup(Operation.lookup_accounts, idOf(m[1]!), (b) => decodeAccountStates(b).map(accountJson)[0] ?? null) },
+  { method: 'get', pattern: new RegExp(`^/v1/transfers/${idPattern}$`), run: (m) => lookup(Operation.lookup_transfers, idOf(m[1]!), (b) => decodeTransferStates(b).map(transferJson)[0] ?? null) },
+  { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/transfers$`), run: (m, q) => history(idOf(m[1]!), q) },
+  { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/balances$`), run: (m, q) => balanceAtDay(idOf(m[1]!), q) },
+  { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/statement$`), run: (m, q) => statement(idOf(m[1]!), q) },
+  { method: 'get', pattern: /^\/v1\/days\/([0-9]{8})\/report$/, run: (m) => ({ operation: Operation.get_day_report, body: encodeDay(Number(m[1])), events: 1, reply: (b) => decodeJson<unknown>(b) }) },
+  { method: 'get', pattern: /^\/v1\/ledgers\/([0-9]{1,10})\/trial-balance$/, run: (m, q) => books(Operation.get_trial_balance, m[1]!, q) },
+  { method: 'get', pattern: /^\/v1\/ledgers\/([0-9]{1,10})\/subject-balances$/, run: (m, q) => books(Operation.get_subject_balances, m[1]!, q) },
+  { method: 'post', pattern: /^\/v1\/accounts$/, run: (_m, _q, body) => write(Operation.create_accounts, encodeAccounts(records(body, 'accounts', accountFields).map(accountInput))) },
+  { method: 'post', pattern: /^\/v1\/transfers$/, run: (_m, _q, body) => write(Operation.create_transfers, encodeTransfers(records(body, 'transfers', transferFields).map(transferInput))) },
+  { method: 'post', pattern: /^\/v1\/account-operations$/, run: (_m, _q, body) => write(Operation.account_operations, encodeAccountOperations(records(body, 'account operations', operationFields).map(operationInput))) },
+];
+
+export class HttpApi {
+  readonly #service: LedgerService;
+  readonly #authorize: HttpAuthorize;
+  readonly #refused: HttpRefused;
+  readonly #openApi: string;
+
+  constructor(service: LedgerService, authorize: HttpAuthorize, refused: HttpRefused) {
+    this.#service = service;
+    this.#authorize = authorize;
+    this.#refused = refused;
+    this.#openApi = JSON.stringify(openApiDocument);
+  }
+
+  /** Answers one HTTP request under /v1/. */
+  handle(res: HttpResponse, req: HttpRequest): void {
+    // Everything is read from req now: uWS invalidates it when this handler returns.
+    const method = req.getMethod().toLowerCase();
+    const path = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? '');
+    const authorization = req.getHeader('authorization');
+    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    const answer = (status: number, type: string, text: string): void => {
+      if (aborted) return;
+      res.cork(() => res.writeStatus(`${status} ${statusText[status] ?? ''}`.trim()).writeHeader('content-type', type).end(text));
+    };
+    const problem = (error: TallyError): void => answer(statusOf[error.code] ?? 500, 'application/problem+json', JSON.stringify(problemOf(error, path)));
+    if (path === '/v1/openapi.json' && method === 'get') return answer(200, 'application/json', this.#openApi);
+    const matching = routes.filter((r) => r.pattern.test(path));
+    if (matching.length === 0) return problem(new TallyError('operation_unknown', `no such resource: ${path} (the API is described at /v1/openapi.json)`));
+    const route = matching.find((r) => r.method === method);
+    if (route === undefined) {
+      return answer(405, 'application/problem+json', JSON.stringify({ type: 'about:blank', title: 'Method Not Allowed', status: 405, detail: `${method.toUpperCase()} ${path}: use ${matching.map((r) => r.method.toUpperCase()).join(' or ')}`, instance: path }));
+    }
+    const run = (body: unknown): void => {
+      let call: Call;
+      try {
+        call = route.run(route.pattern.exec(path)!, query, body);
+        checkRequestBody(call.operation, call.body);
+      } catch (error) {
+        return problem(asTallyError(error));
+      }
+      const caller = this.#authorize(authorization, call.operation, call.events);
+      if (caller instanceof TallyError) {
+        this.#refused(null, call.operation, caller, remote);
+        return problem(caller);
+      }
+      let replied: Promise<Uint8Array>;
+      try {
+        replied = this.#service.execute(call.operation, call.body, caller);
+      } catch (error) {
+        replied = Promise.reject(error);
+      }
+      replied.then(
+        (reply) => {
+          const value = call.reply(reply);
+          if (value === null) return problem(new TallyError('operation_unknown', `not found: ${path}`));
+          answer(200, 'application/json', JSON.stringify(value));
+        },
+        (error: unknown) => {
+          const refused = asTallyError(error);
+          if (refused.code !== 'shard_unavailable' && refused.code !== 'storage_failed') this.#refused(caller.keyId, call.operation, refused, remote);
+          problem(refused);
+        },
+      );
+    };
+    if (method !== 'post') return run(undefined);
+    readBody(res, (text) => {
+      if (text === null) return problem(errors.frameTooLarge(frameBytesMax + 1, frameBytesMax));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return problem(errors.bodyInvalid('the body is not JSON'));
+      }
+      run(parsed);
+    });
+  }
+}
+
+/** Collects a request body up to frameBytesMax; null past it. */
+function readBody(res: HttpResponse, done: (text: string | null) => void): void {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let over = false;
+  res.onData((chunk, isLast) => {
+    if (!over) {
+      bytes += chunk.byteLength;
+      if (bytes > frameBytesMax) over = true;
+      else chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory after this call
+    }
+    if (isLast) done(over ? null : Buffer.concat(chunks).toString('utf8'));
+  });
+}
+
+function problemOf(error: TallyError, instance: string): { type: string; title: string; status: number; detail: string; code: string; instance: string } {
+  const status = statusOf[error.code] ?? 500;
+  const detail = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+  return { type: `https://tally.dev/problems/${error.code}`, title: error.code, status, detail, code: error.code, instance };
+}
+
+function asTallyError(error: unknown): TallyError {
+  if (error instanceof TallyError) return error;
+  // The record encoders check each field (TypeError, RangeError): a bad input is the caller's.
+  if (error instanceof TypeError || error instanceof RangeError) return errors.bodyInvalid(error.message);
+  return new TallyError('shard_unavailable', `the ledger service failed: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+// ---- requests ------------------------------------------------------------------------------------
+
+function idOf(text: string): bigint {
+  const id = BigInt(text);
+  if (id === 0n || id >= 1n << 128n) throw errors.bodyInvalid(`an id is 1..2^128-1, got ${text}`);
+  return id;
+}
+
+function lookup(operation: WireOperationNumber, id: bigint, reply: (body: Uint8Array) => unknown): Call {
+  return { operation, body: encodeIds([id]), events: 1, reply };
+}
+
+function write(operation: WireOperationNumber, body: Uint8Array): Call {
+  return { operation, body, events: Math.max(1, body.byteLength / 128), reply: (b) => ({ results: decodeResults(b).map((r) => ({ index: r.index, result: r.result, ...(r.reason === undefined ? {} : { reason: r.reason }) })) }) };
+}
+
+function history(accountId: bigint, query: URLSearchParams): Call {
+  onlyParameters(query, ['limit', 'reversed', 'timestamp_min', 'timestamp_max']);
+  const limit = query.has('limit') ? integerParameter(query, 'limit', 1, historyPageMax) : 100;
+  const reversed = booleanParameter(query, 'reversed');
+  const body = encodeHistoryFilter({ accountId, limit, reversed, timestampMin: bigintParameter(query, 'timestamp_min'), timestampMax: bigintParameter(query, 'timestamp_max') });
+  return { operation: Operation.get_account_transfers, body, events: 1, reply: (b) => decodeHistoryEntries(b).map(historyJson) };
+}
+
+function balanceAtDay(accountId: bigint, query: URLSearchParams): Call {
+  onlyParameters(query, ['day']);
+  const day = integerParameter(query, 'day', 1, 99_991_231, true);
+  return { operation: Operation.get_balance_at_day, body: wrapTypeErrors(() => encodeBalanceAtDay(accountId, day)), events: 1, reply: (b) => {
+    const found = decodeBalanceAtDay(b);
+    return found === null ? null : { account_id: String(accountId), day, ...snakeJson(found) as object };
+  } };
+}
+
+function statement(accountId: bigint, query: URLSearchParams): Call {
+  onlyParameters(query, ['from', 'to', 'limit']);
+  const from = integerParameter(query, 'from', 1, 99_991_231, true);
+  const to = integerParameter(query, 'to', 1, 99_991_231, true);
+  const limit = query.has('limit') ? integerParameter(query, 'limit', 1, historyPageMax) : historyPageMax;
+  return { operation: Operation.get_account_statement, body: wrapTypeErrors(() => encodeStatement(accountId, from, to, limit)), events: 1, reply: (b) => {
+    const found = decodeStatement(accountId, from, to, b);
+    return found === null ? null : { ...(snakeJson({ ...found, entries: [] }) as object), entries: found.entries.map(historyJson) };
+  } };
+}
+
+function books(operation: WireOperationNumber, ledgerText: string, query: URLSearchParams): Call {
+  onlyParameters(query, ['day']);
+  const ledger = Number(ledgerText);
+  const day = query.has('day') ? integerParameter(query, 'day', 0, 99_991_231) : 0;
+  return { operation, body: wrapTypeErrors(() => encodeLedgerDay(ledger, day)), events: 1, reply: (b) => decodeJson<unknown>(b) };
+}
+
+function wrapTypeErrors<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    throw asTallyError(error);
+  }
+}
+
+function onlyParameters(query: URLSearchParams, known: readonly string[]): void {
+  for (const name of query.keys()) if (!known.includes(name)) throw errors.bodyInvalid(`unknown query parameter ${JSON.stringify(name)} (known: ${known.join(', ') || 'none'})`);
+}
+
+function integerParameter(query: URLSearchParams, name: string, min: number, max: number, required = false): number {
+  const text = query.get(name);
+  if (text === null) {
+    if (required) throw errors.bodyInvalid(`query parameter ${name} is required`);
+    return min;
+  }
+  const value = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) throw errors.bodyInvalid(`query parameter ${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function bigintParameter(query: URLSearchParams, name: string): bigint {
+  const text = query.get(name);
+  if (text === null) return 0n;
+  if (!/^[0-9]{1,20}$/.test(text) || BigInt(text) >= 1n << 64n) throw errors.bodyInvalid(`query parameter ${name} must be a u64 in decimal, got ${JSON.stringify(text)}`);
+  return BigInt(text);
+}
+
+function booleanParameter(query: URLSearchParams, name: string): boolean {
+  const text = query.get(name);
+  if (text === null || text === 'false') return false;
+  if (text === 'true') return true;
+  throw errors.bodyInvalid(`query parameter ${name} is true or false, got ${JSON.stringify(text)}`);
+}
+
+// ---- JSON records in -----------------------------------------------------------------------------
+
+type FieldKind = 'id' | 'u32' | 'string';
+const accountFields: Record<string, FieldKind> = { id: 'id', ledger: 'u32', code: 'u32', flags: 'u32', user_data_128: 'id', user_data_64: 'id', user_data_32: 'u32' };
+const transferFields: Record<string, FieldKind> = {
+  id: 'id',
+  debit_account_id: 'id',
+  credit_account_id: 'id',
+  amount: 'id',
+  pending_id: 'id',
+  ledger: 'u32',
+  code: 'u32',
+  flags: 'u32',
+  timeout_seconds: 'u32',
+  user_data_128: 'id',
+  user_data_64: 'id',
+  user_data_32: 'u32',
+};
+const operationFields: Record<string, FieldKind> = { id: 'id', account_id: 'id', kind: 'string', freeze_id: 'id', amount: 'id', flags: 'u32', user_data_128: 'id', user_data_64: 'id', user_data_32: 'u32' };
+
+/** A JSON array of records (or `{ "<what>": [...] }`), each checked field by field: decimal strings for ids and amounts. */
+function records(body: unknown, what: string, fields: Record<string, FieldKind>): Record<string, unknown>[] {
+  if (!Array.isArray(body)) throw errors.bodyInvalid(`the body is a JSON array of ${what}`);
+  if (body.length === 0) throw errors.batchEmpty();
+  return body.map((record: unknown, index) => {
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) throw errors.bodyInvalid(`${what}[${index}] is not a JSON object`);
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(record)) {
+      const kind = fields[name];
+      if (kind === undefined) throw errors.bodyInvalid(`${what}[${index}]: unknown field ${JSON.stringify(name)} (fields: ${Object.keys(fields).join(', ')})`);
+      out[camel(name)] = fieldValue(value, kind, `${what}[${index}].${name}`);
+    }
+    return out;
+  });
+}
+
+function fieldValue(value: unknown, kind: FieldKind, where: string): unknown {
+  if (kind === 'id') {
+    if (typeof value !== 'string' || !/^[0-9]{1,39}$/.test(value)) throw errors.bodyInvalid(`${where} is a decimal string of an unsigned integer (ids and amounts are never JSON numbers), got ${JSON.stringify(value)}`);
+    return BigInt(value);
+  }
+  if (kind === 'u32') {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) throw errors.bodyInvalid(`${where} is an integer in 0..4294967295, got ${JSON.stringify(value)}`);
+    return value;
+  }
+  if (typeof value !== 'string') throw errors.bodyInvalid(`${where} is a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function required(record: Record<string, unknown>, names: readonly string[], what: string): void {
+  for (const name of names) if (record[name] === undefined) throw errors.bodyInvalid(`${what}: field ${snake(name)} is required`);
+}
+
+function accountInput(record: Record<string, unknown>): AccountInput {
+  required(record, ['id', 'ledger', 'code'], 'an account');
+  return record as unknown as AccountInput;
+}
+
+function transferInput(record: Record<string, unknown>): TransferInput {
+  required(record, ['id', 'debitAccountId', 'creditAccountId', 'amount', 'ledger', 'code'], 'a transfer');
+  return record as unknown as TransferInput;
+}
+
+function operationInput(record: Record<string, unknown>): AccountOperationInput {
+  required(record, ['id', 'accountId', 'kind'], 'an account operation');
+  return record as unknown as AccountOperationInput;
+}
+
+// ---- JSON records out ----------------------------------------------------------------------------
+
+function accountJson(account: AccountState): unknown {
+  return snakeJson(account);
+}
+
+function transferJson(transfer: TransferState): unknown {
+  return snakeJson(transfer);
+}
+
+function historyJson(entry: AccountHistoryEntry): unknown {
+  return { transfer: snakeJson(entry.transfer), balance_after: snakeJson(entry.balanceAfter) };
+}
+
+/** Keys in snake_case, bigints as decimal strings. */
+function snakeJson(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return value.map(snakeJson);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [snake(k), snakeJson(v)]));
+  return value;
+}
+
+function snake(name: string): string {
+  return name.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/([a-zA-Z])([0-9])/g, '$1_$2').toLowerCase();
+}
+
+function camel(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
