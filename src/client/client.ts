@@ -53,6 +53,18 @@ import {
   type AuditLogPage,
 } from './admin.js';
 
+/** An account's balances at an instant (Client.getBalances). */
+export interface BalancesAt {
+  accountId: bigint;
+  at: bigint;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
+  /** The last transfer at or before `at` (null: none yet, the balances are zero). */
+  transferId: bigint | null;
+}
+
 export interface ConnectOptions {
   /** ws:// or wss:// address of a Tally gateway, e.g. `ws://127.0.0.1:3000`. */
   url?: string;
@@ -102,6 +114,12 @@ export interface Client {
    * `timestampMax` when reversed) until a page comes back shorter than `limit`.
    */
   getAccountTransfers(filter: HistoryFilterInput): Promise<AccountHistoryEntry[]>;
+  /**
+   * An account's balances as they stood at any instant `at` (ns since the epoch): after every one of its transfers
+   * stamped at or before it, read from the history's running balances (one indexed read, never a scan). Null when
+   * the account does not exist or was created after `at`. Frozen amounts are not part of the history.
+   */
+  getBalances(accountId: bigint, options: { at: bigint }): Promise<BalancesAt | null>;
   /**
    * The day cut (日切) now: every shard closes its business day and begins the next (or `day`,
    * yyyymmdd), postings go on, and the bookkeeping shard's day report comes back (总分核对, trial
@@ -294,6 +312,16 @@ class TallyClient implements Client {
   async getAccountTransfers(filter: HistoryFilterInput): Promise<AccountHistoryEntry[]> {
     const reply = await this.connection.request(Operation.get_account_transfers, encodeHistoryFilter(filter), this.timeoutMs);
     return decodeHistoryEntries(reply);
+  }
+
+  async getBalances(accountId: bigint, options: { at: bigint }): Promise<BalancesAt | null> {
+    const at = options?.at;
+    if (typeof at !== 'bigint' || at < 1n || at >= 1n << 64n) throw new TypeError(`getBalances: at must be a bigint timestamp in ns (1..2^64-1), got ${String(at)}`);
+    const [account] = await this.lookupAccounts([accountId]);
+    if (account === undefined || account.timestamp > at) return null;
+    const [last] = await this.getAccountTransfers({ accountId, timestampMax: at, limit: 1, reversed: true });
+    if (last === undefined) return { accountId, at, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n, transferId: null };
+    return { accountId, at, ...last.balanceAfter, transferId: last.transfer.id };
   }
 
   async closeDay(day = 0): Promise<DayReport> {

@@ -1,7 +1,7 @@
 // The public entry of `tally-ledger/client`: connect(), the ledger's types and constants, id and amount helpers.
 // Everything a caller matches on is re-exported from core so client and server agree by construction.
 
-export { connect, type Client, type ConnectOptions } from './client.js';
+export { connect, type BalancesAt, type Client, type ConnectOptions } from './client.js';
 export type { ClientTls } from './connection.js';
 export { newId, newIdOnShardOf } from './ids.js';
 export { subscribeChanges, decodeJournalEntry, changeEventsVersion, type ChangeEvent, type ChangesOptions, type Balances } from './changes.js';

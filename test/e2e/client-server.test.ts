@@ -205,6 +205,27 @@ describe('account history (cashflow)', () => {
     expect(history.map((e) => [e.balanceAfter.debitsPosted, e.balanceAfter.creditsPosted, e.balanceAfter.debitsPending])).toEqual(lines.map((l) => l.after));
   });
 
+  test('getBalances reads the balances at any instant from the history (issue #16)', async () => {
+    const client = await newClient();
+    const [bank, dave] = newIdsOnShard(2, 0, shardCount);
+    await open(client, [account(bank), account(dave)]);
+    const [created] = await client.lookupAccounts([dave]);
+    expect(await client.getBalances(dave, { at: created!.timestamp - 1n })).toBeNull();
+    expect(await client.getBalances(dave, { at: created!.timestamp })).toMatchObject({ creditsPosted: 0n, transferId: null });
+    const sent = [transfer(bank, dave, 100n), transfer(bank, dave, 20n), transfer(dave, bank, 5n)];
+    for (const t of sent) expect(names(await client.createTransfers([t]))).toEqual(['ok']);
+    const history = await client.getAccountTransfers({ accountId: dave });
+    for (const [i, entry] of history.entries()) {
+      // At each transfer's instant, and just before the next one: the balances after it.
+      const at = await client.getBalances(dave, { at: entry.transfer.timestamp });
+      expect(at).toMatchObject({ ...entry.balanceAfter, transferId: sent[i]!.id });
+      const next = history[i + 1];
+      if (next !== undefined) expect((await client.getBalances(dave, { at: next.transfer.timestamp - 1n }))?.transferId).toBe(sent[i]!.id);
+    }
+    expect(await client.getBalances(dave, { at: (1n << 64n) - 1n })).toMatchObject({ debitsPosted: 5n, creditsPosted: 120n });
+    expect(await client.getBalances(12345n, { at: 1n })).toBeNull();
+  });
+
   test('pages forward and backward cover the same lines in opposite orders, ending at the live balance', async () => {
     const client = await newClient();
     const [bank, carol] = newIdsOnShard(2, 0, shardCount);
