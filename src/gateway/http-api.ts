@@ -56,6 +56,10 @@ const statusOf: Record<ErrorCodeName, number> = {
   not_primary: 421,
 };
 
+/** HTTP requests in the service at once, over all clients: past it a request is refused overloaded (503) before it
+ * runs. The sockets have their own per-connection bound; this one keeps plain HTTP from bypassing it. */
+export const httpRequestsInFlightMax = 1024;
+
 const statusText: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Content Too Large', 421: 'Misdirected Request', 429: 'Too Many Requests', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 interface Route {
@@ -92,6 +96,7 @@ export class HttpApi {
   readonly #authorize: HttpAuthorize;
   readonly #refused: HttpRefused;
   readonly #openApi: string;
+  #inFlight = 0;
 
   constructor(service: LedgerService, authorize: HttpAuthorize, refused: HttpRefused) {
     this.#service = service;
@@ -135,15 +140,23 @@ export class HttpApi {
         this.#refused(null, call.operation, caller, remote);
         return problem(caller);
       }
+      if (this.#inFlight >= httpRequestsInFlightMax) return problem(errors.overloaded(`${this.#inFlight} HTTP requests in flight (max ${httpRequestsInFlightMax}): retry later`));
+      this.#inFlight++;
       let replied: Promise<Uint8Array>;
       try {
         replied = this.#service.execute(call.operation, call.body, caller);
       } catch (error) {
         replied = Promise.reject(error);
       }
+      replied.finally(() => this.#inFlight--).catch(() => {});
       replied.then(
         (reply) => {
-          const value = call.reply(reply);
+          let value: unknown;
+          try {
+            value = call.reply(reply);
+          } catch (error) {
+            return problem(asTallyError(error)); // never an unhandled rejection on the gateway's thread
+          }
           if (value === null) return problem(new TallyError('operation_unknown', `not found: ${path}`));
           answer(200, 'application/json', JSON.stringify(value));
         },
