@@ -64,6 +64,8 @@ const statusText: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401:
 
 interface Route {
   method: 'get' | 'post';
+  /** For a write: its operation, so that the caller is known before the body is read. */
+  writes?: WireOperationNumber;
   pattern: RegExp;
   run: (match: RegExpExecArray, query: URLSearchParams, body: unknown) => Call;
 }
@@ -86,9 +88,9 @@ const routes: Route[] = [
   { method: 'get', pattern: /^\/v1\/days\/([0-9]{8})\/report$/, run: (m) => ({ operation: Operation.get_day_report, body: encodeDay(Number(m[1])), events: 1, reply: (b) => decodeJson<unknown>(b) }) },
   { method: 'get', pattern: /^\/v1\/ledgers\/([0-9]{1,10})\/trial-balance$/, run: (m, q) => books(Operation.get_trial_balance, m[1]!, q) },
   { method: 'get', pattern: /^\/v1\/ledgers\/([0-9]{1,10})\/subject-balances$/, run: (m, q) => books(Operation.get_subject_balances, m[1]!, q) },
-  { method: 'post', pattern: /^\/v1\/accounts$/, run: (_m, _q, body) => write(Operation.create_accounts, encodeAccounts(records(body, 'accounts', accountFields).map(accountInput))) },
-  { method: 'post', pattern: /^\/v1\/transfers$/, run: (_m, _q, body) => write(Operation.create_transfers, encodeTransfers(records(body, 'transfers', transferFields).map(transferInput))) },
-  { method: 'post', pattern: /^\/v1\/account-operations$/, run: (_m, _q, body) => write(Operation.account_operations, encodeAccountOperations(records(body, 'account operations', operationFields).map(operationInput))) },
+  { method: 'post', writes: Operation.create_accounts, pattern: /^\/v1\/accounts$/, run: (_m, _q, body) => write(Operation.create_accounts, encodeAccounts(records(body, 'accounts', accountFields).map(accountInput))) },
+  { method: 'post', writes: Operation.create_transfers, pattern: /^\/v1\/transfers$/, run: (_m, _q, body) => write(Operation.create_transfers, encodeTransfers(records(body, 'transfers', transferFields).map(transferInput))) },
+  { method: 'post', writes: Operation.account_operations, pattern: /^\/v1\/account-operations$/, run: (_m, _q, body) => write(Operation.account_operations, encodeAccountOperations(records(body, 'account operations', operationFields).map(operationInput))) },
 ];
 
 export class HttpApi {
@@ -168,6 +170,12 @@ export class HttpApi {
       );
     };
     if (method !== 'post') return run(undefined);
+    // Who may write is known before the body: an unknown key or a read-only one is refused without reading it.
+    const writer = this.#authorize(authorization, route.writes!, 0);
+    if (writer instanceof TallyError) {
+      this.#refused(null, route.writes!, writer, remote);
+      return problem(writer);
+    }
     readBody(res, (text) => {
       if (text === null) return problem(errors.frameTooLarge(frameBytesMax + 1, frameBytesMax));
       let parsed: unknown;

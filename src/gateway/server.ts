@@ -357,13 +357,14 @@ class Gateway {
     return connection;
   }
 
-  /** The HTTP API's checks of one request, in a frame's order (who, may they, rate): its caller, or the refusal. */
+  /** The HTTP API's checks of one request, in a frame's order (who, may they, rate): its caller, or the refusal. `events` 0 checks who and scope only. */
   httpCaller(authorization: string, operation: number, events: number): Caller | TallyError {
     if (this.closing) return errors.shuttingDown();
     const who = this.identify(authorization, '');
     if (who.caller === null) return errors.unauthenticated(who.unauthenticatedWhy.replace('when opening the WebSocket', 'with each request'));
     if ((who.scopes & scopeBitOf(operation)) === 0) return forbidden(who.caller, operation);
-    if (who.bucket !== null) {
+    // events 0: who may call, before a body is read; the rate is taken once the request's events are known.
+    if (who.bucket !== null && events > 0) {
       const retryAfterMs = who.bucket.take(events, nowMs());
       if (retryAfterMs !== 0) return rateLimited(who, events, retryAfterMs);
     }
