@@ -57,7 +57,8 @@ async function main(): Promise<void> {
         const lane = async (): Promise<void> => {
           while (performance.now() < end) {
             const started = performance.now();
-            ok += await send();
+            const posted = await send(); // not `ok += await send()`: that reads ok before the await and loses the other lanes' adds
+            ok += posted;
             latency.record(performance.now() - started);
           }
         };
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
         await Promise.all(Array.from({ length: inFlight }, lane));
         const summary = latency.summary();
         rows.push({ path: name, round, perSecond: ok / ((performance.now() - started) / 1000), p50: summary.p50Ms, p99: summary.p99Ms });
-        console.log(`round ${round} ${name}: ${Math.round(rows.at(-1)!.perSecond).toLocaleString('en-US')} transfers/s, p50 ${summary.p50Ms.toFixed(2)} ms, p99 ${summary.p99Ms.toFixed(2)} ms`);
+        console.log(`round ${round} ${name}: ${Math.round(rows.at(-1)!.perSecond).toLocaleString('en-US')} transfers/s, p50 ${summary.p50Ms.toFixed(2)} ms, p99 ${summary.p99Ms.toFixed(2)} ms (${summary.samples} requests in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
       }
     }
     const total = (name: string) => rows.filter((r) => r.path === name).reduce((sum, r) => sum + r.perSecond, 0);
