@@ -85,23 +85,18 @@ function idArgument(text: string, refuse: (message: string) => UsageError): bigi
 
 async function printAccount(client: Client, id: bigint, show: Show): Promise<number> {
   const [account] = await client.lookupAccounts([id]);
-  if (account === undefined) return notFound('account', id, show);
-  if (show.json) {
-    console.log(asJson(account));
-    return 0;
-  }
-  console.log(formatAccount(account, show.scale));
-  return 0;
+  return printFound('account', id, account, show, (a) => formatAccount(a, show.scale));
 }
 
 async function printTransfer(client: Client, id: bigint, show: Show): Promise<number> {
   const [transfer] = await client.lookupTransfers([id]);
-  if (transfer === undefined) return notFound('transfer', id, show);
-  if (show.json) {
-    console.log(asJson(transfer));
-    return 0;
-  }
-  console.log(formatTransfer(transfer, show.scale));
+  return printFound('transfer', id, transfer, show, (t) => formatTransfer(t, show.scale));
+}
+
+/** Prints a record looked up (as JSON or formatted): 0, or 1 when none was found. */
+function printFound<T>(what: string, id: bigint, found: T | undefined, show: Show, format: (record: T) => string): number {
+  if (found === undefined) return notFound(what, id, show);
+  console.log(show.json ? asJson(found) : format(found));
   return 0;
 }
 

@@ -5,10 +5,10 @@
 // naming the sequence it must follow (expected-last-sequence): a writer another node has overtaken is refused
 // (`not_primary`) and changes nothing. Followers apply the messages in order into their own admin store.
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { TallyError, errors } from '../../core/errors.js';
-import { closeConnection, type ReplicationOptions } from './journal-stream.js';
+import { closeConnection, connectNats, type ReplicationOptions } from './journal-stream.js';
 
 /** Least wait for JetStream's management calls (creating a replicated stream takes a moment on a fresh cluster). */
 const adminWaitMs = 5_000;
@@ -38,12 +38,7 @@ export class AdminStream {
 
   /** Connects and creates the stream when absent. */
   static async open(options: ReplicationOptions): Promise<AdminStream> {
-    let nc: NatsConnection;
-    try {
-      nc = await connect({ servers: [...options.servers], name: `tally-${options.node}-admin`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000 });
-    } catch (error) {
-      throw errors.unavailable(`admin store: NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
-    }
+    const nc = await connectNats(options, 'admin', 'admin store');
     try {
       const jsm = await jetstreamManager(nc, { timeout: Math.max(options.ackWaitMs, adminWaitMs) });
       const names = adminStreamNames(options.cluster);

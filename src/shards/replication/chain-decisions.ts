@@ -5,10 +5,10 @@
 // start epoch that numbers groups is taken in the bucket too (compare-and-set), so no two starts of any node
 // ever number a group alike.
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { errors } from '../../core/errors.js';
-import { closeConnection, type ReplicationOptions } from './journal-stream.js';
+import { closeConnection, connectNats, type ReplicationOptions } from './journal-stream.js';
 
 const epochKey = 'epoch';
 /** Between two attempts to store a commit while JetStream does not answer (a commit, once tried, is never given up). */
@@ -28,12 +28,7 @@ export class ChainDecisionBucket {
 
   static async open(options: ReplicationOptions): Promise<ChainDecisionBucket> {
     const name = `tally_${options.cluster}_chains`;
-    let nc: NatsConnection;
-    try {
-      nc = await connect({ servers: [...options.servers], name: `tally-${options.node}-chains`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000 });
-    } catch (error) {
-      throw errors.unavailable(`chain decisions: NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
-    }
+    const nc = await connectNats(options, 'chains', 'chain decisions');
     try {
       const replicas = options.replicas > 0 ? options.replicas : nc.info?.cluster !== undefined ? 3 : 1;
       const kv = await new Kvm(nc).create(name, { replicas, history: 1, storage: 'file' as never, timeout: options.ackWaitMs });

@@ -55,6 +55,18 @@ const resyncWaitMs = { first: 100, max: 2_000 } as const;
  */
 export const backlogDefault = { entries: 4_096, bytes: 256 * 1024 * 1024 } as const;
 
+/**
+ * A long-lived connection of this node to the NATS servers (reconnecting forever, 250 ms apart), named
+ * `tally-<node>-<role>`; `unavailable` naming `what` when none answers.
+ */
+export async function connectNats(options: ReplicationOptions, role: string, what: string): Promise<NatsConnection> {
+  try {
+    return await connect({ servers: [...options.servers], name: `tally-${options.node}-${role}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000 });
+  } catch (error) {
+    throw errors.unavailable(`${what}: NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
+  }
+}
+
 export function checkClusterName(cluster: string): string | null {
   return /^[A-Za-z0-9_-]{1,64}$/.test(cluster) ? null : `a cluster name is 1..64 letters, digits, '_' or '-', got ${JSON.stringify(cluster)}`;
 }
@@ -135,12 +147,7 @@ export class JournalStream {
 
   /** Connects, creates the shard's stream when absent (file storage, kept forever), and reads where it ends. */
   static async open(options: ReplicationOptions, shardIndex: number): Promise<JournalStream> {
-    let nc: NatsConnection;
-    try {
-      nc = await connect({ servers: [...options.servers], name: `tally-${options.node}-shard-${shardIndex}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000 });
-    } catch (error) {
-      throw errors.unavailable(`shard ${shardIndex}: NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
-    }
+    const nc = await connectNats(options, `shard-${shardIndex}`, `shard ${shardIndex}`);
     try {
       const jsm = await jetstreamManager(nc, { timeout: Math.max(options.ackWaitMs, adminWaitMs) });
       const names = streamNames(options.cluster, shardIndex);

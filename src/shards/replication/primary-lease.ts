@@ -5,10 +5,10 @@
 // The lease decides who should write; the streams' expected-sequence check still guarantees that a holder that
 // lost it (paused past its lease, cut off) can never append: the lease is for liveness, the log for safety.
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { errors } from '../../core/errors.js';
-import { closeConnection, type ReplicationOptions } from './journal-stream.js';
+import { closeConnection, connectNats, type ReplicationOptions } from './journal-stream.js';
 
 const leaseKey = 'primary';
 export const leaseTtlMsDefault = 2_500;
@@ -48,12 +48,7 @@ export class PrimaryLease {
   }
 
   static async open(options: ReplicationOptions, self: LeaseHolder, ttlMs = leaseTtlMsDefault): Promise<PrimaryLease> {
-    let nc: NatsConnection;
-    try {
-      nc = await connect({ servers: [...options.servers], name: `tally-${options.node}-lease`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000 });
-    } catch (error) {
-      throw errors.unavailable(`lease: NATS at ${options.servers.join(',')} unreachable: ${describe(error)}`);
-    }
+    const nc = await connectNats(options, 'lease', 'lease');
     try {
       const replicas = options.replicas > 0 ? options.replicas : nc.info?.cluster !== undefined ? 3 : 1;
       const kv = await new Kvm(nc).create(`tally_${options.cluster}_leases`, { replicas, history: 1, storage: 'file' as never, timeout: Math.min(options.ackWaitMs, ttlMs) });
