@@ -12,7 +12,7 @@ import { hashSecret, newSecret } from '../../src/gateway/auth.js';
 import { openApiDocument } from '../../src/gateway/openapi.js';
 import { repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
 
-const secrets = { poster: newSecret(), reader: newSecret() };
+const secrets = { poster: newSecret(), reader: newSecret(), slow: newSecret() };
 let keysDir: string;
 let server: ServerProcess;
 let spec: typeof openApiDocument;
@@ -21,7 +21,7 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 beforeAll(async () => {
   keysDir = mkdtempSync(path.join(tmpdir(), 'tally-http-keys-'));
   const keysFile = path.join(keysDir, 'keys.json');
-  writeFileSync(keysFile, JSON.stringify({ keys: [{ id: 'poster', scopes: ['post', 'read'], sha256: hashSecret(secrets.poster) }, { id: 'reader', scopes: ['read'], sha256: hashSecret(secrets.reader) }] }));
+  writeFileSync(keysFile, JSON.stringify({ keys: [{ id: 'poster', scopes: ['post', 'read'], sha256: hashSecret(secrets.poster) }, { id: 'reader', scopes: ['read'], sha256: hashSecret(secrets.reader) }, { id: 'slow', scopes: ['read', 'post'], sha256: hashSecret(secrets.slow), eventsPerSecond: 3 }] }));
   server = await startServerProcess({ shardCount: 2, env: { TALLY_KEYS: keysFile } });
   spec = (await (await fetch(`${server.httpUrl}/v1/openapi.json`)).json()) as typeof openApiDocument;
   ajv.addSchema(spec, 'openapi.json');
@@ -91,6 +91,9 @@ describe('the HTTP/JSON API', () => {
     const anonymous = await call('GET', `/v1/accounts/${a}`, '/v1/accounts/{id}', { key: 'tk_wrong' });
     expect(anonymous).toMatchObject({ status: 401, body: { code: 'unauthenticated' } });
     expect((await call('POST', '/v1/transfers', '/v1/transfers', { body: [] })).body.code).toBe('batch_empty');
+    // A key's rate holds over HTTP as over its sockets: 3 events a second, a batch of 5 is never taken.
+    const tooMany = Array.from({ length: 5 }, () => ({ id: String(newId()), ledger: 156, code: 1 }));
+    expect(await call('POST', '/v1/accounts', '/v1/accounts', { key: secrets.slow, body: tooMany })).toMatchObject({ status: 429, body: { code: 'rate_limited' } });
     // Nothing of the refused requests was done.
     expect((await call('GET', '/v1/accounts/5', '/v1/accounts/{id}', { key: secrets.reader })).status).toBe(404);
   });
