@@ -8,6 +8,7 @@ import { formatAmount } from '../client/amounts.js';
 import { currencyOfLedger } from '../client/currency-scales.js';
 import type { AccountHistoryEntry, AccountState, TransferState } from '../core/types.js';
 import { historyPageMax } from '../core/limits.js';
+import { decimalU128 } from '../core/u128.js';
 import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
 import { integerOption, parseFlags } from './option-values.js';
 import { UsageError } from './serve-options.js';
@@ -77,9 +78,8 @@ interface Show {
 }
 
 function idArgument(text: string, refuse: (message: string) => UsageError): bigint {
-  if (!/^[0-9]{1,39}$/.test(text)) throw refuse(`an id is a decimal number (u128), got ${JSON.stringify(text)}`);
-  const id = BigInt(text);
-  if (id === 0n || id >= 1n << 128n) throw refuse(`an id is 1..2^128-1, got ${text}`);
+  const id = decimalU128(text);
+  if (id === null || id === 0n) throw refuse(`an id is a decimal number in 1..2^128-1, got ${JSON.stringify(text)}`);
   return id;
 }
 

@@ -85,3 +85,10 @@ export function equalIdsAt(a: DataView, aAt: number, b: DataView, bAt: number): 
     a.getUint32(aAt + 12, true) === b.getUint32(bAt + 12, true)
   );
 }
+
+/** A u128 written in decimal digits (ids and amounts as JSON and the command line carry them), or null. */
+export function decimalU128(text: unknown): bigint | null {
+  if (typeof text !== 'string' || !/^[0-9]{1,39}$/.test(text)) return null;
+  const value = BigInt(text);
+  return value < 1n << 128n ? value : null;
+}

@@ -25,7 +25,9 @@ import {
   type AccountOperationInput,
   type TransferInput,
 } from '../core/wire/records.js';
-import { checkRequestBody } from '../core/wire/wire.js';
+import { checkRequestBody, errorReason } from '../core/wire/wire.js';
+import { decimalU128 } from '../core/u128.js';
+import { requestEvents, serviceError } from './service-replies.js';
 import type { WireOperationNumber } from '../core/operations.js';
 import type { Caller, LedgerService } from './ledger-service.js';
 import { openApiDocument } from './openapi.js';
@@ -74,7 +76,6 @@ interface Route {
 interface Call {
   operation: WireOperationNumber;
   body: Uint8Array;
-  events: number;
   reply: (body: Uint8Array) => unknown;
 }
 
@@ -85,7 +86,7 @@ const routes: Route[] = [
   { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/transfers$`), run: (m, q) => history(idOf(m[1]!), q) },
   { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/balances$`), run: (m, q) => balanceAtDay(idOf(m[1]!), q) },
   { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/statement$`), run: (m, q) => statement(idOf(m[1]!), q) },
-  { method: 'get', pattern: /^\/v1\/days\/([0-9]{8})\/report$/, run: (m) => ({ operation: Operation.get_day_report, body: encodeDay(Number(m[1])), events: 1, reply: (b) => decodeJson<unknown>(b) }) },
+  { method: 'get', pattern: /^\/v1\/days\/([0-9]{8})\/report$/, run: (m) => ({ operation: Operation.get_day_report, body: encodeDay(Number(m[1])), reply: (b) => decodeJson<unknown>(b) }) },
   { method: 'get', pattern: /^\/v1\/ledgers\/([0-9]{1,10})\/trial-balance$/, run: (m, q) => books(Operation.get_trial_balance, m[1]!, q) },
   { method: 'get', pattern: /^\/v1\/ledgers\/([0-9]{1,10})\/subject-balances$/, run: (m, q) => books(Operation.get_subject_balances, m[1]!, q) },
   { method: 'post', writes: Operation.create_accounts, pattern: /^\/v1\/accounts$/, run: (_m, _q, body) => write(Operation.create_accounts, encodeAccounts(records(body, 'accounts', accountFields).map(accountInput))) },
@@ -97,11 +98,13 @@ export class HttpApi {
   readonly #service: LedgerService;
   readonly #authorize: HttpAuthorize;
   readonly #refused: HttpRefused;
+  readonly #log: (line: string) => void;
   readonly #openApi: string;
   #inFlight = 0;
 
-  constructor(service: LedgerService, authorize: HttpAuthorize, refused: HttpRefused) {
+  constructor(service: LedgerService, authorize: HttpAuthorize, refused: HttpRefused, log: (line: string) => void) {
     this.#service = service;
+    this.#log = log;
     this.#authorize = authorize;
     this.#refused = refused;
     this.#openApi = JSON.stringify(openApiDocument);
@@ -135,9 +138,9 @@ export class HttpApi {
         call = route.run(route.pattern.exec(path)!, query, body);
         checkRequestBody(call.operation, call.body);
       } catch (error) {
-        return problem(asTallyError(error));
+        return problem(requestError(error, this.#log));
       }
-      const caller = this.#authorize(authorization, call.operation, call.events);
+      const caller = this.#authorize(authorization, call.operation, requestEvents(call.operation, call.body));
       if (caller instanceof TallyError) {
         this.#refused(null, call.operation, caller, remote);
         return problem(caller);
@@ -157,13 +160,13 @@ export class HttpApi {
           try {
             value = call.reply(reply);
           } catch (error) {
-            return problem(asTallyError(error)); // never an unhandled rejection on the gateway's thread
+            return problem(serviceError(error, this.#log)); // never an unhandled rejection on the gateway's thread
           }
           if (value === null) return problem(new TallyError('operation_unknown', `not found: ${path}`));
           answer(200, 'application/json', JSON.stringify(value));
         },
         (error: unknown) => {
-          const refused = asTallyError(error);
+          const refused = serviceError(error, this.#log);
           if (refused.code !== 'shard_unavailable' && refused.code !== 'storage_failed') this.#refused(caller.keyId, call.operation, refused, remote);
           problem(refused);
         },
@@ -205,32 +208,29 @@ function readBody(res: HttpResponse, done: (text: string | null) => void): void 
 }
 
 function problemOf(error: TallyError, instance: string): { type: string; title: string; status: number; detail: string; code: string; instance: string } {
-  const status = statusOf[error.code] ?? 500;
-  const detail = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
-  return { type: `https://tally.dev/problems/${error.code}`, title: error.code, status, detail, code: error.code, instance };
+  return { type: `https://tally.dev/problems/${error.code}`, title: error.code, status: statusOf[error.code] ?? 500, detail: errorReason(error), code: error.code, instance };
 }
 
-function asTallyError(error: unknown): TallyError {
-  if (error instanceof TallyError) return error;
-  // The record encoders check each field (TypeError, RangeError): a bad input is the caller's.
+/** What building a request from the caller's input threw: the record encoders' TypeError or RangeError are the caller's. */
+function requestError(error: unknown, log: (line: string) => void): TallyError {
   if (error instanceof TypeError || error instanceof RangeError) return errors.bodyInvalid(error.message);
-  return new TallyError('shard_unavailable', `the ledger service failed: ${error instanceof Error ? error.message : String(error)}`);
+  return serviceError(error, log); // a TallyError as it is; anything else a defect, logged
 }
 
 // ---- requests ------------------------------------------------------------------------------------
 
 function idOf(text: string): bigint {
-  const id = BigInt(text);
-  if (id === 0n || id >= 1n << 128n) throw errors.bodyInvalid(`an id is 1..2^128-1, got ${text}`);
+  const id = decimalU128(text);
+  if (id === null || id === 0n) throw errors.bodyInvalid(`an id is 1..2^128-1, got ${text}`);
   return id;
 }
 
 function lookup(operation: WireOperationNumber, id: bigint, reply: (body: Uint8Array) => unknown): Call {
-  return { operation, body: encodeIds([id]), events: 1, reply };
+  return { operation, body: encodeIds([id]), reply };
 }
 
 function write(operation: WireOperationNumber, body: Uint8Array): Call {
-  return { operation, body, events: Math.max(1, body.byteLength / 128), reply: (b) => ({ results: decodeResults(b).map((r) => ({ index: r.index, result: r.result, ...(r.reason === undefined ? {} : { reason: r.reason }) })) }) };
+  return { operation, body, reply: (b) => ({ results: decodeResults(b).map((r) => ({ index: r.index, result: r.result, ...(r.reason === undefined ? {} : { reason: r.reason }) })) }) };
 }
 
 function history(accountId: bigint, query: URLSearchParams): Call {
@@ -238,13 +238,13 @@ function history(accountId: bigint, query: URLSearchParams): Call {
   const limit = query.has('limit') ? integerParameter(query, 'limit', 1, historyPageMax) : 100;
   const reversed = booleanParameter(query, 'reversed');
   const body = encodeHistoryFilter({ accountId, limit, reversed, timestampMin: bigintParameter(query, 'timestamp_min'), timestampMax: bigintParameter(query, 'timestamp_max') });
-  return { operation: Operation.get_account_transfers, body, events: 1, reply: (b) => decodeHistoryEntries(b).map(historyJson) };
+  return { operation: Operation.get_account_transfers, body, reply: (b) => decodeHistoryEntries(b).map(historyJson) };
 }
 
 function balanceAtDay(accountId: bigint, query: URLSearchParams): Call {
   onlyParameters(query, ['day']);
   const day = integerParameter(query, 'day', 1, 99_991_231, true);
-  return { operation: Operation.get_balance_at_day, body: wrapTypeErrors(() => encodeBalanceAtDay(accountId, day)), events: 1, reply: (b) => {
+  return { operation: Operation.get_balance_at_day, body: encodeBalanceAtDay(accountId, day), reply: (b) => {
     const found = decodeBalanceAtDay(b);
     return found === null ? null : { account_id: String(accountId), day, ...snakeJson(found) as object };
   } };
@@ -255,7 +255,7 @@ function statement(accountId: bigint, query: URLSearchParams): Call {
   const from = integerParameter(query, 'from', 1, 99_991_231, true);
   const to = integerParameter(query, 'to', 1, 99_991_231, true);
   const limit = query.has('limit') ? integerParameter(query, 'limit', 1, historyPageMax) : historyPageMax;
-  return { operation: Operation.get_account_statement, body: wrapTypeErrors(() => encodeStatement(accountId, from, to, limit)), events: 1, reply: (b) => {
+  return { operation: Operation.get_account_statement, body: encodeStatement(accountId, from, to, limit), reply: (b) => {
     const found = decodeStatement(accountId, from, to, b);
     return found === null ? null : { ...(snakeJson({ ...found, entries: [] }) as object), entries: found.entries.map(historyJson) };
   } };
@@ -265,15 +265,7 @@ function books(operation: WireOperationNumber, ledgerText: string, query: URLSea
   onlyParameters(query, ['day']);
   const ledger = Number(ledgerText);
   const day = query.has('day') ? integerParameter(query, 'day', 0, 99_991_231) : 0;
-  return { operation, body: wrapTypeErrors(() => encodeLedgerDay(ledger, day)), events: 1, reply: (b) => decodeJson<unknown>(b) };
-}
-
-function wrapTypeErrors<T>(make: () => T): T {
-  try {
-    return make();
-  } catch (error) {
-    throw asTallyError(error);
-  }
+  return { operation, body: encodeLedgerDay(ledger, day), reply: (b) => decodeJson<unknown>(b) };
 }
 
 function onlyParameters(query: URLSearchParams, known: readonly string[]): void {
@@ -343,8 +335,9 @@ function records(body: unknown, what: string, fields: Record<string, FieldKind>)
 
 function fieldValue(value: unknown, kind: FieldKind, where: string): unknown {
   if (kind === 'id') {
-    if (typeof value !== 'string' || !/^[0-9]{1,39}$/.test(value)) throw errors.bodyInvalid(`${where} is a decimal string of an unsigned integer (ids and amounts are never JSON numbers), got ${JSON.stringify(value)}`);
-    return BigInt(value);
+    const decimal = decimalU128(value);
+    if (decimal === null) throw errors.bodyInvalid(`${where} is a decimal string of an unsigned integer (ids and amounts are never JSON numbers), got ${JSON.stringify(value)}`);
+    return decimal;
   }
   if (kind === 'u32') {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) throw errors.bodyInvalid(`${where} is an integer in 0..4294967295, got ${JSON.stringify(value)}`);

@@ -17,23 +17,22 @@ import type {
 import { readFileSync } from 'node:fs';
 import { nativeUws } from './native-uws.js';
 import { HttpApi } from './http-api.js';
+import { requestEvents, serviceError } from './service-replies.js';
 import { agreeProtocol } from '../core/wire/protocol-version.js';
 import { assert } from '../core/assert.js';
-import { TallyError, errorFromWire, errors, ErrorCode } from '../core/errors.js';
-import { idBytes } from '../core/layout.js';
+import { TallyError, errors, ErrorCode } from '../core/errors.js';
 import {
   connectionBufferedBytesMax,
   connectionIdleSecondsMax,
   gatewayBufferedBytesMax,
   connectionRequestsInFlightMax,
-  eventBytes,
   eventsPerSecondMax,
   frameBytesMax,
   replyFrameBytesMax,
   shardStatusWaitMsMax,
   shutdownDrainMsMax,
 } from '../core/limits.js';
-import { Operation, isIdLookupOperation, isWriteOperation } from '../core/operations.js';
+import { Operation } from '../core/operations.js';
 import { TokenBucket } from '../core/rate-limits/rate-limit.js';
 import { errorReason, type RequestFrame } from '../core/wire/wire.js';
 import type { AuditEvent, AuditSink } from './audit-sink.js';
@@ -160,7 +159,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   app.get('/health', (res) => gateway.health(res));
   app.get('/metrics', (res) => gateway.metrics(res));
   // The HTTP/JSON API (http-api.ts): the same service, keys, scopes and rates as the frames.
-  const api = new HttpApi(options.service, (authorization, operation, events) => gateway.httpCaller(authorization, operation, events), (keyId, operation, error, remote) => gateway.auditHttpRefused(keyId, operation, error, remote));
+  const api = new HttpApi(options.service, (authorization, operation, events) => gateway.httpCaller(authorization, operation, events), (keyId, operation, error, remote) => gateway.auditHttpRefused(keyId, operation, error, remote), log);
   app.any('/v1/*', (res, req) => api.handle(res, req));
   app.any('/*', (res) => void res.writeStatus('404 Not Found').end('not found'));
   const listenSocket = await listen(app, options.host, options.port);
@@ -361,6 +360,8 @@ class Gateway {
   httpCaller(authorization: string, operation: number, events: number): Caller | TallyError {
     if (this.closing) return errors.shuttingDown();
     const who = this.identify(authorization, '');
+    // Without keys a socket has a bucket of its own; HTTP requests have no socket: they share the open caller's.
+    if (who.caller === anonymousCaller) who.bucket = this.keyBucket(anonymousCaller.keyId, this.access.keyRate);
     if (who.caller === null) return errors.unauthenticated(who.unauthenticatedWhy.replace('when opening the WebSocket', 'with each request'));
     if ((who.scopes & scopeBitOf(operation)) === 0) return forbidden(who.caller, operation);
     // events 0: who may call, before a body is read; the rate is taken once the request's events are known.
@@ -435,7 +436,7 @@ class Gateway {
       return this.sendError(connection, frame.requestId, errors.overloaded(why), frame.operation);
     }
     if (connection.bucket !== null) {
-      const events = eventsOf(frame);
+      const events = requestEvents(frame.operation, frame.body);
       const retryAfterMs = connection.bucket.take(events, nowMs());
       if (retryAfterMs !== 0) return this.sendError(connection, frame.requestId, rateLimited(connection, events, retryAfterMs), frame.operation);
     }
@@ -626,12 +627,6 @@ function nowMs(): number {
 }
 
 /** What a request costs in a rate bucket: its events (writes) or ids (lookups); anything else 1. */
-function eventsOf(frame: RequestFrame): number {
-  if (isWriteOperation(frame.operation)) return frame.body.byteLength / eventBytes;
-  if (isIdLookupOperation(frame.operation)) return frame.body.byteLength / idBytes;
-  return 1;
-}
-
 const operationNames = new Map<number, string>(Object.entries(Operation).map(([name, op]) => [op, name]));
 
 function forbidden(caller: Caller, operation: number): TallyError {
@@ -655,19 +650,4 @@ function describeAdmin(frame: RequestFrame): string {
 
 function encodeErrorOf(requestId: number, error: TallyError): Uint8Array {
   return encodeError(requestId, error.code, errorReason(error));
-}
-
-/**
- * A rejection from the service as a catalog error. Errors that crossed a thread boundary may have
- * lost their class, so the `code` decides; anything without a known code is a defect, logged here.
- */
-function serviceError(error: unknown, log: (line: string) => void): TallyError {
-  if (error instanceof TallyError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (typeof code === 'string' && Object.hasOwn(ErrorCode, code)) {
-    return errorFromWire(code, message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message);
-  }
-  log(`tally gateway: the ledger service failed without an error code: ${error instanceof Error ? (error.stack ?? message) : message}`);
-  return new TallyError('shard_unavailable', `the ledger service failed: ${message}`);
 }
