@@ -69,6 +69,7 @@ export class AdminReplica {
       refusal: writeGate,
       publish: (change) => this.#stream.publish(change.audit.seq, encodeAdminChange(change)),
       catchUp: () => this.#catchUp(),
+      logAudit: (entry) => this.#logAudit(entry),
     });
   }
 
@@ -80,9 +81,12 @@ export class AdminReplica {
   }
 
   #refuseWrites(refusal: TallyError): void {
-    // A follower's audit log is the primary's: what it would record (refusals of writes sent to it, its
-    // snapshots) goes to the process log.
-    this.#store.followOnly(refusal, (entry: AuditEntry) => this.#log({ level: 'info', msg: 'tally audit (this node is not the primary: kept in its log only)', audit: entry }));
+    this.#store.followOnly(refusal, (entry) => this.#logAudit(entry));
+  }
+
+  /** A follower's audit log is the primary's: what it would record (refusals of writes sent to it, its snapshots) goes to the process log. */
+  #logAudit(entry: AuditEntry): void {
+    this.#log({ level: 'info', msg: 'tally audit (this node is not the primary: kept in its log only)', audit: entry });
   }
 
   async #run(hold: { delayMs: number; untilMs?: number }): Promise<void> {

@@ -9,7 +9,7 @@
 
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AdjustmentDetail, AdjustmentResult, AdjustmentStatus } from '../core/admin/adjustments.js';
+import { adjustmentIdPattern, type AdjustmentDetail, type AdjustmentResult, type AdjustmentStatus } from '../core/admin/adjustments.js';
 import { assert, AssertionError } from '../core/assert.js';
 import { auditRecordOf, type AuditEntry, type AuditRecord } from '../core/admin/audit-log.js';
 import type { AdminChange } from './admin-changes.js';
@@ -60,6 +60,8 @@ export interface ChangePublisher {
   publish(change: AdminChange): Promise<void>;
   /** Applies what the stream holds past this store (a change whose publish timed out may be there). */
   catchUp(): Promise<void>;
+  /** Where what the store would record goes once another node writes the admin log (as a follower's). */
+  logAudit(entry: AuditEntry): void;
 }
 
 export class AdminStore {
@@ -70,16 +72,16 @@ export class AdminStore {
   #writesInFlight = 0;
   #idle: (() => void) | null = null;
   #closed = false;
-  /** A replicated primary's: every change goes to the admin stream first, one at a time. */
-  #publisher: ChangePublisher | null = null;
+  /**
+   * How the store takes writes: its own (embedded); each change through the admin stream first, one at a time (a
+   * replicated primary); none of its own, what it would record going to `log` (a follower, or a deposed primary).
+   */
+  #mode: { kind: 'own' } | { kind: 'published'; publisher: ChangePublisher } | { kind: 'followed'; refusal: TallyError; log: (entry: AuditEntry) => void } = { kind: 'own' };
   /** The last change's outcome in the stream is unknown, or it is there and not here: catch up before the next. */
   #behind = false;
   /** Changes waiting for their turn to be published and applied (a replicated primary's). */
   #queued = 0;
   #turn: Promise<unknown> = Promise.resolve();
-  /** A follower's: why its own writes are refused; what it would record goes to `#followerLog`. */
-  #followerRefusal: TallyError | null = null;
-  #followerLog: (record: AuditEntry) => void = () => {};
 
   private constructor(path: string, root: RootDatabase, audit: Database<string, number>, adjustments: Database<string, string>) {
     this.path = path;
@@ -128,7 +130,7 @@ export class AdminStore {
    * snapshots).
    */
   async record(entry: AuditEntry): Promise<void> {
-    if (this.#followerRefusal !== null) return this.#followerLog(entry);
+    if (this.#mode.kind === 'followed') return this.#mode.log(entry);
     await this.appendAudit(entry);
   }
 
@@ -235,15 +237,12 @@ export class AdminStore {
 
   /** A follower's store: its own writes are refused with `refusal`; what it would record goes to `log`. */
   followOnly(refusal: TallyError, log: (entry: AuditEntry) => void): void {
-    this.#publisher = null;
-    this.#followerRefusal = refusal;
-    this.#followerLog = log;
+    this.#mode = { kind: 'followed', refusal, log };
   }
 
   /** A replicated primary's store: each change goes to `publisher` first, then here, one at a time. */
   publishThrough(publisher: ChangePublisher): void {
-    this.#followerRefusal = null;
-    this.#publisher = publisher;
+    this.#mode = { kind: 'published', publisher };
     this.#behind = false;
   }
 
@@ -262,25 +261,24 @@ export class AdminStore {
   *changesAfter(after: number): Generator<AdminChange> {
     // Every adjustment change's record begins with the adjustment's id (admin-service.ts): one that no record after
     // `after` names was made before it, and the stream has it already.
-    const lastNaming = new Map<number, string>();
-    const named = new Map<string, number>();
+    const lastRecordOf = new Map<string, number>();
     for (const { key: seq, value } of this.#audit.getRange({ start: after + 1 })) {
-      const id = /^(adj_[0-9a-f]+):/.exec((JSON.parse(value) as AuditRecord).detail)?.[1];
-      if (id !== undefined && this.adjustment(id) !== undefined) named.set(id, seq);
+      const { detail } = JSON.parse(value) as AuditRecord;
+      const id = detail.slice(0, detail.indexOf(':'));
+      if (adjustmentIdPattern.test(id) && this.adjustment(id) !== undefined) lastRecordOf.set(id, seq);
     }
-    for (const [id, seq] of named) lastNaming.set(seq, id);
+    const adjustmentAt = new Map([...lastRecordOf].map(([id, seq]) => [seq, id]));
     for (const { key: seq, value } of this.#audit.getRange({ start: after + 1 })) {
       const audit = JSON.parse(value) as AuditRecord;
-      const id = lastNaming.get(seq);
-      const adjustment = id === undefined ? undefined : this.adjustment(id);
+      const adjustment = this.adjustment(adjustmentAt.get(seq) ?? '');
       yield adjustment === undefined ? { audit } : { audit, adjustment: { id: adjustment.id, fields: adjustment } };
     }
   }
 
   /** One write: built from the store as it stands, then published (a replicated primary) and applied. */
   async #change<T>(build: (seq: number, at: Date) => { change: AdminChange; result: T }): Promise<T> {
-    if (this.#followerRefusal !== null) throw this.#followerRefusal;
-    if (this.#publisher === null) {
+    if (this.#mode.kind === 'followed') throw this.#mode.refusal;
+    if (this.#mode.kind === 'own') {
       return this.#write(() => {
         const { change, result } = build(this.auditSeqLast() + 1, new Date());
         this.#applyInTxn(change);
@@ -290,11 +288,8 @@ export class AdminStore {
     if (this.#closed) throw errors.shuttingDown();
     if (this.#queued >= adminWritesInFlightMax) throw errors.overloaded(`the admin store has ${this.#queued} writes waiting for the admin stream (max ${adminWritesInFlightMax})`);
     this.#queued++;
-    const turn = this.#turn.then(
-      () => this.#published(build),
-      () => this.#published(build),
-    );
-    this.#turn = turn.catch(() => {});
+    const turn = this.#turn.then(() => this.#published(build));
+    this.#turn = turn.catch(() => {}); // a failed change does not stop the next
     try {
       return await turn;
     } finally {
@@ -303,8 +298,9 @@ export class AdminStore {
   }
 
   async #published<T>(build: (seq: number, at: Date) => { change: AdminChange; result: T }): Promise<T> {
-    const publisher = this.#publisher;
-    if (publisher === null) throw this.#followerRefusal ?? errors.shuttingDown();
+    // The mode may have changed while the change waited its turn (deposed, or following again).
+    if (this.#mode.kind !== 'published') throw this.#mode.kind === 'followed' ? this.#mode.refusal : errors.shuttingDown();
+    const { publisher } = this.#mode;
     const refusal = publisher.refusal();
     if (refusal !== null) throw refusal;
     if (this.#behind) {
@@ -315,11 +311,10 @@ export class AdminStore {
     try {
       await publisher.publish(change);
     } catch (error) {
-      if (error instanceof TallyError && error.code === 'not_primary') {
-        // Another node writes the admin log now: this store takes no more writes of its own.
-        this.#publisher = null;
-        this.#followerRefusal = error;
-      } else this.#behind = true;
+      // Another node writes the admin log now: this store takes no more writes of its own (what it would record is
+      // logged, as a follower's). Else the outcome is unknown: the next change reads the stream first.
+      if (error instanceof TallyError && error.code === 'not_primary') this.#mode = { kind: 'followed', refusal: error, log: publisher.logAudit };
+      else this.#behind = true;
       throw error;
     }
     try {

@@ -47,8 +47,8 @@ function newStore(): AdminStore {
   return store;
 }
 
-async function replicaOf(store: AdminStore, cluster: string, node: string): Promise<AdminReplica> {
-  const replica = await AdminReplica.open(store, replication(cluster, node), quiet);
+async function replicaOf(store: AdminStore, cluster: string, node: string, log: Parameters<typeof AdminReplica.open>[2] = quiet): Promise<AdminReplica> {
+  const replica = await AdminReplica.open(store, replication(cluster, node), log);
   opened.find((o) => o.store === store)!.replica = replica;
   return replica;
 }
@@ -83,7 +83,8 @@ describe('the admin store replicated through its stream', () => {
     const cluster = `admin${process.pid}x${++clusterRun}`;
     const primary = newStore();
     const follower = newStore();
-    const primaryLog = await replicaOf(primary, cluster, 'a');
+    const logged: unknown[] = [];
+    const primaryLog = await replicaOf(primary, cluster, 'a', (line) => logged.push(line.audit));
     await primaryLog.lead(() => null);
     const followerLog = await replicaOf(follower, cluster, 'b');
     followerLog.follow(errors.notPrimary('node b follows'));
@@ -106,6 +107,10 @@ describe('the admin store replicated through its stream', () => {
     await expect(primary.submitAdjustment({ id: 'adj_a000000000000000000z', maker: 'm', reason: 'r', records: records(1) }, action('m', 'z'))).rejects.toMatchObject({ code: 'not_primary' });
     expect(primary.auditSeqLast()).toBe(8);
     expect(primary.adjustment('adj_a000000000000000000z')).toBeUndefined();
+    // Deposed, it records nothing of its own any more: what it would audit goes to its log, as a follower's.
+    await primary.record(refused(102));
+    expect(primary.auditSeqLast()).toBe(8);
+    expect(logged).toContainEqual(expect.objectContaining({ detail: 'bad frame 102' }));
 
     // The old primary, following again, takes the new primary's changes.
     primaryLog.follow(errors.notPrimary('node a follows'));

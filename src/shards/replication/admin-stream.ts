@@ -8,7 +8,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { TallyError, errors } from '../../core/errors.js';
-import { closeConnection, connectNats, type ReplicationOptions } from './journal-stream.js';
+import { closeConnection, connectNats, ensureStream, nextWithin, type ReplicationOptions } from './journal-stream.js';
 
 /** Least wait for JetStream's management calls (creating a replicated stream takes a moment on a fresh cluster). */
 const adminWaitMs = 5_000;
@@ -96,11 +96,11 @@ export class AdminStream {
         if (stopped) return;
         const iterator = messages[Symbol.asyncIterator]();
         for (let seq = from - 1; seq < last && !stopped; ) {
-          const next = untilStopped ? await iterator.next() : await nextWithin(iterator, readWaitMs, seq, self.names.stream);
-          if (next.done === true) return;
-          if (next.value.seq !== seq + 1) throw errors.storageFailed(`admin store: ${self.names.stream} goes from change ${seq} to ${next.value.seq}`);
-          seq = next.value.seq;
-          yield [seq, next.value.data, Math.floor(Number(next.value.info.timestampNanos) / 1e6)];
+          const message = untilStopped ? ((await iterator.next()).value ?? null) : await nextWithin(iterator, readWaitMs, () => `admin store: ${self.names.stream} sent no change after ${seq} within ${readWaitMs} ms`);
+          if (message === null) return;
+          if (message.seq !== seq + 1) throw errors.storageFailed(`admin store: ${self.names.stream} goes from change ${seq} to ${message.seq}`);
+          seq = message.seq;
+          yield [seq, message.data, Math.floor(Number(message.info.timestampNanos) / 1e6)];
         }
       } finally {
         messages?.stop();
@@ -118,37 +118,6 @@ export class AdminStream {
 
   async close(): Promise<void> {
     await closeConnection(this.#nc);
-  }
-}
-
-/** Creates the stream when absent; a cluster still gathering its peers is given until adminWaitMs. */
-async function ensureStream(jsm: JetStreamManager, names: { stream: string; subject: string }, replicas: number): Promise<void> {
-  const deadline = Date.now() + adminWaitMs;
-  for (;;) {
-    try {
-      await jsm.streams.info(names.stream);
-      return;
-    } catch (error) {
-      if (!/stream not found/i.test(describe(error))) throw error;
-    }
-    try {
-      // The audit log: kept forever, no message deleted or purged.
-      await jsm.streams.add({ name: names.stream, subjects: [names.subject], storage: 'file' as never, num_replicas: replicas, deny_delete: true, deny_purge: true });
-      return;
-    } catch (error) {
-      if (!/no suitable peers|already in use/i.test(describe(error)) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-async function nextWithin<T>(iterator: AsyncIterator<T>, waitMs: number, after: number, stream: string): Promise<IteratorResult<T>> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(errors.unavailable(`admin store: ${stream} sent no change after ${after} within ${waitMs} ms`)), waitMs)));
-  try {
-    return await Promise.race([iterator.next(), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

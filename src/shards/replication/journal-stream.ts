@@ -542,15 +542,28 @@ export async function lastEntrySeqs(servers: readonly string[], cluster: string,
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, names: { stream: string; subject: string }, replicas: number): Promise<void> {
-  try {
-    await jsm.streams.info(names.stream);
-    return;
-  } catch (error) {
-    if (!/stream not found/i.test(describe(error))) throw error;
+/**
+ * Creates the stream `names` when absent: financial data, kept forever, no message deleted or purged; one subject.
+ * A cluster still gathering its peers ("no suitable peers") is given until adminWaitMs.
+ */
+export async function ensureStream(jsm: JetStreamManager, names: { stream: string; subject: string }, replicas: number): Promise<void> {
+  const deadline = Date.now() + adminWaitMs;
+  for (;;) {
+    try {
+      await jsm.streams.info(names.stream);
+      return;
+    } catch (error) {
+      if (!/stream not found/i.test(describe(error))) throw error;
+    }
+    try {
+      await jsm.streams.add({ name: names.stream, subjects: [names.subject], storage: 'file' as never, num_replicas: replicas, deny_delete: true, deny_purge: true });
+      return;
+    } catch (error) {
+      // Another node created it between the two calls (already in use): the next look finds it.
+      if (!/no suitable peers|already in use/i.test(describe(error)) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
-  // Financial data: kept forever, no message deleted or purged; one subject, this shard's.
-  await jsm.streams.add({ name: names.stream, subjects: [names.subject], storage: 'file' as never, num_replicas: replicas, deny_delete: true, deny_purge: true });
 }
 
 async function readTail(jsm: JetStreamManager, names: { stream: string; subject: string }): Promise<StreamTail> {
@@ -582,7 +595,7 @@ function deleteConsumer(consumer: Consumer): Promise<void> {
 }
 
 /** The iterator's next value, null when it is done; throws `unavailable` (`why()`) when none comes within `waitMs`. */
-async function nextWithin<T>(iterator: AsyncIterator<T>, waitMs: number, why: () => string): Promise<T | null> {
+export async function nextWithin<T>(iterator: AsyncIterator<T>, waitMs: number, why: () => string): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(errors.unavailable(why())), waitMs);
