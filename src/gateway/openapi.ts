@@ -11,6 +11,17 @@ const errorsOf = { '400': problem('The request is invalid (body_invalid, batch_e
 const idParameter = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]{1,39}$' }, description });
 const dayParameter = (name: string, required: boolean, description: string) => ({ name, in: 'query', required, schema: { type: 'integer', minimum: required ? 19000101 : 0, maximum: 99991231 }, description });
 
+/** A batch write: an array of `input` records in, one result per record out. */
+function writeRoute(summary: string, input: string, record: string) {
+  return {
+    post: {
+      summary,
+      requestBody: { required: true, ...json({ type: 'array', minItems: 1, items: { $ref: `#/components/schemas/${input}` } }) },
+      responses: { '200': { description: `One result per ${record}, in order.`, ...json({ $ref: '#/components/schemas/Results' }) }, ...errorsOf },
+    },
+  };
+}
+
 const balances = {
   debits_posted: amount,
   credits_posted: amount,
@@ -47,27 +58,9 @@ export const openApiDocument = {
   },
   security: [{ bearer: [] }],
   paths: {
-    '/v1/accounts': {
-      post: {
-        summary: 'Create accounts (create_accounts, scope post)',
-        requestBody: { required: true, ...json({ type: 'array', minItems: 1, items: { $ref: '#/components/schemas/AccountInput' } }) },
-        responses: { '200': { description: 'One result per account, in order.', ...json({ $ref: '#/components/schemas/Results' }) }, ...errorsOf },
-      },
-    },
-    '/v1/transfers': {
-      post: {
-        summary: 'Create transfers (create_transfers, scope post)',
-        requestBody: { required: true, ...json({ type: 'array', minItems: 1, items: { $ref: '#/components/schemas/TransferInput' } }) },
-        responses: { '200': { description: 'One result per transfer, in order.', ...json({ $ref: '#/components/schemas/Results' }) }, ...errorsOf },
-      },
-    },
-    '/v1/account-operations': {
-      post: {
-        summary: 'Freeze, unfreeze, block, unblock, close, mark hot (account_operations, scope post)',
-        requestBody: { required: true, ...json({ type: 'array', minItems: 1, items: { $ref: '#/components/schemas/AccountOperationInput' } }) },
-        responses: { '200': { description: 'One result per operation, in order.', ...json({ $ref: '#/components/schemas/Results' }) }, ...errorsOf },
-      },
-    },
+    '/v1/accounts': writeRoute('Create accounts (create_accounts, scope post)', 'AccountInput', 'account'),
+    '/v1/transfers': writeRoute('Create transfers (create_transfers, scope post)', 'TransferInput', 'transfer'),
+    '/v1/account-operations': writeRoute('Freeze, unfreeze, block, unblock, close, mark hot (account_operations, scope post)', 'AccountOperationInput', 'operation'),
     '/v1/accounts/{id}': {
       get: {
         summary: 'An account (lookup_accounts, scope read)',
