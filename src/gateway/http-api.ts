@@ -124,7 +124,10 @@ export class HttpApi {
       if (aborted) return;
       res.cork(() => res.writeStatus(`${status} ${statusText[status] ?? ''}`.trim()).writeHeader('content-type', type).end(text));
     };
-    const problem = (error: TallyError): void => answer(statusOf[error.code] ?? 500, 'application/problem+json', JSON.stringify(problemOf(error, path)));
+    const problem = (error: TallyError): void => {
+      const details = problemOf(error, path);
+      answer(details.status, 'application/problem+json', JSON.stringify(details));
+    };
     if (path === '/v1/openapi.json' && method === 'get') return answer(200, 'application/json', this.#openApi);
     const matching = routes.filter((r) => r.pattern.test(path));
     if (matching.length === 0) return problem(new TallyError('operation_unknown', `no such resource: ${path} (the API is described at /v1/openapi.json)`));
@@ -208,7 +211,7 @@ function readBody(res: HttpResponse, done: (text: string | null) => void): void 
 }
 
 function problemOf(error: TallyError, instance: string): { type: string; title: string; status: number; detail: string; code: string; instance: string } {
-  return { type: `https://tally.dev/problems/${error.code}`, title: error.code, status: statusOf[error.code] ?? 500, detail: errorReason(error), code: error.code, instance };
+  return { type: `https://tally.dev/problems/${error.code}`, title: error.code, status: statusOf[error.code], detail: errorReason(error), code: error.code, instance };
 }
 
 /** What building a request from the caller's input threw: the record encoders' TypeError or RangeError are the caller's. */
