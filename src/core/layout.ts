@@ -95,6 +95,57 @@ export const HistoryFilterFlags = {
   reversed: 1,
 } as const;
 
+/**
+ * Query filter, the body of query_transfers and query_accounts, 128 bytes (docs/PROTOCOL.md). A zero field
+ * filters nothing. query_transfers needs at least one of account_id, user_data_128/64/32, ledger, code: each is
+ * indexed, and a query never scans history. Rows come in (timestamp, id) order, oldest first unless reversed;
+ * a page continues strictly after the cursor (afterTimestamp, afterId), which a reply hands back.
+ */
+export const QueryFilterLayout = {
+  accountId: 0, // u128: transfers debiting or crediting it (query_transfers only)
+  userData128: 16, // u128
+  userData64: 32, // u64
+  userData32: 40, // u32
+  ledger: 44, // u32
+  code: 48, // u16
+  flagsAll: 50, // u16: TransferFlags (or AccountFlags) that must all be set
+  status: 52, // u16: TransferStatus (or AccountStatus); 0 = any
+  direction: 54, // u16 QueryDirection, with account_id only
+  timestampMin: 56, // u64, 0 = unbounded
+  timestampMax: 64, // u64, 0 = unbounded
+  afterTimestamp: 72, // u64 cursor: 0 = from the first row
+  afterId: 80, // u128 cursor: rows after (afterTimestamp, afterId)
+  limit: 96, // u32, 1..queryPageMax
+  flags: 100, // u32 QueryFilterFlags
+  reservedStart: 104, // 104..127 reserved, zero
+  bytes: 128,
+} as const;
+
+export const QueryFilterFlags = {
+  /** Newest first. */
+  reversed: 1,
+} as const;
+
+/** Which side of account_id a transfer must be on. */
+export const QueryDirection = {
+  any: 0,
+  debits: 1,
+  credits: 2,
+} as const;
+
+/**
+ * Header of a query reply, 32 bytes, then `count` rows (160-byte transfer states, or 128-byte accounts). When
+ * `more` is set the rows may go on: ask again with the cursor (nextTimestamp, nextId). A page can hold fewer
+ * rows than its limit and still have more (each call does bounded work); only `more` = 0 says the end.
+ */
+export const QueryReplyLayout = {
+  count: 0, // u32
+  more: 4, // u32: 1 = more rows may follow the cursor
+  nextTimestamp: 8, // u64
+  nextId: 16, // u128
+  bytes: 32,
+} as const;
+
 /** Per-event result in create replies: u16 result code + u16 detail (e.g. CloseRefusedReason). */
 export const resultBytes = 4;
 

@@ -34,6 +34,15 @@ export const shardTasksInFlightMax = 64;
 /** Entries in one page of account history (the cashflow view). */
 export const historyPageMax = 8190;
 
+/** Rows in one page of query_transfers or query_accounts. */
+export const queryPageMax = 1000;
+
+/**
+ * Records one shard examines for one query page before it answers with what it found and a cursor (the reply says
+ * `more`): a filter the index cannot narrow (a status, flags) costs bounded work per call, never a walk of history.
+ */
+export const queryExaminedMax = 20_000;
+
 /** Ids in one lookup request. */
 export const lookupIdsMax = batchEventsMax;
 

@@ -37,6 +37,12 @@ export const WireOperation = {
    * answer (routed as lookup_accounts).
    */
   lookup_ledger_accounts: 47,
+  /**
+   * Queries (scope read; body a 128-byte QueryFilterLayout, reply a QueryReplyLayout header and rows): transfers
+   * by account, user data, ledger or code through the shards' indexes; accounts by the same fields.
+   */
+  query_transfers: 49,
+  query_accounts: 50,
 } as const;
 
 export type WireOperationName = keyof typeof WireOperation;

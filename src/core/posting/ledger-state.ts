@@ -20,12 +20,13 @@ import { Outbox } from '../transit/transit.js';
 import { AccountFlags, DirectoryMarks } from '../types.js';
 import { RunningTotals, type LedgerTotals } from './ledger-totals.js';
 import { exactNumberLimit } from '../u64-words.js';
+import { indexRunsOf, MemoryTransferIndex, type TransferIndexSource } from './transfer-index.js';
 
 /**
  * The core's read interface to storage: journal entries and, when the ledger flushes its history (a shard
  * does; tests that keep everything in memory need not), the stored history runs (core/accounts/history-runs.ts).
  */
-export interface JournalSource extends Partial<HistorySource> {
+export interface JournalSource extends Partial<HistorySource>, Partial<TransferIndexSource> {
   /** A persisted journal entry by seq, read synchronously. */
   entry(seq: number): Uint8Array | undefined;
   /**
@@ -152,6 +153,12 @@ export class LedgerState {
    */
   chainRoles: Uint8Array | null = null;
   private readonly recent = new Map<number, Uint8Array>();
+  /**
+   * Where query_transfers finds transfers by field (transfer-index.ts): the store's index, written with each entry
+   * beside the id index; or, for a journal without one (tests, tools), an index in memory fed by noteOwnedIds.
+   */
+  readonly transferIndex: TransferIndexSource;
+  readonly #memoryIndex: MemoryTransferIndex | null;
 
   constructor(
     readonly shardIndex: number,
@@ -176,6 +183,8 @@ export class LedgerState {
     this.inbound = cache(IdTableKind.inbound, idsOther);
     this.resolutions = cache(IdTableKind.resolutions, idsOther);
     if (journal.runBlock !== undefined) this.accounts.history.source = journal as HistorySource;
+    this.#memoryIndex = journal.runsUnder === undefined ? new MemoryTransferIndex() : null;
+    this.transferIndex = this.#memoryIndex ?? (journal as TransferIndexSource);
     this.outbox = new Outbox(outboxAcknowledged);
   }
 
@@ -189,7 +198,9 @@ export class LedgerState {
   /** Hands the ids entry `seq` took (applied live or replayed) to the index on disk, which writes them with it. */
   noteOwnedIds(seq: number, entry: Uint8Array): void {
     const owned = this.ownedIds.take(seq);
-    if (owned.length > 0) this.idIndex.noteOwnedIds(seq, entry, owned);
+    if (owned.length === 0) return;
+    this.idIndex.noteOwnedIds(seq, entry, owned);
+    this.#memoryIndex?.add(indexRunsOf(seq, entry, owned));
   }
 
   /** Whether the account id at `at` routes to this shard. */

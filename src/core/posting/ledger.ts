@@ -28,6 +28,8 @@ import { LedgerState, type JournalSource } from './ledger-state.js';
 import { noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts/id-cache.js';
 import { WireOperation } from '../operations.js';
 import { accountHistory, lookupAccounts, lookupTransfers, operationIdsTaken, transferIdsTaken } from './queries.js';
+import { queryTransfers } from './transfer-queries.js';
+import { queryAccounts } from './account-queries.js';
 import { eventVerdicts } from './verdicts-elsewhere.js';
 import { acknowledgeOutbox, outboxAfter, transitStatus } from './transit-status.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
@@ -325,6 +327,8 @@ export class Ledger {
     if (operation === WireOperation.lookup_ledger_accounts) return lookupAccounts(state, body, true);
     if (operation === WireOperation.lookup_transfers) return lookupTransfers(state, body);
     if (operation === WireOperation.get_account_transfers) return accountHistory(state, body, ledgerOwn);
+    if (operation === WireOperation.query_transfers) return queryTransfers(state, body);
+    if (operation === WireOperation.query_accounts) return queryAccounts(state, body);
     throw errors.operationUnknown(operation);
   }
 

@@ -52,7 +52,7 @@ export function lookupAccounts(state: LedgerState, body: Uint8Array, ledgerOwn: 
   return reply;
 }
 
-function writeAccount(state: LedgerState, slot: number, reply: Uint8Array, out: DataView, at: number): void {
+export function writeAccount(state: LedgerState, slot: number, reply: Uint8Array, out: DataView, at: number): void {
   const accounts = state.accounts;
   reply.set(accounts.statics.subarray(slot * accountStaticBytes, (slot + 1) * accountStaticBytes), at);
   out.setBigUint64(at + A.debitsPosted, accounts.balance('debitsPosted', slot), true);
@@ -113,7 +113,7 @@ export function lookupTransfers(state: LedgerState, body: Uint8Array): Uint8Arra
  * slice, the ledger's own account, lives on this shard (it is the record's debit account) and names its account in
  * user_data_128 (validateSliceAccount). The journal keeps the slice.
  */
-function writeTransferRecord(state: LedgerState, stored: RecordRef, reply: Uint8Array, out: DataView, at: number): void {
+export function writeTransferRecord(state: LedgerState, stored: RecordRef, reply: Uint8Array, out: DataView, at: number): void {
   reply.set(new Uint8Array(stored.view.buffer, stored.view.byteOffset + stored.at, eventBytes), at);
   out.setBigUint64(at + T.amount, stored.view.getBigUint64(stored.at + T.amountEffective, true), true);
   out.setBigUint64(at + T.amountEffective, 0n, true);
@@ -124,7 +124,7 @@ function writeTransferRecord(state: LedgerState, stored: RecordRef, reply: Uint8
   reply.set(state.accounts.statics.subarray(owner, owner + 16), at + T.debitAccountId);
 }
 
-function writeTransferState(state: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number): void {
+export function writeTransferState(state: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number): void {
   const stored = state.record(location);
   const key = idKeyAt(stored.view, stored.at + T.id);
   writeTransferRecord(state, stored, reply, out, at);

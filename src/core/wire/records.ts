@@ -9,13 +9,17 @@ import {
   HistoryEntryLayout,
   HistoryFilterFlags,
   HistoryFilterLayout,
+  QueryDirection,
+  QueryFilterFlags,
+  QueryFilterLayout,
+  QueryReplyLayout,
   TransferLayout,
   TransferStateLayout,
   idBytes,
   resultBytes,
 } from '../layout.js';
 import { HotBits } from '../hot/hot-inbound.js';
-import { balanceMax, eventBytes, historyPageMax, idMax } from '../limits.js';
+import { balanceMax, eventBytes, historyPageMax, idMax, queryPageMax } from '../limits.js';
 import {
   CloseRefusedReason,
   ResultCode,
@@ -499,6 +503,107 @@ export function decodeHistoryFilter(body: Uint8Array): AccountHistoryFilter {
     limit: view.getUint32(L.limit, true),
     reversed: (view.getUint32(L.flags, true) & HistoryFilterFlags.reversed) !== 0,
   };
+}
+
+// ---------------------------------------------------------------- queries (query_transfers, query_accounts)
+
+/** Where a page of a query ends: pass it as the next call's `after` to go on. */
+export interface QueryCursor {
+  timestamp: bigint;
+  id: bigint;
+}
+
+/**
+ * The filter of queryTransfers and queryAccounts (QueryFilterLayout): every field given must match; at least one of
+ * accountId, userData128/64/32, ledger or code for transfers (each is indexed; none scans history).
+ */
+export interface QueryFilterInput {
+  /** Transfers debiting or crediting this account (queryTransfers only). */
+  accountId?: bigint;
+  userData128?: bigint;
+  userData64?: bigint;
+  userData32?: number;
+  ledger?: number;
+  code?: number;
+  /** Flags that must all be set (TransferFlags, or AccountFlags for accounts). */
+  flags?: number;
+  /** A transfer status name (queryTransfers) or an account status name (queryAccounts). */
+  status?: TransferStatusName | AccountStatusName;
+  /** With accountId: only its debits, or only its credits. */
+  direction?: 'debits' | 'credits';
+  /** Inclusive bounds on the timestamp (ns); 0 or absent = unbounded. */
+  timestampMin?: bigint;
+  timestampMax?: bigint;
+  /** Rows in a page, 1..queryPageMax (default 100). */
+  limit?: number;
+  /** Newest first. */
+  reversed?: boolean;
+  /** Continue after this cursor (a page's `next`). */
+  after?: QueryCursor;
+}
+
+/** A page of a query: its rows, and where the next page starts (null: there are no more). */
+export interface QueryPage<T> {
+  rows: T[];
+  next: QueryCursor | null;
+}
+
+export const queryLimitDefault = 100;
+
+/** The 128-byte filter of query_transfers (`kind` 'transfers') or query_accounts ('accounts'). */
+export function encodeQueryFilter(filter: QueryFilterInput, kind: 'transfers' | 'accounts'): Uint8Array {
+  const L = QueryFilterLayout;
+  const bytes = new Uint8Array(L.bytes);
+  const view = viewOf(bytes);
+  const list = 'filter';
+  if (kind === 'accounts' && filter.accountId !== undefined) throw fieldError(list, 0, 'accountId', 'absent: queryAccounts has no account filter', filter.accountId);
+  writeU128(view, L.accountId, u128(orZero(filter.accountId, 0n), list, 0, 'accountId'));
+  writeU128(view, L.userData128, u128(orZero(filter.userData128, 0n), list, 0, 'userData128'));
+  view.setBigUint64(L.userData64, u64(orZero(filter.userData64, 0n), list, 0, 'userData64'), true);
+  view.setUint32(L.userData32, u32(orZero(filter.userData32, 0), list, 0, 'userData32'), true);
+  view.setUint32(L.ledger, u32(orZero(filter.ledger, 0), list, 0, 'ledger'), true);
+  view.setUint16(L.code, u16(orZero(filter.code, 0), list, 0, 'code'), true);
+  view.setUint16(L.flagsAll, u16(orZero(filter.flags, 0), list, 0, 'flags'), true);
+  if (filter.status !== undefined) view.setUint16(L.status, nameToNumber(kind === 'transfers' ? TransferStatus : AccountStatus, filter.status, list, 0, 'status'), true);
+  if (filter.direction !== undefined) view.setUint16(L.direction, nameToNumber({ debits: QueryDirection.debits, credits: QueryDirection.credits }, filter.direction, list, 0, 'direction'), true);
+  view.setBigUint64(L.timestampMin, u64(orZero(filter.timestampMin, 0n), list, 0, 'timestampMin'), true);
+  view.setBigUint64(L.timestampMax, u64(orZero(filter.timestampMax, 0n), list, 0, 'timestampMax'), true);
+  if (filter.after !== undefined) {
+    if (typeof filter.after !== 'object' || filter.after === null) throw fieldError(list, 0, 'after', 'a cursor { timestamp, id } from a page', filter.after);
+    view.setBigUint64(L.afterTimestamp, u64(filter.after.timestamp, list, 0, 'after.timestamp'), true);
+    writeU128(view, L.afterId, u128(filter.after.id, list, 0, 'after.id'));
+  }
+  view.setUint32(L.limit, smallField(orZero(filter.limit, queryLimitDefault), queryPageMax, `an integer in 1..${queryPageMax}`, list, 0, 'limit') || badLimit(filter.limit), true);
+  if (filter.reversed !== undefined && typeof filter.reversed !== 'boolean') throw fieldError(list, 0, 'reversed', 'a boolean', filter.reversed);
+  view.setUint32(L.flags, filter.reversed === true ? QueryFilterFlags.reversed : 0, true);
+  return bytes;
+}
+
+function badLimit(limit: unknown): never {
+  throw fieldError('filter', 0, 'limit', `an integer in 1..${queryPageMax}`, limit);
+}
+
+/** A query reply's rows (each read by `read` from a `rowBytes` record) and its cursor. */
+export function decodeQueryPage<T>(body: Uint8Array, rowBytes: number, read: (view: DataView, offset: number) => T): QueryPage<T> {
+  const R = QueryReplyLayout;
+  if (body.byteLength < R.bytes) throw errors.bodyInvalid(`a query reply of ${body.byteLength} bytes has no ${R.bytes}-byte header`);
+  const view = viewOf(body);
+  const count = view.getUint32(R.count, true);
+  if (body.byteLength !== R.bytes + count * rowBytes) throw errors.bodyInvalid(`a query reply of ${count} rows is ${body.byteLength} bytes, expected ${R.bytes + count * rowBytes}`);
+  const rows: T[] = [];
+  for (let i = 0; i < count; i++) rows.push(read(view, R.bytes + i * rowBytes));
+  const more = view.getUint32(R.more, true) === 1;
+  return { rows, next: more ? { timestamp: view.getBigUint64(R.nextTimestamp, true), id: readU128(view, R.nextId) } : null };
+}
+
+/** A query_transfers reply: transfer states (160 B each). */
+export function decodeTransferQueryPage(body: Uint8Array): QueryPage<TransferState> {
+  return decodeQueryPage(body, TransferStateLayout.bytes, decodeTransferState);
+}
+
+/** A query_accounts reply: accounts with their balances (128 B each). */
+export function decodeAccountQueryPage(body: Uint8Array): QueryPage<AccountState> {
+  return decodeQueryPage(body, eventBytes, decodeAccountState);
 }
 
 /** A write reply: u16 result code + u16 detail per event, in event order. */

@@ -10,6 +10,7 @@ import {
   AccountLayout,
   AccountOperationLayout,
   HistoryFilterLayout,
+  QueryFilterLayout,
   TransferLayout,
   TransferStateLayout,
   idBytes,
@@ -19,7 +20,8 @@ import { batchEventsMax, eventBytes, lookupIdsMax, shardCountMax } from '../limi
 import { Operation } from '../operations.js';
 import { shardOfIdAt } from '../routing.js';
 import { AccountFlags, AccountOperationFlags, TransferFlags } from '../types.js';
-import { equalIdsAt, viewOf } from '../u128.js';
+import { equalIdsAt, isZero128, viewOf } from '../u128.js';
+import { mergeQueryPages, queryMergeOf, type QueryMerge } from './query-merge.js';
 import type { CrossShardChain } from '../chains/prepared-chains.js';
 import { countRecords } from './records.js';
 
@@ -41,7 +43,7 @@ export interface CrossChains {
 }
 
 /** How the shards' replies become one reply. */
-export type MergeKind = 'results' | 'lookup' | 'passthrough';
+export type MergeKind = 'results' | 'lookup' | 'passthrough' | 'query';
 
 export interface RoutePlan {
   readonly operation: number;
@@ -59,6 +61,8 @@ export interface RoutePlan {
   readonly crossChains: CrossChains | null;
   /** 'lookup' only: bytes of one found record in a shard's reply (its id is at offset 0). */
   readonly recordBytes: number;
+  /** 'query' only: how the shards' pages become one (query-merge.ts). */
+  readonly query?: QueryMerge;
 }
 
 /** Marks an event of a chain across shards: the coordinator runs it, no plain shard request carries it (above every shard index). */
@@ -90,6 +94,9 @@ export function planRoute(operation: number, body: Uint8Array, shardCount: numbe
       return planLookupTransfers(body, shardCount);
     case Operation.get_account_transfers:
       return planHistory(body, shardCount);
+    case Operation.query_transfers:
+    case Operation.query_accounts:
+      return planQuery(operation, body, shardCount);
     default:
       throw errors.operationUnknown(operation);
   }
@@ -100,6 +107,7 @@ export function mergeReplies(plan: RoutePlan, replies: readonly Uint8Array[]): U
   assert(replies.length === plan.requests.length, 'one reply per shard request');
   if (plan.merge === 'passthrough') return replies[0];
   if (plan.merge === 'results') return mergeResults(plan, replies);
+  if (plan.merge === 'query') return mergeQueryPages(plan.query!, replies);
   return mergeLookup(plan, replies);
 }
 
@@ -146,6 +154,20 @@ function planHistory(body: Uint8Array, shardCount: number): RoutePlan {
   }
   const shard = shardOfIdAt(viewOf(body), HistoryFilterLayout.accountId, shardCount);
   return planWhole(Operation.get_account_transfers, 1, body, shard, 'passthrough');
+}
+
+/**
+ * A query goes to every shard, each answering a page that the merge joins — but one by account goes to the shard
+ * of that account alone: its history there holds every transfer of the account.
+ */
+function planQuery(operation: number, body: Uint8Array, shardCount: number): RoutePlan {
+  if (body.byteLength !== QueryFilterLayout.bytes) throw errors.bodyInvalid(`a query filter is ${QueryFilterLayout.bytes} bytes, got ${body.byteLength}`);
+  const kind = operation === Operation.query_transfers ? 'transfers' : 'accounts';
+  const view = viewOf(body);
+  const byAccount = kind === 'transfers' && !isZero128(view, QueryFilterLayout.accountId);
+  const shards = byAccount ? [shardOfIdAt(view, QueryFilterLayout.accountId, shardCount)] : Array.from({ length: shardCount }, (_, shard) => shard);
+  const requests = shards.map((shard) => ({ shard, body, indexes: null, bodyTransferable: false }));
+  return { operation, eventCount: 1, requests, merge: 'query', results: null, crossChains: null, recordBytes: 0, query: queryMergeOf(kind, body) };
 }
 
 function planWhole(operation: number, eventCount: number, body: Uint8Array, shard: number, merge: MergeKind): RoutePlan {

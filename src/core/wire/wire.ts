@@ -5,7 +5,7 @@
 import { checkAdminBody } from './admin-bodies.js';
 import { isBusinessDay } from '../business-day.js';
 import { ErrorCode, TallyError, errorFromWire, errors, type ErrorCodeName } from '../errors.js';
-import { BalanceAtDayLayout, HistoryFilterLayout, StatementLayout, idBytes } from '../layout.js';
+import { BalanceAtDayLayout, HistoryFilterLayout, QueryFilterLayout, StatementLayout, idBytes } from '../layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax, requestIdMax } from '../limits.js';
 import { WireOperation, isWireOperation, type WireOperationNumber } from '../operations.js';
 import { countRecords } from './records.js';
@@ -114,6 +114,10 @@ export function checkRequestBody(operation: WireOperationNumber, body: Uint8Arra
       if (body.byteLength !== HistoryFilterLayout.bytes) {
         throw errors.bodyInvalid(`a history filter is ${HistoryFilterLayout.bytes} bytes, got ${body.byteLength}`);
       }
+      return;
+    case WireOperation.query_transfers:
+    case WireOperation.query_accounts:
+      if (body.byteLength !== QueryFilterLayout.bytes) throw errors.bodyInvalid(`a query filter is ${QueryFilterLayout.bytes} bytes, got ${body.byteLength}`);
       return;
     case WireOperation.close_day:
       expectBytes(body, [0, 4], 'close_day takes an empty body or a u32 day');
