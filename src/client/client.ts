@@ -20,17 +20,22 @@ import {
 } from './books.js';
 import { Operation } from '../core/operations.js';
 import {
+  decodeAccountQueryPage,
   decodeAccountStates,
   decodeHistoryEntries,
+  decodeTransferQueryPage,
   decodeTransferStates,
   encodeAccountOperations,
   encodeAccounts,
   encodeHistoryFilter,
+  encodeQueryFilter,
   encodeTransfers,
   type AccountInput,
   type AccountOperationInput,
   type EventResult,
   type HistoryFilterInput,
+  type QueryFilterInput,
+  type QueryPage,
   type TransferInput,
 } from '../core/wire/records.js';
 import type { AccountHistoryEntry, AccountState, TransferState } from '../core/types.js';
@@ -120,6 +125,16 @@ export interface Client {
    * the account does not exist or was created after `at`. Frozen amounts are not part of the history.
    */
   getBalances(accountId: bigint, options: { at: bigint }): Promise<BalancesAt | null>;
+  /**
+   * One page of the transfers matching `filter`, in (timestamp, id) order (newest first with `reversed`), with their
+   * state as lookupTransfers gives it. Name at least one of accountId, userData128/64/32, ledger or code: each is
+   * indexed (a query never scans history); the other fields (flags, status, direction, timestamps) narrow further.
+   * `next` is null at the end; otherwise pass it as `after` for the next page. A page may hold fewer rows than
+   * `limit` (default 100) and still have a `next`: each call does bounded work.
+   */
+  queryTransfers(filter: QueryFilterInput): Promise<QueryPage<TransferState>>;
+  /** One page of the accounts matching `filter` (ledger, code, userData128/64/32, flags, status), as queryTransfers pages. */
+  queryAccounts(filter: QueryFilterInput): Promise<QueryPage<AccountState>>;
   /**
    * The day cut (日切) now: every shard closes its business day and begins the next (or `day`,
    * yyyymmdd), postings go on, and the bookkeeping shard's day report comes back (总分核对, trial
@@ -312,6 +327,16 @@ class TallyClient implements Client {
   async getAccountTransfers(filter: HistoryFilterInput): Promise<AccountHistoryEntry[]> {
     const reply = await this.connection.request(Operation.get_account_transfers, encodeHistoryFilter(filter), this.timeoutMs);
     return decodeHistoryEntries(reply);
+  }
+
+  async queryTransfers(filter: QueryFilterInput): Promise<QueryPage<TransferState>> {
+    const reply = await this.connection.request(Operation.query_transfers, encodeQueryFilter(filter, 'transfers'), this.timeoutMs);
+    return decodeTransferQueryPage(reply);
+  }
+
+  async queryAccounts(filter: QueryFilterInput): Promise<QueryPage<AccountState>> {
+    const reply = await this.connection.request(Operation.query_accounts, encodeQueryFilter(filter, 'accounts'), this.timeoutMs);
+    return decodeAccountQueryPage(reply);
   }
 
   async getBalances(accountId: bigint, options: { at: bigint }): Promise<BalancesAt | null> {

@@ -22,6 +22,8 @@ const reads = new Set<number>([
   Operation.lookup_accounts,
   Operation.lookup_transfers,
   Operation.get_account_transfers,
+  Operation.query_transfers,
+  Operation.query_accounts,
   Operation.get_day_report,
   Operation.get_balance_at_day,
   Operation.get_account_statement,

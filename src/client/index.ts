@@ -14,7 +14,7 @@ export type { Adjustment, AdjustmentResult, AdjustmentStatus } from '../core/adm
 export type { AuditRecord } from '../core/admin/audit-log.js';
 export type { SnapshotStatus, SnapshotPhase } from '../core/admin/snapshot-manifest.js';
 
-export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult } from '../core/wire/records.js';
+export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult, QueryFilterInput, QueryPage, QueryCursor } from '../core/wire/records.js';
 export {
   AccountFlags,
   TransferFlags,

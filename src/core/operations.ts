@@ -101,7 +101,7 @@ export function isWriteOperation(op: number): boolean {
 
 /** A number a client may send as its request's operation. */
 export function isWireOperation(op: number): op is WireOperationNumber {
-  return Number.isInteger(op) && ((op >= 1 && op <= 6) || isBooksOperation(op) || isAdminOperation(op));
+  return Number.isInteger(op) && ((op >= 1 && op <= 6) || op === WireOperation.query_transfers || op === WireOperation.query_accounts || isBooksOperation(op) || isAdminOperation(op));
 }
 
 /** A number a journal entry's header may carry. */

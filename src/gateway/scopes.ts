@@ -17,7 +17,7 @@ export const allScopesMask = ScopeBit.read | ScopeBit.post | ScopeBit.admin;
 const operationsMax = 256;
 
 const needed = new Uint8Array(operationsMax);
-for (const op of [WireOperation.lookup_accounts, WireOperation.lookup_transfers, WireOperation.get_account_transfers]) needed[op] = ScopeBit.read;
+for (const op of [WireOperation.lookup_accounts, WireOperation.lookup_transfers, WireOperation.get_account_transfers, WireOperation.query_transfers, WireOperation.query_accounts]) needed[op] = ScopeBit.read;
 for (let op: number = WireOperation.get_day_report; op <= WireOperation.get_bookkeeping_status; op++) needed[op] = ScopeBit.read;
 for (const op of [WireOperation.create_accounts, WireOperation.create_transfers, WireOperation.account_operations]) needed[op] = ScopeBit.post;
 needed[WireOperation.close_day] = ScopeBit.admin;

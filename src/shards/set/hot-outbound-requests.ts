@@ -8,7 +8,7 @@ import { assert } from '../../core/assert.js';
 import { ErrorCode, TallyError } from '../../core/errors.js';
 import { creditThenDebitCuts, routeHotDebits } from '../../core/hot/hot-outbound.js';
 import { runLaterPart } from './later-part.js';
-import { AccountLayout, AccountOperationLayout, TransferLayout, resultBytes } from '../../core/layout.js';
+import { AccountLayout, AccountOperationLayout, QueryReplyLayout, TransferLayout, resultBytes } from '../../core/layout.js';
 import { eventBytes } from '../../core/limits.js';
 import { Operation } from '../../core/operations.js';
 import { ResultCode } from '../../core/result-codes.js';
@@ -145,10 +145,17 @@ export class HotOutboundRequests {
     return this.#withSliceBalances(await this.#execute(operation, body));
   }
 
-  async #withSliceBalances(reply: Uint8Array): Promise<Uint8Array> {
+  /** query_accounts: its rows of hot-outbound accounts show their slices' money too, as a lookup does. */
+  async queryAccounts(body: Uint8Array): Promise<Uint8Array> {
+    if (this.#keeper.routes.size === 0) return this.#execute(Operation.query_accounts, body);
+    return this.#withSliceBalances(await this.#execute(Operation.query_accounts, body), QueryReplyLayout.bytes);
+  }
+
+  /** Fills in sliceBalances of the hot-outbound accounts among the account records from `from` on. */
+  async #withSliceBalances(reply: Uint8Array, from = 0): Promise<Uint8Array> {
     const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
     const hot: number[] = [];
-    for (let at = 0; at + eventBytes <= reply.byteLength; at += eventBytes) {
+    for (let at = from; at + eventBytes <= reply.byteLength; at += eventBytes) {
       if ((view.getUint16(at + AccountLayout.flags, true) & AccountFlags.hot_outbound) !== 0) hot.push(at);
     }
     if (hot.length === 0) return reply;

@@ -31,6 +31,7 @@ import { DayClosing, type DaysStatus } from './day-closing.js';
 import { quietInstant } from './quiet-instant.js';
 import { PayerCreditsInFlight } from './payer-credits.js';
 import { HotOutboundKeeper, hotOutboundDefault, type HotOutboundOptions, type HotOutboundStats } from './hot-outbound-keeper.js';
+import { queryTransfersWithStates } from './transfer-query-states.js';
 import { HotOutboundRequests } from './hot-outbound-requests.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { handlerTable, type RequestHandler } from './request-handlers.js';
@@ -130,6 +131,8 @@ export class ShardSet {
       [Operation.lookup_accounts, (body) => hot.lookupAccounts(Operation.lookup_accounts, body)],
       [Operation.lookup_ledger_accounts, (body) => hot.lookupAccounts(Operation.lookup_ledger_accounts, body)],
       [Operation.account_operations, (body) => hot.accountOperations(body)],
+      [Operation.query_accounts, (body) => hot.queryAccounts(body)],
+      [Operation.query_transfers, (body) => queryTransfersWithStates(execute, body)],
     ];
   }
 

@@ -24,6 +24,8 @@ import { IdTableKind, idKeyOffset, idTableKinds, ownedIdIndexBits, type IdIndexS
 import { eventOffset, JournalHeader, journalEntryVersion, journalHeaderBytes, readJournalHeader } from '../../core/posting/journal-entry.js';
 import { eventBytes, locationEventsPerBatchMax } from '../../core/limits.js';
 import { quietCommitFailure } from '../storage/commit-failures.js';
+import { indexRunsOf, type IndexRun } from '../../core/posting/transfer-index.js';
+import { TransferIndexStore } from './transfer-index-store.js';
 
 /** Milliseconds per idTimes key: a few hundred ids at full speed (measured ~125k transfers/s per shard). */
 const bucketMs = 4;
@@ -55,6 +57,13 @@ export const idIndexDatabases = ['idx', 'idTimes', 'idStragglers'] as const;
 /** The bucket table of stores written before idTimes (read when present, never created). */
 const legacyBucketsDatabase = 'idBuckets';
 
+/** The index keys of entries a recovery discards (IdIndex.keysOf), removed in its transaction. */
+export interface IdIndexKeys {
+  seqs: number[];
+  times: Uint8Array[];
+  transfers: Uint8Array[];
+}
+
 /** What the index needs of its journal store. */
 export interface IdIndexJournal {
   /** Copies the event of record `index` of entry `seq` into `out` (the id is all this reads); false when there is none. */
@@ -77,6 +86,8 @@ interface DerivedIndex {
   msMax: Float64Array;
   /** The lowest millisecond among the bucketed ids (Infinity: none). */
   msMin: number;
+  /** The entry's transfer index runs (query_transfers: transfer-index-store.ts), written with the rest. */
+  transferRuns: IndexRun[];
 }
 
 export class IdIndex implements IdIndexSource {
@@ -88,6 +99,8 @@ export class IdIndex implements IdIndexSource {
   /** idBuckets of a store written before idTimes, when it holds keys; null otherwise. */
   readonly #legacyBuckets: Database<Uint8Array, Uint8Array> | null;
   readonly #stragglers: Database<Uint8Array, Uint8Array>;
+  /** The transfer index, written and removed with the id index (null: a read-only store that predates it). */
+  readonly transfers: TransferIndexStore | null;
   readonly #journal: IdIndexJournal;
   readonly #filter = new Uint32Array(stragglerFilterBits / 32);
   /** Where a candidate's event is read to confirm it, and the bounds of a range of idTimes keys (reused: no allocation per lookup). */
@@ -140,6 +153,7 @@ export class IdIndex implements IdIndexSource {
     this.#times = openIfAny(root, 'idTimes', binary, !readOnly);
     this.#legacyBuckets = openIfAny(root, legacyBucketsDatabase, binary, false);
     this.#stragglers = root.openDB<Uint8Array, Uint8Array>({ name: 'idStragglers', ...binary });
+    this.transfers = TransferIndexStore.open(root, readOnly);
     for (const key of this.#times?.getKeys({ limit: 1 }) ?? []) this.#msMin = bucketOfKey(key) * bucketMs;
     let legacyKeys = 0;
     for (const key of this.#legacyBuckets?.getKeys({ limit: 1 }) ?? []) {
@@ -211,6 +225,7 @@ export class IdIndex implements IdIndexSource {
     for (const { key } of derived.stragglers) this.#addToFilter(key[0]!, new DataView(key.buffer, key.byteOffset + 1, 16), 0);
     if (seq > this.#journal.seqLast) {
       assert(this.#pending === null, `entry ${this.#pending?.seq} noted ids but was never appended`);
+      if (this.transfers !== null) derived.transferRuns = indexRunsOf(seq, entry, owned);
       this.#pending = derived;
       return;
     }
@@ -220,6 +235,7 @@ export class IdIndex implements IdIndexSource {
       this.entriesUnindexed++;
       return;
     }
+    if (this.transfers !== null) derived.transferRuns = indexRunsOf(seq, entry, owned);
     this.#repairSeqFirst = Math.min(this.#repairSeqFirst, seq);
     this.#repairsInFlight++;
     this.#put(derived).then(
@@ -244,20 +260,22 @@ export class IdIndex implements IdIndexSource {
    * transaction: their idx values, and every idTimes key any id of theirs could have made (a key left behind
    * would name a seq written again since, whose events may hold the same id in another table).
    */
-  keysOf(entries: Iterable<[seq: number, entry: Uint8Array]>): { seqs: number[]; times: Uint8Array[] } {
+  keysOf(entries: Iterable<[seq: number, entry: Uint8Array]>): IdIndexKeys {
     const seqs: number[] = [];
     const times: Uint8Array[] = [];
-    for (const [seq, entry] of entries) {
+    const list = [...entries];
+    for (const [seq, entry] of list) {
       seqs.push(seq);
       for (const group of candidateGroups(entry)) times.push(timeKeyOfGroup(group, seq));
     }
-    return { seqs, times };
+    return { seqs, times, transfers: this.transfers?.keysOf(list) ?? [] };
   }
 
   /** Removes keys keysOf found, inside the caller's transaction. */
-  remove(keys: { seqs: readonly number[]; times: readonly Uint8Array[] }): void {
+  remove(keys: IdIndexKeys): void {
     for (const seq of keys.seqs) void this.#idx.remove(seq);
     for (const key of keys.times) void this.#writableTimes().remove(key);
+    this.transfers?.remove(keys.transfers);
   }
 
   #writableTimes(): Database<Uint8Array, Uint8Array> {
@@ -270,7 +288,7 @@ export class IdIndex implements IdIndexSource {
     let last: Promise<unknown> = this.#idx.put(derived.seq, derived.index);
     for (const [group, value] of derived.times) last = this.#writableTimes().put(timeKeyOfGroup(group, derived.seq), value);
     for (const { key, value } of derived.stragglers) last = this.#stragglers.put(key, value);
-    return last;
+    return this.transfers?.put(derived.transferRuns) ?? last;
   }
 
   /**
@@ -447,7 +465,7 @@ export function deriveIndex(seq: number, entry: Uint8Array, owned: Uint32Array):
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   const entryMs = Number(readJournalHeader(entry).timestampBase / 1_000_000n);
   const count = owned.length;
-  const derived: DerivedIndex = { seq, index: new Uint8Array(1), times: new Map(), stragglers: [], msMax: new Float64Array(idTableKinds.length).fill(-1), msMin: Infinity };
+  const derived: DerivedIndex = { seq, index: new Uint8Array(1), times: new Map(), stragglers: [], msMax: new Float64Array(idTableKinds.length).fill(-1), msMin: Infinity, transferRuns: [] };
   // Sort keys per bucket and part.
   const byGroup = new Map<number, number[]>();
   const stragglerKeys: number[] = [];

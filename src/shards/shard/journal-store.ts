@@ -18,6 +18,7 @@ import { balancesAfterBytes } from '../../core/posting/journal-entry.js';
 import { EntryPieces, piecesFormat1, piecesFormat2, type PieceFormat } from './entry-pieces.js';
 import { RecentBytes } from './recent-bytes.js';
 import { runBlockKey, type FlushedRuns, type HistorySource } from '../../core/accounts/history-runs.js';
+import type { IndexRun } from '../../core/posting/transfer-index.js';
 import { journalCacheEntriesMax, shardCountMax } from '../../core/limits.js';
 import { openEnvironmentReadOnly } from '../storage/read-only-env.js';
 import { quietCommitFailure, storageFailure } from '../storage/commit-failures.js';
@@ -65,7 +66,7 @@ type PutWithFlags = (key: number, value: Uint8Array, options: { noOverwrite: boo
 type PutBytesWithFlags = (key: Uint8Array, value: Uint8Array, options: { noOverwrite: boolean }) => Promise<boolean>;
 
 /** Named databases of a shard store: journal, meta, days, history (storage/store-catalog.ts lists them too). */
-/** meta, journal, entryPieces, days, history, the id index's idx, idTimes, idStragglers, and idBuckets of older stores. */
+/** meta, journal, entryPieces, days, history, the id index's idx, idTimes, idStragglers (and idBuckets of older stores), transferIndex. */
 const databasesMax = 12;
 
 /** Entry heads recordSlice keeps (a piece each at most: ≤ 1 MiB). */
@@ -304,6 +305,15 @@ export class JournalStore implements HistorySource {
     return this.#ids;
   }
 
+  /**
+   * The transfer index's runs under `prefix` (core/posting/transfer-index.ts TransferIndexSource): written with the
+   * id index, so none on a read-only store that predates it.
+   */
+  *runsUnder(prefix: Uint8Array, fromTimestamp: bigint, toTimestamp: bigint, reversed: boolean): Generator<IndexRun> {
+    const transfers = this.idIndexIfAny?.transfers ?? null;
+    if (transfers !== null) yield* transfers.runsUnder(prefix, fromTimestamp, toTimestamp, reversed);
+  }
+
   /** Resolves when every append made so far is durable; rejects if any of them failed. */
   durable(): Promise<void> {
     return this.#tail;
@@ -400,7 +410,7 @@ export class JournalStore implements HistorySource {
     const keys = [...this.#journal.getKeys({ start: seq + 1 })];
     const pieceKeys = this.#pieces?.keysAfter(seq) ?? [];
     // Read before the commit removes them: the index keys any id of theirs made.
-    const idKeys = this.#ids?.keysOf(keys.map((key): [number, Uint8Array] => [key, this.#whole(key, this.#head(key)!.slice())])) ?? { seqs: [], times: [] };
+    const idKeys = this.#ids?.keysOf(keys.map((key): [number, Uint8Array] => [key, this.#whole(key, this.#head(key)!.slice())])) ?? { seqs: [], times: [], transfers: [] };
     // The run blocks of a removed flush: its seq may come again as another flush, whose replay writes its own.
     const runKeys = this.#history === null ? [] : [...this.#history.getKeys({ start: runBlockKey(seq + 1, 0) })];
     if (keys.length > 0 || pieceKeys.length > 0 || runKeys.length > 0) {

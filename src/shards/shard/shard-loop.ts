@@ -123,7 +123,7 @@ interface TaskHandler {
 const writeOperations = Object.values(Operation).filter(isWriteOperation);
 
 /** Ledger operations that read: answered once every earlier write is durable. */
-const readOperations = [Operation.lookup_accounts, Operation.lookup_transfers, Operation.get_account_transfers, Operation.lookup_ledger_accounts] as const;
+const readOperations = [Operation.lookup_accounts, Operation.lookup_transfers, Operation.get_account_transfers, Operation.lookup_ledger_accounts, Operation.query_transfers, Operation.query_accounts] as const;
 
 /** A (peer, pair sequence) mark in transit control bodies: u16 peer, 6 zero bytes, u64 sequence. */
 export const peerMarkBytes = 16;

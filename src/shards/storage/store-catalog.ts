@@ -16,7 +16,7 @@ export interface StoreSpec {
 /** The stores of a data directory of `shardCount` shards, shards first. */
 export function storeCatalog(shardCount: number): StoreSpec[] {
   const stores: StoreSpec[] = [];
-  for (let shard = 0; shard < shardCount; shard++) stores.push({ dir: `shard-${shard}`, dbs: ['meta', 'journal', 'entryPieces', 'days', 'history', 'idx', 'idBuckets', 'idStragglers'], optional: false });
+  for (let shard = 0; shard < shardCount; shard++) stores.push({ dir: `shard-${shard}`, dbs: ['meta', 'journal', 'entryPieces', 'days', 'history', 'idx', 'idTimes', 'idBuckets', 'idStragglers', 'transferIndex'], optional: false });
   stores.push({ dir: 'bookkeeping', dbs: ['vouchers', 'reports'], optional: true });
   stores.push({ dir: 'chains', dbs: [], optional: true });
   stores.push({ dir: 'admin', dbs: ['audit', 'adjustments'], optional: true });
