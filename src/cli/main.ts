@@ -8,6 +8,7 @@ import { startServer } from '../gateway/server.js';
 import { AdminStore } from '../admin/admin-store.js';
 import { AdminReplica } from '../admin/admin-replica.js';
 import { lookupCommand } from './lookup.js';
+import { queryCommand } from './query.js';
 import { NativeGatewayMissing, nativeUws } from '../gateway/native-uws.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { backupDirProblem, scheduleBackups } from '../shards/snapshots/backups.js';
@@ -46,6 +47,9 @@ commands:
   account ID  look up an account on a running server: status, balances (tally account --help)
   transfer ID look up a transfer (tally transfer --help)
   history ID  an account's transfers with its balances after each (tally history --help)
+  transfers   the transfers that match a filter: account, user data, ledger, code, status, time
+              (tally transfers --help)
+  accounts    the accounts that match a filter (tally accounts --help)
   keys new    make an API key: adds its hash to a keys file, prints its secret once
               (tally keys --help)
   snapshot    an online snapshot of a running server: one cut across all shards, a manifest
@@ -69,6 +73,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
   if (command === 'close-day') return closeDayCommand(rest, process.env);
   if (command === 'audit') return auditCommand(rest, process.env);
   if (command === 'account' || command === 'transfer' || command === 'history') return lookupCommand(command, rest, process.env);
+  if (command === 'transfers' || command === 'accounts') return queryCommand(command, rest, process.env);
   if (command === 'keys') return keysCommand(rest, process.env);
   if (command === 'snapshot') return snapshotCommand(rest, process.env);
   if (command === 'restore') return restoreCommand(rest);

@@ -62,3 +62,30 @@ test('nothing found is exit 1; a bad id or flag is exit 2', async () => {
   expect((await tally(['transfer', 'abc'])).code).toBe(2);
   expect((await tally(['history', String(alice), '--limit', '0'])).code).toBe(2);
 });
+
+test('tally transfers and tally accounts: filters, pages by cursor, --json', async () => {
+  const client = await connect({ url: server.url });
+  const orders = [newId(), newId(), newId()];
+  try {
+    const transfers = orders.map((order, i) => ({ id: newId(), debitAccountId: alice, creditAccountId: bob, amount: 100n + BigInt(i), ledger: 156, code: 7, userData128: order, userData32: 77 }));
+    expect((await client.createTransfers(transfers)).map((r) => r.result)).toEqual(['ok', 'ok', 'ok']);
+  } finally {
+    await client.close();
+  }
+  const byOrder = await tally(['transfers', '--user-data-128', String(orders[1]), '--json']);
+  expect(byOrder.code).toBe(0);
+  expect(byOrder.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { amount: string }).amount)).toEqual(['101']);
+  const page = await tally(['transfers', '--user-data-32', '77', '--code', '7', '--page', '--limit', '2']);
+  expect(page.code).toBe(0);
+  expect(page.stdout.trim().split('\n').filter((line) => line.startsWith('transfer '))).toHaveLength(2);
+  const cursor = /--after (\S+)/.exec(page.stderr)?.[1];
+  expect(cursor).toBeDefined();
+  const rest = await tally(['transfers', '--user-data-32', '77', '--code', '7', '--after', cursor!, '--json']);
+  expect(rest.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { amount: string }).amount)).toEqual(['102']);
+  const credits = await tally(['transfers', '--account', String(bob), '--credits', '--code', '7', '--newest-first', '--json']);
+  expect(credits.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { amount: string }).amount)).toEqual(['102', '101', '100']);
+  const accounts = await tally(['accounts', '--ledger', '156', '--json']);
+  expect(accounts.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id).sort()).toEqual([String(alice), String(bob)].sort());
+  expect((await tally(['transfers', '--status', 'posted'])).code).toBe(2); // nothing indexed named
+  expect((await tally(['transfers', '--code', '7', '--debits'])).code).toBe(2);
+});

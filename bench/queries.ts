@@ -1,0 +1,155 @@
+// npm run bench:queries — queryTransfers and queryAccounts on a large store (issue #16: p99 < 10 ms for a page of 100
+// on 10M transfers). One real server (`tally serve`, 2 shards, a temp data dir) is filled with --transfers random
+// payments among --accounts accounts, each carrying an order id in user_data_128 (from --orders), a merchant in
+// user_data_32 (from 1,000) and one of 20 codes; then pages are asked, one at a time, by every indexed filter, by
+// account, and deeper into a result by cursor — warm, and cold after a restart (the caches empty, the index read
+// from disk). Prints p50 / p99 / max per query kind and the rows a page held.
+
+import { connect } from '../src/client/index.js';
+import { newId } from '../src/client/ids.js';
+import type { QueryFilterInput, TransferInput } from '../src/core/wire/records.js';
+import { integerOption, parseFlags } from '../src/cli/option-values.js';
+import { startServerProcess } from '../test/support/server-process.js';
+import { LatencyRecorder } from './load/latency.js';
+import { machineInfo } from './load/report.js';
+
+const usage = 'usage: node dist/bench/queries.js [--transfers N] [--accounts N] [--orders N] [--samples N] [--in-flight N]';
+const ledger = 1;
+const merchants = 1000;
+const codes = 20;
+const batch = 8190;
+
+/** A deterministic stream of numbers (xorshift32), so runs draw the same filters. */
+function random(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
+
+interface QueryKind {
+  name: string;
+  filter: () => QueryFilterInput;
+  /** Pages to walk by cursor per sample (the latency of the last one is recorded: deep paging). */
+  depth?: number;
+  accounts?: boolean;
+}
+
+async function main(): Promise<void> {
+  const refuse = (message: string) => new Error(`${message}\n${usage}`);
+  const flags = { transfers: { type: 'string' }, accounts: { type: 'string' }, orders: { type: 'string' }, samples: { type: 'string' }, 'in-flight': { type: 'string' } } as const;
+  const { values } = parseFlags(process.argv.slice(2), flags, refuse);
+  const transferCount = integerOption('--transfers', values.transfers ?? '10000000', batch, 100_000_000, refuse);
+  const accountCount = integerOption('--accounts', values.accounts ?? '100000', 2, 10_000_000, refuse);
+  const orderCount = integerOption('--orders', values.orders ?? '1000000', 1, 100_000_000, refuse);
+  const samples = integerOption('--samples', values.samples ?? '400', 10, 100_000, refuse);
+  const inFlight = integerOption('--in-flight', values['in-flight'] ?? '4', 1, 64, refuse);
+  const machine = machineInfo();
+  console.log(`queries bench: ${transferCount.toLocaleString('en-US')} transfers, ${accountCount.toLocaleString('en-US')} accounts, ${orderCount.toLocaleString('en-US')} order ids, ${samples} samples per query, ${machine.cpuCount} cpus, ${machine.date}`);
+  const server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual' }, readyTimeoutMs: 600_000 });
+  let client = await connect({ url: server.url, timeoutMs: 120_000 });
+  try {
+    const accounts = Array.from({ length: accountCount }, () => newId());
+    for (let i = 0; i < accounts.length; i += batch) {
+      await client.createAccounts(accounts.slice(i, i + batch).map((id, k) => ({ id, ledger, code: 100 + ((i + k) % 5), userData32: (i + k) % merchants })));
+    }
+    const draw = random(7);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(draw() * list.length)]!;
+    const fill = async (): Promise<void> => {
+      let sent = 0;
+      let posted = 0;
+      const started = performance.now();
+      let reported = 0;
+      const lane = async (): Promise<void> => {
+        while (sent < transferCount) {
+          const size = Math.min(batch, transferCount - sent);
+          sent += size;
+          const transfers: TransferInput[] = Array.from({ length: size }, () => {
+            const debit = pick(accounts);
+            let credit = debit;
+            while (credit === debit) credit = pick(accounts);
+            return {
+              id: newId(),
+              debitAccountId: debit,
+              creditAccountId: credit,
+              amount: 1n + BigInt(Math.floor(draw() * 1000)),
+              ledger,
+              code: 1 + Math.floor(draw() * codes),
+              userData128: 1n + BigInt(Math.floor(draw() * orderCount)),
+              userData32: Math.floor(draw() * merchants),
+            };
+          });
+          const results = await client.createTransfers(transfers);
+          const ok = results.filter((r) => r.result === 'ok').length;
+          posted += ok;
+          if (posted - reported >= 1_000_000) {
+            reported = posted;
+            const seconds = (performance.now() - started) / 1000;
+            console.log(`  filled ${posted.toLocaleString('en-US')} transfers in ${seconds.toFixed(0)} s (${Math.round(posted / seconds).toLocaleString('en-US')}/s)`);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: inFlight }, lane));
+      const seconds = (performance.now() - started) / 1000;
+      console.log(`filled: ${posted.toLocaleString('en-US')} transfers posted in ${seconds.toFixed(1)} s (${Math.round(posted / seconds).toLocaleString('en-US')} transfers/s, every one indexed by ledger, code, user_data_128 and user_data_32)`);
+    };
+    await fill();
+
+    const kinds: QueryKind[] = [
+      { name: 'user_data_128 (an order id, ~10 transfers)', filter: () => ({ userData128: 1n + BigInt(Math.floor(draw() * orderCount)) }) },
+      { name: 'user_data_32 (a merchant, page of 100)', filter: () => ({ userData32: Math.floor(draw() * merchants) }) },
+      { name: 'user_data_32 newest first', filter: () => ({ userData32: Math.floor(draw() * merchants), reversed: true }) },
+      { name: 'ledger + code (page of 100)', filter: () => ({ ledger, code: 1 + Math.floor(draw() * codes) }) },
+      { name: 'code + user_data_32', filter: () => ({ code: 1 + Math.floor(draw() * codes), userData32: Math.floor(draw() * merchants) }) },
+      { name: 'account (page of 100)', filter: () => ({ accountId: pick(accounts) }) },
+      { name: 'account, credits, newest first', filter: () => ({ accountId: pick(accounts), direction: 'credits', reversed: true }) },
+      { name: 'user_data_32, 10th page by cursor', filter: () => ({ userData32: Math.floor(draw() * merchants) }), depth: 10 },
+      { name: 'accounts by code + user_data_32', filter: () => ({ code: 100 + Math.floor(draw() * 5), userData32: Math.floor(draw() * merchants) }), accounts: true },
+    ];
+    const measure = async (phase: string): Promise<void> => {
+      console.log(`\n${phase}: pages of 100, one query at a time`);
+      console.log('| query | p50 ms | p99 ms | max ms | rows per page (mean) |');
+      console.log('|---|---|---|---|---|');
+      for (const kind of kinds) {
+        const latency = new LatencyRecorder();
+        let rows = 0;
+        for (let s = 0; s < samples; s++) {
+          const filter: QueryFilterInput = { ...kind.filter(), limit: 100 };
+          let after: QueryFilterInput['after'];
+          for (let page = 1; ; page++) {
+            const started = performance.now();
+            const result = kind.accounts === true ? await client.queryAccounts({ ...filter, after }) : await client.queryTransfers({ ...filter, after });
+            const ms = performance.now() - started;
+            if (page === (kind.depth ?? 1) || result.next === null) {
+              latency.record(ms);
+              rows += result.rows.length;
+              break;
+            }
+            after = result.next;
+          }
+        }
+        const summary = latency.summary();
+        console.log(`| ${kind.name} | ${summary.p50Ms.toFixed(2)} | ${summary.p99Ms.toFixed(2)} | ${summary.maxMs.toFixed(2)} | ${(rows / samples).toFixed(1)} |`);
+      }
+    };
+    await measure('warm (right after the fill)');
+    await client.close();
+    await server.kill('SIGTERM');
+    const restartStarted = performance.now();
+    await server.restart();
+    console.log(`\nrestarted in ${((performance.now() - restartStarted) / 1000).toFixed(1)} s`);
+    client = await connect({ url: server.url, timeoutMs: 120_000 });
+    await measure('cold (after a restart)');
+  } finally {
+    await client.close();
+    await server.cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
