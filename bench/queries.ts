@@ -13,7 +13,7 @@ import { startServerProcess } from '../test/support/server-process.js';
 import { LatencyRecorder } from './load/latency.js';
 import { machineInfo } from './load/report.js';
 
-const usage = 'usage: node dist/bench/queries.js [--transfers N] [--accounts N] [--orders N] [--samples N] [--in-flight N]';
+const usage = 'usage: node dist/bench/queries.js [--transfers N] [--accounts N] [--orders N] [--samples N] [--in-flight N] [--fill-only plain|indexed]';
 const ledger = 1;
 const merchants = 1000;
 const codes = 20;
@@ -40,13 +40,17 @@ interface QueryKind {
 
 async function main(): Promise<void> {
   const refuse = (message: string) => new Error(`${message}\n${usage}`);
-  const flags = { transfers: { type: 'string' }, accounts: { type: 'string' }, orders: { type: 'string' }, samples: { type: 'string' }, 'in-flight': { type: 'string' } } as const;
+  const flags = { transfers: { type: 'string' }, accounts: { type: 'string' }, orders: { type: 'string' }, samples: { type: 'string' }, 'in-flight': { type: 'string' }, 'fill-only': { type: 'string' } } as const;
   const { values } = parseFlags(process.argv.slice(2), flags, refuse);
   const transferCount = integerOption('--transfers', values.transfers ?? '10000000', batch, 100_000_000, refuse);
   const accountCount = integerOption('--accounts', values.accounts ?? '100000', 2, 10_000_000, refuse);
   const orderCount = integerOption('--orders', values.orders ?? '1000000', 1, 100_000_000, refuse);
   const samples = integerOption('--samples', values.samples ?? '400', 10, 100_000, refuse);
   const inFlight = integerOption('--in-flight', values['in-flight'] ?? '4', 1, 64, refuse);
+  // --fill-only: the fill alone, its transfers with user data (indexed) or without (plain): what indexing costs.
+  const fillOnly = values['fill-only'];
+  if (fillOnly !== undefined && fillOnly !== 'plain' && fillOnly !== 'indexed') throw refuse(`--fill-only is plain or indexed, got ${fillOnly}`);
+  const withUserData = fillOnly !== 'plain';
   const machine = machineInfo();
   console.log(`queries bench: ${transferCount.toLocaleString('en-US')} transfers, ${accountCount.toLocaleString('en-US')} accounts, ${orderCount.toLocaleString('en-US')} order ids, ${samples} samples per query, ${machine.cpuCount} cpus, ${machine.date}`);
   const server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual' }, readyTimeoutMs: 600_000 });
@@ -78,8 +82,8 @@ async function main(): Promise<void> {
               amount: 1n + BigInt(Math.floor(draw() * 1000)),
               ledger,
               code: 1 + Math.floor(draw() * codes),
-              userData128: 1n + BigInt(Math.floor(draw() * orderCount)),
-              userData32: Math.floor(draw() * merchants),
+              userData128: withUserData ? 1n + BigInt(Math.floor(draw() * orderCount)) : 0n,
+              userData32: withUserData ? Math.floor(draw() * merchants) : 0,
             };
           });
           const results = await client.createTransfers(transfers);
@@ -94,9 +98,10 @@ async function main(): Promise<void> {
       };
       await Promise.all(Array.from({ length: inFlight }, lane));
       const seconds = (performance.now() - started) / 1000;
-      console.log(`filled: ${posted.toLocaleString('en-US')} transfers posted in ${seconds.toFixed(1)} s (${Math.round(posted / seconds).toLocaleString('en-US')} transfers/s, every one indexed by ledger, code, user_data_128 and user_data_32)`);
+      console.log(`filled: ${posted.toLocaleString('en-US')} transfers posted in ${seconds.toFixed(1)} s (${Math.round(posted / seconds).toLocaleString('en-US')} transfers/s, ${withUserData ? 'every one indexed by ledger, code, user_data_128 and user_data_32' : 'no user data: indexed by ledger and code only'})`);
     };
     await fill();
+    if (fillOnly !== undefined) return;
 
     const kinds: QueryKind[] = [
       { name: 'user_data_128 (an order id, ~10 transfers)', filter: () => ({ userData128: 1n + BigInt(Math.floor(draw() * orderCount)) }) },
