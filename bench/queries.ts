@@ -5,6 +5,8 @@
 // account, and deeper into a result by cursor — warm, and cold after a restart (the caches empty, the index read
 // from disk). Prints p50 / p99 / max per query kind and the rows a page held.
 
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from '../src/client/index.js';
 import { newId } from '../src/client/ids.js';
 import type { QueryFilterInput, TransferInput } from '../src/core/wire/records.js';
@@ -101,6 +103,8 @@ async function main(): Promise<void> {
       console.log(`filled: ${posted.toLocaleString('en-US')} transfers posted in ${seconds.toFixed(1)} s (${Math.round(posted / seconds).toLocaleString('en-US')} transfers/s, ${withUserData ? 'every one indexed by ledger, code, user_data_128 and user_data_32' : 'no user data: indexed by ledger and code only'})`);
     };
     await fill();
+    const bytes = shardStoreBytes(server.dataDir);
+    console.log(`shard stores: ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${Math.round(bytes / transferCount)} B per transfer (journal, history, id and transfer indexes; LMDB files, free pages included)`);
     if (fillOnly !== undefined) return;
 
     const kinds: QueryKind[] = [
@@ -152,6 +156,13 @@ async function main(): Promise<void> {
     await client.close();
     await server.cleanup();
   }
+}
+
+/** Bytes of the shards' LMDB data files under `dataDir`. */
+function shardStoreBytes(dataDir: string): number {
+  let bytes = 0;
+  for (const name of readdirSync(dataDir)) if (name.startsWith('shard-')) bytes += statSync(join(dataDir, name, 'data.mdb')).size;
+  return bytes;
 }
 
 main().catch((error: unknown) => {

@@ -1,28 +1,34 @@
 // The HTTP/JSON API (issue #16) on the gateway's port: what support staff, scripts and REST tools call with curl.
-// Every route is one request operation of the binary RPC, run by the same LedgerService after the same checks
-// (`checkRequestBody`, keys and scopes, the key's rate): the same validation and the same result codes. JSON
-// carries ids and amounts as decimal strings (never JSON numbers: they lose precision past 2^53), fields in
-// snake_case; errors are problem+json (RFC 9457) with the error code. docs/openapi.json describes it and is served
-// at /v1/openapi.json. The binary RPC stays the fast path.
+// Every route is one request operation of the binary RPC (balances at an instant: two, as the client's getBalances),
+// run by the same LedgerService after the same checks (`checkRequestBody`, keys and scopes, the key's rate, for each
+// operation): the same validation and the same result codes. JSON carries ids and amounts as decimal strings (never
+// JSON numbers: they lose precision past 2^53), fields in snake_case; errors are problem+json (RFC 9457) with the
+// error code. docs/openapi.json describes it and is served at /v1/openapi.json. The binary RPC stays the fast path.
 
 import type { HttpRequest, HttpResponse } from '@trufflesuite/uws-js-unofficial';
 import { TallyError, errors, type ErrorCodeName } from '../core/errors.js';
-import { frameBytesMax, historyPageMax } from '../core/limits.js';
+import { frameBytesMax, historyPageMax, queryPageMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
-import type { AccountHistoryEntry, AccountState, TransferState } from '../core/types.js';
+import { AccountStatus, TransferStatus, type AccountHistoryEntry, type AccountState, type TransferState } from '../core/types.js';
 import { decodeBalanceAtDay, decodeJson, decodeStatement, encodeBalanceAtDay, encodeDay, encodeLedgerDay, encodeStatement } from '../core/wire/books-bodies.js';
 import {
+  decodeAccountQueryPage,
   decodeAccountStates,
   decodeHistoryEntries,
   decodeResults,
+  decodeTransferQueryPage,
   decodeTransferStates,
   encodeAccountOperations,
   encodeAccounts,
   encodeHistoryFilter,
   encodeIds,
+  encodeQueryFilter,
   encodeTransfers,
+  queryLimitDefault,
   type AccountInput,
   type AccountOperationInput,
+  type QueryCursor,
+  type QueryFilterInput,
   type TransferInput,
 } from '../core/wire/records.js';
 import { checkRequestBody, errorReason } from '../core/wire/wire.js';
@@ -72,11 +78,16 @@ interface Route {
   run: (match: RegExpExecArray, query: URLSearchParams, body: unknown) => Call;
 }
 
-/** One call of the ledger service, and how its reply becomes JSON (null: 404). */
+/** One call of the ledger service, and how its reply becomes JSON (null: 404), or a FollowUp. */
 interface Call {
   operation: WireOperationNumber;
   body: Uint8Array;
   reply: (body: Uint8Array) => unknown;
+}
+
+/** A reply that is not the answer yet: the route makes this next call with what the first one found. */
+class FollowUp {
+  constructor(readonly call: Call) {}
 }
 
 const idPattern = '([0-9]{1,39})';
@@ -84,11 +95,13 @@ const routes: Route[] = [
   { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}$`), run: (m) => lookup(Operation.lookup_accounts, idOf(m[1]!), (b) => decodeAccountStates(b).map(accountJson)[0] ?? null) },
   { method: 'get', pattern: new RegExp(`^/v1/transfers/${idPattern}$`), run: (m) => lookup(Operation.lookup_transfers, idOf(m[1]!), (b) => decodeTransferStates(b).map(transferJson)[0] ?? null) },
   { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/transfers$`), run: (m, q) => history(idOf(m[1]!), q) },
-  { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/balances$`), run: (m, q) => balanceAtDay(idOf(m[1]!), q) },
+  { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/balances$`), run: (m, q) => balances(idOf(m[1]!), q) },
   { method: 'get', pattern: new RegExp(`^/v1/accounts/${idPattern}/statement$`), run: (m, q) => statement(idOf(m[1]!), q) },
   { method: 'get', pattern: /^\/v1\/days\/([0-9]{8})\/report$/, run: (m) => ({ operation: Operation.get_day_report, body: encodeDay(Number(m[1])), reply: (b) => decodeJson<unknown>(b) }) },
   { method: 'get', pattern: /^\/v1\/ledgers\/([0-9]{1,10})\/trial-balance$/, run: (m, q) => books(Operation.get_trial_balance, m[1]!, q) },
   { method: 'get', pattern: /^\/v1\/ledgers\/([0-9]{1,10})\/subject-balances$/, run: (m, q) => books(Operation.get_subject_balances, m[1]!, q) },
+  { method: 'get', pattern: /^\/v1\/transfers$/, run: (_m, q) => queryRecords('transfers', q) },
+  { method: 'get', pattern: /^\/v1\/accounts$/, run: (_m, q) => queryRecords('accounts', q) },
   { method: 'post', writes: Operation.create_accounts, pattern: /^\/v1\/accounts$/, run: (_m, _q, body) => write(Operation.create_accounts, encodeAccounts(records(body, 'accounts', accountFields).map(accountInput))) },
   { method: 'post', writes: Operation.create_transfers, pattern: /^\/v1\/transfers$/, run: (_m, _q, body) => write(Operation.create_transfers, encodeTransfers(records(body, 'transfers', transferFields).map(transferInput))) },
   { method: 'post', writes: Operation.account_operations, pattern: /^\/v1\/account-operations$/, run: (_m, _q, body) => write(Operation.account_operations, encodeAccountOperations(records(body, 'account operations', operationFields).map(operationInput))) },
@@ -139,6 +152,14 @@ export class HttpApi {
       let call: Call;
       try {
         call = route.run(route.pattern.exec(path)!, query, body);
+      } catch (error) {
+        return problem(requestError(error, this.#log));
+      }
+      perform(call);
+    };
+    // Each call of a route is checked, authorized and counted as its own request: a FollowUp is no free ride.
+    const perform = (call: Call): void => {
+      try {
         checkRequestBody(call.operation, call.body);
       } catch (error) {
         return problem(requestError(error, this.#log));
@@ -165,6 +186,7 @@ export class HttpApi {
           } catch (error) {
             return problem(serviceError(error, this.#log)); // never an unhandled rejection on the gateway's thread
           }
+          if (value instanceof FollowUp) return perform(value.call);
           if (value === null) return problem(new TallyError('operation_unknown', `not found: ${path}`));
           answer(200, 'application/json', JSON.stringify(value));
         },
@@ -244,13 +266,37 @@ function history(accountId: bigint, query: URLSearchParams): Call {
   return { operation: Operation.get_account_transfers, body, reply: (b) => decodeHistoryEntries(b).map(historyJson) };
 }
 
+/** An account's balances at the end of a closed business day (`day`) or at an instant (`at`): one of them. */
+function balances(accountId: bigint, query: URLSearchParams): Call {
+  onlyParameters(query, ['day', 'at']);
+  if (query.has('day') === query.has('at')) throw errors.bodyInvalid('give one of the query parameters day (a closed business day, yyyymmdd) or at (an instant, ns since the epoch)');
+  return query.has('day') ? balanceAtDay(accountId, query) : balancesAt(accountId, fieldParameter(query, 'at', 'u64')!);
+}
+
 function balanceAtDay(accountId: bigint, query: URLSearchParams): Call {
-  onlyParameters(query, ['day']);
   const day = integerParameter(query, 'day', 1, 99_991_231, true);
   return { operation: Operation.get_balance_at_day, body: encodeBalanceAtDay(accountId, day), reply: (b) => {
     const found = decodeBalanceAtDay(b);
     return found === null ? null : { account_id: String(accountId), day, ...snakeJson(found) as object };
   } };
+}
+
+/**
+ * The balances after the account's last entry at or before `at`, as the client's getBalances: lookup_accounts, then
+ * get_account_transfers newest first, one entry. An account created after `at` did not exist then (404); one with no
+ * entry by then had zero balances.
+ */
+function balancesAt(accountId: bigint, at: bigint): Call {
+  return lookup(Operation.lookup_accounts, accountId, (b) => {
+    const [account] = decodeAccountStates(b);
+    if (account === undefined || account.timestamp > at) return null;
+    const body = encodeHistoryFilter({ accountId, timestampMax: at, limit: 1, reversed: true });
+    return new FollowUp({ operation: Operation.get_account_transfers, body, reply: (h) => {
+      const [last] = decodeHistoryEntries(h);
+      const found = last?.balanceAfter ?? { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
+      return { account_id: String(accountId), at: String(at), ...(snakeJson(found) as object), transfer_id: last === undefined ? null : String(last.transfer.id) };
+    } });
+  });
 }
 
 function statement(accountId: bigint, query: URLSearchParams): Call {
@@ -271,8 +317,90 @@ function books(operation: WireOperationNumber, ledgerText: string, query: URLSea
   return { operation, body: encodeLedgerDay(ledger, day), reply: (b) => decodeJson<unknown>(b) };
 }
 
+/**
+ * GET /v1/transfers (query_transfers) or /v1/accounts (query_accounts): each filter parameter must match exactly.
+ * A filter field of 0 means "any" on the wire, so here a parameter of 0 is refused rather than silently ignored:
+ * leave it out to match any. Which filters query_transfers needs, and how they combine, the ledger decides.
+ */
+function queryRecords(kind: 'transfers' | 'accounts', query: URLSearchParams): Call {
+  onlyParameters(query, queryParameters[kind]);
+  const filter: QueryFilterInput = {
+    userData128: fieldParameter(query, 'user_data_128', 'u128'),
+    userData64: fieldParameter(query, 'user_data_64', 'u64'),
+    userData32: numberOf(fieldParameter(query, 'user_data_32', 'u32')),
+    ledger: numberOf(fieldParameter(query, 'ledger', 'u32')),
+    code: numberOf(fieldParameter(query, 'code', 'u16')),
+    flags: numberOf(fieldParameter(query, 'flags', 'u16', 0n)),
+    status: nameParameter(query, 'status', Object.keys(kind === 'transfers' ? TransferStatus : AccountStatus)) as QueryFilterInput['status'],
+    timestampMin: bigintParameter(query, 'timestamp_min'),
+    timestampMax: bigintParameter(query, 'timestamp_max'),
+    limit: query.has('limit') ? integerParameter(query, 'limit', 1, queryPageMax) : queryLimitDefault,
+    reversed: booleanParameter(query, 'reversed'),
+    after: cursorParameter(query, 'after'),
+  };
+  if (kind === 'accounts') {
+    return { operation: Operation.query_accounts, body: encodeQueryFilter(filter, kind), reply: (b) => {
+      const page = decodeAccountQueryPage(b);
+      return pageJson(kind, page.rows.map(accountJson), page.next);
+    } };
+  }
+  filter.accountId = fieldParameter(query, 'account_id', 'u128');
+  filter.direction = nameParameter(query, 'direction', ['debits', 'credits']) as QueryFilterInput['direction'];
+  if (filter.direction !== undefined && filter.accountId === undefined) throw errors.bodyInvalid('query parameter direction needs account_id (the debits or credits of which account)');
+  return { operation: Operation.query_transfers, body: encodeQueryFilter(filter, kind), reply: (b) => {
+    const page = decodeTransferQueryPage(b);
+    return pageJson(kind, page.rows.map(transferJson), page.next);
+  } };
+}
+
+const queryParameters = {
+  transfers: ['account_id', 'user_data_128', 'user_data_64', 'user_data_32', 'ledger', 'code', 'flags', 'status', 'direction', 'timestamp_min', 'timestamp_max', 'limit', 'reversed', 'after'],
+  accounts: ['user_data_128', 'user_data_64', 'user_data_32', 'ledger', 'code', 'flags', 'status', 'timestamp_min', 'timestamp_max', 'limit', 'reversed', 'after'],
+} as const;
+
+/** A page's rows and its cursor as `<timestamp>-<id>` in decimal: opaque to callers, who only send it back as `after`. */
+function pageJson(kind: 'transfers' | 'accounts', rows: unknown[], next: QueryCursor | null): unknown {
+  return { [kind]: rows, next: next === null ? null : `${next.timestamp}-${next.id}` };
+}
+
+function cursorParameter(query: URLSearchParams, name: string): QueryCursor | undefined {
+  const text = query.get(name);
+  if (text === null) return undefined;
+  const match = /^([0-9]{1,20})-([0-9]{1,39})$/.exec(text);
+  const timestamp = match === null ? 0n : BigInt(match[1]!);
+  const id = match === null ? null : decimalU128(match[2]!);
+  if (timestamp < 1n || timestamp > widthMax.u64 || id === null) throw errors.bodyInvalid(`query parameter ${name} must be the next cursor of a page, got ${JSON.stringify(text)}`);
+  return { timestamp, id };
+}
+
 function onlyParameters(query: URLSearchParams, known: readonly string[]): void {
-  for (const name of query.keys()) if (!known.includes(name)) throw errors.bodyInvalid(`unknown query parameter ${JSON.stringify(name)} (known: ${known.join(', ') || 'none'})`);
+  const unknown = [...new Set(query.keys())].filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw errors.bodyInvalid(`unknown query parameter${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => JSON.stringify(name)).join(', ')} (known: ${known.join(', ') || 'none'})`);
+  // A repeated parameter has no one meaning (the first? all of them?): refused rather than guessed.
+  for (const name of new Set(query.keys())) if (query.getAll(name).length > 1) throw errors.bodyInvalid(`query parameter ${name} is given more than once`);
+}
+
+const widthMax = { u16: 0xffffn, u32: 0xffff_ffffn, u64: (1n << 64n) - 1n, u128: (1n << 128n) - 1n } as const;
+const widthText = { u16: '65535', u32: '4294967295', u64: '2^64-1', u128: '2^128-1' } as const;
+
+/** An unsigned integer of `width` in decimal, min..max (default 1: 0 would match nothing in particular); undefined when absent. */
+function fieldParameter(query: URLSearchParams, name: string, width: keyof typeof widthMax, min = 1n): bigint | undefined {
+  const text = query.get(name);
+  if (text === null) return undefined;
+  const value = /^[0-9]{1,39}$/.test(text) ? BigInt(text) : -1n;
+  if (value < min || value > widthMax[width]) throw errors.bodyInvalid(`query parameter ${name} must be an integer in ${min}..${widthText[width]} in decimal, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function numberOf(value: bigint | undefined): number | undefined {
+  return value === undefined ? undefined : Number(value);
+}
+
+function nameParameter(query: URLSearchParams, name: string, names: readonly string[]): string | undefined {
+  const text = query.get(name);
+  if (text === null) return undefined;
+  if (!names.includes(text)) throw errors.bodyInvalid(`query parameter ${name} must be one of ${names.join(', ')}, got ${JSON.stringify(text)}`);
+  return text;
 }
 
 function integerParameter(query: URLSearchParams, name: string, min: number, max: number, required = false): number {

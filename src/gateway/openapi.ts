@@ -1,6 +1,8 @@
 // The OpenAPI 3.1 description of the HTTP/JSON API (http-api.ts), served at GET /v1/openapi.json; docs/openapi.json
 // is its copy on disk, kept equal by a test, and real responses are validated against it (test/e2e/http-api).
 
+import { AccountStatus, TransferStatus } from '../core/types.js';
+
 const decimal = (description: string) => ({ type: 'string', pattern: '^[0-9]{1,39}$', description });
 const u32 = (description: string) => ({ type: 'integer', minimum: 0, maximum: 4294967295, description });
 const id = decimal('An id (u128) in decimal.');
@@ -10,6 +12,43 @@ const problem = (description: string) => ({ description, content: { 'application
 const errorsOf = { '400': problem('The request is invalid (body_invalid, batch_empty); nothing was done.'), '401': problem('No or an unknown API key (unauthenticated).'), '403': problem("The key's scopes do not allow it (forbidden)."), '413': problem('The body or the batch is too large (frame_too_large, batch_too_large).'), '421': problem('This node is a follower (not_primary): send writes to the primary the detail names.'), '429': problem('The key is over its rate (rate_limited).'), '504': problem('The ledger did not answer in time (timeout): the outcome is unknown, retry with the same ids.'), '503': problem('The ledger cannot answer now (overloaded, shard_unavailable, storage_failed, unavailable, shutting_down); a write may be retried with the same ids.') };
 const idParameter = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]{1,39}$' }, description });
 const dayParameter = (name: string, required: boolean, description: string) => ({ name, in: 'query', required, schema: { type: 'integer', minimum: required ? 19000101 : 0, maximum: 99991231 }, description });
+const queryParameter = (name: string, schema: object, description: string) => ({ name, in: 'query', schema, description });
+const u64Text = { type: 'string', pattern: '^[0-9]{1,20}$' };
+const transferStatuses = Object.keys(TransferStatus);
+const accountStatuses = Object.keys(AccountStatus);
+
+/**
+ * A query (query_transfers, query_accounts): one page of the records that match every filter parameter given, in
+ * (timestamp, id) order. A filter parameter of 0 is refused: leave it out to match any.
+ */
+function queryRoute(summary: string, description: string, kind: 'transfers' | 'accounts') {
+  const byAccount = [
+    queryParameter('account_id', { type: 'string', pattern: '^[0-9]{1,39}$' }, 'Transfers debiting or crediting this account.'),
+    queryParameter('direction', { type: 'string', enum: ['debits', 'credits'] }, 'With account_id: only its debits, or only its credits.'),
+  ];
+  const parameters = [
+    ...(kind === 'transfers' ? byAccount : []),
+    queryParameter('user_data_128', { type: 'string', pattern: '^[0-9]{1,39}$' }, 'User data (u128), in decimal, 1..2^128-1.'),
+    queryParameter('user_data_64', u64Text, 'User data (u64), in decimal, 1..2^64-1.'),
+    queryParameter('user_data_32', { type: 'integer', minimum: 1, maximum: 4294967295 }, 'User data (u32).'),
+    queryParameter('ledger', { type: 'integer', minimum: 1, maximum: 4294967295 }, 'The ledger.'),
+    queryParameter('code', { type: 'integer', minimum: 1, maximum: 65535 }, kind === 'transfers' ? 'The business type of the transfer.' : 'The account type.'),
+    queryParameter('flags', { type: 'integer', minimum: 0, maximum: 65535 }, `${kind === 'transfers' ? 'TransferFlags' : 'AccountFlags'} bits that must all be set.`),
+    queryParameter('status', { type: 'string', enum: kind === 'transfers' ? transferStatuses : accountStatuses }, `The ${kind === 'transfers' ? 'transfer' : 'account'} status.`),
+    queryParameter('timestamp_min', u64Text, 'Inclusive lower bound, ns since the epoch.'),
+    queryParameter('timestamp_max', u64Text, 'Inclusive upper bound, ns since the epoch.'),
+    queryParameter('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Rows in the page at most.'),
+    queryParameter('reversed', { type: 'boolean', default: false }, 'Newest first.'),
+    queryParameter('after', { type: 'string' }, 'The `next` of the previous page (an opaque cursor): the rows after it.'),
+  ];
+  const page = kind === 'transfers' ? 'TransferPage' : 'AccountPage';
+  return {
+    summary,
+    description,
+    parameters,
+    responses: { '200': { description: 'One page: oldest first unless reversed. `next` is null at the end; otherwise pass it as `after` for the next page. A page may hold fewer rows than `limit` and still have a `next`.', ...json({ $ref: `#/components/schemas/${page}` }) }, ...errorsOf },
+  };
+}
 
 /** A batch write: an array of `input` records in, one result per record out. */
 function writeRoute(summary: string, input: string, record: string) {
@@ -51,15 +90,21 @@ export const openApiDocument = {
     version: '1',
     summary: 'Reads and writes of the Tally ledger over HTTP and JSON, beside the binary RPC.',
     description:
-      'Every route runs one request operation of the binary RPC (docs/PROTOCOL.md) through the same validation, ' +
+      'Every route runs one request operation of the binary RPC (docs/PROTOCOL.md; balances at an instant: two) through the same validation, ' +
       'keys, scopes and rate limits: the same result codes. Ids and amounts are decimal strings of unsigned integers ' +
       '(amounts in integer minor units), never JSON numbers. Errors are problem+json (RFC 9457) with the error code.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
   security: [{ bearer: [] }],
   paths: {
-    '/v1/accounts': writeRoute('Create accounts (create_accounts, scope post)', 'AccountInput', 'account'),
-    '/v1/transfers': writeRoute('Create transfers (create_transfers, scope post)', 'TransferInput', 'transfer'),
+    '/v1/accounts': {
+      get: queryRoute('Accounts by field (query_accounts, scope read)', 'The accounts that match every filter parameter given (ledger, code, user data, flags, status, timestamps).', 'accounts'),
+      ...writeRoute('Create accounts (create_accounts, scope post)', 'AccountInput', 'account'),
+    },
+    '/v1/transfers': {
+      get: queryRoute('Transfers by field (query_transfers, scope read)', 'The transfers that match every filter parameter given. At least one of account_id, user_data_128, user_data_64, user_data_32, ledger or code is needed (each is indexed); the others narrow further.', 'transfers'),
+      ...writeRoute('Create transfers (create_transfers, scope post)', 'TransferInput', 'transfer'),
+    },
     '/v1/account-operations': writeRoute('Freeze, unfreeze, block, unblock, close, mark hot (account_operations, scope post)', 'AccountOperationInput', 'operation'),
     '/v1/accounts/{id}': {
       get: {
@@ -83,9 +128,18 @@ export const openApiDocument = {
     },
     '/v1/accounts/{id}/balances': {
       get: {
-        summary: "An account's balances at the end of a closed business day (get_balance_at_day, scope read)",
-        parameters: [idParameter('id', 'The account id.'), dayParameter('day', true, 'A closed business day, yyyymmdd.')],
-        responses: { '200': { description: 'The balances.', ...json({ $ref: '#/components/schemas/DayBalances' }) }, '404': problem('No such account.'), ...errorsOf },
+        summary: "An account's balances at the end of a closed business day (get_balance_at_day) or at an instant (lookup_accounts, get_account_transfers), scope read",
+        description: 'Give exactly one of day and at.',
+        parameters: [
+          idParameter('id', 'The account id.'),
+          { ...dayParameter('day', true, 'A closed business day, yyyymmdd.'), required: false },
+          queryParameter('at', u64Text, 'An instant, ns since the epoch (1..2^64-1): the balances after the last entry at or before it.'),
+        ],
+        responses: {
+          '200': { description: 'The balances at the end of the day, or at the instant.', ...json({ oneOf: [{ $ref: '#/components/schemas/DayBalances', required: ['account_id', 'day'] }, { $ref: '#/components/schemas/BalancesAt' }] }) },
+          '404': problem('No such account (with at: none yet at that instant).'),
+          ...errorsOf,
+        },
       },
     },
     '/v1/accounts/{id}/statement': {
@@ -179,7 +233,7 @@ export const openApiDocument = {
           timestamp: decimal('Created at, ns since the epoch.'),
           ...balances,
           frozen: amount,
-          status: { type: 'string', enum: ['active', 'debit_blocked', 'credit_blocked', 'blocked', 'closed'] },
+          status: { type: 'string', enum: accountStatuses },
           hot_inbound: { type: 'boolean' },
           hot_inbound_auto: { type: 'boolean' },
           credits_buffered: amount,
@@ -194,7 +248,7 @@ export const openApiDocument = {
         properties: {
           ...transferProperties,
           timestamp: decimal('Posted at, ns since the epoch.'),
-          status: { type: 'string', enum: ['posted', 'pending', 'pending_posted', 'pending_voided', 'pending_expired', 'returned'] },
+          status: { type: 'string', enum: transferStatuses },
           amount_posted: amount,
           amount_reversed: amount,
           return_reason: { type: 'string' },
@@ -209,6 +263,15 @@ export const openApiDocument = {
           balance_after: { $ref: '#/components/schemas/DayBalances' },
         },
       },
+      BalancesAt: {
+        type: 'object',
+        required: ['account_id', 'at', ...Object.keys(balances), 'transfer_id'],
+        additionalProperties: false,
+        properties: { account_id: id, at: decimal('The instant asked for, ns since the epoch.'), ...balances, transfer_id: { ...decimal('The last transfer at or before the instant; null: none yet (the balances are zero).'), type: ['string', 'null'] } },
+      },
+      Cursor: { type: ['string', 'null'], minLength: 1, description: 'Where the next page starts (opaque: send it back as `after`); null at the end.' },
+      TransferPage: { type: 'object', required: ['transfers', 'next'], additionalProperties: false, properties: { transfers: { type: 'array', items: { $ref: '#/components/schemas/Transfer' } }, next: { $ref: '#/components/schemas/Cursor' } } },
+      AccountPage: { type: 'object', required: ['accounts', 'next'], additionalProperties: false, properties: { accounts: { type: 'array', items: { $ref: '#/components/schemas/Account' } }, next: { $ref: '#/components/schemas/Cursor' } } },
       DayBalances: { type: 'object', required: Object.keys(balances), properties: { account_id: id, day: { type: 'integer' }, ...balances } },
       Statement: {
         type: 'object',

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { newId } from '../../src/client/index.js';
+import { newId, newIdOnShardOf } from '../../src/client/index.js';
 import { hashSecret, newSecret } from '../../src/gateway/auth.js';
 import { openApiDocument } from '../../src/gateway/openapi.js';
 import { repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
@@ -78,6 +78,65 @@ describe('the HTTP/JSON API', () => {
     expect(trial.body.balanced).toBe(true);
     await call('GET', '/v1/ledgers/156/subject-balances', '/v1/ledgers/{ledger}/subject-balances', { key: secrets.reader });
     expect((await call('GET', '/v1/accounts/99', '/v1/accounts/{id}', { key: secrets.reader })).status).toBe(404);
+  });
+
+  test('queries: transfers and accounts by field, page by page, as the lookups show them', async () => {
+    // Two accounts on one shard (their transfers post there at once) and one wherever it lands: the accounts'
+    // query merges both shards. Ledger 840 is this test's alone.
+    const c = newId();
+    const [d, e] = [newIdOnShardOf(c, 2), newId()];
+    const created = await call('POST', '/v1/accounts', '/v1/accounts', { body: [c, d, e].map((id) => ({ id: String(id), ledger: 840, code: 3, user_data_32: 42 })) });
+    expect(created.body.results.map((r: { result: string }) => r.result)).toEqual(['ok', 'ok', 'ok']);
+    const ids = [newId(), newId(), newId(), newId()].map(String);
+    const legs = [[c, d], [c, d], [d, c], [c, d]];
+    for (const [i, [from, to]] of legs.entries()) {
+      const posted = await call('POST', '/v1/transfers', '/v1/transfers', { body: [{ id: ids[i], debit_account_id: String(from), credit_account_id: String(to), amount: String(10 * (i + 1)), ledger: 840, code: 9 }] });
+      expect(posted.body.results).toEqual([{ index: 0, result: 'ok' }]);
+    }
+
+    /** Every page of a query, following `next`; each response validated against the document. */
+    const pages = async (route: string, template: string, kind: 'transfers' | 'accounts'): Promise<any[]> => {
+      const rows: any[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 20; page++) {
+        const { status, body } = await call('GET', after === null ? route : `${route}&after=${encodeURIComponent(after)}`, template, { key: secrets.reader });
+        expect(status).toBe(200);
+        rows.push(...body[kind]);
+        after = body.next;
+        if (after === null) return rows;
+      }
+      throw new Error(`${route}: no end after 20 pages`);
+    };
+    const byLedger = await pages('/v1/transfers?ledger=840&limit=3', '/v1/transfers', 'transfers');
+    expect(byLedger.map((t) => t.id)).toEqual(ids);
+    expect(byLedger[0]).toEqual((await call('GET', `/v1/transfers/${ids[0]}`, '/v1/transfers/{id}', { key: secrets.reader })).body);
+    expect((await pages('/v1/transfers?code=9&ledger=840&reversed=true&limit=1', '/v1/transfers', 'transfers')).map((t) => t.id)).toEqual([...ids].reverse());
+    expect((await pages(`/v1/transfers?account_id=${c}&direction=credits`, '/v1/transfers', 'transfers')).map((t) => t.id)).toEqual([ids[2]]);
+    expect((await pages(`/v1/transfers?account_id=${c}&direction=debits&status=posted&limit=1000`, '/v1/transfers', 'transfers')).map((t) => t.id)).toEqual([ids[0], ids[1], ids[3]]);
+    expect(await pages('/v1/transfers?ledger=840&status=pending', '/v1/transfers', 'transfers')).toEqual([]);
+
+    const accounts = await pages('/v1/accounts?ledger=840&user_data_32=42&status=active&limit=2', '/v1/accounts', 'accounts');
+    // Each shard stamps its own accounts: e may come before or after c and d, but the rows are in timestamp order.
+    expect(accounts.map((a) => a.id).sort()).toEqual([c, d, e].map(String).sort());
+    expect(accounts.map((a) => BigInt(a.timestamp))).toEqual(accounts.map((a) => BigInt(a.timestamp)).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    expect(accounts.find((a) => a.id === String(e))).toEqual((await call('GET', `/v1/accounts/${e}`, '/v1/accounts/{id}', { key: secrets.reader })).body);
+
+    // Balances at an instant: after the second transfer, before any, before the account was there.
+    const at = byLedger[1].timestamp as string;
+    const second = await call('GET', `/v1/accounts/${c}/balances?at=${at}`, '/v1/accounts/{id}/balances', { key: secrets.reader });
+    expect(second.body).toEqual({ account_id: String(c), at, debits_posted: '30', credits_posted: '0', debits_pending: '0', credits_pending: '0', transfer_id: ids[1] });
+    const opened = accounts.find((a) => a.id === String(c)).timestamp as string;
+    const before = await call('GET', `/v1/accounts/${c}/balances?at=${opened}`, '/v1/accounts/{id}/balances', { key: secrets.reader });
+    expect(before.body).toMatchObject({ debits_posted: '0', credits_posted: '0', transfer_id: null });
+    expect((await call('GET', `/v1/accounts/${c}/balances?at=${BigInt(opened) - 1n}`, '/v1/accounts/{id}/balances', { key: secrets.reader })).status).toBe(404);
+
+    // The ledger's refusals of a filter, and the door's of a parameter, are problem+json too.
+    const unindexed = await call('GET', '/v1/transfers?status=posted', '/v1/transfers', { key: secrets.reader });
+    expect(unindexed).toMatchObject({ status: 400, body: { code: 'body_invalid' } });
+    expect(unindexed.body.detail).toMatch(/at least one indexed filter/);
+    const unknown = await call('GET', '/v1/accounts?ledger=840&colour=red', '/v1/accounts', { key: secrets.reader });
+    expect(unknown).toMatchObject({ status: 400, body: { code: 'body_invalid' } });
+    expect(unknown.body.detail).toMatch(/unknown query parameter "colour"/);
   });
 
   test('refusals are problem+json: bad JSON numbers, unknown fields, scopes, keys', async () => {

@@ -35,6 +35,8 @@ export interface JournalSource extends Partial<HistorySource>, Partial<TransferI
    * entry (and without the pieces of parts nobody asked for); without it `entry` is used.
    */
   recordSlice?(seq: number, index: number, parts?: number): Uint8Array | undefined;
+  /** The journal entry kind of entry `seq`, from its header alone (optional: without it the entry is read). */
+  entryOperation?(seq: number): number | undefined;
 }
 
 export type { HistorySource } from '../accounts/history-runs.js';
@@ -241,6 +243,16 @@ export class LedgerState {
       resultAt: resultsOffset(count) + index * resultBytes,
       balancesAt: keepsBalances ? balancesAfterOffset(count, index) : -1,
     };
+  }
+
+  /** The journal entry kind of the entry holding `location`. */
+  entryOperationAt(location: number): number {
+    const seq = Math.floor(location / locationEventsPerBatchMax);
+    const recent = this.recent.get(seq);
+    const operation = recent === undefined ? this.journal.entryOperation?.(seq) : undefined;
+    if (operation !== undefined) return operation;
+    const entry = recent ?? this.entry(seq);
+    return new DataView(entry.buffer, entry.byteOffset, entry.byteLength).getUint16(JournalHeader.operation, true);
   }
 
   /** The result stored with the event at `location` (for remembered failures): code | detail << 16. */

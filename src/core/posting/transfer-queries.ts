@@ -5,6 +5,7 @@
 // queryExaminedMax candidates, and hands back a cursor (core/query-filter.ts) when rows may follow.
 
 import { errors } from '../errors.js';
+import { JournalEntryKind } from '../operations.js';
 import { QueryDirection, QueryFilterLayout as Q, TransferLayout as T, TransferStateLayout as S } from '../layout.js';
 import { queryExaminedMax } from '../limits.js';
 import { boundsAfterCursor, isAfterCursor, isWithinBounds, parseQueryFilter, queryReply, type QueryFilter } from '../query-filter.js';
@@ -79,16 +80,19 @@ function fieldsMatch(filter: QueryFilter, named: readonly (typeof checkedFields)
 
 /**
  * The transfer state row of the record at `location`, or null when it does not match. A record in an account's
- * history may be a credit another shard's transfer made here: its row carries status `statusElsewhere` (the router
- * fills it in from the owning shard) — or a second record of a transfer this shard owns (its return): skipped.
+ * history may be a credit another shard's transfer made here (an instruction applied, or a chain's credit half):
+ * its row carries status `statusElsewhere`, which the router fills in from the shard that posted it. A return
+ * (the payer's money back, a record of the transfer in an apply_inbound entry) is not the transfer: skipped.
  */
 function rowOf(state: LedgerState, filter: QueryFilter, location: number): Uint8Array | null {
   const row = new Uint8Array(S.bytes);
   const out = viewOf(row);
   const stored = state.record(location);
-  const owner = state.transfers.getAt(stored.view, stored.at + T.id);
-  if (owner >= 0 && owner !== location) return null;
-  if (owner === location) writeTransferState(state, location, row, out, 0);
+  // Posted here: a caller's batch whose payer lives here (a chain's credit half, in such an entry too, pays from
+  // another shard). Told from the entry's header and the record, with no id lookup (an old id costs a disk read).
+  const postedHere = state.entryOperationAt(location) === JournalEntryKind.create_transfers && state.isLocal(stored.view, stored.at + T.debitAccountId);
+  if (!postedHere && state.isLocal(stored.view, stored.at + T.debitAccountId)) return null;
+  if (postedHere) writeTransferState(state, location, row, out, 0);
   else writeTransferRecord(state, stored, row, out, 0);
   if (filter.byAccount) {
     const debits = equalIdsAt(out, T.debitAccountId, filter.view, Q.accountId);

@@ -357,6 +357,14 @@ export class JournalStore implements HistorySource {
     return slice;
   }
 
+  /** The operation (journal entry kind) of entry `seq`, read from its header alone; undefined when there is none. */
+  entryOperation(seq: number): number | undefined {
+    if (!Number.isInteger(seq) || seq < 1 || seq > this.seqLast) return undefined;
+    const entry = this.#held(seq) ?? this.#head(seq);
+    if (entry === undefined) return undefined;
+    return new DataView(entry.buffer, entry.byteOffset, entry.byteLength).getUint16(JournalHeader.operation, true);
+  }
+
   /**
    * Copies the event of record `index` of entry `seq` into `out` (eventBytes), reading only the piece that holds
    * it; false when there is no such event. The id index confirms its candidates so, allocating nothing.
