@@ -5,7 +5,7 @@
 // account, and deeper into a result by cursor — warm, and cold after a restart (the caches empty, the index read
 // from disk). Prints p50 / p99 / max per query kind and the rows a page held.
 
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../src/client/index.js';
 import { newId } from '../src/client/ids.js';
@@ -15,7 +15,7 @@ import { startServerProcess } from '../test/support/server-process.js';
 import { LatencyRecorder } from './load/latency.js';
 import { machineInfo } from './load/report.js';
 
-const usage = 'usage: node dist/bench/queries.js [--transfers N] [--accounts N] [--orders N] [--samples N] [--in-flight N] [--fill-only plain|indexed]';
+const usage = 'usage: node dist/bench/queries.js [--transfers N] [--accounts N] [--orders N] [--samples N] [--in-flight N] [--fill-only plain|indexed] [--data-dir DIR] [--server-cpu-prof DIR]';
 const ledger = 1;
 const merchants = 1000;
 const codes = 20;
@@ -38,11 +38,13 @@ interface QueryKind {
   /** Pages to walk by cursor per sample (the latency of the last one is recorded: deep paging). */
   depth?: number;
   accounts?: boolean;
+  /** The floor: lookupAccounts of one id, the same round trip with the least work behind it. */
+  lookup?: boolean;
 }
 
 async function main(): Promise<void> {
   const refuse = (message: string) => new Error(`${message}\n${usage}`);
-  const flags = { transfers: { type: 'string' }, accounts: { type: 'string' }, orders: { type: 'string' }, samples: { type: 'string' }, 'in-flight': { type: 'string' }, 'fill-only': { type: 'string' } } as const;
+  const flags = { transfers: { type: 'string' }, accounts: { type: 'string' }, orders: { type: 'string' }, samples: { type: 'string' }, 'in-flight': { type: 'string' }, 'fill-only': { type: 'string' }, 'data-dir': { type: 'string' }, 'server-cpu-prof': { type: 'string' } } as const;
   const { values } = parseFlags(process.argv.slice(2), flags, refuse);
   const transferCount = integerOption('--transfers', values.transfers ?? '10000000', batch, 100_000_000, refuse);
   const accountCount = integerOption('--accounts', values.accounts ?? '100000', 2, 10_000_000, refuse);
@@ -55,15 +57,24 @@ async function main(): Promise<void> {
   const withUserData = fillOnly !== 'plain';
   const machine = machineInfo();
   console.log(`queries bench: ${transferCount.toLocaleString('en-US')} transfers, ${accountCount.toLocaleString('en-US')} accounts, ${orderCount.toLocaleString('en-US')} order ids, ${samples} samples per query, ${machine.cpuCount} cpus, ${machine.date}`);
-  const server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual' }, readyTimeoutMs: 600_000 });
+  // --data-dir: kept after the run; one already filled (by a run of the same --accounts) is queried again, unfilled.
+  const dataDir = values['data-dir'];
+  const filled = dataDir !== undefined && existsSync(join(dataDir, 'shard-0'));
+  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+  const profile = values['server-cpu-prof'];
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual' }, readyTimeoutMs: 600_000, dataDir, nodeArgs });
   let client = await connect({ url: server.url, timeoutMs: 120_000 });
   try {
-    const accounts = Array.from({ length: accountCount }, () => newId());
-    for (let i = 0; i < accounts.length; i += batch) {
-      await client.createAccounts(accounts.slice(i, i + batch).map((id, k) => ({ id, ledger, code: 100 + ((i + k) % 5), userData32: (i + k) % merchants })));
+    // Ids a later run on the same --data-dir makes again.
+    const accounts = Array.from({ length: accountCount }, (_, i) => (0x5a11n << 112n) | BigInt(i + 1));
+    for (let i = 0; i < accounts.length && !filled; i += batch) {
+      await client.createAccounts(accounts.slice(i, i + batch).map((id, k) => ({ id, ledger, code: 100 + ((i + k) % 5), userData32: 1 + ((i + k) % merchants) })));
     }
     const draw = random(7);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(draw() * list.length)]!;
+    // 1..merchants: a zero field is no filter (and no index key).
+    const merchant = (): number => 1 + Math.floor(draw() * merchants);
     const fill = async (): Promise<void> => {
       let sent = 0;
       let posted = 0;
@@ -85,7 +96,7 @@ async function main(): Promise<void> {
               ledger,
               code: 1 + Math.floor(draw() * codes),
               userData128: withUserData ? 1n + BigInt(Math.floor(draw() * orderCount)) : 0n,
-              userData32: withUserData ? Math.floor(draw() * merchants) : 0,
+              userData32: withUserData ? merchant() : 0,
             };
           });
           const results = await client.createTransfers(transfers);
@@ -102,21 +113,23 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       console.log(`filled: ${posted.toLocaleString('en-US')} transfers posted in ${seconds.toFixed(1)} s (${Math.round(posted / seconds).toLocaleString('en-US')} transfers/s, ${withUserData ? 'every one indexed by ledger, code, user_data_128 and user_data_32' : 'no user data: indexed by ledger and code only'})`);
     };
-    await fill();
+    if (filled) console.log(`${dataDir} is filled already: queried as it is`);
+    else await fill();
     const bytes = shardStoreBytes(server.dataDir);
-    console.log(`shard stores: ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${Math.round(bytes / transferCount)} B per transfer (journal, history, id and transfer indexes; LMDB files, free pages included)`);
+    console.log(`shard stores: ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${Math.round(bytes / transferCount)} B per transfer of --transfers (journal, history, id and transfer indexes; LMDB files, free pages included)`);
     if (fillOnly !== undefined) return;
 
     const kinds: QueryKind[] = [
+      { name: 'floor: lookupAccounts of 1 id', filter: () => ({ accountId: pick(accounts) }), lookup: true },
       { name: 'user_data_128 (an order id, ~10 transfers)', filter: () => ({ userData128: 1n + BigInt(Math.floor(draw() * orderCount)) }) },
-      { name: 'user_data_32 (a merchant, page of 100)', filter: () => ({ userData32: Math.floor(draw() * merchants) }) },
-      { name: 'user_data_32 newest first', filter: () => ({ userData32: Math.floor(draw() * merchants), reversed: true }) },
+      { name: 'user_data_32 (a merchant, page of 100)', filter: () => ({ userData32: merchant() }) },
+      { name: 'user_data_32 newest first', filter: () => ({ userData32: merchant(), reversed: true }) },
       { name: 'ledger + code (page of 100)', filter: () => ({ ledger, code: 1 + Math.floor(draw() * codes) }) },
-      { name: 'code + user_data_32', filter: () => ({ code: 1 + Math.floor(draw() * codes), userData32: Math.floor(draw() * merchants) }) },
+      { name: 'code + user_data_32', filter: () => ({ code: 1 + Math.floor(draw() * codes), userData32: merchant() }) },
       { name: 'account (page of 100)', filter: () => ({ accountId: pick(accounts) }) },
       { name: 'account, credits, newest first', filter: () => ({ accountId: pick(accounts), direction: 'credits', reversed: true }) },
-      { name: 'user_data_32, 10th page by cursor', filter: () => ({ userData32: Math.floor(draw() * merchants) }), depth: 10 },
-      { name: 'accounts by code + user_data_32', filter: () => ({ code: 100 + Math.floor(draw() * 5), userData32: Math.floor(draw() * merchants) }), accounts: true },
+      { name: 'user_data_32, 10th page by cursor', filter: () => ({ userData32: merchant() }), depth: 10 },
+      { name: 'accounts by code + user_data_32', filter: () => ({ code: 100 + Math.floor(draw() * 5), userData32: merchant() }), accounts: true },
     ];
     const measure = async (phase: string): Promise<void> => {
       console.log(`\n${phase}: pages of 100, one query at a time`);
@@ -130,7 +143,12 @@ async function main(): Promise<void> {
           let after: QueryFilterInput['after'];
           for (let page = 1; ; page++) {
             const started = performance.now();
-            const result = kind.accounts === true ? await client.queryAccounts({ ...filter, after }) : await client.queryTransfers({ ...filter, after });
+            const result =
+              kind.lookup === true
+                ? { rows: await client.lookupAccounts([filter.accountId!]), next: null }
+                : kind.accounts === true
+                  ? await client.queryAccounts({ ...filter, after })
+                  : await client.queryTransfers({ ...filter, after });
             const ms = performance.now() - started;
             if (page === (kind.depth ?? 1) || result.next === null) {
               latency.record(ms);
@@ -154,6 +172,7 @@ async function main(): Promise<void> {
     await measure('cold (after a restart)');
   } finally {
     await client.close();
+    await server.kill('SIGTERM'); // a clean exit writes --cpu-prof's profiles
     await server.cleanup();
   }
 }

@@ -124,8 +124,8 @@ export function writeTransferRecord(state: LedgerState, stored: RecordRef, reply
   reply.set(state.accounts.statics.subarray(owner, owner + 16), at + T.debitAccountId);
 }
 
-export function writeTransferState(state: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number): void {
-  const stored = state.record(location);
+/** `stored`: the record at `location` when the caller has read it already. */
+export function writeTransferState(state: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number, stored: RecordRef = state.record(location)): void {
   const key = idKeyAt(stored.view, stored.at + T.id);
   writeTransferRecord(state, stored, reply, out, at);
   const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;

@@ -51,6 +51,8 @@ export interface TransferIndexSource {
    * (newest first when `reversed`). A run may also hold transfers outside the range: the reader skips them.
    */
   runsUnder(prefix: Uint8Array, fromTimestamp: bigint, toTimestamp: bigint, reversed: boolean): Iterable<IndexRun>;
+  /** The run under `prefix` of the entry stamped from `timestampBase`, or undefined when that entry made none. */
+  runAt(prefix: Uint8Array, timestampBase: bigint): IndexRun | undefined;
 }
 
 /** The key prefix of `field` whose value sits at `at` of `bytes`, or null when it is zero. */
@@ -173,6 +175,10 @@ export class MemoryTransferIndex implements TransferIndexSource {
       assert(list.length === 0 || list[list.length - 1]!.seq < run.seq, 'index runs are added in seq order');
       list.push(run);
     }
+  }
+
+  runAt(prefix: Uint8Array, timestampBase: bigint): IndexRun | undefined {
+    return this.#runs.get(prefixKey(prefix))?.find((run) => run.timestampBase === timestampBase);
   }
 
   *runsUnder(prefix: Uint8Array, fromTimestamp: bigint, toTimestamp: bigint, reversed: boolean): Generator<IndexRun> {

@@ -10,13 +10,18 @@ import { QueryDirection, QueryFilterLayout as Q, TransferLayout as T, TransferSt
 import { queryExaminedMax } from '../limits.js';
 import { boundsAfterCursor, isAfterCursor, isWithinBounds, parseQueryFilter, queryReply, type QueryFilter } from '../query-filter.js';
 import { equalIdsAt, viewOf } from '../u128.js';
-import { fieldsBySelectivity, filterPrefix } from './transfer-index.js';
-import type { LedgerState } from './ledger-state.js';
+import { shardOfIdAt } from '../routing.js';
+import { fieldsBySelectivity, filterPrefix, TransferIndexField } from './transfer-index.js';
+import type { HistorySegment } from '../accounts/account-history.js';
+import type { LedgerState, RecordRef } from './ledger-state.js';
 import { locationEventsPerBatchMax } from '../limits.js';
 import { writeTransferRecord, writeTransferState } from './queries.js';
 import { isDerivedIdAt } from './validate.js';
 
-/** A row's status when the transfer is another shard's (a credit its history shows): the router asks that shard. */
+/**
+ * A row's status when the transfer is another shard's (a credit its history shows): the router asks that shard,
+ * whose number such a row carries in its returnReason field, and fills in the state (status, returnReason, amounts).
+ */
 export const statusElsewhere = 0;
 
 /** The fields a filter may name beside the index it is read through, each checked on the record: offsets and widths. */
@@ -28,41 +33,72 @@ const checkedFields = [
   { filter: Q.code, transfer: T.code, bytes: 2 },
 ] as const;
 
+/**
+ * What a walk of an index yields: a transfer's location to read and check, or the point through which every
+ * candidate is checked already (an index run whose transfers another index ruled out, none read): a page may end
+ * there, its cursor just past it.
+ */
+type Candidate = { location: number } | { passed: { timestamp: bigint; id: Uint8Array } };
+
+/** Cursor ids past every id (ascending) or before every id (newest first): a point that covers a whole timestamp. */
+const idAfterAll = new Uint8Array(16).fill(0xff);
+const idBeforeAll = new Uint8Array(16);
+
 export function queryTransfers(state: LedgerState, body: Uint8Array): Uint8Array {
   const filter = parseQueryFilter(body, 'transfers');
   const named = checkedFields.filter(({ filter: at, bytes }) => !isZeroBytes(filter.bytes, at, bytes));
-  let candidates: Iterable<number>;
+  let candidates: Iterable<Candidate>;
   if (filter.byAccount) {
     // The ledger's own accounts (transit, suspense, slices) answer as unknown ones, as lookups do.
     const slot = isDerivedIdAt(filter.view, Q.accountId) ? -1 : state.accounts.slotAt(filter.view, Q.accountId);
     if (slot < 0) return queryReply([], S.bytes, null);
     candidates = historyCandidates(state, slot, filter);
   } else {
-    const prefix = fieldsBySelectivity.map((field) => filterPrefix(field, body)).find((found) => found !== null);
-    if (prefix === undefined || prefix === null) {
+    const prefixes = indexPrefixesOf(body);
+    if (prefixes.length === 0) {
       throw errors.bodyInvalid('query_transfers needs at least one indexed filter: account_id, user_data_128, user_data_64, user_data_32, ledger or code');
     }
-    candidates = indexCandidates(state, prefix, filter);
+    candidates = indexCandidates(state, prefixes, filter);
   }
   const rows: Uint8Array[] = [];
   let examined = 0;
   let last: { timestamp: bigint; id: Uint8Array } | null = null;
   let more = false;
-  for (const location of candidates) {
+  for (const candidate of candidates) {
     if (rows.length === filter.limit || examined === queryExaminedMax) {
       more = true;
       break;
     }
     examined++;
-    const stored = state.record(location);
+    if ('passed' in candidate) {
+      last = candidate.passed;
+      continue;
+    }
+    const stored = state.record(candidate.location);
     const timestamp = stored.view.getBigUint64(stored.at + T.timestamp, true);
     if (!isWithinBounds(filter, timestamp) || !isAfterCursor(filter, timestamp, stored.view, stored.at + T.id)) continue;
     last = { timestamp, id: new Uint8Array(stored.view.buffer, stored.view.byteOffset + stored.at + T.id, 16).slice() };
     if (!fieldsMatch(filter, named, stored.view, stored.at)) continue;
-    const row = rowOf(state, filter, location);
+    const row = rowOf(state, filter, candidate.location, stored);
     if (row !== null) rows.push(row);
   }
   return queryReply(rows, S.bytes, more && last !== null ? last : null);
+}
+
+/**
+ * The index prefixes a filter names, the most selective first: each user data field, then ledger and code as one
+ * pair when both are named (else the one named). The first drives the walk; the others rule candidates out.
+ */
+function indexPrefixesOf(body: Uint8Array): Uint8Array[] {
+  const prefixes: Uint8Array[] = [];
+  for (const field of fieldsBySelectivity) {
+    const prefix = filterPrefix(field, body);
+    if (prefix === null) continue;
+    // (ledger, code) covers both alone.
+    if (prefixes.some((p) => p[0] === TransferIndexField.ledgerCode) && (field === TransferIndexField.code || field === TransferIndexField.ledger)) continue;
+    prefixes.push(prefix);
+  }
+  return prefixes;
 }
 
 function isZeroBytes(bytes: Uint8Array, at: number, width: number): boolean {
@@ -84,16 +120,19 @@ function fieldsMatch(filter: QueryFilter, named: readonly (typeof checkedFields)
  * its row carries status `statusElsewhere`, which the router fills in from the shard that posted it. A return
  * (the payer's money back, a record of the transfer in an apply_inbound entry) is not the transfer: skipped.
  */
-function rowOf(state: LedgerState, filter: QueryFilter, location: number): Uint8Array | null {
+function rowOf(state: LedgerState, filter: QueryFilter, location: number, stored: RecordRef): Uint8Array | null {
   const row = new Uint8Array(S.bytes);
   const out = viewOf(row);
-  const stored = state.record(location);
   // Posted here: a caller's batch whose payer lives here (a chain's credit half, in such an entry too, pays from
   // another shard). Told from the entry's header and the record, with no id lookup (an old id costs a disk read).
   const postedHere = state.entryOperationAt(location) === JournalEntryKind.create_transfers && state.isLocal(stored.view, stored.at + T.debitAccountId);
   if (!postedHere && state.isLocal(stored.view, stored.at + T.debitAccountId)) return null;
-  if (postedHere) writeTransferState(state, location, row, out, 0);
-  else writeTransferRecord(state, stored, row, out, 0);
+  if (postedHere) writeTransferState(state, location, row, out, 0, stored);
+  else {
+    writeTransferRecord(state, stored, row, out, 0);
+    // The shard that posted it (its payer's, or its slice's): the router asks that one alone for the state.
+    out.setUint16(S.returnReason, shardOfIdAt(stored.view, stored.at + T.debitAccountId, state.shardCount), true);
+  }
   if (filter.byAccount) {
     const debits = equalIdsAt(out, T.debitAccountId, filter.view, Q.accountId);
     const credits = equalIdsAt(out, T.creditAccountId, filter.view, Q.accountId);
@@ -107,46 +146,78 @@ function rowOf(state: LedgerState, filter: QueryFilter, location: number): Uint8
 }
 
 /** Locations of an account's history within the bounds after the cursor, in query order. */
-function* historyCandidates(state: LedgerState, slot: number, filter: QueryFilter): Generator<number> {
+function* historyCandidates(state: LedgerState, slot: number, filter: QueryFilter): Generator<Candidate> {
   const history = state.accounts.history;
   const { from, to } = boundsAfterCursor(filter);
-  const segments = [];
+  const segments: HistorySegment[] = [];
   for (const segment of history.segmentsNewestFirst(slot)) {
     if (segment.lastTimestamp < from) break;
-    if (segment.firstTimestamp <= to) segments.push(segment);
-    // Newest first: the walk stops at the first page's worth once reversed (the caller stops reading).
-    if (filter.reversed) {
-      yield* windowOf(state, history.locationsOf(slot, segment), from, to, true);
-      segments.length = 0;
-    }
+    if (segment.firstTimestamp > to) continue;
+    // Newest first: each segment as it comes (the caller stops reading once its page is full).
+    if (filter.reversed) yield* windowOf(state, history.locationsOf(slot, segment), segment, from, to, true);
+    else segments.push(segment);
   }
-  for (let k = segments.length - 1; k >= 0; k--) yield* windowOf(state, history.locationsOf(slot, segments[k]!), from, to, false);
+  for (let k = segments.length - 1; k >= 0; k--) yield* windowOf(state, history.locationsOf(slot, segments[k]!), segments[k]!, from, to, false);
 }
 
 /** The locations of one segment (posting order: timestamps ascend) stamped within [from, to], in query order. */
-function* windowOf(state: LedgerState, locations: Float64Array, from: bigint, to: bigint, reversed: boolean): Generator<number> {
+function* windowOf(state: LedgerState, locations: Float64Array, segment: HistorySegment, from: bigint, to: bigint, reversed: boolean): Generator<Candidate> {
   const timestampOf = (i: number): bigint => {
     const stored = state.record(locations[i]!);
     return stored.view.getBigUint64(stored.at + T.timestamp, true);
   };
-  const first = lowerBound(locations.length, (i) => timestampOf(i) >= from);
-  const end = Math.max(first, lowerBound(locations.length, (i) => timestampOf(i) > to));
-  if (reversed) for (let i = end - 1; i >= first; i--) yield locations[i]!;
-  else for (let i = first; i < end; i++) yield locations[i]!;
+  // The header's bounds spare the binary searches (two record reads each) when the segment lies inside the window.
+  const first = segment.firstTimestamp >= from ? 0 : lowerBound(locations.length, (i) => timestampOf(i) >= from);
+  const end = segment.lastTimestamp <= to ? locations.length : Math.max(first, lowerBound(locations.length, (i) => timestampOf(i) > to));
+  if (reversed) for (let i = end - 1; i >= first; i--) yield { location: locations[i]! };
+  else for (let i = first; i < end; i++) yield { location: locations[i]! };
 }
 
-/** Locations of the index runs under `prefix` within the bounds after the cursor, in query order. */
-function* indexCandidates(state: LedgerState, prefix: Uint8Array, filter: QueryFilter): Generator<number> {
+/**
+ * The transfers under the first prefix within the bounds after the cursor, in query order, less those another
+ * named index rules out: its run of the same entry (one exact read per run, the key known) must hold the index
+ * too. A code and a merchant together read a few index values per entry instead of every merchant's record.
+ */
+function* indexCandidates(state: LedgerState, prefixes: readonly Uint8Array[], filter: QueryFilter): Generator<Candidate> {
   const { from, to } = boundsAfterCursor(filter);
-  for (const run of state.transferIndex.runsUnder(prefix, from, to, filter.reversed)) {
+  const [driver, ...others] = prefixes;
+  for (const run of state.transferIndex.runsUnder(driver!, from, to, filter.reversed)) {
+    let indexes = run.indexes;
+    for (const other of others) {
+      if (indexes.length === 0) break;
+      indexes = intersect(indexes, state.transferIndex.runAt(other, run.timestampBase)?.indexes ?? noIndexes);
+    }
     const base = run.seq * locationEventsPerBatchMax;
-    const count = run.indexes.length;
+    const count = indexes.length;
     for (let k = 0; k < count; k++) {
-      const index = run.indexes[filter.reversed ? count - 1 - k : k]!;
+      const index = indexes[filter.reversed ? count - 1 - k : k]!;
       const timestamp = run.timestampBase + BigInt(index);
-      if (timestamp >= from && timestamp <= to) yield base + index;
+      if (timestamp >= from && timestamp <= to) yield { location: base + index };
+    }
+    if (others.length > 0) {
+      // Every transfer of this run is decided: a page may end here (counted as one candidate examined).
+      // Only a point inside the bounds after the cursor: a run ending before them is no progress to report.
+      const edge = run.timestampBase + BigInt(run.indexes[filter.reversed ? 0 : run.indexes.length - 1]!);
+      if (filter.reversed ? edge <= to : edge >= from) yield { passed: { timestamp: edge, id: filter.reversed ? idBeforeAll : idAfterAll } };
     }
   }
+}
+
+const noIndexes = new Uint16Array(0);
+
+/** The indexes in both ascending lists. */
+function intersect(a: Uint16Array, b: Uint16Array): Uint16Array {
+  const both: number[] = [];
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i]! < b[j]!) i++;
+    else if (a[i]! > b[j]!) j++;
+    else {
+      both.push(a[i]!);
+      i++;
+      j++;
+    }
+  }
+  return Uint16Array.from(both);
 }
 
 /** The first index in [0, length) where `atOrAfter` turns true (it must be monotone). */

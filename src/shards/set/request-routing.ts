@@ -103,6 +103,19 @@ export class RequestRouting {
   }
 
   /**
+   * A read of one shard alone (the caller knows which holds what it asks): like any read, it waits for the credits
+   * answered to that shard before it, and is refused overloaded when the shard's queue is full.
+   */
+  async readOn(shard: number, operation: number, body: Uint8Array): Promise<Uint8Array> {
+    if (this.#shutdown.begun) throw errors.shuttingDown();
+    assert(!isWriteOperation(operation) && Number.isInteger(shard) && shard >= 0 && shard < this.#hosts.length, 'readOn reads one shard of the set');
+    const host = this.#hosts[shard]!;
+    if (!host.hasCapacity()) throw errors.overloaded(`shard ${shard} holds ${host.tasksOutstanding} tasks (shardQueueDepthMax)`);
+    await this.#transit.landedOn(shard, creditsLandingWaitMsMax);
+    return host.run(operation, body, false);
+  }
+
+  /**
    * An account_operations request, with the events whose id another shard holds marked (operation ids are unique
    * ledger-wide, as transfer ids are: ids-elsewhere-check.ts); a caller's copy of the mark is flags_invalid.
    */

@@ -132,7 +132,7 @@ export class ShardSet {
       [Operation.lookup_ledger_accounts, (body) => hot.lookupAccounts(Operation.lookup_ledger_accounts, body)],
       [Operation.account_operations, (body) => hot.accountOperations(body)],
       [Operation.query_accounts, (body) => hot.queryAccounts(body)],
-      [Operation.query_transfers, (body) => queryTransfersWithStates(execute, body)],
+      [Operation.query_transfers, (body) => queryTransfersWithStates(execute, (shard, operation, read) => this.#routing.readOn(shard, operation, read), body)],
     ];
   }
 

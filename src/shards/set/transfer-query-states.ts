@@ -12,27 +12,39 @@ import { statusElsewhere } from '../../core/posting/transfer-queries.js';
 import { idKeyAt, viewOf } from '../../core/u128.js';
 
 type Execute = (operation: number, body: Uint8Array) => Promise<Uint8Array>;
+type ReadOn = (shard: number, operation: number, body: Uint8Array) => Promise<Uint8Array>;
 
-export async function queryTransfersWithStates(execute: Execute, filter: Uint8Array): Promise<Uint8Array> {
+export async function queryTransfersWithStates(execute: Execute, readOn: ReadOn, filter: Uint8Array): Promise<Uint8Array> {
   const reply = await execute(Operation.query_transfers, filter);
   const view = viewOf(reply);
   const count = view.getUint32(R.count, true);
-  const elsewhere: number[] = [];
-  for (let i = 0; i < count; i++) if (view.getUint16(R.bytes + i * S.bytes + S.status, true) === statusElsewhere) elsewhere.push(R.bytes + i * S.bytes);
-  if (elsewhere.length === 0) return reply;
-  const ids = new Uint8Array(elsewhere.length * idBytes);
-  elsewhere.forEach((at, i) => ids.set(reply.subarray(at, at + idBytes), i * idBytes));
-  const states = await execute(Operation.lookup_transfers, ids);
-  const statesView = viewOf(states);
-  const stateAt = new Map<string, number>();
-  for (let at = 0; at + S.bytes <= states.byteLength; at += S.bytes) stateAt.set(idKeyAt(statesView, at), at);
-  for (const at of elsewhere) {
-    const found = stateAt.get(idKeyAt(view, at));
-    // Posted on another shard and answered ok there before this read began: it is found (a lookup waits for the
-    // credits answered before it, as this query's read did).
-    assert(found !== undefined, 'a credit in an account history belongs to a transfer its payer\'s shard holds');
-    reply.set(states.subarray(found + S.status, found + S.bytes), at + S.status);
+  // Per owning shard (a row elsewhere names it in returnReason), the rows whose state that shard holds.
+  const elsewhere = new Map<number, number[]>();
+  for (let i = 0; i < count; i++) {
+    const at = R.bytes + i * S.bytes;
+    if (view.getUint16(at + S.status, true) !== statusElsewhere) continue;
+    const owner = view.getUint16(at + S.returnReason, true);
+    const rows = elsewhere.get(owner);
+    if (rows === undefined) elsewhere.set(owner, [at]);
+    else rows.push(at);
   }
+  await Promise.all(
+    [...elsewhere].map(async ([owner, rows]) => {
+      const ids = new Uint8Array(rows.length * idBytes);
+      rows.forEach((at, i) => ids.set(reply.subarray(at, at + idBytes), i * idBytes));
+      const states = await readOn(owner, Operation.lookup_transfers, ids);
+      const statesView = viewOf(states);
+      const stateAt = new Map<string, number>();
+      for (let at = 0; at + S.bytes <= states.byteLength; at += S.bytes) stateAt.set(idKeyAt(statesView, at), at);
+      for (const at of rows) {
+        const found = stateAt.get(idKeyAt(view, at));
+        // Posted on that shard and answered ok there before this read began: it is found (the lookup waits for
+        // the credits answered before it, as this query's read did).
+        assert(found !== undefined, 'a credit in an account history belongs to a transfer its payer\'s shard holds');
+        reply.set(states.subarray(found + S.status, found + S.bytes), at + S.status);
+      }
+    }),
+  );
   const status = viewOf(filter).getUint16(Q.status, true);
   return status === 0 ? reply : withStatusOnly(reply, count, status);
 }

@@ -314,6 +314,11 @@ export class JournalStore implements HistorySource {
     if (transfers !== null) yield* transfers.runsUnder(prefix, fromTimestamp, toTimestamp, reversed);
   }
 
+  /** The transfer index's run under `prefix` of the entry stamped from `timestampBase` (TransferIndexSource). */
+  runAt(prefix: Uint8Array, timestampBase: bigint): IndexRun | undefined {
+    return this.idIndexIfAny?.transfers?.runAt(prefix, timestampBase);
+  }
+
   /** Resolves when every append made so far is durable; rejects if any of them failed. */
   durable(): Promise<void> {
     return this.#tail;

@@ -69,6 +69,11 @@ export class TransferIndexStore implements TransferIndexSource {
     for (const key of keys) void this.#db.remove(key);
   }
 
+  runAt(prefix: Uint8Array, timestampBase: bigint): IndexRun | undefined {
+    const value = this.#db.getBinaryFast(runKey(prefix, timestampBase));
+    return value === undefined ? undefined : runOf(prefix, timestampBase, value);
+  }
+
   *runsUnder(prefix: Uint8Array, fromTimestamp: bigint, toTimestamp: bigint, reversed: boolean): Generator<IndexRun> {
     const low = runKey(prefix, fromTimestamp > runSpanNs ? fromTimestamp - runSpanNs : 0n);
     // Just past every key of `prefix` stamped at or before toTimestamp: the key itself then one more byte.
@@ -76,14 +81,22 @@ export class TransferIndexStore implements TransferIndexSource {
     high.set(runKey(prefix, toTimestamp));
     const range = reversed ? this.#db.getRange({ start: high, end: low, reverse: true }) : this.#db.getRange({ start: low, end: high });
     for (const { key, value } of range) {
-      assert(key.byteLength === prefix.length + timestampBytes && value.byteLength >= seqBytes + 2, 'a transfer index key is its prefix and a timestamp, its value a seq and indexes');
-      const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
-      const indexes = new Uint16Array((value.byteLength - seqBytes) / 2);
-      for (let i = 0; i < indexes.length; i++) indexes[i] = view.getUint16(seqBytes + i * 2, true);
+      assert(key.byteLength === prefix.length + timestampBytes, 'a transfer index key is its prefix and a timestamp');
       const timestampBase = new DataView(key.buffer, key.byteOffset + prefix.length, timestampBytes).getBigUint64(0, false);
-      yield { prefix, seq: view.getFloat64(0, true), timestampBase, indexes };
+      yield runOf(prefix, timestampBase, value);
     }
   }
+}
+
+/** A stored value read into a run (its indexes copied: the value may be a buffer the next read reuses). */
+function runOf(prefix: Uint8Array, timestampBase: bigint, value: Uint8Array): IndexRun {
+  // lmdb-js's reused read buffer is longer than the value: its `length` is the value's.
+  const length = (value as Uint8Array & { length: number }).length;
+  assert(length >= seqBytes + 2 && (length - seqBytes) % 2 === 0, 'a transfer index value is a seq and its indexes');
+  const view = new DataView(value.buffer, value.byteOffset, length);
+  const indexes = new Uint16Array((length - seqBytes) / 2);
+  for (let i = 0; i < indexes.length; i++) indexes[i] = view.getUint16(seqBytes + i * 2, true);
+  return { prefix, seq: view.getFloat64(0, true), timestampBase, indexes };
 }
 
 function runKey(prefix: Uint8Array, timestamp: bigint): Uint8Array {
