@@ -10,7 +10,7 @@ import { assert } from '../assert.js';
 import { bytesEqual } from '../bytes.js';
 import { IdTableKind, ownedIdIndexBits } from '../accounts/id-cache.js';
 import { QueryFilterLayout as Q, TransferLayout as T } from '../layout.js';
-import { JournalHeader, eventOffset } from './journal-entry.js';
+import { JournalHeader, eventOffset, journalEntryVersion, journalHeaderBytes } from './journal-entry.js';
 
 /** The indexed fields, by the tag that leads their keys (stored: never renumber). */
 export const TransferIndexField = {
@@ -151,10 +151,13 @@ function pushIndex(indexes: number[], index: number): void {
 
 /** Every key prefix the events of `entry` could have made (what a recovery that discards the entry removes). */
 export function possiblePrefixesOf(entry: Uint8Array): Uint8Array[] {
-  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-  const count = view.getUint32(JournalHeader.count, true);
   const seen = new Map<string, Uint8Array>();
-  for (let index = 0; index < count; index++) {
+  // Bytes that are no journal entry of this version (never written by a shard) made no keys: nothing to read.
+  if (entry.byteLength < journalHeaderBytes) return [];
+  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  if (view.getUint16(JournalHeader.version, true) !== journalEntryVersion) return [];
+  const count = view.getUint32(JournalHeader.count, true);
+  for (let index = 0; index < count && eventOffset(index + 1) <= entry.byteLength; index++) {
     for (const field of allFields) {
       const prefix = transferPrefix(field, entry, eventOffset(index));
       if (prefix !== null) seen.set(prefixKey(prefix), prefix);

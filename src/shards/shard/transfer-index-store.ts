@@ -57,7 +57,7 @@ export class TransferIndexStore implements TransferIndexSource {
   keysOf(entries: Iterable<[seq: number, entry: Uint8Array]>): Uint8Array[] {
     const keys: Uint8Array[] = [];
     for (const [, entry] of entries) {
-      if (entry.byteLength < JournalHeader.seq) continue;
+      if (entry.byteLength < JournalHeader.seq) continue; // no header: made no keys
       const timestampBase = new DataView(entry.buffer, entry.byteOffset, entry.byteLength).getBigUint64(JournalHeader.timestampBase, true);
       for (const prefix of possiblePrefixesOf(entry)) keys.push(runKey(prefix, timestampBase));
     }
