@@ -9,6 +9,7 @@ import { AdminStore } from '../admin/admin-store.js';
 import { AdminReplica } from '../admin/admin-replica.js';
 import { lookupCommand } from './lookup.js';
 import { queryCommand } from './query.js';
+import { reconCommand } from './recon.js';
 import { NativeGatewayMissing, nativeUws } from '../gateway/native-uws.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { backupDirProblem, scheduleBackups } from '../shards/snapshots/backups.js';
@@ -50,6 +51,8 @@ commands:
   transfers   the transfers that match a filter: account, user data, ledger, code, status, time
               (tally transfers --help)
   accounts    the accounts that match a filter (tally accounts --help)
+  recon check statement files (MT940, MT942) read and checked before reconciliation: balances, chains,
+              summaries (tally recon --help); exit status 1 when a file is refused
   keys new    make an API key: adds its hash to a keys file, prints its secret once
               (tally keys --help)
   snapshot    an online snapshot of a running server: one cut across all shards, a manifest
@@ -74,6 +77,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
   if (command === 'audit') return auditCommand(rest, process.env);
   if (command === 'account' || command === 'transfer' || command === 'history') return lookupCommand(command, rest, process.env);
   if (command === 'transfers' || command === 'accounts') return queryCommand(command, rest, process.env);
+  if (command === 'recon') return reconCommand(rest);
   if (command === 'keys') return keysCommand(rest, process.env);
   if (command === 'snapshot') return snapshotCommand(rest, process.env);
   if (command === 'restore') return restoreCommand(rest);

@@ -1,0 +1,96 @@
+// `tally recon check FILE…` (issue #17): a channel's statement files read and checked offline, before anything of
+// them is reconciled — opening + entries = closing, page and statement chains, summaries and floors — each file
+// accepted or refused with where it breaks and by how much. The first step of reconciliation (对账); importing
+// and matching against the ledger come next (docs/design/issue-17-reconciliation.md).
+
+import { readFileSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { currencyOfCode } from '../core/currencies.js';
+import { checkSwiftStatements } from '../core/recon/mt940.js';
+import { formatStatementAmount } from '../core/recon/statement-amount.js';
+import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
+import { UsageError } from './serve-options.js';
+
+export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942] [--encoding utf-8|latin1] [--json]
+
+Reads statement files and checks them before any reconciliation: opening + entries = closing per statement,
+pages (:62M:/:60M:) and statements chained, summary lines and (MT942) stated sums and floors. Amounts are exact
+(integer minor units of the statement's currency; an amount with more decimals than the currency is refused).
+  --format F      mt940 or mt942 (default: mt942 when a file has :34F: or :90D:/:90C:, else mt940)
+  --encoding E    utf-8 (default; invalid bytes refuse the file) or latin1 (Windows-1252)
+  --json          one JSON report per file
+  -h, --help      print this help
+
+Exit status 0 when every file is accepted, 1 when one is refused, 2 usage error.`;
+
+/** Files larger than this are refused unread (a statement of a day is megabytes; this is no statement). */
+const fileBytesMax = 256 * 1024 * 1024;
+
+export function reconCommand(argv: readonly string[]): number {
+  const refuse = (message: string) => new UsageError(message, reconUsage);
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') {
+    console.log(reconUsage);
+    return 0;
+  }
+  if (sub !== 'check') throw refuse(sub === undefined ? 'tally recon takes a subcommand: check' : `unknown subcommand ${JSON.stringify(sub)} (known: check)`);
+  let parsed;
+  try {
+    const options = { format: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+    parsed = parseArgs({ args: [...rest], strict: true, allowPositionals: true, options });
+  } catch (error) {
+    throw refuse((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(reconUsage);
+    return 0;
+  }
+  if (values.format !== undefined && values.format !== 'mt940' && values.format !== 'mt942') throw refuse(`--format is mt940 or mt942, got ${JSON.stringify(values.format)}`);
+  const encoding = values.encoding ?? 'utf-8';
+  if (encoding !== 'utf-8' && encoding !== 'latin1') throw refuse(`--encoding is utf-8 or latin1, got ${JSON.stringify(encoding)}`);
+  if (positionals.length === 0) throw refuse('name at least one statement file');
+  let refused = 0;
+  for (const file of positionals) {
+    const report = checkFile(file, values.format as 'mt940' | 'mt942' | undefined, encoding);
+    if (report.problems.length > 0) refused++;
+    console.log(values.json === true ? JSON.stringify(report, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) : describe(report));
+  }
+  if (values.json !== true) console.error(`${positionals.length - refused} of ${positionals.length} file(s) accepted`);
+  return refused === 0 ? 0 : 1;
+}
+
+function checkFile(file: string, format: 'mt940' | 'mt942' | undefined, encoding: 'utf-8' | 'latin1'): StatementReport {
+  const unreadable = (message: string): StatementReport => ({ format: format ?? 'unknown', file, entries: 0, problems: [{ code: 'format', locator: file, message }], warnings: [] });
+  let bytes: Buffer;
+  try {
+    if (statSync(file).size > fileBytesMax) return unreadable(`larger than ${fileBytesMax} bytes: no statement file`);
+    bytes = readFileSync(file);
+  } catch (error) {
+    return unreadable(`cannot be read: ${(error as Error).message}`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder(encoding === 'utf-8' ? 'utf-8' : 'windows-1252', { fatal: true }).decode(bytes);
+  } catch {
+    return unreadable(`is not valid ${encoding} (give --encoding latin1 for a Windows-1252 file)`);
+  }
+  const chosen = format ?? (/:34F:|:90[DC]:/.test(text) ? 'mt942' : 'mt940');
+  const { statements: _statements, ...report } = checkSwiftStatements(text, chosen, file);
+  return report;
+}
+
+function describe(report: StatementReport): string {
+  const lines = [`${report.file}: ${report.problems.length === 0 ? 'accepted' : 'REFUSED'} (${report.format}, ${report.entries} entries)`];
+  for (const problem of report.problems) lines.push(`  ${problem.code}: ${problem.locator}: ${problem.message}${figures(problem)}`);
+  for (const warning of report.warnings) lines.push(`  warning: ${warning}`);
+  return lines.join('\n');
+}
+
+function figures(problem: StatementProblem): string {
+  if (problem.expected === undefined || problem.found === undefined || problem.difference === undefined) return '';
+  const scale = (problem.currency === undefined ? undefined : currencyOfCode(problem.currency)?.scale) ?? 0;
+  const unit = problem.currency ?? '(minor units)';
+  const amount = (minor: bigint): string => formatStatementAmount(minor, scale);
+  return ` — expected ${amount(problem.expected)}, found ${amount(problem.found)}, off by ${amount(problem.difference)} ${unit}`;
+}

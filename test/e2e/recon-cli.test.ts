@@ -1,0 +1,38 @@
+// `tally recon check` (issue #17): statement files checked offline — each accepted or refused with where it breaks
+// and by how much in the statement's currency, exit 1 when one is refused, 2 on a usage error, --json for scripts.
+
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, test } from 'vitest';
+import { cliPath, repoRoot } from '../support/server-process.js';
+
+const run = promisify(execFile);
+const samples = join(repoRoot(), 'test/fixtures/statements/mt940');
+
+function tally(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [cliPath(), ...args], { cwd: repoRoot(), timeout: 30_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
+test('accepts statements that add up, refuses one that does not, saying where and by how much', async () => {
+  const good = await tally(['recon', 'check', join(samples, 'mt940_tests_jejik_generic.sta'), join(samples, 'centrapay_test2.mt942')]);
+  expect(good.code).toBe(0);
+  expect(good.stdout).toContain('mt940_tests_jejik_generic.sta: accepted (mt940, 2 entries)');
+  expect(good.stdout).toContain('centrapay_test2.mt942: accepted (mt942, 3 entries)');
+  const bad = await tally(['recon', 'check', join(samples, 'mt940js_abn-amro-1.STA')]);
+  expect(bad.code).toBe(1);
+  expect(bad.stdout).toContain('REFUSED');
+  expect(bad.stdout).toContain('expected 3153.90, found 2940.39, off by -213.51 EUR');
+  const json = await tally(['recon', 'check', join(samples, 'centrapay_test1.mt940'), '--json']);
+  expect(JSON.parse(json.stdout)).toMatchObject({ problems: [{ code: 'chain', expected: '50000', found: '305898', currency: 'EUR' }] });
+});
+
+test('refuses what is no statement and usage errors', async () => {
+  expect((await tally(['recon', 'check', join(repoRoot(), 'package.json')])).code).toBe(1);
+  expect((await tally(['recon', 'check'])).code).toBe(2);
+  expect((await tally(['recon', 'import'])).code).toBe(2);
+  expect((await tally(['recon', 'check', 'x', '--format', 'camt'])).code).toBe(2);
+});
