@@ -4,12 +4,13 @@
 // them per call (the reply's cursor goes on from the last one read). The ledger's own accounts never show.
 
 import { accountStaticBytes, statusNumber } from '../accounts/account-table.js';
+import { isZeroAt } from '../bytes.js';
 import { AccountLayout as A, QueryFilterLayout as Q } from '../layout.js';
 import { eventBytes, queryExaminedMax } from '../limits.js';
 import { boundsAfterCursor, isAfterCursor, isWithinBounds, parseQueryFilter, queryReply, type QueryFilter } from '../query-filter.js';
 import { viewOf } from '../u128.js';
 import type { LedgerState } from './ledger-state.js';
-import { writeAccount } from './queries.js';
+import { lowerBound, writeAccount } from './queries.js';
 import { isDerivedIdAt } from './validate.js';
 
 /** Filter fields checked against an account's static record (bytes 0..63 of AccountLayout). */
@@ -26,7 +27,7 @@ export function queryAccounts(state: LedgerState, body: Uint8Array): Uint8Array 
   const accounts = state.accounts;
   const statics = accounts.statics;
   const view = accounts.staticsView;
-  const named = checkedFields.filter(({ filter: at, bytes }) => !isZero(body, at, bytes));
+  const named = checkedFields.filter(({ filter: at, bytes }) => !isZeroAt(body, at, bytes));
   const timestampOf = (slot: number): bigint => view.getBigUint64(slot * accountStaticBytes + A.timestamp, true);
   const { from, to } = boundsAfterCursor(filter);
   const count = accounts.count;
@@ -67,19 +68,3 @@ function matches(filter: QueryFilter, named: readonly (typeof checkedFields)[num
   return filter.status === 0 || statusNumber(state.accounts.statusOf(slot)) === filter.status;
 }
 
-function isZero(bytes: Uint8Array, at: number, width: number): boolean {
-  for (let i = 0; i < width; i++) if (bytes[at + i] !== 0) return false;
-  return true;
-}
-
-/** The first slot in [0, length) where `atOrAfter` turns true (it must be monotone in the slot). */
-function lowerBound(length: number, atOrAfter: (slot: number) => boolean): number {
-  let low = 0;
-  let high = length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (atOrAfter(mid)) high = mid;
-    else low = mid + 1;
-  }
-  return low;
-}

@@ -239,7 +239,7 @@ function writeHistoryEntry(state: LedgerState, slot: number, location: number, r
 }
 
 /** The first index in [0, length) where `atOrAfter` turns true (it must be monotone). */
-function lowerBound(length: number, atOrAfter: (i: number) => boolean): number {
+export function lowerBound(length: number, atOrAfter: (i: number) => boolean): number {
   let low = 0;
   let high = length;
   while (low < high) {

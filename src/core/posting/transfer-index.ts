@@ -7,7 +7,7 @@
 // below for a ledger that has no store (tests, tools).
 
 import { assert } from '../assert.js';
-import { bytesEqual } from '../bytes.js';
+import { bytesEqual, isZeroAt } from '../bytes.js';
 import { IdTableKind, ownedIdIndexBits } from '../accounts/id-cache.js';
 import { QueryFilterLayout as Q, TransferLayout as T } from '../layout.js';
 import { JournalHeader, eventOffset, journalEntryVersion, journalHeaderBytes } from './journal-entry.js';
@@ -59,16 +59,11 @@ export interface TransferIndexSource {
 function prefixAt(field: TransferIndexFieldNumber, bytes: Uint8Array, at: number): Uint8Array | null {
   const { bytes: width } = fieldPlaces[field];
   // ledger+code is a key only with both: a zero code is no filter (and codes are never zero on a transfer).
-  if (field === TransferIndexField.ledgerCode ? isZero(bytes, at, 4) || isZero(bytes, at + 4, 2) : isZero(bytes, at, width)) return null;
+  if (field === TransferIndexField.ledgerCode ? isZeroAt(bytes, at, 4) || isZeroAt(bytes, at + 4, 2) : isZeroAt(bytes, at, width)) return null;
   const prefix = new Uint8Array(1 + width);
   prefix[0] = field;
   prefix.set(bytes.subarray(at, at + width), 1);
   return prefix;
-}
-
-function isZero(bytes: Uint8Array, at: number, width: number): boolean {
-  for (let i = 0; i < width; i++) if (bytes[at + i] !== 0) return false;
-  return true;
 }
 
 /** The key prefix of `field` as a query filter names it, or null when the filter leaves it zero. */

@@ -5,6 +5,7 @@
 // queryExaminedMax candidates, and hands back a cursor (core/query-filter.ts) when rows may follow.
 
 import { errors } from '../errors.js';
+import { isZeroAt } from '../bytes.js';
 import { JournalEntryKind } from '../operations.js';
 import { QueryDirection, QueryFilterLayout as Q, TransferLayout as T, TransferStateLayout as S } from '../layout.js';
 import { queryExaminedMax } from '../limits.js';
@@ -15,7 +16,7 @@ import { fieldsBySelectivity, filterPrefix, TransferIndexField } from './transfe
 import type { HistorySegment } from '../accounts/account-history.js';
 import type { LedgerState, RecordRef } from './ledger-state.js';
 import { locationEventsPerBatchMax } from '../limits.js';
-import { writeTransferRecord, writeTransferState } from './queries.js';
+import { lowerBound, writeTransferRecord, writeTransferState } from './queries.js';
 import { isDerivedIdAt } from './validate.js';
 
 /**
@@ -46,7 +47,7 @@ const idBeforeAll = new Uint8Array(16);
 
 export function queryTransfers(state: LedgerState, body: Uint8Array): Uint8Array {
   const filter = parseQueryFilter(body, 'transfers');
-  const named = checkedFields.filter(({ filter: at, bytes }) => !isZeroBytes(filter.bytes, at, bytes));
+  const named = checkedFields.filter(({ filter: at, bytes }) => !isZeroAt(filter.bytes, at, bytes));
   let candidates: Iterable<Candidate>;
   if (filter.byAccount) {
     // The ledger's own accounts (transit, suspense, slices) answer as unknown ones, as lookups do.
@@ -99,11 +100,6 @@ function indexPrefixesOf(body: Uint8Array): Uint8Array[] {
     prefixes.push(prefix);
   }
   return prefixes;
-}
-
-function isZeroBytes(bytes: Uint8Array, at: number, width: number): boolean {
-  for (let i = 0; i < width; i++) if (bytes[at + i] !== 0) return false;
-  return true;
 }
 
 function fieldsMatch(filter: QueryFilter, named: readonly (typeof checkedFields)[number][], view: DataView, at: number): boolean {
@@ -218,16 +214,4 @@ function intersect(a: Uint16Array, b: Uint16Array): Uint16Array {
     }
   }
   return Uint16Array.from(both);
-}
-
-/** The first index in [0, length) where `atOrAfter` turns true (it must be monotone). */
-function lowerBound(length: number, atOrAfter: (i: number) => boolean): number {
-  let low = 0;
-  let high = length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (atOrAfter(mid)) high = mid;
-    else low = mid + 1;
-  }
-  return low;
 }
