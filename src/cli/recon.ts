@@ -6,17 +6,20 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { currencyOfCode } from '../core/currencies.js';
+import { checkCamtStatements } from '../core/recon/camt.js';
 import { checkSwiftStatements } from '../core/recon/mt940.js';
+import { CamtReadError, readCamt } from '../recon/camt-reader.js';
 import { formatStatementAmount } from '../core/recon/statement-amount.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
 import { UsageError } from './serve-options.js';
 
-export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942] [--encoding utf-8|latin1] [--json]
+export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt] [--encoding utf-8|latin1] [--json]
 
-Reads statement files and checks them before any reconciliation: opening + entries = closing per statement,
-pages (:62M:/:60M:) and statements chained, summary lines and (MT942) stated sums and floors. Amounts are exact
+Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054) and checks them before any reconciliation:
+opening + entries = closing per statement, pages (:62M:/:60M:) and statements chained, summary lines, transaction
+summaries, (MT942) stated sums and floors, every amount in the statement's currency. Amounts are exact
 (integer minor units of the statement's currency; an amount with more decimals than the currency is refused).
-  --format F      mt940 or mt942 (default: mt942 when a file has :34F: or :90D:/:90C:, else mt940)
+  --format F      mt940, mt942 or camt (default: camt for XML, mt942 when a file has :34F: or :90D:/:90C:, else mt940)
   --encoding E    utf-8 (default; invalid bytes refuse the file) or latin1 (Windows-1252)
   --json          one JSON report per file
   -h, --help      print this help
@@ -46,13 +49,13 @@ export function reconCommand(argv: readonly string[]): number {
     console.log(reconUsage);
     return 0;
   }
-  if (values.format !== undefined && values.format !== 'mt940' && values.format !== 'mt942') throw refuse(`--format is mt940 or mt942, got ${JSON.stringify(values.format)}`);
+  if (values.format !== undefined && !formats.includes(values.format)) throw refuse(`--format is mt940, mt942 or camt, got ${JSON.stringify(values.format)}`);
   const encoding = values.encoding ?? 'utf-8';
   if (encoding !== 'utf-8' && encoding !== 'latin1') throw refuse(`--encoding is utf-8 or latin1, got ${JSON.stringify(encoding)}`);
   if (positionals.length === 0) throw refuse('name at least one statement file');
   let refused = 0;
   for (const file of positionals) {
-    const report = checkFile(file, values.format as 'mt940' | 'mt942' | undefined, encoding);
+    const report = checkFile(file, values.format as Format | undefined, encoding);
     if (report.problems.length > 0) refused++;
     console.log(values.json === true ? JSON.stringify(report, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) : describe(report));
   }
@@ -60,7 +63,10 @@ export function reconCommand(argv: readonly string[]): number {
   return refused === 0 ? 0 : 1;
 }
 
-function checkFile(file: string, format: 'mt940' | 'mt942' | undefined, encoding: 'utf-8' | 'latin1'): StatementReport {
+const formats: readonly string[] = ['mt940', 'mt942', 'camt'];
+type Format = 'mt940' | 'mt942' | 'camt';
+
+function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' | 'latin1'): StatementReport {
   const unreadable = (message: string): StatementReport => ({ format: format ?? 'unknown', file, entries: 0, problems: [{ code: 'format', locator: file, message }], warnings: [] });
   let bytes: Buffer;
   try {
@@ -75,7 +81,15 @@ function checkFile(file: string, format: 'mt940' | 'mt942' | undefined, encoding
   } catch {
     return unreadable(`is not valid ${encoding} (give --encoding latin1 for a Windows-1252 file)`);
   }
-  const chosen = format ?? (/:34F:|:90[DC]:/.test(text) ? 'mt942' : 'mt940');
+  const chosen = format ?? (/^\uFEFF?\s*</.test(text) ? 'camt' : /:34F:|:90[DC]:/.test(text) ? 'mt942' : 'mt940');
+  if (chosen === 'camt') {
+    try {
+      return checkCamtStatements(readCamt(text), chosen, file);
+    } catch (error) {
+      if (error instanceof CamtReadError) return unreadable(`is no readable camt XML: ${error.message}`);
+      throw error;
+    }
+  }
   const { statements: _statements, ...report } = checkSwiftStatements(text, chosen, file);
   return report;
 }

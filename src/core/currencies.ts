@@ -9,7 +9,7 @@ const table: readonly (readonly [number, string, number])[] = [
   [410, 'KRW', 0], [414, 'KWD', 3], [446, 'MOP', 2], [458, 'MYR', 2], [484, 'MXN', 2], [512, 'OMR', 3], [554, 'NZD', 2],
   [578, 'NOK', 2], [608, 'PHP', 2], [643, 'RUB', 2], [682, 'SAR', 2], [702, 'SGD', 2], [704, 'VND', 0], [710, 'ZAR', 2],
   [752, 'SEK', 2], [756, 'CHF', 2], [764, 'THB', 2], [784, 'AED', 2], [826, 'GBP', 2], [840, 'USD', 2], [901, 'TWD', 2],
-  [949, 'TRY', 2], [978, 'EUR', 2], [985, 'PLN', 2], [986, 'BRL', 2],
+  [946, 'RON', 2], [949, 'TRY', 2], [978, 'EUR', 2], [985, 'PLN', 2], [986, 'BRL', 2],
 ];
 
 export interface Currency {

@@ -34,5 +34,16 @@ test('refuses what is no statement and usage errors', async () => {
   expect((await tally(['recon', 'check', join(repoRoot(), 'package.json')])).code).toBe(1);
   expect((await tally(['recon', 'check'])).code).toBe(2);
   expect((await tally(['recon', 'import'])).code).toBe(2);
-  expect((await tally(['recon', 'check', 'x', '--format', 'camt'])).code).toBe(2);
+  expect((await tally(['recon', 'check', 'x', '--format', 'bai2'])).code).toBe(2);
+});
+
+test('camt files: XML told from its first byte, refused with where and by how much', async () => {
+  const camt = join(repoRoot(), 'test/fixtures/statements/camt');
+  const good = await tally(['recon', 'check', join(camt, 'camt053.v2.multi.statement.xml'), join(camt, 'fi_fkl_camt053_v02.xml')]);
+  expect(good.code).toBe(0);
+  expect(good.stdout).toContain('camt053.v2.multi.statement.xml: accepted (camt, 2 entries)');
+  const bad = await tally(['recon', 'check', join(camt, 'postfinance_camt053_v04.xml')]);
+  expect(bad.code).toBe(1);
+  expect(bad.stdout).toContain('off by -1537.00 CHF');
+  expect((await tally(['recon', 'check', join(repoRoot(), 'package.json'), '--format', 'camt'])).stdout).toContain('is no readable camt XML');
 });

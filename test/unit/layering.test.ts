@@ -1,5 +1,5 @@
 // The arrows of the house, checked on the real imports (issue #21). Every folder of src/ that holds code has
-// a README.md whose `May import:` line names what its code may import: a layer's README (src/core, src/shards,
+// a README.md whose `May import:` line names what its code may import: a layer's README (src/core, src/shards, src/recon,
 // src/gateway, src/admin, src/client, src/cli) names other layers; a subsystem's README (src/core/posting, …)
 // names units of its own layer, where the layer's name stands for the files directly in the layer's folder
 // (core's base). Imports are read with the TypeScript compiler's own pre-processor (type-only imports, export …
@@ -153,7 +153,7 @@ const srcEdges = srcFiles.flatMap((file) => imports.get(file)!.files.map((to) =>
 describe('layering', () => {
   it('every folder of src holding code has a README saying what it may import', () => {
     expect([...units].filter((unit) => !existsSync(join(root, 'src', unit, 'README.md')))).toEqual([]);
-    expect([...layers].sort()).toEqual(['admin', 'cli', 'client', 'core', 'gateway', 'shards']);
+    expect([...layers].sort()).toEqual(['admin', 'cli', 'client', 'core', 'gateway', 'recon', 'shards']);
   });
 
   it('core imports no package and no node:* module', () => {
