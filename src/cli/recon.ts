@@ -9,17 +9,20 @@ import { currencyOfCode } from '../core/currencies.js';
 import { checkCamtStatements } from '../core/recon/camt.js';
 import { checkSwiftStatements } from '../core/recon/mt940.js';
 import { CamtReadError, readCamt } from '../recon/camt-reader.js';
+import { checkWechatBill } from '../core/recon/wechat-bill.js';
+import { BillReadError, readWechatBill } from '../recon/wechat-bill-reader.js';
 import { formatStatementAmount } from '../core/recon/statement-amount.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
 import { UsageError } from './serve-options.js';
 
-export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt] [--encoding utf-8|latin1] [--json]
+export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt|wechat-bill] [--encoding utf-8|latin1] [--json]
 
-Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054) and checks them before any reconciliation:
+Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054, WeChat Pay trade bills) and checks them before any reconciliation:
 opening + entries = closing per statement, pages (:62M:/:60M:) and statements chained, summary lines, transaction
-summaries, (MT942) stated sums and floors, every amount in the statement's currency. Amounts are exact
+summaries, a bill's summary rows, (MT942) stated sums and floors, every amount in the statement's currency. Amounts are exact
 (integer minor units of the statement's currency; an amount with more decimals than the currency is refused).
-  --format F      mt940, mt942 or camt (default: camt for XML, mt942 when a file has :34F: or :90D:/:90C:, else mt940)
+  --format F      mt940, mt942, camt or wechat-bill (default: camt for XML, wechat-bill for a CSV whose header
+                  names 微信订单号, mt942 when a file has :34F: or :90D:/:90C:, else mt940)
   --encoding E    utf-8 (default; invalid bytes refuse the file) or latin1 (Windows-1252)
   --json          one JSON report per file
   -h, --help      print this help
@@ -49,7 +52,7 @@ export function reconCommand(argv: readonly string[]): number {
     console.log(reconUsage);
     return 0;
   }
-  if (values.format !== undefined && !formats.includes(values.format)) throw refuse(`--format is mt940, mt942 or camt, got ${JSON.stringify(values.format)}`);
+  if (values.format !== undefined && !formats.includes(values.format)) throw refuse(`--format is mt940, mt942, camt or wechat-bill, got ${JSON.stringify(values.format)}`);
   const encoding = values.encoding ?? 'utf-8';
   if (encoding !== 'utf-8' && encoding !== 'latin1') throw refuse(`--encoding is utf-8 or latin1, got ${JSON.stringify(encoding)}`);
   if (positionals.length === 0) throw refuse('name at least one statement file');
@@ -63,8 +66,8 @@ export function reconCommand(argv: readonly string[]): number {
   return refused === 0 ? 0 : 1;
 }
 
-const formats: readonly string[] = ['mt940', 'mt942', 'camt'];
-type Format = 'mt940' | 'mt942' | 'camt';
+const formats: readonly string[] = ['mt940', 'mt942', 'camt', 'wechat-bill'];
+type Format = 'mt940' | 'mt942' | 'camt' | 'wechat-bill';
 
 function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' | 'latin1'): StatementReport {
   const unreadable = (message: string): StatementReport => ({ format: format ?? 'unknown', file, entries: 0, problems: [{ code: 'format', locator: file, message }], warnings: [] });
@@ -81,7 +84,15 @@ function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' |
   } catch {
     return unreadable(`is not valid ${encoding} (give --encoding latin1 for a Windows-1252 file)`);
   }
-  const chosen = format ?? (/^\uFEFF?\s*</.test(text) ? 'camt' : /:34F:|:90[DC]:/.test(text) ? 'mt942' : 'mt940');
+  const chosen = format ?? guessFormat(text);
+  if (chosen === 'wechat-bill') {
+    try {
+      return checkWechatBill(readWechatBill(text), file);
+    } catch (error) {
+      if (error instanceof BillReadError) return unreadable(`is no readable CSV bill: ${error.message}`);
+      throw error;
+    }
+  }
   if (chosen === 'camt') {
     try {
       return checkCamtStatements(readCamt(text), chosen, file);
@@ -92,6 +103,12 @@ function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' |
   }
   const { statements: _statements, ...report } = checkSwiftStatements(text, chosen, file);
   return report;
+}
+
+function guessFormat(text: string): Format {
+  if (/^\uFEFF?\s*</.test(text)) return 'camt';
+  if (/^\uFEFF?[^\n]*微信订单号/.test(text)) return 'wechat-bill';
+  return /:34F:|:90[DC]:/.test(text) ? 'mt942' : 'mt940';
 }
 
 function describe(report: StatementReport): string {

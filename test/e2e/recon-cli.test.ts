@@ -47,3 +47,10 @@ test('camt files: XML told from its first byte, refused with where and by how mu
   expect(bad.stdout).toContain('off by -1537.00 CHF');
   expect((await tally(['recon', 'check', join(repoRoot(), 'package.json'), '--format', 'camt'])).stdout).toContain('is no readable camt XML');
 });
+
+test('a WeChat Pay trade bill, told from its header', async () => {
+  const bill = join(repoRoot(), 'test/fixtures/statements/wechatpay/gunsluo_tradebill_ALL_20210128.csv');
+  const checked = await tally(['recon', 'check', bill]);
+  expect(checked.code).toBe(0);
+  expect(checked.stdout).toContain('gunsluo_tradebill_ALL_20210128.csv: accepted (wechat-bill, 3 entries)');
+});
