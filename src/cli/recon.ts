@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { currencyOfCode } from '../core/currencies.js';
-import { checkCamtStatements } from '../core/recon/camt.js';
+import { checkCamtStatements, type BalanceBasis } from '../core/recon/camt.js';
 import { checkSwiftStatements } from '../core/recon/mt940.js';
 import { CamtReadError, readCamt } from '../recon/camt-reader.js';
 import { checkWechatBill } from '../core/recon/wechat-bill.js';
@@ -15,7 +15,8 @@ import { formatStatementAmount } from '../core/recon/statement-amount.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
 import { UsageError } from './serve-options.js';
 
-export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt|wechat-bill] [--encoding utf-8|latin1] [--json]
+export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt|wechat-bill] [--encoding utf-8|latin1]
+                        [--balance-basis booking|value] [--json]
 
 Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054, WeChat Pay trade bills) and checks them before any reconciliation:
 opening + entries = closing per statement, pages (:62M:/:60M:) and statements chained, summary lines, transaction
@@ -24,6 +25,8 @@ summaries, a bill's summary rows, (MT942) stated sums and floors, every amount i
   --format F      mt940, mt942, camt or wechat-bill (default: camt for XML, wechat-bill for a CSV whose header
                   names 微信订单号, mt942 when a file has :34F: or :90D:/:90C:, else mt940)
   --encoding E    utf-8 (default; invalid bytes refuse the file) or latin1 (Windows-1252)
+  --balance-basis B  camt: booking (default: the closing booked balance holds every booked entry) or value (it
+                  leaves out entries value-dated after it, and CLBD + those = FWAV is checked; e.g. PostFinance)
   --json          one JSON report per file
   -h, --help      print this help
 
@@ -42,7 +45,7 @@ export function reconCommand(argv: readonly string[]): number {
   if (sub !== 'check') throw refuse(sub === undefined ? 'tally recon takes a subcommand: check' : `unknown subcommand ${JSON.stringify(sub)} (known: check)`);
   let parsed;
   try {
-    const options = { format: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+    const options = { format: { type: 'string' }, encoding: { type: 'string' }, 'balance-basis': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
     parsed = parseArgs({ args: [...rest], strict: true, allowPositionals: true, options });
   } catch (error) {
     throw refuse((error as Error).message);
@@ -55,10 +58,12 @@ export function reconCommand(argv: readonly string[]): number {
   if (values.format !== undefined && !formats.includes(values.format)) throw refuse(`--format is mt940, mt942, camt or wechat-bill, got ${JSON.stringify(values.format)}`);
   const encoding = values.encoding ?? 'utf-8';
   if (encoding !== 'utf-8' && encoding !== 'latin1') throw refuse(`--encoding is utf-8 or latin1, got ${JSON.stringify(encoding)}`);
+  const basis = values['balance-basis'] ?? 'booking';
+  if (basis !== 'booking' && basis !== 'value') throw refuse(`--balance-basis is booking or value, got ${JSON.stringify(basis)}`);
   if (positionals.length === 0) throw refuse('name at least one statement file');
   let refused = 0;
   for (const file of positionals) {
-    const report = checkFile(file, values.format as Format | undefined, encoding);
+    const report = checkFile(file, values.format as Format | undefined, encoding, basis);
     if (report.problems.length > 0) refused++;
     console.log(values.json === true ? JSON.stringify(report, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) : describe(report));
   }
@@ -69,7 +74,7 @@ export function reconCommand(argv: readonly string[]): number {
 const formats: readonly string[] = ['mt940', 'mt942', 'camt', 'wechat-bill'];
 type Format = 'mt940' | 'mt942' | 'camt' | 'wechat-bill';
 
-function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' | 'latin1'): StatementReport {
+function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' | 'latin1', basis: BalanceBasis): StatementReport {
   const unreadable = (message: string): StatementReport => ({ format: format ?? 'unknown', file, entries: 0, problems: [{ code: 'format', locator: file, message }], warnings: [] });
   let bytes: Buffer;
   try {
@@ -95,7 +100,7 @@ function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' |
   }
   if (chosen === 'camt') {
     try {
-      return checkCamtStatements(readCamt(text), chosen, file);
+      return checkCamtStatements(readCamt(text), chosen, file, basis);
     } catch (error) {
       if (error instanceof CamtReadError) return unreadable(`is no readable camt XML: ${error.message}`);
       throw error;

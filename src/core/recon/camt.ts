@@ -52,8 +52,15 @@ export interface CamtStatement {
 const openingCodes = ['OPBD', 'PRCD', 'OPAV'];
 const closingCodes = ['CLBD', 'CLAV'];
 
+/**
+ * Which entries a bank's closing booked balance holds. `booking` (ISO's reading): every booked entry. `value`: only
+ * those value-dated by the closing balance's date — some banks (PostFinance) leave an entry value-dated later out of
+ * CLBD and show it in the forward available balance, which is then checked: CLBD + those entries = FWAV.
+ */
+export type BalanceBasis = 'booking' | 'value';
+
 /** Checks statements read from one camt file. */
-export function checkCamtStatements(statements: readonly CamtStatement[], format: string, file: string): StatementReport {
+export function checkCamtStatements(statements: readonly CamtStatement[], format: string, file: string, basis: BalanceBasis = 'booking'): StatementReport {
   const problems: StatementProblem[] = [];
   if (statements.length === 0) problems.push({ code: 'format', locator: file, message: 'no statement, report or notification found (Stmt, Rpt, Ntfctn)' });
   let previous: { statement: CamtStatement; closing: bigint } | null = null;
@@ -81,8 +88,18 @@ export function checkCamtStatements(statements: readonly CamtStatement[], format
     const entries = statement.entries.map((entry) => ({ entry, signed: amount(entry.amount, entry.creditDebit) }));
     const balances = statement.balances.map((balance) => ({ balance, signed: amount(balance.amount, balance.creditDebit) }));
     if (problems.length > problemsBefore) continue; // an amount in another currency or unreadable: no sums of it
-    const booked = entries.filter(({ entry }) => entry.status === 'BOOK').reduce((sum, { signed }) => sum + signed!, 0n);
     const [opening, closing] = openingAndClosing(balances.map(({ balance, signed }) => ({ code: balance.code, signed: signed! })));
+    const closingDate = balances.find(({ balance }) => balance.code === closing?.code)?.balance.date ?? '';
+    // Value-dated after the closing balance's date: outside a value-basis bank's CLBD.
+    const later = ({ entry }: { entry: CamtEntry }): boolean => basis === 'value' && closingDate !== '' && entry.valueDate > closingDate;
+    const bookedEntries = entries.filter(({ entry }) => entry.status === 'BOOK');
+    const booked = bookedEntries.filter((e) => !later(e)).reduce((sum, { signed }) => sum + signed!, 0n);
+    const deferred = bookedEntries.filter(later).reduce((sum, { signed }) => sum + signed!, 0n);
+    const forward = balances.find(({ balance }) => balance.code === 'FWAV');
+    if (basis === 'value' && closing !== undefined && forward !== undefined && closing.signed + deferred !== forward.signed!) {
+      const expected = closing.signed + deferred;
+      problems.push({ code: 'balance', locator: where, message: 'closing (CLBD) + the entries value-dated after it ≠ forward available (FWAV)', expected, found: forward.signed!, difference: forward.signed! - expected, currency });
+    }
     if (opening === undefined && closing !== undefined) problems.push({ code: 'format', locator: where, message: `a closing balance (${closing.code}) without an opening one` });
     if (opening !== undefined && closing === undefined) problems.push({ code: 'format', locator: where, message: `an opening balance (${opening.code}) without a closing one` });
     if (opening !== undefined && closing !== undefined && opening.signed + booked !== closing.signed) {

@@ -59,6 +59,18 @@ describe('camt samples', () => {
     expect(check('iso20022js_goldman_sachs_camt_053_uk_v2_1.xml').problems[0]).toMatchObject({ difference: 10835n, currency: 'GBP' });
   });
 
+  it('on a value basis, a bank that books next-day-value entries outside CLBD adds up, and FWAV is checked', () => {
+    const postfinance = readCamt(readFileSync(join(dir, 'postfinance_camt053_v04.xml'), 'utf8'));
+    expect(checkCamtStatements(postfinance, 'camt', 'pf', 'value').problems).toEqual([]);
+    // The Finnish bank books its value-dated entry inside CLBD: on a value basis it no longer adds up.
+    const fi = readCamt(readFileSync(join(dir, 'fi_fkl_camt053_v02.xml'), 'utf8'));
+    expect(checkCamtStatements(fi, 'camt', 'fi', 'value').problems.map((p) => p.code)).toContain('balance');
+    const wrongForward = readFileSync(join(dir, 'postfinance_camt053_v04.xml'), 'utf8');
+    const at = wrongForward.indexOf('<Cd>FWAV</Cd>');
+    const edited = wrongForward.slice(0, at) + wrongForward.slice(at).replace(/<Amt Ccy="CHF">([0-9.]+)<\/Amt>/, '<Amt Ccy="CHF">1.00</Amt>');
+    expect(checkCamtStatements(readCamt(edited), 'camt', 'pf', 'value').problems[0]!.message).toContain('FWAV');
+  });
+
   it('reads entries with their direction, status and references; a credit line is no balance', () => {
     const [statement] = readCamt(readFileSync(join(dir, 'fi_fkl_camt053_v02.xml'), 'utf8'));
     expect(statement!.balances.map((b) => b.code)).toContain('CLBD');
