@@ -1,7 +1,8 @@
 // SWIFT MT940/MT942 text to messages of tagged fields (issue #17). Banks wrap and decorate the same fields
-// differently: SWIFT blocks `{1:…}{2:…}{4:` … `-}{5:…}`, SOH/ETX bytes (mBank), header lines before the first
-// `:20:` (`0000 01INGBNL2AXXXX00001`, `940 00`, `:940:`), `-` or `-}` between messages, or none at all (a new `:20:`
-// starts the next). A field is `:TAG:` and its text, continued on the lines that do not start a field.
+// differently: SWIFT blocks 1 to 3 before the text block `{4:`, which ends with `-}` and may be followed by block 5;
+// SOH/ETX bytes (mBank); header lines before the first `:20:` (ING's routing line and `940 00`, Rabobank's
+// `:940:`); `-` between messages, or no marker at all (a new `:20:` starts the next message). A field is `:TAG:`
+// and its text, continued on the lines that do not start a field.
 
 /** One field of a message: its tag (`61`, `60F`, `86`) and text (continuation lines joined with "\n"). */
 export interface SwiftField {
@@ -25,9 +26,9 @@ export function swiftMessages(text: string): SwiftMessage[] {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   lines.forEach((raw, i) => {
     // Envelope bytes and blocks carry no statement data.
-    let line = raw.replace(/[\x01\x03]/g, '').replace(/^(\{[1-3]:[^}]*\})*\{4:/, '');
-    line = line.replace(/^-\}?(\{5:.*)?$/, '-');
-    if (line === '-' || /^-\}/.test(line)) {
+    const line = raw.replace(/[\x01\x03]/g, '').replace(/^(\{[1-3]:[^}]*\})*\{4:/, '');
+    // The end of a message: `-`, or `-}` closing the text block, block 5 after it.
+    if (/^-\}?(\{5:.*)?$/.test(line)) {
       current = null;
       return;
     }
