@@ -75,7 +75,9 @@ async function queries(set: ShardSet): Promise<unknown[]> {
     answers.push(await allRows(set, { accountId: a0!, direction: 'debits', code: 73 }, limit));
   }
   const accounts = decodeAccountQueryPage(await set.execute(Operation.query_accounts, encodeQueryFilter({ ledger, code: 41 }, 'accounts')));
-  answers.push(accounts.rows.map((account) => [account.id, account.creditsPosted, account.creditsPending]), accounts.next);
+  // By id, as transfers: accounts come in creation-timestamp order, and which shard's clock stamped first is timing.
+  const byId = [...accounts.rows].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  answers.push(byId.map((account) => [account.id, account.creditsPosted, account.creditsPending]), accounts.next);
   return answers;
 }
 
