@@ -1,0 +1,367 @@
+// Two-way matching of a channel's statement rows with our postings on the channel's clearing account for one
+// business day (issue #17): a hash join on the configured key, never a query per row. Rows sharing a key and a
+// direction are compared as one group (several channel rows for one posting — split settlement — or one row for
+// several postings): our sum against theirs, our status against theirs, our fee postings against their fees. What
+// no key finds is looked for among earlier days' postings the channel had not stated (the pending pool) and our
+// postings of the days after within the date window (paid before midnight, posted after); then, where configured,
+// by amount and value date where that pairs rows one-to-one. What is left is an exception on its side: missing on
+// the platform (漏单) or missing at the channel (pending, an error once older than pendingDaysMax).
+
+import { assert } from '../assert.js';
+import type { OurStatus } from './channel-config.js';
+import { ReconOutcome, type ReconOutcomeName } from './outcomes.js';
+import type { RowDirection, RowStatus, RowType, StatementRow } from './statement-row.js';
+
+export type LedgerCodeClass = 'payment' | 'refund' | 'fee' | 'other';
+
+/** One of our postings on the clearing account, as the matcher needs it. */
+export interface LedgerRow {
+  transferId: bigint;
+  /** The configured ledger field (user_data_128 …) as the key; 0n = none. */
+  key128: bigint;
+  amountMinor: bigint;
+  /** As the channel would book it (for an asset clearing account our debit is their credit). */
+  direction: RowDirection;
+  codeClass: LedgerCodeClass;
+  timestampMs: number;
+  /** yyyymmdd of the day the posting belongs to. */
+  businessDay: number;
+  status: Exclude<OurStatus, 'none'>;
+}
+
+export interface MatchInput {
+  rows: readonly StatementRow[];
+  /** Our postings of the business day. */
+  ledger: readonly LedgerRow[];
+  /** Earlier days' postings the channel had not stated yet. */
+  pool: readonly LedgerRow[];
+  /** Our postings of the days after, within the date window. */
+  later: readonly LedgerRow[];
+  businessDay: number;
+  currency: string;
+  tolerance: { amountMinor: bigint; feeMinor: bigint };
+  /** Compare fees only when the channel's fee postings are ours to compare (ledgerCodes.fee configured). */
+  compareFees: boolean;
+  pendingDaysMax: number;
+  fallback: 'amount+valueDate' | null;
+}
+
+export type DifferenceField = 'duplicate' | 'currency' | 'direction' | 'status' | 'amount' | 'fee';
+
+export interface Difference {
+  field: DifferenceField;
+  ours: string;
+  theirs: string;
+  /** Theirs − ours in minor units, for amounts and fees. */
+  differenceMinor?: bigint;
+}
+
+/** One group of rows and postings and what matching found for it. */
+export interface ReconRecord {
+  outcome: ReconOutcomeName;
+  key128: bigint;
+  direction: RowDirection;
+  type: RowType | null;
+  rowNos: number[];
+  transferIds: bigint[];
+  theirsMinor: bigint;
+  oursMinor: bigint;
+  theirs: RowStatus | null;
+  ours: OurStatus;
+  differences: Difference[];
+}
+
+export interface OutcomeTotals {
+  count: number;
+  amountMinor: bigint;
+}
+
+export interface MatchOutput {
+  records: ReconRecord[];
+  /** Postings for the pending pool: missing at the channel and still young enough to wait. */
+  carried: LedgerRow[];
+  /** Statement rows that move nothing (status info, amount 0): read, not matched. */
+  ignored: number;
+  totals: Record<ReconOutcomeName, OutcomeTotals>;
+}
+
+/** Postings of one source (the day, the pool, the days after) by key, each taken at most once. */
+class KeyedPostings {
+  private readonly byKey = new Map<bigint, number[]>();
+  readonly taken: Uint8Array;
+
+  constructor(readonly postings: readonly LedgerRow[]) {
+    this.taken = new Uint8Array(postings.length);
+    for (let i = 0; i < postings.length; i++) {
+      const key = postings[i]!.key128;
+      if (key === 0n) continue;
+      const list = this.byKey.get(key);
+      if (list === undefined) this.byKey.set(key, [i]);
+      else list.push(i);
+    }
+  }
+
+  /** Untaken postings of the key: those in the direction (fees apart), and its fee postings. */
+  find(key: bigint, direction: RowDirection | null): { moves: number[]; fees: number[] } {
+    const moves: number[] = [];
+    const fees: number[] = [];
+    for (const i of this.byKey.get(key) ?? []) {
+      if (this.taken[i] === 1) continue;
+      const posting = this.postings[i]!;
+      if (posting.codeClass === 'fee') fees.push(i);
+      else if (direction === null || posting.direction === direction) moves.push(i);
+    }
+    return { moves, fees };
+  }
+
+  take(indexes: readonly number[]): LedgerRow[] {
+    return indexes.map((i) => {
+      assert(this.taken[i] === 0, 'a posting is matched at most once');
+      this.taken[i] = 1;
+      return this.postings[i]!;
+    });
+  }
+}
+
+const nothingMoved: ReadonlySet<RowStatus> = new Set(['failed', 'closed', 'reversed']);
+const oursUndone: ReadonlySet<OurStatus> = new Set(['voided', 'expired', 'reversed']);
+
+/** Whether their status and ours say the same about the money. */
+function statusAgrees(theirs: RowStatus, ours: OurStatus): boolean {
+  if (theirs === 'success' || theirs === 'refund') return ours === 'posted';
+  if (theirs === 'pending') return ours === 'pending';
+  return ours === 'none' || oursUndone.has(ours);
+}
+
+function groupStatus(postings: readonly LedgerRow[]): OurStatus {
+  if (postings.length === 0) return 'none';
+  return postings.find((posting) => posting.status !== 'posted')?.status ?? 'posted';
+}
+
+const sum = (amounts: Iterable<bigint>): bigint => {
+  let total = 0n;
+  for (const amount of amounts) total += amount;
+  return total;
+};
+const abs = (value: bigint): bigint => (value < 0n ? -value : value);
+
+function dayIndex(yyyymmdd: number): number {
+  return Date.UTC(Math.floor(yyyymmdd / 10_000), (Math.floor(yyyymmdd / 100) % 100) - 1, yyyymmdd % 100) / 86_400_000;
+}
+
+export function matchStatement(input: MatchInput): MatchOutput {
+  const records: ReconRecord[] = [];
+  const day = new KeyedPostings(input.ledger);
+  const pool = new KeyedPostings(input.pool);
+  const later = new KeyedPostings(input.later);
+  let ignored = 0;
+
+  // Rows that move nothing are read, not matched; a serial number stated twice is the channel's duplicate.
+  const live: StatementRow[] = [];
+  const seen = new Map<string, number>();
+  for (const row of input.rows) {
+    if (row.status === 'info' || row.amountMinor === 0n) {
+      ignored++;
+      continue;
+    }
+    if (row.channelSerialNo !== '') {
+      const identity = `${row.channelSerialNo}\u0000${row.refundNo}\u0000${row.direction}`;
+      const first = seen.get(identity);
+      if (first !== undefined) {
+        records.push(statementOnly('duplicate_at_channel', [row], [{ field: 'duplicate', ours: '', theirs: `row ${first} states it too` }]));
+        continue;
+      }
+      seen.set(identity, row.rowNo);
+    }
+    if (row.currency !== input.currency) {
+      records.push(statementOnly('currency_mismatch', [row], [{ field: 'currency', ours: input.currency, theirs: row.currency }]));
+      continue;
+    }
+    live.push(row);
+  }
+
+  // Groups by (key, direction), in the order their first row came.
+  const groups = new Map<string, StatementRow[]>();
+  const unkeyed: StatementRow[] = [];
+  for (const row of live) {
+    if (row.key128 === 0n) {
+      unkeyed.push(row);
+      continue;
+    }
+    const id = `${row.key128}:${row.direction}`;
+    const group = groups.get(id);
+    if (group === undefined) groups.set(id, [row]);
+    else group.push(row);
+  }
+
+  const feesChecked = new Set<bigint>();
+  const compare = (rows: StatementRow[], source: KeyedPostings, late: boolean): boolean => {
+    const { key128, direction } = rows[0]!;
+    const found = source.find(key128, direction);
+    if (found.moves.length === 0) return false;
+    const postings = source.take(found.moves);
+    const fees = feesChecked.has(key128) ? [] : source.take(found.fees);
+    feesChecked.add(key128);
+    records.push(judgeGroup(rows, postings, fees, input, late));
+    return true;
+  };
+
+  const unfound: StatementRow[][] = [];
+  for (const rows of groups.values()) if (!compare(rows, day, false)) unfound.push(rows);
+  const stillUnfound: StatementRow[][] = [];
+  for (const rows of unfound) if (!compare(rows, pool, true) && !compare(rows, later, true)) stillUnfound.push(rows);
+
+  // A key found only in the other direction: the channel and we disagree on which way the money went.
+  const leftover: StatementRow[] = [...unkeyed];
+  for (const rows of stillUnfound) {
+    const { key128, direction } = rows[0]!;
+    const other = day.find(key128, direction === 'credit' ? 'debit' : 'credit');
+    if (other.moves.length === 0) {
+      leftover.push(...rows);
+      continue;
+    }
+    const postings = day.take(other.moves);
+    const record = recordOf('direction_mismatch', rows, postings);
+    if (!feesChecked.has(key128)) record.transferIds.push(...day.take(other.fees).map((fee) => fee.transferId));
+    feesChecked.add(key128);
+    record.differences.push({ field: 'direction', ours: postings[0]!.direction, theirs: direction });
+    records.push(record);
+  }
+
+  const unmatchedRows = input.fallback === 'amount+valueDate' ? matchByAmountAndDate(leftover, day, records) : leftover;
+  for (const row of unmatchedRows) {
+    records.push(nothingMoved.has(row.status) ? statementOnly('matched', [row], []) : statementOnly('missing_on_platform', [row], [{ field: 'amount', ours: '0', theirs: String(row.amountMinor), differenceMinor: row.amountMinor }]));
+  }
+
+  // Our postings the channel did not state: pending while young, an error once older than the channel allows.
+  const carried: LedgerRow[] = [];
+  const today = dayIndex(input.businessDay);
+  for (const source of [day, pool]) {
+    // A posting and its fee postings (one key) are one record; postings without a key, one each.
+    const byKey = new Map<bigint, LedgerRow[]>();
+    const alone: LedgerRow[][] = [];
+    for (let i = 0; i < source.postings.length; i++) {
+      if (source.taken[i] === 1) continue;
+      const posting = source.postings[i]!;
+      if (oursUndone.has(posting.status)) continue; // a void or an expiry moved nothing, on either side
+      const group = posting.key128 === 0n ? undefined : byKey.get(posting.key128);
+      if (group !== undefined) group.push(posting);
+      else if (posting.key128 === 0n) alone.push([posting]);
+      else byKey.set(posting.key128, [posting]);
+    }
+    for (const postings of [...byKey.values(), ...alone]) {
+      const moves = postings.filter((posting) => posting.codeClass !== 'fee');
+      const first = moves[0] ?? postings[0]!;
+      const expired = today - dayIndex(first.businessDay) >= input.pendingDaysMax;
+      if (!expired) carried.push(...postings);
+      const oursMinor = sum((moves.length > 0 ? moves : postings).map((posting) => posting.amountMinor));
+      records.push({
+        outcome: expired ? 'pending_expired' : 'missing_at_channel', key128: first.key128, direction: first.direction, type: null,
+        rowNos: [], transferIds: postings.map((posting) => posting.transferId), theirsMinor: 0n, oursMinor, theirs: null,
+        ours: groupStatus(moves.length > 0 ? moves : postings), differences: [{ field: 'amount', ours: String(oursMinor), theirs: '0', differenceMinor: -oursMinor }],
+      });
+    }
+  }
+  return { records, carried, ignored, totals: totalsOf(records) };
+}
+
+function recordOf(outcome: ReconOutcomeName, rows: readonly StatementRow[], postings: readonly LedgerRow[]): ReconRecord {
+  const first = rows[0];
+  return {
+    outcome, key128: first?.key128 ?? postings[0]?.key128 ?? 0n, direction: first?.direction ?? postings[0]!.direction, type: first?.type ?? null,
+    rowNos: rows.map((row) => row.rowNo), transferIds: postings.map((posting) => posting.transferId),
+    theirsMinor: sum(rows.map((row) => row.amountMinor)), oursMinor: sum(postings.map((posting) => posting.amountMinor)),
+    theirs: first?.status ?? null, ours: groupStatus(postings), differences: [],
+  };
+}
+
+function statementOnly(outcome: ReconOutcomeName, rows: readonly StatementRow[], differences: Difference[]): ReconRecord {
+  return { ...recordOf(outcome, rows, []), differences };
+}
+
+/** A group of rows with the postings its key found: every difference, and the outcome of the first that counts. */
+function judgeGroup(rows: readonly StatementRow[], postings: readonly LedgerRow[], fees: readonly LedgerRow[], input: MatchInput, late: boolean): ReconRecord {
+  const record = recordOf('matched', rows, postings);
+  record.transferIds.push(...fees.map((fee) => fee.transferId));
+  const theirs = record.theirs!;
+  const differences = record.differences;
+  let outcome: ReconOutcomeName | null = null;
+  const note = (candidate: ReconOutcomeName, difference: Difference): void => {
+    differences.push(difference);
+    if (outcome === null) outcome = candidate;
+  };
+
+  const extra = record.oursMinor - record.theirsMinor;
+  if (postings.length > rows.length && extra > 0n && postings.some((posting) => posting.amountMinor === extra)) {
+    note('duplicate_on_platform', { field: 'amount', ours: String(record.oursMinor), theirs: String(record.theirsMinor), differenceMinor: -extra });
+  }
+  if (!statusAgrees(theirs, record.ours)) note('status_mismatch', { field: 'status', ours: record.ours, theirs });
+  const moved = !(nothingMoved.has(theirs) && oursUndone.has(record.ours));
+  const drift = record.theirsMinor - record.oursMinor;
+  let withinTolerance = false;
+  if (moved && drift !== 0n && outcome !== 'duplicate_on_platform') {
+    if (abs(drift) <= input.tolerance.amountMinor) withinTolerance = true;
+    else note('amount_mismatch', { field: 'amount', ours: String(record.oursMinor), theirs: String(record.theirsMinor), differenceMinor: drift });
+  }
+  if (input.compareFees && fees.length + rows.filter((row) => row.feeMinor !== 0n).length > 0) {
+    const theirFee = sum(rows.map((row) => row.feeMinor));
+    const ourFee = sum(fees.map((fee) => fee.amountMinor));
+    if (abs(theirFee - ourFee) > input.tolerance.feeMinor) {
+      note('fee_mismatch', { field: 'fee', ours: String(ourFee), theirs: String(theirFee), differenceMinor: theirFee - ourFee });
+    }
+  }
+  record.outcome = outcome ?? (late ? 'matched_late' : withinTolerance ? 'matched_within_tolerance' : 'matched');
+  if (withinTolerance) differences.push({ field: 'amount', ours: String(record.oursMinor), theirs: String(record.theirsMinor), differenceMinor: drift });
+  return record;
+}
+
+/**
+ * The fallback for rows no key found (banks that send NONREF): a row and one of our postings of the day with the
+ * same amount, direction and date pair up where each is the only one of its kind on its side; where several share
+ * one, a person decides (ambiguous). Returns the rows left unmatched.
+ */
+function matchByAmountAndDate(rows: readonly StatementRow[], day: KeyedPostings, records: ReconRecord[]): StatementRow[] {
+  const shape = (amount: bigint, direction: RowDirection, date: number): string => `${amount}:${direction}:${date}`;
+  const ours = new Map<string, number[]>();
+  for (let i = 0; i < day.postings.length; i++) {
+    const posting = day.postings[i]!;
+    if (day.taken[i] === 1 || posting.codeClass === 'fee' || oursUndone.has(posting.status)) continue;
+    const id = shape(posting.amountMinor, posting.direction, posting.businessDay);
+    const list = ours.get(id);
+    if (list === undefined) ours.set(id, [i]);
+    else list.push(i);
+  }
+  const theirs = new Map<string, StatementRow[]>();
+  for (const row of rows) {
+    const id = shape(row.amountMinor, row.direction, row.valueDate || row.bookingDate);
+    const list = theirs.get(id);
+    if (list === undefined) theirs.set(id, [row]);
+    else list.push(row);
+  }
+  const left: StatementRow[] = [];
+  for (const [id, group] of theirs) {
+    const candidates = ours.get(id) ?? [];
+    if (candidates.length === 0) {
+      left.push(...group);
+      continue;
+    }
+    const postings = day.take(candidates);
+    const record = recordOf(group.length === 1 && candidates.length === 1 ? 'matched' : 'ambiguous', group, postings);
+    if (record.outcome === 'matched' && !statusAgrees(record.theirs!, record.ours)) {
+      record.outcome = 'status_mismatch';
+      record.differences.push({ field: 'status', ours: record.ours, theirs: record.theirs! });
+    }
+    records.push(record);
+  }
+  return left;
+}
+
+function totalsOf(records: readonly ReconRecord[]): Record<ReconOutcomeName, OutcomeTotals> {
+  const totals = Object.fromEntries(Object.keys(ReconOutcome).map((name) => [name, { count: 0, amountMinor: 0n }])) as Record<ReconOutcomeName, OutcomeTotals>;
+  for (const record of records) {
+    const total = totals[record.outcome];
+    total.count++;
+    total.amountMinor += record.rowNos.length > 0 ? record.theirsMinor : record.oursMinor;
+  }
+  return totals;
+}
