@@ -51,8 +51,10 @@ commands:
   transfers   the transfers that match a filter: account, user data, ledger, code, status, time
               (tally transfers --help)
   accounts    the accounts that match a filter (tally accounts --help)
-  recon check statement files (MT940, MT942) read and checked before reconciliation: balances, chains,
-              summaries (tally recon --help); exit status 1 when a file is refused
+  recon check statement files (MT940/942, camt, WeChat bills) read and checked before reconciliation:
+              balances, chains, summaries (tally recon --help); exit status 1 when a file is refused
+  recon match a channel's statement of a closed day matched with the ledger both ways: mismatches,
+              duplicates, missing either side (tally recon match --help); exit status 1 on exceptions
   keys new    make an API key: adds its hash to a keys file, prints its secret once
               (tally keys --help)
   snapshot    an online snapshot of a running server: one cut across all shards, a manifest

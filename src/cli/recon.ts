@@ -13,10 +13,12 @@ import { checkWechatBill } from '../core/recon/wechat-bill.js';
 import { BillReadError, readWechatBill } from '../recon/wechat-bill-reader.js';
 import { formatStatementAmount } from '../core/recon/statement-amount.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
+import { reconMatchCommand } from './recon-match.js';
 import { UsageError } from './serve-options.js';
 
 export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt|wechat-bill] [--encoding utf-8|latin1]
                         [--balance-basis booking|value] [--json]
+       tally recon match --channels FILE --channel NAME [--day D] STATEMENT… (tally recon match --help)
 
 Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054, WeChat Pay trade bills) and checks them before any reconciliation:
 opening + entries = closing per statement, pages (:62M:/:60M:) and statements chained, summary lines, transaction
@@ -35,14 +37,15 @@ Exit status 0 when every file is accepted, 1 when one is refused, 2 usage error.
 /** Files larger than this are refused unread (a statement of a day is megabytes; this is no statement). */
 const fileBytesMax = 256 * 1024 * 1024;
 
-export function reconCommand(argv: readonly string[]): number {
+export function reconCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number | Promise<number> {
   const refuse = (message: string) => new UsageError(message, reconUsage);
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h') {
     console.log(reconUsage);
     return 0;
   }
-  if (sub !== 'check') throw refuse(sub === undefined ? 'tally recon takes a subcommand: check' : `unknown subcommand ${JSON.stringify(sub)} (known: check)`);
+  if (sub === 'match') return reconMatchCommand(rest, env);
+  if (sub !== 'check') throw refuse(sub === undefined ? 'tally recon takes a subcommand: check or match' : `unknown subcommand ${JSON.stringify(sub)} (known: check, match)`);
   let parsed;
   try {
     const options = { format: { type: 'string' }, encoding: { type: 'string' }, 'balance-basis': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;

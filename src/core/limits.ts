@@ -293,3 +293,13 @@ export const snapshotCopyChunkBytesMax = 16 * 1024 * 1024;
 
 /** Characters of a snapshot's target path in start_snapshot (Linux's PATH_MAX is 4,096 bytes). */
 export const snapshotPathCharsMax = 4096;
+
+/** Bytes of one record (line) of a CSV-family statement (csv-parse's max_record_size): a bill's row is a few hundred. */
+export const statementRecordBytesMax = 64 * 1024;
+
+/** Rows of one reconciliation batch (all its files): 1M a day is the design load, 5× leaves room for a busy day. */
+export const statementRowsMax = 5_000_000;
+
+/** Wall-clock minutes whose zone offset local-time.ts remembers (a Map entry each): a day's bill has at most 1,440
+ * distinct minutes per zone, so Intl is asked once per minute, not once per row. Full: forgotten and refilled. */
+export const zoneOffsetsCachedMax = 65_536;

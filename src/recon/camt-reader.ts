@@ -1,10 +1,11 @@
 // camt.052/053/054 XML to statements (core/recon/camt.ts checks them), read as a stream with saxes: strict
 // well-formedness, namespaces of any camt.05x version, never a DOM and never an entity expanded (a DOCTYPE refuses
 // the file: no external or recursive entities). Only what the checks and matching need is kept: per statement its
-// id, account, currency, balances, entries and transactions summary.
+// id, account, currency, balances, entries (with their transaction details' references, amounts and parties) and
+// transactions summary.
 
 import { SaxesParser } from 'saxes';
-import type { CamtBalance, CamtEntry, CamtStatement, CamtSummaryPart } from '../core/recon/camt.js';
+import type { CamtBalance, CamtEntry, CamtStatement, CamtSummaryPart, CamtTransaction } from '../core/recon/camt.js';
 
 /** Element nesting deeper than this is no statement (and a parser's stack is bounded). */
 const depthMax = 64;
@@ -21,6 +22,7 @@ export function readCamt(xml: string): CamtStatement[] {
   let statement: CamtStatement | null = null;
   let balance: (Partial<CamtBalance> & { amount?: CamtBalance['amount'] }) | null = null;
   let entry: Partial<CamtEntry> | null = null;
+  let codes: EntryCodes = emptyCodes();
   let summary: CamtStatement['summary'] = null;
   let amountCurrency = '';
   parser.on('doctype', () => {
@@ -36,7 +38,11 @@ export function readCamt(xml: string): CamtStatement[] {
     }
     if (statement === null) return;
     if (tag.local === 'Bal' && parent(path, 1) !== 'Bal') balance = {};
-    if (tag.local === 'Ntry' && path.length === 4) entry = { reversal: false, status: '', bookingDate: '', valueDate: '', accountServicerRef: '', entryRef: '', creditDebit: '' };
+    if (tag.local === 'Ntry' && path.length === 4) {
+      entry = { line: parser.line, reversal: false, status: '', bookingDate: '', valueDate: '', bookingTime: '', accountServicerRef: '', entryRef: '', creditDebit: '', transactions: [] };
+      codes = emptyCodes();
+    }
+    if (entry !== null && tag.local === 'TxDtls' && path.length === 6 && parent(path, 1) === 'NtryDtls') entry.transactions!.push(emptyTransaction(parser.line));
     if (tag.local === 'TxsSummry') summary = { total: emptyPart(), credits: emptyPart(), debits: emptyPart() };
     if (tag.local === 'Amt') amountCurrency = String(tag.attributes['Ccy']?.value ?? '');
   });
@@ -60,7 +66,10 @@ export function readCamt(xml: string): CamtStatement[] {
         balance = null;
       }
       if (entry !== null && path.length === 5) readEntryField(entry, name, value, amountCurrency, parser.line);
+      if (entry !== null && path.length > 5) readEntryDetail(entry, codes, path.slice(4).join('/'), value, amountCurrency, parser.line);
       if (entry !== null && name === 'Ntry' && path.length === 4) {
+        entry.bankTransactionCode = codes.domain !== '' ? [codes.domain, codes.family, codes.subFamily].join('/') : codes.proprietary;
+        entry.batchId = codes.paymentInfoId || codes.messageId;
         if (entry.amount !== undefined) statement.entries.push(entry as CamtEntry);
         entry = null;
       }
@@ -108,6 +117,49 @@ function readEntryField(entry: Partial<CamtEntry>, name: string, value: string, 
   if (name === 'Sts' && value !== '') entry.status = value;
   if (name === 'AcctSvcrRef') entry.accountServicerRef = value;
   if (name === 'NtryRef') entry.entryRef = value;
+}
+
+/** Parts of an entry kept until it closes: its bank transaction code's pieces and its batch ids. */
+interface EntryCodes {
+  domain: string;
+  family: string;
+  subFamily: string;
+  proprietary: string;
+  messageId: string;
+  paymentInfoId: string;
+}
+
+function emptyCodes(): EntryCodes {
+  return { domain: '', family: '', subFamily: '', proprietary: '', messageId: '', paymentInfoId: '' };
+}
+
+function emptyTransaction(line: number): CamtTransaction {
+  return { line, amount: null, creditDebit: '', endToEndId: '', accountServicerRef: '', debtorName: '', creditorName: '', time: '' };
+}
+
+/** An element deeper in an Ntry, by its path below the Ntry (`BkTxCd/Domn/Cd`, `NtryDtls/TxDtls/Refs/EndToEndId`). */
+function readEntryDetail(entry: Partial<CamtEntry>, codes: EntryCodes, below: string, value: string, currency: string, line: number): void {
+  if (below === 'BookgDt/DtTm') entry.bookingTime = value;
+  else if (below === 'BkTxCd/Domn/Cd') codes.domain = value;
+  else if (below === 'BkTxCd/Domn/Fmly/Cd') codes.family = value;
+  else if (below === 'BkTxCd/Domn/Fmly/SubFmlyCd') codes.subFamily = value;
+  else if (below === 'BkTxCd/Prtry/Cd') codes.proprietary = value;
+  else if (below === 'NtryDtls/Btch/MsgId') codes.messageId = value;
+  else if (below === 'NtryDtls/Btch/PmtInfId') codes.paymentInfoId = value;
+  else if (below.startsWith('NtryDtls/TxDtls/')) {
+    const transaction = entry.transactions![entry.transactions!.length - 1];
+    if (transaction !== undefined) readTransactionField(transaction, below.slice('NtryDtls/TxDtls/'.length), value, currency, line);
+  }
+}
+
+function readTransactionField(transaction: CamtTransaction, below: string, value: string, currency: string, line: number): void {
+  if (below === 'Amt' || (below === 'AmtDtls/TxAmt/Amt' && transaction.amount === null)) transaction.amount = { text: value, currency, line };
+  else if (below === 'CdtDbtInd') transaction.creditDebit = value;
+  else if (below === 'Refs/EndToEndId') transaction.endToEndId = value;
+  else if (below === 'Refs/AcctSvcrRef') transaction.accountServicerRef = value;
+  else if (below === 'RltdPties/Dbtr/Nm' || below === 'RltdPties/Dbtr/Pty/Nm') transaction.debtorName = value;
+  else if (below === 'RltdPties/Cdtr/Nm' || below === 'RltdPties/Cdtr/Pty/Nm') transaction.creditorName = value;
+  else if (below === 'RltdDts/TxDtTm') transaction.time = value;
 }
 
 function readSummaryField(summary: NonNullable<CamtStatement['summary']>, name: string, up: string | undefined, value: string): void {

@@ -3,10 +3,8 @@
 // every value with a back-tick so that spreadsheets keep ids as text: exactly one is taken off each cell.
 
 import { parse } from 'csv-parse/sync';
+import { statementRecordBytesMax } from '../core/limits.js';
 import type { WechatBill } from '../core/recon/wechat-bill.js';
-
-/** Cells longer than this are no bill's (a bounded line). */
-const cellBytesMax = 64 * 1024;
 
 export class BillReadError extends Error {}
 
@@ -14,7 +12,7 @@ export class BillReadError extends Error {}
 export function readWechatBill(text: string): WechatBill {
   let parsed: unknown;
   try {
-    parsed = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: cellBytesMax, info: true });
+    parsed = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: statementRecordBytesMax, info: true });
   } catch (error) {
     throw new BillReadError((error as Error).message);
   }

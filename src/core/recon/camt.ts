@@ -24,14 +24,38 @@ export interface CamtBalance {
 }
 
 export interface CamtEntry {
+  /** Line of the file where the Ntry begins. */
+  line: number;
   amount: CamtAmount;
   creditDebit: string;
   reversal: boolean;
   status: string;
   bookingDate: string;
   valueDate: string;
+  /** BookgDt/DtTm as written (with or without a zone), '' when the entry has a date only. */
+  bookingTime: string;
   accountServicerRef: string;
   entryRef: string;
+  /** BkTxCd: `PMNT/RCDT/ESCT` (domain/family/sub-family), else the proprietary code, else ''. */
+  bankTransactionCode: string;
+  /** The batch the entry books in one sum (Btch/PmtInfId, else Btch/MsgId), '' when none. */
+  batchId: string;
+  transactions: CamtTransaction[];
+}
+
+/** One TxDtls of an entry: a payment of a batch booked as one entry, or the details of a single one. */
+export interface CamtTransaction {
+  line: number;
+  /** TxDtls/Amt (v4 and later), else AmtDtls/TxAmt/Amt; null when the details carry no amount. */
+  amount: CamtAmount | null;
+  /** Its own CdtDbtInd (v4 and later), '' when it has none (the entry's holds). */
+  creditDebit: string;
+  endToEndId: string;
+  accountServicerRef: string;
+  debtorName: string;
+  creditorName: string;
+  /** RltdDts/TxDtTm as written, ''. */
+  time: string;
 }
 
 export interface CamtSummaryPart {

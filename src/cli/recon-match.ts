@@ -1,0 +1,200 @@
+// `tally recon match` (issue #17): one channel's statement files for a closed business day reconciled against the
+// ledger, read-only — the files are read and checked (a file that does not add up is refused and nothing of it is
+// matched), our postings on the channel's clearing account for that day are read from the running server in pages
+// of history, and the two are matched both ways. Prints what matched and every exception (which field differs and by
+// how much), and writes the exceptions as CSV with --exceptions. Batches stored on the server, the pending pool
+// carried across days and automatic actions come with `tally recon import` (docs/design/issue-17-reconciliation.md).
+
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { connect } from '../client/client.js';
+import { formatBusinessDay, parseBusinessDay } from '../core/business-day.js';
+import { currencyOfCode } from '../core/currencies.js';
+import type { ChannelConfig } from '../core/recon/channel-config.js';
+import { ChannelConfigError, parseChannels } from '../core/recon/channel-config-parse.js';
+import { dateNumberOfMs } from '../core/recon/local-time.js';
+import { matchStatement, type MatchOutput, type ReconRecord } from '../core/recon/matcher.js';
+import { isMatchedOutcome, ReconOutcome, type ReconOutcomeName } from '../core/recon/outcomes.js';
+import { formatStatementAmount } from '../core/recon/statement-amount.js';
+import type { StatementRow } from '../core/recon/statement-row.js';
+import { exceptionsCsv } from '../recon/exceptions-csv.js';
+import { LedgerDayError, readLedgerDay } from '../recon/ledger-day.js';
+import { statementRows } from '../recon/statement-rows.js';
+import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
+import { ProgressLine } from './progress.js';
+import { UsageError } from './serve-options.js';
+
+export const reconMatchUsage = `usage: tally recon match --channels FILE --channel NAME [--day YYYY-MM-DD] STATEMENT… [--exceptions OUT.csv]
+                        [--json] [--url ws://HOST:PORT] [--key KEY]
+
+Reconciles one channel's statement files for a closed business day against the ledger (read-only): the files are
+checked first (opening + entries = closing, summaries; a file that does not add up is refused and nothing is
+matched), then matched both ways with the channel's postings on its clearing account: matched, amount / fee /
+status / direction mismatches, duplicates, missing on the platform (漏单), missing at the channel (pending).
+  --channels FILE   the channels file (config/recon-channels.example.json shows one of each format)
+  --channel NAME    the channel the files are from
+  --day D           the business day (default: the one day the statement's rows carry)
+  --exceptions OUT  write every exception as CSV (UTF-8 with BOM, formula-safe cells)
+  --json            the statistics and every exception as one JSON document
+${clientFlagsUsage}
+
+Exit status 0 when everything matched, 1 when there are exceptions or a file is refused, 2 usage error.`;
+
+/** A statement of a day is megabytes; a bill of a million rows ~250 MB. */
+const fileBytesMax = 1024 * 1024 * 1024;
+
+export async function reconMatchCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const refuse = (message: string) => new UsageError(message, reconMatchUsage);
+  const text = { type: 'string' } as const;
+  const options = { ...clientFlags, channels: text, channel: text, day: text, exceptions: text, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options });
+  } catch (error) {
+    throw refuse((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    console.log(reconMatchUsage);
+    return 0;
+  }
+  if (values.channels === undefined) throw refuse('--channels FILE is required');
+  if (values.channel === undefined) throw refuse('--channel NAME is required');
+  if (positionals.length === 0) throw refuse('name at least one statement file');
+  const channel = loadChannel(values.channels, values.channel, refuse);
+  let day: number | undefined;
+  if (values.day !== undefined) {
+    try {
+      day = parseBusinessDay(values.day);
+    } catch (error) {
+      throw refuse(`--day: ${(error as Error).message}`);
+    }
+  }
+
+  const files = positionals.map((file) => ({ name: file, text: readStatement(file, channel, refuse) }));
+  const read = statementRows(files, channel);
+  const refusedReports = read.reports.filter((report) => report.problems.length > 0);
+  if (refusedReports.length > 0) {
+    for (const report of refusedReports) {
+      for (const problem of report.problems) console.error(`${report.file}: refused: ${problem.code}: ${problem.locator}: ${problem.message}`);
+    }
+    console.error(`refused: ${refusedReports.length} of ${files.length} file(s) do not pass their checks; nothing was matched`);
+    return 1;
+  }
+  day ??= dayOfRows(read.rows, channel, refuse);
+
+  const client = await connect(clientConnectOptions(values, env, 60_000, refuse));
+  let output: MatchOutput;
+  let transfersRead: number;
+  try {
+    const progress = new ProgressLine(`reading ${channel.name}'s clearing account`);
+    const ledgerDay = await readLedgerDay(client, channel, day, (count) => progress.update(count, 0, `${count} transfers read`));
+    progress.finish(ledgerDay.transfersRead, ledgerDay.transfersRead, `${ledgerDay.transfersRead} transfers read`);
+    transfersRead = ledgerDay.transfersRead;
+    output = matchStatement({
+      rows: read.rows, ledger: ledgerDay.ledger, pool: [], later: ledgerDay.later, businessDay: day, currency: channel.currency,
+      tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback,
+    });
+  } catch (error) {
+    if (error instanceof LedgerDayError) {
+      console.error(`tally recon match: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await client.close();
+  }
+
+  const scale = currencyOfCode(channel.currency)!.scale;
+  const exceptions = output.records.filter((record) => !isMatchedOutcome(record.outcome));
+  if (values.exceptions !== undefined) writeFileSync(values.exceptions, exceptionsCsv(output.records, read.rows, scale));
+  const summary = { channel: channel.name, day: formatBusinessDay(day), statementRows: read.rows.length, ignoredRows: output.ignored, skippedRows: read.skipped, transfersRead };
+  if (values.json === true) {
+    const totals = Object.fromEntries(Object.entries(output.totals).map(([name, total]) => [name, { code: ReconOutcome[name as ReconOutcomeName], count: total.count, amount: formatStatementAmount(total.amountMinor, scale) }]));
+    console.log(JSON.stringify({ ...summary, currency: channel.currency, totals, exceptions: exceptions.map((record) => exceptionJson(record, read.rows, scale)) }, null, 1));
+  } else {
+    console.log(describe(summary, output, exceptions, read.rows, channel.currency, scale, values.exceptions));
+  }
+  return exceptions.length === 0 ? 0 : 1;
+}
+
+function loadChannel(path: string, name: string, refuse: (message: string) => UsageError): ChannelConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw refuse(`--channels: cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const channel = parseChannels(json).channels.find((candidate) => candidate.name === name);
+    if (channel === undefined) throw refuse(`--channel: ${path} has no channel ${JSON.stringify(name)}`);
+    return channel;
+  } catch (error) {
+    if (error instanceof ChannelConfigError) throw refuse(`--channels ${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+function readStatement(file: string, channel: ChannelConfig, refuse: (message: string) => UsageError): string {
+  let bytes: Buffer;
+  try {
+    if (statSync(file).size > fileBytesMax) throw refuse(`${file}: larger than ${fileBytesMax} bytes`);
+    bytes = readFileSync(file);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw refuse(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  const label = channel.encoding === 'latin1' ? 'windows-1252' : channel.encoding;
+  try {
+    return new TextDecoder(label, { fatal: true }).decode(bytes);
+  } catch {
+    throw refuse(`${file} is not valid ${channel.encoding} (the channel's encoding)`);
+  }
+}
+
+/** The business day of a row by the channel's rule. */
+function rowDay(row: StatementRow, channel: ChannelConfig): number {
+  if (channel.businessDay === 'transactionTime') return row.transactionTimeMs === null ? 0 : dateNumberOfMs(row.transactionTimeMs, channel.timeZone);
+  return channel.businessDay === 'valueDate' ? row.valueDate : row.bookingDate;
+}
+
+function dayOfRows(rows: readonly StatementRow[], channel: ChannelConfig, refuse: (message: string) => UsageError): number {
+  const days = new Set(rows.map((row) => rowDay(row, channel)).filter((date) => date !== 0));
+  if (days.size !== 1) throw refuse(`the statement's rows carry ${days.size === 0 ? 'no date' : `${days.size} days`}: name the business day with --day`);
+  return [...days][0]!;
+}
+
+function exceptionJson(record: ReconRecord, rows: readonly StatementRow[], scale: number): unknown {
+  const byNo = new Map(rows.map((row) => [row.rowNo, row]));
+  const amount = (minor: bigint): string => (minor < 0n ? '-' : '') + formatStatementAmount(minor < 0n ? -minor : minor, scale);
+  return {
+    outcome: record.outcome, code: ReconOutcome[record.outcome], direction: record.direction, theirs: amount(record.theirsMinor), ours: amount(record.oursMinor),
+    theirStatus: record.theirs, ourStatus: record.ours,
+    differences: record.differences.map((d) => ({ field: d.field, ours: d.ours, theirs: d.theirs, ...(d.differenceMinor === undefined ? {} : { difference: amount(d.differenceMinor) }) })),
+    rows: record.rowNos.map((no) => ({ row: no, locator: byNo.get(no)?.locator, merchantOrderNo: byNo.get(no)?.merchantOrderNo, channelSerialNo: byNo.get(no)?.channelSerialNo })),
+    transferIds: record.transferIds.map(String),
+  };
+}
+
+function describe(
+  summary: { channel: string; day: string; statementRows: number; ignoredRows: number; skippedRows: number; transfersRead: number },
+  output: MatchOutput, exceptions: readonly ReconRecord[], rows: readonly StatementRow[], currency: string, scale: number, csv: string | undefined,
+): string {
+  const amount = (minor: bigint): string => formatStatementAmount(minor < 0n ? -minor : minor, scale);
+  const lines = [
+    `channel ${summary.channel}, day ${summary.day}: ${summary.statementRows} statement rows (${summary.ignoredRows} informative), ${summary.transfersRead} ledger transfers read`,
+  ];
+  for (const [name, total] of Object.entries(output.totals)) {
+    if (total.count > 0) lines.push(`  ${name.padEnd(26)}${String(total.count).padStart(10)}${amount(total.amountMinor).padStart(20)} ${currency}`);
+  }
+  const byNo = new Map(rows.map((row) => [row.rowNo, row]));
+  const shown = exceptions.slice(0, 20);
+  for (const record of shown) {
+    const row = byNo.get(record.rowNos[0] ?? -1);
+    const where = row === undefined ? `transfers ${record.transferIds.join(', ')}` : `${row.locator} (order ${row.merchantOrderNo || '-'}, serial ${row.channelSerialNo || '-'})`;
+    lines.push(`  ${record.outcome}: ${where}: ${record.differences.map((d) => `${d.field} ours ${d.ours}, theirs ${d.theirs}`).join('; ')}`);
+  }
+  if (exceptions.length > shown.length) lines.push(`  … ${exceptions.length - shown.length} more exceptions${csv === undefined ? ' (--exceptions FILE writes them all)' : ''}`);
+  lines.push(`${exceptions.length === 0 ? 'everything matched' : `${exceptions.length} exception(s)`}${csv === undefined ? '' : `; exceptions written to ${csv}`}`);
+  return lines.join('\n');
+}

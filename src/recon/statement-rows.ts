@@ -1,0 +1,192 @@
+// One channel's statement files, read and checked by the channel's format, as the standard rows the matcher takes
+// (issue #17). Per file a report: the format's checks, plus what reading rows found (a statement of another account,
+// a row in another currency, a bad cell). Rows come back even when a report has problems; the caller refuses the run
+// then (nothing of a refused file may be matched). Rows are numbered 1.. across the files in the order given, and
+// carry the key the channel's configuration derives.
+
+import { assert } from '../core/assert.js';
+import { statementRowsMax } from '../core/limits.js';
+import { checkCamtStatements, type CamtStatement } from '../core/recon/camt.js';
+import type { ChannelConfig } from '../core/recon/channel-config.js';
+import { dateNumberOfMs } from '../core/recon/local-time.js';
+import { checkSwiftStatements, type SwiftStatement } from '../core/recon/mt940.js';
+import { rowsFromCamt } from '../core/recon/rows-from-camt.js';
+import { rowsFromColumns, type ColumnRowsInput } from '../core/recon/rows-from-columns.js';
+import { rowsFromSwift } from '../core/recon/rows-from-swift.js';
+import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
+import type { StatementRow } from '../core/recon/statement-row.js';
+import { checkWechatBill, type WechatBill } from '../core/recon/wechat-bill.js';
+import { CamtReadError, readCamt } from './camt-reader.js';
+import { CsvTemplateReadError, readCsvTemplate, type TemplateTable } from './csv-template-reader.js';
+import { withKeys } from './row-keys.js';
+import { BillReadError, readWechatBill } from './wechat-bill-reader.js';
+
+export interface StatementFile {
+  name: string;
+  /** The file's text, decoded with the channel's encoding. */
+  text: string;
+}
+
+export interface StatementRows {
+  rows: StatementRow[];
+  /** One per file; any problem in any of them refuses the run. */
+  reports: StatementReport[];
+  /** Entries that move no money (MT940 0,00 information lines), left out. */
+  skipped: number;
+}
+
+/** The column of a WeChat Pay bill that names the merchant (the channel's statement account). */
+const wechatMerchantColumn = '商户号';
+
+interface FileRows {
+  report: StatementReport;
+  rows: StatementRow[];
+  skipped: number;
+}
+
+export function statementRows(files: readonly StatementFile[], channel: ChannelConfig): StatementRows {
+  const out: StatementRows = { rows: [], reports: [], skipped: 0 };
+  for (const file of files) {
+    const read = fileRows(file, channel);
+    checkCurrency(read, channel.currency);
+    if (out.rows.length + read.rows.length > statementRowsMax) {
+      read.report.problems.push({ code: 'format', locator: file.name, message: `the batch would hold more than ${statementRowsMax} rows: split it` });
+      read.rows = read.rows.slice(0, Math.max(0, statementRowsMax - out.rows.length));
+    }
+    for (const row of read.rows) {
+      // The matcher sums amounts by direction: a negative one here would be counted the wrong way round.
+      assert(row.amountMinor >= 0n && row.feeMinor >= 0n, 'a statement row carries its sign in direction, never in its amounts');
+      row.rowNo = out.rows.length + 1;
+      out.rows.push(row);
+    }
+    out.reports.push(read.report);
+    out.skipped += read.skipped;
+  }
+  withKeys(out.rows, channel.keys);
+  return out;
+}
+
+function fileRows(file: StatementFile, channel: ChannelConfig): FileRows {
+  switch (channel.format) {
+    case 'mt940':
+    case 'mt942':
+      return swiftRows(file, channel.format, channel);
+    case 'camt.052':
+    case 'camt.053':
+    case 'camt.054':
+      return camtRows(file, channel.format, channel);
+    case 'wechatpay-tradebill':
+      return wechatRows(file, channel);
+    case 'csv':
+      return csvRows(file, channel);
+  }
+}
+
+function swiftRows(file: StatementFile, format: 'mt940' | 'mt942', channel: ChannelConfig): FileRows {
+  const { statements, ...report } = checkSwiftStatements(file.text, format, file.name);
+  const ours = ofAccount(statements, channel, report);
+  const read = rowsFromSwift(ours, file.name);
+  report.problems.push(...read.problems);
+  return { report, rows: read.rows, skipped: read.skipped };
+}
+
+function camtRows(file: StatementFile, format: string, channel: ChannelConfig): FileRows {
+  let statements: CamtStatement[];
+  try {
+    statements = readCamt(file.text);
+  } catch (error) {
+    if (!(error instanceof CamtReadError)) throw error;
+    return refused(file, format, error.message);
+  }
+  const report = checkCamtStatements(statements, format, file.name, channel.checks.balanceBasis);
+  const read = rowsFromCamt(ofAccount(statements, channel, report), { file: file.name, granularity: channel.granularity, timeZone: channel.timeZone });
+  report.problems.push(...read.problems);
+  return { report, rows: read.rows, skipped: 0 };
+}
+
+/** The statements of the channel's account (all when it names none); a file holding none of them is a problem. */
+function ofAccount<T extends SwiftStatement | CamtStatement>(statements: readonly T[], channel: ChannelConfig, report: StatementReport): T[] {
+  if (channel.statementAccount === null) return [...statements];
+  const ours = statements.filter((statement) => statement.account === channel.statementAccount);
+  if (ours.length === 0 && statements.length > 0) {
+    const accounts = [...new Set(statements.map((statement) => statement.account))].join(', ');
+    report.problems.push({ code: 'format', locator: report.file, message: `no statement of the channel's account ${channel.statementAccount} (the file is about ${accounts})` });
+  }
+  return ours;
+}
+
+function wechatRows(file: StatementFile, channel: ChannelConfig): FileRows {
+  let bill: WechatBill;
+  try {
+    bill = readWechatBill(file.text);
+  } catch (error) {
+    if (!(error instanceof BillReadError)) throw error;
+    return refused(file, 'wechat-bill', error.message);
+  }
+  const report = checkWechatBill(bill, file.name);
+  // A header without the bill's columns: no rows to read (the check said which columns are missing).
+  if (report.problems.some((problem) => problem.code === 'format' && problem.locator === `${file.name}:1`)) return { report, rows: [], skipped: 0 };
+  checkMerchant(bill.header.indexOf(wechatMerchantColumn), bill.rows, channel, report);
+  const rows = columnRows({ file: file.name, format: 'wechatpay-tradebill', header: bill.header, headerLine: 1, rows: bill.rows, csv: null, statementKey: '' }, channel, report);
+  const statementKey = billKey(bill.rows[0]?.cells[bill.header.indexOf(wechatMerchantColumn)] ?? '', rows, channel.timeZone);
+  for (const row of rows) row.statementKey = statementKey;
+  return { report, rows, skipped: 0 };
+}
+
+/** A bill's identity: its merchant and the local day of its earliest row (rows are not in time order). */
+function billKey(merchant: string, rows: readonly StatementRow[], timeZone: string): string {
+  let earliestMs = Infinity;
+  for (const row of rows) if (row.transactionTimeMs !== null && row.transactionTimeMs < earliestMs) earliestMs = row.transactionTimeMs;
+  return `${merchant}/${earliestMs === Infinity ? 0 : dateNumberOfMs(earliestMs, timeZone)}`;
+}
+
+/** Every row of a bill is the channel's merchant's. */
+function checkMerchant(column: number, rows: readonly { line: number; cells: readonly string[] }[], channel: ChannelConfig, report: StatementReport): void {
+  if (channel.statementAccount === null || rows.length === 0) return;
+  if (column < 0) {
+    report.problems.push({ code: 'format', locator: `${report.file}:1`, message: `the bill has no ${wechatMerchantColumn} column to tell whose it is` });
+    return;
+  }
+  const others = rows.filter((row) => row.cells[column] !== channel.statementAccount);
+  if (others.length === 0) return;
+  const what = others.length === rows.length ? 'none of its rows is' : `${others.length} of its ${rows.length} rows are not`;
+  report.problems.push({ code: 'format', locator: `${report.file}:${others[0]!.line}`, message: `${what} of the channel's merchant ${channel.statementAccount} (${wechatMerchantColumn} ${others[0]!.cells[column]})` });
+}
+
+function csvRows(file: StatementFile, channel: ChannelConfig): FileRows {
+  let table: TemplateTable;
+  try {
+    table = readCsvTemplate(file.text, channel.csv!);
+  } catch (error) {
+    if (!(error instanceof CsvTemplateReadError)) throw error;
+    return refused(file, 'csv', error.message, error.line);
+  }
+  const report: StatementReport = { format: 'csv', file: file.name, entries: table.rows.length, problems: [], warnings: [] };
+  const rows = columnRows({ file: file.name, format: 'csv', header: table.header, headerLine: table.headerLine, rows: table.rows, csv: channel.csv, statementKey: file.name }, channel, report);
+  return { report, rows, skipped: 0 };
+}
+
+function columnRows(input: Omit<ColumnRowsInput, 'mapping' | 'currency' | 'timeZone'>, channel: ChannelConfig, report: StatementReport): StatementRow[] {
+  const read = rowsFromColumns({ ...input, mapping: channel.mapping ?? {}, currency: channel.currency, timeZone: channel.timeZone });
+  report.problems.push(...read.problems);
+  return read.rows;
+}
+
+/** Rows in another currency than the channel's: one problem per currency, naming the first such row. */
+function checkCurrency(read: FileRows, currency: string): void {
+  const foreign = new Map<string, { count: number; first: StatementRow }>();
+  for (const row of read.rows) {
+    if (row.currency === currency) continue;
+    const seen = foreign.get(row.currency);
+    if (seen === undefined) foreign.set(row.currency, { count: 1, first: row });
+    else seen.count++;
+  }
+  for (const [other, { count, first }] of foreign) {
+    read.report.problems.push({ code: 'currency', locator: first.locator, message: `${count} row(s) in ${other}; the channel's currency is ${currency}` });
+  }
+}
+
+function refused(file: StatementFile, format: string, message: string, line: number | null = null): FileRows {
+  const problem: StatementProblem = { code: 'format', locator: line === null ? file.name : `${file.name}:${line}`, message };
+  return { report: { format, file: file.name, entries: 0, problems: [problem], warnings: [] }, rows: [], skipped: 0 };
+}
