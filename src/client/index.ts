@@ -6,6 +6,7 @@ export type { ClientTls } from './connection.js';
 export { newId, newIdOnShardOf } from './ids.js';
 export { subscribeChanges, decodeJournalEntry, changeEventsVersion, type ChangeEvent, type ChangesOptions, type Balances } from './changes.js';
 export { parseAmount, formatAmount } from './amounts.js';
+export { referenceOf, type ReferenceEncoding } from './references.js';
 export type { AccountStatement, DayBalances } from './books.js';
 export type { DayReport } from '../core/books/day-report.js';
 export type { ShardLag, SubjectBalanceRow, TrialBalanceReply, TrialBalanceRow } from '../core/books/books-replies.js';

@@ -40,8 +40,16 @@ describe('withKeys', () => {
   it('takes the first key whose statement field the row has', () => {
     const rows = withKeys([row('abc', '42'), row('', '42'), row('', '')], [
       { statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' },
-      { statement: 'channelSerialNo', ledger: 'id', encode: 'decimal' },
+      { statement: 'channelSerialNo', ledger: 'user_data_128', encode: 'decimal' },
     ]);
     expect(rows.map((r) => r.key128)).toEqual([0xba7816bf8f01cfea414140de5dae2223n, 42n, 0n]);
+  });
+
+  it('leaves out keys compared with another ledger field than the first key\'s (our postings are keyed by one)', () => {
+    const rows = withKeys([row('', '42')], [
+      { statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' },
+      { statement: 'channelSerialNo', ledger: 'id', encode: 'decimal' },
+    ]);
+    expect(rows.map((r) => r.key128)).toEqual([0n]);
   });
 });
