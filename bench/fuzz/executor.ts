@@ -284,6 +284,7 @@ export class Executor {
       else if (call.op === 'create_transfers') await client.createTransfers(call.events.map((e) => e.attempt.input));
       else if (call.op === 'lookup_accounts') await client.lookupAccounts(call.ids);
       else if (call.op === 'close_day') await client.closeDay();
+      else if (call.op === 'get_recon_batches') await client.getReconBatches({});
       else await client.getAuditLog({});
       for (const e of events) e.attempt.outcome = 'unknown';
       this.ctx.fail(step, `${call.op} with key ${key} was answered; expected ${expect}`);

@@ -31,7 +31,8 @@ export type RefusedCall =
   | { op: 'create_transfers'; events: EventPlan<Required<TransferInput>>[] }
   | { op: 'lookup_accounts'; ids: bigint[] }
   | { op: 'close_day' }
-  | { op: 'get_audit_log' };
+  | { op: 'get_audit_log' }
+  | { op: 'get_recon_batches' };
 
 export type Action =
   | { kind: 'create_accounts'; key: KeyName; events: EventPlan<Required<AccountInput>>[] }
@@ -375,7 +376,7 @@ export class Generator {
     const which = this.rng.int(7);
     if (which === 0) return { kind: 'refused', key: 'reader', call: { op: 'create_transfers', events: transfers(2) }, expect: 'forbidden' };
     if (which === 1) return { kind: 'refused', key: 'poster', call: { op: 'lookup_accounts', ids: [this.rng.id()] }, expect: 'forbidden' };
-    if (which === 2) return { kind: 'refused', key: this.rng.pick(['poster', 'reader'] as const), call: { op: this.rng.pick(['close_day', 'get_audit_log'] as const) }, expect: 'forbidden' };
+    if (which === 2) return { kind: 'refused', key: this.rng.pick(['poster', 'reader'] as const), call: { op: this.rng.pick(['close_day', 'get_audit_log', 'get_recon_batches'] as const) }, expect: 'forbidden' };
     if (which === 3) return { kind: 'refused', key: 'auditor', call: { op: 'create_accounts', events: accounts() }, expect: 'forbidden' };
     if (which === 4) return { kind: 'refused', key: 'nokey', call: { op: 'create_accounts', events: accounts() }, expect: 'unauthenticated' };
     if (which === 5) return { kind: 'refused', key: 'wrongkey', call: { op: 'create_transfers', events: transfers(1) }, expect: 'unauthenticated' };

@@ -85,7 +85,7 @@ export function brokenFrames(id: number, anyId: bigint): RawFrame[] {
     frame(pack([id + 0.5, Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'a fractional request id'),
     frame(pack([2 ** 32, Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'request id 2^32'),
     frame(pack([String(id), Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'a string request id'),
-    ...[0, 7, 8, 9, 17, 18, 19, 20, 39, 48, 51, 255, 65535].map((op) => frame(pack([id, op, ids]), 'operation_unknown', id, `operation ${op}`)),
+    ...[0, 7, 8, 9, 17, 18, 19, 20, 39, 48, 56, 255, 65535].map((op) => frame(pack([id, op, ids]), 'operation_unknown', id, `operation ${op}`)),
     frame(pack([id, 'lookup_accounts', ids]), 'operation_unknown', id, 'an operation by name'),
     frame(pack([id, Operation.query_transfers, ids]), 'body_invalid', id, 'a query filter of 16 bytes'),
     frame(pack([id, Operation.lookup_accounts, 'ids']), 'body_invalid', id, 'a string body'),
@@ -103,6 +103,8 @@ export function brokenFrames(id: number, anyId: bigint): RawFrame[] {
     frame(pack([id, Operation.approve_adjustment, Uint8Array.of(0xff, 0xfe)]), 'body_invalid', id, 'an admin body that is not UTF-8'),
     frame(pack([id, Operation.get_snapshot_status, new Uint8Array(2)]), 'body_invalid', id, 'get_snapshot_status with a body'),
     frame(pack([id, Operation.submit_adjustment, new Uint8Array(2)]), 'body_invalid', id, 'a submission shorter than its header length'),
+    frame(pack([id, Operation.recon_upload, new Uint8Array(2)]), 'body_invalid', id, 'a statement upload shorter than its header length'),
+    frame(pack([id, Operation.get_recon_batch, json({ id: 'rcb_1' })]), 'body_invalid', id, 'a recon batch id that is no batch id'),
   ];
 }
 

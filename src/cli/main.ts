@@ -6,6 +6,8 @@
 import { AdminService } from '../admin/admin-service.js';
 import { startServer } from '../gateway/server.js';
 import { AdminStore } from '../admin/admin-store.js';
+import { ReconService } from '../recon/recon-service.js';
+import { ReconStore } from '../recon/recon-store.js';
 import { AdminReplica } from '../admin/admin-replica.js';
 import { lookupCommand } from './lookup.js';
 import { queryCommand } from './query.js';
@@ -55,6 +57,8 @@ commands:
               balances, chains, summaries (tally recon --help); exit status 1 when a file is refused
   recon match a channel's statement of a closed day matched with the ledger both ways: mismatches,
               duplicates, missing either side (tally recon match --help); exit status 1 on exceptions
+  recon import  a channel's statement reconciled and stored on the server as a batch (pending pool,
+              duplicates refused); recon batches | show | exceptions read them (tally recon import --help)
   keys new    make an API key: adds its hash to a keys file, prints its secret once
               (tally keys --help)
   snapshot    an online snapshot of a running server: one cut across all shards, a manifest
@@ -117,6 +121,8 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
   const log = jsonLogger(options.logLevel);
   // The audit log and the adjustments (DATA/admin); the gateway records into it, so it closes after the gateway.
   const admin = AdminStore.open(options.dataDir);
+  // Reconciliation's files, batches and pools (DATA/recon, issue #17); closed with the admin store.
+  const recon = ReconStore.open(options.dataDir);
   const startOptions = (extra: Pick<StartShardsOptions, 'follow' | 'writeGate'>): StartShardsOptions => ({
     dataDir: options.dataDir,
     shardCount: options.shardCount,
@@ -141,6 +147,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
   if (options.replication === null) {
     const shards = await startShards(startOptions({})).catch(async (error: unknown) => {
       await admin.close();
+      await recon.close();
       throw error;
     });
     scheduleCuts(shards);
@@ -152,6 +159,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
     // DATA/admin is replicated too: a follower applies the admin log, the primary writes it (admin/admin-replica.ts).
     const replica = await AdminReplica.open(admin, options.replication, log).catch(async (error: unknown) => {
       await admin.close();
+      await recon.close();
       throw error;
     });
     adminReplica = replica;
@@ -160,7 +168,10 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
     inner = switchable;
     current = () => switchable.current;
   }
-  const service = new AdminService(inner, admin);
+  // Reconciliation runs on an embedded server: its store is not on the replicated streams yet.
+  if (options.reconChannels !== null && options.replication !== null) log({ level: 'warn', msg: 'tally: --recon-channels is ignored in replicated mode (reconciliation runs on an embedded server in this version)' });
+  const reconChannels = options.replication === null ? (options.reconChannels?.file ?? null) : null;
+  const service = new ReconService(new AdminService(inner, admin), recon, reconChannels, admin);
   // auditAdmin false: AdminService records every admin action itself (with its subject); the gateway records refusals.
   const access = { keys: options.keys?.entries, tls: options.tls ?? undefined, keyRate: options.keyRate, auditAdmin: false };
   const gatewayLog = (line: string): void => log({ level: 'warn', msg: line });
@@ -169,6 +180,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
   const server = await startServer({ host: options.host, port: options.port, service, audit: admin, log: gatewayLog, limits, ...access }).catch(async (error: unknown) => {
     await service.close();
     await admin.close();
+    await recon.close();
     throw error;
   });
   if (node !== null && options.replication !== null) {
@@ -181,6 +193,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
       await started.close();
       await adminReplica?.close();
       await admin.close();
+      await recon.close();
       throw error;
     });
   }
@@ -220,6 +233,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
       ['the primary lease', () => node?.close()],
       ['the admin log stream', () => adminReplica?.close()],
       ['the admin store (audit log, adjustments)', () => admin.close()],
+      ['the recon store', () => recon.close()],
     ];
     const run = async (): Promise<void> => {
       for (const [name, step] of steps) {

@@ -12,10 +12,11 @@ import { formatBusinessDay, parseBusinessDay } from '../core/business-day.js';
 import { currencyOfCode } from '../core/currencies.js';
 import type { ChannelConfig } from '../core/recon/channel-config.js';
 import { ChannelConfigError, parseChannels } from '../core/recon/channel-config-parse.js';
-import { dateNumberOfMs } from '../core/recon/local-time.js';
-import { matchStatement, type MatchOutput, type ReconRecord } from '../core/recon/matcher.js';
-import { isMatchedOutcome, ReconOutcome, type ReconOutcomeName } from '../core/recon/outcomes.js';
-import { formatStatementAmount } from '../core/recon/statement-amount.js';
+import { statementDays } from '../core/recon/statement-day.js';
+import { matchStatement, type MatchOutput } from '../core/recon/matcher.js';
+import { isMatchedOutcome } from '../core/recon/outcomes.js';
+import type { ReconException, ReconOutcomeTotal } from '../core/recon/batches.js';
+import { reconExceptionOf, reconTotalsOf } from '../recon/exception-records.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
 import { exceptionsCsv } from '../recon/exceptions-csv.js';
 import { LedgerDayError, readLedgerDay } from '../recon/ledger-day.js';
@@ -106,15 +107,14 @@ export async function reconMatchCommand(argv: readonly string[], env: NodeJS.Pro
   }
 
   const scale = currencyOfCode(channel.currency)!.scale;
-  const exceptions = output.records.filter((record) => !isMatchedOutcome(record.outcome));
-  if (values.exceptions !== undefined) writeFileSync(values.exceptions, exceptionsCsv(output.records, read.rows, scale));
+  const rowsByNo = new Map(read.rows.map((row) => [row.rowNo, row]));
+  const exceptions: ReconException[] = [];
+  for (const record of output.records) if (!isMatchedOutcome(record.outcome)) exceptions.push(reconExceptionOf(record, exceptions.length + 1, rowsByNo, scale));
+  if (values.exceptions !== undefined) writeFileSync(values.exceptions, exceptionsCsv(exceptions));
   const summary = { channel: channel.name, day: formatBusinessDay(day), statementRows: read.rows.length, ignoredRows: output.ignored, skippedRows: read.skipped, transfersRead };
-  if (values.json === true) {
-    const totals = Object.fromEntries(Object.entries(output.totals).map(([name, total]) => [name, { code: ReconOutcome[name as ReconOutcomeName], count: total.count, amount: formatStatementAmount(total.amountMinor, scale) }]));
-    console.log(JSON.stringify({ ...summary, currency: channel.currency, totals, exceptions: exceptions.map((record) => exceptionJson(record, read.rows, scale)) }, null, 1));
-  } else {
-    console.log(describe(summary, output, exceptions, read.rows, channel.currency, scale, values.exceptions));
-  }
+  const totals = reconTotalsOf(output.totals, scale);
+  if (values.json === true) console.log(JSON.stringify({ ...summary, currency: channel.currency, totals, exceptions }, null, 1));
+  else console.log(describeRun(summary, totals, exceptions, channel.currency, values.exceptions));
   return exceptions.length === 0 ? 0 : 1;
 }
 
@@ -152,49 +152,30 @@ function readStatement(file: string, channel: ChannelConfig, refuse: (message: s
   }
 }
 
-/** The business day of a row by the channel's rule. */
-function rowDay(row: StatementRow, channel: ChannelConfig): number {
-  if (channel.businessDay === 'transactionTime') return row.transactionTimeMs === null ? 0 : dateNumberOfMs(row.transactionTimeMs, channel.timeZone);
-  return channel.businessDay === 'valueDate' ? row.valueDate : row.bookingDate;
-}
-
 function dayOfRows(rows: readonly StatementRow[], channel: ChannelConfig, refuse: (message: string) => UsageError): number {
-  const days = new Set(rows.map((row) => rowDay(row, channel)).filter((date) => date !== 0));
-  if (days.size !== 1) throw refuse(`the statement's rows carry ${days.size === 0 ? 'no date' : `${days.size} days`}: name the business day with --day`);
-  return [...days][0]!;
+  const days = statementDays(rows, channel);
+  if (days.length !== 1) throw refuse(`the statement's rows carry ${days.length === 0 ? 'no date' : `${days.length} days`}: name the business day with --day`);
+  return days[0]!;
 }
 
-function exceptionJson(record: ReconRecord, rows: readonly StatementRow[], scale: number): unknown {
-  const byNo = new Map(rows.map((row) => [row.rowNo, row]));
-  const amount = (minor: bigint): string => (minor < 0n ? '-' : '') + formatStatementAmount(minor < 0n ? -minor : minor, scale);
-  return {
-    outcome: record.outcome, code: ReconOutcome[record.outcome], direction: record.direction, theirs: amount(record.theirsMinor), ours: amount(record.oursMinor),
-    theirStatus: record.theirs, ourStatus: record.ours,
-    differences: record.differences.map((d) => ({ field: d.field, ours: d.ours, theirs: d.theirs, ...(d.differenceMinor === undefined ? {} : { difference: amount(d.differenceMinor) }) })),
-    rows: record.rowNos.map((no) => ({ row: no, locator: byNo.get(no)?.locator, merchantOrderNo: byNo.get(no)?.merchantOrderNo, channelSerialNo: byNo.get(no)?.channelSerialNo })),
-    transferIds: record.transferIds.map(String),
-  };
-}
-
-function describe(
-  summary: { channel: string; day: string; statementRows: number; ignoredRows: number; skippedRows: number; transfersRead: number },
-  output: MatchOutput, exceptions: readonly ReconRecord[], rows: readonly StatementRow[], currency: string, scale: number, csv: string | undefined,
+/** What a run found, for people: totals per outcome, the first exceptions, where the rest went. */
+export function describeRun(
+  summary: { channel: string; day: string; statementRows: number; ignoredRows: number; transfersRead: number },
+  totals: Partial<Record<string, ReconOutcomeTotal>>, exceptions: readonly ReconException[], currency: string, csv: string | undefined,
 ): string {
-  const amount = (minor: bigint): string => formatStatementAmount(minor < 0n ? -minor : minor, scale);
   const lines = [
     `channel ${summary.channel}, day ${summary.day}: ${summary.statementRows} statement rows (${summary.ignoredRows} informative), ${summary.transfersRead} ledger transfers read`,
   ];
-  for (const [name, total] of Object.entries(output.totals)) {
-    if (total.count > 0) lines.push(`  ${name.padEnd(26)}${String(total.count).padStart(10)}${amount(total.amountMinor).padStart(20)} ${currency}`);
-  }
-  const byNo = new Map(rows.map((row) => [row.rowNo, row]));
+  for (const [name, total] of Object.entries(totals)) lines.push(`  ${name.padEnd(26)}${String(total!.count).padStart(10)}${total!.amount.padStart(20)} ${currency}`);
   const shown = exceptions.slice(0, 20);
-  for (const record of shown) {
-    const row = byNo.get(record.rowNos[0] ?? -1);
-    const where = row === undefined ? `transfers ${record.transferIds.join(', ')}` : `${row.locator} (order ${row.merchantOrderNo || '-'}, serial ${row.channelSerialNo || '-'})`;
-    lines.push(`  ${record.outcome}: ${where}: ${record.differences.map((d) => `${d.field} ours ${d.ours}, theirs ${d.theirs}`).join('; ')}`);
-  }
+  for (const exception of shown) lines.push(`  ${describeException(exception)}`);
   if (exceptions.length > shown.length) lines.push(`  … ${exceptions.length - shown.length} more exceptions${csv === undefined ? ' (--exceptions FILE writes them all)' : ''}`);
   lines.push(`${exceptions.length === 0 ? 'everything matched' : `${exceptions.length} exception(s)`}${csv === undefined ? '' : `; exceptions written to ${csv}`}`);
   return lines.join('\n');
+}
+
+export function describeException(exception: ReconException): string {
+  const row = exception.rows[0];
+  const where = row === undefined ? `transfers ${exception.transferIds.join(', ')}` : `${row.locator} (order ${row.merchantOrderNo || '-'}, serial ${row.channelSerialNo || '-'})`;
+  return `${exception.n}. ${exception.outcome}: ${where}: ${exception.differences.map((d) => `${d.field} ours ${d.ours}, theirs ${d.theirs}`).join('; ')}`;
 }

@@ -13,12 +13,14 @@ import { checkWechatBill } from '../core/recon/wechat-bill.js';
 import { BillReadError, readWechatBill } from '../recon/wechat-bill-reader.js';
 import { formatStatementAmount } from '../core/recon/statement-amount.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
+import { reconBatchesCommand } from './recon-batches.js';
 import { reconMatchCommand } from './recon-match.js';
 import { UsageError } from './serve-options.js';
 
 export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt|wechat-bill] [--encoding utf-8|latin1]
                         [--balance-basis booking|value] [--json]
        tally recon match --channels FILE --channel NAME [--day D] STATEMENT… (tally recon match --help)
+       tally recon import --channel NAME FILE… | batches | show BATCH | exceptions BATCH (tally recon import --help)
 
 Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054, WeChat Pay trade bills) and checks them before any reconciliation:
 opening + entries = closing per statement, pages (:62M:/:60M:) and statements chained, summary lines, transaction
@@ -45,7 +47,8 @@ export function reconCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     return 0;
   }
   if (sub === 'match') return reconMatchCommand(rest, env);
-  if (sub !== 'check') throw refuse(sub === undefined ? 'tally recon takes a subcommand: check or match' : `unknown subcommand ${JSON.stringify(sub)} (known: check, match)`);
+  if (sub === 'import' || sub === 'batches' || sub === 'show' || sub === 'exceptions') return reconBatchesCommand(sub, rest, env);
+  if (sub !== 'check') throw refuse(sub === undefined ? 'tally recon takes a subcommand: check, match, import, batches, show or exceptions' : `unknown subcommand ${JSON.stringify(sub)} (known: check, match, import, batches, show, exceptions)`);
   let parsed;
   try {
     const options = { format: { type: 'string' }, encoding: { type: 'string' }, 'balance-basis': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;

@@ -1,6 +1,8 @@
 // Options of `tally serve`: flags first, then TALLY_* environment variables, then defaults.
 // Every invalid value is refused with a message naming the option; nothing is clamped.
 
+import { parseChannels } from '../core/recon/channel-config-parse.js';
+import type { ChannelsFile } from '../core/recon/channel-config.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
@@ -36,6 +38,8 @@ export interface ServeOptions {
   dayCut: { cutTime: string; timeZone: string; scheduled: boolean };
   /** Chart of accounts file, or null for the default chart. */
   chartPath: string | null;
+  /** Reconciliation's channels (issue #17), read and checked, or null: the recon operations answer not configured. */
+  reconChannels: { path: string; file: ChannelsFile } | null;
   /** Hot-inbound accounts: summary interval and automatic marking. */
   hotInbound: HotInboundOptions;
   /** Hot-outbound accounts: slice refills and timed compensation. */
@@ -91,6 +95,8 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
                                                     (env TALLY_DAY_CUT, default 00:00)
   --time-zone TZ  IANA zone of the day cut          (env TALLY_TIME_ZONE, default UTC)
   --chart FILE    chart of accounts (JSON)          (env TALLY_CHART, default: the built-in chart)
+  --recon-channels FILE  reconciliation's channels (JSON; config/recon-channels.example.json)
+                                                    (env TALLY_RECON_CHANNELS, default: none)
   --hot-apply-ms N      hot-inbound accounts: ms between summary postings of their buffered credits,
                         1..${hotApplyIntervalMsMax}          (env TALLY_HOT_APPLY_MS, default ${hotInboundDefault.applyIntervalMs})
   --hot-threshold N     credits per second that mark an account hot-inbound by itself, 0 = never
@@ -172,6 +178,7 @@ export function parseServeArgs(argv: readonly string[], processEnv: NodeJS.Proce
       shardCount: integer('--shards', values.shards ?? env.TALLY_SHARDS ?? String(Math.min(availableParallelism(), shardCountMax)), 1, shardCountMax),
       dayCut: dayCutOption(values['day-cut'] ?? env.TALLY_DAY_CUT ?? '00:00', values['time-zone'] ?? env.TALLY_TIME_ZONE ?? 'UTC'),
       chartPath: chartOption(values.chart ?? env.TALLY_CHART),
+      reconChannels: reconChannelsOption(values['recon-channels'] ?? env.TALLY_RECON_CHANNELS),
       hotInbound: {
         applyIntervalMs: integer('--hot-apply-ms', values['hot-apply-ms'] ?? env.TALLY_HOT_APPLY_MS ?? String(hotInboundDefault.applyIntervalMs), 1, hotApplyIntervalMsMax),
         autoMarkCreditsPerSecond: integer('--hot-threshold', values['hot-threshold'] ?? env.TALLY_HOT_THRESHOLD ?? String(hotInboundDefault.autoMarkCreditsPerSecond), 0, 1_000_000_000),
@@ -243,7 +250,7 @@ function backupOption(values: Record<string, string | boolean | undefined>, env:
 }
 
 /** Options that name files: relative paths in a config file are taken from the file's directory. */
-const pathOptions = new Set(['data', 'chart', 'keys', 'tls-cert', 'tls-key', 'backup-dir']);
+const pathOptions = new Set(['data', 'chart', 'recon-channels', 'keys', 'tls-cert', 'tls-key', 'backup-dir']);
 
 /**
  * A config file (JSON: flag names without dashes as keys, e.g. {"port": 4000, "day-cut": "23:30"}) as the
@@ -315,6 +322,15 @@ function chartOption(path: string | undefined): string | null {
   return path;
 }
 
+function reconChannelsOption(path: string | undefined): ServeOptions['reconChannels'] {
+  if (path === undefined) return null;
+  try {
+    return { path, file: parseChannels(JSON.parse(readFileSync(path, 'utf8')) as unknown) };
+  } catch (error) {
+    throw new UsageError(`--recon-channels ${path}: ${(error as Error).message}`);
+  }
+}
+
 function parseOrUsage(argv: readonly string[]) {
   return parseFlags(argv, serveFlags, (message) => new UsageError(message));
 }
@@ -327,6 +343,7 @@ const serveFlags = {
   'day-cut': { type: 'string' },
   'time-zone': { type: 'string' },
   chart: { type: 'string' },
+  'recon-channels': { type: 'string' },
   'hot-apply-ms': { type: 'string' },
   'hot-threshold': { type: 'string' },
   'hot-unmark-quiet': { type: 'string' },

@@ -57,6 +57,19 @@ import {
   type AdjustmentWithTransfers,
   type AuditLogPage,
 } from './admin.js';
+import type { ReconBatch, ReconExceptionsPage } from '../core/recon/batches.js';
+import {
+  checkReconFile,
+  encodeReconBatchId,
+  encodeReconImport,
+  encodeReconUploadChunk,
+  reconFileSha256,
+  uploadInChunks,
+  type ReconBatchesFilter,
+  type ReconExceptionsFilter,
+  type ReconImportInput,
+  type ReconUploadReply,
+} from './recon.js';
 
 /** An account's balances at an instant (Client.getBalances). */
 export interface BalancesAt {
@@ -179,6 +192,30 @@ export interface Client {
   startSnapshot(out: string): Promise<SnapshotStatus>;
   /** The snapshot in progress, or the last one since the server started; null when none ran. */
   getSnapshotStatus(): Promise<SnapshotStatus | null>;
+  /**
+   * Reconciliation (对账, admin scope): stores bytes `offset`.. of a statement file named by its SHA-256 (`total`
+   * bytes in all) on the server. Answers how much of the file the server holds, from offset 0: a chunk that does not
+   * continue it is not stored (send again from `received`). The last chunk completes the file if the bytes hash to
+   * `sha256` (else body_invalid, and the upload starts over).
+   */
+  reconUpload(sha256: string, offset: number, total: number, chunk: Uint8Array): Promise<ReconUploadReply>;
+  /**
+   * Uploads a whole statement file in chunks (reconUpload), going on from what the server already holds of it, and
+   * answers its SHA-256 for reconImport. `onProgress` hears the bytes the server holds after each chunk.
+   */
+  reconUploadFile(bytes: Uint8Array, onProgress?: (sent: number, total: number) => void): Promise<string>;
+  /**
+   * Imports uploaded files as one batch of a channel: the server checks them, matches them with the ledger's
+   * business day and the channel's pending pool, and answers the stored batch (refused, with its problems, when
+   * the files do not add up).
+   */
+  reconImport(input: ReconImportInput): Promise<ReconBatch>;
+  /** Reconciliation batches newest first, optionally of one channel; page with `before`. */
+  getReconBatches(filter?: ReconBatchesFilter): Promise<ReconBatch[]>;
+  /** One reconciliation batch, or null. */
+  getReconBatch(id: string): Promise<ReconBatch | null>;
+  /** A page of a batch's exceptions; `next` is the `after` of the next page, null at the end. */
+  getReconExceptions(filter: ReconExceptionsFilter): Promise<ReconExceptionsPage>;
   /** Closes the connection; calls still waiting reject with `connection_closed`. */
   close(): Promise<void>;
   /** The server's shard count, read from GET /health when connecting. */
@@ -411,6 +448,34 @@ class TallyClient implements Client {
 
   async getSnapshotStatus(): Promise<SnapshotStatus | null> {
     return decodeJson<SnapshotStatus | null>(await this.connection.request(Operation.get_snapshot_status, new Uint8Array(0), this.timeoutMs));
+  }
+
+  async reconUpload(sha256: string, offset: number, total: number, chunk: Uint8Array): Promise<ReconUploadReply> {
+    return decodeJson<ReconUploadReply>(await this.connection.request(Operation.recon_upload, encodeReconUploadChunk(sha256, offset, total, chunk), this.timeoutMs));
+  }
+
+  async reconUploadFile(bytes: Uint8Array, onProgress?: (sent: number, total: number) => void): Promise<string> {
+    checkReconFile(bytes);
+    const sha256 = reconFileSha256(bytes);
+    await uploadInChunks(bytes, sha256, (offset, chunk) => this.reconUpload(sha256, offset, bytes.byteLength, chunk), onProgress);
+    return sha256;
+  }
+
+  async reconImport(input: ReconImportInput): Promise<ReconBatch> {
+    return decodeJson<ReconBatch>(await this.connection.request(Operation.recon_import, encodeReconImport(input), this.timeoutMs));
+  }
+
+  async getReconBatches(filter?: ReconBatchesFilter): Promise<ReconBatch[]> {
+    return decodeJson<ReconBatch[]>(await this.connection.request(Operation.get_recon_batches, encodeFields(filter), this.timeoutMs));
+  }
+
+  async getReconBatch(id: string): Promise<ReconBatch | null> {
+    return decodeJson<ReconBatch | null>(await this.connection.request(Operation.get_recon_batch, encodeReconBatchId(id), this.timeoutMs));
+  }
+
+  async getReconExceptions(filter: ReconExceptionsFilter): Promise<ReconExceptionsPage> {
+    if (typeof filter !== 'object' || filter === null) throw new TypeError('getReconExceptions: pass { batch, outcome?, after?, limit? }');
+    return decodeJson<ReconExceptionsPage>(await this.connection.request(Operation.get_recon_exceptions, encodeFields(filter), this.timeoutMs));
   }
 
   close(): Promise<void> {

@@ -3,7 +3,8 @@
 // follower, a node stepping down or changing roles), goes again to the next gateway — to the primary a
 // `not_primary` names when it names one — until the call's timeout. Only what is safe to send twice is sent
 // again: writes carry the caller's ids (a resend of a transfer that posted answers `exists`), and reads change
-// nothing. Adjustments, day closes and snapshots are not resent: their outcome is reported as it came.
+// nothing. Adjustments, day closes, snapshots and reconciliation's uploads and imports are not resent: their outcome
+// is reported as it came.
 
 import { TallyError, errors } from '../core/errors.js';
 import { Operation, isWriteOperation } from '../core/operations.js';
@@ -34,6 +35,9 @@ const reads = new Set<number>([
   Operation.get_audit_log,
   Operation.get_snapshot_status,
   Operation.lookup_ledger_accounts,
+  Operation.get_recon_batches,
+  Operation.get_recon_batch,
+  Operation.get_recon_exceptions,
 ]);
 
 export class FailoverLink implements RequestLink {

@@ -14,6 +14,9 @@ export type { AdjustmentFilter, AdjustmentInput, AdjustmentWithTransfers, AuditL
 export type { Adjustment, AdjustmentResult, AdjustmentStatus } from '../core/admin/adjustments.js';
 export type { AuditRecord } from '../core/admin/audit-log.js';
 export type { SnapshotStatus, SnapshotPhase } from '../core/admin/snapshot-manifest.js';
+export type { ReconBatchesFilter, ReconExceptionsFilter, ReconImportInput, ReconUploadReply } from './recon.js';
+export type { ReconBatch, ReconBatchFile, ReconBatchStatus, ReconException, ReconExceptionsPage, ReconOutcomeTotal } from '../core/recon/batches.js';
+export type { ReconOutcomeName } from '../core/recon/outcomes.js';
 
 export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult, QueryFilterInput, QueryPage, QueryCursor } from '../core/wire/records.js';
 export {
@@ -50,4 +53,8 @@ export {
   adjustmentTransfersMax,
   adjustmentsPageMax,
   auditPageMax,
+  reconChunkBytesMax,
+  reconFileBytesMax,
+  reconBatchesPageMax,
+  reconExceptionsPageMax,
 } from '../core/limits.js';

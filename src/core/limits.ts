@@ -251,6 +251,24 @@ export const hotApplyIntervalMsMax = 1000;
  * a few fields and a reason, with room to spare; far below a frame. */
 export const adminJsonBytesMax = 64 * 1024;
 
+/** Bytes of one recon_upload chunk: a statement file goes up in chunks that fit a frame with their header. */
+export const reconChunkBytesMax = 1_000_000;
+
+/** Bytes of recon_upload's JSON header ({sha256, offset, total} takes under 150): the rest of its frame is the chunk. */
+export const reconUploadHeaderBytesMax = 1024;
+
+/** Bytes of one statement file a channel sends (a bill of a million rows is ~250 MB). */
+export const reconFileBytesMax = 1024 * 1024 * 1024;
+
+/** Files in one recon_import (a day's statement may come in parts). */
+export const reconFilesPerImportMax = 64;
+
+/** Batches in one get_recon_batches reply. */
+export const reconBatchesPageMax = 100;
+
+/** Exceptions in one get_recon_exceptions reply (each well under 1 KiB). */
+export const reconExceptionsPageMax = 500;
+
 /** Transfers in one adjustment (调账). Half a batch, so that an adjustment's records (base64), its results
  * and its reason fit one reply frame: a checker reads everything they approve in one call. */
 export const adjustmentTransfersMax = 4096;

@@ -22,7 +22,7 @@ export const WireOperation = {
   get_bookkeeping_status: 16,
   /**
    * Operating the ledger (admin scope; bodies and replies: docs/PROTOCOL.md). Numbered apart from the
-   * shards' control tasks (20..29, 32..34, 255): these never reach a shard as such, but for lookup_ledger_accounts.
+   * shards' control tasks and day queries (20..39, 255): these never reach a shard as such, but for lookup_ledger_accounts.
    */
   submit_adjustment: 40,
   approve_adjustment: 41,
@@ -43,6 +43,16 @@ export const WireOperation = {
    */
   query_transfers: 49,
   query_accounts: 50,
+  /**
+   * Reconciliation (对账, issue #17; admin scope; bodies and replies: docs/PROTOCOL.md): a channel's statement files
+   * uploaded in chunks, imported and matched as one batch, batches and their exceptions read back. Answered by the
+   * recon service (src/recon) from its own store, never by a shard; numbered apart from them all the same.
+   */
+  recon_upload: 51,
+  recon_import: 52,
+  get_recon_batches: 53,
+  get_recon_batch: 54,
+  get_recon_exceptions: 55,
 } as const;
 
 export type WireOperationName = keyof typeof WireOperation;
@@ -109,9 +119,14 @@ export function isJournalEntryKind(op: number): op is JournalEntryKindNumber {
   return Number.isInteger(op) && ((op >= 1 && op <= 3) || (op >= 7 && op <= 9) || (op >= 17 && op <= 19) || op === JournalEntryKind.flush_history);
 }
 
-/** Operations that run the ledger rather than post to it: adjustments (maker–checker), the audit log, snapshots. */
+/** Operations that run the ledger rather than post to it: adjustments (maker–checker), the audit log, snapshots, reconciliation. */
 export function isAdminOperation(op: number): boolean {
-  return op >= WireOperation.submit_adjustment && op <= WireOperation.lookup_ledger_accounts;
+  return (op >= WireOperation.submit_adjustment && op <= WireOperation.lookup_ledger_accounts) || isReconOperation(op);
+}
+
+/** Reconciliation's operations (admin scope): statement uploads and imports, batches and their exceptions. */
+export function isReconOperation(op: number): boolean {
+  return op >= WireOperation.recon_upload && op <= WireOperation.get_recon_exceptions;
 }
 
 /** Reads whose body is a list of ids (16 B each, 1..lookupIdsMax). */

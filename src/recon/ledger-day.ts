@@ -4,7 +4,7 @@
 // query per row. Holds still open in what was read get their state from lookupTransfers (an expiry is in no
 // history). A day not closed yet cannot be reconciled: the ledger refuses its statement.
 
-import type { Client } from '../client/client.js';
+import type { LedgerReads } from './ledger-reads.js';
 import { historyPageMax } from '../core/limits.js';
 import type { ChannelConfig } from '../core/recon/channel-config.js';
 import { ledgerRowsOf, ledgerSideOf } from '../core/recon/ledger-rows.js';
@@ -29,7 +29,7 @@ export interface LedgerDay {
 const nsPerSecond = 1_000_000_000n;
 
 /** Every history entry of the account with a timestamp in [from, to], oldest first, page by page. */
-async function historyBetween(client: Client, accountId: bigint, from: bigint, to: bigint, into: Transfer[], onPage: (read: number) => void): Promise<void> {
+async function historyBetween(client: LedgerReads, accountId: bigint, from: bigint, to: bigint, into: Transfer[], onPage: (read: number) => void): Promise<void> {
   let timestampMin = from;
   for (;;) {
     const page = await client.getAccountTransfers({ accountId, timestampMin, timestampMax: to, limit: historyPageMax });
@@ -40,7 +40,7 @@ async function historyBetween(client: Client, accountId: bigint, from: bigint, t
   }
 }
 
-export async function readLedgerDay(client: Client, channel: ChannelConfig, day: number, onProgress: (transfersRead: number) => void = () => {}): Promise<LedgerDay> {
+export async function readLedgerDay(client: LedgerReads, channel: ChannelConfig, day: number, onProgress: (transfersRead: number) => void = () => {}): Promise<LedgerDay> {
   const clearing = channel.accounts.clearing;
   const report = await client.getDayReport(day);
   if (report === null) throw new LedgerDayError(`day ${day} is not closed on the ledger yet: a channel's day is reconciled after its cut`);
@@ -71,7 +71,7 @@ export async function readLedgerDay(client: Client, channel: ChannelConfig, day:
 }
 
 /** Holds whose post or void was not among the entries read: their state now, by id (a few per day). */
-async function settleOpenHolds(client: Client, rows: LedgerRow[]): Promise<void> {
+async function settleOpenHolds(client: LedgerReads, rows: LedgerRow[]): Promise<void> {
   const open = rows.filter((row) => row.status === 'pending');
   for (let i = 0; i < open.length; i += historyPageMax) {
     const chunk = open.slice(i, i + historyPageMax);

@@ -1,14 +1,15 @@
 // The bodies of the admin operations (40–46, docs/PROTOCOL.md): submit_adjustment's u32 length, JSON
 // header and transfer records; a JSON object for 41–45; nothing for 46. Pure: the gateway checks shapes
 // with it, the admin service reads fields with it, the client builds bodies with it. Only TallyError escapes.
+// The JSON readers here serve recon-bodies.ts too.
 
 import { errors } from '../errors.js';
 import { adjustmentTransfersMax, adminJsonBytesMax, eventBytes } from '../limits.js';
 import { WireOperation, type WireOperationNumber } from '../operations.js';
 import { countRecords } from './records.js';
 
-/** Bytes of submit_adjustment's length prefix (u32 LE: bytes of the JSON header after it). */
-export const adjustmentHeaderPrefixBytes = 4;
+/** Bytes of the length prefix of a body that opens with a JSON header (u32 LE: bytes of the JSON after it). */
+export const headerLengthPrefixBytes = 4;
 
 /** A JSON object as parsed from a request body: plain fields, no prototype tricks. */
 export type JsonObject = Record<string, unknown>;
@@ -49,24 +50,36 @@ export function parseAdminJson(body: Uint8Array, what: string): JsonObject {
 
 /** Splits submit_adjustment's body; throws body_invalid, batch_empty or batch_too_large. */
 export function splitSubmissionBody(body: Uint8Array): AdjustmentSubmissionBody {
-  if (body.byteLength < adjustmentHeaderPrefixBytes) throw errors.bodyInvalid('submit_adjustment begins with a u32 header length');
-  const headerBytes = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, true);
-  if (headerBytes > adminJsonBytesMax) throw errors.bodyInvalid(`submit_adjustment: the header is at most ${adminJsonBytesMax} bytes, got a length of ${headerBytes}`);
-  const recordsAt = adjustmentHeaderPrefixBytes + headerBytes;
-  if (recordsAt > body.byteLength) throw errors.bodyInvalid(`submit_adjustment: a header of ${headerBytes} bytes does not fit a body of ${body.byteLength}`);
-  const header = parseAdminJson(body.subarray(adjustmentHeaderPrefixBytes, recordsAt), 'submit_adjustment header');
-  const records = body.subarray(recordsAt);
+  const { header, rest: records } = splitHeaderedBody(body, adminJsonBytesMax, 'submit_adjustment');
   const count = countRecords(records, eventBytes, adjustmentTransfersMax, 'transfer');
   return { header, records, count };
 }
 
 /** submit_adjustment's body: the header as JSON, then the records (as create_transfers takes them). */
 export function encodeSubmissionBody(header: JsonObject, records: Uint8Array): Uint8Array {
+  return encodeHeaderedBody(header, records);
+}
+
+/**
+ * Splits a body that opens with a JSON header (submit_adjustment, recon_upload): a u32 LE length, that many bytes
+ * (at most `headerBytesMax`) of a JSON object, then the operation's own bytes. Throws body_invalid naming `what`.
+ */
+export function splitHeaderedBody(body: Uint8Array, headerBytesMax: number, what: string): { header: JsonObject; rest: Uint8Array } {
+  if (body.byteLength < headerLengthPrefixBytes) throw errors.bodyInvalid(`${what} begins with a u32 header length`);
+  const headerBytes = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, true);
+  if (headerBytes > headerBytesMax) throw errors.bodyInvalid(`${what}: the header is at most ${headerBytesMax} bytes, got a length of ${headerBytes}`);
+  const restAt = headerLengthPrefixBytes + headerBytes;
+  if (restAt > body.byteLength) throw errors.bodyInvalid(`${what}: a header of ${headerBytes} bytes does not fit a body of ${body.byteLength}`);
+  return { header: parseAdminJson(body.subarray(headerLengthPrefixBytes, restAt), `${what} header`), rest: body.subarray(restAt) };
+}
+
+/** A body that opens with `header` as JSON (splitHeaderedBody reads it back), then `rest`. */
+export function encodeHeaderedBody(header: JsonObject, rest: Uint8Array): Uint8Array {
   const json = utf8Encoder.encode(JSON.stringify(header));
-  const body = new Uint8Array(adjustmentHeaderPrefixBytes + json.byteLength + records.byteLength);
+  const body = new Uint8Array(headerLengthPrefixBytes + json.byteLength + rest.byteLength);
   new DataView(body.buffer).setUint32(0, json.byteLength, true);
-  body.set(json, adjustmentHeaderPrefixBytes);
-  body.set(records, adjustmentHeaderPrefixBytes + json.byteLength);
+  body.set(json, headerLengthPrefixBytes);
+  body.set(rest, headerLengthPrefixBytes + json.byteLength);
   return body;
 }
 

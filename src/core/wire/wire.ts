@@ -8,6 +8,7 @@ import { ErrorCode, TallyError, errorFromWire, errors, type ErrorCodeName } from
 import { BalanceAtDayLayout, HistoryFilterLayout, QueryFilterLayout, StatementLayout, idBytes } from '../layout.js';
 import { batchEventsMax, eventBytes, lookupIdsMax, requestIdMax } from '../limits.js';
 import { WireOperation, isWireOperation, type WireOperationNumber } from '../operations.js';
+import { checkReconBody } from './recon-bodies.js';
 import { countRecords } from './records.js';
 
 /** Status slot of a successful reply frame (an error frame carries the error code string there). */
@@ -95,7 +96,8 @@ export function parseRequestFrame(value: unknown): RequestFrame {
 
 /**
  * Checks a body's size against its operation: batches of 1..batchEventsMax records, 1..lookupIdsMax
- * ids, one history filter, or an admin body's shape (admin-bodies.ts: a JSON object of bounded size).
+ * ids, one history filter, or an admin body's shape (admin-bodies.ts: a JSON object of bounded size;
+ * recon-bodies.ts: reconciliation's uploads and JSON fields).
  * Cheap, so the gateway runs it before a body reaches a shard.
  */
 export function checkRequestBody(operation: WireOperationNumber, body: Uint8Array): void {
@@ -150,6 +152,16 @@ export function checkRequestBody(operation: WireOperationNumber, body: Uint8Arra
     case WireOperation.start_snapshot:
     case WireOperation.get_snapshot_status:
       return checkAdminBody(operation, body);
+    case WireOperation.recon_upload:
+      return checkReconBody('recon_upload', body);
+    case WireOperation.recon_import:
+      return checkReconBody('recon_import', body);
+    case WireOperation.get_recon_batches:
+      return checkReconBody('get_recon_batches', body);
+    case WireOperation.get_recon_batch:
+      return checkReconBody('get_recon_batch', body);
+    case WireOperation.get_recon_exceptions:
+      return checkReconBody('get_recon_exceptions', body);
     default:
       throw errors.operationUnknown(operation);
   }

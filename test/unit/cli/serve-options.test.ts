@@ -24,6 +24,7 @@ const serve = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
 const dayDefaults = {
   dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: true },
   chartPath: null,
+  reconChannels: null,
   hotInbound: { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 },
   hotOutbound: { refillMs: 100, compensateMs: 5000 },
   keys: null,

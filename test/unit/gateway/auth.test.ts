@@ -107,6 +107,11 @@ describe('key checks', () => {
     [Operation.submit_adjustment, 'admin'],
     [Operation.get_audit_log, 'admin'],
     [Operation.get_snapshot_status, 'admin'],
+    [Operation.recon_upload, 'admin'],
+    [Operation.recon_import, 'admin'],
+    [Operation.get_recon_batches, 'admin'],
+    [Operation.get_recon_batch, 'admin'],
+    [Operation.get_recon_exceptions, 'admin'],
   ])('operation %i needs the %s scope', (operation, scope) => {
     expect(scopeOf(operation)).toBe(scope);
   });

@@ -1,0 +1,241 @@
+// Reconciliation on the server (issue #17), as a wrapper around the ledger service like the admin service: the recon
+// operations (51–55, admin scope) are answered here from the recon store; everything else goes to the inner service.
+// An import reads the channel's uploaded files, checks them (a file that does not add up makes a refused batch:
+// stored, with why, nothing matched), reads our side of the business day from the inner service as the importing
+// caller, matches both ways with the channel's pending pool, and stores the batch, its exceptions, the identities
+// that refuse the same file or the same daily statement again, and the new pool, in one transaction. Every upload
+// and import is an audit record (admin store).
+
+import { randomBytes } from 'node:crypto';
+import { formatBusinessDay, parseBusinessDay } from '../core/business-day.js';
+import { currencyOfCode } from '../core/currencies.js';
+import { errors, TallyError } from '../core/errors.js';
+import { Operation } from '../core/operations.js';
+import type { AuditEntry } from '../core/admin/audit-log.js';
+import {
+  readReconBatchesQuery,
+  readReconBatchId,
+  readReconExceptionsQuery,
+  readReconImport,
+  readReconUpload,
+  type ReconBatch,
+  type ReconException,
+  type ReconImportRequest,
+} from '../core/recon/batches.js';
+import type { ChannelConfig, ChannelsFile } from '../core/recon/channel-config.js';
+import { matchStatement } from '../core/recon/matcher.js';
+import { isMatchedOutcome } from '../core/recon/outcomes.js';
+import { statementDays } from '../core/recon/statement-day.js';
+import { anonymousCaller } from '../gateway/auth.js';
+import type { Caller, LedgerService } from '../gateway/ledger-service.js';
+import { reconExceptionOf, reconTotalsOf } from './exception-records.js';
+import { LedgerDayError, readLedgerDay } from './ledger-day.js';
+import { ledgerReadsOf } from './ledger-reads.js';
+import type { ReconStore } from './recon-store.js';
+import { statementRows } from './statement-rows.js';
+
+/** Where audit records go (the admin store). */
+export interface ReconAudit {
+  record(entry: AuditEntry): Promise<void>;
+}
+
+const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+/** Formats whose statement covers a whole day: a second one for the same channel and day is refused. */
+const dailyFormats: ReadonlySet<string> = new Set(['mt940', 'camt.053', 'wechatpay-tradebill', 'csv']);
+
+export class ReconService implements LedgerService {
+  readonly #inner: LedgerService;
+  readonly #store: ReconStore;
+  readonly #channels: ReadonlyMap<string, ChannelConfig>;
+  readonly #audit: ReconAudit;
+  /** One import at a time: batches of one channel see each other's pool and identities in order. */
+  #importing: Promise<unknown> = Promise.resolve();
+  #idLast = 0n;
+
+  readonly transitStats?: LedgerService['transitStats'];
+  readonly coalescingStats?: LedgerService['coalescingStats'];
+  readonly chainStats?: LedgerService['chainStats'];
+  readonly hotInboundStats?: LedgerService['hotInboundStats'];
+  readonly hotOutboundStats?: LedgerService['hotOutboundStats'];
+  readonly shardLoad?: LedgerService['shardLoad'];
+  readonly observeShardWrites?: LedgerService['observeShardWrites'];
+  readonly bookkeepingLag?: LedgerService['bookkeepingLag'];
+  readonly daysStatus?: LedgerService['daysStatus'];
+  readonly replicationStatus?: LedgerService['replicationStatus'];
+
+  /** `channels` null: no --recon-channels, the recon operations answer that reconciliation is not configured. */
+  constructor(inner: LedgerService, store: ReconStore, channels: ChannelsFile | null, audit: ReconAudit) {
+    this.#inner = inner;
+    this.#store = store;
+    this.#channels = new Map((channels?.channels ?? []).map((channel) => [channel.name, channel]));
+    this.#audit = audit;
+    this.transitStats = inner.transitStats?.bind(inner);
+    this.coalescingStats = inner.coalescingStats?.bind(inner);
+    this.chainStats = inner.chainStats?.bind(inner);
+    this.hotInboundStats = inner.hotInboundStats?.bind(inner);
+    this.hotOutboundStats = inner.hotOutboundStats?.bind(inner);
+    this.shardLoad = inner.shardLoad?.bind(inner);
+    this.observeShardWrites = inner.observeShardWrites?.bind(inner);
+    this.bookkeepingLag = inner.bookkeepingLag?.bind(inner);
+    this.daysStatus = inner.daysStatus?.bind(inner);
+    this.replicationStatus = inner.replicationStatus?.bind(inner);
+  }
+
+  get shardCount(): number {
+    return this.#inner.shardCount;
+  }
+
+  execute(operation: number, body: Uint8Array, caller?: Caller): Promise<Uint8Array> {
+    const keyId = caller?.keyId ?? anonymousCaller.keyId;
+    switch (operation) {
+      case Operation.recon_upload:
+        return this.#audited(operation, keyId, () => this.#upload(body));
+      case Operation.recon_import: {
+        const run = this.#importing.then(() => this.#audited(operation, keyId, () => this.#import(body, keyId, caller)));
+        this.#importing = run.catch(() => undefined);
+        return run;
+      }
+      case Operation.get_recon_batches:
+        return Promise.resolve().then(() => json(this.#store.batches(readReconBatchesQuery(body))));
+      case Operation.get_recon_batch:
+        return Promise.resolve().then(() => json(this.#store.batch(readReconBatchId(body)) ?? null));
+      case Operation.get_recon_exceptions:
+        return Promise.resolve().then(() => json(this.#store.exceptions(readReconExceptionsQuery(body))));
+      default:
+        return this.#inner.execute(operation, body, caller);
+    }
+  }
+
+  /** Closes the inner service; the recon store is closed by its owner, after the gateway. */
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  /** Runs an action and records it whatever its outcome, before the reply. */
+  async #audited(operation: number, keyId: string, action: () => Promise<{ reply: Uint8Array; detail: string; code?: string }>): Promise<Uint8Array> {
+    let outcome: { reply: Uint8Array; detail: string; code?: string };
+    try {
+      outcome = await action();
+    } catch (error) {
+      const code = error instanceof TallyError ? error.code : 'internal';
+      await this.#audit.record({ kind: 'admin', keyId, operation, code, detail: (error as Error).message.slice(0, 300) });
+      throw error;
+    }
+    await this.#audit.record({ kind: 'admin', keyId, operation, code: outcome.code ?? 'ok', detail: outcome.detail });
+    return outcome.reply;
+  }
+
+  /** 51: one chunk of a statement file, stored durably; the reply says how much is stored. */
+  async #upload(body: Uint8Array): Promise<{ reply: Uint8Array; detail: string }> {
+    const upload = readReconUpload(body);
+    const state = await this.#store.putChunk(upload.sha256, upload.offset, upload.total, upload.chunk);
+    const detail = `${upload.sha256}: bytes ${upload.offset}..${upload.offset + upload.chunk.byteLength} of ${upload.total}${state.complete ? ', complete' : ''}`;
+    return { reply: json({ sha256: state.sha256, received: state.received, complete: state.complete }), detail };
+  }
+
+  /** 52: files checked, matched with the ledger's day and the pool, stored as one batch. */
+  async #import(body: Uint8Array, keyId: string, caller: Caller | undefined): Promise<{ reply: Uint8Array; detail: string; code: string }> {
+    const request = readReconImport(body);
+    const channel = this.#channelNamed(request);
+    const started = performance.now();
+    const files = request.files.map(({ name, sha256 }) => {
+      const bytes = this.#store.file(sha256);
+      if (bytes === undefined) throw errors.bodyInvalid(`recon_import: file ${sha256} (${name}) is not uploaded whole (recon_upload first)`);
+      const earlier = this.#store.identity(`file:${sha256}`);
+      if (earlier !== undefined) throw errors.bodyInvalid(`recon_import: ${name} was imported already, in batch ${earlier}`);
+      return { name, sha256, bytes };
+    });
+    const batch: ReconBatch = {
+      id: this.#newId(), channel: channel.name, day: '', status: 'refused', keyId, createdAt: new Date().toISOString(),
+      files: files.map(({ name, sha256, bytes }) => ({ name, sha256, bytes: bytes.byteLength })), currency: channel.currency, problems: [],
+      statementRows: 0, ignoredRows: 0, transfersRead: 0, poolIn: 0, poolOut: 0, totals: {}, exceptions: 0, timingsMs: { read: 0, ledger: 0, match: 0, store: 0 },
+    };
+    const refused = async (problems: string[]) => {
+      batch.problems = problems;
+      await this.#store.putBatch(batch, [], [], null);
+      return { reply: json(batch), detail: `${batch.id}: ${channel.name}: refused, ${problems.length} problem(s): ${problems[0] ?? ''}`.slice(0, 300), code: 'refused' };
+    };
+
+    const texts: { name: string; text: string }[] = [];
+    const label = channel.encoding === 'latin1' ? 'windows-1252' : channel.encoding;
+    for (const file of files) {
+      try {
+        texts.push({ name: file.name, text: new TextDecoder(label, { fatal: true }).decode(file.bytes) });
+      } catch {
+        return refused([`${file.name}: not valid ${channel.encoding} (the channel's encoding)`]);
+      }
+    }
+    const read = statementRows(texts, channel);
+    batch.timingsMs.read = Math.round(performance.now() - started);
+    batch.statementRows = read.rows.length;
+    const problems = read.reports.flatMap((report) => report.problems.map((problem) => `${report.file}: ${problem.code}: ${problem.locator}: ${problem.message}`));
+    if (problems.length > 0) return refused(problems);
+
+    let day: number;
+    if (request.day !== null) day = parseBusinessDay(request.day);
+    else {
+      const days = statementDays(read.rows, channel);
+      if (days.length !== 1) throw errors.bodyInvalid(`recon_import: the statement's rows carry ${days.length === 0 ? 'no date' : `${days.length} days`}: name the business day (day)`);
+      day = days[0]!;
+    }
+    batch.day = formatBusinessDay(day);
+    const identities = files.map((file) => `file:${file.sha256}`);
+    if (dailyFormats.has(channel.format)) {
+      const dayKey = `day:${channel.name}:${batch.day}`;
+      const earlier = this.#store.identity(dayKey);
+      if (earlier !== undefined) throw errors.bodyInvalid(`recon_import: ${channel.name}'s statement of ${batch.day} was reconciled already, in batch ${earlier}`);
+      identities.push(dayKey);
+    }
+
+    const ledgerStarted = performance.now();
+    let ledgerDay;
+    try {
+      ledgerDay = await readLedgerDay(ledgerReadsOf(this.#inner, caller), channel, day);
+    } catch (error) {
+      if (error instanceof LedgerDayError) throw errors.bodyInvalid(`recon_import: ${error.message}`);
+      throw error;
+    }
+    batch.timingsMs.ledger = Math.round(performance.now() - ledgerStarted);
+    batch.transfersRead = ledgerDay.transfersRead;
+
+    const matchStarted = performance.now();
+    const stored = this.#store.pool(channel.name);
+    const pool = stored.filter((row) => row.businessDay < day);
+    const output = matchStatement({
+      rows: read.rows, ledger: ledgerDay.ledger, pool, later: ledgerDay.later, businessDay: day, currency: channel.currency,
+      tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback,
+    });
+    const scale = currencyOfCode(channel.currency)!.scale;
+    const rowsByNo = new Map(read.rows.map((row) => [row.rowNo, row]));
+    const exceptions: ReconException[] = [];
+    for (const record of output.records) if (!isMatchedOutcome(record.outcome)) exceptions.push(reconExceptionOf(record, exceptions.length + 1, rowsByNo, scale));
+    const poolAfter = [...output.carried, ...stored.filter((row) => row.businessDay >= day)];
+    Object.assign(batch, {
+      status: 'matched', ignoredRows: output.ignored, poolIn: pool.length, poolOut: poolAfter.length, totals: reconTotalsOf(output.totals, scale), exceptions: exceptions.length,
+    } satisfies Partial<ReconBatch>);
+    batch.timingsMs.match = Math.round(performance.now() - matchStarted);
+
+    const storeStarted = performance.now();
+    batch.timingsMs.store = 0;
+    await this.#store.putBatch(batch, exceptions, identities, poolAfter);
+    batch.timingsMs.store = Math.round(performance.now() - storeStarted);
+    const matched = (batch.totals.matched?.count ?? 0) + (batch.totals.matched_within_tolerance?.count ?? 0) + (batch.totals.matched_late?.count ?? 0);
+    return { reply: json(batch), detail: `${batch.id}: ${channel.name} ${batch.day}: ${batch.statementRows} rows, ${matched} matched, ${exceptions.length} exceptions`, code: 'ok' };
+  }
+
+  #channelNamed(request: ReconImportRequest): ChannelConfig {
+    if (this.#channels.size === 0) throw errors.bodyInvalid('recon_import: reconciliation is not configured on this server (tally serve --recon-channels FILE)');
+    const channel = this.#channels.get(request.channel);
+    if (channel === undefined) throw errors.bodyInvalid(`recon_import: no channel ${JSON.stringify(request.channel)} (channels: ${[...this.#channels.keys()].join(', ')})`);
+    return channel;
+  }
+
+  /** `rcb_` + 12 hex digits of ms + 8 more: increasing within this process, random across processes. */
+  #newId(): string {
+    let id = (BigInt(Date.now()) << 32n) | BigInt(randomBytes(4).readUInt32BE(0));
+    if (id <= this.#idLast) id = this.#idLast + 1n;
+    this.#idLast = id;
+    return `rcb_${id.toString(16).padStart(20, '0')}`;
+  }
+}

@@ -1,0 +1,230 @@
+// The reconciliation store at `${dataDir}/recon` (LMDB, main thread; issue #17): the statement files channels sent
+// (kept whole, in chunks, never deleted: financial records), the batches with their statistics and exceptions, the
+// identities that refuse an import of the same file or the same day twice, and each channel's pending pool (our
+// postings the channel has not stated yet). A batch, its exceptions, its identities and the channel's new pool
+// commit in one transaction: an import is stored whole or not at all. Each write resolves once durable.
+
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { assert, AssertionError } from '../core/assert.js';
+import { TallyError, errors } from '../core/errors.js';
+import { reconChunkBytesMax } from '../core/limits.js';
+import type { ReconBatch, ReconException, ReconExceptionsPage, ReconBatchesQuery, ReconExceptionsQuery } from '../core/recon/batches.js';
+import type { LedgerRow } from '../core/recon/matcher.js';
+import { storageFailure } from '../shards/storage/commit-failures.js';
+import { lowSpaceError } from '../shards/storage/storage-health.js';
+
+/** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
+export const reconStoreDbs = ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool'] as const;
+
+export interface UploadState {
+  sha256: string;
+  total: number;
+  /** Bytes stored, contiguous from 0. */
+  received: number;
+  complete: boolean;
+}
+
+/** A pool row as stored: bigints as decimal text. */
+type StoredLedgerRow = Omit<LedgerRow, 'transferId' | 'key128' | 'amountMinor'> & { transferId: string; key128: string; amountMinor: string };
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+const chunkKey = (sha256: string, offset: number): string => `${sha256}:${pad(offset, 12)}`;
+const exceptionKey = (batch: string, n: number): string => `${batch}:${pad(n, 10)}`;
+const poolPrefix = (channel: string): string => `${channel}\u0000`;
+/** Sorts after every key of ASCII text: the open upper end of a reverse range. */
+const keyEnd = '\uffff';
+
+export class ReconStore {
+  readonly path: string;
+  readonly #root: RootDatabase;
+  readonly #files: Database<Buffer, string>;
+  readonly #uploads: Database<string, string>;
+  readonly #batches: Database<string, string>;
+  readonly #identities: Database<string, string>;
+  readonly #exceptions: Database<string, string>;
+  readonly #pool: Database<string, string>;
+  #closed = false;
+
+  private constructor(path: string, root: RootDatabase, dbs: Record<(typeof reconStoreDbs)[number], Database<never, string>>) {
+    this.path = path;
+    this.#root = root;
+    this.#files = dbs.files as unknown as Database<Buffer, string>;
+    this.#uploads = dbs.uploads as unknown as Database<string, string>;
+    this.#batches = dbs.batches as unknown as Database<string, string>;
+    this.#identities = dbs.identities as unknown as Database<string, string>;
+    this.#exceptions = dbs.exceptions as unknown as Database<string, string>;
+    this.#pool = dbs.pool as unknown as Database<string, string>;
+  }
+
+  static open(dataDir: string): ReconStore {
+    const path = join(dataDir, 'recon');
+    const root = open({
+      path,
+      overlappingSync: false, // a commit is fsync'd before its promise resolves: a reply follows durable data
+      noSync: false,
+      noMetaSync: false,
+      useWritemap: false,
+      eventTurnBatching: false, // one commit per write: a failed commit rejects that write only (as the admin store)
+      compression: false,
+      cache: false,
+      maxDbs: reconStoreDbs.length,
+      pageSize: 4096,
+      noMemInit: false,
+    });
+    try {
+      const dbs = Object.fromEntries(
+        reconStoreDbs.map((name) => [name, root.openDB({ name, encoding: name === 'files' ? 'binary' : 'string', keyEncoding: 'ordered-binary', cache: false, compression: false })]),
+      ) as unknown as Record<(typeof reconStoreDbs)[number], Database<never, string>>;
+      return new ReconStore(path, root, dbs);
+    } catch (error) {
+      void root.close();
+      throw error;
+    }
+  }
+
+  // ---- statement files --------------------------------------------------------------------------
+
+  upload(sha256: string): UploadState | undefined {
+    const text = this.#uploads.get(sha256);
+    return text === undefined ? undefined : (JSON.parse(text) as UploadState);
+  }
+
+  /**
+   * Stores the chunk at `offset` when it continues what is stored (else nothing changes: the reply's `received`
+   * tells the sender where to go on). The last chunk completes the file only if the whole hashes to `sha256`;
+   * otherwise the upload is dropped and refused.
+   */
+  async putChunk(sha256: string, offset: number, total: number, chunk: Uint8Array): Promise<UploadState> {
+    const current = this.upload(sha256);
+    if (current !== undefined && current.total !== total) throw errors.bodyInvalid(`recon_upload: ${sha256} is being uploaded with a total of ${current.total} bytes, not ${total}`);
+    if (current?.complete === true || (current?.received ?? 0) !== offset) return current ?? { sha256, total, received: 0, complete: false };
+    const received = offset + chunk.byteLength;
+    const complete = received === total;
+    if (complete && this.#hashOf(sha256, chunk) !== sha256) {
+      await this.#write(() => {
+        for (const key of this.#files.getKeys({ start: `${sha256}:`, end: `${sha256};` })) this.#files.removeSync(key);
+        this.#uploads.removeSync(sha256);
+      });
+      throw errors.bodyInvalid(`recon_upload: the ${total} bytes received do not hash to ${sha256}; send the file again from offset 0`);
+    }
+    const state: UploadState = { sha256, total, received, complete };
+    await this.#write(() => {
+      this.#files.putSync(chunkKey(sha256, offset), Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this.#uploads.putSync(sha256, JSON.stringify(state));
+    });
+    return state;
+  }
+
+  /** A complete file's bytes. */
+  file(sha256: string): Buffer | undefined {
+    const state = this.upload(sha256);
+    if (state?.complete !== true) return undefined;
+    const parts: Buffer[] = [];
+    for (const { value } of this.#files.getRange({ start: `${sha256}:`, end: `${sha256};` })) parts.push(Buffer.from(value));
+    const whole = Buffer.concat(parts);
+    assert(whole.byteLength === state.total, `stored file ${sha256} has its ${state.total} bytes`);
+    return whole;
+  }
+
+  #hashOf(sha256: string, last: Uint8Array): string {
+    const hash = createHash('sha256');
+    for (const { value } of this.#files.getRange({ start: `${sha256}:`, end: `${sha256};` })) hash.update(value);
+    hash.update(last);
+    return hash.digest('hex');
+  }
+
+  // ---- batches ----------------------------------------------------------------------------------
+
+  /** The batch an identity (a file's hash, a channel's daily statement) was imported in, if any. */
+  identity(key: string): string | undefined {
+    return this.#identities.get(key);
+  }
+
+  batch(id: string): ReconBatch | undefined {
+    const text = this.#batches.get(id);
+    return text === undefined ? undefined : (JSON.parse(text) as ReconBatch);
+  }
+
+  batches(query: ReconBatchesQuery): ReconBatch[] {
+    const found: ReconBatch[] = [];
+    const start = query.before ?? keyEnd;
+    for (const { key, value } of this.#batches.getRange({ start, reverse: true })) {
+      if (key === start) continue; // `before` itself is on the previous page
+      const batch = JSON.parse(value) as ReconBatch;
+      if (query.channel !== null && batch.channel !== query.channel) continue;
+      found.push(batch);
+      if (found.length === query.limit) break;
+    }
+    return found;
+  }
+
+  exceptions(query: ReconExceptionsQuery): ReconExceptionsPage {
+    const exceptions: ReconException[] = [];
+    let next: number | null = null;
+    for (const { value } of this.#exceptions.getRange({ start: exceptionKey(query.batch, query.after + 1), end: `${query.batch};` })) {
+      const exception = JSON.parse(value) as ReconException;
+      if (query.outcome !== null && exception.outcome !== query.outcome) continue;
+      if (exceptions.length === query.limit) {
+        next = exceptions[exceptions.length - 1]!.n;
+        break;
+      }
+      exceptions.push(exception);
+    }
+    return { exceptions, next };
+  }
+
+  /** The channel's pending pool: our postings of earlier days it has not stated yet. */
+  pool(channel: string): LedgerRow[] {
+    const rows: LedgerRow[] = [];
+    for (const { value } of this.#pool.getRange({ start: poolPrefix(channel), end: `${channel}\u0001` })) {
+      const stored = JSON.parse(value) as StoredLedgerRow;
+      rows.push({ ...stored, transferId: BigInt(stored.transferId), key128: BigInt(stored.key128), amountMinor: BigInt(stored.amountMinor) });
+    }
+    return rows;
+  }
+
+  /**
+   * Stores a batch whole: the batch, its exceptions, the identities it claims (refused, in the same transaction, if
+   * another batch claimed one first) and — for a matched batch — the channel's pool replaced by `pool`.
+   */
+  async putBatch(batch: ReconBatch, exceptions: readonly ReconException[], identities: readonly string[], pool: readonly LedgerRow[] | null): Promise<void> {
+    assert(this.batch(batch.id) === undefined, `batch ${batch.id} is new`);
+    await this.#write(() => {
+      for (const key of identities) {
+        const earlier = this.#identities.get(key);
+        if (earlier !== undefined) throw errors.bodyInvalid(`recon_import: already imported in batch ${earlier}`);
+        this.#identities.putSync(key, batch.id);
+      }
+      this.#batches.putSync(batch.id, JSON.stringify(batch));
+      for (const exception of exceptions) this.#exceptions.putSync(exceptionKey(batch.id, exception.n), JSON.stringify(exception));
+      if (pool === null) return;
+      for (const key of this.#pool.getKeys({ start: poolPrefix(batch.channel), end: `${batch.channel}\u0001` })) this.#pool.removeSync(key);
+      for (const row of pool) {
+        const stored: StoredLedgerRow = { ...row, transferId: String(row.transferId), key128: String(row.key128), amountMinor: String(row.amountMinor) };
+        this.#pool.putSync(`${poolPrefix(batch.channel)}${pad(row.businessDay, 8)}:${stored.transferId}`, JSON.stringify(stored));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#root.close();
+  }
+
+  async #write(action: () => void): Promise<void> {
+    if (this.#closed) throw errors.shuttingDown();
+    const low = lowSpaceError(this.path, `recon store ${this.path}`);
+    if (low !== null) throw low;
+    try {
+      await this.#root.childTransaction(action);
+    } catch (error) {
+      if (error instanceof TallyError || error instanceof AssertionError) throw error;
+      throw await storageFailure(error, `recon store ${this.path}`);
+    }
+  }
+}
+
+assert(reconChunkBytesMax < 2 ** 31, 'a chunk fits one LMDB value');

@@ -1,0 +1,127 @@
+// Reconciliation stored on the server (issue #17), end to end through `tally recon import|batches|show|exceptions`
+// against `tally serve --recon-channels`: a day whose bill lacks an order paid just before midnight (it waits in the
+// pending pool), the same file again (refused, naming the batch), the next day's bill stating that order (matched
+// late, the pool empties), a bill that does not add up (a refused batch, nothing matched), and every batch and
+// exception still there after a restart.
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, referenceOf, type Client, type TransferInput } from 'tally-ledger/client';
+import { formatBusinessDay, nextBusinessDay } from '../../src/core/business-day.js';
+import type { ReconBatch } from '../../src/core/recon/batches.js';
+import { cliPath, repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { tradeBill, type BillRow } from '../support/wechat-bill.js';
+import { newIdOnShard } from './shard-ids.js';
+
+const run = promisify(execFile);
+const ledger = 156;
+const clearing = newIdOnShard(1, 2);
+const merchant = newIdOnShard(0, 2);
+let server: ServerProcess;
+let client: Client;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tally-recon-import-'));
+  const channels = join(dir, 'channels.json');
+  await writeFile(channels, JSON.stringify({
+    version: 1,
+    channels: [{
+      name: 'wechat-main', format: 'wechatpay-tradebill', statementAccount: '1601959334', currency: 'CNY', ledger, timeZone: 'Asia/Shanghai',
+      accounts: { clearing: String(clearing) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
+      ledgerCodes: { payment: [1001], refund: [1002], fee: [] }, tolerance: { dateWindowSeconds: 0 }, pendingDaysMax: 3,
+    }],
+  }));
+  server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual', TALLY_RECON_CHANNELS: channels } });
+  client = await connect({ url: server.url, timeoutMs: 30_000 });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await server?.cleanup();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+function tally(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [cliPath(), ...args, '--url', server.url], { cwd: repoRoot(), timeout: 60_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
+const order = (i: number): string => `W${String(i).padStart(6, '0')}`;
+const amount = (i: number): number => 2000 + i * 11;
+const payment = (i: number): TransferInput => ({
+  id: 0x7300_0000n + BigInt(i), debitAccountId: clearing, creditAccountId: merchant, amount: BigInt(amount(i)), ledger, code: 1001, userData128: referenceOf(order(i)),
+});
+const row = (i: number, time?: string): BillRow => ({ serial: `4200${String(i).padStart(8, '0')}`, order: order(i), status: 'SUCCESS', settled: amount(i), ...(time === undefined ? {} : { time }) });
+
+describe('tally recon import', () => {
+  it('stores batches, keeps what the channel has not stated in the pool, refuses the same statement twice', async () => {
+    expect((await client.createAccounts([{ id: clearing, ledger, code: 5 }, { id: merchant, ledger, code: 1 }])).map((r) => r.result)).toEqual(['ok', 'ok']);
+    const dayT = (await client.closeDay()).dayBegun;
+    const dayU = nextBusinessDay(dayT);
+    expect((await client.createTransfers([1, 2, 3, 4].map(payment))).map((r) => r.result)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect((await client.closeDay()).day).toBe(dayT);
+    expect((await client.createTransfers([payment(5)])).map((r) => r.result)).toEqual(['ok']);
+    expect((await client.closeDay()).day).toBe(dayU);
+
+    // Day T: order 4 was paid at 23:59; the channel books it on the next day.
+    const billT = join(dir, 'bill-T.csv');
+    await writeFile(billT, tradeBill(formatBusinessDay(dayT), [row(1), row(2), row(3)]));
+    const first = await tally(['recon', 'import', '--channel', 'wechat-main', billT, '--json']);
+    expect(first.code, first.stderr).toBe(1); // an exception: order 4 missing at the channel
+    const batchT = JSON.parse(first.stdout) as ReconBatch;
+    expect(batchT).toMatchObject({ status: 'matched', day: formatBusinessDay(dayT), statementRows: 3, transfersRead: 4, exceptions: 1, poolIn: 0, poolOut: 1 });
+    expect(batchT.totals).toEqual({ matched: { count: 3, amount: '60.66' }, missing_at_channel: { count: 1, amount: '20.44' } });
+    expect(first.stderr).toContain('uploaded');
+
+    const again = await tally(['recon', 'import', '--channel', 'wechat-main', billT]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`imported already, in batch ${batchT.id}`);
+    // The same day's statement in another file (a different hash) is refused too: a day is reconciled once.
+    await writeFile(join(dir, 'bill-T2.csv'), tradeBill(formatBusinessDay(dayT), [row(1), row(2)]));
+    const otherFile = await tally(['recon', 'import', '--channel', 'wechat-main', join(dir, 'bill-T2.csv')]);
+    expect(otherFile.stderr).toContain(`reconciled already, in batch ${batchT.id}`);
+
+    // A bill that does not add up: stored as refused, nothing matched, the pool untouched.
+    const broken = join(dir, 'bill-U-broken.csv');
+    await writeFile(broken, tradeBill(formatBusinessDay(dayU), [row(4, '00:00:05'), row(5)]).replace(/\n`2,`/, '\n`3,`'));
+    const refused = await tally(['recon', 'import', '--channel', 'wechat-main', broken, '--json']);
+    expect(refused.code).toBe(1);
+    const refusedBatch = JSON.parse(refused.stdout) as ReconBatch;
+    expect(refusedBatch).toMatchObject({ status: 'refused', exceptions: 0, totals: {} });
+    expect(refusedBatch.problems.join('\n')).toContain('总交易单数');
+
+    // Day U: order 4 stated at last (matched late, from the pool), order 5 in time.
+    const billU = join(dir, 'bill-U.csv');
+    await writeFile(billU, tradeBill(formatBusinessDay(dayU), [row(4, '00:00:05'), row(5)]));
+    const second = await tally(['recon', 'import', '--channel', 'wechat-main', billU]);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toContain('matched_late');
+    expect(second.stdout).toContain('pending pool: 1 taken in, 0 waiting after; 0 exception(s)');
+
+    await server.kill(); // kill -9: every batch was acknowledged durable
+    await server.restart();
+    const listed = await tally(['recon', 'batches', '--json']);
+    const batches = JSON.parse(listed.stdout) as ReconBatch[];
+    expect(batches.map((batch) => [batch.status, batch.day])).toEqual([
+      ['matched', formatBusinessDay(dayU)],
+      ['refused', ''],
+      ['matched', formatBusinessDay(dayT)],
+    ]);
+    const shown = await tally(['recon', 'show', batchT.id]);
+    expect(shown.stdout).toContain('missing_at_channel');
+    const csv = join(dir, 'exceptions.csv');
+    const exceptions = await tally(['recon', 'exceptions', batchT.id, '--csv', csv]);
+    expect(exceptions.code).toBe(0);
+    expect(exceptions.stdout).toContain(`1. missing_at_channel: transfers ${0x7300_0004n}`);
+    const lines = (await readFile(csv, 'utf8')).trim().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('"missing_at_channel","12","credit","0.00","20.44"');
+  }, 120_000);
+});
