@@ -133,6 +133,7 @@ function describeBatch(batch: ReconBatch): string {
   if (batch.status === 'refused') return [head, ...batch.problems.map((problem) => `  refused: ${problem}`), 'nothing was matched'].join('\n');
   const run = describeRun({ channel: batch.channel, day: batch.day, statementRows: batch.statementRows, ignoredRows: batch.ignoredRows, transfersRead: batch.transfersRead }, batch.totals, [], batch.currency, undefined);
   const lines = run.split('\n').slice(0, -1);
+  lines.push(`actions: ${batch.actions.done} posted, ${batch.actions.held} held, ${batch.actions.failed} refused by the ledger`);
   lines.push(`pending pool: ${batch.poolIn} taken in, ${batch.poolOut} waiting after; ${batch.exceptions} exception(s)${batch.exceptions > 0 ? ` (tally recon exceptions ${batch.id})` : ''}`);
   return [head, ...lines].join('\n');
 }

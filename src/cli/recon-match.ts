@@ -177,5 +177,6 @@ export function describeRun(
 export function describeException(exception: ReconException): string {
   const row = exception.rows[0];
   const where = row === undefined ? `transfers ${exception.transferIds.join(', ')}` : `${row.locator} (order ${row.merchantOrderNo || '-'}, serial ${row.channelSerialNo || '-'})`;
-  return `${exception.n}. ${exception.outcome}: ${where}: ${exception.differences.map((d) => `${d.field} ours ${d.ours}, theirs ${d.theirs}`).join('; ')}`;
+  const action = exception.action === undefined ? '' : ` → ${exception.action.action}: ${exception.action.state} (${exception.action.detail})`;
+  return `${exception.n}. ${exception.outcome}: ${where}: ${exception.differences.map((d) => `${d.field} ours ${d.ours}, theirs ${d.theirs}`).join('; ')}${action}`;
 }

@@ -263,6 +263,10 @@ export const reconFileBytesMax = 1024 * 1024 * 1024;
 /** Files in one recon_import (a day's statement may come in parts). */
 export const reconFilesPerImportMax = 64;
 
+/** Transfers one reconciliation batch posts by itself (补单 and the like); past it the rest hold for people. Each
+ * action id is a straggler of the id index (core docs: ids far from newId()'s), so they are kept few per batch. */
+export const reconActionsPerBatchMax = 20_000;
+
 /** Batches in one get_recon_batches reply. */
 export const reconBatchesPageMax = 100;
 

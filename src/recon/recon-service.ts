@@ -23,12 +23,13 @@ import {
   type ReconImportRequest,
 } from '../core/recon/batches.js';
 import type { ChannelConfig, ChannelsFile } from '../core/recon/channel-config.js';
-import { matchStatement } from '../core/recon/matcher.js';
+import { matchStatement, type LedgerRow } from '../core/recon/matcher.js';
 import { isMatchedOutcome } from '../core/recon/outcomes.js';
 import { statementDays } from '../core/recon/statement-day.js';
 import { anonymousCaller } from '../gateway/auth.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
 import { reconExceptionOf, reconTotalsOf } from './exception-records.js';
+import { runActions } from './recon-actions.js';
 import { LedgerDayError, readLedgerDay } from './ledger-day.js';
 import { ledgerReadsOf } from './ledger-reads.js';
 import type { ReconStore } from './recon-store.js';
@@ -149,7 +150,8 @@ export class ReconService implements LedgerService {
     const batch: ReconBatch = {
       id: this.#newId(), channel: channel.name, day: '', status: 'refused', keyId, createdAt: new Date().toISOString(),
       files: files.map(({ name, sha256, bytes }) => ({ name, sha256, bytes: bytes.byteLength })), currency: channel.currency, problems: [],
-      statementRows: 0, ignoredRows: 0, transfersRead: 0, poolIn: 0, poolOut: 0, totals: {}, exceptions: 0, timingsMs: { read: 0, ledger: 0, match: 0, store: 0 },
+      statementRows: 0, ignoredRows: 0, transfersRead: 0, poolIn: 0, poolOut: 0, totals: {}, exceptions: 0, actions: { done: 0, held: 0, failed: 0 },
+      timingsMs: { read: 0, ledger: 0, match: 0, actions: 0, store: 0 },
     };
     const refused = async (problems: string[]) => {
       batch.problems = problems;
@@ -198,27 +200,42 @@ export class ReconService implements LedgerService {
     }
     batch.timingsMs.ledger = Math.round(performance.now() - ledgerStarted);
     batch.transfersRead = ledgerDay.transfersRead;
+    // Transfers recon posted itself (补单 …) answer rows of earlier statements: they are no platform rows to match.
+    const ours = (row: LedgerRow): boolean => !this.#store.isActionTransfer(row.transferId);
 
     const matchStarted = performance.now();
     const stored = this.#store.pool(channel.name);
     const pool = stored.filter((row) => row.businessDay < day);
     const output = matchStatement({
-      rows: read.rows, ledger: ledgerDay.ledger, pool, later: ledgerDay.later, businessDay: day, currency: channel.currency,
+      rows: read.rows, ledger: ledgerDay.ledger.filter(ours), pool, later: ledgerDay.later.filter(ours), businessDay: day, currency: channel.currency,
       tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback,
     });
     const scale = currencyOfCode(channel.currency)!.scale;
     const rowsByNo = new Map(read.rows.map((row) => [row.rowNo, row]));
-    const exceptions: ReconException[] = [];
-    for (const record of output.records) if (!isMatchedOutcome(record.outcome)) exceptions.push(reconExceptionOf(record, exceptions.length + 1, rowsByNo, scale));
+    const exceptionRecords = output.records.filter((record) => !isMatchedOutcome(record.outcome));
+    batch.timingsMs.match = Math.round(performance.now() - matchStarted);
+
+    const actionsStarted = performance.now();
+    const actions = await runActions(exceptionRecords, rowsByNo, channel, this.#inner, caller);
+    const exceptions: ReconException[] = exceptionRecords.map((record, i) => {
+      const exception = reconExceptionOf(record, i + 1, rowsByNo, scale);
+      const outcome = actions.get(record);
+      if (outcome !== undefined) {
+        exception.action = { action: outcome.action, state: outcome.state, detail: outcome.detail, ...(outcome.transferId === undefined ? {} : { transferId: outcome.transferId }) };
+        batch.actions[outcome.state]++;
+      }
+      return exception;
+    });
+    const actionIds = [...actions.values()].flatMap((outcome) => (outcome.transferId === undefined || outcome.state !== 'done' ? [] : [outcome.transferId]));
+    batch.timingsMs.actions = Math.round(performance.now() - actionsStarted);
     const poolAfter = [...output.carried, ...stored.filter((row) => row.businessDay >= day)];
     Object.assign(batch, {
       status: 'matched', ignoredRows: output.ignored, poolIn: pool.length, poolOut: poolAfter.length, totals: reconTotalsOf(output.totals, scale), exceptions: exceptions.length,
     } satisfies Partial<ReconBatch>);
-    batch.timingsMs.match = Math.round(performance.now() - matchStarted);
 
     const storeStarted = performance.now();
     batch.timingsMs.store = 0;
-    await this.#store.putBatch(batch, exceptions, identities, poolAfter);
+    await this.#store.putBatch(batch, exceptions, identities, poolAfter, actionIds);
     batch.timingsMs.store = Math.round(performance.now() - storeStarted);
     const matched = (batch.totals.matched?.count ?? 0) + (batch.totals.matched_within_tolerance?.count ?? 0) + (batch.totals.matched_late?.count ?? 0);
     return { reply: json(batch), detail: `${batch.id}: ${channel.name} ${batch.day}: ${batch.statementRows} rows, ${matched} matched, ${exceptions.length} exceptions`, code: 'ok' };

@@ -1,7 +1,7 @@
 // The reconciliation store at `${dataDir}/recon` (LMDB, main thread; issue #17): the statement files channels sent
 // (kept whole, in chunks, never deleted: financial records), the batches with their statistics and exceptions, the
-// identities that refuse an import of the same file or the same day twice, and each channel's pending pool (our
-// postings the channel has not stated yet). A batch, its exceptions, its identities and the channel's new pool
+// identities that refuse an import of the same file or the same day twice, each channel's pending pool (our
+// postings the channel has not stated yet) and the transfers recon's own actions posted (never matched as ours). A batch, its exceptions, its identities and the channel's new pool
 // commit in one transaction: an import is stored whole or not at all. Each write resolves once durable.
 
 import { createHash } from 'node:crypto';
@@ -12,11 +12,12 @@ import { TallyError, errors } from '../core/errors.js';
 import { reconChunkBytesMax } from '../core/limits.js';
 import type { ReconBatch, ReconException, ReconExceptionsPage, ReconBatchesQuery, ReconExceptionsQuery } from '../core/recon/batches.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
+import { reconActionIdTag } from './recon-actions.js';
 import { storageFailure } from '../shards/storage/commit-failures.js';
 import { lowSpaceError } from '../shards/storage/storage-health.js';
 
 /** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
-export const reconStoreDbs = ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool'] as const;
+export const reconStoreDbs = ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool', 'actions'] as const;
 
 export interface UploadState {
   sha256: string;
@@ -45,6 +46,7 @@ export class ReconStore {
   readonly #identities: Database<string, string>;
   readonly #exceptions: Database<string, string>;
   readonly #pool: Database<string, string>;
+  readonly #actions: Database<string, string>;
   #closed = false;
 
   private constructor(path: string, root: RootDatabase, dbs: Record<(typeof reconStoreDbs)[number], Database<never, string>>) {
@@ -56,6 +58,7 @@ export class ReconStore {
     this.#identities = dbs.identities as unknown as Database<string, string>;
     this.#exceptions = dbs.exceptions as unknown as Database<string, string>;
     this.#pool = dbs.pool as unknown as Database<string, string>;
+    this.#actions = dbs.actions as unknown as Database<string, string>;
   }
 
   static open(dataDir: string): ReconStore {
@@ -189,7 +192,12 @@ export class ReconStore {
    * Stores a batch whole: the batch, its exceptions, the identities it claims (refused, in the same transaction, if
    * another batch claimed one first) and — for a matched batch — the channel's pool replaced by `pool`.
    */
-  async putBatch(batch: ReconBatch, exceptions: readonly ReconException[], identities: readonly string[], pool: readonly LedgerRow[] | null): Promise<void> {
+  /** Whether recon posted this transfer itself (an automatic action of some batch). */
+  isActionTransfer(id: bigint): boolean {
+    return id >> 96n === reconActionIdTag && this.#actions.get(String(id)) !== undefined;
+  }
+
+  async putBatch(batch: ReconBatch, exceptions: readonly ReconException[], identities: readonly string[], pool: readonly LedgerRow[] | null, actionIds: readonly string[] = []): Promise<void> {
     assert(this.batch(batch.id) === undefined, `batch ${batch.id} is new`);
     await this.#write(() => {
       for (const key of identities) {
@@ -199,6 +207,7 @@ export class ReconStore {
       }
       this.#batches.putSync(batch.id, JSON.stringify(batch));
       for (const exception of exceptions) this.#exceptions.putSync(exceptionKey(batch.id, exception.n), JSON.stringify(exception));
+      for (const id of actionIds) this.#actions.putSync(id, batch.id);
       if (pool === null) return;
       for (const key of this.#pool.getKeys({ start: poolPrefix(batch.channel), end: `${batch.channel}\u0001` })) this.#pool.removeSync(key);
       for (const row of pool) {

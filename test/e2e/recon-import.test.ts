@@ -1,8 +1,9 @@
 // Reconciliation stored on the server (issue #17), end to end through `tally recon import|batches|show|exceptions`
 // against `tally serve --recon-channels`: a day whose bill lacks an order paid just before midnight (it waits in the
-// pending pool), the same file again (refused, naming the batch), the next day's bill stating that order (matched
-// late, the pool empties), a bill that does not add up (a refused batch, nothing matched), and every batch and
-// exception still there after a restart.
+// pending pool) and states one we never posted (the strategy table posts the missing credit, 补单, and the next day
+// does not take that transfer for one of ours), the same file again (refused, naming the batch), the next day's bill
+// stating the late order (matched late, the pool empties), a bill that does not add up (a refused batch, nothing
+// matched), and every batch and exception still there after a kill -9 and restart.
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ const run = promisify(execFile);
 const ledger = 156;
 const clearing = newIdOnShard(1, 2);
 const merchant = newIdOnShard(0, 2);
+const unidentified = newIdOnShard(0, 2);
 let server: ServerProcess;
 let client: Client;
 let dir: string;
@@ -32,8 +34,12 @@ beforeAll(async () => {
     version: 1,
     channels: [{
       name: 'wechat-main', format: 'wechatpay-tradebill', statementAccount: '1601959334', currency: 'CNY', ledger, timeZone: 'Asia/Shanghai',
-      accounts: { clearing: String(clearing) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
+      accounts: { clearing: String(clearing), unidentified: String(unidentified) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
       ledgerCodes: { payment: [1001], refund: [1002], fee: [] }, tolerance: { dateWindowSeconds: 0 }, pendingDaysMax: 3,
+      strategies: [
+        { type: 'payment', ours: 'none', theirs: 'success', action: 'post_missing_credit', amountMaxMinor: '5000' },
+        { type: '*', ours: '*', theirs: '*', action: 'hold' },
+      ],
     }],
   }));
   server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual', TALLY_RECON_CHANNELS: channels } });
@@ -62,23 +68,29 @@ const row = (i: number, time?: string): BillRow => ({ serial: `4200${String(i).p
 
 describe('tally recon import', () => {
   it('stores batches, keeps what the channel has not stated in the pool, refuses the same statement twice', async () => {
-    expect((await client.createAccounts([{ id: clearing, ledger, code: 5 }, { id: merchant, ledger, code: 1 }])).map((r) => r.result)).toEqual(['ok', 'ok']);
+    const opened = await client.createAccounts([{ id: clearing, ledger, code: 5 }, { id: merchant, ledger, code: 1 }, { id: unidentified, ledger, code: 1 }]);
+    expect(opened.map((r) => r.result)).toEqual(['ok', 'ok', 'ok']);
     const dayT = (await client.closeDay()).dayBegun;
     const dayU = nextBusinessDay(dayT);
     expect((await client.createTransfers([1, 2, 3, 4].map(payment))).map((r) => r.result)).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect((await client.closeDay()).day).toBe(dayT);
+
+    // Day T: order 4 was paid at 23:59, the channel books it on the next day; order 9 we never posted (漏单).
+    const billT = join(dir, 'bill-T.csv');
+    await writeFile(billT, tradeBill(formatBusinessDay(dayT), [row(1), row(2), row(3), row(9)]));
+    const first = await tally(['recon', 'import', '--channel', 'wechat-main', billT, '--json']);
+    expect(first.code, first.stderr).toBe(1); // exceptions: order 4 missing at the channel, order 9 on the platform
+    const batchT = JSON.parse(first.stdout) as ReconBatch;
+    expect(batchT).toMatchObject({ status: 'matched', day: formatBusinessDay(dayT), statementRows: 4, transfersRead: 4, exceptions: 2, poolIn: 0, poolOut: 1 });
+    expect(batchT.totals).toEqual({ matched: { count: 3, amount: '60.66' }, missing_at_channel: { count: 1, amount: '20.44' }, missing_on_platform: { count: 1, amount: '20.99' } });
+    expect(batchT.actions).toEqual({ done: 1, held: 1, failed: 0 });
+    expect(first.stderr).toContain('uploaded');
+    // The 补单 was posted on day U: the clearing account took the channel's 20.99 against the unidentified account.
+    const [unknownPayer] = await client.lookupAccounts([unidentified]);
+    expect(unknownPayer!.creditsPosted).toBe(BigInt(amount(9)));
+
     expect((await client.createTransfers([payment(5)])).map((r) => r.result)).toEqual(['ok']);
     expect((await client.closeDay()).day).toBe(dayU);
-
-    // Day T: order 4 was paid at 23:59; the channel books it on the next day.
-    const billT = join(dir, 'bill-T.csv');
-    await writeFile(billT, tradeBill(formatBusinessDay(dayT), [row(1), row(2), row(3)]));
-    const first = await tally(['recon', 'import', '--channel', 'wechat-main', billT, '--json']);
-    expect(first.code, first.stderr).toBe(1); // an exception: order 4 missing at the channel
-    const batchT = JSON.parse(first.stdout) as ReconBatch;
-    expect(batchT).toMatchObject({ status: 'matched', day: formatBusinessDay(dayT), statementRows: 3, transfersRead: 4, exceptions: 1, poolIn: 0, poolOut: 1 });
-    expect(batchT.totals).toEqual({ matched: { count: 3, amount: '60.66' }, missing_at_channel: { count: 1, amount: '20.44' } });
-    expect(first.stderr).toContain('uploaded');
 
     const again = await tally(['recon', 'import', '--channel', 'wechat-main', billT]);
     expect(again.code).toBe(1);
@@ -103,6 +115,7 @@ describe('tally recon import', () => {
     const second = await tally(['recon', 'import', '--channel', 'wechat-main', billU]);
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.stdout).toContain('matched_late');
+    // The 补单 of day U is recon's own: not a platform row the channel should have stated.
     expect(second.stdout).toContain('pending pool: 1 taken in, 0 waiting after; 0 exception(s)');
 
     await server.kill(); // kill -9: every batch was acknowledged durable
@@ -116,12 +129,15 @@ describe('tally recon import', () => {
     ]);
     const shown = await tally(['recon', 'show', batchT.id]);
     expect(shown.stdout).toContain('missing_at_channel');
+    expect(shown.stdout).toContain('actions: 1 posted, 1 held, 0 refused by the ledger');
     const csv = join(dir, 'exceptions.csv');
     const exceptions = await tally(['recon', 'exceptions', batchT.id, '--csv', csv]);
     expect(exceptions.code).toBe(0);
-    expect(exceptions.stdout).toContain(`1. missing_at_channel: transfers ${0x7300_0004n}`);
+    expect(exceptions.stdout).toContain(`missing_at_channel: transfers ${0x7300_0004n}`);
+    expect(exceptions.stdout).toContain('post_missing_credit: done');
     const lines = (await readFile(csv, 'utf8')).trim().split('\r\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toContain('"missing_at_channel","12","credit","0.00","20.44"');
+    expect(lines).toHaveLength(3);
+    expect(lines.find((line) => line.includes('"missing_at_channel"'))).toContain('"missing_at_channel","12","credit","0.00","20.44"');
+    expect(lines.find((line) => line.includes('"missing_on_platform"'))).toContain('"post_missing_credit","done"');
   }, 120_000);
 });

@@ -47,7 +47,9 @@ export interface ReconBatch {
   poolOut: number;
   totals: Partial<Record<ReconOutcomeName, ReconOutcomeTotal>>;
   exceptions: number;
-  timingsMs: { read: number; ledger: number; match: number; store: number };
+  /** Automatic actions by the strategy table: posted (ok or exists), held for people, refused by the ledger. */
+  actions: { done: number; held: number; failed: number };
+  timingsMs: { read: number; ledger: number; match: number; actions: number; store: number };
 }
 
 /** One exception of a batch, numbered from 1 in the order matching found it. */
@@ -63,6 +65,8 @@ export interface ReconException {
   differences: { field: string; ours: string; theirs: string; difference?: string }[];
   rows: { row: number; locator: string; merchantOrderNo: string; channelSerialNo: string }[];
   transferIds: string[];
+  /** What the strategy table did about it (absent: no table ran, e.g. `tally recon match`). */
+  action?: { action: string; state: 'done' | 'held' | 'failed'; transferId?: string; detail: string };
 }
 
 export interface ReconExceptionsPage {

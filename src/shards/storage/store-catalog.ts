@@ -21,7 +21,7 @@ export function storeCatalog(shardCount: number): StoreSpec[] {
   stores.push({ dir: 'chains', dbs: [], optional: true });
   stores.push({ dir: 'admin', dbs: ['audit', 'adjustments'], optional: true });
   // Reconciliation (src/recon/recon-store.ts reconStoreDbs): statement files, batches, exceptions, pools.
-  stores.push({ dir: 'recon', dbs: ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool'], optional: true });
+  stores.push({ dir: 'recon', dbs: ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool', 'actions'], optional: true });
   return stores;
 }
 

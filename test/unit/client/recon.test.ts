@@ -34,7 +34,7 @@ class UploadsKept {
 const batch: ReconBatch = {
   id: 'rcb_0123456789abcdef0123', channel: 'bank', day: '2026-11-23', status: 'matched', keyId: 'anonymous', createdAt: '2026-11-24T01:00:00.000Z',
   files: [{ name: 'stmt.sta', bytes: 10, sha256: 'ab'.repeat(32) }], currency: 'CNY', problems: [], statementRows: 1, ignoredRows: 0,
-  transfersRead: 1, poolIn: 0, poolOut: 0, totals: { matched: { count: 1, amount: '1.00' } }, exceptions: 0, timingsMs: { read: 1, ledger: 1, match: 1, store: 1 },
+  transfersRead: 1, poolIn: 0, poolOut: 0, totals: { matched: { count: 1, amount: '1.00' } }, exceptions: 0, actions: { done: 0, held: 0, failed: 0 }, timingsMs: { read: 1, ledger: 1, match: 1, actions: 0, store: 1 },
 };
 
 let inner: ScriptedService;

@@ -1,0 +1,91 @@
+// The automatic actions of a reconciliation batch (issue #17), posted through the ledger's normal path as the
+// importing caller: each exception's decision by the channel's strategy table (core/recon/strategies.ts), the
+// transfer it becomes, with an id derived from the statement row — the tag 'RCN'+1 in the top 32 bits, then 96 bits of
+// SHA-256 over the channel, the action and the row's identity — so that re-running a batch (a crash between posting
+// and storing it) answers `exists` and never posts twice. `ok` or `exists` is done; any other answer holds the
+// exception with its code (a failed id stays failed: the fix is an adjustment with fresh ids).
+
+import { createHash } from 'node:crypto';
+import { batchEventsMax, lookupIdsMax, reconActionsPerBatchMax } from '../core/limits.js';
+import { Operation } from '../core/operations.js';
+import type { ChannelConfig, StrategyAction } from '../core/recon/channel-config.js';
+import type { ReconRecord } from '../core/recon/matcher.js';
+import type { StatementRow } from '../core/recon/statement-row.js';
+import { actionTransfer, decide, type HoldFields } from '../core/recon/strategies.js';
+import { decodeResults, decodeTransferStates, encodeIds, encodeTransfers, type TransferInput } from '../core/wire/records.js';
+import type { Caller, LedgerService } from '../gateway/ledger-service.js';
+
+/** Top 32 bits of an action's transfer id: 'RCN' + 1. Recognisable, not exclusive: uniqueness rests on the hash. */
+export const reconActionIdTag = 0x52434e01n;
+
+export interface ActionOutcome {
+  action: StrategyAction;
+  /** The transfer posted (decimal), when the action posts one. */
+  transferId?: string;
+  /** done (ok or exists), held (the table said hold, or the action could not be built), failed (the ledger refused). */
+  state: 'done' | 'held' | 'failed';
+  /** The ledger's result code, or why the action holds. */
+  detail: string;
+}
+
+/** The id of the transfer `action` posts for the row: the same for the same row, channel and action, always. */
+export function actionTransferId(channel: string, action: StrategyAction, row: StatementRow): bigint {
+  const identity = row.channelSerialNo !== '' ? `serial:${row.channelSerialNo}/${row.refundNo}/${row.direction}` : `row:${row.statementKey}#${row.locator}`;
+  const digest = createHash('sha256').update(`tally.recon.v1\u0000${channel}\u0000${action}\u0000${identity}`, 'utf8').digest('hex');
+  return (reconActionIdTag << 96n) | BigInt(`0x${digest.slice(0, 24)}`);
+}
+
+/** Decides and posts the actions of `records` (exceptions only); returns each one's outcome. */
+export async function runActions(
+  records: readonly ReconRecord[], rowsByNo: ReadonlyMap<number, StatementRow>, channel: ChannelConfig, service: LedgerService, caller: Caller | undefined,
+): Promise<Map<ReconRecord, ActionOutcome>> {
+  const outcomes = new Map<ReconRecord, ActionOutcome>();
+  const wanted: { record: ReconRecord; action: Exclude<StrategyAction, 'hold' | 'post_refund'> }[] = [];
+  for (const record of records) {
+    const decision = decide(channel.strategies, record);
+    if (decision.action === 'hold') outcomes.set(record, { action: 'hold', state: 'held', detail: decision.reason });
+    else if (decision.action !== 'post_refund') wanted.push({ record, action: decision.action });
+  }
+  if (wanted.length === 0) return outcomes;
+  const mayPost = caller === undefined || caller.scopes.has('post');
+  const holds = await holdsOf(wanted.filter(({ action }) => action === 'post_pending' || action === 'void_pending').map(({ record }) => record.transferIds[0]!), service, caller);
+
+  const posting: { record: ReconRecord; action: StrategyAction; transfer: TransferInput }[] = [];
+  for (const { record, action } of wanted) {
+    const hold = (reason: string) => outcomes.set(record, { action, state: 'held', detail: reason });
+    if (!mayPost) {
+      hold('the importing key lacks the post scope');
+      continue;
+    }
+    if (posting.length === reconActionsPerBatchMax) {
+      hold(`more than ${reconActionsPerBatchMax} actions in one batch`);
+      continue;
+    }
+    const built = actionTransfer(action, record, channel, holds.get(record.transferIds[0] ?? 0n) ?? null);
+    if ('reason' in built) {
+      hold(built.reason);
+      continue;
+    }
+    const row = rowsByNo.get(record.rowNos[0]!)!;
+    posting.push({ record, action, transfer: { id: actionTransferId(channel.name, action, row), ...built } });
+  }
+  for (let i = 0; i < posting.length; i += batchEventsMax) {
+    const chunk = posting.slice(i, i + batchEventsMax);
+    const results = decodeResults(await service.execute(Operation.create_transfers, encodeTransfers(chunk.map(({ transfer }) => transfer)), caller));
+    chunk.forEach(({ record, action, transfer }, index) => {
+      const result = results[index]?.result ?? 'no_result';
+      const done = result === 'ok' || result === 'exists';
+      outcomes.set(record, { action, transferId: String(transfer.id), state: done ? 'done' : 'failed', detail: result });
+    });
+  }
+  return outcomes;
+}
+
+async function holdsOf(ids: readonly bigint[], service: LedgerService, caller: Caller | undefined): Promise<Map<bigint, HoldFields>> {
+  const holds = new Map<bigint, HoldFields>();
+  for (let i = 0; i < ids.length; i += lookupIdsMax) {
+    const states = decodeTransferStates(await service.execute(Operation.lookup_transfers, encodeIds(ids.slice(i, i + lookupIdsMax)), caller));
+    for (const state of states) if (state.status === 'pending') holds.set(state.id, state);
+  }
+  return holds;
+}
