@@ -130,6 +130,8 @@ export class ReconService implements LedgerService {
   /** 51: one chunk of a statement file, stored durably; the reply says how much is stored. */
   async #upload(body: Uint8Array): Promise<{ reply: Uint8Array; detail: string }> {
     const upload = readReconUpload(body);
+    // Files are kept for ever: a server that cannot reconcile them takes none.
+    if (this.#channels.size === 0) throw errors.bodyInvalid('recon_upload: reconciliation is not configured on this server (tally serve --recon-channels FILE)');
     const state = await this.#store.putChunk(upload.sha256, upload.offset, upload.total, upload.chunk);
     const detail = `${upload.sha256}: bytes ${upload.offset}..${upload.offset + upload.chunk.byteLength} of ${upload.total}${state.complete ? ', complete' : ''}`;
     return { reply: json({ sha256: state.sha256, received: state.received, complete: state.complete }), detail };

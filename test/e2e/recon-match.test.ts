@@ -131,5 +131,7 @@ describe('tally recon match', () => {
     expect(open.stderr).toContain('is not closed on the ledger yet');
     expect((await tally(['recon', 'match', '--channels', channels, statement])).code).toBe(2);
     expect((await tally(['recon', 'match', '--channels', channels, '--channel', 'nope', statement])).stderr).toContain('has no channel "nope"');
+    // A server without --recon-channels takes no statement files (they would be kept for ever, never reconciled).
+    await expect(client.reconUploadFile(new TextEncoder().encode('x'))).rejects.toThrow(/reconciliation is not configured/);
   });
 });
