@@ -20,7 +20,7 @@ import { reconExceptionOf, reconTotalsOf } from '../recon/exception-records.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
 import { exceptionsCsv } from '../recon/exceptions-csv.js';
 import { LedgerDayError, readLedgerDay } from '../recon/ledger-day.js';
-import { statementRows } from '../recon/statement-rows.js';
+import { readStatementFiles } from '../recon/statement-files.js';
 import { clientConnectOptions, clientFlags, clientFlagsUsage } from './client-options.js';
 import { ProgressLine } from './progress.js';
 import { UsageError } from './serve-options.js';
@@ -72,8 +72,8 @@ export async function reconMatchCommand(argv: readonly string[], env: NodeJS.Pro
     }
   }
 
-  const files = positionals.map((file) => ({ name: file, text: readStatement(file, channel, refuse) }));
-  const read = statementRows(files, channel);
+  const files = positionals.map((file) => ({ name: file, bytes: readStatement(file, refuse) }));
+  const read = await readStatementFiles(files, channel);
   const refusedReports = read.reports.filter((report) => report.problems.length > 0);
   if (refusedReports.length > 0) {
     for (const report of refusedReports) {
@@ -135,20 +135,13 @@ function loadChannel(path: string, name: string, refuse: (message: string) => Us
   }
 }
 
-function readStatement(file: string, channel: ChannelConfig, refuse: (message: string) => UsageError): string {
-  let bytes: Buffer;
+function readStatement(file: string, refuse: (message: string) => UsageError): Buffer {
   try {
     if (statSync(file).size > fileBytesMax) throw refuse(`${file}: larger than ${fileBytesMax} bytes`);
-    bytes = readFileSync(file);
+    return readFileSync(file);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw refuse(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  const label = channel.encoding === 'latin1' ? 'windows-1252' : channel.encoding;
-  try {
-    return new TextDecoder(label, { fatal: true }).decode(bytes);
-  } catch {
-    throw refuse(`${file} is not valid ${channel.encoding} (the channel's encoding)`);
   }
 }
 

@@ -33,7 +33,7 @@ import { runActions } from './recon-actions.js';
 import { LedgerDayError, readLedgerDay } from './ledger-day.js';
 import { ledgerReadsOf } from './ledger-reads.js';
 import type { ReconStore } from './recon-store.js';
-import { statementRows } from './statement-rows.js';
+import { readStatementFiles } from './statement-files.js';
 
 /** Where audit records go (the admin store). */
 export interface ReconAudit {
@@ -161,16 +161,7 @@ export class ReconService implements LedgerService {
       return { reply: json(batch), detail: `${batch.id}: ${channel.name}: refused, ${problems.length} problem(s): ${problems[0] ?? ''}`.slice(0, 300), code: 'refused' };
     };
 
-    const texts: { name: string; text: string }[] = [];
-    const label = channel.encoding === 'latin1' ? 'windows-1252' : channel.encoding;
-    for (const file of files) {
-      try {
-        texts.push({ name: file.name, text: new TextDecoder(label, { fatal: true }).decode(file.bytes) });
-      } catch {
-        return refused([`${file.name}: not valid ${channel.encoding} (the channel's encoding)`]);
-      }
-    }
-    const read = statementRows(texts, channel);
+    const read = await readStatementFiles(files.map(({ name, bytes }) => ({ name, bytes })), channel);
     batch.timingsMs.read = Math.round(performance.now() - started);
     batch.statementRows = read.rows.length;
     const problems = read.reports.flatMap((report) => report.problems.map((problem) => `${report.file}: ${problem.code}: ${problem.locator}: ${problem.message}`));
