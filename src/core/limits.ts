@@ -257,8 +257,13 @@ export const reconChunkBytesMax = 1_000_000;
 /** Bytes of recon_upload's JSON header ({sha256, offset, total} takes under 150): the rest of its frame is the chunk. */
 export const reconUploadHeaderBytesMax = 1024;
 
-/** Bytes of one statement file a channel sends (a bill of a million rows is ~250 MB). */
-export const reconFileBytesMax = 1024 * 1024 * 1024;
+/**
+ * Bytes of one statement file a channel sends, and of all files of one import together (a bill of a million rows is
+ * ~250 MB). An import holds its files, their text and their rows in memory at once: the bound keeps that below what
+ * the server's heap can take (V8 strings stop at ~512 M characters anyway).
+ */
+export const reconFileBytesMax = 512 * 1024 * 1024;
+export const reconImportBytesMax = reconFileBytesMax;
 
 /** Files in one recon_import (a day's statement may come in parts). */
 export const reconFilesPerImportMax = 64;

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { formatBusinessDay, parseBusinessDay } from '../core/business-day.js';
 import { currencyOfCode } from '../core/currencies.js';
 import { errors, TallyError } from '../core/errors.js';
+import { reconImportBytesMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
 import type { AuditEntry } from '../core/admin/audit-log.js';
 import {
@@ -149,6 +150,8 @@ export class ReconService implements LedgerService {
       if (earlier !== undefined) throw errors.bodyInvalid(`recon_import: ${name} was imported already, in batch ${earlier}`);
       return { name, sha256, bytes };
     });
+    const importBytes = files.reduce((total, file) => total + file.bytes.byteLength, 0);
+    if (importBytes > reconImportBytesMax) throw errors.bodyInvalid(`recon_import: ${importBytes} bytes of files; one import takes at most ${reconImportBytesMax} (split the day's statement)`);
     const batch: ReconBatch = {
       id: this.#newId(), channel: channel.name, day: '', status: 'refused', keyId, createdAt: new Date().toISOString(),
       files: files.map(({ name, sha256, bytes }) => ({ name, sha256, bytes: bytes.byteLength })), currency: channel.currency, problems: [],
