@@ -8,6 +8,12 @@ import { parseArgs } from 'node:util';
 import { currencyOfCode } from '../core/currencies.js';
 import { checkCamtStatements, type BalanceBasis } from '../core/recon/camt.js';
 import { checkSwiftStatements } from '../core/recon/mt940.js';
+import { checkBai2 } from '../core/recon/bai2.js';
+import { checkAlipayBill } from '../core/recon/alipay-bill.js';
+import { AlipayBillReadError, readAlipayBill } from '../recon/alipay-bill-reader.js';
+import { ArchiveError, readZipEntries } from '../recon/zip-archive.js';
+import { checkOfxStatements } from '../core/recon/ofx.js';
+import { OfxReadError, readOfx, readOfxHeader } from '../recon/ofx-reader.js';
 import { CamtReadError, readCamt } from '../recon/camt-reader.js';
 import { checkWechatBill } from '../core/recon/wechat-bill.js';
 import { BillReadError, readWechatBill } from '../recon/wechat-bill-reader.js';
@@ -17,17 +23,19 @@ import { reconBatchesCommand } from './recon-batches.js';
 import { reconMatchCommand } from './recon-match.js';
 import { UsageError } from './serve-options.js';
 
-export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt|wechat-bill] [--encoding utf-8|latin1]
+export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt|bai2|ofx|wechat-bill|alipay-bill] [--encoding utf-8|latin1]
                         [--balance-basis booking|value] [--json]
        tally recon match --channels FILE --channel NAME [--day D] STATEMENT… (tally recon match --help)
        tally recon import --channel NAME FILE… | batches | show BATCH | exceptions BATCH (tally recon import --help)
 
-Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054, WeChat Pay trade bills) and checks them before any reconciliation:
-opening + entries = closing per statement, pages (:62M:/:60M:) and statements chained, summary lines, transaction
-summaries, a bill's summary rows, (MT942) stated sums and floors, every amount in the statement's currency. Amounts are exact
+Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054, BAI2, OFX/QFX, WeChat Pay and Alipay trade
+bills) and checks them before any reconciliation: opening + entries = closing per statement, pages (:62M:/:60M:) and
+statements chained, summary lines, transaction summaries, BAI2 control totals and record counts, unique OFX FITIDs, a
+bill's summary rows and footer totals, (MT942) stated sums and floors, every amount in the statement's currency. Amounts are exact
 (integer minor units of the statement's currency; an amount with more decimals than the currency is refused).
-  --format F      mt940, mt942, camt or wechat-bill (default: camt for XML, wechat-bill for a CSV whose header
-                  names 微信订单号, mt942 when a file has :34F: or :90D:/:90C:, else mt940)
+  --format F      mt940, mt942, camt, bai2, ofx, wechat-bill or alipay-bill (default: alipay-bill for a zip, bai2
+                  for a file opening with 01, ofx for an OFX header, camt for XML, wechat-bill for a CSV whose
+                  header names 微信订单号, mt942 when a file has :34F: or :90D:/:90C:, else mt940)
   --encoding E    utf-8 (default; invalid bytes refuse the file) or latin1 (Windows-1252)
   --balance-basis B  camt: booking (default: the closing booked balance holds every booked entry) or value (it
                   leaves out entries value-dated after it, and CLBD + those = FWAV is checked; e.g. PostFinance)
@@ -61,26 +69,30 @@ export function reconCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     console.log(reconUsage);
     return 0;
   }
-  if (values.format !== undefined && !formats.includes(values.format)) throw refuse(`--format is mt940, mt942, camt or wechat-bill, got ${JSON.stringify(values.format)}`);
+  if (values.format !== undefined && !formats.includes(values.format)) throw refuse(`--format is ${formats.join(', ')}, got ${JSON.stringify(values.format)}`);
   const encoding = values.encoding ?? 'utf-8';
   if (encoding !== 'utf-8' && encoding !== 'latin1') throw refuse(`--encoding is utf-8 or latin1, got ${JSON.stringify(encoding)}`);
   const basis = values['balance-basis'] ?? 'booking';
   if (basis !== 'booking' && basis !== 'value') throw refuse(`--balance-basis is booking or value, got ${JSON.stringify(basis)}`);
   if (positionals.length === 0) throw refuse('name at least one statement file');
+  return checkFiles(positionals, values.format as Format | undefined, encoding, basis, values.json === true);
+}
+
+async function checkFiles(files: readonly string[], format: Format | undefined, encoding: 'utf-8' | 'latin1', basis: BalanceBasis, json: boolean): Promise<number> {
   let refused = 0;
-  for (const file of positionals) {
-    const report = checkFile(file, values.format as Format | undefined, encoding, basis);
+  for (const file of files) {
+    const report = await checkFile(file, format, encoding, basis);
     if (report.problems.length > 0) refused++;
-    console.log(values.json === true ? JSON.stringify(report, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) : describe(report));
+    console.log(json ? JSON.stringify(report, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) : describe(report));
   }
-  if (values.json !== true) console.error(`${positionals.length - refused} of ${positionals.length} file(s) accepted`);
+  if (!json) console.error(`${files.length - refused} of ${files.length} file(s) accepted`);
   return refused === 0 ? 0 : 1;
 }
 
-const formats: readonly string[] = ['mt940', 'mt942', 'camt', 'wechat-bill'];
-type Format = 'mt940' | 'mt942' | 'camt' | 'wechat-bill';
+const formats: readonly string[] = ['mt940', 'mt942', 'camt', 'bai2', 'ofx', 'wechat-bill', 'alipay-bill'];
+type Format = 'mt940' | 'mt942' | 'camt' | 'bai2' | 'ofx' | 'wechat-bill' | 'alipay-bill';
 
-function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' | 'latin1', basis: BalanceBasis): StatementReport {
+async function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' | 'latin1', basis: BalanceBasis): Promise<StatementReport> {
   const unreadable = (message: string): StatementReport => ({ format: format ?? 'unknown', file, entries: 0, problems: [{ code: 'format', locator: file, message }], warnings: [] });
   let bytes: Buffer;
   try {
@@ -89,9 +101,22 @@ function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' |
   } catch (error) {
     return unreadable(`cannot be read: ${(error as Error).message}`);
   }
+  // An Alipay bill is a zip of GB18030 CSVs (or its details CSV alone): read from its bytes, not as text.
+  if (format === 'alipay-bill' || (format === undefined && bytes[0] === 0x50 && bytes[1] === 0x4b)) {
+    try {
+      const entries = bytes[0] === 0x50 && bytes[1] === 0x4b ? await readZipEntries(bytes) : [{ name: file, bytes }];
+      return checkAlipayBill(readAlipayBill(entries), file);
+    } catch (error) {
+      if (error instanceof ArchiveError || error instanceof AlipayBillReadError) return unreadable(`is no readable Alipay bill: ${error.message}`);
+      throw error;
+    }
+  }
   let text: string;
+  // OFX names its own encoding in its header (CHARSET:1252, ENCODING:UTF-8).
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 4096));
+  const ofxLabel = format === 'ofx' || /^\uFEFF?\s*OFXHEADER:/.test(head) ? readOfxEncoding(head) : null;
   try {
-    text = new TextDecoder(encoding === 'utf-8' ? 'utf-8' : 'windows-1252', { fatal: true }).decode(bytes);
+    text = new TextDecoder(ofxLabel ?? (encoding === 'utf-8' ? 'utf-8' : 'windows-1252'), { fatal: true }).decode(bytes);
   } catch {
     return unreadable(`is not valid ${encoding} (give --encoding latin1 for a Windows-1252 file)`);
   }
@@ -103,6 +128,18 @@ function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' |
       if (error instanceof BillReadError) return unreadable(`is no readable CSV bill: ${error.message}`);
       throw error;
     }
+  }
+  if (chosen === 'ofx') {
+    try {
+      return checkOfxStatements(readOfx(text), file);
+    } catch (error) {
+      if (error instanceof OfxReadError) return unreadable(`is no readable OFX: ${error.message}`);
+      throw error;
+    }
+  }
+  if (chosen === 'bai2') {
+    const { accounts: _accounts, ...report } = checkBai2(text, file);
+    return report;
   }
   if (chosen === 'camt') {
     try {
@@ -116,7 +153,17 @@ function checkFile(file: string, format: Format | undefined, encoding: 'utf-8' |
   return report;
 }
 
-function guessFormat(text: string): Format {
+function readOfxEncoding(head: string): string | null {
+  try {
+    return readOfxHeader(head).encoding;
+  } catch {
+    return null;
+  }
+}
+
+function guessFormat(text: string): Exclude<Format, 'alipay-bill'> {
+  if (/^\uFEFF?\s*01,/.test(text)) return 'bai2';
+  if (/^\uFEFF?\s*(OFXHEADER:|<\?xml[^>]*>\s*<\?OFX)/.test(text)) return 'ofx';
   if (/^\uFEFF?\s*</.test(text)) return 'camt';
   if (/^\uFEFF?[^\n]*微信订单号/.test(text)) return 'wechat-bill';
   return /:34F:|:90[DC]:/.test(text) ? 'mt942' : 'mt940';

@@ -330,3 +330,15 @@ export const statementRowsMax = 5_000_000;
 /** Wall-clock minutes whose zone offset local-time.ts remembers (a Map entry each): a day's bill has at most 1,440
  * distinct minutes per zone, so Intl is asked once per minute, not once per row. Full: forgotten and refilled. */
 export const zoneOffsetsCachedMax = 65_536;
+
+/** Entries of one statement archive (an Alipay bill zip holds two CSVs): more is no channel's bill, and each entry costs a read. */
+export const archiveEntriesMax = 16;
+
+/** Bytes one archive entry may inflate to, counted while it streams (never its header's word): a statement file's own bound. */
+export const archiveEntryBytesMax = reconFileBytesMax;
+
+/** Inflated bytes per compressed byte of one entry: CSVs deflate 5–20×, a zip bomb a thousand times. */
+export const archiveEntryRatioMax = 200;
+
+/** Bytes all entries of one archive may inflate to together: the entries are held in memory while the bill is read. */
+export const archiveBytesMax = 2 * 1024 * 1024 * 1024;

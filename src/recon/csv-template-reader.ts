@@ -7,6 +7,7 @@
 import { parse } from 'csv-parse/sync';
 import { statementRecordBytesMax } from '../core/limits.js';
 import type { CsvTemplate } from '../core/recon/channel-config.js';
+import { isFormulaLike } from '../core/recon/formula-cell.js';
 
 export interface TemplateRow {
   /** 1-based line of the file where the row ends. */
@@ -32,14 +33,7 @@ export class CsvTemplateReadError extends Error {
   }
 }
 
-/** Text that starts a formula: `=` (after blanks), or `+ - @` unless the cell is a plain number (`-1.234,56`) or a lone `-` (an empty value). */
-const formulaStart = /^\s*=/;
-const signStart = /^[+\-@]/;
-const plainNumber = /^[+-]?[0-9][0-9.,' \u00a0]*$/;
-
-export function isFormulaLike(cell: string): boolean {
-  return formulaStart.test(cell) || (signStart.test(cell) && cell !== '-' && !plainNumber.test(cell));
-}
+export { isFormulaLike };
 
 /** The header, detail rows and footer of `text`; throws CsvTemplateReadError for what is no such CSV. */
 export function readCsvTemplate(text: string, template: CsvTemplate): TemplateTable {

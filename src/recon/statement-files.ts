@@ -1,10 +1,15 @@
 // A channel's statement files from their bytes (issue #17): decoded with the channel's encoding — strictly, a byte
-// that is no character of it refuses the file — and read as rows by the channel's format (statement-rows.ts). Used
+// that is no character of it refuses the file; OFX by the encoding its header names; an Alipay bill unzipped and
+// decoded as GB18030 — and read as rows by the channel's format (statement-rows.ts). Used
 // by both `tally recon match` (files on disk) and the server's recon_import (files uploaded).
 
 import type { ChannelConfig } from '../core/recon/channel-config.js';
 import type { StatementReport } from '../core/recon/statement-report.js';
-import { statementRows, type StatementRows } from './statement-rows.js';
+import { readOfxHeader } from './ofx-reader.js';
+import type { AlipayBill } from '../core/recon/alipay-bill.js';
+import { AlipayBillReadError, readAlipayBill } from './alipay-bill-reader.js';
+import { statementRows, type StatementFile, type StatementRows } from './statement-rows.js';
+import { ArchiveError, readZipEntries } from './zip-archive.js';
 
 export interface StatementBytes {
   name: string;
@@ -16,12 +21,38 @@ function decoderLabel(encoding: ChannelConfig['encoding']): string {
   return encoding === 'latin1' ? 'windows-1252' : encoding;
 }
 
+/** OFX names its encoding in its header (CHARSET:1252, ENCODING:UTF-8, or XML's): that, else the channel's. */
+function ofxEncodingOf(bytes: Uint8Array, fallback: ChannelConfig['encoding']): string {
+  try {
+    return readOfxHeader(new TextDecoder('latin1').decode(bytes.subarray(0, 4096))).encoding;
+  } catch {
+    return decoderLabel(fallback);
+  }
+}
+
+/** An Alipay bill: the zip Alipay sends (details and summary CSVs in GB18030), or its details CSV alone. */
+async function alipayBillOf(file: StatementBytes): Promise<AlipayBill | { unreadable: string }> {
+  try {
+    const zipped = file.bytes[0] === 0x50 && file.bytes[1] === 0x4b;
+    const entries = zipped ? await readZipEntries(file.bytes) : [{ name: file.name, bytes: Buffer.from(file.bytes) }];
+    return readAlipayBill(entries);
+  } catch (error) {
+    if (error instanceof ArchiveError || error instanceof AlipayBillReadError) return { unreadable: error.message };
+    throw error;
+  }
+}
+
 export async function readStatementFiles(files: readonly StatementBytes[], channel: ChannelConfig): Promise<StatementRows> {
-  const texts: { name: string; text: string }[] = [];
+  const texts: StatementFile[] = [];
   const undecodable: StatementReport[] = [];
+  if (channel.format === 'alipay-tradebill') {
+    for (const file of files) texts.push({ name: file.name, text: '', alipay: await alipayBillOf(file) });
+    return statementRows(texts, channel);
+  }
   for (const file of files) {
     try {
-      texts.push({ name: file.name, text: new TextDecoder(decoderLabel(channel.encoding), { fatal: true }).decode(file.bytes) });
+      const label = channel.format === 'ofx' ? ofxEncodingOf(file.bytes, channel.encoding) : decoderLabel(channel.encoding);
+      texts.push({ name: file.name, text: new TextDecoder(label, { fatal: true }).decode(file.bytes) });
     } catch {
       undecodable.push({ format: channel.format, file: file.name, entries: 0, problems: [{ code: 'format', locator: file.name, message: `not valid ${channel.encoding} (the channel's encoding)` }], warnings: [] });
     }

@@ -13,6 +13,12 @@ import { checkSwiftStatements, type SwiftStatement } from '../core/recon/mt940.j
 import { rowsFromCamt } from '../core/recon/rows-from-camt.js';
 import { rowsFromColumns, type ColumnRowsInput } from '../core/recon/rows-from-columns.js';
 import { rowsFromSwift } from '../core/recon/rows-from-swift.js';
+import { checkBai2 } from '../core/recon/bai2.js';
+import { rowsFromBai2 } from '../core/recon/rows-from-bai2.js';
+import { checkOfxStatements, type OfxStatement } from '../core/recon/ofx.js';
+import { rowsFromOfx } from '../core/recon/rows-from-ofx.js';
+import { checkAlipayBill, rowsFromAlipayBill, type AlipayBill } from '../core/recon/alipay-bill.js';
+import { OfxReadError, readOfx } from './ofx-reader.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
 import { checkWechatBill, type WechatBill } from '../core/recon/wechat-bill.js';
@@ -23,8 +29,10 @@ import { BillReadError, readWechatBill } from './wechat-bill-reader.js';
 
 export interface StatementFile {
   name: string;
-  /** The file's text, decoded with the channel's encoding. */
+  /** The file's text, decoded with the channel's encoding ('' for an Alipay bill, read from its archive). */
   text: string;
+  /** An Alipay bill, read from its zip (statement-files.ts), or why it could not be. */
+  alipay?: AlipayBill | { unreadable: string };
 }
 
 export interface StatementRows {
@@ -79,7 +87,54 @@ function fileRows(file: StatementFile, channel: ChannelConfig): FileRows {
       return wechatRows(file, channel);
     case 'csv':
       return csvRows(file, channel);
+    case 'bai2':
+      return bai2Rows(file, channel);
+    case 'ofx':
+      return ofxRows(file, channel);
+    case 'alipay-tradebill':
+      return alipayRows(file, channel);
   }
+}
+
+function alipayRows(file: StatementFile, channel: ChannelConfig): FileRows {
+  const bill = file.alipay;
+  if (bill === undefined || 'unreadable' in bill) return refused(file, 'alipay-bill', bill?.unreadable ?? 'an Alipay bill is read from its archive');
+  const report = checkAlipayBill(bill, file.name);
+  if (channel.statementAccount !== null && bill.account !== channel.statementAccount) {
+    report.problems.push({ code: 'format', locator: file.name, message: `the bill is account ${bill.account}'s, not the channel's ${channel.statementAccount}` });
+  }
+  const read = rowsFromAlipayBill(bill, file.name, channel.timeZone);
+  report.problems.push(...read.problems);
+  return { report, rows: read.rows, skipped: 0 };
+}
+
+function ofxRows(file: StatementFile, channel: ChannelConfig): FileRows {
+  let statements: OfxStatement[];
+  try {
+    statements = readOfx(file.text);
+  } catch (error) {
+    if (!(error instanceof OfxReadError)) throw error;
+    return refused(file, 'ofx', error.message);
+  }
+  const report = checkOfxStatements(statements, file.name);
+  const ours = channel.statementAccount === null ? statements : statements.filter((statement) => statement.accountId === channel.statementAccount);
+  if (ours.length === 0 && statements.length > 0) {
+    report.problems.push({ code: 'format', locator: file.name, message: `no statement of account ${channel.statementAccount} (the file is about ${[...new Set(statements.map((st) => st.accountId))].join(', ')})` });
+  }
+  const read = rowsFromOfx(ours, file.name);
+  report.problems.push(...read.problems);
+  return { report, rows: read.rows, skipped: 0 };
+}
+
+function bai2Rows(file: StatementFile, channel: ChannelConfig): FileRows {
+  const { accounts, ...report } = checkBai2(file.text, file.name);
+  const ours = channel.statementAccount === null ? accounts : accounts.filter((account) => account.account === channel.statementAccount);
+  if (ours.length === 0 && accounts.length > 0) {
+    report.problems.push({ code: 'format', locator: file.name, message: `no account ${channel.statementAccount} in the file (it reports ${[...new Set(accounts.map((a) => a.account))].join(', ')})` });
+  }
+  const read = rowsFromBai2(ours, file.name);
+  report.problems.push(...read.problems);
+  return { report, rows: read.rows, skipped: 0 };
 }
 
 function swiftRows(file: StatementFile, format: 'mt940' | 'mt942', channel: ChannelConfig): FileRows {

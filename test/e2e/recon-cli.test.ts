@@ -30,11 +30,23 @@ test('accepts statements that add up, refuses one that does not, saying where an
   expect(JSON.parse(json.stdout)).toMatchObject({ problems: [{ code: 'chain', expected: '50000', found: '305898', currency: 'EUR' }] });
 });
 
+test('BAI2 and OFX files: told from their first bytes, control totals and FITIDs checked', async () => {
+  const fixtures = join(repoRoot(), 'test/fixtures/statements');
+  const bai2 = await tally(['recon', 'check', join(fixtures, 'bai2/spec-two-groups.bai'), join(fixtures, 'bai2/wrong-account-total.bai')]);
+  expect(bai2.code).toBe(1);
+  expect(bai2.stdout).toContain('spec-two-groups.bai: accepted (bai2, 9 entries)');
+  expect(bai2.stdout).toContain('expected 149.00, found 150.00, off by 1.00 USD');
+  const ofx = await tally(['recon', 'check', join(fixtures, 'ofx/bank-sgml-102.ofx'), join(fixtures, 'ofx/duplicate-fitid.ofx')]);
+  expect(ofx.code).toBe(1);
+  expect(ofx.stdout).toContain('bank-sgml-102.ofx: accepted (ofx, 5 entries)');
+  expect(ofx.stdout).toContain('FITID "A101" again');
+});
+
 test('refuses what is no statement and usage errors', async () => {
   expect((await tally(['recon', 'check', join(repoRoot(), 'package.json')])).code).toBe(1);
   expect((await tally(['recon', 'check'])).code).toBe(2);
   expect((await tally(['recon', 'import'])).code).toBe(2);
-  expect((await tally(['recon', 'check', 'x', '--format', 'bai2'])).code).toBe(2);
+  expect((await tally(['recon', 'check', 'x', '--format', 'bai3'])).code).toBe(2);
 });
 
 test('camt files: XML told from its first byte, refused with where and by how much', async () => {

@@ -169,7 +169,7 @@ function parseChannel(value: unknown, path: string): ChannelConfig {
     timeZone: readTimeZone(required(node, 'timeZone', path), at(path, 'timeZone')),
     accounts: parseAccounts(required(node, 'accounts', path), at(path, 'accounts')),
     direction: withDefault(node, path, 'direction', 'asset', (v, p) => readOneOf(v, p, channelDirections)),
-    businessDay: withDefault(node, path, 'businessDay', columnFormats.includes(format) ? 'transactionTime' : 'bookingDate', (v, p) =>
+    businessDay: withDefault(node, path, 'businessDay', columnFormats.includes(format) || format === 'alipay-tradebill' ? 'transactionTime' : 'bookingDate', (v, p) =>
       readOneOf(v, p, businessDayFields),
     ),
     granularity: withDefault(node, path, 'granularity', 'entry', (v, p) => readOneOf(v, p, channelGranularities)),
@@ -197,7 +197,7 @@ function checkChannel(channel: ChannelConfig, path: string): void {
   if (channel.mapping !== null && channel.mapping[channel.businessDay] === undefined) {
     refuse(at(path, 'businessDay'), `${channel.businessDay} is no mapped column; map it or name a mapped date`);
   }
-  if ((channel.format === 'mt940' || channel.format === 'mt942') && channel.businessDay === 'transactionTime') {
+  if ((channel.format === 'mt940' || channel.format === 'mt942' || channel.format === 'bai2') && channel.businessDay === 'transactionTime') {
     refuse(at(path, 'businessDay'), `${channel.format} rows have no transaction time; use bookingDate or valueDate`);
   }
   channel.strategies.forEach((rule, i) => {

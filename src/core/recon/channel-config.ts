@@ -5,7 +5,7 @@
 
 import type { RowStatus, RowType } from './statement-row.js';
 
-export const channelFormats = ['mt940', 'mt942', 'camt.052', 'camt.053', 'camt.054', 'wechatpay-tradebill', 'csv'] as const;
+export const channelFormats = ['mt940', 'mt942', 'camt.052', 'camt.053', 'camt.054', 'bai2', 'ofx', 'wechatpay-tradebill', 'alipay-tradebill', 'csv'] as const;
 export type ChannelFormat = (typeof channelFormats)[number];
 
 /** Which statement field a key reads, and which ledger field it is compared with. */

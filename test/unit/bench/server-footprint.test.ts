@@ -3,12 +3,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../support/temp-dirs.js';
-import { diskBytes, parseProcStatus, readProcessMemory } from '../../../bench/load/server-footprint.js';
+import { diskBytes, parsePeakBytes, parseProcStatus, readPeakBytes, readProcessMemory, resetPeakMemory } from '../../../bench/load/server-footprint.js';
 
 const status = `Name:\tnode
 Umask:\t0022
 State:\tS (sleeping)
 VmPeak:\t 1234567 kB
+VmHWM:\t  600000 kB
 VmRSS:\t  524288 kB
 RssAnon:\t  262144 kB
 RssFile:\t   65536 kB
@@ -37,6 +38,21 @@ describe('parseProcStatus', () => {
     const own = readProcessMemory(process.pid);
     if (process.platform === 'linux') expect(own!.vmRssBytes).toBeGreaterThanOrEqual(own!.rssAnonBytes);
     expect(readProcessMemory(2 ** 22 + 12345)).toBeNull();
+  });
+});
+
+describe('parsePeakBytes', () => {
+  it('reads VmHWM in bytes, null without it', () => {
+    expect(parsePeakBytes(status)).toBe(600000 * 1024);
+    expect(parsePeakBytes(status.replace(/^VmHWM:.*\n/m, ''))).toBeNull();
+  });
+
+  it.runIf(process.platform === 'linux')('reads this process, and a reset starts the peak again from the resident set now', () => {
+    expect(readPeakBytes(process.pid)!).toBeGreaterThan(0);
+    // The kernel updates VmHWM lazily: within a few MiB of VmRSS, either side, never exactly.
+    if (resetPeakMemory(process.pid)) expect(Math.abs(readPeakBytes(process.pid)! - readProcessMemory(process.pid)!.vmRssBytes)).toBeLessThan(16 * 2 ** 20);
+    expect(readPeakBytes(2 ** 22 + 12345)).toBeNull();
+    expect(resetPeakMemory(2 ** 22 + 12345)).toBe(false);
   });
 });
 
