@@ -265,6 +265,10 @@ export const reconUploadHeaderBytesMax = 1024;
 export const reconFileBytesMax = 512 * 1024 * 1024;
 export const reconImportBytesMax = reconFileBytesMax;
 
+/** Heap of the worker thread one import reads and matches in (a million-row bill took ~4.5 GB, bench/RESULTS.md
+ * 2026-12-07): an import needing more ends that thread with a refusal, never the server. */
+export const reconImportHeapMb = 8192;
+
 /** Files in one recon_import (a day's statement may come in parts). */
 export const reconFilesPerImportMax = 64;
 

@@ -13,7 +13,12 @@ export function signedAmount(minor: bigint, scale: number): string {
   return (minor < 0n ? '-' : '') + formatStatementAmount(minor < 0n ? -minor : minor, scale);
 }
 
-export function reconExceptionOf(record: ReconRecord, n: number, rowsByNo: ReadonlyMap<number, StatementRow>, scale: number): ReconException {
+/** Rows by number: a Map, or anything answering get (the import worker's array lookup). */
+export interface RowsByNo {
+  get(no: number): StatementRow | undefined;
+}
+
+export function reconExceptionOf(record: ReconRecord, n: number, rowsByNo: RowsByNo, scale: number): ReconException {
   return {
     n,
     outcome: record.outcome,

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { batchEventsMax, lookupIdsMax, reconActionsPerBatchMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
 import type { ChannelConfig, StrategyAction } from '../core/recon/channel-config.js';
-import type { ReconRecord } from '../core/recon/matcher.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
 import { actionTransfer, decide, type HoldFields } from '../core/recon/strategies.js';
 import { decodeResults, decodeTransferStates, encodeIds, encodeTransfers, type TransferInput } from '../core/wire/records.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
+import type { ActionCandidate } from './import-messages.js';
 
 /** Top 32 bits of an action's transfer id: 'RCN' + 1. Recognisable, not exclusive: uniqueness rests on the hash. */
 export const reconActionIdTag = 0x52434e01n;
@@ -35,24 +35,25 @@ export function actionTransferId(channel: string, action: StrategyAction, row: S
   return (reconActionIdTag << 96n) | BigInt(`0x${digest.slice(0, 24)}`);
 }
 
-/** Decides and posts the actions of `records` (exceptions only); returns each one's outcome. */
-export async function runActions(
-  records: readonly ReconRecord[], rowsByNo: ReadonlyMap<number, StatementRow>, channel: ChannelConfig, service: LedgerService, caller: Caller | undefined,
-): Promise<Map<ReconRecord, ActionOutcome>> {
-  const outcomes = new Map<ReconRecord, ActionOutcome>();
-  const wanted: { record: ReconRecord; action: Exclude<StrategyAction, 'hold' | 'post_refund'> }[] = [];
-  for (const record of records) {
-    const decision = decide(channel.strategies, record);
-    if (decision.action === 'hold') outcomes.set(record, { action: 'hold', state: 'held', detail: decision.reason });
-    else if (decision.action !== 'post_refund') wanted.push({ record, action: decision.action });
+/**
+ * Posts the actions of the exceptions the strategy table would act on (the import worker decided which); returns
+ * each one's outcome by exception number. The decision is taken again here: the transfer needs its action.
+ */
+export async function runActions(candidates: readonly ActionCandidate[], channel: ChannelConfig, service: LedgerService, caller: Caller | undefined): Promise<Map<number, ActionOutcome>> {
+  const outcomes = new Map<number, ActionOutcome>();
+  const wanted: { candidate: ActionCandidate; action: Exclude<StrategyAction, 'hold' | 'post_refund'> }[] = [];
+  for (const candidate of candidates) {
+    const decision = decide(channel.strategies, candidate.record);
+    if (decision.action === 'hold') outcomes.set(candidate.n, { action: 'hold', state: 'held', detail: decision.reason });
+    else if (decision.action !== 'post_refund') wanted.push({ candidate, action: decision.action });
   }
   if (wanted.length === 0) return outcomes;
   const mayPost = caller === undefined || caller.scopes.has('post');
-  const holds = await holdsOf(wanted.filter(({ action }) => action === 'post_pending' || action === 'void_pending').map(({ record }) => record.transferIds[0]!), service, caller);
+  const holds = await holdsOf(wanted.filter(({ action }) => action === 'post_pending' || action === 'void_pending').map(({ candidate }) => candidate.record.transferIds[0]!), service, caller);
 
-  const posting: { record: ReconRecord; action: StrategyAction; transfer: TransferInput }[] = [];
-  for (const { record, action } of wanted) {
-    const hold = (reason: string) => outcomes.set(record, { action, state: 'held', detail: reason });
+  const posting: { n: number; action: StrategyAction; transfer: TransferInput }[] = [];
+  for (const { candidate, action } of wanted) {
+    const hold = (reason: string) => outcomes.set(candidate.n, { action, state: 'held', detail: reason });
     if (!mayPost) {
       hold('the importing key lacks the post scope');
       continue;
@@ -61,21 +62,20 @@ export async function runActions(
       hold(`more than ${reconActionsPerBatchMax} actions in one batch`);
       continue;
     }
-    const built = actionTransfer(action, record, channel, holds.get(record.transferIds[0] ?? 0n) ?? null);
+    const built = actionTransfer(action, candidate.record, channel, holds.get(candidate.record.transferIds[0] ?? 0n) ?? null);
     if ('reason' in built) {
       hold(built.reason);
       continue;
     }
-    const row = rowsByNo.get(record.rowNos[0]!)!;
-    posting.push({ record, action, transfer: { id: actionTransferId(channel.name, action, row), ...built } });
+    posting.push({ n: candidate.n, action, transfer: { id: actionTransferId(channel.name, action, candidate.row), ...built } });
   }
   for (let i = 0; i < posting.length; i += batchEventsMax) {
     const chunk = posting.slice(i, i + batchEventsMax);
     const results = decodeResults(await service.execute(Operation.create_transfers, encodeTransfers(chunk.map(({ transfer }) => transfer)), caller));
-    chunk.forEach(({ record, action, transfer }, index) => {
+    chunk.forEach(({ n, action, transfer }, index) => {
       const result = results[index]?.result ?? 'no_result';
       const done = result === 'ok' || result === 'exists';
-      outcomes.set(record, { action, transferId: String(transfer.id), state: done ? 'done' : 'failed', detail: result });
+      outcomes.set(n, { action, transferId: String(transfer.id), state: done ? 'done' : 'failed', detail: result });
     });
   }
   return outcomes;

@@ -1,14 +1,14 @@
 // Reconciliation on the server (issue #17), as a wrapper around the ledger service like the admin service: the recon
 // operations (51–55, admin scope) are answered here from the recon store; everything else goes to the inner service.
 // An import reads the channel's uploaded files, checks them (a file that does not add up makes a refused batch:
-// stored, with why, nothing matched), reads our side of the business day from the inner service as the importing
-// caller, matches both ways with the channel's pending pool, and stores the batch, its exceptions, the identities
+// stored, with why, nothing matched) — in a worker thread of its own (import.worker.ts) — reads our side of the
+// business day from the inner service as the importing caller, matches both ways with the channel's pending pool
+// (in the worker), posts the strategy table's actions, and stores the batch, its exceptions, the identities
 // that refuse the same file or the same daily statement again, and the new pool, in one transaction. Every upload
 // and import is an audit record (admin store).
 
 import { randomBytes } from 'node:crypto';
 import { formatBusinessDay, parseBusinessDay } from '../core/business-day.js';
-import { currencyOfCode } from '../core/currencies.js';
 import { errors, TallyError } from '../core/errors.js';
 import { reconImportBytesMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
@@ -24,17 +24,14 @@ import {
   type ReconImportRequest,
 } from '../core/recon/batches.js';
 import type { ChannelConfig, ChannelsFile } from '../core/recon/channel-config.js';
-import { matchStatement, type LedgerRow } from '../core/recon/matcher.js';
-import { isMatchedOutcome } from '../core/recon/outcomes.js';
-import { statementDays } from '../core/recon/statement-day.js';
+import type { LedgerRow } from '../core/recon/matcher.js';
 import { anonymousCaller } from '../gateway/auth.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
-import { reconExceptionOf, reconTotalsOf } from './exception-records.js';
 import { runActions } from './recon-actions.js';
 import { LedgerDayError, readLedgerDay } from './ledger-day.js';
 import { ledgerReadsOf } from './ledger-reads.js';
 import type { ReconStore } from './recon-store.js';
-import { readStatementFiles } from './statement-files.js';
+import { ImportWorker } from './import-worker-host.js';
 
 /** Where audit records go (the admin store). */
 export interface ReconAudit {
@@ -164,77 +161,76 @@ export class ReconService implements LedgerService {
       return { reply: json(batch), detail: `${batch.id}: ${channel.name}: refused, ${problems.length} problem(s): ${problems[0] ?? ''}`.slice(0, 300), code: 'refused' };
     };
 
-    const read = await readStatementFiles(files.map(({ name, bytes }) => ({ name, bytes })), channel);
-    batch.timingsMs.read = Math.round(performance.now() - started);
-    batch.statementRows = read.rows.length;
-    const problems = read.reports.flatMap((report) => report.problems.map((problem) => `${report.file}: ${problem.code}: ${problem.locator}: ${problem.message}`));
-    if (problems.length > 0) return refused(problems);
-
-    let day: number;
-    if (request.day !== null) day = parseBusinessDay(request.day);
-    else {
-      const days = statementDays(read.rows, channel);
-      if (days.length !== 1) throw errors.bodyInvalid(`recon_import: the statement's rows carry ${days.length === 0 ? 'no date' : `${days.length} days`}: name the business day (day)`);
-      day = days[0]!;
-    }
-    batch.day = formatBusinessDay(day);
-    const identities = files.map((file) => `file:${file.sha256}`);
-    if (dailyFormats.has(channel.format)) {
-      const dayKey = `day:${channel.name}:${batch.day}`;
-      const earlier = this.#store.identity(dayKey);
-      if (earlier !== undefined) throw errors.bodyInvalid(`recon_import: ${channel.name}'s statement of ${batch.day} was reconciled already, in batch ${earlier}`);
-      identities.push(dayKey);
-    }
-
-    const ledgerStarted = performance.now();
-    let ledgerDay;
+    // Reading and matching run in a worker of their own: the gateway's thread keeps answering meanwhile, and an
+    // import too big for the worker's heap ends that worker, not the server.
+    const worker = new ImportWorker({ channel, files: files.map(({ name, bytes }) => ({ name, bytes })) });
     try {
-      ledgerDay = await readLedgerDay(ledgerReadsOf(this.#inner, caller), channel, day);
-    } catch (error) {
-      if (error instanceof LedgerDayError) throw errors.bodyInvalid(`recon_import: ${error.message}`);
-      throw error;
-    }
-    batch.timingsMs.ledger = Math.round(performance.now() - ledgerStarted);
-    batch.transfersRead = ledgerDay.transfersRead;
-    // Transfers recon posted itself (补单 …) answer rows of earlier statements: they are no platform rows to match.
-    const ours = (row: LedgerRow): boolean => !this.#store.isActionTransfer(row.transferId);
+      const read = await worker.read();
+      batch.timingsMs.read = Math.round(performance.now() - started);
+      batch.statementRows = read.statementRows;
+      if (read.problems.length > 0) return await refused(read.problems);
 
-    const matchStarted = performance.now();
-    const stored = this.#store.pool(channel.name);
-    const pool = stored.filter((row) => row.businessDay < day);
-    const output = matchStatement({
-      rows: read.rows, ledger: ledgerDay.ledger.filter(ours), pool, later: ledgerDay.later.filter(ours), businessDay: day, currency: channel.currency,
-      tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback,
-    });
-    const scale = currencyOfCode(channel.currency)!.scale;
-    const rowsByNo = new Map(read.rows.map((row) => [row.rowNo, row]));
-    const exceptionRecords = output.records.filter((record) => !isMatchedOutcome(record.outcome));
-    batch.timingsMs.match = Math.round(performance.now() - matchStarted);
-
-    const actionsStarted = performance.now();
-    const actions = await runActions(exceptionRecords, rowsByNo, channel, this.#inner, caller);
-    const exceptions: ReconException[] = exceptionRecords.map((record, i) => {
-      const exception = reconExceptionOf(record, i + 1, rowsByNo, scale);
-      const outcome = actions.get(record);
-      if (outcome !== undefined) {
-        exception.action = { action: outcome.action, state: outcome.state, detail: outcome.detail, ...(outcome.transferId === undefined ? {} : { transferId: outcome.transferId }) };
-        batch.actions[outcome.state]++;
+      let day: number;
+      if (request.day !== null) day = parseBusinessDay(request.day);
+      else {
+        if (read.days.length !== 1) throw errors.bodyInvalid(`recon_import: the statement's rows carry ${read.days.length === 0 ? 'no date' : `${read.days.length} days`}: name the business day (day)`);
+        day = read.days[0]!;
       }
-      return exception;
-    });
-    const actionIds = [...actions.values()].flatMap((outcome) => (outcome.transferId === undefined || outcome.state !== 'done' ? [] : [outcome.transferId]));
-    batch.timingsMs.actions = Math.round(performance.now() - actionsStarted);
-    const poolAfter = [...output.carried, ...stored.filter((row) => row.businessDay >= day)];
-    Object.assign(batch, {
-      status: 'matched', ignoredRows: output.ignored, poolIn: pool.length, poolOut: poolAfter.length, totals: reconTotalsOf(output.totals, scale), exceptions: exceptions.length,
-    } satisfies Partial<ReconBatch>);
+      batch.day = formatBusinessDay(day);
+      const identities = files.map((file) => `file:${file.sha256}`);
+      if (dailyFormats.has(channel.format)) {
+        const dayKey = `day:${channel.name}:${batch.day}`;
+        const earlier = this.#store.identity(dayKey);
+        if (earlier !== undefined) throw errors.bodyInvalid(`recon_import: ${channel.name}'s statement of ${batch.day} was reconciled already, in batch ${earlier}`);
+        identities.push(dayKey);
+      }
 
+      const ledgerStarted = performance.now();
+      let ledgerDay;
+      try {
+        ledgerDay = await readLedgerDay(ledgerReadsOf(this.#inner, caller), channel, day);
+      } catch (error) {
+        if (error instanceof LedgerDayError) throw errors.bodyInvalid(`recon_import: ${error.message}`);
+        throw error;
+      }
+      batch.timingsMs.ledger = Math.round(performance.now() - ledgerStarted);
+      batch.transfersRead = ledgerDay.transfersRead;
+      // Transfers recon posted itself (补单 …) answer rows of earlier statements: they are no platform rows to match.
+      const ours = (row: LedgerRow): boolean => !this.#store.isActionTransfer(row.transferId);
+
+      const matchStarted = performance.now();
+      const stored = this.#store.pool(channel.name);
+      const pool = stored.filter((row) => row.businessDay < day);
+      const matched = await worker.match({ type: 'match', day, ledger: ledgerDay.ledger.filter(ours), pool, later: ledgerDay.later.filter(ours) });
+      batch.timingsMs.match = Math.round(performance.now() - matchStarted);
+
+      const actionsStarted = performance.now();
+      const actions = await runActions(matched.candidates, channel, this.#inner, caller);
+      const exceptions: ReconException[] = matched.exceptions;
+      for (const exception of exceptions) {
+        const outcome = actions.get(exception.n);
+        if (outcome !== undefined) exception.action = { action: outcome.action, state: outcome.state, detail: outcome.detail, ...(outcome.transferId === undefined ? {} : { transferId: outcome.transferId }) };
+        if (exception.action !== undefined) batch.actions[exception.action.state]++;
+      }
+      const actionIds = [...actions.values()].flatMap((outcome) => (outcome.transferId === undefined || outcome.state !== 'done' ? [] : [outcome.transferId]));
+      batch.timingsMs.actions = Math.round(performance.now() - actionsStarted);
+      const poolAfter = [...matched.carried, ...stored.filter((row) => row.businessDay >= day)];
+      Object.assign(batch, {
+        status: 'matched', ignoredRows: matched.ignored, poolIn: pool.length, poolOut: poolAfter.length, totals: matched.totals, exceptions: exceptions.length,
+      } satisfies Partial<ReconBatch>);
+      return await this.#stored(batch, exceptions, identities, poolAfter, actionIds);
+    } finally {
+      await worker.stop();
+    }
+  }
+
+  async #stored(batch: ReconBatch, exceptions: ReconException[], identities: string[], poolAfter: LedgerRow[], actionIds: string[]): Promise<{ reply: Uint8Array; detail: string; code: string }> {
     const storeStarted = performance.now();
     batch.timingsMs.store = 0;
     await this.#store.putBatch(batch, exceptions, identities, poolAfter, actionIds);
     batch.timingsMs.store = Math.round(performance.now() - storeStarted);
     const matched = (batch.totals.matched?.count ?? 0) + (batch.totals.matched_within_tolerance?.count ?? 0) + (batch.totals.matched_late?.count ?? 0);
-    return { reply: json(batch), detail: `${batch.id}: ${channel.name} ${batch.day}: ${batch.statementRows} rows, ${matched} matched, ${exceptions.length} exceptions`, code: 'ok' };
+    return { reply: json(batch), detail: `${batch.id}: ${batch.channel} ${batch.day}: ${batch.statementRows} rows, ${matched} matched, ${exceptions.length} exceptions`, code: 'ok' };
   }
 
   #channelNamed(request: ReconImportRequest): ChannelConfig {

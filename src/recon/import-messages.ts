@@ -1,0 +1,38 @@
+// What the recon service and its import worker (import.worker.ts) tell each other (issue #17). The worker reads the
+// statement files into rows and matches them; the service, on the gateway's thread, reads the ledger's day between
+// the two steps and posts the actions after them. Everything crosses by structured clone (bigints included).
+
+import type { ReconException, ReconOutcomeTotal } from '../core/recon/batches.js';
+import type { ChannelConfig } from '../core/recon/channel-config.js';
+import type { LedgerRow, ReconRecord } from '../core/recon/matcher.js';
+import type { ReconOutcomeName } from '../core/recon/outcomes.js';
+import type { StatementRow } from '../core/recon/statement-row.js';
+import type { StatementBytes } from './statement-files.js';
+
+export interface ImportWorkerData {
+  channel: ChannelConfig;
+  files: StatementBytes[];
+}
+
+/** An exception the strategy table would act on: its number, the matcher's record and the row it is derived from. */
+export interface ActionCandidate {
+  n: number;
+  record: ReconRecord;
+  row: StatementRow;
+}
+
+/** Host → worker: match the rows read with our side of the day, or stop. */
+export type ImportCommand = { type: 'match'; day: number; ledger: LedgerRow[]; pool: LedgerRow[]; later: LedgerRow[] } | { type: 'stop' };
+
+/** Worker → host. */
+export type ImportEvent =
+  | { type: 'read'; problems: string[]; days: number[]; statementRows: number; skipped: number }
+  | {
+      type: 'matched';
+      ignored: number;
+      totals: Partial<Record<ReconOutcomeName, ReconOutcomeTotal>>;
+      exceptions: ReconException[];
+      candidates: ActionCandidate[];
+      carried: LedgerRow[];
+    }
+  | { type: 'failed'; message: string };

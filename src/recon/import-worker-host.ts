@@ -1,0 +1,81 @@
+// The recon service's side of one import worker (import.worker.ts, issue #17): starts it on the files, hands over
+// our side of the day when asked, and turns what the worker says — or its death, say out of its heap — into
+// promises. One worker per import; it exits after matching or when stopped.
+
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { errors } from '../core/errors.js';
+import { reconImportHeapMb } from '../core/limits.js';
+import type { ImportCommand, ImportEvent, ImportWorkerData } from './import-messages.js';
+
+type ReadEvent = Extract<ImportEvent, { type: 'read' }>;
+type MatchedEvent = Extract<ImportEvent, { type: 'matched' }>;
+
+/** dist/src/recon/import.worker.js, also when this module runs from source (tests): workers run compiled code. */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (!here.endsWith('.ts')) return join(dirname(here), 'import.worker.js');
+  const compiled = join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'recon', 'import.worker.js');
+  if (!existsSync(compiled)) throw new Error(`worker not built: ${compiled} is missing (run npm run build)`);
+  return compiled;
+}
+
+export class ImportWorker {
+  readonly #worker: Worker;
+  readonly #events: ImportEvent[] = [];
+  #waiting: ((event: ImportEvent) => void) | null = null;
+  #ended: Error | null = null;
+
+  constructor(data: ImportWorkerData) {
+    this.#worker = new Worker(workerFile(), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: reconImportHeapMb } });
+    this.#worker.on('message', (event: ImportEvent) => this.#deliver(event));
+    this.#worker.on('error', (error: Error & { code?: string }) => {
+      // Out of its heap: the statement is too big for one import (the caller's to split). Anything else is ours.
+      this.#end(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? errors.bodyInvalid(`recon_import: the import needs more than the ${reconImportHeapMb} MB heap an import may take: split the statement`)
+        : new Error(`recon import worker failed: ${error.message}`));
+    });
+    this.#worker.on('exit', (code) => this.#end(new Error(`recon import worker ended (status ${code}) before it answered`)));
+  }
+
+  /** What reading the files found. */
+  async read(): Promise<ReadEvent> {
+    return (await this.#next('read')) as ReadEvent;
+  }
+
+  async match(command: Extract<ImportCommand, { type: 'match' }>): Promise<MatchedEvent> {
+    this.#worker.postMessage(command);
+    return (await this.#next('matched')) as MatchedEvent;
+  }
+
+  /** Ends the worker (after a refusal, or once it answered); resolves when it is gone. */
+  async stop(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
+  #deliver(event: ImportEvent): void {
+    if (this.#waiting !== null) {
+      const waiting = this.#waiting;
+      this.#waiting = null;
+      waiting(event);
+    } else this.#events.push(event);
+  }
+
+  #end(error: Error): void {
+    this.#ended ??= error;
+    if (this.#waiting !== null) {
+      const waiting = this.#waiting;
+      this.#waiting = null;
+      waiting({ type: 'failed', message: '' });
+    }
+  }
+
+  async #next(expected: ImportEvent['type']): Promise<ImportEvent> {
+    const event = this.#events.shift() ?? (this.#ended === null ? await new Promise<ImportEvent>((resolve) => (this.#waiting = resolve)) : { type: 'failed' as const, message: '' });
+    if (event.type === 'failed') throw this.#ended ?? new Error(`recon import worker failed: ${event.message}`);
+    if (event.type !== expected) throw new Error(`recon import worker: expected ${expected}, got ${event.type}`);
+    return event;
+  }
+}

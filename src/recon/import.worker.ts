@@ -1,0 +1,72 @@
+// One reconciliation import off the gateway's thread (issue #17; host: import-worker-host.ts). Reading a day's
+// statement (a million-row bill is a minute of parsing and gigabytes of heap) and matching it run here, under the
+// worker's own heap limit: an import too big for it ends this thread, never the server, and the gateway keeps
+// answering payments meanwhile. Steps: read the files into rows and report what checking them found and the days
+// they carry; then, given our side of the day, match, number the exceptions, decide what the strategy table would
+// do about each, and report.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { assert } from '../core/assert.js';
+import { currencyOfCode } from '../core/currencies.js';
+import { matchStatement } from '../core/recon/matcher.js';
+import { isMatchedOutcome } from '../core/recon/outcomes.js';
+import { statementDays } from '../core/recon/statement-day.js';
+import type { StatementRows } from './statement-rows.js';
+import { decide } from '../core/recon/strategies.js';
+import { reconExceptionOf, reconTotalsOf } from './exception-records.js';
+import type { ActionCandidate, ImportCommand, ImportEvent, ImportWorkerData } from './import-messages.js';
+import { readStatementFiles } from './statement-files.js';
+
+const port = parentPort;
+assert(port !== null, 'import.worker.ts runs as a worker thread');
+const { channel, files } = workerData as ImportWorkerData;
+const send = (event: ImportEvent): void => port.postMessage(event);
+
+let read: StatementRows | null = null;
+
+async function readFiles(): Promise<void> {
+  read = await readStatementFiles(files, channel);
+  files.length = 0; // the bytes are no longer needed: let the heap have them back
+  const problems = read.reports.flatMap((report) => report.problems.map((problem) => `${report.file}: ${problem.code}: ${problem.locator}: ${problem.message}`));
+  send({ type: 'read', problems, days: statementDays(read.rows, channel), statementRows: read.rows.length, skipped: read.skipped });
+}
+
+function match(command: Extract<ImportCommand, { type: 'match' }>): void {
+  assert(read !== null, 'rows are read before they are matched');
+  const rows = read.rows;
+  const output = matchStatement({
+    rows, ledger: command.ledger, pool: command.pool, later: command.later, businessDay: command.day, currency: channel.currency,
+    tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback,
+  });
+  const scale = currencyOfCode(channel.currency)!.scale;
+  // Rows are numbered 1.. in order: row n is rows[n - 1], no map of a million entries needed.
+  const rowsByNo = { get: (no: number) => rows[no - 1] };
+  const exceptions = [];
+  const candidates: ActionCandidate[] = [];
+  for (const record of output.records) {
+    if (isMatchedOutcome(record.outcome)) continue;
+    const n = exceptions.length + 1;
+    const exception = reconExceptionOf(record, n, rowsByNo, scale);
+    const decision = decide(channel.strategies, record);
+    if (decision.action === 'hold') exception.action = { action: 'hold', state: 'held', detail: decision.reason };
+    else candidates.push({ n, record, row: rows[record.rowNos[0]! - 1]! });
+    exceptions.push(exception);
+  }
+  send({ type: 'matched', ignored: output.ignored, totals: reconTotalsOf(output.totals, scale), exceptions, candidates, carried: output.carried });
+}
+
+port.on('message', (command: ImportCommand) => {
+  try {
+    if (command.type === 'stop') process.exit(0);
+    match(command);
+    process.exit(0);
+  } catch (error) {
+    send({ type: 'failed', message: (error as Error).stack ?? String(error) });
+    process.exit(1);
+  }
+});
+
+readFiles().catch((error: unknown) => {
+  send({ type: 'failed', message: (error as Error).stack ?? String(error) });
+  process.exit(1);
+});
