@@ -3,8 +3,7 @@
 // header (账号, 起始/终止日期), the list between its markers with csv-parse (strings only, Alipay's tab and space
 // padding trimmed), the footer's totals, and the 汇总 file when present. Never rounds, never casts a cell.
 
-import { parse } from 'csv-parse/sync';
-import { statementRecordBytesMax } from '../core/limits.js';
+import { csvRecords, CsvRecordsError, type CsvRecord } from './csv-records.js';
 import type { AlipayBill, AlipayFooterTotal, AlipayTable } from '../core/recon/alipay-bill.js';
 
 export class AlipayBillReadError extends Error {
@@ -85,25 +84,16 @@ function readHeaderLine(line: string, table: AlipayTable): void {
 }
 
 /** The list's CSV: records with their 1-based line in the file (`linesBefore` lines precede the text). */
-function parseList(name: string, text: string, linesBefore: number): { line: number; cells: string[] }[] {
-  let parsed: { record: string[]; info: { lines: number } }[];
+function parseList(name: string, text: string, linesBefore: number): CsvRecord[] {
+  let records: CsvRecord[];
   try {
-    parsed = parse(text, {
-      delimiter: ',',
-      quote: '"',
-      bom: false,
-      cast: false,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      max_record_size: statementRecordBytesMax,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
+    records = csvRecords(text, { delimiter: ',', quote: '"', linesBefore });
   } catch (error) {
-    const message = (error as Error).message.replace(/\bline ([0-9]+)/g, (_, n: string) => `line ${Number(n) + linesBefore}`);
-    throw new AlipayBillReadError(`${name}: ${message}`);
+    if (!(error instanceof CsvRecordsError)) throw error;
+    throw new AlipayBillReadError(`${name}: ${error.message}`);
   }
   // Alipay pads values with tabs and spaces (`2019…\t,`): the padding is no part of the value.
-  return parsed.map(({ record, info }) => ({ line: info.lines + linesBefore, cells: record.map((cell) => cell.trim()) }));
+  return records.map(({ line, cells }) => ({ line, cells: cells.map((cell) => cell.trim()) }));
 }
 
 /** `#交易合计：N笔，商家实收共X元，商家优惠共Y元` and its kin after the end marker, parts as written. */

@@ -4,8 +4,7 @@
 // channel's value prefix (WeChat's back-tick) is taken off once per cell. A cell a spreadsheet would run as a
 // formula refuses the file: exports get opened in spreadsheets, and a statement is no place for code.
 
-import { parse } from 'csv-parse/sync';
-import { statementRecordBytesMax } from '../core/limits.js';
+import { csvRecords, CsvRecordsError, type CsvRecord } from './csv-records.js';
 import type { CsvTemplate } from '../core/recon/channel-config.js';
 import { isFormulaLike } from '../core/recon/formula-cell.js';
 
@@ -65,28 +64,14 @@ function lineStart(text: string, skipped: number): number | null {
 }
 
 function parseRecords(text: string, template: CsvTemplate, linesBefore: number): TemplateRow[] {
-  let parsed: { record: string[]; info: { lines: number } }[];
+  let records: CsvRecord[];
   try {
-    parsed = parse(text, {
-      delimiter: template.separator,
-      quote: template.quote,
-      bom: false, // taken off before the header row was looked for
-      cast: false,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      max_record_size: statementRecordBytesMax,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
+    records = csvRecords(text, { delimiter: template.separator, quote: template.quote, linesBefore });
   } catch (error) {
-    // csv-parse counts lines from the header row, where its text began.
-    const line = (error as { lines?: number }).lines;
-    const message = (error as Error).message.replace(/\bline ([0-9]+)/g, (_, n: string) => `line ${Number(n) + linesBefore}`);
-    throw new CsvTemplateReadError(message, typeof line === 'number' ? line + linesBefore : null);
+    if (!(error instanceof CsvRecordsError)) throw error;
+    throw new CsvTemplateReadError(error.message, error.line);
   }
-  return parsed.map(({ record, info }) => {
-    const line = info.lines + linesBefore;
-    return { line, cells: record.map((raw, i) => cellOf(raw, template.valuePrefix, line, i)) };
-  });
+  return records.map(({ line, cells }) => ({ line, cells: cells.map((raw, i) => cellOf(raw, template.valuePrefix, line, i)) }));
 }
 
 function cellOf(raw: string, prefix: string, line: number, index: number): string {
