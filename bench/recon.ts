@@ -295,7 +295,7 @@ async function uploadAndImport(setup: Setup, billPath: string, rows: number, win
   const importPeakBytes = importWatch.stop();
   endProgress();
   const t = batch.timingsMs;
-  console.log(`ledger reads during the import: the slowest lookupAccounts of 1 id took ${seconds(stallMaxMs)} s (imports run on the gateway's thread)`);
+  console.log(`ledger reads during the import: the slowest lookupAccounts of 1 id took ${seconds(stallMaxMs)} s (what a caller waited while the import ran)`);
   console.log(`import: ${batch.id} ${batch.status} in ${seconds(importMs)} s; server phases read ${t.read} ms, ledger ${t.ledger} ms, match ${t.match} ms, store ${t.store} ms; server peak ${mib(importPeakBytes)} MiB (RssAnon max ${mib(importWatch.rssAnonMaxBytes)} MiB; before the upload VmRSS ${mib(rssBeforeBytes)} MiB, RssAnon ${mib(rssAnonBeforeBytes)} MiB)`);
   return { batch, sha256, fileBytes: bytes.byteLength, readFileMs, uploadMs, importMs, uploadPeakBytes, importPeakBytes, importRssAnonMaxBytes: importWatch.rssAnonMaxBytes, rssBeforeBytes, stallMaxMs };
 }
