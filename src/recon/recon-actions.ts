@@ -11,7 +11,8 @@ import { Operation } from '../core/operations.js';
 import type { ChannelConfig, StrategyAction } from '../core/recon/channel-config.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
 import { actionTransfer, decide, type HoldFields } from '../core/recon/strategies.js';
-import { decodeResults, decodeTransferStates, encodeIds, encodeTransfers, type TransferInput } from '../core/wire/records.js';
+import { decodeResults, decodeTransferQueryPage, decodeTransferStates, encodeIds, encodeQueryFilter, encodeTransfers, type QueryFilterInput, type TransferInput } from '../core/wire/records.js';
+import { TransferFlags, type TransferState } from '../core/types.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
 import type { ActionCandidate } from './import-messages.js';
 
@@ -41,15 +42,21 @@ export function actionTransferId(channel: string, action: StrategyAction, row: S
  */
 export async function runActions(candidates: readonly ActionCandidate[], channel: ChannelConfig, service: LedgerService, caller: Caller | undefined): Promise<Map<number, ActionOutcome>> {
   const outcomes = new Map<number, ActionOutcome>();
-  const wanted: { candidate: ActionCandidate; action: Exclude<StrategyAction, 'hold' | 'post_refund'> }[] = [];
+  const wanted: { candidate: ActionCandidate; action: Exclude<StrategyAction, 'hold'> }[] = [];
   for (const candidate of candidates) {
     const decision = decide(channel.strategies, candidate.record);
     if (decision.action === 'hold') outcomes.set(candidate.n, { action: 'hold', state: 'held', detail: decision.reason });
-    else if (decision.action !== 'post_refund') wanted.push({ candidate, action: decision.action });
+    else wanted.push({ candidate, action: decision.action });
   }
   if (wanted.length === 0) return outcomes;
   const mayPost = caller === undefined || caller.scopes.has('post');
   const holds = await holdsOf(wanted.filter(({ action }) => action === 'post_pending' || action === 'void_pending').map(({ candidate }) => candidate.record.transferIds[0]!), service, caller);
+  const originals = new Map<number, HoldFields>();
+  for (const { candidate, action } of wanted) {
+    if (action !== 'post_refund') continue;
+    const original = await refundedPayment(candidate.record.key128, channel, service, caller);
+    if (original !== null) originals.set(candidate.n, original);
+  }
 
   const posting: { n: number; action: StrategyAction; transfer: TransferInput }[] = [];
   for (const { candidate, action } of wanted) {
@@ -62,7 +69,8 @@ export async function runActions(candidates: readonly ActionCandidate[], channel
       hold(`more than ${reconActionsPerBatchMax} actions in one batch`);
       continue;
     }
-    const built = actionTransfer(action, candidate.record, channel, holds.get(candidate.record.transferIds[0] ?? 0n) ?? null);
+    const named = action === 'post_refund' ? originals.get(candidate.n) : holds.get(candidate.record.transferIds[0] ?? 0n);
+    const built = actionTransfer(action, candidate.record, channel, named ?? null);
     if ('reason' in built) {
       hold(built.reason);
       continue;
@@ -79,6 +87,25 @@ export async function runActions(candidates: readonly ActionCandidate[], channel
     });
   }
   return outcomes;
+}
+
+/**
+ * The one posted payment into the channel carrying the refund's key — the transfer the refund reverses — found by the
+ * key's field through the transfer index (query_transfers), or null when there is none or more than one.
+ */
+async function refundedPayment(key: bigint, channel: ChannelConfig, service: LedgerService, caller: Caller | undefined): Promise<HoldFields | null> {
+  if (key === 0n) return null;
+  const field = channel.keys[0]!.ledger;
+  let found: TransferState[];
+  if (field === 'id') found = decodeTransferStates(await service.execute(Operation.lookup_transfers, encodeIds([key]), caller));
+  else {
+    const filter: QueryFilterInput = field === 'user_data_128' ? { userData128: key } : field === 'user_data_64' ? { userData64: key } : { userData32: Number(key) };
+    found = decodeTransferQueryPage(await service.execute(Operation.query_transfers, encodeQueryFilter({ ...filter, ledger: channel.ledger, limit: 16 }, 'transfers'), caller)).rows;
+  }
+  const paidIn = (transfer: TransferState): boolean =>
+    (channel.direction === 'asset' ? transfer.debitAccountId : transfer.creditAccountId) === channel.accounts.clearing;
+  const payments = found.filter((transfer) => transfer.status === 'posted' && (transfer.flags & TransferFlags.reversal) === 0 && paidIn(transfer) && !channel.ledgerCodes.fee.includes(transfer.code) && !channel.ledgerCodes.refund.includes(transfer.code));
+  return payments.length === 1 ? payments[0]! : null;
 }
 
 async function holdsOf(ids: readonly bigint[], service: LedgerService, caller: Caller | undefined): Promise<Map<bigint, HoldFields>> {

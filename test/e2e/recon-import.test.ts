@@ -38,6 +38,7 @@ beforeAll(async () => {
       ledgerCodes: { payment: [1001], refund: [1002], fee: [] }, tolerance: { dateWindowSeconds: 0 }, pendingDaysMax: 3,
       strategies: [
         { type: 'payment', ours: 'none', theirs: 'success', action: 'post_missing_credit', amountMaxMinor: '5000' },
+        { type: 'refund', ours: 'none', theirs: 'refund', action: 'post_refund' },
         { type: '*', ours: '*', theirs: '*', action: 'hold' },
       ],
     }],
@@ -75,19 +76,23 @@ describe('tally recon import', () => {
     expect((await client.createTransfers([1, 2, 3, 4].map(payment))).map((r) => r.result)).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect((await client.closeDay()).day).toBe(dayT);
 
-    // Day T: order 4 was paid at 23:59, the channel books it on the next day; order 9 we never posted (漏单).
+    // Day T: order 4 was paid at 23:59, the channel books it on the next day; order 9 we never posted (漏单); the
+    // channel refunded 5.00 of order 1, which we never booked.
     const billT = join(dir, 'bill-T.csv');
-    await writeFile(billT, tradeBill(formatBusinessDay(dayT), [row(1), row(2), row(3), row(9)]));
+    const refund: BillRow = { ...row(1), status: 'REFUND', refund: 500 };
+    await writeFile(billT, tradeBill(formatBusinessDay(dayT), [row(1), row(2), row(3), row(9), refund]));
     const first = await tally(['recon', 'import', '--channel', 'wechat-main', billT, '--json']);
-    expect(first.code, first.stderr).toBe(1); // exceptions: order 4 missing at the channel, order 9 on the platform
+    expect(first.code, first.stderr).toBe(1); // exceptions: order 4 missing at the channel; order 9 and the refund on the platform
     const batchT = JSON.parse(first.stdout) as ReconBatch;
-    expect(batchT).toMatchObject({ status: 'matched', day: formatBusinessDay(dayT), statementRows: 4, transfersRead: 4, exceptions: 2, poolIn: 0, poolOut: 1 });
-    expect(batchT.totals).toEqual({ matched: { count: 3, amount: '60.66' }, missing_at_channel: { count: 1, amount: '20.44' }, missing_on_platform: { count: 1, amount: '20.99' } });
-    expect(batchT.actions).toEqual({ done: 1, held: 1, failed: 0 });
+    expect(batchT).toMatchObject({ status: 'matched', day: formatBusinessDay(dayT), statementRows: 5, transfersRead: 4, exceptions: 3, poolIn: 0, poolOut: 1 });
+    expect(batchT.totals).toEqual({ matched: { count: 3, amount: '60.66' }, missing_at_channel: { count: 1, amount: '20.44' }, missing_on_platform: { count: 2, amount: '25.99' } });
+    expect(batchT.actions).toEqual({ done: 2, held: 1, failed: 0 });
     expect(first.stderr).toContain('uploaded');
-    // The 补单 was posted on day U: the clearing account took the channel's 20.99 against the unidentified account.
-    const [unknownPayer] = await client.lookupAccounts([unidentified]);
+    // The 补单 was posted on day U: the clearing account took the channel's 20.99 against the unidentified account;
+    // the refund reversed 5.00 of order 1's payment (the merchant gives it back, the channel paid it out).
+    const [unknownPayer, merchantAccount] = await client.lookupAccounts([unidentified, merchant]);
     expect(unknownPayer!.creditsPosted).toBe(BigInt(amount(9)));
+    expect(merchantAccount!.debitsPosted).toBe(500n);
 
     expect((await client.createTransfers([payment(5)])).map((r) => r.result)).toEqual(['ok']);
     expect((await client.closeDay()).day).toBe(dayU);
@@ -129,14 +134,15 @@ describe('tally recon import', () => {
     ]);
     const shown = await tally(['recon', 'show', batchT.id]);
     expect(shown.stdout).toContain('missing_at_channel');
-    expect(shown.stdout).toContain('actions: 1 posted, 1 held, 0 refused by the ledger');
+    expect(shown.stdout).toContain('actions: 2 posted, 1 held, 0 refused by the ledger');
     const csv = join(dir, 'exceptions.csv');
     const exceptions = await tally(['recon', 'exceptions', batchT.id, '--csv', csv]);
     expect(exceptions.code).toBe(0);
     expect(exceptions.stdout).toContain(`missing_at_channel: transfers ${0x7300_0004n}`);
     expect(exceptions.stdout).toContain('post_missing_credit: done');
     const lines = (await readFile(csv, 'utf8')).trim().split('\r\n');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
+    expect(lines.find((line) => line.includes('"post_refund"'))).toContain('"post_refund","done"');
     expect(lines.find((line) => line.includes('"missing_at_channel"'))).toContain('"missing_at_channel","12","credit","0.00","20.44"');
     expect(lines.find((line) => line.includes('"missing_on_platform"'))).toContain('"post_missing_credit","done"');
   }, 120_000);

@@ -2,7 +2,8 @@
 // (transaction type, our status, their status) picks an action — the most specific rule wins (fewest `*`), ties by
 // order in the file; above a rule's amountMaxMinor the action becomes hold — and the action becomes transfers the
 // ledger posts through its normal path: a missing credit (补单) to the unidentified account, the post or void of our
-// hold the channel settled or failed, a fee difference to the fees account. Nothing here posts: the recon service
+// hold the channel settled or failed, a refund the channel paid out as a reversal of the payment it refunds, a fee
+// difference to the fees account. Nothing here posts: the recon service
 // does, with ids derived from the statement row (src/recon/recon-actions.ts), so re-running never posts twice.
 
 import { TransferFlags } from '../types.js';
@@ -33,7 +34,7 @@ const actionFits: Readonly<Record<Exclude<StrategyAction, 'hold'>, (record: Reco
   post_missing_credit: (record) => record.outcome === 'missing_on_platform' && record.direction === 'credit',
   post_pending: (record) => record.outcome === 'status_mismatch' && record.ours === 'pending' && (record.theirs === 'success' || record.theirs === 'refund') && record.transferIds.length === 1,
   void_pending: (record) => record.outcome === 'status_mismatch' && record.ours === 'pending' && (record.theirs === 'failed' || record.theirs === 'closed') && record.transferIds.length === 1,
-  post_refund: () => false,
+  post_refund: (record) => record.outcome === 'missing_on_platform' && record.direction === 'debit',
   post_fee_difference: (record) => record.outcome === 'fee_mismatch',
 };
 
@@ -41,7 +42,6 @@ export function decide(rules: readonly StrategyRule[], record: ReconRecord): Dec
   if (record.rowNos.length === 0 || record.theirs === null) return { action: 'hold', reason: 'no statement row: nothing for the table to decide' };
   const rule = ruleFor(rules, record.type ?? 'other', record.ours, record.theirs);
   if (rule === null || rule.action === 'hold') return { action: 'hold', reason: rule === null ? 'no strategy rule applies' : 'the strategy says hold' };
-  if (rule.action === 'post_refund') return { action: 'hold', reason: 'post_refund is not automatic in this version: resolve it by an adjustment' };
   if (!actionFits[rule.action](record)) return { action: 'hold', reason: `${rule.action} does not fit a ${record.outcome}` };
   const amount = rule.action === 'post_fee_difference' ? feeDifference(record) : record.theirsMinor;
   if (rule.amountMaxMinor !== null && (amount < 0n ? -amount : amount) > rule.amountMaxMinor) return { action: 'hold', reason: `${amount} is above the rule's amountMaxMinor ${rule.amountMaxMinor}` };
@@ -53,7 +53,10 @@ function feeDifference(record: ReconRecord): bigint {
   return record.differences.find((difference) => difference.field === 'fee')?.differenceMinor ?? 0n;
 }
 
-/** What the action needs to know of our hold (post_pending, void_pending): its accounts, ledger and code. */
+/**
+ * What an action needs to know of the transfer it names: our hold (post_pending, void_pending) or the payment a
+ * refund reverses (post_refund) — its accounts, ledger and code.
+ */
 export interface HoldFields {
   id: bigint;
   debitAccountId: bigint;
@@ -77,7 +80,7 @@ export interface ActionTransfer {
  * The transfer an action posts, or a reason it cannot (a code or account the channel lacks). Money the channel took
  * in (their credit) is, on an asset clearing account, a debit of it; on a liability one, a credit.
  */
-export function actionTransfer(action: Exclude<StrategyAction, 'hold' | 'post_refund'>, record: ReconRecord, channel: ChannelConfig, hold: HoldFields | null): ActionTransfer | { reason: string } {
+export function actionTransfer(action: Exclude<StrategyAction, 'hold'>, record: ReconRecord, channel: ChannelConfig, hold: HoldFields | null): ActionTransfer | { reason: string } {
   const clearing = channel.accounts.clearing;
   const theirCreditIsOurDebit = channel.direction === 'asset';
   const inFlow = (other: bigint): { debitAccountId: bigint; creditAccountId: bigint } => (theirCreditIsOurDebit ? { debitAccountId: clearing, creditAccountId: other } : { debitAccountId: other, creditAccountId: clearing });
@@ -93,6 +96,12 @@ export function actionTransfer(action: Exclude<StrategyAction, 'hold' | 'post_re
       if (hold === null) return { reason: 'our hold was not found' };
       const flags = action === 'post_pending' ? TransferFlags.post_pending : TransferFlags.void_pending;
       return { debitAccountId: hold.debitAccountId, creditAccountId: hold.creditAccountId, amount: 0n, ledger: hold.ledger, code: hold.code, flags, pendingId: hold.id, userData128: record.key128 };
+    }
+    case 'post_refund': {
+      // A reversal mirrors its original's accounts; its code says refund where the channel names one.
+      if (hold === null) return { reason: 'no single posted payment of this key to reverse' };
+      const code = channel.ledgerCodes.refund[0] ?? hold.code;
+      return { debitAccountId: hold.creditAccountId, creditAccountId: hold.debitAccountId, amount: record.theirsMinor, ledger: hold.ledger, code, flags: TransferFlags.reversal, pendingId: hold.id, userData128: record.key128 };
     }
     case 'post_fee_difference': {
       const fees = channel.accounts.fees;

@@ -47,7 +47,8 @@ describe('the strategy table', () => {
     expect(decide(settle, record({ outcome: 'status_mismatch', ours: 'pending', transferIds: [5n] }))).toEqual({ action: 'post_pending' });
     expect(decide(settle, record({ outcome: 'status_mismatch', ours: 'pending', theirs: 'failed', transferIds: [5n] }))).toEqual({ action: 'void_pending' });
     expect(decide(settle, record({ outcome: 'status_mismatch', ours: 'pending', transferIds: [5n, 6n] }))).toMatchObject({ action: 'hold' });
-    expect(decide([rule('*', '*', '*', 'post_refund')], record({}))).toMatchObject({ action: 'hold', reason: expect.stringContaining('adjustment') });
+    expect(decide([rule('*', '*', '*', 'post_refund')], record({}))).toMatchObject({ action: 'hold', reason: 'post_refund does not fit a missing_on_platform' });
+    expect(decide([rule('refund', 'none', 'refund', 'post_refund')], record({ direction: 'debit', type: 'refund', theirs: 'refund' }))).toEqual({ action: 'post_refund' });
   });
 
   it('turns actions into transfers on the right sides of the clearing account', () => {
@@ -60,5 +61,11 @@ describe('the strategy table', () => {
     const hold = { id: 5n, debitAccountId: 10n, creditAccountId: 40n, ledger: 978, code: 1001 };
     expect(actionTransfer('void_pending', record({ outcome: 'status_mismatch' }), channel('asset'), hold)).toMatchObject({ flags: TransferFlags.void_pending, pendingId: 5n, amount: 0n, creditAccountId: 40n });
     expect(actionTransfer('post_pending', record({ outcome: 'status_mismatch' }), channel('asset'), null)).toEqual({ reason: 'our hold was not found' });
+    // A refund reverses its payment: the mirror of the original's accounts, the refund code, the refunded amount.
+    const payment = { id: 9n, debitAccountId: 10n, creditAccountId: 40n, ledger: 978, code: 1001 };
+    expect(actionTransfer('post_refund', record({ direction: 'debit', theirsMinor: 120n }), channel('asset'), payment)).toEqual({
+      debitAccountId: 40n, creditAccountId: 10n, amount: 120n, ledger: 978, code: 1001, flags: TransferFlags.reversal, pendingId: 9n, userData128: 77n,
+    });
+    expect(actionTransfer('post_refund', record({ direction: 'debit' }), channel('asset'), null)).toEqual({ reason: 'no single posted payment of this key to reverse' });
   });
 });
