@@ -21,8 +21,8 @@ export interface ActionCandidate {
   row: StatementRow;
 }
 
-/** Host → worker: match the rows read with our side of the day, or stop. */
-export type ImportCommand = { type: 'match'; day: number; ledger: LedgerRow[]; pool: LedgerRow[]; later: LedgerRow[] } | { type: 'stop' };
+/** Host → worker: match the rows read with our side of the day. (The host ends the worker by terminating it.) */
+export type ImportCommand = { type: 'match'; day: number; ledger: LedgerRow[]; pool: LedgerRow[]; later: LedgerRow[] };
 
 /** Worker → host. */
 export type ImportEvent =

@@ -1,6 +1,6 @@
 // The recon service's side of one import worker (import.worker.ts, issue #17): starts it on the files, hands over
 // our side of the day when asked, and turns what the worker says — or its death, say out of its heap — into
-// promises. One worker per import; it exits after matching or when stopped.
+// promises. One worker per import, terminated by stop() once it answered or the import was refused.
 
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,7 @@ export class ImportWorker {
     return (await this.#next('read')) as ReadEvent;
   }
 
-  async match(command: Extract<ImportCommand, { type: 'match' }>): Promise<MatchedEvent> {
+  async match(command: ImportCommand): Promise<MatchedEvent> {
     this.#worker.postMessage(command);
     return (await this.#next('matched')) as MatchedEvent;
   }

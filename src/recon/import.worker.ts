@@ -31,7 +31,7 @@ async function readFiles(): Promise<void> {
   send({ type: 'read', problems, days: statementDays(read.rows, channel), statementRows: read.rows.length, skipped: read.skipped });
 }
 
-function match(command: Extract<ImportCommand, { type: 'match' }>): void {
+function match(command: ImportCommand): void {
   assert(read !== null, 'rows are read before they are matched');
   const rows = read.rows;
   const output = matchStatement({
@@ -55,18 +55,16 @@ function match(command: Extract<ImportCommand, { type: 'match' }>): void {
   send({ type: 'matched', ignored: output.ignored, totals: reconTotalsOf(output.totals, scale), exceptions, candidates, carried: output.carried });
 }
 
+// The worker never ends itself after answering: the host terminates it once it has the answer (a message posted
+// just before a worker exits could be lost).
 port.on('message', (command: ImportCommand) => {
   try {
-    if (command.type === 'stop') process.exit(0);
     match(command);
-    process.exit(0);
   } catch (error) {
     send({ type: 'failed', message: (error as Error).stack ?? String(error) });
-    process.exit(1);
   }
 });
 
 readFiles().catch((error: unknown) => {
   send({ type: 'failed', message: (error as Error).stack ?? String(error) });
-  process.exit(1);
 });
