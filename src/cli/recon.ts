@@ -26,7 +26,7 @@ import { UsageError } from './serve-options.js';
 export const reconUsage = `usage: tally recon check FILE… [--format mt940|mt942|camt|bai2|ofx|wechat-bill|alipay-bill] [--encoding utf-8|latin1]
                         [--balance-basis booking|value] [--json]
        tally recon match --channels FILE --channel NAME [--day D] STATEMENT… (tally recon match --help)
-       tally recon import --channel NAME FILE… | batches | show BATCH | exceptions BATCH (tally recon import --help)
+       tally recon import --channel NAME FILE… | batches | show BATCH | exceptions BATCH | resolve BATCH (tally recon import --help)
 
 Reads statement files (SWIFT MT940/MT942, ISO 20022 camt.052/053/054, BAI2, OFX/QFX, WeChat Pay and Alipay trade
 bills) and checks them before any reconciliation: opening + entries = closing per statement, pages (:62M:/:60M:) and
@@ -55,8 +55,8 @@ export function reconCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     return 0;
   }
   if (sub === 'match') return reconMatchCommand(rest, env);
-  if (sub === 'import' || sub === 'batches' || sub === 'show' || sub === 'exceptions') return reconBatchesCommand(sub, rest, env);
-  if (sub !== 'check') throw refuse(sub === undefined ? 'tally recon takes a subcommand: check, match, import, batches, show or exceptions' : `unknown subcommand ${JSON.stringify(sub)} (known: check, match, import, batches, show, exceptions)`);
+  if (sub === 'import' || sub === 'batches' || sub === 'show' || sub === 'exceptions' || sub === 'resolve') return reconBatchesCommand(sub, rest, env);
+  if (sub !== 'check') throw refuse(sub === undefined ? 'tally recon takes a subcommand: check, match, import, batches, show, exceptions or resolve' : `unknown subcommand ${JSON.stringify(sub)} (known: check, match, import, batches, show, exceptions, resolve)`);
   let parsed;
   try {
     const options = { format: { type: 'string' }, encoding: { type: 'string' }, 'balance-basis': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;

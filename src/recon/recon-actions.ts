@@ -29,6 +29,15 @@ export interface ActionOutcome {
   detail: string;
 }
 
+/** Top 32 bits of a manual resolution's transfer id: 'RCN' + 2 (a resolution of exception n of a batch). */
+export const reconResolutionIdTag = 0x52434e02n;
+
+/** The id of the transfer resolving exception `n` of `batch`: submitting the same resolution again names the same ids. */
+export function resolutionTransferId(batch: string, n: number): bigint {
+  const digest = createHash('sha256').update(`tally.recon.resolve.v1\u0000${batch}\u0000${n}`, 'utf8').digest('hex');
+  return (reconResolutionIdTag << 96n) | BigInt(`0x${digest.slice(0, 24)}`);
+}
+
 /** The id of the transfer `action` posts for the row: the same for the same row, channel and action, always. */
 export function actionTransferId(channel: string, action: StrategyAction, row: StatementRow): bigint {
   const identity = row.channelSerialNo !== '' ? `serial:${row.channelSerialNo}/${row.refundNo}/${row.direction}` : `row:${row.statementKey}#${row.locator}`;

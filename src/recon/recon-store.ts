@@ -12,7 +12,7 @@ import { TallyError, errors } from '../core/errors.js';
 import { reconChunkBytesMax } from '../core/limits.js';
 import type { ReconBatch, ReconException, ReconExceptionsPage, ReconBatchesQuery, ReconExceptionsQuery } from '../core/recon/batches.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
-import { reconActionIdTag } from './recon-actions.js';
+import { reconActionIdTag, reconResolutionIdTag } from './recon-actions.js';
 import { storageFailure } from '../shards/storage/commit-failures.js';
 import { lowSpaceError } from '../shards/storage/storage-health.js';
 
@@ -192,9 +192,14 @@ export class ReconStore {
    * Stores a batch whole: the batch, its exceptions, the identities it claims (refused, in the same transaction, if
    * another batch claimed one first) and — for a matched batch — the channel's pool replaced by `pool`.
    */
-  /** Whether recon posted this transfer itself (an automatic action of some batch). */
+  /**
+   * Whether recon posted this transfer itself: an automatic action of some batch, or a manual resolution (its tag
+   * alone: newId() never makes it — that top word is ~year 4800 in ms — and the ledger's own random ids never touch a
+   * clearing account).
+   */
   isActionTransfer(id: bigint): boolean {
-    return id >> 96n === reconActionIdTag && this.#actions.get(String(id)) !== undefined;
+    const tag = id >> 96n;
+    return tag === reconResolutionIdTag || (tag === reconActionIdTag && this.#actions.get(String(id)) !== undefined);
   }
 
   async putBatch(batch: ReconBatch, exceptions: readonly ReconException[], identities: readonly string[], pool: readonly LedgerRow[] | null, actionIds: readonly string[] = []): Promise<void> {

@@ -125,6 +125,8 @@ describe('tally recon import', () => {
 
     await server.kill(); // kill -9: every batch was acknowledged durable
     await server.restart();
+    await client.close();
+    client = await connect({ url: server.url, timeoutMs: 30_000 });
     const listed = await tally(['recon', 'batches', '--json']);
     const batches = JSON.parse(listed.stdout) as ReconBatch[];
     expect(batches.map((batch) => [batch.status, batch.day])).toEqual([
@@ -145,5 +147,16 @@ describe('tally recon import', () => {
     expect(lines.find((line) => line.includes('"post_refund"'))).toContain('"post_refund","done"');
     expect(lines.find((line) => line.includes('"missing_at_channel"'))).toContain('"missing_at_channel","12","credit","0.00","20.44"');
     expect(lines.find((line) => line.includes('"missing_on_platform"'))).toContain('"post_missing_credit","done"');
+
+    // A person resolves the missing-at-channel exception by hand: its difference goes up for approval as an
+    // adjustment (a second key approves; this server has one), with an id derived from batch and exception.
+    const stated = JSON.parse((await tally(['recon', 'exceptions', batchT.id, '--outcome', 'missing_at_channel', '--json'])).stdout) as { n: number }[];
+    const resolved = await tally(['recon', 'resolve', batchT.id, '--exception', String(stated[0]!.n), '--channels', join(dir, 'channels.json'), '--reason', 'written off after review', '--json']);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    const submitted = JSON.parse(resolved.stdout) as { transfers: number; adjustments: string[] };
+    expect(submitted.transfers).toBe(1);
+    const [adjustment] = await client.getAdjustments({ status: 'pending' });
+    expect(adjustment).toMatchObject({ id: submitted.adjustments[0], transferCount: 1 });
+    expect(adjustment!.reason).toContain(`recon ${batchT.id}: written off after review`);
   }, 120_000);
 });
