@@ -26,7 +26,8 @@ export type ImportCommand = { type: 'match'; day: number; ledger: LedgerRow[]; p
 
 /** Worker → host. */
 export type ImportEvent =
-  | { type: 'read'; problems: string[]; days: number[]; statementRows: number; skipped: number }
+  /** `statements`: the identities of the statements read (account, sequence or id, period), none for CSV templates. */
+  | { type: 'read'; problems: string[]; days: number[]; statementRows: number; skipped: number; statements: string[] }
   | {
       type: 'matched';
       ignored: number;

@@ -28,7 +28,9 @@ async function readFiles(): Promise<void> {
   read = await readStatementFiles(files, channel);
   files.length = 0; // the bytes are no longer needed: let the heap have them back
   const problems = read.reports.flatMap((report) => report.problems.map((problem) => `${report.file}: ${problem.code}: ${problem.locator}: ${problem.message}`));
-  send({ type: 'read', problems, days: statementDays(read.rows, channel), statementRows: read.rows.length, skipped: read.skipped });
+  // A CSV template's statement key is its file name: no identity (its bytes and its day still are).
+  const statements = channel.format === 'csv' ? [] : [...new Set(read.rows.map((row) => row.statementKey).filter((key) => key !== ''))];
+  send({ type: 'read', problems, days: statementDays(read.rows, channel), statementRows: read.rows.length, skipped: read.skipped, statements });
 }
 
 function match(command: ImportCommand): void {

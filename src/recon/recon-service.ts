@@ -178,6 +178,13 @@ export class ReconService implements LedgerService {
       }
       batch.day = formatBusinessDay(day);
       const identities = files.map((file) => `file:${file.sha256}`);
+      // The same statement in other bytes (exported again, another file name) is the same statement: once only.
+      for (const statement of read.statements) {
+        const key = `statement:${channel.name}:${statement}`;
+        const earlier = this.#store.identity(key);
+        if (earlier !== undefined) throw errors.bodyInvalid(`recon_import: statement ${statement} of ${channel.name} was reconciled already, in batch ${earlier}`);
+        identities.push(key);
+      }
       if (dailyFormats.has(channel.format)) {
         const dayKey = `day:${channel.name}:${batch.day}`;
         const earlier = this.#store.identity(dayKey);

@@ -41,6 +41,10 @@ beforeAll(async () => {
         { type: 'refund', ours: 'none', theirs: 'refund', action: 'post_refund' },
         { type: '*', ours: '*', theirs: '*', action: 'hold' },
       ],
+    }, {
+      // Interim reports (MT942) add up within a day: no daily identity, only each statement's own.
+      name: 'nz-942', format: 'mt942', currency: 'NZD', ledger: 554, timeZone: 'Pacific/Auckland', accounts: { clearing: String(clearing) },
+      keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
     }],
   }));
   server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual', TALLY_RECON_CHANNELS: channels } });
@@ -158,5 +162,17 @@ describe('tally recon import', () => {
     const [adjustment] = await client.getAdjustments({ status: 'pending' });
     expect(adjustment).toMatchObject({ id: submitted.adjustments[0], transferCount: 1 });
     expect(adjustment!.reason).toContain(`recon ${batchT.id}: written off after review`);
+
+    // The same statement in other bytes (exported again) is refused as the statement it is, not only as a file.
+    const report = await readFile(join(repoRoot(), 'test/fixtures/statements/mt940/centrapay_test2.mt942'), 'utf8');
+    const interim = join(dir, 'interim.mt942');
+    await writeFile(interim, report);
+    const day = formatBusinessDay(dayT);
+    expect((await tally(['recon', 'import', '--channel', 'nz-942', interim, '--day', day, '--json'])).stdout).toContain('"status": "matched"');
+    const again942 = join(dir, 'interim-again.mt942');
+    await writeFile(again942, `${report}\n`);
+    const twice = await tally(['recon', 'import', '--channel', 'nz-942', again942, '--day', day]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/statement .* of nz-942 was reconciled already, in batch rcb_/);
   }, 120_000);
 });
