@@ -24,6 +24,7 @@ import { decodeResults } from '../core/wire/records.js';
 import { errorReason } from '../core/wire/wire.js';
 import type { AdminStore, StoredAdjustment } from './admin-store.js';
 import { anonymousCaller } from '../gateway/auth.js';
+import { LedgerServiceWrapper } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
 
 
@@ -32,44 +33,20 @@ const reasonQuotedChars = 200;
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
-export class AdminService implements LedgerService {
-  readonly #inner: LedgerService;
+export class AdminService extends LedgerServiceWrapper {
   readonly #store: AdminStore;
   readonly #log: (line: string) => void;
   /** Adjustments an approval or rejection is working on: a second decision waits its turn by being refused. */
   readonly #deciding = new Set<string>();
   #idLast = 0n;
 
-  readonly transitStats?: LedgerService['transitStats'];
-  readonly coalescingStats?: LedgerService['coalescingStats'];
-  readonly chainStats?: LedgerService['chainStats'];
-  readonly hotInboundStats?: LedgerService['hotInboundStats'];
-  readonly hotOutboundStats?: LedgerService['hotOutboundStats'];
-  readonly shardLoad?: LedgerService['shardLoad'];
-  readonly observeShardWrites?: LedgerService['observeShardWrites'];
-  readonly bookkeepingLag?: LedgerService['bookkeepingLag'];
-  readonly daysStatus?: LedgerService['daysStatus'];
-  readonly replicationStatus?: LedgerService['replicationStatus'];
 
   constructor(inner: LedgerService, store: AdminStore, log: (line: string) => void = (line) => console.error(line)) {
-    this.#inner = inner;
+    super(inner);
     this.#store = store;
     this.#log = log;
-    this.transitStats = inner.transitStats?.bind(inner);
-    this.coalescingStats = inner.coalescingStats?.bind(inner);
-    this.chainStats = inner.chainStats?.bind(inner);
-    this.hotInboundStats = inner.hotInboundStats?.bind(inner);
-    this.hotOutboundStats = inner.hotOutboundStats?.bind(inner);
-    this.shardLoad = inner.shardLoad?.bind(inner);
-    this.observeShardWrites = inner.observeShardWrites?.bind(inner);
-    this.bookkeepingLag = inner.bookkeepingLag?.bind(inner);
-    this.daysStatus = inner.daysStatus?.bind(inner);
-    this.replicationStatus = inner.replicationStatus?.bind(inner);
   }
 
-  get shardCount(): number {
-    return this.#inner.shardCount;
-  }
 
   execute(operation: number, body: Uint8Array, caller?: Caller): Promise<Uint8Array> {
     // No caller: recorded as the gateway's open caller (one key: nothing it submits can be approved).
@@ -87,19 +64,15 @@ export class AdminService implements LedgerService {
         return this.#refusalsAudited(operation, keyId, Promise.resolve().then(() => this.#getAuditLog(body)));
       case Operation.get_snapshot_status:
       case Operation.lookup_ledger_accounts:
-        return this.#refusalsAudited(operation, keyId, this.#inner.execute(operation, body, caller));
+        return this.#refusalsAudited(operation, keyId, this.inner.execute(operation, body, caller));
       case Operation.close_day:
       case Operation.start_snapshot:
         return this.#audited(operation, keyId, subjectOf(operation, body), () => this.#passAudited(operation, body, caller, keyId));
       default:
-        return this.#inner.execute(operation, body, caller);
+        return this.inner.execute(operation, body, caller);
     }
   }
 
-  /** Closes the inner service; the admin store is closed by its owner, after the gateway (which records into it). */
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
 
   // ---- the operations ----------------------------------------------------------------------------
 
@@ -126,7 +99,7 @@ export class AdminService implements LedgerService {
       const started = `${id}: approval by ${JSON.stringify(checker)} started, posting ${current.transferCount} transfers submitted by ${JSON.stringify(current.maker)}`;
       await this.#store.startApproval(id, checker, this.#entry(Operation.approve_adjustment, checker, 'ok', started));
       const records = new Uint8Array(Buffer.from(current.transfers, 'base64'));
-      const reply = await (this.#inner.postAdjustment?.(records) ?? this.#inner.execute(Operation.create_transfers, records, caller));
+      const reply = await (this.inner.postAdjustment?.(records) ?? this.inner.execute(Operation.create_transfers, records, caller));
       const results: AdjustmentResult[] = decodeResults(reply).map(({ index, result }) => ({ index, result }));
       assert(results.length === current.transferCount, 'one result per transfer of the adjustment');
       const detail = `${id}: approved by ${JSON.stringify(checker)}; posted as one request: ${summarizeResults(results)}`;
@@ -180,7 +153,7 @@ export class AdminService implements LedgerService {
 
   /** 10 and 45: the inner service runs them; here only their audit record (written after they answer). */
   async #passAudited(operation: number, body: Uint8Array, caller: Caller | undefined, keyId: string): Promise<Uint8Array> {
-    const reply = await this.#inner.execute(operation, body, caller);
+    const reply = await this.inner.execute(operation, body, caller);
     await this.#store.record(this.#entry(operation, keyId, 'ok', outcomeOf(operation, body, reply)));
     return reply;
   }

@@ -26,6 +26,7 @@ import {
 import type { ChannelConfig, ChannelsFile } from '../core/recon/channel-config.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
 import { anonymousCaller } from '../gateway/auth.js';
+import { LedgerServiceWrapper } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
 import { runActions } from './recon-actions.js';
 import { LedgerDayError, readLedgerDay } from './ledger-day.js';
@@ -43,8 +44,7 @@ const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.strin
 /** Formats whose statement covers a whole day: a second one for the same channel and day is refused. */
 const dailyFormats: ReadonlySet<string> = new Set(['mt940', 'camt.053', 'wechatpay-tradebill', 'csv']);
 
-export class ReconService implements LedgerService {
-  readonly #inner: LedgerService;
+export class ReconService extends LedgerServiceWrapper {
   readonly #store: ReconStore;
   readonly #channels: ReadonlyMap<string, ChannelConfig>;
   readonly #audit: ReconAudit;
@@ -52,38 +52,15 @@ export class ReconService implements LedgerService {
   #importing: Promise<unknown> = Promise.resolve();
   #idLast = 0n;
 
-  readonly transitStats?: LedgerService['transitStats'];
-  readonly coalescingStats?: LedgerService['coalescingStats'];
-  readonly chainStats?: LedgerService['chainStats'];
-  readonly hotInboundStats?: LedgerService['hotInboundStats'];
-  readonly hotOutboundStats?: LedgerService['hotOutboundStats'];
-  readonly shardLoad?: LedgerService['shardLoad'];
-  readonly observeShardWrites?: LedgerService['observeShardWrites'];
-  readonly bookkeepingLag?: LedgerService['bookkeepingLag'];
-  readonly daysStatus?: LedgerService['daysStatus'];
-  readonly replicationStatus?: LedgerService['replicationStatus'];
 
   /** `channels` null: no --recon-channels, the recon operations answer that reconciliation is not configured. */
   constructor(inner: LedgerService, store: ReconStore, channels: ChannelsFile | null, audit: ReconAudit) {
-    this.#inner = inner;
+    super(inner);
     this.#store = store;
     this.#channels = new Map((channels?.channels ?? []).map((channel) => [channel.name, channel]));
     this.#audit = audit;
-    this.transitStats = inner.transitStats?.bind(inner);
-    this.coalescingStats = inner.coalescingStats?.bind(inner);
-    this.chainStats = inner.chainStats?.bind(inner);
-    this.hotInboundStats = inner.hotInboundStats?.bind(inner);
-    this.hotOutboundStats = inner.hotOutboundStats?.bind(inner);
-    this.shardLoad = inner.shardLoad?.bind(inner);
-    this.observeShardWrites = inner.observeShardWrites?.bind(inner);
-    this.bookkeepingLag = inner.bookkeepingLag?.bind(inner);
-    this.daysStatus = inner.daysStatus?.bind(inner);
-    this.replicationStatus = inner.replicationStatus?.bind(inner);
   }
 
-  get shardCount(): number {
-    return this.#inner.shardCount;
-  }
 
   execute(operation: number, body: Uint8Array, caller?: Caller): Promise<Uint8Array> {
     const keyId = caller?.keyId ?? anonymousCaller.keyId;
@@ -102,14 +79,10 @@ export class ReconService implements LedgerService {
       case Operation.get_recon_exceptions:
         return Promise.resolve().then(() => json(this.#store.exceptions(readReconExceptionsQuery(body))));
       default:
-        return this.#inner.execute(operation, body, caller);
+        return this.inner.execute(operation, body, caller);
     }
   }
 
-  /** Closes the inner service; the recon store is closed by its owner, after the gateway. */
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
 
   /** Runs an action and records it whatever its outcome, before the reply. */
   async #audited(operation: number, keyId: string, action: () => Promise<{ reply: Uint8Array; detail: string; code?: string }>): Promise<Uint8Array> {
@@ -195,7 +168,7 @@ export class ReconService implements LedgerService {
       const ledgerStarted = performance.now();
       let ledgerDay;
       try {
-        ledgerDay = await readLedgerDay(ledgerReadsOf(this.#inner, caller), channel, day);
+        ledgerDay = await readLedgerDay(ledgerReadsOf(this.inner, caller), channel, day);
       } catch (error) {
         if (error instanceof LedgerDayError) throw errors.bodyInvalid(`recon_import: ${error.message}`);
         throw error;
@@ -212,7 +185,7 @@ export class ReconService implements LedgerService {
       batch.timingsMs.match = Math.round(performance.now() - matchStarted);
 
       const actionsStarted = performance.now();
-      const actions = await runActions(matched.candidates, channel, this.#inner, caller);
+      const actions = await runActions(matched.candidates, channel, this.inner, caller);
       const exceptions: ReconException[] = matched.exceptions;
       for (const exception of exceptions) {
         const outcome = actions.get(exception.n);

@@ -76,7 +76,7 @@ export interface OfxDate {
   hasTime: boolean;
 }
 
-/** `YYYYMMDD[HHMM[SS[.XXX]]][[+-]h[.mm][:TZ]]`. HHMM without seconds appears in the 1.0.2 specification's own examples. */
+/** `YYYYMMDD[HHMM[SS[.sss]]][[+-]h[.mm][:TZ]]` (.sss: milliseconds). HHMM without seconds appears in the 1.0.2 specification's own examples. */
 const ofxDatePattern = /^([0-9]{4})([0-9]{2})([0-9]{2})(?:([0-9]{2})([0-9]{2})(?:([0-9]{2})(?:\.([0-9]{1,3}))?)?)?(?:\[([+-]?)([0-9]{1,2})(?:\.([0-9]{2}))?(?::[A-Za-z0-9_/+-]*)?\])?$/;
 /** No zone is further from UTC than +14:00 (Kiribati) or −12:00. */
 const offsetHoursMax = 14;

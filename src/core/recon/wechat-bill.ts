@@ -6,6 +6,7 @@
 // WeChat puts before every value); one that a spreadsheet would run as a formula refuses the file.
 
 import { currencyOfCode } from '../currencies.js';
+import { isFormulaLike } from './formula-cell.js';
 import { readStatementAmount } from './statement-amount.js';
 import type { StatementProblem, StatementReport } from './statement-report.js';
 
@@ -26,7 +27,6 @@ const summed: readonly (readonly [string, string])[] = [
   ['申请退款总金额', '申请退款金额'],
 ];
 const required = ['交易时间', '微信订单号', '商户订单号', '交易类型', '交易状态', '货币种类', ...summed.map(([, column]) => column)];
-const formulaLike = /^\s*[=+\-@]/;
 
 export function checkWechatBill(bill: WechatBill, file: string): StatementReport {
   const problems: StatementProblem[] = [];
@@ -42,7 +42,7 @@ export function checkWechatBill(bill: WechatBill, file: string): StatementReport
   for (const row of bill.rows) {
     const where = `${file}:${row.line}`;
     if (row.cells.length !== bill.header.length) problems.push({ code: 'format', locator: where, message: `${row.cells.length} cells in a bill of ${bill.header.length} columns` });
-    const formula = row.cells.find((cell) => formulaLike.test(cell) && !/^-?[0-9.]+$/.test(cell));
+    const formula = row.cells.find(isFormulaLike);
     if (formula !== undefined) problems.push({ code: 'format', locator: where, message: `a cell a spreadsheet would run as a formula: ${JSON.stringify(formula.slice(0, 40))}` });
     const rowCurrency = row.cells[currencyAt] ?? '';
     if (currency === '') currency = rowCurrency;
