@@ -11,7 +11,7 @@ import type { ChannelConfig } from '../core/recon/channel-config.js';
 import { dateNumberOfMs } from '../core/recon/local-time.js';
 import { checkSwiftStatements, type SwiftStatement } from '../core/recon/mt940.js';
 import { rowsFromCamt } from '../core/recon/rows-from-camt.js';
-import { rowsFromColumns, type ColumnRowsInput } from '../core/recon/rows-from-columns.js';
+import { ColumnRowReader, rowsFromColumns, type ColumnRowsInput } from '../core/recon/rows-from-columns.js';
 import { rowsFromSwift } from '../core/recon/rows-from-swift.js';
 import { checkBai2 } from '../core/recon/bai2.js';
 import { rowsFromBai2 } from '../core/recon/rows-from-bai2.js';
@@ -21,11 +21,11 @@ import { checkAlipayBill, rowsFromAlipayBill, type AlipayBill } from '../core/re
 import { OfxReadError, readOfx } from './ofx-reader.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
-import { checkWechatBill, type WechatBill } from '../core/recon/wechat-bill.js';
+import { WechatBillCheck, type WechatBill } from '../core/recon/wechat-bill.js';
 import { CamtReadError, readCamt } from './camt-reader.js';
 import { CsvTemplateReadError, readCsvTemplate, type TemplateTable } from './csv-template-reader.js';
 import { withKeys } from './row-keys.js';
-import { BillReadError, readWechatBill } from './wechat-bill-reader.js';
+import { BillReadError, readWechatBillRows } from './wechat-bill-reader.js';
 
 export interface StatementFile {
   name: string;
@@ -170,42 +170,83 @@ function ofAccount<T extends SwiftStatement | CamtStatement>(statements: readonl
   return ours;
 }
 
+/**
+ * A bill read as it is parsed: each detail row checked (core/recon/wechat-bill.ts), checked for the merchant and
+ * read into its standard row at once, never held as cells. Problems are reported in the order a whole-bill read
+ * gives them: the bill's checks, the merchant's, then the rows' own.
+ */
 function wechatRows(file: StatementFile, channel: ChannelConfig): FileRows {
-  let bill: WechatBill;
+  let check: WechatBillCheck | null = null;
+  let reader: ColumnRowReader | null = null;
+  let summary: WechatBill['summary'] = null;
+  const merchant = new MerchantCheck(channel.statementAccount);
+  const rowProblems: StatementProblem[] = [];
+  const rows: StatementRow[] = [];
+  let earliestMs = Infinity;
   try {
-    bill = readWechatBill(file.text);
+    readWechatBillRows(file.text, {
+      header: (header) => {
+        check = new WechatBillCheck(header, file.name);
+        if (!check.readable) return; // the check says which columns are missing: no rows to read
+        merchant.column = header.indexOf(wechatMerchantColumn);
+        const setup = { file: file.name, format: 'wechatpay-tradebill', header, headerLine: 1, csv: null, statementKey: '' } as const;
+        reader = new ColumnRowReader({ ...setup, mapping: channel.mapping ?? {}, currency: channel.currency, timeZone: channel.timeZone }, rowProblems);
+      },
+      row: (line, cells) => {
+        check!.row(line, cells);
+        if (reader === null) return;
+        merchant.row(line, cells);
+        const row = reader.read(line, cells);
+        if (row === null) return;
+        if (row.transactionTimeMs !== null && row.transactionTimeMs < earliestMs) earliestMs = row.transactionTimeMs;
+        rows.push(row);
+      },
+      summary: (read) => (summary = read),
+    });
   } catch (error) {
     if (!(error instanceof BillReadError)) throw error;
     return refused(file, 'wechat-bill', error.message);
   }
-  const report = checkWechatBill(bill, file.name);
-  // A header without the bill's columns: no rows to read (the check said which columns are missing).
-  if (report.problems.some((problem) => problem.code === 'format' && problem.locator === `${file.name}:1`)) return { report, rows: [], skipped: 0 };
-  checkMerchant(bill.header.indexOf(wechatMerchantColumn), bill.rows, channel, report);
-  const rows = columnRows({ file: file.name, format: 'wechatpay-tradebill', header: bill.header, headerLine: 1, rows: bill.rows, csv: null, statementKey: '' }, channel, report);
-  const statementKey = billKey(bill.rows[0]?.cells[bill.header.indexOf(wechatMerchantColumn)] ?? '', rows, channel.timeZone);
+  const report = check!.finish(summary);
+  if (reader === null) return { report, rows: [], skipped: 0 };
+  merchant.report(report);
+  report.problems.push(...rowProblems);
+  // A bill's identity: its merchant and the local day of its earliest row (rows are not in time order).
+  const statementKey = `${merchant.first}/${earliestMs === Infinity ? 0 : dateNumberOfMs(earliestMs, channel.timeZone)}`;
   for (const row of rows) row.statementKey = statementKey;
   return { report, rows, skipped: 0 };
 }
 
-/** A bill's identity: its merchant and the local day of its earliest row (rows are not in time order). */
-function billKey(merchant: string, rows: readonly StatementRow[], timeZone: string): string {
-  let earliestMs = Infinity;
-  for (const row of rows) if (row.transactionTimeMs !== null && row.transactionTimeMs < earliestMs) earliestMs = row.transactionTimeMs;
-  return `${merchant}/${earliestMs === Infinity ? 0 : dateNumberOfMs(earliestMs, timeZone)}`;
-}
+/** Every row of a bill is the channel's merchant's: counted as the rows go by. */
+class MerchantCheck {
+  /** The bill's merchant column (−1: it has none). */
+  column = -1;
+  /** The first row's merchant: the bill's, in its identity. */
+  first = '';
+  #rows = 0;
+  #others = 0;
+  #firstOther: { line: number; merchant: string } | null = null;
 
-/** Every row of a bill is the channel's merchant's. */
-function checkMerchant(column: number, rows: readonly { line: number; cells: readonly string[] }[], channel: ChannelConfig, report: StatementReport): void {
-  if (channel.statementAccount === null || rows.length === 0) return;
-  if (column < 0) {
-    report.problems.push({ code: 'format', locator: `${report.file}:1`, message: `the bill has no ${wechatMerchantColumn} column to tell whose it is` });
-    return;
+  constructor(readonly statementAccount: string | null) {}
+
+  row(line: number, cells: readonly string[]): void {
+    const merchant = cells[this.column] ?? '';
+    if (this.#rows++ === 0) this.first = merchant;
+    if (this.statementAccount === null || this.column < 0 || merchant === this.statementAccount) return;
+    this.#others++;
+    this.#firstOther ??= { line, merchant };
   }
-  const others = rows.filter((row) => row.cells[column] !== channel.statementAccount);
-  if (others.length === 0) return;
-  const what = others.length === rows.length ? 'none of its rows is' : `${others.length} of its ${rows.length} rows are not`;
-  report.problems.push({ code: 'format', locator: `${report.file}:${others[0]!.line}`, message: `${what} of the channel's merchant ${channel.statementAccount} (${wechatMerchantColumn} ${others[0]!.cells[column]})` });
+
+  report(report: StatementReport): void {
+    if (this.statementAccount === null || this.#rows === 0) return;
+    if (this.column < 0) {
+      report.problems.push({ code: 'format', locator: `${report.file}:1`, message: `the bill has no ${wechatMerchantColumn} column to tell whose it is` });
+      return;
+    }
+    if (this.#firstOther === null) return;
+    const what = this.#others === this.#rows ? 'none of its rows is' : `${this.#others} of its ${this.#rows} rows are not`;
+    report.problems.push({ code: 'format', locator: `${report.file}:${this.#firstOther.line}`, message: `${what} of the channel's merchant ${this.statementAccount} (${wechatMerchantColumn} ${this.#firstOther.merchant})` });
+  }
 }
 
 function csvRows(file: StatementFile, channel: ChannelConfig): FileRows {

@@ -1,33 +1,59 @@
-// A WeChat Pay trade bill's text to rows of text cells (core/recon/wechat-bill.ts checks them), with csv-parse:
+// A WeChat Pay trade bill's text to rows of text cells (core/recon/wechat-bill.ts checks them), by csv-records.ts:
 // strings only (never cast to numbers), a BOM taken off, ragged rows kept for the check to name. WeChat prefixes
-// every value with a back-tick so that spreadsheets keep ids as text: exactly one is taken off each cell.
+// every value with a back-tick so that spreadsheets keep ids as text: exactly one is taken off each cell. Rows are
+// handed on as they are parsed (readWechatBillRows): a million-row bill is never held as cells.
 
-import { parse } from 'csv-parse/sync';
-import { statementRecordBytesMax } from '../core/limits.js';
 import type { WechatBill } from '../core/recon/wechat-bill.js';
+import { CsvRecordsError, forEachCsvRecord } from './csv-records.js';
 
 export class BillReadError extends Error {}
 
-/** The bill's rows; throws BillReadError for text that is no CSV (a stray quote, a cell past the bound). */
-export function readWechatBill(text: string): WechatBill {
-  let parsed: unknown;
+/** What a bill is read into, in the file's order: its header, each detail row, then its summary when it has one. */
+export interface WechatBillSink {
+  header(cells: string[]): void;
+  row(line: number, cells: string[]): void;
+  summary(summary: NonNullable<WechatBill['summary']>): void;
+}
+
+/** The marker in the first cell of the summary's header row. */
+const summaryMarker = '总交易单数';
+
+const strip = (cell: string): string => (cell.startsWith('`') ? cell.slice(1) : cell).trim();
+
+/** Reads the bill into `sink`; throws BillReadError for text that is no CSV (a stray quote, a record past the bound). */
+export function readWechatBillRows(text: string, sink: WechatBillSink): void {
+  let headerSeen = false;
+  let summaryHeader: { line: number; header: string[] } | null = null;
   try {
-    parsed = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: statementRecordBytesMax, info: true });
+    forEachCsvRecord(text.startsWith('\uFEFF') ? text.slice(1) : text, { delimiter: ',', quote: '"', linesBefore: 0 }, (line, record) => {
+      if (!headerSeen) {
+        headerSeen = true;
+        sink.header(record.map((cell) => cell.trim()));
+      } else if (summaryHeader !== null) {
+        sink.summary({ line, header: summaryHeader.header, cells: record.map(strip) });
+        summaryHeader = null;
+        return false;
+      } else if (strip(record[0] ?? '') === summaryMarker) summaryHeader = { line, header: record.map(strip) };
+      else sink.row(line, record.map(strip));
+      return true;
+    });
   } catch (error) {
-    throw new BillReadError((error as Error).message);
+    if (error instanceof CsvRecordsError) throw new BillReadError(error.message);
+    throw error;
   }
-  const records = parsed as { record: string[]; info: { lines: number } }[];
-  const strip = (cell: string): string => (cell.startsWith('`') ? cell.slice(1) : cell).trim();
-  const [headerRecord, ...rest] = records;
-  const bill: WechatBill = { header: (headerRecord?.record ?? []).map((cell) => cell.trim()), rows: [], summary: null };
-  for (let i = 0; i < rest.length; i++) {
-    const { record, info } = rest[i]!;
-    if (strip(record[0] ?? '') === '总交易单数') {
-      const values = rest[i + 1];
-      bill.summary = { line: values?.info.lines ?? info.lines, header: record.map(strip), cells: (values?.record ?? []).map(strip) };
-      break;
-    }
-    bill.rows.push({ line: info.lines, cells: record.map(strip) });
-  }
+  if (!headerSeen) sink.header([]);
+  // A summary header with no row under it: the check finds its totals missing.
+  const pending = summaryHeader as { line: number; header: string[] } | null;
+  if (pending !== null) sink.summary({ line: pending.line, header: pending.header, cells: [] });
+}
+
+/** The whole bill as rows of cells (tally recon check, tests). */
+export function readWechatBill(text: string): WechatBill {
+  const bill: WechatBill = { header: [], rows: [], summary: null };
+  readWechatBillRows(text, {
+    header: (cells) => (bill.header = cells),
+    row: (line, cells) => bill.rows.push({ line, cells }),
+    summary: (summary) => (bill.summary = summary),
+  });
   return bill;
 }

@@ -28,6 +28,9 @@ export interface ColumnRowsInput {
   statementKey: string;
 }
 
+/** What reading rows needs besides the rows. */
+export type ColumnRowsSetup = Omit<ColumnRowsInput, 'rows'>;
+
 export interface ColumnRows {
   rows: StatementRow[];
   problems: StatementProblem[];
@@ -52,18 +55,42 @@ interface RowReader {
 
 export function rowsFromColumns(input: ColumnRowsInput): ColumnRows {
   const out: ColumnRows = { rows: [], problems: [] };
-  const columns = columnIndexes(input, out.problems);
-  if (columns === null) return out;
+  const reader = new ColumnRowReader(input, out.problems);
+  if (!reader.ready) return out;
   for (const { line, cells } of input.rows) {
-    const reader = rowReader(input, columns, line, cells, out.problems);
-    const row = rowOf(input, reader, line);
-    if (row !== null && !reader.failed()) out.rows.push(row);
+    const row = reader.read(line, cells);
+    if (row !== null) out.rows.push(row);
   }
   return out;
 }
 
+/** rowsFromColumns a row at a time (a bill's rows read as they are parsed, never held as cells). */
+export class ColumnRowReader {
+  /** False when a column the mapping names is missing or a date format is bad (a problem says so): no row reads. */
+  readonly ready: boolean;
+  readonly #input: ColumnRowsSetup;
+  readonly #columns: ReadonlyMap<string, number>;
+  readonly #problems: StatementProblem[];
+
+  /** Problems go to `problems`, in the order rowsFromColumns reports them. */
+  constructor(input: ColumnRowsSetup, problems: StatementProblem[]) {
+    this.#input = input;
+    this.#problems = problems;
+    const columns = columnIndexes(input, problems);
+    this.ready = columns !== null;
+    this.#columns = columns ?? new Map();
+  }
+
+  /** The row's standard record, or null when a cell is bad (a problem names it). */
+  read(line: number, cells: readonly string[]): StatementRow | null {
+    const reader = rowReader(this.#input, this.#columns, line, cells, this.#problems);
+    const row = rowOf(this.#input, reader, line);
+    return row !== null && !reader.failed() ? row : null;
+  }
+}
+
 /** Header index of every column the mapping and template name; null (and a problem) when any is missing or a date format is bad. */
-function columnIndexes(input: ColumnRowsInput, problems: StatementProblem[]): Map<string, number> | null {
+function columnIndexes(input: ColumnRowsSetup, problems: StatementProblem[]): Map<string, number> | null {
   const names = Object.values(input.mapping).map((rule: ColumnRule) => rule.column);
   const mode = input.csv?.amount;
   if (mode?.mode === 'debitCredit') names.push(mode.debitColumn, mode.creditColumn);
@@ -79,7 +106,7 @@ function columnIndexes(input: ColumnRowsInput, problems: StatementProblem[]): Ma
   return problems.length > 0 ? null : indexes;
 }
 
-function rowReader(input: ColumnRowsInput, columns: ReadonlyMap<string, number>, line: number, cells: readonly string[], problems: StatementProblem[]): RowReader {
+function rowReader(input: ColumnRowsSetup, columns: ReadonlyMap<string, number>, line: number, cells: readonly string[], problems: StatementProblem[]): RowReader {
   const before = problems.length;
   const numbers = input.csv ?? plainNumbers;
   const cell = (column: string): string => (cells[columns.get(column)!] ?? '').trim();
@@ -101,7 +128,7 @@ function rowReader(input: ColumnRowsInput, columns: ReadonlyMap<string, number>,
   return reader;
 }
 
-function rowOf(input: ColumnRowsInput, reader: RowReader, line: number): StatementRow | null {
+function rowOf(input: ColumnRowsSetup, reader: RowReader, line: number): StatementRow | null {
   const { mapping } = input;
   const currency = reader.has('currency') ? reader.text('currency') : input.currency;
   const scale = currencyOfCode(currency)?.scale;
@@ -155,7 +182,7 @@ function refundMoney(reader: RowReader, column: string, scale: number): Money | 
 }
 
 /** The amount and its direction as the template states them (a bill: unsigned, money in). */
-function amountMoney(input: ColumnRowsInput, reader: RowReader, scale: number): Money | null {
+function amountMoney(input: ColumnRowsSetup, reader: RowReader, scale: number): Money | null {
   const mode = input.csv?.amount ?? null;
   if (mode?.mode === 'debitCredit') return debitCreditMoney(reader, mode.debitColumn, mode.creditColumn, scale);
   const column = input.mapping.amount?.column;
@@ -218,7 +245,7 @@ function mapped<T extends string>(reader: RowReader, rule: ColumnRule | undefine
   return fallback;
 }
 
-function timeOf(input: ColumnRowsInput, reader: RowReader): number | null {
+function timeOf(input: ColumnRowsSetup, reader: RowReader): number | null {
   const rule = input.mapping.transactionTime;
   const text = reader.text('transactionTime');
   if (rule === undefined || text === '') return null;

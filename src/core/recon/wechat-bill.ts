@@ -29,40 +29,71 @@ const summed: readonly (readonly [string, string])[] = [
 const required = ['交易时间', '微信订单号', '商户订单号', '交易类型', '交易状态', '货币种类', ...summed.map(([, column]) => column)];
 
 export function checkWechatBill(bill: WechatBill, file: string): StatementReport {
-  const problems: StatementProblem[] = [];
-  const column = (name: string): number => bill.header.indexOf(name);
-  const missing = required.filter((name) => column(name) < 0);
-  if (missing.length > 0) {
-    problems.push({ code: 'format', locator: `${file}:1`, message: `the header lacks ${missing.join(', ')} (is this a WeChat Pay trade bill?)` });
-    return { format: 'wechat-bill', file, entries: bill.rows.length, problems, warnings: [] };
-  }
-  const currencyAt = column('货币种类');
-  let currency = '';
-  const sums = new Map<string, bigint>(summed.map(([, name]) => [name, 0n]));
-  for (const row of bill.rows) {
-    const where = `${file}:${row.line}`;
-    if (row.cells.length !== bill.header.length) problems.push({ code: 'format', locator: where, message: `${row.cells.length} cells in a bill of ${bill.header.length} columns` });
-    const formula = row.cells.find(isFormulaLike);
-    if (formula !== undefined) problems.push({ code: 'format', locator: where, message: `a cell a spreadsheet would run as a formula: ${JSON.stringify(formula.slice(0, 40))}` });
-    const rowCurrency = row.cells[currencyAt] ?? '';
-    if (currency === '') currency = rowCurrency;
-    const known = currencyOfCode(rowCurrency);
-    if (known === undefined || rowCurrency !== currency) {
-      problems.push({ code: 'currency', locator: where, message: known === undefined ? `currency ${JSON.stringify(rowCurrency)} is not one this build knows` : `a row in ${rowCurrency} in a bill of ${currency}` });
-      continue;
-    }
-    for (const [, name] of summed) {
-      const read = readStatementAmount(row.cells[column(name)] ?? '', known.scale, '.');
-      if ('refused' in read) problems.push({ code: 'amount', locator: `${where} ${name}`, message: read.refused });
-      else sums.set(name, sums.get(name)! + read.minor);
-    }
-  }
-  checkSummary(bill, file, currency, sums, problems);
-  return { format: 'wechat-bill', file, entries: bill.rows.length, problems, warnings: [] };
+  const check = new WechatBillCheck(bill.header, file);
+  for (const row of bill.rows) check.row(row.line, row.cells);
+  return check.finish(bill.summary);
 }
 
-function checkSummary(bill: WechatBill, file: string, currency: string, sums: ReadonlyMap<string, bigint>, problems: StatementProblem[]): void {
-  const summary = bill.summary;
+/**
+ * The checks of checkWechatBill a row at a time, so that a bill's rows can be read into standard rows as they are
+ * parsed and never held as cells (a million-row bill's cells are gigabytes of heap).
+ */
+export class WechatBillCheck {
+  /** False when the header lacks the columns the match needs (a problem names them): no row can be read then. */
+  readonly readable: boolean;
+  readonly #file: string;
+  readonly #problems: StatementProblem[] = [];
+  readonly #columns: number;
+  readonly #currencyAt: number;
+  /** Per summed column (summed's order): its index in the header, and the rows' sum so far. */
+  readonly #summedAt: number[];
+  readonly #sums: bigint[];
+  #currency = '';
+  #rows = 0;
+
+  constructor(header: readonly string[], file: string) {
+    this.#file = file;
+    this.#columns = header.length;
+    const missing = required.filter((name) => !header.includes(name));
+    this.readable = missing.length === 0;
+    if (!this.readable) this.#problems.push({ code: 'format', locator: `${file}:1`, message: `the header lacks ${missing.join(', ')} (is this a WeChat Pay trade bill?)` });
+    this.#currencyAt = header.indexOf('货币种类');
+    this.#summedAt = summed.map(([, name]) => header.indexOf(name));
+    this.#sums = summed.map(() => 0n);
+  }
+
+  row(line: number, cells: readonly string[]): void {
+    this.#rows++;
+    if (!this.readable) return;
+    const where = `${this.#file}:${line}`;
+    if (cells.length !== this.#columns) this.#problems.push({ code: 'format', locator: where, message: `${cells.length} cells in a bill of ${this.#columns} columns` });
+    const formula = cells.find(isFormulaLike);
+    if (formula !== undefined) this.#problems.push({ code: 'format', locator: where, message: `a cell a spreadsheet would run as a formula: ${JSON.stringify(formula.slice(0, 40))}` });
+    const rowCurrency = cells[this.#currencyAt] ?? '';
+    if (this.#currency === '') this.#currency = rowCurrency;
+    const known = currencyOfCode(rowCurrency);
+    if (known === undefined || rowCurrency !== this.#currency) {
+      this.#problems.push({ code: 'currency', locator: where, message: known === undefined ? `currency ${JSON.stringify(rowCurrency)} is not one this build knows` : `a row in ${rowCurrency} in a bill of ${this.#currency}` });
+      return;
+    }
+    for (let i = 0; i < summed.length; i++) {
+      const read = readStatementAmount(cells[this.#summedAt[i]!] ?? '', known.scale, '.');
+      if ('refused' in read) this.#problems.push({ code: 'amount', locator: `${where} ${summed[i]![1]}`, message: read.refused });
+      else this.#sums[i]! += read.minor;
+    }
+  }
+
+  /** The report, once every row was checked; `summary` null when the bill has none (truncated). */
+  finish(summary: WechatBill['summary']): StatementReport {
+    if (this.readable) {
+      const sums = new Map(summed.map(([, name], i) => [name, this.#sums[i]!]));
+      checkSummary(summary, this.#rows, this.#file, this.#currency, sums, this.#problems);
+    }
+    return { format: 'wechat-bill', file: this.#file, entries: this.#rows, problems: this.#problems, warnings: [] };
+  }
+}
+
+function checkSummary(summary: WechatBill['summary'], rows: number, file: string, currency: string, sums: ReadonlyMap<string, bigint>, problems: StatementProblem[]): void {
   if (summary === null) {
     problems.push({ code: 'incomplete', locator: file, message: 'no summary rows (总交易单数 …): the bill is truncated' });
     return;
@@ -70,8 +101,8 @@ function checkSummary(bill: WechatBill, file: string, currency: string, sums: Re
   const where = `${file}:${summary.line}`;
   const at = (name: string): string | undefined => summary.cells[summary.header.indexOf(name)];
   const count = at('总交易单数');
-  if (count === undefined || !/^[0-9]+$/.test(count) || Number(count) !== bill.rows.length) {
-    problems.push({ code: 'summary', locator: where, message: `the summary counts ${count ?? 'no'} orders (总交易单数); the bill holds ${bill.rows.length} rows` });
+  if (count === undefined || !/^[0-9]+$/.test(count) || Number(count) !== rows) {
+    problems.push({ code: 'summary', locator: where, message: `the summary counts ${count ?? 'no'} orders (总交易单数); the bill holds ${rows} rows` });
   }
   const scale = currencyOfCode(currency)?.scale;
   if (scale === undefined) return;
