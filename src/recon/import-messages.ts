@@ -26,6 +26,8 @@ export type ImportCommand = { type: 'match'; day: number; ledger: LedgerRow[]; p
 
 /** Worker → host. */
 export type ImportEvent =
+  /** The business day of the first row read, sent before the rest are: the host reads our side of it meanwhile. */
+  | { type: 'first_day'; day: number }
   /** `statements`: the identities of the statements read (account, sequence or id, period), none for CSV templates. */
   | { type: 'read'; problems: string[]; days: number[]; statementRows: number; skipped: number; statements: string[] }
   | {

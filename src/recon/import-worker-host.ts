@@ -27,8 +27,11 @@ export class ImportWorker {
   readonly #events: ImportEvent[] = [];
   #waiting: ((event: ImportEvent) => void) | null = null;
   #ended: Error | null = null;
+  readonly #onFirstDay: (day: number) => void;
 
-  constructor(data: ImportWorkerData) {
+  /** `onFirstDay` hears the day of the statement's first row, once, before read() resolves (when a row has one). */
+  constructor(data: ImportWorkerData, onFirstDay: (day: number) => void = () => {}) {
+    this.#onFirstDay = onFirstDay;
     this.#worker = new Worker(workerFile(), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: reconImportHeapMb } });
     this.#worker.on('message', (event: ImportEvent) => this.#deliver(event));
     this.#worker.on('error', (error: Error & { code?: string }) => {
@@ -56,6 +59,10 @@ export class ImportWorker {
   }
 
   #deliver(event: ImportEvent): void {
+    if (event.type === 'first_day') {
+      this.#onFirstDay(event.day);
+      return;
+    }
     if (this.#waiting !== null) {
       const waiting = this.#waiting;
       this.#waiting = null;

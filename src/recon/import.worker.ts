@@ -1,16 +1,16 @@
 // One reconciliation import off the gateway's thread (issue #17; host: import-worker-host.ts). Reading a day's
-// statement (a million-row bill is a minute of parsing and gigabytes of heap) and matching it run here, under the
+// statement (a million-row bill is seconds of parsing and a gigabyte of heap) and matching it run here, under the
 // worker's own heap limit: an import too big for it ends this thread, never the server, and the gateway keeps
-// answering payments meanwhile. Steps: read the files into rows and report what checking them found and the days
-// they carry; then, given our side of the day, match, number the exceptions, decide what the strategy table would
-// do about each, and report.
+// answering payments meanwhile. Steps: read the files into rows — telling the host the first row's day as soon as
+// it is read — and report what checking them found and the days they carry; then, given our side of the day,
+// match, number the exceptions, decide what the strategy table would do about each, and report.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../core/assert.js';
 import { currencyOfCode } from '../core/currencies.js';
 import { matchStatement } from '../core/recon/matcher.js';
 import { isMatchedOutcome } from '../core/recon/outcomes.js';
-import { statementDays } from '../core/recon/statement-day.js';
+import { rowBusinessDay, statementDays } from '../core/recon/statement-day.js';
 import type { StatementRows } from './statement-rows.js';
 import { decide } from '../core/recon/strategies.js';
 import { reconExceptionOf, reconTotalsOf } from './exception-records.js';
@@ -25,7 +25,10 @@ const send = (event: ImportEvent): void => port.postMessage(event);
 let read: StatementRows | null = null;
 
 async function readFiles(): Promise<void> {
-  read = await readStatementFiles(files, channel);
+  read = await readStatementFiles(files, channel, (row) => {
+    const day = rowBusinessDay(row, channel);
+    if (day !== 0) send({ type: 'first_day', day });
+  });
   files.length = 0; // the bytes are no longer needed: let the heap have them back
   const problems = read.reports.flatMap((report) => report.problems.map((problem) => `${report.file}: ${problem.code}: ${problem.locator}: ${problem.message}`));
   // A CSV template's statement key is its file name: no identity (its bytes and its day still are).

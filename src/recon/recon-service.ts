@@ -29,7 +29,7 @@ import { anonymousCaller } from '../gateway/auth.js';
 import { LedgerServiceWrapper } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
 import { runActions } from './recon-actions.js';
-import { LedgerDayError, readLedgerDay } from './ledger-day.js';
+import { LedgerDayError, readLedgerDay, type LedgerDay } from './ledger-day.js';
 import { ledgerReadsOf } from './ledger-reads.js';
 import type { ReconStore } from './recon-store.js';
 import { ImportWorker } from './import-worker-host.js';
@@ -135,8 +135,20 @@ export class ReconService extends LedgerServiceWrapper {
     };
 
     // Reading and matching run in a worker of their own: the gateway's thread keeps answering meanwhile, and an
-    // import too big for the worker's heap ends that worker, not the server.
-    const worker = new ImportWorker({ channel, files: files.map(({ name, bytes }) => ({ name, bytes })) });
+    // import too big for the worker's heap ends that worker, not the server. Our side of the day is read while the
+    // worker parses: the day named, or else the first row's day as soon as the worker has read that row (a closed
+    // day reads the same whenever it is read). Only reads: a refused import leaves nothing behind.
+    let early: { day: number; read: Promise<LedgerDay> } | null = null;
+    const readDay = (day: number): Promise<LedgerDay> => readLedgerDay(ledgerReadsOf(this.inner, caller), channel, day);
+    const readEarly = (day: number): void => {
+      const read = readDay(day);
+      read.catch(() => undefined); // awaited below when the day is the one matched; otherwise nobody waits for it
+      early = { day, read };
+    };
+    if (request.day !== null) readEarly(parseBusinessDay(request.day));
+    const worker = new ImportWorker({ channel, files: files.map(({ name, bytes }) => ({ name, bytes })) }, (day) => {
+      if (request.day === null) readEarly(day);
+    });
     try {
       const read = await worker.read();
       batch.timingsMs.read = Math.round(performance.now() - started);
@@ -165,10 +177,12 @@ export class ReconService extends LedgerServiceWrapper {
         identities.push(dayKey);
       }
 
+      // What the import waited for our side after the files were read (all of the read when it started early).
       const ledgerStarted = performance.now();
-      let ledgerDay;
+      let ledgerDay: LedgerDay;
       try {
-        ledgerDay = await readLedgerDay(ledgerReadsOf(this.inner, caller), channel, day);
+        const started = early as { day: number; read: Promise<LedgerDay> } | null;
+        ledgerDay = await (started !== null && started.day === day ? started.read : readDay(day));
       } catch (error) {
         if (error instanceof LedgerDayError) throw errors.bodyInvalid(`recon_import: ${error.message}`);
         throw error;

@@ -9,6 +9,7 @@ import { readOfxHeader } from './ofx-reader.js';
 import type { AlipayBill } from '../core/recon/alipay-bill.js';
 import { AlipayBillReadError, readAlipayBill } from './alipay-bill-reader.js';
 import { statementRows, type StatementFile, type StatementRows } from './statement-rows.js';
+import type { StatementRow } from '../core/recon/statement-row.js';
 import { ArchiveError, readZipEntries } from './zip-archive.js';
 
 export interface StatementBytes {
@@ -42,12 +43,13 @@ async function alipayBillOf(file: StatementBytes): Promise<AlipayBill | { unread
   }
 }
 
-export async function readStatementFiles(files: readonly StatementBytes[], channel: ChannelConfig): Promise<StatementRows> {
+/** `onFirstRow`: see statementRows. */
+export async function readStatementFiles(files: readonly StatementBytes[], channel: ChannelConfig, onFirstRow?: (row: StatementRow) => void): Promise<StatementRows> {
   const texts: StatementFile[] = [];
   const undecodable: StatementReport[] = [];
   if (channel.format === 'alipay-tradebill') {
     for (const file of files) texts.push({ name: file.name, text: '', alipay: await alipayBillOf(file) });
-    return statementRows(texts, channel);
+    return statementRows(texts, channel, onFirstRow);
   }
   for (const file of files) {
     try {
@@ -57,7 +59,7 @@ export async function readStatementFiles(files: readonly StatementBytes[], chann
       undecodable.push({ format: channel.format, file: file.name, entries: 0, problems: [{ code: 'format', locator: file.name, message: `not valid ${channel.encoding} (the channel's encoding)` }], warnings: [] });
     }
   }
-  const read = statementRows(texts, channel);
+  const read = statementRows(texts, channel, onFirstRow);
   read.reports.push(...undecodable);
   return read;
 }

@@ -52,10 +52,20 @@ interface FileRows {
   skipped: number;
 }
 
-export function statementRows(files: readonly StatementFile[], channel: ChannelConfig): StatementRows {
+/**
+ * `onFirstRow` hears the batch's first row as soon as it is read — for a bill, long before its last — so that the
+ * caller can start reading our side of its day meanwhile (recon-service.ts).
+ */
+export function statementRows(files: readonly StatementFile[], channel: ChannelConfig, onFirstRow: (row: StatementRow) => void = () => {}): StatementRows {
   const out: StatementRows = { rows: [], reports: [], skipped: 0 };
+  let first: ((row: StatementRow) => void) | null = onFirstRow;
+  const firstRow = (row: StatementRow): void => {
+    first?.(row);
+    first = null;
+  };
   for (const file of files) {
-    const read = fileRows(file, channel);
+    const read = fileRows(file, channel, firstRow);
+    if (read.rows.length > 0) firstRow(read.rows[0]!);
     checkCurrency(read, channel.currency);
     if (out.rows.length + read.rows.length > statementRowsMax) {
       read.report.problems.push({ code: 'format', locator: file.name, message: `the batch would hold more than ${statementRowsMax} rows: split it` });
@@ -74,7 +84,7 @@ export function statementRows(files: readonly StatementFile[], channel: ChannelC
   return out;
 }
 
-function fileRows(file: StatementFile, channel: ChannelConfig): FileRows {
+function fileRows(file: StatementFile, channel: ChannelConfig, firstRow: (row: StatementRow) => void): FileRows {
   switch (channel.format) {
     case 'mt940':
     case 'mt942':
@@ -84,7 +94,7 @@ function fileRows(file: StatementFile, channel: ChannelConfig): FileRows {
     case 'camt.054':
       return camtRows(file, channel.format, channel);
     case 'wechatpay-tradebill':
-      return wechatRows(file, channel);
+      return wechatRows(file, channel, firstRow);
     case 'csv':
       return csvRows(file, channel);
     case 'bai2':
@@ -175,7 +185,7 @@ function ofAccount<T extends SwiftStatement | CamtStatement>(statements: readonl
  * read into its standard row at once, never held as cells. Problems are reported in the order a whole-bill read
  * gives them: the bill's checks, the merchant's, then the rows' own.
  */
-function wechatRows(file: StatementFile, channel: ChannelConfig): FileRows {
+function wechatRows(file: StatementFile, channel: ChannelConfig, firstRow: (row: StatementRow) => void): FileRows {
   let check: WechatBillCheck | null = null;
   let reader: ColumnRowReader | null = null;
   let summary: WechatBill['summary'] = null;
@@ -199,7 +209,7 @@ function wechatRows(file: StatementFile, channel: ChannelConfig): FileRows {
         const row = reader.read(line, cells);
         if (row === null) return;
         if (row.transactionTimeMs !== null && row.transactionTimeMs < earliestMs) earliestMs = row.transactionTimeMs;
-        rows.push(row);
+        if (rows.push(row) === 1) firstRow(row);
       },
       summary: (read) => (summary = read),
     });
