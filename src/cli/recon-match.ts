@@ -94,7 +94,7 @@ export async function reconMatchCommand(argv: readonly string[], env: NodeJS.Pro
     transfersRead = ledgerDay.transfersRead;
     output = matchStatement({
       rows: read.rows, ledger: ledgerDay.ledger, pool: [], later: ledgerDay.later, businessDay: day, currency: channel.currency,
-      tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback,
+      tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback, keepMatched: false,
     });
   } catch (error) {
     if (error instanceof LedgerDayError) {

@@ -1,10 +1,12 @@
 // What the recon service and its import worker (import.worker.ts) tell each other (issue #17). The worker reads the
 // statement files into rows and matches them; the service, on the gateway's thread, reads the ledger's day between
-// the two steps and posts the actions after them. Everything crosses by structured clone (bigints included).
+// the two steps and posts the actions after them. Everything crosses by structured clone (bigints included), but
+// our side of the day: packed in typed arrays whose buffers are transferred (packed-ledger-rows.ts).
 
 import type { ReconException, ReconOutcomeTotal } from '../core/recon/batches.js';
 import type { ChannelConfig } from '../core/recon/channel-config.js';
 import type { LedgerRow, ReconRecord } from '../core/recon/matcher.js';
+import type { PackedLedgerRows } from '../core/recon/packed-ledger-rows.js';
 import type { ReconOutcomeName } from '../core/recon/outcomes.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
 import type { StatementBytes } from './statement-files.js';
@@ -22,7 +24,7 @@ export interface ActionCandidate {
 }
 
 /** Host → worker: match the rows read with our side of the day. (The host ends the worker by terminating it.) */
-export type ImportCommand = { type: 'match'; day: number; ledger: LedgerRow[]; pool: LedgerRow[]; later: LedgerRow[] };
+export type ImportCommand = { type: 'match'; day: number; ledger: PackedLedgerRows; pool: PackedLedgerRows; later: PackedLedgerRows };
 
 /** Worker → host. */
 export type ImportEvent =

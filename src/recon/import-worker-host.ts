@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { reconImportHeapMb } from '../core/limits.js';
 import type { ImportCommand, ImportEvent, ImportWorkerData } from './import-messages.js';
+import { packedBuffers } from '../core/recon/packed-ledger-rows.js';
 
 type ReadEvent = Extract<ImportEvent, { type: 'read' }>;
 type MatchedEvent = Extract<ImportEvent, { type: 'matched' }>;
@@ -49,7 +50,7 @@ export class ImportWorker {
   }
 
   async match(command: ImportCommand): Promise<MatchedEvent> {
-    this.#worker.postMessage(command);
+    this.#worker.postMessage(command, [command.ledger, command.pool, command.later].flatMap(packedBuffers));
     return (await this.#next('matched')) as MatchedEvent;
   }
 

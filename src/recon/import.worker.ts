@@ -10,6 +10,7 @@ import { assert } from '../core/assert.js';
 import { currencyOfCode } from '../core/currencies.js';
 import { matchStatement } from '../core/recon/matcher.js';
 import { isMatchedOutcome } from '../core/recon/outcomes.js';
+import { unpackLedgerRows } from '../core/recon/packed-ledger-rows.js';
 import { rowBusinessDay, statementDays } from '../core/recon/statement-day.js';
 import type { StatementRows } from './statement-rows.js';
 import { decide } from '../core/recon/strategies.js';
@@ -40,8 +41,8 @@ function match(command: ImportCommand): void {
   assert(read !== null, 'rows are read before they are matched');
   const rows = read.rows;
   const output = matchStatement({
-    rows, ledger: command.ledger, pool: command.pool, later: command.later, businessDay: command.day, currency: channel.currency,
-    tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback,
+    rows, ledger: unpackLedgerRows(command.ledger), pool: unpackLedgerRows(command.pool), later: unpackLedgerRows(command.later), businessDay: command.day, currency: channel.currency,
+    tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback, keepMatched: false,
   });
   const scale = currencyOfCode(channel.currency)!.scale;
   // Rows are numbered 1.. in order: row n is rows[n - 1], no map of a million entries needed.

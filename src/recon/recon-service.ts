@@ -30,6 +30,7 @@ import { LedgerServiceWrapper } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
 import { runActions } from './recon-actions.js';
 import { LedgerDayError, readLedgerDay, type LedgerDay } from './ledger-day.js';
+import { packLedgerRows } from '../core/recon/packed-ledger-rows.js';
 import { ledgerReadsOf } from './ledger-reads.js';
 import type { ReconStore } from './recon-store.js';
 import { ImportWorker } from './import-worker-host.js';
@@ -195,7 +196,7 @@ export class ReconService extends LedgerServiceWrapper {
       const matchStarted = performance.now();
       const stored = this.#store.pool(channel.name);
       const pool = stored.filter((row) => row.businessDay < day);
-      const matched = await worker.match({ type: 'match', day, ledger: ledgerDay.ledger.filter(ours), pool, later: ledgerDay.later.filter(ours) });
+      const matched = await worker.match({ type: 'match', day, ledger: packLedgerRows(ledgerDay.ledger.filter(ours)), pool: packLedgerRows(pool), later: packLedgerRows(ledgerDay.later.filter(ours)) });
       batch.timingsMs.match = Math.round(performance.now() - matchStarted);
 
       const actionsStarted = performance.now();

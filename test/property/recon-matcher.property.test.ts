@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { matchStatement, type LedgerRow, type MatchInput } from '../../src/core/recon/matcher.js';
-import type { ReconOutcomeName } from '../../src/core/recon/outcomes.js';
+import { isMatchedOutcome, type ReconOutcomeName } from '../../src/core/recon/outcomes.js';
 import type { StatementRow } from '../../src/core/recon/statement-row.js';
 
 const day = 20261215;
@@ -93,6 +93,10 @@ describe('matching a statement with the ledger day', () => {
         );
         const counted = Object.values(output.totals).reduce((total, { count }) => total + count, 0);
         expect(counted).toBe(output.records.length);
+        // Matches left out (as an import asks): the same exceptions, carried postings and totals.
+        const exceptionsOnly = matchStatement({ ...input, keepMatched: false });
+        expect(exceptionsOnly.records).toEqual(output.records.filter((record) => !isMatchedOutcome(record.outcome)));
+        expect({ totals: exceptionsOnly.totals, carried: exceptionsOnly.carried, ignored: exceptionsOnly.ignored }).toEqual({ totals: output.totals, carried: output.carried, ignored: output.ignored });
       }),
       { numRuns: 200 },
     );

@@ -42,23 +42,47 @@ export function localTimeFormatProblem(format: string): string | null {
   return missing.length === 0 ? null : `${JSON.stringify(format)} lacks ${missing.join(', ')}`;
 }
 
+/** A date format split once into its tokens and literal characters (a bill reads a million times by one format). */
+type FormatPart = FormatToken | { literal: number };
+const compiledFormats = new Map<string, readonly FormatPart[]>();
+/** Formats come from a channel's configuration: a few. Past this many, the cache starts again. */
+const compiledFormatsMax = 64;
+
+function compiledFormat(format: string): readonly FormatPart[] {
+  let parts = compiledFormats.get(format);
+  if (parts !== undefined) return parts;
+  const built: FormatPart[] = [];
+  for (let f = 0; f < format.length; ) {
+    const token = formatTokens.find((k) => format.startsWith(k, f));
+    built.push(token ?? { literal: format.charCodeAt(f) });
+    f += token?.length ?? 1;
+  }
+  if (compiledFormats.size >= compiledFormatsMax) compiledFormats.clear();
+  compiledFormats.set(format, (parts = built));
+  return parts;
+}
+
+const digit0 = 48;
+const digit9 = 57;
+
 /** The wall time `text` states in `format` (yyyy MM dd HH mm ss, other characters literal); null when it is no such time. */
 export function readLocalTime(text: string, format: string): LocalTime | null {
   const time: LocalTime = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   let t = 0;
-  for (let f = 0; f < format.length; ) {
-    const token = formatTokens.find((k) => format.startsWith(k, f));
-    if (token === undefined) {
-      if (text[t] !== format[f]) return null;
+  for (const part of compiledFormat(format)) {
+    if (typeof part !== 'string') {
+      if (text.charCodeAt(t) !== part.literal) return null;
       t++;
-      f++;
       continue;
     }
-    const digits = text.slice(t, t + token.length);
-    if (digits.length !== token.length || !/^[0-9]+$/.test(digits)) return null;
-    setField(time, token, Number(digits));
-    t += token.length;
-    f += token.length;
+    if (t + part.length > text.length) return null;
+    let value = 0;
+    for (let end = t + part.length; t < end; t++) {
+      const code = text.charCodeAt(t);
+      if (code < digit0 || code > digit9) return null;
+      value = value * 10 + code - digit0;
+    }
+    setField(time, part, value);
   }
   return t === text.length && isPossibleLocalTime(time) ? time : null;
 }

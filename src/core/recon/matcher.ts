@@ -9,7 +9,7 @@
 
 import { assert } from '../assert.js';
 import type { OurStatus } from './channel-config.js';
-import { ReconOutcome, type ReconOutcomeName } from './outcomes.js';
+import { isMatchedOutcome, ReconOutcome, type ReconOutcomeName } from './outcomes.js';
 import type { RowDirection, RowStatus, RowType, StatementRow } from './statement-row.js';
 
 export type LedgerCodeClass = 'payment' | 'refund' | 'fee' | 'other';
@@ -44,6 +44,11 @@ export interface MatchInput {
   compareFees: boolean;
   pendingDaysMax: number;
   fallback: 'amount+valueDate' | null;
+  /**
+   * Whether records of matched groups are returned (default true). Callers that want only the exceptions say false:
+   * a million matched records are counted in the totals, not kept (their heap was most of a big import's matching).
+   */
+  keepMatched?: boolean;
 }
 
 export type DifferenceField = 'duplicate' | 'currency' | 'direction' | 'status' | 'amount' | 'fee';
@@ -150,7 +155,20 @@ function dayIndex(yyyymmdd: number): number {
 }
 
 export function matchStatement(input: MatchInput): MatchOutput {
-  const records: ReconRecord[] = [];
+  const kept: ReconRecord[] = [];
+  const totals = emptyTotals();
+  const keepMatched = input.keepMatched ?? true;
+  // Every record goes through here: counted, and kept unless it is a match the caller does not want.
+  const records = {
+    push(...added: ReconRecord[]): void {
+      for (const record of added) {
+        const total = totals[record.outcome];
+        total.count++;
+        total.amountMinor += record.rowNos.length > 0 ? record.theirsMinor : record.oursMinor;
+        if (keepMatched || !isMatchedOutcome(record.outcome)) kept.push(record);
+      }
+    },
+  };
   const day = new KeyedPostings(input.ledger);
   const pool = new KeyedPostings(input.pool);
   const later = new KeyedPostings(input.later);
@@ -268,7 +286,7 @@ export function matchStatement(input: MatchInput): MatchOutput {
       });
     }
   }
-  return { records, carried, ignored, totals: totalsOf(records) };
+  return { records: kept, carried, ignored, totals };
 }
 
 function recordOf(outcome: ReconOutcomeName, rows: readonly StatementRow[], postings: readonly LedgerRow[]): ReconRecord {
@@ -326,7 +344,7 @@ function judgeGroup(rows: readonly StatementRow[], postings: readonly LedgerRow[
  * same amount, direction and date pair up where each is the only one of its kind on its side; where several share
  * one, a person decides (ambiguous). Returns the rows left unmatched.
  */
-function matchByAmountAndDate(rows: readonly StatementRow[], day: KeyedPostings, records: ReconRecord[]): StatementRow[] {
+function matchByAmountAndDate(rows: readonly StatementRow[], day: KeyedPostings, records: { push(record: ReconRecord): void }): StatementRow[] {
   const shape = (amount: bigint, direction: RowDirection, date: number): string => `${amount}:${direction}:${date}`;
   const ours = new Map<string, number[]>();
   for (let i = 0; i < day.postings.length; i++) {
@@ -362,12 +380,6 @@ function matchByAmountAndDate(rows: readonly StatementRow[], day: KeyedPostings,
   return left;
 }
 
-function totalsOf(records: readonly ReconRecord[]): Record<ReconOutcomeName, OutcomeTotals> {
-  const totals = Object.fromEntries(Object.keys(ReconOutcome).map((name) => [name, { count: 0, amountMinor: 0n }])) as Record<ReconOutcomeName, OutcomeTotals>;
-  for (const record of records) {
-    const total = totals[record.outcome];
-    total.count++;
-    total.amountMinor += record.rowNos.length > 0 ? record.theirsMinor : record.oursMinor;
-  }
-  return totals;
+function emptyTotals(): Record<ReconOutcomeName, OutcomeTotals> {
+  return Object.fromEntries(Object.keys(ReconOutcome).map((name) => [name, { count: 0, amountMinor: 0n }])) as Record<ReconOutcomeName, OutcomeTotals>;
 }

@@ -2,6 +2,7 @@
 // with separators and doubled quotes, a footer ending the details, the value prefix taken off once, line numbers of
 // the file; a formula-like cell, a ragged row or a file shorter than its header row refuse the file.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CsvTemplate } from '../../../src/core/recon/channel-config.js';
 import { CsvTemplateReadError, isFormulaLike, readCsvTemplate } from '../../../src/recon/csv-template-reader.js';
@@ -48,6 +49,15 @@ describe('readCsvTemplate', () => {
     ['-12.000,00', false], ['+0,5', false], ['+49 30 1234567', false], ['-', false], ['ORDER-1', false], ['a=b', false],
   ])('%s is formula-like: %s', (cell, formula) => {
     expect(isFormulaLike(cell)).toBe(formula);
+  });
+
+  it('isFormulaLike answers as its regular expressions alone would (the first-character shortcut changes nothing)', () => {
+    const byExpressions = (cell: string): boolean => /^\s*=/.test(cell) || (/^[+\-@]/.test(cell) && cell !== '-' && !/^[+-]?[0-9][0-9.,' \u00a0]*$/.test(cell));
+    const blanks = [' ', '\t', '\u00a0', '\u1680', '\u2003', '\u3000', '\ufeff', '\u2028'];
+    const cell = fc.array(fc.constantFrom(...blanks, '=', '+', '-', '@', '1', '.', ',', 'a', '支'), { maxLength: 6 }).map((chars) => chars.join(''));
+    fc.assert(fc.property(cell, (text) => {
+      expect(isFormulaLike(text)).toBe(byExpressions(text));
+    }), { numRuns: 2000 });
   });
 
   it('refuses a ragged row, a file shorter than its header row, and what is no CSV', () => {
