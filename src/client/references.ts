@@ -2,7 +2,7 @@
 // channel's statement: the order number the channel echoes (商户订单号, EndToEndId) as a u128, derived exactly as
 // `tally recon` derives it from the statement row. Post it in the field the channel's key names (user_data_128).
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { idMax } from '../core/limits.js';
 
 export type ReferenceEncoding = 'sha256-128' | 'decimal' | 'hex';
@@ -19,7 +19,11 @@ const hexDigitsMax = 32;
 export function referenceOf(text: string, encode: ReferenceEncoding = 'sha256-128'): bigint {
   const value = text.trim();
   if (value === '') return 0n;
-  if (encode === 'sha256-128') return BigInt(`0x${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 32)}`);
+  if (encode === 'sha256-128') {
+    // One-shot hash, read as two words: a recon import derives a million of these.
+    const digest = hash('sha256', value, 'buffer');
+    return (digest.readBigUInt64BE(0) << 64n) | digest.readBigUInt64BE(8);
+  }
   const digits = encode === 'decimal' ? /^[0-9]+$/ : /^[0-9a-fA-F]+$/;
   if (!digits.test(value)) return 0n;
   const significant = value.replace(/^0+/, '');

@@ -69,21 +69,19 @@ export class ColumnRowReader {
   /** False when a column the mapping names is missing or a date format is bad (a problem says so): no row reads. */
   readonly ready: boolean;
   readonly #input: ColumnRowsSetup;
-  readonly #columns: ReadonlyMap<string, number>;
-  readonly #problems: StatementProblem[];
+  readonly #cells: CellReader;
 
   /** Problems go to `problems`, in the order rowsFromColumns reports them. */
   constructor(input: ColumnRowsSetup, problems: StatementProblem[]) {
     this.#input = input;
-    this.#problems = problems;
     const columns = columnIndexes(input, problems);
     this.ready = columns !== null;
-    this.#columns = columns ?? new Map();
+    this.#cells = new CellReader(input, columns ?? new Map(), problems);
   }
 
   /** The row's standard record, or null when a cell is bad (a problem names it). */
   read(line: number, cells: readonly string[]): StatementRow | null {
-    const reader = rowReader(this.#input, this.#columns, line, cells, this.#problems);
+    const reader = this.#cells.at(line, cells);
     const row = rowOf(this.#input, reader, line);
     return row !== null && !reader.failed() ? row : null;
   }
@@ -106,26 +104,53 @@ function columnIndexes(input: ColumnRowsSetup, problems: StatementProblem[]): Ma
   return problems.length > 0 ? null : indexes;
 }
 
-function rowReader(input: ColumnRowsSetup, columns: ReadonlyMap<string, number>, line: number, cells: readonly string[], problems: StatementProblem[]): RowReader {
-  const before = problems.length;
-  const numbers = input.csv ?? plainNumbers;
-  const cell = (column: string): string => (cells[columns.get(column)!] ?? '').trim();
-  const reader: RowReader = {
-    cell,
-    text: (field) => (input.mapping[field] === undefined ? '' : cell(input.mapping[field]!.column)),
-    has: (field) => input.mapping[field] !== undefined,
-    amount: (column, scale) => {
-      const text = cell(column);
-      if (text === '') return null;
-      const read = readAmountText(text, scale, numbers.decimalMark, numbers.thousandsSeparator);
-      if ('minor' in read) return read.minor;
-      reader.problem(column, read.refused, 'amount');
-      return null;
-    },
-    problem: (column, message, code = 'format') => problems.push({ code, locator: `${input.file}:${line} ${column}`, message }),
-    failed: () => problems.length > before,
-  };
-  return reader;
+/** The RowReader of one ColumnRowReader, pointed at each row in turn (no closures made per row). */
+class CellReader implements RowReader {
+  #line = 0;
+  #cells: readonly string[] = [];
+  #problemsBefore = 0;
+  readonly #numbers: { decimalMark: '.' | ','; thousandsSeparator: string };
+
+  constructor(readonly input: ColumnRowsSetup, readonly columns: ReadonlyMap<string, number>, readonly problems: StatementProblem[]) {
+    this.#numbers = input.csv ?? plainNumbers;
+  }
+
+  at(line: number, cells: readonly string[]): this {
+    this.#line = line;
+    this.#cells = cells;
+    this.#problemsBefore = this.problems.length;
+    return this;
+  }
+
+  cell(column: string): string {
+    return (this.#cells[this.columns.get(column)!] ?? '').trim();
+  }
+
+  text(field: MappedField): string {
+    const rule = this.input.mapping[field];
+    return rule === undefined ? '' : this.cell(rule.column);
+  }
+
+  has(field: MappedField): boolean {
+    return this.input.mapping[field] !== undefined;
+  }
+
+  amount(column: string, scale: number): bigint | null {
+    const text = this.cell(column);
+    if (text === '') return null;
+    const read = readAmountText(text, scale, this.#numbers.decimalMark, this.#numbers.thousandsSeparator);
+    if ('minor' in read) return read.minor;
+    this.problem(column, read.refused, 'amount');
+    return null;
+  }
+
+  problem(column: string, message: string, code: StatementProblem['code'] = 'format'): void {
+    this.problems.push({ code, locator: `${this.input.file}:${this.#line} ${column}`, message });
+  }
+
+  failed(): boolean {
+    return this.problems.length > this.#problemsBefore;
+  }
 }
 
 function rowOf(input: ColumnRowsSetup, reader: RowReader, line: number): StatementRow | null {
