@@ -59,6 +59,8 @@ export function readCamt(xml: string): CamtStatement[] {
     if (statement !== null) {
       if (path.length === 4 && name === 'Id') statement.id = value;
       if (up === 'Id' && parent(path, 2) === 'Acct' && path.length <= 6) statement.account ||= value;
+      // An account without an IBAN (US and many non-SEPA banks): Acct/Id/Othr/Id.
+      if (name === 'Id' && up === 'Othr' && parent(path, 2) === 'Id' && parent(path, 3) === 'Acct' && path.length === 7) statement.account ||= value;
       if (name === 'Ccy' && up === 'Acct') statement.currency = value;
       if (balance !== null && path.includes('Bal')) readBalanceField(balance, name, up, value, amountCurrency, parser.line);
       if (name === 'Bal' && balance !== null && up !== 'Bal') {

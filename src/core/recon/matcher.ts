@@ -57,7 +57,7 @@ export interface Difference {
   field: DifferenceField;
   ours: string;
   theirs: string;
-  /** Theirs − ours in minor units, for amounts and fees. */
+  /** Theirs − ours in minor units: for amounts; for fees, as fee taken by the channel (a fee paid back negative). */
   differenceMinor?: bigint;
 }
 
@@ -361,6 +361,22 @@ function statementOnly(outcome: ReconOutcomeName, rows: readonly StatementRow[],
   return { ...recordOf(outcome, rows, []), differences };
 }
 
+/**
+ * A group's fees, ours against theirs, as money the channel took (positive) or paid back (negative). Our fee
+ * postings count by direction: out of our account at the channel (their debit) is a fee taken, into it a fee paid
+ * back — a fee difference posted back the other way (strategies.ts) lowers what we booked, so the next run agrees.
+ * A row states its fee by its size; it is a fee paid back where ours are (net) paid back, or, with none of ours, on
+ * a refund (WeChat and Alipay return a refunded payment's fee). `differenceMinor` is theirs − ours in those terms.
+ */
+function feeComparison(rows: readonly StatementRow[], fees: readonly LedgerRow[], type: RowType | null): { ours: string; theirs: string; differenceMinor: bigint } {
+  let oursTaken = 0n;
+  for (const fee of fees) oursTaken += fee.direction === 'debit' ? fee.amountMinor : -fee.amountMinor;
+  const theirSize = sum(rows.map((row) => row.feeMinor));
+  const paidBack = oursTaken < 0n || (oursTaken === 0n && type === 'refund');
+  const theirsTaken = paidBack ? -theirSize : theirSize;
+  return { ours: String(abs(oursTaken)), theirs: String(theirSize), differenceMinor: theirsTaken - oursTaken };
+}
+
 /** A group of rows with the postings its key found: every difference, and the outcome of the first that counts. */
 function judgeGroup(rows: readonly StatementRow[], postings: readonly LedgerRow[], fees: readonly LedgerRow[], input: MatchInput, late: boolean): ReconRecord {
   const record = recordOf('matched', rows, postings);
@@ -386,11 +402,8 @@ function judgeGroup(rows: readonly StatementRow[], postings: readonly LedgerRow[
     else note('amount_mismatch', { field: 'amount', ours: String(record.oursMinor), theirs: String(record.theirsMinor), differenceMinor: drift });
   }
   if (input.compareFees && fees.length + rows.filter((row) => row.feeMinor !== 0n).length > 0) {
-    const theirFee = sum(rows.map((row) => row.feeMinor));
-    const ourFee = sum(fees.map((fee) => fee.amountMinor));
-    if (abs(theirFee - ourFee) > input.tolerance.feeMinor) {
-      note('fee_mismatch', { field: 'fee', ours: String(ourFee), theirs: String(theirFee), differenceMinor: theirFee - ourFee });
-    }
+    const fee = feeComparison(rows, fees, record.type);
+    if (abs(fee.differenceMinor) > input.tolerance.feeMinor) note('fee_mismatch', { field: 'fee', ...fee });
   }
   record.outcome = outcome ?? (late ? 'matched_late' : withinTolerance ? 'matched_within_tolerance' : 'matched');
   if (withinTolerance) differences.push({ field: 'amount', ours: String(record.oursMinor), theirs: String(record.theirsMinor), differenceMinor: drift });

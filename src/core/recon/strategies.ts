@@ -48,7 +48,7 @@ export function decide(rules: readonly StrategyRule[], record: ReconRecord): Dec
   return { action: rule.action };
 }
 
-/** Theirs − ours of the fee, from the record's fee difference. */
+/** Theirs − ours of the fee the channel took (a fee paid back counts negative), from the record's fee difference. */
 function feeDifference(record: ReconRecord): bigint {
   return record.differences.find((difference) => difference.field === 'fee')?.differenceMinor ?? 0n;
 }

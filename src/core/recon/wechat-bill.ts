@@ -28,6 +28,16 @@ const summed: readonly (readonly [string, string])[] = [
 ];
 const required = ['交易时间', '微信订单号', '商户订单号', '交易类型', '交易状态', '货币种类', ...summed.map(([, column]) => column)];
 
+/**
+ * A bill's amount, signed: WeChat writes the fee it pays back on a refund negative (`-0.06000`), and the summary's
+ * 手续费总金额 is the net of both. Whether a sign fits the row is the row reader's to say (rows-from-columns.ts).
+ */
+function readSignedAmount(text: string, scale: number): { minor: bigint } | { refused: string } {
+  if (!text.startsWith('-')) return readStatementAmount(text, scale, '.');
+  const read = readStatementAmount(text.slice(1), scale, '.');
+  return 'refused' in read ? { refused: read.refused.replace(JSON.stringify(text.slice(1)), JSON.stringify(text)) } : { minor: -read.minor };
+}
+
 export function checkWechatBill(bill: WechatBill, file: string): StatementReport {
   const check = new WechatBillCheck(bill.header, file);
   for (const row of bill.rows) check.row(row.line, row.cells);
@@ -77,7 +87,7 @@ export class WechatBillCheck {
       return;
     }
     for (let i = 0; i < summed.length; i++) {
-      const read = readStatementAmount(cells[this.#summedAt[i]!] ?? '', known.scale, '.');
+      const read = readSignedAmount(cells[this.#summedAt[i]!] ?? '', known.scale);
       if ('refused' in read) this.#problems.push({ code: 'amount', locator: `${where} ${summed[i]![1]}`, message: read.refused });
       else this.#sums[i]! += read.minor;
     }
@@ -108,7 +118,7 @@ function checkSummary(summary: WechatBill['summary'], rows: number, file: string
   if (scale === undefined) return;
   for (const [total, name] of summed) {
     const text = at(total);
-    const read = text === undefined ? null : readStatementAmount(text, scale, '.');
+    const read = text === undefined ? null : readSignedAmount(text, scale);
     if (read === null || 'refused' in read) {
       problems.push({ code: 'summary', locator: `${where} ${total}`, message: read === null ? `the summary has no ${total}` : read.refused });
       continue;

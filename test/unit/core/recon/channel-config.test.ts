@@ -97,7 +97,7 @@ describe('parseChannels on the example file', () => {
       strategies: [
         { type: 'payment', ours: 'none', theirs: 'success', action: 'post_missing_credit', amountMaxMinor: 500_000n },
         { type: 'payment', ours: 'pending', theirs: 'success', action: 'post_pending', amountMaxMinor: null },
-        { type: 'refund', ours: 'posted', theirs: 'refund', action: 'post_refund', amountMaxMinor: null },
+        { type: 'refund', ours: 'none', theirs: 'refund', action: 'post_refund', amountMaxMinor: null },
         { type: '*', ours: '*', theirs: '*', action: 'hold', amountMaxMinor: null },
       ],
       checks: { balanceBasis: 'booking' },
