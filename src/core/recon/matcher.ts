@@ -98,10 +98,13 @@ class KeyedPostings {
   private readonly first = new Map<bigint, number>();
   private readonly next: Int32Array;
   readonly taken: Uint8Array;
+  /** Whether any posting is a fee (none where the channel's fees are not ours to compare). */
+  readonly hasFees: boolean;
 
   constructor(readonly postings: readonly LedgerRow[]) {
     this.taken = new Uint8Array(postings.length);
     this.next = new Int32Array(postings.length).fill(-1);
+    this.hasFees = postings.some((posting) => posting.codeClass === 'fee');
     // Backwards, each posting put before the key's chain so far: the chain ends up in the postings' order.
     for (let i = postings.length - 1; i >= 0; i--) {
       const key = postings[i]!.key128;
@@ -254,6 +257,9 @@ export function matchStatement(input: MatchInput): MatchOutput {
     return rows;
   };
 
+  // Keys whose fee postings a group took already (a key's fees go with its first group). With no fee posting in any
+  // source there is nothing to take: the set stays empty (a million keys in it were a tenth of matching).
+  const anyFees = day.hasFees || pool.hasFees || later.hasFees;
   const feesChecked = new Set<bigint>();
   const compare = (rows: StatementRow[], source: KeyedPostings, late: boolean): boolean => {
     const { key128, direction } = rows[0]!;
@@ -261,7 +267,7 @@ export function matchStatement(input: MatchInput): MatchOutput {
     if (found.moves.length === 0) return false;
     const postings = source.take(found.moves);
     const fees = feesChecked.has(key128) ? [] : source.take(found.fees);
-    feesChecked.add(key128);
+    if (anyFees) feesChecked.add(key128);
     records.push(judgeGroup(rows, postings, fees, input, late));
     return true;
   };
@@ -278,7 +284,7 @@ export function matchStatement(input: MatchInput): MatchOutput {
     const posting = source.postings[sole]!;
     if (posting.amountMinor !== row.amountMinor || !statusAgrees(row.status, posting.status) || (input.compareFees && row.feeMinor !== 0n)) return false;
     source.takeOne(sole);
-    feesChecked.add(row.key128);
+    if (anyFees) feesChecked.add(row.key128);
     totals.matched.count++;
     totals.matched.amountMinor += row.amountMinor;
     return true;
@@ -305,7 +311,7 @@ export function matchStatement(input: MatchInput): MatchOutput {
     const postings = day.take(other.moves);
     const record = recordOf('direction_mismatch', rows, postings);
     if (!feesChecked.has(key128)) record.transferIds.push(...day.take(other.fees).map((fee) => fee.transferId));
-    feesChecked.add(key128);
+    if (anyFees) feesChecked.add(key128);
     record.differences.push({ field: 'direction', ours: postings[0]!.direction, theirs: direction });
     records.push(record);
   }
