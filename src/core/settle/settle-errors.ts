@@ -1,0 +1,39 @@
+// The refusals of settlement's allocation, strategy versions and working calendar: one error class with a stable
+// `code` from this catalog, matched on `.code` (as core/errors.ts does for operating errors). A strategy document's
+// own refusals are StrategyError (rules.ts), which also names the instruction and JSON path.
+
+export const SettleErrorCode = {
+  // allocation.ts
+  parts_invalid: 'parts_invalid',
+  amount_negative: 'amount_negative',
+  share_invalid: 'share_invalid',
+  shares_over_whole: 'shares_over_whole',
+  shares_under_whole: 'shares_under_whole',
+  fixed_over_total: 'fixed_over_total',
+  floor_over_cap: 'floor_over_cap',
+  fee_over_amount: 'fee_over_amount',
+  // strategy-versions.ts
+  history_empty: 'history_empty',
+  history_too_long: 'history_too_long',
+  mixed_strategies: 'mixed_strategies',
+  duplicate_effective_time: 'duplicate_effective_time',
+  duplicate_version: 'duplicate_version',
+  version_order: 'version_order',
+  no_version_in_force: 'no_version_in_force',
+  // working-calendar.ts
+  calendar_invalid: 'calendar_invalid',
+  date_invalid: 'date_invalid',
+  date_not_covered: 'date_not_covered',
+  cycle_invalid: 'cycle_invalid',
+} as const;
+export type SettleErrorCodeName = keyof typeof SettleErrorCode;
+
+export class SettleError extends Error {
+  override name = 'SettleError';
+  constructor(
+    readonly code: SettleErrorCodeName,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
