@@ -30,10 +30,20 @@ export class ImportWorker {
   #ended: Error | null = null;
   readonly #onFirstDay: (day: number) => void;
 
-  /** `onFirstDay` hears the day of the statement's first row, once, before read() resolves (when a row has one). */
+  /**
+   * `onFirstDay` hears the day of the statement's first row, once, before read() resolves (when a row has one).
+   * Each file's bytes that are the whole of their own ArrayBuffer (ReconStore.file gives such) are transferred:
+   * the caller must not use them afterwards.
+   */
   constructor(data: ImportWorkerData, onFirstDay: (day: number) => void = () => {}) {
     this.#onFirstDay = onFirstDay;
-    this.#worker = new Worker(workerFile(), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: reconImportHeapMb } });
+    // The files' bytes move to the worker (transferred, not copied: hundreds of MB): the caller gives them up. Bytes
+    // that share their memory (a view into a bigger buffer, Node's pool) are copied instead: transferring would take
+    // the rest of that memory away from its other users.
+    const owned = data.files.map((file) => (file.bytes.byteOffset === 0 && file.bytes.byteLength === file.bytes.buffer.byteLength ? file : { ...file, bytes: new Uint8Array(file.bytes) }));
+    const transferList = [...new Set(owned.map((file) => file.bytes.buffer as ArrayBuffer))];
+    data = { ...data, files: owned };
+    this.#worker = new Worker(workerFile(), { workerData: data, transferList, resourceLimits: { maxOldGenerationSizeMb: reconImportHeapMb } });
     this.#worker.on('message', (event: ImportEvent) => this.#deliver(event));
     this.#worker.on('error', (error: Error & { code?: string }) => {
       // Out of its heap: the statement is too big for one import (the caller's to split). Anything else is ours.

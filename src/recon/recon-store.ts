@@ -120,15 +120,21 @@ export class ReconStore {
     return state;
   }
 
-  /** A complete file's bytes. */
+  /** A complete file's bytes, in a buffer of their own (not Node's shared pool): the caller may transfer it. */
   file(sha256: string): Buffer | undefined {
     const state = this.upload(sha256);
     if (state?.complete !== true) return undefined;
-    const parts: Buffer[] = [];
-    for (const { value } of this.#files.getRange({ start: `${sha256}:`, end: `${sha256};` })) parts.push(Buffer.from(value));
-    const whole = Buffer.concat(parts);
-    assert(whole.byteLength === state.total, `stored file ${sha256} has its ${state.total} bytes`);
-    return whole;
+    // One copy, each chunk straight into place (lmdb-js reuses a value's buffer: it is copied before the next read),
+    // into memory of its own: an import hands it to its worker without another copy (transferred).
+    const whole = new Uint8Array(state.total);
+    let at = 0;
+    for (const { value } of this.#files.getRange({ start: `${sha256}:`, end: `${sha256};` })) {
+      assert(at + value.byteLength <= state.total, `stored file ${sha256} has no more than its ${state.total} bytes`);
+      whole.set(value, at);
+      at += value.byteLength;
+    }
+    assert(at === state.total, `stored file ${sha256} has its ${state.total} bytes`);
+    return Buffer.from(whole.buffer, 0, whole.byteLength);
   }
 
   #hashOf(sha256: string, last: Uint8Array): string {
