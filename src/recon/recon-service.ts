@@ -28,9 +28,9 @@ import type { LedgerRow } from '../core/recon/matcher.js';
 import { anonymousCaller } from '../gateway/auth.js';
 import { LedgerServiceWrapper } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
-import { runActions } from './recon-actions.js';
-import { LedgerDayError, readLedgerDay, type LedgerDay } from './ledger-day.js';
-import { packLedgerRows } from '../core/recon/packed-ledger-rows.js';
+import { reconActionIdTag, reconResolutionIdTag, runActions } from './recon-actions.js';
+import { LedgerDayError, readLedgerDayPacked, type PackedLedgerDay } from './ledger-day.js';
+import { packLedgerRows, transferIdAt, type PackedLedgerRows } from '../core/recon/packed-ledger-rows.js';
 import { ledgerReadsOf } from './ledger-reads.js';
 import type { ReconStore } from './recon-store.js';
 import { ImportWorker } from './import-worker-host.js';
@@ -139,8 +139,14 @@ export class ReconService extends LedgerServiceWrapper {
     // import too big for the worker's heap ends that worker, not the server. Our side of the day is read while the
     // worker parses: the day named, or else the first row's day as soon as the worker has read that row (a closed
     // day reads the same whenever it is read). Only reads: a refused import leaves nothing behind.
-    let early: { day: number; read: Promise<LedgerDay> } | null = null;
-    const readDay = (day: number): Promise<LedgerDay> => readLedgerDay(ledgerReadsOf(this.inner, caller), channel, day);
+    let early: { day: number; read: Promise<PackedLedgerDay> } | null = null;
+    // Transfers recon posted itself (补单 …) answer rows of earlier statements: they are no platform rows to match.
+    // Only ids carrying recon's tags can be such (the high word's top 32 bits): the rest are kept without a lookup.
+    const ours = (rows: PackedLedgerRows, i: number): boolean => {
+      const tag = rows.words[i * 6]! >> 32n;
+      return (tag !== reconActionIdTag && tag !== reconResolutionIdTag) || !this.#store.isActionTransfer(transferIdAt(rows, i));
+    };
+    const readDay = (day: number): Promise<PackedLedgerDay> => readLedgerDayPacked(ledgerReadsOf(this.inner, caller), channel, day, ours);
     const readEarly = (day: number): void => {
       const read = readDay(day);
       read.catch(() => undefined); // awaited below when the day is the one matched; otherwise nobody waits for it
@@ -180,9 +186,9 @@ export class ReconService extends LedgerServiceWrapper {
 
       // What the import waited for our side after the files were read (all of the read when it started early).
       const ledgerStarted = performance.now();
-      let ledgerDay: LedgerDay;
+      let ledgerDay: PackedLedgerDay;
       try {
-        const started = early as { day: number; read: Promise<LedgerDay> } | null;
+        const started = early as { day: number; read: Promise<PackedLedgerDay> } | null;
         ledgerDay = await (started !== null && started.day === day ? started.read : readDay(day));
       } catch (error) {
         if (error instanceof LedgerDayError) throw errors.bodyInvalid(`recon_import: ${error.message}`);
@@ -190,13 +196,11 @@ export class ReconService extends LedgerServiceWrapper {
       }
       batch.timingsMs.ledger = Math.round(performance.now() - ledgerStarted);
       batch.transfersRead = ledgerDay.transfersRead;
-      // Transfers recon posted itself (补单 …) answer rows of earlier statements: they are no platform rows to match.
-      const ours = (row: LedgerRow): boolean => !this.#store.isActionTransfer(row.transferId);
 
       const matchStarted = performance.now();
       const stored = this.#store.pool(channel.name);
       const pool = stored.filter((row) => row.businessDay < day);
-      const matched = await worker.match({ type: 'match', day, ledger: packLedgerRows(ledgerDay.ledger.filter(ours)), pool: packLedgerRows(pool), later: packLedgerRows(ledgerDay.later.filter(ours)) });
+      const matched = await worker.match({ type: 'match', day, ledger: ledgerDay.ledger, pool: packLedgerRows(pool), later: ledgerDay.later });
       batch.timingsMs.match = Math.round(performance.now() - matchStarted);
 
       const actionsStarted = performance.now();

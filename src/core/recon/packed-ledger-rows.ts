@@ -8,9 +8,9 @@ import type { RowDirection } from './statement-row.js';
 import type { LedgerCodeClass, LedgerRow } from './matcher.js';
 import type { OurStatus } from './channel-config.js';
 
-const directions: readonly RowDirection[] = ['credit', 'debit'];
-const codeClasses: readonly LedgerCodeClass[] = ['payment', 'refund', 'fee', 'other'];
-const statuses: readonly Exclude<OurStatus, 'none'>[] = ['posted', 'pending', 'voided', 'expired', 'reversed'];
+export const directions: readonly RowDirection[] = ['credit', 'debit'];
+export const codeClasses: readonly LedgerCodeClass[] = ['payment', 'refund', 'fee', 'other'];
+export const statuses: readonly Exclude<OurStatus, 'none'>[] = ['posted', 'pending', 'voided', 'expired', 'reversed'];
 const mask64 = (1n << 64n) - 1n;
 
 export interface PackedLedgerRows {
@@ -36,9 +36,7 @@ export function packLedgerRows(rows: readonly LedgerRow[]): PackedLedgerRows {
     putU128(packed.words, at + 4, row.amountMinor);
     packed.timestampMs[i] = row.timestampMs;
     packed.businessDay[i] = row.businessDay;
-    const [direction, codeClass, status] = [directions.indexOf(row.direction), codeClasses.indexOf(row.codeClass), statuses.indexOf(row.status)];
-    assert(direction >= 0 && codeClass >= 0 && status >= 0, 'a ledger row has a known direction, code class and status');
-    packed.kinds[i] = direction | (codeClass << 1) | (status << 3);
+    packed.kinds[i] = kindOf(row.direction, row.codeClass, row.status);
   }
   return packed;
 }
@@ -60,6 +58,43 @@ export function unpackLedgerRows(packed: PackedLedgerRows): LedgerRow[] {
     };
   }
   return rows;
+}
+
+/** Per-row kind byte: direction (bit 0), code class (bits 1–2), status (bits 3–5). */
+export function kindOf(direction: RowDirection, codeClass: LedgerCodeClass, status: Exclude<OurStatus, 'none'>): number {
+  const [d, c, st] = [directions.indexOf(direction), codeClasses.indexOf(codeClass), statuses.indexOf(status)];
+  assert(d >= 0 && c >= 0 && st >= 0, 'a ledger row has a known direction, code class and status');
+  return d | (c << 1) | (st << 3);
+}
+
+export function statusOfKind(kind: number): Exclude<OurStatus, 'none'> {
+  return statuses[kind >> 3]!;
+}
+
+/** The kind with its status replaced. */
+export function withStatus(kind: number, status: Exclude<OurStatus, 'none'>): number {
+  return (kind & 0b111) | (statuses.indexOf(status) << 3);
+}
+
+/** The row's transfer id (a few rows only: ids are kept as words). */
+export function transferIdAt(packed: PackedLedgerRows, row: number): bigint {
+  return getU128(packed.words, row * 6);
+}
+
+/** The rows `keep` says yes to, in order, as rows of their own. */
+export function filterPacked(packed: PackedLedgerRows, keep: (row: number) => boolean): PackedLedgerRows {
+  const kept: number[] = [];
+  for (let i = 0; i < packed.count; i++) if (keep(i)) kept.push(i);
+  const out: PackedLedgerRows = {
+    count: kept.length, words: new BigUint64Array(kept.length * 6), timestampMs: new Float64Array(kept.length), businessDay: new Int32Array(kept.length), kinds: new Uint8Array(kept.length),
+  };
+  kept.forEach((from, to) => {
+    out.words.set(packed.words.subarray(from * 6, from * 6 + 6), to * 6);
+    out.timestampMs[to] = packed.timestampMs[from]!;
+    out.businessDay[to] = packed.businessDay[from]!;
+    out.kinds[to] = packed.kinds[from]!;
+  });
+  return out;
 }
 
 /** The buffers of `packed`, for postMessage's transfer list (packed is unusable here afterwards). */
