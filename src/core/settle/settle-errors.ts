@@ -1,4 +1,4 @@
-// The refusals of settlement's allocation, strategy versions and working calendar: one error class with a stable
+// The refusals of settlement's allocation, strategy versions, working calendar, clearing and settlement runs: one error class with a stable
 // `code` from this catalog, matched on `.code` (as core/errors.ts does for operating errors). A strategy document's
 // own refusals are StrategyError (rules.ts), which also names the instruction and JSON path.
 
@@ -25,6 +25,30 @@ export const SettleErrorCode = {
   date_invalid: 'date_invalid',
   date_not_covered: 'date_not_covered',
   cycle_invalid: 'cycle_invalid',
+  // fee-schedule.ts
+  fee_strategy_invalid: 'fee_strategy_invalid',
+  fee_strategy_missing: 'fee_strategy_missing',
+  fee_evaluation_failed: 'fee_evaluation_failed',
+  fee_out_of_range: 'fee_out_of_range',
+  // clearing.ts
+  item_invalid: 'item_invalid',
+  item_duplicate: 'item_duplicate',
+  clearing_too_large: 'clearing_too_large',
+  // settlement-terms.ts
+  terms_invalid: 'terms_invalid',
+  terms_missing: 'terms_missing',
+  // settlement-run.ts
+  clearing_duplicate: 'clearing_duplicate',
+  settled_day_changed: 'settled_day_changed',
+  run_date_order: 'run_date_order',
+  run_too_large: 'run_too_large',
+  state_invalid: 'state_invalid',
+  // settlement-ids.ts
+  posting_id_collision: 'posting_id_collision',
+  // settlement-postings.ts
+  account_missing: 'account_missing',
+  // settlement-balance.ts
+  run_unbalanced: 'run_unbalanced',
 } as const;
 export type SettleErrorCodeName = keyof typeof SettleErrorCode;
 

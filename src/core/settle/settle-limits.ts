@@ -49,3 +49,27 @@ export const nonWorkingRunDaysMax = 31;
 
 /** Dates listed in one working calendar (holidays plus adjusted working days): about 40 a year for 50 years. */
 export const calendarDatesMax = 4096;
+
+/** Characters of an order or refund id: channels allow up to 64 (WeChat Pay's out_refund_no, Alipay's out_request_no). */
+export const orderIdCharsMax = 64;
+
+/**
+ * Items in one channel's cleared business day. The largest channel's day is a few million orders; ten million
+ * keeps one clearing's lines within a few GiB while leaving room for a peak day.
+ */
+export const clearingItemsMax = 10_000_000;
+
+/** Channel days one settlement run reads: 20 channels × 200 open days is far past a real backlog. */
+export const runClearingsMax = 4096;
+
+/** Merchant–channel pairs one run settles: every merchant of a large acquirer on a few channels each. */
+export const runMerchantChannelsMax = 1_000_000;
+
+/** Days a rolling reserve is held: a reserve held longer than a year is a typo (contracts say 90 or 180 days). */
+export const reserveDaysMax = 366;
+
+/**
+ * Open reserve holds carried from run to run: one per merchant–channel per run while held, so 10^5 pairs held for
+ * 180 days is 1.8·10^7; this bound is twice that rounded to a power of two.
+ */
+export const reserveHoldsOpenMax = 1 << 25;
