@@ -68,7 +68,9 @@ export interface ReconRecord {
   direction: RowDirection;
   type: RowType | null;
   rowNos: number[];
+  /** Our postings, then the key's fee postings (the last `feeTransfers` of them). */
   transferIds: bigint[];
+  feeTransfers: number;
   theirsMinor: bigint;
   oursMinor: bigint;
   theirs: RowStatus | null;
@@ -310,7 +312,11 @@ export function matchStatement(input: MatchInput): MatchOutput {
     }
     const postings = day.take(other.moves);
     const record = recordOf('direction_mismatch', rows, postings);
-    if (!feesChecked.has(key128)) record.transferIds.push(...day.take(other.fees).map((fee) => fee.transferId));
+    if (!feesChecked.has(key128)) {
+      const fees = day.take(other.fees);
+      record.transferIds.push(...fees.map((fee) => fee.transferId));
+      record.feeTransfers = fees.length;
+    }
     if (anyFees) feesChecked.add(key128);
     record.differences.push({ field: 'direction', ours: postings[0]!.direction, theirs: direction });
     records.push(record);
@@ -345,7 +351,7 @@ export function matchStatement(input: MatchInput): MatchOutput {
       const oursMinor = sum((moves.length > 0 ? moves : postings).map((posting) => posting.amountMinor));
       records.push({
         outcome: expired ? 'pending_expired' : 'missing_at_channel', key128: first.key128, direction: first.direction, type: null,
-        rowNos: [], transferIds: postings.map((posting) => posting.transferId), theirsMinor: 0n, oursMinor, theirs: null,
+        rowNos: [], transferIds: postings.map((posting) => posting.transferId), feeTransfers: 0, theirsMinor: 0n, oursMinor, theirs: null,
         ours: groupStatus(moves.length > 0 ? moves : postings), differences: [{ field: 'amount', ours: String(oursMinor), theirs: '0', differenceMinor: -oursMinor }],
       });
     }
@@ -357,7 +363,7 @@ function recordOf(outcome: ReconOutcomeName, rows: readonly StatementRow[], post
   const first = rows[0];
   return {
     outcome, key128: first?.key128 ?? postings[0]?.key128 ?? 0n, direction: first?.direction ?? postings[0]!.direction, type: first?.type ?? null,
-    rowNos: rows.map((row) => row.rowNo), transferIds: postings.map((posting) => posting.transferId),
+    rowNos: rows.map((row) => row.rowNo), transferIds: postings.map((posting) => posting.transferId), feeTransfers: 0,
     theirsMinor: sum(rows.map((row) => row.amountMinor)), oursMinor: sum(postings.map((posting) => posting.amountMinor)),
     theirs: first?.status ?? null, ours: groupStatus(postings), differences: [],
   };
@@ -387,6 +393,7 @@ function feeComparison(rows: readonly StatementRow[], fees: readonly LedgerRow[]
 function judgeGroup(rows: readonly StatementRow[], postings: readonly LedgerRow[], fees: readonly LedgerRow[], input: MatchInput, late: boolean): ReconRecord {
   const record = recordOf('matched', rows, postings);
   record.transferIds.push(...fees.map((fee) => fee.transferId));
+  record.feeTransfers = fees.length;
   const theirs = record.theirs!;
   const differences = record.differences;
   let outcome: ReconOutcomeName | null = null;

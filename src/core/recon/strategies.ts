@@ -32,11 +32,16 @@ export type Decision = { action: Exclude<StrategyAction, 'hold'> } | { action: '
 /** Which outcomes an action can answer: the table decides only where the action fits what matching found. */
 const actionFits: Readonly<Record<Exclude<StrategyAction, 'hold'>, (record: ReconRecord) => boolean>> = {
   post_missing_credit: (record) => record.outcome === 'missing_on_platform' && record.direction === 'credit',
-  post_pending: (record) => record.outcome === 'status_mismatch' && record.ours === 'pending' && (record.theirs === 'success' || record.theirs === 'refund') && record.transferIds.length === 1,
-  void_pending: (record) => record.outcome === 'status_mismatch' && record.ours === 'pending' && (record.theirs === 'failed' || record.theirs === 'closed') && record.transferIds.length === 1,
+  post_pending: (record) => record.outcome === 'status_mismatch' && record.ours === 'pending' && (record.theirs === 'success' || record.theirs === 'refund') && oneHold(record),
+  void_pending: (record) => record.outcome === 'status_mismatch' && record.ours === 'pending' && (record.theirs === 'failed' || record.theirs === 'closed') && oneHold(record),
   post_refund: (record) => record.outcome === 'missing_on_platform' && record.direction === 'debit',
   post_fee_difference: (record) => record.outcome === 'fee_mismatch',
 };
+
+/** One hold of ours in the record (its first transfer), its fee postings apart: what post_pending and void_pending settle. */
+function oneHold(record: ReconRecord): boolean {
+  return record.transferIds.length - record.feeTransfers === 1;
+}
 
 export function decide(rules: readonly StrategyRule[], record: ReconRecord): Decision {
   if (record.rowNos.length === 0 || record.theirs === null) return { action: 'hold', reason: 'no statement row: nothing for the table to decide' };

@@ -12,7 +12,7 @@ import { TransferFlags } from '../../../../src/core/types.js';
 const rule = (type: StrategyRule['type'], ours: StrategyRule['ours'], theirs: StrategyRule['theirs'], action: StrategyRule['action'], amountMaxMinor: bigint | null = null): StrategyRule => ({ type, ours, theirs, action, amountMaxMinor });
 
 const record = (fields: Partial<ReconRecord>): ReconRecord => ({
-  outcome: 'missing_on_platform', key128: 77n, direction: 'credit', type: 'payment', rowNos: [1], transferIds: [], theirsMinor: 500n, oursMinor: 0n,
+  outcome: 'missing_on_platform', key128: 77n, direction: 'credit', type: 'payment', rowNos: [1], transferIds: [], feeTransfers: 0, theirsMinor: 500n, oursMinor: 0n,
   theirs: 'success', ours: 'none', differences: [], ...fields,
 });
 
@@ -47,6 +47,8 @@ describe('the strategy table', () => {
     expect(decide(settle, record({ outcome: 'status_mismatch', ours: 'pending', transferIds: [5n] }))).toEqual({ action: 'post_pending' });
     expect(decide(settle, record({ outcome: 'status_mismatch', ours: 'pending', theirs: 'failed', transferIds: [5n] }))).toEqual({ action: 'void_pending' });
     expect(decide(settle, record({ outcome: 'status_mismatch', ours: 'pending', transferIds: [5n, 6n] }))).toMatchObject({ action: 'hold' });
+    // A hold whose fee is booked: the fee posting is no second hold.
+    expect(decide(settle, record({ outcome: 'status_mismatch', ours: 'pending', transferIds: [5n, 6n], feeTransfers: 1 }))).toEqual({ action: 'post_pending' });
     expect(decide([rule('*', '*', '*', 'post_refund')], record({}))).toMatchObject({ action: 'hold', reason: 'post_refund does not fit a missing_on_platform' });
     expect(decide([rule('refund', 'none', 'refund', 'post_refund')], record({ direction: 'debit', type: 'refund', theirs: 'refund' }))).toEqual({ action: 'post_refund' });
   });
