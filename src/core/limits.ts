@@ -264,6 +264,13 @@ export const reconUploadHeaderBytesMax = 1024;
  */
 export const reconFileBytesMax = 512 * 1024 * 1024;
 export const reconImportBytesMax = reconFileBytesMax;
+/**
+ * Bytes of uploads begun and not complete, all together: a key that starts uploads and never ends them fills the
+ * disk otherwise. Four files of the largest size may be on their way at once; past it a new upload is refused.
+ */
+export const reconUploadsPendingBytesMax = 4 * reconFileBytesMax;
+/** An upload no chunk has continued for this long is dropped (its chunks removed) when a new upload begins. */
+export const reconUploadIdleMsMax = 24 * 60 * 60 * 1000;
 
 /** Heap of the worker thread one import reads and matches in (a million-row bill took ~4.5 GB, bench/RESULTS.md
  * 2026-12-07): an import needing more ends that thread with a refusal, never the server. */

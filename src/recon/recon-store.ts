@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert, AssertionError } from '../core/assert.js';
 import { TallyError, errors } from '../core/errors.js';
-import { reconChunkBytesMax } from '../core/limits.js';
+import { reconChunkBytesMax, reconUploadIdleMsMax, reconUploadsPendingBytesMax } from '../core/limits.js';
 import type { ReconBatch, ReconException, ReconExceptionsPage, ReconBatchesQuery, ReconExceptionsQuery } from '../core/recon/batches.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
 import { reconActionIdTag, reconResolutionIdTag } from './recon-actions.js';
@@ -25,6 +25,8 @@ export interface UploadState {
   /** Bytes stored, contiguous from 0. */
   received: number;
   complete: boolean;
+  /** When a chunk last came (ms since the epoch); absent in uploads stored before it was kept. */
+  touchedAt?: number;
 }
 
 /** A pool row as stored: bigints as decimal text. */
@@ -48,9 +50,12 @@ export class ReconStore {
   readonly #pool: Database<string, string>;
   readonly #actions: Database<string, string>;
   #closed = false;
+  /** The wall clock (ms since the epoch): when an upload was last continued. Tests give their own. */
+  readonly #now: () => number;
 
-  private constructor(path: string, root: RootDatabase, dbs: Record<(typeof reconStoreDbs)[number], Database<never, string>>) {
+  private constructor(path: string, root: RootDatabase, dbs: Record<(typeof reconStoreDbs)[number], Database<never, string>>, now: () => number) {
     this.path = path;
+    this.#now = now;
     this.#root = root;
     this.#files = dbs.files as unknown as Database<Buffer, string>;
     this.#uploads = dbs.uploads as unknown as Database<string, string>;
@@ -61,7 +66,7 @@ export class ReconStore {
     this.#actions = dbs.actions as unknown as Database<string, string>;
   }
 
-  static open(dataDir: string): ReconStore {
+  static open(dataDir: string, now: () => number = Date.now): ReconStore {
     const path = join(dataDir, 'recon');
     const root = open({
       path,
@@ -80,7 +85,7 @@ export class ReconStore {
       const dbs = Object.fromEntries(
         reconStoreDbs.map((name) => [name, root.openDB({ name, encoding: name === 'files' ? 'binary' : 'string', keyEncoding: 'ordered-binary', cache: false, compression: false })]),
       ) as unknown as Record<(typeof reconStoreDbs)[number], Database<never, string>>;
-      return new ReconStore(path, root, dbs);
+      return new ReconStore(path, root, dbs, now);
     } catch (error) {
       void root.close();
       throw error;
@@ -103,16 +108,14 @@ export class ReconStore {
     const current = this.upload(sha256);
     if (current !== undefined && current.total !== total) throw errors.bodyInvalid(`recon_upload: ${sha256} is being uploaded with a total of ${current.total} bytes, not ${total}`);
     if (current?.complete === true || (current?.received ?? 0) !== offset) return current ?? { sha256, total, received: 0, complete: false };
+    if (current === undefined) await this.#makeRoomFor(sha256, total);
     const received = offset + chunk.byteLength;
     const complete = received === total;
     if (complete && this.#hashOf(sha256, chunk) !== sha256) {
-      await this.#write(() => {
-        for (const key of this.#files.getKeys({ start: `${sha256}:`, end: `${sha256};` })) this.#files.removeSync(key);
-        this.#uploads.removeSync(sha256);
-      });
+      await this.#write(() => this.#dropUpload(sha256));
       throw errors.bodyInvalid(`recon_upload: the ${total} bytes received do not hash to ${sha256}; send the file again from offset 0`);
     }
-    const state: UploadState = { sha256, total, received, complete };
+    const state: UploadState = { sha256, total, received, complete, touchedAt: this.#now() };
     await this.#write(() => {
       this.#files.putSync(chunkKey(sha256, offset), Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       this.#uploads.putSync(sha256, JSON.stringify(state));
@@ -135,6 +138,32 @@ export class ReconStore {
     }
     assert(at === state.total, `stored file ${sha256} has its ${state.total} bytes`);
     return Buffer.from(whole.buffer, 0, whole.byteLength);
+  }
+
+  /**
+   * Before a new upload begins: uploads idle past reconUploadIdleMsMax are dropped, then the bytes of those still
+   * on their way, with this one, must stay within reconUploadsPendingBytesMax (else it is refused, nothing stored).
+   */
+  async #makeRoomFor(sha256: string, total: number): Promise<void> {
+    const now = this.#now();
+    const pending: UploadState[] = [];
+    for (const { value } of this.#uploads.getRange({})) {
+      const state = JSON.parse(value) as UploadState;
+      if (!state.complete) pending.push(state);
+    }
+    // An upload stored before touchedAt was kept counts as touched now: it gets its full idle time from here.
+    const idle = pending.filter((state) => now - (state.touchedAt ?? now) > reconUploadIdleMsMax);
+    if (idle.length > 0) await this.#write(() => idle.forEach((state) => this.#dropUpload(state.sha256)));
+    const onTheirWay = pending.filter((state) => !idle.includes(state)).reduce((bytes, state) => bytes + state.total, 0);
+    if (onTheirWay + total > reconUploadsPendingBytesMax) {
+      throw errors.bodyInvalid(`recon_upload: ${onTheirWay} bytes of uploads are begun and not complete; ${sha256} would take it past ${reconUploadsPendingBytesMax}: complete them first, or wait until those idle for ${reconUploadIdleMsMax / 3_600_000} h are dropped`);
+    }
+  }
+
+  /** Removes an upload's chunks and state (inside a write). */
+  #dropUpload(sha256: string): void {
+    for (const key of this.#files.getKeys({ start: `${sha256}:`, end: `${sha256};` })) this.#files.removeSync(key);
+    this.#uploads.removeSync(sha256);
   }
 
   #hashOf(sha256: string, last: Uint8Array): string {
