@@ -84,11 +84,6 @@ export interface ChannelDayClearing {
   readonly totals: ChannelClearingTotals;
 }
 
-/** The identity of an item within a channel day: a payment and its refund may share an order id. */
-export function itemKeyOf(item: ClearedItem): string {
-  return `${item.merchantId}\u001f${item.kind}\u001f${item.orderId}`;
-}
-
 /** Canonical item order (merchant, kind, order id; code unit order): what makes clearing independent of input order. */
 export function compareLines(a: ClearedLine, b: ClearedLine): number {
   const x = a.item;
@@ -97,6 +92,26 @@ export function compareLines(a: ClearedLine, b: ClearedLine): number {
   if (x.kind !== y.kind) return x.kind < y.kind ? -1 : 1;
   if (x.orderId !== y.orderId) return x.orderId < y.orderId ? -1 : 1;
   return 0;
+}
+
+/**
+ * Sorts lines into the canonical order: by merchant first (a map, then the merchants' ids sorted), then each
+ * merchant's few lines by compareLines — the same order as one sort by compareLines, with a third of its
+ * comparisons at a million lines (a tenth of clearing's time was that sort).
+ */
+function sortLines(lines: ClearedLine[]): void {
+  const byMerchant = new Map<string, ClearedLine[]>();
+  for (const line of lines) {
+    const group = byMerchant.get(line.item.merchantId);
+    if (group === undefined) byMerchant.set(line.item.merchantId, [line]);
+    else group.push(line);
+  }
+  const merchantIds = [...byMerchant.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  let at = 0;
+  for (const merchantId of merchantIds) {
+    const group = byMerchant.get(merchantId)!.sort(compareLines);
+    for (const line of group) lines[at++] = line;
+  }
 }
 
 function checkText(orderId: string, what: string, value: unknown, charsMax: number): void {
@@ -129,16 +144,18 @@ export function clearChannelDay(channel: string, businessDay: BusinessDay, items
   }
   if (!isBusinessDay(businessDay)) throw new SettleError('date_invalid', `${businessDay} is no yyyymmdd date`);
   if (items.length > clearingItemsMax) throw new SettleError('clearing_too_large', `${items.length} items exceed ${clearingItemsMax} in one channel day`);
-  const seen = new Set<string>();
   const lines = items.map((item): ClearedLine => {
     checkItem(item, channel, businessDay);
-    const key = itemKeyOf(item);
-    if (seen.has(key)) throw new SettleError('item_duplicate', `${item.kind} ${item.orderId} of merchant ${item.merchantId} is given twice`);
-    seen.add(key);
     const grossMinor = item.kind === 'payment' ? item.amountMinor : -item.amountMinor;
     return { item, fee: feeOfItem(schedule, item), grossMinor };
   });
-  lines.sort(compareLines);
+  sortLines(lines);
+  // An item given twice sorts next to itself (the canonical order is by its key): no set of a million keys.
+  for (let i = 1; i < lines.length; i++) {
+    if (compareLines(lines[i - 1]!, lines[i]!) !== 0) continue;
+    const { item } = lines[i]!;
+    throw new SettleError('item_duplicate', `${item.kind} ${item.orderId} of merchant ${item.merchantId} is given twice`);
+  }
   const merchants = merchantsOf(lines);
   const totals = totalsOf(lines);
   assert(merchants.reduce((sum, m) => sum + m.payable.netMinor + m.held.netMinor, 0n) === totals.clearedMinor - totals.merchantFeesMinor, 'merchant nets add up to the channel day');

@@ -88,10 +88,10 @@ function historyOf(schedule: FeeSchedule, item: FeeItem): StrategyHistory {
   return history;
 }
 
-function evaluateFee(schedule: FeeSchedule, item: FeeItem): Evaluation {
+function evaluateFee(schedule: FeeSchedule, item: FeeItem, explain: boolean): Evaluation {
   const { strategy } = versionInForce(historyOf(schedule, item), item.accountingTimeNs);
   try {
-    return evaluateStrategy(strategy, { amount: item.amountMinor, refund: item.kind === 'refund' ? 1n : 0n });
+    return evaluateStrategy(strategy, { amount: item.amountMinor, refund: item.kind === 'refund' ? 1n : 0n }, { explain });
   } catch (error) {
     // A strategy refusing these inputs is a fault of the rule, not of the day: name the order it stopped at.
     if (error instanceof StrategyError) throw new SettleError('fee_evaluation_failed', `order ${item.orderId}: ${error.message}`);
@@ -101,7 +101,7 @@ function evaluateFee(schedule: FeeSchedule, item: FeeItem): Evaluation {
 
 /** The fee of one item by the merchant's strategy in force at its accounting time. */
 export function feeOfItem(schedule: FeeSchedule, item: FeeItem): FeeCharge {
-  const evaluation = evaluateFee(schedule, item);
+  const evaluation = evaluateFee(schedule, item, false);
   const feeMinor = evaluation.outputs.get(feeStrategyOutput);
   assert(feeMinor !== undefined, 'a fee strategy in a built schedule gives a fee');
   const magnitude = feeMinor < 0n ? -feeMinor : feeMinor;
@@ -116,7 +116,7 @@ export function feeOfItem(schedule: FeeSchedule, item: FeeItem): FeeCharge {
  * same version again: clearing keeps only the charge, so a day of a million items does not hold a million traces.
  */
 export function explainFee(schedule: FeeSchedule, item: FeeItem, charge: FeeCharge): string[] {
-  const evaluation = evaluateFee(schedule, item);
+  const evaluation = evaluateFee(schedule, item, true);
   // Explaining by another version than the one that charged the fee would mislead: refuse instead.
   if (evaluation.id !== charge.strategyId || evaluation.version !== charge.strategyVersion) {
     const charged = strategyLabel({ id: charge.strategyId, version: charge.strategyVersion });

@@ -55,9 +55,12 @@ export function parseDecimal(text: string): Fraction | undefined {
 }
 
 /** Whether both parts fit fractionBitsMax; evaluation refuses a value that does not, rather than slowing down. */
+/** 2^fractionBitsMax: a numerator or denominator below it fits (compared, not printed: this runs at every operation). */
+const fractionBound = 1n << BigInt(fractionBitsMax);
+
 export function fitsBits(value: Fraction): boolean {
   const magnitude = value.num < 0n ? -value.num : value.num;
-  return magnitude.toString(16).length * 4 <= fractionBitsMax && value.den.toString(16).length * 4 <= fractionBitsMax;
+  return magnitude < fractionBound && value.den < fractionBound;
 }
 
 export function add(a: Fraction, b: Fraction): Fraction {

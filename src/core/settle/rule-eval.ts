@@ -45,18 +45,24 @@ export interface Evaluation {
   readonly trace: readonly TraceStep[];
 }
 
-/** Runs `strategy` on `inputs`. Inputs the strategy does not declare are ignored (callers pass one bag to many). */
-export function evaluateStrategy(strategy: CheckedStrategy, inputs: Readonly<Record<string, InputValue>>): Evaluation {
+/**
+ * Runs `strategy` on `inputs`. Inputs the strategy does not declare are ignored (callers pass one bag to many).
+ * `explain: false` leaves the trace empty: a day's clearing evaluates a million fees and explains one on request
+ * (fee-schedule.ts explainFee runs it again), and the trace's text was a fifth of each evaluation.
+ */
+export function evaluateStrategy(strategy: CheckedStrategy, inputs: Readonly<Record<string, InputValue>>, options: { explain?: boolean } = {}): Evaluation {
   assert(strategy.checked, 'only a checked strategy runs');
-  const label = strategyLabel(strategy);
-  const values = readInputs(label, strategy, inputs);
+  // The label names the strategy in a refusal only: made when one is thrown.
+  const labelOf = (): string => strategyLabel(strategy);
+  const values = readInputs(labelOf, strategy, inputs);
   const trace: TraceStep[] = [];
+  const explain = options.explain ?? true;
   for (const instruction of strategy.instructions) {
-    const run = { label, index: instruction.index, values };
+    const run = { labelOf, index: instruction.index, values };
     const applied = instruction.when === undefined || holds(run, instruction.when);
     const value = applied ? evaluate(run, instruction.expr) : undefined;
     if (value !== undefined) values.set(instruction.target, value);
-    trace.push({
+    if (explain) trace.push({
       index: instruction.index,
       target: instruction.target,
       expr: exprText(instruction.expr),
@@ -88,11 +94,11 @@ export function explainEvaluation(evaluation: Evaluation): string[] {
   return lines;
 }
 
-function readInputs(label: string, strategy: CheckedStrategy, inputs: Readonly<Record<string, InputValue>>): Map<string, Fraction> {
+function readInputs(labelOf: () => string, strategy: CheckedStrategy, inputs: Readonly<Record<string, InputValue>>): Map<string, Fraction> {
   const values = new Map<string, Fraction>();
   for (const [name, kind] of strategy.inputs) {
     const refuse = (reason: string): never => {
-      throw new StrategyError('evaluate', label, undefined, `inputs.${name}`, reason);
+      throw new StrategyError('evaluate', labelOf(), undefined, `inputs.${name}`, reason);
     };
     const given = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
     let value: Fraction | undefined;
@@ -109,7 +115,7 @@ function readInputs(label: string, strategy: CheckedStrategy, inputs: Readonly<R
 }
 
 interface Run {
-  readonly label: string;
+  readonly labelOf: () => string;
   readonly index: number;
   readonly values: ReadonlyMap<string, Fraction>;
 }
@@ -142,7 +148,7 @@ const arithmetic = { '+': add, '-': subtract, '*': multiply, '/': divide } as co
 /** Exact values can grow; one that outgrows fractionBitsMax is refused here rather than slowing the run down. */
 function bounded(run: Run, expr: Expr, value: Fraction): Fraction {
   if (!fitsBits(value)) {
-    throw new StrategyError('evaluate', run.label, run.index, expr.path, `${exprText(expr)} grew past ${fractionBitsMax} bits`);
+    throw new StrategyError('evaluate', run.labelOf(), run.index, expr.path, `${exprText(expr)} grew past ${fractionBitsMax} bits`);
   }
   return value;
 }
