@@ -9,20 +9,24 @@ import { buildTermsTable, type MerchantTermsSpec } from '../../../../src/core/se
 import { buildStrategyHistory, type StrategyHistory } from '../../../../src/core/settle/strategy-versions.js';
 import { buildWorkingCalendar } from '../../../../src/core/settle/working-calendar.js';
 
+/** China's public holidays of 2025 and the weekend days worked in their place (调休), as the State Council set them. */
+export const cnHolidays2025 = [
+  '2025-01-01',
+  '2025-01-28', '2025-01-29', '2025-01-30', '2025-01-31', '2025-02-01', '2025-02-02', '2025-02-03', '2025-02-04',
+  '2025-04-04', '2025-04-05', '2025-04-06',
+  '2025-05-01', '2025-05-02', '2025-05-03', '2025-05-04', '2025-05-05',
+  '2025-05-31', '2025-06-01', '2025-06-02',
+  '2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04', '2025-10-05', '2025-10-06', '2025-10-07', '2025-10-08',
+];
+export const cnWorkingWeekends2025 = ['2025-01-26', '2025-02-08', '2025-04-27', '2025-09-28', '2025-10-11'];
+
 export const cn2025 = buildWorkingCalendar({
   name: 'CN',
   firstDay: '2025-01-01',
   lastDay: '2025-12-31',
   weekendDays: [6, 7],
-  holidays: [
-    '2025-01-01',
-    '2025-01-28', '2025-01-29', '2025-01-30', '2025-01-31', '2025-02-01', '2025-02-02', '2025-02-03', '2025-02-04',
-    '2025-04-04', '2025-04-05', '2025-04-06',
-    '2025-05-01', '2025-05-02', '2025-05-03', '2025-05-04', '2025-05-05',
-    '2025-05-31', '2025-06-01', '2025-06-02',
-    '2025-10-01', '2025-10-02', '2025-10-03', '2025-10-04', '2025-10-05', '2025-10-06', '2025-10-07', '2025-10-08',
-  ],
-  workingWeekendDays: ['2025-01-26', '2025-02-08', '2025-04-27', '2025-09-28', '2025-10-11'],
+  holidays: cnHolidays2025,
+  workingWeekendDays: cnWorkingWeekends2025,
 });
 
 /**
