@@ -7,7 +7,9 @@
 
 import { currencyOfCode } from '../currencies.js';
 import { isFormulaLike } from './formula-cell.js';
-import { readStatementAmount } from './statement-amount.js';
+// Amounts read signed, as the row reader and the Alipay bill read them: WeChat writes the fee it pays back on a
+// refund negative, and 手续费总金额 is the net of both.
+import { readAmountText } from './rows-from-columns.js';
 import type { StatementProblem, StatementReport } from './statement-report.js';
 
 /** The bill as rows of text cells: its header, its detail rows and, when present, its summary header and row. */
@@ -27,16 +29,6 @@ const summed: readonly (readonly [string, string])[] = [
   ['申请退款总金额', '申请退款金额'],
 ];
 const required = ['交易时间', '微信订单号', '商户订单号', '交易类型', '交易状态', '货币种类', ...summed.map(([, column]) => column)];
-
-/**
- * A bill's amount, signed: WeChat writes the fee it pays back on a refund negative (`-0.06000`), and the summary's
- * 手续费总金额 is the net of both. Whether a sign fits the row is the row reader's to say (rows-from-columns.ts).
- */
-function readSignedAmount(text: string, scale: number): { minor: bigint } | { refused: string } {
-  if (!text.startsWith('-')) return readStatementAmount(text, scale, '.');
-  const read = readStatementAmount(text.slice(1), scale, '.');
-  return 'refused' in read ? { refused: read.refused.replace(JSON.stringify(text.slice(1)), JSON.stringify(text)) } : { minor: -read.minor };
-}
 
 export function checkWechatBill(bill: WechatBill, file: string): StatementReport {
   const check = new WechatBillCheck(bill.header, file);
@@ -87,7 +79,7 @@ export class WechatBillCheck {
       return;
     }
     for (let i = 0; i < summed.length; i++) {
-      const read = readSignedAmount(cells[this.#summedAt[i]!] ?? '', known.scale);
+      const read = readAmountText(cells[this.#summedAt[i]!] ?? '', known.scale, '.', '');
       if ('refused' in read) this.#problems.push({ code: 'amount', locator: `${where} ${summed[i]![1]}`, message: read.refused });
       else this.#sums[i]! += read.minor;
     }
@@ -118,7 +110,7 @@ function checkSummary(summary: WechatBill['summary'], rows: number, file: string
   if (scale === undefined) return;
   for (const [total, name] of summed) {
     const text = at(total);
-    const read = text === undefined ? null : readSignedAmount(text, scale);
+    const read = text === undefined ? null : readAmountText(text, scale, '.', '');
     if (read === null || 'refused' in read) {
       problems.push({ code: 'summary', locator: `${where} ${total}`, message: read === null ? `the summary has no ${total}` : read.refused });
       continue;
