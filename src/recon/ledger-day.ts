@@ -9,11 +9,13 @@ import type { LedgerBytesReads, LedgerReads } from './ledger-reads.js';
 import { historyPageMax } from '../core/limits.js';
 import { HistoryEntryLayout, StatementFlags, StatementReplyLayout, TransferLayout } from '../core/layout.js';
 import type { ChannelConfig } from '../core/recon/channel-config.js';
-import { ledgerRowsOf, ledgerSideOf, PackedLedgerRowsBuilder } from '../core/recon/ledger-rows.js';
+import { ledgerSideOf, PackedLedgerRowsBuilder } from '../core/recon/ledger-rows.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
-import { filterPacked, statusOfKind, transferIdAt, withStatus, type PackedLedgerRows } from '../core/recon/packed-ledger-rows.js';
+import { filterPacked, statusOfKind, transferIdAt, unpackLedgerRows, withStatus, type PackedLedgerRows } from '../core/recon/packed-ledger-rows.js';
 import { shardOfId } from '../core/routing.js';
-import type { AccountHistoryEntry, Transfer } from '../core/types.js';
+import type { AccountHistoryEntry } from '../core/types.js';
+import { eventBytes } from '../core/limits.js';
+import { encodeTransfers } from '../core/wire/records.js';
 import { viewOf } from '../core/u128.js';
 import { nextBusinessDay } from '../core/business-day.js';
 
@@ -88,10 +90,11 @@ const net = (balances: { creditsPosted: bigint; debitsPosted: bigint }): bigint 
 /** Our side of the day as rows (tally recon match, through the client). */
 export async function readLedgerDay(client: LedgerReads, channel: ChannelConfig, day: number, onProgress: (transfersRead: number) => void = () => {}): Promise<LedgerDay> {
   const bounds = await dayBounds((d) => client.getDayReport(d), channel, day);
-  const transfers: Transfer[] = [];
+  const builder = new PackedLedgerRowsBuilder(ledgerSideOf(channel), bounds.businessDayOf);
+  // The client decodes its pages; the rows are built from the records again, by the one builder the server uses.
   const took = (entries: readonly AccountHistoryEntry[]): PageRead => {
-    for (const entry of entries) transfers.push(entry.transfer);
-    onProgress(transfers.length);
+    builder.add(encodeTransfers(entries.map((entry) => entry.transfer)), eventBytes);
+    onProgress(builder.transfersRead);
     return { entries: entries.length, lastTimestamp: entries[entries.length - 1]?.transfer.timestamp ?? 0n };
   };
   const statement = await readDayPages(channel, day, bounds, async () => {
@@ -99,34 +102,8 @@ export async function readLedgerDay(client: LedgerReads, channel: ChannelConfig,
     if (read === null) return null;
     return { ...took(read.entries), truncated: read.truncated, openingMinor: net(read.opening), closingMinor: net(read.closing) };
   }, async (timestampMin, timestampMax) => took(await client.getAccountTransfers({ accountId: channel.accounts.clearing, timestampMin, timestampMax, limit: historyPageMax })));
-  const rows = ledgerRowsOf(transfers, ledgerSideOf(channel), bounds.businessDayOf);
-  await settleOpenHolds(client, rows);
-  return {
-    ledger: rows.filter((row) => row.businessDay === day),
-    later: rows.filter((row) => row.businessDay !== day),
-    openingMinor: statement.openingMinor,
-    closingMinor: statement.closingMinor,
-    transfersRead: transfers.length,
-  };
-}
-
-/** Holds whose post or void was not among the entries read: their state now, by id (a few per day). */
-async function settleOpenHolds(client: Pick<LedgerReads, 'lookupTransfers'>, rows: Pick<LedgerRow, 'transferId' | 'status' | 'amountMinor'>[]): Promise<void> {
-  const open = rows.filter((row) => row.status === 'pending');
-  for (let i = 0; i < open.length; i += historyPageMax) {
-    const chunk = open.slice(i, i + historyPageMax);
-    const states = await client.lookupTransfers(chunk.map((row) => row.transferId));
-    const byId = new Map(states.map((state) => [state.id, state]));
-    for (const row of chunk) {
-      const state = byId.get(row.transferId);
-      if (state?.status === 'pending_voided') row.status = 'voided';
-      else if (state?.status === 'pending_expired') row.status = 'expired';
-      else if (state?.status === 'pending_posted') {
-        row.status = 'posted';
-        row.amountMinor = state.amountPosted;
-      }
-    }
-  }
+  const packed = await finishDay(client, builder, statement, day, () => true);
+  return { ...packed, ledger: unpackLedgerRows(packed.ledger), later: unpackLedgerRows(packed.later) };
 }
 
 /** Our side of the day packed, for an import's worker (recon-service.ts). */
@@ -146,11 +123,9 @@ export interface PackedLedgerDay {
 export async function readLedgerDayPacked(reads: LedgerBytesReads, channel: ChannelConfig, day: number, keep: (rows: PackedLedgerRows, index: number) => boolean): Promise<PackedLedgerDay> {
   const bounds = await dayBounds((d) => reads.getDayReport(d), channel, day);
   const builder = new PackedLedgerRowsBuilder(ledgerSideOf(channel), bounds.businessDayOf);
-  let transfersRead = 0;
   const took = (entries: Uint8Array): PageRead => {
     const count = entries.byteLength / HistoryEntryLayout.bytes;
     builder.add(entries, HistoryEntryLayout.bytes);
-    transfersRead += count;
     const last = (count - 1) * HistoryEntryLayout.bytes + TransferLayout.timestamp;
     return { entries: count, lastTimestamp: count === 0 ? 0n : viewOf(entries).getBigUint64(last, true) };
   };
@@ -167,26 +142,38 @@ export async function readLedgerDayPacked(reads: LedgerBytesReads, channel: Chan
       closingMinor: net(balances(StatementReplyLayout.closing)),
     };
   }, async (timestampMin, timestampMax) => took(await reads.historyBytes({ accountId: channel.accounts.clearing, timestampMin, timestampMax, limit: historyPageMax })));
+  return finishDay(reads, builder, statement, day, keep);
+}
+
+/** The rows read, holds still open given their state now, split into the day and the days after. */
+async function finishDay(reads: Pick<LedgerReads, 'lookupTransfers'>, builder: PackedLedgerRowsBuilder, statement: StatementRead, day: number, keep: (rows: PackedLedgerRows, index: number) => boolean): Promise<PackedLedgerDay> {
   const rows = builder.build();
-  await settleOpenPackedHolds(reads, rows);
+  await settleOpenHolds(reads, rows);
   return {
     ledger: filterPacked(rows, (i) => rows.businessDay[i] === day && keep(rows, i)),
     later: filterPacked(rows, (i) => rows.businessDay[i] !== day && keep(rows, i)),
     openingMinor: statement.openingMinor,
     closingMinor: statement.closingMinor,
-    transfersRead,
+    transfersRead: builder.transfersRead,
   };
 }
 
-/** settleOpenHolds for packed rows: only the holds get a bigint id. */
-async function settleOpenPackedHolds(reads: Pick<LedgerReads, 'lookupTransfers'>, rows: PackedLedgerRows): Promise<void> {
+/** Holds whose post or void was not among the entries read: their state now, by id (a few per day). */
+async function settleOpenHolds(reads: Pick<LedgerReads, 'lookupTransfers'>, rows: PackedLedgerRows): Promise<void> {
   const open: number[] = [];
   for (let i = 0; i < rows.count; i++) if (statusOfKind(rows.kinds[i]!) === 'pending') open.push(i);
-  const asRows = open.map((i) => ({ index: i, row: { transferId: transferIdAt(rows, i), status: 'pending', amountMinor: 0n } as Pick<LedgerRow, 'transferId' | 'status' | 'amountMinor'> }));
-  await settleOpenHolds(reads, asRows.map(({ row }) => row));
-  for (const { index, row } of asRows) {
-    if (row.status === 'pending') continue;
-    rows.kinds[index] = withStatus(rows.kinds[index]!, row.status);
-    if (row.status === 'posted') rows.words.set([0n, row.amountMinor], index * 6 + 4);
+  for (let from = 0; from < open.length; from += historyPageMax) {
+    const chunk = open.slice(from, from + historyPageMax);
+    const states = await reads.lookupTransfers(chunk.map((i) => transferIdAt(rows, i)));
+    const byId = new Map(states.map((state) => [state.id, state]));
+    for (const i of chunk) {
+      const state = byId.get(transferIdAt(rows, i));
+      if (state?.status === 'pending_voided') rows.kinds[i] = withStatus(rows.kinds[i]!, 'voided');
+      else if (state?.status === 'pending_expired') rows.kinds[i] = withStatus(rows.kinds[i]!, 'expired');
+      else if (state?.status === 'pending_posted') {
+        rows.kinds[i] = withStatus(rows.kinds[i]!, 'posted');
+        rows.words.set([0n, state.amountPosted], i * 6 + 4);
+      }
+    }
   }
 }

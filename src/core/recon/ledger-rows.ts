@@ -9,7 +9,9 @@ import { TransferLayout } from '../layout.js';
 import { idKeyAt, viewOf, writeU128 } from '../u128.js';
 import type { ChannelConfig, MatchKey } from './channel-config.js';
 import type { LedgerCodeClass, LedgerRow } from './matcher.js';
-import { kindOf, withStatus, type PackedLedgerRows } from './packed-ledger-rows.js';
+import { kindOf, unpackLedgerRows, withStatus, type PackedLedgerRows } from './packed-ledger-rows.js';
+import { eventBytes } from '../limits.js';
+import { encodeTransfers } from '../wire/records.js';
 import { TransferFlags, type Transfer } from '../types.js';
 
 export interface LedgerSide {
@@ -45,51 +47,24 @@ function codeClassOf(code: number, codes: LedgerSide['ledgerCodes']): LedgerCode
   return 'other';
 }
 
-/**
- * Rows of the clearing account's transfers, oldest first as history answers them. `businessDayOf` says which day a
- * transfer's timestamp belongs to (the day cut of the account's shard).
- */
+/** The rows of decoded transfers (tests, small days): their records built by PackedLedgerRowsBuilder, unpacked. */
 export function ledgerRowsOf(transfers: readonly Transfer[], side: LedgerSide, businessDayOf: (timestamp: bigint) => number): LedgerRow[] {
-  const rows: LedgerRow[] = [];
-  const holds = new Map<bigint, LedgerRow>();
-  for (const transfer of transfers) {
-    const debited = transfer.debitAccountId === side.clearing;
-    if (!debited && transfer.creditAccountId !== side.clearing) continue;
-    const theirCredit = side.direction === 'asset' ? debited : !debited;
-    if ((transfer.flags & (TransferFlags.post_pending | TransferFlags.void_pending)) !== 0) {
-      const hold = holds.get(transfer.pendingId);
-      const voids = (transfer.flags & TransferFlags.void_pending) !== 0;
-      if (hold !== undefined) {
-        hold.status = voids ? 'voided' : 'posted';
-        if (!voids && transfer.amount !== 0n) hold.amountMinor = transfer.amount;
-        continue;
-      }
-      if (voids) continue;
-    }
-    const row: LedgerRow = {
-      transferId: transfer.id,
-      key128: ledgerKeyOf(transfer, side.keyField),
-      amountMinor: transfer.amount,
-      direction: theirCredit ? 'credit' : 'debit',
-      codeClass: codeClassOf(transfer.code, side.ledgerCodes),
-      timestampMs: Number(transfer.timestamp / nsPerMs),
-      businessDay: businessDayOf(transfer.timestamp),
-      status: (transfer.flags & TransferFlags.pending) !== 0 ? 'pending' : 'posted',
-    };
-    if ((transfer.flags & TransferFlags.pending) !== 0) holds.set(transfer.id, row);
-    rows.push(row);
-  }
-  return rows;
+  const builder = new PackedLedgerRowsBuilder(side, businessDayOf);
+  builder.add(encodeTransfers(transfers), eventBytes);
+  return unpackLedgerRows(builder.build());
 }
 
 /**
- * ledgerRowsOf over the history pages' own bytes, straight into packed rows (packed-ledger-rows.ts): a million
- * transfers decoded as objects cost the gateway's thread seconds and a gigabyte of heap for the few fields read
- * here. Only a row's words are copied, 32 bits at a time (no bigint per field); a hold's id is a string key, and
- * only holds get one. The same rows as ledgerRowsOf (test/unit/core/recon/ledger-rows-packed.test.ts).
+ * Rows of the clearing account's transfers, oldest first as history answers them, from the transfer records'
+ * bytes straight into packed rows (packed-ledger-rows.ts): a million transfers decoded as objects cost the
+ * gateway's thread seconds and a gigabyte of heap for the few fields read here. Only a row's words are copied, 32
+ * bits at a time (no bigint per field); a hold's id is a string key, and only holds get one. `businessDayOf` says
+ * which day a transfer's timestamp belongs to (the day cut of the account's shard).
  */
 export class PackedLedgerRowsBuilder {
   #count = 0;
+  /** Records read, the clearing account's or not (history pages hold only its own). */
+  #recordsRead = 0;
   #words = new BigUint64Array(0);
   #halves = new Uint32Array(0);
   #timestampMs = new Float64Array(0);
@@ -104,14 +79,17 @@ export class PackedLedgerRowsBuilder {
     writeU128(this.#clearing, 0, side.clearing);
   }
 
-  get count(): number {
-    return this.#count;
+  get transfersRead(): number {
+    return this.#recordsRead;
   }
 
   /** The transfer records of `bytes`, one every `stride` bytes (a history entry: 160), in history order. */
   add(bytes: Uint8Array, stride: number): void {
     const view = viewOf(bytes);
-    for (let at = 0; at + TransferLayout.timestamp + 8 <= bytes.byteLength; at += stride) this.#addRecord(view, at);
+    for (let at = 0; at + TransferLayout.timestamp + 8 <= bytes.byteLength; at += stride) {
+      this.#recordsRead++;
+      this.#addRecord(view, at);
+    }
   }
 
   /** The rows built, as rows of their own (exactly `count` long). */

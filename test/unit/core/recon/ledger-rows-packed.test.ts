@@ -1,12 +1,13 @@
-// Issue #17: our side of a day built straight from the history pages' bytes into packed rows is the same as
-// ledgerRowsOf over the decoded transfers: random histories of the clearing account and others (payments and
+// Issue #17: our side of a day built straight from the history pages' bytes into packed rows is the same as a plain
+// reading of the decoded transfers (the model below, as the rows were first built): random histories of the clearing account and others (payments and
 // refunds either way, holds posted, voided or left open, posts and voids of holds made before, every key field,
 // asset and liability clearing accounts), read in pages of any size.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HistoryEntryLayout } from '../../../../src/core/layout.js';
-import { ledgerRowsOf, PackedLedgerRowsBuilder, type LedgerSide } from '../../../../src/core/recon/ledger-rows.js';
+import { ledgerKeyOf, ledgerRowsOf, PackedLedgerRowsBuilder, type LedgerSide } from '../../../../src/core/recon/ledger-rows.js';
+import type { LedgerRow } from '../../../../src/core/recon/matcher.js';
 import { unpackLedgerRows } from '../../../../src/core/recon/packed-ledger-rows.js';
 import { TransferFlags, type Transfer } from '../../../../src/core/types.js';
 import { decodeTransfer, encodeTransfers } from '../../../../src/core/wire/records.js';
@@ -44,6 +45,37 @@ function historyOf(steps: (typeof step extends fc.Arbitrary<infer T> ? T : never
   });
 }
 
+/** The model: the clearing account's transfers as rows, a hold's post or void settling the hold it names. */
+function referenceRowsOf(transfers: readonly Transfer[], side: LedgerSide, businessDayOf: (timestamp: bigint) => number): LedgerRow[] {
+  const rows: LedgerRow[] = [];
+  const holds = new Map<bigint, LedgerRow>();
+  const codeClass = (code: number): LedgerRow['codeClass'] =>
+    side.ledgerCodes.fee.includes(code) ? 'fee' : side.ledgerCodes.refund.includes(code) ? 'refund' : side.ledgerCodes.payment.includes(code) ? 'payment' : 'other';
+  for (const transfer of transfers) {
+    const debited = transfer.debitAccountId === side.clearing;
+    if (!debited && transfer.creditAccountId !== side.clearing) continue;
+    if ((transfer.flags & (TransferFlags.post_pending | TransferFlags.void_pending)) !== 0) {
+      const hold = holds.get(transfer.pendingId);
+      const voids = (transfer.flags & TransferFlags.void_pending) !== 0;
+      if (hold !== undefined) {
+        hold.status = voids ? 'voided' : 'posted';
+        if (!voids && transfer.amount !== 0n) hold.amountMinor = transfer.amount;
+        continue;
+      }
+      if (voids) continue;
+    }
+    const pending = (transfer.flags & TransferFlags.pending) !== 0;
+    const row: LedgerRow = {
+      transferId: transfer.id, key128: ledgerKeyOf(transfer, side.keyField), amountMinor: transfer.amount,
+      direction: (side.direction === 'asset' ? debited : !debited) ? 'credit' : 'debit', codeClass: codeClass(transfer.code),
+      timestampMs: Number(transfer.timestamp / 1_000_000n), businessDay: businessDayOf(transfer.timestamp), status: pending ? 'pending' : 'posted',
+    };
+    if (pending) holds.set(transfer.id, row);
+    rows.push(row);
+  }
+  return rows;
+}
+
 /** The transfers as a history page's entries (160 B each: the record, then balances this reading ignores). */
 function historyBytes(transfers: readonly Transfer[]): Uint8Array {
   const records = encodeTransfers(transfers);
@@ -54,20 +86,22 @@ function historyBytes(transfers: readonly Transfer[]): Uint8Array {
 }
 
 describe('PackedLedgerRowsBuilder', () => {
-  it('builds the rows ledgerRowsOf builds, page by page', () => {
+  it('builds the rows the model builds, page by page, and ledgerRowsOf of the whole the same', () => {
     const side = fc.record({
       direction: fc.constantFrom('asset' as const, 'liability' as const),
       keyField: fc.constantFrom('user_data_128' as const, 'user_data_64' as const, 'user_data_32' as const, 'id' as const),
     });
     fc.assert(fc.property(fc.array(step, { maxLength: 60 }), side, fc.integer({ min: 1, max: 7 }), (steps, { direction, keyField }, pageSize) => {
       const transfers = historyOf(steps);
-      // The records as the wire carries them (what ledgerRowsOf reads in the CLI, decoded by the client).
+      // The records as the wire carries them (what the CLI's client decodes).
       const decoded = transfers.map((_, i) => decodeTransfer(new DataView(encodeTransfers(transfers).buffer), i * 128));
       const ledgerSide: LedgerSide = { clearing, direction, keyField, ledgerCodes: { payment: [1], refund: [2], fee: [3] } };
       const dayOf = (timestamp: bigint): number => (timestamp <= 2n ** 62n ? 20261207 : 20261208);
       const builder = new PackedLedgerRowsBuilder(ledgerSide, dayOf);
       for (let i = 0; i < decoded.length; i += pageSize) builder.add(historyBytes(decoded.slice(i, i + pageSize)), HistoryEntryLayout.bytes);
-      expect(unpackLedgerRows(builder.build())).toEqual(ledgerRowsOf(decoded, ledgerSide, dayOf));
+      const expected = referenceRowsOf(decoded, ledgerSide, dayOf);
+      expect(unpackLedgerRows(builder.build())).toEqual(expected);
+      expect(ledgerRowsOf(decoded, ledgerSide, dayOf)).toEqual(expected);
     }), { numRuns: 500 });
   });
 });
