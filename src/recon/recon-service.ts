@@ -28,7 +28,7 @@ import type { LedgerRow } from '../core/recon/matcher.js';
 import { anonymousCaller } from '../gateway/auth.js';
 import { LedgerServiceWrapper } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
-import { reconActionIdTag, reconResolutionIdTag, runActions } from './recon-actions.js';
+import { runActions } from './recon-actions.js';
 import { LedgerDayError, readLedgerDayPacked, type PackedLedgerDay } from './ledger-day.js';
 import { packLedgerRows, transferIdAt, type PackedLedgerRows } from '../core/recon/packed-ledger-rows.js';
 import { ledgerReadsOf } from './ledger-reads.js';
@@ -141,11 +141,7 @@ export class ReconService extends LedgerServiceWrapper {
     // day reads the same whenever it is read). Only reads: a refused import leaves nothing behind.
     let early: { day: number; read: Promise<PackedLedgerDay> } | null = null;
     // Transfers recon posted itself (补单 …) answer rows of earlier statements: they are no platform rows to match.
-    // Only ids carrying recon's tags can be such (the high word's top 32 bits): the rest are kept without a lookup.
-    const ours = (rows: PackedLedgerRows, i: number): boolean => {
-      const tag = rows.words[i * 6]! >> 32n;
-      return (tag !== reconActionIdTag && tag !== reconResolutionIdTag) || !this.#store.isActionTransfer(transferIdAt(rows, i));
-    };
+    const ours = (rows: PackedLedgerRows, i: number): boolean => !this.#store.isActionTransfer(transferIdAt(rows, i));
     const readDay = (day: number): Promise<PackedLedgerDay> => readLedgerDayPacked(ledgerReadsOf(this.inner, caller), channel, day, ours);
     const readEarly = (day: number): void => {
       const read = readDay(day);
