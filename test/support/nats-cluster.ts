@@ -54,20 +54,59 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts `size` routed JetStream nodes (file storage) and waits until the cluster has a meta leader. */
+/** How many times a start is tried on fresh ports before it fails: a port picked free can be taken before the server binds it. */
+const startAttemptsMax = 3;
+
+/**
+ * Starts `size` routed JetStream nodes (file storage) and waits until the cluster has a meta leader. A node that exits
+ * during the start (most often a port another test took between our pick and its bind) makes the whole cluster start
+ * again on fresh ports; the last failure names the node and ends with what it printed.
+ */
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    const cluster = await spawnCluster(size);
+    try {
+      await waitReady(cluster);
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      if (!(error instanceof NodeExitedError) || attempt >= startAttemptsMax) throw error;
+    }
+  }
+}
+
+class NodeExitedError extends Error {}
+
+/** Keeps the last few KiB a server printed, to say why it exited. */
+function spawnServer(args: readonly string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(natsServerBinary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-4096);
+  });
+  return { child, output: () => tail };
+}
+
+const outputOf = new WeakMap<ChildProcess, () => string>();
+
+async function spawnCluster(size: number): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tally-nats-'));
   const clientPorts = await Promise.all(Array.from({ length: size }, freePort));
   const routePorts = await Promise.all(Array.from({ length: size }, freePort));
   const routes = routePorts.map((port) => `nats-route://127.0.0.1:${port}`).join(',');
+  const start = (args: readonly string[]): ChildProcess => {
+    const { child, output } = spawnServer(args);
+    outputOf.set(child, output);
+    return child;
+  };
   const nodes: NatsNode[] = clientPorts.map((port, i) => {
     const name = `n${i}`;
     const args = ['-a', '127.0.0.1', '-p', String(port), '-n', name, '-js', '-sd', join(dir, name)];
     if (size > 1) args.push('--cluster_name', 'tally-test', '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes);
-    const child = spawn(natsServerBinary, args, { stdio: 'ignore' });
-    return { name, args, url: `nats://127.0.0.1:${port}`, process: child };
+    return { name, args, url: `nats://127.0.0.1:${port}`, process: start(args) };
   });
-  const cluster: NatsCluster = {
+  return {
     nodes,
     urls: nodes.map((node) => node.url),
     connect: (which = nodes) => connect({ servers: which.map((node) => node.url), reconnectTimeWait: 100, maxReconnectAttempts: -1 }),
@@ -76,7 +115,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       await exited(node.process);
     },
     revive(node) {
-      node.process = spawn(natsServerBinary, node.args, { stdio: 'ignore' });
+      node.process = start(node.args);
     },
     async stop() {
       for (const node of nodes) node.process.kill('SIGTERM');
@@ -84,13 +123,6 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  try {
-    await waitReady(cluster);
-  } catch (error) {
-    await cluster.stop();
-    throw error;
-  }
-  return cluster;
 }
 
 /** Resolves once JetStream answers on the cluster (its meta leader elected); throws after readyWaitMsMax. */
@@ -98,7 +130,11 @@ async function waitReady(cluster: NatsCluster): Promise<void> {
   const deadline = Date.now() + readyWaitMsMax;
   let last: unknown = null;
   while (Date.now() < deadline) {
-    for (const node of cluster.nodes) if (node.process.exitCode !== null) throw new Error(`nats-server ${node.name} exited with ${node.process.exitCode}`);
+    for (const node of cluster.nodes) {
+      if (node.process.exitCode === null) continue;
+      const printed = outputOf.get(node.process)?.().trim().split('\n').slice(-3).join(' | ') ?? '';
+      throw new NodeExitedError(`nats-server ${node.name} exited with ${node.process.exitCode}: ${printed}`);
+    }
     let nc: NatsConnection | null = null;
     try {
       nc = await connect({ servers: cluster.urls, timeout: 1_000 });
