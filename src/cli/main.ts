@@ -8,10 +8,13 @@ import { startServer } from '../gateway/server.js';
 import { AdminStore } from '../admin/admin-store.js';
 import { ReconService } from '../recon/recon-service.js';
 import { ReconStore } from '../recon/recon-store.js';
+import { SettleService } from '../settle/settle-service.js';
+import { SettleStore } from '../settle/settle-store.js';
 import { AdminReplica } from '../admin/admin-replica.js';
 import { lookupCommand } from './lookup.js';
 import { queryCommand } from './query.js';
 import { reconCommand } from './recon.js';
+import { settleCommand } from './settle.js';
 import { NativeGatewayMissing, nativeUws } from '../gateway/native-uws.js';
 import { BusinessCalendar, parseDayCutSchedule } from '../core/business-day.js';
 import { backupDirProblem, scheduleBackups } from '../shards/snapshots/backups.js';
@@ -59,6 +62,9 @@ commands:
               duplicates, missing either side (tally recon match --help); exit status 1 on exceptions
   recon import  a channel's statement reconciled and stored on the server as a batch (pending pool,
               duplicates refused); recon batches | show | exceptions read them (tally recon import --help)
+  settle      clearing and settlement (清结算) of a run date: preview, run (posts the transfers), report a
+              merchant's statement (--csv), fee strategies under maker–checker (tally settle --help);
+              exit status 1 when a run failed
   keys new    make an API key: adds its hash to a keys file, prints its secret once
               (tally keys --help)
   snapshot    an online snapshot of a running server: one cut across all shards, a manifest
@@ -84,6 +90,7 @@ async function main(argv: string[]): Promise<number | 'running'> {
   if (command === 'account' || command === 'transfer' || command === 'history') return lookupCommand(command, rest, process.env);
   if (command === 'transfers' || command === 'accounts') return queryCommand(command, rest, process.env);
   if (command === 'recon') return reconCommand(rest);
+  if (command === 'settle') return settleCommand(rest);
   if (command === 'keys') return keysCommand(rest, process.env);
   if (command === 'snapshot') return snapshotCommand(rest, process.env);
   if (command === 'restore') return restoreCommand(rest);
@@ -123,6 +130,8 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
   const admin = AdminStore.open(options.dataDir);
   // Reconciliation's files, batches and pools (DATA/recon, issue #17); closed with the admin store.
   const recon = ReconStore.open(options.dataDir);
+  // Settlement's strategy changes, run state, runs and statements (DATA/settle, issue #18); closed with the admin store.
+  const settle = SettleStore.open(options.dataDir);
   const startOptions = (extra: Pick<StartShardsOptions, 'follow' | 'writeGate'>): StartShardsOptions => ({
     dataDir: options.dataDir,
     shardCount: options.shardCount,
@@ -148,6 +157,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
     const shards = await startShards(startOptions({})).catch(async (error: unknown) => {
       await admin.close();
       await recon.close();
+      await settle.close();
       throw error;
     });
     scheduleCuts(shards);
@@ -160,6 +170,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
     const replica = await AdminReplica.open(admin, options.replication, log).catch(async (error: unknown) => {
       await admin.close();
       await recon.close();
+      await settle.close();
       throw error;
     });
     adminReplica = replica;
@@ -171,7 +182,9 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
   // Reconciliation runs on an embedded server: its store is not on the replicated streams yet.
   if (options.reconChannels !== null && options.replication !== null) log({ level: 'warn', msg: 'tally: --recon-channels is ignored in replicated mode (reconciliation runs on an embedded server in this version)' });
   const reconChannels = options.replication === null ? (options.reconChannels?.file ?? null) : null;
-  const service = new ReconService(new AdminService(inner, admin), recon, reconChannels, admin);
+  if (options.settleConfig !== null && options.replication !== null) log({ level: 'warn', msg: 'tally: --settle-config is ignored in replicated mode (settlement runs on an embedded server in this version)' });
+  const settleConfig = options.replication === null ? (options.settleConfig?.config ?? null) : null;
+  const service = new SettleService(new ReconService(new AdminService(inner, admin), recon, reconChannels, admin), settle, settleConfig, recon, admin);
   // auditAdmin false: AdminService records every admin action itself (with its subject); the gateway records refusals.
   const access = { keys: options.keys?.entries, tls: options.tls ?? undefined, keyRate: options.keyRate, auditAdmin: false };
   const gatewayLog = (line: string): void => log({ level: 'warn', msg: line });
@@ -181,6 +194,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
     await service.close();
     await admin.close();
     await recon.close();
+    await settle.close();
     throw error;
   });
   if (node !== null && options.replication !== null) {
@@ -194,6 +208,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
       await adminReplica?.close();
       await admin.close();
       await recon.close();
+      await settle.close();
       throw error;
     });
   }
@@ -234,6 +249,7 @@ async function serve(options: ServeOptions, follow: { delayMs: number; untilMs?:
       ['the admin log stream', () => adminReplica?.close()],
       ['the admin store (audit log, adjustments)', () => admin.close()],
       ['the recon store', () => recon.close()],
+      ['the settle store', () => settle.close()],
     ];
     const run = async (): Promise<void> => {
       for (const [name, step] of steps) {

@@ -3,6 +3,7 @@
 
 import { parseChannels } from '../core/recon/channel-config-parse.js';
 import type { ChannelsFile } from '../core/recon/channel-config.js';
+import { readSettleConfig, type SettleConfig } from '../core/settle/settle-config.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDayCutSchedule } from '../core/business-day.js';
@@ -40,6 +41,8 @@ export interface ServeOptions {
   chartPath: string | null;
   /** Reconciliation's channels (issue #17), read and checked, or null: the recon operations answer not configured. */
   reconChannels: { path: string; file: ChannelsFile } | null;
+  /** Settlement's accounts, merchants and calendar (issue #18), read and checked, or null: the settle operations answer not configured. */
+  settleConfig: { path: string; config: SettleConfig } | null;
   /** Hot-inbound accounts: summary interval and automatic marking. */
   hotInbound: HotInboundOptions;
   /** Hot-outbound accounts: slice refills and timed compensation. */
@@ -97,6 +100,8 @@ export const serveUsage = `usage: tally serve [--port N] [--host H] [--data DIR]
   --chart FILE    chart of accounts (JSON)          (env TALLY_CHART, default: the built-in chart)
   --recon-channels FILE  reconciliation's channels (JSON; config/recon-channels.example.json)
                                                     (env TALLY_RECON_CHANNELS, default: none)
+  --settle-config FILE   clearing and settlement's channels, merchants, calendar (JSON;
+                         config/settle.example.json)  (env TALLY_SETTLE_CONFIG, default: none)
   --hot-apply-ms N      hot-inbound accounts: ms between summary postings of their buffered credits,
                         1..${hotApplyIntervalMsMax}          (env TALLY_HOT_APPLY_MS, default ${hotInboundDefault.applyIntervalMs})
   --hot-threshold N     credits per second that mark an account hot-inbound by itself, 0 = never
@@ -179,6 +184,7 @@ export function parseServeArgs(argv: readonly string[], processEnv: NodeJS.Proce
       dayCut: dayCutOption(values['day-cut'] ?? env.TALLY_DAY_CUT ?? '00:00', values['time-zone'] ?? env.TALLY_TIME_ZONE ?? 'UTC'),
       chartPath: chartOption(values.chart ?? env.TALLY_CHART),
       reconChannels: reconChannelsOption(values['recon-channels'] ?? env.TALLY_RECON_CHANNELS),
+      settleConfig: settleConfigOption(values['settle-config'] ?? env.TALLY_SETTLE_CONFIG),
       hotInbound: {
         applyIntervalMs: integer('--hot-apply-ms', values['hot-apply-ms'] ?? env.TALLY_HOT_APPLY_MS ?? String(hotInboundDefault.applyIntervalMs), 1, hotApplyIntervalMsMax),
         autoMarkCreditsPerSecond: integer('--hot-threshold', values['hot-threshold'] ?? env.TALLY_HOT_THRESHOLD ?? String(hotInboundDefault.autoMarkCreditsPerSecond), 0, 1_000_000_000),
@@ -250,7 +256,7 @@ function backupOption(values: Record<string, string | boolean | undefined>, env:
 }
 
 /** Options that name files: relative paths in a config file are taken from the file's directory. */
-const pathOptions = new Set(['data', 'chart', 'recon-channels', 'keys', 'tls-cert', 'tls-key', 'backup-dir']);
+const pathOptions = new Set(['data', 'chart', 'recon-channels', 'settle-config', 'keys', 'tls-cert', 'tls-key', 'backup-dir']);
 
 /**
  * A config file (JSON: flag names without dashes as keys, e.g. {"port": 4000, "day-cut": "23:30"}) as the
@@ -331,6 +337,15 @@ function reconChannelsOption(path: string | undefined): ServeOptions['reconChann
   }
 }
 
+function settleConfigOption(path: string | undefined): ServeOptions['settleConfig'] {
+  if (path === undefined) return null;
+  try {
+    return { path, config: readSettleConfig(JSON.parse(readFileSync(path, 'utf8')) as unknown) };
+  } catch (error) {
+    throw new UsageError(`--settle-config ${path}: ${(error as Error).message}`);
+  }
+}
+
 function parseOrUsage(argv: readonly string[]) {
   return parseFlags(argv, serveFlags, (message) => new UsageError(message));
 }
@@ -344,6 +359,7 @@ const serveFlags = {
   'time-zone': { type: 'string' },
   chart: { type: 'string' },
   'recon-channels': { type: 'string' },
+  'settle-config': { type: 'string' },
   'hot-apply-ms': { type: 'string' },
   'hot-threshold': { type: 'string' },
   'hot-unmark-quiet': { type: 'string' },

@@ -70,6 +70,18 @@ import {
   type ReconImportInput,
   type ReconUploadReply,
 } from './recon.js';
+import type { SettlePreviewReply, SettleRunReply, SettleStatement, SettleStrategyChange } from '../core/wire/settle-bodies.js';
+import {
+  encodeSettleApproval,
+  encodeSettleRejection,
+  encodeSettleRunDate,
+  encodeSettleStatementQuery,
+  encodeSettleStrategiesFilter,
+  encodeSettleStrategySubmission,
+  settleRunTimeoutMsMin,
+  type SettleStrategiesFilter,
+  type SettleStrategyInput,
+} from './settle.js';
 
 /** An account's balances at an instant (Client.getBalances). */
 export interface BalancesAt {
@@ -216,6 +228,30 @@ export interface Client {
   getReconBatch(id: string): Promise<ReconBatch | null>;
   /** A page of a batch's exceptions; `next` is the `after` of the next page, null at the end. */
   getReconExceptions(filter: ReconExceptionsFilter): Promise<ReconExceptionsPage>;
+  /**
+   * Settlement (清结算, admin scope): submits a version of a merchant's fee strategy, effective from an instant; it
+   * applies once another key approves it (maker–checker). Answers the pending change.
+   */
+  submitSettleStrategy(input: SettleStrategyInput): Promise<SettleStrategyChange>;
+  /** Approves a pending strategy change (a key other than its maker's). */
+  approveSettleStrategy(id: string): Promise<SettleStrategyChange>;
+  /** Rejects a pending strategy change (its maker may withdraw it the same way). */
+  rejectSettleStrategy(id: string, reason?: string): Promise<SettleStrategyChange>;
+  /** Strategy changes newest first, optionally of one merchant or status; page with `before`. */
+  getSettleStrategies(filter?: SettleStrategiesFilter): Promise<SettleStrategyChange[]>;
+  /**
+   * What a settlement run on `date` ('YYYY-MM-DD') would do, with the balance check; nothing is posted or stored.
+   * Waits at least settleRunTimeoutMsMin (10 minutes) for the reply.
+   */
+  settlePreview(date: string): Promise<SettlePreviewReply>;
+  /**
+   * Runs settlement for `date` and answers once every transfer is posted (or refused). Waits at least
+   * settleRunTimeoutMsMin (10 minutes); a run the client stops waiting for still finishes on the server, and is
+   * never sent again by the client (getSettleStatement shows what it did).
+   */
+  settleRun(date: string): Promise<SettleRunReply>;
+  /** A merchant's settlement of a run date, or null when the merchant was in no posted run that date. */
+  getSettleStatement(merchant: string, date: string): Promise<SettleStatement | null>;
   /** Closes the connection; calls still waiting reject with `connection_closed`. */
   close(): Promise<void>;
   /** The server's shard count, read from GET /health when connecting. */
@@ -476,6 +512,38 @@ class TallyClient implements Client {
   async getReconExceptions(filter: ReconExceptionsFilter): Promise<ReconExceptionsPage> {
     if (typeof filter !== 'object' || filter === null) throw new TypeError('getReconExceptions: pass { batch, outcome?, after?, limit? }');
     return decodeJson<ReconExceptionsPage>(await this.connection.request(Operation.get_recon_exceptions, encodeFields(filter), this.timeoutMs));
+  }
+
+  async submitSettleStrategy(input: SettleStrategyInput): Promise<SettleStrategyChange> {
+    return decodeJson<SettleStrategyChange>(await this.connection.request(Operation.submit_settle_strategy, encodeSettleStrategySubmission(input), this.timeoutMs));
+  }
+
+  async approveSettleStrategy(id: string): Promise<SettleStrategyChange> {
+    return decodeJson<SettleStrategyChange>(await this.connection.request(Operation.approve_settle_strategy, encodeSettleApproval(id), this.timeoutMs));
+  }
+
+  async rejectSettleStrategy(id: string, reason?: string): Promise<SettleStrategyChange> {
+    return decodeJson<SettleStrategyChange>(await this.connection.request(Operation.reject_settle_strategy, encodeSettleRejection(id, reason), this.timeoutMs));
+  }
+
+  async getSettleStrategies(filter?: SettleStrategiesFilter): Promise<SettleStrategyChange[]> {
+    return decodeJson<SettleStrategyChange[]>(await this.connection.request(Operation.get_settle_strategies, encodeSettleStrategiesFilter(filter), this.timeoutMs));
+  }
+
+  // ConnectOptions has one timeout for every call; a preview or run reads (and a run posts) every item due, so
+  // these two wait at least settleRunTimeoutMsMin, and longer when the client was connected with a longer timeout.
+  async settlePreview(date: string): Promise<SettlePreviewReply> {
+    const body = encodeSettleRunDate(date, 'settlePreview');
+    return decodeJson<SettlePreviewReply>(await this.connection.request(Operation.settle_preview, body, Math.max(this.timeoutMs, settleRunTimeoutMsMin)));
+  }
+
+  async settleRun(date: string): Promise<SettleRunReply> {
+    const body = encodeSettleRunDate(date, 'settleRun');
+    return decodeJson<SettleRunReply>(await this.connection.request(Operation.settle_run, body, Math.max(this.timeoutMs, settleRunTimeoutMsMin)));
+  }
+
+  async getSettleStatement(merchant: string, date: string): Promise<SettleStatement | null> {
+    return decodeJson<SettleStatement | null>(await this.connection.request(Operation.get_settle_statement, encodeSettleStatementQuery(merchant, date), this.timeoutMs));
   }
 
   close(): Promise<void> {

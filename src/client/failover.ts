@@ -38,6 +38,9 @@ const reads = new Set<number>([
   Operation.get_recon_batches,
   Operation.get_recon_batch,
   Operation.get_recon_exceptions,
+  Operation.get_settle_strategies,
+  Operation.settle_preview,
+  Operation.get_settle_statement,
 ]);
 
 export class FailoverLink implements RequestLink {

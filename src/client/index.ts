@@ -17,6 +17,22 @@ export type { SnapshotStatus, SnapshotPhase } from '../core/admin/snapshot-manif
 export type { ReconBatchesFilter, ReconExceptionsFilter, ReconImportInput, ReconUploadReply } from './recon.js';
 export type { ReconBatch, ReconBatchFile, ReconBatchStatus, ReconException, ReconExceptionsPage, ReconOutcomeTotal } from '../core/recon/batches.js';
 export type { ReconOutcomeName } from '../core/recon/outcomes.js';
+export { settlementStatementCsv, settleRunTimeoutMsMin, type SettleStrategiesFilter, type SettleStrategyInput } from './settle.js';
+export type {
+  SettleBalanceCheck,
+  SettleChangeStatus,
+  SettleChannelDay,
+  SettleMerchantSummary,
+  SettlePreviewReply,
+  SettleRunFailure,
+  SettleRunReply,
+  SettleStatement,
+  SettleStatementLine,
+  SettleStatementPosting,
+  SettleStatementRun,
+  SettleStrategyChange,
+} from '../core/wire/settle-bodies.js';
+export { settleChangesPageMax } from '../core/wire/settle-bodies.js';
 
 export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult, QueryFilterInput, QueryPage, QueryCursor } from '../core/wire/records.js';
 export {

@@ -53,6 +53,18 @@ export const WireOperation = {
   get_recon_batches: 53,
   get_recon_batch: 54,
   get_recon_exceptions: 55,
+  /**
+   * Clearing and settlement (清结算, issue #18; admin scope; bodies and replies: docs/PROTOCOL.md): fee strategy
+   * changes under maker–checker, a run previewed or posted for a run date, a merchant's statement. Answered by the
+   * settle service (src/settle) from its own store and the ledger's closed days; it posts through create_transfers.
+   */
+  submit_settle_strategy: 56,
+  approve_settle_strategy: 57,
+  reject_settle_strategy: 58,
+  get_settle_strategies: 59,
+  settle_preview: 60,
+  settle_run: 61,
+  get_settle_statement: 62,
 } as const;
 
 export type WireOperationName = keyof typeof WireOperation;
@@ -119,9 +131,14 @@ export function isJournalEntryKind(op: number): op is JournalEntryKindNumber {
   return Number.isInteger(op) && ((op >= 1 && op <= 3) || (op >= 7 && op <= 9) || (op >= 17 && op <= 19) || op === JournalEntryKind.flush_history);
 }
 
-/** Operations that run the ledger rather than post to it: adjustments (maker–checker), the audit log, snapshots, reconciliation. */
+/** Operations that run the ledger rather than post to it: adjustments (maker–checker), the audit log, snapshots, reconciliation, settlement. */
 export function isAdminOperation(op: number): boolean {
-  return (op >= WireOperation.submit_adjustment && op <= WireOperation.lookup_ledger_accounts) || isReconOperation(op);
+  return (op >= WireOperation.submit_adjustment && op <= WireOperation.lookup_ledger_accounts) || isReconOperation(op) || isSettleOperation(op);
+}
+
+/** Settlement's operations (admin scope): strategy changes, runs previewed and posted, statements. */
+export function isSettleOperation(op: number): boolean {
+  return op >= WireOperation.submit_settle_strategy && op <= WireOperation.get_settle_statement;
 }
 
 /** Reconciliation's operations (admin scope): statement uploads and imports, batches and their exceptions. */

@@ -49,6 +49,8 @@ export const SettleErrorCode = {
   account_missing: 'account_missing',
   // settlement-balance.ts
   run_unbalanced: 'run_unbalanced',
+  // settle-config.ts
+  config_invalid: 'config_invalid',
 } as const;
 export type SettleErrorCodeName = keyof typeof SettleErrorCode;
 

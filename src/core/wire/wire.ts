@@ -9,6 +9,7 @@ import { BalanceAtDayLayout, HistoryFilterLayout, QueryFilterLayout, StatementLa
 import { batchEventsMax, eventBytes, lookupIdsMax, requestIdMax } from '../limits.js';
 import { WireOperation, isWireOperation, type WireOperationNumber } from '../operations.js';
 import { checkReconBody } from './recon-bodies.js';
+import { checkSettleBody, settleOperationName } from './settle-bodies.js';
 import { countRecords } from './records.js';
 
 /** Status slot of a successful reply frame (an error frame carries the error code string there). */
@@ -162,6 +163,14 @@ export function checkRequestBody(operation: WireOperationNumber, body: Uint8Arra
       return checkReconBody('get_recon_batch', body);
     case WireOperation.get_recon_exceptions:
       return checkReconBody('get_recon_exceptions', body);
+    case WireOperation.submit_settle_strategy:
+    case WireOperation.approve_settle_strategy:
+    case WireOperation.reject_settle_strategy:
+    case WireOperation.get_settle_strategies:
+    case WireOperation.settle_preview:
+    case WireOperation.settle_run:
+    case WireOperation.get_settle_statement:
+      return checkSettleBody(settleOperationName(operation), body);
     default:
       throw errors.operationUnknown(operation);
   }

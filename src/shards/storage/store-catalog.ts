@@ -1,6 +1,6 @@
 // Every LMDB environment a data directory holds, and the databases inside each: what a snapshot copies
 // and a restore expects. One list, next to the stores' own open calls (journal-store.ts, bookkeeping-
-// store.ts, chain-log.ts, admin-store.ts, recon-store.ts): a new store or database must be added here too.
+// store.ts, chain-log.ts, admin-store.ts, recon-store.ts, settle-store.ts): a new store or database must be added here too.
 
 import { join } from 'node:path';
 
@@ -22,6 +22,8 @@ export function storeCatalog(shardCount: number): StoreSpec[] {
   stores.push({ dir: 'admin', dbs: ['audit', 'adjustments'], optional: true });
   // Reconciliation (src/recon/recon-store.ts reconStoreDbs): statement files, batches, exceptions, pools.
   stores.push({ dir: 'recon', dbs: ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool', 'actions'], optional: true });
+  // Settlement (src/settle/settle-store.ts settleStoreDbs): strategy changes, run state, runs, statements.
+  stores.push({ dir: 'settle', dbs: ['changes', 'state', 'runs', 'statements'], optional: true });
   return stores;
 }
 

@@ -25,6 +25,7 @@ const dayDefaults = {
   dayCut: { cutTime: '00:00', timeZone: 'UTC', scheduled: true },
   chartPath: null,
   reconChannels: null,
+  settleConfig: null,
   hotInbound: { applyIntervalMs: 100, autoMarkCreditsPerSecond: 1000, unmarkQuietSeconds: 60 },
   hotOutbound: { refillMs: 100, compensateMs: 5000 },
   keys: null,

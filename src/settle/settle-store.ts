@@ -1,0 +1,229 @@
+// The settlement store at `${dataDir}/settle` (LMDB, main thread; issue #18): fee strategy changes under maker–checker
+// (kept for ever, decided ones too: the record of who changed which fee), the state the next run starts from
+// (core/settle/settlement-run.ts's EarlierRuns, pruned to what a run can still be given), the channel days a run
+// need not read again, the runs and each merchant's statement of each run. A run's record, its statements and the
+// new state commit in one transaction, after its postings answered: a run is stored whole or not at all. Each write
+// resolves once durable.
+
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { assert, AssertionError } from '../core/assert.js';
+import { TallyError, errors } from '../core/errors.js';
+import type { EarlierRuns, ReserveHold, CarriedAmount } from '../core/settle/settlement-run.js';
+import type { SettleChangeStatus, SettleStrategiesQuery, SettleStrategyChange, SettleRunReply, SettleStatementRun } from '../core/wire/settle-bodies.js';
+import { storageFailure } from '../shards/storage/commit-failures.js';
+import { lowSpaceError } from '../shards/storage/storage-health.js';
+
+/** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
+export const settleStoreDbs = ['changes', 'state', 'runs', 'statements'] as const;
+
+/** EarlierRuns as stored: bigints as decimal text, maps and sets as arrays. */
+interface StoredEarlierRuns {
+  lastRunDate: number | null;
+  lastRunBatches: [string, number][];
+  settledDays: [string, string][];
+  releasedItems: string[];
+  reserves: (Omit<ReserveHold, 'amountMinor'> & { amountMinor: string })[];
+  carried: (Omit<CarriedAmount, 'amountMinor'> & { amountMinor: string })[];
+}
+
+/** What the service keeps beside EarlierRuns: which channel days are done, which still hold items back. */
+export interface SettleDays {
+  /** JSON [channel, day] of channel days every merchant of which was settled with nothing held: never read again. */
+  done: string[];
+  /** JSON [channel, day] of settled channel days still holding unresolved items: read every run until released. */
+  held: string[];
+}
+
+/**
+ * Chains a failed run left unposted, by unit (unitKeyOf) and the batch they failed in. The ledger keeps a refused
+ * transfer's id with its refusal, so the same ids would be refused again: the next run that date gives those units
+ * the next batch (new ids; nothing of a refused linked chain posted), the others their same batch (their ids
+ * answer exists).
+ */
+export interface SettleRetries {
+  runDate: number;
+  batches: [string, number][];
+}
+
+const stateKeys = { earlier: 'earlier', days: 'days', retries: 'retries' } as const;
+/** Sorts after every key of ASCII text: the open upper end of a reverse range. */
+const keyEnd = '\uffff';
+const statementKey = (merchant: string, date: number, runId: string, channel: string): string => `${merchant}\u0000${date}\u0000${runId}\u0000${channel}`;
+
+export function encodeEarlierRuns(earlier: EarlierRuns): string {
+  const stored: StoredEarlierRuns = {
+    lastRunDate: earlier.lastRunDate ?? null,
+    lastRunBatches: [...earlier.lastRunBatches],
+    settledDays: [...earlier.settledDays].map(([key, minor]) => [key, String(minor)]),
+    releasedItems: [...earlier.releasedItems],
+    reserves: earlier.reserves.map((hold) => ({ ...hold, amountMinor: String(hold.amountMinor) })),
+    carried: earlier.carried.map((carried) => ({ ...carried, amountMinor: String(carried.amountMinor) })),
+  };
+  return JSON.stringify(stored);
+}
+
+export function decodeEarlierRuns(text: string): EarlierRuns {
+  const stored = JSON.parse(text) as StoredEarlierRuns;
+  return {
+    lastRunDate: stored.lastRunDate ?? undefined,
+    lastRunBatches: new Map(stored.lastRunBatches),
+    settledDays: new Map(stored.settledDays.map(([key, minor]) => [key, BigInt(minor)])),
+    releasedItems: new Set(stored.releasedItems),
+    reserves: stored.reserves.map((hold) => ({ ...hold, amountMinor: BigInt(hold.amountMinor) })),
+    carried: stored.carried.map((carried) => ({ ...carried, amountMinor: BigInt(carried.amountMinor) })),
+  };
+}
+
+export class SettleStore {
+  readonly path: string;
+  readonly #root: RootDatabase;
+  readonly #changes: Database<string, string>;
+  readonly #state: Database<string, string>;
+  readonly #runs: Database<string, string>;
+  readonly #statements: Database<string, string>;
+  #closed = false;
+
+  private constructor(path: string, root: RootDatabase, dbs: Record<(typeof settleStoreDbs)[number], Database<string, string>>) {
+    this.path = path;
+    this.#root = root;
+    this.#changes = dbs.changes;
+    this.#state = dbs.state;
+    this.#runs = dbs.runs;
+    this.#statements = dbs.statements;
+  }
+
+  static open(dataDir: string): SettleStore {
+    const path = join(dataDir, 'settle');
+    const root = open({
+      path,
+      overlappingSync: false, // a commit is fsync'd before its promise resolves: a reply follows durable data
+      noSync: false,
+      noMetaSync: false,
+      useWritemap: false,
+      eventTurnBatching: false, // one commit per write: a failed commit rejects that write only
+      compression: false,
+      cache: false,
+      maxDbs: settleStoreDbs.length,
+      pageSize: 4096,
+      noMemInit: false,
+    });
+    try {
+      const dbs = Object.fromEntries(
+        settleStoreDbs.map((name) => [name, root.openDB({ name, encoding: 'string', keyEncoding: 'ordered-binary', cache: false, compression: false })]),
+      ) as unknown as Record<(typeof settleStoreDbs)[number], Database<string, string>>;
+      return new SettleStore(path, root, dbs);
+    } catch (error) {
+      void root.close();
+      throw error;
+    }
+  }
+
+  // ---- strategy changes ---------------------------------------------------------------------------------------------
+
+  change(id: string): SettleStrategyChange | undefined {
+    const text = this.#changes.get(id);
+    return text === undefined ? undefined : (JSON.parse(text) as SettleStrategyChange);
+  }
+
+  /** A page of changes, newest first (ids increase with time). */
+  changes(query: SettleStrategiesQuery): SettleStrategyChange[] {
+    const found: SettleStrategyChange[] = [];
+    const start = query.before ?? keyEnd;
+    for (const { key, value } of this.#changes.getRange({ start, reverse: true })) {
+      if (key === start) continue;
+      const change = JSON.parse(value) as SettleStrategyChange;
+      if (query.merchant !== null && change.merchant !== query.merchant) continue;
+      if (query.status !== null && change.status !== query.status) continue;
+      found.push(change);
+      if (found.length === query.limit) break;
+    }
+    return found;
+  }
+
+  /** Every change of one status, oldest first (the approved ones make the fee schedule). */
+  changesWithStatus(status: SettleChangeStatus): SettleStrategyChange[] {
+    const found: SettleStrategyChange[] = [];
+    for (const { value } of this.#changes.getRange({})) {
+      const change = JSON.parse(value) as SettleStrategyChange;
+      if (change.status === status) found.push(change);
+    }
+    return found;
+  }
+
+  async putChange(change: SettleStrategyChange, expected: SettleChangeStatus | null): Promise<void> {
+    await this.#write(() => {
+      const current = this.change(change.id);
+      // A decision stored only over the state it was made on: two checkers racing cannot both decide.
+      if ((current?.status ?? null) !== expected) throw errors.bodyInvalid(`strategy change ${change.id} is ${current?.status ?? 'unknown'}, not ${expected ?? 'new'}`);
+      this.#changes.putSync(change.id, JSON.stringify(change));
+    });
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------------------------------
+
+  earlierRuns(): EarlierRuns | undefined {
+    const text = this.#state.get(stateKeys.earlier);
+    return text === undefined ? undefined : decodeEarlierRuns(text);
+  }
+
+  days(): SettleDays {
+    const text = this.#state.get(stateKeys.days);
+    return text === undefined ? { done: [], held: [] } : (JSON.parse(text) as SettleDays);
+  }
+
+  retries(): SettleRetries | undefined {
+    const text = this.#state.get(stateKeys.retries);
+    return text === undefined ? undefined : (JSON.parse(text) as SettleRetries);
+  }
+
+  run(id: string): SettleRunReply | undefined {
+    const text = this.#runs.get(id);
+    return text === undefined ? undefined : (JSON.parse(text) as SettleRunReply);
+  }
+
+  /** The merchant's statements of run date `date`, every run and channel, in run order. */
+  statements(merchant: string, date: number): SettleStatementRun[] {
+    const prefix = `${merchant}\u0000${date}\u0000`;
+    const found: SettleStatementRun[] = [];
+    for (const { value } of this.#statements.getRange({ start: prefix, end: `${merchant}\u0000${date}\u0001` })) found.push(JSON.parse(value) as SettleStatementRun);
+    return found;
+  }
+
+  /**
+   * Stores a run whole: its record, its statements, and — when its postings all answered — the state the next run
+   * starts from; a failed run (`next` is its retries) moves no state but the batches its refused chains take next.
+   */
+  async putRun(run: SettleRunReply, statements: readonly SettleStatementRun[], next: { earlier: EarlierRuns; days: SettleDays } | SettleRetries, date: number): Promise<void> {
+    assert(this.run(run.id) === undefined, `run ${run.id} is new`);
+    await this.#write(() => {
+      this.#runs.putSync(run.id, JSON.stringify(run));
+      for (const statement of statements) this.#statements.putSync(statementKey(statement.merchant, date, run.id, statement.channel), JSON.stringify(statement));
+      if ('runDate' in next) {
+        this.#state.putSync(stateKeys.retries, JSON.stringify(next));
+        return;
+      }
+      this.#state.putSync(stateKeys.earlier, encodeEarlierRuns(next.earlier));
+      this.#state.putSync(stateKeys.days, JSON.stringify(next.days));
+      this.#state.removeSync(stateKeys.retries);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#root.close();
+  }
+
+  async #write(action: () => void): Promise<void> {
+    if (this.#closed) throw errors.shuttingDown();
+    const low = lowSpaceError(this.path, `settle store ${this.path}`);
+    if (low !== null) throw low;
+    try {
+      await this.#root.childTransaction(action);
+    } catch (error) {
+      if (error instanceof TallyError || error instanceof AssertionError) throw error;
+      throw await storageFailure(error, `settle store ${this.path}`);
+    }
+  }
+}
