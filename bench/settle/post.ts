@@ -12,6 +12,7 @@ import { assert } from '../../src/core/assert.js';
 import { batchEventsMax } from '../../src/core/limits.js';
 import { shardOfId } from '../../src/core/routing.js';
 import { TransferFlags } from '../../src/core/types.js';
+import { requestsOf } from '../../src/core/settle/posting-requests.js';
 import { transferOf, type PostingRole, type PostingSpec, type SettlementAccountConfig } from '../../src/core/settle/settlement-postings.js';
 import { startServerProcess } from '../../test/support/server-process.js';
 import { endProgress, statusLine } from '../load/status-line.js';
@@ -39,54 +40,6 @@ export interface PostResult {
   readonly within: KindPosted;
   readonly across: KindPosted;
   readonly checks: readonly Check[];
-}
-
-/** The linked chains of `transfers` in order: a chain ends at its first transfer not linked to the next. */
-export function chainsOf<T>(transfers: readonly T[], isLinked: (transfer: T) => boolean): T[][] {
-  const chains: T[][] = [];
-  let chain: T[] = [];
-  for (const transfer of transfers) {
-    chain.push(transfer);
-    if (isLinked(transfer)) continue;
-    chains.push(chain);
-    chain = [];
-  }
-  assert(chain.length === 0, 'the last transfer ends its chain');
-  return chains;
-}
-
-/** Requests of at most `size` transfers, filled with whole chains in order. */
-export function packChains<T>(chains: readonly (readonly T[])[], size: number): T[][] {
-  const requests: T[][] = [];
-  let current: T[] = [];
-  for (const chain of chains) {
-    assert(chain.length <= size, 'a chain fits one request');
-    if (current.length + chain.length > size) {
-      requests.push(current);
-      current = [];
-    }
-    current.push(...chain);
-  }
-  if (current.length > 0) requests.push(current);
-  return requests;
-}
-
-/** A run's requests of each kind: chains whose debit accounts live on one shard, and chains across the shards. */
-export interface RunRequests<T> {
-  readonly within: T[][];
-  readonly across: T[][];
-}
-
-/**
- * A run's requests: chains whose debit accounts live on one shard apart from those that span shards, each kind
- * packed whole into requests of `size`. The ledger runs a request in a new stage wherever the two kinds alternate
- * (core/wire/request-stages.ts: chains across shards are the coordinator's, decided as a group), and refuses a
- * request of more than requestStagesMax stages; a run's chains are independent, so grouping them changes nothing
- * of what is posted and keeps every request in one stage.
- */
-export function requestsOf<T>(transfers: readonly T[], size: number, isLinked: (transfer: T) => boolean, spansShards: (chain: readonly T[]) => boolean): RunRequests<T> {
-  const chains = chainsOf(transfers, isLinked);
-  return { within: packChains(chains.filter((chain) => !spansShards(chain)), size), across: packChains(chains.filter(spansShards), size) };
 }
 
 function accountConfigOf(merchantIds: readonly string[]): SettlementAccountConfig {

@@ -2,7 +2,25 @@
 // service, the recon service): the statistics the gateway reports, the shard count and closing all come from the
 // inner service. Subclasses implement execute.
 
+import { randomBytes } from 'node:crypto';
+import type { AuditEntry } from '../core/admin/audit-log.js';
+import { TallyError } from '../core/errors.js';
 import type { Caller, LedgerService } from './ledger-service.js';
+
+/** Where a wrapper's audit records go (the admin store). */
+export interface ServiceAudit {
+  record(entry: AuditEntry): Promise<void>;
+}
+
+/** What an audited action answers: the reply, the audit record's detail, and its code (default ok). */
+export interface AuditedOutcome {
+  reply: Uint8Array;
+  detail: string;
+  code?: string;
+}
+
+/** Characters of an action's detail kept in its audit record. */
+const auditDetailCharsMax = 300;
 
 export abstract class LedgerServiceWrapper implements LedgerService {
   protected readonly inner: LedgerService;
@@ -37,6 +55,30 @@ export abstract class LedgerServiceWrapper implements LedgerService {
   }
 
   abstract execute(operation: number, body: Uint8Array, caller?: Caller): Promise<Uint8Array>;
+
+  /** Runs an action and records it in `audit` whatever its outcome, before the reply. */
+  protected async audited(audit: ServiceAudit, operation: number, keyId: string, action: () => Promise<AuditedOutcome>): Promise<Uint8Array> {
+    let outcome: AuditedOutcome;
+    try {
+      outcome = await action();
+    } catch (error) {
+      const code = error instanceof TallyError ? error.code : 'internal';
+      await audit.record({ kind: 'admin', keyId, operation, code, detail: (error as Error).message.slice(0, auditDetailCharsMax) });
+      throw error;
+    }
+    await audit.record({ kind: 'admin', keyId, operation, code: outcome.code ?? 'ok', detail: outcome.detail.slice(0, auditDetailCharsMax) });
+    return outcome.reply;
+  }
+
+  #idLast = 0n;
+
+  /** `prefix_` + 12 hex digits of ms + 8 random: increasing within this process, random across processes. */
+  protected newTimeOrderedId(prefix: string): string {
+    let id = (BigInt(Date.now()) << 32n) | BigInt(randomBytes(4).readUInt32BE(0));
+    if (id <= this.#idLast) id = this.#idLast + 1n;
+    this.#idLast = id;
+    return `${prefix}_${id.toString(16).padStart(20, '0')}`;
+  }
 
   /** Closes the inner service; a wrapper's own store is closed by its owner, after the gateway. */
   close(): Promise<void> {

@@ -7,12 +7,10 @@
 // that refuse the same file or the same daily statement again, and the new pool, in one transaction. Every upload
 // and import is an audit record (admin store).
 
-import { randomBytes } from 'node:crypto';
 import { formatBusinessDay, parseBusinessDay } from '../core/business-day.js';
-import { errors, TallyError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { reconImportBytesMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
-import type { AuditEntry } from '../core/admin/audit-log.js';
 import {
   readReconBatchesQuery,
   readReconBatchId,
@@ -26,7 +24,7 @@ import {
 import type { ChannelConfig, ChannelsFile } from '../core/recon/channel-config.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
 import { anonymousCaller } from '../gateway/auth.js';
-import { LedgerServiceWrapper } from '../gateway/ledger-service-wrapper.js';
+import { LedgerServiceWrapper, type ServiceAudit } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
 import { runActions } from './recon-actions.js';
 import { LedgerDayError, readLedgerDayPacked, type PackedLedgerDay } from './ledger-day.js';
@@ -36,9 +34,7 @@ import type { ReconStore } from './recon-store.js';
 import { ImportWorker } from './import-worker-host.js';
 
 /** Where audit records go (the admin store). */
-export interface ReconAudit {
-  record(entry: AuditEntry): Promise<void>;
-}
+export type ReconAudit = ServiceAudit;
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
@@ -51,7 +47,6 @@ export class ReconService extends LedgerServiceWrapper {
   readonly #audit: ReconAudit;
   /** One import at a time: batches of one channel see each other's pool and identities in order. */
   #importing: Promise<unknown> = Promise.resolve();
-  #idLast = 0n;
 
 
   /** `channels` null: no --recon-channels, the recon operations answer that reconciliation is not configured. */
@@ -67,9 +62,9 @@ export class ReconService extends LedgerServiceWrapper {
     const keyId = caller?.keyId ?? anonymousCaller.keyId;
     switch (operation) {
       case Operation.recon_upload:
-        return this.#audited(operation, keyId, () => this.#upload(body));
+        return this.audited(this.#audit, operation, keyId, () => this.#upload(body));
       case Operation.recon_import: {
-        const run = this.#importing.then(() => this.#audited(operation, keyId, () => this.#import(body, keyId, caller)));
+        const run = this.#importing.then(() => this.audited(this.#audit, operation, keyId, () => this.#import(body, keyId, caller)));
         this.#importing = run.catch(() => undefined);
         return run;
       }
@@ -85,19 +80,7 @@ export class ReconService extends LedgerServiceWrapper {
   }
 
 
-  /** Runs an action and records it whatever its outcome, before the reply. */
-  async #audited(operation: number, keyId: string, action: () => Promise<{ reply: Uint8Array; detail: string; code?: string }>): Promise<Uint8Array> {
-    let outcome: { reply: Uint8Array; detail: string; code?: string };
-    try {
-      outcome = await action();
-    } catch (error) {
-      const code = error instanceof TallyError ? error.code : 'internal';
-      await this.#audit.record({ kind: 'admin', keyId, operation, code, detail: (error as Error).message.slice(0, 300) });
-      throw error;
-    }
-    await this.#audit.record({ kind: 'admin', keyId, operation, code: outcome.code ?? 'ok', detail: outcome.detail });
-    return outcome.reply;
-  }
+
 
   /** 51: one chunk of a statement file, stored durably; the reply says how much is stored. */
   async #upload(body: Uint8Array): Promise<{ reply: Uint8Array; detail: string }> {
@@ -124,7 +107,7 @@ export class ReconService extends LedgerServiceWrapper {
     const importBytes = files.reduce((total, file) => total + file.bytes.byteLength, 0);
     if (importBytes > reconImportBytesMax) throw errors.bodyInvalid(`recon_import: ${importBytes} bytes of files; one import takes at most ${reconImportBytesMax} (split the day's statement)`);
     const batch: ReconBatch = {
-      id: this.#newId(), channel: channel.name, day: '', status: 'refused', keyId, createdAt: new Date().toISOString(),
+      id: this.newTimeOrderedId('rcb'), channel: channel.name, day: '', status: 'refused', keyId, createdAt: new Date().toISOString(),
       files: files.map(({ name, sha256, bytes }) => ({ name, sha256, bytes: bytes.byteLength })), currency: channel.currency, problems: [],
       statementRows: 0, ignoredRows: 0, transfersRead: 0, poolIn: 0, poolOut: 0, totals: {}, exceptions: 0, actions: { done: 0, held: 0, failed: 0 },
       timingsMs: { read: 0, ledger: 0, match: 0, actions: 0, store: 0 },
@@ -235,11 +218,5 @@ export class ReconService extends LedgerServiceWrapper {
     return channel;
   }
 
-  /** `rcb_` + 12 hex digits of ms + 8 more: increasing within this process, random across processes. */
-  #newId(): string {
-    let id = (BigInt(Date.now()) << 32n) | BigInt(randomBytes(4).readUInt32BE(0));
-    if (id <= this.#idLast) id = this.#idLast + 1n;
-    this.#idLast = id;
-    return `rcb_${id.toString(16).padStart(20, '0')}`;
-  }
+
 }

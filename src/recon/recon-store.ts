@@ -6,15 +6,14 @@
 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
-import { assert, AssertionError } from '../core/assert.js';
-import { TallyError, errors } from '../core/errors.js';
+import type { Database, RootDatabase } from 'lmdb';
+import { assert } from '../core/assert.js';
+import { errors } from '../core/errors.js';
 import { reconChunkBytesMax, reconUploadIdleMsMax, reconUploadsPendingBytesMax } from '../core/limits.js';
 import type { ReconBatch, ReconException, ReconExceptionsPage, ReconBatchesQuery, ReconExceptionsQuery } from '../core/recon/batches.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
 import { reconActionIdTag, reconResolutionIdTag } from './recon-actions.js';
-import { storageFailure } from '../shards/storage/commit-failures.js';
-import { lowSpaceError } from '../shards/storage/storage-health.js';
+import { openDurableEnvironment, writeDurably } from '../shards/storage/durable-side-store.js';
 
 /** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
 export const reconStoreDbs = ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool', 'actions'] as const;
@@ -68,19 +67,7 @@ export class ReconStore {
 
   static open(dataDir: string, now: () => number = Date.now): ReconStore {
     const path = join(dataDir, 'recon');
-    const root = open({
-      path,
-      overlappingSync: false, // a commit is fsync'd before its promise resolves: a reply follows durable data
-      noSync: false,
-      noMetaSync: false,
-      useWritemap: false,
-      eventTurnBatching: false, // one commit per write: a failed commit rejects that write only (as the admin store)
-      compression: false,
-      cache: false,
-      maxDbs: reconStoreDbs.length,
-      pageSize: 4096,
-      noMemInit: false,
-    });
+    const root = openDurableEnvironment(path, reconStoreDbs.length);
     try {
       const dbs = Object.fromEntries(
         reconStoreDbs.map((name) => [name, root.openDB({ name, encoding: name === 'files' ? 'binary' : 'string', keyEncoding: 'ordered-binary', cache: false, compression: false })]),
@@ -265,15 +252,9 @@ export class ReconStore {
 
   async #write(action: () => void): Promise<void> {
     if (this.#closed) throw errors.shuttingDown();
-    const low = lowSpaceError(this.path, `recon store ${this.path}`);
-    if (low !== null) throw low;
-    try {
-      await this.#root.childTransaction(action);
-    } catch (error) {
-      if (error instanceof TallyError || error instanceof AssertionError) throw error;
-      throw await storageFailure(error, `recon store ${this.path}`);
-    }
+    await writeDurably(this.#root, this.path, 'recon store', action);
   }
+
 }
 
 assert(reconChunkBytesMax < 2 ** 31, 'a chunk fits one LMDB value');

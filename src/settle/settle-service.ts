@@ -11,12 +11,10 @@
 //    the state the next run starts from, in one transaction.
 // Runs and approvals go one at a time. Every change and run is an audit record (admin store).
 
-import { randomBytes } from 'node:crypto';
 import { formatBusinessDay, nextBusinessDay, previousBusinessDay, type BusinessDay } from '../core/business-day.js';
 import { errors, TallyError } from '../core/errors.js';
 import { batchEventsMax, historyPageMax } from '../core/limits.js';
 import { Operation } from '../core/operations.js';
-import type { AuditEntry } from '../core/admin/audit-log.js';
 import { shardOfId } from '../core/routing.js';
 import { clearChannelDay, type ChannelDayClearing, type ClearedLine, type ReconciliationState } from '../core/settle/clearing.js';
 import type { FeeSchedule } from '../core/settle/fee-schedule.js';
@@ -25,6 +23,7 @@ import { calendarCovers, type SettleChannel, type SettleConfig } from '../core/s
 import { SettleError } from '../core/settle/settle-errors.js';
 import { nonWorkingRunDaysMax } from '../core/settle/settle-limits.js';
 import type { BalanceCheck } from '../core/settle/settlement-balance.js';
+import { requestsOf } from '../core/settle/posting-requests.js';
 import { transferOf, type PostingSpec } from '../core/settle/settlement-postings.js';
 import {
   dayKeyOf,
@@ -57,7 +56,7 @@ import {
   type SettleStrategyChange,
 } from '../core/wire/settle-bodies.js';
 import { anonymousCaller } from '../gateway/auth.js';
-import { LedgerServiceWrapper } from '../gateway/ledger-service-wrapper.js';
+import { LedgerServiceWrapper, type ServiceAudit } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
 import { ledgerReadsOf } from '../recon/ledger-reads.js';
 import { resolutionTransferId } from '../recon/recon-actions.js';
@@ -67,9 +66,7 @@ import { feeScheduleOf } from './fee-strategies.js';
 import type { SettleDays, SettleRetries, SettleStore } from './settle-store.js';
 
 /** Where audit records go (the admin store). */
-export interface SettleAudit {
-  record(entry: AuditEntry): Promise<void>;
-}
+export type SettleAudit = ServiceAudit;
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 /** Requests of a run in flight at once: enough to keep both shards busy, few enough to leave room for callers. */
@@ -95,7 +92,6 @@ export class SettleService extends LedgerServiceWrapper {
   #queue: Promise<unknown> = Promise.resolve();
   /** The schedule of the approved changes, built again after each approval. */
   #schedule: FeeSchedule | null = null;
-  #idLast = 0n;
 
   /** `config` null: no --settle-config, the operations answer that settlement is not configured. */
   constructor(inner: LedgerService, store: SettleStore, config: SettleConfig | null, recon: ReconStore, audit: SettleAudit) {
@@ -110,17 +106,17 @@ export class SettleService extends LedgerServiceWrapper {
     const keyId = caller?.keyId ?? anonymousCaller.keyId;
     switch (operation) {
       case Operation.submit_settle_strategy:
-        return this.#queued(() => this.#audited(operation, keyId, () => this.#submit(body, keyId)));
+        return this.#queued(() => this.audited(this.#audit, operation, keyId, () => this.#submit(body, keyId)));
       case Operation.approve_settle_strategy:
-        return this.#queued(() => this.#audited(operation, keyId, () => this.#decide(body, keyId, 'approved')));
+        return this.#queued(() => this.audited(this.#audit, operation, keyId, () => this.#decide(body, keyId, 'approved')));
       case Operation.reject_settle_strategy:
-        return this.#queued(() => this.#audited(operation, keyId, () => this.#decide(body, keyId, 'rejected')));
+        return this.#queued(() => this.audited(this.#audit, operation, keyId, () => this.#decide(body, keyId, 'rejected')));
       case Operation.get_settle_strategies:
         return Promise.resolve().then(() => json(this.#store.changes(readSettleStrategiesQuery(body))));
       case Operation.settle_preview:
         return this.#queued(() => this.#settled(() => this.#preview(readSettleRunDate(body, 'settle_preview'), caller)));
       case Operation.settle_run:
-        return this.#queued(() => this.#audited(operation, keyId, () => this.#settled(() => this.#run(readSettleRunDate(body, 'settle_run'), caller))));
+        return this.#queued(() => this.audited(this.#audit, operation, keyId, () => this.#settled(() => this.#run(readSettleRunDate(body, 'settle_run'), caller))));
       case Operation.get_settle_statement:
         return Promise.resolve().then(() => {
           const { merchant, date } = readSettleStatementQuery(body);
@@ -138,19 +134,7 @@ export class SettleService extends LedgerServiceWrapper {
     return run;
   }
 
-  /** Runs an action and records it whatever its outcome, before the reply. */
-  async #audited(operation: number, keyId: string, action: () => Promise<{ reply: Uint8Array; detail: string; code?: string }>): Promise<Uint8Array> {
-    let outcome: { reply: Uint8Array; detail: string; code?: string };
-    try {
-      outcome = await action();
-    } catch (error) {
-      const code = error instanceof TallyError ? error.code : 'internal';
-      await this.#audit.record({ kind: 'admin', keyId, operation, code, detail: (error as Error).message.slice(0, 300) });
-      throw error;
-    }
-    await this.#audit.record({ kind: 'admin', keyId, operation, code: outcome.code ?? 'ok', detail: outcome.detail.slice(0, 300) });
-    return outcome.reply;
-  }
+
 
   /** Settlement's own refusals (a rule, a calendar, a run out of order) answer body_invalid with their message. */
   async #settled<T>(work: () => Promise<T>): Promise<T> {
@@ -175,7 +159,7 @@ export class SettleService extends LedgerServiceWrapper {
     const submission = readSettleStrategySubmission(body);
     if (!config.merchants.some((m) => m.id === submission.merchant)) throw errors.bodyInvalid(`submit_settle_strategy: merchant ${submission.merchant} is not in the settlement configuration`);
     const change: SettleStrategyChange = {
-      id: this.#newId('ssc'),
+      id: this.newTimeOrderedId('ssc'),
       merchant: submission.merchant,
       product: submission.product,
       strategyId: typeof submission.strategy.id === 'string' ? submission.strategy.id : '',
@@ -291,7 +275,7 @@ export class SettleService extends LedgerServiceWrapper {
     const outcome = await this.#post(transfers, run.postings, caller);
     const status = outcome.failures.length > 0 ? 'failed' : transfers.length === 0 ? 'nothing_due' : 'posted';
     const reply: SettleRunReply = {
-      id: this.#newId('srn'),
+      id: this.newTimeOrderedId('srn'),
       date: formatBusinessDay(runDate),
       days: daysOf(planned),
       merchants: run.merchants.map(summaryOf),
@@ -314,17 +298,10 @@ export class SettleService extends LedgerServiceWrapper {
   /** Posts a run's transfers, whole chains per request, chains within one shard apart from those across shards. */
   async #post(transfers: readonly Transfer[], specs: readonly PostingSpec[], caller: Caller | undefined): Promise<{ counts: SettleRunReply['transfers']; failures: SettleRunFailure[] }> {
     const shards = this.shardCount;
-    const chains: number[][] = [];
-    let chain: number[] = [];
-    transfers.forEach((transfer, i) => {
-      chain.push(i);
-      if ((transfer.flags & TransferFlags.linked) === 0) {
-        chains.push(chain);
-        chain = [];
-      }
-    });
-    const spans = (c: readonly number[]) => new Set(c.map((i) => shardOfId(transfers[i]!.debitAccountId, shards))).size > 1;
-    const requests = [...pack(chains.filter((c) => !spans(c))), ...pack(chains.filter(spans))];
+    const indexes = transfers.map((_, i) => i);
+    const spans = (chain: readonly number[]) => new Set(chain.map((i) => shardOfId(transfers[i]!.debitAccountId, shards))).size > 1;
+    const { within, across } = requestsOf(indexes, batchEventsMax, (i) => (transfers[i]!.flags & TransferFlags.linked) !== 0, spans);
+    const requests = [...within, ...across];
     const counts = { ok: 0, exists: 0, failed: 0 };
     const failures: SettleRunFailure[] = [];
     let next = 0;
@@ -388,13 +365,7 @@ export class SettleService extends LedgerServiceWrapper {
     return { states };
   }
 
-  /** `ssc_`/`srn_` + 12 hex digits of ms + 8 more: increasing within this process, random across processes. */
-  #newId(prefix: 'ssc' | 'srn'): string {
-    let id = (BigInt(Date.now()) << 32n) | BigInt(randomBytes(4).readUInt32BE(0));
-    if (id <= this.#idLast) id = this.#idLast + 1n;
-    this.#idLast = id;
-    return `${prefix}_${id.toString(16).padStart(20, '0')}`;
-  }
+
 }
 
 /**
@@ -416,20 +387,6 @@ function retriesAfter(earlier: SettleRetries | undefined, runDate: BusinessDay, 
     if (unit !== undefined) batches.set(unitKeyOf(unit.merchantId, unit.channel), unit.batch);
   }
   return { runDate, batches: [...batches] };
-}
-
-function pack(chains: readonly number[][]): number[][] {
-  const requests: number[][] = [];
-  let current: number[] = [];
-  for (const chain of chains) {
-    if (current.length + chain.length > batchEventsMax) {
-      requests.push(current);
-      current = [];
-    }
-    current.push(...chain);
-  }
-  if (current.length > 0) requests.push(current);
-  return requests;
 }
 
 function channelDayKey(channel: string, day: number): string {

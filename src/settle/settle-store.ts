@@ -6,13 +6,12 @@
 // resolves once durable.
 
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
-import { assert, AssertionError } from '../core/assert.js';
-import { TallyError, errors } from '../core/errors.js';
+import type { Database, RootDatabase } from 'lmdb';
+import { assert } from '../core/assert.js';
+import { errors } from '../core/errors.js';
 import type { EarlierRuns, ReserveHold, CarriedAmount } from '../core/settle/settlement-run.js';
 import type { SettleChangeStatus, SettleStrategiesQuery, SettleStrategyChange, SettleRunReply, SettleStatementRun } from '../core/wire/settle-bodies.js';
-import { storageFailure } from '../shards/storage/commit-failures.js';
-import { lowSpaceError } from '../shards/storage/storage-health.js';
+import { openDurableEnvironment, writeDurably } from '../shards/storage/durable-side-store.js';
 
 /** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
 export const settleStoreDbs = ['changes', 'state', 'runs', 'statements'] as const;
@@ -95,19 +94,7 @@ export class SettleStore {
 
   static open(dataDir: string): SettleStore {
     const path = join(dataDir, 'settle');
-    const root = open({
-      path,
-      overlappingSync: false, // a commit is fsync'd before its promise resolves: a reply follows durable data
-      noSync: false,
-      noMetaSync: false,
-      useWritemap: false,
-      eventTurnBatching: false, // one commit per write: a failed commit rejects that write only
-      compression: false,
-      cache: false,
-      maxDbs: settleStoreDbs.length,
-      pageSize: 4096,
-      noMemInit: false,
-    });
+    const root = openDurableEnvironment(path, settleStoreDbs.length);
     try {
       const dbs = Object.fromEntries(
         settleStoreDbs.map((name) => [name, root.openDB({ name, encoding: 'string', keyEncoding: 'ordered-binary', cache: false, compression: false })]),
@@ -217,13 +204,6 @@ export class SettleStore {
 
   async #write(action: () => void): Promise<void> {
     if (this.#closed) throw errors.shuttingDown();
-    const low = lowSpaceError(this.path, `settle store ${this.path}`);
-    if (low !== null) throw low;
-    try {
-      await this.#root.childTransaction(action);
-    } catch (error) {
-      if (error instanceof TallyError || error instanceof AssertionError) throw error;
-      throw await storageFailure(error, `settle store ${this.path}`);
-    }
+    await writeDurably(this.#root, this.path, 'settle store', action);
   }
 }

@@ -16,7 +16,7 @@ import {
 } from '../layout.js';
 import type { LedgerState, RecordRef } from './ledger-state.js';
 import type { IdCache } from '../accounts/id-cache.js';
-import { eventBytes, historyPageMax, locationEventsPerBatchMax, lookupIdsMax } from '../limits.js';
+import { eventBytes, historyPageMax, lookupIdsMax } from '../limits.js';
 import { TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
 import { idKeyAt, viewOf } from '../u128.js';
 import { holdOutcome } from './hold-outcomes.js';

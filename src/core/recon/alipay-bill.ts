@@ -12,7 +12,7 @@ import { isFormulaLike } from './formula-cell.js';
 import { dateNumberOfLocal, localTimeFormatProblem, localTimeMs, readLocalTime } from './local-time.js';
 import { readAmountText } from './rows-from-columns.js';
 import type { StatementProblem, StatementReport } from './statement-report.js';
-import { rowStatuses, rowTypes, type RowDirection, type RowStatus, type RowType, type StatementRow } from './statement-row.js';
+import { rowStatuses, rowTypes, type RowDirection, type RowType, type StatementRow } from './statement-row.js';
 
 /** One list of an Alipay bill file (the details, or the 汇总's per-store totals) as text cells. */
 export interface AlipayTable {

@@ -9,7 +9,7 @@ import type { ColumnMapping, ColumnRule, CsvTemplate, MappedField } from './chan
 import { dateNumberOfLocal, localTimeFormatProblem, readLocalTime, zonedMs } from './local-time.js';
 import { readStatementAmount } from './statement-amount.js';
 import type { StatementProblem } from './statement-report.js';
-import { rowStatuses, rowTypes, type RowDirection, type RowStatus, type RowType, type StatementRow } from './statement-row.js';
+import { rowStatuses, rowTypes, type RowDirection, type StatementRow } from './statement-row.js';
 
 export interface ColumnRowsInput {
   file: string;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { checkClearing, checkRuns, checkSplits, runTotals, type Check } from '../../../bench/settle/check.js';
 import { clearDay, loadRules, rerunLast, settleRunDates, splitPayments } from '../../../bench/settle/pipeline.js';
 import { feeByParams, feeDocument, planSettlement, rateText, runDates, type FeeParams } from '../../../bench/settle/plan.js';
-import { chainsOf, packChains, requestsOf } from '../../../bench/settle/post.js';
+import { chainsOf, packChains, requestsOf } from '../../../src/core/settle/posting-requests.js';
 import { evaluateStrategy } from '../../../src/core/settle/rule-eval.js';
 import { loadStrategy } from '../../../src/core/settle/rule-check.js';
 import { settleRun } from '../../../src/core/settle/settlement-run.js';
