@@ -80,7 +80,7 @@ async function report(client: Client, merchant: string, date: string, csv: strin
   }
   if (csv !== null) {
     const lines = writeStatementCsv(statement, csv);
-    console.log(`wrote ${lines} lines to ${csv}`);
+    console.log(`wrote ${lines} statement line${lines === 1 ? '' : 's'} to ${csv}`);
     return 0;
   }
   console.log(json ? JSON.stringify(statement, null, 1) : describeStatement(statement));

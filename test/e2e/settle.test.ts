@@ -207,7 +207,7 @@ describe('settlement', () => {
     const report = await tally(['settle', 'report', '--merchant', 'm2', '--date', V, '--csv', csvFile]);
     expect(report.code, report.stderr).toBe(0);
     const csv = await readFile(csvFile, 'utf8');
-    expect(report.stdout).toContain(`wrote 1 lines to ${csvFile}`);
+    expect(report.stdout).toContain(`wrote 1 statement line to ${csvFile}`);
     expect(csv.split('\n').slice(0, 2)).toEqual([
       'run_id,channel,cycle,batch,trade_day,order_id,kind,product,amount,fee,strategy,reconciliation,state',
       `${paid.id},wechat,D1,1,${U},${(nextId - 1n).toString(16).padStart(32, '0')},payment,qr,50000,200,fee/m2 v1,matched,paid`,
