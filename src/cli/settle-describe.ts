@@ -50,8 +50,12 @@ export function describeChange(change: SettleStrategyChange): string {
 
 function describeDays(days: readonly SettleChannelDay[]): string[] {
   if (days.length === 0) return ['channel days: none read'];
-  const rows = days.map((day) => [day.channel, day.day, day.state, String(day.items), String(day.ignored), day.why ?? '']);
-  return ['channel days:', ...alignedTable(['channel', 'day', 'state', 'items', 'ignored', 'why'], rows, [false, false, false, true, true, false])];
+  const rows = days.map((day) => [
+    day.channel, day.day, day.state, String(day.items), String(day.ignored),
+    day.totals?.clearedMinor ?? '', day.totals?.merchantFeesMinor ?? '', day.totals?.channelCostMinor ?? '', day.totals?.marginMinor ?? '', day.totals?.heldMinor ?? '', day.why ?? '',
+  ]);
+  const header = ['channel', 'day', 'state', 'items', 'ignored', 'cleared', 'fees', 'channel cost', 'margin', 'held', 'why'];
+  return ['channel days (清算; amounts in minor units):', ...alignedTable(header, rows, [false, false, false, true, true, true, true, true, true, true, false])];
 }
 
 function describeMerchants(merchants: readonly SettleMerchantSummary[]): string[] {

@@ -446,14 +446,27 @@ function pruneEarlier(next: EarlierRuns, from: BusinessDay, held: ReadonlySet<st
 }
 
 function daysOf(planned: Planned): SettleChannelDay[] {
-  return planned.reads.map((read) => ({
-    channel: read.channel,
-    day: formatBusinessDay(read.day),
-    state: read.waiting === null ? 'cleared' : 'waiting',
-    ...(read.waiting === null ? {} : { why: read.waiting }),
-    items: read.items.length,
-    ignored: read.ignored,
-  }));
+  const totalsOf = new Map(planned.clearings.map((c) => [channelDayKey(c.channel, c.businessDay), c.totals]));
+  return planned.reads.map((read) => {
+    const totals = totalsOf.get(channelDayKey(read.channel, read.day));
+    return {
+      channel: read.channel,
+      day: formatBusinessDay(read.day),
+      state: read.waiting === null ? 'cleared' : 'waiting',
+      ...(read.waiting === null ? {} : { why: read.waiting }),
+      items: read.items.length,
+      ignored: read.ignored,
+      totals: totals === undefined ? null : {
+        clearedMinor: String(totals.clearedMinor),
+        paymentsMinor: String(totals.paymentsMinor),
+        refundsMinor: String(totals.refundsMinor),
+        merchantFeesMinor: String(totals.merchantFeesMinor),
+        channelCostMinor: String(totals.channelCostMinor),
+        marginMinor: String(totals.marginMinor),
+        heldMinor: String(totals.heldMinor),
+      },
+    };
+  });
 }
 
 function summaryOf(m: MerchantSettlement): SettleMerchantSummary {

@@ -128,9 +128,14 @@ describe('settlement', () => {
 
     // m1 is D0: due on T. Fees 60 + 150 + 30 − 12 = 228; net 38,050 − 228 = 37,822; reserve 10% = 3,782 (floored).
     const preview = await maker.settlePreview(T);
+    // Clearing of the channel's day: fees 228 + 400, channel cost Σ user_data_64 = 25 + 62 + 12 + 75 + 100, margin the rest.
+    const zeros = { clearedMinor: '0', paymentsMinor: '0', refundsMinor: '0', merchantFeesMinor: '0', channelCostMinor: '0', marginMinor: '0', heldMinor: '0' };
     expect(preview.days).toEqual([
-      { channel: 'wechat', day: formatBusinessDay(previousBusinessDay(dayT)), state: 'cleared', items: 0, ignored: 0 },
-      { channel: 'wechat', day: T, state: 'cleared', items: 6, ignored: 1 },
+      { channel: 'wechat', day: formatBusinessDay(previousBusinessDay(dayT)), state: 'cleared', items: 0, ignored: 0, totals: zeros },
+      {
+        channel: 'wechat', day: T, state: 'cleared', items: 6, ignored: 1,
+        totals: { clearedMinor: '108050', paymentsMinor: '110050', refundsMinor: '2000', merchantFeesMinor: '628', channelCostMinor: '274', marginMinor: '354', heldMinor: '0' },
+      },
     ]);
     expect(preview.merchants.map((m) => [m.merchant, m.grossMinor, m.feesMinor, m.netMinor, m.reserveHeldMinor, m.settledMinor])).toEqual([['m1', '38050', '228', '37822', '3782', '34040']]);
     expect(preview.postings).toBe(4);

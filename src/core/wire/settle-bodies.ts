@@ -220,6 +220,19 @@ export interface SettleChannelDay {
   /** Items cleared, and transfers on the 在途 account that are no item (other codes, unknown merchants), counted. */
   items: number;
   ignored: number;
+  /**
+   * A cleared day's totals (清算): payments − refunds of every item (cleared), merchant fees, what the channel
+   * charged (channel cost) and the company's margin (fees − cost), and what unresolved items hold; null when waiting.
+   */
+  totals: {
+    clearedMinor: string;
+    paymentsMinor: string;
+    refundsMinor: string;
+    merchantFeesMinor: string;
+    channelCostMinor: string;
+    marginMinor: string;
+    heldMinor: string;
+  } | null;
 }
 
 /** One merchant on one channel in a run: the figures (minor units, decimal strings) and how they came about. */
