@@ -21,9 +21,10 @@ import { MemoryWatch } from './settle/memory.js';
 import { clearChannel, loadRules, rerunLast, settleRunDates, splitPayments, type RunDay } from './settle/pipeline.js';
 import { channelNames, planSettlement, runDates, tradeDay, type PlanMix, type SettlePlan } from './settle/plan.js';
 import { postThroughLedger, type KindPosted, type PostResult } from './settle/post.js';
+import { settleThroughServer, type ServerResult } from './settle/server.js';
 import { printWindows, SelfProfiler, summariseWindows, type Window } from './settle/profile.js';
 
-const usage = 'usage: node dist/bench/settle.js [--orders N] [--merchants N] [--seed N] [--post] [--in-flight N] [--cpu-prof DIR]';
+const usage = 'usage: node dist/bench/settle.js [--orders N] [--merchants N] [--seed N] [--post] [--server] [--in-flight N] [--cpu-prof DIR]';
 const targetSeconds = 10;
 const hotSpotsPerPhase = 14;
 
@@ -32,19 +33,21 @@ interface Options {
   merchants: number;
   seed: number;
   post: boolean;
+  server: boolean;
   inFlight: number;
   profileDir: string | undefined;
 }
 
 function readOptions(): Options {
   const refuse = (message: string) => new Error(`${message}\n${usage}`);
-  const flags = { orders: { type: 'string' }, merchants: { type: 'string' }, seed: { type: 'string' }, post: { type: 'boolean' }, 'in-flight': { type: 'string' }, 'cpu-prof': { type: 'string' } } as const;
+  const flags = { orders: { type: 'string' }, merchants: { type: 'string' }, seed: { type: 'string' }, post: { type: 'boolean' }, server: { type: 'boolean' }, 'in-flight': { type: 'string' }, 'cpu-prof': { type: 'string' } } as const;
   const { values } = parseFlags(process.argv.slice(2), flags, refuse);
   return {
     orders: integerOption('--orders', values.orders ?? '1000000', 100, 10_000_000, refuse),
     merchants: integerOption('--merchants', values.merchants ?? '10000', 1, 999_999, refuse),
     seed: integerOption('--seed', values.seed ?? '18', 1, 2 ** 31 - 1, refuse),
     post: values.post === true,
+    server: values.server === true,
     inFlight: integerOption('--in-flight', values['in-flight'] ?? '4', 1, 64, refuse),
     profileDir: values['cpu-prof'],
   };
@@ -129,6 +132,13 @@ async function main(): Promise<void> {
     printPosted(posted, plan.merchants.length * 2 + channelNames.length * 3);
     checks.push(...posted.checks);
   }
+  let throughServer: ServerResult | undefined;
+  if (options.server) {
+    console.log(`the same day through a real server (tally serve --settle-config, 2 shards): strategies under maker–checker, items posted, day closed, previews and runs…`);
+    throughServer = await settleThroughServer(plan, options.inFlight);
+    checks.push(...throughServer.checks);
+    printThroughServer(throughServer);
+  }
   memory.stop();
 
   if (profiler !== undefined) {
@@ -170,6 +180,14 @@ function printPosted(posted: PostResult, accounts: number): void {
   const kind = (what: string, k: KindPosted) => `${what} ${count(k.transfers)} transfers in ${count(k.requests)} requests, ${seconds(k.ms)} s (${count(perSecond(k.transfers, k.ms))}/s)`;
   console.log(`posted: ${count(posted.transfers)} transfers, run after run, in ${seconds(posted.postMs)} s (${count(perSecond(posted.transfers, posted.postMs))}/s); ${count(accounts)} accounts opened first in ${seconds(posted.accountsMs)} s`);
   console.log(`  ${kind('chains within one shard:', posted.within)}; ${kind('chains across the shards:', posted.across)}`);
+}
+
+function printThroughServer(result: ServerResult): void {
+  const peak = result.peakRssBytes === null ? 'unknown' : `${mib(result.peakRssBytes)} MiB`;
+  console.log(`through the server: ${count(result.strategies)} strategy versions in ${seconds(result.strategiesMs)} s; ${count(result.items)} items posted in ${seconds(result.postItemsMs)} s (${count(perSecond(result.items, result.postItemsMs))}/s); server peak RSS ${peak}`);
+  console.log('| run date | items read | preview s | run s (posting included) | transfers | status |');
+  console.log('|---|---|---|---|---|---|');
+  for (const run of result.runs) console.log(`| ${run.date} | ${count(run.items)} | ${seconds(run.previewMs)} | ${seconds(run.runMs)} | ${count(run.transfers)} | ${run.status} |`);
 }
 
 function printChecks(checks: readonly Check[]): boolean {

@@ -92,6 +92,8 @@ export class SettleService extends LedgerServiceWrapper {
   #queue: Promise<unknown> = Promise.resolve();
   /** The schedule of the approved changes, built again after each approval. */
   #schedule: FeeSchedule | null = null;
+  /** The approved changes by merchant and product, read from the store once: bounded by strategies, not by runs. */
+  #approved: Map<string, SettleStrategyChange[]> | null = null;
 
   /** `config` null: no --settle-config, the operations answer that settlement is not configured. */
   constructor(inner: LedgerService, store: SettleStore, config: SettleConfig | null, recon: ReconStore, audit: SettleAudit) {
@@ -190,7 +192,10 @@ export class SettleService extends LedgerServiceWrapper {
     if (typeof request.reason === 'string') decided.rejectReason = request.reason;
     if (status === 'approved') this.#checkWith(decided, what);
     await this.#store.putChange(decided, 'pending');
-    if (status === 'approved') this.#schedule = null;
+    if (status === 'approved') {
+      this.#approvedOf(decided).push(decided);
+      this.#schedule = null;
+    }
     const how = status === 'approved' ? `approved by ${JSON.stringify(checker)}` : current.maker === checker ? 'withdrawn by its maker' : `rejected by ${JSON.stringify(checker)}`;
     return { reply: json(decided), detail: `${decided.id}: ${how}` };
   }
@@ -198,7 +203,8 @@ export class SettleService extends LedgerServiceWrapper {
   /** Refuses a change whose document, or the schedule with it among the approved, does not check. */
   #checkWith(change: SettleStrategyChange, what: string): void {
     try {
-      feeScheduleOf([...this.#store.changesWithStatus('approved'), { ...change, status: 'approved' }]);
+      // Only the change's own history can break: other merchants' and products' were checked when approved.
+      feeScheduleOf([...this.#approvedOf(change), { ...change, status: 'approved' }]);
     } catch (error) {
       if (error instanceof SettleError || error instanceof StrategyError) throw errors.bodyInvalid(`${what}: ${error.message}`);
       throw error;
@@ -206,8 +212,25 @@ export class SettleService extends LedgerServiceWrapper {
   }
 
   #feeSchedule(): FeeSchedule {
-    this.#schedule ??= feeScheduleOf(this.#store.changesWithStatus('approved'));
+    this.#schedule ??= feeScheduleOf([...this.#approvedByUnit().values()].flat());
     return this.#schedule;
+  }
+
+  #approvedByUnit(): Map<string, SettleStrategyChange[]> {
+    if (this.#approved === null) {
+      this.#approved = new Map();
+      for (const change of this.#store.changesWithStatus('approved')) this.#approvedOf(change).push(change);
+    }
+    return this.#approved;
+  }
+
+  /** The approved changes of `change`'s merchant and product (the list itself, to add an approval to). */
+  #approvedOf(change: Pick<SettleStrategyChange, 'merchant' | 'product'>): SettleStrategyChange[] {
+    const byUnit = this.#approvedByUnit();
+    const key = JSON.stringify([change.merchant, change.product]);
+    let list = byUnit.get(key);
+    if (list === undefined) byUnit.set(key, (list = []));
+    return list;
   }
 
   // ---- runs ---------------------------------------------------------------------------------------------------------
