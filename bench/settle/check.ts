@@ -114,7 +114,7 @@ export interface RunTotals {
 }
 
 export function runTotals(runs: readonly SettlementRun[]): RunTotals {
-  const byRole: Record<PostingRole, number> = { reserve_release: 0, fee: 0, reserve_hold: 0, settle: 0, payout: 0 };
+  const byRole: Record<PostingRole, number> = { reserve_release: 0, fee: 0, share: 0, reserve_hold: 0, settle: 0, payout: 0 };
   const merchants = runs.flatMap((r) => r.merchants);
   const postings = runs.flatMap((r) => r.postings);
   for (const posting of postings) byRole[posting.role]++;

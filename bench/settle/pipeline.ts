@@ -37,7 +37,7 @@ export function loadRules(plan: SettlePlan): LoadedRules {
   const schedule = buildFeeSchedule([...byMerchant].map(([merchantId, entry]): MerchantFeeStrategies => ({ merchantId, ...entry })));
   const calendar = buildWorkingCalendar(calendarSpec);
   const terms = buildTermsTable(
-    plan.merchants.map((m) => ({ merchantId: m.merchantId, cycle: m.cycle, calendar, minimumPayoutMinor: m.minimumPayoutMinor, reserveBps: m.reserveBps, reserveDays: m.reserveDays })),
+    plan.merchants.map((m) => ({ merchantId: m.merchantId, cycle: m.cycle, calendar, minimumPayoutMinor: m.minimumPayoutMinor, reserveBps: m.reserveBps, reserveDays: m.reserveDays, ...(m.split === undefined ? {} : { split: m.split }) })),
   );
   return { schedule, terms, documents };
 }

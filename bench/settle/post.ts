@@ -21,7 +21,7 @@ import { channelNames } from './plan.js';
 
 const ledger = 156;
 const accountCode = 1;
-const transferCodes: Record<PostingRole, number> = { reserve_release: 801, fee: 802, reserve_hold: 803, settle: 804, payout: 805 };
+const transferCodes: Record<PostingRole, number> = { reserve_release: 801, fee: 802, share: 806, reserve_hold: 803, settle: 804, payout: 805 };
 const progressEveryMs = 2000;
 
 /** Requests of one kind over all runs: how many transfers they held and the wall time spent posting them. */
@@ -42,8 +42,12 @@ export interface PostResult {
   readonly checks: readonly Check[];
 }
 
+/** The bench's 分账 receivers (plan.ts: agent-1..20 and the platform). */
+export const receiverNames = ['platform', ...Array.from({ length: 20 }, (_, i) => `agent-${i + 1}`)];
+
 function accountConfigOf(merchantIds: readonly string[]): SettlementAccountConfig {
   return {
+    receivers: new Map(receiverNames.map((name) => [name, newId()])),
     ledger,
     transferCodes,
     channels: new Map(channelNames.map((channel) => [channel, { inTransitAccountId: newId(), feeIncomeAccountId: newId(), payoutAccountId: newId() }])),
@@ -55,6 +59,7 @@ function accountsOf(config: SettlementAccountConfig): AccountInput[] {
   const ids = [
     ...[...config.channels.values()].flatMap((c) => [c.inTransitAccountId, c.feeIncomeAccountId, c.payoutAccountId]),
     ...[...config.merchants.values()].flatMap((m) => [m.availableAccountId, m.reserveAccountId]),
+    ...config.receivers.values(),
   ];
   return ids.map((id) => ({ id, ledger, code: accountCode }));
 }

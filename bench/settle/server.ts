@@ -20,10 +20,11 @@ import { startServerProcess } from '../../test/support/server-process.js';
 import { readPeakBytes } from '../load/server-footprint.js';
 import { endProgress, statusLine } from '../load/status-line.js';
 import type { Check } from './check.js';
+import { receiverNames } from './post.js';
 import { calendarSpec, channelNames, productNames, type SettlePlan } from './plan.js';
 
 const ledger = 156;
-const transferCodes = { reserve_release: 801, fee: 802, reserve_hold: 803, settle: 804, payout: 805 };
+const transferCodes = { reserve_release: 801, fee: 802, share: 806, reserve_hold: 803, settle: 804, payout: 805 };
 /** Payment and refund codes by product: 1101.. and 1201.. */
 const paymentCode = (product: string): number => 1101 + productNames.indexOf(product as (typeof productNames)[number]);
 const refundCode = (product: string): number => 1201 + productNames.indexOf(product as (typeof productNames)[number]);
@@ -51,6 +52,7 @@ export interface ServerResult {
 
 interface Accounts {
   readonly customers: bigint;
+  readonly receivers: Map<string, bigint>;
   readonly channels: Map<string, { inTransit: bigint; feeIncome: bigint; payout: bigint }>;
   readonly merchants: Map<string, { number: number; available: bigint; reserve: bigint }>;
 }
@@ -58,6 +60,7 @@ interface Accounts {
 function accountsOf(plan: SettlePlan): Accounts {
   return {
     customers: newId(),
+    receivers: new Map(receiverNames.map((name) => [name, newId()])),
     channels: new Map(channelNames.map((channel) => [channel, { inTransit: newId(), feeIncome: newId(), payout: newId() }])),
     merchants: new Map(plan.merchants.map((m, i) => [m.merchantId, { number: i + 1, available: newId(), reserve: newId() }])),
   };
@@ -70,6 +73,7 @@ function configOf(plan: SettlePlan, accounts: Accounts): unknown {
     ledger,
     transferCodes,
     calendar: calendarSpec,
+    receivers: [...accounts.receivers].map(([name, id]) => ({ name, account: String(id) })),
     channels: channelNames.map((name) => {
       const a = accounts.channels.get(name)!;
       return { name, inTransitAccount: String(a.inTransit), feeIncomeAccount: String(a.feeIncome), payoutAccount: String(a.payout), payments: codes(paymentCode), refunds: codes(refundCode) };
@@ -79,6 +83,7 @@ function configOf(plan: SettlePlan, accounts: Accounts): unknown {
       return {
         id: m.merchantId, number: a.number, availableAccount: String(a.available), reserveAccount: String(a.reserve), cycle: m.cycle,
         minimumPayoutMinor: String(m.minimumPayoutMinor), reserveBps: m.reserveBps, reserveDays: m.reserveDays,
+        ...(m.split === undefined ? {} : { split: m.split.map((r) => ('share' in r ? { receiver: r.receiver, ...r.share } : r)) }),
       };
     }),
   };
@@ -98,7 +103,7 @@ async function inLanes<T>(calls: readonly (() => Promise<T>)[], inFlight: number
 }
 
 async function openAccounts(client: Client, accounts: Accounts): Promise<void> {
-  const ids = [accounts.customers, ...[...accounts.channels.values()].flatMap((c) => [c.inTransit, c.feeIncome, c.payout]), ...[...accounts.merchants.values()].flatMap((m) => [m.available, m.reserve])];
+  const ids = [accounts.customers, ...accounts.receivers.values(), ...[...accounts.channels.values()].flatMap((c) => [c.inTransit, c.feeIncome, c.payout]), ...[...accounts.merchants.values()].flatMap((m) => [m.available, m.reserve])];
   for (let from = 0; from < ids.length; from += batchEventsMax) {
     const results = await client.createAccounts(ids.slice(from, from + batchEventsMax).map((id) => ({ id, ledger, code: 1 })));
     const failed = results.find((r) => r.result !== 'ok');

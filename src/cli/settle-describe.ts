@@ -60,11 +60,11 @@ function describeDays(days: readonly SettleChannelDay[]): string[] {
 
 function describeMerchants(merchants: readonly SettleMerchantSummary[]): string[] {
   if (merchants.length === 0) return ['merchants: none due'];
-  const header = ['merchant', 'channel', 'cycle', 'days due', 'paid', 'held', 'released', 'gross', 'fees', 'net', 'reserve held', 'reserve released', 'carried in', 'carried out', 'settled'];
-  const right = [false, false, false, false, true, true, true, true, true, true, true, true, true, true, true];
+  const header = ['merchant', 'channel', 'cycle', 'days due', 'paid', 'held', 'released', 'gross', 'fees', 'net', 'shares', 'reserve held', 'reserve released', 'carried in', 'carried out', 'settled'];
+  const right = [false, false, false, false, true, true, true, true, true, true, true, true, true, true, true, true];
   const rows = merchants.map((m) => [
     m.merchant, m.channel, m.cycle, daysDue(m.daysDue), String(m.paidItems), String(m.heldBackItems), String(m.releasedItems),
-    m.grossMinor, m.feesMinor, m.netMinor, m.reserveHeldMinor, m.reserveReleasedMinor, m.carriedInMinor, m.carriedOutMinor, m.settledMinor,
+    m.grossMinor, m.feesMinor, m.netMinor, m.sharesMinor, m.reserveHeldMinor, m.reserveReleasedMinor, m.carriedInMinor, m.carriedOutMinor, m.settledMinor,
   ]);
   return ['merchants (amounts in minor units):', ...alignedTable(header, rows, right)];
 }
@@ -90,7 +90,8 @@ function describeStatementRun(run: SettleStatementRun): string[] {
   const lines = [
     `run ${run.runId} on ${run.channel}, ${run.cycle}, batch ${run.batch}; days due ${daysDue(run.daysDue)}`,
     `  items: ${run.paidItems} paid, ${run.heldBackItems} held back, ${run.releasedItems} released`,
-    `  gross ${run.grossMinor}  fees ${run.feesMinor}  net ${run.netMinor}  reserve held ${reserve}  reserve released ${run.reserveReleasedMinor}`,
+    `  gross ${run.grossMinor}  fees ${run.feesMinor}  net ${run.netMinor}  shares ${run.sharesMinor}  reserve held ${reserve}  reserve released ${run.reserveReleasedMinor}`,
+    ...run.shares.map((share) => `  分账 to ${share.receiver}: ${share.amountMinor}`),
     `  carried in ${run.carriedInMinor}  carried out ${run.carriedOutMinor}  payable ${run.payableMinor}  settled ${run.settledMinor}`,
   ];
   if (run.lines.length > 0) {

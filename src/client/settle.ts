@@ -95,7 +95,7 @@ export const statementLineColumns = ['run_id', 'channel', 'cycle', 'batch', 'tra
 
 /** The columns of the summary block (one row per run), in order. */
 export const statementSummaryColumns = [
-  'merchant', 'date', 'run_id', 'channel', 'cycle', 'batch', 'gross', 'fees', 'net', 'reserve_held', 'reserve_release_on', 'reserve_released',
+  'merchant', 'date', 'run_id', 'channel', 'cycle', 'batch', 'gross', 'fees', 'net', 'shares', 'reserve_held', 'reserve_release_on', 'reserve_released',
   'carried_in', 'carried_out', 'payable', 'settled',
 ] as const;
 
@@ -147,8 +147,8 @@ export function* settlementStatementCsvChunks(statement: SettleStatement, linesM
 
 function summaryRow(statement: SettleStatement, run: SettleStatementRun): string[] {
   return [
-    statement.merchant, statement.date, run.runId, run.channel, run.cycle, String(run.batch), run.grossMinor, run.feesMinor, run.netMinor, run.reserveHeldMinor,
-    run.reserveReleaseOn ?? '', run.reserveReleasedMinor, run.carriedInMinor, run.carriedOutMinor, run.payableMinor, run.settledMinor,
+    statement.merchant, statement.date, run.runId, run.channel, run.cycle, String(run.batch), run.grossMinor, run.feesMinor, run.netMinor, run.sharesMinor,
+    run.reserveHeldMinor, run.reserveReleaseOn ?? '', run.reserveReleasedMinor, run.carriedInMinor, run.carriedOutMinor, run.payableMinor, run.settledMinor,
   ];
 }
 

@@ -47,23 +47,26 @@ export async function readChannelDay(
   if (cutText === undefined) throw new Error(`the day report of ${formatBusinessDay(day)} has no cut for shard ${shard}`);
   const statement = await reads.getAccountStatement(channel.inTransitAccountId, day, day);
   if (statement === null) throw new SettleConfigMismatch(`the 在途 account ${channel.inTransitAccountId} of channel ${channel.name} does not exist on the ledger`);
-  const entries: AccountHistoryEntry[] = [...statement.entries];
+  // Each page is turned into items as it comes: a day of a million postings never holds its history entries whole.
+  const items: ClearedItem[] = [];
+  let ignored = 0;
+  const take = (entries: readonly AccountHistoryEntry[]): void => {
+    for (const { transfer } of entries) {
+      const item = itemOf(config, channel, day, transfer, view.states);
+      if (item === 'ours') continue;
+      if (item === null) ignored++;
+      else items.push(item);
+    }
+  };
+  take(statement.entries);
   if (statement.truncated) {
     const cut = BigInt(cutText);
-    for (let from = (entries[entries.length - 1]?.transfer.timestamp ?? 0n) + 1n; ; ) {
+    for (let from = (statement.entries[statement.entries.length - 1]?.transfer.timestamp ?? 0n) + 1n; ; ) {
       const page = await reads.getAccountTransfers({ accountId: channel.inTransitAccountId, timestampMin: from, timestampMax: cut, limit: historyPageMax });
-      entries.push(...page);
+      take(page);
       if (page.length < historyPageMax) break;
       from = page[page.length - 1]!.transfer.timestamp + 1n;
     }
-  }
-  const items: ClearedItem[] = [];
-  let ignored = 0;
-  for (const { transfer } of entries) {
-    const item = itemOf(config, channel, day, transfer, view.states);
-    if (item === 'ours') continue;
-    if (item === null) ignored++;
-    else items.push(item);
   }
   return { channel: channel.name, day, waiting: null, items, ignored };
 }

@@ -508,6 +508,8 @@ function summaryOf(m: MerchantSettlement): SettleMerchantSummary {
     grossMinor: String(m.grossMinor),
     feesMinor: String(m.feesMinor),
     netMinor: String(m.netMinor),
+    shares: m.shares.map((share) => ({ receiver: share.receiver, amountMinor: String(share.amountMinor) })),
+    sharesMinor: String(m.sharesMinor),
     reserveHeldMinor: String(m.reserveHeldMinor),
     reserveReleaseOn: m.reserveReleaseOn === undefined ? null : formatBusinessDay(m.reserveReleaseOn),
     reserveReleasedMinor: String(m.reserveReleasedMinor),
@@ -527,6 +529,7 @@ function checkOf(check: BalanceCheck): SettleBalanceCheck {
       clearedMinor: String(c.clearedMinor),
       settledMinor: String(c.settledMinor),
       feesMinor: String(c.feesMinor),
+      sharesMinor: String(c.sharesMinor),
       reservesHeldMinor: String(c.reservesHeldMinor),
       reservesReleasedMinor: String(c.reservesReleasedMinor),
       heldBackChangeMinor: String(c.heldBackChangeMinor),
@@ -559,7 +562,10 @@ function statementsOf(runId: string, merchants: readonly MerchantSettlement[], s
     const key = JSON.stringify([spec.merchantId, spec.channel]);
     const list = postingsOf.get(key) ?? [];
     const transfer = transfers[i]!;
-    list.push({ transferId: spec.id.toString(16).padStart(32, '0'), role: spec.role, amountMinor: String(spec.amountMinor), debitAccountId: String(transfer.debitAccountId), creditAccountId: String(transfer.creditAccountId) });
+    list.push({
+      transferId: spec.id.toString(16).padStart(32, '0'), role: spec.role, ...(spec.receiver === undefined ? {} : { receiver: spec.receiver }),
+      amountMinor: String(spec.amountMinor), debitAccountId: String(transfer.debitAccountId), creditAccountId: String(transfer.creditAccountId),
+    });
     postingsOf.set(key, list);
   });
   return merchants.map((m) => ({

@@ -26,6 +26,7 @@ const payout = newIdOnShard(1, 2);
 const customers = newIdOnShard(1, 2);
 const m1 = { available: newIdOnShard(1, 2), reserve: newIdOnShard(0, 2) };
 const m2 = { available: newIdOnShard(0, 2), reserve: newIdOnShard(1, 2) };
+const agent = newIdOnShard(1, 2);
 let server: ServerProcess;
 let maker: Client;
 let checker: Client;
@@ -61,12 +62,13 @@ beforeAll(async () => {
   const config = join(dir, 'settle.json');
   await writeFile(config, JSON.stringify({
     version: 1, ledger,
-    transferCodes: { reserve_release: 801, fee: 802, reserve_hold: 803, settle: 804, payout: 805 },
+    transferCodes: { reserve_release: 801, fee: 802, share: 806, reserve_hold: 803, settle: 804, payout: 805 },
     calendar: { name: 'test', firstDay: '2026-01-01', lastDay: '2028-12-31', weekendDays: [6, 7], holidays: [], workingWeekendDays: [] },
+    receivers: [{ name: 'agent-7', account: String(agent) }],
     channels: [{ name: 'wechat', inTransitAccount: String(inTransit), feeIncomeAccount: String(feeIncome), payoutAccount: String(payout), payments: { 1101: 'qr' }, refunds: { 1201: 'qr' } }],
     merchants: [
       { id: 'm1', number: 1, availableAccount: String(m1.available), reserveAccount: String(m1.reserve), cycle: 'D0', reserveBps: 1000, reserveDays: 30 },
-      { id: 'm2', number: 2, availableAccount: String(m2.available), reserveAccount: String(m2.reserve), cycle: 'D1', minimumPayoutMinor: '100000' },
+      { id: 'm2', number: 2, availableAccount: String(m2.available), reserveAccount: String(m2.reserve), cycle: 'D1', minimumPayoutMinor: '100000', split: [{ receiver: 'agent-7', bps: 100 }] },
     ],
   }));
   server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual', TALLY_KEYS: keys, TALLY_SETTLE_CONFIG: config } });
@@ -98,8 +100,8 @@ async function balances(id: bigint): Promise<{ debits: bigint; credits: bigint }
 describe('settlement', () => {
   it('clears a day from the ledger, runs once, pays nothing twice, carries below the minimum', async () => {
     // Every account but the payout account: the first run must fail on it.
-    const opened = await maker.createAccounts([inTransit, feeIncome, customers, m1.available, m1.reserve, m2.available, m2.reserve].map((id) => ({ id, ledger, code: 1 })));
-    expect(opened.map((r) => r.result)).toEqual(Array(7).fill('ok'));
+    const opened = await maker.createAccounts([inTransit, feeIncome, customers, m1.available, m1.reserve, m2.available, m2.reserve, agent].map((id) => ({ id, ledger, code: 1 })));
+    expect(opened.map((r) => r.result)).toEqual(Array(8).fill('ok'));
 
     // Fee strategies under maker–checker.
     const from = '2026-01-01T00:00:00Z';
@@ -173,16 +175,17 @@ describe('settlement', () => {
     ]);
     expect(statement!.runs[0]!.postings.map((p) => [p.role, p.amountMinor])).toEqual([['fee', '228'], ['reserve_hold', '3782'], ['settle', '34040'], ['payout', '34040']]);
 
-    // Day T+1: m2's day T falls due; its fees (400) are taken, and the 69,600 left is below its minimum of 1,000.00
-    // and carries.
+    // Day T+1: m2's day T falls due; its fees (400) are taken, its agent paid 1% of each payment after its fee (分账:
+    // 298 + 398), and the 68,904 left is below its minimum of 1,000.00 and carries.
     expect((await maker.createTransfers([payment(2, 50_000n)])).map((r) => r.result)).toEqual(['ok']);
     const dayU = nextBusinessDay(dayT);
     expect((await maker.closeDay()).day).toBe(dayU);
     const U = formatBusinessDay(dayU);
     const carry = await maker.settleRun(U);
     expect(carry.status).toBe('posted');
-    expect(carry.transfers).toEqual({ ok: 1, exists: 0, failed: 0 });
-    expect(carry.merchants.map((m) => [m.merchant, m.netMinor, m.settledMinor, m.carriedOutMinor])).toEqual([['m2', '69600', '0', '69600']]);
+    expect(carry.transfers).toEqual({ ok: 2, exists: 0, failed: 0 });
+    expect(carry.merchants.map((m) => [m.merchant, m.netMinor, m.sharesMinor, m.settledMinor, m.carriedOutMinor])).toEqual([['m2', '69600', '696', '0', '68904']]);
+    expect(await balances(agent)).toEqual({ debits: 0n, credits: 696n });
 
     // A kill -9 between runs loses nothing: the state the next run starts from is durable.
     await server.kill('SIGKILL');
@@ -190,16 +193,17 @@ describe('settlement', () => {
     await maker.close();
     maker = await connect({ url: server.url, apiKey: secrets.maker, timeoutMs: 30_000 });
 
-    // T+2 (not closed: waiting): m2's day T+1 is due; 49,800 + 69,600 carried = 119,400 is paid.
+    // T+2 (not closed: waiting): m2's day T+1 is due; 49,800 − 498 to the agent + 68,904 carried = 118,206 is paid.
     const V = formatBusinessDay(nextBusinessDay(dayU));
     const paid = await maker.settleRun(V);
     expect(paid.status).toBe('posted');
     expect(paid.days.find((d) => d.day === V)).toMatchObject({ state: 'waiting' });
-    expect(paid.merchants.map((m) => [m.merchant, m.carriedInMinor, m.settledMinor])).toEqual([['m2', '69600', '119400']]);
-    expect(paid.transfers).toEqual({ ok: 3, exists: 0, failed: 0 });
-    expect(await balances(payout)).toEqual({ debits: 0n, credits: 34_040n + 119_400n });
+    expect(paid.merchants.map((m) => [m.merchant, m.carriedInMinor, m.sharesMinor, m.settledMinor])).toEqual([['m2', '68904', '498', '118206']]);
+    expect(paid.transfers).toEqual({ ok: 4, exists: 0, failed: 0 });
+    expect(await balances(payout)).toEqual({ debits: 0n, credits: 34_040n + 118_206n });
+    expect(await balances(agent)).toEqual({ debits: 0n, credits: 696n + 498n });
     expect(await balances(feeIncome)).toEqual({ debits: 0n, credits: 228n + 600n });
-    // 在途 keeps only the unknown merchant's 7,000: everything else was settled or taken as fees and reserve.
+    // 在途 keeps only the unknown merchant's 7,000: everything else was settled, shared, or taken as fees and reserve.
     const transit = await balances(inTransit);
     expect(transit.credits - transit.debits).toBe(7_000n);
 
@@ -217,7 +221,7 @@ describe('settlement', () => {
       'run_id,channel,cycle,batch,trade_day,order_id,kind,product,amount,fee,strategy,reconciliation,state',
       `${paid.id},wechat,D1,1,${U},${(nextId - 1n).toString(16).padStart(32, '0')},payment,qr,50000,200,fee/m2 v1,matched,paid`,
     ]);
-    expect(csv).toContain(`m2,${V},${paid.id},wechat,D1,1,50000,200,49800,0,,0,69600,0,119400,119400`);
+    expect(csv).toContain(`m2,${V},${paid.id},wechat,D1,1,50000,200,49800,498,0,,0,68904,0,118206,118206`);
     expect((await tally(['settle', 'report', '--merchant', 'm1', '--date', V])).code).toBe(1);
     expect((await tally(['settle', 'run'])).code).toBe(2);
 

@@ -51,6 +51,14 @@ const termsArb = fc.record({
   minimumPayoutMinor: fc.constantFrom(0n, 1_000n, 50_000n),
   reserveBps: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 })),
   reserveDays: fc.integer({ min: 1, max: 4 }),
+  // 分账: none, or one or two receivers taking shares of each payment after its fee.
+  split: fc.option(
+    fc.oneof(
+      fc.tuple(fc.integer({ min: 1, max: 5000 })).map(([bps]) => [{ receiver: 'agent-1', share: { bps } }]),
+      fc.tuple(fc.integer({ min: 1, max: 4000 }), fc.constantFrom('0.015', '0.333', '0.0001')).map(([bps, ratio]) => [{ receiver: 'agent-1', share: { bps } }, { receiver: 'platform', share: { ratio } }]),
+    ),
+    { nil: undefined },
+  ),
 });
 
 const tradeArb = fc
@@ -141,11 +149,12 @@ function checkConservation(clearings: readonly ChannelDayClearing[], state: Earl
   }
   const settledMinor = postedSoFar.filter((p) => p.role === 'settle').reduce((sum, p) => sum + p.amountMinor, 0n);
   const feesMinor = postedSoFar.filter((p) => p.role === 'fee').reduce((sum, p) => sum + outOfTransit(p), 0n);
+  const sharesMinor = postedSoFar.filter((p) => p.role === 'share').reduce((sum, p) => sum + p.amountMinor, 0n);
   const reservedMinor = state.reserves.reduce((sum, hold) => sum + hold.amountMinor, 0n);
   const carriedMinor = state.carried.reduce((sum, carried) => sum + carried.amountMinor, 0n);
   const netOutOfTransit = postedSoFar.reduce((sum, p) => sum + outOfTransit(p), 0n);
-  expect(netOutOfTransit).toBe(settledMinor + feesMinor + reservedMinor);
-  expect(clearedMinor).toBe(settledMinor + feesMinor + reservedMinor + heldMinor + carriedMinor);
+  expect(netOutOfTransit).toBe(settledMinor + feesMinor + sharesMinor + reservedMinor);
+  expect(clearedMinor).toBe(settledMinor + feesMinor + sharesMinor + reservedMinor + heldMinor + carriedMinor);
   return { heldMinor, reservedMinor };
 }
 
@@ -159,6 +168,7 @@ function checkTamper(merchantsRun: ReturnType<typeof settleRun>['merchants'], po
     payout: [0n, 1n],
     reserve_hold: [-1n, 0n],
     reserve_release: [1n, 0n],
+    share: [-1n, 0n],
     fee: [-outOfTransit({ ...target, amountMinor: 1n }), 0n],
   };
   expect([line.differenceMinor, line.payoutDifferenceMinor]).toEqual(expected[target.role]);
@@ -168,7 +178,10 @@ describe('settlement runs over a random month', () => {
   it('balance, never pay twice, ignore order, conserve money and find a tampered cent', () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
-        const terms = buildTermsTable(merchants.map((merchantId, i): MerchantTermsSpec => ({ merchantId, calendar: cn2025, ...scenario.terms[i]! })));
+        const terms = buildTermsTable(merchants.map((merchantId, i): MerchantTermsSpec => {
+          const { split, ...rest } = scenario.terms[i]!;
+          return { merchantId, calendar: cn2025, ...rest, ...(split === undefined ? {} : { split }) };
+        }));
         let earlier = noEarlierRuns;
         const posted: PostingSpec[] = [];
         const ids = new Set<bigint>();

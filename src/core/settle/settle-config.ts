@@ -12,10 +12,13 @@
 //   merchant: the transfer's user_data_32, the merchant's `number`;
 //   channel cost: the transfer's user_data_64, minor units the channel charged (a refund: gave back) for the item;
 //   order id: the transfer's id (32 hex digits) — unique, and what a statement line names.
+// 分账: `receivers` names the accounts profit is shared to; a merchant's `split` gives each receiver's share (basis
+// points `bps`, or a decimal `ratio`) of every payment after its fee.
 
 import { isBusinessDay } from '../business-day.js';
 import { amountMax, idMax } from '../limits.js';
 import { postingRoles, type PostingRole, type SettlementAccountConfig } from './settlement-postings.js';
+import type { ProfitReceiver } from './allocation.js';
 import { buildMerchantTerms, type MerchantTerms } from './settlement-terms.js';
 import { buildWorkingCalendar, type WorkingCalendar, type WorkingCalendarSpec } from './working-calendar.js';
 import { SettleError } from './settle-errors.js';
@@ -44,6 +47,8 @@ export interface SettleMerchant {
 
 export interface SettleConfig {
   readonly ledger: number;
+  /** 分账 receivers' accounts by name. */
+  readonly receivers: ReadonlyMap<string, bigint>;
   readonly calendar: WorkingCalendar;
   readonly channels: readonly SettleChannel[];
   readonly merchants: readonly SettleMerchant[];
@@ -57,6 +62,8 @@ export interface SettleConfig {
 export const settleChannelsMax = 256;
 /** Merchants in one file: a run's merchant–channel pairs stay within runMerchantChannelsMax. */
 export const settleMerchantsMax = Math.floor(runMerchantChannelsMax / settleChannelsMax) * 4;
+/** 分账 receivers in one file. */
+const settleReceiversMax = 10_000;
 /** Transfer codes per channel and kind. */
 const codesMax = 256;
 
@@ -136,9 +143,37 @@ function channelAt(value: unknown, path: string): SettleChannel {
   };
 }
 
-function merchantAt(value: unknown, path: string, calendar: WorkingCalendar): SettleMerchant {
+function splitAt(value: unknown, path: string, receivers: ReadonlyMap<string, bigint>): ProfitReceiver[] {
+  return arrayAt(value, path, 32).map((entry, i) => {
+    const at = `${path}[${i}]`;
+    const r = objectAt(entry, at);
+    onlyKeys(r, ['receiver', 'bps', 'ratio'], at);
+    const receiver = nameAt(r.receiver, `${at}.receiver`);
+    if (!receivers.has(receiver)) refuse(`${at}.receiver`, `${receiver} is not in $.receivers`);
+    if ((r.bps === undefined) === (r.ratio === undefined)) refuse(at, 'gives its share as bps or as ratio, one of them');
+    if (r.bps !== undefined) return { receiver, share: { bps: integerAt(r.bps, `${at}.bps`, 1, 10_000) } };
+    if (typeof r.ratio !== 'string') refuse(`${at}.ratio`, 'must be a decimal string ("0.015")');
+    return { receiver, share: { ratio: r.ratio } };
+  });
+}
+
+function receiversAt(value: unknown, path: string): Map<string, bigint> {
+  const receivers = new Map<string, bigint>();
+  if (value === undefined) return receivers;
+  arrayAt(value, path, settleReceiversMax).forEach((entry, i) => {
+    const at = `${path}[${i}]`;
+    const r = objectAt(entry, at);
+    onlyKeys(r, ['name', 'account'], at);
+    const name = nameAt(r.name, `${at}.name`);
+    if (receivers.has(name)) refuse(`${at}.name`, `receiver ${name} is given twice`);
+    receivers.set(name, idAt(r.account, `${at}.account`));
+  });
+  return receivers;
+}
+
+function merchantAt(value: unknown, path: string, calendar: WorkingCalendar, receivers: ReadonlyMap<string, bigint>): SettleMerchant {
   const m = objectAt(value, path);
-  onlyKeys(m, ['id', 'number', 'availableAccount', 'reserveAccount', 'cycle', 'minimumPayoutMinor', 'reserveBps', 'reserveDays'], path);
+  onlyKeys(m, ['id', 'number', 'availableAccount', 'reserveAccount', 'cycle', 'minimumPayoutMinor', 'reserveBps', 'reserveDays', 'split'], path);
   const id = nameAt(m.id, `${path}.id`);
   let terms: MerchantTerms;
   try {
@@ -149,6 +184,7 @@ function merchantAt(value: unknown, path: string, calendar: WorkingCalendar): Se
       minimumPayoutMinor: m.minimumPayoutMinor === undefined ? 0n : minorAt(m.minimumPayoutMinor, `${path}.minimumPayoutMinor`),
       reserveBps: m.reserveBps === undefined ? 0 : integerAt(m.reserveBps, `${path}.reserveBps`, 0, 10_000),
       reserveDays: m.reserveDays === undefined ? 0 : integerAt(m.reserveDays, `${path}.reserveDays`, 0, 366),
+      ...(m.split === undefined ? {} : { split: splitAt(m.split, `${path}.split`, receivers) }),
     });
   } catch (error) {
     if (error instanceof SettleError && error.code !== 'config_invalid') refuse(path, error.message);
@@ -192,13 +228,14 @@ function calendarAt(value: unknown, path: string): WorkingCalendar {
 /** Reads a parsed settle config JSON document; throws SettleError config_invalid naming the path of the first fault. */
 export function readSettleConfig(document: unknown): SettleConfig {
   const root = objectAt(document, '$');
-  onlyKeys(root, ['version', 'ledger', 'transferCodes', 'calendar', 'channels', 'merchants'], '$');
+  onlyKeys(root, ['version', 'ledger', 'transferCodes', 'calendar', 'channels', 'receivers', 'merchants'], '$');
   if (root.version !== 1) refuse('$.version', `must be 1, got ${JSON.stringify(root.version)}`);
   const ledger = integerAt(root.ledger, '$.ledger', 1, 0xffff_ffff);
   const transferCodes = transferCodesAt(root.transferCodes, '$.transferCodes');
   const calendar = calendarAt(root.calendar, '$.calendar');
   const channels = arrayAt(root.channels, '$.channels', settleChannelsMax).map((value, i) => channelAt(value, `$.channels[${i}]`));
-  const merchants = arrayAt(root.merchants, '$.merchants', settleMerchantsMax).map((value, i) => merchantAt(value, `$.merchants[${i}]`, calendar));
+  const receivers = receiversAt(root.receivers, '$.receivers');
+  const merchants = arrayAt(root.merchants, '$.merchants', settleMerchantsMax).map((value, i) => merchantAt(value, `$.merchants[${i}]`, calendar, receivers));
   if (channels.length === 0) refuse('$.channels', 'names no channel');
   const seen = new Map<string, string>();
   const unique = (key: string, path: string, what: string): void => {
@@ -215,6 +252,7 @@ export function readSettleConfig(document: unknown): SettleConfig {
   const accountPaths = [
     ...channels.flatMap((c, i) => [[c.inTransitAccountId, `$.channels[${i}].inTransitAccount`], [c.feeIncomeAccountId, `$.channels[${i}].feeIncomeAccount`], [c.payoutAccountId, `$.channels[${i}].payoutAccount`]] as const),
     ...merchants.flatMap((m, i) => [[m.availableAccountId, `$.merchants[${i}].availableAccount`], [m.reserveAccountId, `$.merchants[${i}].reserveAccount`]] as const),
+    ...[...receivers].map(([, id], i) => [id, `$.receivers[${i}].account`] as const),
   ];
   for (const [id, path] of accountPaths) unique(`account:${id}`, path, `account ${id}`);
   const accounts: SettlementAccountConfig = {
@@ -222,6 +260,7 @@ export function readSettleConfig(document: unknown): SettleConfig {
     transferCodes,
     channels: new Map(channels.map((c) => [c.name, { inTransitAccountId: c.inTransitAccountId, feeIncomeAccountId: c.feeIncomeAccountId, payoutAccountId: c.payoutAccountId }])),
     merchants: new Map(merchants.map((m) => [m.id, { availableAccountId: m.availableAccountId, reserveAccountId: m.reserveAccountId }])),
+    receivers,
   };
   // The run's own postings touch the 在途 account: their codes must not read as payments or refunds.
   for (const [i, c] of channels.entries()) {
@@ -231,6 +270,7 @@ export function readSettleConfig(document: unknown): SettleConfig {
   }
   return {
     ledger,
+    receivers,
     calendar,
     channels,
     merchants,

@@ -2,11 +2,12 @@
 // from the items; what it settled, charged and reserved comes from the postings themselves, so a posting whose
 // amount is off by one cent shows up as a difference of exactly one cent. The identity, per channel c:
 //
-//   cleared(c) = settled(c) + fees(c) + reservesHeld(c) − reservesReleased(c) + heldBackChange(c) + carriedForwardChange(c)
+//   cleared(c) = settled(c) + fees(c) + shares(c) + reservesHeld(c) − reservesReleased(c) + heldBackChange(c) + carriedForwardChange(c)
 //
 //   cleared               payments − refunds of every item of the merchant days that fell due in this run, held ones included
 //   settled               Σ settle postings                  (在途 → merchant available)
 //   fees                  Σ fee postings out of 在途, minus those into it (a fee given back)
+//   shares                Σ share postings                   (在途 → receiver, 分账)
 //   reservesHeld          Σ reserve_hold postings            (在途 → reserve)
 //   reservesReleased      Σ reserve_release postings         (reserve → 在途)
 //   heldBackChange        payments − refunds of the unresolved items of those days, minus those of items held by
@@ -35,12 +36,14 @@ export interface ChannelBalance {
   readonly clearedMinor: bigint;
   readonly settledMinor: bigint;
   readonly feesMinor: bigint;
+  /** 分账: paid to receivers. */
+  readonly sharesMinor: bigint;
   readonly reservesHeldMinor: bigint;
   readonly reservesReleasedMinor: bigint;
   readonly heldBackChangeMinor: bigint;
   readonly carriedForwardChangeMinor: bigint;
   readonly payoutsMinor: bigint;
-  /** cleared − (settled + fees + reservesHeld − reservesReleased + heldBackChange + carriedForwardChange); zero when balanced. */
+  /** cleared − (settled + fees + shares + reservesHeld − reservesReleased + heldBackChange + carriedForwardChange); zero when balanced. */
   readonly differenceMinor: bigint;
   /** payouts − settled; zero when balanced. */
   readonly payoutDifferenceMinor: bigint;
@@ -56,6 +59,7 @@ interface Sums {
   clearedMinor: bigint;
   settledMinor: bigint;
   feesMinor: bigint;
+  sharesMinor: bigint;
   reservesHeldMinor: bigint;
   reservesReleasedMinor: bigint;
   heldBackChangeMinor: bigint;
@@ -64,7 +68,7 @@ interface Sums {
 }
 
 function emptySums(): Sums {
-  return { clearedMinor: 0n, settledMinor: 0n, feesMinor: 0n, reservesHeldMinor: 0n, reservesReleasedMinor: 0n, heldBackChangeMinor: 0n, carriedForwardChangeMinor: 0n, payoutsMinor: 0n };
+  return { clearedMinor: 0n, settledMinor: 0n, feesMinor: 0n, sharesMinor: 0n, reservesHeldMinor: 0n, reservesReleasedMinor: 0n, heldBackChangeMinor: 0n, carriedForwardChangeMinor: 0n, payoutsMinor: 0n };
 }
 
 function addPosting(sums: Sums, posting: PostingSpec): void {
@@ -74,6 +78,7 @@ function addPosting(sums: Sums, posting: PostingSpec): void {
   else if (posting.role === 'reserve_hold') sums.reservesHeldMinor += amount;
   else if (posting.role === 'reserve_release') sums.reservesReleasedMinor += amount;
   else if (posting.role === 'payout') sums.payoutsMinor += amount;
+  else if (posting.role === 'share') sums.sharesMinor += amount;
   else sums.feesMinor += posting.debit.role === 'settlement_in_transit' ? amount : -amount;
 }
 
@@ -94,7 +99,7 @@ export function checkRunBalance(figures: readonly RunFigures[], postings: readon
   for (const posting of postings) addPosting(sumsOf(posting.channel), posting);
   const channels = [...byChannel.keys()].sort().map((channel): ChannelBalance => {
     const s = byChannel.get(channel)!;
-    const accountedMinor = s.settledMinor + s.feesMinor + s.reservesHeldMinor - s.reservesReleasedMinor + s.heldBackChangeMinor + s.carriedForwardChangeMinor;
+    const accountedMinor = s.settledMinor + s.feesMinor + s.sharesMinor + s.reservesHeldMinor - s.reservesReleasedMinor + s.heldBackChangeMinor + s.carriedForwardChangeMinor;
     return { channel, ...s, differenceMinor: s.clearedMinor - accountedMinor, payoutDifferenceMinor: s.payoutsMinor - s.settledMinor };
   });
   const balanced = channels.every((line) => line.differenceMinor === 0n && line.payoutDifferenceMinor === 0n);

@@ -6,6 +6,8 @@
 //   reserve_release  merchant_reserve(merchant)       → settlement_in_transit(channel)  held reserve comes back to 在途
 //   fee              settlement_in_transit(channel)   → fee_income(channel)             the merchant fees of the run;
 //                    reversed when refunds gave back more fee than the run's payments were charged
+//   share            settlement_in_transit(channel)   → receiver(name)                  分账: one per receiver of the
+//                    merchant's profit sharing, what its shares of the run's payments come to
 //   reserve_hold     settlement_in_transit(channel)   → merchant_reserve(merchant)      the rolling reserve held
 //   settle           settlement_in_transit(channel)   → merchant_available(merchant)    the payable amount
 //   payout           merchant_available(merchant)     → channel_payout(channel)         the same amount, paid out
@@ -19,12 +21,15 @@ import { PostingIds } from './settlement-ids.js';
 import { SettleError } from './settle-errors.js';
 import type { BusinessDay } from '../business-day.js';
 
-export type AccountRole = 'settlement_in_transit' | 'fee_income' | 'merchant_reserve' | 'merchant_available' | 'channel_payout';
-export type PostingRole = 'reserve_release' | 'fee' | 'reserve_hold' | 'settle' | 'payout';
+export type AccountRole = 'settlement_in_transit' | 'fee_income' | 'merchant_reserve' | 'merchant_available' | 'channel_payout' | 'receiver';
+export type PostingRole = 'reserve_release' | 'fee' | 'share' | 'reserve_hold' | 'settle' | 'payout';
 /** Chain order: each posting has the money it moves by the time it runs (release before settle, settle before payout). */
-export const postingRoles: readonly PostingRole[] = ['reserve_release', 'fee', 'reserve_hold', 'settle', 'payout'];
+export const postingRoles: readonly PostingRole[] = ['reserve_release', 'fee', 'share', 'reserve_hold', 'settle', 'payout'];
 
-/** An account by role: `owner` is the channel for settlement_in_transit, fee_income and channel_payout, else the merchant. */
+/**
+ * An account by role: `owner` is the channel for settlement_in_transit, fee_income and channel_payout, the receiver's
+ * name for receiver, else the merchant.
+ */
 export interface AccountRef {
   readonly role: AccountRole;
   readonly owner: string;
@@ -33,6 +38,8 @@ export interface AccountRef {
 export interface PostingSpec {
   readonly id: bigint;
   readonly role: PostingRole;
+  /** A share posting's receiver (分账); absent for every other role. */
+  readonly receiver?: string;
   readonly merchantId: string;
   readonly channel: string;
   readonly runDate: BusinessDay;
@@ -57,6 +64,13 @@ export interface MerchantMovements {
   readonly feesMinor: bigint;
   readonly reserveHeldMinor: bigint;
   readonly settledMinor: bigint;
+  /** 分账: what each receiver's shares of the run's payments come to, positive, in receiver order. */
+  readonly shares: readonly ReceiverShare[];
+}
+
+export interface ReceiverShare {
+  readonly receiver: string;
+  readonly amountMinor: bigint;
 }
 
 /** The chain of one merchant and channel: postings in role order, ids taken from `ids` (refusing collisions). */
@@ -68,17 +82,21 @@ export function merchantPostings(movements: MerchantMovements, ids: PostingIds):
   const available: AccountRef = { role: 'merchant_available', owner: merchantId };
   const payout: AccountRef = { role: 'channel_payout', owner: channel };
   assert(movements.reserveReleasedMinor >= 0n && movements.reserveHeldMinor >= 0n && movements.settledMinor >= 0n, 'only a fee may be negative');
-  const planned: [PostingRole, AccountRef, AccountRef, bigint][] = [
-    ['reserve_release', reserve, inTransit, movements.reserveReleasedMinor],
-    movements.feesMinor >= 0n ? ['fee', inTransit, feeIncome, movements.feesMinor] : ['fee', feeIncome, inTransit, -movements.feesMinor],
-    ['reserve_hold', inTransit, reserve, movements.reserveHeldMinor],
-    ['settle', inTransit, available, movements.settledMinor],
-    ['payout', available, payout, movements.settledMinor],
+  assert(movements.shares.every((share) => share.amountMinor >= 0n), 'a share is never negative');
+  const planned: [PostingRole, AccountRef, AccountRef, bigint, string | undefined][] = [
+    ['reserve_release', reserve, inTransit, movements.reserveReleasedMinor, undefined],
+    movements.feesMinor >= 0n ? ['fee', inTransit, feeIncome, movements.feesMinor, undefined] : ['fee', feeIncome, inTransit, -movements.feesMinor, undefined],
+    ...movements.shares.map((share): [PostingRole, AccountRef, AccountRef, bigint, string] => ['share', inTransit, { role: 'receiver', owner: share.receiver }, share.amountMinor, share.receiver]),
+    ['reserve_hold', inTransit, reserve, movements.reserveHeldMinor, undefined],
+    ['settle', inTransit, available, movements.settledMinor, undefined],
+    ['payout', available, payout, movements.settledMinor, undefined],
   ];
   const moving = planned.filter(([, , , amountMinor]) => amountMinor > 0n);
-  return moving.map(([role, debit, credit, amountMinor], i): PostingSpec => {
-    const id = ids.take({ merchantId, channel, cycle: movements.cycleText, runDate: movements.runDate, batch: movements.batch, role });
-    return { id, role, merchantId, channel, runDate: movements.runDate, batch: movements.batch, debit, credit, amountMinor, linked: i < moving.length - 1 };
+  return moving.map(([role, debit, credit, amountMinor, receiver], i): PostingSpec => {
+    // A share's key names its receiver: each receiver's posting has an id of its own, the same on every re-run.
+    const id = ids.take({ merchantId, channel, cycle: movements.cycleText, runDate: movements.runDate, batch: movements.batch, role: receiver === undefined ? role : `share:${receiver}` });
+    const spec: PostingSpec = { id, role, merchantId, channel, runDate: movements.runDate, batch: movements.batch, debit, credit, amountMinor, linked: i < moving.length - 1 };
+    return receiver === undefined ? spec : { ...spec, receiver };
   });
 }
 
@@ -88,13 +106,20 @@ export interface SettlementAccountConfig {
   readonly transferCodes: Readonly<Record<PostingRole, number>>;
   readonly channels: ReadonlyMap<string, { readonly inTransitAccountId: bigint; readonly feeIncomeAccountId: bigint; readonly payoutAccountId: bigint }>;
   readonly merchants: ReadonlyMap<string, { readonly availableAccountId: bigint; readonly reserveAccountId: bigint }>;
+  /** 分账 receivers' accounts by name. */
+  readonly receivers: ReadonlyMap<string, bigint>;
 }
 
 export function accountIdOf(config: SettlementAccountConfig, ref: AccountRef): bigint {
+  if (ref.role === 'receiver') {
+    const receiver = config.receivers.get(ref.owner);
+    if (receiver === undefined) throw new SettleError('account_missing', `no account is configured for receiver ${ref.owner}`);
+    return receiver;
+  }
   const isChannelRole = ref.role === 'settlement_in_transit' || ref.role === 'fee_income' || ref.role === 'channel_payout';
   const channel = isChannelRole ? config.channels.get(ref.owner) : undefined;
   const merchant = isChannelRole ? undefined : config.merchants.get(ref.owner);
-  const ids: Record<AccountRole, bigint | undefined> = {
+  const ids: Record<Exclude<AccountRole, 'receiver'>, bigint | undefined> = {
     settlement_in_transit: channel?.inTransitAccountId,
     fee_income: channel?.feeIncomeAccountId,
     channel_payout: channel?.payoutAccountId,

@@ -18,11 +18,11 @@
 
 import { assert } from '../assert.js';
 import { formatBusinessDay, isBusinessDay, nextBusinessDay, type BusinessDay } from '../business-day.js';
-import { allocate } from './allocation.js';
+import { allocate, shareProfit } from './allocation.js';
 import { figuresOf, type ChannelDayClearing, type ClearedLine } from './clearing.js';
 import { checkRunBalance, refuseUnbalanced, type BalanceCheck, type RunFigures } from './settlement-balance.js';
 import { PostingIds } from './settlement-ids.js';
-import { merchantPostings, type PostingSpec } from './settlement-postings.js';
+import { merchantPostings, type PostingSpec, type ReceiverShare } from './settlement-postings.js';
 import type { MerchantTerms } from './settlement-terms.js';
 import { settlementDate } from './working-calendar.js';
 import { SettleError } from './settle-errors.js';
@@ -96,6 +96,9 @@ export interface MerchantSettlement extends RunFigures {
   readonly grossMinor: bigint;
   readonly feesMinor: bigint;
   readonly netMinor: bigint;
+  /** 分账: each receiver's shares of the payments paid in this run; sharesMinor their sum. */
+  readonly shares: readonly ReceiverShare[];
+  readonly sharesMinor: bigint;
   readonly reserveHeldMinor: bigint;
   readonly reserveReleaseOn: BusinessDay | undefined;
   readonly reserveReleasedMinor: bigint;
@@ -300,10 +303,13 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number): MerchantSe
   const paidFigures = figuresOf([...unit.paid, ...unit.released]);
   const grossMinor = paidFigures.paymentsMinor - paidFigures.refundsMinor;
   const netMinor = paidFigures.netMinor;
-  // The reserve is a share of a positive net, rounded down by allocate's rule: the merchant's part takes the rest.
-  const reserveHeldMinor = netMinor > 0n && terms.reserveBps > 0 ? allocate(netMinor, [{ name: 'reserve', share: { bps: terms.reserveBps } }, { name: 'merchant', rest: true }])[0]!.amountMinor : 0n;
+  const shares = sharesOf(unit);
+  const sharesMinor = shares.reduce((sum, share) => sum + share.amountMinor, 0n);
+  const keptMinor = netMinor - sharesMinor;
+  // The reserve is a share of what the merchant keeps, when positive, rounded down by allocate's rule.
+  const reserveHeldMinor = keptMinor > 0n && terms.reserveBps > 0 ? allocate(keptMinor, [{ name: 'reserve', share: { bps: terms.reserveBps } }, { name: 'merchant', rest: true }])[0]!.amountMinor : 0n;
   const reserveReleasedMinor = unit.reservesDue.reduce((sum, hold) => sum + hold.amountMinor, 0n);
-  const payableMinor = netMinor - reserveHeldMinor + reserveReleasedMinor + unit.carriedInMinor;
+  const payableMinor = keptMinor - reserveHeldMinor + reserveReleasedMinor + unit.carriedInMinor;
   const thresholdMinor = terms.minimumPayoutMinor > 1n ? terms.minimumPayoutMinor : 1n;
   const settledMinor = payableMinor >= thresholdMinor ? payableMinor : 0n;
   const heldBackMinor = unit.heldBack.reduce((sum, line) => sum + line.grossMinor, 0n);
@@ -325,6 +331,8 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number): MerchantSe
     grossMinor,
     feesMinor: paidFigures.feesMinor,
     netMinor,
+    shares,
+    sharesMinor,
     reserveHeldMinor,
     reserveReleaseOn: reserveHeldMinor > 0n ? addCalendarDays(runDate, terms.reserveDays) : undefined,
     reserveReleasedMinor,
@@ -335,6 +343,25 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number): MerchantSe
   return { ...settlement, explanation: explainSettlement(settlement, unit, thresholdMinor) };
 }
 
+/**
+ * 分账 of the payments the unit pays in this run (matched and resolved, its due days' and released ones): each split
+ * by shareProfit after its own fee (a fee below zero counts as none), the receivers' parts summed in split order.
+ * Refunds are the merchant's alone: they reduce what it keeps, never a receiver's share.
+ */
+function sharesOf(unit: Unit): ReceiverShare[] {
+  const split = unit.terms.split;
+  if (split === undefined) return [];
+  const byReceiver = new Map<string, bigint>(split.map((receiver) => [receiver.receiver, 0n]));
+  for (const line of [...unit.paid, ...unit.released]) {
+    if (line.item.kind !== 'payment') continue;
+    const fee = line.fee.feeMinor > 0n ? line.fee.feeMinor : 0n;
+    for (const part of shareProfit(line.item.amountMinor, fee, split, unit.merchantId).parts) {
+      if (part.name !== unit.merchantId) byReceiver.set(part.name, byReceiver.get(part.name)! + part.amountMinor);
+    }
+  }
+  return [...byReceiver].filter(([, amountMinor]) => amountMinor > 0n).map(([receiver, amountMinor]) => ({ receiver, amountMinor }));
+}
+
 function explainSettlement(s: Omit<MerchantSettlement, 'explanation'>, unit: Unit, thresholdMinor: bigint): string[] {
   const days = s.daysDue.map(formatBusinessDay).join(', ') || 'none';
   const lines = [
@@ -342,9 +369,12 @@ function explainSettlement(s: Omit<MerchantSettlement, 'explanation'>, unit: Uni
     `  cleared ${s.clearedMinor} over ${s.paid.length + s.heldBack.length} items; held back ${s.heldBackMinor} (${s.heldBack.length} unresolved); released ${s.releasedFromHoldMinor} (${s.released.length} resolved since)`,
     `  gross ${s.grossMinor} − fees ${s.feesMinor} = net ${s.netMinor}`,
   ];
-  if (s.reserveHeldMinor > 0n) lines.push(`  reserve ${unit.terms.reserveBps} bps of ${s.netMinor} = ${s.reserveHeldMinor}, held until ${formatBusinessDay(s.reserveReleaseOn!)}`);
+  for (const share of s.shares) lines.push(`  分账 to ${share.receiver}: ${share.amountMinor}`);
+  const keptMinor = s.netMinor - s.sharesMinor;
+  if (s.reserveHeldMinor > 0n) lines.push(`  reserve ${unit.terms.reserveBps} bps of ${keptMinor} = ${s.reserveHeldMinor}, held until ${formatBusinessDay(s.reserveReleaseOn!)}`);
   for (const hold of unit.reservesDue) lines.push(`  reserve of ${hold.amountMinor} held on ${formatBusinessDay(hold.heldOn)} released (due ${formatBusinessDay(hold.releaseOn)})`);
-  lines.push(`  payable = ${s.netMinor} − ${s.reserveHeldMinor} + ${s.reserveReleasedMinor} + carried in ${s.carriedInMinor} = ${s.payableMinor}`);
+  const sharesText = s.sharesMinor === 0n ? '' : ` − shares ${s.sharesMinor}`;
+  lines.push(`  payable = ${s.netMinor}${sharesText} − ${s.reserveHeldMinor} + ${s.reserveReleasedMinor} + carried in ${s.carriedInMinor} = ${s.payableMinor}`);
   lines.push(
     s.settledMinor > 0n
       ? `  paid out ${s.settledMinor} (minimum ${thresholdMinor})`

@@ -252,6 +252,9 @@ export interface SettleMerchantSummary {
   grossMinor: string;
   feesMinor: string;
   netMinor: string;
+  /** 分账: what each receiver's shares of the payments came to, and their sum (taken before the reserve). */
+  shares: { receiver: string; amountMinor: string }[];
+  sharesMinor: string;
   reserveHeldMinor: string;
   /** 'YYYY-MM-DD', or null when nothing is held. */
   reserveReleaseOn: string | null;
@@ -267,7 +270,7 @@ export interface SettleMerchantSummary {
 export interface SettleBalanceCheck {
   balanced: boolean;
   /**
-   * Per channel: cleared = settled + fees + reservesHeld − reservesReleased + heldBackChange + carriedForwardChange,
+   * Per channel: cleared = settled + fees + shares + reservesHeld − reservesReleased + heldBackChange + carriedForwardChange,
    * differenceMinor being cleared − that sum, and payoutDifferenceMinor payouts − settled; both 0 when balanced.
    */
   channels: {
@@ -275,6 +278,7 @@ export interface SettleBalanceCheck {
     clearedMinor: string;
     settledMinor: string;
     feesMinor: string;
+    sharesMinor: string;
     reservesHeldMinor: string;
     reservesReleasedMinor: string;
     heldBackChangeMinor: string;
@@ -337,6 +341,8 @@ export interface SettleStatementLine {
 export interface SettleStatementPosting {
   transferId: string;
   role: string;
+  /** A share posting's receiver (分账). */
+  receiver?: string;
   amountMinor: string;
   debitAccountId: string;
   creditAccountId: string;

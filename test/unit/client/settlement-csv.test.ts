@@ -20,7 +20,7 @@ const line = (orderId: string, changes: Partial<SettleStatementLine> = {}): Sett
 
 const run = (runId: string, channel: string, lines: SettleStatementLine[], changes: Partial<SettleStatementRun> = {}): SettleStatementRun => ({
   runId, merchant: 'm-001', channel, cycle: 'T+1', batch: 1, daysDue: ['2026-03-01'], paidItems: lines.length, heldBackItems: 0, releasedItems: 0,
-  clearedMinor: '20000', heldBackMinor: '0', releasedFromHoldMinor: '0', grossMinor: '20000', feesMinor: '120', netMinor: '19880',
+  clearedMinor: '20000', heldBackMinor: '0', releasedFromHoldMinor: '0', grossMinor: '20000', feesMinor: '120', netMinor: '19880', shares: [], sharesMinor: '0',
   reserveHeldMinor: '1988', reserveReleaseOn: '2026-06-01', reserveReleasedMinor: '0', carriedInMinor: '0', carriedOutMinor: '0',
   payableMinor: '17892', settledMinor: '17892', explanation: [], lines, postings: [], ...changes,
 });
@@ -64,10 +64,10 @@ describe('settlementStatementCsv', () => {
     const lines = text.split('\n');
     expect(lines[4]).toBe('');
     expect(rows[5]).toEqual([...statementSummaryColumns]);
-    expect(rows[5]).toEqual(['merchant', 'date', 'run_id', 'channel', 'cycle', 'batch', 'gross', 'fees', 'net', 'reserve_held', 'reserve_release_on', 'reserve_released', 'carried_in', 'carried_out', 'payable', 'settled']);
+    expect(rows[5]).toEqual(['merchant', 'date', 'run_id', 'channel', 'cycle', 'batch', 'gross', 'fees', 'net', 'shares', 'reserve_held', 'reserve_release_on', 'reserve_released', 'carried_in', 'carried_out', 'payable', 'settled']);
     expect(rows.slice(6)).toEqual([
-      ['m-001', '2026-03-02', 'srn_00000000000000000001', 'bank', 'T+1', '1', '20000', '120', '19880', '1988', '2026-06-01', '0', '0', '0', '17892', '17892'],
-      ['m-001', '2026-03-02', 'srn_00000000000000000002', 'alipay', 'D+0', '2', '123456789012345678901234567890', '120', '19880', '1988', '', '0', '-5', '7', '17892', '17892'],
+      ['m-001', '2026-03-02', 'srn_00000000000000000001', 'bank', 'T+1', '1', '20000', '120', '19880', '0', '1988', '2026-06-01', '0', '0', '0', '17892', '17892'],
+      ['m-001', '2026-03-02', 'srn_00000000000000000002', 'alipay', 'D+0', '2', '123456789012345678901234567890', '120', '19880', '0', '1988', '', '0', '-5', '7', '17892', '17892'],
     ]);
   });
 

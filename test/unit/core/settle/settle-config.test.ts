@@ -39,6 +39,9 @@ describe('readSettleConfig', () => {
     expect(config.terms.get('m-books')).toMatchObject({ cycleText: 'T+1', minimumPayoutMinor: 0n, reserveBps: 0 });
     expect(config.accounts.transferCodes.payout).toBe(805);
     expect(config.accounts.merchants.get('m-books')).toEqual({ availableAccountId: 2011n, reserveAccountId: 2012n });
+    expect([...config.accounts.receivers]).toEqual([['agent-east', 3001n], ['platform', 3002n]]);
+    expect(config.terms.get('m-books')?.split).toEqual([{ receiver: 'agent-east', share: { bps: 300 } }, { receiver: 'platform', share: { ratio: '0.015' } }]);
+    expect(config.terms.get('m-coffee')?.split).toBeUndefined();
     expect(calendarCovers(config, 20261001)).toBe(true);
     expect(calendarCovers(config, 20280101)).toBe(false);
   });
@@ -65,5 +68,12 @@ describe('readSettleConfig', () => {
     expect(refusal((doc) => (merchant0(doc).reserveDays = 0))).toContain('reserveDays must be at least 1');
     expect(refusal((doc) => ((doc.merchants as Json[])[1]!.number = 1))).toContain('merchant number 1 is given at $.merchants[0].number too');
     expect(refusal((doc) => (merchant0(doc).reserveAccount = '1001'))).toContain('account 1001 is given at $.channels[0].inTransitAccount too');
+    const receivers = (doc: Json): Json[] => doc.receivers as Json[];
+    expect(refusal((doc) => (receivers(doc)[1]!.name = 'agent-east'))).toContain('$.receivers[1].name: receiver agent-east is given twice');
+    expect(refusal((doc) => (receivers(doc)[0]!.account = '2001'))).toContain('account 2001 is given at $.merchants[0].availableAccount too');
+    expect(refusal((doc) => (merchant0(doc).split = [{ receiver: 'nobody', bps: 10 }]))).toContain('$.merchants[0].split[0].receiver: nobody is not in $.receivers');
+    expect(refusal((doc) => (merchant0(doc).split = [{ receiver: 'platform', bps: 10, ratio: '0.1' }]))).toContain('$.merchants[0].split[0]: gives its share as bps or as ratio');
+    expect(refusal((doc) => (merchant0(doc).split = [{ receiver: 'platform', bps: 9000 }, { receiver: 'agent-east', ratio: '0.2' }]))).toContain('$.merchants[0]');
+    expect(refusal((doc) => (merchant0(doc).split = [{ receiver: 'platform', ratio: 'a lot' }]))).toContain('$.merchants[0]');
   });
 });

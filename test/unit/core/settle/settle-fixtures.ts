@@ -85,12 +85,13 @@ export const terms = (...specs: MerchantTermsSpec[]) => buildTermsTable(specs);
 
 /** Accounts: in-transit 1xx, fee income 2xx, payout 3xx per channel; available 1xxx, reserve 2xxx per merchant. */
 export function accountConfig(channels: readonly string[], merchants: readonly string[]): SettlementAccountConfig {
-  const codes: Record<PostingRole, number> = { reserve_release: 801, fee: 802, reserve_hold: 803, settle: 804, payout: 805 };
+  const codes: Record<PostingRole, number> = { reserve_release: 801, fee: 802, share: 806, reserve_hold: 803, settle: 804, payout: 805 };
   return {
     ledger: 1,
     transferCodes: codes,
     channels: new Map(channels.map((channel, i) => [channel, { inTransitAccountId: BigInt(100 + i), feeIncomeAccountId: BigInt(200 + i), payoutAccountId: BigInt(300 + i) }])),
     merchants: new Map(merchants.map((merchant, i) => [merchant, { availableAccountId: BigInt(1000 + i), reserveAccountId: BigInt(2000 + i) }])),
+    receivers: new Map([['agent-1', 3001n], ['platform', 3002n]]),
   };
 }
 

@@ -63,7 +63,7 @@ describe('a D1 run', () => {
     ]);
     expect(paid.check.channels).toEqual([
       {
-        channel: 'wx', clearedMinor: 95_050n, settledMinor: 94_432n, feesMinor: 618n, reservesHeldMinor: 0n, reservesReleasedMinor: 0n,
+        channel: 'wx', clearedMinor: 95_050n, settledMinor: 94_432n, feesMinor: 618n, sharesMinor: 0n, reservesHeldMinor: 0n, reservesReleasedMinor: 0n,
         heldBackChangeMinor: 0n, carriedForwardChangeMinor: 0n, payoutsMinor: 94_432n, differenceMinor: 0n, payoutDifferenceMinor: 0n,
       },
     ]);
@@ -270,5 +270,46 @@ describe('refusals', () => {
   ])('refuses %s', (_what, make, code) => {
     expect(refused(() => settleRun(make())).code).toBe(code);
     expect(refused(() => previewSettlementRun(make())).code).toBe(code);
+  });
+});
+
+describe('分账 in a run', () => {
+  const split = [{ receiver: 'agent-1', share: { bps: 300 } }, { receiver: 'platform', share: { ratio: '0.015' } }];
+  const table = terms(termsSpec('m-a', { split, reserveBps: 1000, reserveDays: 30 }));
+  const day = clear(tuesday, [
+    item({ merchantId: 'm-a', tradeDay: tuesday, amountMinor: 100_050n }), // fee 600: shares of 99,450
+    item({ merchantId: 'm-a', tradeDay: tuesday, amountMinor: 5_000n }), // fee 100: shares of 4,900
+    item({ merchantId: 'm-a', tradeDay: tuesday, amountMinor: 20_000n, kind: 'refund' }), // the merchant's alone
+  ]);
+
+  it('pays each receiver its shares of the payments after their fees, before the reserve and the merchant', () => {
+    const paid = run(20250528, [day], table);
+    // 99,450: agent-1 2,983.5, platform 1,491.75 — floored, and the one whole unit their fractions make goes to the
+    // earliest share (allocate's rule): 2,984 and 1,491. 4,900: 147 and 73. Kept: net 84,470 − 4,695 = 79,775;
+    // reserve 10% = 7,977 (floored); settled 71,798.
+    expect(shown(paid.postings)).toEqual([
+      'm-a fee: settlement_in_transit(wx) → fee_income(wx) 580 linked',
+      'm-a share: settlement_in_transit(wx) → receiver(agent-1) 3131 linked',
+      'm-a share: settlement_in_transit(wx) → receiver(platform) 1564 linked',
+      'm-a reserve_hold: settlement_in_transit(wx) → merchant_reserve(m-a) 7977 linked',
+      'm-a settle: settlement_in_transit(wx) → merchant_available(m-a) 71798 linked',
+      'm-a payout: merchant_available(m-a) → channel_payout(wx) 71798',
+    ]);
+    const [merchant] = paid.merchants;
+    expect(merchant!.shares).toEqual([{ receiver: 'agent-1', amountMinor: 3_131n }, { receiver: 'platform', amountMinor: 1_564n }]);
+    expect(merchant!.explanation).toContain('  分账 to agent-1: 3131');
+    expect(paid.check.channels[0]).toMatchObject({ sharesMinor: 4_695n, differenceMinor: 0n });
+    // Each receiver's posting has an id of its own, its account from the configuration.
+    const shares = paid.postings.filter((p) => p.role === 'share');
+    expect(new Set(shares.map((p) => p.id)).size).toBe(2);
+    expect(shares.map((p) => transferOf(p, accountConfig(['wx'], ['m-a'])).creditAccountId)).toEqual([3001n, 3002n]);
+    // A re-run from the state the run left posts no share again.
+    expect(settleRun({ runDate: 20250528, clearings: [day], terms: table, earlier: paid.next }).postings).toEqual([]);
+  });
+
+  it('refuses a split that takes a fixed amount, names the merchant itself, or shares more than the whole', () => {
+    expect(refused(() => terms(termsSpec('m-a', { split: [{ receiver: 'agent-1', fixedMinor: 100n }] }))).message).toContain('shares only');
+    expect(refused(() => terms(termsSpec('m-a', { split: [{ receiver: 'm-a', share: { bps: 10 } }] }))).message).toContain('the merchant itself');
+    expect(refused(() => terms(termsSpec('m-a', { split: [{ receiver: 'agent-1', share: { bps: 6000 } }, { receiver: 'platform', share: { ratio: '0.5' } }] }))).code).toBe('terms_invalid');
   });
 });
