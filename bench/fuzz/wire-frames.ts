@@ -9,7 +9,7 @@ import { encodeAccountOperations, encodeAccounts, encodeIds, encodeTransfers, ty
 import { AccountLayout, AccountOperationLayout, TransferLayout } from '../../src/core/layout.js';
 import type { ErrorCodeName } from '../../src/core/errors.js';
 import { batchEventsMax, eventBytes, frameBytesMax } from '../../src/core/limits.js';
-import { Operation } from '../../src/core/operations.js';
+import { Operation, firstUnusedWireOperation } from '../../src/core/operations.js';
 import type { ResultName } from '../../src/core/result-codes.js';
 import { wireMsgpackOptions } from '../../src/core/wire/wire.js';
 import type { Attempt } from './model.js';
@@ -85,7 +85,7 @@ export function brokenFrames(id: number, anyId: bigint): RawFrame[] {
     frame(pack([id + 0.5, Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'a fractional request id'),
     frame(pack([2 ** 32, Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'request id 2^32'),
     frame(pack([String(id), Operation.lookup_accounts, ids]), 'frame_invalid', 0, 'a string request id'),
-    ...[0, 7, 8, 9, 17, 18, 19, 20, 39, 48, 56, 255, 65535].map((op) => frame(pack([id, op, ids]), 'operation_unknown', id, `operation ${op}`)),
+    ...[0, 7, 8, 9, 17, 18, 19, 20, 39, 48, firstUnusedWireOperation, 255, 65535].map((op) => frame(pack([id, op, ids]), 'operation_unknown', id, `operation ${op}`)),
     frame(pack([id, 'lookup_accounts', ids]), 'operation_unknown', id, 'an operation by name'),
     frame(pack([id, Operation.query_transfers, ids]), 'body_invalid', id, 'a query filter of 16 bytes'),
     frame(pack([id, Operation.lookup_accounts, 'ids']), 'body_invalid', id, 'a string body'),

@@ -68,6 +68,8 @@ export const WireOperation = {
 } as const;
 
 export type WireOperationName = keyof typeof WireOperation;
+/** The first number above every wire operation: unknown today (tests and the fuzzer send it to be refused). */
+export const firstUnusedWireOperation = Math.max(...Object.values(WireOperation)) + 1;
 export type WireOperationNumber = (typeof WireOperation)[WireOperationName];
 
 /** What a journal entry can be: the u16 `operation` field of its header (core/posting/journal-entry.ts). */

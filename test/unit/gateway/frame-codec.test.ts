@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeReply, encodeRequest } from '../../../src/client/frame-codec.js';
 import { TallyError } from '../../../src/core/errors.js';
 import { requestIdMax } from '../../../src/core/limits.js';
-import { Operation } from '../../../src/core/operations.js';
+import { Operation, firstUnusedWireOperation } from '../../../src/core/operations.js';
 import { decodeRequest, encodeError, encodeReply, readRequest } from '../../../src/gateway/frame-codec.js';
 
 const plain = new Packr({ useRecords: false });
@@ -153,7 +153,7 @@ describe('integer fields in every msgpack encoding', () => {
   });
 
   // 2^32 + 4 and 2^64 + 4 (mod) would read as lookup_accounts if a wide integer were truncated.
-  const badOperations = [0n, -1n, 7n, 56n, 256n + 4n, 2n ** 32n + 4n, 2n ** 53n + 4n, 2n ** 64n - 1n, -(2n ** 63n) + 4n];
+  const badOperations = [0n, -1n, 7n, BigInt(firstUnusedWireOperation), 256n + 4n, 2n ** 32n + 4n, 2n ** 53n + 4n, 2n ** 64n - 1n, -(2n ** 63n) + 4n];
   const refusedOperations = badOperations.flatMap((op) => integerEncodings(op).map(([name, bytes]) => [`${op} as ${name}`, bytes] as const));
   it.each(refusedOperations)('refuse operation %s as operation_unknown', (_name, opBytes) => {
     const bytes = Uint8Array.from([0x93, 0x07, ...opBytes, ...lookupBody]);
