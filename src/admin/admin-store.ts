@@ -8,15 +8,14 @@
 // not_primary, the refusals it would record go to the process log).
 
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import { adjustmentIdPattern, type AdjustmentDetail, type AdjustmentResult, type AdjustmentStatus } from '../core/admin/adjustments.js';
-import { assert, AssertionError } from '../core/assert.js';
+import { assert } from '../core/assert.js';
 import { auditRecordOf, type AuditEntry, type AuditRecord } from '../core/admin/audit-log.js';
 import type { AdminChange } from './admin-changes.js';
 import { TallyError, errors } from '../core/errors.js';
 import { adminWritesInFlightMax, adjustmentsPageMax, auditPageBytesMax, auditPageMax, eventBytes } from '../core/limits.js';
-import { storageFailure } from '../shards/storage/commit-failures.js';
-import { lowSpaceError } from '../shards/storage/storage-health.js';
+import { openDurableEnvironment, writeDurably } from '../shards/storage/durable-side-store.js';
 
 /** An adjustment as stored: the reply shape with its transfer records (base64) and, once approved, results. */
 export type StoredAdjustment = AdjustmentDetail;
@@ -94,21 +93,7 @@ export class AdminStore {
   static open(dataDir: string): AdminStore {
     if (typeof dataDir !== 'string' || dataDir === '') throw new TypeError('AdminStore.open: dataDir must be a non-empty path');
     const path = join(dataDir, 'admin');
-    const root = open({
-      path,
-      overlappingSync: false, // a commit is fsync'd before its promise resolves: an admin action replies after its record is on disk
-      noSync: false,
-      noMetaSync: false,
-      useWritemap: false, // also what childTransaction needs
-      // One commit per write: a failed commit (full disk) rejects that write's promise only — with event-turn
-      // batching lmdb-js also rejects a batch promise nobody awaits, and on the main thread that ends the process.
-      eventTurnBatching: false,
-      compression: false,
-      cache: false, // childTransaction is unavailable with caching
-      maxDbs: 2, // audit, adjustments (shards/storage/store-catalog.ts lists them for snapshots)
-      pageSize: 4096,
-      noMemInit: false,
-    });
+    const root = openDurableEnvironment(path, 2); // audit, adjustments (shards/storage/store-catalog.ts lists them for snapshots)
     try {
       const audit = root.openDB<string, number>({ name: 'audit', encoding: 'string', keyEncoding: 'ordered-binary', cache: false, compression: false });
       const adjustments = root.openDB<string, string>({ name: 'adjustments', encoding: 'string', keyEncoding: 'ordered-binary', cache: false, compression: false });
@@ -343,20 +328,15 @@ export class AdminStore {
   async #write<T>(action: () => T): Promise<T> {
     if (this.#closed) throw errors.shuttingDown();
     if (this.#writesInFlight >= adminWritesInFlightMax) throw errors.overloaded(`the admin store has ${this.#writesInFlight} writes in flight (max ${adminWritesInFlightMax})`);
-    // Under the disk's free-space reserve LMDB is not even tried (a write failing in lmdb-js 3.5.6 may abort the process).
-    const low = lowSpaceError(this.path, `admin store ${this.path}`);
-    if (low !== null) throw low;
     this.#writesInFlight++;
     try {
-      return await this.#root.childTransaction(action);
-    } catch (error) {
-      if (error instanceof TallyError || error instanceof AssertionError) throw error;
-      throw await storageFailure(error, `admin store ${this.path}`);
+      return await writeDurably(this.#root, this.path, 'admin store', action);
     } finally {
       this.#writesInFlight--;
       if (this.#writesInFlight === 0 && this.#idle) this.#idle();
     }
   }
+
 
   /** Stores `change` in the current write transaction: its audit record next in line, the adjustment's fields and index. */
   #applyInTxn(change: AdminChange): void {

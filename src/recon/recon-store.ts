@@ -13,7 +13,7 @@ import { reconChunkBytesMax, reconUploadIdleMsMax, reconUploadsPendingBytesMax }
 import type { ReconBatch, ReconException, ReconExceptionsPage, ReconBatchesQuery, ReconExceptionsQuery } from '../core/recon/batches.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
 import { reconActionIdTag, reconResolutionIdTag } from './recon-actions.js';
-import { openDurableEnvironment, writeDurably } from '../shards/storage/durable-side-store.js';
+import { openDurableStore, writeDurably } from '../shards/storage/durable-side-store.js';
 
 /** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
 export const reconStoreDbs = ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool', 'actions'] as const;
@@ -67,16 +67,8 @@ export class ReconStore {
 
   static open(dataDir: string, now: () => number = Date.now): ReconStore {
     const path = join(dataDir, 'recon');
-    const root = openDurableEnvironment(path, reconStoreDbs.length);
-    try {
-      const dbs = Object.fromEntries(
-        reconStoreDbs.map((name) => [name, root.openDB({ name, encoding: name === 'files' ? 'binary' : 'string', keyEncoding: 'ordered-binary', cache: false, compression: false })]),
-      ) as unknown as Record<(typeof reconStoreDbs)[number], Database<never, string>>;
-      return new ReconStore(path, root, dbs, now);
-    } catch (error) {
-      void root.close();
-      throw error;
-    }
+    const { root, dbs } = openDurableStore(path, reconStoreDbs, ['files']);
+    return new ReconStore(path, root, dbs as unknown as Record<(typeof reconStoreDbs)[number], Database<never, string>>, now);
   }
 
   // ---- statement files --------------------------------------------------------------------------

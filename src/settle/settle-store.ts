@@ -11,7 +11,7 @@ import { assert } from '../core/assert.js';
 import { errors } from '../core/errors.js';
 import type { EarlierRuns, ReserveHold, CarriedAmount } from '../core/settle/settlement-run.js';
 import type { SettleChangeStatus, SettleStrategiesQuery, SettleStrategyChange, SettleRunReply, SettleStatementRun } from '../core/wire/settle-bodies.js';
-import { openDurableEnvironment, writeDurably } from '../shards/storage/durable-side-store.js';
+import { openDurableStore, writeDurably } from '../shards/storage/durable-side-store.js';
 
 /** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
 export const settleStoreDbs = ['changes', 'state', 'runs', 'statements'] as const;
@@ -94,16 +94,8 @@ export class SettleStore {
 
   static open(dataDir: string): SettleStore {
     const path = join(dataDir, 'settle');
-    const root = openDurableEnvironment(path, settleStoreDbs.length);
-    try {
-      const dbs = Object.fromEntries(
-        settleStoreDbs.map((name) => [name, root.openDB({ name, encoding: 'string', keyEncoding: 'ordered-binary', cache: false, compression: false })]),
-      ) as unknown as Record<(typeof settleStoreDbs)[number], Database<string, string>>;
-      return new SettleStore(path, root, dbs);
-    } catch (error) {
-      void root.close();
-      throw error;
-    }
+    const { root, dbs } = openDurableStore(path, settleStoreDbs);
+    return new SettleStore(path, root, dbs as Record<(typeof settleStoreDbs)[number], Database<string, string>>);
   }
 
   // ---- strategy changes ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // keeps their promise: a write resolves only once its commit is on disk, and a failed write rejects that write
 // alone with a clear error, never a silent drop.
 
-import { open, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase } from 'lmdb';
 import { AssertionError } from '../../core/assert.js';
 import { TallyError } from '../../core/errors.js';
 import { storageFailure } from './commit-failures.js';
@@ -25,6 +25,23 @@ export function openDurableEnvironment(path: string, maxDbs: number): RootDataba
     pageSize: 4096,
     noMemInit: false,
   });
+}
+
+/**
+ * Opens the environment at `path` with one database per name (string values, `binary` ones raw bytes; ordered keys).
+ * The environment is closed again if a database cannot be opened.
+ */
+export function openDurableStore<Name extends string>(path: string, names: readonly Name[], binary: readonly Name[] = []): { root: RootDatabase; dbs: Record<Name, Database<unknown, string>> } {
+  const root = openDurableEnvironment(path, names.length);
+  try {
+    const dbs = Object.fromEntries(
+      names.map((name) => [name, root.openDB({ name, encoding: binary.includes(name) ? 'binary' : 'string', keyEncoding: 'ordered-binary', cache: false, compression: false })]),
+    ) as Record<Name, Database<unknown, string>>;
+    return { root, dbs };
+  } catch (error) {
+    void root.close();
+    throw error;
+  }
 }
 
 /**
