@@ -13,7 +13,7 @@ import { reconChunkBytesMax, reconUploadIdleMsMax, reconUploadsPendingBytesMax }
 import type { ReconBatch, ReconException, ReconExceptionsPage, ReconBatchesQuery, ReconExceptionsQuery } from '../core/recon/batches.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
 import { reconActionIdTag, reconResolutionIdTag } from './recon-actions.js';
-import { openDurableStore, writeDurably } from '../shards/storage/durable-side-store.js';
+import { newestFirst, openDurableStore, writeDurably } from '../shards/storage/durable-side-store.js';
 
 /** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
 export const reconStoreDbs = ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool', 'actions'] as const;
@@ -35,8 +35,6 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 const chunkKey = (sha256: string, offset: number): string => `${sha256}:${pad(offset, 12)}`;
 const exceptionKey = (batch: string, n: number): string => `${batch}:${pad(n, 10)}`;
 const poolPrefix = (channel: string): string => `${channel}\u0000`;
-/** Sorts after every key of ASCII text: the open upper end of a reverse range. */
-const keyEnd = '\uffff';
 
 export class ReconStore {
   readonly path: string;
@@ -165,17 +163,9 @@ export class ReconStore {
   }
 
   batches(query: ReconBatchesQuery): ReconBatch[] {
-    const found: ReconBatch[] = [];
-    const start = query.before ?? keyEnd;
-    for (const { key, value } of this.#batches.getRange({ start, reverse: true })) {
-      if (key === start) continue; // `before` itself is on the previous page
-      const batch = JSON.parse(value) as ReconBatch;
-      if (query.channel !== null && batch.channel !== query.channel) continue;
-      found.push(batch);
-      if (found.length === query.limit) break;
-    }
-    return found;
+    return newestFirst<ReconBatch>(this.#batches, query.before, query.limit, (batch) => query.channel === null || batch.channel === query.channel);
   }
+
 
   exceptions(query: ReconExceptionsQuery): ReconExceptionsPage {
     const exceptions: ReconException[] = [];

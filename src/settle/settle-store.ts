@@ -11,7 +11,7 @@ import { assert } from '../core/assert.js';
 import { errors } from '../core/errors.js';
 import type { EarlierRuns, ReserveHold, CarriedAmount } from '../core/settle/settlement-run.js';
 import type { SettleChangeStatus, SettleStrategiesQuery, SettleStrategyChange, SettleRunReply, SettleStatementRun } from '../core/wire/settle-bodies.js';
-import { openDurableStore, writeDurably } from '../shards/storage/durable-side-store.js';
+import { newestFirst, openDurableStore, writeDurably } from '../shards/storage/durable-side-store.js';
 
 /** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
 export const settleStoreDbs = ['changes', 'state', 'runs', 'statements'] as const;
@@ -46,8 +46,6 @@ export interface SettleRetries {
 }
 
 const stateKeys = { earlier: 'earlier', days: 'days', retries: 'retries' } as const;
-/** Sorts after every key of ASCII text: the open upper end of a reverse range. */
-const keyEnd = '\uffff';
 const statementKey = (merchant: string, date: number, runId: string, channel: string): string => `${merchant}\u0000${date}\u0000${runId}\u0000${channel}`;
 
 export function encodeEarlierRuns(earlier: EarlierRuns): string {
@@ -107,18 +105,9 @@ export class SettleStore {
 
   /** A page of changes, newest first (ids increase with time). */
   changes(query: SettleStrategiesQuery): SettleStrategyChange[] {
-    const found: SettleStrategyChange[] = [];
-    const start = query.before ?? keyEnd;
-    for (const { key, value } of this.#changes.getRange({ start, reverse: true })) {
-      if (key === start) continue;
-      const change = JSON.parse(value) as SettleStrategyChange;
-      if (query.merchant !== null && change.merchant !== query.merchant) continue;
-      if (query.status !== null && change.status !== query.status) continue;
-      found.push(change);
-      if (found.length === query.limit) break;
-    }
-    return found;
+    return newestFirst<SettleStrategyChange>(this.#changes, query.before, query.limit, (change) => (query.merchant === null || change.merchant === query.merchant) && (query.status === null || change.status === query.status));
   }
+
 
   /** Every change of one status, oldest first (the approved ones make the fee schedule). */
   changesWithStatus(status: SettleChangeStatus): SettleStrategyChange[] {

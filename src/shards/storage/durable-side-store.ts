@@ -59,3 +59,23 @@ export async function writeDurably<T>(root: RootDatabase, path: string, what: st
     throw await storageFailure(error, `${what} ${path}`);
   }
 }
+
+/** Sorts after every key of ASCII text: the open upper end of a reverse range. */
+const keyEnd = '\uffff';
+
+/**
+ * A page of JSON records, newest first (their keys are ids that increase with time): those below `before` (the last
+ * id of the previous page; null: from the newest) that `keep` accepts, at most `limit`.
+ */
+export function newestFirst<T>(db: Database<string, string>, before: string | null, limit: number, keep: (record: T) => boolean): T[] {
+  const found: T[] = [];
+  const start = before ?? keyEnd;
+  for (const { key, value } of db.getRange({ start, reverse: true })) {
+    if (key === start) continue; // `before` itself is on the previous page
+    const record = JSON.parse(value) as T;
+    if (!keep(record)) continue;
+    found.push(record);
+    if (found.length === limit) break;
+  }
+  return found;
+}
