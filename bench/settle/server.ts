@@ -206,12 +206,12 @@ export async function settleThroughServer(plan: SettlePlan, inFlight: number): P
       const itemsRead = run.days.reduce((n, day) => n + day.items, 0);
       runs.push({ date: text, previewMs, runMs, status: run.status, transfers: run.postings, items: itemsRead });
       replies.push(run);
-      console.log(`  run ${text}: preview ${(previewMs / 1000).toFixed(1)} s, run ${(runMs / 1000).toFixed(1)} s (${run.ms} ms in the server); ${itemsRead.toLocaleString('en-US')} items read, ${run.merchants.length.toLocaleString('en-US')} merchant–channel units, ${run.postings.toLocaleString('en-US')} transfers, ${run.status}`);
+      console.log(`  run ${text}: preview ${(previewMs / 1000).toFixed(1)} s, run ${(runMs / 1000).toFixed(1)} s (${run.ms} ms in the server); ${itemsRead.toLocaleString('en-US')} items read, ${run.merchantCount.toLocaleString('en-US')} merchant–channel units, ${run.postings.toLocaleString('en-US')} transfers, ${run.status}`);
     }
     const again = await maker.settleRun(replies[replies.length - 1]!.date);
     const peakRssBytes = readPeakBytes(server.pid);
 
-    const settled = replies.flatMap((r) => r.merchants).reduce((sum, m) => sum + BigInt(m.settledMinor), 0n);
+    const settled = replies.flatMap((r) => r.check.channels).reduce((sum, c) => sum + BigInt(c.settledMinor), 0n);
     const fees = replies.flatMap((r) => r.check.channels).reduce((sum, c) => sum + BigInt(c.feesMinor), 0n);
     const paidOut = await credits(maker, [...accounts.channels.values()].map((c) => c.payout));
     const feeIncome = await credits(maker, [...accounts.channels.values()].map((c) => c.feeIncome));

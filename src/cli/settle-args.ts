@@ -9,6 +9,8 @@ import {
   settleChangeIdPattern,
   settleChangeStatuses,
   settleChangesPageMax,
+  settleMerchantsPageDefault,
+  settleMerchantsPageMax,
   settleNamePattern,
   settleReasonCharsMax,
   type SettleChangeStatus,
@@ -21,13 +23,15 @@ const commonFlagsUsage = `  --json        the server's reply as JSON
 ${clientFlagsUsage}
   -h, --help    print this help`;
 
-export const settlePreviewUsage = `usage: tally settle preview --date YYYY-MM-DD [--explain] [--json] [--url URL] [--key KEY] [--ca FILE]
+export const settlePreviewUsage = `usage: tally settle preview --date YYYY-MM-DD [--after MERCHANT] [--limit N] [--explain] [--json] [--url URL] [--key KEY] [--ca FILE]
 
 What a settlement run on the date would do, posting nothing: each channel day it reads (cleared, or waiting and
 why); per merchant and channel the cycle, days due, items paid, held back and released, gross, fees, net, reserve
 held and released, amounts carried in and out and the amount settled (minor units); the balance check per channel
 (总账平衡); and the number of transfers the run would post.
   --date D      the run date, YYYY-MM-DD
+  --after M     the merchants after M (the "next page" line of the previous preview names it)
+  --limit N     merchant–channel units shown, 1..${settleMerchantsPageMax} (default ${settleMerchantsPageDefault}; whole merchants)
   --explain     each merchant's explanation lines: how its figures came about
 ${commonFlagsUsage}
 
@@ -94,7 +98,7 @@ export interface ConnectionFlags {
 /** What `tally settle …` is to do, every value checked. */
 export type SettleCommandLine =
   | { kind: 'help'; usage: string }
-  | { kind: 'preview'; date: string; explain: boolean; json: boolean; connection: ConnectionFlags }
+  | { kind: 'preview'; date: string; after: string | null; limit: number | null; explain: boolean; json: boolean; connection: ConnectionFlags }
   | { kind: 'run'; date: string; json: boolean; connection: ConnectionFlags }
   | { kind: 'report'; merchant: string; date: string; csv: string | null; json: boolean; connection: ConnectionFlags }
   | { kind: 'strategy-submit'; merchant: string; product: string | null; effectiveFrom: string; file: string; reason: string; json: boolean; connection: ConnectionFlags }
@@ -118,9 +122,11 @@ export function parseSettleArgs(argv: readonly string[]): SettleCommandLine {
 }
 
 function parsePreview(argv: readonly string[]): SettleCommandLine {
-  const { values } = parse(argv, { ...baseFlags, date: text, explain: flag }, settlePreviewUsage, 0);
+  const { values } = parse(argv, { ...baseFlags, date: text, after: text, limit: text, explain: flag }, settlePreviewUsage, 0);
   if (values.help === true) return { kind: 'help', usage: settlePreviewUsage };
-  return { kind: 'preview', date: dateFlag(values.date, settlePreviewUsage), explain: values.explain === true, json: values.json === true, connection: connectionOf(values) };
+  const limit = values.limit === undefined ? null : integerOption('--limit', values.limit, 1, settleMerchantsPageMax, (message) => new UsageError(message, settlePreviewUsage));
+  const after = nameFlag('--after', values.after, false, settlePreviewUsage);
+  return { kind: 'preview', date: dateFlag(values.date, settlePreviewUsage), after, limit, explain: values.explain === true, json: values.json === true, connection: connectionOf(values) };
 }
 
 function parseRun(argv: readonly string[]): SettleCommandLine {

@@ -17,7 +17,7 @@ import type {
 const daysDueListedMax = 3;
 
 export function describePreview(reply: SettlePreviewReply, explain: boolean): string {
-  const lines = [`settlement preview for ${reply.date} (nothing posted)`, ...describeDays(reply.days), ...describeMerchants(reply.merchants)];
+  const lines = [`settlement preview for ${reply.date} (nothing posted)`, ...describeDays(reply.days), ...daysOmitted(reply.daysOmitted), ...describeMerchants(reply.merchants), ...pageLine(reply)];
   if (explain) lines.push(...reply.merchants.flatMap(describeExplanation));
   lines.push(...describeCheck(reply.check), `${reply.postings} transfer(s) would be posted`);
   return lines.join('\n');
@@ -25,16 +25,27 @@ export function describePreview(reply: SettlePreviewReply, explain: boolean): st
 
 export function describeRun(reply: SettleRunReply): string {
   const { ok, exists, failed } = reply.transfers;
-  const lines = [`run ${reply.id} for ${reply.date}: ${reply.status} (${reply.ms} ms)`, `transfers: ${ok} ok, ${exists} exists, ${failed} failed; ${reply.merchants.length} merchant settlement(s)`];
+  const lines = [`run ${reply.id} for ${reply.date}: ${reply.status} (${reply.ms} ms)`, `transfers: ${ok} ok, ${exists} exists, ${failed} failed; ${reply.merchantCount} merchant settlement(s)`];
   if (reply.failures.length > 0) {
     lines.push('failures:');
     for (const failure of reply.failures) lines.push(`  ${failure.transferId}  ${failure.merchant} on ${failure.channel}, ${failure.role}: ${failure.result}`);
+    if (failed > reply.failures.length) lines.push(`  … and ${failed - reply.failures.length} more`);
   }
   lines.push('settled per channel:', ...alignedTable(['channel', 'settled'], reply.check.channels.map((channel) => [channel.channel, channel.settledMinor]), [false, true]));
   lines.push(...describeCheck(reply.check));
   if (reply.status === 'failed') lines.push('nothing moved on: fix the cause and run the date again; the transfers already posted answer exists');
   if (reply.status === 'nothing_due') lines.push('nothing was due: no transfer posted (days settled at zero and carries moved on)');
   return lines.join('\n');
+}
+
+function daysOmitted(omitted: number): string[] {
+  return omitted === 0 ? [] : [`  … and ${omitted} more channel days`];
+}
+
+/** Where the merchants shown sit among all of the run's, and how to see the next ones. */
+function pageLine(reply: SettlePreviewReply): string[] {
+  if (reply.merchants.length === reply.merchantCount) return [];
+  return [`showing ${reply.merchants.length} of ${reply.merchantCount} merchant–channel units${reply.next === null ? '' : `; next page: --after ${reply.next}`}`];
 }
 
 export function describeStatement(statement: SettleStatement): string {

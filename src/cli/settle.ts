@@ -5,7 +5,7 @@
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { connect, type Client } from '../client/client.js';
-import { settlementStatementCsvChunks } from '../client/settle.js';
+import { settlementStatementCsvChunks, type SettleMerchantsPage } from '../client/settle.js';
 import type { SettleStatement } from '../core/wire/settle-bodies.js';
 import { clientConnectOptions } from './client-options.js';
 import { parseSettleArgs, settlePreviewUsage, settleReportUsage, settleRunUsage, settleStrategyUsage, type ConnectionFlags, type SettleCommandLine } from './settle-args.js';
@@ -32,14 +32,14 @@ export async function settleCommand(argv: readonly string[], env: NodeJS.Process
 }
 
 function runLine(client: Client, line: Exclude<SettleCommandLine, { kind: 'help' }>, strategy: object | null): Promise<number> {
-  if (line.kind === 'preview') return preview(client, line.date, line.explain, line.json);
+  if (line.kind === 'preview') return preview(client, line.date, { ...(line.after === null ? {} : { after: line.after }), ...(line.limit === null ? {} : { limit: line.limit }) }, line.explain, line.json);
   if (line.kind === 'run') return run(client, line.date, line.json);
   if (line.kind === 'report') return report(client, line.merchant, line.date, line.csv, line.json);
   return settleStrategyCommand(client, line, strategy);
 }
 
-async function preview(client: Client, date: string, explain: boolean, json: boolean): Promise<number> {
-  const reply = await waitFor(`previewing settlement of ${date}`, () => client.settlePreview(date), 'A preview posts nothing: try again, or at a quieter time.');
+async function preview(client: Client, date: string, page: SettleMerchantsPage, explain: boolean, json: boolean): Promise<number> {
+  const reply = await waitFor(`previewing settlement of ${date}`, () => client.settlePreview(date, page), 'A preview posts nothing: try again, or at a quieter time.');
   if (reply === null) return 1;
   console.log(json ? JSON.stringify(reply, null, 1) : describePreview(reply, explain));
   return reply.check.balanced ? 0 : 1;
@@ -73,7 +73,9 @@ async function waitFor<T>(label: string, call: () => Promise<T>, afterTimeout: s
 }
 
 async function report(client: Client, merchant: string, date: string, csv: string | null, json: boolean): Promise<number> {
-  const statement = await client.getSettleStatement(merchant, date);
+  const reading = new StatusLine(`reading the statement of ${merchant} for ${date}`);
+  const statement = await client.getSettleStatement(merchant, date, (read, total) => reading.update(`${read} of ${total} lines`));
+  if (statement !== null) reading.finish('read');
   if (statement === null) {
     console.error(`tally: no settlement statement of ${merchant} for ${date} (the merchant was in no posted run that date)`);
     return 1;

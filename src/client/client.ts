@@ -70,7 +70,7 @@ import {
   type ReconImportInput,
   type ReconUploadReply,
 } from './recon.js';
-import type { SettlePreviewReply, SettleRunReply, SettleStatement, SettleStrategyChange } from '../core/wire/settle-bodies.js';
+import type { SettlePreviewReply, SettleRunReply, SettleStatement, SettleStatementPage, SettleStrategyChange } from '../core/wire/settle-bodies.js';
 import {
   encodeSettleApproval,
   encodeSettleRejection,
@@ -78,7 +78,9 @@ import {
   encodeSettleStatementQuery,
   encodeSettleStrategiesFilter,
   encodeSettleStrategySubmission,
+  gatherStatement,
   settleRunTimeoutMsMin,
+  type SettleMerchantsPage,
   type SettleStrategiesFilter,
   type SettleStrategyInput,
 } from './settle.js';
@@ -243,15 +245,18 @@ export interface Client {
    * What a settlement run on `date` ('YYYY-MM-DD') would do, with the balance check; nothing is posted or stored.
    * Waits at least settleRunTimeoutMsMin (10 minutes) for the reply.
    */
-  settlePreview(date: string): Promise<SettlePreviewReply>;
+  settlePreview(date: string, page?: SettleMerchantsPage): Promise<SettlePreviewReply>;
   /**
    * Runs settlement for `date` and answers once every transfer is posted (or refused). Waits at least
    * settleRunTimeoutMsMin (10 minutes); a run the client stops waiting for still finishes on the server, and is
    * never sent again by the client (getSettleStatement shows what it did).
    */
-  settleRun(date: string): Promise<SettleRunReply>;
+  settleRun(date: string, page?: SettleMerchantsPage): Promise<SettleRunReply>;
   /** A merchant's settlement of a run date, or null when the merchant was in no posted run that date. */
-  getSettleStatement(merchant: string, date: string): Promise<SettleStatement | null>;
+  /** The merchant's statement of a run date, every page of lines gathered (null: none). */
+  getSettleStatement(merchant: string, date: string, onProgress?: (read: number, total: number) => void): Promise<SettleStatement | null>;
+  /** One page of it: every run's summary and up to `limit` lines from `after` (a page's `next`). */
+  getSettleStatementPage(merchant: string, date: string, after?: number, limit?: number): Promise<SettleStatementPage | null>;
   /** Closes the connection; calls still waiting reject with `connection_closed`. */
   close(): Promise<void>;
   /** The server's shard count, read from GET /health when connecting. */
@@ -532,18 +537,22 @@ class TallyClient implements Client {
 
   // ConnectOptions has one timeout for every call; a preview or run reads (and a run posts) every item due, so
   // these two wait at least settleRunTimeoutMsMin, and longer when the client was connected with a longer timeout.
-  async settlePreview(date: string): Promise<SettlePreviewReply> {
-    const body = encodeSettleRunDate(date, 'settlePreview');
+  async settlePreview(date: string, page?: SettleMerchantsPage): Promise<SettlePreviewReply> {
+    const body = encodeSettleRunDate(date, 'settlePreview', page);
     return decodeJson<SettlePreviewReply>(await this.connection.request(Operation.settle_preview, body, Math.max(this.timeoutMs, settleRunTimeoutMsMin)));
   }
 
-  async settleRun(date: string): Promise<SettleRunReply> {
-    const body = encodeSettleRunDate(date, 'settleRun');
+  async settleRun(date: string, page?: SettleMerchantsPage): Promise<SettleRunReply> {
+    const body = encodeSettleRunDate(date, 'settleRun', page);
     return decodeJson<SettleRunReply>(await this.connection.request(Operation.settle_run, body, Math.max(this.timeoutMs, settleRunTimeoutMsMin)));
   }
 
-  async getSettleStatement(merchant: string, date: string): Promise<SettleStatement | null> {
-    return decodeJson<SettleStatement | null>(await this.connection.request(Operation.get_settle_statement, encodeSettleStatementQuery(merchant, date), this.timeoutMs));
+  async getSettleStatementPage(merchant: string, date: string, after = 0, limit?: number): Promise<SettleStatementPage | null> {
+    return decodeJson<SettleStatementPage | null>(await this.connection.request(Operation.get_settle_statement, encodeSettleStatementQuery(merchant, date, after, limit), this.timeoutMs));
+  }
+
+  getSettleStatement(merchant: string, date: string, onProgress?: (read: number, total: number) => void): Promise<SettleStatement | null> {
+    return gatherStatement((after) => this.getSettleStatementPage(merchant, date, after), onProgress);
   }
 
   close(): Promise<void> {

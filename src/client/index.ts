@@ -17,7 +17,7 @@ export type { SnapshotStatus, SnapshotPhase } from '../core/admin/snapshot-manif
 export type { ReconBatchesFilter, ReconExceptionsFilter, ReconImportInput, ReconUploadReply } from './recon.js';
 export type { ReconBatch, ReconBatchFile, ReconBatchStatus, ReconException, ReconExceptionsPage, ReconOutcomeTotal } from '../core/recon/batches.js';
 export type { ReconOutcomeName } from '../core/recon/outcomes.js';
-export { settlementStatementCsv, settleRunTimeoutMsMin, type SettleStrategiesFilter, type SettleStrategyInput } from './settle.js';
+export { settlementStatementCsv, settleRunTimeoutMsMin, type SettleMerchantsPage, type SettleStrategiesFilter, type SettleStrategyInput } from './settle.js';
 export type {
   SettleBalanceCheck,
   SettleChangeStatus,
@@ -28,11 +28,14 @@ export type {
   SettleRunReply,
   SettleStatement,
   SettleStatementLine,
+  SettleStatementPage,
+  SettleStatementPageLine,
   SettleStatementPosting,
   SettleStatementRun,
+  SettleStatementRunSummary,
   SettleStrategyChange,
 } from '../core/wire/settle-bodies.js';
-export { settleChangesPageMax } from '../core/wire/settle-bodies.js';
+export { settleChangesPageMax, settleMerchantsPageMax, settleStatementLinesPageMax } from '../core/wire/settle-bodies.js';
 
 export type { AccountInput, TransferInput, AccountOperationInput, HistoryFilterInput, EventResult, QueryFilterInput, QueryPage, QueryCursor } from '../core/wire/records.js';
 export {

@@ -6,7 +6,8 @@
 import { stringify } from 'csv-stringify/sync';
 import { isFormulaLike } from '../core/recon/formula-cell.js';
 import { encodeAdminJson } from '../core/wire/admin-bodies.js';
-import type { SettleChangeStatus, SettleStatement, SettleStatementRun } from '../core/wire/settle-bodies.js';
+import { errors } from '../core/errors.js';
+import type { SettleChangeStatus, SettleStatement, SettleStatementPage, SettleStatementRun } from '../core/wire/settle-bodies.js';
 import { encodeFields } from './admin.js';
 
 /**
@@ -70,17 +71,51 @@ export function encodeSettleStrategiesFilter(filter?: SettleStrategiesFilter): U
   return encodeFields(filter);
 }
 
-/** settle_preview (60) and settle_run (61): the run date. */
-export function encodeSettleRunDate(date: string, what: 'settlePreview' | 'settleRun'): Uint8Array {
-  if (typeof date !== 'string') throw new TypeError(`${what}: date must be a string 'YYYY-MM-DD', got ${typeof date}`);
-  return encodeAdminJson({ date });
+/** Which merchants a preview or run reply shows: those after `after` (a page's `next`), `limit` units at most. */
+export interface SettleMerchantsPage {
+  after?: string;
+  limit?: number;
 }
 
-/** get_settle_statement (62). */
-export function encodeSettleStatementQuery(merchant: string, date: string): Uint8Array {
+/** settle_preview (60) and settle_run (61): the run date, and the merchants page. */
+export function encodeSettleRunDate(date: string, what: 'settlePreview' | 'settleRun', page: SettleMerchantsPage = {}): Uint8Array {
+  if (typeof date !== 'string') throw new TypeError(`${what}: date must be a string 'YYYY-MM-DD', got ${typeof date}`);
+  if (typeof page !== 'object' || page === null) throw new TypeError(`${what}: page must be an object { after?, limit? }`);
+  return encodeAdminJson({ date, after: page.after, limit: page.limit });
+}
+
+/** get_settle_statement (62): one page of lines from `after` (0: the first). */
+export function encodeSettleStatementQuery(merchant: string, date: string, after = 0, limit?: number): Uint8Array {
   if (typeof merchant !== 'string') throw new TypeError(`getSettleStatement: merchant must be a string, got ${typeof merchant}`);
   if (typeof date !== 'string') throw new TypeError(`getSettleStatement: date must be a string 'YYYY-MM-DD', got ${typeof date}`);
-  return encodeAdminJson({ merchant, date });
+  return encodeAdminJson({ merchant, date, after: after === 0 ? undefined : after, limit });
+}
+
+/**
+ * A whole statement from its pages (`page(after)` reads one): the runs' summaries of the first page, each run with
+ * its lines gathered in order. `onProgress` hears the lines read so far and the total.
+ */
+export async function gatherStatement(page: (after: number) => Promise<SettleStatementPage | null>, onProgress?: (read: number, total: number) => void): Promise<SettleStatement | null> {
+  const first = await page(0);
+  if (first === null) return null;
+  const runs = first.runs.map(({ lineCount: _lineCount, ...summary }): SettleStatementRun => ({ ...summary, lines: [] }));
+  const runOf = new Map(runs.map((run) => [JSON.stringify([run.runId, run.channel]), run]));
+  const total = first.runs.reduce((sum, run) => sum + run.lineCount, 0);
+  let read = 0;
+  for (let current: SettleStatementPage | null = first; current !== null; ) {
+    for (const { runId, channel, ...line } of current.lines) {
+      const run = runOf.get(JSON.stringify([runId, channel]));
+      if (run === undefined) throw errors.frameInvalid(`get_settle_statement: a line names run ${runId} on ${channel}, which the statement does not have`);
+      run.lines.push(line);
+    }
+    read += current.lines.length;
+    onProgress?.(read, total);
+    if (current.next === null) break;
+    if (current.next <= 0 || current.lines.length === 0) throw errors.frameInvalid(`get_settle_statement: a page goes on at ${current.next} without lines`);
+    current = await page(current.next);
+    if (current === null) throw errors.frameInvalid('get_settle_statement: the statement went away between pages');
+  }
+  return { merchant: first.merchant, date: first.date, runs };
 }
 
 function changeId(id: string, what: string): string {

@@ -41,8 +41,10 @@ import { decodeResults, encodeTransfers } from '../core/wire/records.js';
 import {
   formatInstantNs,
   readSettleChangeId,
-  readSettleRunDate,
+  readSettleRunQuery,
   readSettleStatementQuery,
+  settleReplyDaysMax,
+  settleReplyFailuresMax,
   readSettleStrategiesQuery,
   readSettleStrategySubmission,
   type SettleBalanceCheck,
@@ -51,8 +53,10 @@ import {
   type SettlePreviewReply,
   type SettleRunFailure,
   type SettleRunReply,
+  type SettleRunQuery,
   type SettleStatementLine,
-  type SettleStatementRun,
+  type SettleStatementRunSummary,
+  type SettleStatementPage,
   type SettleStrategyChange,
 } from '../core/wire/settle-bodies.js';
 import { anonymousCaller } from '../gateway/auth.js';
@@ -63,7 +67,7 @@ import { resolutionTransferId } from '../recon/recon-actions.js';
 import type { ReconStore } from '../recon/recon-store.js';
 import { readChannelDay, SettleConfigMismatch, type ChannelDayRead, type ReconView } from './channel-days.js';
 import { feeScheduleOf } from './fee-strategies.js';
-import type { SettleDays, SettleRetries, SettleStore } from './settle-store.js';
+import type { SettleDays, SettleRetries, SettleStore, StoredStatement } from './settle-store.js';
 
 /** Where audit records go (the admin store). */
 export type SettleAudit = ServiceAudit;
@@ -116,14 +120,16 @@ export class SettleService extends LedgerServiceWrapper {
       case Operation.get_settle_strategies:
         return Promise.resolve().then(() => json(this.#store.changes(readSettleStrategiesQuery(body))));
       case Operation.settle_preview:
-        return this.#queued(() => this.#settled(() => this.#preview(readSettleRunDate(body, 'settle_preview'), caller)));
+        return this.#queued(() => this.#settled(() => this.#preview(readSettleRunQuery(body, 'settle_preview'), caller)));
       case Operation.settle_run:
-        return this.#queued(() => this.audited(this.#audit, operation, keyId, () => this.#settled(() => this.#run(readSettleRunDate(body, 'settle_run'), caller))));
+        return this.#queued(() => this.audited(this.#audit, operation, keyId, () => this.#settled(() => this.#run(readSettleRunQuery(body, 'settle_run'), caller))));
       case Operation.get_settle_statement:
         return Promise.resolve().then(() => {
-          const { merchant, date } = readSettleStatementQuery(body);
+          const { merchant, date, after, limit } = readSettleStatementQuery(body);
           const runs = this.#store.statements(merchant, date);
-          return json(runs.length === 0 ? null : { merchant, date: formatBusinessDay(date), runs });
+          if (runs.length === 0) return json(null);
+          const page: SettleStatementPage = { merchant, date: formatBusinessDay(date), runs, ...this.#store.statementLines(merchant, date, after, limit) };
+          return json(page);
         });
       default:
         return this.inner.execute(operation, body, caller);
@@ -276,20 +282,21 @@ export class SettleService extends LedgerServiceWrapper {
     return { runDate, reads: reads2, clearings, input: { runDate, clearings, terms: config.terms, earlier }, days: { done: [...days.done, ...skipped], held: days.held } };
   }
 
-  async #preview(runDate: BusinessDay, caller: Caller | undefined): Promise<Uint8Array> {
-    const planned = await this.#plan(runDate, caller, 'settle_preview');
+  async #preview(query: SettleRunQuery, caller: Caller | undefined): Promise<Uint8Array> {
+    const planned = await this.#plan(query.date, caller, 'settle_preview');
     const preview = previewSettlementRun(planned.input);
     const reply: SettlePreviewReply = {
-      date: formatBusinessDay(runDate),
-      days: daysOf(planned),
-      merchants: preview.merchants.map(summaryOf),
+      date: formatBusinessDay(query.date),
+      ...daysOf(planned),
+      ...merchantsPage(preview.merchants, query),
       postings: preview.check.balanced ? settleRun(planned.input).postings.length : 0,
       check: checkOf(preview.check),
     };
     return json(reply);
   }
 
-  async #run(runDate: BusinessDay, caller: Caller | undefined): Promise<{ reply: Uint8Array; detail: string; code: string }> {
+  async #run(query: SettleRunQuery, caller: Caller | undefined): Promise<{ reply: Uint8Array; detail: string; code: string }> {
+    const runDate = query.date;
     const started = performance.now();
     const config = this.#configured('settle_run');
     const planned = await this.#plan(runDate, caller, 'settle_run');
@@ -300,13 +307,13 @@ export class SettleService extends LedgerServiceWrapper {
     const reply: SettleRunReply = {
       id: this.newTimeOrderedId('srn'),
       date: formatBusinessDay(runDate),
-      days: daysOf(planned),
-      merchants: run.merchants.map(summaryOf),
+      ...daysOf(planned),
+      ...merchantsPage(run.merchants, query),
       postings: transfers.length,
       check: checkOf(run.check),
       status,
       transfers: outcome.counts,
-      failures: outcome.failures,
+      failures: outcome.failures.slice(0, settleReplyFailuresMax),
       ms: 0,
     };
     const statements = status === 'failed' ? [] : statementsOf(reply.id, run.merchants, run.postings, transfers);
@@ -468,9 +475,23 @@ function pruneEarlier(next: EarlierRuns, from: BusinessDay, held: ReadonlySet<st
   }
 }
 
-function daysOf(planned: Planned): SettleChannelDay[] {
+/** One page of a run's merchant–channel units: whole merchants after `after`, until `limit` units are reached. */
+function merchantsPage(merchants: readonly MerchantSettlement[], query: SettleRunQuery): { merchantCount: number; merchants: SettleMerchantSummary[]; next: string | null } {
+  const page: SettleMerchantSummary[] = [];
+  let at = query.after === null ? 0 : merchants.findIndex((m) => m.merchantId > query.after!);
+  if (at < 0) at = merchants.length;
+  for (; at < merchants.length; at++) {
+    const merchant = merchants[at]!;
+    if (page.length >= query.limit && merchant.merchantId !== page[page.length - 1]!.merchant) break;
+    page.push(summaryOf(merchant));
+  }
+  return { merchantCount: merchants.length, merchants: page, next: at < merchants.length ? page[page.length - 1]!.merchant : null };
+}
+
+/** The channel days read (the first settleReplyDaysMax of them), and how many more there were. */
+function daysOf(planned: Planned): { days: SettleChannelDay[]; daysOmitted: number } {
   const totalsOf = new Map(planned.clearings.map((c) => [channelDayKey(c.channel, c.businessDay), c.totals]));
-  return planned.reads.map((read) => {
+  const days = planned.reads.slice(0, settleReplyDaysMax).map((read): SettleChannelDay => {
     const totals = totalsOf.get(channelDayKey(read.channel, read.day));
     return {
       channel: read.channel,
@@ -490,6 +511,7 @@ function daysOf(planned: Planned): SettleChannelDay[] {
       },
     };
   });
+  return { days, daysOmitted: planned.reads.length - days.length };
 }
 
 function summaryOf(m: MerchantSettlement): SettleMerchantSummary {
@@ -556,8 +578,8 @@ function lineOf(line: ClearedLine, state: SettleStatementLine['state']): SettleS
   };
 }
 
-function statementsOf(runId: string, merchants: readonly MerchantSettlement[], specs: readonly PostingSpec[], transfers: readonly Transfer[]): SettleStatementRun[] {
-  const postingsOf = new Map<string, SettleStatementRun['postings']>();
+function statementsOf(runId: string, merchants: readonly MerchantSettlement[], specs: readonly PostingSpec[], transfers: readonly Transfer[]): StoredStatement[] {
+  const postingsOf = new Map<string, SettleStatementRunSummary['postings']>();
   specs.forEach((spec, i) => {
     const key = JSON.stringify([spec.merchantId, spec.channel]);
     const list = postingsOf.get(key) ?? [];
@@ -568,10 +590,11 @@ function statementsOf(runId: string, merchants: readonly MerchantSettlement[], s
     });
     postingsOf.set(key, list);
   });
-  return merchants.map((m) => ({
-    ...summaryOf(m),
-    runId,
-    lines: [...m.paid.map((line) => lineOf(line, 'paid')), ...m.heldBack.map((line) => lineOf(line, 'held_back')), ...m.released.map((line) => lineOf(line, 'released'))],
-    postings: postingsOf.get(JSON.stringify([m.merchantId, m.channel])) ?? [],
-  }));
+  return merchants.map((m) => {
+    const lines = [...m.paid.map((line) => lineOf(line, 'paid')), ...m.heldBack.map((line) => lineOf(line, 'held_back')), ...m.released.map((line) => lineOf(line, 'released'))];
+    return {
+      summary: { ...summaryOf(m), runId, lineCount: lines.length, postings: postingsOf.get(JSON.stringify([m.merchantId, m.channel])) ?? [] },
+      lines: lines.map((line) => ({ ...line, runId, channel: m.channel })),
+    };
+  });
 }

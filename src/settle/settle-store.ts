@@ -10,11 +10,21 @@ import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../core/assert.js';
 import { errors } from '../core/errors.js';
 import type { EarlierRuns, ReserveHold, CarriedAmount } from '../core/settle/settlement-run.js';
-import type { SettleChangeStatus, SettleStrategiesQuery, SettleStrategyChange, SettleRunReply, SettleStatementRun } from '../core/wire/settle-bodies.js';
+import type {
+  SettleChangeStatus,
+  SettleRunReply,
+  SettleStatementPageLine,
+  SettleStatementRunSummary,
+  SettleStrategiesQuery,
+  SettleStrategyChange,
+} from '../core/wire/settle-bodies.js';
 import { newestFirst, openDurableStore, writeDurably } from '../shards/storage/durable-side-store.js';
 
 /** The databases, as shards/storage/store-catalog.ts lists them for snapshots. */
-export const settleStoreDbs = ['changes', 'state', 'runs', 'statements'] as const;
+export const settleStoreDbs = ['changes', 'state', 'runs', 'statements', 'statementLines'] as const;
+
+/** Statement lines per stored chunk: a page reads a chunk or two, a merchant of 100,000 lines is 100 chunks. */
+const statementChunkLines = 1000;
 
 /** EarlierRuns as stored: bigints as decimal text, maps and sets as arrays. */
 interface StoredEarlierRuns {
@@ -47,6 +57,14 @@ export interface SettleRetries {
 
 const stateKeys = { earlier: 'earlier', days: 'days', retries: 'retries' } as const;
 const statementKey = (merchant: string, date: number, runId: string, channel: string): string => `${merchant}\u0000${date}\u0000${runId}\u0000${channel}`;
+const linesPrefix = (merchant: string, date: number): string => `${merchant}\u0000${date}\u0000`;
+const chunkKey = (merchant: string, date: number, chunk: number): string => `${linesPrefix(merchant, date)}${String(chunk).padStart(8, '0')}`;
+
+/** A run's statement of one merchant and channel as stored: the summary, and its lines (stored in chunks apart). */
+export interface StoredStatement {
+  summary: SettleStatementRunSummary;
+  lines: SettleStatementPageLine[];
+}
 
 export function encodeEarlierRuns(earlier: EarlierRuns): string {
   const stored: StoredEarlierRuns = {
@@ -79,6 +97,7 @@ export class SettleStore {
   readonly #state: Database<string, string>;
   readonly #runs: Database<string, string>;
   readonly #statements: Database<string, string>;
+  readonly #statementLines: Database<string, string>;
   #closed = false;
 
   private constructor(path: string, root: RootDatabase, dbs: Record<(typeof settleStoreDbs)[number], Database<string, string>>) {
@@ -88,6 +107,7 @@ export class SettleStore {
     this.#state = dbs.state;
     this.#runs = dbs.runs;
     this.#statements = dbs.statements;
+    this.#statementLines = dbs.statementLines;
   }
 
   static open(dataDir: string): SettleStore {
@@ -150,23 +170,72 @@ export class SettleStore {
     return text === undefined ? undefined : (JSON.parse(text) as SettleRunReply);
   }
 
-  /** The merchant's statements of run date `date`, every run and channel, in run order. */
-  statements(merchant: string, date: number): SettleStatementRun[] {
+  /** The merchant's statement summaries of run date `date`, every run and channel, in run order. */
+  statements(merchant: string, date: number): SettleStatementRunSummary[] {
     const prefix = `${merchant}\u0000${date}\u0000`;
-    const found: SettleStatementRun[] = [];
-    for (const { value } of this.#statements.getRange({ start: prefix, end: `${merchant}\u0000${date}\u0001` })) found.push(JSON.parse(value) as SettleStatementRun);
+    const found: SettleStatementRunSummary[] = [];
+    for (const { value } of this.#statements.getRange({ start: prefix, end: `${merchant}\u0000${date}\u0001` })) found.push(JSON.parse(value) as SettleStatementRunSummary);
     return found;
+  }
+
+  /**
+   * Up to `limit` of the merchant's statement lines of `date` from position `after` (positions are chunk × 1000 +
+   * index, in run order), and the position the next page starts at (null at the end).
+   */
+  statementLines(merchant: string, date: number, after: number, limit: number): { lines: SettleStatementPageLine[]; next: number | null } {
+    const lines: SettleStatementPageLine[] = [];
+    const firstChunk = Math.floor(after / statementChunkLines);
+    for (const { key, value } of this.#statementLines.getRange({ start: chunkKey(merchant, date, firstChunk), end: `${merchant}\u0000${date}\u0001` })) {
+      const chunk = Number(key.slice(key.lastIndexOf('\u0000') + 1));
+      const stored = JSON.parse(value) as SettleStatementPageLine[];
+      for (let i = chunk === firstChunk ? after % statementChunkLines : 0; i < stored.length; i++) {
+        if (lines.length === limit) return { lines, next: chunk * statementChunkLines + i };
+        lines.push(stored[i]!);
+      }
+    }
+    return { lines, next: null };
+  }
+
+  /** The chunk after the last one stored for the merchant and date: where a new run's lines start. */
+  #nextChunk(merchant: string, date: number): number {
+    for (const key of this.#statementLines.getKeys({ start: `${merchant}\u0000${date}\u0001`, end: linesPrefix(merchant, date), reverse: true, limit: 1 })) {
+      return Number(key.slice(key.lastIndexOf('\u0000') + 1)) + 1;
+    }
+    return 0;
   }
 
   /**
    * Stores a run whole: its record, its statements, and — when its postings all answered — the state the next run
    * starts from; a failed run (`next` is its retries) moves no state but the batches its refused chains take next.
    */
-  async putRun(run: SettleRunReply, statements: readonly SettleStatementRun[], next: { earlier: EarlierRuns; days: SettleDays } | SettleRetries, date: number): Promise<void> {
+  async putRun(run: SettleRunReply, statements: readonly StoredStatement[], next: { earlier: EarlierRuns; days: SettleDays } | SettleRetries, date: number): Promise<void> {
     assert(this.run(run.id) === undefined, `run ${run.id} is new`);
     await this.#write(() => {
       this.#runs.putSync(run.id, JSON.stringify(run));
-      for (const statement of statements) this.#statements.putSync(statementKey(statement.merchant, date, run.id, statement.channel), JSON.stringify(statement));
+      // A merchant's lines of the run (every channel) go on from its last chunk of the date, a chunk of its own.
+      const chunkOf = new Map<string, number>();
+      let merchant: string | null = null;
+      let lines: SettleStatementPageLine[] = [];
+      const flush = (): void => {
+        if (merchant === null || lines.length === 0) return;
+        const chunk = chunkOf.get(merchant) ?? this.#nextChunk(merchant, date);
+        this.#statementLines.putSync(chunkKey(merchant, date, chunk), JSON.stringify(lines));
+        chunkOf.set(merchant, chunk + 1);
+        lines = [];
+      };
+      for (const statement of statements) {
+        const { summary } = statement;
+        this.#statements.putSync(statementKey(summary.merchant, date, run.id, summary.channel), JSON.stringify(summary));
+        if (merchant !== summary.merchant) {
+          flush();
+          merchant = summary.merchant;
+        }
+        for (const line of statement.lines) {
+          lines.push(line);
+          if (lines.length === statementChunkLines) flush();
+        }
+      }
+      flush();
       if ('runDate' in next) {
         this.#state.putSync(stateKeys.retries, JSON.stringify(next));
         return;

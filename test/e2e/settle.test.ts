@@ -174,6 +174,11 @@ describe('settlement', () => {
       ['payment', '10000', '60', 'fee/m1 v1', 'paid'], ['payment', '25000', '150', 'fee/m1 v1', 'paid'], ['payment', '5050', '30', 'fee/m1 v1', 'paid'], ['refund', '2000', '-12', 'fee/m1 v1', 'paid'],
     ]);
     expect(statement!.runs[0]!.postings.map((p) => [p.role, p.amountMinor])).toEqual([['fee', '228'], ['reserve_hold', '3782'], ['settle', '34040'], ['payout', '34040']]);
+    // Its lines come in pages: 3, then the last one.
+    const first = await maker.getSettleStatementPage('m1', T, 0, 3);
+    expect([first!.lines.length, first!.next, first!.runs[0]!.lineCount]).toEqual([3, 3, 4]);
+    const rest = await maker.getSettleStatementPage('m1', T, first!.next!, 3);
+    expect([rest!.lines.map((l) => l.kind), rest!.next]).toEqual([['refund'], null]);
 
     // Day T+1: m2's day T falls due; its fees (400) are taken, its agent paid 1% of each payment after its fee (分账:
     // 298 + 398), and the 68,904 left is below its minimum of 1,000.00 and carries.

@@ -31,6 +31,17 @@ export const settleChangesPageMax = 1000;
 export const settleReasonCharsMax = 1000;
 /** Bytes of a strategy document's JSON text in a submission. */
 export const settleStrategyBytesMax = 64 * 1024;
+/**
+ * Merchant–channel units in one settle_preview or settle_run reply (each with its explanation, ~1.5 KB): a page, so
+ * that a run of 10,000 merchants never makes a reply bigger than a client takes (replyFrameBytesMax).
+ */
+export const settleMerchantsPageMax = 400;
+export const settleMerchantsPageDefault = 100;
+/** Channel days and refused transfers listed in one reply; the rest are counted. */
+export const settleReplyDaysMax = 400;
+export const settleReplyFailuresMax = 1000;
+/** Statement lines in one get_settle_statement page (~300 B each). */
+export const settleStatementLinesPageMax = 2000;
 
 const instantPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
 
@@ -100,19 +111,35 @@ export function readSettleStrategiesQuery(body: Uint8Array): SettleStrategiesQue
   };
 }
 
-/** settle_preview (60) and settle_run (61): {date}, the run date. */
-export function readSettleRunDate(body: Uint8Array, what: 'settle_preview' | 'settle_run'): BusinessDay {
-  const fields = parseAdminJson(body, what);
-  onlyFields(fields, ['date'], what);
-  return dateField(fields, 'date', what);
+export interface SettleRunQuery {
+  date: BusinessDay;
+  /** The merchants page: units of merchants after this id (the previous page's `next`); null: from the first. */
+  after: string | null;
+  limit: number;
 }
 
-/** get_settle_statement (62): {merchant, date}: the merchant's settlement of that run date. */
-export function readSettleStatementQuery(body: Uint8Array): { merchant: string; date: BusinessDay } {
+/** settle_preview (60) and settle_run (61): {date, after?, limit?}: the run date, and which merchants to show. */
+export function readSettleRunQuery(body: Uint8Array, what: 'settle_preview' | 'settle_run'): SettleRunQuery {
+  const fields = parseAdminJson(body, what);
+  onlyFields(fields, ['date', 'after', 'limit'], what);
+  return {
+    date: dateField(fields, 'date', what),
+    after: nameField(fields, 'after', false, what),
+    limit: integerField(fields, 'limit', 1, settleMerchantsPageMax, settleMerchantsPageDefault, what),
+  };
+}
+
+/** get_settle_statement (62): {merchant, date, after?, limit?}: the merchant's settlement of that run date, lines paged. */
+export function readSettleStatementQuery(body: Uint8Array): { merchant: string; date: BusinessDay; after: number; limit: number } {
   const what = 'get_settle_statement';
   const fields = parseAdminJson(body, what);
-  onlyFields(fields, ['merchant', 'date'], what);
-  return { merchant: nameField(fields, 'merchant', true, what)!, date: dateField(fields, 'date', what) };
+  onlyFields(fields, ['merchant', 'date', 'after', 'limit'], what);
+  return {
+    merchant: nameField(fields, 'merchant', true, what)!,
+    date: dateField(fields, 'date', what),
+    after: integerField(fields, 'after', 0, Number.MAX_SAFE_INTEGER, 0, what),
+    limit: integerField(fields, 'limit', 1, settleStatementLinesPageMax, settleStatementLinesPageMax, what),
+  };
 }
 
 const settleOperationNames: readonly SettleOperationName[] = [
@@ -132,7 +159,7 @@ export function checkSettleBody(operation: SettleOperationName, body: Uint8Array
   else if (operation === 'approve_settle_strategy') readSettleChangeId(body, operation);
   else if (operation === 'reject_settle_strategy') readSettleChangeId(body, operation);
   else if (operation === 'get_settle_strategies') readSettleStrategiesQuery(body);
-  else if (operation === 'settle_preview' || operation === 'settle_run') readSettleRunDate(body, operation);
+  else if (operation === 'settle_preview' || operation === 'settle_run') readSettleRunQuery(body, operation);
   else readSettleStatementQuery(body);
 }
 
@@ -292,8 +319,14 @@ export interface SettleBalanceCheck {
 /** settle_preview's reply: what a run on that date would do; nothing is posted or stored. */
 export interface SettlePreviewReply {
   date: string;
+  /** The channel days read, at most settleReplyDaysMax (the oldest); daysOmitted counts the rest. */
   days: SettleChannelDay[];
+  daysOmitted: number;
+  /** Merchant–channel units in the run, and one page of them (by merchant id, then channel; whole merchants). */
+  merchantCount: number;
   merchants: SettleMerchantSummary[];
+  /** The `after` of the next page (the page's last merchant id), or null at the end. */
+  next: string | null;
   /** Transfers the run would post. */
   postings: number;
   check: SettleBalanceCheck;
@@ -318,6 +351,7 @@ export interface SettleRunReply extends SettlePreviewReply {
   id: string;
   status: 'posted' | 'nothing_due' | 'failed';
   transfers: { ok: number; exists: number; failed: number };
+  /** At most settleReplyFailuresMax; transfers.failed counts them all. */
   failures: SettleRunFailure[];
   ms: number;
 }
@@ -348,14 +382,40 @@ export interface SettleStatementPosting {
   creditAccountId: string;
 }
 
-/** One channel's settlement of the merchant in one run. */
+/** One channel's settlement of the merchant in one run: the figures and the postings; its lines are paged apart. */
+export interface SettleStatementRunSummary extends SettleMerchantSummary {
+  runId: string;
+  /** Lines of this run and channel (the page's lines name their run and channel). */
+  lineCount: number;
+  postings: SettleStatementPosting[];
+}
+
+/** A statement line as a page carries it: with its run and channel. */
+export interface SettleStatementPageLine extends SettleStatementLine {
+  runId: string;
+  channel: string;
+}
+
+/**
+ * get_settle_statement's reply (null when the merchant was in no posted run that date): every run's summary, and one
+ * page of the lines in run order; `next` is the `after` of the next page, null at the end.
+ */
+export interface SettleStatementPage {
+  merchant: string;
+  date: string;
+  runs: SettleStatementRunSummary[];
+  lines: SettleStatementPageLine[];
+  next: number | null;
+}
+
+/** One channel's settlement of the merchant in one run, with all its lines (the client gathers the pages). */
 export interface SettleStatementRun extends SettleMerchantSummary {
   runId: string;
   lines: SettleStatementLine[];
   postings: SettleStatementPosting[];
 }
 
-/** get_settle_statement's reply (null when the merchant was in no posted run that date). */
+/** A whole statement: what the client's getSettleStatement gathers from the pages. */
 export interface SettleStatement {
   merchant: string;
   date: string;

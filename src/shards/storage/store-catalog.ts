@@ -23,7 +23,7 @@ export function storeCatalog(shardCount: number): StoreSpec[] {
   // Reconciliation (src/recon/recon-store.ts reconStoreDbs): statement files, batches, exceptions, pools.
   stores.push({ dir: 'recon', dbs: ['files', 'uploads', 'batches', 'identities', 'exceptions', 'pool', 'actions'], optional: true });
   // Settlement (src/settle/settle-store.ts settleStoreDbs): strategy changes, run state, runs, statements.
-  stores.push({ dir: 'settle', dbs: ['changes', 'state', 'runs', 'statements'], optional: true });
+  stores.push({ dir: 'settle', dbs: ['changes', 'state', 'runs', 'statements', 'statementLines'], optional: true });
   return stores;
 }
 

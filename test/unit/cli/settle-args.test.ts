@@ -19,11 +19,16 @@ const submit = ['strategy', 'submit', '--merchant', 'm-001', '--effective-from',
 
 describe('parseSettleArgs: what to do', () => {
   it.each<[string, string[], SettleCommandLine]>([
-    ['preview', ['preview', '--date', '2026-03-02'], { kind: 'preview', date: '2026-03-02', explain: false, json: false, connection: {} }],
+    ['preview', ['preview', '--date', '2026-03-02'], { kind: 'preview', date: '2026-03-02', after: null, limit: null, explain: false, json: false, connection: {} }],
     [
       'preview --explain --json with a server',
       ['preview', '--date', '2026-03-02', '--explain', '--json', '--url', 'ws://h:1', '--key', 'k', '--ca', 'ca.pem'],
-      { kind: 'preview', date: '2026-03-02', explain: true, json: true, connection: { url: 'ws://h:1', key: 'k', ca: 'ca.pem' } },
+      { kind: 'preview', date: '2026-03-02', after: null, limit: null, explain: true, json: true, connection: { url: 'ws://h:1', key: 'k', ca: 'ca.pem' } },
+    ],
+    [
+      'preview a page',
+      ['preview', '--date', '2026-03-02', '--after', 'm-007', '--limit', '400'],
+      { kind: 'preview', date: '2026-03-02', after: 'm-007', limit: 400, explain: false, json: false, connection: {} },
     ],
     ['run', ['run', '--date', '2024-02-29'], { kind: 'run', date: '2024-02-29', json: false, connection: {} }],
     ['report', ['report', '--merchant', 'm-001', '--date', '2026-03-02'], { kind: 'report', merchant: 'm-001', date: '2026-03-02', csv: null, json: false, connection: {} }],

@@ -17,7 +17,7 @@ import {
   checkSettleBody,
   parseInstantNs,
   readSettleChangeId,
-  readSettleRunDate,
+  readSettleRunQuery,
   readSettleStatementQuery,
   readSettleStrategiesQuery,
   readSettleStrategySubmission,
@@ -123,11 +123,15 @@ describe('get_settle_strategies', () => {
 describe('settle_preview, settle_run and get_settle_statement', () => {
   it.each(['settle_preview', 'settle_run'] as const)('%s round-trips the run date', (operation) => {
     const body = encodeSettleRunDate('2026-03-02', operation === 'settle_run' ? 'settleRun' : 'settlePreview');
-    expect(readSettleRunDate(body, operation)).toBe(parseBusinessDay('2026-03-02'));
+    expect(readSettleRunQuery(body, operation)).toEqual({ date: parseBusinessDay('2026-03-02'), after: null, limit: 100 });
+    const paged = encodeSettleRunDate('2026-03-02', 'settlePreview', { after: 'm-007', limit: 400 });
+    expect(readSettleRunQuery(paged, 'settle_preview')).toEqual({ date: parseBusinessDay('2026-03-02'), after: 'm-007', limit: 400 });
+    expect(() => readSettleRunQuery(encodeSettleRunDate('2026-03-02', 'settleRun', { limit: 401 }), 'settle_run')).toThrow(/limit/);
   });
 
   it('get_settle_statement round-trips merchant and date', () => {
-    expect(readSettleStatementQuery(encodeSettleStatementQuery('m-001', '2026-03-02'))).toEqual({ merchant: 'm-001', date: parseBusinessDay('2026-03-02') });
+    expect(readSettleStatementQuery(encodeSettleStatementQuery('m-001', '2026-03-02'))).toEqual({ merchant: 'm-001', date: parseBusinessDay('2026-03-02'), after: 0, limit: 2000 });
+    expect(readSettleStatementQuery(encodeSettleStatementQuery('m-001', '2026-03-02', 3001, 50))).toEqual({ merchant: 'm-001', date: parseBusinessDay('2026-03-02'), after: 3001, limit: 50 });
   });
 
   it('refuse a date or merchant that is no string with a TypeError naming the call', () => {
@@ -138,7 +142,7 @@ describe('settle_preview, settle_run and get_settle_statement', () => {
   });
 
   it.each(['2026-02-30', '20260302', '2026-3-2', ''])('leave the date %j to the server (body_invalid)', (date) => {
-    bodyInvalid(() => readSettleRunDate(encodeSettleRunDate(date, 'settleRun'), 'settle_run'), /date/);
+    bodyInvalid(() => readSettleRunQuery(encodeSettleRunDate(date, 'settleRun'), 'settle_run'), /date/);
     bodyInvalid(() => readSettleStatementQuery(encodeSettleStatementQuery('m-001', date)), /date/);
   });
 });
