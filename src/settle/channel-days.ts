@@ -7,13 +7,15 @@
 // account are neither items nor ignored.
 
 import { formatBusinessDay } from '../core/business-day.js';
+import { HistoryEntryLayout, StatementFlags, StatementReplyLayout, TransferLayout as T } from '../core/layout.js';
 import { historyPageMax } from '../core/limits.js';
 import { shardOfId } from '../core/routing.js';
 import type { ClearedItem, ReconciliationState } from '../core/settle/clearing.js';
 import type { SettleChannel, SettleConfig } from '../core/settle/settle-config.js';
 import { settlementIdTag } from '../core/settle/settlement-ids.js';
-import { TransferFlags, type AccountHistoryEntry, type Transfer } from '../core/types.js';
-import type { LedgerReads } from '../recon/ledger-reads.js';
+import { TransferFlags } from '../core/types.js';
+import { readU128, viewOf, writeU128 } from '../core/u128.js';
+import type { LedgerBytesReads } from '../recon/ledger-reads.js';
 
 /** What reconciliation says of a channel day: not yet (why), or the state of the items it found exceptions for. */
 export type ReconView = { waiting: string } | { states: ReadonlyMap<bigint, Exclude<ReconciliationState, 'matched'>> };
@@ -31,7 +33,7 @@ const notItemFlags = TransferFlags.pending | TransferFlags.post_pending | Transf
 
 /** Reads the channel's day; `recon` is asked once the day is known to be closed. */
 export async function readChannelDay(
-  reads: Pick<LedgerReads, 'getDayReport' | 'getAccountStatement' | 'getAccountTransfers'>,
+  reads: Pick<LedgerBytesReads, 'getDayReport' | 'statementBytes' | 'historyBytes'>,
   config: SettleConfig,
   channel: SettleChannel,
   day: number,
@@ -45,55 +47,92 @@ export async function readChannelDay(
   const shard = shardOfId(channel.inTransitAccountId, report.shards.length);
   const cutText = report.shards.find((row) => row.shard === shard)?.cutTimestamp;
   if (cutText === undefined) throw new Error(`the day report of ${formatBusinessDay(day)} has no cut for shard ${shard}`);
-  const statement = await reads.getAccountStatement(channel.inTransitAccountId, day, day);
-  if (statement === null) throw new SettleConfigMismatch(`the 在途 account ${channel.inTransitAccountId} of channel ${channel.name} does not exist on the ledger`);
-  // Each page is turned into items as it comes: a day of a million postings never holds its history entries whole.
-  const items: ClearedItem[] = [];
-  let ignored = 0;
-  const take = (entries: readonly AccountHistoryEntry[]): void => {
-    for (const { transfer } of entries) {
-      const item = itemOf(config, channel, day, transfer, view.states);
-      if (item === 'ours') continue;
-      if (item === null) ignored++;
-      else items.push(item);
-    }
-  };
-  take(statement.entries);
-  if (statement.truncated) {
+  const statement = await reads.statementBytes(channel.inTransitAccountId, day, day);
+  if (statement.byteLength === 0) throw new SettleConfigMismatch(`the 在途 account ${channel.inTransitAccountId} of channel ${channel.name} does not exist on the ledger`);
+  // Each page's bytes become items as they come: no transfer objects for a day of a million postings, and no page
+  // kept once read.
+  const reader = new ItemReader(config, channel, day, view.states);
+  const header = viewOf(statement);
+  const count = header.getUint32(StatementReplyLayout.count, true);
+  let last = reader.take(statement.subarray(StatementReplyLayout.bytes, StatementReplyLayout.bytes + count * HistoryEntryLayout.bytes));
+  if ((header.getUint32(StatementReplyLayout.flags, true) & StatementFlags.truncated) !== 0) {
     const cut = BigInt(cutText);
-    for (let from = (statement.entries[statement.entries.length - 1]?.transfer.timestamp ?? 0n) + 1n; ; ) {
-      const page = await reads.getAccountTransfers({ accountId: channel.inTransitAccountId, timestampMin: from, timestampMax: cut, limit: historyPageMax });
-      take(page);
-      if (page.length < historyPageMax) break;
-      from = page[page.length - 1]!.transfer.timestamp + 1n;
+    for (;;) {
+      const page = await reads.historyBytes({ accountId: channel.inTransitAccountId, timestampMin: last.timestamp + 1n, timestampMax: cut, limit: historyPageMax });
+      last = reader.take(page);
+      if (last.entries < historyPageMax) break;
     }
   }
-  return { channel: channel.name, day, waiting: null, items, ignored };
+  return { channel: channel.name, day, waiting: null, items: reader.items, ignored: reader.ignored };
 }
 
 /** The ledger and the configuration disagree (an account named that the ledger does not have): a run cannot go on. */
 export class SettleConfigMismatch extends Error {}
 
-/** The transfer as a cleared item, null when it is none, 'ours' for settlement's own postings. */
-function itemOf(config: SettleConfig, channel: SettleChannel, day: number, transfer: Transfer, states: ReadonlyMap<bigint, Exclude<ReconciliationState, 'matched'>>): ClearedItem | null | 'ours' {
-  if (transfer.id >> 96n === BigInt(settlementIdTag)) return 'ours';
-  if ((transfer.flags & notItemFlags) !== 0) return null;
-  const payment = transfer.creditAccountId === channel.inTransitAccountId ? channel.payments.get(transfer.code) : undefined;
-  const refund = transfer.debitAccountId === channel.inTransitAccountId ? channel.refunds.get(transfer.code) : undefined;
-  const product = payment ?? refund;
-  const merchant = config.merchantsByNumber.get(transfer.userData32);
-  if (product === undefined || merchant === undefined || transfer.amount === 0n) return null;
-  const kind = payment !== undefined ? 'payment' : 'refund';
-  return {
-    orderId: transfer.id.toString(16).padStart(32, '0'),
-    merchantId: merchant.id,
-    product,
-    channel: channel.name,
-    kind,
-    accountingTimeNs: transfer.timestamp,
-    tradeDay: day,
-    amountMinor: transfer.amount,
-    channelCostMinor: kind === 'payment' ? transfer.userData64 : -transfer.userData64,
-    reconciliation: states.get(transfer.id) ?? 'matched',
-  };
+const hexDigits = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** Turns history entries (160 B each, the transfer record first) into cleared items by the configuration's rules. */
+class ItemReader {
+  readonly items: ClearedItem[] = [];
+  ignored = 0;
+  readonly #inTransit: Uint8Array;
+  readonly #settlementTag = settlementIdTag;
+
+  constructor(
+    private readonly config: SettleConfig,
+    private readonly channel: SettleChannel,
+    private readonly day: number,
+    private readonly states: ReadonlyMap<bigint, Exclude<ReconciliationState, 'matched'>>,
+  ) {
+    this.#inTransit = new Uint8Array(16);
+    writeU128(viewOf(this.#inTransit), 0, channel.inTransitAccountId);
+  }
+
+  /** Reads a page; answers how many entries it held and the last one's timestamp (where the next page starts). */
+  take(entries: Uint8Array): { entries: number; timestamp: bigint } {
+    const view = viewOf(entries);
+    const count = entries.byteLength / HistoryEntryLayout.bytes;
+    for (let i = 0; i < count; i++) this.#entry(entries, view, i * HistoryEntryLayout.bytes);
+    return { entries: count, timestamp: count === 0 ? 0n : view.getBigUint64((count - 1) * HistoryEntryLayout.bytes + T.timestamp, true) };
+  }
+
+  #entry(bytes: Uint8Array, view: DataView, at: number): void {
+    // Settlement's own postings (the id's top 32 bits are its tag) are neither items nor ignored.
+    if (view.getUint32(at + T.id + 12, true) === this.#settlementTag) return;
+    const flags = view.getUint16(at + T.flags, true);
+    const code = view.getUint16(at + T.code, true);
+    const product = this.#isInTransit(bytes, at + T.creditAccountId)
+      ? this.channel.payments.get(code)
+      : this.#isInTransit(bytes, at + T.debitAccountId)
+        ? this.channel.refunds.get(code)
+        : undefined;
+    const merchant = this.config.merchantsByNumber.get(view.getUint32(at + T.userData32, true));
+    const amountMinor = view.getBigUint64(at + T.amount, true);
+    if ((flags & notItemFlags) !== 0 || product === undefined || merchant === undefined || amountMinor === 0n) {
+      this.ignored++;
+      return;
+    }
+    const kind = this.#isInTransit(bytes, at + T.creditAccountId) ? 'payment' : 'refund';
+    const costMinor = view.getBigUint64(at + T.userData64, true);
+    let orderId = '';
+    for (let b = 15; b >= 0; b--) orderId += hexDigits[bytes[at + T.id + b]!]!;
+    this.items.push({
+      orderId,
+      merchantId: merchant.id,
+      product,
+      channel: this.channel.name,
+      kind,
+      accountingTimeNs: view.getBigUint64(at + T.timestamp, true),
+      tradeDay: this.day,
+      amountMinor,
+      channelCostMinor: kind === 'payment' ? costMinor : -costMinor,
+      reconciliation: this.states.size === 0 ? 'matched' : (this.states.get(readU128(view, at + T.id)) ?? 'matched'),
+    });
+  }
+
+  #isInTransit(bytes: Uint8Array, at: number): boolean {
+    const id = this.#inTransit;
+    for (let b = 0; b < 16; b++) if (bytes[at + b] !== id[b]) return false;
+    return true;
+  }
 }
