@@ -13,7 +13,9 @@ import {
   settleMerchantsPageMax,
   settleNamePattern,
   settleReasonCharsMax,
+  settleStrategyKinds,
   type SettleChangeStatus,
+  type SettleStrategyKind,
 } from '../core/wire/settle-bodies.js';
 import { clientFlags, clientFlagsUsage } from './client-options.js';
 import { integerOption } from './option-values.js';
@@ -61,7 +63,7 @@ ${commonFlagsUsage}
 
 Exit status 0, 1 when the merchant has no statement that date, 2 usage error.`;
 
-export const settleStrategyUsage = `usage: tally settle strategy submit --merchant M [--product P] --effective-from INSTANT --file STRATEGY.json --reason TEXT
+export const settleStrategyUsage = `usage: tally settle strategy submit [--kind fee|reserve] --merchant M [--product P] --effective-from INSTANT --file STRATEGY.json --reason TEXT
        tally settle strategy approve ID
        tally settle strategy reject ID [--reason TEXT]
        tally settle strategy list [--merchant M] [--status pending|approved|rejected] [--limit N]
@@ -69,7 +71,8 @@ export const settleStrategyUsage = `usage: tally settle strategy submit --mercha
 
 Fee strategies under maker–checker: a version is submitted by one key and applies once another key approves it.
 submit    a version of the merchant's fee strategy (the JSON document in FILE) for --product P, or for every product
-          without a strategy of its own, effective from INSTANT (UTC, YYYY-MM-DDTHH:MM:SSZ); --reason says why
+          without a strategy of its own, effective from INSTANT (UTC, YYYY-MM-DDTHH:MM:SSZ); --reason says why;
+          --kind reserve: the merchant's reserve strategy instead (inputs kept, gross, fees; output reserve; no product)
 approve   a pending change (ssc_…), by a key other than its maker's
 reject    a pending change, optionally saying why (its maker may withdraw it the same way)
 list      changes newest first, of one merchant or status; --limit N of 1..${settleChangesPageMax}
@@ -101,7 +104,7 @@ export type SettleCommandLine =
   | { kind: 'preview'; date: string; after: string | null; limit: number | null; explain: boolean; json: boolean; connection: ConnectionFlags }
   | { kind: 'run'; date: string; json: boolean; connection: ConnectionFlags }
   | { kind: 'report'; merchant: string; date: string; csv: string | null; json: boolean; connection: ConnectionFlags }
-  | { kind: 'strategy-submit'; merchant: string; product: string | null; effectiveFrom: string; file: string; reason: string; json: boolean; connection: ConnectionFlags }
+  | { kind: 'strategy-submit'; strategyKind: SettleStrategyKind; merchant: string; product: string | null; effectiveFrom: string; file: string; reason: string; json: boolean; connection: ConnectionFlags }
   | { kind: 'strategy-approve'; id: string; json: boolean; connection: ConnectionFlags }
   | { kind: 'strategy-reject'; id: string; reason: string | null; json: boolean; connection: ConnectionFlags }
   | { kind: 'strategy-list'; merchant: string | null; status: SettleChangeStatus | null; limit: number | null; json: boolean; connection: ConnectionFlags };
@@ -149,19 +152,19 @@ function parseStrategy(argv: readonly string[]): SettleCommandLine {
   const [action, ...rest] = argv;
   const usage = settleStrategyUsage;
   if (action === '--help' || action === '-h' || action === 'help') return { kind: 'help', usage };
-  const options = { ...baseFlags, merchant: text, product: text, 'effective-from': text, file: text, reason: text, status: text, limit: text } as const;
+  const options = { ...baseFlags, kind: text, merchant: text, product: text, 'effective-from': text, file: text, reason: text, status: text, limit: text } as const;
   if (action !== 'submit' && action !== 'approve' && action !== 'reject' && action !== 'list') {
     throw new UsageError(action === undefined ? 'tally settle strategy takes an action: submit, approve, reject or list' : `unknown action ${JSON.stringify(action)} (known: submit, approve, reject, list)`, usage);
   }
   const { values, positionals } = parse(rest, options, usage, action === 'approve' || action === 'reject' ? 1 : 0);
   if (values.help === true) return { kind: 'help', usage };
   const allowed: Record<typeof action, readonly string[]> = {
-    submit: ['merchant', 'product', 'effective-from', 'file', 'reason'],
+    submit: ['kind', 'merchant', 'product', 'effective-from', 'file', 'reason'],
     approve: [],
     reject: ['reason'],
     list: ['merchant', 'status', 'limit'],
   };
-  const stray = ['merchant', 'product', 'effective-from', 'file', 'reason', 'status', 'limit'].find((name) => values[name as keyof typeof values] !== undefined && !allowed[action].includes(name));
+  const stray = ['kind', 'merchant', 'product', 'effective-from', 'file', 'reason', 'status', 'limit'].find((name) => values[name as keyof typeof values] !== undefined && !allowed[action].includes(name));
   if (stray !== undefined) throw new UsageError(`strategy ${action} takes no --${stray}`, usage);
   const common = { json: values.json === true, connection: connectionOf(values) };
   if (action === 'approve') return { kind: 'strategy-approve', id: changeIdArg(positionals[0]!), ...common };
@@ -176,7 +179,9 @@ function parseStrategy(argv: readonly string[]): SettleCommandLine {
   const product = nameFlag('--product', values.product, false, usage);
   const effectiveFrom = instantFlag(values['effective-from']);
   if (values.file === undefined || values.file.trim() === '') throw new UsageError('strategy submit: --file STRATEGY.json is required (the strategy document)', usage);
-  return { kind: 'strategy-submit', merchant, product, effectiveFrom, file: values.file, reason: reasonFlag(values.reason, true)!, ...common };
+  const strategyKind = values.kind ?? 'fee';
+  if (!settleStrategyKinds.includes(strategyKind as SettleStrategyKind)) throw new UsageError(`--kind must be one of ${settleStrategyKinds.join(', ')}, got ${JSON.stringify(strategyKind)}`, usage);
+  return { kind: 'strategy-submit', strategyKind: strategyKind as SettleStrategyKind, merchant, product, effectiveFrom, file: values.file, reason: reasonFlag(values.reason, true)!, ...common };
 }
 
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];

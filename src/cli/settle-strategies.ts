@@ -60,7 +60,7 @@ function decide(client: Client, line: Exclude<StrategyLine, { kind: 'strategy-li
   if (line.kind === 'strategy-approve') return client.approveSettleStrategy(line.id);
   if (line.kind === 'strategy-reject') return client.rejectSettleStrategy(line.id, line.reason ?? undefined);
   assert(strategy !== null, 'strategy submit without a strategy document (settleCommand reads it before connecting)');
-  return client.submitSettleStrategy({ merchant: line.merchant, ...(line.product === null ? {} : { product: line.product }), effectiveFrom: line.effectiveFrom, strategy, reason: line.reason });
+  return client.submitSettleStrategy({ kind: line.strategyKind, merchant: line.merchant, ...(line.product === null ? {} : { product: line.product }), effectiveFrom: line.effectiveFrom, strategy, reason: line.reason });
 }
 
 function headline(kind: 'strategy-submit' | 'strategy-approve' | 'strategy-reject', change: SettleStrategyChange): string {

@@ -7,7 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { isFormulaLike } from '../core/recon/formula-cell.js';
 import { encodeAdminJson } from '../core/wire/admin-bodies.js';
 import { errors } from '../core/errors.js';
-import type { SettleChangeStatus, SettleStatement, SettleStatementPage, SettleStatementRun } from '../core/wire/settle-bodies.js';
+import type { SettleChangeStatus, SettleStatement, SettleStatementPage, SettleStatementRun, SettleStrategyKind } from '../core/wire/settle-bodies.js';
 import { encodeFields } from './admin.js';
 
 /**
@@ -20,6 +20,8 @@ export const settleRunTimeoutMsMin = 10 * 60 * 1000;
 
 /** A version of a merchant's fee strategy to submit for approval (maker–checker). */
 export interface SettleStrategyInput {
+  /** fee (the default): a fee per item of a product; reserve: the merchant's rolling reserve per run (no product). */
+  kind?: SettleStrategyKind;
   merchant: string;
   /** Omitted (or null, as a SettleStrategyChange has it): the strategy of every product the merchant has none of its own for. */
   product?: string | null;
@@ -48,9 +50,9 @@ export function encodeSettleStrategySubmission(input: SettleStrategyInput): Uint
   if (typeof input.effectiveFrom !== 'string') throw new TypeError(`${what}: effectiveFrom must be an ISO instant string 'YYYY-MM-DDTHH:MM:SSZ'`);
   if (typeof input.strategy !== 'object' || input.strategy === null || Array.isArray(input.strategy)) throw new TypeError(`${what}: strategy must be a strategy document (an object)`);
   if (typeof input.reason !== 'string' || input.reason.trim() === '') throw new TypeError(`${what}: reason must be a non-empty string`);
-  const { merchant, product, effectiveFrom, strategy, reason } = input;
+  const { kind, merchant, product, effectiveFrom, strategy, reason } = input;
   // The wire has no null product: every product is the field left out.
-  return encodeAdminJson({ merchant, product: product ?? undefined, effectiveFrom, strategy, reason });
+  return encodeAdminJson({ kind, merchant, product: product ?? undefined, effectiveFrom, strategy, reason });
 }
 
 /** approve_settle_strategy (57). */

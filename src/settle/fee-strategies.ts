@@ -1,14 +1,17 @@
-// The fee schedule a run charges by, built from the approved strategy changes only (maker–checker: a change nobody
-// approved never applies). Each (merchant, product) — product null: every other product of the merchant — has one
+// The fee schedule a run charges by, and the merchants' reserve strategies, built from the approved strategy changes
+// only (maker–checker: a change nobody approved never applies). Each (merchant, product) — product null: every other product of the merchant — has one
 // strategy history; an approved change is a version of it from its effective time. A candidate change is checked by
 // building the schedule with it: a document that does not parse or check, a history it would break (a version given
 // twice, a higher version taking effect earlier, two versions at one instant) or a fee contract it misses (inputs
 // other than amount and refund, no output fee) is refused with the strategy's line and reason.
 
 import { buildFeeSchedule, type FeeSchedule, type MerchantFeeStrategies } from '../core/settle/fee-schedule.js';
+import { checkReserveContract } from '../core/settle/reserve-strategy.js';
 import { loadStrategy } from '../core/settle/rule-check.js';
 import { buildStrategyHistory, type StrategyHistory, type StrategyVersion } from '../core/settle/strategy-versions.js';
 import { parseInstantNs, type SettleStrategyChange } from '../core/wire/settle-bodies.js';
+
+const kindOf = (change: SettleStrategyChange): string => change.kind ?? 'fee';
 
 /** The strategy versions of a set of changes, grouped by merchant and product. */
 function versionsByMerchant(changes: readonly SettleStrategyChange[]): Map<string, Map<string | null, StrategyVersion[]>> {
@@ -23,10 +26,10 @@ function versionsByMerchant(changes: readonly SettleStrategyChange[]): Map<strin
   return byMerchant;
 }
 
-/** The schedule of these (approved) changes; throws SettleError or StrategyError on the first misfit. */
+/** The fee schedule of these (approved) changes' fee strategies; throws SettleError or StrategyError on the first misfit. */
 export function feeScheduleOf(changes: readonly SettleStrategyChange[]): FeeSchedule {
   const merchants: MerchantFeeStrategies[] = [];
-  for (const [merchantId, byProduct] of versionsByMerchant(changes)) {
+  for (const [merchantId, byProduct] of versionsByMerchant(changes.filter((change) => kindOf(change) === 'fee'))) {
     const histories = new Map<string, StrategyHistory>();
     let otherProducts: StrategyHistory | undefined;
     for (const [product, versions] of byProduct) {
@@ -37,4 +40,15 @@ export function feeScheduleOf(changes: readonly SettleStrategyChange[]): FeeSche
     merchants.push({ merchantId, byProduct: histories, otherProducts });
   }
   return buildFeeSchedule(merchants);
+}
+
+/** Each merchant's reserve strategy of these (approved) changes, checked against the reserve contract. */
+export function reserveStrategiesOf(changes: readonly SettleStrategyChange[]): Map<string, StrategyHistory> {
+  const histories = new Map<string, StrategyHistory>();
+  for (const [merchantId, byProduct] of versionsByMerchant(changes.filter((change) => kindOf(change) === 'reserve'))) {
+    const history = buildStrategyHistory(byProduct.get(null) ?? []);
+    for (const version of history.versions) checkReserveContract(merchantId, version.strategy);
+    histories.set(merchantId, history);
+  }
+  return histories;
 }

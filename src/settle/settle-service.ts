@@ -19,6 +19,7 @@ import { shardOfId } from '../core/routing.js';
 import { clearChannelDay, type ChannelDayClearing, type ClearedLine, type ReconciliationState } from '../core/settle/clearing.js';
 import type { FeeSchedule } from '../core/settle/fee-schedule.js';
 import { StrategyError, strategyLabel } from '../core/settle/rules.js';
+import type { StrategyHistory } from '../core/settle/strategy-versions.js';
 import { calendarCovers, type SettleChannel, type SettleConfig } from '../core/settle/settle-config.js';
 import { SettleError } from '../core/settle/settle-errors.js';
 import { nonWorkingRunDaysMax } from '../core/settle/settle-limits.js';
@@ -66,7 +67,7 @@ import { ledgerReadsOf } from '../recon/ledger-reads.js';
 import { resolutionTransferId } from '../recon/recon-actions.js';
 import type { ReconStore } from '../recon/recon-store.js';
 import { readChannelDay, SettleConfigMismatch, type ChannelDayRead, type ReconView } from './channel-days.js';
-import { feeScheduleOf } from './fee-strategies.js';
+import { feeScheduleOf, reserveStrategiesOf } from './fee-strategies.js';
 import type { SettleDays, SettleRetries, SettleStore, StoredStatement } from './settle-store.js';
 
 /** Where audit records go (the admin store). */
@@ -94,8 +95,9 @@ export class SettleService extends LedgerServiceWrapper {
   readonly #audit: SettleAudit;
   /** Runs and decisions go one at a time: each sees the state the one before it stored. */
   #queue: Promise<unknown> = Promise.resolve();
-  /** The schedule of the approved changes, built again after each approval. */
+  /** The schedule of the approved changes, built again after each approval; the reserve strategies likewise. */
   #schedule: FeeSchedule | null = null;
+  #reserves: Map<string, StrategyHistory> | null = null;
   /** The approved changes by merchant and product, read from the store once: bounded by strategies, not by runs. */
   #approved: Map<string, SettleStrategyChange[]> | null = null;
 
@@ -168,6 +170,7 @@ export class SettleService extends LedgerServiceWrapper {
     if (!config.merchants.some((m) => m.id === submission.merchant)) throw errors.bodyInvalid(`submit_settle_strategy: merchant ${submission.merchant} is not in the settlement configuration`);
     const change: SettleStrategyChange = {
       id: this.newTimeOrderedId('ssc'),
+      kind: submission.kind,
       merchant: submission.merchant,
       product: submission.product,
       strategyId: typeof submission.strategy.id === 'string' ? submission.strategy.id : '',
@@ -182,7 +185,7 @@ export class SettleService extends LedgerServiceWrapper {
     this.#checkWith(change, 'submit_settle_strategy');
     await this.#store.putChange(change, null);
     const label = strategyLabel({ id: change.strategyId, version: change.version });
-    return { reply: json(change), detail: `${change.id}: ${label} for merchant ${change.merchant} product ${change.product ?? '*'} from ${change.effectiveFrom} submitted for approval` };
+    return { reply: json(change), detail: `${change.id}: ${change.kind} strategy ${label} for merchant ${change.merchant} product ${change.product ?? '*'} from ${change.effectiveFrom} submitted for approval` };
   }
 
   /** 57 and 58: a pending change approved by another key (checked again against what is approved now) or rejected. */
@@ -201,6 +204,7 @@ export class SettleService extends LedgerServiceWrapper {
     if (status === 'approved') {
       this.#approvedOf(decided).push(decided);
       this.#schedule = null;
+      this.#reserves = null;
     }
     const how = status === 'approved' ? `approved by ${JSON.stringify(checker)}` : current.maker === checker ? 'withdrawn by its maker' : `rejected by ${JSON.stringify(checker)}`;
     return { reply: json(decided), detail: `${decided.id}: ${how}` };
@@ -210,7 +214,9 @@ export class SettleService extends LedgerServiceWrapper {
   #checkWith(change: SettleStrategyChange, what: string): void {
     try {
       // Only the change's own history can break: other merchants' and products' were checked when approved.
-      feeScheduleOf([...this.#approvedOf(change), { ...change, status: 'approved' }]);
+      const history = [...this.#approvedOf(change), { ...change, status: 'approved' as const }];
+      if ((change.kind ?? 'fee') === 'fee') feeScheduleOf(history);
+      else reserveStrategiesOf(history);
     } catch (error) {
       if (error instanceof SettleError || error instanceof StrategyError) throw errors.bodyInvalid(`${what}: ${error.message}`);
       throw error;
@@ -222,6 +228,11 @@ export class SettleService extends LedgerServiceWrapper {
     return this.#schedule;
   }
 
+  #reserveStrategies(): Map<string, StrategyHistory> {
+    this.#reserves ??= reserveStrategiesOf([...this.#approvedByUnit().values()].flat());
+    return this.#reserves;
+  }
+
   #approvedByUnit(): Map<string, SettleStrategyChange[]> {
     if (this.#approved === null) {
       this.#approved = new Map();
@@ -231,9 +242,9 @@ export class SettleService extends LedgerServiceWrapper {
   }
 
   /** The approved changes of `change`'s merchant and product (the list itself, to add an approval to). */
-  #approvedOf(change: Pick<SettleStrategyChange, 'merchant' | 'product'>): SettleStrategyChange[] {
+  #approvedOf(change: Pick<SettleStrategyChange, 'kind' | 'merchant' | 'product'>): SettleStrategyChange[] {
     const byUnit = this.#approvedByUnit();
-    const key = JSON.stringify([change.merchant, change.product]);
+    const key = JSON.stringify([change.kind ?? 'fee', change.merchant, change.product]);
     let list = byUnit.get(key);
     if (list === undefined) byUnit.set(key, (list = []));
     return list;
@@ -279,7 +290,7 @@ export class SettleService extends LedgerServiceWrapper {
     const reads2 = read.filter((day) => !(day.waiting !== null && day.day < lastClosed && day.waiting.includes('not closed')));
     const clearings = reads2.filter((day) => day.waiting === null).map((day) => clearChannelDay(day.channel, day.day, day.items, schedule));
     const skipped = read.filter((day) => !reads2.includes(day)).map((day) => channelDayKey(day.channel, day.day));
-    return { runDate, reads: reads2, clearings, input: { runDate, clearings, terms: config.terms, earlier }, days: { done: [...days.done, ...skipped], held: days.held } };
+    return { runDate, reads: reads2, clearings, input: { runDate, clearings, terms: config.terms, earlier, reserveStrategies: this.#reserveStrategies() }, days: { done: [...days.done, ...skipped], held: days.held } };
   }
 
   async #preview(query: SettleRunQuery, caller: Caller | undefined): Promise<Uint8Array> {

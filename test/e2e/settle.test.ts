@@ -114,6 +114,13 @@ describe('settlement', () => {
     await expect(maker.submitSettleStrategy({ merchant: 'm2', effectiveFrom: from, strategy: { ...fixedFee('fee/x', '1'), inputs: { amount: 'positive_integer', refund: 'integer', tip: 'integer' } }, reason: 'bad' }))
       .rejects.toThrow(/tip/);
 
+    // m1's reserve as a strategy (10% of what it keeps, rounded down: what its terms' 1,000 bps would hold too); one
+    // for a product is refused (a reserve is the merchant's).
+    const reserveDoc = { id: 'reserve/m1', version: 1, inputs: { kept: 'integer' }, outputs: ['reserve'], instructions: [{ let: 'reserve', expr: ['max', '0', ['round', ['*', 'kept', '0.1'], 0, 'down']] }] };
+    await expect(maker.submitSettleStrategy({ kind: 'reserve', merchant: 'm1', product: 'qr', effectiveFrom: from, strategy: reserveDoc, reason: 'x' })).rejects.toThrow(/leave product out/);
+    const r1 = await maker.submitSettleStrategy({ kind: 'reserve', merchant: 'm1', effectiveFrom: from, strategy: reserveDoc, reason: 'risk review 2026' });
+    expect((await checker.approveSettleStrategy(r1.id)).kind).toBe('reserve');
+
     const dayT = (await maker.closeDay()).dayBegun;
     const posted = await maker.createTransfers([
       payment(1, 10_000n), payment(1, 25_000n), payment(1, 5_050n), refund(1, 2_000n),
@@ -140,6 +147,7 @@ describe('settlement', () => {
       },
     ]);
     expect(preview.merchants.map((m) => [m.merchant, m.grossMinor, m.feesMinor, m.netMinor, m.reserveHeldMinor, m.settledMinor])).toEqual([['m1', '38050', '228', '37822', '3782', '34040']]);
+    expect(preview.merchants[0]!.explanation).toContain(`  reserve by strategy: 3782 of 37822 kept, held until ${preview.merchants[0]!.reserveReleaseOn}`);
     expect(preview.postings).toBe(4);
     expect(preview.check.balanced).toBe(true);
     expect(await balances(feeIncome)).toEqual({ debits: 0n, credits: 0n }); // a preview posts nothing

@@ -19,6 +19,8 @@
 import { assert } from '../assert.js';
 import { formatBusinessDay, isBusinessDay, nextBusinessDay, type BusinessDay } from '../business-day.js';
 import { allocate, shareProfit } from './allocation.js';
+import { reserveByStrategy } from './reserve-strategy.js';
+import type { StrategyHistory } from './strategy-versions.js';
 import { figuresOf, type ChannelDayClearing, type ClearedLine } from './clearing.js';
 import { checkRunBalance, refuseUnbalanced, type BalanceCheck, type RunFigures } from './settlement-balance.js';
 import { PostingIds } from './settlement-ids.js';
@@ -78,6 +80,8 @@ export interface SettlementRunInput {
   /** merchant id → terms (settlement-terms.ts's buildTermsTable). */
   readonly terms: ReadonlyMap<string, MerchantTerms>;
   readonly earlier: EarlierRuns;
+  /** merchant id → its reserve strategy (reserve-strategy.ts), which replaces the terms' basis points. */
+  readonly reserveStrategies?: ReadonlyMap<string, StrategyHistory>;
 }
 
 /** One merchant on one channel in a run: the amounts, the lines behind them and their explanation. */
@@ -166,7 +170,7 @@ function planRun(input: SettlementRunInput): Plan {
   const merchants: MerchantSettlement[] = [];
   const postings: PostingSpec[] = [];
   for (const unit of units) {
-    const settlement = settleUnit(unit, input.runDate, (batches.get(unitKeyOf(unit.merchantId, unit.channel)) ?? 0) + 1);
+    const settlement = settleUnit(unit, input.runDate, (batches.get(unitKeyOf(unit.merchantId, unit.channel)) ?? 0) + 1, input.reserveStrategies?.get(unit.merchantId));
     merchants.push(settlement);
     postings.push(...merchantPostings({ ...settlement, cycleText: settlement.cycle, runDate: input.runDate }, ids));
   }
@@ -298,7 +302,7 @@ function addCalendarDays(day: BusinessDay, days: number): BusinessDay {
   return result;
 }
 
-function settleUnit(unit: Unit, runDate: BusinessDay, batch: number): MerchantSettlement {
+function settleUnit(unit: Unit, runDate: BusinessDay, batch: number, reserveStrategy: StrategyHistory | undefined): MerchantSettlement {
   const { terms } = unit;
   const paidFigures = figuresOf([...unit.paid, ...unit.released]);
   const grossMinor = paidFigures.paymentsMinor - paidFigures.refundsMinor;
@@ -306,8 +310,12 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number): MerchantSe
   const shares = sharesOf(unit);
   const sharesMinor = shares.reduce((sum, share) => sum + share.amountMinor, 0n);
   const keptMinor = netMinor - sharesMinor;
-  // The reserve is a share of what the merchant keeps, when positive, rounded down by allocate's rule.
-  const reserveHeldMinor = keptMinor > 0n && terms.reserveBps > 0 ? allocate(keptMinor, [{ name: 'reserve', share: { bps: terms.reserveBps } }, { name: 'merchant', rest: true }])[0]!.amountMinor : 0n;
+  // The reserve: the merchant's reserve strategy where it has one; else a share of what it keeps, when positive,
+  // rounded down by allocate's rule.
+  const byStrategy = reserveStrategy === undefined ? undefined : reserveByStrategy(unit.merchantId, reserveStrategy, runDate, { keptMinor, grossMinor, feesMinor: paidFigures.feesMinor });
+  const reserveHeldMinor =
+    byStrategy !== undefined ? byStrategy.reserveMinor : keptMinor > 0n && terms.reserveBps > 0 ? allocate(keptMinor, [{ name: 'reserve', share: { bps: terms.reserveBps } }, { name: 'merchant', rest: true }])[0]!.amountMinor : 0n;
+  const reserveDays = byStrategy !== undefined ? Math.max(terms.reserveDays, 1) : terms.reserveDays;
   const reserveReleasedMinor = unit.reservesDue.reduce((sum, hold) => sum + hold.amountMinor, 0n);
   const payableMinor = keptMinor - reserveHeldMinor + reserveReleasedMinor + unit.carriedInMinor;
   const thresholdMinor = terms.minimumPayoutMinor > 1n ? terms.minimumPayoutMinor : 1n;
@@ -334,13 +342,13 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number): MerchantSe
     shares,
     sharesMinor,
     reserveHeldMinor,
-    reserveReleaseOn: reserveHeldMinor > 0n ? addCalendarDays(runDate, terms.reserveDays) : undefined,
+    reserveReleaseOn: reserveHeldMinor > 0n ? addCalendarDays(runDate, reserveDays) : undefined,
     reserveReleasedMinor,
     payableMinor,
     settledMinor,
   };
   assert(settlement.clearedMinor - heldBackMinor + releasedFromHoldMinor === grossMinor, 'what is paid is what fell due less what is held, plus what is released');
-  return { ...settlement, explanation: explainSettlement(settlement, unit, thresholdMinor) };
+  return { ...settlement, explanation: explainSettlement(settlement, unit, thresholdMinor, byStrategy?.explanation) };
 }
 
 /**
@@ -362,7 +370,7 @@ function sharesOf(unit: Unit): ReceiverShare[] {
   return [...byReceiver].filter(([, amountMinor]) => amountMinor > 0n).map(([receiver, amountMinor]) => ({ receiver, amountMinor }));
 }
 
-function explainSettlement(s: Omit<MerchantSettlement, 'explanation'>, unit: Unit, thresholdMinor: bigint): string[] {
+function explainSettlement(s: Omit<MerchantSettlement, 'explanation'>, unit: Unit, thresholdMinor: bigint, reserveSteps: readonly string[] | undefined): string[] {
   const days = s.daysDue.map(formatBusinessDay).join(', ') || 'none';
   const lines = [
     `merchant ${s.merchantId} on ${s.channel}, cycle ${s.cycle}, batch ${s.batch}: trade days due ${days}`,
@@ -371,7 +379,11 @@ function explainSettlement(s: Omit<MerchantSettlement, 'explanation'>, unit: Uni
   ];
   for (const share of s.shares) lines.push(`  分账 to ${share.receiver}: ${share.amountMinor}`);
   const keptMinor = s.netMinor - s.sharesMinor;
-  if (s.reserveHeldMinor > 0n) lines.push(`  reserve ${unit.terms.reserveBps} bps of ${keptMinor} = ${s.reserveHeldMinor}, held until ${formatBusinessDay(s.reserveReleaseOn!)}`);
+  if (reserveSteps !== undefined) {
+    lines.push(`  reserve by strategy: ${s.reserveHeldMinor} of ${keptMinor} kept${s.reserveHeldMinor > 0n ? `, held until ${formatBusinessDay(s.reserveReleaseOn!)}` : ''}`, ...reserveSteps.map((step) => `    ${step}`));
+  } else if (s.reserveHeldMinor > 0n) {
+    lines.push(`  reserve ${unit.terms.reserveBps} bps of ${keptMinor} = ${s.reserveHeldMinor}, held until ${formatBusinessDay(s.reserveReleaseOn!)}`);
+  }
   for (const hold of unit.reservesDue) lines.push(`  reserve of ${hold.amountMinor} held on ${formatBusinessDay(hold.heldOn)} released (due ${formatBusinessDay(hold.releaseOn)})`);
   const sharesText = s.sharesMinor === 0n ? '' : ` − shares ${s.sharesMinor}`;
   lines.push(`  payable = ${s.netMinor}${sharesText} − ${s.reserveHeldMinor} + ${s.reserveReleasedMinor} + carried in ${s.carriedInMinor} = ${s.payableMinor}`);

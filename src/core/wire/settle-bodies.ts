@@ -47,7 +47,12 @@ const instantPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,
 
 // ---- bodies --------------------------------------------------------------------------------------------------------
 
+/** What a strategy decides: a fee per item (by product), or the merchant's reserve per run (reserve-strategy.ts). */
+export const settleStrategyKinds = ['fee', 'reserve'] as const;
+export type SettleStrategyKind = (typeof settleStrategyKinds)[number];
+
 export interface SettleStrategySubmission {
+  kind: SettleStrategyKind;
   merchant: string;
   /** null: the strategy of every product the merchant has no strategy of its own for. */
   product: string | null;
@@ -58,20 +63,23 @@ export interface SettleStrategySubmission {
   reason: string;
 }
 
-/** submit_settle_strategy (56): {merchant, product?, effectiveFrom, strategy, reason}. */
+/** submit_settle_strategy (56): {kind?, merchant, product?, effectiveFrom, strategy, reason}; kind fee by default. */
 export function readSettleStrategySubmission(body: Uint8Array): SettleStrategySubmission {
   const what = 'submit_settle_strategy';
   const fields = parseAdminJson(body, what);
-  onlyFields(fields, ['merchant', 'product', 'effectiveFrom', 'strategy', 'reason'], what);
+  onlyFields(fields, ['kind', 'merchant', 'product', 'effectiveFrom', 'strategy', 'reason'], what);
+  const kind = fields.kind ?? 'fee';
+  if (!settleStrategyKinds.includes(kind as SettleStrategyKind)) throw errors.bodyInvalid(`${what}: field kind must be one of ${settleStrategyKinds.join(', ')}, got ${JSON.stringify(kind)}`);
   const merchant = nameField(fields, 'merchant', true, what)!;
   const product = nameField(fields, 'product', false, what);
+  if (kind === 'reserve' && product !== null) throw errors.bodyInvalid(`${what}: a reserve strategy is the merchant's, for every product: leave product out`);
   const effectiveFrom = stringField(fields, 'effectiveFrom', 40, true, what)!;
   const strategy = fields.strategy;
   if (typeof strategy !== 'object' || strategy === null || Array.isArray(strategy)) throw errors.bodyInvalid(`${what}: field strategy must be a strategy document (a JSON object)`);
   if (JSON.stringify(strategy).length > settleStrategyBytesMax) throw errors.bodyInvalid(`${what}: the strategy document is over ${settleStrategyBytesMax} bytes`);
   const reason = stringField(fields, 'reason', settleReasonCharsMax, true, what)!;
   if (reason.trim() === '') throw errors.bodyInvalid(`${what}: field reason must say why (not blank)`);
-  return { merchant, product, effectiveFromNs: parseInstantNs(effectiveFrom, `${what}: field effectiveFrom`), strategy: strategy as JsonObject, reason };
+  return { kind: kind as SettleStrategyKind, merchant, product, effectiveFromNs: parseInstantNs(effectiveFrom, `${what}: field effectiveFrom`), strategy: strategy as JsonObject, reason };
 }
 
 /** approve_settle_strategy (57): {id}. */
@@ -219,6 +227,8 @@ export function formatInstantNs(ns: bigint): string {
 /** One strategy change under maker–checker: a version of a merchant's fee strategy for a product. */
 export interface SettleStrategyChange {
   id: string;
+  /** Absent in changes stored before reserve strategies: fee. */
+  kind?: SettleStrategyKind;
   merchant: string;
   /** null: every product without a strategy of its own. */
   product: string | null;

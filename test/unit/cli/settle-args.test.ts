@@ -33,11 +33,11 @@ describe('parseSettleArgs: what to do', () => {
     ['run', ['run', '--date', '2024-02-29'], { kind: 'run', date: '2024-02-29', json: false, connection: {} }],
     ['report', ['report', '--merchant', 'm-001', '--date', '2026-03-02'], { kind: 'report', merchant: 'm-001', date: '2026-03-02', csv: null, json: false, connection: {} }],
     ['report --csv', ['report', '--merchant', 'm-001', '--date', '2026-03-02', '--csv', 'out.csv'], { kind: 'report', merchant: 'm-001', date: '2026-03-02', csv: 'out.csv', json: false, connection: {} }],
-    ['strategy submit for every product', submit, { kind: 'strategy-submit', merchant: 'm-001', product: null, effectiveFrom: '2026-12-01T00:00:00Z', file: 'fee.json', reason: 'new rate', json: false, connection: {} }],
+    ['strategy submit for every product', submit, { kind: 'strategy-submit', strategyKind: 'fee', merchant: 'm-001', product: null, effectiveFrom: '2026-12-01T00:00:00Z', file: 'fee.json', reason: 'new rate', json: false, connection: {} }],
     [
       'strategy submit for one product',
       [...submit, '--product', 'card', '--json'],
-      { kind: 'strategy-submit', merchant: 'm-001', product: 'card', effectiveFrom: '2026-12-01T00:00:00Z', file: 'fee.json', reason: 'new rate', json: true, connection: {} },
+      { kind: 'strategy-submit', strategyKind: 'fee', merchant: 'm-001', product: 'card', effectiveFrom: '2026-12-01T00:00:00Z', file: 'fee.json', reason: 'new rate', json: true, connection: {} },
     ],
     ['strategy approve', ['strategy', 'approve', id], { kind: 'strategy-approve', id, json: false, connection: {} }],
     ['strategy reject', ['strategy', 'reject', id], { kind: 'strategy-reject', id, reason: null, json: false, connection: {} }],

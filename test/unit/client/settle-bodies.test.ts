@@ -36,8 +36,15 @@ const bodyInvalid = (run: () => unknown, message: RegExp): void => {
 describe('submit_settle_strategy', () => {
   it('round-trips merchant, product, instant, document and reason', () => {
     expect(readSettleStrategySubmission(encodeSettleStrategySubmission(submission))).toEqual({
-      merchant: 'm-001', product: 'card', effectiveFromNs: parseInstantNs('2026-12-01T00:00:00Z', 'test'), strategy, reason: 'new card rate from December',
+      kind: 'fee', merchant: 'm-001', product: 'card', effectiveFromNs: parseInstantNs('2026-12-01T00:00:00Z', 'test'), strategy, reason: 'new card rate from December',
     });
+  });
+
+  it('takes a reserve strategy for the merchant, never for one product', () => {
+    const { product: _product, ...merchantWide } = submission;
+    expect(readSettleStrategySubmission(encodeSettleStrategySubmission({ ...merchantWide, kind: 'reserve' })).kind).toBe('reserve');
+    expect(() => readSettleStrategySubmission(encodeSettleStrategySubmission({ ...submission, kind: 'reserve' }))).toThrow(/leave product out/);
+    expect(() => readSettleStrategySubmission(encodeSettleStrategySubmission({ ...submission, kind: 'payout' as 'fee' }))).toThrow(/kind must be one of fee, reserve/);
   });
 
   it.each([

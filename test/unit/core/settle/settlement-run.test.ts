@@ -11,6 +11,9 @@ import { transferOf, type PostingSpec } from '../../../../src/core/settle/settle
 import { noEarlierRuns, previewSettlementRun, settleRun, type EarlierRuns, type SettlementRun } from '../../../../src/core/settle/settlement-run.js';
 import type { MerchantTerms } from '../../../../src/core/settle/settlement-terms.js';
 import { TransferFlags } from '../../../../src/core/types.js';
+import { checkReserveContract } from '../../../../src/core/settle/reserve-strategy.js';
+import { loadStrategy } from '../../../../src/core/settle/rule-check.js';
+import { buildStrategyHistory } from '../../../../src/core/settle/strategy-versions.js';
 import { refusal } from './refusal.js';
 import { accountConfig, item, schedule, terms, termsSpec } from './settle-fixtures.js';
 
@@ -311,5 +314,39 @@ describe('分账 in a run', () => {
     expect(refused(() => terms(termsSpec('m-a', { split: [{ receiver: 'agent-1', fixedMinor: 100n }] }))).message).toContain('shares only');
     expect(refused(() => terms(termsSpec('m-a', { split: [{ receiver: 'm-a', share: { bps: 10 } }] }))).message).toContain('the merchant itself');
     expect(refused(() => terms(termsSpec('m-a', { split: [{ receiver: 'agent-1', share: { bps: 6000 } }, { receiver: 'platform', share: { ratio: '0.5' } }] }))).code).toBe('terms_invalid');
+  });
+});
+
+describe('a reserve strategy', () => {
+  const table = terms(termsSpec('m-a', { reserveDays: 30 }));
+  const day = clear(tuesday, [
+    item({ merchantId: 'm-a', tradeDay: tuesday, amountMinor: 100_050n }), // fee 600
+    item({ merchantId: 'm-a', tradeDay: tuesday, amountMinor: 5_000n }), // fee 100
+    item({ merchantId: 'm-a', tradeDay: tuesday, amountMinor: 20_000n, kind: 'refund' }), // fee −120
+  ]);
+  /** 5% of what is kept, rounded down, at most 30.00, never below zero. */
+  const capped = loadStrategy({
+    id: 'reserve/m-a', version: 1, inputs: { kept: 'integer' }, outputs: ['reserve'],
+    instructions: [{ let: 'reserve', expr: ['max', '0', ['min', ['round', ['*', 'kept', '0.05'], 0, 'down'], '3000']] }],
+  });
+  const strategies = (strategy: ReturnType<typeof loadStrategy>) => new Map([['m-a', buildStrategyHistory([{ effectiveFromNs: 0n, strategy }])]]);
+
+  it('holds what the strategy in force on the run date says, instead of the terms\' basis points', () => {
+    const paid = settleRun({ runDate: 20250528, clearings: [day], terms: table, earlier: noEarlierRuns, reserveStrategies: strategies(capped) });
+    expect(paid.check.balanced).toBe(true);
+    const [merchant] = paid.merchants;
+    // Kept 84,470: 5% is 4,223, capped at 3,000; held 30 days.
+    expect([merchant!.reserveHeldMinor, merchant!.settledMinor, merchant!.reserveReleaseOn]).toEqual([3_000n, 81_470n, 20250627]);
+    expect(merchant!.explanation.some((line) => line.includes('reserve by strategy: 3000 of 84470 kept'))).toBe(true);
+    expect(shown(paid.postings)).toContain('m-a reserve_hold: settlement_in_transit(wx) → merchant_reserve(m-a) 3000 linked');
+  });
+
+  it('refuses a reserve above what the merchant keeps, and a strategy that misses the contract', () => {
+    const greedy = loadStrategy({ id: 'reserve/greedy', version: 1, inputs: { kept: 'integer' }, outputs: ['reserve'], instructions: [{ let: 'reserve', expr: ['+', 'kept', '1'] }] });
+    expect(refused(() => settleRun({ runDate: 20250528, clearings: [day], terms: table, earlier: noEarlierRuns, reserveStrategies: strategies(greedy) })).code).toBe('reserve_out_of_range');
+    const tip = loadStrategy({ id: 'reserve/tip', version: 1, inputs: { tip: 'integer' }, outputs: ['reserve'], instructions: [{ let: 'reserve', expr: 'tip' }] });
+    expect(refused(() => checkReserveContract('m-a', tip)).code).toBe('reserve_strategy_invalid');
+    const narrow = loadStrategy({ id: 'reserve/narrow', version: 1, inputs: { kept: 'positive_integer' }, outputs: ['reserve'], instructions: [{ let: 'reserve', expr: '0' }] });
+    expect(refused(() => checkReserveContract('m-a', narrow)).message).toContain('negative too');
   });
 });
