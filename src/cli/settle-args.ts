@@ -63,7 +63,7 @@ ${commonFlagsUsage}
 
 Exit status 0, 1 when the merchant has no statement that date, 2 usage error.`;
 
-export const settleStrategyUsage = `usage: tally settle strategy submit [--kind fee|reserve] --merchant M [--product P] --effective-from INSTANT --file STRATEGY.json --reason TEXT
+export const settleStrategyUsage = `usage: tally settle strategy submit [--kind fee|reserve|settlement] --merchant M [--product P] --effective-from INSTANT --file STRATEGY.json --reason TEXT
        tally settle strategy approve ID
        tally settle strategy reject ID [--reason TEXT]
        tally settle strategy list [--merchant M] [--status pending|approved|rejected] [--limit N]
@@ -72,7 +72,8 @@ export const settleStrategyUsage = `usage: tally settle strategy submit [--kind 
 Fee strategies under maker–checker: a version is submitted by one key and applies once another key approves it.
 submit    a version of the merchant's fee strategy (the JSON document in FILE) for --product P, or for every product
           without a strategy of its own, effective from INSTANT (UTC, YYYY-MM-DDTHH:MM:SSZ); --reason says why;
-          --kind reserve: the merchant's reserve strategy instead (inputs kept, gross, fees; output reserve; no product)
+          --kind reserve: the merchant's reserve strategy instead (inputs kept, gross, fees; output reserve; no product);
+          --kind settlement: how much of the payable it is paid each run (inputs payable too; output settle)
 approve   a pending change (ssc_…), by a key other than its maker's
 reject    a pending change, optionally saying why (its maker may withdraw it the same way)
 list      changes newest first, of one merchant or status; --limit N of 1..${settleChangesPageMax}

@@ -6,7 +6,7 @@
 // other than amount and refund, no output fee) is refused with the strategy's line and reason.
 
 import { buildFeeSchedule, type FeeSchedule, type MerchantFeeStrategies } from '../core/settle/fee-schedule.js';
-import { checkReserveContract } from '../core/settle/reserve-strategy.js';
+import { checkRunStrategyContract, type RunStrategyKind } from '../core/settle/run-strategies.js';
 import { loadStrategy } from '../core/settle/rule-check.js';
 import { buildStrategyHistory, type StrategyHistory, type StrategyVersion } from '../core/settle/strategy-versions.js';
 import { parseInstantNs, type SettleStrategyChange } from '../core/wire/settle-bodies.js';
@@ -42,12 +42,12 @@ export function feeScheduleOf(changes: readonly SettleStrategyChange[]): FeeSche
   return buildFeeSchedule(merchants);
 }
 
-/** Each merchant's reserve strategy of these (approved) changes, checked against the reserve contract. */
-export function reserveStrategiesOf(changes: readonly SettleStrategyChange[]): Map<string, StrategyHistory> {
+/** Each merchant's strategy of one run kind of these (approved) changes, checked against that kind's contract. */
+export function runStrategiesOf(kind: RunStrategyKind, changes: readonly SettleStrategyChange[]): Map<string, StrategyHistory> {
   const histories = new Map<string, StrategyHistory>();
-  for (const [merchantId, byProduct] of versionsByMerchant(changes.filter((change) => kindOf(change) === 'reserve'))) {
+  for (const [merchantId, byProduct] of versionsByMerchant(changes.filter((change) => kindOf(change) === kind))) {
     const history = buildStrategyHistory(byProduct.get(null) ?? []);
-    for (const version of history.versions) checkReserveContract(merchantId, version.strategy);
+    for (const version of history.versions) checkRunStrategyContract(kind, merchantId, version.strategy);
     histories.set(merchantId, history);
   }
   return histories;

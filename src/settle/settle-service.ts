@@ -67,7 +67,7 @@ import { ledgerReadsOf } from '../recon/ledger-reads.js';
 import { resolutionTransferId } from '../recon/recon-actions.js';
 import type { ReconStore } from '../recon/recon-store.js';
 import { readChannelDay, SettleConfigMismatch, type ChannelDayRead, type ReconView } from './channel-days.js';
-import { feeScheduleOf, reserveStrategiesOf } from './fee-strategies.js';
+import { feeScheduleOf, runStrategiesOf } from './fee-strategies.js';
 import type { SettleDays, SettleRetries, SettleStore, StoredStatement } from './settle-store.js';
 
 /** Where audit records go (the admin store). */
@@ -97,7 +97,7 @@ export class SettleService extends LedgerServiceWrapper {
   #queue: Promise<unknown> = Promise.resolve();
   /** The schedule of the approved changes, built again after each approval; the reserve strategies likewise. */
   #schedule: FeeSchedule | null = null;
-  #reserves: Map<string, StrategyHistory> | null = null;
+  #runStrategiesBuilt: { reserve: Map<string, StrategyHistory>; settlement: Map<string, StrategyHistory> } | null = null;
   /** The approved changes by merchant and product, read from the store once: bounded by strategies, not by runs. */
   #approved: Map<string, SettleStrategyChange[]> | null = null;
 
@@ -204,7 +204,7 @@ export class SettleService extends LedgerServiceWrapper {
     if (status === 'approved') {
       this.#approvedOf(decided).push(decided);
       this.#schedule = null;
-      this.#reserves = null;
+      this.#runStrategiesBuilt = null;
     }
     const how = status === 'approved' ? `approved by ${JSON.stringify(checker)}` : current.maker === checker ? 'withdrawn by its maker' : `rejected by ${JSON.stringify(checker)}`;
     return { reply: json(decided), detail: `${decided.id}: ${how}` };
@@ -215,8 +215,9 @@ export class SettleService extends LedgerServiceWrapper {
     try {
       // Only the change's own history can break: other merchants' and products' were checked when approved.
       const history = [...this.#approvedOf(change), { ...change, status: 'approved' as const }];
-      if ((change.kind ?? 'fee') === 'fee') feeScheduleOf(history);
-      else reserveStrategiesOf(history);
+      const kind = change.kind ?? 'fee';
+      if (kind === 'fee') feeScheduleOf(history);
+      else runStrategiesOf(kind, history);
     } catch (error) {
       if (error instanceof SettleError || error instanceof StrategyError) throw errors.bodyInvalid(`${what}: ${error.message}`);
       throw error;
@@ -228,9 +229,13 @@ export class SettleService extends LedgerServiceWrapper {
     return this.#schedule;
   }
 
-  #reserveStrategies(): Map<string, StrategyHistory> {
-    this.#reserves ??= reserveStrategiesOf([...this.#approvedByUnit().values()].flat());
-    return this.#reserves;
+  /** Each merchant's approved reserve and settlement strategies. */
+  #runStrategies(): { reserve: Map<string, StrategyHistory>; settlement: Map<string, StrategyHistory> } {
+    if (this.#runStrategiesBuilt === null) {
+      const approved = [...this.#approvedByUnit().values()].flat();
+      this.#runStrategiesBuilt = { reserve: runStrategiesOf('reserve', approved), settlement: runStrategiesOf('settlement', approved) };
+    }
+    return this.#runStrategiesBuilt;
   }
 
   #approvedByUnit(): Map<string, SettleStrategyChange[]> {
@@ -290,7 +295,7 @@ export class SettleService extends LedgerServiceWrapper {
     const reads2 = read.filter((day) => !(day.waiting !== null && day.day < lastClosed && day.waiting.includes('not closed')));
     const clearings = reads2.filter((day) => day.waiting === null).map((day) => clearChannelDay(day.channel, day.day, day.items, schedule));
     const skipped = read.filter((day) => !reads2.includes(day)).map((day) => channelDayKey(day.channel, day.day));
-    return { runDate, reads: reads2, clearings, input: { runDate, clearings, terms: config.terms, earlier, reserveStrategies: this.#reserveStrategies() }, days: { done: [...days.done, ...skipped], held: days.held } };
+    return { runDate, reads: reads2, clearings, input: { runDate, clearings, terms: config.terms, earlier, reserveStrategies: this.#runStrategies().reserve, settlementStrategies: this.#runStrategies().settlement }, days: { done: [...days.done, ...skipped], held: days.held } };
   }
 
   async #preview(query: SettleRunQuery, caller: Caller | undefined): Promise<Uint8Array> {

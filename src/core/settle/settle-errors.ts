@@ -51,10 +51,10 @@ export const SettleErrorCode = {
   run_unbalanced: 'run_unbalanced',
   // settle-config.ts
   config_invalid: 'config_invalid',
-  // reserve-strategy.ts
-  reserve_strategy_invalid: 'reserve_strategy_invalid',
-  reserve_evaluation_failed: 'reserve_evaluation_failed',
-  reserve_out_of_range: 'reserve_out_of_range',
+  // run-strategies.ts
+  run_strategy_invalid: 'run_strategy_invalid',
+  run_strategy_failed: 'run_strategy_failed',
+  run_strategy_out_of_range: 'run_strategy_out_of_range',
 } as const;
 export type SettleErrorCodeName = keyof typeof SettleErrorCode;
 

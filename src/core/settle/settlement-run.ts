@@ -19,7 +19,7 @@
 import { assert } from '../assert.js';
 import { formatBusinessDay, isBusinessDay, nextBusinessDay, type BusinessDay } from '../business-day.js';
 import { allocate, shareProfit } from './allocation.js';
-import { reserveByStrategy } from './reserve-strategy.js';
+import { reserveByStrategy, settledByStrategy } from './run-strategies.js';
 import type { StrategyHistory } from './strategy-versions.js';
 import { figuresOf, type ChannelDayClearing, type ClearedLine } from './clearing.js';
 import { checkRunBalance, refuseUnbalanced, type BalanceCheck, type RunFigures } from './settlement-balance.js';
@@ -80,8 +80,10 @@ export interface SettlementRunInput {
   /** merchant id → terms (settlement-terms.ts's buildTermsTable). */
   readonly terms: ReadonlyMap<string, MerchantTerms>;
   readonly earlier: EarlierRuns;
-  /** merchant id → its reserve strategy (reserve-strategy.ts), which replaces the terms' basis points. */
+  /** merchant id → its reserve strategy (run-strategies.ts), which replaces the terms' basis points. */
   readonly reserveStrategies?: ReadonlyMap<string, StrategyHistory>;
+  /** merchant id → its settlement strategy (run-strategies.ts), which replaces the minimum payout rule. */
+  readonly settlementStrategies?: ReadonlyMap<string, StrategyHistory>;
 }
 
 /** One merchant on one channel in a run: the amounts, the lines behind them and their explanation. */
@@ -170,7 +172,8 @@ function planRun(input: SettlementRunInput): Plan {
   const merchants: MerchantSettlement[] = [];
   const postings: PostingSpec[] = [];
   for (const unit of units) {
-    const settlement = settleUnit(unit, input.runDate, (batches.get(unitKeyOf(unit.merchantId, unit.channel)) ?? 0) + 1, input.reserveStrategies?.get(unit.merchantId));
+    const strategies = { reserve: input.reserveStrategies?.get(unit.merchantId), settlement: input.settlementStrategies?.get(unit.merchantId) };
+    const settlement = settleUnit(unit, input.runDate, (batches.get(unitKeyOf(unit.merchantId, unit.channel)) ?? 0) + 1, strategies);
     merchants.push(settlement);
     postings.push(...merchantPostings({ ...settlement, cycleText: settlement.cycle, runDate: input.runDate }, ids));
   }
@@ -302,7 +305,8 @@ function addCalendarDays(day: BusinessDay, days: number): BusinessDay {
   return result;
 }
 
-function settleUnit(unit: Unit, runDate: BusinessDay, batch: number, reserveStrategy: StrategyHistory | undefined): MerchantSettlement {
+function settleUnit(unit: Unit, runDate: BusinessDay, batch: number, strategies: { reserve: StrategyHistory | undefined; settlement: StrategyHistory | undefined }): MerchantSettlement {
+  const reserveStrategy = strategies.reserve;
   const { terms } = unit;
   const paidFigures = figuresOf([...unit.paid, ...unit.released]);
   const grossMinor = paidFigures.paymentsMinor - paidFigures.refundsMinor;
@@ -319,7 +323,10 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number, reserveStra
   const reserveReleasedMinor = unit.reservesDue.reduce((sum, hold) => sum + hold.amountMinor, 0n);
   const payableMinor = keptMinor - reserveHeldMinor + reserveReleasedMinor + unit.carriedInMinor;
   const thresholdMinor = terms.minimumPayoutMinor > 1n ? terms.minimumPayoutMinor : 1n;
-  const settledMinor = payableMinor >= thresholdMinor ? payableMinor : 0n;
+  // What is paid now: the merchant's settlement strategy where it has one, else all of it from the minimum payout on.
+  const figures = { keptMinor, grossMinor, feesMinor: paidFigures.feesMinor };
+  const bySettlement = strategies.settlement === undefined ? undefined : settledByStrategy(unit.merchantId, strategies.settlement, runDate, figures, payableMinor);
+  const settledMinor = bySettlement !== undefined ? bySettlement.settledMinor : payableMinor >= thresholdMinor ? payableMinor : 0n;
   const heldBackMinor = unit.heldBack.reduce((sum, line) => sum + line.grossMinor, 0n);
   const releasedFromHoldMinor = unit.released.reduce((sum, line) => sum + line.grossMinor, 0n);
   const settlement: Omit<MerchantSettlement, 'explanation'> = {
@@ -348,7 +355,7 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number, reserveStra
     settledMinor,
   };
   assert(settlement.clearedMinor - heldBackMinor + releasedFromHoldMinor === grossMinor, 'what is paid is what fell due less what is held, plus what is released');
-  return { ...settlement, explanation: explainSettlement(settlement, unit, thresholdMinor, byStrategy?.explanation) };
+  return { ...settlement, explanation: explainSettlement(settlement, unit, thresholdMinor, byStrategy?.explanation, bySettlement?.explanation) };
 }
 
 /**
@@ -370,7 +377,13 @@ function sharesOf(unit: Unit): ReceiverShare[] {
   return [...byReceiver].filter(([, amountMinor]) => amountMinor > 0n).map(([receiver, amountMinor]) => ({ receiver, amountMinor }));
 }
 
-function explainSettlement(s: Omit<MerchantSettlement, 'explanation'>, unit: Unit, thresholdMinor: bigint, reserveSteps: readonly string[] | undefined): string[] {
+function explainSettlement(
+  s: Omit<MerchantSettlement, 'explanation'>,
+  unit: Unit,
+  thresholdMinor: bigint,
+  reserveSteps: readonly string[] | undefined,
+  settlementSteps: readonly string[] | undefined,
+): string[] {
   const days = s.daysDue.map(formatBusinessDay).join(', ') || 'none';
   const lines = [
     `merchant ${s.merchantId} on ${s.channel}, cycle ${s.cycle}, batch ${s.batch}: trade days due ${days}`,
@@ -387,11 +400,15 @@ function explainSettlement(s: Omit<MerchantSettlement, 'explanation'>, unit: Uni
   for (const hold of unit.reservesDue) lines.push(`  reserve of ${hold.amountMinor} held on ${formatBusinessDay(hold.heldOn)} released (due ${formatBusinessDay(hold.releaseOn)})`);
   const sharesText = s.sharesMinor === 0n ? '' : ` − shares ${s.sharesMinor}`;
   lines.push(`  payable = ${s.netMinor}${sharesText} − ${s.reserveHeldMinor} + ${s.reserveReleasedMinor} + carried in ${s.carriedInMinor} = ${s.payableMinor}`);
-  lines.push(
-    s.settledMinor > 0n
-      ? `  paid out ${s.settledMinor} (minimum ${thresholdMinor})`
-      : `  carried forward ${s.carriedOutMinor}: below the minimum payout of ${thresholdMinor}`,
-  );
+  if (settlementSteps !== undefined) {
+    lines.push(`  settlement by strategy: paid out ${s.settledMinor}, carried forward ${s.carriedOutMinor}`, ...settlementSteps.map((step) => `    ${step}`));
+  } else {
+    lines.push(
+      s.settledMinor > 0n
+        ? `  paid out ${s.settledMinor} (minimum ${thresholdMinor})`
+        : `  carried forward ${s.carriedOutMinor}: below the minimum payout of ${thresholdMinor}`,
+    );
+  }
   return lines;
 }
 

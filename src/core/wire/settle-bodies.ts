@@ -47,8 +47,11 @@ const instantPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,
 
 // ---- bodies --------------------------------------------------------------------------------------------------------
 
-/** What a strategy decides: a fee per item (by product), or the merchant's reserve per run (reserve-strategy.ts). */
-export const settleStrategyKinds = ['fee', 'reserve'] as const;
+/**
+ * What a strategy decides: a fee per item (by product); or per merchant and run (run-strategies.ts) its reserve, or
+ * its settlement amount (how much of the payable is paid now).
+ */
+export const settleStrategyKinds = ['fee', 'reserve', 'settlement'] as const;
 export type SettleStrategyKind = (typeof settleStrategyKinds)[number];
 
 export interface SettleStrategySubmission {
@@ -72,7 +75,7 @@ export function readSettleStrategySubmission(body: Uint8Array): SettleStrategySu
   if (!settleStrategyKinds.includes(kind as SettleStrategyKind)) throw errors.bodyInvalid(`${what}: field kind must be one of ${settleStrategyKinds.join(', ')}, got ${JSON.stringify(kind)}`);
   const merchant = nameField(fields, 'merchant', true, what)!;
   const product = nameField(fields, 'product', false, what);
-  if (kind === 'reserve' && product !== null) throw errors.bodyInvalid(`${what}: a reserve strategy is the merchant's, for every product: leave product out`);
+  if (kind !== 'fee' && product !== null) throw errors.bodyInvalid(`${what}: a ${String(kind)} strategy is the merchant's, for every product: leave product out`);
   const effectiveFrom = stringField(fields, 'effectiveFrom', 40, true, what)!;
   const strategy = fields.strategy;
   if (typeof strategy !== 'object' || strategy === null || Array.isArray(strategy)) throw errors.bodyInvalid(`${what}: field strategy must be a strategy document (a JSON object)`);

@@ -44,7 +44,7 @@ describe('submit_settle_strategy', () => {
     const { product: _product, ...merchantWide } = submission;
     expect(readSettleStrategySubmission(encodeSettleStrategySubmission({ ...merchantWide, kind: 'reserve' })).kind).toBe('reserve');
     expect(() => readSettleStrategySubmission(encodeSettleStrategySubmission({ ...submission, kind: 'reserve' }))).toThrow(/leave product out/);
-    expect(() => readSettleStrategySubmission(encodeSettleStrategySubmission({ ...submission, kind: 'payout' as 'fee' }))).toThrow(/kind must be one of fee, reserve/);
+    expect(() => readSettleStrategySubmission(encodeSettleStrategySubmission({ ...submission, kind: 'payout' as 'fee' }))).toThrow(/kind must be one of fee, reserve, settlement/);
   });
 
   it.each([

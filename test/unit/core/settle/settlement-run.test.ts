@@ -11,7 +11,7 @@ import { transferOf, type PostingSpec } from '../../../../src/core/settle/settle
 import { noEarlierRuns, previewSettlementRun, settleRun, type EarlierRuns, type SettlementRun } from '../../../../src/core/settle/settlement-run.js';
 import type { MerchantTerms } from '../../../../src/core/settle/settlement-terms.js';
 import { TransferFlags } from '../../../../src/core/types.js';
-import { checkReserveContract } from '../../../../src/core/settle/reserve-strategy.js';
+import { checkReserveContract, checkRunStrategyContract } from '../../../../src/core/settle/run-strategies.js';
 import { loadStrategy } from '../../../../src/core/settle/rule-check.js';
 import { buildStrategyHistory } from '../../../../src/core/settle/strategy-versions.js';
 import { refusal } from './refusal.js';
@@ -343,10 +343,40 @@ describe('a reserve strategy', () => {
 
   it('refuses a reserve above what the merchant keeps, and a strategy that misses the contract', () => {
     const greedy = loadStrategy({ id: 'reserve/greedy', version: 1, inputs: { kept: 'integer' }, outputs: ['reserve'], instructions: [{ let: 'reserve', expr: ['+', 'kept', '1'] }] });
-    expect(refused(() => settleRun({ runDate: 20250528, clearings: [day], terms: table, earlier: noEarlierRuns, reserveStrategies: strategies(greedy) })).code).toBe('reserve_out_of_range');
+    expect(refused(() => settleRun({ runDate: 20250528, clearings: [day], terms: table, earlier: noEarlierRuns, reserveStrategies: strategies(greedy) })).code).toBe('run_strategy_out_of_range');
     const tip = loadStrategy({ id: 'reserve/tip', version: 1, inputs: { tip: 'integer' }, outputs: ['reserve'], instructions: [{ let: 'reserve', expr: 'tip' }] });
-    expect(refused(() => checkReserveContract('m-a', tip)).code).toBe('reserve_strategy_invalid');
+    expect(refused(() => checkReserveContract('m-a', tip)).code).toBe('run_strategy_invalid');
     const narrow = loadStrategy({ id: 'reserve/narrow', version: 1, inputs: { kept: 'positive_integer' }, outputs: ['reserve'], instructions: [{ let: 'reserve', expr: '0' }] });
     expect(refused(() => checkReserveContract('m-a', narrow)).message).toContain('negative too');
+  });
+});
+
+describe('a settlement strategy', () => {
+  const table = terms(termsSpec('m-a', { minimumPayoutMinor: 1_000_000n }));
+  const day = clear(tuesday, [item({ merchantId: 'm-a', tradeDay: tuesday, amountMinor: 100_050n })]); // fee 600: net 99,450
+  /** 90% of the payable now (rounded down), the rest carried; never below zero. */
+  const ninety = loadStrategy({
+    id: 'settle/m-a', version: 1, inputs: { payable: 'integer' }, outputs: ['settle'],
+    instructions: [{ let: 'settle', expr: ['max', '0', ['round', ['*', 'payable', '0.9'], 0, 'down']] }],
+  });
+
+  it('pays what the strategy says in place of the minimum payout, carrying the rest', () => {
+    const history = buildStrategyHistory([{ effectiveFromNs: 0n, strategy: ninety }]);
+    const paid = settleRun({ runDate: 20250528, clearings: [day], terms: table, earlier: noEarlierRuns, settlementStrategies: new Map([['m-a', history]]) });
+    expect(paid.check.balanced).toBe(true);
+    const [merchant] = paid.merchants;
+    // 99,450 payable: 89,505 now (the minimum of 10,000.00 would have paid nothing), 9,945 carried.
+    expect([merchant!.settledMinor, merchant!.carriedOutMinor]).toEqual([89_505n, 9_945n]);
+    expect(merchant!.explanation).toContain('  settlement by strategy: paid out 89505, carried forward 9945');
+    const next = settleRun({ runDate: 20250529, clearings: [day], terms: table, earlier: paid.next, settlementStrategies: new Map([['m-a', history]]) });
+    expect(next.merchants.map((m) => [m.carriedInMinor, m.settledMinor, m.carriedOutMinor])).toEqual([[9_945n, 8_950n, 995n]]);
+  });
+
+  it('refuses a settlement above the payable', () => {
+    const greedy = loadStrategy({ id: 'settle/greedy', version: 1, inputs: { payable: 'integer' }, outputs: ['settle'], instructions: [{ let: 'settle', expr: ['+', 'payable', '1'] }] });
+    const run = () => settleRun({ runDate: 20250528, clearings: [day], terms: table, earlier: noEarlierRuns, settlementStrategies: new Map([['m-a', buildStrategyHistory([{ effectiveFromNs: 0n, strategy: greedy }])]]) });
+    expect(refused(run).code).toBe('run_strategy_out_of_range');
+    checkRunStrategyContract('settlement', 'm-a', ninety);
+    expect(refused(() => checkRunStrategyContract('reserve', 'm-a', ninety)).message).toContain('a reserve strategy may read only kept, gross, fees');
   });
 });
