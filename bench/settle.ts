@@ -7,7 +7,8 @@
 // evaluation and clearing ≤ 10 s. Peak memory is the process's VmHWM. Checks (bench/settle/check.ts): every fee
 // against a bigint oracle, Σ fees = Σ per-line fees, every run balanced, the day settled or held back exactly once,
 // a re-run from `next` posts nothing. `--post` then posts the runs through a real `tally serve` and reports
-// transfers/s; `--cpu-prof DIR` profiles the bench and prints where each phase's time went. Prints PASS or FAIL
+// transfers/s; `--server` runs the day through `tally serve --settle-config` (bench/settle/server.ts), `--server-cpu-prof DIR`
+// profiling that server; `--cpu-prof DIR` profiles the bench and prints where each phase's time went. Prints PASS or FAIL
 // (exit 1) and one row for bench/RESULTS.md.
 
 import { integerOption, parseFlags } from '../src/cli/option-values.js';
@@ -24,7 +25,7 @@ import { postThroughLedger, type KindPosted, type PostResult } from './settle/po
 import { settleThroughServer, type ServerResult } from './settle/server.js';
 import { printWindows, SelfProfiler, summariseWindows, type Window } from './settle/profile.js';
 
-const usage = 'usage: node dist/bench/settle.js [--orders N] [--merchants N] [--seed N] [--post] [--server] [--in-flight N] [--cpu-prof DIR]';
+const usage = 'usage: node dist/bench/settle.js [--orders N] [--merchants N] [--seed N] [--post] [--server [--server-cpu-prof DIR]] [--in-flight N] [--cpu-prof DIR]';
 const targetSeconds = 10;
 const hotSpotsPerPhase = 14;
 
@@ -34,13 +35,14 @@ interface Options {
   seed: number;
   post: boolean;
   server: boolean;
+  serverProfileDir: string | undefined;
   inFlight: number;
   profileDir: string | undefined;
 }
 
 function readOptions(): Options {
   const refuse = (message: string) => new Error(`${message}\n${usage}`);
-  const flags = { orders: { type: 'string' }, merchants: { type: 'string' }, seed: { type: 'string' }, post: { type: 'boolean' }, server: { type: 'boolean' }, 'in-flight': { type: 'string' }, 'cpu-prof': { type: 'string' } } as const;
+  const flags = { orders: { type: 'string' }, merchants: { type: 'string' }, seed: { type: 'string' }, post: { type: 'boolean' }, server: { type: 'boolean' }, 'server-cpu-prof': { type: 'string' }, 'in-flight': { type: 'string' }, 'cpu-prof': { type: 'string' } } as const;
   const { values } = parseFlags(process.argv.slice(2), flags, refuse);
   return {
     orders: integerOption('--orders', values.orders ?? '1000000', 100, 10_000_000, refuse),
@@ -48,6 +50,7 @@ function readOptions(): Options {
     seed: integerOption('--seed', values.seed ?? '18', 1, 2 ** 31 - 1, refuse),
     post: values.post === true,
     server: values.server === true,
+    serverProfileDir: values['server-cpu-prof'],
     inFlight: integerOption('--in-flight', values['in-flight'] ?? '4', 1, 64, refuse),
     profileDir: values['cpu-prof'],
   };
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
   let throughServer: ServerResult | undefined;
   if (options.server) {
     console.log(`the same day through a real server (tally serve --settle-config, 2 shards): strategies under maker–checker, items posted, day closed, previews and runs…`);
-    throughServer = await settleThroughServer(plan, options.inFlight);
+    throughServer = await settleThroughServer(plan, options.inFlight, options.serverProfileDir);
     checks.push(...throughServer.checks);
     printThroughServer(throughServer);
   }

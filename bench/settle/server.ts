@@ -162,7 +162,8 @@ async function credits(client: Client, ids: readonly bigint[]): Promise<bigint> 
   return states.reduce((sum, account) => sum + account.creditsPosted - account.debitsPosted, 0n);
 }
 
-export async function settleThroughServer(plan: SettlePlan, inFlight: number): Promise<ServerResult> {
+/** `serverProfileDir`: run the server under `node --cpu-prof`, its profiles (one per thread) written there. */
+export async function settleThroughServer(plan: SettlePlan, inFlight: number, serverProfileDir?: string): Promise<ServerResult> {
   const dir = await mkdtemp(join(tmpdir(), 'tally-settle-bench-'));
   const secrets = { maker: newSecret(), checker: newSecret() };
   const accounts = accountsOf(plan);
@@ -171,7 +172,7 @@ export async function settleThroughServer(plan: SettlePlan, inFlight: number): P
     { id: 'checker', scopes: ['read', 'post', 'admin'], sha256: hashSecret(secrets.checker) },
   ] }));
   await writeFile(join(dir, 'settle.json'), JSON.stringify(configOf(plan, accounts)));
-  const server = await startServerProcess({ shardCount: 2, readyTimeoutMs: 600_000, env: { TALLY_DAY_CUT: 'manual', TALLY_KEYS: join(dir, 'keys.json'), TALLY_SETTLE_CONFIG: join(dir, 'settle.json') } });
+  const server = await startServerProcess({ shardCount: 2, readyTimeoutMs: 600_000, ...(serverProfileDir === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${serverProfileDir}`] }), env: { TALLY_DAY_CUT: 'manual', TALLY_KEYS: join(dir, 'keys.json'), TALLY_SETTLE_CONFIG: join(dir, 'settle.json') } });
   const maker = await connect({ url: server.url, apiKey: secrets.maker, timeoutMs: 900_000 });
   const checker = await connect({ url: server.url, apiKey: secrets.checker, timeoutMs: 900_000 });
   try {

@@ -69,7 +69,6 @@ export async function readChannelDay(
 /** The ledger and the configuration disagree (an account named that the ledger does not have): a run cannot go on. */
 export class SettleConfigMismatch extends Error {}
 
-const hexDigits = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /** Turns history entries (160 B each, the transfer record first) into cleared items by the configuration's rules. */
 class ItemReader {
@@ -77,6 +76,7 @@ class ItemReader {
   ignored = 0;
   readonly #inTransit: Uint8Array;
   readonly #settlementTag = settlementIdTag;
+  readonly #idBytes = Buffer.alloc(16);
 
   constructor(
     private readonly config: SettleConfig,
@@ -114,8 +114,10 @@ class ItemReader {
     }
     const kind = this.#isInTransit(bytes, at + T.creditAccountId) ? 'payment' : 'refund';
     const costMinor = view.getBigUint64(at + T.userData64, true);
-    let orderId = '';
-    for (let b = 15; b >= 0; b--) orderId += hexDigits[bytes[at + T.id + b]!]!;
+    // The id's 16 bytes, most significant first, as one flat string: a string built by 16 concatenations is a rope
+    // that every comparison of clearing's sort walks again (a third of a preview's time at a million items).
+    for (let b = 0; b < 16; b++) this.#idBytes[b] = bytes[at + T.id + 15 - b]!;
+    const orderId = this.#idBytes.toString('hex');
     this.items.push({
       orderId,
       merchantId: merchant.id,
