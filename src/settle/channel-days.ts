@@ -23,6 +23,8 @@ export type ReconView = { waiting: string } | { states: ReadonlyMap<bigint, Excl
 export interface ChannelDayRead {
   readonly channel: string;
   readonly day: number;
+  /** Whether the ledger closed the day (has its day report). */
+  readonly closed: boolean;
   /** null: cleared; else why the day cannot be cleared yet. */
   readonly waiting: string | null;
   readonly items: readonly ClearedItem[];
@@ -39,11 +41,11 @@ export async function readChannelDay(
   day: number,
   recon: (channel: SettleChannel, day: number) => Promise<ReconView>,
 ): Promise<ChannelDayRead> {
-  const waiting = (why: string): ChannelDayRead => ({ channel: channel.name, day, waiting: why, items: [], ignored: 0 });
+  const waiting = (closed: boolean, why: string): ChannelDayRead => ({ channel: channel.name, day, closed, waiting: why, items: [], ignored: 0 });
   const report = await reads.getDayReport(day);
-  if (report === null) return waiting(`day ${formatBusinessDay(day)} is not closed on the ledger yet`);
+  if (report === null) return waiting(false, `day ${formatBusinessDay(day)} is not closed on the ledger yet`);
   const view = await recon(channel, day);
-  if ('waiting' in view) return waiting(view.waiting);
+  if ('waiting' in view) return waiting(true, view.waiting);
   const shard = shardOfId(channel.inTransitAccountId, report.shards.length);
   const cutText = report.shards.find((row) => row.shard === shard)?.cutTimestamp;
   if (cutText === undefined) throw new Error(`the day report of ${formatBusinessDay(day)} has no cut for shard ${shard}`);
@@ -63,7 +65,7 @@ export async function readChannelDay(
       if (last.entries < historyPageMax) break;
     }
   }
-  return { channel: channel.name, day, waiting: null, items: reader.items, ignored: reader.ignored };
+  return { channel: channel.name, day, closed: true, waiting: null, items: reader.items, ignored: reader.ignored };
 }
 
 /** The ledger and the configuration disagree (an account named that the ledger does not have): a run cannot go on. */
@@ -101,18 +103,15 @@ class ItemReader {
     if (view.getUint32(at + T.id + 12, true) === this.#settlementTag) return;
     const flags = view.getUint16(at + T.flags, true);
     const code = view.getUint16(at + T.code, true);
-    const product = this.#isInTransit(bytes, at + T.creditAccountId)
-      ? this.channel.payments.get(code)
-      : this.#isInTransit(bytes, at + T.debitAccountId)
-        ? this.channel.refunds.get(code)
-        : undefined;
+    const credited = this.#isInTransit(bytes, at + T.creditAccountId);
+    const product = credited ? this.channel.payments.get(code) : this.#isInTransit(bytes, at + T.debitAccountId) ? this.channel.refunds.get(code) : undefined;
     const merchant = this.config.merchantsByNumber.get(view.getUint32(at + T.userData32, true));
     const amountMinor = view.getBigUint64(at + T.amount, true);
     if ((flags & notItemFlags) !== 0 || product === undefined || merchant === undefined || amountMinor === 0n) {
       this.ignored++;
       return;
     }
-    const kind = this.#isInTransit(bytes, at + T.creditAccountId) ? 'payment' : 'refund';
+    const kind = credited ? 'payment' : 'refund';
     const costMinor = view.getBigUint64(at + T.userData64, true);
     // The id's 16 bytes, most significant first, as one flat string: a string built by 16 concatenations is a rope
     // that every comparison of clearing's sort walks again (a third of a preview's time at a million items).

@@ -34,6 +34,7 @@ import {
   settleRun,
   type EarlierRuns,
   type MerchantSettlement,
+  type SettlementRun,
   type SettlementRunInput,
   unitKeyOf,
 } from '../core/settle/settlement-run.js';
@@ -63,7 +64,7 @@ import {
 import { anonymousCaller } from '../gateway/auth.js';
 import { LedgerServiceWrapper, type ServiceAudit } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
-import { ledgerReadsOf } from '../recon/ledger-reads.js';
+import { ledgerReadsOf, type LedgerReads } from '../recon/ledger-reads.js';
 import { resolutionTransferId } from '../recon/recon-actions.js';
 import type { ReconStore } from '../recon/recon-store.js';
 import { readChannelDay, SettleConfigMismatch, type ChannelDayRead, type ReconView } from './channel-days.js';
@@ -269,7 +270,7 @@ export class SettleService extends LedgerServiceWrapper {
     }
     const earlier = withRetries(stored, this.#store.retries(), runDate);
     const days = this.#store.days();
-    const reads = ledgerReadsOf(this.inner, caller);
+    const ledger = ledgerReadsOf(this.inner, caller);
     const schedule = this.#feeSchedule();
     const done = new Set(days.done);
     const wanted = new Map<string, { channel: SettleChannel; day: BusinessDay }>();
@@ -286,26 +287,31 @@ export class SettleService extends LedgerServiceWrapper {
       if (channel !== undefined) wanted.set(key, { channel, day });
     }
     const read: ChannelDayRead[] = [];
-    const recon = (channel: SettleChannel, day: number) => this.#reconView(channel, day, caller);
+    const recon = (channel: SettleChannel, day: number) => this.#reconView(channel, day, ledger);
     for (const { channel, day } of [...wanted.values()].sort((a, b) => a.day - b.day || (a.channel.name < b.channel.name ? -1 : 1))) {
-      read.push(await readChannelDay(reads, config, channel, day, recon));
+      read.push(await readChannelDay(ledger, config, channel, day, recon));
     }
-    // A day the ledger never closed while a later one is closed was skipped by a catch-up close: it holds nothing.
-    const lastClosed = read.reduce((last, day) => (day.waiting === null && day.day > last ? day.day : last), 0);
-    const reads2 = read.filter((day) => !(day.waiting !== null && day.day < lastClosed && day.waiting.includes('not closed')));
-    const clearings = reads2.filter((day) => day.waiting === null).map((day) => clearChannelDay(day.channel, day.day, day.items, schedule));
-    const skipped = read.filter((day) => !reads2.includes(day)).map((day) => channelDayKey(day.channel, day.day));
-    return { runDate, reads: reads2, clearings, input: { runDate, clearings, terms: config.terms, earlier, reserveStrategies: this.#runStrategies().reserve, settlementStrategies: this.#runStrategies().settlement }, days: { done: [...days.done, ...skipped], held: days.held } };
+    // A day the ledger never closed while a later one is closed was skipped by a catch-up close: it holds nothing,
+    // and is done.
+    const lastClosed = read.reduce((last, day) => (day.closed && day.day > last ? day.day : last), 0);
+    const skippedByClose = (day: ChannelDayRead): boolean => !day.closed && day.day < lastClosed;
+    const reads = read.filter((day) => !skippedByClose(day));
+    const skipped = read.filter(skippedByClose).map((day) => channelDayKey(day.channel, day.day));
+    const clearings = reads.filter((day) => day.waiting === null).map((day) => clearChannelDay(day.channel, day.day, day.items, schedule));
+    return { runDate, reads, clearings, input: { runDate, clearings, terms: config.terms, earlier, reserveStrategies: this.#runStrategies().reserve, settlementStrategies: this.#runStrategies().settlement }, days: { done: [...days.done, ...skipped], held: days.held } };
   }
 
   async #preview(query: SettleRunQuery, caller: Caller | undefined): Promise<Uint8Array> {
     const planned = await this.#plan(query.date, caller, 'settle_preview');
-    const preview = previewSettlementRun(planned.input);
+    // A balanced day (the rule) is planned once: the run's plan is the preview and its postings' count; only an
+    // unbalanced one, which settleRun refuses, is planned again as a preview to show its differences.
+    const run = balancedRun(planned.input);
+    const preview = run ?? previewSettlementRun(planned.input);
     const reply: SettlePreviewReply = {
       date: formatBusinessDay(query.date),
       ...daysOf(planned),
       ...merchantsPage(preview.merchants, query),
-      postings: preview.check.balanced ? settleRun(planned.input).postings.length : 0,
+      postings: run === null ? 0 : run.postings.length,
       check: checkOf(preview.check),
     };
     return json(reply);
@@ -375,7 +381,7 @@ export class SettleService extends LedgerServiceWrapper {
    * yet, until a matched batch of that day is stored; then the items its exceptions name are unresolved, or
    * resolved where the strategy table's action was done or the exception's manual resolution is posted.
    */
-  async #reconView(channel: SettleChannel, day: number, caller: Caller | undefined): Promise<ReconView> {
+  async #reconView(channel: SettleChannel, day: number, ledger: Pick<LedgerReads, 'lookupTransfers'>): Promise<ReconView> {
     if (channel.recon === null) return { states: new Map() };
     const dayText = formatBusinessDay(day);
     const batches = [];
@@ -402,16 +408,25 @@ export class SettleService extends LedgerServiceWrapper {
         after = page.next;
       }
     }
-    const reads = ledgerReadsOf(this.inner, caller);
     for (let i = 0; i < open.length; i += historyPageMax) {
       const chunk = open.slice(i, i + historyPageMax);
-      const found = new Set((await reads.lookupTransfers(chunk.map((o) => o.resolution))).filter((t) => t.status === 'posted').map((t) => t.id));
+      const found = new Set((await ledger.lookupTransfers(chunk.map((o) => o.resolution))).filter((t) => t.status === 'posted').map((t) => t.id));
       for (const o of chunk) for (const id of o.ids) if (states.get(id) !== 'resolved') states.set(id, found.has(o.resolution) ? 'resolved' : 'unresolved');
     }
     return { states };
   }
 
 
+}
+
+/** The run of `input`, or null when it does not balance (settleRun refuses it: run_unbalanced). */
+function balancedRun(input: SettlementRunInput): SettlementRun | null {
+  try {
+    return settleRun(input);
+  } catch (error) {
+    if (error instanceof SettleError && error.code === 'run_unbalanced') return null;
+    throw error;
+  }
 }
 
 /**
@@ -428,9 +443,12 @@ function withRetries(earlier: EarlierRuns, retries: SettleRetries | undefined, r
 /** The retries after a failed run: each unit with a refused chain, at the batch it was refused in. */
 function retriesAfter(earlier: SettleRetries | undefined, runDate: BusinessDay, merchants: readonly MerchantSettlement[], failures: readonly SettleRunFailure[]): SettleRetries {
   const batches = new Map(earlier?.runDate === runDate ? earlier.batches : []);
+  // By unit key, not a search per failure: a run whose every chain is refused has tens of thousands of each.
+  const batchOf = new Map(merchants.map((m) => [unitKeyOf(m.merchantId, m.channel), m.batch]));
   for (const failure of failures) {
-    const unit = merchants.find((m) => m.merchantId === failure.merchant && m.channel === failure.channel);
-    if (unit !== undefined) batches.set(unitKeyOf(unit.merchantId, unit.channel), unit.batch);
+    const unit = unitKeyOf(failure.merchant, failure.channel);
+    const batch = batchOf.get(unit);
+    if (batch !== undefined) batches.set(unit, batch);
   }
   return { runDate, batches: [...batches] };
 }

@@ -306,7 +306,6 @@ function addCalendarDays(day: BusinessDay, days: number): BusinessDay {
 }
 
 function settleUnit(unit: Unit, runDate: BusinessDay, batch: number, strategies: { reserve: StrategyHistory | undefined; settlement: StrategyHistory | undefined }): MerchantSettlement {
-  const reserveStrategy = strategies.reserve;
   const { terms } = unit;
   const paidFigures = figuresOf([...unit.paid, ...unit.released]);
   const grossMinor = paidFigures.paymentsMinor - paidFigures.refundsMinor;
@@ -316,7 +315,8 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number, strategies:
   const keptMinor = netMinor - sharesMinor;
   // The reserve: the merchant's reserve strategy where it has one; else a share of what it keeps, when positive,
   // rounded down by allocate's rule.
-  const byStrategy = reserveStrategy === undefined ? undefined : reserveByStrategy(unit.merchantId, reserveStrategy, runDate, { keptMinor, grossMinor, feesMinor: paidFigures.feesMinor });
+  const figures = { keptMinor, grossMinor, feesMinor: paidFigures.feesMinor };
+  const byStrategy = strategies.reserve === undefined ? undefined : reserveByStrategy(unit.merchantId, strategies.reserve, runDate, figures);
   const reserveHeldMinor =
     byStrategy !== undefined ? byStrategy.reserveMinor : keptMinor > 0n && terms.reserveBps > 0 ? allocate(keptMinor, [{ name: 'reserve', share: { bps: terms.reserveBps } }, { name: 'merchant', rest: true }])[0]!.amountMinor : 0n;
   const reserveDays = byStrategy !== undefined ? Math.max(terms.reserveDays, 1) : terms.reserveDays;
@@ -324,7 +324,6 @@ function settleUnit(unit: Unit, runDate: BusinessDay, batch: number, strategies:
   const payableMinor = keptMinor - reserveHeldMinor + reserveReleasedMinor + unit.carriedInMinor;
   const thresholdMinor = terms.minimumPayoutMinor > 1n ? terms.minimumPayoutMinor : 1n;
   // What is paid now: the merchant's settlement strategy where it has one, else all of it from the minimum payout on.
-  const figures = { keptMinor, grossMinor, feesMinor: paidFigures.feesMinor };
   const bySettlement = strategies.settlement === undefined ? undefined : settledByStrategy(unit.merchantId, strategies.settlement, runDate, figures, payableMinor);
   const settledMinor = bySettlement !== undefined ? bySettlement.settledMinor : payableMinor >= thresholdMinor ? payableMinor : 0n;
   const heldBackMinor = unit.heldBack.reduce((sum, line) => sum + line.grossMinor, 0n);
