@@ -17,7 +17,7 @@ import { matchStatement, type MatchOutput } from '../core/recon/matcher.js';
 import { isMatchedOutcome } from '../core/recon/outcomes.js';
 import type { ReconException, ReconOutcomeTotal } from '../core/recon/batches.js';
 import { reconExceptionOf, reconTotalsOf } from '../recon/exception-records.js';
-import type { StatementRow } from '../core/recon/statement-row.js';
+import type { StatementRowSource } from '../core/recon/statement-row-table.js';
 import { exceptionsCsv } from '../recon/exceptions-csv.js';
 import { LedgerDayError, readLedgerDay } from '../recon/ledger-day.js';
 import { readStatementFiles } from '../recon/statement-files.js';
@@ -82,7 +82,7 @@ export async function reconMatchCommand(argv: readonly string[], env: NodeJS.Pro
     console.error(`refused: ${refusedReports.length} of ${files.length} file(s) do not pass their checks; nothing was matched`);
     return 1;
   }
-  day ??= dayOfRows(read.rows, channel, refuse);
+  day ??= dayOfRows(read.source, channel, refuse);
 
   const client = await connect(clientConnectOptions(values, env, 60_000, refuse));
   let output: MatchOutput;
@@ -93,7 +93,7 @@ export async function reconMatchCommand(argv: readonly string[], env: NodeJS.Pro
     progress.finish(ledgerDay.transfersRead, ledgerDay.transfersRead, `${ledgerDay.transfersRead} transfers read`);
     transfersRead = ledgerDay.transfersRead;
     output = matchStatement({
-      rows: read.rows, ledger: ledgerDay.ledger, pool: [], later: ledgerDay.later, businessDay: day, currency: channel.currency,
+      rows: read.source, ledger: ledgerDay.ledger, pool: [], later: ledgerDay.later, businessDay: day, currency: channel.currency,
       tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback, keepMatched: false,
     });
   } catch (error) {
@@ -107,11 +107,11 @@ export async function reconMatchCommand(argv: readonly string[], env: NodeJS.Pro
   }
 
   const scale = currencyOfCode(channel.currency)!.scale;
-  const rowsByNo = new Map(read.rows.map((row) => [row.rowNo, row]));
+  const rowsByNo = { get: (no: number) => read.source.row(no - 1) };
   const exceptions: ReconException[] = [];
   for (const record of output.records) if (!isMatchedOutcome(record.outcome)) exceptions.push(reconExceptionOf(record, exceptions.length + 1, rowsByNo, scale));
   if (values.exceptions !== undefined) writeFileSync(values.exceptions, exceptionsCsv(exceptions));
-  const summary = { channel: channel.name, day: formatBusinessDay(day), statementRows: read.rows.length, ignoredRows: output.ignored, skippedRows: read.skipped, transfersRead };
+  const summary = { channel: channel.name, day: formatBusinessDay(day), statementRows: read.source.length, ignoredRows: output.ignored, skippedRows: read.skipped, transfersRead };
   const totals = reconTotalsOf(output.totals, scale);
   if (values.json === true) console.log(JSON.stringify({ ...summary, currency: channel.currency, totals, exceptions }, null, 1));
   else console.log(describeRun(summary, totals, exceptions, channel.currency, values.exceptions));
@@ -145,7 +145,7 @@ function readStatement(file: string, refuse: (message: string) => UsageError): B
   }
 }
 
-function dayOfRows(rows: readonly StatementRow[], channel: ChannelConfig, refuse: (message: string) => UsageError): number {
+function dayOfRows(rows: StatementRowSource, channel: ChannelConfig, refuse: (message: string) => UsageError): number {
   const days = statementDays(rows, channel);
   if (days.length !== 1) throw refuse(`the statement's rows carry ${days.length === 0 ? 'no date' : `${days.length} days`}: name the business day with --day`);
   return days[0]!;

@@ -92,10 +92,37 @@ function lineBreakOf(text: string): '\r\n' | '\n' | '\r' {
   return text[at + 1] === '\n' ? '\r\n' : '\r';
 }
 
-function unquotedRecords(text: string, options: CsvOptions, visit: (line: number, cells: string[]) => boolean | void): void {
+/** Text in pieces (textPieces), with the line break its lines end with (the first one of the whole text). */
+export interface TextPieces extends Iterable<string> {
+  readonly lineBreak: '\r\n' | '\n' | '\r';
+}
+
+/**
+ * forEachCsvRecord over text that comes in pieces, each ending where a line ends (the line break between two pieces
+ * is left out of both: see textPieces), and that holds no quote character: the quote-free path of forEachCsvRecord,
+ * line numbers running on across the pieces. A million-row bill is then never one string.
+ */
+export function forEachCsvRecordOfPieces(pieces: TextPieces, options: CsvOptions, visit: (line: number, cells: string[]) => boolean | void): void {
+  let line = options.linesBefore;
+  let stopped = false;
+  for (const piece of pieces) {
+    // An empty piece is one empty line (papaparse visits nothing in empty text, but counts an empty line in others).
+    if (piece === '') {
+      line++;
+      continue;
+    }
+    line = unquotedRecords(piece, { ...options, linesBefore: line }, (at, cells) => {
+      const more = visit(at, cells);
+      if (more === false) stopped = true;
+      return more;
+    }, pieces.lineBreak);
+    if (stopped) return;
+  }
+}
+
+function unquotedRecords(text: string, options: CsvOptions, visit: (line: number, cells: string[]) => boolean | void, newline = lineBreakOf(text)): number {
   let line = options.linesBefore;
   let failure: CsvRecordsError | null = null;
-  const newline = lineBreakOf(text);
   Papa.parse<string[]>(text, {
     delimiter: options.delimiter,
     newline,
@@ -113,4 +140,39 @@ function unquotedRecords(text: string, options: CsvOptions, visit: (line: number
     },
   });
   if (failure !== null) throw failure;
+  return line;
+}
+
+/** Bytes of a file decoded at a time by textPieces: a few megabytes of text alive at once, not the whole file. */
+const pieceBytes = 8 * 1024 * 1024;
+
+/**
+ * The text of `bytes` (in an ASCII-compatible encoding, where a line break byte is never part of another
+ * character) decoded piece by piece, each piece ending where a line ends, the line break between two pieces in
+ * neither: the pieces forEachCsvRecordOfPieces reads. The line break is the first one the bytes hold (as
+ * lineBreakOf finds it in text); a piece is cut at the first such break `size` bytes or more past its start.
+ */
+export function textPieces(bytes: Uint8Array, label: string, size = pieceBytes): TextPieces {
+  const lf = bytes.indexOf(0x0a);
+  const cr = bytes.indexOf(0x0d);
+  const crFirst = cr >= 0 && (lf < 0 || cr < lf);
+  const crlf = crFirst && bytes[cr + 1] === 0x0a;
+  // Pieces are cut at the byte that ends a line break: LF for "\n" and "\r\n", CR for a lone "\r".
+  const breakByte = crFirst && !crlf ? 0x0d : 0x0a;
+  return { lineBreak: crlf ? '\r\n' : crFirst ? '\r' : '\n', [Symbol.iterator]: () => piecesOf(bytes, new TextDecoder(label), size, breakByte, crlf) };
+}
+
+function* piecesOf(bytes: Uint8Array, decoder: { decode(bytes: Uint8Array): string }, size: number, breakByte: number, crlf: boolean): Generator<string> {
+  let start = 0;
+  for (;;) {
+    // The first line break at or past start + size (for CRLF, an LF right after a CR).
+    let at = start + size < bytes.length ? bytes.indexOf(breakByte, start + size) : -1;
+    while (crlf && at >= 0 && bytes[at - 1] !== 0x0d) at = bytes.indexOf(breakByte, at + 1);
+    if (at < 0) {
+      yield decoder.decode(bytes.subarray(start));
+      return;
+    }
+    yield decoder.decode(bytes.subarray(start, crlf ? at - 1 : at));
+    start = at + 1;
+  }
 }

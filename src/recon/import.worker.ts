@@ -10,7 +10,7 @@ import { assert } from '../core/assert.js';
 import { currencyOfCode } from '../core/currencies.js';
 import { matchStatement } from '../core/recon/matcher.js';
 import { isMatchedOutcome } from '../core/recon/outcomes.js';
-import { unpackLedgerRows } from '../core/recon/packed-ledger-rows.js';
+import { packedLedgerSource } from '../core/recon/packed-ledger-rows.js';
 import { rowBusinessDay, statementDays } from '../core/recon/statement-day.js';
 import type { StatementRows } from './statement-rows.js';
 import { decide } from '../core/recon/strategies.js';
@@ -30,23 +30,26 @@ async function readFiles(): Promise<void> {
     const day = rowBusinessDay(row, channel);
     if (day !== 0) send({ type: 'first_day', day });
   });
-  files.length = 0; // the bytes are no longer needed: let the heap have them back
+  files.length = 0; // the table keeps what it needs of them (a bill's bytes, to make an exception's row whole again)
   const problems = read.reports.flatMap((report) => report.problems.map((problem) => `${report.file}: ${problem.code}: ${problem.locator}: ${problem.message}`));
+  const source = read.source;
+  const statements = new Set<string>();
   // A CSV template's statement key is its file name: no identity (its bytes and its day still are).
-  const statements = channel.format === 'csv' ? [] : [...new Set(read.rows.map((row) => row.statementKey).filter((key) => key !== ''))];
-  send({ type: 'read', problems, days: statementDays(read.rows, channel), statementRows: read.rows.length, skipped: read.skipped, statements });
+  if (channel.format !== 'csv') for (let i = 0; i < source.length; i++) if (source.statementKey(i) !== '') statements.add(source.statementKey(i));
+  send({ type: 'read', problems, days: statementDays(source, channel), statementRows: source.length, skipped: read.skipped, statements: [...statements] });
 }
 
 function match(command: ImportCommand): void {
   assert(read !== null, 'rows are read before they are matched');
-  const rows = read.rows;
+  // The rows as the table holds them: a row is made whole only for an exception or an action (read.rows would make them all).
+  const rows = read.source;
   const output = matchStatement({
-    rows, ledger: unpackLedgerRows(command.ledger), pool: unpackLedgerRows(command.pool), later: unpackLedgerRows(command.later), businessDay: command.day, currency: channel.currency,
+    rows, ledger: packedLedgerSource(command.ledger), pool: packedLedgerSource(command.pool), later: packedLedgerSource(command.later), businessDay: command.day, currency: channel.currency,
     tolerance: channel.tolerance, compareFees: channel.ledgerCodes.fee.length > 0, pendingDaysMax: channel.pendingDaysMax, fallback: channel.fallback, keepMatched: false,
   });
   const scale = currencyOfCode(channel.currency)!.scale;
   // Rows are numbered 1.. in order: row n is rows[n - 1], no map of a million entries needed.
-  const rowsByNo = { get: (no: number) => rows[no - 1] };
+  const rowsByNo = { get: (no: number) => rows.row(no - 1) };
   const exceptions = [];
   const candidates: ActionCandidate[] = [];
   for (const record of output.records) {
@@ -55,7 +58,7 @@ function match(command: ImportCommand): void {
     const exception = reconExceptionOf(record, n, rowsByNo, scale);
     const decision = decide(channel.strategies, record);
     if (decision.action === 'hold') exception.action = { action: 'hold', state: 'held', detail: decision.reason };
-    else candidates.push({ n, record, row: rows[record.rowNos[0]! - 1]! });
+    else candidates.push({ n, record, row: rows.row(record.rowNos[0]! - 1) });
     exceptions.push(exception);
   }
   send({ type: 'matched', ignored: output.ignored, totals: reconTotalsOf(output.totals, scale), exceptions, candidates, carried: output.carried });

@@ -18,10 +18,16 @@ export function keyOf(text: string, encode: MatchKey['encode']): bigint {
  * (core/recon/ledger-rows.ts), so a key read from another would be compared with the wrong number.
  */
 export function withKeys(rows: StatementRow[], keys: readonly MatchKey[]): StatementRow[] {
-  const usable = keys.filter((key) => key.ledger === keys[0]?.ledger);
-  for (const row of rows) {
-    const key = usable.find((k) => row[k.statement].trim() !== '');
-    row.key128 = key === undefined ? 0n : keyOf(row[key.statement], key.encode);
-  }
+  const keyOfRow = rowKeyer(keys);
+  for (const row of rows) row.key128 = keyOfRow(row);
   return rows;
+}
+
+/** The key withKeys gives a row, as a function of the row (a table packs each row with its key as it is read). */
+export function rowKeyer(keys: readonly MatchKey[]): (row: StatementRow) => bigint {
+  const usable = keys.filter((key) => key.ledger === keys[0]?.ledger);
+  return (row) => {
+    const key = usable.find((k) => row[k.statement].trim() !== '');
+    return key === undefined ? 0n : keyOf(row[key.statement], key.encode);
+  };
 }

@@ -3,7 +3,9 @@
 // decoded as GB18030 — and read as rows by the channel's format (statement-rows.ts). Used
 // by both `tally recon match` (files on disk) and the server's recon_import (files uploaded).
 
+import { isUtf8 } from 'node:buffer';
 import type { ChannelConfig } from '../core/recon/channel-config.js';
+import { textPieces } from './csv-records.js';
 import type { StatementReport } from '../core/recon/statement-report.js';
 import { readOfxHeader } from './ofx-reader.js';
 import type { AlipayBill } from '../core/recon/alipay-bill.js';
@@ -43,6 +45,14 @@ async function alipayBillOf(file: StatementBytes): Promise<AlipayBill | { unread
   }
 }
 
+/**
+ * Whether a file is a WeChat Pay bill read in pieces: UTF-8 that decodes (checked in place) and holds no quote
+ * character (the quote-free path of csv-records.ts, where a record is a line). Anything else is decoded whole.
+ */
+function billInPieces(bytes: Uint8Array, channel: ChannelConfig): boolean {
+  return channel.format === 'wechatpay-tradebill' && channel.encoding === 'utf-8' && isUtf8(bytes) && !bytes.includes(0x22);
+}
+
 /** `onFirstRow`: see statementRows. */
 export async function readStatementFiles(files: readonly StatementBytes[], channel: ChannelConfig, onFirstRow?: (row: StatementRow) => void): Promise<StatementRows> {
   const texts: StatementFile[] = [];
@@ -52,9 +62,14 @@ export async function readStatementFiles(files: readonly StatementBytes[], chann
     return statementRows(texts, channel, onFirstRow);
   }
   for (const file of files) {
+    if (billInPieces(file.bytes, channel)) {
+      // Checked whole (no copy), read a few megabytes of text at a time: a million-row bill is never one string.
+      texts.push({ name: file.name, text: '', bytes: { data: file.bytes, encoding: 'utf-8' }, pieces: () => textPieces(file.bytes, 'utf-8') });
+      continue;
+    }
     try {
       const label = channel.format === 'ofx' ? ofxEncodingOf(file.bytes, channel.encoding) : decoderLabel(channel.encoding);
-      texts.push({ name: file.name, text: new TextDecoder(label, { fatal: true }).decode(file.bytes) });
+      texts.push({ name: file.name, text: new TextDecoder(label, { fatal: true }).decode(file.bytes), bytes: { data: file.bytes, encoding: label } });
     } catch {
       undecodable.push({ format: channel.format, file: file.name, entries: 0, problems: [{ code: 'format', locator: file.name, message: `not valid ${channel.encoding} (the channel's encoding)` }], warnings: [] });
     }

@@ -4,7 +4,7 @@
 // handed on as they are parsed (readWechatBillRows): a million-row bill is never held as cells.
 
 import type { WechatBill } from '../core/recon/wechat-bill.js';
-import { CsvRecordsError, forEachCsvRecord } from './csv-records.js';
+import { CsvRecordsError, forEachCsvRecord, forEachCsvRecordOfPieces, type TextPieces } from './csv-records.js';
 
 export class BillReadError extends Error {}
 
@@ -18,14 +18,19 @@ export interface WechatBillSink {
 /** The marker in the first cell of the summary's header row. */
 const summaryMarker = '总交易单数';
 
-const strip = (cell: string): string => (cell.startsWith('`') ? cell.slice(1) : cell).trim();
+/** A cell as its value: one back-tick taken off the front, then trimmed. */
+export const stripBillCell = (cell: string): string => (cell.startsWith('`') ? cell.slice(1) : cell).trim();
+const strip = stripBillCell;
 
-/** Reads the bill into `sink`; throws BillReadError for text that is no CSV (a stray quote, a record past the bound). */
-export function readWechatBillRows(text: string, sink: WechatBillSink): void {
+/**
+ * Reads the bill into `sink`; throws BillReadError for text that is no CSV (a stray quote, a record past the bound).
+ * The bill is its whole text, or pieces of it (csv-records.ts textPieces) when it holds no quote character.
+ */
+export function readWechatBillRows(bill: string | TextPieces, sink: WechatBillSink): void {
   let headerSeen = false;
   let summaryHeader: { line: number; header: string[] } | null = null;
   try {
-    forEachCsvRecord(text.startsWith('\uFEFF') ? text.slice(1) : text, { delimiter: ',', quote: '"', linesBefore: 0 }, (line, record) => {
+    const visit = (line: number, record: string[]): boolean => {
       if (!headerSeen) {
         headerSeen = true;
         sink.header(record.map((cell) => cell.trim()));
@@ -36,7 +41,10 @@ export function readWechatBillRows(text: string, sink: WechatBillSink): void {
       } else if (strip(record[0] ?? '') === summaryMarker) summaryHeader = { line, header: record.map(strip) };
       else sink.row(line, record.map(strip));
       return true;
-    });
+    };
+    const options = { delimiter: ',', quote: '"', linesBefore: 0 };
+    if (typeof bill === 'string') forEachCsvRecord(withoutBom(bill), options, visit);
+    else forEachCsvRecordOfPieces(piecesWithoutBom(bill), options, visit);
   } catch (error) {
     if (error instanceof CsvRecordsError) throw new BillReadError(error.message);
     throw error;
@@ -45,6 +53,21 @@ export function readWechatBillRows(text: string, sink: WechatBillSink): void {
   // A summary header with no row under it: the check finds its totals missing.
   const pending = summaryHeader as { line: number; header: string[] } | null;
   if (pending !== null) sink.summary({ line: pending.line, header: pending.header, cells: [] });
+}
+
+const withoutBom = (text: string): string => (text.startsWith('\uFEFF') ? text.slice(1) : text);
+
+function piecesWithoutBom(pieces: TextPieces): TextPieces {
+  return {
+    lineBreak: pieces.lineBreak,
+    *[Symbol.iterator]() {
+      let first = true;
+      for (const piece of pieces) {
+        yield first ? withoutBom(piece) : piece;
+        first = false;
+      }
+    },
+  };
 }
 
 /** The whole bill as rows of cells (tally recon check, tests). */

@@ -3,7 +3,9 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matchStatement, type LedgerRow, type MatchInput } from '../../src/core/recon/matcher.js';
+import { matchStatement, type LedgerRow, type LedgerRowSource, type MatchInput } from '../../src/core/recon/matcher.js';
+import { packedLedgerSource, packLedgerRows } from '../../src/core/recon/packed-ledger-rows.js';
+import { StatementRowTable } from '../../src/core/recon/statement-row-table.js';
 import { isMatchedOutcome, type ReconOutcomeName } from '../../src/core/recon/outcomes.js';
 import type { StatementRow } from '../../src/core/recon/statement-row.js';
 
@@ -97,8 +99,26 @@ describe('matching a statement with the ledger day', () => {
         const exceptionsOnly = matchStatement({ ...input, keepMatched: false });
         expect(exceptionsOnly.records).toEqual(output.records.filter((record) => !isMatchedOutcome(record.outcome)));
         expect({ totals: exceptionsOnly.totals, carried: exceptionsOnly.carried, ignored: exceptionsOnly.ignored }).toEqual({ totals: output.totals, carried: output.carried, ignored: output.ignored });
+        // The same rows and postings packed (as an import holds a bill and our side): the same output, both ways.
+        const packed = { ...input, rows: tableOf(rows), ledger: sourceOf(ledger), pool: sourceOf(pool), later: sourceOf(later) };
+        expect(matchStatement(packed)).toEqual(output);
+        expect(matchStatement({ ...packed, keepMatched: false })).toEqual(exceptionsOnly);
       }),
       { numRuns: 200 },
     );
   });
 });
+
+/** The rows in a table, each packed (made whole again from a copy kept aside, as a bill's line would be read again). */
+function tableOf(rows: readonly StatementRow[]): StatementRowTable {
+  const table = new StatementRowTable();
+  const file = table.addFile((line) => ({ ...rows[line - 1]!, rowNo: 0, key128: 0n, statementKey: '' }));
+  rows.forEach((row, i) => table.addPacked(file, i + 1, { ...row }, row.channelSerialNo, row.refundNo));
+  return table;
+}
+
+/** The postings packed, as they cross to an import worker. */
+function sourceOf(postings: readonly LedgerRow[]): LedgerRowSource {
+  return packedLedgerSource(packLedgerRows(postings));
+}
+

@@ -11,6 +11,7 @@ import { assert } from '../assert.js';
 import type { OurStatus } from './channel-config.js';
 import { isMatchedOutcome, ReconOutcome, type ReconOutcomeName } from './outcomes.js';
 import type { RowDirection, RowStatus, RowType, StatementRow } from './statement-row.js';
+import { rowSourceOf, type StatementRowSource } from './statement-row-table.js';
 
 export type LedgerCodeClass = 'payment' | 'refund' | 'fee' | 'other';
 
@@ -29,14 +30,45 @@ export interface LedgerRow {
   status: Exclude<OurStatus, 'none'>;
 }
 
+/** Our postings as the matcher reads them, by index: fields one at a time, a whole row only for a record (packed-ledger-rows.ts). */
+export interface LedgerRowSource {
+  readonly length: number;
+  row(i: number): LedgerRow;
+  key128(i: number): bigint;
+  amountMinor(i: number): bigint;
+  direction(i: number): RowDirection;
+  codeClass(i: number): LedgerCodeClass;
+  status(i: number): Exclude<OurStatus, 'none'>;
+}
+
+/** Postings held as objects. */
+export function ledgerRowSourceOf(rows: readonly LedgerRow[]): LedgerRowSource {
+  return {
+    length: rows.length,
+    row: (i) => rows[i]!,
+    key128: (i) => rows[i]!.key128,
+    amountMinor: (i) => rows[i]!.amountMinor,
+    direction: (i) => rows[i]!.direction,
+    codeClass: (i) => rows[i]!.codeClass,
+    status: (i) => rows[i]!.status,
+  };
+}
+
+type Postings = readonly LedgerRow[] | LedgerRowSource;
+
+function ledgerSourceOf(postings: Postings): LedgerRowSource {
+  return Array.isArray(postings) ? ledgerRowSourceOf(postings as readonly LedgerRow[]) : (postings as LedgerRowSource);
+}
+
 export interface MatchInput {
-  rows: readonly StatementRow[];
+  /** The statement's rows: objects, or a table (statement-row-table.ts) whose rows are made whole only when a record needs them. */
+  rows: readonly StatementRow[] | StatementRowSource;
   /** Our postings of the business day. */
-  ledger: readonly LedgerRow[];
+  ledger: Postings;
   /** Earlier days' postings the channel had not stated yet. */
-  pool: readonly LedgerRow[];
+  pool: Postings;
   /** Our postings of the days after, within the date window. */
-  later: readonly LedgerRow[];
+  later: Postings;
   businessDay: number;
   currency: string;
   tolerance: { amountMinor: bigint; feeMinor: bigint };
@@ -103,18 +135,20 @@ class KeyedPostings {
   /** Whether any posting is a fee (none where the channel's fees are not ours to compare). */
   readonly hasFees: boolean;
 
-  constructor(readonly postings: readonly LedgerRow[]) {
+  constructor(readonly postings: LedgerRowSource) {
     this.taken = new Uint8Array(postings.length);
     this.next = new Int32Array(postings.length).fill(-1);
-    this.hasFees = postings.some((posting) => posting.codeClass === 'fee');
+    let hasFees = false;
     // Backwards, each posting put before the key's chain so far: the chain ends up in the postings' order.
     for (let i = postings.length - 1; i >= 0; i--) {
-      const key = postings[i]!.key128;
+      if (!hasFees && postings.codeClass(i) === 'fee') hasFees = true;
+      const key = postings.key128(i);
       if (key === 0n) continue;
       const after = this.first.get(key);
       if (after !== undefined) this.next[i] = after;
       this.first.set(key, i);
     }
+    this.hasFees = hasFees;
   }
 
   /** Untaken postings of the key: those in the direction (fees apart), and its fee postings. */
@@ -123,9 +157,8 @@ class KeyedPostings {
     const fees: number[] = [];
     for (let i = this.first.get(key) ?? -1; i >= 0; i = this.next[i]!) {
       if (this.taken[i] === 1) continue;
-      const posting = this.postings[i]!;
-      if (posting.codeClass === 'fee') fees.push(i);
-      else if (direction === null || posting.direction === direction) moves.push(i);
+      if (this.postings.codeClass(i) === 'fee') fees.push(i);
+      else if (direction === null || this.postings.direction(i) === direction) moves.push(i);
     }
     return { moves, fees };
   }
@@ -139,8 +172,7 @@ class KeyedPostings {
       sole = i;
     }
     if (sole < 0) return -1;
-    const posting = this.postings[sole]!;
-    return posting.codeClass !== 'fee' && posting.direction === direction ? sole : -1;
+    return this.postings.codeClass(sole) !== 'fee' && this.postings.direction(sole) === direction ? sole : -1;
   }
 
   take(indexes: readonly number[]): LedgerRow[] {
@@ -150,7 +182,7 @@ class KeyedPostings {
   takeOne(i: number): LedgerRow {
     assert(this.taken[i] === 0, 'a posting is matched at most once');
     this.taken[i] = 1;
-    return this.postings[i]!;
+    return this.postings.row(i);
   }
 }
 
@@ -195,37 +227,42 @@ export function matchStatement(input: MatchInput): MatchOutput {
       }
     },
   };
-  const day = new KeyedPostings(input.ledger);
-  const pool = new KeyedPostings(input.pool);
-  const later = new KeyedPostings(input.later);
+  const day = new KeyedPostings(ledgerSourceOf(input.ledger));
+  const pool = new KeyedPostings(ledgerSourceOf(input.pool));
+  const later = new KeyedPostings(ledgerSourceOf(input.later));
   let ignored = 0;
 
-  // Rows that move nothing are read, not matched; a serial number stated twice is the channel's duplicate.
-  const live: StatementRow[] = [];
+  // Rows that move nothing are read, not matched; a serial number stated twice is the channel's duplicate. Rows are
+  // read by index, field by field: the whole row is made only for a record that names it (a table keeps rows packed).
+  const source: StatementRowSource = Array.isArray(input.rows) ? rowSourceOf(input.rows as readonly StatementRow[]) : (input.rows as StatementRowSource);
+  const live: number[] = [];
   // By direction, and apart for rows with a refund number: a payment's identity is its serial number alone, with no
   // text made per row.
   const seenPayments = { credit: new Map<string, number>(), debit: new Map<string, number>() };
   const seenRefunds = { credit: new Map<string, number>(), debit: new Map<string, number>() };
-  for (const row of input.rows) {
-    if (row.status === 'info' || row.amountMinor === 0n) {
+  for (let i = 0; i < source.length; i++) {
+    if (source.status(i) === 'info' || source.amountMinor(i) === 0n) {
       ignored++;
       continue;
     }
-    if (row.channelSerialNo !== '') {
-      const seen = (row.refundNo === '' ? seenPayments : seenRefunds)[row.direction];
-      const identity = row.refundNo === '' ? row.channelSerialNo : `${row.channelSerialNo}\u0000${row.refundNo}`;
+    const serial = source.channelSerialNo(i);
+    if (serial !== '') {
+      const refundNo = source.refundNo(i);
+      const seen = (refundNo === '' ? seenPayments : seenRefunds)[source.direction(i)];
+      const identity = refundNo === '' ? serial : `${serial}\u0000${refundNo}`;
       const first = seen.get(identity);
       if (first !== undefined) {
-        records.push(statementOnly('duplicate_at_channel', [row], [{ field: 'duplicate', ours: '', theirs: `row ${first} states it too` }]));
+        records.push(statementOnly('duplicate_at_channel', [source.row(i)], [{ field: 'duplicate', ours: '', theirs: `row ${first} states it too` }]));
         continue;
       }
-      seen.set(identity, row.rowNo);
+      seen.set(identity, i + 1);
     }
-    if (row.currency !== input.currency) {
-      records.push(statementOnly('currency_mismatch', [row], [{ field: 'currency', ours: input.currency, theirs: row.currency }]));
+    const currency = source.currency(i);
+    if (currency !== input.currency) {
+      records.push(statementOnly('currency_mismatch', [source.row(i)], [{ field: 'currency', ours: input.currency, theirs: currency }]));
       continue;
     }
-    live.push(row);
+    live.push(i);
   }
 
   // Groups by (key, direction), in the order their first row came: each group's rows chained from its first row
@@ -237,15 +274,15 @@ export function matchStatement(input: MatchInput): MatchOutput {
   const byDirection = { credit: new Map<bigint, number>(), debit: new Map<bigint, number>() };
   const unkeyed: StatementRow[] = [];
   for (let i = 0; i < live.length; i++) {
-    const row = live[i]!;
-    if (row.key128 === 0n) {
-      unkeyed.push(row);
+    const key = source.key128(live[i]!);
+    if (key === 0n) {
+      unkeyed.push(source.row(live[i]!));
       continue;
     }
-    const keyed = byDirection[row.direction];
-    const first = keyed.get(row.key128);
+    const keyed = byDirection[source.direction(live[i]!)];
+    const first = keyed.get(key);
     if (first === undefined) {
-      keyed.set(row.key128, i);
+      keyed.set(key, i);
       isFirstInGroup[i] = 1;
       lastInGroup[i] = i;
     } else {
@@ -255,7 +292,7 @@ export function matchStatement(input: MatchInput): MatchOutput {
   }
   const groupOf = (first: number): StatementRow[] => {
     const rows: StatementRow[] = [];
-    for (let i = first; i >= 0; i = nextInGroup[i]!) rows.push(live[i]!);
+    for (let i = first; i >= 0; i = nextInGroup[i]!) rows.push(source.row(live[i]!));
     return rows;
   };
 
@@ -278,17 +315,18 @@ export function matchStatement(input: MatchInput): MatchOutput {
    * it), same amount, statuses agreeing, no fee to compare. judgeGroup would call it matched; it is counted as
    * such without building the record. The property test holds both ways to the same output.
    */
-  const quickMatch = (first: number, source: KeyedPostings): boolean => {
+  const quickMatch = (first: number, postings: KeyedPostings): boolean => {
     if (keepMatched || nextInGroup[first] !== -1) return false;
-    const row = live[first]!;
-    const sole = source.soleMove(row.key128, row.direction);
+    const i = live[first]!;
+    const key = source.key128(i);
+    const sole = postings.soleMove(key, source.direction(i));
     if (sole < 0) return false;
-    const posting = source.postings[sole]!;
-    if (posting.amountMinor !== row.amountMinor || !statusAgrees(row.status, posting.status) || (input.compareFees && row.feeMinor !== 0n)) return false;
-    source.takeOne(sole);
-    if (anyFees) feesChecked.add(row.key128);
+    const amount = source.amountMinor(i);
+    if (postings.postings.amountMinor(sole) !== amount || !statusAgrees(source.status(i), postings.postings.status(sole)) || (input.compareFees && source.feeMinor(i) !== 0n)) return false;
+    postings.takeOne(sole);
+    if (anyFees) feesChecked.add(key);
     totals.matched.count++;
-    totals.matched.amountMinor += row.amountMinor;
+    totals.matched.amountMinor += amount;
     return true;
   };
 
@@ -330,14 +368,13 @@ export function matchStatement(input: MatchInput): MatchOutput {
   // Our postings the channel did not state: pending while young, an error once older than the channel allows.
   const carried: LedgerRow[] = [];
   const today = dayIndex(input.businessDay);
-  for (const source of [day, pool]) {
+  for (const keyed of [day, pool]) {
     // A posting and its fee postings (one key) are one record; postings without a key, one each.
     const byKey = new Map<bigint, LedgerRow[]>();
     const alone: LedgerRow[][] = [];
-    for (let i = 0; i < source.postings.length; i++) {
-      if (source.taken[i] === 1) continue;
-      const posting = source.postings[i]!;
-      if (oursUndone.has(posting.status)) continue; // a void or an expiry moved nothing, on either side
+    for (let i = 0; i < keyed.postings.length; i++) {
+      if (keyed.taken[i] === 1 || oursUndone.has(keyed.postings.status(i))) continue; // a void or an expiry moved nothing, on either side
+      const posting = keyed.postings.row(i);
       const group = posting.key128 === 0n ? undefined : byKey.get(posting.key128);
       if (group !== undefined) group.push(posting);
       else if (posting.key128 === 0n) alone.push([posting]);
@@ -432,8 +469,8 @@ function matchByAmountAndDate(rows: readonly StatementRow[], day: KeyedPostings,
   const shape = (amount: bigint, direction: RowDirection, date: number): string => `${amount}:${direction}:${date}`;
   const ours = new Map<string, number[]>();
   for (let i = 0; i < day.postings.length; i++) {
-    const posting = day.postings[i]!;
-    if (day.taken[i] === 1 || posting.codeClass === 'fee' || oursUndone.has(posting.status)) continue;
+    if (day.taken[i] === 1 || day.postings.codeClass(i) === 'fee' || oursUndone.has(day.postings.status(i))) continue;
+    const posting = day.postings.row(i);
     const id = shape(posting.amountMinor, posting.direction, posting.businessDay);
     const list = ours.get(id);
     if (list === undefined) ours.set(id, [i]);

@@ -5,7 +5,7 @@
 
 import { assert } from '../assert.js';
 import type { RowDirection } from './statement-row.js';
-import type { LedgerCodeClass, LedgerRow } from './matcher.js';
+import type { LedgerCodeClass, LedgerRow, LedgerRowSource } from './matcher.js';
 import type { OurStatus } from './channel-config.js';
 
 export const directions: readonly RowDirection[] = ['credit', 'debit'];
@@ -43,21 +43,39 @@ export function packLedgerRows(rows: readonly LedgerRow[]): PackedLedgerRows {
 
 export function unpackLedgerRows(packed: PackedLedgerRows): LedgerRow[] {
   const rows: LedgerRow[] = new Array<LedgerRow>(packed.count);
-  for (let i = 0; i < packed.count; i++) {
-    const at = i * 6;
-    const kind = packed.kinds[i]!;
-    rows[i] = {
-      transferId: getU128(packed.words, at),
-      key128: getU128(packed.words, at + 2),
-      amountMinor: getU128(packed.words, at + 4),
-      direction: directions[kind & 1]!,
-      codeClass: codeClasses[(kind >> 1) & 3]!,
-      timestampMs: packed.timestampMs[i]!,
-      businessDay: packed.businessDay[i]!,
-      status: statuses[kind >> 3]!,
-    };
-  }
+  for (let i = 0; i < packed.count; i++) rows[i] = unpackedRow(packed, i);
   return rows;
+}
+
+/**
+ * The rows as the matcher reads them, left packed: a million postings as objects were ~200 MB of an import's
+ * heap, and all but the few a record names are only compared field by field.
+ */
+export function packedLedgerSource(packed: PackedLedgerRows): LedgerRowSource {
+  return {
+    length: packed.count,
+    row: (i) => unpackedRow(packed, i),
+    key128: (i) => getU128(packed.words, i * 6 + 2),
+    amountMinor: (i) => getU128(packed.words, i * 6 + 4),
+    direction: (i) => directions[packed.kinds[i]! & 1]!,
+    codeClass: (i) => codeClasses[(packed.kinds[i]! >> 1) & 3]!,
+    status: (i) => statuses[packed.kinds[i]! >> 3]!,
+  };
+}
+
+function unpackedRow(packed: PackedLedgerRows, i: number): LedgerRow {
+  const at = i * 6;
+  const kind = packed.kinds[i]!;
+  return {
+    transferId: getU128(packed.words, at),
+    key128: getU128(packed.words, at + 2),
+    amountMinor: getU128(packed.words, at + 4),
+    direction: directions[kind & 1]!,
+    codeClass: codeClasses[(kind >> 1) & 3]!,
+    timestampMs: packed.timestampMs[i]!,
+    businessDay: packed.businessDay[i]!,
+    status: statuses[kind >> 3]!,
+  };
 }
 
 /** Per-row kind byte: direction (bit 0), code class (bits 1–2), status (bits 3–5). */

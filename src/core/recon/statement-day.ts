@@ -5,14 +5,27 @@
 import type { ChannelConfig } from './channel-config.js';
 import { dateNumberOfMs } from './local-time.js';
 import type { StatementRow } from './statement-row.js';
+import { rowSourceOf, type StatementRowSource } from './statement-row-table.js';
+
+type DatedRow = Pick<StatementRow, 'transactionTimeMs' | 'valueDate' | 'bookingDate'>;
 
 /** yyyymmdd of the row by the channel's rule; 0 when the row has no such date. */
-export function rowBusinessDay(row: StatementRow, channel: ChannelConfig): number {
+export function rowBusinessDay(row: DatedRow, channel: ChannelConfig): number {
   if (channel.businessDay === 'transactionTime') return row.transactionTimeMs === null ? 0 : dateNumberOfMs(row.transactionTimeMs, channel.timeZone);
   return channel.businessDay === 'valueDate' ? row.valueDate : row.bookingDate;
 }
 
 /** The days the rows carry (0s left out), ascending. */
-export function statementDays(rows: readonly StatementRow[], channel: ChannelConfig): number[] {
-  return [...new Set(rows.map((row) => rowBusinessDay(row, channel)).filter((day) => day !== 0))].sort((a, b) => a - b);
+export function statementDays(rows: readonly StatementRow[] | StatementRowSource, channel: ChannelConfig): number[] {
+  const source = Array.isArray(rows) ? rowSourceOf(rows as readonly StatementRow[]) : (rows as StatementRowSource);
+  const days = new Set<number>();
+  const dated = { transactionTimeMs: null as number | null, valueDate: 0, bookingDate: 0 };
+  for (let i = 0; i < source.length; i++) {
+    dated.transactionTimeMs = source.transactionTimeMs(i);
+    dated.valueDate = source.valueDate(i);
+    dated.bookingDate = source.bookingDate(i);
+    const day = rowBusinessDay(dated, channel);
+    if (day !== 0) days.add(day);
+  }
+  return [...days].sort((a, b) => a - b);
 }

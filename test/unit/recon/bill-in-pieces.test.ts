@@ -1,0 +1,111 @@
+// Issue #17: a big WeChat Pay bill read as pieces of text and held as a table. Pieces (csv-records.ts textPieces)
+// give exactly the records, line numbers and rows the whole text gives, whatever the line breaks and wherever a
+// piece ends; the table (core/recon/statement-row-table.ts) answers every compared field as the row had it and makes
+// each row whole again from the file's bytes as it was first read; a row the packing cannot hold is kept whole.
+
+import { describe, expect, it } from 'vitest';
+import { wechatTradeBillMapping } from '../../../src/core/recon/channel-config-parse.js';
+import type { ChannelConfig } from '../../../src/core/recon/channel-config.js';
+import { StatementRowTable } from '../../../src/core/recon/statement-row-table.js';
+import type { StatementRow } from '../../../src/core/recon/statement-row.js';
+import { csvRecords, forEachCsvRecordOfPieces, textPieces } from '../../../src/recon/csv-records.js';
+import { readStatementFiles } from '../../../src/recon/statement-files.js';
+import { statementRows } from '../../../src/recon/statement-rows.js';
+import { tradeBill, type BillRow } from '../../support/wechat-bill.js';
+
+const options = { delimiter: ',', quote: '"', linesBefore: 0 };
+const encoder = new TextEncoder();
+
+function recordsOfPieces(text: string, size: number): { line: number; cells: string[] }[] {
+  const records: { line: number; cells: string[] }[] = [];
+  forEachCsvRecordOfPieces(textPieces(encoder.encode(text), 'utf-8', size), options, (line, cells) => {
+    records.push({ line, cells });
+  });
+  return records;
+}
+
+describe('textPieces and forEachCsvRecordOfPieces', () => {
+  const lines = ['a,b,c', '', '甲,乙,丙', 'x,y,z', '1,2,3', '', ''];
+  for (const [name, lineBreak] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
+    it(`${name}: the records and lines of the whole text, at every piece size, ending with a break or not`, () => {
+      for (const text of [lines.join(lineBreak), lines.slice(0, 5).join(lineBreak)]) {
+        const whole = csvRecords(text, options);
+        for (let size = 1; size <= text.length + 2; size++) expect(recordsOfPieces(text, size)).toEqual(whole);
+      }
+    });
+  }
+
+  it('pieces end where lines end: no piece holds the break between it and the next', () => {
+    const pieces = [...textPieces(encoder.encode('ab\r\ncd\r\nef'), 'utf-8', 1)];
+    expect(pieces).toEqual(['ab', 'cd', 'ef']);
+    expect([...textPieces(encoder.encode('ab\ncd\n'), 'utf-8', 2)]).toEqual(['ab', 'cd', '']);
+    expect([...textPieces(encoder.encode('ab\ncd\n'), 'utf-8', 3)]).toEqual(['ab\ncd', '']);
+  });
+});
+
+const channel = (): ChannelConfig => ({
+  name: 'wx', format: 'wechatpay-tradebill', currency: 'CNY', encoding: 'utf-8', statementAccount: '1601959334', ledger: 1, timeZone: 'Asia/Shanghai',
+  accounts: { clearing: 1n, unidentified: null, fees: null }, direction: 'asset', businessDay: 'transactionTime', granularity: 'entry', mapping: wechatTradeBillMapping, csv: null,
+  keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }], fallback: null, ledgerCodes: { payment: [1], refund: [2], fee: [] },
+  tolerance: { amountMinor: 0n, feeMinor: 0n, dateWindowSeconds: 86_400 }, pendingDaysMax: 3,
+  strategies: [{ type: '*', ours: '*', theirs: '*', action: 'hold', amountMaxMinor: null }], checks: { balanceBasis: 'booking' },
+});
+
+const billRows: BillRow[] = Array.from({ length: 40 }, (_, i) => ({
+  serial: `42000012345678901234567${String(i).padStart(5, '0')}`, order: `ORDER-${i}`, status: i % 7 === 3 ? 'REFUND' : 'SUCCESS', settled: 100 + i, ...(i % 7 === 3 ? { refund: 50 } : {}), time: `12:00:${String(i % 60).padStart(2, '0')}`,
+}));
+
+describe('a bill held as a table', () => {
+  it('from bytes in pieces: the same rows, reports and fields as from the whole text, each row made again whole', async () => {
+    const text = tradeBill('2026-12-01', billRows);
+    const fromText = statementRows([{ name: 'bill.csv', text }], channel());
+    const fromBytes = await readStatementFiles([{ name: 'bill.csv', bytes: encoder.encode(`\uFEFF${text}`) }], channel());
+    expect(fromBytes.reports).toEqual(fromText.reports);
+    expect(fromText.reports.flatMap((report) => report.problems)).toEqual([]);
+    expect(fromBytes.rows).toEqual(fromText.rows);
+    expect(fromBytes.rows).toHaveLength(billRows.length);
+    const source = fromBytes.source;
+    for (let i = 0; i < source.length; i++) {
+      const row = fromText.rows[i]!;
+      expect([source.key128(i), source.direction(i), source.amountMinor(i), source.feeMinor(i), source.status(i), source.currency(i)]).toEqual([row.key128, row.direction, row.amountMinor, row.feeMinor, row.status, row.currency]);
+      expect([source.channelSerialNo(i), source.refundNo(i), source.transactionTimeMs(i), source.bookingDate(i), source.valueDate(i), source.statementKey(i)]).toEqual([row.channelSerialNo, row.refundNo, row.transactionTimeMs, row.bookingDate, row.valueDate, row.statementKey]);
+      expect(row.rowNo).toBe(i + 1);
+      expect(row.statementKey).toBe('1601959334/20261201');
+    }
+  });
+});
+
+describe('StatementRowTable', () => {
+  const row = (overrides: Partial<StatementRow> = {}): StatementRow => ({
+    rowNo: 0, locator: 'f:1', statementKey: '', channelSerialNo: 'S1', merchantOrderNo: 'O1', refundNo: '', transactionTimeMs: null, bookingDate: 20261201, valueDate: 20261202,
+    payer: '', amountMinor: 100n, direction: 'credit', feeMinor: 1n, currency: 'CNY', type: 'payment', typeRaw: '', status: 'success', statusRaw: '', reversal: false, groupKey: '', key128: 7n, ...overrides,
+  });
+
+  it('keeps whole a row the packing cannot hold (an amount of 2^63 or more), its statement key following its file', () => {
+    const huge = row({ amountMinor: 2n ** 63n, channelSerialNo: 'S2' });
+    const lines = new Map([[1, row()], [2, huge]]);
+    const table = new StatementRowTable();
+    const file = table.addFile((line) => ({ ...lines.get(line)! }));
+    table.addPacked(file, 1, row(), 'S1', '');
+    table.addPacked(file, 2, huge, 'S2', '');
+    table.addKept(row({ channelSerialNo: 'S3', statementKey: 'other' }));
+    table.setStatementKey(file, 'bill');
+    expect([0, 1, 2].map((i) => [table.amountMinor(i), table.channelSerialNo(i), table.statementKey(i), table.row(i).rowNo])).toEqual([
+      [100n, 'S1', 'bill', 1],
+      [2n ** 63n, 'S2', 'bill', 2],
+      [100n, 'S3', 'other', 3],
+    ]);
+    expect(table.row(1)).toBe(huge);
+    expect(table.transactionTimeMs(0)).toBeNull();
+    table.truncate(1);
+    expect(table.length).toBe(1);
+    expect(() => table.row(1)).toThrow();
+  });
+
+  it('refuses a row made again that does not read as it did the first time', () => {
+    const table = new StatementRowTable();
+    const file = table.addFile(() => row({ amountMinor: 101n }));
+    table.addPacked(file, 1, row(), 'S1', '');
+    expect(() => table.row(0)).toThrow(/reads as it did/);
+  });
+});
