@@ -35,6 +35,17 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 const chunkKey = (sha256: string, offset: number): string => `${sha256}:${pad(offset, 12)}`;
 const exceptionKey = (batch: string, n: number): string => `${batch}:${pad(n, 10)}`;
 const poolPrefix = (channel: string): string => `${channel}\u0000`;
+/**
+ * Uploads begun and not complete, indexed apart in the uploads database (keys no sha256 can have: hashes are hex
+ * digits, these start with '~'), so that a new upload looks at those alone, never at every file ever stored (they
+ * are kept forever).
+ */
+const indexKeys = '~';
+const pendingPrefix = '~pending:';
+const pendingEnd = '~pending;';
+const pendingKey = (sha256: string): string => `${pendingPrefix}${sha256}`;
+/** Set once the index holds every pending upload (a store written before it is indexed on its first new upload). */
+const pendingIndexed = '~pending-indexed';
 
 export class ReconStore {
   readonly path: string;
@@ -96,6 +107,8 @@ export class ReconStore {
     await this.#write(() => {
       this.#files.putSync(chunkKey(sha256, offset), Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       this.#uploads.putSync(sha256, JSON.stringify(state));
+      if (complete) this.#uploads.removeSync(pendingKey(sha256));
+      else if (offset === 0) this.#uploads.putSync(pendingKey(sha256), '');
     });
     return state;
   }
@@ -122,11 +135,13 @@ export class ReconStore {
    * on their way, with this one, must stay within reconUploadsPendingBytesMax (else it is refused, nothing stored).
    */
   async #makeRoomFor(sha256: string, total: number): Promise<void> {
+    await this.#indexPending();
     const now = this.#now();
     const pending: UploadState[] = [];
-    for (const { value } of this.#uploads.getRange({})) {
-      const state = JSON.parse(value) as UploadState;
-      if (!state.complete) pending.push(state);
+    for (const key of this.#uploads.getKeys({ start: pendingPrefix, end: pendingEnd })) {
+      const state = this.upload(key.slice(pendingPrefix.length));
+      assert(state !== undefined && !state.complete, 'an upload indexed as pending is stored and not complete');
+      pending.push(state);
     }
     // An upload stored before touchedAt was kept counts as touched now: it gets its full idle time from here.
     const idle = pending.filter((state) => now - (state.touchedAt ?? now) > reconUploadIdleMsMax);
@@ -137,10 +152,28 @@ export class ReconStore {
     }
   }
 
+  /**
+   * Once per store written before the index: every upload not complete put in it (the one look at every stored
+   * file's state, on its first new upload after the upgrade).
+   */
+  async #indexPending(): Promise<void> {
+    if (this.#uploads.get(pendingIndexed) !== undefined) return;
+    const pending: string[] = [];
+    for (const { key, value } of this.#uploads.getRange({})) {
+      if (key.startsWith(indexKeys)) continue;
+      if (!(JSON.parse(value) as UploadState).complete) pending.push(key);
+    }
+    await this.#write(() => {
+      for (const sha256 of pending) this.#uploads.putSync(pendingKey(sha256), '');
+      this.#uploads.putSync(pendingIndexed, '');
+    });
+  }
+
   /** Removes an upload's chunks and state (inside a write). */
   #dropUpload(sha256: string): void {
     for (const key of this.#files.getKeys({ start: `${sha256}:`, end: `${sha256};` })) this.#files.removeSync(key);
     this.#uploads.removeSync(sha256);
+    this.#uploads.removeSync(pendingKey(sha256));
   }
 
   #hashOf(sha256: string, last: Uint8Array): string {
