@@ -171,5 +171,6 @@ export function describeException(exception: ReconException): string {
   const row = exception.rows[0];
   const where = row === undefined ? `transfers ${exception.transferIds.join(', ')}` : `${row.locator} (order ${row.merchantOrderNo || '-'}, serial ${row.channelSerialNo || '-'})`;
   const action = exception.action === undefined ? '' : ` → ${exception.action.action}: ${exception.action.state} (${exception.action.detail})`;
-  return `${exception.n}. ${exception.outcome}: ${where}: ${exception.differences.map((d) => `${d.field} ours ${d.ours}, theirs ${d.theirs}`).join('; ')}${action}`;
+  const resolution = exception.resolution === undefined ? '' : ` → resolved: transfer ${exception.resolution.transferId} ${exception.resolution.status}`;
+  return `${exception.n}. ${exception.outcome}: ${where}: ${exception.differences.map((d) => `${d.field} ours ${d.ours}, theirs ${d.theirs}`).join('; ')}${action}${resolution}`;
 }

@@ -13,7 +13,7 @@ export function safeCell(text: string): string {
   return formulaStart.test(text) ? `'${text}` : text;
 }
 
-const header = ['n', 'outcome', 'outcome_code', 'direction', 'theirs_amount', 'ours_amount', 'difference', 'fields', 'their_status', 'our_status', 'merchant_order_no', 'channel_serial_no', 'rows', 'locators', 'transfer_ids', 'action', 'action_state', 'action_transfer_id', 'action_detail'];
+const header = ['n', 'outcome', 'outcome_code', 'direction', 'theirs_amount', 'ours_amount', 'difference', 'fields', 'their_status', 'our_status', 'merchant_order_no', 'channel_serial_no', 'rows', 'locators', 'transfer_ids', 'action', 'action_state', 'action_transfer_id', 'action_detail', 'resolution_transfer_id', 'resolution_status'];
 
 const unsigned = (amount: string): string => amount.replace(/^-/, '');
 
@@ -28,6 +28,7 @@ export function exceptionsCsv(exceptions: readonly ReconException[]): string {
       exception.theirStatus ?? '', exception.ourStatus, first?.merchantOrderNo ?? '', first?.channelSerialNo ?? '',
       exception.rows.map((row) => String(row.row)).join(' '), exception.rows.map((row) => row.locator).join(' '), exception.transferIds.join(' '),
       exception.action?.action ?? '', exception.action?.state ?? '', exception.action?.transferId ?? '', exception.action?.detail ?? '',
+      exception.resolution?.transferId ?? '', exception.resolution?.status ?? '',
     ].map(safeCell);
   });
   return `\uFEFF${stringify([header, ...lines], { quoted: true, record_delimiter: '\r\n' })}`;

@@ -19,6 +19,7 @@ import {
   readReconUpload,
   type ReconBatch,
   type ReconException,
+  type ReconExceptionsQuery,
   type ReconImportRequest,
 } from '../core/recon/batches.js';
 import type { ChannelConfig, ChannelsFile } from '../core/recon/channel-config.js';
@@ -26,7 +27,7 @@ import type { LedgerRow } from '../core/recon/matcher.js';
 import { anonymousCaller } from '../gateway/auth.js';
 import { LedgerServiceWrapper, type ServiceAudit } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
-import { runActions } from './recon-actions.js';
+import { resolutionTransferId, runActions } from './recon-actions.js';
 import { LedgerDayError, readLedgerDayPacked, type PackedLedgerDay } from './ledger-day.js';
 import { packLedgerRows, transferIdAt, type PackedLedgerRows } from '../core/recon/packed-ledger-rows.js';
 import { ledgerReadsOf } from './ledger-reads.js';
@@ -73,7 +74,7 @@ export class ReconService extends LedgerServiceWrapper {
       case Operation.get_recon_batch:
         return Promise.resolve().then(() => json(this.#store.batch(readReconBatchId(body)) ?? null));
       case Operation.get_recon_exceptions:
-        return Promise.resolve().then(() => json(this.#store.exceptions(readReconExceptionsQuery(body))));
+        return Promise.resolve().then(() => this.#exceptionsWithResolutions(readReconExceptionsQuery(body)));
       default:
         return this.inner.execute(operation, body, caller);
     }
@@ -200,6 +201,22 @@ export class ReconService extends LedgerServiceWrapper {
     } finally {
       await worker.stop();
     }
+  }
+
+  /**
+   * A page of a batch's exceptions, each with its manual resolution when the ledger holds it: one lookup of the
+   * page's derived resolution ids (recon's own ids: read with the service's authority, whatever the caller may read).
+   */
+  async #exceptionsWithResolutions(query: ReconExceptionsQuery): Promise<Uint8Array> {
+    const page = this.#store.exceptions(query);
+    if (page.exceptions.length === 0) return json(page);
+    const ids = page.exceptions.map((exception) => resolutionTransferId(query.batch, exception.n));
+    const posted = new Map((await ledgerReadsOf(this.inner).lookupTransfers(ids)).map((transfer) => [transfer.id, transfer]));
+    page.exceptions.forEach((exception, i) => {
+      const transfer = posted.get(ids[i]!);
+      if (transfer !== undefined) exception.resolution = { transferId: String(transfer.id), status: transfer.status, timestamp: String(transfer.timestamp) };
+    });
+    return json(page);
   }
 
   async #stored(batch: ReconBatch, exceptions: ReconException[], identities: string[], poolAfter: LedgerRow[], actionIds: string[]): Promise<{ reply: Uint8Array; detail: string; code: string }> {

@@ -67,6 +67,12 @@ export interface ReconException {
   transferIds: string[];
   /** What the strategy table did about it (absent: no table ran, e.g. `tally recon match`). */
   action?: { action: string; state: 'done' | 'held' | 'failed'; transferId?: string; detail: string };
+  /**
+   * Its manual resolution as the ledger holds it, read when the exception is (absent: none posted — none submitted,
+   * or its adjustment still waits for a checker, or was rejected): the transfer `tally recon resolve` derived for it,
+   * posted once another key approved the adjustment.
+   */
+  resolution?: { transferId: string; status: string; timestamp: string };
 }
 
 export interface ReconExceptionsPage {
