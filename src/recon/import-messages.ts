@@ -10,6 +10,7 @@ import type { PackedLedgerRows } from '../core/recon/packed-ledger-rows.js';
 import type { ReconOutcomeName } from '../core/recon/outcomes.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
 import type { StatementBytes } from './statement-files.js';
+import type { OfxChainLink } from '../core/recon/ofx-chain.js';
 
 export interface ImportWorkerData {
   channel: ChannelConfig;
@@ -31,7 +32,7 @@ export type ImportEvent =
   /** The business day of the first row read, sent before the rest are: the host reads our side of it meanwhile. */
   | { type: 'first_day'; day: number }
   /** `statements`: the identities of the statements read (account, sequence or id, period), none for CSV templates. */
-  | { type: 'read'; problems: string[]; days: number[]; statementRows: number; skipped: number; statements: string[] }
+  | { type: 'read'; problems: string[]; days: number[]; statementRows: number; skipped: number; statements: string[]; ofxLinks: OfxChainLink[] }
   | {
       type: 'matched';
       ignored: number;

@@ -36,7 +36,7 @@ async function readFiles(): Promise<void> {
   const statements = new Set<string>();
   // A CSV template's statement key is its file name: no identity (its bytes and its day still are).
   if (channel.format !== 'csv') for (let i = 0; i < source.length; i++) if (source.statementKey(i) !== '') statements.add(source.statementKey(i));
-  send({ type: 'read', problems, days: statementDays(source, channel), statementRows: source.length, skipped: read.skipped, statements: [...statements] });
+  send({ type: 'read', problems, days: statementDays(source, channel), statementRows: source.length, skipped: read.skipped, statements: [...statements], ofxLinks: read.ofxLinks });
 }
 
 function match(command: ImportCommand): void {

@@ -24,6 +24,7 @@ import {
 } from '../core/recon/batches.js';
 import type { ChannelConfig, ChannelsFile } from '../core/recon/channel-config.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
+import { ofxChainProblem, type OfxChainEnd, type OfxChainLink } from '../core/recon/ofx-chain.js';
 import { anonymousCaller } from '../gateway/auth.js';
 import { LedgerServiceWrapper, type ServiceAudit } from '../gateway/ledger-service-wrapper.js';
 import type { Caller, LedgerService } from '../gateway/ledger-service.js';
@@ -141,6 +142,8 @@ export class ReconService extends LedgerServiceWrapper {
       batch.timingsMs.read = Math.round(performance.now() - started);
       batch.statementRows = read.statementRows;
       if (read.problems.length > 0) return await refused(read.problems);
+      const chained = this.#chainOfx(channel.name, read.ofxLinks, batch.id);
+      if (chained.problems.length > 0) return await refused(chained.problems);
 
       let day: number;
       if (request.day !== null) day = parseBusinessDay(request.day);
@@ -197,7 +200,7 @@ export class ReconService extends LedgerServiceWrapper {
       Object.assign(batch, {
         status: 'matched', ignoredRows: matched.ignored, poolIn: pool.length, poolOut: poolAfter.length, totals: matched.totals, exceptions: exceptions.length,
       } satisfies Partial<ReconBatch>);
-      return await this.#stored(batch, exceptions, identities, poolAfter, actionIds);
+      return await this.#stored(batch, exceptions, identities, poolAfter, actionIds, chained.ends);
     } finally {
       await worker.stop();
     }
@@ -219,10 +222,25 @@ export class ReconService extends LedgerServiceWrapper {
     return json(page);
   }
 
-  async #stored(batch: ReconBatch, exceptions: ReconException[], identities: string[], poolAfter: LedgerRow[], actionIds: string[]): Promise<{ reply: Uint8Array; detail: string; code: string }> {
+  /**
+   * OFX statements against the ends of their accounts' balance chains (ofx-chain.ts), in file order (a later file of
+   * the same import chains to an earlier one): the problems that refuse the import, and the ends it leaves.
+   */
+  #chainOfx(channel: string, links: readonly OfxChainLink[], batch: string): { problems: string[]; ends: { account: string; end: OfxChainEnd }[] } {
+    const ends = new Map<string, OfxChainEnd>();
+    const problems: string[] = [];
+    for (const link of links) {
+      const problem = ofxChainProblem(link, ends.get(link.account) ?? this.#store.ofxChainEnd(channel, link.account));
+      if (problem !== null) problems.push(`${link.file}: ${problem.code}: ${problem.locator}: ${problem.message}`);
+      ends.set(link.account, { closingMinor: link.closingMinor, endDate: link.endDate, currency: link.currency, batch });
+    }
+    return { problems, ends: [...ends].map(([account, end]) => ({ account, end })) };
+  }
+
+  async #stored(batch: ReconBatch, exceptions: ReconException[], identities: string[], poolAfter: LedgerRow[], actionIds: string[], chainEnds: { account: string; end: OfxChainEnd }[] = []): Promise<{ reply: Uint8Array; detail: string; code: string }> {
     const storeStarted = performance.now();
     batch.timingsMs.store = 0;
-    await this.#store.putBatch(batch, exceptions, identities, poolAfter, actionIds);
+    await this.#store.putBatch(batch, exceptions, identities, poolAfter, actionIds, chainEnds);
     batch.timingsMs.store = Math.round(performance.now() - storeStarted);
     const matched = (batch.totals.matched?.count ?? 0) + (batch.totals.matched_within_tolerance?.count ?? 0) + (batch.totals.matched_late?.count ?? 0);
     return { reply: json(batch), detail: `${batch.id}: ${batch.channel} ${batch.day}: ${batch.statementRows} rows, ${matched} matched, ${exceptions.length} exceptions`, code: 'ok' };

@@ -12,6 +12,7 @@ import { errors } from '../core/errors.js';
 import { reconChunkBytesMax, reconUploadIdleMsMax, reconUploadsPendingBytesMax } from '../core/limits.js';
 import type { ReconBatch, ReconException, ReconExceptionsPage, ReconBatchesQuery, ReconExceptionsQuery } from '../core/recon/batches.js';
 import type { LedgerRow } from '../core/recon/matcher.js';
+import type { OfxChainEnd } from '../core/recon/ofx-chain.js';
 import { reconActionIdTag, reconResolutionIdTag } from './recon-actions.js';
 import { newestFirst, openDurableStore, writeDurably } from '../shards/storage/durable-side-store.js';
 
@@ -35,6 +36,8 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 const chunkKey = (sha256: string, offset: number): string => `${sha256}:${pad(offset, 12)}`;
 const exceptionKey = (batch: string, n: number): string => `${batch}:${pad(n, 10)}`;
 const poolPrefix = (channel: string): string => `${channel}\u0000`;
+/** The end of an account's OFX balance chain, among the identities (no identity key starts so). */
+const ofxChainKey = (channel: string, account: string): string => `ofx-chain:${channel}:${account}`;
 /**
  * Uploads begun and not complete, indexed apart in the uploads database (keys no sha256 can have: hashes are hex
  * digits, these start with '~'), so that a new upload looks at those alone, never at every file ever stored (they
@@ -185,6 +188,17 @@ export class ReconStore {
 
   // ---- batches ----------------------------------------------------------------------------------
 
+  /**
+   * Where the OFX balance chain of `account` (BANKID/ACCTID) of `channel` ends: the last accepted statement's
+   * LEDGERBAL and period end (kept beside the identities, replaced by each accepted batch that carries one).
+   */
+  ofxChainEnd(channel: string, account: string): OfxChainEnd | undefined {
+    const text = this.#identities.get(ofxChainKey(channel, account));
+    if (text === undefined) return undefined;
+    const stored = JSON.parse(text) as Omit<OfxChainEnd, 'closingMinor'> & { closingMinor: string };
+    return { ...stored, closingMinor: BigInt(stored.closingMinor) };
+  }
+
   /** The batch an identity (a file's hash, a channel's daily statement) was imported in, if any. */
   identity(key: string): string | undefined {
     return this.#identities.get(key);
@@ -239,7 +253,7 @@ export class ReconStore {
     return tag === reconResolutionIdTag || (tag === reconActionIdTag && this.#actions.get(String(id)) !== undefined);
   }
 
-  async putBatch(batch: ReconBatch, exceptions: readonly ReconException[], identities: readonly string[], pool: readonly LedgerRow[] | null, actionIds: readonly string[] = []): Promise<void> {
+  async putBatch(batch: ReconBatch, exceptions: readonly ReconException[], identities: readonly string[], pool: readonly LedgerRow[] | null, actionIds: readonly string[] = [], chainEnds: readonly { account: string; end: OfxChainEnd }[] = []): Promise<void> {
     assert(this.batch(batch.id) === undefined, `batch ${batch.id} is new`);
     await this.#write(() => {
       for (const key of identities) {
@@ -250,6 +264,7 @@ export class ReconStore {
       this.#batches.putSync(batch.id, JSON.stringify(batch));
       for (const exception of exceptions) this.#exceptions.putSync(exceptionKey(batch.id, exception.n), JSON.stringify(exception));
       for (const id of actionIds) this.#actions.putSync(id, batch.id);
+      for (const { account, end } of chainEnds) this.#identities.putSync(ofxChainKey(batch.channel, account), JSON.stringify({ ...end, closingMinor: String(end.closingMinor) }));
       if (pool === null) return;
       for (const key of this.#pool.getKeys({ start: poolPrefix(batch.channel), end: `${batch.channel}\u0001` })) this.#pool.removeSync(key);
       for (const row of pool) {

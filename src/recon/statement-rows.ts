@@ -17,6 +17,7 @@ import { checkBai2 } from '../core/recon/bai2.js';
 import { rowsFromBai2 } from '../core/recon/rows-from-bai2.js';
 import { checkOfxStatements, type OfxStatement } from '../core/recon/ofx.js';
 import { rowsFromOfx } from '../core/recon/rows-from-ofx.js';
+import { ofxChainLinks, type OfxChainLink } from '../core/recon/ofx-chain.js';
 import { checkAlipayBill, rowsFromAlipayBill, type AlipayBill } from '../core/recon/alipay-bill.js';
 import { OfxReadError, readOfx } from './ofx-reader.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
@@ -53,6 +54,8 @@ export interface StatementRows {
   reports: StatementReport[];
   /** Entries that move no money (MT940 0,00 information lines), left out. */
   skipped: number;
+  /** OFX statements' links of their accounts' balance chains, in file order: the import checks them against the store. */
+  ofxLinks: OfxChainLink[];
 }
 
 /** The column of a WeChat Pay bill that names the merchant (the channel's statement account). */
@@ -65,6 +68,8 @@ interface FileRows {
   skipped: number;
   /** Rows were left out: the batch reached statementRowsMax. */
   over?: boolean;
+  /** An OFX file's statements of the channel's account, as links of their account's balance chain (ofx-chain.ts). */
+  ofxLinks?: OfxChainLink[];
 }
 
 /** Where a file's rows go: the batch's table, numbered and keyed as they come, up to the batch's bound. */
@@ -82,6 +87,7 @@ interface RowSink {
 export function statementRows(files: readonly StatementFile[], channel: ChannelConfig, onFirstRow: (row: StatementRow) => void = () => {}): StatementRows {
   const table = new StatementRowTable();
   const reports: StatementReport[] = [];
+  const ofxLinks: OfxChainLink[] = [];
   let skipped = 0;
   const sink: RowSink = { table, keyOf: rowKeyer(channel.keys), room: () => statementRowsMax - table.length };
   let first: ((row: StatementRow) => void) | null = onFirstRow;
@@ -106,6 +112,7 @@ export function statementRows(files: readonly StatementFile[], channel: ChannelC
     }
     checkCurrency(table, from, read.report, channel.currency);
     if (read.over === true) read.report.problems.push(tooMany(file.name));
+    ofxLinks.push(...(read.ofxLinks ?? []));
     reports.push(read.report);
     skipped += read.skipped;
   }
@@ -118,6 +125,7 @@ export function statementRows(files: readonly StatementFile[], channel: ChannelC
     },
     reports,
     skipped,
+    ofxLinks,
   };
 }
 
@@ -179,7 +187,7 @@ function ofxRows(file: StatementFile, channel: ChannelConfig): FileRows {
   }
   const read = rowsFromOfx(ours, file.name);
   report.problems.push(...read.problems);
-  return { report, rows: read.rows, skipped: 0 };
+  return { report, rows: read.rows, skipped: 0, ofxLinks: ofxChainLinks(ours, file.name) };
 }
 
 function bai2Rows(file: StatementFile, channel: ChannelConfig): FileRows {
