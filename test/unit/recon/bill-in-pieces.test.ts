@@ -56,8 +56,8 @@ const billRows: BillRow[] = Array.from({ length: 40 }, (_, i) => ({
 }));
 
 describe('a bill held as a table', () => {
-  it('from bytes in pieces: the same rows, reports and fields as from the whole text, each row made again whole', async () => {
-    const text = tradeBill('2026-12-01', billRows);
+  for (const lineBreak of ['\n', '\r\n']) it(`from bytes in pieces (${JSON.stringify(lineBreak)}): the same rows, reports and fields as from the whole text, each row made again whole`, async () => {
+    const text = tradeBill('2026-12-01', billRows).replace(/\n/g, lineBreak);
     const fromText = statementRows([{ name: 'bill.csv', text }], channel());
     const fromBytes = await readStatementFiles([{ name: 'bill.csv', bytes: encoder.encode(`\uFEFF${text}`) }], channel());
     expect(fromBytes.reports).toEqual(fromText.reports);
