@@ -46,8 +46,14 @@ export function csvRecords(text: string, options: CsvOptions): CsvRecord[] {
  * Throws CsvRecordsError for text that is no CSV (the records before it were visited).
  */
 export function forEachCsvRecord(text: string, options: CsvOptions, visit: (line: number, cells: string[]) => boolean | void): void {
-  if (options.quote !== '' && text.includes(options.quote)) quotedRecords(text, options, visit);
-  else unquotedRecords(text, options, visit);
+  if (recordsAreLines(text, options.quote)) unquotedRecords(text, options, visit);
+  else quotedRecords(text, options, visit);
+}
+
+/** Whether text (or a file's bytes, for an ASCII quote) holds no quote character: then each record is one line. */
+export function recordsAreLines(text: string | Uint8Array, quote: string): boolean {
+  if (quote === '') return true;
+  return typeof text === 'string' ? !text.includes(quote) : !text.includes(quote.charCodeAt(0));
 }
 
 function quotedRecords(text: string, options: CsvOptions, visit: (line: number, cells: string[]) => boolean | void): void {
@@ -153,26 +159,45 @@ const pieceBytes = 8 * 1024 * 1024;
  * lineBreakOf finds it in text); a piece is cut at the first such break `size` bytes or more past its start.
  */
 export function textPieces(bytes: Uint8Array, label: string, size = pieceBytes): TextPieces {
-  const lf = bytes.indexOf(0x0a);
-  const cr = bytes.indexOf(0x0d);
-  const crFirst = cr >= 0 && (lf < 0 || cr < lf);
-  const crlf = crFirst && bytes[cr + 1] === 0x0a;
-  // Pieces are cut at the byte that ends a line break: LF for "\n" and "\r\n", CR for a lone "\r".
-  const breakByte = crFirst && !crlf ? 0x0d : 0x0a;
-  return { lineBreak: crlf ? '\r\n' : crFirst ? '\r' : '\n', [Symbol.iterator]: () => piecesOf(bytes, new TextDecoder(label), size, breakByte, crlf) };
+  const lineBreak = lineBreakOfBytes(bytes);
+  return { lineBreak, [Symbol.iterator]: () => piecesOf(bytes, new TextDecoder(label), size, lineBreak) };
 }
 
-function* piecesOf(bytes: Uint8Array, decoder: { decode(bytes: Uint8Array): string }, size: number, breakByte: number, crlf: boolean): Generator<string> {
+function* piecesOf(bytes: Uint8Array, decoder: { decode(bytes: Uint8Array): string }, size: number, lineBreak: TextPieces['lineBreak']): Generator<string> {
   let start = 0;
   for (;;) {
-    // The first line break at or past start + size (for CRLF, an LF right after a CR).
-    let at = start + size < bytes.length ? bytes.indexOf(breakByte, start + size) : -1;
-    while (crlf && at >= 0 && bytes[at - 1] !== 0x0d) at = bytes.indexOf(breakByte, at + 1);
-    if (at < 0) {
+    const end = start + size < bytes.length ? lineBreakAt(bytes, start + size, lineBreak) : -1;
+    if (end < 0) {
       yield decoder.decode(bytes.subarray(start));
       return;
     }
-    yield decoder.decode(bytes.subarray(start, crlf ? at - 1 : at));
-    start = at + 1;
+    yield decoder.decode(bytes.subarray(start, end));
+    start = end + lineBreak.length;
   }
+}
+
+/** lineBreakOf for bytes in an ASCII-compatible encoding (a line break byte is never part of another character). */
+export function lineBreakOfBytes(bytes: Uint8Array): TextPieces['lineBreak'] {
+  const lf = bytes.indexOf(0x0a);
+  const cr = bytes.indexOf(0x0d);
+  if (cr < 0 || (lf >= 0 && lf < cr)) return '\n';
+  return bytes[cr + 1] === 0x0a ? '\r\n' : '\r';
+}
+
+/** Where the first `lineBreak` at or after `from` begins in `bytes`, or −1 (a lone CR or LF is no CRLF). */
+function lineBreakAt(bytes: Uint8Array, from: number, lineBreak: TextPieces['lineBreak']): number {
+  if (lineBreak === '\r') return bytes.indexOf(0x0d, from);
+  let at = bytes.indexOf(0x0a, from);
+  if (lineBreak === '\r\n') while (at >= 0 && (at === 0 || bytes[at - 1] !== 0x0d)) at = bytes.indexOf(0x0a, at + 1);
+  return lineBreak === '\r\n' && at >= 0 ? at - 1 : at;
+}
+
+/**
+ * Where each line of `bytes` begins, the lines as the quote-free parser counts them (split at `lineBreak` only):
+ * line n (1-based) is bytes[starts[n − 1], starts[n] − lineBreak.length), the last one to the end.
+ */
+export function lineStarts(bytes: Uint8Array, lineBreak: TextPieces['lineBreak']): Float64Array {
+  const starts: number[] = [0];
+  for (let at = lineBreakAt(bytes, 0, lineBreak); at >= 0; at = lineBreakAt(bytes, at + lineBreak.length, lineBreak)) starts.push(at + lineBreak.length);
+  return Float64Array.from(starts);
 }

@@ -13,17 +13,10 @@ export function keyOf(text: string, encode: MatchKey['encode']): bigint {
 }
 
 /**
- * Sets every row's key128 from the first key (in the channel's priority order) whose statement field is non-empty.
- * Only keys compared with the first key's ledger field count: our postings are keyed by that one field
+ * A row's key: that of the first key (in the channel's priority order) whose statement field is non-empty, 0n when
+ * none. Only keys compared with the first key's ledger field count: our postings are keyed by that one field
  * (core/recon/ledger-rows.ts), so a key read from another would be compared with the wrong number.
  */
-export function withKeys(rows: StatementRow[], keys: readonly MatchKey[]): StatementRow[] {
-  const keyOfRow = rowKeyer(keys);
-  for (const row of rows) row.key128 = keyOfRow(row);
-  return rows;
-}
-
-/** The key withKeys gives a row, as a function of the row (a table packs each row with its key as it is read). */
 export function rowKeyer(keys: readonly MatchKey[]): (row: StatementRow) => bigint {
   const usable = keys.filter((key) => key.ledger === keys[0]?.ledger);
   return (row) => {

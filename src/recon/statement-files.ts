@@ -5,7 +5,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import type { ChannelConfig } from '../core/recon/channel-config.js';
-import { textPieces } from './csv-records.js';
+import { recordsAreLines, textPieces } from './csv-records.js';
 import type { StatementReport } from '../core/recon/statement-report.js';
 import { readOfxHeader } from './ofx-reader.js';
 import type { AlipayBill } from '../core/recon/alipay-bill.js';
@@ -50,7 +50,7 @@ async function alipayBillOf(file: StatementBytes): Promise<AlipayBill | { unread
  * character (the quote-free path of csv-records.ts, where a record is a line). Anything else is decoded whole.
  */
 function billInPieces(bytes: Uint8Array, channel: ChannelConfig): boolean {
-  return channel.format === 'wechatpay-tradebill' && channel.encoding === 'utf-8' && isUtf8(bytes) && !bytes.includes(0x22);
+  return channel.format === 'wechatpay-tradebill' && channel.encoding === 'utf-8' && recordsAreLines(bytes, '"') && isUtf8(bytes);
 }
 
 /** `onFirstRow`: see statementRows. */

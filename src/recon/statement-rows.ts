@@ -28,7 +28,7 @@ import { CsvTemplateReadError, readCsvTemplate, type TemplateTable } from './csv
 import { rowKeyer } from './row-keys.js';
 import { StatementRowTable, type RowRemaker, type StatementRowSource } from '../core/recon/statement-row-table.js';
 import { BillReadError, readWechatBillRows, stripBillCell } from './wechat-bill-reader.js';
-import type { TextPieces } from './csv-records.js';
+import { lineBreakOfBytes, lineStarts, recordsAreLines, type TextPieces } from './csv-records.js';
 
 export interface StatementFile {
   name: string;
@@ -236,8 +236,9 @@ function ofAccount<T extends SwiftStatement | CamtStatement>(statements: readonl
 
 /**
  * A bill read as it is parsed: each detail row checked (core/recon/wechat-bill.ts), checked for the merchant and
- * read into its standard row at once, then packed into the batch's table (its compared fields only: a million rows
- * as objects, and the bill's text their cells kept alive, were most of a big import's heap). Problems are reported
+ * read into its standard row at once, then packed into the batch's table where it can be made whole again from the
+ * file's bytes (its compared fields only: a million rows as objects, and the bill's text their cells kept alive,
+ * were most of a big import's heap), else kept as it is. Problems are reported
  * in the order a whole-bill read gives them: the bill's checks, the merchant's, then the rows' own.
  */
 function wechatRows(file: StatementFile, channel: ChannelConfig, firstRow: (row: StatementRow) => void, sink: RowSink): FileRows {
@@ -249,6 +250,9 @@ function wechatRows(file: StatementFile, channel: ChannelConfig, firstRow: (row:
   const merchant = new MerchantCheck(channel.statementAccount);
   const rowProblems: StatementProblem[] = [];
   let earliestMs = Infinity;
+  // Rows are packed where they can be made whole again from the file's bytes: a record is a line (no quotes).
+  // Otherwise (a bill with quotes, or only its text) they are kept as they are read.
+  const packed = file.bytes !== undefined && recordsAreLines(file.bytes.data, '"') ? file.bytes : null;
   try {
     readWechatBillRows(file.pieces?.() ?? file.text, {
       header: (header) => {
@@ -259,7 +263,7 @@ function wechatRows(file: StatementFile, channel: ChannelConfig, firstRow: (row:
         const setup = { file: file.name, format: 'wechatpay-tradebill', header: header.map(ownedText), headerLine: 1, csv: null, statementKey: '' } as const;
         const input: ColumnRowsSetup = { ...setup, mapping: channel.mapping ?? {}, currency: channel.currency, timeZone: channel.timeZone };
         reader = new ColumnRowReader(input, rowProblems);
-        fileNo = sink.table.addFile(billRowRemaker(file, input));
+        fileNo = sink.table.addFile(packed === null ? unpackedBill : billRowRemaker(packed, input));
       },
       row: (line, cells) => {
         check!.row(line, cells);
@@ -275,7 +279,8 @@ function wechatRows(file: StatementFile, channel: ChannelConfig, firstRow: (row:
         }
         assertUnsigned(row);
         row.key128 = sink.keyOf(row);
-        sink.table.addPacked(fileNo, line, row, ownedText(row.channelSerialNo), ownedText(row.refundNo));
+        if (packed === null) sink.table.addKept(row, fileNo);
+        else sink.table.addPacked(fileNo, line, row, ownedText(row.channelSerialNo), ownedText(row.refundNo));
       },
       summary: (read) => (summary = read),
     });
@@ -301,54 +306,32 @@ function ownedText(text: string): string {
   return text === '' ? '' : (JSON.parse(JSON.stringify(text)) as string);
 }
 
+/** The remaker of a bill whose rows are all kept whole: never asked. */
+const unpackedBill: RowRemaker = () => {
+  assert(false, 'a bill whose rows are kept whole has none to make again');
+};
+
 /**
- * Makes a bill's row whole again from its line: the line's text (from the file's bytes when it has them, which
- * the table keeps instead of the text), split and stripped as readWechatBillRows does, read by a reader of the
- * same header. Line starts are found once, on the first row made again (most imports never make one: their
- * matched rows are counted, not made).
+ * Makes a bill's row whole again from its line in the file's bytes (which the table keeps instead of the text),
+ * split and stripped as readWechatBillRows does, read by a reader of the same header. Line starts are found once,
+ * on the first row made again (most imports never make one: their matched rows are counted, not made).
+ * Top-level, so that the closure holds only its own scope: one made inside wechatRows would keep that call's scope,
+ * and with it the file's text, alive as long as the table.
  */
-function billRowRemaker(file: StatementFile, input: ColumnRowsSetup): RowRemaker {
-  // Top-level, so that the closure below holds only its own scope: one made inside wechatRows would keep that
-  // call's scope, and with it the file's text, alive as long as the table.
-  const lines = file.bytes === undefined ? textLines(file.text) : byteLines(file.bytes.data, file.bytes.encoding);
+function billRowRemaker(file: { data: Uint8Array; encoding: string }, input: ColumnRowsSetup): RowRemaker {
+  const lineBreak = lineBreakOfBytes(file.data);
+  const decoder = new TextDecoder(file.encoding);
+  let starts: Float64Array | null = null;
   let reader: ColumnRowReader | null = null;
   return (line) => {
+    starts ??= lineStarts(file.data, lineBreak);
     reader ??= new ColumnRowReader(input, []);
-    const row = reader.read(line, lines(line).split(',').map(stripBillCell));
+    const start = starts[line - 1];
+    assert(start !== undefined, 'a packed row is on a line of its file');
+    const end = line < starts.length ? starts[line]! - lineBreak.length : file.data.length;
+    const row = reader.read(line, decoder.decode(file.data.subarray(start, end)).split(',').map(stripBillCell));
     assert(row !== null, 'a bill row read once reads again');
     return row;
-  };
-}
-
-/** Line n (1-based) of `text`, without its line break. */
-function textLines(text: string): (line: number) => string {
-  const lines = text.split(/\r\n|\n|\r/);
-  return (line) => lines[line - 1] ?? '';
-}
-
-/**
- * Line n (1-based) of `bytes` decoded, without its line break: `\n`, `\r\n` or a lone `\r`, as the first break
- * is (the parser splits on that one). The encodings a channel may have are ASCII-compatible: a line break byte is
- * never part of another character, so a line's bytes decode alone.
- */
-function byteLines(bytes: Uint8Array, encoding: string): (line: number) => string {
-  let starts: Float64Array | null = null;
-  const decoder = new TextDecoder(encoding);
-  const lf = bytes.indexOf(0x0a);
-  const cr = bytes.indexOf(0x0d);
-  const breakByte = cr >= 0 && (lf < 0 || cr + 1 < lf) ? 0x0d : 0x0a;
-  const findStarts = (): Float64Array => {
-    const found: number[] = [0];
-    for (let at = bytes.indexOf(breakByte); at >= 0; at = bytes.indexOf(breakByte, at + 1)) found.push(at + 1);
-    return Float64Array.from(found);
-  };
-  return (line) => {
-    starts ??= findStarts();
-    const start = starts[line - 1];
-    if (start === undefined) return '';
-    let end = line < starts.length ? starts[line]! - 1 : bytes.length;
-    if (breakByte === 0x0a && end > start && bytes[end - 1] === 0x0d) end--;
-    return decoder.decode(bytes.subarray(start, end));
   };
 }
 

@@ -11,7 +11,7 @@ import { assert } from '../assert.js';
 import type { OurStatus } from './channel-config.js';
 import { isMatchedOutcome, ReconOutcome, type ReconOutcomeName } from './outcomes.js';
 import type { RowDirection, RowStatus, RowType, StatementRow } from './statement-row.js';
-import { rowSourceOf, type StatementRowSource } from './statement-row-table.js';
+import { asRowSource, type StatementRowSource } from './statement-row-table.js';
 
 export type LedgerCodeClass = 'payment' | 'refund' | 'fee' | 'other';
 
@@ -234,7 +234,7 @@ export function matchStatement(input: MatchInput): MatchOutput {
 
   // Rows that move nothing are read, not matched; a serial number stated twice is the channel's duplicate. Rows are
   // read by index, field by field: the whole row is made only for a record that names it (a table keeps rows packed).
-  const source: StatementRowSource = Array.isArray(input.rows) ? rowSourceOf(input.rows as readonly StatementRow[]) : (input.rows as StatementRowSource);
+  const source = asRowSource(input.rows);
   const live: number[] = [];
   // By direction, and apart for rows with a refund number: a payment's identity is its serial number alone, with no
   // text made per row.

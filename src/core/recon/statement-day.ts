@@ -5,7 +5,7 @@
 import type { ChannelConfig } from './channel-config.js';
 import { dateNumberOfMs } from './local-time.js';
 import type { StatementRow } from './statement-row.js';
-import { rowSourceOf, type StatementRowSource } from './statement-row-table.js';
+import { asRowSource, type StatementRowSource } from './statement-row-table.js';
 
 type DatedRow = Pick<StatementRow, 'transactionTimeMs' | 'valueDate' | 'bookingDate'>;
 
@@ -17,7 +17,7 @@ export function rowBusinessDay(row: DatedRow, channel: ChannelConfig): number {
 
 /** The days the rows carry (0s left out), ascending. */
 export function statementDays(rows: readonly StatementRow[] | StatementRowSource, channel: ChannelConfig): number[] {
-  const source = Array.isArray(rows) ? rowSourceOf(rows as readonly StatementRow[]) : (rows as StatementRowSource);
+  const source = asRowSource(rows);
   const days = new Set<number>();
   const dated = { transactionTimeMs: null as number | null, valueDate: 0, bookingDate: 0 };
   for (let i = 0; i < source.length; i++) {

@@ -27,6 +27,11 @@ export interface StatementRowSource {
   statementKey(i: number): string;
 }
 
+/** The rows a caller gives, as a source: a table as it is, objects through rowSourceOf. */
+export function asRowSource(rows: readonly StatementRow[] | StatementRowSource): StatementRowSource {
+  return Array.isArray(rows) ? rowSourceOf(rows as readonly StatementRow[]) : (rows as StatementRowSource);
+}
+
 /** Rows held as objects (small statements, tests). */
 export function rowSourceOf(rows: readonly StatementRow[]): StatementRowSource {
   return {
@@ -77,7 +82,7 @@ export class StatementRowTable implements StatementRowSource {
   #serial: string[] = [];
   #refundNo: string[] = [];
   readonly #kept = new Map<number, StatementRow>();
-  /** The file of each row kept whole although its file is packed (it did not fit): its statement key follows the file's. */
+  /** The file of each row of a file kept whole (it did not fit the packing, or its file is not packed): its statement key follows the file's. */
   readonly #keptOfFile = new Map<number, number>();
   readonly #currencies: string[] = [];
   readonly #files: { remake: RowRemaker; statementKey: string }[] = [];
@@ -98,12 +103,16 @@ export class StatementRowTable implements StatementRowSource {
     for (const [i, of] of this.#keptOfFile) if (of === file) this.#kept.get(i)!.statementKey = statementKey;
   }
 
-  /** Appends a row kept whole; it is numbered here (rowNo = its place). */
-  addKept(row: StatementRow): void {
+  /**
+   * Appends a row kept whole; it is numbered here (rowNo = its place). `file`: the file (addFile) whose statement key
+   * it takes when one is set (a bill's row not packed).
+   */
+  addKept(row: StatementRow, file?: number): void {
     const i = this.#grow();
     row.rowNo = i + 1;
     this.#kept.set(i, row);
     this.#file[i] = -1;
+    if (file !== undefined) this.#keptOfFile.set(i, file);
   }
 
   /**
@@ -115,8 +124,7 @@ export class StatementRowTable implements StatementRowSource {
     let currency = this.#currencies.indexOf(row.currency);
     if (currency < 0 && this.#currencies.length < currenciesMax) currency = this.#currencies.push(row.currency) - 1;
     if (currency < 0 || row.amountMinor > amountMax || row.feeMinor > amountMax || line > 0xffff_ffff) {
-      this.addKept(row);
-      this.#keptOfFile.set(this.#length - 1, file);
+      this.addKept(row, file);
       return;
     }
     assert(serial === row.channelSerialNo && refundNo === row.refundNo, 'a packed row keeps its own serial and refund numbers');
@@ -196,17 +204,6 @@ export class StatementRowTable implements StatementRowSource {
 
   statementKey(i: number): string {
     return this.#packed(i) ? this.#files[this.#file[i]!]!.statementKey : this.#kept.get(i)!.statementKey;
-  }
-
-  /** Drops every row from `length` on (a batch over its row bound keeps only what fits). */
-  truncate(length: number): void {
-    assert(Number.isInteger(length) && length >= 0 && length <= this.#length, 'a table is cut to a length it has');
-    for (const i of this.#kept.keys()) if (i >= length) this.#kept.delete(i);
-    for (const i of this.#keptOfFile.keys()) if (i >= length) this.#keptOfFile.delete(i);
-    this.#key.length = Math.min(this.#key.length, length);
-    this.#serial.length = Math.min(this.#serial.length, length);
-    this.#refundNo.length = Math.min(this.#refundNo.length, length);
-    this.#length = length;
   }
 
   #packed(i: number): boolean {

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { StatementRow } from '../../../src/core/recon/statement-row.js';
-import { keyOf, withKeys } from '../../../src/recon/row-keys.js';
+import { keyOf, rowKeyer } from '../../../src/recon/row-keys.js';
 
 describe('keyOf', () => {
   it.each([
@@ -35,7 +35,8 @@ describe('keyOf', () => {
   });
 });
 
-describe('withKeys', () => {
+describe('rowKeyer', () => {
+  const withKeys = (rows: StatementRow[], keys: Parameters<typeof rowKeyer>[0]): StatementRow[] => rows.map((r) => ({ ...r, key128: rowKeyer(keys)(r) }));
   const row = (merchantOrderNo: string, channelSerialNo: string) => ({ merchantOrderNo, channelSerialNo, refundNo: '', key128: 0n }) as StatementRow;
   it('takes the first key whose statement field the row has', () => {
     const rows = withKeys([row('abc', '42'), row('', '42'), row('', '')], [
