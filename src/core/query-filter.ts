@@ -120,6 +120,20 @@ export function queryReply(rows: readonly Uint8Array[], rowBytes: number, more: 
   return reply;
 }
 
+/** queryReply of `count` rows laid end to end in `rows` (count × rowBytes), copied after the header. */
+export function queryReplyOfRows(rows: Uint8Array, count: number, more: { timestamp: bigint; id: Uint8Array } | null): Uint8Array {
+  const reply = new Uint8Array(R.bytes + rows.byteLength);
+  const view = viewOf(reply);
+  view.setUint32(R.count, count, true);
+  if (more !== null) {
+    view.setUint32(R.more, 1, true);
+    view.setBigUint64(R.nextTimestamp, more.timestamp, true);
+    reply.set(more.id, R.nextId);
+  }
+  reply.set(rows, R.bytes);
+  return reply;
+}
+
 /** The header of a query reply. */
 export function readQueryReplyHeader(reply: Uint8Array): { count: number; more: boolean; nextTimestamp: bigint; nextId: Uint8Array } {
   if (reply.byteLength < R.bytes) throw errors.bodyInvalid(`a query reply holds a ${R.bytes}-byte header, got ${reply.byteLength} bytes`);

@@ -106,14 +106,27 @@ export function recordSliceBytes(keepsBalances: boolean): number {
   return RecordSlice.balances + (keepsBalances ? balancesAfterBytes : 0);
 }
 
-/** A copy of record `index` of `entry` laid out as RecordSlice (balances present only where the entry keeps them). */
-export function recordSliceOf(entry: Uint8Array, index: number): Uint8Array {
+/** The most bytes a RecordSlice takes: a scratch buffer this long holds any record. */
+export const recordSliceMax = RecordSlice.balances + balancesAfterBytes;
+
+/** A RecordSlice of `bytes`: zeros at the start of `into` (a caller's scratch, recordSliceMax long), or a new one. */
+export function recordSliceRoom(bytes: number, into?: Uint8Array): Uint8Array {
+  if (into === undefined) return new Uint8Array(bytes);
+  assert(into.byteLength >= recordSliceMax, 'a record scratch holds the largest RecordSlice');
+  return into.fill(0, 0, bytes).subarray(0, bytes);
+}
+
+/**
+ * A copy of record `index` of `entry` laid out as RecordSlice (balances present only where the entry keeps them):
+ * in `into` when given (see recordSliceRoom), else in a new buffer.
+ */
+export function recordSliceOf(entry: Uint8Array, index: number, into?: Uint8Array): Uint8Array {
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   const operation = view.getUint16(JournalHeader.operation, true);
   const count = view.getUint32(JournalHeader.count, true);
   assert(entry.byteLength === journalEntryBytes(operation, count), 'journal entry length mismatch');
   const ranges = recordRanges(operation, count, index);
-  const slice = new Uint8Array(recordSliceBytes(ranges.balances >= 0));
+  const slice = recordSliceRoom(recordSliceBytes(ranges.balances >= 0), into);
   const from = entry.byteOffset;
   slice.set(new Uint8Array(entry.buffer, from + ranges.event, eventBytes), RecordSlice.event);
   slice.set(new Uint8Array(entry.buffer, from + ranges.result, resultBytes), RecordSlice.result);

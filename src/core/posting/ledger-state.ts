@@ -10,7 +10,7 @@ import { CreditRates, HotBits, InboundBuffer } from '../hot/hot-inbound.js';
 import { IdMap } from '../accounts/id-map.js';
 import type { HistorySource } from '../accounts/history-runs.js';
 import { IdCache, IdTableKind, OwnedIds, noIdIndex, type IdCacheCapacity, type IdIndexSource } from '../accounts/id-cache.js';
-import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordParts, RecordSlice, resultsOffset } from './journal-entry.js';
+import { balancesAfterOffset, eventOffset, JournalHeader, keepsBalancesAfter, RecordParts, RecordSlice, recordSliceMax, resultsOffset } from './journal-entry.js';
 import { resultBytes } from '../layout.js';
 import { shardOfIdAt } from '../routing.js';
 import type { AccountDirectory } from '../accounts/account-directory.js';
@@ -32,9 +32,10 @@ export interface JournalSource extends Partial<HistorySource>, Partial<TransferI
   /**
    * Record `index` of entry `seq` as a RecordSlice copy with at least the RecordParts in `parts` filled, read
    * synchronously. Optional: a store that has it answers lookups of old records without copying their whole
-   * entry (and without the pieces of parts nobody asked for); without it `entry` is used.
+   * entry (and without the pieces of parts nobody asked for); without it `entry` is used. With `into` (a scratch
+   * of recordSliceMax bytes or more) the slice is its start.
    */
-  recordSlice?(seq: number, index: number, parts?: number): Uint8Array | undefined;
+  recordSlice?(seq: number, index: number, parts?: number, into?: Uint8Array): Uint8Array | undefined;
   /** The journal entry kind of entry `seq`, from its header alone (optional: without it the entry is read). */
   entryOperation?(seq: number): number | undefined;
 }
@@ -82,6 +83,17 @@ export interface RecordRef {
   at: number;
   resultAt: number;
   balancesAt: number;
+}
+
+/** A buffer LedgerState.record copies older records into, for a reader of many records one at a time. */
+export interface RecordScratch {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+}
+
+export function newRecordScratch(): RecordScratch {
+  const bytes = new Uint8Array(recordSliceMax);
+  return { bytes, view: new DataView(bytes.buffer) };
 }
 
 export function locationOf(seq: number, index: number): number {
@@ -221,17 +233,22 @@ export class LedgerState {
     return entry;
   }
 
-  /** The record at `location`, with (at least) the RecordParts in `parts`: by default its event alone. */
-  record(location: number, parts: number = RecordParts.event): RecordRef {
+  /**
+   * The record at `location`, with (at least) the RecordParts in `parts`: by default its event alone. An older
+   * record is copied into `scratch` when given (valid until the caller reads another record into it), else into
+   * a buffer of its own.
+   */
+  record(location: number, parts: number = RecordParts.event, scratch?: RecordScratch): RecordRef {
     const seq = Math.floor(location / locationEventsPerBatchMax);
     const index = location - seq * locationEventsPerBatchMax;
     const recent = this.recent.get(seq);
     if (recent === undefined && this.journal.recordSlice !== undefined) {
       // An older record: cut out of the store's pieces that hold the parts asked for, never the whole entry.
-      const slice = this.journal.recordSlice(seq, index, parts);
+      const slice = this.journal.recordSlice(seq, index, parts, scratch?.bytes);
       assert(slice !== undefined, `journal entry ${seq} missing`);
       const balancesAt = slice.byteLength > RecordSlice.balances ? RecordSlice.balances : -1;
-      return { view: new DataView(slice.buffer, slice.byteOffset, slice.byteLength), at: RecordSlice.event, resultAt: RecordSlice.result, balancesAt };
+      const view = scratch?.view ?? new DataView(slice.buffer, slice.byteOffset, slice.byteLength);
+      return { view, at: RecordSlice.event, resultAt: RecordSlice.result, balancesAt };
     }
     const entry = recent ?? this.entry(seq);
     const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);

@@ -14,7 +14,7 @@ import {
   TransferStateLayout as S,
   idBytes,
 } from '../layout.js';
-import type { LedgerState, RecordRef } from './ledger-state.js';
+import { newRecordScratch, type LedgerState, type RecordRef } from './ledger-state.js';
 import type { IdCache } from '../accounts/id-cache.js';
 import { eventBytes, historyPageMax, lookupIdsMax } from '../limits.js';
 import { TransferFlags, TransferStatus, transferKindFlags } from '../types.js';
@@ -91,6 +91,9 @@ function idsTaken(taken: IdCache, failed: IdCache, body: Uint8Array): Uint8Array
   return answers;
 }
 
+/** Where a lookup copies each record it answers (one lookup at a time on a shard's thread; each row written at once). */
+const lookupScratch = newRecordScratch();
+
 export function lookupTransfers(state: LedgerState, body: Uint8Array): Uint8Array {
   const count = idCount(body);
   const ids = viewOf(body);
@@ -101,7 +104,7 @@ export function lookupTransfers(state: LedgerState, body: Uint8Array): Uint8Arra
     const location = state.transfers.getAt(ids, i * idBytes);
     // Written at once: the store's piece cache still holds the piece the id's search just confirmed it in
     // (a hundred old ids read first and written after evicted every piece before its record was read: two reads each).
-    if (location >= 0) writeTransferState(state, location, reply, out, found++ * S.bytes);
+    if (location >= 0) writeTransferState(state, location, reply, out, found++ * S.bytes, state.record(location, RecordParts.event, lookupScratch));
   }
   // A copy, not a view: the reply travels to the gateway with its whole buffer.
   return found === count ? reply : reply.slice(0, found * S.bytes);
@@ -126,17 +129,18 @@ export function writeTransferRecord(state: LedgerState, stored: RecordRef, reply
 
 /** `stored`: the record at `location` when the caller has read it already. */
 export function writeTransferState(state: LedgerState, location: number, reply: Uint8Array, out: DataView, at: number, stored: RecordRef = state.record(location)): void {
-  const key = idKeyAt(stored.view, stored.at + T.id);
+  // The id as a map key only when a map holds any (a string per row read is most of a lookup's garbage).
+  const key = state.returned.size > 0 || state.reversed.size > 0 ? idKeyAt(stored.view, stored.at + T.id) : '';
   writeTransferRecord(state, stored, reply, out, at);
   const kind = stored.view.getUint16(stored.at + T.flags, true) & transferKindFlags;
   // Read before the hold's outcome, which may read another record.
   const timeoutSeconds = stored.view.getUint32(stored.at + T.timeoutSeconds, true);
   const hold = kind === TransferFlags.pending ? holdOutcome(state, stored.view, stored.at + T.id, timeoutSeconds) : undefined;
-  const returnReason = state.returned.get(key);
+  const returnReason = key === '' ? undefined : state.returned.get(key);
   out.setUint16(at + S.status, returnReason !== undefined ? TransferStatus.returned : (hold?.status ?? TransferStatus.posted), true);
   out.setUint16(at + S.returnReason, returnReason ?? 0, true);
   out.setBigUint64(at + S.amountPosted, hold?.amountPosted ?? 0n, true);
-  out.setBigUint64(at + S.amountReversed, state.reversed.get(key) ?? 0n, true);
+  out.setBigUint64(at + S.amountReversed, (key === '' ? undefined : state.reversed.get(key)) ?? 0n, true);
 }
 
 interface HistoryQuery {

@@ -15,6 +15,7 @@ import {
   journalEntryBytes,
   journalHeaderBytes,
   readJournalHeader,
+  recordSliceMax,
   recordSliceOf,
   RecordParts,
   RecordSlice,
@@ -353,6 +354,14 @@ describe.each([
     const balancesOnly = store.recordSlice(1, 7, RecordParts.balances)!;
     expect(balancesOnly.subarray(RecordSlice.balances)).toEqual(recordSliceOf(entry, 7).subarray(RecordSlice.balances));
     expect(balancesOnly.subarray(0, RecordSlice.balances).every((byte) => byte === 0)).toBe(true);
+    // Into a caller's scratch (a query's page reads each record into one): the same bytes, and the parts not asked
+    // for zero even where the scratch held another record before.
+    const scratch = new Uint8Array(recordSliceMax).fill(0xee);
+    for (const index of [...straddling.slice(0, 3), 0, count - 1]) expect(store.recordSlice(1, index, RecordParts.all, scratch)).toEqual(recordSliceOf(entry, index));
+    const eventInto = store.recordSlice(1, count - 1, RecordParts.event, scratch)!;
+    expect(eventInto.buffer).toBe(scratch.buffer);
+    expect(eventInto).toEqual(eventOnly);
+    expect(() => store.recordSlice(1, 0, RecordParts.all, new Uint8Array(recordSliceMax - 1))).toThrow(/scratch/);
   });
 
   it('drops the pieces of entries past a gap with their heads', async () => {
