@@ -238,6 +238,12 @@ function parseKeys(value: unknown, path: string): { keys: MatchKey[]; fallback: 
     if (fallback !== null) refuse(keyPath, 'an exact key after the fallback; the fallback comes last');
     const key = parseExactKey(node, keyPath);
     if (keys.some((k) => k.statement === key.statement && k.ledger === key.ledger && k.encode === key.encode)) refuse(keyPath, 'the same key twice');
+    // Our postings of a day are keyed by one ledger field per channel (core/recon/ledger-rows.ts): a key on another
+    // field would be read from statements and compared with nothing — refused, never left silently unused.
+    const first = keys[0];
+    if (first !== undefined && key.ledger !== first.ledger) {
+      refuse(at(keyPath, 'ledger'), `is ${key.ledger}, but ${path}[0] compares ${first.ledger}: every exact key of a channel compares the same ledger field`);
+    }
     keys.push(key);
   });
   if (keys.length === 0) refuse(path, 'needs at least one exact key {statement, ledger, encode}');

@@ -8,8 +8,11 @@ import type { RowStatus, RowType } from './statement-row.js';
 export const channelFormats = ['mt940', 'mt942', 'camt.052', 'camt.053', 'camt.054', 'bai2', 'ofx', 'wechatpay-tradebill', 'alipay-tradebill', 'csv'] as const;
 export type ChannelFormat = (typeof channelFormats)[number];
 
-/** Which statement field a key reads, and which ledger field it is compared with. */
-export const keyStatementFields = ['merchantOrderNo', 'channelSerialNo', 'refundNo'] as const;
+/**
+ * Which statement field a key reads, and which ledger field it is compared with. `groupKey` (a camt batch's
+ * PmtInfId/MsgId, or a mapped column) keys a lump: one statement row against every posting carrying its value.
+ */
+export const keyStatementFields = ['merchantOrderNo', 'channelSerialNo', 'refundNo', 'groupKey'] as const;
 export const keyLedgerFields = ['user_data_128', 'user_data_64', 'user_data_32', 'id'] as const;
 /** How the text becomes a number: first 16 bytes of SHA-256 of the trimmed UTF-8 text, a decimal id, a hex id. */
 export const keyEncodings = ['sha256-128', 'decimal', 'hex'] as const;

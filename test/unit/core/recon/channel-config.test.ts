@@ -236,6 +236,7 @@ const badConfigs: Case[] = [
   ['a second fallback', (j) => j.channels[1].keys.push({ match: 'amount+valueDate', unique: true }), '$.channels[1].keys[2]', 'a second fallback; a channel has at most one', false],
   ['an exact key after the fallback', (j) => j.channels[1].keys.reverse(), '$.channels[1].keys[1]', 'an exact key after the fallback; the fallback comes last', false],
   ['a fallback not unique', (j) => (j.channels[1].keys[1].unique = false), '$.channels[1].keys[1].unique', 'must be true', true],
+  ['keys comparing two ledger fields', (j) => j.channels[0].keys.push({ statement: 'channelSerialNo', ledger: 'id', encode: 'decimal' }), '$.channels[0].keys[1].ledger', 'is id, but $.channels[0].keys[0] compares user_data_128: every exact key of a channel compares the same ledger field', false],
   ['a digest compared with a 64-bit field', (j) => (j.channels[2].keys[0].ledger = 'user_data_64'), '$.channels[2].keys[0].encode', 'sha256-128 yields 128 bits', false],
   ['a status mapped to no row status', (j) => (j.channels[0].mapping.status.map.SUCCESS = 'ok'), '$.channels[0].mapping.status.map.SUCCESS', `must be one of ${rowStatuses.join(', ')}`, true],
   ['a type mapped to no row type', (j) => (j.channels[0].mapping.type.map['*'] = 'sale'), '$.channels[0].mapping.type.map["*"]', `must be one of ${rowTypes.join(', ')}`, true],

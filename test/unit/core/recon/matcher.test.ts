@@ -2,7 +2,13 @@
 // for rows without a key, rows that move nothing, rows in another currency, split settlement (several rows for one
 // posting) — and what it says about each: which field differs and by how much.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { referenceOf } from '../../../../src/client/references.js';
+import { rowsFromCamt } from '../../../../src/core/recon/rows-from-camt.js';
+import { readCamt } from '../../../../src/recon/camt-reader.js';
+import { rowKeyer } from '../../../../src/recon/row-keys.js';
 import { matchStatement, type LedgerRow, type MatchInput } from '../../../../src/core/recon/matcher.js';
 import type { StatementRow } from '../../../../src/core/recon/statement-row.js';
 
@@ -26,6 +32,37 @@ const base = (rows: StatementRow[], ledger: LedgerRow[], fields: Partial<MatchIn
 });
 
 describe('matchStatement', () => {
+  it('matches a camt batch booked as one entry, keyed by its group key, against the payments of the batch', () => {
+    // FI 053 per entry: entry 3 is a batch of three payments (200002 + 100001 + 123002) booked as one debit of
+    // 423005, its PmtInfId the group key; entry 9 a single SCT keyed by its EndToEndId. Keys in priority order.
+    const keyer = rowKeyer([
+      { statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' },
+      { statement: 'groupKey', ledger: 'user_data_128', encode: 'sha256-128' },
+    ]);
+    const xml = readFileSync(join(import.meta.dirname, '../../../fixtures/statements/camt/fi_fkl_camt053_v02.xml'), 'utf8');
+    const entries = rowsFromCamt(readCamt(xml), { file: 'f.xml', granularity: 'entry', timeZone: 'Europe/Helsinki' }).rows;
+    const batch = { ...entries[2]!, rowNo: 1, key128: keyer(entries[2]!), bookingDate: day, valueDate: day };
+    const single = { ...entries[8]!, rowNo: 2, key128: keyer(entries[8]!), bookingDate: day, valueDate: day };
+    const batchKey = referenceOf('CustRefForPmtBatch9', 'sha256-128');
+    expect(batch.key128).toBe(batchKey);
+    const ledger = [
+      posting(1n, { key128: batchKey, amountMinor: 200002n, direction: 'debit' }),
+      posting(2n, { key128: batchKey, amountMinor: 100001n, direction: 'debit' }),
+      posting(3n, { key128: batchKey, amountMinor: 123002n, direction: 'debit' }),
+      posting(4n, { key128: referenceOf('EndToEndIdSCT01', 'sha256-128'), amountMinor: 1000000n }),
+    ];
+    const records = matchStatement(base([batch, single], ledger, { fallback: null })).records;
+    expect(records.map((record) => [record.outcome, record.rowNos, record.transferIds])).toEqual([
+      ['matched', [1], [1n, 2n, 3n]],
+      ['matched', [2], [4n]],
+    ]);
+    // One payment of the batch missing on our side: the lump differs by its amount, said as such.
+    const short = matchStatement(base([batch], ledger.slice(1, 3), { fallback: null })).records;
+    expect(short.map((record) => [record.outcome, record.transferIds, record.differences])).toEqual([
+      ['amount_mismatch', [2n, 3n], [{ field: 'amount', ours: '223003', theirs: '423005', differenceMinor: 200002n }]],
+    ]);
+  });
+
   it('pairs rows without a key by amount and date where each side has one, and leaves the rest to a person', () => {
     const rows = [row(1, { amountMinor: 500n }), row(2, { amountMinor: 700n }), row(3, { amountMinor: 700n }), row(4, { amountMinor: 900n })];
     const ledger = [posting(11n, { amountMinor: 500n }), posting(12n, { amountMinor: 700n }), posting(13n, { amountMinor: 700n }), posting(14n, { amountMinor: 300n })];
