@@ -54,8 +54,8 @@ export function mergeQueryPages(merge: QueryMerge, replies: readonly Uint8Array[
     if (views[r]!.getUint32(R.more, true) !== 1) continue;
     if (frontier < 0 || direction * compareKeysAt(views[r]!, R.nextTimestamp, R.nextId, views[frontier]!, R.nextTimestamp, R.nextId) < 0) frontier = r;
   }
-  // Positions of the rows taken, in order (shard, offset), and one more to tell whether a row follows the page.
-  const taken = new Int32Array(2 * merge.limit);
+  // Positions of the rows taken, in order (shard, offset): no more than the shards hold, whatever limit was asked.
+  const taken = new Int32Array(2 * Math.min(merge.limit, counts.reduce((sum, count) => sum + count, 0)));
   const next = new Int32Array(replies.length);
   let count = 0;
   let rowFollows = false;
