@@ -73,6 +73,8 @@ async function queries(set: ShardSet): Promise<unknown[]> {
     answers.push(await allRows(set, { accountId: b1!, status: 'pending' }, limit));
     answers.push(await allRows(set, { accountId: b1!, status: 'pending_posted', reversed: true }, limit));
     answers.push(await allRows(set, { accountId: a0!, direction: 'debits', code: 73 }, limit));
+    // Two indexed fields: the merchant's runs, each narrowed by the code's run of the same entry.
+    answers.push(await allRows(set, { userData32: 1, code: 72 }, limit));
   }
   const accounts = decodeAccountQueryPage(await set.execute(Operation.query_accounts, encodeQueryFilter({ ledger, code: 41 }, 'accounts')));
   // By id, as transfers: accounts come in creation-timestamp order, and which shard's clock stamped first is timing.
@@ -96,5 +98,7 @@ describe('queries answer the same at any shard count', () => {
     expect(answers[5]).toEqual(['6001:pending']);
     expect(answers[6]).toEqual(['6000:pending_posted']);
     expect((answers[0] as string[]).length).toBe(12);
+    // i % 3 === 1 and i odd (code 72), of the 24: 1, 7, 13, 19.
+    expect(answers[8]).toEqual(['5001:posted', '5007:posted', '5013:posted', '5019:posted']);
   });
 });

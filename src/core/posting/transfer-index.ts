@@ -51,8 +51,37 @@ export interface TransferIndexSource {
    * (newest first when `reversed`). A run may also hold transfers outside the range: the reader skips them.
    */
   runsUnder(prefix: Uint8Array, fromTimestamp: bigint, toTimestamp: bigint, reversed: boolean): Iterable<IndexRun>;
-  /** The run under `prefix` of the entry stamped from `timestampBase`, or undefined when that entry made none. */
-  runAt(prefix: Uint8Array, timestampBase: bigint): IndexRun | undefined;
+  /**
+   * Those of `among` (event indexes, ascending) that the run under `prefix` of the entry stamped from
+   * `timestampBase` holds: `among` itself when it holds them all, none when that entry made no such run. A query
+   * naming two indexed fields asks this once per run of the first (a code and a merchant: hundreds per page).
+   */
+  indexesAt(prefix: Uint8Array, timestampBase: bigint, among: Uint16Array): Uint16Array;
+}
+
+const noIndexes = new Uint16Array(0);
+
+/**
+ * Those of `among` (ascending) found among a run's `count` indexes (ascending), read by `indexAt`: a binary search
+ * for each from where the last left off (`among` is a few, the run may be thousands).
+ */
+export function indexesAmong(among: Uint16Array, count: number, indexAt: (k: number) => number): Uint16Array {
+  let kept: number[] | null = null;
+  let low = 0;
+  for (let i = 0; i < among.length; i++) {
+    const wanted = among[i]!;
+    let high = count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (indexAt(middle) < wanted) low = middle + 1;
+      else high = middle;
+    }
+    const found = low < count && indexAt(low) === wanted;
+    if (found && kept !== null) kept.push(wanted);
+    if (!found && kept === null) kept = Array.from(among.subarray(0, i));
+  }
+  if (kept === null) return among;
+  return kept.length === 0 ? noIndexes : Uint16Array.from(kept);
 }
 
 /** The key prefix of `field` whose value sits at `at` of `bytes`, or null when it is zero. */
@@ -175,8 +204,9 @@ export class MemoryTransferIndex implements TransferIndexSource {
     }
   }
 
-  runAt(prefix: Uint8Array, timestampBase: bigint): IndexRun | undefined {
-    return this.#runs.get(prefixKey(prefix))?.find((run) => run.timestampBase === timestampBase);
+  indexesAt(prefix: Uint8Array, timestampBase: bigint, among: Uint16Array): Uint16Array {
+    const run = this.#runs.get(prefixKey(prefix))?.find((candidate) => candidate.timestampBase === timestampBase);
+    return run === undefined ? noIndexes : indexesAmong(among, run.indexes.length, (k) => run.indexes[k]!);
   }
 
   *runsUnder(prefix: Uint8Array, fromTimestamp: bigint, toTimestamp: bigint, reversed: boolean): Generator<IndexRun> {

@@ -223,7 +223,7 @@ function* indexCandidates(state: LedgerState, prefixes: readonly Uint8Array[], f
     let indexes = run.indexes;
     for (const other of others) {
       if (indexes.length === 0) break;
-      indexes = intersect(indexes, state.transferIndex.runAt(other, run.timestampBase)?.indexes ?? noIndexes);
+      indexes = state.transferIndex.indexesAt(other, run.timestampBase, indexes);
     }
     const base = run.seq * locationEventsPerBatchMax;
     const count = indexes.length;
@@ -248,21 +248,4 @@ function* indexCandidates(state: LedgerState, prefixes: readonly Uint8Array[], f
       }
     }
   }
-}
-
-const noIndexes = new Uint16Array(0);
-
-/** The indexes in both ascending lists. */
-function intersect(a: Uint16Array, b: Uint16Array): Uint16Array {
-  const both: number[] = [];
-  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
-    if (a[i]! < b[j]!) i++;
-    else if (a[i]! > b[j]!) j++;
-    else {
-      both.push(a[i]!);
-      i++;
-      j++;
-    }
-  }
-  return Uint16Array.from(both);
 }

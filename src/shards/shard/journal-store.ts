@@ -315,8 +315,8 @@ export class JournalStore implements HistorySource {
   }
 
   /** The transfer index's run under `prefix` of the entry stamped from `timestampBase` (TransferIndexSource). */
-  runAt(prefix: Uint8Array, timestampBase: bigint): IndexRun | undefined {
-    return this.idIndexIfAny?.transfers?.runAt(prefix, timestampBase);
+  indexesAt(prefix: Uint8Array, timestampBase: bigint, among: Uint16Array): Uint16Array {
+    return this.idIndexIfAny?.transfers?.indexesAt(prefix, timestampBase, among) ?? new Uint16Array(0);
   }
 
   /** Resolves when every append made so far is durable; rejects if any of them failed. */

@@ -9,7 +9,7 @@ import type { Database, DatabaseOptions, RootDatabase } from 'lmdb';
 import { assert } from '../../core/assert.js';
 import { locationEventsPerBatchMax } from '../../core/limits.js';
 import { JournalHeader } from '../../core/posting/journal-entry.js';
-import { possiblePrefixesOf, type IndexRun, type TransferIndexSource } from '../../core/posting/transfer-index.js';
+import { indexesAmong, possiblePrefixesOf, type IndexRun, type TransferIndexSource } from '../../core/posting/transfer-index.js';
 
 /** The database the index adds to a shard's environment. */
 export const transferIndexDatabase = 'transferIndex';
@@ -19,10 +19,13 @@ const seqBytes = 8;
 /** A run may start this far before the first timestamp it holds (event i of an entry is stamped base + i). */
 const runSpanNs = BigInt(locationEventsPerBatchMax);
 
+const noIndexes = new Uint16Array(0);
+
 const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false, compression: false, useVersions: false, dupSort: false } as const;
 
 export class TransferIndexStore implements TransferIndexSource {
   readonly #db: Database<Uint8Array, Uint8Array>;
+  readonly #readKeys = new Map<number, { bytes: Uint8Array; view: DataView }>();
 
   /** The index of `root`; null when the store is read-only and predates it (a read-only environment cannot create it). */
   static open(root: RootDatabase, readOnly: boolean): TransferIndexStore | null {
@@ -69,9 +72,26 @@ export class TransferIndexStore implements TransferIndexSource {
     for (const key of keys) void this.#db.remove(key);
   }
 
-  runAt(prefix: Uint8Array, timestampBase: bigint): IndexRun | undefined {
-    const value = this.#db.getBinaryFast(runKey(prefix, timestampBase));
-    return value === undefined ? undefined : runOf(prefix, timestampBase, value);
+  indexesAt(prefix: Uint8Array, timestampBase: bigint, among: Uint16Array): Uint16Array {
+    const value = this.#db.getBinaryFast(this.#readKey(prefix, timestampBase));
+    if (value === undefined) return noIndexes;
+    // Read in place, in lmdb-js's reused buffer (its `length` is the value's): no run made, nothing copied.
+    const length = (value as Uint8Array & { length: number }).length;
+    assert(length >= seqBytes + 2 && (length - seqBytes) % 2 === 0, 'a transfer index value is a seq and its indexes');
+    return indexesAmong(among, (length - seqBytes) / 2, (k) => value[seqBytes + 2 * k]! | (value[seqBytes + 2 * k + 1]! << 8));
+  }
+
+  /** The key of (`prefix`, `timestamp`) in a buffer kept per key length: lmdb-js copies a key at each read. */
+  #readKey(prefix: Uint8Array, timestamp: bigint): Uint8Array {
+    const bytes = prefix.length + timestampBytes;
+    let key = this.#readKeys.get(bytes);
+    if (key === undefined) {
+      const buffer = new ArrayBuffer(bytes);
+      this.#readKeys.set(bytes, (key = { bytes: new Uint8Array(buffer), view: new DataView(buffer) }));
+    }
+    key.bytes.set(prefix);
+    key.view.setBigUint64(prefix.length, timestamp, false);
+    return key.bytes;
   }
 
   *runsUnder(prefix: Uint8Array, fromTimestamp: bigint, toTimestamp: bigint, reversed: boolean): Generator<IndexRun> {
