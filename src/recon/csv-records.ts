@@ -179,7 +179,8 @@ function* piecesOf(bytes: Uint8Array, decoder: { decode(bytes: Uint8Array): stri
 /** lineBreakOf for bytes in an ASCII-compatible encoding (a line break byte is never part of another character). */
 export function lineBreakOfBytes(bytes: Uint8Array): TextPieces['lineBreak'] {
   const lf = bytes.indexOf(0x0a);
-  const cr = bytes.indexOf(0x0d);
+  // A CR matters only before the first LF: not a scan of the whole file for one it may not hold (hundreds of MB).
+  const cr = (lf < 0 ? bytes : bytes.subarray(0, lf)).indexOf(0x0d);
   if (cr < 0 || (lf >= 0 && lf < cr)) return '\n';
   return bytes[cr + 1] === 0x0a ? '\r\n' : '\r';
 }
@@ -200,4 +201,17 @@ export function lineStarts(bytes: Uint8Array, lineBreak: TextPieces['lineBreak']
   const starts: number[] = [0];
   for (let at = lineBreakAt(bytes, 0, lineBreak); at >= 0; at = lineBreakAt(bytes, at + lineBreak.length, lineBreak)) starts.push(at + lineBreak.length);
   return Float64Array.from(starts);
+}
+
+/** How many `lineBreak`s `bytes` holds before `end`: the lines of the file before a part that starts there. */
+export function lineBreaksBefore(bytes: Uint8Array, end: number, lineBreak: TextPieces['lineBreak']): number {
+  let count = 0;
+  for (let at = lineBreakAt(bytes, 0, lineBreak); at >= 0 && at + lineBreak.length <= end; at = lineBreakAt(bytes, at + lineBreak.length, lineBreak)) count++;
+  return count;
+}
+
+/** The start of the first line that begins at or after `at` (just past a `lineBreak`), or −1 when none does. */
+export function lineStartFrom(bytes: Uint8Array, at: number, lineBreak: TextPieces['lineBreak']): number {
+  const found = lineBreakAt(bytes, Math.max(0, at - lineBreak.length), lineBreak);
+  return found < 0 || found + lineBreak.length >= bytes.length ? -1 : found + lineBreak.length;
 }

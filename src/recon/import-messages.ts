@@ -41,4 +41,5 @@ export type ImportEvent =
       candidates: ActionCandidate[];
       carried: LedgerRow[];
     }
-  | { type: 'failed'; message: string };
+  /** `outOfMemory`: a thread of the import ran out of its heap (the statement is too big for one import). */
+  | { type: 'failed'; message: string; outOfMemory?: boolean };

@@ -3,25 +3,15 @@
 // promises. One worker per import, terminated by stop() once it answered or the import was refused.
 
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { reconImportHeapMb } from '../core/limits.js';
 import type { ImportCommand, ImportEvent, ImportWorkerData } from './import-messages.js';
+import type { StatementBytes } from './statement-files.js';
 import { packedBuffers } from '../core/recon/packed-ledger-rows.js';
+import { reconWorkerFile } from './worker-file.js';
 
 type ReadEvent = Extract<ImportEvent, { type: 'read' }>;
 type MatchedEvent = Extract<ImportEvent, { type: 'matched' }>;
-
-/** dist/src/recon/import.worker.js, also when this module runs from source (tests): workers run compiled code. */
-function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return join(dirname(here), 'import.worker.js');
-  const compiled = join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'recon', 'import.worker.js');
-  if (!existsSync(compiled)) throw new Error(`worker not built: ${compiled} is missing (run npm run build)`);
-  return compiled;
-}
 
 export class ImportWorker {
   readonly #worker: Worker;
@@ -32,24 +22,25 @@ export class ImportWorker {
 
   /**
    * `onFirstDay` hears the day of the statement's first row, once, before read() resolves (when a row has one).
-   * Each file's bytes that are the whole of their own ArrayBuffer (ReconStore.file gives such) are transferred:
-   * the caller must not use them afterwards.
+   * Each file's bytes that are the whole of their own ArrayBuffer are transferred (the caller must not use them
+   * afterwards); bytes in a SharedArrayBuffer (ReconStore.file gives such) are shared.
    */
   constructor(data: ImportWorkerData, onFirstDay: (day: number) => void = () => {}) {
     this.#onFirstDay = onFirstDay;
     // The files' bytes move to the worker (transferred, not copied: hundreds of MB): the caller gives them up. Bytes
     // that share their memory (a view into a bigger buffer, Node's pool) are copied instead: transferring would take
     // the rest of that memory away from its other users.
-    const owned = data.files.map((file) => (file.bytes.byteOffset === 0 && file.bytes.byteLength === file.bytes.buffer.byteLength ? file : { ...file, bytes: new Uint8Array(file.bytes) }));
-    const transferList = [...new Set(owned.map((file) => file.bytes.buffer as ArrayBuffer))];
+    // Bytes in a SharedArrayBuffer (ReconStore.file gives such) are shared as they are: a big bill's later part is
+    // read from the same memory by a worker of the import's own (bill-half-host.ts).
+    const shared = (file: StatementBytes): boolean => file.bytes.buffer instanceof SharedArrayBuffer;
+    const owned = data.files.map((file) => (shared(file) || (file.bytes.byteOffset === 0 && file.bytes.byteLength === file.bytes.buffer.byteLength) ? file : { ...file, bytes: new Uint8Array(file.bytes) }));
+    const transferList = [...new Set(owned.filter((file) => !shared(file)).map((file) => file.bytes.buffer as ArrayBuffer))];
     data = { ...data, files: owned };
-    this.#worker = new Worker(workerFile(), { workerData: data, transferList, resourceLimits: { maxOldGenerationSizeMb: reconImportHeapMb } });
+    this.#worker = new Worker(reconWorkerFile('import.worker'), { workerData: data, transferList, resourceLimits: { maxOldGenerationSizeMb: reconImportHeapMb } });
     this.#worker.on('message', (event: ImportEvent) => this.#deliver(event));
     this.#worker.on('error', (error: Error & { code?: string }) => {
       // Out of its heap: the statement is too big for one import (the caller's to split). Anything else is ours.
-      this.#end(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? errors.bodyInvalid(`recon_import: the import needs more than the ${reconImportHeapMb} MB heap an import may take: split the statement`)
-        : new Error(`recon import worker failed: ${error.message}`));
+      this.#end(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooBig() : new Error(`recon import worker failed: ${error.message}`));
     });
     this.#worker.on('exit', (code) => this.#end(new Error(`recon import worker ended (status ${code}) before it answered`)));
   }
@@ -92,8 +83,12 @@ export class ImportWorker {
 
   async #next(expected: ImportEvent['type']): Promise<ImportEvent> {
     const event = this.#events.shift() ?? (this.#ended === null ? await new Promise<ImportEvent>((resolve) => (this.#waiting = resolve)) : { type: 'failed' as const, message: '' });
-    if (event.type === 'failed') throw this.#ended ?? new Error(`recon import worker failed: ${event.message}`);
+    if (event.type === 'failed') throw this.#ended ?? (event.outOfMemory === true ? tooBig() : new Error(`recon import worker failed: ${event.message}`));
     if (event.type !== expected) throw new Error(`recon import worker: expected ${expected}, got ${event.type}`);
     return event;
   }
+}
+
+function tooBig(): Error {
+  return errors.bodyInvalid(`recon_import: the import needs more than the ${reconImportHeapMb} MB heap an import may take: split the statement`);
 }

@@ -17,6 +17,7 @@ import { decide } from '../core/recon/strategies.js';
 import { reconExceptionOf, reconTotalsOf } from './exception-records.js';
 import type { ActionCandidate, ImportCommand, ImportEvent, ImportWorkerData } from './import-messages.js';
 import { readStatementFiles } from './statement-files.js';
+import { BillHalfTooBig, startBillHalf } from './bill-half-host.js';
 
 const port = parentPort;
 assert(port !== null, 'import.worker.ts runs as a worker thread');
@@ -29,7 +30,7 @@ async function readFiles(): Promise<void> {
   read = await readStatementFiles(files, channel, (row) => {
     const day = rowBusinessDay(row, channel);
     if (day !== 0) send({ type: 'first_day', day });
-  });
+  }, startBillHalf);
   files.length = 0; // the table keeps what it needs of them (a bill's bytes, to make an exception's row whole again)
   const problems = read.reports.flatMap((report) => report.problems.map((problem) => `${report.file}: ${problem.code}: ${problem.locator}: ${problem.message}`));
   const source = read.source;
@@ -75,5 +76,5 @@ port.on('message', (command: ImportCommand) => {
 });
 
 readFiles().catch((error: unknown) => {
-  send({ type: 'failed', message: (error as Error).stack ?? String(error) });
+  send({ type: 'failed', message: (error as Error).stack ?? String(error), outOfMemory: error instanceof BillHalfTooBig });
 });

@@ -116,13 +116,15 @@ export class ReconStore {
     return state;
   }
 
-  /** A complete file's bytes, in a buffer of their own (not Node's shared pool): the caller may transfer it. */
+  /**
+   * A complete file's bytes, in memory of their own (a SharedArrayBuffer, not Node's pool): an import shares it with
+   * its workers, never copied (a big bill's two halves are read from it side by side).
+   */
   file(sha256: string): Buffer | undefined {
     const state = this.upload(sha256);
     if (state?.complete !== true) return undefined;
-    // One copy, each chunk straight into place (lmdb-js reuses a value's buffer: it is copied before the next read),
-    // into memory of its own: an import hands it to its worker without another copy (transferred).
-    const whole = new Uint8Array(state.total);
+    // One copy, each chunk straight into place (lmdb-js reuses a value's buffer: it is copied before the next read).
+    const whole = new Uint8Array(new SharedArrayBuffer(state.total));
     let at = 0;
     for (const { value } of this.#files.getRange({ start: `${sha256}:`, end: `${sha256};` })) {
       assert(at + value.byteLength <= state.total, `stored file ${sha256} has no more than its ${state.total} bytes`);

@@ -22,13 +22,13 @@ import { checkAlipayBill, rowsFromAlipayBill, type AlipayBill } from '../core/re
 import { OfxReadError, readOfx } from './ofx-reader.js';
 import type { StatementProblem, StatementReport } from '../core/recon/statement-report.js';
 import type { StatementRow } from '../core/recon/statement-row.js';
-import { WechatBillCheck, type WechatBill } from '../core/recon/wechat-bill.js';
+import { WechatBillCheck, type WechatBill, type WechatBillCheckPart } from '../core/recon/wechat-bill.js';
 import { CamtReadError, readCamt } from './camt-reader.js';
 import { CsvTemplateReadError, readCsvTemplate, type TemplateTable } from './csv-template-reader.js';
 import { rowKeyer } from './row-keys.js';
-import { StatementRowTable, type RowRemaker, type StatementRowSource } from '../core/recon/statement-row-table.js';
-import { BillReadError, readWechatBillRows, stripBillCell } from './wechat-bill-reader.js';
-import { lineBreakOfBytes, lineStarts, recordsAreLines, type TextPieces } from './csv-records.js';
+import { StatementRowTable, type RowRemaker, type StatementRowSource, type StatementRowTablePart } from '../core/recon/statement-row-table.js';
+import { BillReadError, readWechatBillRows, stripBillCell, type BillPart } from './wechat-bill-reader.js';
+import { lineBreakOfBytes, lineBreaksBefore, lineStarts, recordsAreLines, textPieces, type TextPieces } from './csv-records.js';
 
 export interface StatementFile {
   name: string;
@@ -85,48 +85,100 @@ interface RowSink {
  * caller can start reading our side of its day meanwhile (recon-service.ts).
  */
 export function statementRows(files: readonly StatementFile[], channel: ChannelConfig, onFirstRow: (row: StatementRow) => void = () => {}): StatementRows {
-  const table = new StatementRowTable();
-  const reports: StatementReport[] = [];
-  const ofxLinks: OfxChainLink[] = [];
-  let skipped = 0;
-  const sink: RowSink = { table, keyOf: rowKeyer(channel.keys), room: () => statementRowsMax - table.length };
-  let first: ((row: StatementRow) => void) | null = onFirstRow;
-  const firstRow = (row: StatementRow): void => {
-    first?.(row);
-    first = null;
-  };
+  const batch = new BatchRows(channel, onFirstRow);
   for (const file of files) {
-    const from = table.length;
-    const read = fileRows(file, channel, firstRow, sink);
+    const from = batch.length; // a bill's rows go into the table as they are read
+    batch.add(file, fileRows(file, channel, batch.firstRow, batch.sink), from);
+  }
+  return batch.done();
+}
+
+/**
+ * statementRows of one WeChat Pay bill read in two parts side by side (a million-row bill is seconds of parsing, and
+ * one import's thread left the machine's other core idle): this thread reads the bill up to `split.at`, a line
+ * start near its middle; `split.start` reads the rest elsewhere (bill-half.worker.ts), begun as soon as this part's
+ * first row is checked (the later part's rows are held to that row's currency). The later part's rows, checks and
+ * problems are then taken in after this part's, so the batch reads as the whole bill read in one go would.
+ */
+export async function splitBillRows(file: StatementFile & { bytes: { data: Uint8Array; encoding: string } }, split: BillSplit, channel: ChannelConfig, onFirstRow: (row: StatementRow) => void = () => {}): Promise<StatementRows> {
+  const batch = new BatchRows(channel, onFirstRow);
+  const from = batch.length;
+  const bytes = file.bytes.data;
+  const lineBreak = lineBreakOfBytes(bytes);
+  const bill = new BillRowsReader(file.name, channel, batch.sink, file.bytes, batch.firstRow);
+  let later: ReturnType<BillSplit['start']> | null = null;
+  const startLater = (): void => {
+    if (later !== null || bill.check === null || !bill.check.readable || bill.check.currency === '') return;
+    later = split.start({ file: file.name, bytes, encoding: file.bytes.encoding, at: split.at, header: bill.header, currency: bill.check.currency, channel });
+  };
+  // This part ends before the line break that ends its last line (the later part's first line starts after it).
+  const first = bill.read(textPieces(bytes.subarray(0, split.at - lineBreak.length), file.bytes.encoding), undefined, startLater);
+  const started = later as ReturnType<BillSplit['start']> | null;
+  if (first !== null) started?.stop();
+  // Not started (no row was read, or the header lacks columns): the rest is read here, as the whole bill would be.
+  const rest = (): BillHalfResult => readBillHalf({ file: file.name, bytes, encoding: file.bytes.encoding, at: split.at, header: bill.header, currency: bill.check?.currency ?? '', channel });
+  const result = first !== null ? { refused: first } : started !== null ? await started.result : bill.check?.readable === true ? rest() : null;
+  batch.add(file, result !== null && 'refused' in result ? refused(file, 'wechat-bill', result.refused) : bill.finish(result), from);
+  return batch.done();
+}
+
+/** A batch's rows as its files are read: numbered and keyed in order, checked for currency, bounded. */
+class BatchRows {
+  readonly #table = new StatementRowTable();
+  readonly #reports: StatementReport[] = [];
+  readonly #ofxLinks: OfxChainLink[] = [];
+  #skipped = 0;
+  readonly sink: RowSink;
+  #first: ((row: StatementRow) => void) | null;
+  readonly firstRow = (row: StatementRow): void => {
+    this.#first?.(row);
+    this.#first = null;
+  };
+
+  constructor(readonly channel: ChannelConfig, onFirstRow: (row: StatementRow) => void) {
+    this.#first = onFirstRow;
+    this.sink = { table: this.#table, keyOf: rowKeyer(channel.keys), room: () => statementRowsMax - this.#table.length };
+  }
+
+  get length(): number {
+    return this.#table.length;
+  }
+
+  /** `read`: the file's rows (fileRows); those it put into the table as it read them start at `from`. */
+  add(file: StatementFile, read: FileRows, from: number): void {
     if (read.rows !== null) {
-      if (read.rows.length > 0) firstRow(read.rows[0]!);
+      if (read.rows.length > 0) this.firstRow(read.rows[0]!);
       for (const row of read.rows) {
-        if (sink.room() === 0) {
+        if (this.sink.room() === 0) {
           read.over = true;
           break;
         }
         assertUnsigned(row);
-        row.key128 = sink.keyOf(row);
-        table.addKept(row);
+        row.key128 = this.sink.keyOf(row);
+        this.#table.addKept(row);
       }
     }
-    checkCurrency(table, from, read.report, channel.currency);
+    checkCurrency(this.#table, from, read.report, this.channel.currency);
     if (read.over === true) read.report.problems.push(tooMany(file.name));
-    ofxLinks.push(...(read.ofxLinks ?? []));
-    reports.push(read.report);
-    skipped += read.skipped;
+    this.#ofxLinks.push(...(read.ofxLinks ?? []));
+    this.#reports.push(read.report);
+    this.#skipped += read.skipped;
   }
-  let whole: StatementRow[] | null = null;
-  return {
-    source: table,
-    get rows() {
-      whole ??= Array.from({ length: table.length }, (_, i) => table.row(i));
-      return whole;
-    },
-    reports,
-    skipped,
-    ofxLinks,
-  };
+
+  done(): StatementRows {
+    const table = this.#table;
+    let whole: StatementRow[] | null = null;
+    return {
+      source: table,
+      get rows() {
+        whole ??= Array.from({ length: table.length }, (_, i) => table.row(i));
+        return whole;
+      },
+      reports: this.#reports,
+      skipped: this.#skipped,
+      ofxLinks: this.#ofxLinks,
+    };
+  }
 }
 
 function tooMany(file: string): StatementProblem {
@@ -242,59 +294,148 @@ function ofAccount<T extends SwiftStatement | CamtStatement>(statements: readonl
  * in the order a whole-bill read gives them: the bill's checks, the merchant's, then the rows' own.
  */
 function wechatRows(file: StatementFile, channel: ChannelConfig, firstRow: (row: StatementRow) => void, sink: RowSink): FileRows {
-  let check: WechatBillCheck | null = null;
-  let reader: ColumnRowReader | null = null;
-  let summary: WechatBill['summary'] = null;
-  let fileNo = -1;
-  let over = false;
-  const merchant = new MerchantCheck(channel.statementAccount);
-  const rowProblems: StatementProblem[] = [];
-  let earliestMs = Infinity;
   // Rows are packed where they can be made whole again from the file's bytes: a record is a line (no quotes).
   // Otherwise (a bill with quotes, or only its text) they are kept as they are read.
   const packed = file.bytes !== undefined && recordsAreLines(file.bytes.data, '"') ? file.bytes : null;
-  try {
-    readWechatBillRows(file.pieces?.() ?? file.text, {
-      header: (header) => {
-        check = new WechatBillCheck(header, file.name);
-        if (!check.readable) return; // the check says which columns are missing: no rows to read
-        merchant.column = header.indexOf(wechatMerchantColumn);
-        // The header's own copies: the remaker keeps them, and must keep nothing of the bill's text.
-        const setup = { file: file.name, format: 'wechatpay-tradebill', header: header.map(ownedText), headerLine: 1, csv: null, statementKey: '' } as const;
-        const input: ColumnRowsSetup = { ...setup, mapping: channel.mapping ?? {}, currency: channel.currency, timeZone: channel.timeZone };
-        reader = new ColumnRowReader(input, rowProblems);
-        fileNo = sink.table.addFile(packed === null ? unpackedBill : billRowRemaker(packed, input));
-      },
-      row: (line, cells) => {
-        check!.row(line, cells);
-        if (reader === null) return;
-        merchant.row(line, cells);
-        const row = reader.read(line, cells);
-        if (row === null) return;
-        if (row.transactionTimeMs !== null && row.transactionTimeMs < earliestMs) earliestMs = row.transactionTimeMs;
-        firstRow(row);
-        if (sink.room() === 0) {
-          over = true;
-          return;
-        }
-        assertUnsigned(row);
-        row.key128 = sink.keyOf(row);
-        if (packed === null) sink.table.addKept(row, fileNo);
-        else sink.table.addPacked(fileNo, line, row, ownedText(row.channelSerialNo), ownedText(row.refundNo));
-      },
-      summary: (read) => (summary = read),
-    });
-  } catch (error) {
-    if (!(error instanceof BillReadError)) throw error;
-    return refused(file, 'wechat-bill', error.message);
+  const bill = new BillRowsReader(file.name, channel, sink, packed, firstRow);
+  const refusal = bill.read(file.pieces?.() ?? file.text);
+  return refusal !== null ? refused(file, 'wechat-bill', refusal) : bill.finish(null);
+}
+
+/** Where a big bill splits, and how its later part is read elsewhere (splitBillRows). */
+export interface BillSplit {
+  /** The byte where the later part begins: the start of a line past the header and the first row. */
+  at: number;
+  /** Starts reading the later part (on another thread): its result, and a stop for when it is no longer wanted. */
+  start(input: BillHalfInput): { result: Promise<BillHalfResult>; stop(): void };
+}
+
+/** What reading a bill's later part needs: structured-cloneable (the bytes may be a SharedArrayBuffer's). */
+export interface BillHalfInput {
+  file: string;
+  /** The whole bill (rows are made whole again from it by line), and its encoding. */
+  bytes: Uint8Array;
+  encoding: string;
+  at: number;
+  /** The bill's header, as the first part read it, and its first row's currency. */
+  header: string[];
+  currency: string;
+  channel: ChannelConfig;
+}
+
+/** A later part of a bill, read (readBillHalf), or why it could not be (the text is no CSV there). */
+export type BillHalfResult =
+  | { refused: string }
+  | { table: StatementRowTablePart; check: WechatBillCheckPart; merchant: MerchantCheckPart; rowProblems: StatementProblem[]; earliestMs: number; summary: WechatBill['summary'] };
+
+/** Reads a bill's later part as its first part's reader would (bill-half.worker.ts runs it; so do tests, in process). */
+export function readBillHalf(input: BillHalfInput): BillHalfResult {
+  const { bytes, at } = input;
+  const lineBreak = lineBreakOfBytes(bytes);
+  const table = new StatementRowTable();
+  // The bound applies to the whole batch: the first part's reader cuts there when it takes this part in.
+  const sink: RowSink = { table, keyOf: rowKeyer(input.channel.keys), room: () => statementRowsMax };
+  const bill = new BillRowsReader(input.file, input.channel, sink, { data: bytes, encoding: input.encoding }, () => {}, input.currency);
+  bill.onHeader(input.header);
+  const refusal = bill.read(textPieces(bytes.subarray(at), input.encoding), { header: input.header, linesBefore: lineBreaksBefore(bytes, at, lineBreak) });
+  if (refusal !== null) return { refused: refusal };
+  assert(bill.check !== null, 'a later part is read with its header');
+  return { table: table.part(), check: bill.check.part(), merchant: bill.merchant.part(), rowProblems: bill.rowProblems, earliestMs: bill.earliestMs, summary: bill.summary };
+}
+
+/** One bill, or a part of it, read into a batch's table: its checks, its merchant's, its rows' problems. */
+class BillRowsReader {
+  check: WechatBillCheck | null = null;
+  reader: ColumnRowReader | null = null;
+  summary: WechatBill['summary'] = null;
+  header: string[] = [];
+  fileNo = -1;
+  over = false;
+  earliestMs = Infinity;
+  readonly merchant: MerchantCheck;
+  readonly rowProblems: StatementProblem[] = [];
+
+  constructor(
+    readonly file: string,
+    readonly channel: ChannelConfig,
+    readonly sink: RowSink,
+    /** The file's bytes when its rows are packed (made whole again from them), else null: rows kept whole. */
+    readonly packed: { data: Uint8Array; encoding: string } | null,
+    readonly firstRow: (row: StatementRow) => void,
+    /** The bill's currency when an earlier part set it (a later part read on its own). */
+    readonly currency = '',
+  ) {
+    this.merchant = new MerchantCheck(channel.statementAccount);
   }
-  const report = check!.finish(summary);
-  if (reader === null) return { report, rows: [], skipped: 0 };
-  merchant.report(report);
-  report.problems.push(...rowProblems);
-  // A bill's identity: its merchant and the local day of its earliest row (rows are not in time order).
-  sink.table.setStatementKey(fileNo, `${merchant.first}/${earliestMs === Infinity ? 0 : dateNumberOfMs(earliestMs, channel.timeZone)}`);
-  return { report, rows: null, skipped: 0, over };
+
+  /** Reads `text` (all of the bill, or with `part` a later part of it); the refusal's message when it is no CSV. `onRow` follows each row. */
+  read(text: string | TextPieces, part?: BillPart, onRow: () => void = () => {}): string | null {
+    try {
+      readWechatBillRows(text, {
+        header: (header) => this.onHeader(header),
+        row: (line, cells) => {
+          this.onRow(line, cells);
+          onRow();
+        },
+        summary: (read) => (this.summary = read),
+      }, part);
+    } catch (error) {
+      if (!(error instanceof BillReadError)) throw error;
+      return error.message;
+    }
+    return null;
+  }
+
+  onHeader(header: string[]): void {
+    this.header = header;
+    this.check = new WechatBillCheck(header, this.file, this.currency);
+    if (!this.check.readable) return; // the check says which columns are missing: no rows to read
+    this.merchant.column = header.indexOf(wechatMerchantColumn);
+    // The header's own copies: the remaker keeps them, and must keep nothing of the bill's text.
+    const setup = { file: this.file, format: 'wechatpay-tradebill', header: header.map(ownedText), headerLine: 1, csv: null, statementKey: '' } as const;
+    const input: ColumnRowsSetup = { ...setup, mapping: this.channel.mapping ?? {}, currency: this.channel.currency, timeZone: this.channel.timeZone };
+    this.reader = new ColumnRowReader(input, this.rowProblems);
+    this.fileNo = this.sink.table.addFile(this.packed === null ? unpackedBill : billRowRemaker(this.packed, input));
+  }
+
+  onRow(line: number, cells: string[]): void {
+    this.check!.row(line, cells);
+    if (this.reader === null) return;
+    this.merchant.row(line, cells);
+    const row = this.reader.read(line, cells);
+    if (row === null) return;
+    if (row.transactionTimeMs !== null && row.transactionTimeMs < this.earliestMs) this.earliestMs = row.transactionTimeMs;
+    this.firstRow(row);
+    if (this.sink.room() === 0) {
+      this.over = true;
+      return;
+    }
+    assertUnsigned(row);
+    row.key128 = this.sink.keyOf(row);
+    if (this.packed === null) this.sink.table.addKept(row, this.fileNo);
+    else this.sink.table.addPacked(this.fileNo, line, row, ownedText(row.channelSerialNo), ownedText(row.refundNo));
+  }
+
+  /** The file's rows once read, with `later` (a later part read elsewhere) taken in after this part's. */
+  finish(later: Exclude<BillHalfResult, { refused: string }> | null): FileRows {
+    if (later !== null) {
+      this.check!.absorb(later.check);
+      this.merchant.absorb(later.merchant);
+      this.rowProblems.push(...later.rowProblems);
+      this.earliestMs = Math.min(this.earliestMs, later.earliestMs);
+      this.summary = later.summary;
+      const room = this.sink.room();
+      if (later.table.length > room) this.over = true;
+      this.sink.table.appendPart(this.fileNo, later.table, Math.min(room, later.table.length));
+    }
+    const report = this.check!.finish(this.summary);
+    if (this.reader === null) return { report, rows: [], skipped: 0 };
+    this.merchant.report(report);
+    report.problems.push(...this.rowProblems);
+    // A bill's identity: its merchant and the local day of its earliest row (rows are not in time order).
+    this.sink.table.setStatementKey(this.fileNo, `${this.merchant.first}/${this.earliestMs === Infinity ? 0 : dateNumberOfMs(this.earliestMs, this.channel.timeZone)}`);
+    return { report, rows: null, skipped: 0, over: this.over };
+  }
 }
 
 /**
@@ -335,6 +476,14 @@ function billRowRemaker(file: { data: Uint8Array; encoding: string }, input: Col
   };
 }
 
+/** What MerchantCheck counted in a part of a bill: structured-cloneable. */
+export interface MerchantCheckPart {
+  first: string;
+  rows: number;
+  others: number;
+  firstOther: { line: number; merchant: string } | null;
+}
+
 /** Every row of a bill is the channel's merchant's: counted as the rows go by. */
 class MerchantCheck {
   /** The bill's merchant column (−1: it has none). */
@@ -353,6 +502,19 @@ class MerchantCheck {
     if (this.statementAccount === null || this.column < 0 || merchant === this.statementAccount) return;
     this.#others++;
     this.#firstOther ??= { line, merchant };
+  }
+
+  /** What this part of the bill found, for the first part's check to take in. */
+  part(): MerchantCheckPart {
+    return { first: this.first, rows: this.#rows, others: this.#others, firstOther: this.#firstOther };
+  }
+
+  /** Takes in a later part of the bill, counted on its own. */
+  absorb(part: MerchantCheckPart): void {
+    if (this.#rows === 0) this.first = part.first;
+    this.#rows += part.rows;
+    this.#others += part.others;
+    this.#firstOther ??= part.firstOther;
   }
 
   report(report: StatementReport): void {

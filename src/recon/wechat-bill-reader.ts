@@ -23,11 +23,22 @@ export const stripBillCell = (cell: string): string => (cell.startsWith('`') ? c
 const strip = stripBillCell;
 
 /**
- * Reads the bill into `sink`; throws BillReadError for text that is no CSV (a stray quote, a record past the bound).
- * The bill is its whole text, or pieces of it (csv-records.ts textPieces) when it holds no quote character.
+ * A later part of a bill read on its own (statement-rows.ts reads a big bill's halves side by side): the header the
+ * first part read, and the lines of the file before the part.
  */
-export function readWechatBillRows(bill: string | TextPieces, sink: WechatBillSink): void {
-  let headerSeen = false;
+export interface BillPart {
+  header: string[];
+  linesBefore: number;
+}
+
+/**
+ * Reads the bill into `sink`; throws BillReadError for text that is no CSV (a stray quote, a record past the bound).
+ * The bill is its whole text, or pieces of it (csv-records.ts textPieces) when it holds no quote character. With
+ * `part`, the text is a later part of the bill's: its header is read already (the sink hears none) and its lines
+ * are numbered from the part's place in the file.
+ */
+export function readWechatBillRows(bill: string | TextPieces, sink: WechatBillSink, part?: BillPart): void {
+  let headerSeen = part !== undefined;
   let summaryHeader: { line: number; header: string[] } | null = null;
   try {
     const visit = (line: number, record: string[]): boolean => {
@@ -42,9 +53,10 @@ export function readWechatBillRows(bill: string | TextPieces, sink: WechatBillSi
       else sink.row(line, record.map(strip));
       return true;
     };
-    const options = { delimiter: ',', quote: '"', linesBefore: 0 };
-    if (typeof bill === 'string') forEachCsvRecord(withoutBom(bill), options, visit);
-    else forEachCsvRecordOfPieces(piecesWithoutBom(bill), options, visit);
+    const options = { delimiter: ',', quote: '"', linesBefore: part?.linesBefore ?? 0 };
+    // A byte-order mark starts the file only: a later part's text is taken as it is.
+    if (typeof bill === 'string') forEachCsvRecord(part === undefined ? withoutBom(bill) : bill, options, visit);
+    else forEachCsvRecordOfPieces(part === undefined ? piecesWithoutBom(bill) : bill, options, visit);
   } catch (error) {
     if (error instanceof CsvRecordsError) throw new BillReadError(error.message);
     throw error;

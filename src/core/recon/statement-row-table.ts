@@ -143,6 +143,65 @@ export class StatementRowTable implements StatementRowSource {
     this.#refundNo[i] = refundNo;
   }
 
+  /**
+   * The rows of a table that holds one file's rows alone (a later part of a bill, read on another thread), as
+   * columns to pass between threads (the typed arrays' buffers may be transferred) and append to the table of the
+   * file's first part (appendPart).
+   */
+  part(): StatementRowTablePart {
+    assert(this.#files.length === 1, 'a part is one file\'s rows');
+    const length = this.#length;
+    const kept: [number, StatementRow][] = [];
+    for (const [i, row] of this.#kept) {
+      assert(this.#keptOfFile.get(i) === 0, 'a part keeps rows of its file only');
+      kept.push([i, row]);
+    }
+    return {
+      length, kept, currencies: [...this.#currencies],
+      line: this.#line.slice(0, length), kind: this.#kind.slice(0, length), currency: this.#currency.slice(0, length),
+      amount: this.#amount.slice(0, length), fee: this.#fee.slice(0, length), timeMs: this.#timeMs.slice(0, length),
+      bookingDate: this.#bookingDate.slice(0, length), valueDate: this.#valueDate.slice(0, length),
+      key: this.#key.slice(0, length), serial: this.#serial.slice(0, length), refundNo: this.#refundNo.slice(0, length),
+    };
+  }
+
+  /** Appends the first `count` rows of `part` (StatementRowTable.part, of the same file's later part) as rows of `file`, in order. */
+  appendPart(file: number, part: StatementRowTablePart, count = part.length): void {
+    assert(file >= 0 && file < this.#files.length, 'a part is appended to a file of the table');
+    assert(count >= 0 && count <= part.length, 'a part gives at most its rows');
+    const kept = new Map(part.kept);
+    for (let k = 0; k < count; k++) {
+      const whole = kept.get(k);
+      if (whole !== undefined) {
+        this.addKept(whole, file);
+        continue;
+      }
+      const name = part.currencies[part.currency[k]!]!;
+      let currency = this.#currencies.indexOf(name);
+      if (currency < 0 && this.#currencies.length < currenciesMax) currency = this.#currencies.push(name) - 1;
+      // A 256th currency across both parts: the row is kept whole, as addPacked would (made whole from its line).
+      if (currency < 0) {
+        const row = this.#files[file]!.remake(part.line[k]!);
+        row.key128 = part.key[k]!;
+        this.addKept(row, file);
+        continue;
+      }
+      const i = this.#grow();
+      this.#file[i] = file;
+      this.#line[i] = part.line[k]!;
+      this.#kind[i] = part.kind[k]!;
+      this.#currency[i] = currency;
+      this.#amount[i] = part.amount[k]!;
+      this.#fee[i] = part.fee[k]!;
+      this.#timeMs[i] = part.timeMs[k]!;
+      this.#bookingDate[i] = part.bookingDate[k]!;
+      this.#valueDate[i] = part.valueDate[k]!;
+      this.#key[i] = part.key[k]!;
+      this.#serial[i] = part.serial[k]!;
+      this.#refundNo[i] = part.refundNo[k]!;
+    }
+  }
+
   row(i: number): StatementRow {
     const kept = this.#kept.get(i);
     if (kept !== undefined) return kept;
@@ -232,6 +291,30 @@ export class StatementRowTable implements StatementRowSource {
     }
     return this.#length++;
   }
+}
+
+/** A one-file table's rows as columns (StatementRowTable.part): structured-cloneable. */
+export interface StatementRowTablePart {
+  length: number;
+  /** Rows kept whole, by their index in the part. */
+  kept: [number, StatementRow][];
+  currencies: string[];
+  line: Uint32Array;
+  kind: Uint8Array;
+  currency: Uint8Array;
+  amount: BigInt64Array;
+  fee: BigInt64Array;
+  timeMs: Float64Array;
+  bookingDate: Int32Array;
+  valueDate: Int32Array;
+  key: bigint[];
+  serial: string[];
+  refundNo: string[];
+}
+
+/** The buffers of a part's typed columns: to transfer with it. */
+export function partBuffers(part: StatementRowTablePart): ArrayBuffer[] {
+  return [part.line, part.kind, part.currency, part.amount, part.fee, part.timeMs, part.bookingDate, part.valueDate].map((column) => column.buffer as ArrayBuffer);
 }
 
 type Column = Int32Array | Uint32Array | Uint8Array | Float64Array | BigInt64Array;

@@ -5,6 +5,7 @@
 // without its summary is truncated. Cells are read as text (src/recon/wechat-bill-reader.ts strips the back-tick
 // WeChat puts before every value); one that a spreadsheet would run as a formula refuses the file.
 
+import { assert } from '../assert.js';
 import { currencyOfCode } from '../currencies.js';
 import { isFormulaLike } from './formula-cell.js';
 // Amounts read signed, as the row reader and the Alipay bill read them: WeChat writes the fee it pays back on a
@@ -30,6 +31,14 @@ const summed: readonly (readonly [string, string])[] = [
 ];
 const required = ['交易时间', '微信订单号', '商户订单号', '交易类型', '交易状态', '货币种类', ...summed.map(([, column]) => column)];
 
+/** What WechatBillCheck found in a part of a bill: structured-cloneable, to pass between threads. */
+export interface WechatBillCheckPart {
+  rows: number;
+  sums: bigint[];
+  problems: StatementProblem[];
+  currency: string;
+}
+
 export function checkWechatBill(bill: WechatBill, file: string): StatementReport {
   const check = new WechatBillCheck(bill.header, file);
   for (const row of bill.rows) check.row(row.line, row.cells);
@@ -53,8 +62,13 @@ export class WechatBillCheck {
   #currency = '';
   #rows = 0;
 
-  constructor(header: readonly string[], file: string) {
+  /**
+   * `currency`: the bill's, when an earlier part of it was read elsewhere (its first row's): this part's rows are held
+   * to it as a whole read would.
+   */
+  constructor(header: readonly string[], file: string, currency = '') {
     this.#file = file;
+    this.#currency = currency;
     this.#columns = header.length;
     const missing = required.filter((name) => !header.includes(name));
     this.readable = missing.length === 0;
@@ -83,6 +97,26 @@ export class WechatBillCheck {
       if ('refused' in read) this.#problems.push({ code: 'amount', locator: `${where} ${summed[i]![1]}`, message: read.refused });
       else this.#sums[i]! += read.minor;
     }
+  }
+
+  /** The bill's currency: its first row's ('' before any row). */
+  get currency(): string {
+    return this.#currency;
+  }
+
+  /** What this part of the bill found (rows, sums, problems), for the check of its first part to take in. */
+  part(): WechatBillCheckPart {
+    return { rows: this.#rows, sums: [...this.#sums], problems: [...this.#problems], currency: this.#currency };
+  }
+
+  /** Takes in a later part of the bill, checked on its own with this check's header and currency. */
+  absorb(part: WechatBillCheckPart): void {
+    assert(part.sums.length === this.#sums.length, 'a part of the bill sums the same columns');
+    // A part whose rows were all refused before any set the currency leaves it as it was.
+    if (this.#currency === '') this.#currency = part.currency;
+    this.#rows += part.rows;
+    for (let i = 0; i < part.sums.length; i++) this.#sums[i]! += part.sums[i]!;
+    this.#problems.push(...part.problems);
   }
 
   /** The report, once every row was checked; `summary` null when the bill has none (truncated). */

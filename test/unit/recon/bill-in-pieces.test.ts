@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { wechatTradeBillMapping } from '../../../src/core/recon/channel-config-parse.js';
 import type { ChannelConfig } from '../../../src/core/recon/channel-config.js';
 import { StatementRowTable } from '../../../src/core/recon/statement-row-table.js';
+import { statementRecordBytesMax } from '../../../src/core/limits.js';
 import type { StatementRow } from '../../../src/core/recon/statement-row.js';
-import { csvRecords, forEachCsvRecordOfPieces, textPieces } from '../../../src/recon/csv-records.js';
+import { csvRecords, forEachCsvRecordOfPieces, lineStarts, textPieces } from '../../../src/recon/csv-records.js';
 import { readStatementFiles } from '../../../src/recon/statement-files.js';
-import { statementRows } from '../../../src/recon/statement-rows.js';
+import { readBillHalf, splitBillRows, statementRows, type BillSplit } from '../../../src/recon/statement-rows.js';
+import { startBillHalf } from '../../../src/recon/bill-half-host.js';
 import { tradeBill, type BillRow } from '../../support/wechat-bill.js';
 
 const options = { delimiter: ',', quote: '"', linesBefore: 0 };
@@ -119,5 +121,90 @@ describe('a bill with quoted cells', () => {
     const fromBytes = await readStatementFiles([{ name: 'bill.csv', bytes: encoder.encode(text) }], channel());
     expect(fromBytes.rows).toEqual(read.rows);
     expect(read.rows.every((row) => row.statementKey === '1601959334/20261201')).toBe(true);
+  });
+});
+
+/** `text` with its lines edited in place (line n of the file is lines[n - 1]). */
+function withLines(text: string, edit: (lines: string[]) => void): string {
+  const lines = text.split('\n');
+  edit(lines);
+  return lines.join('\n');
+}
+
+describe('a big bill read in two parts (splitBillRows)', () => {
+  // The later part read in this thread, through a structured clone both ways as between threads.
+  const inProcess: BillSplit['start'] = (input) => ({ result: Promise.resolve(structuredClone(readBillHalf(structuredClone(input)))), stop: () => {} });
+  const whole = async (bytes: Uint8Array, config: ChannelConfig) => readStatementFiles([{ name: 'bill.csv', bytes }], config);
+  const fields = (read: Awaited<ReturnType<typeof whole>>) => {
+    const source = read.source;
+    return Array.from({ length: source.length }, (_, i) => [source.key128(i), source.direction(i), source.amountMinor(i), source.feeMinor(i), source.status(i), source.currency(i), source.channelSerialNo(i), source.refundNo(i), source.transactionTimeMs(i), source.statementKey(i)]);
+  };
+
+  const bills: [string, string][] = [
+    ['a clean bill', tradeBill('2026-12-01', billRows)],
+    ['a clean bill, CRLF', tradeBill('2026-12-01', billRows).replace(/\n/g, '\r\n')],
+    // Problems in both halves: a bad amount, a row of another merchant, a row in another currency, sums that differ.
+    ['a bill with problems', withLines(tradeBill('2026-12-01', billRows), (lines) => {
+      lines[5 + 1] = lines[5 + 1]!.replace('`1601959334', '`1601959335'); // ORDER-5 and 35: another merchant
+      lines[35 + 1] = lines[35 + 1]!.replace('`1601959334', '`1601959336');
+      lines[31 + 1] = lines[31 + 1]!.replace('`CNY', '`USD'); // ORDER-31: another currency
+      lines[20 + 1] = lines[20 + 1]!.replace('`1.20', '`1.2x'); // ORDER-20: an amount that is no amount
+    })],
+    ['a bill without its summary', tradeBill('2026-12-01', billRows).split('\n').slice(0, billRows.length + 1).join('\n')],
+  ];
+  for (const [name, text] of bills) it(`${name}: the rows, reports and fields the whole bill gives, wherever it splits`, async () => {
+    const bytes = encoder.encode(`\uFEFF${text}`);
+    const expected = await whole(bytes, channel());
+    const lineBreak = text.includes('\r\n') ? '\r\n' : '\n';
+    const starts = lineStarts(bytes, lineBreak);
+    // Every detail row but the first as the later part's first line (lines 3 .. rows + 1).
+    for (let line = 3; line <= billRows.length + 1; line++) {
+      const at = starts[line - 1]!;
+      const read = await splitBillRows({ name: 'bill.csv', text: '', bytes: { data: bytes, encoding: 'utf-8' } }, { at, start: inProcess }, channel());
+      expect(read.reports).toEqual(expected.reports);
+      expect(read.rows).toEqual(expected.rows);
+      expect(fields(read)).toEqual(fields(expected));
+    }
+    // The fixture's problems lie on both sides of most splits: other merchants on lines 7 and 37, the amount's 22, the currency's 33.
+    if (name === 'a bill with problems') expect(new Set(expected.reports[0]!.problems.map((problem) => problem.code))).toEqual(new Set(['amount', 'currency', 'format', 'summary']));
+  });
+
+  it('a later part the reader refuses (a record past the bound) refuses the bill as a whole read would', async () => {
+    const text = withLines(tradeBill('2026-12-01', billRows), (lines) => {
+      lines[30 + 1] = lines[30 + 1]!.replace('`goods', `\`${'x'.repeat(statementRecordBytesMax)}`);
+    });
+    const bytes = encoder.encode(text);
+    const expected = await whole(bytes, channel());
+    expect(expected.reports[0]!.problems).toEqual([expect.objectContaining({ code: 'format', message: expect.stringMatching(/^line 32 holds/) })]);
+    for (const line of [3, 20, 32]) {
+      const at = lineStarts(bytes, '\n')[line - 1]!;
+      const read = await splitBillRows({ name: 'bill.csv', text: '', bytes: { data: bytes, encoding: 'utf-8' } }, { at, start: inProcess }, channel());
+      expect(read.reports).toEqual(expected.reports);
+    }
+  });
+
+  it('through a real worker: a bill in shared memory splits at its middle and reads as the whole', async () => {
+    const text = withLines(tradeBill('2026-12-01', billRows), (lines) => {
+      lines[35 + 1] = lines[35 + 1]!.replace('`1601959334', '`1601959336'); // a problem in the later half
+    });
+    const bytes = encoder.encode(`\uFEFF${text}`);
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+    shared.set(bytes);
+    const expected = await whole(bytes, channel());
+    let started = 0;
+    const counted: BillSplit['start'] = (input) => {
+      started++;
+      expect(input.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+      return startBillHalf(input);
+    };
+    const read = await readStatementFiles([{ name: 'bill.csv', bytes: shared }], channel(), undefined, counted, 0);
+    expect(started).toBe(1);
+    expect(read.reports).toEqual(expected.reports);
+    expect(read.rows).toEqual(expected.rows);
+    expect(fields(read)).toEqual(fields(expected));
+    // Not shared, or below the bound: read on this thread.
+    await readStatementFiles([{ name: 'bill.csv', bytes }], channel(), undefined, counted, 0);
+    await readStatementFiles([{ name: 'bill.csv', bytes: shared }], channel(), undefined, counted);
+    expect(started).toBe(1);
   });
 });
