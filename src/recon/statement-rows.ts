@@ -114,11 +114,18 @@ export async function splitBillRows(file: StatementFile & { bytes: { data: Uint8
   // This part ends before the line break that ends its last line (the later part's first line starts after it).
   const first = bill.read(textPieces(bytes.subarray(0, split.at - lineBreak.length), file.bytes.encoding), undefined, startLater);
   const started = later as ReturnType<BillSplit['start']> | null;
+  // A layout one read of the whole takes otherwise than two halves — no header in this part (a file opening with
+  // empty lines), or a summary here (a whole read stops at it) — is read again whole, here: splitting must never
+  // change what a bill says. The first row was told already.
+  if (first === null && (bill.header.length === 0 || bill.summary !== null)) {
+    started?.stop();
+    return statementRows([{ name: file.name, text: '', bytes: file.bytes, pieces: () => textPieces(bytes, file.bytes.encoding) }], channel);
+  }
   if (first !== null) started?.stop();
-  // Not started (no row was read, or the header lacks columns): the rest is read here, as the whole bill would be.
+  // Not started (no row had a currency yet, or the header lacks columns): the rest is read here, as a whole read would.
   const rest = (): BillHalfResult => readBillHalf({ file: file.name, bytes, encoding: file.bytes.encoding, at: split.at, header: bill.header, currency: bill.check?.currency ?? '', channel });
-  const result = first !== null ? { refused: first } : started !== null ? await started.result : bill.check?.readable === true ? rest() : null;
-  batch.add(file, result !== null && 'refused' in result ? refused(file, 'wechat-bill', result.refused) : bill.finish(result), from);
+  const result = first !== null ? { refused: first } : started !== null ? await started.result : rest();
+  batch.add(file, 'refused' in result ? refused(file, 'wechat-bill', result.refused) : bill.finish(result), from);
   return batch.done();
 }
 
@@ -335,7 +342,7 @@ export function readBillHalf(input: BillHalfInput): BillHalfResult {
   const table = new StatementRowTable();
   // The bound applies to the whole batch: the first part's reader cuts there when it takes this part in.
   const sink: RowSink = { table, keyOf: rowKeyer(input.channel.keys), room: () => statementRowsMax };
-  const bill = new BillRowsReader(input.file, input.channel, sink, { data: bytes, encoding: input.encoding }, () => {}, input.currency);
+  const bill = new BillRowsReader(input.file, input.channel, sink, { data: bytes, encoding: input.encoding }, () => {}, { currency: input.currency });
   bill.onHeader(input.header);
   const refusal = bill.read(textPieces(bytes.subarray(at), input.encoding), { header: input.header, linesBefore: lineBreaksBefore(bytes, at, lineBreak) });
   if (refusal !== null) return { refused: refusal };
@@ -362,8 +369,8 @@ class BillRowsReader {
     /** The file's bytes when its rows are packed (made whole again from them), else null: rows kept whole. */
     readonly packed: { data: Uint8Array; encoding: string } | null,
     readonly firstRow: (row: StatementRow) => void,
-    /** The bill's currency when an earlier part set it (a later part read on its own). */
-    readonly currency = '',
+    /** A later part of the bill read on its own: the bill's currency as its first part's first row set it. */
+    readonly later?: { currency: string },
   ) {
     this.merchant = new MerchantCheck(channel.statementAccount);
   }
@@ -388,7 +395,7 @@ class BillRowsReader {
 
   onHeader(header: string[]): void {
     this.header = header;
-    this.check = new WechatBillCheck(header, this.file, this.currency);
+    this.check = new WechatBillCheck(header, this.file, this.later);
     if (!this.check.readable) return; // the check says which columns are missing: no rows to read
     this.merchant.column = header.indexOf(wechatMerchantColumn);
     // The header's own copies: the remaker keeps them, and must keep nothing of the bill's text.
@@ -426,7 +433,8 @@ class BillRowsReader {
       this.summary = later.summary;
       const room = this.sink.room();
       if (later.table.length > room) this.over = true;
-      this.sink.table.appendPart(this.fileNo, later.table, Math.min(room, later.table.length));
+      // Rows only where the header let any be read (a file of the table).
+      if (later.table.length > 0) this.sink.table.appendPart(this.fileNo, later.table, Math.min(room, later.table.length));
     }
     const report = this.check!.finish(this.summary);
     if (this.reader === null) return { report, rows: [], skipped: 0 };

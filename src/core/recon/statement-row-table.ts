@@ -149,7 +149,8 @@ export class StatementRowTable implements StatementRowSource {
    * file's first part (appendPart).
    */
   part(): StatementRowTablePart {
-    assert(this.#files.length === 1, 'a part is one file\'s rows');
+    // One file's rows, or none (a part whose header let no row be read).
+    assert(this.#files.length === 1 || (this.#files.length === 0 && this.#length === 0), 'a part is one file\'s rows');
     const length = this.#length;
     const kept: [number, StatementRow][] = [];
     for (const [i, row] of this.#kept) {

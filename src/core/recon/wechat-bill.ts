@@ -63,16 +63,17 @@ export class WechatBillCheck {
   #rows = 0;
 
   /**
-   * `currency`: the bill's, when an earlier part of it was read elsewhere (its first row's): this part's rows are held
-   * to it as a whole read would.
+   * `later`: the check of a later part of the bill, read on its own after its first part (whose check reports the
+   * header, and takes this one's part in): its rows are held to `later.currency`, the bill's first row's, as a
+   * whole read would hold them.
    */
-  constructor(header: readonly string[], file: string, currency = '') {
+  constructor(header: readonly string[], file: string, later?: { currency: string }) {
     this.#file = file;
-    this.#currency = currency;
+    this.#currency = later?.currency ?? '';
     this.#columns = header.length;
     const missing = required.filter((name) => !header.includes(name));
     this.readable = missing.length === 0;
-    if (!this.readable) this.#problems.push({ code: 'format', locator: `${file}:1`, message: `the header lacks ${missing.join(', ')} (is this a WeChat Pay trade bill?)` });
+    if (!this.readable && later === undefined) this.#problems.push({ code: 'format', locator: `${file}:1`, message: `the header lacks ${missing.join(', ')} (is this a WeChat Pay trade bill?)` });
     this.#currencyAt = header.indexOf('货币种类');
     this.#summedAt = summed.map(([, name]) => header.indexOf(name));
     this.#sums = summed.map(() => 0n);

@@ -169,6 +169,31 @@ describe('a big bill read in two parts (splitBillRows)', () => {
     if (name === 'a bill with problems') expect(new Set(expected.reports[0]!.problems.map((problem) => problem.code))).toEqual(new Set(['amount', 'currency', 'format', 'summary']));
   });
 
+  // Layouts a hostile or broken bill may have, where two halves read naively would say otherwise than one read:
+  // every split point, every line.
+  const odd: [string, string][] = [
+    // A whole read stops at the summary: rows after it are not the bill's.
+    ['a summary before the middle, rows after it', `${tradeBill('2026-12-01', billRows.slice(0, 10))}${tradeBill('2026-12-01', billRows.slice(10, 30)).split('\n').slice(1).join('\n')}`],
+    // The header is the first line that is not empty: it may lie past the middle.
+    ['empty lines before the header', `${'\n'.repeat(25)}${tradeBill('2026-12-01', billRows.slice(0, 10))}`],
+    ['a header without the columns the match needs', tradeBill('2026-12-01', billRows.slice(0, 12)).replace('商户订单号', '订单')],
+    ['rows without a currency first', withLines(tradeBill('2026-12-01', billRows.slice(0, 12)), (lines) => {
+      for (let n = 1; n <= 6; n++) lines[n] = lines[n]!.replace('`CNY', '`');
+    })],
+  ];
+  for (const [name, text] of odd) it(`${name}: what one read of the whole says, wherever it splits`, async () => {
+    const bytes = encoder.encode(text);
+    const expected = await whole(bytes, channel());
+    const starts = lineStarts(bytes, '\n');
+    for (let line = 2; line < starts.length; line++) {
+      const read = await splitBillRows({ name: 'bill.csv', text: '', bytes: { data: bytes, encoding: 'utf-8' } }, { at: starts[line - 1]!, start: inProcess }, channel());
+      expect(read.reports).toEqual(expected.reports);
+      expect(read.rows).toEqual(expected.rows);
+      expect(fields(read)).toEqual(fields(expected));
+    }
+    expect(expected.reports[0]!.problems.length + expected.rows.length).toBeGreaterThan(0);
+  });
+
   it('a later part the reader refuses (a record past the bound) refuses the bill as a whole read would', async () => {
     const text = withLines(tradeBill('2026-12-01', billRows), (lines) => {
       lines[30 + 1] = lines[30 + 1]!.replace('`goods', `\`${'x'.repeat(statementRecordBytesMax)}`);
