@@ -28,6 +28,13 @@ const readZip = async (zip: Buffer): Promise<AlipayBill> => readAlipayBill(await
 const problemsOf = (bill: AlipayBill) => checkAlipayBill(bill, 'bill.zip').problems;
 
 describe('Alipay trade bill', () => {
+  it('reads the same from shared memory, as the recon store hands files out (a SharedArrayBuffer)', async () => {
+    const zip = billZip(alipayDetails(rows));
+    const shared = Buffer.from(new SharedArrayBuffer(zip.byteLength));
+    zip.copy(shared);
+    expect(await readZip(shared)).toEqual(await readZip(zip));
+  });
+
   it('reads a good bill from its zip: header, rows without padding, footer, summary; the checks pass', async () => {
     const bill = await readZip(billZip(alipayDetails(rows)));
     expect(bill).toMatchObject({ account: '20881234567890120156', periodStart: '2025年12月04日 00:00:00', periodEnd: '2025年12月05日 00:00:00', headerLine: 5, ended: true, ignored: [] });
