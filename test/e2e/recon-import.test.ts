@@ -6,16 +6,16 @@
 // matched), and every batch and exception still there after a kill -9 and restart.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, referenceOf, type Client, type TransferInput } from 'tally-ledger/client';
 import { formatBusinessDay, nextBusinessDay } from '../../src/core/business-day.js';
 import type { ReconBatch } from '../../src/core/recon/batches.js';
-import { cliPath, repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { cliPath, repoRoot, type ServerProcess } from '../support/server-process.js';
 import { tradeBill, type BillRow } from '../support/wechat-bill.js';
+import { startReconServer, type ReconServer } from './recon-server.js';
 import { newIdOnShard } from './shard-ids.js';
 
 const run = promisify(execFile);
@@ -23,38 +23,32 @@ const ledger = 156;
 const clearing = newIdOnShard(1, 2);
 const merchant = newIdOnShard(0, 2);
 const unidentified = newIdOnShard(0, 2);
+let recon: ReconServer;
 let server: ServerProcess;
 let client: Client;
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tally-recon-import-'));
-  const channels = join(dir, 'channels.json');
-  await writeFile(channels, JSON.stringify({
-    version: 1,
-    channels: [{
-      name: 'wechat-main', format: 'wechatpay-tradebill', statementAccount: '1601959334', currency: 'CNY', ledger, timeZone: 'Asia/Shanghai',
-      accounts: { clearing: String(clearing), unidentified: String(unidentified) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
-      ledgerCodes: { payment: [1001], refund: [1002], fee: [] }, tolerance: { dateWindowSeconds: 0 }, pendingDaysMax: 3,
-      strategies: [
-        { type: 'payment', ours: 'none', theirs: 'success', action: 'post_missing_credit', amountMaxMinor: '5000' },
-        { type: 'refund', ours: 'none', theirs: 'refund', action: 'post_refund' },
-        { type: '*', ours: '*', theirs: '*', action: 'hold' },
-      ],
-    }, {
-      // Interim reports (MT942) add up within a day: no daily identity, only each statement's own.
-      name: 'nz-942', format: 'mt942', currency: 'NZD', ledger: 554, timeZone: 'Pacific/Auckland', accounts: { clearing: String(clearing) },
-      keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
-    }],
-  }));
-  server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual', TALLY_RECON_CHANNELS: channels } });
+  recon = await startReconServer('import', [{
+    name: 'wechat-main', format: 'wechatpay-tradebill', statementAccount: '1601959334', currency: 'CNY', ledger, timeZone: 'Asia/Shanghai',
+    accounts: { clearing: String(clearing), unidentified: String(unidentified) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
+    ledgerCodes: { payment: [1001], refund: [1002], fee: [] }, tolerance: { dateWindowSeconds: 0 }, pendingDaysMax: 3,
+    strategies: [
+      { type: 'payment', ours: 'none', theirs: 'success', action: 'post_missing_credit', amountMaxMinor: '5000' },
+      { type: 'refund', ours: 'none', theirs: 'refund', action: 'post_refund' },
+      { type: '*', ours: '*', theirs: '*', action: 'hold' },
+    ],
+  }, {
+    // Interim reports (MT942) add up within a day: no daily identity, only each statement's own.
+    name: 'nz-942', format: 'mt942', currency: 'NZD', ledger: 554, timeZone: 'Pacific/Auckland', accounts: { clearing: String(clearing) },
+    keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
+  }]);
+  ({ server, dir } = recon);
   client = await connect({ url: server.url, timeoutMs: 30_000 });
 });
-
 afterAll(async () => {
   await client?.close();
-  await server?.cleanup();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  await recon?.stop();
 });
 
 function tally(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

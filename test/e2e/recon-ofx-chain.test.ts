@@ -3,15 +3,12 @@
 // transactions and is accepted, and a statement of the day after whose LEDGERBAL does not follow is refused — a
 // refused batch naming the difference, nothing matched — until the corrected statement comes.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connect, referenceOf, type Client } from 'tally-ledger/client';
 import { formatBusinessDay, nextBusinessDay } from '../../src/core/business-day.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { writeOfx, type OfxOptions } from '../support/statement-writers/ofx.js';
 import type { Movement } from '../support/statement-writers/movement.js';
+import { startReconServer, type ReconServer } from './recon-server.js';
 import { newIdOnShard } from './shard-ids.js';
 
 const ledger = 978;
@@ -19,29 +16,20 @@ const clearing = newIdOnShard(1, 2);
 const merchant = newIdOnShard(0, 2);
 const account = '4471001';
 const options: OfxOptions = { version: 'sgml-102', decimalComma: false, plusSign: false, dateOnly: false, encoding: 'windows-1252', closeLeaves: false, kind: 'bank', otherStatement: false };
-let server: ServerProcess;
+let recon: ReconServer;
 let client: Client;
-let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tally-recon-ofx-'));
-  const channels = join(dir, 'channels.json');
-  await writeFile(channels, JSON.stringify({
-    version: 1,
-    channels: [{
-      name: 'bank-eur', format: 'ofx', statementAccount: account, currency: 'EUR', ledger, timeZone: 'Europe/Berlin',
-      accounts: { clearing: String(clearing) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
-      ledgerCodes: { payment: [1001], refund: [1002], fee: [] },
-    }],
-  }));
-  server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual', TALLY_RECON_CHANNELS: channels } });
-  client = await connect({ url: server.url, timeoutMs: 30_000 });
+  recon = await startReconServer('ofx', [{
+    name: 'bank-eur', format: 'ofx', statementAccount: account, currency: 'EUR', ledger, timeZone: 'Europe/Berlin',
+    accounts: { clearing: String(clearing) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
+    ledgerCodes: { payment: [1001], refund: [1002], fee: [] },
+  }]);
+  client = await connect({ url: recon.server.url, timeoutMs: 30_000 });
 });
-
 afterAll(async () => {
   await client?.close();
-  await server?.cleanup();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  await recon?.stop();
 });
 
 const movement = (order: string, amountMinor: bigint, date: string): Movement => ({

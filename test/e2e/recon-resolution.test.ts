@@ -5,8 +5,7 @@
 // exception reads with its resolution transfer, posted.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,8 +13,9 @@ import { connect, referenceOf, type Client } from 'tally-ledger/client';
 import { formatBusinessDay } from '../../src/core/business-day.js';
 import { hashSecret, newSecret } from '../../src/gateway/auth.js';
 import { resolutionTransferId } from '../../src/recon/recon-actions.js';
-import { cliPath, repoRoot, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { cliPath, repoRoot, type ServerProcess } from '../support/server-process.js';
 import { tradeBill } from '../support/wechat-bill.js';
+import { startReconServer, type ReconServer } from './recon-server.js';
 import { newIdOnShard } from './shard-ids.js';
 
 const run = promisify(execFile);
@@ -24,40 +24,30 @@ const clearing = newIdOnShard(1, 2);
 const merchant = newIdOnShard(0, 2);
 const unidentified = newIdOnShard(0, 2);
 const secrets = { maker: newSecret(), checker: newSecret() };
+let recon: ReconServer;
 let server: ServerProcess;
 let maker: Client;
 let checker: Client;
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tally-recon-resolution-'));
-  const keys = join(dir, 'keys.json');
-  await writeFile(keys, JSON.stringify({
-    keys: [
-      { id: 'ops-alice', scopes: ['read', 'post', 'admin'], sha256: hashSecret(secrets.maker) },
-      { id: 'ops-bob', scopes: ['read', 'admin'], sha256: hashSecret(secrets.checker) },
-    ],
-  }));
-  const channels = join(dir, 'channels.json');
-  await writeFile(channels, JSON.stringify({
-    version: 1,
-    channels: [{
-      name: 'wechat-main', format: 'wechatpay-tradebill', statementAccount: '1601959334', currency: 'CNY', ledger, timeZone: 'Asia/Shanghai',
-      accounts: { clearing: String(clearing), unidentified: String(unidentified) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
-      ledgerCodes: { payment: [1001], refund: [1002], fee: [] }, tolerance: { dateWindowSeconds: 0 }, pendingDaysMax: 0,
-      strategies: [{ type: '*', ours: '*', theirs: '*', action: 'hold' }],
-    }],
-  }));
-  server = await startServerProcess({ shardCount: 2, env: { TALLY_DAY_CUT: 'manual', TALLY_RECON_CHANNELS: channels, TALLY_KEYS: keys } });
+  recon = await startReconServer('resolution', [{
+    name: 'wechat-main', format: 'wechatpay-tradebill', statementAccount: '1601959334', currency: 'CNY', ledger, timeZone: 'Asia/Shanghai',
+    accounts: { clearing: String(clearing), unidentified: String(unidentified) }, keys: [{ statement: 'merchantOrderNo', ledger: 'user_data_128', encode: 'sha256-128' }],
+    ledgerCodes: { payment: [1001], refund: [1002], fee: [] }, tolerance: { dateWindowSeconds: 0 }, pendingDaysMax: 0,
+    strategies: [{ type: '*', ours: '*', theirs: '*', action: 'hold' }],
+  }], [
+    { id: 'ops-alice', scopes: ['read', 'post', 'admin'], sha256: hashSecret(secrets.maker) },
+    { id: 'ops-bob', scopes: ['read', 'admin'], sha256: hashSecret(secrets.checker) },
+  ]);
+  ({ server, dir } = recon);
   maker = await connect({ url: server.url, apiKey: secrets.maker, timeoutMs: 30_000 });
   checker = await connect({ url: server.url, apiKey: secrets.checker, timeoutMs: 30_000 });
 });
-
 afterAll(async () => {
   await maker?.close();
   await checker?.close();
-  await server?.cleanup();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  await recon?.stop();
 });
 
 it('an exception reads with its resolution once the checker approved it, not before', async () => {
