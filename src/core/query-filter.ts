@@ -109,13 +109,7 @@ export function boundsAfterCursor(filter: QueryFilter): { from: bigint; to: bigi
 /** A page's reply: the header (count, more, cursor) then the rows, each `rowBytes` long. */
 export function queryReply(rows: readonly Uint8Array[], rowBytes: number, more: { timestamp: bigint; id: Uint8Array } | null): Uint8Array {
   const reply = new Uint8Array(R.bytes + rows.length * rowBytes);
-  const view = viewOf(reply);
-  view.setUint32(R.count, rows.length, true);
-  if (more !== null) {
-    view.setUint32(R.more, 1, true);
-    view.setBigUint64(R.nextTimestamp, more.timestamp, true);
-    reply.set(more.id, R.nextId);
-  }
+  writeQueryReplyHeader(reply, rows.length, more);
   rows.forEach((row, i) => reply.set(row, R.bytes + i * rowBytes));
   return reply;
 }
@@ -123,15 +117,19 @@ export function queryReply(rows: readonly Uint8Array[], rowBytes: number, more: 
 /** queryReply of `count` rows laid end to end in `rows` (count × rowBytes), copied after the header. */
 export function queryReplyOfRows(rows: Uint8Array, count: number, more: { timestamp: bigint; id: Uint8Array } | null): Uint8Array {
   const reply = new Uint8Array(R.bytes + rows.byteLength);
-  const view = viewOf(reply);
-  view.setUint32(R.count, count, true);
-  if (more !== null) {
-    view.setUint32(R.more, 1, true);
-    view.setBigUint64(R.nextTimestamp, more.timestamp, true);
-    reply.set(more.id, R.nextId);
-  }
+  writeQueryReplyHeader(reply, count, more);
   reply.set(rows, R.bytes);
   return reply;
+}
+
+/** Writes a query reply's header: its row count and, when rows may follow, the cursor to go on from. */
+export function writeQueryReplyHeader(reply: Uint8Array, count: number, more: { timestamp: bigint; id: Uint8Array } | null): void {
+  const view = viewOf(reply);
+  view.setUint32(R.count, count, true);
+  if (more === null) return;
+  view.setUint32(R.more, 1, true);
+  view.setBigUint64(R.nextTimestamp, more.timestamp, true);
+  reply.set(more.id, R.nextId);
 }
 
 /** The header of a query reply. */

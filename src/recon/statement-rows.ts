@@ -106,10 +106,12 @@ export async function splitBillRows(file: StatementFile & { bytes: { data: Uint8
   const bytes = file.bytes.data;
   const lineBreak = lineBreakOfBytes(bytes);
   const bill = new BillRowsReader(file.name, channel, batch.sink, file.bytes, batch.firstRow);
+  // The later part as this part's header and first row say it (read elsewhere, or here when never started).
+  const laterPart = (): BillHalfInput => ({ file: file.name, bytes, encoding: file.bytes.encoding, at: split.at, header: bill.header, currency: bill.check?.currency ?? '', channel });
   let later: ReturnType<BillSplit['start']> | null = null;
   const startLater = (): void => {
     if (later !== null || bill.check === null || !bill.check.readable || bill.check.currency === '') return;
-    later = split.start({ file: file.name, bytes, encoding: file.bytes.encoding, at: split.at, header: bill.header, currency: bill.check.currency, channel });
+    later = split.start(laterPart());
   };
   // This part ends before the line break that ends its last line (the later part's first line starts after it).
   const first = bill.read(textPieces(bytes.subarray(0, split.at - lineBreak.length), file.bytes.encoding), undefined, startLater);
@@ -123,8 +125,7 @@ export async function splitBillRows(file: StatementFile & { bytes: { data: Uint8
   }
   if (first !== null) started?.stop();
   // Not started (no row had a currency yet, or the header lacks columns): the rest is read here, as a whole read would.
-  const rest = (): BillHalfResult => readBillHalf({ file: file.name, bytes, encoding: file.bytes.encoding, at: split.at, header: bill.header, currency: bill.check?.currency ?? '', channel });
-  const result = first !== null ? { refused: first } : started !== null ? await started.result : rest();
+  const result = first !== null ? { refused: first } : started !== null ? await started.result : readBillHalf(laterPart());
   batch.add(file, 'refused' in result ? refused(file, 'wechat-bill', result.refused) : bill.finish(result), from);
   return batch.done();
 }

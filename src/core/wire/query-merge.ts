@@ -8,7 +8,7 @@
 import { assert } from '../assert.js';
 import { AccountLayout, QueryFilterFlags, QueryFilterLayout, QueryReplyLayout as R, TransferLayout, TransferStateLayout, idBytes } from '../layout.js';
 import { eventBytes } from '../limits.js';
-import { compareIdsAt, type QueryKind } from '../query-filter.js';
+import { compareIdsAt, writeQueryReplyHeader, type QueryKind } from '../query-filter.js';
 import { viewOf } from '../u128.js';
 
 /** What merging a query's pages needs: the kind (row layout), the limit and the order. */
@@ -84,8 +84,6 @@ export function mergeQueryPages(merge: QueryMerge, replies: readonly Uint8Array[
     next[best]!++;
   }
   const reply = new Uint8Array(R.bytes + count * rowBytes);
-  const out = viewOf(reply);
-  out.setUint32(R.count, count, true);
   for (let i = 0; i < count; i++) {
     // Byte by byte: a subarray per row to copy from was most of what the merge still allocated.
     const from = replies[taken[2 * i]!]!;
@@ -93,16 +91,14 @@ export function mergeQueryPages(merge: QueryMerge, replies: readonly Uint8Array[
     const to = R.bytes + i * rowBytes;
     for (let b = 0; b < rowBytes; b++) reply[to + b] = from[at + b]!;
   }
-  if (rowFollows) {
-    // A full page with complete rows after it: go on from its last row.
-    const lastAt = R.bytes + (count - 1) * rowBytes;
-    out.setUint32(R.more, 1, true);
-    out.setBigUint64(R.nextTimestamp, out.getBigUint64(lastAt + timestampAt, true), true);
-    reply.copyWithin(R.nextId, lastAt, lastAt + idBytes);
-  } else if (frontier >= 0) {
-    out.setUint32(R.more, 1, true);
-    reply.set(replies[frontier]!.subarray(R.nextTimestamp, R.nextId + idBytes), R.nextTimestamp);
-  }
+  // A full page with complete rows after it goes on from its last row; else from where the earliest shard stopped.
+  const lastAt = R.bytes + (count - 1) * rowBytes;
+  const more = rowFollows
+    ? { timestamp: viewOf(reply).getBigUint64(lastAt + timestampAt, true), id: reply.slice(lastAt, lastAt + idBytes) }
+    : frontier >= 0
+      ? { timestamp: views[frontier]!.getBigUint64(R.nextTimestamp, true), id: replies[frontier]!.slice(R.nextId, R.nextId + idBytes) }
+      : null;
+  writeQueryReplyHeader(reply, count, more);
   return reply;
 }
 
